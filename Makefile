@@ -1,0 +1,153 @@
+# SPDX-License-Identifier: Apache-2.0
+# Gatewarden build. `make` builds, `make check` tests, `make demo` demonstrates.
+# SANITIZE=1 builds with ASan+UBSan into build-san/; V=1 shows commands.
+
+CC ?= gcc
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+ifeq ($(SANITIZE),1)
+B ?= build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+FORTIFY := -U_FORTIFY_SOURCE
+else
+B ?= build
+SANFLAGS :=
+FORTIFY := -D_FORTIFY_SOURCE=3
+endif
+
+WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
+ifneq ($(WERROR),0)
+WARN += -Werror
+endif
+HARDEN := -fstack-protector-strong $(FORTIFY) -fPIE
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_DEFAULT_SOURCE $(WARN) $(HARDEN) $(SANFLAGS) $(CFLAGS) -Icommon -MMD -MP
+ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(SANFLAGS) $(LDFLAGS)
+LIBS := -ltss2-esys -ltss2-mu -ltss2-rc -ltss2-tctildr -ljson-c -linih -lcrypto
+
+ifneq ($(V),1)
+Q := @
+say = @printf '  %-7s %s\n' $(1) $(2);
+else
+Q :=
+say :=
+endif
+
+COMMON_SRC := $(wildcard common/*.c)
+AGENT_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c))
+VERIFIER_SRC := $(filter-out verifier/main.c,$(wildcard verifier/*.c))
+TEST_SRC := $(wildcard common/tests/test_*.c agent/tests/test_*.c verifier/tests/test_*.c)
+TOOL_SRC := $(wildcard swtpm-tests/tools/*.c)
+BENCH_SRC := $(wildcard bench/*.c)
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+
+LIBGW := $(B)/libgw.a
+LIBAGENT := $(B)/libagent.a
+LIBVERIFIER := $(B)/libverifier.a
+BINS := $(B)/gwagent $(B)/gwverifier
+TESTS := $(patsubst %.c,$(B)/%,$(TEST_SRC))
+TOOLS := $(patsubst swtpm-tests/tools/%.c,$(B)/tools/%,$(TOOL_SRC))
+BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
+
+.SECONDARY:
+.PHONY: all deps check unit swtpm-check fuzz fuzz-smoke demo bench install clean valgrind tests tools
+all: deps $(BINS) $(TOOLS)
+
+deps:
+	@scripts/deps.sh
+
+$(B)/obj/%.o: %.c
+	$(call say,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBGW): $(call obj,$(COMMON_SRC))
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(LIBAGENT): $(call obj,$(AGENT_SRC))
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(LIBVERIFIER): $(call obj,$(VERIFIER_SRC))
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/gwagent: $(call obj,agent/main.c) $(LIBAGENT) $(LIBGW)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+$(B)/gwverifier: $(call obj,verifier/main.c) $(LIBVERIFIER) $(LIBGW)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# Unit tests link the component library they sit beside, plus libgw and cmocka.
+$(B)/common/tests/%: $(call obj,common/tests/%.c) $(LIBGW)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+$(B)/agent/tests/%: $(call obj,agent/tests/%.c) $(LIBAGENT) $(LIBGW)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+$(B)/verifier/tests/%: $(call obj,verifier/tests/%.c) $(LIBVERIFIER) $(LIBGW)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+$(B)/tools/%: $(call obj,swtpm-tests/tools/%.c) $(LIBAGENT) $(LIBGW)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+$(B)/bench/%: $(call obj,bench/%.c) $(LIBVERIFIER) $(LIBGW)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+tests: deps $(TESTS)
+tools: deps $(TOOLS)
+
+# libFuzzer targets: clang, ASan+UBSan, common/ compiled again with coverage.
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+FUZZ_B ?= build-fuzz
+FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 -Icommon -fsanitize=fuzzer-no-link,address,undefined -MMD -MP
+FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ_B)/%,$(FUZZ_SRC))
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(COMMON_SRC))
+$(FUZZ_B)/obj/%.o: %.c
+	$(call say,FUZZCC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)clang $(FUZZ_CFLAGS) -c -o $@ $<
+$(FUZZ_B)/%: $(FUZZ_B)/obj/fuzz/%.o $(FUZZ_LIB_OBJ)
+	$(call say,FUZZLD,$@)
+	$(Q)clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+fuzz: deps $(FUZZ_BINS)
+
+unit: tests
+	@scripts/run-unit.sh $(B) $(TESTS)
+swtpm-check: all
+	@swtpm-tests/run.sh $(B)
+fuzz-smoke: fuzz
+	@scripts/run-fuzz.sh $(FUZZ_B) $(FUZZ_BINS)
+
+check: deps all tests fuzz
+	@scripts/check.sh $(B) $(FUZZ_B)
+
+valgrind: deps all tests
+	@VALGRIND=1 scripts/check.sh $(B) $(FUZZ_B) --no-fuzz
+
+demo: deps all
+	@scripts/demo.sh $(B)
+
+bench: deps all $(BENCHES)
+	@scripts/bench.sh $(B)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/gatewarden
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 README.md doc/*.md $(DESTDIR)$(PREFIX)/share/doc/gatewarden/
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(shell find $(B) $(FUZZ_B) -name '*.d' 2>/dev/null)

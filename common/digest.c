@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: Apache-2.0
+// Hash algorithm table, software PCR banks and PCR selection strings.
+#include "digest.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+static const struct gw_alg algs[] = {
+	{ TPM2_ALG_SHA1, "sha1", 20 },
+	{ TPM2_ALG_SHA256, "sha256", 32 },
+	{ TPM2_ALG_SHA384, "sha384", 48 },
+	{ TPM2_ALG_SHA512, "sha512", 64 },
+	{ TPM2_ALG_SM3_256, "sm3_256", 32 },
+};
+
+const struct gw_alg *gw_alg_by_id(uint16_t id)
+{
+	for (size_t i = 0; i < GW_ARRAY_SIZE(algs); i++)
+		if (algs[i].id == id)
+			return &algs[i];
+	return NULL;
+}
+
+const struct gw_alg *gw_alg_by_name(const char *name)
+{
+	for (size_t i = 0; i < GW_ARRAY_SIZE(algs); i++)
+		if (!strcmp(algs[i].name, name))
+			return &algs[i];
+	return NULL;
+}
+
+const EVP_MD *gw_alg_md(uint16_t id)
+{
+	switch (id) {
+	case TPM2_ALG_SHA1:
+		return EVP_sha1();
+	case TPM2_ALG_SHA256:
+		return EVP_sha256();
+	case TPM2_ALG_SHA384:
+		return EVP_sha384();
+	case TPM2_ALG_SHA512:
+		return EVP_sha512();
+	case TPM2_ALG_SM3_256:
+#ifndef OPENSSL_NO_SM3
+		return EVP_sm3();
+#endif
+	default:
+		return NULL;
+	}
+}
+
+struct gw_pcr_bank *gw_pcr_set_bank(struct gw_pcr_set *set, uint16_t alg)
+{
+	const struct gw_alg *a = gw_alg_by_id(alg);
+	struct gw_pcr_bank *b;
+
+	for (size_t i = 0; i < set->nbanks; i++)
+		if (set->bank[i].alg == alg)
+			return &set->bank[i];
+	if (!a || set->nbanks >= GW_MAX_BANKS)
+		return NULL;
+	b = &set->bank[set->nbanks++];
+	memset(b, 0, sizeof(*b));
+	b->alg = alg;
+	b->size = a->size;
+	return b;
+}
+
+const struct gw_pcr_bank *gw_pcr_set_find(const struct gw_pcr_set *set, uint16_t alg)
+{
+	for (size_t i = 0; i < set->nbanks; i++)
+		if (set->bank[i].alg == alg)
+			return &set->bank[i];
+	return NULL;
+}
+
+int gw_hash(uint16_t alg, const void *data, size_t len, uint8_t *out)
+{
+	const EVP_MD *md = gw_alg_md(alg);
+
+	if (!md)
+		return GW_E_UNSUPPORTED;
+	if (!EVP_Digest(data, len, out, NULL, md, NULL))
+		return GW_E_CRYPTO;
+	return 0;
+}
+
+int gw_pcr_extend(struct gw_pcr_bank *bank, unsigned pcr, const uint8_t *digest)
+{
+	uint8_t buf[2 * GW_MAX_DIGEST];
+	int rc;
+
+	if (pcr >= GW_NUM_PCRS)
+		return GW_E_INVAL;
+	memcpy(buf, bank->pcr[pcr], bank->size);
+	memcpy(buf + bank->size, digest, bank->size);
+	rc = gw_hash(bank->alg, buf, 2 * bank->size, bank->pcr[pcr]);
+	if (!rc)
+		bank->touched |= 1u << pcr;
+	return rc;
+}
+
+int gw_multihash_init(struct gw_multihash *mh, const uint16_t *alg, size_t n)
+{
+	memset(mh, 0, sizeof(*mh));
+	if (n > GW_MAX_BANKS)
+		return GW_E_INVAL;
+	for (size_t i = 0; i < n; i++) {
+		const EVP_MD *md = gw_alg_md(alg[i]);
+
+		if (!md) {
+			gw_multihash_fini(mh);
+			return GW_E_UNSUPPORTED;
+		}
+		mh->ctx[i] = EVP_MD_CTX_new();
+		mh->alg[i] = alg[i];
+		mh->n = i + 1;
+		if (!mh->ctx[i] || !EVP_DigestInit_ex(mh->ctx[i], md, NULL)) {
+			gw_multihash_fini(mh);
+			return GW_E_CRYPTO;
+		}
+	}
+	return 0;
+}
+
+int gw_multihash_update(struct gw_multihash *mh, const void *data, size_t len)
+{
+	for (size_t i = 0; i < mh->n; i++)
+		if (!EVP_DigestUpdate(mh->ctx[i], data, len))
+			return GW_E_CRYPTO;
+	return 0;
+}
+
+int gw_multihash_final(struct gw_multihash *mh, uint8_t out[][GW_MAX_DIGEST])
+{
+	for (size_t i = 0; i < mh->n; i++)
+		if (!EVP_DigestFinal_ex(mh->ctx[i], out[i], NULL))
+			return GW_E_CRYPTO;
+	return 0;
+}
+
+void gw_multihash_fini(struct gw_multihash *mh)
+{
+	for (size_t i = 0; i < mh->n; i++)
+		EVP_MD_CTX_free(mh->ctx[i]);
+	memset(mh, 0, sizeof(*mh));
+}
+
+static int parse_pcr_list(const char *p, size_t len, TPMS_PCR_SELECTION *s, gw_error *err)
+{
+	size_t i = 0;
+
+	if (len == 0)
+		return gw_fail(err, GW_E_PARSE, "PCR selection: no PCRs listed for a bank");
+	if (len == 3 && !memcmp(p, "all", 3)) {
+		for (unsigned k = 0; k < GW_NUM_PCRS; k++)
+			s->pcrSelect[k / 8] |= (uint8_t)(1u << (k % 8));
+		return 0;
+	}
+	while (i < len) {
+		unsigned lo = 0, hi;
+		size_t start = i;
+
+		while (i < len && p[i] >= '0' && p[i] <= '9' && i - start < 3)
+			lo = lo * 10 + (unsigned)(p[i++] - '0');
+		if (i == start)
+			return gw_fail(err, GW_E_PARSE, "PCR selection: expected a PCR number");
+		hi = lo;
+		if (i < len && p[i] == '-') {
+			size_t s2 = ++i;
+
+			hi = 0;
+			while (i < len && p[i] >= '0' && p[i] <= '9' && i - s2 < 3)
+				hi = hi * 10 + (unsigned)(p[i++] - '0');
+			if (i == s2)
+				return gw_fail(err, GW_E_PARSE, "PCR selection: bad range");
+		}
+		if (lo >= GW_NUM_PCRS || hi >= GW_NUM_PCRS || lo > hi)
+			return gw_fail(err, GW_E_PARSE, "PCR selection: PCR %u out of range 0-23",
+				       hi >= GW_NUM_PCRS ? hi : lo);
+		for (unsigned k = lo; k <= hi; k++)
+			s->pcrSelect[k / 8] |= (uint8_t)(1u << (k % 8));
+		if (i < len) {
+			if (p[i] != ',')
+				return gw_fail(err, GW_E_PARSE, "PCR selection: unexpected '%c'", p[i]);
+			i++;
+			if (i == len)
+				return gw_fail(err, GW_E_PARSE, "PCR selection: trailing ','");
+		}
+	}
+	return 0;
+}
+
+int gw_pcrsel_parse(const char *str, TPML_PCR_SELECTION *sel, gw_error *err)
+{
+	const char *p = str;
+
+	memset(sel, 0, sizeof(*sel));
+	while (*p) {
+		const char *colon = strchr(p, ':');
+		const char *end = strchr(p, '+');
+		char name[16];
+		const struct gw_alg *a;
+		TPMS_PCR_SELECTION *s;
+		size_t nlen;
+		int rc;
+
+		if (!end)
+			end = p + strlen(p);
+		if (!colon || colon > end)
+			return gw_fail(err, GW_E_PARSE, "PCR selection '%s': expected BANK:PCRS", str);
+		nlen = (size_t)(colon - p);
+		if (nlen == 0 || nlen >= sizeof(name))
+			return gw_fail(err, GW_E_PARSE, "PCR selection: bad bank name");
+		memcpy(name, p, nlen);
+		name[nlen] = '\0';
+		a = gw_alg_by_name(name);
+		if (!a)
+			return gw_fail(err, GW_E_PARSE, "PCR selection: unknown bank '%s'", name);
+		for (size_t i = 0; i < sel->count; i++)
+			if (sel->pcrSelections[i].hash == a->id)
+				return gw_fail(err, GW_E_PARSE, "PCR selection: bank '%s' twice", name);
+		if (sel->count >= TPM2_NUM_PCR_BANKS)
+			return gw_fail(err, GW_E_PARSE, "PCR selection: too many banks");
+		s = &sel->pcrSelections[sel->count++];
+		s->hash = a->id;
+		s->sizeofSelect = 3;
+		rc = parse_pcr_list(colon + 1, (size_t)(end - colon - 1), s, err);
+		if (rc)
+			return rc;
+		if (!*end)
+			break;
+		p = end + 1;
+		if (!*p)
+			return gw_fail(err, GW_E_PARSE, "PCR selection: trailing '+'");
+	}
+	if (sel->count == 0)
+		return gw_fail(err, GW_E_PARSE, "PCR selection is empty");
+	return 0;
+}
+
+bool gw_pcrsel_has(const TPMS_PCR_SELECTION *s, unsigned pcr)
+{
+	if (pcr / 8 >= s->sizeofSelect || pcr / 8 >= sizeof(s->pcrSelect))
+		return false;
+	return s->pcrSelect[pcr / 8] & (1u << (pcr % 8));
+}
+
+int gw_pcrsel_format(const TPML_PCR_SELECTION *sel, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	if (len == 0)
+		return GW_E_TOOBIG;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sel->count && i < TPM2_NUM_PCR_BANKS; i++) {
+		const TPMS_PCR_SELECTION *s = &sel->pcrSelections[i];
+		const struct gw_alg *a = gw_alg_by_id(s->hash);
+		bool first = true;
+		int n;
+
+		n = snprintf(buf + off, len - off, "%s%s:", i ? "+" : "", a ? a->name : "?");
+		if (n < 0 || (size_t)n >= len - off)
+			return GW_E_TOOBIG;
+		off += (size_t)n;
+		for (unsigned k = 0; k < 8u * sizeof(s->pcrSelect); k++) {
+			if (!gw_pcrsel_has(s, k))
+				continue;
+			n = snprintf(buf + off, len - off, "%s%u", first ? "" : ",", k);
+			if (n < 0 || (size_t)n >= len - off)
+				return GW_E_TOOBIG;
+			off += (size_t)n;
+			first = false;
+		}
+	}
+	return 0;
+}
+
+bool gw_pcrsel_equal(const TPML_PCR_SELECTION *a, const TPML_PCR_SELECTION *b)
+{
+	if (a->count != b->count || a->count > TPM2_NUM_PCR_BANKS)
+		return false;
+	for (size_t i = 0; i < a->count; i++) {
+		const TPMS_PCR_SELECTION *x = &a->pcrSelections[i], *y = &b->pcrSelections[i];
+
+		if (x->hash != y->hash)
+			return false;
+		for (unsigned k = 0; k < 8u * sizeof(x->pcrSelect); k++)
+			if (gw_pcrsel_has(x, k) != gw_pcrsel_has(y, k))
+				return false;
+	}
+	return true;
+}
+
+size_t gw_pcrsel_count(const TPML_PCR_SELECTION *sel)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < sel->count && i < TPM2_NUM_PCR_BANKS; i++)
+		for (unsigned k = 0; k < 8u * sizeof(sel->pcrSelections[i].pcrSelect); k++)
+			n += gw_pcrsel_has(&sel->pcrSelections[i], k);
+	return n;
+}

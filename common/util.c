@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: Apache-2.0
+// Hex, base64, bounded file reads and atomic writes.
+#define _GNU_SOURCE
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+void gw_hex_encode(const uint8_t *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+}
+
+static int hex_nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int hex_into(const char *hex, size_t n, uint8_t *out, gw_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		int hi = hex_nibble(hex[2 * i]);
+		int lo = hex_nibble(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return gw_fail(err, GW_E_PARSE, "not a hex digit at position %zu",
+				       2 * i + (hi < 0 ? 0 : 1));
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+static const char *skip_0x(const char *hex)
+{
+	if (hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X'))
+		return hex + 2;
+	return hex;
+}
+
+int gw_hex_decode(const char *hex, uint8_t **out, size_t *out_len, gw_error *err)
+{
+	uint8_t *buf = NULL;
+	size_t len;
+	int rc;
+
+	hex = skip_0x(hex);
+	len = strlen(hex);
+	if (len % 2)
+		return gw_fail(err, GW_E_PARSE, "hex string has an odd number of digits");
+	buf = malloc(len / 2 + 1);
+	if (!buf)
+		return GW_E_NOMEM;
+	rc = hex_into(hex, len / 2, buf, err);
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	*out = buf; /* transferred */
+	*out_len = len / 2;
+	return 0;
+}
+
+int gw_hex_decode_fixed(const char *hex, uint8_t *out, size_t want, gw_error *err)
+{
+	hex = skip_0x(hex);
+	if (strlen(hex) != 2 * want)
+		return gw_fail(err, GW_E_PARSE, "expected %zu hex digits, got %zu", 2 * want,
+			       strlen(hex));
+	return hex_into(hex, want, out, err);
+}
+
+int gw_b64_encode(const uint8_t *in, size_t len, char **out)
+{
+	char *buf;
+
+	if (len > INT_MAX / 2)
+		return GW_E_TOOBIG;
+	buf = malloc(4 * ((len + 2) / 3) + 1);
+	if (!buf)
+		return GW_E_NOMEM;
+	EVP_EncodeBlock((unsigned char *)buf, in, (int)len);
+	*out = buf; /* transferred */
+	return 0;
+}
+
+int gw_b64_decode(const char *in, uint8_t **out, size_t *out_len, gw_error *err)
+{
+	size_t len = strlen(in);
+	size_t pad = 0;
+	uint8_t *buf;
+	int n;
+
+	if (len % 4 || len > INT_MAX / 2)
+		return gw_fail(err, GW_E_PARSE, "base64 length %zu is not a multiple of 4", len);
+	for (size_t i = 0; i < len; i++) {
+		char c = in[i];
+		bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			  (c >= '0' && c <= '9') || c == '+' || c == '/';
+
+		if (c == '=' && i >= len - 2) {
+			pad++;
+			continue;
+		}
+		if (!ok || pad)
+			return gw_fail(err, GW_E_PARSE, "bad base64 character at %zu", i);
+	}
+	buf = malloc(len / 4 * 3 + 1);
+	if (!buf)
+		return GW_E_NOMEM;
+	/* EVP_DecodeBlock counts padding as zero bytes; subtract it. */
+	n = EVP_DecodeBlock(buf, (const unsigned char *)in, (int)len);
+	if (n < 0 || (size_t)n < pad) {
+		free(buf);
+		return gw_fail(err, GW_E_PARSE, "invalid base64");
+	}
+	*out = buf; /* transferred */
+	*out_len = (size_t)n - pad;
+	return 0;
+}
+
+int gw_read_file(const char *path, size_t cap, uint8_t **out, size_t *out_len, gw_error *err)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0, alloc = 0;
+	int fd = -1;
+	int rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = gw_fail(err, errno == ENOENT ? GW_E_NOTFOUND : GW_E_IO, "%s: %s", path,
+			     strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (len == alloc) {
+			size_t want = alloc ? alloc * 2 : 65536;
+			uint8_t *nb;
+
+			if (want > cap + 1)
+				want = cap + 1;
+			if (want <= len) {
+				rc = gw_fail(err, GW_E_TOOBIG, "%s: larger than %zu bytes", path, cap);
+				goto out;
+			}
+			nb = realloc(buf, want + 1);
+			if (!nb) {
+				rc = GW_E_NOMEM;
+				goto out;
+			}
+			buf = nb;
+			alloc = want;
+		}
+		n = read(fd, buf + len, alloc - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = gw_fail(err, GW_E_IO, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > cap) {
+			rc = gw_fail(err, GW_E_TOOBIG, "%s: larger than %zu bytes", path, cap);
+			goto out;
+		}
+	}
+	if (!buf) {
+		buf = malloc(1);
+		if (!buf) {
+			rc = GW_E_NOMEM;
+			goto out;
+		}
+	}
+	buf[len] = '\0';
+	*out = buf; /* transferred */
+	buf = NULL;
+	*out_len = len;
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int fsync_parent(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd, rc;
+
+	if (!slash) {
+		dir[0] = '.';
+		dir[1] = '\0';
+	} else {
+		size_t n = (size_t)(slash - path);
+
+		if (n == 0)
+			n = 1;
+		if (n >= sizeof(dir))
+			return -1;
+		memcpy(dir, path, n);
+		dir[n] = '\0';
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+int gw_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
+			 gw_error *err)
+{
+	char tmp[PATH_MAX];
+	int fd = -1;
+	int rc = 0;
+
+	if (gw_snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()))
+		return gw_fail(err, GW_E_TOOBIG, "%s: path too long", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0) {
+		rc = gw_fail(err, GW_E_IO, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (write_all(fd, data, len) || fsync(fd)) {
+		rc = gw_fail(err, GW_E_IO, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	close(fd);
+	fd = -1;
+	if (rename(tmp, path)) {
+		rc = gw_fail(err, GW_E_IO, "rename to %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (fsync_parent(path))
+		rc = gw_fail(err, GW_E_IO, "fsync directory of %s: %s", path, strerror(errno));
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc)
+		unlink(tmp);
+	return rc;
+}
+
+int gw_append_durable(const char *path, const void *data, size_t len, unsigned mode,
+		      gw_error *err)
+{
+	struct stat st;
+	bool created;
+	int fd;
+	int rc = 0;
+
+	created = lstat(path, &st) != 0;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return gw_fail(err, GW_E_IO, "%s: %s", path, strerror(errno));
+	if (write_all(fd, data, len) || fdatasync(fd))
+		rc = gw_fail(err, GW_E_IO, "%s: %s", path, strerror(errno));
+	close(fd);
+	if (!rc && created && fsync_parent(path))
+		rc = gw_fail(err, GW_E_IO, "fsync directory of %s: %s", path, strerror(errno));
+	return rc;
+}
+
+int gw_mkdir_p(const char *path, unsigned mode, gw_error *err)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(buf))
+		return gw_fail(err, GW_E_INVAL, "bad directory path");
+	memcpy(buf, path, len + 1);
+	for (size_t i = 1; i <= len; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, mode) && errno != EEXIST)
+			return gw_fail(err, GW_E_IO, "mkdir %s: %s", buf, strerror(errno));
+		buf[i] = i == len ? '\0' : '/';
+	}
+	return 0;
+}
+
+int gw_snprintf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size)
+		return GW_E_TOOBIG;
+	return 0;
+}
+
+int gw_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (!s || !*s)
+		return GW_E_PARSE;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return GW_E_PARSE;
+		if ((uint64_t)(*s - '0') > max || v > (max - (uint64_t)(*s - '0')) / 10)
+			return GW_E_TOOBIG;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+bool gw_ct_equal(const void *a, const void *b, size_t len)
+{
+	return CRYPTO_memcmp(a, b, len) == 0;
+}
+
+void gw_wipe(void *p, size_t len)
+{
+	if (p)
+		OPENSSL_cleanse(p, len);
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Small helpers every component uses: hex, base64, bounded file reads, atomic
+ * writes. */
+#ifndef GW_UTIL_H
+#define GW_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gw_error.h"
+
+#define GW_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Lower-case hex of len bytes into out, which must hold 2*len+1 bytes. */
+void gw_hex_encode(const uint8_t *in, size_t len, char *out);
+/* Decode a hex string (even length, either case, optional "0x" prefix) into a new
+ * buffer; *out is freed by the caller. */
+int gw_hex_decode(const char *hex, uint8_t **out, size_t *out_len, gw_error *err) GW_WUR;
+/* Decode exactly want bytes of hex into out. */
+int gw_hex_decode_fixed(const char *hex, uint8_t *out, size_t want, gw_error *err) GW_WUR;
+
+/* Standard base64 with padding; *out is NUL-terminated and freed by the caller. */
+int gw_b64_encode(const uint8_t *in, size_t len, char **out) GW_WUR;
+int gw_b64_decode(const char *in, uint8_t **out, size_t *out_len, gw_error *err) GW_WUR;
+
+/* Read a whole file of at most cap bytes. *out is NUL-terminated (not counted in
+ * *out_len) and freed by the caller. GW_E_TOOBIG when larger than cap. */
+int gw_read_file(const char *path, size_t cap, uint8_t **out, size_t *out_len,
+		 gw_error *err) GW_WUR;
+
+/* Replace path atomically: write a temporary file in the same directory, fsync,
+ * rename over path, fsync the directory. */
+int gw_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
+			 gw_error *err) GW_WUR;
+
+/* Append len bytes to path (created with mode if missing) and fsync it before
+ * returning. */
+int gw_append_durable(const char *path, const void *data, size_t len, unsigned mode,
+		      gw_error *err) GW_WUR;
+
+/* mkdir -p with the given mode for new directories. */
+int gw_mkdir_p(const char *path, unsigned mode, gw_error *err) GW_WUR;
+
+/* snprintf that reports truncation as GW_E_TOOBIG. */
+int gw_snprintf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4))) GW_WUR;
+
+/* Parse a whole decimal unsigned number in [0, max]. */
+int gw_parse_u64(const char *s, uint64_t max, uint64_t *out) GW_WUR;
+
+/* Constant-time comparison; true when equal. */
+bool gw_ct_equal(const void *a, const void *b, size_t len);
+
+/* Wipe memory that held a secret. */
+void gw_wipe(void *p, size_t len);
+
+#endif

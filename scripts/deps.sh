@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs the Debian packages Gatewarden needs to build, test and demo, if missing.
+set -euo pipefail
+
+pkgs=(
+  build-essential pkg-config clang llvm libclang-rt-dev valgrind
+  libtss2-dev libssl-dev libjson-c-dev libinih-dev libcmocka-dev
+  libevent-dev libcurl4-openssl-dev libsqlite3-dev libarchive-dev libzstd-dev
+  swtpm swtpm-tools tpm2-tools openssl xxd
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing missing Debian packages: ${missing[*]}" >&2
+if [ "$(id -u)" -eq 0 ]; then
+  run=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+  run=(sudo)
+else
+  echo "deps: these packages are missing: ${missing[*]}" >&2
+  echo "deps: run as root, or give this user sudo rights, or install them with:" >&2
+  echo "      apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${run[@]}" apt-get update -qq >&2
+"${run[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
