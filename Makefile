@@ -66,6 +66,10 @@ $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# Tools and agent unit tests use the agent's headers.
+$(B)/obj/swtpm-tests/%.o $(B)/obj/agent/tests/%.o: ALL_CFLAGS += -Iagent
+$(B)/obj/verifier/tests/%.o $(B)/obj/bench/%.o: ALL_CFLAGS += -Iverifier
+
 $(LIBGW): $(call obj,$(COMMON_SRC))
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^

@@ -44,7 +44,7 @@ const char *gw_strerror(int err);
 /* Optional detail for a failure: which field, key, event or file. Every function
  * that takes one accepts NULL. */
 typedef struct gw_error {
-	char msg[512];
+	char msg[1024];
 } gw_error;
 
 /* Set the detail, replacing any earlier one. Returns code, so that

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* gwagent's shared state: global options, configuration, the open TPM, and the
+ * command handlers. */
+#ifndef GW_AGENT_H
+#define GW_AGENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "exitcode.h"
+#include "gw_error.h"
+#include "tpm.h"
+
+#define AGENT_DEFAULT_CONFIG "/etc/gatewarden/agent.conf"
+#define AGENT_DEFAULT_STATE_DIR "/var/lib/gatewarden"
+#define AGENT_DEFAULT_TCTI "device:/dev/tpmrm0"
+#define AGENT_STAGE_PCR 13
+#define AGENT_TRUST_PCR 14
+#define AGENT_MAX_STAGES 64
+#define AGENT_MAX_STAGE_FILES 64
+
+struct agent_stage {
+	char *name;
+	char **files;
+	size_t nfiles;
+};
+
+struct agent_config {
+	char *tcti;
+	char *state_dir;
+	char *firmware_log; /* firmware event log to attach to quotes */
+	unsigned stage_pcr;
+	unsigned trust_pcr;
+	uint32_t srk_handle;
+	uint32_t ak_handle;
+	struct agent_stage *stages;
+	size_t nstages;
+};
+
+/* Reads an inih file; unknown sections and keys are errors naming the line. */
+int agent_config_load(const char *path, struct agent_config *cfg, gw_error *err) GW_WUR;
+void agent_config_defaults(struct agent_config *cfg);
+void agent_config_fini(struct agent_config *cfg);
+
+struct agent_ctx {
+	const char *prog;
+	const char *config_path;  /* --config */
+	const char *state_dir;    /* resolved: --state-dir > config > default */
+	const char *tcti;         /* resolved: --tcti > GW_TCTI > config > default */
+	struct agent_config cfg;
+	struct agent_tpm *tpm;    /* opened for commands flagged NEEDS_TPM */
+	int lock_fd;              /* held flock on the state directory, or -1 */
+};
+
+/* Serialize commands that read or extend the log and PCRs (measure, boot, quote):
+ * takes an exclusive lock on STATE_DIR/lock until the process exits. */
+int agent_lock_state(struct agent_ctx *ctx, gw_error *err) GW_WUR;
+
+/* Paths inside the state directory. */
+int agent_path(const struct agent_ctx *ctx, const char *name, char *buf, size_t len) GW_WUR;
+
+/* Print "gwagent: MSG" to stderr; the command layer's only error channel. */
+void agent_errorf(const struct agent_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Report err with context and return the matching exit code. */
+int agent_report(const struct agent_ctx *ctx, int rc, const gw_error *err, const char *what);
+
+int cmd_provision(struct agent_ctx *ctx, int argc, char **argv);
+int cmd_measure(struct agent_ctx *ctx, int argc, char **argv);
+int cmd_boot(struct agent_ctx *ctx, int argc, char **argv);
+int cmd_quote(struct agent_ctx *ctx, int argc, char **argv);
+int cmd_status(struct agent_ctx *ctx, int argc, char **argv);
+
+#endif

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+// gwagent boot: the boot service; measures the configured stages in order.
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent.h"
+#include "evlog.h"
+#include "stage.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: gwagent boot [--json]\n\n"
+		   "Measures every [stage NAME] of the config file, in file order, into the stage\n"
+		   "PCR and the event log. Runs once per TPM reset cycle (power cycle): a new\n"
+		   "cycle starts a new event log, the previous one is kept as eventlog.cel.prev.\n"
+		   "Exit status 6 when a stage file could not be read (it is recorded as\n"
+		   "failed, the other stages are still measured), 5 when boot already ran in\n"
+		   "this cycle.\n");
+}
+
+int cmd_boot(struct agent_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool json = false, fresh = false;
+	struct stage_banks banks;
+	struct evlog_meta meta;
+	gw_error err = { { 0 } };
+	size_t failed = 0, measured = 0;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return GW_EXIT_OK;
+		default:
+			usage(stderr);
+			return GW_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return GW_EXIT_USAGE;
+	}
+	if (ctx->cfg.nstages == 0) {
+		agent_errorf(ctx, "config: no [stage NAME] sections to measure");
+		return GW_EXIT_CONFIG;
+	}
+	rc = evlog_sync(ctx, &meta, &fresh, &err);
+	if (rc)
+		return agent_report(ctx, rc, &err, "event log");
+	if (meta.booted) {
+		agent_errorf(ctx, "boot already ran in this TPM reset cycle (resetCount %u); "
+				  "use 'gwagent measure' for later measurements",
+			     meta.reset_count);
+		return GW_EXIT_STATE;
+	}
+	rc = stage_banks_get(ctx, &banks, &err);
+	if (rc)
+		return agent_report(ctx, rc, &err, "PCR banks");
+	if (!json)
+		printf("boot: TPM reset cycle %u, %s event log\n", meta.reset_count,
+		       fresh ? "new" : "continuing the");
+	for (size_t i = 0; i < ctx->cfg.nstages; i++) {
+		const struct agent_stage *st = &ctx->cfg.stages[i];
+
+		for (size_t j = 0; j < st->nfiles; j++) {
+			rc = stage_measure_file(ctx, &banks, st->name, st->files[j], json, stdout,
+						&err);
+			if (rc == GW_E_STAGE) {
+				agent_errorf(ctx, "%s", gw_error_msg(&err, rc));
+				failed++;
+				continue;
+			}
+			if (rc)
+				return agent_report(ctx, rc, &err, "boot");
+			measured++;
+		}
+	}
+	rc = evlog_mark_booted(ctx, &meta, &err);
+	if (rc)
+		return agent_report(ctx, rc, &err, "event log state");
+	if (!json)
+		printf("boot: %zu file(s) measured, %zu failed\n", measured, failed);
+	return failed ? GW_EXIT_STAGE : GW_EXIT_OK;
+}

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: Apache-2.0
+// gwagent provision: EK (and its certificate), SRK and AK; idempotent.
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <openssl/x509.h>
+
+#include "agent.h"
+#include "tpmdata.h"
+#include "util.h"
+
+/* Write a file only when its content changes, so a second run changes nothing. */
+static int put_file(struct agent_ctx *ctx, const char *name, const void *data, size_t len,
+		    gw_error *err)
+{
+	char path[PATH_MAX];
+	uint8_t *old = NULL;
+	size_t old_len = 0;
+	int rc;
+
+	if (agent_path(ctx, name, path, sizeof(path)))
+		return gw_fail(err, GW_E_INVAL, "state directory path too long");
+	rc = gw_read_file(path, 1u << 20, &old, &old_len, NULL);
+	if (!rc && old_len == len && !memcmp(old, data, len)) {
+		free(old);
+		return 0;
+	}
+	free(old);
+	return gw_write_file_atomic(path, data, len, 0644, err);
+}
+
+struct ek_info {
+	enum tpm_ek_type type;
+	bool has_cert;
+	bool cert_matches;
+	TPM2B_PUBLIC pub;
+};
+
+static int export_public(struct agent_ctx *ctx, const TPM2B_PUBLIC *pub, const char *pem_name,
+			 const char *pub_name, char *name_hex, gw_error *err)
+{
+	EVP_PKEY *key = NULL;
+	char *pem = NULL;
+	uint8_t *bin = NULL;
+	size_t bin_len = 0;
+	TPM2B_NAME name;
+	int rc;
+
+	rc = tpmdata_public_to_pkey(&pub->publicArea, &key, err);
+	if (rc)
+		goto out;
+	rc = tpmdata_pkey_to_pem(key, &pem);
+	if (rc)
+		goto out;
+	rc = tpmdata_public_marshal(pub, &bin, &bin_len);
+	if (rc)
+		goto out;
+	rc = put_file(ctx, pem_name, pem, strlen(pem), err);
+	if (!rc)
+		rc = put_file(ctx, pub_name, bin, bin_len, err);
+	if (!rc && name_hex) {
+		rc = tpmdata_public_name(&pub->publicArea, &name);
+		if (!rc)
+			gw_hex_encode(name.name, name.size, name_hex);
+	}
+out:
+	free(bin);
+	free(pem);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
+static int do_ek(struct agent_ctx *ctx, struct ek_info *ek, gw_error *err)
+{
+	bool ecc = false, rsa = false;
+	uint8_t *cert = NULL;
+	size_t cert_len = 0;
+	X509 *x = NULL;
+	EVP_PKEY *cert_key = NULL, *ek_key = NULL;
+	int rc;
+
+	if ((rc = tpm_nv_exists(ctx->tpm, TPM_NV_EK_CERT_ECC_P256, &ecc, err)) ||
+	    (rc = tpm_nv_exists(ctx->tpm, TPM_NV_EK_CERT_RSA2048, &rsa, err)))
+		return rc;
+	/* ECC P-256 preferred; RSA 2048 when only that has a certificate. */
+	ek->type = ecc || !rsa ? TPM_EK_ECC_P256 : TPM_EK_RSA2048;
+	ek->has_cert = ecc || rsa;
+	rc = tpm_ek_public(ctx->tpm, ek->type, &ek->pub, err);
+	if (rc)
+		return rc;
+	rc = export_public(ctx, &ek->pub, "ek.pem", "ek.pub", NULL, err);
+	if (rc || !ek->has_cert)
+		return rc;
+	rc = tpm_nv_read_all(ctx->tpm,
+			     ek->type == TPM_EK_ECC_P256 ? TPM_NV_EK_CERT_ECC_P256
+							 : TPM_NV_EK_CERT_RSA2048,
+			     &cert, &cert_len, err);
+	if (rc)
+		goto out;
+	{
+		const unsigned char *p = cert;
+
+		x = d2i_X509(NULL, &p, (long)cert_len);
+	}
+	if (!x) {
+		rc = gw_fail(err, GW_E_PARSE, "the EK certificate in NV is not DER X.509");
+		goto out;
+	}
+	rc = tpmdata_public_to_pkey(&ek->pub.publicArea, &ek_key, err);
+	if (rc)
+		goto out;
+	cert_key = X509_get_pubkey(x);
+	ek->cert_matches = cert_key && EVP_PKEY_eq(cert_key, ek_key) == 1;
+	if (!ek->cert_matches) {
+		rc = gw_fail(err, GW_E_KEY, "the EK certificate is not for this TPM's EK");
+		goto out;
+	}
+	rc = put_file(ctx, "ek-cert.der", cert, cert_len, err);
+out:
+	EVP_PKEY_free(cert_key);
+	EVP_PKEY_free(ek_key);
+	X509_free(x);
+	free(cert);
+	return rc;
+}
+
+static int do_srk(struct agent_ctx *ctx, const char **status, gw_error *err)
+{
+	TPM2B_PUBLIC pub;
+	int rc;
+
+	rc = tpm_read_public(ctx->tpm, ctx->cfg.srk_handle, &pub, err);
+	if (rc == GW_E_NOTFOUND) {
+		*status = "created";
+		return tpm_srk_create(ctx->tpm, ctx->cfg.srk_handle, &pub, err);
+	}
+	if (rc)
+		return rc;
+	if (!tpm_is_storage_public(&pub.publicArea))
+		return gw_fail(err, GW_E_STATE,
+			       "0x%08x holds an object that is not a storage key; "
+			       "set srk_handle in the config or remove it",
+			       ctx->cfg.srk_handle);
+	*status = "exists";
+	return 0;
+}
+
+static int do_ak(struct agent_ctx *ctx, enum tpm_ek_type ek_type, bool force,
+		 const char **status, TPM2B_PUBLIC *pub, gw_error *err)
+{
+	int rc;
+
+	rc = tpm_read_public(ctx->tpm, ctx->cfg.ak_handle, pub, err);
+	if (rc && rc != GW_E_NOTFOUND)
+		return rc;
+	if (!rc && !force) {
+		if (!tpm_is_ak_public(&pub->publicArea))
+			return gw_fail(err, GW_E_STATE,
+				       "0x%08x holds an object that is not an attestation key; "
+				       "use --force to replace it",
+				       ctx->cfg.ak_handle);
+		*status = "exists";
+		return 0;
+	}
+	if (!rc) {
+		rc = tpm_evict(ctx->tpm, ctx->cfg.ak_handle, err);
+		if (rc)
+			return rc;
+		*status = "recreated";
+	} else {
+		*status = "created";
+	}
+	return tpm_ak_create(ctx->tpm, ek_type, ctx->cfg.ak_handle, pub, err);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: gwagent provision [--force] [--json]\n\n"
+		   "Creates the EK (standard template; its certificate is read from NV), the SRK\n"
+		   "and the AK as persistent objects, and exports into the state directory:\n"
+		   "ak.pem, ak.pub (TPM2B_PUBLIC), ek.pem, ek.pub, ek-cert.der.\n"
+		   "A second run reports what exists and changes nothing.\n\n"
+		   "  --force  recreate the AK (a new key: the verifier must enroll it again)\n"
+		   "  --json   machine-readable output\n");
+}
+
+int cmd_provision(struct agent_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool force = false, json = false;
+	struct ek_info ek;
+	const char *srk_status = "", *ak_status = "";
+	TPM2B_PUBLIC ak_pub;
+	char ak_name[2 * sizeof(TPMU_NAME) + 1] = "";
+	gw_error err = { { 0 } };
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			force = true;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return GW_EXIT_OK;
+		default:
+			usage(stderr);
+			return GW_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return GW_EXIT_USAGE;
+	}
+	memset(&ek, 0, sizeof(ek));
+	rc = gw_mkdir_p(ctx->state_dir, 0755, &err);
+	if (rc)
+		return agent_report(ctx, rc, &err, "state directory");
+	rc = do_ek(ctx, &ek, &err);
+	if (rc)
+		return agent_report(ctx, rc, &err, "EK");
+	rc = do_srk(ctx, &srk_status, &err);
+	if (rc)
+		return agent_report(ctx, rc, &err, "SRK");
+	rc = do_ak(ctx, ek.type, force, &ak_status, &ak_pub, &err);
+	if (rc)
+		return agent_report(ctx, rc, &err, "AK");
+	rc = export_public(ctx, &ak_pub, "ak.pem", "ak.pub", ak_name, &err);
+	if (rc)
+		return agent_report(ctx, rc, &err, "exporting the AK");
+
+	if (json) {
+		json_object *o = json_object_new_object(), *e = json_object_new_object(),
+			    *s = json_object_new_object(), *a = json_object_new_object();
+		char h[16];
+
+		json_object_object_add(e, "type", json_object_new_string(
+			ek.type == TPM_EK_ECC_P256 ? "ecc-p256" : "rsa-2048"));
+		json_object_object_add(e, "certificate", json_object_new_boolean(ek.has_cert));
+		json_object_object_add(o, "ek", e);
+		snprintf(h, sizeof(h), "0x%08x", ctx->cfg.srk_handle);
+		json_object_object_add(s, "handle", json_object_new_string(h));
+		json_object_object_add(s, "status", json_object_new_string(srk_status));
+		json_object_object_add(o, "srk", s);
+		snprintf(h, sizeof(h), "0x%08x", ctx->cfg.ak_handle);
+		json_object_object_add(a, "handle", json_object_new_string(h));
+		json_object_object_add(a, "status", json_object_new_string(ak_status));
+		json_object_object_add(a, "name", json_object_new_string(ak_name));
+		json_object_object_add(o, "ak", a);
+		json_object_object_add(o, "state_dir", json_object_new_string(ctx->state_dir));
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+							       JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	} else {
+		printf("EK:  %s, %s\n", ek.type == TPM_EK_ECC_P256 ? "ECC P-256" : "RSA 2048",
+		       ek.has_cert ? "certificate read from NV (ek-cert.der)"
+				   : "no EK certificate in NV");
+		printf("SRK: %s at 0x%08x\n", srk_status, ctx->cfg.srk_handle);
+		printf("AK:  %s at 0x%08x, name %s\n", ak_status, ctx->cfg.ak_handle, ak_name);
+		printf("Exported to %s: ak.pem ak.pub ek.pem ek.pub%s\n", ctx->state_dir,
+		       ek.has_cert ? " ek-cert.der" : "");
+	}
+	return GW_EXIT_OK;
+}

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: Apache-2.0
+// gwagent: the gateway agent's entry point, global options and command table.
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "util.h"
+
+enum { NEEDS_TPM = 1 << 0 };
+
+struct command {
+	const char *name;
+	int (*handler)(struct agent_ctx *ctx, int argc, char **argv);
+	unsigned flags;
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "provision", cmd_provision, NEEDS_TPM, "create EK, SRK and AK; export the AK public key" },
+	{ "measure", cmd_measure, NEEDS_TPM, "measure files of a stage into the stage PCR and log" },
+	{ "boot", cmd_boot, NEEDS_TPM, "measure the configured boot stages (boot service)" },
+	{ "quote", cmd_quote, NEEDS_TPM, "quote PCRs with the AK and write evidence" },
+	{ "status", cmd_status, NEEDS_TPM, "show the TPM, keys, owned PCRs and event log" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: gwagent [--config FILE] [--state-dir DIR] [--tcti TCTI] COMMAND [ARGS]\n\n"
+		   "Commands:\n");
+	for (size_t i = 0; i < GW_ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nGlobal options (before or after the command):\n"
+		   "  --config FILE    agent configuration (default %s)\n"
+		   "  --state-dir DIR  event log and agent state (default %s)\n"
+		   "  --tcti TCTI      TPM access, e.g. device:/dev/tpmrm0 or\n"
+		   "                   swtpm:host=127.0.0.1,port=2321 (default: $GW_TCTI, the\n"
+		   "                   config file, then %s)\n"
+		   "Run 'gwagent COMMAND --help' for a command's options.\n",
+		AGENT_DEFAULT_CONFIG, AGENT_DEFAULT_STATE_DIR, AGENT_DEFAULT_TCTI);
+}
+
+void agent_errorf(const struct agent_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", ctx->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int agent_report(const struct agent_ctx *ctx, int rc, const gw_error *err, const char *what)
+{
+	agent_errorf(ctx, "%s: %s", what, gw_error_msg(err, rc));
+	return gw_exit_for(rc);
+}
+
+int agent_path(const struct agent_ctx *ctx, const char *name, char *buf, size_t len)
+{
+	return gw_snprintf(buf, len, "%s/%s", ctx->state_dir, name);
+}
+
+/* Takes the global options out of argv wherever they stand (before "--"). */
+static int take_globals(struct agent_ctx *ctx, int *argc, char **argv)
+{
+	static const char *const opts[] = { "--config", "--state-dir", "--tcti" };
+	const char **dst[] = { &ctx->config_path, &ctx->state_dir, &ctx->tcti };
+	int out = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		bool taken = false;
+
+		if (!strcmp(argv[i], "--")) {
+			while (i < *argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		for (size_t k = 0; k < GW_ARRAY_SIZE(opts) && !taken; k++) {
+			size_t n = strlen(opts[k]);
+
+			if (!strcmp(argv[i], opts[k])) {
+				if (i + 1 >= *argc) {
+					fprintf(stderr, "gwagent: %s needs a value\n", opts[k]);
+					return -1;
+				}
+				*dst[k] = argv[++i];
+				taken = true;
+			} else if (!strncmp(argv[i], opts[k], n) && argv[i][n] == '=') {
+				*dst[k] = argv[i] + n + 1;
+				taken = true;
+			}
+		}
+		if (!taken)
+			argv[out++] = argv[i];
+	}
+	argv[out] = NULL;
+	*argc = out;
+	return 0;
+}
+
+static int setup(struct agent_ctx *ctx)
+{
+	gw_error err = { { 0 } };
+	const char *path = ctx->config_path ? ctx->config_path : AGENT_DEFAULT_CONFIG;
+	const char *env;
+	int rc;
+
+	agent_config_defaults(&ctx->cfg);
+	rc = agent_config_load(path, &ctx->cfg, &err);
+	/* The default config file is optional; one named with --config is not. */
+	if (rc == GW_E_NOTFOUND && !ctx->config_path)
+		rc = 0;
+	if (rc) {
+		agent_errorf(ctx, "config: %s", gw_error_msg(&err, rc));
+		return GW_EXIT_CONFIG;
+	}
+	if (!ctx->state_dir)
+		ctx->state_dir = ctx->cfg.state_dir ? ctx->cfg.state_dir : AGENT_DEFAULT_STATE_DIR;
+	env = getenv("GW_TCTI");
+	if (!ctx->tcti)
+		ctx->tcti = env && *env ? env : ctx->cfg.tcti ? ctx->cfg.tcti : AGENT_DEFAULT_TCTI;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct agent_ctx ctx = { .prog = "gwagent", .lock_fd = -1 };
+	const struct command *cmd = NULL;
+	gw_error err = { { 0 } };
+	int rc;
+
+	if (take_globals(&ctx, &argc, argv))
+		return GW_EXIT_USAGE;
+	if (argc < 2) {
+		usage(stderr);
+		return GW_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return GW_EXIT_OK;
+	}
+	for (size_t i = 0; i < GW_ARRAY_SIZE(commands); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			cmd = &commands[i];
+	if (!cmd) {
+		fprintf(stderr, "gwagent: unknown command '%s'\n", argv[1]);
+		usage(stderr);
+		return GW_EXIT_USAGE;
+	}
+	rc = setup(&ctx);
+	if (rc)
+		goto out;
+	/* A command's --help needs no TPM. */
+	if (cmd->flags & NEEDS_TPM) {
+		bool help = false;
+
+		for (int i = 2; i < argc; i++)
+			help |= !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h");
+		if (!help) {
+			rc = tpm_open(ctx.tcti, &ctx.tpm, &err);
+			if (rc) {
+				rc = agent_report(&ctx, rc, &err, "TPM");
+				goto out;
+			}
+		}
+	}
+	rc = cmd->handler(&ctx, argc - 1, argv + 1);
+out:
+	if (ctx.lock_fd >= 0)
+		close(ctx.lock_fd);
+	tpm_close(ctx.tpm);
+	agent_config_fini(&ctx.cfg);
+	return rc;
+}

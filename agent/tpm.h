@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The agent's TPM access over ESAPI. Every function flushes the transient objects
+ * and sessions it creates before it returns, on every path, so that a TPM without a
+ * resource manager is left with no handles. */
+#ifndef GW_AGENT_TPM_H
+#define GW_AGENT_TPM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <tss2/tss2_esys.h>
+
+#include "digest.h"
+#include "gw_error.h"
+#include "tpmdata.h"
+
+/* Default persistent handles (config keys srk_handle, ak_handle). */
+#define TPM_DEFAULT_SRK_HANDLE 0x81000001u
+#define TPM_DEFAULT_AK_HANDLE 0x81000020u
+/* EK certificate NV indices (TCG EK Credential Profile, low range). */
+#define TPM_NV_EK_CERT_RSA2048 0x01c00002u
+#define TPM_NV_EK_CERT_ECC_P256 0x01c0000au
+
+struct agent_tpm {
+	ESYS_CONTEXT *esys;
+	TSS2_TCTI_CONTEXT *tcti;
+};
+
+enum tpm_ek_type { TPM_EK_RSA2048, TPM_EK_ECC_P256 };
+
+/* tcti: a standard TCTI string ("device:/dev/tpmrm0", "swtpm:host=...,port=N"). */
+int tpm_open(const char *tcti, struct agent_tpm **out, gw_error *err) GW_WUR;
+void tpm_close(struct agent_tpm *tpm);
+
+/* Banks with at least one PCR allocated, in the TPM's order. */
+int tpm_active_banks(struct agent_tpm *tpm, uint16_t *algs, size_t *n, gw_error *err) GW_WUR;
+/* Reads every selected PCR (in as many TPM2_PCR_Read calls as it takes). */
+int tpm_pcr_read(struct agent_tpm *tpm, const TPML_PCR_SELECTION *sel,
+		 struct tpmdata_pcrs *out, gw_error *err) GW_WUR;
+/* Extends pcr in each bank algs[i] with digests[i]. */
+int tpm_pcr_extend(struct agent_tpm *tpm, unsigned pcr, const uint16_t *algs,
+		   const uint8_t digests[][GW_MAX_DIGEST], size_t n, gw_error *err) GW_WUR;
+/* TPMS_CLOCK_INFO of TPM2_ReadClock. */
+int tpm_clock(struct agent_tpm *tpm, TPMS_CLOCK_INFO *out, gw_error *err) GW_WUR;
+
+int tpm_persistent_exists(struct agent_tpm *tpm, TPM2_HANDLE h, bool *exists,
+			  gw_error *err) GW_WUR;
+int tpm_nv_exists(struct agent_tpm *tpm, TPM2_HANDLE idx, bool *exists, gw_error *err) GW_WUR;
+/* Public area of a persistent object; GW_E_NOTFOUND when there is none. */
+int tpm_read_public(struct agent_tpm *tpm, TPM2_HANDLE h, TPM2B_PUBLIC *out,
+		    gw_error *err) GW_WUR;
+/* Whole contents of an NV index (read with the index's own empty auth). */
+int tpm_nv_read_all(struct agent_tpm *tpm, TPM2_HANDLE idx, uint8_t **out, size_t *len,
+		    gw_error *err) GW_WUR;
+
+/* Create the EK from the standard template, return its public area, flush it. */
+int tpm_ek_public(struct agent_tpm *tpm, enum tpm_ek_type type, TPM2B_PUBLIC *out,
+		  gw_error *err) GW_WUR;
+/* Create the SRK (ECC P-256 standard template) and make it persistent at h. */
+int tpm_srk_create(struct agent_tpm *tpm, TPM2_HANDLE h, TPM2B_PUBLIC *out,
+		   gw_error *err) GW_WUR;
+/* Create a restricted ECC P-256 signing key under the EK (endorsement hierarchy,
+ * so quotes carry unobfuscated clock information) and persist it at h. */
+int tpm_ak_create(struct agent_tpm *tpm, enum tpm_ek_type ek_type, TPM2_HANDLE h,
+		  TPM2B_PUBLIC *out, gw_error *err) GW_WUR;
+/* Remove a persistent object. */
+int tpm_evict(struct agent_tpm *tpm, TPM2_HANDLE h, gw_error *err) GW_WUR;
+/* True when pub is the AK template: ECC P-256, ECDSA-SHA256, restricted signing,
+ * fixedTPM, fixedParent, sensitiveDataOrigin. */
+bool tpm_is_ak_public(const TPMT_PUBLIC *pub);
+/* True when pub is a restricted decryption (storage) key. */
+bool tpm_is_storage_public(const TPMT_PUBLIC *pub);
+
+/* TPM2_Quote with the AK over sel with qualifying data nonce. *attest and *sig are
+ * allocated by ESAPI and freed by the caller with Esys_Free. */
+int tpm_quote(struct agent_tpm *tpm, TPM2_HANDLE ak, const uint8_t *nonce, size_t nonce_len,
+	      const TPML_PCR_SELECTION *sel, TPM2B_ATTEST **attest, TPMT_SIGNATURE **sig,
+	      gw_error *err) GW_WUR;
+
+/* Fixed properties for `status`. */
+struct tpm_info {
+	char manufacturer[5];
+	char vendor[17];
+	uint32_t fw1, fw2;
+	uint32_t spec_level, spec_revision;
+};
+int tpm_get_info(struct agent_tpm *tpm, struct tpm_info *out, gw_error *err) GW_WUR;
+
+#endif

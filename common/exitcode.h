@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Process exit codes of gwagent and gwverifier (doc/exit-codes.md). Stable: new codes
+ * are appended, never renumbered. */
+#ifndef GW_EXITCODE_H
+#define GW_EXITCODE_H
+
+enum gw_exit {
+	GW_EXIT_OK = 0,
+	GW_EXIT_ERROR = 1,      /* runtime failure not listed below (I/O, memory) */
+	GW_EXIT_USAGE = 2,      /* bad command line */
+	GW_EXIT_CONFIG = 3,     /* configuration file missing or invalid */
+	GW_EXIT_TPM = 4,        /* TPM unreachable or a TPM command failed */
+	GW_EXIT_STATE = 5,      /* not allowed now (not provisioned, boot already ran) */
+	GW_EXIT_STAGE = 6,      /* a boot stage could not be measured */
+	/* Appraisal results (gwverifier check-quote). */
+	GW_EXIT_SIGNATURE = 10, /* quote signature does not verify with the AK */
+	GW_EXIT_MAGIC = 11,     /* not TPM_GENERATED_VALUE */
+	GW_EXIT_TYPE = 12,      /* not a quote */
+	GW_EXIT_NONCE = 13,     /* qualifying data is not the nonce */
+	GW_EXIT_PCRSEL = 14,    /* quoted selection differs from the expected one */
+	GW_EXIT_PCRDIGEST = 15, /* PCR values do not match the quote */
+	GW_EXIT_FWLOG = 16,     /* firmware event log does not replay to the quoted PCRs */
+	GW_EXIT_CEL = 17,       /* CEL event log does not replay to the quoted PCRs */
+	GW_EXIT_REFERENCE = 18, /* a measurement differs from the reference values */
+	GW_EXIT_EVIDENCE = 19,  /* evidence, log or key file malformed */
+};
+
+/* Exit code for a library error code. */
+int gw_exit_for(int err);
+
+#endif

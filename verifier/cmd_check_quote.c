@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: Apache-2.0
+// gwverifier check-quote: offline appraisal of a quote, its PCR values and its logs.
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "appraise.h"
+#include "evidence.h"
+#include "tpmdata.h"
+#include "util.h"
+#include "verifier.h"
+
+#define MAX_QUOTE_FILE (64u * 1024)
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: gwverifier check-quote --ak AK --nonce HEX --message Q.msg --signature Q.sig\n"
+		"                              [--pcrs Q.pcrs] [--eventlog FIRMWARE.bin] [--cel LOG]\n"
+		"                              [--select SEL] [--reference GOLDEN.cel] [--json]\n"
+		"       gwverifier check-quote --ak AK --nonce HEX --evidence FILE\n"
+		"                              [--select SEL] [--reference GOLDEN.cel] [--json]\n\n"
+		"Checks, in order: signature by the AK, magic, type, nonce, PCR selection,\n"
+		"pcrDigest, firmware event types, replay of the firmware log and of the CEL log\n"
+		"against the quoted PCRs in every bank, failed stages, and (with --reference)\n"
+		"each measured stage file against a known-good CEL log. Exit 0 only when all\n"
+		"hold; otherwise the exit code names the check (doc/exit-codes.md).\n\n"
+		"  --ak FILE         the trusted AK public key (PEM or TPM2B_PUBLIC)\n"
+		"  --nonce HEX       the nonce the quote must carry\n"
+		"  --message FILE    TPMS_ATTEST as signed (tpm2_quote -m)\n"
+		"  --signature FILE  TPMT_SIGNATURE (tpm2_quote -s)\n"
+		"  --pcrs FILE       PCR values (tpm2_quote -o, serialized format)\n"
+		"  --eventlog FILE   TCG PC Client firmware event log\n"
+		"  --cel FILE        CEL-JSON event log (gwagent's or systemd's)\n"
+		"  --evidence FILE   gwagent quote's evidence.json (all of the above in one)\n"
+		"  --select SEL      the PCR selection the quote must cover, e.g. sha256:0-7,13\n"
+		"  --reference FILE  CEL log of a known-good boot: stage digests must equal it\n"
+		"  --json            the checks, replayed PCRs per bank and events as JSON\n");
+}
+
+struct inputs {
+	EVP_PKEY *ak;
+	uint8_t *nonce;
+	size_t nonce_len;
+	uint8_t *attest;
+	size_t attest_len;
+	TPMT_SIGNATURE sig;
+	struct tpmdata_pcrs pcrs;
+	bool has_pcrs;
+	TPML_PCR_SELECTION sel;
+	bool has_sel;
+	struct eventlog *fw;
+	struct cel_log *cel;
+	struct cel_log *ref;
+	struct evidence *ev;
+};
+
+static void inputs_fini(struct inputs *in)
+{
+	EVP_PKEY_free(in->ak);
+	free(in->nonce);
+	free(in->attest);
+	eventlog_free(in->fw);
+	cel_free(in->cel);
+	cel_free(in->ref);
+	evidence_free(in->ev);
+}
+
+static int load_cel(const char *path, struct cel_log **out, gw_error *err)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = gw_read_file(path, 16u * 1024 * 1024, &buf, &len, err);
+	if (!rc)
+		rc = cel_parse(buf, len, out, err);
+	free(buf);
+	if (rc)
+		gw_error_prefix(err, "%s: ", path);
+	return rc;
+}
+
+static int load_fw(const uint8_t *buf, size_t len, const char *what, struct eventlog **out,
+		   gw_error *err)
+{
+	int rc = eventlog_parse(buf, len, out, err);
+
+	if (rc)
+		gw_error_prefix(err, "%s: ", what);
+	return rc;
+}
+
+static const char *status_name(enum appraise_status s)
+{
+	return s == APPRAISE_PASS ? "pass" : s == APPRAISE_FAIL ? "FAIL" : "skipped";
+}
+
+static json_object *pcrs_json(const struct inputs *in, const struct appraise_result *res)
+{
+	json_object *o = json_object_new_object();
+	char hex[2 * GW_MAX_DIGEST + 1];
+
+	for (size_t b = 0; b < in->pcrs.sel.count; b++) {
+		const TPMS_PCR_SELECTION *s = &in->pcrs.sel.pcrSelections[b];
+		const struct gw_pcr_bank *qb = gw_pcr_set_find(&in->pcrs.values, s->hash);
+		const struct gw_pcr_bank *rb = gw_pcr_set_find(&res->replayed, s->hash);
+		json_object *bo = json_object_new_object();
+
+		for (unsigned p = 0; p < GW_NUM_PCRS && qb; p++) {
+			json_object *po;
+			uint32_t bit = 1u << p;
+			const char *src = (res->fw_pcrs & bit) && (res->cel_pcrs & bit) ? "both"
+					  : res->fw_pcrs & bit			   ? "firmware"
+					  : res->cel_pcrs & bit			   ? "cel"
+										   : "none";
+			char key[4];
+
+			if (!gw_pcrsel_has(s, p))
+				continue;
+			po = json_object_new_object();
+			gw_hex_encode(qb->pcr[p], qb->size, hex);
+			json_object_object_add(po, "quoted", json_object_new_string(hex));
+			if (rb && strcmp(src, "none")) {
+				gw_hex_encode(rb->pcr[p], rb->size, hex);
+				json_object_object_add(po, "replayed", json_object_new_string(hex));
+				json_object_object_add(po, "match", json_object_new_boolean(
+					!memcmp(rb->pcr[p], qb->pcr[p], rb->size)));
+			}
+			json_object_object_add(po, "log", json_object_new_string(src));
+			snprintf(key, sizeof(key), "%u", p);
+			json_object_object_add(bo, key, po);
+		}
+		json_object_object_add(o, gw_alg_by_id(s->hash)->name, bo);
+	}
+	return o;
+}
+
+static void print_json(const struct inputs *in, const struct appraise_result *res, int exitc,
+		       const char *verdict)
+{
+	json_object *o = json_object_new_object(), *checks = json_object_new_array(), *q;
+	char hex[2 * sizeof(TPMU_NAME) + 1];
+
+	json_object_object_add(o, "result", json_object_new_string(res->rc ? "fail" : "pass"));
+	json_object_object_add(o, "exit_code", json_object_new_int(exitc));
+	json_object_object_add(o, "message", json_object_new_string(verdict));
+	for (int i = 0; i < APPRAISE_COUNT; i++) {
+		json_object *c = json_object_new_object();
+
+		json_object_object_add(c, "name", json_object_new_string(appraise_check_name(i)));
+		json_object_object_add(c, "status", json_object_new_string(
+			res->status[i] == APPRAISE_PASS	  ? "pass"
+			: res->status[i] == APPRAISE_FAIL ? "fail"
+							  : "skipped"));
+		if (res->msg[i][0])
+			json_object_object_add(c, "detail", json_object_new_string(res->msg[i]));
+		json_object_array_add(checks, c);
+	}
+	json_object_object_add(o, "checks", checks);
+	if (res->failure.set) {
+		json_object *f = json_object_new_object();
+
+		json_object_object_add(f, "log", json_object_new_string(
+			res->failure.in_cel ? "cel" : "firmware"));
+		json_object_object_add(f, "event", json_object_new_int64(res->failure.event));
+		json_object_object_add(f, "pcr", json_object_new_int((int)res->failure.pcr));
+		json_object_object_add(f, "bank", json_object_new_string(
+			gw_alg_by_id(res->failure.bank) ? gw_alg_by_id(res->failure.bank)->name : "?"));
+		json_object_object_add(o, "failure", f);
+	}
+	if (res->quote.parsed) {
+		const TPMS_ATTEST *a = &res->quote.attest;
+		char sel[512];
+
+		q = json_object_new_object();
+		json_object_object_add(q, "clock", json_object_new_int64((int64_t)a->clockInfo.clock));
+		json_object_object_add(q, "reset_count", json_object_new_int64(a->clockInfo.resetCount));
+		json_object_object_add(q, "restart_count",
+				       json_object_new_int64(a->clockInfo.restartCount));
+		json_object_object_add(q, "safe", json_object_new_boolean(a->clockInfo.safe));
+		snprintf(hex, sizeof(hex), "0x%016llx", (unsigned long long)a->firmwareVersion);
+		json_object_object_add(q, "firmware_version", json_object_new_string(hex));
+		gw_hex_encode(a->qualifiedSigner.name,
+			      a->qualifiedSigner.size <= sizeof(a->qualifiedSigner.name)
+				      ? a->qualifiedSigner.size : 0, hex);
+		json_object_object_add(q, "qualified_signer", json_object_new_string(hex));
+		if (!gw_pcrsel_format(&a->attested.quote.pcrSelect, sel, sizeof(sel)))
+			json_object_object_add(q, "pcr_selection", json_object_new_string(sel));
+		json_object_object_add(o, "quote", q);
+	}
+	if (in->has_pcrs && res->status[APPRAISE_PCRDIGEST] == APPRAISE_PASS)
+		json_object_object_add(o, "pcrs", pcrs_json(in, res));
+	if (in->fw) {
+		json_object *ev = NULL;
+
+		if (!eventlog_events_json(in->fw, &ev))
+			json_object_object_add(o, "firmware_events", ev);
+	}
+	if (in->cel) {
+		json_object *ev = NULL;
+
+		if (!cel_records_json(in->cel, &ev))
+			json_object_object_add(o, "cel_events", ev);
+	}
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+static void print_text(const struct appraise_result *res, const char *verdict)
+{
+	printf("%s\n", verdict);
+	for (int i = 0; i < APPRAISE_COUNT; i++) {
+		if (res->status[i] == APPRAISE_SKIPPED && !res->msg[i][0])
+			continue;
+		printf("  %-21s %-7s %s\n", appraise_check_name(i), status_name(res->status[i]),
+		       res->msg[i]);
+	}
+	if (res->quote.parsed) {
+		const TPMS_ATTEST *a = &res->quote.attest;
+
+		printf("  quote: resetCount %u, restartCount %u, clock %llu ms, TPM firmware "
+		       "0x%016llx\n",
+		       a->clockInfo.resetCount, a->clockInfo.restartCount,
+		       (unsigned long long)a->clockInfo.clock,
+		       (unsigned long long)a->firmwareVersion);
+	}
+}
+
+static int load_inputs(struct inputs *in, const char *const paths[], const char *nonce,
+		       const char *sel, gw_error *err, const char **what)
+{
+	enum { AK, MSG, SIG, PCRS, FW, CEL, EVID, REF };
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	*what = "--ak";
+	if ((rc = tpmdata_pkey_load(paths[AK], &in->ak, err)))
+		return rc;
+	*what = "--nonce";
+	if ((rc = gw_hex_decode(nonce, &in->nonce, &in->nonce_len, err)))
+		return rc;
+	if (sel) {
+		*what = "--select";
+		if ((rc = gw_pcrsel_parse(sel, &in->sel, err)))
+			return rc;
+		in->has_sel = true;
+	}
+	if (paths[REF]) {
+		*what = "--reference";
+		if ((rc = load_cel(paths[REF], &in->ref, err)))
+			return rc;
+	}
+	if (paths[EVID]) {
+		*what = "--evidence";
+		rc = gw_read_file(paths[EVID], EVIDENCE_MAX_SIZE, &buf, &len, err);
+		if (!rc)
+			rc = evidence_parse(buf, len, &in->ev, err);
+		free(buf);
+		if (rc)
+			return rc;
+		in->attest = malloc(in->ev->attest_len ? in->ev->attest_len : 1);
+		if (!in->attest)
+			return GW_E_NOMEM;
+		memcpy(in->attest, in->ev->attest, in->ev->attest_len);
+		in->attest_len = in->ev->attest_len;
+		in->sig = in->ev->sig;
+		in->pcrs = in->ev->pcrs;
+		in->has_pcrs = true;
+		*what = "evidence firmware log";
+		if (in->ev->fwlog &&
+		    (rc = load_fw(in->ev->fwlog, in->ev->fwlog_len, "firmware log", &in->fw, err)))
+			return rc;
+		*what = "evidence CEL log";
+		if (in->ev->cel && (rc = cel_parse(in->ev->cel, in->ev->cel_len, &in->cel, err)))
+			return rc;
+		return 0;
+	}
+	*what = "--message";
+	if ((rc = gw_read_file(paths[MSG], MAX_QUOTE_FILE, &in->attest, &in->attest_len, err)))
+		return rc;
+	*what = "--signature";
+	rc = gw_read_file(paths[SIG], MAX_QUOTE_FILE, &buf, &len, err);
+	if (!rc)
+		rc = tpmdata_signature_unmarshal(buf, len, &in->sig, err);
+	free(buf);
+	buf = NULL;
+	if (rc)
+		return rc;
+	if (paths[PCRS]) {
+		*what = "--pcrs";
+		rc = gw_read_file(paths[PCRS], MAX_QUOTE_FILE, &buf, &len, err);
+		if (!rc)
+			rc = tpmdata_pcrs_file_parse(buf, len, &in->pcrs, err);
+		free(buf);
+		buf = NULL;
+		if (rc)
+			return rc;
+		in->has_pcrs = true;
+	}
+	if (paths[FW]) {
+		*what = "--eventlog";
+		rc = gw_read_file(paths[FW], EVENTLOG_MAX_LEN, &buf, &len, err);
+		if (!rc)
+			rc = load_fw(buf, len, paths[FW], &in->fw, err);
+		free(buf);
+		if (rc)
+			return rc;
+	}
+	if (paths[CEL]) {
+		*what = "--cel";
+		if ((rc = load_cel(paths[CEL], &in->cel, err)))
+			return rc;
+	}
+	return 0;
+}
+
+int cmd_check_quote(struct verifier_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "ak", required_argument, NULL, 'a' },
+		{ "message", required_argument, NULL, 'm' },
+		{ "signature", required_argument, NULL, 's' },
+		{ "pcrs", required_argument, NULL, 'p' },
+		{ "eventlog", required_argument, NULL, 'e' },
+		{ "cel", required_argument, NULL, 'c' },
+		{ "evidence", required_argument, NULL, 'E' },
+		{ "reference", required_argument, NULL, 'r' },
+		{ "nonce", required_argument, NULL, 'n' },
+		{ "select", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *paths[8] = { NULL };
+	const char *nonce = NULL, *sel = NULL, *what = "";
+	bool json = false;
+	struct inputs in;
+	struct appraise_result *res = NULL;
+	gw_error err = { { 0 } };
+	char verdict[1100];
+	int c, rc, exitc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a': paths[0] = optarg; break;
+		case 'm': paths[1] = optarg; break;
+		case 's': paths[2] = optarg; break;
+		case 'p': paths[3] = optarg; break;
+		case 'e': paths[4] = optarg; break;
+		case 'c': paths[5] = optarg; break;
+		case 'E': paths[6] = optarg; break;
+		case 'r': paths[7] = optarg; break;
+		case 'n': nonce = optarg; break;
+		case 'l': sel = optarg; break;
+		case 'j': json = true; break;
+		case 'h':
+			usage(stdout);
+			return GW_EXIT_OK;
+		default:
+			usage(stderr);
+			return GW_EXIT_USAGE;
+		}
+	}
+	if (optind != argc || !paths[0] || !nonce ||
+	    (paths[6] ? (paths[1] || paths[2] || paths[3] || paths[4] || paths[5])
+		      : (!paths[1] || !paths[2]))) {
+		verifier_errorf(ctx, "give --ak, --nonce and either --evidence or --message and "
+				     "--signature (not both)");
+		usage(stderr);
+		return GW_EXIT_USAGE;
+	}
+	if (!paths[6] && !paths[3] && (paths[4] || paths[5])) {
+		verifier_errorf(ctx, "replaying --eventlog or --cel needs the quoted PCR values "
+				     "(--pcrs)");
+		return GW_EXIT_USAGE;
+	}
+	if (paths[7] && !paths[5] && !paths[6]) {
+		verifier_errorf(ctx, "--reference needs a CEL log (--cel or --evidence)");
+		return GW_EXIT_USAGE;
+	}
+	memset(&in, 0, sizeof(in));
+	rc = load_inputs(&in, paths, nonce, sel, &err, &what);
+	if (rc) {
+		verifier_errorf(ctx, "%s: %s", what, gw_error_msg(&err, rc));
+		exitc = rc == GW_E_NOTFOUND || rc == GW_E_IO ? GW_EXIT_ERROR : GW_EXIT_EVIDENCE;
+		if (!strcmp(what, "--nonce") || !strcmp(what, "--select"))
+			exitc = GW_EXIT_USAGE;
+		inputs_fini(&in);
+		return exitc;
+	}
+	res = calloc(1, sizeof(*res));
+	if (!res) {
+		inputs_fini(&in);
+		return GW_EXIT_ERROR;
+	}
+	{
+		struct appraise_input ai = {
+			.ak = in.ak,
+			.attest = in.attest,
+			.attest_len = in.attest_len,
+			.sig = &in.sig,
+			.nonce = in.nonce,
+			.nonce_len = in.nonce_len,
+			.expect_sel = in.has_sel ? &in.sel : NULL,
+			.pcrs = in.has_pcrs ? &in.pcrs : NULL,
+			.fwlog = in.fw,
+			.cel = in.cel,
+			.reference = in.ref,
+		};
+
+		rc = appraise_quote(&ai, res, &err);
+	}
+	exitc = gw_exit_for(rc);
+	if (rc && exitc < GW_EXIT_SIGNATURE && rc != GW_E_STAGE)
+		exitc = GW_EXIT_ERROR;
+	if (rc)
+		snprintf(verdict, sizeof(verdict), "FAIL: %s", gw_error_msg(&err, rc));
+	else
+		snprintf(verdict, sizeof(verdict), "PASS: quote and logs verified");
+	if (json)
+		print_json(&in, res, exitc, verdict);
+	else
+		print_text(res, verdict);
+	free(res);
+	inputs_fini(&in);
+	return exitc;
+}

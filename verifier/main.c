@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+// gwverifier: the verifier's entry point and command table.
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+#include "verifier.h"
+
+struct command {
+	const char *name;
+	int (*handler)(struct verifier_ctx *ctx, int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "check-quote", cmd_check_quote, "appraise a quote and its event logs offline" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: gwverifier COMMAND [ARGS]\n\nCommands:\n");
+	for (size_t i = 0; i < GW_ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nRun 'gwverifier COMMAND --help' for a command's options.\n");
+}
+
+void verifier_errorf(const struct verifier_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", ctx->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int main(int argc, char **argv)
+{
+	struct verifier_ctx ctx = { .prog = "gwverifier" };
+
+	if (argc < 2) {
+		usage(stderr);
+		return GW_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return GW_EXIT_OK;
+	}
+	for (size_t i = 0; i < GW_ARRAY_SIZE(commands); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].handler(&ctx, argc - 1, argv + 1);
+	fprintf(stderr, "gwverifier: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return GW_EXIT_USAGE;
+}

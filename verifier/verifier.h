@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* gwverifier's command handlers. */
+#ifndef GW_VERIFIER_H
+#define GW_VERIFIER_H
+
+#include "exitcode.h"
+#include "gw_error.h"
+
+struct verifier_ctx {
+	const char *prog;
+};
+
+void verifier_errorf(const struct verifier_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+int cmd_check_quote(struct verifier_ctx *ctx, int argc, char **argv);
+
+#endif
