@@ -17,8 +17,6 @@
 
 #include "util.h"
 
-#define HASH_CHUNK (1u << 20)
-
 static int path_of(struct agent_ctx *ctx, const char *name, char *buf, gw_error *err)
 {
 	if (agent_path(ctx, name, buf, PATH_MAX))
@@ -239,60 +237,4 @@ int evlog_measure(struct agent_ctx *ctx, unsigned pcr, const uint16_t *algs,
 	if (recnum)
 		*recnum = count;
 	return 0;
-}
-
-int evlog_hash_file(const char *path, const uint16_t *algs, size_t n,
-		    uint8_t out[][GW_MAX_DIGEST], uint64_t *size, gw_error *err)
-{
-	struct gw_multihash mh;
-	uint8_t *buf = NULL;
-	uint64_t total = 0;
-	struct stat st;
-	int fd = -1;
-	int rc;
-
-	rc = gw_multihash_init(&mh, algs, n);
-	if (rc)
-		return gw_fail(err, rc, "hash init");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = gw_fail(err, errno == ENOENT ? GW_E_NOTFOUND : GW_E_IO, "%s: %s", path,
-			     strerror(errno));
-		goto out;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		rc = gw_fail(err, GW_E_IO, "%s: not a regular file", path);
-		goto out;
-	}
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	buf = malloc(HASH_CHUNK);
-	if (!buf) {
-		rc = GW_E_NOMEM;
-		goto out;
-	}
-	for (;;) {
-		ssize_t r = read(fd, buf, HASH_CHUNK);
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = gw_fail(err, GW_E_IO, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		rc = gw_multihash_update(&mh, buf, (size_t)r);
-		if (rc)
-			goto out;
-		total += (uint64_t)r;
-	}
-	rc = gw_multihash_final(&mh, out);
-	if (!rc && size)
-		*size = total;
-out:
-	free(buf);
-	if (fd >= 0)
-		close(fd);
-	gw_multihash_fini(&mh);
-	return rc;
 }

@@ -38,8 +38,4 @@ int evlog_measure(struct agent_ctx *ctx, unsigned pcr, const uint16_t *algs,
 		  const char *stage, const char *path, const char *string, uint64_t *recnum,
 		  gw_error *err) GW_WUR;
 
-/* Hash a file in every bank, streaming. */
-int evlog_hash_file(const char *path, const uint16_t *algs, size_t n,
-		    uint8_t out[][GW_MAX_DIGEST], uint64_t *size, gw_error *err) GW_WUR;
-
 #endif

@@ -75,7 +75,7 @@ int stage_measure_file(struct agent_ctx *ctx, const struct stage_banks *b, const
 	uint64_t recnum = 0;
 	int rc;
 
-	rc = evlog_hash_file(file, b->alg, b->n, d, NULL, &herr);
+	rc = gw_hash_file(file, b->alg, b->n, d, NULL, &herr);
 	if (!rc) {
 		if (gw_snprintf(desc, sizeof(desc), "stage %s: %s", stage, file))
 			return gw_fail(err, GW_E_TOOBIG, "file name too long");

@@ -1,13 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 // Hash algorithm table, software PCR banks and PCR selection strings.
+#define _GNU_SOURCE
 #include "digest.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "util.h"
 
-static const struct gw_alg algs[] = {
+static const struct gw_alg alg_table[] = {
 	{ TPM2_ALG_SHA1, "sha1", 20 },
 	{ TPM2_ALG_SHA256, "sha256", 32 },
 	{ TPM2_ALG_SHA384, "sha384", 48 },
@@ -17,38 +24,57 @@ static const struct gw_alg algs[] = {
 
 const struct gw_alg *gw_alg_by_id(uint16_t id)
 {
-	for (size_t i = 0; i < GW_ARRAY_SIZE(algs); i++)
-		if (algs[i].id == id)
-			return &algs[i];
+	for (size_t i = 0; i < GW_ARRAY_SIZE(alg_table); i++)
+		if (alg_table[i].id == id)
+			return &alg_table[i];
 	return NULL;
 }
 
 const struct gw_alg *gw_alg_by_name(const char *name)
 {
-	for (size_t i = 0; i < GW_ARRAY_SIZE(algs); i++)
-		if (!strcmp(algs[i].name, name))
-			return &algs[i];
+	for (size_t i = 0; i < GW_ARRAY_SIZE(alg_table); i++)
+		if (!strcmp(alg_table[i].name, name))
+			return &alg_table[i];
 	return NULL;
+}
+
+/* OpenSSL 3 looks a digest up again on every EVP_DigestInit with EVP_sha256() and
+ * friends; fetching each once saves most of the cost of hashing a small input. */
+static const char *const md_names[] = { "SHA1", "SHA256", "SHA384", "SHA512", "SM3" };
+static EVP_MD *md_cache[GW_ARRAY_SIZE(md_names)];
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void md_fetch_all(void)
+{
+	for (size_t i = 0; i < GW_ARRAY_SIZE(md_names); i++)
+		md_cache[i] = EVP_MD_fetch(NULL, md_names[i], NULL);
 }
 
 const EVP_MD *gw_alg_md(uint16_t id)
 {
+	size_t i;
+
 	switch (id) {
 	case TPM2_ALG_SHA1:
-		return EVP_sha1();
+		i = 0;
+		break;
 	case TPM2_ALG_SHA256:
-		return EVP_sha256();
+		i = 1;
+		break;
 	case TPM2_ALG_SHA384:
-		return EVP_sha384();
+		i = 2;
+		break;
 	case TPM2_ALG_SHA512:
-		return EVP_sha512();
+		i = 3;
+		break;
 	case TPM2_ALG_SM3_256:
-#ifndef OPENSSL_NO_SM3
-		return EVP_sm3();
-#endif
+		i = 4;
+		break;
 	default:
 		return NULL;
 	}
+	pthread_once(&md_once, md_fetch_all);
+	return md_cache[i];
 }
 
 struct gw_pcr_bank *gw_pcr_set_bank(struct gw_pcr_set *set, uint16_t alg)
@@ -146,6 +172,169 @@ void gw_multihash_fini(struct gw_multihash *mh)
 	for (size_t i = 0; i < mh->n; i++)
 		EVP_MD_CTX_free(mh->ctx[i]);
 	memset(mh, 0, sizeof(*mh));
+}
+
+#define HASH_CHUNK (4u << 20)
+
+/* Workers hash the current chunk for their bank; the main thread hashes the banks
+ * that have no worker, then waits for the rest before it reads the next chunk. */
+struct hash_job {
+	pthread_mutex_t lock;
+	pthread_cond_t start, done;
+	unsigned long generation;
+	size_t remaining;
+	bool stop;
+	const uint8_t *buf;
+	size_t len;
+	EVP_MD_CTX *ctx[GW_MAX_BANKS];
+	bool failed[GW_MAX_BANKS];
+};
+
+struct hash_worker {
+	struct hash_job *job;
+	size_t bank;
+};
+
+static void *hash_worker_main(void *arg)
+{
+	struct hash_worker *w = arg;
+	struct hash_job *job = w->job;
+	unsigned long seen = 0;
+
+	for (;;) {
+		pthread_mutex_lock(&job->lock);
+		while (job->generation == seen && !job->stop)
+			pthread_cond_wait(&job->start, &job->lock);
+		if (job->stop) {
+			pthread_mutex_unlock(&job->lock);
+			return NULL;
+		}
+		seen = job->generation;
+		pthread_mutex_unlock(&job->lock);
+		if (!EVP_DigestUpdate(job->ctx[w->bank], job->buf, job->len))
+			job->failed[w->bank] = true;
+		pthread_mutex_lock(&job->lock);
+		if (--job->remaining == 0)
+			pthread_cond_signal(&job->done);
+		pthread_mutex_unlock(&job->lock);
+	}
+}
+
+static int read_chunk(int fd, uint8_t *buf, size_t cap, size_t *got, const char *path,
+		      gw_error *err)
+{
+	size_t n = 0;
+
+	while (n < cap) {
+		ssize_t r = read(fd, buf + n, cap - n);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return gw_fail(err, GW_E_IO, "%s: %s", path, strerror(errno));
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	*got = n;
+	return 0;
+}
+
+int gw_hash_file(const char *path, const uint16_t *algs, size_t n,
+		 uint8_t out[][GW_MAX_DIGEST], uint64_t *size, gw_error *err)
+{
+	struct gw_multihash mh;
+	struct hash_job job = {
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+		.start = PTHREAD_COND_INITIALIZER,
+		.done = PTHREAD_COND_INITIALIZER,
+	};
+	struct hash_worker workers[GW_MAX_BANKS];
+	pthread_t threads[GW_MAX_BANKS];
+	bool threaded[GW_MAX_BANKS] = { false };
+	size_t nworkers = 0, got = 0, cur = 0;
+	uint8_t *buf[2] = { NULL, NULL };
+	uint64_t total = 0;
+	struct stat st;
+	int fd = -1;
+	int rc;
+
+	rc = gw_multihash_init(&mh, algs, n);
+	if (rc)
+		return gw_fail(err, rc, "hash init");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = gw_fail(err, errno == ENOENT ? GW_E_NOTFOUND : GW_E_IO, "%s: %s", path,
+			     strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		rc = gw_fail(err, GW_E_IO, "%s: not a regular file", path);
+		goto out;
+	}
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	buf[0] = malloc(HASH_CHUNK);
+	buf[1] = malloc(HASH_CHUNK);
+	if (!buf[0] || !buf[1]) {
+		rc = GW_E_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		job.ctx[i] = mh.ctx[i];
+	/* With several banks, one worker per bank hashes chunk k while this thread
+	 * reads chunk k+1; a bank whose worker cannot start is hashed here. */
+	for (size_t i = 0; n > 1 && i < n; i++) {
+		workers[i] = (struct hash_worker){ &job, i };
+		if (pthread_create(&threads[i], NULL, hash_worker_main, &workers[i]) == 0) {
+			threaded[i] = true;
+			nworkers++;
+		}
+	}
+	rc = read_chunk(fd, buf[cur], HASH_CHUNK, &got, path, err);
+	while (!rc && got) {
+		size_t next = 0;
+
+		total += got;
+		pthread_mutex_lock(&job.lock);
+		job.buf = buf[cur];
+		job.len = got;
+		job.remaining = nworkers;
+		job.generation++;
+		pthread_cond_broadcast(&job.start);
+		pthread_mutex_unlock(&job.lock);
+		rc = read_chunk(fd, buf[1 - cur], HASH_CHUNK, &next, path, err);
+		for (size_t i = 0; i < n; i++)
+			if (!threaded[i] && !EVP_DigestUpdate(mh.ctx[i], buf[cur], got))
+				job.failed[i] = true;
+		pthread_mutex_lock(&job.lock);
+		while (job.remaining)
+			pthread_cond_wait(&job.done, &job.lock);
+		pthread_mutex_unlock(&job.lock);
+		for (size_t i = 0; i < n; i++)
+			if (job.failed[i] && !rc)
+				rc = GW_E_CRYPTO;
+		cur = 1 - cur;
+		got = next;
+	}
+	pthread_mutex_lock(&job.lock);
+	job.stop = true;
+	pthread_cond_broadcast(&job.start);
+	pthread_mutex_unlock(&job.lock);
+	for (size_t i = 0; i < n; i++)
+		if (threaded[i])
+			pthread_join(threads[i], NULL);
+	if (!rc)
+		rc = gw_multihash_final(&mh, out);
+	if (!rc && size)
+		*size = total;
+out:
+	free(buf[0]);
+	free(buf[1]);
+	if (fd >= 0)
+		close(fd);
+	gw_multihash_fini(&mh);
+	return rc;
 }
 
 static int parse_pcr_list(const char *p, size_t len, TPMS_PCR_SELECTION *s, gw_error *err)

@@ -62,6 +62,12 @@ int gw_multihash_update(struct gw_multihash *mh, const void *data, size_t len) G
 int gw_multihash_final(struct gw_multihash *mh, uint8_t out[][GW_MAX_DIGEST]) GW_WUR;
 void gw_multihash_fini(struct gw_multihash *mh);
 
+/* Hash a whole file in every bank at once, streaming. With several banks each is
+ * hashed on its own thread over the same buffer, so measuring a file costs about
+ * as much time as its slowest bank. *size receives the byte count (may be NULL). */
+int gw_hash_file(const char *path, const uint16_t *algs, size_t n,
+		 uint8_t out[][GW_MAX_DIGEST], uint64_t *size, gw_error *err) GW_WUR;
+
 /* Parse "sha256:0,1,2+sha1:0-7" (tpm2-tools syntax, ranges allowed) into sel. */
 int gw_pcrsel_parse(const char *s, TPML_PCR_SELECTION *sel, gw_error *err) GW_WUR;
 /* Format sel as the same syntax into buf. */

@@ -105,6 +105,18 @@ int gw_b64_encode(const uint8_t *in, size_t len, char **out)
 	return 0;
 }
 
+/* Characters of the standard base64 alphabet ('=' is handled apart). */
+static const bool b64_valid[256] = {
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+	['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+	['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+	['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+	['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+	['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1,
+	['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1,
+	['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['+'] = 1, ['/'] = 1,
+};
+
 int gw_b64_decode(const char *in, uint8_t **out, size_t *out_len, gw_error *err)
 {
 	size_t len = strlen(in);
@@ -115,15 +127,13 @@ int gw_b64_decode(const char *in, uint8_t **out, size_t *out_len, gw_error *err)
 	if (len % 4 || len > INT_MAX / 2)
 		return gw_fail(err, GW_E_PARSE, "base64 length %zu is not a multiple of 4", len);
 	for (size_t i = 0; i < len; i++) {
-		char c = in[i];
-		bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			  (c >= '0' && c <= '9') || c == '+' || c == '/';
+		unsigned char c = (unsigned char)in[i];
 
 		if (c == '=' && i >= len - 2) {
 			pad++;
 			continue;
 		}
-		if (!ok || pad)
+		if (!b64_valid[c] || pad)
 			return gw_fail(err, GW_E_PARSE, "bad base64 character at %zu", i);
 	}
 	buf = malloc(len / 4 * 3 + 1);
