@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The agent configuration file (inih): TPM, state directory, PCRs and boot stages.
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,10 +11,16 @@
 #include "agent.h"
 #include "util.h"
 
+#define STAGE_NAME_MAX 64
+
 struct parse_state {
 	struct agent_config *cfg;
 	gw_error *err;
+	FILE *f;
 	int rc;
+	int line;     /* lines read so far; the handler's key is on this line */
+	int err_line; /* line of the first error in rc */
+	int pcr_line; /* last line that set stage_pcr or trust_pcr */
 };
 
 static int set_str(char **dst, const char *v)
@@ -32,6 +39,9 @@ static int parse_handle(const char *v, uint32_t *out)
 	char *end = NULL;
 	unsigned long h;
 
+	/* strtoul would also take a sign, which wraps into range where long is 32 bits. */
+	if (!isxdigit((unsigned char)*v))
+		return GW_E_PARSE;
 	errno = 0;
 	h = strtoul(v, &end, 16);
 	if (errno || !end || *end || h < 0x81000000ul || h > 0x81ffffffUL)
@@ -50,41 +60,157 @@ static int parse_pcr(const char *v, unsigned *out)
 	return 0;
 }
 
-static struct agent_stage *stage_for(struct agent_config *cfg, const char *name)
+/* The stage being filled: the last one, or a new one. */
+static int stage_for(struct parse_state *ps, const char *name, struct agent_stage **out)
 {
+	struct agent_config *cfg = ps->cfg;
 	struct agent_stage *st;
 
-	if (cfg->nstages && !strcmp(cfg->stages[cfg->nstages - 1].name, name))
-		return &cfg->stages[cfg->nstages - 1];
+	if (cfg->nstages && !strcmp(cfg->stages[cfg->nstages - 1].name, name)) {
+		*out = &cfg->stages[cfg->nstages - 1];
+		return 0;
+	}
 	for (size_t i = 0; i < cfg->nstages; i++)
 		if (!strcmp(cfg->stages[i].name, name))
-			return NULL; /* a stage section may appear once */
+			return gw_fail(ps->err, GW_E_CONFIG, "[stage %s]: stage defined twice",
+				       name);
 	if (cfg->nstages >= AGENT_MAX_STAGES)
-		return NULL;
+		return gw_fail(ps->err, GW_E_CONFIG, "[stage %s]: more than %d stages", name,
+			       AGENT_MAX_STAGES);
 	st = realloc(cfg->stages, (cfg->nstages + 1) * sizeof(*st));
 	if (!st)
-		return NULL;
+		return GW_E_NOMEM;
 	cfg->stages = st;
 	st = &cfg->stages[cfg->nstages];
 	memset(st, 0, sizeof(*st));
 	st->name = strdup(name);
 	if (!st->name)
-		return NULL;
+		return GW_E_NOMEM;
 	cfg->nstages++;
-	return st;
+	*out = st;
+	return 0;
 }
 
-static bool valid_stage_name(const char *s)
+static bool valid_stage_name(const char *s, size_t n)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 64)
+	if (n == 0 || n > STAGE_NAME_MAX)
 		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'))
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_' || s[i] == '.'))
 			return false;
 	return true;
+}
+
+static int add_file(struct parse_state *ps, const char *sname, const char *key,
+		    const char *value)
+{
+	struct agent_stage *st = NULL;
+	char **files;
+	int rc;
+
+	if (!valid_stage_name(sname, strlen(sname)))
+		return gw_fail(ps->err, GW_E_CONFIG, "stage name '%s': use 1-%d of A-Z a-z 0-9 - _ .",
+			       sname, STAGE_NAME_MAX);
+	if (strcmp(key, "file"))
+		return gw_fail(ps->err, GW_E_CONFIG, "[stage %s]: unknown key '%s'", sname, key);
+	if (!*value)
+		return gw_fail(ps->err, GW_E_CONFIG, "[stage %s]: empty file", sname);
+	rc = stage_for(ps, sname, &st);
+	if (rc)
+		return rc;
+	if (st->nfiles >= AGENT_MAX_STAGE_FILES)
+		return gw_fail(ps->err, GW_E_CONFIG, "[stage %s]: more than %d files", sname,
+			       AGENT_MAX_STAGE_FILES);
+	files = realloc(st->files, (st->nfiles + 1) * sizeof(*files));
+	if (!files)
+		return GW_E_NOMEM;
+	st->files = files;
+	st->files[st->nfiles] = strdup(value);
+	if (!st->files[st->nfiles])
+		return GW_E_NOMEM;
+	st->nfiles++;
+	return 0;
+}
+
+static bool is_blank(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Section headers are checked here, on the whole line, because inih cuts section
+ * names to 49 bytes without an error and ignores text after the ']'. */
+static int check_section(struct parse_state *ps, const char *line)
+{
+	const char *end = strchr(line, ']');
+	const char *p;
+	size_t n;
+
+	if (!end)
+		return 0; /* inih reports the syntax error */
+	for (p = end + 1; is_blank(*p) || *p == '\n'; p++)
+		;
+	if (*p && *p != ';')
+		return gw_fail(ps->err, GW_E_CONFIG, "text after section header: '%s'", p);
+	n = (size_t)(end - line - 1);
+	if (n == 5 && !memcmp(line + 1, "agent", 5))
+		return 0;
+	if (n >= 6 && !memcmp(line + 1, "stage ", 6)) {
+		if (valid_stage_name(line + 7, n - 6))
+			return 0;
+		return gw_fail(ps->err, GW_E_CONFIG, "stage name '%.*s': use 1-%d of A-Z a-z 0-9 - _ .",
+			       (int)(n - 6), line + 7, STAGE_NAME_MAX);
+	}
+	return gw_fail(ps->err, GW_E_CONFIG, "unknown section [%.*s]", (int)n, line + 1);
+}
+
+/* inih's line reader. Counting lines here lets every error name its line. A NUL
+ * byte or a line longer than inih's buffer is an error: inih would cut either one
+ * short and read on. Leading blanks are dropped so that an indented line means what
+ * it says instead of continuing the previous key's value. */
+static char *read_line(char *buf, int num, void *stream)
+{
+	struct parse_state *ps = stream;
+	size_t cap = num > 1 ? (size_t)num - 1 : 0;
+	size_t n = 0, skip = 0;
+	int c = 0;
+
+	if (ps->rc || !cap)
+		return NULL;
+	while (n < cap && (c = getc(ps->f)) != EOF) {
+		if (c == '\0') {
+			ps->rc = gw_fail(ps->err, GW_E_CONFIG, "NUL byte");
+			goto fail;
+		}
+		buf[n++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	if (ferror(ps->f)) {
+		ps->rc = gw_fail(ps->err, GW_E_CONFIG, "read error: %s", strerror(errno));
+		goto fail;
+	}
+	if (n == 0)
+		return NULL;
+	if (n == cap && buf[n - 1] != '\n' && (c = getc(ps->f)) != EOF && c != '\n') {
+		ps->rc = gw_fail(ps->err, GW_E_CONFIG, "line longer than %zu bytes", cap);
+		goto fail;
+	}
+	buf[n] = '\0';
+	ps->line++;
+	if (ps->line == 1 && n >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
+		skip = 3; /* UTF-8 byte order mark */
+	while (is_blank(buf[skip]))
+		skip++;
+	memmove(buf, buf + skip, n - skip + 1);
+	if (buf[0] == '[' && (ps->rc = check_section(ps, buf)))
+		goto fail_counted;
+	return buf;
+fail:
+	ps->line++;
+fail_counted:
+	ps->err_line = ps->line;
+	return NULL;
 }
 
 static int handler(void *user, const char *section, const char *name, const char *value)
@@ -102,44 +228,17 @@ static int handler(void *user, const char *section, const char *name, const char
 			rc = set_str(&cfg->state_dir, value);
 		else if (!strcmp(name, "firmware_log"))
 			rc = set_str(&cfg->firmware_log, value);
-		else if (!strcmp(name, "stage_pcr"))
-			rc = parse_pcr(value, &cfg->stage_pcr);
-		else if (!strcmp(name, "trust_pcr"))
-			rc = parse_pcr(value, &cfg->trust_pcr);
-		else if (!strcmp(name, "srk_handle"))
+		else if (!strcmp(name, "stage_pcr") || !strcmp(name, "trust_pcr")) {
+			rc = parse_pcr(value, name[0] == 's' ? &cfg->stage_pcr : &cfg->trust_pcr);
+			ps->pcr_line = ps->line;
+		} else if (!strcmp(name, "srk_handle"))
 			rc = parse_handle(value, &cfg->srk_handle);
 		else if (!strcmp(name, "ak_handle"))
 			rc = parse_handle(value, &cfg->ak_handle);
 		else
 			rc = gw_fail(ps->err, GW_E_CONFIG, "[agent]: unknown key '%s'", name);
 	} else if (!strncmp(section, "stage ", 6)) {
-		const char *sname = section + 6;
-		struct agent_stage *st;
-		char **files;
-
-		if (!valid_stage_name(sname))
-			return ps->rc = gw_fail(ps->err, GW_E_CONFIG,
-						"stage name '%s': use 1-64 of A-Z a-z 0-9 - _ .",
-						sname), 0;
-		if (strcmp(name, "file"))
-			return ps->rc = gw_fail(ps->err, GW_E_CONFIG,
-						"[stage %s]: unknown key '%s'", sname, name), 0;
-		st = stage_for(cfg, sname);
-		if (!st)
-			return ps->rc = gw_fail(ps->err, GW_E_CONFIG,
-						"[stage %s]: defined twice, or too many stages",
-						sname), 0;
-		if (st->nfiles >= AGENT_MAX_STAGE_FILES || !*value)
-			return ps->rc = gw_fail(ps->err, GW_E_CONFIG,
-						"[stage %s]: empty file or too many files", sname), 0;
-		files = realloc(st->files, (st->nfiles + 1) * sizeof(*files));
-		if (!files)
-			return ps->rc = GW_E_NOMEM, 0;
-		st->files = files;
-		st->files[st->nfiles] = strdup(value);
-		if (!st->files[st->nfiles])
-			return ps->rc = GW_E_NOMEM, 0;
-		st->nfiles++;
+		rc = add_file(ps, section + 6, name, value);
 	} else {
 		rc = gw_fail(ps->err, GW_E_CONFIG, "unknown section [%s]", section);
 	}
@@ -148,6 +247,7 @@ static int handler(void *user, const char *section, const char *name, const char
 			     value);
 	if (rc) {
 		ps->rc = rc;
+		ps->err_line = ps->line;
 		return 0;
 	}
 	return 1;
@@ -164,24 +264,26 @@ void agent_config_defaults(struct agent_config *cfg)
 
 int agent_config_load(const char *path, struct agent_config *cfg, gw_error *err)
 {
-	struct parse_state ps = { cfg, err, 0 };
-	FILE *f;
+	struct parse_state ps = { .cfg = cfg, .err = err };
 	int line;
 
-	f = fopen(path, "re");
-	if (!f)
+	ps.f = fopen(path, "re");
+	if (!ps.f)
 		return gw_fail(err, errno == ENOENT ? GW_E_NOTFOUND : GW_E_CONFIG, "%s: %s", path,
 			       strerror(errno));
-	line = ini_parse_file(f, handler, &ps);
-	fclose(f);
+	line = ini_parse_stream(read_line, &ps, handler, &ps);
+	fclose(ps.f);
+	/* inih reads on after a syntax error; the first error is the one to report. */
+	if (line > 0 && (!ps.rc || line < ps.err_line))
+		return gw_fail(err, GW_E_CONFIG, "%s:%d: syntax error (expected [section] or key = value)",
+			       path, line);
 	if (ps.rc) {
-		gw_error_prefix(err, "%s:%d: ", path, line);
+		gw_error_prefix(err, "%s:%d: ", path, ps.err_line);
 		return ps.rc == GW_E_NOMEM ? GW_E_NOMEM : GW_E_CONFIG;
 	}
-	if (line)
-		return gw_fail(err, GW_E_CONFIG, "%s:%d: syntax error", path, line);
 	if (cfg->stage_pcr == cfg->trust_pcr)
-		return gw_fail(err, GW_E_CONFIG, "%s: stage_pcr and trust_pcr must differ", path);
+		return gw_fail(err, GW_E_CONFIG, "%s:%d: stage_pcr and trust_pcr must differ (both %u)",
+			       path, ps.pcr_line, cfg->stage_pcr);
 	return 0;
 }
 
