@@ -200,14 +200,19 @@ static int handle_listed(struct agent_tpm *tpm, TPM2_HANDLE first, TPM2_HANDLE h
 	return 0;
 }
 
+/* tss2's TPM2_PERSISTENT_FIRST shifts a signed int into its sign bit (undefined
+ * behaviour that UBSan reports); spell the first handles of each range out. */
+#define PERSISTENT_FIRST 0x81000000u
+#define NV_INDEX_FIRST 0x01000000u
+
 int tpm_persistent_exists(struct agent_tpm *tpm, TPM2_HANDLE h, bool *exists, gw_error *err)
 {
-	return handle_listed(tpm, TPM2_PERSISTENT_FIRST, h, exists, err);
+	return handle_listed(tpm, PERSISTENT_FIRST, h, exists, err);
 }
 
 int tpm_nv_exists(struct agent_tpm *tpm, TPM2_HANDLE idx, bool *exists, gw_error *err)
 {
-	return handle_listed(tpm, TPM2_NV_INDEX_FIRST, idx, exists, err);
+	return handle_listed(tpm, NV_INDEX_FIRST, idx, exists, err);
 }
 
 int tpm_read_public(struct agent_tpm *tpm, TPM2_HANDLE h, TPM2B_PUBLIC *out, gw_error *err)
