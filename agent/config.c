@@ -21,6 +21,7 @@ struct parse_state {
 	int line;     /* lines read so far; the handler's key is on this line */
 	int err_line; /* line of the first error in rc */
 	int pcr_line; /* last line that set stage_pcr or trust_pcr */
+	char section[sizeof("stage ") + STAGE_NAME_MAX]; /* whole; inih's copy is cut */
 };
 
 static int set_str(char **dst, const char *v)
@@ -151,16 +152,18 @@ static int check_section(struct parse_state *ps, const char *line)
 	for (p = end + 1; is_blank(*p) || *p == '\n'; p++)
 		;
 	if (*p && *p != ';')
-		return gw_fail(ps->err, GW_E_CONFIG, "text after section header: '%s'", p);
+		return gw_fail(ps->err, GW_E_CONFIG, "text after section header: '%.*s'",
+			       (int)strcspn(p, "\r\n"), p);
 	n = (size_t)(end - line - 1);
-	if (n == 5 && !memcmp(line + 1, "agent", 5))
+	if ((n == 5 && !memcmp(line + 1, "agent", 5)) ||
+	    (n >= 6 && !memcmp(line + 1, "stage ", 6) && valid_stage_name(line + 7, n - 6))) {
+		memcpy(ps->section, line + 1, n);
+		ps->section[n] = '\0';
 		return 0;
-	if (n >= 6 && !memcmp(line + 1, "stage ", 6)) {
-		if (valid_stage_name(line + 7, n - 6))
-			return 0;
+	}
+	if (n >= 6 && !memcmp(line + 1, "stage ", 6))
 		return gw_fail(ps->err, GW_E_CONFIG, "stage name '%.*s': use 1-%d of A-Z a-z 0-9 - _ .",
 			       (int)(n - 6), line + 7, STAGE_NAME_MAX);
-	}
 	return gw_fail(ps->err, GW_E_CONFIG, "unknown section [%.*s]", (int)n, line + 1);
 }
 
@@ -213,12 +216,14 @@ fail_counted:
 	return NULL;
 }
 
-static int handler(void *user, const char *section, const char *name, const char *value)
+static int handler(void *user, const char *inih_section, const char *name, const char *value)
 {
 	struct parse_state *ps = user;
 	struct agent_config *cfg = ps->cfg;
+	const char *section = ps->section;
 	int rc = 0;
 
+	(void)inih_section; /* may be cut short; read_line kept the whole name */
 	if (ps->rc)
 		return 0; /* keep the first error's detail */
 	if (!strcmp(section, "agent")) {

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: Apache-2.0
+// libFuzzer target for the agent configuration file: load, check what a loaded
+// configuration promises, and free.
+#define _GNU_SOURCE /* memfd_create */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* agent_config_load takes a path: the input goes into one memfd, rewritten per run. */
+static int fd = -1;
+static char path[64];
+
+static void check_loaded(const struct agent_config *cfg)
+{
+	if (cfg->stage_pcr > 23 || cfg->trust_pcr > 23 || cfg->stage_pcr == cfg->trust_pcr)
+		__builtin_trap();
+	if (cfg->srk_handle < 0x81000000u || cfg->srk_handle > 0x81ffffffu ||
+	    cfg->ak_handle < 0x81000000u || cfg->ak_handle > 0x81ffffffu)
+		__builtin_trap();
+	if (cfg->nstages > AGENT_MAX_STAGES)
+		__builtin_trap();
+	for (size_t i = 0; i < cfg->nstages; i++) {
+		const struct agent_stage *st = &cfg->stages[i];
+		size_t n = strlen(st->name);
+
+		if (n == 0 || n > 64 || strspn(st->name, "abcdefghijklmnopqrstuvwxyz"
+						"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != n)
+			__builtin_trap();
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(cfg->stages[j].name, st->name))
+				__builtin_trap();
+		if (st->nfiles == 0 || st->nfiles > AGENT_MAX_STAGE_FILES)
+			__builtin_trap();
+		for (size_t j = 0; j < st->nfiles; j++)
+			if (!st->files[j][0])
+				__builtin_trap();
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct agent_config cfg;
+	gw_error err = { { 0 } };
+	int rc;
+
+	if (fd < 0) {
+		fd = memfd_create("fuzz_agent_config", MFD_CLOEXEC);
+		if (fd < 0 || snprintf(path, sizeof(path), "/proc/self/fd/%d", fd) >=
+				      (int)sizeof(path))
+			abort();
+	}
+	if (ftruncate(fd, 0) || (size && pwrite(fd, data, size, 0) != (ssize_t)size))
+		abort();
+	agent_config_defaults(&cfg);
+	rc = agent_config_load(path, &cfg, &err);
+	if (rc == 0)
+		check_loaded(&cfg);
+	else if ((rc != GW_E_CONFIG && rc != GW_E_NOMEM) || strncmp(err.msg, path, strlen(path)))
+		__builtin_trap();
+	agent_config_fini(&cfg);
+	return 0;
+}
