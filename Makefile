@@ -27,7 +27,10 @@ HARDEN := -fstack-protector-strong $(FORTIFY) -fPIE
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -pthread $(WARN) $(HARDEN) $(SANFLAGS) $(CFLAGS) -Icommon -MMD -MP
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now -pthread $(SANFLAGS) $(LDFLAGS)
-LIBS := -ltss2-esys -ltss2-mu -ltss2-rc -ltss2-tctildr -ljson-c -linih -lcrypto
+LIBS := -ltss2-esys -ltss2-mu -ltss2-rc -ltss2-tctildr -ljson-c -linih -lssl -lcrypto
+# The verifier's HTTPS server and store; the agent's HTTPS client.
+VERIFIER_LIBS := -levent_openssl -levent_pthreads -levent -lsqlite3
+AGENT_LIBS := -lcurl
 
 ifneq ($(V),1)
 Q := @
@@ -82,10 +85,10 @@ $(LIBVERIFIER): $(call obj,$(VERIFIER_SRC))
 
 $(B)/gwagent: $(call obj,agent/main.c) $(LIBAGENT) $(LIBGW)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(AGENT_LIBS)
 $(B)/gwverifier: $(call obj,verifier/main.c) $(LIBVERIFIER) $(LIBGW)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(VERIFIER_LIBS)
 
 # Unit tests link the component library they sit beside, plus libgw and cmocka.
 $(B)/common/tests/%: $(call obj,common/tests/%.c) $(LIBGW)
@@ -95,19 +98,19 @@ $(B)/common/tests/%: $(call obj,common/tests/%.c) $(LIBGW)
 $(B)/agent/tests/%: $(call obj,agent/tests/%.c) $(LIBAGENT) $(LIBGW)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(AGENT_LIBS) -lcmocka
 $(B)/verifier/tests/%: $(call obj,verifier/tests/%.c) $(LIBVERIFIER) $(LIBGW)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(VERIFIER_LIBS) -lcmocka
 $(B)/tools/%: $(call obj,swtpm-tests/tools/%.c) $(LIBAGENT) $(LIBGW)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(AGENT_LIBS)
 $(B)/bench/%: $(call obj,bench/%.c) $(LIBVERIFIER) $(LIBGW)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(VERIFIER_LIBS)
 
 tests: deps $(TESTS)
 tools: deps $(TOOLS)

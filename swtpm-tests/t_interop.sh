@@ -30,15 +30,23 @@ for variant in rsa:rsassa ecc:ecdsa; do
     --nonce "$nonce" --message "bad-$scheme.msg" --signature "q-$scheme.sig"
 done
 
-# An NV_Certify-style attestation (wrong type) signed by a real key must be refused:
-# tpm2_certify signs a TPM_ST_ATTEST_CERTIFY structure with the same AK.
-if tpm2_certify -c ek.ctx -C ak-ecdsa.ctx -g sha256 -o cert.msg -s cert.sig -f plain >/dev/null 2>&1 ||
-  tpm2_certify -c ak-ecdsa.ctx -C ak-ecdsa.ctx -g sha256 -o cert.msg -s cert.sig >/dev/null 2>&1; then
-  tpm2_flushcontext -t >/dev/null 2>&1
-  if [ "$(head -c1 cert.sig | xxd -p)" = "00" ] || [ "$(head -c2 cert.sig | xxd -p)" = "0018" ]; then
-    expect_exit -n certify-structure-refused-as-quote 12 gwverifier check-quote --ak ak-ecdsa.pub \
-      --nonce 00 --message cert.msg --signature cert.sig
-  fi
+# An unrestricted signing key could sign a forged TPMS_ATTEST: refused as an AK.
+tpm2_createprimary -C o -c prim.ctx -Q >/dev/null 2>&1
+if expect_exit -n tpm2-create-unrestricted-key 0 tpm2_create -C prim.ctx -G ecc -u unr.pub -r unr.priv \
+  -a 'fixedtpm|fixedparent|sensitivedataorigin|userwithauth|sign'; then
+  expect_exit -n unrestricted-ak-refused 19 gwverifier check-quote --ak unr.pub --nonce "$nonce" \
+    --message q-ecdsa.msg --signature q-ecdsa.sig
+  expect_output_contains -n unrestricted-ak-named 'not a restricted, fixedTPM signing key'
+fi
+tpm2_flushcontext -t >/dev/null 2>&1
+
+# A TPM2_Certify structure (TPM_ST_ATTEST_CERTIFY) genuinely signed by the same AK
+# must not pass as a quote: the type check (tpm2-tools once accepted such
+# structures as quotes).
+if expect_exit -n tpm2-certify 0 tpm2_certify -c ak-ecdsa.ctx -C ak-ecdsa.ctx -g sha256 -o cert.msg -s cert.sig; then
+  expect_exit -n certify-structure-refused-as-quote 12 gwverifier check-quote --ak ak-ecdsa.pub \
+    --nonce 00 --message cert.msg --signature cert.sig
+  expect_output_contains -n certify-structure-named 'type'
 fi
 tpm2_flushcontext -t >/dev/null 2>&1
 
