@@ -259,6 +259,13 @@ static int replay(const struct appraise_input *in, struct appraise_result *res, 
 			res->fw_pcrs |= 1u << ev->pcr;
 		}
 	}
+	/* The tracker is indexed by selection entry: a bank listed twice must not take
+	 * the count past it. */
+	if (in->pcrs->sel.count > GW_MAX_BANKS) {
+		rc = gw_fail(err, GW_E_UNSUPPORTED, "%u PCR selection entries, at most %d",
+			     in->pcrs->sel.count, GW_MAX_BANKS);
+		goto out;
+	}
 	/* Every quoted bank is replayed; CEL records must carry a digest for each. */
 	for (size_t b = 0; b < in->pcrs->sel.count; b++)
 		if (!gw_pcr_set_bank(&res->replayed, in->pcrs->sel.pcrSelections[b].hash)) {

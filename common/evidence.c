@@ -38,6 +38,11 @@ static const char *get_string(json_object *root, const char *key, bool required,
 		*rc = gw_fail(err, GW_E_PARSE, "evidence: '%s' must be a string", key);
 		return NULL;
 	}
+	/* A \u0000 escape would cut the C string short of what the JSON says. */
+	if (strlen(json_object_get_string(o)) != (size_t)json_object_get_string_len(o)) {
+		*rc = gw_fail(err, GW_E_PARSE, "evidence: '%s' contains a NUL character", key);
+		return NULL;
+	}
 	return json_object_get_string(o);
 }
 
@@ -143,6 +148,10 @@ int evidence_parse(const uint8_t *buf, size_t len, struct evidence **out, gw_err
 		rc = GW_E_NOMEM;
 		goto out;
 	}
+	/* RFC 8259 only (no comments, single quotes, trailing commas), valid UTF-8;
+	 * trailing bytes are checked below, to report them as GW_E_TRAILING. */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
+					    JSON_TOKENER_VALIDATE_UTF8);
 	root = json_tokener_parse_ex(tok, (const char *)buf, (int)len);
 	if (!root || json_tokener_get_error(tok) != json_tokener_success) {
 		rc = gw_fail(err, GW_E_PARSE, "evidence is not valid JSON: %s",

@@ -68,6 +68,10 @@ int quote_verify(const struct quote_input *in, struct quote_result *res, gw_erro
 	}
 	res->step_rc[QUOTE_STEP_TYPE] = 0;
 
+	/* With no nonce, an old quote replayed would pass: it proves no freshness. */
+	if (in->nonce_len == 0)
+		return step_fail(res, QUOTE_STEP_NONCE, GW_E_NONCE, err,
+				 "the expected nonce is empty, so the quote cannot be fresh");
 	if (a->extraData.size != in->nonce_len ||
 	    !gw_ct_equal(a->extraData.buffer, in->nonce, in->nonce_len)) {
 		char hex[2 * sizeof(a->extraData.buffer) + 1];
