@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <ini.h>
+#include "inifile.h"
 
 #include "agent.h"
 #include "util.h"
@@ -16,12 +16,7 @@
 struct parse_state {
 	struct agent_config *cfg;
 	gw_error *err;
-	FILE *f;
-	int rc;
-	int line;     /* lines read so far; the handler's key is on this line */
-	int err_line; /* line of the first error in rc */
 	int pcr_line; /* last line that set stage_pcr or trust_pcr */
-	char section[sizeof("stage ") + STAGE_NAME_MAX]; /* whole; inih's copy is cut */
 };
 
 static int set_str(char **dst, const char *v)
@@ -134,98 +129,28 @@ static int add_file(struct parse_state *ps, const char *sname, const char *key,
 	return 0;
 }
 
-static bool is_blank(int c)
+static int on_section(void *user, const char *name, gw_error *err)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
+	size_t n = strlen(name);
 
-/* Section headers are checked here, on the whole line, because inih cuts section
- * names to 49 bytes without an error and ignores text after the ']'. */
-static int check_section(struct parse_state *ps, const char *line)
-{
-	const char *end = strchr(line, ']');
-	const char *p;
-	size_t n;
-
-	if (!end)
-		return 0; /* inih reports the syntax error */
-	for (p = end + 1; is_blank(*p) || *p == '\n'; p++)
-		;
-	if (*p && *p != ';')
-		return gw_fail(ps->err, GW_E_CONFIG, "text after section header: '%.*s'",
-			       (int)strcspn(p, "\r\n"), p);
-	n = (size_t)(end - line - 1);
-	if ((n == 5 && !memcmp(line + 1, "agent", 5)) ||
-	    (n >= 6 && !memcmp(line + 1, "stage ", 6) && valid_stage_name(line + 7, n - 6))) {
-		memcpy(ps->section, line + 1, n);
-		ps->section[n] = '\0';
+	(void)user;
+	if (!strcmp(name, "agent") ||
+	    (n >= 6 && !memcmp(name, "stage ", 6) && valid_stage_name(name + 6, n - 6)))
 		return 0;
-	}
-	if (n >= 6 && !memcmp(line + 1, "stage ", 6))
-		return gw_fail(ps->err, GW_E_CONFIG, "stage name '%.*s': use 1-%d of A-Z a-z 0-9 - _ .",
-			       (int)(n - 6), line + 7, STAGE_NAME_MAX);
-	return gw_fail(ps->err, GW_E_CONFIG, "unknown section [%.*s]", (int)n, line + 1);
+	if (n >= 6 && !memcmp(name, "stage ", 6))
+		return gw_fail(err, GW_E_CONFIG, "stage name '%s': use 1-%d of A-Z a-z 0-9 - _ .",
+			       name + 6, STAGE_NAME_MAX);
+	return gw_fail(err, GW_E_CONFIG, "unknown section [%s]", name);
 }
 
-/* inih's line reader. Counting lines here lets every error name its line. A NUL
- * byte or a line longer than inih's buffer is an error: inih would cut either one
- * short and read on. Leading blanks are dropped so that an indented line means what
- * it says instead of continuing the previous key's value. */
-static char *read_line(char *buf, int num, void *stream)
-{
-	struct parse_state *ps = stream;
-	size_t cap = num > 1 ? (size_t)num - 1 : 0;
-	size_t n = 0, skip = 0;
-	int c = 0;
-
-	if (ps->rc || !cap)
-		return NULL;
-	while (n < cap && (c = getc(ps->f)) != EOF) {
-		if (c == '\0') {
-			ps->rc = gw_fail(ps->err, GW_E_CONFIG, "NUL byte");
-			goto fail;
-		}
-		buf[n++] = (char)c;
-		if (c == '\n')
-			break;
-	}
-	if (ferror(ps->f)) {
-		ps->rc = gw_fail(ps->err, GW_E_CONFIG, "read error: %s", strerror(errno));
-		goto fail;
-	}
-	if (n == 0)
-		return NULL;
-	if (n == cap && buf[n - 1] != '\n' && (c = getc(ps->f)) != EOF && c != '\n') {
-		ps->rc = gw_fail(ps->err, GW_E_CONFIG, "line longer than %zu bytes", cap);
-		goto fail;
-	}
-	buf[n] = '\0';
-	ps->line++;
-	if (ps->line == 1 && n >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
-		skip = 3; /* UTF-8 byte order mark */
-	while (is_blank(buf[skip]))
-		skip++;
-	memmove(buf, buf + skip, n - skip + 1);
-	if (buf[0] == '[' && (ps->rc = check_section(ps, buf)))
-		goto fail_counted;
-	return buf;
-fail:
-	ps->line++;
-fail_counted:
-	ps->err_line = ps->line;
-	return NULL;
-}
-
-static int handler(void *user, const char *inih_section, const char *name, const char *value)
+static int on_key(void *user, const char *section, const char *name, const char *value,
+		  int line, gw_error *err)
 {
 	struct parse_state *ps = user;
 	struct agent_config *cfg = ps->cfg;
-	const char *section = ps->section;
 	int rc = 0;
 
-	(void)inih_section; /* may be cut short; read_line kept the whole name */
-	if (ps->rc)
-		return 0; /* keep the first error's detail */
+	(void)err; /* ps->err is the same buffer */
 	if (!strcmp(section, "agent")) {
 		if (!strcmp(name, "tcti"))
 			rc = set_str(&cfg->tcti, value);
@@ -235,7 +160,7 @@ static int handler(void *user, const char *inih_section, const char *name, const
 			rc = set_str(&cfg->firmware_log, value);
 		else if (!strcmp(name, "stage_pcr") || !strcmp(name, "trust_pcr")) {
 			rc = parse_pcr(value, name[0] == 's' ? &cfg->stage_pcr : &cfg->trust_pcr);
-			ps->pcr_line = ps->line;
+			ps->pcr_line = line;
 		} else if (!strcmp(name, "srk_handle"))
 			rc = parse_handle(value, &cfg->srk_handle);
 		else if (!strcmp(name, "ak_handle"))
@@ -250,12 +175,7 @@ static int handler(void *user, const char *inih_section, const char *name, const
 	if (rc == GW_E_PARSE)
 		rc = gw_fail(ps->err, GW_E_CONFIG, "[%s]: bad value for '%s': '%s'", section, name,
 			     value);
-	if (rc) {
-		ps->rc = rc;
-		ps->err_line = ps->line;
-		return 0;
-	}
-	return 1;
+	return rc;
 }
 
 void agent_config_defaults(struct agent_config *cfg)
@@ -269,23 +189,13 @@ void agent_config_defaults(struct agent_config *cfg)
 
 int agent_config_load(const char *path, struct agent_config *cfg, gw_error *err)
 {
+	static const struct gw_ini_ops ops = { on_section, on_key };
 	struct parse_state ps = { .cfg = cfg, .err = err };
-	int line;
+	int rc;
 
-	ps.f = fopen(path, "re");
-	if (!ps.f)
-		return gw_fail(err, errno == ENOENT ? GW_E_NOTFOUND : GW_E_CONFIG, "%s: %s", path,
-			       strerror(errno));
-	line = ini_parse_stream(read_line, &ps, handler, &ps);
-	fclose(ps.f);
-	/* inih reads on after a syntax error; the first error is the one to report. */
-	if (line > 0 && (!ps.rc || line < ps.err_line))
-		return gw_fail(err, GW_E_CONFIG, "%s:%d: syntax error (expected [section] or key = value)",
-			       path, line);
-	if (ps.rc) {
-		gw_error_prefix(err, "%s:%d: ", path, ps.err_line);
-		return ps.rc == GW_E_NOMEM ? GW_E_NOMEM : GW_E_CONFIG;
-	}
+	rc = gw_ini_load(path, &ops, &ps, err);
+	if (rc)
+		return rc;
 	if (cfg->stage_pcr == cfg->trust_pcr)
 		return gw_fail(err, GW_E_CONFIG, "%s:%d: stage_pcr and trust_pcr must differ (both %u)",
 			       path, ps.pcr_line, cfg->stage_pcr);
