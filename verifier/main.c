@@ -14,6 +14,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "init", cmd_init, "create a verifier set-up: CA, TLS and gate keys, config" },
 	{ "check-quote", cmd_check_quote, "appraise a quote and its event logs offline" },
 };
 

@@ -14,5 +14,6 @@ void verifier_errorf(const struct verifier_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 int cmd_check_quote(struct verifier_ctx *ctx, int argc, char **argv);
+int cmd_init(struct verifier_ctx *ctx, int argc, char **argv);
 
 #endif

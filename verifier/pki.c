@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: Apache-2.0
+// The verifier's PKI: keys, CA, server and client certificates (OpenSSL X509 API).
+#include "pki.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+
+#include "util.h"
+
+static int ssl_fail(gw_error *err, const char *what)
+{
+	char buf[256];
+
+	ERR_error_string_n(ERR_get_error(), buf, sizeof(buf));
+	ERR_clear_error();
+	return gw_fail(err, GW_E_CRYPTO, "%s: %s", what, buf);
+}
+
+int pki_key_generate(EVP_PKEY **out, gw_error *err)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+
+	if (!key)
+		return ssl_fail(err, "generating a P-256 key");
+	*out = key;
+	return 0;
+}
+
+static int bio_to_buf(BIO *bio, char **out, size_t *len)
+{
+	char *data;
+	long n = BIO_get_mem_data(bio, &data);
+	char *buf;
+
+	if (n < 0)
+		return GW_E_CRYPTO;
+	buf = malloc((size_t)n + 1);
+	if (!buf)
+		return GW_E_NOMEM;
+	memcpy(buf, data, (size_t)n);
+	buf[n] = '\0';
+	*out = buf; /* transferred */
+	*len = (size_t)n;
+	return 0;
+}
+
+int pki_key_write(const char *path, EVP_PKEY *key, gw_error *err)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *pem = NULL;
+	size_t len = 0, off = 0;
+	int fd = -1;
+	int rc = 0;
+
+	if (!bio)
+		return GW_E_NOMEM;
+	if (!PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL)) {
+		rc = ssl_fail(err, "encoding a private key");
+		goto out;
+	}
+	rc = bio_to_buf(bio, &pem, &len);
+	if (rc)
+		goto out;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = gw_fail(err, errno == EEXIST ? GW_E_EXISTS : GW_E_IO, "%s: %s", path,
+			     strerror(errno));
+		goto out;
+	}
+	while (off < len) {
+		ssize_t n = write(fd, pem + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = gw_fail(err, GW_E_IO, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd))
+		rc = gw_fail(err, GW_E_IO, "%s: %s", path, strerror(errno));
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc && fd >= 0)
+		unlink(path);
+	if (pem) {
+		gw_wipe(pem, len);
+		free(pem);
+	}
+	BIO_free(bio);
+	return rc;
+}
+
+int pki_key_read(const char *path, EVP_PKEY **out, gw_error *err)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	BIO *bio = NULL;
+	EVP_PKEY *key = NULL;
+	int rc;
+
+	rc = gw_read_file(path, 64 * 1024, &buf, &len, err);
+	if (rc)
+		return rc;
+	bio = BIO_new_mem_buf(buf, (int)len);
+	if (bio)
+		key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	gw_wipe(buf, len);
+	free(buf);
+	if (!key)
+		return gw_fail(err, GW_E_KEY, "%s: not a PEM private key", path);
+	*out = key;
+	return 0;
+}
+
+int pki_pubkey_write(const char *path, EVP_PKEY *key, gw_error *err)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *pem = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (!bio)
+		return GW_E_NOMEM;
+	if (!PEM_write_bio_PUBKEY(bio, key)) {
+		BIO_free(bio);
+		return ssl_fail(err, "encoding a public key");
+	}
+	rc = bio_to_buf(bio, &pem, &len);
+	BIO_free(bio);
+	if (rc)
+		return rc;
+	rc = gw_write_file_atomic(path, pem, len, 0644, err);
+	free(pem);
+	return rc;
+}
+
+static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
+{
+	X509V3_CTX ctx;
+	X509_EXTENSION *ext;
+	int ok;
+
+	X509V3_set_ctx_nodb(&ctx);
+	X509V3_set_ctx(&ctx, issuer, cert, NULL, NULL, 0);
+	ext = X509V3_EXT_nconf_nid(NULL, &ctx, nid, value);
+	if (!ext)
+		return -1;
+	ok = X509_add_ext(cert, ext, -1);
+	X509_EXTENSION_free(ext);
+	return ok ? 0 : -1;
+}
+
+static int set_basics(X509 *cert, EVP_PKEY *subject_key, const char *cn, unsigned days)
+{
+	X509_NAME *name = X509_get_subject_name(cert);
+	unsigned char serial[16];
+	BIGNUM *bn = NULL;
+	int ok;
+
+	if (RAND_bytes(serial, sizeof(serial)) != 1)
+		return -1;
+	serial[0] &= 0x7f; /* positive */
+	serial[0] |= 0x40; /* and of full length */
+	bn = BN_bin2bn(serial, sizeof(serial), NULL);
+	ok = bn && X509_set_version(cert, 2) && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert)) &&
+	     X509_gmtime_adj(X509_getm_notBefore(cert), -300) &&
+	     X509_gmtime_adj(X509_getm_notAfter(cert), (long)days * 86400) &&
+	     X509_set_pubkey(cert, subject_key) &&
+	     X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)"Gatewarden",
+					-1, -1, 0) &&
+	     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1,
+					0);
+	BN_free(bn);
+	return ok ? 0 : -1;
+}
+
+int pki_ca_create(EVP_PKEY *key, const char *cn, unsigned days, X509 **out, gw_error *err)
+{
+	X509 *cert = X509_new();
+
+	if (!cert)
+		return GW_E_NOMEM;
+	if (set_basics(cert, key, cn, days) ||
+	    !X509_set_issuer_name(cert, X509_get_subject_name(cert)) ||
+	    add_ext(cert, cert, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") ||
+	    add_ext(cert, cert, NID_key_usage, "critical,keyCertSign,cRLSign") ||
+	    add_ext(cert, cert, NID_subject_key_identifier, "hash") ||
+	    !X509_sign(cert, key, EVP_sha256())) {
+		X509_free(cert);
+		return ssl_fail(err, "creating the CA certificate");
+	}
+	*out = cert;
+	return 0;
+}
+
+int pki_issue(X509 *ca, EVP_PKEY *ca_key, EVP_PKEY *subject_key, const char *cn,
+	      enum pki_usage usage, const char *san, unsigned days, X509 **out, gw_error *err)
+{
+	X509 *cert = X509_new();
+
+	if (!cert)
+		return GW_E_NOMEM;
+	if (set_basics(cert, subject_key, cn, days) ||
+	    !X509_set_issuer_name(cert, X509_get_subject_name(ca)) ||
+	    add_ext(cert, ca, NID_basic_constraints, "critical,CA:FALSE") ||
+	    add_ext(cert, ca, NID_key_usage, "critical,digitalSignature") ||
+	    add_ext(cert, ca, NID_ext_key_usage, usage == PKI_SERVER ? "serverAuth" : "clientAuth") ||
+	    add_ext(cert, ca, NID_authority_key_identifier, "keyid:always") ||
+	    (san && add_ext(cert, ca, NID_subject_alt_name, san)) ||
+	    !X509_sign(cert, ca_key, EVP_sha256())) {
+		X509_free(cert);
+		return ssl_fail(err, "issuing a certificate");
+	}
+	*out = cert;
+	return 0;
+}
+
+int pki_cert_write(const char *path, X509 *cert, gw_error *err)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *pem = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (!bio)
+		return GW_E_NOMEM;
+	if (!PEM_write_bio_X509(bio, cert)) {
+		BIO_free(bio);
+		return ssl_fail(err, "encoding a certificate");
+	}
+	rc = bio_to_buf(bio, &pem, &len);
+	BIO_free(bio);
+	if (rc)
+		return rc;
+	rc = gw_write_file_atomic(path, pem, len, 0644, err);
+	free(pem);
+	return rc;
+}
+
+int pki_cert_read(const char *path, X509 **out, gw_error *err)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	BIO *bio;
+	X509 *cert = NULL;
+	int rc;
+
+	rc = gw_read_file(path, 256 * 1024, &buf, &len, err);
+	if (rc)
+		return rc;
+	bio = BIO_new_mem_buf(buf, (int)len);
+	if (bio)
+		cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	if (!cert) {
+		const unsigned char *p = buf;
+
+		cert = d2i_X509(NULL, &p, (long)len);
+		if (cert && p != buf + len) {
+			X509_free(cert);
+			cert = NULL;
+		}
+	}
+	BIO_free(bio);
+	free(buf);
+	ERR_clear_error();
+	if (!cert)
+		return gw_fail(err, GW_E_PARSE, "%s: not a PEM or DER certificate", path);
+	*out = cert;
+	return 0;
+}
+
+int pki_cert_fingerprint(X509 *cert, char out[65])
+{
+	unsigned char md[32];
+	unsigned int n = 0;
+
+	if (!X509_digest(cert, EVP_sha256(), md, &n) || n != sizeof(md))
+		return GW_E_CRYPTO;
+	gw_hex_encode(md, sizeof(md), out);
+	return 0;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The verifier's small PKI: P-256 keys, its CA, the server certificate and device
+ * client certificates, and their files. */
+#ifndef GW_VERIFIER_PKI_H
+#define GW_VERIFIER_PKI_H
+
+#include <stdbool.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "gw_error.h"
+
+enum pki_usage { PKI_SERVER, PKI_CLIENT };
+
+/* A new ECC P-256 key pair. */
+int pki_key_generate(EVP_PKEY **out, gw_error *err) GW_WUR;
+/* Write a private key as PKCS#8 PEM to a new file, mode 0600, O_EXCL|O_NOFOLLOW:
+ * an existing file is never overwritten (GW_E_EXISTS). */
+int pki_key_write(const char *path, EVP_PKEY *key, gw_error *err) GW_WUR;
+int pki_key_read(const char *path, EVP_PKEY **out, gw_error *err) GW_WUR;
+/* Write the public half as SubjectPublicKeyInfo PEM (mode 0644, replaced atomically). */
+int pki_pubkey_write(const char *path, EVP_PKEY *key, gw_error *err) GW_WUR;
+
+/* A self-signed CA certificate for key, valid for days. */
+int pki_ca_create(EVP_PKEY *key, const char *cn, unsigned days, X509 **out,
+		  gw_error *err) GW_WUR;
+/* A certificate for subject_key signed by the CA, with CN cn, a random 128-bit
+ * serial, the usage's extended key usage, and for servers the subjectAltName
+ * san ("IP:127.0.0.1,DNS:localhost" syntax; may be NULL). */
+int pki_issue(X509 *ca, EVP_PKEY *ca_key, EVP_PKEY *subject_key, const char *cn,
+	      enum pki_usage usage, const char *san, unsigned days, X509 **out,
+	      gw_error *err) GW_WUR;
+int pki_cert_write(const char *path, X509 *cert, gw_error *err) GW_WUR;
+int pki_cert_read(const char *path, X509 **out, gw_error *err) GW_WUR;
+/* Lower-case hex SHA-256 of the DER certificate (65 bytes with the NUL). */
+int pki_cert_fingerprint(X509 *cert, char out[65]) GW_WUR;
+
+#endif

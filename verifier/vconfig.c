@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: Apache-2.0
+// Reads verifier.conf through the strict INI reader.
+#include "vconfig.h"
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inifile.h"
+#include "util.h"
+
+struct vparse {
+	struct vconfig *cfg;
+	int auto_line;
+};
+
+void vconfig_defaults(struct vconfig *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->threads = 2;
+	cfg->nonce_ttl = 60;
+	cfg->result_ttl = 300;
+	cfg->request_timeout = 10;
+	cfg->max_body = 1024 * 1024;
+}
+
+static int set_path(const struct vconfig *cfg, char **dst, const char *v)
+{
+	char *s;
+	size_t need;
+
+	if (!*v)
+		return GW_E_PARSE;
+	if (v[0] == '/' || !cfg->dir) {
+		s = strdup(v);
+	} else {
+		need = strlen(cfg->dir) + 1 + strlen(v) + 1;
+		s = malloc(need);
+		if (s && gw_snprintf(s, need, "%s/%s", cfg->dir, v)) {
+			free(s);
+			return GW_E_PARSE;
+		}
+	}
+	if (!s)
+		return GW_E_NOMEM;
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+static int set_str(char **dst, const char *v)
+{
+	char *s;
+
+	if (!*v)
+		return GW_E_PARSE;
+	s = strdup(v);
+	if (!s)
+		return GW_E_NOMEM;
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+static int set_uint(unsigned *dst, const char *v, uint64_t min, uint64_t max)
+{
+	uint64_t n;
+
+	if (gw_parse_u64(v, max, &n) || n < min)
+		return GW_E_PARSE;
+	*dst = (unsigned)n;
+	return 0;
+}
+
+/* "sqlite:/path" or "sqlite:relative"; the relative path is resolved here. */
+static int set_store(const struct vconfig *cfg, char **dst, const char *v)
+{
+	char *path = NULL, *s;
+	size_t need;
+	int rc;
+
+	if (strncmp(v, "sqlite:", 7))
+		return GW_E_PARSE;
+	rc = set_path(cfg, &path, v + 7);
+	if (rc)
+		return rc;
+	need = strlen(path) + 8;
+	s = malloc(need);
+	if (!s || gw_snprintf(s, need, "sqlite:%s", path)) {
+		free(s);
+		free(path);
+		return GW_E_NOMEM;
+	}
+	free(path);
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+static bool valid_listen(const char *v)
+{
+	const char *colon = strrchr(v, ':');
+	uint64_t port;
+
+	if (!colon || colon == v || gw_parse_u64(colon + 1, 65535, &port))
+		return false;
+	if (v[0] == '[')
+		return colon > v + 2 && colon[-1] == ']';
+	return !memchr(v, ':', (size_t)(colon - v));
+}
+
+static int on_section(void *user, const char *name, gw_error *err)
+{
+	(void)user;
+	if (!strcmp(name, "verifier") || !strcmp(name, "enrollment"))
+		return 0;
+	return gw_fail(err, GW_E_CONFIG, "unknown section [%s]", name);
+}
+
+static int on_key(void *user, const char *section, const char *key, const char *v, int line,
+		  gw_error *err)
+{
+	struct vparse *vp = user;
+	struct vconfig *cfg = vp->cfg;
+	int rc = GW_E_PARSE;
+
+	if (!strcmp(section, "verifier")) {
+		if (!strcmp(key, "id"))
+			rc = set_str(&cfg->id, v);
+		else if (!strcmp(key, "listen"))
+			rc = valid_listen(v) ? set_str(&cfg->listen, v) : GW_E_PARSE;
+		else if (!strcmp(key, "threads"))
+			rc = set_uint(&cfg->threads, v, 1, 64);
+		else if (!strcmp(key, "store"))
+			rc = set_store(cfg, &cfg->store, v);
+		else if (!strcmp(key, "tls_cert"))
+			rc = set_path(cfg, &cfg->tls_cert, v);
+		else if (!strcmp(key, "tls_key"))
+			rc = set_path(cfg, &cfg->tls_key, v);
+		else if (!strcmp(key, "ca_cert"))
+			rc = set_path(cfg, &cfg->ca_cert, v);
+		else if (!strcmp(key, "ca_key"))
+			rc = set_path(cfg, &cfg->ca_key, v);
+		else if (!strcmp(key, "gate_key"))
+			rc = set_path(cfg, &cfg->gate_key, v);
+		else if (!strcmp(key, "nonce_ttl"))
+			rc = set_uint(&cfg->nonce_ttl, v, 1, 3600);
+		else if (!strcmp(key, "result_ttl"))
+			rc = set_uint(&cfg->result_ttl, v, 1, 7 * 86400);
+		else if (!strcmp(key, "request_timeout"))
+			rc = set_uint(&cfg->request_timeout, v, 1, 600);
+		else if (!strcmp(key, "max_body")) {
+			unsigned mb = 0;
+
+			rc = set_uint(&mb, v, 1024, 64u * 1024 * 1024);
+			cfg->max_body = mb;
+		} else
+			return gw_fail(err, GW_E_CONFIG, "[verifier]: unknown key '%s'", key);
+	} else {
+		if (!strcmp(key, "ek_ca")) {
+			if (cfg->n_ek_ca >= VCONFIG_MAX_EK_CAS)
+				return gw_fail(err, GW_E_CONFIG, "more than %d ek_ca lines",
+					       VCONFIG_MAX_EK_CAS);
+			rc = set_path(cfg, &cfg->ek_ca[cfg->n_ek_ca], v);
+			if (!rc)
+				cfg->n_ek_ca++;
+		} else if (!strcmp(key, "auto_approve")) {
+			if (vp->auto_line)
+				return gw_fail(err, GW_E_CONFIG,
+					       "auto_approve given twice (first on line %d)",
+					       vp->auto_line);
+			vp->auto_line = line;
+			rc = 0;
+			if (!strcmp(v, "none")) {
+				cfg->auto_approve = VCONFIG_AUTO_NONE;
+			} else if (!strcmp(v, "all")) {
+				cfg->auto_approve = VCONFIG_AUTO_ALL;
+			} else if (!strncmp(v, "models:", 7) && v[7]) {
+				/* models:a,b,c */
+				const char *p = v + 7;
+
+				cfg->auto_approve = VCONFIG_AUTO_MODELS;
+				while (*p && !rc) {
+					size_t n = strcspn(p, ",");
+
+					if (n == 0 || n > 64 || cfg->n_auto_models >= VCONFIG_MAX_AUTO_MODELS) {
+						rc = GW_E_PARSE;
+						break;
+					}
+					cfg->auto_models[cfg->n_auto_models] = strndup(p, n);
+					if (!cfg->auto_models[cfg->n_auto_models])
+						return GW_E_NOMEM;
+					cfg->n_auto_models++;
+					p += n;
+					if (*p == ',' && !*++p)
+						rc = GW_E_PARSE;
+				}
+			} else {
+				rc = GW_E_PARSE;
+			}
+		} else {
+			return gw_fail(err, GW_E_CONFIG, "[enrollment]: unknown key '%s'", key);
+		}
+	}
+	if (rc == GW_E_PARSE)
+		return gw_fail(err, GW_E_CONFIG, "[%s]: bad value for '%s': '%s'", section, key, v);
+	return rc;
+}
+
+int vconfig_load(const char *path, struct vconfig *cfg, gw_error *err)
+{
+	static const struct gw_ini_ops ops = { on_section, on_key };
+	struct vparse vp = { .cfg = cfg };
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int rc;
+
+	dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	if (!dir)
+		return GW_E_NOMEM;
+	free(cfg->dir);
+	cfg->dir = dir;
+	rc = gw_ini_load(path, &ops, &vp, err);
+	if (rc)
+		return rc;
+	{
+		static const char *const need[] = { "id", "listen", "store", "tls_cert", "tls_key",
+						    "ca_cert", "ca_key", "gate_key" };
+		char *const have[] = { cfg->id, cfg->listen, cfg->store, cfg->tls_cert,
+				       cfg->tls_key, cfg->ca_cert, cfg->ca_key, cfg->gate_key };
+
+		for (size_t i = 0; i < GW_ARRAY_SIZE(need); i++)
+			if (!have[i])
+				return gw_fail(err, GW_E_CONFIG, "%s: [verifier] needs '%s'", path,
+					       need[i]);
+	}
+	return 0;
+}
+
+void vconfig_fini(struct vconfig *cfg)
+{
+	char **strs[] = { &cfg->dir, &cfg->id, &cfg->listen, &cfg->store, &cfg->tls_cert,
+			  &cfg->tls_key, &cfg->ca_cert, &cfg->ca_key, &cfg->gate_key };
+
+	for (size_t i = 0; i < GW_ARRAY_SIZE(strs); i++)
+		free(*strs[i]);
+	for (size_t i = 0; i < cfg->n_ek_ca; i++)
+		free(cfg->ek_ca[i]);
+	for (size_t i = 0; i < cfg->n_auto_models; i++)
+		free(cfg->auto_models[i]);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+bool vconfig_auto_approves(const struct vconfig *cfg, const char *model)
+{
+	if (cfg->auto_approve == VCONFIG_AUTO_ALL)
+		return true;
+	if (cfg->auto_approve != VCONFIG_AUTO_MODELS || !model)
+		return false;
+	for (size_t i = 0; i < cfg->n_auto_models; i++)
+		if (!strcmp(cfg->auto_models[i], model))
+			return true;
+	return false;
+}

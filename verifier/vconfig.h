@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The verifier's configuration file (verifier.conf): identity, listener, TLS and CA
+ * files, gate key, store, enrollment trust and limits. */
+#ifndef GW_VERIFIER_VCONFIG_H
+#define GW_VERIFIER_VCONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "gw_error.h"
+
+#define VCONFIG_MAX_EK_CAS 32
+#define VCONFIG_MAX_AUTO_MODELS 64
+
+enum vconfig_auto { VCONFIG_AUTO_NONE, VCONFIG_AUTO_ALL, VCONFIG_AUTO_MODELS };
+
+struct vconfig {
+	char *dir;          /* directory of the config file: relative paths start here */
+	char *id;           /* verifier id, named in attestation results */
+	char *listen;       /* "127.0.0.1:8443", "[::1]:8443" */
+	unsigned threads;
+	char *store;        /* "sqlite:/path" */
+	char *tls_cert, *tls_key;
+	char *ca_cert, *ca_key;   /* issues the server and device certificates */
+	char *gate_key;     /* ES256: attestation results, PolicySigned */
+	unsigned nonce_ttl;       /* seconds */
+	unsigned result_ttl;      /* seconds an attestation result is valid */
+	unsigned request_timeout; /* seconds */
+	size_t max_body;          /* bytes */
+	char *ek_ca[VCONFIG_MAX_EK_CAS]; /* manufacturer CA certificates for EK chains */
+	size_t n_ek_ca;
+	enum vconfig_auto auto_approve;
+	char *auto_models[VCONFIG_MAX_AUTO_MODELS];
+	size_t n_auto_models;
+};
+
+void vconfig_defaults(struct vconfig *cfg);
+/* Load path; relative file names in it are made absolute against its directory.
+ * Errors: GW_E_NOTFOUND, GW_E_NOMEM, GW_E_CONFIG ("PATH:LINE: detail"). */
+int vconfig_load(const char *path, struct vconfig *cfg, gw_error *err) GW_WUR;
+void vconfig_fini(struct vconfig *cfg);
+/* True when a device of this model is enrolled without an operator. */
+bool vconfig_auto_approves(const struct vconfig *cfg, const char *model);
+
+#endif
