@@ -49,6 +49,16 @@ passed=0
 failed=0
 bad=()
 
+# swtpm_setup --create-ek-cert creates swtpm's local CA on first use; on a fresh
+# machine, scenarios running in parallel would race to create it. Create it once
+# here, before any scenario starts.
+if [ ! -s /var/lib/swtpm-localca/issuercert.pem ] && command -v swtpm_setup >/dev/null; then
+  warm=$(mktemp -d)
+  swtpm_setup --tpm2 --tpmstate "$warm" --create-ek-cert --overwrite >/dev/null 2>&1 ||
+    echo "swtpm: warning: creating swtpm's local CA failed" >&2
+  rm -rf "$warm"
+fi
+
 # Pids of any process whose command line mentions DIR (a scenario's swtpm that
 # survived it: only possible if the scenario was killed with SIGKILL).
 leftovers() {
