@@ -646,3 +646,55 @@ int tpm_get_info(struct agent_tpm *tpm, struct tpm_info *out, gw_error *err)
 			out->manufacturer[i] = '?';
 	return 0;
 }
+
+int tpm_activate_credential(struct agent_tpm *tpm, enum tpm_ek_type ek_type, TPM2_HANDLE ak_handle,
+			    const TPM2B_ID_OBJECT *blob, const TPM2B_ENCRYPTED_SECRET *enc,
+			    uint8_t *secret, size_t *secret_len, gw_error *err)
+{
+	TPM2B_PUBLIC ek_tmpl;
+	TPM2B_DIGEST *cert = NULL;
+	ESYS_TR ek = ESYS_TR_NONE, ak = ESYS_TR_NONE, session = ESYS_TR_NONE;
+	TSS2_RC trc;
+	int rc = 0;
+
+	if (!blob || !enc || !secret || !secret_len)
+		return gw_fail(err, GW_E_INVAL, "activate credential: missing argument");
+	trc = Esys_TR_FromTPMPublic(tpm->esys, ak_handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				    &ak);
+	if (trc != TSS2_RC_SUCCESS)
+		return tss_fail(err, trc, "loading the AK");
+	ek_template(ek_type, &ek_tmpl);
+	rc = create_primary(tpm, ESYS_TR_RH_ENDORSEMENT, &ek_tmpl, &ek, NULL, err,
+			    "creating the EK");
+	if (rc)
+		goto out;
+	rc = ek_policy_session(tpm, &session, err);
+	if (rc)
+		goto out;
+	/* The AK (activateHandle, ADMIN role) has adminWithPolicy clear, so its password
+	 * does; the EK (keyHandle, USER role) needs its policy. */
+	trc = Esys_ActivateCredential(tpm->esys, ak, ek, ESYS_TR_PASSWORD, session, ESYS_TR_NONE,
+				      blob, enc, &cert);
+	if (trc != TSS2_RC_SUCCESS) {
+		rc = gw_fail(err, GW_E_TPM,
+			     "TPM2_ActivateCredential refused the credential (not made for this "
+			     "EK and AK at 0x%08x, or corrupt): %s (0x%x)",
+			     ak_handle, Tss2_RC_Decode(trc), trc);
+		goto out;
+	}
+	if (cert->size > *secret_len) {
+		rc = gw_fail(err, GW_E_TOOBIG, "activated secret is %u bytes, room for %zu",
+			     cert->size, *secret_len);
+		goto out;
+	}
+	memcpy(secret, cert->buffer, cert->size);
+	*secret_len = cert->size;
+out:
+	if (cert)
+		gw_wipe(cert, sizeof(*cert));
+	Esys_Free(cert);
+	flush(tpm, &session);
+	flush(tpm, &ek);
+	tr_close(tpm, &ak);
+	return rc;
+}

@@ -87,4 +87,16 @@ struct tpm_info {
 };
 int tpm_get_info(struct agent_tpm *tpm, struct tpm_info *out, gw_error *err) GW_WUR;
 
+/* TPM2_ActivateCredential: recreate the EK of ek_type from its template, authorize
+ * it with the EK policy (PolicySecret(endorsement)), and unwrap blob/enc (made by
+ * credential_make for this EK and the name of the object at ak_handle, which is
+ * authorized with its empty password). The recovered secret (at most 64 bytes) goes
+ * to secret, whose size the caller gives in *secret_len; *secret_len then holds its
+ * length. The EK and the session are flushed on every path. GW_E_TPM when the TPM
+ * refuses the credential (not made for this EK and AK, or corrupt), GW_E_TOOBIG
+ * when secret is too small. */
+int tpm_activate_credential(struct agent_tpm *tpm, enum tpm_ek_type ek_type, TPM2_HANDLE ak_handle,
+			    const TPM2B_ID_OBJECT *blob, const TPM2B_ENCRYPTED_SECRET *enc,
+			    uint8_t *secret, size_t *secret_len, gw_error *err) GW_WUR;
+
 #endif
