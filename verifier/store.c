@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: Apache-2.0
+// Store front end: url parsing, argument checks, the audit hash, and dispatch to
+// the backend's operations table.
+#include "store_impl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "util.h"
+
+static const char *const state_names[] = {
+	[STORE_DEV_PENDING] = "pending",
+	[STORE_DEV_ENROLLED] = "enrolled",
+	[STORE_DEV_REVOKED] = "revoked",
+};
+
+const char *store_device_state_name(enum store_device_state s)
+{
+	if ((unsigned)s >= GW_ARRAY_SIZE(state_names))
+		return NULL;
+	return state_names[s];
+}
+
+int store_device_state_parse(const char *s, enum store_device_state *out)
+{
+	if (!s)
+		return GW_E_PARSE;
+	for (size_t i = 0; i < GW_ARRAY_SIZE(state_names); i++) {
+		if (strcmp(s, state_names[i]) == 0) {
+			*out = (enum store_device_state)i;
+			return 0;
+		}
+	}
+	return GW_E_PARSE;
+}
+
+/* Required text: present, at most cap bytes. */
+static int check_text(const char *s, size_t cap, const char *what, gw_error *err)
+{
+	if (!s)
+		return gw_fail(err, GW_E_INVAL, "%s is missing", what);
+	if (strnlen(s, cap + 1) > cap)
+		return gw_fail(err, GW_E_TOOBIG, "%s is longer than %zu bytes", what, cap);
+	return 0;
+}
+
+static int check_opt_text(const char *s, size_t cap, const char *what, gw_error *err)
+{
+	return s ? check_text(s, cap, what, err) : 0;
+}
+
+static int check_id(const char *id, gw_error *err)
+{
+	int rc = check_text(id, STORE_ID_MAX, "device id", err);
+
+	if (rc == 0 && id[0] == '\0')
+		rc = gw_fail(err, GW_E_INVAL, "device id is empty");
+	return rc;
+}
+
+int store_check_audit(const struct store_audit *a, gw_error *err)
+{
+	int rc;
+
+	if (!a)
+		return 0;
+	if ((rc = check_text(a->actor, STORE_ACTOR_MAX, "audit actor", err)) ||
+	    (rc = check_text(a->action, STORE_ACTOR_MAX, "audit action", err)) ||
+	    (rc = check_opt_text(a->device_id, STORE_ID_MAX, "audit device id", err)) ||
+	    (rc = check_text(a->outcome, STORE_ACTOR_MAX, "audit outcome", err)) ||
+	    (rc = check_opt_text(a->detail, STORE_TEXT_MAX, "audit detail", err)))
+		return rc;
+	return 0;
+}
+
+static int check_blob(const uint8_t *p, size_t len, bool required, const char *what,
+		      gw_error *err)
+{
+	if (len > STORE_BLOB_MAX)
+		return gw_fail(err, GW_E_TOOBIG, "%s is larger than %d bytes", what,
+			       STORE_BLOB_MAX);
+	if (len && !p)
+		return gw_fail(err, GW_E_INVAL, "%s is missing", what);
+	if (required && len == 0)
+		return gw_fail(err, GW_E_INVAL, "%s is empty", what);
+	return 0;
+}
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static int hash_text(EVP_MD_CTX *ctx, const char *s)
+{
+	uint8_t len[4] = { 0xff, 0xff, 0xff, 0xff };
+	size_t n;
+
+	if (!s)
+		return EVP_DigestUpdate(ctx, len, sizeof(len)) == 1 ? 0 : GW_E_CRYPTO;
+	n = strnlen(s, STORE_TEXT_MAX + 1);
+	if (n > STORE_TEXT_MAX)
+		return GW_E_TOOBIG;
+	len[0] = (uint8_t)(n >> 24);
+	len[1] = (uint8_t)(n >> 16);
+	len[2] = (uint8_t)(n >> 8);
+	len[3] = (uint8_t)n;
+	if (EVP_DigestUpdate(ctx, len, sizeof(len)) != 1 || EVP_DigestUpdate(ctx, s, n) != 1)
+		return GW_E_CRYPTO;
+	return 0;
+}
+
+int store_audit_hash(const uint8_t prev[STORE_HASH_LEN], uint64_t seq,
+		     const struct store_audit *a, uint8_t out[STORE_HASH_LEN])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	uint8_t num[16];
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	int rc = GW_E_CRYPTO;
+
+	if (!ctx)
+		return GW_E_NOMEM;
+	/* actor, action and outcome are required: a NULL one is a caller bug, and
+	 * encoding it like a NULL device_id would make it look deliberate. */
+	if (!a->actor || !a->action || !a->outcome) {
+		rc = GW_E_INVAL;
+		goto out;
+	}
+	put_be64(num, seq);
+	put_be64(num + 8, (uint64_t)a->ts);
+	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, prev, STORE_HASH_LEN) != 1 ||
+	    EVP_DigestUpdate(ctx, num, sizeof(num)) != 1)
+		goto out;
+	if ((rc = hash_text(ctx, a->actor)) || (rc = hash_text(ctx, a->action)) ||
+	    (rc = hash_text(ctx, a->device_id)) || (rc = hash_text(ctx, a->outcome)) ||
+	    (rc = hash_text(ctx, a->detail)))
+		goto out;
+	rc = GW_E_CRYPTO;
+	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != STORE_HASH_LEN)
+		goto out;
+	memcpy(out, md, STORE_HASH_LEN);
+	rc = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+int store_open(const char *url, struct store **out, gw_error *err)
+{
+	static const char scheme[] = "sqlite:";
+	char *path = NULL;
+	const char *p = url;
+	char *q;
+	bool sync_full = false;
+	struct store *st = NULL;
+	int rc;
+
+	if (!url || !out)
+		return gw_fail(err, GW_E_INVAL, "store url is missing");
+	if (strncmp(url, scheme, sizeof(scheme) - 1) == 0) {
+		p = url + sizeof(scheme) - 1;
+	} else if (strstr(url, "://") || strncmp(url, "postgres", 8) == 0) {
+		rc = gw_fail(err, GW_E_UNSUPPORTED, "store url %s: unsupported scheme", url);
+		goto out;
+	}
+	path = strdup(p);
+	if (!path) {
+		rc = GW_E_NOMEM;
+		goto out;
+	}
+	q = strchr(path, '?');
+	if (q) {
+		*q++ = '\0';
+		if (strcmp(q, "sync=full") == 0) {
+			sync_full = true;
+		} else if (strcmp(q, "sync=normal") != 0) {
+			rc = gw_fail(err, GW_E_INVAL,
+				     "store url %s: unknown option \"%s\" (sync=full or sync=normal)",
+				     url, q);
+			goto out;
+		}
+	}
+	if (path[0] == '\0') {
+		rc = gw_fail(err, GW_E_INVAL, "store url %s: no file name", url);
+		goto out;
+	}
+	rc = store_sqlite_open(path, sync_full, &st, err);
+	if (rc)
+		goto out;
+	*out = st; /* transferred */
+out:
+	free(path);
+	return rc;
+}
+
+void store_close(struct store *st)
+{
+	if (st)
+		st->ops->close(st);
+}
+
+int store_begin(struct store *st, gw_error *err)
+{
+	return st->ops->begin(st, err);
+}
+
+int store_commit(struct store *st, gw_error *err)
+{
+	return st->ops->commit(st, err);
+}
+
+void store_rollback(struct store *st)
+{
+	if (st)
+		st->ops->rollback(st);
+}
+
+int store_device_put(struct store *st, const struct store_device *d,
+		     const struct store_audit *audit, gw_error *err)
+{
+	int rc;
+
+	if (!d)
+		return gw_fail(err, GW_E_INVAL, "device is missing");
+	if ((rc = check_id(d->id, err)) ||
+	    (rc = check_text(d->model, STORE_MODEL_MAX, "device model", err)) ||
+	    (rc = check_blob(d->ek_pub, d->ek_pub_len, true, "EK public", err)) ||
+	    (rc = check_blob(d->ek_cert, d->ek_cert_len, false, "EK certificate", err)) ||
+	    (rc = check_blob(d->ak_pub, d->ak_pub_len, true, "AK public", err)) ||
+	    (rc = check_blob(d->ak_name, d->ak_name_len, true, "AK name", err)) ||
+	    (rc = store_check_audit(audit, err)))
+		return rc;
+	if (!store_device_state_name(d->state))
+		return gw_fail(err, GW_E_INVAL, "device state %d is not a state", (int)d->state);
+	return st->ops->device_put(st, d, audit, err);
+}
+
+int store_device_get(struct store *st, const char *id, struct store_device *out,
+		     gw_error *err)
+{
+	int rc = check_id(id, err);
+
+	if (rc)
+		return rc;
+	if (!out)
+		return gw_fail(err, GW_E_INVAL, "output is missing");
+	return st->ops->device_get(st, id, out, err);
+}
+
+void store_device_fini(struct store_device *d)
+{
+	if (!d)
+		return;
+	free(d->ek_pub);
+	free(d->ek_cert);
+	free(d->ak_pub);
+	free(d->ak_name);
+	d->ek_pub = d->ek_cert = d->ak_pub = d->ak_name = NULL;
+	d->ek_pub_len = d->ek_cert_len = d->ak_pub_len = d->ak_name_len = 0;
+}
+
+int store_device_list(struct store *st, const enum store_device_state *state,
+		      store_device_cb cb, void *arg, gw_error *err)
+{
+	if (!cb)
+		return gw_fail(err, GW_E_INVAL, "callback is missing");
+	if (state && !store_device_state_name(*state))
+		return gw_fail(err, GW_E_INVAL, "device state %d is not a state", (int)*state);
+	return st->ops->device_list(st, state, cb, arg, err);
+}
+
+int store_device_set_state(struct store *st, const char *id, enum store_device_state state,
+			   int64_t now, const char *actor, const struct store_audit *audit,
+			   gw_error *err)
+{
+	int rc;
+
+	if ((rc = check_id(id, err)) ||
+	    (rc = check_text(actor, STORE_ACTOR_MAX, "actor", err)) ||
+	    (rc = store_check_audit(audit, err)))
+		return rc;
+	if (!store_device_state_name(state))
+		return gw_fail(err, GW_E_INVAL, "device state %d is not a state", (int)state);
+	return st->ops->device_set_state(st, id, state, now, actor, audit, err);
+}
+
+int store_device_update_attestation(struct store *st, const char *id,
+				    const struct store_attestation *att,
+				    const struct store_audit *audit, gw_error *err)
+{
+	int rc;
+
+	if (!att)
+		return gw_fail(err, GW_E_INVAL, "attestation is missing");
+	if ((rc = check_id(id, err)) ||
+	    (rc = check_text(att->status, STORE_STATUS_MAX, "status", err)) ||
+	    (rc = store_check_audit(audit, err)))
+		return rc;
+	if (att->clock > INT64_MAX || att->cel_records_appraised > INT64_MAX)
+		return gw_fail(err, GW_E_TOOBIG, "clock or record count over 2^63");
+	return st->ops->device_update_attestation(st, id, att, audit, err);
+}
+
+static int check_nonce(const uint8_t *nonce, size_t len, gw_error *err)
+{
+	if (!nonce || len == 0)
+		return gw_fail(err, GW_E_INVAL, "nonce is missing");
+	if (len > STORE_NONCE_MAX)
+		return gw_fail(err, GW_E_TOOBIG, "nonce is longer than %d bytes",
+			       STORE_NONCE_MAX);
+	return 0;
+}
+
+int store_nonce_put(struct store *st, const uint8_t *nonce, size_t len,
+		    const char *device_id, const char *pcr_selection, int64_t expires_at,
+		    gw_error *err)
+{
+	int rc;
+
+	if ((rc = check_nonce(nonce, len, err)) || (rc = check_id(device_id, err)) ||
+	    (rc = check_text(pcr_selection, STORE_PCRSEL_MAX, "PCR selection", err)))
+		return rc;
+	return st->ops->nonce_put(st, nonce, len, device_id, pcr_selection, expires_at, err);
+}
+
+int store_nonce_take(struct store *st, const uint8_t *nonce, size_t len,
+		     const char *device_id, int64_t now, struct store_nonce *out,
+		     enum store_nonce_refusal *why, gw_error *err)
+{
+	int rc;
+
+	if ((rc = check_nonce(nonce, len, err)) || (rc = check_id(device_id, err)))
+		return rc;
+	if (!out)
+		return gw_fail(err, GW_E_INVAL, "output is missing");
+	return st->ops->nonce_take(st, nonce, len, device_id, now, out, why, err);
+}
+
+int store_nonce_purge(struct store *st, int64_t before, uint64_t *count, gw_error *err)
+{
+	return st->ops->nonce_purge(st, before, count, err);
+}
+
+int store_result_add(struct store *st, const struct store_result *r, int64_t *id,
+		     const struct store_audit *audit, gw_error *err)
+{
+	int rc;
+
+	if (!r)
+		return gw_fail(err, GW_E_INVAL, "result is missing");
+	if ((rc = check_id(r->device_id, err)) ||
+	    (rc = check_text(r->status, STORE_STATUS_MAX, "status", err)) ||
+	    (rc = check_text(r->claims, STORE_TEXT_MAX, "claims", err)) ||
+	    (rc = check_text(r->ear, STORE_TEXT_MAX, "EAR", err)) ||
+	    (rc = store_check_audit(audit, err)))
+		return rc;
+	return st->ops->result_add(st, r, id, audit, err);
+}
+
+int store_result_history(struct store *st, const char *device_id, unsigned limit,
+			 store_result_cb cb, void *arg, gw_error *err)
+{
+	int rc = check_id(device_id, err);
+
+	if (rc)
+		return rc;
+	if (!cb)
+		return gw_fail(err, GW_E_INVAL, "callback is missing");
+	return st->ops->result_history(st, device_id, limit, cb, arg, err);
+}
+
+int store_audit_append(struct store *st, const struct store_audit *a, uint64_t *seq,
+		       gw_error *err)
+{
+	int rc;
+
+	if (!a)
+		return gw_fail(err, GW_E_INVAL, "audit record is missing");
+	rc = store_check_audit(a, err);
+	if (rc)
+		return rc;
+	return st->ops->audit_append(st, a, seq, err);
+}
+
+int store_audit_list(struct store *st, uint64_t since, store_audit_cb cb, void *arg,
+		     gw_error *err)
+{
+	if (!cb)
+		return gw_fail(err, GW_E_INVAL, "callback is missing");
+	if (since > INT64_MAX)
+		return gw_fail(err, GW_E_INVAL, "seq over 2^63");
+	return st->ops->audit_list(st, since, cb, arg, err);
+}
+
+int store_audit_verify(struct store *st, uint64_t *count, uint64_t *first_bad_seq,
+		       gw_error *err)
+{
+	if (!count || !first_bad_seq)
+		return gw_fail(err, GW_E_INVAL, "output is missing");
+	return st->ops->audit_verify(st, count, first_bad_seq, err);
+}

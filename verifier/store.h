@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The verifier's persistent store: devices, nonces, attestation results and the
+ * hash-chained audit log, behind one interface that several backends implement. */
+#ifndef GW_STORE_H
+#define GW_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gw_error.h"
+
+/* Caps on text fields; longer input is GW_E_TOOBIG. */
+#define STORE_ID_MAX 128      /* device id */
+#define STORE_MODEL_MAX 128   /* device model */
+#define STORE_STATUS_MAX 32   /* "affirming", "warning", "contraindicated" */
+#define STORE_ACTOR_MAX 128   /* "operator:alice", "device:gw-0042", "verifier" */
+#define STORE_BLOB_MAX 65536  /* ek_pub, ek_cert, ak_pub, ak_name */
+#define STORE_TEXT_MAX 1048576 /* claims, EAR JWT, audit detail */
+#define STORE_NONCE_MAX 64    /* nonce bytes */
+#define STORE_PCRSEL_MAX 256  /* PCR selection string */
+#define STORE_HASH_LEN 32     /* SHA-256 */
+
+/* A store handle. Not thread-safe: each thread (each event loop) opens its own;
+ * handles on the same database may be used concurrently from several threads
+ * and processes. */
+struct store;
+
+/* Open (creating if needed) the store named by url and bring its schema up to date.
+ *   "sqlite:/var/lib/gatewarden/verifier.db"  SQLite, WAL, synchronous=NORMAL
+ *   "sqlite:/path.db?sync=full"                 synchronous=FULL (survives power loss)
+ *   "/path.db"                                  a plain path means sqlite
+ * GW_E_UNSUPPORTED for an unknown scheme or a database whose schema is newer than
+ * this build knows; GW_E_INVAL for a bad url; GW_E_IO when the file cannot be
+ * opened. *out is freed with store_close(). */
+int store_open(const char *url, struct store **out, gw_error *err) GW_WUR;
+/* Close the handle; NULL is fine. An open store_begin() transaction is rolled back. */
+void store_close(struct store *st);
+
+/* Schema version this build writes (SQLite: PRAGMA user_version). */
+#define STORE_SCHEMA_VERSION 1
+
+/* Optional audit record for a mutating call. When a mutating function gets a
+ * non-NULL audit, the record is appended to the chain in the same transaction as
+ * the change: both are committed or neither is. NULL means no audit record. */
+struct store_audit {
+	int64_t ts;            /* seconds since the epoch */
+	const char *actor;     /* who: "operator:alice", "device:<id>", "verifier" */
+	const char *action;    /* what: "device.enroll", "device.revoke", "attest"... */
+	const char *device_id; /* which device, or NULL */
+	const char *outcome;   /* "ok", "refused", "affirming"... */
+	const char *detail;    /* JSON text, or NULL */
+};
+
+/* Transactions. Every function below is atomic on its own. To group several
+ * (say store_result_add and store_device_update_attestation, or a policy change
+ * with two audit records) call store_begin(), then the functions, then
+ * store_commit(); on any failure in between call store_rollback(). A function
+ * that fails inside the group has undone its own partial work already. Nesting
+ * is GW_E_STATE. store_begin() takes the write lock at once (SQLite: BEGIN
+ * IMMEDIATE), so keep the group short. */
+int store_begin(struct store *st, gw_error *err) GW_WUR;
+int store_commit(struct store *st, gw_error *err) GW_WUR;
+/* Undo the group; harmless when none is open. */
+void store_rollback(struct store *st);
+
+/* ---- devices ---- */
+
+/* Allowed transitions: pending -> enrolled (approval), pending -> revoked,
+ * enrolled -> revoked. revoked is final. The values are stored as text. */
+enum store_device_state {
+	STORE_DEV_PENDING,
+	STORE_DEV_ENROLLED,
+	STORE_DEV_REVOKED,
+};
+/* "pending", "enrolled", "revoked"; NULL for an out-of-range value. */
+const char *store_device_state_name(enum store_device_state s);
+/* GW_E_PARSE for an unknown name. */
+int store_device_state_parse(const char *s, enum store_device_state *out) GW_WUR;
+
+struct store_device {
+	char id[STORE_ID_MAX + 1];
+	char model[STORE_MODEL_MAX + 1];
+	enum store_device_state state;
+	/* TPM2B_PUBLIC / DER / TPM2B_NAME as received; owned by the struct after
+	 * store_device_get(), borrowed for store_device_put(). ek_cert may be empty. */
+	uint8_t *ek_pub;
+	size_t ek_pub_len;
+	uint8_t *ek_cert;
+	size_t ek_cert_len;
+	uint8_t *ak_pub;
+	size_t ak_pub_len;
+	uint8_t *ak_name;
+	size_t ak_name_len;
+	int64_t created_at;
+	/* Last state change (set by put and set_state). */
+	int64_t state_changed_at;
+	char state_changed_by[STORE_ACTOR_MAX + 1];
+	/* Last recorded attestation; attested is false when there was none. */
+	bool attested;
+	int64_t last_attest_at;
+	char last_status[STORE_STATUS_MAX + 1];
+	uint32_t reset_count;
+	uint32_t restart_count;
+	uint64_t clock;                 /* TPMS_CLOCK_INFO.clock, below 2^63 */
+	uint64_t cel_records_appraised; /* offset for incremental CEL upload */
+};
+
+/* Free the blobs of a device filled by store_device_get(); the struct itself is
+ * the caller's. NULL is fine. */
+void store_device_fini(struct store_device *d);
+
+/* Insert a new device with the id, model, state, blobs and created_at of d
+ * (state_changed_* are set to created_at and "enroll"; attestation fields are
+ * ignored). GW_E_EXISTS when the id is taken. */
+int store_device_put(struct store *st, const struct store_device *d,
+		     const struct store_audit *audit, gw_error *err) GW_WUR;
+/* GW_E_NOTFOUND when there is no such device. On success *out owns its blobs:
+ * release with store_device_fini(). */
+int store_device_get(struct store *st, const char *id, struct store_device *out,
+		     gw_error *err) GW_WUR;
+
+/* Called once per device in id order; the pointer is valid only during the call
+ * (its blobs are not filled in). A non-zero return stops the listing and becomes
+ * the return value of store_device_list(). */
+typedef int (*store_device_cb)(const struct store_device *d, void *arg);
+/* List the devices in state *state, or all of them when state is NULL. */
+int store_device_list(struct store *st, const enum store_device_state *state,
+		      store_device_cb cb, void *arg, gw_error *err) GW_WUR;
+
+/* Move a device to state. GW_E_NOTFOUND for an unknown id, GW_E_STATE for a
+ * transition not listed above (including out of revoked and to the same state). */
+int store_device_set_state(struct store *st, const char *id, enum store_device_state state,
+			   int64_t now, const char *actor, const struct store_audit *audit,
+			   gw_error *err) GW_WUR;
+
+struct store_attestation {
+	int64_t at;
+	const char *status;
+	uint32_t reset_count;
+	uint32_t restart_count;
+	uint64_t clock;
+	uint64_t cel_records_appraised;
+};
+/* Record the latest appraisal of an enrolled device. GW_E_NOTFOUND for an unknown
+ * id, GW_E_STATE when the device is not enrolled (so an appraisal racing a
+ * revocation cannot land after it). The store does not compare clock or
+ * resetCount with the previous values: appraisal does, inside store_begin() when
+ * two verifiers may appraise one device at once. */
+int store_device_update_attestation(struct store *st, const char *id,
+				    const struct store_attestation *att,
+				    const struct store_audit *audit, gw_error *err) GW_WUR;
+
+/* ---- nonces ---- */
+
+struct store_nonce {
+	char device_id[STORE_ID_MAX + 1];
+	char pcr_selection[STORE_PCRSEL_MAX + 1];
+	int64_t expires_at;
+};
+
+/* Remember a fresh nonce (1..STORE_NONCE_MAX bytes) issued to device_id.
+ * GW_E_EXISTS when the same nonce exists, GW_E_NOTFOUND for an unknown device. */
+int store_nonce_put(struct store *st, const uint8_t *nonce, size_t len,
+		    const char *device_id, const char *pcr_selection, int64_t expires_at,
+		    gw_error *err) GW_WUR;
+
+/* Why store_nonce_take() returned GW_E_STATE. */
+enum store_nonce_refusal {
+	STORE_NONCE_USED = 1,    /* taken before: a replayed quote */
+	STORE_NONCE_EXPIRED = 2, /* now >= expires_at */
+};
+/* Atomically take a nonce for device_id: mark it used and return what was stored.
+ *   0                the nonce was fresh; *out is filled
+ *   GW_E_NOTFOUND    unknown nonce, or it was issued to another device (left
+ *                    untouched, so one device cannot burn another's nonce)
+ *   GW_E_STATE       used before or expired; *why (may be NULL) says which. An
+ *                    expired nonce is marked used too.
+ * *why is the one output set on failure. */
+int store_nonce_take(struct store *st, const uint8_t *nonce, size_t len,
+		     const char *device_id, int64_t now, struct store_nonce *out,
+		     enum store_nonce_refusal *why, gw_error *err) GW_WUR;
+/* Delete nonces that expired before `before`; *count (may be NULL) gets how many. */
+int store_nonce_purge(struct store *st, int64_t before, uint64_t *count,
+		      gw_error *err) GW_WUR;
+
+/* ---- attestation results ---- */
+
+struct store_result {
+	int64_t id; /* assigned by the store */
+	const char *device_id;
+	int64_t at;
+	const char *status; /* EAR status: affirming / warning / contraindicated */
+	const char *claims; /* JSON text */
+	const char *ear;    /* the signed EAR JWT */
+};
+/* Append a result (r->id is ignored); *id (may be NULL) receives its id.
+ * GW_E_NOTFOUND for an unknown device. */
+int store_result_add(struct store *st, const struct store_result *r, int64_t *id,
+		     const struct store_audit *audit, gw_error *err) GW_WUR;
+/* Called newest first (by at, then id); the pointer is valid only during the call.
+ * A non-zero return stops and is returned. */
+typedef int (*store_result_cb)(const struct store_result *r, void *arg);
+/* At most limit results of device_id (limit 0: all). */
+int store_result_history(struct store *st, const char *device_id, unsigned limit,
+			 store_result_cb cb, void *arg, gw_error *err) GW_WUR;
+
+/* ---- audit log ----
+ * Append-only and hash-chained:
+ *   hash(n) = SHA-256(hash(n-1) || enc(seq) || enc(ts) || enc(actor) || enc(action)
+ *                     || enc(device_id) || enc(outcome) || enc(detail))
+ * hash(0) is 32 zero bytes; seq and ts are 8-byte big-endian (ts as two's
+ * complement); each text is a 4-byte big-endian length and its bytes, and a NULL
+ * device_id or detail is the length 0xffffffff with no bytes. The latest {seq,
+ * hash} is kept in a separate one-row head, written in the same transaction. */
+
+struct store_audit_record {
+	uint64_t seq; /* 1, 2, 3... */
+	struct store_audit a;
+	uint8_t prev_hash[STORE_HASH_LEN];
+	uint8_t hash[STORE_HASH_LEN];
+};
+
+/* Append one record on its own (for events that change nothing else: a refused
+ * attestation, a failed login). *seq (may be NULL) receives its number. */
+int store_audit_append(struct store *st, const struct store_audit *a, uint64_t *seq,
+		       gw_error *err) GW_WUR;
+/* Called in seq order for every record with seq > since; the pointer is valid
+ * only during the call. A non-zero return stops and is returned. */
+typedef int (*store_audit_cb)(const struct store_audit_record *r, void *arg);
+int store_audit_list(struct store *st, uint64_t since, store_audit_cb cb, void *arg,
+		     gw_error *err) GW_WUR;
+/* Check the whole chain. Returns 0 when the check ran: *count gets the number of
+ * records, and *first_bad_seq 0 when the chain is intact or else the first seq at
+ * which it breaks: an edited record, the first missing seq of a gap, or, when the
+ * head names records that are gone from the tail, the first missing seq. The
+ * reason is in err. See doc/storage.md for what this cannot detect. A non-zero return means the check itself could not run. */
+int store_audit_verify(struct store *st, uint64_t *count, uint64_t *first_bad_seq,
+		       gw_error *err) GW_WUR;
+
+/* The canonical hash of one record given the previous hash; shared by backends
+ * and by offline checkers. GW_E_TOOBIG for a text over its cap. */
+int store_audit_hash(const uint8_t prev[STORE_HASH_LEN], uint64_t seq,
+		     const struct store_audit *a, uint8_t out[STORE_HASH_LEN]) GW_WUR;
+
+#endif

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What a store backend implements: the operations table behind struct store. */
+#ifndef GW_STORE_IMPL_H
+#define GW_STORE_IMPL_H
+
+#include "store.h"
+
+/* Each backend embeds struct store first in its own handle and points ops at its
+ * table. Arguments are checked by store.c before they reach a backend (non-NULL
+ * pointers, text caps, nonce length), so backends only check what needs the data. */
+struct store_ops {
+	void (*close)(struct store *st);
+	int (*begin)(struct store *st, gw_error *err);
+	int (*commit)(struct store *st, gw_error *err);
+	void (*rollback)(struct store *st);
+	int (*device_put)(struct store *st, const struct store_device *d,
+			  const struct store_audit *audit, gw_error *err);
+	int (*device_get)(struct store *st, const char *id, struct store_device *out,
+			  gw_error *err);
+	int (*device_list)(struct store *st, const enum store_device_state *state,
+			   store_device_cb cb, void *arg, gw_error *err);
+	int (*device_set_state)(struct store *st, const char *id, enum store_device_state state,
+				int64_t now, const char *actor, const struct store_audit *audit,
+				gw_error *err);
+	int (*device_update_attestation)(struct store *st, const char *id,
+					 const struct store_attestation *att,
+					 const struct store_audit *audit, gw_error *err);
+	int (*nonce_put)(struct store *st, const uint8_t *nonce, size_t len,
+			 const char *device_id, const char *pcr_selection, int64_t expires_at,
+			 gw_error *err);
+	int (*nonce_take)(struct store *st, const uint8_t *nonce, size_t len,
+			  const char *device_id, int64_t now, struct store_nonce *out,
+			  enum store_nonce_refusal *why, gw_error *err);
+	int (*nonce_purge)(struct store *st, int64_t before, uint64_t *count, gw_error *err);
+	int (*result_add)(struct store *st, const struct store_result *r, int64_t *id,
+			  const struct store_audit *audit, gw_error *err);
+	int (*result_history)(struct store *st, const char *device_id, unsigned limit,
+			      store_result_cb cb, void *arg, gw_error *err);
+	int (*audit_append)(struct store *st, const struct store_audit *a, uint64_t *seq,
+			    gw_error *err);
+	int (*audit_list)(struct store *st, uint64_t since, store_audit_cb cb, void *arg,
+			  gw_error *err);
+	int (*audit_verify)(struct store *st, uint64_t *count, uint64_t *first_bad_seq,
+			    gw_error *err);
+};
+
+struct store {
+	const struct store_ops *ops;
+};
+
+/* The SQLite backend (store_sqlite.c). */
+int store_sqlite_open(const char *path, bool sync_full, struct store **out,
+		      gw_error *err) GW_WUR;
+
+/* Argument checks shared by backends' callers: text present and within cap. */
+int store_check_audit(const struct store_audit *a, gw_error *err) GW_WUR;
+
+#endif

@@ -1,0 +1,1174 @@
+// SPDX-License-Identifier: Apache-2.0
+// The SQLite store backend: one database file in WAL mode, schema migrations by
+// PRAGMA user_version, every value bound to a prepared statement.
+#include "store_impl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "util.h"
+
+#define BUSY_TIMEOUT_MS 5000
+
+struct sqlite_store {
+	struct store base; /* first: struct store * converts to this */
+	sqlite3 *db;
+	bool in_group;     /* inside store_begin() */
+};
+
+/* Migrations in order: migrations[i] takes the schema from version i to i + 1.
+ * Append only; a released entry is never edited. Each runs in the same
+ * transaction as the user_version update that records it. */
+static const char *const migrations[] = {
+	/* 0 -> 1 */
+	"CREATE TABLE devices ("
+	"  id TEXT PRIMARY KEY NOT NULL,"
+	"  model TEXT NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('pending', 'enrolled', 'revoked')),"
+	"  ek_pub BLOB NOT NULL,"
+	"  ek_cert BLOB NOT NULL,"
+	"  ak_pub BLOB NOT NULL,"
+	"  ak_name BLOB NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  state_changed_at INTEGER NOT NULL,"
+	"  state_changed_by TEXT NOT NULL,"
+	"  last_attest_at INTEGER,"
+	"  last_status TEXT,"
+	"  reset_count INTEGER,"
+	"  restart_count INTEGER,"
+	"  clock INTEGER,"
+	"  cel_records_appraised INTEGER"
+	") STRICT;"
+	"CREATE INDEX devices_state ON devices (state, id);"
+	"CREATE TABLE nonces ("
+	"  nonce BLOB PRIMARY KEY NOT NULL,"
+	"  device_id TEXT NOT NULL REFERENCES devices (id) ON DELETE CASCADE,"
+	"  pcr_selection TEXT NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  used_at INTEGER"
+	") STRICT;"
+	"CREATE INDEX nonces_expiry ON nonces (expires_at);"
+	"CREATE TABLE results ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  device_id TEXT NOT NULL REFERENCES devices (id),"
+	"  at INTEGER NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  claims TEXT NOT NULL,"
+	"  ear TEXT NOT NULL"
+	") STRICT;"
+	"CREATE INDEX results_device ON results (device_id, at, id);"
+	/* No foreign key on device_id: the log must also name devices that were
+	 * refused and never stored. */
+	"CREATE TABLE audit_log ("
+	"  seq INTEGER PRIMARY KEY NOT NULL,"
+	"  ts INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  device_id TEXT,"
+	"  outcome TEXT NOT NULL,"
+	"  detail TEXT,"
+	"  prev_hash BLOB NOT NULL,"
+	"  hash BLOB NOT NULL"
+	") STRICT;"
+	"CREATE TABLE audit_head ("
+	"  one INTEGER PRIMARY KEY NOT NULL CHECK (one = 1),"
+	"  seq INTEGER NOT NULL,"
+	"  hash BLOB NOT NULL"
+	") STRICT;"
+	"INSERT INTO audit_head (one, seq, hash) VALUES (1, 0, zeroblob(32));"
+	/* Append-only against our own bugs; not against someone who can write the
+	 * file (they can drop these), which is what the hash chain is for. */
+	"CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
+	"  BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
+	"CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
+	"  BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
+	"CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head"
+	"  BEGIN SELECT RAISE(ABORT, 'audit head cannot be deleted'); END;",
+};
+
+_Static_assert(GW_ARRAY_SIZE(migrations) == STORE_SCHEMA_VERSION,
+	       "one migration per schema version");
+
+static struct sqlite_store *to_sqlite(struct store *st)
+{
+	return (struct sqlite_store *)st;
+}
+
+static int db_fail(sqlite3 *db, int src, gw_error *err, const char *what)
+{
+	int code = GW_E_IO;
+
+	switch (src) {
+	case SQLITE_NOMEM:
+		code = GW_E_NOMEM;
+		break;
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+	case SQLITE_CONSTRAINT_UNIQUE:
+		code = GW_E_EXISTS;
+		break;
+	case SQLITE_CONSTRAINT_FOREIGNKEY:
+		code = GW_E_NOTFOUND;
+		break;
+	case SQLITE_TOOBIG:
+		code = GW_E_TOOBIG;
+		break;
+	default:
+		break;
+	}
+	return gw_fail(err, code, "store: %s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(src));
+}
+
+static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out, gw_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int src = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL);
+
+	if (src != SQLITE_OK) {
+		sqlite3_finalize(stmt);
+		return db_fail(db, src, err, "preparing a statement");
+	}
+	*out = stmt;
+	return 0;
+}
+
+/* Bind helpers: every value goes through sqlite3_bind_*, never into SQL text. A
+ * zero-length blob is bound as an empty blob, not NULL. */
+static int bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
+}
+
+static int bind_blob(sqlite3_stmt *s, int i, const uint8_t *v, size_t len)
+{
+	if (len == 0)
+		return sqlite3_bind_zeroblob(s, i, 0);
+	return sqlite3_bind_blob64(s, i, v, len, SQLITE_STATIC);
+}
+
+/* Run a statement that returns no rows; finalizes it. */
+static int step_done(sqlite3 *db, sqlite3_stmt *stmt, gw_error *err, const char *what)
+{
+	int src = sqlite3_step(stmt);
+	int rc = 0;
+
+	if (src != SQLITE_DONE)
+		rc = db_fail(db, sqlite3_extended_errcode(db), err, what);
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+static int exec(sqlite3 *db, const char *sql, gw_error *err, const char *what)
+{
+	int src = sqlite3_exec(db, sql, NULL, NULL, NULL);
+
+	if (src != SQLITE_OK)
+		return db_fail(db, sqlite3_extended_errcode(db), err, what);
+	return 0;
+}
+
+/* Copy a text column into a fixed buffer; GW_E_TOOBIG when it does not fit. */
+static int col_text(sqlite3_stmt *s, int i, char *buf, size_t cap)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	int n = sqlite3_column_bytes(s, i);
+
+	if (!t) {
+		buf[0] = '\0';
+		return 0;
+	}
+	if (n < 0 || (size_t)n >= cap)
+		return GW_E_TOOBIG;
+	memcpy(buf, t, (size_t)n);
+	buf[n] = '\0';
+	return 0;
+}
+
+static int col_blob_dup(sqlite3_stmt *s, int i, uint8_t **out, size_t *out_len)
+{
+	const void *b = sqlite3_column_blob(s, i);
+	int n = sqlite3_column_bytes(s, i);
+	uint8_t *p;
+
+	if (n < 0 || n > STORE_BLOB_MAX)
+		return GW_E_TOOBIG;
+	p = malloc(n ? (size_t)n : 1);
+	if (!p)
+		return GW_E_NOMEM;
+	if (n)
+		memcpy(p, b, (size_t)n);
+	*out = p;
+	*out_len = (size_t)n;
+	return 0;
+}
+
+/* Per-call atomicity. Outside a group a call runs in its own BEGIN IMMEDIATE
+ * transaction: the write lock is taken up front, so a reader never has to upgrade
+ * (which in WAL mode fails with SQLITE_BUSY instead of waiting) and two appenders
+ * never compute the next audit hash from the same head. Inside a group a call
+ * runs in a savepoint, so a failing call undoes only its own work. */
+static int tx_open(struct sqlite_store *s, gw_error *err)
+{
+	if (s->in_group)
+		return exec(s->db, "SAVEPOINT store_call", err, "starting a savepoint");
+	return exec(s->db, "BEGIN IMMEDIATE", err, "starting a transaction");
+}
+
+static int tx_close(struct sqlite_store *s, int rc, gw_error *err)
+{
+	if (s->in_group) {
+		if (rc)
+			(void)sqlite3_exec(s->db, "ROLLBACK TO store_call", NULL, NULL, NULL);
+		(void)sqlite3_exec(s->db, "RELEASE store_call", NULL, NULL, NULL);
+		return rc;
+	}
+	if (rc == 0)
+		rc = exec(s->db, "COMMIT", err, "committing");
+	if (rc)
+		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+static int op_begin(struct store *st, gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	int rc;
+
+	if (s->in_group)
+		return gw_fail(err, GW_E_STATE, "store: a transaction is already open");
+	rc = exec(s->db, "BEGIN IMMEDIATE", err, "starting a transaction");
+	if (rc == 0)
+		s->in_group = true;
+	return rc;
+}
+
+static int op_commit(struct store *st, gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	int rc;
+
+	if (!s->in_group)
+		return gw_fail(err, GW_E_STATE, "store: no transaction is open");
+	rc = exec(s->db, "COMMIT", err, "committing");
+	if (rc)
+		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->in_group = false;
+	return rc;
+}
+
+static void op_rollback(struct store *st)
+{
+	struct sqlite_store *s = to_sqlite(st);
+
+	if (!s->in_group)
+		return;
+	(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->in_group = false;
+}
+
+/* Append one audit record; the caller holds the write transaction. */
+static int audit_append_locked(sqlite3 *db, const struct store_audit *a, uint64_t *seq_out,
+			       gw_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	uint8_t prev[STORE_HASH_LEN];
+	uint8_t hash[STORE_HASH_LEN];
+	int64_t head_seq;
+	uint64_t seq;
+	int rc;
+
+	rc = prepare(db, "SELECT seq, hash FROM audit_head WHERE one = 1", &stmt, err);
+	if (rc)
+		goto out;
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		rc = db_fail(db, sqlite3_extended_errcode(db), err, "reading the audit head");
+		goto out;
+	}
+	head_seq = sqlite3_column_int64(stmt, 0);
+	if (head_seq < 0 || head_seq == INT64_MAX ||
+	    sqlite3_column_bytes(stmt, 1) != STORE_HASH_LEN) {
+		rc = gw_fail(err, GW_E_PARSE, "store: audit head is malformed");
+		goto out;
+	}
+	memcpy(prev, sqlite3_column_blob(stmt, 1), STORE_HASH_LEN);
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+
+	seq = (uint64_t)head_seq + 1;
+	rc = store_audit_hash(prev, seq, a, hash);
+	if (rc) {
+		rc = gw_fail(err, rc, "store: hashing audit record %" PRIu64, seq);
+		goto out;
+	}
+
+	rc = prepare(db,
+		     "INSERT INTO audit_log (seq, ts, actor, action, device_id, outcome,"
+		     " detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		     &stmt, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(stmt, 1, (int64_t)seq);
+	sqlite3_bind_int64(stmt, 2, a->ts);
+	bind_text(stmt, 3, a->actor);
+	bind_text(stmt, 4, a->action);
+	bind_text(stmt, 5, a->device_id);
+	bind_text(stmt, 6, a->outcome);
+	bind_text(stmt, 7, a->detail);
+	bind_blob(stmt, 8, prev, sizeof(prev));
+	bind_blob(stmt, 9, hash, sizeof(hash));
+	rc = step_done(db, stmt, err, "appending to the audit log");
+	stmt = NULL;
+	if (rc)
+		goto out;
+
+	rc = prepare(db, "UPDATE audit_head SET seq = ?, hash = ? WHERE one = 1", &stmt, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(stmt, 1, (int64_t)seq);
+	bind_blob(stmt, 2, hash, sizeof(hash));
+	rc = step_done(db, stmt, err, "updating the audit head");
+	stmt = NULL;
+	if (rc)
+		goto out;
+	if (sqlite3_changes(db) != 1) {
+		rc = gw_fail(err, GW_E_IO, "store: audit head row is missing");
+		goto out;
+	}
+	if (seq_out)
+		*seq_out = seq;
+out:
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+static int maybe_audit(sqlite3 *db, const struct store_audit *a, gw_error *err)
+{
+	return a ? audit_append_locked(db, a, NULL, err) : 0;
+}
+
+static int op_audit_append(struct store *st, const struct store_audit *a, uint64_t *seq,
+			   gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	uint64_t n = 0;
+	int rc = tx_open(s, err);
+
+	if (rc)
+		return rc;
+	rc = audit_append_locked(s->db, a, &n, err);
+	rc = tx_close(s, rc, err);
+	if (rc == 0 && seq)
+		*seq = n;
+	return rc;
+}
+
+static int op_device_put(struct store *st, const struct store_device *d,
+			 const struct store_audit *audit, gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *stmt = NULL;
+	int rc = tx_open(s, err);
+
+	if (rc)
+		return rc;
+	rc = prepare(s->db,
+		     "INSERT INTO devices (id, model, state, ek_pub, ek_cert, ak_pub, ak_name,"
+		     " created_at, state_changed_at, state_changed_by)"
+		     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'enroll')",
+		     &stmt, err);
+	if (rc)
+		goto out;
+	bind_text(stmt, 1, d->id);
+	bind_text(stmt, 2, d->model);
+	bind_text(stmt, 3, store_device_state_name(d->state));
+	bind_blob(stmt, 4, d->ek_pub, d->ek_pub_len);
+	bind_blob(stmt, 5, d->ek_cert, d->ek_cert_len);
+	bind_blob(stmt, 6, d->ak_pub, d->ak_pub_len);
+	bind_blob(stmt, 7, d->ak_name, d->ak_name_len);
+	sqlite3_bind_int64(stmt, 8, d->created_at);
+	sqlite3_bind_int64(stmt, 9, d->created_at);
+	rc = step_done(s->db, stmt, err, "adding a device");
+	stmt = NULL;
+	if (rc == GW_E_EXISTS)
+		rc = gw_fail(err, GW_E_EXISTS, "device %s exists already", d->id);
+	if (rc)
+		goto out;
+	rc = maybe_audit(s->db, audit, err);
+out:
+	sqlite3_finalize(stmt);
+	return tx_close(s, rc, err);
+}
+
+#define DEVICE_COLUMNS \
+	"id, model, state, created_at, state_changed_at, state_changed_by," \
+	" last_attest_at, last_status, reset_count, restart_count, clock," \
+	" cel_records_appraised"
+
+/* Fill the scalar fields of d from a row of DEVICE_COLUMNS. */
+static int read_device_row(sqlite3_stmt *stmt, struct store_device *d)
+{
+	const char *state = (const char *)sqlite3_column_text(stmt, 2);
+
+	memset(d, 0, sizeof(*d));
+	if (col_text(stmt, 0, d->id, sizeof(d->id)) ||
+	    col_text(stmt, 1, d->model, sizeof(d->model)) ||
+	    col_text(stmt, 5, d->state_changed_by, sizeof(d->state_changed_by)) ||
+	    col_text(stmt, 7, d->last_status, sizeof(d->last_status)))
+		return GW_E_TOOBIG;
+	if (store_device_state_parse(state, &d->state))
+		return GW_E_PARSE;
+	d->created_at = sqlite3_column_int64(stmt, 3);
+	d->state_changed_at = sqlite3_column_int64(stmt, 4);
+	d->attested = sqlite3_column_type(stmt, 6) != SQLITE_NULL;
+	d->last_attest_at = sqlite3_column_int64(stmt, 6);
+	d->reset_count = (uint32_t)sqlite3_column_int64(stmt, 8);
+	d->restart_count = (uint32_t)sqlite3_column_int64(stmt, 9);
+	d->clock = (uint64_t)sqlite3_column_int64(stmt, 10);
+	d->cel_records_appraised = (uint64_t)sqlite3_column_int64(stmt, 11);
+	return 0;
+}
+
+static int op_device_get(struct store *st, const char *id, struct store_device *out,
+			 gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *stmt = NULL;
+	struct store_device d;
+	int src;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	rc = prepare(s->db,
+		     "SELECT " DEVICE_COLUMNS ", ek_pub, ek_cert, ak_pub, ak_name"
+		     " FROM devices WHERE id = ?",
+		     &stmt, err);
+	if (rc)
+		goto out;
+	bind_text(stmt, 1, id);
+	src = sqlite3_step(stmt);
+	if (src == SQLITE_DONE) {
+		rc = gw_fail(err, GW_E_NOTFOUND, "device %s is not enrolled", id);
+		goto out;
+	}
+	if (src != SQLITE_ROW) {
+		rc = db_fail(s->db, sqlite3_extended_errcode(s->db), err, "reading a device");
+		goto out;
+	}
+	if ((rc = read_device_row(stmt, &d)) ||
+	    (rc = col_blob_dup(stmt, 12, &d.ek_pub, &d.ek_pub_len)) ||
+	    (rc = col_blob_dup(stmt, 13, &d.ek_cert, &d.ek_cert_len)) ||
+	    (rc = col_blob_dup(stmt, 14, &d.ak_pub, &d.ak_pub_len)) ||
+	    (rc = col_blob_dup(stmt, 15, &d.ak_name, &d.ak_name_len))) {
+		rc = gw_fail(err, rc, "store: device %s: malformed row", id);
+		goto out;
+	}
+	*out = d; /* transferred */
+	memset(&d, 0, sizeof(d));
+out:
+	store_device_fini(&d);
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+static int op_device_list(struct store *st, const enum store_device_state *state,
+			  store_device_cb cb, void *arg, gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *stmt = NULL;
+	struct store_device d;
+	int src;
+	int rc;
+
+	rc = prepare(s->db,
+		     "SELECT " DEVICE_COLUMNS " FROM devices"
+		     " WHERE ?1 IS NULL OR state = ?1 ORDER BY id",
+		     &stmt, err);
+	if (rc)
+		goto out;
+	bind_text(stmt, 1, state ? store_device_state_name(*state) : NULL);
+	while ((src = sqlite3_step(stmt)) == SQLITE_ROW) {
+		rc = read_device_row(stmt, &d);
+		if (rc) {
+			rc = gw_fail(err, rc, "store: listing devices: malformed row");
+			goto out;
+		}
+		rc = cb(&d, arg);
+		if (rc)
+			goto out;
+	}
+	if (src != SQLITE_DONE)
+		rc = db_fail(s->db, sqlite3_extended_errcode(s->db), err, "listing devices");
+out:
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+/* The current state of id inside the caller's transaction. */
+static int device_state(sqlite3 *db, const char *id, enum store_device_state *out,
+			gw_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int src;
+	int rc;
+
+	rc = prepare(db, "SELECT state FROM devices WHERE id = ?", &stmt, err);
+	if (rc)
+		goto out;
+	bind_text(stmt, 1, id);
+	src = sqlite3_step(stmt);
+	if (src == SQLITE_DONE) {
+		rc = gw_fail(err, GW_E_NOTFOUND, "device %s is not enrolled", id);
+		goto out;
+	}
+	if (src != SQLITE_ROW) {
+		rc = db_fail(db, sqlite3_extended_errcode(db), err, "reading a device");
+		goto out;
+	}
+	if (store_device_state_parse((const char *)sqlite3_column_text(stmt, 0), out))
+		rc = gw_fail(err, GW_E_PARSE, "store: device %s has an unknown state", id);
+out:
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+static bool transition_allowed(enum store_device_state from, enum store_device_state to)
+{
+	return (from == STORE_DEV_PENDING && to == STORE_DEV_ENROLLED) ||
+	       (from == STORE_DEV_PENDING && to == STORE_DEV_REVOKED) ||
+	       (from == STORE_DEV_ENROLLED && to == STORE_DEV_REVOKED);
+}
+
+static int op_device_set_state(struct store *st, const char *id,
+			       enum store_device_state state, int64_t now, const char *actor,
+			       const struct store_audit *audit, gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *stmt = NULL;
+	enum store_device_state cur;
+	int rc = tx_open(s, err);
+
+	if (rc)
+		return rc;
+	rc = device_state(s->db, id, &cur, err);
+	if (rc)
+		goto out;
+	if (!transition_allowed(cur, state)) {
+		rc = gw_fail(err, GW_E_STATE, "device %s is %s: cannot move it to %s", id,
+			     store_device_state_name(cur), store_device_state_name(state));
+		goto out;
+	}
+	rc = prepare(s->db,
+		     "UPDATE devices SET state = ?, state_changed_at = ?, state_changed_by = ?"
+		     " WHERE id = ?",
+		     &stmt, err);
+	if (rc)
+		goto out;
+	bind_text(stmt, 1, store_device_state_name(state));
+	sqlite3_bind_int64(stmt, 2, now);
+	bind_text(stmt, 3, actor);
+	bind_text(stmt, 4, id);
+	rc = step_done(s->db, stmt, err, "changing a device's state");
+	stmt = NULL;
+	if (rc)
+		goto out;
+	rc = maybe_audit(s->db, audit, err);
+out:
+	sqlite3_finalize(stmt);
+	return tx_close(s, rc, err);
+}
+
+static int op_device_update_attestation(struct store *st, const char *id,
+					const struct store_attestation *att,
+					const struct store_audit *audit, gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *stmt = NULL;
+	enum store_device_state cur;
+	int rc = tx_open(s, err);
+
+	if (rc)
+		return rc;
+	rc = device_state(s->db, id, &cur, err);
+	if (rc)
+		goto out;
+	if (cur != STORE_DEV_ENROLLED) {
+		rc = gw_fail(err, GW_E_STATE, "device %s is %s, not enrolled", id,
+			     store_device_state_name(cur));
+		goto out;
+	}
+	rc = prepare(s->db,
+		     "UPDATE devices SET last_attest_at = ?, last_status = ?, reset_count = ?,"
+		     " restart_count = ?, clock = ?, cel_records_appraised = ? WHERE id = ?",
+		     &stmt, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(stmt, 1, att->at);
+	bind_text(stmt, 2, att->status);
+	sqlite3_bind_int64(stmt, 3, att->reset_count);
+	sqlite3_bind_int64(stmt, 4, att->restart_count);
+	sqlite3_bind_int64(stmt, 5, (int64_t)att->clock);
+	sqlite3_bind_int64(stmt, 6, (int64_t)att->cel_records_appraised);
+	bind_text(stmt, 7, id);
+	rc = step_done(s->db, stmt, err, "recording an attestation");
+	stmt = NULL;
+	if (rc)
+		goto out;
+	rc = maybe_audit(s->db, audit, err);
+out:
+	sqlite3_finalize(stmt);
+	return tx_close(s, rc, err);
+}
+
+static int op_nonce_put(struct store *st, const uint8_t *nonce, size_t len,
+			const char *device_id, const char *pcr_selection, int64_t expires_at,
+			gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *stmt = NULL;
+	int rc = tx_open(s, err);
+
+	if (rc)
+		return rc;
+	rc = prepare(s->db,
+		     "INSERT INTO nonces (nonce, device_id, pcr_selection, expires_at)"
+		     " VALUES (?, ?, ?, ?)",
+		     &stmt, err);
+	if (rc)
+		goto out;
+	bind_blob(stmt, 1, nonce, len);
+	bind_text(stmt, 2, device_id);
+	bind_text(stmt, 3, pcr_selection);
+	sqlite3_bind_int64(stmt, 4, expires_at);
+	rc = step_done(s->db, stmt, err, "storing a nonce");
+	stmt = NULL;
+	if (rc == GW_E_NOTFOUND)
+		rc = gw_fail(err, rc, "nonce for device %s: no such device", device_id);
+	else if (rc == GW_E_EXISTS)
+		rc = gw_fail(err, rc, "nonce exists already");
+out:
+	sqlite3_finalize(stmt);
+	return tx_close(s, rc, err);
+}
+
+static int op_nonce_take(struct store *st, const uint8_t *nonce, size_t len,
+			 const char *device_id, int64_t now, struct store_nonce *out,
+			 enum store_nonce_refusal *why, gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *stmt = NULL;
+	struct store_nonce n;
+	enum store_nonce_refusal refusal = 0;
+	bool used;
+	int src;
+	int rc = tx_open(s, err);
+
+	if (rc)
+		return rc;
+	memset(&n, 0, sizeof(n));
+	rc = prepare(s->db,
+		     "SELECT device_id, pcr_selection, expires_at, used_at IS NOT NULL"
+		     " FROM nonces WHERE nonce = ?",
+		     &stmt, err);
+	if (rc)
+		goto out;
+	bind_blob(stmt, 1, nonce, len);
+	src = sqlite3_step(stmt);
+	if (src == SQLITE_DONE) {
+		rc = gw_fail(err, GW_E_NOTFOUND, "nonce unknown");
+		goto out;
+	}
+	if (src != SQLITE_ROW) {
+		rc = db_fail(s->db, sqlite3_extended_errcode(s->db), err, "reading a nonce");
+		goto out;
+	}
+	if (col_text(stmt, 0, n.device_id, sizeof(n.device_id)) ||
+	    col_text(stmt, 1, n.pcr_selection, sizeof(n.pcr_selection))) {
+		rc = gw_fail(err, GW_E_PARSE, "store: nonce row is malformed");
+		goto out;
+	}
+	n.expires_at = sqlite3_column_int64(stmt, 2);
+	used = sqlite3_column_int(stmt, 3) != 0;
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	/* The nonce is not secret, but treat a foreign one exactly like an unknown
+	 * one so the answer does not tell whose it is. */
+	if (strcmp(n.device_id, device_id) != 0) {
+		rc = gw_fail(err, GW_E_NOTFOUND, "nonce unknown");
+		goto out;
+	}
+	if (used) {
+		refusal = STORE_NONCE_USED;
+		rc = gw_fail(err, GW_E_STATE, "nonce used already (replayed quote?)");
+		goto out;
+	}
+	rc = prepare(s->db, "UPDATE nonces SET used_at = ? WHERE nonce = ?", &stmt, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(stmt, 1, now);
+	bind_blob(stmt, 2, nonce, len);
+	rc = step_done(s->db, stmt, err, "using a nonce");
+	stmt = NULL;
+	if (rc)
+		goto out;
+	/* An expired nonce is marked used as well, and that is committed: it never
+	 * becomes good again, whatever the clock does later. */
+	if (now >= n.expires_at)
+		refusal = STORE_NONCE_EXPIRED;
+out:
+	sqlite3_finalize(stmt);
+	rc = tx_close(s, rc, err);
+	if (rc == 0 && refusal == STORE_NONCE_EXPIRED)
+		rc = gw_fail(err, GW_E_STATE, "nonce expired %" PRId64 " s ago",
+			     now - n.expires_at);
+	if (rc == 0)
+		*out = n;
+	else if (rc == GW_E_STATE && why && refusal)
+		*why = refusal;
+	return rc;
+}
+
+static int op_nonce_purge(struct store *st, int64_t before, uint64_t *count, gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *stmt = NULL;
+	uint64_t n = 0;
+	int rc = tx_open(s, err);
+
+	if (rc)
+		return rc;
+	rc = prepare(s->db, "DELETE FROM nonces WHERE expires_at < ?", &stmt, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(stmt, 1, before);
+	rc = step_done(s->db, stmt, err, "purging nonces");
+	stmt = NULL;
+	if (rc == 0)
+		n = (uint64_t)sqlite3_changes64(s->db);
+out:
+	sqlite3_finalize(stmt);
+	rc = tx_close(s, rc, err);
+	if (rc == 0 && count)
+		*count = n;
+	return rc;
+}
+
+static int op_result_add(struct store *st, const struct store_result *r, int64_t *id,
+			 const struct store_audit *audit, gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *stmt = NULL;
+	int64_t rowid = 0;
+	int rc = tx_open(s, err);
+
+	if (rc)
+		return rc;
+	rc = prepare(s->db,
+		     "INSERT INTO results (device_id, at, status, claims, ear)"
+		     " VALUES (?, ?, ?, ?, ?)",
+		     &stmt, err);
+	if (rc)
+		goto out;
+	bind_text(stmt, 1, r->device_id);
+	sqlite3_bind_int64(stmt, 2, r->at);
+	bind_text(stmt, 3, r->status);
+	bind_text(stmt, 4, r->claims);
+	bind_text(stmt, 5, r->ear);
+	rc = step_done(s->db, stmt, err, "storing a result");
+	stmt = NULL;
+	if (rc == GW_E_NOTFOUND)
+		rc = gw_fail(err, rc, "result for device %s: no such device", r->device_id);
+	if (rc)
+		goto out;
+	rowid = sqlite3_last_insert_rowid(s->db);
+	rc = maybe_audit(s->db, audit, err);
+out:
+	sqlite3_finalize(stmt);
+	rc = tx_close(s, rc, err);
+	if (rc == 0 && id)
+		*id = rowid;
+	return rc;
+}
+
+static int op_result_history(struct store *st, const char *device_id, unsigned limit,
+			     store_result_cb cb, void *arg, gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *stmt = NULL;
+	struct store_result r;
+	int src;
+	int rc;
+
+	rc = prepare(s->db,
+		     "SELECT id, device_id, at, status, claims, ear FROM results"
+		     " WHERE device_id = ? ORDER BY at DESC, id DESC LIMIT ?",
+		     &stmt, err);
+	if (rc)
+		goto out;
+	bind_text(stmt, 1, device_id);
+	sqlite3_bind_int64(stmt, 2, limit ? (int64_t)limit : -1);
+	while ((src = sqlite3_step(stmt)) == SQLITE_ROW) {
+		r.id = sqlite3_column_int64(stmt, 0);
+		r.device_id = (const char *)sqlite3_column_text(stmt, 1);
+		r.at = sqlite3_column_int64(stmt, 2);
+		r.status = (const char *)sqlite3_column_text(stmt, 3);
+		r.claims = (const char *)sqlite3_column_text(stmt, 4);
+		r.ear = (const char *)sqlite3_column_text(stmt, 5);
+		if (!r.device_id || !r.status || !r.claims || !r.ear) {
+			rc = gw_fail(err, GW_E_NOMEM, "store: reading results");
+			goto out;
+		}
+		rc = cb(&r, arg);
+		if (rc)
+			goto out;
+	}
+	if (src != SQLITE_DONE)
+		rc = db_fail(s->db, sqlite3_extended_errcode(s->db), err, "reading results");
+out:
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+/* Fill r from a row of (seq, ts, actor, action, device_id, outcome, detail,
+ * prev_hash, hash). Text pointers stay valid until the next step. */
+static int read_audit_row(sqlite3_stmt *stmt, struct store_audit_record *r)
+{
+	int64_t seq = sqlite3_column_int64(stmt, 0);
+
+	if (seq <= 0 || sqlite3_column_bytes(stmt, 7) != STORE_HASH_LEN ||
+	    sqlite3_column_bytes(stmt, 8) != STORE_HASH_LEN)
+		return GW_E_PARSE;
+	r->seq = (uint64_t)seq;
+	r->a.ts = sqlite3_column_int64(stmt, 1);
+	r->a.actor = (const char *)sqlite3_column_text(stmt, 2);
+	r->a.action = (const char *)sqlite3_column_text(stmt, 3);
+	r->a.device_id = (const char *)sqlite3_column_text(stmt, 4);
+	r->a.outcome = (const char *)sqlite3_column_text(stmt, 5);
+	r->a.detail = (const char *)sqlite3_column_text(stmt, 6);
+	if (!r->a.actor || !r->a.action || !r->a.outcome)
+		return GW_E_PARSE;
+	memcpy(r->prev_hash, sqlite3_column_blob(stmt, 7), STORE_HASH_LEN);
+	memcpy(r->hash, sqlite3_column_blob(stmt, 8), STORE_HASH_LEN);
+	return 0;
+}
+
+#define AUDIT_COLUMNS "seq, ts, actor, action, device_id, outcome, detail, prev_hash, hash"
+
+static int op_audit_list(struct store *st, uint64_t since, store_audit_cb cb, void *arg,
+			 gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *stmt = NULL;
+	struct store_audit_record r;
+	int src;
+	int rc;
+
+	rc = prepare(s->db, "SELECT " AUDIT_COLUMNS " FROM audit_log WHERE seq > ? ORDER BY seq",
+		     &stmt, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(stmt, 1, (int64_t)since);
+	while ((src = sqlite3_step(stmt)) == SQLITE_ROW) {
+		rc = read_audit_row(stmt, &r);
+		if (rc) {
+			rc = gw_fail(err, rc, "store: audit record malformed");
+			goto out;
+		}
+		rc = cb(&r, arg);
+		if (rc)
+			goto out;
+	}
+	if (src != SQLITE_DONE)
+		rc = db_fail(s->db, sqlite3_extended_errcode(s->db), err, "reading the audit log");
+out:
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+/* Read the whole chain and the head in one read transaction, so a concurrent
+ * append cannot make a consistent log look torn. */
+static int op_audit_verify(struct store *st, uint64_t *count, uint64_t *first_bad_seq,
+			   gw_error *err)
+{
+	static const uint8_t zero[STORE_HASH_LEN];
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *stmt = NULL;
+	struct store_audit_record r;
+	uint8_t prev[STORE_HASH_LEN];
+	uint8_t want[STORE_HASH_LEN];
+	uint64_t expect = 1, n = 0, bad = 0;
+	int64_t head_seq;
+	bool own_tx = !s->in_group;
+	int src = SQLITE_DONE;
+	int rc;
+
+	memcpy(prev, zero, sizeof(prev));
+	if (own_tx) {
+		rc = exec(s->db, "BEGIN", err, "starting a read");
+		if (rc)
+			return rc;
+	}
+	rc = prepare(s->db, "SELECT " AUDIT_COLUMNS " FROM audit_log ORDER BY seq", &stmt, err);
+	if (rc)
+		goto out;
+	while (!bad && (src = sqlite3_step(stmt)) == SQLITE_ROW) {
+		rc = read_audit_row(stmt, &r);
+		if (rc) {
+			/* A row we cannot even read is a broken link, not a failed check. */
+			rc = 0;
+			bad = (uint64_t)sqlite3_column_int64(stmt, 0);
+			if (bad == 0 || bad > expect)
+				bad = expect;
+			gw_fail(err, GW_E_PARSE, "audit record %" PRIu64 " is malformed", bad);
+			break;
+		}
+		if (r.seq != expect) {
+			bad = expect;
+			gw_fail(err, GW_E_PARSE, "audit record %" PRIu64 " is missing", expect);
+			break;
+		}
+		if (!gw_ct_equal(r.prev_hash, prev, sizeof(prev))) {
+			bad = r.seq;
+			gw_fail(err, GW_E_PARSE,
+				"audit record %" PRIu64 " does not link to its predecessor", r.seq);
+			break;
+		}
+		rc = store_audit_hash(prev, r.seq, &r.a, want);
+		if (rc == GW_E_TOOBIG) {
+			rc = 0;
+			bad = r.seq;
+			gw_fail(err, GW_E_PARSE, "audit record %" PRIu64 " is oversized", r.seq);
+			break;
+		}
+		if (rc) {
+			rc = gw_fail(err, rc, "store: hashing audit record %" PRIu64, r.seq);
+			goto out;
+		}
+		if (!gw_ct_equal(r.hash, want, sizeof(want))) {
+			bad = r.seq;
+			gw_fail(err, GW_E_PARSE,
+				"audit record %" PRIu64 " was altered (hash mismatch)", r.seq);
+			break;
+		}
+		memcpy(prev, r.hash, sizeof(prev));
+		n++;
+		expect++;
+	}
+	if (!bad && src != SQLITE_DONE) {
+		rc = db_fail(s->db, sqlite3_extended_errcode(s->db), err, "reading the audit log");
+		goto out;
+	}
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	if (bad)
+		goto done;
+
+	rc = prepare(s->db, "SELECT seq, hash FROM audit_head WHERE one = 1", &stmt, err);
+	if (rc)
+		goto out;
+	src = sqlite3_step(stmt);
+	if (src != SQLITE_ROW) {
+		if (src != SQLITE_DONE) {
+			rc = db_fail(s->db, sqlite3_extended_errcode(s->db), err,
+				     "reading the audit head");
+			goto out;
+		}
+		bad = n + 1;
+		gw_fail(err, GW_E_PARSE, "audit head is missing");
+		goto done;
+	}
+	head_seq = sqlite3_column_int64(stmt, 0);
+	if (head_seq < 0 || (uint64_t)head_seq > n) {
+		bad = n + 1;
+		gw_fail(err, GW_E_PARSE,
+			"audit log ends at %" PRIu64 " but its head names %" PRId64
+			" (records deleted from the end)", n, head_seq);
+	} else if ((uint64_t)head_seq < n) {
+		bad = (uint64_t)head_seq + 1;
+		gw_fail(err, GW_E_PARSE,
+			"audit record %" PRIu64 " is past the head (%" PRId64 ")", bad, head_seq);
+	} else if (sqlite3_column_bytes(stmt, 1) != STORE_HASH_LEN ||
+		   !gw_ct_equal(sqlite3_column_blob(stmt, 1), prev, sizeof(prev))) {
+		bad = n ? n : 1;
+		gw_fail(err, GW_E_PARSE, "audit head hash differs from record %" PRIu64, n);
+	}
+done:
+	*count = n;
+	*first_bad_seq = bad;
+out:
+	sqlite3_finalize(stmt);
+	if (own_tx)
+		(void)sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	return rc;
+}
+
+static void op_close(struct store *st)
+{
+	struct sqlite_store *s = to_sqlite(st);
+
+	op_rollback(st);
+	/* sqlite3_close_v2: no statement outlives a call, so this closes now. */
+	sqlite3_close_v2(s->db);
+	free(s);
+}
+
+static const struct store_ops sqlite_ops = {
+	.close = op_close,
+	.begin = op_begin,
+	.commit = op_commit,
+	.rollback = op_rollback,
+	.device_put = op_device_put,
+	.device_get = op_device_get,
+	.device_list = op_device_list,
+	.device_set_state = op_device_set_state,
+	.device_update_attestation = op_device_update_attestation,
+	.nonce_put = op_nonce_put,
+	.nonce_take = op_nonce_take,
+	.nonce_purge = op_nonce_purge,
+	.result_add = op_result_add,
+	.result_history = op_result_history,
+	.audit_append = op_audit_append,
+	.audit_list = op_audit_list,
+	.audit_verify = op_audit_verify,
+};
+
+static int pragma_int(sqlite3 *db, const char *sql, int64_t *out, gw_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = prepare(db, sql, &stmt, err);
+
+	if (rc)
+		return rc;
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		*out = sqlite3_column_int64(stmt, 0);
+	else
+		rc = db_fail(db, sqlite3_extended_errcode(db), err, sql);
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+/* Bring the schema to STORE_SCHEMA_VERSION. BEGIN IMMEDIATE so two handles opening
+ * a new file at once do not both run migration 0. */
+static int migrate(sqlite3 *db, gw_error *err)
+{
+	char sql[64];
+	int64_t version = 0;
+	int rc = exec(db, "BEGIN IMMEDIATE", err, "starting the migration");
+
+	if (rc)
+		return rc;
+	rc = pragma_int(db, "PRAGMA user_version", &version, err);
+	if (rc)
+		goto out;
+	if (version < 0 || version > STORE_SCHEMA_VERSION) {
+		rc = gw_fail(err, GW_E_UNSUPPORTED,
+			     "store: schema version %" PRId64 " is newer than this build's %d"
+			     " (downgrade?)", version, STORE_SCHEMA_VERSION);
+		goto out;
+	}
+	for (int64_t v = version; v < STORE_SCHEMA_VERSION; v++) {
+		rc = exec(db, migrations[v], err, "migrating the schema");
+		if (rc) {
+			gw_error_prefix(err, "to version %" PRId64 ": ", v + 1);
+			goto out;
+		}
+	}
+	if (version != STORE_SCHEMA_VERSION) {
+		/* PRAGMA takes no parameters; the value is our own constant. */
+		rc = gw_snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+				 STORE_SCHEMA_VERSION);
+		if (rc == 0)
+			rc = exec(db, sql, err, "recording the schema version");
+	}
+out:
+	if (rc == 0)
+		rc = exec(db, "COMMIT", err, "committing the migration");
+	if (rc)
+		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+/* WAL with synchronous=NORMAL: a commit is written to the WAL file (the OS has it)
+ * before COMMIT returns, so killing the process loses nothing committed; only the
+ * checkpoint fsyncs. A power cut or kernel crash can lose the last commits, never
+ * corrupt the file. synchronous=FULL also fsyncs the WAL at every commit. */
+static int configure(sqlite3 *db, bool sync_full, gw_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	const unsigned char *mode;
+	int rc;
+
+	sqlite3_extended_result_codes(db, 1);
+	if (sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS) != SQLITE_OK)
+		return db_fail(db, sqlite3_errcode(db), err, "setting the busy timeout");
+	rc = prepare(db, "PRAGMA journal_mode = WAL", &stmt, err);
+	if (rc)
+		return rc;
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		rc = db_fail(db, sqlite3_extended_errcode(db), err, "enabling WAL");
+	} else {
+		mode = sqlite3_column_text(stmt, 0);
+		if (!mode || strcmp((const char *)mode, "wal") != 0)
+			rc = gw_fail(err, GW_E_UNSUPPORTED,
+				     "store: the database refuses WAL mode (journal_mode %s)",
+				     mode ? (const char *)mode : "?");
+	}
+	sqlite3_finalize(stmt);
+	if (rc)
+		return rc;
+	if ((rc = exec(db, sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+		       err, "setting synchronous")) ||
+	    (rc = exec(db, "PRAGMA foreign_keys = ON", err, "enabling foreign keys")) ||
+	    (rc = exec(db, "PRAGMA trusted_schema = OFF", err, "distrusting the schema")))
+		return rc;
+	return 0;
+}
+
+int store_sqlite_open(const char *path, bool sync_full, struct store **out, gw_error *err)
+{
+	struct sqlite_store *s = NULL;
+	sqlite3 *db = NULL;
+	int fd;
+	int src;
+	int rc;
+
+	/* Create the file ourselves so it starts 0600 (SQLite would use 0644 less the
+	 * umask); the -wal and -shm files copy its mode. */
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return gw_fail(err, GW_E_IO, "store: opening %s: %s", path, strerror(errno));
+	close(fd);
+	src = sqlite3_open_v2(path, &db,
+			      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+			      SQLITE_OPEN_NOFOLLOW,
+			      NULL);
+	if (src != SQLITE_OK) {
+		rc = gw_fail(err, src == SQLITE_NOMEM ? GW_E_NOMEM : GW_E_IO,
+			     "store: opening %s: %s", path,
+			     db ? sqlite3_errmsg(db) : sqlite3_errstr(src));
+		goto out;
+	}
+	rc = configure(db, sync_full, err);
+	if (rc == 0)
+		rc = migrate(db, err);
+	if (rc) {
+		gw_error_prefix(err, "%s: ", path);
+		goto out;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		rc = GW_E_NOMEM;
+		goto out;
+	}
+	s->base.ops = &sqlite_ops;
+	s->db = db;
+	db = NULL; /* transferred */
+	*out = &s->base;
+out:
+	sqlite3_close_v2(db);
+	return rc;
+}
