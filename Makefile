@@ -90,7 +90,8 @@ $(B)/gwverifier: $(call obj,verifier/main.c) $(LIBVERIFIER) $(LIBGW)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(VERIFIER_LIBS)
 
-# Unit tests link the component library they sit beside, plus libgw and cmocka.
+# Unit tests link the component library they sit beside, plus libgw and cmocka;
+# the verifier's also link libcurl, the client that drives its HTTPS server.
 $(B)/common/tests/%: $(call obj,common/tests/%.c) $(LIBGW)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
@@ -102,7 +103,7 @@ $(B)/agent/tests/%: $(call obj,agent/tests/%.c) $(LIBAGENT) $(LIBGW)
 $(B)/verifier/tests/%: $(call obj,verifier/tests/%.c) $(LIBVERIFIER) $(LIBGW)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(VERIFIER_LIBS) -lcmocka
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(VERIFIER_LIBS) -lcurl -lcmocka
 $(B)/tools/%: $(call obj,swtpm-tests/tools/%.c) $(LIBAGENT) $(LIBGW)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)

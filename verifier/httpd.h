@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The verifier's HTTPS server layer: TLS (optional client certificates), worker
+ * threads with one libevent loop each, limits, routing and JSON replies. */
+#ifndef GW_HTTPD_H
+#define GW_HTTPD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/types.h>
+
+#include "gw_error.h"
+
+#define HTTPD_DEFAULT_THREADS 2u
+#define HTTPD_DEFAULT_MAX_BODY ((size_t)1 << 20)
+#define HTTPD_DEFAULT_MAX_HEADERS ((size_t)8 << 10)
+#define HTTPD_DEFAULT_TIMEOUT_S 10u
+#define HTTPD_MAX_THREADS 64u
+
+/* Zero fields take the defaults above. The strings are read during httpd_start()
+ * only. */
+struct httpd_config {
+	const char *listen;         /* "127.0.0.1:8443", "[::1]:8443"; port 0 = any */
+	const char *cert_file;      /* server certificate chain, PEM */
+	const char *key_file;       /* its private key, PEM */
+	const char *client_ca_file; /* CA(s) for client certificates, PEM; NULL: none
+				     * are requested and every HTTPD_NEEDS_CLIENT_CERT
+				     * route answers 401 */
+	unsigned threads;
+	size_t max_body;
+	size_t max_headers;
+	unsigned timeout_s;         /* read and write timeout of a connection */
+};
+
+/* One request, valid only during the handler call. Every pointer is borrowed. */
+struct httpd_req {
+	const char *method;           /* "GET", "POST", ... */
+	const char *path;             /* as sent, without the query */
+	const char *query;            /* as sent, or NULL */
+	const uint8_t *body;          /* NUL-terminated copy (NUL not counted) or NULL */
+	size_t body_len;              /* <= max_body */
+	X509 *peer_cert;              /* the client certificate if one was presented
+				       * and verified against client_ca_file, else NULL */
+	const char *peer_cn;          /* its subject CN, or NULL */
+	const char *peer_fingerprint; /* SHA-256 of its DER, lower-case hex, or NULL */
+	const char *remote_addr;      /* "192.0.2.1:40000", "[2001:db8::1]:40000" */
+	unsigned thread_idx;          /* worker that runs the handler */
+	void *app;                    /* that worker's context from thread_init */
+};
+
+/* A handler answers exactly once with httpd_reply_json() or httpd_reply_error();
+ * one that returns without answering produces 500 internal_error. It runs on a
+ * worker's event loop: whatever it blocks on, that worker's other connections
+ * wait for. */
+typedef void (*httpd_handler_fn)(struct httpd_req *req);
+
+enum httpd_route_flags {
+	HTTPD_NEEDS_CLIENT_CERT = 1u << 0, /* 401 without a verified client certificate */
+};
+
+struct httpd_route {
+	const char *method; /* "GET", "POST", "PUT", "DELETE", "PATCH", ... */
+	const char *path;   /* matched exactly against the request path */
+	httpd_handler_fn handler;
+	unsigned flags;
+};
+
+/* Per-worker application context. thread_init runs in worker idx before it serves
+ * anything; returning NULL makes httpd_start() fail. thread_fini runs in the same
+ * worker after its loop has stopped and its connections are closed. Either may be
+ * NULL (then app is NULL). */
+typedef void *(*httpd_thread_init_fn)(unsigned idx, void *arg);
+typedef void (*httpd_thread_fini_fn)(unsigned idx, void *app, void *arg);
+
+struct httpd;
+
+/* Bind the listening socket, load the TLS identity and start the workers. The
+ * routes array is borrowed and must outlive the server (a static table). On
+ * success *out owns the server; free it with httpd_stop().
+ * Errors: GW_E_INVAL (config), GW_E_CRYPTO (certificate, key or CA file),
+ * GW_E_IO (socket, bind, thread), GW_E_NOMEM, GW_E_STATE (a thread_init failed). */
+int httpd_start(const struct httpd_config *cfg, const struct httpd_route *routes,
+		size_t nroutes, httpd_thread_init_fn thread_init,
+		httpd_thread_fini_fn thread_fini, void *arg, struct httpd **out,
+		gw_error *err) GW_WUR;
+
+/* The bound TCP port (useful after listening on port 0). */
+unsigned httpd_port(const struct httpd *h);
+
+/* Stop every worker, close all connections, join the threads and free h. Safe to
+ * call from any thread except a handler; NULL is a no-op. */
+void httpd_stop(struct httpd *h);
+
+/* Block until SIGINT or SIGTERM arrives for the calling thread, then httpd_stop(h).
+ * Returns the signal number. The workers block all signals, so only threads the
+ * caller created can receive them. */
+int httpd_run_until_signal(struct httpd *h);
+
+/* Send json_text (a complete JSON document) with the given status. Returns 0,
+ * GW_E_STATE if the request was answered already, or GW_E_NOMEM. Handlers may
+ * ignore the result: on failure the dispatcher answers 500. */
+int httpd_reply_json(struct httpd_req *req, int status, const char *json_text);
+
+/* Send {"error":{"code":code,"message":...}} with the given status. */
+int httpd_reply_error(struct httpd_req *req, int status, const char *code,
+		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* A request header (case-insensitive name), or NULL. */
+const char *httpd_req_header(const struct httpd_req *req, const char *name);
+
+#endif
