@@ -10,13 +10,29 @@ pkgs=(
   swtpm swtpm-tools tpm2-tools openssl xxd bc python3 util-linux
 )
 
+# Node.js runs the tests' independent JWT check (jose); Debian's is enough.
+command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+node_deps() {
+  local dir=$here/swtpm-tests/node
+  [ -f "$dir/package-lock.json" ] || return 0
+  [ -d "$dir/node_modules/jose" ] && return 0
+  echo "deps: installing the tests' node packages (npm ci in swtpm-tests/node)" >&2
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
+}
+
 missing=()
 for p in "${pkgs[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+  node_deps
+  exit 0
+fi
 
 echo "deps: installing missing Debian packages: ${missing[*]}" >&2
 if [ "$(id -u)" -eq 0 ]; then
@@ -32,3 +48,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 "${run[@]}" apt-get update -qq >&2
 "${run[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+node_deps
