@@ -116,13 +116,13 @@ $(B)/bench/%: $(call obj,bench/%.c) $(LIBVERIFIER) $(LIBGW)
 tests: deps $(TESTS)
 tools: deps $(TOOLS)
 
-# libFuzzer targets: clang, ASan+UBSan, common/ and the agent's config parser
-# compiled again with coverage.
+# libFuzzer targets: clang, ASan+UBSan, common/ and the agent's and the verifier's
+# config parsers compiled again with coverage.
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_B ?= build-fuzz
-FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 -Icommon -Iagent -fsanitize=fuzzer-no-link,address,undefined -MMD -MP
+FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 -Icommon -Iagent -Iverifier -fsanitize=fuzzer-no-link,address,undefined -MMD -MP
 FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ_B)/%,$(FUZZ_SRC))
-FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(COMMON_SRC) agent/config.c)
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(COMMON_SRC) agent/config.c verifier/vconfig.c)
 $(FUZZ_B)/obj/%.o: %.c
 	$(call say,FUZZCC,$<)
 	@mkdir -p $(dir $@)

@@ -2,10 +2,12 @@
 // Reads verifier.conf through the strict INI reader.
 #include "vconfig.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "inifile.h"
 #include "util.h"
@@ -157,6 +159,9 @@ static int on_key(void *user, const char *section, const char *key, const char *
 			cfg->max_body = mb;
 		} else
 			return gw_fail(err, GW_E_CONFIG, "[verifier]: unknown key '%s'", key);
+	} else if (strcmp(section, "enrollment")) {
+		/* inih hands keys before the first header over with section "". */
+		return gw_fail(err, GW_E_CONFIG, "unknown section [%s]", section);
 	} else {
 		if (!strcmp(key, "ek_ca")) {
 			if (cfg->n_ek_ca >= VCONFIG_MAX_EK_CAS)
@@ -208,17 +213,44 @@ static int on_key(void *user, const char *section, const char *key, const char *
 	return rc;
 }
 
+/* The config's directory, absolute even for a relative path, so that the paths
+ * resolved against it stay valid whatever the process's working directory later is. */
+static int config_dir(const char *path, char **out, gw_error *err)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (slash == path ? 1 : (size_t)(slash - path)) : 0;
+	char cwd[PATH_MAX], *dir;
+	size_t need;
+
+	if (path[0] == '/') {
+		dir = strndup(path, n);
+	} else {
+		if (!getcwd(cwd, sizeof(cwd)))
+			return gw_fail(err, GW_E_CONFIG, "%s: working directory: %s", path,
+				       strerror(errno));
+		need = strlen(cwd) + 1 + n + 1;
+		dir = malloc(need);
+		if (dir && gw_snprintf(dir, need, "%s%s%.*s", cwd, n ? "/" : "", (int)n, path)) {
+			free(dir);
+			return gw_fail(err, GW_E_CONFIG, "%s: path too long", path);
+		}
+	}
+	if (!dir)
+		return GW_E_NOMEM;
+	*out = dir; /* transferred */
+	return 0;
+}
+
 int vconfig_load(const char *path, struct vconfig *cfg, gw_error *err)
 {
 	static const struct gw_ini_ops ops = { on_section, on_key };
 	struct vparse vp = { .cfg = cfg };
-	const char *slash = strrchr(path, '/');
-	char *dir;
+	char *dir = NULL;
 	int rc;
 
-	dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-	if (!dir)
-		return GW_E_NOMEM;
+	rc = config_dir(path, &dir, err);
+	if (rc)
+		return rc;
 	free(cfg->dir);
 	cfg->dir = dir;
 	rc = gw_ini_load(path, &ops, &vp, err);

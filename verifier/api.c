@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: Apache-2.0
+// Strict parsers of the verifier API's JSON request bodies.
+#include "api.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "tpmdata.h"
+#include "util.h"
+
+#define API_MAX_BODY (1u << 20)
+#define API_MAX_DEPTH 4
+
+int api_valid_id(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > API_ID_MAX)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
+			return 0;
+	return 1;
+}
+
+/* Parse body as one JSON object whose keys are all in keys[]. */
+static int parse_object(const uint8_t *body, size_t len, const char *const *keys, size_t nkeys,
+			json_object **out, gw_error *err)
+{
+	struct json_tokener *tok;
+	json_object *root;
+
+	if (len > API_MAX_BODY)
+		return gw_fail(err, GW_E_TOOBIG, "body larger than %u bytes", API_MAX_BODY);
+	if (len && memchr(body, '\0', len))
+		return gw_fail(err, GW_E_PARSE, "body contains a NUL byte");
+	tok = json_tokener_new_ex(API_MAX_DEPTH);
+	if (!tok)
+		return GW_E_NOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
+					    JSON_TOKENER_VALIDATE_UTF8);
+	root = json_tokener_parse_ex(tok, (const char *)body, (int)len);
+	if (!root || json_tokener_get_error(tok) != json_tokener_success) {
+		enum json_tokener_error e = json_tokener_get_error(tok);
+
+		json_object_put(root);
+		json_tokener_free(tok);
+		return gw_fail(err, GW_E_PARSE, "body is not valid JSON: %s",
+			       json_tokener_error_desc(e));
+	}
+	for (size_t i = json_tokener_get_parse_end(tok); i < len; i++)
+		if (body[i] != ' ' && body[i] != '\n' && body[i] != '\r' && body[i] != '\t') {
+			json_object_put(root);
+			json_tokener_free(tok);
+			return gw_fail(err, GW_E_TRAILING, "data after the JSON object");
+		}
+	json_tokener_free(tok);
+	if (!json_object_is_type(root, json_type_object)) {
+		json_object_put(root);
+		return gw_fail(err, GW_E_PARSE, "body must be a JSON object");
+	}
+	json_object_object_foreach(root, key, val) {
+		bool ok = false;
+
+		(void)val;
+		for (size_t i = 0; i < nkeys && !ok; i++)
+			ok = !strcmp(key, keys[i]);
+		if (!ok) {
+			int rc = gw_fail(err, GW_E_PARSE, "unknown key '%.64s'", key);
+
+			json_object_put(root);
+			return rc;
+		}
+	}
+	*out = root;
+	return 0;
+}
+
+/* A required string field without NUL characters, at most cap bytes. */
+static int get_str(json_object *root, const char *key, size_t cap, const char **out,
+		   gw_error *err)
+{
+	json_object *o;
+
+	if (!json_object_object_get_ex(root, key, &o))
+		return gw_fail(err, GW_E_PARSE, "'%s' is missing", key);
+	if (!json_object_is_type(o, json_type_string))
+		return gw_fail(err, GW_E_PARSE, "'%s' must be a string", key);
+	if ((size_t)json_object_get_string_len(o) > cap)
+		return gw_fail(err, GW_E_TOOBIG, "'%s' longer than %zu bytes", key, cap);
+	if (strlen(json_object_get_string(o)) != (size_t)json_object_get_string_len(o))
+		return gw_fail(err, GW_E_PARSE, "'%s' contains a NUL character", key);
+	*out = json_object_get_string(o);
+	return 0;
+}
+
+static int get_id(json_object *root, const char *key, char *out, gw_error *err)
+{
+	const char *s = NULL;
+	int rc = get_str(root, key, API_ID_MAX, &s, err);
+
+	if (rc)
+		return rc;
+	if (!api_valid_id(s))
+		return gw_fail(err, GW_E_PARSE, "'%s' must be 1-%d of A-Z a-z 0-9 . _ -", key,
+			       API_ID_MAX);
+	memcpy(out, s, strlen(s) + 1);
+	return 0;
+}
+
+static int get_b64(json_object *root, const char *key, size_t cap, uint8_t **out, size_t *len,
+		   gw_error *err)
+{
+	const char *s = NULL;
+	int rc = get_str(root, key, (cap + 2) / 3 * 4, &s, err);
+
+	if (rc)
+		return rc;
+	rc = gw_b64_decode(s, out, len, err);
+	if (rc)
+		gw_error_prefix(err, "'%s': ", key);
+	return rc;
+}
+
+static int get_public(json_object *root, const char *key, TPM2B_PUBLIC *pub, uint8_t **raw,
+		      size_t *raw_len, gw_error *err)
+{
+	int rc = get_b64(root, key, sizeof(TPM2B_PUBLIC), raw, raw_len, err);
+
+	if (rc)
+		return rc;
+	rc = tpmdata_public_unmarshal(*raw, *raw_len, pub, err);
+	if (rc)
+		gw_error_prefix(err, "'%s': ", key);
+	return rc;
+}
+
+void api_enroll_req_fini(struct api_enroll_req *r)
+{
+	if (!r)
+		return;
+	free(r->ek_pub_raw);
+	free(r->ek_cert);
+	free(r->ak_pub_raw);
+	memset(r, 0, sizeof(*r));
+}
+
+int api_parse_enroll(const uint8_t *body, size_t len, struct api_enroll_req *out, gw_error *err)
+{
+	static const char *const keys[] = { "device_id", "model", "ek_public", "ek_certificate",
+					    "ak_public" };
+	struct api_enroll_req r;
+	json_object *root = NULL;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	rc = parse_object(body, len, keys, GW_ARRAY_SIZE(keys), &root, err);
+	if (rc)
+		return rc;
+	if ((rc = get_id(root, "device_id", r.device_id, err)) ||
+	    (rc = get_id(root, "model", r.model, err)) ||
+	    (rc = get_public(root, "ek_public", &r.ek_pub, &r.ek_pub_raw, &r.ek_pub_raw_len, err)) ||
+	    (rc = get_b64(root, "ek_certificate", API_MAX_CERT, &r.ek_cert, &r.ek_cert_len, err)) ||
+	    (rc = get_public(root, "ak_public", &r.ak_pub, &r.ak_pub_raw, &r.ak_pub_raw_len, err)))
+		goto out;
+	if (r.ek_cert_len == 0 || r.ek_cert_len > API_MAX_CERT) {
+		rc = gw_fail(err, GW_E_PARSE, "'ek_certificate' must be 1-%u bytes", API_MAX_CERT);
+		goto out;
+	}
+	*out = r; /* transferred */
+	memset(&r, 0, sizeof(r));
+out:
+	api_enroll_req_fini(&r);
+	json_object_put(root);
+	return rc;
+}
+
+void api_activate_req_fini(struct api_activate_req *r)
+{
+	if (!r)
+		return;
+	gw_wipe(r->secret, sizeof(r->secret));
+	free(r->client_pub_pem);
+	memset(r, 0, sizeof(*r));
+}
+
+int api_parse_activate(const uint8_t *body, size_t len, int want_client_key,
+		       struct api_activate_req *out, gw_error *err)
+{
+	static const char *const keys[] = { "enrollment_id", "secret", "client_public_key" };
+	struct api_activate_req r;
+	json_object *root = NULL;
+	const char *s = NULL;
+	uint8_t *secret = NULL;
+	size_t secret_len = 0;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	rc = parse_object(body, len, keys, want_client_key ? 3 : 2, &root, err);
+	if (rc)
+		return rc;
+	rc = get_str(root, "enrollment_id", API_ENROLLMENT_ID_LEN, &s, err);
+	if (rc)
+		goto out;
+	if (strlen(s) != API_ENROLLMENT_ID_LEN || strspn(s, "0123456789abcdef") != strlen(s)) {
+		rc = gw_fail(err, GW_E_PARSE, "'enrollment_id' must be %d lower-case hex digits",
+			     API_ENROLLMENT_ID_LEN);
+		goto out;
+	}
+	memcpy(r.enrollment_id, s, API_ENROLLMENT_ID_LEN + 1);
+	rc = get_b64(root, "secret", sizeof(r.secret), &secret, &secret_len, err);
+	if (rc)
+		goto out;
+	if (secret_len == 0 || secret_len > sizeof(r.secret)) {
+		rc = gw_fail(err, GW_E_PARSE, "'secret' must be 1-%zu bytes", sizeof(r.secret));
+		goto out;
+	}
+	memcpy(r.secret, secret, secret_len);
+	r.secret_len = secret_len;
+	if (want_client_key) {
+		rc = get_str(root, "client_public_key", API_MAX_PEM, &s, err);
+		if (rc)
+			goto out;
+		r.client_pub_pem = strdup(s);
+		if (!r.client_pub_pem) {
+			rc = GW_E_NOMEM;
+			goto out;
+		}
+	}
+	*out = r; /* transferred */
+	memset(&r, 0, sizeof(r));
+out:
+	if (secret) {
+		gw_wipe(secret, secret_len);
+		free(secret);
+	}
+	api_activate_req_fini(&r);
+	json_object_put(root);
+	return rc;
+}
+
+int api_parse_empty(const uint8_t *body, size_t len, gw_error *err)
+{
+	json_object *root = NULL;
+	int rc;
+
+	if (len == 0)
+		return 0;
+	rc = parse_object(body, len, NULL, 0, &root, err);
+	json_object_put(root);
+	return rc;
+}
