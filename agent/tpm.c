@@ -434,16 +434,7 @@ int tpm_srk_create(struct agent_tpm *tpm, TPM2_HANDLE h, TPM2B_PUBLIC *out, gw_e
 
 bool tpm_is_ak_public(const TPMT_PUBLIC *p)
 {
-	const TPMA_OBJECT need = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-				 TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_RESTRICTED |
-				 TPMA_OBJECT_SIGN_ENCRYPT;
-
-	return p->type == TPM2_ALG_ECC && p->nameAlg == TPM2_ALG_SHA256 &&
-	       (p->objectAttributes & need) == need &&
-	       !(p->objectAttributes & TPMA_OBJECT_DECRYPT) &&
-	       p->parameters.eccDetail.curveID == TPM2_ECC_NIST_P256 &&
-	       p->parameters.eccDetail.scheme.scheme == TPM2_ALG_ECDSA &&
-	       p->parameters.eccDetail.scheme.details.ecdsa.hashAlg == TPM2_ALG_SHA256;
+	return tpmdata_public_is_ak(p);
 }
 
 bool tpm_is_storage_public(const TPMT_PUBLIC *p)

@@ -354,6 +354,31 @@ out:
 	return rc;
 }
 
+bool tpmdata_public_is_ak(const TPMT_PUBLIC *p)
+{
+	const TPMA_OBJECT need = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+				 TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_RESTRICTED |
+				 TPMA_OBJECT_SIGN_ENCRYPT;
+
+	return p->type == TPM2_ALG_ECC && p->nameAlg == TPM2_ALG_SHA256 &&
+	       (p->objectAttributes & need) == need &&
+	       !(p->objectAttributes & TPMA_OBJECT_DECRYPT) &&
+	       p->parameters.eccDetail.curveID == TPM2_ECC_NIST_P256 &&
+	       p->parameters.eccDetail.scheme.scheme == TPM2_ALG_ECDSA &&
+	       p->parameters.eccDetail.scheme.details.ecdsa.hashAlg == TPM2_ALG_SHA256;
+}
+
+bool tpmdata_public_is_ek(const TPMT_PUBLIC *p)
+{
+	const TPMA_OBJECT need = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+				 TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_RESTRICTED |
+				 TPMA_OBJECT_DECRYPT;
+
+	return (p->type == TPM2_ALG_RSA || p->type == TPM2_ALG_ECC) &&
+	       (p->objectAttributes & need) == need &&
+	       !(p->objectAttributes & TPMA_OBJECT_SIGN_ENCRYPT);
+}
+
 int tpmdata_public_name(const TPMT_PUBLIC *pub, TPM2B_NAME *name)
 {
 	uint8_t buf[sizeof(TPMT_PUBLIC)];

@@ -4,6 +4,7 @@
 #ifndef GW_TPMDATA_H
 #define GW_TPMDATA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +42,14 @@ int tpmdata_verify_signature(EVP_PKEY *key, const uint8_t *msg, size_t len,
 			     const TPMT_SIGNATURE *sig, gw_error *err) GW_WUR;
 /* The hash algorithm a signature was made with, or TPM2_ALG_NULL. */
 uint16_t tpmdata_signature_hash(const TPMT_SIGNATURE *sig);
+
+/* True when pub is an attestation key as Gatewarden makes and accepts them: ECC
+ * P-256, ECDSA-SHA256, restricted signing, fixedTPM, fixedParent,
+ * sensitiveDataOrigin, not a decryption key. */
+bool tpmdata_public_is_ak(const TPMT_PUBLIC *pub);
+/* True when pub has an EK's shape: restricted decryption (storage) key, fixedTPM,
+ * fixedParent, sensitiveDataOrigin, not a signing key. */
+bool tpmdata_public_is_ek(const TPMT_PUBLIC *pub);
 
 /* Object name: nameAlg || H_nameAlg(marshalled TPMT_PUBLIC). */
 int tpmdata_public_name(const TPMT_PUBLIC *pub, TPM2B_NAME *name) GW_WUR;
