@@ -15,6 +15,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "init", cmd_init, "create a verifier set-up: CA, TLS and gate keys, config" },
+	{ "serve", cmd_serve, "serve the HTTPS API: enrollment and attestation" },
 	{ "check-quote", cmd_check_quote, "appraise a quote and its event logs offline" },
 };
 

@@ -15,5 +15,6 @@ void verifier_errorf(const struct verifier_ctx *ctx, const char *fmt, ...)
 
 int cmd_check_quote(struct verifier_ctx *ctx, int argc, char **argv);
 int cmd_init(struct verifier_ctx *ctx, int argc, char **argv);
+int cmd_serve(struct verifier_ctx *ctx, int argc, char **argv);
 
 #endif

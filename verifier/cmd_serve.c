@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+// gwverifier serve: the HTTPS verifier service.
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "httpd.h"
+#include "service.h"
+#include "verifier.h"
+
+#define DEFAULT_CONFIG "/etc/gatewarden/verifier.conf"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: gwverifier serve [--config FILE]\n\n"
+		   "Serves the verifier's HTTPS API (doc/protocol.md) on the configured address\n"
+		   "until SIGTERM or SIGINT. Log lines go to stderr.\n\n"
+		   "  --config FILE  verifier configuration (default %s)\n",
+		DEFAULT_CONFIG);
+}
+
+int cmd_serve(struct verifier_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = DEFAULT_CONFIG;
+	struct service svc;
+	struct httpd *h = NULL;
+	struct httpd_config hc;
+	gw_error err = { { 0 } };
+	int c, rc, sig;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return GW_EXIT_OK;
+		default:
+			usage(stderr);
+			return GW_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return GW_EXIT_USAGE;
+	}
+	rc = service_init(&svc, config, &err);
+	if (rc) {
+		verifier_errorf(ctx, "%s", gw_error_msg(&err, rc));
+		service_fini(&svc);
+		return rc == GW_E_CONFIG || rc == GW_E_NOTFOUND ? GW_EXIT_CONFIG : GW_EXIT_ERROR;
+	}
+	memset(&hc, 0, sizeof(hc));
+	hc.listen = svc.cfg.listen;
+	hc.cert_file = svc.cfg.tls_cert;
+	hc.key_file = svc.cfg.tls_key;
+	hc.client_ca_file = svc.cfg.ca_cert;
+	hc.threads = svc.cfg.threads;
+	hc.max_body = svc.cfg.max_body;
+	hc.timeout_s = svc.cfg.request_timeout;
+	rc = httpd_start(&hc, service_routes, service_nroutes, service_thread_init,
+			 service_thread_fini, &svc, &h, &err);
+	if (rc) {
+		verifier_errorf(ctx, "serve: %s", gw_error_msg(&err, rc));
+		service_fini(&svc);
+		return GW_EXIT_ERROR;
+	}
+	service_log("verifier %s serving on %s (port %u), %u worker(s)", svc.cfg.id,
+		    svc.cfg.listen, httpd_port(h), svc.cfg.threads);
+	sig = httpd_run_until_signal(h);
+	service_log("stopping on signal %d", sig);
+	service_fini(&svc);
+	return GW_EXIT_OK;
+}

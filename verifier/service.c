@@ -1,0 +1,602 @@
+// SPDX-License-Identifier: Apache-2.0
+// The verifier service: start-up, worker contexts, health and enrollment handlers.
+#include "service.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <tss2/tss2_mu.h>
+
+#include "api.h"
+#include "credential.h"
+#include "pki.h"
+#include "tpmdata.h"
+#include "util.h"
+
+const struct httpd_route service_routes[] = {
+	{ "GET", "/v1/health", service_health, 0 },
+	{ "POST", "/v1/enroll", service_enroll, 0 },
+	{ "POST", "/v1/enroll/activate", service_enroll_activate, 0 },
+	{ "POST", "/v1/enroll/status", service_enroll_status, 0 },
+	{ "POST", "/v1/attest/challenge", service_attest_challenge, HTTPD_NEEDS_CLIENT_CERT },
+	{ "POST", "/v1/attest", service_attest, HTTPD_NEEDS_CLIENT_CERT },
+};
+const size_t service_nroutes = GW_ARRAY_SIZE(service_routes);
+
+int64_t service_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+void service_log(const char *fmt, ...)
+{
+	char ts[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	va_list ap;
+
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(stderr, "%s gwverifier: ", ts);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void service_audit(struct service_worker *w, const char *device, const char *action,
+		   const char *outcome, const char *detail_fmt, ...)
+{
+	char actor[96], detail[1024];
+	json_object *d = NULL;
+	struct store_audit a;
+	gw_error err = { { 0 } };
+	va_list ap;
+
+	snprintf(actor, sizeof(actor), device ? "device:%s" : "verifier", device);
+	if (detail_fmt) {
+		va_start(ap, detail_fmt);
+		vsnprintf(detail, sizeof(detail), detail_fmt, ap);
+		va_end(ap);
+		d = json_object_new_object();
+		json_object_object_add(d, "message", json_object_new_string(detail));
+	}
+	a = (struct store_audit){
+		.ts = service_now(),
+		.actor = actor,
+		.action = action,
+		.device_id = device,
+		.outcome = outcome,
+		.detail = d ? json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN) : NULL,
+	};
+	if (store_audit_append(w->st, &a, NULL, &err))
+		service_log("audit append failed: %s", gw_error_msg(&err, GW_E_IO));
+	json_object_put(d);
+}
+
+static int load_ek_store(struct service *svc, gw_error *err)
+{
+	X509 *c = NULL;
+	int rc;
+
+	svc->ek_store = X509_STORE_new();
+	if (!svc->ek_store)
+		return GW_E_NOMEM;
+	/* Every configured CA is a trust anchor, intermediates included: a manufacturer
+	 * chain may be configured from any level down. */
+	X509_STORE_set_flags(svc->ek_store, X509_V_FLAG_PARTIAL_CHAIN);
+	for (size_t i = 0; i < svc->cfg.n_ek_ca; i++) {
+		rc = pki_cert_read(svc->cfg.ek_ca[i], &c, err);
+		if (rc)
+			return rc;
+		if (!X509_STORE_add_cert(svc->ek_store, c)) {
+			X509_free(c);
+			return gw_fail(err, GW_E_CRYPTO, "%s: cannot add to the EK trust store",
+				       svc->cfg.ek_ca[i]);
+		}
+		X509_free(c);
+	}
+	return 0;
+}
+
+int service_init(struct service *svc, const char *config_path, gw_error *err)
+{
+	struct store *st = NULL;
+	uint8_t *der = NULL;
+	unsigned char md[32];
+	char hex[65];
+	int der_len, rc;
+
+	memset(svc, 0, sizeof(*svc));
+	vconfig_defaults(&svc->cfg);
+	rc = vconfig_load(config_path, &svc->cfg, err);
+	if (rc)
+		return rc;
+	if ((rc = pki_key_read(svc->cfg.gate_key, &svc->gate_key, err)) ||
+	    (rc = pki_key_read(svc->cfg.ca_key, &svc->ca_key, err)) ||
+	    (rc = pki_cert_read(svc->cfg.ca_cert, &svc->ca_cert, err)) ||
+	    (rc = tpmdata_pkey_to_pem(svc->gate_key, &svc->gate_pub_pem)) ||
+	    (rc = load_ek_store(svc, err)))
+		return rc;
+	der_len = i2d_PUBKEY(svc->gate_key, &der);
+	if (der_len <= 0 || gw_hash(TPM2_ALG_SHA256, der, (size_t)der_len, md)) {
+		OPENSSL_free(der);
+		return gw_fail(err, GW_E_CRYPTO, "gate key: cannot encode");
+	}
+	OPENSSL_free(der);
+	gw_hex_encode(md, 8, hex);
+	memcpy(svc->gate_kid, hex, 17);
+	/* Create or migrate the store now, so a bad store fails start-up. */
+	rc = store_open(svc->cfg.store, &st, err);
+	store_close(st);
+	return rc;
+}
+
+void service_fini(struct service *svc)
+{
+	EVP_PKEY_free(svc->gate_key);
+	EVP_PKEY_free(svc->ca_key);
+	X509_free(svc->ca_cert);
+	X509_STORE_free(svc->ek_store);
+	free(svc->gate_pub_pem);
+	vconfig_fini(&svc->cfg);
+	memset(svc, 0, sizeof(*svc));
+}
+
+void *service_thread_init(unsigned idx, void *arg)
+{
+	struct service_worker *w = calloc(1, sizeof(*w));
+	gw_error err = { { 0 } };
+
+	(void)idx;
+	if (!w)
+		return NULL;
+	w->svc = arg;
+	if (store_open(w->svc->cfg.store, &w->st, &err)) {
+		service_log("worker %u: store: %s", idx, gw_error_msg(&err, GW_E_IO));
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void service_thread_fini(unsigned idx, void *app, void *arg)
+{
+	struct service_worker *w = app;
+
+	(void)idx;
+	(void)arg;
+	if (!w)
+		return;
+	store_close(w->st);
+	free(w);
+}
+
+static void reply_obj(struct httpd_req *req, int status, json_object *o)
+{
+	httpd_reply_json(req, status,
+			 json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								   JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+static void add_b64(json_object *o, const char *key, const uint8_t *data, size_t len)
+{
+	char *s = NULL;
+
+	if (!gw_b64_encode(data, len, &s))
+		json_object_object_add(o, key, json_object_new_string(s));
+	free(s);
+}
+
+void service_health(struct httpd_req *req)
+{
+	struct service_worker *w = req->app;
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "status", json_object_new_string("ok"));
+	json_object_object_add(o, "verifier_id", json_object_new_string(w->svc->cfg.id));
+	json_object_object_add(o, "version", json_object_new_string(SERVICE_VERSION));
+	reply_obj(req, 200, o);
+}
+
+/* The EK certificate chains to a configured CA and certifies ek_pub. */
+static int check_ek_cert(struct service *svc, const struct api_enroll_req *r, gw_error *err)
+{
+	const unsigned char *p = r->ek_cert;
+	X509 *cert = d2i_X509(NULL, &p, (long)r->ek_cert_len);
+	X509_STORE_CTX *ctx = NULL;
+	EVP_PKEY *ek = NULL, *certkey = NULL;
+	int rc = 0;
+
+	if (!cert || p != r->ek_cert + r->ek_cert_len) {
+		rc = gw_fail(err, GW_E_PARSE, "the EK certificate is not one DER certificate");
+		goto out;
+	}
+	ctx = X509_STORE_CTX_new();
+	if (!ctx || !X509_STORE_CTX_init(ctx, svc->ek_store, cert, NULL)) {
+		rc = GW_E_NOMEM;
+		goto out;
+	}
+	if (X509_verify_cert(ctx) != 1) {
+		rc = gw_fail(err, GW_E_KEY, "EK certificate does not chain to a trusted CA: %s",
+			     X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+		goto out;
+	}
+	rc = tpmdata_public_to_pkey(&r->ek_pub.publicArea, &ek, err);
+	if (rc)
+		goto out;
+	certkey = X509_get_pubkey(cert);
+	if (!certkey || EVP_PKEY_eq(certkey, ek) != 1)
+		rc = gw_fail(err, GW_E_KEY, "the EK certificate is not for this EK");
+out:
+	EVP_PKEY_free(certkey);
+	EVP_PKEY_free(ek);
+	X509_STORE_CTX_free(ctx);
+	X509_free(cert);
+	return rc;
+}
+
+void service_enroll(struct httpd_req *req)
+{
+	struct service_worker *w = req->app;
+	struct api_enroll_req r;
+	struct store_device existing;
+	struct store_enrollment e;
+	TPM2B_NAME ak_name;
+	TPM2B_ID_OBJECT blob;
+	TPM2B_ENCRYPTED_SECRET enc;
+	uint8_t secret[32], idbin[16], buf[sizeof(TPM2B_ID_OBJECT) + sizeof(TPM2B_ENCRYPTED_SECRET)];
+	size_t off;
+	char id[33];
+	json_object *o;
+	gw_error err = { { 0 } };
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	rc = api_parse_enroll(req->body, req->body_len, &r, &err);
+	if (rc) {
+		httpd_reply_error(req, 400, "bad_request", "%s", gw_error_msg(&err, rc));
+		return;
+	}
+	rc = check_ek_cert(w->svc, &r, &err);
+	if (rc) {
+		service_audit(w, r.device_id, "device.enroll", "refused", "ek_untrusted: %s",
+			      gw_error_msg(&err, rc));
+		httpd_reply_error(req, 403, "ek_untrusted", "%s", gw_error_msg(&err, rc));
+		goto out;
+	}
+	if (!tpmdata_public_is_ek(&r.ek_pub.publicArea)) {
+		httpd_reply_error(req, 422, "bad_ek",
+				  "ek_public is not a restricted, fixedTPM decryption key");
+		goto out;
+	}
+	if (!tpmdata_public_is_ak(&r.ak_pub.publicArea)) {
+		service_audit(w, r.device_id, "device.enroll", "refused", "bad_ak");
+		httpd_reply_error(req, 422, "bad_ak",
+				  "ak_public is not a restricted, fixedTPM ECC P-256 ECDSA-SHA256 "
+				  "signing key");
+		goto out;
+	}
+	memset(&existing, 0, sizeof(existing));
+	rc = store_device_get(w->st, r.device_id, &existing, &err);
+	store_device_fini(&existing);
+	if (rc == 0) {
+		httpd_reply_error(req, 409, "device_exists", "device '%s' is already enrolled",
+				  r.device_id);
+		goto out;
+	}
+	if (rc != GW_E_NOTFOUND) {
+		service_log("enroll: store: %s", gw_error_msg(&err, rc));
+		httpd_reply_error(req, 500, "internal_error", "store failure");
+		goto out;
+	}
+	if (tpmdata_public_name(&r.ak_pub.publicArea, &ak_name) ||
+	    RAND_bytes(secret, sizeof(secret)) != 1 || RAND_bytes(idbin, sizeof(idbin)) != 1) {
+		httpd_reply_error(req, 500, "internal_error", "cannot prepare the credential");
+		goto out;
+	}
+	rc = credential_make(&r.ek_pub, &ak_name, secret, sizeof(secret), &blob, &enc, &err);
+	if (rc) {
+		httpd_reply_error(req, 422, "bad_ek", "%s", gw_error_msg(&err, rc));
+		goto out;
+	}
+	gw_hex_encode(idbin, sizeof(idbin), id);
+	memset(&e, 0, sizeof(e));
+	memcpy(e.id, id, sizeof(e.id));
+	snprintf(e.device_id, sizeof(e.device_id), "%s", r.device_id);
+	snprintf(e.model, sizeof(e.model), "%s", r.model);
+	e.ek_pub = r.ek_pub_raw;
+	e.ek_pub_len = r.ek_pub_raw_len;
+	e.ek_cert = r.ek_cert;
+	e.ek_cert_len = r.ek_cert_len;
+	e.ak_pub = r.ak_pub_raw;
+	e.ak_pub_len = r.ak_pub_raw_len;
+	e.ak_name = ak_name.name;
+	e.ak_name_len = ak_name.size;
+	if (gw_hash(TPM2_ALG_SHA256, secret, sizeof(secret), e.secret_hash)) {
+		httpd_reply_error(req, 500, "internal_error", "hash failure");
+		goto out;
+	}
+	e.created_at = service_now();
+	e.expires_at = e.created_at + SERVICE_ENROLL_TTL;
+	rc = store_enrollment_put(w->st, &e, NULL, &err);
+	if (rc) {
+		service_log("enroll: store: %s", gw_error_msg(&err, rc));
+		httpd_reply_error(req, 500, "internal_error", "store failure");
+		goto out;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "enrollment_id", json_object_new_string(id));
+	off = 0;
+	if (Tss2_MU_TPM2B_ID_OBJECT_Marshal(&blob, buf, sizeof(buf), &off) == 0)
+		add_b64(o, "credential_blob", buf, off);
+	off = 0;
+	if (Tss2_MU_TPM2B_ENCRYPTED_SECRET_Marshal(&enc, buf, sizeof(buf), &off) == 0)
+		add_b64(o, "encrypted_secret", buf, off);
+	json_object_object_add(o, "expires_in", json_object_new_int(SERVICE_ENROLL_TTL));
+	reply_obj(req, 200, o);
+out:
+	gw_wipe(secret, sizeof(secret));
+	api_enroll_req_fini(&r);
+}
+
+/* Issue the device's TLS client certificate for its public key and record its
+ * fingerprint: from now on only this certificate speaks for the device. */
+static int issue_client_cert(struct service_worker *w, const char *device_id,
+			     const char *client_pub_pem, char **pem_out, gw_error *err)
+{
+	EVP_PKEY *pub = NULL;
+	X509 *cert = NULL;
+	BIO *bio = NULL;
+	char fp[65], *data;
+	long n;
+	int rc;
+
+	rc = tpmdata_pkey_from_pem(client_pub_pem, strlen(client_pub_pem), &pub, err);
+	if (rc)
+		return rc;
+	rc = pki_issue(w->svc->ca_cert, w->svc->ca_key, pub, device_id, PKI_CLIENT, NULL,
+		       SERVICE_CERT_DAYS, &cert, err);
+	if (!rc)
+		rc = pki_cert_fingerprint(cert, fp);
+	if (!rc) {
+		struct store_audit a = {
+			.ts = service_now(), .actor = "verifier", .action = "device.certificate",
+			.device_id = device_id, .outcome = "issued", .detail = NULL,
+		};
+		char detail[128];
+
+		snprintf(detail, sizeof(detail), "{\"fingerprint\":\"%s\"}", fp);
+		a.detail = detail;
+		rc = store_device_set_client_cert(w->st, device_id, fp, &a, err);
+	}
+	if (!rc) {
+		bio = BIO_new(BIO_s_mem());
+		if (!bio || !PEM_write_bio_X509(bio, cert)) {
+			rc = GW_E_CRYPTO;
+		} else {
+			n = BIO_get_mem_data(bio, &data);
+			*pem_out = strndup(data, (size_t)n);
+			if (!*pem_out)
+				rc = GW_E_NOMEM;
+		}
+	}
+	BIO_free(bio);
+	X509_free(cert);
+	EVP_PKEY_free(pub);
+	return rc;
+}
+
+/* Answer for a device that has proven its TPM: pending, or enrolled with a new
+ * client certificate. */
+static void reply_enrolled(struct httpd_req *req, struct service_worker *w,
+			   const char *device_id, const char *client_pub_pem)
+{
+	struct store_device dev;
+	json_object *o;
+	char *cert = NULL;
+	gw_error err = { { 0 } };
+	int rc;
+
+	memset(&dev, 0, sizeof(dev));
+	rc = store_device_get(w->st, device_id, &dev, &err);
+	if (rc) {
+		httpd_reply_error(req, 500, "internal_error", "store failure");
+		return;
+	}
+	if (dev.state == STORE_DEV_REVOKED) {
+		httpd_reply_error(req, 403, "revoked", "device '%s' is revoked", device_id);
+		goto out;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "device_id", json_object_new_string(device_id));
+	json_object_object_add(o, "state", json_object_new_string(
+		dev.state == STORE_DEV_ENROLLED ? "enrolled" : "pending"));
+	json_object_object_add(o, "verifier_id", json_object_new_string(w->svc->cfg.id));
+	json_object_object_add(o, "gate_public_key", json_object_new_string(w->svc->gate_pub_pem));
+	if (dev.state == STORE_DEV_ENROLLED) {
+		rc = issue_client_cert(w, device_id, client_pub_pem, &cert, &err);
+		if (rc) {
+			json_object_put(o);
+			service_log("enroll: issuing a certificate: %s", gw_error_msg(&err, rc));
+			httpd_reply_error(req, rc == GW_E_KEY ? 400 : 500,
+					  rc == GW_E_KEY ? "bad_request" : "internal_error",
+					  "client_public_key: %s", gw_error_msg(&err, rc));
+			goto out;
+		}
+		json_object_object_add(o, "client_certificate", json_object_new_string(cert));
+	}
+	reply_obj(req, 200, o);
+out:
+	free(cert);
+	store_device_fini(&dev);
+}
+
+/* The enrollment exists, is activated/challenged as wanted, and secret is right. */
+static int check_secret(const struct store_enrollment *e, const struct api_activate_req *r)
+{
+	uint8_t h[32];
+
+	if (gw_hash(TPM2_ALG_SHA256, r->secret, r->secret_len, h))
+		return 0;
+	return gw_ct_equal(h, e->secret_hash, sizeof(h));
+}
+
+void service_enroll_activate(struct httpd_req *req)
+{
+	struct service_worker *w = req->app;
+	struct api_activate_req r;
+	struct store_enrollment e;
+	struct store_device dev;
+	EVP_PKEY *client = NULL;
+	gw_error err = { { 0 } };
+	char detail[160];
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	memset(&e, 0, sizeof(e));
+	rc = api_parse_activate(req->body, req->body_len, 1, &r, &err);
+	if (rc) {
+		httpd_reply_error(req, 400, "bad_request", "%s", gw_error_msg(&err, rc));
+		return;
+	}
+	rc = tpmdata_pkey_from_pem(r.client_pub_pem, strlen(r.client_pub_pem), &client, &err);
+	if (rc || (EVP_PKEY_get_base_id(client) != EVP_PKEY_EC &&
+		   !(EVP_PKEY_get_base_id(client) == EVP_PKEY_RSA && EVP_PKEY_get_bits(client) >= 2048))) {
+		httpd_reply_error(req, 400, "bad_request",
+				  "client_public_key must be an ECC or RSA (2048+) public key");
+		goto out;
+	}
+	rc = store_enrollment_get(w->st, r.enrollment_id, &e, &err);
+	if (rc || e.state != STORE_ENR_CHALLENGED || e.expires_at <= service_now()) {
+		httpd_reply_error(req, 404, "unknown_enrollment",
+				  "no open enrollment with this id (unknown, used or expired)");
+		goto out;
+	}
+	if (!check_secret(&e, &r)) {
+		struct store_audit a = {
+			.ts = service_now(), .actor = "verifier", .action = "device.enroll",
+			.device_id = e.device_id, .outcome = "refused",
+			.detail = "{\"message\":\"wrong credential activation proof\"}",
+		};
+
+		if (store_enrollment_fail(w->st, e.id, &a, &err))
+			service_log("enroll: %s", gw_error_msg(&err, GW_E_IO));
+		httpd_reply_error(req, 403, "activation_failed",
+				  "the secret is not the credential's: this TPM does not hold "
+				  "the EK and AK it claimed");
+		goto out;
+	}
+	memset(&dev, 0, sizeof(dev));
+	snprintf(dev.id, sizeof(dev.id), "%s", e.device_id);
+	snprintf(dev.model, sizeof(dev.model), "%s", e.model);
+	dev.state = vconfig_auto_approves(&w->svc->cfg, e.model) ? STORE_DEV_ENROLLED
+								 : STORE_DEV_PENDING;
+	dev.ek_pub = e.ek_pub;
+	dev.ek_pub_len = e.ek_pub_len;
+	dev.ek_cert = e.ek_cert;
+	dev.ek_cert_len = e.ek_cert_len;
+	dev.ak_pub = e.ak_pub;
+	dev.ak_pub_len = e.ak_pub_len;
+	dev.ak_name = e.ak_name;
+	dev.ak_name_len = e.ak_name_len;
+	dev.created_at = service_now();
+	snprintf(detail, sizeof(detail), "{\"model\":\"%s\",\"state\":\"%s\"}", e.model,
+		 store_device_state_name(dev.state));
+	{
+		struct store_audit a = {
+			.ts = service_now(), .actor = "verifier", .action = "device.enroll",
+			.device_id = e.device_id,
+			.outcome = dev.state == STORE_DEV_ENROLLED ? "enrolled (auto-approved)"
+								   : "pending",
+			.detail = detail,
+		};
+
+		rc = store_enrollment_activate(w->st, e.id, r.client_pub_pem, service_now(), &dev,
+					       &a, &err);
+	}
+	if (rc == GW_E_EXISTS) {
+		httpd_reply_error(req, 409, "device_exists", "device '%s' exists", e.device_id);
+		goto out;
+	}
+	if (rc) {
+		service_log("enroll: activate: %s", gw_error_msg(&err, rc));
+		httpd_reply_error(req, 500, "internal_error", "store failure");
+		goto out;
+	}
+	reply_enrolled(req, w, e.device_id, r.client_pub_pem);
+out:
+	EVP_PKEY_free(client);
+	store_enrollment_fini(&e);
+	api_activate_req_fini(&r);
+}
+
+void service_enroll_status(struct httpd_req *req)
+{
+	struct service_worker *w = req->app;
+	struct api_activate_req r;
+	struct store_enrollment e;
+	gw_error err = { { 0 } };
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	memset(&e, 0, sizeof(e));
+	rc = api_parse_activate(req->body, req->body_len, 0, &r, &err);
+	if (rc) {
+		httpd_reply_error(req, 400, "bad_request", "%s", gw_error_msg(&err, rc));
+		return;
+	}
+	rc = store_enrollment_get(w->st, r.enrollment_id, &e, &err);
+	if (rc || e.state != STORE_ENR_ACTIVATED || !e.client_pub || !check_secret(&e, &r)) {
+		/* One answer for unknown, not activated and wrong secret: no oracle. */
+		httpd_reply_error(req, 404, "unknown_enrollment",
+				  "no activated enrollment with this id and secret");
+		goto out;
+	}
+	reply_enrolled(req, w, e.device_id, e.client_pub);
+out:
+	store_enrollment_fini(&e);
+	api_activate_req_fini(&r);
+}
+
+int service_device_for_request(struct httpd_req *req, struct store_device *dev)
+{
+	struct service_worker *w = req->app;
+	gw_error err = { { 0 } };
+	int rc;
+
+	memset(dev, 0, sizeof(*dev));
+	if (!req->peer_cn || !req->peer_fingerprint || !api_valid_id(req->peer_cn)) {
+		httpd_reply_error(req, 401, "client_certificate_required",
+				  "a device client certificate issued by this verifier is needed");
+		return -1;
+	}
+	rc = store_device_get(w->st, req->peer_cn, dev, &err);
+	if (rc == GW_E_NOTFOUND || (rc == 0 && (!dev->client_cert_fp[0] ||
+						!gw_ct_equal(dev->client_cert_fp,
+							     req->peer_fingerprint, 64)))) {
+		httpd_reply_error(req, 403, "unknown_certificate",
+				  "this client certificate is not the one issued to '%s'",
+				  req->peer_cn);
+		store_device_fini(dev);
+		return -1;
+	}
+	if (rc) {
+		httpd_reply_error(req, 500, "internal_error", "store failure");
+		return -1;
+	}
+	if (dev->state != STORE_DEV_ENROLLED) {
+		httpd_reply_error(req, 403, dev->state == STORE_DEV_REVOKED ? "revoked" : "not_enrolled",
+				  "device '%s' is %s", dev->id, store_device_state_name(dev->state));
+		store_device_fini(dev);
+		return -1;
+	}
+	return 0;
+}

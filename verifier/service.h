@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The verifier service behind `gwverifier serve`: shared state (configuration,
+ * keys, trusted EK CAs), one store handle per worker thread, and the /v1/ handlers. */
+#ifndef GW_VERIFIER_SERVICE_H
+#define GW_VERIFIER_SERVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "httpd.h"
+#include "store.h"
+#include "vconfig.h"
+
+#define SERVICE_VERSION "0.3.0"
+#define SERVICE_ENROLL_TTL 120 /* seconds a credential challenge stays valid */
+#define SERVICE_CERT_DAYS 365
+
+struct service {
+	struct vconfig cfg;
+	EVP_PKEY *gate_key;
+	char *gate_pub_pem;
+	char gate_kid[17];  /* first 16 hex digits of SHA-256(gate public key DER) */
+	X509 *ca_cert;
+	EVP_PKEY *ca_key;
+	X509_STORE *ek_store;
+};
+
+/* One per worker thread (httpd's app pointer). */
+struct service_worker {
+	struct service *svc;
+	struct store *st;
+};
+
+/* Load the configuration and every key and certificate it names; open the store
+ * once to create or migrate it. */
+int service_init(struct service *svc, const char *config_path, gw_error *err) GW_WUR;
+void service_fini(struct service *svc);
+
+void *service_thread_init(unsigned idx, void *arg);
+void service_thread_fini(unsigned idx, void *app, void *arg);
+
+extern const struct httpd_route service_routes[];
+extern const size_t service_nroutes;
+
+/* Handlers (service.c: health and enrollment; service_attest.c: attestation). */
+void service_health(struct httpd_req *req);
+void service_enroll(struct httpd_req *req);
+void service_enroll_activate(struct httpd_req *req);
+void service_enroll_status(struct httpd_req *req);
+void service_attest_challenge(struct httpd_req *req);
+void service_attest(struct httpd_req *req);
+
+/* Shared helpers. */
+int64_t service_now(void);
+/* An audit record of actor "device:<id>" (or "verifier"), written on its own;
+ * failures to write it are logged, not returned. */
+void service_audit(struct service_worker *w, const char *device, const char *action,
+		   const char *outcome, const char *detail_fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+void service_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The device named by the request's client certificate, in state enrolled; on any
+ * refusal the reply has been sent and the return is non-zero. */
+int service_device_for_request(struct httpd_req *req, struct store_device *dev);
+
+#endif

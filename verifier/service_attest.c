@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: Apache-2.0
+// Attestation: challenges, appraisal against the enrolled AK and the model's
+// policy, the TPM clock's monotonicity, and signed EAR results.
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <openssl/rand.h>
+
+#include "api.h"
+#include "appraise.h"
+#include "evidence.h"
+#include "jwt.h"
+#include "policy_min.h"
+#include "service.h"
+#include "tpmdata.h"
+#include "util.h"
+
+#define DEFAULT_SELECTION "sha256:0,1,2,3,4,5,6,7,13,14"
+
+/* AR4SI trustworthiness tiers as EAR encodes them. */
+enum { TIER_NONE = 0, TIER_AFFIRMING = 2, TIER_WARNING = 32, TIER_CONTRAINDICATED = 96 };
+
+static const char *const claim_names[] = {
+	"instance-identity", "configuration", "executables", "file-system", "hardware",
+};
+enum claim { CLAIM_IDENTITY, CLAIM_CONFIGURATION, CLAIM_EXECUTABLES, CLAIM_FILESYSTEM,
+	     CLAIM_HARDWARE, CLAIM_COUNT };
+
+struct verdict {
+	int tier[CLAIM_COUNT];
+	json_object *failures; /* [{claim, check, message}] */
+};
+
+static void fail_claim(struct verdict *v, enum claim c, int tier, const char *check,
+		       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void fail_claim(struct verdict *v, enum claim c, int tier, const char *check,
+		       const char *fmt, ...)
+{
+	json_object *f = json_object_new_object();
+	char msg[1200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (tier > v->tier[c])
+		v->tier[c] = tier;
+	json_object_object_add(f, "claim", json_object_new_string(claim_names[c]));
+	json_object_object_add(f, "check", json_object_new_string(check));
+	json_object_object_add(f, "message", json_object_new_string(msg));
+	json_object_array_add(v->failures, f);
+}
+
+static const char *verdict_status(const struct verdict *v)
+{
+	int worst = 0;
+
+	for (int i = 0; i < CLAIM_COUNT; i++)
+		if (v->tier[i] > worst)
+			worst = v->tier[i];
+	return worst >= TIER_CONTRAINDICATED ? "contraindicated"
+	       : worst >= TIER_WARNING	     ? "warning"
+					     : "affirming";
+}
+
+void service_attest_challenge(struct httpd_req *req)
+{
+	struct service_worker *w = req->app;
+	struct store_device dev;
+	struct store_policy pol;
+	uint8_t nonce[32];
+	char hex[65], sel[256];
+	json_object *o;
+	gw_error err = { { 0 } };
+	int rc;
+
+	if (api_parse_empty(req->body, req->body_len, &err)) {
+		httpd_reply_error(req, 400, "bad_request", "%s", gw_error_msg(&err, GW_E_PARSE));
+		return;
+	}
+	if (service_device_for_request(req, &dev))
+		return;
+	snprintf(sel, sizeof(sel), "%s", DEFAULT_SELECTION);
+	memset(&pol, 0, sizeof(pol));
+	if (store_policy_current(w->st, dev.model, &pol, &err) == 0) {
+		struct policy_min *p = NULL;
+
+		if (policy_min_parse(pol.body, strlen(pol.body), &p, &err) == 0 &&
+		    p->has_pcr_selection && gw_pcrsel_format(&p->pcr_selection, sel, sizeof(sel)))
+			snprintf(sel, sizeof(sel), "%s", DEFAULT_SELECTION);
+		policy_min_free(p);
+	}
+	store_policy_fini(&pol);
+	if (RAND_bytes(nonce, sizeof(nonce)) != 1) {
+		httpd_reply_error(req, 500, "internal_error", "no randomness");
+		goto out;
+	}
+	rc = store_nonce_put(w->st, nonce, sizeof(nonce), dev.id, sel,
+			     service_now() + w->svc->cfg.nonce_ttl, &err);
+	if (rc) {
+		service_log("challenge: store: %s", gw_error_msg(&err, rc));
+		httpd_reply_error(req, 500, "internal_error", "store failure");
+		goto out;
+	}
+	gw_hex_encode(nonce, sizeof(nonce), hex);
+	o = json_object_new_object();
+	json_object_object_add(o, "nonce", json_object_new_string(hex));
+	json_object_object_add(o, "pcr_selection", json_object_new_string(sel));
+	json_object_object_add(o, "expires_in", json_object_new_int((int)w->svc->cfg.nonce_ttl));
+	httpd_reply_json(req, 200, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+out:
+	store_device_fini(&dev);
+}
+
+/* Policy: every measured stage file must have an allowed digest, every stage the
+ * policy names must have been measured. */
+static void check_policy(struct service_worker *w, const struct store_device *dev,
+			 const struct cel_log *cel, bool cel_ok, struct verdict *v, char *policy_id,
+			 size_t policy_id_len)
+{
+	struct store_policy pol;
+	struct policy_min *p = NULL;
+	gw_error err = { { 0 } };
+	int rc;
+
+	memset(&pol, 0, sizeof(pol));
+	rc = store_policy_current(w->st, dev->model, &pol, &err);
+	if (rc) {
+		snprintf(policy_id, policy_id_len, "none");
+		fail_claim(v, CLAIM_CONFIGURATION, TIER_WARNING, "policy",
+			   "no policy for model '%s': stage digests were not appraised", dev->model);
+		return;
+	}
+	snprintf(policy_id, policy_id_len, "policy:%s/%u", pol.model, pol.version);
+	rc = policy_min_parse(pol.body, strlen(pol.body), &p, &err);
+	if (rc) {
+		fail_claim(v, CLAIM_CONFIGURATION, TIER_CONTRAINDICATED, "policy",
+			   "the stored policy does not parse: %s", gw_error_msg(&err, rc));
+		goto out;
+	}
+	if (!cel || !cel_ok) {
+		if (p->n_stages)
+			fail_claim(v, CLAIM_EXECUTABLES, TIER_CONTRAINDICATED, "policy",
+				   "no authentic event log to appraise the policy's stages against");
+		goto out;
+	}
+	for (size_t i = 0; i < cel->n; i++) {
+		const struct cel_record *r = &cel->rec[i];
+		const uint8_t *d = NULL;
+		char hex[65];
+
+		if (!r->event_type || strcmp(r->event_type, "stage") || !r->stage)
+			continue;
+		for (size_t k = 0; k < r->ndigests; k++)
+			if (r->digests[k].alg == TPM2_ALG_SHA256)
+				d = r->digests[k].d;
+		if (!d) {
+			fail_claim(v, CLAIM_EXECUTABLES, TIER_CONTRAINDICATED, "policy",
+				   "stage %s (record %llu) has no sha256 digest", r->stage,
+				   (unsigned long long)r->recnum);
+			continue;
+		}
+		gw_hex_encode(d, 32, hex);
+		switch (policy_min_stage_allowed(p, r->stage, d)) {
+		case POLICY_MIN_ALLOWED:
+			break;
+		case POLICY_MIN_UNKNOWN_STAGE:
+			fail_claim(v, CLAIM_EXECUTABLES, TIER_CONTRAINDICATED, "policy",
+				   "stage %s (%s, record %llu) is not in the policy", r->stage,
+				   r->path ? r->path : "?", (unsigned long long)r->recnum);
+			break;
+		default:
+			fail_claim(v, CLAIM_EXECUTABLES, TIER_CONTRAINDICATED, "policy",
+				   "stage %s (%s, record %llu): sha256 %s is not allowed by %s",
+				   r->stage, r->path ? r->path : "?", (unsigned long long)r->recnum,
+				   hex, policy_id);
+			break;
+		}
+	}
+	for (size_t s = 0; s < p->n_stages; s++) {
+		const char *name = p->stages[s].name;
+		bool seen = false;
+
+		for (size_t i = 0; i < cel->n && !seen; i++)
+			seen = cel->rec[i].stage && !strcmp(cel->rec[i].stage, name) &&
+			       cel->rec[i].event_type && !strcmp(cel->rec[i].event_type, "stage");
+		if (!seen)
+			fail_claim(v, CLAIM_EXECUTABLES, TIER_CONTRAINDICATED, "policy",
+				   "stage %s of the policy was not measured", name);
+	}
+out:
+	policy_min_free(p);
+	store_policy_fini(&pol);
+}
+
+static void map_appraisal(const struct appraise_result *res, struct verdict *v)
+{
+	for (int i = 0; i < APPRAISE_COUNT; i++) {
+		enum claim c;
+
+		if (res->status[i] != APPRAISE_FAIL)
+			continue;
+		switch (i) {
+		case APPRAISE_FW_EVENT_TYPES:
+		case APPRAISE_FW_REPLAY:
+			c = CLAIM_HARDWARE;
+			break;
+		case APPRAISE_CEL_REPLAY:
+		case APPRAISE_STAGES:
+		case APPRAISE_REFERENCE:
+			c = CLAIM_EXECUTABLES;
+			break;
+		default:
+			c = CLAIM_IDENTITY;
+			break;
+		}
+		fail_claim(v, c, TIER_CONTRAINDICATED, appraise_check_name(i), "%s", res->msg[i]);
+	}
+}
+
+static char *make_ear(struct service *svc, const char *device_id, const struct verdict *v,
+		      const char *policy_id, int64_t now)
+{
+	json_object *c = json_object_new_object(), *vid = json_object_new_object();
+	json_object *sub = json_object_new_object(), *mod = json_object_new_object();
+	json_object *tv = json_object_new_object();
+	char *tok = NULL;
+
+	json_object_object_add(c, "eat_profile",
+			       json_object_new_string("tag:github.com,2023:veraison/ear"));
+	json_object_object_add(c, "iat", json_object_new_int64(now));
+	json_object_object_add(c, "exp", json_object_new_int64(now + svc->cfg.result_ttl));
+	json_object_object_add(c, "sub", json_object_new_string(device_id));
+	json_object_object_add(vid, "developer", json_object_new_string("Gatewarden"));
+	json_object_object_add(vid, "build", json_object_new_string("gwverifier " SERVICE_VERSION));
+	json_object_object_add(c, "ear.verifier-id", vid);
+	json_object_object_add(c, "gatewarden.verifier", json_object_new_string(svc->cfg.id));
+	json_object_object_add(mod, "ear.status", json_object_new_string(verdict_status(v)));
+	for (int i = 0; i < CLAIM_COUNT; i++)
+		json_object_object_add(tv, claim_names[i], json_object_new_int(
+			v->tier[i] ? v->tier[i] : TIER_AFFIRMING));
+	json_object_object_add(mod, "ear.trustworthiness-vector", tv);
+	json_object_object_add(mod, "ear.appraisal-policy-id", json_object_new_string(policy_id));
+	json_object_object_add(mod, "gatewarden.failed-claims", json_object_get(v->failures));
+	json_object_object_add(sub, "gatewarden", mod);
+	json_object_object_add(c, "submods", sub);
+	if (jwt_sign_es256(svc->gate_key, svc->gate_kid, c, &tok))
+		tok = NULL;
+	json_object_put(c);
+	return tok;
+}
+
+struct attest_ctx {
+	struct store_device dev;
+	struct evidence *ev;
+	struct eventlog *fw;
+	struct cel_log *cel;
+	EVP_PKEY *ak;
+	struct appraise_result *res;
+	struct verdict v;
+	char *ear;
+};
+
+static void attest_ctx_fini(struct attest_ctx *a)
+{
+	store_device_fini(&a->dev);
+	evidence_free(a->ev);
+	eventlog_free(a->fw);
+	cel_free(a->cel);
+	EVP_PKEY_free(a->ak);
+	free(a->res);
+	json_object_put(a->v.failures);
+	free(a->ear);
+}
+
+void service_attest(struct httpd_req *req)
+{
+	struct service_worker *w = req->app;
+	struct attest_ctx a;
+	struct store_nonce nonce;
+	enum store_nonce_refusal why = 0;
+	TPM2B_PUBLIC akpub;
+	TPML_PCR_SELECTION sel;
+	gw_error err = { { 0 } };
+	char policy_id[192] = "none";
+	int64_t now = service_now();
+	const char *status;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	a.v.failures = json_object_new_array();
+	if (service_device_for_request(req, &a.dev))
+		goto out;
+	rc = evidence_parse(req->body, req->body_len, &a.ev, &err);
+	if (!rc && a.ev->fwlog)
+		rc = eventlog_parse(a.ev->fwlog, a.ev->fwlog_len, &a.fw, &err);
+	if (!rc && a.ev->cel)
+		rc = cel_parse(a.ev->cel, a.ev->cel_len, &a.cel, &err);
+	if (rc) {
+		service_audit(w, a.dev.id, "attest", "refused", "bad evidence: %s",
+			      gw_error_msg(&err, rc));
+		httpd_reply_error(req, 400, "bad_evidence", "%s", gw_error_msg(&err, rc));
+		goto out;
+	}
+	rc = store_nonce_take(w->st, a.ev->nonce, a.ev->nonce_len, a.dev.id, now, &nonce, &why,
+			      &err);
+	if (rc) {
+		const char *reason = rc == GW_E_NOTFOUND	   ? "unknown, or issued to another device"
+				     : why == STORE_NONCE_EXPIRED ? "expired"
+								   : "already used (replayed evidence)";
+
+		service_audit(w, a.dev.id, "attest", "refused", "nonce %s", reason);
+		httpd_reply_error(req, 409, "nonce_rejected", "the evidence's nonce is %s", reason);
+		goto out;
+	}
+	if (tpmdata_public_unmarshal(a.dev.ak_pub, a.dev.ak_pub_len, &akpub, &err) ||
+	    tpmdata_public_to_pkey(&akpub.publicArea, &a.ak, &err) ||
+	    gw_pcrsel_parse(nonce.pcr_selection, &sel, &err)) {
+		service_log("attest: enrolled data of %s: %s", a.dev.id, gw_error_msg(&err, GW_E_KEY));
+		httpd_reply_error(req, 500, "internal_error", "enrolled data unusable");
+		goto out;
+	}
+	a.res = calloc(1, sizeof(*a.res));
+	if (!a.res) {
+		httpd_reply_error(req, 500, "internal_error", "out of memory");
+		goto out;
+	}
+	{
+		/* The nonce was found by the evidence's claim of it; the quote must carry
+		 * exactly that value in its signed qualifying data. */
+		struct appraise_input in = {
+			.ak = a.ak,
+			.attest = a.ev->attest,
+			.attest_len = a.ev->attest_len,
+			.sig = &a.ev->sig,
+			.nonce = a.ev->nonce,
+			.nonce_len = a.ev->nonce_len,
+			.expect_sel = &sel,
+			.pcrs = &a.ev->pcrs,
+			.fwlog = a.fw,
+			.cel = a.cel,
+		};
+
+		rc = appraise_quote(&in, a.res, &err);
+	}
+	map_appraisal(a.res, &a.v);
+	/* The TPM's clock never runs backwards for one device: an older resetCount,
+	 * or an older clock within the same reset, is replayed or rolled-back
+	 * evidence. Only a quote whose signature held says anything about it. */
+	if (a.res->quote.parsed && a.res->status[APPRAISE_SIGNATURE] == APPRAISE_PASS &&
+	    a.dev.attested) {
+		const TPMS_CLOCK_INFO *ci = &a.res->quote.attest.clockInfo;
+
+		if (ci->resetCount < a.dev.reset_count ||
+		    (ci->resetCount == a.dev.reset_count && ci->clock < a.dev.clock))
+			fail_claim(&a.v, CLAIM_IDENTITY, TIER_CONTRAINDICATED, "clock",
+				   "TPM clock went backwards (resetCount %u -> %u, clock %llu -> "
+				   "%llu): replayed evidence or a rolled-back TPM",
+				   a.dev.reset_count, ci->resetCount,
+				   (unsigned long long)a.dev.clock, (unsigned long long)ci->clock);
+	}
+	if (a.res->rc == 0 || a.res->status[APPRAISE_SIGNATURE] == APPRAISE_PASS)
+		check_policy(w, &a.dev, a.cel, a.res->status[APPRAISE_CEL_REPLAY] == APPRAISE_PASS,
+			     &a.v, policy_id, sizeof(policy_id));
+	status = verdict_status(&a.v);
+	a.ear = make_ear(w->svc, a.dev.id, &a.v, policy_id, now);
+	if (!a.ear) {
+		httpd_reply_error(req, 500, "internal_error", "cannot sign the result");
+		goto out;
+	}
+	{
+		const char *claims = json_object_to_json_string_ext(a.v.failures,
+								    JSON_C_TO_STRING_PLAIN);
+		char detail[256];
+		struct store_audit au = {
+			.ts = now, .actor = "verifier", .action = "attest", .device_id = a.dev.id,
+			.outcome = status, .detail = NULL,
+		};
+		struct store_result r = {
+			.device_id = a.dev.id, .at = now, .status = status, .claims = claims,
+			.ear = a.ear,
+		};
+
+		snprintf(detail, sizeof(detail), "{\"policy\":\"%s\",\"failed_claims\":%zu}",
+			 policy_id, json_object_array_length(a.v.failures));
+		au.detail = detail;
+		rc = store_begin(w->st, &err);
+		if (!rc)
+			rc = store_result_add(w->st, &r, NULL, &au, &err);
+		if (!rc && a.res->quote.parsed &&
+		    a.res->status[APPRAISE_SIGNATURE] == APPRAISE_PASS &&
+		    json_object_array_length(a.v.failures) == 0) {
+			/* Only an affirmed quote moves the recorded clock forward. */
+			struct store_attestation att = {
+				.at = now,
+				.status = status,
+				.reset_count = a.res->quote.attest.clockInfo.resetCount,
+				.restart_count = a.res->quote.attest.clockInfo.restartCount,
+				.clock = a.res->quote.attest.clockInfo.clock,
+				.cel_records_appraised = a.cel ? a.cel->n : 0,
+			};
+
+			rc = store_device_update_attestation(w->st, a.dev.id, &att, NULL, &err);
+		} else if (!rc) {
+			struct store_attestation att = {
+				.at = now,
+				.status = status,
+				.reset_count = a.dev.reset_count,
+				.restart_count = a.dev.restart_count,
+				.clock = a.dev.clock,
+				.cel_records_appraised = a.dev.cel_records_appraised,
+			};
+
+			rc = store_device_update_attestation(w->st, a.dev.id, &att, NULL, &err);
+		}
+		if (!rc)
+			rc = store_commit(w->st, &err);
+		if (rc) {
+			store_rollback(w->st);
+			if (rc == GW_E_STATE) {
+				httpd_reply_error(req, 403, "revoked", "device '%s' was revoked",
+						  a.dev.id);
+				goto out;
+			}
+			service_log("attest: store: %s", gw_error_msg(&err, rc));
+			httpd_reply_error(req, 500, "internal_error", "store failure");
+			goto out;
+		}
+	}
+	{
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "status", json_object_new_string(status));
+		json_object_object_add(o, "ear", json_object_new_string(a.ear));
+		json_object_object_add(o, "expires_at",
+				       json_object_new_int64(now + w->svc->cfg.result_ttl));
+		json_object_object_add(o, "failed_claims", json_object_get(a.v.failures));
+		httpd_reply_json(req, 200, json_object_to_json_string_ext(
+						   o, JSON_C_TO_STRING_PLAIN |
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	}
+out:
+	attest_ctx_fini(&a);
+}
