@@ -88,6 +88,29 @@ static int check_blob(const uint8_t *p, size_t len, bool required, const char *w
 	return 0;
 }
 
+/* Exactly len lower-case hex digits: enrollment ids, fingerprints. */
+static int check_lower_hex(const char *s, size_t len, const char *what, gw_error *err)
+{
+	if (!s)
+		return gw_fail(err, GW_E_INVAL, "%s is missing", what);
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return gw_fail(err, GW_E_INVAL, "%s is not %zu lower-case hex digits",
+				       what, len);
+	if (s[len] != '\0')
+		return gw_fail(err, GW_E_INVAL, "%s is not %zu lower-case hex digits", what, len);
+	return 0;
+}
+
+static int check_model(const char *model, gw_error *err)
+{
+	int rc = check_text(model, STORE_MODEL_MAX, "model", err);
+
+	if (rc == 0 && model[0] == '\0')
+		rc = gw_fail(err, GW_E_INVAL, "model is empty");
+	return rc;
+}
+
 static void put_be64(uint8_t *p, uint64_t v)
 {
 	for (int i = 7; i >= 0; i--) {
@@ -405,4 +428,178 @@ int store_audit_verify(struct store *st, uint64_t *count, uint64_t *first_bad_se
 	if (!count || !first_bad_seq)
 		return gw_fail(err, GW_E_INVAL, "output is missing");
 	return st->ops->audit_verify(st, count, first_bad_seq, err);
+}
+
+int store_device_set_client_cert(struct store *st, const char *id, const char *fp,
+				 const struct store_audit *audit, gw_error *err)
+{
+	int rc;
+
+	if ((rc = check_id(id, err)) ||
+	    (fp && (rc = check_lower_hex(fp, STORE_FP_LEN, "client certificate fingerprint",
+					 err))) ||
+	    (rc = store_check_audit(audit, err)))
+		return rc;
+	return st->ops->device_set_client_cert(st, id, fp, audit, err);
+}
+
+static const char *const enrollment_state_names[] = {
+	[STORE_ENR_CHALLENGED] = "challenged",
+	[STORE_ENR_ACTIVATED] = "activated",
+	[STORE_ENR_FAILED] = "failed",
+};
+
+const char *store_enrollment_state_name(enum store_enrollment_state s)
+{
+	if ((unsigned)s >= GW_ARRAY_SIZE(enrollment_state_names))
+		return NULL;
+	return enrollment_state_names[s];
+}
+
+void store_enrollment_fini(struct store_enrollment *e)
+{
+	if (!e)
+		return;
+	free(e->ek_pub);
+	free(e->ek_cert);
+	free(e->ak_pub);
+	free(e->ak_name);
+	free(e->client_pub);
+	e->ek_pub = e->ek_cert = e->ak_pub = e->ak_name = NULL;
+	e->ek_pub_len = e->ek_cert_len = e->ak_pub_len = e->ak_name_len = 0;
+	e->client_pub = NULL;
+	gw_wipe(e->secret_hash, sizeof(e->secret_hash));
+}
+
+static int check_enrollment_id(const char *id, gw_error *err)
+{
+	return check_lower_hex(id, STORE_ENROLL_ID_LEN, "enrollment id", err);
+}
+
+int store_enrollment_put(struct store *st, const struct store_enrollment *e,
+			 const struct store_audit *audit, gw_error *err)
+{
+	int rc;
+
+	if (!e)
+		return gw_fail(err, GW_E_INVAL, "enrollment is missing");
+	if ((rc = check_enrollment_id(e->id, err)) || (rc = check_id(e->device_id, err)) ||
+	    (rc = check_model(e->model, err)) ||
+	    (rc = check_blob(e->ek_pub, e->ek_pub_len, true, "EK public", err)) ||
+	    (rc = check_blob(e->ek_cert, e->ek_cert_len, false, "EK certificate", err)) ||
+	    (rc = check_blob(e->ak_pub, e->ak_pub_len, true, "AK public", err)) ||
+	    (rc = check_blob(e->ak_name, e->ak_name_len, true, "AK name", err)) ||
+	    (rc = store_check_audit(audit, err)))
+		return rc;
+	return st->ops->enrollment_put(st, e, audit, err);
+}
+
+int store_enrollment_get(struct store *st, const char *id, struct store_enrollment *out,
+			 gw_error *err)
+{
+	int rc = check_enrollment_id(id, err);
+
+	if (rc)
+		return rc;
+	if (!out)
+		return gw_fail(err, GW_E_INVAL, "output is missing");
+	return st->ops->enrollment_get(st, id, out, err);
+}
+
+int store_enrollment_activate(struct store *st, const char *id, const char *client_pub_pem,
+			      int64_t now, const struct store_device *d,
+			      const struct store_audit *audit, gw_error *err)
+{
+	int rc;
+
+	if (!d)
+		return gw_fail(err, GW_E_INVAL, "device is missing");
+	if ((rc = check_enrollment_id(id, err)) ||
+	    (rc = check_text(client_pub_pem, STORE_PEM_MAX, "client public key", err)) ||
+	    (rc = check_id(d->id, err)) || (rc = check_model(d->model, err)) ||
+	    (rc = store_check_audit(audit, err)))
+		return rc;
+	if (client_pub_pem[0] == '\0')
+		return gw_fail(err, GW_E_INVAL, "client public key is empty");
+	if (d->state != STORE_DEV_PENDING && d->state != STORE_DEV_ENROLLED)
+		return gw_fail(err, GW_E_INVAL, "an activated device is pending or enrolled");
+	return st->ops->enrollment_activate(st, id, client_pub_pem, now, d, audit, err);
+}
+
+int store_enrollment_fail(struct store *st, const char *id, const struct store_audit *audit,
+			  gw_error *err)
+{
+	int rc;
+
+	if ((rc = check_enrollment_id(id, err)) || (rc = store_check_audit(audit, err)))
+		return rc;
+	return st->ops->enrollment_fail(st, id, audit, err);
+}
+
+int store_enrollment_purge(struct store *st, int64_t before, uint64_t *count, gw_error *err)
+{
+	return st->ops->enrollment_purge(st, before, count, err);
+}
+
+void store_policy_fini(struct store_policy *p)
+{
+	if (!p)
+		return;
+	free(p->body);
+	p->body = NULL;
+}
+
+int store_policy_add(struct store *st, const char *model, uint32_t version,
+		     const char *body, int64_t now, const char *actor,
+		     const struct store_audit *audit, gw_error *err)
+{
+	int rc;
+
+	if ((rc = check_model(model, err)) ||
+	    (rc = check_text(body, STORE_POLICY_MAX, "policy", err)) ||
+	    (rc = check_text(actor, STORE_ACTOR_MAX, "actor", err)) ||
+	    (rc = store_check_audit(audit, err)))
+		return rc;
+	if (version == 0)
+		return gw_fail(err, GW_E_INVAL, "policy version 0: versions start at 1");
+	return st->ops->policy_add(st, model, version, body, now, actor, audit, err);
+}
+
+int store_policy_current(struct store *st, const char *model, struct store_policy *out,
+			 gw_error *err)
+{
+	int rc = check_model(model, err);
+
+	if (rc)
+		return rc;
+	if (!out)
+		return gw_fail(err, GW_E_INVAL, "output is missing");
+	return st->ops->policy_get(st, model, 0, out, err);
+}
+
+int store_policy_get(struct store *st, const char *model, uint32_t version,
+		     struct store_policy *out, gw_error *err)
+{
+	int rc = check_model(model, err);
+
+	if (rc)
+		return rc;
+	if (!out)
+		return gw_fail(err, GW_E_INVAL, "output is missing");
+	if (version == 0)
+		return gw_fail(err, GW_E_NOTFOUND, "policy %s version 0: versions start at 1",
+			       model);
+	return st->ops->policy_get(st, model, version, out, err);
+}
+
+int store_policy_list(struct store *st, const char *model, store_policy_cb cb, void *arg,
+		      gw_error *err)
+{
+	int rc;
+
+	if (!cb)
+		return gw_fail(err, GW_E_INVAL, "callback is missing");
+	if (model && (rc = check_model(model, err)))
+		return rc;
+	return st->ops->policy_list(st, model, cb, arg, err);
 }

@@ -20,6 +20,9 @@
 #define STORE_NONCE_MAX 64    /* nonce bytes */
 #define STORE_PCRSEL_MAX 256  /* PCR selection string */
 #define STORE_HASH_LEN 32     /* SHA-256 */
+#define STORE_ENROLL_ID_LEN 32 /* enrollment id: lower-case hex */
+#define STORE_FP_LEN 64       /* client certificate fingerprint: SHA-256, lower-case hex */
+#define STORE_PEM_MAX 16384   /* a device's TLS public key (PEM SubjectPublicKeyInfo) */
 
 /* A store handle. Not thread-safe: each thread (each event loop) opens its own;
  * handles on the same database may be used concurrently from several threads
@@ -38,7 +41,7 @@ int store_open(const char *url, struct store **out, gw_error *err) GW_WUR;
 void store_close(struct store *st);
 
 /* Schema version this build writes (SQLite: PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /* Optional audit record for a mutating call. When a mutating function gets a
  * non-NULL audit, the record is appended to the chain in the same transaction as
@@ -104,6 +107,9 @@ struct store_device {
 	uint32_t restart_count;
 	uint64_t clock;                 /* TPMS_CLOCK_INFO.clock, below 2^63 */
 	uint64_t cel_records_appraised; /* offset for incremental CEL upload */
+	/* SHA-256 (lower-case hex) of the DER client certificate issued to the
+	 * device; empty when none. Set by store_device_set_client_cert() only. */
+	char client_cert_fp[STORE_FP_LEN + 1];
 };
 
 /* Free the blobs of a device filled by store_device_get(); the struct itself is
@@ -133,6 +139,15 @@ int store_device_list(struct store *st, const enum store_device_state *state,
 int store_device_set_state(struct store *st, const char *id, enum store_device_state state,
 			   int64_t now, const char *actor, const struct store_audit *audit,
 			   gw_error *err) GW_WUR;
+
+/* Bind the device to the TLS client certificate issued to it: fp is the SHA-256
+ * of the DER certificate in lower-case hex (STORE_FP_LEN characters), or NULL to
+ * clear the binding. The service maps a client certificate to a device by its CN
+ * and then requires this fingerprint to match. GW_E_NOTFOUND for an unknown id,
+ * GW_E_STATE when setting (not clearing) on a revoked device, GW_E_EXISTS when
+ * another device holds the same fingerprint, GW_E_INVAL for a malformed fp. */
+int store_device_set_client_cert(struct store *st, const char *id, const char *fp,
+				 const struct store_audit *audit, gw_error *err) GW_WUR;
 
 struct store_attestation {
 	int64_t at;
@@ -182,6 +197,118 @@ int store_nonce_take(struct store *st, const uint8_t *nonce, size_t len,
 		     enum store_nonce_refusal *why, gw_error *err) GW_WUR;
 /* Delete nonces that expired before `before`; *count (may be NULL) gets how many. */
 int store_nonce_purge(struct store *st, int64_t before, uint64_t *count,
+		      gw_error *err) GW_WUR;
+
+/* ---- pending enrollments (POST /v1/enroll, /v1/enroll/activate) ---- */
+
+/* challenged -> activated (right secret, in time) or challenged -> failed (a
+ * wrong secret spends the enrollment). Both are final. */
+enum store_enrollment_state {
+	STORE_ENR_CHALLENGED,
+	STORE_ENR_ACTIVATED,
+	STORE_ENR_FAILED,
+};
+/* "challenged", "activated", "failed"; NULL for an out-of-range value. */
+const char *store_enrollment_state_name(enum store_enrollment_state s);
+
+struct store_enrollment {
+	char id[STORE_ENROLL_ID_LEN + 1]; /* 32 lower-case hex characters */
+	char device_id[STORE_ID_MAX + 1];
+	char model[STORE_MODEL_MAX + 1];
+	/* Owned after store_enrollment_get() (release with store_enrollment_fini()),
+	 * borrowed for store_enrollment_put(). ek_cert may be empty. */
+	uint8_t *ek_pub;
+	size_t ek_pub_len;
+	uint8_t *ek_cert;
+	size_t ek_cert_len;
+	uint8_t *ak_pub;
+	size_t ak_pub_len;
+	uint8_t *ak_name;
+	size_t ak_name_len;
+	/* SHA-256 of the credential secret; the secret itself is never stored. */
+	uint8_t secret_hash[STORE_HASH_LEN];
+	int64_t created_at;
+	int64_t expires_at; /* activation is refused when now >= expires_at */
+	enum store_enrollment_state state;
+	/* The device's TLS public key (PEM), set at activation; NULL before. Owned
+	 * after store_enrollment_get(); ignored by store_enrollment_put(). */
+	char *client_pub;
+};
+
+/* Free what store_enrollment_get() allocated; the struct is the caller's. NULL is
+ * fine. */
+void store_enrollment_fini(struct store_enrollment *e);
+/* Insert a new enrollment in state challenged (e->state and e->client_pub are
+ * ignored). GW_E_EXISTS when the id is taken. The device id is not checked
+ * against devices here: store_enrollment_activate() is the uniqueness check. */
+int store_enrollment_put(struct store *st, const struct store_enrollment *e,
+			 const struct store_audit *audit, gw_error *err) GW_WUR;
+/* GW_E_NOTFOUND when there is no such enrollment (purged ones included). On
+ * success *out owns its blobs and client_pub: release with store_enrollment_fini(). */
+int store_enrollment_get(struct store *st, const char *id, struct store_enrollment *out,
+			 gw_error *err) GW_WUR;
+/* Activate enrollment id in one transaction: check it, mark it activated with
+ * client_pub_pem, insert the device and append audit (if given). The caller has
+ * checked the secret against secret_hash (constant time) before calling.
+ *   GW_E_NOTFOUND  no such enrollment, or it has expired (now >= expires_at) and
+ *                  is still challenged: to the client both are "unknown enrollment"
+ *   GW_E_STATE     activated or failed already (a second activation, or one after
+ *                  a wrong secret)
+ *   GW_E_EXISTS    a device with this id was stored meanwhile
+ *   GW_E_INVAL     d's id or model differ from the enrollment's, or d's state is
+ *                  not pending or enrolled
+ * The device row gets d's state and created_at (state_changed_* as for
+ * store_device_put()); its EK and AK are copied from the enrollment row, whatever
+ * d's blobs hold, so the device stored is exactly the one whose TPM was challenged.
+ * On any failure nothing changes. */
+int store_enrollment_activate(struct store *st, const char *id, const char *client_pub_pem,
+			      int64_t now, const struct store_device *d,
+			      const struct store_audit *audit, gw_error *err) GW_WUR;
+/* Mark a challenged enrollment failed: a wrong secret spends it, whether or not it
+ * has expired. GW_E_NOTFOUND for an unknown id, GW_E_STATE when it is not
+ * challenged (already activated or failed). */
+int store_enrollment_fail(struct store *st, const char *id, const struct store_audit *audit,
+			  gw_error *err) GW_WUR;
+/* Delete challenged and failed enrollments whose expires_at is before `before`;
+ * activated ones are kept (POST /v1/enroll/status looks them up). *count (may be
+ * NULL) gets how many were deleted. */
+int store_enrollment_purge(struct store *st, int64_t before, uint64_t *count,
+			   gw_error *err) GW_WUR;
+
+/* ---- per-model policies ----
+ * The store keeps the policy JSON text as given; validating it is the caller's job
+ * (policy_min_parse()). Versions of a model only go up, and a stored version is
+ * never changed. */
+
+#define STORE_POLICY_MAX 262144 /* bytes of policy JSON */
+
+struct store_policy {
+	char model[STORE_MODEL_MAX + 1];
+	uint32_t version;
+	char *body; /* JSON text; owned after get/current, borrowed in list callbacks */
+	int64_t added_at;
+	char added_by[STORE_ACTOR_MAX + 1];
+};
+/* Free body of a policy filled by store_policy_get()/_current(). NULL is fine. */
+void store_policy_fini(struct store_policy *p);
+
+/* Store version `version` (>= 1) of model's policy. GW_E_STATE when version is not
+ * above the highest version stored for the model (err names both). */
+int store_policy_add(struct store *st, const char *model, uint32_t version,
+		     const char *body, int64_t now, const char *actor,
+		     const struct store_audit *audit, gw_error *err) GW_WUR;
+/* The highest version of model's policy. GW_E_NOTFOUND when the model has none. */
+int store_policy_current(struct store *st, const char *model, struct store_policy *out,
+			 gw_error *err) GW_WUR;
+/* One version. GW_E_NOTFOUND when there is no such version. */
+int store_policy_get(struct store *st, const char *model, uint32_t version,
+		     struct store_policy *out, gw_error *err) GW_WUR;
+/* Called once per policy; the pointer (and body) is valid only during the call. A
+ * non-zero return stops and is returned. */
+typedef int (*store_policy_cb)(const struct store_policy *p, void *arg);
+/* model NULL: the current version of every model, by model. model given: every
+ * version of that model, newest first (nothing at all when it has none). */
+int store_policy_list(struct store *st, const char *model, store_policy_cb cb, void *arg,
 		      gw_error *err) GW_WUR;
 
 /* ---- attestation results ---- */

@@ -25,6 +25,26 @@ struct store_ops {
 	int (*device_update_attestation)(struct store *st, const char *id,
 					 const struct store_attestation *att,
 					 const struct store_audit *audit, gw_error *err);
+	int (*device_set_client_cert)(struct store *st, const char *id, const char *fp,
+				      const struct store_audit *audit, gw_error *err);
+	int (*enrollment_put)(struct store *st, const struct store_enrollment *e,
+			      const struct store_audit *audit, gw_error *err);
+	int (*enrollment_get)(struct store *st, const char *id, struct store_enrollment *out,
+			      gw_error *err);
+	int (*enrollment_activate)(struct store *st, const char *id, const char *client_pub_pem,
+				   int64_t now, const struct store_device *d,
+				   const struct store_audit *audit, gw_error *err);
+	int (*enrollment_fail)(struct store *st, const char *id, const struct store_audit *audit,
+			       gw_error *err);
+	int (*enrollment_purge)(struct store *st, int64_t before, uint64_t *count, gw_error *err);
+	int (*policy_add)(struct store *st, const char *model, uint32_t version, const char *body,
+			  int64_t now, const char *actor, const struct store_audit *audit,
+			  gw_error *err);
+	/* version 0: the highest version (store_policy_current). */
+	int (*policy_get)(struct store *st, const char *model, uint32_t version,
+			  struct store_policy *out, gw_error *err);
+	int (*policy_list)(struct store *st, const char *model, store_policy_cb cb, void *arg,
+			   gw_error *err);
 	int (*nonce_put)(struct store *st, const uint8_t *nonce, size_t len,
 			 const char *device_id, const char *pcr_selection, int64_t expires_at,
 			 gw_error *err);

@@ -90,6 +90,38 @@ static const char *const migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
 	"CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head"
 	"  BEGIN SELECT RAISE(ABORT, 'audit head cannot be deleted'); END;",
+	/* 1 -> 2: pending enrollments, client certificate binding, policies. */
+	"CREATE TABLE enrollments ("
+	"  id TEXT PRIMARY KEY NOT NULL CHECK (length(id) = 32),"
+	"  device_id TEXT NOT NULL,"
+	"  model TEXT NOT NULL,"
+	"  ek_pub BLOB NOT NULL,"
+	"  ek_cert BLOB NOT NULL,"
+	"  ak_pub BLOB NOT NULL,"
+	"  ak_name BLOB NOT NULL,"
+	"  secret_hash BLOB NOT NULL CHECK (length(secret_hash) = 32),"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('challenged', 'activated', 'failed')),"
+	"  client_pub TEXT"
+	") STRICT;"
+	"CREATE INDEX enrollments_expiry ON enrollments (state, expires_at);"
+	"ALTER TABLE devices ADD COLUMN client_cert_fp TEXT"
+	"  CHECK (client_cert_fp IS NULL OR length(client_cert_fp) = 64);"
+	/* One certificate identifies one device. */
+	"CREATE UNIQUE INDEX devices_client_cert ON devices (client_cert_fp)"
+	"  WHERE client_cert_fp IS NOT NULL;"
+	"CREATE TABLE policies ("
+	"  model TEXT NOT NULL,"
+	"  version INTEGER NOT NULL CHECK (version BETWEEN 1 AND 4294967295),"
+	"  body TEXT NOT NULL,"
+	"  added_at INTEGER NOT NULL,"
+	"  added_by TEXT NOT NULL,"
+	"  PRIMARY KEY (model, version)"
+	") STRICT;"
+	/* A published version is never rewritten: a change is a new version. */
+	"CREATE TRIGGER policies_no_update BEFORE UPDATE ON policies"
+	"  BEGIN SELECT RAISE(ABORT, 'policy versions are immutable'); END;",
 };
 
 _Static_assert(GW_ARRAY_SIZE(migrations) == STORE_SCHEMA_VERSION,
@@ -407,7 +439,7 @@ out:
 #define DEVICE_COLUMNS \
 	"id, model, state, created_at, state_changed_at, state_changed_by," \
 	" last_attest_at, last_status, reset_count, restart_count, clock," \
-	" cel_records_appraised"
+	" cel_records_appraised, client_cert_fp"
 
 /* Fill the scalar fields of d from a row of DEVICE_COLUMNS. */
 static int read_device_row(sqlite3_stmt *stmt, struct store_device *d)
@@ -418,7 +450,8 @@ static int read_device_row(sqlite3_stmt *stmt, struct store_device *d)
 	if (col_text(stmt, 0, d->id, sizeof(d->id)) ||
 	    col_text(stmt, 1, d->model, sizeof(d->model)) ||
 	    col_text(stmt, 5, d->state_changed_by, sizeof(d->state_changed_by)) ||
-	    col_text(stmt, 7, d->last_status, sizeof(d->last_status)))
+	    col_text(stmt, 7, d->last_status, sizeof(d->last_status)) ||
+	    col_text(stmt, 12, d->client_cert_fp, sizeof(d->client_cert_fp)))
 		return GW_E_TOOBIG;
 	if (store_device_state_parse(state, &d->state))
 		return GW_E_PARSE;
@@ -460,10 +493,10 @@ static int op_device_get(struct store *st, const char *id, struct store_device *
 		goto out;
 	}
 	if ((rc = read_device_row(stmt, &d)) ||
-	    (rc = col_blob_dup(stmt, 12, &d.ek_pub, &d.ek_pub_len)) ||
-	    (rc = col_blob_dup(stmt, 13, &d.ek_cert, &d.ek_cert_len)) ||
-	    (rc = col_blob_dup(stmt, 14, &d.ak_pub, &d.ak_pub_len)) ||
-	    (rc = col_blob_dup(stmt, 15, &d.ak_name, &d.ak_name_len))) {
+	    (rc = col_blob_dup(stmt, 13, &d.ek_pub, &d.ek_pub_len)) ||
+	    (rc = col_blob_dup(stmt, 14, &d.ek_cert, &d.ek_cert_len)) ||
+	    (rc = col_blob_dup(stmt, 15, &d.ak_pub, &d.ak_pub_len)) ||
+	    (rc = col_blob_dup(stmt, 16, &d.ak_name, &d.ak_name_len))) {
 		rc = gw_fail(err, rc, "store: device %s: malformed row", id);
 		goto out;
 	}
@@ -622,6 +655,479 @@ static int op_device_update_attestation(struct store *st, const char *id,
 out:
 	sqlite3_finalize(stmt);
 	return tx_close(s, rc, err);
+}
+
+static int op_device_set_client_cert(struct store *st, const char *id, const char *fp,
+				     const struct store_audit *audit, gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *stmt = NULL;
+	enum store_device_state cur;
+	int rc = tx_open(s, err);
+
+	if (rc)
+		return rc;
+	rc = device_state(s->db, id, &cur, err);
+	if (rc)
+		goto out;
+	if (fp && cur == STORE_DEV_REVOKED) {
+		rc = gw_fail(err, GW_E_STATE, "device %s is revoked: no certificate for it", id);
+		goto out;
+	}
+	rc = prepare(s->db, "UPDATE devices SET client_cert_fp = ? WHERE id = ?", &stmt, err);
+	if (rc)
+		goto out;
+	bind_text(stmt, 1, fp);
+	bind_text(stmt, 2, id);
+	rc = step_done(s->db, stmt, err, "binding a client certificate");
+	stmt = NULL;
+	if (rc == GW_E_EXISTS)
+		rc = gw_fail(err, rc, "client certificate %s is bound to another device", fp);
+	if (rc)
+		goto out;
+	rc = maybe_audit(s->db, audit, err);
+out:
+	sqlite3_finalize(stmt);
+	return tx_close(s, rc, err);
+}
+
+static int op_enrollment_put(struct store *st, const struct store_enrollment *e,
+			     const struct store_audit *audit, gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *stmt = NULL;
+	int rc = tx_open(s, err);
+
+	if (rc)
+		return rc;
+	rc = prepare(s->db,
+		     "INSERT INTO enrollments (id, device_id, model, ek_pub, ek_cert, ak_pub,"
+		     " ak_name, secret_hash, created_at, expires_at, state)"
+		     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'challenged')",
+		     &stmt, err);
+	if (rc)
+		goto out;
+	bind_text(stmt, 1, e->id);
+	bind_text(stmt, 2, e->device_id);
+	bind_text(stmt, 3, e->model);
+	bind_blob(stmt, 4, e->ek_pub, e->ek_pub_len);
+	bind_blob(stmt, 5, e->ek_cert, e->ek_cert_len);
+	bind_blob(stmt, 6, e->ak_pub, e->ak_pub_len);
+	bind_blob(stmt, 7, e->ak_name, e->ak_name_len);
+	bind_blob(stmt, 8, e->secret_hash, sizeof(e->secret_hash));
+	sqlite3_bind_int64(stmt, 9, e->created_at);
+	sqlite3_bind_int64(stmt, 10, e->expires_at);
+	rc = step_done(s->db, stmt, err, "storing an enrollment");
+	stmt = NULL;
+	if (rc == GW_E_EXISTS)
+		rc = gw_fail(err, rc, "enrollment %s exists already", e->id);
+	if (rc)
+		goto out;
+	rc = maybe_audit(s->db, audit, err);
+out:
+	sqlite3_finalize(stmt);
+	return tx_close(s, rc, err);
+}
+
+static int enrollment_state_parse(const char *t, enum store_enrollment_state *out)
+{
+	for (int i = STORE_ENR_CHALLENGED; i <= STORE_ENR_FAILED; i++) {
+		if (t && strcmp(t, store_enrollment_state_name((enum store_enrollment_state)i)) == 0) {
+			*out = (enum store_enrollment_state)i;
+			return 0;
+		}
+	}
+	return GW_E_PARSE;
+}
+
+static int op_enrollment_get(struct store *st, const char *id, struct store_enrollment *out,
+			     gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *stmt = NULL;
+	struct store_enrollment e;
+	const unsigned char *pem;
+	int src;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	rc = prepare(s->db,
+		     "SELECT id, device_id, model, ek_pub, ek_cert, ak_pub, ak_name, secret_hash,"
+		     " created_at, expires_at, state, client_pub FROM enrollments WHERE id = ?",
+		     &stmt, err);
+	if (rc)
+		goto out;
+	bind_text(stmt, 1, id);
+	src = sqlite3_step(stmt);
+	if (src == SQLITE_DONE) {
+		rc = gw_fail(err, GW_E_NOTFOUND, "enrollment %s is unknown", id);
+		goto out;
+	}
+	if (src != SQLITE_ROW) {
+		rc = db_fail(s->db, sqlite3_extended_errcode(s->db), err, "reading an enrollment");
+		goto out;
+	}
+	if (col_text(stmt, 0, e.id, sizeof(e.id)) ||
+	    col_text(stmt, 1, e.device_id, sizeof(e.device_id)) ||
+	    col_text(stmt, 2, e.model, sizeof(e.model)) ||
+	    sqlite3_column_bytes(stmt, 7) != STORE_HASH_LEN ||
+	    enrollment_state_parse((const char *)sqlite3_column_text(stmt, 10), &e.state)) {
+		rc = gw_fail(err, GW_E_PARSE, "store: enrollment %s: malformed row", id);
+		goto out;
+	}
+	memcpy(e.secret_hash, sqlite3_column_blob(stmt, 7), STORE_HASH_LEN);
+	e.created_at = sqlite3_column_int64(stmt, 8);
+	e.expires_at = sqlite3_column_int64(stmt, 9);
+	if ((rc = col_blob_dup(stmt, 3, &e.ek_pub, &e.ek_pub_len)) ||
+	    (rc = col_blob_dup(stmt, 4, &e.ek_cert, &e.ek_cert_len)) ||
+	    (rc = col_blob_dup(stmt, 5, &e.ak_pub, &e.ak_pub_len)) ||
+	    (rc = col_blob_dup(stmt, 6, &e.ak_name, &e.ak_name_len))) {
+		rc = gw_fail(err, rc, "store: enrollment %s: malformed row", id);
+		goto out;
+	}
+	pem = sqlite3_column_text(stmt, 11);
+	if (pem) {
+		e.client_pub = strdup((const char *)pem);
+		if (!e.client_pub) {
+			rc = GW_E_NOMEM;
+			goto out;
+		}
+	}
+	*out = e; /* transferred */
+	memset(&e, 0, sizeof(e));
+out:
+	store_enrollment_fini(&e);
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+/* State, device id, model and expiry of enrollment id inside the caller's
+ * transaction. */
+static int enrollment_head(sqlite3 *db, const char *id, enum store_enrollment_state *state,
+			   char *device_id, char *model, int64_t *expires_at, gw_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int src;
+	int rc;
+
+	rc = prepare(db, "SELECT state, device_id, model, expires_at FROM enrollments WHERE id = ?",
+		     &stmt, err);
+	if (rc)
+		goto out;
+	bind_text(stmt, 1, id);
+	src = sqlite3_step(stmt);
+	if (src == SQLITE_DONE) {
+		rc = gw_fail(err, GW_E_NOTFOUND, "enrollment %s is unknown", id);
+		goto out;
+	}
+	if (src != SQLITE_ROW) {
+		rc = db_fail(db, sqlite3_extended_errcode(db), err, "reading an enrollment");
+		goto out;
+	}
+	if (enrollment_state_parse((const char *)sqlite3_column_text(stmt, 0), state) ||
+	    col_text(stmt, 1, device_id, STORE_ID_MAX + 1) ||
+	    col_text(stmt, 2, model, STORE_MODEL_MAX + 1)) {
+		rc = gw_fail(err, GW_E_PARSE, "store: enrollment %s: malformed row", id);
+		goto out;
+	}
+	*expires_at = sqlite3_column_int64(stmt, 3);
+out:
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+static int op_enrollment_activate(struct store *st, const char *id, const char *client_pub_pem,
+				  int64_t now, const struct store_device *d,
+				  const struct store_audit *audit, gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *stmt = NULL;
+	enum store_enrollment_state state;
+	char device_id[STORE_ID_MAX + 1];
+	char model[STORE_MODEL_MAX + 1];
+	int64_t expires_at;
+	int rc = tx_open(s, err);
+
+	if (rc)
+		return rc;
+	rc = enrollment_head(s->db, id, &state, device_id, model, &expires_at, err);
+	if (rc)
+		goto out;
+	if (state != STORE_ENR_CHALLENGED) {
+		rc = gw_fail(err, GW_E_STATE, "enrollment %s is %s already", id,
+			     store_enrollment_state_name(state));
+		goto out;
+	}
+	/* To the client an expired enrollment is as unknown as one never issued. */
+	if (now >= expires_at) {
+		rc = gw_fail(err, GW_E_NOTFOUND, "enrollment %s expired %" PRId64 " s ago", id,
+			     now - expires_at);
+		goto out;
+	}
+	if (strcmp(device_id, d->id) != 0 || strcmp(model, d->model) != 0) {
+		rc = gw_fail(err, GW_E_INVAL, "enrollment %s is for %s (%s), not %s (%s)", id,
+			     device_id, model, d->id, d->model);
+		goto out;
+	}
+	rc = prepare(s->db,
+		     "UPDATE enrollments SET state = 'activated', client_pub = ? WHERE id = ?",
+		     &stmt, err);
+	if (rc)
+		goto out;
+	bind_text(stmt, 1, client_pub_pem);
+	bind_text(stmt, 2, id);
+	rc = step_done(s->db, stmt, err, "activating an enrollment");
+	stmt = NULL;
+	if (rc)
+		goto out;
+	rc = prepare(s->db,
+		     "INSERT INTO devices (id, model, state, ek_pub, ek_cert, ak_pub, ak_name,"
+		     " created_at, state_changed_at, state_changed_by)"
+		     " SELECT device_id, model, ?, ek_pub, ek_cert, ak_pub, ak_name, ?, ?, 'enroll'"
+		     " FROM enrollments WHERE id = ?",
+		     &stmt, err);
+	if (rc)
+		goto out;
+	bind_text(stmt, 1, store_device_state_name(d->state));
+	sqlite3_bind_int64(stmt, 2, d->created_at);
+	sqlite3_bind_int64(stmt, 3, d->created_at);
+	bind_text(stmt, 4, id);
+	rc = step_done(s->db, stmt, err, "adding a device");
+	stmt = NULL;
+	if (rc == GW_E_EXISTS)
+		rc = gw_fail(err, GW_E_EXISTS, "device %s exists already", d->id);
+	if (rc)
+		goto out;
+	rc = maybe_audit(s->db, audit, err);
+out:
+	sqlite3_finalize(stmt);
+	return tx_close(s, rc, err);
+}
+
+static int op_enrollment_fail(struct store *st, const char *id, const struct store_audit *audit,
+			      gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *stmt = NULL;
+	enum store_enrollment_state state;
+	char device_id[STORE_ID_MAX + 1];
+	char model[STORE_MODEL_MAX + 1];
+	int64_t expires_at;
+	int rc = tx_open(s, err);
+
+	if (rc)
+		return rc;
+	rc = enrollment_head(s->db, id, &state, device_id, model, &expires_at, err);
+	if (rc)
+		goto out;
+	if (state != STORE_ENR_CHALLENGED) {
+		rc = gw_fail(err, GW_E_STATE, "enrollment %s is %s already", id,
+			     store_enrollment_state_name(state));
+		goto out;
+	}
+	rc = prepare(s->db, "UPDATE enrollments SET state = 'failed' WHERE id = ?", &stmt, err);
+	if (rc)
+		goto out;
+	bind_text(stmt, 1, id);
+	rc = step_done(s->db, stmt, err, "failing an enrollment");
+	stmt = NULL;
+	if (rc)
+		goto out;
+	rc = maybe_audit(s->db, audit, err);
+out:
+	sqlite3_finalize(stmt);
+	return tx_close(s, rc, err);
+}
+
+static int op_enrollment_purge(struct store *st, int64_t before, uint64_t *count, gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *stmt = NULL;
+	uint64_t n = 0;
+	int rc = tx_open(s, err);
+
+	if (rc)
+		return rc;
+	rc = prepare(s->db,
+		     "DELETE FROM enrollments WHERE state IN ('challenged', 'failed')"
+		     " AND expires_at < ?",
+		     &stmt, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(stmt, 1, before);
+	rc = step_done(s->db, stmt, err, "purging enrollments");
+	stmt = NULL;
+	if (rc == 0)
+		n = (uint64_t)sqlite3_changes64(s->db);
+out:
+	sqlite3_finalize(stmt);
+	rc = tx_close(s, rc, err);
+	if (rc == 0 && count)
+		*count = n;
+	return rc;
+}
+
+static int op_policy_add(struct store *st, const char *model, uint32_t version, const char *body,
+			 int64_t now, const char *actor, const struct store_audit *audit,
+			 gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *stmt = NULL;
+	int64_t cur = 0;
+	int src;
+	int rc = tx_open(s, err);
+
+	if (rc)
+		return rc;
+	/* Read and insert under the one write lock, so two operators adding the same
+	 * version at once cannot both pass the check. */
+	rc = prepare(s->db, "SELECT max(version) FROM policies WHERE model = ?", &stmt, err);
+	if (rc)
+		goto out;
+	bind_text(stmt, 1, model);
+	src = sqlite3_step(stmt);
+	if (src != SQLITE_ROW) {
+		rc = db_fail(s->db, sqlite3_extended_errcode(s->db), err, "reading policies");
+		goto out;
+	}
+	if (sqlite3_column_type(stmt, 0) != SQLITE_NULL)
+		cur = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	if ((int64_t)version <= cur) {
+		rc = gw_fail(err, GW_E_STATE,
+			     "policy %s version %" PRIu32 " is not above the current version %" PRId64,
+			     model, version, cur);
+		goto out;
+	}
+	rc = prepare(s->db,
+		     "INSERT INTO policies (model, version, body, added_at, added_by)"
+		     " VALUES (?, ?, ?, ?, ?)",
+		     &stmt, err);
+	if (rc)
+		goto out;
+	bind_text(stmt, 1, model);
+	sqlite3_bind_int64(stmt, 2, version);
+	bind_text(stmt, 3, body);
+	sqlite3_bind_int64(stmt, 4, now);
+	bind_text(stmt, 5, actor);
+	rc = step_done(s->db, stmt, err, "storing a policy");
+	stmt = NULL;
+	if (rc)
+		goto out;
+	rc = maybe_audit(s->db, audit, err);
+out:
+	sqlite3_finalize(stmt);
+	return tx_close(s, rc, err);
+}
+
+#define POLICY_COLUMNS "model, version, body, added_at, added_by"
+
+/* Fill p from a row of POLICY_COLUMNS; body points into the statement. */
+static int read_policy_row(sqlite3_stmt *stmt, struct store_policy *p)
+{
+	int64_t v = sqlite3_column_int64(stmt, 1);
+
+	memset(p, 0, sizeof(*p));
+	if (col_text(stmt, 0, p->model, sizeof(p->model)) ||
+	    col_text(stmt, 4, p->added_by, sizeof(p->added_by)))
+		return GW_E_TOOBIG;
+	if (v < 1 || v > UINT32_MAX)
+		return GW_E_PARSE;
+	p->version = (uint32_t)v;
+	p->body = (char *)sqlite3_column_text(stmt, 2);
+	if (!p->body)
+		return GW_E_PARSE;
+	p->added_at = sqlite3_column_int64(stmt, 3);
+	return 0;
+}
+
+static int op_policy_get(struct store *st, const char *model, uint32_t version,
+			 struct store_policy *out, gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *stmt = NULL;
+	struct store_policy p;
+	char *body;
+	int src;
+	int rc;
+
+	rc = prepare(s->db,
+		     version ? "SELECT " POLICY_COLUMNS " FROM policies WHERE model = ?1"
+			       " AND version = ?2"
+			     : "SELECT " POLICY_COLUMNS " FROM policies WHERE model = ?1"
+			       " ORDER BY version DESC LIMIT 1",
+		     &stmt, err);
+	if (rc)
+		goto out;
+	bind_text(stmt, 1, model);
+	if (version)
+		sqlite3_bind_int64(stmt, 2, version);
+	src = sqlite3_step(stmt);
+	if (src == SQLITE_DONE) {
+		if (version)
+			rc = gw_fail(err, GW_E_NOTFOUND, "model %s has no policy version %" PRIu32,
+				     model, version);
+		else
+			rc = gw_fail(err, GW_E_NOTFOUND, "model %s has no policy", model);
+		goto out;
+	}
+	if (src != SQLITE_ROW) {
+		rc = db_fail(s->db, sqlite3_extended_errcode(s->db), err, "reading a policy");
+		goto out;
+	}
+	rc = read_policy_row(stmt, &p);
+	if (rc) {
+		rc = gw_fail(err, rc, "store: policy %s: malformed row", model);
+		goto out;
+	}
+	body = strdup(p.body);
+	if (!body) {
+		rc = GW_E_NOMEM;
+		goto out;
+	}
+	p.body = body;
+	*out = p; /* transferred */
+out:
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+static int op_policy_list(struct store *st, const char *model, store_policy_cb cb, void *arg,
+			  gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *stmt = NULL;
+	struct store_policy p;
+	int src;
+	int rc;
+
+	rc = prepare(s->db,
+		     model ? "SELECT " POLICY_COLUMNS " FROM policies WHERE model = ?"
+			     " ORDER BY version DESC"
+			   : "SELECT " POLICY_COLUMNS " FROM policies AS p WHERE version ="
+			     " (SELECT max(version) FROM policies WHERE model = p.model)"
+			     " ORDER BY model",
+		     &stmt, err);
+	if (rc)
+		goto out;
+	if (model)
+		bind_text(stmt, 1, model);
+	while ((src = sqlite3_step(stmt)) == SQLITE_ROW) {
+		rc = read_policy_row(stmt, &p);
+		if (rc) {
+			rc = gw_fail(err, rc, "store: listing policies: malformed row");
+			goto out;
+		}
+		rc = cb(&p, arg);
+		if (rc)
+			goto out;
+	}
+	if (src != SQLITE_DONE)
+		rc = db_fail(s->db, sqlite3_extended_errcode(s->db), err, "listing policies");
+out:
+	sqlite3_finalize(stmt);
+	return rc;
 }
 
 static int op_nonce_put(struct store *st, const uint8_t *nonce, size_t len,
@@ -1026,6 +1532,15 @@ static const struct store_ops sqlite_ops = {
 	.device_list = op_device_list,
 	.device_set_state = op_device_set_state,
 	.device_update_attestation = op_device_update_attestation,
+	.device_set_client_cert = op_device_set_client_cert,
+	.enrollment_put = op_enrollment_put,
+	.enrollment_get = op_enrollment_get,
+	.enrollment_activate = op_enrollment_activate,
+	.enrollment_fail = op_enrollment_fail,
+	.enrollment_purge = op_enrollment_purge,
+	.policy_add = op_policy_add,
+	.policy_get = op_policy_get,
+	.policy_list = op_policy_list,
 	.nonce_put = op_nonce_put,
 	.nonce_take = op_nonce_take,
 	.nonce_purge = op_nonce_purge,

@@ -655,11 +655,11 @@ static void test_open_errors(void **state)
 	assert_null(st);
 
 	/* A database from a newer build. */
-	tamper(f, "PRAGMA user_version = 2");
+	tamper(f, "PRAGMA user_version = 3");
 	assert_int_equal(store_open(f->url, &st, &err), GW_E_UNSUPPORTED);
 	assert_non_null(strstr(err.msg, "newer"));
 	assert_null(st);
-	tamper(f, "PRAGMA user_version = 1");
+	tamper(f, "PRAGMA user_version = 2");
 	assert_int_equal(store_open(f->url, &st, &err), 0);
 	store_close(st);
 }

@@ -1,0 +1,581 @@
+// SPDX-License-Identifier: Apache-2.0
+// Unit tests for schema 2 of the verifier store: pending enrollments, client
+// certificate binding, per-model policies, and the migration from a v1 file.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store.h"
+#include "util.h"
+
+#define V1_FIXTURE "verifier/tests/fixtures/store/v1.db"
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	struct store *st;
+};
+
+static int make_dir(struct fixture *f)
+{
+	memcpy(f->dir, "/tmp/gw-store2-XXXXXX", sizeof("/tmp/gw-store2-XXXXXX"));
+	return mkdtemp(f->dir) &&
+	       gw_snprintf(f->path, sizeof(f->path), "%s/verifier.db", f->dir) == 0 ? 0 : -1;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f || make_dir(f) || store_open(f->path, &f->st, NULL)) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+/* No store yet: the test copies a file in first. */
+static int setup_empty(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f || make_dir(f)) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static void rm_file(const struct fixture *f, const char *suffix)
+{
+	char p[192];
+
+	if (gw_snprintf(p, sizeof(p), "%s%s", f->path, suffix) == 0)
+		(void)unlink(p);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	store_close(f->st);
+	rm_file(f, "");
+	rm_file(f, "-wal");
+	rm_file(f, "-shm");
+	(void)rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static uint8_t ek_pub[] = { 0x00, 0x23, 0x01, 0x02 };
+static uint8_t ek_cert[] = { 0x30, 0x82, 0x01 };
+static uint8_t ak_pub[] = { 0x00, 0x23, 0x0a, 0x0b, 0x0c };
+static uint8_t ak_name[] = { 0x00, 0x0b, 0xaa };
+
+#define ENR1 "0123456789abcdef0123456789abcdef"
+#define ENR2 "fedcba9876543210fedcba9876543210"
+#define ENR3 "00000000000000000000000000000003"
+#define PEM "-----BEGIN PUBLIC KEY-----\nMFkw...\n-----END PUBLIC KEY-----\n"
+#define FP1 "1111111111111111111111111111111111111111111111111111111111111111"
+#define FP2 "2222222222222222222222222222222222222222222222222222222222222222"
+
+static void make_enrollment(struct store_enrollment *e, const char *id, const char *dev,
+			    int64_t expires_at)
+{
+	memset(e, 0, sizeof(*e));
+	assert_int_equal(gw_snprintf(e->id, sizeof(e->id), "%s", id), 0);
+	assert_int_equal(gw_snprintf(e->device_id, sizeof(e->device_id), "%s", dev), 0);
+	assert_int_equal(gw_snprintf(e->model, sizeof(e->model), "gw-1000"), 0);
+	e->ek_pub = ek_pub;
+	e->ek_pub_len = sizeof(ek_pub);
+	e->ek_cert = ek_cert;
+	e->ek_cert_len = sizeof(ek_cert);
+	e->ak_pub = ak_pub;
+	e->ak_pub_len = sizeof(ak_pub);
+	e->ak_name = ak_name;
+	e->ak_name_len = sizeof(ak_name);
+	memset(e->secret_hash, 0x5a, sizeof(e->secret_hash));
+	e->created_at = 1000;
+	e->expires_at = expires_at;
+}
+
+/* The device an activation inserts: no blobs, the store copies the enrollment's. */
+static void make_device(struct store_device *d, const char *id, enum store_device_state s)
+{
+	memset(d, 0, sizeof(*d));
+	assert_int_equal(gw_snprintf(d->id, sizeof(d->id), "%s", id), 0);
+	assert_int_equal(gw_snprintf(d->model, sizeof(d->model), "gw-1000"), 0);
+	d->state = s;
+	d->created_at = 1050;
+}
+
+struct audit_tail {
+	uint64_t n;
+	char last_action[64];
+};
+
+static int count_audit(const struct store_audit_record *r, void *arg)
+{
+	struct audit_tail *t = arg;
+
+	t->n++;
+	return gw_snprintf(t->last_action, sizeof(t->last_action), "%s", r->a.action);
+}
+
+static struct audit_tail audit_tail(struct store *st)
+{
+	struct audit_tail t = { 0, "" };
+	uint64_t count = 0, bad = 1;
+
+	assert_int_equal(store_audit_list(st, 0, count_audit, &t, NULL), 0);
+	assert_int_equal(store_audit_verify(st, &count, &bad, NULL), 0);
+	assert_int_equal(bad, 0);
+	assert_int_equal(count, t.n);
+	return t;
+}
+
+static void test_enrollment(void **state)
+{
+	struct fixture *f = *state;
+	struct store_enrollment e, got;
+	struct store_device d, dev;
+	struct store_audit a = { .ts = 1050, .actor = "device:gw-1", .action = "device.enroll",
+				 .device_id = "gw-1", .outcome = "pending" };
+	gw_error err = { { 0 } };
+
+	make_enrollment(&e, ENR1, "gw-1", 1120);
+	e.state = STORE_ENR_FAILED; /* ignored: a new enrollment is challenged */
+	assert_int_equal(store_enrollment_put(f->st, &e, NULL, &err), 0);
+	assert_int_equal(store_enrollment_put(f->st, &e, NULL, &err), GW_E_EXISTS);
+
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(store_enrollment_get(f->st, ENR2, &got, &err), GW_E_NOTFOUND);
+	assert_int_equal(store_enrollment_get(f->st, ENR1, &got, &err), 0);
+	assert_string_equal(got.id, ENR1);
+	assert_string_equal(got.device_id, "gw-1");
+	assert_string_equal(got.model, "gw-1000");
+	assert_int_equal(got.state, STORE_ENR_CHALLENGED);
+	assert_memory_equal(got.ek_pub, ek_pub, sizeof(ek_pub));
+	assert_memory_equal(got.ek_cert, ek_cert, sizeof(ek_cert));
+	assert_memory_equal(got.ak_pub, ak_pub, sizeof(ak_pub));
+	assert_memory_equal(got.ak_name, ak_name, sizeof(ak_name));
+	assert_memory_equal(got.secret_hash, e.secret_hash, sizeof(e.secret_hash));
+	assert_int_equal(got.created_at, 1000);
+	assert_int_equal(got.expires_at, 1120);
+	assert_null(got.client_pub);
+	store_enrollment_fini(&got);
+	store_enrollment_fini(NULL);
+
+	/* The device must be the enrollment's. */
+	make_device(&d, "gw-2", STORE_DEV_PENDING);
+	assert_int_equal(store_enrollment_activate(f->st, ENR1, PEM, 1050, &d, &a, &err),
+			 GW_E_INVAL);
+	make_device(&d, "gw-1", STORE_DEV_REVOKED);
+	assert_int_equal(store_enrollment_activate(f->st, ENR1, PEM, 1050, &d, &a, &err),
+			 GW_E_INVAL);
+	/* Expired looks unknown, and changes nothing. */
+	make_device(&d, "gw-1", STORE_DEV_PENDING);
+	assert_int_equal(store_enrollment_activate(f->st, ENR1, PEM, 1120, &d, &a, &err),
+			 GW_E_NOTFOUND);
+	assert_non_null(strstr(err.msg, "expired"));
+	assert_int_equal(store_enrollment_activate(f->st, ENR2, PEM, 1050, &d, &a, &err),
+			 GW_E_NOTFOUND);
+	assert_int_equal(audit_tail(f->st).n, 0);
+
+	/* Activation: enrollment, device and audit record together. */
+	assert_int_equal(store_enrollment_activate(f->st, ENR1, PEM, 1119, &d, &a, &err), 0);
+	assert_int_equal(store_enrollment_get(f->st, ENR1, &got, &err), 0);
+	assert_int_equal(got.state, STORE_ENR_ACTIVATED);
+	assert_string_equal(got.client_pub, PEM);
+	store_enrollment_fini(&got);
+	memset(&dev, 0, sizeof(dev));
+	assert_int_equal(store_device_get(f->st, "gw-1", &dev, &err), 0);
+	assert_int_equal(dev.state, STORE_DEV_PENDING);
+	assert_int_equal(dev.created_at, 1050);
+	assert_memory_equal(dev.ek_pub, ek_pub, sizeof(ek_pub));
+	assert_int_equal(dev.ek_cert_len, sizeof(ek_cert));
+	assert_memory_equal(dev.ak_name, ak_name, sizeof(ak_name));
+	assert_string_equal(dev.client_cert_fp, "");
+	store_device_fini(&dev);
+	assert_string_equal(audit_tail(f->st).last_action, "device.enroll");
+
+	/* Spent: a second activation and a late failure are refused. */
+	assert_int_equal(store_enrollment_activate(f->st, ENR1, PEM, 1060, &d, &a, &err),
+			 GW_E_STATE);
+	assert_int_equal(store_enrollment_fail(f->st, ENR1, NULL, &err), GW_E_STATE);
+
+	/* The device id was taken meanwhile: nothing of the activation stays. */
+	make_enrollment(&e, ENR2, "gw-1", 2000);
+	assert_int_equal(store_enrollment_put(f->st, &e, NULL, &err), 0);
+	assert_int_equal(store_enrollment_activate(f->st, ENR2, PEM, 1060, &d, &a, &err),
+			 GW_E_EXISTS);
+	assert_int_equal(store_enrollment_get(f->st, ENR2, &got, &err), 0);
+	assert_int_equal(got.state, STORE_ENR_CHALLENGED);
+	assert_null(got.client_pub);
+	store_enrollment_fini(&got);
+	assert_int_equal(audit_tail(f->st).n, 1);
+
+	/* A wrong secret spends it. */
+	a.action = "device.enroll.failed";
+	a.outcome = "refused";
+	assert_int_equal(store_enrollment_fail(f->st, ENR2, &a, &err), 0);
+	assert_int_equal(store_enrollment_fail(f->st, ENR2, &a, &err), GW_E_STATE);
+	assert_int_equal(store_enrollment_fail(f->st, ENR3, &a, &err), GW_E_NOTFOUND);
+	assert_string_equal(audit_tail(f->st).last_action, "device.enroll.failed");
+	make_device(&d, "gw-1", STORE_DEV_ENROLLED);
+	assert_int_equal(store_enrollment_activate(f->st, ENR2, PEM, 1060, &d, &a, &err),
+			 GW_E_STATE);
+
+	/* Malformed ids never reach the database. */
+	assert_int_equal(store_enrollment_get(f->st, "0123", &got, &err), GW_E_INVAL);
+	assert_int_equal(store_enrollment_get(f->st, "0123456789ABCDEF0123456789ABCDEF", &got,
+					      &err), GW_E_INVAL);
+	assert_int_equal(store_enrollment_get(f->st, ENR1 "0", &got, &err), GW_E_INVAL);
+	make_enrollment(&e, ENR3, "", 2000);
+	assert_int_equal(store_enrollment_put(f->st, &e, NULL, &err), GW_E_INVAL);
+	make_enrollment(&e, ENR3, "gw-3", 2000);
+	e.ak_name_len = 0;
+	assert_int_equal(store_enrollment_put(f->st, &e, NULL, &err), GW_E_INVAL);
+	assert_int_equal(store_enrollment_activate(f->st, ENR3, "", 1060, &d, &a, &err),
+			 GW_E_INVAL);
+}
+
+static void test_enrollment_purge(void **state)
+{
+	struct fixture *f = *state;
+	struct store_enrollment e, got;
+	struct store_device d;
+	uint64_t n = 99;
+
+	make_enrollment(&e, ENR1, "gw-1", 1100);   /* challenged, expired */
+	assert_int_equal(store_enrollment_put(f->st, &e, NULL, NULL), 0);
+	make_enrollment(&e, ENR2, "gw-2", 1100);   /* activated, expired */
+	assert_int_equal(store_enrollment_put(f->st, &e, NULL, NULL), 0);
+	make_device(&d, "gw-2", STORE_DEV_ENROLLED);
+	assert_int_equal(store_enrollment_activate(f->st, ENR2, PEM, 1050, &d, NULL, NULL), 0);
+	make_enrollment(&e, ENR3, "gw-3", 5000);   /* challenged, fresh */
+	assert_int_equal(store_enrollment_put(f->st, &e, NULL, NULL), 0);
+
+	assert_int_equal(store_enrollment_purge(f->st, 1100, &n, NULL), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_enrollment_purge(f->st, 2000, &n, NULL), 0);
+	assert_int_equal(n, 1);
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(store_enrollment_get(f->st, ENR1, &got, NULL), GW_E_NOTFOUND);
+	assert_int_equal(store_enrollment_get(f->st, ENR2, &got, NULL), 0);
+	store_enrollment_fini(&got);
+	assert_int_equal(store_enrollment_get(f->st, ENR3, &got, NULL), 0);
+	store_enrollment_fini(&got);
+	/* A failed one goes once expired. */
+	assert_int_equal(store_enrollment_fail(f->st, ENR3, NULL, NULL), 0);
+	assert_int_equal(store_enrollment_purge(f->st, 6000, NULL, NULL), 0);
+	assert_int_equal(store_enrollment_get(f->st, ENR3, &got, NULL), GW_E_NOTFOUND);
+}
+
+/* Activation inside a caller's group: a failure later in the group undoes it. */
+static void test_enrollment_in_group(void **state)
+{
+	struct fixture *f = *state;
+	struct store_enrollment e, got;
+	struct store_device d;
+
+	make_enrollment(&e, ENR1, "gw-1", 2000);
+	assert_int_equal(store_enrollment_put(f->st, &e, NULL, NULL), 0);
+	make_device(&d, "gw-1", STORE_DEV_ENROLLED);
+	assert_int_equal(store_begin(f->st, NULL), 0);
+	assert_int_equal(store_enrollment_activate(f->st, ENR1, PEM, 1050, &d, NULL, NULL), 0);
+	assert_int_equal(store_device_set_client_cert(f->st, "gw-1", FP1, NULL, NULL), 0);
+	store_rollback(f->st);
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(store_enrollment_get(f->st, ENR1, &got, NULL), 0);
+	assert_int_equal(got.state, STORE_ENR_CHALLENGED);
+	store_enrollment_fini(&got);
+	{
+		struct store_device dev;
+
+		memset(&dev, 0, sizeof(dev));
+		assert_int_equal(store_device_get(f->st, "gw-1", &dev, NULL), GW_E_NOTFOUND);
+	}
+}
+
+static int add_device(struct store *st, const char *id)
+{
+	struct store_device d;
+
+	make_device(&d, id, STORE_DEV_PENDING);
+	d.ek_pub = ek_pub;
+	d.ek_pub_len = sizeof(ek_pub);
+	d.ak_pub = ak_pub;
+	d.ak_pub_len = sizeof(ak_pub);
+	d.ak_name = ak_name;
+	d.ak_name_len = sizeof(ak_name);
+	return store_device_put(st, &d, NULL, NULL);
+}
+
+struct fp_ctx {
+	char fp[4][STORE_FP_LEN + 1];
+	size_t n;
+};
+
+static int fp_cb(const struct store_device *d, void *arg)
+{
+	struct fp_ctx *c = arg;
+
+	if (c->n >= 4)
+		return -1;
+	return gw_snprintf(c->fp[c->n++], sizeof(c->fp[0]), "%s", d->client_cert_fp);
+}
+
+static void test_client_cert(void **state)
+{
+	struct fixture *f = *state;
+	struct store_device d;
+	struct fp_ctx c;
+	struct store_audit a = { .ts = 1, .actor = "operator:alice", .action = "device.approve",
+				 .device_id = "gw-1", .outcome = "ok" };
+	gw_error err = { { 0 } };
+
+	assert_int_equal(add_device(f->st, "gw-1"), 0);
+	assert_int_equal(add_device(f->st, "gw-2"), 0);
+	assert_int_equal(store_device_set_client_cert(f->st, "gw-1", FP1, &a, &err), 0);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(store_device_get(f->st, "gw-1", &d, &err), 0);
+	assert_string_equal(d.client_cert_fp, FP1);
+	store_device_fini(&d);
+	assert_string_equal(audit_tail(f->st).last_action, "device.approve");
+
+	/* One certificate, one device. */
+	assert_int_equal(store_device_set_client_cert(f->st, "gw-2", FP1, NULL, &err),
+			 GW_E_EXISTS);
+	assert_int_equal(store_device_set_client_cert(f->st, "gw-2", FP2, NULL, &err), 0);
+	/* Re-issue replaces. */
+	assert_int_equal(store_device_set_client_cert(f->st, "gw-1", FP2, NULL, &err),
+			 GW_E_EXISTS);
+	assert_int_equal(store_device_set_client_cert(f->st, "gw-1", NULL, NULL, &err), 0);
+	assert_int_equal(store_device_set_client_cert(f->st, "gw-2", FP1, NULL, &err), 0);
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_device_list(f->st, NULL, fp_cb, &c, &err), 0);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.fp[0], "");
+	assert_string_equal(c.fp[1], FP1);
+
+	assert_int_equal(store_device_set_client_cert(f->st, "nope", FP2, NULL, &err),
+			 GW_E_NOTFOUND);
+	assert_int_equal(store_device_set_client_cert(f->st, "gw-1", "abc", NULL, &err),
+			 GW_E_INVAL);
+	assert_int_equal(store_device_set_client_cert(f->st, "gw-1", FP1 "1", NULL, &err),
+			 GW_E_INVAL);
+	assert_int_equal(store_device_set_client_cert(
+				 f->st, "gw-1",
+				 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+				 NULL, &err), GW_E_INVAL);
+
+	/* Revoked: no new certificate, clearing is fine. */
+	assert_int_equal(store_device_set_state(f->st, "gw-2", STORE_DEV_REVOKED, 5,
+						"operator:bob", NULL, &err), 0);
+	assert_int_equal(store_device_set_client_cert(f->st, "gw-2", FP2, NULL, &err),
+			 GW_E_STATE);
+	assert_int_equal(store_device_set_client_cert(f->st, "gw-2", NULL, NULL, &err), 0);
+}
+
+#define BODY(v) "{\"model\":\"gw-1000\",\"version\":" #v ",\"stages\":{}}"
+
+struct pol_ctx {
+	char model[4][STORE_MODEL_MAX + 1];
+	uint32_t version[4];
+	size_t n;
+};
+
+static int pol_cb(const struct store_policy *p, void *arg)
+{
+	struct pol_ctx *c = arg;
+
+	if (c->n >= 4)
+		return -1;
+	c->version[c->n] = p->version;
+	return gw_snprintf(c->model[c->n++], sizeof(c->model[0]), "%s", p->model);
+}
+
+static void test_policy(void **state)
+{
+	struct fixture *f = *state;
+	struct store_policy p;
+	struct pol_ctx c;
+	struct store_audit a = { .ts = 1, .actor = "operator:alice", .action = "policy.add",
+				 .outcome = "ok", .detail = "{\"model\":\"gw-1000\",\"version\":3}" };
+	gw_error err = { { 0 } };
+
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(store_policy_current(f->st, "gw-1000", &p, &err), GW_E_NOTFOUND);
+	assert_int_equal(store_policy_add(f->st, "gw-1000", 3, BODY(3), 100, "operator:alice",
+					  &a, &err), 0);
+	assert_string_equal(audit_tail(f->st).last_action, "policy.add");
+	/* Equal and lower versions are refused, naming both. */
+	assert_int_equal(store_policy_add(f->st, "gw-1000", 3, BODY(3), 101, "operator:alice",
+					  &a, &err), GW_E_STATE);
+	assert_non_null(strstr(err.msg, "version 3 is not above the current version 3"));
+	assert_int_equal(store_policy_add(f->st, "gw-1000", 2, BODY(2), 101, "operator:alice",
+					  NULL, &err), GW_E_STATE);
+	assert_int_equal(audit_tail(f->st).n, 1);
+	assert_int_equal(store_policy_add(f->st, "gw-1000", 0, BODY(0), 101, "operator:alice",
+					  NULL, &err), GW_E_INVAL);
+	assert_int_equal(store_policy_add(f->st, "gw-1000", 7, BODY(7), 102, "operator:bob",
+					  NULL, &err), 0);
+	assert_int_equal(store_policy_add(f->st, "gw-500", 1, "{}", 103, "operator:bob",
+					  NULL, &err), 0);
+	/* Versions are per model. */
+	assert_int_equal(store_policy_add(f->st, "gw-500", 4294967295u, "{}", 104,
+					  "operator:bob", NULL, &err), 0);
+
+	assert_int_equal(store_policy_current(f->st, "gw-1000", &p, &err), 0);
+	assert_int_equal(p.version, 7);
+	assert_string_equal(p.body, BODY(7));
+	assert_int_equal(p.added_at, 102);
+	assert_string_equal(p.added_by, "operator:bob");
+	store_policy_fini(&p);
+	store_policy_fini(NULL);
+	assert_int_equal(store_policy_get(f->st, "gw-1000", 3, &p, &err), 0);
+	assert_string_equal(p.body, BODY(3));
+	assert_string_equal(p.added_by, "operator:alice");
+	store_policy_fini(&p);
+	assert_int_equal(store_policy_get(f->st, "gw-1000", 5, &p, &err), GW_E_NOTFOUND);
+	assert_int_equal(store_policy_get(f->st, "gw-1000", 0, &p, &err), GW_E_NOTFOUND);
+	assert_int_equal(store_policy_get(f->st, "nope", 1, &p, &err), GW_E_NOTFOUND);
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_policy_list(f->st, NULL, pol_cb, &c, &err), 0);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.model[0], "gw-1000");
+	assert_int_equal(c.version[0], 7);
+	assert_string_equal(c.model[1], "gw-500");
+	assert_int_equal(c.version[1], 4294967295u);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_policy_list(f->st, "gw-1000", pol_cb, &c, &err), 0);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.version[0], 7);
+	assert_int_equal(c.version[1], 3);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_policy_list(f->st, "none", pol_cb, &c, &err), 0);
+	assert_int_equal(c.n, 0);
+
+	assert_int_equal(store_policy_add(f->st, "", 1, "{}", 1, "operator:bob", NULL, &err),
+			 GW_E_INVAL);
+	assert_int_equal(store_policy_add(f->st, "m", 1, NULL, 1, "operator:bob", NULL, &err),
+			 GW_E_INVAL);
+}
+
+/* Two operators adding the same version from two handles: the second is refused
+ * (the check and the insert share one write lock, so this holds when they race). */
+static void test_policy_race(void **state)
+{
+	struct fixture *f = *state;
+	struct store *other = NULL;
+	int rc1, rc2;
+
+	assert_int_equal(store_open(f->path, &other, NULL), 0);
+	assert_int_equal(store_begin(f->st, NULL), 0);
+	rc1 = store_policy_add(f->st, "m", 1, "{}", 1, "operator:a", NULL, NULL);
+	assert_int_equal(rc1, 0);
+	assert_int_equal(store_commit(f->st, NULL), 0);
+	rc2 = store_policy_add(other, "m", 1, "{}", 1, "operator:b", NULL, NULL);
+	assert_int_equal(rc2, GW_E_STATE);
+	store_close(other);
+}
+
+static int copy_file(const char *from, const char *to)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc = gw_read_file(from, 1 << 20, &buf, &len, NULL);
+
+	if (rc == 0)
+		rc = gw_write_file_atomic(to, buf, len, 0600, NULL);
+	free(buf);
+	return rc;
+}
+
+static int64_t user_version(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+/* A database written by the schema-1 build (committed fixture) opens as schema 2
+ * with every row and the audit chain intact, and takes the new data. */
+static void test_migrate_v1(void **state)
+{
+	struct fixture *f = *state;
+	struct store_device d;
+	struct store_policy p;
+	uint64_t count = 0, bad = 1;
+
+	assert_int_equal(copy_file(V1_FIXTURE, f->path), 0);
+	assert_int_equal(user_version(f->path), 1);
+	assert_int_equal(store_open(f->path, &f->st, NULL), 0);
+	assert_int_equal(user_version(f->path), STORE_SCHEMA_VERSION);
+
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(store_device_get(f->st, "gw-v1", &d, NULL), 0);
+	assert_string_equal(d.model, "gw-1000");
+	assert_int_equal(d.state, STORE_DEV_ENROLLED);
+	assert_true(d.attested);
+	assert_int_equal(d.clock, 99);
+	assert_int_equal(d.cel_records_appraised, 7);
+	assert_int_equal(d.ak_pub_len, 5);
+	assert_string_equal(d.client_cert_fp, "");
+	store_device_fini(&d);
+	assert_int_equal(store_audit_verify(f->st, &count, &bad, NULL), 0);
+	assert_int_equal(count, 3);
+	assert_int_equal(bad, 0);
+
+	assert_int_equal(store_device_set_client_cert(f->st, "gw-v1", FP1, NULL, NULL), 0);
+	assert_int_equal(store_policy_add(f->st, "gw-1000", 1, "{}", 5, "operator:a", NULL, NULL),
+			 0);
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(store_policy_current(f->st, "gw-1000", &p, NULL), 0);
+	store_policy_fini(&p);
+
+	/* Reopening migrates nothing more. */
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(store_open(f->path, &f->st, NULL), 0);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(store_device_get(f->st, "gw-v1", &d, NULL), 0);
+	assert_string_equal(d.client_cert_fp, FP1);
+	store_device_fini(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_enrollment, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enrollment_purge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enrollment_in_group, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_cert, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v1, setup_empty, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
