@@ -71,6 +71,8 @@ $(B)/obj/%.o: %.c
 
 # Tools and agent unit tests use the agent's headers.
 $(B)/obj/swtpm-tests/%.o $(B)/obj/agent/tests/%.o: ALL_CFLAGS += -Iagent
+# Test tools also use the verifier's (gw-storefill fills a store).
+$(B)/obj/swtpm-tests/%.o: ALL_CFLAGS += -Iverifier
 $(B)/obj/verifier/tests/%.o $(B)/obj/bench/%.o: ALL_CFLAGS += -Iverifier
 
 $(LIBGW): $(call obj,$(COMMON_SRC))
@@ -104,25 +106,25 @@ $(B)/verifier/tests/%: $(call obj,verifier/tests/%.c) $(LIBVERIFIER) $(LIBGW)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(VERIFIER_LIBS) -lcurl -lcmocka
-$(B)/tools/%: $(call obj,swtpm-tests/tools/%.c) $(LIBAGENT) $(LIBGW)
+$(B)/tools/%: $(call obj,swtpm-tests/tools/%.c) $(LIBAGENT) $(LIBVERIFIER) $(LIBGW)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(AGENT_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(AGENT_LIBS) $(VERIFIER_LIBS)
 $(B)/bench/%: $(call obj,bench/%.c) $(LIBVERIFIER) $(LIBGW)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(VERIFIER_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(VERIFIER_LIBS) -lcurl
 
 tests: deps $(TESTS)
 tools: deps $(TOOLS)
 
-# libFuzzer targets: clang, ASan+UBSan, common/ and the agent's and the verifier's
-# config parsers compiled again with coverage.
+# libFuzzer targets: clang, ASan+UBSan, common/, the agent's and the verifier's
+# config parsers and the minimal policy parser compiled again with coverage.
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_B ?= build-fuzz
 FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 -Icommon -Iagent -Iverifier -fsanitize=fuzzer-no-link,address,undefined -MMD -MP
 FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ_B)/%,$(FUZZ_SRC))
-FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(COMMON_SRC) agent/config.c verifier/vconfig.c)
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(COMMON_SRC) agent/config.c agent/answers.c verifier/vconfig.c verifier/policy_min.c verifier/api.c)
 $(FUZZ_B)/obj/%.o: %.c
 	$(call say,FUZZCC,$<)
 	@mkdir -p $(dir $@)

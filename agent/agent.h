@@ -19,6 +19,9 @@
 #define AGENT_TRUST_PCR 14
 #define AGENT_MAX_STAGES 64
 #define AGENT_MAX_STAGE_FILES 64
+#define AGENT_DEFAULT_ATTEST_INTERVAL 300 /* seconds */
+#define AGENT_MIN_ATTEST_INTERVAL 10
+#define AGENT_MAX_ATTEST_INTERVAL 86400
 
 struct agent_stage {
 	char *name;
@@ -34,6 +37,11 @@ struct agent_config {
 	unsigned trust_pcr;
 	uint32_t srk_handle;
 	uint32_t ak_handle;
+	char *verifier_url;        /* default for `enroll --verifier` */
+	char *verifier_ca;         /* default for `enroll --ca` */
+	char *device_id;           /* default for `enroll --device-id` */
+	char *model;               /* default for `enroll --model` */
+	unsigned attest_interval;  /* `run`: seconds between rounds */
 	struct agent_stage *stages;
 	size_t nstages;
 };
@@ -71,5 +79,8 @@ int cmd_measure(struct agent_ctx *ctx, int argc, char **argv);
 int cmd_boot(struct agent_ctx *ctx, int argc, char **argv);
 int cmd_quote(struct agent_ctx *ctx, int argc, char **argv);
 int cmd_status(struct agent_ctx *ctx, int argc, char **argv);
+int cmd_enroll(struct agent_ctx *ctx, int argc, char **argv);
+int cmd_attest(struct agent_ctx *ctx, int argc, char **argv);
+int cmd_run(struct agent_ctx *ctx, int argc, char **argv);
 
 #endif

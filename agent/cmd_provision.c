@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include <json-c/json.h>
-#include <openssl/x509.h>
 
 #include "agent.h"
+#include "ek.h"
 #include "tpmdata.h"
 #include "util.h"
 
@@ -76,54 +76,24 @@ out:
 
 static int do_ek(struct agent_ctx *ctx, struct ek_info *ek, gw_error *err)
 {
-	bool ecc = false, rsa = false;
 	uint8_t *cert = NULL;
 	size_t cert_len = 0;
-	X509 *x = NULL;
-	EVP_PKEY *cert_key = NULL, *ek_key = NULL;
 	int rc;
 
-	if ((rc = tpm_nv_exists(ctx->tpm, TPM_NV_EK_CERT_ECC_P256, &ecc, err)) ||
-	    (rc = tpm_nv_exists(ctx->tpm, TPM_NV_EK_CERT_RSA2048, &rsa, err)))
+	rc = ek_select(ctx->tpm, &ek->type, &ek->has_cert, err);
+	if (rc)
 		return rc;
-	/* ECC P-256 preferred; RSA 2048 when only that has a certificate. */
-	ek->type = ecc || !rsa ? TPM_EK_ECC_P256 : TPM_EK_RSA2048;
-	ek->has_cert = ecc || rsa;
 	rc = tpm_ek_public(ctx->tpm, ek->type, &ek->pub, err);
 	if (rc)
 		return rc;
 	rc = export_public(ctx, &ek->pub, "ek.pem", "ek.pub", NULL, err);
 	if (rc || !ek->has_cert)
 		return rc;
-	rc = tpm_nv_read_all(ctx->tpm,
-			     ek->type == TPM_EK_ECC_P256 ? TPM_NV_EK_CERT_ECC_P256
-							 : TPM_NV_EK_CERT_RSA2048,
-			     &cert, &cert_len, err);
+	rc = ek_read_cert(ctx->tpm, ek->type, &ek->pub, &cert, &cert_len, err);
 	if (rc)
-		goto out;
-	{
-		const unsigned char *p = cert;
-
-		x = d2i_X509(NULL, &p, (long)cert_len);
-	}
-	if (!x) {
-		rc = gw_fail(err, GW_E_PARSE, "the EK certificate in NV is not DER X.509");
-		goto out;
-	}
-	rc = tpmdata_public_to_pkey(&ek->pub.publicArea, &ek_key, err);
-	if (rc)
-		goto out;
-	cert_key = X509_get_pubkey(x);
-	ek->cert_matches = cert_key && EVP_PKEY_eq(cert_key, ek_key) == 1;
-	if (!ek->cert_matches) {
-		rc = gw_fail(err, GW_E_KEY, "the EK certificate is not for this TPM's EK");
-		goto out;
-	}
+		return rc;
+	ek->cert_matches = true;
 	rc = put_file(ctx, "ek-cert.der", cert, cert_len, err);
-out:
-	EVP_PKEY_free(cert_key);
-	EVP_PKEY_free(ek_key);
-	X509_free(x);
 	free(cert);
 	return rc;
 }

@@ -7,15 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <tss2/tss2_esys.h>
-
 #include "agent.h"
 #include "evidence.h"
-#include "evlog.h"
+#include "evidence_build.h"
 #include "util.h"
 
-#define DEFAULT_FIRMWARE_LOG "/sys/kernel/security/tpm0/binary_bios_measurements"
-#define QUOTE_TRIES 3
 
 static void usage(FILE *f)
 {
@@ -30,7 +26,7 @@ static void usage(FILE *f)
 		   "                       bank, PCRs 0-7, the stage PCR and the trust PCR)\n"
 		   "  --firmware-log FILE  firmware event log to attach (default: the config's\n"
 		   "                       firmware_log, else %s if readable)\n",
-		DEFAULT_FIRMWARE_LOG);
+		EVIDENCE_DEFAULT_FIRMWARE_LOG);
 }
 
 static int write_out(const char *dir, const char *name, const void *data, size_t len,
@@ -41,74 +37,6 @@ static int write_out(const char *dir, const char *name, const void *data, size_t
 	if (gw_snprintf(path, sizeof(path), "%s/%s", dir, name))
 		return gw_fail(err, GW_E_INVAL, "output path too long");
 	return gw_write_file_atomic(path, data, len, 0644, err);
-}
-
-static int default_selection(struct agent_ctx *ctx, TPML_PCR_SELECTION *sel, gw_error *err)
-{
-	uint16_t algs[GW_MAX_BANKS];
-	size_t n = 0;
-	int rc;
-
-	rc = tpm_active_banks(ctx->tpm, algs, &n, err);
-	if (rc)
-		return rc;
-	memset(sel, 0, sizeof(*sel));
-	sel->count = (uint32_t)n;
-	for (size_t i = 0; i < n; i++) {
-		TPMS_PCR_SELECTION *s = &sel->pcrSelections[i];
-
-		s->hash = algs[i];
-		s->sizeofSelect = 3;
-		s->pcrSelect[0] = 0xff;
-		s->pcrSelect[ctx->cfg.stage_pcr / 8] |= (uint8_t)(1u << (ctx->cfg.stage_pcr % 8));
-		s->pcrSelect[ctx->cfg.trust_pcr / 8] |= (uint8_t)(1u << (ctx->cfg.trust_pcr % 8));
-	}
-	return 0;
-}
-
-/* Quote, then read the PCRs and check they hash to the quoted pcrDigest: a measure
- * landing between the two would otherwise produce evidence that cannot verify. */
-static int quote_consistent(struct agent_ctx *ctx, const uint8_t *nonce, size_t nonce_len,
-			    const TPML_PCR_SELECTION *sel, struct evidence *ev, gw_error *err)
-{
-	for (int attempt = 0; attempt < QUOTE_TRIES; attempt++) {
-		TPM2B_ATTEST *attest = NULL;
-		TPMT_SIGNATURE *sig = NULL;
-		TPMS_ATTEST a;
-		uint8_t d[GW_MAX_DIGEST];
-		size_t dlen = 0;
-		int rc;
-
-		rc = tpm_quote(ctx->tpm, ctx->cfg.ak_handle, nonce, nonce_len, sel, &attest, &sig,
-			       err);
-		if (rc)
-			return rc;
-		rc = tpm_pcr_read(ctx->tpm, sel, &ev->pcrs, err);
-		if (!rc)
-			rc = tpmdata_attest_unmarshal(attest->attestationData, attest->size, &a, err);
-		if (!rc)
-			rc = tpmdata_pcr_digest(&ev->pcrs, tpmdata_signature_hash(sig), d, &dlen, err);
-		if (!rc && dlen == a.attested.quote.pcrDigest.size &&
-		    !memcmp(d, a.attested.quote.pcrDigest.buffer, dlen)) {
-			ev->attest = malloc(attest->size);
-			if (!ev->attest) {
-				rc = GW_E_NOMEM;
-			} else {
-				memcpy(ev->attest, attest->attestationData, attest->size);
-				ev->attest_len = attest->size;
-				ev->sig = *sig;
-			}
-			Esys_Free(attest);
-			Esys_Free(sig);
-			return rc;
-		}
-		Esys_Free(attest);
-		Esys_Free(sig);
-		if (rc)
-			return rc;
-	}
-	return gw_fail(err, GW_E_TPM, "PCRs kept changing during the quote (%d tries)",
-		       QUOTE_TRIES);
 }
 
 int cmd_quote(struct agent_ctx *ctx, int argc, char **argv)
@@ -123,13 +51,11 @@ int cmd_quote(struct agent_ctx *ctx, int argc, char **argv)
 	};
 	const char *nonce_hex = NULL, *sel_str = NULL, *outdir = NULL, *fwpath = NULL;
 	struct evidence ev;
-	struct evlog_meta meta;
 	TPML_PCR_SELECTION sel;
 	EVP_PKEY *ak = NULL;
 	uint8_t *nonce = NULL, *bin = NULL;
 	size_t nonce_len = 0, bin_len = 0;
 	char *text = NULL, *pem = NULL;
-	bool fresh = false;
 	gw_error err = { { 0 } };
 	int c, rc, status = GW_EXIT_OK;
 
@@ -167,9 +93,8 @@ int cmd_quote(struct agent_ctx *ctx, int argc, char **argv)
 		status = GW_EXIT_USAGE;
 		goto out;
 	}
-	memcpy(ev.nonce, nonce, nonce_len);
-	ev.nonce_len = nonce_len;
-	rc = sel_str ? gw_pcrsel_parse(sel_str, &sel, &err) : default_selection(ctx, &sel, &err);
+	rc = sel_str ? gw_pcrsel_parse(sel_str, &sel, &err)
+		     : evidence_default_selection(ctx, &sel, &err);
 	if (rc) {
 		status = agent_report(ctx, rc, &err, "--pcrs");
 		goto out;
@@ -179,46 +104,11 @@ int cmd_quote(struct agent_ctx *ctx, int argc, char **argv)
 		status = agent_report(ctx, rc, &err, "--out");
 		goto out;
 	}
-	/* The log must be this reset cycle's and must not move while we quote. */
-	rc = evlog_sync(ctx, &meta, &fresh, &err);
+	rc = evidence_build(ctx, nonce, nonce_len, &sel, fwpath, &ev, &err);
 	if (rc) {
-		status = agent_report(ctx, rc, &err, "event log");
+		status = agent_report(ctx, rc, &err, "evidence");
 		goto out;
 	}
-	rc = tpm_read_public(ctx->tpm, ctx->cfg.ak_handle, &ev.ak_pub, &err);
-	if (rc == GW_E_NOTFOUND) {
-		agent_errorf(ctx, "no AK at 0x%08x: run 'gwagent provision' first",
-			     ctx->cfg.ak_handle);
-		status = GW_EXIT_STATE;
-		goto out;
-	}
-	if (rc) {
-		status = agent_report(ctx, rc, &err, "AK");
-		goto out;
-	}
-	ev.has_ak = true;
-	rc = quote_consistent(ctx, nonce, nonce_len, &sel, &ev, &err);
-	if (rc) {
-		status = agent_report(ctx, rc, &err, "quote");
-		goto out;
-	}
-	rc = evlog_read(ctx, &ev.cel, &ev.cel_len, NULL, &err);
-	if (rc) {
-		status = agent_report(ctx, rc, &err, "event log");
-		goto out;
-	}
-	if (!fwpath)
-		fwpath = ctx->cfg.firmware_log;
-	if (fwpath || access(DEFAULT_FIRMWARE_LOG, R_OK) == 0) {
-		const char *p = fwpath ? fwpath : DEFAULT_FIRMWARE_LOG;
-
-		rc = gw_read_file(p, EVIDENCE_MAX_LOG, &ev.fwlog, &ev.fwlog_len, &err);
-		if (rc) {
-			status = agent_report(ctx, rc, &err, "firmware log");
-			goto out;
-		}
-	}
-
 	rc = evidence_format(&ev, &text);
 	if (!rc)
 		rc = write_out(outdir, "evidence.json", text, strlen(text), &err);
@@ -255,8 +145,6 @@ out:
 	free(text);
 	free(nonce);
 	EVP_PKEY_free(ak);
-	free(ev.attest);
-	free(ev.cel);
-	free(ev.fwlog);
+	evidence_build_clear(&ev);
 	return status;
 }

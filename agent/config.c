@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The agent configuration file (inih): TPM, state directory, PCRs and boot stages.
+// The agent configuration file (inih): TPM, state directory, PCRs, verifier and boot
+// stages.
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -51,6 +52,30 @@ static int parse_pcr(const char *v, unsigned *out)
 	uint64_t n;
 
 	if (gw_parse_u64(v, 23, &n))
+		return GW_E_PARSE;
+	*out = (unsigned)n;
+	return 0;
+}
+
+/* Device ids and models: 1-64 of A-Z a-z 0-9 . _ - (the verifier's rule). */
+static bool valid_id(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_' || s[i] == '.'))
+			return false;
+	return true;
+}
+
+static int parse_interval(const char *v, unsigned *out)
+{
+	uint64_t n;
+
+	if (gw_parse_u64(v, AGENT_MAX_ATTEST_INTERVAL, &n) || n < AGENT_MIN_ATTEST_INTERVAL)
 		return GW_E_PARSE;
 	*out = (unsigned)n;
 	return 0;
@@ -165,6 +190,17 @@ static int on_key(void *user, const char *section, const char *name, const char 
 			rc = parse_handle(value, &cfg->srk_handle);
 		else if (!strcmp(name, "ak_handle"))
 			rc = parse_handle(value, &cfg->ak_handle);
+		else if (!strcmp(name, "verifier_url"))
+			rc = strncmp(value, "https://", 8) || !value[8] ? GW_E_PARSE
+								     : set_str(&cfg->verifier_url, value);
+		else if (!strcmp(name, "verifier_ca"))
+			rc = *value ? set_str(&cfg->verifier_ca, value) : GW_E_PARSE;
+		else if (!strcmp(name, "device_id"))
+			rc = valid_id(value) ? set_str(&cfg->device_id, value) : GW_E_PARSE;
+		else if (!strcmp(name, "model"))
+			rc = valid_id(value) ? set_str(&cfg->model, value) : GW_E_PARSE;
+		else if (!strcmp(name, "attest_interval"))
+			rc = parse_interval(value, &cfg->attest_interval);
 		else
 			rc = gw_fail(ps->err, GW_E_CONFIG, "[agent]: unknown key '%s'", name);
 	} else if (!strncmp(section, "stage ", 6)) {
@@ -185,6 +221,7 @@ void agent_config_defaults(struct agent_config *cfg)
 	cfg->trust_pcr = AGENT_TRUST_PCR;
 	cfg->srk_handle = TPM_DEFAULT_SRK_HANDLE;
 	cfg->ak_handle = TPM_DEFAULT_AK_HANDLE;
+	cfg->attest_interval = AGENT_DEFAULT_ATTEST_INTERVAL;
 }
 
 int agent_config_load(const char *path, struct agent_config *cfg, gw_error *err)
@@ -214,5 +251,9 @@ void agent_config_fini(struct agent_config *cfg)
 	free(cfg->tcti);
 	free(cfg->state_dir);
 	free(cfg->firmware_log);
+	free(cfg->verifier_url);
+	free(cfg->verifier_ca);
+	free(cfg->device_id);
+	free(cfg->model);
 	memset(cfg, 0, sizeof(*cfg));
 }

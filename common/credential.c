@@ -411,3 +411,194 @@ out:
 	gw_wipe(&b, sizeof(b));
 	return rc;
 }
+
+/* The seed back from an RSA EK: RSA-OAEP decryption with the same label. */
+static int unseed_rsa(EVP_PKEY *ek_priv, const struct ek_info *info,
+		      const TPM2B_ENCRYPTED_SECRET *enc, uint8_t *seed, gw_error *err)
+{
+	const EVP_MD *md = gw_alg_md(info->name_alg->id);
+	EVP_PKEY_CTX *ctx = NULL;
+	OSSL_PARAM params[2];
+	/* OpenSSL wants room for a whole modulus even though the seed is short. */
+	uint8_t out[512];
+	size_t len = sizeof(out);
+	int rc = 0;
+
+	params[0] = OSSL_PARAM_construct_octet_string(OSSL_ASYM_CIPHER_PARAM_OAEP_LABEL,
+						      (void *)label_identity,
+						      sizeof(label_identity));
+	params[1] = OSSL_PARAM_construct_end();
+	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, ek_priv, NULL);
+	if (!ctx || EVP_PKEY_decrypt_init(ctx) <= 0 ||
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) <= 0 ||
+	    EVP_PKEY_CTX_set_rsa_oaep_md(ctx, md) <= 0 ||
+	    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, md) <= 0 || EVP_PKEY_CTX_set_params(ctx, params) <= 0 ||
+	    EVP_PKEY_decrypt(ctx, out, &len, enc->secret, enc->size) <= 0 ||
+	    len != info->name_alg->size) {
+		rc = gw_fail(err, GW_E_CRYPTO, "credential: RSA-OAEP decryption of the seed failed");
+		goto out;
+	}
+	memcpy(seed, out, len);
+out:
+	gw_wipe(out, sizeof(out));
+	EVP_PKEY_CTX_free(ctx);
+	return rc;
+}
+
+/* The seed back from an ECC EK: ECDH of the EK's private key with the ephemeral
+ * point, then the same KDFe. */
+static int unseed_ecc(EVP_PKEY *ek_priv, const TPM2B_PUBLIC *ek_pub, const struct ek_info *info,
+		      const TPM2B_ENCRYPTED_SECRET *enc, uint8_t *seed, gw_error *err)
+{
+	const size_t csize = ek_pub->publicArea.parameters.eccDetail.curveID == TPM2_ECC_NIST_P256
+				     ? 32 : 48;
+	TPMS_ECC_POINT pt;
+	TPMT_PUBLIC eph;
+	EVP_PKEY *peer = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	uint8_t z[MAX_COORD];
+	size_t z_len = sizeof(z), off = 0;
+	int rc;
+
+	memset(&pt, 0, sizeof(pt));
+	if (Tss2_MU_TPMS_ECC_POINT_Unmarshal(enc->secret, enc->size, &off, &pt) !=
+		    TSS2_RC_SUCCESS ||
+	    off != enc->size || pt.x.size != csize || pt.y.size != csize)
+		return gw_fail(err, GW_E_PARSE,
+			       "credential: encrypted secret is not one %zu-byte ECC point", csize);
+	/* Borrow the EK's parameters so the point is checked to be on its curve. */
+	eph = ek_pub->publicArea;
+	eph.unique.ecc = pt;
+	rc = tpmdata_public_to_pkey(&eph, &peer, err);
+	if (rc)
+		return rc;
+	rc = GW_E_CRYPTO;
+	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, ek_priv, NULL);
+	if (!ctx || EVP_PKEY_derive_init(ctx) <= 0 || EVP_PKEY_derive_set_peer(ctx, peer) <= 0 ||
+	    EVP_PKEY_derive(ctx, z, &z_len) <= 0 || z_len != csize) {
+		rc = gw_fail(err, GW_E_CRYPTO, "credential: ECDH with the ephemeral point failed");
+		goto out;
+	}
+	rc = kdfe(info->name_alg->id, z, z_len, &pt.x, &ek_pub->publicArea.unique.ecc.x, seed,
+		  info->name_alg->size);
+	if (rc)
+		rc = gw_fail(err, rc, "credential: KDFe failed");
+out:
+	gw_wipe(z, sizeof(z));
+	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_free(peer);
+	return rc;
+}
+
+/* Part 1 §24.6: check outerHMAC over encIdentity || name first, in constant time,
+ * and only then decrypt encIdentity and unpack TPM2B_DIGEST(secret). */
+static int unwrap(const struct ek_info *info, const TPM2B_NAME *name, const uint8_t *seed,
+		  const TPM2B_ID_OBJECT *blob, uint8_t *secret, size_t *secret_len,
+		  gw_error *err)
+{
+	const size_t dsize = info->name_alg->size;
+	uint8_t sym_key[32], hmac_key[GW_MAX_DIGEST], mac[GW_MAX_DIGEST];
+	uint8_t plain[2 + GW_MAX_DIGEST];
+	uint8_t iv[16] = { 0 };
+	const uint8_t *enc;
+	size_t enc_len, n;
+	EVP_CIPHER_CTX *cctx = NULL;
+	int n1 = 0, n2 = 0;
+	int rc;
+
+	if (blob->size > sizeof(blob->credential) || blob->size < 2 + dsize + 2 ||
+	    ((size_t)blob->credential[0] << 8 | blob->credential[1]) != dsize)
+		return gw_fail(err, GW_E_PARSE,
+			       "credential: blob is not TPM2B_DIGEST(HMAC) || encIdentity");
+	enc = blob->credential + 2 + dsize;
+	enc_len = blob->size - 2 - dsize;
+	if (enc_len > sizeof(plain))
+		return gw_fail(err, GW_E_PARSE, "credential: encIdentity is %zu bytes, too long",
+			       enc_len);
+
+	rc = kdfa(info->name_alg->id, seed, dsize, label_integrity, NULL, 0, hmac_key, dsize);
+	if (!rc)
+		rc = hmac2(info->name_alg->id, hmac_key, dsize, enc, enc_len, name->name, name->size,
+			   mac);
+	if (rc) {
+		rc = gw_fail(err, rc, "credential: computing the integrity HMAC failed");
+		goto out;
+	}
+	if (!gw_ct_equal(mac, blob->credential + 2, dsize)) {
+		rc = gw_fail(err, GW_E_SIGNATURE,
+			     "credential: integrity HMAC does not match (wrong EK, AK name or blob)");
+		goto out;
+	}
+	rc = kdfa(info->name_alg->id, seed, dsize, label_storage, name->name, name->size, sym_key,
+		  info->sym_bytes);
+	if (rc) {
+		rc = gw_fail(err, rc, "credential: KDFa failed");
+		goto out;
+	}
+	rc = GW_E_CRYPTO;
+	cctx = EVP_CIPHER_CTX_new();
+	if (!cctx ||
+	    EVP_DecryptInit_ex(cctx, info->sym_bytes == 16 ? EVP_aes_128_cfb128() : EVP_aes_256_cfb128(),
+			       NULL, sym_key, iv) != 1 ||
+	    EVP_DecryptUpdate(cctx, plain, &n1, enc, (int)enc_len) != 1 ||
+	    EVP_DecryptFinal_ex(cctx, plain + n1, &n2) != 1 || (size_t)(n1 + n2) != enc_len) {
+		rc = gw_fail(err, GW_E_CRYPTO, "credential: AES-CFB decryption failed");
+		goto out;
+	}
+	n = (size_t)plain[0] << 8 | plain[1];
+	if (n == 0 || n + 2 != enc_len || n > dsize) {
+		rc = gw_fail(err, GW_E_PARSE, "credential: decrypted identity has a bad size");
+		goto out;
+	}
+	if (n > *secret_len) {
+		rc = gw_fail(err, GW_E_TOOBIG, "credential: secret is %zu bytes, buffer holds %zu",
+			     n, *secret_len);
+		goto out;
+	}
+	memcpy(secret, plain + 2, n);
+	*secret_len = n;
+	rc = 0;
+out:
+	EVP_CIPHER_CTX_free(cctx);
+	gw_wipe(sym_key, sizeof(sym_key));
+	gw_wipe(hmac_key, sizeof(hmac_key));
+	gw_wipe(mac, sizeof(mac));
+	gw_wipe(plain, sizeof(plain));
+	return rc;
+}
+
+int credential_activate_soft(EVP_PKEY *ek_priv, const TPM2B_PUBLIC *ek_pub,
+			     const TPM2B_NAME *ak_name, const TPM2B_ID_OBJECT *blob,
+			     const TPM2B_ENCRYPTED_SECRET *enc, uint8_t *secret,
+			     size_t *secret_len, gw_error *err)
+{
+	static const uint8_t probe[1] = { 0 };
+	struct ek_info info;
+	EVP_PKEY *pub = NULL;
+	uint8_t seed[GW_MAX_DIGEST];
+	int rc;
+
+	if (!ek_priv || !blob || !enc || !secret || !secret_len)
+		return gw_fail(err, GW_E_INVAL, "credential: missing key, blob, secret or output");
+	/* The same EK and name checks as credential_make (a 1-byte probe secret). */
+	rc = check_inputs(ek_pub, ak_name, probe, sizeof(probe), &info, err);
+	if (rc)
+		return rc;
+	rc = tpmdata_public_to_pkey(&ek_pub->publicArea, &pub, err);
+	if (rc)
+		return rc;
+	if (EVP_PKEY_eq(pub, ek_priv) != 1) {
+		rc = gw_fail(err, GW_E_KEY, "credential: the private key is not the EK's");
+		goto out;
+	}
+	if (ek_pub->publicArea.type == TPM2_ALG_RSA)
+		rc = unseed_rsa(ek_priv, &info, enc, seed, err);
+	else
+		rc = unseed_ecc(ek_priv, ek_pub, &info, enc, seed, err);
+	if (!rc)
+		rc = unwrap(&info, ak_name, seed, blob, secret, secret_len, err);
+out:
+	gw_wipe(seed, sizeof(seed));
+	EVP_PKEY_free(pub);
+	return rc;
+}

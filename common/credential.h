@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/evp.h>
 #include <tss2/tss2_tpm2_types.h>
 
 #include "gw_error.h"
@@ -38,5 +39,22 @@ int credential_make(const TPM2B_PUBLIC *ek, const TPM2B_NAME *ak_name, const uin
 int credential_make_with_seed(const TPM2B_PUBLIC *ek, const TPM2B_NAME *ak_name,
 			      const uint8_t *secret, size_t secret_len, const uint8_t *seed,
 			      size_t seed_len, TPM2B_ID_OBJECT *blob, gw_error *err) GW_WUR;
+
+/* Software TPM2_ActivateCredential, for test devices and the load generator: the
+ * inverse of credential_make with the EK's private key ek_priv (which must be the
+ * key of ek_pub). Recovers the seed (RSA-OAEP, or ECDH + KDFe from the ephemeral
+ * point in enc), checks the blob's integrity HMAC over encIdentity || ak_name in
+ * constant time before decrypting anything, then decrypts with AES-CFB. On entry
+ * *secret_len is the capacity of secret; on success it is the secret's length and
+ * secret holds it (written only on success). Seed and keys are wiped.
+ * Errors: GW_E_INVAL (NULL, name size), GW_E_KEY (ek_priv is not ek_pub's key, or
+ * EK shape), GW_E_UNSUPPORTED (as credential_make), GW_E_PARSE (malformed blob or
+ * encrypted secret), GW_E_SIGNATURE (integrity HMAC mismatch: wrong EK, name or a
+ * corrupted blob), GW_E_CRYPTO (decryption of the seed failed, OpenSSL failure),
+ * GW_E_TOOBIG (secret larger than *secret_len). */
+int credential_activate_soft(EVP_PKEY *ek_priv, const TPM2B_PUBLIC *ek_pub,
+			     const TPM2B_NAME *ak_name, const TPM2B_ID_OBJECT *blob,
+			     const TPM2B_ENCRYPTED_SECRET *enc, uint8_t *secret,
+			     size_t *secret_len, gw_error *err) GW_WUR;
 
 #endif

@@ -23,6 +23,14 @@ enum gw_exit {
 	GW_EXIT_CEL = 17,       /* CEL event log does not replay to the quoted PCRs */
 	GW_EXIT_REFERENCE = 18, /* a measurement differs from the reference values */
 	GW_EXIT_EVIDENCE = 19,  /* evidence, log or key file malformed */
+	/* gwagent's conversations with the verifier (enroll, attest). */
+	GW_EXIT_PENDING = 20,   /* enrolled, waiting for an operator's approval */
+	GW_EXIT_REFUSED = 21,   /* the verifier refused the request (a 4xx error code) */
+	GW_EXIT_UNREACHABLE = 22, /* transport failure or a 5xx answer: worth retrying */
+	GW_EXIT_WARNING = 23,   /* attestation result: warning */
+	GW_EXIT_CONTRAINDICATED = 24, /* attestation result: contraindicated */
+	GW_EXIT_RESULT = 25,    /* an answer or EAR that is malformed, does not verify with the
+				 * pinned gate key, or has expired */
 };
 
 /* Exit code for a library error code. */

@@ -46,6 +46,9 @@ int tpmdata_public_unmarshal(const uint8_t *buf, size_t len, TPM2B_PUBLIC *out, 
 {
 	memset(out, 0, sizeof(*out));
 	MU_UNMARSHAL(TPM2B_PUBLIC, buf, len, out, err, "TPM2B_PUBLIC");
+	/* tss2-mu reads a zero size as a complete public area of type 0. */
+	if (out->size == 0 || out->publicArea.type == TPM2_ALG_NULL)
+		return gw_fail(err, GW_E_PARSE, "TPM2B_PUBLIC: empty");
 	return 0;
 }
 

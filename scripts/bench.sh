@@ -67,3 +67,81 @@ speed=$(taskset -c 0 openssl speed -seconds 3 ecdsap256 2>/dev/null | awk '/nist
 rate=$(taskset -c 0 "$B/bench/bench_appraise" 3)
 printf 'bench appraise-24pcr-64cel: %.0f appraisals/s ratio=%.2f vs openssl speed ecdsap256 verify (%.0f verify/s) target>=0.7\n' \
   "$rate" "$(echo "$rate / $speed" | bc -l)" "$speed"
+
+# 3. End to end over HTTPS: software devices enrolled through the real protocol
+#    (software EK under a throwaway EK CA, software ActivateCredential), then rounds
+#    of challenge + quote + attest (appraisal, storage, signed EAR) on keep-alive
+#    connections, from a load generator on the same machine. Baseline: the one-core
+#    `openssl speed ecdsap256` verify rate measured above (each round verifies a
+#    quote and signs a result).
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+ekca=$work/ekca
+mkdir -p "$ekca"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+  -keyout "$ekca/ca.key" -out "$ekca/ca.pem" -subj "/CN=Gatewarden bench EK CA" \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+  >/dev/null 2>&1
+
+start_verifier() { # DIR -> sets vport, vpid
+  vport=$(free_port)
+  "$B/gwverifier" init "$1" --listen "127.0.0.1:$vport" --ek-ca "$ekca/ca.pem" --id bench >/dev/null
+  sed -i 's/^auto_approve = none$/auto_approve = all/' "$1/verifier.conf"
+  "$B/gwverifier" serve --config "$1/verifier.conf" 2>"$1/serve.log" &
+  vpid=$!
+  pids+=("$vpid")
+  for _ in $(seq 100); do
+    curl -sf --cacert "$1/ca.pem" "https://127.0.0.1:$vport/v1/health" >/dev/null && return 0
+    sleep 0.1
+  done
+  echo "bench: the verifier did not start:" >&2
+  cat "$1/serve.log" >&2
+  return 1
+}
+field() { sed -n "s/.*\\<$1=\\([^ ]*\\).*/\\1/p"; }
+
+start_verifier "$work/v1"
+lg=("$B/bench/loadgen" --verifier "https://127.0.0.1:$vport" --ca "$work/v1/ca.pem"
+    --ek-ca-key "$ekca/ca.key" --ek-ca-cert "$ekca/ca.pem" --state "$work/devices")
+"${lg[@]}" --devices 64 --concurrency 16 --seconds 120 --enroll-only >/dev/null
+for run in "1 1 5" "64 64 10"; do
+  set -- $run
+  out=$("${lg[@]}" --devices "$1" --concurrency "$2" --seconds "$3" 2>"$work/lg.err") || true
+  rate=$(echo "$out" | field rate)
+  if [ -z "$rate" ]; then
+    echo "bench attest-https-c$2: FAILED ($(head -c 400 "$work/lg.err"))"
+    continue
+  fi
+  printf 'bench attest-https-c%s: %.0f attestations/s ratio=%.3f vs openssl speed ecdsap256 verify, one core (%.0f/s) p50=%sms p99=%sms errors=%s devices=%s target>=1000\n' \
+    "$2" "$rate" "$(echo "$rate / $speed" | bc -l)" "$speed" "$(echo "$out" | field p50_ms)" \
+    "$(echo "$out" | field p99_ms)" "$(echo "$out" | field errors)" "$1"
+  if [ -s "$work/lg.err" ]; then sed 's/^/  # /' "$work/lg.err" | head -5; fi
+done
+
+# 4. Verifier memory with 100,000 enrolled devices: a fresh verifier, its RSS when
+#    idle, then as many enrollments (ECC P-256 software EKs, 32 at a time) as fit in
+#    BENCH_ENROLL_SECONDS (default 180); when fewer than 100,000 fit, the RSS growth
+#    and the SQLite size (db + WAL) are extrapolated linearly, and labelled so.
+rss_mib() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+start_verifier "$work/v2"
+idle=$(rss_mib "$vpid")
+out=$("$B/bench/loadgen" --verifier "https://127.0.0.1:$vport" --ca "$work/v2/ca.pem" \
+  --ek-ca-key "$ekca/ca.key" --ek-ca-cert "$ekca/ca.pem" --devices 100000 --concurrency 32 \
+  --seconds "${BENCH_ENROLL_SECONDS:-180}" --enroll-only 2>"$work/lg.err") || true
+n=$(echo "$out" | field enrolled)
+rss=$(rss_mib "$vpid")
+db=$(stat -c %s "$work/v2"/verifier.db* 2>/dev/null | awk '{t += $1} END {printf "%.1f", t / 1048576}')
+if [ -z "$n" ] || [ "$n" = 0 ]; then
+  echo "bench verifier-memory-100k-devices: FAILED ($(head -c 400 "$work/lg.err"))"
+else
+  printf 'bench verifier-memory-%s-devices-measured: %s MiB ratio=%.2f vs idle verifier (%s MiB) sqlite=%s MiB enroll-rate=%s/s\n' \
+    "$n" "$rss" "$(echo "$rss / $idle" | bc -l)" "$idle" "$db" "$(echo "$out" | field rate)"
+  if [ "$n" -lt 100000 ]; then
+    x=$(echo "$idle + ($rss - $idle) * 100000 / $n" | bc -l)
+    xdb=$(echo "$db * 100000 / $n" | bc -l)
+    printf 'bench verifier-memory-100k-devices: %.1f MiB ratio=%.2f vs idle verifier (%s MiB) EXTRAPOLATED linearly from %s devices; sqlite~%.0f MiB\n' \
+      "$x" "$(echo "$x / $idle" | bc -l)" "$idle" "$n" "$xdb"
+  else
+    printf 'bench verifier-memory-100k-devices: %s MiB ratio=%.2f vs idle verifier (%s MiB) sqlite=%s MiB\n' \
+      "$rss" "$(echo "$rss / $idle" | bc -l)" "$idle" "$db"
+  fi
+fi

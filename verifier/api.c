@@ -44,7 +44,8 @@ static int parse_object(const uint8_t *body, size_t len, const char *const *keys
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
 					    JSON_TOKENER_VALIDATE_UTF8);
 	root = json_tokener_parse_ex(tok, (const char *)body, (int)len);
-	if (!root || json_tokener_get_error(tok) != json_tokener_success) {
+	/* "null" parses to NULL with success: that is the not-an-object case below. */
+	if (json_tokener_get_error(tok) != json_tokener_success) {
 		enum json_tokener_error e = json_tokener_get_error(tok);
 
 		json_object_put(root);
@@ -134,6 +135,9 @@ static int get_public(json_object *root, const char *key, TPM2B_PUBLIC *pub, uin
 	if (rc)
 		return rc;
 	rc = tpmdata_public_unmarshal(*raw, *raw_len, pub, err);
+	/* tss2-mu takes a zero size as a complete TPM2B_PUBLIC of type TPM2_ALG_ERROR */
+	if (!rc && pub->size == 0)
+		rc = gw_fail(err, GW_E_PARSE, "TPM2B_PUBLIC: empty");
 	if (rc)
 		gw_error_prefix(err, "'%s': ", key);
 	return rc;

@@ -17,6 +17,11 @@ static const struct command commands[] = {
 	{ "init", cmd_init, "create a verifier set-up: CA, TLS and gate keys, config" },
 	{ "serve", cmd_serve, "serve the HTTPS API: enrollment and attestation" },
 	{ "check-quote", cmd_check_quote, "appraise a quote and its event logs offline" },
+	{ "device", cmd_device, "list, show, approve or revoke devices" },
+	{ "history", cmd_history, "a device's attestation results, newest first" },
+	{ "audit", cmd_audit, "list the audit log, or verify its hash chain" },
+	{ "status", cmd_status, "fleet summary: devices per state, failing devices" },
+	{ "policy", cmd_policy, "add, list and show per-model policies" },
 };
 
 static void usage(FILE *f)

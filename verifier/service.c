@@ -526,6 +526,12 @@ void service_enroll_activate(struct httpd_req *req)
 		httpd_reply_error(req, 409, "device_exists", "device '%s' exists", e.device_id);
 		goto out;
 	}
+	if (rc == GW_E_NOTFOUND || rc == GW_E_STATE) {
+		/* Expired, or spent by a parallel request, since it was read above. */
+		httpd_reply_error(req, 404, "unknown_enrollment",
+				  "no open enrollment with this id (unknown, used or expired)");
+		goto out;
+	}
 	if (rc) {
 		service_log("enroll: activate: %s", gw_error_msg(&err, rc));
 		httpd_reply_error(req, 500, "internal_error", "store failure");

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The verifier's persistent store: devices, nonces, attestation results and the
- * hash-chained audit log, behind one interface that several backends implement. */
+/* The verifier's persistent store: devices, pending enrollments, nonces, attestation
+ * results, per-model policies and the hash-chained audit log, behind one interface
+ * that several backends implement. */
 #ifndef GW_STORE_H
 #define GW_STORE_H
 

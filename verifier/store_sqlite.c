@@ -1652,11 +1652,16 @@ int store_sqlite_open(const char *path, bool sync_full, struct store **out, gw_e
 	int rc;
 
 	/* Create the file ourselves so it starts 0600 (SQLite would use 0644 less the
-	 * umask); the -wal and -shm files copy its mode. */
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return gw_fail(err, GW_E_IO, "store: opening %s: %s", path, strerror(errno));
-	close(fd);
+	 * umask); the -wal and -shm files copy its mode. Only when it does not exist
+	 * yet: closing any descriptor of a file drops every POSIX lock the process
+	 * holds on it, so opening and closing an existing database here would silently
+	 * release the locks of this process's other connections, and another process
+	 * could then checkpoint and reset the WAL under them (lost commits). */
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	else if (errno != EEXIST)
+		return gw_fail(err, GW_E_IO, "store: creating %s: %s", path, strerror(errno));
 	src = sqlite3_open_v2(path, &db,
 			      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
 			      SQLITE_OPEN_NOFOLLOW,

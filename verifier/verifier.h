@@ -15,6 +15,11 @@ void verifier_errorf(const struct verifier_ctx *ctx, const char *fmt, ...)
 
 int cmd_check_quote(struct verifier_ctx *ctx, int argc, char **argv);
 int cmd_init(struct verifier_ctx *ctx, int argc, char **argv);
+int cmd_policy(struct verifier_ctx *ctx, int argc, char **argv);
 int cmd_serve(struct verifier_ctx *ctx, int argc, char **argv);
+int cmd_device(struct verifier_ctx *ctx, int argc, char **argv);
+int cmd_history(struct verifier_ctx *ctx, int argc, char **argv);
+int cmd_audit(struct verifier_ctx *ctx, int argc, char **argv);
+int cmd_status(struct verifier_ctx *ctx, int argc, char **argv);
 
 #endif

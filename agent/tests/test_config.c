@@ -32,6 +32,11 @@ static void assert_defaults(const struct agent_config *cfg)
 	assert_int_equal(cfg->ak_handle, 0x81000020u);
 	assert_null(cfg->stages);
 	assert_int_equal(cfg->nstages, 0);
+	assert_null(cfg->verifier_url);
+	assert_null(cfg->verifier_ca);
+	assert_null(cfg->device_id);
+	assert_null(cfg->model);
+	assert_int_equal(cfg->attest_interval, 300);
 }
 
 static void assert_stage(const struct agent_config *cfg, size_t i, const char *name,
@@ -285,7 +290,33 @@ static const struct bad_case {
 	{ "continuation.conf", 3, "syntax error" },
 	{ "line-too-long.conf", 2, "line longer than " },
 	{ "nul-byte.conf", 2, "NUL byte" },
+	{ "verifier-url-http.conf", 2, "bad value for 'verifier_url'" },
+	{ "verifier-url-empty-host.conf", 2, "bad value for 'verifier_url'" },
+	{ "verifier-ca-empty.conf", 2, "bad value for 'verifier_ca'" },
+	{ "attest-interval-low.conf", 2, "bad value for 'attest_interval': '9'" },
+	{ "attest-interval-high.conf", 2, "bad value for 'attest_interval': '86401'" },
+	{ "attest-interval-nan.conf", 2, "bad value for 'attest_interval': '5m'" },
+	{ "device-id-space.conf", 2, "bad value for 'device_id'" },
+	{ "model-long.conf", 2, "bad value for 'model'" },
 };
+
+static void test_verifier_keys(void **state)
+{
+	struct agent_config cfg;
+	gw_error err = { { 0 } };
+	int rc;
+
+	(void)state;
+	rc = load(FIXTURES "/good/verifier.conf", &cfg, &err);
+	if (rc)
+		fail_msg("%s", gw_error_msg(&err, rc));
+	assert_string_equal(cfg.verifier_url, "https://verifier.example:8443");
+	assert_string_equal(cfg.verifier_ca, "/etc/gatewarden/verifier-ca.pem");
+	assert_string_equal(cfg.device_id, "gw-0001");
+	assert_string_equal(cfg.model, "gw-1000");
+	assert_int_equal(cfg.attest_interval, 10);
+	agent_config_fini(&cfg);
+}
 
 static void test_bad_fixtures(void **state)
 {
@@ -330,6 +361,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_directory),
+		cmocka_unit_test(test_verifier_keys),
 		cmocka_unit_test(test_bad_fixtures),
 	};
 

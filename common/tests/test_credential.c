@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Unit tests for software TPM2_MakeCredential: input checks, blob layout, determinism,
-// and an independent software unwrap with the EK's private key.
+// Unit tests for software TPM2_MakeCredential and its inverse credential_activate_soft:
+// input checks, blob layout, determinism, corrupted blobs refused, and an independent
+// reference unwrap written out from the spec.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -296,6 +297,15 @@ static void round_trip(struct soft_ek *ek, size_t secret_len)
 			 0);
 	assert_int_equal(again.size, blob.size);
 	assert_memory_equal(again.credential, blob.credential, blob.size);
+
+	/* The library's own unwrap agrees with the reference. */
+	memset(got, 0, sizeof(got));
+	seed_len = sizeof(got);
+	rc = credential_activate_soft(ek->key, &ek->pub, &name, &blob, &enc, got, &seed_len, &err);
+	if (rc)
+		fail_msg("credential_activate_soft: %s", gw_error_msg(&err, rc));
+	assert_int_equal(seed_len, secret_len);
+	assert_memory_equal(got, secret32, secret_len);
 	EVP_PKEY_free(ek->key);
 }
 
@@ -466,6 +476,101 @@ static void test_rejects(void **state)
 	EVP_PKEY_free(ecc.key);
 }
 
+/* credential_activate_soft refuses, with out untouched, and says why. */
+static void expect_activate_fail(const struct soft_ek *ek, EVP_PKEY *key, const TPM2B_NAME *name,
+				 const TPM2B_ID_OBJECT *blob, const TPM2B_ENCRYPTED_SECRET *enc,
+				 size_t cap, int want1, int want2)
+{
+	uint8_t out[64];
+	size_t len = cap;
+	gw_error err = { { 0 } };
+	int rc;
+
+	memset(out, 0xaa, sizeof(out));
+	rc = credential_activate_soft(key, &ek->pub, name, blob, enc, out, &len, &err);
+	if (rc != want1 && rc != want2)
+		fail_msg("got %d (%s), want %d or %d", rc, gw_error_msg(&err, rc), want1, want2);
+	assert_true(err.msg[0] != '\0');
+	assert_int_equal(len, cap);
+	for (size_t i = 0; i < sizeof(out); i++)
+		assert_int_equal(out[i], 0xaa);
+}
+
+static void activate_rejects(struct soft_ek *ek)
+{
+	struct soft_ek other;
+	TPM2B_NAME name, name2;
+	TPM2B_ID_OBJECT blob, b;
+	TPM2B_ENCRYPTED_SECRET enc, e;
+	size_t dsize = gw_alg_by_id(ek->pub.publicArea.nameAlg)->size;
+
+	ak_name(&name, 7);
+	ak_name(&name2, 8);
+	assert_int_equal(credential_make(&ek->pub, &name, secret32, 16, &blob, &enc, NULL), 0);
+
+	/* Every byte of the HMAC and of encIdentity is covered by the HMAC. */
+	for (size_t i = 2; i < blob.size; i++) {
+		b = blob;
+		b.credential[i] ^= 0x01;
+		expect_activate_fail(ek, ek->key, &name, &b, &enc, 64, GW_E_SIGNATURE, GW_E_SIGNATURE);
+	}
+	/* Another AK's name: the credential is bound to the AK it was made for. */
+	expect_activate_fail(ek, ek->key, &name2, &blob, &enc, 64, GW_E_SIGNATURE, GW_E_SIGNATURE);
+	/* Malformed blobs: wrong HMAC size prefix, too short, oversized. */
+	b = blob;
+	b.credential[1] ^= 0x04;
+	expect_activate_fail(ek, ek->key, &name, &b, &enc, 64, GW_E_PARSE, GW_E_PARSE);
+	b = blob;
+	b.size = (uint16_t)(2 + dsize + 1);
+	expect_activate_fail(ek, ek->key, &name, &b, &enc, 64, GW_E_PARSE, GW_E_PARSE);
+	b = blob;
+	b.size = sizeof(b.credential) + 1;
+	expect_activate_fail(ek, ek->key, &name, &b, &enc, 64, GW_E_PARSE, GW_E_PARSE);
+	/* A tampered encrypted secret: OAEP fails (RSA), or another point gives another
+	 * seed and the HMAC fails, or it is not on the curve at all (ECC). */
+	e = enc;
+	e.secret[e.size - 1] ^= 0x01;
+	expect_activate_fail(ek, ek->key, &name, &blob, &e, 64, GW_E_CRYPTO,
+			     ek->pub.publicArea.type == TPM2_ALG_RSA ? GW_E_CRYPTO : GW_E_KEY);
+	e = enc;
+	e.size--;
+	expect_activate_fail(ek, ek->key, &name, &blob, &e, 64, GW_E_CRYPTO, GW_E_PARSE);
+	/* The secret does not fit the caller's buffer. */
+	expect_activate_fail(ek, ek->key, &name, &blob, &enc, 15, GW_E_TOOBIG, GW_E_TOOBIG);
+	/* Someone else's private key. */
+	if (ek->pub.publicArea.type == TPM2_ALG_RSA)
+		soft_ek_rsa(&other, ek->pub.publicArea.nameAlg, 128);
+	else
+		soft_ek_ecc(&other, ek->pub.publicArea.parameters.eccDetail.curveID,
+			    ek->pub.publicArea.nameAlg, 128);
+	expect_activate_fail(ek, other.key, &name, &blob, &enc, 64, GW_E_KEY, GW_E_KEY);
+	EVP_PKEY_free(other.key);
+	/* NULL arguments. */
+	expect_activate_fail(ek, NULL, &name, &blob, &enc, 64, GW_E_INVAL, GW_E_INVAL);
+	expect_activate_fail(ek, ek->key, NULL, &blob, &enc, 64, GW_E_INVAL, GW_E_INVAL);
+	expect_activate_fail(ek, ek->key, &name, NULL, &enc, 64, GW_E_INVAL, GW_E_INVAL);
+	expect_activate_fail(ek, ek->key, &name, &blob, NULL, 64, GW_E_INVAL, GW_E_INVAL);
+	EVP_PKEY_free(ek->key);
+}
+
+static void test_activate_rejects_rsa(void **state)
+{
+	struct soft_ek ek;
+
+	(void)state;
+	soft_ek_rsa(&ek, TPM2_ALG_SHA256, 128);
+	activate_rejects(&ek);
+}
+
+static void test_activate_rejects_ecc(void **state)
+{
+	struct soft_ek ek;
+
+	(void)state;
+	soft_ek_ecc(&ek, TPM2_ECC_NIST_P256, TPM2_ALG_SHA256, 128);
+	activate_rejects(&ek);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -476,6 +581,8 @@ int main(void)
 		cmocka_unit_test(test_fresh_seed_each_time),
 		cmocka_unit_test(test_with_seed_deterministic),
 		cmocka_unit_test(test_rejects),
+		cmocka_unit_test(test_activate_rejects_rsa),
+		cmocka_unit_test(test_activate_rejects_ecc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -566,6 +567,55 @@ static void test_audit_concurrent_processes(void **state)
 	expect_verify(f->st, 200, 0);
 }
 
+/* Whether another process sees a lock of ours on SQLite's shared-lock range of the
+ * database file (pending byte + 2, 510 bytes: SQLite's unix VFS). */
+static bool file_locked_by_parent(const char *path)
+{
+	pid_t pid = fork();
+	int status = 0;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+				    .l_start = 0x40000002, .l_len = 510 };
+		int fd = open(path, O_RDWR | O_CLOEXEC);
+
+		if (fd < 0 || fcntl(fd, F_GETLK, &fl))
+			_exit(2);
+		_exit(fl.l_type == F_UNLCK ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_true(WEXITSTATUS(status) <= 1);
+	return WEXITSTATUS(status) == 1;
+}
+
+/* The verifier opens one store handle per worker thread while other processes (the
+ * operator CLI) use the same file. Opening a second handle must not drop the first
+ * one's POSIX locks (closing any descriptor of a file drops all of the process's
+ * locks on it): another process would then take itself for the last user,
+ * checkpoint and reset the WAL under us, and our next commit could undo its
+ * commits. A revocation was lost that way once. */
+static void test_second_handle_keeps_locks(void **state)
+{
+	struct fixture *f = *state;
+	struct store *second = NULL;
+	struct store_device d;
+
+	assert_int_equal(add_device(f->st, "gw-1", STORE_DEV_ENROLLED), 0);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(store_device_get(f->st, "gw-1", &d, NULL), 0);
+	store_device_fini(&d);
+	assert_true(file_locked_by_parent(f->path));
+	assert_int_equal(store_open(f->url, &second, NULL), 0);
+	assert_true(file_locked_by_parent(f->path));
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(store_device_get(second, "gw-1", &d, NULL), 0);
+	store_device_fini(&d);
+	assert_true(file_locked_by_parent(f->path));
+	store_close(second);
+}
+
 /* A process killed in the middle of a transaction loses that transaction only. */
 static void test_crash(void **state)
 {
@@ -677,6 +727,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_audit_delete_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_two_handles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_concurrent_processes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_second_handle_keeps_locks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),

@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: Apache-2.0
+// gwagent attest and gwagent run: one attestation round with the verifier, and the
+// daemon that repeats it.
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "agent.h"
+#include "enroll_state.h"
+#include "evidence_build.h"
+#include "jwt.h"
+#include "tpmdata.h"
+#include "util.h"
+#include "vclient.h"
+
+#define RUN_FIRST_BACKOFF 5
+#define RUN_MAX_ROUNDS 1000000000ull
+
+/* What one round ended with, for the command layer to print. */
+struct round_result {
+	int exit_code;            /* GW_EXIT_* of the round */
+	struct vclient_failure f;
+	struct ear_summary ear;
+	bool have_ear;
+	char device_id[ANSWERS_ID_MAX + 1];
+};
+
+/* One round: challenge, evidence, appraisal, EAR check, last-result.jwt. */
+static int attest_round(struct agent_ctx *ctx, struct round_result *res, gw_error *err)
+{
+	struct enroll_state st;
+	struct answer_challenge chal;
+	struct answer_attest ans;
+	struct evidence ev;
+	struct http_opts hopts;
+	struct http_client *client = NULL;
+	char ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX], gate_path[PATH_MAX], out[PATH_MAX];
+	EVP_PKEY *gate = NULL;
+	json_object *claims = NULL;
+	char *resp = NULL, *text = NULL;
+	size_t resp_len = 0;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	memset(&st, 0, sizeof(st));
+	memset(&ans, 0, sizeof(ans));
+	memset(&ev, 0, sizeof(ev));
+	res->exit_code = GW_EXIT_ERROR;
+	rc = enroll_state_load(ctx, &st, err);
+	if (rc == GW_E_NOTFOUND || (!rc && st.state != ANSWER_ENROLLED)) {
+		res->exit_code = GW_EXIT_STATE;
+		rc = gw_fail(err, GW_E_STATE, "%s: run 'gwagent enroll' first",
+			     rc ? "not enrolled" : "enrollment pending approval");
+		goto out;
+	}
+	if (rc)
+		goto out;
+	memcpy(res->device_id, st.device_id, sizeof(res->device_id));
+	if (agent_path(ctx, ENROLL_CA_FILE, ca, sizeof(ca)) ||
+	    agent_path(ctx, ENROLL_TLS_CERT_FILE, cert, sizeof(cert)) ||
+	    agent_path(ctx, ENROLL_TLS_KEY_FILE, key, sizeof(key)) ||
+	    agent_path(ctx, ENROLL_GATE_FILE, gate_path, sizeof(gate_path)) ||
+	    agent_path(ctx, ENROLL_RESULT_FILE, out, sizeof(out))) {
+		rc = gw_fail(err, GW_E_INVAL, "state directory path too long");
+		goto out;
+	}
+	rc = tpmdata_pkey_load(gate_path, &gate, err);
+	if (rc) {
+		res->exit_code = GW_EXIT_STATE;
+		gw_error_prefix(err, "pinned gate key: ");
+		goto out;
+	}
+	memset(&hopts, 0, sizeof(hopts));
+	hopts.base_url = st.url;
+	hopts.ca_file = ca;
+	hopts.cert_file = cert;
+	hopts.key_file = key;
+	rc = http_client_new(&hopts, &client, err);
+	if (rc)
+		goto out;
+
+	rc = vclient_post(client, "/v1/attest/challenge", "{}", &resp, &resp_len, &res->f, err);
+	if (rc)
+		goto fail_http;
+	rc = answers_parse_challenge(resp, resp_len, &chal, err);
+	free(resp);
+	resp = NULL;
+	if (rc) {
+		res->exit_code = GW_EXIT_RESULT;
+		goto out;
+	}
+	rc = evidence_build(ctx, chal.nonce, chal.nonce_len, &chal.sel, NULL, &ev, err);
+	/* Let `boot` and `measure` run between rounds of the daemon. */
+	if (ctx->lock_fd >= 0) {
+		close(ctx->lock_fd);
+		ctx->lock_fd = -1;
+	}
+	if (rc) {
+		res->exit_code = gw_exit_for(rc);
+		goto out;
+	}
+	rc = evidence_format(&ev, &text);
+	if (rc)
+		goto out;
+	rc = vclient_post(client, "/v1/attest", text, &resp, &resp_len, &res->f, err);
+	if (rc)
+		goto fail_http;
+	rc = answers_parse_attest(resp, resp_len, &ans, err);
+	if (!rc)
+		rc = jwt_verify_es256(gate, ans.ear, &claims, err);
+	if (rc) {
+		if (rc == GW_E_SIGNATURE)
+			gw_error_prefix(err, "the EAR does not verify with the pinned gate key: ");
+		res->exit_code = GW_EXIT_RESULT;
+		goto out;
+	}
+	rc = answers_ear_summary(claims, &res->ear, err);
+	if (!rc && res->ear.status != ans.status)
+		rc = gw_fail(err, GW_E_PARSE, "the EAR says %s, the answer %s",
+			     answers_status_name(res->ear.status), answers_status_name(ans.status));
+	if (!rc && res->ear.exp && res->ear.exp < (int64_t)time(NULL))
+		rc = gw_fail(err, GW_E_STATE, "the EAR expired at %lld",
+			     (long long)res->ear.exp);
+	if (rc) {
+		res->exit_code = GW_EXIT_RESULT;
+		goto out;
+	}
+	res->have_ear = true;
+	rc = gw_write_file_atomic(out, ans.ear, strlen(ans.ear), 0644, err);
+	if (rc)
+		goto out;
+	res->exit_code = res->ear.status == ANSWER_AFFIRMING ? GW_EXIT_OK
+			 : res->ear.status == ANSWER_WARNING ? GW_EXIT_WARNING
+							     : GW_EXIT_CONTRAINDICATED;
+	goto out;
+fail_http:
+	res->exit_code = (res->f.transport_failed || res->f.http_status) ? vclient_exit_code(&res->f)
+									   : gw_exit_for(rc);
+out:
+	if (ctx->lock_fd >= 0) {
+		close(ctx->lock_fd);
+		ctx->lock_fd = -1;
+	}
+	json_object_put(claims);
+	answers_attest_fini(&ans);
+	answers_enroll_state_wipe(&st);
+	evidence_build_clear(&ev);
+	free(text);
+	free(resp);
+	EVP_PKEY_free(gate);
+	http_client_free(client);
+	if (!rc && res->exit_code == GW_EXIT_ERROR)
+		res->exit_code = GW_EXIT_OK;
+	return rc;
+}
+
+static void result_line(const struct round_result *res, char *buf, size_t len)
+{
+	size_t off;
+
+	if (gw_snprintf(buf, len, "attest: %s: %s", res->device_id,
+			answers_status_name(res->ear.status)))
+		return;
+	off = strlen(buf);
+	for (size_t i = 0; i < res->ear.nfailed && off + 1 < len; i++) {
+		int n = snprintf(buf + off, len - off, "%s%s", i ? ", " : "; failed: ",
+				 res->ear.failed[i]);
+
+		if (n < 0 || (size_t)n >= len - off)
+			break;
+		off += (size_t)n;
+	}
+}
+
+static void print_json(const struct round_result *res)
+{
+	json_object *o = json_object_new_object(), *a = json_object_new_array();
+
+	if (!o || !a) {
+		json_object_put(o);
+		json_object_put(a);
+		return;
+	}
+	json_object_object_add(o, "device_id", json_object_new_string(res->device_id));
+	json_object_object_add(o, "status",
+			       json_object_new_string(answers_status_name(res->ear.status)));
+	for (size_t i = 0; i < res->ear.nfailed; i++)
+		json_object_array_add(a, json_object_new_string(res->ear.failed[i]));
+	json_object_object_add(o, "failed_claims", a);
+	if (res->ear.exp)
+		json_object_object_add(o, "expires_at", json_object_new_int64(res->ear.exp));
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+static void attest_usage(FILE *f)
+{
+	fprintf(f, "usage: gwagent attest [--json]\n\n"
+		   "One attestation round: asks the verifier for a nonce and a PCR selection,\n"
+		   "quotes them with the AK (the evidence of 'gwagent quote'), sends the evidence,\n"
+		   "checks the attestation result (EAR) with the pinned gate key and saves it as\n"
+		   "STATE_DIR/last-result.jwt.\n\n"
+		   "Exit status: 0 affirming, 23 warning, 24 contraindicated, 21 refused by the\n"
+		   "verifier, 22 verifier unreachable, 25 an answer or EAR that does not verify,\n"
+		   "5 not enrolled (doc/exit-codes.md).\n");
+}
+
+int cmd_attest(struct agent_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct round_result res;
+	gw_error err = { { 0 } };
+	bool json = false;
+	char line[2048];
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			attest_usage(stdout);
+			return GW_EXIT_OK;
+		default:
+			attest_usage(stderr);
+			return GW_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		attest_usage(stderr);
+		return GW_EXIT_USAGE;
+	}
+	rc = attest_round(ctx, &res, &err);
+	if (rc) {
+		agent_errorf(ctx, "attest: %s", gw_error_msg(&err, rc));
+		return res.exit_code;
+	}
+	if (json) {
+		print_json(&res);
+	} else {
+		result_line(&res, line, sizeof(line));
+		puts(line);
+	}
+	return res.exit_code;
+}
+
+/* ---- the daemon ---- */
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static bool use_syslog;
+
+static void logf_(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(int prio, const char *fmt, ...)
+{
+	char msg[2048], ts[32];
+	struct tm tm;
+	time_t now = time(NULL);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!gmtime_r(&now, &tm) || !strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		ts[0] = '\0';
+	fprintf(stderr, "%s gwagent[%ld]: %s\n", ts, (long)getpid(), msg);
+	if (use_syslog)
+		syslog(prio, "%s", msg);
+}
+
+/* interval ±10%, from the kernel's random numbers. */
+static unsigned jittered(unsigned interval)
+{
+	uint32_t r = 0;
+	unsigned spread = interval / 10;
+
+	if (spread == 0 || getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		return interval;
+	return interval - spread + (unsigned)(r % (2u * spread + 1));
+}
+
+/* Sleep up to seconds, one second at a time, until a stop signal. */
+static void nap(unsigned seconds)
+{
+	for (unsigned i = 0; i < seconds && !stop_signal; i++) {
+		struct timespec ts = { 1, 0 };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void run_usage(FILE *f)
+{
+	fprintf(f, "usage: gwagent run [--syslog] [--once | --rounds N] [--interval SECONDS]\n\n"
+		   "The agent daemon: an attestation round (as 'gwagent attest') every\n"
+		   "attest_interval seconds of the config (default %d) with +-10%% jitter.\n"
+		   "When the verifier cannot be reached it tries again after 5 s, doubling up to\n"
+		   "the interval. SIGTERM or SIGINT ends it after the current round, with exit\n"
+		   "status 0. Log lines go to stderr with a UTC timestamp.\n\n"
+		   "  --syslog            also log to syslog (facility daemon)\n"
+		   "  --once, --rounds N  stop after 1 or N rounds (tests); the exit status is\n"
+		   "                      then that of the last round, as for 'attest'\n"
+		   "  --interval SECONDS  override attest_interval (%d-%d)\n",
+		AGENT_DEFAULT_ATTEST_INTERVAL, AGENT_MIN_ATTEST_INTERVAL, AGENT_MAX_ATTEST_INTERVAL);
+}
+
+int cmd_run(struct agent_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "syslog", no_argument, NULL, 's' },
+		{ "once", no_argument, NULL, '1' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sigaction sa;
+	uint64_t rounds = 0, v;
+	unsigned interval = ctx->cfg.attest_interval, backoff = 0;
+	int c, last = GW_EXIT_OK;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			use_syslog = true;
+			break;
+		case '1':
+			rounds = 1;
+			break;
+		case 'r':
+			if (gw_parse_u64(optarg, RUN_MAX_ROUNDS, &rounds) || rounds == 0) {
+				agent_errorf(ctx, "--rounds: 1 to %llu", RUN_MAX_ROUNDS);
+				return GW_EXIT_USAGE;
+			}
+			break;
+		case 'i':
+			if (gw_parse_u64(optarg, AGENT_MAX_ATTEST_INTERVAL, &v) || v < 1) {
+				agent_errorf(ctx, "--interval: 1 to %d seconds", AGENT_MAX_ATTEST_INTERVAL);
+				return GW_EXIT_USAGE;
+			}
+			interval = (unsigned)v;
+			break;
+		case 'h':
+			run_usage(stdout);
+			return GW_EXIT_OK;
+		default:
+			run_usage(stderr);
+			return GW_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		run_usage(stderr);
+		return GW_EXIT_USAGE;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a signal cuts a nap short. */
+	if (sigaction(SIGTERM, &sa, NULL) || sigaction(SIGINT, &sa, NULL)) {
+		agent_errorf(ctx, "sigaction: %s", strerror(errno));
+		return GW_EXIT_ERROR;
+	}
+	if (use_syslog)
+		openlog("gwagent", LOG_PID, LOG_DAEMON);
+	logf_(LOG_INFO, "started: verifier rounds every %u s (+-10%%), state %s", interval,
+	      ctx->state_dir);
+	for (uint64_t n = 0; !stop_signal && n < (rounds ? rounds : RUN_MAX_ROUNDS); n++) {
+		struct round_result res;
+		gw_error err = { { 0 } };
+		char line[2048];
+		unsigned delay;
+		int rc;
+
+		rc = attest_round(ctx, &res, &err);
+		last = res.exit_code;
+		if (rc) {
+			logf_(LOG_ERR, "attest: %s", gw_error_msg(&err, rc));
+		} else {
+			result_line(&res, line, sizeof(line));
+			logf_(res.ear.status == ANSWER_AFFIRMING ? LOG_INFO : LOG_WARNING, "%s", line);
+		}
+		if (rc && vclient_retryable(&res.f) && (res.f.transport_failed || res.f.http_status)) {
+			backoff = backoff ? backoff * 2 : RUN_FIRST_BACKOFF;
+			if (backoff > interval)
+				backoff = interval;
+			delay = backoff;
+			logf_(LOG_WARNING, "verifier unreachable: next try in %u s", delay);
+		} else {
+			backoff = 0;
+			delay = jittered(interval);
+		}
+		if (rounds && n + 1 >= rounds)
+			break;
+		nap(delay);
+	}
+	if (stop_signal) {
+		logf_(LOG_INFO, "stopping on signal %d", (int)stop_signal);
+		last = GW_EXIT_OK;
+	}
+	if (use_syslog)
+		closelog();
+	return rounds ? last : GW_EXIT_OK;
+}

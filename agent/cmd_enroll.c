@@ -1,0 +1,686 @@
+// SPDX-License-Identifier: Apache-2.0
+// gwagent enroll: prove the TPM to the verifier, get the device certificate, pin and
+// measure the verifier's gate key.
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "agent.h"
+#include "digest.h"
+#include "ek.h"
+#include "enroll_state.h"
+#include "evlog.h"
+#include "stage.h"
+#include "tpmdata.h"
+#include "util.h"
+#include "vclient.h"
+
+#define ENROLL_DEFAULT_MODEL "generic"
+#define ENROLL_DEFAULT_WAIT 300
+#define ENROLL_MAX_WAIT 86400
+#define ENROLL_POLL_SECONDS 2
+#define ENROLL_MAX_FILE (1u << 20)
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: gwagent enroll [--verifier URL] [--ca FILE] [--device-id ID] [--model M]\n"
+		   "                      [--wait [SECONDS]]\n\n"
+		   "Enrolls the provisioned TPM with the verifier: the verifier checks the EK\n"
+		   "certificate and the AK, the TPM proves it holds both (credential\n"
+		   "activation), and the verifier issues the device's TLS certificate and hands\n"
+		   "over its gate key, which is pinned (gate.pub) and measured into the trust PCR.\n"
+		   "A second run reports the enrollment and changes nothing; a run while the\n"
+		   "device is pending asks the verifier again.\n\n"
+		   "  --verifier URL   https://host:port of the verifier (default: verifier_url)\n"
+		   "  --ca FILE        the verifier's CA certificate, the only trusted root\n"
+		   "                   (default: verifier_ca); copied to STATE_DIR/verifier-ca.pem\n"
+		   "  --device-id ID   1-64 of A-Z a-z 0-9 . _ - (default: device_id, else \"gw-\" and\n"
+		   "                   the first 16 characters of /etc/machine-id, else the host name)\n"
+		   "  --model M        device model, selects the verifier's policy (default:\n"
+		   "                   model, else \"%s\")\n"
+		   "  --wait [SECONDS] when approval is pending, ask every %d s for up to SECONDS\n"
+		   "                   (default %d)\n\n"
+		   "Exit status: 0 enrolled (or already), 20 pending approval, 21 refused by the\n"
+		   "verifier, 22 verifier unreachable, 5 not provisioned (doc/exit-codes.md).\n",
+		ENROLL_DEFAULT_MODEL, ENROLL_POLL_SECONDS, ENROLL_DEFAULT_WAIT);
+}
+
+static int state_path(const struct agent_ctx *ctx, const char *name, char *buf, gw_error *err)
+{
+	if (agent_path(ctx, name, buf, PATH_MAX))
+		return gw_fail(err, GW_E_INVAL, "state directory path too long");
+	return 0;
+}
+
+static int default_device_id(char *out, size_t cap, gw_error *err)
+{
+	uint8_t *mid = NULL;
+	size_t len = 0;
+	bool hex = false;
+	char host[256];
+
+	if (gw_read_file("/etc/machine-id", 4096, &mid, &len, NULL) == 0 && len >= 16) {
+		hex = true;
+		for (size_t i = 0; i < 16; i++)
+			hex &= (mid[i] >= '0' && mid[i] <= '9') || (mid[i] >= 'a' && mid[i] <= 'f');
+	}
+	if (hex) {
+		int rc = gw_snprintf(out, cap, "gw-%.16s", (const char *)mid);
+
+		free(mid);
+		return rc;
+	}
+	free(mid);
+	if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		if (answers_valid_id(host))
+			return gw_snprintf(out, cap, "%s", host);
+	}
+	return gw_fail(err, GW_E_NOTFOUND, "no usable /etc/machine-id or host name for a device "
+					   "id: use --device-id");
+}
+
+/* The device's TLS key: loaded when present, else generated (ECC P-256) into a file
+ * created 0600 O_EXCL|O_NOFOLLOW. */
+static int tls_key_ensure(const struct agent_ctx *ctx, EVP_PKEY **out, bool *created,
+			  gw_error *err)
+{
+	char path[PATH_MAX];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	BIO *bio = NULL;
+	EVP_PKEY *key = NULL;
+	char *pem = NULL;
+	long pem_len;
+	int fd = -1, rc;
+
+	*created = false;
+	rc = state_path(ctx, ENROLL_TLS_KEY_FILE, path, err);
+	if (rc)
+		return rc;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT) {
+		if (fd < 0)
+			return gw_fail(err, GW_E_IO, "%s: %s", path, strerror(errno));
+		close(fd);
+		fd = -1;
+		rc = gw_read_file(path, 16384, &buf, &len, err);
+		if (rc)
+			goto out;
+		bio = BIO_new_mem_buf(buf, (int)len);
+		key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+		if (!key || !EVP_PKEY_is_a(key, "EC") || EVP_PKEY_get_bits(key) != 256) {
+			rc = gw_fail(err, GW_E_KEY, "%s: not an ECC P-256 private key (PEM)", path);
+			goto out;
+		}
+		goto done;
+	}
+	key = EVP_EC_gen("P-256");
+	bio = BIO_new(BIO_s_secmem());
+	if (!key || !bio || !PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL)) {
+		rc = gw_fail(err, GW_E_CRYPTO, "generating the TLS key failed");
+		goto out;
+	}
+	pem_len = BIO_get_mem_data(bio, &pem);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = gw_fail(err, GW_E_IO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	for (long off = 0; off < pem_len;) {
+		ssize_t n = write(fd, pem + off, (size_t)(pem_len - off));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = gw_fail(err, GW_E_IO, "%s: write: %s", path, strerror(errno));
+			unlink(path);
+			goto out;
+		}
+		off += n;
+	}
+	if (fsync(fd)) {
+		rc = gw_fail(err, GW_E_IO, "%s: fsync: %s", path, strerror(errno));
+		unlink(path);
+		goto out;
+	}
+	*created = true;
+done:
+	*out = key; /* transferred */
+	key = NULL;
+out:
+	if (fd >= 0)
+		close(fd);
+	BIO_free(bio); /* a secmem BIO is cleansed when freed */
+	EVP_PKEY_free(key);
+	if (buf) {
+		gw_wipe(buf, len);
+		free(buf);
+	}
+	return rc;
+}
+
+/* Copy the verifier's CA into the state directory after checking it holds a
+ * certificate. */
+static int copy_ca(const struct agent_ctx *ctx, const char *src, gw_error *err)
+{
+	char path[PATH_MAX];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	BIO *bio = NULL;
+	X509 *x = NULL;
+	int rc;
+
+	rc = state_path(ctx, ENROLL_CA_FILE, path, err);
+	if (!rc)
+		rc = gw_read_file(src, ENROLL_MAX_FILE, &buf, &len, err);
+	if (rc)
+		goto out;
+	bio = BIO_new_mem_buf(buf, (int)len);
+	x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	if (!x) {
+		rc = gw_fail(err, GW_E_PARSE, "%s: no PEM certificate", src);
+		goto out;
+	}
+	rc = gw_write_file_atomic(path, buf, len, 0644, err);
+out:
+	X509_free(x);
+	BIO_free(bio);
+	free(buf);
+	return rc;
+}
+
+static int add_b64(json_object *o, const char *key, const uint8_t *bin, size_t len)
+{
+	char *b64 = NULL;
+	int rc = gw_b64_encode(bin, len, &b64);
+
+	if (rc)
+		return rc;
+	rc = json_object_object_add(o, key, json_object_new_string(b64)) ? GW_E_NOMEM : 0;
+	free(b64);
+	return rc;
+}
+
+static int add_public(json_object *o, const char *key, const TPM2B_PUBLIC *pub)
+{
+	uint8_t *bin = NULL;
+	size_t len = 0;
+	int rc = tpmdata_public_marshal(pub, &bin, &len);
+
+	if (!rc)
+		rc = add_b64(o, key, bin, len);
+	free(bin);
+	return rc;
+}
+
+/* Serialize o into a new string; *out freed by the caller (wiped first when it
+ * holds a secret). */
+static int to_text(json_object *o, char **out)
+{
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								  JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	*out = s ? strdup(s) : NULL;
+	if (s)
+		gw_wipe((void *)s, strlen(s));
+	return *out ? 0 : GW_E_NOMEM;
+}
+
+/* POST /v1/enroll, activate the credential, save the pending state with the
+ * secret, POST /v1/enroll/activate. */
+static int enroll_fresh(struct agent_ctx *ctx, struct http_client *c, EVP_PKEY *tls_key,
+			struct enroll_state *st, struct answer_activate *ans,
+			struct vclient_failure *f, gw_error *err)
+{
+	enum tpm_ek_type ek_type;
+	bool has_cert = false;
+	TPM2B_PUBLIC ek_pub, ak_pub;
+	uint8_t *cert = NULL, secret[ANSWERS_SECRET_MAX];
+	size_t cert_len = 0, secret_len = sizeof(secret);
+	struct answer_enroll chal;
+	json_object *req = NULL;
+	char *body = NULL, *resp = NULL, *tls_pem = NULL;
+	size_t resp_len = 0;
+	int rc;
+
+	rc = tpm_read_public(ctx->tpm, ctx->cfg.ak_handle, &ak_pub, err);
+	if (rc == GW_E_NOTFOUND)
+		return gw_fail(err, GW_E_STATE, "no AK at 0x%08x: run 'gwagent provision' first",
+			       ctx->cfg.ak_handle);
+	if (rc)
+		return rc;
+	if (!tpm_is_ak_public(&ak_pub.publicArea))
+		return gw_fail(err, GW_E_STATE, "0x%08x is not an attestation key: run "
+						"'gwagent provision'", ctx->cfg.ak_handle);
+	rc = ek_select(ctx->tpm, &ek_type, &has_cert, err);
+	if (rc)
+		return rc;
+	if (!has_cert)
+		return gw_fail(err, GW_E_STATE, "no EK certificate in TPM NV (0x%08x or 0x%08x): "
+						"the verifier cannot check this TPM",
+			       TPM_NV_EK_CERT_ECC_P256, TPM_NV_EK_CERT_RSA2048);
+	rc = tpm_ek_public(ctx->tpm, ek_type, &ek_pub, err);
+	if (!rc)
+		rc = ek_read_cert(ctx->tpm, ek_type, &ek_pub, &cert, &cert_len, err);
+	if (rc)
+		goto out;
+
+	req = json_object_new_object();
+	if (!req || json_object_object_add(req, "device_id", json_object_new_string(st->device_id)) ||
+	    json_object_object_add(req, "model", json_object_new_string(st->model)) ||
+	    (rc = add_public(req, "ek_public", &ek_pub)) ||
+	    (rc = add_b64(req, "ek_certificate", cert, cert_len)) ||
+	    (rc = add_public(req, "ak_public", &ak_pub)) || (rc = to_text(req, &body))) {
+		rc = rc ? rc : GW_E_NOMEM;
+		goto out;
+	}
+	json_object_put(req);
+	req = NULL;
+	rc = vclient_post(c, "/v1/enroll", body, &resp, &resp_len, f, err);
+	if (rc)
+		goto out;
+	rc = answers_parse_enroll(resp, resp_len, &chal, err);
+	if (rc) {
+		f->bad_answer = true;
+		goto out;
+	}
+	rc = tpm_activate_credential(ctx->tpm, ek_type, ctx->cfg.ak_handle, &chal.blob, &chal.enc,
+				     secret, &secret_len, err);
+	if (rc) {
+		gw_error_prefix(err, "credential activation: ");
+		goto out;
+	}
+	memcpy(st->enrollment_id, chal.enrollment_id, sizeof(st->enrollment_id));
+	memcpy(st->secret, secret, secret_len);
+	st->secret_len = secret_len;
+	st->state = ANSWER_PENDING;
+	/* Saved before activation: after a crash the secret still lets us ask. */
+	rc = enroll_state_save(ctx, st, err);
+	if (rc)
+		goto out;
+
+	free(body);
+	body = NULL;
+	free(resp);
+	resp = NULL;
+	rc = tpmdata_pkey_to_pem(tls_key, &tls_pem);
+	if (rc)
+		goto out;
+	req = json_object_new_object();
+	if (!req ||
+	    json_object_object_add(req, "enrollment_id", json_object_new_string(st->enrollment_id)) ||
+	    (rc = add_b64(req, "secret", secret, secret_len)) ||
+	    json_object_object_add(req, "client_public_key", json_object_new_string(tls_pem)) ||
+	    (rc = to_text(req, &body))) {
+		rc = rc ? rc : GW_E_NOMEM;
+		goto out;
+	}
+	rc = vclient_post(c, "/v1/enroll/activate", body, &resp, &resp_len, f, err);
+	if (!rc && (rc = answers_parse_activate(resp, resp_len, ans, err)))
+		f->bad_answer = true;
+out:
+	gw_wipe(secret, sizeof(secret));
+	if (body) {
+		gw_wipe(body, strlen(body));
+		free(body);
+	}
+	json_object_put(req);
+	free(resp);
+	free(tls_pem);
+	free(cert);
+	return rc;
+}
+
+/* POST /v1/enroll/status with the saved secret. */
+static int ask_status(struct http_client *c, const struct enroll_state *st,
+		      struct answer_activate *ans, struct vclient_failure *f, gw_error *err)
+{
+	json_object *req = json_object_new_object();
+	char *body = NULL, *resp = NULL;
+	size_t resp_len = 0;
+	int rc = 0;
+
+	if (!req ||
+	    json_object_object_add(req, "enrollment_id", json_object_new_string(st->enrollment_id)) ||
+	    (rc = add_b64(req, "secret", st->secret, st->secret_len)) || (rc = to_text(req, &body))) {
+		rc = rc ? rc : GW_E_NOMEM;
+		goto out;
+	}
+	rc = vclient_post(c, "/v1/enroll/status", body, &resp, &resp_len, f, err);
+	if (!rc && (rc = answers_parse_activate(resp, resp_len, ans, err)))
+		f->bad_answer = true;
+out:
+	if (body) {
+		gw_wipe(body, strlen(body));
+		free(body);
+	}
+	json_object_put(req);
+	free(resp);
+	return rc;
+}
+
+/* Extend H(DER SubjectPublicKeyInfo of the gate key) into the trust PCR, every bank,
+ * after logging it. */
+static int measure_gate(struct agent_ctx *ctx, EVP_PKEY *gate, char *hex, uint64_t *recnum,
+			gw_error *err)
+{
+	uint8_t d[GW_MAX_BANKS][GW_MAX_DIGEST], sha[32];
+	unsigned char *der = NULL;
+	struct stage_banks banks;
+	struct evlog_meta meta;
+	bool fresh = false;
+	char desc[128];
+	int der_len, rc;
+
+	der_len = i2d_PUBKEY(gate, &der);
+	if (der_len <= 0)
+		return gw_fail(err, GW_E_CRYPTO, "encoding the gate key");
+	rc = gw_hash(TPM2_ALG_SHA256, der, (size_t)der_len, sha);
+	if (rc)
+		goto out;
+	gw_hex_encode(sha, sizeof(sha), hex);
+	rc = gw_snprintf(desc, sizeof(desc), "verifier gate key sha256:%s", hex);
+	if (rc)
+		goto out;
+	rc = evlog_sync(ctx, &meta, &fresh, err);
+	if (!rc)
+		rc = stage_banks_get(ctx, &banks, err);
+	if (rc)
+		goto out;
+	for (size_t i = 0; i < banks.n && !rc; i++)
+		rc = gw_hash(banks.alg[i], der, (size_t)der_len, d[i]);
+	if (rc) {
+		rc = gw_fail(err, GW_E_CRYPTO, "hashing the gate key");
+		goto out;
+	}
+	rc = evlog_measure(ctx, ctx->cfg.trust_pcr, banks.alg, (const uint8_t(*)[GW_MAX_DIGEST])d,
+			   banks.n, "trust", NULL, NULL, desc, recnum, err);
+out:
+	OPENSSL_free(der);
+	return rc;
+}
+
+/* Check and store what an enrolled answer carries, measure the gate key, and mark
+ * the enrollment done. */
+static int finish_enrolled(struct agent_ctx *ctx, EVP_PKEY *tls_key, struct enroll_state *st,
+			   const struct answer_activate *ans, gw_error *err)
+{
+	char path[PATH_MAX], hex[65];
+	BIO *bio = NULL;
+	X509 *x = NULL;
+	EVP_PKEY *cert_key = NULL, *gate = NULL;
+	char *gate_pem = NULL;
+	uint64_t recnum = 0;
+	int rc;
+
+	bio = BIO_new_mem_buf(ans->client_certificate, -1);
+	x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	cert_key = x ? X509_get_pubkey(x) : NULL;
+	if (!cert_key || EVP_PKEY_eq(cert_key, tls_key) != 1) {
+		rc = gw_fail(err, GW_E_KEY, "the client certificate is not for this device's TLS key");
+		goto out;
+	}
+	rc = tpmdata_pkey_from_pem(ans->gate_public_key, strlen(ans->gate_public_key), &gate, err);
+	if (rc)
+		goto out;
+	if (!EVP_PKEY_is_a(gate, "EC") || EVP_PKEY_get_bits(gate) != 256) {
+		rc = gw_fail(err, GW_E_KEY, "the gate key is not an ECC P-256 key");
+		goto out;
+	}
+	rc = tpmdata_pkey_to_pem(gate, &gate_pem);
+	if (rc)
+		goto out;
+	if ((rc = state_path(ctx, ENROLL_TLS_CERT_FILE, path, err)) ||
+	    (rc = gw_write_file_atomic(path, ans->client_certificate,
+				       strlen(ans->client_certificate), 0644, err)) ||
+	    (rc = state_path(ctx, ENROLL_GATE_FILE, path, err)) ||
+	    (rc = gw_write_file_atomic(path, gate_pem, strlen(gate_pem), 0644, err)))
+		goto out;
+	rc = measure_gate(ctx, gate, hex, &recnum, err);
+	if (rc) {
+		gw_error_prefix(err, "measuring the gate key: ");
+		goto out;
+	}
+	st->state = ANSWER_ENROLLED;
+	rc = enroll_state_save(ctx, st, err);
+	if (rc)
+		goto out;
+	printf("enrolled as %s (model %s) with %s%s%s\n", st->device_id, st->model, st->url,
+	       ans->verifier_id[0] ? ", verifier " : "", ans->verifier_id);
+	printf("gate key sha256:%s pinned in %s/%s, measured into PCR %u (record %llu)\n", hex,
+	       ctx->state_dir, ENROLL_GATE_FILE, ctx->cfg.trust_pcr, (unsigned long long)recnum);
+out:
+	free(gate_pem);
+	EVP_PKEY_free(gate);
+	EVP_PKEY_free(cert_key);
+	X509_free(x);
+	BIO_free(bio);
+	return rc;
+}
+
+static double now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int cmd_enroll(struct agent_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "verifier", required_argument, NULL, 'v' },
+		{ "ca", required_argument, NULL, 'c' },
+		{ "device-id", required_argument, NULL, 'd' },
+		{ "model", required_argument, NULL, 'm' },
+		{ "wait", optional_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *url = ctx->cfg.verifier_url, *ca = ctx->cfg.verifier_ca;
+	const char *device_id = ctx->cfg.device_id, *model = ctx->cfg.model;
+	struct enroll_state st;
+	struct answer_activate ans;
+	struct vclient_failure f;
+	struct http_client *client = NULL;
+	struct http_opts hopts;
+	EVP_PKEY *tls_key = NULL;
+	char ca_copy[PATH_MAX];
+	bool resume = false, key_created = false;
+	uint64_t wait_s = 0;
+	gw_error err = { { 0 } };
+	int c, rc, status = GW_EXIT_OK;
+
+	memset(&st, 0, sizeof(st));
+	memset(&ans, 0, sizeof(ans));
+	memset(&f, 0, sizeof(f));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'v':
+			url = optarg;
+			break;
+		case 'c':
+			ca = optarg;
+			break;
+		case 'd':
+			device_id = optarg;
+			break;
+		case 'm':
+			model = optarg;
+			break;
+		case 'w': {
+			const char *v = optarg;
+
+			/* "--wait 60" as well as "--wait=60". */
+			if (!v && optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
+				v = argv[optind++];
+			wait_s = ENROLL_DEFAULT_WAIT;
+			if (v && (gw_parse_u64(v, ENROLL_MAX_WAIT, &wait_s) || wait_s == 0)) {
+				agent_errorf(ctx, "--wait: 1 to %d seconds", ENROLL_MAX_WAIT);
+				return GW_EXIT_USAGE;
+			}
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			return GW_EXIT_OK;
+		default:
+			usage(stderr);
+			return GW_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return GW_EXIT_USAGE;
+	}
+
+	rc = enroll_state_load(ctx, &st, &err);
+	if (!rc && st.state == ANSWER_ENROLLED) {
+		printf("already enrolled as %s (model %s) with %s; nothing changed\n", st.device_id,
+		       st.model, st.url);
+		goto out;
+	}
+	if (!rc) {
+		resume = true;
+		if (url && strcmp(url, st.url))
+			agent_errorf(ctx, "an enrollment with %s is pending; asking it, not %s",
+				     st.url, url);
+	} else if (rc != GW_E_NOTFOUND) {
+		status = agent_report(ctx, rc, &err, ENROLL_STATE_FILE);
+		goto out;
+	}
+
+	if (!resume) {
+		char idbuf[ANSWERS_ID_MAX + 1];
+
+		if (!url || !ca) {
+			agent_errorf(ctx, "enroll needs --verifier URL and --ca FILE (or verifier_url "
+					  "and verifier_ca in the config)");
+			status = GW_EXIT_USAGE;
+			goto out;
+		}
+		if (strncmp(url, "https://", 8) || strlen(url) > ANSWERS_URL_MAX) {
+			agent_errorf(ctx, "--verifier: an https:// URL of at most %d characters",
+				     ANSWERS_URL_MAX);
+			status = GW_EXIT_USAGE;
+			goto out;
+		}
+		if (!device_id) {
+			rc = default_device_id(idbuf, sizeof(idbuf), &err);
+			if (rc) {
+				status = agent_report(ctx, rc, &err, "device id");
+				goto out;
+			}
+			device_id = idbuf;
+		}
+		if (!model)
+			model = ENROLL_DEFAULT_MODEL;
+		if (!answers_valid_id(device_id) || !answers_valid_id(model)) {
+			agent_errorf(ctx, "device id and model: 1-%d of A-Z a-z 0-9 . _ -",
+				     ANSWERS_ID_MAX);
+			status = GW_EXIT_USAGE;
+			goto out;
+		}
+		memcpy(st.url, url, strlen(url) + 1);
+		memcpy(st.device_id, device_id, strlen(device_id) + 1);
+		memcpy(st.model, model, strlen(model) + 1);
+	}
+
+	rc = gw_mkdir_p(ctx->state_dir, 0755, &err);
+	if (!rc)
+		rc = tls_key_ensure(ctx, &tls_key, &key_created, &err);
+	if (rc) {
+		status = agent_report(ctx, rc, &err, "TLS key");
+		goto out;
+	}
+	if (!resume) {
+		rc = copy_ca(ctx, ca, &err);
+		if (rc) {
+			status = agent_report(ctx, rc, &err, "--ca");
+			goto out;
+		}
+	}
+	if (agent_path(ctx, ENROLL_CA_FILE, ca_copy, sizeof(ca_copy))) {
+		agent_errorf(ctx, "state directory path too long");
+		status = GW_EXIT_USAGE;
+		goto out;
+	}
+	memset(&hopts, 0, sizeof(hopts));
+	hopts.base_url = st.url;
+	hopts.ca_file = ca_copy;
+	rc = http_client_new(&hopts, &client, &err);
+	if (rc) {
+		status = agent_report(ctx, rc, &err, "HTTP client");
+		goto out;
+	}
+
+	if (resume) {
+		rc = ask_status(client, &st, &ans, &f, &err);
+		if (rc && f.has_error && !strcmp(f.error.code, "unknown_enrollment")) {
+			/* The verifier never got our activation, or the enrollment expired. */
+			printf("the verifier does not know enrollment %s any more: starting over\n",
+			       st.enrollment_id);
+			resume = false;
+			memset(&f, 0, sizeof(f));
+			err.msg[0] = '\0';
+			rc = enroll_fresh(ctx, client, tls_key, &st, &ans, &f, &err);
+		}
+	} else {
+		if (key_created)
+			printf("generated the device TLS key %s/%s\n", ctx->state_dir,
+			       ENROLL_TLS_KEY_FILE);
+		rc = enroll_fresh(ctx, client, tls_key, &st, &ans, &f, &err);
+	}
+	for (double start = now_mono();;) {
+		if (rc) {
+			if (f.transport_failed || f.http_status)
+				status = vclient_exit_code(&f);
+			else if (f.bad_answer)
+				status = GW_EXIT_RESULT;
+			else
+				status = gw_exit_for(rc);
+			agent_errorf(ctx, "enroll: %s", gw_error_msg(&err, rc));
+			goto out;
+		}
+		if (strcmp(ans.device_id, st.device_id)) {
+			agent_errorf(ctx, "enroll: the verifier answered for device '%s', not '%s'",
+				     ans.device_id, st.device_id);
+			status = GW_EXIT_RESULT;
+			goto out;
+		}
+		if (ans.state == ANSWER_ENROLLED)
+			break;
+		if (!wait_s || now_mono() - start + ENROLL_POLL_SECONDS > (double)wait_s) {
+			printf("enrollment %s of %s: pending approval by an operator "
+			       "(gwverifier device approve %s)\n",
+			       st.enrollment_id, st.device_id, st.device_id);
+			status = GW_EXIT_PENDING;
+			goto out;
+		}
+		sleep(ENROLL_POLL_SECONDS);
+		answers_activate_fini(&ans);
+		rc = ask_status(client, &st, &ans, &f, &err);
+	}
+	rc = finish_enrolled(ctx, tls_key, &st, &ans, &err);
+	if (rc)
+		status = agent_report(ctx, rc, &err, "enroll");
+out:
+	answers_activate_fini(&ans);
+	answers_enroll_state_wipe(&st);
+	http_client_free(client);
+	EVP_PKEY_free(tls_key);
+	return status;
+}

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: Apache-2.0
+// Shared helpers of gwverifier's operator commands: config and store, tables,
+// times, the operator's name, JSON output.
+#include "cli.h"
+
+#include <limits.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "vconfig.h"
+
+int cli_open_store(const struct verifier_ctx *ctx, const char *path, struct store **out)
+{
+	struct vconfig cfg;
+	struct store *st = NULL;
+	gw_error err = { { 0 } };
+	int rc, status = GW_EXIT_OK;
+
+	if (!path)
+		path = CLI_DEFAULT_CONFIG;
+	vconfig_defaults(&cfg);
+	rc = vconfig_load(path, &cfg, &err);
+	if (rc) {
+		verifier_errorf(ctx, "config: %s", gw_error_msg(&err, rc));
+		status = GW_EXIT_CONFIG;
+		goto out;
+	}
+	if (!cfg.store || !cfg.store[0]) {
+		verifier_errorf(ctx, "%s: no store configured", path);
+		status = GW_EXIT_CONFIG;
+		goto out;
+	}
+	rc = store_open(cfg.store, &st, &err);
+	if (rc) {
+		verifier_errorf(ctx, "opening store %s: %s", cfg.store, gw_error_msg(&err, rc));
+		status = GW_EXIT_ERROR;
+		goto out;
+	}
+	*out = st;
+	st = NULL; /* transferred */
+out:
+	store_close(st);
+	vconfig_fini(&cfg);
+	return status;
+}
+
+int cli_exit_for(int rc)
+{
+	int status;
+
+	if (rc == GW_E_NOTFOUND)
+		return GW_EXIT_ERROR;
+	if (rc == GW_E_STATE)
+		return GW_EXIT_STATE;
+	status = gw_exit_for(rc);
+	return status == GW_EXIT_OK ? GW_EXIT_ERROR : status;
+}
+
+void cli_time_format(int64_t ts, char buf[CLI_TIME_LEN])
+{
+	time_t t = (time_t)ts;
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || strftime(buf, CLI_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, CLI_TIME_LEN, "@%lld", (long long)ts);
+}
+
+/* n decimal digits at s, nothing else. */
+static int digits(const char *s, size_t n, int *out)
+{
+	int v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return GW_E_PARSE;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int cli_time_parse(const char *s, int64_t *out)
+{
+	struct tm tm = { 0 }, back;
+	int y, mo, d, h, mi, sec;
+	time_t t;
+
+	if (strlen(s) != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+	    s[16] != ':' || s[19] != 'Z')
+		return GW_E_PARSE;
+	if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
+	    digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) || digits(s + 17, 2, &sec))
+		return GW_E_PARSE;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59)
+		return GW_E_PARSE;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	/* timegm() normalises 2026-02-30 to March; a date that does not come back
+	 * unchanged did not exist. */
+	if (t == (time_t)-1 || !gmtime_r(&t, &back) || back.tm_mday != d || back.tm_mon != mo - 1)
+		return GW_E_PARSE;
+	*out = (int64_t)t;
+	return 0;
+}
+
+int64_t cli_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+int cli_actor(char *buf, size_t len)
+{
+	const struct passwd *pw = getpwuid(getuid());
+
+	if (!pw || !pw->pw_name || !pw->pw_name[0])
+		return GW_E_NOTFOUND;
+	return gw_snprintf(buf, len, "operator:%s", pw->pw_name);
+}
+
+void cli_json_print(json_object *o)
+{
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							      JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	fputs(s ? s : "null", stdout);
+	fputc('\n', stdout);
+}
+
+json_object *cli_json_str(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+json_object *cli_json_parse(const char *text)
+{
+	json_tokener *tok = json_tokener_new_ex(32);
+	json_object *o = NULL;
+	size_t len = strlen(text);
+
+	if (!tok || len >= (size_t)INT_MAX)
+		goto out;
+	/* The terminating NUL is passed too: it ends a bare number ("42"), which
+	 * json-c would otherwise wait to see continued. */
+	o = json_tokener_parse_ex(tok, text, (int)len + 1);
+	/* Refuse a prefix that parses with something after it. */
+	if (o && (json_tokener_get_error(tok) != json_tokener_success ||
+		  json_tokener_get_parse_end(tok) < len)) {
+		json_object_put(o);
+		o = NULL;
+	}
+out:
+	json_tokener_free(tok);
+	return o;
+}
+
+char *cli_hex(const uint8_t *p, size_t len)
+{
+	char *s;
+
+	if (len > (SIZE_MAX - 1) / 2)
+		return NULL;
+	s = malloc(2 * len + 1);
+	if (s)
+		gw_hex_encode(p, len, s);
+	return s;
+}
+
+struct cli_table {
+	size_t ncols;
+	size_t nrows, cap;
+	char **cells; /* nrows * ncols, row-major; row 0 is the header */
+	size_t width[CLI_TABLE_MAX_COLS];
+};
+
+struct cli_table *cli_table_new(size_t ncols, const char *const *headers)
+{
+	struct cli_table *t;
+
+	if (ncols == 0 || ncols > CLI_TABLE_MAX_COLS)
+		return NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->ncols = ncols;
+	if (cli_table_add(t, headers)) {
+		cli_table_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+int cli_table_add(struct cli_table *t, const char *const *cells)
+{
+	size_t base;
+
+	if (t->nrows == t->cap) {
+		size_t ncap = t->cap ? t->cap * 2 : 16;
+		char **n = reallocarray(t->cells, ncap * t->ncols, sizeof(*n));
+
+		if (!n)
+			return GW_E_NOMEM;
+		t->cells = n;
+		t->cap = ncap;
+	}
+	base = t->nrows * t->ncols;
+	for (size_t i = 0; i < t->ncols; i++) {
+		const char *c = cells[i] ? cells[i] : "-";
+		size_t len = strlen(c);
+
+		t->cells[base + i] = strdup(c);
+		if (!t->cells[base + i]) {
+			for (size_t j = 0; j < i; j++)
+				free(t->cells[base + j]);
+			return GW_E_NOMEM;
+		}
+		if (len > t->width[i])
+			t->width[i] = len;
+	}
+	t->nrows++;
+	return 0;
+}
+
+void cli_table_print(const struct cli_table *t, FILE *f)
+{
+	for (size_t r = 0; r < t->nrows; r++) {
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *cell = t->cells[r * t->ncols + c];
+
+			if (c + 1 == t->ncols)
+				fprintf(f, "%s\n", cell);
+			else
+				fprintf(f, "%-*s  ", (int)t->width[c], cell);
+		}
+	}
+}
+
+void cli_table_free(struct cli_table *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(t);
+}
