@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -235,6 +236,13 @@ static int listen_socket(const char *addr, evutil_socket_t *fd_out, unsigned *po
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0) {
 		rc = gw_fail(err, GW_E_IO, "SO_REUSEADDR: %s", strerror(errno));
+		goto out;
+	}
+	/* An answer leaves as several TLS records; with Nagle's algorithm the last one
+	 * waits for the client's delayed ACK (about 40 ms a round trip). Accepted
+	 * sockets inherit TCP_NODELAY from the listening socket on Linux. */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0) {
+		rc = gw_fail(err, GW_E_IO, "TCP_NODELAY: %s", strerror(errno));
 		goto out;
 	}
 	if (bind(fd, (struct sockaddr *)&ss, sslen) != 0) {

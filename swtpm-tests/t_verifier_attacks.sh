@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The verifier service under attack and failure, against a real swtpm and real
+# processes on 127.0.0.1: untrusted EK CA, wrong credential-activation proof,
+# missing and foreign client certificates, malformed and oversized requests,
+# replayed evidence and reused or expired nonces, an AK that never went through
+# credential activation, kill -9 under load, revocation in the middle of a
+# keep-alive session; EAR results checked with an independent JWT library.
+# shellcheck source=swtpm-tests/lib.sh
+source "$(dirname "$0")/lib.sh"
+require_cmd python3 node openssl
+
+localca=/var/lib/swtpm-localca
+api=$GW_ROOT/swtpm-tests/apiclient.py
+jwtv=$GW_ROOT/swtpm-tests/node/jwt-verify.mjs
+
+swtpm_start || exit 1
+vdir=$GW_TMP/verifier
+port=$(free_port)
+expect_exit -n verifier-init 0 gwverifier init "$vdir" --listen "127.0.0.1:$port" \
+  --ek-ca "$localca/swtpm-localca-rootca-cert.pem" --ek-ca "$localca/issuercert.pem"
+sed -i 's/^auto_approve = none/auto_approve = all/' "$vdir/verifier.conf"
+vconf=$vdir/verifier.conf
+
+start_verifier() {
+  bg_start verifier "$GW_BIN/gwverifier" serve --config "$vconf"
+  VPID=$BG_PID
+  wait_for_port "$port" 20 || fail verifier-listens "gwverifier serve did not listen on $port"
+}
+api_call() { python3 "$api" "https://127.0.0.1:$port" "$vdir/ca.pem" "$@"; }
+start_verifier
+
+state=$GW_TMP/state
+printf 'application v1\n' >"$GW_TMP/app.bin"
+conf=$GW_TMP/agent.conf
+gw_agent_config "$conf" "$state" app="$GW_TMP/app.bin"
+ga() { gwagent --config "$conf" "$@"; }
+expect_exit -n provision 0 ga provision
+expect_exit -n boot 0 ga boot
+
+# 1. An EK certificate from a CA the verifier does not trust.
+v2=$GW_TMP/verifier2
+port2=$(free_port)
+expect_exit -n untrusted-verifier-init 0 gwverifier init "$v2" --listen "127.0.0.1:$port2"
+sed -i 's/^auto_approve = none/auto_approve = all/' "$v2/verifier.conf"
+bg_start verifier2 "$GW_BIN/gwverifier" serve --config "$v2/verifier.conf"
+wait_for_port "$port2" 20
+expect_exit -n ek-from-unknown-ca-refused 21 ga enroll --verifier "https://127.0.0.1:$port2" --ca "$v2/ca.pem" --device-id gw-attack
+expect_output_contains -n ek-from-unknown-ca-named 'ek_untrusted'
+bg_stop verifier2 >/dev/null
+rm -f "$state/enrollment.json" "$state/verifier-ca.pem"
+
+# 2. A wrong credential-activation proof: refused, the enrollment is spent, no device.
+python3 - "$state" >"$GW_TMP/enroll.json" <<'PY'
+import base64, json, sys
+d = sys.argv[1]
+b = lambda f: base64.b64encode(open(f'{d}/{f}', 'rb').read()).decode()
+print(json.dumps({"device_id": "gw-forger", "model": "gw-1000", "ek_public": b("ek.pub"),
+                  "ek_certificate": b("ek-cert.der"), "ak_public": b("ak.pub")}))
+PY
+api_call "POST:/v1/enroll:@$GW_TMP/enroll.json" >"$GW_TMP/enroll.out"
+eid=$(python3 -c "import json,sys; print(json.loads(open('$GW_TMP/enroll.out').read().split(' ',1)[1])['enrollment_id'])" 2>/dev/null)
+expect_ne enroll-challenge-issued "$eid" ""
+wrong=$(head -c 32 /dev/urandom | base64)
+pem=$(python3 -c "import json; print(json.dumps(open('$state/ak.pem').read()))")
+body="{\"enrollment_id\":\"$eid\",\"secret\":\"$wrong\",\"client_public_key\":$pem}"
+api_call "POST:/v1/enroll/activate:$body" "POST:/v1/enroll/activate:$body" >"$GW_TMP/activate.out"
+expect_output_contains -n wrong-proof-refused '^403 .*activation_failed' "$GW_TMP/activate.out"
+expect_output_contains -n wrong-proof-spends-enrollment '^404 .*unknown_enrollment' "$GW_TMP/activate.out"
+expect_exit -n wrong-proof-creates-no-device 1 gwverifier device show --config "$vconf" gw-forger
+
+# The real enrollment, through TPM2_ActivateCredential.
+expect_exit -n enroll 0 ga enroll --verifier "https://127.0.0.1:$port" --ca "$vdir/ca.pem" --device-id gw-victim --model gw-1000
+cert=(--cert "$state/tls.pem" --key "$state/tls.key")
+
+# 3. Client certificates: none, and one from another CA.
+api_call "POST:/v1/attest/challenge:{}" >"$GW_TMP/nocert.out"
+expect_output_contains -n no-client-cert-refused '^401 .*client_certificate_required' "$GW_TMP/nocert.out"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$GW_TMP/rogue.key" \
+  -out "$GW_TMP/rogue.pem" -subj /CN=gw-victim -days 1 2>/dev/null
+api_call --cert "$GW_TMP/rogue.pem" --key "$GW_TMP/rogue.key" "POST:/v1/attest/challenge:{}" >"$GW_TMP/rogue.out"
+expect_output_contains -n foreign-client-cert-refused '^0 transport error|^40[13] ' "$GW_TMP/rogue.out"
+
+# 4. Malformed and oversized requests get 4xx with a stable code.
+api_call "POST:/v1/enroll:{not json" "POST:/v1/enroll:[]" 'POST:/v1/enroll:{"device_id":"a","bogus":1}' \
+  "${cert[@]}" "POST:/v1/attest:{\"format\":\"nope\"}" >"$GW_TMP/malformed.out"
+check malformed-requests-4xx python3 -c "
+lines = open('$GW_TMP/malformed.out').read().splitlines()
+assert len(lines) == 4 and all(l.startswith('400 ') for l in lines), lines
+assert 'bad_request' in lines[0] and 'bad_evidence' in lines[3], lines"
+head -c 2000000 /dev/zero | tr '\0' ' ' >"$GW_TMP/big.json"
+api_call "POST:/v1/enroll:@$GW_TMP/big.json" >"$GW_TMP/big.out"
+expect_output_contains -n oversized-request-413 '^413 ' "$GW_TMP/big.out"
+api_call "GET:/v1/health" >"$GW_TMP/health.out"
+expect_output_contains -n still-serving-after-bad-input '^200 .*"status":"ok"' "$GW_TMP/health.out"
+
+# 5. A normal round; the EAR verifies with an independent JWT library (jose).
+expect_exit -n attest 23 ga attest
+check ear-verifies-with-jose node "$jwtv" "$state/last-result.jwt" "$vdir/gate.pub"
+check ear-claims python3 -c "
+import json, subprocess
+out = json.loads(subprocess.check_output(['node', '$jwtv', '$state/last-result.jwt', '$vdir/gate.pub']))
+c = out['claims']; assert out['header']['alg'] == 'ES256'
+assert c['sub'] == 'gw-victim' and c['exp'] > c['iat']
+m = c['submods']['gatewarden']; assert m['ear.status'] == 'warning', m
+assert m['ear.trustworthiness-vector']['instance-identity'] == 2"
+check ear-refused-with-another-key bash -c "! node '$jwtv' '$state/last-result.jwt' '$v2/gate.pub' 2>/dev/null"
+
+# 6. Replayed evidence and a reused nonce.
+challenge() { # -> NONCE SEL
+  api_call "${cert[@]}" "POST:/v1/attest/challenge:{}" | python3 -c "
+import json, sys; s, b = sys.stdin.read().split(' ', 1); d = json.loads(b); print(d['nonce'], d['pcr_selection'])"
+}
+read -r nonce sel < <(challenge)
+expect_exit -n quote-for-challenge 0 ga quote --nonce "$nonce" --pcrs "$sel" --out "$GW_TMP/q1"
+api_call "${cert[@]}" "POST:/v1/attest:@$GW_TMP/q1/evidence.json" "POST:/v1/attest:@$GW_TMP/q1/evidence.json" >"$GW_TMP/replay.out"
+expect_output_contains -n first-use-accepted '^200 .*"status"' "$GW_TMP/replay.out"
+expect_output_contains -n replayed-evidence-refused '^409 .*nonce_rejected.*already used' "$GW_TMP/replay.out"
+# Evidence made for an invented nonce.
+expect_exit -n quote-invented-nonce 0 ga quote --nonce "$(gw_nonce)" --pcrs "$sel" --out "$GW_TMP/q2"
+api_call "${cert[@]}" "POST:/v1/attest:@$GW_TMP/q2/evidence.json" >"$GW_TMP/invented.out"
+expect_output_contains -n invented-nonce-refused '^409 .*nonce_rejected' "$GW_TMP/invented.out"
+
+# 7. An expired nonce (the verifier restarted with a 1-second nonce lifetime).
+bg_stop verifier >/dev/null
+sed -i 's/^nonce_ttl = .*/nonce_ttl = 1/' "$vconf"
+start_verifier
+read -r nonce sel < <(challenge)
+sleep 2
+expect_exit -n quote-late 0 ga quote --nonce "$nonce" --pcrs "$sel" --out "$GW_TMP/q3"
+api_call "${cert[@]}" "POST:/v1/attest:@$GW_TMP/q3/evidence.json" >"$GW_TMP/expired.out"
+expect_output_contains -n expired-nonce-refused '^409 .*nonce_rejected.*expired' "$GW_TMP/expired.out"
+bg_stop verifier >/dev/null
+sed -i 's/^nonce_ttl = .*/nonce_ttl = 60/' "$vconf"
+start_verifier
+
+# 8. kill -9 in the middle of a stream of attestations: every answered round is
+#    stored, the audit chain verifies, the verifier starts again.
+rounds=$GW_TMP/rounds
+: >"$rounds"
+(
+  for _ in $(seq 30); do
+    "$GW_BIN/gwagent" --config "$conf" attest >/dev/null 2>&1
+    echo $? >>"$rounds"
+  done
+) &
+loop=$!
+for _ in $(seq 100); do [ "$(wc -l <"$rounds")" -ge 5 ] && break; sleep 0.1; done
+kill -9 "$VPID"
+wait "$loop"
+answered=$(grep -cxE '0|23|24' "$rounds")
+note "rounds answered before and after the kill: $answered of $(wc -l <"$rounds")"
+start_verifier
+expect_exit -n history-after-kill 0 gwverifier history --config "$vconf" gw-victim --json
+stored=$(python3 -c "import json; print(len(json.load(open('$GW_STDOUT'))))")
+# Rounds 5 and 6 above, the ones before this block (1 + 1) and the answered ones.
+expect_gt kill9-nothing-answered-lost "$((stored + 1))" "$((answered + 2))"
+expect_exit -n audit-verifies-after-kill 0 gwverifier audit verify --config "$vconf"
+expect_exit -n attest-after-restart 23 ga attest
+
+# 9. Evidence signed by an AK that never went through credential activation.
+expect_exit -n new-ak-without-activation 0 ga provision --force
+expect_exit -n unactivated-ak-contraindicated 24 ga attest
+expect_output_contains -n unactivated-ak-named 'instance-identity/signature'
+
+# 10. Revocation in the middle of a keep-alive session: the next request is refused.
+mkfifo "$GW_TMP/go"
+python3 "$api" "https://127.0.0.1:$port" "$vdir/ca.pem" "${cert[@]}" --keep-alive-pause stdin \
+  "POST:/v1/attest/challenge:{}" "POST:/v1/attest/challenge:{}" <"$GW_TMP/go" >"$GW_TMP/session.out" &
+client=$!
+exec 9>"$GW_TMP/go"
+for _ in $(seq 100); do [ -s "$GW_TMP/session.out" ] && break; sleep 0.1; done
+expect_exit -n revoke 0 gwverifier device revoke --config "$vconf" gw-victim --reason "stolen gateway"
+echo go >&9
+exec 9>&-
+wait "$client"
+expect_output_contains -n session-before-revoke-served '^200 .*nonce' "$GW_TMP/session.out"
+expect_output_contains -n revoked-mid-session-refused '^403 .*revoked' "$GW_TMP/session.out"
+expect_exit -n revoked-attest-refused 21 ga attest
+expect_exit -n audit-lists-revocation 0 gwverifier audit --config "$vconf" --json
+expect_output_contains -n audit-revocation-record '"action":"device.revoke".*stolen gateway'
+expect_exit -n audit-chain-intact 0 gwverifier audit verify --config "$vconf"
+expect_no_handles no-handles-left
