@@ -7,6 +7,7 @@
 #include "agent.h"
 #include "evlog.h"
 #include "stage.h"
+#include "trust.h"
 
 static void usage(FILE *f)
 {
@@ -70,6 +71,17 @@ int cmd_boot(struct agent_ctx *ctx, int argc, char **argv)
 	if (!json)
 		printf("boot: TPM reset cycle %u, %s event log\n", meta.reset_count,
 		       fresh ? "new" : "continuing the");
+	/* Trust state first: the verifier key this device answers to. */
+	{
+		bool pinned = false;
+
+		rc = trust_measure_pinned(ctx, &pinned, &err);
+		if (rc)
+			return agent_report(ctx, rc, &err, "measuring the pinned gate key");
+		if (pinned && !json)
+			printf("boot: pinned verifier gate key measured into PCR %u\n",
+			       ctx->cfg.trust_pcr);
+	}
 	for (size_t i = 0; i < ctx->cfg.nstages; i++) {
 		const struct agent_stage *st = &ctx->cfg.stages[i];
 

@@ -21,6 +21,7 @@
 #include "ek.h"
 #include "enroll_state.h"
 #include "evlog.h"
+#include "trust.h"
 #include "stage.h"
 #include "tpmdata.h"
 #include "util.h"
@@ -371,47 +372,6 @@ out:
 	return rc;
 }
 
-/* Extend H(DER SubjectPublicKeyInfo of the gate key) into the trust PCR, every bank,
- * after logging it. */
-static int measure_gate(struct agent_ctx *ctx, EVP_PKEY *gate, char *hex, uint64_t *recnum,
-			gw_error *err)
-{
-	uint8_t d[GW_MAX_BANKS][GW_MAX_DIGEST], sha[32];
-	unsigned char *der = NULL;
-	struct stage_banks banks;
-	struct evlog_meta meta;
-	bool fresh = false;
-	char desc[128];
-	int der_len, rc;
-
-	der_len = i2d_PUBKEY(gate, &der);
-	if (der_len <= 0)
-		return gw_fail(err, GW_E_CRYPTO, "encoding the gate key");
-	rc = gw_hash(TPM2_ALG_SHA256, der, (size_t)der_len, sha);
-	if (rc)
-		goto out;
-	gw_hex_encode(sha, sizeof(sha), hex);
-	rc = gw_snprintf(desc, sizeof(desc), "verifier gate key sha256:%s", hex);
-	if (rc)
-		goto out;
-	rc = evlog_sync(ctx, &meta, &fresh, err);
-	if (!rc)
-		rc = stage_banks_get(ctx, &banks, err);
-	if (rc)
-		goto out;
-	for (size_t i = 0; i < banks.n && !rc; i++)
-		rc = gw_hash(banks.alg[i], der, (size_t)der_len, d[i]);
-	if (rc) {
-		rc = gw_fail(err, GW_E_CRYPTO, "hashing the gate key");
-		goto out;
-	}
-	rc = evlog_measure(ctx, ctx->cfg.trust_pcr, banks.alg, (const uint8_t(*)[GW_MAX_DIGEST])d,
-			   banks.n, "trust", NULL, NULL, desc, recnum, err);
-out:
-	OPENSSL_free(der);
-	return rc;
-}
-
 /* Check and store what an enrolled answer carries, measure the gate key, and mark
  * the enrollment done. */
 static int finish_enrolled(struct agent_ctx *ctx, EVP_PKEY *tls_key, struct enroll_state *st,
@@ -448,7 +408,7 @@ static int finish_enrolled(struct agent_ctx *ctx, EVP_PKEY *tls_key, struct enro
 	    (rc = state_path(ctx, ENROLL_GATE_FILE, path, err)) ||
 	    (rc = gw_write_file_atomic(path, gate_pem, strlen(gate_pem), 0644, err)))
 		goto out;
-	rc = measure_gate(ctx, gate, hex, &recnum, err);
+	rc = trust_measure_gate(ctx, gate, hex, &recnum, err);
 	if (rc) {
 		gw_error_prefix(err, "measuring the gate key: ");
 		goto out;

@@ -72,6 +72,13 @@ expect_exit -n wrong-proof-creates-no-device 1 gwverifier device show --config "
 # The real enrollment, through TPM2_ActivateCredential.
 expect_exit -n enroll 0 ga enroll --verifier "https://127.0.0.1:$port" --ca "$vdir/ca.pem" --device-id gw-victim --model gw-1000
 cert=(--cert "$state/tls.pem" --key "$state/tls.key")
+# After a reboot the boot service measures the pinned gate key again (PCR 14).
+check power-cycle swtpm_power_cycle
+expect_exit -n boot-after-enroll 0 ga boot
+expect_output_contains -n boot-measures-pinned-gate-key 'pinned verifier gate key measured into PCR 14'
+expect_exit -n status-after-reboot 0 ga status --json
+check gate-key-in-new-log python3 -c "
+import json; d = json.load(open('$GW_STDOUT')); assert d['event_log']['records'] == 2, d"
 
 # 3. Client certificates: none, and one from another CA.
 api_call "POST:/v1/attest/challenge:{}" >"$GW_TMP/nocert.out"
