@@ -428,9 +428,13 @@ int tpm_srk_create(struct agent_tpm *tpm, TPM2_HANDLE h, TPM2B_PUBLIC *out, gw_e
 	return rc;
 }
 
+/* noDA: the AK's authorization is empty, so dictionary-attack protection guards
+ * nothing, while every unorderly shutdown (a gateway losing power) after the AK was
+ * used counts against DA-protected objects: after a few the TPM refuses to quote. */
 #define AK_ATTRS                                                                          \
 	(TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN | \
-	 TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT)
+	 TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA | TPMA_OBJECT_RESTRICTED |            \
+	 TPMA_OBJECT_SIGN_ENCRYPT)
 
 bool tpm_is_ak_public(const TPMT_PUBLIC *p)
 {

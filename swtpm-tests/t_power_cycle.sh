@@ -48,4 +48,12 @@ expect_exit -n measure-after-torn-record 0 gwagent --config "$conf" measure --st
 nonce=$(gw_nonce)
 expect_exit -n quote-after-repair 0 gwagent --config "$conf" quote --nonce "$nonce" --out "$GW_TMP/q2"
 expect_exit -n check-after-repair 0 gwverifier check-quote --evidence "$GW_TMP/q2/evidence.json" --ak "$state/ak.pem" --nonce "$nonce"
+# Gateways lose power: many unorderly resets in a row must not lock the AK out
+# (dictionary-attack lockout refuses DA-protected keys after unorderly shutdowns).
+for i in 1 2 3 4 5 6; do
+  "$GW_BIN/gwagent" --config "$conf" quote --nonce "$(gw_nonce)" --out "$GW_TMP/qloss" >/dev/null 2>&1
+  swtpm_power_cycle >/dev/null 2>&1 || fail "power-loss-$i" "power cycle failed"
+done
+nonce=$(gw_nonce)
+expect_exit -n quote-after-six-power-losses 0 gwagent --config "$conf" quote --nonce "$nonce" --out "$GW_TMP/q3"
 expect_no_handles no-handles
