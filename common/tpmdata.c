@@ -238,8 +238,10 @@ int tpmdata_pkey_from_pem(const char *pem, size_t len, EVP_PKEY **out, gw_error 
 	return 0;
 }
 
-int tpmdata_pkey_load(const char *path, EVP_PKEY **out, gw_error *err)
+static int pkey_load(const char *path, bool ak, EVP_PKEY **out, gw_error *err)
 {
+	const TPMA_OBJECT signer = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT |
+				   TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_SENSITIVEDATAORIGIN;
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	TPM2B_PUBLIC pub;
@@ -252,6 +254,10 @@ int tpmdata_pkey_load(const char *path, EVP_PKEY **out, gw_error *err)
 		rc = tpmdata_pkey_from_pem((const char *)buf, len, out, err);
 	} else {
 		rc = tpmdata_public_unmarshal(buf, len, &pub, err);
+		if (!rc && ak && (pub.publicArea.objectAttributes & signer) != signer)
+			rc = gw_fail(err, GW_E_KEY,
+				     "not a restricted, fixedTPM signing key: quotes it signs "
+				     "prove nothing");
 		if (!rc)
 			rc = tpmdata_public_to_pkey(&pub.publicArea, out, err);
 	}
@@ -259,6 +265,16 @@ int tpmdata_pkey_load(const char *path, EVP_PKEY **out, gw_error *err)
 		gw_error_prefix(err, "%s: ", path);
 	free(buf);
 	return rc;
+}
+
+int tpmdata_pkey_load(const char *path, EVP_PKEY **out, gw_error *err)
+{
+	return pkey_load(path, false, out, err);
+}
+
+int tpmdata_ak_load(const char *path, EVP_PKEY **out, gw_error *err)
+{
+	return pkey_load(path, true, out, err);
 }
 
 int tpmdata_pkey_equal(EVP_PKEY *a, EVP_PKEY *b)

@@ -34,6 +34,11 @@ int tpmdata_pkey_to_pem(EVP_PKEY *key, char **out) GW_WUR;
 int tpmdata_pkey_from_pem(const char *pem, size_t len, EVP_PKEY **out, gw_error *err) GW_WUR;
 /* A public key file: PEM, or a marshalled TPM2B_PUBLIC (tpm2-tools "tss" format). */
 int tpmdata_pkey_load(const char *path, EVP_PKEY **out, gw_error *err) GW_WUR;
+/* An attestation key file: as tpmdata_pkey_load(), and in TPM2B_PUBLIC form its
+ * attributes must say restricted, fixedTPM signing key (GW_E_KEY otherwise): a key
+ * that is not restricted could sign a forged TPMS_ATTEST. PEM carries no
+ * attributes; trust in a PEM AK comes from how it was obtained (enrollment). */
+int tpmdata_ak_load(const char *path, EVP_PKEY **out, gw_error *err) GW_WUR;
 /* True when both keys are the same public key. */
 int tpmdata_pkey_equal(EVP_PKEY *a, EVP_PKEY *b);
 

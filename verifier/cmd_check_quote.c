@@ -70,37 +70,6 @@ static void inputs_fini(struct inputs *in)
 	evidence_free(in->ev);
 }
 
-/* The AK as PEM, or as TPM2B_PUBLIC; in TPM form its attributes are checked too: a
- * key that is not restricted could sign a forged TPMS_ATTEST. */
-static int load_ak(const char *path, EVP_PKEY **out, gw_error *err)
-{
-	const TPMA_OBJECT need = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT |
-				 TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_SENSITIVEDATAORIGIN;
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	TPM2B_PUBLIC pub;
-	int rc;
-
-	rc = gw_read_file(path, 64 * 1024, &buf, &len, err);
-	if (rc)
-		return rc;
-	if (len > 10 && !memcmp(buf, "-----BEGIN", 10)) {
-		rc = tpmdata_pkey_from_pem((const char *)buf, len, out, err);
-	} else {
-		rc = tpmdata_public_unmarshal(buf, len, &pub, err);
-		if (!rc && (pub.publicArea.objectAttributes & need) != need)
-			rc = gw_fail(err, GW_E_KEY,
-				     "not a restricted, fixedTPM signing key: quotes it signs "
-				     "prove nothing");
-		if (!rc)
-			rc = tpmdata_public_to_pkey(&pub.publicArea, out, err);
-	}
-	if (rc)
-		gw_error_prefix(err, "%s: ", path);
-	free(buf);
-	return rc;
-}
-
 static int load_cel(const char *path, struct cel_log **out, gw_error *err)
 {
 	uint8_t *buf = NULL;
@@ -272,7 +241,7 @@ static int load_inputs(struct inputs *in, const char *const paths[], const char 
 	int rc;
 
 	*what = "--ak";
-	if ((rc = load_ak(paths[AK], &in->ak, err)))
+	if ((rc = tpmdata_ak_load(paths[AK], &in->ak, err)))
 		return rc;
 	*what = "--nonce";
 	if ((rc = gw_hex_decode(nonce, &in->nonce, &in->nonce_len, err)))
