@@ -344,6 +344,38 @@ out:
 	return rc;
 }
 
+/* cel_records, cel_sha256, cel_reset_count of a challenge. */
+static int parse_cel_prefix(json_object *root, const char *what, struct answer_challenge *a,
+			    gw_error *err)
+{
+	const char *hex = NULL;
+	size_t n = 0;
+	int64_t v = 0;
+	json_object *o;
+	bool has_reset = json_object_object_get_ex(root, "cel_reset_count", &o);
+	int rc;
+
+	rc = get_uint(root, what, "cel_records", ANSWERS_MAX_CEL_RECORDS, &v, err);
+	if (rc)
+		return rc;
+	a->cel_records = (uint32_t)v;
+	rc = get_str(root, what, "cel_sha256", false, 2 * sizeof(a->cel_sha256), &hex, &n, err);
+	if (rc)
+		return rc;
+	if (hex && (n != 2 * sizeof(a->cel_sha256) || !is_lower_hex(hex, n) ||
+		    gw_hex_decode_fixed(hex, a->cel_sha256, sizeof(a->cel_sha256), NULL)))
+		return gw_fail(err, GW_E_PARSE, "%s: 'cel_sha256' must be 64 lower-case hex digits",
+			       what);
+	rc = get_uint(root, what, "cel_reset_count", UINT32_MAX, &v, err);
+	if (rc)
+		return rc;
+	a->cel_reset_count = (uint32_t)v;
+	if (a->cel_records && (!hex || !has_reset))
+		return gw_fail(err, GW_E_PARSE,
+			       "%s: 'cel_records' without 'cel_sha256' and 'cel_reset_count'", what);
+	return 0;
+}
+
 int answers_parse_challenge(const char *buf, size_t len, struct answer_challenge *out,
 			    gw_error *err)
 {
@@ -385,6 +417,9 @@ int answers_parse_challenge(const char *buf, size_t len, struct answer_challenge
 	if (rc)
 		goto out;
 	a.expires_in = (uint32_t)exp;
+	rc = parse_cel_prefix(root, what, &a, err);
+	if (rc)
+		goto out;
 	*out = a;
 out:
 	json_object_put(root);

@@ -67,14 +67,23 @@ int answers_parse_activate(const char *buf, size_t len, struct answer_activate *
 			   gw_error *err) GW_WUR;
 void answers_activate_fini(struct answer_activate *a);
 
+/* Most records a verifier may say it holds (EVIDENCE_MAX_CEL_OFFSET). */
+#define ANSWERS_MAX_CEL_RECORDS 100000
+
 /* POST /v1/attest/challenge: nonce (2-128 hex digits, even), pcr_selection
- * ("sha256:0,1,…"), expires_in (optional). */
+ * ("sha256:0,1,…"), expires_in (optional), and the verifier's copy of our CEL log:
+ * cel_records (optional, 0..ANSWERS_MAX_CEL_RECORDS, absent is 0), cel_sha256 (64
+ * lower-case hex) and cel_reset_count (0..2^32-1), both required when cel_records
+ * is above 0 and checked whenever present. */
 struct answer_challenge {
 	uint8_t nonce[64];
 	size_t nonce_len;
 	TPML_PCR_SELECTION sel;
 	char pcr_selection[256];
 	uint32_t expires_in;
+	uint32_t cel_records;     /* 0: the verifier holds no prefix */
+	uint8_t cel_sha256[32];   /* SHA-256 of the bytes of those records */
+	uint32_t cel_reset_count; /* the TPM resetCount they were quoted in */
 };
 int answers_parse_challenge(const char *buf, size_t len, struct answer_challenge *out,
 			    gw_error *err) GW_WUR;

@@ -34,6 +34,7 @@ struct round_result {
 	struct ear_summary ear;
 	bool have_ear;
 	char device_id[ANSWERS_ID_MAX + 1];
+	uint32_t cel_offset; /* records of the log the verifier had already */
 };
 
 /* One round: challenge, evidence, appraisal, EAR check, last-result.jwt. */
@@ -110,6 +111,11 @@ static int attest_round(struct agent_ctx *ctx, struct round_result *res, gw_erro
 		res->exit_code = gw_exit_for(rc);
 		goto out;
 	}
+	/* `gwagent quote` never trims: offline evidence must stand alone. */
+	rc = evidence_cel_trim(&ev, chal.cel_records, chal.cel_sha256, chal.cel_reset_count);
+	if (rc)
+		goto out;
+	res->cel_offset = ev.cel_offset;
 	rc = evidence_format(&ev, &text);
 	if (rc)
 		goto out;
@@ -200,6 +206,7 @@ static void print_json(const struct round_result *res)
 	json_object_object_add(o, "failed_claims", a);
 	if (res->ear.exp)
 		json_object_object_add(o, "expires_at", json_object_new_int64(res->ear.exp));
+	json_object_object_add(o, "cel_offset", json_object_new_int64(res->cel_offset));
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 						       JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);

@@ -8,6 +8,7 @@
 
 #include <tss2/tss2_esys.h>
 
+#include "cel.h"
 #include "evlog.h"
 #include "util.h"
 
@@ -138,4 +139,42 @@ void evidence_build_clear(struct evidence *ev)
 	free(ev->cel);
 	free(ev->fwlog);
 	memset(ev, 0, sizeof(*ev));
+}
+
+int evidence_cel_trim(struct evidence *ev, uint32_t records, const uint8_t sha256[32],
+		      uint32_t reset_count)
+{
+	struct cel_log *log = NULL;
+	TPMS_ATTEST q;
+	uint8_t d[32];
+	uint8_t *tail = NULL;
+	size_t plen, tlen;
+	int rc = 0;
+
+	if (records == 0 || !ev->cel || records > EVIDENCE_MAX_CEL_OFFSET ||
+	    tpmdata_attest_unmarshal(ev->attest, ev->attest_len, &q, NULL) ||
+	    q.clockInfo.resetCount != reset_count)
+		return 0;
+	/* A log we cannot parse goes whole: the verifier names what is wrong with it. */
+	if (cel_parse(ev->cel, ev->cel_len, &log, NULL) || log->n < records)
+		goto out;
+	plen = log->rec[records - 1].offset + log->rec[records - 1].len;
+	if (gw_hash(TPM2_ALG_SHA256, ev->cel, plen, d) || memcmp(d, sha256, sizeof(d)))
+		goto out;
+	tlen = ev->cel_len - plen;
+	tail = malloc(tlen ? tlen : 1);
+	if (!tail) {
+		rc = GW_E_NOMEM;
+		goto out;
+	}
+	if (tlen)
+		memcpy(tail, ev->cel + plen, tlen);
+	free(ev->cel);
+	ev->cel = tail; /* transferred */
+	tail = NULL;
+	ev->cel_len = tlen;
+	ev->cel_offset = records;
+out:
+	cel_free(log);
+	return rc;
 }

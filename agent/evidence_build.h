@@ -28,4 +28,12 @@ int evidence_build(struct agent_ctx *ctx, const uint8_t *nonce, size_t nonce_len
 		   gw_error *err) GW_WUR;
 void evidence_build_clear(struct evidence *ev);
 
+/* Incremental upload: when the verifier holds the first `records` (> 0) records of
+ * this boot's log (the quote's resetCount equals reset_count, our log has at least
+ * that many complete records and the SHA-256 of their bytes is sha256), replace
+ * ev->cel by the bytes after them and set ev->cel_offset. Otherwise leave the whole
+ * log (ev->cel_offset stays 0). Fails only with GW_E_NOMEM. */
+int evidence_cel_trim(struct evidence *ev, uint32_t records, const uint8_t sha256[32],
+		      uint32_t reset_count) GW_WUR;
+
 #endif

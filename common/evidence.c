@@ -124,11 +124,32 @@ static int parse_pcrs(json_object *root, struct evidence *ev, gw_error *err)
 	return 0;
 }
 
+/* Optional; only meaningful with a cel_log to continue. */
+static int parse_cel_offset(json_object *root, struct evidence *ev, gw_error *err)
+{
+	json_object *o;
+	int64_t n;
+
+	if (!json_object_object_get_ex(root, "cel_offset", &o))
+		return 0;
+	/* 1.0 is a double to json-c; a number past INT64_MAX reads as INT64_MAX. */
+	if (!json_object_is_type(o, json_type_int))
+		return gw_fail(err, GW_E_PARSE, "evidence: 'cel_offset' must be an integer");
+	n = json_object_get_int64(o);
+	if (n < 0 || n > (int64_t)EVIDENCE_MAX_CEL_OFFSET)
+		return gw_fail(err, GW_E_PARSE, "evidence: 'cel_offset' must be 0 to %u",
+			       EVIDENCE_MAX_CEL_OFFSET);
+	if (!ev->cel)
+		return gw_fail(err, GW_E_PARSE, "evidence: 'cel_offset' without 'cel_log'");
+	ev->cel_offset = (uint32_t)n;
+	return 0;
+}
+
 int evidence_parse(const uint8_t *buf, size_t len, struct evidence **out, gw_error *err)
 {
 	static const char *const known[] = {
 		"format", "nonce", "attest", "signature", "pcr_selection", "pcrs",
-		"ak_public", "cel_log", "firmware_log",
+		"ak_public", "cel_log", "cel_offset", "firmware_log",
 	};
 	struct json_tokener *tok = NULL;
 	json_object *root = NULL;
@@ -234,6 +255,9 @@ int evidence_parse(const uint8_t *buf, size_t len, struct evidence **out, gw_err
 	rc = b64_field(root, "cel_log", false, EVIDENCE_MAX_LOG, &ev->cel, &ev->cel_len, err);
 	if (rc)
 		goto out;
+	rc = parse_cel_offset(root, ev, err);
+	if (rc)
+		goto out;
 	rc = b64_field(root, "firmware_log", false, EVIDENCE_MAX_LOG, &ev->fwlog, &ev->fwlog_len,
 		       err);
 	if (rc)
@@ -320,8 +344,14 @@ int evidence_format(const struct evidence *ev, char **out)
 		    (rc = add_b64(o, "ak_public", bin, bin_len)))
 			goto out;
 	}
+	if (ev->cel_offset && (!ev->cel || ev->cel_offset > EVIDENCE_MAX_CEL_OFFSET)) {
+		rc = GW_E_INVAL;
+		goto out;
+	}
 	if (ev->cel && (rc = add_b64(o, "cel_log", ev->cel, ev->cel_len)))
 		goto out;
+	if (ev->cel_offset)
+		json_object_object_add(o, "cel_offset", json_object_new_int64(ev->cel_offset));
 	if (ev->fwlog && (rc = add_b64(o, "firmware_log", ev->fwlog, ev->fwlog_len)))
 		goto out;
 	*out = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |

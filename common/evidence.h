@@ -16,6 +16,8 @@
 #define EVIDENCE_FORMAT "gatewarden-evidence/1"
 #define EVIDENCE_MAX_SIZE (48u * 1024 * 1024)
 #define EVIDENCE_MAX_LOG (16u * 1024 * 1024)
+/* Records an incremental cel_log may skip (CEL_MAX_RECORDS). */
+#define EVIDENCE_MAX_CEL_OFFSET 100000u
 
 struct evidence {
 	uint8_t nonce[64];
@@ -28,15 +30,21 @@ struct evidence {
 	TPM2B_PUBLIC ak_pub;
 	uint8_t *cel;    /* NULL when absent */
 	size_t cel_len;
+	/* 0: cel holds the whole log. N > 0: cel holds the records after the first N,
+	 * which the verifier has from an earlier round of this boot (cel is then
+	 * non-NULL, possibly empty). */
+	uint32_t cel_offset;
 	uint8_t *fwlog;  /* NULL when absent */
 	size_t fwlog_len;
 };
 
 /* Strict: unknown keys, wrong types, bad encodings, oversized fields and trailing
- * data are rejected, with the key named in err. */
+ * data are rejected, with the key named in err; so is a cel_offset that is not an
+ * integer 0..EVIDENCE_MAX_CEL_OFFSET or comes without cel_log. */
 int evidence_parse(const uint8_t *buf, size_t len, struct evidence **out,
 		   gw_error *err) GW_WUR;
-/* Serialize as pretty JSON; *out NUL-terminated, freed by the caller. */
+/* Serialize as pretty JSON (cel_offset only when above 0; GW_E_INVAL when it is
+ * without cel or over the cap); *out NUL-terminated, freed by the caller. */
 int evidence_format(const struct evidence *ev, char **out) GW_WUR;
 void evidence_free(struct evidence *ev);
 

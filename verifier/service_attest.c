@@ -67,13 +67,34 @@ static const char *verdict_status(const struct verdict *v)
 					     : "affirming";
 }
 
+/* What the challenge offers for an incremental upload: the number of records of
+ * the device's stored log and the SHA-256 of its bytes; 0 when there is none. */
+static size_t stored_cel_records(const struct store_device *dev, char hex[65])
+{
+	struct cel_log *log = NULL;
+	uint8_t d[32];
+	size_t n = 0;
+
+	if (!dev->cel_log || dev->cel_log_len == 0)
+		return 0;
+	/* It parsed when it was stored; a row that no longer does offers nothing. */
+	if (cel_parse(dev->cel_log, dev->cel_log_len, &log, NULL) == 0 &&
+	    gw_hash(TPM2_ALG_SHA256, dev->cel_log, dev->cel_log_len, d) == 0) {
+		n = log->n;
+		gw_hex_encode(d, sizeof(d), hex);
+	}
+	cel_free(log);
+	return n;
+}
+
 void service_attest_challenge(struct httpd_req *req)
 {
 	struct service_worker *w = req->app;
 	struct store_device dev;
 	struct store_policy pol;
 	uint8_t nonce[32];
-	char hex[65], sel[256];
+	char hex[65], sel[256], cel_hex[65];
+	size_t cel_n;
 	json_object *o;
 	gw_error err = { { 0 } };
 	int rc;
@@ -111,6 +132,13 @@ void service_attest_challenge(struct httpd_req *req)
 	json_object_object_add(o, "nonce", json_object_new_string(hex));
 	json_object_object_add(o, "pcr_selection", json_object_new_string(sel));
 	json_object_object_add(o, "expires_in", json_object_new_int((int)w->svc->cfg.nonce_ttl));
+	cel_n = stored_cel_records(&dev, cel_hex);
+	json_object_object_add(o, "cel_records", json_object_new_int64((int64_t)cel_n));
+	if (cel_n) {
+		json_object_object_add(o, "cel_sha256", json_object_new_string(cel_hex));
+		json_object_object_add(o, "cel_reset_count",
+				       json_object_new_int64(dev.cel_reset_count));
+	}
 	httpd_reply_json(req, 200, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 out:
@@ -260,6 +288,11 @@ struct attest_ctx {
 	struct evidence *ev;
 	struct eventlog *fw;
 	struct cel_log *cel;
+	/* The whole CEL log appraised: the evidence's, or the stored prefix joined
+	 * with the evidence's tail (then owned in joined). */
+	const uint8_t *cel_bytes;
+	size_t cel_bytes_len;
+	uint8_t *joined;
 	EVP_PKEY *ak;
 	struct appraise_result *res;
 	struct verdict v;
@@ -272,10 +305,75 @@ static void attest_ctx_fini(struct attest_ctx *a)
 	evidence_free(a->ev);
 	eventlog_free(a->fw);
 	cel_free(a->cel);
+	free(a->joined);
 	EVP_PKEY_free(a->ak);
 	free(a->res);
 	json_object_put(a->v.failures);
 	free(a->ear);
+}
+
+/* The log to appraise. For an incremental upload (cel_offset N > 0) the device's
+ * stored log must be of this boot (the quote's resetCount) and hold exactly N
+ * records; the tail is appended to it and the whole parsed, so that the replay
+ * against the new quote authenticates prefix and tail together. The resetCount is
+ * read before the signature is checked: a forged one only fails the appraisal. */
+static int cel_assemble(struct attest_ctx *a, gw_error *err)
+{
+	const struct evidence *ev = a->ev;
+	struct cel_log *prefix = NULL;
+	TPMS_ATTEST q;
+	size_t plen = a->dev.cel_log_len;
+	bool known;
+	int rc;
+
+	a->cel_bytes = ev->cel;
+	a->cel_bytes_len = ev->cel_len;
+	if (!ev->cel)
+		return 0;
+	if (ev->cel_offset == 0)
+		return cel_parse(ev->cel, ev->cel_len, &a->cel, err);
+	known = a->dev.cel_log &&
+		tpmdata_attest_unmarshal(ev->attest, ev->attest_len, &q, NULL) == 0 &&
+		q.clockInfo.resetCount == a->dev.cel_reset_count &&
+		cel_parse(a->dev.cel_log, plen, &prefix, NULL) == 0 &&
+		prefix->n == ev->cel_offset;
+	cel_free(prefix);
+	if (!known)
+		return gw_fail(err, GW_E_PARSE, "unknown CEL prefix: send the whole log");
+	/* plen <= CEL_MAX_LOG: the prefix parsed. */
+	if (ev->cel_len > CEL_MAX_LOG - plen)
+		return gw_fail(err, GW_E_TOOBIG, "CEL log: prefix and tail larger than %u bytes",
+			       CEL_MAX_LOG);
+	a->joined = malloc(plen + ev->cel_len);
+	if (!a->joined)
+		return GW_E_NOMEM;
+	memcpy(a->joined, a->dev.cel_log, plen);
+	if (ev->cel_len)
+		memcpy(a->joined + plen, ev->cel, ev->cel_len);
+	a->cel_bytes = a->joined;
+	a->cel_bytes_len = plen + ev->cel_len;
+	rc = cel_parse(a->joined, a->cel_bytes_len, &a->cel, err);
+	if (rc)
+		gw_error_prefix(err, "CEL log (stored %u records and the evidence's): ",
+				(unsigned)ev->cel_offset);
+	return rc;
+}
+
+/* The log may stand as the device's prefix for the next round only when the
+ * quote is authentic and fresh and the log replayed to it. */
+static bool cel_authentic(const struct attest_ctx *a)
+{
+	static const enum appraise_check need[] = {
+		APPRAISE_SIGNATURE, APPRAISE_MAGIC, APPRAISE_TYPE, APPRAISE_NONCE,
+		APPRAISE_PCRSEL, APPRAISE_PCRDIGEST, APPRAISE_CEL_REPLAY,
+	};
+
+	if (!a->cel || !a->res->quote.parsed || a->v.tier[CLAIM_IDENTITY])
+		return false;
+	for (size_t i = 0; i < GW_ARRAY_SIZE(need); i++)
+		if (a->res->status[need[i]] != APPRAISE_PASS)
+			return false;
+	return true;
 }
 
 void service_attest(struct httpd_req *req)
@@ -299,8 +397,8 @@ void service_attest(struct httpd_req *req)
 	rc = evidence_parse(req->body, req->body_len, &a.ev, &err);
 	if (!rc && a.ev->fwlog)
 		rc = eventlog_parse(a.ev->fwlog, a.ev->fwlog_len, &a.fw, &err);
-	if (!rc && a.ev->cel)
-		rc = cel_parse(a.ev->cel, a.ev->cel_len, &a.cel, &err);
+	if (!rc)
+		rc = cel_assemble(&a, &err);
 	if (rc) {
 		service_audit(w, a.dev.id, "attest", "refused", "bad evidence: %s",
 			      gw_error_msg(&err, rc));
@@ -376,7 +474,8 @@ void service_attest(struct httpd_req *req)
 	{
 		const char *claims = json_object_to_json_string_ext(a.v.failures,
 								    JSON_C_TO_STRING_PLAIN);
-		char detail[256];
+		char detail[320];
+		bool keep_cel = cel_authentic(&a);
 		struct store_audit au = {
 			.ts = now, .actor = "verifier", .action = "attest", .device_id = a.dev.id,
 			.outcome = status, .detail = NULL,
@@ -386,8 +485,9 @@ void service_attest(struct httpd_req *req)
 			.ear = a.ear,
 		};
 
-		snprintf(detail, sizeof(detail), "{\"policy\":\"%s\",\"failed_claims\":%zu}",
-			 policy_id, json_object_array_length(a.v.failures));
+		snprintf(detail, sizeof(detail),
+			 "{\"policy\":\"%s\",\"failed_claims\":%zu,\"cel_offset\":%u}", policy_id,
+			 json_object_array_length(a.v.failures), (unsigned)a.ev->cel_offset);
 		au.detail = detail;
 		rc = store_begin(w->st, &err);
 		if (!rc)
@@ -403,6 +503,10 @@ void service_attest(struct httpd_req *req)
 				.restart_count = a.res->quote.attest.clockInfo.restartCount,
 				.clock = a.res->quote.attest.clockInfo.clock,
 				.cel_records_appraised = a.cel ? a.cel->n : 0,
+				.has_cel = keep_cel,
+				.cel_log = a.cel_bytes,
+				.cel_log_len = a.cel_bytes_len,
+				.cel_reset_count = a.res->quote.attest.clockInfo.resetCount,
 			};
 
 			rc = store_device_update_attestation(w->st, a.dev.id, &att, NULL, &err);
@@ -414,6 +518,10 @@ void service_attest(struct httpd_req *req)
 				.restart_count = a.dev.restart_count,
 				.clock = a.dev.clock,
 				.cel_records_appraised = a.dev.cel_records_appraised,
+				.has_cel = keep_cel,
+				.cel_log = a.cel_bytes,
+				.cel_log_len = a.cel_bytes_len,
+				.cel_reset_count = a.res->quote.attest.clockInfo.resetCount,
 			};
 
 			rc = store_device_update_attestation(w->st, a.dev.id, &att, NULL, &err);

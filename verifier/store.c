@@ -285,8 +285,9 @@ void store_device_fini(struct store_device *d)
 	free(d->ek_cert);
 	free(d->ak_pub);
 	free(d->ak_name);
-	d->ek_pub = d->ek_cert = d->ak_pub = d->ak_name = NULL;
-	d->ek_pub_len = d->ek_cert_len = d->ak_pub_len = d->ak_name_len = 0;
+	free(d->cel_log);
+	d->ek_pub = d->ek_cert = d->ak_pub = d->ak_name = d->cel_log = NULL;
+	d->ek_pub_len = d->ek_cert_len = d->ak_pub_len = d->ak_name_len = d->cel_log_len = 0;
 }
 
 int store_device_list(struct store *st, const enum store_device_state *state,
@@ -328,6 +329,10 @@ int store_device_update_attestation(struct store *st, const char *id,
 		return rc;
 	if (att->clock > INT64_MAX || att->cel_records_appraised > INT64_MAX)
 		return gw_fail(err, GW_E_TOOBIG, "clock or record count over 2^63");
+	if (att->has_cel && att->cel_log_len > STORE_CEL_MAX)
+		return gw_fail(err, GW_E_TOOBIG, "CEL log larger than %u bytes", STORE_CEL_MAX);
+	if (att->has_cel && !att->cel_log && att->cel_log_len)
+		return gw_fail(err, GW_E_INVAL, "CEL log is missing");
 	return st->ops->device_update_attestation(st, id, att, audit, err);
 }
 

@@ -24,6 +24,7 @@
 #define STORE_ENROLL_ID_LEN 32 /* enrollment id: lower-case hex */
 #define STORE_FP_LEN 64       /* client certificate fingerprint: SHA-256, lower-case hex */
 #define STORE_PEM_MAX 16384   /* a device's TLS public key (PEM SubjectPublicKeyInfo) */
+#define STORE_CEL_MAX (16u * 1024 * 1024) /* a device's stored CEL log (CEL_MAX_LOG) */
 
 /* A store handle. Not thread-safe: each thread (each event loop) opens its own;
  * handles on the same database may be used concurrently from several threads
@@ -42,7 +43,7 @@ int store_open(const char *url, struct store **out, gw_error *err) GW_WUR;
 void store_close(struct store *st);
 
 /* Schema version this build writes (SQLite: PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* Optional audit record for a mutating call. When a mutating function gets a
  * non-NULL audit, the record is appended to the chain in the same transaction as
@@ -108,6 +109,13 @@ struct store_device {
 	uint32_t restart_count;
 	uint64_t clock;                 /* TPMS_CLOCK_INFO.clock, below 2^63 */
 	uint64_t cel_records_appraised; /* offset for incremental CEL upload */
+	/* The last authentic CEL log of the device's current boot: the bytes whose
+	 * replay matched the last quote, and that quote's resetCount. cel_log is NULL
+	 * when none is stored (it is non-NULL, with cel_log_len 0, for an empty log).
+	 * Owned; filled by store_device_get() only (NULL in list callbacks). */
+	uint8_t *cel_log;
+	size_t cel_log_len;
+	uint32_t cel_reset_count;
 	/* SHA-256 (lower-case hex) of the DER client certificate issued to the
 	 * device; empty when none. Set by store_device_set_client_cert() only. */
 	char client_cert_fp[STORE_FP_LEN + 1];
@@ -157,6 +165,13 @@ struct store_attestation {
 	uint32_t restart_count;
 	uint64_t clock;
 	uint64_t cel_records_appraised;
+	/* has_cel: store cel_log (borrowed, at most STORE_CEL_MAX bytes) and
+	 * cel_reset_count as the device's authentic log; false clears the stored log,
+	 * so a failed replay never leaves a stale prefix behind. */
+	bool has_cel;
+	const uint8_t *cel_log;
+	size_t cel_log_len;
+	uint32_t cel_reset_count;
 };
 /* Record the latest appraisal of an enrolled device. GW_E_NOTFOUND for an unknown
  * id, GW_E_STATE when the device is not enrolled (so an appraisal racing a

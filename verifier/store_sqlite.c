@@ -122,6 +122,10 @@ static const char *const migrations[] = {
 	/* A published version is never rewritten: a change is a new version. */
 	"CREATE TRIGGER policies_no_update BEFORE UPDATE ON policies"
 	"  BEGIN SELECT RAISE(ABORT, 'policy versions are immutable'); END;",
+	/* 2 -> 3: the device's last authentic CEL log, for incremental uploads. */
+	"ALTER TABLE devices ADD COLUMN cel_log BLOB;"
+	"ALTER TABLE devices ADD COLUMN cel_reset_count INTEGER"
+	"  CHECK (cel_reset_count IS NULL OR cel_reset_count BETWEEN 0 AND 4294967295);",
 };
 
 _Static_assert(GW_ARRAY_SIZE(migrations) == STORE_SCHEMA_VERSION,
@@ -466,6 +470,28 @@ static int read_device_row(sqlite3_stmt *stmt, struct store_device *d)
 	return 0;
 }
 
+/* The stored CEL log at column i and its resetCount at i + 1; NULL means none. */
+static int col_cel_log(sqlite3_stmt *s, int i, struct store_device *d)
+{
+	const void *b;
+	int n;
+
+	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+		return 0;
+	b = sqlite3_column_blob(s, i);
+	n = sqlite3_column_bytes(s, i);
+	if (n < 0 || (size_t)n > STORE_CEL_MAX)
+		return GW_E_TOOBIG;
+	d->cel_log = malloc(n ? (size_t)n : 1);
+	if (!d->cel_log)
+		return GW_E_NOMEM;
+	if (n)
+		memcpy(d->cel_log, b, (size_t)n);
+	d->cel_log_len = (size_t)n;
+	d->cel_reset_count = (uint32_t)sqlite3_column_int64(s, i + 1);
+	return 0;
+}
+
 static int op_device_get(struct store *st, const char *id, struct store_device *out,
 			 gw_error *err)
 {
@@ -477,8 +503,8 @@ static int op_device_get(struct store *st, const char *id, struct store_device *
 
 	memset(&d, 0, sizeof(d));
 	rc = prepare(s->db,
-		     "SELECT " DEVICE_COLUMNS ", ek_pub, ek_cert, ak_pub, ak_name"
-		     " FROM devices WHERE id = ?",
+		     "SELECT " DEVICE_COLUMNS ", ek_pub, ek_cert, ak_pub, ak_name,"
+		     " cel_log, cel_reset_count FROM devices WHERE id = ?",
 		     &stmt, err);
 	if (rc)
 		goto out;
@@ -496,7 +522,8 @@ static int op_device_get(struct store *st, const char *id, struct store_device *
 	    (rc = col_blob_dup(stmt, 13, &d.ek_pub, &d.ek_pub_len)) ||
 	    (rc = col_blob_dup(stmt, 14, &d.ek_cert, &d.ek_cert_len)) ||
 	    (rc = col_blob_dup(stmt, 15, &d.ak_pub, &d.ak_pub_len)) ||
-	    (rc = col_blob_dup(stmt, 16, &d.ak_name, &d.ak_name_len))) {
+	    (rc = col_blob_dup(stmt, 16, &d.ak_name, &d.ak_name_len)) ||
+	    (rc = col_cel_log(stmt, 17, &d))) {
 		rc = gw_fail(err, rc, "store: device %s: malformed row", id);
 		goto out;
 	}
@@ -636,7 +663,8 @@ static int op_device_update_attestation(struct store *st, const char *id,
 	}
 	rc = prepare(s->db,
 		     "UPDATE devices SET last_attest_at = ?, last_status = ?, reset_count = ?,"
-		     " restart_count = ?, clock = ?, cel_records_appraised = ? WHERE id = ?",
+		     " restart_count = ?, clock = ?, cel_records_appraised = ?, cel_log = ?,"
+		     " cel_reset_count = ? WHERE id = ?",
 		     &stmt, err);
 	if (rc)
 		goto out;
@@ -646,7 +674,11 @@ static int op_device_update_attestation(struct store *st, const char *id,
 	sqlite3_bind_int64(stmt, 4, att->restart_count);
 	sqlite3_bind_int64(stmt, 5, (int64_t)att->clock);
 	sqlite3_bind_int64(stmt, 6, (int64_t)att->cel_records_appraised);
-	bind_text(stmt, 7, id);
+	if (att->has_cel) {
+		bind_blob(stmt, 7, att->cel_log, att->cel_log_len);
+		sqlite3_bind_int64(stmt, 8, att->cel_reset_count);
+	}
+	bind_text(stmt, 9, id);
 	rc = step_done(s->db, stmt, err, "recording an attestation");
 	stmt = NULL;
 	if (rc)

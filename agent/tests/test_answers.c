@@ -108,6 +108,17 @@ static void test_challenge(void **state)
 	assert_false(gw_pcrsel_has(&a.sel.pcrSelections[0], 8));
 	assert_string_equal(a.pcr_selection, "sha256:0,1,2,3,4,5,6,7,13,14");
 	assert_int_equal(a.expires_in, 60);
+	assert_int_equal(a.cel_records, 0);
+	free(buf);
+
+	buf = load("good", "challenge-cel.json", &len);
+	rc = answers_parse_challenge(buf, len, &a, &err);
+	if (rc)
+		fail_msg("%s", gw_error_msg(&err, rc));
+	assert_int_equal(a.cel_records, 12);
+	assert_int_equal(a.cel_sha256[0], 0x00);
+	assert_int_equal(a.cel_sha256[31], 0xff);
+	assert_int_equal(a.cel_reset_count, UINT32_MAX);
 	free(buf);
 }
 
@@ -367,6 +378,16 @@ static const struct bad_case bad_cases[] = {
 	{ "challenge-nonce-empty.json", GW_E_PARSE, "'nonce' must be 1 to 128" },
 	{ "challenge-sel-bogus.json", GW_E_PARSE, "'pcr_selection'" },
 	{ "challenge-sel-missing.json", GW_E_PARSE, "'pcr_selection' is missing" },
+	{ "challenge-cel-records-negative.json", GW_E_PARSE, "'cel_records' out of range" },
+	{ "challenge-cel-records-large.json", GW_E_PARSE, "'cel_records' out of range" },
+	{ "challenge-cel-records-string.json", GW_E_PARSE, "'cel_records' is not an integer" },
+	{ "challenge-cel-records-float.json", GW_E_PARSE, "'cel_records' is not an integer" },
+	{ "challenge-cel-sha-missing.json", GW_E_PARSE, "without 'cel_sha256'" },
+	{ "challenge-cel-reset-missing.json", GW_E_PARSE, "without 'cel_sha256' and 'cel_reset_count'" },
+	{ "challenge-cel-sha-short.json", GW_E_PARSE, "'cel_sha256' must be 64" },
+	{ "challenge-cel-sha-upper.json", GW_E_PARSE, "'cel_sha256' must be 64" },
+	{ "challenge-cel-reset-large.json", GW_E_PARSE, "'cel_reset_count' out of range" },
+	{ "challenge-cel-reset-negative.json", GW_E_PARSE, "'cel_reset_count' out of range" },
 	{ "attest-status-unknown.json", GW_E_PARSE, "'status' must be" },
 	{ "attest-ear-not-jws.json", GW_E_PARSE, "not a compact JWS" },
 	{ "attest-ear-dots.json", GW_E_PARSE, "not a compact JWS" },

@@ -122,6 +122,7 @@ static void assert_same_evidence(const struct evidence *a, const struct evidence
 		assert_memory_equal(&a->ak_pub, &b->ak_pub, sizeof(a->ak_pub));
 	assert_int_equal(!a->cel, !b->cel);
 	assert_int_equal(a->cel_len, b->cel_len);
+	assert_int_equal(a->cel_offset, b->cel_offset);
 	if (a->cel_len)
 		assert_memory_equal(a->cel, b->cel, a->cel_len);
 	assert_int_equal(!a->fwlog, !b->fwlog);
@@ -146,9 +147,24 @@ static void test_round_trip(void **state)
 {
 	struct evidence *ev = parse_fixture(QUOTE_DIR), *back;
 	static const uint8_t fw[] = { 1, 2, 3, 4, 5 };
+	char *text = NULL;
 
 	(void)state;
 	evidence_free(reparse(ev));
+	/* Incremental: the records after the first 5, and then none at all. */
+	ev->cel_offset = 5;
+	evidence_free(reparse(ev));
+	free(ev->cel);
+	ev->cel = malloc(1);
+	assert_non_null(ev->cel);
+	ev->cel_len = 0;
+	back = reparse(ev);
+	assert_non_null(back->cel);
+	assert_int_equal(back->cel_offset, 5);
+	evidence_free(back);
+	ev->cel_offset = EVIDENCE_MAX_CEL_OFFSET + 1;
+	assert_int_equal(evidence_format(ev, &text), GW_E_INVAL);
+	ev->cel_offset = 0;
 	/* Without AK and CEL log, with a firmware log and a longest nonce. */
 	ev->has_ak = false;
 	free(ev->cel);
@@ -231,6 +247,13 @@ static const struct bad_case bad_cases[] = {
 	{ "ak_public-number", GW_E_PARSE, "'ak_public' must be a string" },
 	{ "cel_log-bad-base64", GW_E_PARSE, "'cel_log': bad base64" },
 	{ "firmware_log-bad-base64", GW_E_PARSE, "'firmware_log': base64 length" },
+	{ "cel_offset-negative", GW_E_PARSE, "'cel_offset' must be 0 to 100000" },
+	{ "cel_offset-float", GW_E_PARSE, "'cel_offset' must be an integer" },
+	{ "cel_offset-string", GW_E_PARSE, "'cel_offset' must be an integer" },
+	{ "cel_offset-null", GW_E_PARSE, "'cel_offset' must be an integer" },
+	{ "cel_offset-too-large", GW_E_PARSE, "'cel_offset' must be 0 to 100000" },
+	{ "cel_offset-huge", GW_E_PARSE, "'cel_offset'" },
+	{ "cel_offset-without-cel_log", GW_E_PARSE, "'cel_offset' without 'cel_log'" },
 };
 
 static void test_bad_fixtures(void **state)

@@ -705,11 +705,15 @@ static void test_open_errors(void **state)
 	assert_null(st);
 
 	/* A database from a newer build. */
-	tamper(f, "PRAGMA user_version = 3");
+	assert_int_equal(gw_snprintf(url, sizeof(url), "PRAGMA user_version = %d",
+				     STORE_SCHEMA_VERSION + 1), 0);
+	tamper(f, url);
 	assert_int_equal(store_open(f->url, &st, &err), GW_E_UNSUPPORTED);
 	assert_non_null(strstr(err.msg, "newer"));
 	assert_null(st);
-	tamper(f, "PRAGMA user_version = 2");
+	assert_int_equal(gw_snprintf(url, sizeof(url), "PRAGMA user_version = %d",
+				     STORE_SCHEMA_VERSION), 0);
+	tamper(f, url);
 	assert_int_equal(store_open(f->url, &st, &err), 0);
 	store_close(st);
 }

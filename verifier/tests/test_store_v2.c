@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Unit tests for schema 2 of the verifier store: pending enrollments, client
-// certificate binding, per-model policies, and the migration from a v1 file.
+// Unit tests for schemas 2 and 3 of the verifier store: pending enrollments, client
+// certificate binding, per-model policies, the stored CEL log, and the migrations
+// from v1 and v2 files.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include "util.h"
 
 #define V1_FIXTURE "verifier/tests/fixtures/store/v1.db"
+#define V2_FIXTURE "verifier/tests/fixtures/store/v2.db"
 
 struct fixture {
 	char dir[64];
@@ -322,6 +324,96 @@ static int add_device(struct store *st, const char *id)
 	return store_device_put(st, &d, NULL, NULL);
 }
 
+static int cel_cb(const struct store_device *d, void *arg)
+{
+	(void)arg;
+	return d->cel_log ? -1 : 0;
+}
+
+/* The stored CEL log: set with the attestation, replaced by the next one, cleared
+ * by an attestation without one; only a device that is enrolled takes it. */
+static void test_cel_log(void **state)
+{
+	struct fixture *f = *state;
+	static const uint8_t log1[] = "\x1e{\"recnum\":0}\n";
+	static const uint8_t log2[] = "\x1e{\"recnum\":0}\n\x1e{\"recnum\":1}\n";
+	struct store_attestation att = { .at = 10, .status = "affirming", .reset_count = 7,
+					 .has_cel = true, .cel_log = log1,
+					 .cel_log_len = sizeof(log1) - 1, .cel_reset_count = 7 };
+	struct store_device d;
+	gw_error err = { { 0 } };
+
+	assert_int_equal(add_device(f->st, "gw-1"), 0);
+	assert_int_equal(store_device_update_attestation(f->st, "gw-1", &att, NULL, &err),
+			 GW_E_STATE);
+	assert_int_equal(store_device_set_state(f->st, "gw-1", STORE_DEV_ENROLLED, 5, "op", NULL,
+						&err), 0);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(store_device_get(f->st, "gw-1", &d, &err), 0);
+	assert_null(d.cel_log);
+	assert_int_equal(d.cel_log_len, 0);
+	store_device_fini(&d);
+
+	assert_int_equal(store_device_update_attestation(f->st, "gw-1", &att, NULL, &err), 0);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(store_device_get(f->st, "gw-1", &d, &err), 0);
+	assert_non_null(d.cel_log);
+	assert_int_equal(d.cel_log_len, sizeof(log1) - 1);
+	assert_memory_equal(d.cel_log, log1, sizeof(log1) - 1);
+	assert_int_equal(d.cel_reset_count, 7);
+	store_device_fini(&d);
+	assert_null(d.cel_log);
+	/* Listing does not carry the blob. */
+	assert_int_equal(store_device_list(f->st, NULL, cel_cb, NULL, &err), 0);
+
+	att.cel_log = log2;
+	att.cel_log_len = sizeof(log2) - 1;
+	att.cel_reset_count = 8;
+	assert_int_equal(store_device_update_attestation(f->st, "gw-1", &att, NULL, &err), 0);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(store_device_get(f->st, "gw-1", &d, &err), 0);
+	assert_int_equal(d.cel_log_len, sizeof(log2) - 1);
+	assert_memory_equal(d.cel_log, log2, sizeof(log2) - 1);
+	assert_int_equal(d.cel_reset_count, 8);
+	store_device_fini(&d);
+
+	/* An empty authentic log is a log (of no records), not "none". */
+	att.cel_log = NULL;
+	att.cel_log_len = 0;
+	assert_int_equal(store_device_update_attestation(f->st, "gw-1", &att, NULL, &err), 0);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(store_device_get(f->st, "gw-1", &d, &err), 0);
+	assert_non_null(d.cel_log);
+	assert_int_equal(d.cel_log_len, 0);
+	store_device_fini(&d);
+
+	/* has_cel false clears it. */
+	att.has_cel = false;
+	att.cel_log = log1;
+	att.cel_log_len = sizeof(log1) - 1;
+	assert_int_equal(store_device_update_attestation(f->st, "gw-1", &att, NULL, &err), 0);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(store_device_get(f->st, "gw-1", &d, &err), 0);
+	assert_null(d.cel_log);
+	assert_int_equal(d.cel_reset_count, 0);
+	store_device_fini(&d);
+
+	/* Bad arguments change nothing. */
+	att.has_cel = true;
+	att.cel_log = NULL;
+	att.cel_log_len = 3;
+	assert_int_equal(store_device_update_attestation(f->st, "gw-1", &att, NULL, &err),
+			 GW_E_INVAL);
+	att.cel_log = log1;
+	att.cel_log_len = STORE_CEL_MAX + 1u;
+	assert_int_equal(store_device_update_attestation(f->st, "gw-1", &att, NULL, &err),
+			 GW_E_TOOBIG);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(store_device_get(f->st, "gw-1", &d, &err), 0);
+	assert_null(d.cel_log);
+	store_device_fini(&d);
+}
+
 struct fp_ctx {
 	char fp[4][STORE_FP_LEN + 1];
 	size_t n;
@@ -565,6 +657,66 @@ static void test_migrate_v1(void **state)
 	store_device_fini(&d);
 }
 
+/* A database written by the schema-2 build (committed fixture, made by
+ * make-v2-db.c) opens as schema 3 with every row and the audit chain intact, no
+ * stored CEL log, and takes one. */
+static void test_migrate_v2(void **state)
+{
+	struct fixture *f = *state;
+	static const uint8_t log[] = "\x1e{}\n";
+	struct store_attestation att = { .at = 3000, .status = "affirming", .reset_count = 4,
+					 .restart_count = 2, .clock = 200, .has_cel = true,
+					 .cel_log = log, .cel_log_len = sizeof(log) - 1,
+					 .cel_reset_count = 4 };
+	struct store_device d;
+	struct store_enrollment e;
+	struct store_policy p;
+	uint64_t count = 0, bad = 1;
+
+	assert_int_equal(copy_file(V2_FIXTURE, f->path), 0);
+	assert_int_equal(user_version(f->path), 2);
+	assert_int_equal(store_open(f->path, &f->st, NULL), 0);
+	assert_int_equal(user_version(f->path), STORE_SCHEMA_VERSION);
+
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(store_device_get(f->st, "gw-v2", &d, NULL), 0);
+	assert_string_equal(d.model, "gw-1000");
+	assert_int_equal(d.state, STORE_DEV_ENROLLED);
+	assert_true(d.attested);
+	assert_int_equal(d.reset_count, 4);
+	assert_int_equal(d.clock, 123);
+	assert_int_equal(d.cel_records_appraised, 5);
+	assert_int_equal(d.ak_pub_len, 5);
+	assert_string_equal(d.client_cert_fp,
+			    "3333333333333333333333333333333333333333333333333333333333333333");
+	assert_null(d.cel_log);
+	assert_int_equal(d.cel_log_len, 0);
+	store_device_fini(&d);
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(store_enrollment_get(f->st, ENR1, &e, NULL), 0);
+	assert_int_equal(e.state, STORE_ENR_ACTIVATED);
+	assert_non_null(e.client_pub);
+	store_enrollment_fini(&e);
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(store_policy_current(f->st, "gw-1000", &p, NULL), 0);
+	assert_int_equal(p.version, 2);
+	store_policy_fini(&p);
+	assert_int_equal(store_audit_verify(f->st, &count, &bad, NULL), 0);
+	assert_int_equal(count, 4);
+	assert_int_equal(bad, 0);
+
+	assert_int_equal(store_device_update_attestation(f->st, "gw-v2", &att, NULL, NULL), 0);
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(store_open(f->path, &f->st, NULL), 0);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(store_device_get(f->st, "gw-v2", &d, NULL), 0);
+	assert_int_equal(d.cel_log_len, sizeof(log) - 1);
+	assert_memory_equal(d.cel_log, log, sizeof(log) - 1);
+	assert_int_equal(d.cel_reset_count, 4);
+	store_device_fini(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -574,7 +726,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_client_cert, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cel_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v1, setup_empty, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v2, setup_empty, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
