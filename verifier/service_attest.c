@@ -2,6 +2,7 @@
 // Attestation: challenges, appraisal against the enrolled AK and the model's
 // policy, the TPM clock's monotonicity, and signed EAR results.
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -386,6 +387,7 @@ void service_attest(struct httpd_req *req)
 	TPML_PCR_SELECTION sel;
 	gw_error err = { { 0 } };
 	char policy_id[192] = "none";
+	bool quote_ok, clock_back = false;
 	int64_t now = service_now();
 	const char *status;
 	int rc;
@@ -449,13 +451,18 @@ void service_attest(struct httpd_req *req)
 	map_appraisal(a.res, &a.v);
 	/* The TPM's clock never runs backwards for one device: an older resetCount,
 	 * or an older clock within the same reset, is replayed or rolled-back
-	 * evidence. Only a quote whose signature held says anything about it. */
-	if (a.res->quote.parsed && a.res->status[APPRAISE_SIGNATURE] == APPRAISE_PASS &&
-	    a.dev.attested) {
+	 * evidence. Only a quote that is genuine and fresh (signature, magic, type,
+	 * nonce) says anything about the clock, whatever its policy verdict. */
+	quote_ok = a.res->quote.parsed && a.res->status[APPRAISE_SIGNATURE] == APPRAISE_PASS &&
+		   a.res->status[APPRAISE_MAGIC] == APPRAISE_PASS &&
+		   a.res->status[APPRAISE_TYPE] == APPRAISE_PASS &&
+		   a.res->status[APPRAISE_NONCE] == APPRAISE_PASS;
+	if (quote_ok && a.dev.attested) {
 		const TPMS_CLOCK_INFO *ci = &a.res->quote.attest.clockInfo;
 
-		if (ci->resetCount < a.dev.reset_count ||
-		    (ci->resetCount == a.dev.reset_count && ci->clock < a.dev.clock))
+		clock_back = ci->resetCount < a.dev.reset_count ||
+			     (ci->resetCount == a.dev.reset_count && ci->clock < a.dev.clock);
+		if (clock_back)
 			fail_claim(&a.v, CLAIM_IDENTITY, TIER_CONTRAINDICATED, "clock",
 				   "TPM clock went backwards (resetCount %u -> %u, clock %llu -> "
 				   "%llu): replayed evidence or a rolled-back TPM",
@@ -492,10 +499,8 @@ void service_attest(struct httpd_req *req)
 		rc = store_begin(w->st, &err);
 		if (!rc)
 			rc = store_result_add(w->st, &r, NULL, &au, &err);
-		if (!rc && a.res->quote.parsed &&
-		    a.res->status[APPRAISE_SIGNATURE] == APPRAISE_PASS &&
-		    json_object_array_length(a.v.failures) == 0) {
-			/* Only an affirmed quote moves the recorded clock forward. */
+		if (!rc && quote_ok && !clock_back) {
+			/* A genuine, fresh quote moves the recorded clock forward. */
 			struct store_attestation att = {
 				.at = now,
 				.status = status,
