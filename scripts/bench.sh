@@ -119,14 +119,14 @@ done
 
 # 4. Verifier memory with 100,000 enrolled devices: a fresh verifier, its RSS when
 #    idle, then as many enrollments (ECC P-256 software EKs, 32 at a time) as fit in
-#    BENCH_ENROLL_SECONDS (default 180); when fewer than 100,000 fit, the RSS growth
+#    BENCH_ENROLL_SECONDS (default 420); when fewer than 100,000 fit, the RSS growth
 #    and the SQLite size (db + WAL) are extrapolated linearly, and labelled so.
 rss_mib() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 start_verifier "$work/v2"
 idle=$(rss_mib "$vpid")
 out=$("$B/bench/loadgen" --verifier "https://127.0.0.1:$vport" --ca "$work/v2/ca.pem" \
   --ek-ca-key "$ekca/ca.key" --ek-ca-cert "$ekca/ca.pem" --devices 100000 --concurrency 32 \
-  --seconds "${BENCH_ENROLL_SECONDS:-180}" --enroll-only 2>"$work/lg.err") || true
+  --seconds "${BENCH_ENROLL_SECONDS:-420}" --enroll-only 2>"$work/lg.err") || true
 n=$(echo "$out" | field enrolled)
 rss=$(rss_mib "$vpid")
 db=$(stat -c %s "$work/v2"/verifier.db* 2>/dev/null | awk '{t += $1} END {printf "%.1f", t / 1048576}')

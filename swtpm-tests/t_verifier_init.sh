@@ -34,6 +34,10 @@ for f in ca.key server.key gate.key; do
   expect_eq "$f-mode-0600" "$(stat -c %a "$dir/$f")" 600
 done
 expect_eq ca.pem-mode-0644 "$(stat -c %a "$dir/ca.pem")" 644
+expect_file store-created "$dir/verifier.db"
+expect_eq store-mode-0600 "$(stat -c %a "$dir/verifier.db")" 600
+expect_exit -n store-usable-before-serve 0 gwverifier device list --config "$dir/verifier.conf" --json
+expect_output_contains -n store-empty '^\[\]'
 
 check server-cert-verifies openssl verify -CAfile "$dir/ca.pem" -purpose sslserver \
   "$dir/server.pem"

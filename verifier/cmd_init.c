@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 
 #include "pki.h"
+#include "store.h"
 #include "util.h"
 #include "verifier.h"
 
@@ -27,6 +28,7 @@ static void usage(FILE *f)
 		   "  server.key server.pem  the TLS server certificate for HOST\n"
 		   "  gate.key gate.pub      the gate key (signs attestation results)\n"
 		   "  ek-ca-N.pem            copies of the TPM manufacturer CAs to trust\n"
+		   "  verifier.db            the store (SQLite), empty\n"
 		   "  verifier.conf          the configuration, with paths relative to DIR\n"
 		   "Private keys are created mode 0600 and never overwritten: DIR must not\n"
 		   "hold a set-up already.\n\n"
@@ -228,6 +230,17 @@ int cmd_init(struct verifier_ctx *ctx, int argc, char **argv)
 			goto fail;
 		X509_free(ek);
 		ek = NULL;
+	}
+	/* The empty store, so operator commands work before the first `serve`. */
+	{
+		char url[PATH_MAX + 8];
+		struct store *store = NULL;
+
+		if ((rc = path_in(dir, "verifier.db", path, sizeof(path), &err)) ||
+		    (rc = gw_snprintf(url, sizeof(url), "sqlite:%s", path)) ||
+		    (rc = store_open(url, &store, &err)))
+			goto fail;
+		store_close(store);
 	}
 	if ((rc = path_in(dir, "verifier.conf", path, sizeof(path), &err)) ||
 	    (rc = write_conf(path, id, listen, n_ek, &err)))
