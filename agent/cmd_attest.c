@@ -135,6 +135,16 @@ static int attest_round(struct agent_ctx *ctx, struct round_result *res, gw_erro
 	if (!rc && res->ear.status != ans.status)
 		rc = gw_fail(err, GW_E_PARSE, "the EAR says %s, the answer %s",
 			     answers_status_name(res->ear.status), answers_status_name(ans.status));
+	if (!rc) {
+		/* A result about another device proves nothing about this one. */
+		json_object *sub = NULL;
+
+		if (!json_object_object_get_ex(claims, "sub", &sub) ||
+		    !json_object_is_type(sub, json_type_string) ||
+		    strcmp(json_object_get_string(sub), res->device_id))
+			rc = gw_fail(err, GW_E_STATE, "the EAR is not about this device (%s)",
+				     res->device_id);
+	}
 	if (!rc && res->ear.exp && res->ear.exp < (int64_t)time(NULL))
 		rc = gw_fail(err, GW_E_STATE, "the EAR expired at %lld",
 			     (long long)res->ear.exp);

@@ -390,7 +390,7 @@ static int enroll(struct shared *s, CURL *h, struct device *d, char *errbuf, siz
 	memset(&blob, 0, sizeof(blob));
 	memset(&enc, 0, sizeof(enc));
 	if (make_ek(o->ek_type, &ek, &ekpub) || make_ak(&d->ak, &akpub) ||
-	    pki_issue(s->ek_ca, s->ek_ca_key, ek, d->id, PKI_CLIENT, NULL, 3650, &ekcert, &err) ||
+	    pki_issue(s->ek_ca, s->ek_ca_key, ek, d->id, PKI_EK, NULL, 3650, &ekcert, &err) ||
 	    (der_len = i2d_X509(ekcert, &der)) <= 0) {
 		snprintf(errbuf, errlen, "making the software TPM keys: %s",
 			 gw_error_msg(&err, GW_E_CRYPTO));

@@ -20,6 +20,7 @@ static const char *const check_names[APPRAISE_COUNT] = {
 	[APPRAISE_FW_EVENT_TYPES] = "firmware-event-types",
 	[APPRAISE_FW_REPLAY] = "firmware-log-replay",
 	[APPRAISE_CEL_REPLAY] = "cel-log-replay",
+	[APPRAISE_COVERAGE] = "log-coverage",
 	[APPRAISE_STAGES] = "stages",
 	[APPRAISE_REFERENCE] = "reference",
 };
@@ -149,16 +150,6 @@ static void compare(const struct appraise_input *in, struct appraise_result *res
 
 		if (!rb || !qb)
 			continue;
-		/* A bank some firmware events lack a digest for cannot be appraised. */
-		if (in->fwlog) {
-			bool incomplete = false;
-
-			for (size_t k = 0; k < in->fwlog->nalgs; k++)
-				if (in->fwlog->algs[k] == s->hash && in->fwlog->alg_incomplete[k])
-					incomplete = true;
-			if (incomplete)
-				continue;
-		}
 		for (unsigned p = 0; p < GW_NUM_PCRS; p++) {
 			long bad;
 
@@ -178,10 +169,10 @@ static void compare(const struct appraise_input *in, struct appraise_result *res
 		}
 	}
 	if (!any) {
-		if (in->fwlog)
+		if (in->fwlog && res->status[APPRAISE_FW_REPLAY] == APPRAISE_SKIPPED)
 			set_check(res, APPRAISE_FW_REPLAY, 0, "%zu events replay to the quoted PCRs",
 				  in->fwlog->nevents);
-		if (in->cel)
+		if (in->cel && res->status[APPRAISE_CEL_REPLAY] == APPRAISE_SKIPPED)
 			set_check(res, APPRAISE_CEL_REPLAY, 0, "%zu records replay to the quoted PCRs",
 				  in->cel->n);
 		return;
@@ -247,6 +238,24 @@ static int replay(const struct appraise_input *in, struct appraise_result *res, 
 			t->last_match[b][p] = -2;
 	memset(&res->replayed, 0, sizeof(res->replayed));
 	if (in->fwlog) {
+		/* A TPM extends every active bank: a quoted bank that some firmware events
+		 * carry no digest for cannot be replayed, and must not be skipped. */
+		for (size_t b = 0; b < in->pcrs->sel.count; b++) {
+			uint16_t alg = in->pcrs->sel.pcrSelections[b].hash;
+			bool listed = false, complete = false;
+
+			for (size_t k = 0; k < in->fwlog->nalgs; k++)
+				if (in->fwlog->algs[k] == alg) {
+					listed = true;
+					complete = !in->fwlog->alg_incomplete[k];
+				}
+			if (!listed || !complete)
+				set_check(res, APPRAISE_FW_REPLAY, GW_E_FWLOG,
+					  "the firmware log %s %s digests, but the quote covers that "
+					  "bank: a TPM extends every active bank",
+					  listed ? "lacks some" : "has no",
+					  gw_alg_by_id(alg) ? gw_alg_by_id(alg)->name : "?");
+		}
 		rc = eventlog_replay_init(in->fwlog, &res->replayed, err);
 		if (rc)
 			goto out;
@@ -292,6 +301,59 @@ out:
 	free(t);
 	free(steps);
 	return rc;
+}
+
+/* PCR 0 may start at the startup locality (0..4) instead of zero. */
+static bool reset_value(const uint8_t *v, size_t size, unsigned pcr)
+{
+	for (size_t i = 0; i + 1 < size; i++)
+		if (v[i])
+			return false;
+	return v[size - 1] == 0 || (pcr == 0 && v[size - 1] <= 4);
+}
+
+/* A CEL record on a PCR outside the quote is not authenticated by anything; a
+ * quoted PCR that no log explains hides measurements. */
+static void check_coverage(const struct appraise_input *in, struct appraise_result *res)
+{
+	const TPML_PCR_SELECTION *sel = &in->pcrs->sel;
+
+	for (size_t i = 0; in->cel && i < in->cel->n; i++) {
+		const struct cel_record *r = &in->cel->rec[i];
+		bool quoted = sel->count > 0;
+
+		for (size_t b = 0; b < sel->count; b++)
+			quoted = quoted && gw_pcrsel_has(&sel->pcrSelections[b], r->pcr);
+		if (!quoted) {
+			char d[300];
+
+			cel_record_describe(r, d, sizeof(d));
+			set_check(res, APPRAISE_COVERAGE, GW_E_CEL,
+				  "%s extends PCR %u, which the quote does not cover in every bank: "
+				  "nothing authenticates it",
+				  d, r->pcr);
+			return;
+		}
+	}
+	for (size_t b = 0; in->require_coverage && b < sel->count; b++) {
+		const TPMS_PCR_SELECTION *s = &sel->pcrSelections[b];
+		const struct gw_pcr_bank *qb = gw_pcr_set_find(&in->pcrs->values, s->hash);
+
+		for (unsigned p = 0; qb && p < GW_NUM_PCRS; p++) {
+			if (!gw_pcrsel_has(s, p) || ((res->fw_pcrs | res->cel_pcrs) & (1u << p)))
+				continue;
+			if (reset_value(qb->pcr[p], qb->size, p))
+				continue;
+			set_check(res, APPRAISE_COVERAGE, p < 8 ? GW_E_FWLOG : GW_E_CEL,
+				  "PCR %u (%s) holds measurements that no event log explains%s", p,
+				  gw_alg_by_id(s->hash)->name,
+				  p < 8 && !in->fwlog ? " (no firmware event log was sent)" : "");
+			return;
+		}
+	}
+	set_check(res, APPRAISE_COVERAGE, 0, "every log record extends a quoted PCR%s",
+		  in->require_coverage ? "; every quoted PCR is explained or at its reset value"
+				       : "");
 }
 
 static void check_stages(const struct appraise_input *in, struct appraise_result *res)
@@ -444,8 +506,11 @@ int appraise_quote(const struct appraise_input *in, struct appraise_result *res,
 		if (rc)
 			return rc;
 	}
+	if (in->pcrs && (in->cel || in->require_coverage))
+		check_coverage(in, res);
 	/* The CEL content is only trusted once its replay held. */
-	if (in->cel && res->status[APPRAISE_CEL_REPLAY] == APPRAISE_PASS) {
+	if (in->cel && res->status[APPRAISE_CEL_REPLAY] == APPRAISE_PASS &&
+	    res->status[APPRAISE_COVERAGE] == APPRAISE_PASS) {
 		check_stages(in, res);
 		if (in->reference)
 			check_reference(in, res);

@@ -23,6 +23,9 @@ enum appraise_check {
 	APPRAISE_FW_EVENT_TYPES, /* every firmware event type is a known one */
 	APPRAISE_FW_REPLAY,      /* firmware log replays to the quoted PCRs */
 	APPRAISE_CEL_REPLAY,     /* CEL log replays to the quoted PCRs */
+	APPRAISE_COVERAGE,       /* every CEL record extends a quoted PCR; with
+				  * require_coverage, every quoted PCR is explained by a
+				  * log or still holds its reset value */
 	APPRAISE_STAGES,         /* no stage recorded as failed */
 	APPRAISE_REFERENCE,      /* stage digests equal the reference log's */
 	APPRAISE_COUNT,
@@ -42,6 +45,8 @@ struct appraise_input {
 	const struct eventlog *fwlog;         /* optional */
 	const struct cel_log *cel;            /* optional */
 	const struct cel_log *reference;      /* optional: a known-good CEL log */
+	bool require_coverage;                /* quoted PCRs no log explains must be at
+					       * their reset value (the service) */
 };
 
 /* Where a replay went wrong. */

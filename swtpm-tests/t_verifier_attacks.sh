@@ -165,6 +165,52 @@ expect_gt kill9-nothing-answered-lost "$((stored + 1))" "$((answered + 2))"
 expect_exit -n audit-verifies-after-kill 0 gwverifier audit verify --config "$vconf"
 expect_exit -n attest-after-restart 23 ga attest
 
+# 8b. Review findings: evidence that leaves parts of the quote unexplained.
+# A forged firmware log whose quoted sha256 bank lacks a digest in some event
+# (once this skipped every comparison and let a forged CEL log through).
+python3 - "$GW_TMP/forged-fw.bin" <<'PY'
+import struct, sys
+spec = b'Spec ID Event03\0' + struct.pack('<IBBBB', 0, 0, 2, 0, 2) + struct.pack('<I', 2) \
+    + struct.pack('<HH', 4, 20) + struct.pack('<HH', 11, 32) + b'\0'
+hdr = struct.pack('<II', 0, 3) + bytes(20) + struct.pack('<I', len(spec)) + spec
+ev = struct.pack('<III', 0, 3, 1) + struct.pack('<H', 4) + bytes(20) + struct.pack('<I', 0)
+open(sys.argv[1], 'wb').write(hdr + ev)
+PY
+read -r nonce sel < <(challenge)
+expect_exit -n quote-forged-fw 0 ga quote --nonce "$nonce" --pcrs "$sel" --firmware-log "$GW_TMP/forged-fw.bin" --out "$GW_TMP/q5"
+api_call "${cert[@]}" "POST:/v1/attest:@$GW_TMP/q5/evidence.json" >"$GW_TMP/forged-fw.out"
+expect_output_contains -n incomplete-bank-fw-log-contraindicated '^200 .*"status":"contraindicated".*firmware-log-replay.*lacks some sha256 digests' "$GW_TMP/forged-fw.out"
+# A CEL record on a PCR the quote does not cover is not authenticated.
+read -r nonce sel < <(challenge)
+expect_exit -n quote-for-cel-forgery 0 ga quote --nonce "$nonce" --pcrs "$sel" --out "$GW_TMP/q6"
+python3 - "$GW_TMP/q6/evidence.json" <<'PY'
+import base64, json, sys
+p = sys.argv[1]
+ev = json.load(open(p))
+log = base64.b64decode(ev['cel_log'])
+n = log.count(b'\x1e')
+rec = {"recnum": n, "pcr": 16, "digests": [{"hashAlg": "sha1", "digest": "00" * 20},
+       {"hashAlg": "sha256", "digest": "00" * 32}], "content_type": "gatewarden",
+       "content": {"eventType": "stage", "stage": "application", "string": "forged"}}
+log += b'\x1e' + json.dumps(rec, separators=(',', ':')).encode() + b'\n'
+ev['cel_log'] = base64.b64encode(log).decode()
+json.dump(ev, open(p, 'w'))
+PY
+api_call "${cert[@]}" "POST:/v1/attest:@$GW_TMP/q6/evidence.json" >"$GW_TMP/cel-forged.out"
+expect_output_contains -n unquoted-pcr-record-contraindicated '^200 .*"status":"contraindicated".*log-coverage.*PCR 16' "$GW_TMP/cel-forged.out"
+# A quoted PCR extended behind the logs' back.
+check extend-pcr5-without-log tpm2_pcrextend "5:sha256=$(printf x | sha256sum | cut -d' ' -f1),sha1=$(printf x | sha1sum | cut -d' ' -f1)"
+expect_exit -n unexplained-pcr-contraindicated 24 ga attest
+expect_output_contains -n unexplained-pcr-named 'hardware/log-coverage: PCR 5 .*holds measurements that no event log explains'
+check power-cycle-after-pcr5 swtpm_power_cycle
+expect_exit -n boot-after-pcr5 0 ga boot
+# The client certificate is issued once: the enrollment secret cannot mint more.
+python3 -c "
+import json; e = json.load(open('$state/enrollment.json'))
+print(json.dumps({'enrollment_id': e['enrollment_id'], 'secret': e['secret']}))" >"$GW_TMP/status.json"
+api_call "POST:/v1/enroll/status:@$GW_TMP/status.json" >"$GW_TMP/status.out"
+expect_output_contains -n certificate-issued-once '^409 .*certificate_issued' "$GW_TMP/status.out"
+
 # 9. Evidence signed by an AK that never went through credential activation.
 expect_exit -n new-ak-without-activation 0 ga provision --force
 expect_exit -n unactivated-ak-contraindicated 24 ga attest

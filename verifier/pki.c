@@ -3,6 +3,7 @@
 #include "pki.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,8 +218,11 @@ int pki_issue(X509 *ca, EVP_PKEY *ca_key, EVP_PKEY *subject_key, const char *cn,
 	if (set_basics(cert, subject_key, cn, days) ||
 	    !X509_set_issuer_name(cert, X509_get_subject_name(ca)) ||
 	    add_ext(cert, ca, NID_basic_constraints, "critical,CA:FALSE") ||
-	    add_ext(cert, ca, NID_key_usage, "critical,digitalSignature") ||
-	    add_ext(cert, ca, NID_ext_key_usage, usage == PKI_SERVER ? "serverAuth" : "clientAuth") ||
+	    add_ext(cert, ca, NID_key_usage,
+		    usage == PKI_EK ? "critical,keyEncipherment" : "critical,digitalSignature") ||
+	    add_ext(cert, ca, NID_ext_key_usage,
+		    usage == PKI_SERVER ? "serverAuth"
+		    : usage == PKI_CLIENT ? "clientAuth" : PKI_OID_TCG_EK_CERTIFICATE) ||
 	    add_ext(cert, ca, NID_authority_key_identifier, "keyid:always") ||
 	    (san && add_ext(cert, ca, NID_subject_alt_name, san)) ||
 	    !X509_sign(cert, ca_key, EVP_sha256())) {
@@ -226,6 +230,27 @@ int pki_issue(X509 *ca, EVP_PKEY *ca_key, EVP_PKEY *subject_key, const char *cn,
 		return ssl_fail(err, "issuing a certificate");
 	}
 	*out = cert;
+	return 0;
+}
+
+int pki_check_ek_profile(X509 *cert, gw_error *err)
+{
+	EXTENDED_KEY_USAGE *eku;
+	ASN1_OBJECT *want;
+	bool found = false;
+
+	if (X509_check_ca(cert) != 0)
+		return gw_fail(err, GW_E_KEY, "the EK certificate is a CA certificate");
+	eku = X509_get_ext_d2i(cert, NID_ext_key_usage, NULL, NULL);
+	want = OBJ_txt2obj(PKI_OID_TCG_EK_CERTIFICATE, 1);
+	for (int i = 0; eku && want && i < sk_ASN1_OBJECT_num(eku); i++)
+		found |= OBJ_cmp(sk_ASN1_OBJECT_value(eku, i), want) == 0;
+	sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
+	ASN1_OBJECT_free(want);
+	if (!found)
+		return gw_fail(err, GW_E_KEY, "the EK certificate's extended key usage does not "
+					      "name tcg-kp-EKCertificate (%s)",
+			       PKI_OID_TCG_EK_CERTIFICATE);
 	return 0;
 }
 

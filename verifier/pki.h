@@ -11,7 +11,14 @@
 
 #include "gw_error.h"
 
-enum pki_usage { PKI_SERVER, PKI_CLIENT };
+/* PKI_EK: a TPM endorsement key certificate as the TCG EK credential profile
+ * shapes it (EKU tcg-kp-EKCertificate, key encipherment); for test CAs. */
+enum pki_usage { PKI_SERVER, PKI_CLIENT, PKI_EK };
+
+#define PKI_OID_TCG_EK_CERTIFICATE "2.23.133.8.1"
+/* The EK certificate profile the verifier insists on: not a CA, and an extended
+ * key usage naming tcg-kp-EKCertificate. */
+int pki_check_ek_profile(X509 *cert, gw_error *err) GW_WUR;
 
 /* A new ECC P-256 key pair. */
 int pki_key_generate(EVP_PKEY **out, gw_error *err) GW_WUR;

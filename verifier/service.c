@@ -229,6 +229,9 @@ static int check_ek_cert(struct service *svc, const struct api_enroll_req *r, gw
 			     X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
 		goto out;
 	}
+	rc = pki_check_ek_profile(cert, err);
+	if (rc)
+		goto out;
 	rc = tpmdata_public_to_pkey(&r->ek_pub.publicArea, &ek, err);
 	if (rc)
 		goto out;
@@ -326,6 +329,13 @@ void service_enroll(struct httpd_req *req)
 	}
 	e.created_at = service_now();
 	e.expires_at = e.created_at + SERVICE_ENROLL_TTL;
+	/* Now and then drop challenges nobody answered. */
+	if ((w->requests++ & 63) == 0) {
+		uint64_t gone = 0;
+
+		if (store_enrollment_purge(w->st, e.created_at - 3600, &gone, &err))
+			service_log("enroll: purge: %s", gw_error_msg(&err, GW_E_IO));
+	}
 	rc = store_enrollment_put(w->st, &e, NULL, &err);
 	if (rc) {
 		service_log("enroll: store: %s", gw_error_msg(&err, rc));
@@ -397,7 +407,7 @@ static int issue_client_cert(struct service_worker *w, const char *device_id,
 /* Answer for a device that has proven its TPM: pending, or enrolled with a new
  * client certificate. */
 static void reply_enrolled(struct httpd_req *req, struct service_worker *w,
-			   const char *device_id, const char *client_pub_pem)
+			   const char *device_id, const char *client_pub_pem, bool from_status)
 {
 	struct store_device dev;
 	json_object *o;
@@ -413,6 +423,13 @@ static void reply_enrolled(struct httpd_req *req, struct service_worker *w,
 	}
 	if (dev.state == STORE_DEV_REVOKED) {
 		httpd_reply_error(req, 403, "revoked", "device '%s' is revoked", device_id);
+		goto out;
+	}
+	/* The certificate is issued once: the enrollment id and secret must not become
+	 * a lasting credential that mints certificates without the TPM. */
+	if (from_status && dev.client_cert_fp[0]) {
+		httpd_reply_error(req, 409, "certificate_issued",
+				  "device '%s' has its certificate already", device_id);
 		goto out;
 	}
 	o = json_object_new_object();
@@ -537,7 +554,7 @@ void service_enroll_activate(struct httpd_req *req)
 		httpd_reply_error(req, 500, "internal_error", "store failure");
 		goto out;
 	}
-	reply_enrolled(req, w, e.device_id, r.client_pub_pem);
+	reply_enrolled(req, w, e.device_id, r.client_pub_pem, false);
 out:
 	EVP_PKEY_free(client);
 	store_enrollment_fini(&e);
@@ -566,7 +583,7 @@ void service_enroll_status(struct httpd_req *req)
 				  "no activated enrollment with this id and secret");
 		goto out;
 	}
-	reply_enrolled(req, w, e.device_id, e.client_pub);
+	reply_enrolled(req, w, e.device_id, e.client_pub, true);
 out:
 	store_enrollment_fini(&e);
 	api_activate_req_fini(&r);

@@ -32,6 +32,7 @@ struct service {
 struct service_worker {
 	struct service *svc;
 	struct store *st;
+	unsigned long requests; /* paces the purge of expired nonces and enrollments */
 };
 
 /* Load the configuration and every key and certificate it names; open the store

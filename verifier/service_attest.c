@@ -32,8 +32,12 @@ enum claim { CLAIM_IDENTITY, CLAIM_CONFIGURATION, CLAIM_EXECUTABLES, CLAIM_FILES
 
 struct verdict {
 	int tier[CLAIM_COUNT];
-	json_object *failures; /* [{claim, check, message}] */
+	bool appraised[CLAIM_COUNT]; /* the claim was evaluated (else "no claim", 0) */
+	json_object *failures;       /* [{claim, check, message}] */
 };
+
+/* Gatewarden's agent measures boot stages into PCR 13. */
+#define STAGE_PCR 13
 
 static void fail_claim(struct verdict *v, enum claim c, int tier, const char *check,
 		       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -128,6 +132,9 @@ void service_attest_challenge(struct httpd_req *req)
 		httpd_reply_error(req, 500, "internal_error", "store failure");
 		goto out;
 	}
+	if ((w->requests++ & 255) == 0 &&
+	    store_nonce_purge(w->st, service_now() - 60, NULL, &err))
+		service_log("challenge: purge: %s", gw_error_msg(&err, GW_E_IO));
 	gw_hex_encode(nonce, sizeof(nonce), hex);
 	o = json_object_new_object();
 	json_object_object_add(o, "nonce", json_object_new_string(hex));
@@ -166,6 +173,7 @@ static void check_policy(struct service_worker *w, const struct store_device *de
 		return;
 	}
 	snprintf(policy_id, policy_id_len, "policy:%s/%u", pol.model, pol.version);
+	v->appraised[CLAIM_CONFIGURATION] = true;
 	rc = policy_min_parse(pol.body, strlen(pol.body), &p, &err);
 	if (rc) {
 		fail_claim(v, CLAIM_CONFIGURATION, TIER_CONTRAINDICATED, "policy",
@@ -185,6 +193,12 @@ static void check_policy(struct service_worker *w, const struct store_device *de
 
 		if (!r->event_type || strcmp(r->event_type, "stage") || !r->stage)
 			continue;
+		if (r->pcr != STAGE_PCR) {
+			fail_claim(v, CLAIM_EXECUTABLES, TIER_CONTRAINDICATED, "policy",
+				   "stage %s (record %llu) is on PCR %u, not the stage PCR %d",
+				   r->stage, (unsigned long long)r->recnum, r->pcr, STAGE_PCR);
+			continue;
+		}
 		for (size_t k = 0; k < r->ndigests; k++)
 			if (r->digests[k].alg == TPM2_ALG_SHA256)
 				d = r->digests[k].d;
@@ -216,12 +230,15 @@ static void check_policy(struct service_worker *w, const struct store_device *de
 		bool seen = false;
 
 		for (size_t i = 0; i < cel->n && !seen; i++)
-			seen = cel->rec[i].stage && !strcmp(cel->rec[i].stage, name) &&
+			seen = cel->rec[i].pcr == STAGE_PCR && cel->rec[i].stage &&
+			       !strcmp(cel->rec[i].stage, name) &&
 			       cel->rec[i].event_type && !strcmp(cel->rec[i].event_type, "stage");
 		if (!seen)
 			fail_claim(v, CLAIM_EXECUTABLES, TIER_CONTRAINDICATED, "policy",
 				   "stage %s of the policy was not measured", name);
 	}
+	if (p->n_stages)
+		v->appraised[CLAIM_EXECUTABLES] = true;
 out:
 	policy_min_free(p);
 	store_policy_fini(&pol);
@@ -243,6 +260,9 @@ static void map_appraisal(const struct appraise_result *res, struct verdict *v)
 		case APPRAISE_STAGES:
 		case APPRAISE_REFERENCE:
 			c = CLAIM_EXECUTABLES;
+			break;
+		case APPRAISE_COVERAGE:
+			c = res->code[i] == GW_E_FWLOG ? CLAIM_HARDWARE : CLAIM_EXECUTABLES;
 			break;
 		default:
 			c = CLAIM_IDENTITY;
@@ -272,7 +292,7 @@ static char *make_ear(struct service *svc, const char *device_id, const struct v
 	json_object_object_add(mod, "ear.status", json_object_new_string(verdict_status(v)));
 	for (int i = 0; i < CLAIM_COUNT; i++)
 		json_object_object_add(tv, claim_names[i], json_object_new_int(
-			v->tier[i] ? v->tier[i] : TIER_AFFIRMING));
+			v->tier[i] ? v->tier[i] : v->appraised[i] ? TIER_AFFIRMING : TIER_NONE));
 	json_object_object_add(mod, "ear.trustworthiness-vector", tv);
 	json_object_object_add(mod, "ear.appraisal-policy-id", json_object_new_string(policy_id));
 	json_object_object_add(mod, "gatewarden.failed-claims", json_object_get(v->failures));
@@ -444,11 +464,14 @@ void service_attest(struct httpd_req *req)
 			.pcrs = &a.ev->pcrs,
 			.fwlog = a.fw,
 			.cel = a.cel,
+			.require_coverage = true,
 		};
 
 		rc = appraise_quote(&in, a.res, &err);
 	}
 	map_appraisal(a.res, &a.v);
+	a.v.appraised[CLAIM_IDENTITY] = true;
+	a.v.appraised[CLAIM_HARDWARE] = a.fw && a.res->status[APPRAISE_FW_REPLAY] == APPRAISE_PASS;
 	/* The TPM's clock never runs backwards for one device: an older resetCount,
 	 * or an older clock within the same reset, is replayed or rolled-back
 	 * evidence. Only a quote that is genuine and fresh (signature, magic, type,

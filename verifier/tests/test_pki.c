@@ -321,6 +321,27 @@ static void test_client_cert(void **state)
 	assert_int_equal(X509_get_ext_by_NID(f->cli, NID_subject_alt_name, -1), -1);
 }
 
+/* The verifier's EK certificate profile: tcg-kp-EKCertificate, not a CA. */
+static void test_ek_profile(void **state)
+{
+	const struct pki_fixture *f = *state;
+	EVP_PKEY *ek = NULL;
+	X509 *cert = NULL;
+	gw_error err = { { 0 } };
+
+	assert_int_equal(pki_key_generate(&ek, NULL), 0);
+	assert_int_equal(pki_issue(f->ca, f->ca_key, ek, "tpm-ek", PKI_EK, NULL, 30, &cert, NULL), 0);
+	assert_int_equal(pki_check_ek_profile(cert, &err), 0);
+	assert_true(X509_get_key_usage(cert) & KU_KEY_ENCIPHERMENT);
+	assert_int_equal(pki_check_ek_profile(f->cli, &err), GW_E_KEY);
+	assert_non_null(strstr(err.msg, "tcg-kp-EKCertificate"));
+	assert_int_equal(pki_check_ek_profile(f->srv, &err), GW_E_KEY);
+	assert_int_equal(pki_check_ek_profile(f->ca, &err), GW_E_KEY);
+	assert_non_null(strstr(err.msg, "CA certificate"));
+	X509_free(cert);
+	EVP_PKEY_free(ek);
+}
+
 static void assert_serial(X509 *cert)
 {
 	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
@@ -443,6 +464,7 @@ int main(void)
 		cmocka_unit_test(test_ca),
 		cmocka_unit_test(test_server_cert),
 		cmocka_unit_test(test_client_cert),
+		cmocka_unit_test(test_ek_profile),
 		cmocka_unit_test(test_serials),
 		cmocka_unit_test(test_cert_files),
 		cmocka_unit_test(test_fingerprint),
