@@ -30,34 +30,6 @@ static int die(const char *what)
 	return 1;
 }
 
-/* Sign SHA-256(msg) with key and express it as a TPMT_SIGNATURE. */
-static int sign_tpm(EVP_PKEY *key, const uint8_t *msg, size_t len, TPMT_SIGNATURE *sig)
-{
-	unsigned char der[128];
-	size_t der_len = sizeof(der);
-	const unsigned char *p = der;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	ECDSA_SIG *es = NULL;
-	const BIGNUM *r, *s;
-	int ok = ctx && EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key) == 1 &&
-		 EVP_DigestSign(ctx, der, &der_len, msg, len) == 1 &&
-		 (es = d2i_ECDSA_SIG(NULL, &p, (long)der_len)) != NULL;
-
-	EVP_MD_CTX_free(ctx);
-	if (!ok)
-		return -1;
-	ECDSA_SIG_get0(es, &r, &s);
-	memset(sig, 0, sizeof(*sig));
-	sig->sigAlg = TPM2_ALG_ECDSA;
-	sig->signature.ecdsa.hash = TPM2_ALG_SHA256;
-	sig->signature.ecdsa.signatureR.size = 32;
-	sig->signature.ecdsa.signatureS.size = 32;
-	BN_bn2binpad(r, sig->signature.ecdsa.signatureR.buffer, 32);
-	BN_bn2binpad(s, sig->signature.ecdsa.signatureS.buffer, 32);
-	ECDSA_SIG_free(es);
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	double seconds = argc > 1 ? strtod(argv[1], NULL) : 3.0;
@@ -138,7 +110,7 @@ int main(int argc, char **argv)
 		a.attested.quote.pcrDigest.size = (uint16_t)dl;
 	}
 	if (Tss2_MU_TPMS_ATTEST_Marshal(&a, attest, sizeof(attest), &attest_len) ||
-	    sign_tpm(key, attest, attest_len, &ev.sig))
+	    tpmdata_sign_ecdsa_sha256(key, attest, attest_len, &ev.sig))
 		return die("signing the quote");
 	ev.attest = attest;
 	ev.attest_len = attest_len;

@@ -507,34 +507,6 @@ static void *enroll_thread(void *arg)
 	return NULL;
 }
 
-/* Sign SHA-256(msg) with the AK as a TPMT_SIGNATURE. */
-static int sign_tpm(EVP_PKEY *key, const uint8_t *msg, size_t len, TPMT_SIGNATURE *sig)
-{
-	unsigned char der[128];
-	size_t der_len = sizeof(der);
-	const unsigned char *p = der;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	ECDSA_SIG *es = NULL;
-	const BIGNUM *r, *sv;
-	int ok = ctx && EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key) == 1 &&
-		 EVP_DigestSign(ctx, der, &der_len, msg, len) == 1 &&
-		 (es = d2i_ECDSA_SIG(NULL, &p, (long)der_len)) != NULL;
-
-	EVP_MD_CTX_free(ctx);
-	if (!ok)
-		return -1;
-	ECDSA_SIG_get0(es, &r, &sv);
-	memset(sig, 0, sizeof(*sig));
-	sig->sigAlg = TPM2_ALG_ECDSA;
-	sig->signature.ecdsa.hash = TPM2_ALG_SHA256;
-	sig->signature.ecdsa.signatureR.size = 32;
-	sig->signature.ecdsa.signatureS.size = 32;
-	BN_bn2binpad(r, sig->signature.ecdsa.signatureR.buffer, 32);
-	BN_bn2binpad(sv, sig->signature.ecdsa.signatureS.buffer, 32);
-	ECDSA_SIG_free(es);
-	return 0;
-}
-
 /* The TPM clock in ms: wall time, so it also grows across loadgen runs. */
 static uint64_t tpm_clock(struct device *d)
 {
@@ -574,10 +546,13 @@ static int build_evidence(struct shared *s, struct device *d, const char *nonce_
 		for (unsigned p = 0; p < GW_NUM_PCRS; p++) {
 			if (!gw_pcrsel_has(ps, p))
 				continue;
+			/* PCRs the CEL log explains carry its replay; the others hold their
+			 * reset value, as on a device without firmware measurements (the
+			 * verifier refuses quoted PCRs that no log explains). */
 			if (ps->hash == TPM2_ALG_SHA256 && (p == 13 || p == 14))
 				memcpy(b->pcr[p], s->replay.pcr[p], 32);
 			else
-				memset(b->pcr[p], (int)(0x10 + p), b->size);
+				memset(b->pcr[p], 0, b->size);
 			b->touched |= 1u << p;
 		}
 	}
@@ -596,7 +571,7 @@ static int build_evidence(struct shared *s, struct device *d, const char *nonce_
 		return -1;
 	a.attested.quote.pcrDigest.size = (uint16_t)dl;
 	if (Tss2_MU_TPMS_ATTEST_Marshal(&a, attest, sizeof(attest), &attest_len) ||
-	    sign_tpm(d->ak, attest, attest_len, &ev.sig))
+	    tpmdata_sign_ecdsa_sha256(d->ak, attest, attest_len, &ev.sig))
 		return -1;
 	ev.attest = attest;
 	ev.attest_len = attest_len;

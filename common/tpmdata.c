@@ -282,6 +282,34 @@ int tpmdata_pkey_equal(EVP_PKEY *a, EVP_PKEY *b)
 	return EVP_PKEY_eq(a, b) == 1;
 }
 
+int tpmdata_sign_ecdsa_sha256(EVP_PKEY *key, const uint8_t *msg, size_t len,
+			      TPMT_SIGNATURE *sig)
+{
+	unsigned char der[128];
+	size_t der_len = sizeof(der);
+	const unsigned char *p = der;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	ECDSA_SIG *es = NULL;
+	const BIGNUM *r, *s;
+	int ok = ctx && EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key) == 1 &&
+		 EVP_DigestSign(ctx, der, &der_len, msg, len) == 1 &&
+		 (es = d2i_ECDSA_SIG(NULL, &p, (long)der_len)) != NULL;
+
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return GW_E_CRYPTO;
+	ECDSA_SIG_get0(es, &r, &s);
+	memset(sig, 0, sizeof(*sig));
+	sig->sigAlg = TPM2_ALG_ECDSA;
+	sig->signature.ecdsa.hash = TPM2_ALG_SHA256;
+	sig->signature.ecdsa.signatureR.size = 32;
+	sig->signature.ecdsa.signatureS.size = 32;
+	ok = BN_bn2binpad(r, sig->signature.ecdsa.signatureR.buffer, 32) == 32 &&
+	     BN_bn2binpad(s, sig->signature.ecdsa.signatureS.buffer, 32) == 32;
+	ECDSA_SIG_free(es);
+	return ok ? 0 : GW_E_CRYPTO;
+}
+
 uint16_t tpmdata_signature_hash(const TPMT_SIGNATURE *sig)
 {
 	switch (sig->sigAlg) {

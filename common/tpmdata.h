@@ -45,6 +45,11 @@ int tpmdata_pkey_equal(EVP_PKEY *a, EVP_PKEY *b);
 /* Verify a TPM signature (ECDSA, RSASSA, RSAPSS) over msg with key. */
 int tpmdata_verify_signature(EVP_PKEY *key, const uint8_t *msg, size_t len,
 			     const TPMT_SIGNATURE *sig, gw_error *err) GW_WUR;
+/* Sign SHA-256(msg) with an ECC P-256 key and express it as a TPM would, as an
+ * ECDSA-SHA256 TPMT_SIGNATURE: for software devices in tests and benchmarks. */
+int tpmdata_sign_ecdsa_sha256(EVP_PKEY *key, const uint8_t *msg, size_t len,
+			      TPMT_SIGNATURE *sig) GW_WUR;
+
 /* The hash algorithm a signature was made with, or TPM2_ALG_NULL. */
 uint16_t tpmdata_signature_hash(const TPMT_SIGNATURE *sig);
 
