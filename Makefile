@@ -43,7 +43,8 @@ endif
 COMMON_SRC := $(wildcard common/*.c)
 AGENT_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c))
 VERIFIER_SRC := $(filter-out verifier/main.c,$(wildcard verifier/*.c))
-TEST_SRC := $(wildcard common/tests/test_*.c agent/tests/test_*.c verifier/tests/test_*.c)
+POLICY_SRC := $(filter-out policy/main.c,$(wildcard policy/*.c))
+TEST_SRC := $(wildcard common/tests/test_*.c agent/tests/test_*.c verifier/tests/test_*.c policy/tests/test_*.c)
 TOOL_SRC := $(wildcard swtpm-tests/tools/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
 
@@ -52,7 +53,8 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 LIBGW := $(B)/libgw.a
 LIBAGENT := $(B)/libagent.a
 LIBVERIFIER := $(B)/libverifier.a
-BINS := $(B)/gwagent $(B)/gwverifier
+LIBPOLICY := $(B)/libpolicy.a
+BINS := $(B)/gwagent $(B)/gwverifier $(B)/gwpolicy
 TESTS := $(patsubst %.c,$(B)/%,$(TEST_SRC))
 TOOLS := $(patsubst swtpm-tests/tools/%.c,$(B)/tools/%,$(TOOL_SRC))
 BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
@@ -74,6 +76,7 @@ $(B)/obj/swtpm-tests/%.o $(B)/obj/agent/tests/%.o: ALL_CFLAGS += -Iagent
 # Test tools also use the verifier's (gw-storefill fills a store).
 $(B)/obj/swtpm-tests/%.o: ALL_CFLAGS += -Iverifier
 $(B)/obj/verifier/tests/%.o $(B)/obj/bench/%.o: ALL_CFLAGS += -Iverifier
+$(B)/obj/policy/tests/%.o: ALL_CFLAGS += -Ipolicy
 
 $(LIBGW): $(call obj,$(COMMON_SRC))
 	$(call say,AR,$@)
@@ -84,6 +87,9 @@ $(LIBAGENT): $(call obj,$(AGENT_SRC))
 $(LIBVERIFIER): $(call obj,$(VERIFIER_SRC))
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
+$(LIBPOLICY): $(call obj,$(POLICY_SRC))
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(B)/gwagent: $(call obj,agent/main.c) $(LIBAGENT) $(LIBGW)
 	$(call say,LD,$@)
@@ -91,6 +97,9 @@ $(B)/gwagent: $(call obj,agent/main.c) $(LIBAGENT) $(LIBGW)
 $(B)/gwverifier: $(call obj,verifier/main.c) $(LIBVERIFIER) $(LIBGW)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(VERIFIER_LIBS)
+$(B)/gwpolicy: $(call obj,policy/main.c) $(LIBPOLICY) $(LIBGW)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 # Unit tests link the component library they sit beside, plus libgw and cmocka;
 # the verifier's also link libcurl, the client that drives its HTTPS server.
@@ -106,6 +115,10 @@ $(B)/verifier/tests/%: $(call obj,verifier/tests/%.c) $(LIBVERIFIER) $(LIBGW)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(VERIFIER_LIBS) -lcurl -lcmocka
+$(B)/policy/tests/%: $(call obj,policy/tests/%.c) $(LIBPOLICY) $(LIBGW)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
 $(B)/tools/%: $(call obj,swtpm-tests/tools/%.c) $(LIBAGENT) $(LIBVERIFIER) $(LIBGW)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Process exit codes of gwagent and gwverifier (doc/exit-codes.md). Stable: new codes
- * are appended, never renumbered. */
+/* Process exit codes of gwagent, gwverifier and gwpolicy (doc/exit-codes.md). Stable:
+ * new codes are appended, never renumbered. */
 #ifndef GW_EXITCODE_H
 #define GW_EXITCODE_H
 

@@ -16,12 +16,12 @@
 # subshell is lost and the process would not be cleaned up.
 #
 # Environment (all optional):
-#   GW_BIN        directory with gwagent/gwverifier (default: <repo>/build)
+#   GW_BIN        directory with gwagent/gwverifier/gwpolicy (default: <repo>/build)
 #   GW_TESTDATA   shared test data (default: <repo>/../shared/testdata)
 #   GW_BANKS      PCR banks swtpm_setup activates (default: sha1,sha256)
 #   GW_TMPROOT    where the scenario's temp dir goes (default: $TMPDIR or /tmp)
 #   GW_KEEP_TMP=1 keep the temp dir (its path is printed) for debugging
-#   VALGRIND=1    gwagent/gwverifier helpers run the binaries under valgrind
+#   VALGRIND=1    gwagent/gwverifier/gwpolicy helpers run the binaries under valgrind
 
 [ -n "${GW_LIB_LOADED:-}" ] && return 0
 GW_LIB_LOADED=1
@@ -248,6 +248,7 @@ _gw_tool() {
 }
 gwagent() { _gw_tool gwagent "$@"; }
 gwverifier() { _gw_tool gwverifier "$@"; }
+gwpolicy() { _gw_tool gwpolicy "$@"; }
 
 # ------------------------------------------------------------- processes ---
 

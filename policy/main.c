@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: Apache-2.0
+// gwpolicy: the release engineer's tool; entry point and command table.
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "policy.h"
+#include "util.h"
+
+struct command {
+	const char *name;
+	int (*handler)(struct policy_ctx *ctx, int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "keygen", cmd_keygen, "create a signing key pair (ECDSA P-256 or Ed25519)" },
+	{ "sign", cmd_sign, "sign a file into a DSSE envelope with one or more keys" },
+	{ "verify", cmd_verify, "verify a DSSE envelope against a threshold of keys" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: gwpolicy COMMAND [ARGS]\n\nCommands:\n");
+	for (size_t i = 0; i < GW_ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nRun 'gwpolicy COMMAND --help' for a command's options.\n");
+}
+
+void policy_errorf(const struct policy_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", ctx->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int main(int argc, char **argv)
+{
+	struct policy_ctx ctx = { .prog = "gwpolicy" };
+
+	if (argc < 2) {
+		usage(stderr);
+		return GW_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return GW_EXIT_OK;
+	}
+	for (size_t i = 0; i < GW_ARRAY_SIZE(commands); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].handler(&ctx, argc - 1, argv + 1);
+	fprintf(stderr, "gwpolicy: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return GW_EXIT_USAGE;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* gwpolicy's command handlers and the key-file helpers they share. */
+#ifndef GW_POLICY_H
+#define GW_POLICY_H
+
+#include <openssl/evp.h>
+
+#include "exitcode.h"
+#include "gw_error.h"
+
+struct policy_ctx {
+	const char *prog;
+};
+
+void policy_errorf(const struct policy_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+int cmd_keygen(struct policy_ctx *ctx, int argc, char **argv);
+int cmd_sign(struct policy_ctx *ctx, int argc, char **argv);
+int cmd_verify(struct policy_ctx *ctx, int argc, char **argv);
+
+/* Write key's private half as PEM to a new file at path: mode 0600, O_EXCL and
+ * O_NOFOLLOW, so an existing file or link is never overwritten (GW_E_EXISTS).
+ * The PEM buffer is wiped. GW_E_IO, GW_E_CRYPTO, GW_E_NOMEM. */
+int policy_key_write(const char *path, EVP_PKEY *key, gw_error *err) GW_WUR;
+/* Read a PEM private key; *out is the caller's (EVP_PKEY_free()). The file's bytes
+ * are wiped. GW_E_NOTFOUND, GW_E_IO, GW_E_KEY. */
+int policy_key_read(const char *path, EVP_PKEY **out, gw_error *err) GW_WUR;
+/* Read a PEM public key (SubjectPublicKeyInfo). GW_E_NOTFOUND, GW_E_IO, GW_E_KEY. */
+int policy_pub_read(const char *path, EVP_PKEY **out, gw_error *err) GW_WUR;
+
+#endif
