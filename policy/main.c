@@ -17,6 +17,7 @@ static const struct command commands[] = {
 	{ "keygen", cmd_keygen, "create a signing key pair (ECDSA P-256 or Ed25519)" },
 	{ "sign", cmd_sign, "sign a file into a DSSE envelope with one or more keys" },
 	{ "verify", cmd_verify, "verify a DSSE envelope against a threshold of keys" },
+	{ "predict", cmd_predict, "PCR 13/14 values a device shows after booting given files" },
 };
 
 static void usage(FILE *f)

@@ -18,6 +18,7 @@ void policy_errorf(const struct policy_ctx *ctx, const char *fmt, ...)
 int cmd_keygen(struct policy_ctx *ctx, int argc, char **argv);
 int cmd_sign(struct policy_ctx *ctx, int argc, char **argv);
 int cmd_verify(struct policy_ctx *ctx, int argc, char **argv);
+int cmd_predict(struct policy_ctx *ctx, int argc, char **argv);
 
 /* Write key's private half as PEM to a new file at path: mode 0600, O_EXCL and
  * O_NOFOLLOW, so an existing file or link is never overwritten (GW_E_EXISTS).

@@ -145,3 +145,14 @@ expect_exit -n sign-stdin 0 bash -c '"$1" sign --key "$2" - <"$3" >"$4"' _ \
 # shellcheck disable=SC2016
 expect_exit -n verify-stdin 0 bash -c '"$1" verify --pub "$2" - <"$3"' _ \
   "$GW_BIN/gwpolicy" "$d/carol.pub" "$GW_TMP/carol.json"
+
+# predict: its values are checked against a real TPM in t_verifier_attacks; here
+# its command line and errors.
+printf 'stage one\n' >"$GW_TMP/one.bin"
+expect_exit -n predict-ok 0 gwpolicy predict --stage one="$GW_TMP/one.bin" --banks sha256
+expect_output_contains -n predict-pcr13 "^PCR 13 sha256 +$(python3 -c "
+import hashlib; print(hashlib.sha256(bytes(32) + hashlib.sha256(open('$GW_TMP/one.bin','rb').read()).digest()).hexdigest())")"
+expect_exit -n predict-bad-stage-arg 2 gwpolicy predict --stage nameonly
+expect_exit -n predict-missing-file 1 gwpolicy predict --stage x="$GW_TMP/nope.bin"
+expect_output_contains -n predict-missing-file-named 'stage x: .*nope.bin'
+expect_exit -n predict-bad-banks 2 gwpolicy predict --banks sha256,md5 --stage one="$GW_TMP/one.bin"

@@ -79,6 +79,12 @@ expect_output_contains -n boot-measures-pinned-gate-key 'pinned verifier gate ke
 expect_exit -n status-after-reboot 0 ga status --json
 check gate-key-in-new-log python3 -c "
 import json; d = json.load(open('$GW_STDOUT')); assert d['event_log']['records'] == 2, d"
+# gwpolicy predict gives, before any boot, the PCR 13 and 14 values just seen.
+expect_exit -n predict 0 gwpolicy predict --stage app="$GW_TMP/app.bin" --gate-key "$vdir/gate.pub" --json
+check predict-equals-tpm python3 -c "
+import json; p = json.load(open('$GW_STDOUT'))['pcrs']
+assert p['sha256']['13'] == '$(tpm_pcr sha256 13)' and p['sha256']['14'] == '$(tpm_pcr sha256 14)', p
+assert p['sha1']['13'] == '$(tpm_pcr sha1 13)' and p['sha1']['14'] == '$(tpm_pcr sha1 14)', p"
 
 # 3. Client certificates: none, and one from another CA.
 api_call "POST:/v1/attest/challenge:{}" >"$GW_TMP/nocert.out"
