@@ -127,18 +127,18 @@ int pki_key_read(const char *path, EVP_PKEY **out, gw_error *err)
 	return 0;
 }
 
-int pki_pubkey_write(const char *path, EVP_PKEY *key, gw_error *err)
+/* Write what a PEM encoder put into a memory BIO to path (0644, atomically); the
+ * BIO is freed. encoded is the encoder's result (0 on failure). */
+static int write_pem_bio(const char *path, BIO *bio, int encoded, const char *what,
+			 gw_error *err)
 {
-	BIO *bio = BIO_new(BIO_s_mem());
 	char *pem = NULL;
 	size_t len = 0;
 	int rc;
 
-	if (!bio)
-		return GW_E_NOMEM;
-	if (!PEM_write_bio_PUBKEY(bio, key)) {
+	if (!encoded) {
 		BIO_free(bio);
-		return ssl_fail(err, "encoding a public key");
+		return ssl_fail(err, what);
 	}
 	rc = bio_to_buf(bio, &pem, &len);
 	BIO_free(bio);
@@ -147,6 +147,16 @@ int pki_pubkey_write(const char *path, EVP_PKEY *key, gw_error *err)
 	rc = gw_write_file_atomic(path, pem, len, 0644, err);
 	free(pem);
 	return rc;
+}
+
+int pki_pubkey_write(const char *path, EVP_PKEY *key, gw_error *err)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+
+	if (!bio)
+		return GW_E_NOMEM;
+	return write_pem_bio(path, bio, PEM_write_bio_PUBKEY(bio, key), "encoding a public key",
+			     err);
 }
 
 static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
@@ -257,23 +267,11 @@ int pki_check_ek_profile(X509 *cert, gw_error *err)
 int pki_cert_write(const char *path, X509 *cert, gw_error *err)
 {
 	BIO *bio = BIO_new(BIO_s_mem());
-	char *pem = NULL;
-	size_t len = 0;
-	int rc;
 
 	if (!bio)
 		return GW_E_NOMEM;
-	if (!PEM_write_bio_X509(bio, cert)) {
-		BIO_free(bio);
-		return ssl_fail(err, "encoding a certificate");
-	}
-	rc = bio_to_buf(bio, &pem, &len);
-	BIO_free(bio);
-	if (rc)
-		return rc;
-	rc = gw_write_file_atomic(path, pem, len, 0644, err);
-	free(pem);
-	return rc;
+	return write_pem_bio(path, bio, PEM_write_bio_X509(bio, cert), "encoding a certificate",
+			     err);
 }
 
 int pki_cert_read(const char *path, X509 **out, gw_error *err)
