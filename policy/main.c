@@ -18,13 +18,16 @@ static const struct command commands[] = {
 	{ "sign", cmd_sign, "sign a file into a DSSE envelope with one or more keys" },
 	{ "verify", cmd_verify, "verify a DSSE envelope against a threshold of keys" },
 	{ "predict", cmd_predict, "PCR 13/14 values a device shows after booting given files" },
+	{ "lint", cmd_lint, "check a policy (or its envelope's payload) before signing" },
+	{ "diff", cmd_diff, "what a new policy allows or forbids that the old one did not" },
+	{ "from-eventlog", cmd_from_eventlog, "draft a policy from a golden device's logs" },
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: gwpolicy COMMAND [ARGS]\n\nCommands:\n");
 	for (size_t i = 0; i < GW_ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\nRun 'gwpolicy COMMAND --help' for a command's options.\n");
 }
 

@@ -3,6 +3,8 @@
 #ifndef GW_POLICY_H
 #define GW_POLICY_H
 
+#include <stdbool.h>
+
 #include <openssl/evp.h>
 
 #include "exitcode.h"
@@ -19,6 +21,20 @@ int cmd_keygen(struct policy_ctx *ctx, int argc, char **argv);
 int cmd_sign(struct policy_ctx *ctx, int argc, char **argv);
 int cmd_verify(struct policy_ctx *ctx, int argc, char **argv);
 int cmd_predict(struct policy_ctx *ctx, int argc, char **argv);
+int cmd_from_eventlog(struct policy_ctx *ctx, int argc, char **argv);
+int cmd_lint(struct policy_ctx *ctx, int argc, char **argv);
+int cmd_diff(struct policy_ctx *ctx, int argc, char **argv);
+
+struct gwpol;
+struct gwpol_diags;
+/* Read a policy for lint and diff from path ("-": standard input): policy JSON, or
+ * a DSSE envelope of one (a JSON object with "payloadType", which must be
+ * GWPOL_PAYLOAD_TYPE). The signatures are NOT verified: never use this to decide
+ * what a device may run. *enveloped (optional) says which it was; diags (optional)
+ * gets the parser's diagnostics. GW_E_NOTFOUND, GW_E_IO, GW_E_TOOBIG, GW_E_PARSE,
+ * GW_E_TRAILING, GW_E_NOMEM. */
+int policy_read_unverified(const char *path, struct gwpol **out, bool *enveloped,
+			   struct gwpol_diags *diags, gw_error *err) GW_WUR;
 
 /* Write key's private half as PEM to a new file at path: mode 0600, O_EXCL and
  * O_NOFOLLOW, so an existing file or link is never overwritten (GW_E_EXISTS).

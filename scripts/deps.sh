@@ -13,6 +13,9 @@ pkgs=(
 # Node.js runs the tests' independent JWT check (jose); Debian's is enough.
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+# python3's jsonschema checks doc/policy.schema.json against the policy parser's
+# fixtures (swtpm-tests/t_policy_schema.sh); Debian's (4.10, draft 2020-12) is enough.
+python3 -c 'import jsonschema' >/dev/null 2>&1 || pkgs+=(python3-jsonschema)
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 node_deps() {

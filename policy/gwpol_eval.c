@@ -1,0 +1,830 @@
+// SPDX-License-Identifier: Apache-2.0
+// Policy evaluation: every rule of a signed policy against the authenticated
+// firmware and agent logs, as findings on the EAR trustworthiness vector.
+#include "gwpol.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gwpol_event.h"
+#include "util.h"
+
+/* Gatewarden's agent: boot stages into PCR 13, its trust state into PCR 14. */
+#define STAGE_PCR 13
+#define TRUST_PCR 14
+/* Differences reported per firmware PCR before they are summed up. */
+#define MAX_PER_PCR 8
+
+static const char *const claim_names[GWPOL_CLAIM_COUNT] = {
+	[GWPOL_CLAIM_IDENTITY] = "instance-identity",
+	[GWPOL_CLAIM_CONFIGURATION] = "configuration",
+	[GWPOL_CLAIM_EXECUTABLES] = "executables",
+	[GWPOL_CLAIM_FILESYSTEM] = "file-system",
+	[GWPOL_CLAIM_HARDWARE] = "hardware",
+};
+
+const char *gwpol_claim_name(enum gwpol_claim c)
+{
+	return (unsigned)c < GWPOL_CLAIM_COUNT ? claim_names[c] : "?";
+}
+
+/* ---- The report ---- */
+
+void gwpol_report_init(struct gwpol_report *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void gwpol_report_add(struct gwpol_report *r, enum gwpol_claim claim, int tier,
+		      const char *rule, const char *fmt, ...)
+{
+	struct gwpol_finding *f;
+	va_list ap;
+
+	if ((unsigned)claim >= GWPOL_CLAIM_COUNT)
+		claim = GWPOL_CLAIM_CONFIGURATION;
+	r->appraised[claim] = true;
+	if (tier > r->tier[claim])
+		r->tier[claim] = tier;
+	if (r->n >= GWPOL_MAX_FINDINGS) {
+		r->dropped++;
+		return;
+	}
+	f = &r->f[r->n++];
+	f->claim = claim;
+	f->tier = tier;
+	/* Truncation of a rule path or message only shortens what a person reads. */
+	snprintf(f->rule, sizeof(f->rule), "%s", rule);
+	va_start(ap, fmt);
+	vsnprintf(f->msg, sizeof(f->msg), fmt, ap);
+	va_end(ap);
+}
+
+void gwpol_report_add_appraisal(struct gwpol_report *r, const struct appraise_result *res)
+{
+	for (int i = 0; i < APPRAISE_COUNT; i++) {
+		enum gwpol_claim c;
+
+		switch (i) {
+		case APPRAISE_FW_EVENT_TYPES:
+		case APPRAISE_FW_REPLAY:
+			c = GWPOL_CLAIM_HARDWARE;
+			break;
+		case APPRAISE_CEL_REPLAY:
+		case APPRAISE_STAGES:
+		case APPRAISE_REFERENCE:
+			c = GWPOL_CLAIM_EXECUTABLES;
+			break;
+		case APPRAISE_COVERAGE:
+			c = res->code[i] == GW_E_FWLOG ? GWPOL_CLAIM_HARDWARE
+						       : GWPOL_CLAIM_EXECUTABLES;
+			break;
+		default:
+			c = GWPOL_CLAIM_IDENTITY;
+			break;
+		}
+		if (res->status[i] == APPRAISE_PASS)
+			r->appraised[c] = true;
+		else if (res->status[i] == APPRAISE_FAIL)
+			gwpol_report_add(r, c, GWPOL_TIER_CONTRAINDICATED, appraise_check_name(i),
+					 "%s", res->msg[i]);
+	}
+}
+
+const char *gwpol_report_status(const struct gwpol_report *r)
+{
+	int worst = 0;
+
+	for (int i = 0; i < GWPOL_CLAIM_COUNT; i++)
+		if (r->tier[i] > worst)
+			worst = r->tier[i];
+	return worst >= GWPOL_TIER_CONTRAINDICATED ? "contraindicated"
+	       : worst >= GWPOL_TIER_WARNING	   ? "warning"
+						   : "affirming";
+}
+
+int gwpol_report_claim_tier(const struct gwpol_report *r, enum gwpol_claim c)
+{
+	if ((unsigned)c >= GWPOL_CLAIM_COUNT)
+		return GWPOL_TIER_NONE;
+	if (r->tier[c])
+		return r->tier[c];
+	return r->appraised[c] ? GWPOL_TIER_AFFIRMING : GWPOL_TIER_NONE;
+}
+
+/* ---- Helpers ---- */
+
+static enum gwpol_claim claim_of_pcr(unsigned pcr)
+{
+	switch (pcr) {
+	case 0:
+	case 2:
+		return GWPOL_CLAIM_HARDWARE;
+	case 1:
+	case 3:
+	case 5:
+	case 6:
+	case 7:
+		return GWPOL_CLAIM_CONFIGURATION;
+	default:
+		return GWPOL_CLAIM_EXECUTABLES;
+	}
+}
+
+static bool digests_have(const struct gwpol_digests *l, const uint8_t *d)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!memcmp(l->d[i], d, l->size))
+			return true;
+	return false;
+}
+
+/* "<hex>", "<hex> or <hex>", or "<hex> (or one of N more)". */
+static void expected_str(const struct gwpol_digests *l, char *buf, size_t len)
+{
+	char hex[2 * GW_MAX_DIGEST + 1];
+
+	if (l->n == 0) {
+		snprintf(buf, len, "(none)");
+		return;
+	}
+	gw_hex_encode(l->d[0], l->size, hex);
+	if (l->n == 1) {
+		snprintf(buf, len, "%s", hex);
+	} else if (l->n == 2) {
+		char hex2[2 * GW_MAX_DIGEST + 1];
+
+		gw_hex_encode(l->d[1], l->size, hex2);
+		snprintf(buf, len, "%s or %s", hex, hex2);
+	} else {
+		snprintf(buf, len, "%s (or one of %zu more)", hex, l->n - 1);
+	}
+}
+
+static const char *type_str(uint32_t type, char buf[16])
+{
+	return gwpol_type_str(type, buf, 16);
+}
+
+static const uint8_t *record_sha256(const struct cel_record *r)
+{
+	for (size_t i = 0; i < r->ndigests; i++)
+		if (r->digests[i].alg == TPM2_ALG_SHA256)
+			return r->digests[i].d;
+	return NULL;
+}
+
+/* ---- Firmware rules ---- */
+
+struct fw_ctx {
+	const struct gwpol *p;
+	const struct gwpol_evidence *ev;
+	const struct eventlog *log;
+	const char *bank;        /* its name */
+	size_t dsize;
+	struct gwpol_report *r;
+};
+
+static bool type_allowed(const struct gwpol_firmware *fw, uint32_t type)
+{
+	if (eventlog_type_known(type))
+		return true;
+	for (size_t i = 0; i < fw->n_allow_types; i++)
+		if (fw->allow_types[i] == type)
+			return true;
+	return false;
+}
+
+static bool quoted(const struct fw_ctx *c, unsigned pcr)
+{
+	return pcr < 32 && (c->ev->fw_quoted & (1u << pcr));
+}
+
+/* The events that extend pcr (EV_NO_ACTION events extend nothing). */
+static bool extends(const struct eventlog_event *e, unsigned pcr)
+{
+	return e->pcr == pcr && e->type != EV_NO_ACTION;
+}
+
+/* One position of a reference sequence against one event: NULL ev or el for
+ * "missing" and "extra". */
+static void sequence_diff(struct fw_ctx *c, const struct gwpol_fw_pcr *rule, size_t j,
+			  const struct eventlog_event *e, const struct gwpol_fw_event *el)
+{
+	char path[128], t1[16], t2[16], exp[4 * GW_MAX_DIGEST + 64], seen[2 * GW_MAX_DIGEST + 1];
+	enum gwpol_claim claim = claim_of_pcr(rule->pcr);
+	const uint8_t *d;
+
+	snprintf(path, sizeof(path), "$.firmware.pcrs.%u.sequence[%zu]", rule->pcr, j);
+	if (!e) {
+		expected_str(&el->digests, exp, sizeof(exp));
+		gwpol_report_add(c->r, claim, GWPOL_TIER_CONTRAINDICATED, path,
+				 "PCR %u: the log ends before reference event [%zu] (%s, %s %s): "
+				 "it is missing", rule->pcr, j, type_str(el->type, t1), c->bank, exp);
+		return;
+	}
+	d = gwpol_event_digest(e, c->p->fw.bank);
+	if (d)
+		gw_hex_encode(d, c->dsize, seen);
+	if (!el) {
+		snprintf(path, sizeof(path), "$.firmware.pcrs.%u.sequence", rule->pcr);
+		gwpol_report_add(c->r, claim, GWPOL_TIER_CONTRAINDICATED, path,
+				 "PCR %u event %u (%s, %s %s) is extra: the reference sequence "
+				 "has %zu events", rule->pcr, e->num, type_str(e->type, t1), c->bank,
+				 d ? seen : "none", rule->n);
+		return;
+	}
+	if (e->type != el->type) {
+		gwpol_report_add(c->r, claim, GWPOL_TIER_CONTRAINDICATED, path,
+				 "PCR %u event %u: type %s, expected %s (reference event [%zu])",
+				 rule->pcr, e->num, type_str(e->type, t1), type_str(el->type, t2), j);
+		return;
+	}
+	expected_str(&el->digests, exp, sizeof(exp));
+	gwpol_report_add(c->r, claim, GWPOL_TIER_CONTRAINDICATED, path,
+			 "PCR %u event %u (%s): %s expected %s, seen %s", rule->pcr, e->num,
+			 type_str(e->type, t1), c->bank, exp, d ? seen : "none");
+}
+
+static bool element_matches(const struct fw_ctx *c, const struct gwpol_fw_event *el,
+			    const struct eventlog_event *e)
+{
+	const uint8_t *d = gwpol_event_digest(e, c->p->fw.bank);
+
+	return el->type == e->type && d && digests_have(&el->digests, d);
+}
+
+static void check_sequence(struct fw_ctx *c, const struct gwpol_fw_pcr *rule)
+{
+	size_t j = 0, reported = 0, more = 0;
+
+	for (size_t i = 0; i < c->log->nevents; i++) {
+		const struct eventlog_event *e = &c->log->events[i];
+
+		if (!extends(e, rule->pcr))
+			continue;
+		if (!(j < rule->n && element_matches(c, &rule->ev[j], e))) {
+			if (reported < MAX_PER_PCR) {
+				sequence_diff(c, rule, j, e, j < rule->n ? &rule->ev[j] : NULL);
+				reported++;
+			} else {
+				more++;
+			}
+		}
+		j++;
+	}
+	for (; j < rule->n; j++) {
+		if (reported < MAX_PER_PCR) {
+			sequence_diff(c, rule, j, NULL, &rule->ev[j]);
+			reported++;
+		} else {
+			more++;
+		}
+	}
+	if (more) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "$.firmware.pcrs.%u.sequence", rule->pcr);
+		gwpol_report_add(c->r, claim_of_pcr(rule->pcr), GWPOL_TIER_CONTRAINDICATED, path,
+				 "PCR %u: %zu more differences from the reference sequence",
+				 rule->pcr, more);
+	}
+}
+
+static void check_allowed(struct fw_ctx *c, const struct gwpol_fw_pcr *rule)
+{
+	size_t reported = 0, more = 0;
+
+	for (size_t i = 0; i < c->log->nevents; i++) {
+		const struct eventlog_event *e = &c->log->events[i];
+		const struct gwpol_fw_event *same_type = NULL;
+		size_t same_idx = 0;
+		bool ok = false;
+
+		if (!extends(e, rule->pcr))
+			continue;
+		for (size_t j = 0; j < rule->n && !ok; j++) {
+			if (rule->ev[j].type == e->type && !same_type) {
+				same_type = &rule->ev[j];
+				same_idx = j;
+			}
+			ok = element_matches(c, &rule->ev[j], e);
+		}
+		if (ok)
+			continue;
+		if (reported >= MAX_PER_PCR) {
+			more++;
+			continue;
+		}
+		reported++;
+		{
+			char path[128], t[16], exp[4 * GW_MAX_DIGEST + 64], seen[2 * GW_MAX_DIGEST + 1];
+			const uint8_t *d = gwpol_event_digest(e, c->p->fw.bank);
+
+			if (d)
+				gw_hex_encode(d, c->dsize, seen);
+			if (same_type) {
+				snprintf(path, sizeof(path), "$.firmware.pcrs.%u.allowed[%zu]",
+					 rule->pcr, same_idx);
+				expected_str(&same_type->digests, exp, sizeof(exp));
+				gwpol_report_add(c->r, claim_of_pcr(rule->pcr),
+						 GWPOL_TIER_CONTRAINDICATED, path,
+						 "PCR %u event %u (%s): %s %s is not allowed; "
+						 "expected %s", rule->pcr, e->num, type_str(e->type, t),
+						 c->bank, d ? seen : "none", exp);
+			} else {
+				snprintf(path, sizeof(path), "$.firmware.pcrs.%u.allowed", rule->pcr);
+				gwpol_report_add(c->r, claim_of_pcr(rule->pcr),
+						 GWPOL_TIER_CONTRAINDICATED, path,
+						 "PCR %u event %u: type %s (%s %s) is not allowed on "
+						 "this PCR", rule->pcr, e->num, type_str(e->type, t),
+						 c->bank, d ? seen : "none");
+			}
+		}
+	}
+	if (more) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "$.firmware.pcrs.%u.allowed", rule->pcr);
+		gwpol_report_add(c->r, claim_of_pcr(rule->pcr), GWPOL_TIER_CONTRAINDICATED, path,
+				 "PCR %u: %zu more events not allowed", rule->pcr, more);
+	}
+}
+
+static const struct gwpol_fw_pcr *rule_for(const struct gwpol_firmware *fw, unsigned pcr)
+{
+	for (size_t i = 0; i < fw->n_pcrs; i++)
+		if (fw->pcrs[i].pcr == pcr)
+			return &fw->pcrs[i];
+	return NULL;
+}
+
+/* Every PCR the log extends has a rule; every rule's PCR was quoted; the rules
+ * hold. */
+static void check_pcrs(struct fw_ctx *c)
+{
+	const struct gwpol_firmware *fw = &c->p->fw;
+	uint32_t extended = 0;
+	long first[GW_NUM_PCRS];
+	size_t count[GW_NUM_PCRS] = { 0 };
+
+	for (unsigned p = 0; p < GW_NUM_PCRS; p++)
+		first[p] = -1;
+	for (size_t i = 0; i < c->log->nevents; i++) {
+		const struct eventlog_event *e = &c->log->events[i];
+
+		if (e->type == EV_NO_ACTION || e->pcr >= GW_NUM_PCRS)
+			continue;
+		extended |= 1u << e->pcr;
+		if (first[e->pcr] < 0)
+			first[e->pcr] = e->num;
+		count[e->pcr]++;
+	}
+	for (unsigned p = 0; p < GW_NUM_PCRS; p++)
+		if ((extended & (1u << p)) && !rule_for(fw, p))
+			gwpol_report_add(c->r, claim_of_pcr(p), GWPOL_TIER_CONTRAINDICATED,
+					 "$.firmware.pcrs",
+					 "PCR %u: the firmware log extends it (%zu events, the first "
+					 "event %ld) and the policy has no rule for it",
+					 p, count[p], first[p]);
+	for (size_t i = 0; i < fw->n_pcrs; i++) {
+		const struct gwpol_fw_pcr *rule = &fw->pcrs[i];
+		char path[64];
+
+		c->r->appraised[claim_of_pcr(rule->pcr)] = true;
+		if (rule->mode == GWPOL_PCR_UNCHECKED)
+			continue;
+		if (!quoted(c, rule->pcr)) {
+			snprintf(path, sizeof(path), "$.firmware.pcrs.%u", rule->pcr);
+			gwpol_report_add(c->r, claim_of_pcr(rule->pcr), GWPOL_TIER_CONTRAINDICATED,
+					 path, "PCR %u (%s) is not in the quote: its events are not "
+					 "authenticated", rule->pcr, c->bank);
+			continue;
+		}
+		if (rule->mode == GWPOL_PCR_SEQUENCE)
+			check_sequence(c, rule);
+		else
+			check_allowed(c, rule);
+	}
+}
+
+static void check_types(struct fw_ctx *c)
+{
+	const struct gwpol_firmware *fw = &c->p->fw;
+
+	for (size_t i = 0; i < c->log->nevents; i++) {
+		const struct eventlog_event *e = &c->log->events[i];
+
+		if (type_allowed(fw, e->type))
+			continue;
+		gwpol_report_add(c->r, claim_of_pcr(e->pcr), GWPOL_TIER_CONTRAINDICATED,
+				 "$.firmware.allow_event_types",
+				 "PCR %u event %u has the unknown event type 0x%08x, which the "
+				 "policy does not allow (the type is not covered by the digest)",
+				 e->pcr, e->num, e->type);
+	}
+}
+
+static bool required_matches(const struct fw_ctx *c, const struct gwpol_required *req,
+			     const struct eventlog_event *e, bool *forged)
+{
+	if (e->type != req->type || e->type == EV_NO_ACTION || !quoted(c, e->pcr) ||
+	    (req->has_pcr && e->pcr != req->pcr))
+		return false;
+	if (!req->text && !req->data)
+		return true;
+	if (req->text ? !gwpol_data_is_text(e->data, e->data_len, req->text)
+		      : (e->data_len != req->data_len || memcmp(e->data, req->data, req->data_len)))
+		return false;
+	if (!gwpol_event_data_authentic(e, c->p->fw.bank)) {
+		*forged = true;
+		return false;
+	}
+	return true;
+}
+
+static void check_required(struct fw_ctx *c)
+{
+	const struct gwpol_firmware *fw = &c->p->fw;
+
+	for (size_t k = 0; k < fw->n_required; k++) {
+		const struct gwpol_required *req = &fw->required[k];
+		bool found = false, forged = false;
+		char path[64], t[16], where[32] = "", what[GWPOL_TEXT_MAX + 16] = "";
+
+		for (size_t i = 0; i < c->log->nevents && !found; i++)
+			found = required_matches(c, req, &c->log->events[i], &forged);
+		if (found)
+			continue;
+		snprintf(path, sizeof(path), "$.firmware.required_events[%zu]", k);
+		if (req->has_pcr)
+			snprintf(where, sizeof(where), " on PCR %u", req->pcr);
+		if (req->text)
+			snprintf(what, sizeof(what), " \"%s\"", req->text);
+		else if (req->data)
+			snprintf(what, sizeof(what), " with the given data");
+		gwpol_report_add(c->r, req->has_pcr ? claim_of_pcr(req->pcr)
+						    : GWPOL_CLAIM_CONFIGURATION,
+				 GWPOL_TIER_CONTRAINDICATED, path,
+				 "required event %s%s%s is not in the log%s", type_str(req->type, t),
+				 what, where,
+				 forged ? " (an event with that data does not hash to its digest)"
+				 : req->has_pcr && !quoted(c, req->pcr) ? " (PCR not quoted)" : "");
+	}
+}
+
+/* The last EV_EFI_VARIABLE_DRIVER_CONFIG event of a variable on PCR 7. */
+static const struct eventlog_event *sb_variable(const struct fw_ctx *c, const uint8_t guid[16],
+						const char *name, const uint8_t **vdata,
+						size_t *vlen)
+{
+	const struct eventlog_event *found = NULL;
+
+	for (size_t i = 0; i < c->log->nevents; i++) {
+		const struct eventlog_event *e = &c->log->events[i];
+		const uint8_t *d;
+		size_t l;
+
+		if (e->pcr == 7 && e->type == EV_EFI_VARIABLE_DRIVER_CONFIG &&
+		    gwpol_efi_variable_is(e, guid, name, &d, &l)) {
+			found = e;
+			*vdata = d;
+			*vlen = l;
+		}
+	}
+	return found;
+}
+
+static void check_sb_list(struct fw_ctx *c, const uint8_t guid[16], const char *name,
+			  const char *key, const struct gwpol_digests *allowed)
+{
+	const struct eventlog_event *e;
+	const uint8_t *vd, *d;
+	size_t vl;
+	char path[64], exp[4 * GW_MAX_DIGEST + 64], seen[2 * GW_MAX_DIGEST + 1];
+
+	snprintf(path, sizeof(path), "$.firmware.secure_boot.%s", key);
+	e = sb_variable(c, guid, name, &vd, &vl);
+	if (!e) {
+		gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
+				 path, "Secure Boot variable %s was not measured into PCR 7", name);
+		return;
+	}
+	d = gwpol_event_digest(e, c->p->fw.bank);
+	if (d && digests_have(allowed, d))
+		return;
+	if (d)
+		gw_hex_encode(d, c->dsize, seen);
+	expected_str(allowed, exp, sizeof(exp));
+	gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED, path,
+			 "PCR 7 event %u (Secure Boot variable %s): %s expected %s, seen %s",
+			 e->num, name, c->bank, exp, d ? seen : "none");
+}
+
+static void check_secure_boot(struct fw_ctx *c)
+{
+	const struct gwpol_secure_boot *sb = &c->p->fw.secure_boot;
+	const struct eventlog_event *e;
+	const uint8_t *vd = NULL;
+	size_t vl = 0;
+	bool on;
+
+	c->r->appraised[GWPOL_CLAIM_CONFIGURATION] = true;
+	if (!quoted(c, 7)) {
+		gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
+				 "$.firmware.secure_boot",
+				 "PCR 7 (%s) is not in the quote: the Secure Boot state is not "
+				 "authenticated", c->bank);
+		return;
+	}
+	e = sb_variable(c, gwpol_efi_global_guid, "SecureBoot", &vd, &vl);
+	if (!e) {
+		gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
+				 "$.firmware.secure_boot.enabled",
+				 "the SecureBoot variable was not measured into PCR 7");
+	} else if (!gwpol_event_data_authentic(e, c->p->fw.bank)) {
+		gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
+				 "$.firmware.secure_boot.enabled",
+				 "PCR 7 event %u (SecureBoot): its data does not hash to its %s "
+				 "digest", e->num, c->bank);
+	} else {
+		/* One byte, 1 when enabled; an absent variable is measured with no data. */
+		on = vl == 1 && vd[0] == 1;
+		if (on != sb->enabled)
+			gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION,
+					 GWPOL_TIER_CONTRAINDICATED, "$.firmware.secure_boot.enabled",
+					 "PCR 7 event %u: Secure Boot is %s, the policy requires it %s",
+					 e->num, on ? "enabled" : "disabled",
+					 sb->enabled ? "enabled" : "disabled");
+	}
+	if (sb->has_pk)
+		check_sb_list(c, gwpol_efi_global_guid, "PK", "pk", &sb->pk);
+	if (sb->has_kek)
+		check_sb_list(c, gwpol_efi_global_guid, "KEK", "kek", &sb->kek);
+	if (sb->has_db)
+		check_sb_list(c, gwpol_efi_imgdb_guid, "db", "db", &sb->db);
+	if (sb->has_dbx)
+		check_sb_list(c, gwpol_efi_imgdb_guid, "dbx", "dbx", &sb->dbx);
+}
+
+static void check_boot_app(struct fw_ctx *c, const struct eventlog_event *e, const char *what,
+			   const char *key, const struct gwpol_digests *allowed)
+{
+	const uint8_t *d;
+	char path[64], exp[4 * GW_MAX_DIGEST + 64], seen[2 * GW_MAX_DIGEST + 1];
+
+	snprintf(path, sizeof(path), "$.firmware.%s", key);
+	if (!e) {
+		gwpol_report_add(c->r, GWPOL_CLAIM_EXECUTABLES, GWPOL_TIER_CONTRAINDICATED, path,
+				 "no %s was measured (EV_EFI_BOOT_SERVICES_APPLICATION on PCR 4)",
+				 what);
+		return;
+	}
+	d = gwpol_event_digest(e, c->p->fw.bank);
+	if (d && digests_have(allowed, d))
+		return;
+	if (d)
+		gw_hex_encode(d, c->dsize, seen);
+	expected_str(allowed, exp, sizeof(exp));
+	gwpol_report_add(c->r, GWPOL_CLAIM_EXECUTABLES, GWPOL_TIER_CONTRAINDICATED, path,
+			 "PCR 4 event %u (%s, EV_EFI_BOOT_SERVICES_APPLICATION): %s expected %s, "
+			 "seen %s", e->num, what, c->bank, exp, d ? seen : "none");
+}
+
+static void check_boot_apps(struct fw_ctx *c)
+{
+	const struct gwpol_firmware *fw = &c->p->fw;
+	const struct eventlog_event *first = NULL, *last = NULL;
+	size_t n = 0;
+
+	c->r->appraised[GWPOL_CLAIM_EXECUTABLES] = true;
+	if (!quoted(c, 4)) {
+		gwpol_report_add(c->r, GWPOL_CLAIM_EXECUTABLES, GWPOL_TIER_CONTRAINDICATED,
+				 fw->has_bootloader ? "$.firmware.bootloader" : "$.firmware.kernel",
+				 "PCR 4 (%s) is not in the quote: the boot applications are not "
+				 "authenticated", c->bank);
+		return;
+	}
+	for (size_t i = 0; i < c->log->nevents; i++) {
+		const struct eventlog_event *e = &c->log->events[i];
+
+		if (e->pcr != 4 || e->type != EV_EFI_BOOT_SERVICES_APPLICATION)
+			continue;
+		if (!first)
+			first = e;
+		last = e;
+		n++;
+	}
+	if (fw->has_bootloader)
+		check_boot_app(c, first, "bootloader", "bootloader", &fw->bootloader);
+	if (fw->has_kernel)
+		check_boot_app(c, n >= 2 ? last : NULL, "kernel", "kernel", &fw->kernel);
+}
+
+static void check_firmware(const struct gwpol *p, const struct gwpol_evidence *ev,
+			   struct gwpol_report *r)
+{
+	const struct gwpol_firmware *fw = &p->fw;
+	const struct gw_alg *a = gw_alg_by_id(fw->bank);
+	struct fw_ctx c = { .p = p, .ev = ev, .log = ev->fwlog, .r = r };
+	bool bank_ok = false;
+
+	r->appraised[GWPOL_CLAIM_HARDWARE] = true;
+	if (!ev->fwlog) {
+		gwpol_report_add(r, GWPOL_CLAIM_HARDWARE, GWPOL_TIER_CONTRAINDICATED, "$.firmware",
+				 "no authentic firmware event log: the device sent none, or it "
+				 "did not replay to the quoted PCRs");
+		return;
+	}
+	if (!a) {
+		gwpol_report_add(r, GWPOL_CLAIM_HARDWARE, GWPOL_TIER_CONTRAINDICATED,
+				 "$.firmware.bank", "unknown bank 0x%04x", fw->bank);
+		return;
+	}
+	c.bank = a->name;
+	c.dsize = a->size;
+	for (size_t i = 0; i < c.log->nalgs; i++)
+		if (c.log->algs[i] == fw->bank && !c.log->alg_incomplete[i])
+			bank_ok = true;
+	if (!bank_ok) {
+		gwpol_report_add(r, GWPOL_CLAIM_HARDWARE, GWPOL_TIER_CONTRAINDICATED,
+				 "$.firmware.bank",
+				 "the firmware log has no complete %s bank: the policy's digests "
+				 "cannot be compared", c.bank);
+		return;
+	}
+	check_types(&c);
+	check_pcrs(&c);
+	check_required(&c);
+	if (fw->secure_boot.present)
+		check_secure_boot(&c);
+	if (fw->has_bootloader || fw->has_kernel)
+		check_boot_apps(&c);
+}
+
+/* ---- Agent rules: stages (PCR 13) and trust state (PCR 14) ---- */
+
+static bool is_stage(const struct cel_record *r)
+{
+	return r->event_type && !strcmp(r->event_type, "stage") && r->stage;
+}
+
+static void check_stages(const struct gwpol *p, const struct gwpol_evidence *ev,
+			 struct gwpol_report *r)
+{
+	const struct cel_log *cel = ev->cel;
+
+	for (size_t s = 0; s < p->n_stages; s++)
+		r->appraised[p->stages[s].claim] = true;
+	if (!cel) {
+		gwpol_report_add(r, GWPOL_CLAIM_EXECUTABLES, GWPOL_TIER_CONTRAINDICATED,
+				 "$.stages",
+				 "no authentic agent event log to appraise the policy's stages "
+				 "against");
+		return;
+	}
+	if (!(ev->cel_quoted & (1u << STAGE_PCR))) {
+		gwpol_report_add(r, GWPOL_CLAIM_EXECUTABLES, GWPOL_TIER_CONTRAINDICATED,
+				 "$.stages",
+				 "PCR %d (sha256) is not in the quote: the stages are not "
+				 "authenticated", STAGE_PCR);
+		return;
+	}
+	for (size_t i = 0; i < cel->n; i++) {
+		const struct cel_record *rec = &cel->rec[i];
+		const struct gwpol_stage *st = NULL;
+		const uint8_t *d;
+		char path[GWPOL_NAME_MAX + 16], exp[4 * GW_MAX_DIGEST + 64], seen[65];
+
+		if (!is_stage(rec))
+			continue;
+		for (size_t s = 0; s < p->n_stages && !st; s++)
+			if (!strcmp(p->stages[s].name, rec->stage))
+				st = &p->stages[s];
+		if (!st) {
+			gwpol_report_add(r, GWPOL_CLAIM_EXECUTABLES, GWPOL_TIER_CONTRAINDICATED,
+					 "$.stages",
+					 "stage %s (%s, record %llu) is not in the policy", rec->stage,
+					 rec->path ? rec->path : "?", (unsigned long long)rec->recnum);
+			continue;
+		}
+		snprintf(path, sizeof(path), "$.stages.%s", st->name);
+		if (rec->pcr != STAGE_PCR) {
+			gwpol_report_add(r, st->claim, GWPOL_TIER_CONTRAINDICATED, path,
+					 "stage %s (record %llu) is on PCR %u, not the stage PCR %d",
+					 rec->stage, (unsigned long long)rec->recnum, rec->pcr,
+					 STAGE_PCR);
+			continue;
+		}
+		d = record_sha256(rec);
+		if (d && digests_have(&st->digests, d))
+			continue;
+		if (d)
+			gw_hex_encode(d, 32, seen);
+		expected_str(&st->digests, exp, sizeof(exp));
+		gwpol_report_add(r, st->claim, GWPOL_TIER_CONTRAINDICATED, path,
+				 "stage %s (%s, PCR %d record %llu): sha256 expected %s, seen %s",
+				 rec->stage, rec->path ? rec->path : "?", STAGE_PCR,
+				 (unsigned long long)rec->recnum, exp, d ? seen : "none");
+	}
+	for (size_t s = 0; s < p->n_stages; s++) {
+		bool seen = false;
+		char path[GWPOL_NAME_MAX + 16];
+
+		for (size_t i = 0; i < cel->n && !seen; i++)
+			seen = is_stage(&cel->rec[i]) && cel->rec[i].pcr == STAGE_PCR &&
+			       !strcmp(cel->rec[i].stage, p->stages[s].name);
+		if (seen)
+			continue;
+		snprintf(path, sizeof(path), "$.stages.%s", p->stages[s].name);
+		gwpol_report_add(r, p->stages[s].claim, GWPOL_TIER_CONTRAINDICATED, path,
+				 "stage %s of the policy was not measured", p->stages[s].name);
+	}
+}
+
+/* Trust records carry their subject in their text: "verifier gate key sha256:..." */
+static void check_trust_kind(const struct gwpol_evidence *ev, struct gwpol_report *r,
+			     const char *prefix, const char *what, const char *key,
+			     const struct gwpol_digests *allowed)
+{
+	const struct cel_log *cel = ev->cel;
+	size_t n = 0;
+	char path[64];
+
+	snprintf(path, sizeof(path), "$.trust.%s", key);
+	for (size_t i = 0; i < cel->n; i++) {
+		const struct cel_record *rec = &cel->rec[i];
+		const uint8_t *d;
+		char exp[4 * GW_MAX_DIGEST + 64], seen[65];
+
+		if (!rec->event_type || strcmp(rec->event_type, "trust") || !rec->string ||
+		    strncmp(rec->string, prefix, strlen(prefix)))
+			continue;
+		n++;
+		if (rec->pcr != TRUST_PCR) {
+			gwpol_report_add(r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
+					 path, "the %s (record %llu) is on PCR %u, not the trust "
+					 "PCR %d", what, (unsigned long long)rec->recnum, rec->pcr,
+					 TRUST_PCR);
+			continue;
+		}
+		d = record_sha256(rec);
+		if (d && digests_have(allowed, d))
+			continue;
+		if (d)
+			gw_hex_encode(d, 32, seen);
+		expected_str(allowed, exp, sizeof(exp));
+		gwpol_report_add(r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED, path,
+				 "%s (PCR %d record %llu): sha256 expected %s, seen %s", what,
+				 TRUST_PCR, (unsigned long long)rec->recnum, exp, d ? seen : "none");
+	}
+	if (!n)
+		gwpol_report_add(r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED, path,
+				 "the %s was not measured into PCR %d", what, TRUST_PCR);
+}
+
+static void check_trust(const struct gwpol *p, const struct gwpol_evidence *ev,
+			struct gwpol_report *r)
+{
+	r->appraised[GWPOL_CLAIM_CONFIGURATION] = true;
+	if (!ev->cel) {
+		gwpol_report_add(r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
+				 "$.trust",
+				 "no authentic agent event log to appraise the trust rules against");
+		return;
+	}
+	if (!(ev->cel_quoted & (1u << TRUST_PCR))) {
+		gwpol_report_add(r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
+				 "$.trust",
+				 "PCR %d (sha256) is not in the quote: the trust state is not "
+				 "authenticated", TRUST_PCR);
+		return;
+	}
+	if (p->trust.has_gate_key)
+		check_trust_kind(ev, r, "verifier gate key", "verifier gate key", "gate_key",
+				 &p->trust.gate_key);
+	if (p->trust.has_trust_root)
+		check_trust_kind(ev, r, "trust root", "trust root", "trust_root",
+				 &p->trust.trust_root);
+}
+
+int gwpol_evaluate(const struct gwpol *p, const struct gwpol_evidence *ev,
+		   struct gwpol_report *r)
+{
+	if (!p || !ev || !r)
+		return GW_E_INVAL;
+	r->appraised[GWPOL_CLAIM_CONFIGURATION] = true;
+	if (p->fw.present)
+		check_firmware(p, ev, r);
+	if (p->n_stages)
+		check_stages(p, ev, r);
+	if (p->trust.has_gate_key || p->trust.has_trust_root)
+		check_trust(p, ev, r);
+	if (p->update.has_end_of_support && ev->now >= p->update.support_ends)
+		gwpol_report_add(r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_WARNING,
+				 "$.update.end_of_support",
+				 "support for model %s ended after %s: the device is no longer "
+				 "supported", p->model, p->update.end_of_support);
+	return 0;
+}

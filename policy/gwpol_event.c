@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: Apache-2.0
+// Reading firmware events for policy rules: UEFI variables, text, and whether the
+// event's data is what its digest covers.
+#include "gwpol_event.h"
+
+#include <string.h>
+
+#include "digest.h"
+
+const uint8_t gwpol_efi_global_guid[16] = { 0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11,
+					    0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c };
+const uint8_t gwpol_efi_imgdb_guid[16] = { 0xcb, 0xb2, 0x19, 0xd7, 0x3a, 0x3d, 0x96, 0x45,
+					   0xa3, 0xbc, 0xda, 0xd0, 0x0e, 0x67, 0x65, 0x6f };
+
+/* The event's digest in bank alg, NULL if the event has none. */
+const uint8_t *gwpol_event_digest(const struct eventlog_event *ev, uint16_t alg)
+{
+	for (size_t i = 0; i < ev->ndigests; i++)
+		if (ev->digests[i].alg == alg)
+			return ev->digests[i].d;
+	return NULL;
+}
+
+/* Does the event's data hash to its digest in alg? Only then may a rule read the
+ * data: the event log itself is authenticated through its digests alone. */
+bool gwpol_event_data_authentic(const struct eventlog_event *ev, uint16_t alg)
+{
+	const uint8_t *d = gwpol_event_digest(ev, alg);
+	uint8_t md[GW_MAX_DIGEST];
+	const struct gw_alg *a = gw_alg_by_id(alg);
+
+	if (!d || !a || gw_hash(alg, ev->data, ev->data_len, md))
+		return false;
+	return !memcmp(md, d, a->size);
+}
+
+/* The data is text as ASCII, or as UCS-2 (UTF-16LE of ASCII), with or without a
+ * terminating NUL. */
+bool gwpol_data_is_text(const uint8_t *d, size_t len, const char *text)
+{
+	size_t n = strlen(text);
+
+	if ((len == n || (len == n + 1 && d[n] == 0)) && !memcmp(d, text, n))
+		return true;
+	if (len != 2 * n && len != 2 * n + 2)
+		return false;
+	if (len == 2 * n + 2 && (d[2 * n] || d[2 * n + 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (d[2 * i] != (uint8_t)text[i] || d[2 * i + 1] != 0)
+			return false;
+	return true;
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+	return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
+}
+
+/* UEFI_VARIABLE_DATA: VariableName (GUID), UnicodeNameLength, VariableDataLength
+ * (UINT64 each), UnicodeName (UCS-2), VariableData. Is it variable `name` of vendor
+ * `guid`, and where is its data? Bounds-checked: the event data is outside input. */
+bool gwpol_efi_variable_is(const struct eventlog_event *ev, const uint8_t guid[16],
+			    const char *name, const uint8_t **vdata, size_t *vlen)
+{
+	const uint8_t *d = ev->data;
+	size_t n = strlen(name);
+	uint64_t nlen, dlen;
+
+	if (ev->data_len < 32 || memcmp(d, guid, 16))
+		return false;
+	nlen = rd64(d + 16);
+	dlen = rd64(d + 24);
+	if (nlen != n || nlen > (ev->data_len - 32) / 2 ||
+	    dlen != ev->data_len - 32 - 2 * nlen)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (d[32 + 2 * i] != (uint8_t)name[i] || d[33 + 2 * i] != 0)
+			return false;
+	*vdata = d + 32 + 2 * nlen;
+	*vlen = (size_t)dlen;
+	return true;
+}

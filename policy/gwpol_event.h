@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What policy rules read from a firmware event beyond its digest: UEFI variables,
+ * text, and whether the data is covered by the digest. Shared by the evaluator and
+ * the draft maker so both read events the same way. */
+#ifndef GW_GWPOL_EVENT_H
+#define GW_GWPOL_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "eventlog.h"
+
+/* EFI_GLOBAL_VARIABLE (SecureBoot, PK, KEK) and EFI_IMAGE_SECURITY_DATABASE_GUID
+ * (db, dbx), as laid out in memory. */
+extern const uint8_t gwpol_efi_global_guid[16];
+extern const uint8_t gwpol_efi_imgdb_guid[16];
+
+/* The event's digest in bank alg, NULL if it has none. */
+const uint8_t *gwpol_event_digest(const struct eventlog_event *ev, uint16_t alg);
+/* Does the event's data hash to its digest in bank alg? Only then may a rule read
+ * the data: a log is authenticated through its digests alone. */
+bool gwpol_event_data_authentic(const struct eventlog_event *ev, uint16_t alg);
+/* Is the data text, as ASCII or UCS-2 (UTF-16LE of ASCII), with or without a
+ * terminating NUL? */
+bool gwpol_data_is_text(const uint8_t *d, size_t len, const char *text);
+/* Is the event's data a UEFI_VARIABLE_DATA of variable name (ASCII) of vendor guid?
+ * Then *vdata and *vlen are its VariableData. Bounds-checked. */
+bool gwpol_efi_variable_is(const struct eventlog_event *ev, const uint8_t guid[16],
+			   const char *name, const uint8_t **vdata, size_t *vlen);
+
+#endif

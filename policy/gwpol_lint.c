@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: Apache-2.0
+// Consistency checks on a parsed policy: rules that another part of the same
+// policy makes impossible to pass or impossible to authenticate.
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gwpol.h"
+#include "util.h"
+
+#define STAGE_PCR 13
+#define TRUST_PCR 14
+#define BOOT_APP_PCR 4
+#define SECURE_BOOT_PCR 7
+
+struct lint {
+	struct gwpol_diags *d;
+	int found;
+	char sel[256]; /* the effective pcr_selection, for messages */
+};
+
+static void diag(struct lint *l, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A message cut short by the fixed-size fields is still worth reporting, so
+ * truncation is not an error here (and every path this file builds fits in 128
+ * bytes). */
+static void diag(struct lint *l, const char *path, const char *fmt, ...)
+{
+	struct gwpol_diag *g;
+	va_list ap;
+
+	l->found++;
+	if (l->d->n >= GWPOL_MAX_DIAGS) {
+		l->d->dropped++;
+		return;
+	}
+	g = &l->d->d[l->d->n++];
+	(void)snprintf(g->path, sizeof(g->path), "%s", path);
+	va_start(ap, fmt);
+	(void)vsnprintf(g->msg, sizeof(g->msg), fmt, ap);
+	va_end(ap);
+}
+
+static const TPMS_PCR_SELECTION *sel_bank(const TPML_PCR_SELECTION *sel, uint16_t alg)
+{
+	for (size_t i = 0; i < sel->count && i < TPM2_NUM_PCR_BANKS; i++)
+		if (sel->pcrSelections[i].hash == alg)
+			return &sel->pcrSelections[i];
+	return NULL;
+}
+
+static bool sel_has(const TPML_PCR_SELECTION *sel, uint16_t alg, unsigned pcr)
+{
+	const TPMS_PCR_SELECTION *s = sel_bank(sel, alg);
+
+	return s && gw_pcrsel_has(s, pcr);
+}
+
+static const struct gwpol_fw_pcr *fw_rule(const struct gwpol_firmware *fw, unsigned pcr)
+{
+	for (size_t i = 0; i < fw->n_pcrs; i++)
+		if (fw->pcrs[i].pcr == pcr)
+			return &fw->pcrs[i];
+	return NULL;
+}
+
+static bool type_allowed(const struct gwpol_firmware *fw, uint32_t type)
+{
+	if (eventlog_type_known(type))
+		return true;
+	for (size_t i = 0; i < fw->n_allow_types; i++)
+		if (fw->allow_types[i] == type)
+			return true;
+	return false;
+}
+
+static const char *mode_name(enum gwpol_pcr_mode m)
+{
+	switch (m) {
+	case GWPOL_PCR_SEQUENCE:
+		return "sequence";
+	case GWPOL_PCR_ALLOWED:
+		return "allowed";
+	case GWPOL_PCR_UNCHECKED:
+		return "unchecked";
+	}
+	return "?";
+}
+
+static bool digests_have(const struct gwpol_digests *ds, const uint8_t *d)
+{
+	for (size_t i = 0; i < ds->n; i++)
+		if (!memcmp(ds->d[i], d, ds->size))
+			return true;
+	return false;
+}
+
+static void lint_fw_pcrs(struct lint *l, const struct gwpol *p, const TPML_PCR_SELECTION *sel,
+			 bool bank_quoted)
+{
+	const struct gwpol_firmware *fw = &p->fw;
+	char tbuf[32];
+
+	for (size_t i = 0; i < fw->n_pcrs; i++) {
+		const struct gwpol_fw_pcr *r = &fw->pcrs[i];
+		char path[128];
+
+		(void)snprintf(path, sizeof(path), "$.firmware.pcrs.%u", r->pcr);
+
+		if (bank_quoted && !sel_has(sel, fw->bank, r->pcr))
+			diag(l, path,
+			     "PCR %u is not in pcr_selection (%s): its events could not be "
+			     "authenticated, so this rule could never pass",
+			     r->pcr, l->sel);
+		if (r->pcr == STAGE_PCR)
+			diag(l, path,
+			     "PCR 13 holds Gatewarden's stage records (gwagent boot): firmware "
+			     "must not extend it, and a firmware rule on it means the platform "
+			     "does; move the agent's stage_pcr (doc/pcrs.md) instead");
+		if (r->pcr == TRUST_PCR)
+			diag(l, path,
+			     "PCR 14 holds Gatewarden's trust records, and shim measures its "
+			     "MokList into PCR 14 too: the two extenders conflict; on a platform "
+			     "with shim move the agent's trust_pcr (doc/pcrs.md) rather than "
+			     "writing a firmware rule for PCR 14");
+		if (r->mode == GWPOL_PCR_UNCHECKED)
+			continue;
+		for (size_t j = 0; j < r->n; j++) {
+			if (type_allowed(fw, r->ev[j].type))
+				continue;
+			(void)snprintf(path, sizeof(path), "$.firmware.pcrs.%u.%s[%zu].type",
+					  r->pcr, mode_name(r->mode), j);
+			diag(l, path,
+			     "event type %s is not a TCG PC Client type and not in "
+			     "allow_event_types: every such event fails appraisal",
+			     gwpol_type_str(r->ev[j].type, tbuf, sizeof(tbuf)));
+		}
+	}
+}
+
+/* A required event on a PCR with a sequence or allowed rule must be one of that
+ * rule's elements, or no log can pass both. */
+static void lint_required(struct lint *l, const struct gwpol *p, const TPML_PCR_SELECTION *sel,
+			  bool bank_quoted)
+{
+	const struct gwpol_firmware *fw = &p->fw;
+	const struct gw_alg *alg = gw_alg_by_id(fw->bank);
+	char tbuf[32];
+
+	for (size_t k = 0; k < fw->n_required; k++) {
+		const struct gwpol_required *q = &fw->required[k];
+		const char *tname = gwpol_type_str(q->type, tbuf, sizeof(tbuf));
+		const struct gwpol_fw_pcr *r;
+		uint8_t h[GW_MAX_DIGEST];
+		bool typed = false, hashed = false, matched = false;
+		char path[128];
+
+		(void)snprintf(path, sizeof(path), "$.firmware.required_events[%zu].type", k);
+		if (!type_allowed(fw, q->type))
+			diag(l, path,
+			     "event type %s is not a TCG PC Client type and not in "
+			     "allow_event_types: a log holding it fails appraisal",
+			     tname);
+		if (!q->has_pcr)
+			continue;
+		(void)snprintf(path, sizeof(path), "$.firmware.required_events[%zu].pcr", k);
+		if (bank_quoted && !sel_has(sel, fw->bank, q->pcr))
+			diag(l, path,
+			     "PCR %u is not in pcr_selection (%s): the event could not be "
+			     "authenticated",
+			     q->pcr, l->sel);
+		r = fw_rule(fw, q->pcr);
+		if (!r || r->mode == GWPOL_PCR_UNCHECKED)
+			continue;
+		if (q->data && alg && !gw_hash(fw->bank, q->data, q->data_len, h))
+			hashed = true;
+		for (size_t j = 0; j < r->n; j++) {
+			if (r->ev[j].type != q->type)
+				continue;
+			typed = true;
+			if (!hashed || digests_have(&r->ev[j].digests, h))
+				matched = true;
+		}
+		(void)snprintf(path, sizeof(path), "$.firmware.required_events[%zu]%s", k,
+				  typed ? ".data" : "");
+		if (!typed)
+			diag(l, path,
+			     "PCR %u's %s rule has no %s element: no log that passes it can hold "
+			     "this required event",
+			     q->pcr, mode_name(r->mode), tname);
+		else if (!matched)
+			diag(l, path,
+			     "the data hashes to a %s digest that no %s element of PCR %u's %s "
+			     "rule lists: no log that passes it can hold this required event",
+			     alg->name, tname, q->pcr, mode_name(r->mode));
+	}
+}
+
+static void lint_boot_apps(struct lint *l, const struct gwpol *p, const TPML_PCR_SELECTION *sel,
+			   bool bank_quoted)
+{
+	const struct gwpol_firmware *fw = &p->fw;
+	const struct gwpol_fw_pcr *r = fw_rule(fw, BOOT_APP_PCR);
+	static const char *const paths[] = { "$.firmware.bootloader", "$.firmware.kernel" };
+	const bool has[] = { fw->has_bootloader, fw->has_kernel };
+	bool app = false;
+
+	for (size_t j = 0; r && j < r->n; j++)
+		if (r->ev[j].type == EV_EFI_BOOT_SERVICES_APPLICATION)
+			app = true;
+	for (size_t i = 0; i < GW_ARRAY_SIZE(paths); i++) {
+		if (!has[i])
+			continue;
+		if (bank_quoted && !sel_has(sel, fw->bank, BOOT_APP_PCR))
+			diag(l, paths[i],
+			     "boot applications are measured into PCR 4, which is not in "
+			     "pcr_selection (%s): they could not be authenticated",
+			     l->sel);
+		if (r && r->mode != GWPOL_PCR_UNCHECKED && !app)
+			diag(l, paths[i],
+			     "PCR 4's %s rule has no EV_EFI_BOOT_SERVICES_APPLICATION element: "
+			     "no log that passes it holds a boot application to check",
+			     mode_name(r->mode));
+	}
+}
+
+static void lint_secure_boot(struct lint *l, const struct gwpol *p, const TPML_PCR_SELECTION *sel,
+			     bool bank_quoted)
+{
+	const struct gwpol_firmware *fw = &p->fw;
+
+	if (!fw->secure_boot.present)
+		return;
+	if (bank_quoted && !sel_has(sel, fw->bank, SECURE_BOOT_PCR))
+		diag(l, "$.firmware.secure_boot",
+		     "the Secure Boot variables are measured into PCR 7, which is not in "
+		     "pcr_selection (%s): they could not be authenticated",
+		     l->sel);
+	if (!fw_rule(fw, SECURE_BOOT_PCR))
+		diag(l, "$.firmware.secure_boot",
+		     "secure_boot is set but firmware.pcrs has no rule for PCR 7: the other "
+		     "events there (further variables, EV_EFI_VARIABLE_AUTHORITY) are then "
+		     "neither checked nor deliberately unchecked; add a sequence, allowed "
+		     "or \"unchecked\" rule for PCR 7");
+}
+
+static void lint_firmware(struct lint *l, const struct gwpol *p, const TPML_PCR_SELECTION *sel)
+{
+	const struct gwpol_firmware *fw = &p->fw;
+	const struct gw_alg *alg = gw_alg_by_id(fw->bank);
+	bool bank_quoted = sel_bank(sel, fw->bank) != NULL;
+
+	if (!fw->present)
+		return;
+	/* One error for the bank rather than one per rule: nothing could be checked. */
+	if (!bank_quoted && (fw->n_pcrs || fw->n_required || fw->secure_boot.present ||
+			     fw->has_bootloader || fw->has_kernel))
+		diag(l, "$.firmware.bank",
+		     "the firmware rules hold %s digests but pcr_selection (%s) quotes no %s "
+		     "bank: no firmware event could be authenticated",
+		     alg ? alg->name : "?", l->sel, alg ? alg->name : "?");
+	lint_fw_pcrs(l, p, sel, bank_quoted);
+	lint_required(l, p, sel, bank_quoted);
+	lint_boot_apps(l, p, sel, bank_quoted);
+	lint_secure_boot(l, p, sel, bank_quoted);
+}
+
+int gwpol_lint(const struct gwpol *p, int64_t now, struct gwpol_diags *d)
+{
+	struct lint l = { .d = d };
+	TPML_PCR_SELECTION sel;
+
+	if (!p || !d)
+		return GW_E_INVAL;
+	gwpol_selection(p, &sel);
+	if (gw_pcrsel_format(&sel, l.sel, sizeof(l.sel)))
+		(void)snprintf(l.sel, sizeof(l.sel), "?");
+	if (!p->has_pcr_selection) {
+		size_t n = strlen(l.sel);
+
+		(void)snprintf(l.sel + n, sizeof(l.sel) - n, ", the default");
+	}
+	lint_firmware(&l, p, &sel);
+	if (p->n_stages && !sel_has(&sel, TPM2_ALG_SHA256, STAGE_PCR))
+		diag(&l, "$.stages",
+		     "stage records are extended into PCR 13 and replayed in the sha256 bank, "
+		     "which pcr_selection (%s) does not quote: no stage could be "
+		     "authenticated",
+		     l.sel);
+	if ((p->trust.has_gate_key || p->trust.has_trust_root) &&
+	    !sel_has(&sel, TPM2_ALG_SHA256, TRUST_PCR))
+		diag(&l, "$.trust",
+		     "trust records are extended into PCR 14 and replayed in the sha256 bank, "
+		     "which pcr_selection (%s) does not quote: no trust record could be "
+		     "authenticated",
+		     l.sel);
+	if (p->update.has_end_of_support && p->update.support_ends <= now)
+		diag(&l, "$.update.end_of_support",
+		     "support ended after %s, before now: every device under this policy "
+		     "attests at best \"warning\"",
+		     p->update.end_of_support);
+	return l.found;
+}

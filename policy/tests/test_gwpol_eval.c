@@ -1,0 +1,605 @@
+// SPDX-License-Identifier: Apache-2.0
+// Policy evaluation over every real firmware log: a draft from a log appraises
+// that log as affirming; a flipped digest or a retyped event is contraindicated and
+// named; and each rule kind (Secure Boot, required events, boot applications,
+// stages, trust, end of support, quoted PCRs) fails the way the docs say.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "gwpol.h"
+#include "gwpol_draft.h"
+#include "gwpol_event.h"
+#include "util.h"
+
+#define READ_CAP (32u * 1024 * 1024)
+#define ALL_PCRS 0x00ffffffu
+#define NOW 1795000000 /* 2026-11-18 */
+
+static const char *testdata_dir(void)
+{
+	const char *d = getenv("GW_TESTDATA");
+
+	return d && *d ? d : "../shared/testdata/eventlogs";
+}
+
+/* Every real log but the one eventlog_parse refuses on purpose (its vendor data
+ * lies outside its Spec ID event; see doc/eventlog-formats.md). */
+static const char *const logs[] = {
+	"go-attestation-coreos_36_shielded_vm_no_secure_boot_eventlog.bin",
+	"go-attestation-crypto_agile_eventlog.bin",
+	"go-attestation-ebs_event_missing_eventlog.bin",
+	"go-attestation-option_rom_eventlog.bin",
+	"go-attestation-sb_cert_eventlog.bin",
+	"go-attestation-short_no_action_eventlog.bin",
+	"go-attestation-ubuntu_2104_shielded_vm_no_secure_boot_eventlog.bin",
+	"tpm2-tools-event-arch-linux.bin",
+	"tpm2-tools-event-bootorder.bin",
+	"tpm2-tools-event-gce-ubuntu-2104-log.bin",
+	"tpm2-tools-event-moklisttrusted.bin",
+	"tpm2-tools-event-postcode.bin",
+	"tpm2-tools-event-sd-boot-fedora37.bin",
+	"tpm2-tools-event-uefi-sha1-log.bin",
+	"tpm2-tools-event-uefiaction.bin",
+	"tpm2-tools-event-uefiservices.bin",
+	"tpm2-tools-event-uefivar.bin",
+};
+
+static struct eventlog *load_log(const char *name)
+{
+	char path[1024];
+	struct eventlog *log = NULL;
+	gw_error err = { { 0 } };
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	assert_int_equal(gw_snprintf(path, sizeof(path), "%s/%s", testdata_dir(), name), 0);
+	rc = gw_read_file(path, READ_CAP, &buf, &len, &err);
+	if (!rc)
+		rc = eventlog_parse(buf, len, &log, &err);
+	free(buf);
+	if (rc)
+		fail_msg("%s: %s", name, gw_error_msg(&err, rc));
+	return log;
+}
+
+static json_object *draft_json(const struct gwpol_draft_input *in)
+{
+	json_object *o = NULL;
+	gw_error err = { { 0 } };
+	int rc = gwpol_draft(in, &o, &err);
+
+	if (rc)
+		fail_msg("draft: %s", gw_error_msg(&err, rc));
+	return o;
+}
+
+static struct gwpol *parse_obj(json_object *o)
+{
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	struct gwpol *p = NULL;
+	struct gwpol_diags *d = calloc(1, sizeof(*d));
+	gw_error err = { { 0 } };
+	int rc;
+
+	assert_non_null(d);
+	rc = gwpol_parse(s, strlen(s), &p, d, &err);
+	if (rc)
+		fail_msg("the draft does not parse: %s (%zu diags)", gw_error_msg(&err, rc), d->n);
+	free(d);
+	return p;
+}
+
+static struct gwpol *draft_policy(const struct eventlog *log, bool allowed)
+{
+	struct gwpol_draft_input in = { .model = "gw-test", .fwlog = log, .allowed = allowed };
+	json_object *o = draft_json(&in);
+	struct gwpol *p = parse_obj(o);
+
+	json_object_put(o);
+	return p;
+}
+
+static struct gwpol_report *evaluate(const struct gwpol *p, const struct eventlog *log,
+				     const struct cel_log *cel, uint32_t fw_quoted, int64_t now)
+{
+	struct gwpol_report *r = malloc(sizeof(*r));
+	struct gwpol_evidence ev = { .fwlog = log, .fw_quoted = fw_quoted, .cel = cel,
+				     .cel_quoted = ALL_PCRS, .now = now };
+
+	assert_non_null(r);
+	gwpol_report_init(r);
+	assert_int_equal(gwpol_evaluate(p, &ev, r), 0);
+	return r;
+}
+
+static void dump(const char *what, const struct gwpol_report *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		fprintf(stderr, "%s: [%s] %s: %s\n", what, gwpol_claim_name(r->f[i].claim),
+			r->f[i].rule, r->f[i].msg);
+}
+
+static bool has_finding(const struct gwpol_report *r, const char *rule_prefix,
+			const char *msg_part)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (!strncmp(r->f[i].rule, rule_prefix, strlen(rule_prefix)) &&
+		    (!msg_part || strstr(r->f[i].msg, msg_part)))
+			return true;
+	return false;
+}
+
+/* The first event that extends a PCR, from the middle of the log on. */
+static struct eventlog_event *middle_event(struct eventlog *log)
+{
+	for (size_t i = log->nevents / 2; i < log->nevents; i++)
+		if (log->events[i].type != EV_NO_ACTION)
+			return &log->events[i];
+	for (size_t i = 0; i < log->nevents; i++)
+		if (log->events[i].type != EV_NO_ACTION)
+			return &log->events[i];
+	return NULL;
+}
+
+static uint8_t *digest_of(struct eventlog_event *e, uint16_t alg)
+{
+	for (size_t i = 0; i < e->ndigests; i++)
+		if (e->digests[i].alg == alg)
+			return e->digests[i].d;
+	return NULL;
+}
+
+static void affirming_flipped_retyped(const char *name, bool allowed)
+{
+	struct eventlog *log;
+	struct gwpol *p;
+	struct gwpol_report *r;
+	struct eventlog_event *e;
+	uint32_t type;
+	uint8_t *d;
+	char num[32];
+
+	print_message("# %s (%s)\n", name, allowed ? "allowed" : "sequence");
+	log = load_log(name);
+	p = draft_policy(log, allowed);
+
+	/* The draft appraises its own log as affirming. */
+	r = evaluate(p, log, NULL, ALL_PCRS, NOW);
+	if (r->n)
+		dump(name, r);
+	assert_int_equal(r->n, 0);
+	assert_string_equal(gwpol_report_status(r), "affirming");
+	assert_int_equal(gwpol_report_claim_tier(r, GWPOL_CLAIM_HARDWARE), GWPOL_TIER_AFFIRMING);
+	free(r);
+
+	e = middle_event(log);
+	if (!e) {
+		/* A log that extends nothing: an EV_NO_ACTION event retyped extends a PCR
+		 * no rule allows. (One log is nothing but its header: no event to edit.) */
+		if (log->nevents < 2)
+			goto out;
+		assert_int_equal(log->events[1].type, EV_NO_ACTION);
+		log->events[1].type = EV_POST_CODE;
+		r = evaluate(p, log, NULL, ALL_PCRS, NOW);
+		assert_string_equal(gwpol_report_status(r), "contraindicated");
+		assert_true(has_finding(r, "$.firmware.pcrs", "event 1"));
+		free(r);
+		goto out;
+	}
+	/* One flipped digest: contraindicated, the event named with the seen digest. */
+	d = digest_of(e, p->fw.bank);
+	assert_non_null(d);
+	d[0] ^= 0x5a;
+	r = evaluate(p, log, NULL, ALL_PCRS, NOW);
+	assert_string_equal(gwpol_report_status(r), "contraindicated");
+	snprintf(num, sizeof(num), "event %u", e->num);
+	if (!has_finding(r, "$.firmware.pcrs", num)) {
+		dump(name, r);
+		fail_msg("%s: no finding names the flipped %s", name, num);
+	}
+	{
+		char hex[2 * GW_MAX_DIGEST + 1];
+
+		gw_hex_encode(d, gw_alg_by_id(p->fw.bank)->size, hex);
+		assert_true(has_finding(r, "$.firmware.pcrs", hex));
+	}
+	free(r);
+	d[0] ^= 0x5a;
+
+	/* Retyped to a type no spec defines: refused even though the digest holds. */
+	type = e->type;
+	e->type = 0x7fffabcd;
+	r = evaluate(p, log, NULL, ALL_PCRS, NOW);
+	assert_string_equal(gwpol_report_status(r), "contraindicated");
+	assert_true(has_finding(r, "$.firmware.allow_event_types", num));
+	free(r);
+	/* Retyped to another known type: the rule for that PCR refuses it. */
+	e->type = type == EV_EFI_ACTION ? EV_ACTION : EV_EFI_ACTION;
+	r = evaluate(p, log, NULL, ALL_PCRS, NOW);
+	assert_string_equal(gwpol_report_status(r), "contraindicated");
+	if (!has_finding(r, "$.firmware.pcrs", num)) {
+		dump(name, r);
+		fail_msg("%s: no finding names the retyped %s", name, num);
+	}
+	free(r);
+	e->type = type;
+out:
+	gwpol_free(p);
+	eventlog_free(log);
+}
+
+static void test_every_log_sequence(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < GW_ARRAY_SIZE(logs); i++)
+		affirming_flipped_retyped(logs[i], false);
+}
+
+static void test_every_log_allowed(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < GW_ARRAY_SIZE(logs); i++)
+		affirming_flipped_retyped(logs[i], true);
+}
+
+/* An event added to a PCR is "extra"; one dropped is "missing". */
+static void test_sequence_extra_and_missing(void **state)
+{
+	struct eventlog *log = load_log("tpm2-tools-event-arch-linux.bin");
+	struct gwpol *p = draft_policy(log, false);
+	struct gwpol_report *r;
+	size_t n = log->nevents;
+
+	(void)state;
+	log->nevents = n - 1; /* the last event is gone */
+	r = evaluate(p, log, NULL, ALL_PCRS, NOW);
+	assert_true(has_finding(r, "$.firmware.pcrs", "missing"));
+	free(r);
+	log->nevents = n;
+	gwpol_free(p);
+	/* A policy from the shorter log sees the last event as extra. */
+	log->nevents = n - 1;
+	p = draft_policy(log, false);
+	log->nevents = n;
+	r = evaluate(p, log, NULL, ALL_PCRS, NOW);
+	assert_string_equal(gwpol_report_status(r), "contraindicated");
+	assert_true(has_finding(r, "$.firmware.pcrs", "extra") ||
+		    has_finding(r, "$.firmware.pcrs", "no rule"));
+	free(r);
+	gwpol_free(p);
+	eventlog_free(log);
+}
+
+/* Rules on PCRs the quote did not cover, or with no log at all, fail. */
+static void test_unquoted_and_missing_log(void **state)
+{
+	struct eventlog *log = load_log("tpm2-tools-event-arch-linux.bin");
+	struct gwpol *p = draft_policy(log, false);
+	struct gwpol_report *r;
+
+	(void)state;
+	r = evaluate(p, log, NULL, ALL_PCRS & ~(1u << 4), NOW);
+	assert_true(has_finding(r, "$.firmware.pcrs.4", "not in the quote"));
+	assert_string_equal(gwpol_report_status(r), "contraindicated");
+	free(r);
+	r = evaluate(p, NULL, NULL, ALL_PCRS, NOW);
+	assert_true(has_finding(r, "$.firmware", "no authentic firmware event log"));
+	assert_int_equal(r->f[0].claim, GWPOL_CLAIM_HARDWARE);
+	free(r);
+	gwpol_free(p);
+	eventlog_free(log);
+}
+
+/* Edit a draft's JSON before parsing it. */
+static json_object *fw_of(json_object *o)
+{
+	json_object *fw = NULL;
+
+	assert_true(json_object_object_get_ex(o, "firmware", &fw));
+	return fw;
+}
+
+static void test_secure_boot(void **state)
+{
+	struct eventlog *log = load_log("go-attestation-sb_cert_eventlog.bin");
+	struct gwpol_draft_input in = { .model = "gw-test", .fwlog = log };
+	json_object *o = draft_json(&in), *sb = NULL, *en = NULL;
+	struct gwpol *p;
+	struct gwpol_report *r;
+	bool enabled;
+
+	(void)state;
+	assert_true(json_object_object_get_ex(fw_of(o), "secure_boot", &sb));
+	assert_true(json_object_object_get_ex(sb, "enabled", &en));
+	assert_true(json_object_object_get_ex(sb, "db", NULL));
+	enabled = json_object_get_boolean(en);
+	/* The opposite state: refused, as configuration. */
+	json_object_object_add(sb, "enabled", json_object_new_boolean(!enabled));
+	p = parse_obj(o);
+	r = evaluate(p, log, NULL, ALL_PCRS, NOW);
+	assert_true(has_finding(r, "$.firmware.secure_boot.enabled",
+				enabled ? "Secure Boot is enabled" : "Secure Boot is disabled"));
+	assert_int_equal(r->tier[GWPOL_CLAIM_CONFIGURATION], GWPOL_TIER_CONTRAINDICATED);
+	free(r);
+	gwpol_free(p);
+	/* A db that is not the allowed one. */
+	json_object_object_add(sb, "enabled", json_object_new_boolean(enabled));
+	json_object_object_add(sb, "db", json_object_new_array());
+	json_object_array_add(json_object_object_get(sb, "db"),
+			      json_object_new_string("00000000000000000000000000000000"
+						     "00000000000000000000000000000001"));
+	p = parse_obj(o);
+	r = evaluate(p, log, NULL, ALL_PCRS, NOW);
+	assert_true(has_finding(r, "$.firmware.secure_boot.db", "Secure Boot variable db"));
+	free(r);
+	gwpol_free(p);
+	json_object_put(o);
+	eventlog_free(log);
+}
+
+/* The SecureBoot variable's data is read only when it hashes to its digest. */
+static void test_secure_boot_forged_data(void **state)
+{
+	struct eventlog *log = load_log("go-attestation-sb_cert_eventlog.bin");
+	struct gwpol *p = draft_policy(log, false);
+	struct gwpol_report *r;
+	const uint8_t *vd;
+	size_t vl;
+	bool found = false;
+
+	(void)state;
+	assert_true(p->fw.secure_boot.present);
+	for (size_t i = 0; i < log->nevents; i++) {
+		struct eventlog_event *e = &log->events[i];
+
+		if (e->pcr == 7 && e->type == EV_EFI_VARIABLE_DRIVER_CONFIG &&
+		    gwpol_efi_variable_is(e, gwpol_efi_global_guid, "SecureBoot", &vd, &vl) &&
+		    vl == 1) {
+			/* data points into the log's own buffer */
+			log->buf[(size_t)(vd - log->buf)] ^= 1;
+			found = true;
+		}
+	}
+	assert_true(found);
+	r = evaluate(p, log, NULL, ALL_PCRS, NOW);
+	assert_true(has_finding(r, "$.firmware.secure_boot.enabled", "does not hash"));
+	free(r);
+	gwpol_free(p);
+	eventlog_free(log);
+}
+
+static void add_required_ebs(json_object *o)
+{
+	json_object *req = NULL, *el = json_object_new_object();
+
+	if (!json_object_object_get_ex(fw_of(o), "required_events", &req)) {
+		req = json_object_new_array();
+		json_object_object_add(fw_of(o), "required_events", req);
+	}
+	json_object_object_add(el, "type", json_object_new_string("EV_EFI_ACTION"));
+	json_object_object_add(el, "text", json_object_new_string("Exit Boot Services Invocation"));
+	json_object_array_add(req, el);
+}
+
+static void test_required_events(void **state)
+{
+	struct eventlog *missing = load_log("go-attestation-ebs_event_missing_eventlog.bin");
+	struct eventlog *arch = load_log("tpm2-tools-event-bootorder.bin");
+	struct gwpol_draft_input in = { .model = "gw-test", .fwlog = missing, .allowed = true };
+	json_object *o = draft_json(&in);
+	struct gwpol *p;
+	struct gwpol_report *r;
+
+	(void)state;
+	add_required_ebs(o);
+	p = parse_obj(o);
+	r = evaluate(p, missing, NULL, ALL_PCRS, NOW);
+	assert_true(has_finding(r, "$.firmware.required_events",
+				"\"Exit Boot Services Invocation\" is not in the log"));
+	assert_string_equal(gwpol_report_status(r), "contraindicated");
+	free(r);
+	gwpol_free(p);
+	json_object_put(o);
+	/* A log that has it: its own draft already requires it. */
+	p = draft_policy(arch, false);
+	{
+		bool ebs = false;
+
+		for (size_t i = 0; i < p->fw.n_required; i++)
+			ebs |= p->fw.required[i].text &&
+			       !strcmp(p->fw.required[i].text, "Exit Boot Services Invocation");
+		assert_true(ebs);
+	}
+	gwpol_free(p);
+	eventlog_free(missing);
+	eventlog_free(arch);
+}
+
+static void test_bootloader_and_kernel(void **state)
+{
+	struct eventlog *log = load_log("tpm2-tools-event-arch-linux.bin");
+	struct gwpol_draft_input in = { .model = "gw-test", .fwlog = log, .allowed = true };
+	json_object *o = draft_json(&in), *k;
+	struct gwpol *p;
+	struct gwpol_report *r;
+
+	(void)state;
+	assert_true(json_object_object_get_ex(fw_of(o), "bootloader", NULL));
+	/* Another kernel digest only: the kernel rule fails, as executables. */
+	k = json_object_new_array();
+	json_object_array_add(k, json_object_new_string("11111111111111111111111111111111"
+							 "11111111111111111111111111111111"));
+	json_object_object_add(fw_of(o), "kernel", k);
+	p = parse_obj(o);
+	r = evaluate(p, log, NULL, ALL_PCRS, NOW);
+	if (p->fw.has_kernel)
+		assert_true(has_finding(r, "$.firmware.kernel", "1111111111111111"));
+	assert_int_equal(r->tier[GWPOL_CLAIM_EXECUTABLES], GWPOL_TIER_CONTRAINDICATED);
+	assert_string_equal(gwpol_report_status(r), "contraindicated");
+	free(r);
+	gwpol_free(p);
+	json_object_put(o);
+	eventlog_free(log);
+}
+
+/* ---- Agent rules over a CEL log ---- */
+
+static struct cel_log *make_cel(const uint8_t rootfs[32], const uint8_t gate[32])
+{
+	static const uint16_t alg = TPM2_ALG_SHA256;
+	uint8_t d[1][GW_MAX_DIGEST];
+	char *buf = NULL, *rec;
+	size_t len = 0, rlen;
+	struct cel_log *cel = NULL;
+	gw_error err = { { 0 } };
+
+	memcpy(d[0], gate, 32);
+	assert_int_equal(cel_record_format(0, 14, &alg, (const uint8_t (*)[GW_MAX_DIGEST])d, 1,
+					   "trust", NULL, NULL, "verifier gate key sha256:00",
+					   &rec, &rlen), 0);
+	buf = realloc(buf, len + rlen);
+	memcpy(buf + len, rec, rlen);
+	len += rlen;
+	free(rec);
+	memcpy(d[0], rootfs, 32);
+	assert_int_equal(cel_record_format(1, 13, &alg, (const uint8_t (*)[GW_MAX_DIGEST])d, 1,
+					   "stage", "rootfs", "/boot/rootfs.img",
+					   "stage rootfs: /boot/rootfs.img", &rec, &rlen), 0);
+	buf = realloc(buf, len + rlen);
+	memcpy(buf + len, rec, rlen);
+	len += rlen;
+	free(rec);
+	assert_int_equal(cel_parse((const uint8_t *)buf, len, &cel, &err), 0);
+	free(buf);
+	return cel;
+}
+
+static struct gwpol *parse_text(const char *s)
+{
+	struct gwpol *p = NULL;
+	gw_error err = { { 0 } };
+	int rc = gwpol_parse(s, strlen(s), &p, NULL, &err);
+
+	if (rc)
+		fail_msg("%s", gw_error_msg(&err, rc));
+	return p;
+}
+
+#define D1 "1111111111111111111111111111111111111111111111111111111111111111"
+#define D2 "2222222222222222222222222222222222222222222222222222222222222222"
+#define D3 "3333333333333333333333333333333333333333333333333333333333333333"
+
+static void test_stages_and_trust(void **state)
+{
+	uint8_t one[32], two[32], three[32];
+	struct cel_log *cel;
+	struct gwpol *p;
+	struct gwpol_report *r;
+
+	(void)state;
+	memset(one, 0x11, 32);
+	memset(two, 0x22, 32);
+	memset(three, 0x33, 32);
+	cel = make_cel(one, three);
+	/* Mid-rollout: either rootfs digest is fine. */
+	p = parse_text("{\"model\":\"m\",\"version\":1,\"stages\":{\"rootfs\":[\"" D2 "\",\"" D1
+		       "\"]},\"trust\":{\"gate_key\":[\"" D3 "\"]}}");
+	r = evaluate(p, NULL, cel, 0, NOW);
+	if (r->n)
+		dump("rollout", r);
+	assert_int_equal(r->n, 0);
+	assert_int_equal(gwpol_report_claim_tier(r, GWPOL_CLAIM_EXECUTABLES), GWPOL_TIER_AFFIRMING);
+	free(r);
+	gwpol_free(p);
+	/* Wrong digest: named with expected and seen; the long form's claim is used. */
+	p = parse_text("{\"model\":\"m\",\"version\":1,\"stages\":{\"rootfs\":{\"digests\":[\"" D2
+		       "\"],\"claim\":\"file-system\"}},\"trust\":{\"gate_key\":[\"" D1 "\"]}}");
+	r = evaluate(p, NULL, cel, 0, NOW);
+	assert_true(has_finding(r, "$.stages.rootfs", "sha256 expected " D2 ", seen " D1));
+	assert_int_equal(r->tier[GWPOL_CLAIM_FILESYSTEM], GWPOL_TIER_CONTRAINDICATED);
+	assert_true(has_finding(r, "$.trust.gate_key", "expected " D1 ", seen " D3));
+	assert_int_equal(r->tier[GWPOL_CLAIM_CONFIGURATION], GWPOL_TIER_CONTRAINDICATED);
+	free(r);
+	gwpol_free(p);
+	/* A stage the policy does not name, and one it names that was not measured. */
+	p = parse_text("{\"model\":\"m\",\"version\":1,\"stages\":{\"app\":[\"" D1 "\"]}}");
+	r = evaluate(p, NULL, cel, 0, NOW);
+	assert_true(has_finding(r, "$.stages", "stage rootfs (/boot/rootfs.img, record 1) is not "
+					       "in the policy"));
+	assert_true(has_finding(r, "$.stages.app", "was not measured"));
+	free(r);
+	/* No authentic CEL: the stage rules cannot hold. */
+	r = evaluate(p, NULL, NULL, 0, NOW);
+	assert_true(has_finding(r, "$.stages", "no authentic agent event log"));
+	free(r);
+	gwpol_free(p);
+	cel_free(cel);
+}
+
+static void test_end_of_support(void **state)
+{
+	struct gwpol *p;
+	struct gwpol_report *r;
+
+	(void)state;
+	p = parse_text("{\"model\":\"m\",\"version\":1,\"update\":{\"end_of_support\":"
+		       "\"2026-11-17\"}}");
+	/* On the last supported day: affirming; the day after: a warning, not worse. */
+	r = evaluate(p, NULL, NULL, 0, p->update.support_ends - 1);
+	assert_string_equal(gwpol_report_status(r), "affirming");
+	free(r);
+	r = evaluate(p, NULL, NULL, 0, p->update.support_ends);
+	assert_string_equal(gwpol_report_status(r), "warning");
+	assert_true(has_finding(r, "$.update.end_of_support", "2026-11-17"));
+	assert_int_equal(r->tier[GWPOL_CLAIM_CONFIGURATION], GWPOL_TIER_WARNING);
+	free(r);
+	gwpol_free(p);
+}
+
+static void test_report(void **state)
+{
+	struct gwpol_report *r = malloc(sizeof(*r));
+
+	(void)state;
+	assert_non_null(r);
+	gwpol_report_init(r);
+	assert_string_equal(gwpol_report_status(r), "affirming");
+	assert_int_equal(gwpol_report_claim_tier(r, GWPOL_CLAIM_HARDWARE), GWPOL_TIER_NONE);
+	for (int i = 0; i < GWPOL_MAX_FINDINGS + 5; i++)
+		gwpol_report_add(r, GWPOL_CLAIM_HARDWARE, GWPOL_TIER_WARNING, "x", "%d", i);
+	assert_int_equal(r->n, GWPOL_MAX_FINDINGS);
+	assert_int_equal(r->dropped, 5);
+	gwpol_report_add(r, GWPOL_CLAIM_IDENTITY, GWPOL_TIER_CONTRAINDICATED, "clock", "late");
+	assert_int_equal(r->dropped, 6);
+	assert_string_equal(gwpol_report_status(r), "contraindicated");
+	assert_string_equal(gwpol_claim_name(GWPOL_CLAIM_FILESYSTEM), "file-system");
+	free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_log_sequence),
+		cmocka_unit_test(test_every_log_allowed),
+		cmocka_unit_test(test_sequence_extra_and_missing),
+		cmocka_unit_test(test_unquoted_and_missing_log),
+		cmocka_unit_test(test_secure_boot),
+		cmocka_unit_test(test_secure_boot_forged_data),
+		cmocka_unit_test(test_required_events),
+		cmocka_unit_test(test_bootloader_and_kernel),
+		cmocka_unit_test(test_stages_and_trust),
+		cmocka_unit_test(test_end_of_support),
+		cmocka_unit_test(test_report),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
