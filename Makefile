@@ -77,6 +77,8 @@ $(B)/obj/swtpm-tests/%.o $(B)/obj/agent/tests/%.o: ALL_CFLAGS += -Iagent
 $(B)/obj/swtpm-tests/%.o: ALL_CFLAGS += -Iverifier
 $(B)/obj/verifier/tests/%.o $(B)/obj/bench/%.o: ALL_CFLAGS += -Iverifier
 $(B)/obj/policy/tests/%.o: ALL_CFLAGS += -Ipolicy
+# The verifier, its tests, the test tools and benchmarks use the policy evaluator.
+$(B)/obj/verifier/%.o $(B)/obj/swtpm-tests/%.o $(B)/obj/bench/%.o: ALL_CFLAGS += -Ipolicy
 
 $(LIBGW): $(call obj,$(COMMON_SRC))
 	$(call say,AR,$@)
@@ -94,7 +96,7 @@ $(LIBPOLICY): $(call obj,$(POLICY_SRC))
 $(B)/gwagent: $(call obj,agent/main.c) $(LIBAGENT) $(LIBGW)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(AGENT_LIBS)
-$(B)/gwverifier: $(call obj,verifier/main.c) $(LIBVERIFIER) $(LIBGW)
+$(B)/gwverifier: $(call obj,verifier/main.c) $(LIBVERIFIER) $(LIBPOLICY) $(LIBGW)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(VERIFIER_LIBS)
 $(B)/gwpolicy: $(call obj,policy/main.c) $(LIBPOLICY) $(LIBGW)
@@ -111,7 +113,7 @@ $(B)/agent/tests/%: $(call obj,agent/tests/%.c) $(LIBAGENT) $(LIBGW)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(AGENT_LIBS) -lcmocka
-$(B)/verifier/tests/%: $(call obj,verifier/tests/%.c) $(LIBVERIFIER) $(LIBGW)
+$(B)/verifier/tests/%: $(call obj,verifier/tests/%.c) $(LIBVERIFIER) $(LIBPOLICY) $(LIBGW)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(VERIFIER_LIBS) -lcurl -lcmocka
@@ -119,11 +121,11 @@ $(B)/policy/tests/%: $(call obj,policy/tests/%.c) $(LIBPOLICY) $(LIBGW)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
-$(B)/tools/%: $(call obj,swtpm-tests/tools/%.c) $(LIBAGENT) $(LIBVERIFIER) $(LIBGW)
+$(B)/tools/%: $(call obj,swtpm-tests/tools/%.c) $(LIBAGENT) $(LIBVERIFIER) $(LIBPOLICY) $(LIBGW)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(AGENT_LIBS) $(VERIFIER_LIBS)
-$(B)/bench/%: $(call obj,bench/%.c) $(LIBVERIFIER) $(LIBGW)
+$(B)/bench/%: $(call obj,bench/%.c) $(LIBVERIFIER) $(LIBPOLICY) $(LIBGW)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(VERIFIER_LIBS) -lcurl
@@ -135,9 +137,9 @@ tools: deps $(TOOLS)
 # config parsers and the minimal policy parser compiled again with coverage.
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_B ?= build-fuzz
-FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 -Icommon -Iagent -Iverifier -fsanitize=fuzzer-no-link,address,undefined -MMD -MP
+FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 -Icommon -Iagent -Iverifier -Ipolicy -fsanitize=fuzzer-no-link,address,undefined -MMD -MP
 FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ_B)/%,$(FUZZ_SRC))
-FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(COMMON_SRC) agent/config.c agent/answers.c verifier/vconfig.c verifier/policy_min.c verifier/api.c)
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(COMMON_SRC) agent/config.c agent/answers.c verifier/vconfig.c verifier/api.c $(wildcard policy/gwpol*.c))
 $(FUZZ_B)/obj/%.o: %.c
 	$(call say,FUZZCC,$<)
 	@mkdir -p $(dir $@)

@@ -510,7 +510,7 @@ out:
 static int add_failed(struct ear_summary *s, json_object *v, gw_error *err)
 {
 	json_object *name = v, *check = NULL, *msg = NULL;
-	char line[512];
+	char line[1024];
 
 	if (json_object_is_type(v, json_type_object)) {
 		if (!json_object_object_get_ex(v, "claim", &name) &&
@@ -527,7 +527,7 @@ static int add_failed(struct ear_summary *s, json_object *v, gw_error *err)
 		return gw_fail(err, GW_E_PARSE, "EAR: a failed claim is not a string");
 	if (s->nfailed >= ANSWERS_MAX_FAILED)
 		return 0; /* listed enough; the status already says it failed */
-	snprintf(line, sizeof(line), "%.100s%s%.100s%s%.200s", json_object_get_string(name),
+	snprintf(line, sizeof(line), "%.64s%s%.128s%s%.600s", json_object_get_string(name),
 		 check ? "/" : "", check ? json_object_get_string(check) : "", msg ? ": " : "",
 		 msg ? json_object_get_string(msg) : "");
 	copy_printable(s->failed[s->nfailed++], sizeof(s->failed[0]), line);

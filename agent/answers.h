@@ -112,7 +112,7 @@ struct ear_summary {
 	enum answer_status status;
 	int64_t exp; /* 0 when absent */
 	size_t nfailed;
-	char failed[ANSWERS_MAX_FAILED][128];
+	char failed[ANSWERS_MAX_FAILED][640]; /* "claim/check: message", cut to fit */
 };
 int answers_ear_summary(struct json_object *claims, struct ear_summary *out,
 			gw_error *err) GW_WUR;

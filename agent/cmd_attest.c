@@ -244,7 +244,6 @@ int cmd_attest(struct agent_ctx *ctx, int argc, char **argv)
 	struct round_result res;
 	gw_error err = { { 0 } };
 	bool json = false;
-	char line[2048];
 	int c, rc;
 
 	optind = 1;
@@ -273,8 +272,10 @@ int cmd_attest(struct agent_ctx *ctx, int argc, char **argv)
 	if (json) {
 		print_json(&res);
 	} else {
-		result_line(&res, line, sizeof(line));
-		puts(line);
+		/* One line per failed claim; the daemon logs them all on one line. */
+		printf("attest: %s: %s\n", res.device_id, answers_status_name(res.ear.status));
+		for (size_t i = 0; i < res.ear.nfailed; i++)
+			printf("  failed claim: %s\n", res.ear.failed[i]);
 	}
 	return res.exit_code;
 }

@@ -453,6 +453,17 @@ static void check_reference(const struct appraise_input *in, struct appraise_res
 	set_check(res, APPRAISE_REFERENCE, 0, "%zu stage file(s) equal the reference", checked);
 }
 
+/* Known to the TCG PC Client PFP spec, or allowed by the policy. */
+static bool type_allowed(const struct appraise_input *in, uint32_t type)
+{
+	if (eventlog_type_known(type))
+		return true;
+	for (size_t i = 0; in->allow_types && i < in->n_allow_types; i++)
+		if (in->allow_types[i] == type)
+			return true;
+	return false;
+}
+
 int appraise_quote(const struct appraise_input *in, struct appraise_result *res, gw_error *err)
 {
 	struct quote_input q = {
@@ -487,7 +498,7 @@ int appraise_quote(const struct appraise_input *in, struct appraise_result *res,
 		const struct eventlog_event *first = NULL;
 
 		for (size_t i = 0; i < in->fwlog->nevents; i++)
-			if (!eventlog_type_known(in->fwlog->events[i].type)) {
+			if (!type_allowed(in, in->fwlog->events[i].type)) {
 				unknown++;
 				if (!first)
 					first = &in->fwlog->events[i];

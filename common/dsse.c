@@ -478,6 +478,13 @@ int dsse_parse(const uint8_t *buf, size_t len, struct dsse_envelope **out, gw_er
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
 					    JSON_TOKENER_VALIDATE_UTF8);
 	root = json_tokener_parse_ex(tok, (const char *)buf, (int)len);
+	if (!root && json_tokener_get_error(tok) == json_tokener_error_depth) {
+		/* Most often a bare payload (a policy, a manifest) given unsigned. */
+		rc = gw_fail(err, GW_E_PARSE,
+			     "nested deeper than a DSSE envelope can be (%d levels)",
+			     DSSE_JSON_DEPTH);
+		goto out;
+	}
 	if (!root || json_tokener_get_error(tok) != json_tokener_success) {
 		rc = gw_fail(err, GW_E_PARSE, "envelope is not valid JSON: %s",
 			     json_tokener_error_desc(json_tokener_get_error(tok)));

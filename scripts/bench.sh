@@ -82,10 +82,24 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
   -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
   >/dev/null 2>&1
 
+# The load generator's model has a signed policy listing its three stage digests, so
+# that every round below is appraised with it (each worker verifies it once).
+"$B/gwpolicy" keygen --out "$work/policy-release" >/dev/null
+python3 - >"$work/policy.json" <<'PY'
+import hashlib, json
+h = lambda s: [hashlib.sha256(s.encode()).hexdigest()]
+print(json.dumps({"model": "loadgen-1", "version": 1,
+                  "stages": {"kernel": h("/boot/vmlinuz"), "rootfs": h("/boot/rootfs.img"),
+                             "application": h("/opt/app/bin/app")}}))
+PY
+"$B/gwpolicy" sign --key "$work/policy-release.key" "$work/policy.json" >"$work/policy.signed.json"
+
 start_verifier() { # DIR -> sets vport, vpid
   vport=$(free_port)
   "$B/gwverifier" init "$1" --listen "127.0.0.1:$vport" --ek-ca "$ekca/ca.pem" --id bench >/dev/null
   sed -i 's/^auto_approve = none$/auto_approve = all/' "$1/verifier.conf"
+  printf '\n[policy]\nkey = %s\n' "$work/policy-release.pub" >>"$1/verifier.conf"
+  "$B/gwverifier" policy add --config "$1/verifier.conf" "$work/policy.signed.json" >/dev/null
   "$B/gwverifier" serve --config "$1/verifier.conf" 2>"$1/serve.log" &
   vpid=$!
   pids+=("$vpid")

@@ -45,9 +45,10 @@ PY
 
 power_on() {
   # A real platform: firmware measures itself into PCRs 0-7, then boots us.
+  local log=${1:-$FWLOG}
   swtpm_ioctl --tcp "127.0.0.1:$ctrl" -i >/dev/null
-  "$B/tools/gw-fwsim" startup "$FWLOG" | sed 's/^/     /'
-  "$B/tools/gw-fwsim" replay "$FWLOG" | sed 's/^/     /'
+  "$B/tools/gw-fwsim" startup "$log" | sed 's/^/     /'
+  "$B/tools/gw-fwsim" replay "$log" | sed 's/^/     /'
 }
 
 printf '%sGatewarden demo: measured boot on a TPM, and an offline check of what it says%s\n' "$bold" "$norm"
@@ -164,6 +165,11 @@ run "${V[@]}" init "$work/verifier" --listen "127.0.0.1:$vport" \
   --ek-ca /var/lib/swtpm-localca/swtpm-localca-rootca-cert.pem \
   --ek-ca /var/lib/swtpm-localca/issuercert.pem --id demo-verifier
 VC=(--config "$work/verifier/verifier.conf")
+
+say "The release team's policy signing key: the verifier trusts only policies it signed."
+run "$B/gwpolicy" keygen --out "$work/policy-release"
+printf '\n[policy]\nkey = %s\nthreshold = 1\n' "$work/policy-release.pub" >>"$work/verifier/verifier.conf"
+sed -n '/^\[policy\]/,$p' "$work/verifier/verifier.conf" | sed 's/^/     /'
 "${V[@]}" serve "${VC[@]}" >"$work/verifier.log" 2>&1 &
 verifier_pid=$!
 for _ in $(seq 100); do
@@ -193,18 +199,43 @@ say "The gateway collects its TLS certificate and pins the verifier's gate key."
 run "${A[@]}" enroll --verifier "https://127.0.0.1:$vport" --ca "$work/verifier/ca.pem" \
   --device-id gw-demo-01 --model gw-1000
 
-say "A release engineer publishes the model's policy: the allowed digest of each stage."
-python3 - "$work" >"$work/policy.json" <<'PY'
-import hashlib, json, sys
-w = sys.argv[1]
-h = lambda f: hashlib.sha256(open(f'{w}/gateway/{f}', 'rb').read()).hexdigest()
-print(json.dumps({"model": "gw-1000", "version": 1,
-                  "pcr_selection": "sha256:0,1,2,3,4,5,6,7,13,14",
-                  "stages": {"rootfs": [h("rootfs.img")], "application": [h("gateway-app")],
-                             "config": [h("app.conf")]}}, indent=2))
+say "A release engineer predicts the PCRs a gateway will show, from the release files alone."
+STAGES=(--stage "rootfs=$work/gateway/rootfs.img" --stage "application=$work/gateway/gateway-app"
+  --stage "config=$work/gateway/app.conf")
+run "$B/gwpolicy" predict "${STAGES[@]}" --gate-key "$work/verifier/gate.pub" --banks sha256
+printf '   The gateway, booted from these files and enrolled, shows the same values:\n'
+tpm2_pcrread sha256:13,14 | sed 's/^/     /'
+
+say "From a golden gateway's firmware log and the same files, gwpolicy drafts the policy."
+run "$B/gwpolicy" from-eventlog "$FWLOG" --model gw-1000 "${STAGES[@]}" \
+  --gate-key "$work/verifier/gate.pub" --description "gw-1000 release 1.4" --out "$work/policy.json"
+printf '   Each firmware rule names the event of the golden log it came from (%d lines; an excerpt):\n' \
+  "$(wc -l <"$work/policy.json")"
+python3 - "$work/policy.json" <<'PY' | sed 's/^/     /'
+import json, sys
+p = json.load(open(sys.argv[1]))
+fw = p["firmware"]
+print(f'model {p["model"]} version {p["version"]}, PCRs {p["pcr_selection"]}')
+for pcr, rule in list(fw["pcrs"].items())[:2]:
+    for e in rule["sequence"][:2]:
+        print(f'firmware PCR {pcr}: {e["digests"][0][:16]}...  # {e["comment"]}')
+print(f'firmware: {len(fw["pcrs"])} PCRs by reference sequence, '
+      f'{len(fw.get("required_events", []))} required events, '
+      f'{len(fw.get("bootloader", []))} bootloader and {len(fw.get("kernel", []))} kernel digest(s)')
+for name, d in p["stages"].items():
+    print(f'stage {name}: {d[0][:16]}...')
+print(f'trust: gate key {p["trust"]["gate_key"][0][:16]}...')
 PY
-sed 's/^/     /' "$work/policy.json"
+run "$B/gwpolicy" lint "$work/policy.json"
+printf '   $ %s\n' "gwpolicy sign --key $work/policy-release.key $work/policy.json > $work/policy.signed.json"
+"$B/gwpolicy" sign --key "$work/policy-release.key" "$work/policy.json" >"$work/policy.signed.json"
+say "The operator loads it: unsigned policies are refused, the signed one is verified and audited."
+set +e
 run "${V[@]}" policy add "${VC[@]}" "$work/policy.json"
+rc=$?
+set -e
+[ "$rc" -ne 0 ] || { printf 'Unexpected: an unsigned policy was accepted.\n' >&2; exit 1; }
+run "${V[@]}" policy add "${VC[@]}" "$work/policy.signed.json"
 
 say "The gateway attests: challenge, quote, appraisal, a signed result."
 run "${A[@]}" attest
@@ -219,6 +250,28 @@ rc=$?
 set -e
 [ "$rc" -eq 24 ] || { printf 'Unexpected: attest exited %d, expected 24 (contraindicated).\n' "$rc" >&2; exit 1; }
 printf '   Contraindicated, naming the stage: this gateway gets no update authorization.\n'
+
+say "The application is restored, but the gateway now boots an old, vulnerable kernel."
+printf '#!/bin/sh\necho gateway application v1.4\n' >"$work/gateway/gateway-app"
+# The firmware measures the kernel image it loads into PCR 4; this platform's log
+# is the golden one with another kernel's digest in that event.
+python3 - "$FWLOG" "$work/policy.json" "$work/old-kernel.bin" <<'PY'
+import hashlib, json, sys
+log = open(sys.argv[1], 'rb').read()
+kernel = bytes.fromhex(json.load(open(sys.argv[2]))["firmware"]["kernel"][0])
+assert log.count(kernel) == 1
+old = hashlib.sha256(b"linux 5.4.0, a kernel with known holes").digest()
+open(sys.argv[3], 'wb').write(log.replace(kernel, old))
+PY
+sed -i "s|^firmware_log = .*|firmware_log = $work/old-kernel.bin|" "$work/agent.conf"
+power_on "$work/old-kernel.bin"
+run "${A[@]}" boot
+set +e
+run "${A[@]}" attest
+rc=$?
+set -e
+[ "$rc" -eq 24 ] || { printf 'Unexpected: attest exited %d, expected 24 (contraindicated).\n' "$rc" >&2; exit 1; }
+printf '   The firmware rules name the kernel and the PCR 4 event, expected against seen.\n'
 
 say "The operator's view: the fleet, the device's history, and the audit chain."
 run "${V[@]}" status "${VC[@]}"

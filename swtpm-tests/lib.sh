@@ -609,3 +609,37 @@ gw_agent_config() {
 
 # gw_nonce: a fresh random 32-byte nonce in hex.
 gw_nonce() { openssl rand -hex 32; }
+
+# gw_policy_keys [DIR [N [K]]]: create N (default 1) policy signing keys with
+# `gwpolicy keygen` (DIR/policy-I.key and .pub; DIR defaults to
+# $GW_TMP/policy-keys) and print the verifier.conf section that trusts them with
+# threshold K (default N), to append to a config:
+#   gw_policy_keys >>"$vdir/verifier.conf"
+gw_policy_keys() {
+  local dir=${1:-$GW_TMP/policy-keys} n=${2:-1} k=${3:-${2:-1}} i
+  mkdir -p "$dir" || return 1
+  for ((i = 1; i <= n; i++)); do
+    [ -e "$dir/policy-$i.key" ] && continue
+    gwpolicy keygen --out "$dir/policy-$i" >/dev/null || return 1
+  done
+  printf '\n[policy]\n'
+  for ((i = 1; i <= n; i++)); do
+    printf 'key = %s/policy-%d.pub\n' "$dir" "$i"
+  done
+  printf 'threshold = %d\n' "$k"
+}
+
+# gw_sign_policy IN OUT [KEY.key...]: sign the policy JSON IN into the DSSE
+# envelope OUT (payloadType application/vnd.gatewarden.policy+json) with the keys
+# given, by default every key gw_policy_keys made in $GW_TMP/policy-keys.
+gw_sign_policy() {
+  local in=$1 out=$2 k args=()
+  shift 2
+  if [ $# -eq 0 ]; then
+    set -- "$GW_TMP"/policy-keys/policy-*.key
+  fi
+  for k in "$@"; do
+    args+=(--key "$k")
+  done
+  gwpolicy sign "${args[@]}" "$in" >"$out"
+}

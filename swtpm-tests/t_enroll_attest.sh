@@ -46,6 +46,8 @@ if [ "$have_device" = 1 ]; then
 else
   sed -i 's/^auto_approve = .*/auto_approve = models:gw-1000/' "$vdir/verifier.conf"
 fi
+# Policies must be signed: the verifier trusts one policy key.
+gw_policy_keys >>"$vdir/verifier.conf" || { fail policy-keys "gwpolicy keygen failed"; exit 1; }
 bg_start verifier "$GW_BIN/gwverifier" serve --config "$vdir/verifier.conf"
 if ! wait_for_port "$port" 15; then
   fail verifier-listens "gwverifier serve did not listen on $port"
@@ -99,8 +101,9 @@ if [ "$have_policy" = 1 ]; then
   app_digest=$(sha256sum "$stagefile" | cut -d' ' -f1)
   printf '{"model":"gw-1000","version":1,"stages":{"app":["%s"]}}\n' "$app_digest" \
     >"$GW_TMP/policy.json"
+  check policy-sign gw_sign_policy "$GW_TMP/policy.json" "$GW_TMP/policy.signed.json"
   expect_exit -n policy-add 0 gwverifier policy add --config "$vdir/verifier.conf" \
-    "$GW_TMP/policy.json"
+    "$GW_TMP/policy.signed.json"
   want=0 word=affirming
 else
   skip attest-affirming "gwverifier policy is not built yet: expecting the no-policy warning"
@@ -137,7 +140,7 @@ if [ "$have_policy" = 1 ]; then
   echo "application v1, patched" >"$stagefile"
   expect_exit -n measure-tampered 0 ga measure --stage app "$stagefile"
   expect_exit -n attest-tampered-contraindicated 24 ga attest
-  expect_output_contains -n attest-tampered-names-stage 'contraindicated; failed: .*app' "$GW_STDOUT"
+  expect_output_contains -n attest-tampered-names-stage 'failed claim: executables.*app' "$GW_STDOUT"
 else
   skip tamper-stage "gwverifier policy is not built yet"
 fi

@@ -19,6 +19,7 @@ port=$(free_port) || exit 1
 expect_exit -n verifier-init 0 gwverifier init "$vdir" --listen "127.0.0.1:$port" \
   --ek-ca "$localca/swtpm-localca-rootca-cert.pem" --ek-ca "$localca/issuercert.pem"
 sed -i 's/^auto_approve = .*/auto_approve = all/' "$vconf"
+gw_policy_keys >>"$vconf" || { fail policy-keys "gwpolicy keygen failed"; exit 1; }
 bg_start verifier "$GW_BIN/gwverifier" serve --config "$vconf"
 wait_for_port "$port" 20 || { fail verifier-listens "no listener on $port"; exit 1; }
 api_call() { python3 "$api" "https://127.0.0.1:$port" "$vdir/ca.pem" "$@"; }
@@ -41,7 +42,8 @@ expect_exit -n enroll 0 ga enroll --verifier "https://127.0.0.1:$port" --ca "$vd
 cert=(--cert "$state/tls.pem" --key "$state/tls.key")
 printf '{"model":"gw-1000","version":1,"stages":{"app":["%s"]}}\n' \
   "$(sha256sum "$stagefile" | cut -d' ' -f1)" >"$GW_TMP/policy.json"
-expect_exit -n policy-add 0 gwverifier policy add --config "$vconf" "$GW_TMP/policy.json"
+check policy-sign gw_sign_policy "$GW_TMP/policy.json" "$GW_TMP/policy.signed.json"
+expect_exit -n policy-add 0 gwverifier policy add --config "$vconf" "$GW_TMP/policy.signed.json"
 
 # challenge -> "NONCE SEL RECORDS SHA RESET" (SHA and RESET "-" when absent)
 challenge() {

@@ -63,11 +63,13 @@ expect_output_contains -n conf-listen "^listen = 127\.0\.0\.1:$port\$" "$conf"
 expect_output_contains -n conf-id '^id = verifier-test$' "$conf"
 expect_output_contains -n conf-ek-ca '^ek_ca = ek-ca-1\.pem$' "$conf"
 expect_output_contains -n conf-auto-none '^auto_approve = none$' "$conf"
+expect_output_contains -n conf-policy-hint '^#\[policy\]$' "$conf"
 if [ -x "$vconfig_load" ]; then
   expect_exit -n conf-loads 0 "$vconfig_load" --load "$conf"
   expect_output_contains -n conf-tls-cert-resolved "^tls_cert=$dir/server\.pem\$" "$GW_STDOUT"
   expect_output_contains -n conf-store-resolved "^store=sqlite:$dir/verifier\.db\$" "$GW_STDOUT"
   expect_output_contains -n conf-ek-ca-resolved "^ek_ca=$dir/ek-ca-1\.pem\$" "$GW_STDOUT"
+  expect_output_contains -n conf-no-policy-keys '^policy_threshold=0$' "$GW_STDOUT"
 else
   skip conf-loads "$vconfig_load not built (make tests)"
 fi

@@ -8,9 +8,14 @@
 #include <json-c/json.h>
 
 #include "appraise.h"
+#include "cli.h"
+#include "dsse.h"
 #include "evidence.h"
+#include "gwpol.h"
+#include "store.h"
 #include "tpmdata.h"
 #include "util.h"
+#include "verdict.h"
 #include "verifier.h"
 
 #define MAX_QUOTE_FILE (64u * 1024)
@@ -22,12 +27,17 @@ static void usage(FILE *f)
 		"                              [--pcrs Q.pcrs] [--eventlog FIRMWARE.bin] [--cel LOG]\n"
 		"                              [--select SEL] [--reference GOLDEN.cel] [--json]\n"
 		"       gwverifier check-quote --ak AK --nonce HEX --evidence FILE\n"
-		"                              [--select SEL] [--reference GOLDEN.cel] [--json]\n\n"
+		"                              [--select SEL] [--reference GOLDEN.cel] [--json]\n"
+		"       ... --policy SIGNED.json --policy-key PUB.pem [--policy-key ...]\n"
+		"           [--policy-threshold K]\n\n"
 		"Checks, in order: signature by the AK, magic, type, nonce, PCR selection,\n"
 		"pcrDigest, firmware event types, replay of the firmware log and of the CEL log\n"
 		"against the quoted PCRs in every bank, failed stages, and (with --reference)\n"
 		"each measured stage file against a known-good CEL log. Exit 0 only when all\n"
-		"hold; otherwise the exit code names the check (doc/exit-codes.md).\n\n"
+		"hold; otherwise the exit code names the check (doc/exit-codes.md).\n"
+		"With --policy the quote is appraised as the verifier's server does: the\n"
+		"checklist, then the signed policy, into the attestation result's claims;\n"
+		"exit 23 for warning, 24 for contraindicated when the checklist passed.\n\n"
 		"  --ak FILE         the trusted AK public key: PEM, or TPM2B_PUBLIC (whose\n"
 		"                    attributes must say restricted, fixedTPM signing key)\n"
 		"  --nonce HEX       the nonce the quote must carry\n"
@@ -39,7 +49,11 @@ static void usage(FILE *f)
 		"  --evidence FILE   gwagent quote's evidence.json (all of the above in one)\n"
 		"  --select SEL      the PCR selection the quote must cover, e.g. sha256:0-7,13\n"
 		"  --reference FILE  CEL log of a known-good boot: stage digests must equal it\n"
-		"  --json            the checks, replayed PCRs per bank and events as JSON\n");
+		"  --json            the checks, replayed PCRs per bank and events as JSON\n"
+		"  --policy FILE     a signed policy (DSSE envelope, 'gwpolicy sign'); its PCR\n"
+		"                    selection is expected unless --select says otherwise\n"
+		"  --policy-key FILE a PEM public key trusted to sign policies; repeatable\n"
+		"  --policy-threshold K  keys that must have signed (default: all given)\n");
 }
 
 struct inputs {
@@ -58,6 +72,26 @@ struct inputs {
 	struct cel_log *ref;
 	struct evidence *ev;
 };
+
+/* --policy: the signed policy and what its envelope said. */
+struct policy_in {
+	const char *path;
+	const char *keypaths[DSSE_MAX_KEYS];
+	size_t nkeys;
+	const char *threshold;
+	EVP_PKEY *keys[DSSE_MAX_KEYS];
+	size_t nloaded;
+	struct gwpol *pol;
+	struct verdict_policy_info *info;
+	char id[GWPOL_NAME_MAX + 32]; /* "policy:MODEL/VERSION", as the server names it */
+};
+
+static void policy_in_fini(struct policy_in *p)
+{
+	verdict_keys_free(p->keys, p->nloaded);
+	gwpol_free(p->pol);
+	free(p->info);
+}
 
 static void inputs_fini(struct inputs *in)
 {
@@ -141,12 +175,13 @@ static json_object *pcrs_json(const struct inputs *in, const struct appraise_res
 }
 
 static void print_json(const struct inputs *in, const struct appraise_result *res, int exitc,
-		       const char *verdict)
+		       const char *verdict, const struct policy_in *pi,
+		       const struct gwpol_report *rep)
 {
 	json_object *o = json_object_new_object(), *checks = json_object_new_array(), *q;
 	char hex[2 * sizeof(TPMU_NAME) + 1];
 
-	json_object_object_add(o, "result", json_object_new_string(res->rc ? "fail" : "pass"));
+	json_object_object_add(o, "result", json_object_new_string(exitc ? "fail" : "pass"));
 	json_object_object_add(o, "exit_code", json_object_new_int(exitc));
 	json_object_object_add(o, "message", json_object_new_string(verdict));
 	for (int i = 0; i < APPRAISE_COUNT; i++) {
@@ -162,6 +197,21 @@ static void print_json(const struct inputs *in, const struct appraise_result *re
 		json_object_array_add(checks, c);
 	}
 	json_object_object_add(o, "checks", checks);
+	if (pi->pol) {
+		/* The claims the server's attestation result would carry. */
+		json_object *po = json_object_new_object(), *ids = json_object_new_array();
+
+		json_object_object_add(po, "id", json_object_new_string(pi->id));
+		json_object_object_add(po, "model", json_object_new_string(pi->pol->model));
+		json_object_object_add(po, "version", json_object_new_int64(pi->pol->version));
+		for (size_t i = 0; i < pi->info->nsigners; i++)
+			json_object_array_add(ids, json_object_new_string(pi->info->signed_by[i]));
+		json_object_object_add(po, "signed_by", ids);
+		json_object_object_add(o, "policy", po);
+		json_object_object_add(o, "status", json_object_new_string(gwpol_report_status(rep)));
+		json_object_object_add(o, "trustworthiness_vector", verdict_vector_json(rep));
+		json_object_object_add(o, "failed_claims", verdict_failures_json(rep));
+	}
 	if (res->failure.set) {
 		json_object *f = json_object_new_object();
 
@@ -212,7 +262,8 @@ static void print_json(const struct inputs *in, const struct appraise_result *re
 	json_object_put(o);
 }
 
-static void print_text(const struct appraise_result *res, const char *verdict)
+static void print_text(const struct appraise_result *res, const char *verdict,
+		       const struct policy_in *pi, const struct gwpol_report *rep)
 {
 	printf("%s\n", verdict);
 	for (int i = 0; i < APPRAISE_COUNT; i++) {
@@ -220,6 +271,22 @@ static void print_text(const struct appraise_result *res, const char *verdict)
 			continue;
 		printf("  %-21s %-7s %s\n", appraise_check_name(i), status_name(res->status[i]),
 		       res->msg[i]);
+	}
+	if (pi->pol) {
+		printf("  policy: %s, signed by %zu key%s\n", pi->id, pi->info->nsigners,
+		       pi->info->nsigners == 1 ? "" : "s");
+		printf("  status: %s\n", gwpol_report_status(rep));
+		printf("  trustworthiness:");
+		for (int c = 0; c < GWPOL_CLAIM_COUNT; c++)
+			printf(" %s=%d", gwpol_claim_name(c), gwpol_report_claim_tier(rep, c));
+		printf("\n");
+		for (size_t i = 0; i < rep->n; i++)
+			printf("  failed claim: %s %s %s: %s\n", gwpol_claim_name(rep->f[i].claim),
+			       rep->f[i].tier >= GWPOL_TIER_CONTRAINDICATED ? "contraindicated"
+									   : "warning",
+			       rep->f[i].rule, rep->f[i].msg);
+		if (rep->dropped)
+			printf("  ... and %zu more failed claims\n", rep->dropped);
 	}
 	if (res->quote.parsed) {
 		const TPMS_ATTEST *a = &res->quote.attest;
@@ -321,6 +388,52 @@ static int load_inputs(struct inputs *in, const char *const paths[], const char 
 	return 0;
 }
 
+/* --policy: load the keys, verify the envelope, parse the policy. Prints what
+ * failed; returns the exit code. */
+static int load_policy(const struct verifier_ctx *ctx, struct policy_in *pi)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	uint64_t k = pi->nkeys;
+	gw_error err = { { 0 } };
+	int rc, exitc = GW_EXIT_OK;
+
+	if (pi->threshold && (gw_parse_u64(pi->threshold, pi->nkeys, &k) || k == 0)) {
+		verifier_errorf(ctx, "--policy-threshold %s: not between 1 and the %zu keys given",
+				pi->threshold, pi->nkeys);
+		return GW_EXIT_USAGE;
+	}
+	rc = verdict_keys_load((char *const *)pi->keypaths, pi->nkeys, pi->keys, &err);
+	if (rc) {
+		verifier_errorf(ctx, "--policy-key: %s", gw_error_msg(&err, rc));
+		return rc == GW_E_NOTFOUND || rc == GW_E_IO ? GW_EXIT_ERROR : GW_EXIT_EVIDENCE;
+	}
+	pi->nloaded = pi->nkeys;
+	pi->info = calloc(1, sizeof(*pi->info));
+	if (!pi->info)
+		return GW_EXIT_ERROR;
+	rc = gw_read_file(pi->path, STORE_POLICY_MAX, &buf, &len, &err);
+	if (rc) {
+		verifier_errorf(ctx, "--policy: %s", gw_error_msg(&err, rc));
+		return rc == GW_E_TOOBIG ? GW_EXIT_EVIDENCE : GW_EXIT_ERROR;
+	}
+	rc = verdict_load_policy((const char *)buf, len, pi->keys, pi->nkeys, (size_t)k, &pi->pol,
+				 pi->info, &err);
+	if (rc) {
+		if (!pi->info->diags.n)
+			verifier_errorf(ctx, "--policy %s: %s", pi->path, gw_error_msg(&err, rc));
+		for (size_t i = 0; i < pi->info->diags.n; i++)
+			verifier_errorf(ctx, "%s: %s: %s", pi->path, pi->info->diags.d[i].path,
+					pi->info->diags.d[i].msg);
+		exitc = rc == GW_E_NOMEM ? GW_EXIT_ERROR : gw_exit_for(rc);
+	} else {
+		snprintf(pi->id, sizeof(pi->id), "policy:%s/%u", pi->pol->model,
+			 (unsigned)pi->pol->version);
+	}
+	free(buf);
+	return exitc;
+}
+
 int cmd_check_quote(struct verifier_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -335,6 +448,9 @@ int cmd_check_quote(struct verifier_ctx *ctx, int argc, char **argv)
 		{ "nonce", required_argument, NULL, 'n' },
 		{ "select", required_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "policy", required_argument, NULL, 'P' },
+		{ "policy-key", required_argument, NULL, 'K' },
+		{ "policy-threshold", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -342,11 +458,14 @@ int cmd_check_quote(struct verifier_ctx *ctx, int argc, char **argv)
 	const char *nonce = NULL, *sel = NULL, *what = "";
 	bool json = false;
 	struct inputs in;
+	struct policy_in pi;
 	struct appraise_result *res = NULL;
+	struct gwpol_report *rep = NULL;
 	gw_error err = { { 0 } };
 	char verdict[1100];
 	int c, rc, exitc;
 
+	memset(&pi, 0, sizeof(pi));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -361,6 +480,15 @@ int cmd_check_quote(struct verifier_ctx *ctx, int argc, char **argv)
 		case 'n': nonce = optarg; break;
 		case 'l': sel = optarg; break;
 		case 'j': json = true; break;
+		case 'P': pi.path = optarg; break;
+		case 'T': pi.threshold = optarg; break;
+		case 'K':
+			if (pi.nkeys == DSSE_MAX_KEYS) {
+				verifier_errorf(ctx, "at most %u --policy-key", DSSE_MAX_KEYS);
+				return GW_EXIT_USAGE;
+			}
+			pi.keypaths[pi.nkeys++] = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return GW_EXIT_OK;
@@ -386,7 +514,19 @@ int cmd_check_quote(struct verifier_ctx *ctx, int argc, char **argv)
 		verifier_errorf(ctx, "--reference needs a CEL log (--cel or --evidence)");
 		return GW_EXIT_USAGE;
 	}
+	if ((pi.path && !pi.nkeys) || (!pi.path && (pi.nkeys || pi.threshold))) {
+		verifier_errorf(ctx, "--policy needs at least one --policy-key (and the keys and "
+				     "--policy-threshold need --policy)");
+		return GW_EXIT_USAGE;
+	}
 	memset(&in, 0, sizeof(in));
+	if (pi.path) {
+		exitc = load_policy(ctx, &pi);
+		if (exitc) {
+			policy_in_fini(&pi);
+			return exitc;
+		}
+	}
 	rc = load_inputs(&in, paths, nonce, sel, &err, &what);
 	if (rc) {
 		verifier_errorf(ctx, "%s: %s", what, gw_error_msg(&err, rc));
@@ -394,14 +534,26 @@ int cmd_check_quote(struct verifier_ctx *ctx, int argc, char **argv)
 		if (!strcmp(what, "--nonce") || !strcmp(what, "--select"))
 			exitc = GW_EXIT_USAGE;
 		inputs_fini(&in);
+		policy_in_fini(&pi);
 		return exitc;
 	}
+	/* The server asks for the policy's selection and requires exactly it. */
+	if (pi.pol && !in.has_sel) {
+		gwpol_selection(pi.pol, &in.sel);
+		in.has_sel = true;
+	}
 	res = calloc(1, sizeof(*res));
-	if (!res) {
+	rep = calloc(1, sizeof(*rep));
+	if (!res || !rep) {
+		free(res);
+		free(rep);
 		inputs_fini(&in);
+		policy_in_fini(&pi);
 		return GW_EXIT_ERROR;
 	}
 	{
+		/* With a policy, as the server appraises: every quoted PCR must be
+		 * explained by a log or be at its reset value. */
 		struct appraise_input ai = {
 			.ak = in.ak,
 			.attest = in.attest,
@@ -414,22 +566,35 @@ int cmd_check_quote(struct verifier_ctx *ctx, int argc, char **argv)
 			.fwlog = in.fw,
 			.cel = in.cel,
 			.reference = in.ref,
+			.require_coverage = pi.pol != NULL,
 		};
 
-		rc = appraise_quote(&ai, res, &err);
+		rc = verdict_appraise(&ai, pi.pol, NULL, cli_now(), res, rep, &err);
 	}
 	exitc = gw_exit_for(rc);
 	if (rc && exitc < GW_EXIT_SIGNATURE && rc != GW_E_STAGE)
 		exitc = GW_EXIT_ERROR;
-	if (rc)
+	if (rc) {
 		snprintf(verdict, sizeof(verdict), "FAIL: %s", gw_error_msg(&err, rc));
-	else
+	} else if (pi.pol && strcmp(gwpol_report_status(rep), "affirming")) {
+		const char *st = gwpol_report_status(rep);
+
+		exitc = !strcmp(st, "warning") ? GW_EXIT_WARNING : GW_EXIT_CONTRAINDICATED;
+		snprintf(verdict, sizeof(verdict), "FAIL: %s: %s (%zu failed claim%s)", pi.id, st,
+			 rep->n + rep->dropped, rep->n + rep->dropped == 1 ? "" : "s");
+	} else if (pi.pol) {
+		snprintf(verdict, sizeof(verdict), "PASS: quote and logs verified, %s affirming",
+			 pi.id);
+	} else {
 		snprintf(verdict, sizeof(verdict), "PASS: quote and logs verified");
+	}
 	if (json)
-		print_json(&in, res, exitc, verdict);
+		print_json(&in, res, exitc, verdict, &pi, rep);
 	else
-		print_text(res, verdict);
+		print_text(res, verdict, &pi, rep);
 	free(res);
+	free(rep);
 	inputs_fini(&in);
+	policy_in_fini(&pi);
 	return exitc;
 }

@@ -116,6 +116,22 @@ static int write_conf(const char *path, const char *id, const char *listen, size
 		}
 		off += (size_t)n;
 	}
+	/* After the ek_ca lines, so that uncommenting it (or appending a [policy]
+	 * section) keeps them in [enrollment]. */
+	n = snprintf(text + off, cap - off,
+		     "\n"
+		     "# 'gwverifier policy add' accepts only policies signed (DSSE) by a\n"
+		     "# threshold of these keys: PEM public keys from 'gwpolicy keygen', one\n"
+		     "# 'key' line each; threshold defaults to all of them.\n"
+		     "#[policy]\n"
+		     "#key = policy-release-1.pub\n"
+		     "#key = policy-release-2.pub\n"
+		     "#threshold = 2\n");
+	if (n < 0 || (size_t)n >= cap - off) {
+		rc = GW_E_TOOBIG;
+		goto out;
+	}
+	off += (size_t)n;
 	rc = gw_write_file_atomic(path, text, off, 0644, err);
 out:
 	free(text);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// gwverifier policy: add, list and show the minimal per-model policies in the store.
+// gwverifier policy: add, list and show the signed per-model policies in the store.
 #include <getopt.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -12,24 +12,35 @@
 #include <openssl/evp.h>
 
 #include "digest.h"
-#include "policy_min.h"
+#include "dsse.h"
+#include "gwpol.h"
 #include "store.h"
 #include "util.h"
 #include "vconfig.h"
+#include "verdict.h"
 #include "verifier.h"
 
 #define DEFAULT_CONFIG "/etc/gatewarden/verifier.conf"
 
+/* An envelope of the largest policy fits the store: base64 of the payload, the JSON
+ * around it and DSSE_MAX_SIGS signatures of at most 1.5 KiB each; and the DSSE
+ * parser takes it. */
+_Static_assert(STORE_POLICY_MAX >= 4 * ((GWPOL_MAX_SIZE + 2) / 3) + DSSE_MAX_SIGS * 1536 + 4096,
+	       "STORE_POLICY_MAX cannot hold the envelope of a GWPOL_MAX_SIZE policy");
+_Static_assert(STORE_POLICY_MAX <= DSSE_MAX_SIZE, "STORE_POLICY_MAX above DSSE_MAX_SIZE");
+
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: gwverifier policy add FILE [--config F]\n"
+	fprintf(f, "usage: gwverifier policy add SIGNED [--config F]\n"
 		   "       gwverifier policy list [--json] [--config F]\n"
 		   "       gwverifier policy show MODEL [--version N] [--json] [--config F]\n\n"
-		   "Per-model policies (doc/verifier.md, \"Policies (minimal)\"):\n"
-		   "  add    validate FILE and store it as the next version of its model;\n"
-		   "         its version must be above the model's current one (exit 5)\n"
+		   "Signed per-model policies (doc/verifier.md, \"Policies\"):\n"
+		   "  add    verify SIGNED (a DSSE envelope from 'gwpolicy sign') against the\n"
+		   "         [policy] keys and threshold of the configuration, check the\n"
+		   "         policy in it, and store it as the next version of its model; its\n"
+		   "         version must be above the model's current one (exit 5)\n"
 		   "  list   the current version of every model\n"
-		   "  show   a model's current policy, or version N\n\n"
+		   "  show   a model's current policy (the signed payload), or version N\n\n"
 		   "  --config F  verifier configuration (default " DEFAULT_CONFIG ")\n"
 		   "  --json      machine-readable output\n");
 }
@@ -89,25 +100,50 @@ static int parse_opts(int argc, char **argv, bool want_arg, bool allow_json,
 	return 0;
 }
 
-static int open_store(const struct verifier_ctx *ctx, const char *config, struct store **st)
-{
+/* The configuration, its policy keys (when want_keys) and its store. Prints what
+ * failed and returns the exit code. */
+struct env {
 	struct vconfig cfg;
+	EVP_PKEY *keys[VCONFIG_MAX_POLICY_KEYS];
+	size_t nkeys;
+	struct store *st;
+};
+
+static int env_open(const struct verifier_ctx *ctx, const char *config, bool want_keys,
+		    struct env *e)
+{
 	gw_error err = { { 0 } };
 	int rc;
 
-	vconfig_defaults(&cfg);
-	rc = vconfig_load(config, &cfg, &err);
+	vconfig_defaults(&e->cfg);
+	rc = vconfig_load(config, &e->cfg, &err);
 	if (rc) {
 		/* vconfig_load names the file (and line) itself. */
 		verifier_errorf(ctx, "%s", gw_error_msg(&err, rc));
-		vconfig_fini(&cfg);
 		return GW_EXIT_CONFIG;
 	}
-	rc = store_open(cfg.store, st, &err);
-	if (rc)
+	if (want_keys) {
+		rc = verdict_keys_load(e->cfg.policy_keys, e->cfg.n_policy_keys, e->keys, &err);
+		if (rc) {
+			verifier_errorf(ctx, "%s: [policy] key: %s", config, gw_error_msg(&err, rc));
+			return GW_EXIT_CONFIG;
+		}
+		e->nkeys = e->cfg.n_policy_keys;
+	}
+	rc = store_open(e->cfg.store, &e->st, &err);
+	if (rc) {
 		verifier_errorf(ctx, "opening the store: %s", gw_error_msg(&err, rc));
-	vconfig_fini(&cfg);
-	return rc ? GW_EXIT_ERROR : 0;
+		return GW_EXIT_ERROR;
+	}
+	return 0;
+}
+
+static void env_close(struct env *e)
+{
+	store_close(e->st);
+	verdict_keys_free(e->keys, e->nkeys);
+	vconfig_fini(&e->cfg);
+	memset(e, 0, sizeof(*e));
 }
 
 static void format_time(int64_t t, char *buf, size_t len)
@@ -131,53 +167,88 @@ static int operator_actor(char *buf, size_t len)
 	return gw_snprintf(buf, len, "operator:uid-%u", (unsigned)getuid());
 }
 
-/* The audit detail of a policy change: model, version and the SHA-256 of the text. */
-static char *audit_detail(const struct policy_min *p, const char *body, size_t len)
+/* The audit detail of a policy decision: model, version and SHA-256 of the
+ * payload when known, the keyids whose signatures counted, and why it was refused. */
+static char *audit_detail(const struct gwpol *p, const struct verdict_policy_info *info,
+			  const char *file_sha256, const char *error)
 {
-	uint8_t md[32];
-	char hex[65];
-	json_object *o = NULL;
+	json_object *o = json_object_new_object(), *ids = json_object_new_array();
 	char *s = NULL;
+	int bad = !o || !ids;
 
-	if (EVP_Digest(body, len, md, NULL, EVP_sha256(), NULL) != 1)
-		return NULL;
-	gw_hex_encode(md, sizeof(md), hex);
-	o = json_object_new_object();
-	if (!o)
-		return NULL;
-	if (json_object_object_add(o, "model", json_object_new_string(p->model)) == 0 &&
-	    json_object_object_add(o, "version", json_object_new_int64(p->version)) == 0 &&
-	    json_object_object_add(o, "sha256", json_object_new_string(hex)) == 0)
-		s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	for (size_t i = 0; !bad && i < info->nsigners; i++)
+		bad = json_object_array_add(ids, json_object_new_string(info->signed_by[i]));
+	if (!bad && p)
+		bad = json_object_object_add(o, "model", json_object_new_string(p->model)) ||
+		      json_object_object_add(o, "version", json_object_new_int64(p->version));
+	if (!bad && info->payload_sha256[0])
+		bad = json_object_object_add(o, "sha256",
+					     json_object_new_string(info->payload_sha256));
+	if (!bad && file_sha256)
+		bad = json_object_object_add(o, "file_sha256", json_object_new_string(file_sha256));
+	if (!bad) {
+		bad = json_object_object_add(o, "signed_by", ids);
+		ids = NULL;
+	}
+	if (!bad && error)
+		bad = json_object_object_add(o, "error", json_object_new_string(error));
+	if (!bad)
+		s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(ids);
 	json_object_put(o);
 	return s;
 }
 
+/* A refused policy is a security decision: it is audited. The refusal stands if
+ * the record cannot be written. */
+static void audit_refusal(const struct verifier_ctx *ctx, struct store *st, const char *actor,
+			  int64_t now, const char *detail)
+{
+	struct store_audit a = { .ts = now, .actor = actor, .action = "policy.add",
+				 .outcome = "refused", .detail = detail };
+	gw_error aerr = { { 0 } };
+
+	if (!st || !detail)
+		return;
+	if (store_audit_append(st, &a, NULL, &aerr))
+		verifier_errorf(ctx, "warning: audit record not written: %s",
+				gw_error_msg(&aerr, GW_E_IO));
+}
+
+static void print_diags(const struct verifier_ctx *ctx, const char *file,
+			const struct gwpol_diags *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		verifier_errorf(ctx, "%s: %s: %s", file, d->d[i].path, d->d[i].msg);
+	if (d->dropped)
+		verifier_errorf(ctx, "%s: %zu more errors not shown", file, d->dropped);
+}
+
 static int policy_add(const struct verifier_ctx *ctx, const struct opts *o)
 {
-	struct store *st = NULL;
-	struct policy_min *p = NULL;
-	uint8_t *text = NULL;
+	struct env e;
+	struct gwpol *p = NULL;
+	struct verdict_policy_info *info = NULL;
+	uint8_t *text = NULL, md[32];
 	size_t len = 0;
 	char *detail = NULL;
-	char actor[STORE_ACTOR_MAX + 1];
+	char actor[STORE_ACTOR_MAX + 1], file_hex[65];
 	struct store_audit a;
 	gw_error err = { { 0 } };
 	int64_t now = (int64_t)time(NULL);
 	int exitc;
 	int rc;
 
-	/* gw_read_file names the file in its message already. */
-	rc = gw_read_file(o->arg, POLICY_MIN_MAX_SIZE, &text, &len, &err);
-	if (rc) {
-		verifier_errorf(ctx, "%s", gw_error_msg(&err, rc));
-		exitc = rc == GW_E_TOOBIG ? gw_exit_for(rc) : GW_EXIT_ERROR;
+	memset(&e, 0, sizeof(e));
+	exitc = env_open(ctx, o->config, true, &e);
+	if (exitc)
 		goto out;
-	}
-	rc = policy_min_parse((const char *)text, len, &p, &err);
-	if (rc) {
-		verifier_errorf(ctx, "%s: %s", o->arg, gw_error_msg(&err, rc));
-		exitc = gw_exit_for(rc);
+	if (e.nkeys == 0) {
+		verifier_errorf(ctx, "%s: no policy keys are configured: only policies signed by a "
+				     "threshold of the keys in [policy] are accepted (add 'key = "
+				     "FILE.pub' lines, see doc/verifier.md)", o->config);
+		exitc = GW_EXIT_CONFIG;
 		goto out;
 	}
 	if (operator_actor(actor, sizeof(actor))) {
@@ -185,28 +256,51 @@ static int policy_add(const struct verifier_ctx *ctx, const struct opts *o)
 		exitc = GW_EXIT_ERROR;
 		goto out;
 	}
-	detail = audit_detail(p, (const char *)text, len);
+	/* gw_read_file names the file in its message already. */
+	rc = gw_read_file(o->arg, STORE_POLICY_MAX, &text, &len, &err);
+	if (rc) {
+		verifier_errorf(ctx, "%s", gw_error_msg(&err, rc));
+		exitc = rc == GW_E_TOOBIG ? gw_exit_for(rc) : GW_EXIT_ERROR;
+		goto out;
+	}
+	info = calloc(1, sizeof(*info));
+	if (!info || EVP_Digest(text, len, md, NULL, EVP_sha256(), NULL) != 1) {
+		verifier_errorf(ctx, "%s", gw_strerror(GW_E_NOMEM));
+		exitc = GW_EXIT_ERROR;
+		goto out;
+	}
+	gw_hex_encode(md, sizeof(md), file_hex);
+	rc = verdict_load_policy((const char *)text, len, e.keys, e.nkeys,
+				 e.cfg.policy_threshold, &p, info, &err);
+	if (rc) {
+		if (info->step == VERDICT_STEP_PAYLOAD && info->diags.n)
+			verifier_errorf(ctx, "%s: the signed policy is refused:", o->arg);
+		else
+			verifier_errorf(ctx, "%s: %s", o->arg, gw_error_msg(&err, rc));
+		if (info->step == VERDICT_STEP_PAYLOAD)
+			print_diags(ctx, o->arg, &info->diags);
+		if (info->step == VERDICT_STEP_ENVELOPE && rc != GW_E_NOMEM)
+			verifier_errorf(ctx, "%s: sign the policy first: gwpolicy sign --key "
+					     "KEY.key POLICY.json > SIGNED.json", o->arg);
+		exitc = rc == GW_E_NOMEM ? GW_EXIT_ERROR : gw_exit_for(rc);
+		detail = audit_detail(NULL, info, file_hex, gw_error_msg(&err, rc));
+		audit_refusal(ctx, e.st, actor, now, detail);
+		goto out;
+	}
+	detail = audit_detail(p, info, NULL, NULL);
 	if (!detail) {
 		verifier_errorf(ctx, "%s", gw_strerror(GW_E_NOMEM));
 		exitc = GW_EXIT_ERROR;
 		goto out;
 	}
-	exitc = open_store(ctx, o->config, &st);
-	if (exitc)
-		goto out;
 	a = (struct store_audit){ .ts = now, .actor = actor, .action = "policy.add",
 				  .outcome = "ok", .detail = detail };
-	/* The text is stored as given, so what was reviewed is what is kept. */
-	rc = store_policy_add(st, p->model, p->version, (const char *)text, now, actor, &a, &err);
+	/* The envelope is stored as given, so that what was signed can be verified
+	 * again: at every load by the service, and by anyone reading the store. */
+	rc = store_policy_add(e.st, p->model, p->version, (const char *)text, now, actor, &a, &err);
 	if (rc == GW_E_STATE) {
-		gw_error aerr = { { 0 } };
-
 		verifier_errorf(ctx, "%s: %s", o->arg, gw_error_msg(&err, rc));
-		/* A refused change is recorded too; the refusal stands if that fails. */
-		a.outcome = "refused";
-		if (store_audit_append(st, &a, NULL, &aerr))
-			verifier_errorf(ctx, "warning: audit record not written: %s",
-					gw_error_msg(&aerr, GW_E_IO));
+		audit_refusal(ctx, e.st, actor, now, detail);
 		exitc = GW_EXIT_STATE;
 		goto out;
 	}
@@ -215,14 +309,22 @@ static int policy_add(const struct verifier_ctx *ctx, const struct opts *o)
 		exitc = GW_EXIT_ERROR;
 		goto out;
 	}
-	printf("policy %s version %u added\n", p->model, (unsigned)p->version);
+	printf("policy %s version %u added (signed by %zu of %zu keys, threshold %u)\n",
+	       p->model, (unsigned)p->version, info->nsigners, e.nkeys, e.cfg.policy_threshold);
 	exitc = GW_EXIT_OK;
 out:
-	store_close(st);
-	policy_min_free(p);
+	env_close(&e);
+	gwpol_free(p);
+	free(info);
 	free(detail);
 	free(text);
 	return exitc;
+}
+
+/* The payload of a stored envelope, without verifying it: for display. */
+static int stored_payload(const char *body, struct dsse_envelope **env, gw_error *err)
+{
+	return dsse_parse((const uint8_t *)body, strlen(body), env, err);
 }
 
 struct row {
@@ -231,9 +333,11 @@ struct row {
 	int64_t added_at;
 	char added_by[STORE_ACTOR_MAX + 1];
 	size_t n_stages;
+	bool verified;
 };
 
 struct rows {
+	const struct env *e;
 	struct row *r;
 	size_t n, cap;
 };
@@ -241,8 +345,9 @@ struct rows {
 static int collect(const struct store_policy *p, void *arg)
 {
 	struct rows *rs = arg;
-	struct policy_min *pm = NULL;
+	struct gwpol *pol = NULL;
 	struct row *r;
+	int rc;
 
 	if (rs->n == rs->cap) {
 		size_t cap = rs->cap ? rs->cap * 2 : 16;
@@ -258,19 +363,26 @@ static int collect(const struct store_policy *p, void *arg)
 	memcpy(r->added_by, p->added_by, sizeof(r->added_by));
 	r->version = p->version;
 	r->added_at = p->added_at;
-	/* Stored bodies were validated when added; 0 stages marks one that no
-	 * longer parses (a row written by other means). */
+	/* Verified again with today's keys: a row that no longer verifies (keys
+	 * rotated, row changed) is one the service refuses to appraise with. */
 	r->n_stages = 0;
-	if (policy_min_parse(p->body, strlen(p->body), &pm, NULL) == 0)
-		r->n_stages = pm->n_stages;
-	policy_min_free(pm);
+	r->verified = false;
+	rc = verdict_load_policy(p->body, strlen(p->body), rs->e->keys, rs->e->nkeys,
+				 rs->e->cfg.policy_threshold, &pol, NULL, NULL);
+	if (rc == GW_E_NOMEM)
+		return rc;
+	if (rc == 0) {
+		r->n_stages = pol->n_stages;
+		r->verified = !strcmp(pol->model, p->model) && pol->version == p->version;
+	}
+	gwpol_free(pol);
 	return 0;
 }
 
 static int policy_list(const struct verifier_ctx *ctx, const struct opts *o)
 {
-	struct store *st = NULL;
-	struct rows rs = { NULL, 0, 0 };
+	struct env e;
+	struct rows rs = { NULL, NULL, 0, 0 };
 	json_object *arr = NULL;
 	gw_error err = { { 0 } };
 	char when[32];
@@ -278,10 +390,12 @@ static int policy_list(const struct verifier_ctx *ctx, const struct opts *o)
 	int exitc;
 	int rc;
 
-	exitc = open_store(ctx, o->config, &st);
+	memset(&e, 0, sizeof(e));
+	rs.e = &e;
+	exitc = env_open(ctx, o->config, true, &e);
 	if (exitc)
 		goto out;
-	rc = store_policy_list(st, NULL, collect, &rs, &err);
+	rc = store_policy_list(e.st, NULL, collect, &rs, &err);
 	if (rc) {
 		verifier_errorf(ctx, "listing policies: %s", gw_error_msg(&err, rc));
 		exitc = GW_EXIT_ERROR;
@@ -294,20 +408,22 @@ static int policy_list(const struct verifier_ctx *ctx, const struct opts *o)
 			goto out;
 		}
 		for (size_t i = 0; i < rs.n; i++) {
-			json_object *e = json_object_new_object();
+			json_object *j = json_object_new_object();
 
-			if (!e || json_object_array_add(arr, e)) {
-				json_object_put(e);
+			if (!j || json_object_array_add(arr, j)) {
+				json_object_put(j);
 				exitc = GW_EXIT_ERROR;
 				goto out;
 			}
-			json_object_object_add(e, "model", json_object_new_string(rs.r[i].model));
-			json_object_object_add(e, "version", json_object_new_int64(rs.r[i].version));
-			json_object_object_add(e, "added_at", json_object_new_int64(rs.r[i].added_at));
-			json_object_object_add(e, "added_by",
+			json_object_object_add(j, "model", json_object_new_string(rs.r[i].model));
+			json_object_object_add(j, "version", json_object_new_int64(rs.r[i].version));
+			json_object_object_add(j, "added_at", json_object_new_int64(rs.r[i].added_at));
+			json_object_object_add(j, "added_by",
 					       json_object_new_string(rs.r[i].added_by));
-			json_object_object_add(e, "stages",
+			json_object_object_add(j, "stages",
 					       json_object_new_int64((int64_t)rs.r[i].n_stages));
+			json_object_object_add(j, "verified",
+					       json_object_new_boolean(rs.r[i].verified));
 		}
 		printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
 								      JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -319,110 +435,136 @@ static int policy_list(const struct verifier_ctx *ctx, const struct opts *o)
 
 		wm = m > wm ? m : wm;
 	}
-	printf("%-*s  %10s  %6s  %-20s  %s\n", wm, "MODEL", "VERSION", "STAGES", "ADDED",
-	       "ADDED BY");
+	printf("%-*s  %10s  %6s  %-8s  %-20s  %s\n", wm, "MODEL", "VERSION", "STAGES", "VERIFIED",
+	       "ADDED", "ADDED BY");
 	for (size_t i = 0; i < rs.n; i++) {
 		format_time(rs.r[i].added_at, when, sizeof(when));
-		printf("%-*s  %10u  %6zu  %-20s  %s\n", wm, rs.r[i].model,
-		       (unsigned)rs.r[i].version, rs.r[i].n_stages, when, rs.r[i].added_by);
+		printf("%-*s  %10u  %6zu  %-8s  %-20s  %s\n", wm, rs.r[i].model,
+		       (unsigned)rs.r[i].version, rs.r[i].n_stages, rs.r[i].verified ? "yes" : "NO",
+		       when, rs.r[i].added_by);
 	}
 	exitc = GW_EXIT_OK;
 out:
 	json_object_put(arr);
 	free(rs.r);
-	store_close(st);
+	env_close(&e);
 	return exitc;
 }
 
-static int show_json(const struct store_policy *sp, bool current)
+static int show_json(const struct verifier_ctx *ctx, const struct env *e,
+		     const struct store_policy *sp, const uint8_t *payload, size_t len, bool current)
 {
-	json_object *o = json_object_new_object();
-	json_object *body = json_tokener_parse(sp->body);
+	struct verdict_policy_info *info = calloc(1, sizeof(*info));
+	struct gwpol *pol = NULL;
+	json_object *o = json_object_new_object(), *ids = json_object_new_array();
+	json_object *body = NULL;
+	int rc, exitc = GW_EXIT_ERROR;
 
-	if (!o || !body) {
-		json_object_put(o);
-		json_object_put(body);
-		return GW_EXIT_ERROR;
+	if (!info || !o || !ids)
+		goto out;
+	/* The payload parsed strictly before it was stored; json-c reads it back. */
+	{
+		json_tokener *tok = json_tokener_new_ex(GWPOL_MAX_DEPTH + 1);
+
+		if (!tok)
+			goto out;
+		body = json_tokener_parse_ex(tok, (const char *)payload, (int)len);
+		json_tokener_free(tok);
 	}
+	if (!body) {
+		verifier_errorf(ctx, "stored policy %s version %u: the payload is not JSON",
+				sp->model, (unsigned)sp->version);
+		goto out;
+	}
+	rc = verdict_load_policy(sp->body, strlen(sp->body), e->keys, e->nkeys,
+				 e->cfg.policy_threshold, &pol, info, NULL);
+	for (size_t i = 0; i < info->nsigners; i++)
+		json_object_array_add(ids, json_object_new_string(info->signed_by[i]));
 	json_object_object_add(o, "model", json_object_new_string(sp->model));
 	json_object_object_add(o, "version", json_object_new_int64(sp->version));
 	json_object_object_add(o, "current", json_object_new_boolean(current));
 	json_object_object_add(o, "added_at", json_object_new_int64(sp->added_at));
 	json_object_object_add(o, "added_by", json_object_new_string(sp->added_by));
+	json_object_object_add(o, "verified", json_object_new_boolean(
+		rc == 0 && !strcmp(pol->model, sp->model) && pol->version == sp->version));
+	json_object_object_add(o, "signed_by", ids);
+	ids = NULL;
 	json_object_object_add(o, "policy", body);
+	body = NULL;
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 							   JSON_C_TO_STRING_NOSLASHESCAPE));
+	exitc = GW_EXIT_OK;
+out:
+	gwpol_free(pol);
+	json_object_put(body);
+	json_object_put(ids);
 	json_object_put(o);
-	return GW_EXIT_OK;
-}
-
-static int show_text(const struct verifier_ctx *ctx, const struct store_policy *sp, bool current)
-{
-	struct policy_min *p = NULL;
-	gw_error err = { { 0 } };
-	char when[32], sel[512], hex[2 * POLICY_MIN_DIGEST_LEN + 1];
-	int rc = policy_min_parse(sp->body, strlen(sp->body), &p, &err);
-
-	if (rc) {
-		verifier_errorf(ctx, "stored policy %s version %u: %s", sp->model,
-				(unsigned)sp->version, gw_error_msg(&err, rc));
-		return GW_EXIT_ERROR;
-	}
-	format_time(sp->added_at, when, sizeof(when));
-	if (!p->has_pcr_selection)
-		memcpy(sel, "(verifier default)", sizeof("(verifier default)"));
-	else if (gw_pcrsel_format(&p->pcr_selection, sel, sizeof(sel)))
-		memcpy(sel, "(unprintable)", sizeof("(unprintable)"));
-	printf("model          %s\n", sp->model);
-	printf("version        %u%s\n", (unsigned)sp->version, current ? " (current)" : "");
-	printf("added          %s by %s\n", when, sp->added_by);
-	printf("pcr_selection  %s\n", sel);
-	printf("stages         %zu\n", p->n_stages);
-	for (size_t i = 0; i < p->n_stages; i++) {
-		printf("  %s\n", p->stages[i].name);
-		for (size_t j = 0; j < p->stages[i].n_digests; j++) {
-			gw_hex_encode(p->stages[i].digests[j], POLICY_MIN_DIGEST_LEN, hex);
-			printf("    %s\n", hex);
-		}
-	}
-	policy_min_free(p);
-	return GW_EXIT_OK;
+	free(info);
+	return exitc;
 }
 
 static int policy_show(const struct verifier_ctx *ctx, const struct opts *o)
 {
-	struct store *st = NULL;
+	struct env e;
 	struct store_policy sp, cur;
+	struct dsse_envelope *env = NULL;
 	gw_error err = { { 0 } };
 	uint64_t v = 0;
 	bool current;
+	const struct store_policy *shown;
+	const uint8_t *payload;
+	size_t plen;
 	int exitc;
 	int rc;
 
+	memset(&e, 0, sizeof(e));
 	memset(&sp, 0, sizeof(sp));
 	memset(&cur, 0, sizeof(cur));
 	if (o->version && (gw_parse_u64(o->version, UINT32_MAX, &v) || v == 0)) {
 		verifier_errorf(ctx, "--version %s: not a version (1..4294967295)", o->version);
 		return GW_EXIT_USAGE;
 	}
-	exitc = open_store(ctx, o->config, &st);
+	exitc = env_open(ctx, o->config, o->json, &e);
 	if (exitc)
 		goto out;
-	rc = store_policy_current(st, o->arg, &cur, &err);
+	rc = store_policy_current(e.st, o->arg, &cur, &err);
 	if (rc == 0 && v && v != cur.version)
-		rc = store_policy_get(st, o->arg, (uint32_t)v, &sp, &err);
+		rc = store_policy_get(e.st, o->arg, (uint32_t)v, &sp, &err);
 	if (rc) {
 		verifier_errorf(ctx, "%s", gw_error_msg(&err, rc));
 		exitc = rc == GW_E_INVAL ? GW_EXIT_USAGE : GW_EXIT_ERROR;
 		goto out;
 	}
 	current = sp.body == NULL;
-	exitc = o->json ? show_json(current ? &cur : &sp, current)
-			: show_text(ctx, current ? &cur : &sp, current);
+	shown = current ? &cur : &sp;
+	rc = stored_payload(shown->body, &env, &err);
+	if (rc == GW_E_NOMEM) {
+		verifier_errorf(ctx, "%s", gw_strerror(rc));
+		exitc = GW_EXIT_ERROR;
+		goto out;
+	}
+	/* A row that is no envelope (stored by a release before policies were signed,
+	 * or written by other means) is shown as it is, and said to be unused. */
+	if (rc)
+		verifier_errorf(ctx, "warning: stored policy %s version %u is not a signed "
+				     "policy (%s): the service does not appraise with it",
+				shown->model, (unsigned)shown->version, gw_error_msg(&err, rc));
+	payload = env ? env->payload : (const uint8_t *)shown->body;
+	plen = env ? env->payload_len : strlen(shown->body);
+	if (o->json) {
+		exitc = show_json(ctx, &e, shown, payload, plen, current);
+	} else {
+		/* The signed payload as it was signed. */
+		fwrite(payload, 1, plen, stdout);
+		if (!plen || payload[plen - 1] != '\n')
+			putchar('\n');
+		exitc = GW_EXIT_OK;
+	}
 out:
+	dsse_free(env);
 	store_policy_fini(&sp);
 	store_policy_fini(&cur);
-	store_close(st);
+	env_close(&e);
 	return exitc;
 }
 

@@ -124,6 +124,15 @@ int service_init(struct service *svc, const char *config_path, gw_error *err)
 	    (rc = tpmdata_pkey_to_pem(svc->gate_key, &svc->gate_pub_pem)) ||
 	    (rc = load_ek_store(svc, err)))
 		return rc;
+	/* The keys that sign policies: a stored policy is verified with them before
+	 * it is used, so a bad key file fails start-up rather than every appraisal. */
+	rc = verdict_keys_load(svc->cfg.policy_keys, svc->cfg.n_policy_keys, svc->policy_keys,
+			       err);
+	if (rc) {
+		gw_error_prefix(err, "[policy] key: ");
+		return rc;
+	}
+	svc->n_policy_keys = svc->cfg.n_policy_keys;
 	der_len = i2d_PUBKEY(svc->gate_key, &der);
 	if (der_len <= 0 || gw_hash(TPM2_ALG_SHA256, der, (size_t)der_len, md)) {
 		OPENSSL_free(der);
@@ -144,6 +153,7 @@ void service_fini(struct service *svc)
 	EVP_PKEY_free(svc->ca_key);
 	X509_free(svc->ca_cert);
 	X509_STORE_free(svc->ek_store);
+	verdict_keys_free(svc->policy_keys, svc->n_policy_keys);
 	free(svc->gate_pub_pem);
 	vconfig_fini(&svc->cfg);
 	memset(svc, 0, sizeof(*svc));
@@ -163,6 +173,13 @@ void *service_thread_init(unsigned idx, void *arg)
 		free(w);
 		return NULL;
 	}
+	w->policies = verdict_cache_new(SERVICE_POLICY_CACHE);
+	if (!w->policies) {
+		service_log("worker %u: %s", idx, gw_strerror(GW_E_NOMEM));
+		store_close(w->st);
+		free(w);
+		return NULL;
+	}
 	return w;
 }
 
@@ -175,6 +192,7 @@ void service_thread_fini(unsigned idx, void *app, void *arg)
 	if (!w)
 		return;
 	store_close(w->st);
+	verdict_cache_free(w->policies);
 	free(w);
 }
 

@@ -13,10 +13,12 @@
 #include "httpd.h"
 #include "store.h"
 #include "vconfig.h"
+#include "verdict.h"
 
 #define SERVICE_VERSION "0.3.0"
 #define SERVICE_ENROLL_TTL 120 /* seconds a credential challenge stays valid */
 #define SERVICE_CERT_DAYS 365
+#define SERVICE_POLICY_CACHE 64 /* verified policies each worker keeps */
 
 struct service {
 	struct vconfig cfg;
@@ -26,6 +28,8 @@ struct service {
 	X509 *ca_cert;
 	EVP_PKEY *ca_key;
 	X509_STORE *ek_store;
+	EVP_PKEY *policy_keys[VCONFIG_MAX_POLICY_KEYS]; /* [policy] key, in order */
+	size_t n_policy_keys;
 };
 
 /* One per worker thread (httpd's app pointer). */
@@ -33,6 +37,7 @@ struct service_worker {
 	struct service *svc;
 	struct store *st;
 	unsigned long requests; /* paces the purge of expired nonces and enrollments */
+	struct verdict_cache *policies; /* verified once per (model, version, bytes) */
 };
 
 /* Load the configuration and every key and certificate it names; open the store

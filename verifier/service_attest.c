@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Attestation: challenges, appraisal against the enrolled AK and the model's
-// policy, the TPM clock's monotonicity, and signed EAR results.
-#include <stdarg.h>
+// signed policy (verdict.c), the TPM clock's monotonicity, and signed EAR results.
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,63 +12,48 @@
 #include "api.h"
 #include "appraise.h"
 #include "evidence.h"
+#include "gwpol.h"
 #include "jwt.h"
-#include "policy_min.h"
 #include "service.h"
 #include "tpmdata.h"
 #include "util.h"
+#include "verdict.h"
 
 #define DEFAULT_SELECTION "sha256:0,1,2,3,4,5,6,7,13,14"
 
-/* AR4SI trustworthiness tiers as EAR encodes them. */
-enum { TIER_NONE = 0, TIER_AFFIRMING = 2, TIER_WARNING = 32, TIER_CONTRAINDICATED = 96 };
-
-static const char *const claim_names[] = {
-	"instance-identity", "configuration", "executables", "file-system", "hardware",
-};
-enum claim { CLAIM_IDENTITY, CLAIM_CONFIGURATION, CLAIM_EXECUTABLES, CLAIM_FILESYSTEM,
-	     CLAIM_HARDWARE, CLAIM_COUNT };
-
-struct verdict {
-	int tier[CLAIM_COUNT];
-	bool appraised[CLAIM_COUNT]; /* the claim was evaluated (else "no claim", 0) */
-	json_object *failures;       /* [{claim, check, message}] */
-};
-
-/* Gatewarden's agent measures boot stages into PCR 13. */
-#define STAGE_PCR 13
-
-static void fail_claim(struct verdict *v, enum claim c, int tier, const char *check,
-		       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static void fail_claim(struct verdict *v, enum claim c, int tier, const char *check,
-		       const char *fmt, ...)
+/* The model's current policy as verified with the configured keys, once per
+ * (model, version, envelope bytes) and worker. id gets "policy:MODEL/VERSION", or
+ * "none" when the model has no policy (GW_E_NOTFOUND). Any other error means the
+ * stored policy must not be used: why says so. *pol belongs to the worker's cache. */
+static int current_policy(struct service_worker *w, const char *model, const struct gwpol **pol,
+			  char *id, size_t idlen, char *why, size_t whylen)
 {
-	json_object *f = json_object_new_object();
-	char msg[1200];
-	va_list ap;
+	const struct service *svc = w->svc;
+	struct store_policy sp;
+	const char *msg = NULL;
+	gw_error err = { { 0 } };
+	int rc;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (tier > v->tier[c])
-		v->tier[c] = tier;
-	json_object_object_add(f, "claim", json_object_new_string(claim_names[c]));
-	json_object_object_add(f, "check", json_object_new_string(check));
-	json_object_object_add(f, "message", json_object_new_string(msg));
-	json_object_array_add(v->failures, f);
-}
-
-static const char *verdict_status(const struct verdict *v)
-{
-	int worst = 0;
-
-	for (int i = 0; i < CLAIM_COUNT; i++)
-		if (v->tier[i] > worst)
-			worst = v->tier[i];
-	return worst >= TIER_CONTRAINDICATED ? "contraindicated"
-	       : worst >= TIER_WARNING	     ? "warning"
-					     : "affirming";
+	*pol = NULL;
+	snprintf(id, idlen, "none");
+	memset(&sp, 0, sizeof(sp));
+	rc = store_policy_current(w->st, model, &sp, &err);
+	if (rc == GW_E_NOTFOUND)
+		return rc;
+	if (rc) {
+		snprintf(why, whylen, "the stored policy of model '%s' cannot be read: %s", model,
+			 gw_error_msg(&err, rc));
+		return rc;
+	}
+	snprintf(id, idlen, "policy:%s/%u", sp.model, (unsigned)sp.version);
+	rc = verdict_cache_get(w->policies, sp.model, sp.version, sp.body, strlen(sp.body),
+			       svc->policy_keys, svc->n_policy_keys, svc->cfg.policy_threshold, pol,
+			       &msg);
+	if (rc)
+		snprintf(why, whylen, "stored policy %s version %u fails verification: %s",
+			 sp.model, (unsigned)sp.version, msg ? msg : gw_strerror(rc));
+	store_policy_fini(&sp);
+	return rc;
 }
 
 /* What the challenge offers for an incremental upload: the number of records of
@@ -96,9 +80,9 @@ void service_attest_challenge(struct httpd_req *req)
 {
 	struct service_worker *w = req->app;
 	struct store_device dev;
-	struct store_policy pol;
+	const struct gwpol *pol = NULL;
 	uint8_t nonce[32];
-	char hex[65], sel[256], cel_hex[65];
+	char hex[65], sel[256], cel_hex[65], pol_id[192], why[1200];
 	size_t cel_n;
 	json_object *o;
 	gw_error err = { { 0 } };
@@ -111,16 +95,15 @@ void service_attest_challenge(struct httpd_req *req)
 	if (service_device_for_request(req, &dev))
 		return;
 	snprintf(sel, sizeof(sel), "%s", DEFAULT_SELECTION);
-	memset(&pol, 0, sizeof(pol));
-	if (store_policy_current(w->st, dev.model, &pol, &err) == 0) {
-		struct policy_min *p = NULL;
+	/* A policy that fails verification asks for the default: the appraisal will
+	 * say it cannot be used. */
+	if (current_policy(w, dev.model, &pol, pol_id, sizeof(pol_id), why, sizeof(why)) == 0) {
+		TPML_PCR_SELECTION ps;
 
-		if (policy_min_parse(pol.body, strlen(pol.body), &p, &err) == 0 &&
-		    p->has_pcr_selection && gw_pcrsel_format(&p->pcr_selection, sel, sizeof(sel)))
+		gwpol_selection(pol, &ps);
+		if (gw_pcrsel_format(&ps, sel, sizeof(sel)))
 			snprintf(sel, sizeof(sel), "%s", DEFAULT_SELECTION);
-		policy_min_free(p);
 	}
-	store_policy_fini(&pol);
 	if (RAND_bytes(nonce, sizeof(nonce)) != 1) {
 		httpd_reply_error(req, 500, "internal_error", "no randomness");
 		goto out;
@@ -153,149 +136,33 @@ out:
 	store_device_fini(&dev);
 }
 
-/* Policy: every measured stage file must have an allowed digest, every stage the
- * policy names must have been measured. */
-static void check_policy(struct service_worker *w, const struct store_device *dev,
-			 const struct cel_log *cel, bool cel_ok, struct verdict *v, char *policy_id,
-			 size_t policy_id_len)
-{
-	struct store_policy pol;
-	struct policy_min *p = NULL;
-	gw_error err = { { 0 } };
-	int rc;
-
-	memset(&pol, 0, sizeof(pol));
-	rc = store_policy_current(w->st, dev->model, &pol, &err);
-	if (rc) {
-		snprintf(policy_id, policy_id_len, "none");
-		fail_claim(v, CLAIM_CONFIGURATION, TIER_WARNING, "policy",
-			   "no policy for model '%s': stage digests were not appraised", dev->model);
-		return;
-	}
-	snprintf(policy_id, policy_id_len, "policy:%s/%u", pol.model, pol.version);
-	v->appraised[CLAIM_CONFIGURATION] = true;
-	rc = policy_min_parse(pol.body, strlen(pol.body), &p, &err);
-	if (rc) {
-		fail_claim(v, CLAIM_CONFIGURATION, TIER_CONTRAINDICATED, "policy",
-			   "the stored policy does not parse: %s", gw_error_msg(&err, rc));
-		goto out;
-	}
-	if (!cel || !cel_ok) {
-		if (p->n_stages)
-			fail_claim(v, CLAIM_EXECUTABLES, TIER_CONTRAINDICATED, "policy",
-				   "no authentic event log to appraise the policy's stages against");
-		goto out;
-	}
-	for (size_t i = 0; i < cel->n; i++) {
-		const struct cel_record *r = &cel->rec[i];
-		const uint8_t *d = NULL;
-		char hex[65];
-
-		if (!r->event_type || strcmp(r->event_type, "stage") || !r->stage)
-			continue;
-		if (r->pcr != STAGE_PCR) {
-			fail_claim(v, CLAIM_EXECUTABLES, TIER_CONTRAINDICATED, "policy",
-				   "stage %s (record %llu) is on PCR %u, not the stage PCR %d",
-				   r->stage, (unsigned long long)r->recnum, r->pcr, STAGE_PCR);
-			continue;
-		}
-		for (size_t k = 0; k < r->ndigests; k++)
-			if (r->digests[k].alg == TPM2_ALG_SHA256)
-				d = r->digests[k].d;
-		if (!d) {
-			fail_claim(v, CLAIM_EXECUTABLES, TIER_CONTRAINDICATED, "policy",
-				   "stage %s (record %llu) has no sha256 digest", r->stage,
-				   (unsigned long long)r->recnum);
-			continue;
-		}
-		gw_hex_encode(d, 32, hex);
-		switch (policy_min_stage_allowed(p, r->stage, d)) {
-		case POLICY_MIN_ALLOWED:
-			break;
-		case POLICY_MIN_UNKNOWN_STAGE:
-			fail_claim(v, CLAIM_EXECUTABLES, TIER_CONTRAINDICATED, "policy",
-				   "stage %s (%s, record %llu) is not in the policy", r->stage,
-				   r->path ? r->path : "?", (unsigned long long)r->recnum);
-			break;
-		default:
-			fail_claim(v, CLAIM_EXECUTABLES, TIER_CONTRAINDICATED, "policy",
-				   "stage %s (%s, record %llu): sha256 %s is not allowed by %s",
-				   r->stage, r->path ? r->path : "?", (unsigned long long)r->recnum,
-				   hex, policy_id);
-			break;
-		}
-	}
-	for (size_t s = 0; s < p->n_stages; s++) {
-		const char *name = p->stages[s].name;
-		bool seen = false;
-
-		for (size_t i = 0; i < cel->n && !seen; i++)
-			seen = cel->rec[i].pcr == STAGE_PCR && cel->rec[i].stage &&
-			       !strcmp(cel->rec[i].stage, name) &&
-			       cel->rec[i].event_type && !strcmp(cel->rec[i].event_type, "stage");
-		if (!seen)
-			fail_claim(v, CLAIM_EXECUTABLES, TIER_CONTRAINDICATED, "policy",
-				   "stage %s of the policy was not measured", name);
-	}
-	if (p->n_stages)
-		v->appraised[CLAIM_EXECUTABLES] = true;
-out:
-	policy_min_free(p);
-	store_policy_fini(&pol);
-}
-
-static void map_appraisal(const struct appraise_result *res, struct verdict *v)
-{
-	for (int i = 0; i < APPRAISE_COUNT; i++) {
-		enum claim c;
-
-		if (res->status[i] != APPRAISE_FAIL)
-			continue;
-		switch (i) {
-		case APPRAISE_FW_EVENT_TYPES:
-		case APPRAISE_FW_REPLAY:
-			c = CLAIM_HARDWARE;
-			break;
-		case APPRAISE_CEL_REPLAY:
-		case APPRAISE_STAGES:
-		case APPRAISE_REFERENCE:
-			c = CLAIM_EXECUTABLES;
-			break;
-		case APPRAISE_COVERAGE:
-			c = res->code[i] == GW_E_FWLOG ? CLAIM_HARDWARE : CLAIM_EXECUTABLES;
-			break;
-		default:
-			c = CLAIM_IDENTITY;
-			break;
-		}
-		fail_claim(v, c, TIER_CONTRAINDICATED, appraise_check_name(i), "%s", res->msg[i]);
-	}
-}
-
-static char *make_ear(struct service *svc, const char *device_id, const struct verdict *v,
-		      const char *policy_id, int64_t now)
+static char *make_ear(struct service *svc, const char *device_id, const struct gwpol_report *rep,
+		      json_object *failures, const char *policy_id, int64_t now, int64_t exp)
 {
 	json_object *c = json_object_new_object(), *vid = json_object_new_object();
 	json_object *sub = json_object_new_object(), *mod = json_object_new_object();
-	json_object *tv = json_object_new_object();
+	json_object *tv = verdict_vector_json(rep);
 	char *tok = NULL;
 
 	json_object_object_add(c, "eat_profile",
 			       json_object_new_string("tag:github.com,2023:veraison/ear"));
 	json_object_object_add(c, "iat", json_object_new_int64(now));
-	json_object_object_add(c, "exp", json_object_new_int64(now + svc->cfg.result_ttl));
+	json_object_object_add(c, "exp", json_object_new_int64(exp));
 	json_object_object_add(c, "sub", json_object_new_string(device_id));
 	json_object_object_add(vid, "developer", json_object_new_string("Gatewarden"));
 	json_object_object_add(vid, "build", json_object_new_string("gwverifier " SERVICE_VERSION));
 	json_object_object_add(c, "ear.verifier-id", vid);
 	json_object_object_add(c, "gatewarden.verifier", json_object_new_string(svc->cfg.id));
-	json_object_object_add(mod, "ear.status", json_object_new_string(verdict_status(v)));
-	for (int i = 0; i < CLAIM_COUNT; i++)
-		json_object_object_add(tv, claim_names[i], json_object_new_int(
-			v->tier[i] ? v->tier[i] : v->appraised[i] ? TIER_AFFIRMING : TIER_NONE));
+	json_object_object_add(mod, "ear.status",
+			       json_object_new_string(gwpol_report_status(rep)));
 	json_object_object_add(mod, "ear.trustworthiness-vector", tv);
 	json_object_object_add(mod, "ear.appraisal-policy-id", json_object_new_string(policy_id));
-	json_object_object_add(mod, "gatewarden.failed-claims", json_object_get(v->failures));
+	json_object_object_add(mod, "gatewarden.failed-claims", json_object_get(failures));
+	/* Findings past GWPOL_MAX_FINDINGS still count in the tiers; say how many
+	 * the list leaves out. */
+	if (rep->dropped)
+		json_object_object_add(mod, "gatewarden.failed-claims-omitted",
+				       json_object_new_int64((int64_t)rep->dropped));
 	json_object_object_add(sub, "gatewarden", mod);
 	json_object_object_add(c, "submods", sub);
 	if (jwt_sign_es256(svc->gate_key, svc->gate_kid, c, &tok))
@@ -316,7 +183,8 @@ struct attest_ctx {
 	uint8_t *joined;
 	EVP_PKEY *ak;
 	struct appraise_result *res;
-	struct verdict v;
+	struct gwpol_report *rep;
+	json_object *failures;
 	char *ear;
 };
 
@@ -329,7 +197,8 @@ static void attest_ctx_fini(struct attest_ctx *a)
 	free(a->joined);
 	EVP_PKEY_free(a->ak);
 	free(a->res);
-	json_object_put(a->v.failures);
+	free(a->rep);
+	json_object_put(a->failures);
 	free(a->ear);
 }
 
@@ -389,7 +258,7 @@ static bool cel_authentic(const struct attest_ctx *a)
 		APPRAISE_PCRSEL, APPRAISE_PCRDIGEST, APPRAISE_CEL_REPLAY,
 	};
 
-	if (!a->cel || !a->res->quote.parsed || a->v.tier[CLAIM_IDENTITY])
+	if (!a->cel || !a->res->quote.parsed || a->rep->tier[GWPOL_CLAIM_IDENTITY])
 		return false;
 	for (size_t i = 0; i < GW_ARRAY_SIZE(need); i++)
 		if (a->res->status[need[i]] != APPRAISE_PASS)
@@ -402,18 +271,18 @@ void service_attest(struct httpd_req *req)
 	struct service_worker *w = req->app;
 	struct attest_ctx a;
 	struct store_nonce nonce;
-	enum store_nonce_refusal why = 0;
+	enum store_nonce_refusal why_nonce = 0;
 	TPM2B_PUBLIC akpub;
 	TPML_PCR_SELECTION sel;
 	gw_error err = { { 0 } };
-	char policy_id[192] = "none";
+	char policy_id[192] = "none", why[1200];
+	const struct gwpol *pol = NULL;
 	bool quote_ok, clock_back = false;
-	int64_t now = service_now();
+	int64_t now = service_now(), exp;
 	const char *status;
-	int rc;
+	int prc, rc;
 
 	memset(&a, 0, sizeof(a));
-	a.v.failures = json_object_new_array();
 	if (service_device_for_request(req, &a.dev))
 		goto out;
 	rc = evidence_parse(req->body, req->body_len, &a.ev, &err);
@@ -427,12 +296,12 @@ void service_attest(struct httpd_req *req)
 		httpd_reply_error(req, 400, "bad_evidence", "%s", gw_error_msg(&err, rc));
 		goto out;
 	}
-	rc = store_nonce_take(w->st, a.ev->nonce, a.ev->nonce_len, a.dev.id, now, &nonce, &why,
+	rc = store_nonce_take(w->st, a.ev->nonce, a.ev->nonce_len, a.dev.id, now, &nonce, &why_nonce,
 			      &err);
 	if (rc) {
 		const char *reason = rc == GW_E_NOTFOUND	   ? "unknown, or issued to another device"
-				     : why == STORE_NONCE_EXPIRED ? "expired"
-								   : "already used (replayed evidence)";
+				     : why_nonce == STORE_NONCE_EXPIRED ? "expired"
+									 : "already used (replayed evidence)";
 
 		service_audit(w, a.dev.id, "attest", "refused", "nonce %s", reason);
 		httpd_reply_error(req, 409, "nonce_rejected", "the evidence's nonce is %s", reason);
@@ -446,10 +315,14 @@ void service_attest(struct httpd_req *req)
 		goto out;
 	}
 	a.res = calloc(1, sizeof(*a.res));
-	if (!a.res) {
+	a.rep = malloc(sizeof(*a.rep)); /* verdict_appraise() initialises it */
+	if (!a.res || !a.rep) {
 		httpd_reply_error(req, 500, "internal_error", "out of memory");
 		goto out;
 	}
+	/* Never appraise against a stored policy that does not verify now. */
+	prc = current_policy(w, a.dev.model, &pol, policy_id, sizeof(policy_id), why,
+			     sizeof(why));
 	{
 		/* The nonce was found by the evidence's claim of it; the quote must carry
 		 * exactly that value in its signed qualifying data. */
@@ -467,11 +340,17 @@ void service_attest(struct httpd_req *req)
 			.require_coverage = true,
 		};
 
-		rc = appraise_quote(&in, a.res, &err);
+		rc = verdict_appraise(&in, pol, prc == GW_E_NOTFOUND ? a.dev.model : NULL, now,
+				      a.res, a.rep, &err);
+		if (rc == GW_E_INVAL) {
+			service_log("attest: %s", gw_error_msg(&err, rc));
+			httpd_reply_error(req, 500, "internal_error", "appraisal failed");
+			goto out;
+		}
 	}
-	map_appraisal(a.res, &a.v);
-	a.v.appraised[CLAIM_IDENTITY] = true;
-	a.v.appraised[CLAIM_HARDWARE] = a.fw && a.res->status[APPRAISE_FW_REPLAY] == APPRAISE_PASS;
+	if (prc && prc != GW_E_NOTFOUND)
+		gwpol_report_add(a.rep, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
+				 "policy", "%s", why);
 	/* The TPM's clock never runs backwards for one device: an older resetCount,
 	 * or an older clock within the same reset, is replayed or rolled-back
 	 * evidence. Only a quote that is genuine and fresh (signature, magic, type,
@@ -486,23 +365,27 @@ void service_attest(struct httpd_req *req)
 		clock_back = ci->resetCount < a.dev.reset_count ||
 			     (ci->resetCount == a.dev.reset_count && ci->clock < a.dev.clock);
 		if (clock_back)
-			fail_claim(&a.v, CLAIM_IDENTITY, TIER_CONTRAINDICATED, "clock",
-				   "TPM clock went backwards (resetCount %u -> %u, clock %llu -> "
-				   "%llu): replayed evidence or a rolled-back TPM",
-				   a.dev.reset_count, ci->resetCount,
-				   (unsigned long long)a.dev.clock, (unsigned long long)ci->clock);
+			gwpol_report_add(a.rep, GWPOL_CLAIM_IDENTITY, GWPOL_TIER_CONTRAINDICATED,
+					 "clock",
+					 "TPM clock went backwards (resetCount %u -> %u, clock %llu -> "
+					 "%llu): replayed evidence or a rolled-back TPM",
+					 a.dev.reset_count, ci->resetCount,
+					 (unsigned long long)a.dev.clock,
+					 (unsigned long long)ci->clock);
 	}
-	if (a.res->rc == 0 || a.res->status[APPRAISE_SIGNATURE] == APPRAISE_PASS)
-		check_policy(w, &a.dev, a.cel, a.res->status[APPRAISE_CEL_REPLAY] == APPRAISE_PASS,
-			     &a.v, policy_id, sizeof(policy_id));
-	status = verdict_status(&a.v);
-	a.ear = make_ear(w->svc, a.dev.id, &a.v, policy_id, now);
+	status = gwpol_report_status(a.rep);
+	/* The policy says how long its results stand; the configuration otherwise. */
+	exp = now + (pol && pol->has_freshness ? (int64_t)pol->freshness_seconds
+					       : (int64_t)w->svc->cfg.result_ttl);
+	a.failures = verdict_failures_json(a.rep);
+	if (a.failures)
+		a.ear = make_ear(w->svc, a.dev.id, a.rep, a.failures, policy_id, now, exp);
 	if (!a.ear) {
 		httpd_reply_error(req, 500, "internal_error", "cannot sign the result");
 		goto out;
 	}
 	{
-		const char *claims = json_object_to_json_string_ext(a.v.failures,
+		const char *claims = json_object_to_json_string_ext(a.failures,
 								    JSON_C_TO_STRING_PLAIN);
 		char detail[320];
 		bool keep_cel = cel_authentic(&a);
@@ -517,7 +400,7 @@ void service_attest(struct httpd_req *req)
 
 		snprintf(detail, sizeof(detail),
 			 "{\"policy\":\"%s\",\"failed_claims\":%zu,\"cel_offset\":%u}", policy_id,
-			 json_object_array_length(a.v.failures), (unsigned)a.ev->cel_offset);
+			 a.rep->n + a.rep->dropped, (unsigned)a.ev->cel_offset);
 		au.detail = detail;
 		rc = store_begin(w->st, &err);
 		if (!rc)
@@ -573,9 +456,8 @@ void service_attest(struct httpd_req *req)
 
 		json_object_object_add(o, "status", json_object_new_string(status));
 		json_object_object_add(o, "ear", json_object_new_string(a.ear));
-		json_object_object_add(o, "expires_at",
-				       json_object_new_int64(now + w->svc->cfg.result_ttl));
-		json_object_object_add(o, "failed_claims", json_object_get(a.v.failures));
+		json_object_object_add(o, "expires_at", json_object_new_int64(exp));
+		json_object_object_add(o, "failed_claims", json_object_get(a.failures));
 		httpd_reply_json(req, 200, json_object_to_json_string_ext(
 						   o, JSON_C_TO_STRING_PLAIN |
 							      JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -292,11 +292,16 @@ int store_enrollment_purge(struct store *st, int64_t before, uint64_t *count,
 			   gw_error *err) GW_WUR;
 
 /* ---- per-model policies ----
- * The store keeps the policy JSON text as given; validating it is the caller's job
- * (policy_min_parse()). Versions of a model only go up, and a stored version is
- * never changed. */
+ * The store keeps each policy as given: the DSSE envelope whose payload is the
+ * policy, so that it can be verified again whenever it is used; verifying and
+ * parsing it is the caller's job (verdict_load_policy()). Versions of a model only
+ * go up, and a stored version is never changed. */
 
-#define STORE_POLICY_MAX 262144 /* bytes of policy JSON */
+/* Bytes of an envelope: one holding a policy of GWPOL_MAX_SIZE (2 MiB) grows by a
+ * third in base64 (2.67 MiB), plus the JSON around it and up to DSSE_MAX_SIGS
+ * signatures (keyid and base64 DER signature, under 1.5 KiB each). Within
+ * DSSE_MAX_SIZE. */
+#define STORE_POLICY_MAX (3u * 1024 * 1024)
 
 struct store_policy {
 	char model[STORE_MODEL_MAX + 1];

@@ -15,6 +15,8 @@
 struct vparse {
 	struct vconfig *cfg;
 	int auto_line;
+	int threshold_line;
+	int key_line[VCONFIG_MAX_POLICY_KEYS];
 };
 
 void vconfig_defaults(struct vconfig *cfg)
@@ -115,7 +117,7 @@ static bool valid_listen(const char *v)
 static int on_section(void *user, const char *name, gw_error *err)
 {
 	(void)user;
-	if (!strcmp(name, "verifier") || !strcmp(name, "enrollment"))
+	if (!strcmp(name, "verifier") || !strcmp(name, "enrollment") || !strcmp(name, "policy"))
 		return 0;
 	return gw_fail(err, GW_E_CONFIG, "unknown section [%s]", name);
 }
@@ -159,6 +161,40 @@ static int on_key(void *user, const char *section, const char *key, const char *
 			cfg->max_body = mb;
 		} else
 			return gw_fail(err, GW_E_CONFIG, "[verifier]: unknown key '%s'", key);
+	} else if (!strcmp(section, "policy")) {
+		if (!strcmp(key, "key")) {
+			size_t n = cfg->n_policy_keys;
+
+			if (n >= VCONFIG_MAX_POLICY_KEYS)
+				return gw_fail(err, GW_E_CONFIG, "more than %d policy keys",
+					       VCONFIG_MAX_POLICY_KEYS);
+			rc = set_path(cfg, &cfg->policy_keys[n], v);
+			if (!rc) {
+				/* Compared once resolved: "a.pub" and "./a.pub" differ here,
+				 * the same key under two names is caught by its keyid when
+				 * the keys are loaded. */
+				for (size_t i = 0; i < n; i++)
+					if (!strcmp(cfg->policy_keys[i], cfg->policy_keys[n])) {
+						free(cfg->policy_keys[n]);
+						cfg->policy_keys[n] = NULL;
+						return gw_fail(err, GW_E_CONFIG,
+							       "[policy]: key '%s' given twice "
+							       "(first on line %d)",
+							       v, vp->key_line[i]);
+					}
+				vp->key_line[n] = line;
+				cfg->n_policy_keys++;
+			}
+		} else if (!strcmp(key, "threshold")) {
+			if (vp->threshold_line)
+				return gw_fail(err, GW_E_CONFIG,
+					       "threshold given twice (first on line %d)",
+					       vp->threshold_line);
+			vp->threshold_line = line;
+			rc = set_uint(&cfg->policy_threshold, v, 1, VCONFIG_MAX_POLICY_KEYS);
+		} else {
+			return gw_fail(err, GW_E_CONFIG, "[policy]: unknown key '%s'", key);
+		}
 	} else if (strcmp(section, "enrollment")) {
 		/* inih hands keys before the first header over with section "". */
 		return gw_fail(err, GW_E_CONFIG, "unknown section [%s]", section);
@@ -267,6 +303,13 @@ int vconfig_load(const char *path, struct vconfig *cfg, gw_error *err)
 				return gw_fail(err, GW_E_CONFIG, "%s: [verifier] needs '%s'", path,
 					       need[i]);
 	}
+	if (vp.threshold_line && cfg->policy_threshold > cfg->n_policy_keys)
+		return gw_fail(err, GW_E_CONFIG,
+			       "%s:%d: [policy]: threshold %u is above the number of keys (%zu)",
+			       path, vp.threshold_line, cfg->policy_threshold,
+			       cfg->n_policy_keys);
+	if (!vp.threshold_line)
+		cfg->policy_threshold = (unsigned)cfg->n_policy_keys;
 	return 0;
 }
 
@@ -281,6 +324,8 @@ void vconfig_fini(struct vconfig *cfg)
 		free(cfg->ek_ca[i]);
 	for (size_t i = 0; i < cfg->n_auto_models; i++)
 		free(cfg->auto_models[i]);
+	for (size_t i = 0; i < cfg->n_policy_keys; i++)
+		free(cfg->policy_keys[i]);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

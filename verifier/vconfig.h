@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The verifier's configuration file (verifier.conf): identity, listener, TLS and CA
- * files, gate key, store, enrollment trust and limits. */
+ * files, gate key, store, enrollment trust, policy signing keys and limits. */
 #ifndef GW_VERIFIER_VCONFIG_H
 #define GW_VERIFIER_VCONFIG_H
 
@@ -11,6 +11,7 @@
 
 #define VCONFIG_MAX_EK_CAS 32
 #define VCONFIG_MAX_AUTO_MODELS 64
+#define VCONFIG_MAX_POLICY_KEYS 32 /* DSSE_MAX_KEYS: one verification takes them all */
 
 enum vconfig_auto { VCONFIG_AUTO_NONE, VCONFIG_AUTO_ALL, VCONFIG_AUTO_MODELS };
 
@@ -32,6 +33,12 @@ struct vconfig {
 	enum vconfig_auto auto_approve;
 	char *auto_models[VCONFIG_MAX_AUTO_MODELS];
 	size_t n_auto_models;
+	/* [policy]: PEM public keys that sign policies (distinct paths), and how many
+	 * of them must have signed one; after vconfig_load() policy_threshold is
+	 * 1..n_policy_keys (all keys when the file does not say), 0 without keys. */
+	char *policy_keys[VCONFIG_MAX_POLICY_KEYS];
+	size_t n_policy_keys;
+	unsigned policy_threshold;
 };
 
 void vconfig_defaults(struct vconfig *cfg);

@@ -279,7 +279,7 @@ static const struct bad_case bad_cases[] = {
 	{ "comment", GW_E_PARSE, "not valid JSON" },
 	{ "trailing-comma", GW_E_PARSE, "not valid JSON" },
 	{ "bad-utf8", GW_E_PARSE, "not valid JSON" },
-	{ "too-deep", GW_E_PARSE, "not valid JSON" },
+	{ "too-deep", GW_E_PARSE, "nested deeper than a DSSE envelope can be" },
 	{ "not-object", GW_E_PARSE, "must be a JSON object" },
 	{ "trailing-data", GW_E_TRAILING, "data after the JSON object" },
 	{ "nul-byte", GW_E_PARSE, "NUL byte" },

@@ -70,6 +70,8 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.n_ek_ca, 0);
 	assert_int_equal(cfg.auto_approve, VCONFIG_AUTO_NONE);
 	assert_int_equal(cfg.n_auto_models, 0);
+	assert_int_equal(cfg.n_policy_keys, 0);
+	assert_int_equal(cfg.policy_threshold, 0);
 	assert_false(vconfig_auto_approves(&cfg, "gw-100"));
 	assert_false(vconfig_auto_approves(&cfg, NULL));
 	vconfig_fini(&cfg);
@@ -113,9 +115,15 @@ static void test_full(void **state)
 	assert_false(vconfig_auto_approves(&cfg, "GW-100"));
 	assert_false(vconfig_auto_approves(&cfg, ""));
 	assert_false(vconfig_auto_approves(&cfg, NULL));
+	assert_int_equal(cfg.n_policy_keys, 3);
+	assert_string_equal(cfg.policy_keys[0], "/etc/gatewarden/policy/release-a.pub");
+	assert_string_equal(cfg.policy_keys[1], "/etc/gatewarden/policy/release-b.pub");
+	assert_string_equal(cfg.policy_keys[2], "/etc/gatewarden/policy/release-c.pub");
+	assert_int_equal(cfg.policy_threshold, 2);
 	vconfig_fini(&cfg);
 	assert_null(cfg.id);
 	assert_int_equal(cfg.n_ek_ca, 0);
+	assert_int_equal(cfg.n_policy_keys, 0);
 }
 
 static void test_minimal(void **state)
@@ -131,6 +139,9 @@ static void test_minimal(void **state)
 	assert_int_equal(cfg.n_ek_ca, 0);
 	assert_int_equal(cfg.auto_approve, VCONFIG_AUTO_NONE);
 	assert_false(vconfig_auto_approves(&cfg, "gw-100"));
+	/* No [policy]: no key, so no policy can be added or trusted. */
+	assert_int_equal(cfg.n_policy_keys, 0);
+	assert_int_equal(cfg.policy_threshold, 0);
 	vconfig_fini(&cfg);
 }
 
@@ -158,6 +169,11 @@ static void check_relative(const struct vconfig *cfg, const char *dir)
 	assert_int_equal(cfg->auto_approve, VCONFIG_AUTO_ALL);
 	assert_true(vconfig_auto_approves(cfg, "anything"));
 	assert_true(vconfig_auto_approves(cfg, ""));
+	assert_int_equal(cfg->n_policy_keys, 2);
+	assert_int_equal(gw_snprintf(want, sizeof(want), "%s/policy/a.pub", dir), 0);
+	assert_string_equal(cfg->policy_keys[0], want);
+	assert_string_equal(cfg->policy_keys[1], "/abs/b.pub");
+	assert_int_equal(cfg->policy_threshold, 2); /* default: all keys */
 }
 
 /* Relative paths are made absolute against the config's directory, whether the
@@ -240,6 +256,20 @@ static void test_limits(void **state)
 	assert_true(vconfig_auto_approves(&cfg, "-"));
 	assert_false(vconfig_auto_approves(&cfg, "ab"));
 	assert_false(vconfig_auto_approves(&cfg, ","));
+	vconfig_fini(&cfg);
+
+	load_ok(FIXTURES "/good/max-policy-keys.conf", &cfg);
+	assert_int_equal(cfg.n_policy_keys, VCONFIG_MAX_POLICY_KEYS);
+	assert_int_equal(cfg.policy_threshold, VCONFIG_MAX_POLICY_KEYS);
+	assert_string_equal(cfg.policy_keys[31], "/k/32.pub");
+	vconfig_fini(&cfg);
+
+	load_ok(FIXTURES "/good/policy-default-threshold.conf", &cfg);
+	assert_int_equal(cfg.n_policy_keys, 3);
+	assert_int_equal(cfg.policy_threshold, 3);
+	assert_string_equal(cfg.policy_keys[1], "/k/b.pub");
+	assert_non_null(strstr(cfg.policy_keys[0], "/good/keys/a.pub"));
+	assert_true(cfg.policy_keys[0][0] == '/');
 	vconfig_fini(&cfg);
 
 	load_ok(FIXTURES "/good/longest-line.conf", &cfg);
@@ -343,6 +373,16 @@ static const struct bad_case {
 	{ "auto-models-too-many.conf", 2, "bad value for 'auto_approve': 'models:a,b,c," },
 	{ "auto-twice.conf", 5, "auto_approve given twice (first on line 3)" },
 	{ "auto-twice-sections.conf", 6, "auto_approve given twice (first on line 2)" },
+	{ "policy-key-empty.conf", 2, "[policy]: " BADV("key", "") },
+	{ "policy-unknown-key.conf", 2, "[policy]: unknown key 'keys'" },
+	{ "policy-key-twice.conf", 4, "[policy]: key '/k/a.pub' given twice (first on line 2)" },
+	{ "policy-key-twice-relative.conf", 6, "key 'a.pub' given twice (first on line 2)" },
+	{ "policy-threshold-zero.conf", 3, BADV("threshold", "0") },
+	{ "policy-threshold-words.conf", 3, BADV("threshold", "all") },
+	{ "policy-threshold-twice.conf", 4, "threshold given twice (first on line 3)" },
+	{ "policy-threshold-above-keys.conf", 13, "threshold 3 is above the number of keys (2)" },
+	{ "policy-threshold-no-keys.conf", 11, "threshold 1 is above the number of keys (0)" },
+	{ "too-many-policy-keys.conf", 34, "more than 32 policy keys" },
 	{ "missing-id.conf", 0, "[verifier] needs 'id'" },
 	{ "missing-listen.conf", 0, "[verifier] needs 'listen'" },
 	{ "missing-store.conf", 0, "[verifier] needs 'store'" },
@@ -430,6 +470,9 @@ static int load_and_print(const char *path)
 	       cfg.gate_key, (int)cfg.auto_approve);
 	for (size_t i = 0; i < cfg.n_ek_ca; i++)
 		printf("ek_ca=%s\n", cfg.ek_ca[i]);
+	for (size_t i = 0; i < cfg.n_policy_keys; i++)
+		printf("policy_key=%s\n", cfg.policy_keys[i]);
+	printf("policy_threshold=%u\n", cfg.policy_threshold);
 	vconfig_fini(&cfg);
 	return 0;
 }
