@@ -669,7 +669,8 @@ static void parse_pcrs(struct pctx *c, json_object *v, const struct gw_alg *alg,
 		parse_fw_pcr(c, val, alg, r);
 		path_pop(c, mark);
 	}
-	qsort(fw->pcrs, fw->n_pcrs, sizeof(*fw->pcrs), cmp_pcr);
+	if (fw->n_pcrs > 1)
+		qsort(fw->pcrs, fw->n_pcrs, sizeof(*fw->pcrs), cmp_pcr);
 }
 
 static void parse_allow_types(struct pctx *c, json_object *v, struct gwpol_firmware *fw)

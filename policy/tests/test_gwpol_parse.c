@@ -272,10 +272,17 @@ static void test_good_banks(void **state)
 	assert_false(p->fw.secure_boot.enabled);
 	assert_false(p->fw.secure_boot.has_pk);
 	gwpol_free(p);
+
+	/* "pcrs": {}: the firmware log must extend no PCR at all. */
+	p = good("no-firmware-pcrs.json");
+	assert_true(p->fw.present);
+	assert_int_equal(p->fw.n_pcrs, 0);
+	gwpol_free(p);
 }
 
 static const char *const good_files[] = { "full.json",	     "minimal.json",	"old-style.json",
-					  "long-stage.json", "sha1-bank.json", "sha512-bank.json" };
+					  "long-stage.json", "sha1-bank.json", "sha512-bank.json",
+					  "no-firmware-pcrs.json" };
 
 /* Every file in good/ is one of the above, so each has its test. */
 static void test_good_fixtures_listed(void **state)
