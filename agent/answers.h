@@ -10,6 +10,7 @@
 
 #include <tss2/tss2_tpm2_types.h>
 
+#include "digest.h"
 #include "gw_error.h"
 
 struct json_object;
@@ -79,7 +80,7 @@ struct answer_challenge {
 	uint8_t nonce[64];
 	size_t nonce_len;
 	TPML_PCR_SELECTION sel;
-	char pcr_selection[256];
+	char pcr_selection[GW_PCRSEL_TEXT_MAX];
 	uint32_t expires_in;
 	uint32_t cel_records;     /* 0: the verifier holds no prefix */
 	uint8_t cel_sha256[32];   /* SHA-256 of the bytes of those records */

@@ -455,13 +455,25 @@ int gw_pcrsel_format(const TPML_PCR_SELECTION *sel, char *buf, size_t len)
 			return GW_E_TOOBIG;
 		off += (size_t)n;
 		for (unsigned k = 0; k < 8u * sizeof(s->pcrSelect); k++) {
+			unsigned end = k;
+
 			if (!gw_pcrsel_has(s, k))
 				continue;
-			n = snprintf(buf + off, len - off, "%s%u", first ? "" : ",", k);
+			while (end + 1 < 8u * sizeof(s->pcrSelect) && gw_pcrsel_has(s, end + 1))
+				end++;
+			/* Three or more in a row as a range ("sha256:0-7,13,14"), so that
+			 * every selection fits GW_PCRSEL_TEXT_MAX. */
+			if (end < k + 2)
+				end = k;
+			if (end > k)
+				n = snprintf(buf + off, len - off, "%s%u-%u", first ? "" : ",", k, end);
+			else
+				n = snprintf(buf + off, len - off, "%s%u", first ? "" : ",", k);
 			if (n < 0 || (size_t)n >= len - off)
 				return GW_E_TOOBIG;
 			off += (size_t)n;
 			first = false;
+			k = end;
 		}
 	}
 	return 0;

@@ -70,7 +70,10 @@ int gw_hash_file(const char *path, const uint16_t *algs, size_t n,
 
 /* Parse "sha256:0,1,2+sha1:0-7" (tpm2-tools syntax, ranges allowed) into sel. */
 int gw_pcrsel_parse(const char *s, TPML_PCR_SELECTION *sel, gw_error *err) GW_WUR;
-/* Format sel as the same syntax into buf. */
+/* Format sel as the same syntax into buf, three or more PCRs in a row as a range
+ * ("sha256:0-7,13,14"). Every selection of distinct banks fits GW_PCRSEL_TEXT_MAX
+ * bytes with its NUL. GW_E_TOOBIG when buf is shorter. */
+#define GW_PCRSEL_TEXT_MAX 256
 int gw_pcrsel_format(const TPML_PCR_SELECTION *sel, char *buf, size_t len) GW_WUR;
 bool gw_pcrsel_has(const TPMS_PCR_SELECTION *s, unsigned pcr);
 /* Same banks in the same order with the same PCRs. */

@@ -73,9 +73,23 @@ int dsse_keyid(EVP_PKEY *key, char out[DSSE_KEYID_LEN])
 {
 	unsigned char *der = NULL;
 	unsigned char md[32];
-	int len = i2d_PUBKEY(key, &der);
-	int rc = 0;
+	EVP_PKEY *canon = NULL;
+	int len, rc = 0;
 
+	/* An EC point can be written compressed or not: the same key must have one
+	 * keyid, or one signer could pass for two. */
+	if (key && EVP_PKEY_get_base_id(key) == EVP_PKEY_EC) {
+		canon = EVP_PKEY_dup(key);
+		if (!canon || !EVP_PKEY_set_utf8_string_param(
+				      canon, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+				      OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED)) {
+			ERR_clear_error();
+			rc = GW_E_CRYPTO;
+			goto out;
+		}
+		key = canon;
+	}
+	len = i2d_PUBKEY(key, &der);
 	if (len <= 0 || !EVP_Digest(der, (size_t)len, md, NULL, EVP_sha256(), NULL)) {
 		ERR_clear_error();
 		rc = GW_E_CRYPTO;
@@ -84,6 +98,7 @@ int dsse_keyid(EVP_PKEY *key, char out[DSSE_KEYID_LEN])
 	gw_hex_encode(md, sizeof(md), out);
 out:
 	OPENSSL_free(der);
+	EVP_PKEY_free(canon);
 	return rc;
 }
 

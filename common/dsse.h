@@ -59,7 +59,8 @@ struct dsse_result {
 int dsse_pae(const char *payload_type, const uint8_t *payload, size_t len, uint8_t **out,
 	     size_t *out_len) GW_WUR;
 
-/* Lower-case hex SHA-256 of key's DER SubjectPublicKeyInfo into out.
+/* Lower-case hex SHA-256 of key's DER SubjectPublicKeyInfo (an EC point uncompressed,
+ * however the key was read) into out.
  * GW_E_CRYPTO, GW_E_NOMEM. */
 int dsse_keyid(EVP_PKEY *key, char out[DSSE_KEYID_LEN]) GW_WUR;
 

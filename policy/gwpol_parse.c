@@ -13,7 +13,7 @@
 
 #include "util.h"
 
-#define DEFAULT_SELECTION "sha256:0,1,2,3,4,5,6,7,13,14"
+#define DEFAULT_SELECTION "sha256:0-7,13,14"
 #define PCRSEL_MAX 256           /* bytes of a pcr_selection string */
 #define FRESHNESS_MIN 60
 #define FRESHNESS_MAX 31536000   /* 365 days */

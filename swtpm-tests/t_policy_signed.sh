@@ -116,6 +116,7 @@ assert d["sha256"] == sys.argv[2], d
 assert sorted(d["signed_by"]) == sorted(sys.argv[3:5]), d
 last = recs[-1]
 assert last["outcome"] == "refused" and last["detail"]["version"] == 1, last
+assert "is not above the current version 1" in last["detail"]["error"], last
 PY
 expect_exit -n show-prints-payload 0 gwverifier policy show --config "$vconf" gw-1000
 check show-payload-is-signed-text cmp -s "$GW_STDOUT" "$GW_TMP/p1.json"
@@ -200,14 +201,32 @@ expect_exit -n check-quote-policy-1-of-2 24 gwverifier check-quote \
 expect_exit -n check-quote-policy-needs-key 2 gwverifier check-quote \
   --evidence "$GW_TMP/q/evidence.json" --ak "$state/ak.pem" --nonce "$nonce" \
   --policy "$GW_TMP/p3.signed.json"
+# Without the PCR values the coverage rule cannot be applied: refused, not passed.
+expect_exit -n check-quote-policy-needs-pcrs 2 gwverifier check-quote \
+  --message "$GW_TMP/q/quote.msg" --signature "$GW_TMP/q/quote.sig" --ak "$state/ak.pem" \
+  --nonce "$nonce" --policy "$GW_TMP/p3.signed.json" --policy-key "$keys/policy-1.pub" \
+  --policy-key "$keys/policy-2.pub"
+expect_output_contains -n check-quote-policy-needs-pcrs-says-so 'needs the quoted PCR values' \
+  "$GW_STDERR"
+expect_exit -n check-quote-policy-with-pcrs 24 gwverifier check-quote \
+  --message "$GW_TMP/q/quote.msg" --signature "$GW_TMP/q/quote.sig" --pcrs "$GW_TMP/q/quote.pcrs" \
+  --cel "$GW_TMP/q/eventlog.cel" --ak "$state/ak.pem" \
+  --nonce "$nonce" --policy "$GW_TMP/p3.signed.json" --policy-key "$keys/policy-1.pub" \
+  --policy-key "$keys/policy-2.pub"
 
 # 5. The stored row is replaced behind the verifier's back by a policy that would
 #    affirm, signed by an unknown key: the verifier refuses to appraise with it.
+#    The store's triggers refuse the DELETE; whoever can write the file can drop
+#    them, so that is done first.
+expect_exit -n delete-refused 19 sqlite3 "$vdir/verifier.db" ".timeout 5000" \
+  "DELETE FROM policies WHERE model = 'gw-1000' AND version = 3;"
+expect_output_contains -n delete-refused-says-so 'policy versions are never deleted' "$GW_STDERR"
 policy 3 "$d1" "$d2" "$d3" >"$GW_TMP/p3.forged.json"
 check sign-forged gw_sign_policy "$GW_TMP/p3.forged.json" "$GW_TMP/p3.forged.signed.json" \
   "$GW_TMP/rogue.key"
 check tamper-row sqlite3 "$vdir/verifier.db" ".timeout 5000" "
 BEGIN;
+DROP TRIGGER policies_no_delete;
 CREATE TEMP TABLE t AS SELECT * FROM policies WHERE model = 'gw-1000' AND version = 3;
 DELETE FROM policies WHERE model = 'gw-1000' AND version = 3;
 INSERT INTO policies SELECT model, version, CAST(readfile('$GW_TMP/p3.forged.signed.json') AS TEXT),
@@ -218,5 +237,8 @@ expect_output_contains -n tampered-names-verification \
   'stored policy gw-1000 version 3 fails verification: policy signature: 0 of required 2' "$GW_STDOUT"
 expect_exit -n list-after-tamper 0 gwverifier policy list --config "$vconf"
 expect_output_contains -n list-shows-unverified '^gw-1000 +3 +[0-9]+ +NO ' "$GW_STDOUT"
+expect_exit -n show-after-tamper 0 gwverifier policy show --config "$vconf" gw-1000
+expect_output_contains -n show-warns-unverified \
+  'warning: stored policy gw-1000 version 3 does not verify with the \[policy\] keys' "$GW_STDERR"
 
 expect_exit -n verifier-stops 0 bg_stop verifier

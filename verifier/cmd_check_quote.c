@@ -519,6 +519,12 @@ int cmd_check_quote(struct verifier_ctx *ctx, int argc, char **argv)
 				     "--policy-threshold need --policy)");
 		return GW_EXIT_USAGE;
 	}
+	if (pi.path && !paths[6] && !paths[3]) {
+		/* The server always has the PCR values, and its coverage rule needs them. */
+		verifier_errorf(ctx, "--policy appraises as the server does, which needs the "
+				     "quoted PCR values (--evidence, or --pcrs)");
+		return GW_EXIT_USAGE;
+	}
 	memset(&in, 0, sizeof(in));
 	if (pi.path) {
 		exitc = load_policy(ctx, &pi);

@@ -188,7 +188,8 @@ static char *audit_detail(const struct gwpol *p, const struct verdict_policy_inf
 		bad = json_object_object_add(o, "file_sha256", json_object_new_string(file_sha256));
 	if (!bad) {
 		bad = json_object_object_add(o, "signed_by", ids);
-		ids = NULL;
+		if (!bad)
+			ids = NULL;
 	}
 	if (!bad && error)
 		bad = json_object_object_add(o, "error", json_object_new_string(error));
@@ -300,6 +301,8 @@ static int policy_add(const struct verifier_ctx *ctx, const struct opts *o)
 	rc = store_policy_add(e.st, p->model, p->version, (const char *)text, now, actor, &a, &err);
 	if (rc == GW_E_STATE) {
 		verifier_errorf(ctx, "%s: %s", o->arg, gw_error_msg(&err, rc));
+		free(detail);
+		detail = audit_detail(p, info, NULL, gw_error_msg(&err, rc));
 		audit_refusal(ctx, e.st, actor, now, detail);
 		exitc = GW_EXIT_STATE;
 		goto out;
@@ -503,6 +506,27 @@ out:
 	return exitc;
 }
 
+/* Whether the stored row verifies as the service would use it: the envelope with
+ * the configured keys, for the row's model and version. On false, *rc and err say
+ * why. */
+static bool shown_verifies(const struct env *e, const struct store_policy *sp, gw_error *err,
+			   int *rc)
+{
+	struct gwpol *pol = NULL;
+	bool ok;
+
+	*rc = verdict_load_policy(sp->body, strlen(sp->body), e->keys, e->nkeys,
+				  e->cfg.policy_threshold, &pol, NULL, err);
+	if (*rc)
+		return false;
+	ok = !strcmp(pol->model, sp->model) && pol->version == sp->version;
+	if (!ok)
+		*rc = gw_fail(err, GW_E_PARSE, "its payload is model '%s' version %u", pol->model,
+			      (unsigned)pol->version);
+	gwpol_free(pol);
+	return ok;
+}
+
 static int policy_show(const struct verifier_ctx *ctx, const struct opts *o)
 {
 	struct env e;
@@ -524,7 +548,7 @@ static int policy_show(const struct verifier_ctx *ctx, const struct opts *o)
 		verifier_errorf(ctx, "--version %s: not a version (1..4294967295)", o->version);
 		return GW_EXIT_USAGE;
 	}
-	exitc = env_open(ctx, o->config, o->json, &e);
+	exitc = env_open(ctx, o->config, true, &e);
 	if (exitc)
 		goto out;
 	rc = store_policy_current(e.st, o->arg, &cur, &err);
@@ -554,10 +578,16 @@ static int policy_show(const struct verifier_ctx *ctx, const struct opts *o)
 	if (o->json) {
 		exitc = show_json(ctx, &e, shown, payload, plen, current);
 	} else {
-		/* The signed payload as it was signed. */
+		/* The signed payload as it was signed, and a warning when it does not
+		 * verify now (a row changed behind the verifier's back, keys rotated). */
 		fwrite(payload, 1, plen, stdout);
 		if (!plen || payload[plen - 1] != '\n')
 			putchar('\n');
+		if (env && !shown_verifies(&e, shown, &err, &rc))
+			verifier_errorf(ctx, "warning: stored policy %s version %u does not verify "
+					     "with the [policy] keys (%s): the service does not "
+					     "appraise with it", shown->model, (unsigned)shown->version,
+					gw_error_msg(&err, rc));
 		exitc = GW_EXIT_OK;
 	}
 out:

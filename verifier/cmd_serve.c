@@ -55,7 +55,8 @@ int cmd_serve(struct verifier_ctx *ctx, int argc, char **argv)
 	if (rc) {
 		verifier_errorf(ctx, "%s", gw_error_msg(&err, rc));
 		service_fini(&svc);
-		return rc == GW_E_CONFIG || rc == GW_E_NOTFOUND ? GW_EXIT_CONFIG : GW_EXIT_ERROR;
+		return rc == GW_E_CONFIG || rc == GW_E_NOTFOUND || rc == GW_E_KEY ? GW_EXIT_CONFIG
+											: GW_EXIT_ERROR;
 	}
 	memset(&hc, 0, sizeof(hc));
 	hc.listen = svc.cfg.listen;

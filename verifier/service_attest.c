@@ -19,7 +19,7 @@
 #include "util.h"
 #include "verdict.h"
 
-#define DEFAULT_SELECTION "sha256:0,1,2,3,4,5,6,7,13,14"
+#define DEFAULT_SELECTION "sha256:0-7,13,14"
 
 /* The model's current policy as verified with the configured keys, once per
  * (model, version, envelope bytes) and worker. id gets "policy:MODEL/VERSION", or
@@ -82,7 +82,7 @@ void service_attest_challenge(struct httpd_req *req)
 	struct store_device dev;
 	const struct gwpol *pol = NULL;
 	uint8_t nonce[32];
-	char hex[65], sel[256], cel_hex[65], pol_id[192], why[1200];
+	char hex[65], sel[GW_PCRSEL_TEXT_MAX], cel_hex[65], pol_id[192], why[1200];
 	size_t cel_n;
 	json_object *o;
 	gw_error err = { { 0 } };
@@ -101,8 +101,13 @@ void service_attest_challenge(struct httpd_req *req)
 		TPML_PCR_SELECTION ps;
 
 		gwpol_selection(pol, &ps);
-		if (gw_pcrsel_format(&ps, sel, sizeof(sel)))
+		if (gw_pcrsel_format(&ps, sel, sizeof(sel))) {
+			/* Cannot happen (every selection fits): the quote will be found
+			 * short of the policy's PCRs, and the log says why. */
+			service_log("challenge: %s: the PCR selection does not fit; asking for %s",
+				    pol_id, DEFAULT_SELECTION);
 			snprintf(sel, sizeof(sel), "%s", DEFAULT_SELECTION);
+		}
 	}
 	if (RAND_bytes(nonce, sizeof(nonce)) != 1) {
 		httpd_reply_error(req, 500, "internal_error", "no randomness");
@@ -342,8 +347,12 @@ void service_attest(struct httpd_req *req)
 
 		rc = verdict_appraise(&in, pol, prc == GW_E_NOTFOUND ? a.dev.model : NULL, now,
 				      a.res, a.rep, &err);
-		if (rc == GW_E_INVAL) {
+		/* Not a verdict on the evidence: nothing is signed, the nonce (already
+		 * used) is accounted for in the audit log. */
+		if (rc == GW_E_INVAL || rc == GW_E_NOMEM) {
 			service_log("attest: %s", gw_error_msg(&err, rc));
+			service_audit(w, a.dev.id, "attest", "refused", "internal error: %s",
+				      gw_error_msg(&err, rc));
 			httpd_reply_error(req, 500, "internal_error", "appraisal failed");
 			goto out;
 		}

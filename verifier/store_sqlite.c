@@ -126,6 +126,9 @@ static const char *const migrations[] = {
 	"ALTER TABLE devices ADD COLUMN cel_log BLOB;"
 	"ALTER TABLE devices ADD COLUMN cel_reset_count INTEGER"
 	"  CHECK (cel_reset_count IS NULL OR cel_reset_count BETWEEN 0 AND 4294967295);",
+	/* 3 -> 4: nor deleted, which would put an older version back in force. */
+	("CREATE TRIGGER policies_no_delete BEFORE DELETE ON policies"
+	 "  BEGIN SELECT RAISE(ABORT, 'policy versions are never deleted'); END;"),
 };
 
 _Static_assert(GW_ARRAY_SIZE(migrations) == STORE_SCHEMA_VERSION,

@@ -251,7 +251,16 @@ struct verdict_cache {
 	size_t cap;
 	struct cache_entry *e;
 	unsigned long clock, verified, hits;
+	char why[sizeof(((gw_error *)0)->msg)]; /* the last failure not cached */
 };
+
+/* Failures that the same bytes and keys give every time, so worth caching; any
+ * other (memory, a library failure) is tried again at the next attestation. */
+static bool deterministic(int rc)
+{
+	return rc == 0 || rc == GW_E_SIGNATURE || rc == GW_E_PARSE || rc == GW_E_TOOBIG ||
+	       rc == GW_E_TRAILING;
+}
 
 struct verdict_cache *verdict_cache_new(size_t cap)
 {
@@ -320,8 +329,10 @@ int verdict_cache_get(struct verdict_cache *c, const char *model, uint32_t versi
 	memcpy(copy, body, len);
 	c->verified++;
 	rc = verdict_load_policy(body, len, keys, nkeys, threshold, &p, NULL, &err);
-	if (rc == GW_E_NOMEM) {
+	if (!deterministic(rc)) {
 		free(copy);
+		snprintf(c->why, sizeof(c->why), "%s", gw_error_msg(&err, rc));
+		*why = c->why;
 		return rc;
 	}
 	entry_clear(slot);

@@ -87,9 +87,11 @@ void verdict_cache_free(struct verdict_cache *c);   /* NULL-safe */
 
 /* The policy of (model, version) whose stored envelope is body (len bytes): from
  * the cache when the bytes are the ones verified before, else verified and parsed
- * now and cached, success or not. Returns 0 with *pol set (owned by the cache,
+ * now and cached. Returns 0 with *pol set (owned by the cache,
  * valid until the next call), or the verification's error with *why set to its
- * message (owned by the cache, same lifetime). GW_E_NOMEM leaves nothing cached. */
+ * message (owned by the cache, same lifetime). Only outcomes the same bytes always
+ * give are cached (success, a bad signature or payload); any other failure
+ * (GW_E_NOMEM, GW_E_CRYPTO, ...) is tried again at the next call. */
 int verdict_cache_get(struct verdict_cache *c, const char *model, uint32_t version,
 		      const char *body, size_t len, EVP_PKEY *const *keys, size_t nkeys,
 		      size_t threshold, const struct gwpol **pol, const char **why) GW_WUR;

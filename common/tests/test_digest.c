@@ -38,11 +38,39 @@ static void test_pcrsel_parse_format(void **state)
 	assert_int_equal(sel.count, 2);
 	assert_int_equal(gw_pcrsel_count(&sel), 7);
 	assert_int_equal(gw_pcrsel_format(&sel, buf, sizeof(buf)), 0);
-	assert_string_equal(buf, "sha256:0,1,2,3,7,13+sha1:14");
+	assert_string_equal(buf, "sha256:0-3,7,13+sha1:14");
 	assert_int_equal(gw_pcrsel_parse(buf, &sel2, NULL), 0);
 	assert_true(gw_pcrsel_equal(&sel, &sel2));
 	assert_int_equal(gw_pcrsel_parse("sha256:all", &sel, NULL), 0);
 	assert_int_equal(gw_pcrsel_count(&sel), 24);
+	assert_int_equal(gw_pcrsel_format(&sel, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "sha256:0-23");
+	/* Two in a row stay a list. */
+	assert_int_equal(gw_pcrsel_parse("sha1:13-14,16", &sel, NULL), 0);
+	assert_int_equal(gw_pcrsel_format(&sel, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "sha1:13,14,16");
+}
+
+/* The longest text of one bank (PCRs in pairs, 41 characters, found by trying every
+ * selection) in every
+ * bank fits GW_PCRSEL_TEXT_MAX; one byte less does not. */
+static void test_pcrsel_format_longest(void **state)
+{
+	static const char *const one = "0,1,3,4,6,7,10,11,13,14,16,17,19,20,22,23";
+	TPML_PCR_SELECTION sel, sel2;
+	char in[512], buf[GW_PCRSEL_TEXT_MAX];
+
+	(void)state;
+	assert_int_equal(strlen(one), 41);
+	assert_int_equal(gw_snprintf(in, sizeof(in), "sha1:%s+sha256:%s+sha384:%s+sha512:%s+sm3_256:%s",
+				     one, one, one, one, one), 0);
+	assert_int_equal(gw_pcrsel_parse(in, &sel, NULL), 0);
+	assert_int_equal(gw_pcrsel_format(&sel, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, in);
+	assert_true(strlen(buf) < GW_PCRSEL_TEXT_MAX);
+	assert_int_equal(gw_pcrsel_parse(buf, &sel2, NULL), 0);
+	assert_true(gw_pcrsel_equal(&sel, &sel2));
+	assert_int_equal(gw_pcrsel_format(&sel, buf, strlen(in)), GW_E_TOOBIG);
 }
 
 static void test_pcrsel_bad(void **state)
@@ -111,6 +139,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_extend_known_answer),
 		cmocka_unit_test(test_pcrsel_parse_format),
+		cmocka_unit_test(test_pcrsel_format_longest),
 		cmocka_unit_test(test_pcrsel_bad),
 		cmocka_unit_test(test_hex_b64),
 		cmocka_unit_test(test_parse_u64),

@@ -11,9 +11,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
+#include <openssl/x509.h>
 
 #include "dsse.h"
 #include "util.h"
@@ -165,6 +167,45 @@ static void test_duplicate_counts_once(void **state)
 	assert_int_equal(res.valid, 1);
 	assert_string_equal(err.msg, "1 of required 2 signatures valid");
 	dsse_free(other);
+	dsse_free(env);
+	EVP_PKEY_free(keys[0]);
+	EVP_PKEY_free(keys[1]);
+}
+
+/* The same P-256 key written with a compressed point: one keyid, so two files of
+ * one key are refused as trusted keys and its signature cannot count twice. */
+static void test_compressed_key_same_keyid(void **state)
+{
+	EVP_PKEY *keys[2] = { gen(false), NULL };
+	struct dsse_envelope *env = sign_parse(keys, 1);
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	char id0[DSSE_KEYID_LEN], id1[DSSE_KEYID_LEN];
+	struct dsse_result res;
+	gw_error err = { { 0 } };
+	int len;
+
+	(void)state;
+	keys[1] = EVP_PKEY_dup(keys[0]);
+	assert_non_null(keys[1]);
+	assert_int_equal(EVP_PKEY_set_utf8_string_param(
+				 keys[1], OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+				 OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_COMPRESSED), 1);
+	len = i2d_PUBKEY(keys[1], &der);
+	assert_true(len > 0);
+	EVP_PKEY_free(keys[1]);
+	p = der;
+	keys[1] = d2i_PUBKEY(NULL, &p, len); /* as read from a compressed .pub file */
+	assert_non_null(keys[1]);
+	assert_int_equal(len, 59); /* 26 bytes of header, 33 of compressed point */
+	OPENSSL_free(der);
+	assert_int_equal(dsse_keyid(keys[0], id0), 0);
+	assert_int_equal(dsse_keyid(keys[1], id1), 0);
+	assert_string_equal(id0, id1);
+	assert_int_equal(dsse_verify(env, keys, 2, 2, TYPE, &res, &err), GW_E_INVAL);
+	assert_string_equal(err.msg, "trusted key 2 is the same as key 1");
+	/* The compressed file verifies what the other signed. */
+	assert_int_equal(dsse_verify(env, &keys[1], 1, 1, TYPE, &res, &err), 0);
 	dsse_free(env);
 	EVP_PKEY_free(keys[0]);
 	EVP_PKEY_free(keys[1]);
@@ -390,6 +431,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip_ed25519),
 		cmocka_unit_test(test_threshold),
 		cmocka_unit_test(test_duplicate_counts_once),
+		cmocka_unit_test(test_compressed_key_same_keyid),
 		cmocka_unit_test(test_keyids),
 		cmocka_unit_test(test_tampered),
 		cmocka_unit_test(test_key_kinds),

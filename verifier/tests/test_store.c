@@ -488,6 +488,29 @@ static void test_audit_chain(void **state)
 	expect_verify(f->st, 0, 1);
 }
 
+/* A stored policy version is never rewritten nor deleted: either would put
+ * another policy in force than the one signed and audited last. */
+static void test_policies_immutable(void **state)
+{
+	struct fixture *f = *state;
+	struct store_policy cur = { 0 };
+	sqlite3 *db = NULL;
+
+	assert_int_equal(store_policy_add(f->st, "gw-1000", 1, "{\"v\":1}", 100, "test", NULL, NULL), 0);
+	assert_int_equal(store_policy_add(f->st, "gw-1000", 2, "{\"v\":2}", 101, "test", NULL, NULL), 0);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE policies SET body = '{}' WHERE version = 2",
+					  NULL, NULL, NULL), SQLITE_OK);
+	assert_string_equal(sqlite3_errmsg(db), "policy versions are immutable");
+	assert_int_not_equal(sqlite3_exec(db, "DELETE FROM policies WHERE version = 2", NULL,
+					  NULL, NULL), SQLITE_OK);
+	assert_string_equal(sqlite3_errmsg(db), "policy versions are never deleted");
+	sqlite3_close(db);
+	assert_int_equal(store_policy_current(f->st, "gw-1000", &cur, NULL), 0);
+	assert_int_equal(cur.version, 2);
+	store_policy_fini(&cur);
+}
+
 static void test_audit_delete_middle(void **state)
 {
 	struct fixture *f = *state;
@@ -727,6 +750,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_results, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_in_same_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_chain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policies_immutable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_delete_middle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_delete_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_two_handles, setup, teardown),

@@ -282,6 +282,18 @@ static void test_cache(void **state)
 					   &why), 0);
 	verdict_cache_stats(c, &verified, &hits);
 	assert_int_equal(verified, 5);
+
+	/* A failure that is not the envelope's (here a threshold above the keys) is
+	 * not cached: the next call tries again. */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(verdict_cache_get(c, "gw-3000", 1, env, strlen(env), ks->k, 2, 3,
+						   &p1, &why), GW_E_CONFIG);
+		assert_null(p1);
+		assert_non_null(why);
+	}
+	verdict_cache_stats(c, &verified, &hits);
+	assert_int_equal(verified, 7);
+	assert_int_equal(hits, 2);
 	verdict_cache_free(c);
 	verdict_cache_free(NULL);
 	free(env);
