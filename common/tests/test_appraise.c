@@ -656,6 +656,25 @@ static void test_unknown_event_type(void **state)
 	assert_status(&res, APPRAISE_FW_REPLAY, APPRAISE_PASS, 0);
 	assert_msg_has(err.msg, "firmware-event-types: firmware event ");
 	assert_msg_has(err.msg, "has unknown event type 0x");
+	/* A policy that names every such type lets the log through; one that names
+	 * another type does not. */
+	{
+		uint32_t types[16];
+		size_t n = 0;
+
+		for (size_t i = 0; i < log->nevents && n < GW_ARRAY_SIZE(types); i++)
+			if (!eventlog_type_known(log->events[i].type))
+				types[n++] = log->events[i].type;
+		assert_true(n > 0);
+		q.in.allow_types = types;
+		q.in.n_allow_types = n;
+		assert_int_equal(run(&q.in, &res, &err), 0);
+		assert_status(&res, APPRAISE_FW_EVENT_TYPES, APPRAISE_PASS, 0);
+		types[0] ^= 1;
+		assert_int_equal(run(&q.in, &res, &err), GW_E_FWLOG);
+		q.in.allow_types = NULL;
+		q.in.n_allow_types = 0;
+	}
 	sw_free(&q);
 
 	/* Checklist order: the unknown type, not the later CEL failure, decides. */
