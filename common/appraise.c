@@ -475,6 +475,7 @@ int appraise_quote(const struct appraise_input *in, struct appraise_result *res,
 		.nonce_len = in->nonce_len,
 		.expect_sel = in->expect_sel,
 		.pcrs = in->pcrs,
+		.sig_hash = in->sig_hash,
 	};
 	int rc;
 

@@ -47,6 +47,8 @@ struct appraise_input {
 	const struct cel_log *reference;      /* optional: a known-good CEL log */
 	bool require_coverage;                /* quoted PCRs no log explains must be at
 					       * their reset value (the service) */
+	uint16_t sig_hash;                    /* optional: the hash the AK's scheme fixes
+					       * (quote_input.sig_hash) */
 	const uint32_t *allow_types;          /* optional: firmware event types outside
 					       * the TCG spec that a policy allows */
 	size_t n_allow_types;

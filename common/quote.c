@@ -42,7 +42,17 @@ int quote_verify(const struct quote_input *in, struct quote_result *res, gw_erro
 	for (int i = 0; i < QUOTE_STEP_COUNT; i++)
 		res->step_rc[i] = 1;
 
-	/* Signature first: nothing in the attest is looked at before it is authentic. */
+	/* Signature first: nothing in the attest is looked at before it is authentic.
+	 * The hash it names must be the one the AK's scheme fixes: a restricted key
+	 * signs with no other, so another is not the AK's doing. */
+	if (in->sig_hash && tpmdata_signature_hash(in->sig) != in->sig_hash) {
+		const struct gw_alg *want = gw_alg_by_id(in->sig_hash);
+		const struct gw_alg *got = gw_alg_by_id(tpmdata_signature_hash(in->sig));
+
+		snprintf(msg, sizeof(msg), "signed with %s, but the AK's scheme uses %s",
+			 got ? got->name : "an unknown hash", want ? want->name : "another");
+		return step_fail(res, QUOTE_STEP_SIGNATURE, GW_E_SIGNATURE, err, msg);
+	}
 	rc = tpmdata_verify_signature(in->ak, in->attest, in->attest_len, in->sig, &local);
 	if (rc)
 		return step_fail(res, QUOTE_STEP_SIGNATURE, rc == GW_E_SIGNATURE ? rc : GW_E_SIGNATURE,

@@ -22,6 +22,8 @@ struct quote_input {
 	size_t nonce_len;
 	const TPML_PCR_SELECTION *expect_sel; /* NULL: whatever pcrs->sel says */
 	const struct tpmdata_pcrs *pcrs;      /* NULL: pcrDigest is not checked */
+	uint16_t sig_hash;             /* the hash the AK's scheme fixes (TPM2_ALG_*), or 0
+					* when the AK's scheme is unknown (a PEM key) */
 };
 
 /* One step of the checklist; failing steps carry the gw_err code. */

@@ -362,6 +362,9 @@ int tpmdata_verify_signature(EVP_PKEY *key, const uint8_t *msg, size_t len,
 
 	if (!md)
 		return gw_fail(err, GW_E_UNSUPPORTED, "signature hash 0x%04x not supported", halg);
+	/* SHA-1 collisions are practical: a SHA-1 signature proves nothing. */
+	if (halg == TPM2_ALG_SHA1)
+		return gw_fail(err, GW_E_SIGNATURE, "a SHA-1 signature is not accepted");
 	switch (sig->sigAlg) {
 	case TPM2_ALG_ECDSA:
 		if (key_type != EVP_PKEY_EC)

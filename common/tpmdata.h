@@ -42,7 +42,8 @@ int tpmdata_ak_load(const char *path, EVP_PKEY **out, gw_error *err) GW_WUR;
 /* True when both keys are the same public key. */
 int tpmdata_pkey_equal(EVP_PKEY *a, EVP_PKEY *b);
 
-/* Verify a TPM signature (ECDSA, RSASSA, RSAPSS) over msg with key. */
+/* Verify a TPM signature (ECDSA, RSASSA, RSAPSS) over msg with key. Signatures
+ * made with SHA-1 are refused (GW_E_SIGNATURE). */
 int tpmdata_verify_signature(EVP_PKEY *key, const uint8_t *msg, size_t len,
 			     const TPMT_SIGNATURE *sig, gw_error *err) GW_WUR;
 /* Sign SHA-256(msg) with an ECC P-256 key and express it as a TPM would, as an

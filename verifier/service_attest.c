@@ -333,6 +333,9 @@ void service_attest(struct httpd_req *req)
 		 * exactly that value in its signed qualifying data. */
 		struct appraise_input in = {
 			.ak = a.ak,
+			/* Enrolled AKs are ECDSA with a fixed hash (tpmdata_public_is_ak). */
+			.sig_hash = akpub.publicArea.parameters.eccDetail.scheme.details.ecdsa
+					    .hashAlg,
 			.attest = a.ev->attest,
 			.attest_len = a.ev->attest_len,
 			.sig = &a.ev->sig,

@@ -97,8 +97,11 @@ static void test_real_quote(void **state)
 
 	(void)state;
 	real_load(&q);
-	in = (struct quote_input){ q.ak, q.msg, q.msg_len, &q.sig, fixture_nonce,
-				   sizeof(fixture_nonce), NULL, &q.pcrs };
+	/* The AK is Gatewarden's: ECDSA with SHA-256, pinned as the service does. */
+	in = (struct quote_input){ .ak = q.ak, .attest = q.msg, .attest_len = q.msg_len,
+				   .sig = &q.sig, .nonce = fixture_nonce,
+				   .nonce_len = sizeof(fixture_nonce), .pcrs = &q.pcrs,
+				   .sig_hash = TPM2_ALG_SHA256 };
 	rc = quote_verify(&in, &res, &err);
 	if (rc)
 		fail_msg("real quote: %s", gw_error_msg(&err, rc));
@@ -236,7 +239,7 @@ static void sw_resign(struct sw_quote *q, uint16_t scheme)
 	marshal_attest(&q->a, q->buf, &q->len);
 	sw_sign(q->key, scheme, q->buf, q->len, &q->sig);
 	q->in = (struct quote_input){ q->key, q->buf, q->len, &q->sig, q->nonce,
-				      sizeof(q->nonce), NULL, &q->pcrs };
+				      sizeof(q->nonce), NULL, &q->pcrs, 0 };
 }
 
 static void sw_quote_new(struct sw_quote *q, EVP_PKEY *key, uint16_t scheme)
@@ -538,6 +541,32 @@ static void test_rsa(void **state)
 	EVP_PKEY_free(key);
 }
 
+/* The signature's hash: pinned to the AK's scheme when it is known, and never
+ * SHA-1. */
+static void test_sig_hash(void **state)
+{
+	struct sw_quote q;
+	struct quote_result res;
+	gw_error err;
+	EVP_PKEY *key = rsa_key();
+
+	(void)state;
+	sw_quote_new(&q, ec_key(), TPM2_ALG_ECDSA);
+	q.in.sig_hash = TPM2_ALG_SHA256;
+	assert_int_equal(verify(&q, &res, &err), 0);
+	q.in.sig_hash = TPM2_ALG_SHA384;
+	assert_int_equal(verify(&q, &res, &err), GW_E_SIGNATURE);
+	assert_steps(&res, QUOTE_STEP_SIGNATURE, GW_E_SIGNATURE);
+	assert_string_equal(err.msg, "signature: signed with sha256, but the AK's scheme uses sha384");
+	EVP_PKEY_free(q.key);
+
+	sw_quote_new(&q, key, TPM2_ALG_RSASSA);
+	q.sig.signature.rsassa.hash = TPM2_ALG_SHA1;
+	assert_int_equal(verify(&q, &res, &err), GW_E_SIGNATURE);
+	assert_msg_has(err.msg, "a SHA-1 signature is not accepted");
+	EVP_PKEY_free(key);
+}
+
 /* An ECDSA signature with r or s out of range, or zero-length. */
 static void test_ecdsa_malformed(void **state)
 {
@@ -580,6 +609,7 @@ int main(void)
 		cmocka_unit_test(test_pcrdigest),
 		cmocka_unit_test(test_unparseable_signed),
 		cmocka_unit_test(test_rsa),
+		cmocka_unit_test(test_sig_hash),
 		cmocka_unit_test(test_ecdsa_malformed),
 		cmocka_unit_test(test_step_names),
 	};
