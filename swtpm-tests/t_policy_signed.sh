@@ -56,10 +56,11 @@ audit_json() { gwverifier audit --json --config "$vconf" >"$GW_TMP/audit.json"; 
 
 policy 1 "$d1" >"$GW_TMP/p1.json"
 
-# 1. Refusals: nothing is stored, each one is audited.
+# 1. Refusals: nothing is stored, each one is audited (even before the file is read).
 expect_exit -n no-keys-refused 3 gwverifier policy add --config "$vdir/nokeys.conf" \
   "$GW_TMP/p1.json"
 expect_output_contains -n no-keys-says-so 'no policy keys are configured' "$GW_STDERR"
+expect_exit -n missing-file-refused 1 padd "$GW_TMP/no-such-policy.json"
 expect_exit -n unsigned-refused 19 padd "$GW_TMP/p1.json"
 expect_output_contains -n unsigned-says-so 'not a signed policy' "$GW_STDERR"
 check sign-rogue gw_sign_policy "$GW_TMP/p1.json" "$GW_TMP/p1.rogue.json" "$GW_TMP/rogue.key"
@@ -88,12 +89,14 @@ check refusals-audited python3 - "$GW_TMP/audit.json" "$kid1" <<'PY'
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 refused = [r for r in recs if r["action"] == "policy.add" and r["outcome"] == "refused"]
-assert len(refused) == 5, refused
+assert len(refused) == 7, refused
 errors = [r["detail"]["error"] for r in refused]
-assert "not a signed policy" in errors[0], errors
-assert "unknown" in errors[1] and "1 of required 2" in errors[2], errors
-assert "payloadType" in errors[3] and "unknown key 'colour'" in errors[4], errors
-assert refused[2]["detail"]["signed_by"] == [sys.argv[2]], refused[2]
+assert errors[0] == "no policy keys are configured", errors
+assert "No such file" in errors[1], errors
+assert "not a signed policy" in errors[2], errors
+assert "unknown" in errors[3] and "1 of required 2" in errors[4], errors
+assert "payloadType" in errors[5] and "unknown key 'colour'" in errors[6], errors
+assert refused[4]["detail"]["signed_by"] == [sys.argv[2]], refused[4]
 PY
 
 # 2. Accepted: signed by both keys; audited with the payload's digest and signers.

@@ -245,27 +245,36 @@ static int policy_add(const struct verifier_ctx *ctx, const struct opts *o)
 	exitc = env_open(ctx, o->config, true, &e);
 	if (exitc)
 		goto out;
+	if (operator_actor(actor, sizeof(actor))) {
+		verifier_errorf(ctx, "user name too long");
+		exitc = GW_EXIT_ERROR;
+		goto out;
+	}
+	info = calloc(1, sizeof(*info));
+	if (!info) {
+		verifier_errorf(ctx, "%s", gw_strerror(GW_E_NOMEM));
+		exitc = GW_EXIT_ERROR;
+		goto out;
+	}
 	if (e.nkeys == 0) {
 		verifier_errorf(ctx, "%s: no policy keys are configured: only policies signed by a "
 				     "threshold of the keys in [policy] are accepted (add 'key = "
 				     "FILE.pub' lines, see doc/verifier.md)", o->config);
+		detail = audit_detail(NULL, info, NULL, "no policy keys are configured");
+		audit_refusal(ctx, e.st, actor, now, detail);
 		exitc = GW_EXIT_CONFIG;
-		goto out;
-	}
-	if (operator_actor(actor, sizeof(actor))) {
-		verifier_errorf(ctx, "user name too long");
-		exitc = GW_EXIT_ERROR;
 		goto out;
 	}
 	/* gw_read_file names the file in its message already. */
 	rc = gw_read_file(o->arg, STORE_POLICY_MAX, &text, &len, &err);
 	if (rc) {
 		verifier_errorf(ctx, "%s", gw_error_msg(&err, rc));
+		detail = audit_detail(NULL, info, NULL, gw_error_msg(&err, rc));
+		audit_refusal(ctx, e.st, actor, now, detail);
 		exitc = rc == GW_E_TOOBIG ? gw_exit_for(rc) : GW_EXIT_ERROR;
 		goto out;
 	}
-	info = calloc(1, sizeof(*info));
-	if (!info || EVP_Digest(text, len, md, NULL, EVP_sha256(), NULL) != 1) {
+	if (EVP_Digest(text, len, md, NULL, EVP_sha256(), NULL) != 1) {
 		verifier_errorf(ctx, "%s", gw_strerror(GW_E_NOMEM));
 		exitc = GW_EXIT_ERROR;
 		goto out;
