@@ -12,6 +12,7 @@
 
 #include "digest.h"
 #include "jwt.h"
+#include "jsonobj.h"
 #include "util.h"
 
 #define ANSWERS_MAX_DEPTH 8
@@ -20,42 +21,9 @@
 static int parse_object(const char *buf, size_t len, const char *what, json_object **out,
 			gw_error *err)
 {
-	struct json_tokener *tok = NULL;
-	json_object *root = NULL;
-	int rc = 0;
-
 	if (!buf)
 		return gw_fail(err, GW_E_INVAL, "%s: no data", what);
-	if (len > ANSWERS_MAX_SIZE)
-		return gw_fail(err, GW_E_TOOBIG, "%s: larger than %u bytes", what, ANSWERS_MAX_SIZE);
-	if (memchr(buf, '\0', len))
-		return gw_fail(err, GW_E_PARSE, "%s: contains a NUL byte", what);
-	tok = json_tokener_new_ex(ANSWERS_MAX_DEPTH);
-	if (!tok)
-		return GW_E_NOMEM;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
-					    JSON_TOKENER_VALIDATE_UTF8);
-	root = json_tokener_parse_ex(tok, buf, (int)len);
-	if (!root || json_tokener_get_error(tok) != json_tokener_success) {
-		rc = gw_fail(err, GW_E_PARSE, "%s: not valid JSON: %s", what,
-			     json_tokener_error_desc(json_tokener_get_error(tok)));
-		goto out;
-	}
-	for (size_t i = json_tokener_get_parse_end(tok); i < len; i++)
-		if (buf[i] != ' ' && buf[i] != '\n' && buf[i] != '\r' && buf[i] != '\t') {
-			rc = gw_fail(err, GW_E_TRAILING, "%s: data after the JSON object", what);
-			goto out;
-		}
-	if (!json_object_is_type(root, json_type_object)) {
-		rc = gw_fail(err, GW_E_PARSE, "%s: not a JSON object", what);
-		goto out;
-	}
-	*out = root;
-	root = NULL; /* transferred */
-out:
-	json_object_put(root);
-	json_tokener_free(tok);
-	return rc;
+	return gw_json_object_parse(buf, len, ANSWERS_MAX_SIZE, ANSWERS_MAX_DEPTH, what, out, err);
 }
 
 /* A string member of at most max bytes (min 1 unless allow_empty); NULL when

@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 #include <json-c/json_visit.h>
 
+#include "jsonobj.h"
 #include "util.h"
 
 #define CEL_LF 0x0a
@@ -305,6 +306,7 @@ static int parse_record(struct json_tokener *tok, const uint8_t *data, size_t of
 	json_object *root = NULL, *content = NULL;
 	enum json_tokener_error jerr;
 	const uint8_t *nul;
+	const char *why;
 	int rc = 0;
 
 	if (data[off] != CEL_RS)
@@ -351,6 +353,11 @@ static int parse_record(struct json_tokener *tok, const uint8_t *data, size_t of
 		rc = last ? rec_fail(p, GW_E_TRUNCATED, "no line feed at the end of the log "
 				     "(torn record)")
 			  : rec_fail(p, GW_E_PARSE, "no line feed before the next record");
+		goto out;
+	}
+	rc = gw_json_check_text(text, tlen, root, &why);
+	if (rc) {
+		rc = rec_fail(p, rc, "%s", why);
 		goto out;
 	}
 	rc = parse_fields(p, root, &r);

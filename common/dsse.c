@@ -12,6 +12,7 @@
 #include <openssl/x509.h>
 
 #include "dsse.h"
+#include "jsonobj.h"
 #include "util.h"
 
 /* Object, signatures array, signature object; one spare so that anything deeper
@@ -445,75 +446,21 @@ static int parse_signature(json_object *o, size_t idx, struct dsse_signature *si
 	return 0;
 }
 
-/* json-c keeps the last of two equal keys silently; another parser might keep the
- * first. In valid JSON every ':' outside a string separates one member, so more
- * colons than the members json-c kept means a key appeared twice. */
-static size_t count_members(const uint8_t *buf, size_t len)
-{
-	bool in_string = false;
-	size_t n = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		if (in_string) {
-			if (buf[i] == '\\')
-				i++;
-			else if (buf[i] == '"')
-				in_string = false;
-		} else if (buf[i] == '"') {
-			in_string = true;
-		} else if (buf[i] == ':') {
-			n++;
-		}
-	}
-	return n;
-}
-
 int dsse_parse(const uint8_t *buf, size_t len, struct dsse_envelope **out, gw_error *err)
 {
 	static const char *const known[] = { "payloadType", "payload", "signatures" };
-	struct json_tokener *tok = NULL;
 	json_object *root = NULL, *arr = NULL;
 	struct dsse_envelope *env = NULL;
 	const char *s;
 	size_t slen = 0, nsigs;
 	int rc = 0;
 
-	if (len > DSSE_MAX_SIZE)
-		return gw_fail(err, GW_E_TOOBIG, "envelope larger than %u bytes", DSSE_MAX_SIZE);
-	if (memchr(buf, '\0', len))
-		return gw_fail(err, GW_E_PARSE, "envelope contains a NUL byte");
-	tok = json_tokener_new_ex(DSSE_JSON_DEPTH);
 	env = calloc(1, sizeof(*env));
-	if (!tok || !env) {
-		rc = GW_E_NOMEM;
+	if (!env)
+		return GW_E_NOMEM;
+	rc = gw_json_object_parse(buf, len, DSSE_MAX_SIZE, DSSE_JSON_DEPTH, "envelope", &root, err);
+	if (rc)
 		goto out;
-	}
-	/* RFC 8259 only, valid UTF-8; trailing bytes are checked below, to report
-	 * them as GW_E_TRAILING. */
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
-					    JSON_TOKENER_VALIDATE_UTF8);
-	root = json_tokener_parse_ex(tok, (const char *)buf, (int)len);
-	if (!root && json_tokener_get_error(tok) == json_tokener_error_depth) {
-		/* Most often a bare payload (a policy, a manifest) given unsigned. */
-		rc = gw_fail(err, GW_E_PARSE,
-			     "nested deeper than a DSSE envelope can be (%d levels)",
-			     DSSE_JSON_DEPTH);
-		goto out;
-	}
-	if (!root || json_tokener_get_error(tok) != json_tokener_success) {
-		rc = gw_fail(err, GW_E_PARSE, "envelope is not valid JSON: %s",
-			     json_tokener_error_desc(json_tokener_get_error(tok)));
-		goto out;
-	}
-	for (size_t i = json_tokener_get_parse_end(tok); i < len; i++)
-		if (buf[i] != ' ' && buf[i] != '\n' && buf[i] != '\r' && buf[i] != '\t') {
-			rc = gw_fail(err, GW_E_TRAILING, "envelope: data after the JSON object");
-			goto out;
-		}
-	if (!json_object_is_type(root, json_type_object)) {
-		rc = gw_fail(err, GW_E_PARSE, "envelope must be a JSON object");
-		goto out;
-	}
 	rc = check_keys(root, known, GW_ARRAY_SIZE(known), "envelope", err);
 	if (rc)
 		goto out;
@@ -555,17 +502,11 @@ int dsse_parse(const uint8_t *buf, size_t len, struct dsse_envelope **out, gw_er
 		if (rc)
 			goto out;
 	}
-	if (count_members(buf, len) != GW_ARRAY_SIZE(known) + 2 * nsigs) {
-		rc = gw_fail(err, GW_E_PARSE, "envelope: a key appears twice in one object");
-		goto out;
-	}
 	*out = env; /* transferred */
 	env = NULL;
 out:
 	dsse_free(env);
 	json_object_put(root);
-	if (tok)
-		json_tokener_free(tok);
 	return rc;
 }
 

@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "digest.h"
+#include "jsonobj.h"
 #include "util.h"
 
 #define JSON_MAX_DEPTH 6
@@ -151,7 +152,6 @@ int evidence_parse(const uint8_t *buf, size_t len, struct evidence **out, gw_err
 		"format", "nonce", "attest", "signature", "pcr_selection", "pcrs",
 		"ak_public", "cel_log", "cel_offset", "firmware_log",
 	};
-	struct json_tokener *tok = NULL;
 	json_object *root = NULL;
 	struct evidence *ev = NULL;
 	const char *s;
@@ -159,35 +159,13 @@ int evidence_parse(const uint8_t *buf, size_t len, struct evidence **out, gw_err
 	size_t bin_len = 0;
 	int rc = 0;
 
-	if (len > EVIDENCE_MAX_SIZE)
-		return gw_fail(err, GW_E_TOOBIG, "evidence larger than %u bytes", EVIDENCE_MAX_SIZE);
-	if (memchr(buf, '\0', len))
-		return gw_fail(err, GW_E_PARSE, "evidence contains a NUL byte");
-	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
 	ev = calloc(1, sizeof(*ev));
-	if (!tok || !ev) {
-		rc = GW_E_NOMEM;
+	if (!ev)
+		return GW_E_NOMEM;
+	rc = gw_json_object_parse(buf, len, EVIDENCE_MAX_SIZE, JSON_MAX_DEPTH, "evidence", &root,
+				  err);
+	if (rc)
 		goto out;
-	}
-	/* RFC 8259 only (no comments, single quotes, trailing commas), valid UTF-8;
-	 * trailing bytes are checked below, to report them as GW_E_TRAILING. */
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
-					    JSON_TOKENER_VALIDATE_UTF8);
-	root = json_tokener_parse_ex(tok, (const char *)buf, (int)len);
-	if (!root || json_tokener_get_error(tok) != json_tokener_success) {
-		rc = gw_fail(err, GW_E_PARSE, "evidence is not valid JSON: %s",
-			     json_tokener_error_desc(json_tokener_get_error(tok)));
-		goto out;
-	}
-	for (size_t i = json_tokener_get_parse_end(tok); i < len; i++)
-		if (buf[i] != ' ' && buf[i] != '\n' && buf[i] != '\r' && buf[i] != '\t') {
-			rc = gw_fail(err, GW_E_TRAILING, "evidence: data after the JSON object");
-			goto out;
-		}
-	if (!json_object_is_type(root, json_type_object)) {
-		rc = gw_fail(err, GW_E_PARSE, "evidence must be a JSON object");
-		goto out;
-	}
 	json_object_object_foreach(root, key, val) {
 		bool ok = false;
 
@@ -268,8 +246,6 @@ out:
 	free(bin);
 	evidence_free(ev);
 	json_object_put(root);
-	if (tok)
-		json_tokener_free(tok);
 	return rc;
 }
 

@@ -1124,7 +1124,7 @@ static void parse_root(struct pctx *c, json_object *root, struct gwpol *p)
 	}
 }
 
-/* ---- Raw text checks: escaped NUL, duplicate keys ---- */
+/* ---- Raw text checks: escaped NUL, single quotes, duplicate keys ---- */
 
 /* Offset of the first "\u0000" escape inside a string of the (valid JSON) text, or
  * len. json-c cuts object keys at an escaped NUL, so {"model\u0000x":..} would
@@ -1142,6 +1142,28 @@ static size_t find_escaped_nul(const char *s, size_t len)
 			if (i + 6 <= len && !memcmp(s + i + 1, "u0000", 5))
 				return i;
 			i++;
+		}
+	}
+	return len;
+}
+
+/* Offset of the first single quote outside a string, or len: json-c takes 'key'
+ * as a member name even in strict mode; RFC 8259 (and the JSON Schema tools)
+ * do not. */
+static size_t find_single_quote(const char *s, size_t len)
+{
+	bool in_string = false;
+
+	for (size_t i = 0; i < len; i++) {
+		if (in_string) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				in_string = false;
+		} else if (s[i] == '"') {
+			in_string = true;
+		} else if (s[i] == '\'') {
+			return i;
 		}
 	}
 	return len;
@@ -1355,6 +1377,11 @@ int gwpol_parse(const char *json, size_t len, struct gwpol **out, struct gwpol_d
 			diag(&c, GW_E_TRAILING, "data after the JSON object (byte %zu)", i);
 			goto out;
 		}
+	at = find_single_quote(json, len);
+	if (at < len) {
+		diag(&c, GW_E_PARSE, "not valid JSON at byte %zu: a single-quoted name", at);
+		goto out;
+	}
 	at = find_escaped_nul(json, len);
 	if (at < len) {
 		diag(&c, GW_E_PARSE, "contains \\u0000 (byte %zu)", at);

@@ -29,11 +29,12 @@ expressible=(
   date-feb29-2029 date-short date-1999 date-month-13 min-security-negative
   channels-duplicate channels-bad-name comment-long
 )
-# Bad fixtures beyond JSON Schema: not JSON, data after it, a NUL byte or \u0000,
+# Bad fixtures beyond JSON Schema: not JSON (a single-quoted name too), data after
+# it, a NUL byte or \u0000,
 # repeated keys (a JSON parser keeps one), nesting depth, 3.0 (an integer to JSON
 # Schema), bytes that are not UTF-8.
 not_expressible=(
-  not-json trailing nul-byte escaped-nul too-deep duplicate-key
+  not-json single-quoted-key trailing nul-byte escaped-nul too-deep duplicate-key
   duplicate-key-nested duplicate-key-escaped duplicate-pcr version-double
   description-overlong-utf8
 )

@@ -314,6 +314,7 @@ struct bad_case {
 static const struct bad_case bad_cases[] = {
 	{ "not-object", GW_E_PARSE, "policy: $: not an object" },
 	{ "not-json", GW_E_PARSE, "policy: $: not valid JSON at byte 21: unexpected end of input" },
+	{ "single-quoted-key", GW_E_PARSE, "policy: $: not valid JSON at byte 26: a single-quoted name" },
 	{ "trailing", GW_E_TRAILING, "policy: $: data after the JSON object (byte 35)" },
 	{ "nul-byte", GW_E_PARSE, "policy: $: contains a NUL byte (byte 34)" },
 	{ "escaped-nul", GW_E_PARSE, "policy: $: contains \\u0000 (byte 52)" },

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* One strict reading of JSON from outside: exactly one RFC 8259 object, bounded in
+ * size and depth, valid UTF-8, no NUL byte, nothing but whitespace after it, and
+ * no key twice in any object (json-c would keep the last, another reader the
+ * first: the same bytes must not mean two things), no \u0000 escape. */
+#ifndef GW_JSONOBJ_H
+#define GW_JSONOBJ_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "gw_error.h"
+
+/* Parse len bytes of buf (no NUL needed) into *out, the caller's
+ * (json_object_put()). what names the document in messages, which read
+ * "WHAT larger than MAX bytes" (GW_E_TOOBIG), "WHAT contains a NUL byte",
+ * "WHAT is nested deeper than DEPTH levels", "WHAT is not valid JSON: REASON",
+ * "WHAT: not valid JSON: a single-quoted name" (json-c takes one, even strict),
+ * "WHAT must be a JSON object", "WHAT: a string contains \u0000 (NUL)",
+ * "WHAT: a key appears twice in one object" (GW_E_PARSE) and
+ * "WHAT: data after the JSON object" (GW_E_TRAILING).
+ * GW_E_NOMEM. */
+/* The checks of the text that json-c's tree cannot show, for callers that run
+ * the tokener themselves: text (len bytes, exactly the JSON value root was parsed
+ * from) has no single-quoted name, no \u0000 escape and no key twice in one
+ * object. 0, or GW_E_PARSE with *why "not valid JSON: a single-quoted name",
+ * "a string contains \u0000 (NUL)" or "a key appears twice in one object". */
+int gw_json_check_text(const void *text, size_t len, json_object *root,
+		       const char **why) GW_WUR;
+
+int gw_json_object_parse(const void *buf, size_t len, size_t max_len, int depth,
+			 const char *what, json_object **out, gw_error *err) GW_WUR;
+
+#endif
