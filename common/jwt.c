@@ -10,6 +10,7 @@
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 
+#include "jsonobj.h"
 #include "util.h"
 
 int jwt_b64url_encode(const uint8_t *in, size_t len, char **out)
@@ -162,6 +163,7 @@ static json_object *parse_object(const uint8_t *data, size_t len)
 {
 	struct json_tokener *tok = json_tokener_new_ex(8);
 	json_object *o = NULL;
+	const char *why;
 
 	if (!tok)
 		return NULL;
@@ -170,7 +172,8 @@ static json_object *parse_object(const uint8_t *data, size_t len)
 		o = json_tokener_parse_ex(tok, (const char *)data, (int)len);
 	if (o && (json_tokener_get_error(tok) != json_tokener_success ||
 		  json_tokener_get_parse_end(tok) != len ||
-		  !json_object_is_type(o, json_type_object))) {
+		  !json_object_is_type(o, json_type_object) ||
+		  gw_json_check_text(data, len, o, &why))) {
 		json_object_put(o);
 		o = NULL;
 	}

@@ -101,6 +101,13 @@ static void test_tampered(void **state)
 	assert_int_equal(jwt_verify_es256(key, none, &claims, &err), GW_E_UNSUPPORTED);
 	assert_int_equal(jwt_verify_es256(key, "abc", &claims, &err), GW_E_PARSE);
 	assert_int_equal(jwt_verify_es256(key, "a.b.c.d", &claims, &err), GW_E_PARSE);
+	/* A header naming alg twice ({"alg":"none","alg":"ES256"}): one reader's
+	 * none is another's ES256, so it is no header at all. */
+	assert_int_equal(jwt_verify_es256(key, "eyJhbGciOiJub25lIiwiYWxnIjoiRVMyNTYifQ.e30."
+					       "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+					       "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+					  &claims, &err),
+			 GW_E_UNSUPPORTED);
 	memcpy(strrchr(tok, '.') + 1, "AAAA", 5);
 	assert_int_equal(jwt_verify_es256(key, tok, &claims, &err), GW_E_SIGNATURE);
 	free(none);
