@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 # The verifier service under attack and failure, against a real swtpm and real
 # processes on 127.0.0.1: untrusted EK CA, wrong credential-activation proof,
-# missing and foreign client certificates, malformed and oversized requests,
-# replayed evidence and reused or expired nonces, an AK that never went through
-# credential activation, kill -9 under load, revocation in the middle of a
-# keep-alive session; EAR results checked with an independent JWT library.
+# one TPM under a second device id, missing and foreign client certificates,
+# malformed and oversized requests, replayed evidence and reused or expired
+# nonces, an AK that never went through credential activation, kill -9 under
+# load, revocation in the middle of a keep-alive session, re-enrollment of a
+# revoked device's TPM, a burst of enrollment requests; EAR results checked with
+# an independent JWT library.
 # shellcheck source=swtpm-tests/lib.sh
 source "$(dirname "$0")/lib.sh"
 require_cmd python3 node openssl
@@ -72,6 +74,33 @@ expect_exit -n wrong-proof-creates-no-device 1 gwverifier device show --config "
 # The real enrollment, through TPM2_ActivateCredential.
 expect_exit -n enroll 0 ga enroll --verifier "https://127.0.0.1:$port" --ca "$vdir/ca.pem" --device-id gw-victim --model gw-1000
 cert=(--cert "$state/tls.pem" --key "$state/tls.key")
+
+# 2b. One TPM, one device: the enrolled TPM under another id is refused, also with
+#     its EK public area spelled differently (another authPolicy, same key). The
+#     answer names no device; the audit log names the one that has the TPM.
+python3 - "$state" "$GW_TMP" <<'PY'
+import base64, json, sys
+d, out = sys.argv[1], sys.argv[2]
+b = lambda data: base64.b64encode(data).decode()
+ek = bytearray(open(f'{d}/ek.pub', 'rb').read())
+# TPM2B_PUBLIC: size, type, nameAlg, objectAttributes, then authPolicy (size, bytes).
+assert int.from_bytes(ek[10:12], 'big') > 0
+ek[12] ^= 0xff
+for name, e in (("squat-same", bytes(open(f'{d}/ek.pub', 'rb').read())), ("squat-respelled", bytes(ek))):
+    body = {"device_id": "gw-squatter", "model": "gw-1000", "ek_public": b(e),
+            "ek_certificate": b(open(f'{d}/ek-cert.der', 'rb').read()),
+            "ak_public": b(open(f'{d}/ak.pub', 'rb').read())}
+    json.dump(body, open(f'{out}/{name}.json', 'w'))
+PY
+api_call "POST:/v1/enroll:@$GW_TMP/squat-same.json" "POST:/v1/enroll:@$GW_TMP/squat-respelled.json" >"$GW_TMP/squat.out"
+check same-tpm-second-id-refused python3 -c "
+lines = open('$GW_TMP/squat.out').read().splitlines()
+assert len(lines) == 2 and all(l.startswith('409 ') and '\"ek_in_use\"' in l for l in lines), lines
+assert not any('gw-victim' in l for l in lines), lines"
+expect_exit -n same-tpm-creates-no-device 1 gwverifier device show --config "$vconf" gw-squatter
+expect_exit -n audit-after-squat 0 gwverifier audit --config "$vconf" --json
+expect_output_contains -n squat-audited '"action":"device.enroll","device":"gw-squatter","outcome":"refused".*ek_in_use.*gw-victim'
+
 # After a reboot the boot service measures the pinned gate key again (PCR 14).
 check power-cycle swtpm_power_cycle
 expect_exit -n boot-after-enroll 0 ga boot
@@ -134,6 +163,53 @@ expect_exit -n quote-invented-nonce 0 ga quote --nonce "$(gw_nonce)" --pcrs "$se
 api_call "${cert[@]}" "POST:/v1/attest:@$GW_TMP/q2/evidence.json" >"$GW_TMP/invented.out"
 expect_output_contains -n invented-nonce-refused '^409 .*nonce_rejected' "$GW_TMP/invented.out"
 
+# 6b. Two quotes of one device appraised one after the other (the older last) and
+#     at once: the recorded TPM clock is always the newer quote's, never the older.
+cat >"$GW_TMP/race.py" <<'PY'
+import base64, http.client, json, ssl, subprocess, sys, threading
+port, ca, cert, key, vconf, old, new, mode = sys.argv[1:9]
+def clock(path):
+    a = base64.b64decode(json.load(open(path))['attest'])
+    o = 6
+    for _ in range(2):  # qualifiedSigner, extraData
+        o += 2 + int.from_bytes(a[o:o + 2], 'big')
+    return int.from_bytes(a[o + 8:o + 12], 'big'), int.from_bytes(a[o:o + 8], 'big')
+ctx = ssl.create_default_context(cafile=ca)
+ctx.load_cert_chain(cert, key)
+out = {}
+def post(name, path):
+    c = http.client.HTTPSConnection('127.0.0.1', int(port), context=ctx, timeout=30)
+    c.request('POST', '/v1/attest', body=open(path, 'rb').read(),
+              headers={'Content-Type': 'application/json'})
+    r = c.getresponse()
+    out[name] = (r.status, json.loads(r.read()))
+if mode == 'sequential':
+    post('new', new)
+    post('old', old)
+else:
+    ts = [threading.Thread(target=post, args=a) for a in (('old', old), ('new', new))]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+assert clock(old) < clock(new), (clock(old), clock(new))
+assert out['old'][0] == 200 and out['new'][0] == 200, out
+dev = json.loads(subprocess.check_output([sys.argv[9], 'device', 'show', '--config', vconf,
+                                          'gw-victim', '--json']))
+assert (dev['reset_count'], dev['clock']) == clock(new), (dev, clock(old), clock(new))
+claims = [c['check'] for c in out['old'][1]['failed_claims']]
+if mode == 'sequential':
+    assert out['old'][1]['status'] == 'contraindicated' and 'clock' in claims, out['old']
+print(mode, out['old'][1]['status'], out['new'][1]['status'])
+PY
+for round in sequential concurrent-1 concurrent-2 concurrent-3; do
+  read -r n_old sel < <(challenge)
+  read -r n_new _ < <(challenge)
+  ga quote --nonce "$n_old" --pcrs "$sel" --out "$GW_TMP/race-old" >/dev/null 2>&1
+  ga quote --nonce "$n_new" --pcrs "$sel" --out "$GW_TMP/race-new" >/dev/null 2>&1
+  check "clock-race-$round" python3 "$GW_TMP/race.py" "$port" "$vdir/ca.pem" "$state/tls.pem" \
+    "$state/tls.key" "$vconf" "$GW_TMP/race-old/evidence.json" "$GW_TMP/race-new/evidence.json" \
+    "${round%-*}" "$GW_BIN/gwverifier"
+done
+
 # 7. An expired nonce (the verifier restarted with a 1-second nonce lifetime).
 bg_stop verifier >/dev/null
 sed -i 's/^nonce_ttl = .*/nonce_ttl = 1/' "$vconf"
@@ -160,6 +236,7 @@ rounds=$GW_TMP/rounds
 loop=$!
 for _ in $(seq 100); do [ "$(wc -l <"$rounds")" -ge 5 ] && break; sleep 0.1; done
 kill -9 "$VPID"
+bg_stop verifier >/dev/null # reap it, so that a later bg_stop stops the next one
 wait "$loop"
 answered=$(grep -cxE '0|23|24' "$rounds")
 note "rounds answered before and after the kill: $answered of $(wc -l <"$rounds")"
@@ -239,4 +316,51 @@ expect_exit -n revoked-attest-refused 21 ga attest
 expect_exit -n audit-lists-revocation 0 gwverifier audit --config "$vconf" --json
 expect_output_contains -n audit-revocation-record '"action":"device.revoke".*stolen gateway'
 expect_exit -n audit-chain-intact 0 gwverifier audit verify --config "$vconf"
+
+# 11. The revoked device's TPM enrolls again under a new id, as pending only:
+#     auto_approve = all does not bring a revoked TPM back without an operator.
+rm -f "$state/enrollment.json" "$state/verifier-ca.pem"
+expect_exit -n revoked-tpm-enrolls-pending 20 ga enroll --verifier "https://127.0.0.1:$port" --ca "$vdir/ca.pem" --device-id gw-reborn --model gw-1000
+expect_exit -n reborn-shown 0 gwverifier device show --config "$vconf" gw-reborn --json
+check reborn-is-pending python3 -c "
+import json; d = json.load(open('$GW_STDOUT')); assert d['state'] == 'pending', d"
+expect_exit -n audit-after-reborn 0 gwverifier audit --config "$vconf" --json
+expect_output_contains -n reborn-audit-names-predecessor '"action":"device.enroll","device":"gw-reborn","outcome":"pending".*"previous_device":"gw-victim"'
+
+# 12. A burst of enrollment requests from one source gets 429 rate_limited with
+#     Retry-After, then from all sources together; other endpoints are not limited.
+enroll_burst() { # N -> one line per request: STATUS RETRY-AFTER CODE
+  python3 - "$port" "$vdir/ca.pem" "$1" <<'PY'
+import http.client, json, ssl, sys
+port, ca, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+ctx = ssl.create_default_context(cafile=ca)
+for _ in range(n):
+    c = http.client.HTTPSConnection('127.0.0.1', port, context=ctx, timeout=15)
+    c.request('POST', '/v1/enroll', body=b'{}', headers={'Content-Type': 'application/json'})
+    r = c.getresponse()
+    code = json.loads(r.read())['error']['code']
+    print(r.status, r.getheader('Retry-After', '-'), code)
+    c.close()
+PY
+}
+bg_stop verifier >/dev/null
+sed -i 's|^auto_approve = all|&\nrate_per_source = 3/3600|' "$vconf"
+start_verifier
+enroll_burst 5 >"$GW_TMP/burst.out"
+check burst-per-source-429 python3 -c "
+lines = [l.split() for l in open('$GW_TMP/burst.out').read().splitlines()]
+assert [l[0] for l in lines] == ['400'] * 3 + ['429'] * 2, lines
+assert all(l[2] == 'rate_limited' and 1 <= int(l[1]) <= 1200 for l in lines[3:]), lines"
+api_call "GET:/v1/health" >"$GW_TMP/health2.out"
+expect_output_contains -n health-not-limited '^200 ' "$GW_TMP/health2.out"
+expect_exit -n audit-after-burst 0 gwverifier audit --config "$vconf" --json
+expect_output_contains -n rate-limit-audited '"action":"enroll.rate_limited",.*"outcome":"refused".*127\.0\.0\.1'
+bg_stop verifier >/dev/null
+sed -i 's|^rate_per_source = .*|rate_per_source = off\nrate_global = 2/3600|' "$vconf"
+start_verifier
+enroll_burst 3 >"$GW_TMP/burst-global.out"
+check burst-global-429 python3 -c "
+lines = [l.split() for l in open('$GW_TMP/burst-global.out').read().splitlines()]
+assert [l[0] for l in lines] == ['400', '400', '429'] and lines[2][2] == 'rate_limited', lines"
+expect_exit -n audit-chain-intact-at-end 0 gwverifier audit verify --config "$vconf"
 expect_no_handles no-handles-left

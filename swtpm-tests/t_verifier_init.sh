@@ -63,6 +63,7 @@ expect_output_contains -n conf-listen "^listen = 127\.0\.0\.1:$port\$" "$conf"
 expect_output_contains -n conf-id '^id = verifier-test$' "$conf"
 expect_output_contains -n conf-ek-ca '^ek_ca = ek-ca-1\.pem$' "$conf"
 expect_output_contains -n conf-auto-none '^auto_approve = none$' "$conf"
+expect_output_contains -n conf-enroll-rate '^rate_per_source = 10/60$' "$conf"
 expect_output_contains -n conf-policy-hint '^#\[policy\]$' "$conf"
 if [ -x "$vconfig_load" ]; then
   expect_exit -n conf-loads 0 "$vconfig_load" --load "$conf"

@@ -101,7 +101,11 @@ static int write_conf(const char *path, const char *id, const char *listen, size
 		     "[enrollment]\n"
 		     "# Devices wait for 'gwverifier device approve' unless this says\n"
 		     "# 'all' or 'models:MODEL1,MODEL2'.\n"
-		     "auto_approve = none\n",
+		     "auto_approve = none\n"
+		     "# POST /v1/enroll: at most COUNT per SECONDS from one source address\n"
+		     "# and from all together ('off' for none).\n"
+		     "rate_per_source = 10/60\n"
+		     "rate_global = 120/60\n",
 		     id, listen);
 	if (n < 0 || (size_t)n >= cap) {
 		rc = GW_E_TOOBIG;

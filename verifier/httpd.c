@@ -305,7 +305,8 @@ static int send_reply(struct req_ctx *rc, int status, const char *json_text)
 		ret = GW_E_NOMEM;
 		goto out;
 	}
-	evhttp_send_reply(rc->ev, status, NULL, buf);
+	/* libevent 2.1 knows no phrase for 429 and would say "Client Error". */
+	evhttp_send_reply(rc->ev, status, status == 429 ? "Too Many Requests" : NULL, buf);
 	rc->replied = true;
 	ret = 0;
 out:
@@ -393,6 +394,20 @@ static void reply_error(struct req_ctx *rc, int status, const char *code,
 		evhttp_send_error(rc->ev, status, NULL);
 		rc->replied = true;
 	}
+}
+
+int httpd_reply_header(struct httpd_req *req, const char *name, const char *value)
+{
+	struct req_ctx *rc = (struct req_ctx *)req;
+
+	if (rc->replied)
+		return GW_E_STATE;
+	/* evhttp refuses a name with CR or LF and a value whose line break would
+	 * start another header: no header injection. */
+	if (!name || !value ||
+	    evhttp_add_header(evhttp_request_get_output_headers(rc->ev), name, value) != 0)
+		return GW_E_INVAL;
+	return 0;
 }
 
 const char *httpd_req_header(const struct httpd_req *req, const char *name)

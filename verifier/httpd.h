@@ -105,6 +105,11 @@ int httpd_reply_json(struct httpd_req *req, int status, const char *json_text);
 int httpd_reply_error(struct httpd_req *req, int status, const char *code,
 		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Add a header to the answer (Retry-After, Allow...); call it before the reply.
+ * GW_E_STATE after the reply, GW_E_INVAL for a name or value libevent refuses
+ * (a line break that would start another header). */
+int httpd_reply_header(struct httpd_req *req, const char *name, const char *value) GW_WUR;
+
 /* A request header (case-insensitive name), or NULL. */
 const char *httpd_req_header(const struct httpd_req *req, const char *name);
 

@@ -2,6 +2,7 @@
 // The verifier service: start-up, worker contexts, health and enrollment handlers.
 #include "service.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,6 +134,10 @@ int service_init(struct service *svc, const char *config_path, gw_error *err)
 		return rc;
 	}
 	svc->n_policy_keys = svc->cfg.n_policy_keys;
+	rc = service_ratelimit_new(&svc->cfg.enroll_rate_source, &svc->cfg.enroll_rate_global,
+				   &svc->enroll_limit);
+	if (rc)
+		return gw_fail(err, rc, "[enrollment] rate limits: %s", gw_strerror(rc));
 	der_len = i2d_PUBKEY(svc->gate_key, &der);
 	if (der_len <= 0 || gw_hash(TPM2_ALG_SHA256, der, (size_t)der_len, md)) {
 		OPENSSL_free(der);
@@ -154,6 +159,7 @@ void service_fini(struct service *svc)
 	X509_free(svc->ca_cert);
 	X509_STORE_free(svc->ek_store);
 	verdict_keys_free(svc->policy_keys, svc->n_policy_keys);
+	service_ratelimit_free(svc->enroll_limit);
 	free(svc->gate_pub_pem);
 	vconfig_fini(&svc->cfg);
 	memset(svc, 0, sizeof(*svc));
@@ -264,11 +270,60 @@ out:
 	return rc;
 }
 
+/* Each enrollment costs a MakeCredential and a stored challenge: a bucket per
+ * source and one for all sources bound what anyone can make the verifier spend.
+ * A refusal is answered 429 with Retry-After; refusals are summed up in the log
+ * and the audit log at most once a minute, so the flood does not write a record
+ * per request. */
+static bool enroll_admitted(struct httpd_req *req, struct service_worker *w)
+{
+	struct service_ratelimit *rl = w->svc->enroll_limit;
+	struct timespec ts;
+	uint64_t now, refused;
+	unsigned wait = 1;
+	char v[16];
+
+	if (!rl || clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return true;
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (service_ratelimit_take(rl, req->remote_addr, now, &wait))
+		return true;
+	refused = service_ratelimit_refused(rl, now);
+	if (refused) {
+		service_log("enroll: rate limit: %" PRIu64 " requests refused, the latest from %s",
+			    refused, req->remote_addr);
+		service_audit(w, NULL, "enroll.rate_limited", "refused",
+			      "%" PRIu64 " enrollment requests refused since the last report, "
+			      "the latest from %s", refused, req->remote_addr);
+	}
+	snprintf(v, sizeof(v), "%u", wait);
+	if (httpd_reply_header(req, "Retry-After", v))
+		service_log("enroll: cannot add Retry-After");
+	httpd_reply_error(req, 429, "rate_limited",
+			  "too many enrollment requests: retry in %u s", wait);
+	return false;
+}
+
+/* The refusal of a TPM that is another device's: the answer names nothing (at
+ * /v1/enroll the requester has not yet shown that it holds the TPM), the audit
+ * log names the device that has it. */
+static void refuse_tpm_in_use(struct httpd_req *req, struct service_worker *w,
+			      const char *device_id, const struct store_tpm_holder *h)
+{
+	service_audit(w, device_id, "device.enroll", "refused",
+		      "ek_in_use: the TPM (its EK or AK) belongs to device %s, which is not "
+		      "revoked", h->device_id);
+	httpd_reply_error(req, 409, "ek_in_use",
+			  "this TPM is enrolled under another device id; it can enroll again "
+			  "only after an operator revokes that device");
+}
+
 void service_enroll(struct httpd_req *req)
 {
 	struct service_worker *w = req->app;
 	struct api_enroll_req r;
 	struct store_device existing;
+	struct store_tpm_holder holder;
 	struct store_enrollment e;
 	TPM2B_NAME ak_name;
 	TPM2B_ID_OBJECT blob;
@@ -281,6 +336,8 @@ void service_enroll(struct httpd_req *req)
 	int rc;
 
 	memset(&r, 0, sizeof(r));
+	if (!enroll_admitted(req, w))
+		return;
 	rc = api_parse_enroll(req->body, req->body_len, &r, &err);
 	if (rc) {
 		httpd_reply_error(req, 400, "bad_request", "%s", gw_error_msg(&err, rc));
@@ -321,6 +378,19 @@ void service_enroll(struct httpd_req *req)
 	if (tpmdata_public_name(&r.ak_pub.publicArea, &ak_name) ||
 	    RAND_bytes(secret, sizeof(secret)) != 1 || RAND_bytes(idbin, sizeof(idbin)) != 1) {
 		httpd_reply_error(req, 500, "internal_error", "cannot prepare the credential");
+		goto out;
+	}
+	/* Early, before the credential is made: activation checks again, in the
+	 * transaction that creates the device. */
+	rc = store_device_by_tpm(w->st, r.ek_pub_raw, r.ek_pub_raw_len, ak_name.name,
+				 ak_name.size, &holder, &err);
+	if (rc) {
+		service_log("enroll: store: %s", gw_error_msg(&err, rc));
+		httpd_reply_error(req, 500, "internal_error", "store failure");
+		goto out;
+	}
+	if (holder.binding == STORE_TPM_IN_USE) {
+		refuse_tpm_in_use(req, w, r.device_id, &holder);
 		goto out;
 	}
 	rc = credential_make(&r.ek_pub, &ak_name, secret, sizeof(secret), &blob, &enc, &err);
@@ -490,9 +560,9 @@ void service_enroll_activate(struct httpd_req *req)
 	struct api_activate_req r;
 	struct store_enrollment e;
 	struct store_device dev;
+	struct store_tpm_holder holder;
 	EVP_PKEY *client = NULL;
 	gw_error err = { { 0 } };
-	char detail[160];
 	int rc;
 
 	memset(&r, 0, sizeof(r));
@@ -529,11 +599,27 @@ void service_enroll_activate(struct httpd_req *req)
 				  "the EK and AK it claimed");
 		goto out;
 	}
+	/* The TPM has proven it holds the EK and AK; is it another device's? */
+	rc = store_device_by_tpm(w->st, e.ek_pub, e.ek_pub_len, e.ak_name, e.ak_name_len, &holder,
+				 &err);
+	if (rc) {
+		service_log("enroll: activate: %s", gw_error_msg(&err, rc));
+		httpd_reply_error(req, 500, "internal_error", "store failure");
+		goto out;
+	}
+	if (holder.binding == STORE_TPM_IN_USE) {
+		refuse_tpm_in_use(req, w, e.device_id, &holder);
+		goto out;
+	}
 	memset(&dev, 0, sizeof(dev));
 	snprintf(dev.id, sizeof(dev.id), "%s", e.device_id);
 	snprintf(dev.model, sizeof(dev.model), "%s", e.model);
-	dev.state = vconfig_auto_approves(&w->svc->cfg, e.model) ? STORE_DEV_ENROLLED
-								 : STORE_DEV_PENDING;
+	/* A TPM that was a revoked device's (stolen, sold on, repaired) comes back
+	 * only when an operator says so, whatever auto_approve allows. */
+	dev.state = vconfig_auto_approves(&w->svc->cfg, e.model) &&
+				    holder.binding != STORE_TPM_REVOKED
+			    ? STORE_DEV_ENROLLED
+			    : STORE_DEV_PENDING;
 	dev.ek_pub = e.ek_pub;
 	dev.ek_pub_len = e.ek_pub_len;
 	dev.ek_cert = e.ek_cert;
@@ -543,22 +629,46 @@ void service_enroll_activate(struct httpd_req *req)
 	dev.ak_name = e.ak_name;
 	dev.ak_name_len = e.ak_name_len;
 	dev.created_at = service_now();
-	snprintf(detail, sizeof(detail), "{\"model\":\"%s\",\"state\":\"%s\"}", e.model,
-		 store_device_state_name(dev.state));
-	{
+	/* Twice at most: a device of this TPM revoked between the look-up above and
+	 * the activation makes the store refuse an auto-approved one; then pending. */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		json_object *d = json_object_new_object();
 		struct store_audit a = {
 			.ts = service_now(), .actor = "verifier", .action = "device.enroll",
 			.device_id = e.device_id,
 			.outcome = dev.state == STORE_DEV_ENROLLED ? "enrolled (auto-approved)"
 								   : "pending",
-			.detail = detail,
+			.detail = NULL,
 		};
 
+		if (!d) {
+			rc = GW_E_NOMEM;
+			break;
+		}
+		json_object_object_add(d, "model", json_object_new_string(e.model));
+		json_object_object_add(d, "state", json_object_new_string(
+						       store_device_state_name(dev.state)));
+		if (holder.binding == STORE_TPM_REVOKED)
+			json_object_object_add(d, "previous_device",
+					       json_object_new_string(holder.device_id));
+		a.detail = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN);
 		rc = store_enrollment_activate(w->st, e.id, r.client_pub_pem, service_now(), &dev,
-					       &a, &err);
+					       &a, &holder, &err);
+		json_object_put(d);
+		if (rc == GW_E_EXISTS && holder.binding == STORE_TPM_REVOKED &&
+		    dev.state == STORE_DEV_ENROLLED) {
+			dev.state = STORE_DEV_PENDING;
+			continue;
+		}
+		break;
+	}
+	if (rc == GW_E_EXISTS && holder.binding == STORE_TPM_FREE) {
+		httpd_reply_error(req, 409, "device_exists", "device '%s' exists", e.device_id);
+		goto out;
 	}
 	if (rc == GW_E_EXISTS) {
-		httpd_reply_error(req, 409, "device_exists", "device '%s' exists", e.device_id);
+		/* Another enrollment of this TPM was activated since the look-up. */
+		refuse_tpm_in_use(req, w, e.device_id, &holder);
 		goto out;
 	}
 	if (rc == GW_E_NOTFOUND || rc == GW_E_STATE) {

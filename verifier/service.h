@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 
 #include "httpd.h"
+#include "service_ratelimit.h"
 #include "store.h"
 #include "vconfig.h"
 #include "verdict.h"
@@ -30,6 +31,8 @@ struct service {
 	X509_STORE *ek_store;
 	EVP_PKEY *policy_keys[VCONFIG_MAX_POLICY_KEYS]; /* [policy] key, in order */
 	size_t n_policy_keys;
+	/* POST /v1/enroll limits ([enrollment] rate_*), shared by every worker. */
+	struct service_ratelimit *enroll_limit;
 };
 
 /* One per worker thread (httpd's app pointer). */

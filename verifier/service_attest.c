@@ -271,6 +271,90 @@ static bool cel_authentic(const struct attest_ctx *a)
 	return true;
 }
 
+/* Add the clock claim when the quote's clock is older than the recorded one
+ * (resetCount lower, or equal and clock lower); true when it was. */
+static bool clock_claim(struct gwpol_report *rep, uint32_t reset_count, uint64_t clock,
+			const TPMS_CLOCK_INFO *ci)
+{
+	bool back = ci->resetCount < reset_count ||
+		    (ci->resetCount == reset_count && ci->clock < clock);
+
+	if (back)
+		gwpol_report_add(rep, GWPOL_CLAIM_IDENTITY, GWPOL_TIER_CONTRAINDICATED, "clock",
+				 "TPM clock went backwards (resetCount %u -> %u, clock %llu -> "
+				 "%llu): replayed evidence or a rolled-back TPM",
+				 reset_count, ci->resetCount, (unsigned long long)clock,
+				 (unsigned long long)ci->clock);
+	return back;
+}
+
+/* The failed claims and the signed EAR of the report as it stands (again, after
+ * a claim was added). */
+static int sign_result(struct service_worker *w, struct attest_ctx *a, const char *policy_id,
+		       int64_t now, int64_t exp)
+{
+	json_object_put(a->failures);
+	free(a->ear);
+	a->ear = NULL;
+	a->failures = verdict_failures_json(a->rep);
+	if (a->failures)
+		a->ear = make_ear(w->svc, a->dev.id, a->rep, a->failures, policy_id, now, exp);
+	return a->ear ? 0 : GW_E_CRYPTO;
+}
+
+/* Store the result, its audit record and the device's last attestation in one
+ * group. move_clock: the quote is genuine, fresh and not older than the clock read
+ * with the device, so its clock is recorded; the store refuses with GW_E_EXISTS
+ * when another appraisal recorded a later one meanwhile. Otherwise the recorded
+ * clock stays as it is. Nothing is stored on failure. */
+static int record_result(struct service_worker *w, struct attest_ctx *a, const char *policy_id,
+			 int64_t now, bool move_clock, gw_error *err)
+{
+	const char *status = gwpol_report_status(a->rep);
+	const char *claims = json_object_to_json_string_ext(a->failures, JSON_C_TO_STRING_PLAIN);
+	const TPMS_CLOCK_INFO *ci = &a->res->quote.attest.clockInfo;
+	char detail[320];
+	struct store_audit au = {
+		.ts = now, .actor = "verifier", .action = "attest", .device_id = a->dev.id,
+		.outcome = status, .detail = detail,
+	};
+	struct store_result r = {
+		.device_id = a->dev.id, .at = now, .status = status, .claims = claims,
+		.ear = a->ear,
+	};
+	struct store_attestation att = {
+		.at = now,
+		.status = status,
+		.reset_count = ci->resetCount,
+		.restart_count = ci->restartCount,
+		.clock = ci->clock,
+		.keep_clock = !move_clock,
+		.cel_records_appraised = !move_clock ? a->dev.cel_records_appraised
+				       : a->cel    ? a->cel->n
+						   : 0,
+		.has_cel = cel_authentic(a),
+		.cel_log = a->cel_bytes,
+		.cel_log_len = a->cel_bytes_len,
+		.cel_reset_count = ci->resetCount,
+	};
+	int rc;
+
+	snprintf(detail, sizeof(detail),
+		 "{\"policy\":\"%s\",\"failed_claims\":%zu,\"cel_offset\":%u}", policy_id,
+		 a->rep->n + a->rep->dropped, (unsigned)a->ev->cel_offset);
+	rc = store_begin(w->st, err);
+	if (rc)
+		return rc;
+	rc = store_result_add(w->st, &r, NULL, &au, err);
+	if (!rc)
+		rc = store_device_update_attestation(w->st, a->dev.id, &att, NULL, err);
+	if (!rc)
+		rc = store_commit(w->st, err);
+	if (rc)
+		store_rollback(w->st);
+	return rc;
+}
+
 void service_attest(struct httpd_req *req)
 {
 	struct service_worker *w = req->app;
@@ -366,103 +450,56 @@ void service_attest(struct httpd_req *req)
 	/* The TPM's clock never runs backwards for one device: an older resetCount,
 	 * or an older clock within the same reset, is replayed or rolled-back
 	 * evidence. Only a quote that is genuine and fresh (signature, magic, type,
-	 * nonce) says anything about the clock, whatever its policy verdict. */
+	 * nonce) says anything about the clock, whatever its policy verdict. This
+	 * compares with the clock as read with the device; the store compares again
+	 * when it records the quote's, in the same transaction (below). */
 	quote_ok = a.res->quote.parsed && a.res->status[APPRAISE_SIGNATURE] == APPRAISE_PASS &&
 		   a.res->status[APPRAISE_MAGIC] == APPRAISE_PASS &&
 		   a.res->status[APPRAISE_TYPE] == APPRAISE_PASS &&
 		   a.res->status[APPRAISE_NONCE] == APPRAISE_PASS;
-	if (quote_ok && a.dev.attested) {
-		const TPMS_CLOCK_INFO *ci = &a.res->quote.attest.clockInfo;
-
-		clock_back = ci->resetCount < a.dev.reset_count ||
-			     (ci->resetCount == a.dev.reset_count && ci->clock < a.dev.clock);
-		if (clock_back)
-			gwpol_report_add(a.rep, GWPOL_CLAIM_IDENTITY, GWPOL_TIER_CONTRAINDICATED,
-					 "clock",
-					 "TPM clock went backwards (resetCount %u -> %u, clock %llu -> "
-					 "%llu): replayed evidence or a rolled-back TPM",
-					 a.dev.reset_count, ci->resetCount,
-					 (unsigned long long)a.dev.clock,
-					 (unsigned long long)ci->clock);
-	}
-	status = gwpol_report_status(a.rep);
+	if (quote_ok && a.dev.attested)
+		clock_back = clock_claim(a.rep, a.dev.reset_count, a.dev.clock,
+					 &a.res->quote.attest.clockInfo);
 	/* The policy says how long its results stand; the configuration otherwise. */
 	exp = now + (pol && pol->has_freshness ? (int64_t)pol->freshness_seconds
 					       : (int64_t)w->svc->cfg.result_ttl);
-	a.failures = verdict_failures_json(a.rep);
-	if (a.failures)
-		a.ear = make_ear(w->svc, a.dev.id, a.rep, a.failures, policy_id, now, exp);
-	if (!a.ear) {
+	if (sign_result(w, &a, policy_id, now, exp)) {
 		httpd_reply_error(req, 500, "internal_error", "cannot sign the result");
 		goto out;
 	}
-	{
-		const char *claims = json_object_to_json_string_ext(a.failures,
-								    JSON_C_TO_STRING_PLAIN);
-		char detail[320];
-		bool keep_cel = cel_authentic(&a);
-		struct store_audit au = {
-			.ts = now, .actor = "verifier", .action = "attest", .device_id = a.dev.id,
-			.outcome = status, .detail = NULL,
-		};
-		struct store_result r = {
-			.device_id = a.dev.id, .at = now, .status = status, .claims = claims,
-			.ear = a.ear,
-		};
+	rc = record_result(w, &a, policy_id, now, quote_ok && !clock_back, &err);
+	if (rc == GW_E_EXISTS) {
+		/* Another appraisal of this device recorded a later quote between our
+		 * reading the device and our recording this one: this quote is the
+		 * older, and it gets the answer it would have got one after the other.
+		 * Its clock is not recorded. */
+		struct store_device cur;
 
-		snprintf(detail, sizeof(detail),
-			 "{\"policy\":\"%s\",\"failed_claims\":%zu,\"cel_offset\":%u}", policy_id,
-			 a.rep->n + a.rep->dropped, (unsigned)a.ev->cel_offset);
-		au.detail = detail;
-		rc = store_begin(w->st, &err);
-		if (!rc)
-			rc = store_result_add(w->st, &r, NULL, &au, &err);
-		if (!rc && quote_ok && !clock_back) {
-			/* A genuine, fresh quote moves the recorded clock forward. */
-			struct store_attestation att = {
-				.at = now,
-				.status = status,
-				.reset_count = a.res->quote.attest.clockInfo.resetCount,
-				.restart_count = a.res->quote.attest.clockInfo.restartCount,
-				.clock = a.res->quote.attest.clockInfo.clock,
-				.cel_records_appraised = a.cel ? a.cel->n : 0,
-				.has_cel = keep_cel,
-				.cel_log = a.cel_bytes,
-				.cel_log_len = a.cel_bytes_len,
-				.cel_reset_count = a.res->quote.attest.clockInfo.resetCount,
-			};
-
-			rc = store_device_update_attestation(w->st, a.dev.id, &att, NULL, &err);
-		} else if (!rc) {
-			struct store_attestation att = {
-				.at = now,
-				.status = status,
-				.reset_count = a.dev.reset_count,
-				.restart_count = a.dev.restart_count,
-				.clock = a.dev.clock,
-				.cel_records_appraised = a.dev.cel_records_appraised,
-				.has_cel = keep_cel,
-				.cel_log = a.cel_bytes,
-				.cel_log_len = a.cel_bytes_len,
-				.cel_reset_count = a.res->quote.attest.clockInfo.resetCount,
-			};
-
-			rc = store_device_update_attestation(w->st, a.dev.id, &att, NULL, &err);
-		}
-		if (!rc)
-			rc = store_commit(w->st, &err);
-		if (rc) {
-			store_rollback(w->st);
-			if (rc == GW_E_STATE) {
-				httpd_reply_error(req, 403, "revoked", "device '%s' was revoked",
-						  a.dev.id);
+		service_log("attest: %s (a later quote was recorded meanwhile)",
+			    gw_error_msg(&err, rc));
+		memset(&cur, 0, sizeof(cur));
+		rc = store_device_get(w->st, a.dev.id, &cur, &err);
+		if (rc == 0) {
+			(void)clock_claim(a.rep, cur.reset_count, cur.clock,
+					  &a.res->quote.attest.clockInfo);
+			store_device_fini(&cur);
+			if (sign_result(w, &a, policy_id, now, exp)) {
+				httpd_reply_error(req, 500, "internal_error", "cannot sign the result");
 				goto out;
 			}
-			service_log("attest: store: %s", gw_error_msg(&err, rc));
-			httpd_reply_error(req, 500, "internal_error", "store failure");
-			goto out;
+			rc = record_result(w, &a, policy_id, now, false, &err);
 		}
 	}
+	if (rc == GW_E_STATE) {
+		httpd_reply_error(req, 403, "revoked", "device '%s' was revoked", a.dev.id);
+		goto out;
+	}
+	if (rc) {
+		service_log("attest: store: %s", gw_error_msg(&err, rc));
+		httpd_reply_error(req, 500, "internal_error", "store failure");
+		goto out;
+	}
+	status = gwpol_report_status(a.rep);
 	{
 		json_object *o = json_object_new_object();
 

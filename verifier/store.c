@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-// Store front end: url parsing, argument checks, the audit hash, and dispatch to
-// the backend's operations table.
+// Store front end: url parsing, argument checks, the audit hash, the EK's key
+// identity, and dispatch to the backend's operations table.
 #include "store_impl.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
+#include "digest.h"
+#include "tpmdata.h"
 #include "util.h"
 
 static const char *const state_names[] = {
@@ -175,6 +178,33 @@ out:
 	return rc;
 }
 
+/* The key, not its encoding: a TPM2B_PUBLIC carries attributes, an authPolicy and
+ * an exponent that may be 0 or 65537 for one key, none of which MakeCredential
+ * uses. Bytes of the public area would let one TPM pass for several. */
+int store_ek_key_id(const uint8_t *ek_pub, size_t len, uint8_t out[STORE_HASH_LEN])
+{
+	TPM2B_PUBLIC pub;
+	EVP_PKEY *key = NULL;
+	unsigned char *der = NULL;
+	int der_len;
+	int rc;
+
+	if (!ek_pub || len == 0 || len > STORE_BLOB_MAX || !out)
+		return GW_E_INVAL;
+	rc = tpmdata_public_unmarshal(ek_pub, len, &pub, NULL);
+	if (rc)
+		return rc;
+	rc = tpmdata_public_to_pkey(&pub.publicArea, &key, NULL);
+	if (rc)
+		return rc;
+	der_len = i2d_PUBKEY(key, &der);
+	if (der_len <= 0 || gw_hash(TPM2_ALG_SHA256, der, (size_t)der_len, out))
+		rc = GW_E_CRYPTO;
+	OPENSSL_free(der);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
 int store_open(const char *url, struct store **out, gw_error *err)
 {
 	static const char scheme[] = "sqlite:";
@@ -288,6 +318,23 @@ void store_device_fini(struct store_device *d)
 	free(d->cel_log);
 	d->ek_pub = d->ek_cert = d->ak_pub = d->ak_name = d->cel_log = NULL;
 	d->ek_pub_len = d->ek_cert_len = d->ak_pub_len = d->ak_name_len = d->cel_log_len = 0;
+}
+
+int store_device_by_tpm(struct store *st, const uint8_t *ek_pub, size_t ek_pub_len,
+			const uint8_t *ak_name, size_t ak_name_len, struct store_tpm_holder *out,
+			gw_error *err)
+{
+	uint8_t key[STORE_HASH_LEN];
+	int rc;
+
+	if ((rc = check_blob(ek_pub, ek_pub_len, true, "EK public", err)) ||
+	    (rc = check_blob(ak_name, ak_name_len, true, "AK name", err)))
+		return rc;
+	if (!out)
+		return gw_fail(err, GW_E_INVAL, "output is missing");
+	/* An EK without a key identity cannot match one; its AK still can. */
+	rc = store_ek_key_id(ek_pub, ek_pub_len, key);
+	return st->ops->device_by_tpm(st, rc ? NULL : key, ak_name, ak_name_len, out, err);
 }
 
 int store_device_list(struct store *st, const enum store_device_state *state,
@@ -496,6 +543,15 @@ int store_enrollment_put(struct store *st, const struct store_enrollment *e,
 	    (rc = check_blob(e->ak_name, e->ak_name_len, true, "AK name", err)) ||
 	    (rc = store_check_audit(audit, err)))
 		return rc;
+	{
+		uint8_t key[STORE_HASH_LEN];
+
+		/* Activation binds the TPM by this identity: an EK without one could
+		 * enroll any number of times. */
+		rc = store_ek_key_id(e->ek_pub, e->ek_pub_len, key);
+		if (rc)
+			return gw_fail(err, rc, "EK public: not the public area of an RSA or ECC key");
+	}
 	return st->ops->enrollment_put(st, e, audit, err);
 }
 
@@ -513,8 +569,10 @@ int store_enrollment_get(struct store *st, const char *id, struct store_enrollme
 
 int store_enrollment_activate(struct store *st, const char *id, const char *client_pub_pem,
 			      int64_t now, const struct store_device *d,
-			      const struct store_audit *audit, gw_error *err)
+			      const struct store_audit *audit, struct store_tpm_holder *holder,
+			      gw_error *err)
 {
+	struct store_tpm_holder h;
 	int rc;
 
 	if (!d)
@@ -528,7 +586,11 @@ int store_enrollment_activate(struct store *st, const char *id, const char *clie
 		return gw_fail(err, GW_E_INVAL, "client public key is empty");
 	if (d->state != STORE_DEV_PENDING && d->state != STORE_DEV_ENROLLED)
 		return gw_fail(err, GW_E_INVAL, "an activated device is pending or enrolled");
-	return st->ops->enrollment_activate(st, id, client_pub_pem, now, d, audit, err);
+	memset(&h, 0, sizeof(h));
+	rc = st->ops->enrollment_activate(st, id, client_pub_pem, now, d, audit, &h, err);
+	if (holder && (rc == 0 || rc == GW_E_EXISTS))
+		*holder = h;
+	return rc;
 }
 
 int store_enrollment_fail(struct store *st, const char *id, const struct store_audit *audit,

@@ -43,7 +43,7 @@ int store_open(const char *url, struct store **out, gw_error *err) GW_WUR;
 void store_close(struct store *st);
 
 /* Schema version this build writes (SQLite: PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /* Optional audit record for a mutating call. When a mutating function gets a
  * non-NULL audit, the record is appended to the chain in the same transaction as
@@ -125,9 +125,45 @@ struct store_device {
  * the caller's. NULL is fine. */
 void store_device_fini(struct store_device *d);
 
+/* ---- one TPM, one device ----
+ * A device that is pending or enrolled has its TPM to itself: no other pending or
+ * enrolled device has the same EK (the same key, by store_ek_key_id()) or an AK
+ * of the same name. A TPM whose devices were all revoked may enroll again under a
+ * new id, but only as pending: an operator decides whether it comes back. The
+ * functions that create devices (store_device_put, store_enrollment_activate)
+ * enforce this in their own transaction. */
+
+/* The identity of the EK in ek_pub (a TPM2B_PUBLIC): SHA-256 of the DER
+ * SubjectPublicKeyInfo of its RSA or ECC key. Encodings of one key that differ in
+ * anything but the key (attributes, authPolicy, an exponent of 0 or 65537 spelled
+ * out) give the same value. GW_E_PARSE, GW_E_UNSUPPORTED or GW_E_KEY when ek_pub
+ * is not the public area of an RSA or ECC key. */
+int store_ek_key_id(const uint8_t *ek_pub, size_t len, uint8_t out[STORE_HASH_LEN]) GW_WUR;
+
+enum store_tpm_binding {
+	STORE_TPM_FREE,    /* no device has this EK or AK */
+	STORE_TPM_IN_USE,  /* a pending or enrolled device has it */
+	STORE_TPM_REVOKED, /* only revoked devices had it */
+};
+struct store_tpm_holder {
+	enum store_tpm_binding binding;
+	/* IN_USE: the device that has the TPM; REVOKED: the revoked device whose state
+	 * changed last; FREE: empty. */
+	char device_id[STORE_ID_MAX + 1];
+};
+/* Which device, if any, has the TPM of this EK (TPM2B_PUBLIC) or this AK name.
+ * An ek_pub that store_ek_key_id() cannot read is matched by the AK name only.
+ * Returns 0 with *out filled (binding STORE_TPM_FREE when no device has either). */
+int store_device_by_tpm(struct store *st, const uint8_t *ek_pub, size_t ek_pub_len,
+			const uint8_t *ak_name, size_t ak_name_len, struct store_tpm_holder *out,
+			gw_error *err) GW_WUR;
+
 /* Insert a new device with the id, model, state, blobs and created_at of d
  * (state_changed_* are set to created_at and "enroll"; attestation fields are
- * ignored). GW_E_EXISTS when the id is taken. */
+ * ignored). GW_E_EXISTS when the id is taken, or, for a pending or enrolled d,
+ * when its TPM is bound to another device (see above; err names it). An ek_pub
+ * that store_ek_key_id() cannot read (test fixtures) is stored without a key
+ * identity and bound by the AK name only. */
 int store_device_put(struct store *st, const struct store_device *d,
 		     const struct store_audit *audit, gw_error *err) GW_WUR;
 /* GW_E_NOTFOUND when there is no such device. On success *out owns its blobs:
@@ -165,6 +201,10 @@ struct store_attestation {
 	uint32_t restart_count;
 	uint64_t clock;
 	uint64_t cel_records_appraised;
+	/* keep_clock: leave the recorded reset_count, restart_count and clock as they
+	 * are (the quote says nothing about the TPM's clock: it is not genuine, or
+	 * older than the recorded one); the three fields above are ignored. */
+	bool keep_clock;
 	/* has_cel: store cel_log (borrowed, at most STORE_CEL_MAX bytes) and
 	 * cel_reset_count as the device's authentic log; false clears the stored log,
 	 * so a failed replay never leaves a stale prefix behind. */
@@ -173,11 +213,16 @@ struct store_attestation {
 	size_t cel_log_len;
 	uint32_t cel_reset_count;
 };
-/* Record the latest appraisal of an enrolled device. GW_E_NOTFOUND for an unknown
- * id, GW_E_STATE when the device is not enrolled (so an appraisal racing a
- * revocation cannot land after it). The store does not compare clock or
- * resetCount with the previous values: appraisal does, inside store_begin() when
- * two verifiers may appraise one device at once. */
+/* Record the latest appraisal of an enrolled device. The TPM clock only moves
+ * forward: unless keep_clock is set, the new resetCount and clock are compared
+ * with the recorded ones in the same transaction as the update.
+ *   GW_E_NOTFOUND  unknown id
+ *   GW_E_STATE     the device is not enrolled (an appraisal racing a revocation
+ *                  cannot land after it)
+ *   GW_E_EXISTS    a later clock is recorded already: a lower resetCount, or the
+ *                  same resetCount and a lower clock (two appraisals of one device
+ *                  raced, or the quote is replayed); err names both
+ * On failure nothing changes. */
 int store_device_update_attestation(struct store *st, const char *id,
 				    const struct store_attestation *att,
 				    const struct store_audit *audit, gw_error *err) GW_WUR;
@@ -255,8 +300,10 @@ struct store_enrollment {
  * fine. */
 void store_enrollment_fini(struct store_enrollment *e);
 /* Insert a new enrollment in state challenged (e->state and e->client_pub are
- * ignored). GW_E_EXISTS when the id is taken. The device id is not checked
- * against devices here: store_enrollment_activate() is the uniqueness check. */
+ * ignored). GW_E_EXISTS when the id is taken; GW_E_KEY (or GW_E_PARSE,
+ * GW_E_UNSUPPORTED) when e->ek_pub is not one store_ek_key_id() can read. Neither
+ * the device id nor the TPM is checked against devices here:
+ * store_enrollment_activate() is the uniqueness check. */
 int store_enrollment_put(struct store *st, const struct store_enrollment *e,
 			 const struct store_audit *audit, gw_error *err) GW_WUR;
 /* GW_E_NOTFOUND when there is no such enrollment (purged ones included). On
@@ -270,16 +317,23 @@ int store_enrollment_get(struct store *st, const char *id, struct store_enrollme
  *                  is still challenged: to the client both are "unknown enrollment"
  *   GW_E_STATE     activated or failed already (a second activation, or one after
  *                  a wrong secret)
- *   GW_E_EXISTS    a device with this id was stored meanwhile
+ *   GW_E_EXISTS    a device with this id exists (holder->binding STORE_TPM_FREE),
+ *                  or the TPM is bound to another device: a pending or enrolled
+ *                  one has its EK or AK (STORE_TPM_IN_USE), or d->state is
+ *                  enrolled and a revoked device had them (STORE_TPM_REVOKED: it
+ *                  may come back as pending only); holder->device_id names it
  *   GW_E_INVAL     d's id or model differ from the enrollment's, or d's state is
  *                  not pending or enrolled
+ *   GW_E_KEY       the enrollment's EK is not one store_ek_key_id() can read
  * The device row gets d's state and created_at (state_changed_* as for
  * store_device_put()); its EK and AK are copied from the enrollment row, whatever
  * d's blobs hold, so the device stored is exactly the one whose TPM was challenged.
- * On any failure nothing changes. */
+ * holder (may be NULL) is filled on success (a revoked predecessor, if any) and on
+ * GW_E_EXISTS. On any failure nothing changes. */
 int store_enrollment_activate(struct store *st, const char *id, const char *client_pub_pem,
 			      int64_t now, const struct store_device *d,
-			      const struct store_audit *audit, gw_error *err) GW_WUR;
+			      const struct store_audit *audit, struct store_tpm_holder *holder,
+			      gw_error *err) GW_WUR;
 /* Mark a challenged enrollment failed: a wrong secret spends it, whether or not it
  * has expired. GW_E_NOTFOUND for an unknown id, GW_E_STATE when it is not
  * challenged (already activated or failed). */

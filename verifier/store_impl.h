@@ -19,6 +19,9 @@ struct store_ops {
 			  gw_error *err);
 	int (*device_list)(struct store *st, const enum store_device_state *state,
 			   store_device_cb cb, void *arg, gw_error *err);
+	/* ek_key: store_ek_key_id() of the EK, or NULL when it has none. */
+	int (*device_by_tpm)(struct store *st, const uint8_t *ek_key, const uint8_t *ak_name,
+			     size_t ak_name_len, struct store_tpm_holder *out, gw_error *err);
 	int (*device_set_state)(struct store *st, const char *id, enum store_device_state state,
 				int64_t now, const char *actor, const struct store_audit *audit,
 				gw_error *err);
@@ -33,7 +36,8 @@ struct store_ops {
 			      gw_error *err);
 	int (*enrollment_activate)(struct store *st, const char *id, const char *client_pub_pem,
 				   int64_t now, const struct store_device *d,
-				   const struct store_audit *audit, gw_error *err);
+				   const struct store_audit *audit, struct store_tpm_holder *holder,
+				   gw_error *err);
 	int (*enrollment_fail)(struct store *st, const char *id, const struct store_audit *audit,
 			       gw_error *err);
 	int (*enrollment_purge)(struct store *st, int64_t before, uint64_t *count, gw_error *err);

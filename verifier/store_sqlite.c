@@ -129,6 +129,15 @@ static const char *const migrations[] = {
 	/* 3 -> 4: nor deleted, which would put an older version back in force. */
 	("CREATE TRIGGER policies_no_delete BEFORE DELETE ON policies"
 	 "  BEGIN SELECT RAISE(ABORT, 'policy versions are never deleted'); END;"),
+	/* 4 -> 5: one TPM, one device. The EK's key identity (gw_ek_key(), below)
+	 * for every device, computed for the rows already there; both keys indexed
+	 * for the check at enrollment. Not UNIQUE: a revoked device keeps its TPM's
+	 * keys, and a file may already hold a TPM twice from before this check. */
+	"ALTER TABLE devices ADD COLUMN ek_key BLOB"
+	"  CHECK (ek_key IS NULL OR length(ek_key) = 32);"
+	"UPDATE devices SET ek_key = gw_ek_key(ek_pub);"
+	"CREATE INDEX devices_ek_key ON devices (ek_key) WHERE ek_key IS NOT NULL;"
+	"CREATE INDEX devices_ak_name ON devices (ak_name);",
 };
 
 _Static_assert(GW_ARRAY_SIZE(migrations) == STORE_SCHEMA_VERSION,
@@ -137,6 +146,24 @@ _Static_assert(GW_ARRAY_SIZE(migrations) == STORE_SCHEMA_VERSION,
 static struct sqlite_store *to_sqlite(struct store *st)
 {
 	return (struct sqlite_store *)st;
+}
+
+/* gw_ek_key(ek_pub): store_ek_key_id() as SQL, NULL for a blob it cannot read.
+ * Migration 5 uses it, so every connection registers it before migrating; it is
+ * DIRECTONLY, so no trigger or view of a doctored file can call it. */
+static void sql_ek_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	uint8_t key[STORE_HASH_LEN];
+	int n;
+
+	(void)argc;
+	n = sqlite3_value_bytes(argv[0]);
+	if (sqlite3_value_type(argv[0]) != SQLITE_BLOB || n <= 0 ||
+	    store_ek_key_id(sqlite3_value_blob(argv[0]), (size_t)n, key)) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	sqlite3_result_blob(ctx, key, sizeof(key), SQLITE_TRANSIENT);
 }
 
 static int db_fail(sqlite3 *db, int src, gw_error *err, const char *what)
@@ -406,19 +433,124 @@ static int op_audit_append(struct store *st, const struct store_audit *a, uint64
 	return rc;
 }
 
+/* Inside the caller's transaction: GW_E_EXISTS when a device has this id. */
+static int device_id_free(sqlite3 *db, const char *id, gw_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int src;
+	int rc = prepare(db, "SELECT 1 FROM devices WHERE id = ?", &stmt, err);
+
+	if (rc)
+		return rc;
+	bind_text(stmt, 1, id);
+	src = sqlite3_step(stmt);
+	if (src == SQLITE_ROW)
+		rc = gw_fail(err, GW_E_EXISTS, "device %s exists already", id);
+	else if (src != SQLITE_DONE)
+		rc = db_fail(db, sqlite3_extended_errcode(db), err, "reading a device");
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+/* Who has the TPM of ek_key (NULL: none) or ak_name, inside the caller's
+ * transaction: a pending or enrolled device first, else the revoked one whose
+ * state changed last. */
+static int tpm_holder_locked(sqlite3 *db, const uint8_t *ek_key, const uint8_t *ak_name,
+			     size_t ak_name_len, struct store_tpm_holder *out, gw_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum store_device_state state;
+	int src;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = prepare(db,
+		     "SELECT id, state FROM devices WHERE ek_key = ?1 OR ak_name = ?2"
+		     " ORDER BY state = 'revoked', state_changed_at DESC, id LIMIT 1",
+		     &stmt, err);
+	if (rc)
+		goto out;
+	if (ek_key)
+		bind_blob(stmt, 1, ek_key, STORE_HASH_LEN);
+	bind_blob(stmt, 2, ak_name, ak_name_len);
+	src = sqlite3_step(stmt);
+	if (src == SQLITE_DONE)
+		goto out;
+	if (src != SQLITE_ROW) {
+		rc = db_fail(db, sqlite3_extended_errcode(db), err, "looking up a TPM");
+		goto out;
+	}
+	if (col_text(stmt, 0, out->device_id, sizeof(out->device_id)) ||
+	    store_device_state_parse((const char *)sqlite3_column_text(stmt, 1), &state)) {
+		memset(out, 0, sizeof(*out));
+		rc = gw_fail(err, GW_E_PARSE, "store: looking up a TPM: malformed device row");
+		goto out;
+	}
+	out->binding = state == STORE_DEV_REVOKED ? STORE_TPM_REVOKED : STORE_TPM_IN_USE;
+out:
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+/* One TPM, one device (store.h): may a new device in `state` have this TPM?
+ * GW_E_EXISTS when not; *h says who has it either way. */
+static int tpm_check_locked(sqlite3 *db, const uint8_t *ek_key, const uint8_t *ak_name,
+			    size_t ak_name_len, enum store_device_state state,
+			    struct store_tpm_holder *h, gw_error *err)
+{
+	int rc = tpm_holder_locked(db, ek_key, ak_name, ak_name_len, h, err);
+
+	if (rc)
+		return rc;
+	if (h->binding == STORE_TPM_IN_USE)
+		return gw_fail(err, GW_E_EXISTS, "the TPM (its EK or AK) belongs to device %s",
+			       h->device_id);
+	if (h->binding == STORE_TPM_REVOKED && state == STORE_DEV_ENROLLED)
+		return gw_fail(err, GW_E_EXISTS,
+			       "the TPM (its EK or AK) was revoked device %s's: it can come back"
+			       " as pending only", h->device_id);
+	return 0;
+}
+
+static int op_device_by_tpm(struct store *st, const uint8_t *ek_key, const uint8_t *ak_name,
+			    size_t ak_name_len, struct store_tpm_holder *out, gw_error *err)
+{
+	struct store_tpm_holder h;
+	int rc = tpm_holder_locked(to_sqlite(st)->db, ek_key, ak_name, ak_name_len, &h, err);
+
+	if (rc == 0)
+		*out = h;
+	return rc;
+}
+
 static int op_device_put(struct store *st, const struct store_device *d,
 			 const struct store_audit *audit, gw_error *err)
 {
 	struct sqlite_store *s = to_sqlite(st);
 	sqlite3_stmt *stmt = NULL;
+	struct store_tpm_holder h;
+	uint8_t key[STORE_HASH_LEN];
+	bool has_key = store_ek_key_id(d->ek_pub, d->ek_pub_len, key) == 0;
 	int rc = tx_open(s, err);
 
 	if (rc)
 		return rc;
+	rc = device_id_free(s->db, d->id, err);
+	if (rc)
+		goto out;
+	/* A revoked device holds no TPM: only a live one must have its own. */
+	if (d->state != STORE_DEV_REVOKED) {
+		rc = tpm_check_locked(s->db, has_key ? key : NULL, d->ak_name, d->ak_name_len,
+				      d->state, &h, err);
+		if (rc) {
+			gw_error_prefix(err, "device %s: ", d->id);
+			goto out;
+		}
+	}
 	rc = prepare(s->db,
 		     "INSERT INTO devices (id, model, state, ek_pub, ek_cert, ak_pub, ak_name,"
-		     " created_at, state_changed_at, state_changed_by)"
-		     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'enroll')",
+		     " created_at, state_changed_at, state_changed_by, ek_key)"
+		     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'enroll', ?)",
 		     &stmt, err);
 	if (rc)
 		goto out;
@@ -431,6 +563,8 @@ static int op_device_put(struct store *st, const struct store_device *d,
 	bind_blob(stmt, 7, d->ak_name, d->ak_name_len);
 	sqlite3_bind_int64(stmt, 8, d->created_at);
 	sqlite3_bind_int64(stmt, 9, d->created_at);
+	if (has_key)
+		bind_blob(stmt, 10, key, sizeof(key));
 	rc = step_done(s->db, stmt, err, "adding a device");
 	stmt = NULL;
 	if (rc == GW_E_EXISTS)
@@ -664,18 +798,55 @@ static int op_device_update_attestation(struct store *st, const char *id,
 			     store_device_state_name(cur));
 		goto out;
 	}
+	/* Compared under the write lock that the update takes: two appraisals of one
+	 * device that read the old clock before either wrote cannot both land, and
+	 * the older one cannot overwrite the newer. */
+	if (!att->keep_clock) {
+		int64_t reset, clock;
+		int src;
+
+		rc = prepare(s->db,
+			     "SELECT reset_count, clock FROM devices WHERE id = ?"
+			     " AND reset_count IS NOT NULL AND clock IS NOT NULL",
+			     &stmt, err);
+		if (rc)
+			goto out;
+		bind_text(stmt, 1, id);
+		src = sqlite3_step(stmt);
+		if (src == SQLITE_ROW) {
+			reset = sqlite3_column_int64(stmt, 0);
+			clock = sqlite3_column_int64(stmt, 1);
+			if ((int64_t)att->reset_count < reset ||
+			    ((int64_t)att->reset_count == reset && (int64_t)att->clock < clock)) {
+				rc = gw_fail(err, GW_E_EXISTS,
+					     "device %s: TPM clock went backwards (resetCount %" PRId64
+					     " -> %" PRIu32 ", clock %" PRId64 " -> %" PRIu64 ")",
+					     id, reset, att->reset_count, clock, att->clock);
+				goto out;
+			}
+		} else if (src != SQLITE_DONE) {
+			rc = db_fail(s->db, sqlite3_extended_errcode(s->db), err, "reading a device");
+			goto out;
+		}
+		sqlite3_finalize(stmt);
+		stmt = NULL;
+	}
+	/* keep_clock binds NULL: coalesce() leaves the recorded values. */
 	rc = prepare(s->db,
-		     "UPDATE devices SET last_attest_at = ?, last_status = ?, reset_count = ?,"
-		     " restart_count = ?, clock = ?, cel_records_appraised = ?, cel_log = ?,"
-		     " cel_reset_count = ? WHERE id = ?",
+		     "UPDATE devices SET last_attest_at = ?, last_status = ?,"
+		     " reset_count = coalesce(?, reset_count),"
+		     " restart_count = coalesce(?, restart_count), clock = coalesce(?, clock),"
+		     " cel_records_appraised = ?, cel_log = ?, cel_reset_count = ? WHERE id = ?",
 		     &stmt, err);
 	if (rc)
 		goto out;
 	sqlite3_bind_int64(stmt, 1, att->at);
 	bind_text(stmt, 2, att->status);
-	sqlite3_bind_int64(stmt, 3, att->reset_count);
-	sqlite3_bind_int64(stmt, 4, att->restart_count);
-	sqlite3_bind_int64(stmt, 5, (int64_t)att->clock);
+	if (!att->keep_clock) {
+		sqlite3_bind_int64(stmt, 3, att->reset_count);
+		sqlite3_bind_int64(stmt, 4, att->restart_count);
+		sqlite3_bind_int64(stmt, 5, (int64_t)att->clock);
+	}
 	sqlite3_bind_int64(stmt, 6, (int64_t)att->cel_records_appraised);
 	if (att->has_cel) {
 		bind_blob(stmt, 7, att->cel_log, att->cel_log_len);
@@ -871,15 +1042,53 @@ out:
 	return rc;
 }
 
+/* The key identity of the enrollment's EK and its AK name (ak_name holds
+ * STORE_BLOB_MAX bytes), inside the caller's transaction. */
+static int enrollment_tpm(sqlite3 *db, const char *id, uint8_t key[STORE_HASH_LEN],
+			  uint8_t *ak_name, size_t *ak_name_len, gw_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int n, rc;
+
+	rc = prepare(db, "SELECT ek_pub, ak_name FROM enrollments WHERE id = ?", &stmt, err);
+	if (rc)
+		return rc;
+	bind_text(stmt, 1, id);
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		rc = db_fail(db, sqlite3_extended_errcode(db), err, "reading an enrollment");
+		goto out;
+	}
+	n = sqlite3_column_bytes(stmt, 0);
+	if (n <= 0 ||
+	    store_ek_key_id(sqlite3_column_blob(stmt, 0), (size_t)n, key)) {
+		rc = gw_fail(err, GW_E_KEY, "enrollment %s: the EK is not an RSA or ECC key", id);
+		goto out;
+	}
+	n = sqlite3_column_bytes(stmt, 1);
+	if (n <= 0 || n > STORE_BLOB_MAX) {
+		rc = gw_fail(err, GW_E_PARSE, "store: enrollment %s: malformed row", id);
+		goto out;
+	}
+	memcpy(ak_name, sqlite3_column_blob(stmt, 1), (size_t)n);
+	*ak_name_len = (size_t)n;
+out:
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
 static int op_enrollment_activate(struct store *st, const char *id, const char *client_pub_pem,
 				  int64_t now, const struct store_device *d,
-				  const struct store_audit *audit, gw_error *err)
+				  const struct store_audit *audit, struct store_tpm_holder *holder,
+				  gw_error *err)
 {
 	struct sqlite_store *s = to_sqlite(st);
 	sqlite3_stmt *stmt = NULL;
 	enum store_enrollment_state state;
 	char device_id[STORE_ID_MAX + 1];
 	char model[STORE_MODEL_MAX + 1];
+	uint8_t key[STORE_HASH_LEN];
+	uint8_t *ak_name = NULL;
+	size_t ak_name_len = 0;
 	int64_t expires_at;
 	int rc = tx_open(s, err);
 
@@ -904,6 +1113,24 @@ static int op_enrollment_activate(struct store *st, const char *id, const char *
 			     device_id, model, d->id, d->model);
 		goto out;
 	}
+	/* The id first: a device enrolling again under its own id is told so, not that
+	 * its TPM is taken (by itself). */
+	rc = device_id_free(s->db, d->id, err);
+	if (rc)
+		goto out;
+	ak_name = malloc(STORE_BLOB_MAX);
+	if (!ak_name) {
+		rc = GW_E_NOMEM;
+		goto out;
+	}
+	rc = enrollment_tpm(s->db, id, key, ak_name, &ak_name_len, err);
+	if (rc)
+		goto out;
+	rc = tpm_check_locked(s->db, key, ak_name, ak_name_len, d->state, holder, err);
+	if (rc) {
+		gw_error_prefix(err, "enrollment %s for %s: ", id, d->id);
+		goto out;
+	}
 	rc = prepare(s->db,
 		     "UPDATE enrollments SET state = 'activated', client_pub = ? WHERE id = ?",
 		     &stmt, err);
@@ -917,16 +1144,17 @@ static int op_enrollment_activate(struct store *st, const char *id, const char *
 		goto out;
 	rc = prepare(s->db,
 		     "INSERT INTO devices (id, model, state, ek_pub, ek_cert, ak_pub, ak_name,"
-		     " created_at, state_changed_at, state_changed_by)"
-		     " SELECT device_id, model, ?, ek_pub, ek_cert, ak_pub, ak_name, ?, ?, 'enroll'"
-		     " FROM enrollments WHERE id = ?",
+		     " created_at, state_changed_at, state_changed_by, ek_key)"
+		     " SELECT device_id, model, ?, ek_pub, ek_cert, ak_pub, ak_name, ?, ?, 'enroll',"
+		     " ? FROM enrollments WHERE id = ?",
 		     &stmt, err);
 	if (rc)
 		goto out;
 	bind_text(stmt, 1, store_device_state_name(d->state));
 	sqlite3_bind_int64(stmt, 2, d->created_at);
 	sqlite3_bind_int64(stmt, 3, d->created_at);
-	bind_text(stmt, 4, id);
+	bind_blob(stmt, 4, key, sizeof(key));
+	bind_text(stmt, 5, id);
 	rc = step_done(s->db, stmt, err, "adding a device");
 	stmt = NULL;
 	if (rc == GW_E_EXISTS)
@@ -935,6 +1163,7 @@ static int op_enrollment_activate(struct store *st, const char *id, const char *
 		goto out;
 	rc = maybe_audit(s->db, audit, err);
 out:
+	free(ak_name);
 	sqlite3_finalize(stmt);
 	return tx_close(s, rc, err);
 }
@@ -1565,6 +1794,7 @@ static const struct store_ops sqlite_ops = {
 	.device_put = op_device_put,
 	.device_get = op_device_get,
 	.device_list = op_device_list,
+	.device_by_tpm = op_device_by_tpm,
 	.device_set_state = op_device_set_state,
 	.device_update_attestation = op_device_update_attestation,
 	.device_set_client_cert = op_device_set_client_cert,
@@ -1708,6 +1938,11 @@ int store_sqlite_open(const char *path, bool sync_full, struct store **out, gw_e
 		goto out;
 	}
 	rc = configure(db, sync_full, err);
+	if (rc == 0 && sqlite3_create_function(db, "gw_ek_key", 1,
+					       SQLITE_UTF8 | SQLITE_DETERMINISTIC |
+						       SQLITE_DIRECTONLY,
+					       NULL, sql_ek_key, NULL, NULL) != SQLITE_OK)
+		rc = db_fail(db, sqlite3_extended_errcode(db), err, "registering gw_ek_key()");
 	if (rc == 0)
 		rc = migrate(db, err);
 	if (rc) {

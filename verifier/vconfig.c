@@ -15,6 +15,8 @@
 struct vparse {
 	struct vconfig *cfg;
 	int auto_line;
+	int rate_source_line;
+	int rate_global_line;
 	int threshold_line;
 	int key_line[VCONFIG_MAX_POLICY_KEYS];
 };
@@ -27,6 +29,8 @@ void vconfig_defaults(struct vconfig *cfg)
 	cfg->result_ttl = 300;
 	cfg->request_timeout = 10;
 	cfg->max_body = 1024 * 1024;
+	cfg->enroll_rate_source = (struct vconfig_rate){ VCONFIG_DEFAULT_ENROLL_RATE_SOURCE, 60 };
+	cfg->enroll_rate_global = (struct vconfig_rate){ VCONFIG_DEFAULT_ENROLL_RATE_GLOBAL, 60 };
 }
 
 static int set_path(const struct vconfig *cfg, char **dst, const char *v)
@@ -74,6 +78,37 @@ static int set_uint(unsigned *dst, const char *v, uint64_t min, uint64_t max)
 	if (gw_parse_u64(v, max, &n) || n < min)
 		return GW_E_PARSE;
 	*dst = (unsigned)n;
+	return 0;
+}
+
+/* "COUNT/SECONDS" (both decimal, no blanks) or "off". */
+static int set_rate(struct vconfig_rate *dst, const char *v)
+{
+	const char *slash = strchr(v, '/');
+	char count[16];
+	uint64_t n, secs;
+
+	if (!strcmp(v, "off")) {
+		*dst = (struct vconfig_rate){ 0, 0 };
+		return 0;
+	}
+	if (!slash || (size_t)(slash - v) >= sizeof(count))
+		return GW_E_PARSE;
+	memcpy(count, v, (size_t)(slash - v));
+	count[slash - v] = '\0';
+	if (gw_parse_u64(count, VCONFIG_RATE_MAX_COUNT, &n) || n < 1 ||
+	    gw_parse_u64(slash + 1, VCONFIG_RATE_MAX_SECONDS, &secs) || secs < 1)
+		return GW_E_PARSE;
+	*dst = (struct vconfig_rate){ (unsigned)n, (unsigned)secs };
+	return 0;
+}
+
+/* A key that may appear once: *seen is the line of the first. */
+static int once(int *seen, int line, const char *key, gw_error *err)
+{
+	if (*seen)
+		return gw_fail(err, GW_E_CONFIG, "%s given twice (first on line %d)", key, *seen);
+	*seen = line;
 	return 0;
 }
 
@@ -240,6 +275,16 @@ static int on_key(void *user, const char *section, const char *key, const char *
 			} else {
 				rc = GW_E_PARSE;
 			}
+		} else if (!strcmp(key, "rate_per_source")) {
+			rc = once(&vp->rate_source_line, line, key, err);
+			if (rc)
+				return rc;
+			rc = set_rate(&cfg->enroll_rate_source, v);
+		} else if (!strcmp(key, "rate_global")) {
+			rc = once(&vp->rate_global_line, line, key, err);
+			if (rc)
+				return rc;
+			rc = set_rate(&cfg->enroll_rate_global, v);
 		} else {
 			return gw_fail(err, GW_E_CONFIG, "[enrollment]: unknown key '%s'", key);
 		}

@@ -15,6 +15,17 @@
 
 enum vconfig_auto { VCONFIG_AUTO_NONE, VCONFIG_AUTO_ALL, VCONFIG_AUTO_MODELS };
 
+/* A rate limit "COUNT/SECONDS": a token bucket of COUNT requests that refills over
+ * SECONDS (a burst of COUNT, then one every SECONDS/COUNT). count 0: no limit. */
+struct vconfig_rate {
+	unsigned count;   /* 0, or 1..VCONFIG_RATE_MAX_COUNT */
+	unsigned seconds; /* 1..VCONFIG_RATE_MAX_SECONDS when count > 0 */
+};
+#define VCONFIG_RATE_MAX_COUNT 1000000u
+#define VCONFIG_RATE_MAX_SECONDS 86400u
+#define VCONFIG_DEFAULT_ENROLL_RATE_SOURCE 10u /* per 60 s and source address */
+#define VCONFIG_DEFAULT_ENROLL_RATE_GLOBAL 120u /* per 60 s, all sources */
+
 struct vconfig {
 	char *dir;          /* directory of the config file: relative paths start here */
 	char *id;           /* verifier id, named in attestation results */
@@ -33,6 +44,10 @@ struct vconfig {
 	enum vconfig_auto auto_approve;
 	char *auto_models[VCONFIG_MAX_AUTO_MODELS];
 	size_t n_auto_models;
+	/* [enrollment] rate_per_source, rate_global: POST /v1/enroll per source
+	 * address (IPv6: per /64) and from all sources together. */
+	struct vconfig_rate enroll_rate_source;
+	struct vconfig_rate enroll_rate_global;
 	/* [policy]: PEM public keys that sign policies (distinct paths), and how many
 	 * of them must have signed one; after vconfig_load() policy_threshold is
 	 * 1..n_policy_keys (all keys when the file does not say), 0 without keys. */

@@ -173,6 +173,7 @@ struct app {
 
 static atomic_uint inits, finis, fini_mismatch;
 static atomic_int twice_second_rc;
+static atomic_int header_bad_rc, header_late_rc;
 static atomic_int slow_entered;
 
 static void *app_init(unsigned idx, void *arg)
@@ -254,6 +255,17 @@ static void h_twice(struct httpd_req *req)
 		atomic_store(&twice_second_rc, httpd_reply_json(req, 200, "{}"));
 }
 
+/* A header added before the reply goes out with it; one that would inject another
+ * header is refused; one after the reply is too late. */
+static void h_limited(struct httpd_req *req)
+{
+	atomic_store(&header_bad_rc, httpd_reply_header(req, "X-Test", "1\r\nX-Injected: 1"));
+	if (httpd_reply_header(req, "Retry-After", "7"))
+		return;
+	httpd_reply_error(req, 429, "rate_limited", "slow down");
+	atomic_store(&header_late_rc, httpd_reply_header(req, "X-Late", "1"));
+}
+
 static const struct httpd_route routes[] = {
 	{ "GET", "/v1/health", h_health, 0 },
 	{ "POST", "/v1/echo", h_echo, 0 },
@@ -262,6 +274,7 @@ static const struct httpd_route routes[] = {
 	{ "GET", "/v1/slow", h_slow, 0 },
 	{ "GET", "/v1/silent", h_silent, 0 },
 	{ "GET", "/v1/twice", h_twice, 0 },
+	{ "GET", "/v1/limited", h_limited, 0 },
 };
 
 static struct httpd_config server_config(void)
@@ -876,6 +889,31 @@ static void test_handler_contract(void **state)
 	assert_int_equal(atomic_load(&twice_second_rc), GW_E_STATE);
 }
 
+static void test_reply_header(void **state)
+{
+	CURL *c = curl_easy_init();
+	struct resp r, hdr;
+	struct call in = { .method = "GET", .path = "/v1/limited" };
+	long status = 0;
+
+	(void)state;
+	assert_non_null(c);
+	memset(&hdr, 0, sizeof(hdr));
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &hdr);
+	assert_int_equal(do_call(c, &in, &status, &r), CURLE_OK);
+	curl_easy_cleanup(c);
+	assert_int_equal(status, 429);
+	assert_error(&r, "rate_limited");
+	assert_non_null(strstr(hdr.buf, " 429 Too Many Requests\r\n"));
+	assert_non_null(strstr(hdr.buf, "\nRetry-After: 7\r\n"));
+	assert_non_null(strstr(hdr.buf, "Content-Type: application/json"));
+	assert_null(strstr(hdr.buf, "X-Injected"));
+	assert_null(strstr(hdr.buf, "X-Late"));
+	assert_int_equal(atomic_load(&header_bad_rc), GW_E_INVAL);
+	assert_int_equal(atomic_load(&header_late_rc), GW_E_STATE);
+}
+
 static void test_start_errors(void **state)
 {
 	struct httpd_config cfg = server_config();
@@ -978,6 +1016,7 @@ int main(void)
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_two_workers),
 		cmocka_unit_test(test_handler_contract),
+		cmocka_unit_test(test_reply_header),
 		cmocka_unit_test(test_start_errors),
 		cmocka_unit_test(test_run_until_signal),
 	};

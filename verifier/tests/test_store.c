@@ -79,9 +79,20 @@ static const uint8_t ek_pub[] = { 0x00, 0x23, 0x01, 0x02 };
 static const uint8_t ak_pub[] = { 0x00, 0x23, 0x0a, 0x0b, 0x0c };
 static const uint8_t ak_name[] = { 0x00, 0x0b, 0xaa };
 
+/* Each device has its own AK (one TPM, one device): its name is derived from the id. */
+static size_t ak_name_of(const char *id, uint8_t name[sizeof(ak_name) + STORE_ID_MAX])
+{
+	size_t n = strnlen(id, STORE_ID_MAX);
+
+	memcpy(name, ak_name, sizeof(ak_name));
+	memcpy(name + sizeof(ak_name), id, n);
+	return sizeof(ak_name) + n;
+}
+
 static int add_device(struct store *st, const char *id, enum store_device_state s)
 {
 	struct store_device d;
+	uint8_t name[sizeof(ak_name) + STORE_ID_MAX];
 
 	memset(&d, 0, sizeof(d));
 	if (gw_snprintf(d.id, sizeof(d.id), "%s", id) ||
@@ -92,8 +103,8 @@ static int add_device(struct store *st, const char *id, enum store_device_state 
 	d.ek_pub_len = sizeof(ek_pub);
 	d.ak_pub = (uint8_t *)ak_pub;
 	d.ak_pub_len = sizeof(ak_pub);
-	d.ak_name = (uint8_t *)ak_name;
-	d.ak_name_len = sizeof(ak_name);
+	d.ak_name = name;
+	d.ak_name_len = ak_name_of(id, name);
 	d.created_at = 1000;
 	return store_device_put(st, &d, NULL, NULL);
 }
@@ -132,7 +143,13 @@ static void test_device_crud(void **state)
 	assert_memory_equal(d.ek_pub, ek_pub, sizeof(ek_pub));
 	assert_int_equal(d.ek_cert_len, 0);
 	assert_memory_equal(d.ak_pub, ak_pub, sizeof(ak_pub));
-	assert_memory_equal(d.ak_name, ak_name, sizeof(ak_name));
+	{
+		uint8_t name[sizeof(ak_name) + STORE_ID_MAX];
+		size_t n = ak_name_of("gw-1", name);
+
+		assert_int_equal(d.ak_name_len, n);
+		assert_memory_equal(d.ak_name, name, n);
+	}
 	assert_int_equal(d.created_at, 1000);
 	assert_false(d.attested);
 	store_device_fini(&d);
@@ -351,6 +368,146 @@ static void test_results(void **state)
 	assert_int_equal(store_audit_verify(f->st, &count, &bad, NULL), 0);
 	assert_int_equal(count, 4);
 	assert_int_equal(bad, 0);
+}
+
+static struct store_device get_device(struct store *st, const char *id)
+{
+	struct store_device d;
+
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(store_device_get(st, id, &d, NULL), 0);
+	store_device_fini(&d);
+	return d;
+}
+
+/* The TPM clock only moves forward, compared in the update's own transaction:
+ * an older resetCount, or an older clock within one reset, is refused and
+ * changes nothing; keep_clock records a result without touching the clock. */
+static void test_attestation_clock(void **state)
+{
+	struct fixture *f = *state;
+	struct store_attestation att = { .at = 100, .status = "affirming", .reset_count = 3,
+					 .restart_count = 1, .clock = 5000 };
+	struct store_audit a = audit_rec("attest", "gw-1");
+	struct store_device d;
+	gw_error err = { { 0 } };
+	uint64_t count = 0, bad = 1;
+
+	assert_int_equal(add_device(f->st, "gw-1", STORE_DEV_ENROLLED), 0);
+	assert_int_equal(store_device_update_attestation(f->st, "gw-1", &att, &a, NULL), 0);
+	/* The same clock again, and a later one. */
+	assert_int_equal(store_device_update_attestation(f->st, "gw-1", &att, NULL, NULL), 0);
+	att.clock = 6000;
+	assert_int_equal(store_device_update_attestation(f->st, "gw-1", &att, NULL, NULL), 0);
+
+	/* Older within the reset; an older reset with a later clock. */
+	att.at = 200;
+	att.status = "warning";
+	att.clock = 5999;
+	assert_int_equal(store_device_update_attestation(f->st, "gw-1", &att, &a, &err),
+			 GW_E_EXISTS);
+	assert_non_null(strstr(err.msg, "clock went backwards"));
+	assert_non_null(strstr(err.msg, "6000 -> 5999"));
+	att.reset_count = 2;
+	att.clock = 999999;
+	assert_int_equal(store_device_update_attestation(f->st, "gw-1", &att, NULL, &err),
+			 GW_E_EXISTS);
+	d = get_device(f->st, "gw-1");
+	assert_int_equal(d.reset_count, 3);
+	assert_int_equal(d.clock, 6000);
+	assert_int_equal(d.last_attest_at, 100);
+	assert_string_equal(d.last_status, "affirming");
+	/* The refused call's audit record went with it. */
+	assert_int_equal(store_audit_verify(f->st, &count, &bad, NULL), 0);
+	assert_int_equal(count, 1);
+
+	/* keep_clock: the result is recorded, the clock is not. */
+	att.keep_clock = true;
+	assert_int_equal(store_device_update_attestation(f->st, "gw-1", &att, NULL, NULL), 0);
+	d = get_device(f->st, "gw-1");
+	assert_int_equal(d.reset_count, 3);
+	assert_int_equal(d.restart_count, 1);
+	assert_int_equal(d.clock, 6000);
+	assert_int_equal(d.last_attest_at, 200);
+	assert_string_equal(d.last_status, "warning");
+
+	/* A new reset may start with a small clock. */
+	att.keep_clock = false;
+	att.reset_count = 4;
+	att.restart_count = 0;
+	att.clock = 10;
+	assert_int_equal(store_device_update_attestation(f->st, "gw-1", &att, NULL, NULL), 0);
+	d = get_device(f->st, "gw-1");
+	assert_int_equal(d.reset_count, 4);
+	assert_int_equal(d.clock, 10);
+
+	/* A first attestation that says nothing about the clock leaves none to
+	 * compare with: the next genuine one is taken as it is. */
+	assert_int_equal(add_device(f->st, "gw-2", STORE_DEV_ENROLLED), 0);
+	att.keep_clock = true;
+	assert_int_equal(store_device_update_attestation(f->st, "gw-2", &att, NULL, NULL), 0);
+	att.keep_clock = false;
+	att.reset_count = 0;
+	att.clock = 1;
+	assert_int_equal(store_device_update_attestation(f->st, "gw-2", &att, NULL, NULL), 0);
+	d = get_device(f->st, "gw-2");
+	assert_true(d.attested);
+	assert_int_equal(d.clock, 1);
+}
+
+/* Two verifier workers (two handles) appraise one device at once: both read the
+ * clock before either writes. The later quote is recorded first; the older one is
+ * refused inside its group, which then leaves nothing behind, and the recorded
+ * clock is the later one. */
+static void test_attestation_clock_two_handles(void **state)
+{
+	struct fixture *f = *state;
+	struct store *other = NULL;
+	struct store_attestation att = { .at = 100, .status = "affirming", .reset_count = 5,
+					 .clock = 1000 };
+	struct store_result r = { .device_id = "gw-1", .at = 300, .status = "affirming",
+				  .claims = "[]", .ear = "x.y.z" };
+	struct store_audit a = audit_rec("attest", "gw-1");
+	struct store_device seen_a, seen_b, d;
+	struct hist_ctx c;
+	gw_error err = { { 0 } };
+
+	assert_int_equal(add_device(f->st, "gw-1", STORE_DEV_ENROLLED), 0);
+	assert_int_equal(store_device_update_attestation(f->st, "gw-1", &att, NULL, NULL), 0);
+	assert_int_equal(store_open(f->path, &other, NULL), 0);
+	seen_a = get_device(f->st, "gw-1");
+	seen_b = get_device(other, "gw-1");
+	assert_int_equal(seen_a.clock, 1000);
+	assert_int_equal(seen_b.clock, 1000);
+
+	/* Worker A: a quote at clock 3000. */
+	att.at = 300;
+	att.clock = 3000;
+	assert_int_equal(store_begin(f->st, NULL), 0);
+	assert_int_equal(store_result_add(f->st, &r, NULL, &a, NULL), 0);
+	assert_int_equal(store_device_update_attestation(f->st, "gw-1", &att, NULL, NULL), 0);
+	assert_int_equal(store_commit(f->st, NULL), 0);
+
+	/* Worker B: a quote at clock 2000, newer than what it read, older than A's. */
+	att.at = 301;
+	att.clock = 2000;
+	r.at = 301;
+	r.status = "warning";
+	assert_true(att.clock > seen_b.clock);
+	assert_int_equal(store_begin(other, NULL), 0);
+	assert_int_equal(store_result_add(other, &r, NULL, &a, NULL), 0);
+	assert_int_equal(store_device_update_attestation(other, "gw-1", &att, NULL, &err),
+			 GW_E_EXISTS);
+	store_rollback(other);
+
+	d = get_device(other, "gw-1");
+	assert_int_equal(d.clock, 3000);
+	assert_int_equal(d.last_attest_at, 300);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_result_history(f->st, "gw-1", 0, hist_cb, &c, NULL), 0);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.status[0], "affirming");
+	store_close(other);
 }
 
 static void test_audit_in_same_transaction(void **state)
@@ -748,6 +905,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_device_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nonce, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_results, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attestation_clock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attestation_clock_two_handles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_in_same_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policies_immutable, setup, teardown),

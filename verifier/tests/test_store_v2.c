@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Unit tests for schemas 2 and 3 of the verifier store: pending enrollments, client
-// certificate binding, per-model policies, the stored CEL log, and the migrations
-// from v1 and v2 files.
+// Unit tests for schemas 2 to 5 of the verifier store: pending enrollments, client
+// certificate binding, per-model policies, the stored CEL log, one TPM per device,
+// and the migrations from v1, v2 and v4 files.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 #include <sqlite3.h>
+#include <tss2/tss2_mu.h>
 
 #include "store.h"
 #include "util.h"
@@ -79,10 +80,46 @@ static int teardown(void **state)
 	return 0;
 }
 
-static uint8_t ek_pub[] = { 0x00, 0x23, 0x01, 0x02 };
+/* An enrollment's EK must be a key the store can identify (make_ek); devices put
+ * directly may carry made-up blobs, as test tools do. */
+static uint8_t ek_pub[sizeof(TPM2B_PUBLIC)];
+static size_t ek_pub_len;
+static uint8_t fake_ek[] = { 0x00, 0x23, 0x01, 0x02 };
 static uint8_t ek_cert[] = { 0x30, 0x82, 0x01 };
 static uint8_t ak_pub[] = { 0x00, 0x23, 0x0a, 0x0b, 0x0c };
 static uint8_t ak_name[] = { 0x00, 0x0b, 0xaa };
+
+/* The TPM2B_PUBLIC of an RSA 2048 EK whose modulus is made of `fill`. exponent (0
+ * means 65537) and policy (the authPolicy bytes) change the encoding, not the key.
+ * 0 when it cannot be marshalled. */
+static size_t make_ek(uint8_t fill, uint32_t exponent, uint8_t policy, uint8_t *buf, size_t cap)
+{
+	TPM2B_PUBLIC p;
+	TPMT_PUBLIC *a = &p.publicArea;
+	size_t off = 0;
+
+	memset(&p, 0, sizeof(p));
+	a->type = TPM2_ALG_RSA;
+	a->nameAlg = TPM2_ALG_SHA256;
+	a->objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+			      TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_ADMINWITHPOLICY |
+			      TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT;
+	a->authPolicy.size = 32;
+	memset(a->authPolicy.buffer, policy, 32);
+	a->parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_AES;
+	a->parameters.rsaDetail.symmetric.keyBits.aes = 128;
+	a->parameters.rsaDetail.symmetric.mode.aes = TPM2_ALG_CFB;
+	a->parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
+	a->parameters.rsaDetail.keyBits = 2048;
+	a->parameters.rsaDetail.exponent = exponent;
+	a->unique.rsa.size = 256;
+	memset(a->unique.rsa.buffer, fill, 256);
+	a->unique.rsa.buffer[0] |= 0x80;
+	a->unique.rsa.buffer[255] |= 0x01;
+	if (Tss2_MU_TPM2B_PUBLIC_Marshal(&p, buf, cap, &off) != TSS2_RC_SUCCESS)
+		return 0;
+	return off;
+}
 
 #define ENR1 "0123456789abcdef0123456789abcdef"
 #define ENR2 "fedcba9876543210fedcba9876543210"
@@ -99,7 +136,7 @@ static void make_enrollment(struct store_enrollment *e, const char *id, const ch
 	assert_int_equal(gw_snprintf(e->device_id, sizeof(e->device_id), "%s", dev), 0);
 	assert_int_equal(gw_snprintf(e->model, sizeof(e->model), "gw-1000"), 0);
 	e->ek_pub = ek_pub;
-	e->ek_pub_len = sizeof(ek_pub);
+	e->ek_pub_len = ek_pub_len;
 	e->ek_cert = ek_cert;
 	e->ek_cert_len = sizeof(ek_cert);
 	e->ak_pub = ak_pub;
@@ -167,7 +204,8 @@ static void test_enrollment(void **state)
 	assert_string_equal(got.device_id, "gw-1");
 	assert_string_equal(got.model, "gw-1000");
 	assert_int_equal(got.state, STORE_ENR_CHALLENGED);
-	assert_memory_equal(got.ek_pub, ek_pub, sizeof(ek_pub));
+	assert_int_equal(got.ek_pub_len, ek_pub_len);
+	assert_memory_equal(got.ek_pub, ek_pub, ek_pub_len);
 	assert_memory_equal(got.ek_cert, ek_cert, sizeof(ek_cert));
 	assert_memory_equal(got.ak_pub, ak_pub, sizeof(ak_pub));
 	assert_memory_equal(got.ak_name, ak_name, sizeof(ak_name));
@@ -180,22 +218,22 @@ static void test_enrollment(void **state)
 
 	/* The device must be the enrollment's. */
 	make_device(&d, "gw-2", STORE_DEV_PENDING);
-	assert_int_equal(store_enrollment_activate(f->st, ENR1, PEM, 1050, &d, &a, &err),
+	assert_int_equal(store_enrollment_activate(f->st, ENR1, PEM, 1050, &d, &a, NULL, &err),
 			 GW_E_INVAL);
 	make_device(&d, "gw-1", STORE_DEV_REVOKED);
-	assert_int_equal(store_enrollment_activate(f->st, ENR1, PEM, 1050, &d, &a, &err),
+	assert_int_equal(store_enrollment_activate(f->st, ENR1, PEM, 1050, &d, &a, NULL, &err),
 			 GW_E_INVAL);
 	/* Expired looks unknown, and changes nothing. */
 	make_device(&d, "gw-1", STORE_DEV_PENDING);
-	assert_int_equal(store_enrollment_activate(f->st, ENR1, PEM, 1120, &d, &a, &err),
+	assert_int_equal(store_enrollment_activate(f->st, ENR1, PEM, 1120, &d, &a, NULL, &err),
 			 GW_E_NOTFOUND);
 	assert_non_null(strstr(err.msg, "expired"));
-	assert_int_equal(store_enrollment_activate(f->st, ENR2, PEM, 1050, &d, &a, &err),
+	assert_int_equal(store_enrollment_activate(f->st, ENR2, PEM, 1050, &d, &a, NULL, &err),
 			 GW_E_NOTFOUND);
 	assert_int_equal(audit_tail(f->st).n, 0);
 
 	/* Activation: enrollment, device and audit record together. */
-	assert_int_equal(store_enrollment_activate(f->st, ENR1, PEM, 1119, &d, &a, &err), 0);
+	assert_int_equal(store_enrollment_activate(f->st, ENR1, PEM, 1119, &d, &a, NULL, &err), 0);
 	assert_int_equal(store_enrollment_get(f->st, ENR1, &got, &err), 0);
 	assert_int_equal(got.state, STORE_ENR_ACTIVATED);
 	assert_string_equal(got.client_pub, PEM);
@@ -204,7 +242,7 @@ static void test_enrollment(void **state)
 	assert_int_equal(store_device_get(f->st, "gw-1", &dev, &err), 0);
 	assert_int_equal(dev.state, STORE_DEV_PENDING);
 	assert_int_equal(dev.created_at, 1050);
-	assert_memory_equal(dev.ek_pub, ek_pub, sizeof(ek_pub));
+	assert_memory_equal(dev.ek_pub, ek_pub, ek_pub_len);
 	assert_int_equal(dev.ek_cert_len, sizeof(ek_cert));
 	assert_memory_equal(dev.ak_name, ak_name, sizeof(ak_name));
 	assert_string_equal(dev.client_cert_fp, "");
@@ -212,14 +250,14 @@ static void test_enrollment(void **state)
 	assert_string_equal(audit_tail(f->st).last_action, "device.enroll");
 
 	/* Spent: a second activation and a late failure are refused. */
-	assert_int_equal(store_enrollment_activate(f->st, ENR1, PEM, 1060, &d, &a, &err),
+	assert_int_equal(store_enrollment_activate(f->st, ENR1, PEM, 1060, &d, &a, NULL, &err),
 			 GW_E_STATE);
 	assert_int_equal(store_enrollment_fail(f->st, ENR1, NULL, &err), GW_E_STATE);
 
 	/* The device id was taken meanwhile: nothing of the activation stays. */
 	make_enrollment(&e, ENR2, "gw-1", 2000);
 	assert_int_equal(store_enrollment_put(f->st, &e, NULL, &err), 0);
-	assert_int_equal(store_enrollment_activate(f->st, ENR2, PEM, 1060, &d, &a, &err),
+	assert_int_equal(store_enrollment_activate(f->st, ENR2, PEM, 1060, &d, &a, NULL, &err),
 			 GW_E_EXISTS);
 	assert_int_equal(store_enrollment_get(f->st, ENR2, &got, &err), 0);
 	assert_int_equal(got.state, STORE_ENR_CHALLENGED);
@@ -235,7 +273,7 @@ static void test_enrollment(void **state)
 	assert_int_equal(store_enrollment_fail(f->st, ENR3, &a, &err), GW_E_NOTFOUND);
 	assert_string_equal(audit_tail(f->st).last_action, "device.enroll.failed");
 	make_device(&d, "gw-1", STORE_DEV_ENROLLED);
-	assert_int_equal(store_enrollment_activate(f->st, ENR2, PEM, 1060, &d, &a, &err),
+	assert_int_equal(store_enrollment_activate(f->st, ENR2, PEM, 1060, &d, &a, NULL, &err),
 			 GW_E_STATE);
 
 	/* Malformed ids never reach the database. */
@@ -248,7 +286,7 @@ static void test_enrollment(void **state)
 	make_enrollment(&e, ENR3, "gw-3", 2000);
 	e.ak_name_len = 0;
 	assert_int_equal(store_enrollment_put(f->st, &e, NULL, &err), GW_E_INVAL);
-	assert_int_equal(store_enrollment_activate(f->st, ENR3, "", 1060, &d, &a, &err),
+	assert_int_equal(store_enrollment_activate(f->st, ENR3, "", 1060, &d, &a, NULL, &err),
 			 GW_E_INVAL);
 }
 
@@ -264,7 +302,7 @@ static void test_enrollment_purge(void **state)
 	make_enrollment(&e, ENR2, "gw-2", 1100);   /* activated, expired */
 	assert_int_equal(store_enrollment_put(f->st, &e, NULL, NULL), 0);
 	make_device(&d, "gw-2", STORE_DEV_ENROLLED);
-	assert_int_equal(store_enrollment_activate(f->st, ENR2, PEM, 1050, &d, NULL, NULL), 0);
+	assert_int_equal(store_enrollment_activate(f->st, ENR2, PEM, 1050, &d, NULL, NULL, NULL), 0);
 	make_enrollment(&e, ENR3, "gw-3", 5000);   /* challenged, fresh */
 	assert_int_equal(store_enrollment_put(f->st, &e, NULL, NULL), 0);
 
@@ -295,7 +333,7 @@ static void test_enrollment_in_group(void **state)
 	assert_int_equal(store_enrollment_put(f->st, &e, NULL, NULL), 0);
 	make_device(&d, "gw-1", STORE_DEV_ENROLLED);
 	assert_int_equal(store_begin(f->st, NULL), 0);
-	assert_int_equal(store_enrollment_activate(f->st, ENR1, PEM, 1050, &d, NULL, NULL), 0);
+	assert_int_equal(store_enrollment_activate(f->st, ENR1, PEM, 1050, &d, NULL, NULL, NULL), 0);
 	assert_int_equal(store_device_set_client_cert(f->st, "gw-1", FP1, NULL, NULL), 0);
 	store_rollback(f->st);
 	memset(&got, 0, sizeof(got));
@@ -314,13 +352,18 @@ static int add_device(struct store *st, const char *id)
 {
 	struct store_device d;
 
+	uint8_t name[2 + STORE_ID_MAX] = { 0x00, 0x0b };
+	size_t n = strlen(id);
+
+	/* Its own AK: one TPM per device. */
 	make_device(&d, id, STORE_DEV_PENDING);
-	d.ek_pub = ek_pub;
-	d.ek_pub_len = sizeof(ek_pub);
+	memcpy(name + 2, id, n);
+	d.ek_pub = fake_ek;
+	d.ek_pub_len = sizeof(fake_ek);
 	d.ak_pub = ak_pub;
 	d.ak_pub_len = sizeof(ak_pub);
-	d.ak_name = ak_name;
-	d.ak_name_len = sizeof(ak_name);
+	d.ak_name = name;
+	d.ak_name_len = 2 + n;
 	return store_device_put(st, &d, NULL, NULL);
 }
 
@@ -717,6 +760,260 @@ static void test_migrate_v2(void **state)
 	store_device_fini(&d);
 }
 
+/* The EK's identity is its key: encodings that differ elsewhere agree, other keys
+ * and blobs that are no RSA or ECC public area do not. */
+static void test_ek_key_id(void **state)
+{
+	uint8_t a[sizeof(TPM2B_PUBLIC)], b[sizeof(TPM2B_PUBLIC)];
+	uint8_t ka[STORE_HASH_LEN], kb[STORE_HASH_LEN];
+	size_t na, nb;
+
+	(void)state;
+	na = make_ek(0x11, 0, 0, a, sizeof(a));
+	nb = make_ek(0x11, 65537, 0x5a, b, sizeof(b));
+	assert_true(na && nb);
+	assert_memory_not_equal(a, b, na < nb ? na : nb);
+	assert_int_equal(store_ek_key_id(a, na, ka), 0);
+	assert_int_equal(store_ek_key_id(b, nb, kb), 0);
+	assert_memory_equal(ka, kb, sizeof(ka));
+	nb = make_ek(0x22, 0, 0, b, sizeof(b));
+	assert_int_equal(store_ek_key_id(b, nb, kb), 0);
+	assert_memory_not_equal(ka, kb, sizeof(ka));
+	assert_int_not_equal(store_ek_key_id(fake_ek, sizeof(fake_ek), kb), 0);
+	assert_int_not_equal(store_ek_key_id(a, na - 1, kb), 0);    /* truncated */
+	a[na] = 0;
+	assert_int_not_equal(store_ek_key_id(a, na + 1, kb), 0);    /* trailing byte */
+	assert_int_equal(store_ek_key_id(NULL, 4, kb), GW_E_INVAL);
+}
+
+static struct store_tpm_holder by_tpm(struct store *st, const uint8_t *ek, size_t ek_len,
+				      const uint8_t *name, size_t name_len)
+{
+	struct store_tpm_holder h;
+
+	memset(&h, 0xa5, sizeof(h));
+	assert_int_equal(store_device_by_tpm(st, ek, ek_len, name, name_len, &h, NULL), 0);
+	return h;
+}
+
+/* One TPM, one device, at activation: a second id for the same EK (even spelled
+ * differently) or the same AK is refused while the first device lives; after its
+ * revocation the TPM comes back as pending only. */
+static void test_one_tpm_enrollment(void **state)
+{
+	struct fixture *f = *state;
+	struct store_enrollment e, got;
+	struct store_device d, dev;
+	struct store_tpm_holder h;
+	struct store_audit a = { .ts = 1050, .actor = "verifier", .action = "device.enroll",
+				 .device_id = "gw-2", .outcome = "pending" };
+	uint8_t ek2[sizeof(TPM2B_PUBLIC)], other[sizeof(TPM2B_PUBLIC)];
+	uint8_t name2[] = { 0x00, 0x0b, 0xbb };
+	size_t ek2_len = make_ek(0x11, 65537, 0x77, ek2, sizeof(ek2));
+	size_t other_len = make_ek(0x33, 0, 0, other, sizeof(other));
+	gw_error err = { { 0 } };
+	uint64_t audits;
+
+	assert_true(ek2_len && other_len);
+	h = by_tpm(f->st, ek_pub, ek_pub_len, ak_name, sizeof(ak_name));
+	assert_int_equal(h.binding, STORE_TPM_FREE);
+	assert_string_equal(h.device_id, "");
+
+	/* An EK the store cannot identify never becomes an enrollment. */
+	make_enrollment(&e, ENR3, "gw-3", 2000);
+	e.ek_pub = fake_ek;
+	e.ek_pub_len = sizeof(fake_ek);
+	assert_int_not_equal(store_enrollment_put(f->st, &e, NULL, &err), 0);
+	assert_int_equal(store_enrollment_get(f->st, ENR3, &got, NULL), GW_E_NOTFOUND);
+
+	make_enrollment(&e, ENR1, "gw-1", 2000);
+	assert_int_equal(store_enrollment_put(f->st, &e, NULL, NULL), 0);
+	make_device(&d, "gw-1", STORE_DEV_ENROLLED);
+	assert_int_equal(store_enrollment_activate(f->st, ENR1, PEM, 1050, &d, NULL, &h, NULL), 0);
+	assert_int_equal(h.binding, STORE_TPM_FREE);
+
+	/* The same EK, another encoding and AK, under gw-2: refused, nothing changes. */
+	make_enrollment(&e, ENR2, "gw-2", 2000);
+	e.ek_pub = ek2;
+	e.ek_pub_len = ek2_len;
+	e.ak_name = name2;
+	e.ak_name_len = sizeof(name2);
+	assert_int_equal(store_enrollment_put(f->st, &e, NULL, NULL), 0);
+	h = by_tpm(f->st, ek2, ek2_len, name2, sizeof(name2));
+	assert_int_equal(h.binding, STORE_TPM_IN_USE);
+	assert_string_equal(h.device_id, "gw-1");
+	audits = audit_tail(f->st).n;
+	make_device(&d, "gw-2", STORE_DEV_PENDING);
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(store_enrollment_activate(f->st, ENR2, PEM, 1050, &d, &a, &h, &err),
+			 GW_E_EXISTS);
+	assert_int_equal(h.binding, STORE_TPM_IN_USE);
+	assert_string_equal(h.device_id, "gw-1");
+	assert_non_null(strstr(err.msg, "gw-1"));
+	assert_int_equal(audit_tail(f->st).n, audits);
+	memset(&dev, 0, sizeof(dev));
+	assert_int_equal(store_device_get(f->st, "gw-2", &dev, NULL), GW_E_NOTFOUND);
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(store_enrollment_get(f->st, ENR2, &got, NULL), 0);
+	assert_int_equal(got.state, STORE_ENR_CHALLENGED);
+	store_enrollment_fini(&got);
+
+	/* Another EK with gw-1's AK: the AK binds the TPM too. */
+	make_enrollment(&e, ENR3, "gw-3", 2000);
+	e.ek_pub = other;
+	e.ek_pub_len = other_len;
+	assert_int_equal(store_enrollment_put(f->st, &e, NULL, NULL), 0);
+	make_device(&d, "gw-3", STORE_DEV_PENDING);
+	assert_int_equal(store_enrollment_activate(f->st, ENR3, PEM, 1050, &d, NULL, &h, NULL),
+			 GW_E_EXISTS);
+	assert_int_equal(h.binding, STORE_TPM_IN_USE);
+	assert_string_equal(h.device_id, "gw-1");
+
+	/* gw-1 again, same TPM: the id is what is taken. */
+	make_enrollment(&e, "0000000000000000000000000000000a", "gw-1", 2000);
+	assert_int_equal(store_enrollment_put(f->st, &e, NULL, NULL), 0);
+	make_device(&d, "gw-1", STORE_DEV_PENDING);
+	assert_int_equal(store_enrollment_activate(f->st, "0000000000000000000000000000000a", PEM,
+						   1050, &d, NULL, &h, NULL),
+			 GW_E_EXISTS);
+	assert_int_equal(h.binding, STORE_TPM_FREE);
+
+	/* Revoked: the TPM may come back under gw-2, as pending only. */
+	assert_int_equal(store_device_set_state(f->st, "gw-1", STORE_DEV_REVOKED, 1060,
+						"operator:alice", NULL, NULL), 0);
+	h = by_tpm(f->st, ek2, ek2_len, name2, sizeof(name2));
+	assert_int_equal(h.binding, STORE_TPM_REVOKED);
+	assert_string_equal(h.device_id, "gw-1");
+	make_device(&d, "gw-2", STORE_DEV_ENROLLED);
+	assert_int_equal(store_enrollment_activate(f->st, ENR2, PEM, 1070, &d, &a, &h, &err),
+			 GW_E_EXISTS);
+	assert_int_equal(h.binding, STORE_TPM_REVOKED);
+	assert_non_null(strstr(err.msg, "pending only"));
+	make_device(&d, "gw-2", STORE_DEV_PENDING);
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(store_enrollment_activate(f->st, ENR2, PEM, 1070, &d, &a, &h, &err), 0);
+	assert_int_equal(h.binding, STORE_TPM_REVOKED);
+	assert_string_equal(h.device_id, "gw-1");
+	assert_int_equal(audit_tail(f->st).n, audits + 1);
+	assert_int_equal(store_device_get(f->st, "gw-2", &dev, NULL), 0);
+	assert_int_equal(dev.state, STORE_DEV_PENDING);
+	assert_memory_equal(dev.ek_pub, ek2, ek2_len);
+	store_device_fini(&dev);
+	/* ... and is gw-2's now. gw-3 (another EK, but gw-1's AK) is a TPM that a
+	 * revoked device had too: it may come back, pending. */
+	h = by_tpm(f->st, ek_pub, ek_pub_len, ak_name, sizeof(ak_name));
+	assert_int_equal(h.binding, STORE_TPM_IN_USE);
+	assert_string_equal(h.device_id, "gw-2");
+	make_device(&d, "gw-3", STORE_DEV_PENDING);
+	assert_int_equal(store_enrollment_activate(f->st, ENR3, PEM, 1080, &d, NULL, &h, NULL), 0);
+	assert_int_equal(h.binding, STORE_TPM_REVOKED);
+}
+
+/* store_device_put keeps the same rule; a revoked device holds nothing. */
+static void test_one_tpm_put(void **state)
+{
+	struct fixture *f = *state;
+	struct store_device d;
+	uint8_t ek2[sizeof(TPM2B_PUBLIC)];
+	uint8_t name_a[] = { 0x00, 0x0b, 0x01 }, name_b[] = { 0x00, 0x0b, 0x02 };
+	size_t ek2_len = make_ek(0x11, 0, 0x01, ek2, sizeof(ek2));
+	gw_error err = { { 0 } };
+
+	assert_true(ek2_len);
+	make_device(&d, "gw-a", STORE_DEV_ENROLLED);
+	d.ek_pub = ek_pub;
+	d.ek_pub_len = ek_pub_len;
+	d.ak_pub = ak_pub;
+	d.ak_pub_len = sizeof(ak_pub);
+	d.ak_name = name_a;
+	d.ak_name_len = sizeof(name_a);
+	assert_int_equal(store_device_put(f->st, &d, NULL, NULL), 0);
+
+	/* Same key, other encoding and AK. */
+	make_device(&d, "gw-b", STORE_DEV_PENDING);
+	d.ek_pub = ek2;
+	d.ek_pub_len = ek2_len;
+	d.ak_pub = ak_pub;
+	d.ak_pub_len = sizeof(ak_pub);
+	d.ak_name = name_b;
+	d.ak_name_len = sizeof(name_b);
+	assert_int_equal(store_device_put(f->st, &d, NULL, &err), GW_E_EXISTS);
+	assert_non_null(strstr(err.msg, "gw-a"));
+	/* A revoked record of it is allowed. */
+	d.state = STORE_DEV_REVOKED;
+	assert_int_equal(store_device_put(f->st, &d, NULL, NULL), 0);
+	assert_int_equal(by_tpm(f->st, ek2, ek2_len, name_b, sizeof(name_b)).binding,
+			 STORE_TPM_IN_USE);
+
+	/* An unidentifiable EK still binds by its AK. */
+	make_device(&d, "gw-c", STORE_DEV_PENDING);
+	d.ek_pub = fake_ek;
+	d.ek_pub_len = sizeof(fake_ek);
+	d.ak_pub = ak_pub;
+	d.ak_pub_len = sizeof(ak_pub);
+	d.ak_name = name_a;
+	d.ak_name_len = sizeof(name_a);
+	assert_int_equal(store_device_put(f->st, &d, NULL, NULL), GW_E_EXISTS);
+
+	/* gw-a revoked: its TPM returns pending, not enrolled. */
+	assert_int_equal(store_device_set_state(f->st, "gw-a", STORE_DEV_REVOKED, 1100,
+						"operator:alice", NULL, NULL), 0);
+	make_device(&d, "gw-d", STORE_DEV_ENROLLED);
+	d.ek_pub = ek2;
+	d.ek_pub_len = ek2_len;
+	d.ak_pub = ak_pub;
+	d.ak_pub_len = sizeof(ak_pub);
+	d.ak_name = name_b;
+	d.ak_name_len = sizeof(name_b);
+	assert_int_equal(store_device_put(f->st, &d, NULL, &err), GW_E_EXISTS);
+	assert_non_null(strstr(err.msg, "pending only"));
+	d.state = STORE_DEV_PENDING;
+	assert_int_equal(store_device_put(f->st, &d, NULL, NULL), 0);
+}
+
+/* Migration 5 computes the key identity of the devices a schema-4 file holds, so
+ * a TPM enrolled before the upgrade is bound as well as one enrolled after it. */
+static void test_migrate_v4(void **state)
+{
+	struct fixture *f = *state;
+	struct store_device d;
+	struct store_tpm_holder h;
+	uint8_t ek2[sizeof(TPM2B_PUBLIC)];
+	size_t ek2_len = make_ek(0x11, 65537, 0x42, ek2, sizeof(ek2));
+	sqlite3 *db = NULL;
+
+	assert_true(ek2_len);
+	make_device(&d, "gw-old", STORE_DEV_ENROLLED);
+	d.ek_pub = ek_pub;
+	d.ek_pub_len = ek_pub_len;
+	d.ak_pub = ak_pub;
+	d.ak_pub_len = sizeof(ak_pub);
+	d.ak_name = ak_name;
+	d.ak_name_len = sizeof(ak_name);
+	assert_int_equal(store_device_put(f->st, &d, NULL, NULL), 0);
+	store_close(f->st);
+	f->st = NULL;
+	/* Take the file back to schema 4, as the previous build left it. */
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "DROP INDEX devices_ek_key; DROP INDEX devices_ak_name;"
+				      "ALTER TABLE devices DROP COLUMN ek_key;"
+				      "PRAGMA user_version = 4;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	assert_int_equal(user_version(f->path), 4);
+
+	assert_int_equal(store_open(f->path, &f->st, NULL), 0);
+	assert_int_equal(user_version(f->path), STORE_SCHEMA_VERSION);
+	/* Matched by the EK alone (another AK name), in another encoding. */
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(store_device_by_tpm(f->st, ek2, ek2_len, ak_pub, sizeof(ak_pub), &h, NULL),
+			 0);
+	assert_int_equal(h.binding, STORE_TPM_IN_USE);
+	assert_string_equal(h.device_id, "gw-old");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -729,7 +1026,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cel_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v1, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v2, setup_empty, teardown),
+		cmocka_unit_test(test_ek_key_id),
+		cmocka_unit_test_setup_teardown(test_one_tpm_enrollment, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_tpm_put, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v4, setup, teardown),
 	};
 
+	ek_pub_len = make_ek(0x11, 0, 0, ek_pub, sizeof(ek_pub));
+	if (!ek_pub_len)
+		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,6 +48,10 @@ static void assert_default_limits(const struct vconfig *cfg)
 	assert_int_equal(cfg->result_ttl, 300);
 	assert_int_equal(cfg->request_timeout, 10);
 	assert_int_equal(cfg->max_body, 1024 * 1024);
+	assert_int_equal(cfg->enroll_rate_source.count, 10);
+	assert_int_equal(cfg->enroll_rate_source.seconds, 60);
+	assert_int_equal(cfg->enroll_rate_global.count, 120);
+	assert_int_equal(cfg->enroll_rate_global.seconds, 60);
 }
 
 static void test_defaults(void **state)
@@ -115,6 +119,10 @@ static void test_full(void **state)
 	assert_false(vconfig_auto_approves(&cfg, "GW-100"));
 	assert_false(vconfig_auto_approves(&cfg, ""));
 	assert_false(vconfig_auto_approves(&cfg, NULL));
+	assert_int_equal(cfg.enroll_rate_source.count, 3);
+	assert_int_equal(cfg.enroll_rate_source.seconds, 30);
+	assert_int_equal(cfg.enroll_rate_global.count, 500);
+	assert_int_equal(cfg.enroll_rate_global.seconds, 3600);
 	assert_int_equal(cfg.n_policy_keys, 3);
 	assert_string_equal(cfg.policy_keys[0], "/etc/gatewarden/policy/release-a.pub");
 	assert_string_equal(cfg.policy_keys[1], "/etc/gatewarden/policy/release-b.pub");
@@ -218,6 +226,10 @@ static void test_limits(void **state)
 	assert_int_equal(cfg.request_timeout, 600);
 	assert_int_equal(cfg.max_body, 64 * 1024 * 1024);
 	assert_int_equal(cfg.auto_approve, VCONFIG_AUTO_NONE);
+	assert_int_equal(cfg.enroll_rate_source.count, VCONFIG_RATE_MAX_COUNT);
+	assert_int_equal(cfg.enroll_rate_source.seconds, VCONFIG_RATE_MAX_SECONDS);
+	assert_int_equal(cfg.enroll_rate_global.count, VCONFIG_RATE_MAX_COUNT);
+	assert_int_equal(cfg.enroll_rate_global.seconds, VCONFIG_RATE_MAX_SECONDS);
 	vconfig_fini(&cfg);
 
 	load_ok(FIXTURES "/good/limits-low.conf", &cfg);
@@ -226,6 +238,16 @@ static void test_limits(void **state)
 	assert_int_equal(cfg.result_ttl, 1);
 	assert_int_equal(cfg.request_timeout, 1);
 	assert_int_equal(cfg.max_body, 1024);
+	assert_int_equal(cfg.enroll_rate_source.count, 1);
+	assert_int_equal(cfg.enroll_rate_source.seconds, 1);
+	assert_int_equal(cfg.enroll_rate_global.count, 1);
+	assert_int_equal(cfg.enroll_rate_global.seconds, 1);
+	vconfig_fini(&cfg);
+
+	/* "off": no bucket. */
+	load_ok(FIXTURES "/good/rate-off.conf", &cfg);
+	assert_int_equal(cfg.enroll_rate_source.count, 0);
+	assert_int_equal(cfg.enroll_rate_global.count, 0);
 	vconfig_fini(&cfg);
 
 	load_ok(FIXTURES "/good/max-ek-ca.conf", &cfg);
@@ -383,6 +405,22 @@ static const struct bad_case {
 	{ "policy-threshold-above-keys.conf", 13, "threshold 3 is above the number of keys (2)" },
 	{ "policy-threshold-no-keys.conf", 11, "threshold 1 is above the number of keys (0)" },
 	{ "too-many-policy-keys.conf", 34, "more than 32 policy keys" },
+	{ "rate-count-zero.conf", 2, "[enrollment]: " BADV("rate_per_source", "0/60") },
+	{ "rate-seconds-zero.conf", 2, BADV("rate_per_source", "10/0") },
+	{ "rate-count-high.conf", 2, BADV("rate_per_source", "1000001/60") },
+	{ "rate-seconds-high.conf", 2, BADV("rate_global", "10/86401") },
+	{ "rate-count-long.conf", 2, BADV("rate_global", "00000000000000001/60") },
+	{ "rate-no-slash.conf", 2, BADV("rate_global", "10") },
+	{ "rate-no-count.conf", 2, BADV("rate_global", "/60") },
+	{ "rate-no-seconds.conf", 2, BADV("rate_global", "10/") },
+	{ "rate-words.conf", 2, BADV("rate_global", "ten/minute") },
+	{ "rate-blanks.conf", 2, BADV("rate_per_source", "10 / 60") },
+	{ "rate-negative.conf", 2, BADV("rate_global", "-1/60") },
+	{ "rate-two-slashes.conf", 2, BADV("rate_global", "10/60/2") },
+	{ "rate-off-upper.conf", 2, BADV("rate_global", "OFF") },
+	{ "rate-empty.conf", 2, BADV("rate_per_source", "") },
+	{ "rate-twice.conf", 4, "rate_per_source given twice (first on line 2)" },
+	{ "rate-in-verifier.conf", 2, "[verifier]: unknown key 'rate_global'" },
 	{ "missing-id.conf", 0, "[verifier] needs 'id'" },
 	{ "missing-listen.conf", 0, "[verifier] needs 'listen'" },
 	{ "missing-store.conf", 0, "[verifier] needs 'store'" },
