@@ -344,7 +344,7 @@ for _ in range(n):
 PY
 }
 bg_stop verifier >/dev/null
-sed -i 's|^auto_approve = all|&\nrate_per_source = 3/3600|' "$vconf"
+sed -i 's|^rate_per_source = .*|rate_per_source = 3/3600|' "$vconf"
 start_verifier
 enroll_burst 5 >"$GW_TMP/burst.out"
 check burst-per-source-429 python3 -c "
@@ -356,7 +356,8 @@ expect_output_contains -n health-not-limited '^200 ' "$GW_TMP/health2.out"
 expect_exit -n audit-after-burst 0 gwverifier audit --config "$vconf" --json
 expect_output_contains -n rate-limit-audited '"action":"enroll.rate_limited",.*"outcome":"refused".*127\.0\.0\.1'
 bg_stop verifier >/dev/null
-sed -i 's|^rate_per_source = .*|rate_per_source = off\nrate_global = 2/3600|' "$vconf"
+sed -i -e 's|^rate_per_source = .*|rate_per_source = off|' \
+  -e 's|^rate_global = .*|rate_global = 2/3600|' "$vconf"
 start_verifier
 enroll_burst 3 >"$GW_TMP/burst-global.out"
 check burst-global-429 python3 -c "

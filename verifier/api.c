@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "jsonobj.h"
 #include "tpmdata.h"
 #include "util.h"
 
@@ -31,39 +32,12 @@ int api_valid_id(const char *s)
 static int parse_object(const uint8_t *body, size_t len, const char *const *keys, size_t nkeys,
 			json_object **out, gw_error *err)
 {
-	struct json_tokener *tok;
 	json_object *root;
+	int rc;
 
-	if (len > API_MAX_BODY)
-		return gw_fail(err, GW_E_TOOBIG, "body larger than %u bytes", API_MAX_BODY);
-	if (len && memchr(body, '\0', len))
-		return gw_fail(err, GW_E_PARSE, "body contains a NUL byte");
-	tok = json_tokener_new_ex(API_MAX_DEPTH);
-	if (!tok)
-		return GW_E_NOMEM;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
-					    JSON_TOKENER_VALIDATE_UTF8);
-	root = json_tokener_parse_ex(tok, (const char *)body, (int)len);
-	/* "null" parses to NULL with success: that is the not-an-object case below. */
-	if (json_tokener_get_error(tok) != json_tokener_success) {
-		enum json_tokener_error e = json_tokener_get_error(tok);
-
-		json_object_put(root);
-		json_tokener_free(tok);
-		return gw_fail(err, GW_E_PARSE, "body is not valid JSON: %s",
-			       json_tokener_error_desc(e));
-	}
-	for (size_t i = json_tokener_get_parse_end(tok); i < len; i++)
-		if (body[i] != ' ' && body[i] != '\n' && body[i] != '\r' && body[i] != '\t') {
-			json_object_put(root);
-			json_tokener_free(tok);
-			return gw_fail(err, GW_E_TRAILING, "data after the JSON object");
-		}
-	json_tokener_free(tok);
-	if (!json_object_is_type(root, json_type_object)) {
-		json_object_put(root);
-		return gw_fail(err, GW_E_PARSE, "body must be a JSON object");
-	}
+	rc = gw_json_object_parse(body, len, API_MAX_BODY, API_MAX_DEPTH, "body", &root, err);
+	if (rc)
+		return rc;
 	json_object_object_foreach(root, key, val) {
 		bool ok = false;
 
@@ -71,8 +45,7 @@ static int parse_object(const uint8_t *body, size_t len, const char *const *keys
 		for (size_t i = 0; i < nkeys && !ok; i++)
 			ok = !strcmp(key, keys[i]);
 		if (!ok) {
-			int rc = gw_fail(err, GW_E_PARSE, "unknown key '%.64s'", key);
-
+			rc = gw_fail(err, GW_E_PARSE, "unknown key '%.64s'", key);
 			json_object_put(root);
 			return rc;
 		}

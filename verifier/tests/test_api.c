@@ -410,8 +410,10 @@ struct bad_case {
 	{ "unknown-key", GW_E_PARSE, "unknown key 'extra'" },                              \
 	{ "empty-object", GW_E_PARSE, "'" key "' is missing" },                            \
 	{ "nesting-at-cap", GW_E_PARSE, "'" key "' must be a string" },                    \
-	{ "nesting-over-cap", GW_E_PARSE, "body is not valid JSON: nesting too deep" },    \
-	{ "nesting-deep", GW_E_PARSE, "body is not valid JSON: nesting too deep" }
+	{ "duplicate-key", GW_E_PARSE, "body: a key appears twice in one object" },        \
+	{ "single-quoted-key", GW_E_PARSE, "body: not valid JSON: a single-quoted name" }, \
+	{ "nesting-over-cap", GW_E_PARSE, "body is nested deeper than 4 levels" },         \
+	{ "nesting-deep", GW_E_PARSE, "body is nested deeper than 4 levels" }
 
 static const struct bad_case enroll_bad[] = {
 	COMMON_BAD("device_id"),
@@ -430,7 +432,7 @@ static const struct bad_case enroll_bad[] = {
 	{ "device_id-space", GW_E_PARSE, "'device_id' must be 1-64 of" },
 	{ "device_id-slash", GW_E_PARSE, "'device_id' must be 1-64 of" },
 	{ "device_id-non-ascii", GW_E_PARSE, "'device_id' must be 1-64 of" },
-	{ "device_id-nul-escape", GW_E_PARSE, "'device_id' contains a NUL" },
+	{ "device_id-nul-escape", GW_E_PARSE, "body: a string contains \\u0000 (NUL)" },
 	{ "device_id-empty", GW_E_PARSE, "'device_id' must be 1-64 of" },
 	{ "device_id-65", GW_E_TOOBIG, "'device_id' longer than 64 bytes" },
 	{ "model-colon", GW_E_PARSE, "'model' must be 1-64 of" },
@@ -472,14 +474,14 @@ static const struct bad_case activate_bad[] = {
 	{ "enrollment_id-long", GW_E_TOOBIG, "'enrollment_id' longer than 32 bytes" },
 	{ "enrollment_id-upper", GW_E_PARSE, "'enrollment_id' must be 32 lower-case hex digits" },
 	{ "enrollment_id-non-hex", GW_E_PARSE, "'enrollment_id' must be 32 lower-case hex digits" },
-	{ "enrollment_id-nul-escape", GW_E_PARSE, "'enrollment_id' contains a NUL" },
+	{ "enrollment_id-nul-escape", GW_E_PARSE, "body: a string contains \\u0000 (NUL)" },
 	{ "secret-bad-char", GW_E_PARSE, "'secret': bad base64 character at 0" },
 	{ "secret-bad-length", GW_E_PARSE, "'secret': base64 length" },
 	{ "secret-empty", GW_E_PARSE, "'secret' must be 1-64 bytes" },
 	{ "secret-65", GW_E_PARSE, "'secret' must be 1-64 bytes" },
 	{ "secret-100", GW_E_TOOBIG, "'secret' longer than 88 bytes" },
 	{ "client_public_key-8193", GW_E_TOOBIG, "'client_public_key' longer than 8192 bytes" },
-	{ "client_public_key-nul-escape", GW_E_PARSE, "'client_public_key' contains a NUL" },
+	{ "client_public_key-nul-escape", GW_E_PARSE, "body: a string contains \\u0000 (NUL)" },
 };
 
 static const struct bad_case status_bad[] = {
@@ -496,7 +498,7 @@ static const struct bad_case status_bad[] = {
 	{ "enrollment_id-upper", GW_E_PARSE, "'enrollment_id' must be 32 lower-case hex digits" },
 	{ "secret-empty", GW_E_PARSE, "'secret' must be 1-64 bytes" },
 	{ "secret-65", GW_E_PARSE, "'secret' must be 1-64 bytes" },
-	{ "nesting-over-cap", GW_E_PARSE, "body is not valid JSON: nesting too deep" },
+	{ "nesting-over-cap", GW_E_PARSE, "body is nested deeper than 4 levels" },
 };
 
 static const struct bad_case empty_bad[] = {
@@ -510,7 +512,7 @@ static const struct bad_case empty_bad[] = {
 	{ "trailing-garbage", GW_E_TRAILING, "data after the JSON object" },
 	{ "trailing-object", GW_E_TRAILING, "data after the JSON object" },
 	{ "nul-byte", GW_E_PARSE, "body contains a NUL byte" },
-	{ "nesting-over-cap", GW_E_PARSE, "body is not valid JSON: nesting too deep" },
+	{ "nesting-over-cap", GW_E_PARSE, "body is nested deeper than 4 levels" },
 };
 
 static const struct {
