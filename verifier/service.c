@@ -275,7 +275,8 @@ out:
  * A refusal is answered 429 with Retry-After; refusals are summed up in the log
  * and the audit log at most once a minute, so the flood does not write a record
  * per request. */
-static bool enroll_admitted(struct httpd_req *req, struct service_worker *w)
+static bool enroll_admitted(struct httpd_req *req, struct service_worker *w,
+			    enum ratelimit_scope scope)
 {
 	struct service_ratelimit *rl = w->svc->enroll_limit;
 	struct timespec ts;
@@ -286,7 +287,7 @@ static bool enroll_admitted(struct httpd_req *req, struct service_worker *w)
 	if (!rl || clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
 		return true;
 	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	if (service_ratelimit_take(rl, req->remote_addr, now, &wait))
+	if (service_ratelimit_take(rl, req->remote_addr, now, scope, &wait))
 		return true;
 	refused = service_ratelimit_refused(rl, now);
 	if (refused) {
@@ -336,7 +337,10 @@ void service_enroll(struct httpd_req *req)
 	int rc;
 
 	memset(&r, 0, sizeof(r));
-	if (!enroll_admitted(req, w))
+	/* The source's bucket before anything is read; the global one only for a
+	 * TPM whose EK certificate chains to a trusted CA, so that junk from a few
+	 * addresses cannot empty it for every genuine device. */
+	if (!enroll_admitted(req, w, RATELIMIT_SOURCE))
 		return;
 	rc = api_parse_enroll(req->body, req->body_len, &r, &err);
 	if (rc) {
@@ -350,6 +354,8 @@ void service_enroll(struct httpd_req *req)
 		httpd_reply_error(req, 403, "ek_untrusted", "%s", gw_error_msg(&err, rc));
 		goto out;
 	}
+	if (!enroll_admitted(req, w, RATELIMIT_GLOBAL))
+		goto out;
 	if (!tpmdata_public_is_ek(&r.ek_pub.publicArea)) {
 		httpd_reply_error(req, 422, "bad_ek",
 				  "ek_public is not a restricted, fixedTPM decryption key");
@@ -663,6 +669,8 @@ void service_enroll_activate(struct httpd_req *req)
 		break;
 	}
 	if (rc == GW_E_EXISTS && holder.binding == STORE_TPM_FREE) {
+		service_audit(w, e.device_id, "device.enroll", "refused",
+			      "device_exists: the id was taken before activation");
 		httpd_reply_error(req, 409, "device_exists", "device '%s' exists", e.device_id);
 		goto out;
 	}
@@ -673,6 +681,8 @@ void service_enroll_activate(struct httpd_req *req)
 	}
 	if (rc == GW_E_NOTFOUND || rc == GW_E_STATE) {
 		/* Expired, or spent by a parallel request, since it was read above. */
+		service_audit(w, e.device_id, "device.enroll", "refused",
+			      "unknown_enrollment: expired or used since it was read");
 		httpd_reply_error(req, 404, "unknown_enrollment",
 				  "no open enrollment with this id (unknown, used or expired)");
 		goto out;

@@ -325,9 +325,11 @@ static int record_result(struct service_worker *w, struct attest_ctx *a, const c
 	struct store_attestation att = {
 		.at = now,
 		.status = status,
-		.reset_count = ci->resetCount,
-		.restart_count = ci->restartCount,
-		.clock = ci->clock,
+		/* Not recorded unless move_clock: a forged or refused quote's clock can
+		 * be anything, 2^63 and more included. */
+		.reset_count = move_clock ? ci->resetCount : 0,
+		.restart_count = move_clock ? ci->restartCount : 0,
+		.clock = move_clock ? ci->clock : 0,
 		.keep_clock = !move_clock,
 		.cel_records_appraised = !move_clock ? a->dev.cel_records_appraised
 				       : a->cel    ? a->cel->n
@@ -460,6 +462,14 @@ void service_attest(struct httpd_req *req)
 	if (quote_ok && a.dev.attested)
 		clock_back = clock_claim(a.rep, a.dev.reset_count, a.dev.clock,
 					 &a.res->quote.attest.clockInfo);
+	if (quote_ok && a.res->quote.attest.clockInfo.clock > INT64_MAX) {
+		/* A TPM clock set forward (TPM2_ClockSet) past what the store holds: the
+		 * device is refused, and the clock it had stays recorded. */
+		gwpol_report_add(a.rep, GWPOL_CLAIM_IDENTITY, GWPOL_TIER_CONTRAINDICATED, "clock",
+				 "TPM clock %llu is beyond 2^63 milliseconds: set forward",
+				 (unsigned long long)a.res->quote.attest.clockInfo.clock);
+		clock_back = true;
+	}
 	/* The policy says how long its results stand; the configuration otherwise. */
 	exp = now + (pol && pol->has_freshness ? (int64_t)pol->freshness_seconds
 					       : (int64_t)w->svc->cfg.result_ttl);

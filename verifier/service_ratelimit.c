@@ -5,6 +5,7 @@
 #include "service_ratelimit.h"
 
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -85,10 +86,11 @@ void service_ratelimit_free(struct service_ratelimit *rl)
 }
 
 /* One key per client as far as an address can tell: an IPv4 address, or the /64
- * of an IPv6 one (a single host is usually given a whole /64). */
+ * of an IPv6 one (a single host is usually given a whole /64), or a whole
+ * link-local address. */
 static void source_key(const char *source, uint8_t key[KEY_LEN])
 {
-	char host[INET6_ADDRSTRLEN + 1];
+	char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 2], *pct;
 	const char *p = source, *end = NULL;
 	struct in_addr a4;
 	struct in6_addr a6;
@@ -106,6 +108,10 @@ static void source_key(const char *source, uint8_t key[KEY_LEN])
 		return;
 	memcpy(host, p, (size_t)(end - p));
 	host[end - p] = '\0';
+	/* A link-local peer comes as fe80::1%eth0: the zone is not the address. */
+	pct = strchr(host, '%');
+	if (pct)
+		*pct = '\0';
 	if (inet_pton(AF_INET, host, &a4) == 1) {
 		key[0] = KEY_V4;
 		key[11] = key[12] = 0xff;
@@ -115,6 +121,10 @@ static void source_key(const char *source, uint8_t key[KEY_LEN])
 		 * for all of them would be one bucket for the whole IPv4 Internet. */
 		if (IN6_IS_ADDR_V4MAPPED(&a6)) {
 			key[0] = KEY_V4;
+			memcpy(key + 1, &a6, 16);
+		} else if (IN6_IS_ADDR_LINKLOCAL(&a6)) {
+			/* Every link-local address is in fe80::/64: each is its own. */
+			key[0] = KEY_V6;
 			memcpy(key + 1, &a6, 16);
 		} else {
 			key[0] = KEY_V6;
@@ -154,16 +164,18 @@ static bool gcra(const struct bucket *b, uint64_t tat, uint64_t now, uint64_t *n
 }
 
 bool service_ratelimit_take(struct service_ratelimit *rl, const char *source, uint64_t now_ns,
-			    unsigned *retry_after)
+			    enum ratelimit_scope scope, unsigned *retry_after)
 {
 	uint8_t key[KEY_LEN];
 	struct entry *set, *e = NULL, *victim = NULL;
 	uint64_t next_src = 0, next_all = 0, wait_src = 0, wait_all = 0, wait;
 	bool ok_src = true, ok_all = true;
+	bool by_src = rl->source.on && (scope & RATELIMIT_SOURCE);
+	bool by_all = rl->global.on && (scope & RATELIMIT_GLOBAL);
 
 	source_key(source, key);
 	pthread_mutex_lock(&rl->lock);
-	if (rl->source.on) {
+	if (by_src) {
 		set = &rl->table[set_of(key) * RATELIMIT_WAYS];
 		for (size_t i = 0; i < RATELIMIT_WAYS && !e; i++)
 			if (set[i].used && !memcmp(set[i].key, key, KEY_LEN))
@@ -180,12 +192,12 @@ bool service_ratelimit_take(struct service_ratelimit *rl, const char *source, ui
 		}
 		ok_src = gcra(&rl->source, e ? e->tat : now_ns, now_ns, &next_src, &wait_src);
 	}
-	if (rl->global.on)
+	if (by_all)
 		ok_all = gcra(&rl->global, rl->global_tat, now_ns, &next_all, &wait_all);
 	if (ok_src && ok_all) {
 		/* Entries are made only for requests that pass: refused ones cannot
 		 * crowd the table. */
-		if (rl->source.on) {
+		if (by_src) {
 			if (!e) {
 				e = victim;
 				e->used = true;
@@ -193,7 +205,7 @@ bool service_ratelimit_take(struct service_ratelimit *rl, const char *source, ui
 			}
 			e->tat = next_src;
 		}
-		if (rl->global.on)
+		if (by_all)
 			rl->global_tat = next_all;
 		pthread_mutex_unlock(&rl->lock);
 		return true;

@@ -30,14 +30,22 @@ int service_ratelimit_new(const struct vconfig_rate *per_source,
 /* NULL is fine. */
 void service_ratelimit_free(struct service_ratelimit *rl);
 
+/* The buckets a service_ratelimit_take() charges. */
+enum ratelimit_scope {
+	RATELIMIT_SOURCE = 1, /* the source's own */
+	RATELIMIT_GLOBAL = 2, /* all sources' together */
+	RATELIMIT_BOTH = 3,
+};
+
 /* Take a token for one request from source (httpd's remote address, "192.0.2.1:4000"
- * or "[2001:db8::1]:4000"; IPv6 sources count per /64, IPv4-mapped ones as IPv4;
- * anything unparsable shares one bucket) at now_ns (a monotonic clock). True when
- * the request may go ahead: it took a token from both buckets. False when either
- * is empty (neither is charged); *retry_after gets the whole seconds, at least 1,
- * until both would allow it. Thread-safe. */
+ * or "[2001:db8::1]:4000"; IPv6 sources count per /64, link-local ones and
+ * IPv4-mapped ones as a whole address; anything unparsable shares one bucket) at
+ * now_ns (a monotonic clock), from the buckets scope names. True when the request
+ * may go ahead: it took a token from each. False when one is empty (none is
+ * charged); *retry_after gets the whole seconds, at least 1, until they all would
+ * allow it. Thread-safe. */
 bool service_ratelimit_take(struct service_ratelimit *rl, const char *source, uint64_t now_ns,
-			    unsigned *retry_after);
+			    enum ratelimit_scope scope, unsigned *retry_after);
 
 /* How many requests were refused since the last report, if the last report is at
  * least RATELIMIT_REPORT_NS old (the count restarts); 0 otherwise. For a summary in

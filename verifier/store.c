@@ -374,7 +374,7 @@ int store_device_update_attestation(struct store *st, const char *id,
 	    (rc = check_text(att->status, STORE_STATUS_MAX, "status", err)) ||
 	    (rc = store_check_audit(audit, err)))
 		return rc;
-	if (att->clock > INT64_MAX || att->cel_records_appraised > INT64_MAX)
+	if ((!att->keep_clock && att->clock > INT64_MAX) || att->cel_records_appraised > INT64_MAX)
 		return gw_fail(err, GW_E_TOOBIG, "clock or record count over 2^63");
 	if (att->has_cel && att->cel_log_len > STORE_CEL_MAX)
 		return gw_fail(err, GW_E_TOOBIG, "CEL log larger than %u bytes", STORE_CEL_MAX);

@@ -32,7 +32,7 @@ static struct service_ratelimit *limiter(unsigned src_n, unsigned src_s, unsigne
 static bool take(struct service_ratelimit *rl, const char *src, uint64_t now, unsigned *wait)
 {
 	unsigned w = 0;
-	bool ok = service_ratelimit_take(rl, src, now, &w);
+	bool ok = service_ratelimit_take(rl, src, now, RATELIMIT_BOTH, &w);
 
 	if (wait)
 		*wait = ok ? 0 : w;
@@ -113,7 +113,11 @@ static void test_source_keys(void **state)
 	assert_true(take(rl, "garbage", T0, NULL));
 	assert_false(take(rl, "", T0, NULL));
 	assert_false(take(rl, NULL, T0, NULL));
-	assert_false(take(rl, "[fe80::1%eth0]:1", T0, NULL));
+	/* A link-local peer: its zone is not part of the address, and each
+	 * link-local address (all in fe80::/64) is its own source. */
+	assert_true(take(rl, "[fe80::1%eth0]:1", T0, NULL));
+	assert_false(take(rl, "[fe80::1%eth1]:2", T0, NULL));
+	assert_true(take(rl, "[fe80::2%eth0]:1", T0, NULL));
 	/* Not the same bucket as ::/64 (where ::1 falls). */
 	assert_true(take(rl, "[::1]:1", T0, NULL));
 	service_ratelimit_free(rl);
@@ -160,6 +164,16 @@ static void test_global(void **state)
 	}
 	/* The latest ones are still remembered. */
 	assert_false(take(rl, src, T0 + S(1), NULL));
+	service_ratelimit_free(rl);
+
+	/* A scope charges its own bucket only: the service takes the source's
+	 * token first and the global one once the EK certificate is trusted. */
+	rl = limiter(1, 100, 1, 100);
+	assert_true(service_ratelimit_take(rl, "192.0.2.1:1", T0, RATELIMIT_SOURCE, &wait));
+	assert_false(service_ratelimit_take(rl, "192.0.2.1:1", T0, RATELIMIT_SOURCE, &wait));
+	assert_true(service_ratelimit_take(rl, "192.0.2.1:1", T0, RATELIMIT_GLOBAL, &wait));
+	assert_false(service_ratelimit_take(rl, "192.0.2.2:1", T0, RATELIMIT_GLOBAL, &wait));
+	assert_true(service_ratelimit_take(rl, "192.0.2.2:1", T0, RATELIMIT_SOURCE, &wait));
 	service_ratelimit_free(rl);
 }
 

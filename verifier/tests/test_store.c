@@ -430,6 +430,16 @@ static void test_attestation_clock(void **state)
 	assert_int_equal(d.clock, 6000);
 	assert_int_equal(d.last_attest_at, 200);
 	assert_string_equal(d.last_status, "warning");
+	/* ... whatever clock the refused quote carried, 2^63 and more included; a
+	 * clock to record must fit. */
+	att.clock = (uint64_t)INT64_MAX + 1;
+	assert_int_equal(store_device_update_attestation(f->st, "gw-1", &att, NULL, NULL), 0);
+	assert_int_equal(get_device(f->st, "gw-1").clock, 6000);
+	att.keep_clock = false;
+	assert_int_equal(store_device_update_attestation(f->st, "gw-1", &att, NULL, NULL),
+			 GW_E_TOOBIG);
+	att.keep_clock = true;
+	att.clock = 6000;
 
 	/* A new reset may start with a small clock. */
 	att.keep_clock = false;
