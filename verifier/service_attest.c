@@ -331,10 +331,8 @@ static int record_result(struct service_worker *w, struct attest_ctx *a, const c
 		.restart_count = move_clock ? ci->restartCount : 0,
 		.clock = move_clock ? ci->clock : 0,
 		.keep_clock = !move_clock,
-		.cel_records_appraised = !move_clock ? a->dev.cel_records_appraised
-				       : a->cel    ? a->cel->n
-						   : 0,
-		.has_cel = cel_authentic(a),
+		.cel_records_appraised = move_clock && a->cel ? a->cel->n : 0,
+		.has_cel = move_clock && cel_authentic(a),
 		.cel_log = a->cel_bytes,
 		.cel_log_len = a->cel_bytes_len,
 		.cel_reset_count = ci->resetCount,

@@ -201,13 +201,14 @@ struct store_attestation {
 	uint32_t restart_count;
 	uint64_t clock;
 	uint64_t cel_records_appraised;
-	/* keep_clock: leave the recorded reset_count, restart_count and clock as they
-	 * are (the quote says nothing about the TPM's clock: it is not genuine, or
-	 * older than the recorded one); the three fields above are ignored. */
+	/* keep_clock: leave the recorded reset_count, restart_count, clock,
+	 * cel_records_appraised and authentic log as they are (the quote says nothing
+	 * about the TPM: it is not genuine, or older than the recorded one); only
+	 * last_attest_at and last_status change, and every field below is ignored. */
 	bool keep_clock;
 	/* has_cel: store cel_log (borrowed, at most STORE_CEL_MAX bytes) and
 	 * cel_reset_count as the device's authentic log; false clears the stored log,
-	 * so a failed replay never leaves a stale prefix behind. */
+	 * so a genuine quote whose replay failed never leaves a stale prefix behind. */
 	bool has_cel;
 	const uint8_t *cel_log;
 	size_t cel_log_len;

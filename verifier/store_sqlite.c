@@ -831,28 +831,38 @@ static int op_device_update_attestation(struct store *st, const char *id,
 		sqlite3_finalize(stmt);
 		stmt = NULL;
 	}
-	/* keep_clock binds NULL: coalesce() leaves the recorded values. */
-	rc = prepare(s->db,
-		     "UPDATE devices SET last_attest_at = ?, last_status = ?,"
-		     " reset_count = coalesce(?, reset_count),"
-		     " restart_count = coalesce(?, restart_count), clock = coalesce(?, clock),"
-		     " cel_records_appraised = ?, cel_log = ?, cel_reset_count = ? WHERE id = ?",
-		     &stmt, err);
-	if (rc)
-		goto out;
-	sqlite3_bind_int64(stmt, 1, att->at);
-	bind_text(stmt, 2, att->status);
-	if (!att->keep_clock) {
+	/* keep_clock: the quote says nothing about the TPM, so the clock and the
+	 * device's authentic log stay as they are; only the result is new. */
+	if (att->keep_clock) {
+		rc = prepare(s->db,
+			     "UPDATE devices SET last_attest_at = ?, last_status = ? WHERE id = ?",
+			     &stmt, err);
+		if (rc)
+			goto out;
+		sqlite3_bind_int64(stmt, 1, att->at);
+		bind_text(stmt, 2, att->status);
+		bind_text(stmt, 3, id);
+	} else {
+		rc = prepare(s->db,
+			     "UPDATE devices SET last_attest_at = ?, last_status = ?,"
+			     " reset_count = ?, restart_count = ?, clock = ?,"
+			     " cel_records_appraised = ?, cel_log = ?, cel_reset_count = ?"
+			     " WHERE id = ?",
+			     &stmt, err);
+		if (rc)
+			goto out;
+		sqlite3_bind_int64(stmt, 1, att->at);
+		bind_text(stmt, 2, att->status);
 		sqlite3_bind_int64(stmt, 3, att->reset_count);
 		sqlite3_bind_int64(stmt, 4, att->restart_count);
 		sqlite3_bind_int64(stmt, 5, (int64_t)att->clock);
+		sqlite3_bind_int64(stmt, 6, (int64_t)att->cel_records_appraised);
+		if (att->has_cel) {
+			bind_blob(stmt, 7, att->cel_log, att->cel_log_len);
+			sqlite3_bind_int64(stmt, 8, att->cel_reset_count);
+		}
+		bind_text(stmt, 9, id);
 	}
-	sqlite3_bind_int64(stmt, 6, (int64_t)att->cel_records_appraised);
-	if (att->has_cel) {
-		bind_blob(stmt, 7, att->cel_log, att->cel_log_len);
-		sqlite3_bind_int64(stmt, 8, att->cel_reset_count);
-	}
-	bind_text(stmt, 9, id);
 	rc = step_done(s->db, stmt, err, "recording an attestation");
 	stmt = NULL;
 	if (rc)

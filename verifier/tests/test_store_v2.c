@@ -441,6 +441,30 @@ static void test_cel_log(void **state)
 	assert_int_equal(d.cel_reset_count, 0);
 	store_device_fini(&d);
 
+	/* keep_clock (a quote that says nothing about the TPM: forged, stale, or
+	 * older than the one recorded) leaves the authentic log and its count. */
+	att.has_cel = true;
+	att.cel_log = log2;
+	att.cel_log_len = sizeof(log2) - 1;
+	att.cel_records_appraised = 2;
+	assert_int_equal(store_device_update_attestation(f->st, "gw-1", &att, NULL, &err), 0);
+	att.keep_clock = true;
+	att.has_cel = false;
+	att.cel_records_appraised = 0;
+	att.status = "contraindicated";
+	assert_int_equal(store_device_update_attestation(f->st, "gw-1", &att, NULL, &err), 0);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(store_device_get(f->st, "gw-1", &d, &err), 0);
+	assert_int_equal(d.cel_log_len, sizeof(log2) - 1);
+	assert_memory_equal(d.cel_log, log2, sizeof(log2) - 1);
+	assert_int_equal(d.cel_records_appraised, 2);
+	assert_string_equal(d.last_status, "contraindicated");
+	store_device_fini(&d);
+	att.keep_clock = false;
+	att.has_cel = false;
+	att.status = "affirming";
+	assert_int_equal(store_device_update_attestation(f->st, "gw-1", &att, NULL, &err), 0);
+
 	/* Bad arguments change nothing. */
 	att.has_cel = true;
 	att.cel_log = NULL;
