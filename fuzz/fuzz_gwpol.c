@@ -31,7 +31,8 @@ static void check(const struct gwpol *p)
 	if (p->description && (!p->description[0] || strlen(p->description) > GWPOL_TEXT_MAX))
 		__builtin_trap();
 	if (fw->present) {
-		if (!alg || fw->n_pcrs == 0 || fw->n_pcrs > GW_NUM_PCRS)
+		/* "pcrs": {} is a rule too: the firmware log extends no PCR. */
+		if (!alg || fw->n_pcrs > GW_NUM_PCRS || (fw->n_pcrs && !fw->pcrs))
 			__builtin_trap();
 		for (size_t i = 0; i < fw->n_pcrs; i++) {
 			const struct gwpol_fw_pcr *r = &fw->pcrs[i];
