@@ -235,7 +235,10 @@ int cmd_from_eventlog(struct policy_ctx *ctx, int argc, char **argv)
 	rc = gwpol_draft(&in, &draft, &err);
 	if (rc) {
 		policy_errorf(ctx, "%s", gw_error_msg(&err, rc));
-		status = rc == GW_E_INVAL ? GW_EXIT_USAGE : gw_exit_for(rc);
+		/* A log with no complete bank we know is a log we cannot use. */
+		status = rc == GW_E_INVAL	 ? GW_EXIT_USAGE
+			 : rc == GW_E_UNSUPPORTED ? GW_EXIT_EVIDENCE
+						  : gw_exit_for(rc);
 		goto out;
 	}
 	text = json_object_to_json_string_ext(draft, JSON_C_TO_STRING_PRETTY |

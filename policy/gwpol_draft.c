@@ -184,14 +184,15 @@ static void required_events(struct builder *b, const struct eventlog *log, uint1
 	}
 }
 
-/* The last authentic EV_EFI_VARIABLE_DRIVER_CONFIG event of a variable on PCR 7. */
+/* The first EV_EFI_VARIABLE_DRIVER_CONFIG event of a variable on PCR 7 (the one
+ * the evaluator reads), when its data is authentic. */
 static const struct eventlog_event *sb_var(const struct eventlog *log, uint16_t bank,
 					   const uint8_t guid[16], const char *name,
 					   const uint8_t **vd, size_t *vl)
 {
 	const struct eventlog_event *found = NULL;
 
-	for (size_t i = 0; i < log->nevents; i++) {
+	for (size_t i = 0; i < log->nevents && !found; i++) {
 		const struct eventlog_event *e = &log->events[i];
 		const uint8_t *d;
 		size_t l;
@@ -243,9 +244,13 @@ static void boot_apps(struct builder *b, const struct eventlog *log, uint16_t ba
 	size_t n = 0;
 	json_object *arr;
 
+	/* As the evaluator reads them: those before ExitBootServices. */
 	for (size_t i = 0; i < log->nevents; i++) {
 		const struct eventlog_event *e = &log->events[i];
 
+		if (e->pcr == 5 && e->type == EV_EFI_ACTION &&
+		    gwpol_data_is_text(e->data, e->data_len, "Exit Boot Services Invocation"))
+			break;
 		if (e->pcr != 4 || e->type != EV_EFI_BOOT_SERVICES_APPLICATION)
 			continue;
 		if (!first)

@@ -453,6 +453,8 @@ static void check_required(struct fw_ctx *c)
 		bool found = false, forged = false;
 		char path[64], t[16], where[32] = "", what[GWPOL_TEXT_MAX + 16] = "";
 
+		c->r->appraised[req->has_pcr ? claim_of_pcr(req->pcr) : GWPOL_CLAIM_CONFIGURATION] =
+			true;
 		for (size_t i = 0; i < c->log->nevents && !found; i++)
 			found = required_matches(c, req, &c->log->events[i], &forged);
 		if (found)
@@ -477,17 +479,18 @@ static void check_required(struct fw_ctx *c)
 /* The last EV_EFI_VARIABLE_DRIVER_CONFIG event of a variable on PCR 7. */
 static const struct eventlog_event *sb_variable(const struct fw_ctx *c, const uint8_t guid[16],
 						const char *name, const uint8_t **vdata,
-						size_t *vlen)
+						size_t *vlen, size_t *count)
 {
 	const struct eventlog_event *found = NULL;
 
+	*count = 0;
 	for (size_t i = 0; i < c->log->nevents; i++) {
 		const struct eventlog_event *e = &c->log->events[i];
 		const uint8_t *d;
 		size_t l;
 
 		if (e->pcr == 7 && e->type == EV_EFI_VARIABLE_DRIVER_CONFIG &&
-		    gwpol_efi_variable_is(e, guid, name, &d, &l)) {
+		    gwpol_efi_variable_is(e, guid, name, &d, &l) && !(*count)++) {
 			found = e;
 			*vdata = d;
 			*vlen = l;
@@ -496,21 +499,35 @@ static const struct eventlog_event *sb_variable(const struct fw_ctx *c, const ui
 	return found;
 }
 
+/* Firmware measures each Secure Boot variable once, before anything else runs: a
+ * second event of it came later, from whoever could extend PCR 7 then, and must
+ * not be the one read. The first is read; a second is a finding. */
+static bool sb_once(struct fw_ctx *c, const char *path, const char *name, size_t count)
+{
+	if (count <= 1)
+		return true;
+	gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED, path,
+			 "Secure Boot variable %s was measured %zu times into PCR 7: firmware "
+			 "measures it once", name, count);
+	return false;
+}
+
 static void check_sb_list(struct fw_ctx *c, const uint8_t guid[16], const char *name,
 			  const char *key, const struct gwpol_digests *allowed)
 {
 	const struct eventlog_event *e;
 	const uint8_t *vd, *d;
-	size_t vl;
+	size_t vl, count;
 	char path[64], exp[4 * GW_MAX_DIGEST + 64], seen[2 * GW_MAX_DIGEST + 1];
 
 	snprintf(path, sizeof(path), "$.firmware.secure_boot.%s", key);
-	e = sb_variable(c, guid, name, &vd, &vl);
+	e = sb_variable(c, guid, name, &vd, &vl, &count);
 	if (!e) {
 		gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
 				 path, "Secure Boot variable %s was not measured into PCR 7", name);
 		return;
 	}
+	(void)sb_once(c, path, name, count);
 	d = gwpol_event_digest(e, c->p->fw.bank);
 	if (d && digests_have(allowed, d))
 		return;
@@ -527,7 +544,7 @@ static void check_secure_boot(struct fw_ctx *c)
 	const struct gwpol_secure_boot *sb = &c->p->fw.secure_boot;
 	const struct eventlog_event *e;
 	const uint8_t *vd = NULL;
-	size_t vl = 0;
+	size_t vl = 0, count;
 	bool on;
 
 	c->r->appraised[GWPOL_CLAIM_CONFIGURATION] = true;
@@ -538,7 +555,9 @@ static void check_secure_boot(struct fw_ctx *c)
 				 "authenticated", c->bank);
 		return;
 	}
-	e = sb_variable(c, gwpol_efi_global_guid, "SecureBoot", &vd, &vl);
+	e = sb_variable(c, gwpol_efi_global_guid, "SecureBoot", &vd, &vl, &count);
+	if (e)
+		(void)sb_once(c, "$.firmware.secure_boot.enabled", "SecureBoot", count);
 	if (!e) {
 		gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
 				 "$.firmware.secure_boot.enabled",
@@ -596,6 +615,7 @@ static void check_boot_apps(struct fw_ctx *c)
 {
 	const struct gwpol_firmware *fw = &c->p->fw;
 	const struct eventlog_event *first = NULL, *last = NULL;
+	bool ebs = false;
 	size_t n = 0;
 
 	c->r->appraised[GWPOL_CLAIM_EXECUTABLES] = true;
@@ -606,11 +626,27 @@ static void check_boot_apps(struct fw_ctx *c)
 				 "authenticated", c->bank);
 		return;
 	}
+	/* Boot applications are loaded before ExitBootServices; one measured after
+	 * it was not the firmware's doing, and must not pass as the kernel. */
 	for (size_t i = 0; i < c->log->nevents; i++) {
 		const struct eventlog_event *e = &c->log->events[i];
 
+		if (e->pcr == 5 && e->type == EV_EFI_ACTION &&
+		    gwpol_data_is_text(e->data, e->data_len, "Exit Boot Services Invocation")) {
+			ebs = true;
+			continue;
+		}
 		if (e->pcr != 4 || e->type != EV_EFI_BOOT_SERVICES_APPLICATION)
 			continue;
+		if (ebs) {
+			gwpol_report_add(c->r, GWPOL_CLAIM_EXECUTABLES, GWPOL_TIER_CONTRAINDICATED,
+					 fw->has_kernel ? "$.firmware.kernel"
+							: "$.firmware.bootloader",
+					 "PCR 4 event %u (EV_EFI_BOOT_SERVICES_APPLICATION) comes after "
+					 "ExitBootServices, when no boot application is loaded",
+					 e->num);
+			continue;
+		}
 		if (!first)
 			first = e;
 		last = e;
@@ -665,6 +701,20 @@ static void check_firmware(const struct gwpol *p, const struct gwpol_evidence *e
 
 /* ---- Agent rules: stages (PCR 13) and trust state (PCR 14) ---- */
 
+/* A device's text for a message: capped, control bytes replaced, so that it
+ * cannot forge lines in what operators read. NULL reads "?". */
+static const char *clean(const char *s, char *out, size_t len)
+{
+	size_t n = 0;
+
+	if (!s)
+		s = "?";
+	for (; *s && n + 1 < len; s++)
+		out[n++] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
+	out[n] = '\0';
+	return out;
+}
+
 static bool is_stage(const struct cel_record *r)
 {
 	return r->event_type && !strcmp(r->event_type, "stage") && r->stage;
@@ -696,25 +746,38 @@ static void check_stages(const struct gwpol *p, const struct gwpol_evidence *ev,
 		const struct gwpol_stage *st = NULL;
 		const uint8_t *d;
 		char path[GWPOL_NAME_MAX + 16], exp[4 * GW_MAX_DIGEST + 64], seen[65];
+		char desc[160], name[GWPOL_NAME_MAX + 1], file[160];
 
-		if (!is_stage(rec))
+		/* A record's labels are not covered by its digest: whatever is in the
+		 * stage PCR must pass as a stage of the policy, or a measurement could
+		 * hide behind another label. */
+		if (!is_stage(rec)) {
+			if (rec->pcr == STAGE_PCR) {
+				cel_record_describe(rec, desc, sizeof(desc));
+				gwpol_report_add(r, GWPOL_CLAIM_EXECUTABLES,
+						 GWPOL_TIER_CONTRAINDICATED, "$.stages",
+						 "%s is in the stage PCR %d but is no stage: every "
+						 "measurement there must be a stage of the policy", desc,
+						 STAGE_PCR);
+			}
 			continue;
+		}
+		clean(rec->stage, name, sizeof(name));
+		clean(rec->path, file, sizeof(file));
 		for (size_t s = 0; s < p->n_stages && !st; s++)
 			if (!strcmp(p->stages[s].name, rec->stage))
 				st = &p->stages[s];
 		if (!st) {
 			gwpol_report_add(r, GWPOL_CLAIM_EXECUTABLES, GWPOL_TIER_CONTRAINDICATED,
-					 "$.stages",
-					 "stage %s (%s, record %llu) is not in the policy", rec->stage,
-					 rec->path ? rec->path : "?", (unsigned long long)rec->recnum);
+					 "$.stages", "stage %s (%s, record %llu) is not in the policy",
+					 name, file, (unsigned long long)rec->recnum);
 			continue;
 		}
 		snprintf(path, sizeof(path), "$.stages.%s", st->name);
 		if (rec->pcr != STAGE_PCR) {
 			gwpol_report_add(r, st->claim, GWPOL_TIER_CONTRAINDICATED, path,
 					 "stage %s (record %llu) is on PCR %u, not the stage PCR %d",
-					 rec->stage, (unsigned long long)rec->recnum, rec->pcr,
-					 STAGE_PCR);
+					 name, (unsigned long long)rec->recnum, rec->pcr, STAGE_PCR);
 			continue;
 		}
 		d = record_sha256(rec);
@@ -725,8 +788,8 @@ static void check_stages(const struct gwpol *p, const struct gwpol_evidence *ev,
 		expected_str(&st->digests, exp, sizeof(exp));
 		gwpol_report_add(r, st->claim, GWPOL_TIER_CONTRAINDICATED, path,
 				 "stage %s (%s, PCR %d record %llu): sha256 expected %s, seen %s",
-				 rec->stage, rec->path ? rec->path : "?", STAGE_PCR,
-				 (unsigned long long)rec->recnum, exp, d ? seen : "none");
+				 name, file, STAGE_PCR, (unsigned long long)rec->recnum, exp,
+				 d ? seen : "none");
 	}
 	for (size_t s = 0; s < p->n_stages; s++) {
 		bool seen = false;
@@ -743,52 +806,37 @@ static void check_stages(const struct gwpol *p, const struct gwpol_evidence *ev,
 	}
 }
 
-/* Trust records carry their subject in their text: "verifier gate key sha256:..." */
-static void check_trust_kind(const struct gwpol_evidence *ev, struct gwpol_report *r,
-			     const char *prefix, const char *what, const char *key,
-			     const struct gwpol_digests *allowed)
+/* The trust rules a record is for: trust records carry their subject in their
+ * text ("verifier gate key sha256:..."). */
+enum trust_kind { TRUST_NONE, TRUST_GATE_KEY, TRUST_ROOT };
+
+static enum trust_kind trust_kind(const struct cel_record *rec)
 {
-	const struct cel_log *cel = ev->cel;
-	size_t n = 0;
-	char path[64];
-
-	snprintf(path, sizeof(path), "$.trust.%s", key);
-	for (size_t i = 0; i < cel->n; i++) {
-		const struct cel_record *rec = &cel->rec[i];
-		const uint8_t *d;
-		char exp[4 * GW_MAX_DIGEST + 64], seen[65];
-
-		if (!rec->event_type || strcmp(rec->event_type, "trust") || !rec->string ||
-		    strncmp(rec->string, prefix, strlen(prefix)))
-			continue;
-		n++;
-		if (rec->pcr != TRUST_PCR) {
-			gwpol_report_add(r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
-					 path, "the %s (record %llu) is on PCR %u, not the trust "
-					 "PCR %d", what, (unsigned long long)rec->recnum, rec->pcr,
-					 TRUST_PCR);
-			continue;
-		}
-		d = record_sha256(rec);
-		if (d && digests_have(allowed, d))
-			continue;
-		if (d)
-			gw_hex_encode(d, 32, seen);
-		expected_str(allowed, exp, sizeof(exp));
-		gwpol_report_add(r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED, path,
-				 "%s (PCR %d record %llu): sha256 expected %s, seen %s", what,
-				 TRUST_PCR, (unsigned long long)rec->recnum, exp, d ? seen : "none");
-	}
-	if (!n)
-		gwpol_report_add(r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED, path,
-				 "the %s was not measured into PCR %d", what, TRUST_PCR);
+	if (!rec->event_type || strcmp(rec->event_type, "trust") || !rec->string)
+		return TRUST_NONE;
+	if (!strncmp(rec->string, "verifier gate key", strlen("verifier gate key")))
+		return TRUST_GATE_KEY;
+	if (!strncmp(rec->string, "trust root", strlen("trust root")))
+		return TRUST_ROOT;
+	return TRUST_NONE;
 }
 
 static void check_trust(const struct gwpol *p, const struct gwpol_evidence *ev,
 			struct gwpol_report *r)
 {
+	static const char *const what[] = { "", "verifier gate key", "trust root" };
+	static const char *const key[] = { "", "gate_key", "trust_root" };
+	const struct gwpol_digests *allowed[] = {
+		NULL,
+		p->trust.has_gate_key ? &p->trust.gate_key : NULL,
+		p->trust.has_trust_root ? &p->trust.trust_root : NULL,
+	};
+	const struct cel_log *cel = ev->cel;
+	size_t measured[3] = { 0, 0, 0 };
+	char path[64];
+
 	r->appraised[GWPOL_CLAIM_CONFIGURATION] = true;
-	if (!ev->cel) {
+	if (!cel) {
 		gwpol_report_add(r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
 				 "$.trust",
 				 "no authentic agent event log to appraise the trust rules against");
@@ -801,12 +849,53 @@ static void check_trust(const struct gwpol *p, const struct gwpol_evidence *ev,
 				 "authenticated", TRUST_PCR);
 		return;
 	}
-	if (p->trust.has_gate_key)
-		check_trust_kind(ev, r, "verifier gate key", "verifier gate key", "gate_key",
-				 &p->trust.gate_key);
-	if (p->trust.has_trust_root)
-		check_trust_kind(ev, r, "trust root", "trust root", "trust_root",
-				 &p->trust.trust_root);
+	for (size_t i = 0; i < cel->n; i++) {
+		const struct cel_record *rec = &cel->rec[i];
+		enum trust_kind k = trust_kind(rec);
+		const uint8_t *d;
+		char exp[4 * GW_MAX_DIGEST + 64], seen[65], desc[160];
+
+		if (rec->pcr != TRUST_PCR) {
+			if (k != TRUST_NONE && allowed[k]) {
+				snprintf(path, sizeof(path), "$.trust.%s", key[k]);
+				gwpol_report_add(r, GWPOL_CLAIM_CONFIGURATION,
+						 GWPOL_TIER_CONTRAINDICATED, path,
+						 "the %s (record %llu) is on PCR %u, not the trust "
+						 "PCR %d", what[k], (unsigned long long)rec->recnum,
+						 rec->pcr, TRUST_PCR);
+			}
+			continue;
+		}
+		/* A record's text is not covered by its digest: everything in the
+		 * trust PCR must pass a trust rule, or a measurement could hide behind
+		 * another label. */
+		if (k == TRUST_NONE || !allowed[k]) {
+			cel_record_describe(rec, desc, sizeof(desc));
+			gwpol_report_add(r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
+					 "$.trust",
+					 "%s is in the trust PCR %d but no trust rule of the policy "
+					 "is for it", desc, TRUST_PCR);
+			continue;
+		}
+		measured[k]++;
+		d = record_sha256(rec);
+		if (d && digests_have(allowed[k], d))
+			continue;
+		if (d)
+			gw_hex_encode(d, 32, seen);
+		expected_str(allowed[k], exp, sizeof(exp));
+		snprintf(path, sizeof(path), "$.trust.%s", key[k]);
+		gwpol_report_add(r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED, path,
+				 "%s (PCR %d record %llu): sha256 expected %s, seen %s", what[k],
+				 TRUST_PCR, (unsigned long long)rec->recnum, exp, d ? seen : "none");
+	}
+	for (int k = TRUST_GATE_KEY; k <= TRUST_ROOT; k++) {
+		if (!allowed[k] || measured[k])
+			continue;
+		snprintf(path, sizeof(path), "$.trust.%s", key[k]);
+		gwpol_report_add(r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED, path,
+				 "the %s was not measured into PCR %d", what[k], TRUST_PCR);
+	}
 }
 
 int gwpol_evaluate(const struct gwpol *p, const struct gwpol_evidence *ev,
@@ -814,13 +903,16 @@ int gwpol_evaluate(const struct gwpol *p, const struct gwpol_evidence *ev,
 {
 	if (!p || !ev || !r)
 		return GW_E_INVAL;
-	r->appraised[GWPOL_CLAIM_CONFIGURATION] = true;
+	/* A claim counts as appraised only when a rule for it ran: a policy of
+	 * stages alone says nothing about the configuration. */
 	if (p->fw.present)
 		check_firmware(p, ev, r);
 	if (p->n_stages)
 		check_stages(p, ev, r);
 	if (p->trust.has_gate_key || p->trust.has_trust_root)
 		check_trust(p, ev, r);
+	if (p->update.has_end_of_support)
+		r->appraised[GWPOL_CLAIM_CONFIGURATION] = true;
 	if (p->update.has_end_of_support && ev->now >= p->update.support_ends)
 		gwpol_report_add(r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_WARNING,
 				 "$.update.end_of_support",

@@ -545,6 +545,132 @@ static void test_stages_and_trust(void **state)
 	cel_free(cel);
 }
 
+/* A CEL log of records given as {pcr, eventType, stage, path, string, digest byte}. */
+struct rec_spec {
+	uint32_t pcr;
+	const char *type, *stage, *path, *string;
+	uint8_t fill;
+};
+
+static struct cel_log *cel_of(const struct rec_spec *spec, size_t n)
+{
+	static const uint16_t alg = TPM2_ALG_SHA256;
+	uint8_t d[1][GW_MAX_DIGEST];
+	char *buf = NULL, *rec;
+	size_t len = 0, rlen;
+	struct cel_log *cel = NULL;
+	gw_error err = { { 0 } };
+
+	for (size_t i = 0; i < n; i++) {
+		memset(d[0], spec[i].fill, 32);
+		assert_int_equal(cel_record_format(i, spec[i].pcr, &alg,
+						   (const uint8_t (*)[GW_MAX_DIGEST])d, 1,
+						   spec[i].type, spec[i].stage, spec[i].path,
+						   spec[i].string, &rec, &rlen), 0);
+		buf = realloc(buf, len + rlen);
+		assert_non_null(buf);
+		memcpy(buf + len, rec, rlen);
+		len += rlen;
+		free(rec);
+	}
+	assert_int_equal(cel_parse((const uint8_t *)buf, len, &cel, &err), 0);
+	free(buf);
+	return cel;
+}
+
+/* A record's labels are not covered by its digest: a measurement relabelled to
+ * hide from a rule is itself a finding, and device text in messages is cleaned. */
+static void test_relabelled_records(void **state)
+{
+	static const struct rec_spec stage_hidden[] = {
+		{ 13, "note", NULL, NULL, "nothing to see", 0x66 },
+		{ 13, "stage", "rootfs", "/boot/rootfs.img", NULL, 0x11 },
+	};
+	static const struct rec_spec gate_hidden[] = {
+		{ 14, "trust", NULL, NULL, "attacker gate key sha256:44", 0x44 },
+		{ 14, "trust", NULL, NULL, "verifier gate key sha256:33", 0x33 },
+	};
+	static const struct rec_spec forged_line[] = {
+		{ 13, "stage", "evil\nstatus: affirming", "/x\r", NULL, 0x66 },
+	};
+	struct gwpol *p;
+	struct gwpol_report *r;
+	struct cel_log *cel;
+
+	(void)state;
+	p = parse_text("{\"model\":\"m\",\"version\":1,\"stages\":{\"rootfs\":[\"" D1
+		       "\"]},\"trust\":{\"gate_key\":[\"" D3 "\"]}}");
+	cel = cel_of(stage_hidden, 2);
+	r = evaluate(p, NULL, cel, 0, NOW);
+	assert_string_equal(gwpol_report_status(r), "contraindicated");
+	assert_true(has_finding(r, "$.stages", "record 0 (nothing to see) is in the stage PCR 13 "
+					       "but is no stage"));
+	free(r);
+	cel_free(cel);
+
+	cel = cel_of(gate_hidden, 2);
+	r = evaluate(p, NULL, cel, 0, NOW);
+	assert_string_equal(gwpol_report_status(r), "contraindicated");
+	assert_true(has_finding(r, "$.trust", "record 0 (attacker gate key sha256:44) is in the "
+					      "trust PCR 14 but no trust rule"));
+	free(r);
+	cel_free(cel);
+
+	cel = cel_of(forged_line, 1);
+	r = evaluate(p, NULL, cel, 0, NOW);
+	assert_true(has_finding(r, "$.stages", "stage evil?status: affirming (/x?, record 0)"));
+	for (size_t i = 0; i < r->n; i++)
+		assert_null(strpbrk(r->f[i].msg, "\r\n"));
+	free(r);
+	cel_free(cel);
+	gwpol_free(p);
+}
+
+/* Events the firmware would not make: a Secure Boot variable measured twice (the
+ * first is read, the second is a finding), a boot application after
+ * ExitBootServices (never the kernel). */
+static void test_late_events(void **state)
+{
+	static const char *const names[] = { "go-attestation-sb_cert_eventlog.bin",
+					      "tpm2-tools-event-gce-ubuntu-2104-log.bin" };
+
+	(void)state;
+	for (size_t k = 0; k < GW_ARRAY_SIZE(names); k++) {
+		struct eventlog *log = load_log(names[k]);
+		struct gwpol *p = draft_policy(log, false);
+		struct gwpol_report *r = evaluate(p, log, NULL, ALL_PCRS, NOW);
+		struct eventlog_event *ev, *late = NULL;
+
+		if (r->n)
+			dump(names[k], r);
+		assert_int_equal(r->n, 0);
+		free(r);
+		for (size_t i = 0; i < log->nevents && !late; i++)
+			if (k == 0 ? log->events[i].pcr == 7 &&
+					     log->events[i].type == EV_EFI_VARIABLE_DRIVER_CONFIG
+				   : log->events[i].pcr == 4 &&
+					     log->events[i].type == EV_EFI_BOOT_SERVICES_APPLICATION)
+				late = &log->events[i];
+		assert_non_null(late);
+		ev = realloc(log->events, (log->nevents + 1) * sizeof(*ev));
+		assert_non_null(ev);
+		log->events = ev;
+		late = &ev[late - ev];
+		ev[log->nevents] = *late;
+		ev[log->nevents].num = (uint32_t)log->nevents;
+		log->nevents++;
+		r = evaluate(p, log, NULL, ALL_PCRS, NOW);
+		assert_string_equal(gwpol_report_status(r), "contraindicated");
+		if (k == 0)
+			assert_true(has_finding(r, "$.firmware.secure_boot", "measured 2 times"));
+		else
+			assert_true(has_finding(r, "$.firmware.kernel", "after ExitBootServices"));
+		free(r);
+		gwpol_free(p);
+		eventlog_free(log);
+	}
+}
+
 static void test_end_of_support(void **state)
 {
 	struct gwpol *p;
@@ -597,6 +723,8 @@ int main(void)
 		cmocka_unit_test(test_required_events),
 		cmocka_unit_test(test_bootloader_and_kernel),
 		cmocka_unit_test(test_stages_and_trust),
+		cmocka_unit_test(test_relabelled_records),
+		cmocka_unit_test(test_late_events),
 		cmocka_unit_test(test_end_of_support),
 		cmocka_unit_test(test_report),
 	};

@@ -413,8 +413,9 @@ static void test_appraise_policy(void **state)
 	assert_int_equal(r->rep.n, 0);
 	assert_int_equal(gwpol_report_claim_tier(&r->rep, GWPOL_CLAIM_EXECUTABLES),
 			 GWPOL_TIER_AFFIRMING);
+	/* A policy of stages alone appraises no configuration: no claim. */
 	assert_int_equal(gwpol_report_claim_tier(&r->rep, GWPOL_CLAIM_CONFIGURATION),
-			 GWPOL_TIER_AFFIRMING);
+			 GWPOL_TIER_NONE);
 
 	assert_int_equal(verdict_appraise(&r->in, bad, "gw-1000", 0, &r->res, &r->rep, &err), 0);
 	assert_string_equal(gwpol_report_status(&r->rep), "contraindicated");
