@@ -934,6 +934,21 @@ static void test_one_tpm_enrollment(void **state)
 }
 
 /* store_device_put keeps the same rule; a revoked device holds nothing. */
+
+/* A device of one TPM: its EK public area and AK name; the AK public area is the
+ * fixture's. */
+static void tpm_device(struct store_device *d, const char *id, enum store_device_state state,
+		       uint8_t *ek, size_t ek_len, uint8_t *name, size_t name_len)
+{
+	make_device(d, id, state);
+	d->ek_pub = ek;
+	d->ek_pub_len = ek_len;
+	d->ak_pub = ak_pub;
+	d->ak_pub_len = sizeof(ak_pub);
+	d->ak_name = name;
+	d->ak_name_len = name_len;
+}
+
 static void test_one_tpm_put(void **state)
 {
 	struct fixture *f = *state;
@@ -944,23 +959,13 @@ static void test_one_tpm_put(void **state)
 	gw_error err = { { 0 } };
 
 	assert_true(ek2_len);
-	make_device(&d, "gw-a", STORE_DEV_ENROLLED);
-	d.ek_pub = ek_pub;
-	d.ek_pub_len = ek_pub_len;
-	d.ak_pub = ak_pub;
-	d.ak_pub_len = sizeof(ak_pub);
-	d.ak_name = name_a;
-	d.ak_name_len = sizeof(name_a);
+	tpm_device(&d, "gw-a", STORE_DEV_ENROLLED, ek_pub, ek_pub_len, name_a,
+		   sizeof(name_a));
 	assert_int_equal(store_device_put(f->st, &d, NULL, NULL), 0);
 
 	/* Same key, other encoding and AK. */
-	make_device(&d, "gw-b", STORE_DEV_PENDING);
-	d.ek_pub = ek2;
-	d.ek_pub_len = ek2_len;
-	d.ak_pub = ak_pub;
-	d.ak_pub_len = sizeof(ak_pub);
-	d.ak_name = name_b;
-	d.ak_name_len = sizeof(name_b);
+	tpm_device(&d, "gw-b", STORE_DEV_PENDING, ek2, ek2_len, name_b,
+		   sizeof(name_b));
 	assert_int_equal(store_device_put(f->st, &d, NULL, &err), GW_E_EXISTS);
 	assert_non_null(strstr(err.msg, "gw-a"));
 	/* A revoked record of it is allowed. */
@@ -970,25 +975,15 @@ static void test_one_tpm_put(void **state)
 			 STORE_TPM_IN_USE);
 
 	/* An unidentifiable EK still binds by its AK. */
-	make_device(&d, "gw-c", STORE_DEV_PENDING);
-	d.ek_pub = fake_ek;
-	d.ek_pub_len = sizeof(fake_ek);
-	d.ak_pub = ak_pub;
-	d.ak_pub_len = sizeof(ak_pub);
-	d.ak_name = name_a;
-	d.ak_name_len = sizeof(name_a);
+	tpm_device(&d, "gw-c", STORE_DEV_PENDING, fake_ek, sizeof(fake_ek), name_a,
+		   sizeof(name_a));
 	assert_int_equal(store_device_put(f->st, &d, NULL, NULL), GW_E_EXISTS);
 
 	/* gw-a revoked: its TPM returns pending, not enrolled. */
 	assert_int_equal(store_device_set_state(f->st, "gw-a", STORE_DEV_REVOKED, 1100,
 						"operator:alice", NULL, NULL), 0);
-	make_device(&d, "gw-d", STORE_DEV_ENROLLED);
-	d.ek_pub = ek2;
-	d.ek_pub_len = ek2_len;
-	d.ak_pub = ak_pub;
-	d.ak_pub_len = sizeof(ak_pub);
-	d.ak_name = name_b;
-	d.ak_name_len = sizeof(name_b);
+	tpm_device(&d, "gw-d", STORE_DEV_ENROLLED, ek2, ek2_len, name_b,
+		   sizeof(name_b));
 	assert_int_equal(store_device_put(f->st, &d, NULL, &err), GW_E_EXISTS);
 	assert_non_null(strstr(err.msg, "pending only"));
 	d.state = STORE_DEV_PENDING;
@@ -1007,13 +1002,8 @@ static void test_migrate_v4(void **state)
 	sqlite3 *db = NULL;
 
 	assert_true(ek2_len);
-	make_device(&d, "gw-old", STORE_DEV_ENROLLED);
-	d.ek_pub = ek_pub;
-	d.ek_pub_len = ek_pub_len;
-	d.ak_pub = ak_pub;
-	d.ak_pub_len = sizeof(ak_pub);
-	d.ak_name = ak_name;
-	d.ak_name_len = sizeof(ak_name);
+	tpm_device(&d, "gw-old", STORE_DEV_ENROLLED, ek_pub, ek_pub_len, ak_name,
+		   sizeof(ak_name));
 	assert_int_equal(store_device_put(f->st, &d, NULL, NULL), 0);
 	store_close(f->st);
 	f->st = NULL;
