@@ -40,6 +40,16 @@ static void check_listen(const char *l)
 		__builtin_trap();
 }
 
+/* What service_ratelimit_new() takes without refusing: off, or in range. */
+static void check_rate(const struct vconfig_rate *r)
+{
+	if (r->count == 0)
+		return;
+	if (r->count > VCONFIG_RATE_MAX_COUNT || r->seconds < 1 ||
+	    r->seconds > VCONFIG_RATE_MAX_SECONDS)
+		__builtin_trap();
+}
+
 static void check_loaded(const struct vconfig *cfg)
 {
 	static const char *const models[] = { "a", "gw-100", "_", "" };
@@ -60,6 +70,8 @@ static void check_loaded(const struct vconfig *cfg)
 	    cfg->request_timeout > 600 || cfg->max_body < 1024 ||
 	    cfg->max_body > 64u * 1024 * 1024)
 		__builtin_trap();
+	check_rate(&cfg->enroll_rate_source);
+	check_rate(&cfg->enroll_rate_global);
 	if (cfg->n_ek_ca > VCONFIG_MAX_EK_CAS)
 		__builtin_trap();
 	for (size_t i = 0; i < cfg->n_ek_ca; i++)
