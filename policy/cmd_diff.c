@@ -85,11 +85,6 @@ static json_object *jstr(const char *s)
 	return s ? json_object_new_string(s) : NULL;
 }
 
-static void hex(const uint8_t *d, size_t size, char out[2 * GW_MAX_DIGEST + 1])
-{
-	gw_hex_encode(d, size, out);
-}
-
 static bool digests_have(const struct gwpol_digests *ds, const uint8_t *d, size_t size)
 {
 	for (size_t i = 0; i < ds->n; i++)
@@ -118,7 +113,7 @@ static json_object *digests_json(const struct gwpol_digests *ds)
 	char h[2 * GW_MAX_DIGEST + 1];
 
 	for (size_t i = 0; a && i < ds->n; i++) {
-		hex(ds->d[i], ds->size, h);
+		gw_hex_encode(ds->d[i], ds->size, h);
 		json_object_array_add(a, json_object_new_string(h));
 	}
 	return a;
@@ -138,7 +133,7 @@ static const char *digests_text(const char *bank, const struct gwpol_digests *ds
 	(void)snprintf(buf, len, "%s:", bank);
 	for (size_t i = 0; i < ds->n; i++) {
 		off = strlen(buf);
-		hex(ds->d[i], ds->size, h);
+		gw_hex_encode(ds->d[i], ds->size, h);
 		(void)snprintf(buf + off, len - off, "%s%s", i ? "|" : "", h);
 	}
 	return buf;
@@ -153,13 +148,13 @@ static void diff_digests(struct diff *df, const char *path, const char *label, c
 	for (size_t i = 0; i < b->n; i++) {
 		if (digests_have(a, b->d[i], b->size))
 			continue;
-		hex(b->d[i], b->size, h);
+		gw_hex_encode(b->d[i], b->size, h);
 		change(df, CH_ALLOW, path, NULL, jstr(h), true, "%s %s:%s", label, bank, h);
 	}
 	for (size_t i = 0; i < a->n; i++) {
 		if (digests_have(b, a->d[i], a->size))
 			continue;
-		hex(a->d[i], a->size, h);
+		gw_hex_encode(a->d[i], a->size, h);
 		change(df, CH_FORBID, path, jstr(h), NULL, false, "%s %s:%s", label, bank, h);
 	}
 }
@@ -206,40 +201,6 @@ static void diff_strings(struct diff *df, const char *path, const char *label, s
 	}
 }
 
-/* "sha256:0-7,13,14+sha1:0" */
-static void selection_text(const TPML_PCR_SELECTION *sel, char *buf, size_t len)
-{
-	size_t off = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < sel->count && i < TPM2_NUM_PCR_BANKS; i++) {
-		const TPMS_PCR_SELECTION *s = &sel->pcrSelections[i];
-		const struct gw_alg *alg = gw_alg_by_id(s->hash);
-		bool first = true;
-
-		(void)snprintf(buf + off, len - off, "%s%s:", i ? "+" : "", alg ? alg->name : "?");
-		off = strlen(buf);
-		for (unsigned k = 0; k < GW_NUM_PCRS; k++) {
-			const char *sep = first ? "" : ",";
-			unsigned e = k;
-
-			if (!gw_pcrsel_has(s, k))
-				continue;
-			while (e + 1 < GW_NUM_PCRS && gw_pcrsel_has(s, e + 1))
-				e++;
-			if (e >= k + 2)
-				(void)snprintf(buf + off, len - off, "%s%u-%u", sep, k, e);
-			else if (e == k + 1)
-				(void)snprintf(buf + off, len - off, "%s%u,%u", sep, k, e);
-			else
-				(void)snprintf(buf + off, len - off, "%s%u", sep, k);
-			off = strlen(buf);
-			first = false;
-			k = e;
-		}
-	}
-}
-
 /* Every PCR of b is also in a: quoting fewer PCRs authenticates less. */
 static bool selection_subset(const TPML_PCR_SELECTION *b, const TPML_PCR_SELECTION *a)
 {
@@ -259,7 +220,7 @@ static bool selection_subset(const TPML_PCR_SELECTION *b, const TPML_PCR_SELECTI
 static void diff_top(struct diff *df, const struct gwpol *a, const struct gwpol *b)
 {
 	TPML_PCR_SELECTION sa, sb;
-	char ta[256], tb[256];
+	char ta[GW_PCRSEL_TEXT_MAX], tb[GW_PCRSEL_TEXT_MAX];
 
 	if ((a->description == NULL) != (b->description == NULL) ||
 	    (a->description && strcmp(a->description, b->description)))
@@ -268,8 +229,10 @@ static void diff_top(struct diff *df, const struct gwpol *a, const struct gwpol 
 	gwpol_selection(a, &sa);
 	gwpol_selection(b, &sb);
 	if (!gw_pcrsel_equal(&sa, &sb)) {
-		selection_text(&sa, ta, sizeof(ta));
-		selection_text(&sb, tb, sizeof(tb));
+		if (gw_pcrsel_format(&sa, ta, sizeof(ta)))
+			snprintf(ta, sizeof(ta), "?");
+		if (gw_pcrsel_format(&sb, tb, sizeof(tb)))
+			snprintf(tb, sizeof(tb), "?");
 		change(df, CH_CHANGE, "$.pcr_selection", jstr(ta), jstr(tb),
 		       selection_subset(&sb, &sa), "pcr_selection %s%s -> %s%s", ta,
 		       a->has_pcr_selection ? "" : " (default)", tb,
@@ -287,12 +250,6 @@ static void diff_top(struct diff *df, const struct gwpol *a, const struct gwpol 
 		       "freshness_seconds %s -> %s", a->has_freshness ? ta : "default",
 		       b->has_freshness ? tb : "default");
 	}
-}
-
-static const char *mode_name(enum gwpol_pcr_mode m)
-{
-	return m == GWPOL_PCR_SEQUENCE ? "sequence" : m == GWPOL_PCR_ALLOWED ? "allowed"
-									     : "unchecked";
 }
 
 /* "sequence of 12 events", "allowed list of 3 elements", "unchecked", "no rule" */
@@ -329,7 +286,7 @@ static json_object *rule_json(const struct gwpol_fw_pcr *r)
 	o = json_object_new_object();
 	if (!o)
 		return NULL;
-	json_object_object_add(o, "mode", jstr(mode_name(r->mode)));
+	json_object_object_add(o, "mode", jstr(gwpol_pcr_mode_name(r->mode)));
 	if (r->mode != GWPOL_PCR_UNCHECKED) {
 		a = json_object_new_array();
 		for (size_t i = 0; a && i < r->n; i++)
@@ -376,7 +333,7 @@ static void diff_allowed_side(struct diff *df, const char *path, unsigned pcr, c
 						     e->digests.size);
 			if (found)
 				continue;
-			hex(e->digests.d[k], e->digests.size, h);
+			gw_hex_encode(e->digests.d[k], e->digests.size, h);
 			o = json_object_new_object();
 			if (o) {
 				json_object_object_add(o, "type",
@@ -444,19 +401,11 @@ static void diff_sequence(struct diff *df, unsigned pcr, const struct gwpol_fw_p
 	}
 }
 
-static const struct gwpol_fw_pcr *fw_rule(const struct gwpol_firmware *fw, unsigned pcr)
-{
-	for (size_t i = 0; i < fw->n_pcrs; i++)
-		if (fw->pcrs[i].pcr == pcr)
-			return &fw->pcrs[i];
-	return NULL;
-}
-
 static void diff_fw_pcrs(struct diff *df, const struct gwpol_firmware *fa,
 			 const struct gwpol_firmware *fb)
 {
 	for (unsigned pcr = 0; pcr < GW_NUM_PCRS; pcr++) {
-		const struct gwpol_fw_pcr *a = fw_rule(fa, pcr), *b = fw_rule(fb, pcr);
+		const struct gwpol_fw_pcr *a = gwpol_fw_rule(fa, pcr), *b = gwpol_fw_rule(fb, pcr);
 		char path[64], ta[64], tb[64];
 
 		if (!a && !b)

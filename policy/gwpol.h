@@ -241,6 +241,20 @@ void gwpol_free(struct gwpol *p); /* NULL-safe */
 
 /* "EV_SEPARATOR" or "0x%08x" for an unknown type, into buf (at least 11 bytes). */
 const char *gwpol_type_str(uint32_t type, char *buf, size_t len);
+
+/* The PCRs gwagent measures its stages and its trust state into (its defaults):
+ * what stage and trust rules read. */
+#define GWPOL_STAGE_PCR 13
+#define GWPOL_TRUST_PCR 14
+
+/* Small readers the evaluator, linter, drafter and diff share. */
+bool gwpol_digests_have(const struct gwpol_digests *l, const uint8_t *d); /* l->size bytes */
+/* Known to the TCG spec, or in the firmware rules' allow_event_types. */
+bool gwpol_type_allowed(const struct gwpol_firmware *fw, uint32_t type);
+/* The firmware rule of pcr, or NULL. */
+const struct gwpol_fw_pcr *gwpol_fw_rule(const struct gwpol_firmware *fw, unsigned pcr);
+/* "sequence", "allowed", "unchecked". */
+const char *gwpol_pcr_mode_name(enum gwpol_pcr_mode m);
 /* The PCR selection the verifier asks for: the policy's, else the default. */
 void gwpol_selection(const struct gwpol *p, TPML_PCR_SELECTION *out);
 

@@ -12,8 +12,6 @@
 #include "gwpol_event.h"
 #include "util.h"
 
-#define STAGE_PCR 13
-#define TRUST_PCR 14
 #define COMMENT_MAX 200
 
 /* json-c builders that remember an allocation failure instead of returning it at
@@ -322,7 +320,7 @@ static void stages(struct builder *b, const struct gwpol_draft_input *in, json_o
 		json_object *arr = NULL;
 
 		if (!r->event_type || strcmp(r->event_type, "stage") || !r->stage ||
-		    r->pcr != STAGE_PCR)
+		    r->pcr != GWPOL_STAGE_PCR)
 			continue;
 		for (size_t k = 0; k < r->ndigests; k++)
 			if (r->digests[k].alg == TPM2_ALG_SHA256)
@@ -347,7 +345,7 @@ static void stages(struct builder *b, const struct gwpol_draft_input *in, json_o
 			add_digest(b, arr, in->stages[i].sha256, 32);
 	}
 	if (st)
-		sel_add(sel, TPM2_ALG_SHA256, STAGE_PCR);
+		sel_add(sel, TPM2_ALG_SHA256, GWPOL_STAGE_PCR);
 }
 
 static void trust(struct builder *b, const struct gwpol_draft_input *in, json_object *root,
@@ -360,7 +358,7 @@ static void trust(struct builder *b, const struct gwpol_draft_input *in, json_ob
 		const struct cel_record *r = &in->cel->rec[i];
 
 		if (!r->event_type || strcmp(r->event_type, "trust") || !r->string ||
-		    strncmp(r->string, prefix, sizeof(prefix) - 1) || r->pcr != TRUST_PCR)
+		    strncmp(r->string, prefix, sizeof(prefix) - 1) || r->pcr != GWPOL_TRUST_PCR)
 			continue;
 		for (size_t k = 0; k < r->ndigests; k++) {
 			if (r->digests[k].alg != TPM2_ALG_SHA256)
@@ -379,7 +377,7 @@ static void trust(struct builder *b, const struct gwpol_draft_input *in, json_ob
 		json_object *t = put(b, root, "trust", json_object_new_object());
 
 		put(b, t, "gate_key", gk);
-		sel_add(sel, TPM2_ALG_SHA256, TRUST_PCR);
+		sel_add(sel, TPM2_ALG_SHA256, GWPOL_TRUST_PCR);
 	}
 }
 

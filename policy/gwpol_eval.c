@@ -11,8 +11,6 @@
 #include "util.h"
 
 /* Gatewarden's agent: boot stages into PCR 13, its trust state into PCR 14. */
-#define STAGE_PCR 13
-#define TRUST_PCR 14
 /* Differences reported per firmware PCR before they are summed up. */
 #define MAX_PER_PCR 8
 
@@ -132,14 +130,6 @@ static enum gwpol_claim claim_of_pcr(unsigned pcr)
 	}
 }
 
-static bool digests_have(const struct gwpol_digests *l, const uint8_t *d)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (!memcmp(l->d[i], d, l->size))
-			return true;
-	return false;
-}
-
 /* "<hex>", "<hex> or <hex>", or "<hex> (or one of N more)". */
 static void expected_str(const struct gwpol_digests *l, char *buf, size_t len)
 {
@@ -185,16 +175,6 @@ struct fw_ctx {
 	size_t dsize;
 	struct gwpol_report *r;
 };
-
-static bool type_allowed(const struct gwpol_firmware *fw, uint32_t type)
-{
-	if (eventlog_type_known(type))
-		return true;
-	for (size_t i = 0; i < fw->n_allow_types; i++)
-		if (fw->allow_types[i] == type)
-			return true;
-	return false;
-}
 
 static bool quoted(const struct fw_ctx *c, unsigned pcr)
 {
@@ -252,7 +232,7 @@ static bool element_matches(const struct fw_ctx *c, const struct gwpol_fw_event 
 {
 	const uint8_t *d = gwpol_event_digest(e, c->p->fw.bank);
 
-	return el->type == e->type && d && digests_have(&el->digests, d);
+	return el->type == e->type && d && gwpol_digests_have(&el->digests, d);
 }
 
 static void check_sequence(struct fw_ctx *c, const struct gwpol_fw_pcr *rule)
@@ -352,14 +332,6 @@ static void check_allowed(struct fw_ctx *c, const struct gwpol_fw_pcr *rule)
 	}
 }
 
-static const struct gwpol_fw_pcr *rule_for(const struct gwpol_firmware *fw, unsigned pcr)
-{
-	for (size_t i = 0; i < fw->n_pcrs; i++)
-		if (fw->pcrs[i].pcr == pcr)
-			return &fw->pcrs[i];
-	return NULL;
-}
-
 /* Every PCR the log extends has a rule; every rule's PCR was quoted; the rules
  * hold. */
 static void check_pcrs(struct fw_ctx *c)
@@ -382,7 +354,7 @@ static void check_pcrs(struct fw_ctx *c)
 		count[e->pcr]++;
 	}
 	for (unsigned p = 0; p < GW_NUM_PCRS; p++)
-		if ((extended & (1u << p)) && !rule_for(fw, p))
+		if ((extended & (1u << p)) && !gwpol_fw_rule(fw, p))
 			gwpol_report_add(c->r, claim_of_pcr(p), GWPOL_TIER_CONTRAINDICATED,
 					 "$.firmware.pcrs",
 					 "PCR %u: the firmware log extends it (%zu events, the first "
@@ -416,7 +388,7 @@ static void check_types(struct fw_ctx *c)
 	for (size_t i = 0; i < c->log->nevents; i++) {
 		const struct eventlog_event *e = &c->log->events[i];
 
-		if (type_allowed(fw, e->type))
+		if (gwpol_type_allowed(fw, e->type))
 			continue;
 		gwpol_report_add(c->r, claim_of_pcr(e->pcr), GWPOL_TIER_CONTRAINDICATED,
 				 "$.firmware.allow_event_types",
@@ -529,7 +501,7 @@ static void check_sb_list(struct fw_ctx *c, const uint8_t guid[16], const char *
 	}
 	(void)sb_once(c, path, name, count);
 	d = gwpol_event_digest(e, c->p->fw.bank);
-	if (d && digests_have(allowed, d))
+	if (d && gwpol_digests_have(allowed, d))
 		return;
 	if (d)
 		gw_hex_encode(d, c->dsize, seen);
@@ -601,7 +573,7 @@ static void check_boot_app(struct fw_ctx *c, const struct eventlog_event *e, con
 		return;
 	}
 	d = gwpol_event_digest(e, c->p->fw.bank);
-	if (d && digests_have(allowed, d))
+	if (d && gwpol_digests_have(allowed, d))
 		return;
 	if (d)
 		gw_hex_encode(d, c->dsize, seen);
@@ -734,11 +706,11 @@ static void check_stages(const struct gwpol *p, const struct gwpol_evidence *ev,
 				 "against");
 		return;
 	}
-	if (!(ev->cel_quoted & (1u << STAGE_PCR))) {
+	if (!(ev->cel_quoted & (1u << GWPOL_STAGE_PCR))) {
 		gwpol_report_add(r, GWPOL_CLAIM_EXECUTABLES, GWPOL_TIER_CONTRAINDICATED,
 				 "$.stages",
 				 "PCR %d (sha256) is not in the quote: the stages are not "
-				 "authenticated", STAGE_PCR);
+				 "authenticated", GWPOL_STAGE_PCR);
 		return;
 	}
 	for (size_t i = 0; i < cel->n; i++) {
@@ -752,13 +724,13 @@ static void check_stages(const struct gwpol *p, const struct gwpol_evidence *ev,
 		 * stage PCR must pass as a stage of the policy, or a measurement could
 		 * hide behind another label. */
 		if (!is_stage(rec)) {
-			if (rec->pcr == STAGE_PCR) {
+			if (rec->pcr == GWPOL_STAGE_PCR) {
 				cel_record_describe(rec, desc, sizeof(desc));
 				gwpol_report_add(r, GWPOL_CLAIM_EXECUTABLES,
 						 GWPOL_TIER_CONTRAINDICATED, "$.stages",
 						 "%s is in the stage PCR %d but is no stage: every "
 						 "measurement there must be a stage of the policy", desc,
-						 STAGE_PCR);
+						 GWPOL_STAGE_PCR);
 			}
 			continue;
 		}
@@ -774,21 +746,21 @@ static void check_stages(const struct gwpol *p, const struct gwpol_evidence *ev,
 			continue;
 		}
 		snprintf(path, sizeof(path), "$.stages.%s", st->name);
-		if (rec->pcr != STAGE_PCR) {
+		if (rec->pcr != GWPOL_STAGE_PCR) {
 			gwpol_report_add(r, st->claim, GWPOL_TIER_CONTRAINDICATED, path,
 					 "stage %s (record %llu) is on PCR %u, not the stage PCR %d",
-					 name, (unsigned long long)rec->recnum, rec->pcr, STAGE_PCR);
+					 name, (unsigned long long)rec->recnum, rec->pcr, GWPOL_STAGE_PCR);
 			continue;
 		}
 		d = record_sha256(rec);
-		if (d && digests_have(&st->digests, d))
+		if (d && gwpol_digests_have(&st->digests, d))
 			continue;
 		if (d)
 			gw_hex_encode(d, 32, seen);
 		expected_str(&st->digests, exp, sizeof(exp));
 		gwpol_report_add(r, st->claim, GWPOL_TIER_CONTRAINDICATED, path,
 				 "stage %s (%s, PCR %d record %llu): sha256 expected %s, seen %s",
-				 name, file, STAGE_PCR, (unsigned long long)rec->recnum, exp,
+				 name, file, GWPOL_STAGE_PCR, (unsigned long long)rec->recnum, exp,
 				 d ? seen : "none");
 	}
 	for (size_t s = 0; s < p->n_stages; s++) {
@@ -796,7 +768,7 @@ static void check_stages(const struct gwpol *p, const struct gwpol_evidence *ev,
 		char path[GWPOL_NAME_MAX + 16];
 
 		for (size_t i = 0; i < cel->n && !seen; i++)
-			seen = is_stage(&cel->rec[i]) && cel->rec[i].pcr == STAGE_PCR &&
+			seen = is_stage(&cel->rec[i]) && cel->rec[i].pcr == GWPOL_STAGE_PCR &&
 			       !strcmp(cel->rec[i].stage, p->stages[s].name);
 		if (seen)
 			continue;
@@ -842,11 +814,11 @@ static void check_trust(const struct gwpol *p, const struct gwpol_evidence *ev,
 				 "no authentic agent event log to appraise the trust rules against");
 		return;
 	}
-	if (!(ev->cel_quoted & (1u << TRUST_PCR))) {
+	if (!(ev->cel_quoted & (1u << GWPOL_TRUST_PCR))) {
 		gwpol_report_add(r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
 				 "$.trust",
 				 "PCR %d (sha256) is not in the quote: the trust state is not "
-				 "authenticated", TRUST_PCR);
+				 "authenticated", GWPOL_TRUST_PCR);
 		return;
 	}
 	for (size_t i = 0; i < cel->n; i++) {
@@ -855,14 +827,14 @@ static void check_trust(const struct gwpol *p, const struct gwpol_evidence *ev,
 		const uint8_t *d;
 		char exp[4 * GW_MAX_DIGEST + 64], seen[65], desc[160];
 
-		if (rec->pcr != TRUST_PCR) {
+		if (rec->pcr != GWPOL_TRUST_PCR) {
 			if (k != TRUST_NONE && allowed[k]) {
 				snprintf(path, sizeof(path), "$.trust.%s", key[k]);
 				gwpol_report_add(r, GWPOL_CLAIM_CONFIGURATION,
 						 GWPOL_TIER_CONTRAINDICATED, path,
 						 "the %s (record %llu) is on PCR %u, not the trust "
 						 "PCR %d", what[k], (unsigned long long)rec->recnum,
-						 rec->pcr, TRUST_PCR);
+						 rec->pcr, GWPOL_TRUST_PCR);
 			}
 			continue;
 		}
@@ -874,12 +846,12 @@ static void check_trust(const struct gwpol *p, const struct gwpol_evidence *ev,
 			gwpol_report_add(r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
 					 "$.trust",
 					 "%s is in the trust PCR %d but no trust rule of the policy "
-					 "is for it", desc, TRUST_PCR);
+					 "is for it", desc, GWPOL_TRUST_PCR);
 			continue;
 		}
 		measured[k]++;
 		d = record_sha256(rec);
-		if (d && digests_have(allowed[k], d))
+		if (d && gwpol_digests_have(allowed[k], d))
 			continue;
 		if (d)
 			gw_hex_encode(d, 32, seen);
@@ -887,14 +859,14 @@ static void check_trust(const struct gwpol *p, const struct gwpol_evidence *ev,
 		snprintf(path, sizeof(path), "$.trust.%s", key[k]);
 		gwpol_report_add(r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED, path,
 				 "%s (PCR %d record %llu): sha256 expected %s, seen %s", what[k],
-				 TRUST_PCR, (unsigned long long)rec->recnum, exp, d ? seen : "none");
+				 GWPOL_TRUST_PCR, (unsigned long long)rec->recnum, exp, d ? seen : "none");
 	}
 	for (int k = TRUST_GATE_KEY; k <= TRUST_ROOT; k++) {
 		if (!allowed[k] || measured[k])
 			continue;
 		snprintf(path, sizeof(path), "$.trust.%s", key[k]);
 		gwpol_report_add(r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED, path,
-				 "the %s was not measured into PCR %d", what[k], TRUST_PCR);
+				 "the %s was not measured into PCR %d", what[k], GWPOL_TRUST_PCR);
 	}
 }
 

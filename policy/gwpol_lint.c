@@ -8,8 +8,6 @@
 #include "gwpol.h"
 #include "util.h"
 
-#define STAGE_PCR 13
-#define TRUST_PCR 14
 #define BOOT_APP_PCR 4
 #define SECURE_BOOT_PCR 7
 
@@ -57,45 +55,6 @@ static bool sel_has(const TPML_PCR_SELECTION *sel, uint16_t alg, unsigned pcr)
 	return s && gw_pcrsel_has(s, pcr);
 }
 
-static const struct gwpol_fw_pcr *fw_rule(const struct gwpol_firmware *fw, unsigned pcr)
-{
-	for (size_t i = 0; i < fw->n_pcrs; i++)
-		if (fw->pcrs[i].pcr == pcr)
-			return &fw->pcrs[i];
-	return NULL;
-}
-
-static bool type_allowed(const struct gwpol_firmware *fw, uint32_t type)
-{
-	if (eventlog_type_known(type))
-		return true;
-	for (size_t i = 0; i < fw->n_allow_types; i++)
-		if (fw->allow_types[i] == type)
-			return true;
-	return false;
-}
-
-static const char *mode_name(enum gwpol_pcr_mode m)
-{
-	switch (m) {
-	case GWPOL_PCR_SEQUENCE:
-		return "sequence";
-	case GWPOL_PCR_ALLOWED:
-		return "allowed";
-	case GWPOL_PCR_UNCHECKED:
-		return "unchecked";
-	}
-	return "?";
-}
-
-static bool digests_have(const struct gwpol_digests *ds, const uint8_t *d)
-{
-	for (size_t i = 0; i < ds->n; i++)
-		if (!memcmp(ds->d[i], d, ds->size))
-			return true;
-	return false;
-}
-
 static void lint_fw_pcrs(struct lint *l, const struct gwpol *p, const TPML_PCR_SELECTION *sel,
 			 bool bank_quoted)
 {
@@ -113,12 +72,12 @@ static void lint_fw_pcrs(struct lint *l, const struct gwpol *p, const TPML_PCR_S
 			     "PCR %u is not in pcr_selection (%s): its events could not be "
 			     "authenticated, so this rule could never pass",
 			     r->pcr, l->sel);
-		if (r->pcr == STAGE_PCR)
+		if (r->pcr == GWPOL_STAGE_PCR)
 			diag(l, path,
 			     "PCR 13 holds Gatewarden's stage records (gwagent boot): firmware "
 			     "must not extend it, and a firmware rule on it means the platform "
 			     "does; move the agent's stage_pcr (doc/pcrs.md) instead");
-		if (r->pcr == TRUST_PCR)
+		if (r->pcr == GWPOL_TRUST_PCR)
 			diag(l, path,
 			     "PCR 14 holds Gatewarden's trust records, and shim measures its "
 			     "MokList into PCR 14 too: the two extenders conflict; on a platform "
@@ -127,10 +86,10 @@ static void lint_fw_pcrs(struct lint *l, const struct gwpol *p, const TPML_PCR_S
 		if (r->mode == GWPOL_PCR_UNCHECKED)
 			continue;
 		for (size_t j = 0; j < r->n; j++) {
-			if (type_allowed(fw, r->ev[j].type))
+			if (gwpol_type_allowed(fw, r->ev[j].type))
 				continue;
 			(void)snprintf(path, sizeof(path), "$.firmware.pcrs.%u.%s[%zu].type",
-					  r->pcr, mode_name(r->mode), j);
+					  r->pcr, gwpol_pcr_mode_name(r->mode), j);
 			diag(l, path,
 			     "event type %s is not a TCG PC Client type and not in "
 			     "allow_event_types: every such event fails appraisal",
@@ -157,7 +116,7 @@ static void lint_required(struct lint *l, const struct gwpol *p, const TPML_PCR_
 		char path[128];
 
 		(void)snprintf(path, sizeof(path), "$.firmware.required_events[%zu].type", k);
-		if (!type_allowed(fw, q->type))
+		if (!gwpol_type_allowed(fw, q->type))
 			diag(l, path,
 			     "event type %s is not a TCG PC Client type and not in "
 			     "allow_event_types: a log holding it fails appraisal",
@@ -170,7 +129,7 @@ static void lint_required(struct lint *l, const struct gwpol *p, const TPML_PCR_
 			     "PCR %u is not in pcr_selection (%s): the event could not be "
 			     "authenticated",
 			     q->pcr, l->sel);
-		r = fw_rule(fw, q->pcr);
+		r = gwpol_fw_rule(fw, q->pcr);
 		if (!r || r->mode == GWPOL_PCR_UNCHECKED)
 			continue;
 		if (q->data && alg && !gw_hash(fw->bank, q->data, q->data_len, h))
@@ -179,7 +138,7 @@ static void lint_required(struct lint *l, const struct gwpol *p, const TPML_PCR_
 			if (r->ev[j].type != q->type)
 				continue;
 			typed = true;
-			if (!hashed || digests_have(&r->ev[j].digests, h))
+			if (!hashed || gwpol_digests_have(&r->ev[j].digests, h))
 				matched = true;
 		}
 		(void)snprintf(path, sizeof(path), "$.firmware.required_events[%zu]%s", k,
@@ -188,12 +147,12 @@ static void lint_required(struct lint *l, const struct gwpol *p, const TPML_PCR_
 			diag(l, path,
 			     "PCR %u's %s rule has no %s element: no log that passes it can hold "
 			     "this required event",
-			     q->pcr, mode_name(r->mode), tname);
+			     q->pcr, gwpol_pcr_mode_name(r->mode), tname);
 		else if (!matched)
 			diag(l, path,
 			     "the data hashes to a %s digest that no %s element of PCR %u's %s "
 			     "rule lists: no log that passes it can hold this required event",
-			     alg->name, tname, q->pcr, mode_name(r->mode));
+			     alg->name, tname, q->pcr, gwpol_pcr_mode_name(r->mode));
 	}
 }
 
@@ -201,7 +160,7 @@ static void lint_boot_apps(struct lint *l, const struct gwpol *p, const TPML_PCR
 			   bool bank_quoted)
 {
 	const struct gwpol_firmware *fw = &p->fw;
-	const struct gwpol_fw_pcr *r = fw_rule(fw, BOOT_APP_PCR);
+	const struct gwpol_fw_pcr *r = gwpol_fw_rule(fw, BOOT_APP_PCR);
 	static const char *const paths[] = { "$.firmware.bootloader", "$.firmware.kernel" };
 	const bool has[] = { fw->has_bootloader, fw->has_kernel };
 	bool app = false;
@@ -221,7 +180,7 @@ static void lint_boot_apps(struct lint *l, const struct gwpol *p, const TPML_PCR
 			diag(l, paths[i],
 			     "PCR 4's %s rule has no EV_EFI_BOOT_SERVICES_APPLICATION element: "
 			     "no log that passes it holds a boot application to check",
-			     mode_name(r->mode));
+			     gwpol_pcr_mode_name(r->mode));
 	}
 }
 
@@ -237,7 +196,7 @@ static void lint_secure_boot(struct lint *l, const struct gwpol *p, const TPML_P
 		     "the Secure Boot variables are measured into PCR 7, which is not in "
 		     "pcr_selection (%s): they could not be authenticated",
 		     l->sel);
-	if (!fw_rule(fw, SECURE_BOOT_PCR))
+	if (!gwpol_fw_rule(fw, SECURE_BOOT_PCR))
 		diag(l, "$.firmware.secure_boot",
 		     "secure_boot is set but firmware.pcrs has no rule for PCR 7: the other "
 		     "events there (further variables, EV_EFI_VARIABLE_AUTHORITY) are then "
@@ -282,14 +241,14 @@ int gwpol_lint(const struct gwpol *p, int64_t now, struct gwpol_diags *d)
 		(void)snprintf(l.sel + n, sizeof(l.sel) - n, ", the default");
 	}
 	lint_firmware(&l, p, &sel);
-	if (p->n_stages && !sel_has(&sel, TPM2_ALG_SHA256, STAGE_PCR))
+	if (p->n_stages && !sel_has(&sel, TPM2_ALG_SHA256, GWPOL_STAGE_PCR))
 		diag(&l, "$.stages",
 		     "stage records are extended into PCR 13 and replayed in the sha256 bank, "
 		     "which pcr_selection (%s) does not quote: no stage could be "
 		     "authenticated",
 		     l.sel);
 	if ((p->trust.has_gate_key || p->trust.has_trust_root) &&
-	    !sel_has(&sel, TPM2_ALG_SHA256, TRUST_PCR))
+	    !sel_has(&sel, TPM2_ALG_SHA256, GWPOL_TRUST_PCR))
 		diag(&l, "$.trust",
 		     "trust records are extended into PCR 14 and replayed in the sha256 bank, "
 		     "which pcr_selection (%s) does not quote: no trust record could be "

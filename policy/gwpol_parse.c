@@ -395,6 +395,45 @@ static void type_table_init(void)
 		}
 }
 
+bool gwpol_digests_have(const struct gwpol_digests *l, const uint8_t *d)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!memcmp(l->d[i], d, l->size))
+			return true;
+	return false;
+}
+
+bool gwpol_type_allowed(const struct gwpol_firmware *fw, uint32_t type)
+{
+	if (eventlog_type_known(type))
+		return true;
+	for (size_t i = 0; i < fw->n_allow_types; i++)
+		if (fw->allow_types[i] == type)
+			return true;
+	return false;
+}
+
+const struct gwpol_fw_pcr *gwpol_fw_rule(const struct gwpol_firmware *fw, unsigned pcr)
+{
+	for (size_t i = 0; i < fw->n_pcrs; i++)
+		if (fw->pcrs[i].pcr == pcr)
+			return &fw->pcrs[i];
+	return NULL;
+}
+
+const char *gwpol_pcr_mode_name(enum gwpol_pcr_mode m)
+{
+	switch (m) {
+	case GWPOL_PCR_SEQUENCE:
+		return "sequence";
+	case GWPOL_PCR_ALLOWED:
+		return "allowed";
+	case GWPOL_PCR_UNCHECKED:
+		return "unchecked";
+	}
+	return "?";
+}
+
 const char *gwpol_type_str(uint32_t type, char *buf, size_t len)
 {
 	const char *name = eventlog_type_name(type);

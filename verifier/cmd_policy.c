@@ -100,8 +100,8 @@ static int parse_opts(int argc, char **argv, bool want_arg, bool allow_json,
 	return 0;
 }
 
-/* The configuration, its policy keys (when want_keys) and its store. Prints what
- * failed and returns the exit code. */
+/* The configuration, its policy keys and its store. Prints what failed and
+ * returns the exit code. */
 struct env {
 	struct vconfig cfg;
 	EVP_PKEY *keys[VCONFIG_MAX_POLICY_KEYS];
@@ -109,8 +109,7 @@ struct env {
 	struct store *st;
 };
 
-static int env_open(const struct verifier_ctx *ctx, const char *config, bool want_keys,
-		    struct env *e)
+static int env_open(const struct verifier_ctx *ctx, const char *config, struct env *e)
 {
 	gw_error err = { { 0 } };
 	int rc;
@@ -122,14 +121,12 @@ static int env_open(const struct verifier_ctx *ctx, const char *config, bool wan
 		verifier_errorf(ctx, "%s", gw_error_msg(&err, rc));
 		return GW_EXIT_CONFIG;
 	}
-	if (want_keys) {
-		rc = verdict_keys_load(e->cfg.policy_keys, e->cfg.n_policy_keys, e->keys, &err);
-		if (rc) {
-			verifier_errorf(ctx, "%s: [policy] key: %s", config, gw_error_msg(&err, rc));
-			return GW_EXIT_CONFIG;
-		}
-		e->nkeys = e->cfg.n_policy_keys;
+	rc = verdict_keys_load(e->cfg.policy_keys, e->cfg.n_policy_keys, e->keys, &err);
+	if (rc) {
+		verifier_errorf(ctx, "%s: [policy] key: %s", config, gw_error_msg(&err, rc));
+		return GW_EXIT_CONFIG;
 	}
+	e->nkeys = e->cfg.n_policy_keys;
 	rc = store_open(e->cfg.store, &e->st, &err);
 	if (rc) {
 		verifier_errorf(ctx, "opening the store: %s", gw_error_msg(&err, rc));
@@ -210,7 +207,7 @@ static void audit_refusal(const struct verifier_ctx *ctx, struct store *st, cons
 				 .outcome = "refused", .detail = detail };
 	gw_error aerr = { { 0 } };
 
-	if (!st || !detail)
+	if (!detail)
 		return;
 	if (store_audit_append(st, &a, NULL, &aerr))
 		verifier_errorf(ctx, "warning: audit record not written: %s",
@@ -242,7 +239,7 @@ static int policy_add(const struct verifier_ctx *ctx, const struct opts *o)
 	int rc;
 
 	memset(&e, 0, sizeof(e));
-	exitc = env_open(ctx, o->config, true, &e);
+	exitc = env_open(ctx, o->config, &e);
 	if (exitc)
 		goto out;
 	if (operator_actor(actor, sizeof(actor))) {
@@ -274,15 +271,16 @@ static int policy_add(const struct verifier_ctx *ctx, const struct opts *o)
 		exitc = rc == GW_E_TOOBIG ? gw_exit_for(rc) : GW_EXIT_ERROR;
 		goto out;
 	}
-	if (EVP_Digest(text, len, md, NULL, EVP_sha256(), NULL) != 1) {
-		verifier_errorf(ctx, "%s", gw_strerror(GW_E_NOMEM));
-		exitc = GW_EXIT_ERROR;
-		goto out;
-	}
-	gw_hex_encode(md, sizeof(md), file_hex);
 	rc = verdict_load_policy((const char *)text, len, e.keys, e.nkeys,
 				 e.cfg.policy_threshold, &p, info, &err);
 	if (rc) {
+		/* A refusal is audited with the digest of the file as given. */
+		if (gw_hash(TPM2_ALG_SHA256, text, len, md)) {
+			verifier_errorf(ctx, "%s", gw_strerror(GW_E_NOMEM));
+			exitc = GW_EXIT_ERROR;
+			goto out;
+		}
+		gw_hex_encode(md, sizeof(md), file_hex);
 		if (info->step == VERDICT_STEP_PAYLOAD && info->diags.n)
 			verifier_errorf(ctx, "%s: the signed policy is refused:", o->arg);
 		else
@@ -333,10 +331,27 @@ out:
 	return exitc;
 }
 
-/* The payload of a stored envelope, without verifying it: for display. */
-static int stored_payload(const char *body, struct dsse_envelope **env, gw_error *err)
+/* Whether a stored row verifies as the service would use it: the envelope with
+ * today's keys, for the row's model and version. info (optional) gets what the
+ * envelope said; *n_stages (optional) the payload's stage count when it verified.
+ * 0, or why not (GW_E_NOMEM is the caller's to report). */
+static int stored_verify(const struct env *e, const struct store_policy *sp,
+			 struct verdict_policy_info *info, size_t *n_stages, gw_error *err)
 {
-	return dsse_parse((const uint8_t *)body, strlen(body), env, err);
+	struct gwpol *pol = NULL;
+	int rc;
+
+	rc = verdict_load_policy(sp->body, strlen(sp->body), e->keys, e->nkeys,
+				 e->cfg.policy_threshold, &pol, info, err);
+	if (rc)
+		return rc;
+	if (n_stages)
+		*n_stages = pol->n_stages;
+	if (strcmp(pol->model, sp->model) || pol->version != sp->version)
+		rc = gw_fail(err, GW_E_PARSE, "its payload is model '%s' version %u", pol->model,
+			     (unsigned)pol->version);
+	gwpol_free(pol);
+	return rc;
 }
 
 struct row {
@@ -357,7 +372,6 @@ struct rows {
 static int collect(const struct store_policy *p, void *arg)
 {
 	struct rows *rs = arg;
-	struct gwpol *pol = NULL;
 	struct row *r;
 	int rc;
 
@@ -378,16 +392,10 @@ static int collect(const struct store_policy *p, void *arg)
 	/* Verified again with today's keys: a row that no longer verifies (keys
 	 * rotated, row changed) is one the service refuses to appraise with. */
 	r->n_stages = 0;
-	r->verified = false;
-	rc = verdict_load_policy(p->body, strlen(p->body), rs->e->keys, rs->e->nkeys,
-				 rs->e->cfg.policy_threshold, &pol, NULL, NULL);
+	rc = stored_verify(rs->e, p, NULL, &r->n_stages, NULL);
 	if (rc == GW_E_NOMEM)
 		return rc;
-	if (rc == 0) {
-		r->n_stages = pol->n_stages;
-		r->verified = !strcmp(pol->model, p->model) && pol->version == p->version;
-	}
-	gwpol_free(pol);
+	r->verified = rc == 0;
 	return 0;
 }
 
@@ -404,7 +412,7 @@ static int policy_list(const struct verifier_ctx *ctx, const struct opts *o)
 
 	memset(&e, 0, sizeof(e));
 	rs.e = &e;
-	exitc = env_open(ctx, o->config, true, &e);
+	exitc = env_open(ctx, o->config, &e);
 	if (exitc)
 		goto out;
 	rc = store_policy_list(e.st, NULL, collect, &rs, &err);
@@ -467,10 +475,10 @@ static int show_json(const struct verifier_ctx *ctx, const struct env *e,
 		     const struct store_policy *sp, const uint8_t *payload, size_t len, bool current)
 {
 	struct verdict_policy_info *info = calloc(1, sizeof(*info));
-	struct gwpol *pol = NULL;
 	json_object *o = json_object_new_object(), *ids = json_object_new_array();
 	json_object *body = NULL;
-	int rc, exitc = GW_EXIT_ERROR;
+	bool verified;
+	int exitc = GW_EXIT_ERROR;
 
 	if (!info || !o || !ids)
 		goto out;
@@ -488,8 +496,7 @@ static int show_json(const struct verifier_ctx *ctx, const struct env *e,
 				sp->model, (unsigned)sp->version);
 		goto out;
 	}
-	rc = verdict_load_policy(sp->body, strlen(sp->body), e->keys, e->nkeys,
-				 e->cfg.policy_threshold, &pol, info, NULL);
+	verified = stored_verify(e, sp, info, NULL, NULL) == 0;
 	for (size_t i = 0; i < info->nsigners; i++)
 		json_object_array_add(ids, json_object_new_string(info->signed_by[i]));
 	json_object_object_add(o, "model", json_object_new_string(sp->model));
@@ -497,8 +504,7 @@ static int show_json(const struct verifier_ctx *ctx, const struct env *e,
 	json_object_object_add(o, "current", json_object_new_boolean(current));
 	json_object_object_add(o, "added_at", json_object_new_int64(sp->added_at));
 	json_object_object_add(o, "added_by", json_object_new_string(sp->added_by));
-	json_object_object_add(o, "verified", json_object_new_boolean(
-		rc == 0 && !strcmp(pol->model, sp->model) && pol->version == sp->version));
+	json_object_object_add(o, "verified", json_object_new_boolean(verified));
 	json_object_object_add(o, "signed_by", ids);
 	ids = NULL;
 	json_object_object_add(o, "policy", body);
@@ -507,33 +513,11 @@ static int show_json(const struct verifier_ctx *ctx, const struct env *e,
 							   JSON_C_TO_STRING_NOSLASHESCAPE));
 	exitc = GW_EXIT_OK;
 out:
-	gwpol_free(pol);
 	json_object_put(body);
 	json_object_put(ids);
 	json_object_put(o);
 	free(info);
 	return exitc;
-}
-
-/* Whether the stored row verifies as the service would use it: the envelope with
- * the configured keys, for the row's model and version. On false, *rc and err say
- * why. */
-static bool shown_verifies(const struct env *e, const struct store_policy *sp, gw_error *err,
-			   int *rc)
-{
-	struct gwpol *pol = NULL;
-	bool ok;
-
-	*rc = verdict_load_policy(sp->body, strlen(sp->body), e->keys, e->nkeys,
-				  e->cfg.policy_threshold, &pol, NULL, err);
-	if (*rc)
-		return false;
-	ok = !strcmp(pol->model, sp->model) && pol->version == sp->version;
-	if (!ok)
-		*rc = gw_fail(err, GW_E_PARSE, "its payload is model '%s' version %u", pol->model,
-			      (unsigned)pol->version);
-	gwpol_free(pol);
-	return ok;
 }
 
 static int policy_show(const struct verifier_ctx *ctx, const struct opts *o)
@@ -557,7 +541,7 @@ static int policy_show(const struct verifier_ctx *ctx, const struct opts *o)
 		verifier_errorf(ctx, "--version %s: not a version (1..4294967295)", o->version);
 		return GW_EXIT_USAGE;
 	}
-	exitc = env_open(ctx, o->config, true, &e);
+	exitc = env_open(ctx, o->config, &e);
 	if (exitc)
 		goto out;
 	rc = store_policy_current(e.st, o->arg, &cur, &err);
@@ -570,7 +554,7 @@ static int policy_show(const struct verifier_ctx *ctx, const struct opts *o)
 	}
 	current = sp.body == NULL;
 	shown = current ? &cur : &sp;
-	rc = stored_payload(shown->body, &env, &err);
+	rc = dsse_parse((const uint8_t *)shown->body, strlen(shown->body), &env, &err);
 	if (rc == GW_E_NOMEM) {
 		verifier_errorf(ctx, "%s", gw_strerror(rc));
 		exitc = GW_EXIT_ERROR;
@@ -592,7 +576,7 @@ static int policy_show(const struct verifier_ctx *ctx, const struct opts *o)
 		fwrite(payload, 1, plen, stdout);
 		if (!plen || payload[plen - 1] != '\n')
 			putchar('\n');
-		if (env && !shown_verifies(&e, shown, &err, &rc))
+		if (env && (rc = stored_verify(&e, shown, NULL, NULL, &err)) != 0)
 			verifier_errorf(ctx, "warning: stored policy %s version %u does not verify "
 					     "with the [policy] keys (%s): the service does not "
 					     "appraise with it", shown->model, (unsigned)shown->version,

@@ -284,7 +284,7 @@ static bool enroll_admitted(struct httpd_req *req, struct service_worker *w,
 	unsigned wait = 1;
 	char v[16];
 
-	if (!rl || clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
 		return true;
 	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	if (service_ratelimit_take(rl, req->remote_addr, now, scope, &wait))

@@ -325,13 +325,12 @@ static int record_result(struct service_worker *w, struct attest_ctx *a, const c
 	struct store_attestation att = {
 		.at = now,
 		.status = status,
-		/* Not recorded unless move_clock: a forged or refused quote's clock can
-		 * be anything, 2^63 and more included. */
-		.reset_count = move_clock ? ci->resetCount : 0,
-		.restart_count = move_clock ? ci->restartCount : 0,
-		.clock = move_clock ? ci->clock : 0,
+		/* With keep_clock the store takes none of the TPM's state. */
+		.reset_count = ci->resetCount,
+		.restart_count = ci->restartCount,
+		.clock = ci->clock,
 		.keep_clock = !move_clock,
-		.cel_records_appraised = move_clock && a->cel ? a->cel->n : 0,
+		.cel_records_appraised = a->cel ? a->cel->n : 0,
 		.has_cel = move_clock && cel_authentic(a),
 		.cel_log = a->cel_bytes,
 		.cel_log_len = a->cel_bytes_len,

@@ -221,11 +221,9 @@ static int on_key(void *user, const char *section, const char *key, const char *
 				cfg->n_policy_keys++;
 			}
 		} else if (!strcmp(key, "threshold")) {
-			if (vp->threshold_line)
-				return gw_fail(err, GW_E_CONFIG,
-					       "threshold given twice (first on line %d)",
-					       vp->threshold_line);
-			vp->threshold_line = line;
+			rc = once(&vp->threshold_line, line, key, err);
+			if (rc)
+				return rc;
 			rc = set_uint(&cfg->policy_threshold, v, 1, VCONFIG_MAX_POLICY_KEYS);
 		} else {
 			return gw_fail(err, GW_E_CONFIG, "[policy]: unknown key '%s'", key);
