@@ -15,7 +15,6 @@
 #include "policy.h"
 #include "util.h"
 
-#define MAX_STAGES GWPOL_MAX_STAGES
 
 static void usage(FILE *f)
 {
@@ -117,12 +116,12 @@ int cmd_from_eventlog(struct policy_ctx *ctx, int argc, char **argv)
 	struct gwpol_diags *diags = NULL;
 	json_object *draft = NULL;
 	gw_error err = { { 0 } };
-	const char *files[MAX_STAGES];
+	const char *files[GWPOL_MAX_STAGES];
 	const char *text;
 	uint64_t v;
 	int c, rc, status = GW_EXIT_OK;
 
-	stages = calloc(MAX_STAGES, sizeof(*stages));
+	stages = calloc(GWPOL_MAX_STAGES, sizeof(*stages));
 	diags = calloc(1, sizeof(*diags));
 	if (!stages || !diags) {
 		status = GW_EXIT_ERROR;
@@ -139,9 +138,9 @@ int cmd_from_eventlog(struct policy_ctx *ctx, int argc, char **argv)
 			break;
 		case 's':
 			eq = strchr(optarg, '=');
-			if (!eq || eq == optarg || !eq[1] || in.n_stages >= MAX_STAGES) {
+			if (!eq || eq == optarg || !eq[1] || in.n_stages >= GWPOL_MAX_STAGES) {
 				policy_errorf(ctx, "--stage wants NAME=FILE (at most %d), got '%s'",
-					      MAX_STAGES, optarg);
+					      GWPOL_MAX_STAGES, optarg);
 				status = GW_EXIT_USAGE;
 				goto out;
 			}

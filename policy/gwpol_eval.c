@@ -152,6 +152,24 @@ static void expected_str(const struct gwpol_digests *l, char *buf, size_t len)
 	}
 }
 
+#define EXP_MAX (4 * GW_MAX_DIGEST + 64)
+#define SEEN_MAX (2 * GW_MAX_DIGEST + 1)
+
+/* Whether d (NULL: no digest in the bank) is one of l; if not, exp and seen say
+ * what was expected and what was seen ("none"). */
+static bool digest_ok(const struct gwpol_digests *l, const uint8_t *d, char exp[EXP_MAX],
+		      char seen[SEEN_MAX])
+{
+	if (d && gwpol_digests_have(l, d))
+		return true;
+	if (d)
+		gw_hex_encode(d, l->size, seen);
+	else
+		snprintf(seen, SEEN_MAX, "none");
+	expected_str(l, exp, EXP_MAX);
+	return false;
+}
+
 static const char *type_str(uint32_t type, char buf[16])
 {
 	return gwpol_type_str(type, buf, 16);
@@ -474,14 +492,12 @@ static const struct eventlog_event *sb_variable(const struct fw_ctx *c, const ui
 /* Firmware measures each Secure Boot variable once, before anything else runs: a
  * second event of it came later, from whoever could extend PCR 7 then, and must
  * not be the one read. The first is read; a second is a finding. */
-static bool sb_once(struct fw_ctx *c, const char *path, const char *name, size_t count)
+static void sb_once(struct fw_ctx *c, const char *path, const char *name, size_t count)
 {
-	if (count <= 1)
-		return true;
-	gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED, path,
-			 "Secure Boot variable %s was measured %zu times into PCR 7: firmware "
-			 "measures it once", name, count);
-	return false;
+	if (count > 1)
+		gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
+				 path, "Secure Boot variable %s was measured %zu times into PCR 7: "
+				 "firmware measures it once", name, count);
 }
 
 static void check_sb_list(struct fw_ctx *c, const uint8_t guid[16], const char *name,
@@ -490,7 +506,7 @@ static void check_sb_list(struct fw_ctx *c, const uint8_t guid[16], const char *
 	const struct eventlog_event *e;
 	const uint8_t *vd, *d;
 	size_t vl, count;
-	char path[64], exp[4 * GW_MAX_DIGEST + 64], seen[2 * GW_MAX_DIGEST + 1];
+	char path[64], exp[EXP_MAX], seen[SEEN_MAX];
 
 	snprintf(path, sizeof(path), "$.firmware.secure_boot.%s", key);
 	e = sb_variable(c, guid, name, &vd, &vl, &count);
@@ -499,16 +515,13 @@ static void check_sb_list(struct fw_ctx *c, const uint8_t guid[16], const char *
 				 path, "Secure Boot variable %s was not measured into PCR 7", name);
 		return;
 	}
-	(void)sb_once(c, path, name, count);
+	sb_once(c, path, name, count);
 	d = gwpol_event_digest(e, c->p->fw.bank);
-	if (d && gwpol_digests_have(allowed, d))
+	if (digest_ok(allowed, d, exp, seen))
 		return;
-	if (d)
-		gw_hex_encode(d, c->dsize, seen);
-	expected_str(allowed, exp, sizeof(exp));
 	gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED, path,
 			 "PCR 7 event %u (Secure Boot variable %s): %s expected %s, seen %s",
-			 e->num, name, c->bank, exp, d ? seen : "none");
+			 e->num, name, c->bank, exp, seen);
 }
 
 static void check_secure_boot(struct fw_ctx *c)
@@ -529,7 +542,7 @@ static void check_secure_boot(struct fw_ctx *c)
 	}
 	e = sb_variable(c, gwpol_efi_global_guid, "SecureBoot", &vd, &vl, &count);
 	if (e)
-		(void)sb_once(c, "$.firmware.secure_boot.enabled", "SecureBoot", count);
+		sb_once(c, "$.firmware.secure_boot.enabled", "SecureBoot", count);
 	if (!e) {
 		gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
 				 "$.firmware.secure_boot.enabled",
@@ -562,8 +575,7 @@ static void check_secure_boot(struct fw_ctx *c)
 static void check_boot_app(struct fw_ctx *c, const struct eventlog_event *e, const char *what,
 			   const char *key, const struct gwpol_digests *allowed)
 {
-	const uint8_t *d;
-	char path[64], exp[4 * GW_MAX_DIGEST + 64], seen[2 * GW_MAX_DIGEST + 1];
+	char path[64], exp[EXP_MAX], seen[SEEN_MAX];
 
 	snprintf(path, sizeof(path), "$.firmware.%s", key);
 	if (!e) {
@@ -572,15 +584,11 @@ static void check_boot_app(struct fw_ctx *c, const struct eventlog_event *e, con
 				 what);
 		return;
 	}
-	d = gwpol_event_digest(e, c->p->fw.bank);
-	if (d && gwpol_digests_have(allowed, d))
+	if (digest_ok(allowed, gwpol_event_digest(e, c->p->fw.bank), exp, seen))
 		return;
-	if (d)
-		gw_hex_encode(d, c->dsize, seen);
-	expected_str(allowed, exp, sizeof(exp));
 	gwpol_report_add(c->r, GWPOL_CLAIM_EXECUTABLES, GWPOL_TIER_CONTRAINDICATED, path,
 			 "PCR 4 event %u (%s, EV_EFI_BOOT_SERVICES_APPLICATION): %s expected %s, "
-			 "seen %s", e->num, what, c->bank, exp, d ? seen : "none");
+			 "seen %s", e->num, what, c->bank, exp, seen);
 }
 
 static void check_boot_apps(struct fw_ctx *c)
@@ -696,6 +704,7 @@ static void check_stages(const struct gwpol *p, const struct gwpol_evidence *ev,
 			 struct gwpol_report *r)
 {
 	const struct cel_log *cel = ev->cel;
+	bool measured[GWPOL_MAX_STAGES] = { false };
 
 	for (size_t s = 0; s < p->n_stages; s++)
 		r->appraised[p->stages[s].claim] = true;
@@ -716,8 +725,7 @@ static void check_stages(const struct gwpol *p, const struct gwpol_evidence *ev,
 	for (size_t i = 0; i < cel->n; i++) {
 		const struct cel_record *rec = &cel->rec[i];
 		const struct gwpol_stage *st = NULL;
-		const uint8_t *d;
-		char path[GWPOL_NAME_MAX + 16], exp[4 * GW_MAX_DIGEST + 64], seen[65];
+		char path[GWPOL_NAME_MAX + 16], exp[EXP_MAX], seen[SEEN_MAX];
 		char desc[160], name[GWPOL_NAME_MAX + 1], file[160];
 
 		/* A record's labels are not covered by its digest: whatever is in the
@@ -752,25 +760,18 @@ static void check_stages(const struct gwpol *p, const struct gwpol_evidence *ev,
 					 name, (unsigned long long)rec->recnum, rec->pcr, GWPOL_STAGE_PCR);
 			continue;
 		}
-		d = record_sha256(rec);
-		if (d && gwpol_digests_have(&st->digests, d))
+		measured[st - p->stages] = true;
+		if (digest_ok(&st->digests, record_sha256(rec), exp, seen))
 			continue;
-		if (d)
-			gw_hex_encode(d, 32, seen);
-		expected_str(&st->digests, exp, sizeof(exp));
 		gwpol_report_add(r, st->claim, GWPOL_TIER_CONTRAINDICATED, path,
 				 "stage %s (%s, PCR %d record %llu): sha256 expected %s, seen %s",
 				 name, file, GWPOL_STAGE_PCR, (unsigned long long)rec->recnum, exp,
-				 d ? seen : "none");
+				 seen);
 	}
 	for (size_t s = 0; s < p->n_stages; s++) {
-		bool seen = false;
 		char path[GWPOL_NAME_MAX + 16];
 
-		for (size_t i = 0; i < cel->n && !seen; i++)
-			seen = is_stage(&cel->rec[i]) && cel->rec[i].pcr == GWPOL_STAGE_PCR &&
-			       !strcmp(cel->rec[i].stage, p->stages[s].name);
-		if (seen)
+		if (measured[s])
 			continue;
 		snprintf(path, sizeof(path), "$.stages.%s", p->stages[s].name);
 		gwpol_report_add(r, p->stages[s].claim, GWPOL_TIER_CONTRAINDICATED, path,
@@ -824,8 +825,7 @@ static void check_trust(const struct gwpol *p, const struct gwpol_evidence *ev,
 	for (size_t i = 0; i < cel->n; i++) {
 		const struct cel_record *rec = &cel->rec[i];
 		enum trust_kind k = trust_kind(rec);
-		const uint8_t *d;
-		char exp[4 * GW_MAX_DIGEST + 64], seen[65], desc[160];
+		char exp[EXP_MAX], seen[SEEN_MAX], desc[160];
 
 		if (rec->pcr != GWPOL_TRUST_PCR) {
 			if (k != TRUST_NONE && allowed[k]) {
@@ -850,16 +850,12 @@ static void check_trust(const struct gwpol *p, const struct gwpol_evidence *ev,
 			continue;
 		}
 		measured[k]++;
-		d = record_sha256(rec);
-		if (d && gwpol_digests_have(allowed[k], d))
+		if (digest_ok(allowed[k], record_sha256(rec), exp, seen))
 			continue;
-		if (d)
-			gw_hex_encode(d, 32, seen);
-		expected_str(allowed[k], exp, sizeof(exp));
 		snprintf(path, sizeof(path), "$.trust.%s", key[k]);
 		gwpol_report_add(r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED, path,
 				 "%s (PCR %d record %llu): sha256 expected %s, seen %s", what[k],
-				 GWPOL_TRUST_PCR, (unsigned long long)rec->recnum, exp, d ? seen : "none");
+				 GWPOL_TRUST_PCR, (unsigned long long)rec->recnum, exp, seen);
 	}
 	for (int k = TRUST_GATE_KEY; k <= TRUST_ROOT; k++) {
 		if (!allowed[k] || measured[k])
