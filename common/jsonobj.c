@@ -8,23 +8,26 @@
 
 /* What the text says that json-c's tree does not show. */
 struct text_scan {
-	size_t members; /* members of every object: the colons outside strings */
-	bool squote;    /* a single quote outside a string: json-c takes 'key' as a
-			 * member name even in strict mode, RFC 8259 does not */
-	bool nul;       /* a \u0000 escape: json-c cuts a key there, so "a\u0000b"
-			 * would read as "a"; no C string holds it either */
+	size_t members;   /* members of every object: the colons outside strings */
+	size_t squote_at; /* the first single quote outside a string (len: none):
+			   * json-c takes 'key' as a member name even in strict mode,
+			   * RFC 8259 does not */
+	size_t nul_at;    /* the first \u0000 escape (len: none): json-c cuts a key
+			   * there, so "a\u0000b" would read as "a"; no C string holds
+			   * it either */
 };
 
 static void scan_text(const uint8_t *s, size_t len, struct text_scan *t)
 {
 	bool in_string = false;
 
-	memset(t, 0, sizeof(*t));
+	t->members = 0;
+	t->squote_at = t->nul_at = len;
 	for (size_t i = 0; i < len; i++) {
 		if (in_string) {
 			if (s[i] == '\\') {
-				if (i + 6 <= len && !memcmp(s + i + 1, "u0000", 5))
-					t->nul = true;
+				if (t->nul_at == len && i + 6 <= len && !memcmp(s + i + 1, "u0000", 5))
+					t->nul_at = i;
 				i++;
 			} else if (s[i] == '"') {
 				in_string = false;
@@ -33,10 +36,19 @@ static void scan_text(const uint8_t *s, size_t len, struct text_scan *t)
 			in_string = true;
 		} else if (s[i] == ':') {
 			t->members++;
-		} else if (s[i] == '\'') {
-			t->squote = true;
+		} else if (s[i] == '\'' && t->squote_at == len) {
+			t->squote_at = i;
 		}
 	}
+}
+
+void gw_json_scan_text(const void *text, size_t len, size_t *squote_at, size_t *nul_at)
+{
+	struct text_scan scan;
+
+	scan_text(text, len, &scan);
+	*squote_at = scan.squote_at;
+	*nul_at = scan.nul_at;
 }
 
 /* Members of every object in the tree json-c built, where a key given twice
@@ -62,9 +74,9 @@ int gw_json_check_text(const void *text, size_t len, json_object *root, const ch
 	struct text_scan scan;
 
 	scan_text(text, len, &scan);
-	if (scan.squote)
+	if (scan.squote_at < len)
 		*why = "not valid JSON: a single-quoted name";
-	else if (scan.nul)
+	else if (scan.nul_at < len)
 		*why = "a string contains \\u0000 (NUL)";
 	else if (scan.members != tree_members(root))
 		*why = "a key appears twice in one object";

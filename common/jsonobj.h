@@ -12,6 +12,19 @@
 
 #include "gw_error.h"
 
+/* The checks of the text that json-c's tree cannot show, for callers that run
+ * the tokener themselves: text (len bytes, exactly the JSON value root was parsed
+ * from) has no single-quoted name, no \u0000 escape and no key twice in one
+ * object. 0, or GW_E_PARSE with *why "not valid JSON: a single-quoted name",
+ * "a string contains \u0000 (NUL)" or "a key appears twice in one object". */
+int gw_json_check_text(const void *text, size_t len, json_object *root,
+		       const char **why) GW_WUR;
+
+/* For parsers that report byte offsets themselves: the offset of the first single
+ * quote outside a string and of the first \u0000 escape (its backslash) in text,
+ * len when there is none. text must be JSON json-c accepted. */
+void gw_json_scan_text(const void *text, size_t len, size_t *squote_at, size_t *nul_at);
+
 /* Parse len bytes of buf (no NUL needed) into *out, the caller's
  * (json_object_put()). what names the document in messages, which read
  * "WHAT larger than MAX bytes" (GW_E_TOOBIG), "WHAT contains a NUL byte",
@@ -21,14 +34,6 @@
  * "WHAT: a key appears twice in one object" (GW_E_PARSE) and
  * "WHAT: data after the JSON object" (GW_E_TRAILING).
  * GW_E_NOMEM. */
-/* The checks of the text that json-c's tree cannot show, for callers that run
- * the tokener themselves: text (len bytes, exactly the JSON value root was parsed
- * from) has no single-quoted name, no \u0000 escape and no key twice in one
- * object. 0, or GW_E_PARSE with *why "not valid JSON: a single-quoted name",
- * "a string contains \u0000 (NUL)" or "a key appears twice in one object". */
-int gw_json_check_text(const void *text, size_t len, json_object *root,
-		       const char **why) GW_WUR;
-
 int gw_json_object_parse(const void *buf, size_t len, size_t max_len, int depth,
 			 const char *what, json_object **out, gw_error *err) GW_WUR;
 

@@ -35,6 +35,7 @@ int quote_verify(const struct quote_input *in, struct quote_result *res, gw_erro
 	const TPMS_ATTEST *a = &res->attest;
 	const TPMS_QUOTE_INFO *qi;
 	gw_error local = { { 0 } };
+	uint16_t halg = tpmdata_signature_hash(in->sig); /* also the pcrDigest's */
 	char msg[256];
 	int rc;
 
@@ -45,9 +46,9 @@ int quote_verify(const struct quote_input *in, struct quote_result *res, gw_erro
 	/* Signature first: nothing in the attest is looked at before it is authentic.
 	 * The hash it names must be the one the AK's scheme fixes: a restricted key
 	 * signs with no other, so another is not the AK's doing. */
-	if (in->sig_hash && tpmdata_signature_hash(in->sig) != in->sig_hash) {
+	if (in->sig_hash && halg != in->sig_hash) {
 		const struct gw_alg *want = gw_alg_by_id(in->sig_hash);
-		const struct gw_alg *got = gw_alg_by_id(tpmdata_signature_hash(in->sig));
+		const struct gw_alg *got = gw_alg_by_id(halg);
 
 		snprintf(msg, sizeof(msg), "signed with %s, but the AK's scheme uses %s",
 			 got ? got->name : "an unknown hash", want ? want->name : "another");
@@ -115,7 +116,6 @@ int quote_verify(const struct quote_input *in, struct quote_result *res, gw_erro
 	if (in->pcrs) {
 		uint8_t d[GW_MAX_DIGEST];
 		size_t dlen = 0;
-		uint16_t halg = tpmdata_signature_hash(in->sig);
 
 		rc = tpmdata_pcr_digest(in->pcrs, halg, d, &dlen, &local);
 		if (rc)

@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "jsonobj.h"
 #include "util.h"
 
 #define DEFAULT_SELECTION "sha256:0-7,13,14"
@@ -1165,49 +1166,6 @@ static void parse_root(struct pctx *c, json_object *root, struct gwpol *p)
 
 /* ---- Raw text checks: escaped NUL, single quotes, duplicate keys ---- */
 
-/* Offset of the first "\u0000" escape inside a string of the (valid JSON) text, or
- * len. json-c cuts object keys at an escaped NUL, so {"model\u0000x":..} would
- * read as "model". */
-static size_t find_escaped_nul(const char *s, size_t len)
-{
-	bool in_string = false;
-
-	for (size_t i = 0; i < len; i++) {
-		if (!in_string) {
-			in_string = s[i] == '"';
-		} else if (s[i] == '"') {
-			in_string = false;
-		} else if (s[i] == '\\') {
-			if (i + 6 <= len && !memcmp(s + i + 1, "u0000", 5))
-				return i;
-			i++;
-		}
-	}
-	return len;
-}
-
-/* Offset of the first single quote outside a string, or len: json-c takes 'key'
- * as a member name even in strict mode; RFC 8259 (and the JSON Schema tools)
- * do not. */
-static size_t find_single_quote(const char *s, size_t len)
-{
-	bool in_string = false;
-
-	for (size_t i = 0; i < len; i++) {
-		if (in_string) {
-			if (s[i] == '\\')
-				i++;
-			else if (s[i] == '"')
-				in_string = false;
-		} else if (s[i] == '"') {
-			in_string = true;
-		} else if (s[i] == '\'') {
-			return i;
-		}
-	}
-	return len;
-}
-
 /* End of the string starting at the '"' at i: the offset just past its closing
  * quote. The text is valid JSON, so there is one. */
 static size_t skip_string(const char *s, size_t len, size_t i)
@@ -1369,7 +1327,7 @@ int gwpol_parse(const char *json, size_t len, struct gwpol **out, struct gwpol_d
 	json_object *root = NULL;
 	struct gwpol *p = NULL;
 	const char *nul;
-	size_t at, cur = 0;
+	size_t at, nul_at, cur = 0;
 	int rc = 0;
 
 	if (diags) {
@@ -1416,12 +1374,14 @@ int gwpol_parse(const char *json, size_t len, struct gwpol **out, struct gwpol_d
 			diag(&c, GW_E_TRAILING, "data after the JSON object (byte %zu)", i);
 			goto out;
 		}
-	at = find_single_quote(json, len);
+	/* json-c takes a single-quoted name even in strict mode, and cuts a key at
+	 * \u0000, so {"model\u0000x":..} would read as "model". */
+	gw_json_scan_text(json, len, &at, &nul_at);
 	if (at < len) {
 		diag(&c, GW_E_PARSE, "not valid JSON at byte %zu: a single-quoted name", at);
 		goto out;
 	}
-	at = find_escaped_nul(json, len);
+	at = nul_at;
 	if (at < len) {
 		diag(&c, GW_E_PARSE, "contains \\u0000 (byte %zu)", at);
 		goto out;

@@ -238,8 +238,9 @@ static void sw_resign(struct sw_quote *q, uint16_t scheme)
 {
 	marshal_attest(&q->a, q->buf, &q->len);
 	sw_sign(q->key, scheme, q->buf, q->len, &q->sig);
-	q->in = (struct quote_input){ q->key, q->buf, q->len, &q->sig, q->nonce,
-				      sizeof(q->nonce), NULL, &q->pcrs, 0 };
+	q->in = (struct quote_input){ .ak = q->key, .attest = q->buf, .attest_len = q->len,
+				      .sig = &q->sig, .nonce = q->nonce,
+				      .nonce_len = sizeof(q->nonce), .pcrs = &q->pcrs };
 }
 
 static void sw_quote_new(struct sw_quote *q, EVP_PKEY *key, uint16_t scheme)

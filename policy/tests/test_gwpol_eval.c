@@ -453,7 +453,14 @@ static void test_bootloader_and_kernel(void **state)
 
 /* ---- Agent rules over a CEL log ---- */
 
-static struct cel_log *make_cel(const uint8_t rootfs[32], const uint8_t gate[32])
+/* A CEL log of records given as {pcr, eventType, stage, path, string, digest byte}. */
+struct rec_spec {
+	uint32_t pcr;
+	const char *type, *stage, *path, *string;
+	uint8_t fill;
+};
+
+static struct cel_log *cel_of(const struct rec_spec *spec, size_t n)
 {
 	static const uint16_t alg = TPM2_ALG_SHA256;
 	uint8_t d[1][GW_MAX_DIGEST];
@@ -462,22 +469,18 @@ static struct cel_log *make_cel(const uint8_t rootfs[32], const uint8_t gate[32]
 	struct cel_log *cel = NULL;
 	gw_error err = { { 0 } };
 
-	memcpy(d[0], gate, 32);
-	assert_int_equal(cel_record_format(0, 14, &alg, (const uint8_t (*)[GW_MAX_DIGEST])d, 1,
-					   "trust", NULL, NULL, "verifier gate key sha256:00",
-					   &rec, &rlen), 0);
-	buf = realloc(buf, len + rlen);
-	memcpy(buf + len, rec, rlen);
-	len += rlen;
-	free(rec);
-	memcpy(d[0], rootfs, 32);
-	assert_int_equal(cel_record_format(1, 13, &alg, (const uint8_t (*)[GW_MAX_DIGEST])d, 1,
-					   "stage", "rootfs", "/boot/rootfs.img",
-					   "stage rootfs: /boot/rootfs.img", &rec, &rlen), 0);
-	buf = realloc(buf, len + rlen);
-	memcpy(buf + len, rec, rlen);
-	len += rlen;
-	free(rec);
+	for (size_t i = 0; i < n; i++) {
+		memset(d[0], spec[i].fill, 32);
+		assert_int_equal(cel_record_format(i, spec[i].pcr, &alg,
+						   (const uint8_t (*)[GW_MAX_DIGEST])d, 1,
+						   spec[i].type, spec[i].stage, spec[i].path,
+						   spec[i].string, &rec, &rlen), 0);
+		buf = realloc(buf, len + rlen);
+		assert_non_null(buf);
+		memcpy(buf + len, rec, rlen);
+		len += rlen;
+		free(rec);
+	}
 	assert_int_equal(cel_parse((const uint8_t *)buf, len, &cel, &err), 0);
 	free(buf);
 	return cel;
@@ -500,16 +503,17 @@ static struct gwpol *parse_text(const char *s)
 
 static void test_stages_and_trust(void **state)
 {
-	uint8_t one[32], two[32], three[32];
+	/* The gate key (digest 33...) and a rootfs stage (digest 11...). */
+	static const struct rec_spec recs[] = {
+		{ 14, "trust", NULL, NULL, "verifier gate key sha256:00", 0x33 },
+		{ 13, "stage", "rootfs", "/boot/rootfs.img", "stage rootfs: /boot/rootfs.img", 0x11 },
+	};
 	struct cel_log *cel;
 	struct gwpol *p;
 	struct gwpol_report *r;
 
 	(void)state;
-	memset(one, 0x11, 32);
-	memset(two, 0x22, 32);
-	memset(three, 0x33, 32);
-	cel = make_cel(one, three);
+	cel = cel_of(recs, 2);
 	/* Mid-rollout: either rootfs digest is fine. */
 	p = parse_text("{\"model\":\"m\",\"version\":1,\"stages\":{\"rootfs\":[\"" D2 "\",\"" D1
 		       "\"]},\"trust\":{\"gate_key\":[\"" D3 "\"]}}");
@@ -543,39 +547,6 @@ static void test_stages_and_trust(void **state)
 	free(r);
 	gwpol_free(p);
 	cel_free(cel);
-}
-
-/* A CEL log of records given as {pcr, eventType, stage, path, string, digest byte}. */
-struct rec_spec {
-	uint32_t pcr;
-	const char *type, *stage, *path, *string;
-	uint8_t fill;
-};
-
-static struct cel_log *cel_of(const struct rec_spec *spec, size_t n)
-{
-	static const uint16_t alg = TPM2_ALG_SHA256;
-	uint8_t d[1][GW_MAX_DIGEST];
-	char *buf = NULL, *rec;
-	size_t len = 0, rlen;
-	struct cel_log *cel = NULL;
-	gw_error err = { { 0 } };
-
-	for (size_t i = 0; i < n; i++) {
-		memset(d[0], spec[i].fill, 32);
-		assert_int_equal(cel_record_format(i, spec[i].pcr, &alg,
-						   (const uint8_t (*)[GW_MAX_DIGEST])d, 1,
-						   spec[i].type, spec[i].stage, spec[i].path,
-						   spec[i].string, &rec, &rlen), 0);
-		buf = realloc(buf, len + rlen);
-		assert_non_null(buf);
-		memcpy(buf + len, rec, rlen);
-		len += rlen;
-		free(rec);
-	}
-	assert_int_equal(cel_parse((const uint8_t *)buf, len, &cel, &err), 0);
-	free(buf);
-	return cel;
 }
 
 /* A record's labels are not covered by its digest: a measurement relabelled to
