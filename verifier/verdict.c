@@ -8,6 +8,10 @@
 #include "digest.h"
 #include "policy.h"
 #include "util.h"
+#include "vconfig.h"
+
+/* The configuration's key arrays are sized for one DSSE verification. */
+_Static_assert(VCONFIG_MAX_POLICY_KEYS == DSSE_MAX_KEYS, "policy keys: one verification");
 
 int verdict_keys_load(char *const *paths, size_t n, EVP_PKEY **keys, gw_error *err)
 {
