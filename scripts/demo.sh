@@ -7,7 +7,7 @@ B=${1:-build}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 case $B in /*) ;; *) B=$ROOT/$B ;; esac
-FWLOG=${GW_DEMO_FWLOG:-$ROOT/../shared/testdata/eventlogs/tpm2-tools-event-arch-linux.bin}
+FWLOG=${GW_DEMO_FWLOG:-$ROOT/testdata/eventlogs/tpm2-tools-event-arch-linux.bin}
 
 bold=$(tput bold 2>/dev/null || true)
 norm=$(tput sgr0 2>/dev/null || true)

@@ -17,7 +17,7 @@
 #
 # Environment (all optional):
 #   GW_BIN        directory with gwagent/gwverifier/gwpolicy (default: <repo>/build)
-#   GW_TESTDATA   shared test data (default: <repo>/../shared/testdata)
+#   GW_TESTDATA   shared test data (default: <repo>/testdata, committed)
 #   GW_BANKS      PCR banks swtpm_setup activates (default: sha1,sha256)
 #   GW_TMPROOT    where the scenario's temp dir goes (default: $TMPDIR or /tmp)
 #   GW_KEEP_TMP=1 keep the temp dir (its path is printed) for debugging
@@ -33,7 +33,7 @@ SCENARIO=${SCENARIO:-$(basename "$0" .sh)}
 SCENARIO=${SCENARIO#t_}
 GW_BIN=${GW_BIN:-$GW_ROOT/build}
 case $GW_BIN in /*) ;; *) GW_BIN=$GW_ROOT/$GW_BIN ;; esac
-GW_TESTDATA=${GW_TESTDATA:-$GW_ROOT/../shared/testdata}
+GW_TESTDATA=${GW_TESTDATA:-$GW_ROOT/testdata}
 export GW_LIB GW_ROOT GW_BIN GW_TESTDATA SCENARIO
 
 GW_PASSES=0

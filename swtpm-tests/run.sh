@@ -117,9 +117,7 @@ reap_one() {
 }
 
 export GW_BIN=$build
-if [ -z "${GW_TESTDATA:-}" ]; then
-  GW_TESTDATA=$(cd "$root/.." && pwd)/shared/testdata
-fi
+GW_TESTDATA=${GW_TESTDATA:-$root/testdata}
 export GW_TESTDATA
 
 for s in "${scenarios[@]}"; do

@@ -26,11 +26,10 @@
 #define QUOTE_DIR "common/tests/fixtures/quote"
 #define EVENTLOG_GOOD "common/tests/fixtures/eventlog/good"
 
+/* The real firmware logs committed in testdata/ (see its README for their origin). */
 static const char *testdata_dir(void)
 {
-	const char *d = getenv("GW_TESTDATA");
-
-	return d && *d ? d : "../shared/testdata/eventlogs";
+	return "testdata/eventlogs";
 }
 
 static void read_path(const char *dir, const char *name, uint8_t **buf, size_t *len)

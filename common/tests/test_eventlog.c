@@ -18,11 +18,10 @@
 #define FIXTURES "common/tests/fixtures/eventlog"
 #define READ_CAP (32u * 1024 * 1024)
 
+/* The real firmware logs committed in testdata/ (see its README for their origin). */
 static const char *testdata_dir(void)
 {
-	const char *d = getenv("GW_TESTDATA");
-
-	return d && *d ? d : "../shared/testdata/eventlogs";
+	return "testdata/eventlogs";
 }
 
 static void read_path(const char *dir, const char *name, uint8_t **buf, size_t *len)
