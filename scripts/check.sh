@@ -46,15 +46,36 @@ section() {
 
 vg=
 [ "$VALGRIND" = 1 ] && vg=" (valgrind)"
+echo "=== check: the repository stands alone"
+GW_RESULTS=$counts/standalone scripts/check-standalone.sh
+section tree "$counts/standalone" $?
+
 echo "=== check: unit tests$vg"
-mapfile -t tests < <(find "$build/common/tests" "$build/agent/tests" \
-  "$build/verifier/tests" -type f -executable -name 'test_*' 2>/dev/null | sort)
+# Every */tests/test_*.c is a test binary: each must be built and run. A binary
+# in the build directory whose source is gone is not run; one that was not built
+# counts as a failure.
+tests=()
+missing=0
+for src in */tests/test_*.c; do
+  [ -e "$src" ] || continue
+  bin=$build/${src%.c}
+  if [ -x "$bin" ]; then
+    tests+=("$bin")
+  else
+    echo "FAIL: unit test $bin was not built (source $src)"
+    missing=$((missing + 1))
+  fi
+done
 if [ ${#tests[@]} -gt 0 ]; then
   GW_RESULTS=$counts/unit scripts/run-unit.sh "$build" "${tests[@]}"
   section unit "$counts/unit" $?
 else
   echo "check: no unit test binaries under $build"
   section unit /dev/null 0
+fi
+if [ "$missing" -gt 0 ]; then
+  echo "0 $missing" >"$counts/unbuilt"
+  section unbuilt "$counts/unbuilt" 1
 fi
 
 echo "=== check: swtpm scenarios"
