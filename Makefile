@@ -168,10 +168,12 @@ demo: deps all
 bench: deps all $(BENCHES)
 	@scripts/bench.sh $(B)
 
-install: all
+# Installing installs, nothing else: no dependency script, no package manager.
+# The JSON Schema of the policy format goes beside the docs that describe it.
+install: $(BINS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/gatewarden
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 README.md doc/*.md $(DESTDIR)$(PREFIX)/share/doc/gatewarden/
+	install -m 0644 README.md doc/*.md doc/policy.schema.json $(DESTDIR)$(PREFIX)/share/doc/gatewarden/
 
 clean:
 	rm -rf build build-san build-fuzz
