@@ -610,6 +610,7 @@ static void test_late_events(void **state)
 		struct gwpol *p = draft_policy(log, false);
 		struct gwpol_report *r = evaluate(p, log, NULL, ALL_PCRS, NOW);
 		struct eventlog_event *ev, *late = NULL;
+		size_t at;
 
 		if (r->n)
 			dump(names[k], r);
@@ -622,10 +623,11 @@ static void test_late_events(void **state)
 					     log->events[i].type == EV_EFI_BOOT_SERVICES_APPLICATION)
 				late = &log->events[i];
 		assert_non_null(late);
+		at = (size_t)(late - log->events); /* the realloc may move the events */
 		ev = realloc(log->events, (log->nevents + 1) * sizeof(*ev));
 		assert_non_null(ev);
 		log->events = ev;
-		late = &ev[late - ev];
+		late = &ev[at];
 		ev[log->nevents] = *late;
 		ev[log->nevents].num = (uint32_t)log->nevents;
 		log->nevents++;
