@@ -192,6 +192,8 @@ static int transport_fail(struct http_client *c, CURLcode cc, gw_error *err)
 	const char *why = c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc);
 	char host[300], names[512];
 	long vr = X509_V_OK;
+	bool name_only;
+	int match;
 
 	if (cc != CURLE_PEER_FAILED_VERIFICATION) {
 		c->failure = HTTP_FAIL_UNREACHABLE;
@@ -202,9 +204,10 @@ static int transport_fail(struct http_client *c, CURLcode cc, gw_error *err)
 		vr = X509_V_OK;
 	/* libcurl checks the name itself after OpenSSL verified the chain, and then
 	 * reports "unspecified": the certificate it saw tells which it was. */
-	if ((vr == X509_V_OK || vr == X509_V_ERR_UNSPECIFIED || vr == X509_V_ERR_HOSTNAME_MISMATCH ||
-	     vr == X509_V_ERR_IP_ADDRESS_MISMATCH) &&
-	    peer_check(c->curl, host, names, sizeof(names)) == 0) {
+	name_only = vr == X509_V_OK || vr == X509_V_ERR_UNSPECIFIED ||
+		    vr == X509_V_ERR_HOSTNAME_MISMATCH || vr == X509_V_ERR_IP_ADDRESS_MISMATCH;
+	match = name_only ? peer_check(c->curl, host, names, sizeof(names)) : -1;
+	if (name_only && match == 0) {
 		c->failure = HTTP_FAIL_TLS_NAME;
 		return gw_fail(err, GW_E_CONFIG,
 			       "the verifier's TLS certificate does not match the name '%s' in "
@@ -215,6 +218,13 @@ static int transport_fail(struct http_client *c, CURLcode cc, gw_error *err)
 			       names[0] ? ")" : "", host, host, why);
 	}
 	c->failure = HTTP_FAIL_TLS_UNTRUSTED;
+	if (name_only && match < 0)
+		/* The certificate was not seen: either could be the cause. */
+		return gw_fail(err, GW_E_CONFIG,
+			       "the verifier's TLS certificate was refused: it does not name '%s' "
+			       "(then use a URL with one of its names, or 'gwverifier init "
+			       "--hostname %s'), or it does not verify against the CA in %s (%s)",
+			       host, host, c->ca_file, why);
 	return gw_fail(err, GW_E_CONFIG,
 		       "the verifier's TLS certificate does not verify against the CA in %s: "
 		       "%s; check that it is the verifier's ca.pem and that the verifier "
