@@ -6,7 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include "util.h"
 
@@ -14,6 +18,8 @@ struct http_client {
 	CURL *curl;
 	char *base;
 	struct curl_slist *headers;
+	char *ca_file;
+	enum http_failure failure;
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -62,11 +68,12 @@ int http_client_new(const struct http_opts *o, struct http_client **out, gw_erro
 	if (!c)
 		return GW_E_NOMEM;
 	c->base = strdup(o->base_url);
+	c->ca_file = strdup(o->ca_file);
 	c->curl = curl_easy_init();
 	c->headers = curl_slist_append(NULL, "Content-Type: application/json");
 	if (c->headers)
 		c->headers = curl_slist_append(c->headers, "Accept: application/json");
-	if (!c->base || !c->curl || !c->headers) {
+	if (!c->base || !c->ca_file || !c->curl || !c->headers) {
 		http_client_free(c);
 		return GW_E_NOMEM;
 	}
@@ -89,6 +96,8 @@ int http_client_new(const struct http_opts *o, struct http_client **out, gw_erro
 	SET(CURLOPT_CONNECTTIMEOUT, 10L);
 	SET(CURLOPT_HTTPHEADER, c->headers);
 	SET(CURLOPT_WRITEFUNCTION, on_data);
+	/* So that a name mismatch can say which names the certificate has. */
+	SET(CURLOPT_CERTINFO, 1L);
 	if (o->cert_file) {
 		SET(CURLOPT_SSLCERT, o->cert_file);
 		SET(CURLOPT_SSLKEY, o->key_file ? o->key_file : o->cert_file);
@@ -109,8 +118,118 @@ void http_client_free(struct http_client *c)
 	if (c->curl)
 		curl_easy_cleanup(c->curl);
 	curl_slist_free_all(c->headers);
+	free(c->ca_file);
 	free(c->base);
 	free(c);
+}
+
+enum http_failure http_last_failure(const struct http_client *c)
+{
+	return c->failure;
+}
+
+/* The host part of the base URL, for messages ("verifier.example"). */
+static void url_host(const char *base, char *out, size_t len)
+{
+	const char *h = base + 8, *end;
+
+	if (*h == '[') {
+		end = strchr(h, ']');
+		end = end ? end + 1 : h + strlen(h);
+	} else {
+		end = h + strcspn(h, ":/");
+	}
+	snprintf(out, len, "%.*s", (int)(end - h), h);
+}
+
+/* The server's certificate as libcurl saw it (CURLOPT_CERTINFO), when it did: its
+ * subjectAltName into names, and whether it is for host (1), not (0), or unknown
+ * (-1). */
+static int peer_check(CURL *curl, const char *host, char *names, size_t len)
+{
+	static const char san[] = "X509v3 Subject Alternative Name:", pem[] = "Cert:";
+	struct curl_certinfo *ci = NULL;
+	unsigned char ip[16];
+	X509 *cert = NULL;
+	char bare[300];
+	int match = -1;
+
+	names[0] = '\0';
+	if (curl_easy_getinfo(curl, CURLINFO_CERTINFO, &ci) != CURLE_OK || !ci ||
+	    ci->num_of_certs < 1)
+		return -1;
+	for (struct curl_slist *l = ci->certinfo[0]; l; l = l->next) {
+		if (!strncmp(l->data, san, sizeof(san) - 1))
+			snprintf(names, len, "%s", l->data + sizeof(san) - 1);
+		if (!strncmp(l->data, pem, sizeof(pem) - 1) && !cert) {
+			BIO *bio = BIO_new_mem_buf(l->data + sizeof(pem) - 1, -1);
+
+			cert = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+			BIO_free(bio);
+		}
+	}
+	if (cert) {
+		size_t n = strlen(host);
+
+		/* An IPv6 URL host comes in brackets. */
+		snprintf(bare, sizeof(bare), "%.*s", (int)(host[0] == '[' && n > 1 ? n - 2 : n),
+			 host[0] == '[' ? host + 1 : host);
+		if (inet_pton(AF_INET, bare, ip) == 1 || inet_pton(AF_INET6, bare, ip) == 1)
+			match = X509_check_ip_asc(cert, bare, 0) == 1;
+		else
+			match = X509_check_host(cert, bare, 0, 0, NULL) == 1;
+	}
+	X509_free(cert);
+	ERR_clear_error();
+	return match;
+}
+
+/* Why curl_easy_perform() failed, in words that say what to do. A certificate that
+ * does not name the host, or that the CA does not vouch for, is not a verifier
+ * that is down: retrying will not help, the URL or the certificates must change. */
+static int transport_fail(struct http_client *c, CURLcode cc, gw_error *err)
+{
+	const char *why = c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc);
+	char host[300], names[512];
+	long vr = X509_V_OK;
+	bool name_only;
+	int match;
+
+	if (cc != CURLE_PEER_FAILED_VERIFICATION) {
+		c->failure = HTTP_FAIL_UNREACHABLE;
+		return gw_fail(err, GW_E_IO, "%s", why);
+	}
+	url_host(c->base, host, sizeof(host));
+	if (curl_easy_getinfo(c->curl, CURLINFO_SSL_VERIFYRESULT, &vr) != CURLE_OK)
+		vr = X509_V_OK;
+	/* libcurl checks the name itself after OpenSSL verified the chain, and then
+	 * reports "unspecified": the certificate it saw tells which it was. */
+	name_only = vr == X509_V_OK || vr == X509_V_ERR_UNSPECIFIED ||
+		    vr == X509_V_ERR_HOSTNAME_MISMATCH || vr == X509_V_ERR_IP_ADDRESS_MISMATCH;
+	match = name_only ? peer_check(c->curl, host, names, sizeof(names)) : -1;
+	if (name_only && match == 0) {
+		c->failure = HTTP_FAIL_TLS_NAME;
+		return gw_fail(err, GW_E_CONFIG,
+			       "the verifier's TLS certificate does not match the name '%s' in "
+			       "the verifier URL%s%s%s: use a URL with a name the certificate "
+			       "has, or issue the verifier a certificate for '%s' "
+			       "(gwverifier init --hostname %s) (%s)",
+			       host, names[0] ? " (the certificate names " : "", names,
+			       names[0] ? ")" : "", host, host, why);
+	}
+	c->failure = HTTP_FAIL_TLS_UNTRUSTED;
+	if (name_only && match < 0)
+		/* The certificate was not seen: either could be the cause. */
+		return gw_fail(err, GW_E_CONFIG,
+			       "the verifier's TLS certificate was refused: it does not name '%s' "
+			       "(then use a URL with one of its names, or 'gwverifier init "
+			       "--hostname %s'), or it does not verify against the CA in %s (%s)",
+			       host, host, c->ca_file, why);
+	return gw_fail(err, GW_E_CONFIG,
+		       "the verifier's TLS certificate does not verify against the CA in %s: "
+		       "%s; check that it is the verifier's ca.pem and that the verifier "
+		       "serves the certificate its init made (%s)",
+		       c->ca_file, X509_verify_cert_error_string(vr), why);
 }
 
 int http_post_json(struct http_client *c, const char *path, const char *body, long *status,
@@ -129,6 +248,7 @@ int http_post_json(struct http_client *c, const char *path, const char *body, lo
 		return GW_E_INVAL;
 	}
 	c->errbuf[0] = '\0';
+	c->failure = HTTP_FAIL_NONE;
 	cc = curl_easy_setopt(c->curl, CURLOPT_URL, url);
 	if (cc == CURLE_OK)
 		cc = curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body ? body : "{}");
@@ -139,10 +259,12 @@ int http_post_json(struct http_client *c, const char *path, const char *body, lo
 	free(url);
 	if (cc != CURLE_OK) {
 		free(s.buf);
-		if (s.too_big)
+		if (s.too_big) {
+			c->failure = HTTP_FAIL_OTHER;
 			return gw_fail(err, GW_E_TOOBIG, "response larger than %u bytes",
 				       HTTP_MAX_RESPONSE);
-		return gw_fail(err, GW_E_IO, "%s", c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
+		}
+		return transport_fail(c, cc, err);
 	}
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
 	if (!s.buf) {

@@ -20,6 +20,15 @@ struct http_opts {
 
 struct http_client;
 
+/* Why the last request got no answer. */
+enum http_failure {
+	HTTP_FAIL_NONE,
+	HTTP_FAIL_UNREACHABLE,   /* DNS, TCP, TLS handshake, timeout: worth retrying */
+	HTTP_FAIL_TLS_NAME,      /* the certificate verifies but does not name the host */
+	HTTP_FAIL_TLS_UNTRUSTED, /* the certificate does not verify against the CA */
+	HTTP_FAIL_OTHER,         /* the answer was over the size cap */
+};
+
 int http_client_new(const struct http_opts *opts, struct http_client **out,
 		    gw_error *err) GW_WUR;
 void http_client_free(struct http_client *c);
@@ -27,8 +36,12 @@ void http_client_free(struct http_client *c);
 /* POST body (JSON text, may be NULL for an empty object) to base_url + path. On a
  * completed exchange returns 0 with the HTTP status and the response body
  * (NUL-terminated, freed by the caller); transport failures are GW_E_IO with
- * curl's reason in err. Connections are reused between calls (keep-alive). */
+ * curl's reason in err, a server certificate that does not name the URL's host or
+ * does not verify against the CA is GW_E_CONFIG with a message saying which and
+ * what to do. Connections are reused between calls (keep-alive). */
 int http_post_json(struct http_client *c, const char *path, const char *body, long *status,
 		   char **resp, size_t *resp_len, gw_error *err) GW_WUR;
+/* What the last http_post_json() failure was (HTTP_FAIL_NONE after an answer). */
+enum http_failure http_last_failure(const struct http_client *c);
 
 #endif

@@ -19,6 +19,8 @@ int vclient_post(struct http_client *c, const char *path, const char *body, char
 	rc = http_post_json(c, path, body, &status, &buf, &len, err);
 	if (rc) {
 		f->transport_failed = true;
+		f->tls_identity = http_last_failure(c) == HTTP_FAIL_TLS_NAME ||
+				  http_last_failure(c) == HTTP_FAIL_TLS_UNTRUSTED;
 		gw_error_prefix(err, "%s: ", path);
 		return rc;
 	}
@@ -39,10 +41,13 @@ int vclient_post(struct http_client *c, const char *path, const char *body, char
 
 int vclient_exit_code(const struct vclient_failure *f)
 {
+	if (f->tls_identity)
+		return GW_EXIT_CONFIG;
 	return vclient_retryable(f) ? GW_EXIT_UNREACHABLE : GW_EXIT_REFUSED;
 }
 
 bool vclient_retryable(const struct vclient_failure *f)
 {
-	return f->transport_failed || f->http_status >= 500 || f->http_status == 429;
+	return (f->transport_failed && !f->tls_identity) || f->http_status >= 500 ||
+	       f->http_status == 429;
 }

@@ -11,6 +11,9 @@
 
 struct vclient_failure {
 	bool transport_failed;     /* no answer: DNS, TCP, TLS, timeout */
+	bool tls_identity;         /* no answer because the verifier's certificate does
+				    * not name the URL's host or does not verify against
+				    * the CA: a configuration error, not worth retrying */
 	long http_status;          /* the answer's status when it was not 200 */
 	bool bad_answer;           /* set by the caller: a 200 answer that did not parse */
 	bool has_error;            /* the answer carried a valid error object */
@@ -23,9 +26,12 @@ struct vclient_failure {
 int vclient_post(struct http_client *c, const char *path, const char *body, char **resp,
 		 size_t *resp_len, struct vclient_failure *f, gw_error *err) GW_WUR;
 
-/* GW_EXIT_UNREACHABLE for no answer or 5xx, GW_EXIT_REFUSED for any other status. */
+/* GW_EXIT_CONFIG for a verifier certificate that is not for the URL or not from the
+ * CA, GW_EXIT_UNREACHABLE for no answer or 5xx, GW_EXIT_REFUSED for any other
+ * status. */
 int vclient_exit_code(const struct vclient_failure *f);
-/* True when trying again later may help (no answer, 5xx, 429). */
+/* True when trying again soon may help (no answer, 5xx, 429; not a certificate that
+ * is not the verifier's). */
 bool vclient_retryable(const struct vclient_failure *f);
 
 #endif

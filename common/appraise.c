@@ -303,13 +303,92 @@ out:
 	return rc;
 }
 
-/* PCR 0 may start at the startup locality (0..4) instead of zero. */
+/* The value a PCR holds after TPM2_Startup (PC Client Platform TPM Profile): zero,
+ * except PCR 0, which may hold the startup locality (0..4) in its last byte, and
+ * the D-RTM PCRs 17..22, which start all-ones until a dynamic launch. */
 static bool reset_value(const uint8_t *v, size_t size, unsigned pcr)
 {
+	uint8_t fill = pcr >= 17 && pcr <= 22 ? 0xff : 0x00;
+
 	for (size_t i = 0; i + 1 < size; i++)
-		if (v[i])
+		if (v[i] != fill)
 			return false;
-	return v[size - 1] == 0 || (pcr == 0 && v[size - 1] <= 4);
+	return v[size - 1] == fill || (pcr == 0 && v[size - 1] <= 4);
+}
+
+/* Quoted PCRs, in any bank, that hold something other than their reset value while
+ * no log event extends them: into res->unexplained, with the banks concerned. */
+static void find_unexplained(const struct appraise_input *in, struct appraise_result *res)
+{
+	const TPML_PCR_SELECTION *sel = &in->pcrs->sel;
+
+	for (size_t b = 0; b < sel->count; b++) {
+		const TPMS_PCR_SELECTION *s = &sel->pcrSelections[b];
+		const struct gw_pcr_bank *qb = gw_pcr_set_find(&in->pcrs->values, s->hash);
+
+		for (unsigned p = 0; qb && p < GW_NUM_PCRS; p++) {
+			if (!gw_pcrsel_has(s, p) || ((res->fw_pcrs | res->cel_pcrs) & (1u << p)) ||
+			    reset_value(qb->pcr[p], qb->size, p))
+				continue;
+			res->unexplained |= 1u << p;
+			for (size_t k = 0; k < res->n_unexplained_banks; k++)
+				if (res->unexplained_banks[k] == s->hash)
+					goto next;
+			if (res->n_unexplained_banks < GW_MAX_BANKS)
+				res->unexplained_banks[res->n_unexplained_banks++] = s->hash;
+next:;
+		}
+	}
+}
+
+static int addf(char *buf, size_t len, size_t *off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int addf(char *buf, size_t len, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*off >= len)
+		return GW_E_TOOBIG;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *off, len - *off, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len - *off)
+		return GW_E_TOOBIG;
+	*off += (size_t)n;
+	return 0;
+}
+
+int appraise_unexplained_describe(const struct appraise_result *res, char *buf, size_t len)
+{
+	size_t off = 0, n = 0;
+	int rc;
+
+	if (!len)
+		return GW_E_TOOBIG;
+	buf[0] = '\0';
+	for (unsigned p = 0; p < GW_NUM_PCRS; p++)
+		n += (res->unexplained >> p) & 1u;
+	if (!n)
+		return 0;
+	rc = addf(buf, len, &off, "PCR%s", n > 1 ? "s" : "");
+	for (unsigned p = 0, i = 0; !rc && p < GW_NUM_PCRS; p++)
+		if (res->unexplained & (1u << p))
+			rc = addf(buf, len, &off, "%s%u", i++ ? ", " : " ", p);
+	for (size_t k = 0; !rc && k < res->n_unexplained_banks; k++) {
+		const struct gw_alg *a = gw_alg_by_id(res->unexplained_banks[k]);
+
+		rc = addf(buf, len, &off, "%s%s", k ? ", " : " (", a ? a->name : "?");
+	}
+	if (!rc && res->n_unexplained_banks)
+		rc = addf(buf, len, &off, ")");
+	if (!rc)
+		rc = addf(buf, len, &off, " %s measurements that no event log explains: the "
+					  "quoted value is not the reset value and no log event "
+					  "extends %s",
+			  n > 1 ? "hold" : "holds", n > 1 ? "them" : "it");
+	return rc;
 }
 
 /* A CEL record on a PCR outside the quote is not authenticated by anything; a
@@ -317,7 +396,9 @@ static bool reset_value(const uint8_t *v, size_t size, unsigned pcr)
 static void check_coverage(const struct appraise_input *in, struct appraise_result *res)
 {
 	const TPML_PCR_SELECTION *sel = &in->pcrs->sel;
+	char why[600];
 
+	find_unexplained(in, res);
 	for (size_t i = 0; in->cel && i < in->cel->n; i++) {
 		const struct cel_record *r = &in->cel->rec[i];
 		bool quoted = sel->count > 0;
@@ -335,25 +416,24 @@ static void check_coverage(const struct appraise_input *in, struct appraise_resu
 			return;
 		}
 	}
-	for (size_t b = 0; in->require_coverage && b < sel->count; b++) {
-		const TPMS_PCR_SELECTION *s = &sel->pcrSelections[b];
-		const struct gw_pcr_bank *qb = gw_pcr_set_find(&in->pcrs->values, s->hash);
+	if (in->require_coverage && res->unexplained) {
+		/* Named after the lowest such PCR: a firmware PCR wants the firmware log. */
+		bool fw = (res->unexplained & 0xffu) != 0;
 
-		for (unsigned p = 0; qb && p < GW_NUM_PCRS; p++) {
-			if (!gw_pcrsel_has(s, p) || ((res->fw_pcrs | res->cel_pcrs) & (1u << p)))
-				continue;
-			if (reset_value(qb->pcr[p], qb->size, p))
-				continue;
-			set_check(res, APPRAISE_COVERAGE, p < 8 ? GW_E_FWLOG : GW_E_CEL,
-				  "PCR %u (%s) holds measurements that no event log explains%s", p,
-				  gw_alg_by_id(s->hash)->name,
-				  p < 8 && !in->fwlog ? " (no firmware event log was sent)" : "");
-			return;
-		}
+		appraise_unexplained_describe(res, why, sizeof(why));
+		set_check(res, APPRAISE_COVERAGE, fw ? GW_E_FWLOG : GW_E_CEL, "%s%s", why,
+			  fw && !in->fwlog ? " (no firmware event log was sent)"
+			  : !fw && !in->cel ? " (no CEL event log was sent)" : "");
+		return;
 	}
-	set_check(res, APPRAISE_COVERAGE, 0, "every log record extends a quoted PCR%s",
-		  in->require_coverage ? "; every quoted PCR is explained or at its reset value"
-				       : "");
+	if (res->unexplained && !appraise_unexplained_describe(res, why, sizeof(why)))
+		set_check(res, APPRAISE_COVERAGE, 0,
+			  "every log record extends a quoted PCR; not required here: %s", why);
+	else
+		set_check(res, APPRAISE_COVERAGE, 0, "every log record extends a quoted PCR%s",
+			  in->require_coverage
+				  ? "; every quoted PCR is explained or at its reset value"
+				  : "");
 }
 
 static void check_stages(const struct appraise_input *in, struct appraise_result *res)
@@ -518,7 +598,7 @@ int appraise_quote(const struct appraise_input *in, struct appraise_result *res,
 		if (rc)
 			return rc;
 	}
-	if (in->pcrs && (in->cel || in->require_coverage))
+	if (in->pcrs)
 		check_coverage(in, res);
 	/* The CEL content is only trusted once its replay held. */
 	if (in->cel && res->status[APPRAISE_CEL_REPLAY] == APPRAISE_PASS &&

@@ -70,11 +70,22 @@ struct appraise_result {
 	char msg[APPRAISE_COUNT][1024];
 	struct gw_pcr_set replayed;   /* after the whole replay */
 	uint32_t fw_pcrs, cel_pcrs;   /* PCRs each log extends */
+	uint32_t unexplained;         /* quoted PCRs (in any bank) not at their reset
+				       * value that no log event extends; computed
+				       * whenever the PCR values are given, refused
+				       * only with require_coverage */
+	uint16_t unexplained_banks[GW_MAX_BANKS]; /* the banks where they are */
+	size_t n_unexplained_banks;
 	struct appraise_failure failure;
 	int rc;                       /* first failure, 0 when all passed */
 };
 
 const char *appraise_check_name(enum appraise_check c);
+
+/* "PCRs 13, 14 (sha1, sha256) hold measurements that no event log explains: ..."
+ * for res->unexplained into buf; "" when there are none. GW_E_TOOBIG when buf is
+ * too small: it then holds the text cut short, which still names the first PCRs. */
+int appraise_unexplained_describe(const struct appraise_result *res, char *buf, size_t len);
 
 /* Runs the checklist. Returns 0 when every check that ran passed; otherwise the
  * GW_E_* code of the first failure (GW_E_SIGNATURE ... GW_E_REFERENCE, GW_E_STAGE),

@@ -62,6 +62,36 @@ assert d['pcrs']['sha1']['13']['match']
 assert len(d['cel_events'])==3"
 check tpm2-checkquote-accepts-ours tpm2_checkquote -u "$q/ak.pem" -m "$q/quote.msg" -s "$q/quote.sig" -f "$q/quote.pcrs" -g sha256 -q "$nonce"
 
+# Quoted PCRs that no log explains do not pass: the quote files alone (as tpm2_quote
+# writes them), and an agent whose state directory has no event log. The output
+# names the PCRs; --allow-unexplained-pcrs passes with a warning naming them.
+expect_exit -n no-log-files-refused 17 gwverifier check-quote --ak "$state/ak.pem" --nonce "$nonce" \
+  --message "$q/quote.msg" --signature "$q/quote.sig" --pcrs "$q/quote.pcrs"
+expect_output_contains -n no-log-files-names-pcrs \
+  '^FAIL: log-coverage: PCR 13 \(sha1, sha256\) holds measurements that no event log explains.*no CEL event log was sent'
+expect_exit -n no-log-files-allowed 0 gwverifier check-quote --ak "$state/ak.pem" --nonce "$nonce" \
+  --message "$q/quote.msg" --signature "$q/quote.sig" --pcrs "$q/quote.pcrs" --allow-unexplained-pcrs
+expect_output_contains -n no-log-files-allowed-warns \
+  '^PASS: quote and logs verified; WARNING: PCR 13 \(sha1, sha256\) holds measurements .*allowed by --allow-unexplained-pcrs'
+expect_exit -n no-log-files-allowed-json 0 gwverifier check-quote --ak "$state/ak.pem" --nonce "$nonce" \
+  --message "$q/quote.msg" --signature "$q/quote.sig" --pcrs "$q/quote.pcrs" --allow-unexplained-pcrs --json
+check no-log-files-json-lists-pcrs python3 -c "
+import json; d=json.load(open('$GW_STDOUT'))
+assert d['result']=='pass' and d['unexplained_pcrs']==[13], d.get('unexplained_pcrs')"
+expect_exit -n no-pcr-values-pass 0 gwverifier check-quote --ak "$state/ak.pem" --nonce "$nonce" \
+  --message "$q/quote.msg" --signature "$q/quote.sig"
+expect_output_contains -n no-pcr-values-says-unchecked '^PASS: quote verified; no PCR values were given'
+expect_exit -n allow-unexplained-not-with-policy 2 gwverifier check-quote --ak "$state/ak.pem" --nonce "$nonce" \
+  --evidence "$q/evidence.json" --allow-unexplained-pcrs --policy /dev/null --policy-key /dev/null
+empty=$GW_TMP/state-without-log
+mkdir -p "$empty"
+cp -a "$state/." "$empty/"
+rm -f "$empty"/eventlog.cel*
+expect_exit -n quote-without-log 0 gwagent --config "$conf" --state-dir "$empty" quote --nonce "$nonce" --out "$GW_TMP/q-nolog"
+expect_exit -n evidence-without-log-refused 17 gwverifier check-quote --evidence "$GW_TMP/q-nolog/evidence.json" \
+  --ak "$state/ak.pem" --nonce "$nonce"
+expect_output_contains -n evidence-without-log-names-pcrs 'PCR 13 \(sha1, sha256\) holds measurements that no event log explains'
+
 # Wrong nonce, select mismatch, foreign AK.
 expect_exit -n wrong-nonce 13 gwverifier check-quote --evidence "$q/evidence.json" --ak "$state/ak.pem" --nonce "$(gw_nonce)"
 expect_output_contains -n wrong-nonce-named 'nonce'

@@ -22,7 +22,7 @@ dir=$GW_TMP/verifier
 vconfig_load=$GW_BIN/verifier/tests/test_vconfig
 
 expect_exit -n init-help 0 gwverifier init --help
-expect_output_contains -n init-help-usage '^usage: gwverifier init DIR' "$GW_STDOUT"
+expect_output_contains -n init-help-usage '^usage: gwverifier init \[DIR\]' "$GW_STDOUT"
 
 expect_exit -n init 0 gwverifier init "$dir" --listen "127.0.0.1:$port" --ek-ca "$ekca" \
   --id verifier-test

@@ -26,15 +26,19 @@ static void usage(FILE *f)
 		"usage: gwverifier check-quote --ak AK --nonce HEX --message Q.msg --signature Q.sig\n"
 		"                              [--pcrs Q.pcrs] [--eventlog FIRMWARE.bin] [--cel LOG]\n"
 		"                              [--select SEL] [--reference GOLDEN.cel] [--json]\n"
+		"                              [--allow-unexplained-pcrs]\n"
 		"       gwverifier check-quote --ak AK --nonce HEX --evidence FILE\n"
 		"                              [--select SEL] [--reference GOLDEN.cel] [--json]\n"
+		"                              [--allow-unexplained-pcrs]\n"
 		"       ... --policy SIGNED.json --policy-key PUB.pem [--policy-key ...]\n"
 		"           [--policy-threshold K]\n\n"
 		"Checks, in order: signature by the AK, magic, type, nonce, PCR selection,\n"
 		"pcrDigest, firmware event types, replay of the firmware log and of the CEL log\n"
-		"against the quoted PCRs in every bank, failed stages, and (with --reference)\n"
-		"each measured stage file against a known-good CEL log. Exit 0 only when all\n"
-		"hold; otherwise the exit code names the check (doc/exit-codes.md).\n"
+		"against the quoted PCRs in every bank, log coverage (every quoted PCR that\n"
+		"is not at its reset value is extended by a log event), failed stages, and\n"
+		"(with --reference) each measured stage file against a known-good CEL log.\n"
+		"Exit 0 only when all hold; otherwise the exit code names the check\n"
+		"(doc/exit-codes.md).\n"
 		"With --policy the quote is appraised as the verifier's server does: the\n"
 		"checklist, then the signed policy, into the attestation result's claims;\n"
 		"exit 23 for warning, 24 for contraindicated when the checklist passed.\n\n"
@@ -50,6 +54,9 @@ static void usage(FILE *f)
 		"  --select SEL      the PCR selection the quote must cover, e.g. sha256:0-7,13\n"
 		"  --reference FILE  CEL log of a known-good boot: stage digests must equal it\n"
 		"  --json            the checks, replayed PCRs per bank and events as JSON\n"
+		"  --allow-unexplained-pcrs  pass, with a warning naming them, when quoted\n"
+		"                    PCRs hold measurements no given log explains (a quote\n"
+		"                    checked for its signature and PCR values only)\n"
 		"  --policy FILE     a signed policy (DSSE envelope, 'gwpolicy sign'); its PCR\n"
 		"                    selection is expected unless --select says otherwise\n"
 		"  --policy-key FILE a PEM public key trusted to sign policies; repeatable\n"
@@ -197,6 +204,14 @@ static void print_json(const struct inputs *in, const struct appraise_result *re
 		json_object_array_add(checks, c);
 	}
 	json_object_object_add(o, "checks", checks);
+	if (in->has_pcrs && res->status[APPRAISE_PCRDIGEST] == APPRAISE_PASS) {
+		json_object *u = json_object_new_array();
+
+		for (unsigned p = 0; u && p < GW_NUM_PCRS; p++)
+			if (res->unexplained & (1u << p))
+				json_object_array_add(u, json_object_new_int((int)p));
+		json_object_object_add(o, "unexplained_pcrs", u);
+	}
 	if (pi->pol) {
 		/* The claims the server's attestation result would carry. */
 		json_object *po = json_object_new_object(), *ids = json_object_new_array();
@@ -451,12 +466,13 @@ int cmd_check_quote(struct verifier_ctx *ctx, int argc, char **argv)
 		{ "policy", required_argument, NULL, 'P' },
 		{ "policy-key", required_argument, NULL, 'K' },
 		{ "policy-threshold", required_argument, NULL, 'T' },
+		{ "allow-unexplained-pcrs", no_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *paths[8] = { NULL };
 	const char *nonce = NULL, *sel = NULL, *what = "";
-	bool json = false;
+	bool json = false, allow_unexplained = false;
 	struct inputs in;
 	struct policy_in pi;
 	struct appraise_result *res = NULL;
@@ -480,6 +496,7 @@ int cmd_check_quote(struct verifier_ctx *ctx, int argc, char **argv)
 		case 'n': nonce = optarg; break;
 		case 'l': sel = optarg; break;
 		case 'j': json = true; break;
+		case 'U': allow_unexplained = true; break;
 		case 'P': pi.path = optarg; break;
 		case 'T': pi.threshold = optarg; break;
 		case 'K':
@@ -525,6 +542,11 @@ int cmd_check_quote(struct verifier_ctx *ctx, int argc, char **argv)
 				     "quoted PCR values (--evidence, or --pcrs)");
 		return GW_EXIT_USAGE;
 	}
+	if (pi.path && allow_unexplained) {
+		verifier_errorf(ctx, "--allow-unexplained-pcrs does not go with --policy: the "
+				     "server never allows a quoted PCR that no log explains");
+		return GW_EXIT_USAGE;
+	}
 	memset(&in, 0, sizeof(in));
 	if (pi.path) {
 		exitc = load_policy(ctx, &pi);
@@ -558,8 +580,8 @@ int cmd_check_quote(struct verifier_ctx *ctx, int argc, char **argv)
 		return GW_EXIT_ERROR;
 	}
 	{
-		/* With a policy, as the server appraises: every quoted PCR must be
-		 * explained by a log or be at its reset value. */
+		/* As the server appraises: every quoted PCR must be explained by a log
+		 * or be at its reset value, unless the user said otherwise. */
 		struct appraise_input ai = {
 			.ak = in.ak,
 			.attest = in.attest,
@@ -572,7 +594,7 @@ int cmd_check_quote(struct verifier_ctx *ctx, int argc, char **argv)
 			.fwlog = in.fw,
 			.cel = in.cel,
 			.reference = in.ref,
-			.require_coverage = pi.pol != NULL,
+			.require_coverage = !allow_unexplained,
 		};
 
 		rc = verdict_appraise(&ai, pi.pol, NULL, cli_now(), res, rep, &err);
@@ -591,6 +613,15 @@ int cmd_check_quote(struct verifier_ctx *ctx, int argc, char **argv)
 	} else if (pi.pol) {
 		snprintf(verdict, sizeof(verdict), "PASS: quote and logs verified, %s affirming",
 			 pi.id);
+	} else if (!in.has_pcrs) {
+		snprintf(verdict, sizeof(verdict), "PASS: quote verified; no PCR values were given "
+						   "(--pcrs), so what the PCRs hold was not checked");
+	} else if (res->unexplained) {
+		char why[600];
+
+		appraise_unexplained_describe(res, why, sizeof(why));
+		snprintf(verdict, sizeof(verdict), "PASS: quote and logs verified; WARNING: %s "
+						   "(allowed by --allow-unexplained-pcrs)", why);
 	} else {
 		snprintf(verdict, sizeof(verdict), "PASS: quote and logs verified");
 	}

@@ -740,6 +740,60 @@ static void test_selection_too_long(void **state)
 	free(bytes);
 }
 
+/* Quoted PCRs that no log explains: all of them named, reset values per PCR (zero,
+ * PCR 0's startup locality, all-ones for the D-RTM PCRs 17..22). */
+static void test_unexplained(void **state)
+{
+	struct gw_pcr_set set = { 0 };
+	struct gw_pcr_bank *b;
+	struct appraise_result res;
+	struct sw q;
+	gw_error err;
+	char why[600];
+
+	(void)state;
+	b = gw_pcr_set_bank(&set, TPM2_ALG_SHA256);
+	assert_non_null(b);
+	b->pcr[0][31] = 3;               /* StartupLocality 3: a reset value */
+	memset(b->pcr[13], 0x13, 32);    /* measured, no log */
+	memset(b->pcr[14], 0x14, 32);    /* measured, no log */
+	memset(b->pcr[17], 0xff, 32);    /* D-RTM PCR before a dynamic launch */
+	/* PCR 18 left zero: not its reset value (all-ones), so it was changed. */
+	sw_quote(&q, "sha256:0,13,14,17,18", &set);
+	q.in.require_coverage = true;
+	assert_int_equal(run(&q.in, &res, &err), GW_E_CEL);
+	assert_status(&res, APPRAISE_COVERAGE, APPRAISE_FAIL, GW_E_CEL);
+	assert_int_equal(res.unexplained, (1u << 13) | (1u << 14) | (1u << 18));
+	assert_msg_has(err.msg, "PCRs 13, 14, 18 (sha256) hold measurements that no event log "
+				"explains: the quoted value is not the reset value and no log "
+				"event extends them (no CEL event log was sent)");
+	/* Not required: the check passes and still says which ones. */
+	q.in.require_coverage = false;
+	assert_int_equal(run(&q.in, &res, &err), 0);
+	assert_status(&res, APPRAISE_COVERAGE, APPRAISE_PASS, 0);
+	assert_int_equal(res.unexplained, (1u << 13) | (1u << 14) | (1u << 18));
+	assert_msg_has(res.msg[APPRAISE_COVERAGE], "not required here: PCRs 13, 14, 18");
+	/* A buffer too small still holds the start of the text. */
+	assert_int_equal(appraise_unexplained_describe(&res, why, 12), GW_E_TOOBIG);
+	assert_string_equal(why, "PCRs 13, 14");
+	sw_free(&q);
+	/* One PCR, at reset everywhere else: singular. */
+	memset(b->pcr[13], 0, 32);
+	memset(b->pcr[18], 0xff, 32);
+	sw_quote(&q, "sha256:0,13,14,17,18", &set);
+	q.in.require_coverage = true;
+	assert_int_equal(run(&q.in, &res, &err), GW_E_CEL);
+	assert_msg_has(err.msg, "PCR 14 (sha256) holds measurements that no event log explains");
+	sw_free(&q);
+	/* All at their reset values: nothing to explain. */
+	memset(b->pcr[14], 0, 32);
+	sw_quote(&q, "sha256:0,13,14,17,18", &set);
+	q.in.require_coverage = true;
+	assert_int_equal(run(&q.in, &res, &err), 0);
+	assert_int_equal(res.unexplained, 0);
+	sw_free(&q);
+}
+
 static void test_check_names(void **state)
 {
 	(void)state;
@@ -761,6 +815,7 @@ int main(void)
 		cmocka_unit_test(test_fwlog_and_cel),
 		cmocka_unit_test(test_unknown_event_type),
 		cmocka_unit_test(test_selection_too_long),
+		cmocka_unit_test(test_unexplained),
 		cmocka_unit_test(test_check_names),
 	};
 

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The verifier's server certificate names what gateways use: 'gwverifier init
+# --hostname' puts DNS names and IP addresses into it and says which; an agent
+# enrolls through such a name (resolved to 127.0.0.1 by a private /etc/hosts in a
+# mount namespace of its own), and an agent that uses a name the certificate lacks,
+# or a CA that did not issue it, is told so (exit 3) instead of "unreachable, retry".
+# shellcheck source=swtpm-tests/lib.sh
+source "$(dirname "$0")/lib.sh"
+require_cmd openssl unshare mount python3
+
+swtpm_start || exit 1
+state=$GW_TMP/state
+vdir=$GW_TMP/verifier
+conf=$GW_TMP/agent.conf
+echo "application v1" >"$GW_TMP/app.bin"
+gw_agent_config "$conf" "$state" "app=$GW_TMP/app.bin"
+ga() { gwagent --config "$conf" "$@"; }
+localca=/var/lib/swtpm-localca
+name=gw-verifier.test
+
+expect_exit -n provision 0 ga provision
+expect_exit -n boot 0 ga boot
+
+port=$(free_port) || exit 1
+# Names are checked before anything is written.
+for bad in '*.example.com' 'a.test,IP:10.0.0.1' '-a.test' 'a..test' '1.2.3.256' \
+  "$(printf 'a%.0s' {1..64}).test"; do
+  expect_exit -n "init-refuses-hostname-$bad" 2 gwverifier init "$GW_TMP/bad" --hostname "$bad"
+  expect_output_contains -n "init-names-bad-hostname-$bad" '^gwverifier: --hostname: ' "$GW_STDERR"
+done
+check init-bad-hostname-writes-nothing test ! -e "$GW_TMP/bad"
+
+# Defaults: localhost, 127.0.0.1, ::1, the host name, and init says they are defaults.
+expect_exit -n init-default-names 0 gwverifier init "$GW_TMP/default" --listen "127.0.0.1:$port"
+expect_output_contains -n init-says-default-names \
+  "^Server certificate names: localhost, 127\.0\.0\.1, ::1" "$GW_STDOUT"
+expect_output_contains -n init-says-how-to-add 'No --hostname given: these are the defaults' "$GW_STDOUT"
+expect_exit -n default-cert-san 0 openssl x509 -in "$GW_TMP/default/server.pem" -noout -ext subjectAltName
+expect_output_contains -n default-cert-has-v6 'IP Address:0:0:0:0:0:0:0:1' "$GW_STDOUT"
+
+expect_exit -n init 0 gwverifier init "$vdir" --listen "127.0.0.1:$port" --hostname "$name" \
+  --hostname 192.0.2.10 --hostname '[2001:db8::10]' --json \
+  --ek-ca "$localca/swtpm-localca-rootca-cert.pem" --ek-ca "$localca/issuercert.pem"
+check init-json-names python3 -c "
+import json; d=json.load(open('$GW_STDOUT'))
+assert d['server_names']==[{'type':'dns','name':'$name'},{'type':'ip','name':'192.0.2.10'},
+  {'type':'ip','name':'2001:db8::10'},{'type':'ip','name':'127.0.0.1'}], d['server_names']
+assert d['server_names_default'] is False and d['config']=='$vdir/verifier.conf'"
+expect_exit -n cert-san 0 openssl x509 -in "$vdir/server.pem" -noout -ext subjectAltName
+expect_output_contains -n cert-san-exact \
+  "DNS:$name, IP Address:192\.0\.2\.10, IP Address:2001:DB8:0:0:0:0:0:10, IP Address:127\.0\.0\.1\$" "$GW_STDOUT"
+check cert-verifies-for-name openssl verify -CAfile "$vdir/ca.pem" -purpose sslserver \
+  -verify_hostname "$name" "$vdir/server.pem"
+
+sed -i 's/^auto_approve = .*/auto_approve = all/' "$vdir/verifier.conf"
+bg_start verifier "$GW_BIN/gwverifier" serve --config "$vdir/verifier.conf"
+if ! wait_for_port "$port" 15; then
+  fail verifier-listens "gwverifier serve did not listen on $port"
+  _gw_show_file verifier.log "$GW_TMP/verifier.log"
+  exit 1
+fi
+pass verifier-listens
+
+# 'localhost' is not in the certificate: a name mismatch, said as such, exit 3.
+expect_exit -n enroll-name-mismatch 3 ga enroll --verifier "https://localhost:$port" \
+  --ca "$vdir/ca.pem" --device-id gw-names-1 --model gw-1000
+expect_output_contains -n mismatch-named \
+  "TLS certificate does not match the name 'localhost' in the verifier URL \\(the certificate names DNS:$name, " "$GW_STDERR"
+expect_output_contains -n mismatch-says-what-to-do 'gwverifier init --hostname localhost' "$GW_STDERR"
+expect_output_not_contains -n mismatch-not-unreachable 'unreachable' "$GW_STDERR"
+check mismatch-saves-nothing test ! -e "$state/enrollment.json"
+
+# A CA that did not issue the certificate: named as that, also exit 3.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=other \
+  -keyout "$GW_TMP/other.key" -out "$GW_TMP/other-ca.pem" -days 1 2>/dev/null
+expect_exit -n enroll-wrong-ca 3 ga enroll --verifier "https://127.0.0.1:$port" \
+  --ca "$GW_TMP/other-ca.pem" --device-id gw-names-1 --model gw-1000
+expect_output_contains -n wrong-ca-named \
+  "TLS certificate does not verify against the CA in .*: self-signed certificate in certificate chain" "$GW_STDERR"
+
+# The name resolves (in this command's own mount namespace) to 127.0.0.1: enrolled.
+printf '127.0.0.1 %s\n' "$name" >"$GW_TMP/hosts"
+with_hosts() {
+  unshare --mount --propagation private sh -c \
+    'mount --bind "$0" /etc/hosts && exec "$@"' "$GW_TMP/hosts" "$@"
+}
+expect_exit -n enroll-by-name 0 with_hosts "$GW_BIN/gwagent" --config "$conf" enroll \
+  --verifier "https://$name:$port" --ca "$vdir/ca.pem" --device-id gw-names-1 --model gw-1000
+expect_output_contains -n enrolled-by-name 'enrolled as gw-names-1' "$GW_STDOUT"
+expect_exit -n attest-by-name 23 with_hosts "$GW_BIN/gwagent" --config "$conf" attest
+expect_output_not_contains -n attest-by-name-answered 'unreachable' "$GW_STDERR"
+
+# The daemon, pointed at a name the certificate lacks, logs the mismatch and waits
+# its interval: no "verifier unreachable: next try" backoff.
+python3 - "$state/enrollment.json" "https://localhost:$port" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); d['url'] = sys.argv[2]
+json.dump(d, open(sys.argv[1], 'w'))
+PY
+expect_exit -n run-name-mismatch 3 ga run --rounds 2 --interval 2
+expect_output_contains -n run-logs-mismatch "does not match the name 'localhost'" "$GW_STDERR"
+expect_output_not_contains -n run-does-not-retry-as-unreachable 'verifier unreachable' "$GW_STDERR"

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: Apache-2.0
+// Unit tests for the verifier's server names: what --hostname accepts, refuses and
+// how it lands in the subjectAltName text.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "servernames.h"
+
+static void test_accepts(void **state)
+{
+	struct servernames sn = { 0 };
+	char san[512];
+
+	(void)state;
+	assert_int_equal(servernames_add(&sn, "GW-Verifier.Example", NULL), 0);
+	assert_int_equal(servernames_add(&sn, "gw-verifier.example", NULL), 0); /* again */
+	assert_int_equal(servernames_add(&sn, "192.0.2.1", NULL), 0);
+	assert_int_equal(servernames_add(&sn, "2001:DB8::1", NULL), 0);
+	assert_int_equal(servernames_add(&sn, "[2001:db8:0::1]", NULL), 0); /* the same */
+	assert_int_equal(servernames_add(&sn, "localhost", NULL), 0);
+	assert_int_equal(servernames_add(&sn, "a-1.b2", NULL), 0);
+	assert_int_equal(sn.n, 5);
+	assert_int_equal(servernames_san(&sn, san, sizeof(san)), 0);
+	assert_string_equal(san, "DNS:gw-verifier.example,IP:192.0.2.1,IP:2001:db8::1,"
+				 "DNS:localhost,DNS:a-1.b2");
+	assert_int_equal(servernames_san(&sn, san, 20), GW_E_TOOBIG);
+}
+
+static void test_refuses(void **state)
+{
+	static const char *const bad[] = {
+		"", "*.example.com", "a*.example.com", "a.example.com,IP:10.0.0.1",
+		"a.example.com,DNS:evil.example", "a b", "-a.example", "a-.example",
+		"a..example", ".a.example", "a.example.", "1.2.3.256", "10.0.0", "a_b.example",
+		"caf\xc3\xa9.example", "[192.0.2.1]", "[::1", "a\nb", "a/b", "a:b",
+	};
+	struct servernames sn = { 0 };
+	gw_error err;
+	char label[80], name[300];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		if (servernames_add(&sn, bad[i], &err) != GW_E_INVAL)
+			fail_msg("accepted '%s'", bad[i]);
+		assert_true(err.msg[0] != '\0');
+	}
+	assert_int_equal(sn.n, 0);
+	/* Labels of 63, names of 253 characters, no more. */
+	memset(label, 'a', 63);
+	label[63] = '\0';
+	assert_int_equal(servernames_add(&sn, label, NULL), 0);
+	label[63] = 'a';
+	label[64] = '\0';
+	assert_int_equal(servernames_add(&sn, label, &err), GW_E_INVAL);
+	assert_non_null(strstr(err.msg, "longer than 63"));
+	for (size_t i = 0; i < 253; i++)
+		name[i] = i % 2 ? '.' : 'b';
+	name[253] = '\0';
+	assert_int_equal(servernames_add(&sn, name, NULL), 0);
+	name[253] = 'c';
+	name[254] = '\0';
+	assert_int_equal(servernames_add(&sn, name, &err), GW_E_INVAL);
+	assert_non_null(strstr(err.msg, "longer than 253"));
+}
+
+static void test_limit(void **state)
+{
+	struct servernames sn = { 0 };
+	char n[32];
+
+	(void)state;
+	for (int i = 0; i < SERVERNAMES_MAX; i++) {
+		snprintf(n, sizeof(n), "host%d.example", i);
+		assert_int_equal(servernames_add(&sn, n, NULL), 0);
+	}
+	assert_int_equal(servernames_add(&sn, "one-more.example", NULL), GW_E_TOOBIG);
+	assert_int_equal(servernames_add(&sn, "host0.example", NULL), 0); /* present */
+}
+
+static void test_listen(void **state)
+{
+	char h[64];
+
+	(void)state;
+	assert_int_equal(servernames_listen_host("0.0.0.0:8443", h, sizeof(h)), 0);
+	assert_string_equal(h, "0.0.0.0");
+	assert_true(servernames_is_wildcard(h));
+	assert_int_equal(servernames_listen_host("[::]:8443", h, sizeof(h)), 0);
+	assert_string_equal(h, "::");
+	assert_true(servernames_is_wildcard(h));
+	assert_int_equal(servernames_listen_host("[2001:db8::1]:8443", h, sizeof(h)), 0);
+	assert_string_equal(h, "2001:db8::1");
+	assert_false(servernames_is_wildcard(h));
+	assert_int_equal(servernames_listen_host("verifier.example:1", h, sizeof(h)), 0);
+	assert_string_equal(h, "verifier.example");
+	assert_false(servernames_is_wildcard(h));
+	assert_int_equal(servernames_listen_host("verifier.example", h, sizeof(h)), GW_E_PARSE);
+	assert_int_equal(servernames_listen_host("verifier.example:", h, sizeof(h)), GW_E_PARSE);
+	assert_int_equal(servernames_listen_host(":8443", h, sizeof(h)), GW_E_PARSE);
+	assert_int_equal(servernames_listen_host("[]:8443", h, sizeof(h)), GW_E_PARSE);
+	assert_int_equal(servernames_listen_host("averyveryverylongname.example:1", h, 8),
+			 GW_E_PARSE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_accepts),
+		cmocka_unit_test(test_refuses),
+		cmocka_unit_test(test_limit),
+		cmocka_unit_test(test_listen),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
