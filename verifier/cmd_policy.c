@@ -158,20 +158,14 @@ int cmd_policy_actor(char *buf, size_t len)
 	return gw_snprintf(buf, len, "operator:uid-%u", (unsigned)getuid());
 }
 
-/* The audit detail of a policy decision: model, version and SHA-256 of the
- * payload when known, the keyids whose signatures counted, and why it was refused. */
-static char *audit_detail(const struct gwpol *p, const struct verdict_policy_info *info,
+int cmd_policy_detail_add(json_object *o, const struct verdict_policy_info *info,
 			  const char *file_sha256, const char *error)
 {
-	json_object *o = json_object_new_object(), *ids = json_object_new_array();
-	char *s = NULL;
+	json_object *ids = json_object_new_array();
 	int bad = !o || !ids;
 
 	for (size_t i = 0; !bad && i < info->nsigners; i++)
 		bad = json_object_array_add(ids, json_object_new_string(info->signed_by[i]));
-	if (!bad && p)
-		bad = json_object_object_add(o, "model", json_object_new_string(p->model)) ||
-		      json_object_object_add(o, "version", json_object_new_int64(p->version));
 	if (!bad && info->payload_sha256[0])
 		bad = json_object_object_add(o, "sha256",
 					     json_object_new_string(info->payload_sha256));
@@ -184,10 +178,32 @@ static char *audit_detail(const struct gwpol *p, const struct verdict_policy_inf
 	}
 	if (!bad && error)
 		bad = json_object_object_add(o, "error", json_object_new_string(error));
-	if (!bad)
-		s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							       JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(ids);
+	return bad ? GW_E_NOMEM : 0;
+}
+
+char *cmd_policy_detail_text(const json_object *o)
+{
+	return o ? strdup(json_object_to_json_string_ext((json_object *)o,
+							 JSON_C_TO_STRING_PLAIN |
+							 JSON_C_TO_STRING_NOSLASHESCAPE))
+		 : NULL;
+}
+
+/* The audit detail of a policy decision: model, version and SHA-256 of the
+ * payload when known, the keyids whose signatures counted, and why it was refused. */
+static char *audit_detail(const struct gwpol *p, const struct verdict_policy_info *info,
+			  const char *file_sha256, const char *error)
+{
+	json_object *o = json_object_new_object();
+	char *s = NULL;
+	int bad = !o;
+
+	if (!bad && p)
+		bad = json_object_object_add(o, "model", json_object_new_string(p->model)) ||
+		      json_object_object_add(o, "version", json_object_new_int64(p->version));
+	if (!bad && !cmd_policy_detail_add(o, info, file_sha256, error))
+		s = cmd_policy_detail_text(o);
 	json_object_put(o);
 	return s;
 }

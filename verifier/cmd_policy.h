@@ -8,10 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
 #include <openssl/evp.h>
 
 #include "store.h"
 #include "vconfig.h"
+#include "verdict.h"
 #include "verifier.h"
 
 struct cmd_policy_opts {
@@ -40,6 +42,14 @@ int cmd_policy_actor(char *buf, size_t len);
 void cmd_policy_audit_refusal(const struct verifier_ctx *ctx, struct store *st,
 			      const char *actor, int64_t now, const char *action,
 			      const char *detail);
+
+/* Add to the audit detail o what the envelope said: "sha256" (of the payload,
+ * when known), "file_sha256" (when given), "signed_by" (the keyids that counted)
+ * and "error" (when given). GW_E_NOMEM. */
+int cmd_policy_detail_add(json_object *o, const struct verdict_policy_info *info,
+			  const char *file_sha256, const char *error);
+/* o as compact JSON text, the caller's to free; NULL for NULL or no memory. */
+char *cmd_policy_detail_text(const json_object *o);
 
 /* gwverifier policy reset SIGNED (cmd_policy_reset.c). */
 int cmd_policy_reset(const struct verifier_ctx *ctx, const struct cmd_policy_opts *o);

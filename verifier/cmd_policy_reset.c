@@ -10,6 +10,7 @@
 #include "cmd_policy.h"
 #include "digest.h"
 #include "polreset.h"
+#include "verdict.h"
 #include "util.h"
 
 /* The audit detail (and --json output) of a reset: what the statement said when
@@ -17,11 +18,9 @@
 static json_object *reset_json(const struct polreset *r, const struct verdict_policy_info *info,
 			       const char *file_sha256, const char *error)
 {
-	json_object *o = json_object_new_object(), *ids = json_object_new_array();
-	int bad = !o || !ids;
+	json_object *o = json_object_new_object();
+	int bad = !o;
 
-	for (size_t i = 0; !bad && i < info->nsigners; i++)
-		bad = json_object_array_add(ids, json_object_new_string(info->signed_by[i]));
 	if (!bad && r)
 		bad = json_object_object_add(o, "model", json_object_new_string(r->model)) ||
 		      json_object_object_add(o, "reset", json_object_new_int64(r->reset)) ||
@@ -30,19 +29,8 @@ static json_object *reset_json(const struct polreset *r, const struct verdict_po
 		      json_object_object_add(o, "to_version",
 					     json_object_new_int64(r->to_version)) ||
 		      json_object_object_add(o, "reason", json_object_new_string(r->reason));
-	if (!bad && info->payload_sha256[0])
-		bad = json_object_object_add(o, "sha256",
-					     json_object_new_string(info->payload_sha256));
-	if (!bad && file_sha256)
-		bad = json_object_object_add(o, "file_sha256", json_object_new_string(file_sha256));
-	if (!bad) {
-		bad = json_object_object_add(o, "signed_by", ids);
-		if (!bad)
-			ids = NULL;
-	}
-	if (!bad && error)
-		bad = json_object_object_add(o, "error", json_object_new_string(error));
-	json_object_put(ids);
+	if (!bad)
+		bad = cmd_policy_detail_add(o, info, file_sha256, error);
 	if (bad) {
 		json_object_put(o);
 		return NULL;
@@ -54,11 +42,8 @@ static char *reset_detail(const struct polreset *r, const struct verdict_policy_
 			  const char *file_sha256, const char *error)
 {
 	json_object *o = reset_json(r, info, file_sha256, error);
-	char *s = NULL;
+	char *s = cmd_policy_detail_text(o);
 
-	if (o)
-		s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							       JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return s;
 }
@@ -167,7 +152,7 @@ int cmd_policy_reset(const struct verifier_ctx *ctx, const struct cmd_policy_opt
 	}
 	rc = gw_read_file(o->arg, STORE_POLICY_MAX, &text, &len, &err);
 	if (!rc)
-		rc = polreset_load((const char *)text, len, e.keys, e.nkeys,
+		rc = verdict_load_reset((const char *)text, len, e.keys, e.nkeys,
 				   e.cfg.policy_threshold, &r, info, &err);
 	if (rc) {
 		exitc = refuse(ctx, &e, actor, now, o->arg, text, len, info, rc, &err);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Policy version resets: the strict payload parser and the threshold-signed envelope.
+// Policy version resets: the strict parser of the statement a threshold of keys signs.
 #include "polreset.h"
 
 #include <errno.h>
@@ -10,8 +10,6 @@
 #include <json-c/json.h>
 
 #include "api.h"
-#include "digest.h"
-#include "dsse.h"
 #include "jsonobj.h"
 #include "util.h"
 
@@ -114,68 +112,5 @@ int polreset_parse(const uint8_t *payload, size_t len, struct polreset *out, gw_
 		*out = r;
 	}
 	json_object_put(root);
-	return rc;
-}
-
-int polreset_load(const char *envelope, size_t len, EVP_PKEY *const *keys, size_t nkeys,
-		  size_t threshold, struct polreset *out, struct verdict_policy_info *info,
-		  gw_error *err)
-{
-	struct dsse_envelope *env = NULL;
-	struct dsse_result *res = NULL;
-	uint8_t md[32];
-	int rc;
-
-	if (info) {
-		memset(info, 0, sizeof(*info));
-		info->step = VERDICT_STEP_KEYS;
-	}
-	if (!envelope || !out)
-		return gw_fail(err, GW_E_INVAL, "policy reset: no envelope");
-	if (nkeys == 0 || nkeys > DSSE_MAX_KEYS || threshold < 1 || threshold > nkeys)
-		return gw_fail(err, GW_E_CONFIG, "policy threshold %zu is not between 1 and %zu "
-						 "configured keys", threshold, nkeys);
-	if (info)
-		info->step = VERDICT_STEP_ENVELOPE;
-	rc = dsse_parse((const uint8_t *)envelope, len, &env, err);
-	if (rc) {
-		gw_error_prefix(err, "policy reset: not a signed statement (DSSE envelope): ");
-		goto out;
-	}
-	if (info)
-		info->step = VERDICT_STEP_TYPE;
-	if (strcmp(env->payload_type, POLRESET_PAYLOAD_TYPE)) {
-		rc = gw_fail(err, GW_E_PARSE, "policy reset: payloadType '%.64s' is not '%s'",
-			     env->payload_type, POLRESET_PAYLOAD_TYPE);
-		goto out;
-	}
-	if (info && gw_hash(TPM2_ALG_SHA256, env->payload, env->payload_len, md) == 0)
-		gw_hex_encode(md, sizeof(md), info->payload_sha256);
-	if (info)
-		info->step = VERDICT_STEP_SIGNATURE;
-	res = calloc(1, sizeof(*res));
-	if (!res) {
-		rc = GW_E_NOMEM;
-		goto out;
-	}
-	rc = dsse_verify(env, keys, nkeys, (unsigned)threshold, POLRESET_PAYLOAD_TYPE, res, err);
-	if (rc == GW_E_SIGNATURE || rc == 0) {
-		for (size_t k = 0; info && k < nkeys; k++)
-			if (res->key_signed[k])
-				memcpy(info->signed_by[info->nsigners++], res->keyid[k],
-				       DSSE_KEYID_LEN);
-	}
-	if (rc) {
-		gw_error_prefix(err, "policy reset signature: ");
-		goto out;
-	}
-	if (info)
-		info->step = VERDICT_STEP_PAYLOAD;
-	rc = polreset_parse(env->payload, env->payload_len, out, err);
-	if (!rc && info)
-		info->step = VERDICT_STEP_DONE;
-out:
-	free(res);
-	dsse_free(env);
 	return rc;
 }

@@ -8,11 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <openssl/evp.h>
-
 #include "gw_error.h"
 #include "gwpol.h"
-#include "verdict.h"
 
 #define POLRESET_PAYLOAD_TYPE "application/vnd.gatewarden.policy-reset+json"
 #define POLRESET_TYPE "gatewarden-policy-reset"
@@ -36,16 +33,8 @@ struct polreset {
 /* Parse a reset payload strictly (the strict JSON reader, no other key, model as
  * a policy's, 1 <= reset, to_version < from_version, reason 1..POLRESET_REASON_MAX
  * printable bytes). *out written only on success. GW_E_PARSE, GW_E_TOOBIG,
- * GW_E_TRAILING, GW_E_NOMEM. */
+ * GW_E_TRAILING, GW_E_NOMEM. The envelope around it: verdict_load_reset(). */
 int polreset_parse(const uint8_t *payload, size_t len, struct polreset *out,
 		   gw_error *err) GW_WUR;
-
-/* Verify a reset envelope against at least threshold of the nkeys trusted keys
- * (payloadType POLRESET_PAYLOAD_TYPE) and parse its payload. info (optional) is
- * filled as far as the steps went (step, signers, payload digest; no diags).
- * Errors as verdict_load_policy(), and polreset_parse()'s. */
-int polreset_load(const char *envelope, size_t len, EVP_PKEY *const *keys, size_t nkeys,
-		  size_t threshold, struct polreset *out, struct verdict_policy_info *info,
-		  gw_error *err) GW_WUR;
 
 #endif

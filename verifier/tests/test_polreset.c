@@ -16,6 +16,7 @@
 
 #include "dsse.h"
 #include "polreset.h"
+#include "verdict.h"
 #include "util.h"
 
 #define DIR_GOOD "verifier/tests/fixtures/polreset/good"
@@ -162,32 +163,32 @@ static void test_load(void **state)
 	assert_non_null(rogue[1]);
 
 	env = sign(POLRESET_PAYLOAD_TYPE, keys, 2);
-	assert_int_equal(polreset_load(env, strlen(env), keys, 3, 2, &r, info, &err), 0);
+	assert_int_equal(verdict_load_reset(env, strlen(env), keys, 3, 2, &r, info, &err), 0);
 	assert_int_equal(info->step, VERDICT_STEP_DONE);
 	assert_int_equal(info->nsigners, 2);
 	assert_int_equal(strlen(info->payload_sha256), 64);
 	assert_int_equal(r.from_version, 4294967295u);
 	/* Threshold 3 of 3: refused, naming the count. */
-	assert_int_equal(polreset_load(env, strlen(env), keys, 3, 3, &r, info, &err),
+	assert_int_equal(verdict_load_reset(env, strlen(env), keys, 3, 3, &r, info, &err),
 			 GW_E_SIGNATURE);
 	assert_non_null(strstr(err.msg, "policy reset signature: 2 of required 3"));
 	assert_int_equal(info->step, VERDICT_STEP_SIGNATURE);
 	free(env);
 	/* One trusted key and one unknown: below a threshold of 2. */
 	env = sign(POLRESET_PAYLOAD_TYPE, rogue, 2);
-	assert_int_equal(polreset_load(env, strlen(env), keys, 3, 2, &r, info, &err),
+	assert_int_equal(verdict_load_reset(env, strlen(env), keys, 3, 2, &r, info, &err),
 			 GW_E_SIGNATURE);
 	assert_int_equal(info->nsigners, 1);
 	free(env);
 	/* A policy envelope is not a reset, whoever signed it. */
 	env = sign(GWPOL_PAYLOAD_TYPE, keys, 3);
-	assert_int_equal(polreset_load(env, strlen(env), keys, 3, 2, &r, info, &err), GW_E_PARSE);
+	assert_int_equal(verdict_load_reset(env, strlen(env), keys, 3, 2, &r, info, &err), GW_E_PARSE);
 	assert_non_null(strstr(err.msg, "is not '" POLRESET_PAYLOAD_TYPE "'"));
 	free(env);
-	assert_int_equal(polreset_load("{}", 2, keys, 3, 2, &r, info, &err), GW_E_PARSE);
+	assert_int_equal(verdict_load_reset("{}", 2, keys, 3, 2, &r, info, &err), GW_E_PARSE);
 	assert_non_null(strstr(err.msg, "not a signed statement"));
-	assert_int_equal(polreset_load("{}", 2, keys, 0, 1, &r, info, &err), GW_E_CONFIG);
-	assert_int_equal(polreset_load("{}", 2, keys, 3, 4, &r, info, &err), GW_E_CONFIG);
+	assert_int_equal(verdict_load_reset("{}", 2, keys, 0, 1, &r, info, &err), GW_E_CONFIG);
+	assert_int_equal(verdict_load_reset("{}", 2, keys, 3, 4, &r, info, &err), GW_E_CONFIG);
 	for (size_t i = 0; i < 3; i++)
 		EVP_PKEY_free(keys[i]);
 	EVP_PKEY_free(rogue[1]);
