@@ -8,11 +8,11 @@
 #include <string.h>
 
 #include <json-c/json.h>
-#include <tss2/tss2_mu.h>
 
 #include "digest.h"
 #include "jwt.h"
 #include "jsonobj.h"
+#include "tpmdata.h"
 #include "util.h"
 
 #define ANSWERS_MAX_DEPTH 8
@@ -200,8 +200,9 @@ int answers_parse_enroll(const char *buf, size_t len, struct answer_enroll *out,
 	static const char what[] = "enroll answer";
 	json_object *root = NULL;
 	struct answer_enroll a;
+	gw_error why = { { 0 } };
 	uint8_t *bin = NULL;
-	size_t n = 0, off = 0;
+	size_t n = 0;
 	int64_t exp = 0;
 	int rc;
 
@@ -215,22 +216,23 @@ int answers_parse_enroll(const char *buf, size_t len, struct answer_enroll *out,
 	rc = get_b64(root, what, "credential_blob", sizeof(TPM2B_ID_OBJECT), &bin, &n, err);
 	if (rc)
 		goto out;
-	if (Tss2_MU_TPM2B_ID_OBJECT_Unmarshal(bin, n, &off, &a.blob) != TSS2_RC_SUCCESS ||
-	    off != n || a.blob.size == 0) {
-		rc = gw_fail(err, GW_E_PARSE, "%s: 'credential_blob' is not a TPM2B_ID_OBJECT", what);
+	rc = tpmdata_tpm2b_unmarshal(TPMDATA_TPM2B_ID_OBJECT, bin, n, &a.blob, &why);
+	if (rc) {
+		rc = gw_fail(err, GW_E_PARSE, "%s: 'credential_blob' is not a TPM2B_ID_OBJECT (%s)",
+			     what, gw_error_msg(&why, rc));
 		goto out;
 	}
 	free(bin);
 	bin = NULL;
-	off = 0;
 	rc = get_b64(root, what, "encrypted_secret", sizeof(TPM2B_ENCRYPTED_SECRET), &bin, &n,
 		     err);
 	if (rc)
 		goto out;
-	if (Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal(bin, n, &off, &a.enc) != TSS2_RC_SUCCESS ||
-	    off != n || a.enc.size == 0) {
+	rc = tpmdata_tpm2b_unmarshal(TPMDATA_TPM2B_ENCRYPTED_SECRET, bin, n, &a.enc, &why);
+	if (rc) {
 		rc = gw_fail(err, GW_E_PARSE,
-			     "%s: 'encrypted_secret' is not a TPM2B_ENCRYPTED_SECRET", what);
+			     "%s: 'encrypted_secret' is not a TPM2B_ENCRYPTED_SECRET (%s)", what,
+			     gw_error_msg(&why, rc));
 		goto out;
 	}
 	rc = get_uint(root, what, "expires_in", 86400, &exp, err);

@@ -381,7 +381,7 @@ static int enroll(struct shared *s, CURL *h, struct device *d, char *errbuf, siz
 	X509 *ekcert = NULL;
 	json_object *req = NULL, *resp = NULL;
 	uint8_t *der = NULL, *raw = NULL, *bin = NULL, secret[64];
-	size_t raw_len = 0, bin_len = 0, off, secret_len = sizeof(secret);
+	size_t raw_len = 0, bin_len = 0, secret_len = sizeof(secret);
 	char *pem = NULL;
 	const char *v;
 	int der_len, rc = -1;
@@ -408,17 +408,15 @@ static int enroll(struct shared *s, CURL *h, struct device *d, char *errbuf, siz
 		goto out;
 	if (post(h, o, "/v1/enroll", json_object_to_json_string(req), &resp, errbuf, errlen) != 200)
 		goto out;
-	off = 0;
 	if (!(v = jstr(resp, "credential_blob")) || gw_b64_decode(v, &bin, &bin_len, NULL) ||
-	    Tss2_MU_TPM2B_ID_OBJECT_Unmarshal(bin, bin_len, &off, &blob) || off != bin_len) {
+	    tpmdata_tpm2b_unmarshal(TPMDATA_TPM2B_ID_OBJECT, bin, bin_len, &blob, NULL)) {
 		snprintf(errbuf, errlen, "enroll: bad credential_blob");
 		goto out;
 	}
 	free(bin);
 	bin = NULL;
-	off = 0;
 	if (!(v = jstr(resp, "encrypted_secret")) || gw_b64_decode(v, &bin, &bin_len, NULL) ||
-	    Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal(bin, bin_len, &off, &enc) || off != bin_len) {
+	    tpmdata_tpm2b_unmarshal(TPMDATA_TPM2B_ENCRYPTED_SECRET, bin, bin_len, &enc, NULL)) {
 		snprintf(errbuf, errlen, "enroll: bad encrypted_secret");
 		goto out;
 	}

@@ -147,6 +147,15 @@ static int check_inputs(const TPM2B_PUBLIC *ek, const TPM2B_NAME *ak_name, const
 			       "credential: EK symmetric must be AES-128 or AES-256 CFB "
 			       "(alg 0x%04x, %u bits, mode 0x%04x)",
 			       sym->algorithm, sym->keyBits.aes, sym->mode.aes);
+	/* A TPM's RSA modulus is exactly keyBits long; RSA 1024 is not an EK we trust. */
+	if (p->type == TPM2_ALG_RSA &&
+	    (p->parameters.rsaDetail.keyBits < CREDENTIAL_MIN_RSA_BITS ||
+	     (size_t)p->unique.rsa.size * 8 != p->parameters.rsaDetail.keyBits))
+		return gw_fail(err, GW_E_KEY,
+			       "credential: EK is RSA %u bits with a %u-byte modulus: an EK must "
+			       "be RSA %u bits or more",
+			       p->parameters.rsaDetail.keyBits, p->unique.rsa.size,
+			       CREDENTIAL_MIN_RSA_BITS);
 	if (p->type == TPM2_ALG_ECC && p->parameters.eccDetail.curveID != TPM2_ECC_NIST_P256 &&
 	    p->parameters.eccDetail.curveID != TPM2_ECC_NIST_P384)
 		return gw_fail(err, GW_E_UNSUPPORTED, "credential: EK curve 0x%04x not supported",

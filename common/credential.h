@@ -12,6 +12,8 @@
 
 #include "gw_error.h"
 
+#define CREDENTIAL_MIN_RSA_BITS 2048
+
 /* Make a credential for the object named ak_name (use tpmdata_public_name on the
  * AK's public area), encrypted to the EK ek, as TPM2_MakeCredential would (TPM 2.0
  * Part 1 §24, Part 3 §12.6):
@@ -22,12 +24,14 @@
  *           secret is the ephemeral point (TPMS_ECC_POINT, coordinates padded to
  *           the curve size).
  * The EK must be a restricted decryption key, nameAlg sha256 or sha384, symmetric
- * AES-128 or AES-256 in CFB mode. secret is 1 to digest-size-of-nameAlg bytes (the
- * TPM's own MakeCredential limit). ak_name is a digest name: 2 + digest bytes.
+ * AES-128 or AES-256 in CFB mode, RSA of CREDENTIAL_MIN_RSA_BITS or more (keyBits
+ * and modulus agreeing) or ECC P-256 or P-384. secret is 1 to
+ * digest-size-of-nameAlg bytes (the TPM's own MakeCredential limit). ak_name is a
+ * digest name: 2 + digest bytes.
  * *blob and *enc_secret are written only on success; seed and keys are wiped.
  * Errors: GW_E_INVAL (NULL, secret or name size), GW_E_KEY (EK not a restricted
- * decryption key, or no valid key), GW_E_UNSUPPORTED (type, curve, nameAlg or
- * symmetric we do not handle), GW_E_CRYPTO (OpenSSL failed). */
+ * decryption key, an RSA key too short, or no valid key), GW_E_UNSUPPORTED (type,
+ * curve, nameAlg or symmetric we do not handle), GW_E_CRYPTO (OpenSSL failed). */
 int credential_make(const TPM2B_PUBLIC *ek, const TPM2B_NAME *ak_name, const uint8_t *secret,
 		    size_t secret_len, TPM2B_ID_OBJECT *blob, TPM2B_ENCRYPTED_SECRET *enc_secret,
 		    gw_error *err) GW_WUR;

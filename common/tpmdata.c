@@ -42,12 +42,76 @@ int tpmdata_signature_unmarshal(const uint8_t *buf, size_t len, TPMT_SIGNATURE *
 	return 0;
 }
 
+/* The one reader of TPM2B structures from outside: tss2-mu checks that a TPM2B's
+ * size field fits the buffer, but for a sized structure (TPM2B_PUBLIC) it
+ * unmarshals the inner structure to its own end, whatever the size field says. So
+ * the size field must equal the bytes the inner structure took, and nothing may
+ * follow it; an empty TPM2B is refused. */
+static int tpm2b_read(enum tpmdata_tpm2b kind, const uint8_t *buf, size_t len, void *out,
+		      gw_error *err)
+{
+	static const char *const names[] = {
+		[TPMDATA_TPM2B_PUBLIC] = "TPM2B_PUBLIC",
+		[TPMDATA_TPM2B_ID_OBJECT] = "TPM2B_ID_OBJECT",
+		[TPMDATA_TPM2B_ENCRYPTED_SECRET] = "TPM2B_ENCRYPTED_SECRET",
+	};
+	const char *what = names[kind];
+	size_t off = 0, size;
+	TSS2_RC trc;
+
+	if (!buf || len < 2)
+		return gw_fail(err, GW_E_PARSE, "%s: malformed (%zu bytes, no size field)", what,
+			       buf ? len : 0);
+	size = (size_t)buf[0] << 8 | buf[1];
+	if (size == 0)
+		return gw_fail(err, GW_E_PARSE, "%s: empty", what);
+	if (size > len - 2)
+		return gw_fail(err, GW_E_PARSE,
+			       "%s: malformed: its size field says %zu bytes, %zu follow", what,
+			       size, len - 2);
+	switch (kind) {
+	case TPMDATA_TPM2B_PUBLIC:
+		memset(out, 0, sizeof(TPM2B_PUBLIC));
+		trc = Tss2_MU_TPM2B_PUBLIC_Unmarshal(buf, len, &off, out);
+		break;
+	case TPMDATA_TPM2B_ID_OBJECT:
+		memset(out, 0, sizeof(TPM2B_ID_OBJECT));
+		trc = Tss2_MU_TPM2B_ID_OBJECT_Unmarshal(buf, len, &off, out);
+		break;
+	case TPMDATA_TPM2B_ENCRYPTED_SECRET:
+		memset(out, 0, sizeof(TPM2B_ENCRYPTED_SECRET));
+		trc = Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal(buf, len, &off, out);
+		break;
+	default:
+		return gw_fail(err, GW_E_INVAL, "unknown TPM2B kind %d", (int)kind);
+	}
+	if (trc != TSS2_RC_SUCCESS)
+		return gw_fail(err, GW_E_PARSE, "%s: malformed (tss2-mu rejected it)", what);
+	if (off != 2 + size)
+		return gw_fail(err, GW_E_PARSE,
+			       "%s: malformed: its size field says %zu bytes, the structure in "
+			       "it takes %zu",
+			       what, size, off - 2);
+	if (off != len)
+		return gw_fail(err, GW_E_TRAILING, "%s: %zu trailing bytes", what, len - off);
+	return 0;
+}
+
+int tpmdata_tpm2b_unmarshal(enum tpmdata_tpm2b kind, const uint8_t *buf, size_t len, void *out,
+			    gw_error *err)
+{
+	if (!out || (unsigned)kind > TPMDATA_TPM2B_ENCRYPTED_SECRET)
+		return gw_fail(err, GW_E_INVAL, "TPM2B: no output or unknown kind");
+	return tpm2b_read(kind, buf, len, out, err);
+}
+
 int tpmdata_public_unmarshal(const uint8_t *buf, size_t len, TPM2B_PUBLIC *out, gw_error *err)
 {
-	memset(out, 0, sizeof(*out));
-	MU_UNMARSHAL(TPM2B_PUBLIC, buf, len, out, err, "TPM2B_PUBLIC");
-	/* tss2-mu reads a zero size as a complete public area of type 0. */
-	if (out->size == 0 || out->publicArea.type == TPM2_ALG_NULL)
+	int rc = tpmdata_tpm2b_unmarshal(TPMDATA_TPM2B_PUBLIC, buf, len, out, err);
+
+	if (rc)
+		return rc;
+	if (out->publicArea.type == TPM2_ALG_NULL)
 		return gw_fail(err, GW_E_PARSE, "TPM2B_PUBLIC: empty");
 	return 0;
 }

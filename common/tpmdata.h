@@ -19,6 +19,22 @@ int tpmdata_attest_unmarshal(const uint8_t *buf, size_t len, TPMS_ATTEST *out,
 			     gw_error *err) GW_WUR;
 int tpmdata_signature_unmarshal(const uint8_t *buf, size_t len, TPMT_SIGNATURE *out,
 				gw_error *err) GW_WUR;
+
+/* The TPM2B structures read from outside, each through one reader: len bytes must
+ * be exactly one TPM2B, not empty, whose size field equals the bytes that follow
+ * it and the bytes its inner structure takes (tss2-mu alone does not check that
+ * for TPM2B_PUBLIC). out is the TPM2B_* type that kind names; it is written even
+ * on failure. GW_E_PARSE (the detail names the structure and both sizes),
+ * GW_E_TRAILING, GW_E_INVAL. */
+enum tpmdata_tpm2b {
+	TPMDATA_TPM2B_PUBLIC,
+	TPMDATA_TPM2B_ID_OBJECT,
+	TPMDATA_TPM2B_ENCRYPTED_SECRET,
+};
+int tpmdata_tpm2b_unmarshal(enum tpmdata_tpm2b kind, const uint8_t *buf, size_t len, void *out,
+			    gw_error *err) GW_WUR;
+/* tpmdata_tpm2b_unmarshal(TPMDATA_TPM2B_PUBLIC), and a public area of type NULL is
+ * refused. */
 int tpmdata_public_unmarshal(const uint8_t *buf, size_t len, TPM2B_PUBLIC *out,
 			     gw_error *err) GW_WUR;
 

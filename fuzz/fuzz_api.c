@@ -24,7 +24,9 @@ static void check_enroll(const uint8_t *body, size_t len)
 	}
 	if (!api_valid_id(r.device_id) || !api_valid_id(r.model) || !r.ek_pub_raw ||
 	    !r.ak_pub_raw || !r.ek_cert || r.ek_cert_len == 0 || r.ek_cert_len > API_MAX_CERT ||
-	    r.ek_pub.size == 0 || r.ak_pub.size == 0)
+	    r.ek_pub.size == 0 || r.ak_pub.size == 0 ||
+	    /* a TPM2B's size field is the length of what follows it */
+	    r.ek_pub_raw_len != 2u + r.ek_pub.size || r.ak_pub_raw_len != 2u + r.ak_pub.size)
 		__builtin_trap();
 	api_enroll_req_fini(&r);
 	api_enroll_req_fini(&r);

@@ -230,10 +230,12 @@ check sign-forged gw_sign_policy "$GW_TMP/p3.forged.json" "$GW_TMP/p3.forged.sig
 check tamper-row sqlite3 "$vdir/verifier.db" ".timeout 5000" "
 BEGIN;
 DROP TRIGGER policies_no_delete;
+DROP TRIGGER policies_go_up;
 CREATE TEMP TABLE t AS SELECT * FROM policies WHERE model = 'gw-1000' AND version = 3;
 DELETE FROM policies WHERE model = 'gw-1000' AND version = 3;
-INSERT INTO policies SELECT model, version, CAST(readfile('$GW_TMP/p3.forged.signed.json') AS TEXT),
-  added_at, added_by FROM t;
+INSERT INTO policies (model, version, body, added_at, added_by, epoch)
+  SELECT model, version, CAST(readfile('$GW_TMP/p3.forged.signed.json') AS TEXT),
+  added_at, added_by, epoch FROM t;
 COMMIT;"
 expect_exit -n tampered-contraindicated 24 ga attest --json
 expect_output_contains -n tampered-names-verification \

@@ -17,6 +17,8 @@
 #include "store.h"
 #include "util.h"
 #include "vconfig.h"
+#include "cmd_policy.h"
+#include "polreset.h"
 #include "verdict.h"
 #include "verifier.h"
 
@@ -33,28 +35,28 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: gwverifier policy add SIGNED [--config F]\n"
 		   "       gwverifier policy list [--json] [--config F]\n"
-		   "       gwverifier policy show MODEL [--version N] [--json] [--config F]\n\n"
+		   "       gwverifier policy show MODEL [--version N] [--json] [--config F]\n"
+		   "       gwverifier policy reset SIGNED [--json] [--config F]\n\n"
 		   "Signed per-model policies (doc/verifier.md, \"Policies\"):\n"
 		   "  add    verify SIGNED (a DSSE envelope from 'gwpolicy sign') against the\n"
 		   "         [policy] keys and threshold of the configuration, check the\n"
 		   "         policy in it, and store it as the next version of its model; its\n"
-		   "         version must be above the model's current one (exit 5)\n"
+		   "         version must be above the model's current one, by at most 1000\n"
+		   "         (exit 5)\n"
 		   "  list   the current version of every model\n"
-		   "  show   a model's current policy (the signed payload), or version N\n\n"
+		   "  show   a model's current policy (the signed payload), or version N\n"
+		   "  reset  verify SIGNED (a DSSE envelope of a version reset statement,\n"
+		   "         payloadType " POLRESET_PAYLOAD_TYPE ")\n"
+		   "         against the [policy] keys and threshold, and apply it: the\n"
+		   "         model's version counter goes from from_version (its current\n"
+		   "         version) back to to_version; each reset applies once (exit 5)\n\n"
 		   "  --config F  verifier configuration (default " DEFAULT_CONFIG ")\n"
 		   "  --json      machine-readable output\n");
 }
 
-struct opts {
-	const char *config;
-	bool json;
-	const char *version;
-	const char *arg; /* FILE or MODEL */
-};
-
 /* Parse "SUB [ARG] [options]"; want_arg says whether ARG is required. */
 static int parse_opts(int argc, char **argv, bool want_arg, bool allow_json,
-		      bool allow_version, struct opts *o)
+		      bool allow_version, struct cmd_policy_opts *o)
 {
 	static const struct option lopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -100,16 +102,8 @@ static int parse_opts(int argc, char **argv, bool want_arg, bool allow_json,
 	return 0;
 }
 
-/* The configuration, its policy keys and its store. Prints what failed and
- * returns the exit code. */
-struct env {
-	struct vconfig cfg;
-	EVP_PKEY *keys[VCONFIG_MAX_POLICY_KEYS];
-	size_t nkeys;
-	struct store *st;
-};
-
-static int env_open(const struct verifier_ctx *ctx, const char *config, struct env *e)
+int cmd_policy_env_open(const struct verifier_ctx *ctx, const char *config,
+			struct cmd_policy_env *e)
 {
 	gw_error err = { { 0 } };
 	int rc;
@@ -135,7 +129,7 @@ static int env_open(const struct verifier_ctx *ctx, const char *config, struct e
 	return 0;
 }
 
-static void env_close(struct env *e)
+void cmd_policy_env_close(struct cmd_policy_env *e)
 {
 	store_close(e->st);
 	verdict_keys_free(e->keys, e->nkeys);
@@ -155,7 +149,7 @@ static void format_time(int64_t t, char *buf, size_t len)
 }
 
 /* "operator:NAME" for the user running the command. */
-static int operator_actor(char *buf, size_t len)
+int cmd_policy_actor(char *buf, size_t len)
 {
 	const struct passwd *pw = getpwuid(getuid());
 
@@ -164,20 +158,14 @@ static int operator_actor(char *buf, size_t len)
 	return gw_snprintf(buf, len, "operator:uid-%u", (unsigned)getuid());
 }
 
-/* The audit detail of a policy decision: model, version and SHA-256 of the
- * payload when known, the keyids whose signatures counted, and why it was refused. */
-static char *audit_detail(const struct gwpol *p, const struct verdict_policy_info *info,
+int cmd_policy_detail_add(json_object *o, const struct verdict_policy_info *info,
 			  const char *file_sha256, const char *error)
 {
-	json_object *o = json_object_new_object(), *ids = json_object_new_array();
-	char *s = NULL;
+	json_object *ids = json_object_new_array();
 	int bad = !o || !ids;
 
 	for (size_t i = 0; !bad && i < info->nsigners; i++)
 		bad = json_object_array_add(ids, json_object_new_string(info->signed_by[i]));
-	if (!bad && p)
-		bad = json_object_object_add(o, "model", json_object_new_string(p->model)) ||
-		      json_object_object_add(o, "version", json_object_new_int64(p->version));
 	if (!bad && info->payload_sha256[0])
 		bad = json_object_object_add(o, "sha256",
 					     json_object_new_string(info->payload_sha256));
@@ -190,20 +178,43 @@ static char *audit_detail(const struct gwpol *p, const struct verdict_policy_inf
 	}
 	if (!bad && error)
 		bad = json_object_object_add(o, "error", json_object_new_string(error));
-	if (!bad)
-		s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							       JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(ids);
+	return bad ? GW_E_NOMEM : 0;
+}
+
+char *cmd_policy_detail_text(const json_object *o)
+{
+	return o ? strdup(json_object_to_json_string_ext((json_object *)o,
+							 JSON_C_TO_STRING_PLAIN |
+							 JSON_C_TO_STRING_NOSLASHESCAPE))
+		 : NULL;
+}
+
+/* The audit detail of a policy decision: model, version and SHA-256 of the
+ * payload when known, the keyids whose signatures counted, and why it was refused. */
+static char *audit_detail(const struct gwpol *p, const struct verdict_policy_info *info,
+			  const char *file_sha256, const char *error)
+{
+	json_object *o = json_object_new_object();
+	char *s = NULL;
+	int bad = !o;
+
+	if (!bad && p)
+		bad = json_object_object_add(o, "model", json_object_new_string(p->model)) ||
+		      json_object_object_add(o, "version", json_object_new_int64(p->version));
+	if (!bad && !cmd_policy_detail_add(o, info, file_sha256, error))
+		s = cmd_policy_detail_text(o);
 	json_object_put(o);
 	return s;
 }
 
 /* A refused policy is a security decision: it is audited. The refusal stands if
  * the record cannot be written. */
-static void audit_refusal(const struct verifier_ctx *ctx, struct store *st, const char *actor,
-			  int64_t now, const char *detail)
+void cmd_policy_audit_refusal(const struct verifier_ctx *ctx, struct store *st,
+			      const char *actor, int64_t now, const char *action,
+			      const char *detail)
 {
-	struct store_audit a = { .ts = now, .actor = actor, .action = "policy.add",
+	struct store_audit a = { .ts = now, .actor = actor, .action = action,
 				 .outcome = "refused", .detail = detail };
 	gw_error aerr = { { 0 } };
 
@@ -223,9 +234,9 @@ static void print_diags(const struct verifier_ctx *ctx, const char *file,
 		verifier_errorf(ctx, "%s: %zu more errors not shown", file, d->dropped);
 }
 
-static int policy_add(const struct verifier_ctx *ctx, const struct opts *o)
+static int policy_add(const struct verifier_ctx *ctx, const struct cmd_policy_opts *o)
 {
-	struct env e;
+	struct cmd_policy_env e;
 	struct gwpol *p = NULL;
 	struct verdict_policy_info *info = NULL;
 	uint8_t *text = NULL, md[32];
@@ -239,10 +250,10 @@ static int policy_add(const struct verifier_ctx *ctx, const struct opts *o)
 	int rc;
 
 	memset(&e, 0, sizeof(e));
-	exitc = env_open(ctx, o->config, &e);
+	exitc = cmd_policy_env_open(ctx, o->config, &e);
 	if (exitc)
 		goto out;
-	if (operator_actor(actor, sizeof(actor))) {
+	if (cmd_policy_actor(actor, sizeof(actor))) {
 		verifier_errorf(ctx, "user name too long");
 		exitc = GW_EXIT_ERROR;
 		goto out;
@@ -258,7 +269,7 @@ static int policy_add(const struct verifier_ctx *ctx, const struct opts *o)
 				     "threshold of the keys in [policy] are accepted (add 'key = "
 				     "FILE.pub' lines, see doc/verifier.md)", o->config);
 		detail = audit_detail(NULL, info, NULL, "no policy keys are configured");
-		audit_refusal(ctx, e.st, actor, now, detail);
+		cmd_policy_audit_refusal(ctx, e.st, actor, now, "policy.add", detail);
 		exitc = GW_EXIT_CONFIG;
 		goto out;
 	}
@@ -267,7 +278,7 @@ static int policy_add(const struct verifier_ctx *ctx, const struct opts *o)
 	if (rc) {
 		verifier_errorf(ctx, "%s", gw_error_msg(&err, rc));
 		detail = audit_detail(NULL, info, NULL, gw_error_msg(&err, rc));
-		audit_refusal(ctx, e.st, actor, now, detail);
+		cmd_policy_audit_refusal(ctx, e.st, actor, now, "policy.add", detail);
 		exitc = rc == GW_E_TOOBIG ? gw_exit_for(rc) : GW_EXIT_ERROR;
 		goto out;
 	}
@@ -292,7 +303,7 @@ static int policy_add(const struct verifier_ctx *ctx, const struct opts *o)
 					     "KEY.key POLICY.json > SIGNED.json", o->arg);
 		exitc = rc == GW_E_NOMEM ? GW_EXIT_ERROR : gw_exit_for(rc);
 		detail = audit_detail(NULL, info, file_hex, gw_error_msg(&err, rc));
-		audit_refusal(ctx, e.st, actor, now, detail);
+		cmd_policy_audit_refusal(ctx, e.st, actor, now, "policy.add", detail);
 		goto out;
 	}
 	detail = audit_detail(p, info, NULL, NULL);
@@ -310,7 +321,7 @@ static int policy_add(const struct verifier_ctx *ctx, const struct opts *o)
 		verifier_errorf(ctx, "%s: %s", o->arg, gw_error_msg(&err, rc));
 		free(detail);
 		detail = audit_detail(p, info, NULL, gw_error_msg(&err, rc));
-		audit_refusal(ctx, e.st, actor, now, detail);
+		cmd_policy_audit_refusal(ctx, e.st, actor, now, "policy.add", detail);
 		exitc = GW_EXIT_STATE;
 		goto out;
 	}
@@ -323,7 +334,7 @@ static int policy_add(const struct verifier_ctx *ctx, const struct opts *o)
 	       p->model, (unsigned)p->version, info->nsigners, e.nkeys, e.cfg.policy_threshold);
 	exitc = GW_EXIT_OK;
 out:
-	env_close(&e);
+	cmd_policy_env_close(&e);
 	gwpol_free(p);
 	free(info);
 	free(detail);
@@ -335,7 +346,7 @@ out:
  * today's keys, for the row's model and version. info (optional) gets what the
  * envelope said; *n_stages (optional) the payload's stage count when it verified.
  * 0, or why not (GW_E_NOMEM is the caller's to report). */
-static int stored_verify(const struct env *e, const struct store_policy *sp,
+static int stored_verify(const struct cmd_policy_env *e, const struct store_policy *sp,
 			 struct verdict_policy_info *info, size_t *n_stages, gw_error *err)
 {
 	struct gwpol *pol = NULL;
@@ -364,7 +375,7 @@ struct row {
 };
 
 struct rows {
-	const struct env *e;
+	const struct cmd_policy_env *e;
 	struct row *r;
 	size_t n, cap;
 };
@@ -399,9 +410,9 @@ static int collect(const struct store_policy *p, void *arg)
 	return 0;
 }
 
-static int policy_list(const struct verifier_ctx *ctx, const struct opts *o)
+static int policy_list(const struct verifier_ctx *ctx, const struct cmd_policy_opts *o)
 {
-	struct env e;
+	struct cmd_policy_env e;
 	struct rows rs = { NULL, NULL, 0, 0 };
 	json_object *arr = NULL;
 	gw_error err = { { 0 } };
@@ -412,7 +423,7 @@ static int policy_list(const struct verifier_ctx *ctx, const struct opts *o)
 
 	memset(&e, 0, sizeof(e));
 	rs.e = &e;
-	exitc = env_open(ctx, o->config, &e);
+	exitc = cmd_policy_env_open(ctx, o->config, &e);
 	if (exitc)
 		goto out;
 	rc = store_policy_list(e.st, NULL, collect, &rs, &err);
@@ -467,11 +478,11 @@ static int policy_list(const struct verifier_ctx *ctx, const struct opts *o)
 out:
 	json_object_put(arr);
 	free(rs.r);
-	env_close(&e);
+	cmd_policy_env_close(&e);
 	return exitc;
 }
 
-static int show_json(const struct verifier_ctx *ctx, const struct env *e,
+static int show_json(const struct verifier_ctx *ctx, const struct cmd_policy_env *e,
 		     const struct store_policy *sp, const uint8_t *payload, size_t len, bool current)
 {
 	struct verdict_policy_info *info = calloc(1, sizeof(*info));
@@ -520,9 +531,9 @@ out:
 	return exitc;
 }
 
-static int policy_show(const struct verifier_ctx *ctx, const struct opts *o)
+static int policy_show(const struct verifier_ctx *ctx, const struct cmd_policy_opts *o)
 {
-	struct env e;
+	struct cmd_policy_env e;
 	struct store_policy sp, cur;
 	struct dsse_envelope *env = NULL;
 	gw_error err = { { 0 } };
@@ -541,7 +552,7 @@ static int policy_show(const struct verifier_ctx *ctx, const struct opts *o)
 		verifier_errorf(ctx, "--version %s: not a version (1..4294967295)", o->version);
 		return GW_EXIT_USAGE;
 	}
-	exitc = env_open(ctx, o->config, &e);
+	exitc = cmd_policy_env_open(ctx, o->config, &e);
 	if (exitc)
 		goto out;
 	rc = store_policy_current(e.st, o->arg, &cur, &err);
@@ -587,7 +598,7 @@ out:
 	dsse_free(env);
 	store_policy_fini(&sp);
 	store_policy_fini(&cur);
-	env_close(&e);
+	cmd_policy_env_close(&e);
 	return exitc;
 }
 
@@ -596,13 +607,14 @@ int cmd_policy(struct verifier_ctx *ctx, int argc, char **argv)
 	static const struct {
 		const char *name;
 		bool arg, json, version;
-		int (*run)(const struct verifier_ctx *ctx, const struct opts *o);
+		int (*run)(const struct verifier_ctx *ctx, const struct cmd_policy_opts *o);
 	} subs[] = {
 		{ "add", true, false, false, policy_add },
 		{ "list", false, true, false, policy_list },
 		{ "show", true, true, true, policy_show },
+		{ "reset", true, true, false, cmd_policy_reset },
 	};
-	struct opts o;
+	struct cmd_policy_opts o;
 	int rc;
 
 	if (argc < 2) {

@@ -21,7 +21,7 @@ static const struct command commands[] = {
 	{ "history", cmd_history, "a device's attestation results, newest first" },
 	{ "audit", cmd_audit, "list the audit log, or verify its hash chain" },
 	{ "status", cmd_status, "fleet summary: devices per state, failing devices" },
-	{ "policy", cmd_policy, "add, list and show per-model policies" },
+	{ "policy", cmd_policy, "add, list, show and reset per-model policies" },
 };
 
 static void usage(FILE *f)

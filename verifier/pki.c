@@ -11,11 +11,13 @@
 #include <unistd.h>
 
 #include <openssl/bio.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "credential.h"
 #include "util.h"
 
 static int ssl_fail(gw_error *err, const char *what)
@@ -243,12 +245,55 @@ int pki_issue(X509 *ca, EVP_PKEY *ca_key, EVP_PKEY *subject_key, const char *cn,
 	return 0;
 }
 
+int pki_check_ek_key(EVP_PKEY *key, gw_error *err)
+{
+	char group[32];
+	size_t glen = 0;
+
+	if (!key)
+		return gw_fail(err, GW_E_KEY, "no EK public key");
+	switch (EVP_PKEY_get_base_id(key)) {
+	case EVP_PKEY_RSA:
+		if (EVP_PKEY_get_bits(key) < CREDENTIAL_MIN_RSA_BITS)
+			return gw_fail(err, GW_E_KEY,
+				       "the EK is RSA %d bits: an EK must be RSA %d bits or more, "
+				       "or ECC P-256 or P-384",
+				       EVP_PKEY_get_bits(key), CREDENTIAL_MIN_RSA_BITS);
+		return 0;
+	case EVP_PKEY_EC:
+		if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group,
+						   sizeof(group), &glen) != 1)
+			return gw_fail(err, GW_E_KEY, "the EK is ECC on an unnamed curve: an EK must "
+						      "be ECC P-256 or P-384, or RSA %d bits or more",
+				       CREDENTIAL_MIN_RSA_BITS);
+		if (strcmp(group, SN_X9_62_prime256v1) && strcmp(group, SN_secp384r1))
+			return gw_fail(err, GW_E_KEY, "the EK is ECC on curve %s: an EK must be ECC "
+						      "P-256 or P-384, or RSA %d bits or more",
+				       group, CREDENTIAL_MIN_RSA_BITS);
+		return 0;
+	default:
+		return gw_fail(err, GW_E_KEY, "the EK is neither an RSA nor an ECC key");
+	}
+}
+
 int pki_check_ek_profile(X509 *cert, gw_error *err)
 {
 	EXTENDED_KEY_USAGE *eku;
 	ASN1_OBJECT *want;
+	EVP_PKEY *key;
 	bool found = false;
+	int rc;
 
+	/* X509_check_ca() says "not a CA" for basicConstraints CA:TRUE when keyUsage
+	 * lacks keyCertSign; an EK certificate must not claim CA powers at all. */
+	if (X509_get_extension_flags(cert) & EXFLAG_INVALID)
+		return gw_fail(err, GW_E_KEY, "the EK certificate has malformed extensions");
+	if (X509_get_extension_flags(cert) & EXFLAG_CA)
+		return gw_fail(err, GW_E_KEY, "the EK certificate is a CA certificate "
+					      "(basicConstraints CA:TRUE)");
+	if (X509_get_key_usage(cert) & (KU_KEY_CERT_SIGN | KU_CRL_SIGN))
+		return gw_fail(err, GW_E_KEY, "the EK certificate is a CA certificate (its key "
+					      "usage allows keyCertSign or cRLSign)");
 	if (X509_check_ca(cert) != 0)
 		return gw_fail(err, GW_E_KEY, "the EK certificate is a CA certificate");
 	eku = X509_get_ext_d2i(cert, NID_ext_key_usage, NULL, NULL);
@@ -261,7 +306,11 @@ int pki_check_ek_profile(X509 *cert, gw_error *err)
 		return gw_fail(err, GW_E_KEY, "the EK certificate's extended key usage does not "
 					      "name tcg-kp-EKCertificate (%s)",
 			       PKI_OID_TCG_EK_CERTIFICATE);
-	return 0;
+	key = X509_get0_pubkey(cert);
+	rc = pki_check_ek_key(key, err);
+	if (rc)
+		gw_error_prefix(err, "the EK certificate's key: ");
+	return rc;
 }
 
 int pki_cert_write(const char *path, X509 *cert, gw_error *err)

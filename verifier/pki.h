@@ -16,9 +16,15 @@
 enum pki_usage { PKI_SERVER, PKI_CLIENT, PKI_EK };
 
 #define PKI_OID_TCG_EK_CERTIFICATE "2.23.133.8.1"
-/* The EK certificate profile the verifier insists on: not a CA, and an extended
- * key usage naming tcg-kp-EKCertificate. */
+/* The EK certificate profile the verifier insists on: not a CA (no
+ * basicConstraints CA:TRUE, no keyUsage keyCertSign or cRLSign), an extended key
+ * usage naming tcg-kp-EKCertificate, and a key pki_check_ek_key() accepts.
+ * GW_E_KEY, the detail naming the reason. */
 int pki_check_ek_profile(X509 *cert, gw_error *err) GW_WUR;
+
+/* The keys doc/enrollment.md documents for an EK: RSA of CREDENTIAL_MIN_RSA_BITS
+ * (2048) or more, or ECC on NIST P-256 or P-384. GW_E_KEY naming the key otherwise. */
+int pki_check_ek_key(EVP_PKEY *key, gw_error *err) GW_WUR;
 
 /* A new ECC P-256 key pair. */
 int pki_key_generate(EVP_PKEY **out, gw_error *err) GW_WUR;

@@ -632,6 +632,38 @@ int store_policy_add(struct store *st, const char *model, uint32_t version,
 	return st->ops->policy_add(st, model, version, body, now, actor, audit, err);
 }
 
+int store_policy_counter(struct store *st, const char *model, struct store_policy_counter *out,
+			 gw_error *err)
+{
+	int rc = check_model(model, err);
+
+	if (rc)
+		return rc;
+	if (!out)
+		return gw_fail(err, GW_E_INVAL, "output is missing");
+	return st->ops->policy_counter(st, model, out, err);
+}
+
+int store_policy_reset(struct store *st, const char *model, uint32_t reset,
+		       uint32_t from_version, uint32_t to_version, const char *body,
+		       int64_t now, const char *actor, const struct store_audit *audit,
+		       gw_error *err)
+{
+	int rc;
+
+	if ((rc = check_model(model, err)) ||
+	    (rc = check_text(body, STORE_POLICY_MAX, "policy reset", err)) ||
+	    (rc = check_text(actor, STORE_ACTOR_MAX, "actor", err)) ||
+	    (rc = store_check_audit(audit, err)))
+		return rc;
+	if (reset == 0 || to_version >= from_version)
+		return gw_fail(err, GW_E_INVAL, "policy reset %u of %s: from %u to %u is not a "
+						"reset", (unsigned)reset, model,
+			       (unsigned)from_version, (unsigned)to_version);
+	return st->ops->policy_reset(st, model, reset, from_version, to_version, body, now,
+				     actor, audit, err);
+}
+
 int store_policy_current(struct store *st, const char *model, struct store_policy *out,
 			 gw_error *err)
 {

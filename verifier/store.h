@@ -43,7 +43,7 @@ int store_open(const char *url, struct store **out, gw_error *err) GW_WUR;
 void store_close(struct store *st);
 
 /* Schema version this build writes (SQLite: PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /* Optional audit record for a mutating call. When a mutating function gets a
  * non-NULL audit, the record is appended to the chain in the same transaction as
@@ -368,12 +368,40 @@ struct store_policy {
 /* Free body of a policy filled by store_policy_get()/_current(). NULL is fine. */
 void store_policy_fini(struct store_policy *p);
 
+/* How far one new policy version may go above the model's current one. Without a
+ * bound, one signed policy of version 4294967295 would freeze the model for good
+ * (doc/verifier.md, "Versioning"). */
+#define STORE_POLICY_MAX_STEP 1000u
+
+/* The version counter of a model: its reset count (0 before any reset) and the
+ * version a new policy must go above: the highest version added since the last
+ * reset, else that reset's to_version, else 0. */
+struct store_policy_counter {
+	uint32_t resets;
+	uint32_t version;
+};
+int store_policy_counter(struct store *st, const char *model, struct store_policy_counter *out,
+			 gw_error *err) GW_WUR;
+
 /* Store version `version` (>= 1) of model's policy. GW_E_STATE when version is not
- * above the highest version stored for the model (err names both). */
+ * above the model's counter (store_policy_counter), or more than
+ * STORE_POLICY_MAX_STEP above it, or was stored before a reset (err says which). */
 int store_policy_add(struct store *st, const char *model, uint32_t version,
 		     const char *body, int64_t now, const char *actor,
 		     const struct store_audit *audit, gw_error *err) GW_WUR;
-/* The highest version of model's policy. GW_E_NOTFOUND when the model has none. */
+/* A version reset of model, as a threshold of policy keys signed it (body: the DSSE
+ * envelope, kept as given): reset must be the model's reset count + 1, from_version
+ * its counter's version, to_version below from_version and at least every version
+ * stored below from_version (versions are never reused). Afterwards the counter is
+ * (reset, to_version); the policy in force stays the current one until a policy
+ * above to_version is added. A statement applied once can never apply again.
+ * GW_E_STATE (err says which rule), GW_E_INVAL. */
+int store_policy_reset(struct store *st, const char *model, uint32_t reset,
+		       uint32_t from_version, uint32_t to_version, const char *body,
+		       int64_t now, const char *actor, const struct store_audit *audit,
+		       gw_error *err) GW_WUR;
+/* The policy in force: the last one added, i.e. the highest version since the
+ * model's last reset that has one. GW_E_NOTFOUND when the model has none. */
 int store_policy_current(struct store *st, const char *model, struct store_policy *out,
 			 gw_error *err) GW_WUR;
 /* One version. GW_E_NOTFOUND when there is no such version. */
@@ -383,7 +411,7 @@ int store_policy_get(struct store *st, const char *model, uint32_t version,
  * non-zero return stops and is returned. */
 typedef int (*store_policy_cb)(const struct store_policy *p, void *arg);
 /* model NULL: the current version of every model, by model. model given: every
- * version of that model, newest first (nothing at all when it has none). */
+ * version of that model, newest (last added) first (nothing when it has none). */
 int store_policy_list(struct store *st, const char *model, store_policy_cb cb, void *arg,
 		      gw_error *err) GW_WUR;
 

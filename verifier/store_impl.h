@@ -44,7 +44,13 @@ struct store_ops {
 	int (*policy_add)(struct store *st, const char *model, uint32_t version, const char *body,
 			  int64_t now, const char *actor, const struct store_audit *audit,
 			  gw_error *err);
-	/* version 0: the highest version (store_policy_current). */
+	int (*policy_counter)(struct store *st, const char *model,
+			      struct store_policy_counter *out, gw_error *err);
+	int (*policy_reset)(struct store *st, const char *model, uint32_t reset,
+			    uint32_t from_version, uint32_t to_version, const char *body,
+			    int64_t now, const char *actor, const struct store_audit *audit,
+			    gw_error *err);
+	/* version 0: the policy in force (store_policy_current). */
 	int (*policy_get)(struct store *st, const char *model, uint32_t version,
 			  struct store_policy *out, gw_error *err);
 	int (*policy_list)(struct store *st, const char *model, store_policy_cb cb, void *arg,

@@ -138,6 +138,40 @@ static const char *const migrations[] = {
 	"UPDATE devices SET ek_key = gw_ek_key(ek_pub);"
 	"CREATE INDEX devices_ek_key ON devices (ek_key) WHERE ek_key IS NOT NULL;"
 	"CREATE INDEX devices_ak_name ON devices (ak_name);",
+	/* 5 -> 6: policy version resets. A model's policies since its n-th reset
+	 * carry epoch n; the policy in force is the highest (epoch, version). A reset
+	 * is numbered, bound to the version it replaces, and never changed or
+	 * removed; the triggers keep versions going up within an epoch and every new
+	 * policy in the model's current epoch, against our own bugs. */
+	"ALTER TABLE policies ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (epoch BETWEEN 0 AND 4294967295);"
+	"CREATE TABLE policy_resets ("
+	"  model TEXT NOT NULL,"
+	"  epoch INTEGER NOT NULL CHECK (epoch BETWEEN 1 AND 4294967295),"
+	"  from_version INTEGER NOT NULL CHECK (from_version BETWEEN 1 AND 4294967295),"
+	"  to_version INTEGER NOT NULL CHECK (to_version BETWEEN 0 AND 4294967295),"
+	"  body TEXT NOT NULL,"
+	"  added_at INTEGER NOT NULL,"
+	"  added_by TEXT NOT NULL,"
+	"  PRIMARY KEY (model, epoch),"
+	"  CHECK (to_version < from_version)"
+	") STRICT;"
+	"CREATE TRIGGER policy_resets_no_update BEFORE UPDATE ON policy_resets"
+	"  BEGIN SELECT RAISE(ABORT, 'policy resets are immutable'); END;"
+	"CREATE TRIGGER policy_resets_no_delete BEFORE DELETE ON policy_resets"
+	"  BEGIN SELECT RAISE(ABORT, 'policy resets are never deleted'); END;"
+	"CREATE TRIGGER policy_resets_in_order BEFORE INSERT ON policy_resets"
+	"  WHEN NEW.epoch <> 1 + coalesce((SELECT max(epoch) FROM policy_resets"
+	"                                  WHERE model = NEW.model), 0)"
+	"  BEGIN SELECT RAISE(ABORT, 'policy resets of a model are numbered 1, 2, ...'); END;"
+	"CREATE TRIGGER policies_go_up BEFORE INSERT ON policies"
+	"  WHEN NEW.epoch <> coalesce((SELECT max(epoch) FROM policy_resets"
+	"                              WHERE model = NEW.model), 0)"
+	"    OR NEW.version <= coalesce((SELECT max(version) FROM policies"
+	"                                WHERE model = NEW.model AND epoch = NEW.epoch),"
+	"                               (SELECT to_version FROM policy_resets"
+	"                                WHERE model = NEW.model AND epoch = NEW.epoch), 0)"
+	"  BEGIN SELECT RAISE(ABORT, 'a new policy version must go above the current one'); END;",
 };
 
 _Static_assert(GW_ARRAY_SIZE(migrations) == STORE_SCHEMA_VERSION,
@@ -1241,42 +1275,104 @@ out:
 	return rc;
 }
 
+/* The model's version counter (store_policy_counter), read inside the caller's
+ * transaction. */
+static int policy_counter(sqlite3 *db, const char *model, struct store_policy_counter *out,
+			  gw_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int64_t e, v;
+	int rc;
+
+	rc = prepare(db,
+		     "SELECT r.epoch, coalesce((SELECT max(version) FROM policies"
+		     "                          WHERE model = ?1 AND epoch = r.epoch),"
+		     "                         (SELECT to_version FROM policy_resets"
+		     "                          WHERE model = ?1 AND epoch = r.epoch), 0)"
+		     " FROM (SELECT coalesce(max(epoch), 0) AS epoch FROM policy_resets"
+		     "       WHERE model = ?1) AS r",
+		     &stmt, err);
+	if (rc)
+		return rc;
+	bind_text(stmt, 1, model);
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		rc = db_fail(db, sqlite3_extended_errcode(db), err, "reading policy versions");
+		goto out;
+	}
+	e = sqlite3_column_int64(stmt, 0);
+	v = sqlite3_column_int64(stmt, 1);
+	if (e < 0 || e > UINT32_MAX || v < 0 || v > UINT32_MAX) {
+		rc = gw_fail(err, GW_E_PARSE, "store: policy %s: malformed version counter", model);
+		goto out;
+	}
+	out->resets = (uint32_t)e;
+	out->version = (uint32_t)v;
+out:
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+static int op_policy_counter(struct store *st, const char *model,
+			     struct store_policy_counter *out, gw_error *err)
+{
+	return policy_counter(to_sqlite(st)->db, model, out, err);
+}
+
+/* The highest version of model below `below`, in any epoch (0 for none). */
+static int policy_max_below(sqlite3 *db, const char *model, int64_t below, int64_t *out,
+			    gw_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = prepare(db, "SELECT coalesce(max(version), 0) FROM policies"
+			     " WHERE model = ? AND version < ?", &stmt, err);
+
+	if (rc)
+		return rc;
+	bind_text(stmt, 1, model);
+	sqlite3_bind_int64(stmt, 2, below);
+	if (sqlite3_step(stmt) != SQLITE_ROW)
+		rc = db_fail(db, sqlite3_extended_errcode(db), err, "reading policy versions");
+	else
+		*out = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
 static int op_policy_add(struct store *st, const char *model, uint32_t version, const char *body,
 			 int64_t now, const char *actor, const struct store_audit *audit,
 			 gw_error *err)
 {
 	struct sqlite_store *s = to_sqlite(st);
+	struct store_policy_counter c;
 	sqlite3_stmt *stmt = NULL;
-	int64_t cur = 0;
-	int src;
 	int rc = tx_open(s, err);
 
 	if (rc)
 		return rc;
 	/* Read and insert under the one write lock, so two operators adding the same
 	 * version at once cannot both pass the check. */
-	rc = prepare(s->db, "SELECT max(version) FROM policies WHERE model = ?", &stmt, err);
+	rc = policy_counter(s->db, model, &c, err);
 	if (rc)
 		goto out;
-	bind_text(stmt, 1, model);
-	src = sqlite3_step(stmt);
-	if (src != SQLITE_ROW) {
-		rc = db_fail(s->db, sqlite3_extended_errcode(s->db), err, "reading policies");
+	if (version <= c.version) {
+		rc = gw_fail(err, GW_E_STATE,
+			     "policy %s version %" PRIu32 " is not above the current version %" PRIu32,
+			     model, version, c.version);
 		goto out;
 	}
-	if (sqlite3_column_type(stmt, 0) != SQLITE_NULL)
-		cur = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	stmt = NULL;
-	if ((int64_t)version <= cur) {
+	if (version - c.version > STORE_POLICY_MAX_STEP) {
 		rc = gw_fail(err, GW_E_STATE,
-			     "policy %s version %" PRIu32 " is not above the current version %" PRId64,
-			     model, version, cur);
+			     "policy %s version %" PRIu32 " is more than %u above the current "
+			     "version %" PRIu32 ": sign it again with a version up to %" PRIu64
+			     " (a version too high would freeze the model; doc/verifier.md, "
+			     "\"Versioning\")",
+			     model, version, STORE_POLICY_MAX_STEP, c.version,
+			     (uint64_t)c.version + STORE_POLICY_MAX_STEP);
 		goto out;
 	}
 	rc = prepare(s->db,
-		     "INSERT INTO policies (model, version, body, added_at, added_by)"
-		     " VALUES (?, ?, ?, ?, ?)",
+		     "INSERT INTO policies (model, version, body, added_at, added_by, epoch)"
+		     " VALUES (?, ?, ?, ?, ?, ?)",
 		     &stmt, err);
 	if (rc)
 		goto out;
@@ -1285,7 +1381,78 @@ static int op_policy_add(struct store *st, const char *model, uint32_t version, 
 	bind_text(stmt, 3, body);
 	sqlite3_bind_int64(stmt, 4, now);
 	bind_text(stmt, 5, actor);
+	sqlite3_bind_int64(stmt, 6, c.resets);
 	rc = step_done(s->db, stmt, err, "storing a policy");
+	stmt = NULL;
+	if (rc == GW_E_EXISTS)
+		rc = gw_fail(err, GW_E_STATE,
+			     "policy %s version %" PRIu32 " was stored before a version reset: "
+			     "versions are never reused", model, version);
+	if (rc)
+		goto out;
+	rc = maybe_audit(s->db, audit, err);
+out:
+	sqlite3_finalize(stmt);
+	return tx_close(s, rc, err);
+}
+
+static int check_reset(sqlite3 *db, const char *model, uint32_t reset, uint32_t from,
+		       uint32_t to, gw_error *err)
+{
+	struct store_policy_counter c;
+	int64_t below = 0;
+	int rc = policy_counter(db, model, &c, err);
+
+	if (rc)
+		return rc;
+	if ((uint64_t)reset != (uint64_t)c.resets + 1)
+		return gw_fail(err, GW_E_STATE,
+			       "policy reset %" PRIu32 " of %s: the model has had %" PRIu32
+			       " resets, so the next is number %" PRIu64
+			       " (a statement is applied once, in order)",
+			       reset, model, c.resets, (uint64_t)c.resets + 1);
+	if (from != c.version)
+		return gw_fail(err, GW_E_STATE,
+			       "policy reset %" PRIu32 " of %s replaces version %" PRIu32
+			       ", but the model's current version is %" PRIu32,
+			       reset, model, from, c.version);
+	rc = policy_max_below(db, model, from, &below, err);
+	if (!rc && (int64_t)to < below)
+		rc = gw_fail(err, GW_E_STATE,
+			     "policy reset %" PRIu32 " of %s: to_version %" PRIu32
+			     " is below stored version %" PRId64 ": versions are never reused",
+			     reset, model, to, below);
+	return rc;
+}
+
+static int op_policy_reset(struct store *st, const char *model, uint32_t reset,
+			   uint32_t from_version, uint32_t to_version, const char *body,
+			   int64_t now, const char *actor, const struct store_audit *audit,
+			   gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *stmt = NULL;
+	int rc = tx_open(s, err);
+
+	if (rc)
+		return rc;
+	rc = check_reset(s->db, model, reset, from_version, to_version, err);
+	if (rc)
+		goto out;
+	rc = prepare(s->db,
+		     "INSERT INTO policy_resets (model, epoch, from_version, to_version, body,"
+		     " added_at, added_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		     &stmt, err);
+	if (rc)
+		goto out;
+	bind_text(stmt, 1, model);
+	sqlite3_bind_int64(stmt, 2, reset);
+	sqlite3_bind_int64(stmt, 3, from_version);
+	sqlite3_bind_int64(stmt, 4, to_version);
+	bind_text(stmt, 5, body);
+	sqlite3_bind_int64(stmt, 6, now);
+	bind_text(stmt, 7, actor);
+	rc = step_done(s->db, stmt, err, "storing a policy reset");
 	stmt = NULL;
 	if (rc)
 		goto out;
@@ -1330,7 +1497,7 @@ static int op_policy_get(struct store *st, const char *model, uint32_t version,
 		     version ? "SELECT " POLICY_COLUMNS " FROM policies WHERE model = ?1"
 			       " AND version = ?2"
 			     : "SELECT " POLICY_COLUMNS " FROM policies WHERE model = ?1"
-			       " ORDER BY version DESC LIMIT 1",
+			       " ORDER BY epoch DESC, version DESC LIMIT 1",
 		     &stmt, err);
 	if (rc)
 		goto out;
@@ -1378,9 +1545,10 @@ static int op_policy_list(struct store *st, const char *model, store_policy_cb c
 
 	rc = prepare(s->db,
 		     model ? "SELECT " POLICY_COLUMNS " FROM policies WHERE model = ?"
-			     " ORDER BY version DESC"
-			   : "SELECT " POLICY_COLUMNS " FROM policies AS p WHERE version ="
-			     " (SELECT max(version) FROM policies WHERE model = p.model)"
+			     " ORDER BY epoch DESC, version DESC"
+			   : "SELECT " POLICY_COLUMNS " FROM policies AS p WHERE NOT EXISTS"
+			     " (SELECT 1 FROM policies AS q WHERE q.model = p.model AND"
+			     "  (q.epoch > p.epoch OR (q.epoch = p.epoch AND q.version > p.version)))"
 			     " ORDER BY model",
 		     &stmt, err);
 	if (rc)
@@ -1814,6 +1982,8 @@ static const struct store_ops sqlite_ops = {
 	.enrollment_fail = op_enrollment_fail,
 	.enrollment_purge = op_enrollment_purge,
 	.policy_add = op_policy_add,
+	.policy_counter = op_policy_counter,
+	.policy_reset = op_policy_reset,
 	.policy_get = op_policy_get,
 	.policy_list = op_policy_list,
 	.nonce_put = op_nonce_put,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "digest.h"
+#include "polreset.h"
 #include "policy.h"
 #include "util.h"
 #include "vconfig.h"
@@ -57,13 +58,13 @@ void verdict_keys_free(EVP_PKEY **keys, size_t n)
 	}
 }
 
-int verdict_load_policy(const char *envelope, size_t len, EVP_PKEY *const *keys, size_t nkeys,
-			size_t threshold, struct gwpol **out, struct verdict_policy_info *info,
-			gw_error *err)
+int verdict_open_envelope(const char *envelope, size_t len, EVP_PKEY *const *keys, size_t nkeys,
+			  size_t threshold, const char *payload_type, const char *what,
+			  const char *noun, struct dsse_envelope **out,
+			  struct verdict_policy_info *info, gw_error *err)
 {
 	struct dsse_envelope *env = NULL;
 	struct dsse_result *res = NULL;
-	struct gwpol *pol = NULL;
 	uint8_t md[32];
 	int rc;
 
@@ -72,11 +73,11 @@ int verdict_load_policy(const char *envelope, size_t len, EVP_PKEY *const *keys,
 		info->step = VERDICT_STEP_KEYS;
 	}
 	if (!envelope || !out)
-		return gw_fail(err, GW_E_INVAL, "policy: no envelope");
+		return gw_fail(err, GW_E_INVAL, "%s: no envelope", what);
 	if (nkeys == 0)
 		return gw_fail(err, GW_E_CONFIG,
 			       "no policy keys are configured ([policy] key = FILE in the "
-			       "verifier configuration): no policy can be trusted");
+			       "verifier configuration): no %s can be trusted", noun);
 	if (nkeys > DSSE_MAX_KEYS || threshold < 1 || threshold > nkeys)
 		return gw_fail(err, GW_E_CONFIG, "policy threshold %zu is not between 1 and %zu",
 			       threshold, nkeys);
@@ -84,16 +85,16 @@ int verdict_load_policy(const char *envelope, size_t len, EVP_PKEY *const *keys,
 		info->step = VERDICT_STEP_ENVELOPE;
 	rc = dsse_parse((const uint8_t *)envelope, len, &env, err);
 	if (rc) {
-		gw_error_prefix(err, "policy: not a signed policy (DSSE envelope): ");
+		gw_error_prefix(err, "%s: not a signed %s (DSSE envelope): ", what, noun);
 		goto out;
 	}
 	if (info)
 		info->step = VERDICT_STEP_TYPE;
 	/* Checked before the signatures: an envelope of another kind is malformed
 	 * input, whoever signed it. */
-	if (strcmp(env->payload_type, GWPOL_PAYLOAD_TYPE)) {
-		rc = gw_fail(err, GW_E_PARSE, "policy envelope: payloadType '%.64s' is not '%s'",
-			     env->payload_type, GWPOL_PAYLOAD_TYPE);
+	if (strcmp(env->payload_type, payload_type)) {
+		rc = gw_fail(err, GW_E_PARSE, "%s envelope: payloadType '%.64s' is not '%s'", what,
+			     env->payload_type, payload_type);
 		goto out;
 	}
 	if (info && gw_hash(TPM2_ALG_SHA256, env->payload, env->payload_len, md) == 0)
@@ -105,7 +106,7 @@ int verdict_load_policy(const char *envelope, size_t len, EVP_PKEY *const *keys,
 		rc = GW_E_NOMEM;
 		goto out;
 	}
-	rc = dsse_verify(env, keys, nkeys, (unsigned)threshold, GWPOL_PAYLOAD_TYPE, res, err);
+	rc = dsse_verify(env, keys, nkeys, (unsigned)threshold, payload_type, res, err);
 	if (rc == GW_E_SIGNATURE || rc == 0) {
 		for (size_t k = 0; info && k < nkeys; k++)
 			if (res->key_signed[k])
@@ -113,11 +114,33 @@ int verdict_load_policy(const char *envelope, size_t len, EVP_PKEY *const *keys,
 				       DSSE_KEYID_LEN);
 	}
 	if (rc) {
-		gw_error_prefix(err, "policy signature: ");
+		gw_error_prefix(err, "%s signature: ", what);
 		goto out;
 	}
 	if (info)
 		info->step = VERDICT_STEP_PAYLOAD;
+	*out = env; /* transferred */
+	env = NULL;
+out:
+	free(res);
+	dsse_free(env);
+	return rc;
+}
+
+int verdict_load_policy(const char *envelope, size_t len, EVP_PKEY *const *keys, size_t nkeys,
+			size_t threshold, struct gwpol **out, struct verdict_policy_info *info,
+			gw_error *err)
+{
+	struct dsse_envelope *env = NULL;
+	struct gwpol *pol = NULL;
+	int rc;
+
+	if (!out)
+		return gw_fail(err, GW_E_INVAL, "policy: no output");
+	rc = verdict_open_envelope(envelope, len, keys, nkeys, threshold, GWPOL_PAYLOAD_TYPE,
+				   "policy", "policy", &env, info, err);
+	if (rc)
+		return rc;
 	rc = gwpol_parse((const char *)env->payload, env->payload_len, &pol,
 			 info ? &info->diags : NULL, err);
 	if (rc)
@@ -128,7 +151,26 @@ int verdict_load_policy(const char *envelope, size_t len, EVP_PKEY *const *keys,
 	pol = NULL;
 out:
 	gwpol_free(pol);
-	free(res);
+	dsse_free(env);
+	return rc;
+}
+
+int verdict_load_reset(const char *envelope, size_t len, EVP_PKEY *const *keys, size_t nkeys,
+		       size_t threshold, struct polreset *out, struct verdict_policy_info *info,
+		       gw_error *err)
+{
+	struct dsse_envelope *env = NULL;
+	int rc;
+
+	if (!out)
+		return gw_fail(err, GW_E_INVAL, "policy reset: no output");
+	rc = verdict_open_envelope(envelope, len, keys, nkeys, threshold, POLRESET_PAYLOAD_TYPE,
+				   "policy reset", "statement", &env, info, err);
+	if (rc)
+		return rc;
+	rc = polreset_parse(env->payload, env->payload_len, out, err);
+	if (!rc && info)
+		info->step = VERDICT_STEP_DONE;
 	dsse_free(env);
 	return rc;
 }

@@ -56,6 +56,26 @@ int verdict_load_policy(const char *envelope, size_t len, EVP_PKEY *const *keys,
 			size_t threshold, struct gwpol **out, struct verdict_policy_info *info,
 			gw_error *err) GW_WUR;
 
+/* The steps every signed document of the [policy] keys goes through: the envelope
+ * parsed strictly, its payloadType (payload_type), the payload's digest, the
+ * threshold of trusted keys. what and noun name the document in messages
+ * ("policy signature: ...", "not a signed policy (DSSE envelope)"). On success *out
+ * is the verified envelope, the caller's (dsse_free()); info (optional) is filled
+ * as far as the steps went (step VERDICT_STEP_PAYLOAD on success). Errors as
+ * verdict_load_policy() before the payload. */
+int verdict_open_envelope(const char *envelope, size_t len, EVP_PKEY *const *keys, size_t nkeys,
+			  size_t threshold, const char *payload_type, const char *what,
+			  const char *noun, struct dsse_envelope **out,
+			  struct verdict_policy_info *info, gw_error *err) GW_WUR;
+
+/* A policy version reset statement (polreset.h): verdict_open_envelope() for
+ * POLRESET_PAYLOAD_TYPE, then polreset_parse() of the payload. *out written only
+ * on success. Errors as verdict_open_envelope() and polreset_parse(). */
+struct polreset;
+int verdict_load_reset(const char *envelope, size_t len, EVP_PKEY *const *keys, size_t nkeys,
+		       size_t threshold, struct polreset *out, struct verdict_policy_info *info,
+		       gw_error *err) GW_WUR;
+
 /* The PCRs of bank that a parsed quote covered, as a bitmap (bit n = PCR n). */
 uint32_t verdict_quoted_pcrs(const struct appraise_result *res, uint16_t bank);
 

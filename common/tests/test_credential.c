@@ -428,6 +428,19 @@ static void test_rejects(void **state)
 	expect_reject(&rsa.pub, &name, big, 33, GW_E_INVAL, "must be 1 to 32");
 	expect_reject(&rsa.pub, &name, big, 65, GW_E_INVAL, "secret is 65 bytes");
 
+	/* RSA 1024 (keyBits and modulus), and keyBits that disagree with the modulus. */
+	p = rsa.pub;
+	p.publicArea.parameters.rsaDetail.keyBits = 1024;
+	p.publicArea.unique.rsa.size = 128;
+	expect_reject(&p, &name, secret32, 32, GW_E_KEY,
+		      "EK is RSA 1024 bits with a 128-byte modulus: an EK must be RSA 2048");
+	p = rsa.pub;
+	p.publicArea.unique.rsa.size = 128;
+	expect_reject(&p, &name, secret32, 32, GW_E_KEY, "RSA 2048 bits with a 128-byte modulus");
+	p = rsa.pub;
+	p.publicArea.parameters.rsaDetail.keyBits = 1024;
+	expect_reject(&p, &name, secret32, 32, GW_E_KEY, "RSA 1024 bits with a 256-byte modulus");
+
 	bad = name;
 	bad.size = 33;
 	expect_reject(&rsa.pub, &bad, secret32, 32, GW_E_INVAL, "AK name");

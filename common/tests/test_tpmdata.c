@@ -111,6 +111,103 @@ static void test_unmarshal_fixtures(void **state)
 	assert_int_equal(p.publicArea.type, TPM2_ALG_ECC);
 }
 
+/* TPM2B structures whose size field disagrees with what follows (fixtures from
+ * fixtures/tpm2b/make-fixtures.py): each refused with its code and a message that
+ * names both sizes. */
+static void test_tpm2b_bad(void **state)
+{
+	static const struct {
+		const char *file;
+		enum tpmdata_tpm2b kind;
+		int code;
+		const char *msg;
+	} cases[] = {
+		{ "public-size-short.bin", TPMDATA_TPM2B_PUBLIC, GW_E_PARSE,
+		  "TPM2B_PUBLIC: malformed: its size field says 87 bytes, the structure in it "
+		  "takes 88" },
+		{ "public-size-much-short.bin", TPMDATA_TPM2B_PUBLIC, GW_E_PARSE,
+		  "its size field says 48 bytes, the structure in it takes 88" },
+		{ "public-size-long.bin", TPMDATA_TPM2B_PUBLIC, GW_E_PARSE,
+		  "its size field says 91 bytes, the structure in it takes 88" },
+		{ "public-size-beyond.bin", TPMDATA_TPM2B_PUBLIC, GW_E_PARSE,
+		  "TPM2B_PUBLIC: malformed: its size field says 89 bytes, 88 follow" },
+		{ "public-size-max.bin", TPMDATA_TPM2B_PUBLIC, GW_E_PARSE,
+		  "its size field says 65535 bytes, 88 follow" },
+		{ "public-no-size.bin", TPMDATA_TPM2B_PUBLIC, GW_E_PARSE, "no size field" },
+		{ "public-empty.bin", TPMDATA_TPM2B_PUBLIC, GW_E_PARSE, "TPM2B_PUBLIC: empty" },
+		{ "id-object-size-beyond.bin", TPMDATA_TPM2B_ID_OBJECT, GW_E_PARSE,
+		  "TPM2B_ID_OBJECT: malformed: its size field says 69 bytes, 68 follow" },
+		{ "id-object-empty.bin", TPMDATA_TPM2B_ID_OBJECT, GW_E_PARSE,
+		  "TPM2B_ID_OBJECT: empty" },
+		{ "id-object-trailing.bin", TPMDATA_TPM2B_ID_OBJECT, GW_E_TRAILING,
+		  "TPM2B_ID_OBJECT: 1 trailing bytes" },
+		{ "encrypted-secret-size-beyond.bin", TPMDATA_TPM2B_ENCRYPTED_SECRET, GW_E_PARSE,
+		  "TPM2B_ENCRYPTED_SECRET: malformed: its size field says 257 bytes, 256 follow" },
+		{ "encrypted-secret-trailing.bin", TPMDATA_TPM2B_ENCRYPTED_SECRET, GW_E_TRAILING,
+		  "TPM2B_ENCRYPTED_SECRET: 2 trailing bytes" },
+		{ "encrypted-secret-too-big.bin", TPMDATA_TPM2B_ENCRYPTED_SECRET, GW_E_PARSE,
+		  "TPM2B_ENCRYPTED_SECRET: malformed (tss2-mu rejected it)" },
+	};
+	union {
+		TPM2B_PUBLIC pub;
+		TPM2B_ID_OBJECT id;
+		TPM2B_ENCRYPTED_SECRET enc;
+	} out;
+	char name[128];
+
+	(void)state;
+	for (size_t i = 0; i < GW_ARRAY_SIZE(cases); i++) {
+		uint8_t *buf = NULL;
+		size_t len = 0;
+		gw_error err = { { 0 } };
+		int rc;
+
+		assert_int_equal(gw_snprintf(name, sizeof(name), "../tpm2b/bad/%s", cases[i].file),
+				 0);
+		read_fixture(name, &buf, &len);
+		rc = tpmdata_tpm2b_unmarshal(cases[i].kind, buf, len, &out, &err);
+		if (rc != cases[i].code || !strstr(err.msg, cases[i].msg))
+			fail_msg("%s: got %d '%s', expected %d '%s'", cases[i].file, rc, err.msg,
+				 cases[i].code, cases[i].msg);
+		if (cases[i].kind == TPMDATA_TPM2B_PUBLIC)
+			assert_int_equal(tpmdata_public_unmarshal(buf, len, &out.pub, NULL),
+					 cases[i].code);
+		free(buf);
+	}
+	assert_int_equal(tpmdata_tpm2b_unmarshal(TPMDATA_TPM2B_PUBLIC, NULL, 0, &out, NULL),
+			 GW_E_PARSE);
+	assert_int_equal(tpmdata_tpm2b_unmarshal((enum tpmdata_tpm2b)7, (const uint8_t *)"\0\1x",
+						 3, &out, NULL),
+			 GW_E_INVAL);
+}
+
+/* Each kind reads back what tss2-mu marshalled, exactly. */
+static void test_tpm2b_good(void **state)
+{
+	TPM2B_ID_OBJECT id, id2;
+	TPM2B_ENCRYPTED_SECRET enc, enc2;
+	uint8_t buf[sizeof(TPM2B_ENCRYPTED_SECRET) + 2];
+	size_t off = 0;
+
+	(void)state;
+	memset(&id, 0, sizeof(id));
+	id.size = 68;
+	memset(id.credential, 0xa5, id.size);
+	assert_int_equal(Tss2_MU_TPM2B_ID_OBJECT_Marshal(&id, buf, sizeof(buf), &off), 0);
+	assert_int_equal(tpmdata_tpm2b_unmarshal(TPMDATA_TPM2B_ID_OBJECT, buf, off, &id2, NULL), 0);
+	assert_int_equal(id2.size, 68);
+	assert_memory_equal(id2.credential, id.credential, 68);
+	memset(&enc, 0, sizeof(enc));
+	enc.size = 256;
+	memset(enc.secret, 0x5a, enc.size);
+	off = 0;
+	assert_int_equal(Tss2_MU_TPM2B_ENCRYPTED_SECRET_Marshal(&enc, buf, sizeof(buf), &off), 0);
+	assert_int_equal(
+		tpmdata_tpm2b_unmarshal(TPMDATA_TPM2B_ENCRYPTED_SECRET, buf, off, &enc2, NULL), 0);
+	assert_int_equal(enc2.size, 256);
+	assert_memory_equal(enc2.secret, enc.secret, 256);
+}
+
 static void test_marshal_round_trip(void **state)
 {
 	uint8_t *buf = NULL, *out = NULL;
@@ -637,6 +734,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unmarshal_fixtures),
+		cmocka_unit_test(test_tpm2b_bad),
+		cmocka_unit_test(test_tpm2b_good),
 		cmocka_unit_test(test_marshal_round_trip),
 		cmocka_unit_test(test_pcrs_file_good),
 		cmocka_unit_test(test_pcrs_file_bad),

@@ -453,7 +453,19 @@ static const struct bad_case enroll_bad[] = {
 	{ "ek_public-is-cert", GW_E_TOOBIG, "'ek_public' longer than" },
 	{ "ek_public-size-zero", GW_E_PARSE, "'ek_public': TPM2B_PUBLIC: empty" },
 	{ "ak_public-size-zero", GW_E_PARSE, "'ak_public': TPM2B_PUBLIC: empty" },
-	{ "ak_public-garbage", GW_E_TRAILING, "'ak_public': TPM2B_PUBLIC: 8 trailing bytes" },
+	{ "ak_public-garbage", GW_E_PARSE,
+	  "'ak_public': TPM2B_PUBLIC: malformed: its size field says 8 bytes, the structure "
+	  "in it takes 0" },
+	{ "ek_public-size-short", GW_E_PARSE,
+	  "'ek_public': TPM2B_PUBLIC: malformed: its size field says 312 bytes, the "
+	  "structure in it takes 314" },
+	{ "ek_public-size-long", GW_E_PARSE,
+	  "'ek_public': TPM2B_PUBLIC: malformed: its size field says 316 bytes, the "
+	  "structure in it takes 314" },
+	{ "ek_public-size-beyond", GW_E_PARSE,
+	  "'ek_public': TPM2B_PUBLIC: malformed: its size field says 315 bytes, 314 follow" },
+	{ "ak_public-size-short", GW_E_PARSE,
+	  "'ak_public': TPM2B_PUBLIC: malformed: its size field says" },
 	{ "ak_public-trailing", GW_E_TRAILING, "'ak_public': TPM2B_PUBLIC: 1 trailing" },
 	{ "ek_certificate-empty", GW_E_PARSE, "'ek_certificate' must be 1-16384 bytes" },
 	{ "ek_certificate-16385", GW_E_PARSE, "'ek_certificate' must be 1-16384 bytes" },

@@ -342,6 +342,94 @@ static void test_ek_profile(void **state)
 	EVP_PKEY_free(ek);
 }
 
+static X509 *read_ek_fixture(const char *name)
+{
+	char path[256];
+	X509 *cert = NULL;
+	gw_error err = { { 0 } };
+
+	assert_int_equal(gw_snprintf(path, sizeof(path), "verifier/tests/fixtures/ek/%s", name), 0);
+	if (pki_cert_read(path, &cert, &err))
+		fail_msg("%s: %s", path, err.msg);
+	return cert;
+}
+
+/* EK certificates from an EK CA (fixtures/ek/make-fixtures.sh): the profile's
+ * good ones pass; a CA (also CA:TRUE with an EK's key usage, which
+ * X509_check_ca() calls no CA), keyCertSign or cRLSign, and a key other than RSA
+ * >= 2048 or P-256/P-384 are refused, each with its reason. All chain to the CA:
+ * only the profile check stands between them and enrollment. */
+static void test_ek_profile_fixtures(void **state)
+{
+	static const struct {
+		const char *file;
+		const char *msg; /* NULL: accepted */
+	} cases[] = {
+		{ "good/rsa2048.der", NULL },
+		{ "good/p256.der", NULL },
+		{ "good/p384.der", NULL },
+		{ "bad/ca-true.der", "is a CA certificate (basicConstraints CA:TRUE)" },
+		{ "bad/ca-true-no-ku.der", "is a CA certificate (basicConstraints CA:TRUE)" },
+		{ "bad/key-cert-sign.der", "key usage allows keyCertSign or cRLSign" },
+		{ "bad/crl-sign.der", "key usage allows keyCertSign or cRLSign" },
+		{ "bad/rsa1024.der",
+		  "the EK certificate's key: the EK is RSA 1024 bits: an EK must be RSA 2048 bits "
+		  "or more, or ECC P-256 or P-384" },
+		{ "bad/p521.der", "the EK is ECC on curve secp521r1" },
+		{ "bad/secp256k1.der", "the EK is ECC on curve secp256k1" },
+		{ "bad/no-eku.der", "does not name tcg-kp-EKCertificate" },
+	};
+	X509 *ca = read_ek_fixture("ca.pem");
+	X509_STORE *store = X509_STORE_new();
+
+	(void)state;
+	assert_non_null(store);
+	assert_int_equal(X509_STORE_add_cert(store, ca), 1);
+	for (size_t i = 0; i < GW_ARRAY_SIZE(cases); i++) {
+		X509 *cert = read_ek_fixture(cases[i].file);
+		X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+		gw_error err = { { 0 } };
+		int rc;
+
+		assert_non_null(ctx);
+		assert_int_equal(X509_STORE_CTX_init(ctx, store, cert, NULL), 1);
+		if (X509_verify_cert(ctx) != 1)
+			fail_msg("%s does not chain to the EK CA", cases[i].file);
+		rc = pki_check_ek_profile(cert, &err);
+		if (!cases[i].msg && rc)
+			fail_msg("%s refused: %s", cases[i].file, err.msg);
+		if (cases[i].msg && (rc != GW_E_KEY || !strstr(err.msg, cases[i].msg)))
+			fail_msg("%s: got %d '%s', expected GW_E_KEY '%s'", cases[i].file, rc,
+				 err.msg, cases[i].msg);
+		X509_STORE_CTX_free(ctx);
+		X509_free(cert);
+	}
+	X509_STORE_free(store);
+	X509_free(ca);
+}
+
+static void test_ek_key(void **state)
+{
+	EVP_PKEY *k = EVP_RSA_gen(3072);
+	gw_error err = { { 0 } };
+
+	(void)state;
+	assert_non_null(k);
+	assert_int_equal(pki_check_ek_key(k, &err), 0);
+	EVP_PKEY_free(k);
+	k = EVP_RSA_gen(2040);
+	assert_non_null(k);
+	assert_int_equal(pki_check_ek_key(k, &err), GW_E_KEY);
+	assert_non_null(strstr(err.msg, "RSA 2040 bits"));
+	EVP_PKEY_free(k);
+	k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	assert_non_null(k);
+	assert_int_equal(pki_check_ek_key(k, &err), GW_E_KEY);
+	assert_non_null(strstr(err.msg, "neither an RSA nor an ECC key"));
+	EVP_PKEY_free(k);
+	assert_int_equal(pki_check_ek_key(NULL, &err), GW_E_KEY);
+}
+
 static void assert_serial(X509 *cert)
 {
 	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
@@ -465,6 +553,8 @@ int main(void)
 		cmocka_unit_test(test_server_cert),
 		cmocka_unit_test(test_client_cert),
 		cmocka_unit_test(test_ek_profile),
+		cmocka_unit_test(test_ek_profile_fixtures),
+		cmocka_unit_test(test_ek_key),
 		cmocka_unit_test(test_serials),
 		cmocka_unit_test(test_cert_files),
 		cmocka_unit_test(test_fingerprint),

@@ -593,9 +593,16 @@ static void test_policy(void **state)
 					  NULL, &err), 0);
 	assert_int_equal(store_policy_add(f->st, "gw-500", 1, "{}", 103, "operator:bob",
 					  NULL, &err), 0);
-	/* Versions are per model. */
+	/* Versions are per model; one step is at most STORE_POLICY_MAX_STEP. */
 	assert_int_equal(store_policy_add(f->st, "gw-500", 4294967295u, "{}", 104,
-					  "operator:bob", NULL, &err), 0);
+					  "operator:bob", NULL, &err), GW_E_STATE);
+	assert_non_null(strstr(err.msg, "version 4294967295 is more than 1000 above the "
+					"current version 1: sign it again with a version up to "
+					"1001"));
+	assert_int_equal(store_policy_add(f->st, "gw-500", 1002, "{}", 104, "operator:bob",
+					  NULL, &err), GW_E_STATE);
+	assert_int_equal(store_policy_add(f->st, "gw-500", 1001, "{}", 104, "operator:bob",
+					  NULL, &err), 0);
 
 	assert_int_equal(store_policy_current(f->st, "gw-1000", &p, &err), 0);
 	assert_int_equal(p.version, 7);
@@ -618,7 +625,7 @@ static void test_policy(void **state)
 	assert_string_equal(c.model[0], "gw-1000");
 	assert_int_equal(c.version[0], 7);
 	assert_string_equal(c.model[1], "gw-500");
-	assert_int_equal(c.version[1], 4294967295u);
+	assert_int_equal(c.version[1], 1001);
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(store_policy_list(f->st, "gw-1000", pol_cb, &c, &err), 0);
 	assert_int_equal(c.n, 2);
@@ -1012,6 +1019,8 @@ static void test_migrate_v4(void **state)
 	assert_int_equal(sqlite3_exec(db,
 				      "DROP INDEX devices_ek_key; DROP INDEX devices_ak_name;"
 				      "ALTER TABLE devices DROP COLUMN ek_key;"
+				      "DROP TRIGGER policies_go_up; DROP TABLE policy_resets;"
+				      "ALTER TABLE policies DROP COLUMN epoch;"
 				      "PRAGMA user_version = 4;",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);

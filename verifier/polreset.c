@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: Apache-2.0
+// Policy version resets: the strict parser of the statement a threshold of keys signs.
+#include "polreset.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "api.h"
+#include "jsonobj.h"
+#include "util.h"
+
+static int get_version(json_object *root, const char *key, uint32_t min, uint32_t *out,
+		       gw_error *err)
+{
+	json_object *v = NULL;
+	int64_t n;
+
+	if (!json_object_object_get_ex(root, key, &v))
+		return gw_fail(err, GW_E_PARSE, "policy reset: '%s' is missing", key);
+	if (!json_object_is_type(v, json_type_int))
+		return gw_fail(err, GW_E_PARSE, "policy reset: '%s' must be an integer", key);
+	errno = 0;
+	n = json_object_get_int64(v);
+	/* json-c saturates what does not fit in int64 and says so in errno. */
+	if (errno || n < (int64_t)min || n > (int64_t)UINT32_MAX)
+		return gw_fail(err, GW_E_PARSE, "policy reset: '%s' must be %u to 4294967295",
+			       key, (unsigned)min);
+	*out = (uint32_t)n;
+	return 0;
+}
+
+static int get_text(json_object *root, const char *key, size_t max, const char **out,
+		    size_t *len, gw_error *err)
+{
+	json_object *v = NULL;
+
+	if (!json_object_object_get_ex(root, key, &v))
+		return gw_fail(err, GW_E_PARSE, "policy reset: '%s' is missing", key);
+	if (!json_object_is_type(v, json_type_string))
+		return gw_fail(err, GW_E_PARSE, "policy reset: '%s' must be a string", key);
+	*out = json_object_get_string(v);
+	*len = (size_t)json_object_get_string_len(v);
+	if (*len == 0 || *len > max)
+		return gw_fail(err, GW_E_PARSE, "policy reset: '%s' must be 1 to %zu bytes", key,
+			       max);
+	return 0;
+}
+
+static int check_keys(json_object *root, gw_error *err)
+{
+	static const char *const keys[] = { "type", "model", "reset", "from_version",
+					    "to_version", "reason" };
+
+	json_object_object_foreach(root, key, val) {
+		bool known = false;
+
+		(void)val;
+		for (size_t i = 0; i < GW_ARRAY_SIZE(keys); i++)
+			known |= !strcmp(key, keys[i]);
+		if (!known)
+			return gw_fail(err, GW_E_PARSE, "policy reset: unknown key '%.64s'", key);
+	}
+	return 0;
+}
+
+int polreset_parse(const uint8_t *payload, size_t len, struct polreset *out, gw_error *err)
+{
+	json_object *root = NULL;
+	struct polreset r;
+	const char *s;
+	size_t n;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	rc = gw_json_object_parse(payload, len, POLRESET_MAX_SIZE, 2, "policy reset", &root, err);
+	if (rc)
+		return rc;
+	rc = check_keys(root, err);
+	if (!rc)
+		rc = get_text(root, "type", 64, &s, &n, err);
+	if (!rc && strcmp(s, POLRESET_TYPE))
+		rc = gw_fail(err, GW_E_PARSE, "policy reset: 'type' must be '%s'", POLRESET_TYPE);
+	if (!rc)
+		rc = get_text(root, "model", GWPOL_NAME_MAX, &s, &n, err);
+	if (!rc && !api_valid_id(s))
+		rc = gw_fail(err, GW_E_PARSE,
+			     "policy reset: 'model' must be 1-64 of A-Z a-z 0-9 . _ -");
+	if (!rc)
+		memcpy(r.model, s, n + 1);
+	if (!rc)
+		rc = get_version(root, "reset", 1, &r.reset, err);
+	if (!rc)
+		rc = get_version(root, "from_version", 1, &r.from_version, err);
+	if (!rc)
+		rc = get_version(root, "to_version", 0, &r.to_version, err);
+	if (!rc && r.to_version >= r.from_version)
+		rc = gw_fail(err, GW_E_PARSE,
+			     "policy reset: 'to_version' %u must be below 'from_version' %u",
+			     (unsigned)r.to_version, (unsigned)r.from_version);
+	if (!rc)
+		rc = get_text(root, "reason", POLRESET_REASON_MAX, &s, &n, err);
+	for (size_t i = 0; !rc && i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			rc = gw_fail(err, GW_E_PARSE,
+				     "policy reset: 'reason' has a control character");
+	if (!rc) {
+		memcpy(r.reason, s, n + 1);
+		*out = r;
+	}
+	json_object_put(root);
+	return rc;
+}
