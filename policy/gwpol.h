@@ -93,6 +93,11 @@
  *     "gate_key"?: ["<sha256 hex>", ...],   SHA-256 of the verifier gate key's DER
  *     "trust_root"?: ["<sha256 hex>", ...]  digest of the update trust root
  *   },
+ *   "logs"?: {                       which log may extend which PCR (per log, a
+ *     "firmware"?: [0, 1, ..., 14],  list of 0-24 distinct PCRs 0-23); defaults
+ *     "cel"?: [13, 14]               GWPOL_DEFAULT_FW_LOGS and _CEL_LOGS. On a PCR
+ *   },                               a rule governs, an event from a log not
+ *                                    listed for it is a finding
  *   "update"?: {                     consumed by the update flow
  *     "min_security_version"?: 4,    0 .. 2^32-1
  *     "end_of_support"?: "2029-12-31",  last supported day (UTC); after it the
@@ -198,6 +203,18 @@ struct gwpol_update {
 	char (*channels)[GWPOL_NAME_MAX + 1];
 };
 
+/* Which log may extend which PCR: bit n = PCR n. */
+struct gwpol_logs {
+	bool has_firmware, has_cel; /* given in the policy (else the defaults) */
+	uint32_t firmware, cel;
+};
+
+/* The defaults: the firmware log on 0-7 (UEFI), 8 and 9 (boot loaders that log
+ * through the firmware) and 14 (shim's MokList); the CEL log on 13 and 14 (the
+ * agent's stages and trust records). */
+#define GWPOL_DEFAULT_FW_LOGS (0x3ffu | 1u << 14)
+#define GWPOL_DEFAULT_CEL_LOGS (1u << 13 | 1u << 14)
+
 struct gwpol {
 	char model[GWPOL_NAME_MAX + 1];
 	uint32_t version;
@@ -210,6 +227,7 @@ struct gwpol {
 	size_t n_stages;
 	struct gwpol_stage *stages;        /* in the order of the JSON text */
 	struct gwpol_trust trust;
+	struct gwpol_logs logs;            /* effective: the defaults when absent */
 	struct gwpol_update update;
 };
 
@@ -253,6 +271,13 @@ bool gwpol_digests_have(const struct gwpol_digests *l, const uint8_t *d); /* l->
 bool gwpol_type_allowed(const struct gwpol_firmware *fw, uint32_t type);
 /* The firmware rule of pcr, or NULL. */
 const struct gwpol_fw_pcr *gwpol_fw_rule(const struct gwpol_firmware *fw, unsigned pcr);
+/* "0-9,14" for a set of PCRs (bit n = PCR n), "none" for none; buf of at
+ * least 64 bytes. */
+const char *gwpol_pcrs_str(uint32_t pcrs, char *buf, size_t len);
+/* The PCRs the policy's rules govern: those with a firmware rule, 13 with stages,
+ * 14 with trust rules. Every event that extends one of them must come from a log
+ * the policy lets extend it and be judged by a rule (doc/pcrs.md). */
+uint32_t gwpol_governed(const struct gwpol *p);
 /* "sequence", "allowed", "unchecked". */
 const char *gwpol_pcr_mode_name(enum gwpol_pcr_mode m);
 /* The PCR selection the verifier asks for: the policy's, else the default. */

@@ -209,6 +209,7 @@ int gwpol_evaluate(const struct gwpol *p, const struct gwpol_evidence *ev,
 		check_stages(p, ev, r);
 	if (p->trust.has_gate_key || p->trust.has_trust_root)
 		check_trust(p, ev, r);
+	gwpol_eval_coverage(p, ev, r);
 	if (p->update.has_end_of_support)
 		r->appraised[GWPOL_CLAIM_CONFIGURATION] = true;
 	if (p->update.has_end_of_support && ev->now >= p->update.support_ends)

@@ -299,21 +299,59 @@ static void check_required(struct fw_ctx *c)
 	}
 }
 
-/* The last EV_EFI_VARIABLE_DRIVER_CONFIG event of a variable on PCR 7. */
+/* A rule that reads one PCR's events is sound only when every event of that PCR
+ * is judged: the PCR has a sequence or an allowed rule, and the firmware log may
+ * extend it. Otherwise root can extend what the rule wants to see (or relabel what
+ * it must not), and the rule cannot be decided: a finding on path. */
+static bool pcr_judged(struct fw_ctx *c, unsigned pcr, enum gwpol_claim claim, const char *path,
+		       const char *what)
+{
+	const struct gwpol_fw_pcr *rule = gwpol_fw_rule(&c->p->fw, pcr);
+	const char *why = NULL;
+
+	if (!rule)
+		why = "has no rule";
+	else if (rule->mode == GWPOL_PCR_UNCHECKED)
+		why = "is \"unchecked\"";
+	else if (!(c->p->logs.firmware & (1u << pcr)))
+		why = "is not in logs.firmware";
+	if (!why)
+		return true;
+	gwpol_report_add(c->r, claim, GWPOL_TIER_CONTRAINDICATED, path,
+			 "PCR %u %s: %s would rest on events no rule judges, which root can "
+			 "extend or relabel; give PCR %u a sequence or allowed rule", pcr, why,
+			 what, pcr);
+	return false;
+}
+
+/* The first measurement of a variable on PCR 7, found by what the digest covers:
+ * an event whose data is that variable's UEFI_VARIABLE_DATA and hashes to its
+ * digest in every bank, whatever its type label, except
+ * EV_EFI_VARIABLE_AUTHORITY: those carry one entry of db (the certificate that
+ * verified an image) with db's name. The label is not authenticated, but PCR 7 is
+ * fully judged when this runs (pcr_judged()), so its rule has given each digest
+ * its type. *count is the number of such events, *forged the number that claim to
+ * be the variable but do not hash to their digest (and so are not read). */
 static const struct eventlog_event *sb_variable(const struct fw_ctx *c, const uint8_t guid[16],
 						const char *name, const uint8_t **vdata,
-						size_t *vlen, size_t *count)
+						size_t *vlen, size_t *count, size_t *forged)
 {
 	const struct eventlog_event *found = NULL;
 
-	*count = 0;
+	*count = *forged = 0;
 	for (size_t i = 0; i < c->log->nevents; i++) {
 		const struct eventlog_event *e = &c->log->events[i];
 		const uint8_t *d;
 		size_t l;
 
-		if (e->pcr == 7 && e->type == EV_EFI_VARIABLE_DRIVER_CONFIG &&
-		    gwpol_efi_variable_is(e, guid, name, &d, &l) && !(*count)++) {
+		if (e->pcr != 7 || e->type == EV_NO_ACTION || e->type == EV_EFI_VARIABLE_AUTHORITY ||
+		    !gwpol_efi_variable_is(e, guid, name, &d, &l))
+			continue;
+		if (!gwpol_event_data_authentic(e, c->p->fw.bank)) {
+			(*forged)++;
+			continue;
+		}
+		if (!(*count)++) {
 			found = e;
 			*vdata = d;
 			*vlen = l;
@@ -338,14 +376,16 @@ static void check_sb_list(struct fw_ctx *c, const uint8_t guid[16], const char *
 {
 	const struct eventlog_event *e;
 	const uint8_t *vd, *d;
-	size_t vl, count;
+	size_t vl, count, forged;
 	char path[64], exp[EXP_MAX], seen[SEEN_MAX];
 
 	snprintf(path, sizeof(path), "$.firmware.secure_boot.%s", key);
-	e = sb_variable(c, guid, name, &vd, &vl, &count);
+	e = sb_variable(c, guid, name, &vd, &vl, &count, &forged);
 	if (!e) {
 		gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
-				 path, "Secure Boot variable %s was not measured into PCR 7", name);
+				 path, "Secure Boot variable %s was not measured into PCR 7%s", name,
+				 forged ? " (an event with its name does not hash to its digest)"
+					: "");
 		return;
 	}
 	sb_once(c, path, name, count);
@@ -362,7 +402,7 @@ static void check_secure_boot(struct fw_ctx *c)
 	const struct gwpol_secure_boot *sb = &c->p->fw.secure_boot;
 	const struct eventlog_event *e;
 	const uint8_t *vd = NULL;
-	size_t vl = 0, count;
+	size_t vl = 0, count, forged;
 	bool on;
 
 	c->r->appraised[GWPOL_CLAIM_CONFIGURATION] = true;
@@ -373,18 +413,18 @@ static void check_secure_boot(struct fw_ctx *c)
 				 "authenticated", c->bank);
 		return;
 	}
-	e = sb_variable(c, gwpol_efi_global_guid, "SecureBoot", &vd, &vl, &count);
+	if (!pcr_judged(c, 7, GWPOL_CLAIM_CONFIGURATION, "$.firmware.secure_boot",
+			"the Secure Boot state"))
+		return;
+	e = sb_variable(c, gwpol_efi_global_guid, "SecureBoot", &vd, &vl, &count, &forged);
 	if (e)
 		sb_once(c, "$.firmware.secure_boot.enabled", "SecureBoot", count);
 	if (!e) {
 		gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
 				 "$.firmware.secure_boot.enabled",
-				 "the SecureBoot variable was not measured into PCR 7");
-	} else if (!gwpol_event_data_authentic(e, c->p->fw.bank)) {
-		gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
-				 "$.firmware.secure_boot.enabled",
-				 "PCR 7 event %u (SecureBoot): its data does not hash to its %s "
-				 "digest", e->num, c->bank);
+				 "the SecureBoot variable was not measured into PCR 7%s",
+				 forged ? " (an event with its name does not hash to its digest)"
+					: "");
 	} else {
 		/* One byte, 1 when enabled; an absent variable is measured with no data. */
 		on = vl == 1 && vd[0] == 1;
@@ -427,39 +467,28 @@ static void check_boot_app(struct fw_ctx *c, const struct eventlog_event *e, con
 static void check_boot_apps(struct fw_ctx *c)
 {
 	const struct gwpol_firmware *fw = &c->p->fw;
+	const char *path = fw->has_kernel ? "$.firmware.kernel" : "$.firmware.bootloader";
 	const struct eventlog_event *first = NULL, *last = NULL;
-	bool ebs = false;
 	size_t n = 0;
 
 	c->r->appraised[GWPOL_CLAIM_EXECUTABLES] = true;
 	if (!quoted(c, 4)) {
-		gwpol_report_add(c->r, GWPOL_CLAIM_EXECUTABLES, GWPOL_TIER_CONTRAINDICATED,
-				 fw->has_bootloader ? "$.firmware.bootloader" : "$.firmware.kernel",
+		gwpol_report_add(c->r, GWPOL_CLAIM_EXECUTABLES, GWPOL_TIER_CONTRAINDICATED, path,
 				 "PCR 4 (%s) is not in the quote: the boot applications are not "
 				 "authenticated", c->bank);
 		return;
 	}
-	/* Boot applications are loaded before ExitBootServices; one measured after
-	 * it was not the firmware's doing, and must not pass as the kernel. */
+	/* Only PCR 4's own sequence is authenticated, not the order across PCRs (the
+	 * ExitBootServices events on PCR 5 can be moved anywhere): with every PCR 4
+	 * event judged by its rule, the type of each is the one the rule gave its
+	 * digest, and the first and last boot application are positions in PCR 4. */
+	if (!pcr_judged(c, 4, GWPOL_CLAIM_EXECUTABLES, path, "the boot applications"))
+		return;
 	for (size_t i = 0; i < c->log->nevents; i++) {
 		const struct eventlog_event *e = &c->log->events[i];
 
-		if (e->pcr == 5 && e->type == EV_EFI_ACTION &&
-		    gwpol_data_is_text(e->data, e->data_len, "Exit Boot Services Invocation")) {
-			ebs = true;
-			continue;
-		}
 		if (e->pcr != 4 || e->type != EV_EFI_BOOT_SERVICES_APPLICATION)
 			continue;
-		if (ebs) {
-			gwpol_report_add(c->r, GWPOL_CLAIM_EXECUTABLES, GWPOL_TIER_CONTRAINDICATED,
-					 fw->has_kernel ? "$.firmware.kernel"
-							: "$.firmware.bootloader",
-					 "PCR 4 event %u (EV_EFI_BOOT_SERVICES_APPLICATION) comes after "
-					 "ExitBootServices, when no boot application is loaded",
-					 e->num);
-			continue;
-		}
 		if (!first)
 			first = e;
 		last = e;

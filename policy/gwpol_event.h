@@ -18,8 +18,9 @@ extern const uint8_t gwpol_efi_imgdb_guid[16];
 
 /* The event's digest in bank alg, NULL if it has none. */
 const uint8_t *gwpol_event_digest(const struct eventlog_event *ev, uint16_t alg);
-/* Does the event's data hash to its digest in bank alg? Only then may a rule read
- * the data: a log is authenticated through its digests alone. */
+/* Does the event's data hash to its digest in bank alg, and in every other bank
+ * the event carries a digest for? Only then may a rule read the data: a log is
+ * authenticated through its digests alone. */
 bool gwpol_event_data_authentic(const struct eventlog_event *ev, uint16_t alg);
 /* Is the data text, as ASCII or UCS-2 (UTF-16LE of ASCII), with or without a
  * terminating NUL? */
