@@ -73,13 +73,16 @@
  *        "data"?: "00000000",                       the event data as hex
  *        "comment"?: "..."}          at most one of text/data; when given, the data
  *     ],                             must hash to the event's digest in the bank
- *     "secure_boot"?: {              UEFI: the EV_EFI_VARIABLE_DRIVER_CONFIG events
- *       "enabled": true,             the SecureBoot variable's one byte (1 or 0)
+ *     "secure_boot"?: {              UEFI: the variables' measurements on PCR 7
+ *       "enabled": true,             (found by their verified data; PCR 7 needs a
+ *                                    sequence or allowed rule): the SecureBoot
+ *                                    variable's one byte (1 or 0)
  *       "pk"?: ["<hex>"], "kek"?: [...], "db"?: [...], "dbx"?: [...]
  *                                    allowed event digests of each variable
  *     },
- *     "bootloader"?: ["<hex>", ...], the first EV_EFI_BOOT_SERVICES_APPLICATION on
- *                                    PCR 4
+ *     "bootloader"?: ["<hex>", ...], the first EV_EFI_BOOT_SERVICES_APPLICATION in
+ *                                    PCR 4's sequence (which needs a sequence or
+ *                                    allowed rule)
  *     "kernel"?: ["<hex>", ...]      the last one, when PCR 4 has two or more
  *   },
  *   "stages"?: {                     rules over the agent's stage records (PCR 13)
@@ -342,21 +345,26 @@ struct gwpol_evidence {
  * 5, 6 and 7 (configuration, Secure Boot) to configuration; 4 and every other PCR
  * (boot applications, kernel) to executables; a missing firmware log to hardware.
  * Stage rules map to their stage's claim, trust rules to configuration, and an
- * end-of-support date in the past to a configuration WARNING; every other failure
- * is CONTRAINDICATED. Returns 0, or GW_E_INVAL for NULL arguments. */
+ * end-of-support date in the past to a configuration WARNING; an event on a PCR the
+ * policy governs (gwpol_governed()) that comes from a log p->logs does not list for
+ * it, or that no rule of its log judges, to the claim of its PCR; every other
+ * failure is CONTRAINDICATED. Returns 0, or GW_E_INVAL for NULL arguments. */
 int gwpol_evaluate(const struct gwpol *p, const struct gwpol_evidence *ev,
 		   struct gwpol_report *r) GW_WUR;
 
 /* ---- Lint ---- */
 
 /* Consistency checks on a parsed policy, for `gwpolicy lint` before signing: rules
- * that can never pass or never be checked because of another part of the policy
- * (a firmware rule on a PCR or bank the pcr_selection does not quote, stages or
- * trust rules without PCR 13 or 14 of the sha256 bank quoted, a required event its
- * PCR's sequence or allowed list cannot hold, an unknown event type not in
- * allow_event_types, bootloader or kernel rules PCR 4's rule leaves no boot
- * application for, secure_boot without a PCR 7 rule, a firmware rule on PCR 13 or
- * 14, an end_of_support already past at now). Appends one diagnostic per problem,
+ * that can never pass, never be checked, or not be decided soundly because of
+ * another part of the policy (a firmware rule on a PCR or bank the pcr_selection
+ * does not quote or logs.firmware does not list, stages or trust rules without PCR
+ * 13 or 14 of the sha256 bank quoted or in logs.cel, an unchecked firmware rule on
+ * 13 or 14 next to stage or trust rules, a required event its PCR's sequence or
+ * allowed list cannot hold or with neither text nor data, an unknown event type not
+ * in allow_event_types, bootloader or kernel rules without a sequence or allowed
+ * rule for PCR 4 or one that leaves no boot application or lets another boot last,
+ * secure_boot without a sequence or allowed rule for PCR 7, a PCR in logs.cel that
+ * no rule for CEL records governs, an end_of_support already past at now). Appends one diagnostic per problem,
  * with its JSON path, to d (which may already hold some). Returns the number of
  * problems found (0: none; those over GWPOL_MAX_DIAGS are counted in d->dropped),
  * or GW_E_INVAL for a NULL argument. */
