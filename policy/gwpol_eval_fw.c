@@ -255,8 +255,6 @@ static bool required_matches(const struct fw_ctx *c, const struct gwpol_required
 	if (e->type != req->type || e->type == EV_NO_ACTION || !quoted(c, e->pcr) ||
 	    (req->has_pcr && e->pcr != req->pcr))
 		return false;
-	if (!req->text && !req->data)
-		return true;
 	if (req->text ? !gwpol_data_is_text(e->data, e->data_len, req->text)
 		      : (e->data_len != req->data_len || memcmp(e->data, req->data, req->data_len)))
 		return false;
@@ -278,11 +276,21 @@ static void check_required(struct fw_ctx *c)
 
 		c->r->appraised[req->has_pcr ? gwpol_claim_of_pcr(req->pcr) : GWPOL_CLAIM_CONFIGURATION] =
 			true;
+		snprintf(path, sizeof(path), "$.firmware.required_events[%zu]", k);
+		/* Any event relabelled with the type would pass: not decidable. */
+		if (!req->text && !req->data) {
+			gwpol_report_add(c->r, req->has_pcr ? gwpol_claim_of_pcr(req->pcr)
+							    : GWPOL_CLAIM_CONFIGURATION,
+					 GWPOL_TIER_CONTRAINDICATED, path,
+					 "required event %s has neither text nor data: its type is "
+					 "not covered by the digest, so it cannot be decided",
+					 type_str(req->type, t));
+			continue;
+		}
 		for (size_t i = 0; i < c->log->nevents && !found; i++)
 			found = required_matches(c, req, &c->log->events[i], &forged);
 		if (found)
 			continue;
-		snprintf(path, sizeof(path), "$.firmware.required_events[%zu]", k);
 		if (req->has_pcr)
 			snprintf(where, sizeof(where), " on PCR %u", req->pcr);
 		if (req->text)

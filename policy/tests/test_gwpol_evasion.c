@@ -2,7 +2,8 @@
 // The evidence of issue 9 against the evaluator, without a TPM: events moved
 // between the firmware and CEL logs, shim's PCR 14 next to the trust records, a
 // kernel digest extended after boot with the ExitBootServices events moved behind
-// it, and a relabelled SecureBoot event next to a forged one.
+// it, a relabelled SecureBoot event next to a forged one, and a required event
+// that names only a type.
 #include "gwpol_test.h"
 
 #define D1 "1111111111111111111111111111111111111111111111111111111111111111"
@@ -251,6 +252,30 @@ static void test_secure_boot_relabelled(void **state)
 	eventlog_free(log);
 }
 
+/* A required event named by its type alone: any event relabelled with that type
+ * would pass, so it is a finding rather than a match. */
+static void test_required_type_only(void **state)
+{
+	struct eventlog *log = load_log("tpm2-tools-event-bootorder.bin");
+	json_object *o = golden_draft(log), *req, *q;
+	struct gwpol *p;
+	struct gwpol_report *r;
+
+	(void)state;
+	assert_true(json_object_object_get_ex(fw_of(o), "required_events", &req));
+	q = json_object_new_object();
+	json_object_object_add(q, "type", json_object_new_string("EV_SEPARATOR"));
+	json_object_array_add(req, q);
+	p = parse_obj(o);
+	r = evaluate(p, log, NULL, ALL_PCRS, NOW);
+	assert_true(has_finding(r, "$.firmware.required_events[", "neither text nor data"));
+	assert_string_equal(gwpol_report_status(r), "contraindicated");
+	free(r);
+	gwpol_free(p);
+	json_object_put(o);
+	eventlog_free(log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -258,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_shim_pcr14),
 		cmocka_unit_test(test_kernel_late_extend),
 		cmocka_unit_test(test_secure_boot_relabelled),
+		cmocka_unit_test(test_required_type_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
