@@ -244,19 +244,10 @@ static void boot_apps(struct builder *b, const struct eventlog *log, uint16_t ba
 		      bool allowed, json_object *fw)
 {
 	const struct eventlog_event *first = NULL, *last = NULL;
-	size_t n = 0;
+	size_t n;
 	json_object *arr;
 
-	for (size_t i = 0; i < log->nevents; i++) {
-		const struct eventlog_event *e = &log->events[i];
-
-		if (e->pcr != 4 || e->type != EV_EFI_BOOT_SERVICES_APPLICATION)
-			continue;
-		if (!first)
-			first = e;
-		last = e;
-		n++;
-	}
+	n = gwpol_boot_apps(log, &first, &last);
 	if (!first)
 		return;
 	arr = put(b, fw, "bootloader", json_object_new_array());

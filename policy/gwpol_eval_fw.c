@@ -477,7 +477,7 @@ static void check_boot_apps(struct fw_ctx *c)
 	const struct gwpol_firmware *fw = &c->p->fw;
 	const char *path = fw->has_kernel ? "$.firmware.kernel" : "$.firmware.bootloader";
 	const struct eventlog_event *first = NULL, *last = NULL;
-	size_t n = 0;
+	size_t n;
 
 	c->r->appraised[GWPOL_CLAIM_EXECUTABLES] = true;
 	if (!quoted(c, 4)) {
@@ -492,16 +492,7 @@ static void check_boot_apps(struct fw_ctx *c)
 	 * digest, and the first and last boot application are positions in PCR 4. */
 	if (!pcr_judged(c, 4, GWPOL_CLAIM_EXECUTABLES, path, "the boot applications"))
 		return;
-	for (size_t i = 0; i < c->log->nevents; i++) {
-		const struct eventlog_event *e = &c->log->events[i];
-
-		if (e->pcr != 4 || e->type != EV_EFI_BOOT_SERVICES_APPLICATION)
-			continue;
-		if (!first)
-			first = e;
-		last = e;
-		n++;
-	}
+	n = gwpol_boot_apps(c->log, &first, &last);
 	if (fw->has_bootloader)
 		check_boot_app(c, first, "bootloader", "bootloader", &fw->bootloader);
 	if (fw->has_kernel)

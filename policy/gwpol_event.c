@@ -92,3 +92,22 @@ bool gwpol_efi_variable_is(const struct eventlog_event *ev, const uint8_t guid[1
 	*vlen = (size_t)dlen;
 	return true;
 }
+
+size_t gwpol_boot_apps(const struct eventlog *log, const struct eventlog_event **first,
+		       const struct eventlog_event **last)
+{
+	size_t n = 0;
+
+	*first = *last = NULL;
+	for (size_t i = 0; i < log->nevents; i++) {
+		const struct eventlog_event *e = &log->events[i];
+
+		if (e->pcr != 4 || e->type != EV_EFI_BOOT_SERVICES_APPLICATION)
+			continue;
+		if (!*first)
+			*first = e;
+		*last = e;
+		n++;
+	}
+	return n;
+}

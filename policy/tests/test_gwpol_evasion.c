@@ -51,6 +51,15 @@ static json_object *golden_draft(const struct eventlog *log)
 	return draft_json(&in);
 }
 
+/* Make PCR pcr's firmware rule in the draft o "unchecked". */
+static void set_unchecked(json_object *o, const char *pcr)
+{
+	json_object *rule = json_object_new_object();
+
+	json_object_object_add(rule, "unchecked", json_object_new_boolean(1));
+	json_object_object_add(json_object_object_get(fw_of(o), "pcrs"), pcr, rule);
+}
+
 static const struct rec_spec agent_recs[] = {
 	{ 14, "trust", NULL, NULL, "verifier gate key sha256:33", 0x33 },
 	{ 13, "stage", "a", "/a", NULL, 0x11 },
@@ -112,7 +121,7 @@ static void test_shim_pcr14(void **state)
 {
 	struct eventlog *log = load_log("tpm2-tools-event-moklisttrusted.bin");
 	struct cel_log *cel = cel_of(agent_recs, 2);
-	json_object *o = golden_draft(log), *rule;
+	json_object *o = golden_draft(log);
 	struct gwpol *p = parse_obj(o);
 	struct gwpol_report *r;
 
@@ -132,9 +141,7 @@ static void test_shim_pcr14(void **state)
 	gwpol_free(p);
 	/* With PCR 14 unchecked for the firmware log, that event would be judged by
 	 * nothing: a finding, whatever the trust rules see. */
-	rule = json_object_new_object();
-	json_object_object_add(rule, "unchecked", json_object_new_boolean(1));
-	json_object_object_add(json_object_object_get(fw_of(o), "pcrs"), "14", rule);
+	set_unchecked(o, "14");
 	p = parse_obj(o);
 	r = evaluate(p, log, cel, ALL_PCRS, NOW);
 	assert_true(has_finding(r, "$.firmware.pcrs", "PCR 14: 4 event(s) from the firmware log"));
@@ -151,7 +158,7 @@ static void test_shim_pcr14(void **state)
 static void test_kernel_late_extend(void **state)
 {
 	struct eventlog *log = load_log("tpm2-tools-event-bootorder.bin");
-	json_object *o = golden_draft(log), *rule;
+	json_object *o = golden_draft(log);
 	struct gwpol *p;
 	struct gwpol_report *r;
 	struct eventlog_event *kernel = NULL, good, ebs[2];
@@ -186,9 +193,7 @@ static void test_kernel_late_extend(void **state)
 	gwpol_free(p);
 	free(r);
 	/* PCR 4 unchecked: the kernel rule cannot be decided, and says so. */
-	rule = json_object_new_object();
-	json_object_object_add(rule, "unchecked", json_object_new_boolean(1));
-	json_object_object_add(json_object_object_get(fw_of(o), "pcrs"), "4", rule);
+	set_unchecked(o, "4");
 	p = parse_obj(o);
 	assert_true(p->fw.has_kernel);
 	r = evaluate(p, log, NULL, ALL_PCRS, NOW);
@@ -210,7 +215,7 @@ static void test_secure_boot_relabelled(void **state)
 		'S', 0, 'e', 0, 'c', 0, 'u', 0, 'r', 0, 'e', 0, 'B', 0, 'o', 0, 'o', 0, 't', 0, 1
 	};
 	struct eventlog *log = load_log("tpm2-tools-event-bootorder.bin");
-	json_object *o = golden_draft(log), *sb, *rule;
+	json_object *o = golden_draft(log), *sb;
 	struct gwpol *p;
 	struct gwpol_report *r;
 	bool relabelled = false;
@@ -239,9 +244,7 @@ static void test_secure_boot_relabelled(void **state)
 	free(r);
 	gwpol_free(p);
 	/* PCR 7 unchecked: the Secure Boot state cannot be decided, and says so. */
-	rule = json_object_new_object();
-	json_object_object_add(rule, "unchecked", json_object_new_boolean(1));
-	json_object_object_add(json_object_object_get(fw_of(o), "pcrs"), "7", rule);
+	set_unchecked(o, "7");
 	p = parse_obj(o);
 	r = evaluate(p, log, NULL, ALL_PCRS, NOW);
 	assert_string_equal(gwpol_report_status(r), "contraindicated");
