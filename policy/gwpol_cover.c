@@ -88,18 +88,16 @@ static bool cel_judges(const struct gwpol *p, unsigned pcr)
 	return rule && rule->mode == GWPOL_PCR_UNCHECKED;
 }
 
+/* Events of one log on one PCR that fail one check: how many, and the first. */
 struct tally {
 	size_t n;
-	long first;             /* event or record number of the first one */
-	char desc[200];         /* the first one, for the message */
+	char desc[200];
 };
 
-static void note(struct tally *t, long num, const char *desc)
+static void note(struct tally *t, const char *desc)
 {
-	if (!t->n++) {
-		t->first = num;
+	if (!t->n++)
 		snprintf(t->desc, sizeof(t->desc), "%s", desc);
-	}
 }
 
 static void fw_desc(const struct gwpol *p, const struct eventlog_event *e, char *buf, size_t len)
@@ -151,12 +149,12 @@ static void cover_fw(const struct gwpol *p, const struct eventlog *log, uint32_t
 			continue;
 		fw_desc(p, e, d, sizeof(d));
 		if (!(p->logs.firmware & (1u << e->pcr)))
-			note(&foreign[e->pcr], e->num, d);
+			note(&foreign[e->pcr], d);
 		/* A PCR with no firmware rule is check_pcrs()'s finding when there
 		 * are firmware rules; here only when there are none. */
 		else if (!fw_judges(p, e->pcr, &why[e->pcr]) &&
 			 !(p->fw.present && !gwpol_fw_rule(&p->fw, e->pcr)))
-			note(&unjudged[e->pcr], e->num, d);
+			note(&unjudged[e->pcr], d);
 	}
 	gwpol_pcrs_str(p->logs.firmware, pcrs, sizeof(pcrs));
 	for (unsigned q = 0; q < GW_NUM_PCRS; q++) {
@@ -183,9 +181,9 @@ static void cover_cel(const struct gwpol *p, const struct cel_log *cel, uint32_t
 			continue;
 		cel_desc(rec, d, sizeof(d));
 		if (!(p->logs.cel & (1u << rec->pcr)))
-			note(&foreign[rec->pcr], (long)rec->recnum, d);
+			note(&foreign[rec->pcr], d);
 		else if (!cel_judges(p, rec->pcr))
-			note(&unjudged[rec->pcr], (long)rec->recnum, d);
+			note(&unjudged[rec->pcr], d);
 	}
 	gwpol_pcrs_str(p->logs.cel, pcrs, sizeof(pcrs));
 	for (unsigned q = 0; q < GW_NUM_PCRS; q++) {
