@@ -447,6 +447,7 @@ static void test_late_events(void **state)
 		struct gwpol *p = draft_policy(log, false);
 		struct gwpol_report *r = evaluate(p, log, NULL, ALL_PCRS, NOW);
 		struct eventlog_event *ev, *late = NULL;
+		size_t idx;
 
 		if (r->n)
 			dump(names[k], r);
@@ -459,11 +460,11 @@ static void test_late_events(void **state)
 					     log->events[i].type == EV_EFI_BOOT_SERVICES_APPLICATION)
 				late = &log->events[i];
 		assert_non_null(late);
+		idx = (size_t)(late - log->events); /* before realloc moves the events */
 		ev = realloc(log->events, (log->nevents + 1) * sizeof(*ev));
 		assert_non_null(ev);
 		log->events = ev;
-		late = &ev[late - ev];
-		ev[log->nevents] = *late;
+		ev[log->nevents] = ev[idx];
 		ev[log->nevents].num = (uint32_t)log->nevents;
 		log->nevents++;
 		r = evaluate(p, log, NULL, ALL_PCRS, NOW);
