@@ -72,6 +72,18 @@ static void check(const struct gwpol *p)
 	gwpol_selection(p, &sel);
 	if (gw_pcrsel_count(&sel) == 0)
 		__builtin_trap();
+	if ((p->logs.firmware | p->logs.cel | gwpol_governed(p)) >> GW_NUM_PCRS)
+		__builtin_trap();
+	{
+		/* Lint reads every rule against every other: any parsed policy. */
+		static struct gwpol_diags ld;
+		char buf[64];
+
+		memset(&ld, 0, sizeof(ld));
+		if (gwpol_lint(p, 0, &ld) < 0 || strlen(gwpol_pcrs_str(p->logs.firmware, buf,
+								       sizeof(buf))) >= sizeof(buf))
+			__builtin_trap();
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -218,6 +218,19 @@ static bool selection_subset(const TPML_PCR_SELECTION *b, const TPML_PCR_SELECTI
 	return true;
 }
 
+/* One allow or forbid line per PCR a log may newly, or no longer, extend. */
+static void diff_log(struct diff *df, const char *path, const char *log, uint32_t a, uint32_t b)
+{
+	for (unsigned p = 0; p < GW_NUM_PCRS; p++) {
+		bool in_a = a & (1u << p), in_b = b & (1u << p);
+
+		if (in_a == in_b)
+			continue;
+		change(df, in_b ? CH_ALLOW : CH_FORBID, path, in_a ? json_object_new_int((int)p) : NULL,
+		       in_b ? json_object_new_int((int)p) : NULL, in_b, "%s log on PCR %u", log, p);
+	}
+}
+
 static void diff_top(struct diff *df, const struct gwpol *a, const struct gwpol *b)
 {
 	TPML_PCR_SELECTION sa, sb;
@@ -251,6 +264,8 @@ static void diff_top(struct diff *df, const struct gwpol *a, const struct gwpol 
 		       "freshness_seconds %s -> %s", a->has_freshness ? ta : "default",
 		       b->has_freshness ? tb : "default");
 	}
+	diff_log(df, "$.logs.firmware", "firmware", a->logs.firmware, b->logs.firmware);
+	diff_log(df, "$.logs.cel", "CEL", a->logs.cel, b->logs.cel);
 }
 
 /* "sequence of 12 events", "allowed list of 3 elements", "unchecked", "no rule" */

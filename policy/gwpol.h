@@ -73,13 +73,16 @@
  *        "data"?: "00000000",                       the event data as hex
  *        "comment"?: "..."}          at most one of text/data; when given, the data
  *     ],                             must hash to the event's digest in the bank
- *     "secure_boot"?: {              UEFI: the EV_EFI_VARIABLE_DRIVER_CONFIG events
- *       "enabled": true,             the SecureBoot variable's one byte (1 or 0)
+ *     "secure_boot"?: {              UEFI: the variables' measurements on PCR 7
+ *       "enabled": true,             (found by their verified data; PCR 7 needs a
+ *                                    sequence or allowed rule): the SecureBoot
+ *                                    variable's one byte (1 or 0)
  *       "pk"?: ["<hex>"], "kek"?: [...], "db"?: [...], "dbx"?: [...]
  *                                    allowed event digests of each variable
  *     },
- *     "bootloader"?: ["<hex>", ...], the first EV_EFI_BOOT_SERVICES_APPLICATION on
- *                                    PCR 4
+ *     "bootloader"?: ["<hex>", ...], the first EV_EFI_BOOT_SERVICES_APPLICATION in
+ *                                    PCR 4's sequence (which needs a sequence or
+ *                                    allowed rule)
  *     "kernel"?: ["<hex>", ...]      the last one, when PCR 4 has two or more
  *   },
  *   "stages"?: {                     rules over the agent's stage records (PCR 13)
@@ -93,6 +96,11 @@
  *     "gate_key"?: ["<sha256 hex>", ...],   SHA-256 of the verifier gate key's DER
  *     "trust_root"?: ["<sha256 hex>", ...]  digest of the update trust root
  *   },
+ *   "logs"?: {                       which log may extend which PCR (per log, a
+ *     "firmware"?: [0, 1, ..., 14],  list of 0-24 distinct PCRs 0-23); defaults
+ *     "cel"?: [13, 14]               GWPOL_DEFAULT_FW_LOGS and _CEL_LOGS. On a PCR
+ *   },                               a rule governs, an event from a log not
+ *                                    listed for it is a finding
  *   "update"?: {                     consumed by the update flow
  *     "min_security_version"?: 4,    0 .. 2^32-1
  *     "end_of_support"?: "2029-12-31",  last supported day (UTC); after it the
@@ -198,6 +206,18 @@ struct gwpol_update {
 	char (*channels)[GWPOL_NAME_MAX + 1];
 };
 
+/* Which log may extend which PCR: bit n = PCR n. */
+struct gwpol_logs {
+	bool has_firmware, has_cel; /* given in the policy (else the defaults) */
+	uint32_t firmware, cel;
+};
+
+/* The defaults: the firmware log on 0-7 (UEFI), 8 and 9 (boot loaders that log
+ * through the firmware) and 14 (shim's MokList); the CEL log on 13 and 14 (the
+ * agent's stages and trust records). */
+#define GWPOL_DEFAULT_FW_LOGS (0x3ffu | 1u << 14)
+#define GWPOL_DEFAULT_CEL_LOGS (1u << 13 | 1u << 14)
+
 struct gwpol {
 	char model[GWPOL_NAME_MAX + 1];
 	uint32_t version;
@@ -210,6 +230,7 @@ struct gwpol {
 	size_t n_stages;
 	struct gwpol_stage *stages;        /* in the order of the JSON text */
 	struct gwpol_trust trust;
+	struct gwpol_logs logs;            /* effective: the defaults when absent */
 	struct gwpol_update update;
 };
 
@@ -253,6 +274,13 @@ bool gwpol_digests_have(const struct gwpol_digests *l, const uint8_t *d); /* l->
 bool gwpol_type_allowed(const struct gwpol_firmware *fw, uint32_t type);
 /* The firmware rule of pcr, or NULL. */
 const struct gwpol_fw_pcr *gwpol_fw_rule(const struct gwpol_firmware *fw, unsigned pcr);
+/* "0-9,14" for a set of PCRs (bit n = PCR n), "none" for none; buf of at
+ * least 64 bytes. */
+const char *gwpol_pcrs_str(uint32_t pcrs, char *buf, size_t len);
+/* The PCRs the policy's rules govern: those with a firmware rule, 13 with stages,
+ * 14 with trust rules. Every event that extends one of them must come from a log
+ * the policy lets extend it and be judged by a rule (doc/pcrs.md). */
+uint32_t gwpol_governed(const struct gwpol *p);
 /* "sequence", "allowed", "unchecked". */
 const char *gwpol_pcr_mode_name(enum gwpol_pcr_mode m);
 /* The PCR selection the verifier asks for: the policy's, else the default. */
@@ -317,21 +345,26 @@ struct gwpol_evidence {
  * 5, 6 and 7 (configuration, Secure Boot) to configuration; 4 and every other PCR
  * (boot applications, kernel) to executables; a missing firmware log to hardware.
  * Stage rules map to their stage's claim, trust rules to configuration, and an
- * end-of-support date in the past to a configuration WARNING; every other failure
- * is CONTRAINDICATED. Returns 0, or GW_E_INVAL for NULL arguments. */
+ * end-of-support date in the past to a configuration WARNING; an event on a PCR the
+ * policy governs (gwpol_governed()) that comes from a log p->logs does not list for
+ * it, or that no rule of its log judges, to the claim of its PCR; every other
+ * failure is CONTRAINDICATED. Returns 0, or GW_E_INVAL for NULL arguments. */
 int gwpol_evaluate(const struct gwpol *p, const struct gwpol_evidence *ev,
 		   struct gwpol_report *r) GW_WUR;
 
 /* ---- Lint ---- */
 
 /* Consistency checks on a parsed policy, for `gwpolicy lint` before signing: rules
- * that can never pass or never be checked because of another part of the policy
- * (a firmware rule on a PCR or bank the pcr_selection does not quote, stages or
- * trust rules without PCR 13 or 14 of the sha256 bank quoted, a required event its
- * PCR's sequence or allowed list cannot hold, an unknown event type not in
- * allow_event_types, bootloader or kernel rules PCR 4's rule leaves no boot
- * application for, secure_boot without a PCR 7 rule, a firmware rule on PCR 13 or
- * 14, an end_of_support already past at now). Appends one diagnostic per problem,
+ * that can never pass, never be checked, or not be decided soundly because of
+ * another part of the policy (a firmware rule on a PCR or bank the pcr_selection
+ * does not quote or logs.firmware does not list, stages or trust rules without PCR
+ * 13 or 14 of the sha256 bank quoted or in logs.cel, an unchecked firmware rule on
+ * 13 or 14 next to stage or trust rules, a required event its PCR's sequence or
+ * allowed list cannot hold or with neither text nor data, an unknown event type not
+ * in allow_event_types, bootloader or kernel rules without a sequence or allowed
+ * rule for PCR 4 or one that leaves no boot application or lets another boot last,
+ * secure_boot without a sequence or allowed rule for PCR 7, a PCR in logs.cel that
+ * no rule for CEL records governs, an end_of_support already past at now). Appends one diagnostic per problem,
  * with its JSON path, to d (which may already hold some). Returns the number of
  * problems found (0: none; those over GWPOL_MAX_DIAGS are counted in d->dropped),
  * or GW_E_INVAL for a NULL argument. */

@@ -235,33 +235,25 @@ static void secure_boot(struct builder *b, const struct eventlog *log, uint16_t 
 	}
 }
 
+/* As the evaluator reads them: from PCR 4's own sequence, the first and the last
+ * boot application. With --allowed, the kernel rule is left out when PCR 4 has a
+ * boot application between the two: an allowed list lets it come last too, so a
+ * kernel rule there could be passed by extending the kernel's digest after it
+ * (gwpolicy lint refuses that combination). */
 static void boot_apps(struct builder *b, const struct eventlog *log, uint16_t bank, size_t dsize,
-		      json_object *fw)
+		      bool allowed, json_object *fw)
 {
 	const struct eventlog_event *first = NULL, *last = NULL;
-	size_t n = 0;
+	size_t n;
 	json_object *arr;
 
-	/* As the evaluator reads them: those before ExitBootServices. */
-	for (size_t i = 0; i < log->nevents; i++) {
-		const struct eventlog_event *e = &log->events[i];
-
-		if (e->pcr == 5 && e->type == EV_EFI_ACTION &&
-		    gwpol_data_is_text(e->data, e->data_len, "Exit Boot Services Invocation"))
-			break;
-		if (e->pcr != 4 || e->type != EV_EFI_BOOT_SERVICES_APPLICATION)
-			continue;
-		if (!first)
-			first = e;
-		last = e;
-		n++;
-	}
+	n = gwpol_boot_apps(log, &first, &last);
 	if (!first)
 		return;
 	arr = put(b, fw, "bootloader", json_object_new_array());
 	if (arr)
 		add_digest(b, arr, gwpol_event_digest(first, bank), dsize);
-	if (n < 2)
+	if (n < 2 || (allowed && n > 2))
 		return;
 	arr = put(b, fw, "kernel", json_object_new_array());
 	if (arr)
@@ -382,7 +374,7 @@ static void trust(struct builder *b, const struct gwpol_draft_input *in, json_ob
 }
 
 static int firmware(struct builder *b, const struct gwpol_draft_input *in, json_object *root,
-		    TPML_PCR_SELECTION *sel, gw_error *err)
+		    TPML_PCR_SELECTION *sel, uint32_t *fw_pcrs, gw_error *err)
 {
 	const struct eventlog *log = in->fwlog;
 	json_object *fw, *pcrs, *view = NULL, *types = NULL, *req;
@@ -404,6 +396,7 @@ static int firmware(struct builder *b, const struct gwpol_draft_input *in, json_
 	for (size_t i = 0; i < log->nevents; i++)
 		if (extends(&log->events[i]))
 			extended |= 1u << log->events[i].pcr;
+	*fw_pcrs = extended;
 	for (unsigned p = 0; p < GW_NUM_PCRS && !rc; p++) {
 		char key[4];
 
@@ -437,9 +430,36 @@ static int firmware(struct builder *b, const struct gwpol_draft_input *in, json_
 			json_object_put(req);
 	}
 	secure_boot(b, log, bank, dsize, fw);
-	boot_apps(b, log, bank, dsize, fw);
+	boot_apps(b, log, bank, dsize, in->allowed, fw);
 	json_object_put(view);
 	return rc;
+}
+
+static json_object *pcr_list(uint32_t pcrs)
+{
+	json_object *arr = json_object_new_array();
+
+	for (unsigned p = 0; arr && p < GW_NUM_PCRS; p++)
+		if ((pcrs & (1u << p)) && json_object_array_add(arr, json_object_new_int((int)p))) {
+			json_object_put(arr);
+			return NULL;
+		}
+	return arr;
+}
+
+/* Which log may extend which PCR, exactly as the golden device's logs did: the
+ * firmware log the PCRs it extends, the CEL log the PCRs of the agent's rules. */
+static void logs(struct builder *b, json_object *root, uint32_t fw_pcrs)
+{
+	json_object *l = put(b, root, "logs", json_object_new_object());
+	uint32_t cel = 0;
+
+	if (json_object_object_get_ex(root, "stages", NULL))
+		cel |= 1u << GWPOL_STAGE_PCR;
+	if (json_object_object_get_ex(root, "trust", NULL))
+		cel |= 1u << GWPOL_TRUST_PCR;
+	put(b, l, "firmware", pcr_list(fw_pcrs));
+	put(b, l, "cel", pcr_list(cel));
 }
 
 int gwpol_draft(const struct gwpol_draft_input *in, struct json_object **out, gw_error *err)
@@ -448,6 +468,7 @@ int gwpol_draft(const struct gwpol_draft_input *in, struct json_object **out, gw
 	TPML_PCR_SELECTION sel;
 	json_object *root = NULL;
 	char selstr[256];
+	uint32_t fw_pcrs = 0;
 	int rc = 0;
 
 	if (!in || !out || !in->model || !in->model[0])
@@ -463,10 +484,11 @@ int gwpol_draft(const struct gwpol_draft_input *in, struct json_object **out, gw
 	/* pcr_selection goes here, once the rules say which PCRs they need. */
 	put(&b, root, "pcr_selection", json_object_new_string(""));
 	if (in->fwlog)
-		rc = firmware(&b, in, root, &sel, err);
+		rc = firmware(&b, in, root, &sel, &fw_pcrs, err);
 	if (!rc) {
 		stages(&b, in, root, &sel);
 		trust(&b, in, root, &sel);
+		logs(&b, root, fw_pcrs);
 		/* No rule needs a PCR (a firmware log that extends none): the default. */
 		if (sel.count == 0)
 			json_object_object_del(root, "pcr_selection");

@@ -21,17 +21,23 @@ const uint8_t *gwpol_event_digest(const struct eventlog_event *ev, uint16_t alg)
 	return NULL;
 }
 
-/* Does the event's data hash to its digest in alg? Only then may a rule read the
- * data: the event log itself is authenticated through its digests alone. */
+/* Does the event's data hash to its digest in alg, and to its digest in every
+ * other bank it carries? Only then may a rule read the data: the event log itself
+ * is authenticated through its digests alone, and a quote may cover several
+ * banks (one of them SHA-1, where a collision is within reach). */
 bool gwpol_event_data_authentic(const struct eventlog_event *ev, uint16_t alg)
 {
-	const uint8_t *d = gwpol_event_digest(ev, alg);
-	uint8_t md[GW_MAX_DIGEST];
-	const struct gw_alg *a = gw_alg_by_id(alg);
-
-	if (!d || !a || gw_hash(alg, ev->data, ev->data_len, md))
+	if (!gwpol_event_digest(ev, alg))
 		return false;
-	return !memcmp(md, d, a->size);
+	for (size_t i = 0; i < ev->ndigests; i++) {
+		const struct gw_alg *a = gw_alg_by_id(ev->digests[i].alg);
+		uint8_t md[GW_MAX_DIGEST];
+
+		if (!a || gw_hash(a->id, ev->data, ev->data_len, md) ||
+		    memcmp(md, ev->digests[i].d, a->size))
+			return false;
+	}
+	return true;
 }
 
 /* The data is text as ASCII, or as UCS-2 (UTF-16LE of ASCII), with or without a
@@ -85,4 +91,23 @@ bool gwpol_efi_variable_is(const struct eventlog_event *ev, const uint8_t guid[1
 	*vdata = d + 32 + 2 * nlen;
 	*vlen = (size_t)dlen;
 	return true;
+}
+
+size_t gwpol_boot_apps(const struct eventlog *log, const struct eventlog_event **first,
+		       const struct eventlog_event **last)
+{
+	size_t n = 0;
+
+	*first = *last = NULL;
+	for (size_t i = 0; i < log->nevents; i++) {
+		const struct eventlog_event *e = &log->events[i];
+
+		if (e->pcr != 4 || e->type != EV_EFI_BOOT_SERVICES_APPLICATION)
+			continue;
+		if (!*first)
+			*first = e;
+		*last = e;
+		n++;
+	}
+	return n;
 }

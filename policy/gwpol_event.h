@@ -18,8 +18,9 @@ extern const uint8_t gwpol_efi_imgdb_guid[16];
 
 /* The event's digest in bank alg, NULL if it has none. */
 const uint8_t *gwpol_event_digest(const struct eventlog_event *ev, uint16_t alg);
-/* Does the event's data hash to its digest in bank alg? Only then may a rule read
- * the data: a log is authenticated through its digests alone. */
+/* Does the event's data hash to its digest in bank alg, and in every other bank
+ * the event carries a digest for? Only then may a rule read the data: a log is
+ * authenticated through its digests alone. */
 bool gwpol_event_data_authentic(const struct eventlog_event *ev, uint16_t alg);
 /* Is the data text, as ASCII or UCS-2 (UTF-16LE of ASCII), with or without a
  * terminating NUL? */
@@ -28,5 +29,10 @@ bool gwpol_data_is_text(const uint8_t *d, size_t len, const char *text);
  * Then *vdata and *vlen are its VariableData. Bounds-checked. */
 bool gwpol_efi_variable_is(const struct eventlog_event *ev, const uint8_t guid[16],
 			   const char *name, const uint8_t **vdata, size_t *vlen);
+/* The EV_EFI_BOOT_SERVICES_APPLICATION events of PCR 4, in PCR 4's own order:
+ * their number, the first and the last (NULL when none). Only PCR 4's sequence is
+ * authenticated, so nothing on another PCR (ExitBootServices) places them. */
+size_t gwpol_boot_apps(const struct eventlog *log, const struct eventlog_event **first,
+		       const struct eventlog_event **last);
 
 #endif

@@ -59,7 +59,7 @@ static void lint_fw_pcrs(struct lint *l, const struct gwpol *p, const TPML_PCR_S
 			 bool bank_quoted)
 {
 	const struct gwpol_firmware *fw = &p->fw;
-	char tbuf[32];
+	char tbuf[32], pbuf[64];
 
 	for (size_t i = 0; i < fw->n_pcrs; i++) {
 		const struct gwpol_fw_pcr *r = &fw->pcrs[i];
@@ -72,17 +72,26 @@ static void lint_fw_pcrs(struct lint *l, const struct gwpol *p, const TPML_PCR_S
 			     "PCR %u is not in pcr_selection (%s): its events could not be "
 			     "authenticated, so this rule could never pass",
 			     r->pcr, l->sel);
-		if (r->pcr == GWPOL_STAGE_PCR)
+		if (!(p->logs.firmware & (1u << r->pcr)))
 			diag(l, path,
-			     "PCR 13 holds Gatewarden's stage records (gwagent boot): firmware "
-			     "must not extend it, and a firmware rule on it means the platform "
-			     "does; move the agent's stage_pcr (doc/pcrs.md) instead");
-		if (r->pcr == GWPOL_TRUST_PCR)
+			     "the policy does not let the firmware log extend PCR %u (logs.firmware: "
+			     "%s): its events there are findings, and this rule never sees one; "
+			     "add %u to logs.firmware or remove the rule",
+			     r->pcr, gwpol_pcrs_str(p->logs.firmware, pbuf, sizeof(pbuf)), r->pcr);
+		else if (r->mode == GWPOL_PCR_UNCHECKED && r->pcr == GWPOL_STAGE_PCR &&
+			 p->n_stages)
 			diag(l, path,
-			     "PCR 14 holds Gatewarden's trust records, and shim measures its "
-			     "MokList into PCR 14 too: the two extenders conflict; on a platform "
-			     "with shim move the agent's trust_pcr (doc/pcrs.md) rather than "
-			     "writing a firmware rule for PCR 14");
+			     "PCR 13 is \"unchecked\" for the firmware log, but the stage rules "
+			     "need every event there judged: a stage record moved into the "
+			     "firmware log would escape them; give PCR 13 a sequence or allowed "
+			     "rule, or take 13 out of logs.firmware");
+		else if (r->mode == GWPOL_PCR_UNCHECKED && r->pcr == GWPOL_TRUST_PCR &&
+			 (p->trust.has_gate_key || p->trust.has_trust_root))
+			diag(l, path,
+			     "PCR 14 is \"unchecked\" for the firmware log, but the trust rules "
+			     "need every event there judged: a trust record moved into the "
+			     "firmware log would escape them; give PCR 14 a sequence or allowed "
+			     "rule (shim's MokList events), or take 14 out of logs.firmware");
 		if (r->mode == GWPOL_PCR_UNCHECKED)
 			continue;
 		for (size_t j = 0; j < r->n; j++) {
@@ -121,9 +130,22 @@ static void lint_required(struct lint *l, const struct gwpol *p, const TPML_PCR_
 			     "event type %s is not a TCG PC Client type and not in "
 			     "allow_event_types: a log holding it fails appraisal",
 			     tname);
+		if (!q->text && !q->data) {
+			(void)snprintf(path, sizeof(path), "$.firmware.required_events[%zu]", k);
+			diag(l, path,
+			     "only a type: the type is not covered by the digest, so any event "
+			     "relabelled %s passes; give the event's text or data (then its "
+			     "digest must be their hash)",
+			     tname);
+		}
 		if (!q->has_pcr)
 			continue;
 		(void)snprintf(path, sizeof(path), "$.firmware.required_events[%zu].pcr", k);
+		if (!(p->logs.firmware & (1u << q->pcr)))
+			diag(l, path,
+			     "the policy does not let the firmware log extend PCR %u "
+			     "(logs.firmware): the event could never be there",
+			     q->pcr);
 		if (bank_quoted && !sel_has(sel, fw->bank, q->pcr))
 			diag(l, path,
 			     "PCR %u is not in pcr_selection (%s): the event could not be "
@@ -156,6 +178,37 @@ static void lint_required(struct lint *l, const struct gwpol *p, const TPML_PCR_
 	}
 }
 
+/* With an allowed list for PCR 4, any boot application it allows may come last:
+ * one that is neither a bootloader nor a kernel of the policy could boot as the
+ * kernel, and root extend an allowed kernel's digest after it. */
+static void lint_kernel_allowed(struct lint *l, const struct gwpol *p, const struct gwpol_fw_pcr *r)
+{
+	const struct gwpol_firmware *fw = &p->fw;
+	char hex[2 * GW_MAX_DIGEST + 1];
+
+	if (!fw->has_kernel || !r || r->mode != GWPOL_PCR_ALLOWED)
+		return;
+	for (size_t j = 0; j < r->n; j++) {
+		const struct gwpol_digests *ds = &r->ev[j].digests;
+
+		if (r->ev[j].type != EV_EFI_BOOT_SERVICES_APPLICATION)
+			continue;
+		for (size_t k = 0; k < ds->n; k++) {
+			if (gwpol_digests_have(&fw->kernel, ds->d[k]) ||
+			    (fw->has_bootloader && gwpol_digests_have(&fw->bootloader, ds->d[k])))
+				continue;
+			gw_hex_encode(ds->d[k], ds->size, hex);
+			diag(l, "$.firmware.kernel",
+			     "PCR 4's allowed list lets boot application %s (allowed[%zu]) come "
+			     "anywhere, and it is no kernel or bootloader of the policy: it could "
+			     "boot as the kernel and an allowed kernel's digest be extended after "
+			     "it; use a sequence rule for PCR 4",
+			     hex, j);
+			return;
+		}
+	}
+}
+
 static void lint_boot_apps(struct lint *l, const struct gwpol *p, const TPML_PCR_SELECTION *sel,
 			   bool bank_quoted)
 {
@@ -176,12 +229,23 @@ static void lint_boot_apps(struct lint *l, const struct gwpol *p, const TPML_PCR
 			     "boot applications are measured into PCR 4, which is not in "
 			     "pcr_selection (%s): they could not be authenticated",
 			     l->sel);
-		if (r && r->mode != GWPOL_PCR_UNCHECKED && !app)
+		if (!r || r->mode == GWPOL_PCR_UNCHECKED)
+			diag(l, paths[i],
+			     "PCR 4 %s: the boot applications would be read from events no rule "
+			     "judges, and root can extend an allowed digest into PCR 4 after the "
+			     "real one; give PCR 4 a sequence or allowed rule",
+			     r ? "is \"unchecked\"" : "has no rule");
+		else if (!app)
 			diag(l, paths[i],
 			     "PCR 4's %s rule has no EV_EFI_BOOT_SERVICES_APPLICATION element: "
 			     "no log that passes it holds a boot application to check",
 			     gwpol_pcr_mode_name(r->mode));
+		if (!(p->logs.firmware & (1u << BOOT_APP_PCR)))
+			diag(l, paths[i],
+			     "the policy does not let the firmware log extend PCR 4 "
+			     "(logs.firmware): no boot application could be measured");
 	}
+	lint_kernel_allowed(l, p, r);
 }
 
 static void lint_secure_boot(struct lint *l, const struct gwpol *p, const TPML_PCR_SELECTION *sel,
@@ -196,12 +260,18 @@ static void lint_secure_boot(struct lint *l, const struct gwpol *p, const TPML_P
 		     "the Secure Boot variables are measured into PCR 7, which is not in "
 		     "pcr_selection (%s): they could not be authenticated",
 		     l->sel);
-	if (!gwpol_fw_rule(fw, SECURE_BOOT_PCR))
+	if (!gwpol_fw_rule(fw, SECURE_BOOT_PCR) ||
+	    gwpol_fw_rule(fw, SECURE_BOOT_PCR)->mode == GWPOL_PCR_UNCHECKED)
 		diag(l, "$.firmware.secure_boot",
-		     "secure_boot is set but firmware.pcrs has no rule for PCR 7: the other "
-		     "events there (further variables, EV_EFI_VARIABLE_AUTHORITY) are then "
-		     "neither checked nor deliberately unchecked; add a sequence, allowed "
-		     "or \"unchecked\" rule for PCR 7");
+		     "secure_boot is set but PCR 7 %s: the Secure Boot variables would be "
+		     "read from events no rule judges, and root can extend a forged "
+		     "SecureBoot measurement and relabel the real one; give PCR 7 a "
+		     "sequence or allowed rule",
+		     gwpol_fw_rule(fw, SECURE_BOOT_PCR) ? "is \"unchecked\"" : "has no rule");
+	if (!(p->logs.firmware & (1u << SECURE_BOOT_PCR)))
+		diag(l, "$.firmware.secure_boot",
+		     "the policy does not let the firmware log extend PCR 7 (logs.firmware): "
+		     "no Secure Boot variable could be measured");
 }
 
 static void lint_firmware(struct lint *l, const struct gwpol *p, const TPML_PCR_SELECTION *sel)
@@ -225,6 +295,38 @@ static void lint_firmware(struct lint *l, const struct gwpol *p, const TPML_PCR_
 	lint_secure_boot(l, p, sel, bank_quoted);
 }
 
+/* The CEL log on the PCRs the agent's rules read, and only where a rule judges
+ * its records. */
+static void lint_logs(struct lint *l, const struct gwpol *p)
+{
+	bool trust = p->trust.has_gate_key || p->trust.has_trust_root;
+	char pbuf[64];
+
+	gwpol_pcrs_str(p->logs.cel, pbuf, sizeof(pbuf));
+	if (p->n_stages && !(p->logs.cel & (1u << GWPOL_STAGE_PCR)))
+		diag(l, "$.logs.cel",
+		     "the stage rules read the CEL log's records on PCR 13, which logs.cel (%s) "
+		     "does not list: every stage record would be a finding",
+		     pbuf);
+	if (trust && !(p->logs.cel & (1u << GWPOL_TRUST_PCR)))
+		diag(l, "$.logs.cel",
+		     "the trust rules read the CEL log's records on PCR 14, which logs.cel (%s) "
+		     "does not list: every trust record would be a finding",
+		     pbuf);
+	for (size_t i = 0; p->fw.present && i < p->fw.n_pcrs; i++) {
+		const struct gwpol_fw_pcr *r = &p->fw.pcrs[i];
+
+		if (!(p->logs.cel & (1u << r->pcr)) || r->mode == GWPOL_PCR_UNCHECKED ||
+		    (r->pcr == GWPOL_STAGE_PCR && p->n_stages) || (r->pcr == GWPOL_TRUST_PCR && trust))
+			continue;
+		diag(l, "$.logs.cel",
+		     "logs.cel lists PCR %u, which has a firmware %s rule and no rule for CEL "
+		     "records: every CEL record there would be a finding; take %u out of "
+		     "logs.cel",
+		     r->pcr, gwpol_pcr_mode_name(r->mode), r->pcr);
+	}
+}
+
 int gwpol_lint(const struct gwpol *p, int64_t now, struct gwpol_diags *d)
 {
 	struct lint l = { .d = d };
@@ -241,6 +343,7 @@ int gwpol_lint(const struct gwpol *p, int64_t now, struct gwpol_diags *d)
 		(void)snprintf(l.sel + n, sizeof(l.sel) - n, ", the default");
 	}
 	lint_firmware(&l, p, &sel);
+	lint_logs(&l, p);
 	if (p->n_stages && !sel_has(&sel, TPM2_ALG_SHA256, GWPOL_STAGE_PCR))
 		diag(&l, "$.stages",
 		     "stage records are extended into PCR 13 and replayed in the sha256 bank, "

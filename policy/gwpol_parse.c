@@ -1083,6 +1083,57 @@ static void parse_update(struct pctx *c, json_object *v, struct gwpol_update *u)
 	}
 }
 
+/* A list of distinct PCR numbers, as a bit set. The empty list is a policy's
+ * way of saying "this log may extend no PCR". */
+static bool parse_pcr_list(struct pctx *c, json_object *v, uint32_t *out)
+{
+	size_t n;
+
+	*out = 0;
+	if (!want(c, v, json_type_array))
+		return false;
+	n = json_object_array_length(v);
+	if (n > GW_NUM_PCRS) {
+		diag(c, GW_E_TOOBIG, "more than %d PCRs", GW_NUM_PCRS);
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t mark = path_idx(c, i);
+		uint32_t pcr;
+
+		if (parse_u32(c, json_object_array_get_idx(v, i), 0, GW_NUM_PCRS - 1, &pcr)) {
+			if (*out & (1u << pcr))
+				diag(c, GW_E_PARSE, "duplicate PCR %u", (unsigned)pcr);
+			*out |= 1u << pcr;
+		}
+		path_pop(c, mark);
+	}
+	return true;
+}
+
+static void parse_logs(struct pctx *c, json_object *v, struct gwpol_logs *l)
+{
+	static const char *const known[] = { "firmware", "cel" };
+	json_object *x;
+	size_t mark;
+
+	if (!want(c, v, json_type_object))
+		return;
+	check_keys(c, v, known, GW_ARRAY_SIZE(known));
+	if (json_object_object_length(v) == 0)
+		diag(c, GW_E_PARSE, LEAVE_OUT);
+	if (member(c, v, "firmware", false, &x)) {
+		mark = path_key(c, "firmware");
+		l->has_firmware = parse_pcr_list(c, x, &l->firmware);
+		path_pop(c, mark);
+	}
+	if (member(c, v, "cel", false, &x)) {
+		mark = path_key(c, "cel");
+		l->has_cel = parse_pcr_list(c, x, &l->cel);
+		path_pop(c, mark);
+	}
+}
+
 /* ---- The document ---- */
 
 static void parse_pcr_selection(struct pctx *c, json_object *v, struct gwpol *p)
@@ -1113,7 +1164,7 @@ static void parse_root(struct pctx *c, json_object *root, struct gwpol *p)
 	static const char *const known[] = { "model",	     "version", "description",
 					     "pcr_selection", "freshness_seconds",
 					     "firmware",      "stages",  "trust",
-					     "update" };
+					     "logs",          "update" };
 	json_object *x;
 	size_t mark;
 
@@ -1157,6 +1208,15 @@ static void parse_root(struct pctx *c, json_object *root, struct gwpol *p)
 		parse_trust(c, x, &p->trust);
 		path_pop(c, mark);
 	}
+	if (member(c, root, "logs", false, &x) && !c->nomem) {
+		mark = path_key(c, "logs");
+		parse_logs(c, x, &p->logs);
+		path_pop(c, mark);
+	}
+	if (!p->logs.has_firmware)
+		p->logs.firmware = GWPOL_DEFAULT_FW_LOGS;
+	if (!p->logs.has_cel)
+		p->logs.cel = GWPOL_DEFAULT_CEL_LOGS;
 	if (member(c, root, "update", false, &x) && !c->nomem) {
 		mark = path_key(c, "update");
 		parse_update(c, x, &p->update);

@@ -28,7 +28,7 @@ policy() {
        {"type": "EV_POST_CODE", "digests": ["$F0"]},
        {"type": "EV_POST_CODE", "digests": ["$4"]},
        {"type": "EV_SEPARATOR", "digests": ["$SEP"]}]},
-     "7": {"unchecked": true}},
+     "7": {"sequence": [{"type": "EV_SEPARATOR", "digests": ["$SEP"]}]}},
    "secure_boot": {"enabled": true}},
  "stages": {"rootfs": [$3], "config": {"digests": ["$C"], "claim": "configuration"}},
  "update": {"end_of_support": "2030-12-31"}${5:-}}
@@ -65,11 +65,17 @@ sed -i 's/sha256:0-7,13,14/sha256:0-7,14/' "$p/no-pcr13.json"
 expect_exit -n lint-stages-without-pcr13 19 gwpolicy lint "$p/no-pcr13.json"
 expect_output_contains -n lint-stages-path '^\$\.stages: .*PCR 13' "$GW_STDOUT"
 expect_output_not_contains -n lint-stages-no-ok ': ok \(' "$GW_STDOUT"
-policy "$p/fw-pcr14.json" 3 "\"$A\"" "$F1"
-sed -i 's/"7": {"unchecked": true}/"7": {"unchecked": true}, "14": {"unchecked": true}/' \
-  "$p/fw-pcr14.json"
+# PCR 14 unchecked for the firmware log (shim's MokList) next to trust rules: a
+# trust record moved into the firmware log would escape them.
+policy "$p/fw-pcr14.json" 3 "\"$A\"" "$F1" ', "trust": {"gate_key": ["'"$A"'"]}'
+sed -i 's/"7": {"sequence"/"14": {"unchecked": true}, "7": {"sequence"/' "$p/fw-pcr14.json"
 expect_exit -n lint-firmware-pcr14 19 gwpolicy lint "$p/fw-pcr14.json"
-expect_output_contains -n lint-firmware-pcr14-path '^\$\.firmware\.pcrs\.14: .*MokList' "$GW_STDOUT"
+expect_output_contains -n lint-firmware-pcr14-path '^\$\.firmware\.pcrs\.14: .*trust rules' "$GW_STDOUT"
+# A firmware rule on PCR 13, which logs.firmware does not list by default.
+policy "$p/fw-pcr13.json" 3 "\"$A\"" "$F1"
+sed -i 's/"7": {"sequence"/"13": {"unchecked": true}, "7": {"sequence"/' "$p/fw-pcr13.json"
+expect_exit -n lint-firmware-pcr13 19 gwpolicy lint "$p/fw-pcr13.json"
+expect_output_contains -n lint-firmware-pcr13-path '^\$\.firmware\.pcrs\.13: .*logs\.firmware' "$GW_STDOUT"
 # Without pcr_selection the default (sha256:0-7,13,14) serves stages and trust.
 policy "$p/default-sel.json" 3 "\"$A\"" "$F1" ', "trust": {"gate_key": ["'"$A"'"]}'
 sed -i '/"pcr_selection"/d' "$p/default-sel.json"
@@ -197,3 +203,12 @@ check diff-json-identical-empty python3 -c '
 import json, sys
 o = json.load(open(sys.argv[1]))
 assert o["changes"] == [] and o["identical"] is True, o' "$GW_STDOUT"
+
+# Which log may extend which PCR: one more PCR for a log is an allow (loosens),
+# one fewer a forbid; the defaults count as written.
+printf '{"model": "gw-1000", "version": 3}\n' >"$p/logs-default.json"
+printf '{"model": "gw-1000", "version": 4, "logs": {"firmware": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 14], "cel": [13]}}\n' >"$p/logs-new.json"
+expect_exit -n diff-logs 1 gwpolicy diff "$p/logs-default.json" "$p/logs-new.json"
+expect_output_contains -n diff-logs-allow '^\+ allow  firmware log on PCR 12$' "$GW_STDOUT"
+expect_output_contains -n diff-logs-forbid '^- forbid CEL log on PCR 14$' "$GW_STDOUT"
+expect_output_not_contains -n diff-logs-only-changes 'PCR (0|8|13)' "$GW_STDOUT"

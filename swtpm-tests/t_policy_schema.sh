@@ -27,7 +27,8 @@ expressible=(
   secure-boot-enabled-string stages-empty stage-bad-name stage-string
   stage-bad-claim stage-sha1-digest stages-too-many trust-unknown-key
   date-feb29-2029 date-short date-1999 date-month-13 min-security-negative
-  channels-duplicate channels-bad-name comment-long
+  channels-duplicate channels-bad-name comment-long logs-pcr-24 logs-duplicate-pcr
+  logs-empty logs-unknown-key logs-not-list
 )
 # Bad fixtures beyond JSON Schema: not JSON (a single-quoted name too), data after
 # it, a NUL byte or \u0000,

@@ -86,9 +86,11 @@ static const char clean[] =
 	"\"4\":{\"sequence\":[{\"type\":\"EV_EFI_ACTION\",\"digests\":[\"" DB "\"]},"
 	"{\"type\":\"EV_SEPARATOR\",\"digests\":[\"" DSEP "\"]},"
 	"{\"type\":\"EV_EFI_BOOT_SERVICES_APPLICATION\",\"digests\":[\"" DC "\"]}]},"
-	"\"7\":{\"unchecked\":true}},"
+	"\"7\":{\"allowed\":[{\"type\":\"EV_EFI_VARIABLE_DRIVER_CONFIG\",\"digests\":[\"" DA "\"]},"
+	"{\"type\":\"EV_SEPARATOR\",\"digests\":[\"" DSEP "\"]}]}},"
 	"\"required_events\":[{\"pcr\":4,\"type\":\"EV_SEPARATOR\",\"data\":\"00000000\"},"
-	"{\"pcr\":5,\"type\":\"EV_EFI_ACTION\"},{\"type\":\"EV_EFI_ACTION\"}],"
+	"{\"pcr\":5,\"type\":\"EV_EFI_ACTION\",\"text\":\"Exit Boot Services Invocation\"},"
+	"{\"type\":\"EV_EFI_ACTION\",\"text\":\"Calling EFI Application from Boot Option\"}],"
 	"\"secure_boot\":{\"enabled\":true},"
 	"\"bootloader\":[\"" DC "\"]},"
 	"\"stages\":{\"rootfs\":[\"" DA "\"]},"
@@ -120,6 +122,8 @@ static void test_null(void **state)
 
 static void test_pcr_not_selected(void **state)
 {
+	struct gwpol_diags d;
+
 	(void)state;
 	expect_one("{\"model\":\"m\",\"version\":1,\"pcr_selection\":\"sha256:0-7,13,14\","
 		   "\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{\"8\":{\"unchecked\":true}}}}",
@@ -132,12 +136,16 @@ static void test_pcr_not_selected(void **state)
 		   NOW_2026, "$.firmware.pcrs.9", "the default");
 	expect_one("{\"model\":\"m\",\"version\":1,\"pcr_selection\":\"sha256:0-6\","
 		   "\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{\"0\":{\"unchecked\":true}},"
-		   "\"required_events\":[{\"pcr\":7,\"type\":\"EV_SEPARATOR\"}]}}",
+		   "\"required_events\":[{\"pcr\":7,\"type\":\"EV_SEPARATOR\",\"data\":\"00000000\"}]}}",
 		   NOW_2026, "$.firmware.required_events[0].pcr", "PCR 7");
-	expect_one("{\"model\":\"m\",\"version\":1,\"pcr_selection\":\"sha256:0-3,5-7\","
-		   "\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{\"0\":{\"unchecked\":true}},"
-		   "\"kernel\":[\"" DA "\"]}}",
-		   NOW_2026, "$.firmware.kernel", "PCR 4");
+	/* And PCR 4 has no rule: the kernel rule could not be decided soundly. */
+	assert_int_equal(lint("{\"model\":\"m\",\"version\":1,\"pcr_selection\":\"sha256:0-3,5-7\","
+			      "\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{\"0\":{\"unchecked\":true}},"
+			      "\"kernel\":[\"" DA "\"]}}",
+			      NOW_2026, &d),
+			 2);
+	assert_true(has(&d, "$.firmware.kernel", "not in pcr_selection"));
+	assert_true(has(&d, "$.firmware.kernel", "PCR 4 has no rule"));
 }
 
 static void test_bank_not_selected(void **state)
@@ -188,8 +196,11 @@ static void test_required_events(void **state)
 		 "{\"pcr\":4,\"type\":\"EV_EFI_ACTION\",\"text\":\"Exit Boot Services\"}");
 	expect_one(json, NOW_2026, "$.firmware.required_events[0]", "no EV_EFI_ACTION element");
 	snprintf(json, sizeof(json), head, "allowed", DSEP,
-		 "{\"pcr\":4,\"type\":\"EV_EFI_ACTION\"}");
+		 "{\"pcr\":4,\"type\":\"EV_EFI_ACTION\",\"text\":\"x\"}");
 	expect_one(json, NOW_2026, "$.firmware.required_events[0]", "allowed rule");
+	/* A type alone: the label is not authenticated. */
+	snprintf(json, sizeof(json), head, "sequence", DSEP, "{\"pcr\":5,\"type\":\"EV_EFI_ACTION\"}");
+	expect_one(json, NOW_2026, "$.firmware.required_events[0]", "only a type");
 	/* The type is there but the data hashes to another digest. */
 	snprintf(json, sizeof(json), head, "sequence", DA,
 		 "{\"pcr\":4,\"type\":\"EV_SEPARATOR\",\"data\":\"00000000\"}");
@@ -199,12 +210,14 @@ static void test_required_events(void **state)
 	expect_clean(json, NOW_2026);
 	/* Unchecked PCR, PCR without a rule, event without a PCR: nothing to contradict. */
 	snprintf(json, sizeof(json), head, "sequence", DSEP,
-		 "{\"pcr\":5,\"type\":\"EV_EFI_ACTION\"},{\"pcr\":6,\"type\":\"EV_EFI_ACTION\"},"
-		 "{\"type\":\"EV_EFI_ACTION\"}");
+		 "{\"pcr\":5,\"type\":\"EV_EFI_ACTION\",\"text\":\"x\"},"
+		 "{\"pcr\":6,\"type\":\"EV_EFI_ACTION\",\"text\":\"x\"},"
+		 "{\"type\":\"EV_EFI_ACTION\",\"text\":\"x\"}");
 	expect_clean(json, NOW_2026);
 	/* The second of two, by index. */
 	snprintf(json, sizeof(json), head, "sequence", DSEP,
-		 "{\"pcr\":5,\"type\":\"EV_EFI_ACTION\"},{\"pcr\":4,\"type\":\"EV_IPL\"}");
+		 "{\"pcr\":5,\"type\":\"EV_EFI_ACTION\",\"text\":\"x\"},"
+		 "{\"pcr\":4,\"type\":\"EV_IPL\",\"data\":\"00\"}");
 	expect_one(json, NOW_2026, "$.firmware.required_events[1]", "PCR 4");
 }
 
@@ -222,7 +235,7 @@ static void test_unknown_types(void **state)
 		   NOW_2026, "$.firmware.pcrs.1.allowed[1].type", "0x0000abce");
 	expect_one("{\"model\":\"m\",\"version\":1,\"firmware\":{\"bank\":\"sha256\","
 		   "\"pcrs\":{\"0\":{\"unchecked\":true}},"
-		   "\"required_events\":[{\"type\":\"0x00001234\"}]}}",
+		   "\"required_events\":[{\"type\":\"0x00001234\",\"data\":\"00\"}]}}",
 		   NOW_2026, "$.firmware.required_events[0].type", "allow_event_types");
 	expect_clean("{\"model\":\"m\",\"version\":1,\"firmware\":{\"bank\":\"sha256\","
 		     "\"allow_event_types\":[\"0x0000abcd\"],\"pcrs\":{"
@@ -247,18 +260,36 @@ static void test_boot_apps(void **state)
 			 2);
 	assert_true(has(&d, "$.firmware.bootloader", "allowed rule"));
 	assert_true(has(&d, "$.firmware.kernel", "allowed rule"));
-	/* Unchecked or absent PCR 4 rules leave the boot applications to these lists. */
+	/* An unchecked or absent PCR 4 rule: root could extend an allowed kernel's
+	 * digest into PCR 4 after the real one, so the rules cannot be decided. */
+	assert_int_equal(lint("{\"model\":\"m\",\"version\":1,\"firmware\":{\"bank\":\"sha256\","
+			      "\"pcrs\":{\"4\":{\"unchecked\":true}},\"bootloader\":[\"" DA "\"],"
+			      "\"kernel\":[\"" DB "\"]}}",
+			      NOW_2026, &d),
+			 2);
+	assert_true(has(&d, "$.firmware.bootloader", "PCR 4 is \"unchecked\""));
+	assert_true(has(&d, "$.firmware.kernel", "PCR 4 is \"unchecked\""));
+	expect_one("{\"model\":\"m\",\"version\":1,\"firmware\":{\"bank\":\"sha256\","
+		   "\"pcrs\":{\"0\":{\"unchecked\":true}},\"kernel\":[\"" DB "\"]}}",
+		   NOW_2026, "$.firmware.kernel", "PCR 4 has no rule");
+	/* An allowed list with a boot application that is no bootloader or kernel:
+	 * it could boot last, with an allowed kernel extended after it. */
+	expect_one("{\"model\":\"m\",\"version\":1,\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{"
+		   "\"4\":{\"allowed\":[{\"type\":\"EV_EFI_BOOT_SERVICES_APPLICATION\","
+		   "\"digests\":[\"" DA "\",\"" DB "\",\"" DC "\"]}]}},"
+		   "\"bootloader\":[\"" DA "\"],\"kernel\":[\"" DB "\"]}}",
+		   NOW_2026, "$.firmware.kernel", DC);
 	expect_clean("{\"model\":\"m\",\"version\":1,\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{"
-		     "\"4\":{\"unchecked\":true}},\"bootloader\":[\"" DA "\"],\"kernel\":[\"" DB
-		     "\"]}}",
-		     NOW_2026);
-	expect_clean("{\"model\":\"m\",\"version\":1,\"firmware\":{\"bank\":\"sha256\","
-		     "\"pcrs\":{\"0\":{\"unchecked\":true}},\"kernel\":[\"" DB "\"]}}",
+		     "\"4\":{\"allowed\":[{\"type\":\"EV_EFI_BOOT_SERVICES_APPLICATION\","
+		     "\"digests\":[\"" DA "\",\"" DB "\"]}]}},"
+		     "\"bootloader\":[\"" DA "\"],\"kernel\":[\"" DB "\"]}}",
 		     NOW_2026);
 }
 
 static void test_secure_boot(void **state)
 {
+	struct gwpol_diags d;
+
 	(void)state;
 	expect_one("{\"model\":\"m\",\"version\":1,\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{"
 		   "\"0\":{\"unchecked\":true}},\"secure_boot\":{\"enabled\":true,\"db\":[\"" DA
@@ -268,6 +299,18 @@ static void test_secure_boot(void **state)
 		     "\"7\":{\"allowed\":[{\"type\":\"EV_EFI_VARIABLE_DRIVER_CONFIG\",\"digests\":[\""
 		     DA "\"]}]}},\"secure_boot\":{\"enabled\":false}}}",
 		     NOW_2026);
+	/* PCR 7 unchecked: a forged SecureBoot measurement and a relabelled real one
+	 * would go unjudged. */
+	expect_one("{\"model\":\"m\",\"version\":1,\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{"
+		   "\"7\":{\"unchecked\":true}},\"secure_boot\":{\"enabled\":true}}}",
+		   NOW_2026, "$.firmware.secure_boot", "PCR 7 is \"unchecked\"");
+	assert_int_equal(lint("{\"model\":\"m\",\"version\":1,\"logs\":{\"firmware\":[0,1,2,3,4,5,6]},"
+			      "\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{"
+			      "\"0\":{\"unchecked\":true}},\"secure_boot\":{\"enabled\":true}}}",
+			      NOW_2026, &d),
+			 2);
+	assert_true(has(&d, "$.firmware.secure_boot", "PCR 7 has no rule"));
+	assert_true(has(&d, "$.firmware.secure_boot", "logs.firmware"));
 }
 
 static void test_end_of_support(void **state)
@@ -287,12 +330,23 @@ static void test_agent_pcrs(void **state)
 	struct gwpol_diags d;
 
 	(void)state;
+	/* By default the firmware log may not extend PCR 13: the rule never sees one. */
 	expect_one("{\"model\":\"m\",\"version\":1,\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{"
 		   "\"13\":{\"unchecked\":true}}}}",
-		   NOW_2026, "$.firmware.pcrs.13", "stage records");
+		   NOW_2026, "$.firmware.pcrs.13", "logs.firmware: 0-9,14");
+	/* shim's MokList on PCR 14, next to the agent's trust records. */
+	expect_clean("{\"model\":\"m\",\"version\":1,\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{"
+		     "\"14\":{\"sequence\":[{\"type\":\"EV_IPL\",\"digests\":[\"" DA "\"]}]}}},"
+		     "\"trust\":{\"gate_key\":[\"" DB "\"]}}",
+		     NOW_2026);
+	/* Unchecked there, the firmware log could carry a trust record past the rules. */
 	expect_one("{\"model\":\"m\",\"version\":1,\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{"
-		   "\"14\":{\"allowed\":[{\"type\":\"EV_IPL\",\"digests\":[\"" DA "\"]}]}}}}",
-		   NOW_2026, "$.firmware.pcrs.14", "MokList");
+		   "\"14\":{\"unchecked\":true}}},\"trust\":{\"gate_key\":[\"" DB "\"]}}",
+		   NOW_2026, "$.firmware.pcrs.14", "trust rules");
+	expect_one("{\"model\":\"m\",\"version\":1,\"logs\":{\"firmware\":[13]},"
+		   "\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{"
+		   "\"13\":{\"unchecked\":true}}},\"stages\":{\"a\":[\"" DB "\"]}}",
+		   NOW_2026, "$.firmware.pcrs.13", "stage rules");
 	/* Outside the selection as well: two problems with the one path. */
 	assert_int_equal(lint("{\"model\":\"m\",\"version\":1,\"pcr_selection\":\"sha256:0-7\","
 			      "\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{"
@@ -300,7 +354,28 @@ static void test_agent_pcrs(void **state)
 			      NOW_2026, &d),
 			 2);
 	assert_true(has(&d, "$.firmware.pcrs.13", "not in pcr_selection"));
-	assert_true(has(&d, "$.firmware.pcrs.13", "stage records"));
+	assert_true(has(&d, "$.firmware.pcrs.13", "logs.firmware"));
+}
+
+static void test_logs(void **state)
+{
+	(void)state;
+	expect_one("{\"model\":\"m\",\"version\":1,\"logs\":{\"cel\":[14]},"
+		   "\"stages\":{\"a\":[\"" DA "\"]}}",
+		   NOW_2026, "$.logs.cel", "PCR 13");
+	expect_one("{\"model\":\"m\",\"version\":1,\"logs\":{\"cel\":[]},"
+		   "\"trust\":{\"gate_key\":[\"" DA "\"]}}",
+		   NOW_2026, "$.logs.cel", "PCR 14");
+	/* No rule reads CEL records on a firmware PCR. */
+	expect_one("{\"model\":\"m\",\"version\":1,\"logs\":{\"cel\":[4,13,14]},"
+		   "\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{\"4\":{\"sequence\":[]}}}}",
+		   NOW_2026, "$.logs.cel", "PCR 4");
+	/* Unless the PCR is unchecked on purpose. */
+	expect_clean("{\"model\":\"m\",\"version\":1,\"logs\":{\"cel\":[11,13,14],"
+		     "\"firmware\":[0,11]},\"pcr_selection\":\"sha256:0,11,13,14\","
+		     "\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{\"0\":{\"sequence\":[]},"
+		     "\"11\":{\"unchecked\":true}}}}",
+		     NOW_2026);
 }
 
 static void test_appends_and_caps(void **state)
@@ -342,6 +417,7 @@ int main(void)
 		cmocka_unit_test(test_secure_boot),
 		cmocka_unit_test(test_end_of_support),
 		cmocka_unit_test(test_agent_pcrs),
+		cmocka_unit_test(test_logs),
 		cmocka_unit_test(test_appends_and_caps),
 	};
 

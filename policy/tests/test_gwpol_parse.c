@@ -173,6 +173,9 @@ static void test_good_full(void **state)
 	assert_int_equal(p->update.n_channels, 2);
 	assert_string_equal(p->update.channels[0], "stable");
 	assert_string_equal(p->update.channels[1], "beta");
+	assert_true(p->logs.has_firmware && p->logs.has_cel);
+	assert_int_equal(p->logs.firmware, 0xffu | 1u << 14);
+	assert_int_equal(p->logs.cel, 1u << 13 | 1u << 14);
 	gwpol_free(p);
 }
 
@@ -193,6 +196,10 @@ static void test_good_minimal(void **state)
 	assert_int_equal(p->n_stages, 0);
 	assert_null(p->stages);
 	assert_false(p->trust.has_gate_key || p->trust.has_trust_root);
+	/* Without "logs", the documented defaults. */
+	assert_false(p->logs.has_firmware || p->logs.has_cel);
+	assert_int_equal(p->logs.firmware, GWPOL_DEFAULT_FW_LOGS);
+	assert_int_equal(p->logs.cel, GWPOL_DEFAULT_CEL_LOGS);
 	assert_false(p->update.has_min_security_version || p->update.has_end_of_support);
 	assert_int_equal(p->update.n_channels, 0);
 	/* The default selection. */
@@ -388,6 +395,11 @@ static const struct bad_case bad_cases[] = {
 	{ "channels-duplicate", GW_E_PARSE, "policy: $.update.channels[2]: duplicate channel (same as [0])" },
 	{ "channels-bad-name", GW_E_PARSE, "policy: $.update.channels[0]: not a name (1-64 of A-Z a-z 0-9 . _ -)" },
 	{ "comment-long", GW_E_TOOBIG, "policy: $.firmware.pcrs.4.comment: longer than 1024 bytes" },
+	{ "logs-pcr-24", GW_E_PARSE, "policy: $.logs.firmware[1]: not in 0..23" },
+	{ "logs-duplicate-pcr", GW_E_PARSE, "policy: $.logs.cel[2]: duplicate PCR 13" },
+	{ "logs-empty", GW_E_PARSE, "policy: $.logs: empty (leave the key out instead)" },
+	{ "logs-unknown-key", GW_E_PARSE, "policy: $.logs: unknown key 'systemd'" },
+	{ "logs-not-list", GW_E_PARSE, "policy: $.logs.firmware: not an array" },
 };
 
 static void test_bad_fixtures(void **state)

@@ -1,0 +1,541 @@
+// SPDX-License-Identifier: Apache-2.0
+// The firmware rules of a policy (per-PCR sequence and allowed lists, event types,
+// required events, Secure Boot, boot applications) against the authentic
+// firmware event log.
+#include "gwpol_eval_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "gwpol_event.h"
+#include "util.h"
+
+/* Differences reported per firmware PCR before they are summed up. */
+#define MAX_PER_PCR 8
+
+static const char *type_str(uint32_t type, char buf[16])
+{
+	return gwpol_type_str(type, buf, 16);
+}
+
+struct fw_ctx {
+	const struct gwpol *p;
+	const struct gwpol_evidence *ev;
+	const struct eventlog *log;
+	const char *bank;        /* its name */
+	size_t dsize;
+	struct gwpol_report *r;
+};
+
+static bool quoted(const struct fw_ctx *c, unsigned pcr)
+{
+	return pcr < 32 && (c->ev->fw_quoted & (1u << pcr));
+}
+
+/* The events that extend pcr (EV_NO_ACTION events extend nothing). */
+static bool extends(const struct eventlog_event *e, unsigned pcr)
+{
+	return e->pcr == pcr && e->type != EV_NO_ACTION;
+}
+
+/* One position of a reference sequence against one event: NULL ev or el for
+ * "missing" and "extra". */
+static void sequence_diff(struct fw_ctx *c, const struct gwpol_fw_pcr *rule, size_t j,
+			  const struct eventlog_event *e, const struct gwpol_fw_event *el)
+{
+	char path[128], t1[16], t2[16], exp[4 * GW_MAX_DIGEST + 64], seen[2 * GW_MAX_DIGEST + 1];
+	enum gwpol_claim claim = gwpol_claim_of_pcr(rule->pcr);
+	const uint8_t *d;
+
+	snprintf(path, sizeof(path), "$.firmware.pcrs.%u.sequence[%zu]", rule->pcr, j);
+	if (!e) {
+		gwpol_expected_str(&el->digests, exp, sizeof(exp));
+		gwpol_report_add(c->r, claim, GWPOL_TIER_CONTRAINDICATED, path,
+				 "PCR %u: the log ends before reference event [%zu] (%s, %s %s): "
+				 "it is missing", rule->pcr, j, type_str(el->type, t1), c->bank, exp);
+		return;
+	}
+	d = gwpol_event_digest(e, c->p->fw.bank);
+	if (d)
+		gw_hex_encode(d, c->dsize, seen);
+	if (!el) {
+		snprintf(path, sizeof(path), "$.firmware.pcrs.%u.sequence", rule->pcr);
+		gwpol_report_add(c->r, claim, GWPOL_TIER_CONTRAINDICATED, path,
+				 "PCR %u event %u (%s, %s %s) is extra: the reference sequence "
+				 "has %zu events", rule->pcr, e->num, type_str(e->type, t1), c->bank,
+				 d ? seen : "none", rule->n);
+		return;
+	}
+	if (e->type != el->type) {
+		gwpol_report_add(c->r, claim, GWPOL_TIER_CONTRAINDICATED, path,
+				 "PCR %u event %u: type %s, expected %s (reference event [%zu])",
+				 rule->pcr, e->num, type_str(e->type, t1), type_str(el->type, t2), j);
+		return;
+	}
+	gwpol_expected_str(&el->digests, exp, sizeof(exp));
+	gwpol_report_add(c->r, claim, GWPOL_TIER_CONTRAINDICATED, path,
+			 "PCR %u event %u (%s): %s expected %s, seen %s", rule->pcr, e->num,
+			 type_str(e->type, t1), c->bank, exp, d ? seen : "none");
+}
+
+static bool element_matches(const struct fw_ctx *c, const struct gwpol_fw_event *el,
+			    const struct eventlog_event *e)
+{
+	const uint8_t *d = gwpol_event_digest(e, c->p->fw.bank);
+
+	return el->type == e->type && d && gwpol_digests_have(&el->digests, d);
+}
+
+static void check_sequence(struct fw_ctx *c, const struct gwpol_fw_pcr *rule)
+{
+	size_t j = 0, reported = 0, more = 0;
+
+	for (size_t i = 0; i < c->log->nevents; i++) {
+		const struct eventlog_event *e = &c->log->events[i];
+
+		if (!extends(e, rule->pcr))
+			continue;
+		if (!(j < rule->n && element_matches(c, &rule->ev[j], e))) {
+			if (reported < MAX_PER_PCR) {
+				sequence_diff(c, rule, j, e, j < rule->n ? &rule->ev[j] : NULL);
+				reported++;
+			} else {
+				more++;
+			}
+		}
+		j++;
+	}
+	for (; j < rule->n; j++) {
+		if (reported < MAX_PER_PCR) {
+			sequence_diff(c, rule, j, NULL, &rule->ev[j]);
+			reported++;
+		} else {
+			more++;
+		}
+	}
+	if (more) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "$.firmware.pcrs.%u.sequence", rule->pcr);
+		gwpol_report_add(c->r, gwpol_claim_of_pcr(rule->pcr), GWPOL_TIER_CONTRAINDICATED, path,
+				 "PCR %u: %zu more differences from the reference sequence",
+				 rule->pcr, more);
+	}
+}
+
+static void check_allowed(struct fw_ctx *c, const struct gwpol_fw_pcr *rule)
+{
+	size_t reported = 0, more = 0;
+
+	for (size_t i = 0; i < c->log->nevents; i++) {
+		const struct eventlog_event *e = &c->log->events[i];
+		const struct gwpol_fw_event *same_type = NULL;
+		size_t same_idx = 0;
+		bool ok = false;
+
+		if (!extends(e, rule->pcr))
+			continue;
+		for (size_t j = 0; j < rule->n && !ok; j++) {
+			if (rule->ev[j].type == e->type && !same_type) {
+				same_type = &rule->ev[j];
+				same_idx = j;
+			}
+			ok = element_matches(c, &rule->ev[j], e);
+		}
+		if (ok)
+			continue;
+		if (reported >= MAX_PER_PCR) {
+			more++;
+			continue;
+		}
+		reported++;
+		{
+			char path[128], t[16], exp[4 * GW_MAX_DIGEST + 64], seen[2 * GW_MAX_DIGEST + 1];
+			const uint8_t *d = gwpol_event_digest(e, c->p->fw.bank);
+
+			if (d)
+				gw_hex_encode(d, c->dsize, seen);
+			if (same_type) {
+				snprintf(path, sizeof(path), "$.firmware.pcrs.%u.allowed[%zu]",
+					 rule->pcr, same_idx);
+				gwpol_expected_str(&same_type->digests, exp, sizeof(exp));
+				gwpol_report_add(c->r, gwpol_claim_of_pcr(rule->pcr),
+						 GWPOL_TIER_CONTRAINDICATED, path,
+						 "PCR %u event %u (%s): %s %s is not allowed; "
+						 "expected %s", rule->pcr, e->num, type_str(e->type, t),
+						 c->bank, d ? seen : "none", exp);
+			} else {
+				snprintf(path, sizeof(path), "$.firmware.pcrs.%u.allowed", rule->pcr);
+				gwpol_report_add(c->r, gwpol_claim_of_pcr(rule->pcr),
+						 GWPOL_TIER_CONTRAINDICATED, path,
+						 "PCR %u event %u: type %s (%s %s) is not allowed on "
+						 "this PCR", rule->pcr, e->num, type_str(e->type, t),
+						 c->bank, d ? seen : "none");
+			}
+		}
+	}
+	if (more) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "$.firmware.pcrs.%u.allowed", rule->pcr);
+		gwpol_report_add(c->r, gwpol_claim_of_pcr(rule->pcr), GWPOL_TIER_CONTRAINDICATED, path,
+				 "PCR %u: %zu more events not allowed", rule->pcr, more);
+	}
+}
+
+/* Every PCR the log extends has a rule; every rule's PCR was quoted; the rules
+ * hold. */
+static void check_pcrs(struct fw_ctx *c)
+{
+	const struct gwpol_firmware *fw = &c->p->fw;
+	uint32_t extended = 0;
+	long first[GW_NUM_PCRS];
+	size_t count[GW_NUM_PCRS] = { 0 };
+
+	for (unsigned p = 0; p < GW_NUM_PCRS; p++)
+		first[p] = -1;
+	for (size_t i = 0; i < c->log->nevents; i++) {
+		const struct eventlog_event *e = &c->log->events[i];
+
+		if (e->type == EV_NO_ACTION || e->pcr >= GW_NUM_PCRS)
+			continue;
+		extended |= 1u << e->pcr;
+		if (first[e->pcr] < 0)
+			first[e->pcr] = e->num;
+		count[e->pcr]++;
+	}
+	for (unsigned p = 0; p < GW_NUM_PCRS; p++)
+		if ((extended & (1u << p)) && !gwpol_fw_rule(fw, p))
+			gwpol_report_add(c->r, gwpol_claim_of_pcr(p), GWPOL_TIER_CONTRAINDICATED,
+					 "$.firmware.pcrs",
+					 "PCR %u: the firmware log extends it (%zu events, the first "
+					 "event %ld) and the policy has no rule for it",
+					 p, count[p], first[p]);
+	for (size_t i = 0; i < fw->n_pcrs; i++) {
+		const struct gwpol_fw_pcr *rule = &fw->pcrs[i];
+		char path[64];
+
+		c->r->appraised[gwpol_claim_of_pcr(rule->pcr)] = true;
+		if (rule->mode == GWPOL_PCR_UNCHECKED)
+			continue;
+		if (!quoted(c, rule->pcr)) {
+			snprintf(path, sizeof(path), "$.firmware.pcrs.%u", rule->pcr);
+			gwpol_report_add(c->r, gwpol_claim_of_pcr(rule->pcr), GWPOL_TIER_CONTRAINDICATED,
+					 path, "PCR %u (%s) is not in the quote: its events are not "
+					 "authenticated", rule->pcr, c->bank);
+			continue;
+		}
+		if (rule->mode == GWPOL_PCR_SEQUENCE)
+			check_sequence(c, rule);
+		else
+			check_allowed(c, rule);
+	}
+}
+
+static void check_types(struct fw_ctx *c)
+{
+	const struct gwpol_firmware *fw = &c->p->fw;
+
+	for (size_t i = 0; i < c->log->nevents; i++) {
+		const struct eventlog_event *e = &c->log->events[i];
+
+		if (gwpol_type_allowed(fw, e->type))
+			continue;
+		gwpol_report_add(c->r, gwpol_claim_of_pcr(e->pcr), GWPOL_TIER_CONTRAINDICATED,
+				 "$.firmware.allow_event_types",
+				 "PCR %u event %u has the unknown event type 0x%08x, which the "
+				 "policy does not allow (the type is not covered by the digest)",
+				 e->pcr, e->num, e->type);
+	}
+}
+
+static bool required_matches(const struct fw_ctx *c, const struct gwpol_required *req,
+			     const struct eventlog_event *e, bool *forged)
+{
+	if (e->type != req->type || e->type == EV_NO_ACTION || !quoted(c, e->pcr) ||
+	    (req->has_pcr && e->pcr != req->pcr))
+		return false;
+	if (req->text ? !gwpol_data_is_text(e->data, e->data_len, req->text)
+		      : (e->data_len != req->data_len || memcmp(e->data, req->data, req->data_len)))
+		return false;
+	if (!gwpol_event_data_authentic(e, c->p->fw.bank)) {
+		*forged = true;
+		return false;
+	}
+	return true;
+}
+
+static void check_required(struct fw_ctx *c)
+{
+	const struct gwpol_firmware *fw = &c->p->fw;
+
+	for (size_t k = 0; k < fw->n_required; k++) {
+		const struct gwpol_required *req = &fw->required[k];
+		bool found = false, forged = false;
+		char path[64], t[16], where[32] = "", what[GWPOL_TEXT_MAX + 16] = "";
+
+		c->r->appraised[req->has_pcr ? gwpol_claim_of_pcr(req->pcr) : GWPOL_CLAIM_CONFIGURATION] =
+			true;
+		snprintf(path, sizeof(path), "$.firmware.required_events[%zu]", k);
+		/* Any event relabelled with the type would pass: not decidable. */
+		if (!req->text && !req->data) {
+			gwpol_report_add(c->r, req->has_pcr ? gwpol_claim_of_pcr(req->pcr)
+							    : GWPOL_CLAIM_CONFIGURATION,
+					 GWPOL_TIER_CONTRAINDICATED, path,
+					 "required event %s has neither text nor data: its type is "
+					 "not covered by the digest, so it cannot be decided",
+					 type_str(req->type, t));
+			continue;
+		}
+		for (size_t i = 0; i < c->log->nevents && !found; i++)
+			found = required_matches(c, req, &c->log->events[i], &forged);
+		if (found)
+			continue;
+		if (req->has_pcr)
+			snprintf(where, sizeof(where), " on PCR %u", req->pcr);
+		if (req->text)
+			snprintf(what, sizeof(what), " \"%s\"", req->text);
+		else if (req->data)
+			snprintf(what, sizeof(what), " with the given data");
+		gwpol_report_add(c->r, req->has_pcr ? gwpol_claim_of_pcr(req->pcr)
+						    : GWPOL_CLAIM_CONFIGURATION,
+				 GWPOL_TIER_CONTRAINDICATED, path,
+				 "required event %s%s%s is not in the log%s", type_str(req->type, t),
+				 what, where,
+				 forged ? " (an event with that data does not hash to its digest)"
+				 : req->has_pcr && !quoted(c, req->pcr) ? " (PCR not quoted)" : "");
+	}
+}
+
+/* A rule that reads one PCR's events is sound only when every event of that PCR
+ * is judged: the PCR has a sequence or an allowed rule, and the firmware log may
+ * extend it. Otherwise root can extend what the rule wants to see (or relabel what
+ * it must not), and the rule cannot be decided: a finding on path. */
+static bool pcr_judged(struct fw_ctx *c, unsigned pcr, enum gwpol_claim claim, const char *path,
+		       const char *what)
+{
+	const struct gwpol_fw_pcr *rule = gwpol_fw_rule(&c->p->fw, pcr);
+	const char *why = NULL;
+
+	if (!rule)
+		why = "has no rule";
+	else if (rule->mode == GWPOL_PCR_UNCHECKED)
+		why = "is \"unchecked\"";
+	else if (!(c->p->logs.firmware & (1u << pcr)))
+		why = "is not in logs.firmware";
+	if (!why)
+		return true;
+	gwpol_report_add(c->r, claim, GWPOL_TIER_CONTRAINDICATED, path,
+			 "PCR %u %s: %s would rest on events no rule judges, which root can "
+			 "extend or relabel; give PCR %u a sequence or allowed rule", pcr, why,
+			 what, pcr);
+	return false;
+}
+
+/* The first measurement of a variable on PCR 7, found by what the digest covers:
+ * an event whose data is that variable's UEFI_VARIABLE_DATA and hashes to its
+ * digest in every bank, whatever its type label, except
+ * EV_EFI_VARIABLE_AUTHORITY: those carry one entry of db (the certificate that
+ * verified an image) with db's name. The label is not authenticated, but PCR 7 is
+ * fully judged when this runs (pcr_judged()), so its rule has given each digest
+ * its type. *count is the number of such events, *forged the number that claim to
+ * be the variable but do not hash to their digest (and so are not read). */
+static const struct eventlog_event *sb_variable(const struct fw_ctx *c, const uint8_t guid[16],
+						const char *name, const uint8_t **vdata,
+						size_t *vlen, size_t *count, size_t *forged)
+{
+	const struct eventlog_event *found = NULL;
+
+	*count = *forged = 0;
+	for (size_t i = 0; i < c->log->nevents; i++) {
+		const struct eventlog_event *e = &c->log->events[i];
+		const uint8_t *d;
+		size_t l;
+
+		if (e->pcr != 7 || e->type == EV_NO_ACTION || e->type == EV_EFI_VARIABLE_AUTHORITY ||
+		    !gwpol_efi_variable_is(e, guid, name, &d, &l))
+			continue;
+		if (!gwpol_event_data_authentic(e, c->p->fw.bank)) {
+			(*forged)++;
+			continue;
+		}
+		if (!(*count)++) {
+			found = e;
+			*vdata = d;
+			*vlen = l;
+		}
+	}
+	return found;
+}
+
+/* Firmware measures each Secure Boot variable once, before anything else runs: a
+ * second event of it came later, from whoever could extend PCR 7 then, and must
+ * not be the one read. The first is read; a second is a finding. */
+static void sb_once(struct fw_ctx *c, const char *path, const char *name, size_t count)
+{
+	if (count > 1)
+		gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
+				 path, "Secure Boot variable %s was measured %zu times into PCR 7: "
+				 "firmware measures it once", name, count);
+}
+
+static void check_sb_list(struct fw_ctx *c, const uint8_t guid[16], const char *name,
+			  const char *key, const struct gwpol_digests *allowed)
+{
+	const struct eventlog_event *e;
+	const uint8_t *vd, *d;
+	size_t vl, count, forged;
+	char path[64], exp[EXP_MAX], seen[SEEN_MAX];
+
+	snprintf(path, sizeof(path), "$.firmware.secure_boot.%s", key);
+	e = sb_variable(c, guid, name, &vd, &vl, &count, &forged);
+	if (!e) {
+		gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
+				 path, "Secure Boot variable %s was not measured into PCR 7%s", name,
+				 forged ? " (an event with its name does not hash to its digest)"
+					: "");
+		return;
+	}
+	sb_once(c, path, name, count);
+	d = gwpol_event_digest(e, c->p->fw.bank);
+	if (gwpol_digest_ok(allowed, d, exp, seen))
+		return;
+	gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED, path,
+			 "PCR 7 event %u (Secure Boot variable %s): %s expected %s, seen %s",
+			 e->num, name, c->bank, exp, seen);
+}
+
+static void check_secure_boot(struct fw_ctx *c)
+{
+	const struct gwpol_secure_boot *sb = &c->p->fw.secure_boot;
+	const struct eventlog_event *e;
+	const uint8_t *vd = NULL;
+	size_t vl = 0, count, forged;
+	bool on;
+
+	c->r->appraised[GWPOL_CLAIM_CONFIGURATION] = true;
+	if (!quoted(c, 7)) {
+		gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
+				 "$.firmware.secure_boot",
+				 "PCR 7 (%s) is not in the quote: the Secure Boot state is not "
+				 "authenticated", c->bank);
+		return;
+	}
+	if (!pcr_judged(c, 7, GWPOL_CLAIM_CONFIGURATION, "$.firmware.secure_boot",
+			"the Secure Boot state"))
+		return;
+	e = sb_variable(c, gwpol_efi_global_guid, "SecureBoot", &vd, &vl, &count, &forged);
+	if (e)
+		sb_once(c, "$.firmware.secure_boot.enabled", "SecureBoot", count);
+	if (!e) {
+		gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
+				 "$.firmware.secure_boot.enabled",
+				 "the SecureBoot variable was not measured into PCR 7%s",
+				 forged ? " (an event with its name does not hash to its digest)"
+					: "");
+	} else {
+		/* One byte, 1 when enabled; an absent variable is measured with no data. */
+		on = vl == 1 && vd[0] == 1;
+		if (on != sb->enabled)
+			gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION,
+					 GWPOL_TIER_CONTRAINDICATED, "$.firmware.secure_boot.enabled",
+					 "PCR 7 event %u: Secure Boot is %s, the policy requires it %s",
+					 e->num, on ? "enabled" : "disabled",
+					 sb->enabled ? "enabled" : "disabled");
+	}
+	if (sb->has_pk)
+		check_sb_list(c, gwpol_efi_global_guid, "PK", "pk", &sb->pk);
+	if (sb->has_kek)
+		check_sb_list(c, gwpol_efi_global_guid, "KEK", "kek", &sb->kek);
+	if (sb->has_db)
+		check_sb_list(c, gwpol_efi_imgdb_guid, "db", "db", &sb->db);
+	if (sb->has_dbx)
+		check_sb_list(c, gwpol_efi_imgdb_guid, "dbx", "dbx", &sb->dbx);
+}
+
+static void check_boot_app(struct fw_ctx *c, const struct eventlog_event *e, const char *what,
+			   const char *key, const struct gwpol_digests *allowed)
+{
+	char path[64], exp[EXP_MAX], seen[SEEN_MAX];
+
+	snprintf(path, sizeof(path), "$.firmware.%s", key);
+	if (!e) {
+		gwpol_report_add(c->r, GWPOL_CLAIM_EXECUTABLES, GWPOL_TIER_CONTRAINDICATED, path,
+				 "no %s was measured (EV_EFI_BOOT_SERVICES_APPLICATION on PCR 4)",
+				 what);
+		return;
+	}
+	if (gwpol_digest_ok(allowed, gwpol_event_digest(e, c->p->fw.bank), exp, seen))
+		return;
+	gwpol_report_add(c->r, GWPOL_CLAIM_EXECUTABLES, GWPOL_TIER_CONTRAINDICATED, path,
+			 "PCR 4 event %u (%s, EV_EFI_BOOT_SERVICES_APPLICATION): %s expected %s, "
+			 "seen %s", e->num, what, c->bank, exp, seen);
+}
+
+static void check_boot_apps(struct fw_ctx *c)
+{
+	const struct gwpol_firmware *fw = &c->p->fw;
+	const char *path = fw->has_kernel ? "$.firmware.kernel" : "$.firmware.bootloader";
+	const struct eventlog_event *first = NULL, *last = NULL;
+	size_t n;
+
+	c->r->appraised[GWPOL_CLAIM_EXECUTABLES] = true;
+	if (!quoted(c, 4)) {
+		gwpol_report_add(c->r, GWPOL_CLAIM_EXECUTABLES, GWPOL_TIER_CONTRAINDICATED, path,
+				 "PCR 4 (%s) is not in the quote: the boot applications are not "
+				 "authenticated", c->bank);
+		return;
+	}
+	/* Only PCR 4's own sequence is authenticated, not the order across PCRs (the
+	 * ExitBootServices events on PCR 5 can be moved anywhere): with every PCR 4
+	 * event judged by its rule, the type of each is the one the rule gave its
+	 * digest, and the first and last boot application are positions in PCR 4. */
+	if (!pcr_judged(c, 4, GWPOL_CLAIM_EXECUTABLES, path, "the boot applications"))
+		return;
+	n = gwpol_boot_apps(c->log, &first, &last);
+	if (fw->has_bootloader)
+		check_boot_app(c, first, "bootloader", "bootloader", &fw->bootloader);
+	if (fw->has_kernel)
+		check_boot_app(c, n >= 2 ? last : NULL, "kernel", "kernel", &fw->kernel);
+}
+
+void gwpol_eval_firmware(const struct gwpol *p, const struct gwpol_evidence *ev,
+			   struct gwpol_report *r)
+{
+	const struct gwpol_firmware *fw = &p->fw;
+	const struct gw_alg *a = gw_alg_by_id(fw->bank);
+	struct fw_ctx c = { .p = p, .ev = ev, .log = ev->fwlog, .r = r };
+	bool bank_ok = false;
+
+	r->appraised[GWPOL_CLAIM_HARDWARE] = true;
+	if (!ev->fwlog) {
+		gwpol_report_add(r, GWPOL_CLAIM_HARDWARE, GWPOL_TIER_CONTRAINDICATED, "$.firmware",
+				 "no authentic firmware event log: the device sent none, or it "
+				 "did not replay to the quoted PCRs");
+		return;
+	}
+	if (!a) {
+		gwpol_report_add(r, GWPOL_CLAIM_HARDWARE, GWPOL_TIER_CONTRAINDICATED,
+				 "$.firmware.bank", "unknown bank 0x%04x", fw->bank);
+		return;
+	}
+	c.bank = a->name;
+	c.dsize = a->size;
+	for (size_t i = 0; i < c.log->nalgs; i++)
+		if (c.log->algs[i] == fw->bank && !c.log->alg_incomplete[i])
+			bank_ok = true;
+	if (!bank_ok) {
+		gwpol_report_add(r, GWPOL_CLAIM_HARDWARE, GWPOL_TIER_CONTRAINDICATED,
+				 "$.firmware.bank",
+				 "the firmware log has no complete %s bank: the policy's digests "
+				 "cannot be compared", c.bank);
+		return;
+	}
+	check_types(&c);
+	check_pcrs(&c);
+	check_required(&c);
+	if (fw->secure_boot.present)
+		check_secure_boot(&c);
+	if (fw->has_bootloader || fw->has_kernel)
+		check_boot_apps(&c);
+}

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: Apache-2.0
+// The evidence of issue 9 against the evaluator, without a TPM: events moved
+// between the firmware and CEL logs, shim's PCR 14 next to the trust records, a
+// kernel digest extended after boot with the ExitBootServices events moved behind
+// it, a relabelled SecureBoot event next to a forged one, and a required event
+// that names only a type.
+#include "gwpol_test.h"
+
+#define D1 "1111111111111111111111111111111111111111111111111111111111111111"
+#define D2 "2222222222222222222222222222222222222222222222222222222222222222"
+#define D3 "3333333333333333333333333333333333333333333333333333333333333333"
+/* Append an event to log: its digests in every bank of the log are the hashes of
+ * data (static, outliving the log), or, with fill, that byte repeated. */
+static struct eventlog_event *append_event(struct eventlog *log, uint32_t pcr, uint32_t type,
+					   const uint8_t *data, uint32_t len, int fill)
+{
+	struct eventlog_event *ev = realloc(log->events, (log->nevents + 1) * sizeof(*ev));
+	struct eventlog_event *e;
+
+	assert_non_null(ev);
+	log->events = ev;
+	e = &ev[log->nevents];
+	memset(e, 0, sizeof(*e));
+	e->num = (uint32_t)log->nevents++;
+	e->pcr = pcr;
+	e->type = type;
+	e->data = data;
+	e->data_len = len;
+	e->ndigests = log->nalgs;
+	for (size_t i = 0; i < log->nalgs; i++) {
+		const struct gw_alg *a = gw_alg_by_id(log->algs[i]);
+
+		e->digests[i].alg = log->algs[i];
+		if (fill >= 0)
+			memset(e->digests[i].d, fill, GW_MAX_DIGEST);
+		else
+			assert_int_equal(gw_hash(a->id, data, len, e->digests[i].d), 0);
+	}
+	return e;
+}
+
+/* The golden draft of a log, with the gate key of recs[0] (0x33...) and stage a. */
+static json_object *golden_draft(const struct eventlog *log)
+{
+	struct gwpol_draft_stage st = { .name = "a" };
+	struct gwpol_draft_input in = { .model = "gw-test", .fwlog = log, .stages = &st,
+					.n_stages = 1, .has_gate_key = true };
+
+	memset(st.sha256, 0x11, 32);
+	memset(in.gate_key, 0x33, 32);
+	return draft_json(&in);
+}
+
+/* Make PCR pcr's firmware rule in the draft o "unchecked". */
+static void set_unchecked(json_object *o, const char *pcr)
+{
+	json_object *rule = json_object_new_object();
+
+	json_object_object_add(rule, "unchecked", json_object_new_boolean(1));
+	json_object_object_add(json_object_object_get(fw_of(o), "pcrs"), pcr, rule);
+}
+
+static const struct rec_spec agent_recs[] = {
+	{ 14, "trust", NULL, NULL, "verifier gate key sha256:33", 0x33 },
+	{ 13, "stage", "a", "/a", NULL, 0x11 },
+};
+
+/* Item 1: events moved between the firmware log and the CEL log. */
+static void test_moved_between_logs(void **state)
+{
+	static const struct rec_spec moved[] = {
+		{ 14, "trust", NULL, NULL, "verifier gate key sha256:33", 0x33 },
+		{ 13, "stage", "a", "/a", NULL, 0x11 },
+		{ 4, "boot-app", NULL, NULL, NULL, 0x66 },
+		{ 8, "grub-cmd", NULL, NULL, NULL, 0x77 },
+	};
+	struct eventlog *log = load_log("tpm2-tools-event-bootorder.bin");
+	struct cel_log *cel = cel_of(agent_recs, 2), *cel_moved = cel_of(moved, 4);
+	json_object *o = golden_draft(log);
+	struct gwpol *p = parse_obj(o), *stages;
+	struct gwpol_report *r;
+
+	(void)state;
+	r = evaluate(p, log, cel, ALL_PCRS, NOW);
+	if (r->n)
+		dump("golden", r);
+	assert_int_equal(r->n, 0);
+	free(r);
+	/* An EFI application (PCR 4) and a grub command (PCR 8) sent as CEL records. */
+	r = evaluate(p, log, cel_moved, ALL_PCRS, NOW);
+	assert_string_equal(gwpol_report_status(r), "contraindicated");
+	assert_true(has_finding(r, "$.logs.cel", "PCR 4: 1 event(s) from the CEL log (the first: "
+						 "CEL record 2 (boot-app), sha256 6666"));
+	assert_true(has_finding(r, "$.logs.cel", "PCR 8: 1 event(s)"));
+	free(r);
+	/* A stages-only policy, a stage record moved into the firmware log. */
+	stages = parse_text("{\"model\":\"m\",\"version\":1,\"stages\":{\"a\":[\"" D1 "\"]}}");
+	append_event(log, 13, EV_IPL, NULL, 0, 0x22);
+	r = evaluate(stages, log, cel, ALL_PCRS, NOW);
+	assert_string_equal(gwpol_report_status(r), "contraindicated");
+	assert_true(has_finding(r, "$.logs.firmware", "PCR 13: 1 event(s) from the firmware log"));
+	free(r);
+	gwpol_free(stages);
+	/* Let the firmware log extend 13: then no rule judges it there. */
+	stages = parse_text("{\"model\":\"m\",\"version\":1,\"logs\":{\"firmware\":[0,1,2,3,4,5,6,"
+			    "7,8,9,13]},\"stages\":{\"a\":[\"" D1 "\"]}}");
+	r = evaluate(stages, log, cel, ALL_PCRS, NOW);
+	assert_true(has_finding(r, "$.firmware.pcrs", "no rule judges them"));
+	free(r);
+	gwpol_free(stages);
+	gwpol_free(p);
+	json_object_put(o);
+	cel_free(cel);
+	cel_free(cel_moved);
+	eventlog_free(log);
+}
+
+/* shim measures its MokList into PCR 14 next to the agent's trust records: both
+ * judged, each by the rule of its log, and neither can pass as the other. */
+static void test_shim_pcr14(void **state)
+{
+	struct eventlog *log = load_log("tpm2-tools-event-moklisttrusted.bin");
+	struct cel_log *cel = cel_of(agent_recs, 2);
+	json_object *o = golden_draft(log);
+	struct gwpol *p = parse_obj(o);
+	struct gwpol_report *r;
+
+	(void)state;
+	assert_non_null(gwpol_fw_rule(&p->fw, 14));
+	assert_true(p->logs.firmware & p->logs.cel & (1u << 14));
+	r = evaluate(p, log, cel, ALL_PCRS, NOW);
+	if (r->n)
+		dump("shim", r);
+	assert_int_equal(r->n, 0);
+	free(r);
+	/* The gate key's record sent as a firmware event on PCR 14. */
+	append_event(log, 14, EV_IPL, NULL, 0, 0x33);
+	r = evaluate(p, log, NULL, ALL_PCRS, NOW);
+	assert_true(has_finding(r, "$.firmware.pcrs.14.sequence", "is extra"));
+	free(r);
+	gwpol_free(p);
+	/* With PCR 14 unchecked for the firmware log, that event would be judged by
+	 * nothing: a finding, whatever the trust rules see. */
+	set_unchecked(o, "14");
+	p = parse_obj(o);
+	r = evaluate(p, log, cel, ALL_PCRS, NOW);
+	assert_true(has_finding(r, "$.firmware.pcrs", "PCR 14: 4 event(s) from the firmware log"));
+	assert_true(has_finding(r, "$.firmware.pcrs", "trust rules need every event there judged"));
+	free(r);
+	gwpol_free(p);
+	json_object_put(o);
+	cel_free(cel);
+	eventlog_free(log);
+}
+
+/* Item 2: the kernel rule passed by extending the allowed kernel after boot and
+ * moving the ExitBootServices events behind it, with PCR 4 unchecked. */
+static void test_kernel_late_extend(void **state)
+{
+	struct eventlog *log = load_log("tpm2-tools-event-bootorder.bin");
+	json_object *o = golden_draft(log);
+	struct gwpol *p;
+	struct gwpol_report *r;
+	struct eventlog_event *kernel = NULL, good, ebs[2];
+	size_t n = 0;
+
+	(void)state;
+	for (size_t i = 0; i < log->nevents; i++)
+		if (log->events[i].pcr == 4 && log->events[i].type == EV_EFI_BOOT_SERVICES_APPLICATION)
+			kernel = &log->events[i];
+	assert_non_null(kernel);
+	good = *kernel;
+	for (size_t i = 0; i < kernel->ndigests; i++) /* a kernel nobody allowed */
+		memset(kernel->digests[i].d, 0x5a, sizeof(kernel->digests[i].d));
+	for (size_t i = 0; i < log->nevents; i++) {
+		struct eventlog_event *e = &log->events[i];
+
+		if (e->pcr == 5 && e->type == EV_EFI_ACTION && n < 2) {
+			ebs[n++] = *e;
+			memmove(e, e + 1, (log->nevents - i - 1) * sizeof(*e));
+			log->nevents--;
+			i--;
+		}
+	}
+	assert_int_equal(n, 2);
+	*append_event(log, 4, 0, NULL, 0, 0) = good;
+	*append_event(log, 5, 0, NULL, 0, 0) = ebs[0];
+	*append_event(log, 5, 0, NULL, 0, 0) = ebs[1];
+	/* PCR 4 judged by its sequence: the late extend is extra, the kernel wrong. */
+	p = parse_obj(o);
+	r = evaluate(p, log, NULL, ALL_PCRS, NOW);
+	assert_true(has_finding(r, "$.firmware.pcrs.4.sequence", "5a5a5a5a"));
+	gwpol_free(p);
+	free(r);
+	/* PCR 4 unchecked: the kernel rule cannot be decided, and says so. */
+	set_unchecked(o, "4");
+	p = parse_obj(o);
+	assert_true(p->fw.has_kernel);
+	r = evaluate(p, log, NULL, ALL_PCRS, NOW);
+	assert_string_equal(gwpol_report_status(r), "contraindicated");
+	assert_true(has_finding(r, "$.firmware.kernel", "PCR 4 is \"unchecked\""));
+	free(r);
+	gwpol_free(p);
+	json_object_put(o);
+	eventlog_free(log);
+}
+
+/* Item 2: Secure Boot off; root extends PCR 7 with SecureBoot=1 and the real
+ * SecureBoot event is relabelled EV_EFI_VARIABLE_BOOT. */
+static void test_secure_boot_relabelled(void **state)
+{
+	static const uint8_t sb_on[] = {
+		0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11, 0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03,
+		0x2b, 0x8c, 10, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0,
+		'S', 0, 'e', 0, 'c', 0, 'u', 0, 'r', 0, 'e', 0, 'B', 0, 'o', 0, 'o', 0, 't', 0, 1
+	};
+	struct eventlog *log = load_log("tpm2-tools-event-bootorder.bin");
+	json_object *o = golden_draft(log), *sb;
+	struct gwpol *p;
+	struct gwpol_report *r;
+	bool relabelled = false;
+
+	(void)state;
+	for (size_t i = 0; i < log->nevents && !relabelled; i++) {
+		struct eventlog_event *e = &log->events[i];
+
+		if (e->pcr == 7 && e->type == EV_EFI_VARIABLE_DRIVER_CONFIG) {
+			e->type = EV_EFI_VARIABLE_BOOT;
+			relabelled = true;
+		}
+	}
+	assert_true(relabelled);
+	append_event(log, 7, EV_EFI_VARIABLE_DRIVER_CONFIG, sb_on, sizeof(sb_on), -1);
+	sb = json_object_new_object();
+	json_object_object_add(sb, "enabled", json_object_new_boolean(1));
+	json_object_object_add(fw_of(o), "secure_boot", sb);
+	/* PCR 7 judged by its sequence: both the relabelling and the extra event show. */
+	p = parse_obj(o);
+	r = evaluate(p, log, NULL, ALL_PCRS, NOW);
+	assert_true(has_finding(r, "$.firmware.pcrs.7.sequence", "type EV_EFI_VARIABLE_BOOT"));
+	assert_true(has_finding(r, "$.firmware.pcrs.7.sequence", "is extra"));
+	/* The SecureBoot variable is found by its data, whatever the label: twice. */
+	assert_true(has_finding(r, "$.firmware.secure_boot.enabled", "measured 2 times"));
+	free(r);
+	gwpol_free(p);
+	/* PCR 7 unchecked: the Secure Boot state cannot be decided, and says so. */
+	set_unchecked(o, "7");
+	p = parse_obj(o);
+	r = evaluate(p, log, NULL, ALL_PCRS, NOW);
+	assert_string_equal(gwpol_report_status(r), "contraindicated");
+	assert_true(has_finding(r, "$.firmware.secure_boot", "PCR 7 is \"unchecked\""));
+	free(r);
+	gwpol_free(p);
+	json_object_put(o);
+	eventlog_free(log);
+}
+
+/* A required event named by its type alone: any event relabelled with that type
+ * would pass, so it is a finding rather than a match. */
+static void test_required_type_only(void **state)
+{
+	struct eventlog *log = load_log("tpm2-tools-event-bootorder.bin");
+	json_object *o = golden_draft(log), *req, *q;
+	struct gwpol *p;
+	struct gwpol_report *r;
+
+	(void)state;
+	assert_true(json_object_object_get_ex(fw_of(o), "required_events", &req));
+	q = json_object_new_object();
+	json_object_object_add(q, "type", json_object_new_string("EV_SEPARATOR"));
+	json_object_array_add(req, q);
+	p = parse_obj(o);
+	r = evaluate(p, log, NULL, ALL_PCRS, NOW);
+	assert_true(has_finding(r, "$.firmware.required_events[", "neither text nor data"));
+	assert_string_equal(gwpol_report_status(r), "contraindicated");
+	free(r);
+	gwpol_free(p);
+	json_object_put(o);
+	eventlog_free(log);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_moved_between_logs),
+		cmocka_unit_test(test_shim_pcr14),
+		cmocka_unit_test(test_kernel_late_extend),
+		cmocka_unit_test(test_secure_boot_relabelled),
+		cmocka_unit_test(test_required_type_only),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
