@@ -53,6 +53,17 @@ verifier_with() {
 # CPU time (ticks) the verifier has used, and its log's size.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$VPID/stat"; }
 log_bytes() { stat -c %s "$GW_TMP/verifier.log"; }
+# quiet_window NAME WHAT: over 5 s the verifier uses under 1 s of CPU (100 ticks)
+# and writes under 4 KiB of log.
+quiet_window() {
+  local cpu0 log0 cpu1 log1
+  cpu0=$(cpu_ticks) log0=$(log_bytes)
+  sleep 5
+  cpu1=$(cpu_ticks) log1=$(log_bytes)
+  note "$2: $((cpu1 - cpu0)) CPU ticks and $((log1 - log0)) log bytes in 5 s"
+  check "$1-costs-little-cpu" test $((cpu1 - cpu0)) -lt 100
+  check "$1-log-stays-small" test $((log1 - log0)) -lt 4096
+}
 # flood_field FILE KEY: a number from the flood's status line.
 flood_field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2" 2>/dev/null; }
 # flood_wait FILE SECONDS: until every connection of the flood has tried its handshake.
@@ -92,12 +103,7 @@ bg_start floodA python3 "$slow" flood ::1 "$port" "$vdir/ca.pem" --source ::1 --
 flood_wait "$GW_TMP/floodA.json" 60 || fail flood-settles "the flood's handshakes did not settle in 60 s"
 expect_eq flood-holds-its-allowance "$(flood_field "$GW_TMP/floodA.json" open)" 16
 expect_eq flood-refused-beyond-allowance "$(flood_field "$GW_TMP/floodA.json" refused)" 284
-cpu0=$(cpu_ticks) log0=$(log_bytes)
-sleep 5
-cpu1=$(cpu_ticks) log1=$(log_bytes)
-note "flood from one source: $((cpu1 - cpu0)) CPU ticks and $((log1 - log0)) log bytes in 5 s"
-check flood-costs-little-cpu test $((cpu1 - cpu0)) -lt 100
-check flood-log-stays-small test $((log1 - log0)) -lt 4096
+quiet_window flood "flood from one source"
 expect_exit -n device-attests-during-flood 0 ga attest
 expect_output_contains -n device-affirming-during-flood 'gw-flooded: affirming' "$GW_STDOUT"
 expect_eq flood-still-holds-allowance "$(flood_field "$GW_TMP/floodA.json" open)" 16
@@ -114,12 +120,7 @@ bg_start floodB python3 "$slow" flood ::1 "$port" "$vdir/ca.pem" --source ::1 --
 flood_wait "$GW_TMP/floodB.json" 60 || fail floodB-settles "the flood's handshakes did not settle in 60 s"
 held=$(flood_field "$GW_TMP/floodB.json" open)
 check flood-reaches-descriptor-limit test "${held:-0}" -gt 50 -a "${held:-0}" -lt 128
-cpu0=$(cpu_ticks) log0=$(log_bytes)
-sleep 5
-cpu1=$(cpu_ticks) log1=$(log_bytes)
-note "out of descriptors: $((cpu1 - cpu0)) CPU ticks and $((log1 - log0)) log bytes in 5 s"
-check emfile-costs-little-cpu test $((cpu1 - cpu0)) -lt 100
-check emfile-log-stays-small test $((log1 - log0)) -lt 4096
+quiet_window emfile "out of descriptors"
 expect_output_contains -n emfile-logged 'accept: Too many open files.*not accepting' "$GW_TMP/verifier.log"
 check emfile-log-rate-limited test "$(grep -c 'accept: Too many open files' "$GW_TMP/verifier.log")" -le 4
 bg_stop floodB >/dev/null

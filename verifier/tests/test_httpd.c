@@ -543,6 +543,21 @@ static double tls_read_until_close(struct tls_client *t, double limit, char *buf
 	}
 }
 
+/* Send req over a new TLS connection and read until the server closes; returns
+ * the seconds waited (-1: still open after limit s). */
+static double tls_send_until_close(const char *req, double limit, char *buf, size_t cap)
+{
+	struct tls_client t;
+	size_t len = strlen(req);
+	double waited;
+
+	assert_int_equal(tls_open(&t, TLS1_2_VERSION, 0), 1);
+	assert_int_equal(SSL_write(t.ssl, req, (int)len), (int)len);
+	waited = tls_read_until_close(&t, limit, buf, cap);
+	tls_close(&t);
+	return waited;
+}
+
 /* ---- tests ---- */
 
 static void test_health(void **state)
@@ -763,18 +778,14 @@ static void test_stall_before_handshake(void **state)
 static void test_stall_mid_request(void **state)
 {
 	static const char half[] = "GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
-	struct tls_client t;
 	char buf[4096];
 	double waited;
 
 	(void)state;
-	assert_int_equal(tls_open(&t, TLS1_2_VERSION, 0), 1);
-	assert_int_equal(SSL_write(t.ssl, half, sizeof(half) - 1), (int)sizeof(half) - 1);
-	waited = tls_read_until_close(&t, TEST_TIMEOUT_S * 4, buf, sizeof(buf));
+	waited = tls_send_until_close(half, TEST_TIMEOUT_S * 4, buf, sizeof(buf));
 	assert_true(waited >= 0);
 	assert_true(waited >= TEST_TIMEOUT_S - 0.5);
 	assert_null(strstr(buf, "200 OK"));
-	tls_close(&t);
 }
 
 /* An idle keep-alive connection is closed after the timeout as well. */
@@ -1140,17 +1151,13 @@ static void test_declared_too_large(void **state)
 {
 	static const char req[] = "POST /v1/echo HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 				  "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n";
-	struct tls_client t;
 	char buf[4096];
 	double waited;
 
 	(void)state;
-	assert_int_equal(tls_open(&t, TLS1_2_VERSION, 0), 1);
-	assert_int_equal(SSL_write(t.ssl, req, sizeof(req) - 1), (int)sizeof(req) - 1);
-	waited = tls_read_until_close(&t, TEST_TIMEOUT_S * 4, buf, sizeof(buf));
+	waited = tls_send_until_close(req, TEST_TIMEOUT_S * 4, buf, sizeof(buf));
 	assert_true(waited >= 0 && waited < TEST_TIMEOUT_S - 0.5);
 	assert_int_equal(strncmp(buf, "HTTP/1.1 413", 12), 0);
-	tls_close(&t);
 }
 
 int main(void)
