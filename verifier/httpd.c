@@ -540,6 +540,34 @@ static void httpd_free(struct httpd *h)
 	free(h);
 }
 
+/* Zero fields take their defaults; values out of range are refused. */
+static int config_complete(struct httpd_config *cfg, gw_error *err)
+{
+	if (!cfg->threads)
+		cfg->threads = HTTPD_DEFAULT_THREADS;
+	if (!cfg->max_body)
+		cfg->max_body = HTTPD_DEFAULT_MAX_BODY;
+	if (!cfg->max_headers)
+		cfg->max_headers = HTTPD_DEFAULT_MAX_HEADERS;
+	if (!cfg->timeout_s)
+		cfg->timeout_s = HTTPD_DEFAULT_TIMEOUT_S;
+	if (!cfg->max_conns_per_source)
+		cfg->max_conns_per_source = HTTPD_DEFAULT_MAX_CONNS_PER_SOURCE;
+	if (!cfg->handshake_timeout_s)
+		cfg->handshake_timeout_s = HTTPD_DEFAULT_HANDSHAKE_TIMEOUT_S;
+	if (!cfg->request_read_timeout_s)
+		cfg->request_read_timeout_s = HTTPD_DEFAULT_REQUEST_READ_TIMEOUT_S;
+	if (cfg->threads > HTTPD_MAX_THREADS || cfg->max_body > (size_t)INT32_MAX ||
+	    cfg->max_headers > (size_t)INT32_MAX || cfg->timeout_s > 3600 ||
+	    cfg->handshake_timeout_s > 3600 || cfg->request_read_timeout_s > 3600 ||
+	    cfg->max_conns > HTTPD_MAX_CONNS || cfg->max_conns_per_source > HTTPD_MAX_CONNS)
+		return gw_fail(err, GW_E_INVAL,
+			       "httpd: threads <= %u, max_body and max_headers < 2 GiB, "
+			       "timeouts <= 3600 s, connection caps <= %u", HTTPD_MAX_THREADS,
+			       HTTPD_MAX_CONNS);
+	return 0;
+}
+
 int httpd_start(const struct httpd_config *cfg_in, const struct httpd_route *routes,
 		size_t nroutes, httpd_thread_init_fn thread_init,
 		httpd_thread_fini_fn thread_fini, void *arg, struct httpd **out,
@@ -557,28 +585,9 @@ int httpd_start(const struct httpd_config *cfg_in, const struct httpd_route *rou
 		if (!routes[i].method || !routes[i].path || !routes[i].handler)
 			return gw_fail(err, GW_E_INVAL, "httpd: route %zu is incomplete", i);
 	cfg = *cfg_in;
-	if (!cfg.threads)
-		cfg.threads = HTTPD_DEFAULT_THREADS;
-	if (!cfg.max_body)
-		cfg.max_body = HTTPD_DEFAULT_MAX_BODY;
-	if (!cfg.max_headers)
-		cfg.max_headers = HTTPD_DEFAULT_MAX_HEADERS;
-	if (!cfg.timeout_s)
-		cfg.timeout_s = HTTPD_DEFAULT_TIMEOUT_S;
-	if (!cfg.max_conns_per_source)
-		cfg.max_conns_per_source = HTTPD_DEFAULT_MAX_CONNS_PER_SOURCE;
-	if (!cfg.handshake_timeout_s)
-		cfg.handshake_timeout_s = HTTPD_DEFAULT_HANDSHAKE_TIMEOUT_S;
-	if (!cfg.request_read_timeout_s)
-		cfg.request_read_timeout_s = HTTPD_DEFAULT_REQUEST_READ_TIMEOUT_S;
-	if (cfg.threads > HTTPD_MAX_THREADS || cfg.max_body > (size_t)INT32_MAX ||
-	    cfg.max_headers > (size_t)INT32_MAX || cfg.timeout_s > 3600 ||
-	    cfg.handshake_timeout_s > 3600 || cfg.request_read_timeout_s > 3600 ||
-	    cfg.max_conns > HTTPD_MAX_CONNS || cfg.max_conns_per_source > HTTPD_MAX_CONNS)
-		return gw_fail(err, GW_E_INVAL,
-			       "httpd: threads <= %u, max_body and max_headers < 2 GiB, "
-			       "timeouts <= 3600 s, connection caps <= %u", HTTPD_MAX_THREADS,
-			       HTTPD_MAX_CONNS);
+	rc = config_complete(&cfg, err);
+	if (rc)
+		return rc;
 
 	pthread_once(&evthread_once, evthread_setup);
 	if (evthread_rc != 0)
