@@ -41,6 +41,7 @@ verifier_with() {
   for kv in "$@"; do
     sed -i "/^\[verifier\]/a ${kv%%=*} = ${kv#*=}" "$vconf"
   done
+  # shellcheck disable=SC2016 # expanded by the inner bash
   bg_start verifier bash -c 'ulimit -n "$1" && exec "$2" serve --config "$3"' \
     verifier "$nofile" "$GW_BIN/gwverifier" "$vconf"
   VPID=$BG_PID
