@@ -70,6 +70,12 @@ static void check_loaded(const struct vconfig *cfg)
 	    cfg->request_timeout > 600 || cfg->max_body < 1024 ||
 	    cfg->max_body > 64u * 1024 * 1024)
 		__builtin_trap();
+	/* What httpd_start() takes: max_connections 0 (auto) or a cap, deadlines. */
+	if (cfg->max_connections > 1000000 || cfg->max_connections_per_source < 1 ||
+	    cfg->max_connections_per_source > 1000000 || cfg->handshake_timeout < 1 ||
+	    cfg->handshake_timeout > 600 || cfg->request_read_timeout < 1 ||
+	    cfg->request_read_timeout > 3600)
+		__builtin_trap();
 	check_rate(&cfg->enroll_rate_source);
 	check_rate(&cfg->enroll_rate_global);
 	if (cfg->n_ek_ca > VCONFIG_MAX_EK_CAS)

@@ -10,6 +10,11 @@
 
 #define DEFAULT_CONFIG "/etc/gatewarden/verifier.conf"
 
+static void serve_log(const char *line)
+{
+	service_log("%s", line);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: gwverifier serve [--config FILE]\n\n"
@@ -31,6 +36,7 @@ int cmd_serve(struct verifier_ctx *ctx, int argc, char **argv)
 	struct httpd *h = NULL;
 	struct httpd_config hc;
 	gw_error err = { { 0 } };
+	unsigned long fd_soft = 0, fd_hard = 0;
 	int c, rc, sig;
 
 	optind = 1;
@@ -51,6 +57,10 @@ int cmd_serve(struct verifier_ctx *ctx, int argc, char **argv)
 		usage(stderr);
 		return GW_EXIT_USAGE;
 	}
+	/* Every connection is a descriptor: take all the hard limit allows. */
+	if (httpd_raise_fd_limit(&fd_soft, &fd_hard) != 0)
+		service_log("descriptor limit stays %lu: cannot raise it to the hard limit %lu",
+			    fd_soft, fd_hard);
 	rc = service_init(&svc, config, &err);
 	if (rc) {
 		verifier_errorf(ctx, "%s", gw_error_msg(&err, rc));
@@ -66,6 +76,11 @@ int cmd_serve(struct verifier_ctx *ctx, int argc, char **argv)
 	hc.threads = svc.cfg.threads;
 	hc.max_body = svc.cfg.max_body;
 	hc.timeout_s = svc.cfg.request_timeout;
+	hc.max_conns = svc.cfg.max_connections;
+	hc.max_conns_per_source = svc.cfg.max_connections_per_source;
+	hc.handshake_timeout_s = svc.cfg.handshake_timeout;
+	hc.request_read_timeout_s = svc.cfg.request_read_timeout;
+	hc.log = serve_log;
 	rc = httpd_start(&hc, service_routes, service_nroutes, service_thread_init,
 			 service_thread_fini, &svc, &h, &err);
 	if (rc) {
@@ -75,6 +90,12 @@ int cmd_serve(struct verifier_ctx *ctx, int argc, char **argv)
 	}
 	service_log("verifier %s serving on %s (port %u), %u worker(s)", svc.cfg.id,
 		    svc.cfg.listen, httpd_port(h), svc.cfg.threads);
+	service_log("connections: at most %u open, %u per source; descriptor limit %lu "
+		    "(hard %lu); TLS handshake within %u s, each request within %u s",
+		    svc.cfg.max_connections ? svc.cfg.max_connections
+					    : httpd_default_max_conns(svc.cfg.threads),
+		    svc.cfg.max_connections_per_source, fd_soft, fd_hard,
+		    svc.cfg.handshake_timeout, svc.cfg.request_read_timeout);
 	sig = httpd_run_until_signal(h);
 	service_log("stopping on signal %d", sig);
 	service_fini(&svc);

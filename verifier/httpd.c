@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // HTTPS server on libevent's evhttp with OpenSSL bufferevents: one listening
 // socket shared by N worker threads, each with its own event loop.
-#include "httpd.h"
+#include "httpd_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,41 +36,10 @@
 
 #include "util.h"
 
-#define LISTEN_BACKLOG 128
 #define VERIFY_DEPTH 4
 /* TLS 1.2 suites: forward secrecy and AEAD only. TLS 1.3 keeps OpenSSL's set. */
 #define TLS12_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20"
 #define SESSION_ID_CTX "gatewarden-verifier"
-
-struct worker {
-	struct httpd *h;
-	unsigned idx;
-	struct event_base *base;
-	struct evhttp *http;
-	struct event *stop_ev;
-	void *app;
-	pthread_t thread;
-	bool started;
-};
-
-struct httpd {
-	SSL_CTX *ssl_ctx;
-	evutil_socket_t fd;
-	unsigned port;
-	size_t max_body;
-	const struct httpd_route *routes;
-	size_t nroutes;
-	httpd_thread_init_fn thread_init;
-	httpd_thread_fini_fn thread_fini;
-	void *arg;
-	unsigned nworkers;
-	struct worker *workers;
-	/* startup handshake between httpd_start() and the workers' thread_init */
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	unsigned ready;
-	unsigned failed;
-};
 
 /* What a handler sees, plus what the dispatcher needs; pub comes first so a
  * struct httpd_req * converts back. */
@@ -123,6 +92,8 @@ static int tls_context(const struct httpd_config *cfg, SSL_CTX **out, gw_error *
 	 * the request handlers assume it stays what the handshake verified. */
 	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION |
 				 SSL_OP_NO_RENEGOTIATION);
+	/* The end of the handshake starts a connection's request deadline. */
+	SSL_CTX_set_info_callback(ctx, httpd_tls_info);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert_file) != 1) {
 		rc = ssl_fail(err, "loading server certificate", cfg->cert_file);
 		goto out;
@@ -164,108 +135,6 @@ static int tls_context(const struct httpd_config *cfg, SSL_CTX **out, gw_error *
 	rc = 0;
 out:
 	SSL_CTX_free(ctx);
-	return rc;
-}
-
-/* "192.0.2.1:8443" or "[2001:db8::1]:8443": numeric addresses and an explicit port
- * (0 binds any free one). evutil_parse_sockaddr_port() refuses port 0 and accepts
- * a missing port, the opposite of what we want. */
-static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
-{
-	char host[INET6_ADDRSTRLEN];
-	const char *colon, *h = s;
-	size_t hlen;
-	uint64_t port;
-
-	memset(ss, 0, sizeof(*ss));
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-
-		if (!close || close[1] != ':')
-			return -1;
-		h = s + 1;
-		hlen = (size_t)(close - h);
-		colon = close + 1;
-	} else {
-		colon = strchr(s, ':');
-		if (!colon || strchr(colon + 1, ':'))
-			return -1;
-		hlen = (size_t)(colon - s);
-	}
-	if (hlen == 0 || hlen >= sizeof(host) || gw_parse_u64(colon + 1, 65535, &port) != 0)
-		return -1;
-	memcpy(host, h, hlen);
-	host[hlen] = '\0';
-	if (s[0] == '[') {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
-			return -1;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*sin6);
-	} else {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-			return -1;
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		*len = sizeof(*sin);
-	}
-	return 0;
-}
-
-static int listen_socket(const char *addr, evutil_socket_t *fd_out, unsigned *port,
-			 gw_error *err)
-{
-	struct sockaddr_storage ss;
-	socklen_t sslen = 0, len;
-	evutil_socket_t fd = -1;
-	int one = 1;
-	int rc;
-
-	if (parse_listen(addr, &ss, &sslen) != 0) {
-		rc = gw_fail(err, GW_E_INVAL, "listen address '%s': want ADDRESS:PORT", addr);
-		goto out;
-	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		rc = gw_fail(err, GW_E_IO, "socket: %s", strerror(errno));
-		goto out;
-	}
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0) {
-		rc = gw_fail(err, GW_E_IO, "SO_REUSEADDR: %s", strerror(errno));
-		goto out;
-	}
-	/* An answer leaves as several TLS records; with Nagle's algorithm the last one
-	 * waits for the client's delayed ACK (about 40 ms a round trip). Accepted
-	 * sockets inherit TCP_NODELAY from the listening socket on Linux. */
-	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0) {
-		rc = gw_fail(err, GW_E_IO, "TCP_NODELAY: %s", strerror(errno));
-		goto out;
-	}
-	if (bind(fd, (struct sockaddr *)&ss, sslen) != 0) {
-		rc = gw_fail(err, GW_E_IO, "bind %s: %s", addr, strerror(errno));
-		goto out;
-	}
-	if (listen(fd, LISTEN_BACKLOG) != 0) {
-		rc = gw_fail(err, GW_E_IO, "listen %s: %s", addr, strerror(errno));
-		goto out;
-	}
-	len = sizeof(ss);
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
-		rc = gw_fail(err, GW_E_IO, "getsockname: %s", strerror(errno));
-		goto out;
-	}
-	*port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-					 : ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	*fd_out = fd;
-	fd = -1; /* transferred */
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
 	return rc;
 }
 
@@ -498,6 +367,7 @@ static void dispatch(struct evhttp_request *ev, void *arg)
 		reply_error(&rc, 500, "internal_error", "connection without TLS");
 		goto out;
 	}
+	httpd_conn_busy(ssl);
 	remote_address(&rc, evcon);
 	peer_identity(&rc, ssl);
 
@@ -569,27 +439,9 @@ static void dispatch(struct evhttp_request *ev, void *arg)
 		reply_error(&rc, 500, "internal_error", "the handler for %s gave no answer",
 			    rc.pub.path);
 out:
+	/* The next request on this connection has its own deadline. */
+	httpd_conn_answered(ssl);
 	free(body);
-}
-
-static struct bufferevent *tls_bufferevent(struct event_base *base, void *arg)
-{
-	struct httpd *h = arg;
-	SSL *ssl = SSL_new(h->ssl_ctx);
-	struct bufferevent *bev;
-
-	if (!ssl)
-		return NULL;
-	/* CLOSE_ON_FREE frees the SSL and closes the socket with the bufferevent. */
-	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-					     BEV_OPT_CLOSE_ON_FREE);
-	if (!bev) {
-		SSL_free(ssl);
-		return NULL;
-	}
-	/* Clients that hang up without close_notify are normal, not errors. */
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	return bev;
 }
 
 static void stop_cb(evutil_socket_t fd, short what, void *arg)
@@ -619,8 +471,11 @@ static void *worker_main(void *arg)
 	pthread_cond_broadcast(&h->cond);
 	pthread_mutex_unlock(&h->lock);
 
+	httpd_worker_this_thread(w);
 	if (ok)
 		event_base_dispatch(w->base);
+	/* From here on no connection that closes may touch the listener. */
+	w->stopping = true;
 	/* Connections go before the context their handlers used. */
 	evhttp_free(w->http);
 	w->http = NULL;
@@ -629,11 +484,8 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static int worker_setup(struct httpd *h, struct worker *w, const struct httpd_config *cfg,
-			gw_error *err)
+static int worker_setup(struct worker *w, const struct httpd_config *cfg, gw_error *err)
 {
-	struct evconnlistener *lev;
-
 	w->base = event_base_new();
 	if (!w->base)
 		return gw_fail(err, GW_E_NOMEM, "worker %u: event_base_new failed", w->idx);
@@ -649,23 +501,13 @@ static int worker_setup(struct httpd *h, struct worker *w, const struct httpd_co
 				   EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 				   EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
 				   EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
-	/* Read (and drop) the rest of an oversized body so the client gets the 413
-	 * instead of a reset. */
-	if (evhttp_set_flags(w->http, EVHTTP_SERVER_LINGERING_CLOSE) != 0)
-		return gw_fail(err, GW_E_INVAL, "worker %u: evhttp_set_flags failed", w->idx);
-	evhttp_set_bevcb(w->http, tls_bufferevent, h);
+	/* No EVHTTP_SERVER_LINGERING_CLOSE: with it evhttp reads (and drops) a body
+	 * declared over the cap before it answers 413, so a client that declares a
+	 * large body and waits got no answer at all. Without it the 413 leaves as
+	 * soon as the headers are read. */
+	evhttp_set_bevcb(w->http, httpd_tls_bufferevent, w);
 	evhttp_set_gencb(w->http, dispatch, w);
-	/* Backlog 0: the shared socket listens already. No CLOSE_ON_FREE: every
-	 * worker's listener wraps the same descriptor, httpd_stop() closes it once. */
-	lev = evconnlistener_new(w->base, NULL, NULL, LEV_OPT_CLOSE_ON_EXEC, 0, h->fd);
-	if (!lev)
-		return gw_fail(err, GW_E_NOMEM, "worker %u: evconnlistener_new failed", w->idx);
-	if (!evhttp_bind_listener(w->http, lev)) {
-		evconnlistener_free(lev);
-		return gw_fail(err, GW_E_NOMEM, "worker %u: evhttp_bind_listener failed",
-			       w->idx);
-	}
-	return 0;
+	return httpd_worker_net_setup(w, err);
 }
 
 static void httpd_free(struct httpd *h)
@@ -679,8 +521,10 @@ static void httpd_free(struct httpd *h)
 			event_active(w->stop_ev, EV_READ, 0);
 			pthread_join(w->thread, NULL);
 		}
+		w->stopping = true;
 		if (w->http)
 			evhttp_free(w->http);
+		httpd_worker_net_fini(w);
 		if (w->stop_ev)
 			event_free(w->stop_ev);
 		if (w->base)
@@ -690,9 +534,38 @@ static void httpd_free(struct httpd *h)
 	if (h->fd >= 0)
 		close(h->fd);
 	SSL_CTX_free(h->ssl_ctx);
+	httpd_net_fini(h);
 	pthread_cond_destroy(&h->cond);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
+}
+
+/* Zero fields take their defaults; values out of range are refused. */
+static int config_complete(struct httpd_config *cfg, gw_error *err)
+{
+	if (!cfg->threads)
+		cfg->threads = HTTPD_DEFAULT_THREADS;
+	if (!cfg->max_body)
+		cfg->max_body = HTTPD_DEFAULT_MAX_BODY;
+	if (!cfg->max_headers)
+		cfg->max_headers = HTTPD_DEFAULT_MAX_HEADERS;
+	if (!cfg->timeout_s)
+		cfg->timeout_s = HTTPD_DEFAULT_TIMEOUT_S;
+	if (!cfg->max_conns_per_source)
+		cfg->max_conns_per_source = HTTPD_DEFAULT_MAX_CONNS_PER_SOURCE;
+	if (!cfg->handshake_timeout_s)
+		cfg->handshake_timeout_s = HTTPD_DEFAULT_HANDSHAKE_TIMEOUT_S;
+	if (!cfg->request_read_timeout_s)
+		cfg->request_read_timeout_s = HTTPD_DEFAULT_REQUEST_READ_TIMEOUT_S;
+	if (cfg->threads > HTTPD_MAX_THREADS || cfg->max_body > (size_t)INT32_MAX ||
+	    cfg->max_headers > (size_t)INT32_MAX || cfg->timeout_s > 3600 ||
+	    cfg->handshake_timeout_s > 3600 || cfg->request_read_timeout_s > 3600 ||
+	    cfg->max_conns > HTTPD_MAX_CONNS || cfg->max_conns_per_source > HTTPD_MAX_CONNS)
+		return gw_fail(err, GW_E_INVAL,
+			       "httpd: threads <= %u, max_body and max_headers < 2 GiB, "
+			       "timeouts <= 3600 s, connection caps <= %u", HTTPD_MAX_THREADS,
+			       HTTPD_MAX_CONNS);
+	return 0;
 }
 
 int httpd_start(const struct httpd_config *cfg_in, const struct httpd_route *routes,
@@ -712,19 +585,9 @@ int httpd_start(const struct httpd_config *cfg_in, const struct httpd_route *rou
 		if (!routes[i].method || !routes[i].path || !routes[i].handler)
 			return gw_fail(err, GW_E_INVAL, "httpd: route %zu is incomplete", i);
 	cfg = *cfg_in;
-	if (!cfg.threads)
-		cfg.threads = HTTPD_DEFAULT_THREADS;
-	if (!cfg.max_body)
-		cfg.max_body = HTTPD_DEFAULT_MAX_BODY;
-	if (!cfg.max_headers)
-		cfg.max_headers = HTTPD_DEFAULT_MAX_HEADERS;
-	if (!cfg.timeout_s)
-		cfg.timeout_s = HTTPD_DEFAULT_TIMEOUT_S;
-	if (cfg.threads > HTTPD_MAX_THREADS || cfg.max_body > (size_t)INT32_MAX ||
-	    cfg.max_headers > (size_t)INT32_MAX || cfg.timeout_s > 3600)
-		return gw_fail(err, GW_E_INVAL,
-			       "httpd: threads <= %u, max_body and max_headers < 2 GiB, "
-			       "timeout <= 3600 s", HTTPD_MAX_THREADS);
+	rc = config_complete(&cfg, err);
+	if (rc)
+		return rc;
 
 	pthread_once(&evthread_once, evthread_setup);
 	if (evthread_rc != 0)
@@ -743,10 +606,13 @@ int httpd_start(const struct httpd_config *cfg_in, const struct httpd_route *rou
 	h->thread_fini = thread_fini;
 	h->arg = arg;
 
+	rc = httpd_net_init(h, &cfg, err);
+	if (rc)
+		goto out;
 	rc = tls_context(&cfg, &h->ssl_ctx, err);
 	if (rc)
 		goto out;
-	rc = listen_socket(cfg.listen, &h->fd, &h->port, err);
+	rc = httpd_listen_socket(cfg.listen, &h->fd, &h->port, err);
 	if (rc)
 		goto out;
 	h->workers = calloc(cfg.threads, sizeof(*h->workers));
@@ -758,7 +624,7 @@ int httpd_start(const struct httpd_config *cfg_in, const struct httpd_route *rou
 	for (unsigned i = 0; i < cfg.threads; i++) {
 		h->workers[i].h = h;
 		h->workers[i].idx = i;
-		rc = worker_setup(h, &h->workers[i], &cfg, err);
+		rc = worker_setup(&h->workers[i], &cfg, err);
 		if (rc)
 			goto out;
 	}

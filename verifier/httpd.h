@@ -16,6 +16,23 @@
 #define HTTPD_DEFAULT_MAX_HEADERS ((size_t)8 << 10)
 #define HTTPD_DEFAULT_TIMEOUT_S 10u
 #define HTTPD_MAX_THREADS 64u
+#define HTTPD_DEFAULT_MAX_CONNS_PER_SOURCE 32u
+#define HTTPD_DEFAULT_HANDSHAKE_TIMEOUT_S 10u
+#define HTTPD_DEFAULT_REQUEST_READ_TIMEOUT_S 30u
+#define HTTPD_MAX_CONNS 1000000u
+/* Descriptors kept back from the connection cap for everything else a worker
+ * opens (its store, event loop, certificates): HEADROOM + per thread. */
+#define HTTPD_FD_HEADROOM 32u
+#define HTTPD_FD_HEADROOM_PER_THREAD 8u
+/* One log line per condition (source over its cap, all connections in use,
+ * accept() failing, deadlines) at most this often, with a count of the rest. */
+#define HTTPD_LOG_INTERVAL_S 10u
+/* How long the listener rests when accept() runs out of descriptors, unless a
+ * connection of the same worker closes first. */
+#define HTTPD_ACCEPT_PAUSE_MS 500u
+
+/* One line for the operator's log (no newline). */
+typedef void (*httpd_log_fn)(const char *line);
 
 /* Zero fields take the defaults above. The strings are read during httpd_start()
  * only. */
@@ -29,7 +46,17 @@ struct httpd_config {
 	unsigned threads;
 	size_t max_body;
 	size_t max_headers;
-	unsigned timeout_s;         /* read and write timeout of a connection */
+	unsigned timeout_s;         /* idle timeout of a connection (reads, writes) */
+	/* Open connections, all sources: 0 takes the descriptor limit less
+	 * HTTPD_FD_HEADROOM(_PER_THREAD), at most 65536. One more is closed at once. */
+	unsigned max_conns;
+	unsigned max_conns_per_source; /* per srcaddr.h key; one more is closed at once */
+	unsigned handshake_timeout_s;  /* accept to the end of the TLS handshake */
+	/* From the end of the handshake, or of the previous answer, until the request
+	 * line, headers and body have all arrived: a client that drips bytes is cut
+	 * off however often it sends one. */
+	unsigned request_read_timeout_s;
+	httpd_log_fn log;           /* NULL: no log lines */
 };
 
 /* One request, valid only during the handler call. Every pointer is borrowed. */
@@ -83,6 +110,14 @@ int httpd_start(const struct httpd_config *cfg, const struct httpd_route *routes
 		size_t nroutes, httpd_thread_init_fn thread_init,
 		httpd_thread_fini_fn thread_fini, void *arg, struct httpd **out,
 		gw_error *err) GW_WUR;
+
+/* Raise the soft RLIMIT_NOFILE to the hard one. *soft gets the limit in force
+ * after it (also when raising failed), *hard the hard limit. 0 or GW_E_IO. */
+int httpd_raise_fd_limit(unsigned long *soft, unsigned long *hard) GW_WUR;
+
+/* The connection cap httpd_start() uses for max_conns 0 with this many threads
+ * under the current descriptor limit. */
+unsigned httpd_default_max_conns(unsigned threads);
 
 /* The bound TCP port (useful after listening on port 0). */
 unsigned httpd_port(const struct httpd *h);

@@ -4,17 +4,14 @@
 // bucket instead of a token count and a refill timestamp.
 #include "service_ratelimit.h"
 
-#include <arpa/inet.h>
-#include <net/if.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define NS_PER_S 1000000000ull
-#define KEY_LEN 17 /* family tag, then an IPv6 address (IPv4 as IPv4-mapped) */
+#include "srcaddr.h"
 
-enum { KEY_UNKNOWN = 0, KEY_V4 = 4, KEY_V6 = 6 };
+#define NS_PER_S 1000000000ull
+#define KEY_LEN SRCADDR_KEY_LEN
 
 /* COUNT per SECONDS: a request may pass while its bucket's arrival time is at most
  * tolerance ahead of now; each one that passes moves it interval on. An arrival
@@ -85,54 +82,6 @@ void service_ratelimit_free(struct service_ratelimit *rl)
 	free(rl);
 }
 
-/* One key per client as far as an address can tell: an IPv4 address, or the /64
- * of an IPv6 one (a single host is usually given a whole /64), or a whole
- * link-local address. */
-static void source_key(const char *source, uint8_t key[KEY_LEN])
-{
-	char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 2], *pct;
-	const char *p = source, *end = NULL;
-	struct in_addr a4;
-	struct in6_addr a6;
-
-	memset(key, 0, KEY_LEN);
-	if (!source)
-		return;
-	if (p[0] == '[') {
-		p++;
-		end = strchr(p, ']');
-	} else {
-		end = strrchr(p, ':');
-	}
-	if (!end || (size_t)(end - p) >= sizeof(host))
-		return;
-	memcpy(host, p, (size_t)(end - p));
-	host[end - p] = '\0';
-	/* A link-local peer comes as fe80::1%eth0: the zone is not the address. */
-	pct = strchr(host, '%');
-	if (pct)
-		*pct = '\0';
-	if (inet_pton(AF_INET, host, &a4) == 1) {
-		key[0] = KEY_V4;
-		key[11] = key[12] = 0xff;
-		memcpy(key + 13, &a4, 4);
-	} else if (inet_pton(AF_INET6, host, &a6) == 1) {
-		/* A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d: one /64
-		 * for all of them would be one bucket for the whole IPv4 Internet. */
-		if (IN6_IS_ADDR_V4MAPPED(&a6)) {
-			key[0] = KEY_V4;
-			memcpy(key + 1, &a6, 16);
-		} else if (IN6_IS_ADDR_LINKLOCAL(&a6)) {
-			/* Every link-local address is in fe80::/64: each is its own. */
-			key[0] = KEY_V6;
-			memcpy(key + 1, &a6, 16);
-		} else {
-			key[0] = KEY_V6;
-			memcpy(key + 1, &a6, 8);
-		}
-	}
-}
-
 /* FNV-1a. Not keyed: a client that makes its own entries collide only evicts
  * them, which gives them a full bucket, no more than it gets from new addresses;
  * it cannot reach another source's entry except by evicting it, which helps that
@@ -173,7 +122,7 @@ bool service_ratelimit_take(struct service_ratelimit *rl, const char *source, ui
 	bool by_src = rl->source.on && (scope & RATELIMIT_SOURCE);
 	bool by_all = rl->global.on && (scope & RATELIMIT_GLOBAL);
 
-	source_key(source, key);
+	srcaddr_key_from_text(source, key);
 	pthread_mutex_lock(&rl->lock);
 	if (by_src) {
 		set = &rl->table[set_of(key) * RATELIMIT_WAYS];

@@ -29,6 +29,9 @@ void vconfig_defaults(struct vconfig *cfg)
 	cfg->result_ttl = 300;
 	cfg->request_timeout = 10;
 	cfg->max_body = 1024 * 1024;
+	cfg->max_connections_per_source = 32;
+	cfg->handshake_timeout = 10;
+	cfg->request_read_timeout = 30;
 	cfg->enroll_rate_source = (struct vconfig_rate){ VCONFIG_DEFAULT_ENROLL_RATE_SOURCE, 60 };
 	cfg->enroll_rate_global = (struct vconfig_rate){ VCONFIG_DEFAULT_ENROLL_RATE_GLOBAL, 60 };
 }
@@ -189,6 +192,17 @@ static int on_key(void *user, const char *section, const char *key, const char *
 			rc = set_uint(&cfg->result_ttl, v, 1, 7 * 86400);
 		else if (!strcmp(key, "request_timeout"))
 			rc = set_uint(&cfg->request_timeout, v, 1, 600);
+		else if (!strcmp(key, "max_connections") && !strcmp(v, "auto")) {
+			cfg->max_connections = 0;
+			rc = 0;
+		} else if (!strcmp(key, "max_connections"))
+			rc = set_uint(&cfg->max_connections, v, 1, 1000000);
+		else if (!strcmp(key, "max_connections_per_source"))
+			rc = set_uint(&cfg->max_connections_per_source, v, 1, 1000000);
+		else if (!strcmp(key, "handshake_timeout"))
+			rc = set_uint(&cfg->handshake_timeout, v, 1, 600);
+		else if (!strcmp(key, "request_read_timeout"))
+			rc = set_uint(&cfg->request_read_timeout, v, 1, 3600);
 		else if (!strcmp(key, "max_body")) {
 			unsigned mb = 0;
 

@@ -39,6 +39,12 @@ struct vconfig {
 	unsigned result_ttl;      /* seconds an attestation result is valid */
 	unsigned request_timeout; /* seconds */
 	size_t max_body;          /* bytes */
+	/* Connections (httpd.h): max_connections 0 is the descriptor limit less a
+	 * headroom; the timeouts are deadlines, not idle timeouts. */
+	unsigned max_connections;
+	unsigned max_connections_per_source;
+	unsigned handshake_timeout;    /* seconds */
+	unsigned request_read_timeout; /* seconds */
 	char *ek_ca[VCONFIG_MAX_EK_CAS]; /* manufacturer CA certificates for EK chains */
 	size_t n_ek_ca;
 	enum vconfig_auto auto_approve;

@@ -543,6 +543,21 @@ static double tls_read_until_close(struct tls_client *t, double limit, char *buf
 	}
 }
 
+/* Send req over a new TLS connection and read until the server closes; returns
+ * the seconds waited (-1: still open after limit s). */
+static double tls_send_until_close(const char *req, double limit, char *buf, size_t cap)
+{
+	struct tls_client t;
+	size_t len = strlen(req);
+	double waited;
+
+	assert_int_equal(tls_open(&t, TLS1_2_VERSION, 0), 1);
+	assert_int_equal(SSL_write(t.ssl, req, (int)len), (int)len);
+	waited = tls_read_until_close(&t, limit, buf, cap);
+	tls_close(&t);
+	return waited;
+}
+
 /* ---- tests ---- */
 
 static void test_health(void **state)
@@ -763,18 +778,14 @@ static void test_stall_before_handshake(void **state)
 static void test_stall_mid_request(void **state)
 {
 	static const char half[] = "GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
-	struct tls_client t;
 	char buf[4096];
 	double waited;
 
 	(void)state;
-	assert_int_equal(tls_open(&t, TLS1_2_VERSION, 0), 1);
-	assert_int_equal(SSL_write(t.ssl, half, sizeof(half) - 1), (int)sizeof(half) - 1);
-	waited = tls_read_until_close(&t, TEST_TIMEOUT_S * 4, buf, sizeof(buf));
+	waited = tls_send_until_close(half, TEST_TIMEOUT_S * 4, buf, sizeof(buf));
 	assert_true(waited >= 0);
 	assert_true(waited >= TEST_TIMEOUT_S - 0.5);
 	assert_null(strstr(buf, "200 OK"));
-	tls_close(&t);
 }
 
 /* An idle keep-alive connection is closed after the timeout as well. */
@@ -996,6 +1007,159 @@ static void test_run_until_signal(void **state)
 	assert_int_equal(atomic_load(&fini_mismatch), 0);
 }
 
+/* ---- connection caps and deadlines (a second server with its own limits) ---- */
+
+static atomic_int log_lines;
+static char last_log[512];
+
+static void count_log(const char *line)
+{
+	atomic_fetch_add(&log_lines, 1);
+	snprintf(last_log, sizeof(last_log), "%s", line);
+}
+
+/* Start a server with these limits and point the clients (g.port) at it. */
+static struct httpd *start_limited(struct httpd_config cfg, unsigned *saved_port)
+{
+	struct httpd *h = NULL;
+	gw_error err = { { 0 } };
+
+	cfg.log = count_log;
+	atomic_store(&log_lines, 0);
+	last_log[0] = '\0';
+	assert_int_equal(httpd_start(&cfg, routes, GW_ARRAY_SIZE(routes), app_init, app_fini,
+				     NULL, &h, &err), 0);
+	*saved_port = g.port;
+	g.port = httpd_port(h);
+	return h;
+}
+
+static void stop_limited(struct httpd *h, unsigned saved_port)
+{
+	httpd_stop(h);
+	g.port = saved_port;
+}
+
+/* True if the server closed fd within ms milliseconds. */
+static bool closed_within(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	return poll(&p, 1, ms) == 1 && recv(fd, &c, 1, 0) <= 0;
+}
+
+static void test_cap_per_source(void **state)
+{
+	struct httpd_config cfg = server_config();
+	unsigned port;
+	struct httpd *h;
+	int fd[4];
+
+	(void)state;
+	cfg.max_conns_per_source = 2;
+	h = start_limited(cfg, &port);
+	fd[0] = tcp_connect();
+	fd[1] = tcp_connect();
+	assert_false(closed_within(fd[0], 300));
+	assert_false(closed_within(fd[1], 50));
+	/* The third from 127.0.0.1 is shut at once, and said so once. */
+	fd[2] = tcp_connect();
+	assert_true(closed_within(fd[2], 1000));
+	assert_int_equal(atomic_load(&log_lines), 1);
+	assert_non_null(strstr(last_log, "connection from 127.0.0.1 refused: it has 2 open"));
+	close(fd[2]);
+	fd[2] = tcp_connect();
+	assert_true(closed_within(fd[2], 1000));
+	assert_int_equal(atomic_load(&log_lines), 1); /* the second is held back */
+	close(fd[2]);
+	/* One closes: its place is free again. */
+	close(fd[0]);
+	usleep(200 * 1000);
+	fd[3] = tcp_connect();
+	assert_false(closed_within(fd[3], 300));
+	close(fd[1]);
+	close(fd[3]);
+	stop_limited(h, port);
+}
+
+static void test_cap_total(void **state)
+{
+	struct httpd_config cfg = server_config();
+	unsigned port;
+	struct httpd *h;
+	int a, b, c;
+
+	(void)state;
+	cfg.max_conns = 2;
+	h = start_limited(cfg, &port);
+	a = tcp_connect();
+	b = tcp_connect();
+	assert_false(closed_within(a, 300));
+	c = tcp_connect();
+	assert_true(closed_within(c, 1000));
+	assert_non_null(strstr(last_log, "2 connections open, the most the verifier takes"));
+	close(a);
+	close(b);
+	close(c);
+	stop_limited(h, port);
+}
+
+/* The deadlines hold however active the client is; the idle timeout (10 s
+ * here) would not close either connection within the test's wait. */
+static void test_deadlines(void **state)
+{
+	static const char req[] = "GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
+	struct httpd_config cfg = server_config();
+	struct tls_client t;
+	unsigned port;
+	struct httpd *h;
+	double t0;
+	int fd;
+	bool closed = false;
+
+	(void)state;
+	cfg.timeout_s = 10;
+	cfg.handshake_timeout_s = 1;
+	cfg.request_read_timeout_s = 1;
+	h = start_limited(cfg, &port);
+	fd = tcp_connect();
+	t0 = now_s();
+	assert_true(closed_within(fd, 4000));
+	assert_true(now_s() - t0 >= 0.9);
+	close(fd);
+
+	/* TLS 1.2: no session ticket arrives after the handshake to wake poll(). */
+	assert_int_equal(tls_open(&t, TLS1_2_VERSION, TLS1_2_VERSION), 1);
+	t0 = now_s();
+	for (size_t i = 0; i < sizeof(req) - 1 && now_s() - t0 < 5 && !closed; i++) {
+		if (SSL_write(t.ssl, req + i, 1) != 1)
+			closed = true;
+		else
+			closed = closed_within(t.fd, 200);
+	}
+	assert_true(closed);
+	assert_true(now_s() - t0 >= 0.9 && now_s() - t0 < 4);
+	tls_close(&t);
+	ERR_clear_error();
+	stop_limited(h, port);
+}
+
+/* A declared body over the cap is answered 413 once the headers are in, not
+ * after the body (which never comes) or the idle timeout. */
+static void test_declared_too_large(void **state)
+{
+	static const char req[] = "POST /v1/echo HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+				  "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n";
+	char buf[4096];
+	double waited;
+
+	(void)state;
+	waited = tls_send_until_close(req, TEST_TIMEOUT_S * 4, buf, sizeof(buf));
+	assert_true(waited >= 0 && waited < TEST_TIMEOUT_S - 0.5);
+	assert_int_equal(strncmp(buf, "HTTP/1.1 413", 12), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1019,6 +1183,10 @@ int main(void)
 		cmocka_unit_test(test_reply_header),
 		cmocka_unit_test(test_start_errors),
 		cmocka_unit_test(test_run_until_signal),
+		cmocka_unit_test(test_cap_per_source),
+		cmocka_unit_test(test_cap_total),
+		cmocka_unit_test(test_deadlines),
+		cmocka_unit_test(test_declared_too_large),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

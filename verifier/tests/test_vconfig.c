@@ -48,6 +48,10 @@ static void assert_default_limits(const struct vconfig *cfg)
 	assert_int_equal(cfg->result_ttl, 300);
 	assert_int_equal(cfg->request_timeout, 10);
 	assert_int_equal(cfg->max_body, 1024 * 1024);
+	assert_int_equal(cfg->max_connections, 0);
+	assert_int_equal(cfg->max_connections_per_source, 32);
+	assert_int_equal(cfg->handshake_timeout, 10);
+	assert_int_equal(cfg->request_read_timeout, 30);
 	assert_int_equal(cfg->enroll_rate_source.count, 10);
 	assert_int_equal(cfg->enroll_rate_source.seconds, 60);
 	assert_int_equal(cfg->enroll_rate_global.count, 120);
@@ -104,6 +108,10 @@ static void test_full(void **state)
 	assert_int_equal(cfg.result_ttl, 600);
 	assert_int_equal(cfg.request_timeout, 20);
 	assert_int_equal(cfg.max_body, 65536);
+	assert_int_equal(cfg.max_connections, 0);
+	assert_int_equal(cfg.max_connections_per_source, 8);
+	assert_int_equal(cfg.handshake_timeout, 5);
+	assert_int_equal(cfg.request_read_timeout, 20);
 	assert_int_equal(cfg.n_ek_ca, 2);
 	assert_string_equal(cfg.ek_ca[0], "/usr/share/gatewarden/ek/vendor-a.pem");
 	assert_string_equal(cfg.ek_ca[1], "/usr/share/gatewarden/ek/vendor-b.pem");
@@ -225,6 +233,10 @@ static void test_limits(void **state)
 	assert_int_equal(cfg.result_ttl, 7 * 86400);
 	assert_int_equal(cfg.request_timeout, 600);
 	assert_int_equal(cfg.max_body, 64 * 1024 * 1024);
+	assert_int_equal(cfg.max_connections, 1000000);
+	assert_int_equal(cfg.max_connections_per_source, 1000000);
+	assert_int_equal(cfg.handshake_timeout, 600);
+	assert_int_equal(cfg.request_read_timeout, 3600);
 	assert_int_equal(cfg.auto_approve, VCONFIG_AUTO_NONE);
 	assert_int_equal(cfg.enroll_rate_source.count, VCONFIG_RATE_MAX_COUNT);
 	assert_int_equal(cfg.enroll_rate_source.seconds, VCONFIG_RATE_MAX_SECONDS);
@@ -238,6 +250,10 @@ static void test_limits(void **state)
 	assert_int_equal(cfg.result_ttl, 1);
 	assert_int_equal(cfg.request_timeout, 1);
 	assert_int_equal(cfg.max_body, 1024);
+	assert_int_equal(cfg.max_connections, 1);
+	assert_int_equal(cfg.max_connections_per_source, 1);
+	assert_int_equal(cfg.handshake_timeout, 1);
+	assert_int_equal(cfg.request_read_timeout, 1);
 	assert_int_equal(cfg.enroll_rate_source.count, 1);
 	assert_int_equal(cfg.enroll_rate_source.seconds, 1);
 	assert_int_equal(cfg.enroll_rate_global.count, 1);
@@ -382,6 +398,17 @@ static const struct bad_case {
 	{ "max-body-high.conf", 2, BADV("max_body", "67108865") },
 	{ "max-body-huge.conf", 2, BADV("max_body", "99999999999999999999999") },
 	{ "max-body-trailing.conf", 2, BADV("max_body", "4096 bytes") },
+	{ "max-connections-zero.conf", 2, BADV("max_connections", "0") },
+	{ "max-connections-high.conf", 2, BADV("max_connections", "1000001") },
+	{ "max-connections-auto-upper.conf", 2, BADV("max_connections", "AUTO") },
+	{ "max-connections-per-source-zero.conf", 2, BADV("max_connections_per_source", "0") },
+	{ "max-connections-per-source-high.conf", 2,
+	  BADV("max_connections_per_source", "1000001") },
+	{ "handshake-timeout-zero.conf", 2, BADV("handshake_timeout", "0") },
+	{ "handshake-timeout-high.conf", 2, BADV("handshake_timeout", "601") },
+	{ "request-read-timeout-zero.conf", 2, BADV("request_read_timeout", "0") },
+	{ "request-read-timeout-high.conf", 2, BADV("request_read_timeout", "3601") },
+	{ "request-read-timeout-unit.conf", 2, BADV("request_read_timeout", "30s") },
 	{ "ek-ca-empty.conf", 2, "[enrollment]: " BADV("ek_ca", "") },
 	{ "too-many-ek-ca.conf", 34, "more than 32 ek_ca lines" },
 	{ "auto-bogus.conf", 2, "[enrollment]: " BADV("auto_approve", "some") },

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Inside the HTTPS server: the structures httpd.c (TLS, routing, workers) and
+ * httpd_net.c (listening socket, connection caps, deadlines) share. */
+#ifndef GW_VERIFIER_HTTPD_INT_H
+#define GW_VERIFIER_HTTPD_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+#include <openssl/ssl.h>
+
+#include "httpd.h"
+#include "ratelog.h"
+#include "srcaddr.h"
+
+struct conn;
+
+struct worker {
+	struct httpd *h;
+	unsigned idx;
+	struct event_base *base;
+	struct evhttp *http;
+	struct evconnlistener *lev;
+	struct event *stop_ev;
+	struct event *admit_ev;  /* admits the connections accepted in this turn */
+	struct event *sweep_ev;  /* closes connections past their deadline */
+	struct event *resume_ev; /* re-enables the listener after a pause */
+	struct conn *pending;    /* accepted, not yet admitted */
+	struct conn *active;     /* admitted or being closed */
+	bool paused;             /* listener disabled: out of descriptors */
+	bool stopping;           /* the loop is over: no more listener changes */
+	void *app;
+	pthread_t thread;
+	bool started;
+};
+
+/* Open connections per source and in all, shared by the workers (they accept
+ * from one socket, so one source's connections land on any of them). */
+struct conn_caps {
+	pthread_mutex_t lock;
+	bool lock_made;
+	unsigned total, max_total, max_per_source;
+	struct src_slot *slots; /* open addressing, count 0 = free */
+	size_t mask;            /* slots - 1, a power of two minus one */
+	uint64_t seed;
+};
+
+struct httpd {
+	SSL_CTX *ssl_ctx;
+	evutil_socket_t fd;
+	unsigned port;
+	size_t max_body;
+	const struct httpd_route *routes;
+	size_t nroutes;
+	httpd_thread_init_fn thread_init;
+	httpd_thread_fini_fn thread_fini;
+	void *arg;
+	unsigned nworkers;
+	struct worker *workers;
+	/* startup handshake between httpd_start() and the workers' thread_init */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned ready;
+	unsigned failed;
+	/* connections */
+	struct conn_caps caps;
+	uint64_t handshake_ns, request_read_ns;
+	httpd_log_fn log;
+	bool logs_made;
+	struct ratelog log_source, log_total, log_accept, log_deadline;
+};
+
+/* Parse ADDRESS:PORT, bind and listen (IPv6 sockets accept IPv4 too). */
+int httpd_listen_socket(const char *addr, evutil_socket_t *fd_out, unsigned *port,
+			gw_error *err) GW_WUR;
+
+/* Caps, rate-limited logs and the SSL slot for connection state, from a
+ * complete cfg (defaults applied). httpd_net_fini() undoes it, also half done. */
+int httpd_net_init(struct httpd *h, const struct httpd_config *cfg, gw_error *err) GW_WUR;
+void httpd_net_fini(struct httpd *h);
+
+/* The worker's listener on h->fd, bound to its evhttp, with its admission,
+ * deadline and pause events. httpd_worker_net_fini() frees the events (before
+ * the event base). */
+int httpd_worker_net_setup(struct worker *w, gw_error *err) GW_WUR;
+void httpd_worker_net_fini(struct worker *w);
+
+/* Called on the worker's thread before its loop runs. */
+void httpd_worker_this_thread(struct worker *w);
+
+/* The server's TLS context reports handshakes here (SSL_CTX_set_info_callback). */
+void httpd_tls_info(const SSL *ssl, int where, int ret);
+
+/* evhttp's bufferevent factory (arg: the worker): a TLS bufferevent with its
+ * connection state, admitted once evhttp has given it its socket. */
+struct bufferevent *httpd_tls_bufferevent(struct event_base *base, void *arg);
+
+/* The request on ssl's connection is read (busy: no deadline), or answered (the
+ * next one must arrive within the request read timeout). */
+void httpd_conn_busy(SSL *ssl);
+void httpd_conn_answered(SSL *ssl);
+
+#endif

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: Apache-2.0
+// Source-address keys: which connections and requests count as one client.
+#include "srcaddr.h"
+
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <string.h>
+
+enum { KEY_UNKNOWN = 0, KEY_V4 = 4, KEY_V6 = 6 };
+
+static void key_v4(const struct in_addr *a4, uint8_t key[SRCADDR_KEY_LEN])
+{
+	key[0] = KEY_V4;
+	key[11] = key[12] = 0xff;
+	memcpy(key + 13, a4, 4);
+}
+
+static void key_v6(const struct in6_addr *a6, uint8_t key[SRCADDR_KEY_LEN])
+{
+	/* A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d: one /64 for
+	 * all of them would be one key for the whole IPv4 Internet. */
+	if (IN6_IS_ADDR_V4MAPPED(a6)) {
+		key[0] = KEY_V4;
+		memcpy(key + 1, a6, 16);
+	} else if (IN6_IS_ADDR_LINKLOCAL(a6)) {
+		/* Every link-local address is in fe80::/64: each is its own. */
+		key[0] = KEY_V6;
+		memcpy(key + 1, a6, 16);
+	} else {
+		/* A single host is usually given a whole /64. */
+		key[0] = KEY_V6;
+		memcpy(key + 1, a6, 8);
+	}
+}
+
+void srcaddr_key_from_text(const char *source, uint8_t key[SRCADDR_KEY_LEN])
+{
+	char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 2], *pct;
+	const char *p = source, *end = NULL;
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	memset(key, 0, SRCADDR_KEY_LEN);
+	if (!source)
+		return;
+	if (p[0] == '[') {
+		p++;
+		end = strchr(p, ']');
+	} else {
+		end = strrchr(p, ':');
+	}
+	if (!end || (size_t)(end - p) >= sizeof(host))
+		return;
+	memcpy(host, p, (size_t)(end - p));
+	host[end - p] = '\0';
+	/* A link-local peer comes as fe80::1%eth0: the zone is not the address. */
+	pct = strchr(host, '%');
+	if (pct)
+		*pct = '\0';
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		key_v4(&a4, key);
+	else if (inet_pton(AF_INET6, host, &a6) == 1)
+		key_v6(&a6, key);
+}
+
+void srcaddr_key_from_sockaddr(const struct sockaddr *sa, socklen_t len,
+			       uint8_t key[SRCADDR_KEY_LEN])
+{
+	memset(key, 0, SRCADDR_KEY_LEN);
+	if (!sa)
+		return;
+	if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in))
+		key_v4(&((const struct sockaddr_in *)(const void *)sa)->sin_addr, key);
+	else if (sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6))
+		key_v6(&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, key);
+}

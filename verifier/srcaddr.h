@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* One key per client source address, shared by the enrollment rate limit and the
+ * connection caps: an IPv4 address (also when it comes IPv4-mapped through a
+ * dual-stack socket), the /64 of an IPv6 address, or a whole link-local one. */
+#ifndef GW_VERIFIER_SRCADDR_H
+#define GW_VERIFIER_SRCADDR_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* A family tag, then an IPv6 address (IPv4 as IPv4-mapped), cut to /64 for
+ * global IPv6. All zero: an address we cannot read (they share one key). */
+#define SRCADDR_KEY_LEN 17
+
+/* The key of httpd's remote address text: "192.0.2.1:4000", "[2001:db8::1]:4000",
+ * "[fe80::1%eth0]:4000". */
+void srcaddr_key_from_text(const char *source, uint8_t key[SRCADDR_KEY_LEN]);
+/* The key of a peer address as accept() or getpeername() gives it. */
+void srcaddr_key_from_sockaddr(const struct sockaddr *sa, socklen_t len,
+			       uint8_t key[SRCADDR_KEY_LEN]);
+
+#endif
