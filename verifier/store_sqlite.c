@@ -907,6 +907,46 @@ out:
 	return tx_close(s, rc, err);
 }
 
+static int op_device_renew_cert(struct store *st, const char *id, const char *old_fp,
+				const char *new_fp, const struct store_audit *audit, gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *stmt = NULL;
+	enum store_device_state cur;
+	int rc = tx_open(s, err);
+
+	if (rc)
+		return rc;
+	rc = device_state(s->db, id, &cur, err);
+	if (rc)
+		goto out;
+	if (cur != STORE_DEV_ENROLLED) {
+		rc = gw_fail(err, GW_E_STATE, "device %s is %s: no certificate for it", id,
+			     store_device_state_name(cur));
+		goto out;
+	}
+	rc = prepare(s->db,
+		     "UPDATE devices SET client_cert_fp = ? WHERE id = ? AND client_cert_fp = ?",
+		     &stmt, err);
+	if (rc)
+		goto out;
+	bind_text(stmt, 1, new_fp);
+	bind_text(stmt, 2, id);
+	bind_text(stmt, 3, old_fp);
+	rc = step_done(s->db, stmt, err, "renewing a client certificate");
+	stmt = NULL;
+	if (rc == GW_E_EXISTS)
+		rc = gw_fail(err, rc, "client certificate %s is bound to another device", new_fp);
+	if (!rc && sqlite3_changes(s->db) != 1)
+		rc = gw_fail(err, GW_E_STATE, "device %s has another certificate by now", id);
+	if (rc)
+		goto out;
+	rc = maybe_audit(s->db, audit, err);
+out:
+	sqlite3_finalize(stmt);
+	return tx_close(s, rc, err);
+}
+
 static int op_enrollment_put(struct store *st, const struct store_enrollment *e,
 			     const struct store_audit *audit, gw_error *err)
 {
@@ -1169,6 +1209,119 @@ static int op_enrollment_activate(struct store *st, const char *id, const char *
 	stmt = NULL;
 	if (rc == GW_E_EXISTS)
 		rc = gw_fail(err, GW_E_EXISTS, "device %s exists already", d->id);
+	if (rc)
+		goto out;
+	rc = maybe_audit(s->db, audit, err);
+out:
+	free(ak_name);
+	sqlite3_finalize(stmt);
+	return tx_close(s, rc, err);
+}
+
+/* Inside the caller's transaction: the device is enrolled and has the TPM of
+ * ek_key and ak_name, both. */
+static int device_has_tpm(sqlite3 *db, const char *id, const uint8_t ek_key[STORE_HASH_LEN],
+			  const uint8_t *ak_name, size_t ak_name_len, gw_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum store_device_state cur;
+	const void *k, *a;
+	int src, rc;
+
+	rc = prepare(db, "SELECT state, ek_key, ak_name FROM devices WHERE id = ?", &stmt, err);
+	if (rc)
+		return rc;
+	bind_text(stmt, 1, id);
+	src = sqlite3_step(stmt);
+	if (src == SQLITE_DONE) {
+		rc = gw_fail(err, GW_E_NOTFOUND, "device %s does not exist", id);
+		goto out;
+	}
+	if (src != SQLITE_ROW) {
+		rc = db_fail(db, sqlite3_extended_errcode(db), err, "reading a device");
+		goto out;
+	}
+	if (store_device_state_parse((const char *)sqlite3_column_text(stmt, 0), &cur)) {
+		rc = gw_fail(err, GW_E_PARSE, "store: device %s has an unknown state", id);
+		goto out;
+	}
+	if (cur != STORE_DEV_ENROLLED) {
+		rc = gw_fail(err, GW_E_STATE, "device %s is %s", id, store_device_state_name(cur));
+		goto out;
+	}
+	k = sqlite3_column_blob(stmt, 1);
+	a = sqlite3_column_blob(stmt, 2);
+	if (!k || sqlite3_column_bytes(stmt, 1) != STORE_HASH_LEN ||
+	    memcmp(k, ek_key, STORE_HASH_LEN) || !a ||
+	    sqlite3_column_bytes(stmt, 2) != (int)ak_name_len || memcmp(a, ak_name, ak_name_len))
+		rc = gw_fail(err, GW_E_EXISTS, "device %s was enrolled with another EK or AK", id);
+out:
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+static int op_enrollment_recover(struct store *st, const char *id, const char *device_id,
+				 const char *client_pub_pem, int64_t now, const char *new_fp,
+				 const struct store_audit *audit, gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *stmt = NULL;
+	enum store_enrollment_state state;
+	char e_device[STORE_ID_MAX + 1], model[STORE_MODEL_MAX + 1];
+	uint8_t key[STORE_HASH_LEN];
+	uint8_t *ak_name = NULL;
+	size_t ak_name_len = 0;
+	int64_t expires_at;
+	int rc = tx_open(s, err);
+
+	if (rc)
+		return rc;
+	rc = enrollment_head(s->db, id, &state, e_device, model, &expires_at, err);
+	if (rc)
+		goto out;
+	if (state != STORE_ENR_CHALLENGED) {
+		rc = gw_fail(err, GW_E_STATE, "enrollment %s is %s already", id,
+			     store_enrollment_state_name(state));
+		goto out;
+	}
+	if (now >= expires_at) {
+		rc = gw_fail(err, GW_E_NOTFOUND, "enrollment %s expired %" PRId64 " s ago", id,
+			     now - expires_at);
+		goto out;
+	}
+	if (strcmp(e_device, device_id)) {
+		rc = gw_fail(err, GW_E_INVAL, "enrollment %s is for %s, not %s", id, e_device,
+			     device_id);
+		goto out;
+	}
+	ak_name = malloc(STORE_BLOB_MAX);
+	if (!ak_name) {
+		rc = GW_E_NOMEM;
+		goto out;
+	}
+	if ((rc = enrollment_tpm(s->db, id, key, ak_name, &ak_name_len, err)) ||
+	    (rc = device_has_tpm(s->db, device_id, key, ak_name, ak_name_len, err)))
+		goto out;
+	rc = prepare(s->db,
+		     "UPDATE enrollments SET state = 'activated', client_pub = ? WHERE id = ?",
+		     &stmt, err);
+	if (rc)
+		goto out;
+	bind_text(stmt, 1, client_pub_pem);
+	bind_text(stmt, 2, id);
+	rc = step_done(s->db, stmt, err, "activating an enrollment");
+	stmt = NULL;
+	if (rc)
+		goto out;
+	rc = prepare(s->db, "UPDATE devices SET client_cert_fp = ? WHERE id = ?", &stmt, err);
+	if (rc)
+		goto out;
+	bind_text(stmt, 1, new_fp);
+	bind_text(stmt, 2, device_id);
+	rc = step_done(s->db, stmt, err, "binding a client certificate");
+	stmt = NULL;
+	if (rc == GW_E_EXISTS)
+		rc = gw_fail(err, rc, "client certificate %s is bound to another device", new_fp);
 	if (rc)
 		goto out;
 	rc = maybe_audit(s->db, audit, err);
@@ -1811,6 +1964,8 @@ static const struct store_ops sqlite_ops = {
 	.enrollment_put = op_enrollment_put,
 	.enrollment_get = op_enrollment_get,
 	.enrollment_activate = op_enrollment_activate,
+	.enrollment_recover = op_enrollment_recover,
+	.device_renew_cert = op_device_renew_cert,
 	.enrollment_fail = op_enrollment_fail,
 	.enrollment_purge = op_enrollment_purge,
 	.policy_add = op_policy_add,
