@@ -6,13 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <json-c/json.h>
-#include <openssl/bn.h>
 #include <openssl/pem.h>
 
 #include "api.h"
+#include "certinfo.h"
 #include "pki.h"
 #include "tpmdata.h"
 #include "util.h"
@@ -25,32 +24,11 @@ void service_cert_fini(struct service_cert *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* The serial (hex) and notAfter (seconds since the epoch) of cert. */
-static int cert_facts(X509 *cert, struct service_cert *c)
-{
-	const ASN1_INTEGER *sn = X509_get0_serialNumber(cert);
-	BIGNUM *bn = sn ? ASN1_INTEGER_to_BN(sn, NULL) : NULL;
-	char *hex = bn ? BN_bn2hex(bn) : NULL;
-	struct tm tm;
-	int rc = GW_E_CRYPTO;
-
-	if (hex && strlen(hex) < sizeof(c->serial) &&
-	    ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1) {
-		for (size_t i = 0; hex[i]; i++)
-			c->serial[i] = (char)(hex[i] >= 'A' && hex[i] <= 'F' ? hex[i] + 32 : hex[i]);
-		c->serial[strlen(hex)] = '\0';
-		c->not_after = (int64_t)timegm(&tm);
-		rc = 0;
-	}
-	OPENSSL_free(hex);
-	BN_free(bn);
-	return rc;
-}
-
 int service_cert_issue(struct service_worker *w, const char *device_id, const char *pub_pem,
 		       struct service_cert *out, gw_error *err)
 {
 	struct service_cert c;
+	struct certinfo info;
 	EVP_PKEY *pub = NULL;
 	X509 *cert = NULL;
 	BIO *bio = NULL;
@@ -71,8 +49,10 @@ int service_cert_issue(struct service_worker *w, const char *device_id, const ch
 		       w->svc->cfg.cert_days, &cert, err);
 	if (!rc)
 		rc = pki_cert_fingerprint(cert, c.fp);
-	if (!rc)
-		rc = cert_facts(cert, &c);
+	if (!rc && !(rc = certinfo_get(cert, &info))) {
+		memcpy(c.serial, info.serial, sizeof(c.serial));
+		c.not_after = info.not_after;
+	}
 	if (rc)
 		goto out;
 	bio = BIO_new(BIO_s_mem());

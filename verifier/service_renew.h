@@ -6,13 +6,14 @@
 
 #include <stdbool.h>
 
+#include "certinfo.h"
 #include "service.h"
 
 /* A certificate just issued: PEM (owned), fingerprint, serial, notAfter. */
 struct service_cert {
 	char *pem;
 	char fp[STORE_FP_LEN + 1]; /* SHA-256 of the DER, lower-case hex */
-	char serial[80];           /* lower-case hex */
+	char serial[CERTINFO_SERIAL_MAX]; /* lower-case hex */
 	int64_t not_after;         /* seconds since the epoch */
 };
 void service_cert_fini(struct service_cert *c);
