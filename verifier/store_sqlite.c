@@ -873,11 +873,36 @@ out:
 	return tx_close(s, rc, err);
 }
 
+/* Inside the caller's transaction: bind device id to fp (NULL: none); when old_fp is
+ * given, only while it is bound to old_fp (GW_E_STATE otherwise). */
+static int bind_cert(sqlite3 *db, const char *id, const char *old_fp, const char *fp,
+		     gw_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = prepare(db, old_fp ? "UPDATE devices SET client_cert_fp = ? WHERE id = ? AND"
+				      " client_cert_fp = ?"
+				    : "UPDATE devices SET client_cert_fp = ? WHERE id = ?",
+			 &stmt, err);
+
+	if (rc)
+		return rc;
+	bind_text(stmt, 1, fp);
+	bind_text(stmt, 2, id);
+	if (old_fp)
+		bind_text(stmt, 3, old_fp);
+	rc = step_done(db, stmt, err, "binding a client certificate");
+	if (rc == GW_E_EXISTS)
+		return gw_fail(err, rc, "client certificate %s is bound to another device", fp);
+	if (!rc && sqlite3_changes(db) != 1)
+		return gw_fail(err, old_fp ? GW_E_STATE : GW_E_NOTFOUND,
+			       "device %s has another certificate by now", id);
+	return rc;
+}
+
 static int op_device_set_client_cert(struct store *st, const char *id, const char *fp,
 				     const struct store_audit *audit, gw_error *err)
 {
 	struct sqlite_store *s = to_sqlite(st);
-	sqlite3_stmt *stmt = NULL;
 	enum store_device_state cur;
 	int rc = tx_open(s, err);
 
@@ -890,20 +915,11 @@ static int op_device_set_client_cert(struct store *st, const char *id, const cha
 		rc = gw_fail(err, GW_E_STATE, "device %s is revoked: no certificate for it", id);
 		goto out;
 	}
-	rc = prepare(s->db, "UPDATE devices SET client_cert_fp = ? WHERE id = ?", &stmt, err);
-	if (rc)
-		goto out;
-	bind_text(stmt, 1, fp);
-	bind_text(stmt, 2, id);
-	rc = step_done(s->db, stmt, err, "binding a client certificate");
-	stmt = NULL;
-	if (rc == GW_E_EXISTS)
-		rc = gw_fail(err, rc, "client certificate %s is bound to another device", fp);
+	rc = bind_cert(s->db, id, NULL, fp, err);
 	if (rc)
 		goto out;
 	rc = maybe_audit(s->db, audit, err);
 out:
-	sqlite3_finalize(stmt);
 	return tx_close(s, rc, err);
 }
 
@@ -911,7 +927,6 @@ static int op_device_renew_cert(struct store *st, const char *id, const char *ol
 				const char *new_fp, const struct store_audit *audit, gw_error *err)
 {
 	struct sqlite_store *s = to_sqlite(st);
-	sqlite3_stmt *stmt = NULL;
 	enum store_device_state cur;
 	int rc = tx_open(s, err);
 
@@ -925,25 +940,11 @@ static int op_device_renew_cert(struct store *st, const char *id, const char *ol
 			     store_device_state_name(cur));
 		goto out;
 	}
-	rc = prepare(s->db,
-		     "UPDATE devices SET client_cert_fp = ? WHERE id = ? AND client_cert_fp = ?",
-		     &stmt, err);
-	if (rc)
-		goto out;
-	bind_text(stmt, 1, new_fp);
-	bind_text(stmt, 2, id);
-	bind_text(stmt, 3, old_fp);
-	rc = step_done(s->db, stmt, err, "renewing a client certificate");
-	stmt = NULL;
-	if (rc == GW_E_EXISTS)
-		rc = gw_fail(err, rc, "client certificate %s is bound to another device", new_fp);
-	if (!rc && sqlite3_changes(s->db) != 1)
-		rc = gw_fail(err, GW_E_STATE, "device %s has another certificate by now", id);
+	rc = bind_cert(s->db, id, old_fp, new_fp, err);
 	if (rc)
 		goto out;
 	rc = maybe_audit(s->db, audit, err);
 out:
-	sqlite3_finalize(stmt);
 	return tx_close(s, rc, err);
 }
 
@@ -1126,6 +1127,42 @@ out:
 	return rc;
 }
 
+/* Inside the caller's transaction: enrollment id is challenged and, at now, not
+ * expired; device_id and model get its. */
+static int enrollment_open(sqlite3 *db, const char *id, int64_t now, char *device_id,
+			   char *model, gw_error *err)
+{
+	enum store_enrollment_state state;
+	int64_t expires_at;
+	int rc = enrollment_head(db, id, &state, device_id, model, &expires_at, err);
+
+	if (rc)
+		return rc;
+	if (state != STORE_ENR_CHALLENGED)
+		return gw_fail(err, GW_E_STATE, "enrollment %s is %s already", id,
+			       store_enrollment_state_name(state));
+	/* To the client an expired enrollment is as unknown as one never issued. */
+	if (now >= expires_at)
+		return gw_fail(err, GW_E_NOTFOUND, "enrollment %s expired %" PRId64 " s ago", id,
+			       now - expires_at);
+	return 0;
+}
+
+/* Inside the caller's transaction: the enrollment is spent, by client_pub_pem. */
+static int enrollment_mark_activated(sqlite3 *db, const char *id, const char *client_pub_pem,
+				     gw_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = prepare(db, "UPDATE enrollments SET state = 'activated', client_pub = ? WHERE id = ?",
+			 &stmt, err);
+
+	if (rc)
+		return rc;
+	bind_text(stmt, 1, client_pub_pem);
+	bind_text(stmt, 2, id);
+	return step_done(db, stmt, err, "activating an enrollment");
+}
+
 static int op_enrollment_activate(struct store *st, const char *id, const char *client_pub_pem,
 				  int64_t now, const struct store_device *d,
 				  const struct store_audit *audit, struct store_tpm_holder *holder,
@@ -1133,31 +1170,18 @@ static int op_enrollment_activate(struct store *st, const char *id, const char *
 {
 	struct sqlite_store *s = to_sqlite(st);
 	sqlite3_stmt *stmt = NULL;
-	enum store_enrollment_state state;
 	char device_id[STORE_ID_MAX + 1];
 	char model[STORE_MODEL_MAX + 1];
 	uint8_t key[STORE_HASH_LEN];
 	uint8_t *ak_name = NULL;
 	size_t ak_name_len = 0;
-	int64_t expires_at;
 	int rc = tx_open(s, err);
 
 	if (rc)
 		return rc;
-	rc = enrollment_head(s->db, id, &state, device_id, model, &expires_at, err);
+	rc = enrollment_open(s->db, id, now, device_id, model, err);
 	if (rc)
 		goto out;
-	if (state != STORE_ENR_CHALLENGED) {
-		rc = gw_fail(err, GW_E_STATE, "enrollment %s is %s already", id,
-			     store_enrollment_state_name(state));
-		goto out;
-	}
-	/* To the client an expired enrollment is as unknown as one never issued. */
-	if (now >= expires_at) {
-		rc = gw_fail(err, GW_E_NOTFOUND, "enrollment %s expired %" PRId64 " s ago", id,
-			     now - expires_at);
-		goto out;
-	}
 	if (strcmp(device_id, d->id) != 0 || strcmp(model, d->model) != 0) {
 		rc = gw_fail(err, GW_E_INVAL, "enrollment %s is for %s (%s), not %s (%s)", id,
 			     device_id, model, d->id, d->model);
@@ -1181,15 +1205,7 @@ static int op_enrollment_activate(struct store *st, const char *id, const char *
 		gw_error_prefix(err, "enrollment %s for %s: ", id, d->id);
 		goto out;
 	}
-	rc = prepare(s->db,
-		     "UPDATE enrollments SET state = 'activated', client_pub = ? WHERE id = ?",
-		     &stmt, err);
-	if (rc)
-		goto out;
-	bind_text(stmt, 1, client_pub_pem);
-	bind_text(stmt, 2, id);
-	rc = step_done(s->db, stmt, err, "activating an enrollment");
-	stmt = NULL;
+	rc = enrollment_mark_activated(s->db, id, client_pub_pem, err);
 	if (rc)
 		goto out;
 	rc = prepare(s->db,
@@ -1265,30 +1281,17 @@ static int op_enrollment_recover(struct store *st, const char *id, const char *d
 				 const struct store_audit *audit, gw_error *err)
 {
 	struct sqlite_store *s = to_sqlite(st);
-	sqlite3_stmt *stmt = NULL;
-	enum store_enrollment_state state;
 	char e_device[STORE_ID_MAX + 1], model[STORE_MODEL_MAX + 1];
 	uint8_t key[STORE_HASH_LEN];
 	uint8_t *ak_name = NULL;
 	size_t ak_name_len = 0;
-	int64_t expires_at;
 	int rc = tx_open(s, err);
 
 	if (rc)
 		return rc;
-	rc = enrollment_head(s->db, id, &state, e_device, model, &expires_at, err);
+	rc = enrollment_open(s->db, id, now, e_device, model, err);
 	if (rc)
 		goto out;
-	if (state != STORE_ENR_CHALLENGED) {
-		rc = gw_fail(err, GW_E_STATE, "enrollment %s is %s already", id,
-			     store_enrollment_state_name(state));
-		goto out;
-	}
-	if (now >= expires_at) {
-		rc = gw_fail(err, GW_E_NOTFOUND, "enrollment %s expired %" PRId64 " s ago", id,
-			     now - expires_at);
-		goto out;
-	}
 	if (strcmp(e_device, device_id)) {
 		rc = gw_fail(err, GW_E_INVAL, "enrollment %s is for %s, not %s", id, e_device,
 			     device_id);
@@ -1300,34 +1303,13 @@ static int op_enrollment_recover(struct store *st, const char *id, const char *d
 		goto out;
 	}
 	if ((rc = enrollment_tpm(s->db, id, key, ak_name, &ak_name_len, err)) ||
-	    (rc = device_has_tpm(s->db, device_id, key, ak_name, ak_name_len, err)))
-		goto out;
-	rc = prepare(s->db,
-		     "UPDATE enrollments SET state = 'activated', client_pub = ? WHERE id = ?",
-		     &stmt, err);
-	if (rc)
-		goto out;
-	bind_text(stmt, 1, client_pub_pem);
-	bind_text(stmt, 2, id);
-	rc = step_done(s->db, stmt, err, "activating an enrollment");
-	stmt = NULL;
-	if (rc)
-		goto out;
-	rc = prepare(s->db, "UPDATE devices SET client_cert_fp = ? WHERE id = ?", &stmt, err);
-	if (rc)
-		goto out;
-	bind_text(stmt, 1, new_fp);
-	bind_text(stmt, 2, device_id);
-	rc = step_done(s->db, stmt, err, "binding a client certificate");
-	stmt = NULL;
-	if (rc == GW_E_EXISTS)
-		rc = gw_fail(err, rc, "client certificate %s is bound to another device", new_fp);
-	if (rc)
+	    (rc = device_has_tpm(s->db, device_id, key, ak_name, ak_name_len, err)) ||
+	    (rc = enrollment_mark_activated(s->db, id, client_pub_pem, err)) ||
+	    (rc = bind_cert(s->db, device_id, NULL, new_fp, err)))
 		goto out;
 	rc = maybe_audit(s->db, audit, err);
 out:
 	free(ak_name);
-	sqlite3_finalize(stmt);
 	return tx_close(s, rc, err);
 }
 
