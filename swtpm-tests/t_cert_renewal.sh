@@ -7,7 +7,7 @@
 # configured lifetime ([enrollment] cert_days); (d) after expiry, another TPM
 # with a copy of the device's files cannot recover the device id; (b) the device
 # recovers by credential activation under the same id, no operator, also
-# after losing its key (`enroll`); (c) a revoked device can neither renew nor
+# after losing its key (`enroll`) and after a renewal whose answer was lost; (c) a revoked device can neither renew nor
 # recover. Renewals and recoveries are in the audit log.
 # shellcheck source=swtpm-tests/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -151,6 +151,18 @@ rm -f "$state/tls.key" "$state/tls.pem"
 expect_exit -n recover-enroll-lost-key 0 at 700 "$GW_BIN/gwagent" --tcti "$tcti_a" --config "$conf" enroll
 expect_output_contains -n recover-enroll-says 'device certificate recovered' "$GW_STDOUT"
 expect_exit -n attest-after-enroll-recovery 0 at 700 "$GW_BIN/gwagent" --tcti "$tcti_a" --config "$conf" attest
+# A renewal whose answer never reached the device (a crash, a cut connection):
+# the verifier binds a certificate the device does not have. The device's next
+# round is told unknown_certificate and recovers by its TPM.
+openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null | openssl pkey -pubout >"$GW_TMP/lost.pub"
+python3 -c 'import json,sys; print(json.dumps({"client_public_key": open(sys.argv[1]).read()}))' \
+  "$GW_TMP/lost.pub" >"$GW_TMP/lost-renewal.json"
+expect_exit -n lost-renewal-sent 0 api_call --cert "$state/tls.pem" --key "$state/tls.key" "POST:/v1/renew:@$GW_TMP/lost-renewal.json"
+expect_output_contains -n lost-renewal-issued '^200 .*client_certificate' "$GW_STDOUT"
+expect_exit -n lost-renewal-recovered 0 at 700 "$GW_BIN/gwagent" --tcti "$tcti_a" --config "$conf" attest
+expect_output_contains -n lost-renewal-says '^device certificate recovered \(the verifier does not know it\)' "$GW_STDOUT"
+expect_output_contains -n lost-renewal-affirming 'gw-renew: affirming' "$GW_STDOUT"
+expect_eq lost-renewal-binding "$(device_fp)" "$(cert_fp "$state/tls.pem")"
 
 # (c) Revoked: the due renewal is refused, and so is the recovery after expiry.
 expect_exit -n revoke 0 gwverifier device revoke --config "$vconf" gw-renew --reason "stolen"
