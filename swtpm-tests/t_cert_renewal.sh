@@ -99,6 +99,15 @@ expect_output_contains -n renew-audited '"action":"device.certificate".*"device"
 # The replaced certificate no longer speaks for the device.
 expect_exit -n old-cert-refused 0 api_call --cert "$GW_TMP/cert-0.pem" --key "$GW_TMP/key-0.pem" 'POST:/v1/attest/challenge:{}'
 expect_output_contains -n old-cert-unknown '^403 .*unknown_certificate' "$GW_STDOUT"
+# /v1/renew needs the bound certificate and a usable public key; a refusal changes nothing.
+fp1=$(device_fp)
+expect_exit -n renew-no-cert 0 api_call 'POST:/v1/renew:{"client_public_key":"x"}'
+expect_output_contains -n renew-no-cert-401 '^401 .*client_certificate_required' "$GW_STDOUT"
+expect_exit -n renew-junk-key 0 api_call --cert "$state/tls.pem" --key "$state/tls.key" 'POST:/v1/renew:{"client_public_key":"junk"}'
+expect_output_contains -n renew-junk-key-400 '^400 .*bad_request.*client_public_key' "$GW_STDOUT"
+expect_exit -n renew-extra-key 0 api_call --cert "$state/tls.pem" --key "$state/tls.key" 'POST:/v1/renew:{"client_public_key":"x","device_id":"gw-other"}'
+expect_output_contains -n renew-extra-key-400 "^400 .*unknown key 'device_id'" "$GW_STDOUT"
+expect_eq renew-refusals-change-nothing "$(device_fp)" "$fp1"
 # Renewed once: the next round does not renew again.
 expect_exit -n attest-after-renewal 0 at 300 "$GW_BIN/gwagent" --tcti "$tcti_a" --config "$conf" attest --json
 expect_output_not_contains -n attest-after-renewal-quiet 'device certificate'
