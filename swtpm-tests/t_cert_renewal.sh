@@ -141,7 +141,8 @@ rm -f "$state_b"/enrollment.json "$state_b"/tls.*
 expect_exit -n other-tpm-fresh-enroll-refused 21 at 700 "$GW_BIN/gwagent" --tcti "$tcti_b" --config "$conf_b" enroll --verifier "$url" --ca "$vdir/ca.pem" --device-id gw-renew --model gw-1000
 expect_eq other-tpm-binding-unchanged "$(device_fp)" "$fp2"
 audit_json >"$GW_TMP/audit-d.json"
-expect_output_not_contains -n other-tpm-no-recovery '"action":"device.recover"' "$GW_TMP/audit-d.json"
+expect_output_not_contains -n other-tpm-no-recovery '"action":"device.recover".*"outcome":"recovered"' "$GW_TMP/audit-d.json"
+expect_output_contains -n other-tpm-refusal-audited '"action":"device.recover","device":"gw-renew","outcome":"refused"' "$GW_TMP/audit-d.json"
 
 # (b) The device itself recovers: its TPM proves the enrolled EK and AK again.
 expect_exit -n recover-attest-day-700 0 at 700 "$GW_BIN/gwagent" --tcti "$tcti_a" --config "$conf" attest

@@ -336,6 +336,7 @@ void service_enroll(struct httpd_req *req)
 	char id[33];
 	json_object *o;
 	gw_error err = { { 0 } };
+	bool recovery;
 	int rc;
 
 	memset(&r, 0, sizeof(r));
@@ -377,13 +378,16 @@ void service_enroll(struct httpd_req *req)
 	}
 	memset(&existing, 0, sizeof(existing));
 	rc = store_device_get(w->st, r.device_id, &existing, &err);
-	store_device_fini(&existing);
 	/* An enrolled device whose own TPM (its EK and its AK) asks again is
 	 * recovering its certificate: it gets a challenge like any enrollment, and
 	 * activation issues the certificate under its id. Anyone else: the id is
 	 * taken. */
-	if (rc == 0 && !service_recoverable(w->st, r.device_id, r.ek_pub_raw, r.ek_pub_raw_len,
-					    ak_name.name, ak_name.size)) {
+	recovery = rc == 0 && service_recoverable(&existing, r.ek_pub_raw, r.ek_pub_raw_len,
+						  ak_name.name, ak_name.size);
+	store_device_fini(&existing);
+	if (rc == 0 && !recovery) {
+		service_audit(w, r.device_id, "device.recover", "refused",
+			      "device_exists: the id is not enrolled with this EK and AK");
 		httpd_reply_error(req, 409, "device_exists",
 				  "device id '%s' is taken; only the TPM it enrolled with can "
 				  "recover it, while it is enrolled", r.device_id);
@@ -488,14 +492,7 @@ static void reply_enrolled(struct httpd_req *req, struct service_worker *w,
 				  "device '%s' has its certificate already", device_id);
 		goto out;
 	}
-	o = json_object_new_object();
-	json_object_object_add(o, "device_id", json_object_new_string(device_id));
-	json_object_object_add(o, "state", json_object_new_string(
-		dev.state == STORE_DEV_ENROLLED ? "enrolled" : "pending"));
-	json_object_object_add(o, "verifier_id", json_object_new_string(w->svc->cfg.id));
-	json_object_object_add(o, "gate_public_key", json_object_new_string(w->svc->gate_pub_pem));
 	if (dev.state == STORE_DEV_ENROLLED) {
-		json_object_put(o);
 		rc = service_cert_issue(w, device_id, client_pub_pem, &cert, &err);
 		if (!rc)
 			rc = service_cert_bind_new(w, device_id, &cert, &err);
@@ -509,6 +506,11 @@ static void reply_enrolled(struct httpd_req *req, struct service_worker *w,
 		service_reply_certificate(req, w, device_id, &cert);
 		goto out;
 	}
+	o = json_object_new_object();
+	json_object_object_add(o, "device_id", json_object_new_string(device_id));
+	json_object_object_add(o, "state", json_object_new_string("pending"));
+	json_object_object_add(o, "verifier_id", json_object_new_string(w->svc->cfg.id));
+	json_object_object_add(o, "gate_public_key", json_object_new_string(w->svc->gate_pub_pem));
 	reply_obj(req, 200, o);
 out:
 	service_cert_fini(&cert);

@@ -199,23 +199,16 @@ out:
 	store_device_fini(&dev);
 }
 
-bool service_recoverable(struct store *st, const char *device_id, const uint8_t *ek_pub,
+bool service_recoverable(const struct store_device *dev, const uint8_t *ek_pub,
 			 size_t ek_pub_len, const uint8_t *ak_name, size_t ak_name_len)
 {
-	struct store_device dev;
 	uint8_t want[STORE_HASH_LEN], have[STORE_HASH_LEN];
-	bool ok;
 
-	memset(&dev, 0, sizeof(dev));
-	if (store_device_get(st, device_id, &dev, NULL))
-		return false;
-	ok = dev.state == STORE_DEV_ENROLLED &&
-	     store_ek_key_id(ek_pub, ek_pub_len, want) == 0 &&
-	     store_ek_key_id(dev.ek_pub, dev.ek_pub_len, have) == 0 &&
-	     memcmp(want, have, sizeof(want)) == 0 && dev.ak_name_len == ak_name_len &&
-	     memcmp(dev.ak_name, ak_name, ak_name_len) == 0;
-	store_device_fini(&dev);
-	return ok;
+	return dev->state == STORE_DEV_ENROLLED &&
+	       store_ek_key_id(ek_pub, ek_pub_len, want) == 0 &&
+	       store_ek_key_id(dev->ek_pub, dev->ek_pub_len, have) == 0 &&
+	       memcmp(want, have, sizeof(want)) == 0 && dev->ak_name_len == ak_name_len &&
+	       memcmp(dev->ak_name, ak_name, ak_name_len) == 0;
 }
 
 void service_recover(struct httpd_req *req, struct service_worker *w,

@@ -30,9 +30,9 @@ int service_cert_bind_new(struct service_worker *w, const char *device_id,
 void service_reply_certificate(struct httpd_req *req, struct service_worker *w,
 			       const char *device_id, const struct service_cert *c);
 
-/* True when device_id is enrolled with this EK (compared as a key) and this AK
- * name: its TPM may then prove itself again (POST /v1/enroll) and recover. */
-bool service_recoverable(struct store *st, const char *device_id, const uint8_t *ek_pub,
+/* True when dev is enrolled with this EK (compared as a key) and this AK name: its
+ * TPM may then prove itself again (POST /v1/enroll) and recover. */
+bool service_recoverable(const struct store_device *dev, const uint8_t *ek_pub,
 			 size_t ek_pub_len, const uint8_t *ak_name, size_t ak_name_len);
 /* After the secret of e checked out and e's TPM is device e->device_id's: issue it a
  * certificate for client_pub_pem and rebind, audited as device.recover; replies. */
