@@ -281,7 +281,9 @@ static void attest_usage(FILE *f)
 		   "One attestation round: asks the verifier for a nonce and a PCR selection,\n"
 		   "quotes them with the AK (the evidence of 'gwagent quote'), sends the evidence,\n"
 		   "checks the attestation result (EAR) with the pinned gate key and saves it as\n"
-		   "STATE_DIR/last-result.jwt.\n\n"
+		   "STATE_DIR/last-result.jwt. First the device certificate is renewed when it\n"
+		   "is in the last third of its lifetime (POST /v1/renew, a new key), or\n"
+		   "recovered by credential activation when it has expired or is lost.\n\n"
 		   "Exit status: 0 affirming, 23 warning, 24 contraindicated, 21 refused by the\n"
 		   "verifier, 22 verifier unreachable, 25 an answer or EAR that does not verify,\n"
 		   "5 not enrolled (doc/exit-codes.md).\n");
@@ -392,8 +394,9 @@ static void nap(unsigned seconds)
 static void run_usage(FILE *f)
 {
 	fprintf(f, "usage: gwagent run [--syslog] [--once | --rounds N] [--interval SECONDS]\n\n"
-		   "The agent daemon: an attestation round (as 'gwagent attest') every\n"
-		   "attest_interval seconds of the config (default %d) with +-10%% jitter.\n"
+		   "The agent daemon: an attestation round (as 'gwagent attest', renewing the\n"
+		   "device certificate when due) every attest_interval seconds of the config\n"
+		   "(default %d) with +-10%% jitter.\n"
 		   "When the verifier cannot be reached it tries again after 5 s, doubling up to\n"
 		   "the interval. SIGTERM or SIGINT ends it after the current round, with exit\n"
 		   "status 0. Log lines go to stderr with a UTC timestamp.\n\n"
