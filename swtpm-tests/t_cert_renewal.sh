@@ -134,6 +134,11 @@ gb() { gwagent --tcti "$tcti_b" --config "$conf_b" "$@"; }
 expect_exit -n other-tpm-provision 0 gb provision
 for f in enrollment.json tls.key tls.pem verifier-ca.pem gate.pub; do cp -p "$state/$f" "$state_b/$f"; done
 verifier_at 700
+# OpenSSL in the verifier's worker threads checks certificate times on the moved
+# clock: the day-0 certificate, valid in real time (where the verifier would answer
+# 403 unknown_certificate), is expired there and fails the handshake.
+expect_exit -n expired-cert-presented 0 api_call --cert "$GW_TMP/cert-0.pem" --key "$GW_TMP/key-0.pem" 'POST:/v1/attest/challenge:{}'
+expect_output_contains -n expired-cert-refused-in-handshake '^0 transport error' "$GW_STDOUT"
 expect_exit -n other-tpm-recover-refused 21 at 700 "$GW_BIN/gwagent" --tcti "$tcti_b" --config "$conf_b" attest
 expect_output_contains -n other-tpm-recover-says-taken 'device_exists' "$GW_STDERR"
 expect_exit -n other-tpm-enroll-refused 21 at 700 "$GW_BIN/gwagent" --tcti "$tcti_b" --config "$conf_b" enroll
