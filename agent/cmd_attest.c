@@ -20,6 +20,7 @@
 #include "enroll_state.h"
 #include "evidence_build.h"
 #include "jwt.h"
+#include "renew.h"
 #include "tpmdata.h"
 #include "util.h"
 #include "vclient.h"
@@ -35,7 +36,36 @@ struct round_result {
 	bool have_ear;
 	char device_id[ANSWERS_ID_MAX + 1];
 	uint32_t cel_offset; /* records of the log the verifier had already */
+	struct renew_outcome renew; /* what happened to the device certificate */
 };
+
+/* The challenge, after making sure the device certificate is valid; when the
+ * verifier does not know the certificate (a renewal whose answer was lost), the
+ * TPM proves itself again and the challenge is asked once more. */
+static int challenge(struct agent_ctx *ctx, const struct enroll_state *st,
+		     const struct http_opts *hopts, struct http_client **client,
+		     struct round_result *res, char **resp, size_t *resp_len, gw_error *err)
+{
+	int rc = renew_ensure(ctx, st, false, &res->renew, &res->f, err);
+
+	if (!rc)
+		rc = http_client_new(hopts, client, err);
+	if (!rc)
+		rc = vclient_post(*client, "/v1/attest/challenge", "{}", resp, resp_len, &res->f,
+				  err);
+	if (rc && renew_certificate_unknown(&res->f) && res->renew.action == RENEW_NONE) {
+		http_client_free(*client);
+		*client = NULL;
+		err->msg[0] = '\0';
+		rc = renew_ensure(ctx, st, true, &res->renew, &res->f, err);
+		if (!rc)
+			rc = http_client_new(hopts, client, err);
+		if (!rc)
+			rc = vclient_post(*client, "/v1/attest/challenge", "{}", resp, resp_len,
+					  &res->f, err);
+	}
+	return rc;
+}
 
 /* One round: challenge, evidence, appraisal, EAR check, last-result.jwt. */
 static int attest_round(struct agent_ctx *ctx, struct round_result *res, gw_error *err)
@@ -87,11 +117,7 @@ static int attest_round(struct agent_ctx *ctx, struct round_result *res, gw_erro
 	hopts.ca_file = ca;
 	hopts.cert_file = cert;
 	hopts.key_file = key;
-	rc = http_client_new(&hopts, &client, err);
-	if (rc)
-		goto out;
-
-	rc = vclient_post(client, "/v1/attest/challenge", "{}", &resp, &resp_len, &res->f, err);
+	rc = challenge(ctx, &st, &hopts, &client, res, &resp, &resp_len, err);
 	if (rc)
 		goto fail_http;
 	rc = answers_parse_challenge(resp, resp_len, &chal, err);
@@ -181,6 +207,24 @@ out:
 	return rc;
 }
 
+/* What happened to the certificate, for the output of attest and the daemon's log;
+ * empty when nothing did. */
+static void renew_line(const struct renew_outcome *r, char *buf, size_t len)
+{
+	char until[32];
+
+	buf[0] = '\0';
+	if (r->action != RENEW_NONE) {
+		certinfo_time(r->cert.not_after, until, sizeof(until));
+		snprintf(buf, len, "device certificate %s (%s): serial %s, valid until %s%s",
+			 renew_action_name(r->action), r->reason, r->cert.serial, until,
+			 r->action == RENEW_RECOVERED ? ", the TPM proved itself again" : "");
+	} else if (r->renewal_failed) {
+		snprintf(buf, len, "device certificate: renewal failed (%s), trying again next "
+				   "round: %s", r->reason, r->failure);
+	}
+}
+
 static void result_line(const struct round_result *res, char *buf, size_t len)
 {
 	size_t off;
@@ -217,6 +261,15 @@ static void print_json(const struct round_result *res)
 	if (res->ear.exp)
 		json_object_object_add(o, "expires_at", json_object_new_int64(res->ear.exp));
 	json_object_object_add(o, "cel_offset", json_object_new_int64(res->cel_offset));
+	if (res->renew.action != RENEW_NONE) {
+		json_object *c = json_object_new_object();
+
+		json_object_object_add(c, "action", json_object_new_string(
+							    renew_action_name(res->renew.action)));
+		json_object_object_add(c, "serial", json_object_new_string(res->renew.cert.serial));
+		json_object_object_add(c, "not_after", json_object_new_int64(res->renew.cert.not_after));
+		json_object_object_add(o, "certificate", c);
+	}
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 						       JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
@@ -228,7 +281,9 @@ static void attest_usage(FILE *f)
 		   "One attestation round: asks the verifier for a nonce and a PCR selection,\n"
 		   "quotes them with the AK (the evidence of 'gwagent quote'), sends the evidence,\n"
 		   "checks the attestation result (EAR) with the pinned gate key and saves it as\n"
-		   "STATE_DIR/last-result.jwt.\n\n"
+		   "STATE_DIR/last-result.jwt. First the device certificate is renewed when it\n"
+		   "is in the last third of its lifetime (POST /v1/renew, a new key), or\n"
+		   "recovered by credential activation when it has expired or is lost.\n\n"
 		   "Exit status: 0 affirming, 23 warning, 24 contraindicated, 21 refused by the\n"
 		   "verifier, 22 verifier unreachable, 25 an answer or EAR that does not verify,\n"
 		   "5 not enrolled (doc/exit-codes.md).\n");
@@ -243,6 +298,7 @@ int cmd_attest(struct agent_ctx *ctx, int argc, char **argv)
 	};
 	struct round_result res;
 	gw_error err = { { 0 } };
+	char line[1024];
 	bool json = false;
 	int c, rc;
 
@@ -265,6 +321,11 @@ int cmd_attest(struct agent_ctx *ctx, int argc, char **argv)
 		return GW_EXIT_USAGE;
 	}
 	rc = attest_round(ctx, &res, &err);
+	renew_line(&res.renew, line, sizeof(line));
+	if (line[0] && res.renew.renewal_failed)
+		agent_errorf(ctx, "%s", line);
+	else if (line[0])
+		fprintf(json ? stderr : stdout, "%s\n", line);
 	if (rc) {
 		agent_errorf(ctx, "attest: %s", gw_error_msg(&err, rc));
 		return res.exit_code;
@@ -333,8 +394,9 @@ static void nap(unsigned seconds)
 static void run_usage(FILE *f)
 {
 	fprintf(f, "usage: gwagent run [--syslog] [--once | --rounds N] [--interval SECONDS]\n\n"
-		   "The agent daemon: an attestation round (as 'gwagent attest') every\n"
-		   "attest_interval seconds of the config (default %d) with +-10%% jitter.\n"
+		   "The agent daemon: an attestation round (as 'gwagent attest', renewing the\n"
+		   "device certificate when due) every attest_interval seconds of the config\n"
+		   "(default %d) with +-10%% jitter.\n"
 		   "When the verifier cannot be reached it tries again after 5 s, doubling up to\n"
 		   "the interval. SIGTERM or SIGINT ends it after the current round, with exit\n"
 		   "status 0. Log lines go to stderr with a UTC timestamp.\n\n"
@@ -415,6 +477,9 @@ int cmd_run(struct agent_ctx *ctx, int argc, char **argv)
 
 		rc = attest_round(ctx, &res, &err);
 		last = res.exit_code;
+		renew_line(&res.renew, line, sizeof(line));
+		if (line[0])
+			logf_(res.renew.renewal_failed ? LOG_WARNING : LOG_NOTICE, "%s", line);
 		if (rc) {
 			logf_(LOG_ERR, "attest: %s", gw_error_msg(&err, rc));
 		} else {

@@ -19,8 +19,11 @@
 #include "agent.h"
 #include "digest.h"
 #include "ek.h"
+#include "enroll_client.h"
 #include "enroll_state.h"
 #include "evlog.h"
+#include "identity.h"
+#include "renew.h"
 #include "trust.h"
 #include "stage.h"
 #include "tpmdata.h"
@@ -41,8 +44,10 @@ static void usage(FILE *f)
 		   "certificate and the AK, the TPM proves it holds both (credential\n"
 		   "activation), and the verifier issues the device's TLS certificate and hands\n"
 		   "over its gate key, which is pinned (gate.pub) and measured into the trust PCR.\n"
-		   "A second run reports the enrollment and changes nothing; a run while the\n"
-		   "device is pending asks the verifier again.\n\n"
+		   "A second run reports the enrollment and changes nothing, unless the device\n"
+		   "certificate has expired or is lost: then the TPM proves itself again and the\n"
+		   "device gets a new certificate under its id. A run while the device is\n"
+		   "pending asks the verifier again.\n\n"
 		   "  --verifier URL   https://host:port of the verifier (default: verifier_url)\n"
 		   "  --ca FILE        the verifier's CA certificate, the only trusted root\n"
 		   "                   (default: verifier_ca); copied to STATE_DIR/verifier-ca.pem\n"
@@ -93,18 +98,12 @@ static int default_device_id(char *out, size_t cap, gw_error *err)
 }
 
 /* The device's TLS key: loaded when present, else generated (ECC P-256) into a file
- * created 0600 O_EXCL|O_NOFOLLOW. */
+ * created 0600 (identity_key_create). */
 static int tls_key_ensure(const struct agent_ctx *ctx, EVP_PKEY **out, bool *created,
 			  gw_error *err)
 {
 	char path[PATH_MAX];
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	BIO *bio = NULL;
-	EVP_PKEY *key = NULL;
-	char *pem = NULL;
-	long pem_len;
-	int fd = -1, rc;
+	int fd, rc;
 
 	*created = false;
 	rc = state_path(ctx, ENROLL_TLS_KEY_FILE, path, err);
@@ -115,60 +114,10 @@ static int tls_key_ensure(const struct agent_ctx *ctx, EVP_PKEY **out, bool *cre
 		if (fd < 0)
 			return gw_fail(err, GW_E_IO, "%s: %s", path, strerror(errno));
 		close(fd);
-		fd = -1;
-		rc = gw_read_file(path, 16384, &buf, &len, err);
-		if (rc)
-			goto out;
-		bio = BIO_new_mem_buf(buf, (int)len);
-		key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
-		if (!key || !EVP_PKEY_is_a(key, "EC") || EVP_PKEY_get_bits(key) != 256) {
-			rc = gw_fail(err, GW_E_KEY, "%s: not an ECC P-256 private key (PEM)", path);
-			goto out;
-		}
-		goto done;
+		return identity_key_read(path, out, err);
 	}
-	key = EVP_EC_gen("P-256");
-	bio = BIO_new(BIO_s_secmem());
-	if (!key || !bio || !PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL)) {
-		rc = gw_fail(err, GW_E_CRYPTO, "generating the TLS key failed");
-		goto out;
-	}
-	pem_len = BIO_get_mem_data(bio, &pem);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rc = gw_fail(err, GW_E_IO, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	for (long off = 0; off < pem_len;) {
-		ssize_t n = write(fd, pem + off, (size_t)(pem_len - off));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = gw_fail(err, GW_E_IO, "%s: write: %s", path, strerror(errno));
-			unlink(path);
-			goto out;
-		}
-		off += n;
-	}
-	if (fsync(fd)) {
-		rc = gw_fail(err, GW_E_IO, "%s: fsync: %s", path, strerror(errno));
-		unlink(path);
-		goto out;
-	}
-	*created = true;
-done:
-	*out = key; /* transferred */
-	key = NULL;
-out:
-	if (fd >= 0)
-		close(fd);
-	BIO_free(bio); /* a secmem BIO is cleansed when freed */
-	EVP_PKEY_free(key);
-	if (buf) {
-		gw_wipe(buf, len);
-		free(buf);
-	}
+	rc = identity_key_create(path, out, err);
+	*created = rc == 0;
 	return rc;
 }
 
@@ -199,176 +148,6 @@ out:
 	X509_free(x);
 	BIO_free(bio);
 	free(buf);
-	return rc;
-}
-
-static int add_b64(json_object *o, const char *key, const uint8_t *bin, size_t len)
-{
-	char *b64 = NULL;
-	int rc = gw_b64_encode(bin, len, &b64);
-
-	if (rc)
-		return rc;
-	rc = json_object_object_add(o, key, json_object_new_string(b64)) ? GW_E_NOMEM : 0;
-	free(b64);
-	return rc;
-}
-
-static int add_public(json_object *o, const char *key, const TPM2B_PUBLIC *pub)
-{
-	uint8_t *bin = NULL;
-	size_t len = 0;
-	int rc = tpmdata_public_marshal(pub, &bin, &len);
-
-	if (!rc)
-		rc = add_b64(o, key, bin, len);
-	free(bin);
-	return rc;
-}
-
-/* Serialize o into a new string; *out freed by the caller (wiped first when it
- * holds a secret). */
-static int to_text(json_object *o, char **out)
-{
-	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-								  JSON_C_TO_STRING_NOSLASHESCAPE);
-
-	*out = s ? strdup(s) : NULL;
-	if (s)
-		gw_wipe((void *)s, strlen(s));
-	return *out ? 0 : GW_E_NOMEM;
-}
-
-/* POST /v1/enroll, activate the credential, save the pending state with the
- * secret, POST /v1/enroll/activate. */
-static int enroll_fresh(struct agent_ctx *ctx, struct http_client *c, EVP_PKEY *tls_key,
-			struct enroll_state *st, struct answer_activate *ans,
-			struct vclient_failure *f, gw_error *err)
-{
-	enum tpm_ek_type ek_type;
-	bool has_cert = false;
-	TPM2B_PUBLIC ek_pub, ak_pub;
-	uint8_t *cert = NULL, secret[ANSWERS_SECRET_MAX];
-	size_t cert_len = 0, secret_len = sizeof(secret);
-	struct answer_enroll chal;
-	json_object *req = NULL;
-	char *body = NULL, *resp = NULL, *tls_pem = NULL;
-	size_t resp_len = 0;
-	int rc;
-
-	rc = tpm_read_public(ctx->tpm, ctx->cfg.ak_handle, &ak_pub, err);
-	if (rc == GW_E_NOTFOUND)
-		return gw_fail(err, GW_E_STATE, "no AK at 0x%08x: run 'gwagent provision' first",
-			       ctx->cfg.ak_handle);
-	if (rc)
-		return rc;
-	if (!tpm_is_ak_public(&ak_pub.publicArea))
-		return gw_fail(err, GW_E_STATE, "0x%08x is not an attestation key: run "
-						"'gwagent provision'", ctx->cfg.ak_handle);
-	rc = ek_select(ctx->tpm, &ek_type, &has_cert, err);
-	if (rc)
-		return rc;
-	if (!has_cert)
-		return gw_fail(err, GW_E_STATE, "no EK certificate in TPM NV (0x%08x or 0x%08x): "
-						"the verifier cannot check this TPM",
-			       TPM_NV_EK_CERT_ECC_P256, TPM_NV_EK_CERT_RSA2048);
-	rc = tpm_ek_public(ctx->tpm, ek_type, &ek_pub, err);
-	if (!rc)
-		rc = ek_read_cert(ctx->tpm, ek_type, &ek_pub, &cert, &cert_len, err);
-	if (rc)
-		goto out;
-
-	req = json_object_new_object();
-	if (!req || json_object_object_add(req, "device_id", json_object_new_string(st->device_id)) ||
-	    json_object_object_add(req, "model", json_object_new_string(st->model)) ||
-	    (rc = add_public(req, "ek_public", &ek_pub)) ||
-	    (rc = add_b64(req, "ek_certificate", cert, cert_len)) ||
-	    (rc = add_public(req, "ak_public", &ak_pub)) || (rc = to_text(req, &body))) {
-		rc = rc ? rc : GW_E_NOMEM;
-		goto out;
-	}
-	json_object_put(req);
-	req = NULL;
-	rc = vclient_post(c, "/v1/enroll", body, &resp, &resp_len, f, err);
-	if (rc)
-		goto out;
-	rc = answers_parse_enroll(resp, resp_len, &chal, err);
-	if (rc) {
-		f->bad_answer = true;
-		goto out;
-	}
-	rc = tpm_activate_credential(ctx->tpm, ek_type, ctx->cfg.ak_handle, &chal.blob, &chal.enc,
-				     secret, &secret_len, err);
-	if (rc) {
-		gw_error_prefix(err, "credential activation: ");
-		goto out;
-	}
-	memcpy(st->enrollment_id, chal.enrollment_id, sizeof(st->enrollment_id));
-	memcpy(st->secret, secret, secret_len);
-	st->secret_len = secret_len;
-	st->state = ANSWER_PENDING;
-	/* Saved before activation: after a crash the secret still lets us ask. */
-	rc = enroll_state_save(ctx, st, err);
-	if (rc)
-		goto out;
-
-	free(body);
-	body = NULL;
-	free(resp);
-	resp = NULL;
-	rc = tpmdata_pkey_to_pem(tls_key, &tls_pem);
-	if (rc)
-		goto out;
-	req = json_object_new_object();
-	if (!req ||
-	    json_object_object_add(req, "enrollment_id", json_object_new_string(st->enrollment_id)) ||
-	    (rc = add_b64(req, "secret", secret, secret_len)) ||
-	    json_object_object_add(req, "client_public_key", json_object_new_string(tls_pem)) ||
-	    (rc = to_text(req, &body))) {
-		rc = rc ? rc : GW_E_NOMEM;
-		goto out;
-	}
-	rc = vclient_post(c, "/v1/enroll/activate", body, &resp, &resp_len, f, err);
-	if (!rc && (rc = answers_parse_activate(resp, resp_len, ans, err)))
-		f->bad_answer = true;
-out:
-	gw_wipe(secret, sizeof(secret));
-	if (body) {
-		gw_wipe(body, strlen(body));
-		free(body);
-	}
-	json_object_put(req);
-	free(resp);
-	free(tls_pem);
-	free(cert);
-	return rc;
-}
-
-/* POST /v1/enroll/status with the saved secret. */
-static int ask_status(struct http_client *c, const struct enroll_state *st,
-		      struct answer_activate *ans, struct vclient_failure *f, gw_error *err)
-{
-	json_object *req = json_object_new_object();
-	char *body = NULL, *resp = NULL;
-	size_t resp_len = 0;
-	int rc = 0;
-
-	if (!req ||
-	    json_object_object_add(req, "enrollment_id", json_object_new_string(st->enrollment_id)) ||
-	    (rc = add_b64(req, "secret", st->secret, st->secret_len)) || (rc = to_text(req, &body))) {
-		rc = rc ? rc : GW_E_NOMEM;
-		goto out;
-	}
-	rc = vclient_post(c, "/v1/enroll/status", body, &resp, &resp_len, f, err);
-	if (!rc && (rc = answers_parse_activate(resp, resp_len, ans, err)))
-		f->bad_answer = true;
-out:
-	if (body) {
-		gw_wipe(body, strlen(body));
-		free(body);
-	}
-	json_object_put(req);
-	free(resp);
 	return rc;
 }
 
@@ -428,6 +207,38 @@ out:
 	X509_free(x);
 	BIO_free(bio);
 	return rc;
+}
+
+/* enroll on an enrolled device: nothing to do while its certificate works; when it
+ * has expired or is lost, the TPM proves itself again and the device gets a new
+ * certificate under its id (and one due for renewal is renewed). */
+static int enrolled_again(struct agent_ctx *ctx, const struct enroll_state *st)
+{
+	struct renew_outcome r;
+	struct vclient_failure f;
+	gw_error err = { { 0 } };
+	char until[32];
+	int rc = renew_ensure(ctx, st, false, &r, &f, &err);
+
+	if (rc) {
+		agent_errorf(ctx, "enroll: %s", gw_error_msg(&err, rc));
+		return f.transport_failed || f.http_status ? vclient_exit_code(&f)
+		       : f.bad_answer			  ? GW_EXIT_RESULT
+							  : gw_exit_for(rc);
+	}
+	if (r.renewal_failed)
+		agent_errorf(ctx, "enroll: renewing the device certificate (%s) failed: %s",
+			     r.reason, r.failure);
+	if (r.action == RENEW_NONE) {
+		printf("already enrolled as %s (model %s) with %s; nothing changed\n",
+		       st->device_id, st->model, st->url);
+		return GW_EXIT_OK;
+	}
+	certinfo_time(r.cert.not_after, until, sizeof(until));
+	printf("enrolled as %s (model %s) with %s: device certificate %s (%s), serial %s, valid "
+	       "until %s\n", st->device_id, st->model, st->url, renew_action_name(r.action),
+	       r.reason, r.cert.serial, until);
+	return GW_EXIT_OK;
 }
 
 static double now_mono(void)
@@ -509,8 +320,7 @@ int cmd_enroll(struct agent_ctx *ctx, int argc, char **argv)
 
 	rc = enroll_state_load(ctx, &st, &err);
 	if (!rc && st.state == ANSWER_ENROLLED) {
-		printf("already enrolled as %s (model %s) with %s; nothing changed\n", st.device_id,
-		       st.model, st.url);
+		status = enrolled_again(ctx, &st);
 		goto out;
 	}
 	if (!rc) {
@@ -588,7 +398,7 @@ int cmd_enroll(struct agent_ctx *ctx, int argc, char **argv)
 	}
 
 	if (resume) {
-		rc = ask_status(client, &st, &ans, &f, &err);
+		rc = enroll_client_status(client, &st, &ans, &f, &err);
 		if (rc && f.has_error && !strcmp(f.error.code, "unknown_enrollment")) {
 			/* The verifier never got our activation, or the enrollment expired. */
 			printf("the verifier does not know enrollment %s any more: starting over\n",
@@ -596,13 +406,13 @@ int cmd_enroll(struct agent_ctx *ctx, int argc, char **argv)
 			resume = false;
 			memset(&f, 0, sizeof(f));
 			err.msg[0] = '\0';
-			rc = enroll_fresh(ctx, client, tls_key, &st, &ans, &f, &err);
+			rc = enroll_client_prove(ctx, client, tls_key, &st, false, &ans, &f, &err);
 		}
 	} else {
 		if (key_created)
 			printf("generated the device TLS key %s/%s\n", ctx->state_dir,
 			       ENROLL_TLS_KEY_FILE);
-		rc = enroll_fresh(ctx, client, tls_key, &st, &ans, &f, &err);
+		rc = enroll_client_prove(ctx, client, tls_key, &st, false, &ans, &f, &err);
 	}
 	for (double start = now_mono();;) {
 		if (rc) {
@@ -632,7 +442,7 @@ int cmd_enroll(struct agent_ctx *ctx, int argc, char **argv)
 		}
 		sleep(ENROLL_POLL_SECONDS);
 		answers_activate_fini(&ans);
-		rc = ask_status(client, &st, &ans, &f, &err);
+		rc = enroll_client_status(client, &st, &ans, &f, &err);
 	}
 	rc = finish_enrolled(ctx, tls_key, &st, &ans, &err);
 	if (rc)

@@ -257,3 +257,9 @@ void agent_config_fini(struct agent_config *cfg)
 	free(cfg->model);
 	memset(cfg, 0, sizeof(*cfg));
 }
+
+/* Here rather than in main.c: the library's modules (and their unit tests) use it. */
+int agent_path(const struct agent_ctx *ctx, const char *name, char *buf, size_t len)
+{
+	return gw_snprintf(buf, len, "%s/%s", ctx->state_dir, name);
+}

@@ -62,11 +62,6 @@ int agent_report(const struct agent_ctx *ctx, int rc, const gw_error *err, const
 	return gw_exit_for(rc);
 }
 
-int agent_path(const struct agent_ctx *ctx, const char *name, char *buf, size_t len)
-{
-	return gw_snprintf(buf, len, "%s/%s", ctx->state_dir, name);
-}
-
 /* Takes the global options out of argv wherever they stand (before "--"). */
 static int take_globals(struct agent_ctx *ctx, int *argc, char **argv)
 {

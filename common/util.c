@@ -296,6 +296,15 @@ out:
 	return rc;
 }
 
+int gw_rename_durable(const char *from, const char *to, gw_error *err)
+{
+	if (rename(from, to))
+		return gw_fail(err, GW_E_IO, "rename %s to %s: %s", from, to, strerror(errno));
+	if (fsync_parent(to))
+		return gw_fail(err, GW_E_IO, "fsync directory of %s: %s", to, strerror(errno));
+	return 0;
+}
+
 int gw_append_durable(const char *path, const void *data, size_t len, unsigned mode,
 		      gw_error *err)
 {

@@ -34,6 +34,10 @@ int gw_read_file(const char *path, size_t cap, uint8_t **out, size_t *out_len,
 int gw_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
 			 gw_error *err) GW_WUR;
 
+/* rename(from, to), then fsync the directory of to: the rename survives a crash.
+ * GW_E_IO (naming the paths) on failure. */
+int gw_rename_durable(const char *from, const char *to, gw_error *err) GW_WUR;
+
 /* Append len bytes to path (created with mode if missing) and fsync it before
  * returning. */
 int gw_append_durable(const char *path, const void *data, size_t len, unsigned mode,

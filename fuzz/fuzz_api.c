@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // libFuzzer target for the verifier API's request-body parsers: the first byte picks
-// the parser (enroll, activate, status, empty body, id check), the rest is the body.
+// the parser (enroll, activate, status, renew, empty body, id check), the rest is the body.
 // What parses must satisfy the parser's promises; everything is freed.
 #include <stddef.h>
 #include <stdint.h>
@@ -52,6 +52,21 @@ static void check_activate(const uint8_t *body, size_t len, int want_client_key)
 	api_activate_req_fini(&r);
 }
 
+static void check_renew(const uint8_t *body, size_t len)
+{
+	struct api_renew_req r = { NULL };
+	gw_error err = { { 0 } };
+
+	if (api_parse_renew(body, len, &r, &err)) {
+		if (r.client_pub_pem)
+			__builtin_trap();
+		return;
+	}
+	if (!r.client_pub_pem || !r.client_pub_pem[0] || strlen(r.client_pub_pem) > API_MAX_PEM)
+		__builtin_trap();
+	api_renew_req_fini(&r);
+}
+
 static void check_id(const uint8_t *data, size_t len)
 {
 	char *s = malloc(len + 1);
@@ -71,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size == 0)
 		return 0;
-	switch (data[0] % 5) {
+	switch (data[0] % 6) {
 	case 0:
 		check_enroll(data + 1, size - 1);
 		break;
@@ -80,6 +95,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 2:
 		check_activate(data + 1, size - 1, 0);
+		break;
+	case 5:
+		check_renew(data + 1, size - 1);
 		break;
 	case 3:
 		if (api_parse_empty(data + 1, size - 1, &err) == 0 && size - 1 > 1024 * 1024)

@@ -68,7 +68,8 @@ static void check_loaded(const struct vconfig *cfg)
 	if (cfg->threads < 1 || cfg->threads > 64 || cfg->nonce_ttl < 1 || cfg->nonce_ttl > 3600 ||
 	    cfg->result_ttl < 1 || cfg->result_ttl > 7 * 86400 || cfg->request_timeout < 1 ||
 	    cfg->request_timeout > 600 || cfg->max_body < 1024 ||
-	    cfg->max_body > 64u * 1024 * 1024)
+	    cfg->max_body > 64u * 1024 * 1024 || cfg->cert_days < 1 ||
+	    cfg->cert_days > VCONFIG_MAX_CERT_DAYS)
 		__builtin_trap();
 	/* What httpd_start() takes: max_connections 0 (auto) or a cap, deadlines. */
 	if (cfg->max_connections > 1000000 || cfg->max_connections_per_source < 1 ||

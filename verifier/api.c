@@ -220,6 +220,44 @@ out:
 	return rc;
 }
 
+void api_renew_req_fini(struct api_renew_req *r)
+{
+	if (!r)
+		return;
+	free(r->client_pub_pem);
+	r->client_pub_pem = NULL;
+}
+
+int api_parse_renew(const uint8_t *body, size_t len, struct api_renew_req *out,
+		    gw_error *err)
+{
+	static const char *const keys[] = { "client_public_key" };
+	json_object *root = NULL;
+	const char *s = NULL;
+	char *pem = NULL;
+	int rc;
+
+	rc = parse_object(body, len, keys, GW_ARRAY_SIZE(keys), &root, err);
+	if (rc)
+		return rc;
+	rc = get_str(root, "client_public_key", API_MAX_PEM, &s, err);
+	if (rc)
+		goto out;
+	if (!*s) {
+		rc = gw_fail(err, GW_E_PARSE, "'client_public_key' is empty");
+		goto out;
+	}
+	pem = strdup(s);
+	if (!pem) {
+		rc = GW_E_NOMEM;
+		goto out;
+	}
+	out->client_pub_pem = pem; /* transferred */
+out:
+	json_object_put(root);
+	return rc;
+}
+
 int api_parse_empty(const uint8_t *body, size_t len, gw_error *err)
 {
 	json_object *root = NULL;

@@ -37,6 +37,11 @@ struct api_activate_req {
 	char *client_pub_pem; /* activate only; NULL for status */
 };
 
+/* POST /v1/renew: the device's new TLS public key. */
+struct api_renew_req {
+	char *client_pub_pem;
+};
+
 /* A device id or model: 1-64 of A-Z a-z 0-9 . _ - */
 int api_valid_id(const char *s);
 
@@ -48,6 +53,10 @@ void api_enroll_req_fini(struct api_enroll_req *r);
 int api_parse_activate(const uint8_t *body, size_t len, int want_client_key,
 		       struct api_activate_req *out, gw_error *err) GW_WUR;
 void api_activate_req_fini(struct api_activate_req *r);
+/* {"client_public_key": "PEM"}: a string of 1..API_MAX_PEM bytes, no other key. */
+int api_parse_renew(const uint8_t *body, size_t len, struct api_renew_req *out,
+		    gw_error *err) GW_WUR;
+void api_renew_req_fini(struct api_renew_req *r);
 /* A body that must be empty or "{}". */
 int api_parse_empty(const uint8_t *body, size_t len, gw_error *err) GW_WUR;
 

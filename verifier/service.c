@@ -17,6 +17,7 @@
 #include "api.h"
 #include "credential.h"
 #include "pki.h"
+#include "service_renew.h"
 #include "tpmdata.h"
 #include "util.h"
 
@@ -27,6 +28,7 @@ const struct httpd_route service_routes[] = {
 	{ "POST", "/v1/enroll/status", service_enroll_status, 0 },
 	{ "POST", "/v1/attest/challenge", service_attest_challenge, HTTPD_NEEDS_CLIENT_CERT },
 	{ "POST", "/v1/attest", service_attest, HTTPD_NEEDS_CLIENT_CERT },
+	{ "POST", "/v1/renew", service_renew, HTTPD_NEEDS_CLIENT_CERT },
 };
 const size_t service_nroutes = GW_ARRAY_SIZE(service_routes);
 
@@ -334,6 +336,7 @@ void service_enroll(struct httpd_req *req)
 	char id[33];
 	json_object *o;
 	gw_error err = { { 0 } };
+	bool recovery;
 	int rc;
 
 	memset(&r, 0, sizeof(r));
@@ -368,22 +371,31 @@ void service_enroll(struct httpd_req *req)
 				  "signing key");
 		goto out;
 	}
-	memset(&existing, 0, sizeof(existing));
-	rc = store_device_get(w->st, r.device_id, &existing, &err);
-	store_device_fini(&existing);
-	if (rc == 0) {
-		httpd_reply_error(req, 409, "device_exists", "device '%s' is already enrolled",
-				  r.device_id);
-		goto out;
-	}
-	if (rc != GW_E_NOTFOUND) {
-		service_log("enroll: store: %s", gw_error_msg(&err, rc));
-		httpd_reply_error(req, 500, "internal_error", "store failure");
-		goto out;
-	}
 	if (tpmdata_public_name(&r.ak_pub.publicArea, &ak_name) ||
 	    RAND_bytes(secret, sizeof(secret)) != 1 || RAND_bytes(idbin, sizeof(idbin)) != 1) {
 		httpd_reply_error(req, 500, "internal_error", "cannot prepare the credential");
+		goto out;
+	}
+	memset(&existing, 0, sizeof(existing));
+	rc = store_device_get(w->st, r.device_id, &existing, &err);
+	/* An enrolled device whose own TPM (its EK and its AK) asks again is
+	 * recovering its certificate: it gets a challenge like any enrollment, and
+	 * activation issues the certificate under its id. Anyone else: the id is
+	 * taken. */
+	recovery = rc == 0 && service_recoverable(&existing, r.ek_pub_raw, r.ek_pub_raw_len,
+						  ak_name.name, ak_name.size);
+	store_device_fini(&existing);
+	if (rc == 0 && !recovery) {
+		service_audit(w, r.device_id, "device.recover", "refused",
+			      "device_exists: the id is not enrolled with this EK and AK");
+		httpd_reply_error(req, 409, "device_exists",
+				  "device id '%s' is taken; only the TPM it enrolled with can "
+				  "recover it, while it is enrolled", r.device_id);
+		goto out;
+	}
+	if (rc && rc != GW_E_NOTFOUND) {
+		service_log("enroll: store: %s", gw_error_msg(&err, rc));
+		httpd_reply_error(req, 500, "internal_error", "store failure");
 		goto out;
 	}
 	/* Early, before the credential is made: activation checks again, in the
@@ -395,7 +407,7 @@ void service_enroll(struct httpd_req *req)
 		httpd_reply_error(req, 500, "internal_error", "store failure");
 		goto out;
 	}
-	if (holder.binding == STORE_TPM_IN_USE) {
+	if (holder.binding == STORE_TPM_IN_USE && strcmp(holder.device_id, r.device_id)) {
 		refuse_tpm_in_use(req, w, r.device_id, &holder);
 		goto out;
 	}
@@ -451,65 +463,19 @@ out:
 	api_enroll_req_fini(&r);
 }
 
-/* Issue the device's TLS client certificate for its public key and record its
- * fingerprint: from now on only this certificate speaks for the device. */
-static int issue_client_cert(struct service_worker *w, const char *device_id,
-			     const char *client_pub_pem, char **pem_out, gw_error *err)
-{
-	EVP_PKEY *pub = NULL;
-	X509 *cert = NULL;
-	BIO *bio = NULL;
-	char fp[65], *data;
-	long n;
-	int rc;
-
-	rc = tpmdata_pkey_from_pem(client_pub_pem, strlen(client_pub_pem), &pub, err);
-	if (rc)
-		return rc;
-	rc = pki_issue(w->svc->ca_cert, w->svc->ca_key, pub, device_id, PKI_CLIENT, NULL,
-		       SERVICE_CERT_DAYS, &cert, err);
-	if (!rc)
-		rc = pki_cert_fingerprint(cert, fp);
-	if (!rc) {
-		struct store_audit a = {
-			.ts = service_now(), .actor = "verifier", .action = "device.certificate",
-			.device_id = device_id, .outcome = "issued", .detail = NULL,
-		};
-		char detail[128];
-
-		snprintf(detail, sizeof(detail), "{\"fingerprint\":\"%s\"}", fp);
-		a.detail = detail;
-		rc = store_device_set_client_cert(w->st, device_id, fp, &a, err);
-	}
-	if (!rc) {
-		bio = BIO_new(BIO_s_mem());
-		if (!bio || !PEM_write_bio_X509(bio, cert)) {
-			rc = GW_E_CRYPTO;
-		} else {
-			n = BIO_get_mem_data(bio, &data);
-			*pem_out = strndup(data, (size_t)n);
-			if (!*pem_out)
-				rc = GW_E_NOMEM;
-		}
-	}
-	BIO_free(bio);
-	X509_free(cert);
-	EVP_PKEY_free(pub);
-	return rc;
-}
-
 /* Answer for a device that has proven its TPM: pending, or enrolled with a new
  * client certificate. */
 static void reply_enrolled(struct httpd_req *req, struct service_worker *w,
 			   const char *device_id, const char *client_pub_pem, bool from_status)
 {
 	struct store_device dev;
+	struct service_cert cert;
 	json_object *o;
-	char *cert = NULL;
 	gw_error err = { { 0 } };
 	int rc;
 
 	memset(&dev, 0, sizeof(dev));
+	memset(&cert, 0, sizeof(cert));
 	rc = store_device_get(w->st, device_id, &dev, &err);
 	if (rc) {
 		httpd_reply_error(req, 500, "internal_error", "store failure");
@@ -526,27 +492,28 @@ static void reply_enrolled(struct httpd_req *req, struct service_worker *w,
 				  "device '%s' has its certificate already", device_id);
 		goto out;
 	}
-	o = json_object_new_object();
-	json_object_object_add(o, "device_id", json_object_new_string(device_id));
-	json_object_object_add(o, "state", json_object_new_string(
-		dev.state == STORE_DEV_ENROLLED ? "enrolled" : "pending"));
-	json_object_object_add(o, "verifier_id", json_object_new_string(w->svc->cfg.id));
-	json_object_object_add(o, "gate_public_key", json_object_new_string(w->svc->gate_pub_pem));
 	if (dev.state == STORE_DEV_ENROLLED) {
-		rc = issue_client_cert(w, device_id, client_pub_pem, &cert, &err);
+		rc = service_cert_issue(w, device_id, client_pub_pem, &cert, &err);
+		if (!rc)
+			rc = service_cert_bind_new(w, device_id, &cert, &err);
 		if (rc) {
-			json_object_put(o);
 			service_log("enroll: issuing a certificate: %s", gw_error_msg(&err, rc));
 			httpd_reply_error(req, rc == GW_E_KEY ? 400 : 500,
 					  rc == GW_E_KEY ? "bad_request" : "internal_error",
 					  "client_public_key: %s", gw_error_msg(&err, rc));
 			goto out;
 		}
-		json_object_object_add(o, "client_certificate", json_object_new_string(cert));
+		service_reply_certificate(req, w, device_id, &cert);
+		goto out;
 	}
+	o = json_object_new_object();
+	json_object_object_add(o, "device_id", json_object_new_string(device_id));
+	json_object_object_add(o, "state", json_object_new_string("pending"));
+	json_object_object_add(o, "verifier_id", json_object_new_string(w->svc->cfg.id));
+	json_object_object_add(o, "gate_public_key", json_object_new_string(w->svc->gate_pub_pem));
 	reply_obj(req, 200, o);
 out:
-	free(cert);
+	service_cert_fini(&cert);
 	store_device_fini(&dev);
 }
 
@@ -611,6 +578,12 @@ void service_enroll_activate(struct httpd_req *req)
 	if (rc) {
 		service_log("enroll: activate: %s", gw_error_msg(&err, rc));
 		httpd_reply_error(req, 500, "internal_error", "store failure");
+		goto out;
+	}
+	if (holder.binding == STORE_TPM_IN_USE && !strcmp(holder.device_id, e.device_id)) {
+		/* The TPM is this device's own: a recovery (the store checks EK and AK
+		 * both, and the state, in the transaction that rebinds). */
+		service_recover(req, w, &e, r.client_pub_pem);
 		goto out;
 	}
 	if (holder.binding == STORE_TPM_IN_USE) {

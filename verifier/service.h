@@ -18,7 +18,6 @@
 
 #define SERVICE_VERSION "0.3.0"
 #define SERVICE_ENROLL_TTL 120 /* seconds a credential challenge stays valid */
-#define SERVICE_CERT_DAYS 365
 #define SERVICE_POLICY_CACHE 64 /* verified policies each worker keeps */
 
 struct service {
@@ -61,6 +60,7 @@ void service_enroll_activate(struct httpd_req *req);
 void service_enroll_status(struct httpd_req *req);
 void service_attest_challenge(struct httpd_req *req);
 void service_attest(struct httpd_req *req);
+void service_renew(struct httpd_req *req); /* service_renew.c */
 
 /* Shared helpers. */
 int64_t service_now(void);

@@ -495,6 +495,19 @@ int store_device_set_client_cert(struct store *st, const char *id, const char *f
 	return st->ops->device_set_client_cert(st, id, fp, audit, err);
 }
 
+int store_device_renew_cert(struct store *st, const char *id, const char *old_fp,
+			    const char *new_fp, const struct store_audit *audit, gw_error *err)
+{
+	int rc;
+
+	if ((rc = check_id(id, err)) ||
+	    (rc = check_lower_hex(old_fp, STORE_FP_LEN, "old certificate fingerprint", err)) ||
+	    (rc = check_lower_hex(new_fp, STORE_FP_LEN, "new certificate fingerprint", err)) ||
+	    (rc = store_check_audit(audit, err)))
+		return rc;
+	return st->ops->device_renew_cert(st, id, old_fp, new_fp, audit, err);
+}
+
 static const char *const enrollment_state_names[] = {
 	[STORE_ENR_CHALLENGED] = "challenged",
 	[STORE_ENR_ACTIVATED] = "activated",
@@ -591,6 +604,23 @@ int store_enrollment_activate(struct store *st, const char *id, const char *clie
 	if (holder && (rc == 0 || rc == GW_E_EXISTS))
 		*holder = h;
 	return rc;
+}
+
+int store_enrollment_recover(struct store *st, const char *id, const char *device_id,
+			     const char *client_pub_pem, int64_t now, const char *new_fp,
+			     const struct store_audit *audit, gw_error *err)
+{
+	int rc;
+
+	if ((rc = check_enrollment_id(id, err)) || (rc = check_id(device_id, err)) ||
+	    (rc = check_text(client_pub_pem, STORE_PEM_MAX, "client public key", err)) ||
+	    (rc = check_lower_hex(new_fp, STORE_FP_LEN, "new certificate fingerprint", err)) ||
+	    (rc = store_check_audit(audit, err)))
+		return rc;
+	if (client_pub_pem[0] == '\0')
+		return gw_fail(err, GW_E_INVAL, "client public key is empty");
+	return st->ops->enrollment_recover(st, id, device_id, client_pub_pem, now, new_fp, audit,
+					   err);
 }
 
 int store_enrollment_fail(struct store *st, const char *id, const struct store_audit *audit,

@@ -194,6 +194,19 @@ int store_device_set_state(struct store *st, const char *id, enum store_device_s
 int store_device_set_client_cert(struct store *st, const char *id, const char *fp,
 				 const struct store_audit *audit, gw_error *err) GW_WUR;
 
+/* Renewal: replace the certificate binding of an enrolled device, but only while
+ * it is still old_fp (the certificate the request came with), so that of two
+ * renewals with one certificate only the first wins. Both fingerprints are
+ * STORE_FP_LEN lower-case hex.
+ *   GW_E_NOTFOUND  unknown id
+ *   GW_E_STATE     the device is not enrolled, or its certificate is not old_fp
+ *                  any more (err says which)
+ *   GW_E_EXISTS    another device holds new_fp
+ * On failure nothing changes. */
+int store_device_renew_cert(struct store *st, const char *id, const char *old_fp,
+			    const char *new_fp, const struct store_audit *audit,
+			    gw_error *err) GW_WUR;
+
 struct store_attestation {
 	int64_t at;
 	const char *status;
@@ -335,6 +348,22 @@ int store_enrollment_activate(struct store *st, const char *id, const char *clie
 			      int64_t now, const struct store_device *d,
 			      const struct store_audit *audit, struct store_tpm_holder *holder,
 			      gw_error *err) GW_WUR;
+/* Recovery: a TPM that proved (by the secret of enrollment id, checked by the
+ * caller) that it holds the EK and AK of an existing device gets that device a new
+ * certificate, in one transaction: the enrollment is challenged, not expired, and
+ * names the device; the device is enrolled and has exactly this TPM (the same EK
+ * key identity and the same AK name); the enrollment is marked activated with
+ * client_pub_pem and the device bound to new_fp.
+ *   GW_E_NOTFOUND  no such enrollment, or it has expired; or no such device
+ *   GW_E_STATE     the enrollment is activated or failed already; or the device
+ *                  is pending or revoked (err names its state)
+ *   GW_E_EXISTS    the device has another EK or AK: another TPM cannot take the
+ *                  id over; or another device holds new_fp
+ *   GW_E_INVAL     the enrollment is for another device id
+ * On failure nothing changes. */
+int store_enrollment_recover(struct store *st, const char *id, const char *device_id,
+			     const char *client_pub_pem, int64_t now, const char *new_fp,
+			     const struct store_audit *audit, gw_error *err) GW_WUR;
 /* Mark a challenged enrollment failed: a wrong secret spends it, whether or not it
  * has expired. GW_E_NOTFOUND for an unknown id, GW_E_STATE when it is not
  * challenged (already activated or failed). */

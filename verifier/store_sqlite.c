@@ -907,11 +907,36 @@ out:
 	return tx_close(s, rc, err);
 }
 
+/* Inside the caller's transaction: bind device id to fp (NULL: none); when old_fp is
+ * given, only while it is bound to old_fp (GW_E_STATE otherwise). */
+static int bind_cert(sqlite3 *db, const char *id, const char *old_fp, const char *fp,
+		     gw_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = prepare(db, old_fp ? "UPDATE devices SET client_cert_fp = ? WHERE id = ? AND"
+				      " client_cert_fp = ?"
+				    : "UPDATE devices SET client_cert_fp = ? WHERE id = ?",
+			 &stmt, err);
+
+	if (rc)
+		return rc;
+	bind_text(stmt, 1, fp);
+	bind_text(stmt, 2, id);
+	if (old_fp)
+		bind_text(stmt, 3, old_fp);
+	rc = step_done(db, stmt, err, "binding a client certificate");
+	if (rc == GW_E_EXISTS)
+		return gw_fail(err, rc, "client certificate %s is bound to another device", fp);
+	if (!rc && sqlite3_changes(db) != 1)
+		return gw_fail(err, old_fp ? GW_E_STATE : GW_E_NOTFOUND,
+			       "device %s has another certificate by now", id);
+	return rc;
+}
+
 static int op_device_set_client_cert(struct store *st, const char *id, const char *fp,
 				     const struct store_audit *audit, gw_error *err)
 {
 	struct sqlite_store *s = to_sqlite(st);
-	sqlite3_stmt *stmt = NULL;
 	enum store_device_state cur;
 	int rc = tx_open(s, err);
 
@@ -924,20 +949,36 @@ static int op_device_set_client_cert(struct store *st, const char *id, const cha
 		rc = gw_fail(err, GW_E_STATE, "device %s is revoked: no certificate for it", id);
 		goto out;
 	}
-	rc = prepare(s->db, "UPDATE devices SET client_cert_fp = ? WHERE id = ?", &stmt, err);
-	if (rc)
-		goto out;
-	bind_text(stmt, 1, fp);
-	bind_text(stmt, 2, id);
-	rc = step_done(s->db, stmt, err, "binding a client certificate");
-	stmt = NULL;
-	if (rc == GW_E_EXISTS)
-		rc = gw_fail(err, rc, "client certificate %s is bound to another device", fp);
+	rc = bind_cert(s->db, id, NULL, fp, err);
 	if (rc)
 		goto out;
 	rc = maybe_audit(s->db, audit, err);
 out:
-	sqlite3_finalize(stmt);
+	return tx_close(s, rc, err);
+}
+
+static int op_device_renew_cert(struct store *st, const char *id, const char *old_fp,
+				const char *new_fp, const struct store_audit *audit, gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	enum store_device_state cur;
+	int rc = tx_open(s, err);
+
+	if (rc)
+		return rc;
+	rc = device_state(s->db, id, &cur, err);
+	if (rc)
+		goto out;
+	if (cur != STORE_DEV_ENROLLED) {
+		rc = gw_fail(err, GW_E_STATE, "device %s is %s: no certificate for it", id,
+			     store_device_state_name(cur));
+		goto out;
+	}
+	rc = bind_cert(s->db, id, old_fp, new_fp, err);
+	if (rc)
+		goto out;
+	rc = maybe_audit(s->db, audit, err);
+out:
 	return tx_close(s, rc, err);
 }
 
@@ -1120,6 +1161,42 @@ out:
 	return rc;
 }
 
+/* Inside the caller's transaction: enrollment id is challenged and, at now, not
+ * expired; device_id and model get its. */
+static int enrollment_open(sqlite3 *db, const char *id, int64_t now, char *device_id,
+			   char *model, gw_error *err)
+{
+	enum store_enrollment_state state;
+	int64_t expires_at;
+	int rc = enrollment_head(db, id, &state, device_id, model, &expires_at, err);
+
+	if (rc)
+		return rc;
+	if (state != STORE_ENR_CHALLENGED)
+		return gw_fail(err, GW_E_STATE, "enrollment %s is %s already", id,
+			       store_enrollment_state_name(state));
+	/* To the client an expired enrollment is as unknown as one never issued. */
+	if (now >= expires_at)
+		return gw_fail(err, GW_E_NOTFOUND, "enrollment %s expired %" PRId64 " s ago", id,
+			       now - expires_at);
+	return 0;
+}
+
+/* Inside the caller's transaction: the enrollment is spent, by client_pub_pem. */
+static int enrollment_mark_activated(sqlite3 *db, const char *id, const char *client_pub_pem,
+				     gw_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = prepare(db, "UPDATE enrollments SET state = 'activated', client_pub = ? WHERE id = ?",
+			 &stmt, err);
+
+	if (rc)
+		return rc;
+	bind_text(stmt, 1, client_pub_pem);
+	bind_text(stmt, 2, id);
+	return step_done(db, stmt, err, "activating an enrollment");
+}
+
 static int op_enrollment_activate(struct store *st, const char *id, const char *client_pub_pem,
 				  int64_t now, const struct store_device *d,
 				  const struct store_audit *audit, struct store_tpm_holder *holder,
@@ -1127,31 +1204,18 @@ static int op_enrollment_activate(struct store *st, const char *id, const char *
 {
 	struct sqlite_store *s = to_sqlite(st);
 	sqlite3_stmt *stmt = NULL;
-	enum store_enrollment_state state;
 	char device_id[STORE_ID_MAX + 1];
 	char model[STORE_MODEL_MAX + 1];
 	uint8_t key[STORE_HASH_LEN];
 	uint8_t *ak_name = NULL;
 	size_t ak_name_len = 0;
-	int64_t expires_at;
 	int rc = tx_open(s, err);
 
 	if (rc)
 		return rc;
-	rc = enrollment_head(s->db, id, &state, device_id, model, &expires_at, err);
+	rc = enrollment_open(s->db, id, now, device_id, model, err);
 	if (rc)
 		goto out;
-	if (state != STORE_ENR_CHALLENGED) {
-		rc = gw_fail(err, GW_E_STATE, "enrollment %s is %s already", id,
-			     store_enrollment_state_name(state));
-		goto out;
-	}
-	/* To the client an expired enrollment is as unknown as one never issued. */
-	if (now >= expires_at) {
-		rc = gw_fail(err, GW_E_NOTFOUND, "enrollment %s expired %" PRId64 " s ago", id,
-			     now - expires_at);
-		goto out;
-	}
 	if (strcmp(device_id, d->id) != 0 || strcmp(model, d->model) != 0) {
 		rc = gw_fail(err, GW_E_INVAL, "enrollment %s is for %s (%s), not %s (%s)", id,
 			     device_id, model, d->id, d->model);
@@ -1175,15 +1239,7 @@ static int op_enrollment_activate(struct store *st, const char *id, const char *
 		gw_error_prefix(err, "enrollment %s for %s: ", id, d->id);
 		goto out;
 	}
-	rc = prepare(s->db,
-		     "UPDATE enrollments SET state = 'activated', client_pub = ? WHERE id = ?",
-		     &stmt, err);
-	if (rc)
-		goto out;
-	bind_text(stmt, 1, client_pub_pem);
-	bind_text(stmt, 2, id);
-	rc = step_done(s->db, stmt, err, "activating an enrollment");
-	stmt = NULL;
+	rc = enrollment_mark_activated(s->db, id, client_pub_pem, err);
 	if (rc)
 		goto out;
 	rc = prepare(s->db,
@@ -1209,6 +1265,85 @@ static int op_enrollment_activate(struct store *st, const char *id, const char *
 out:
 	free(ak_name);
 	sqlite3_finalize(stmt);
+	return tx_close(s, rc, err);
+}
+
+/* Inside the caller's transaction: the device is enrolled and has the TPM of
+ * ek_key and ak_name, both. */
+static int device_has_tpm(sqlite3 *db, const char *id, const uint8_t ek_key[STORE_HASH_LEN],
+			  const uint8_t *ak_name, size_t ak_name_len, gw_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum store_device_state cur;
+	const void *k, *a;
+	int src, rc;
+
+	rc = prepare(db, "SELECT state, ek_key, ak_name FROM devices WHERE id = ?", &stmt, err);
+	if (rc)
+		return rc;
+	bind_text(stmt, 1, id);
+	src = sqlite3_step(stmt);
+	if (src == SQLITE_DONE) {
+		rc = gw_fail(err, GW_E_NOTFOUND, "device %s does not exist", id);
+		goto out;
+	}
+	if (src != SQLITE_ROW) {
+		rc = db_fail(db, sqlite3_extended_errcode(db), err, "reading a device");
+		goto out;
+	}
+	if (store_device_state_parse((const char *)sqlite3_column_text(stmt, 0), &cur)) {
+		rc = gw_fail(err, GW_E_PARSE, "store: device %s has an unknown state", id);
+		goto out;
+	}
+	if (cur != STORE_DEV_ENROLLED) {
+		rc = gw_fail(err, GW_E_STATE, "device %s is %s", id, store_device_state_name(cur));
+		goto out;
+	}
+	k = sqlite3_column_blob(stmt, 1);
+	a = sqlite3_column_blob(stmt, 2);
+	if (!k || sqlite3_column_bytes(stmt, 1) != STORE_HASH_LEN ||
+	    memcmp(k, ek_key, STORE_HASH_LEN) || !a ||
+	    sqlite3_column_bytes(stmt, 2) != (int)ak_name_len || memcmp(a, ak_name, ak_name_len))
+		rc = gw_fail(err, GW_E_EXISTS, "device %s was enrolled with another EK or AK", id);
+out:
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+static int op_enrollment_recover(struct store *st, const char *id, const char *device_id,
+				 const char *client_pub_pem, int64_t now, const char *new_fp,
+				 const struct store_audit *audit, gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	char e_device[STORE_ID_MAX + 1], model[STORE_MODEL_MAX + 1];
+	uint8_t key[STORE_HASH_LEN];
+	uint8_t *ak_name = NULL;
+	size_t ak_name_len = 0;
+	int rc = tx_open(s, err);
+
+	if (rc)
+		return rc;
+	rc = enrollment_open(s->db, id, now, e_device, model, err);
+	if (rc)
+		goto out;
+	if (strcmp(e_device, device_id)) {
+		rc = gw_fail(err, GW_E_INVAL, "enrollment %s is for %s, not %s", id, e_device,
+			     device_id);
+		goto out;
+	}
+	ak_name = malloc(STORE_BLOB_MAX);
+	if (!ak_name) {
+		rc = GW_E_NOMEM;
+		goto out;
+	}
+	if ((rc = enrollment_tpm(s->db, id, key, ak_name, &ak_name_len, err)) ||
+	    (rc = device_has_tpm(s->db, device_id, key, ak_name, ak_name_len, err)) ||
+	    (rc = enrollment_mark_activated(s->db, id, client_pub_pem, err)) ||
+	    (rc = bind_cert(s->db, device_id, NULL, new_fp, err)))
+		goto out;
+	rc = maybe_audit(s->db, audit, err);
+out:
+	free(ak_name);
 	return tx_close(s, rc, err);
 }
 
@@ -1979,6 +2114,8 @@ static const struct store_ops sqlite_ops = {
 	.enrollment_put = op_enrollment_put,
 	.enrollment_get = op_enrollment_get,
 	.enrollment_activate = op_enrollment_activate,
+	.enrollment_recover = op_enrollment_recover,
+	.device_renew_cert = op_device_renew_cert,
 	.enrollment_fail = op_enrollment_fail,
 	.enrollment_purge = op_enrollment_purge,
 	.policy_add = op_policy_add,

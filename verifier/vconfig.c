@@ -17,6 +17,7 @@ struct vparse {
 	int auto_line;
 	int rate_source_line;
 	int rate_global_line;
+	int cert_days_line;
 	int threshold_line;
 	int key_line[VCONFIG_MAX_POLICY_KEYS];
 };
@@ -34,6 +35,7 @@ void vconfig_defaults(struct vconfig *cfg)
 	cfg->request_read_timeout = 30;
 	cfg->enroll_rate_source = (struct vconfig_rate){ VCONFIG_DEFAULT_ENROLL_RATE_SOURCE, 60 };
 	cfg->enroll_rate_global = (struct vconfig_rate){ VCONFIG_DEFAULT_ENROLL_RATE_GLOBAL, 60 };
+	cfg->cert_days = VCONFIG_DEFAULT_CERT_DAYS;
 }
 
 static int set_path(const struct vconfig *cfg, char **dst, const char *v)
@@ -297,6 +299,11 @@ static int on_key(void *user, const char *section, const char *key, const char *
 			if (rc)
 				return rc;
 			rc = set_rate(&cfg->enroll_rate_global, v);
+		} else if (!strcmp(key, "cert_days")) {
+			rc = once(&vp->cert_days_line, line, key, err);
+			if (rc)
+				return rc;
+			rc = set_uint(&cfg->cert_days, v, 1, VCONFIG_MAX_CERT_DAYS);
 		} else {
 			return gw_fail(err, GW_E_CONFIG, "[enrollment]: unknown key '%s'", key);
 		}

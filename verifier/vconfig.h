@@ -25,6 +25,8 @@ struct vconfig_rate {
 #define VCONFIG_RATE_MAX_SECONDS 86400u
 #define VCONFIG_DEFAULT_ENROLL_RATE_SOURCE 10u /* per 60 s and source address */
 #define VCONFIG_DEFAULT_ENROLL_RATE_GLOBAL 120u /* per 60 s, all sources */
+#define VCONFIG_DEFAULT_CERT_DAYS 365u
+#define VCONFIG_MAX_CERT_DAYS 3650u
 
 struct vconfig {
 	char *dir;          /* directory of the config file: relative paths start here */
@@ -54,6 +56,9 @@ struct vconfig {
 	 * address (IPv6: per /64) and from all sources together. */
 	struct vconfig_rate enroll_rate_source;
 	struct vconfig_rate enroll_rate_global;
+	/* [enrollment] cert_days: lifetime of the device certificates issued at
+	 * enrollment, renewal and recovery (1..VCONFIG_MAX_CERT_DAYS). */
+	unsigned cert_days;
 	/* [policy]: PEM public keys that sign policies (distinct paths), and how many
 	 * of them must have signed one; after vconfig_load() policy_threshold is
 	 * 1..n_policy_keys (all keys when the file does not say), 0 without keys. */

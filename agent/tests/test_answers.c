@@ -85,6 +85,16 @@ static void test_activate(void **state)
 	assert_string_equal(a.verifier_id, "");
 	answers_activate_fini(&a);
 	free(buf);
+
+	/* POST /v1/renew answers the same object, with not_after (not read). */
+	buf = load("good", "renew.json", &len);
+	rc = answers_parse_activate(buf, len, &a, &err);
+	if (rc)
+		fail_msg("%s", gw_error_msg(&err, rc));
+	assert_int_equal(a.state, ANSWER_ENROLLED);
+	assert_non_null(strstr(a.client_certificate, "BEGIN CERTIFICATE"));
+	answers_activate_fini(&a);
+	free(buf);
 }
 
 static void test_challenge(void **state)

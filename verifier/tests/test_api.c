@@ -22,7 +22,7 @@
 #define MAX_BODY (1024u * 1024)
 #define EID "0123456789abcdef0123456789abcdef"
 
-enum parser { P_ENROLL, P_ACTIVATE, P_STATUS, P_EMPTY };
+enum parser { P_ENROLL, P_ACTIVATE, P_STATUS, P_RENEW, P_EMPTY };
 
 static void read_path(const char *dir, const char *name, uint8_t **buf, size_t *len)
 {
@@ -49,12 +49,15 @@ static int run_parser(enum parser p, const uint8_t *body, size_t len, gw_error *
 {
 	struct api_enroll_req e, e_before;
 	struct api_activate_req a, a_before;
+	struct api_renew_req n, n_before;
 	int rc;
 
 	memset(&e, 0xa5, sizeof(e));
 	memset(&a, 0x5a, sizeof(a));
+	memset(&n, 0x3c, sizeof(n));
 	e_before = e;
 	a_before = a;
+	n_before = n;
 	switch (p) {
 	case P_ENROLL:
 		rc = api_parse_enroll(body, len, &e, err);
@@ -63,6 +66,9 @@ static int run_parser(enum parser p, const uint8_t *body, size_t len, gw_error *
 	case P_STATUS:
 		rc = api_parse_activate(body, len, p == P_ACTIVATE, &a, err);
 		break;
+	case P_RENEW:
+		rc = api_parse_renew(body, len, &n, err);
+		break;
 	default:
 		rc = api_parse_empty(body, len, err);
 		break;
@@ -70,8 +76,11 @@ static int run_parser(enum parser p, const uint8_t *body, size_t len, gw_error *
 	if (rc) {
 		assert_memory_equal(&e, &e_before, sizeof(e));
 		assert_memory_equal(&a, &a_before, sizeof(a));
+		assert_memory_equal(&n, &n_before, sizeof(n));
 	} else if (p == P_ENROLL) {
 		api_enroll_req_fini(&e);
+	} else if (p == P_RENEW) {
+		api_renew_req_fini(&n);
 	} else if (p != P_EMPTY) {
 		api_activate_req_fini(&a);
 	}
@@ -290,6 +299,44 @@ static void test_status_good(void **state)
 	free(buf);
 }
 
+static void test_renew_good(void **state)
+{
+	struct api_renew_req r = { NULL };
+	gw_error err = { { 0 } };
+	uint8_t *buf = NULL, *pem = NULL;
+	size_t len = 0, pem_len = 0;
+	char body[9000];
+	int rc;
+
+	(void)state;
+	read_path(GOOD_DIR, "renew.json", &buf, &len);
+	rc = api_parse_renew(buf, len, &r, &err);
+	if (rc)
+		fail_msg("api_parse_renew: %s", gw_error_msg(&err, rc));
+	read_path(GOOD_DIR, "client-pub.pem", &pem, &pem_len);
+	assert_int_equal(strlen(r.client_pub_pem), pem_len);
+	assert_memory_equal(r.client_pub_pem, pem, pem_len);
+	api_renew_req_fini(&r);
+	assert_null(r.client_pub_pem);
+	api_renew_req_fini(&r);
+	api_renew_req_fini(NULL);
+	/* The renewal body is not an activation, nor the reverse. */
+	expect_fail(P_ACTIVATE, "renew body to activate", buf, len, GW_E_PARSE,
+		    "'enrollment_id' is missing");
+	free(buf);
+	free(pem);
+
+	/* At the cap: API_MAX_PEM bytes of key text pass the parser. */
+	memcpy(body, "{\"client_public_key\":\"", 22);
+	memset(body + 22, 'k', API_MAX_PEM);
+	memcpy(body + 22 + API_MAX_PEM, "\"}", 3);
+	expect_ok(P_RENEW, "client_public_key at the cap", body);
+	body[22 + API_MAX_PEM] = 'k';
+	memcpy(body + 23 + API_MAX_PEM, "\"}", 3);
+	expect_fail(P_RENEW, "client_public_key over the cap", (const uint8_t *)body,
+		    strlen(body), GW_E_TOOBIG, "'client_public_key' longer than 8192 bytes");
+}
+
 static void test_activate_limits(void **state)
 {
 	uint8_t secret[64];
@@ -371,6 +418,7 @@ static void test_truncated_everywhere(void **state)
 		{ "enroll.json", P_ENROLL },
 		{ "activate.json", P_ACTIVATE },
 		{ "status.json", P_STATUS },
+		{ "renew.json", P_RENEW },
 	};
 
 	(void)state;
@@ -513,6 +561,24 @@ static const struct bad_case status_bad[] = {
 	{ "nesting-over-cap", GW_E_PARSE, "body is nested deeper than 4 levels" },
 };
 
+static const struct bad_case renew_bad[] = {
+	{ "not-json", GW_E_PARSE, "body is not valid JSON" },
+	{ "empty", GW_E_PARSE, "body is not valid JSON" },
+	{ "json-array", GW_E_PARSE, "body must be a JSON object" },
+	{ "trailing-garbage", GW_E_TRAILING, "data after the JSON object" },
+	{ "nul-byte", GW_E_PARSE, "body contains a NUL byte" },
+	{ "empty-object", GW_E_PARSE, "'client_public_key' is missing" },
+	{ "unknown-key", GW_E_PARSE, "unknown key 'device_id'" },
+	{ "enrollment-keys", GW_E_PARSE, "unknown key 'enrollment_id'" },
+	{ "duplicate-key", GW_E_PARSE, "body: a key appears twice in one object" },
+	{ "nesting-over-cap", GW_E_PARSE, "body is nested deeper than 4 levels" },
+	{ "client_public_key-null", GW_E_PARSE, "'client_public_key' must be a string" },
+	{ "client_public_key-number", GW_E_PARSE, "'client_public_key' must be a string" },
+	{ "client_public_key-empty", GW_E_PARSE, "'client_public_key' is empty" },
+	{ "client_public_key-8193", GW_E_TOOBIG, "'client_public_key' longer than 8192 bytes" },
+	{ "client_public_key-nul-escape", GW_E_PARSE, "body: a string contains \\u0000 (NUL)" },
+};
+
 static const struct bad_case empty_bad[] = {
 	{ "not-json", GW_E_PARSE, "body is not valid JSON" },
 	{ "json-array", GW_E_PARSE, "body must be a JSON object" },
@@ -536,6 +602,7 @@ static const struct {
 	{ "enroll", P_ENROLL, enroll_bad, GW_ARRAY_SIZE(enroll_bad) },
 	{ "activate", P_ACTIVATE, activate_bad, GW_ARRAY_SIZE(activate_bad) },
 	{ "status", P_STATUS, status_bad, GW_ARRAY_SIZE(status_bad) },
+	{ "renew", P_RENEW, renew_bad, GW_ARRAY_SIZE(renew_bad) },
 	{ "empty", P_EMPTY, empty_bad, GW_ARRAY_SIZE(empty_bad) },
 };
 
@@ -600,6 +667,7 @@ int main(void)
 		cmocka_unit_test(test_enroll_limits),
 		cmocka_unit_test(test_activate_good),
 		cmocka_unit_test(test_status_good),
+		cmocka_unit_test(test_renew_good),
 		cmocka_unit_test(test_activate_limits),
 		cmocka_unit_test(test_empty_good),
 		cmocka_unit_test(test_body_cap),

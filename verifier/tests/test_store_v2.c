@@ -127,6 +127,7 @@ static size_t make_ek(uint8_t fill, uint32_t exponent, uint8_t policy, uint8_t *
 #define PEM "-----BEGIN PUBLIC KEY-----\nMFkw...\n-----END PUBLIC KEY-----\n"
 #define FP1 "1111111111111111111111111111111111111111111111111111111111111111"
 #define FP2 "2222222222222222222222222222222222222222222222222222222222222222"
+#define FP3 "3333333333333333333333333333333333333333333333333333333333333333"
 
 static void make_enrollment(struct store_enrollment *e, const char *id, const char *dev,
 			    int64_t expires_at)
@@ -1037,6 +1038,154 @@ static void test_migrate_v4(void **state)
 	assert_string_equal(h.device_id, "gw-old");
 }
 
+/* Renewal replaces the binding only while it is the certificate the request came
+ * with, only for an enrolled device, audited in the same transaction. */
+static void test_renew_cert(void **state)
+{
+	struct fixture *f = *state;
+	struct store_device d;
+	struct store_audit a = { .ts = 7, .actor = "device:gw-1", .action = "device.certificate",
+				 .device_id = "gw-1", .outcome = "renewed" };
+	gw_error err = { { 0 } };
+	uint64_t audits;
+
+	assert_int_equal(add_device(f->st, "gw-1"), 0);
+	assert_int_equal(add_device(f->st, "gw-2"), 0);
+	/* Pending: nothing to renew. */
+	assert_int_equal(store_device_set_client_cert(f->st, "gw-1", FP1, NULL, &err), 0);
+	assert_int_equal(store_device_renew_cert(f->st, "gw-1", FP1, FP2, &a, &err), GW_E_STATE);
+	assert_non_null(strstr(err.msg, "pending"));
+	assert_int_equal(store_device_set_state(f->st, "gw-1", STORE_DEV_ENROLLED, 5,
+						"operator:alice", NULL, &err), 0);
+	audits = audit_tail(f->st).n;
+	assert_int_equal(store_device_renew_cert(f->st, "gw-1", FP1, FP2, &a, &err), 0);
+	assert_int_equal(audit_tail(f->st).n, audits + 1);
+	assert_string_equal(audit_tail(f->st).last_action, "device.certificate");
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(store_device_get(f->st, "gw-1", &d, &err), 0);
+	assert_string_equal(d.client_cert_fp, FP2);
+	store_device_fini(&d);
+	/* A second renewal with the replaced certificate loses, nothing changes. */
+	assert_int_equal(store_device_renew_cert(f->st, "gw-1", FP1, FP3, &a, &err), GW_E_STATE);
+	assert_non_null(strstr(err.msg, "another certificate"));
+	assert_int_equal(audit_tail(f->st).n, audits + 1);
+	/* Another device's certificate is not taken over. */
+	assert_int_equal(store_device_set_state(f->st, "gw-2", STORE_DEV_ENROLLED, 5,
+						"operator:alice", NULL, &err), 0);
+	assert_int_equal(store_device_set_client_cert(f->st, "gw-2", FP1, NULL, &err), 0);
+	assert_int_equal(store_device_renew_cert(f->st, "gw-1", FP2, FP1, &a, &err), GW_E_EXISTS);
+	assert_int_equal(audit_tail(f->st).n, audits + 1);
+	assert_int_equal(store_device_renew_cert(f->st, "nope", FP2, FP3, NULL, &err),
+			 GW_E_NOTFOUND);
+	assert_int_equal(store_device_renew_cert(f->st, "gw-1", "abc", FP3, NULL, &err),
+			 GW_E_INVAL);
+	assert_int_equal(store_device_renew_cert(f->st, "gw-1", FP2, NULL, NULL, &err),
+			 GW_E_INVAL);
+	/* Revoked: no renewal. */
+	assert_int_equal(store_device_set_state(f->st, "gw-1", STORE_DEV_REVOKED, 6,
+						"operator:bob", NULL, &err), 0);
+	assert_int_equal(store_device_renew_cert(f->st, "gw-1", FP2, FP3, &a, &err), GW_E_STATE);
+	assert_non_null(strstr(err.msg, "revoked"));
+}
+
+/* Recovery: only the TPM the device enrolled with (its EK and its AK), only while
+ * it is enrolled, only with an open enrollment for that id; it spends the
+ * enrollment and rebinds the certificate. */
+static void test_recover(void **state)
+{
+	struct fixture *f = *state;
+	struct store_enrollment e, got;
+	struct store_device d;
+	struct store_audit a = { .ts = 8, .actor = "verifier", .action = "device.recover",
+				 .device_id = "gw-1", .outcome = "recovered" };
+	uint8_t ek2[sizeof(TPM2B_PUBLIC)], other[sizeof(TPM2B_PUBLIC)];
+	uint8_t name2[] = { 0x00, 0x0b, 0xbb };
+	size_t ek2_len = make_ek(0x11, 65537, 0x77, ek2, sizeof(ek2));
+	size_t other_len = make_ek(0x33, 0, 0, other, sizeof(other));
+	gw_error err = { { 0 } };
+	uint64_t audits;
+
+	assert_true(ek2_len && other_len);
+	make_enrollment(&e, ENR1, "gw-1", 2000);
+	assert_int_equal(store_enrollment_put(f->st, &e, NULL, NULL), 0);
+	make_device(&d, "gw-1", STORE_DEV_PENDING);
+	assert_int_equal(store_enrollment_activate(f->st, ENR1, PEM, 1050, &d, NULL, NULL, NULL), 0);
+
+	/* Pending: an operator has not let it in; recovery does not either. */
+	make_enrollment(&e, ENR2, "gw-1", 2000);
+	assert_int_equal(store_enrollment_put(f->st, &e, NULL, NULL), 0);
+	assert_int_equal(store_enrollment_recover(f->st, ENR2, "gw-1", PEM, 1100, FP1, &a, &err),
+			 GW_E_STATE);
+	assert_non_null(strstr(err.msg, "pending"));
+	assert_int_equal(store_device_set_state(f->st, "gw-1", STORE_DEV_ENROLLED, 1060,
+						"operator:alice", NULL, &err), 0);
+	assert_int_equal(store_device_set_client_cert(f->st, "gw-1", FP1, NULL, &err), 0);
+
+	/* Another AK with the same EK (re-encoded), or another EK with the AK: refused. */
+	audits = audit_tail(f->st).n;
+	make_enrollment(&e, ENR3, "gw-1", 2000);
+	e.ek_pub = ek2;
+	e.ek_pub_len = ek2_len;
+	e.ak_name = name2;
+	e.ak_name_len = sizeof(name2);
+	assert_int_equal(store_enrollment_put(f->st, &e, NULL, NULL), 0);
+	assert_int_equal(store_enrollment_recover(f->st, ENR3, "gw-1", PEM, 1100, FP2, &a, &err),
+			 GW_E_EXISTS);
+	assert_non_null(strstr(err.msg, "another EK or AK"));
+	make_enrollment(&e, "0000000000000000000000000000000b", "gw-1", 2000);
+	e.ek_pub = other;
+	e.ek_pub_len = other_len;
+	assert_int_equal(store_enrollment_put(f->st, &e, NULL, NULL), 0);
+	assert_int_equal(store_enrollment_recover(f->st, "0000000000000000000000000000000b", "gw-1",
+						  PEM, 1100, FP2, &a, &err),
+			 GW_E_EXISTS);
+	assert_int_equal(audit_tail(f->st).n, audits);
+
+	/* The enrollment must be for this id, open and in time. */
+	assert_int_equal(store_enrollment_recover(f->st, ENR2, "gw-2", PEM, 1100, FP2, &a, &err),
+			 GW_E_INVAL);
+	assert_int_equal(store_enrollment_recover(f->st, ENR2, "gw-1", PEM, 2000, FP2, &a, &err),
+			 GW_E_NOTFOUND);
+	assert_int_equal(store_enrollment_recover(f->st, ENR1, "gw-1", PEM, 1100, FP2, &a, &err),
+			 GW_E_STATE);
+	assert_int_equal(audit_tail(f->st).n, audits);
+
+	/* The same EK (another encoding of it) and the same AK: recovered. */
+	make_enrollment(&e, "0000000000000000000000000000000c", "gw-1", 2000);
+	e.ek_pub = ek2;
+	e.ek_pub_len = ek2_len;
+	assert_int_equal(store_enrollment_put(f->st, &e, NULL, NULL), 0);
+	assert_int_equal(store_enrollment_recover(f->st, "0000000000000000000000000000000c", "gw-1",
+						  PEM, 1100, FP2, &a, &err),
+			 0);
+	assert_int_equal(audit_tail(f->st).n, audits + 1);
+	assert_string_equal(audit_tail(f->st).last_action, "device.recover");
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(store_device_get(f->st, "gw-1", &d, &err), 0);
+	assert_string_equal(d.client_cert_fp, FP2);
+	assert_int_equal(d.state, STORE_DEV_ENROLLED);
+	store_device_fini(&d);
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(store_enrollment_get(f->st, "0000000000000000000000000000000c", &got,
+					      NULL), 0);
+	assert_int_equal(got.state, STORE_ENR_ACTIVATED);
+	assert_string_equal(got.client_pub, PEM);
+	store_enrollment_fini(&got);
+	/* Spent: not twice. */
+	assert_int_equal(store_enrollment_recover(f->st, "0000000000000000000000000000000c", "gw-1",
+						  PEM, 1100, FP3, &a, &err),
+			 GW_E_STATE);
+
+	/* Revoked: no recovery, even with the right TPM. */
+	assert_int_equal(store_device_set_state(f->st, "gw-1", STORE_DEV_REVOKED, 1110,
+						"operator:bob", NULL, &err), 0);
+	assert_int_equal(store_enrollment_recover(f->st, ENR2, "gw-1", PEM, 1120, FP3, &a, &err),
+			 GW_E_STATE);
+	assert_non_null(strstr(err.msg, "revoked"));
+	assert_int_equal(store_enrollment_recover(f->st, ENR2, "nope", PEM, 1120, FP3, &a, &err),
+			 GW_E_INVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1053,6 +1202,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_tpm_enrollment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_tpm_put, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v4, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_renew_cert, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recover, setup, teardown),
 	};
 
 	ek_pub_len = make_ek(0x11, 0, 0, ek_pub, sizeof(ek_pub));

@@ -56,6 +56,7 @@ static void assert_default_limits(const struct vconfig *cfg)
 	assert_int_equal(cfg->enroll_rate_source.seconds, 60);
 	assert_int_equal(cfg->enroll_rate_global.count, 120);
 	assert_int_equal(cfg->enroll_rate_global.seconds, 60);
+	assert_int_equal(cfg->cert_days, 365);
 }
 
 static void test_defaults(void **state)
@@ -242,6 +243,7 @@ static void test_limits(void **state)
 	assert_int_equal(cfg.enroll_rate_source.seconds, VCONFIG_RATE_MAX_SECONDS);
 	assert_int_equal(cfg.enroll_rate_global.count, VCONFIG_RATE_MAX_COUNT);
 	assert_int_equal(cfg.enroll_rate_global.seconds, VCONFIG_RATE_MAX_SECONDS);
+	assert_int_equal(cfg.cert_days, VCONFIG_MAX_CERT_DAYS);
 	vconfig_fini(&cfg);
 
 	load_ok(FIXTURES "/good/limits-low.conf", &cfg);
@@ -258,6 +260,7 @@ static void test_limits(void **state)
 	assert_int_equal(cfg.enroll_rate_source.seconds, 1);
 	assert_int_equal(cfg.enroll_rate_global.count, 1);
 	assert_int_equal(cfg.enroll_rate_global.seconds, 1);
+	assert_int_equal(cfg.cert_days, 1);
 	vconfig_fini(&cfg);
 
 	/* "off": no bucket. */
@@ -448,6 +451,11 @@ static const struct bad_case {
 	{ "rate-empty.conf", 2, BADV("rate_per_source", "") },
 	{ "rate-twice.conf", 4, "rate_per_source given twice (first on line 2)" },
 	{ "rate-in-verifier.conf", 2, "[verifier]: unknown key 'rate_global'" },
+	{ "cert-days-zero.conf", 2, "[enrollment]: " BADV("cert_days", "0") },
+	{ "cert-days-high.conf", 2, BADV("cert_days", "3651") },
+	{ "cert-days-words.conf", 2, BADV("cert_days", "a year") },
+	{ "cert-days-twice.conf", 3, "cert_days given twice (first on line 2)" },
+	{ "cert-days-in-verifier.conf", 2, "[verifier]: unknown key 'cert_days'" },
 	{ "missing-id.conf", 0, "[verifier] needs 'id'" },
 	{ "missing-listen.conf", 0, "[verifier] needs 'listen'" },
 	{ "missing-store.conf", 0, "[verifier] needs 'store'" },

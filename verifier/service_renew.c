@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: Apache-2.0
+// Device certificates: issuing one, renewal over mTLS (POST /v1/renew) and recovery
+// of an enrolled device by credential activation under its own id.
+#include "service_renew.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <openssl/pem.h>
+
+#include "api.h"
+#include "certinfo.h"
+#include "pki.h"
+#include "tpmdata.h"
+#include "util.h"
+
+void service_cert_fini(struct service_cert *c)
+{
+	if (!c)
+		return;
+	free(c->pem);
+	memset(c, 0, sizeof(*c));
+}
+
+int service_cert_issue(struct service_worker *w, const char *device_id, const char *pub_pem,
+		       struct service_cert *out, gw_error *err)
+{
+	struct service_cert c;
+	struct certinfo info;
+	EVP_PKEY *pub = NULL;
+	X509 *cert = NULL;
+	BIO *bio = NULL;
+	char *data;
+	long n;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	rc = tpmdata_pkey_from_pem(pub_pem, strlen(pub_pem), &pub, err);
+	if (rc)
+		goto out;
+	if (EVP_PKEY_get_base_id(pub) != EVP_PKEY_EC &&
+	    !(EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA && EVP_PKEY_get_bits(pub) >= 2048)) {
+		rc = gw_fail(err, GW_E_KEY, "not an ECC or RSA (2048+) public key");
+		goto out;
+	}
+	rc = pki_issue(w->svc->ca_cert, w->svc->ca_key, pub, device_id, PKI_CLIENT, NULL,
+		       w->svc->cfg.cert_days, &cert, err);
+	if (!rc)
+		rc = pki_cert_fingerprint(cert, c.fp);
+	if (!rc && !(rc = certinfo_get(cert, &info))) {
+		memcpy(c.serial, info.serial, sizeof(c.serial));
+		c.not_after = info.not_after;
+	}
+	if (rc)
+		goto out;
+	bio = BIO_new(BIO_s_mem());
+	if (!bio || !PEM_write_bio_X509(bio, cert)) {
+		rc = GW_E_CRYPTO;
+		goto out;
+	}
+	n = BIO_get_mem_data(bio, &data);
+	c.pem = strndup(data, (size_t)n);
+	if (!c.pem) {
+		rc = GW_E_NOMEM;
+		goto out;
+	}
+	*out = c; /* transferred */
+	memset(&c, 0, sizeof(c));
+out:
+	service_cert_fini(&c);
+	BIO_free(bio);
+	X509_free(cert);
+	EVP_PKEY_free(pub);
+	return rc;
+}
+
+void service_reply_certificate(struct httpd_req *req, struct service_worker *w,
+			       const char *device_id, const struct service_cert *c)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "device_id", json_object_new_string(device_id));
+	json_object_object_add(o, "state", json_object_new_string("enrolled"));
+	json_object_object_add(o, "verifier_id", json_object_new_string(w->svc->cfg.id));
+	json_object_object_add(o, "gate_public_key", json_object_new_string(w->svc->gate_pub_pem));
+	json_object_object_add(o, "client_certificate", json_object_new_string(c->pem));
+	json_object_object_add(o, "not_after", json_object_new_int64(c->not_after));
+	httpd_reply_json(req, 200,
+			 json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								   JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+/* The audit detail of a new certificate: {"fingerprint", "serial", "not_after"} and,
+ * when it replaces one, "previous_fingerprint". */
+static char *cert_detail(const struct service_cert *c, const char *previous_fp)
+{
+	json_object *d = json_object_new_object();
+	char *s = NULL;
+
+	if (!d)
+		return NULL;
+	json_object_object_add(d, "fingerprint", json_object_new_string(c->fp));
+	json_object_object_add(d, "serial", json_object_new_string(c->serial));
+	json_object_object_add(d, "not_after", json_object_new_int64(c->not_after));
+	if (previous_fp)
+		json_object_object_add(d, "previous_fingerprint",
+				       json_object_new_string(previous_fp));
+	s = strdup(json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN));
+	json_object_put(d);
+	return s;
+}
+
+int service_cert_bind_new(struct service_worker *w, const char *device_id,
+			  const struct service_cert *c, gw_error *err)
+{
+	struct store_audit a = {
+		.ts = service_now(), .actor = "verifier", .action = "device.certificate",
+		.device_id = device_id, .outcome = "issued", .detail = NULL,
+	};
+	char *detail = cert_detail(c, NULL);
+	int rc;
+
+	if (!detail)
+		return GW_E_NOMEM;
+	a.detail = detail;
+	rc = store_device_set_client_cert(w->st, device_id, c->fp, &a, err);
+	free(detail);
+	return rc;
+}
+
+/* POST /v1/renew: an enrolled device, authenticated by the certificate bound to
+ * it, gets a certificate for a new key; the old one stops working at once. */
+void service_renew(struct httpd_req *req)
+{
+	struct service_worker *w = req->app;
+	struct store_device dev;
+	struct api_renew_req r = { NULL };
+	struct service_cert c;
+	char actor[8 + STORE_ID_MAX + 1], *detail = NULL;
+	gw_error err = { { 0 } };
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	if (service_device_for_request(req, &dev))
+		return;
+	rc = api_parse_renew(req->body, req->body_len, &r, &err);
+	if (rc) {
+		httpd_reply_error(req, 400, "bad_request", "%s", gw_error_msg(&err, rc));
+		goto out;
+	}
+	rc = service_cert_issue(w, dev.id, r.client_pub_pem, &c, &err);
+	if (rc) {
+		service_log("renew: %s: %s", dev.id, gw_error_msg(&err, rc));
+		if (rc == GW_E_KEY || rc == GW_E_PARSE)
+			httpd_reply_error(req, 400, "bad_request", "client_public_key: %s",
+					  gw_error_msg(&err, rc));
+		else
+			httpd_reply_error(req, 500, "internal_error", "cannot issue a certificate");
+		goto out;
+	}
+	detail = cert_detail(&c, dev.client_cert_fp);
+	snprintf(actor, sizeof(actor), "device:%s", dev.id);
+	if (!detail) {
+		httpd_reply_error(req, 500, "internal_error", "out of memory");
+		goto out;
+	}
+	rc = store_device_renew_cert(w->st, dev.id, dev.client_cert_fp, c.fp,
+				     &(struct store_audit){ .ts = service_now(), .actor = actor,
+							    .action = "device.certificate",
+							    .device_id = dev.id,
+							    .outcome = "renewed",
+							    .detail = detail },
+				     &err);
+	if (rc == GW_E_STATE) {
+		/* Revoked, or another renewal with this certificate won, since the
+		 * look-up: the certificate that came with this request is void. */
+		service_audit(w, dev.id, "device.certificate", "refused", "renewal: %s",
+			      gw_error_msg(&err, rc));
+		httpd_reply_error(req, 403, "unknown_certificate",
+				  "this client certificate is not the one issued to '%s' any more",
+				  dev.id);
+		goto out;
+	}
+	if (rc) {
+		service_log("renew: %s: store: %s", dev.id, gw_error_msg(&err, rc));
+		httpd_reply_error(req, 500, "internal_error", "store failure");
+		goto out;
+	}
+	service_log("renew: %s: certificate %s, valid until %lld", dev.id, c.serial,
+		    (long long)c.not_after);
+	service_reply_certificate(req, w, dev.id, &c);
+out:
+	free(detail);
+	service_cert_fini(&c);
+	api_renew_req_fini(&r);
+	store_device_fini(&dev);
+}
+
+bool service_recoverable(const struct store_device *dev, const uint8_t *ek_pub,
+			 size_t ek_pub_len, const uint8_t *ak_name, size_t ak_name_len)
+{
+	uint8_t want[STORE_HASH_LEN], have[STORE_HASH_LEN];
+
+	return dev->state == STORE_DEV_ENROLLED &&
+	       store_ek_key_id(ek_pub, ek_pub_len, want) == 0 &&
+	       store_ek_key_id(dev->ek_pub, dev->ek_pub_len, have) == 0 &&
+	       memcmp(want, have, sizeof(want)) == 0 && dev->ak_name_len == ak_name_len &&
+	       memcmp(dev->ak_name, ak_name, ak_name_len) == 0;
+}
+
+void service_recover(struct httpd_req *req, struct service_worker *w,
+		     const struct store_enrollment *e, const char *client_pub_pem)
+{
+	struct service_cert c;
+	char *detail = NULL;
+	gw_error err = { { 0 } };
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	rc = service_cert_issue(w, e->device_id, client_pub_pem, &c, &err);
+	if (rc) {
+		service_log("recover: %s: %s", e->device_id, gw_error_msg(&err, rc));
+		httpd_reply_error(req, 500, "internal_error", "cannot issue a certificate");
+		goto out;
+	}
+	detail = cert_detail(&c, NULL);
+	if (!detail) {
+		httpd_reply_error(req, 500, "internal_error", "out of memory");
+		goto out;
+	}
+	rc = store_enrollment_recover(w->st, e->id, e->device_id, client_pub_pem, service_now(),
+				      c.fp,
+				      &(struct store_audit){ .ts = service_now(),
+							     .actor = "verifier",
+							     .action = "device.recover",
+							     .device_id = e->device_id,
+							     .outcome = "recovered",
+							     .detail = detail },
+				      &err);
+	if (rc == GW_E_NOTFOUND || rc == GW_E_STATE || rc == GW_E_EXISTS || rc == GW_E_INVAL) {
+		/* Revoked, pending or another TPM by now, or the enrollment was spent:
+		 * the same answers as an enrollment under a taken id. */
+		service_audit(w, e->device_id, "device.recover", "refused", "%s",
+			      gw_error_msg(&err, rc));
+		if (rc == GW_E_NOTFOUND && strstr(err.msg, "enrollment"))
+			httpd_reply_error(req, 404, "unknown_enrollment",
+					  "no open enrollment with this id (unknown, used or "
+					  "expired)");
+		else
+			httpd_reply_error(req, 409, "device_exists",
+					  "device '%s' exists and cannot be recovered: %s",
+					  e->device_id, gw_error_msg(&err, rc));
+		goto out;
+	}
+	if (rc) {
+		service_log("recover: %s: store: %s", e->device_id, gw_error_msg(&err, rc));
+		httpd_reply_error(req, 500, "internal_error", "store failure");
+		goto out;
+	}
+	service_log("recover: %s: the enrolled TPM proved itself again; certificate %s, valid "
+		    "until %lld", e->device_id, c.serial, (long long)c.not_after);
+	service_reply_certificate(req, w, e->device_id, &c);
+out:
+	free(detail);
+	service_cert_fini(&c);
+}
