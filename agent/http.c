@@ -169,15 +169,17 @@ static int peer_check(CURL *curl, const char *host, char *names, size_t len)
 		}
 	}
 	if (cert) {
+		/* libcurl never falls back to the subject CN: neither may this check. */
+		const unsigned int flags = X509_CHECK_FLAG_NEVER_CHECK_SUBJECT;
 		size_t n = strlen(host);
 
 		/* An IPv6 URL host comes in brackets. */
 		snprintf(bare, sizeof(bare), "%.*s", (int)(host[0] == '[' && n > 1 ? n - 2 : n),
 			 host[0] == '[' ? host + 1 : host);
 		if (inet_pton(AF_INET, bare, ip) == 1 || inet_pton(AF_INET6, bare, ip) == 1)
-			match = X509_check_ip_asc(cert, bare, 0) == 1;
+			match = X509_check_ip_asc(cert, bare, flags) == 1;
 		else
-			match = X509_check_host(cert, bare, 0, 0, NULL) == 1;
+			match = X509_check_host(cert, bare, flags, 0, NULL) == 1;
 	}
 	X509_free(cert);
 	ERR_clear_error();
@@ -192,7 +194,7 @@ static int transport_fail(struct http_client *c, CURLcode cc, gw_error *err)
 	const char *why = c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc);
 	char host[300], names[512];
 	long vr = X509_V_OK;
-	bool name_only;
+	bool name_only, chain_ok;
 	int match;
 
 	if (cc != CURLE_PEER_FAILED_VERIFICATION) {
@@ -203,11 +205,13 @@ static int transport_fail(struct http_client *c, CURLcode cc, gw_error *err)
 	if (curl_easy_getinfo(c->curl, CURLINFO_SSL_VERIFYRESULT, &vr) != CURLE_OK)
 		vr = X509_V_OK;
 	/* libcurl checks the name itself after OpenSSL verified the chain, and then
-	 * reports "unspecified": the certificate it saw tells which it was. */
-	name_only = vr == X509_V_OK || vr == X509_V_ERR_UNSPECIFIED ||
-		    vr == X509_V_ERR_HOSTNAME_MISMATCH || vr == X509_V_ERR_IP_ADDRESS_MISMATCH;
+	 * reports "unspecified": the certificate it saw tells which it was. A chain
+	 * that verified leaves only the name as the reason. */
+	chain_ok = vr == X509_V_OK || vr == X509_V_ERR_HOSTNAME_MISMATCH ||
+		   vr == X509_V_ERR_IP_ADDRESS_MISMATCH;
+	name_only = chain_ok || vr == X509_V_ERR_UNSPECIFIED;
 	match = name_only ? peer_check(c->curl, host, names, sizeof(names)) : -1;
-	if (name_only && match == 0) {
+	if (name_only && (match == 0 || chain_ok)) {
 		c->failure = HTTP_FAIL_TLS_NAME;
 		return gw_fail(err, GW_E_CONFIG,
 			       "the verifier's TLS certificate does not match the name '%s' in "

@@ -4,7 +4,9 @@
 # --hostname' puts DNS names and IP addresses into it and says which; an agent
 # enrolls through such a name (resolved to 127.0.0.1 by a private /etc/hosts in a
 # mount namespace of its own), and an agent that uses a name the certificate lacks,
-# or a CA that did not issue it, is told so (exit 3) instead of "unreachable, retry".
+# or a CA that did not issue it, is told so (exit 3) instead of "unreachable, retry",
+# also when the certificate has IP addresses only. The checks that resolve a name
+# need root; without it they are skipped (SKIP lines).
 # shellcheck source=swtpm-tests/lib.sh
 source "$(dirname "$0")/lib.sh"
 require_cmd openssl unshare mount python3
@@ -79,12 +81,54 @@ expect_exit -n enroll-wrong-ca 3 ga enroll --verifier "https://127.0.0.1:$port" 
 expect_output_contains -n wrong-ca-named \
   "TLS certificate does not verify against the CA in .*: self-signed certificate in certificate chain" "$GW_STDERR"
 
-# The name resolves (in this command's own mount namespace) to 127.0.0.1: enrolled.
+# Names resolve in a command's own mount namespace, by a private /etc/hosts: that
+# needs root (unshare --mount, mount --bind). Without it, the checks that connect
+# by name are skipped, said as SKIP lines, and the rest still run.
+hosts_ok=false
+unshare --mount --propagation private true 2>/dev/null && [ "$(id -u)" = 0 ] && hosts_ok=true
+$hosts_ok || note "not root: checks that resolve $name through a private /etc/hosts are skipped"
 printf '127.0.0.1 %s\n' "$name" >"$GW_TMP/hosts"
 with_hosts() {
   unshare --mount --propagation private sh -c \
     'mount --bind "$0" /etc/hosts && exec "$@"' "$GW_TMP/hosts" "$@"
 }
+
+# A certificate with IP addresses only, and a subject CN equal to the name the URL
+# uses: libcurl never falls back to the CN, so neither may the agent's diagnosis.
+# Made for no --listen address (0.0.0.0) and then served on 127.0.0.1 only, so that
+# 127.0.0.1 too is an address the certificate lacks.
+port2=$(free_port) || exit 1
+expect_exit -n init-ip-only 0 gwverifier init "$GW_TMP/iponly" --listen "0.0.0.0:$port2" \
+  --hostname 192.0.2.10 --id "$name"
+sed -i "s/^listen = .*/listen = 127.0.0.1:$port2/" "$GW_TMP/iponly/verifier.conf"
+bg_start verifier-ip-only "$GW_BIN/gwverifier" serve --config "$GW_TMP/iponly/verifier.conf"
+if wait_for_port "$port2" 15; then
+  pass verifier-ip-only-listens
+else
+  fail verifier-ip-only-listens "gwverifier serve did not listen on $port2"
+fi
+if ! $hosts_ok; then
+  skip ip-only-cert-by-name "needs root for unshare --mount and mount --bind /etc/hosts"
+else
+  expect_exit -n ip-only-cert-by-name 3 with_hosts "$GW_BIN/gwagent" --config "$conf" enroll \
+    --verifier "https://$name:$port2" --ca "$GW_TMP/iponly/ca.pem" --device-id gw-names-2 --model gw-1000
+  expect_output_contains -n ip-only-cert-by-name-says-name \
+    "TLS certificate does not match the name '$name' in the verifier URL \\(the certificate names IP Address:192\\.0\\.2\\.10" "$GW_STDERR"
+  expect_output_not_contains -n ip-only-cert-by-name-not-ca 'does not verify against the CA' "$GW_STDERR"
+fi
+expect_exit -n ip-only-cert-other-ip 3 ga enroll --verifier "https://127.0.0.1:$port2" \
+  --ca "$GW_TMP/iponly/ca.pem" --device-id gw-names-2 --model gw-1000
+expect_output_contains -n ip-only-cert-other-ip-says-name \
+  "TLS certificate does not match the name '127\\.0\\.0\\.1' in the verifier URL" "$GW_STDERR"
+expect_output_not_contains -n ip-only-cert-other-ip-not-ca 'does not verify against the CA' "$GW_STDERR"
+
+if ! $hosts_ok; then
+  skip enroll-by-name "needs root for unshare --mount and mount --bind /etc/hosts"
+  skip run-name-mismatch "needs the enrollment by name above"
+  exit 0
+fi
+
+# The name resolves (in this command's own mount namespace) to 127.0.0.1: enrolled.
 expect_exit -n enroll-by-name 0 with_hosts "$GW_BIN/gwagent" --config "$conf" enroll \
   --verifier "https://$name:$port" --ca "$vdir/ca.pem" --device-id gw-names-1 --model gw-1000
 expect_output_contains -n enrolled-by-name 'enrolled as gw-names-1' "$GW_STDOUT"
@@ -101,3 +145,4 @@ PY
 expect_exit -n run-name-mismatch 3 ga run --rounds 2 --interval 2
 expect_output_contains -n run-logs-mismatch "does not match the name 'localhost'" "$GW_STDERR"
 expect_output_not_contains -n run-does-not-retry-as-unreachable 'verifier unreachable' "$GW_STDERR"
+
