@@ -7,7 +7,7 @@ pkgs=(
   build-essential pkg-config clang llvm libclang-rt-dev valgrind
   libtss2-dev libssl-dev libjson-c-dev libinih-dev libcmocka-dev
   libevent-dev libcurl4-openssl-dev libsqlite3-dev libarchive-dev libzstd-dev
-  swtpm swtpm-tools tpm2-tools openssl xxd bc python3 util-linux
+  swtpm swtpm-tools tpm2-tools openssl xxd bc python3 util-linux faketime
 )
 
 # Node.js runs the tests' independent JWT check (jose); Debian's is enough.

@@ -81,6 +81,25 @@ expect_exit -n enroll-wrong-ca 3 ga enroll --verifier "https://127.0.0.1:$port" 
 expect_output_contains -n wrong-ca-named \
   "TLS certificate does not verify against the CA in .*: self-signed certificate in certificate chain" "$GW_STDERR"
 
+# A gateway clock outside the certificate's validity (no RTC: it boots in 1970; or
+# years ahead) is not an untrusted verifier: named with the dates and the clock,
+# and retried (exit 22), not exit 3.
+if command -v faketime >/dev/null 2>&1; then
+  at() { DONT_FAKE_MONOTONIC=1 faketime -f "$1" "${@:2}"; }
+  expect_exit -n clock-1970 22 at '@1970-01-02 00:00:00' "$GW_BIN/gwagent" --config "$conf" \
+    enroll --verifier "https://127.0.0.1:$port" --ca "$vdir/ca.pem" --device-id gw-names-1 --model gw-1000
+  expect_output_contains -n clock-1970-named \
+    "TLS certificate \(or its CA\) is not valid yet by this gateway's clock \(the (server|CA) certificate is valid from .* to .*; this gateway's clock says 1970-01-0" "$GW_STDERR"
+  expect_output_not_contains -n clock-1970-not-untrusted 'does not verify against the CA' "$GW_STDERR"
+  expect_exit -n clock-expired 22 at '+4000d' "$GW_BIN/gwagent" --config "$conf" \
+    enroll --verifier "https://127.0.0.1:$port" --ca "$vdir/ca.pem" --device-id gw-names-1 --model gw-1000
+  expect_output_contains -n clock-expired-named \
+    "TLS certificate \(or its CA\) has expired by this gateway's clock \(the (server|CA) certificate is valid from .* to .*; this gateway's clock says 2" "$GW_STDERR"
+  check clock-saves-nothing test ! -e "$state/enrollment.json"
+else
+  skip clock "faketime (Debian package faketime) is not installed"
+fi
+
 # Names resolve in a command's own mount namespace, by a private /etc/hosts: that
 # needs root (unshare --mount, mount --bind). Without it, the checks that connect
 # by name are skipped, said as SKIP lines, and the rest still run.
