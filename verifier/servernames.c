@@ -3,6 +3,7 @@
 #include "servernames.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -96,22 +97,39 @@ int servernames_add(struct servernames *s, const char *name, gw_error *err)
 	return 0;
 }
 
-int servernames_listen_host(const char *listen, char *host, size_t len)
+int servernames_listen_parse(const char *listen, char *host, size_t len, unsigned *port)
 {
-	const char *colon = strrchr(listen, ':');
+	const char *h = listen, *colon;
+	unsigned char addr[16];
+	char tmp[INET6_ADDRSTRLEN];
+	uint64_t p;
 	size_t n;
+	bool v6 = listen[0] == '[';
 
-	if (!colon || !colon[1])
-		return GW_E_PARSE;
-	n = (size_t)(colon - listen);
-	if (listen[0] == '[' && n >= 2 && listen[n - 1] == ']') {
-		listen++;
-		n -= 2;
+	if (v6) {
+		const char *close = strchr(listen, ']');
+
+		if (!close || close[1] != ':')
+			return GW_E_PARSE;
+		h = listen + 1;
+		n = (size_t)(close - h);
+		colon = close + 1;
+	} else {
+		colon = strchr(listen, ':');
+		if (!colon || strchr(colon + 1, ':'))
+			return GW_E_PARSE;
+		n = (size_t)(colon - listen);
 	}
-	if (n == 0 || n >= len)
+	if (n == 0 || n >= sizeof(tmp) || n >= len || gw_parse_u64(colon + 1, 65535, &p) ||
+	    p == 0)
 		return GW_E_PARSE;
-	memcpy(host, listen, n);
-	host[n] = '\0';
+	memcpy(tmp, h, n);
+	tmp[n] = '\0';
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, tmp, addr) != 1)
+		return GW_E_PARSE;
+	memcpy(host, tmp, n + 1);
+	if (port)
+		*port = (unsigned)p;
 	return 0;
 }
 

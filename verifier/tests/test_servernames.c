@@ -86,27 +86,35 @@ static void test_limit(void **state)
 
 static void test_listen(void **state)
 {
+	static const char *const bad[] = {
+		"verifier.example:8443", "localhost:1", "127.0.0.1:0", "127.0.0.1:99999",
+		"127.0.0.1:65536", "127.0.0.1", "127.0.0.1:", ":8443", "[]:8443", "::1:8443",
+		"[127.0.0.1]:8443", "[::1]8443", "[::1]:", "[fe80::1%eth0]:8443", "127.1:8443",
+		"0x7f000001:8443", "127.0.0.1:+80", "127.0.0.1:-1", "127.0.0.1:80 ",
+		" 127.0.0.1:80", "127.0.0.1:1\nauto_approve = all", "127.0.0.1:https",
+		"1.2.3.256:1", "",
+	};
 	char h[64];
+	unsigned port = 0;
 
 	(void)state;
-	assert_int_equal(servernames_listen_host("0.0.0.0:8443", h, sizeof(h)), 0);
+	assert_int_equal(servernames_listen_parse("0.0.0.0:8443", h, sizeof(h), &port), 0);
 	assert_string_equal(h, "0.0.0.0");
+	assert_int_equal(port, 8443);
 	assert_true(servernames_is_wildcard(h));
-	assert_int_equal(servernames_listen_host("[::]:8443", h, sizeof(h)), 0);
+	assert_int_equal(servernames_listen_parse("[::]:1", h, sizeof(h), &port), 0);
 	assert_string_equal(h, "::");
+	assert_int_equal(port, 1);
 	assert_true(servernames_is_wildcard(h));
-	assert_int_equal(servernames_listen_host("[2001:db8::1]:8443", h, sizeof(h)), 0);
+	assert_int_equal(servernames_listen_parse("[2001:db8::1]:65535", h, sizeof(h), NULL), 0);
 	assert_string_equal(h, "2001:db8::1");
 	assert_false(servernames_is_wildcard(h));
-	assert_int_equal(servernames_listen_host("verifier.example:1", h, sizeof(h)), 0);
-	assert_string_equal(h, "verifier.example");
-	assert_false(servernames_is_wildcard(h));
-	assert_int_equal(servernames_listen_host("verifier.example", h, sizeof(h)), GW_E_PARSE);
-	assert_int_equal(servernames_listen_host("verifier.example:", h, sizeof(h)), GW_E_PARSE);
-	assert_int_equal(servernames_listen_host(":8443", h, sizeof(h)), GW_E_PARSE);
-	assert_int_equal(servernames_listen_host("[]:8443", h, sizeof(h)), GW_E_PARSE);
-	assert_int_equal(servernames_listen_host("averyveryverylongname.example:1", h, 8),
-			 GW_E_PARSE);
+	assert_int_equal(servernames_listen_parse("127.0.0.1:08443", h, sizeof(h), &port), 0);
+	assert_int_equal(port, 8443);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (servernames_listen_parse(bad[i], h, sizeof(h), NULL) != GW_E_PARSE)
+			fail_msg("accepted listen '%s'", bad[i]);
+	assert_int_equal(servernames_listen_parse("192.0.2.100:1", h, 8, NULL), GW_E_PARSE);
 }
 
 int main(void)
