@@ -289,8 +289,9 @@ static int transport_fail(struct http_client *c, CURLcode cc, gw_error *err)
 		return gw_fail(err, GW_E_CONFIG,
 			       "the verifier's TLS certificate does not match the name '%s' in "
 			       "the verifier URL%s%s%s: use a URL with a name the certificate "
-			       "has, or issue the verifier a certificate for '%s' "
-			       "(gwverifier init --hostname %s) (%s)",
+			       "has, or issue the verifier a certificate for '%s' (on the "
+			       "verifier: gwverifier server-cert --hostname %s --hostname "
+			       "<each name it has now>, then restart gwverifier serve) (%s)",
 			       host, names[0] ? " (the certificate names " : "", names,
 			       names[0] ? ")" : "", host, host, why);
 	}
@@ -299,8 +300,9 @@ static int transport_fail(struct http_client *c, CURLcode cc, gw_error *err)
 		/* The certificate was not seen: either could be the cause. */
 		return gw_fail(err, GW_E_CONFIG,
 			       "the verifier's TLS certificate was refused: it does not name '%s' "
-			       "(then use a URL with one of its names, or 'gwverifier init "
-			       "--hostname %s'), or it does not verify against the CA in %s (%s)",
+			       "(then use a URL with one of its names, or on the verifier "
+			       "'gwverifier server-cert --hostname %s ...'), or it does not "
+			       "verify against the CA in %s (%s)",
 			       host, host, c->ca_file, why);
 	return gw_fail(err, GW_E_CONFIG,
 		       "the verifier's TLS certificate does not verify against the CA in %s: "

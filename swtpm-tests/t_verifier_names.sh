@@ -69,7 +69,7 @@ expect_exit -n enroll-name-mismatch 3 ga enroll --verifier "https://localhost:$p
   --ca "$vdir/ca.pem" --device-id gw-names-1 --model gw-1000
 expect_output_contains -n mismatch-named \
   "TLS certificate does not match the name 'localhost' in the verifier URL \\(the certificate names DNS:$name, " "$GW_STDERR"
-expect_output_contains -n mismatch-says-what-to-do 'gwverifier init --hostname localhost' "$GW_STDERR"
+expect_output_contains -n mismatch-says-what-to-do 'gwverifier server-cert --hostname localhost' "$GW_STDERR"
 expect_output_not_contains -n mismatch-not-unreachable 'unreachable' "$GW_STDERR"
 check mismatch-saves-nothing test ! -e "$state/enrollment.json"
 
@@ -165,3 +165,52 @@ expect_exit -n run-name-mismatch 3 ga run --rounds 2 --interval 2
 expect_output_contains -n run-logs-mismatch "does not match the name 'localhost'" "$GW_STDERR"
 expect_output_not_contains -n run-does-not-retry-as-unreachable 'verifier unreachable' "$GW_STDERR"
 
+
+# A name added on a running verifier: 'gwverifier server-cert' issues a new
+# server certificate from the same CA, for the names given and the listen
+# address. ca.pem does not change, so the enrolled gateway keeps its enrollment
+# and reaches the restarted verifier by the new name; a new gateway enrolls by it.
+ca_before=$(sha256sum <"$vdir/ca.pem")
+key_before=$(sha256sum <"$vdir/server.key")
+cp "$vdir/ca.pem" "$GW_TMP/ca-before.pem"
+expect_exit -n server-cert 0 gwverifier server-cert --config "$vdir/verifier.conf" \
+  --hostname "$name" --hostname localhost --hostname 192.0.2.10 --json
+check server-cert-json python3 -c "
+import json; d=json.load(open('$GW_STDOUT'))
+assert d['server_names']==[{'type':'dns','name':'$name'},{'type':'dns','name':'localhost'},
+  {'type':'ip','name':'192.0.2.10'},{'type':'ip','name':'127.0.0.1'}], d['server_names']
+assert d['cert']=='$vdir/server.pem' and d['new_key'] is False and d['restart_needed'] is True, d"
+expect_eq server-cert-keeps-ca "$(sha256sum <"$vdir/ca.pem")" "$ca_before"
+expect_eq server-cert-keeps-key "$(sha256sum <"$vdir/server.key")" "$key_before"
+check server-cert-verifies-old-ca openssl verify -CAfile "$GW_TMP/ca-before.pem" -purpose sslserver \
+  -verify_hostname localhost "$vdir/server.pem"
+expect_exit -n server-cert-text 0 gwverifier server-cert --config "$vdir/verifier.conf" \
+  --hostname "$name" --hostname localhost --days 30
+expect_output_contains -n server-cert-says-names "^Server certificate names: $name, localhost, 127\\.0\\.0\\.1\$" "$GW_STDOUT"
+expect_output_contains -n server-cert-says-restart "Restart 'gwverifier serve'" "$GW_STDOUT"
+expect_exit -n server-cert-needs-hostname 2 gwverifier server-cert --config "$vdir/verifier.conf"
+expect_exit -n server-cert-bad-hostname 2 gwverifier server-cert --config "$vdir/verifier.conf" \
+  --hostname 'localhost,DNS:evil.example'
+check server-cert-bad-changes-nothing openssl verify -CAfile "$GW_TMP/ca-before.pem" \
+  -verify_hostname localhost "$vdir/server.pem"
+
+bg_stop verifier
+bg_start verifier "$GW_BIN/gwverifier" serve --config "$vdir/verifier.conf"
+if wait_for_port "$port" 15; then
+  pass verifier-restarted
+else
+  fail verifier-restarted "gwverifier serve did not listen on $port again"
+fi
+# The enrolled gateway (its URL now https://localhost:PORT) is answered, unchanged.
+expect_exit -n attest-by-new-name 23 ga attest
+expect_output_not_contains -n attest-by-new-name-no-mismatch 'does not match|unreachable' "$GW_STDERR"
+# A new gateway (a TPM of its own) enrolls by the new name.
+swtpm_start || exit 1
+state2=$GW_TMP/state2
+conf2=$GW_TMP/agent2.conf
+gw_agent_config "$conf2" "$state2" "app=$GW_TMP/app.bin"
+expect_exit -n provision-2 0 gwagent --config "$conf2" provision
+expect_exit -n boot-2 0 gwagent --config "$conf2" boot
+expect_exit -n enroll-by-new-name 0 gwagent --config "$conf2" enroll \
+  --verifier "https://localhost:$port" --ca "$GW_TMP/ca-before.pem" --device-id gw-names-3 --model gw-1000
+expect_output_contains -n enrolled-by-new-name 'enrolled as gw-names-3' "$GW_STDOUT"

@@ -62,13 +62,10 @@ static int path_in(const char *dir, const char *name, char *buf, size_t len, gw_
 static int pick_names(const char *listen, const char *const *given, size_t n_given,
 		      struct servernames *sn, bool *defaulted, gw_error *err)
 {
-	char host[256], self[256];
+	char self[256];
 	int rc = 0;
 
 	memset(sn, 0, sizeof(*sn));
-	if (servernames_listen_parse(listen, host, sizeof(host), NULL))
-		return gw_fail(err, GW_E_INVAL, "--listen: expected IPV4:PORT or [IPV6]:PORT "
-				"(a numeric address, a port 1-65535), got '%s'", listen);
 	*defaulted = n_given == 0;
 	for (size_t i = 0; !rc && i < n_given; i++) {
 		rc = servernames_add(sn, given[i], err);
@@ -85,8 +82,8 @@ static int pick_names(const char *listen, const char *const *given, size_t n_giv
 			/* Not a valid DNS name (an underscore, say): left out, not fatal. */
 		}
 	}
-	if (!rc && !servernames_is_wildcard(host)) {
-		rc = servernames_add(sn, host, err);
+	if (!rc) {
+		rc = servernames_add_listen(sn, listen, err);
 		if (rc)
 			gw_error_prefix(err, "--listen: ");
 	}

@@ -133,6 +133,20 @@ int servernames_listen_parse(const char *listen, char *host, size_t len, unsigne
 	return 0;
 }
 
+int servernames_add_listen(struct servernames *s, const char *listen, gw_error *err)
+{
+	char host[INET6_ADDRSTRLEN];
+	int rc;
+
+	if (servernames_listen_parse(listen, host, sizeof(host), NULL))
+		return gw_fail(err, GW_E_INVAL, "expected IPV4:PORT or [IPV6]:PORT (a numeric "
+				"address, a port 1-65535), got '%s'", listen);
+	if (servernames_is_wildcard(host))
+		return 0;
+	rc = servernames_add(s, host, err);
+	return rc;
+}
+
 bool servernames_is_wildcard(const char *host)
 {
 	unsigned char addr[16], zero[16] = { 0 };

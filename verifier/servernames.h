@@ -34,6 +34,10 @@ int servernames_add(struct servernames *s, const char *name, gw_error *err) GW_W
 int servernames_listen_parse(const char *listen, char *host, size_t len,
 			     unsigned *port) GW_WUR;
 
+/* Add the address of a listen value (servernames_listen_parse()) unless it is
+ * 0.0.0.0 or ::; GW_E_INVAL naming the value when it is not one. */
+int servernames_add_listen(struct servernames *s, const char *listen, gw_error *err) GW_WUR;
+
 /* True for 0.0.0.0 and :: (every address of the machine). */
 bool servernames_is_wildcard(const char *host);
 
