@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include "servernames.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -16,6 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct servernames sn = { 0 };
 	char *name = malloc(size + 1), host[300];
 	unsigned port = 0;
+	struct in_addr v4;
 	char san[SERVERNAMES_MAX * (SERVERNAMES_NAME_MAX + 6)];
 
 	if (!name)
@@ -32,6 +35,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!(isalnum((unsigned char)n[i]) || n[i] == '-' || n[i] == '.' ||
 			      (sn.e[0].ip && n[i] == ':')))
 				__builtin_trap();
+		/* No name a resolver would read as an IPv4 address. */
+		if (!sn.e[0].ip && inet_aton(n, &v4))
+			__builtin_trap();
 		if (servernames_san(&sn, san, sizeof(san)))
 			__builtin_trap();
 		/* Adding it again adds nothing. */

@@ -36,6 +36,7 @@ static bool ip_literal(const char *name, char *out, size_t len)
 static int dns_check(const char *name, gw_error *err)
 {
 	size_t n = strlen(name), label = 0;
+	struct in_addr v4;
 	bool letter = false;
 
 	if (n == 0)
@@ -71,6 +72,12 @@ static int dns_check(const char *name, gw_error *err)
 	if (!letter)
 		return gw_fail(err, GW_E_INVAL, "'%s': neither an IP address nor a host name",
 			       name);
+	/* "0x7f000001", "0x7f.1", "127.1": resolvers (inet_aton) read these as IPv4
+	 * addresses, so they are not host names; give the address in dotted quads. */
+	if (inet_aton(name, &v4))
+		return gw_fail(err, GW_E_INVAL, "'%s': an IPv4 address in a legacy form (hex, "
+						"octal or fewer than four parts); write it as "
+						"a.b.c.d", name);
 	return 0;
 }
 

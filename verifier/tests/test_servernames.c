@@ -26,6 +26,10 @@ static void test_accepts(void **state)
 	assert_int_equal(servernames_add(&sn, "localhost", NULL), 0);
 	assert_int_equal(servernames_add(&sn, "a-1.b2", NULL), 0);
 	assert_int_equal(sn.n, 5);
+	/* Hex-looking labels that are no address stay names. */
+	assert_int_equal(servernames_add(&sn, "0xcafe.example", NULL), 0);
+	assert_int_equal(servernames_add(&sn, "deadbeef", NULL), 0);
+	sn.n = 5;
 	assert_int_equal(servernames_san(&sn, san, sizeof(san)), 0);
 	assert_string_equal(san, "DNS:gw-verifier.example,IP:192.0.2.1,IP:2001:db8::1,"
 				 "DNS:localhost,DNS:a-1.b2");
@@ -39,6 +43,9 @@ static void test_refuses(void **state)
 		"a.example.com,DNS:evil.example", "a b", "-a.example", "a-.example",
 		"a..example", ".a.example", "a.example.", "1.2.3.256", "10.0.0", "a_b.example",
 		"caf\xc3\xa9.example", "[192.0.2.1]", "[::1", "a\nb", "a/b", "a:b",
+		/* What inet_aton() reads as IPv4 is no host name. */
+		"0x7f000001", "0x7f.1", "127.1", "0x7f.0.0.1", "0X7F000001", "0x1.0x2.0x3",
+		"127.0.0.01", "0177.0.0.1", "2130706433",
 	};
 	struct servernames sn = { 0 };
 	gw_error err;
