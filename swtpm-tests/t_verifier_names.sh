@@ -85,7 +85,11 @@ expect_output_contains -n wrong-ca-named \
 # years ahead) is not an untrusted verifier: named with the dates and the clock,
 # and retried (exit 22), not exit 3.
 if command -v faketime >/dev/null 2>&1; then
-  at() { DONT_FAKE_MONOTONIC=1 faketime -f "$1" "${@:2}"; }
+  # faketime is an LD_PRELOAD library: a sanitizer build must let it load first.
+  at() {
+    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+      DONT_FAKE_MONOTONIC=1 faketime -f "$1" "${@:2}"
+  }
   expect_exit -n clock-1970 22 at '@1970-01-02 00:00:00' "$GW_BIN/gwagent" --config "$conf" \
     enroll --verifier "https://127.0.0.1:$port" --ca "$vdir/ca.pem" --device-id gw-names-1 --model gw-1000
   expect_output_contains -n clock-1970-named \
