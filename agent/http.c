@@ -5,11 +5,13 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include "util.h"
@@ -21,6 +23,7 @@ struct http_client {
 	char *ca_file;
 	enum http_failure failure;
 	char errbuf[CURL_ERROR_SIZE];
+	char dates[160]; /* set by on_verify() on a validity-date error */
 };
 
 struct sink {
@@ -49,6 +52,44 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *user)
 	return n;
 }
 
+/* OpenSSL's ex-data slot that takes the client to the verify callback. */
+static int ctx_slot = -1;
+
+/* Records which certificate of the chain is outside its validity dates and those
+ * dates (libcurl shows no certificate when the chain fails). Decides nothing:
+ * OpenSSL's verdict is returned unchanged. */
+static int on_verify(int ok, X509_STORE_CTX *x)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct http_client *c = ssl ? SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ctx_slot) : NULL;
+	int e = X509_STORE_CTX_get_error(x);
+	X509 *cert = X509_STORE_CTX_get_current_cert(x);
+	BIO *b = NULL;
+	char *p = NULL;
+	long n;
+
+	if (ok || !c || !cert || c->dates[0] ||
+	    (e != X509_V_ERR_CERT_NOT_YET_VALID && e != X509_V_ERR_CERT_HAS_EXPIRED))
+		return ok;
+	b = BIO_new(BIO_s_mem());
+	if (b && BIO_printf(b, "the %s certificate is valid from ",
+			    X509_STORE_CTX_get_error_depth(x) ? "CA" : "server") > 0 &&
+	    ASN1_TIME_print(b, X509_get0_notBefore(cert)) && BIO_puts(b, " to ") > 0 &&
+	    ASN1_TIME_print(b, X509_get0_notAfter(cert)) && (n = BIO_get_mem_data(b, &p)) > 0)
+		snprintf(c->dates, sizeof(c->dates), "%.*s", (int)n, p);
+	BIO_free(b);
+	return ok;
+}
+
+static CURLcode on_ssl_ctx(CURL *curl, void *ssl_ctx, void *user)
+{
+	(void)curl;
+	if (ctx_slot < 0 || !SSL_CTX_set_ex_data(ssl_ctx, ctx_slot, user))
+		return CURLE_OK; /* only the message loses the dates */
+	SSL_CTX_set_verify(ssl_ctx, SSL_CTX_get_verify_mode(ssl_ctx), on_verify);
+	return CURLE_OK;
+}
+
 int http_client_new(const struct http_opts *o, struct http_client **out, gw_error *err)
 {
 	static int initialised;
@@ -62,6 +103,7 @@ int http_client_new(const struct http_opts *o, struct http_client **out, gw_erro
 	if (!initialised) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT))
 			return gw_fail(err, GW_E_IO, "curl_global_init failed");
+		ctx_slot = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 		initialised = 1;
 	}
 	c = calloc(1, sizeof(*c));
@@ -98,6 +140,10 @@ int http_client_new(const struct http_opts *o, struct http_client **out, gw_erro
 	SET(CURLOPT_WRITEFUNCTION, on_data);
 	/* So that a name mismatch can say which names the certificate has. */
 	SET(CURLOPT_CERTINFO, 1L);
+	/* So that a date error can say which certificate's dates; a libcurl without
+	 * OpenSSL refuses these, and only loses the dates. */
+	if (curl_easy_setopt(c->curl, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx) == CURLE_OK)
+		(void)curl_easy_setopt(c->curl, CURLOPT_SSL_CTX_DATA, c);
 	if (o->cert_file) {
 		SET(CURLOPT_SSLCERT, o->cert_file);
 		SET(CURLOPT_SSLKEY, o->key_file ? o->key_file : o->cert_file);
@@ -169,19 +215,46 @@ static int peer_check(CURL *curl, const char *host, char *names, size_t len)
 		}
 	}
 	if (cert) {
+		/* libcurl never falls back to the subject CN: neither may this check. */
+		const unsigned int flags = X509_CHECK_FLAG_NEVER_CHECK_SUBJECT;
 		size_t n = strlen(host);
 
 		/* An IPv6 URL host comes in brackets. */
 		snprintf(bare, sizeof(bare), "%.*s", (int)(host[0] == '[' && n > 1 ? n - 2 : n),
 			 host[0] == '[' ? host + 1 : host);
 		if (inet_pton(AF_INET, bare, ip) == 1 || inet_pton(AF_INET6, bare, ip) == 1)
-			match = X509_check_ip_asc(cert, bare, 0) == 1;
+			match = X509_check_ip_asc(cert, bare, flags) == 1;
 		else
-			match = X509_check_host(cert, bare, 0, 0, NULL) == 1;
+			match = X509_check_host(cert, bare, flags, 0, NULL) == 1;
 	}
 	X509_free(cert);
 	ERR_clear_error();
 	return match;
+}
+
+/* A certificate outside its validity period by this machine's clock: most often a
+ * gateway without a battery-backed clock that booted in 1970, which NTP will fix,
+ * so this is retried like an unreachable verifier. */
+static int clock_fail(struct http_client *c, long vr, const char *why, gw_error *err)
+{
+	char dates[sizeof(c->dates) + 64], now[32] = "?";
+	time_t t = time(NULL);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm))
+		strftime(now, sizeof(now), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	snprintf(dates, sizeof(dates), "%s%sthis gateway's clock says %s", c->dates,
+		 c->dates[0] ? "; " : "", now);
+	c->failure = HTTP_FAIL_TLS_CLOCK;
+	if (vr == X509_V_ERR_CERT_NOT_YET_VALID)
+		return gw_fail(err, GW_E_IO,
+			       "the verifier's TLS certificate (or its CA) is not valid yet by "
+			       "this gateway's clock (%s): set the clock (NTP, or the RTC); "
+			       "will retry (%s)", dates, why);
+	return gw_fail(err, GW_E_IO,
+		       "the verifier's TLS certificate (or its CA) has expired by this "
+		       "gateway's clock (%s): if the clock is right, renew it (a server certificate: "
+		       "gwverifier server-cert; the CA: a new set-up); will retry (%s)", dates, why);
 }
 
 /* Why curl_easy_perform() failed, in words that say what to do. A certificate that
@@ -192,7 +265,7 @@ static int transport_fail(struct http_client *c, CURLcode cc, gw_error *err)
 	const char *why = c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc);
 	char host[300], names[512];
 	long vr = X509_V_OK;
-	bool name_only;
+	bool name_only, chain_ok;
 	int match;
 
 	if (cc != CURLE_PEER_FAILED_VERIFICATION) {
@@ -202,18 +275,23 @@ static int transport_fail(struct http_client *c, CURLcode cc, gw_error *err)
 	url_host(c->base, host, sizeof(host));
 	if (curl_easy_getinfo(c->curl, CURLINFO_SSL_VERIFYRESULT, &vr) != CURLE_OK)
 		vr = X509_V_OK;
+	if (vr == X509_V_ERR_CERT_NOT_YET_VALID || vr == X509_V_ERR_CERT_HAS_EXPIRED)
+		return clock_fail(c, vr, why, err);
 	/* libcurl checks the name itself after OpenSSL verified the chain, and then
-	 * reports "unspecified": the certificate it saw tells which it was. */
-	name_only = vr == X509_V_OK || vr == X509_V_ERR_UNSPECIFIED ||
-		    vr == X509_V_ERR_HOSTNAME_MISMATCH || vr == X509_V_ERR_IP_ADDRESS_MISMATCH;
+	 * reports "unspecified": the certificate it saw tells which it was. A chain
+	 * that verified leaves only the name as the reason. */
+	chain_ok = vr == X509_V_OK || vr == X509_V_ERR_HOSTNAME_MISMATCH ||
+		   vr == X509_V_ERR_IP_ADDRESS_MISMATCH;
+	name_only = chain_ok || vr == X509_V_ERR_UNSPECIFIED;
 	match = name_only ? peer_check(c->curl, host, names, sizeof(names)) : -1;
-	if (name_only && match == 0) {
+	if (name_only && (match == 0 || chain_ok)) {
 		c->failure = HTTP_FAIL_TLS_NAME;
 		return gw_fail(err, GW_E_CONFIG,
 			       "the verifier's TLS certificate does not match the name '%s' in "
 			       "the verifier URL%s%s%s: use a URL with a name the certificate "
-			       "has, or issue the verifier a certificate for '%s' "
-			       "(gwverifier init --hostname %s) (%s)",
+			       "has, or issue the verifier a certificate for '%s' (on the "
+			       "verifier: gwverifier server-cert --hostname %s --hostname "
+			       "<each name it has now>, then restart gwverifier serve) (%s)",
 			       host, names[0] ? " (the certificate names " : "", names,
 			       names[0] ? ")" : "", host, host, why);
 	}
@@ -222,8 +300,9 @@ static int transport_fail(struct http_client *c, CURLcode cc, gw_error *err)
 		/* The certificate was not seen: either could be the cause. */
 		return gw_fail(err, GW_E_CONFIG,
 			       "the verifier's TLS certificate was refused: it does not name '%s' "
-			       "(then use a URL with one of its names, or 'gwverifier init "
-			       "--hostname %s'), or it does not verify against the CA in %s (%s)",
+			       "(then use a URL with one of its names, or on the verifier "
+			       "'gwverifier server-cert --hostname %s ...'), or it does not "
+			       "verify against the CA in %s (%s)",
 			       host, host, c->ca_file, why);
 	return gw_fail(err, GW_E_CONFIG,
 		       "the verifier's TLS certificate does not verify against the CA in %s: "
@@ -240,6 +319,9 @@ int http_post_json(struct http_client *c, const char *path, const char *body, lo
 	size_t n = strlen(c->base) + strlen(path) + 1;
 	CURLcode cc;
 
+	c->errbuf[0] = '\0';
+	c->dates[0] = '\0';
+	c->failure = HTTP_FAIL_NONE;
 	url = malloc(n);
 	if (!url)
 		return GW_E_NOMEM;
@@ -247,8 +329,6 @@ int http_post_json(struct http_client *c, const char *path, const char *body, lo
 		free(url);
 		return GW_E_INVAL;
 	}
-	c->errbuf[0] = '\0';
-	c->failure = HTTP_FAIL_NONE;
 	cc = curl_easy_setopt(c->curl, CURLOPT_URL, url);
 	if (cc == CURLE_OK)
 		cc = curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body ? body : "{}");

@@ -26,6 +26,7 @@ enum http_failure {
 	HTTP_FAIL_UNREACHABLE,   /* DNS, TCP, TLS handshake, timeout: worth retrying */
 	HTTP_FAIL_TLS_NAME,      /* the certificate verifies but does not name the host */
 	HTTP_FAIL_TLS_UNTRUSTED, /* the certificate does not verify against the CA */
+	HTTP_FAIL_TLS_CLOCK,     /* not yet valid or expired by our clock: retry */
 	HTTP_FAIL_OTHER,         /* the answer was over the size cap */
 };
 
@@ -38,7 +39,8 @@ void http_client_free(struct http_client *c);
  * (NUL-terminated, freed by the caller); transport failures are GW_E_IO with
  * curl's reason in err, a server certificate that does not name the URL's host or
  * does not verify against the CA is GW_E_CONFIG with a message saying which and
- * what to do. Connections are reused between calls (keep-alive). */
+ * what to do; one outside its validity dates by the local clock is GW_E_IO
+ * (HTTP_FAIL_TLS_CLOCK) with the dates and the clock. Connections are reused between calls (keep-alive). */
 int http_post_json(struct http_client *c, const char *path, const char *body, long *status,
 		   char **resp, size_t *resp_len, gw_error *err) GW_WUR;
 /* What the last http_post_json() failure was (HTTP_FAIL_NONE after an answer). */

@@ -391,6 +391,14 @@ int appraise_unexplained_describe(const struct appraise_result *res, char *buf, 
 	return rc;
 }
 
+/* The text for res->unexplained. Cut short when why is too small, it still names
+ * the first PCRs; a text that could not start at all is replaced by a general one. */
+static void unexplained_text(const struct appraise_result *res, char *why, size_t len)
+{
+	if (appraise_unexplained_describe(res, why, len) && len && !why[0])
+		snprintf(why, len, "quoted PCRs that no event log explains");
+}
+
 /* A CEL record on a PCR outside the quote is not authenticated by anything; a
  * quoted PCR that no log explains hides measurements. */
 static void check_coverage(const struct appraise_input *in, struct appraise_result *res)
@@ -420,20 +428,22 @@ static void check_coverage(const struct appraise_input *in, struct appraise_resu
 		/* Named after the lowest such PCR: a firmware PCR wants the firmware log. */
 		bool fw = (res->unexplained & 0xffu) != 0;
 
-		appraise_unexplained_describe(res, why, sizeof(why));
+		unexplained_text(res, why, sizeof(why));
 		set_check(res, APPRAISE_COVERAGE, fw ? GW_E_FWLOG : GW_E_CEL, "%s%s", why,
 			  fw && !in->fwlog ? " (no firmware event log was sent)"
 			  : !fw && !in->cel ? " (no CEL event log was sent)" : "");
 		return;
 	}
-	if (res->unexplained && !appraise_unexplained_describe(res, why, sizeof(why)))
+	if (res->unexplained) {
+		unexplained_text(res, why, sizeof(why));
 		set_check(res, APPRAISE_COVERAGE, 0,
 			  "every log record extends a quoted PCR; not required here: %s", why);
-	else
+	} else {
 		set_check(res, APPRAISE_COVERAGE, 0, "every log record extends a quoted PCR%s",
 			  in->require_coverage
 				  ? "; every quoted PCR is explained or at its reset value"
 				  : "");
+	}
 }
 
 static void check_stages(const struct appraise_input *in, struct appraise_result *res)

@@ -85,7 +85,8 @@ const char *appraise_check_name(enum appraise_check c);
 /* "PCRs 13, 14 (sha1, sha256) hold measurements that no event log explains: ..."
  * for res->unexplained into buf; "" when there are none. GW_E_TOOBIG when buf is
  * too small: it then holds the text cut short, which still names the first PCRs. */
-int appraise_unexplained_describe(const struct appraise_result *res, char *buf, size_t len);
+int appraise_unexplained_describe(const struct appraise_result *res, char *buf,
+				  size_t len) GW_WUR;
 
 /* Runs the checklist. Returns 0 when every check that ran passed; otherwise the
  * GW_E_* code of the first failure (GW_E_SIGNATURE ... GW_E_REFERENCE, GW_E_STAGE),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # README.md's walk-through, run as written: the ```sh blocks of its "A first
-# walk-through" section, in order, against a swtpm, with only the variables the
+# walk-through" section (any other fence there must be marked skip; no command may
+# name /etc/gatewarden, /var/lib/gatewarden or /root itself), in order, against a swtpm, with only the variables the
 # README itself defines pointed into this scenario's temporary directory and the
 # built binaries first on PATH. Every command must succeed except the first
 # 'enroll' (exit 20, pending approval, as the README says), and every output the
@@ -21,17 +22,49 @@ import re, sys
 text = open(sys.argv[1]).read()
 m = re.search(r'^## A first walk-through\n(.*?)(?=^## )', text, re.S | re.M)
 assert m, 'README.md has no "## A first walk-through" section'
-blocks, skip = [], False
-for b in re.finditer(r'^(<!-- t_readme: skip[^\n]*-->\n)?```sh\n(.*?)^```$', m.group(1), re.S | re.M):
-    if not b.group(1):
-        blocks.append(b.group(2))
+lines = m.group(1).split('\n')
+first = text[:m.start(1)].count('\n') + 1
+# Every fence is run (exactly ```sh) or marked skip on the line before it: a
+# ```bash, ```shell, ``` or "```sh " block would otherwise be left out silently.
+blocks, errors, i = [], [], 0
+while i < len(lines):
+    fence = re.match(r'^\s*(```|~~~)(.*)$', lines[i])
+    if not fence:
+        i += 1
+        continue
+    start, info = i, fence.group(2)
+    i += 1
+    while i < len(lines) and lines[i].strip() != fence.group(1):
+        if lines[i].lstrip().startswith(fence.group(1)):
+            break
+        i += 1
+    if i == len(lines) or lines[i].strip() != fence.group(1):
+        errors.append(f'README.md:{first + start}: a fence that is never closed')
+        break
+    skipped = start > 0 and lines[start - 1].startswith('<!-- t_readme: skip')
+    if lines[start] == '```sh' and not skipped:
+        blocks.append('\n'.join(lines[start + 1:i]) + '\n')
+    elif not skipped:
+        errors.append(f'README.md:{first + start}: fence {lines[start]!r} is neither run '
+                      "(write it as ```sh) nor marked '<!-- t_readme: skip (why) -->'")
+    i += 1
 assert blocks, 'the walk-through has no sh block'
 body = ''.join(blocks)
 # Run only a walk-through whose locations can be pointed elsewhere: never the
 # real /etc or /var/lib of this machine.
 for var in ('VERIFIER_DIR', 'AGENT_CONF', 'STATE_DIR', 'WORK', 'VERIFIER_PORT'):
-    assert re.search(r'^%s=\$\{%s:-' % (var, var), body, re.M), \
-        f'the walk-through does not let {var} be set from outside ({var}=${{{var}:-...}})'
+    if not re.search(r'^%s=\$\{%s:-' % (var, var), body, re.M):
+        errors.append(f'the walk-through does not let {var} be set from outside '
+                      f'({var}=${{{var}:-...}})')
+# ... and no command that names them other than through those variables.
+system = re.compile(r'(?<![\w$}.-])/(etc/gatewarden|var/lib/gatewarden|root)(?![\w.-])')
+for line in body.splitlines():
+    if re.match(r'^[A-Z_]+=\$\{[A-Z_]+:-[^}]*\}', line):
+        continue
+    if system.search(line):
+        errors.append(f'a walk-through command names a system path itself: {line.strip()!r}')
+if errors:
+    sys.exit('\n'.join(errors))
 open(sys.argv[2], 'w').write(body)
 with open(sys.argv[3], 'w') as f:
     for line in body.splitlines():
@@ -39,6 +72,29 @@ with open(sys.argv[3], 'w') as f:
             f.write(line[4:].strip() + '\n')
 PY
 check extract-walk-through python3 "$GW_TMP/extract.py" "$readme" "$script.body" "$shown" || exit 1
+
+# The extraction refuses what it would otherwise drop or run against the real
+# system: each of these variants of a walk-through is refused, naming the cause.
+bad_readme() {  # NAME FENCE-OR-LINE EXPECTED-MESSAGE
+  local f=$GW_TMP/readme-$1.md
+  python3 - "$readme" "$f" "$2" <<'PY'
+import sys
+text = open(sys.argv[1]).read()
+anchor = '### The gateway, on its own\n'
+assert anchor in text
+open(sys.argv[2], 'w').write(text.replace(anchor, anchor + '\n' + sys.argv[3] + '\n', 1))
+PY
+  expect_exit -n "extract-refuses-$1" 1 python3 "$GW_TMP/extract.py" "$f" "$GW_TMP/x.body" "$GW_TMP/x.shown"
+  expect_output_contains -n "extract-names-$1" "$3" "$GW_STDERR"
+}
+bad_readme fence-bash $'```bash\necho hidden\n```' "fence '\`\`\`bash' is neither run"
+bad_readme fence-shell $'```shell\necho hidden\n```' "fence '\`\`\`shell' is neither run"
+bad_readme fence-bare $'```\necho hidden\n```' "fence '\`\`\`' is neither run"
+bad_readme fence-sh-space $'```sh \necho hidden\n```' "fence '\`\`\`sh ' is neither run"
+bad_readme fence-unclosed $'```sh\necho hidden' 'a fence that is never closed'
+bad_readme etc-literal $'```sh\ncat /etc/gatewarden/agent.conf\n```' 'names a system path itself'
+bad_readme var-lib-literal $'```sh\nls /var/lib/gatewarden\n```' 'names a system path itself'
+bad_readme root-literal $'```sh\ncd /root\n```' 'names a system path itself'
 
 swtpm_start || exit 1
 port=$(free_port) || exit 1

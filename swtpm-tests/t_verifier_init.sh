@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # gwverifier init: the set-up it writes (key modes, a server certificate that
 # verifies against its CA with the listen address in its SAN, a loadable config),
-# and its refusals (existing set-up, bad --listen, unreadable --ek-ca). No TPM.
+# and its refusals (existing set-up, bad --listen or --id, unreadable --ek-ca),
+# before anything is written. No TPM.
 # shellcheck source=swtpm-tests/lib.sh
 source "$(dirname "$0")/lib.sh"
 require_cmd openssl sha256sum stat
@@ -89,6 +90,20 @@ expect_eq init-over-keys-keeps-keys "$(cd "$dir" && sha256sum -- *.key | sort)" 
 expect_exit -n listen-nonsense-usage 2 gwverifier init "$GW_TMP/v-nonsense" --listen nonsense
 expect_output_contains -n listen-nonsense-message "--listen" "$GW_STDERR"
 expect_eq listen-nonsense-writes-nothing "$(ls -A "$GW_TMP/v-nonsense" 2>/dev/null)" ""
+# Only what serve can bind, checked before anything is written: a host name, a
+# port out of range, and a value that would add lines to verifier.conf.
+i=0
+for bad in 'verifier.example:8443' '127.0.0.1:99999' '127.0.0.1:0' '[127.0.0.1]:8443' \
+  '127.1:8443' $'127.0.0.1:1\nauto_approve = all' '127.0.0.1:1 ' '[::1]'; do
+  i=$((i + 1))
+  expect_exit -n "listen-bad-$i-usage" 2 gwverifier init "$GW_TMP/v-bad-$i" --listen "$bad"
+  expect_output_contains -n "listen-bad-$i-message" '^gwverifier: --listen: expected IPV4:PORT or \[IPV6\]:PORT' "$GW_STDERR"
+  check "listen-bad-$i-writes-nothing" test ! -e "$GW_TMP/v-bad-$i"
+done
+# The id goes into verifier.conf too: one line of printable text.
+expect_exit -n id-newline-usage 2 gwverifier init "$GW_TMP/v-bad-id" --id $'v\nauto_approve = all'
+expect_output_contains -n id-newline-message '^gwverifier: --id: ' "$GW_STDERR"
+check id-newline-writes-nothing test ! -e "$GW_TMP/v-bad-id"
 
 expect_exit -n ek-ca-missing-fails nonzero gwverifier init "$GW_TMP/v-noek" --ek-ca /nonexistent
 expect_output_contains -n ek-ca-missing-named '/nonexistent' "$GW_STDERR"
@@ -102,8 +117,8 @@ expect_eq ek-ca-garbage-no-conf "$(ls "$GW_TMP/v-garbage/verifier.conf" 2>/dev/n
 
 # A DER EK CA is accepted and copied as PEM; a host name goes into a DNS entry.
 openssl x509 -in "$ekca" -outform der -out "$GW_TMP/ek-ca.der"
-expect_exit -n init-der-ek-ca 0 gwverifier init "$GW_TMP/v-der" --listen "localhost:$port" \
-  --ek-ca "$GW_TMP/ek-ca.der"
+expect_exit -n init-der-ek-ca 0 gwverifier init "$GW_TMP/v-der" --listen "127.0.0.1:$port" \
+  --hostname localhost --ek-ca "$GW_TMP/ek-ca.der"
 expect_output_contains -n der-ek-ca-copied-as-pem '^-----BEGIN CERTIFICATE-----$' \
   "$GW_TMP/v-der/ek-ca-1.pem"
 expect_exit -n localhost-san 0 openssl x509 -in "$GW_TMP/v-der/server.pem" -noout \

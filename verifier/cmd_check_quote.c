@@ -619,7 +619,9 @@ int cmd_check_quote(struct verifier_ctx *ctx, int argc, char **argv)
 	} else if (res->unexplained) {
 		char why[600];
 
-		appraise_unexplained_describe(res, why, sizeof(why));
+		/* Cut short, the text still names the first PCRs. */
+		if (appraise_unexplained_describe(res, why, sizeof(why)) && !why[0])
+			snprintf(why, sizeof(why), "quoted PCRs that no event log explains");
 		snprintf(verdict, sizeof(verdict), "PASS: quote and logs verified; WARNING: %s "
 						   "(allowed by --allow-unexplained-pcrs)", why);
 	} else {

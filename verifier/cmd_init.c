@@ -22,7 +22,7 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: gwverifier init [DIR] [--listen HOST:PORT] [--hostname NAME]...\n"
+	fprintf(f, "usage: gwverifier init [DIR] [--listen ADDR:PORT] [--hostname NAME]...\n"
 		   "                       [--ek-ca FILE]... [--id ID] [--json]\n\n"
 		   "Creates a working verifier set-up in DIR (default " INIT_DEFAULT_DIR ", where\n"
 		   "the other commands look for verifier.conf), so that\n"
@@ -36,7 +36,8 @@ static void usage(FILE *f)
 		   "  verifier.conf          the configuration, with paths relative to DIR\n"
 		   "Private keys are created mode 0600 and never overwritten: DIR must not\n"
 		   "hold a set-up already.\n\n"
-		   "  --listen HOST:PORT  address to serve on (default 127.0.0.1:8443)\n"
+		   "  --listen ADDR:PORT  address to serve on: IPV4:PORT or [IPV6]:PORT, numeric\n"
+		   "                      (default 127.0.0.1:8443; 0.0.0.0 or [::] for all)\n"
 		   "  --hostname NAME     a DNS name or IP address gateways use to reach this\n"
 		   "                      verifier (the host of their https:// URL); repeatable.\n"
 		   "                      The server certificate names exactly these, and the\n"
@@ -61,12 +62,10 @@ static int path_in(const char *dir, const char *name, char *buf, size_t len, gw_
 static int pick_names(const char *listen, const char *const *given, size_t n_given,
 		      struct servernames *sn, bool *defaulted, gw_error *err)
 {
-	char host[256], self[256];
+	char self[256];
 	int rc = 0;
 
 	memset(sn, 0, sizeof(*sn));
-	if (servernames_listen_host(listen, host, sizeof(host)))
-		return gw_fail(err, GW_E_INVAL, "--listen: expected HOST:PORT, got '%s'", listen);
 	*defaulted = n_given == 0;
 	for (size_t i = 0; !rc && i < n_given; i++) {
 		rc = servernames_add(sn, given[i], err);
@@ -83,8 +82,8 @@ static int pick_names(const char *listen, const char *const *given, size_t n_giv
 			/* Not a valid DNS name (an underscore, say): left out, not fatal. */
 		}
 	}
-	if (!rc && !servernames_is_wildcard(host)) {
-		rc = servernames_add(sn, host, err);
+	if (!rc) {
+		rc = servernames_add_listen(sn, listen, err);
 		if (rc)
 			gw_error_prefix(err, "--listen: ");
 	}
@@ -171,6 +170,19 @@ struct init_opts {
 	char host[128];
 };
 
+/* The id goes into verifier.conf as is: one line of printable text. */
+static bool valid_id(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n > 128 || id[0] == ' ' || id[n - 1] == ' ')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)id[i] < 0x20 || (unsigned char)id[i] >= 0x7f)
+			return false;
+	return true;
+}
+
 /* Returns -1 to go on, else the exit status. */
 static int parse_args(const struct verifier_ctx *ctx, int argc, char **argv, struct init_opts *o)
 {
@@ -220,6 +232,11 @@ static int parse_args(const struct verifier_ctx *ctx, int argc, char **argv, str
 		return GW_EXIT_USAGE;
 	}
 	o->dir = optind < argc ? argv[optind] : INIT_DEFAULT_DIR;
+	if (o->id && !valid_id(o->id)) {
+		verifier_errorf(ctx, "--id: 1-128 printable characters, no leading or trailing "
+				     "space, got '%s'", o->id);
+		return GW_EXIT_USAGE;
+	}
 	if (!o->id) {
 		if (gethostname(o->host, sizeof(o->host)) || !o->host[0])
 			snprintf(o->host, sizeof(o->host), "gwverifier");

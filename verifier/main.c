@@ -15,6 +15,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "init", cmd_init, "create a verifier set-up: CA, TLS and gate keys, config" },
+	{ "server-cert", cmd_server_cert, "issue a new server certificate, for new names" },
 	{ "serve", cmd_serve, "serve the HTTPS API: enrollment and attestation" },
 	{ "check-quote", cmd_check_quote, "appraise a quote and its event logs offline" },
 	{ "device", cmd_device, "list, show, approve or revoke devices" },

@@ -3,6 +3,7 @@
 #include "servernames.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,6 +36,7 @@ static bool ip_literal(const char *name, char *out, size_t len)
 static int dns_check(const char *name, gw_error *err)
 {
 	size_t n = strlen(name), label = 0;
+	struct in_addr v4;
 	bool letter = false;
 
 	if (n == 0)
@@ -70,6 +72,12 @@ static int dns_check(const char *name, gw_error *err)
 	if (!letter)
 		return gw_fail(err, GW_E_INVAL, "'%s': neither an IP address nor a host name",
 			       name);
+	/* "0x7f000001", "0x7f.1", "127.1": resolvers (inet_aton) read these as IPv4
+	 * addresses, so they are not host names; give the address in dotted quads. */
+	if (inet_aton(name, &v4))
+		return gw_fail(err, GW_E_INVAL, "'%s': an IPv4 address in a legacy form (hex, "
+						"octal or fewer than four parts); write it as "
+						"a.b.c.d", name);
 	return 0;
 }
 
@@ -96,23 +104,54 @@ int servernames_add(struct servernames *s, const char *name, gw_error *err)
 	return 0;
 }
 
-int servernames_listen_host(const char *listen, char *host, size_t len)
+int servernames_listen_parse(const char *listen, char *host, size_t len, unsigned *port)
 {
-	const char *colon = strrchr(listen, ':');
+	const char *h = listen, *colon;
+	unsigned char addr[16];
+	char tmp[INET6_ADDRSTRLEN];
+	uint64_t p;
 	size_t n;
+	bool v6 = listen[0] == '[';
 
-	if (!colon || !colon[1])
-		return GW_E_PARSE;
-	n = (size_t)(colon - listen);
-	if (listen[0] == '[' && n >= 2 && listen[n - 1] == ']') {
-		listen++;
-		n -= 2;
+	if (v6) {
+		const char *close = strchr(listen, ']');
+
+		if (!close || close[1] != ':')
+			return GW_E_PARSE;
+		h = listen + 1;
+		n = (size_t)(close - h);
+		colon = close + 1;
+	} else {
+		colon = strchr(listen, ':');
+		if (!colon || strchr(colon + 1, ':'))
+			return GW_E_PARSE;
+		n = (size_t)(colon - listen);
 	}
-	if (n == 0 || n >= len)
+	if (n == 0 || n >= sizeof(tmp) || n >= len || gw_parse_u64(colon + 1, 65535, &p) ||
+	    p == 0)
 		return GW_E_PARSE;
-	memcpy(host, listen, n);
-	host[n] = '\0';
+	memcpy(tmp, h, n);
+	tmp[n] = '\0';
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, tmp, addr) != 1)
+		return GW_E_PARSE;
+	memcpy(host, tmp, n + 1);
+	if (port)
+		*port = (unsigned)p;
 	return 0;
+}
+
+int servernames_add_listen(struct servernames *s, const char *listen, gw_error *err)
+{
+	char host[INET6_ADDRSTRLEN];
+	int rc;
+
+	if (servernames_listen_parse(listen, host, sizeof(host), NULL))
+		return gw_fail(err, GW_E_INVAL, "expected IPV4:PORT or [IPV6]:PORT (a numeric "
+				"address, a port 1-65535), got '%s'", listen);
+	if (servernames_is_wildcard(host))
+		return 0;
+	rc = servernames_add(s, host, err);
+	return rc;
 }
 
 bool servernames_is_wildcard(const char *host)

@@ -27,9 +27,16 @@ struct servernames {
  * in err; GW_E_TOOBIG past SERVERNAMES_MAX. */
 int servernames_add(struct servernames *s, const char *name, gw_error *err) GW_WUR;
 
-/* The host of "HOST:PORT" or "[V6]:PORT" into host (brackets removed); GW_E_PARSE
- * when listen has no port or the host is empty or too long. */
-int servernames_listen_host(const char *listen, char *host, size_t len) GW_WUR;
+/* The one parser of a listen address (init's --listen, verifier.conf's listen):
+ * "IPV4:PORT" or "[IPV6]:PORT", the address numeric (inet_pton), the port decimal
+ * 1-65535, nothing else. The address (brackets removed) into host, the port into
+ * *port (may be NULL); GW_E_PARSE for anything else or when host is too small. */
+int servernames_listen_parse(const char *listen, char *host, size_t len,
+			     unsigned *port) GW_WUR;
+
+/* Add the address of a listen value (servernames_listen_parse()) unless it is
+ * 0.0.0.0 or ::; GW_E_INVAL naming the value when it is not one. */
+int servernames_add_listen(struct servernames *s, const char *listen, gw_error *err) GW_WUR;
 
 /* True for 0.0.0.0 and :: (every address of the machine). */
 bool servernames_is_wildcard(const char *host);

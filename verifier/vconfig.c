@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "inifile.h"
+#include "servernames.h"
 #include "util.h"
 
 struct vparse {
@@ -144,14 +145,9 @@ static int set_store(const struct vconfig *cfg, char **dst, const char *v)
 
 static bool valid_listen(const char *v)
 {
-	const char *colon = strrchr(v, ':');
-	uint64_t port;
+	char host[64];
 
-	if (!colon || colon == v || gw_parse_u64(colon + 1, 65535, &port))
-		return false;
-	if (v[0] == '[')
-		return colon > v + 2 && colon[-1] == ']';
-	return !memchr(v, ':', (size_t)(colon - v));
+	return servernames_listen_parse(v, host, sizeof(host), NULL) == 0;
 }
 
 static int on_section(void *user, const char *name, gw_error *err)

@@ -17,6 +17,7 @@ int cmd_check_quote(struct verifier_ctx *ctx, int argc, char **argv);
 int cmd_init(struct verifier_ctx *ctx, int argc, char **argv);
 int cmd_policy(struct verifier_ctx *ctx, int argc, char **argv);
 int cmd_serve(struct verifier_ctx *ctx, int argc, char **argv);
+int cmd_server_cert(struct verifier_ctx *ctx, int argc, char **argv);
 int cmd_device(struct verifier_ctx *ctx, int argc, char **argv);
 int cmd_history(struct verifier_ctx *ctx, int argc, char **argv);
 int cmd_audit(struct verifier_ctx *ctx, int argc, char **argv);

@@ -792,6 +792,28 @@ static void test_unexplained(void **state)
 	assert_int_equal(run(&q.in, &res, &err), 0);
 	assert_int_equal(res.unexplained, 0);
 	sw_free(&q);
+	/* Not reset values: PCR 0 ending in a byte above 4 (no StartupLocality), and
+	 * all-ones in PCR 16 (debug) and 23 (application), which reset to zero. */
+	b->pcr[0][31] = 5;
+	memset(b->pcr[16], 0xff, 32);
+	memset(b->pcr[23], 0xff, 32);
+	sw_quote(&q, "sha256:0,16,17,23", &set);
+	q.in.require_coverage = true;
+	assert_int_equal(run(&q.in, &res, &err), GW_E_FWLOG);
+	assert_int_equal(res.unexplained, (1u << 0) | (1u << 16) | (1u << 23));
+	assert_msg_has(err.msg, "PCRs 0, 16, 23 (sha256) hold measurements");
+	assert_msg_has(err.msg, "(no firmware event log was sent)");
+	sw_free(&q);
+	/* PCR 0 ending in 4 (H-CRTM, locality 4) is a reset value. */
+	b->pcr[0][31] = 4;
+	sw_quote(&q, "sha256:0,17", &set);
+	q.in.require_coverage = true;
+	assert_int_equal(run(&q.in, &res, &err), 0);
+	assert_int_equal(res.unexplained, 0);
+	sw_free(&q);
+	/* An empty buffer: TOOBIG, nothing written. */
+	res.unexplained = 1u << 16;
+	assert_int_equal(appraise_unexplained_describe(&res, why, 0), GW_E_TOOBIG);
 }
 
 static void test_check_names(void **state)

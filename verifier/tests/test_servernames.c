@@ -26,6 +26,10 @@ static void test_accepts(void **state)
 	assert_int_equal(servernames_add(&sn, "localhost", NULL), 0);
 	assert_int_equal(servernames_add(&sn, "a-1.b2", NULL), 0);
 	assert_int_equal(sn.n, 5);
+	/* Hex-looking labels that are no address stay names. */
+	assert_int_equal(servernames_add(&sn, "0xcafe.example", NULL), 0);
+	assert_int_equal(servernames_add(&sn, "deadbeef", NULL), 0);
+	sn.n = 5;
 	assert_int_equal(servernames_san(&sn, san, sizeof(san)), 0);
 	assert_string_equal(san, "DNS:gw-verifier.example,IP:192.0.2.1,IP:2001:db8::1,"
 				 "DNS:localhost,DNS:a-1.b2");
@@ -39,6 +43,9 @@ static void test_refuses(void **state)
 		"a.example.com,DNS:evil.example", "a b", "-a.example", "a-.example",
 		"a..example", ".a.example", "a.example.", "1.2.3.256", "10.0.0", "a_b.example",
 		"caf\xc3\xa9.example", "[192.0.2.1]", "[::1", "a\nb", "a/b", "a:b",
+		/* What inet_aton() reads as IPv4 is no host name. */
+		"0x7f000001", "0x7f.1", "127.1", "0x7f.0.0.1", "0X7F000001", "0x1.0x2.0x3",
+		"127.0.0.01", "0177.0.0.1", "2130706433",
 	};
 	struct servernames sn = { 0 };
 	gw_error err;
@@ -86,27 +93,35 @@ static void test_limit(void **state)
 
 static void test_listen(void **state)
 {
+	static const char *const bad[] = {
+		"verifier.example:8443", "localhost:1", "127.0.0.1:0", "127.0.0.1:99999",
+		"127.0.0.1:65536", "127.0.0.1", "127.0.0.1:", ":8443", "[]:8443", "::1:8443",
+		"[127.0.0.1]:8443", "[::1]8443", "[::1]:", "[fe80::1%eth0]:8443", "127.1:8443",
+		"0x7f000001:8443", "127.0.0.1:+80", "127.0.0.1:-1", "127.0.0.1:80 ",
+		" 127.0.0.1:80", "127.0.0.1:1\nauto_approve = all", "127.0.0.1:https",
+		"1.2.3.256:1", "",
+	};
 	char h[64];
+	unsigned port = 0;
 
 	(void)state;
-	assert_int_equal(servernames_listen_host("0.0.0.0:8443", h, sizeof(h)), 0);
+	assert_int_equal(servernames_listen_parse("0.0.0.0:8443", h, sizeof(h), &port), 0);
 	assert_string_equal(h, "0.0.0.0");
+	assert_int_equal(port, 8443);
 	assert_true(servernames_is_wildcard(h));
-	assert_int_equal(servernames_listen_host("[::]:8443", h, sizeof(h)), 0);
+	assert_int_equal(servernames_listen_parse("[::]:1", h, sizeof(h), &port), 0);
 	assert_string_equal(h, "::");
+	assert_int_equal(port, 1);
 	assert_true(servernames_is_wildcard(h));
-	assert_int_equal(servernames_listen_host("[2001:db8::1]:8443", h, sizeof(h)), 0);
+	assert_int_equal(servernames_listen_parse("[2001:db8::1]:65535", h, sizeof(h), NULL), 0);
 	assert_string_equal(h, "2001:db8::1");
 	assert_false(servernames_is_wildcard(h));
-	assert_int_equal(servernames_listen_host("verifier.example:1", h, sizeof(h)), 0);
-	assert_string_equal(h, "verifier.example");
-	assert_false(servernames_is_wildcard(h));
-	assert_int_equal(servernames_listen_host("verifier.example", h, sizeof(h)), GW_E_PARSE);
-	assert_int_equal(servernames_listen_host("verifier.example:", h, sizeof(h)), GW_E_PARSE);
-	assert_int_equal(servernames_listen_host(":8443", h, sizeof(h)), GW_E_PARSE);
-	assert_int_equal(servernames_listen_host("[]:8443", h, sizeof(h)), GW_E_PARSE);
-	assert_int_equal(servernames_listen_host("averyveryverylongname.example:1", h, 8),
-			 GW_E_PARSE);
+	assert_int_equal(servernames_listen_parse("127.0.0.1:08443", h, sizeof(h), &port), 0);
+	assert_int_equal(port, 8443);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (servernames_listen_parse(bad[i], h, sizeof(h), NULL) != GW_E_PARSE)
+			fail_msg("accepted listen '%s'", bad[i]);
+	assert_int_equal(servernames_listen_parse("192.0.2.100:1", h, 8, NULL), GW_E_PARSE);
 }
 
 int main(void)

@@ -167,7 +167,7 @@ static void check_relative(const struct vconfig *cfg, const char *dir)
 	char want[PATH_MAX + 64];
 
 	assert_string_equal(cfg->dir, dir);
-	assert_string_equal(cfg->listen, "localhost:1");
+	assert_string_equal(cfg->listen, "127.0.0.1:1");
 	assert_int_equal(gw_snprintf(want, sizeof(want), "sqlite:%s/rel.db", dir), 0);
 	assert_string_equal(cfg->store, want);
 	assert_int_equal(gw_snprintf(want, sizeof(want), "%s/server.pem", dir), 0);
@@ -386,6 +386,13 @@ static const struct bad_case {
 	{ "listen-empty-host.conf", 2, BADV("listen", ":8443") },
 	{ "listen-empty-brackets.conf", 2, BADV("listen", "[]:8443") },
 	{ "listen-empty.conf", 2, BADV("listen", "") },
+	{ "listen-hostname.conf", 2, BADV("listen", "verifier.example:8443") },
+	{ "listen-port-zero.conf", 2, BADV("listen", "127.0.0.1:0") },
+	{ "listen-port-huge.conf", 2, BADV("listen", "127.0.0.1:99999") },
+	{ "listen-v4-bracketed.conf", 2, BADV("listen", "[127.0.0.1]:8443") },
+	{ "listen-v6-bad.conf", 2, BADV("listen", "[fe80::1%eth0]:8443") },
+	{ "listen-short-v4.conf", 2, BADV("listen", "127.1:8443") },
+	{ "listen-port-plus.conf", 2, BADV("listen", "127.0.0.1:+80") },
 	{ "threads-zero.conf", 2, "[verifier]: " BADV("threads", "0") },
 	{ "threads-high.conf", 2, BADV("threads", "65") },
 	{ "threads-negative.conf", 2, BADV("threads", "-1") },
