@@ -210,47 +210,65 @@ static void test_list_after_reset(void **state)
 	assert_int_equal(v, 1);
 }
 
-/* The rules hold in the file too, for writes that do not go through the store. */
+/* Run sql on the file directly; return the SQLite code, errmsg copied to msg. */
+static int raw(const struct fixture *f, const char *sql, char *msg, size_t size)
+{
+	sqlite3 *db = NULL;
+	int rc;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	assert_int_equal(gw_snprintf(msg, size, "%s", sqlite3_errmsg(db)), 0);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	return rc;
+}
+
+#define RAW_POLICY(v, e)                                                            \
+	"INSERT INTO policies (model, version, body, added_at, added_by, epoch)"    \
+	" VALUES ('gw-1000', " #v ", '{}', 1, 'x', " #e ")"
+
+/* The triggers keep the rules for writes that do not go through the store. */
 static void test_triggers(void **state)
 {
 	struct fixture *f = *state;
-	sqlite3 *db = NULL;
+	char msg[256];
 
+	assert_int_equal(add(f->st, 3, NULL), 0);
 	freeze(f);
-	assert_int_equal(reset(f->st, 1, 4294967295u, 0, NULL), 0);
-	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "UPDATE policy_resets SET to_version = 1", NULL, NULL,
-				      NULL),
+	assert_int_equal(reset(f->st, 1, 4294967295u, 5, NULL), 0);
+	assert_int_equal(raw(f, "UPDATE policy_resets SET to_version = 1", msg, sizeof(msg)),
 			 SQLITE_CONSTRAINT);
-	assert_string_equal(sqlite3_errmsg(db), "policy resets are immutable");
-	assert_int_equal(sqlite3_exec(db, "DELETE FROM policy_resets", NULL, NULL, NULL),
+	assert_string_equal(msg, "policy resets are immutable");
+	assert_int_equal(raw(f, "DELETE FROM policy_resets", msg, sizeof(msg)),
 			 SQLITE_CONSTRAINT);
-	assert_string_equal(sqlite3_errmsg(db), "policy resets are never deleted");
-	assert_int_equal(sqlite3_exec(db,
-				      "INSERT INTO policy_resets VALUES ('gw-1000', 3, 10, 1, '{}',"
-				      " 1, 'x')",
-				      NULL, NULL, NULL),
+	assert_string_equal(msg, "policy resets are never deleted");
+	assert_int_equal(raw(f,
+			     "INSERT INTO policy_resets VALUES ('gw-1000', 3, 10, 1, '{}', 1, 'x')",
+			     msg, sizeof(msg)),
 			 SQLITE_CONSTRAINT);
-	assert_string_equal(sqlite3_errmsg(db), "policy resets of a model are numbered 1, 2, ...");
-	/* A policy in the old epoch, or not above the reset's to_version. */
-	assert_int_equal(sqlite3_exec(db,
-				      "INSERT INTO policies (model, version, body, added_at, added_by,"
-				      " epoch) VALUES ('gw-1000', 7, '{}', 1, 'x', 0)",
-				      NULL, NULL, NULL),
-			 SQLITE_CONSTRAINT);
-	assert_string_equal(sqlite3_errmsg(db),
-			    "a new policy version must go above the current one");
-	assert_int_equal(sqlite3_exec(db,
-				      "INSERT INTO policies (model, version, body, added_at, added_by,"
-				      " epoch) VALUES ('gw-1000', 8, '{}', 1, 'x', 1)",
-				      NULL, NULL, NULL),
-			 SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
-				      "INSERT INTO policies (model, version, body, added_at, added_by,"
-				      " epoch) VALUES ('gw-1000', 7, '{}', 1, 'x', 1)",
-				      NULL, NULL, NULL),
-			 SQLITE_CONSTRAINT);
-	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	assert_string_equal(msg, "policy resets of a model are numbered 1, 2, ...");
+	/* In the reset's epoch, a version not above its to_version 5 (no policy of
+	 * the epoch yet): only the to_version refuses it. */
+	assert_int_equal(raw(f, RAW_POLICY(5, 1), msg, sizeof(msg)), SQLITE_CONSTRAINT);
+	assert_string_equal(msg, "a new policy version must go above the current one");
+	assert_int_equal(raw(f, RAW_POLICY(8, 1), msg, sizeof(msg)), SQLITE_OK);
+	/* Not above the epoch's highest version. */
+	assert_int_equal(raw(f, RAW_POLICY(7, 1), msg, sizeof(msg)), SQLITE_CONSTRAINT);
+	assert_string_equal(msg, "a new policy version must go above the current one");
+}
+
+/* A model reset low: version 4 in epoch 0 is above everything of epoch 0 but 3 and
+ * below nothing, so only the epoch rule refuses it. */
+static void test_trigger_epoch(void **state)
+{
+	struct fixture *f = *state;
+	char msg[256];
+
+	assert_int_equal(add(f->st, 3, NULL), 0);
+	assert_int_equal(reset(f->st, 1, 3, 0, NULL), 0);
+	assert_int_equal(raw(f, RAW_POLICY(4, 0), msg, sizeof(msg)), SQLITE_CONSTRAINT);
+	assert_string_equal(msg, "a new policy version must go above the current one");
+	assert_int_equal(raw(f, RAW_POLICY(4, 1), msg, sizeof(msg)), SQLITE_OK);
 }
 
 int main(void)
@@ -260,6 +278,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reset_frozen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_after_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_triggers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trigger_epoch, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
