@@ -316,7 +316,8 @@ static int policy_add(const struct verifier_ctx *ctx, const struct cmd_policy_op
 				  .outcome = "ok", .detail = detail };
 	/* The envelope is stored as given, so that what was signed can be verified
 	 * again: at every load by the service, and by anyone reading the store. */
-	rc = store_policy_add(e.st, p->model, p->version, (const char *)text, now, actor, &a, &err);
+	rc = store_policy_add(e.st, p->model, p->version, info->payload_sha256, (const char *)text,
+			      now, actor, &a, &err);
 	if (rc == GW_E_STATE) {
 		verifier_errorf(ctx, "%s: %s", o->arg, gw_error_msg(&err, rc));
 		free(detail);

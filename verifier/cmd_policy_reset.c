@@ -28,6 +28,9 @@ static json_object *reset_json(const struct polreset *r, const struct verdict_po
 					     json_object_new_int64(r->from_version)) ||
 		      json_object_object_add(o, "to_version",
 					     json_object_new_int64(r->to_version)) ||
+		      json_object_object_add(o, "next_policy_sha256",
+					     json_object_new_string(r->next_sha256)) ||
+		      json_object_object_add(o, "expires", json_object_new_int64(r->expires)) ||
 		      json_object_object_add(o, "reason", json_object_new_string(r->reason));
 	if (!bad)
 		bad = cmd_policy_detail_add(o, info, file_sha256, error);
@@ -83,8 +86,10 @@ static int apply(const struct verifier_ctx *ctx, const struct cmd_policy_opts *o
 	}
 	a = (struct store_audit){ .ts = now, .actor = actor, .action = "policy.reset",
 				  .outcome = "ok", .detail = detail };
-	rc = store_policy_reset(e->st, r->model, r->reset, r->from_version, r->to_version, text,
-				now, actor, &a, &err);
+	rc = polreset_check_time(r, now, &err);
+	if (!rc)
+		rc = store_policy_reset(e->st, r->model, r->reset, r->from_version, r->to_version,
+					r->next_sha256, text, now, actor, &a, &err);
 	if (rc == GW_E_STATE) {
 		verifier_errorf(ctx, "%s: %s", o->arg, gw_error_msg(&err, rc));
 		free(detail);

@@ -3,6 +3,7 @@
 #include "polreset.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,26 +13,6 @@
 #include "api.h"
 #include "jsonobj.h"
 #include "util.h"
-
-static int get_version(json_object *root, const char *key, uint32_t min, uint32_t *out,
-		       gw_error *err)
-{
-	json_object *v = NULL;
-	int64_t n;
-
-	if (!json_object_object_get_ex(root, key, &v))
-		return gw_fail(err, GW_E_PARSE, "policy reset: '%s' is missing", key);
-	if (!json_object_is_type(v, json_type_int))
-		return gw_fail(err, GW_E_PARSE, "policy reset: '%s' must be an integer", key);
-	errno = 0;
-	n = json_object_get_int64(v);
-	/* json-c saturates what does not fit in int64 and says so in errno. */
-	if (errno || n < (int64_t)min || n > (int64_t)UINT32_MAX)
-		return gw_fail(err, GW_E_PARSE, "policy reset: '%s' must be %u to 4294967295",
-			       key, (unsigned)min);
-	*out = (uint32_t)n;
-	return 0;
-}
 
 static int get_text(json_object *root, const char *key, size_t max, const char **out,
 		    size_t *len, gw_error *err)
@@ -50,10 +31,77 @@ static int get_text(json_object *root, const char *key, size_t max, const char *
 	return 0;
 }
 
+static int get_int(json_object *root, const char *key, int64_t min, int64_t max, int64_t *out,
+		   gw_error *err)
+{
+	json_object *v = NULL;
+	int64_t n;
+
+	if (!json_object_object_get_ex(root, key, &v))
+		return gw_fail(err, GW_E_PARSE, "policy reset: '%s' is missing", key);
+	if (!json_object_is_type(v, json_type_int))
+		return gw_fail(err, GW_E_PARSE, "policy reset: '%s' must be an integer", key);
+	errno = 0;
+	n = json_object_get_int64(v);
+	/* json-c saturates what does not fit in int64 and says so in errno. */
+	if (errno || n < min || n > max)
+		return gw_fail(err, GW_E_PARSE,
+			       "policy reset: '%s' must be %" PRId64 " to %" PRId64, key, min, max);
+	*out = n;
+	return 0;
+}
+
+static int get_version(json_object *root, const char *key, uint32_t min, uint32_t *out,
+		       gw_error *err)
+{
+	int64_t n = 0;
+	int rc = get_int(root, key, min, UINT32_MAX, &n, err);
+
+	if (!rc)
+		*out = (uint32_t)n;
+	return rc;
+}
+
+static int get_sha256(json_object *root, const char *key, char out[65], gw_error *err)
+{
+	const char *s = NULL;
+	size_t n = 0;
+	int rc = get_text(root, key, 64, &s, &n, err);
+
+	if (!rc && n != 64)
+		rc = GW_E_PARSE;
+	for (size_t i = 0; !rc && i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			rc = GW_E_PARSE;
+	if (rc == GW_E_PARSE && s)
+		return gw_fail(err, rc, "policy reset: '%s' must be 64 lower-case hex digits "
+					"(sha256sum of the policy JSON)", key);
+	if (!rc)
+		memcpy(out, s, 65);
+	return rc;
+}
+
+int polreset_check_time(const struct polreset *r, int64_t now, gw_error *err)
+{
+	if (r->expires <= now)
+		return gw_fail(err, GW_E_STATE,
+			       "policy reset %" PRIu32 " of %s expired at %" PRId64
+			       " (now %" PRId64 "): sign a new statement",
+			       r->reset, r->model, r->expires, now);
+	if (r->expires - now > POLRESET_MAX_LIFETIME)
+		return gw_fail(err, GW_E_STATE,
+			       "policy reset %" PRIu32 " of %s expires at %" PRId64
+			       ", more than %d days from now (%" PRId64 "): sign it again with "
+			       "an earlier 'expires'",
+			       r->reset, r->model, r->expires, POLRESET_MAX_LIFETIME / 86400, now);
+	return 0;
+}
+
 static int check_keys(json_object *root, gw_error *err)
 {
 	static const char *const keys[] = { "type", "model", "reset", "from_version",
-					    "to_version", "reason" };
+					    "to_version", "next_policy_sha256", "expires",
+					    "reason" };
 
 	json_object_object_foreach(root, key, val) {
 		bool known = false;
@@ -101,6 +149,10 @@ int polreset_parse(const uint8_t *payload, size_t len, struct polreset *out, gw_
 		rc = gw_fail(err, GW_E_PARSE,
 			     "policy reset: 'to_version' %u must be below 'from_version' %u",
 			     (unsigned)r.to_version, (unsigned)r.from_version);
+	if (!rc)
+		rc = get_sha256(root, "next_policy_sha256", r.next_sha256, err);
+	if (!rc)
+		rc = get_int(root, "expires", 1, (int64_t)1 << 53, &r.expires, err);
 	if (!rc)
 		rc = get_text(root, "reason", POLRESET_REASON_MAX, &s, &n, err);
 	for (size_t i = 0; !rc && i < n; i++)
