@@ -51,7 +51,8 @@ static char *reset_detail(const struct polreset *r, const struct verdict_policy_
 	return s;
 }
 
-/* A refusal before the store was asked: printed, audited with the file's digest. */
+/* A refusal before the store was asked: printed (after "file: " unless file is NULL,
+ * for a message that names it already), audited with the file's digest. */
 static int refuse(const struct verifier_ctx *ctx, const struct cmd_policy_env *e,
 		  const char *actor, int64_t now, const char *file, const uint8_t *text,
 		  size_t len, const struct verdict_policy_info *info, int rc, const gw_error *err)
@@ -60,7 +61,10 @@ static int refuse(const struct verifier_ctx *ctx, const struct cmd_policy_env *e
 	char hex[65] = "";
 	char *detail;
 
-	verifier_errorf(ctx, "%s: %s", file, gw_error_msg(err, rc));
+	if (file)
+		verifier_errorf(ctx, "%s: %s", file, gw_error_msg(err, rc));
+	else
+		verifier_errorf(ctx, "%s", gw_error_msg(err, rc));
 	if (text && gw_hash(TPM2_ALG_SHA256, text, len, md) == 0)
 		gw_hex_encode(md, sizeof(md), hex);
 	detail = reset_detail(NULL, info, hex[0] ? hex : NULL, gw_error_msg(err, rc));
@@ -74,6 +78,7 @@ static int apply(const struct verifier_ctx *ctx, const struct cmd_policy_opts *o
 		 const struct polreset *r, const struct verdict_policy_info *info)
 {
 	struct store_audit a;
+	struct store_policy cur = { .body = NULL };
 	json_object *out = NULL;
 	char *detail = reset_detail(r, info, NULL, NULL);
 	gw_error err = { { 0 } };
@@ -102,8 +107,20 @@ static int apply(const struct verifier_ctx *ctx, const struct cmd_policy_opts *o
 		verifier_errorf(ctx, "%s: storing the reset: %s", o->arg, gw_error_msg(&err, rc));
 		goto out;
 	}
+	/* After chained resets the policy in force is not from_version's: ask. */
+	rc = store_policy_current(e->st, r->model, &cur, &err);
+	if (rc && rc != GW_E_NOTFOUND) {
+		verifier_errorf(ctx, "%s: reset applied, but reading the policy in force: %s",
+				o->arg, gw_error_msg(&err, rc));
+		goto out;
+	}
 	if (o->json) {
 		out = reset_json(r, info, NULL, NULL);
+		if (out && json_object_object_add(out, "in_force",
+						  rc ? NULL : json_object_new_int64(cur.version))) {
+			json_object_put(out);
+			out = NULL;
+		}
 		if (!out) {
 			verifier_errorf(ctx, "%s", gw_strerror(GW_E_NOMEM));
 			goto out;
@@ -112,14 +129,18 @@ static int apply(const struct verifier_ctx *ctx, const struct cmd_policy_opts *o
 								       JSON_C_TO_STRING_NOSLASHESCAPE));
 	} else {
 		printf("policy %s: reset %u applied, version %u -> %u (signed by %zu of %zu keys, "
-		       "threshold %u); version %u stays in force until a policy above %u is "
-		       "added\n",
+		       "threshold %u); ",
 		       r->model, (unsigned)r->reset, (unsigned)r->from_version,
-		       (unsigned)r->to_version, info->nsigners, e->nkeys, e->cfg.policy_threshold,
-		       (unsigned)r->from_version, (unsigned)r->to_version);
+		       (unsigned)r->to_version, info->nsigners, e->nkeys, e->cfg.policy_threshold);
+		if (rc)
+			printf("no policy is in force ");
+		else
+			printf("version %u stays in force ", (unsigned)cur.version);
+		printf("until the policy with payload sha256 %s is added\n", r->next_sha256);
 	}
 	exitc = GW_EXIT_OK;
 out:
+	store_policy_fini(&cur);
 	json_object_put(out);
 	free(detail);
 	return exitc;
@@ -155,10 +176,14 @@ int cmd_policy_reset(const struct verifier_ctx *ctx, const struct cmd_policy_opt
 		exitc = refuse(ctx, &e, actor, now, o->config, NULL, 0, info, rc, &err);
 		goto out;
 	}
+	/* gw_read_file names the file in its message already. */
 	rc = gw_read_file(o->arg, STORE_POLICY_MAX, &text, &len, &err);
-	if (!rc)
-		rc = verdict_load_reset((const char *)text, len, e.keys, e.nkeys,
-				   e.cfg.policy_threshold, &r, info, &err);
+	if (rc) {
+		exitc = refuse(ctx, &e, actor, now, NULL, NULL, 0, info, rc, &err);
+		goto out;
+	}
+	rc = verdict_load_reset((const char *)text, len, e.keys, e.nkeys, e.cfg.policy_threshold,
+				&r, info, &err);
 	if (rc) {
 		exitc = refuse(ctx, &e, actor, now, o->arg, text, len, info, rc, &err);
 		goto out;

@@ -1524,6 +1524,11 @@ static int check_reset(sqlite3 *db, const char *model, uint32_t reset, uint32_t 
 			       " resets, so the next is number %" PRIu64
 			       " (a statement is applied once, in order)",
 			       reset, model, c.resets, (uint64_t)c.resets + 1);
+	if (from != c.version && c.resets == 0 && c.version == 0)
+		return gw_fail(err, GW_E_STATE,
+			       "policy reset %" PRIu32 " of %s replaces version %" PRIu32
+			       ", but the model has no policy: there is nothing to reset",
+			       reset, model, from);
 	if (from != c.version)
 		return gw_fail(err, GW_E_STATE,
 			       "policy reset %" PRIu32 " of %s replaces version %" PRIu32

@@ -152,6 +152,8 @@ static void test_step_bound(void **state)
 	gw_error err = { { 0 } };
 
 	assert_counter(f->st, "gw-1000", 0, 0);
+	assert_int_equal(reset(f->st, 1, 5, 0, 1, &err), GW_E_STATE);
+	assert_non_null(strstr(err.msg, "replaces version 5, but the model has no policy"));
 	assert_int_equal(add(f->st, 1001, &err), GW_E_STATE);
 	assert_non_null(strstr(err.msg, "more than 1000 above the current version 0"));
 	assert_int_equal(add(f->st, 1000, &err), 0);
