@@ -101,6 +101,30 @@ body gw-size "$GW_TMP/ek-short.pub" "$state/ek-cert.der"
 api_call "POST:/v1/enroll:@$GW_TMP/gw-size.json" >"$GW_TMP/size.out"
 expect_output_contains -n ek-size-field-refused \
   "^400 .*bad_request.*'ek_public': TPM2B_PUBLIC: malformed: its size field says" "$GW_TMP/size.out"
+# 3b. The real EK and its real certificate, its TPM2B_PUBLIC changed: without
+#     'restricted' (not an EK's attributes), or with keyBits 4096 for its 2048-bit
+#     modulus (credential_make refuses it). Both answer 422 bad_ek and are audited.
+python3 - "$state/ek.pub" "$GW_TMP/ek-unrestricted.pub" "$GW_TMP/ek-bits.pub" <<'PY'
+import struct, sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+assert struct.unpack('>H', d[2:4])[0] == 1, 'the scenario expects an RSA EK'
+u = bytearray(d)
+u[6:10] = struct.pack('>I', struct.unpack('>I', d[6:10])[0] & ~0x00010000)
+open(sys.argv[2], 'wb').write(u)
+pol = struct.unpack('>H', d[10:12])[0]
+kb = 12 + pol + 6 + 2  # symmetric (alg, bits, mode), scheme, then keyBits
+assert struct.unpack('>H', d[kb:kb + 2])[0] == 2048
+b = bytearray(d)
+b[kb:kb + 2] = struct.pack('>H', 4096)
+open(sys.argv[3], 'wb').write(b)
+PY
+body gw-unrestricted "$GW_TMP/ek-unrestricted.pub" "$state/ek-cert.der"
+api_call "POST:/v1/enroll:@$GW_TMP/gw-unrestricted.json" >"$GW_TMP/unrestricted.out"
+expect_output_contains -n ek-unrestricted-refused \
+  '^422 .*bad_ek.*not a restricted, fixedTPM decryption key' "$GW_TMP/unrestricted.out"
+body gw-bits "$GW_TMP/ek-bits.pub" "$state/ek-cert.der"
+api_call "POST:/v1/enroll:@$GW_TMP/gw-bits.json" >"$GW_TMP/bits.out"
+expect_output_contains -n ek-keybits-refused '^422 .*bad_ek' "$GW_TMP/bits.out"
 # The genuine request still enrolls (the refusals were about the forgeries only).
 body gw-genuine "$state/ek.pub" "$state/ek-cert.der"
 api_call "POST:/v1/enroll:@$GW_TMP/gw-genuine.json" >"$GW_TMP/genuine.out"
@@ -110,6 +134,10 @@ expect_output_contains -n ek-refusals-audited \
   '"action":"device.enroll","device":"gw-ca-true","outcome":"refused".*CA:TRUE' "$GW_TMP/audit.json"
 expect_output_contains -n rsa1024-refusal-audited \
   '"action":"device.enroll","device":"gw-rsa1024","outcome":"refused".*RSA 1024' "$GW_TMP/audit.json"
+expect_output_contains -n bad-ek-attributes-audited \
+  '"action":"device.enroll","device":"gw-unrestricted","outcome":"refused".*bad_ek: ek_public is not a restricted' "$GW_TMP/audit.json"
+expect_output_contains -n bad-ek-keybits-audited \
+  '"action":"device.enroll","device":"gw-bits","outcome":"refused".*bad_ek: ' "$GW_TMP/audit.json"
 
 # 4. Policy versions. A policy of version 4294967295 is refused and audited.
 policy() { printf '{"model":"gw-1000","version":%s,"stages":{"app":["%s"]}}\n' "$1" "$(printf x | sha256sum | cut -d' ' -f1)" >"$GW_TMP/p$1.json"; }
@@ -171,6 +199,7 @@ expect_exit -n reset-applied 0 preset "$GW_TMP/r-good.signed" --json
 check reset-json python3 -c "
 import json; d = json.load(open('$GW_STDOUT'))
 assert (d['model'], d['reset'], d['from_version'], d['to_version']) == ('gw-1000', 1, 4294967295, 1), d
+assert d['in_force'] == 4294967295 and d['expires'] == $soon, d
 assert len(d['signed_by']) == 2, d"
 # Until a new policy is added, the frozen one stays in force (no rollback to v1).
 expect_exit -n show-after-reset 0 gwverifier policy show gw-1000 --json --config "$vconf"
@@ -188,6 +217,10 @@ check next-in-force python3 -c "
 import json; assert json.load(open('$GW_STDOUT'))['version'] == 2"
 expect_exit -n version-below-reset-refused 5 padd "$GW_TMP/p1.signed"
 expect_exit -n policy-after-next 0 padd "$GW_TMP/p4.signed"
+# A file that cannot be read: named once.
+expect_exit -n reset-missing-file 1 preset "$GW_TMP/missing.signed"
+check reset-missing-named-once python3 -c "
+import sys; t = open('$GW_STDERR').read(); assert t.count('missing.signed') == 1, t"
 expect_exit -n reset-help 0 gwverifier policy reset --help
 expect_output_contains -n reset-help-names-it 'policy reset SIGNED'
 audit_json
@@ -195,7 +228,7 @@ check resets-audited python3 -c "
 import json
 recs = [r for r in map(json.loads, open('$GW_TMP/audit.json')) if r['action'] == 'policy.reset']
 got = [(r['outcome'], r['detail'].get('error', '')) for r in recs]
-assert len(got) == 6, got
+assert len(got) == 7, got
 assert got[0][0] == 'refused' and '1 of required 2' in got[0][1], got
 assert got[1][0] == 'refused' and 'replaces version 4294967294' in got[1][1], got
 assert got[2][0] == 'refused' and 'expired at' in got[2][1], got
