@@ -715,7 +715,8 @@ static void test_migrate_v1(void **state)
 	assert_int_equal(bad, 0);
 
 	assert_int_equal(store_device_set_client_cert(f->st, "gw-v1", FP1, NULL, NULL), 0);
-	assert_int_equal(store_policy_add(f->st, "gw-1000", 1, NULL, "{}", 5, "operator:a", NULL, NULL),
+	assert_int_equal(store_policy_add(f->st, "gw-1000", 1, NULL, "{}",
+					  5, "operator:a", NULL, NULL),
 			 0);
 	memset(&p, 0, sizeof(p));
 	assert_int_equal(store_policy_current(f->st, "gw-1000", &p, NULL), 0);
