@@ -303,8 +303,8 @@ static void test_trigger_reset(void **state)
 
 	assert_int_equal(add(f->st, 3, NULL), 0);
 	assert_int_equal(add(f->st, 900, NULL), 0);
-	/* Not the current version 900. */
-	assert_int_equal(raw(f, RAW_RESET(1, 899, 0, 4), msg, sizeof(msg)), SQLITE_CONSTRAINT);
+	/* Not the current version 900 (to_version 3 is not below a stored one). */
+	assert_int_equal(raw(f, RAW_RESET(1, 899, 3, 4), msg, sizeof(msg)), SQLITE_CONSTRAINT);
 	assert_string_equal(msg, "a policy reset replaces the current version and goes below no "
 				 "stored one");
 	/* Below stored version 3. */
