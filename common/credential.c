@@ -109,6 +109,16 @@ out:
 	return rc;
 }
 
+/* The bits of an RSA modulus, leading zero bytes and bits not counted. */
+static unsigned modulus_bits(const TPM2B_PUBLIC_KEY_RSA *n)
+{
+	for (unsigned i = 0; i < n->size; i++)
+		for (unsigned b = 8; b > 0; b--)
+			if (n->buffer[i] >> (b - 1) & 1)
+				return (n->size - i - 1) * 8 + b;
+	return 0;
+}
+
 /* Everything credential_make needs to know about the EK, checked once. */
 struct ek_info {
 	const struct gw_alg *name_alg;
@@ -155,6 +165,13 @@ static int check_inputs(const TPM2B_PUBLIC *ek, const TPM2B_NAME *ak_name, const
 			       "credential: EK is RSA %u bits with a %u-byte modulus: an EK must "
 			       "be RSA %u bits or more",
 			       p->parameters.rsaDetail.keyBits, p->unique.rsa.size,
+			       CREDENTIAL_MIN_RSA_BITS);
+	/* ... and its top bit is set: zeros in front of a shorter modulus are not bits. */
+	if (p->type == TPM2_ALG_RSA && !(p->unique.rsa.buffer[0] & 0x80))
+		return gw_fail(err, GW_E_KEY,
+			       "credential: EK is RSA %u bits, but its modulus has %u bits: an EK "
+			       "must be RSA %u bits or more",
+			       p->parameters.rsaDetail.keyBits, modulus_bits(&p->unique.rsa),
 			       CREDENTIAL_MIN_RSA_BITS);
 	if (p->type == TPM2_ALG_ECC && p->parameters.eccDetail.curveID != TPM2_ECC_NIST_P256 &&
 	    p->parameters.eccDetail.curveID != TPM2_ECC_NIST_P384)

@@ -2,6 +2,8 @@
 // The strict JSON object reader shared by every parser of outside input.
 #include "jsonobj.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -143,4 +145,59 @@ out:
 	json_object_put(root);
 	json_tokener_free(tok);
 	return rc;
+}
+
+int gw_json_check_keys(json_object *root, const char *const *keys, size_t nkeys, gw_error *err)
+{
+	json_object_object_foreach(root, key, val) {
+		bool ok = false;
+
+		(void)val;
+		for (size_t i = 0; i < nkeys && !ok; i++)
+			ok = !strcmp(key, keys[i]);
+		if (!ok)
+			return gw_fail(err, GW_E_PARSE, "unknown key '%.64s'", key);
+	}
+	return 0;
+}
+
+int gw_json_get_string(json_object *root, const char *key, size_t max, const char **out,
+		       size_t *len, gw_error *err)
+{
+	json_object *o;
+	size_t n;
+
+	if (!json_object_object_get_ex(root, key, &o))
+		return gw_fail(err, GW_E_PARSE, "'%s' is missing", key);
+	if (!json_object_is_type(o, json_type_string))
+		return gw_fail(err, GW_E_PARSE, "'%s' must be a string", key);
+	n = (size_t)json_object_get_string_len(o);
+	if (n > max)
+		return gw_fail(err, GW_E_TOOBIG, "'%s' longer than %zu bytes", key, max);
+	if (strlen(json_object_get_string(o)) != n)
+		return gw_fail(err, GW_E_PARSE, "'%s' contains a NUL character", key);
+	*out = json_object_get_string(o);
+	if (len)
+		*len = n;
+	return 0;
+}
+
+int gw_json_get_int(json_object *root, const char *key, int64_t min, int64_t max,
+		    int64_t *out, gw_error *err)
+{
+	json_object *o;
+	int64_t n;
+
+	if (!json_object_object_get_ex(root, key, &o))
+		return gw_fail(err, GW_E_PARSE, "'%s' is missing", key);
+	if (!json_object_is_type(o, json_type_int))
+		return gw_fail(err, GW_E_PARSE, "'%s' must be an integer", key);
+	errno = 0;
+	n = json_object_get_int64(o);
+	/* json-c saturates what does not fit in int64 (some versions say so in errno). */
+	if (errno || n < min || n > max)
+		return gw_fail(err, GW_E_PARSE, "'%s' must be %" PRId64 " to %" PRId64, key, min,
+			       max);
+	*out = n;
+	return 0;
 }

@@ -7,6 +7,7 @@
 #define GW_JSONOBJ_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <json-c/json.h>
 
@@ -36,5 +37,25 @@ void gw_json_scan_text(const void *text, size_t len, size_t *squote_at, size_t *
  * GW_E_NOMEM. */
 int gw_json_object_parse(const void *buf, size_t len, size_t max_len, int depth,
 			 const char *what, json_object **out, gw_error *err) GW_WUR;
+
+/* Readers of the members of a parsed object; messages name the key ('KEY' is
+ * missing...), callers prefix what the document is. */
+
+/* Every key of root is one of keys[0..nkeys-1]: GW_E_PARSE "unknown key 'K'". */
+int gw_json_check_keys(json_object *root, const char *const *keys, size_t nkeys,
+		       gw_error *err) GW_WUR;
+
+/* A required string member of at most max bytes with no NUL character: *out
+ * points into root, *len its length (optional). GW_E_PARSE "'K' is missing",
+ * "'K' must be a string", "'K' contains a NUL character"; GW_E_TOOBIG "'K' longer
+ * than MAX bytes". */
+int gw_json_get_string(json_object *root, const char *key, size_t max, const char **out,
+		       size_t *len, gw_error *err) GW_WUR;
+
+/* A required integer member (JSON number without fraction or exponent) in
+ * [min, max] (json-c reads a number beyond int64 as INT64_MAX: give max below it).
+ * GW_E_PARSE "'K' is missing", "'K' must be an integer", "'K' must be MIN to MAX". */
+int gw_json_get_int(json_object *root, const char *key, int64_t min, int64_t max,
+		    int64_t *out, gw_error *err) GW_WUR;
 
 #endif

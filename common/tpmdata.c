@@ -3,6 +3,7 @@
 #include "tpmdata.h"
 
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <openssl/bn.h>
@@ -42,6 +43,12 @@ int tpmdata_signature_unmarshal(const uint8_t *buf, size_t len, TPMT_SIGNATURE *
 	return 0;
 }
 
+static bool known_public_type(uint16_t type)
+{
+	return type == TPM2_ALG_RSA || type == TPM2_ALG_ECC || type == TPM2_ALG_KEYEDHASH ||
+	       type == TPM2_ALG_SYMCIPHER;
+}
+
 /* The one reader of TPM2B structures from outside: tss2-mu checks that a TPM2B's
  * size field fits the buffer, but for a sized structure (TPM2B_PUBLIC) it
  * unmarshals the inner structure to its own end, whatever the size field says. So
@@ -71,6 +78,12 @@ static int tpm2b_read(enum tpmdata_tpm2b kind, const uint8_t *buf, size_t len, v
 			       size, len - 2);
 	switch (kind) {
 	case TPMDATA_TPM2B_PUBLIC:
+		/* tss2-mu reads nothing of a TPMT_PUBLIC of a type it does not know
+		 * (and says success): name the type rather than the sizes. */
+		if (size >= 2 && !known_public_type((uint16_t)(buf[2] << 8 | buf[3])))
+			return gw_fail(err, GW_E_PARSE,
+				       "%s: malformed: its TPMT_PUBLIC type 0x%04x is unknown", what,
+				       (unsigned)(buf[2] << 8 | buf[3]));
 		memset(out, 0, sizeof(TPM2B_PUBLIC));
 		trc = Tss2_MU_TPM2B_PUBLIC_Unmarshal(buf, len, &off, out);
 		break;

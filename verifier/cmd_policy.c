@@ -208,6 +208,21 @@ static char *audit_detail(const struct gwpol *p, const struct verdict_policy_inf
 	return s;
 }
 
+static char *add_detail(const void *doc, const struct verdict_policy_info *info,
+			const char *error)
+{
+	return audit_detail(doc, info, NULL, error);
+}
+
+void cmd_policy_file_sha256(const void *text, size_t len, char hex[65])
+{
+	uint8_t md[32];
+
+	hex[0] = '\0';
+	if (text && gw_hash(TPM2_ALG_SHA256, text, len, md) == 0)
+		gw_hex_encode(md, sizeof(md), hex);
+}
+
 /* A refused policy is a security decision: it is audited. The refusal stands if
  * the record cannot be written. */
 void cmd_policy_audit_refusal(const struct verifier_ctx *ctx, struct store *st,
@@ -225,6 +240,38 @@ void cmd_policy_audit_refusal(const struct verifier_ctx *ctx, struct store *st,
 				gw_error_msg(&aerr, GW_E_IO));
 }
 
+int cmd_policy_refuse(const struct verifier_ctx *ctx, struct store *st, const char *actor,
+		      int64_t now, const char *action, const char *file, const char *msg,
+		      const char *detail, int exitc)
+{
+	if (msg && file)
+		verifier_errorf(ctx, "%s: %s", file, msg);
+	else if (msg)
+		verifier_errorf(ctx, "%s", msg);
+	cmd_policy_audit_refusal(ctx, st, actor, now, action, detail);
+	return exitc;
+}
+
+int cmd_policy_stored(const struct verifier_ctx *ctx, struct store *st, const char *actor,
+		      int64_t now, const char *action, const char *file, const char *what,
+		      const void *doc, const struct verdict_policy_info *info,
+		      cmd_policy_detail_fn detail, int rc, const gw_error *err)
+{
+	char *d;
+
+	if (!rc)
+		return GW_EXIT_OK;
+	if (rc != GW_E_STATE) {
+		verifier_errorf(ctx, "%s: storing the %s: %s", file, what, gw_error_msg(err, rc));
+		return GW_EXIT_ERROR;
+	}
+	d = detail(doc, info, gw_error_msg(err, rc));
+	rc = cmd_policy_refuse(ctx, st, actor, now, action, file, gw_error_msg(err, rc), d,
+			       GW_EXIT_STATE);
+	free(d);
+	return rc;
+}
+
 static void print_diags(const struct verifier_ctx *ctx, const char *file,
 			const struct gwpol_diags *d)
 {
@@ -234,16 +281,80 @@ static void print_diags(const struct verifier_ctx *ctx, const char *file,
 		verifier_errorf(ctx, "%s: %zu more errors not shown", file, d->dropped);
 }
 
+/* A policy refused before the store was asked: what the verification found
+ * printed, audited with the file's digest. */
+static int add_refused(const struct verifier_ctx *ctx, const struct cmd_policy_opts *o,
+		       struct cmd_policy_env *e, const char *actor, int64_t now,
+		       const uint8_t *text, size_t len, const struct verdict_policy_info *info,
+		       int rc, const gw_error *err)
+{
+	char hex[65];
+	char *detail;
+
+	cmd_policy_file_sha256(text, len, hex);
+	if (info->step == VERDICT_STEP_PAYLOAD && info->diags.n)
+		verifier_errorf(ctx, "%s: the signed policy is refused:", o->arg);
+	else
+		verifier_errorf(ctx, "%s: %s", o->arg, gw_error_msg(err, rc));
+	if (info->step == VERDICT_STEP_PAYLOAD)
+		print_diags(ctx, o->arg, &info->diags);
+	if (info->step == VERDICT_STEP_ENVELOPE && rc != GW_E_NOMEM)
+		verifier_errorf(ctx, "%s: sign the policy first: gwpolicy sign --key "
+				     "KEY.key POLICY.json > SIGNED.json", o->arg);
+	detail = audit_detail(NULL, info, hex[0] ? hex : NULL, gw_error_msg(err, rc));
+	rc = cmd_policy_refuse(ctx, e->st, actor, now, "policy.add", NULL, NULL, detail,
+			       rc == GW_E_NOMEM ? GW_EXIT_ERROR : gw_exit_for(rc));
+	free(detail);
+	return rc;
+}
+
+/* Verify the envelope text and store it, audited either way. */
+static int add_text(const struct verifier_ctx *ctx, const struct cmd_policy_opts *o,
+		    struct cmd_policy_env *e, const char *actor, int64_t now, const uint8_t *text,
+		    size_t len, struct verdict_policy_info *info)
+{
+	struct gwpol *p = NULL;
+	struct store_audit a;
+	char *detail = NULL;
+	gw_error err = { { 0 } };
+	int exitc = GW_EXIT_ERROR;
+	int rc;
+
+	rc = verdict_load_policy((const char *)text, len, e->keys, e->nkeys,
+				 e->cfg.policy_threshold, &p, info, &err);
+	if (rc)
+		return add_refused(ctx, o, e, actor, now, text, len, info, rc, &err);
+	detail = audit_detail(p, info, NULL, NULL);
+	if (!detail) {
+		verifier_errorf(ctx, "%s", gw_strerror(GW_E_NOMEM));
+		goto out;
+	}
+	a = (struct store_audit){ .ts = now, .actor = actor, .action = "policy.add",
+				  .outcome = "ok", .detail = detail };
+	/* The envelope is stored as given, so that what was signed can be verified
+	 * again: at every load by the service, and by anyone reading the store. */
+	rc = store_policy_add(e->st, p->model, p->version, info->payload_sha256,
+			      (const char *)text, now, actor, &a, &err);
+	exitc = cmd_policy_stored(ctx, e->st, actor, now, "policy.add", o->arg, "policy", p, info,
+				  add_detail, rc, &err);
+	if (exitc == GW_EXIT_OK)
+		printf("policy %s version %u added (signed by %zu of %zu keys, threshold %u)\n",
+		       p->model, (unsigned)p->version, info->nsigners, e->nkeys,
+		       e->cfg.policy_threshold);
+out:
+	gwpol_free(p);
+	free(detail);
+	return exitc;
+}
+
 static int policy_add(const struct verifier_ctx *ctx, const struct cmd_policy_opts *o)
 {
 	struct cmd_policy_env e;
-	struct gwpol *p = NULL;
 	struct verdict_policy_info *info = NULL;
-	uint8_t *text = NULL, md[32];
+	uint8_t *text = NULL;
 	size_t len = 0;
 	char *detail = NULL;
-	char actor[STORE_ACTOR_MAX + 1], file_hex[65];
-	struct store_audit a;
+	char actor[STORE_ACTOR_MAX + 1];
 	gw_error err = { { 0 } };
 	int64_t now = (int64_t)time(NULL);
 	int exitc;
@@ -253,89 +364,33 @@ static int policy_add(const struct verifier_ctx *ctx, const struct cmd_policy_op
 	exitc = cmd_policy_env_open(ctx, o->config, &e);
 	if (exitc)
 		goto out;
-	if (cmd_policy_actor(actor, sizeof(actor))) {
-		verifier_errorf(ctx, "user name too long");
-		exitc = GW_EXIT_ERROR;
-		goto out;
-	}
 	info = calloc(1, sizeof(*info));
-	if (!info) {
-		verifier_errorf(ctx, "%s", gw_strerror(GW_E_NOMEM));
+	if (!info || cmd_policy_actor(actor, sizeof(actor))) {
+		verifier_errorf(ctx, "%s", info ? "user name too long" : gw_strerror(GW_E_NOMEM));
 		exitc = GW_EXIT_ERROR;
 		goto out;
 	}
 	if (e.nkeys == 0) {
-		verifier_errorf(ctx, "%s: no policy keys are configured: only policies signed by a "
-				     "threshold of the keys in [policy] are accepted (add 'key = "
-				     "FILE.pub' lines, see doc/verifier.md)", o->config);
 		detail = audit_detail(NULL, info, NULL, "no policy keys are configured");
-		cmd_policy_audit_refusal(ctx, e.st, actor, now, "policy.add", detail);
-		exitc = GW_EXIT_CONFIG;
+		exitc = cmd_policy_refuse(ctx, e.st, actor, now, "policy.add", o->config,
+					  "no policy keys are configured: only policies signed by a "
+					  "threshold of the keys in [policy] are accepted (add 'key = "
+					  "FILE.pub' lines, see doc/verifier.md)",
+					  detail, GW_EXIT_CONFIG);
 		goto out;
 	}
 	/* gw_read_file names the file in its message already. */
 	rc = gw_read_file(o->arg, STORE_POLICY_MAX, &text, &len, &err);
 	if (rc) {
-		verifier_errorf(ctx, "%s", gw_error_msg(&err, rc));
 		detail = audit_detail(NULL, info, NULL, gw_error_msg(&err, rc));
-		cmd_policy_audit_refusal(ctx, e.st, actor, now, "policy.add", detail);
-		exitc = rc == GW_E_TOOBIG ? gw_exit_for(rc) : GW_EXIT_ERROR;
+		exitc = cmd_policy_refuse(ctx, e.st, actor, now, "policy.add", NULL,
+					  gw_error_msg(&err, rc), detail,
+					  rc == GW_E_TOOBIG ? gw_exit_for(rc) : GW_EXIT_ERROR);
 		goto out;
 	}
-	rc = verdict_load_policy((const char *)text, len, e.keys, e.nkeys,
-				 e.cfg.policy_threshold, &p, info, &err);
-	if (rc) {
-		/* A refusal is audited with the digest of the file as given. */
-		if (gw_hash(TPM2_ALG_SHA256, text, len, md)) {
-			verifier_errorf(ctx, "%s", gw_strerror(GW_E_NOMEM));
-			exitc = GW_EXIT_ERROR;
-			goto out;
-		}
-		gw_hex_encode(md, sizeof(md), file_hex);
-		if (info->step == VERDICT_STEP_PAYLOAD && info->diags.n)
-			verifier_errorf(ctx, "%s: the signed policy is refused:", o->arg);
-		else
-			verifier_errorf(ctx, "%s: %s", o->arg, gw_error_msg(&err, rc));
-		if (info->step == VERDICT_STEP_PAYLOAD)
-			print_diags(ctx, o->arg, &info->diags);
-		if (info->step == VERDICT_STEP_ENVELOPE && rc != GW_E_NOMEM)
-			verifier_errorf(ctx, "%s: sign the policy first: gwpolicy sign --key "
-					     "KEY.key POLICY.json > SIGNED.json", o->arg);
-		exitc = rc == GW_E_NOMEM ? GW_EXIT_ERROR : gw_exit_for(rc);
-		detail = audit_detail(NULL, info, file_hex, gw_error_msg(&err, rc));
-		cmd_policy_audit_refusal(ctx, e.st, actor, now, "policy.add", detail);
-		goto out;
-	}
-	detail = audit_detail(p, info, NULL, NULL);
-	if (!detail) {
-		verifier_errorf(ctx, "%s", gw_strerror(GW_E_NOMEM));
-		exitc = GW_EXIT_ERROR;
-		goto out;
-	}
-	a = (struct store_audit){ .ts = now, .actor = actor, .action = "policy.add",
-				  .outcome = "ok", .detail = detail };
-	/* The envelope is stored as given, so that what was signed can be verified
-	 * again: at every load by the service, and by anyone reading the store. */
-	rc = store_policy_add(e.st, p->model, p->version, (const char *)text, now, actor, &a, &err);
-	if (rc == GW_E_STATE) {
-		verifier_errorf(ctx, "%s: %s", o->arg, gw_error_msg(&err, rc));
-		free(detail);
-		detail = audit_detail(p, info, NULL, gw_error_msg(&err, rc));
-		cmd_policy_audit_refusal(ctx, e.st, actor, now, "policy.add", detail);
-		exitc = GW_EXIT_STATE;
-		goto out;
-	}
-	if (rc) {
-		verifier_errorf(ctx, "%s: storing the policy: %s", o->arg, gw_error_msg(&err, rc));
-		exitc = GW_EXIT_ERROR;
-		goto out;
-	}
-	printf("policy %s version %u added (signed by %zu of %zu keys, threshold %u)\n",
-	       p->model, (unsigned)p->version, info->nsigners, e.nkeys, e.cfg.policy_threshold);
-	exitc = GW_EXIT_OK;
+	exitc = add_text(ctx, o, &e, actor, now, text, len, info);
 out:
 	cmd_policy_env_close(&e);
-	gwpol_free(p);
 	free(info);
 	free(detail);
 	free(text);

@@ -43,6 +43,28 @@ void cmd_policy_audit_refusal(const struct verifier_ctx *ctx, struct store *st,
 			      const char *actor, int64_t now, const char *action,
 			      const char *detail);
 
+/* A refused signed document: "FILE: MSG" printed (only MSG when file is NULL, for a
+ * message that names the file; nothing when msg is NULL, the caller printed), the
+ * detail audited as action/refused (not when NULL). Returns exitc. */
+int cmd_policy_refuse(const struct verifier_ctx *ctx, struct store *st, const char *actor,
+		      int64_t now, const char *action, const char *file, const char *msg,
+		      const char *detail, int exitc);
+/* The SHA-256 of len bytes of text, as lower-case hex; "" when it cannot be made. */
+void cmd_policy_file_sha256(const void *text, size_t len, char hex[65]);
+
+/* The audit detail of document doc (a struct gwpol or a struct polreset) that was
+ * refused for error, the caller's to free; NULL for no memory. */
+typedef char *(*cmd_policy_detail_fn)(const void *doc, const struct verdict_policy_info *info,
+				      const char *error);
+/* What the store answered (rc, err) when asked to keep document doc from file:
+ * 0 is GW_EXIT_OK; GW_E_STATE a refusal by its rules (cmd_policy_refuse with
+ * detail(doc, info, message)), GW_EXIT_STATE; anything else is printed as "FILE:
+ * storing the WHAT: message", GW_EXIT_ERROR. */
+int cmd_policy_stored(const struct verifier_ctx *ctx, struct store *st, const char *actor,
+		      int64_t now, const char *action, const char *file, const char *what,
+		      const void *doc, const struct verdict_policy_info *info,
+		      cmd_policy_detail_fn detail, int rc, const gw_error *err);
+
 /* Add to the audit detail o what the envelope said: "sha256" (of the payload,
  * when known), "file_sha256" (when given), "signed_by" (the keyids that counted)
  * and "error" (when given). GW_E_NOMEM. */

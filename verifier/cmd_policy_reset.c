@@ -8,7 +8,6 @@
 #include <json-c/json.h>
 
 #include "cmd_policy.h"
-#include "digest.h"
 #include "polreset.h"
 #include "verdict.h"
 #include "util.h"
@@ -28,6 +27,9 @@ static json_object *reset_json(const struct polreset *r, const struct verdict_po
 					     json_object_new_int64(r->from_version)) ||
 		      json_object_object_add(o, "to_version",
 					     json_object_new_int64(r->to_version)) ||
+		      json_object_object_add(o, "next_policy_sha256",
+					     json_object_new_string(r->next_sha256)) ||
+		      json_object_object_add(o, "expires", json_object_new_int64(r->expires)) ||
 		      json_object_object_add(o, "reason", json_object_new_string(r->reason));
 	if (!bad)
 		bad = cmd_policy_detail_add(o, info, file_sha256, error);
@@ -48,57 +50,54 @@ static char *reset_detail(const struct polreset *r, const struct verdict_policy_
 	return s;
 }
 
-/* A refusal before the store was asked: printed, audited with the file's digest. */
+static char *refused_detail(const void *doc, const struct verdict_policy_info *info,
+			   const char *error)
+{
+	return reset_detail(doc, info, NULL, error);
+}
+
+/* A refusal before the store was asked: printed (after "file: " unless file is NULL,
+ * for a message that names it already), audited with the file's digest. */
 static int refuse(const struct verifier_ctx *ctx, const struct cmd_policy_env *e,
 		  const char *actor, int64_t now, const char *file, const uint8_t *text,
 		  size_t len, const struct verdict_policy_info *info, int rc, const gw_error *err)
 {
-	uint8_t md[32];
-	char hex[65] = "";
+	char hex[65];
 	char *detail;
 
-	verifier_errorf(ctx, "%s: %s", file, gw_error_msg(err, rc));
-	if (text && gw_hash(TPM2_ALG_SHA256, text, len, md) == 0)
-		gw_hex_encode(md, sizeof(md), hex);
+	cmd_policy_file_sha256(text, len, hex);
 	detail = reset_detail(NULL, info, hex[0] ? hex : NULL, gw_error_msg(err, rc));
-	cmd_policy_audit_refusal(ctx, e->st, actor, now, "policy.reset", detail);
+	rc = cmd_policy_refuse(ctx, e->st, actor, now, "policy.reset", file, gw_error_msg(err, rc),
+			       detail,
+			       rc == GW_E_NOMEM || rc == GW_E_IO ? GW_EXIT_ERROR : gw_exit_for(rc));
 	free(detail);
-	return rc == GW_E_NOMEM || rc == GW_E_IO ? GW_EXIT_ERROR : gw_exit_for(rc);
+	return rc;
 }
 
-static int apply(const struct verifier_ctx *ctx, const struct cmd_policy_opts *o,
-		 struct cmd_policy_env *e, const char *actor, int64_t now, const char *text,
-		 const struct polreset *r, const struct verdict_policy_info *info)
+/* What the reset left in force, as the store has it (after chained resets it is
+ * not from_version's), printed or as --json. */
+static int print_applied(const struct verifier_ctx *ctx, const struct cmd_policy_opts *o,
+			 const struct cmd_policy_env *e, const struct polreset *r,
+			 const struct verdict_policy_info *info)
 {
-	struct store_audit a;
+	struct store_policy cur = { .body = NULL };
 	json_object *out = NULL;
-	char *detail = reset_detail(r, info, NULL, NULL);
 	gw_error err = { { 0 } };
 	int exitc = GW_EXIT_ERROR;
-	int rc;
+	int rc = store_policy_current(e->st, r->model, &cur, &err);
 
-	if (!detail) {
-		verifier_errorf(ctx, "%s", gw_strerror(GW_E_NOMEM));
-		goto out;
-	}
-	a = (struct store_audit){ .ts = now, .actor = actor, .action = "policy.reset",
-				  .outcome = "ok", .detail = detail };
-	rc = store_policy_reset(e->st, r->model, r->reset, r->from_version, r->to_version, text,
-				now, actor, &a, &err);
-	if (rc == GW_E_STATE) {
-		verifier_errorf(ctx, "%s: %s", o->arg, gw_error_msg(&err, rc));
-		free(detail);
-		detail = reset_detail(r, info, NULL, gw_error_msg(&err, rc));
-		cmd_policy_audit_refusal(ctx, e->st, actor, now, "policy.reset", detail);
-		exitc = GW_EXIT_STATE;
-		goto out;
-	}
-	if (rc) {
-		verifier_errorf(ctx, "%s: storing the reset: %s", o->arg, gw_error_msg(&err, rc));
+	if (rc && rc != GW_E_NOTFOUND) {
+		verifier_errorf(ctx, "%s: reset applied, but reading the policy in force: %s",
+				o->arg, gw_error_msg(&err, rc));
 		goto out;
 	}
 	if (o->json) {
 		out = reset_json(r, info, NULL, NULL);
+		if (out && json_object_object_add(out, "in_force",
+						  rc ? NULL : json_object_new_int64(cur.version))) {
+			json_object_put(out);
+			out = NULL;
+		}
 		if (!out) {
 			verifier_errorf(ctx, "%s", gw_strerror(GW_E_NOMEM));
 			goto out;
@@ -107,15 +106,46 @@ static int apply(const struct verifier_ctx *ctx, const struct cmd_policy_opts *o
 								       JSON_C_TO_STRING_NOSLASHESCAPE));
 	} else {
 		printf("policy %s: reset %u applied, version %u -> %u (signed by %zu of %zu keys, "
-		       "threshold %u); version %u stays in force until a policy above %u is "
-		       "added\n",
+		       "threshold %u); ",
 		       r->model, (unsigned)r->reset, (unsigned)r->from_version,
-		       (unsigned)r->to_version, info->nsigners, e->nkeys, e->cfg.policy_threshold,
-		       (unsigned)r->from_version, (unsigned)r->to_version);
+		       (unsigned)r->to_version, info->nsigners, e->nkeys, e->cfg.policy_threshold);
+		if (rc)
+			printf("no policy is in force ");
+		else
+			printf("version %u stays in force ", (unsigned)cur.version);
+		printf("until the policy with payload sha256 %s is added\n", r->next_sha256);
 	}
 	exitc = GW_EXIT_OK;
 out:
+	store_policy_fini(&cur);
 	json_object_put(out);
+	return exitc;
+}
+
+static int apply(const struct verifier_ctx *ctx, const struct cmd_policy_opts *o,
+		 struct cmd_policy_env *e, const char *actor, int64_t now, const char *text,
+		 const struct polreset *r, const struct verdict_policy_info *info)
+{
+	struct store_audit a;
+	char *detail = reset_detail(r, info, NULL, NULL);
+	gw_error err = { { 0 } };
+	int exitc;
+	int rc;
+
+	if (!detail) {
+		verifier_errorf(ctx, "%s", gw_strerror(GW_E_NOMEM));
+		return GW_EXIT_ERROR;
+	}
+	a = (struct store_audit){ .ts = now, .actor = actor, .action = "policy.reset",
+				  .outcome = "ok", .detail = detail };
+	rc = polreset_check_time(r, now, &err);
+	if (!rc)
+		rc = store_policy_reset(e->st, r->model, r->reset, r->from_version, r->to_version,
+					r->next_sha256, text, now, actor, &a, &err);
+	exitc = cmd_policy_stored(ctx, e->st, actor, now, "policy.reset", o->arg, "reset", r, info,
+				  refused_detail, rc, &err);
+	if (exitc == GW_EXIT_OK)
+		exitc = print_applied(ctx, o, e, r, info);
 	free(detail);
 	return exitc;
 }
@@ -150,10 +180,14 @@ int cmd_policy_reset(const struct verifier_ctx *ctx, const struct cmd_policy_opt
 		exitc = refuse(ctx, &e, actor, now, o->config, NULL, 0, info, rc, &err);
 		goto out;
 	}
+	/* gw_read_file names the file in its message already. */
 	rc = gw_read_file(o->arg, STORE_POLICY_MAX, &text, &len, &err);
-	if (!rc)
-		rc = verdict_load_reset((const char *)text, len, e.keys, e.nkeys,
-				   e.cfg.policy_threshold, &r, info, &err);
+	if (rc) {
+		exitc = refuse(ctx, &e, actor, now, NULL, NULL, 0, info, rc, &err);
+		goto out;
+	}
+	rc = verdict_load_reset((const char *)text, len, e.keys, e.nkeys, e.cfg.policy_threshold,
+				&r, info, &err);
 	if (rc) {
 		exitc = refuse(ctx, &e, actor, now, o->arg, text, len, info, rc, &err);
 		goto out;

@@ -291,7 +291,10 @@ int pki_check_ek_profile(X509 *cert, gw_error *err)
 	if (X509_get_extension_flags(cert) & EXFLAG_CA)
 		return gw_fail(err, GW_E_KEY, "the EK certificate is a CA certificate "
 					      "(basicConstraints CA:TRUE)");
-	if (X509_get_key_usage(cert) & (KU_KEY_CERT_SIGN | KU_CRL_SIGN))
+	/* X509_get_key_usage() says UINT32_MAX (everything) when there is no keyUsage;
+	 * an EK certificate without one is accepted (doc/enrollment.md). */
+	if ((X509_get_extension_flags(cert) & EXFLAG_KUSAGE) &&
+	    (X509_get_key_usage(cert) & (KU_KEY_CERT_SIGN | KU_CRL_SIGN)))
 		return gw_fail(err, GW_E_KEY, "the EK certificate is a CA certificate (its key "
 					      "usage allows keyCertSign or cRLSign)");
 	if (X509_check_ca(cert) != 0)

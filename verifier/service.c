@@ -360,6 +360,8 @@ void service_enroll(struct httpd_req *req)
 	if (!enroll_admitted(req, w, RATELIMIT_GLOBAL))
 		goto out;
 	if (!tpmdata_public_is_ek(&r.ek_pub.publicArea)) {
+		service_audit(w, r.device_id, "device.enroll", "refused", "bad_ek: %s",
+			      "ek_public is not a restricted, fixedTPM decryption key");
 		httpd_reply_error(req, 422, "bad_ek",
 				  "ek_public is not a restricted, fixedTPM decryption key");
 		goto out;
@@ -413,6 +415,8 @@ void service_enroll(struct httpd_req *req)
 	}
 	rc = credential_make(&r.ek_pub, &ak_name, secret, sizeof(secret), &blob, &enc, &err);
 	if (rc) {
+		service_audit(w, r.device_id, "device.enroll", "refused", "bad_ek: %s",
+			      gw_error_msg(&err, rc));
 		httpd_reply_error(req, 422, "bad_ek", "%s", gw_error_msg(&err, rc));
 		goto out;
 	}

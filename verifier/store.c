@@ -646,12 +646,28 @@ void store_policy_fini(struct store_policy *p)
 	p->body = NULL;
 }
 
+/* 64 lower-case hex digits (a SHA-256 as the policy tables keep it). */
+static int check_sha256_hex(const char *hex, const char *what, gw_error *err)
+{
+	size_t n = hex ? strlen(hex) : 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'a' && hex[i] <= 'f')))
+			n = 0;
+	if (n != 64)
+		return gw_fail(err, GW_E_INVAL, "%s must be 64 lower-case hex digits", what);
+	return 0;
+}
+
 int store_policy_add(struct store *st, const char *model, uint32_t version,
-		     const char *body, int64_t now, const char *actor,
-		     const struct store_audit *audit, gw_error *err)
+		     const char *payload_sha256, const char *body, int64_t now,
+		     const char *actor, const struct store_audit *audit, gw_error *err)
 {
 	int rc;
 
+	if (payload_sha256 &&
+	    (rc = check_sha256_hex(payload_sha256, "a policy's payload digest", err)))
+		return rc;
 	if ((rc = check_model(model, err)) ||
 	    (rc = check_text(body, STORE_POLICY_MAX, "policy", err)) ||
 	    (rc = check_text(actor, STORE_ACTOR_MAX, "actor", err)) ||
@@ -659,7 +675,8 @@ int store_policy_add(struct store *st, const char *model, uint32_t version,
 		return rc;
 	if (version == 0)
 		return gw_fail(err, GW_E_INVAL, "policy version 0: versions start at 1");
-	return st->ops->policy_add(st, model, version, body, now, actor, audit, err);
+	return st->ops->policy_add(st, model, version, payload_sha256, body, now, actor, audit,
+				   err);
 }
 
 int store_policy_counter(struct store *st, const char *model, struct store_policy_counter *out,
@@ -675,13 +692,14 @@ int store_policy_counter(struct store *st, const char *model, struct store_polic
 }
 
 int store_policy_reset(struct store *st, const char *model, uint32_t reset,
-		       uint32_t from_version, uint32_t to_version, const char *body,
-		       int64_t now, const char *actor, const struct store_audit *audit,
-		       gw_error *err)
+		       uint32_t from_version, uint32_t to_version, const char *next_sha256,
+		       const char *body, int64_t now, const char *actor,
+		       const struct store_audit *audit, gw_error *err)
 {
 	int rc;
 
-	if ((rc = check_model(model, err)) ||
+	if ((rc = check_sha256_hex(next_sha256, "a reset's next policy digest", err)) ||
+	    (rc = check_model(model, err)) ||
 	    (rc = check_text(body, STORE_POLICY_MAX, "policy reset", err)) ||
 	    (rc = check_text(actor, STORE_ACTOR_MAX, "actor", err)) ||
 	    (rc = store_check_audit(audit, err)))
@@ -690,8 +708,8 @@ int store_policy_reset(struct store *st, const char *model, uint32_t reset,
 		return gw_fail(err, GW_E_INVAL, "policy reset %u of %s: from %u to %u is not a "
 						"reset", (unsigned)reset, model,
 			       (unsigned)from_version, (unsigned)to_version);
-	return st->ops->policy_reset(st, model, reset, from_version, to_version, body, now,
-				     actor, audit, err);
+	return st->ops->policy_reset(st, model, reset, from_version, to_version, next_sha256, body,
+				     now, actor, audit, err);
 }
 
 int store_policy_current(struct store *st, const char *model, struct store_policy *out,

@@ -43,7 +43,7 @@ int store_open(const char *url, struct store **out, gw_error *err) GW_WUR;
 void store_close(struct store *st);
 
 /* Schema version this build writes (SQLite: PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 /* Optional audit record for a mutating call. When a mutating function gets a
  * non-NULL audit, the record is appended to the chain in the same transaction as
@@ -412,23 +412,28 @@ struct store_policy_counter {
 int store_policy_counter(struct store *st, const char *model, struct store_policy_counter *out,
 			 gw_error *err) GW_WUR;
 
-/* Store version `version` (>= 1) of model's policy. GW_E_STATE when version is not
- * above the model's counter (store_policy_counter), or more than
- * STORE_POLICY_MAX_STEP above it, or was stored before a reset (err says which). */
+/* Store version `version` (>= 1) of model's policy; payload_sha256 (64 lower-case
+ * hex digits, or NULL when unknown) is the SHA-256 of its signed payload, the
+ * policy JSON. GW_E_STATE when version is not above the model's counter
+ * (store_policy_counter), or more than STORE_POLICY_MAX_STEP above it, or was
+ * stored before a reset, or it is the first policy after a reset and not the one
+ * that reset names (err says which). */
 int store_policy_add(struct store *st, const char *model, uint32_t version,
-		     const char *body, int64_t now, const char *actor,
-		     const struct store_audit *audit, gw_error *err) GW_WUR;
+		     const char *payload_sha256, const char *body, int64_t now,
+		     const char *actor, const struct store_audit *audit, gw_error *err) GW_WUR;
 /* A version reset of model, as a threshold of policy keys signed it (body: the DSSE
  * envelope, kept as given): reset must be the model's reset count + 1, from_version
  * its counter's version, to_version below from_version and at least every version
  * stored below from_version (versions are never reused). Afterwards the counter is
  * (reset, to_version); the policy in force stays the current one until a policy
- * above to_version is added. A statement applied once can never apply again.
- * GW_E_STATE (err says which rule), GW_E_INVAL. */
+ * above to_version is added, and the first one added must be the one whose payload
+ * has SHA-256 next_sha256 (64 lower-case hex digits): no other signed policy,
+ * stored or not, comes back through a reset. A statement applied once can never
+ * apply again. GW_E_STATE (err says which rule), GW_E_INVAL. */
 int store_policy_reset(struct store *st, const char *model, uint32_t reset,
-		       uint32_t from_version, uint32_t to_version, const char *body,
-		       int64_t now, const char *actor, const struct store_audit *audit,
-		       gw_error *err) GW_WUR;
+		       uint32_t from_version, uint32_t to_version, const char *next_sha256,
+		       const char *body, int64_t now, const char *actor,
+		       const struct store_audit *audit, gw_error *err) GW_WUR;
 /* The policy in force: the last one added, i.e. the highest version since the
  * model's last reset that has one. GW_E_NOTFOUND when the model has none. */
 int store_policy_current(struct store *st, const char *model, struct store_policy *out,

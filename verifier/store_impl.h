@@ -46,15 +46,15 @@ struct store_ops {
 	int (*enrollment_fail)(struct store *st, const char *id, const struct store_audit *audit,
 			       gw_error *err);
 	int (*enrollment_purge)(struct store *st, int64_t before, uint64_t *count, gw_error *err);
-	int (*policy_add)(struct store *st, const char *model, uint32_t version, const char *body,
-			  int64_t now, const char *actor, const struct store_audit *audit,
-			  gw_error *err);
+	int (*policy_add)(struct store *st, const char *model, uint32_t version,
+			  const char *payload_sha256, const char *body, int64_t now,
+			  const char *actor, const struct store_audit *audit, gw_error *err);
 	int (*policy_counter)(struct store *st, const char *model,
 			      struct store_policy_counter *out, gw_error *err);
 	int (*policy_reset)(struct store *st, const char *model, uint32_t reset,
-			    uint32_t from_version, uint32_t to_version, const char *body,
-			    int64_t now, const char *actor, const struct store_audit *audit,
-			    gw_error *err);
+			    uint32_t from_version, uint32_t to_version, const char *next_sha256,
+			    const char *body, int64_t now, const char *actor,
+			    const struct store_audit *audit, gw_error *err);
 	/* version 0: the policy in force (store_policy_current). */
 	int (*policy_get)(struct store *st, const char *model, uint32_t version,
 			  struct store_policy *out, gw_error *err);

@@ -172,7 +172,73 @@ static const char *const migrations[] = {
 	"                               (SELECT to_version FROM policy_resets"
 	"                                WHERE model = NEW.model AND epoch = NEW.epoch), 0)"
 	"  BEGIN SELECT RAISE(ABORT, 'a new policy version must go above the current one'); END;",
+	/* 6 -> 7: a reset names the first policy after it (the SHA-256 of its payload)
+	 * and every policy keeps its payload's digest, so that no other signed policy
+	 * comes back through a reset. The triggers now hold every rule of the store:
+	 * a reset replaces the model's current version and keeps every stored one; a
+	 * new policy is in the current epoch, goes above the counter by 1 to 1000 and
+	 * is, first after a reset, the one the reset names. Each trigger fires only
+	 * where the ones before it passed, so each refusal names its rule. Resets and
+	 * policies stored by schema 6 have no digest (NULL): they bind nothing. */
+	"ALTER TABLE policy_resets ADD COLUMN next_sha256 TEXT"
+	"  CHECK (next_sha256 IS NULL OR (length(next_sha256) = 64"
+	"         AND next_sha256 NOT GLOB '*[^0-9a-f]*'));"
+	"ALTER TABLE policies ADD COLUMN payload_sha256 TEXT"
+	"  CHECK (payload_sha256 IS NULL OR (length(payload_sha256) = 64"
+	"         AND payload_sha256 NOT GLOB '*[^0-9a-f]*'));"
+	"CREATE TRIGGER policy_resets_bound BEFORE INSERT ON policy_resets"
+	"  WHEN NEW.epoch = 1 + coalesce((SELECT max(epoch) FROM policy_resets"
+	"                                  WHERE model = NEW.model), 0)"
+	"   AND (NEW.from_version <> "
+	"     coalesce((SELECT max(version) FROM policies"
+	"      WHERE model = NEW.model AND epoch = NEW.epoch - 1),"
+	"     (SELECT to_version FROM policy_resets"
+	"      WHERE model = NEW.model AND epoch = NEW.epoch - 1), 0)"
+	"        OR NEW.to_version < (SELECT coalesce(max(version), 0) FROM policies"
+	"                             WHERE model = NEW.model AND version < NEW.from_version))"
+	"  BEGIN SELECT RAISE(ABORT, 'a policy reset replaces the current version and"
+	" goes below no stored one'); END;"
+	"DROP TRIGGER policies_go_up;"
+	"CREATE TRIGGER policies_in_epoch BEFORE INSERT ON policies"
+	"  WHEN NEW.epoch <> coalesce((SELECT max(epoch) FROM policy_resets"
+	"                              WHERE model = NEW.model), 0)"
+	"  BEGIN SELECT RAISE(ABORT, 'a new policy must be in the model''s current reset"
+	" epoch'); END;"
+	"CREATE TRIGGER policies_go_up BEFORE INSERT ON policies"
+	"  WHEN NEW.epoch = coalesce((SELECT max(epoch) FROM policy_resets"
+	"                             WHERE model = NEW.model), 0)"
+	"   AND NEW.version <= "
+	"     coalesce((SELECT max(version) FROM policies"
+	"      WHERE model = NEW.model AND epoch = NEW.epoch),"
+	"     (SELECT to_version FROM policy_resets"
+	"      WHERE model = NEW.model AND epoch = NEW.epoch), 0)"
+	"  BEGIN SELECT RAISE(ABORT, 'a new policy version must go above the current one'); END;"
+	"CREATE TRIGGER policies_step BEFORE INSERT ON policies"
+	"  WHEN NEW.epoch = coalesce((SELECT max(epoch) FROM policy_resets"
+	"                             WHERE model = NEW.model), 0)"
+	"   AND NEW.version > 1000 + "
+	"     coalesce((SELECT max(version) FROM policies"
+	"      WHERE model = NEW.model AND epoch = NEW.epoch),"
+	"     (SELECT to_version FROM policy_resets"
+	"      WHERE model = NEW.model AND epoch = NEW.epoch), 0)"
+	"  BEGIN SELECT RAISE(ABORT, 'a new policy version goes at most 1000 above the current"
+	" one'); END;"
+	"CREATE TRIGGER policies_after_reset BEFORE INSERT ON policies"
+	"  WHEN NEW.epoch = coalesce((SELECT max(epoch) FROM policy_resets"
+	"                             WHERE model = NEW.model), 0)"
+	"   AND NEW.epoch > 0"
+	"   AND NOT EXISTS (SELECT 1 FROM policies WHERE model = NEW.model AND epoch = NEW.epoch)"
+	"   AND NEW.version - (SELECT to_version FROM policy_resets"
+	"                      WHERE model = NEW.model AND epoch = NEW.epoch) BETWEEN 1 AND 1000"
+	"   AND (SELECT next_sha256 FROM policy_resets"
+	"        WHERE model = NEW.model AND epoch = NEW.epoch) IS NOT NULL"
+	"   AND NEW.payload_sha256 IS NOT (SELECT next_sha256 FROM policy_resets"
+	"                                  WHERE model = NEW.model AND epoch = NEW.epoch)"
+	"  BEGIN SELECT RAISE(ABORT, 'the first policy after a reset is the one the reset"
+	" names'); END;",
 };
+
+_Static_assert(STORE_POLICY_MAX_STEP == 1000, "migration 7's triggers say 1000");
 
 _Static_assert(GW_ARRAY_SIZE(migrations) == STORE_SCHEMA_VERSION,
 	       "one migration per schema version");
@@ -1473,9 +1539,52 @@ static int policy_max_below(sqlite3 *db, const char *model, int64_t below, int64
 	return rc;
 }
 
-static int op_policy_add(struct store *st, const char *model, uint32_t version, const char *body,
-			 int64_t now, const char *actor, const struct store_audit *audit,
-			 gw_error *err)
+/* The first policy after reset `epoch` of model must be the one it names: GW_E_STATE
+ * when payload_sha256 (NULL: unknown) is not that one. Nothing to check before any
+ * reset, once the epoch has a policy, or for a reset of schema 6 (names none). */
+static int check_named(sqlite3 *db, const char *model, uint32_t epoch, uint32_t version,
+		       const char *payload_sha256, gw_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	const char *named;
+	int rc;
+
+	if (epoch == 0)
+		return 0;
+	rc = prepare(db,
+		     "SELECT next_sha256 FROM policy_resets WHERE model = ?1 AND epoch = ?2"
+		     " AND NOT EXISTS (SELECT 1 FROM policies WHERE model = ?1 AND epoch = ?2)",
+		     &stmt, err);
+	if (rc)
+		return rc;
+	bind_text(stmt, 1, model);
+	sqlite3_bind_int64(stmt, 2, epoch);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_DONE) {
+		rc = 0;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		rc = db_fail(db, sqlite3_extended_errcode(db), err, "reading policy resets");
+		goto out;
+	}
+	named = (const char *)sqlite3_column_text(stmt, 0);
+	rc = 0;
+	if (named && (!payload_sha256 || strcmp(named, payload_sha256)))
+		rc = gw_fail(err, GW_E_STATE,
+			     "policy %s version %" PRIu32 " (payload sha256 %s) is not the policy "
+			     "reset %" PRIu32 " names to come first after it (sha256 %s): add that "
+			     "one, or apply a new reset naming this one",
+			     model, version, payload_sha256 ? payload_sha256 : "unknown", epoch,
+			     named);
+out:
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+static int op_policy_add(struct store *st, const char *model, uint32_t version,
+			 const char *payload_sha256, const char *body, int64_t now,
+			 const char *actor, const struct store_audit *audit, gw_error *err)
 {
 	struct sqlite_store *s = to_sqlite(st);
 	struct store_policy_counter c;
@@ -1505,9 +1614,12 @@ static int op_policy_add(struct store *st, const char *model, uint32_t version, 
 			     (uint64_t)c.version + STORE_POLICY_MAX_STEP);
 		goto out;
 	}
+	rc = check_named(s->db, model, c.resets, version, payload_sha256, err);
+	if (rc)
+		goto out;
 	rc = prepare(s->db,
-		     "INSERT INTO policies (model, version, body, added_at, added_by, epoch)"
-		     " VALUES (?, ?, ?, ?, ?, ?)",
+		     "INSERT INTO policies (model, version, body, added_at, added_by, epoch,"
+		     " payload_sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
 		     &stmt, err);
 	if (rc)
 		goto out;
@@ -1517,6 +1629,7 @@ static int op_policy_add(struct store *st, const char *model, uint32_t version, 
 	sqlite3_bind_int64(stmt, 4, now);
 	bind_text(stmt, 5, actor);
 	sqlite3_bind_int64(stmt, 6, c.resets);
+	bind_text(stmt, 7, payload_sha256);
 	rc = step_done(s->db, stmt, err, "storing a policy");
 	stmt = NULL;
 	if (rc == GW_E_EXISTS)
@@ -1546,6 +1659,11 @@ static int check_reset(sqlite3 *db, const char *model, uint32_t reset, uint32_t 
 			       " resets, so the next is number %" PRIu64
 			       " (a statement is applied once, in order)",
 			       reset, model, c.resets, (uint64_t)c.resets + 1);
+	if (from != c.version && c.resets == 0 && c.version == 0)
+		return gw_fail(err, GW_E_STATE,
+			       "policy reset %" PRIu32 " of %s replaces version %" PRIu32
+			       ", but the model has no policy: there is nothing to reset",
+			       reset, model, from);
 	if (from != c.version)
 		return gw_fail(err, GW_E_STATE,
 			       "policy reset %" PRIu32 " of %s replaces version %" PRIu32
@@ -1561,9 +1679,9 @@ static int check_reset(sqlite3 *db, const char *model, uint32_t reset, uint32_t 
 }
 
 static int op_policy_reset(struct store *st, const char *model, uint32_t reset,
-			   uint32_t from_version, uint32_t to_version, const char *body,
-			   int64_t now, const char *actor, const struct store_audit *audit,
-			   gw_error *err)
+			   uint32_t from_version, uint32_t to_version, const char *next_sha256,
+			   const char *body, int64_t now, const char *actor,
+			   const struct store_audit *audit, gw_error *err)
 {
 	struct sqlite_store *s = to_sqlite(st);
 	sqlite3_stmt *stmt = NULL;
@@ -1576,7 +1694,7 @@ static int op_policy_reset(struct store *st, const char *model, uint32_t reset,
 		goto out;
 	rc = prepare(s->db,
 		     "INSERT INTO policy_resets (model, epoch, from_version, to_version, body,"
-		     " added_at, added_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		     " added_at, added_by, next_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 		     &stmt, err);
 	if (rc)
 		goto out;
@@ -1587,6 +1705,7 @@ static int op_policy_reset(struct store *st, const char *model, uint32_t reset,
 	bind_text(stmt, 5, body);
 	sqlite3_bind_int64(stmt, 6, now);
 	bind_text(stmt, 7, actor);
+	bind_text(stmt, 8, next_sha256);
 	rc = step_done(s->db, stmt, err, "storing a policy reset");
 	stmt = NULL;
 	if (rc)

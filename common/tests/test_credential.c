@@ -440,6 +440,12 @@ static void test_rejects(void **state)
 	p = rsa.pub;
 	p.publicArea.parameters.rsaDetail.keyBits = 1024;
 	expect_reject(&p, &name, secret32, 32, GW_E_KEY, "RSA 1024 bits with a 256-byte modulus");
+	/* A 1024-bit modulus zero-padded to keyBits 2048's 256 bytes. */
+	p = rsa.pub;
+	memset(p.publicArea.unique.rsa.buffer, 0, 128);
+	p.publicArea.unique.rsa.buffer[128] |= 0x80;
+	expect_reject(&p, &name, secret32, 32, GW_E_KEY,
+		      "EK is RSA 2048 bits, but its modulus has 1024 bits");
 
 	bad = name;
 	bad.size = 33;

@@ -100,12 +100,62 @@ static void test_limits(void **state)
 	assert_null(o);
 }
 
+/* The member readers: each message names the key; nothing written on failure. */
+static void test_readers(void **state)
+{
+	static const char text[] = "{\"s\":\"abc\",\"i\":-5,\"f\":1.5,\"big\":99999999999999999999999,"
+				   "\"n\":null,\"e\":\"\"}";
+	static const char *const keys[] = { "s", "i", "f", "big", "n", "e" };
+	json_object *root = NULL;
+	gw_error err = { { 0 } };
+	const char *str = "untouched";
+	size_t len = 99;
+	int64_t v = 7;
+
+	(void)state;
+	assert_int_equal(gw_json_object_parse(text, sizeof(text) - 1, 4096, 2, "t", &root, &err), 0);
+	assert_int_equal(gw_json_check_keys(root, keys, 6, &err), 0);
+	assert_int_equal(gw_json_check_keys(root, keys, 5, &err), GW_E_PARSE);
+	assert_string_equal(err.msg, "unknown key 'e'");
+
+	assert_int_equal(gw_json_get_string(root, "s", 3, &str, &len, &err), 0);
+	assert_string_equal(str, "abc");
+	assert_int_equal(len, 3);
+	assert_int_equal(gw_json_get_string(root, "e", 3, &str, NULL, &err), 0);
+	assert_string_equal(str, "");
+	str = "untouched";
+	assert_int_equal(gw_json_get_string(root, "s", 2, &str, &len, &err), GW_E_TOOBIG);
+	assert_string_equal(err.msg, "'s' longer than 2 bytes");
+	assert_int_equal(gw_json_get_string(root, "x", 2, &str, &len, &err), GW_E_PARSE);
+	assert_string_equal(err.msg, "'x' is missing");
+	assert_int_equal(gw_json_get_string(root, "i", 2, &str, &len, &err), GW_E_PARSE);
+	assert_string_equal(err.msg, "'i' must be a string");
+	assert_string_equal(str, "untouched");
+
+	assert_int_equal(gw_json_get_int(root, "i", -5, 0, &v, &err), 0);
+	assert_int_equal(v, -5);
+	v = 7;
+	assert_int_equal(gw_json_get_int(root, "i", -4, 0, &v, &err), GW_E_PARSE);
+	assert_string_equal(err.msg, "'i' must be -4 to 0");
+	assert_int_equal(gw_json_get_int(root, "f", 0, 2, &v, &err), GW_E_PARSE);
+	assert_string_equal(err.msg, "'f' must be an integer");
+	assert_int_equal(gw_json_get_int(root, "n", 0, 2, &v, &err), GW_E_PARSE);
+	assert_string_equal(err.msg, "'n' must be an integer");
+	/* json-c saturates a number beyond int64 at INT64_MAX. */
+	assert_int_equal(gw_json_get_int(root, "big", 0, INT64_MAX - 1, &v, &err), GW_E_PARSE);
+	assert_int_equal(gw_json_get_int(root, "x", 0, 2, &v, &err), GW_E_PARSE);
+	assert_string_equal(err.msg, "'x' is missing");
+	assert_int_equal(v, 7);
+	json_object_put(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_readers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -135,6 +135,8 @@ static void test_tpm2b_bad(void **state)
 		  "its size field says 65535 bytes, 88 follow" },
 		{ "public-no-size.bin", TPMDATA_TPM2B_PUBLIC, GW_E_PARSE, "no size field" },
 		{ "public-empty.bin", TPMDATA_TPM2B_PUBLIC, GW_E_PARSE, "TPM2B_PUBLIC: empty" },
+		{ "public-type-unknown.bin", TPMDATA_TPM2B_PUBLIC, GW_E_PARSE,
+		  "TPM2B_PUBLIC: malformed: its TPMT_PUBLIC type 0x0099 is unknown" },
 		{ "id-object-size-beyond.bin", TPMDATA_TPM2B_ID_OBJECT, GW_E_PARSE,
 		  "TPM2B_ID_OBJECT: malformed: its size field says 69 bytes, 68 follow" },
 		{ "id-object-empty.bin", TPMDATA_TPM2B_ID_OBJECT, GW_E_PARSE,

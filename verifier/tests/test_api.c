@@ -502,8 +502,7 @@ static const struct bad_case enroll_bad[] = {
 	{ "ek_public-size-zero", GW_E_PARSE, "'ek_public': TPM2B_PUBLIC: empty" },
 	{ "ak_public-size-zero", GW_E_PARSE, "'ak_public': TPM2B_PUBLIC: empty" },
 	{ "ak_public-garbage", GW_E_PARSE,
-	  "'ak_public': TPM2B_PUBLIC: malformed: its size field says 8 bytes, the structure "
-	  "in it takes 0" },
+	  "'ak_public': TPM2B_PUBLIC: malformed: its TPMT_PUBLIC type 0xffff is unknown" },
 	{ "ek_public-size-short", GW_E_PARSE,
 	  "'ek_public': TPM2B_PUBLIC: malformed: its size field says 312 bytes, the "
 	  "structure in it takes 314" },

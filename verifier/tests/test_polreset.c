@@ -47,6 +47,9 @@ static void test_parse_good(void **state)
 	assert_int_equal(r.reset, 1);
 	assert_int_equal(r.from_version, 4294967295u);
 	assert_int_equal(r.to_version, 3);
+	assert_string_equal(r.next_sha256,
+			    "5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592");
+	assert_int_equal(r.expires, 1767225600);
 	assert_string_equal(r.reason, "version 4294967295 signed by mistake");
 	/* Every prefix is refused. */
 	for (size_t n = 0; n + 1 < len; n++)
@@ -79,6 +82,15 @@ static const struct {
 	{ "to-negative", GW_E_PARSE, "'to_version' must be 0 to 4294967295" },
 	{ "to-equal", GW_E_PARSE, "'to_version' 4294967295 must be below 'from_version'" },
 	{ "to-above", GW_E_PARSE, "'to_version' 3 must be below 'from_version' 2" },
+	{ "next-missing", GW_E_PARSE, "'next_policy_sha256' is missing" },
+	{ "next-upper", GW_E_PARSE, "'next_policy_sha256' must be 64 lower-case hex digits" },
+	{ "next-short", GW_E_PARSE, "'next_policy_sha256' must be 64 lower-case hex digits" },
+	{ "next-long", GW_E_PARSE, "'next_policy_sha256' must be 64 lower-case hex digits" },
+	{ "next-number", GW_E_PARSE, "'next_policy_sha256' must be a string" },
+	{ "expires-missing", GW_E_PARSE, "'expires' is missing" },
+	{ "expires-zero", GW_E_PARSE, "'expires' must be 1 to 9007199254740992" },
+	{ "expires-string", GW_E_PARSE, "'expires' must be an integer" },
+	{ "expires-huge", GW_E_PARSE, "'expires' must be 1 to 9007199254740992" },
 	{ "reason-empty", GW_E_PARSE, "'reason' must be 1 to 512 bytes" },
 	{ "reason-513", GW_E_PARSE, "'reason' must be 1 to 512 bytes" },
 	{ "reason-newline", GW_E_PARSE, "'reason' has a control character" },
@@ -133,6 +145,21 @@ static void test_bad_listed(void **state)
 	}
 	closedir(d);
 	assert_int_equal(n, GW_ARRAY_SIZE(bad));
+}
+
+/* A statement is usable until it expires, and only when it expires within 30 days. */
+static void test_check_time(void **state)
+{
+	struct polreset r = { .model = "gw-1000", .reset = 1, .expires = 1767225600 };
+	gw_error err = { { 0 } };
+
+	(void)state;
+	assert_int_equal(polreset_check_time(&r, r.expires - 1, &err), 0);
+	assert_int_equal(polreset_check_time(&r, r.expires - 30 * 86400, &err), 0);
+	assert_int_equal(polreset_check_time(&r, r.expires, &err), GW_E_STATE);
+	assert_non_null(strstr(err.msg, "policy reset 1 of gw-1000 expired at 1767225600"));
+	assert_int_equal(polreset_check_time(&r, r.expires - 30 * 86400 - 1, &err), GW_E_STATE);
+	assert_non_null(strstr(err.msg, "more than 30 days from now"));
 }
 
 static char *sign(const char *type, EVP_PKEY *const *keys, size_t n)
@@ -201,6 +228,7 @@ int main(void)
 		cmocka_unit_test(test_parse_good),
 		cmocka_unit_test(test_parse_bad),
 		cmocka_unit_test(test_bad_listed),
+		cmocka_unit_test(test_check_time),
 		cmocka_unit_test(test_load),
 	};
 

@@ -663,8 +663,10 @@ static void test_policies_immutable(void **state)
 	struct store_policy cur = { 0 };
 	sqlite3 *db = NULL;
 
-	assert_int_equal(store_policy_add(f->st, "gw-1000", 1, "{\"v\":1}", 100, "test", NULL, NULL), 0);
-	assert_int_equal(store_policy_add(f->st, "gw-1000", 2, "{\"v\":2}", 101, "test", NULL, NULL), 0);
+	assert_int_equal(store_policy_add(f->st, "gw-1000", 1, NULL, "{\"v\":1}",
+					  100, "test", NULL, NULL), 0);
+	assert_int_equal(store_policy_add(f->st, "gw-1000", 2, NULL, "{\"v\":2}",
+					  101, "test", NULL, NULL), 0);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_not_equal(sqlite3_exec(db, "UPDATE policies SET body = '{}' WHERE version = 2",
 					  NULL, NULL, NULL), SQLITE_OK);

@@ -578,31 +578,31 @@ static void test_policy(void **state)
 
 	memset(&p, 0, sizeof(p));
 	assert_int_equal(store_policy_current(f->st, "gw-1000", &p, &err), GW_E_NOTFOUND);
-	assert_int_equal(store_policy_add(f->st, "gw-1000", 3, BODY(3), 100, "operator:alice",
+	assert_int_equal(store_policy_add(f->st, "gw-1000", 3, NULL, BODY(3), 100, "operator:alice",
 					  &a, &err), 0);
 	assert_string_equal(audit_tail(f->st).last_action, "policy.add");
 	/* Equal and lower versions are refused, naming both. */
-	assert_int_equal(store_policy_add(f->st, "gw-1000", 3, BODY(3), 101, "operator:alice",
+	assert_int_equal(store_policy_add(f->st, "gw-1000", 3, NULL, BODY(3), 101, "operator:alice",
 					  &a, &err), GW_E_STATE);
 	assert_non_null(strstr(err.msg, "version 3 is not above the current version 3"));
-	assert_int_equal(store_policy_add(f->st, "gw-1000", 2, BODY(2), 101, "operator:alice",
+	assert_int_equal(store_policy_add(f->st, "gw-1000", 2, NULL, BODY(2), 101, "operator:alice",
 					  NULL, &err), GW_E_STATE);
 	assert_int_equal(audit_tail(f->st).n, 1);
-	assert_int_equal(store_policy_add(f->st, "gw-1000", 0, BODY(0), 101, "operator:alice",
+	assert_int_equal(store_policy_add(f->st, "gw-1000", 0, NULL, BODY(0), 101, "operator:alice",
 					  NULL, &err), GW_E_INVAL);
-	assert_int_equal(store_policy_add(f->st, "gw-1000", 7, BODY(7), 102, "operator:bob",
+	assert_int_equal(store_policy_add(f->st, "gw-1000", 7, NULL, BODY(7), 102, "operator:bob",
 					  NULL, &err), 0);
-	assert_int_equal(store_policy_add(f->st, "gw-500", 1, "{}", 103, "operator:bob",
+	assert_int_equal(store_policy_add(f->st, "gw-500", 1, NULL, "{}", 103, "operator:bob",
 					  NULL, &err), 0);
 	/* Versions are per model; one step is at most STORE_POLICY_MAX_STEP. */
-	assert_int_equal(store_policy_add(f->st, "gw-500", 4294967295u, "{}", 104,
+	assert_int_equal(store_policy_add(f->st, "gw-500", 4294967295u, NULL, "{}", 104,
 					  "operator:bob", NULL, &err), GW_E_STATE);
 	assert_non_null(strstr(err.msg, "version 4294967295 is more than 1000 above the "
 					"current version 1: sign it again with a version up to "
 					"1001"));
-	assert_int_equal(store_policy_add(f->st, "gw-500", 1002, "{}", 104, "operator:bob",
+	assert_int_equal(store_policy_add(f->st, "gw-500", 1002, NULL, "{}", 104, "operator:bob",
 					  NULL, &err), GW_E_STATE);
-	assert_int_equal(store_policy_add(f->st, "gw-500", 1001, "{}", 104, "operator:bob",
+	assert_int_equal(store_policy_add(f->st, "gw-500", 1001, NULL, "{}", 104, "operator:bob",
 					  NULL, &err), 0);
 
 	assert_int_equal(store_policy_current(f->st, "gw-1000", &p, &err), 0);
@@ -636,9 +636,9 @@ static void test_policy(void **state)
 	assert_int_equal(store_policy_list(f->st, "none", pol_cb, &c, &err), 0);
 	assert_int_equal(c.n, 0);
 
-	assert_int_equal(store_policy_add(f->st, "", 1, "{}", 1, "operator:bob", NULL, &err),
+	assert_int_equal(store_policy_add(f->st, "", 1, NULL, "{}", 1, "operator:bob", NULL, &err),
 			 GW_E_INVAL);
-	assert_int_equal(store_policy_add(f->st, "m", 1, NULL, 1, "operator:bob", NULL, &err),
+	assert_int_equal(store_policy_add(f->st, "m", 1, NULL, NULL, 1, "operator:bob", NULL, &err),
 			 GW_E_INVAL);
 }
 
@@ -652,10 +652,10 @@ static void test_policy_race(void **state)
 
 	assert_int_equal(store_open(f->path, &other, NULL), 0);
 	assert_int_equal(store_begin(f->st, NULL), 0);
-	rc1 = store_policy_add(f->st, "m", 1, "{}", 1, "operator:a", NULL, NULL);
+	rc1 = store_policy_add(f->st, "m", 1, NULL, "{}", 1, "operator:a", NULL, NULL);
 	assert_int_equal(rc1, 0);
 	assert_int_equal(store_commit(f->st, NULL), 0);
-	rc2 = store_policy_add(other, "m", 1, "{}", 1, "operator:b", NULL, NULL);
+	rc2 = store_policy_add(other, "m", 1, NULL, "{}", 1, "operator:b", NULL, NULL);
 	assert_int_equal(rc2, GW_E_STATE);
 	store_close(other);
 }
@@ -716,7 +716,8 @@ static void test_migrate_v1(void **state)
 	assert_int_equal(bad, 0);
 
 	assert_int_equal(store_device_set_client_cert(f->st, "gw-v1", FP1, NULL, NULL), 0);
-	assert_int_equal(store_policy_add(f->st, "gw-1000", 1, "{}", 5, "operator:a", NULL, NULL),
+	assert_int_equal(store_policy_add(f->st, "gw-1000", 1, NULL, "{}",
+					  5, "operator:a", NULL, NULL),
 			 0);
 	memset(&p, 0, sizeof(p));
 	assert_int_equal(store_policy_current(f->st, "gw-1000", &p, NULL), 0);
@@ -1020,8 +1021,11 @@ static void test_migrate_v4(void **state)
 	assert_int_equal(sqlite3_exec(db,
 				      "DROP INDEX devices_ek_key; DROP INDEX devices_ak_name;"
 				      "ALTER TABLE devices DROP COLUMN ek_key;"
-				      "DROP TRIGGER policies_go_up; DROP TABLE policy_resets;"
+				      "DROP TRIGGER policies_go_up; DROP TRIGGER policies_in_epoch;"
+				      "DROP TRIGGER policies_step; DROP TRIGGER policies_after_reset;"
+				      "DROP TABLE policy_resets;"
 				      "ALTER TABLE policies DROP COLUMN epoch;"
+				      "ALTER TABLE policies DROP COLUMN payload_sha256;"
 				      "PRAGMA user_version = 4;",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
