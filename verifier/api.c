@@ -213,7 +213,7 @@ int api_parse_renew(const uint8_t *body, size_t len, struct api_renew_req *out,
 	rc = parse_object(body, len, keys, GW_ARRAY_SIZE(keys), &root, err);
 	if (rc)
 		return rc;
-	rc = get_str(root, "client_public_key", API_MAX_PEM, &s, err);
+	rc = gw_json_get_string(root, "client_public_key", API_MAX_PEM, &s, NULL, err);
 	if (rc)
 		goto out;
 	if (!*s) {
