@@ -146,7 +146,7 @@ static json_object *pcr_rule(struct builder *b, const struct eventlog *log, unsi
 }
 
 /* Separators and the ExitBootServices actions, when their data is what their
- * digest covers. */
+ * digest covers; only for a draft of sequence rules, which pin them. */
 static void required_events(struct builder *b, const struct eventlog *log, uint16_t bank,
 			    json_object *view, json_object *arr)
 {
@@ -421,7 +421,9 @@ static int firmware(struct builder *b, const struct gwpol_draft_input *in, json_
 		if (!seen)
 			append(b, types, json_object_new_string(t));
 	}
-	req = json_object_new_array();
+	/* Required events are sound only on a PCR with a sequence rule (gwpolicy lint
+	 * refuses them elsewhere): with --allowed, root could extend them after boot. */
+	req = in->allowed ? NULL : json_object_new_array();
 	if (req) {
 		required_events(b, log, bank, view, req);
 		if (json_object_array_length(req))

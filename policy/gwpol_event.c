@@ -40,6 +40,25 @@ bool gwpol_event_data_authentic(const struct eventlog_event *ev, uint16_t alg)
 	return true;
 }
 
+/* The types whose digest the PFP spec defines as the hash of the event data, and
+ * that every committed real log measures so (doc/eventlog-formats.md, "What the
+ * digest covers"): EV_EFI_VARIABLE_BOOT and _AUTHORITY are left out, since some
+ * firmware and shim hash only part of the data. */
+bool gwpol_type_digest_is_data(uint32_t type)
+{
+	switch (type) {
+	case EV_SEPARATOR:
+	case EV_ACTION:
+	case EV_EVENT_TAG:
+	case EV_EFI_VARIABLE_DRIVER_CONFIG:
+	case EV_EFI_GPT_EVENT:
+	case EV_EFI_ACTION:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* The data is text as ASCII, or as UCS-2 (UTF-16LE of ASCII), with or without a
  * terminating NUL. */
 bool gwpol_data_is_text(const uint8_t *d, size_t len, const char *text)

@@ -22,6 +22,9 @@ const uint8_t *gwpol_event_digest(const struct eventlog_event *ev, uint16_t alg)
  * the event carries a digest for? Only then may a rule read the data: a log is
  * authenticated through its digests alone. */
 bool gwpol_event_data_authentic(const struct eventlog_event *ev, uint16_t alg);
+/* Is the digest of an event of this type the hash of its data, per the PFP spec
+ * and in every committed real log (doc/eventlog-formats.md)? */
+bool gwpol_type_digest_is_data(uint32_t type);
 /* Is the data text, as ASCII or UCS-2 (UTF-16LE of ASCII), with or without a
  * terminating NUL? */
 bool gwpol_data_is_text(const uint8_t *d, size_t len, const char *text);

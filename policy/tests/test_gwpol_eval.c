@@ -61,6 +61,20 @@ static void affirming_flipped_retyped(const char *name, bool allowed)
 	log = load_log(name);
 	p = draft_policy(log, allowed);
 
+	/* The draft lints clean: no rule of it is unsound (required events only on
+	 * PCRs with a sequence rule, say). */
+	{
+		struct gwpol_diags *dg = calloc(1, sizeof(*dg));
+
+		assert_non_null(dg);
+		if (gwpol_lint(p, NOW, dg))
+			for (size_t i = 0; i < dg->n; i++)
+				print_message("# lint %s: %s: %s\n", name, dg->d[i].path,
+					      dg->d[i].msg);
+		assert_int_equal(dg->n, 0);
+		free(dg);
+	}
+
 	/* The draft appraises its own log as affirming. */
 	r = evaluate(p, log, NULL, ALL_PCRS, NOW);
 	if (r->n)
@@ -265,6 +279,7 @@ static void add_required_ebs(json_object *o)
 		req = json_object_new_array();
 		json_object_object_add(fw_of(o), "required_events", req);
 	}
+	json_object_object_add(el, "pcr", json_object_new_int(5));
 	json_object_object_add(el, "type", json_object_new_string("EV_EFI_ACTION"));
 	json_object_object_add(el, "text", json_object_new_string("Exit Boot Services Invocation"));
 	json_object_array_add(req, el);
@@ -274,17 +289,19 @@ static void test_required_events(void **state)
 {
 	struct eventlog *missing = load_log("go-attestation-ebs_event_missing_eventlog.bin");
 	struct eventlog *arch = load_log("tpm2-tools-event-bootorder.bin");
-	struct gwpol_draft_input in = { .model = "gw-test", .fwlog = missing, .allowed = true };
+	struct gwpol_draft_input in = { .model = "gw-test", .fwlog = missing };
 	json_object *o = draft_json(&in);
 	struct gwpol *p;
 	struct gwpol_report *r;
 
 	(void)state;
+	/* PCR 5 has a sequence rule (without the event: lint would refuse that). */
 	add_required_ebs(o);
 	p = parse_obj(o);
 	r = evaluate(p, missing, NULL, ALL_PCRS, NOW);
 	assert_true(has_finding(r, "$.firmware.required_events",
-				"\"Exit Boot Services Invocation\" is not in the log"));
+				"\"Exit Boot Services Invocation\" on PCR 5 is not in "
+				"the log"));
 	assert_string_equal(gwpol_report_status(r), "contraindicated");
 	free(r);
 	gwpol_free(p);
