@@ -98,9 +98,10 @@
  *   },
  *   "logs"?: {                       which log may extend which PCR (per log, a
  *     "firmware"?: [0, 1, ..., 14],  list of 0-24 distinct PCRs 0-23); defaults
- *     "cel"?: [13, 14]               GWPOL_DEFAULT_FW_LOGS and _CEL_LOGS. On a PCR
- *   },                               a rule governs, an event from a log not
- *                                    listed for it is a finding
+ *     "cel"?: [13, 14]               GWPOL_DEFAULT_FW_LOGS (plus every PCR with a
+ *   },                               firmware rule) and _CEL_LOGS. On a PCR a rule
+ *                                    governs, an event from a log not listed for
+ *                                    it is a finding
  *   "update"?: {                     consumed by the update flow
  *     "min_security_version"?: 4,    0 .. 2^32-1
  *     "end_of_support"?: "2029-12-31",  last supported day (UTC); after it the

@@ -483,6 +483,38 @@ static void test_required_extended_after_boot(void **state)
 	eventlog_free(log);
 }
 
+/* Review of issue 9: a policy signed before "logs" existed, with a firmware rule
+ * outside the default logs.firmware (systemd-boot measures into 12): the default
+ * takes in every PCR with a firmware rule, so its own boot still affirms. */
+static void test_upgrade_without_logs(void **state)
+{
+	struct eventlog *log = load_log("tpm2-tools-event-sd-boot-fedora37.bin");
+	struct gwpol_draft_input in = { .model = "gw-test", .fwlog = log };
+	json_object *o = draft_json(&in);
+	struct gwpol *p;
+	struct gwpol_report *r;
+	uint32_t outside = 0;
+
+	(void)state;
+	json_object_object_del(o, "logs");
+	p = parse_obj(o);
+	assert_false(p->logs.has_firmware);
+	for (size_t i = 0; i < p->fw.n_pcrs; i++)
+		outside |= (1u << p->fw.pcrs[i].pcr) & ~GWPOL_DEFAULT_FW_LOGS;
+	assert_int_not_equal(outside, 0);
+	assert_int_equal(p->logs.firmware & outside, outside);
+	assert_int_equal(lint_count(p), 0);
+	r = evaluate(p, log, NULL, ALL_PCRS, NOW);
+	if (r->n)
+		dump("no logs key", r);
+	assert_int_equal(r->n, 0);
+	assert_string_equal(gwpol_report_status(r), "affirming");
+	free(r);
+	gwpol_free(p);
+	json_object_put(o);
+	eventlog_free(log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -494,6 +526,7 @@ int main(void)
 		cmocka_unit_test(test_secure_boot_allowed_forged_data),
 		cmocka_unit_test(test_dbx_allowed_forged_data),
 		cmocka_unit_test(test_required_extended_after_boot),
+		cmocka_unit_test(test_upgrade_without_logs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

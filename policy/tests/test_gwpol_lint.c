@@ -347,10 +347,19 @@ static void test_agent_pcrs(void **state)
 	struct gwpol_diags d;
 
 	(void)state;
-	/* By default the firmware log may not extend PCR 13: the rule never sees one. */
+	/* A firmware rule on a PCR logs.firmware leaves out: the rule never sees one. */
+	expect_one("{\"model\":\"m\",\"version\":1,\"logs\":{\"firmware\":[0,14]},"
+		   "\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{\"13\":{\"unchecked\":true}}}}",
+		   NOW_2026, "$.firmware.pcrs.13", "logs.firmware: 0,14");
+	/* Without logs, the default takes in every PCR with a firmware rule (a policy
+	 * signed before logs existed), so PCR 13's rule is in force: clean alone, and
+	 * unchecked next to stage rules refused. */
+	expect_clean("{\"model\":\"m\",\"version\":1,\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{"
+		     "\"13\":{\"unchecked\":true}}}}",
+		     NOW_2026);
 	expect_one("{\"model\":\"m\",\"version\":1,\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{"
-		   "\"13\":{\"unchecked\":true}}}}",
-		   NOW_2026, "$.firmware.pcrs.13", "logs.firmware: 0-9,14");
+		   "\"13\":{\"unchecked\":true}}},\"stages\":{\"a\":[\"" DB "\"]}}",
+		   NOW_2026, "$.firmware.pcrs.13", "stage rules");
 	/* shim's MokList on PCR 14, next to the agent's trust records. */
 	expect_clean("{\"model\":\"m\",\"version\":1,\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{"
 		     "\"14\":{\"sequence\":[{\"type\":\"EV_IPL\",\"digests\":[\"" DA "\"]}]}}},"
@@ -366,7 +375,7 @@ static void test_agent_pcrs(void **state)
 		   NOW_2026, "$.firmware.pcrs.13", "stage rules");
 	/* Outside the selection as well: two problems with the one path. */
 	assert_int_equal(lint("{\"model\":\"m\",\"version\":1,\"pcr_selection\":\"sha256:0-7\","
-			      "\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{"
+			      "\"logs\":{\"firmware\":[0]},\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{"
 			      "\"13\":{\"unchecked\":true}}}}",
 			      NOW_2026, &d),
 			 2);
