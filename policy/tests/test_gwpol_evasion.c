@@ -94,6 +94,8 @@ static void test_moved_between_logs(void **state)
 	assert_true(has_finding(r, "$.logs.cel", "PCR 4: 1 event(s) from the CEL log (the first: "
 						 "CEL record 2 (boot-app), sha256 6666"));
 	assert_true(has_finding(r, "$.logs.cel", "PCR 8: 1 event(s)"));
+	assert_true(has_finding(r, "$.logs.cel", "does not let the CEL log extend PCR 4"));
+	assert_true(has_finding(r, "$.logs.cel", "does not let the CEL log extend PCR 8"));
 	free(r);
 	/* A stages-only policy, a stage record moved into the firmware log. */
 	stages = parse_text("{\"model\":\"m\",\"version\":1,\"stages\":{\"a\":[\"" D1 "\"]}}");
@@ -192,6 +194,14 @@ static void test_kernel_late_extend(void **state)
 	p = parse_obj(o);
 	r = evaluate(p, log, NULL, ALL_PCRS, NOW);
 	assert_true(has_finding(r, "$.firmware.pcrs.4.sequence", "5a5a5a5a"));
+	{
+		char extra[64];
+
+		snprintf(extra, sizeof(extra), "PCR 4 event %u (EV_EFI_BOOT_SERVICES_APPLICATION",
+			 log->events[log->nevents - 3].num);
+		assert_true(has_finding(r, "$.firmware.pcrs.4.sequence", extra));
+		assert_true(has_finding(r, "$.firmware.pcrs.4.sequence", "is extra"));
+	}
 	gwpol_free(p);
 	free(r);
 	/* PCR 4 unchecked: the kernel rule cannot be decided, and says so. */
@@ -515,6 +525,52 @@ static void test_upgrade_without_logs(void **state)
 	eventlog_free(log);
 }
 
+/* CEL records on a PCR the policy governs: from a log not allowed there (even
+ * where the firmware rule is "unchecked", which would judge them), or allowed
+ * there but judged by no rule (firmware rules read only the firmware log). */
+static void test_cel_coverage(void **state)
+{
+	static const struct rec_spec on8[] = {
+		{ 14, "trust", NULL, NULL, "verifier gate key sha256:33", 0x33 },
+		{ 13, "stage", "a", "/a", NULL, 0x11 },
+		{ 8, "grub-cmd", NULL, NULL, NULL, 0x77 },
+	};
+	struct eventlog *log = load_log("tpm2-tools-event-bootorder.bin");
+	struct cel_log *cel = cel_of(on8, 3);
+	json_object *o = golden_draft(log), *logs, *list;
+	struct gwpol *p;
+	struct gwpol_report *r;
+
+	(void)state;
+	set_unchecked(o, "8");
+	p = parse_obj(o);
+	r = evaluate(p, log, cel, ALL_PCRS, NOW);
+	assert_string_equal(gwpol_report_status(r), "contraindicated");
+	assert_true(has_finding(r, "$.logs.cel", "does not let the CEL log extend PCR 8"));
+	free(r);
+	gwpol_free(p);
+	json_object_put(o);
+	/* PCR 8 in logs.cel, its firmware rule a sequence: nothing judges the record. */
+	o = golden_draft(log);
+	logs = json_object_object_get(o, "logs");
+	assert_non_null(logs);
+	list = json_object_new_array();
+	json_object_array_add(list, json_object_new_int(8));
+	json_object_array_add(list, json_object_new_int(13));
+	json_object_array_add(list, json_object_new_int(14));
+	json_object_object_add(logs, "cel", list);
+	p = parse_obj(o);
+	r = evaluate(p, log, cel, ALL_PCRS, NOW);
+	assert_string_equal(gwpol_report_status(r), "contraindicated");
+	assert_true(has_finding(r, "$.logs.cel", "PCR 8: 1 event(s) from the CEL log"));
+	assert_true(has_finding(r, "$.logs.cel", "no rule judges CEL records there"));
+	free(r);
+	gwpol_free(p);
+	json_object_put(o);
+	cel_free(cel);
+	eventlog_free(log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -527,6 +583,7 @@ int main(void)
 		cmocka_unit_test(test_dbx_allowed_forged_data),
 		cmocka_unit_test(test_required_extended_after_boot),
 		cmocka_unit_test(test_upgrade_without_logs),
+		cmocka_unit_test(test_cel_coverage),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
