@@ -282,6 +282,10 @@ const char *gwpol_pcrs_str(uint32_t pcrs, char *buf, size_t len);
  * 14 with trust rules. Every event that extends one of them must come from a log
  * the policy lets extend it and be judged by a rule (doc/pcrs.md). */
 uint32_t gwpol_governed(const struct gwpol *p);
+/* The PCRs whose every event the agent's rules read (13 with stages, 14 with trust
+ * rules): there an "unchecked" firmware rule judges nothing, or an event moved
+ * into the firmware log would escape them. */
+uint32_t gwpol_agent_judged(const struct gwpol *p);
 /* "sequence", "allowed", "unchecked". */
 const char *gwpol_pcr_mode_name(enum gwpol_pcr_mode m);
 /* The PCR selection the verifier asks for: the policy's, else the default. */

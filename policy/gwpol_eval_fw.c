@@ -35,7 +35,7 @@ static bool quoted(const struct fw_ctx *c, unsigned pcr)
 /* The events that extend pcr (EV_NO_ACTION events extend nothing). */
 static bool extends(const struct eventlog_event *e, unsigned pcr)
 {
-	return e->pcr == pcr && e->type != EV_NO_ACTION;
+	return e->pcr == pcr && gwpol_event_extends(e);
 }
 
 /* One position of a reference sequence against one event: NULL ev or el for
@@ -43,7 +43,7 @@ static bool extends(const struct eventlog_event *e, unsigned pcr)
 static void sequence_diff(struct fw_ctx *c, const struct gwpol_fw_pcr *rule, size_t j,
 			  const struct eventlog_event *e, const struct gwpol_fw_event *el)
 {
-	char path[128], t1[16], t2[16], exp[4 * GW_MAX_DIGEST + 64], seen[2 * GW_MAX_DIGEST + 1];
+	char path[128], t1[16], t2[16], exp[EXP_MAX], seen[SEEN_MAX];
 	enum gwpol_claim claim = gwpol_claim_of_pcr(rule->pcr);
 	const uint8_t *d;
 
@@ -150,7 +150,7 @@ static void check_allowed(struct fw_ctx *c, const struct gwpol_fw_pcr *rule)
 		}
 		reported++;
 		{
-			char path[128], t[16], exp[4 * GW_MAX_DIGEST + 64], seen[2 * GW_MAX_DIGEST + 1];
+			char path[128], t[16], exp[EXP_MAX], seen[SEEN_MAX];
 			const uint8_t *d = gwpol_event_digest(e, c->p->fw.bank);
 
 			if (d)
@@ -413,11 +413,9 @@ static size_t sb_pcr7_unauthentic(struct fw_ctx *c)
 	return n;
 }
 
-/* The measurement of a variable on PCR 7, found by what the digest covers: an
- * event whose data is that variable's UEFI_VARIABLE_DATA and hashes to its digest
- * in every bank, whatever its type label, except EV_EFI_VARIABLE_AUTHORITY: those
- * carry one entry of db (the certificate that verified an image) with db's name.
- * The label is not authenticated, but PCR 7 is fully judged when this runs
+/* The measurement of a variable on PCR 7, found by what the digest covers
+ * (gwpol_efi_variable_find(): its UEFI_VARIABLE_DATA, hashing to the digest in
+ * every bank, whatever the type label). The label is not authenticated, but PCR 7 is fully judged when this runs
  * (pcr_judged()), so its rule has given each digest its type. Firmware measures
  * each variable once, before anything else runs: exactly one authentic event is
  * read. None, more than one (a later one came from whoever could extend PCR 7
@@ -427,27 +425,11 @@ static const struct eventlog_event *sb_variable(struct fw_ctx *c, const uint8_t 
 						const char *name, const char *path,
 						const uint8_t **vdata, size_t *vlen)
 {
-	const struct eventlog_event *found = NULL;
-	size_t count = 0, forged = 0;
+	const struct eventlog_event *found;
+	size_t count, forged;
 
-	for (size_t i = 0; i < c->log->nevents; i++) {
-		const struct eventlog_event *e = &c->log->events[i];
-		const uint8_t *d;
-		size_t l;
-
-		if (!extends(e, 7) || e->type == EV_EFI_VARIABLE_AUTHORITY ||
-		    !gwpol_efi_variable_is(e, guid, name, &d, &l))
-			continue;
-		if (!gwpol_event_data_authentic(e, c->p->fw.bank)) {
-			forged++;
-			continue;
-		}
-		if (!count++) {
-			found = e;
-			*vdata = d;
-			*vlen = l;
-		}
-	}
+	found = gwpol_efi_variable_find(c->log, c->p->fw.bank, guid, name, vdata, vlen, &count,
+					&forged);
 	if (forged)
 		gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
 				 path, "Secure Boot variable %s: %zu event(s) with its name whose data "

@@ -112,6 +112,40 @@ bool gwpol_efi_variable_is(const struct eventlog_event *ev, const uint8_t guid[1
 	return true;
 }
 
+bool gwpol_event_extends(const struct eventlog_event *ev)
+{
+	return ev->type != EV_NO_ACTION && ev->pcr < GW_NUM_PCRS;
+}
+
+const struct eventlog_event *gwpol_efi_variable_find(const struct eventlog *log, uint16_t bank,
+						     const uint8_t guid[16], const char *name,
+						     const uint8_t **vdata, size_t *vlen,
+						     size_t *count, size_t *forged)
+{
+	const struct eventlog_event *found = NULL;
+
+	*count = *forged = 0;
+	for (size_t i = 0; i < log->nevents; i++) {
+		const struct eventlog_event *e = &log->events[i];
+		const uint8_t *d;
+		size_t l;
+
+		if (e->pcr != 7 || !gwpol_event_extends(e) || e->type == EV_EFI_VARIABLE_AUTHORITY ||
+		    !gwpol_efi_variable_is(e, guid, name, &d, &l))
+			continue;
+		if (!gwpol_event_data_authentic(e, bank)) {
+			(*forged)++;
+			continue;
+		}
+		if (!(*count)++) {
+			found = e;
+			*vdata = d;
+			*vlen = l;
+		}
+	}
+	return found;
+}
+
 size_t gwpol_boot_apps(const struct eventlog *log, const struct eventlog_event **first,
 		       const struct eventlog_event **last)
 {

@@ -78,20 +78,18 @@ static void lint_fw_pcrs(struct lint *l, const struct gwpol *p, const TPML_PCR_S
 			     "%s): its events there are findings, and this rule never sees one; "
 			     "add %u to logs.firmware or remove the rule",
 			     r->pcr, gwpol_pcrs_str(p->logs.firmware, pbuf, sizeof(pbuf)), r->pcr);
-		else if (r->mode == GWPOL_PCR_UNCHECKED && r->pcr == GWPOL_STAGE_PCR &&
-			 p->n_stages)
-			diag(l, path,
-			     "PCR 13 is \"unchecked\" for the firmware log, but the stage rules "
-			     "need every event there judged: a stage record moved into the "
-			     "firmware log would escape them; give PCR 13 a sequence or allowed "
-			     "rule, or take 13 out of logs.firmware");
-		else if (r->mode == GWPOL_PCR_UNCHECKED && r->pcr == GWPOL_TRUST_PCR &&
-			 (p->trust.has_gate_key || p->trust.has_trust_root))
-			diag(l, path,
-			     "PCR 14 is \"unchecked\" for the firmware log, but the trust rules "
-			     "need every event there judged: a trust record moved into the "
-			     "firmware log would escape them; give PCR 14 a sequence or allowed "
-			     "rule (shim's MokList events), or take 14 out of logs.firmware");
+		else if (r->mode == GWPOL_PCR_UNCHECKED && (gwpol_agent_judged(p) & (1u << r->pcr)))
+			diag(l, path, "%s",
+			     r->pcr == GWPOL_STAGE_PCR
+				     ? "PCR 13 is \"unchecked\" for the firmware log, but the stage "
+				       "rules need every event there judged: a stage record moved "
+				       "into the firmware log would escape them; give PCR 13 a "
+				       "sequence or allowed rule, or take 13 out of logs.firmware"
+				     : "PCR 14 is \"unchecked\" for the firmware log, but the trust "
+				       "rules need every event there judged: a trust record moved "
+				       "into the firmware log would escape them; give PCR 14 a "
+				       "sequence or allowed rule (shim's MokList events), or take 14 "
+				       "out of logs.firmware");
 		if (r->mode == GWPOL_PCR_UNCHECKED)
 			continue;
 		for (size_t j = 0; j < r->n; j++) {
