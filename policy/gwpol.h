@@ -364,8 +364,9 @@ int gwpol_evaluate(const struct gwpol *p, const struct gwpol_evidence *ev,
  * another part of the policy (a firmware rule on a PCR or bank the pcr_selection
  * does not quote or logs.firmware does not list, stages or trust rules without PCR
  * 13 or 14 of the sha256 bank quoted or in logs.cel, an unchecked firmware rule on
- * 13 or 14 next to stage or trust rules, a required event its PCR's sequence or
- * allowed list cannot hold or with neither text nor data, an unknown event type not
+ * 13 or 14 next to stage or trust rules, a required event without a pcr whose rule
+ * is a sequence (elsewhere root can extend it after boot), one its PCR's sequence
+ * cannot hold or with neither text nor data, an unknown event type not
  * in allow_event_types, bootloader or kernel rules without a sequence or allowed
  * rule for PCR 4 or one that leaves no boot application or lets another boot last,
  * secure_boot without a sequence or allowed rule for PCR 7, a PCR in logs.cel that
