@@ -98,9 +98,10 @@
  *   },
  *   "logs"?: {                       which log may extend which PCR (per log, a
  *     "firmware"?: [0, 1, ..., 14],  list of 0-24 distinct PCRs 0-23); defaults
- *     "cel"?: [13, 14]               GWPOL_DEFAULT_FW_LOGS and _CEL_LOGS. On a PCR
- *   },                               a rule governs, an event from a log not
- *                                    listed for it is a finding
+ *     "cel"?: [13, 14]               GWPOL_DEFAULT_FW_LOGS (plus every PCR with a
+ *   },                               firmware rule) and _CEL_LOGS. On a PCR a rule
+ *                                    governs, an event from a log not listed for
+ *                                    it is a finding
  *   "update"?: {                     consumed by the update flow
  *     "min_security_version"?: 4,    0 .. 2^32-1
  *     "end_of_support"?: "2029-12-31",  last supported day (UTC); after it the
@@ -281,6 +282,10 @@ const char *gwpol_pcrs_str(uint32_t pcrs, char *buf, size_t len);
  * 14 with trust rules. Every event that extends one of them must come from a log
  * the policy lets extend it and be judged by a rule (doc/pcrs.md). */
 uint32_t gwpol_governed(const struct gwpol *p);
+/* The PCRs whose every event the agent's rules read (13 with stages, 14 with trust
+ * rules): there an "unchecked" firmware rule judges nothing, or an event moved
+ * into the firmware log would escape them. */
+uint32_t gwpol_agent_judged(const struct gwpol *p);
 /* "sequence", "allowed", "unchecked". */
 const char *gwpol_pcr_mode_name(enum gwpol_pcr_mode m);
 /* The PCR selection the verifier asks for: the policy's, else the default. */
@@ -359,8 +364,9 @@ int gwpol_evaluate(const struct gwpol *p, const struct gwpol_evidence *ev,
  * another part of the policy (a firmware rule on a PCR or bank the pcr_selection
  * does not quote or logs.firmware does not list, stages or trust rules without PCR
  * 13 or 14 of the sha256 bank quoted or in logs.cel, an unchecked firmware rule on
- * 13 or 14 next to stage or trust rules, a required event its PCR's sequence or
- * allowed list cannot hold or with neither text nor data, an unknown event type not
+ * 13 or 14 next to stage or trust rules, a required event without a pcr whose rule
+ * is a sequence (elsewhere root can extend it after boot), one its PCR's sequence
+ * cannot hold or with neither text nor data, an unknown event type not
  * in allow_event_types, bootloader or kernel rules without a sequence or allowed
  * rule for PCR 4 or one that leaves no boot application or lets another boot last,
  * secure_boot without a sequence or allowed rule for PCR 7, a PCR in logs.cel that

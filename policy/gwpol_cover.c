@@ -49,9 +49,7 @@ uint32_t gwpol_governed(const struct gwpol *p)
 	return g;
 }
 
-/* The PCRs whose every event the agent's rules read: stages on 13, trust on 14.
- * There, an "unchecked" firmware rule would let an event escape them. */
-static uint32_t agent_judged(const struct gwpol *p)
+uint32_t gwpol_agent_judged(const struct gwpol *p)
 {
 	return (p->n_stages ? 1u << GWPOL_STAGE_PCR : 0) |
 	       (p->trust.has_gate_key || p->trust.has_trust_root ? 1u << GWPOL_TRUST_PCR : 0);
@@ -66,7 +64,7 @@ static bool fw_judges(const struct gwpol *p, unsigned pcr, const char **why)
 		*why = "the policy has no firmware rule for it";
 		return false;
 	}
-	if (rule->mode == GWPOL_PCR_UNCHECKED && (agent_judged(p) & (1u << pcr))) {
+	if (rule->mode == GWPOL_PCR_UNCHECKED && (gwpol_agent_judged(p) & (1u << pcr))) {
 		*why = pcr == GWPOL_STAGE_PCR
 			       ? "its firmware rule is \"unchecked\", and the stage rules need "
 				 "every event there judged"
@@ -83,7 +81,7 @@ static bool cel_judges(const struct gwpol *p, unsigned pcr)
 {
 	const struct gwpol_fw_pcr *rule = p->fw.present ? gwpol_fw_rule(&p->fw, pcr) : NULL;
 
-	if (agent_judged(p) & (1u << pcr))
+	if (gwpol_agent_judged(p) & (1u << pcr))
 		return true;
 	return rule && rule->mode == GWPOL_PCR_UNCHECKED;
 }

@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "gwpol.h"
+#include "gwpol_eval_int.h"
 #include "gwpol_event.h"
 #include "util.h"
 
@@ -76,11 +77,6 @@ static void event_comment(const struct eventlog_event *e, json_object *view, cha
 		 ds ? " " : "", ds ? COMMENT_MAX / 2 : 0, ds ? ds : "");
 }
 
-static bool extends(const struct eventlog_event *e)
-{
-	return e->type != EV_NO_ACTION && e->pcr < GW_NUM_PCRS;
-}
-
 static json_object *fw_element(struct builder *b, const struct eventlog_event *e, uint16_t bank,
 			       size_t dsize, const char *comment)
 {
@@ -109,7 +105,7 @@ static json_object *pcr_rule(struct builder *b, const struct eventlog *log, unsi
 		char comment[COMMENT_MAX + 32];
 		json_object *same = NULL;
 
-		if (!extends(e) || e->pcr != pcr)
+		if (!gwpol_event_extends(e) || e->pcr != pcr)
 			continue;
 		event_comment(e, view, comment, sizeof(comment));
 		if (allowed) {
@@ -146,7 +142,7 @@ static json_object *pcr_rule(struct builder *b, const struct eventlog *log, unsi
 }
 
 /* Separators and the ExitBootServices actions, when their data is what their
- * digest covers. */
+ * digest covers; only for a draft of sequence rules, which pin them. */
 static void required_events(struct builder *b, const struct eventlog *log, uint16_t bank,
 			    json_object *view, json_object *arr)
 {
@@ -159,7 +155,7 @@ static void required_events(struct builder *b, const struct eventlog *log, uint1
 		char comment[COMMENT_MAX + 32];
 		json_object *r;
 
-		if (!extends(e) || !gwpol_event_data_authentic(e, bank))
+		if (!gwpol_event_extends(e) || !gwpol_event_data_authentic(e, bank))
 			continue;
 		if (e->type == EV_EFI_ACTION) {
 			for (size_t k = 0; k < GW_ARRAY_SIZE(ebs) && !text; k++)
@@ -182,27 +178,18 @@ static void required_events(struct builder *b, const struct eventlog *log, uint1
 	}
 }
 
-/* The first EV_EFI_VARIABLE_DRIVER_CONFIG event of a variable on PCR 7 (the one
- * the evaluator reads), when its data is authentic. */
+/* A variable's measurement on PCR 7 as the evaluator reads it: the one authentic
+ * event of it (none when there are several, or one with its name that does not
+ * hash to its digest: then the evaluator would refuse the rule). */
 static const struct eventlog_event *sb_var(const struct eventlog *log, uint16_t bank,
 					   const uint8_t guid[16], const char *name,
 					   const uint8_t **vd, size_t *vl)
 {
-	const struct eventlog_event *found = NULL;
+	size_t count, forged;
+	const struct eventlog_event *e =
+		gwpol_efi_variable_find(log, bank, guid, name, vd, vl, &count, &forged);
 
-	for (size_t i = 0; i < log->nevents && !found; i++) {
-		const struct eventlog_event *e = &log->events[i];
-		const uint8_t *d;
-		size_t l;
-
-		if (e->pcr == 7 && e->type == EV_EFI_VARIABLE_DRIVER_CONFIG &&
-		    gwpol_efi_variable_is(e, guid, name, &d, &l)) {
-			found = e;
-			*vd = d;
-			*vl = l;
-		}
-	}
-	return found && gwpol_event_data_authentic(found, bank) ? found : NULL;
+	return count == 1 && !forged ? e : NULL;
 }
 
 static void secure_boot(struct builder *b, const struct eventlog *log, uint16_t bank,
@@ -308,15 +295,13 @@ static void stages(struct builder *b, const struct gwpol_draft_input *in, json_o
 
 	for (size_t i = 0; in->cel && i < in->cel->n; i++) {
 		const struct cel_record *r = &in->cel->rec[i];
-		const uint8_t *d = NULL;
+		const uint8_t *d;
 		json_object *arr = NULL;
 
 		if (!r->event_type || strcmp(r->event_type, "stage") || !r->stage ||
 		    r->pcr != GWPOL_STAGE_PCR)
 			continue;
-		for (size_t k = 0; k < r->ndigests; k++)
-			if (r->digests[k].alg == TPM2_ALG_SHA256)
-				d = r->digests[k].d;
+		d = gwpol_record_sha256(r);
 		if (!d)
 			continue;
 		if (!st)
@@ -348,17 +333,17 @@ static void trust(struct builder *b, const struct gwpol_draft_input *in, json_ob
 
 	for (size_t i = 0; in->cel && i < in->cel->n; i++) {
 		const struct cel_record *r = &in->cel->rec[i];
+		const uint8_t *d;
 
 		if (!r->event_type || strcmp(r->event_type, "trust") || !r->string ||
 		    strncmp(r->string, prefix, sizeof(prefix) - 1) || r->pcr != GWPOL_TRUST_PCR)
 			continue;
-		for (size_t k = 0; k < r->ndigests; k++) {
-			if (r->digests[k].alg != TPM2_ALG_SHA256)
-				continue;
-			if (!gk)
-				gk = json_object_new_array();
-			add_digest(b, gk, r->digests[k].d, 32);
-		}
+		d = gwpol_record_sha256(r);
+		if (!d)
+			continue;
+		if (!gk)
+			gk = json_object_new_array();
+		add_digest(b, gk, d, 32);
 	}
 	if (in->has_gate_key) {
 		if (!gk)
@@ -394,7 +379,7 @@ static int firmware(struct builder *b, const struct gwpol_draft_input *in, json_
 	put(b, fw, "bank", json_object_new_string(gw_alg_by_id(bank)->name));
 	pcrs = put(b, fw, "pcrs", json_object_new_object());
 	for (size_t i = 0; i < log->nevents; i++)
-		if (extends(&log->events[i]))
+		if (gwpol_event_extends(&log->events[i]))
 			extended |= 1u << log->events[i].pcr;
 	*fw_pcrs = extended;
 	for (unsigned p = 0; p < GW_NUM_PCRS && !rc; p++) {
@@ -421,7 +406,9 @@ static int firmware(struct builder *b, const struct gwpol_draft_input *in, json_
 		if (!seen)
 			append(b, types, json_object_new_string(t));
 	}
-	req = json_object_new_array();
+	/* Required events are sound only on a PCR with a sequence rule (gwpolicy lint
+	 * refuses them elsewhere): with --allowed, root could extend them after boot. */
+	req = in->allowed ? NULL : json_object_new_array();
 	if (req) {
 		required_events(b, log, bank, view, req);
 		if (json_object_array_length(req))

@@ -35,7 +35,7 @@ static bool quoted(const struct fw_ctx *c, unsigned pcr)
 /* The events that extend pcr (EV_NO_ACTION events extend nothing). */
 static bool extends(const struct eventlog_event *e, unsigned pcr)
 {
-	return e->pcr == pcr && e->type != EV_NO_ACTION;
+	return e->pcr == pcr && gwpol_event_extends(e);
 }
 
 /* One position of a reference sequence against one event: NULL ev or el for
@@ -43,7 +43,7 @@ static bool extends(const struct eventlog_event *e, unsigned pcr)
 static void sequence_diff(struct fw_ctx *c, const struct gwpol_fw_pcr *rule, size_t j,
 			  const struct eventlog_event *e, const struct gwpol_fw_event *el)
 {
-	char path[128], t1[16], t2[16], exp[4 * GW_MAX_DIGEST + 64], seen[2 * GW_MAX_DIGEST + 1];
+	char path[128], t1[16], t2[16], exp[EXP_MAX], seen[SEEN_MAX];
 	enum gwpol_claim claim = gwpol_claim_of_pcr(rule->pcr);
 	const uint8_t *d;
 
@@ -150,7 +150,7 @@ static void check_allowed(struct fw_ctx *c, const struct gwpol_fw_pcr *rule)
 		}
 		reported++;
 		{
-			char path[128], t[16], exp[4 * GW_MAX_DIGEST + 64], seen[2 * GW_MAX_DIGEST + 1];
+			char path[128], t[16], exp[EXP_MAX], seen[SEEN_MAX];
 			const uint8_t *d = gwpol_event_digest(e, c->p->fw.bank);
 
 			if (d)
@@ -265,6 +265,36 @@ static bool required_matches(const struct fw_ctx *c, const struct gwpol_required
 	return true;
 }
 
+/* A required event is decided only on a PCR whose rule is a sequence the firmware
+ * log may extend: there every event is pinned to its position, and one extended
+ * after boot is extra. Anywhere else root can extend it whenever it likes: a
+ * finding on path (gwpolicy lint refuses such a policy). */
+static bool required_sound(struct fw_ctx *c, const struct gwpol_required *req, const char *path)
+{
+	const struct gwpol_fw_pcr *rule = req->has_pcr ? gwpol_fw_rule(&c->p->fw, req->pcr) : NULL;
+	const char *why = NULL;
+	char t[16];
+
+	if (!req->has_pcr)
+		why = "names no PCR";
+	else if (!rule)
+		why = "is on a PCR with no rule";
+	else if (rule->mode == GWPOL_PCR_UNCHECKED)
+		why = "is on an \"unchecked\" PCR";
+	else if (rule->mode != GWPOL_PCR_SEQUENCE)
+		why = "is on a PCR with an allowed rule, not a sequence";
+	else if (!(c->p->logs.firmware & (1u << req->pcr)))
+		why = "is on a PCR not in logs.firmware";
+	if (!why)
+		return true;
+	gwpol_report_add(c->r, req->has_pcr ? gwpol_claim_of_pcr(req->pcr) : GWPOL_CLAIM_CONFIGURATION,
+			 GWPOL_TIER_CONTRAINDICATED, path,
+			 "required event %s %s: root can extend it after boot, so its presence "
+			 "proves nothing and cannot be decided; give its PCR a sequence rule",
+			 type_str(req->type, t), why);
+	return false;
+}
+
 static void check_required(struct fw_ctx *c)
 {
 	const struct gwpol_firmware *fw = &c->p->fw;
@@ -287,6 +317,8 @@ static void check_required(struct fw_ctx *c)
 					 type_str(req->type, t));
 			continue;
 		}
+		if (!required_sound(c, req, path))
+			continue;
 		for (size_t i = 0; i < c->log->nevents && !found; i++)
 			found = required_matches(c, req, &c->log->events[i], &forged);
 		if (found)
@@ -332,51 +364,85 @@ static bool pcr_judged(struct fw_ctx *c, unsigned pcr, enum gwpol_claim claim, c
 	return false;
 }
 
-/* The first measurement of a variable on PCR 7, found by what the digest covers:
- * an event whose data is that variable's UEFI_VARIABLE_DATA and hashes to its
- * digest in every bank, whatever its type label, except
- * EV_EFI_VARIABLE_AUTHORITY: those carry one entry of db (the certificate that
- * verified an image) with db's name. The label is not authenticated, but PCR 7 is
- * fully judged when this runs (pcr_judged()), so its rule has given each digest
- * its type. *count is the number of such events, *forged the number that claim to
- * be the variable but do not hash to their digest (and so are not read). */
-static const struct eventlog_event *sb_variable(const struct fw_ctx *c, const uint8_t guid[16],
-						const char *name, const uint8_t **vdata,
-						size_t *vlen, size_t *count, size_t *forged)
+/* Is e's digest bound to a type whose digest is the hash of the data: by its own
+ * label (which PCR 7's rule matched to the digest) or by any element of the rule
+ * that lists the digest? Either way the rule says the digest measures that data. */
+static bool digest_bound_to_data(const struct fw_ctx *c, const struct gwpol_fw_pcr *rule,
+				 const struct eventlog_event *e)
 {
-	const struct eventlog_event *found = NULL;
+	const uint8_t *d = gwpol_event_digest(e, c->p->fw.bank);
 
-	*count = *forged = 0;
-	for (size_t i = 0; i < c->log->nevents; i++) {
-		const struct eventlog_event *e = &c->log->events[i];
-		const uint8_t *d;
-		size_t l;
-
-		if (e->pcr != 7 || e->type == EV_NO_ACTION || e->type == EV_EFI_VARIABLE_AUTHORITY ||
-		    !gwpol_efi_variable_is(e, guid, name, &d, &l))
-			continue;
-		if (!gwpol_event_data_authentic(e, c->p->fw.bank)) {
-			(*forged)++;
-			continue;
-		}
-		if (!(*count)++) {
-			found = e;
-			*vdata = d;
-			*vlen = l;
-		}
-	}
-	return found;
+	if (gwpol_type_digest_is_data(e->type))
+		return true;
+	for (size_t j = 0; d && j < rule->n; j++)
+		if (gwpol_type_digest_is_data(rule->ev[j].type) &&
+		    gwpol_digests_have(&rule->ev[j].digests, d))
+			return true;
+	return false;
 }
 
-/* Firmware measures each Secure Boot variable once, before anything else runs: a
- * second event of it came later, from whoever could extend PCR 7 then, and must
- * not be the one read. The first is read; a second is a finding. */
-static void sb_once(struct fw_ctx *c, const char *path, const char *name, size_t count)
+/* Secure Boot is read from PCR 7's data, so every PCR 7 event whose digest is the
+ * hash of its data (by the type the rule bound to the digest) must carry that
+ * data, in every bank: one that does not could be the real measurement of a
+ * variable with its data edited, next to a forged one extended later. A finding
+ * each; the number of them. PCR 7 is judged (pcr_judged()) when this runs. */
+static size_t sb_pcr7_unauthentic(struct fw_ctx *c)
 {
-	if (count > 1)
+	const struct gwpol_fw_pcr *rule = gwpol_fw_rule(&c->p->fw, 7);
+	size_t n = 0;
+	char t[16];
+
+	for (size_t i = 0; rule && i < c->log->nevents; i++) {
+		const struct eventlog_event *e = &c->log->events[i];
+
+		if (!extends(e, 7) || !digest_bound_to_data(c, rule, e) ||
+		    gwpol_event_data_authentic(e, c->p->fw.bank))
+			continue;
+		if (n++ < MAX_PER_PCR)
+			gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION,
+					 GWPOL_TIER_CONTRAINDICATED, "$.firmware.secure_boot",
+					 "PCR 7 event %u (%s): data does not match its digest: "
+					 "cannot tell what it measures, so the Secure Boot state "
+					 "cannot be decided", e->num, type_str(e->type, t));
+	}
+	if (n > MAX_PER_PCR)
+		gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
+				 "$.firmware.secure_boot",
+				 "PCR 7: %zu more events whose data does not match their digest",
+				 n - MAX_PER_PCR);
+	return n;
+}
+
+/* The measurement of a variable on PCR 7, found by what the digest covers
+ * (gwpol_efi_variable_find(): its UEFI_VARIABLE_DATA, hashing to the digest in
+ * every bank, whatever the type label). The label is not authenticated, but PCR 7 is fully judged when this runs
+ * (pcr_judged()), so its rule has given each digest its type. Firmware measures
+ * each variable once, before anything else runs: exactly one authentic event is
+ * read. None, more than one (a later one came from whoever could extend PCR 7
+ * then), or any event with the variable's name whose data does not hash to its
+ * digest is a finding on path, and NULL. */
+static const struct eventlog_event *sb_variable(struct fw_ctx *c, const uint8_t guid[16],
+						const char *name, const char *path,
+						const uint8_t **vdata, size_t *vlen)
+{
+	const struct eventlog_event *found;
+	size_t count, forged;
+
+	found = gwpol_efi_variable_find(c->log, c->p->fw.bank, guid, name, vdata, vlen, &count,
+					&forged);
+	if (forged)
+		gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
+				 path, "Secure Boot variable %s: %zu event(s) with its name whose data "
+				 "does not hash to their digest: its value cannot be told", name,
+				 forged);
+	if (!count)
+		gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
+				 path, "Secure Boot variable %s was not measured into PCR 7", name);
+	else if (count > 1)
 		gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
 				 path, "Secure Boot variable %s was measured %zu times into PCR 7: "
 				 "firmware measures it once", name, count);
+	return forged || count != 1 ? NULL : found;
 }
 
 static void check_sb_list(struct fw_ctx *c, const uint8_t guid[16], const char *name,
@@ -384,19 +450,13 @@ static void check_sb_list(struct fw_ctx *c, const uint8_t guid[16], const char *
 {
 	const struct eventlog_event *e;
 	const uint8_t *vd, *d;
-	size_t vl, count, forged;
+	size_t vl;
 	char path[64], exp[EXP_MAX], seen[SEEN_MAX];
 
 	snprintf(path, sizeof(path), "$.firmware.secure_boot.%s", key);
-	e = sb_variable(c, guid, name, &vd, &vl, &count, &forged);
-	if (!e) {
-		gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
-				 path, "Secure Boot variable %s was not measured into PCR 7%s", name,
-				 forged ? " (an event with its name does not hash to its digest)"
-					: "");
+	e = sb_variable(c, guid, name, path, &vd, &vl);
+	if (!e)
 		return;
-	}
-	sb_once(c, path, name, count);
 	d = gwpol_event_digest(e, c->p->fw.bank);
 	if (gwpol_digest_ok(allowed, d, exp, seen))
 		return;
@@ -410,7 +470,7 @@ static void check_secure_boot(struct fw_ctx *c)
 	const struct gwpol_secure_boot *sb = &c->p->fw.secure_boot;
 	const struct eventlog_event *e;
 	const uint8_t *vd = NULL;
-	size_t vl = 0, count, forged;
+	size_t vl = 0;
 	bool on;
 
 	c->r->appraised[GWPOL_CLAIM_CONFIGURATION] = true;
@@ -424,16 +484,10 @@ static void check_secure_boot(struct fw_ctx *c)
 	if (!pcr_judged(c, 7, GWPOL_CLAIM_CONFIGURATION, "$.firmware.secure_boot",
 			"the Secure Boot state"))
 		return;
-	e = sb_variable(c, gwpol_efi_global_guid, "SecureBoot", &vd, &vl, &count, &forged);
-	if (e)
-		sb_once(c, "$.firmware.secure_boot.enabled", "SecureBoot", count);
-	if (!e) {
-		gwpol_report_add(c->r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
-				 "$.firmware.secure_boot.enabled",
-				 "the SecureBoot variable was not measured into PCR 7%s",
-				 forged ? " (an event with its name does not hash to its digest)"
-					: "");
-	} else {
+	sb_pcr7_unauthentic(c);
+	e = sb_variable(c, gwpol_efi_global_guid, "SecureBoot", "$.firmware.secure_boot.enabled",
+			&vd, &vl);
+	if (e) {
 		/* One byte, 1 when enabled; an absent variable is measured with no data. */
 		on = vl == 1 && vd[0] == 1;
 		if (on != sb->enabled)

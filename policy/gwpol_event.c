@@ -40,6 +40,25 @@ bool gwpol_event_data_authentic(const struct eventlog_event *ev, uint16_t alg)
 	return true;
 }
 
+/* The types whose digest the PFP spec defines as the hash of the event data, and
+ * that every committed real log measures so (doc/eventlog-formats.md, "What the
+ * digest covers"): EV_EFI_VARIABLE_BOOT and _AUTHORITY are left out, since some
+ * firmware and shim hash only part of the data. */
+bool gwpol_type_digest_is_data(uint32_t type)
+{
+	switch (type) {
+	case EV_SEPARATOR:
+	case EV_ACTION:
+	case EV_EVENT_TAG:
+	case EV_EFI_VARIABLE_DRIVER_CONFIG:
+	case EV_EFI_GPT_EVENT:
+	case EV_EFI_ACTION:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* The data is text as ASCII, or as UCS-2 (UTF-16LE of ASCII), with or without a
  * terminating NUL. */
 bool gwpol_data_is_text(const uint8_t *d, size_t len, const char *text)
@@ -91,6 +110,40 @@ bool gwpol_efi_variable_is(const struct eventlog_event *ev, const uint8_t guid[1
 	*vdata = d + 32 + 2 * nlen;
 	*vlen = (size_t)dlen;
 	return true;
+}
+
+bool gwpol_event_extends(const struct eventlog_event *ev)
+{
+	return ev->type != EV_NO_ACTION && ev->pcr < GW_NUM_PCRS;
+}
+
+const struct eventlog_event *gwpol_efi_variable_find(const struct eventlog *log, uint16_t bank,
+						     const uint8_t guid[16], const char *name,
+						     const uint8_t **vdata, size_t *vlen,
+						     size_t *count, size_t *forged)
+{
+	const struct eventlog_event *found = NULL;
+
+	*count = *forged = 0;
+	for (size_t i = 0; i < log->nevents; i++) {
+		const struct eventlog_event *e = &log->events[i];
+		const uint8_t *d;
+		size_t l;
+
+		if (e->pcr != 7 || !gwpol_event_extends(e) || e->type == EV_EFI_VARIABLE_AUTHORITY ||
+		    !gwpol_efi_variable_is(e, guid, name, &d, &l))
+			continue;
+		if (!gwpol_event_data_authentic(e, bank)) {
+			(*forged)++;
+			continue;
+		}
+		if (!(*count)++) {
+			found = e;
+			*vdata = d;
+			*vlen = l;
+		}
+	}
+	return found;
 }
 
 size_t gwpol_boot_apps(const struct eventlog *log, const struct eventlog_event **first,

@@ -22,6 +22,9 @@ const uint8_t *gwpol_event_digest(const struct eventlog_event *ev, uint16_t alg)
  * the event carries a digest for? Only then may a rule read the data: a log is
  * authenticated through its digests alone. */
 bool gwpol_event_data_authentic(const struct eventlog_event *ev, uint16_t alg);
+/* Is the digest of an event of this type the hash of its data, per the PFP spec
+ * and in every committed real log (doc/eventlog-formats.md)? */
+bool gwpol_type_digest_is_data(uint32_t type);
 /* Is the data text, as ASCII or UCS-2 (UTF-16LE of ASCII), with or without a
  * terminating NUL? */
 bool gwpol_data_is_text(const uint8_t *d, size_t len, const char *text);
@@ -29,6 +32,19 @@ bool gwpol_data_is_text(const uint8_t *d, size_t len, const char *text);
  * Then *vdata and *vlen are its VariableData. Bounds-checked. */
 bool gwpol_efi_variable_is(const struct eventlog_event *ev, const uint8_t guid[16],
 			   const char *name, const uint8_t **vdata, size_t *vlen);
+/* Does the event extend a PCR (0-23; EV_NO_ACTION events extend nothing)? */
+bool gwpol_event_extends(const struct eventlog_event *ev);
+/* The measurement of UEFI variable name of vendor guid in PCR 7, as the evaluator
+ * and the draft read it: an event whose data is that UEFI_VARIABLE_DATA and hashes
+ * to its digest in every bank (gwpol_event_data_authentic() with bank), whatever
+ * its type label, except EV_EFI_VARIABLE_AUTHORITY (one db entry under db's
+ * name). Returns the first such event (*vdata, *vlen its VariableData), NULL if
+ * none; *count is the number of them, *forged the number of events with the
+ * variable's name whose data does not hash to their digest. */
+const struct eventlog_event *gwpol_efi_variable_find(const struct eventlog *log, uint16_t bank,
+						     const uint8_t guid[16], const char *name,
+						     const uint8_t **vdata, size_t *vlen,
+						     size_t *count, size_t *forged);
 /* The EV_EFI_BOOT_SERVICES_APPLICATION events of PCR 4, in PCR 4's own order:
  * their number, the first and the last (NULL when none). Only PCR 4's sequence is
  * authenticated, so nothing on another PCR (ExitBootServices) places them. */

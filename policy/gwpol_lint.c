@@ -78,20 +78,18 @@ static void lint_fw_pcrs(struct lint *l, const struct gwpol *p, const TPML_PCR_S
 			     "%s): its events there are findings, and this rule never sees one; "
 			     "add %u to logs.firmware or remove the rule",
 			     r->pcr, gwpol_pcrs_str(p->logs.firmware, pbuf, sizeof(pbuf)), r->pcr);
-		else if (r->mode == GWPOL_PCR_UNCHECKED && r->pcr == GWPOL_STAGE_PCR &&
-			 p->n_stages)
-			diag(l, path,
-			     "PCR 13 is \"unchecked\" for the firmware log, but the stage rules "
-			     "need every event there judged: a stage record moved into the "
-			     "firmware log would escape them; give PCR 13 a sequence or allowed "
-			     "rule, or take 13 out of logs.firmware");
-		else if (r->mode == GWPOL_PCR_UNCHECKED && r->pcr == GWPOL_TRUST_PCR &&
-			 (p->trust.has_gate_key || p->trust.has_trust_root))
-			diag(l, path,
-			     "PCR 14 is \"unchecked\" for the firmware log, but the trust rules "
-			     "need every event there judged: a trust record moved into the "
-			     "firmware log would escape them; give PCR 14 a sequence or allowed "
-			     "rule (shim's MokList events), or take 14 out of logs.firmware");
+		else if (r->mode == GWPOL_PCR_UNCHECKED && (gwpol_agent_judged(p) & (1u << r->pcr)))
+			diag(l, path, "%s",
+			     r->pcr == GWPOL_STAGE_PCR
+				     ? "PCR 13 is \"unchecked\" for the firmware log, but the stage "
+				       "rules need every event there judged: a stage record moved "
+				       "into the firmware log would escape them; give PCR 13 a "
+				       "sequence or allowed rule, or take 13 out of logs.firmware"
+				     : "PCR 14 is \"unchecked\" for the firmware log, but the trust "
+				       "rules need every event there judged: a trust record moved "
+				       "into the firmware log would escape them; give PCR 14 a "
+				       "sequence or allowed rule (shim's MokList events), or take 14 "
+				       "out of logs.firmware");
 		if (r->mode == GWPOL_PCR_UNCHECKED)
 			continue;
 		for (size_t j = 0; j < r->n; j++) {
@@ -107,8 +105,12 @@ static void lint_fw_pcrs(struct lint *l, const struct gwpol *p, const TPML_PCR_S
 	}
 }
 
-/* A required event on a PCR with a sequence or allowed rule must be one of that
- * rule's elements, or no log can pass both. */
+/* A required event is sound only on a PCR whose rule is a sequence: then every
+ * event of the PCR is pinned to its position, and no event can be extended after
+ * boot to satisfy it. On a PCR with an allowed list, an unchecked PCR, one with no
+ * rule, or no PCR at all, root can extend the required event's digest whenever it
+ * likes (doc/policy.md). And it must be one of the sequence's elements, or no log
+ * can pass both. */
 static void lint_required(struct lint *l, const struct gwpol *p, const TPML_PCR_SELECTION *sel,
 			  bool bank_quoted)
 {
@@ -130,16 +132,19 @@ static void lint_required(struct lint *l, const struct gwpol *p, const TPML_PCR_
 			     "event type %s is not a TCG PC Client type and not in "
 			     "allow_event_types: a log holding it fails appraisal",
 			     tname);
-		if (!q->text && !q->data) {
-			(void)snprintf(path, sizeof(path), "$.firmware.required_events[%zu]", k);
+		(void)snprintf(path, sizeof(path), "$.firmware.required_events[%zu]", k);
+		if (!q->text && !q->data)
 			diag(l, path,
 			     "only a type: the type is not covered by the digest, so any event "
 			     "relabelled %s passes; give the event's text or data (then its "
 			     "digest must be their hash)",
 			     tname);
-		}
-		if (!q->has_pcr)
+		if (!q->has_pcr) {
+			diag(l, path,
+			     "no pcr: root can extend the event into any PCR after boot; name "
+			     "the PCR, and give it a sequence rule");
 			continue;
+		}
 		(void)snprintf(path, sizeof(path), "$.firmware.required_events[%zu].pcr", k);
 		if (!(p->logs.firmware & (1u << q->pcr)))
 			diag(l, path,
@@ -152,8 +157,17 @@ static void lint_required(struct lint *l, const struct gwpol *p, const TPML_PCR_
 			     "authenticated",
 			     q->pcr, l->sel);
 		r = gwpol_fw_rule(fw, q->pcr);
-		if (!r || r->mode == GWPOL_PCR_UNCHECKED)
+		if (!r || r->mode != GWPOL_PCR_SEQUENCE) {
+			(void)snprintf(path, sizeof(path), "$.firmware.required_events[%zu]", k);
+			diag(l, path,
+			     "PCR %u %s: root can extend the required event there after boot, "
+			     "and the rule would not notice; give PCR %u a sequence rule (which "
+			     "then pins the event) or remove the required event",
+			     q->pcr, !r ? "has no rule" : r->mode == GWPOL_PCR_UNCHECKED
+				     ? "is \"unchecked\"" : "has an allowed rule, not a sequence",
+			     q->pcr);
 			continue;
+		}
 		if (q->data && alg && !gw_hash(fw->bank, q->data, q->data_len, h))
 			hashed = true;
 		for (size_t j = 0; j < r->n; j++) {

@@ -1213,8 +1213,13 @@ static void parse_root(struct pctx *c, json_object *root, struct gwpol *p)
 		parse_logs(c, x, &p->logs);
 		path_pop(c, mark);
 	}
-	if (!p->logs.has_firmware)
+	/* A policy signed before logs existed keeps its firmware rules outside the
+	 * default PCRs working: each such rule judges the events of its PCR. */
+	if (!p->logs.has_firmware) {
 		p->logs.firmware = GWPOL_DEFAULT_FW_LOGS;
+		for (size_t i = 0; i < p->fw.n_pcrs; i++)
+			p->logs.firmware |= 1u << p->fw.pcrs[i].pcr;
+	}
 	if (!p->logs.has_cel)
 		p->logs.cel = GWPOL_DEFAULT_CEL_LOGS;
 	if (member(c, root, "update", false, &x) && !c->nomem) {

@@ -12,6 +12,8 @@
 #                                       (sha1=HEX,sha256=HEX: each bank of the log)
 #     retype:N:TYPE                     event N (1 = the first after the header)
 #     digest:N:HEXDATA                  event N's digests become hashes of HEXDATA
+#     data:N:HEXDATA                    event N's data becomes HEXDATA, its digests
+#                                       kept (data that no longer matches them)
 #     tail:N                            move event N to the end (as edits run)
 #     drop:N                            remove event N
 #   fwlog.py digests IN N               print event N's digests (sha1=HEX,sha256=HEX)
@@ -89,6 +91,8 @@ def edit(sizes, evs, op):
         evs[int(f[1]) - 1]['type'] = type_of(f[2])
     elif f[0] == 'digest':
         evs[int(f[1]) - 1]['digests'] = hashes(sizes, bytes.fromhex(f[2]))
+    elif f[0] == 'data':
+        evs[int(f[1]) - 1]['data'] = bytes.fromhex(f[2])
     elif f[0] == 'tail':
         evs.append(evs[int(f[1]) - 1])
         evs[int(f[1]) - 1] = None

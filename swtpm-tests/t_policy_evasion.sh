@@ -2,9 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 # Evidence that root on a gateway can forge, against a real swtpm, verifier and
 # agent: events moved between the firmware log and the CEL log, a kernel digest
-# extended after boot with the ExitBootServices events moved behind it, and a
-# Secure Boot variable relabelled while a forged one is extended. The quote
-# authenticates only each PCR's sequence of digests: every one is contraindicated.
+# extended after boot with the ExitBootServices events moved behind it, a Secure
+# Boot variable relabelled while a forged one is extended; and from the review of
+# that fix: with a PCR 7 allowed list that admits both SecureBoot states, the real
+# SecureBoot event's data edited (digest kept) while a forged one is extended, and
+# required events (ExitBootServices) on an allowed PCR 5 extended after boot. The
+# quote authenticates only each PCR's sequence of digests: every one is
+# contraindicated.
 # shellcheck source=swtpm-tests/lib.sh
 source "$(dirname "$0")/lib.sh"
 require_cmd swtpm_ioctl tpm2_startup tpm2_pcrextend openssl python3
@@ -148,5 +152,55 @@ check sb-extend tpm2_pcrextend "7:$(digests "$sb_on")"
 check sb-forged-log fwlog "$golden" "$sent" retype:4:EV_EFI_VARIABLE_BOOT \
   "append:7:EV_EFI_VARIABLE_DRIVER_CONFIG:$sb_on"
 contraindicated secure-boot '\$\.firmware\.secure_boot'
+
+# The --allowed draft of the golden boot affirms it, and no longer requires events:
+# next to an allowed list root could extend them after boot.
+expect_exit -n allowed-draft 0 gwpolicy from-eventlog "$golden" --model gw-1000 --allowed \
+  --stage "tool=$GW_TMP/tool.bin" --stage "app=$GW_TMP/app.bin" --gate-key "$vdir/gate.pub"
+policy_edit "$GW_STDOUT" "$GW_TMP/allowed.json" 5 "pass"
+check allowed-draft-no-required python3 -c "
+import json; p=json.load(open('$GW_TMP/allowed.json'))
+assert p['firmware']['pcrs']['7'].get('allowed') and 'required_events' not in p['firmware']"
+expect_exit -n allowed-draft-lints 0 gwpolicy lint "$GW_TMP/allowed.json"
+load 5 "$GW_TMP/allowed.json" || exit 1
+boot "$golden" allowed-golden || exit 1
+expect_exit -n allowed-golden-affirming 0 ga attest --json
+
+# 5. PCR 7's allowed list admits both SecureBoot states (a fleet list), secure_boot
+#    enabled, a device with Secure Boot off: root edits the real SecureBoot=0
+#    event's (4) data to say 1, its digest kept, and extends SecureBoot=1.
+sb_on_sha256=$(printf '%s' "$sb_on" | xxd -r -p | sha256sum | cut -d' ' -f1)
+policy_edit "$GW_TMP/allowed.json" "$GW_TMP/sbfleet.json" 6 "
+for el in p['firmware']['pcrs']['7']['allowed']:
+    if el['type'] == 'EV_EFI_VARIABLE_DRIVER_CONFIG': el['digests'].append('$sb_on_sha256')
+p['firmware']['secure_boot']['enabled'] = True"
+expect_exit -n sb-allowed-lint-accepts 0 gwpolicy lint "$GW_TMP/sbfleet.json"
+load 6 "$GW_TMP/sbfleet.json" || exit 1
+boot "$golden" sb-allowed-honest || exit 1
+contraindicated sb-allowed-honest 'Secure Boot is disabled'
+boot "$golden" sb-allowed-forged || exit 1
+check sb-allowed-extend tpm2_pcrextend "7:$(digests "$sb_on")"
+check sb-allowed-forged-log fwlog "$golden" "$sent" "data:4:$sb_on" \
+  "append:7:EV_EFI_VARIABLE_DRIVER_CONFIG:$sb_on"
+contraindicated sb-allowed-forged 'PCR 7 event 4 .*data does not match its digest'
+
+# 6. Required ExitBootServices events on PCR 5, which has an allowed list: lint
+#    refuses them. A boot without them (events 102 and 103), root extends them.
+ebs1=$(hexof "Exit Boot Services Invocation")
+ebs2=$(hexof "Exit Boot Services Returned with Success")
+policy_edit "$GW_TMP/allowed.json" "$GW_TMP/required.json" 7 "
+p['firmware']['required_events'] = [{'pcr': 5, 'type': 'EV_EFI_ACTION', 'text': t}
+    for t in ('Exit Boot Services Invocation', 'Exit Boot Services Returned with Success')]"
+expect_exit -n required-lint-refuses 19 gwpolicy lint "$GW_TMP/required.json"
+expect_output_contains -n required-lint-names 'required_events\[0\].*PCR 5 has an allowed rule' \
+  "$GW_STDOUT"
+load 7 "$GW_TMP/required.json" || exit 1
+check no-ebs-log fwlog "$golden" "$GW_TMP/no-ebs.bin" drop:102 drop:103
+boot "$GW_TMP/no-ebs.bin" required || exit 1
+check required-extend-1 tpm2_pcrextend "5:$(digests "$ebs1")"
+check required-extend-2 tpm2_pcrextend "5:$(digests "$ebs2")"
+check required-forged-log fwlog "$GW_TMP/no-ebs.bin" "$sent" "append:5:EV_EFI_ACTION:$ebs1" \
+  "append:5:EV_EFI_ACTION:$ebs2"
+contraindicated required 'required_events\[0\].*not a sequence'
 
 expect_no_handles no-handles-left

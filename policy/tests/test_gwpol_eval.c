@@ -61,6 +61,20 @@ static void affirming_flipped_retyped(const char *name, bool allowed)
 	log = load_log(name);
 	p = draft_policy(log, allowed);
 
+	/* The draft lints clean: no rule of it is unsound (required events only on
+	 * PCRs with a sequence rule, say). */
+	{
+		struct gwpol_diags *dg = calloc(1, sizeof(*dg));
+
+		assert_non_null(dg);
+		if (gwpol_lint(p, NOW, dg))
+			for (size_t i = 0; i < dg->n; i++)
+				print_message("# lint %s: %s: %s\n", name, dg->d[i].path,
+					      dg->d[i].msg);
+		assert_int_equal(dg->n, 0);
+		free(dg);
+	}
+
 	/* The draft appraises its own log as affirming. */
 	r = evaluate(p, log, NULL, ALL_PCRS, NOW);
 	if (r->n)
@@ -265,6 +279,7 @@ static void add_required_ebs(json_object *o)
 		req = json_object_new_array();
 		json_object_object_add(fw_of(o), "required_events", req);
 	}
+	json_object_object_add(el, "pcr", json_object_new_int(5));
 	json_object_object_add(el, "type", json_object_new_string("EV_EFI_ACTION"));
 	json_object_object_add(el, "text", json_object_new_string("Exit Boot Services Invocation"));
 	json_object_array_add(req, el);
@@ -274,18 +289,38 @@ static void test_required_events(void **state)
 {
 	struct eventlog *missing = load_log("go-attestation-ebs_event_missing_eventlog.bin");
 	struct eventlog *arch = load_log("tpm2-tools-event-bootorder.bin");
-	struct gwpol_draft_input in = { .model = "gw-test", .fwlog = missing, .allowed = true };
+	struct gwpol_draft_input in = { .model = "gw-test", .fwlog = missing };
 	json_object *o = draft_json(&in);
 	struct gwpol *p;
 	struct gwpol_report *r;
 
 	(void)state;
+	/* PCR 5 has a sequence rule (without the event: lint would refuse that). */
 	add_required_ebs(o);
 	p = parse_obj(o);
 	r = evaluate(p, missing, NULL, ALL_PCRS, NOW);
 	assert_true(has_finding(r, "$.firmware.required_events",
-				"\"Exit Boot Services Invocation\" is not in the log"));
+				"\"Exit Boot Services Invocation\" on PCR 5 is not in "
+				"the log"));
 	assert_string_equal(gwpol_report_status(r), "contraindicated");
+	free(r);
+	gwpol_free(p);
+	json_object_put(o);
+	/* The data is there, but in an event of another type: no match (the
+	 * sequence pins the type of each digest). */
+	in.fwlog = arch;
+	o = draft_json(&in);
+	add_required_ebs(o);
+	json_object_object_add(json_object_array_get_idx(json_object_object_get(fw_of(o),
+							 "required_events"),
+							 json_object_array_length(json_object_object_get(
+								 fw_of(o), "required_events")) - 1),
+			       "type", json_object_new_string("EV_ACTION"));
+	p = parse_obj(o);
+	r = evaluate(p, arch, NULL, ALL_PCRS, NOW);
+	assert_true(has_finding(r, "$.firmware.required_events",
+				"EV_ACTION \"Exit Boot Services Invocation\" on PCR 5 is not in "
+				"the log"));
 	free(r);
 	gwpol_free(p);
 	json_object_put(o);
@@ -500,6 +535,52 @@ static void test_end_of_support(void **state)
 	gwpol_free(p);
 }
 
+/* The boot applications are PCR 4's EV_EFI_BOOT_SERVICES_APPLICATION events only:
+ * bootorder's PCR 4 starts with an EV_EFI_ACTION and a separator. */
+static void test_boot_apps_by_type(void **state)
+{
+	struct eventlog *log = load_log("tpm2-tools-event-bootorder.bin");
+	const struct eventlog_event *first, *last;
+	size_t want = 0;
+
+	(void)state;
+	for (size_t i = 0; i < log->nevents; i++)
+		want += log->events[i].pcr == 4 &&
+			log->events[i].type == EV_EFI_BOOT_SERVICES_APPLICATION;
+	assert_int_equal(want, 2);
+	assert_int_equal(gwpol_boot_apps(log, &first, &last), want);
+	assert_int_equal(first->type, EV_EFI_BOOT_SERVICES_APPLICATION);
+	assert_int_equal(last->type, EV_EFI_BOOT_SERVICES_APPLICATION);
+	assert_true(first != last && first->pcr == 4 && last->pcr == 4);
+	eventlog_free(log);
+}
+
+/* The data must hash to the digest in every bank the event carries, not only in
+ * the policy's: one weak bank (SHA-1) must not carry forged data. */
+static void test_data_authentic_every_bank(void **state)
+{
+	static const uint8_t data[] = "Exit Boot Services Invocation", other[] = "forged";
+	struct eventlog_event e;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	e.data = data;
+	e.data_len = sizeof(data) - 1;
+	e.ndigests = 2;
+	e.digests[0].alg = TPM2_ALG_SHA1;
+	e.digests[1].alg = TPM2_ALG_SHA256;
+	assert_int_equal(gw_hash(TPM2_ALG_SHA1, data, e.data_len, e.digests[0].d), 0);
+	assert_int_equal(gw_hash(TPM2_ALG_SHA256, data, e.data_len, e.digests[1].d), 0);
+	assert_true(gwpol_event_data_authentic(&e, TPM2_ALG_SHA256));
+	assert_true(gwpol_event_data_authentic(&e, TPM2_ALG_SHA1));
+	assert_false(gwpol_event_data_authentic(&e, TPM2_ALG_SHA384));
+	assert_int_equal(gw_hash(TPM2_ALG_SHA1, other, sizeof(other) - 1, e.digests[0].d), 0);
+	assert_false(gwpol_event_data_authentic(&e, TPM2_ALG_SHA256));
+	assert_int_equal(gw_hash(TPM2_ALG_SHA1, data, e.data_len, e.digests[0].d), 0);
+	assert_int_equal(gw_hash(TPM2_ALG_SHA256, other, sizeof(other) - 1, e.digests[1].d), 0);
+	assert_false(gwpol_event_data_authentic(&e, TPM2_ALG_SHA1));
+}
+
 static void test_report(void **state)
 {
 	struct gwpol_report *r = malloc(sizeof(*r));
@@ -537,6 +618,8 @@ int main(void)
 		cmocka_unit_test(test_late_events),
 		cmocka_unit_test(test_end_of_support),
 		cmocka_unit_test(test_report),
+		cmocka_unit_test(test_boot_apps_by_type),
+		cmocka_unit_test(test_data_authentic_every_bank),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -88,9 +88,7 @@ static const char clean[] =
 	"{\"type\":\"EV_EFI_BOOT_SERVICES_APPLICATION\",\"digests\":[\"" DC "\"]}]},"
 	"\"7\":{\"allowed\":[{\"type\":\"EV_EFI_VARIABLE_DRIVER_CONFIG\",\"digests\":[\"" DA "\"]},"
 	"{\"type\":\"EV_SEPARATOR\",\"digests\":[\"" DSEP "\"]}]}},"
-	"\"required_events\":[{\"pcr\":4,\"type\":\"EV_SEPARATOR\",\"data\":\"00000000\"},"
-	"{\"pcr\":5,\"type\":\"EV_EFI_ACTION\",\"text\":\"Exit Boot Services Invocation\"},"
-	"{\"type\":\"EV_EFI_ACTION\",\"text\":\"Calling EFI Application from Boot Option\"}],"
+	"\"required_events\":[{\"pcr\":4,\"type\":\"EV_SEPARATOR\",\"data\":\"00000000\"}],"
 	"\"secure_boot\":{\"enabled\":true},"
 	"\"bootloader\":[\"" DC "\"]},"
 	"\"stages\":{\"rootfs\":[\"" DA "\"]},"
@@ -134,10 +132,15 @@ static void test_pcr_not_selected(void **state)
 		   "\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{\"9\":{\"allowed\":["
 		   "{\"type\":\"EV_IPL\",\"digests\":[\"" DA "\"]}]}}}}",
 		   NOW_2026, "$.firmware.pcrs.9", "the default");
-	expect_one("{\"model\":\"m\",\"version\":1,\"pcr_selection\":\"sha256:0-6\","
-		   "\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{\"0\":{\"unchecked\":true}},"
-		   "\"required_events\":[{\"pcr\":7,\"type\":\"EV_SEPARATOR\",\"data\":\"00000000\"}]}}",
-		   NOW_2026, "$.firmware.required_events[0].pcr", "PCR 7");
+	assert_int_equal(lint("{\"model\":\"m\",\"version\":1,\"pcr_selection\":\"sha256:0-6\","
+			      "\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{\"0\":{\"unchecked\":true},"
+			      "\"7\":{\"sequence\":[{\"type\":\"EV_SEPARATOR\",\"digests\":[\"" DSEP "\"]}]}},"
+			      "\"required_events\":[{\"pcr\":7,\"type\":\"EV_SEPARATOR\","
+			      "\"data\":\"00000000\"}]}}",
+			      NOW_2026, &d),
+			 2);
+	assert_true(has(&d, "$.firmware.pcrs.7", "PCR 7 is not in pcr_selection"));
+	assert_true(has(&d, "$.firmware.required_events[0].pcr", "PCR 7 is not in pcr_selection"));
 	/* And PCR 4 has no rule: the kernel rule could not be decided soundly. */
 	assert_int_equal(lint("{\"model\":\"m\",\"version\":1,\"pcr_selection\":\"sha256:0-3,5-7\","
 			      "\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{\"0\":{\"unchecked\":true}},"
@@ -199,7 +202,7 @@ static void test_required_events(void **state)
 		 "{\"pcr\":4,\"type\":\"EV_EFI_ACTION\",\"text\":\"x\"}");
 	expect_one(json, NOW_2026, "$.firmware.required_events[0]", "allowed rule");
 	/* A type alone: the label is not authenticated. */
-	snprintf(json, sizeof(json), head, "sequence", DSEP, "{\"pcr\":5,\"type\":\"EV_EFI_ACTION\"}");
+	snprintf(json, sizeof(json), head, "sequence", DSEP, "{\"pcr\":4,\"type\":\"EV_SEPARATOR\"}");
 	expect_one(json, NOW_2026, "$.firmware.required_events[0]", "only a type");
 	/* The type is there but the data hashes to another digest. */
 	snprintf(json, sizeof(json), head, "sequence", DA,
@@ -208,21 +211,32 @@ static void test_required_events(void **state)
 	snprintf(json, sizeof(json), head, "sequence", DSEP,
 		 "{\"pcr\":4,\"type\":\"EV_SEPARATOR\",\"data\":\"00000000\"}");
 	expect_clean(json, NOW_2026);
-	/* Unchecked PCR, PCR without a rule, event without a PCR: nothing to contradict. */
+	/* Unsound, since root can extend the event after boot (issue 9 review): on an
+	 * unchecked PCR, a PCR without a rule, without a PCR, on an allowed list that
+	 * holds the event. */
 	snprintf(json, sizeof(json), head, "sequence", DSEP,
-		 "{\"pcr\":5,\"type\":\"EV_EFI_ACTION\",\"text\":\"x\"},"
-		 "{\"pcr\":6,\"type\":\"EV_EFI_ACTION\",\"text\":\"x\"},"
+		 "{\"pcr\":5,\"type\":\"EV_EFI_ACTION\",\"text\":\"x\"}");
+	expect_one(json, NOW_2026, "$.firmware.required_events[0]", "PCR 5 is \"unchecked\"");
+	snprintf(json, sizeof(json), head, "sequence", DSEP,
+		 "{\"pcr\":6,\"type\":\"EV_EFI_ACTION\",\"text\":\"x\"}");
+	expect_one(json, NOW_2026, "$.firmware.required_events[0]", "PCR 6 has no rule");
+	snprintf(json, sizeof(json), head, "sequence", DSEP,
 		 "{\"type\":\"EV_EFI_ACTION\",\"text\":\"x\"}");
-	expect_clean(json, NOW_2026);
+	expect_one(json, NOW_2026, "$.firmware.required_events[0]", "no pcr");
+	snprintf(json, sizeof(json), head, "allowed", DSEP,
+		 "{\"pcr\":4,\"type\":\"EV_SEPARATOR\",\"data\":\"00000000\"}");
+	expect_one(json, NOW_2026, "$.firmware.required_events[0]", "not a sequence");
 	/* The second of two, by index. */
 	snprintf(json, sizeof(json), head, "sequence", DSEP,
-		 "{\"pcr\":5,\"type\":\"EV_EFI_ACTION\",\"text\":\"x\"},"
+		 "{\"pcr\":4,\"type\":\"EV_SEPARATOR\",\"data\":\"00000000\"},"
 		 "{\"pcr\":4,\"type\":\"EV_IPL\",\"data\":\"00\"}");
 	expect_one(json, NOW_2026, "$.firmware.required_events[1]", "PCR 4");
 }
 
 static void test_unknown_types(void **state)
 {
+	struct gwpol_diags d;
+
 	(void)state;
 	expect_one("{\"model\":\"m\",\"version\":1,\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{"
 		   "\"1\":{\"sequence\":[{\"type\":\"EV_POST_CODE\",\"digests\":[\"" DA "\"]},"
@@ -233,10 +247,13 @@ static void test_unknown_types(void **state)
 		   "\"1\":{\"allowed\":[{\"type\":\"0x0000abcd\",\"digests\":[\"" DA "\"]},"
 		   "{\"type\":\"0x0000abce\",\"digests\":[\"" DA "\"]}]}}}}",
 		   NOW_2026, "$.firmware.pcrs.1.allowed[1].type", "0x0000abce");
-	expect_one("{\"model\":\"m\",\"version\":1,\"firmware\":{\"bank\":\"sha256\","
-		   "\"pcrs\":{\"0\":{\"unchecked\":true}},"
-		   "\"required_events\":[{\"type\":\"0x00001234\",\"data\":\"00\"}]}}",
-		   NOW_2026, "$.firmware.required_events[0].type", "allow_event_types");
+	assert_int_equal(lint("{\"model\":\"m\",\"version\":1,\"firmware\":{\"bank\":\"sha256\","
+			      "\"pcrs\":{\"0\":{\"unchecked\":true}},"
+			      "\"required_events\":[{\"type\":\"0x00001234\",\"data\":\"00\"}]}}",
+			      NOW_2026, &d),
+			 2);
+	assert_true(has(&d, "$.firmware.required_events[0].type", "allow_event_types"));
+	assert_true(has(&d, "$.firmware.required_events[0]", "no pcr"));
 	expect_clean("{\"model\":\"m\",\"version\":1,\"firmware\":{\"bank\":\"sha256\","
 		     "\"allow_event_types\":[\"0x0000abcd\"],\"pcrs\":{"
 		     "\"1\":{\"allowed\":[{\"type\":\"0x0000abcd\",\"digests\":[\"" DA "\"]}]}}}}",
@@ -330,10 +347,19 @@ static void test_agent_pcrs(void **state)
 	struct gwpol_diags d;
 
 	(void)state;
-	/* By default the firmware log may not extend PCR 13: the rule never sees one. */
+	/* A firmware rule on a PCR logs.firmware leaves out: the rule never sees one. */
+	expect_one("{\"model\":\"m\",\"version\":1,\"logs\":{\"firmware\":[0,14]},"
+		   "\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{\"13\":{\"unchecked\":true}}}}",
+		   NOW_2026, "$.firmware.pcrs.13", "logs.firmware: 0,14");
+	/* Without logs, the default takes in every PCR with a firmware rule (a policy
+	 * signed before logs existed), so PCR 13's rule is in force: clean alone, and
+	 * unchecked next to stage rules refused. */
+	expect_clean("{\"model\":\"m\",\"version\":1,\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{"
+		     "\"13\":{\"unchecked\":true}}}}",
+		     NOW_2026);
 	expect_one("{\"model\":\"m\",\"version\":1,\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{"
-		   "\"13\":{\"unchecked\":true}}}}",
-		   NOW_2026, "$.firmware.pcrs.13", "logs.firmware: 0-9,14");
+		   "\"13\":{\"unchecked\":true}}},\"stages\":{\"a\":[\"" DB "\"]}}",
+		   NOW_2026, "$.firmware.pcrs.13", "stage rules");
 	/* shim's MokList on PCR 14, next to the agent's trust records. */
 	expect_clean("{\"model\":\"m\",\"version\":1,\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{"
 		     "\"14\":{\"sequence\":[{\"type\":\"EV_IPL\",\"digests\":[\"" DA "\"]}]}}},"
@@ -349,7 +375,7 @@ static void test_agent_pcrs(void **state)
 		   NOW_2026, "$.firmware.pcrs.13", "stage rules");
 	/* Outside the selection as well: two problems with the one path. */
 	assert_int_equal(lint("{\"model\":\"m\",\"version\":1,\"pcr_selection\":\"sha256:0-7\","
-			      "\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{"
+			      "\"logs\":{\"firmware\":[0]},\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{"
 			      "\"13\":{\"unchecked\":true}}}}",
 			      NOW_2026, &d),
 			 2);
