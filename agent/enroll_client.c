@@ -3,6 +3,7 @@
 // activation, POST /v1/enroll/activate) and ask about a pending enrollment.
 #include "enroll_client.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,17 @@ static int to_text(json_object *o, char **out)
 	if (s)
 		gw_wipe((void *)s, strlen(s));
 	return *out ? 0 : GW_E_NOMEM;
+}
+
+/* st becomes the pending enrollment id with its activation secret, saved. */
+static int save_pending(struct agent_ctx *ctx, struct enroll_state *st, const char *id,
+			const uint8_t *secret, size_t secret_len, gw_error *err)
+{
+	snprintf(st->enrollment_id, sizeof(st->enrollment_id), "%s", id);
+	memcpy(st->secret, secret, secret_len);
+	st->secret_len = secret_len;
+	st->state = ANSWER_PENDING;
+	return enroll_state_save(ctx, st, err);
 }
 
 int enroll_client_prove(struct agent_ctx *ctx, struct http_client *c, EVP_PKEY *tls_key,
@@ -116,11 +128,7 @@ int enroll_client_prove(struct agent_ctx *ctx, struct http_client *c, EVP_PKEY *
 	 * recovery saves nothing: the device stays enrolled, and after a crash it
 	 * simply proves its TPM again. */
 	if (!recovery) {
-		memcpy(st->enrollment_id, chal.enrollment_id, sizeof(st->enrollment_id));
-		memcpy(st->secret, secret, secret_len);
-		st->secret_len = secret_len;
-		st->state = ANSWER_PENDING;
-		rc = enroll_state_save(ctx, st, err);
+		rc = save_pending(ctx, st, chal.enrollment_id, secret, secret_len, err);
 		if (rc)
 			goto out;
 	}
@@ -144,6 +152,11 @@ int enroll_client_prove(struct agent_ctx *ctx, struct http_client *c, EVP_PKEY *
 	rc = vclient_post(c, "/v1/enroll/activate", body, &resp, &resp_len, f, err);
 	if (!rc && (rc = answers_parse_activate(resp, resp_len, ans, err)))
 		f->bad_answer = true;
+	/* A recovery that made a new device (the old one was deleted) waiting for an
+	 * operator: kept as a normal pending enrollment, so that 'gwagent enroll' can
+	 * ask about it later with this id and secret. */
+	if (!rc && recovery && ans->state == ANSWER_PENDING)
+		rc = save_pending(ctx, st, chal.enrollment_id, secret, secret_len, err);
 out:
 	gw_wipe(secret, sizeof(secret));
 	if (body) {

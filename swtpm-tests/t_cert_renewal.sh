@@ -77,7 +77,17 @@ check policy-sign gw_sign_policy "$GW_TMP/policy.json" "$GW_TMP/policy.signed.js
 expect_exit -n policy-add 0 gwverifier policy add --config "$vconf" "$GW_TMP/policy.signed.json"
 
 verifier_at 0
-expect_exit -n enroll 0 ga enroll --verifier "$url" --ca "$vdir/ca.pem" --device-id gw-renew --model gw-1000
+# The verifier issues the first certificate but the agent cannot save it (tls.pem is
+# in the way): enrollment.json stays pending; the next enroll gets 409
+# certificate_issued on its status question and proves the TPM again for a new one.
+mkdir -p "$state" && mkdir "$state/tls.pem"
+expect_exit -n enroll-cert-not-saved 1 ga enroll --verifier "$url" --ca "$vdir/ca.pem" --device-id gw-renew --model gw-1000
+rmdir "$state/tls.pem"
+check enroll-cert-issued-on-verifier test -n "$(device_fp)"
+expect_exit -n enroll 0 ga enroll
+expect_output_contains -n enroll-lost-cert-recovered 'never arrived: proving the TPM again' "$GW_STDOUT"
+expect_output_contains -n enroll-lost-cert-enrolled '^enrolled as gw-renew' "$GW_STDOUT"
+expect_eq enroll-lost-cert-bound "$(device_fp)" "$(cert_fp "$state/tls.pem")"
 expect_exit -n attest-day-0 0 ga attest
 expect_output_not_contains -n attest-day-0-no-renewal 'device certificate'
 cp "$state/tls.pem" "$GW_TMP/cert-0.pem"
@@ -130,6 +140,7 @@ fp2=$(device_fp)
 
 # (d) +700 days, the certificate expired at +670: another TPM with a copy of the
 # device's files (root on the gateway has them, not its TPM) cannot recover it.
+recovered_before=$(audit_json | grep -c '"action":"device.recover".*"outcome":"recovered"')
 swtpm_start || exit 1
 tcti_b=$GW_TCTI
 state_b=$GW_TMP/state-b
@@ -151,7 +162,7 @@ rm -f "$state_b"/enrollment.json "$state_b"/tls.*
 expect_exit -n other-tpm-fresh-enroll-refused 21 at 700 "$GW_BIN/gwagent" --tcti "$tcti_b" --config "$conf_b" enroll --verifier "$url" --ca "$vdir/ca.pem" --device-id gw-renew --model gw-1000
 expect_eq other-tpm-binding-unchanged "$(device_fp)" "$fp2"
 audit_json >"$GW_TMP/audit-d.json"
-expect_output_not_contains -n other-tpm-no-recovery '"action":"device.recover".*"outcome":"recovered"' "$GW_TMP/audit-d.json"
+expect_eq other-tpm-no-recovery "$(grep -c '"action":"device.recover".*"outcome":"recovered"' "$GW_TMP/audit-d.json")" "$recovered_before"
 expect_output_contains -n other-tpm-refusal-audited '"action":"device.recover","device":"gw-renew","outcome":"refused"' "$GW_TMP/audit-d.json"
 
 # (b) The device itself recovers: its TPM proves the enrolled EK and AK again.
