@@ -58,6 +58,7 @@ device_fp() {
   gwverifier device show --json --config "$vconf" gw-renew |
     python3 -c 'import json,sys; print(json.load(sys.stdin).get("client_cert_fp", ""))'
 }
+pub_json() { python3 -c 'import json,sys; print(json.dumps({"client_public_key": open(sys.argv[1]).read()}))' "$1"; }
 cert_field() { openssl x509 -in "$1" -noout "-$2" | cut -d= -f2-; }
 cert_fp() { openssl x509 -in "$1" -outform DER | sha256sum | cut -d' ' -f1; }
 not_after() { date -d "$(cert_field "$1" enddate)" +%s; }
@@ -120,6 +121,15 @@ expect_exit -n renew-no-cert 0 api_call 'POST:/v1/renew:{"client_public_key":"x"
 expect_output_contains -n renew-no-cert-401 '^401 .*client_certificate_required' "$GW_STDOUT"
 expect_exit -n renew-junk-key 0 api_call --cert "$state/tls.pem" --key "$state/tls.key" 'POST:/v1/renew:{"client_public_key":"junk"}'
 expect_output_contains -n renew-junk-key-400 '^400 .*bad_request.*client_public_key' "$GW_STDOUT"
+# A weak curve spelled out in explicit parameters, and the current key again: refused.
+openssl ecparam -name secp112r1 -param_enc explicit -genkey -noout 2>/dev/null | openssl pkey -pubout >"$GW_TMP/weak.pub"
+pub_json "$GW_TMP/weak.pub" >"$GW_TMP/weak.json"
+expect_exit -n renew-weak-key 0 api_call --cert "$state/tls.pem" --key "$state/tls.key" "POST:/v1/renew:@$GW_TMP/weak.json"
+expect_output_contains -n renew-weak-key-400 '^400 .*bad_request.*explicit curve parameters' "$GW_STDOUT"
+openssl pkey -in "$state/tls.key" -pubout >"$GW_TMP/same.pub"
+pub_json "$GW_TMP/same.pub" >"$GW_TMP/same.json"
+expect_exit -n renew-same-key 0 api_call --cert "$state/tls.pem" --key "$state/tls.key" "POST:/v1/renew:@$GW_TMP/same.json"
+expect_output_contains -n renew-same-key-400 '^400 .*bad_request.*needs a new key' "$GW_STDOUT"
 expect_exit -n renew-extra-key 0 api_call --cert "$state/tls.pem" --key "$state/tls.key" 'POST:/v1/renew:{"client_public_key":"x","device_id":"gw-other"}'
 expect_output_contains -n renew-extra-key-400 "^400 .*unknown key 'device_id'" "$GW_STDOUT"
 expect_eq renew-refusals-change-nothing "$(device_fp)" "$fp1"

@@ -40,11 +40,9 @@ int service_cert_issue(struct service_worker *w, const char *device_id, const ch
 	rc = tpmdata_pkey_from_pem(pub_pem, strlen(pub_pem), &pub, err);
 	if (rc)
 		goto out;
-	if (EVP_PKEY_get_base_id(pub) != EVP_PKEY_EC &&
-	    !(EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA && EVP_PKEY_get_bits(pub) >= 2048)) {
-		rc = gw_fail(err, GW_E_KEY, "not an ECC or RSA (2048+) public key");
+	rc = pki_check_device_key(pub, err);
+	if (rc)
 		goto out;
-	}
 	rc = pki_issue(w->svc->ca_cert, w->svc->ca_key, pub, device_id, PKI_CLIENT, NULL,
 		       w->svc->cfg.cert_days, &cert, err);
 	if (!rc)
@@ -131,6 +129,20 @@ int service_cert_bind_new(struct service_worker *w, const char *device_id,
 	return rc;
 }
 
+/* GW_E_KEY when pub_pem is the key of the client certificate of req: a renewal
+ * is for a new key (a stolen key must not live on under a new certificate). */
+static int renew_key_is_new(struct httpd_req *req, const char *pub_pem, gw_error *err)
+{
+	EVP_PKEY *pub = NULL, *cur = req->peer_cert ? X509_get0_pubkey(req->peer_cert) : NULL;
+	int rc = tpmdata_pkey_from_pem(pub_pem, strlen(pub_pem), &pub, err);
+
+	if (!rc && cur && EVP_PKEY_eq(pub, cur) == 1)
+		rc = gw_fail(err, GW_E_KEY, "the key of the current certificate: a renewal "
+					    "needs a new key");
+	EVP_PKEY_free(pub);
+	return rc;
+}
+
 /* POST /v1/renew: an enrolled device, authenticated by the certificate bound to
  * it, gets a certificate for a new key; the old one stops working at once. */
 void service_renew(struct httpd_req *req)
@@ -151,7 +163,9 @@ void service_renew(struct httpd_req *req)
 		httpd_reply_error(req, 400, "bad_request", "%s", gw_error_msg(&err, rc));
 		goto out;
 	}
-	rc = service_cert_issue(w, dev.id, r.client_pub_pem, &c, &err);
+	rc = renew_key_is_new(req, r.client_pub_pem, &err);
+	if (!rc)
+		rc = service_cert_issue(w, dev.id, r.client_pub_pem, &c, &err);
 	if (rc) {
 		service_log("renew: %s: %s", dev.id, gw_error_msg(&err, rc));
 		if (rc == GW_E_KEY || rc == GW_E_PARSE)
