@@ -22,15 +22,6 @@ const char *renew_action_name(enum renew_action a)
 	return a == RENEW_RENEWED ? "renewed" : a == RENEW_RECOVERED ? "recovered" : "none";
 }
 
-bool renew_due(const struct certinfo *c, int64_t now)
-{
-	int64_t life = c->not_after - c->not_before;
-
-	/* The last third of the lifetime: a year's certificate renews about four
-	 * months ahead, with room for a verifier that is down for weeks. */
-	return life <= 0 || now >= c->not_after || (c->not_after - now) * 3 <= life;
-}
-
 bool renew_certificate_unknown(const struct vclient_failure *f)
 {
 	return f->http_status == 403 && f->has_error &&
@@ -159,7 +150,7 @@ int renew_ensure(struct agent_ctx *ctx, const struct enroll_state *st, bool unkn
 			snprintf(out->reason, sizeof(out->reason), "it expired at %s", when);
 		return recover(ctx, st, out, f, err);
 	}
-	if (!renew_due(&id.cert, now))
+	if (!certinfo_renew_due(&id.cert, now))
 		return 0;
 	snprintf(out->reason, sizeof(out->reason), "it expires at %s", when);
 	rc = new_identity(ctx, st, true, out, f, &why);

@@ -27,8 +27,6 @@ struct renew_outcome {
 
 /* "none", "renewed", "recovered". */
 const char *renew_action_name(enum renew_action a);
-/* True in the last third of c's lifetime, and after it. */
-bool renew_due(const struct certinfo *c, int64_t now);
 /* The verifier answered 403 unknown_certificate: the certificate is not the one
  * bound to the device (a renewal whose answer was lost). */
 bool renew_certificate_unknown(const struct vclient_failure *f);

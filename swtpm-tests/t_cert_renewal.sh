@@ -132,6 +132,13 @@ expect_exit -n renew-same-key 0 api_call --cert "$state/tls.pem" --key "$state/t
 expect_output_contains -n renew-same-key-400 '^400 .*bad_request.*needs a new key' "$GW_STDOUT"
 expect_exit -n renew-extra-key 0 api_call --cert "$state/tls.pem" --key "$state/tls.key" 'POST:/v1/renew:{"client_public_key":"x","device_id":"gw-other"}'
 expect_output_contains -n renew-extra-key-400 "^400 .*unknown key 'device_id'" "$GW_STDOUT"
+# A good new key, but the certificate was issued today: not in its last third yet.
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null | openssl pkey -pubout >"$GW_TMP/early.pub"
+pub_json "$GW_TMP/early.pub" >"$GW_TMP/early.json"
+expect_exit -n renew-too-early 0 api_call --cert "$state/tls.pem" --key "$state/tls.key" "POST:/v1/renew:@$GW_TMP/early.json"
+expect_output_contains -n renew-too-early-409 '^409 .*renewal_not_due.*last third' "$GW_STDOUT"
+audit_json >"$GW_TMP/audit-early.json"
+expect_output_contains -n renew-too-early-audited '"action":"device.certificate".*"outcome":"refused".*last third' "$GW_TMP/audit-early.json"
 expect_eq renew-refusals-change-nothing "$(device_fp)" "$fp1"
 # Renewed once: the next round does not renew again.
 expect_exit -n attest-after-renewal 0 at 300 "$GW_BIN/gwagent" --tcti "$tcti_a" --config "$conf" attest --json
@@ -194,26 +201,27 @@ expect_output_contains -n recover-enroll-says 'device certificate recovered' "$G
 expect_exit -n attest-after-enroll-recovery 0 at 700 "$GW_BIN/gwagent" --tcti "$tcti_a" --config "$conf" attest
 # A renewal whose answer never reached the device (a crash, a cut connection):
 # the verifier binds a certificate the device does not have. The device's next
-# round is told unknown_certificate and recovers by its TPM.
+# round is told unknown_certificate and recovers by its TPM. (+722: the 30-day
+# certificate of +700 is in its last third.)
+verifier_at 722
 openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null | openssl pkey -pubout >"$GW_TMP/lost.pub"
-python3 -c 'import json,sys; print(json.dumps({"client_public_key": open(sys.argv[1]).read()}))' \
-  "$GW_TMP/lost.pub" >"$GW_TMP/lost-renewal.json"
+pub_json "$GW_TMP/lost.pub" >"$GW_TMP/lost-renewal.json"
 expect_exit -n lost-renewal-sent 0 api_call --cert "$state/tls.pem" --key "$state/tls.key" "POST:/v1/renew:@$GW_TMP/lost-renewal.json"
 expect_output_contains -n lost-renewal-issued '^200 .*client_certificate' "$GW_STDOUT"
-expect_exit -n lost-renewal-recovered 0 at 700 "$GW_BIN/gwagent" --tcti "$tcti_a" --config "$conf" attest
+expect_exit -n lost-renewal-recovered 0 at 722 "$GW_BIN/gwagent" --tcti "$tcti_a" --config "$conf" attest
 expect_output_contains -n lost-renewal-says '^device certificate recovered \(the verifier does not know it\)' "$GW_STDOUT"
 expect_output_contains -n lost-renewal-affirming 'gw-renew: affirming' "$GW_STDOUT"
 expect_eq lost-renewal-binding "$(device_fp)" "$(cert_fp "$state/tls.pem")"
 
 # (c) Revoked: the due renewal is refused, and so is the recovery after expiry.
 expect_exit -n revoke 0 gwverifier device revoke --config "$vconf" gw-renew --reason "stolen"
-verifier_at 725
-expect_exit -n revoked-renewal-refused 21 at 725 "$GW_BIN/gwagent" --tcti "$tcti_a" --config "$conf" attest
+verifier_at 745
+expect_exit -n revoked-renewal-refused 21 at 745 "$GW_BIN/gwagent" --tcti "$tcti_a" --config "$conf" attest
 expect_output_contains -n revoked-renewal-says 'renewal failed.*revoked' "$GW_STDERR"
-verifier_at 740
-expect_exit -n revoked-recovery-refused 21 at 740 "$GW_BIN/gwagent" --tcti "$tcti_a" --config "$conf" attest
+verifier_at 760
+expect_exit -n revoked-recovery-refused 21 at 760 "$GW_BIN/gwagent" --tcti "$tcti_a" --config "$conf" attest
 expect_output_contains -n revoked-recovery-says 'device_exists' "$GW_STDERR"
-expect_exit -n revoked-enroll-refused 21 at 740 "$GW_BIN/gwagent" --tcti "$tcti_a" --config "$conf" enroll
+expect_exit -n revoked-enroll-refused 21 at 760 "$GW_BIN/gwagent" --tcti "$tcti_a" --config "$conf" enroll
 gwverifier device show --json --config "$vconf" gw-renew >"$GW_TMP/revoked.json"
 expect_output_contains -n revoked-stays-revoked '"state": *"revoked"' "$GW_TMP/revoked.json"
 check audit-chain-intact gwverifier audit verify --config "$vconf"

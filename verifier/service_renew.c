@@ -129,18 +129,46 @@ int service_cert_bind_new(struct service_worker *w, const char *device_id,
 	return rc;
 }
 
-/* GW_E_KEY when pub_pem is the key of the client certificate of req: a renewal
- * is for a new key (a stolen key must not live on under a new certificate). */
-static int renew_key_is_new(struct httpd_req *req, const char *pub_pem, gw_error *err)
+/* The new key: one a device certificate may be for (pki_check_device_key), and
+ * not the key of the client certificate of req: a renewal is for a new key (a
+ * stolen key must not live on under a new certificate). GW_E_KEY otherwise. */
+static int renew_check_key(struct httpd_req *req, const char *pub_pem, gw_error *err)
 {
 	EVP_PKEY *pub = NULL, *cur = req->peer_cert ? X509_get0_pubkey(req->peer_cert) : NULL;
 	int rc = tpmdata_pkey_from_pem(pub_pem, strlen(pub_pem), &pub, err);
 
+	if (!rc)
+		rc = pki_check_device_key(pub, err);
 	if (!rc && cur && EVP_PKEY_eq(pub, cur) == 1)
 		rc = gw_fail(err, GW_E_KEY, "the key of the current certificate: a renewal "
 					    "needs a new key");
 	EVP_PKEY_free(pub);
 	return rc;
+}
+
+/* A certificate renews only in the last third of its lifetime (when the agent
+ * asks): a copy of a device's key and certificate cannot keep renewing, and a
+ * device that asks too early is told when. Otherwise refused (409), audited. */
+static bool renewal_due(struct httpd_req *req, struct service_worker *w, const char *device_id)
+{
+	struct certinfo info;
+	char from[32];
+
+	if (req->peer_cert && certinfo_get(req->peer_cert, &info) == 0 &&
+	    certinfo_renew_due(&info, service_now()))
+		return true;
+	if (!req->peer_cert || certinfo_get(req->peer_cert, &info)) {
+		httpd_reply_error(req, 400, "bad_request", "the client certificate's validity "
+							  "cannot be read");
+		return false;
+	}
+	certinfo_time(certinfo_renew_from(&info), from, sizeof(from));
+	service_audit(w, device_id, "device.certificate", "refused",
+		      "renewal before %s, the last third of the certificate's lifetime", from);
+	httpd_reply_error(req, 409, "renewal_not_due",
+			  "this certificate renews from %s (the last third of its lifetime) "
+			  "on; the agent renews it then by itself", from);
+	return false;
 }
 
 /* POST /v1/renew: an enrolled device, authenticated by the certificate bound to
@@ -163,7 +191,9 @@ void service_renew(struct httpd_req *req)
 		httpd_reply_error(req, 400, "bad_request", "%s", gw_error_msg(&err, rc));
 		goto out;
 	}
-	rc = renew_key_is_new(req, r.client_pub_pem, &err);
+	rc = renew_check_key(req, r.client_pub_pem, &err);
+	if (!rc && !renewal_due(req, w, dev.id))
+		goto out;
 	if (!rc)
 		rc = service_cert_issue(w, dev.id, r.client_pub_pem, &c, &err);
 	if (rc) {

@@ -271,13 +271,13 @@ static void test_due(void **state)
 	struct certinfo c = { .not_before = 1000, .not_after = 1000 + 300 };
 
 	(void)state;
-	assert_false(renew_due(&c, 1000));
-	assert_false(renew_due(&c, 1199));
-	assert_true(renew_due(&c, 1200)); /* a third left */
-	assert_true(renew_due(&c, 1300));
-	assert_true(renew_due(&c, 5000));
+	assert_false(certinfo_renew_due(&c, 1000));
+	assert_false(certinfo_renew_due(&c, 1199));
+	assert_true(certinfo_renew_due(&c, 1200)); /* a third left */
+	assert_true(certinfo_renew_due(&c, 1300));
+	assert_true(certinfo_renew_due(&c, 5000));
 	c.not_after = c.not_before;
-	assert_true(renew_due(&c, 0));
+	assert_true(certinfo_renew_due(&c, 0));
 	assert_string_equal(renew_action_name(RENEW_RENEWED), "renewed");
 	assert_string_equal(renew_action_name(RENEW_RECOVERED), "recovered");
 	assert_string_equal(renew_action_name(RENEW_NONE), "none");
