@@ -12,19 +12,8 @@
 #include "ek.h"
 #include "enroll_state.h"
 #include "tpmdata.h"
+#include "jsonobj.h"
 #include "util.h"
-
-static int add_b64(json_object *o, const char *key, const uint8_t *bin, size_t len)
-{
-	char *b64 = NULL;
-	int rc = gw_b64_encode(bin, len, &b64);
-
-	if (rc)
-		return rc;
-	rc = json_object_object_add(o, key, json_object_new_string(b64)) ? GW_E_NOMEM : 0;
-	free(b64);
-	return rc;
-}
 
 static int add_public(json_object *o, const char *key, const TPM2B_PUBLIC *pub)
 {
@@ -33,7 +22,7 @@ static int add_public(json_object *o, const char *key, const TPM2B_PUBLIC *pub)
 	int rc = tpmdata_public_marshal(pub, &bin, &len);
 
 	if (!rc)
-		rc = add_b64(o, key, bin, len);
+		rc = gw_json_add_b64(o, key, bin, len);
 	free(bin);
 	return rc;
 }
@@ -103,7 +92,7 @@ int enroll_client_prove(struct agent_ctx *ctx, struct http_client *c, EVP_PKEY *
 	if (!req || json_object_object_add(req, "device_id", json_object_new_string(st->device_id)) ||
 	    json_object_object_add(req, "model", json_object_new_string(st->model)) ||
 	    (rc = add_public(req, "ek_public", &ek_pub)) ||
-	    (rc = add_b64(req, "ek_certificate", cert, cert_len)) ||
+	    (rc = gw_json_add_b64(req, "ek_certificate", cert, cert_len)) ||
 	    (rc = add_public(req, "ak_public", &ak_pub)) || (rc = to_text(req, &body))) {
 		rc = rc ? rc : GW_E_NOMEM;
 		goto out;
@@ -143,7 +132,7 @@ int enroll_client_prove(struct agent_ctx *ctx, struct http_client *c, EVP_PKEY *
 	req = json_object_new_object();
 	if (!req ||
 	    json_object_object_add(req, "enrollment_id", json_object_new_string(chal.enrollment_id)) ||
-	    (rc = add_b64(req, "secret", secret, secret_len)) ||
+	    (rc = gw_json_add_b64(req, "secret", secret, secret_len)) ||
 	    json_object_object_add(req, "client_public_key", json_object_new_string(tls_pem)) ||
 	    (rc = to_text(req, &body))) {
 		rc = rc ? rc : GW_E_NOMEM;
@@ -180,7 +169,7 @@ int enroll_client_status(struct http_client *c, const struct enroll_state *st,
 
 	if (!req ||
 	    json_object_object_add(req, "enrollment_id", json_object_new_string(st->enrollment_id)) ||
-	    (rc = add_b64(req, "secret", st->secret, st->secret_len)) || (rc = to_text(req, &body))) {
+	    (rc = gw_json_add_b64(req, "secret", st->secret, st->secret_len)) || (rc = to_text(req, &body))) {
 		rc = rc ? rc : GW_E_NOMEM;
 		goto out;
 	}

@@ -10,11 +10,15 @@
 #include <time.h>
 
 #include <json-c/json.h>
+#include <tss2/tss2_esys.h>
 
 #include "enroll_client.h"
 #include "enroll_state.h"
 #include "identity.h"
+#include "quote.h"
+#include "tpm.h"
 #include "tpmdata.h"
+#include "jsonobj.h"
 #include "util.h"
 
 const char *renew_action_name(enum renew_action a)
@@ -28,9 +32,54 @@ bool renew_certificate_unknown(const struct vclient_failure *f)
 	       !strcmp(f->error.code, "unknown_certificate");
 }
 
-/* POST /v1/renew {"client_public_key"} with the current certificate. */
-static int ask_renewal(struct http_client *c, EVP_PKEY *key, struct answer_activate *ans,
-		       struct vclient_failure *f, gw_error *err)
+/* The TPM's word for the renewal: a fresh nonce from POST /v1/attest/challenge and
+ * a quote by the enrolled AK with qualifying data quote_renewal_data(nonce, key),
+ * added to req as "nonce", "attest" and "signature". */
+static int renewal_quote(struct agent_ctx *ctx, struct http_client *c, EVP_PKEY *key,
+			 json_object *req, struct vclient_failure *f, gw_error *err)
+{
+	struct answer_challenge chal;
+	TPM2B_ATTEST *attest = NULL;
+	TPMT_SIGNATURE *sig = NULL;
+	uint8_t qd[QUOTE_RENEWAL_DATA_LEN], *sig_bin = NULL;
+	char *resp = NULL, hex[2 * sizeof(chal.nonce) + 1];
+	size_t len = 0, sig_len = 0;
+	int rc;
+
+	rc = vclient_post(c, "/v1/attest/challenge", "{}", &resp, &len, f, err);
+	if (rc)
+		goto out;
+	rc = answers_parse_challenge(resp, len, &chal, err);
+	if (rc) {
+		f->bad_answer = true;
+		goto out;
+	}
+	rc = quote_renewal_data(chal.nonce, chal.nonce_len, key, qd);
+	if (!rc)
+		rc = tpm_quote(ctx->tpm, ctx->cfg.ak_handle, qd, sizeof(qd), &chal.sel, &attest,
+			       &sig, err);
+	if (rc) {
+		gw_error_prefix(err, "quoting the renewal with the AK: ");
+		goto out;
+	}
+	gw_hex_encode(chal.nonce, chal.nonce_len, hex);
+	if (json_object_object_add(req, "nonce", json_object_new_string(hex)))
+		rc = GW_E_NOMEM;
+	if (!rc)
+		rc = gw_json_add_b64(req, "attest", attest->attestationData, attest->size);
+	if (!rc && !(rc = tpmdata_signature_marshal(sig, &sig_bin, &sig_len)))
+		rc = gw_json_add_b64(req, "signature", sig_bin, sig_len);
+out:
+	free(sig_bin);
+	Esys_Free(attest);
+	Esys_Free(sig);
+	free(resp);
+	return rc;
+}
+
+/* POST /v1/renew {"client_public_key", and the quote} with the current certificate. */
+static int ask_renewal(struct agent_ctx *ctx, struct http_client *c, EVP_PKEY *key,
+		       struct answer_activate *ans, struct vclient_failure *f, gw_error *err)
 {
 	json_object *req = json_object_new_object();
 	char *pem = NULL, *resp = NULL;
@@ -41,6 +90,8 @@ static int ask_renewal(struct http_client *c, EVP_PKEY *key, struct answer_activ
 	if (!rc && (!req || json_object_object_add(req, "client_public_key",
 						   json_object_new_string(pem))))
 		rc = GW_E_NOMEM;
+	if (!rc)
+		rc = renewal_quote(ctx, c, key, req, f, err);
 	body = rc ? NULL : json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
 								   JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (!rc && !body)
@@ -86,7 +137,7 @@ static int new_identity(struct agent_ctx *ctx, const struct enroll_state *st, bo
 	if (rc)
 		goto out;
 	if (mtls) {
-		rc = ask_renewal(client, nk, &ans, f, err);
+		rc = ask_renewal(ctx, client, nk, &ans, f, err);
 	} else {
 		copy = *st;
 		rc = enroll_client_prove(ctx, client, nk, &copy, true, &ans, f, err);

@@ -7,6 +7,7 @@
 #define GW_JSONOBJ_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <json-c/json.h>
 
@@ -36,5 +37,8 @@ void gw_json_scan_text(const void *text, size_t len, size_t *squote_at, size_t *
  * GW_E_NOMEM. */
 int gw_json_object_parse(const void *buf, size_t len, size_t max_len, int depth,
 			 const char *what, json_object **out, gw_error *err) GW_WUR;
+
+/* o[key] = base64 of data (len bytes). GW_E_NOMEM on failure. */
+int gw_json_add_b64(json_object *o, const char *key, const uint8_t *data, size_t len) GW_WUR;
 
 #endif

@@ -13,6 +13,7 @@
 #include "api.h"
 #include "certinfo.h"
 #include "pki.h"
+#include "quote.h"
 #include "tpmdata.h"
 #include "util.h"
 
@@ -146,6 +147,85 @@ static int renew_check_key(struct httpd_req *req, const char *pub_pem, gw_error 
 	return rc;
 }
 
+/* Refuse the renewal, audited: false for the caller to return. */
+static bool refuse(struct httpd_req *req, struct service_worker *w, const char *device_id,
+		   int status, const char *code, const char *why)
+{
+	service_audit(w, device_id, "device.certificate", "refused", "renewal: %s", why);
+	httpd_reply_error(req, status, code, "%s", why);
+	return false;
+}
+
+/* The enrolled TPM asks for the renewal: a quote by the device's AK over a nonce of
+ * POST /v1/attest/challenge (issued to this device, unexpired, used once) with
+ * qualifying data quote_renewal_data(nonce, new key). A copy of the key and
+ * certificate without the TPM cannot make one. */
+static bool renewal_quote_ok(struct httpd_req *req, struct service_worker *w,
+			     const struct store_device *dev, const struct api_renew_req *r)
+{
+	struct store_nonce nonce;
+	enum store_nonce_refusal why = 0;
+	struct quote_result res;
+	TPM2B_PUBLIC akpub;
+	EVP_PKEY *ak = NULL, *pub = NULL;
+	uint8_t qd[QUOTE_RENEWAL_DATA_LEN];
+	char msg[1200];
+	gw_error err = { { 0 } };
+	bool ok = false;
+	int rc;
+
+	if (!r->attest)
+		return refuse(req, w, dev->id, 400, "quote_required",
+			      "a renewal needs 'nonce', 'attest' and 'signature': a quote by the "
+			      "enrolled AK over a nonce of POST /v1/attest/challenge (update gwagent)");
+	rc = store_nonce_take(w->st, r->nonce, r->nonce_len, dev->id, service_now(), &nonce, &why,
+			      &err);
+	if (rc == GW_E_NOTFOUND || rc == GW_E_STATE) {
+		snprintf(msg, sizeof(msg), "the quote's nonce is %s",
+			 rc == GW_E_NOTFOUND	       ? "unknown, or issued to another device"
+			 : why == STORE_NONCE_EXPIRED ? "expired"
+						       : "already used (a replayed quote)");
+		return refuse(req, w, dev->id, 409, "nonce_rejected", msg);
+	}
+	if (!rc && (tpmdata_public_unmarshal(dev->ak_pub, dev->ak_pub_len, &akpub, &err) ||
+		    tpmdata_public_to_pkey(&akpub.publicArea, &ak, &err) ||
+		    tpmdata_pkey_from_pem(r->client_pub_pem, strlen(r->client_pub_pem), &pub,
+					  &err) ||
+		    quote_renewal_data(r->nonce, r->nonce_len, pub, qd)))
+		rc = GW_E_KEY;
+	if (rc) {
+		service_log("renew: %s: %s", dev->id, gw_error_msg(&err, rc));
+		httpd_reply_error(req, 500, "internal_error", "store failure or enrolled data "
+							      "unusable");
+		goto out;
+	}
+	{
+		/* Enrolled AKs are ECDSA with a fixed hash (tpmdata_public_is_ak). */
+		struct quote_input in = {
+			.ak = ak,
+			.attest = r->attest,
+			.attest_len = r->attest_len,
+			.sig = &r->sig,
+			.nonce = qd,
+			.nonce_len = sizeof(qd),
+			.sig_hash = akpub.publicArea.parameters.eccDetail.scheme.details.ecdsa.hashAlg,
+		};
+
+		rc = quote_verify(&in, &res, &err);
+	}
+	if (rc) {
+		snprintf(msg, sizeof(msg), "the quote is not the enrolled TPM's for this key and "
+					   "nonce: %s", gw_error_msg(&err, rc));
+		refuse(req, w, dev->id, 403, "quote_rejected", msg);
+		goto out;
+	}
+	ok = true;
+out:
+	EVP_PKEY_free(pub);
+	EVP_PKEY_free(ak);
+	return ok;
+}
+
 /* A certificate renews only in the last third of its lifetime (when the agent
  * asks): a copy of a device's key and certificate cannot keep renewing, and a
  * device that asks too early is told when. Otherwise refused (409), audited. */
@@ -192,7 +272,7 @@ void service_renew(struct httpd_req *req)
 		goto out;
 	}
 	rc = renew_check_key(req, r.client_pub_pem, &err);
-	if (!rc && !renewal_due(req, w, dev.id))
+	if (!rc && (!renewal_due(req, w, dev.id) || !renewal_quote_ok(req, w, &dev, &r)))
 		goto out;
 	if (!rc)
 		rc = service_cert_issue(w, dev.id, r.client_pub_pem, &c, &err);
