@@ -140,7 +140,7 @@ int identity_read(const struct agent_ctx *ctx, struct identity_facts *out, gw_er
 int identity_install(const struct agent_ctx *ctx, EVP_PKEY *new_key, const char *cert_pem,
 		     struct certinfo *info, gw_error *err)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], why[2 * PATH_MAX + 1100];
 	BIO *bio = BIO_new_mem_buf(cert_pem, -1);
 	X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
 	bool done = false;
@@ -158,9 +158,10 @@ int identity_install(const struct agent_ctx *ctx, EVP_PKEY *new_key, const char 
 	if (!rc)
 		rc = gw_write_file_atomic(path, cert_pem, strlen(cert_pem), 0644, err);
 	if (!rc)
-		rc = identity_complete(ctx, &done, err);
+		rc = identity_complete(ctx, &done, why, sizeof(why), err);
 	if (!rc && !done)
-		rc = gw_fail(err, GW_E_STATE, "the new key and certificate were not installed");
+		rc = gw_fail(err, GW_E_STATE, "the new key and certificate were not installed%s%s",
+			     why[0] ? ": discarded " : "", why);
 out:
 	X509_free(x);
 	BIO_free(bio);
@@ -175,15 +176,35 @@ static int new_key_of(const char *knew, const char *key, bool *key_is_new, EVP_P
 	return identity_key_read(*key_is_new ? knew : key, out, err);
 }
 
-int identity_complete(const struct agent_ctx *ctx, bool *completed, gw_error *err)
+/* Leftovers that cannot be read (a disk error, a crash of the file system) would
+ * stop every round: they are removed, and *why says what was thrown away. A broken
+ * tls.key itself is left to identity_read (unusable: the TPM recovers the device). */
+static int discard_unreadable(const char *cnew, const char *knew, bool key_is_new,
+			      const gw_error *cause, int cause_rc, char *why, size_t why_len,
+			      gw_error *err)
+{
+	snprintf(why, why_len, "%s%s%s: %s", cnew, key_is_new ? " and " : "",
+		 key_is_new ? knew : "", gw_error_msg(cause, cause_rc));
+	if (unlink(cnew) && errno != ENOENT)
+		return gw_fail(err, GW_E_IO, "%s: %s", cnew, strerror(errno));
+	if (key_is_new && unlink(knew) && errno != ENOENT)
+		return gw_fail(err, GW_E_IO, "%s: %s", knew, strerror(errno));
+	return 0;
+}
+
+int identity_complete(const struct agent_ctx *ctx, bool *completed, char *discarded,
+		      size_t discarded_len, gw_error *err)
 {
 	char knew[PATH_MAX], cnew[PATH_MAX], key[PATH_MAX], cert[PATH_MAX];
 	EVP_PKEY *k = NULL;
 	X509 *x = NULL;
 	bool key_is_new = false;
+	gw_error cause = { { 0 } };
 	int rc;
 
 	*completed = false;
+	if (discarded_len)
+		discarded[0] = '\0';
 	if ((rc = path_of(ctx, IDENTITY_NEW_KEY_FILE, knew, err)) ||
 	    (rc = path_of(ctx, IDENTITY_NEW_CERT_FILE, cnew, err)) ||
 	    (rc = path_of(ctx, ENROLL_TLS_KEY_FILE, key, err)) ||
@@ -193,11 +214,14 @@ int identity_complete(const struct agent_ctx *ctx, bool *completed, gw_error *er
 	 * leftover of an attempt that got no certificate, replaced by the next. */
 	if (access(cnew, F_OK) != 0)
 		return errno == ENOENT ? 0 : gw_fail(err, GW_E_IO, "%s: %s", cnew, strerror(errno));
-	rc = cert_read(cnew, &x, err);
+	rc = cert_read(cnew, &x, &cause);
 	if (!rc)
-		rc = new_key_of(knew, key, &key_is_new, &k, err);
-	if (rc)
+		rc = new_key_of(knew, key, &key_is_new, &k, &cause);
+	if (rc) {
+		rc = discard_unreadable(cnew, knew, key_is_new, &cause, rc, discarded,
+					discarded_len, err);
 		goto out;
+	}
 	if (!cert_is_for(x, k)) {
 		/* Not the new key's: never installed, never used. */
 		if (unlink(cnew))

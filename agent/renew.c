@@ -187,7 +187,8 @@ int renew_ensure(struct agent_ctx *ctx, const struct enroll_state *st, bool unkn
 	memset(out, 0, sizeof(*out));
 	memset(f, 0, sizeof(*f));
 	/* One process at a time changes the identity (the daemon and a manual run). */
-	if ((rc = agent_lock_state(ctx, err)) || (rc = identity_complete(ctx, &out->completed, err)) ||
+	if ((rc = agent_lock_state(ctx, err)) || (rc = identity_complete(ctx, &out->completed, out->discarded,
+								   sizeof(out->discarded), err)) ||
 	    (rc = identity_read(ctx, &id, err)))
 		return rc;
 	now = (int64_t)time(NULL);

@@ -6,6 +6,7 @@
 #ifndef GW_AGENT_RENEW_H
 #define GW_AGENT_RENEW_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -21,6 +22,7 @@ struct renew_outcome {
 	char reason[320];     /* why it renewed or recovered */
 	struct certinfo cert; /* the new certificate, when action is not RENEW_NONE */
 	bool completed;       /* an installation a crash had cut short was finished */
+	char discarded[2 * PATH_MAX + 1100]; /* unreadable leftovers removed, and why */
 	bool renewal_failed;  /* a due renewal failed; the current certificate still works */
 	char failure[512];    /* and why */
 };

@@ -199,11 +199,12 @@ static void test_install(void **state)
 static void test_complete_before_renames(void **state)
 {
 	struct fixture *f = *state;
+	char why[8192];
 	bool done = false;
 
 	put_key(f, IDENTITY_NEW_KEY_FILE, f->new_key);
 	put(f, IDENTITY_NEW_CERT_FILE, f->new_cert);
-	assert_int_equal(identity_complete(&f->ctx, &done, NULL), 0);
+	assert_int_equal(identity_complete(&f->ctx, &done, why, sizeof(why), NULL), 0);
 	assert_true(done);
 	assert_pair(f, f->new_key, f->new_cert);
 	assert_false(exists(f, IDENTITY_NEW_KEY_FILE));
@@ -213,11 +214,12 @@ static void test_complete_before_renames(void **state)
 static void test_complete_between_renames(void **state)
 {
 	struct fixture *f = *state;
+	char why[8192];
 	bool done = false;
 
 	put_key(f, ENROLL_TLS_KEY_FILE, f->new_key);
 	put(f, IDENTITY_NEW_CERT_FILE, f->new_cert);
-	assert_int_equal(identity_complete(&f->ctx, &done, NULL), 0);
+	assert_int_equal(identity_complete(&f->ctx, &done, why, sizeof(why), NULL), 0);
 	assert_true(done);
 	assert_pair(f, f->new_key, f->new_cert);
 }
@@ -229,17 +231,18 @@ static void test_complete_nothing(void **state)
 	struct fixture *f = *state;
 	struct identity_facts id;
 	char *stray = cert_for(f->old_key, 1);
+	char why[8192];
 	bool done = true;
 
 	put_key(f, IDENTITY_NEW_KEY_FILE, f->new_key);
-	assert_int_equal(identity_complete(&f->ctx, &done, NULL), 0);
+	assert_int_equal(identity_complete(&f->ctx, &done, why, sizeof(why), NULL), 0);
 	assert_false(done);
 	assert_pair(f, f->old_key, f->old_cert);
 	assert_true(exists(f, IDENTITY_NEW_KEY_FILE));
 
 	put(f, IDENTITY_NEW_CERT_FILE, stray);
 	free(stray);
-	assert_int_equal(identity_complete(&f->ctx, &done, NULL), 0);
+	assert_int_equal(identity_complete(&f->ctx, &done, why, sizeof(why), NULL), 0);
 	assert_false(done);
 	assert_false(exists(f, IDENTITY_NEW_CERT_FILE));
 	assert_pair(f, f->old_key, f->old_cert);
@@ -266,6 +269,36 @@ static void test_read_unusable(void **state)
 	assert_non_null(strstr(id.why, ENROLL_TLS_CERT_FILE));
 }
 
+/* Unreadable leftovers do not block the rounds: removed, said why, the old pair
+ * stays in force. */
+static void test_complete_unreadable(void **state)
+{
+	struct fixture *f = *state;
+	char why[8192];
+	bool done = true;
+
+	put(f, IDENTITY_NEW_CERT_FILE, "-----BEGIN CERTIFICATE-----\nnot base64\n");
+	assert_int_equal(identity_complete(&f->ctx, &done, why, sizeof(why), NULL), 0);
+	assert_false(done);
+	assert_false(exists(f, IDENTITY_NEW_CERT_FILE));
+	assert_non_null(strstr(why, IDENTITY_NEW_CERT_FILE));
+	assert_pair(f, f->old_key, f->old_cert);
+
+	/* A good certificate, its new key unreadable: both go. */
+	put(f, IDENTITY_NEW_KEY_FILE, "garbage\n");
+	put(f, IDENTITY_NEW_CERT_FILE, f->new_cert);
+	assert_int_equal(identity_complete(&f->ctx, &done, why, sizeof(why), NULL), 0);
+	assert_false(done);
+	assert_false(exists(f, IDENTITY_NEW_CERT_FILE));
+	assert_false(exists(f, IDENTITY_NEW_KEY_FILE));
+	assert_non_null(strstr(why, IDENTITY_NEW_KEY_FILE));
+	assert_pair(f, f->old_key, f->old_cert);
+
+	/* Nothing left: nothing said. */
+	assert_int_equal(identity_complete(&f->ctx, &done, why, sizeof(why), NULL), 0);
+	assert_string_equal(why, "");
+}
+
 static void test_due(void **state)
 {
 	struct certinfo c = { .not_before = 1000, .not_after = 1000 + 300 };
@@ -290,6 +323,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_install, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_complete_before_renames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_complete_between_renames, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_complete_unreadable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_complete_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_unusable, setup, teardown),
 		cmocka_unit_test(test_due),
