@@ -3,6 +3,7 @@
 // pair installed so that a crash never leaves the device without a working one.
 #include "identity.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -192,6 +193,35 @@ static int discard_unreadable(const char *cnew, const char *knew, bool key_is_ne
 	return 0;
 }
 
+/* Temporary files of tls.key.new and tls.pem.new a crash left behind (a private
+ * key among them): written only under the state lock, which the caller holds, so
+ * none is being written now. */
+static int sweep_temps(const struct agent_ctx *ctx, gw_error *err)
+{
+	static const char *const prefixes[] = { IDENTITY_NEW_KEY_FILE GW_TMP_INFIX,
+						IDENTITY_NEW_CERT_FILE GW_TMP_INFIX };
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(ctx->state_dir);
+	int rc = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : gw_fail(err, GW_E_IO, "%s: %s", ctx->state_dir,
+						     strerror(errno));
+	while (!rc && (de = readdir(d))) {
+		for (size_t i = 0; i < GW_ARRAY_SIZE(prefixes); i++) {
+			if (strncmp(de->d_name, prefixes[i], strlen(prefixes[i])))
+				continue;
+			if (gw_snprintf(path, sizeof(path), "%s/%s", ctx->state_dir, de->d_name))
+				rc = gw_fail(err, GW_E_TOOBIG, "%s: path too long", ctx->state_dir);
+			else if (unlink(path) && errno != ENOENT)
+				rc = gw_fail(err, GW_E_IO, "%s: %s", path, strerror(errno));
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
 int identity_complete(const struct agent_ctx *ctx, bool *completed, char *discarded,
 		      size_t discarded_len, gw_error *err)
 {
@@ -205,6 +235,9 @@ int identity_complete(const struct agent_ctx *ctx, bool *completed, char *discar
 	*completed = false;
 	if (discarded_len)
 		discarded[0] = '\0';
+	rc = sweep_temps(ctx, err);
+	if (rc)
+		return rc;
 	if ((rc = path_of(ctx, IDENTITY_NEW_KEY_FILE, knew, err)) ||
 	    (rc = path_of(ctx, IDENTITY_NEW_CERT_FILE, cnew, err)) ||
 	    (rc = path_of(ctx, ENROLL_TLS_KEY_FILE, key, err)) ||

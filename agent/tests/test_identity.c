@@ -299,6 +299,47 @@ static void test_complete_unreadable(void **state)
 	assert_string_equal(why, "");
 }
 
+/* The temporary name is random: a file left at the old fixed name (path.tmp.<pid>,
+ * a PID reused after a crash) does not make the write fail; nothing else is left. */
+static void test_write_reused_pid(void **state)
+{
+	struct fixture *f = *state;
+	char leftover[PATH_MAX + 32], p[PATH_MAX];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	path(f, "state.txt", p);
+	assert_int_equal(gw_snprintf(leftover, sizeof(leftover), "%s.tmp.%ld", p, (long)getpid()), 0);
+	put(f, "marker", "x");
+	assert_int_equal(symlink("marker", leftover), 0);
+	assert_int_equal(gw_write_file_atomic(p, "new\n", 4, 0600, NULL), 0);
+	assert_int_equal(gw_read_file(p, 64, &buf, &len, NULL), 0);
+	assert_int_equal(len, 4);
+	assert_memory_equal(buf, "new\n", 4);
+	free(buf);
+	assert_int_equal(unlink(leftover), 0);
+	assert_int_equal(unlink(p), 0);
+}
+
+/* Temporary files of tls.key.new and tls.pem.new that a crash left are removed;
+ * others are not this function's. */
+static void test_complete_sweeps_temps(void **state)
+{
+	struct fixture *f = *state;
+	char why[8192];
+	bool done = true;
+
+	put(f, IDENTITY_NEW_KEY_FILE ".tmp.12345", "private key\n");
+	put(f, IDENTITY_NEW_CERT_FILE ".tmp.0123456789abcdef", "certificate\n");
+	put(f, "other.tmp.1", "kept\n");
+	assert_int_equal(identity_complete(&f->ctx, &done, why, sizeof(why), NULL), 0);
+	assert_false(done);
+	assert_false(exists(f, IDENTITY_NEW_KEY_FILE ".tmp.12345"));
+	assert_false(exists(f, IDENTITY_NEW_CERT_FILE ".tmp.0123456789abcdef"));
+	assert_true(exists(f, "other.tmp.1"));
+	assert_pair(f, f->old_key, f->old_cert);
+}
+
 static void test_due(void **state)
 {
 	struct certinfo c = { .not_before = 1000, .not_after = 1000 + 300 };
@@ -324,6 +365,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_complete_before_renames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_complete_between_renames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_complete_unreadable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_reused_pid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_complete_sweeps_temps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_complete_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_unusable, setup, teardown),
 		cmocka_unit_test(test_due),
