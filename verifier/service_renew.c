@@ -369,7 +369,7 @@ void service_recover(struct httpd_req *req, struct service_worker *w,
 		 * the same answers as an enrollment under a taken id. */
 		service_audit(w, e->device_id, "device.recover", "refused", "%s",
 			      gw_error_msg(&err, rc));
-		if (rc == GW_E_NOTFOUND && strstr(err.msg, "enrollment"))
+		if (rc == GW_E_NOTFOUND)
 			httpd_reply_error(req, 404, "unknown_enrollment",
 					  "no open enrollment with this id (unknown, used or "
 					  "expired)");

@@ -354,9 +354,10 @@ int store_enrollment_activate(struct store *st, const char *id, const char *clie
  * names the device; the device is enrolled and has exactly this TPM (the same EK
  * key identity and the same AK name); the enrollment is marked activated with
  * client_pub_pem and the device bound to new_fp.
- *   GW_E_NOTFOUND  no such enrollment, or it has expired; or no such device
- *   GW_E_STATE     the enrollment is activated or failed already; or the device
- *                  is pending or revoked (err names its state)
+ *   GW_E_NOTFOUND  the enrollment: unknown, expired, or activated or failed
+ *                  already (and only the enrollment: the caller's 404)
+ *   GW_E_STATE     the device does not exist, or is pending or revoked (err
+ *                  names its state)
  *   GW_E_EXISTS    the device has another EK or AK: another TPM cannot take the
  *                  id over; or another device holds new_fp
  *   GW_E_INVAL     the enrollment is for another device id
