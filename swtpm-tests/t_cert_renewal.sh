@@ -246,7 +246,7 @@ expect_output_contains -n recover-same-device-id 'CN ?= ?gw-renew' <(openssl x50
 expect_eq recover-verifier-binds-new-cert "$(device_fp)" "$(cert_fp "$state/tls.pem")"
 expect_eq recover-no-new-device "$(gwverifier device list --json --config "$vconf" | grep -o '"id": *"[^"]*"' | wc -l)" 1
 audit_json >"$GW_TMP/audit-b.json"
-expect_output_contains -n recover-audited '"action":"device.recover".*"device":"gw-renew".*"outcome":"recovered"' "$GW_TMP/audit-b.json"
+expect_output_contains -n recover-audited '"action":"device.recover".*"device":"gw-renew".*"outcome":"recovered".*"previous_fingerprint":"'"$fp2"'"' "$GW_TMP/audit-b.json"
 expect_output_not_contains -n recover-no-operator '"actor":"operator:.*"device":"gw-renew"' "$GW_TMP/audit-b.json"
 # A lost key and certificate: `enroll` recovers them the same way.
 rm -f "$state/tls.key" "$state/tls.pem"

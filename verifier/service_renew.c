@@ -335,28 +335,57 @@ bool service_recoverable(const struct store_device *dev, const uint8_t *ek_pub,
 	       memcmp(dev->ak_name, ak_name, ak_name_len) == 0;
 }
 
+/* Revoked, pending or another TPM by now, or the enrollment was spent: the same
+ * answers as an enrollment under a taken id; audited. */
+static void refuse_recovery(struct httpd_req *req, struct service_worker *w,
+			    const char *device_id, int rc, const gw_error *err)
+{
+	service_audit(w, device_id, "device.recover", "refused", "%s", gw_error_msg(err, rc));
+	if (rc == GW_E_NOTFOUND)
+		httpd_reply_error(req, 404, "unknown_enrollment",
+				  "no open enrollment with this id (unknown, used or expired)");
+	else
+		httpd_reply_error(req, 409, "device_exists",
+				  "device '%s' exists and cannot be recovered: %s", device_id,
+				  gw_error_msg(err, rc));
+}
+
 void service_recover(struct httpd_req *req, struct service_worker *w,
 		     const struct store_enrollment *e, const char *client_pub_pem)
 {
+	struct store_device dev;
 	struct service_cert c;
+	const char *old_fp = NULL;
 	char *detail = NULL;
 	gw_error err = { { 0 } };
 	int rc;
 
 	memset(&c, 0, sizeof(c));
-	rc = service_cert_issue(w, e->device_id, client_pub_pem, &c, &err);
+	memset(&dev, 0, sizeof(dev));
+	/* The certificate replaced, for the audit record; the store rebinds only
+	 * while it is still the bound one. */
+	rc = store_device_get(w->st, e->device_id, &dev, &err);
+	if (rc == GW_E_NOTFOUND) {
+		refuse_recovery(req, w, e->device_id,
+				gw_fail(&err, GW_E_STATE, "device %s does not exist", e->device_id),
+				&err);
+		goto out;
+	}
+	if (!rc)
+		rc = service_cert_issue(w, e->device_id, client_pub_pem, &c, &err);
 	if (rc) {
 		service_log("recover: %s: %s", e->device_id, gw_error_msg(&err, rc));
 		httpd_reply_error(req, 500, "internal_error", "cannot issue a certificate");
 		goto out;
 	}
-	detail = cert_detail(&c, NULL);
+	old_fp = dev.client_cert_fp[0] ? dev.client_cert_fp : NULL;
+	detail = cert_detail(&c, old_fp);
 	if (!detail) {
 		httpd_reply_error(req, 500, "internal_error", "out of memory");
 		goto out;
 	}
 	rc = store_enrollment_recover(w->st, e->id, e->device_id, client_pub_pem, service_now(),
-				      c.fp,
+				      old_fp, c.fp,
 				      &(struct store_audit){ .ts = service_now(),
 							     .actor = "verifier",
 							     .action = "device.recover",
@@ -365,18 +394,7 @@ void service_recover(struct httpd_req *req, struct service_worker *w,
 							     .detail = detail },
 				      &err);
 	if (rc == GW_E_NOTFOUND || rc == GW_E_STATE || rc == GW_E_EXISTS || rc == GW_E_INVAL) {
-		/* Revoked, pending or another TPM by now, or the enrollment was spent:
-		 * the same answers as an enrollment under a taken id. */
-		service_audit(w, e->device_id, "device.recover", "refused", "%s",
-			      gw_error_msg(&err, rc));
-		if (rc == GW_E_NOTFOUND)
-			httpd_reply_error(req, 404, "unknown_enrollment",
-					  "no open enrollment with this id (unknown, used or "
-					  "expired)");
-		else
-			httpd_reply_error(req, 409, "device_exists",
-					  "device '%s' exists and cannot be recovered: %s",
-					  e->device_id, gw_error_msg(&err, rc));
+		refuse_recovery(req, w, e->device_id, rc, &err);
 		goto out;
 	}
 	if (rc) {
@@ -390,4 +408,5 @@ void service_recover(struct httpd_req *req, struct service_worker *w,
 out:
 	free(detail);
 	service_cert_fini(&c);
+	store_device_fini(&dev);
 }

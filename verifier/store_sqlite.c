@@ -1311,8 +1311,8 @@ out:
 }
 
 static int op_enrollment_recover(struct store *st, const char *id, const char *device_id,
-				 const char *client_pub_pem, int64_t now, const char *new_fp,
-				 const struct store_audit *audit, gw_error *err)
+				 const char *client_pub_pem, int64_t now, const char *old_fp,
+				 const char *new_fp, const struct store_audit *audit, gw_error *err)
 {
 	struct sqlite_store *s = to_sqlite(st);
 	char e_device[STORE_ID_MAX + 1], model[STORE_MODEL_MAX + 1];
@@ -1346,7 +1346,7 @@ static int op_enrollment_recover(struct store *st, const char *id, const char *d
 		rc = GW_E_STATE; /* the device is gone */
 	if (rc ||
 	    (rc = enrollment_mark_activated(s->db, id, client_pub_pem, err)) ||
-	    (rc = bind_cert(s->db, device_id, NULL, new_fp, err)))
+	    (rc = bind_cert(s->db, device_id, old_fp, new_fp, err)))
 		goto out;
 	rc = maybe_audit(s->db, audit, err);
 out:
