@@ -54,7 +54,7 @@ static void check_activate(const uint8_t *body, size_t len, int want_client_key)
 
 static void check_renew(const uint8_t *body, size_t len)
 {
-	struct api_renew_req r = { NULL };
+	struct api_renew_req r = { .client_pub_pem = NULL };
 	gw_error err = { { 0 } };
 
 	if (api_parse_renew(body, len, &r, &err)) {

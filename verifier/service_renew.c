@@ -257,7 +257,7 @@ void service_renew(struct httpd_req *req)
 {
 	struct service_worker *w = req->app;
 	struct store_device dev;
-	struct api_renew_req r = { NULL };
+	struct api_renew_req r = { .client_pub_pem = NULL };
 	struct service_cert c;
 	char actor[8 + STORE_ID_MAX + 1], *detail = NULL;
 	gw_error err = { { 0 } };

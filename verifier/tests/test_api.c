@@ -301,7 +301,7 @@ static void test_status_good(void **state)
 
 static void test_renew_quote(void **state)
 {
-	struct api_renew_req r = { NULL };
+	struct api_renew_req r = { .client_pub_pem = NULL };
 	gw_error err = { { 0 } };
 	uint8_t *buf = NULL;
 	size_t len = 0;
@@ -328,7 +328,7 @@ static void test_renew_quote(void **state)
 
 static void test_renew_good(void **state)
 {
-	struct api_renew_req r = { NULL };
+	struct api_renew_req r = { .client_pub_pem = NULL };
 	gw_error err = { { 0 } };
 	uint8_t *buf = NULL, *pem = NULL;
 	size_t len = 0, pem_len = 0;
