@@ -321,6 +321,9 @@ int cmd_attest(struct agent_ctx *ctx, int argc, char **argv)
 		return GW_EXIT_USAGE;
 	}
 	rc = attest_round(ctx, &res, &err);
+	if (res.renew.discarded[0])
+		agent_errorf(ctx, "device certificate: removed an unreadable leftover of an "
+				  "earlier renewal: %s", res.renew.discarded);
 	renew_line(&res.renew, line, sizeof(line));
 	if (line[0] && res.renew.renewal_failed)
 		agent_errorf(ctx, "%s", line);
@@ -477,6 +480,9 @@ int cmd_run(struct agent_ctx *ctx, int argc, char **argv)
 
 		rc = attest_round(ctx, &res, &err);
 		last = res.exit_code;
+		if (res.renew.discarded[0])
+			logf_(LOG_WARNING, "device certificate: removed an unreadable leftover of "
+					   "an earlier renewal: %s", res.renew.discarded);
 		renew_line(&res.renew, line, sizeof(line));
 		if (line[0])
 			logf_(res.renew.renewal_failed ? LOG_WARNING : LOG_NOTICE, "%s", line);

@@ -407,6 +407,14 @@ int cmd_enroll(struct agent_ctx *ctx, int argc, char **argv)
 			memset(&f, 0, sizeof(f));
 			err.msg[0] = '\0';
 			rc = enroll_client_prove(ctx, client, tls_key, &st, false, &ans, &f, &err);
+		} else if (rc && f.has_error && !strcmp(f.error.code, "certificate_issued")) {
+			/* The verifier issued our certificate but its answer was lost, or
+			 * saving it failed: the TPM proves itself again for a new one. */
+			printf("the verifier issued the certificate of %s but it never arrived: "
+			       "proving the TPM again\n", st.device_id);
+			memset(&f, 0, sizeof(f));
+			err.msg[0] = '\0';
+			rc = enroll_client_prove(ctx, client, tls_key, &st, true, &ans, &f, &err);
 		}
 	} else {
 		if (key_created)

@@ -3,6 +3,7 @@
 // activation, POST /v1/enroll/activate) and ask about a pending enrollment.
 #include "enroll_client.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,19 +12,8 @@
 #include "ek.h"
 #include "enroll_state.h"
 #include "tpmdata.h"
+#include "jsonobj.h"
 #include "util.h"
-
-static int add_b64(json_object *o, const char *key, const uint8_t *bin, size_t len)
-{
-	char *b64 = NULL;
-	int rc = gw_b64_encode(bin, len, &b64);
-
-	if (rc)
-		return rc;
-	rc = json_object_object_add(o, key, json_object_new_string(b64)) ? GW_E_NOMEM : 0;
-	free(b64);
-	return rc;
-}
 
 static int add_public(json_object *o, const char *key, const TPM2B_PUBLIC *pub)
 {
@@ -32,7 +22,7 @@ static int add_public(json_object *o, const char *key, const TPM2B_PUBLIC *pub)
 	int rc = tpmdata_public_marshal(pub, &bin, &len);
 
 	if (!rc)
-		rc = add_b64(o, key, bin, len);
+		rc = gw_json_add_b64(o, key, bin, len);
 	free(bin);
 	return rc;
 }
@@ -48,6 +38,17 @@ static int to_text(json_object *o, char **out)
 	if (s)
 		gw_wipe((void *)s, strlen(s));
 	return *out ? 0 : GW_E_NOMEM;
+}
+
+/* st becomes the pending enrollment id with its activation secret, saved. */
+static int save_pending(struct agent_ctx *ctx, struct enroll_state *st, const char *id,
+			const uint8_t *secret, size_t secret_len, gw_error *err)
+{
+	snprintf(st->enrollment_id, sizeof(st->enrollment_id), "%s", id);
+	memcpy(st->secret, secret, secret_len);
+	st->secret_len = secret_len;
+	st->state = ANSWER_PENDING;
+	return enroll_state_save(ctx, st, err);
 }
 
 int enroll_client_prove(struct agent_ctx *ctx, struct http_client *c, EVP_PKEY *tls_key,
@@ -91,7 +92,7 @@ int enroll_client_prove(struct agent_ctx *ctx, struct http_client *c, EVP_PKEY *
 	if (!req || json_object_object_add(req, "device_id", json_object_new_string(st->device_id)) ||
 	    json_object_object_add(req, "model", json_object_new_string(st->model)) ||
 	    (rc = add_public(req, "ek_public", &ek_pub)) ||
-	    (rc = add_b64(req, "ek_certificate", cert, cert_len)) ||
+	    (rc = gw_json_add_b64(req, "ek_certificate", cert, cert_len)) ||
 	    (rc = add_public(req, "ak_public", &ak_pub)) || (rc = to_text(req, &body))) {
 		rc = rc ? rc : GW_E_NOMEM;
 		goto out;
@@ -116,11 +117,7 @@ int enroll_client_prove(struct agent_ctx *ctx, struct http_client *c, EVP_PKEY *
 	 * recovery saves nothing: the device stays enrolled, and after a crash it
 	 * simply proves its TPM again. */
 	if (!recovery) {
-		memcpy(st->enrollment_id, chal.enrollment_id, sizeof(st->enrollment_id));
-		memcpy(st->secret, secret, secret_len);
-		st->secret_len = secret_len;
-		st->state = ANSWER_PENDING;
-		rc = enroll_state_save(ctx, st, err);
+		rc = save_pending(ctx, st, chal.enrollment_id, secret, secret_len, err);
 		if (rc)
 			goto out;
 	}
@@ -135,7 +132,7 @@ int enroll_client_prove(struct agent_ctx *ctx, struct http_client *c, EVP_PKEY *
 	req = json_object_new_object();
 	if (!req ||
 	    json_object_object_add(req, "enrollment_id", json_object_new_string(chal.enrollment_id)) ||
-	    (rc = add_b64(req, "secret", secret, secret_len)) ||
+	    (rc = gw_json_add_b64(req, "secret", secret, secret_len)) ||
 	    json_object_object_add(req, "client_public_key", json_object_new_string(tls_pem)) ||
 	    (rc = to_text(req, &body))) {
 		rc = rc ? rc : GW_E_NOMEM;
@@ -144,6 +141,11 @@ int enroll_client_prove(struct agent_ctx *ctx, struct http_client *c, EVP_PKEY *
 	rc = vclient_post(c, "/v1/enroll/activate", body, &resp, &resp_len, f, err);
 	if (!rc && (rc = answers_parse_activate(resp, resp_len, ans, err)))
 		f->bad_answer = true;
+	/* A recovery that made a new device (the old one was deleted) waiting for an
+	 * operator: kept as a normal pending enrollment, so that 'gwagent enroll' can
+	 * ask about it later with this id and secret. */
+	if (!rc && recovery && ans->state == ANSWER_PENDING)
+		rc = save_pending(ctx, st, chal.enrollment_id, secret, secret_len, err);
 out:
 	gw_wipe(secret, sizeof(secret));
 	if (body) {
@@ -167,7 +169,7 @@ int enroll_client_status(struct http_client *c, const struct enroll_state *st,
 
 	if (!req ||
 	    json_object_object_add(req, "enrollment_id", json_object_new_string(st->enrollment_id)) ||
-	    (rc = add_b64(req, "secret", st->secret, st->secret_len)) || (rc = to_text(req, &body))) {
+	    (rc = gw_json_add_b64(req, "secret", st->secret, st->secret_len)) || (rc = to_text(req, &body))) {
 		rc = rc ? rc : GW_E_NOMEM;
 		goto out;
 	}

@@ -16,7 +16,9 @@
  * st->device_id and st->model, activate the credential in the TPM, and POST
  * /v1/enroll/activate with the secret and tls_key's public half. Unless recovery,
  * st becomes pending with the enrollment id and secret and is saved before the
- * activation is sent; a recovery leaves st and enrollment.json as they are. On a
+ * activation is sent; a recovery leaves st and enrollment.json as they are unless
+ * the answer is pending (the verifier no longer had the device and made a new one
+ * that waits for an operator): then st is saved as that pending enrollment. On a
  * refusal f says why (vclient_post); an answer that does not parse sets
  * f->bad_answer. *ans is released with answers_activate_fini. */
 int enroll_client_prove(struct agent_ctx *ctx, struct http_client *c, EVP_PKEY *tls_key,

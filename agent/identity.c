@@ -3,6 +3,7 @@
 // pair installed so that a crash never leaves the device without a working one.
 #include "identity.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -140,7 +141,7 @@ int identity_read(const struct agent_ctx *ctx, struct identity_facts *out, gw_er
 int identity_install(const struct agent_ctx *ctx, EVP_PKEY *new_key, const char *cert_pem,
 		     struct certinfo *info, gw_error *err)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], why[2 * PATH_MAX + 1100];
 	BIO *bio = BIO_new_mem_buf(cert_pem, -1);
 	X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
 	bool done = false;
@@ -158,9 +159,10 @@ int identity_install(const struct agent_ctx *ctx, EVP_PKEY *new_key, const char 
 	if (!rc)
 		rc = gw_write_file_atomic(path, cert_pem, strlen(cert_pem), 0644, err);
 	if (!rc)
-		rc = identity_complete(ctx, &done, err);
+		rc = identity_complete(ctx, &done, why, sizeof(why), err);
 	if (!rc && !done)
-		rc = gw_fail(err, GW_E_STATE, "the new key and certificate were not installed");
+		rc = gw_fail(err, GW_E_STATE, "the new key and certificate were not installed%s%s",
+			     why[0] ? ": discarded " : "", why);
 out:
 	X509_free(x);
 	BIO_free(bio);
@@ -175,15 +177,67 @@ static int new_key_of(const char *knew, const char *key, bool *key_is_new, EVP_P
 	return identity_key_read(*key_is_new ? knew : key, out, err);
 }
 
-int identity_complete(const struct agent_ctx *ctx, bool *completed, gw_error *err)
+/* Leftovers that cannot be read (a disk error, a crash of the file system) would
+ * stop every round: they are removed, and *why says what was thrown away. A broken
+ * tls.key itself is left to identity_read (unusable: the TPM recovers the device). */
+static int discard_unreadable(const char *cnew, const char *knew, bool key_is_new,
+			      const gw_error *cause, int cause_rc, char *why, size_t why_len,
+			      gw_error *err)
+{
+	snprintf(why, why_len, "%s%s%s: %s", cnew, key_is_new ? " and " : "",
+		 key_is_new ? knew : "", gw_error_msg(cause, cause_rc));
+	if (unlink(cnew) && errno != ENOENT)
+		return gw_fail(err, GW_E_IO, "%s: %s", cnew, strerror(errno));
+	if (key_is_new && unlink(knew) && errno != ENOENT)
+		return gw_fail(err, GW_E_IO, "%s: %s", knew, strerror(errno));
+	return 0;
+}
+
+/* Temporary files of tls.key.new and tls.pem.new a crash left behind (a private
+ * key among them): written only under the state lock, which the caller holds, so
+ * none is being written now. */
+static int sweep_temps(const struct agent_ctx *ctx, gw_error *err)
+{
+	static const char *const prefixes[] = { IDENTITY_NEW_KEY_FILE GW_TMP_INFIX,
+						IDENTITY_NEW_CERT_FILE GW_TMP_INFIX };
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(ctx->state_dir);
+	int rc = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : gw_fail(err, GW_E_IO, "%s: %s", ctx->state_dir,
+						     strerror(errno));
+	while (!rc && (de = readdir(d))) {
+		for (size_t i = 0; i < GW_ARRAY_SIZE(prefixes); i++) {
+			if (strncmp(de->d_name, prefixes[i], strlen(prefixes[i])))
+				continue;
+			if (gw_snprintf(path, sizeof(path), "%s/%s", ctx->state_dir, de->d_name))
+				rc = gw_fail(err, GW_E_TOOBIG, "%s: path too long", ctx->state_dir);
+			else if (unlink(path) && errno != ENOENT)
+				rc = gw_fail(err, GW_E_IO, "%s: %s", path, strerror(errno));
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+int identity_complete(const struct agent_ctx *ctx, bool *completed, char *discarded,
+		      size_t discarded_len, gw_error *err)
 {
 	char knew[PATH_MAX], cnew[PATH_MAX], key[PATH_MAX], cert[PATH_MAX];
 	EVP_PKEY *k = NULL;
 	X509 *x = NULL;
 	bool key_is_new = false;
+	gw_error cause = { { 0 } };
 	int rc;
 
 	*completed = false;
+	if (discarded_len)
+		discarded[0] = '\0';
+	rc = sweep_temps(ctx, err);
+	if (rc)
+		return rc;
 	if ((rc = path_of(ctx, IDENTITY_NEW_KEY_FILE, knew, err)) ||
 	    (rc = path_of(ctx, IDENTITY_NEW_CERT_FILE, cnew, err)) ||
 	    (rc = path_of(ctx, ENROLL_TLS_KEY_FILE, key, err)) ||
@@ -193,11 +247,14 @@ int identity_complete(const struct agent_ctx *ctx, bool *completed, gw_error *er
 	 * leftover of an attempt that got no certificate, replaced by the next. */
 	if (access(cnew, F_OK) != 0)
 		return errno == ENOENT ? 0 : gw_fail(err, GW_E_IO, "%s: %s", cnew, strerror(errno));
-	rc = cert_read(cnew, &x, err);
+	rc = cert_read(cnew, &x, &cause);
 	if (!rc)
-		rc = new_key_of(knew, key, &key_is_new, &k, err);
-	if (rc)
+		rc = new_key_of(knew, key, &key_is_new, &k, &cause);
+	if (rc) {
+		rc = discard_unreadable(cnew, knew, key_is_new, &cause, rc, discarded,
+					discarded_len, err);
 		goto out;
+	}
 	if (!cert_is_for(x, k)) {
 		/* Not the new key's: never installed, never used. */
 		if (unlink(cnew))

@@ -38,7 +38,12 @@ int identity_read(const struct agent_ctx *ctx, struct identity_facts *out,
 int identity_install(const struct agent_ctx *ctx, EVP_PKEY *new_key, const char *cert_pem,
 		     struct certinfo *info, gw_error *err) GW_WUR;
 /* Finish an installation: when tls.pem.new exists and certifies the new key, rename
- * the pair into place (*completed true); a tls.pem.new for no new key is removed. */
-int identity_complete(const struct agent_ctx *ctx, bool *completed, gw_error *err) GW_WUR;
+ * the pair into place (*completed true); a tls.pem.new for no new key is removed,
+ * and so are a tls.pem.new or tls.key.new that cannot be read (discarded, of
+ * discarded_len bytes, then says which and why; else it is empty). Temporary files
+ * of tls.key.new and tls.pem.new a crash left are removed: call it holding the
+ * state lock (agent_lock_state). */
+int identity_complete(const struct agent_ctx *ctx, bool *completed, char *discarded,
+		      size_t discarded_len, gw_error *err) GW_WUR;
 
 #endif

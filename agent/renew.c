@@ -10,25 +10,20 @@
 #include <time.h>
 
 #include <json-c/json.h>
+#include <tss2/tss2_esys.h>
 
 #include "enroll_client.h"
 #include "enroll_state.h"
 #include "identity.h"
+#include "quote.h"
+#include "tpm.h"
 #include "tpmdata.h"
+#include "jsonobj.h"
 #include "util.h"
 
 const char *renew_action_name(enum renew_action a)
 {
 	return a == RENEW_RENEWED ? "renewed" : a == RENEW_RECOVERED ? "recovered" : "none";
-}
-
-bool renew_due(const struct certinfo *c, int64_t now)
-{
-	int64_t life = c->not_after - c->not_before;
-
-	/* The last third of the lifetime: a year's certificate renews about four
-	 * months ahead, with room for a verifier that is down for weeks. */
-	return life <= 0 || now >= c->not_after || (c->not_after - now) * 3 <= life;
 }
 
 bool renew_certificate_unknown(const struct vclient_failure *f)
@@ -37,9 +32,54 @@ bool renew_certificate_unknown(const struct vclient_failure *f)
 	       !strcmp(f->error.code, "unknown_certificate");
 }
 
-/* POST /v1/renew {"client_public_key"} with the current certificate. */
-static int ask_renewal(struct http_client *c, EVP_PKEY *key, struct answer_activate *ans,
-		       struct vclient_failure *f, gw_error *err)
+/* The TPM's word for the renewal: a fresh nonce from POST /v1/attest/challenge and
+ * a quote by the enrolled AK with qualifying data quote_renewal_data(nonce, key),
+ * added to req as "nonce", "attest" and "signature". */
+static int renewal_quote(struct agent_ctx *ctx, struct http_client *c, EVP_PKEY *key,
+			 json_object *req, struct vclient_failure *f, gw_error *err)
+{
+	struct answer_challenge chal;
+	TPM2B_ATTEST *attest = NULL;
+	TPMT_SIGNATURE *sig = NULL;
+	uint8_t qd[QUOTE_RENEWAL_DATA_LEN], *sig_bin = NULL;
+	char *resp = NULL, hex[2 * sizeof(chal.nonce) + 1];
+	size_t len = 0, sig_len = 0;
+	int rc;
+
+	rc = vclient_post(c, "/v1/attest/challenge", "{}", &resp, &len, f, err);
+	if (rc)
+		goto out;
+	rc = answers_parse_challenge(resp, len, &chal, err);
+	if (rc) {
+		f->bad_answer = true;
+		goto out;
+	}
+	rc = quote_renewal_data(chal.nonce, chal.nonce_len, key, qd);
+	if (!rc)
+		rc = tpm_quote(ctx->tpm, ctx->cfg.ak_handle, qd, sizeof(qd), &chal.sel, &attest,
+			       &sig, err);
+	if (rc) {
+		gw_error_prefix(err, "quoting the renewal with the AK: ");
+		goto out;
+	}
+	gw_hex_encode(chal.nonce, chal.nonce_len, hex);
+	if (json_object_object_add(req, "nonce", json_object_new_string(hex)))
+		rc = GW_E_NOMEM;
+	if (!rc)
+		rc = gw_json_add_b64(req, "attest", attest->attestationData, attest->size);
+	if (!rc && !(rc = tpmdata_signature_marshal(sig, &sig_bin, &sig_len)))
+		rc = gw_json_add_b64(req, "signature", sig_bin, sig_len);
+out:
+	free(sig_bin);
+	Esys_Free(attest);
+	Esys_Free(sig);
+	free(resp);
+	return rc;
+}
+
+/* POST /v1/renew {"client_public_key", and the quote} with the current certificate. */
+static int ask_renewal(struct agent_ctx *ctx, struct http_client *c, EVP_PKEY *key,
+		       struct answer_activate *ans, struct vclient_failure *f, gw_error *err)
 {
 	json_object *req = json_object_new_object();
 	char *pem = NULL, *resp = NULL;
@@ -50,6 +90,8 @@ static int ask_renewal(struct http_client *c, EVP_PKEY *key, struct answer_activ
 	if (!rc && (!req || json_object_object_add(req, "client_public_key",
 						   json_object_new_string(pem))))
 		rc = GW_E_NOMEM;
+	if (!rc)
+		rc = renewal_quote(ctx, c, key, req, f, err);
 	body = rc ? NULL : json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
 								   JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (!rc && !body)
@@ -95,7 +137,7 @@ static int new_identity(struct agent_ctx *ctx, const struct enroll_state *st, bo
 	if (rc)
 		goto out;
 	if (mtls) {
-		rc = ask_renewal(client, nk, &ans, f, err);
+		rc = ask_renewal(ctx, client, nk, &ans, f, err);
 	} else {
 		copy = *st;
 		rc = enroll_client_prove(ctx, client, nk, &copy, true, &ans, f, err);
@@ -145,7 +187,8 @@ int renew_ensure(struct agent_ctx *ctx, const struct enroll_state *st, bool unkn
 	memset(out, 0, sizeof(*out));
 	memset(f, 0, sizeof(*f));
 	/* One process at a time changes the identity (the daemon and a manual run). */
-	if ((rc = agent_lock_state(ctx, err)) || (rc = identity_complete(ctx, &out->completed, err)) ||
+	if ((rc = agent_lock_state(ctx, err)) || (rc = identity_complete(ctx, &out->completed, out->discarded,
+								   sizeof(out->discarded), err)) ||
 	    (rc = identity_read(ctx, &id, err)))
 		return rc;
 	now = (int64_t)time(NULL);
@@ -159,7 +202,7 @@ int renew_ensure(struct agent_ctx *ctx, const struct enroll_state *st, bool unkn
 			snprintf(out->reason, sizeof(out->reason), "it expired at %s", when);
 		return recover(ctx, st, out, f, err);
 	}
-	if (!renew_due(&id.cert, now))
+	if (!certinfo_renew_due(&id.cert, now))
 		return 0;
 	snprintf(out->reason, sizeof(out->reason), "it expires at %s", when);
 	rc = new_identity(ctx, st, true, out, f, &why);

@@ -6,6 +6,7 @@
 #ifndef GW_AGENT_RENEW_H
 #define GW_AGENT_RENEW_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -21,14 +22,13 @@ struct renew_outcome {
 	char reason[320];     /* why it renewed or recovered */
 	struct certinfo cert; /* the new certificate, when action is not RENEW_NONE */
 	bool completed;       /* an installation a crash had cut short was finished */
+	char discarded[2 * PATH_MAX + 1100]; /* unreadable leftovers removed, and why */
 	bool renewal_failed;  /* a due renewal failed; the current certificate still works */
 	char failure[512];    /* and why */
 };
 
 /* "none", "renewed", "recovered". */
 const char *renew_action_name(enum renew_action a);
-/* True in the last third of c's lifetime, and after it. */
-bool renew_due(const struct certinfo *c, int64_t now);
 /* The verifier answered 403 unknown_certificate: the certificate is not the one
  * bound to the device (a renewal whose answer was lost). */
 bool renew_certificate_unknown(const struct vclient_failure *f);

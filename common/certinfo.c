@@ -51,3 +51,17 @@ void certinfo_time(int64_t t, char *buf, size_t len)
 	if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
 		buf[0] = '\0';
 }
+
+int64_t certinfo_renew_from(const struct certinfo *c)
+{
+	int64_t life = c->not_after - c->not_before;
+
+	return life <= 0 ? c->not_before : c->not_after - life / 3;
+}
+
+bool certinfo_renew_due(const struct certinfo *c, int64_t now)
+{
+	/* The last third of the lifetime: a year's certificate renews about four
+	 * months ahead, with room for a verifier that is down for weeks. */
+	return c->not_after <= c->not_before || now >= certinfo_renew_from(c);
+}

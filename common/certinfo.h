@@ -4,6 +4,7 @@
 #ifndef GW_CERTINFO_H
 #define GW_CERTINFO_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <openssl/x509.h>
@@ -22,5 +23,11 @@ struct certinfo {
 int certinfo_get(const X509 *cert, struct certinfo *out) GW_WUR;
 /* "2027-12-02T10:00:00Z" for t (seconds since the epoch); buf of 21+ bytes. */
 void certinfo_time(int64_t t, char *buf, size_t len);
+
+/* Renewal is due in the last third of the certificate's lifetime (doc/enrollment.md):
+ * the agent renews then, and the verifier renews no earlier. certinfo_renew_from
+ * is the first second of that third. */
+int64_t certinfo_renew_from(const struct certinfo *c);
+bool certinfo_renew_due(const struct certinfo *c, int64_t now);
 
 #endif

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-// The strict JSON object reader shared by every parser of outside input.
+// The strict JSON object reader shared by every parser of outside input, and a writer helper.
 #include "jsonobj.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "util.h"
 
 /* What the text says that json-c's tree does not show. */
 struct text_scan {
@@ -200,4 +203,15 @@ int gw_json_get_int(json_object *root, const char *key, int64_t min, int64_t max
 			       max);
 	*out = n;
 	return 0;
+}
+
+int gw_json_add_b64(json_object *o, const char *key, const uint8_t *data, size_t len)
+{
+	char *b64 = NULL;
+	int rc = gw_b64_encode(data, len, &b64);
+
+	if (!rc && json_object_object_add(o, key, json_object_new_string(b64)))
+		rc = GW_E_NOMEM;
+	free(b64);
+	return rc;
 }

@@ -58,4 +58,7 @@ int gw_json_get_string(json_object *root, const char *key, size_t max, const cha
 int gw_json_get_int(json_object *root, const char *key, int64_t min, int64_t max,
 		    int64_t *out, gw_error *err) GW_WUR;
 
+/* o[key] = base64 of data (len bytes). GW_E_NOMEM on failure. */
+int gw_json_add_b64(json_object *o, const char *key, const uint8_t *data, size_t len) GW_WUR;
+
 #endif

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/x509.h>
+
 #include "digest.h"
 #include "util.h"
 
@@ -127,4 +129,23 @@ int quote_verify(const struct quote_input *in, struct quote_result *res, gw_erro
 		res->step_rc[QUOTE_STEP_PCRDIGEST] = 0;
 	}
 	return 0;
+}
+
+int quote_renewal_data(const uint8_t *nonce, size_t nonce_len, EVP_PKEY *new_key,
+		       uint8_t out[QUOTE_RENEWAL_DATA_LEN])
+{
+	uint8_t buf[64 + QUOTE_RENEWAL_DATA_LEN], *der = NULL;
+	int der_len, rc;
+
+	if (!nonce_len || nonce_len > 64 || !new_key)
+		return GW_E_INVAL;
+	der_len = i2d_PUBKEY(new_key, &der);
+	if (der_len <= 0)
+		return GW_E_CRYPTO;
+	memcpy(buf, nonce, nonce_len);
+	rc = gw_hash(TPM2_ALG_SHA256, der, (size_t)der_len, buf + nonce_len);
+	OPENSSL_free(der);
+	if (!rc)
+		rc = gw_hash(TPM2_ALG_SHA256, buf, nonce_len + QUOTE_RENEWAL_DATA_LEN, out);
+	return rc;
 }

@@ -50,4 +50,12 @@ struct quote_result {
 int quote_verify(const struct quote_input *in, struct quote_result *res,
 		 gw_error *err) GW_WUR;
 
+/* The qualifying data of the quote that asks for a device certificate renewal
+ * (POST /v1/renew): SHA-256(nonce || SHA-256(DER SubjectPublicKeyInfo of
+ * new_key)), binding the enrolled TPM's quote to the verifier's fresh nonce and to
+ * the key the certificate is for. */
+#define QUOTE_RENEWAL_DATA_LEN 32
+int quote_renewal_data(const uint8_t *nonce, size_t nonce_len, EVP_PKEY *new_key,
+		       uint8_t out[QUOTE_RENEWAL_DATA_LEN]) GW_WUR;
+
 #endif

@@ -15,6 +15,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 void gw_hex_encode(const uint8_t *in, size_t len, char *out)
 {
@@ -269,9 +270,22 @@ int gw_write_file_atomic(const char *path, const void *data, size_t len, unsigne
 	int fd = -1;
 	int rc = 0;
 
-	if (gw_snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()))
-		return gw_fail(err, GW_E_TOOBIG, "%s: path too long", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	/* A random name: a PID reused after a crash left its temporary file must
+	 * not make every later write fail on O_EXCL. */
+	for (int attempt = 0; fd < 0 && attempt < 8; attempt++) {
+		uint8_t rnd[8];
+		char hex[2 * sizeof(rnd) + 1];
+
+		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+			return gw_fail(err, GW_E_CRYPTO, "%s: no randomness for a temporary name",
+				       path);
+		gw_hex_encode(rnd, sizeof(rnd), hex);
+		if (gw_snprintf(tmp, sizeof(tmp), "%s" GW_TMP_INFIX "%s", path, hex))
+			return gw_fail(err, GW_E_TOOBIG, "%s: path too long", path);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
 	if (fd < 0) {
 		rc = gw_fail(err, GW_E_IO, "%s: %s", tmp, strerror(errno));
 		goto out;

@@ -29,8 +29,10 @@ int gw_b64_decode(const char *in, uint8_t **out, size_t *out_len, gw_error *err)
 int gw_read_file(const char *path, size_t cap, uint8_t **out, size_t *out_len,
 		 gw_error *err) GW_WUR;
 
-/* Replace path atomically: write a temporary file in the same directory, fsync,
- * rename over path, fsync the directory. */
+/* Replace path atomically: write a temporary file in the same directory (path
+ * GW_TMP_INFIX 16 random hex digits, created O_EXCL), fsync, rename over path,
+ * fsync the directory. A crash can leave the temporary file behind. */
+#define GW_TMP_INFIX ".tmp."
 int gw_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
 			 gw_error *err) GW_WUR;
 

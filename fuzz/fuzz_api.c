@@ -54,15 +54,19 @@ static void check_activate(const uint8_t *body, size_t len, int want_client_key)
 
 static void check_renew(const uint8_t *body, size_t len)
 {
-	struct api_renew_req r = { NULL };
+	struct api_renew_req r = { .client_pub_pem = NULL };
 	gw_error err = { { 0 } };
 
 	if (api_parse_renew(body, len, &r, &err)) {
-		if (r.client_pub_pem)
+		if (r.client_pub_pem || r.attest)
 			__builtin_trap();
 		return;
 	}
 	if (!r.client_pub_pem || !r.client_pub_pem[0] || strlen(r.client_pub_pem) > API_MAX_PEM)
+		__builtin_trap();
+	/* The quote comes whole or not at all. */
+	if (r.attest ? !r.attest_len || !r.nonce_len || r.nonce_len > sizeof(r.nonce)
+		     : r.nonce_len || r.attest_len)
 		__builtin_trap();
 	api_renew_req_fini(&r);
 }

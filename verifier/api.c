@@ -198,18 +198,54 @@ void api_renew_req_fini(struct api_renew_req *r)
 	if (!r)
 		return;
 	free(r->client_pub_pem);
-	r->client_pub_pem = NULL;
+	free(r->attest);
+	memset(r, 0, sizeof(*r));
+}
+
+/* The quote of a renewal: "nonce", "attest", "signature", all or none. */
+static int get_renew_quote(json_object *root, struct api_renew_req *out, gw_error *err)
+{
+	static const char *const keys[] = { "nonce", "attest", "signature" };
+	const char *hex = NULL;
+	uint8_t *bin = NULL;
+	size_t n = 0, bin_len = 0;
+	int rc;
+
+	for (size_t i = 0; i < GW_ARRAY_SIZE(keys); i++)
+		n += json_object_object_get_ex(root, keys[i], NULL) ? 1 : 0;
+	if (n == 0)
+		return 0;
+	if (n != GW_ARRAY_SIZE(keys))
+		return gw_fail(err, GW_E_PARSE, "'nonce', 'attest' and 'signature' come together");
+	rc = gw_json_get_string(root, "nonce", 2 * sizeof(out->nonce), &hex, NULL, err);
+	if (!rc && (strlen(hex) % 2 || !*hex))
+		rc = gw_fail(err, GW_E_PARSE, "'nonce' must be 2-128 hex digits, even");
+	if (!rc && (rc = gw_hex_decode_fixed(hex, out->nonce, strlen(hex) / 2, err)))
+		gw_error_prefix(err, "'nonce': ");
+	if (rc)
+		return rc;
+	out->nonce_len = strlen(hex) / 2;
+	rc = get_b64(root, "attest", sizeof(TPMS_ATTEST) * 2, &out->attest, &out->attest_len, err);
+	if (!rc && !out->attest_len)
+		rc = gw_fail(err, GW_E_PARSE, "'attest' is empty");
+	if (!rc)
+		rc = get_b64(root, "signature", sizeof(TPMT_SIGNATURE) * 2, &bin, &bin_len, err);
+	if (!rc && (rc = tpmdata_signature_unmarshal(bin, bin_len, &out->sig, err)))
+		gw_error_prefix(err, "'signature': ");
+	free(bin);
+	return rc;
 }
 
 int api_parse_renew(const uint8_t *body, size_t len, struct api_renew_req *out,
 		    gw_error *err)
 {
-	static const char *const keys[] = { "client_public_key" };
+	static const char *const keys[] = { "client_public_key", "nonce", "attest", "signature" };
+	struct api_renew_req r;
 	json_object *root = NULL;
 	const char *s = NULL;
-	char *pem = NULL;
 	int rc;
 
+	memset(&r, 0, sizeof(r));
 	rc = parse_object(body, len, keys, GW_ARRAY_SIZE(keys), &root, err);
 	if (rc)
 		return rc;
@@ -220,13 +256,18 @@ int api_parse_renew(const uint8_t *body, size_t len, struct api_renew_req *out,
 		rc = gw_fail(err, GW_E_PARSE, "'client_public_key' is empty");
 		goto out;
 	}
-	pem = strdup(s);
-	if (!pem) {
+	r.client_pub_pem = strdup(s);
+	if (!r.client_pub_pem) {
 		rc = GW_E_NOMEM;
 		goto out;
 	}
-	out->client_pub_pem = pem; /* transferred */
+	rc = get_renew_quote(root, &r, err);
+	if (!rc) {
+		*out = r; /* transferred */
+		memset(&r, 0, sizeof(r));
+	}
 out:
+	api_renew_req_fini(&r);
 	json_object_put(root);
 	return rc;
 }

@@ -38,8 +38,17 @@ struct api_activate_req {
 };
 
 /* POST /v1/renew: the device's new TLS public key. */
+/* POST /v1/renew: client_public_key (PEM), and the enrolled TPM's quote over a
+ * nonce of POST /v1/attest/challenge: nonce (hex, 1-64 bytes), attest (base64
+ * TPMS_ATTEST) and signature (base64 TPMT_SIGNATURE), all three or none
+ * (attest NULL: none; the service refuses that). */
 struct api_renew_req {
 	char *client_pub_pem;
+	uint8_t nonce[64];
+	size_t nonce_len;
+	uint8_t *attest;
+	size_t attest_len;
+	TPMT_SIGNATURE sig;
 };
 
 /* A device id or model: 1-64 of A-Z a-z 0-9 . _ - */

@@ -276,6 +276,49 @@ int pki_check_ek_key(EVP_PKEY *key, gw_error *err)
 	}
 }
 
+int pki_check_device_key(EVP_PKEY *key, gw_error *err)
+{
+	char group[32], enc[32];
+	size_t glen = 0, elen = 0;
+	EVP_PKEY_CTX *ctx;
+	int bits, ok;
+
+	if (!key)
+		return gw_fail(err, GW_E_KEY, "no public key");
+	switch (EVP_PKEY_get_base_id(key)) {
+	case EVP_PKEY_RSA:
+		bits = EVP_PKEY_get_bits(key);
+		if (bits < PKI_DEVICE_RSA_MIN_BITS || bits > PKI_DEVICE_RSA_MAX_BITS)
+			return gw_fail(err, GW_E_KEY, "RSA %d bits: a device key is RSA %d to %d "
+						      "bits, or ECC P-256 or P-384", bits,
+				       PKI_DEVICE_RSA_MIN_BITS, PKI_DEVICE_RSA_MAX_BITS);
+		break;
+	case EVP_PKEY_EC:
+		/* Explicit curve parameters are refused even when they spell out a named
+		 * curve: only the name is trusted. */
+		if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_EC_ENCODING, enc,
+						   sizeof(enc), &elen) != 1 ||
+		    strcmp(enc, OSSL_PKEY_EC_ENCODING_GROUP) ||
+		    EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group,
+						   sizeof(group), &glen) != 1)
+			return gw_fail(err, GW_E_KEY, "ECC with explicit curve parameters: a device "
+						      "key is ECC on the named curve P-256 or P-384");
+		if (strcmp(group, SN_X9_62_prime256v1) && strcmp(group, SN_secp384r1))
+			return gw_fail(err, GW_E_KEY, "ECC on curve %s: a device key is ECC P-256 "
+						      "or P-384, or RSA %d to %d bits", group,
+				       PKI_DEVICE_RSA_MIN_BITS, PKI_DEVICE_RSA_MAX_BITS);
+		break;
+	default:
+		return gw_fail(err, GW_E_KEY, "neither an RSA nor an ECC key");
+	}
+	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+	ok = ctx && EVP_PKEY_public_check(ctx) == 1;
+	EVP_PKEY_CTX_free(ctx);
+	ERR_clear_error();
+	return ok ? 0 : gw_fail(err, GW_E_KEY, "the public key is not valid (point not on "
+					      "the curve, or bad RSA modulus or exponent)");
+}
+
 int pki_check_ek_profile(X509 *cert, gw_error *err)
 {
 	EXTENDED_KEY_USAGE *eku;

@@ -26,6 +26,15 @@ int pki_check_ek_profile(X509 *cert, gw_error *err) GW_WUR;
  * (2048) or more, or ECC on NIST P-256 or P-384. GW_E_KEY naming the key otherwise. */
 int pki_check_ek_key(EVP_PKEY *key, gw_error *err) GW_WUR;
 
+#define PKI_DEVICE_RSA_MIN_BITS 2048
+#define PKI_DEVICE_RSA_MAX_BITS 4096
+
+/* The keys a device certificate is issued for (enrollment, recovery, renewal):
+ * ECC on the named curve P-256 or P-384 (no explicit parameters), or RSA of
+ * PKI_DEVICE_RSA_MIN_BITS to PKI_DEVICE_RSA_MAX_BITS, that passes
+ * EVP_PKEY_public_check. GW_E_KEY naming the reason otherwise. */
+int pki_check_device_key(EVP_PKEY *key, gw_error *err) GW_WUR;
+
 /* A new ECC P-256 key pair. */
 int pki_key_generate(EVP_PKEY **out, gw_error *err) GW_WUR;
 /* Write a private key as PKCS#8 PEM to a new file, mode 0600, O_EXCL|O_NOFOLLOW:

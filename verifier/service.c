@@ -550,10 +550,11 @@ void service_enroll_activate(struct httpd_req *req)
 		return;
 	}
 	rc = tpmdata_pkey_from_pem(r.client_pub_pem, strlen(r.client_pub_pem), &client, &err);
-	if (rc || (EVP_PKEY_get_base_id(client) != EVP_PKEY_EC &&
-		   !(EVP_PKEY_get_base_id(client) == EVP_PKEY_RSA && EVP_PKEY_get_bits(client) >= 2048))) {
-		httpd_reply_error(req, 400, "bad_request",
-				  "client_public_key must be an ECC or RSA (2048+) public key");
+	if (!rc)
+		rc = pki_check_device_key(client, &err);
+	if (rc) {
+		httpd_reply_error(req, 400, "bad_request", "client_public_key: %s",
+				  gw_error_msg(&err, rc));
 		goto out;
 	}
 	rc = store_enrollment_get(w->st, r.enrollment_id, &e, &err);

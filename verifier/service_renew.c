@@ -13,6 +13,7 @@
 #include "api.h"
 #include "certinfo.h"
 #include "pki.h"
+#include "quote.h"
 #include "tpmdata.h"
 #include "util.h"
 
@@ -40,11 +41,9 @@ int service_cert_issue(struct service_worker *w, const char *device_id, const ch
 	rc = tpmdata_pkey_from_pem(pub_pem, strlen(pub_pem), &pub, err);
 	if (rc)
 		goto out;
-	if (EVP_PKEY_get_base_id(pub) != EVP_PKEY_EC &&
-	    !(EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA && EVP_PKEY_get_bits(pub) >= 2048)) {
-		rc = gw_fail(err, GW_E_KEY, "not an ECC or RSA (2048+) public key");
+	rc = pki_check_device_key(pub, err);
+	if (rc)
 		goto out;
-	}
 	rc = pki_issue(w->svc->ca_cert, w->svc->ca_key, pub, device_id, PKI_CLIENT, NULL,
 		       w->svc->cfg.cert_days, &cert, err);
 	if (!rc)
@@ -131,13 +130,134 @@ int service_cert_bind_new(struct service_worker *w, const char *device_id,
 	return rc;
 }
 
+/* The new key: one a device certificate may be for (pki_check_device_key), and
+ * not the key of the client certificate of req: a renewal is for a new key (a
+ * stolen key must not live on under a new certificate). GW_E_KEY otherwise. */
+static int renew_check_key(struct httpd_req *req, const char *pub_pem, gw_error *err)
+{
+	EVP_PKEY *pub = NULL, *cur = req->peer_cert ? X509_get0_pubkey(req->peer_cert) : NULL;
+	int rc = tpmdata_pkey_from_pem(pub_pem, strlen(pub_pem), &pub, err);
+
+	if (!rc)
+		rc = pki_check_device_key(pub, err);
+	if (!rc && cur && EVP_PKEY_eq(pub, cur) == 1)
+		rc = gw_fail(err, GW_E_KEY, "the key of the current certificate: a renewal "
+					    "needs a new key");
+	EVP_PKEY_free(pub);
+	return rc;
+}
+
+/* Refuse the renewal, audited: false for the caller to return. */
+static bool refuse(struct httpd_req *req, struct service_worker *w, const char *device_id,
+		   int status, const char *code, const char *why)
+{
+	service_audit(w, device_id, "device.certificate", "refused", "renewal: %s", why);
+	httpd_reply_error(req, status, code, "%s", why);
+	return false;
+}
+
+/* The enrolled TPM asks for the renewal: a quote by the device's AK over a nonce of
+ * POST /v1/attest/challenge (issued to this device, unexpired, used once) with
+ * qualifying data quote_renewal_data(nonce, new key). A copy of the key and
+ * certificate without the TPM cannot make one. */
+static bool renewal_quote_ok(struct httpd_req *req, struct service_worker *w,
+			     const struct store_device *dev, const struct api_renew_req *r)
+{
+	struct store_nonce nonce;
+	enum store_nonce_refusal why = 0;
+	struct quote_result res;
+	TPM2B_PUBLIC akpub;
+	EVP_PKEY *ak = NULL, *pub = NULL;
+	uint8_t qd[QUOTE_RENEWAL_DATA_LEN];
+	char msg[1200];
+	gw_error err = { { 0 } };
+	bool ok = false;
+	int rc;
+
+	if (!r->attest)
+		return refuse(req, w, dev->id, 400, "quote_required",
+			      "a renewal needs 'nonce', 'attest' and 'signature': a quote by the "
+			      "enrolled AK over a nonce of POST /v1/attest/challenge (update gwagent)");
+	rc = store_nonce_take(w->st, r->nonce, r->nonce_len, dev->id, service_now(), &nonce, &why,
+			      &err);
+	if (rc == GW_E_NOTFOUND || rc == GW_E_STATE) {
+		snprintf(msg, sizeof(msg), "the quote's nonce is %s",
+			 rc == GW_E_NOTFOUND	       ? "unknown, or issued to another device"
+			 : why == STORE_NONCE_EXPIRED ? "expired"
+						       : "already used (a replayed quote)");
+		return refuse(req, w, dev->id, 409, "nonce_rejected", msg);
+	}
+	if (!rc && (tpmdata_public_unmarshal(dev->ak_pub, dev->ak_pub_len, &akpub, &err) ||
+		    tpmdata_public_to_pkey(&akpub.publicArea, &ak, &err) ||
+		    tpmdata_pkey_from_pem(r->client_pub_pem, strlen(r->client_pub_pem), &pub,
+					  &err) ||
+		    quote_renewal_data(r->nonce, r->nonce_len, pub, qd)))
+		rc = GW_E_KEY;
+	if (rc) {
+		service_log("renew: %s: %s", dev->id, gw_error_msg(&err, rc));
+		httpd_reply_error(req, 500, "internal_error", "store failure or enrolled data "
+							      "unusable");
+		goto out;
+	}
+	{
+		/* Enrolled AKs are ECDSA with a fixed hash (tpmdata_public_is_ak). */
+		struct quote_input in = {
+			.ak = ak,
+			.attest = r->attest,
+			.attest_len = r->attest_len,
+			.sig = &r->sig,
+			.nonce = qd,
+			.nonce_len = sizeof(qd),
+			.sig_hash = akpub.publicArea.parameters.eccDetail.scheme.details.ecdsa.hashAlg,
+		};
+
+		rc = quote_verify(&in, &res, &err);
+	}
+	if (rc) {
+		snprintf(msg, sizeof(msg), "the quote is not the enrolled TPM's for this key and "
+					   "nonce: %s", gw_error_msg(&err, rc));
+		refuse(req, w, dev->id, 403, "quote_rejected", msg);
+		goto out;
+	}
+	ok = true;
+out:
+	EVP_PKEY_free(pub);
+	EVP_PKEY_free(ak);
+	return ok;
+}
+
+/* A certificate renews only in the last third of its lifetime (when the agent
+ * asks): a copy of a device's key and certificate cannot keep renewing, and a
+ * device that asks too early is told when. Otherwise refused (409), audited. */
+static bool renewal_due(struct httpd_req *req, struct service_worker *w, const char *device_id)
+{
+	struct certinfo info;
+	char from[32];
+
+	if (req->peer_cert && certinfo_get(req->peer_cert, &info) == 0 &&
+	    certinfo_renew_due(&info, service_now()))
+		return true;
+	if (!req->peer_cert || certinfo_get(req->peer_cert, &info)) {
+		httpd_reply_error(req, 400, "bad_request", "the client certificate's validity "
+							  "cannot be read");
+		return false;
+	}
+	certinfo_time(certinfo_renew_from(&info), from, sizeof(from));
+	service_audit(w, device_id, "device.certificate", "refused",
+		      "renewal before %s, the last third of the certificate's lifetime", from);
+	httpd_reply_error(req, 409, "renewal_not_due",
+			  "this certificate renews from %s (the last third of its lifetime) "
+			  "on; the agent renews it then by itself", from);
+	return false;
+}
+
 /* POST /v1/renew: an enrolled device, authenticated by the certificate bound to
  * it, gets a certificate for a new key; the old one stops working at once. */
 void service_renew(struct httpd_req *req)
 {
 	struct service_worker *w = req->app;
 	struct store_device dev;
-	struct api_renew_req r = { NULL };
+	struct api_renew_req r = { .client_pub_pem = NULL };
 	struct service_cert c;
 	char actor[8 + STORE_ID_MAX + 1], *detail = NULL;
 	gw_error err = { { 0 } };
@@ -151,7 +271,11 @@ void service_renew(struct httpd_req *req)
 		httpd_reply_error(req, 400, "bad_request", "%s", gw_error_msg(&err, rc));
 		goto out;
 	}
-	rc = service_cert_issue(w, dev.id, r.client_pub_pem, &c, &err);
+	rc = renew_check_key(req, r.client_pub_pem, &err);
+	if (!rc && (!renewal_due(req, w, dev.id) || !renewal_quote_ok(req, w, &dev, &r)))
+		goto out;
+	if (!rc)
+		rc = service_cert_issue(w, dev.id, r.client_pub_pem, &c, &err);
 	if (rc) {
 		service_log("renew: %s: %s", dev.id, gw_error_msg(&err, rc));
 		if (rc == GW_E_KEY || rc == GW_E_PARSE)
@@ -211,28 +335,57 @@ bool service_recoverable(const struct store_device *dev, const uint8_t *ek_pub,
 	       memcmp(dev->ak_name, ak_name, ak_name_len) == 0;
 }
 
+/* Revoked, pending or another TPM by now, or the enrollment was spent: the same
+ * answers as an enrollment under a taken id; audited. */
+static void refuse_recovery(struct httpd_req *req, struct service_worker *w,
+			    const char *device_id, int rc, const gw_error *err)
+{
+	service_audit(w, device_id, "device.recover", "refused", "%s", gw_error_msg(err, rc));
+	if (rc == GW_E_NOTFOUND)
+		httpd_reply_error(req, 404, "unknown_enrollment",
+				  "no open enrollment with this id (unknown, used or expired)");
+	else
+		httpd_reply_error(req, 409, "device_exists",
+				  "device '%s' exists and cannot be recovered: %s", device_id,
+				  gw_error_msg(err, rc));
+}
+
 void service_recover(struct httpd_req *req, struct service_worker *w,
 		     const struct store_enrollment *e, const char *client_pub_pem)
 {
+	struct store_device dev;
 	struct service_cert c;
+	const char *old_fp = NULL;
 	char *detail = NULL;
 	gw_error err = { { 0 } };
 	int rc;
 
 	memset(&c, 0, sizeof(c));
-	rc = service_cert_issue(w, e->device_id, client_pub_pem, &c, &err);
+	memset(&dev, 0, sizeof(dev));
+	/* The certificate replaced, for the audit record; the store rebinds only
+	 * while it is still the bound one. */
+	rc = store_device_get(w->st, e->device_id, &dev, &err);
+	if (rc == GW_E_NOTFOUND) {
+		refuse_recovery(req, w, e->device_id,
+				gw_fail(&err, GW_E_STATE, "device %s does not exist", e->device_id),
+				&err);
+		goto out;
+	}
+	if (!rc)
+		rc = service_cert_issue(w, e->device_id, client_pub_pem, &c, &err);
 	if (rc) {
 		service_log("recover: %s: %s", e->device_id, gw_error_msg(&err, rc));
 		httpd_reply_error(req, 500, "internal_error", "cannot issue a certificate");
 		goto out;
 	}
-	detail = cert_detail(&c, NULL);
+	old_fp = dev.client_cert_fp[0] ? dev.client_cert_fp : NULL;
+	detail = cert_detail(&c, old_fp);
 	if (!detail) {
 		httpd_reply_error(req, 500, "internal_error", "out of memory");
 		goto out;
 	}
 	rc = store_enrollment_recover(w->st, e->id, e->device_id, client_pub_pem, service_now(),
-				      c.fp,
+				      old_fp, c.fp,
 				      &(struct store_audit){ .ts = service_now(),
 							     .actor = "verifier",
 							     .action = "device.recover",
@@ -241,18 +394,7 @@ void service_recover(struct httpd_req *req, struct service_worker *w,
 							     .detail = detail },
 				      &err);
 	if (rc == GW_E_NOTFOUND || rc == GW_E_STATE || rc == GW_E_EXISTS || rc == GW_E_INVAL) {
-		/* Revoked, pending or another TPM by now, or the enrollment was spent:
-		 * the same answers as an enrollment under a taken id. */
-		service_audit(w, e->device_id, "device.recover", "refused", "%s",
-			      gw_error_msg(&err, rc));
-		if (rc == GW_E_NOTFOUND && strstr(err.msg, "enrollment"))
-			httpd_reply_error(req, 404, "unknown_enrollment",
-					  "no open enrollment with this id (unknown, used or "
-					  "expired)");
-		else
-			httpd_reply_error(req, 409, "device_exists",
-					  "device '%s' exists and cannot be recovered: %s",
-					  e->device_id, gw_error_msg(&err, rc));
+		refuse_recovery(req, w, e->device_id, rc, &err);
 		goto out;
 	}
 	if (rc) {
@@ -266,4 +408,5 @@ void service_recover(struct httpd_req *req, struct service_worker *w,
 out:
 	free(detail);
 	service_cert_fini(&c);
+	store_device_fini(&dev);
 }

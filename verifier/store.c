@@ -607,20 +607,22 @@ int store_enrollment_activate(struct store *st, const char *id, const char *clie
 }
 
 int store_enrollment_recover(struct store *st, const char *id, const char *device_id,
-			     const char *client_pub_pem, int64_t now, const char *new_fp,
-			     const struct store_audit *audit, gw_error *err)
+			     const char *client_pub_pem, int64_t now, const char *old_fp,
+			     const char *new_fp, const struct store_audit *audit, gw_error *err)
 {
 	int rc;
 
 	if ((rc = check_enrollment_id(id, err)) || (rc = check_id(device_id, err)) ||
 	    (rc = check_text(client_pub_pem, STORE_PEM_MAX, "client public key", err)) ||
+	    (old_fp &&
+	     (rc = check_lower_hex(old_fp, STORE_FP_LEN, "old certificate fingerprint", err))) ||
 	    (rc = check_lower_hex(new_fp, STORE_FP_LEN, "new certificate fingerprint", err)) ||
 	    (rc = store_check_audit(audit, err)))
 		return rc;
 	if (client_pub_pem[0] == '\0')
 		return gw_fail(err, GW_E_INVAL, "client public key is empty");
-	return st->ops->enrollment_recover(st, id, device_id, client_pub_pem, now, new_fp, audit,
-					   err);
+	return st->ops->enrollment_recover(st, id, device_id, client_pub_pem, now, old_fp, new_fp,
+					   audit, err);
 }
 
 int store_enrollment_fail(struct store *st, const char *id, const struct store_audit *audit,

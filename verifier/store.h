@@ -353,17 +353,21 @@ int store_enrollment_activate(struct store *st, const char *id, const char *clie
  * certificate, in one transaction: the enrollment is challenged, not expired, and
  * names the device; the device is enrolled and has exactly this TPM (the same EK
  * key identity and the same AK name); the enrollment is marked activated with
- * client_pub_pem and the device bound to new_fp.
- *   GW_E_NOTFOUND  no such enrollment, or it has expired; or no such device
- *   GW_E_STATE     the enrollment is activated or failed already; or the device
- *                  is pending or revoked (err names its state)
+ * client_pub_pem and the device bound to new_fp, in place of old_fp when that is
+ * not NULL (the certificate the caller read, named in its audit record: GW_E_STATE
+ * when the device has another one by now).
+ *   GW_E_NOTFOUND  the enrollment: unknown, expired, or activated or failed
+ *                  already (and only the enrollment: the caller's 404)
+ *   GW_E_STATE     the device does not exist, or is pending or revoked (err
+ *                  names its state)
  *   GW_E_EXISTS    the device has another EK or AK: another TPM cannot take the
  *                  id over; or another device holds new_fp
  *   GW_E_INVAL     the enrollment is for another device id
  * On failure nothing changes. */
 int store_enrollment_recover(struct store *st, const char *id, const char *device_id,
-			     const char *client_pub_pem, int64_t now, const char *new_fp,
-			     const struct store_audit *audit, gw_error *err) GW_WUR;
+			     const char *client_pub_pem, int64_t now, const char *old_fp,
+			     const char *new_fp, const struct store_audit *audit,
+			     gw_error *err) GW_WUR;
 /* Mark a challenged enrollment failed: a wrong secret spends it, whether or not it
  * has expired. GW_E_NOTFOUND for an unknown id, GW_E_STATE when it is not
  * challenged (already activated or failed). */

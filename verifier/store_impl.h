@@ -33,8 +33,8 @@ struct store_ops {
 	int (*device_renew_cert)(struct store *st, const char *id, const char *old_fp,
 				 const char *new_fp, const struct store_audit *audit, gw_error *err);
 	int (*enrollment_recover)(struct store *st, const char *id, const char *device_id,
-				  const char *client_pub_pem, int64_t now, const char *new_fp,
-				  const struct store_audit *audit, gw_error *err);
+				  const char *client_pub_pem, int64_t now, const char *old_fp,
+				  const char *new_fp, const struct store_audit *audit, gw_error *err);
 	int (*enrollment_put)(struct store *st, const struct store_enrollment *e,
 			      const struct store_audit *audit, gw_error *err);
 	int (*enrollment_get)(struct store *st, const char *id, struct store_enrollment *out,

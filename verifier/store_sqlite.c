@@ -1377,8 +1377,8 @@ out:
 }
 
 static int op_enrollment_recover(struct store *st, const char *id, const char *device_id,
-				 const char *client_pub_pem, int64_t now, const char *new_fp,
-				 const struct store_audit *audit, gw_error *err)
+				 const char *client_pub_pem, int64_t now, const char *old_fp,
+				 const char *new_fp, const struct store_audit *audit, gw_error *err)
 {
 	struct sqlite_store *s = to_sqlite(st);
 	char e_device[STORE_ID_MAX + 1], model[STORE_MODEL_MAX + 1];
@@ -1390,6 +1390,10 @@ static int op_enrollment_recover(struct store *st, const char *id, const char *d
 	if (rc)
 		return rc;
 	rc = enrollment_open(s->db, id, now, e_device, model, err);
+	/* The enrollment's refusals are all GW_E_NOTFOUND (unknown, expired or spent),
+	 * the device's never are: the caller answers by the code alone. */
+	if (rc == GW_E_STATE)
+		rc = GW_E_NOTFOUND;
 	if (rc)
 		goto out;
 	if (strcmp(e_device, device_id)) {
@@ -1402,10 +1406,13 @@ static int op_enrollment_recover(struct store *st, const char *id, const char *d
 		rc = GW_E_NOMEM;
 		goto out;
 	}
-	if ((rc = enrollment_tpm(s->db, id, key, ak_name, &ak_name_len, err)) ||
-	    (rc = device_has_tpm(s->db, device_id, key, ak_name, ak_name_len, err)) ||
+	rc = enrollment_tpm(s->db, id, key, ak_name, &ak_name_len, err);
+	if (!rc && (rc = device_has_tpm(s->db, device_id, key, ak_name, ak_name_len, err)) ==
+			   GW_E_NOTFOUND)
+		rc = GW_E_STATE; /* the device is gone */
+	if (rc ||
 	    (rc = enrollment_mark_activated(s->db, id, client_pub_pem, err)) ||
-	    (rc = bind_cert(s->db, device_id, NULL, new_fp, err)))
+	    (rc = bind_cert(s->db, device_id, old_fp, new_fp, err)))
 		goto out;
 	rc = maybe_audit(s->db, audit, err);
 out:

@@ -199,11 +199,12 @@ static void test_install(void **state)
 static void test_complete_before_renames(void **state)
 {
 	struct fixture *f = *state;
+	char why[8192];
 	bool done = false;
 
 	put_key(f, IDENTITY_NEW_KEY_FILE, f->new_key);
 	put(f, IDENTITY_NEW_CERT_FILE, f->new_cert);
-	assert_int_equal(identity_complete(&f->ctx, &done, NULL), 0);
+	assert_int_equal(identity_complete(&f->ctx, &done, why, sizeof(why), NULL), 0);
 	assert_true(done);
 	assert_pair(f, f->new_key, f->new_cert);
 	assert_false(exists(f, IDENTITY_NEW_KEY_FILE));
@@ -213,11 +214,12 @@ static void test_complete_before_renames(void **state)
 static void test_complete_between_renames(void **state)
 {
 	struct fixture *f = *state;
+	char why[8192];
 	bool done = false;
 
 	put_key(f, ENROLL_TLS_KEY_FILE, f->new_key);
 	put(f, IDENTITY_NEW_CERT_FILE, f->new_cert);
-	assert_int_equal(identity_complete(&f->ctx, &done, NULL), 0);
+	assert_int_equal(identity_complete(&f->ctx, &done, why, sizeof(why), NULL), 0);
 	assert_true(done);
 	assert_pair(f, f->new_key, f->new_cert);
 }
@@ -229,17 +231,18 @@ static void test_complete_nothing(void **state)
 	struct fixture *f = *state;
 	struct identity_facts id;
 	char *stray = cert_for(f->old_key, 1);
+	char why[8192];
 	bool done = true;
 
 	put_key(f, IDENTITY_NEW_KEY_FILE, f->new_key);
-	assert_int_equal(identity_complete(&f->ctx, &done, NULL), 0);
+	assert_int_equal(identity_complete(&f->ctx, &done, why, sizeof(why), NULL), 0);
 	assert_false(done);
 	assert_pair(f, f->old_key, f->old_cert);
 	assert_true(exists(f, IDENTITY_NEW_KEY_FILE));
 
 	put(f, IDENTITY_NEW_CERT_FILE, stray);
 	free(stray);
-	assert_int_equal(identity_complete(&f->ctx, &done, NULL), 0);
+	assert_int_equal(identity_complete(&f->ctx, &done, why, sizeof(why), NULL), 0);
 	assert_false(done);
 	assert_false(exists(f, IDENTITY_NEW_CERT_FILE));
 	assert_pair(f, f->old_key, f->old_cert);
@@ -266,18 +269,89 @@ static void test_read_unusable(void **state)
 	assert_non_null(strstr(id.why, ENROLL_TLS_CERT_FILE));
 }
 
+/* Unreadable leftovers do not block the rounds: removed, said why, the old pair
+ * stays in force. */
+static void test_complete_unreadable(void **state)
+{
+	struct fixture *f = *state;
+	char why[8192];
+	bool done = true;
+
+	put(f, IDENTITY_NEW_CERT_FILE, "-----BEGIN CERTIFICATE-----\nnot base64\n");
+	assert_int_equal(identity_complete(&f->ctx, &done, why, sizeof(why), NULL), 0);
+	assert_false(done);
+	assert_false(exists(f, IDENTITY_NEW_CERT_FILE));
+	assert_non_null(strstr(why, IDENTITY_NEW_CERT_FILE));
+	assert_pair(f, f->old_key, f->old_cert);
+
+	/* A good certificate, its new key unreadable: both go. */
+	put(f, IDENTITY_NEW_KEY_FILE, "garbage\n");
+	put(f, IDENTITY_NEW_CERT_FILE, f->new_cert);
+	assert_int_equal(identity_complete(&f->ctx, &done, why, sizeof(why), NULL), 0);
+	assert_false(done);
+	assert_false(exists(f, IDENTITY_NEW_CERT_FILE));
+	assert_false(exists(f, IDENTITY_NEW_KEY_FILE));
+	assert_non_null(strstr(why, IDENTITY_NEW_KEY_FILE));
+	assert_pair(f, f->old_key, f->old_cert);
+
+	/* Nothing left: nothing said. */
+	assert_int_equal(identity_complete(&f->ctx, &done, why, sizeof(why), NULL), 0);
+	assert_string_equal(why, "");
+}
+
+/* The temporary name is random: a file left at the old fixed name (path.tmp.<pid>,
+ * a PID reused after a crash) does not make the write fail; nothing else is left. */
+static void test_write_reused_pid(void **state)
+{
+	struct fixture *f = *state;
+	char leftover[PATH_MAX + 32], p[PATH_MAX];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	path(f, "state.txt", p);
+	assert_int_equal(gw_snprintf(leftover, sizeof(leftover), "%s.tmp.%ld", p, (long)getpid()), 0);
+	put(f, "marker", "x");
+	assert_int_equal(symlink("marker", leftover), 0);
+	assert_int_equal(gw_write_file_atomic(p, "new\n", 4, 0600, NULL), 0);
+	assert_int_equal(gw_read_file(p, 64, &buf, &len, NULL), 0);
+	assert_int_equal(len, 4);
+	assert_memory_equal(buf, "new\n", 4);
+	free(buf);
+	assert_int_equal(unlink(leftover), 0);
+	assert_int_equal(unlink(p), 0);
+}
+
+/* Temporary files of tls.key.new and tls.pem.new that a crash left are removed;
+ * others are not this function's. */
+static void test_complete_sweeps_temps(void **state)
+{
+	struct fixture *f = *state;
+	char why[8192];
+	bool done = true;
+
+	put(f, IDENTITY_NEW_KEY_FILE ".tmp.12345", "private key\n");
+	put(f, IDENTITY_NEW_CERT_FILE ".tmp.0123456789abcdef", "certificate\n");
+	put(f, "other.tmp.1", "kept\n");
+	assert_int_equal(identity_complete(&f->ctx, &done, why, sizeof(why), NULL), 0);
+	assert_false(done);
+	assert_false(exists(f, IDENTITY_NEW_KEY_FILE ".tmp.12345"));
+	assert_false(exists(f, IDENTITY_NEW_CERT_FILE ".tmp.0123456789abcdef"));
+	assert_true(exists(f, "other.tmp.1"));
+	assert_pair(f, f->old_key, f->old_cert);
+}
+
 static void test_due(void **state)
 {
 	struct certinfo c = { .not_before = 1000, .not_after = 1000 + 300 };
 
 	(void)state;
-	assert_false(renew_due(&c, 1000));
-	assert_false(renew_due(&c, 1199));
-	assert_true(renew_due(&c, 1200)); /* a third left */
-	assert_true(renew_due(&c, 1300));
-	assert_true(renew_due(&c, 5000));
+	assert_false(certinfo_renew_due(&c, 1000));
+	assert_false(certinfo_renew_due(&c, 1199));
+	assert_true(certinfo_renew_due(&c, 1200)); /* a third left */
+	assert_true(certinfo_renew_due(&c, 1300));
+	assert_true(certinfo_renew_due(&c, 5000));
 	c.not_after = c.not_before;
-	assert_true(renew_due(&c, 0));
+	assert_true(certinfo_renew_due(&c, 0));
 	assert_string_equal(renew_action_name(RENEW_RENEWED), "renewed");
 	assert_string_equal(renew_action_name(RENEW_RECOVERED), "recovered");
 	assert_string_equal(renew_action_name(RENEW_NONE), "none");
@@ -290,6 +364,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_install, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_complete_before_renames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_complete_between_renames, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_complete_unreadable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_reused_pid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_complete_sweeps_temps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_complete_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_unusable, setup, teardown),
 		cmocka_unit_test(test_due),

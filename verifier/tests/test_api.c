@@ -299,9 +299,36 @@ static void test_status_good(void **state)
 	free(buf);
 }
 
+static void test_renew_quote(void **state)
+{
+	struct api_renew_req r = { .client_pub_pem = NULL };
+	gw_error err = { { 0 } };
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	(void)state;
+	read_path(GOOD_DIR, "renew-quote.json", &buf, &len);
+	rc = api_parse_renew(buf, len, &r, &err);
+	if (rc)
+		fail_msg("api_parse_renew: %s", gw_error_msg(&err, rc));
+	assert_int_equal(r.nonce_len, 32);
+	assert_int_equal(r.nonce[0], 0xab);
+	assert_int_equal(r.nonce[31], 0xab);
+	assert_int_equal(r.attest_len, 46);
+	assert_int_equal(r.attest[0], 0xff);
+	assert_int_equal(r.sig.sigAlg, TPM2_ALG_ECDSA);
+	assert_int_equal(r.sig.signature.ecdsa.hash, TPM2_ALG_SHA256);
+	assert_int_equal(r.sig.signature.ecdsa.signatureR.size, 32);
+	assert_int_equal(r.sig.signature.ecdsa.signatureS.buffer[0], 0x22);
+	api_renew_req_fini(&r);
+	assert_null(r.attest);
+	free(buf);
+}
+
 static void test_renew_good(void **state)
 {
-	struct api_renew_req r = { NULL };
+	struct api_renew_req r = { .client_pub_pem = NULL };
 	gw_error err = { { 0 } };
 	uint8_t *buf = NULL, *pem = NULL;
 	size_t len = 0, pem_len = 0;
@@ -316,6 +343,7 @@ static void test_renew_good(void **state)
 	read_path(GOOD_DIR, "client-pub.pem", &pem, &pem_len);
 	assert_int_equal(strlen(r.client_pub_pem), pem_len);
 	assert_memory_equal(r.client_pub_pem, pem, pem_len);
+	assert_null(r.attest); /* no quote: the service refuses it, the parser does not */
 	api_renew_req_fini(&r);
 	assert_null(r.client_pub_pem);
 	api_renew_req_fini(&r);
@@ -576,6 +604,17 @@ static const struct bad_case renew_bad[] = {
 	{ "client_public_key-empty", GW_E_PARSE, "'client_public_key' is empty" },
 	{ "client_public_key-8193", GW_E_TOOBIG, "'client_public_key' longer than 8192 bytes" },
 	{ "client_public_key-nul-escape", GW_E_PARSE, "body: a string contains \\u0000 (NUL)" },
+	{ "quote-nonce-only", GW_E_PARSE, "'nonce', 'attest' and 'signature' come together" },
+	{ "quote-signature-missing", GW_E_PARSE, "'nonce', 'attest' and 'signature' come together" },
+	{ "nonce-odd", GW_E_PARSE, "'nonce' must be 2-128 hex digits, even" },
+	{ "nonce-empty", GW_E_PARSE, "'nonce' must be 2-128 hex digits, even" },
+	{ "nonce-not-hex", GW_E_PARSE, "'nonce': " },
+	{ "nonce-65", GW_E_TOOBIG, "'nonce' longer than 128 bytes" },
+	{ "nonce-number", GW_E_PARSE, "'nonce' must be a string" },
+	{ "attest-empty", GW_E_PARSE, "'attest' is empty" },
+	{ "attest-not-b64", GW_E_PARSE, "'attest': " },
+	{ "signature-truncated", GW_E_PARSE, "'signature': " },
+	{ "signature-trailing", GW_E_TRAILING, "'signature': TPMT_SIGNATURE: 1 trailing" },
 };
 
 static const struct bad_case empty_bad[] = {
@@ -667,6 +706,7 @@ int main(void)
 		cmocka_unit_test(test_activate_good),
 		cmocka_unit_test(test_status_good),
 		cmocka_unit_test(test_renew_good),
+		cmocka_unit_test(test_renew_quote),
 		cmocka_unit_test(test_activate_limits),
 		cmocka_unit_test(test_empty_good),
 		cmocka_unit_test(test_body_cap),

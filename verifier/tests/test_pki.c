@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,7 +18,9 @@
 
 #include <cmocka.h>
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
@@ -434,6 +437,96 @@ static void test_ek_key(void **state)
 	assert_int_equal(pki_check_ek_key(NULL, &err), GW_E_KEY);
 }
 
+/* openssl ecparam -name secp112r1 -param_enc explicit -genkey | openssl pkey -pubout */
+static const char secp112r1_explicit[] =
+	"-----BEGIN PUBLIC KEY-----\n"
+	"MIG6MIGXBgcqhkjOPQIBMIGLAgEBMBoGByqGSM49AQECDwDbfCq/YuNeZoB2vq0g\n"
+	"izA3BA7bfCq/YuNeZoB2vq0giAQOZZ74ugQ5Fu7eiRFwKyIDFQAA9QsCjk1pbmdo\n"
+	"dWFRdSkEcng/sQQdBAlIcjmZWl7na1X5wvCYqJzlr4ckwKI+Dg/3dQACDwDbfCq/\n"
+	"YuNedijfrGVhxQIBAQMeAAQGplXXWCP3c3C4Wwz07LOZQ/Kgxoa6iTZ/UNX5\n"
+	"-----END PUBLIC KEY-----\n";
+/* the same for prime256v1: P-256 spelled out rather than named */
+static const char p256_explicit[] =
+	"-----BEGIN PUBLIC KEY-----\n"
+	"MIIBSzCCAQMGByqGSM49AgEwgfcCAQEwLAYHKoZIzj0BAQIhAP////8AAAABAAAA\n"
+	"AAAAAAAAAAAA////////////////MFsEIP////8AAAABAAAAAAAAAAAAAAAA////\n"
+	"///////////8BCBaxjXYqjqT57PrvVV2mIa8ZR0GsMxTsPY7zjw+J9JgSwMVAMSd\n"
+	"NgiG5wSTamZ44ROdJreBn36QBEEEaxfR8uEsQkf4vOblY6RA8ncDfYEt6zOg9KE5\n"
+	"RdiYwpZP40Li/hp/m47n60p8D54WK84zV2sxXs7LtkBoN79R9QIhAP////8AAAAA\n"
+	"//////////+85vqtpxeehPO5ysL8YyVRAgEBA0IABG9HX50LDYmgjpz6eQoN0sAm\n"
+	"SnOjiy1c6s8iPdyAGR2rG9vGZFzTbA1MN3IBMGpGukEBdEMADIdxNR5IGDHO9Nc=\n"
+	"-----END PUBLIC KEY-----\n";
+
+static EVP_PKEY *pub_from_pem(const char *pem)
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	EVP_PKEY *k = b ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
+
+	BIO_free(b);
+	assert_non_null(k);
+	return k;
+}
+
+/* An RSA public key with modulus n (bits long, top bit set, odd unless even). */
+static EVP_PKEY *rsa_pub(int bits, bool even)
+{
+	BIGNUM *n = BN_new(), *e = BN_new();
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	EVP_PKEY *k = NULL;
+
+	assert_true(n && e && bld && ctx);
+	assert_int_equal(BN_rand(n, bits, BN_RAND_TOP_ONE, even ? BN_RAND_BOTTOM_ANY
+								: BN_RAND_BOTTOM_ODD), 1);
+	if (even)
+		assert_int_equal(BN_clear_bit(n, 0), 1);
+	assert_int_equal(BN_set_word(e, 65537), 1);
+	assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n), 1);
+	assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e), 1);
+	params = OSSL_PARAM_BLD_to_param(bld);
+	assert_non_null(params);
+	assert_int_equal(EVP_PKEY_fromdata_init(ctx), 1);
+	assert_int_equal(EVP_PKEY_fromdata(ctx, &k, EVP_PKEY_PUBLIC_KEY, params), 1);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	EVP_PKEY_CTX_free(ctx);
+	BN_free(n);
+	BN_free(e);
+	return k;
+}
+
+static void expect_device_key(EVP_PKEY *k, int want, const char *msg)
+{
+	gw_error err = { { 0 } };
+
+	assert_non_null(k);
+	assert_int_equal(pki_check_device_key(k, &err), want);
+	if (msg)
+		assert_non_null(strstr(err.msg, msg));
+	EVP_PKEY_free(k);
+}
+
+static void test_device_key(void **state)
+{
+	gw_error err = { { 0 } };
+
+	(void)state;
+	expect_device_key(EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"), 0, NULL);
+	expect_device_key(EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384"), 0, NULL);
+	expect_device_key(EVP_RSA_gen(2048), 0, NULL);
+	expect_device_key(EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-521"), GW_E_KEY,
+			  "curve secp521r1");
+	expect_device_key(pub_from_pem(secp112r1_explicit), GW_E_KEY, "explicit curve");
+	expect_device_key(pub_from_pem(p256_explicit), GW_E_KEY, "explicit curve");
+	expect_device_key(rsa_pub(2040, false), GW_E_KEY, "RSA 2040 bits");
+	expect_device_key(rsa_pub(4104, false), GW_E_KEY, "RSA 4104 bits");
+	expect_device_key(rsa_pub(2048, true), GW_E_KEY, "not valid");
+	expect_device_key(EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"), GW_E_KEY,
+			  "neither an RSA nor an ECC key");
+	assert_int_equal(pki_check_device_key(NULL, &err), GW_E_KEY);
+}
+
 static void assert_serial(X509 *cert)
 {
 	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
@@ -558,6 +651,7 @@ int main(void)
 		cmocka_unit_test(test_client_cert),
 		cmocka_unit_test(test_ek_profile),
 		cmocka_unit_test(test_ek_profile_fixtures),
+		cmocka_unit_test(test_device_key),
 		cmocka_unit_test(test_ek_key),
 		cmocka_unit_test(test_serials),
 		cmocka_unit_test(test_cert_files),

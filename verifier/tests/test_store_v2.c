@@ -1118,7 +1118,7 @@ static void test_recover(void **state)
 	/* Pending: an operator has not let it in; recovery does not either. */
 	make_enrollment(&e, ENR2, "gw-1", 2000);
 	assert_int_equal(store_enrollment_put(f->st, &e, NULL, NULL), 0);
-	assert_int_equal(store_enrollment_recover(f->st, ENR2, "gw-1", PEM, 1100, FP1, &a, &err),
+	assert_int_equal(store_enrollment_recover(f->st, ENR2, "gw-1", PEM, 1100, NULL, FP1, &a, &err),
 			 GW_E_STATE);
 	assert_non_null(strstr(err.msg, "pending"));
 	assert_int_equal(store_device_set_state(f->st, "gw-1", STORE_DEV_ENROLLED, 1060,
@@ -1133,7 +1133,7 @@ static void test_recover(void **state)
 	e.ak_name = name2;
 	e.ak_name_len = sizeof(name2);
 	assert_int_equal(store_enrollment_put(f->st, &e, NULL, NULL), 0);
-	assert_int_equal(store_enrollment_recover(f->st, ENR3, "gw-1", PEM, 1100, FP2, &a, &err),
+	assert_int_equal(store_enrollment_recover(f->st, ENR3, "gw-1", PEM, 1100, NULL, FP2, &a, &err),
 			 GW_E_EXISTS);
 	assert_non_null(strstr(err.msg, "another EK or AK"));
 	make_enrollment(&e, "0000000000000000000000000000000b", "gw-1", 2000);
@@ -1141,26 +1141,34 @@ static void test_recover(void **state)
 	e.ek_pub_len = other_len;
 	assert_int_equal(store_enrollment_put(f->st, &e, NULL, NULL), 0);
 	assert_int_equal(store_enrollment_recover(f->st, "0000000000000000000000000000000b", "gw-1",
-						  PEM, 1100, FP2, &a, &err),
+						  PEM, 1100, NULL, FP2, &a, &err),
 			 GW_E_EXISTS);
 	assert_int_equal(audit_tail(f->st).n, audits);
 
 	/* The enrollment must be for this id, open and in time. */
-	assert_int_equal(store_enrollment_recover(f->st, ENR2, "gw-2", PEM, 1100, FP2, &a, &err),
+	assert_int_equal(store_enrollment_recover(f->st, ENR2, "gw-2", PEM, 1100, NULL, FP2, &a, &err),
 			 GW_E_INVAL);
-	assert_int_equal(store_enrollment_recover(f->st, ENR2, "gw-1", PEM, 2000, FP2, &a, &err),
+	assert_int_equal(store_enrollment_recover(f->st, ENR2, "gw-1", PEM, 2000, NULL, FP2, &a, &err),
 			 GW_E_NOTFOUND);
-	assert_int_equal(store_enrollment_recover(f->st, ENR1, "gw-1", PEM, 1100, FP2, &a, &err),
-			 GW_E_STATE);
+	/* Spent (activated): as unknown as an expired one, whatever the device. */
+	assert_int_equal(store_enrollment_recover(f->st, ENR1, "gw-1", PEM, 1100, NULL, FP2, &a, &err),
+			 GW_E_NOTFOUND);
+	assert_non_null(strstr(err.msg, "activated"));
 	assert_int_equal(audit_tail(f->st).n, audits);
 
-	/* The same EK (another encoding of it) and the same AK: recovered. */
+	/* The same EK (another encoding of it) and the same AK: recovered, in place of
+	 * the certificate the caller read (not while another one is bound). */
 	make_enrollment(&e, "0000000000000000000000000000000c", "gw-1", 2000);
 	e.ek_pub = ek2;
 	e.ek_pub_len = ek2_len;
 	assert_int_equal(store_enrollment_put(f->st, &e, NULL, NULL), 0);
 	assert_int_equal(store_enrollment_recover(f->st, "0000000000000000000000000000000c", "gw-1",
-						  PEM, 1100, FP2, &a, &err),
+						  PEM, 1100, FP3, FP2, &a, &err),
+			 GW_E_STATE);
+	assert_non_null(strstr(err.msg, "another certificate by now"));
+	assert_int_equal(audit_tail(f->st).n, audits);
+	assert_int_equal(store_enrollment_recover(f->st, "0000000000000000000000000000000c", "gw-1",
+						  PEM, 1100, FP1, FP2, &a, &err),
 			 0);
 	assert_int_equal(audit_tail(f->st).n, audits + 1);
 	assert_string_equal(audit_tail(f->st).last_action, "device.recover");
@@ -1177,16 +1185,16 @@ static void test_recover(void **state)
 	store_enrollment_fini(&got);
 	/* Spent: not twice. */
 	assert_int_equal(store_enrollment_recover(f->st, "0000000000000000000000000000000c", "gw-1",
-						  PEM, 1100, FP3, &a, &err),
-			 GW_E_STATE);
+						  PEM, 1100, NULL, FP3, &a, &err),
+			 GW_E_NOTFOUND);
 
 	/* Revoked: no recovery, even with the right TPM. */
 	assert_int_equal(store_device_set_state(f->st, "gw-1", STORE_DEV_REVOKED, 1110,
 						"operator:bob", NULL, &err), 0);
-	assert_int_equal(store_enrollment_recover(f->st, ENR2, "gw-1", PEM, 1120, FP3, &a, &err),
+	assert_int_equal(store_enrollment_recover(f->st, ENR2, "gw-1", PEM, 1120, NULL, FP3, &a, &err),
 			 GW_E_STATE);
 	assert_non_null(strstr(err.msg, "revoked"));
-	assert_int_equal(store_enrollment_recover(f->st, ENR2, "nope", PEM, 1120, FP3, &a, &err),
+	assert_int_equal(store_enrollment_recover(f->st, ENR2, "nope", PEM, 1120, NULL, FP3, &a, &err),
 			 GW_E_INVAL);
 }
 
