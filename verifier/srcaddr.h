@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* One key per client source address, shared by the enrollment rate limit and the
  * connection caps: an IPv4 address (also when it comes IPv4-mapped through a
- * dual-stack socket), the /64 of an IPv6 address, or a whole link-local one. */
+ * dual-stack socket, or embedded in a 6to4 2002::/16 or NAT64 64:ff9b::/96
+ * address), the /64 of an IPv6 address, or a whole link-local one. */
 #ifndef GW_VERIFIER_SRCADDR_H
 #define GW_VERIFIER_SRCADDR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -18,5 +20,10 @@ void srcaddr_key_from_text(const char *source, uint8_t key[SRCADDR_KEY_LEN]);
 /* The key of a peer address as accept() or getpeername() gives it. */
 void srcaddr_key_from_sockaddr(const struct sockaddr *sa, socklen_t len,
 			       uint8_t key[SRCADDR_KEY_LEN]);
+/* The key of the IPv6 /BITS prefix (48 or 56) a global IPv6 source key lies in,
+ * to count a site's /64s together. False (out all zero) for IPv4 and link-local
+ * sources, which have no such prefix. */
+bool srcaddr_prefix_key(const uint8_t key[SRCADDR_KEY_LEN], unsigned bits,
+			uint8_t out[SRCADDR_KEY_LEN]);
 
 #endif
