@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 enum { KEY_UNKNOWN = 0, KEY_V4 = 4, KEY_V6 = 6 };
@@ -101,4 +102,29 @@ bool srcaddr_prefix_key(const uint8_t key[SRCADDR_KEY_LEN], unsigned bits,
 	out[0] = (uint8_t)bits; /* its own tag: never equal to a source's key */
 	memcpy(out + 1, key + 1, bits / 8);
 	return true;
+}
+
+void srcaddr_format(const struct sockaddr *sa, bool with_port, char *buf, size_t cap)
+{
+	char host[INET6_ADDRSTRLEN];
+	const void *a = NULL;
+	unsigned port = 0;
+	bool v6 = false;
+
+	if (sa && sa->sa_family == AF_INET) {
+		a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+		port = ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
+	} else if (sa && sa->sa_family == AF_INET6) {
+		a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+		port = ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
+		v6 = true;
+	}
+	if (!a || !inet_ntop(sa->sa_family, a, host, sizeof(host))) {
+		snprintf(buf, cap, "?");
+		return;
+	}
+	if (!with_port)
+		snprintf(buf, cap, "%s", host);
+	else
+		snprintf(buf, cap, "%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "", port);
 }

@@ -149,6 +149,33 @@ static void test_prefix_keys(void **state)
 	assert_false(srcaddr_prefix_key(a, 64, pa));
 }
 
+/* The text form reads back as the same key. */
+static void test_format(void **state)
+{
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(4000) };
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(80) };
+	struct sockaddr un = { .sa_family = AF_UNIX };
+	uint8_t a[SRCADDR_KEY_LEN], b[SRCADDR_KEY_LEN];
+	char buf[64];
+
+	(void)state;
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::1", &sin6.sin6_addr), 1);
+	srcaddr_format((struct sockaddr *)&sin6, true, buf, sizeof(buf));
+	assert_string_equal(buf, "[2001:db8::1]:4000");
+	srcaddr_key_from_text(buf, a);
+	srcaddr_key_from_sockaddr((struct sockaddr *)&sin6, sizeof(sin6), b);
+	assert_same(a, b);
+	srcaddr_format((struct sockaddr *)&sin6, false, buf, sizeof(buf));
+	assert_string_equal(buf, "2001:db8::1");
+	assert_int_equal(inet_pton(AF_INET, "192.0.2.1", &sin.sin_addr), 1);
+	srcaddr_format((struct sockaddr *)&sin, true, buf, sizeof(buf));
+	assert_string_equal(buf, "192.0.2.1:80");
+	srcaddr_format(&un, true, buf, sizeof(buf));
+	assert_string_equal(buf, "?");
+	srcaddr_format(NULL, false, buf, sizeof(buf));
+	assert_string_equal(buf, "?");
+}
+
 static void test_unreadable(void **state)
 {
 	static const uint8_t zero[SRCADDR_KEY_LEN];
@@ -177,6 +204,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_per_64),
 		cmocka_unit_test(test_embedded_ipv4),
 		cmocka_unit_test(test_prefix_keys),
+		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_unreadable),
 	};
 
