@@ -27,6 +27,7 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 #include <json-c/json.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -1317,6 +1318,96 @@ static void test_declared_too_large(void **state)
 	assert_int_equal(strncmp(buf, "HTTP/1.1 413", 12), 0);
 }
 
+/* ---- allocation failures on a worker (OpenSSL's and libevent's allocators) ---- */
+
+/* Fail one allocation after skipping this many; -1: none. */
+static atomic_int crypto_fail_after = -1, event_fail_after = -1;
+static bool crypto_hooked, event_hooked;
+
+static bool fail_now(atomic_int *after)
+{
+	int n = atomic_load(after);
+
+	while (n >= 0) {
+		if (atomic_compare_exchange_weak(after, &n, n - 1))
+			return n == 0;
+	}
+	return false;
+}
+
+static void *crypto_malloc(size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	return fail_now(&crypto_fail_after) ? NULL : malloc(n);
+}
+
+static void *crypto_realloc(void *p, size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	return fail_now(&crypto_fail_after) ? NULL : realloc(p, n);
+}
+
+static void crypto_free(void *p, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	free(p);
+}
+
+static void *event_malloc(size_t n)
+{
+	return fail_now(&event_fail_after) ? NULL : malloc(n);
+}
+
+static void *event_realloc(void *p, size_t n)
+{
+	return fail_now(&event_fail_after) ? NULL : realloc(p, n);
+}
+
+/* A plain-text request on a connection whose TLS state could not be made:
+ * closed without an answer (before the fix evhttp served it in plain HTTP,
+ * uncounted), and the server serves the next client. */
+static void oom_round(atomic_int *after, int skip)
+{
+	static const char req[] = "GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+	struct resp r;
+	int fd;
+
+	/* Nothing else allocates on either allocator while this connection is
+	 * accepted: the other worker is idle, the client here is plain TCP. */
+	atomic_store(after, skip);
+	fd = tcp_connect();
+	assert_int_equal(send(fd, req, sizeof(req) - 1, 0), (ssize_t)sizeof(req) - 1);
+	/* closed, and not one byte of an answer */
+	assert_true(closed_within(fd, 5000));
+	assert_int_equal(atomic_load(after), -1); /* the failure did happen */
+	close(fd);
+	atomic_store(after, -1);
+	assert_int_equal(simple("GET", "/v1/health", &r), 200);
+}
+
+static void test_oom_tls_state(void **state)
+{
+	(void)state;
+	if (!crypto_hooked)
+		skip();
+	/* SSL_new's first allocation */
+	oom_round(&crypto_fail_after, 0);
+}
+
+static void test_oom_tls_bufferevent(void **state)
+{
+	(void)state;
+	if (!event_hooked)
+		skip();
+	/* libevent 2.1.12 after accept: evhttp copies host and port (2), then
+	 * bufferevent_openssl_socket_new allocates (the 3rd), which frees the SSL
+	 * itself when it fails: freeing it again was a double free. */
+	oom_round(&event_fail_after, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1346,7 +1437,13 @@ int main(void)
 		cmocka_unit_test(test_close_paths_release),
 		cmocka_unit_test(test_deadlines),
 		cmocka_unit_test(test_declared_too_large),
+		cmocka_unit_test(test_oom_tls_state),
+		cmocka_unit_test(test_oom_tls_bufferevent),
 	};
 
+	/* Before OpenSSL or libevent allocates anything. */
+	crypto_hooked = CRYPTO_set_mem_functions(crypto_malloc, crypto_realloc, crypto_free) == 1;
+	event_set_mem_functions(event_malloc, event_realloc, free);
+	event_hooked = true;
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
