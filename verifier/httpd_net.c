@@ -355,6 +355,7 @@ static void admit_cb(evutil_socket_t fd, short what, void *arg)
 
 		if (s >= 0)
 			shutdown(s, SHUT_RDWR);
+		bufferevent_decref(w->doomed[i]);
 	}
 	w->ndoomed = 0;
 }
@@ -437,6 +438,9 @@ static struct bufferevent *doomed_bufferevent(struct worker *w, struct event_bas
 	bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (!bev)
 		return NULL;
+	/* Our reference keeps it (and its socket) until admit_cb, even if evhttp
+	 * gives up on the connection and frees it first. */
+	bufferevent_incref(bev);
 	w->doomed[w->ndoomed++] = bev;
 	event_active(w->admit_ev, EV_TIMEOUT, 0);
 	return bev;
@@ -639,6 +643,9 @@ void httpd_worker_this_thread(struct worker *w)
 void httpd_worker_net_fini(struct worker *w)
 {
 	w->stopping = true;
+	for (unsigned i = 0; i < w->ndoomed; i++)
+		bufferevent_decref(w->doomed[i]);
+	w->ndoomed = 0;
 	if (w->admit_ev)
 		event_free(w->admit_ev);
 	if (w->sweep_ev)
