@@ -81,6 +81,11 @@ fds() { find "/proc/$VPID/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 #    The per-/64 cap (32) and the handshake cap (8) let every one in; the /48
 #    holds 256 (2 x max_connections_per_prefix) and no more, of 464 slots.
 verifier_with 512 handshake_timeout=120
+# serve logs its caps just after it starts listening: give it a moment.
+for ((t = 0; t < 40; t++)); do
+  grep -q 'per IPv6 /56' "$GW_TMP/verifier.log" && break
+  sleep 0.25
+done
 expect_output_contains -n caps-logged '128 per IPv6 /56 .256 per /48' "$GW_TMP/verifier.log"
 bg_start stormA python3 "$storm" ::1 "$port" --source-fmt "$site:%x00::1" --sources 64 --per 8 \
   --settle 3 --hold 60 --status "$GW_TMP/stormA.json"
