@@ -61,4 +61,9 @@ bool gw_ct_equal(const void *a, const void *b, size_t len);
 /* Wipe memory that held a secret. */
 void gw_wipe(void *p, size_t len);
 
+#define GW_NS_PER_S 1000000000ull
+
+/* CLOCK_MONOTONIC in nanoseconds (0 if the clock cannot be read). */
+uint64_t gw_mono_ns(void);
+
 #endif

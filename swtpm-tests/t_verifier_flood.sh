@@ -98,7 +98,9 @@ expect_exit -n attest-before-flood 0 ga attest
 # 1. 300 slow TLS connections from ::1 (more than the 256 descriptors), 16 allowed
 #    per source: the flood holds 16, the rest is refused at once, and the device
 #    on 127.0.0.1 attests while the flood holds its allowance.
-verifier_with 256 max_connections_per_source=16 request_read_timeout=300
+# (max_handshakes_per_source 16: the 300 handshakes start at once, and this
+# part is about the per-source cap; t_verifier_prefix covers the handshake cap.)
+verifier_with 256 max_connections_per_source=16 max_handshakes_per_source=16 request_read_timeout=300
 bg_start floodA python3 "$slow" flood ::1 "$port" "$vdir/ca.pem" --source ::1 --count 300 \
   --drip 2 --duration 90 --handshake-timeout 8 --status "$GW_TMP/floodA.json"
 flood_wait "$GW_TMP/floodA.json" 60 || fail flood-settles "the flood's handshakes did not settle in 60 s"
@@ -115,7 +117,8 @@ bg_stop floodA >/dev/null
 # 2. Caps above the descriptor limit: accept() runs out of descriptors. The
 #    listener rests instead of spinning, the log says so once per interval, and
 #    the verifier serves again when the flood is gone.
-verifier_with 128 max_connections=2000 max_connections_per_source=2000 request_read_timeout=300
+verifier_with 128 max_connections=2000 max_connections_per_source=2000 \
+  max_handshakes_per_source=2000 request_read_timeout=300
 bg_start floodB python3 "$slow" flood ::1 "$port" "$vdir/ca.pem" --source ::1 --count 300 \
   --drip 2 --duration 90 --handshake-timeout 5 --status "$GW_TMP/floodB.json"
 flood_wait "$GW_TMP/floodB.json" 60 || fail floodB-settles "the flood's handshakes did not settle in 60 s"

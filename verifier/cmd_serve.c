@@ -78,6 +78,8 @@ int cmd_serve(struct verifier_ctx *ctx, int argc, char **argv)
 	hc.timeout_s = svc.cfg.request_timeout;
 	hc.max_conns = svc.cfg.max_connections;
 	hc.max_conns_per_source = svc.cfg.max_connections_per_source;
+	hc.max_conns_per_prefix = svc.cfg.max_connections_per_prefix;
+	hc.max_handshakes_per_source = svc.cfg.max_handshakes_per_source;
 	hc.handshake_timeout_s = svc.cfg.handshake_timeout;
 	hc.request_read_timeout_s = svc.cfg.request_read_timeout;
 	hc.log = serve_log;
@@ -90,11 +92,12 @@ int cmd_serve(struct verifier_ctx *ctx, int argc, char **argv)
 	}
 	service_log("verifier %s serving on %s (port %u), %u worker(s)", svc.cfg.id,
 		    svc.cfg.listen, httpd_port(h), svc.cfg.threads);
-	service_log("connections: at most %u open, %u per source; descriptor limit %lu "
-		    "(hard %lu); TLS handshake within %u s, each request within %u s",
-		    svc.cfg.max_connections ? svc.cfg.max_connections
-					    : httpd_default_max_conns(svc.cfg.threads),
-		    svc.cfg.max_connections_per_source, fd_soft, fd_hard,
+	service_log("connections: at most %u open, %u per source, %u per IPv6 /56 (%u per "
+		    "/48), %u per source in the TLS handshake; descriptor limit %lu (hard %lu); "
+		    "TLS handshake within %u s, each request within %u s",
+		    httpd_max_conns(h), svc.cfg.max_connections_per_source,
+		    svc.cfg.max_connections_per_prefix, 2 * svc.cfg.max_connections_per_prefix,
+		    svc.cfg.max_handshakes_per_source, fd_soft, fd_hard,
 		    svc.cfg.handshake_timeout, svc.cfg.request_read_timeout);
 	sig = httpd_run_until_signal(h);
 	service_log("stopping on signal %d", sig);

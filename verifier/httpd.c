@@ -327,15 +327,7 @@ static void peer_identity(struct req_ctx *rc, SSL *ssl)
 
 static void remote_address(struct req_ctx *rc, struct evhttp_connection *evcon)
 {
-	char *host = NULL;
-	ev_uint16_t port = 0;
-	bool v6;
-
-	evhttp_connection_get_peer(evcon, &host, &port);
-	v6 = host && strchr(host, ':');
-	if (gw_snprintf(rc->remote, sizeof(rc->remote), "%s%s%s:%u", v6 ? "[" : "",
-			host ? host : "", v6 ? "]" : "", (unsigned)port) != 0)
-		rc->remote[0] = '\0';
+	srcaddr_format(evhttp_connection_get_addr(evcon), true, rc->remote, sizeof(rc->remote));
 }
 
 static void dispatch(struct evhttp_request *ev, void *arg)
@@ -514,6 +506,8 @@ static void httpd_free(struct httpd *h)
 {
 	if (!h)
 		return;
+	/* Every worker stops before any event is freed: a connection one worker
+	 * closes wakes the others' listeners (httpd_net.c). */
 	for (unsigned i = 0; h->workers && i < h->nworkers; i++) {
 		struct worker *w = &h->workers[i];
 
@@ -524,6 +518,11 @@ static void httpd_free(struct httpd *h)
 		w->stopping = true;
 		if (w->http)
 			evhttp_free(w->http);
+		w->http = NULL;
+	}
+	for (unsigned i = 0; h->workers && i < h->nworkers; i++) {
+		struct worker *w = &h->workers[i];
+
 		httpd_worker_net_fini(w);
 		if (w->stop_ev)
 			event_free(w->stop_ev);
@@ -553,6 +552,10 @@ static int config_complete(struct httpd_config *cfg, gw_error *err)
 		cfg->timeout_s = HTTPD_DEFAULT_TIMEOUT_S;
 	if (!cfg->max_conns_per_source)
 		cfg->max_conns_per_source = HTTPD_DEFAULT_MAX_CONNS_PER_SOURCE;
+	if (!cfg->max_conns_per_prefix)
+		cfg->max_conns_per_prefix = HTTPD_DEFAULT_MAX_CONNS_PER_PREFIX;
+	if (!cfg->max_handshakes_per_source)
+		cfg->max_handshakes_per_source = HTTPD_DEFAULT_MAX_HANDSHAKES_PER_SOURCE;
 	if (!cfg->handshake_timeout_s)
 		cfg->handshake_timeout_s = HTTPD_DEFAULT_HANDSHAKE_TIMEOUT_S;
 	if (!cfg->request_read_timeout_s)
@@ -560,7 +563,9 @@ static int config_complete(struct httpd_config *cfg, gw_error *err)
 	if (cfg->threads > HTTPD_MAX_THREADS || cfg->max_body > (size_t)INT32_MAX ||
 	    cfg->max_headers > (size_t)INT32_MAX || cfg->timeout_s > 3600 ||
 	    cfg->handshake_timeout_s > 3600 || cfg->request_read_timeout_s > 3600 ||
-	    cfg->max_conns > HTTPD_MAX_CONNS || cfg->max_conns_per_source > HTTPD_MAX_CONNS)
+	    cfg->max_conns > HTTPD_MAX_CONNS || cfg->max_conns_per_source > HTTPD_MAX_CONNS ||
+	    cfg->max_conns_per_prefix > HTTPD_MAX_CONNS ||
+	    cfg->max_handshakes_per_source > HTTPD_MAX_CONNS)
 		return gw_fail(err, GW_E_INVAL,
 			       "httpd: threads <= %u, max_body and max_headers < 2 GiB, "
 			       "timeouts <= 3600 s, connection caps <= %u", HTTPD_MAX_THREADS,

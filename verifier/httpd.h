@@ -17,6 +17,12 @@
 #define HTTPD_DEFAULT_TIMEOUT_S 10u
 #define HTTPD_MAX_THREADS 64u
 #define HTTPD_DEFAULT_MAX_CONNS_PER_SOURCE 32u
+/* An IPv6 /56 (a home or small site, RFC 6177) may hold four sources' worth, a
+ * /48 twice that: many /64s of one site cannot take every slot. */
+#define HTTPD_DEFAULT_MAX_CONNS_PER_PREFIX (4u * HTTPD_DEFAULT_MAX_CONNS_PER_SOURCE)
+/* A device finishes its handshake in milliseconds: more than a few at once from
+ * one source are connections that hold a slot without using it. */
+#define HTTPD_DEFAULT_MAX_HANDSHAKES_PER_SOURCE 8u
 #define HTTPD_DEFAULT_HANDSHAKE_TIMEOUT_S 10u
 #define HTTPD_DEFAULT_REQUEST_READ_TIMEOUT_S 30u
 #define HTTPD_MAX_CONNS 1000000u
@@ -51,6 +57,9 @@ struct httpd_config {
 	 * HTTPD_FD_HEADROOM(_PER_THREAD), at most 65536. One more is closed at once. */
 	unsigned max_conns;
 	unsigned max_conns_per_source; /* per srcaddr.h key; one more is closed at once */
+	/* All sources in one IPv6 /56; a /48 may hold twice as many. */
+	unsigned max_conns_per_prefix;
+	unsigned max_handshakes_per_source; /* still in the TLS handshake, per key */
 	unsigned handshake_timeout_s;  /* accept to the end of the TLS handshake */
 	/* From the end of the handshake, or of the previous answer, until the request
 	 * line, headers and body have all arrived: a client that drips bytes is cut
@@ -115,9 +124,9 @@ int httpd_start(const struct httpd_config *cfg, const struct httpd_route *routes
  * after it (also when raising failed), *hard the hard limit. 0 or GW_E_IO. */
 int httpd_raise_fd_limit(unsigned long *soft, unsigned long *hard) GW_WUR;
 
-/* The connection cap httpd_start() uses for max_conns 0 with this many threads
- * under the current descriptor limit. */
-unsigned httpd_default_max_conns(unsigned threads);
+/* The total connection cap in force (max_conns, or the one derived from the
+ * descriptor limit for max_conns 0). */
+unsigned httpd_max_conns(const struct httpd *h);
 
 /* The bound TCP port (useful after listening on port 0). */
 unsigned httpd_port(const struct httpd *h);

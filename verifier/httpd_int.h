@@ -13,11 +13,17 @@
 #include <event2/util.h>
 #include <openssl/ssl.h>
 
+#include "conncaps.h"
 #include "httpd.h"
 #include "ratelog.h"
 #include "srcaddr.h"
 
+struct bufferevent;
 struct conn;
+
+/* Plain bufferevents handed to evhttp when a TLS one could not be made, shut
+ * in the same loop turn; more in one turn are left to evhttp (see httpd_net.c). */
+#define HTTPD_DOOMED_MAX 8
 
 struct worker {
 	struct httpd *h;
@@ -29,24 +35,17 @@ struct worker {
 	struct event *admit_ev;  /* admits the connections accepted in this turn */
 	struct event *sweep_ev;  /* closes connections past their deadline */
 	struct event *resume_ev; /* re-enables the listener after a pause */
+	struct event *gate_ev;   /* the total cap was reached or left: look again */
+	struct bufferevent *doomed[HTTPD_DOOMED_MAX];
+	unsigned ndoomed;
 	struct conn *pending;    /* accepted, not yet admitted */
 	struct conn *active;     /* admitted or being closed */
-	bool paused;             /* listener disabled: out of descriptors */
+	bool paused;             /* out of descriptors: resting */
+	bool listening;          /* listener enabled */
 	bool stopping;           /* the loop is over: no more listener changes */
 	void *app;
 	pthread_t thread;
 	bool started;
-};
-
-/* Open connections per source and in all, shared by the workers (they accept
- * from one socket, so one source's connections land on any of them). */
-struct conn_caps {
-	pthread_mutex_t lock;
-	bool lock_made;
-	unsigned total, max_total, max_per_source;
-	struct src_slot *slots; /* open addressing, count 0 = free */
-	size_t mask;            /* slots - 1, a power of two minus one */
-	uint64_t seed;
 };
 
 struct httpd {
@@ -66,12 +65,13 @@ struct httpd {
 	pthread_cond_t cond;
 	unsigned ready;
 	unsigned failed;
-	/* connections */
-	struct conn_caps caps;
+	/* connections: shared by the workers (they accept from one socket, so one
+	 * source's connections land on any of them) */
+	struct conncaps caps;
 	uint64_t handshake_ns, request_read_ns;
 	httpd_log_fn log;
 	bool logs_made;
-	struct ratelog log_source, log_total, log_accept, log_deadline;
+	struct ratelog log_source, log_total, log_accept, log_deadline, log_prefix, log_evict;
 };
 
 /* Parse ADDRESS:PORT, bind and listen (IPv6 sockets accept IPv4 too). */

@@ -19,14 +19,15 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/http.h>
-#include <openssl/rand.h>
 
 #include "util.h"
 
 #define LISTEN_BACKLOG 128
-#define NS_PER_S 1000000000ull
 #define SWEEP_MS 250
 #define DEFAULT_MAX_CONNS_CAP 65536u
+/* While every connection slot is taken, one still in its TLS handshake after
+ * this long is closed for those waiting in the backlog. */
+#define HTTPD_FULL_HANDSHAKE_NS (2 * GW_NS_PER_S)
 
 enum conn_phase {
 	CONN_NEW,       /* accepted, admission pending */
@@ -41,14 +42,11 @@ struct conn {
 	struct worker *w;
 	struct bufferevent *bev;
 	enum conn_phase phase;
-	bool counted;
+	bool counted;      /* in the caps */
+	bool in_handshake; /* counted as still in its TLS handshake */
+	uint64_t since_ns;    /* admitted */
 	uint64_t deadline_ns; /* in CONN_HANDSHAKE and CONN_READING */
 	uint8_t key[SRCADDR_KEY_LEN];
-};
-
-struct src_slot {
-	uint8_t key[SRCADDR_KEY_LEN];
-	uint32_t count;
 };
 
 static pthread_once_t conn_index_once = PTHREAD_ONCE_INIT;
@@ -175,104 +173,15 @@ static void net_log(struct httpd *h, struct ratelog *rl, const char *fmt, ...)
 {
 	char line[384];
 	uint64_t held = 0;
-	size_t n;
 	va_list ap;
 
-	if (!h->log || !ratelog_allow(rl, ratelog_now_ns(), &held))
+	if (!h->log || !ratelog_allow(rl, gw_mono_ns(), &held))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap); /* a cut line is still a line */
 	va_end(ap);
-	n = strlen(line);
-	if (held && n < sizeof(line))
-		snprintf(line + n, sizeof(line) - n, " (and %llu more like it in the last %u s)",
-			 (unsigned long long)held, HTTPD_LOG_INTERVAL_S);
+	ratelog_note_held(line, sizeof(line), held);
 	h->log(line);
-}
-
-/* ------------------------------------------------------------- the caps --- */
-
-/* FNV-1a from a random start: a client cannot pick addresses that pile up in
- * one run of the table without knowing the seed. */
-static size_t slot_of(const struct conn_caps *c, const uint8_t key[SRCADDR_KEY_LEN])
-{
-	uint64_t x = 14695981039346656037ull ^ c->seed;
-
-	for (size_t i = 0; i < SRCADDR_KEY_LEN; i++) {
-		x ^= key[i];
-		x *= 1099511628211ull;
-	}
-	return (size_t)(x ^ (x >> 29)) & c->mask;
-}
-
-/* The slot of key, or the free one where it would go. The table has at least
- * twice as many slots as connections may be open: there is always a free one. */
-static size_t slot_find(const struct conn_caps *c, const uint8_t key[SRCADDR_KEY_LEN])
-{
-	size_t i = slot_of(c, key);
-
-	while (c->slots[i].count && memcmp(c->slots[i].key, key, SRCADDR_KEY_LEN))
-		i = (i + 1) & c->mask;
-	return i;
-}
-
-/* Empty slot i and move later entries of its run back, so that lookups never
- * stop at a hole before their key (linear probing without tombstones). */
-static void slot_remove(struct conn_caps *c, size_t i)
-{
-	size_t j = i, k;
-
-	c->slots[i].count = 0;
-	for (;;) {
-		j = (j + 1) & c->mask;
-		if (!c->slots[j].count)
-			return;
-		k = slot_of(c, c->slots[j].key);
-		/* j stays if its home k lies cyclically in (i, j]. */
-		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-			continue;
-		c->slots[i] = c->slots[j];
-		c->slots[j].count = 0;
-		i = j;
-	}
-}
-
-enum admit { ADMIT_OK, ADMIT_SOURCE_FULL, ADMIT_ALL_FULL };
-
-static enum admit caps_take(struct conn_caps *c, const uint8_t key[SRCADDR_KEY_LEN],
-			    unsigned *source_open)
-{
-	enum admit a = ADMIT_OK;
-	size_t i;
-
-	pthread_mutex_lock(&c->lock);
-	i = slot_find(c, key);
-	*source_open = c->slots[i].count;
-	if (c->total >= c->max_total) {
-		a = ADMIT_ALL_FULL;
-	} else if (c->slots[i].count >= c->max_per_source) {
-		a = ADMIT_SOURCE_FULL;
-	} else {
-		if (!c->slots[i].count)
-			memcpy(c->slots[i].key, key, SRCADDR_KEY_LEN);
-		c->slots[i].count++;
-		c->total++;
-	}
-	pthread_mutex_unlock(&c->lock);
-	return a;
-}
-
-static void caps_release(struct conn_caps *c, const uint8_t key[SRCADDR_KEY_LEN])
-{
-	size_t i;
-
-	pthread_mutex_lock(&c->lock);
-	i = slot_find(c, key);
-	if (c->slots[i].count && --c->slots[i].count == 0)
-		slot_remove(c, i);
-	if (c->total)
-		c->total--;
-	pthread_mutex_unlock(&c->lock);
 }
 
 /* ------------------------------------------------------ the connections --- */
@@ -297,13 +206,48 @@ static void list_del(struct conn **head, struct conn *c)
 	c->prev = c->next = NULL;
 }
 
+/* The listener accepts unless accept() ran out of descriptors a moment ago
+ * (paused) or the total cap is reached: then new connections wait in the
+ * kernel's backlog, costing no descriptor, instead of being accepted and
+ * refused. */
+static void listener_update(struct worker *w)
+{
+	bool want = !w->paused && !conncaps_full(&w->h->caps);
+
+	if (w->stopping || !w->lev || want == w->listening)
+		return;
+	w->listening = want;
+	if (want)
+		evconnlistener_enable(w->lev);
+	else
+		evconnlistener_disable(w->lev);
+}
+
 static void listener_resume(struct worker *w)
 {
 	if (!w->paused || w->stopping)
 		return;
 	w->paused = false;
 	event_del(w->resume_ev);
-	evconnlistener_enable(w->lev);
+	listener_update(w);
+}
+
+/* The total reached its cap or dropped below it (on any thread): every worker
+ * looks again, on its own loop. */
+static void caps_full_changed(void *arg)
+{
+	struct httpd *h = arg;
+
+	for (unsigned i = 0; h->workers && i < h->nworkers; i++)
+		if (h->workers[i].gate_ev)
+			event_active(h->workers[i].gate_ev, EV_TIMEOUT, 0);
+}
+
+static void gate_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	listener_update(arg);
 }
 
 /* OpenSSL frees the SSL with the bufferevent (BEV_OPT_CLOSE_ON_FREE), however
@@ -324,7 +268,7 @@ static void conn_ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, l
 	w = c->w;
 	list_del(c->phase == CONN_NEW ? &w->pending : &w->active, c);
 	if (c->counted)
-		caps_release(&w->h->caps, c->key);
+		conncaps_release(&w->h->caps, c->key, c->in_handshake);
 	/* A descriptor came free: the paused listener may accept again. */
 	listener_resume(w);
 	free(c);
@@ -347,24 +291,6 @@ static void conn_close(struct conn *c)
 		shutdown(fd, SHUT_RDWR);
 }
 
-static void remote_text(evutil_socket_t fd, char *buf, size_t len)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	char host[INET6_ADDRSTRLEN] = "?";
-	const void *a = NULL;
-
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
-		if (ss.ss_family == AF_INET)
-			a = &((struct sockaddr_in *)&ss)->sin_addr;
-		else if (ss.ss_family == AF_INET6)
-			a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
-		if (!a || !inet_ntop(ss.ss_family, a, host, sizeof(host)))
-			memcpy(host, "?", 2);
-	}
-	snprintf(buf, len, "%s", host);
-}
-
 static void conn_admit(struct conn *c)
 {
 	struct worker *w = c->w;
@@ -374,7 +300,7 @@ static void conn_admit(struct conn *c)
 	socklen_t sl = sizeof(ss);
 	char who[INET6_ADDRSTRLEN];
 	unsigned open = 0;
-	enum admit a;
+	enum conncaps_verdict a;
 
 	list_del(&w->pending, c);
 	c->phase = CONN_HANDSHAKE; /* any phase but CONN_NEW is on the active list */
@@ -384,21 +310,32 @@ static void conn_admit(struct conn *c)
 		return;
 	}
 	srcaddr_key_from_sockaddr((struct sockaddr *)&ss, sl, c->key);
-	a = caps_take(&h->caps, c->key, &open);
-	if (a == ADMIT_OK) {
-		c->counted = true;
-		c->deadline_ns = ratelog_now_ns() + h->handshake_ns;
+	a = conncaps_take(&h->caps, c->key, &open);
+	if (a == CONNCAPS_OK) {
+		c->counted = c->in_handshake = true;
+		c->since_ns = gw_mono_ns();
+		c->deadline_ns = c->since_ns + h->handshake_ns;
 		return;
 	}
-	remote_text(fd, who, sizeof(who));
-	if (a == ADMIT_SOURCE_FULL)
+	srcaddr_format((struct sockaddr *)&ss, false, who, sizeof(who));
+	if (a == CONNCAPS_SOURCE_FULL)
 		net_log(h, &h->log_source,
 			"connection from %s refused: it has %u open, the most one source may "
 			"have (max_connections_per_source)", who, open);
+	else if (a == CONNCAPS_HANDSHAKES_FULL)
+		net_log(h, &h->log_source,
+			"connection from %s refused: it has %u connections still in the TLS "
+			"handshake (max_handshakes_per_source)", who,
+			h->caps.max.handshakes_per_source);
+	else if (a == CONNCAPS_PREFIX_FULL)
+		net_log(h, &h->log_prefix,
+			"connection from %s refused: its IPv6 /56 or /48 has the most open "
+			"connections one site may have (max_connections_per_prefix %u per /56, "
+			"twice that per /48)", who, h->caps.max.per_prefix);
 	else
 		net_log(h, &h->log_total,
 			"connection from %s refused: %u connections open, the most the verifier "
-			"takes (max_connections)", who, h->caps.max_total);
+			"takes (max_connections)", who, h->caps.max.total);
 	conn_close(c);
 }
 
@@ -412,18 +349,41 @@ static void admit_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	while (w->pending)
 		conn_admit(w->pending);
+	/* evhttp reads end-of-file and frees them within this loop turn or the next. */
+	for (unsigned i = 0; i < w->ndoomed; i++) {
+		evutil_socket_t s = bufferevent_getfd(w->doomed[i]);
+
+		if (s >= 0)
+			shutdown(s, SHUT_RDWR);
+		bufferevent_decref(w->doomed[i]);
+	}
+	w->ndoomed = 0;
 }
 
 static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
-	uint64_t now = ratelog_now_ns();
+	uint64_t now = gw_mono_ns();
 	struct conn *c, *next;
+	/* Full: a connection that has not finished its handshake in a few seconds
+	 * (a real device needs milliseconds) gives its place to those waiting. */
+	uint64_t squat = conncaps_full(&w->h->caps) && now > HTTPD_FULL_HANDSHAKE_NS
+				 ? now - HTTPD_FULL_HANDSHAKE_NS
+				 : 0;
 
 	(void)fd;
 	(void)what;
 	for (c = w->active; c; c = next) {
 		next = c->next;
+		if (c->phase == CONN_HANDSHAKE && c->since_ns && c->since_ns < squat) {
+			net_log(w->h, &w->h->log_evict,
+				"connection closed: TLS handshake not done in %llu s while %u "
+				"connections are open, the most the verifier takes",
+				(unsigned long long)(HTTPD_FULL_HANDSHAKE_NS / GW_NS_PER_S),
+				w->h->caps.max.total);
+			conn_close(c);
+			continue;
+		}
 		if (!c->deadline_ns || now < c->deadline_ns)
 			continue;
 		net_log(w->h, &w->h->log_deadline,
@@ -431,7 +391,7 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 			c->phase == CONN_HANDSHAKE ? "TLS handshake" : "request",
 			(unsigned long long)((c->phase == CONN_HANDSHAKE ? w->h->handshake_ns
 									 : w->h->request_read_ns) /
-					     NS_PER_S));
+					     GW_NS_PER_S));
 		conn_close(c);
 	}
 }
@@ -459,10 +419,31 @@ static void accept_error_cb(struct evconnlistener *lev, void *arg)
 	net_log(w->h, &w->h->log_accept,
 		"accept: %s (descriptor limit %llu, %u connections open): not accepting for "
 		"%u ms or until one closes", strerror(e), (unsigned long long)rl.rlim_cur,
-		w->h->caps.total, HTTPD_ACCEPT_PAUSE_MS);
-	evconnlistener_disable(lev);
+		conncaps_total(&w->h->caps), HTTPD_ACCEPT_PAUSE_MS);
 	w->paused = true;
+	listener_update(w);
 	event_add(w->resume_ev, &pause);
+}
+
+/* Out of memory for a TLS connection. evhttp would serve the socket in plain
+ * HTTP, uncounted, if we returned NULL (libevent 2.1 makes its own bufferevent
+ * then): give it a plain one that admit_cb shuts at once. Only when even that
+ * cannot be had (and evhttp's own attempt fails as well) is NULL returned. */
+static struct bufferevent *doomed_bufferevent(struct worker *w, struct event_base *base)
+{
+	struct bufferevent *bev;
+
+	if (w->ndoomed >= HTTPD_DOOMED_MAX)
+		return NULL;
+	bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (!bev)
+		return NULL;
+	/* Our reference keeps it (and its socket) until admit_cb, even if evhttp
+	 * gives up on the connection and frees it first. */
+	bufferevent_incref(bev);
+	w->doomed[w->ndoomed++] = bev;
+	event_active(w->admit_ev, EV_TIMEOUT, 0);
+	return bev;
 }
 
 struct bufferevent *httpd_tls_bufferevent(struct event_base *base, void *arg)
@@ -473,23 +454,22 @@ struct bufferevent *httpd_tls_bufferevent(struct event_base *base, void *arg)
 	struct conn *c = NULL;
 
 	if (!ssl)
-		return NULL;
+		return doomed_bufferevent(w, base);
 	c = calloc(1, sizeof(*c));
 	if (!c || !SSL_set_ex_data(ssl, conn_index, c)) {
 		free(c);
 		SSL_free(ssl);
-		return NULL;
+		return doomed_bufferevent(w, base);
 	}
 	c->w = w;
 	c->phase = CONN_NEW;
 	list_add(&w->pending, c); /* from here on, SSL_free() frees c */
-	/* CLOSE_ON_FREE frees the SSL and closes the socket with the bufferevent. */
+	/* CLOSE_ON_FREE frees the SSL and closes the socket with the bufferevent; when
+	 * making it fails, libevent (2.1.9 on) has freed the SSL, and so c, already. */
 	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
 					     BEV_OPT_CLOSE_ON_FREE);
-	if (!bev) {
-		SSL_free(ssl);
-		return NULL;
-	}
+	if (!bev)
+		return doomed_bufferevent(w, base);
 	c->bev = bev;
 	/* Clients that hang up without close_notify are normal, not errors. */
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
@@ -511,9 +491,13 @@ void httpd_tls_info(const SSL *ssl, int where, int ret)
 	if (!(where & SSL_CB_HANDSHAKE_DONE))
 		return;
 	c = conn_of(ssl);
+	if (c && c->in_handshake) {
+		conncaps_handshake_done(&c->w->h->caps, c->key);
+		c->in_handshake = false;
+	}
 	if (c && c->phase == CONN_HANDSHAKE) {
 		c->phase = CONN_READING;
-		c->deadline_ns = ratelog_now_ns() + c->w->h->request_read_ns;
+		c->deadline_ns = gw_mono_ns() + c->w->h->request_read_ns;
 	}
 }
 
@@ -533,7 +517,7 @@ void httpd_conn_answered(SSL *ssl)
 
 	if (c && c->phase == CONN_BUSY) {
 		c->phase = CONN_READING;
-		c->deadline_ns = ratelog_now_ns() + c->w->h->request_read_ns;
+		c->deadline_ns = gw_mono_ns() + c->w->h->request_read_ns;
 	}
 }
 
@@ -560,7 +544,12 @@ int httpd_raise_fd_limit(unsigned long *soft, unsigned long *hard)
 	return rc;
 }
 
-unsigned httpd_default_max_conns(unsigned threads)
+unsigned httpd_max_conns(const struct httpd *h)
+{
+	return h ? h->caps.max.total : 0;
+}
+
+static unsigned default_max_conns(unsigned threads)
 {
 	struct rlimit rl;
 	uint64_t room = HTTPD_FD_HEADROOM + (uint64_t)HTTPD_FD_HEADROOM_PER_THREAD * threads;
@@ -578,31 +567,28 @@ unsigned httpd_default_max_conns(unsigned threads)
 
 int httpd_net_init(struct httpd *h, const struct httpd_config *cfg, gw_error *err)
 {
-	struct conn_caps *c = &h->caps;
-	const uint64_t interval = (uint64_t)HTTPD_LOG_INTERVAL_S * NS_PER_S;
-	size_t n = 64;
+	const uint64_t interval = (uint64_t)HTTPD_LOG_INTERVAL_S * GW_NS_PER_S;
+	const struct conncaps_limits max = {
+		.total = cfg->max_conns ? cfg->max_conns : default_max_conns(cfg->threads),
+		.per_source = cfg->max_conns_per_source,
+		.per_prefix = cfg->max_conns_per_prefix,
+		.handshakes_per_source = cfg->max_handshakes_per_source,
+	};
+	int rc;
 
 	pthread_once(&conn_index_once, conn_index_make);
 	if (conn_index < 0)
 		return gw_fail(err, GW_E_NOMEM, "httpd: no SSL ex_data slot");
-	c->max_total = cfg->max_conns ? cfg->max_conns : httpd_default_max_conns(cfg->threads);
-	c->max_per_source = cfg->max_conns_per_source;
-	while (n < 2 * (size_t)c->max_total)
-		n *= 2;
-	c->slots = calloc(n, sizeof(*c->slots));
-	if (!c->slots)
-		return gw_fail(err, GW_E_NOMEM, "httpd: out of memory");
-	c->mask = n - 1;
-	if (RAND_bytes((unsigned char *)&c->seed, sizeof(c->seed)) != 1)
-		return gw_fail(err, GW_E_CRYPTO, "httpd: no random seed");
-	if (pthread_mutex_init(&c->lock, NULL) != 0)
-		return gw_fail(err, GW_E_NOMEM, "httpd: cannot make a lock");
-	c->lock_made = true;
-	h->handshake_ns = (uint64_t)cfg->handshake_timeout_s * NS_PER_S;
-	h->request_read_ns = (uint64_t)cfg->request_read_timeout_s * NS_PER_S;
+	rc = conncaps_init(&h->caps, &max, caps_full_changed, h);
+	if (rc)
+		return gw_fail(err, rc, "httpd: cannot make the connection caps (%s)",
+			       rc == GW_E_CRYPTO ? "no random seed" : "out of memory");
+	h->handshake_ns = (uint64_t)cfg->handshake_timeout_s * GW_NS_PER_S;
+	h->request_read_ns = (uint64_t)cfg->request_read_timeout_s * GW_NS_PER_S;
 	h->log = cfg->log;
 	if (ratelog_init(&h->log_source, interval) || ratelog_init(&h->log_total, interval) ||
-	    ratelog_init(&h->log_accept, interval) || ratelog_init(&h->log_deadline, interval))
+	    ratelog_init(&h->log_accept, interval) || ratelog_init(&h->log_deadline, interval) ||
+	    ratelog_init(&h->log_prefix, interval) || ratelog_init(&h->log_evict, interval))
 		return gw_fail(err, GW_E_NOMEM, "httpd: cannot make a lock");
 	h->logs_made = true;
 	return 0;
@@ -610,14 +596,14 @@ int httpd_net_init(struct httpd *h, const struct httpd_config *cfg, gw_error *er
 
 void httpd_net_fini(struct httpd *h)
 {
-	if (h->caps.lock_made)
-		pthread_mutex_destroy(&h->caps.lock);
-	free(h->caps.slots);
+	conncaps_fini(&h->caps);
 	if (h->logs_made) {
 		ratelog_fini(&h->log_source);
 		ratelog_fini(&h->log_total);
 		ratelog_fini(&h->log_accept);
 		ratelog_fini(&h->log_deadline);
+		ratelog_fini(&h->log_prefix);
+		ratelog_fini(&h->log_evict);
 	}
 }
 
@@ -628,7 +614,9 @@ int httpd_worker_net_setup(struct worker *w, gw_error *err)
 	w->admit_ev = event_new(w->base, -1, 0, admit_cb, w);
 	w->sweep_ev = event_new(w->base, -1, EV_PERSIST, sweep_cb, w);
 	w->resume_ev = event_new(w->base, -1, 0, resume_cb, w);
-	if (!w->admit_ev || !w->sweep_ev || !w->resume_ev || event_add(w->sweep_ev, &sweep))
+	w->gate_ev = event_new(w->base, -1, 0, gate_cb, w);
+	if (!w->admit_ev || !w->sweep_ev || !w->resume_ev || !w->gate_ev ||
+	    event_add(w->sweep_ev, &sweep))
 		return gw_fail(err, GW_E_NOMEM, "worker %u: cannot make its events", w->idx);
 	/* Backlog 0: the shared socket listens already. No CLOSE_ON_FREE: every
 	 * worker's listener wraps the same descriptor, httpd_stop() closes it once. */
@@ -643,6 +631,7 @@ int httpd_worker_net_setup(struct worker *w, gw_error *err)
 	}
 	/* Without it libevent logs every failed accept() and the loop spins on it. */
 	evconnlistener_set_error_cb(w->lev, accept_error_cb);
+	w->listening = true;
 	return 0;
 }
 
@@ -654,11 +643,16 @@ void httpd_worker_this_thread(struct worker *w)
 void httpd_worker_net_fini(struct worker *w)
 {
 	w->stopping = true;
+	for (unsigned i = 0; i < w->ndoomed; i++)
+		bufferevent_decref(w->doomed[i]);
+	w->ndoomed = 0;
 	if (w->admit_ev)
 		event_free(w->admit_ev);
 	if (w->sweep_ev)
 		event_free(w->sweep_ev);
 	if (w->resume_ev)
 		event_free(w->resume_ev);
-	w->admit_ev = w->sweep_ev = w->resume_ev = NULL;
+	if (w->gate_ev)
+		event_free(w->gate_ev);
+	w->admit_ev = w->sweep_ev = w->resume_ev = w->gate_ev = NULL;
 }

@@ -2,8 +2,8 @@
 // Rate-limited log lines: at most one per interval and condition.
 #include "ratelog.h"
 
+#include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "gw_error.h"
 
@@ -37,11 +37,16 @@ bool ratelog_allow(struct ratelog *rl, uint64_t now_ns, uint64_t *held)
 	return ok;
 }
 
-uint64_t ratelog_now_ns(void)
+void ratelog_note_held(char *buf, size_t size, uint64_t held)
 {
-	struct timespec ts;
+	char note[80];
+	size_t n = strlen(buf);
+	int m;
 
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (!held)
+		return;
+	m = snprintf(note, sizeof(note), " (and %llu more like it since the last such line)",
+		     (unsigned long long)held);
+	if (m > 0 && n + (size_t)m < size)
+		memcpy(buf + n, note, (size_t)m + 1);
 }

@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct ratelog {
@@ -21,13 +22,14 @@ struct ratelog {
 int ratelog_init(struct ratelog *rl, uint64_t interval_ns);
 void ratelog_fini(struct ratelog *rl);
 
-/* One more occurrence at now_ns (a monotonic clock). True when its line is to be
+/* One more occurrence at now_ns (a monotonic clock: gw_mono_ns()). True when its line is to be
  * written now: the first one, then the first one at least interval_ns after the
  * last written; *held is then how many were held back since that one (they are
  * forgotten). False: held back. Thread-safe. */
 bool ratelog_allow(struct ratelog *rl, uint64_t now_ns, uint64_t *held);
 
-/* CLOCK_MONOTONIC in nanoseconds. */
-uint64_t ratelog_now_ns(void);
+/* Append " (and HELD more like it since the last such line)" to the line in
+ * buf (size bytes) when held is nonzero and it fits whole; else leave it. */
+void ratelog_note_held(char *buf, size_t size, uint64_t held);
 
 #endif

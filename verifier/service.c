@@ -46,11 +46,14 @@ void service_log(const char *fmt, ...)
 
 	gmtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* Workers log concurrently: the three writes of one line stay together. */
+	flockfile(stderr);
 	fprintf(stderr, "%s gwverifier: ", ts);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 void service_audit(struct service_worker *w, const char *device, const char *action,

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "srcaddr.h"
+#include "util.h"
 
-#define NS_PER_S 1000000000ull
 #define KEY_LEN SRCADDR_KEY_LEN
 
 /* COUNT per SECONDS: a request may pass while its bucket's arrival time is at most
@@ -48,7 +48,7 @@ static int bucket_init(struct bucket *b, const struct vconfig_rate *r)
 		return GW_E_INVAL;
 	b->on = true;
 	/* At most 86400 s * 1e9 ns: no overflow; at least 1000 ns a token. */
-	b->interval_ns = (uint64_t)r->seconds * NS_PER_S / r->count;
+	b->interval_ns = (uint64_t)r->seconds * GW_NS_PER_S / r->count;
 	b->tolerance_ns = b->interval_ns * (r->count - 1);
 	return 0;
 }
@@ -162,7 +162,7 @@ bool service_ratelimit_take(struct service_ratelimit *rl, const char *source, ui
 	rl->refused++;
 	pthread_mutex_unlock(&rl->lock);
 	wait = wait_src > wait_all ? wait_src : wait_all;
-	wait = (wait + NS_PER_S - 1) / NS_PER_S;
+	wait = (wait + GW_NS_PER_S - 1) / GW_NS_PER_S;
 	*retry_after = wait < 1 ? 1 : (unsigned)wait;
 	return false;
 }

@@ -32,6 +32,8 @@ void vconfig_defaults(struct vconfig *cfg)
 	cfg->request_timeout = 10;
 	cfg->max_body = 1024 * 1024;
 	cfg->max_connections_per_source = 32;
+	cfg->max_connections_per_prefix = 128;
+	cfg->max_handshakes_per_source = 8;
 	cfg->handshake_timeout = 10;
 	cfg->request_read_timeout = 30;
 	cfg->enroll_rate_source = (struct vconfig_rate){ VCONFIG_DEFAULT_ENROLL_RATE_SOURCE, 60 };
@@ -197,6 +199,10 @@ static int on_key(void *user, const char *section, const char *key, const char *
 			rc = set_uint(&cfg->max_connections, v, 1, 1000000);
 		else if (!strcmp(key, "max_connections_per_source"))
 			rc = set_uint(&cfg->max_connections_per_source, v, 1, 1000000);
+		else if (!strcmp(key, "max_connections_per_prefix"))
+			rc = set_uint(&cfg->max_connections_per_prefix, v, 1, 1000000);
+		else if (!strcmp(key, "max_handshakes_per_source"))
+			rc = set_uint(&cfg->max_handshakes_per_source, v, 1, 1000000);
 		else if (!strcmp(key, "handshake_timeout"))
 			rc = set_uint(&cfg->handshake_timeout, v, 1, 600);
 		else if (!strcmp(key, "request_read_timeout"))

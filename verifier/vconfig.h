@@ -45,6 +45,8 @@ struct vconfig {
 	 * headroom; the timeouts are deadlines, not idle timeouts. */
 	unsigned max_connections;
 	unsigned max_connections_per_source;
+	unsigned max_connections_per_prefix; /* per IPv6 /56; twice that per /48 */
+	unsigned max_handshakes_per_source;  /* still in the TLS handshake */
 	unsigned handshake_timeout;    /* seconds */
 	unsigned request_read_timeout; /* seconds */
 	char *ek_ca[VCONFIG_MAX_EK_CAS]; /* manufacturer CA certificates for EK chains */

@@ -8,7 +8,10 @@
 
 #include <cmocka.h>
 
+#include <string.h>
+
 #include "ratelog.h"
+#include "util.h"
 
 #define S 1000000000ull
 
@@ -44,7 +47,25 @@ static void test_clock_at_zero(void **state)
 	assert_int_equal(held, 0);
 	assert_false(ratelog_allow(&rl, 1, &held));
 	ratelog_fini(&rl);
-	assert_true(ratelog_now_ns() > 0);
+	assert_true(gw_mono_ns() > 0);
+}
+
+/* The held-back count covers the time since the last line written, however long
+ * that was: the note must not claim a fixed interval. */
+static void test_held_note(void **state)
+{
+	char line[128] = "connection refused";
+	char tiny[8] = "abcdefg";
+
+	(void)state;
+	ratelog_note_held(line, sizeof(line), 0);
+	assert_string_equal(line, "connection refused");
+	ratelog_note_held(line, sizeof(line), 452);
+	assert_string_equal(line, "connection refused (and 452 more like it since the last "
+				  "such line)");
+	assert_null(strstr(line, "in the last"));
+	ratelog_note_held(tiny, sizeof(tiny), 3); /* no room: the line stays whole */
+	assert_string_equal(tiny, "abcdefg");
 }
 
 int main(void)
@@ -52,6 +73,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_first_then_one_per_interval),
 		cmocka_unit_test(test_clock_at_zero),
+		cmocka_unit_test(test_held_note),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

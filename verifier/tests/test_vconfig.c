@@ -50,6 +50,8 @@ static void assert_default_limits(const struct vconfig *cfg)
 	assert_int_equal(cfg->max_body, 1024 * 1024);
 	assert_int_equal(cfg->max_connections, 0);
 	assert_int_equal(cfg->max_connections_per_source, 32);
+	assert_int_equal(cfg->max_connections_per_prefix, 128);
+	assert_int_equal(cfg->max_handshakes_per_source, 8);
 	assert_int_equal(cfg->handshake_timeout, 10);
 	assert_int_equal(cfg->request_read_timeout, 30);
 	assert_int_equal(cfg->enroll_rate_source.count, 10);
@@ -111,6 +113,8 @@ static void test_full(void **state)
 	assert_int_equal(cfg.max_body, 65536);
 	assert_int_equal(cfg.max_connections, 0);
 	assert_int_equal(cfg.max_connections_per_source, 8);
+	assert_int_equal(cfg.max_connections_per_prefix, 24);
+	assert_int_equal(cfg.max_handshakes_per_source, 3);
 	assert_int_equal(cfg.handshake_timeout, 5);
 	assert_int_equal(cfg.request_read_timeout, 20);
 	assert_int_equal(cfg.n_ek_ca, 2);
@@ -236,6 +240,8 @@ static void test_limits(void **state)
 	assert_int_equal(cfg.max_body, 64 * 1024 * 1024);
 	assert_int_equal(cfg.max_connections, 1000000);
 	assert_int_equal(cfg.max_connections_per_source, 1000000);
+	assert_int_equal(cfg.max_connections_per_prefix, 1000000);
+	assert_int_equal(cfg.max_handshakes_per_source, 1000000);
 	assert_int_equal(cfg.handshake_timeout, 600);
 	assert_int_equal(cfg.request_read_timeout, 3600);
 	assert_int_equal(cfg.auto_approve, VCONFIG_AUTO_NONE);
@@ -254,6 +260,8 @@ static void test_limits(void **state)
 	assert_int_equal(cfg.max_body, 1024);
 	assert_int_equal(cfg.max_connections, 1);
 	assert_int_equal(cfg.max_connections_per_source, 1);
+	assert_int_equal(cfg.max_connections_per_prefix, 1);
+	assert_int_equal(cfg.max_handshakes_per_source, 1);
 	assert_int_equal(cfg.handshake_timeout, 1);
 	assert_int_equal(cfg.request_read_timeout, 1);
 	assert_int_equal(cfg.enroll_rate_source.count, 1);
@@ -414,6 +422,12 @@ static const struct bad_case {
 	{ "max-connections-per-source-zero.conf", 2, BADV("max_connections_per_source", "0") },
 	{ "max-connections-per-source-high.conf", 2,
 	  BADV("max_connections_per_source", "1000001") },
+	{ "max-connections-per-prefix-zero.conf", 2, BADV("max_connections_per_prefix", "0") },
+	{ "max-connections-per-prefix-high.conf", 2,
+	  BADV("max_connections_per_prefix", "1000001") },
+	{ "max-handshakes-per-source-zero.conf", 2, BADV("max_handshakes_per_source", "0") },
+	{ "max-handshakes-per-source-high.conf", 2,
+	  BADV("max_handshakes_per_source", "1000001") },
 	{ "handshake-timeout-zero.conf", 2, BADV("handshake_timeout", "0") },
 	{ "handshake-timeout-high.conf", 2, BADV("handshake_timeout", "601") },
 	{ "request-read-timeout-zero.conf", 2, BADV("request_read_timeout", "0") },
