@@ -3,7 +3,7 @@
 # Fails when a test, script, benchmark or Makefile names a path outside the clone:
 # the repository must stand alone (testdata/ holds what the tests read). It reads
 # the tracked files, so a path built at run time from $ROOT/.. is caught as well
-# as a literal ../shared.
+# as a literal path into the sibling shared directory.
 #
 # usage: scripts/check-standalone.sh      (from anywhere in the repository)
 # Last line: "standalone: N passed, N failed"; exit status 1 on a finding.
