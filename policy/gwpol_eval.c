@@ -3,6 +3,7 @@
 // firmware and agent logs, as findings on the EAR trustworthiness vector; the
 // agent's stage and trust rules are here, the firmware rules in gwpol_eval_fw.c.
 #include "gwpol_eval_int.h"
+#include "update_event.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -124,6 +125,33 @@ static enum trust_kind trust_kind(const struct cel_record *rec)
 	return TRUST_NONE;
 }
 
+static bool is_update_record(const struct cel_record *rec)
+{
+	return rec->event_type && !strcmp(rec->event_type, UPDATE_EVENT_TYPE);
+}
+
+/* The agent's update records (running, staged, committed, rolled back, fell back)
+ * share the trust PCR. Which releases a device may run is the update gate's
+ * question, not a trust rule's; here a record must at least be what it says: its
+ * text in the one form gwagent writes, and its sha256 digest the manifest digest
+ * the text names, so no other measurement passes under this label. */
+static void check_update_record(const struct cel_record *rec, struct gwpol_report *r)
+{
+	const uint8_t *sha = gwpol_record_sha256(rec);
+	struct update_event ev;
+	gw_error e = { { 0 } };
+	char desc[160];
+
+	if (rec->string && update_event_parse(rec->string, &ev, &e) == 0 && sha &&
+	    !memcmp(sha, ev.manifest_digest, sizeof(ev.manifest_digest)))
+		return;
+	cel_record_describe(rec, desc, sizeof(desc));
+	gwpol_report_add(r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED, "$.trust",
+			 "%s in the trust PCR %d is not a well-formed update record whose "
+			 "sha256 digest is the manifest digest it names%s%s", desc,
+			 GWPOL_TRUST_PCR, e.msg[0] ? ": " : "", e.msg);
+}
+
 static void check_trust(const struct gwpol *p, const struct gwpol_evidence *ev,
 			struct gwpol_report *r)
 {
@@ -157,6 +185,10 @@ static void check_trust(const struct gwpol *p, const struct gwpol_evidence *ev,
 		enum trust_kind k = trust_kind(rec);
 		char exp[EXP_MAX], seen[SEEN_MAX], desc[160];
 
+		if (rec->pcr == GWPOL_TRUST_PCR && is_update_record(rec)) {
+			check_update_record(rec, r);
+			continue;
+		}
 		if (rec->pcr != GWPOL_TRUST_PCR) {
 			if (k != TRUST_NONE && allowed[k]) {
 				snprintf(path, sizeof(path), "$.trust.%s", key[k]);

@@ -468,6 +468,58 @@ static void test_relabelled_records(void **state)
 	gwpol_free(p);
 }
 
+#define D4 "4444444444444444444444444444444444444444444444444444444444444444"
+#define D5 "5555555555555555555555555555555555555555555555555555555555555555"
+
+/* The agent's update records share the trust PCR: a well-formed one whose digest
+ * is the manifest digest it names passes beside the trust rules; one whose text
+ * names another digest, or is not in gwagent's form, is a finding. */
+static void test_update_records(void **state)
+{
+	static const struct rec_spec good[] = {
+		{ 14, "trust", NULL, NULL, "verifier gate key sha256:33", 0x33 },
+		{ 14, "update", NULL, NULL, "update running A version 1.0 manifest sha256:" D4, 0x44 },
+		{ 14, "update", NULL, NULL, "update staged B version 2.0 manifest sha256:" D5, 0x55 },
+	};
+	static const struct rec_spec lying[] = {
+		{ 14, "trust", NULL, NULL, "verifier gate key sha256:33", 0x33 },
+		{ 14, "update", NULL, NULL, "update running A version 1.0 manifest sha256:" D5, 0x44 },
+	};
+	static const struct rec_spec garbled[] = {
+		{ 14, "trust", NULL, NULL, "verifier gate key sha256:33", 0x33 },
+		{ 14, "update", NULL, NULL, "update installed A version 1.0", 0x44 },
+	};
+	struct gwpol *p;
+	struct gwpol_report *r;
+	struct cel_log *cel;
+
+	(void)state;
+	p = parse_text("{\"model\":\"m\",\"version\":1,\"trust\":{\"gate_key\":[\"" D3 "\"]}}");
+	cel = cel_of(good, 3);
+	r = evaluate(p, NULL, cel, 0, NOW);
+	if (r->n)
+		dump("update records", r);
+	assert_int_equal(r->n, 0);
+	free(r);
+	cel_free(cel);
+
+	cel = cel_of(lying, 2);
+	r = evaluate(p, NULL, cel, 0, NOW);
+	assert_string_equal(gwpol_report_status(r), "contraindicated");
+	assert_true(has_finding(r, "$.trust", "is not a well-formed update record whose sha256 "
+					      "digest is the manifest digest it names"));
+	free(r);
+	cel_free(cel);
+
+	cel = cel_of(garbled, 2);
+	r = evaluate(p, NULL, cel, 0, NOW);
+	assert_string_equal(gwpol_report_status(r), "contraindicated");
+	assert_true(has_finding(r, "$.trust", "update record: unknown kind"));
+	free(r);
+	cel_free(cel);
+	gwpol_free(p);
+}
+
 /* Events the firmware would not make: a Secure Boot variable measured twice (the
  * first is read, the second is a finding), a boot application appended to PCR 4
  * (an extra event of its sequence, and then read as the kernel). */
@@ -615,6 +667,7 @@ int main(void)
 		cmocka_unit_test(test_bootloader_and_kernel),
 		cmocka_unit_test(test_stages_and_trust),
 		cmocka_unit_test(test_relabelled_records),
+		cmocka_unit_test(test_update_records),
 		cmocka_unit_test(test_late_events),
 		cmocka_unit_test(test_end_of_support),
 		cmocka_unit_test(test_report),
