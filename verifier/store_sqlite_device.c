@@ -307,6 +307,21 @@ out:
 	return rc;
 }
 
+/* Inside the caller's transaction: GW_E_STATE unless device id is enrolled (the
+ * message names its state, then why), GW_E_NOTFOUND when there is no such device. */
+static int device_enrolled(sqlite3 *db, const char *id, const char *why, gw_error *err)
+{
+	enum store_device_state cur;
+	int rc = device_state(db, id, &cur, err);
+
+	if (rc)
+		return rc;
+	if (cur != STORE_DEV_ENROLLED)
+		return gw_fail(err, GW_E_STATE, "device %s is %s%s", id,
+			       store_device_state_name(cur), why);
+	return 0;
+}
+
 static bool transition_allowed(enum store_device_state from, enum store_device_state to)
 {
 	return (from == STORE_DEV_PENDING && to == STORE_DEV_ENROLLED) ||
@@ -359,19 +374,13 @@ int sqls_op_device_update_attestation(struct store *st, const char *id,
 {
 	struct sqlite_store *s = to_sqlite(st);
 	sqlite3_stmt *stmt = NULL;
-	enum store_device_state cur;
 	int rc = sqls_tx_open(s, err);
 
 	if (rc)
 		return rc;
-	rc = device_state(s->db, id, &cur, err);
+	rc = device_enrolled(s->db, id, ", not enrolled", err);
 	if (rc)
 		goto out;
-	if (cur != STORE_DEV_ENROLLED) {
-		rc = gw_fail(err, GW_E_STATE, "device %s is %s, not enrolled", id,
-			     store_device_state_name(cur));
-		goto out;
-	}
 	/* Compared under the write lock that the update takes: two appraisals of one
 	 * device that read the old clock before either wrote cannot both land, and
 	 * the older one cannot overwrite the newer. */
@@ -501,19 +510,13 @@ int sqls_op_device_renew_cert(struct store *st, const char *id, const char *old_
 			      const char *new_fp, const struct store_audit *audit, gw_error *err)
 {
 	struct sqlite_store *s = to_sqlite(st);
-	enum store_device_state cur;
 	int rc = sqls_tx_open(s, err);
 
 	if (rc)
 		return rc;
-	rc = device_state(s->db, id, &cur, err);
+	rc = device_enrolled(s->db, id, ": no certificate for it", err);
 	if (rc)
 		goto out;
-	if (cur != STORE_DEV_ENROLLED) {
-		rc = gw_fail(err, GW_E_STATE, "device %s is %s: no certificate for it", id,
-			     store_device_state_name(cur));
-		goto out;
-	}
 	rc = sqls_bind_cert(s->db, id, old_fp, new_fp, err);
 	if (rc)
 		goto out;
@@ -528,36 +531,24 @@ int sqls_device_has_tpm(sqlite3 *db, const char *id, const uint8_t ek_key[STORE_
 			const uint8_t *ak_name, size_t ak_name_len, gw_error *err)
 {
 	sqlite3_stmt *stmt = NULL;
-	enum store_device_state cur;
 	const void *k, *a;
-	int src, rc;
+	int rc = device_enrolled(db, id, "", err);
 
-	rc = sqls_prepare(db, "SELECT state, ek_key, ak_name FROM devices WHERE id = ?", &stmt, err);
+	if (rc)
+		return rc;
+	rc = sqls_prepare(db, "SELECT ek_key, ak_name FROM devices WHERE id = ?", &stmt, err);
 	if (rc)
 		return rc;
 	sqls_bind_text(stmt, 1, id);
-	src = sqlite3_step(stmt);
-	if (src == SQLITE_DONE) {
-		rc = gw_fail(err, GW_E_NOTFOUND, "device %s does not exist", id);
-		goto out;
-	}
-	if (src != SQLITE_ROW) {
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
 		rc = sqls_fail(db, sqlite3_extended_errcode(db), err, "reading a device");
 		goto out;
 	}
-	if (store_device_state_parse((const char *)sqlite3_column_text(stmt, 0), &cur)) {
-		rc = gw_fail(err, GW_E_PARSE, "store: device %s has an unknown state", id);
-		goto out;
-	}
-	if (cur != STORE_DEV_ENROLLED) {
-		rc = gw_fail(err, GW_E_STATE, "device %s is %s", id, store_device_state_name(cur));
-		goto out;
-	}
-	k = sqlite3_column_blob(stmt, 1);
-	a = sqlite3_column_blob(stmt, 2);
-	if (!k || sqlite3_column_bytes(stmt, 1) != STORE_HASH_LEN ||
+	k = sqlite3_column_blob(stmt, 0);
+	a = sqlite3_column_blob(stmt, 1);
+	if (!k || sqlite3_column_bytes(stmt, 0) != STORE_HASH_LEN ||
 	    memcmp(k, ek_key, STORE_HASH_LEN) || !a ||
-	    sqlite3_column_bytes(stmt, 2) != (int)ak_name_len || memcmp(a, ak_name, ak_name_len))
+	    sqlite3_column_bytes(stmt, 1) != (int)ak_name_len || memcmp(a, ak_name, ak_name_len))
 		rc = gw_fail(err, GW_E_EXISTS, "device %s was enrolled with another EK or AK", id);
 out:
 	sqlite3_finalize(stmt);
