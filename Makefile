@@ -116,7 +116,10 @@ $(B)/agent/tests/%: $(call obj,agent/tests/%.c) $(LIBAGENT) $(LIBGW)
 $(B)/verifier/tests/%: $(call obj,verifier/tests/%.c) $(LIBVERIFIER) $(LIBPOLICY) $(LIBGW)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(VERIFIER_LIBS) -lcurl -lcmocka
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LIBS) $(VERIFIER_LIBS) -lcurl -lcmocka
+# The HTTPS server's tests share one fixture (a throwaway PKI, a server, clients).
+$(B)/verifier/tests/test_httpd $(B)/verifier/tests/test_httpd_conns: \
+	$(call obj,verifier/tests/httpd_fixture.c)
 $(B)/policy/tests/%: $(call obj,policy/tests/%.c) $(LIBPOLICY) $(LIBGW)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
