@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The update trust root (TUF rules): the release-signing keys, a `root` role and a
+ * `targets` role each with a threshold, a version and an expiry; strict parsing of
+ * a signed root (a DSSE envelope of the root document), self-verification, and the
+ * rotation rule (version N+1 is signed by a threshold of N's root keys and of its
+ * own). */
+#ifndef GW_ROOT_H
+#define GW_ROOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "dsse.h"
+#include "gw_error.h"
+
+#define ROOT_PAYLOAD_TYPE "application/vnd.gatewarden.root+json"
+#define ROOT_MAX_SIZE (256u * 1024) /* a signed root file, bytes */
+#define ROOT_MAX_KEYS DSSE_MAX_KEYS /* keys one root lists */
+
+enum root_role_id { ROOT_ROLE_ROOT = 0, ROOT_ROLE_TARGETS = 1, ROOT_NROLES };
+
+/* One role: the keys it trusts (borrowed from the root's key list) and how many of
+ * them must sign. Pass keys/nkeys/threshold straight to dsse_verify(). */
+struct root_role {
+	EVP_PKEY *keys[ROOT_MAX_KEYS];
+	char keyid[ROOT_MAX_KEYS][DSSE_KEYID_LEN];
+	size_t nkeys;	   /* 1..ROOT_MAX_KEYS, no key twice */
+	unsigned threshold; /* 1..nkeys */
+};
+
+/* A parsed root. Key identity is always dsse_keyid() of the key as parsed (the
+ * SHA-256 of its normalised DER SubjectPublicKeyInfo), never a name in the file,
+ * so one key counts once however it is encoded. */
+struct root {
+	uint64_t version;		    /* >= 1 */
+	time_t expires;			    /* UTC */
+	struct root_role role[ROOT_NROLES];
+	uint8_t digest[32];		    /* SHA-256 of the root document (the payload) */
+	char digest_hex[65];
+	uint8_t *payload;		    /* the root document, as signed */
+	size_t payload_len;
+	struct dsse_envelope *env;	    /* the envelope it came in (signatures) */
+};
+
+/* Parse a signed root (a DSSE envelope of ROOT_PAYLOAD_TYPE) strictly. Checks the
+ * document's form only, NOT its signatures or expiry. *out is the caller's
+ * (root_free()). GW_E_PARSE, GW_E_TOOBIG, GW_E_TRAILING, GW_E_KEY, GW_E_NOMEM. */
+int root_parse(const uint8_t *buf, size_t len, struct root **out, gw_error *err) GW_WUR;
+
+/* Read and parse path ("-": standard input). GW_E_NOTFOUND, GW_E_IO and
+ * root_parse()'s codes. */
+int root_load(const char *path, struct root **out, gw_error *err) GW_WUR;
+
+/* A threshold of r's own root keys signed r, and r has not expired at now.
+ * GW_E_SIGNATURE (the detail counts the valid signatures and names the others),
+ * GW_E_STATE (expired: the detail names the date). */
+int root_verify_self(const struct root *r, time_t now, gw_error *err) GW_WUR;
+
+/* next may replace cur: next->version == cur->version + 1, a threshold of cur's
+ * root keys and a threshold of next's root keys signed next, next has not expired.
+ * A chain of several versions is walked one step at a time by the caller.
+ * GW_E_STATE (version not cur+1: replayed, older or skipping; expired),
+ * GW_E_SIGNATURE (either threshold missed: the detail says which). */
+int root_verify_successor(const struct root *cur, const struct root *next, time_t now,
+			  gw_error *err) GW_WUR;
+
+/* Verify an envelope's signatures against role of r (threshold, each key once).
+ * res as for dsse_verify(). */
+int root_verify_envelope(const struct root *r, enum root_role_id role,
+			 const struct dsse_envelope *env, const char *expected_type,
+			 struct dsse_result *res, gw_error *err) GW_WUR;
+
+void root_free(struct root *r);
+
+#endif
