@@ -29,9 +29,9 @@ static void usage(FILE *f)
 		GW_EXIT_SIGNATURE, GW_EXIT_EVIDENCE, DSSE_MAX_KEYS);
 }
 
-static const char *status_name(enum dsse_sig_status s)
+const char *policy_sig_status_name(int s)
 {
-	switch (s) {
+	switch ((enum dsse_sig_status)s) {
 	case DSSE_SIG_VALID:
 		return "valid";
 	case DSSE_SIG_DUPLICATE:
@@ -75,7 +75,7 @@ static void print_json(const struct dsse_envelope *env, const struct dsse_result
 			json_object_object_add(s, "keyid",
 					       json_object_new_string(env->sigs[i].keyid));
 			json_object_object_add(s, "status",
-					       json_object_new_string(status_name(res->status[i])));
+					       json_object_new_string(policy_sig_status_name(res->status[i])));
 			json_object_array_add(sigs, s);
 		}
 		json_object_object_add(o, "signatures", sigs);

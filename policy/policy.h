@@ -25,6 +25,11 @@ int cmd_from_eventlog(struct policy_ctx *ctx, int argc, char **argv);
 int cmd_lint(struct policy_ctx *ctx, int argc, char **argv);
 int cmd_diff(struct policy_ctx *ctx, int argc, char **argv);
 int cmd_root(struct policy_ctx *ctx, int argc, char **argv);
+int cmd_bundle(struct policy_ctx *ctx, int argc, char **argv);
+
+/* "valid", "duplicate", "unknown-key" or "invalid": a signature's status in
+ * reports (as the int of enum dsse_sig_status). */
+const char *policy_sig_status_name(int status);
 
 struct gwpol;
 struct gwpol_diags;
