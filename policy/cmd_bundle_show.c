@@ -86,7 +86,7 @@ void bundle_print_text(const struct bundle_report *rep)
 		       nr ? (unsigned long long)nr->version : 0ull, nr ? nr->digest_hex : "?");
 	for (size_t i = 0; rep->env && i < rep->env->nsigs; i++)
 		printf("%-18s %.64s  %s\n", i ? "" : "signatures", rep->env->sigs[i].keyid,
-		       rep->res ? policy_sig_status_name(rep->res->status[i]) : "(not verified)");
+		       rep->res ? dsse_status_name(rep->res->status[i]) : "(not verified)");
 	if (m->notes)
 		printf("notes:\n%s%s", m->notes,
 		       *m->notes && m->notes[strlen(m->notes) - 1] == '\n' ? "" : "\n");
@@ -148,7 +148,7 @@ json_object *bundle_report_json(const struct bundle_report *rep)
 
 		json_object_object_add(s, "keyid", json_object_new_string(rep->env->sigs[i].keyid));
 		json_object_object_add(s, "status",
-				       rep->res ? json_object_new_string(policy_sig_status_name(
+				       rep->res ? json_object_new_string(dsse_status_name(
 							  rep->res->status[i]))
 						: json_object_new_string("not-verified"));
 		json_object_array_add(sigs, s);

@@ -27,10 +27,6 @@ int cmd_diff(struct policy_ctx *ctx, int argc, char **argv);
 int cmd_root(struct policy_ctx *ctx, int argc, char **argv);
 int cmd_bundle(struct policy_ctx *ctx, int argc, char **argv);
 
-/* "valid", "duplicate", "unknown-key" or "invalid": a signature's status in
- * reports (as the int of enum dsse_sig_status). */
-const char *policy_sig_status_name(int status);
-
 struct gwpol;
 struct gwpol_diags;
 /* Read a policy for lint and diff from path ("-": standard input): policy JSON, or
