@@ -264,16 +264,14 @@ static int fsync_parent(const char *path)
 	return rc;
 }
 
-int gw_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
-			 gw_error *err)
+int gw_open_tmp(const char *path, unsigned mode, char *tmp, size_t tmp_size, int *fd,
+		gw_error *err)
 {
-	char tmp[PATH_MAX];
-	int fd = -1;
-	int rc = 0;
+	int f = -1;
 
 	/* A random name: a PID reused after a crash left its temporary file must
 	 * not make every later write fail on O_EXCL. */
-	for (int attempt = 0; fd < 0 && attempt < 8; attempt++) {
+	for (int attempt = 0; f < 0 && attempt < 8; attempt++) {
 		uint8_t rnd[8];
 		char hex[2 * sizeof(rnd) + 1];
 
@@ -281,16 +279,28 @@ int gw_write_file_atomic(const char *path, const void *data, size_t len, unsigne
 			return gw_fail(err, GW_E_CRYPTO, "%s: no randomness for a temporary name",
 				       path);
 		gw_hex_encode(rnd, sizeof(rnd), hex);
-		if (gw_snprintf(tmp, sizeof(tmp), "%s" GW_TMP_INFIX "%s", path, hex))
+		if (gw_snprintf(tmp, tmp_size, "%s" GW_TMP_INFIX "%s", path, hex))
 			return gw_fail(err, GW_E_TOOBIG, "%s: path too long", path);
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-		if (fd < 0 && errno != EEXIST)
+		f = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (f < 0 && errno != EEXIST)
 			break;
 	}
-	if (fd < 0) {
-		rc = gw_fail(err, GW_E_IO, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
+	if (f < 0)
+		return gw_fail(err, GW_E_IO, "%s: %s", tmp, strerror(errno));
+	*fd = f;
+	return 0;
+}
+
+int gw_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
+			 gw_error *err)
+{
+	char tmp[PATH_MAX];
+	int fd = -1;
+	int rc = 0;
+
+	rc = gw_open_tmp(path, mode, tmp, sizeof(tmp), &fd, err);
+	if (rc)
+		return rc;
 	if (write_all(fd, data, len) || fsync(fd)) {
 		rc = gw_fail(err, GW_E_IO, "%s: %s", tmp, strerror(errno));
 		goto out;
@@ -407,4 +417,95 @@ uint64_t gw_mono_ns(void)
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
 		return 0;
 	return (uint64_t)ts.tv_sec * GW_NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+/* n decimal digits at s, nothing else. */
+static int digits(const char *s, size_t n, int *out)
+{
+	int v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return GW_E_PARSE;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int gw_time_parse_utc(const char *s, int64_t *out)
+{
+	struct tm tm = { 0 }, back;
+	int y, mo, d, h, mi, sec;
+	time_t t;
+
+	if (strlen(s) != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+	    s[16] != ':' || s[19] != 'Z')
+		return GW_E_PARSE;
+	if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
+	    digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) || digits(s + 17, 2, &sec))
+		return GW_E_PARSE;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59)
+		return GW_E_PARSE;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	/* timegm() normalises 2026-02-30 to March; a date that does not come back
+	 * unchanged did not exist. */
+	if (t == (time_t)-1 || !gmtime_r(&t, &back) || back.tm_mday != d || back.tm_mon != mo - 1)
+		return GW_E_PARSE;
+	*out = (int64_t)t;
+	return 0;
+}
+
+void gw_time_format_utc(int64_t ts, char buf[GW_TIME_LEN])
+{
+	time_t t = (time_t)ts;
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || strftime(buf, GW_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, GW_TIME_LEN, "@%lld", (long long)ts);
+}
+
+bool gw_utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		uint32_t cp, min;
+		size_t n;
+
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if ((*p & 0xe0) == 0xc0) {
+			n = 1;
+			cp = *p & 0x1f;
+			min = 0x80;
+		} else if ((*p & 0xf0) == 0xe0) {
+			n = 2;
+			cp = *p & 0x0f;
+			min = 0x800;
+		} else if ((*p & 0xf8) == 0xf0) {
+			n = 3;
+			cp = *p & 0x07;
+			min = 0x10000;
+		} else {
+			return false;
+		}
+		for (size_t i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80) /* also stops at the NUL */
+				return false;
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		p += n + 1;
+	}
+	return true;
 }

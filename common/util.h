@@ -36,6 +36,13 @@ int gw_read_file(const char *path, size_t cap, uint8_t **out, size_t *out_len,
 int gw_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
 			 gw_error *err) GW_WUR;
 
+/* Create a new temporary file beside path (path GW_TMP_INFIX 16 random hex
+ * digits, O_EXCL|O_NOFOLLOW, mode) for a caller that writes it in pieces, then
+ * fsyncs, closes and gw_rename_durable()s it over path. *fd and tmp (tmp_size
+ * bytes) are set on success. GW_E_IO, GW_E_CRYPTO, GW_E_TOOBIG. */
+int gw_open_tmp(const char *path, unsigned mode, char *tmp, size_t tmp_size, int *fd,
+		gw_error *err) GW_WUR;
+
 /* rename(from, to), then fsync the directory of to: the rename survives a crash.
  * GW_E_IO (naming the paths) on failure. */
 int gw_rename_durable(const char *from, const char *to, gw_error *err) GW_WUR;
@@ -58,8 +65,20 @@ int gw_parse_u64(const char *s, uint64_t max, uint64_t *out) GW_WUR;
 /* Constant-time comparison; true when equal. */
 bool gw_ct_equal(const void *a, const void *b, size_t len);
 
+/* s (NUL-terminated) is UTF-8 at least as strict as json-c's, so that what we
+ * write we can read: no overlong forms, no surrogates, nothing above U+10FFFF. */
+bool gw_utf8_valid(const char *s);
+
 /* Wipe memory that held a secret. */
 void gw_wipe(void *p, size_t len);
+
+/* "YYYY-MM-DDTHH:MM:SSZ" (RFC 3339, UTC, no fraction) and its terminator. */
+#define GW_TIME_LEN 21
+/* Parse exactly that form, a date that exists, 1970 or later, into seconds since
+ * the epoch. GW_E_PARSE otherwise. */
+int gw_time_parse_utc(const char *s, int64_t *out) GW_WUR;
+/* Seconds since the epoch in that form ("@SECONDS" if the date cannot be shown). */
+void gw_time_format_utc(int64_t ts, char buf[GW_TIME_LEN]);
 
 #define GW_NS_PER_S 1000000000ull
 
