@@ -5,11 +5,13 @@
 // trial in loader/loader.conf's `default` pattern.
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bl_internal.h"
 #include "util.h"
@@ -44,6 +46,16 @@ static int sd_path(const struct bootloader *bl, const char *rel, const char *nam
 	return 0;
 }
 
+static bool is_dir(DIR *d, const struct dirent *de)
+{
+	struct stat st;
+
+	if (de->d_type != DT_UNKNOWN)
+		return de->d_type == DT_DIR;
+	return fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISDIR(st.st_mode);
+}
+
 static int scan_entries(struct bootloader *bl, struct sd_state *st, gw_error *err)
 {
 	char dir[PATH_MAX];
@@ -60,8 +72,11 @@ static int scan_entries(struct bootloader *bl, struct sd_state *st, gw_error *er
 		enum bl_group g;
 		int left;
 		unsigned done;
-		int r = bl_sdboot_name_parse(de->d_name, bl->entry_prefix, &g, &left, &done, err);
+		int r;
 
+		if (is_dir(d, de))
+			continue; /* systemd-boot skips directories too */
+		r = bl_sdboot_name_parse(de->d_name, bl->entry_prefix, &g, &left, &done, err);
 		if (r < 0) {
 			rc = r;
 			goto out;
