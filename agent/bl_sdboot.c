@@ -157,13 +157,30 @@ static void sd_to_env(const struct sd_state *st, struct bl_env *env)
 	}
 }
 
+/* The default line that says env: the trial of the other group while it has
+ * tries, else the primary. */
+static struct bl_sdboot_default env_default(const struct bl_env *env)
+{
+	struct bl_sdboot_default def = { BL_SDDEF_PRIMARY, env->primary };
+
+	if (env->tries[bl_other(env->primary)] > 0)
+		def = (struct bl_sdboot_default){ BL_SDDEF_TRIAL, bl_other(env->primary) };
+	return def;
+}
+
+/* A default that is not the one env calls for (none yet, or a spent trial's,
+ * which matches nothing) is rewritten by the next order, even an idempotent one. */
 static int sdboot_load(struct bootloader *bl, struct bl_env *env, gw_error *err)
 {
 	struct sd_state st;
+	struct bl_sdboot_default def;
 	int rc = sd_scan(bl, &st, err);
 
-	if (!rc)
+	if (!rc) {
 		sd_to_env(&st, env);
+		def = env_default(env);
+		bl->stale = def.kind != st.def.kind || def.group != st.def.group;
+	}
 	sd_state_fini(&st);
 	return rc;
 }
@@ -228,15 +245,13 @@ static int rename_entry(struct bootloader *bl, const char *from, const char *to,
 static int sdboot_store(struct bootloader *bl, const struct bl_env *env, gw_error *err)
 {
 	struct sd_state st;
-	struct bl_sdboot_default def = { BL_SDDEF_PRIMARY, env->primary };
+	const struct bl_sdboot_default def = env_default(env);
 	char names[BL_NGROUPS][NAME_MAX + 1];
 	enum bl_group order[BL_NGROUPS] = { BL_GROUP_A, BL_GROUP_B };
 	int rc = sd_scan(bl, &st, err);
 
 	if (rc)
 		goto out;
-	if (env->tries[bl_other(env->primary)] > 0)
-		def = (struct bl_sdboot_default){ BL_SDDEF_TRIAL, bl_other(env->primary) };
 	for (int g = 0; g < BL_NGROUPS && !rc; g++)
 		rc = target_name(bl, &st.e[g], (enum bl_group)g, env, names[g], sizeof(names[g]));
 	if (rc) {
