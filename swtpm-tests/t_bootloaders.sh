@@ -164,3 +164,8 @@ for n in 1 2 3 4; do
   expect_eq "grub-cross-boot-$n-same-state" "$(grub-editenv "$P" list)" \
     "$(grub-editenv "$GW_TMP/grub-cross/copy" list)"
 done
+
+# doc/updates.md's grub.cfg snippet is valid grub script.
+sed -n '/^```grub$/,/^```$/p' "$GW_ROOT/doc/updates.md" | sed '1d;$d' >"$GW_TMP/snippet.cfg"
+expect_gt grub-snippet-in-doc "$(wc -l <"$GW_TMP/snippet.cfg")" 20
+check grub-snippet-script-check grub-script-check "$GW_TMP/snippet.cfg"
