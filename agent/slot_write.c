@@ -223,8 +223,7 @@ static int check_block(struct slot_dev *d, uint64_t size, const char *mountinfo,
 	return 0;
 }
 
-int slot_dev_check(const char *path, uint64_t size, const char *mountinfo, struct slot_dev *out,
-		   gw_error *err)
+int slot_dev_identify(const char *path, struct slot_dev *out, gw_error *err)
 {
 	struct slot_dev d;
 	struct stat st;
@@ -237,9 +236,6 @@ int slot_dev_check(const char *path, uint64_t size, const char *mountinfo, struc
 	if (d.exists && S_ISBLK(st.st_mode)) {
 		d.block = true;
 		d.rdev = st.st_rdev;
-		rc = check_block(&d, size, mountinfo, err);
-		if (rc)
-			return rc;
 	} else if (d.exists && S_ISREG(st.st_mode)) {
 		d.dev = st.st_dev;
 		d.ino = st.st_ino;
@@ -249,6 +245,20 @@ int slot_dev_check(const char *path, uint64_t size, const char *mountinfo, struc
 	}
 	*out = d;
 	return 0;
+}
+
+int slot_dev_check(const char *path, uint64_t size, const char *mountinfo, struct slot_dev *out,
+		   gw_error *err)
+{
+	struct slot_dev d;
+	int rc;
+
+	rc = slot_dev_identify(path, &d, err);
+	if (!rc && d.block)
+		rc = check_block(&d, size, mountinfo, err);
+	if (!rc)
+		*out = d;
+	return rc;
 }
 
 bool slot_dev_same(const struct slot_dev *a, const struct slot_dev *b)

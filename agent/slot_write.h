@@ -35,6 +35,10 @@ struct slot_dev {
 int slot_dev_check(const char *path, uint64_t size, const char *mountinfo, struct slot_dev *out,
 		   gw_error *err) GW_WUR;
 
+/* Only what path names (no mount or size check): GW_E_STATE for a type that cannot
+ * be a slot, GW_E_IO. */
+int slot_dev_identify(const char *path, struct slot_dev *out, gw_error *err) GW_WUR;
+
 /* a and b are the same device or file. */
 bool slot_dev_same(const struct slot_dev *a, const struct slot_dev *b);
 
