@@ -264,16 +264,14 @@ static int fsync_parent(const char *path)
 	return rc;
 }
 
-int gw_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
-			 gw_error *err)
+int gw_open_tmp(const char *path, unsigned mode, char *tmp, size_t tmp_size, int *fd,
+		gw_error *err)
 {
-	char tmp[PATH_MAX];
-	int fd = -1;
-	int rc = 0;
+	int f = -1;
 
 	/* A random name: a PID reused after a crash left its temporary file must
 	 * not make every later write fail on O_EXCL. */
-	for (int attempt = 0; fd < 0 && attempt < 8; attempt++) {
+	for (int attempt = 0; f < 0 && attempt < 8; attempt++) {
 		uint8_t rnd[8];
 		char hex[2 * sizeof(rnd) + 1];
 
@@ -281,16 +279,28 @@ int gw_write_file_atomic(const char *path, const void *data, size_t len, unsigne
 			return gw_fail(err, GW_E_CRYPTO, "%s: no randomness for a temporary name",
 				       path);
 		gw_hex_encode(rnd, sizeof(rnd), hex);
-		if (gw_snprintf(tmp, sizeof(tmp), "%s" GW_TMP_INFIX "%s", path, hex))
+		if (gw_snprintf(tmp, tmp_size, "%s" GW_TMP_INFIX "%s", path, hex))
 			return gw_fail(err, GW_E_TOOBIG, "%s: path too long", path);
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-		if (fd < 0 && errno != EEXIST)
+		f = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (f < 0 && errno != EEXIST)
 			break;
 	}
-	if (fd < 0) {
-		rc = gw_fail(err, GW_E_IO, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
+	if (f < 0)
+		return gw_fail(err, GW_E_IO, "%s: %s", tmp, strerror(errno));
+	*fd = f;
+	return 0;
+}
+
+int gw_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
+			 gw_error *err)
+{
+	char tmp[PATH_MAX];
+	int fd = -1;
+	int rc = 0;
+
+	rc = gw_open_tmp(path, mode, tmp, sizeof(tmp), &fd, err);
+	if (rc)
+		return rc;
 	if (write_all(fd, data, len) || fsync(fd)) {
 		rc = gw_fail(err, GW_E_IO, "%s: %s", tmp, strerror(errno));
 		goto out;

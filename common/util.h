@@ -36,6 +36,13 @@ int gw_read_file(const char *path, size_t cap, uint8_t **out, size_t *out_len,
 int gw_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
 			 gw_error *err) GW_WUR;
 
+/* Create a new temporary file beside path (path GW_TMP_INFIX 16 random hex
+ * digits, O_EXCL|O_NOFOLLOW, mode) for a caller that writes it in pieces, then
+ * fsyncs, closes and gw_rename_durable()s it over path. *fd and tmp (tmp_size
+ * bytes) are set on success. GW_E_IO, GW_E_CRYPTO, GW_E_TOOBIG. */
+int gw_open_tmp(const char *path, unsigned mode, char *tmp, size_t tmp_size, int *fd,
+		gw_error *err) GW_WUR;
+
 /* rename(from, to), then fsync the directory of to: the rename survives a crash.
  * GW_E_IO (naming the paths) on failure. */
 int gw_rename_durable(const char *from, const char *to, gw_error *err) GW_WUR;
