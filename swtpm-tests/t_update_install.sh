@@ -250,6 +250,42 @@ unchanged install-on-trial-nothing-written trial
 bootsim bad B >/dev/null
 expect_eq back-to-A "$(bootsim boot)" A
 
+# ---- target devices: never one of the running group's, never a mounted one ----
+conf_with_app() {   # FILE DEVICE: the config with B.app on DEVICE
+  sed "/^\[slot B.app\]/{n;s|.*|device = $2|}" "$conf" >"$1"
+}
+ln "$slots/A.app.img" "$d/A.app.hardlink"
+conf_with_app "$d/hardlink.conf" "$d/A.app.hardlink"
+snapshot devices
+expect_exit -n running-device-refused 36 gwagent --config "$d/hardlink.conf" update install "$d/good.gwb"
+expect_output_contains -n running-device-says-why "slot B.app \\($d/A.app.hardlink\\) is the device of the running slot A.app"
+unchanged running-device-nothing-written devices
+if [ "$(id -u)" = 0 ] && command -v losetup >/dev/null && command -v mkfs.ext4 >/dev/null &&
+   truncate -s 8M "$d/blk.img" && loop=$(losetup -f --show "$d/blk.img" 2>/dev/null); then
+  on_exit "umount '$d/mnt' 2>/dev/null; losetup -d '$loop'"
+  mkfs.ext4 -q "$loop" && mkdir -p "$d/mnt" && mount "$loop" "$d/mnt" || fail mount "mount $loop"
+  conf_with_app "$d/blk.conf" "$loop"
+  snapshot devices
+  expect_exit -n mounted-device-refused 36 gwagent --config "$d/blk.conf" update install "$d/good.gwb"
+  expect_output_contains -n mounted-device-says-why "slot B.app: $loop is mounted \\(or holds a mounted partition\\) on $d/mnt"
+  unchanged mounted-device-nothing-written devices
+  umount "$d/mnt"
+  expect_exit -n block-device-install 0 gwagent --config "$d/blk.conf" update install "$d/good.gwb"
+  expect_eq block-device-bytes "$(head -c 100000 "$loop" | sha256sum)" "$(sha256sum <"$img/app")"
+  expect_eq block-device-not-truncated "$(blockdev --getsize64 "$loop")" 8388608
+  truncate -s 64K "$d/small.img"
+  small=$(losetup -f --show "$d/small.img")
+  on_exit "losetup -d '$small'"
+  conf_with_app "$d/small.conf" "$small"
+  expect_exit -n small-device-refused 36 gwagent --config "$d/small.conf" update install "$d/good.gwb"
+  expect_output_contains -n small-device-says-why "slot B.app: $small holds 65536 bytes, the payload has 100000"
+  expect_eq after-block-trial-boots-B "$(bootsim boot)" B
+  bootsim bad B >/dev/null
+  expect_eq back-to-A-again "$(bootsim boot)" A
+else
+  skip block-devices "needs root, losetup and mkfs.ext4 (loop devices)"
+fi
+
 # ---- 1 GiB sparse image through standard input: peak RSS far below it ----
 truncate -s 1G "$img/big"
 head -c 4096 /dev/urandom | dd of="$img/big" bs=1 seek=$((512 * 1024 * 1024)) conv=notrunc status=none
