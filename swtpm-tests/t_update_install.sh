@@ -262,6 +262,19 @@ unchanged install-on-trial-nothing-written trial
 bootsim bad B >/dev/null
 expect_eq back-to-A "$(boot_on)" A
 
+# ---- a failure after the bytes are written (the event log cannot take the staged
+# record): the target is not left staged, the bootloader does not try it ----
+mv "$state/eventlog.cel" "$d/eventlog.keep"
+mkdir "$state/eventlog.cel"
+expect_exit -n late-failure 1 ga update install "$d/good.gwb"
+check late-failure-not-staged python3 -c "
+import json; s=json.load(open('$state/update/slots.json'))
+assert s['groups']['B']['state']=='installing' and s['trial']=='none', s
+assert s['last_outcome']=='failed', s"
+expect_output_contains -n late-failure-B-bad 'primary=A A=good B=bad' <(bootsim status)
+rmdir "$state/eventlog.cel"
+mv "$d/eventlog.keep" "$state/eventlog.cel"
+
 # ---- target devices: never one of the running group's, never a mounted one ----
 conf_with_app() {   # FILE DEVICE: the config with B.app on DEVICE
   sed "/^\[slot B.app\]/{n;s|.*|device = $2|}" "$conf" >"$1"
