@@ -251,6 +251,14 @@ assert any(p['class']=='rootfs' and p['phase']=='verify' and p['done']==p['total
 assert all(0<=p['percent']<=100 for p in prog)"
 expect_exit -n install-no-progress 0 ga update install --json --no-progress "$d/good.gwb"
 expect_eq no-progress-one-line "$(wc -l <"$GW_STDOUT")" 1
+# On a terminal: one line rewritten in place (percent, MB/s, ETA) on stderr.
+if command -v script >/dev/null 2>&1; then
+  expect_exit -n install-tty 0 script -qec "'$GW_BIN/gwagent' --config '$conf' update install '$d/good.gwb'" "$d/tty.log"
+  expect_output_contains -n tty-progress-write 'rootfs: writing +[0-9]+% +[0-9.]+ MB/s +ETA +[0-9]+:[0-9]{2}' "$d/tty.log"
+  expect_output_contains -n tty-progress-verified 'app: verifying +100% +[0-9.]+ MB/s +ETA +0:00' "$d/tty.log"
+else
+  skip install-tty "no script(1)"
+fi
 
 # ---- the running group on trial: nothing to fall back to, refused ----
 expect_eq trial-boots-B "$(boot_on)" B
