@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config_update.h"
 #include "exitcode.h"
 #include "gw_error.h"
 #include "tpm.h"
@@ -55,6 +56,8 @@ struct agent_config {
 	/* counter helper: [channel NAME] sections, in file order */
 	struct agent_channel *channels;
 	size_t nchannels;
+	/* [update] and [slot GROUP.CLASS]: agent/config_update.c */
+	struct agent_update_config update;
 };
 
 /* Reads an inih file; unknown sections and keys are errors naming the line. */
@@ -93,5 +96,6 @@ int cmd_status(struct agent_ctx *ctx, int argc, char **argv);
 int cmd_enroll(struct agent_ctx *ctx, int argc, char **argv);
 int cmd_attest(struct agent_ctx *ctx, int argc, char **argv);
 int cmd_run(struct agent_ctx *ctx, int argc, char **argv);
+int cmd_update(struct agent_ctx *ctx, int argc, char **argv);
 
 #endif

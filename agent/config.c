@@ -159,9 +159,12 @@ static int on_section(void *user, const char *name, gw_error *err)
 {
 	struct parse_state *ps = user;
 	size_t n = strlen(name);
+	int rc = 0;
 
 	if (n >= 8 && !memcmp(name, "channel ", 8))
 		return config_channel_section(ps->cfg, name + 8, err);
+	if (config_update_section(name, &rc, err))
+		return rc;
 	if (!strcmp(name, "agent") ||
 	    (n >= 6 && !memcmp(name, "stage ", 6) && valid_stage_name(name + 6, n - 6)))
 		return 0;
@@ -210,6 +213,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		rc = add_file(ps, section + 6, name, value);
 	} else if (!strncmp(section, "channel ", 8)) {
 		rc = config_channel_key(cfg, section + 8, name, value, ps->err);
+	} else if (config_update_section(section, &rc, ps->err)) {
+		rc = rc ? rc : config_update_key(cfg, section, name, value, line, ps->err);
 	} else {
 		rc = gw_fail(ps->err, GW_E_CONFIG, "unknown section [%s]", section);
 	}
@@ -227,6 +232,7 @@ void agent_config_defaults(struct agent_config *cfg)
 	cfg->srk_handle = TPM_DEFAULT_SRK_HANDLE;
 	cfg->ak_handle = TPM_DEFAULT_AK_HANDLE;
 	cfg->attest_interval = AGENT_DEFAULT_ATTEST_INTERVAL;
+	config_update_defaults(&cfg->update);
 }
 
 int agent_config_load(const char *path, struct agent_config *cfg, gw_error *err)
@@ -241,7 +247,10 @@ int agent_config_load(const char *path, struct agent_config *cfg, gw_error *err)
 	if (cfg->stage_pcr == cfg->trust_pcr)
 		return gw_fail(err, GW_E_CONFIG, "%s:%d: stage_pcr and trust_pcr must differ (both %u)",
 			       path, ps.pcr_line, cfg->stage_pcr);
-	return config_channel_check(cfg, path, err);
+	rc = config_channel_check(cfg, path, err);
+	if (rc)
+		return rc;
+	return config_update_check(path, cfg, err);
 }
 
 void agent_config_fini(struct agent_config *cfg)
@@ -261,6 +270,7 @@ void agent_config_fini(struct agent_config *cfg)
 	free(cfg->verifier_ca);
 	free(cfg->device_id);
 	free(cfg->model);
+	config_update_fini(&cfg->update);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
