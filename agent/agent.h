@@ -29,6 +29,15 @@ struct agent_stage {
 	size_t nfiles;
 };
 
+/* A [health NAME] section: a trial boot commits only when every check passes. */
+struct agent_health {
+	char *name;
+	char *command;             /* run without a shell, argv split on blanks */
+	char *unit;                /* or: a systemd unit that must be active */
+	unsigned timeout;          /* seconds */
+	int line;                  /* the section's first key, for messages */
+};
+
 struct agent_config {
 	char *tcti;
 	char *state_dir;
@@ -44,6 +53,9 @@ struct agent_config {
 	unsigned attest_interval;  /* `run`: seconds between rounds */
 	struct agent_stage *stages;
 	size_t nstages;
+	/* [health NAME] sections (agent/config_health.c) */
+	struct agent_health *health;
+	size_t nhealth;
 };
 
 /* Reads an inih file; unknown sections and keys are errors naming the line. */

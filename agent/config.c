@@ -10,6 +10,7 @@
 #include "inifile.h"
 
 #include "agent.h"
+#include "health.h"
 #include "util.h"
 
 #define STAGE_NAME_MAX 64
@@ -159,6 +160,8 @@ static int on_section(void *user, const char *name, gw_error *err)
 	size_t n = strlen(name);
 
 	(void)user;
+	if (health_section(name))
+		return 0;
 	if (!strcmp(name, "agent") ||
 	    (n >= 6 && !memcmp(name, "stage ", 6) && valid_stage_name(name + 6, n - 6)))
 		return 0;
@@ -205,6 +208,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 			rc = gw_fail(ps->err, GW_E_CONFIG, "[agent]: unknown key '%s'", name);
 	} else if (!strncmp(section, "stage ", 6)) {
 		rc = add_file(ps, section + 6, name, value);
+	} else if (health_section(section)) {
+		rc = health_config_key(cfg, section, name, value, line, ps->err);
 	} else {
 		rc = gw_fail(ps->err, GW_E_CONFIG, "unknown section [%s]", section);
 	}
@@ -236,7 +241,7 @@ int agent_config_load(const char *path, struct agent_config *cfg, gw_error *err)
 	if (cfg->stage_pcr == cfg->trust_pcr)
 		return gw_fail(err, GW_E_CONFIG, "%s:%d: stage_pcr and trust_pcr must differ (both %u)",
 			       path, ps.pcr_line, cfg->stage_pcr);
-	return 0;
+	return health_config_check(cfg, path, err);
 }
 
 void agent_config_fini(struct agent_config *cfg)
@@ -248,6 +253,7 @@ void agent_config_fini(struct agent_config *cfg)
 		free(cfg->stages[i].name);
 	}
 	free(cfg->stages);
+	health_config_fini(cfg);
 	free(cfg->tcti);
 	free(cfg->state_dir);
 	free(cfg->firmware_log);
