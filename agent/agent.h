@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config_update.h"
 #include "exitcode.h"
 #include "gw_error.h"
 #include "tpm.h"
@@ -53,6 +54,8 @@ struct agent_config {
 	unsigned attest_interval;  /* `run`: seconds between rounds */
 	struct agent_stage *stages;
 	size_t nstages;
+	/* [update] and [slot GROUP.CLASS]: agent/config_update.c */
+	struct agent_update_config update;
 	/* [health NAME] sections (agent/config_health.c) */
 	struct agent_health *health;
 	size_t nhealth;

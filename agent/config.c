@@ -158,8 +158,11 @@ static int add_file(struct parse_state *ps, const char *sname, const char *key,
 static int on_section(void *user, const char *name, gw_error *err)
 {
 	size_t n = strlen(name);
+	int rc = 0;
 
 	(void)user;
+	if (config_update_section(name, &rc, err))
+		return rc;
 	if (health_section(name))
 		return 0;
 	if (!strcmp(name, "agent") ||
@@ -208,6 +211,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 			rc = gw_fail(ps->err, GW_E_CONFIG, "[agent]: unknown key '%s'", name);
 	} else if (!strncmp(section, "stage ", 6)) {
 		rc = add_file(ps, section + 6, name, value);
+	} else if (config_update_section(section, &rc, ps->err)) {
+		rc = rc ? rc : config_update_key(cfg, section, name, value, line, ps->err);
 	} else if (health_section(section)) {
 		rc = health_config_key(cfg, section, name, value, line, ps->err);
 	} else {
@@ -227,6 +232,7 @@ void agent_config_defaults(struct agent_config *cfg)
 	cfg->srk_handle = TPM_DEFAULT_SRK_HANDLE;
 	cfg->ak_handle = TPM_DEFAULT_AK_HANDLE;
 	cfg->attest_interval = AGENT_DEFAULT_ATTEST_INTERVAL;
+	config_update_defaults(&cfg->update);
 }
 
 int agent_config_load(const char *path, struct agent_config *cfg, gw_error *err)
@@ -241,7 +247,10 @@ int agent_config_load(const char *path, struct agent_config *cfg, gw_error *err)
 	if (cfg->stage_pcr == cfg->trust_pcr)
 		return gw_fail(err, GW_E_CONFIG, "%s:%d: stage_pcr and trust_pcr must differ (both %u)",
 			       path, ps.pcr_line, cfg->stage_pcr);
-	return health_config_check(cfg, path, err);
+	rc = config_update_check(path, cfg, err);
+	if (!rc)
+		rc = health_config_check(cfg, path, err);
+	return rc;
 }
 
 void agent_config_fini(struct agent_config *cfg)
@@ -261,6 +270,7 @@ void agent_config_fini(struct agent_config *cfg)
 	free(cfg->verifier_ca);
 	free(cfg->device_id);
 	free(cfg->model);
+	config_update_fini(&cfg->update);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

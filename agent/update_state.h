@@ -70,4 +70,39 @@ int update_manifest_load(struct agent_ctx *ctx, const struct root *root, enum bl
 const char *slot_state_name(enum slot_state s);
 const char *update_outcome_name(enum update_outcome o);
 
+/* Added by the install helper. */
+
+#define UPDATE_DIR "update"		/* in the state directory */
+#define UPDATE_STATE_MAX_SIZE (64u * 1024) /* slots.json, bytes */
+
+/* The empty state: both groups SLOT_EMPTY, no trial, no outcome. */
+void update_state_init(struct update_state *st);
+
+/* slots.json text: strict parse (every key required, no other key; GW_E_PARSE
+ * names the field, GW_E_TOOBIG, GW_E_TRAILING) and the form update_state_save
+ * writes (*out NUL-terminated, the caller's; GW_E_NOMEM). */
+int update_state_parse(const uint8_t *buf, size_t len, struct update_state *out,
+		       gw_error *err) GW_WUR;
+int update_state_format(const struct update_state *st, char **out, size_t *len) GW_WUR;
+
+/* STATE_DIR/update/NAME into buf. GW_E_TOOBIG when it does not fit. */
+int update_path(const struct agent_ctx *ctx, const char *name, char *buf, size_t len) GW_WUR;
+/* Create STATE_DIR/update (0700) durably when it is missing. GW_E_IO. */
+int update_dir_ensure(const struct agent_ctx *ctx, gw_error *err) GW_WUR;
+/* fsync the directory dir (a rename or unlink in it survives a crash). GW_E_IO. */
+int update_fsync_dir(const char *dir, gw_error *err) GW_WUR;
+
+/* Pin buf (a signed root) as the successor of cur: root_verify_successor(cur,
+ * next, now), then STATE_DIR/update/root.json replaced atomically. A root equal to
+ * cur (the same digest) is already pinned: 0. root_parse()'s and
+ * root_verify_successor()'s codes, GW_E_IO. */
+int update_root_pin(struct agent_ctx *ctx, const struct root *cur, const uint8_t *buf,
+		    size_t len, time_t now, gw_error *err) GW_WUR;
+
+/* Store the signed manifest envelope (len bytes) of group g atomically; remove it
+ * (durably; a missing file is fine). GW_E_IO. */
+int update_manifest_store(struct agent_ctx *ctx, enum bl_group g, const uint8_t *buf,
+			  size_t len, gw_error *err) GW_WUR;
+int update_manifest_remove(struct agent_ctx *ctx, enum bl_group g, gw_error *err) GW_WUR;
+
 #endif

@@ -44,6 +44,22 @@ struct root {
 	uint8_t *payload;		    /* the root document, as signed */
 	size_t payload_len;
 	struct dsse_envelope *env;	    /* the envelope it came in (signatures) */
+	/* Every key the document lists, in its order (each in at least one role);
+	 * the roles borrow from here. */
+	EVP_PKEY *keys[ROOT_MAX_KEYS];
+	char keyid[ROOT_MAX_KEYS][DSSE_KEYID_LEN];
+	size_t nkeys;
+};
+
+/* A new root document to write: each role's keys (the caller's) and threshold. */
+struct root_draft {
+	uint64_t version;
+	time_t expires;
+	struct {
+		EVP_PKEY *keys[ROOT_MAX_KEYS];
+		size_t nkeys;
+		unsigned threshold;
+	} role[ROOT_NROLES];
 };
 
 /* Parse a signed root (a DSSE envelope of ROOT_PAYLOAD_TYPE) strictly. Checks the
@@ -73,6 +89,25 @@ int root_verify_successor(const struct root *cur, const struct root *next, time_
 int root_verify_envelope(const struct root *r, enum root_role_id role,
 			 const struct dsse_envelope *env, const char *expected_type,
 			 struct dsse_result *res, gw_error *err) GW_WUR;
+
+/* The root document d describes, in the one form this code writes (keys in order
+ * of first use, root role first; PEM SPKI with uncompressed points), checked by
+ * the same rules as root_parse(). *out (NUL-terminated, *out_len bytes without
+ * the NUL) is the caller's. GW_E_INVAL (naming the rule), GW_E_KEY, GW_E_CRYPTO,
+ * GW_E_NOMEM. */
+int root_format(const struct root_draft *d, char **out, size_t *out_len,
+		gw_error *err) GW_WUR;
+
+/* The first step of root_verify_successor() alone: the version and both
+ * thresholds, not next's expiry. For walking a chain, where only the last root
+ * must be unexpired (TUF's rule), and for tools that report expiry apart. */
+int root_verify_step(const struct root *cur, const struct root *next, gw_error *err) GW_WUR;
+
+/* The index of key in r's key list (by dsse_keyid()), or -1. */
+int root_key_index(const struct root *r, EVP_PKEY *key);
+
+/* The name of a role: "root" or "targets". */
+const char *root_role_name(enum root_role_id role);
 
 void root_free(struct root *r);
 

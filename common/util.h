@@ -61,6 +61,14 @@ bool gw_ct_equal(const void *a, const void *b, size_t len);
 /* Wipe memory that held a secret. */
 void gw_wipe(void *p, size_t len);
 
+/* "YYYY-MM-DDTHH:MM:SSZ" (RFC 3339, UTC, no fraction) and its terminator. */
+#define GW_TIME_LEN 21
+/* Parse exactly that form, a date that exists, 1970 or later, into seconds since
+ * the epoch. GW_E_PARSE otherwise. */
+int gw_time_parse_utc(const char *s, int64_t *out) GW_WUR;
+/* Seconds since the epoch in that form ("@SECONDS" if the date cannot be shown). */
+void gw_time_format_utc(int64_t ts, char buf[GW_TIME_LEN]);
+
 #define GW_NS_PER_S 1000000000ull
 
 /* CLOCK_MONOTONIC in nanoseconds (0 if the clock cannot be read). */

@@ -62,54 +62,12 @@ int cli_exit_for(int rc)
 
 void cli_time_format(int64_t ts, char buf[CLI_TIME_LEN])
 {
-	time_t t = (time_t)ts;
-	struct tm tm;
-
-	if (!gmtime_r(&t, &tm) || strftime(buf, CLI_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, CLI_TIME_LEN, "@%lld", (long long)ts);
-}
-
-/* n decimal digits at s, nothing else. */
-static int digits(const char *s, size_t n, int *out)
-{
-	int v = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return GW_E_PARSE;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return 0;
+	gw_time_format_utc(ts, buf);
 }
 
 int cli_time_parse(const char *s, int64_t *out)
 {
-	struct tm tm = { 0 }, back;
-	int y, mo, d, h, mi, sec;
-	time_t t;
-
-	if (strlen(s) != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
-	    s[16] != ':' || s[19] != 'Z')
-		return GW_E_PARSE;
-	if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
-	    digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) || digits(s + 17, 2, &sec))
-		return GW_E_PARSE;
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59)
-		return GW_E_PARSE;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	t = timegm(&tm);
-	/* timegm() normalises 2026-02-30 to March; a date that does not come back
-	 * unchanged did not exist. */
-	if (t == (time_t)-1 || !gmtime_r(&t, &back) || back.tm_mday != d || back.tm_mon != mo - 1)
-		return GW_E_PARSE;
-	*out = (int64_t)t;
-	return 0;
+	return gw_time_parse_utc(s, out);
 }
 
 int64_t cli_now(void)

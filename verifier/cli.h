@@ -13,11 +13,12 @@
 
 #include "gw_error.h"
 #include "store.h"
+#include "util.h"
 #include "verifier.h"
 
 #define CLI_DEFAULT_CONFIG "/etc/gatewarden/verifier.conf"
 /* "2026-11-24T10:00:00Z" and its terminator. */
-#define CLI_TIME_LEN 21
+#define CLI_TIME_LEN GW_TIME_LEN
 #define CLI_TABLE_MAX_COLS 8
 
 /* Load the config at path (NULL: CLI_DEFAULT_CONFIG) and open its store. Prints

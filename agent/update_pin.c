@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: Apache-2.0
+// The update trust kept in the state directory: the pinned trust root (copied from
+// the config's [update] root on first use, replaced only by a verified successor)
+// and each slot group's signed manifest, verified against it whenever it is read.
+#include "update_state.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define ROOT_FILE "root.json"
+
+static int manifest_name(enum bl_group g, char *buf, size_t len)
+{
+	return gw_snprintf(buf, len, "%c.manifest.dsse", bl_group_char(g));
+}
+
+/* Read, parse and self-verify the signed root in path; *raw (optional) keeps the
+ * bytes. */
+static int root_from_file(const char *path, time_t now, struct root **out, uint8_t **raw,
+			  size_t *raw_len, gw_error *err)
+{
+	struct root *r = NULL;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = gw_read_file(path, ROOT_MAX_SIZE, &buf, &len, err);
+	if (!rc)
+		rc = root_parse(buf, len, &r, err);
+	if (!rc)
+		rc = root_verify_self(r, now, err);
+	if (rc) {
+		if (rc != GW_E_NOTFOUND)
+			gw_error_prefix(err, "trust root %s: ", path);
+		goto out;
+	}
+	*out = r;
+	r = NULL; /* transferred */
+	if (raw) {
+		*raw = buf;
+		*raw_len = len;
+		buf = NULL; /* transferred */
+	}
+out:
+	root_free(r);
+	free(buf);
+	return rc;
+}
+
+int update_root_load(struct agent_ctx *ctx, time_t now, struct root **out, gw_error *err)
+{
+	char pinned[PATH_MAX];
+	struct root *r = NULL;
+	uint8_t *raw = NULL;
+	size_t raw_len = 0;
+	int rc;
+
+	if (update_path(ctx, ROOT_FILE, pinned, sizeof(pinned)))
+		return gw_fail(err, GW_E_INVAL, "state directory path too long");
+	rc = root_from_file(pinned, now, &r, NULL, NULL, err);
+	if (rc != GW_E_NOTFOUND)
+		goto out;
+	/* First use: the configured root becomes the pinned one. From then on the
+	 * config's file is never read again; only a verified successor replaces it. */
+	if (!ctx->cfg.update.root) {
+		rc = gw_fail(err, GW_E_NOTFOUND,
+			     "no pinned trust root (%s) and no 'root' in the config's [update]",
+			     pinned);
+		goto out;
+	}
+	rc = root_from_file(ctx->cfg.update.root, now, &r, &raw, &raw_len, err);
+	if (rc == GW_E_NOTFOUND)
+		rc = gw_fail(err, GW_E_NOTFOUND, "trust root %s ([update] root) does not exist",
+			     ctx->cfg.update.root);
+	if (!rc)
+		rc = update_dir_ensure(ctx, err);
+	if (!rc)
+		rc = gw_write_file_atomic(pinned, raw, raw_len, 0644, err);
+out:
+	if (!rc) {
+		*out = r;
+		r = NULL; /* transferred */
+	}
+	root_free(r);
+	free(raw);
+	return rc;
+}
+
+int update_root_pin(struct agent_ctx *ctx, const struct root *cur, const uint8_t *buf,
+		    size_t len, time_t now, gw_error *err)
+{
+	char pinned[PATH_MAX];
+	struct root *next = NULL;
+	int rc;
+
+	if (update_path(ctx, ROOT_FILE, pinned, sizeof(pinned)))
+		return gw_fail(err, GW_E_INVAL, "state directory path too long");
+	rc = root_parse(buf, len, &next, err);
+	if (rc) {
+		gw_error_prefix(err, "new trust root: ");
+		goto out;
+	}
+	/* A rerun after a crash finds the new root pinned already. */
+	if (!memcmp(next->digest, cur->digest, sizeof(cur->digest)))
+		goto out;
+	rc = root_verify_successor(cur, next, now, err);
+	if (rc) {
+		gw_error_prefix(err, "new trust root version %llu: ",
+				(unsigned long long)next->version);
+		goto out;
+	}
+	rc = update_dir_ensure(ctx, err);
+	if (!rc)
+		rc = gw_write_file_atomic(pinned, buf, len, 0644, err);
+out:
+	root_free(next);
+	return rc;
+}
+
+int update_manifest_load(struct agent_ctx *ctx, const struct root *root, enum bl_group g,
+			 struct manifest **out, gw_error *err)
+{
+	char name[32], path[PATH_MAX];
+	struct dsse_envelope *env = NULL;
+	struct manifest *m = NULL;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (manifest_name(g, name, sizeof(name)) || update_path(ctx, name, path, sizeof(path)))
+		return gw_fail(err, GW_E_INVAL, "state directory path too long");
+	rc = gw_read_file(path, MANIFEST_MAX_SIZE, &buf, &len, err);
+	if (rc == GW_E_NOTFOUND) {
+		rc = gw_fail(err, GW_E_NOTFOUND, "no manifest stored for group %c",
+			     bl_group_char(g));
+		goto out;
+	}
+	if (!rc)
+		rc = dsse_parse(buf, len, &env, err);
+	if (!rc)
+		rc = root_verify_envelope(root, ROOT_ROLE_TARGETS, env, MANIFEST_PAYLOAD_TYPE, NULL,
+					  err);
+	if (!rc)
+		rc = manifest_parse(env->payload, env->payload_len, &m, err);
+	if (rc) {
+		gw_error_prefix(err, "%s: ", path);
+		goto out;
+	}
+	*out = m;
+	m = NULL; /* transferred */
+out:
+	manifest_free(m);
+	dsse_free(env);
+	free(buf);
+	return rc;
+}
+
+int update_manifest_store(struct agent_ctx *ctx, enum bl_group g, const uint8_t *buf,
+			  size_t len, gw_error *err)
+{
+	char name[32], path[PATH_MAX];
+	int rc;
+
+	if (manifest_name(g, name, sizeof(name)) || update_path(ctx, name, path, sizeof(path)))
+		return gw_fail(err, GW_E_INVAL, "state directory path too long");
+	rc = update_dir_ensure(ctx, err);
+	if (!rc)
+		rc = gw_write_file_atomic(path, buf, len, 0644, err);
+	return rc;
+}
+
+int update_manifest_remove(struct agent_ctx *ctx, enum bl_group g, gw_error *err)
+{
+	char name[32], path[PATH_MAX], dir[PATH_MAX];
+	int rc = 0;
+
+	if (manifest_name(g, name, sizeof(name)) || update_path(ctx, name, path, sizeof(path)) ||
+	    update_path(ctx, "", dir, sizeof(dir)))
+		return gw_fail(err, GW_E_INVAL, "state directory path too long");
+	if (unlink(path)) {
+		if (errno == ENOENT)
+			return 0;
+		return gw_fail(err, GW_E_IO, "remove %s: %s", path, strerror(errno));
+	}
+	/* The removal must be durable before anything that relies on it. */
+	rc = update_fsync_dir(dir, err);
+	return rc;
+}
