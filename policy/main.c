@@ -21,6 +21,7 @@ static const struct command commands[] = {
 	{ "lint", cmd_lint, "check a policy (or its envelope's payload) before signing" },
 	{ "diff", cmd_diff, "what a new policy allows or forbids that the old one did not" },
 	{ "from-eventlog", cmd_from_eventlog, "draft a policy from a golden device's logs" },
+	{ "root", cmd_root, "the update trust root: init, sign, verify, rotate" },
 };
 
 static void usage(FILE *f)

@@ -24,6 +24,7 @@ int cmd_predict(struct policy_ctx *ctx, int argc, char **argv);
 int cmd_from_eventlog(struct policy_ctx *ctx, int argc, char **argv);
 int cmd_lint(struct policy_ctx *ctx, int argc, char **argv);
 int cmd_diff(struct policy_ctx *ctx, int argc, char **argv);
+int cmd_root(struct policy_ctx *ctx, int argc, char **argv);
 
 struct gwpol;
 struct gwpol_diags;
