@@ -19,7 +19,9 @@
 #define MANIFEST_MAX_MODELS 32
 #define MANIFEST_MAX_PAYLOADS 8
 #define MANIFEST_MAX_NOTES (64u * 1024)
-#define MANIFEST_NAME_MAX 64		/* model, channel, class: [A-Za-z0-9._-]{1,64} */
+/* model, channel, class: [A-Za-z0-9._-]{1,64}, the first a letter or digit (so a
+ * class is never "." or ".." and "payload/" class stays one path component) */
+#define MANIFEST_NAME_MAX 64
 #define MANIFEST_VERSION_MAX 64		/* release version text: printable, no space */
 #define MANIFEST_MAX_PAYLOAD_SIZE (64ull * 1024 * 1024 * 1024) /* one image */
 
@@ -50,12 +52,17 @@ struct manifest {
 
 /* Parse a manifest document (the envelope's payload) strictly: unknown keys,
  * duplicate classes, bad names, sizes over the caps, trailing data are errors.
- * Fills digest. GW_E_PARSE, GW_E_TOOBIG, GW_E_TRAILING, GW_E_NOMEM. */
+ * Fills digest. Times are RFC 3339 UTC ("2027-12-02T00:00:00Z"); expires, when
+ * present, is after created; a "root" must be a well-formed DSSE envelope of
+ * ROOT_PAYLOAD_TYPE (its signatures are the installer's to check). GW_E_PARSE,
+ * GW_E_TOOBIG, GW_E_TRAILING, GW_E_UNSUPPORTED (a "format" other than 1),
+ * GW_E_NOMEM. */
 int manifest_parse(const uint8_t *buf, size_t len, struct manifest **out,
 		   gw_error *err) GW_WUR;
 
-/* Serialize m as a canonical JSON document (*out, NUL-terminated, the caller's).
- * GW_E_NOMEM, GW_E_INVAL. */
+/* Serialize m as a canonical JSON document (*out, NUL-terminated, the caller's):
+ * compact, keys in a fixed order, "expires", "notes" and "root" only when set.
+ * Writes only what manifest_parse() reads back. GW_E_NOMEM, GW_E_INVAL. */
 int manifest_format(const struct manifest *m, char **out, size_t *out_len) GW_WUR;
 
 /* True when m lists model. */

@@ -264,16 +264,14 @@ static int fsync_parent(const char *path)
 	return rc;
 }
 
-int gw_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
-			 gw_error *err)
+int gw_open_tmp(const char *path, unsigned mode, char *tmp, size_t tmp_size, int *fd,
+		gw_error *err)
 {
-	char tmp[PATH_MAX];
-	int fd = -1;
-	int rc = 0;
+	int f = -1;
 
 	/* A random name: a PID reused after a crash left its temporary file must
 	 * not make every later write fail on O_EXCL. */
-	for (int attempt = 0; fd < 0 && attempt < 8; attempt++) {
+	for (int attempt = 0; f < 0 && attempt < 8; attempt++) {
 		uint8_t rnd[8];
 		char hex[2 * sizeof(rnd) + 1];
 
@@ -281,16 +279,28 @@ int gw_write_file_atomic(const char *path, const void *data, size_t len, unsigne
 			return gw_fail(err, GW_E_CRYPTO, "%s: no randomness for a temporary name",
 				       path);
 		gw_hex_encode(rnd, sizeof(rnd), hex);
-		if (gw_snprintf(tmp, sizeof(tmp), "%s" GW_TMP_INFIX "%s", path, hex))
+		if (gw_snprintf(tmp, tmp_size, "%s" GW_TMP_INFIX "%s", path, hex))
 			return gw_fail(err, GW_E_TOOBIG, "%s: path too long", path);
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-		if (fd < 0 && errno != EEXIST)
+		f = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (f < 0 && errno != EEXIST)
 			break;
 	}
-	if (fd < 0) {
-		rc = gw_fail(err, GW_E_IO, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
+	if (f < 0)
+		return gw_fail(err, GW_E_IO, "%s: %s", tmp, strerror(errno));
+	*fd = f;
+	return 0;
+}
+
+int gw_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
+			 gw_error *err)
+{
+	char tmp[PATH_MAX];
+	int fd = -1;
+	int rc = 0;
+
+	rc = gw_open_tmp(path, mode, tmp, sizeof(tmp), &fd, err);
+	if (rc)
+		return rc;
 	if (write_all(fd, data, len) || fsync(fd)) {
 		rc = gw_fail(err, GW_E_IO, "%s: %s", tmp, strerror(errno));
 		goto out;
@@ -459,4 +469,60 @@ void gw_time_format_utc(int64_t ts, char buf[GW_TIME_LEN])
 
 	if (!gmtime_r(&t, &tm) || strftime(buf, GW_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(buf, GW_TIME_LEN, "@%lld", (long long)ts);
+}
+
+/* n decimal digits at s, nothing else. */
+static int time_digits(const char *s, size_t n, int *out)
+{
+	int v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return GW_E_PARSE;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int gw_time_parse(const char *s, int64_t *out)
+{
+	struct tm tm = { 0 }, back;
+	int y, mo, d, h, mi, sec;
+	time_t t;
+
+	if (strlen(s) != GW_TIME_LEN - 1 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+	    s[13] != ':' || s[16] != ':' || s[19] != 'Z')
+		return GW_E_PARSE;
+	if (time_digits(s, 4, &y) || time_digits(s + 5, 2, &mo) || time_digits(s + 8, 2, &d) ||
+	    time_digits(s + 11, 2, &h) || time_digits(s + 14, 2, &mi) ||
+	    time_digits(s + 17, 2, &sec))
+		return GW_E_PARSE;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59)
+		return GW_E_PARSE;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	/* timegm() normalises 2026-02-30 to March; a date that does not come back
+	 * unchanged did not exist. */
+	if (t == (time_t)-1 || !gmtime_r(&t, &back) || back.tm_mday != d || back.tm_mon != mo - 1)
+		return GW_E_PARSE;
+	*out = (int64_t)t;
+	return 0;
+}
+
+int gw_time_format(int64_t t, char buf[GW_TIME_LEN])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	buf[0] = '\0';
+	if (t < 0 || !gmtime_r(&tt, &tm) || tm.tm_year > 9999 - 1900 ||
+	    strftime(buf, GW_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) != GW_TIME_LEN - 1)
+		return GW_E_INVAL;
+	return 0;
 }

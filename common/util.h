@@ -36,6 +36,13 @@ int gw_read_file(const char *path, size_t cap, uint8_t **out, size_t *out_len,
 int gw_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
 			 gw_error *err) GW_WUR;
 
+/* Create a new temporary file beside path (path GW_TMP_INFIX 16 random hex
+ * digits, O_EXCL|O_NOFOLLOW, mode) for a caller that writes it in pieces, then
+ * fsyncs, closes and gw_rename_durable()s it over path. *fd and tmp (tmp_size
+ * bytes) are set on success. GW_E_IO, GW_E_CRYPTO, GW_E_TOOBIG. */
+int gw_open_tmp(const char *path, unsigned mode, char *tmp, size_t tmp_size, int *fd,
+		gw_error *err) GW_WUR;
+
 /* rename(from, to), then fsync the directory of to: the rename survives a crash.
  * GW_E_IO (naming the paths) on failure. */
 int gw_rename_durable(const char *from, const char *to, gw_error *err) GW_WUR;
@@ -68,6 +75,13 @@ void gw_wipe(void *p, size_t len);
 int gw_time_parse_utc(const char *s, int64_t *out) GW_WUR;
 /* Seconds since the epoch in that form ("@SECONDS" if the date cannot be shown). */
 void gw_time_format_utc(int64_t ts, char buf[GW_TIME_LEN]);
+/* UTC times as RFC 3339 text, the one form "2027-12-02T00:00:00Z" (no fraction, no
+ * offset other than Z): GW_TIME_LEN bytes with the NUL. */
+/* Parse that form into seconds since the epoch; dates that do not exist (February
+ * 30th) and years before 1970 are GW_E_PARSE. */
+int gw_time_parse(const char *s, int64_t *out) GW_WUR;
+/* Format t; GW_E_INVAL when it has no such form (before 1970, after 9999). */
+int gw_time_format(int64_t t, char buf[GW_TIME_LEN]) GW_WUR;
 
 #define GW_NS_PER_S 1000000000ull
 

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: Apache-2.0
+// Unit tests for the bundle manifest: the committed good and bad documents (each
+// bad one with its code and the words it must name), the canonical form, digests.
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+
+#include "manifest.h"
+#include "util.h"
+
+#define DIR_ "common/tests/fixtures/bundle/manifest"
+
+static uint8_t *load(const char *dir, const char *name, size_t *len)
+{
+	char path[256];
+	uint8_t *buf = NULL;
+	gw_error err = { { 0 } };
+	int rc;
+
+	assert_int_equal(gw_snprintf(path, sizeof(path), "%s/%s/%s.json", DIR_, dir, name), 0);
+	rc = gw_read_file(path, 4 * MANIFEST_MAX_SIZE, &buf, len, &err);
+	if (rc)
+		fail_msg("reading %s: %s", path, gw_error_msg(&err, rc));
+	return buf;
+}
+
+static struct manifest *parse_good(const char *name, uint8_t **text, size_t *len)
+{
+	struct manifest *m = NULL;
+	gw_error err = { { 0 } };
+	int rc;
+
+	*text = load("good", name, len);
+	rc = manifest_parse(*text, *len, &m, &err);
+	if (rc)
+		fail_msg("%s: %s", name, gw_error_msg(&err, rc));
+	return m;
+}
+
+static void test_minimal(void **state)
+{
+	uint8_t *text, md[32];
+	size_t len;
+	struct manifest *m = parse_good("minimal", &text, &len);
+	char *out = NULL;
+	size_t out_len = 0;
+
+	(void)state;
+	assert_int_equal(m->nmodels, 1);
+	assert_string_equal(m->models[0], "gw-100");
+	assert_true(manifest_has_model(m, "gw-100"));
+	assert_false(manifest_has_model(m, "gw-10"));
+	assert_string_equal(m->channel, "stable");
+	assert_string_equal(m->version, "2.1.0");
+	assert_int_equal(m->security_version, 5);
+	assert_int_equal(m->created, 1796083200);
+	assert_int_equal(m->expires, 0);
+	assert_true(m->reboot_required);
+	assert_null(m->notes);
+	assert_null(m->root);
+	assert_int_equal(m->npayloads, 2);
+	assert_string_equal(m->payloads[0].class_name, "rootfs");
+	assert_string_equal(m->payloads[0].member, "payload/rootfs");
+	assert_int_equal(m->payloads[0].size, 3000);
+	assert_int_equal(m->payloads[0].sha256[0], 0xf4);
+	assert_string_equal(m->payloads[1].member, "payload/app");
+	assert_ptr_equal(manifest_payload_of(m, "app"), &m->payloads[1]);
+	assert_null(manifest_payload_of(m, "kernel"));
+	/* The digest is of the document as signed. */
+	assert_int_equal(EVP_Digest(text, len, md, NULL, EVP_sha256(), NULL), 1);
+	assert_memory_equal(m->digest, md, 32);
+	assert_int_equal(strlen(m->digest_hex), 64);
+	/* The fixture is in canonical form: formatting gives the same bytes. */
+	assert_int_equal(manifest_format(m, &out, &out_len), 0);
+	assert_int_equal(out_len, len);
+	assert_memory_equal(out, text, len);
+	free(out);
+	free(text);
+	manifest_free(m);
+}
+
+/* Every optional field, and a round trip through the canonical form. */
+static void test_full_round_trip(void **state)
+{
+	uint8_t *text;
+	size_t len, out_len = 0;
+	struct manifest *m = parse_good("full", &text, &len), *back = NULL;
+	char *out = NULL;
+	gw_error err = { { 0 } };
+
+	(void)state;
+	assert_int_equal(m->nmodels, 2);
+	assert_true(manifest_has_model(m, "gw-200"));
+	assert_int_equal(m->expires, 1811808000);
+	assert_non_null(strstr(m->notes, "\xc3\xa9t\xc3\xa9 bugs.\nSecond"));
+	assert_non_null(m->root);
+	assert_non_null(strstr((const char *)m->root, "application/vnd.gatewarden.root+json"));
+	assert_int_equal(manifest_format(m, &out, &out_len), 0);
+	assert_int_equal(manifest_parse((const uint8_t *)out, out_len, &back, &err), 0);
+	assert_string_equal(back->notes, m->notes);
+	assert_int_equal(back->root_len, m->root_len);
+	assert_memory_equal(back->root, m->root, m->root_len);
+	assert_int_equal(back->expires, m->expires);
+	assert_int_equal(back->nmodels, 2);
+	free(out);
+	free(text);
+	manifest_free(back);
+	manifest_free(m);
+}
+
+/* Whitespace is allowed; its digest differs from the canonical one. */
+static void test_pretty(void **state)
+{
+	uint8_t *t1, *t2;
+	size_t l1, l2;
+	struct manifest *a = parse_good("pretty", &t1, &l1), *b = parse_good("minimal", &t2, &l2);
+
+	(void)state;
+	assert_string_equal(a->version, b->version);
+	assert_memory_not_equal(a->digest, b->digest, 32);
+	free(t1);
+	free(t2);
+	manifest_free(a);
+	manifest_free(b);
+}
+
+/* manifest_format() writes nothing manifest_parse() would refuse. */
+static void test_format_refuses(void **state)
+{
+	uint8_t *text;
+	size_t len, out_len = 0;
+	struct manifest *m = parse_good("minimal", &text, &len);
+	char *out = NULL;
+
+	(void)state;
+	memcpy(m->payloads[1].class_name, "..", 3);
+	assert_int_equal(manifest_format(m, &out, &out_len), GW_E_INVAL);
+	memcpy(m->payloads[1].class_name, "rootfs", 7);
+	assert_int_equal(manifest_format(m, &out, &out_len), GW_E_INVAL);
+	memcpy(m->payloads[1].class_name, "app", 4);
+	m->notes = strdup("bad \xff utf-8");
+	assert_int_equal(manifest_format(m, &out, &out_len), GW_E_INVAL);
+	free(m->notes);
+	m->notes = NULL;
+	m->expires = m->created;
+	assert_int_equal(manifest_format(m, &out, &out_len), GW_E_INVAL);
+	assert_null(out);
+	free(text);
+	manifest_free(m);
+}
+
+struct bad_case {
+	const char *name;
+	int code;
+	const char *msg;
+};
+
+static const struct bad_case bad_cases[] = {
+	{ "not-json", GW_E_PARSE, "manifest is not valid JSON" },
+	{ "trailing-data", GW_E_TRAILING, "data after the JSON object" },
+	{ "not-object", GW_E_PARSE, "must be a JSON object" },
+	{ "duplicate-key", GW_E_PARSE, "a key appears twice" },
+	{ "unknown-key", GW_E_PARSE, "manifest: unknown key 'extra'" },
+	{ "missing-type", GW_E_PARSE, "'_type' is missing" },
+	{ "wrong-type", GW_E_PARSE, "'_type' must be 'gatewarden-manifest'" },
+	{ "format-2", GW_E_UNSUPPORTED, "format 2 is not 1" },
+	{ "format-string", GW_E_PARSE, "'format' must be an integer" },
+	{ "models-missing", GW_E_PARSE, "'models' is missing" },
+	{ "models-empty", GW_E_PARSE, "'models' is empty" },
+	{ "models-not-array", GW_E_PARSE, "'models' must be an array" },
+	{ "models-twice", GW_E_PARSE, "'models' lists 'gw-100' twice" },
+	{ "models-bad-name", GW_E_PARSE, "'models' entry 1 must be" },
+	{ "models-too-many", GW_E_TOOBIG, "33 models, more than 32" },
+	{ "channel-missing", GW_E_PARSE, "'channel' is missing" },
+	{ "channel-dotdot", GW_E_PARSE, "'channel' must be 1 to 64" },
+	{ "channel-slash", GW_E_PARSE, "'channel' must be 1 to 64" },
+	{ "channel-long", GW_E_TOOBIG, "'channel' longer than 64 bytes" },
+	{ "version-space", GW_E_PARSE, "'version' must be 1 to 64 printable" },
+	{ "version-empty", GW_E_PARSE, "'version' must be 1 to 64 printable" },
+	{ "secver-negative", GW_E_PARSE, "'security_version' must be 0 to" },
+	{ "secver-string", GW_E_PARSE, "'security_version' must be an integer" },
+	{ "secver-fraction", GW_E_PARSE, "'security_version' must be an integer" },
+	{ "created-offset", GW_E_TOOBIG, "'created' longer than 21 bytes" },
+	{ "created-feb30", GW_E_PARSE, "'created' must be a UTC time" },
+	{ "created-missing", GW_E_PARSE, "'created' is missing" },
+	{ "expires-before-created", GW_E_PARSE, "'expires' is not after 'created'" },
+	{ "reboot-missing", GW_E_PARSE, "'reboot_required' is missing" },
+	{ "reboot-string", GW_E_PARSE, "'reboot_required' must be true or false" },
+	{ "payloads-missing", GW_E_PARSE, "'payloads' is missing" },
+	{ "payloads-empty", GW_E_PARSE, "'payloads' is empty" },
+	{ "payloads-too-many", GW_E_TOOBIG, "9 payloads, more than 8" },
+	{ "payload-not-object", GW_E_PARSE, "payload 1: must be an object" },
+	{ "payload-class-twice", GW_E_PARSE, "payload 2: class 'rootfs' appears twice" },
+	{ "payload-class-dotdot", GW_E_PARSE, "payload 1: 'class' must be 1 to 64" },
+	{ "payload-class-slash", GW_E_PARSE, "payload 1: 'class' must be 1 to 64" },
+	{ "payload-class-dot", GW_E_PARSE, "payload 1: 'class' must be 1 to 64" },
+	{ "payload-size-zero", GW_E_PARSE, "payload 1: 'size' must be 1 to 68719476736" },
+	{ "payload-size-over", GW_E_PARSE, "payload 1: 'size' must be 1 to 68719476736" },
+	{ "payload-sha-upper", GW_E_PARSE, "'sha256' must be 64 lower-case hex digits" },
+	{ "payload-sha-short", GW_E_PARSE, "'sha256' must be 64 lower-case hex digits" },
+	{ "payload-unknown-key", GW_E_PARSE, "payload 1: unknown key 'path'" },
+	{ "payload-sha-missing", GW_E_PARSE, "payload 1: 'sha256' is missing" },
+	{ "notes-number", GW_E_PARSE, "'notes' must be a string" },
+	{ "notes-too-long", GW_E_TOOBIG, "'notes' longer than 65536 bytes" },
+	{ "notes-nul-escape", GW_E_PARSE, "a string contains \\u0000" },
+	{ "root-not-object", GW_E_PARSE, "'root' must be an object" },
+	{ "root-bad-envelope", GW_E_PARSE, "'root': envelope: missing 'payload'" },
+	{ "root-wrong-type", GW_E_PARSE, "'root': payload type" },
+	{ "too-deep", GW_E_PARSE, "nested deeper than 5 levels" },
+};
+
+static void test_bad_fixtures(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < GW_ARRAY_SIZE(bad_cases); i++) {
+		const struct bad_case *c = &bad_cases[i];
+		size_t len = 0;
+		uint8_t *buf = load("bad", c->name, &len);
+		struct manifest *m = NULL;
+		gw_error err = { { 0 } };
+		int rc = manifest_parse(buf, len, &m, &err);
+
+		if (rc != c->code)
+			fail_msg("%s: got %d (%s), expected %d", c->name, rc,
+				 gw_error_msg(&err, rc), c->code);
+		if (!strstr(err.msg, c->msg))
+			fail_msg("%s: message '%s' lacks '%s'", c->name, err.msg, c->msg);
+		assert_null(m);
+		free(buf);
+	}
+}
+
+/* Every fixture in bad/ has an entry above. */
+static void test_bad_fixtures_listed(void **state)
+{
+	DIR *d = opendir(DIR_ "/bad");
+	struct dirent *de;
+
+	(void)state;
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		bool found = false;
+
+		if (de->d_name[0] == '.')
+			continue;
+		for (size_t i = 0; i < GW_ARRAY_SIZE(bad_cases); i++)
+			found |= l == strlen(bad_cases[i].name) + 5 &&
+				 !strncmp(de->d_name, bad_cases[i].name, l - 5);
+		if (!found)
+			fail_msg("%s has no entry in bad_cases", de->d_name);
+	}
+	closedir(d);
+}
+
+static void test_too_big(void **state)
+{
+	size_t len = MANIFEST_MAX_SIZE + 1;
+	uint8_t *buf = malloc(len);
+	struct manifest *m = NULL;
+	gw_error err = { { 0 } };
+
+	(void)state;
+	assert_non_null(buf);
+	memset(buf, ' ', len);
+	assert_int_equal(manifest_parse(buf, len, &m, &err), GW_E_TOOBIG);
+	assert_null(m);
+	free(buf);
+}
+
+static void test_time_text(void **state)
+{
+	char buf[GW_TIME_LEN];
+	int64_t t = 0;
+
+	(void)state;
+	assert_int_equal(gw_time_parse("2024-02-29T23:59:59Z", &t), 0);
+	assert_int_equal(gw_time_format(t, buf), 0);
+	assert_string_equal(buf, "2024-02-29T23:59:59Z");
+	assert_int_equal(gw_time_parse("2023-02-29T00:00:00Z", &t), GW_E_PARSE);
+	assert_int_equal(gw_time_parse("2023-01-01t00:00:00Z", &t), GW_E_PARSE);
+	assert_int_equal(gw_time_parse("1969-12-31T23:59:59Z", &t), GW_E_PARSE);
+	assert_int_equal(gw_time_parse("2023-01-01T00:00:00.5Z", &t), GW_E_PARSE);
+	assert_int_equal(gw_time_format(-1, buf), GW_E_INVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_minimal),
+		cmocka_unit_test(test_full_round_trip),
+		cmocka_unit_test(test_pretty),
+		cmocka_unit_test(test_format_refuses),
+		cmocka_unit_test(test_bad_fixtures),
+		cmocka_unit_test(test_bad_fixtures_listed),
+		cmocka_unit_test(test_too_big),
+		cmocka_unit_test(test_time_text),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
