@@ -30,6 +30,14 @@ struct agent_stage {
 	size_t nfiles;
 };
 
+/* [channel NAME] (agent/config_channel.c): a channel's anti-rollback NV indices. */
+struct agent_channel {
+	char *name;
+	uint32_t counter_index;
+	uint32_t baseline_index;
+};
+#define AGENT_MAX_CHANNELS 16
+
 /* A [health NAME] section: a trial boot commits only when every check passes. */
 struct agent_health {
 	char *name;
@@ -54,6 +62,9 @@ struct agent_config {
 	unsigned attest_interval;  /* `run`: seconds between rounds */
 	struct agent_stage *stages;
 	size_t nstages;
+	/* counter helper: [channel NAME] sections, in file order */
+	struct agent_channel *channels;
+	size_t nchannels;
 	/* [update] and [slot GROUP.CLASS]: agent/config_update.c */
 	struct agent_update_config update;
 	/* [health NAME] sections (agent/config_health.c) */

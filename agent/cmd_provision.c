@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// gwagent provision: EK (and its certificate), SRK and AK; idempotent.
+// gwagent provision: EK (and its certificate), SRK, AK and the anti-rollback
+// counters of the configured channels; idempotent.
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "agent.h"
+#include "counter.h"
 #include "ek.h"
 #include "tpmdata.h"
 #include "util.h"
@@ -147,26 +149,142 @@ static int do_ak(struct agent_ctx *ctx, enum tpm_ek_type ek_type, bool force,
 	return tpm_ak_create(ctx->tpm, ek_type, ctx->cfg.ak_handle, pub, err);
 }
 
+/* What provisioning found or did for each configured channel's counter. */
+struct counters_done {
+	struct tpm_auth_state auth;
+	enum counter_provisioned what[AGENT_MAX_CHANNELS];
+	struct counter_state state[AGENT_MAX_CHANNELS];
+};
+
+static const char *const provisioned_names[] = {
+	[COUNTER_EXISTED] = "exists",
+	[COUNTER_DEFINED] = "defined",
+	[COUNTER_REDEFINED] = "redefined",
+};
+
+static int use_owner_auth(struct agent_ctx *ctx, const char *path, gw_error *err)
+{
+	uint8_t *auth = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = gw_read_file(path, 1024, &auth, &len, err);
+	if (rc)
+		return rc;
+	if (len && auth[len - 1] == '\n') /* as `echo secret > file` writes it */
+		len--;
+	rc = tpm_set_owner_auth(ctx->tpm, auth, len, err);
+	gw_wipe(auth, len);
+	free(auth);
+	return rc;
+}
+
+static int do_counters(struct agent_ctx *ctx, struct counters_done *done, gw_error *err)
+{
+	int rc;
+
+	rc = tpm_auth_state(ctx->tpm, &done->auth, err);
+	for (size_t i = 0; !rc && i < ctx->cfg.nchannels && i < AGENT_MAX_CHANNELS; i++) {
+		struct counter_channel ch;
+
+		rc = counter_channel_find(&ctx->cfg, ctx->cfg.channels[i].name, &ch, err);
+		if (!rc)
+			rc = counter_provision_ex(ctx->tpm, &ch, &done->what[i], &done->state[i],
+						  err);
+		if (rc && !strstr(err->msg, ctx->cfg.channels[i].name))
+			gw_error_prefix(err, "channel %s: ", ctx->cfg.channels[i].name);
+	}
+	return rc;
+}
+
+static json_object *counters_json(const struct agent_ctx *ctx, const struct counters_done *done)
+{
+	json_object *arr = json_object_new_array();
+	char h[16];
+
+	for (size_t i = 0; i < ctx->cfg.nchannels; i++) {
+		const struct agent_channel *c = &ctx->cfg.channels[i];
+		const struct counter_state *st = &done->state[i];
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "channel", json_object_new_string(c->name));
+		snprintf(h, sizeof(h), "0x%08x", c->counter_index);
+		json_object_object_add(o, "counter_index", json_object_new_string(h));
+		snprintf(h, sizeof(h), "0x%08x", c->baseline_index);
+		json_object_object_add(o, "baseline_index", json_object_new_string(h));
+		json_object_object_add(o, "status",
+				       json_object_new_string(provisioned_names[done->what[i]]));
+		json_object_object_add(o, "value", json_object_new_uint64(st->value));
+		json_object_object_add(o, "baseline", json_object_new_uint64(st->baseline));
+		json_object_object_add(o, "security_version",
+				       json_object_new_uint64(st->security_version));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+static json_object *auth_json(const struct tpm_auth_state *a)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "owner_auth_set", json_object_new_boolean(a->owner_auth_set));
+	json_object_object_add(o, "lockout_auth_set", json_object_new_boolean(a->lockout_auth_set));
+	json_object_object_add(o, "clear_disabled", json_object_new_boolean(a->clear_disabled));
+	return o;
+}
+
+static void counters_print(const struct agent_ctx *ctx, const struct counters_done *done)
+{
+	for (size_t i = 0; i < ctx->cfg.nchannels; i++) {
+		const struct agent_channel *c = &ctx->cfg.channels[i];
+		const struct counter_state *st = &done->state[i];
+
+		printf("Counter %s: %s at 0x%08x (baseline 0x%08x), value %llu, baseline %llu, "
+		       "security version %llu\n",
+		       c->name, provisioned_names[done->what[i]], c->counter_index,
+		       c->baseline_index, (unsigned long long)st->value,
+		       (unsigned long long)st->baseline, (unsigned long long)st->security_version);
+	}
+}
+
+static void counters_warning(const struct agent_ctx *ctx, const struct counters_done *done)
+{
+	if (ctx->cfg.nchannels && (!done->auth.owner_auth_set ||
+				   (!done->auth.lockout_auth_set && !done->auth.clear_disabled)))
+		agent_errorf(ctx, "warning: the TPM's %s authorization is empty: a local root can "
+				  "delete the counters and start them over at security version 0; "
+				  "set it (tpm2_changeauth -c %s), see doc/updates.md",
+			     !done->auth.owner_auth_set ? "owner" : "lockout",
+			     !done->auth.owner_auth_set ? "owner" : "lockout");
+}
+
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: gwagent provision [--force] [--json]\n\n"
+	fprintf(f, "usage: gwagent provision [--force] [--owner-auth-file FILE] [--json]\n\n"
 		   "Creates the EK (standard template; its certificate is read from NV), the SRK\n"
 		   "and the AK as persistent objects, and exports into the state directory:\n"
-		   "ak.pem, ak.pub (TPM2B_PUBLIC), ek.pem, ek.pub, ek-cert.der.\n"
+		   "ak.pem, ak.pub (TPM2B_PUBLIC), ek.pem, ek.pub, ek-cert.der. Then defines the\n"
+		   "anti-rollback counter and baseline NV indices of every [channel NAME].\n"
 		   "A second run reports what exists and changes nothing.\n\n"
-		   "  --force  recreate the AK (a new key: the verifier must enroll it again)\n"
-		   "  --json   machine-readable output\n");
+		   "  --force                 recreate the AK (a new key: the verifier must enroll\n"
+		   "                          it again)\n"
+		   "  --owner-auth-file FILE  the TPM's owner authorization, when one is set\n"
+		   "                          (the file's bytes, without a final newline)\n"
+		   "  --json                  machine-readable output\n");
 }
 
 int cmd_provision(struct agent_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "force", no_argument, NULL, 'f' },
+		{ "owner-auth-file", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool force = false, json = false;
+	const char *owner_auth_file = NULL;
+	struct counters_done counters;
 	struct ek_info ek;
 	const char *srk_status = "", *ak_status = "";
 	TPM2B_PUBLIC ak_pub;
@@ -183,6 +301,9 @@ int cmd_provision(struct agent_ctx *ctx, int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 'o':
+			owner_auth_file = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return GW_EXIT_OK;
@@ -196,6 +317,12 @@ int cmd_provision(struct agent_ctx *ctx, int argc, char **argv)
 		return GW_EXIT_USAGE;
 	}
 	memset(&ek, 0, sizeof(ek));
+	memset(&counters, 0, sizeof(counters));
+	if (owner_auth_file) {
+		rc = use_owner_auth(ctx, owner_auth_file, &err);
+		if (rc)
+			return agent_report(ctx, rc, &err, "--owner-auth-file");
+	}
 	rc = gw_mkdir_p(ctx->state_dir, 0755, &err);
 	if (rc)
 		return agent_report(ctx, rc, &err, "state directory");
@@ -211,6 +338,9 @@ int cmd_provision(struct agent_ctx *ctx, int argc, char **argv)
 	rc = export_public(ctx, &ak_pub, "ak.pem", "ak.pub", ak_name, &err);
 	if (rc)
 		return agent_report(ctx, rc, &err, "exporting the AK");
+	rc = do_counters(ctx, &counters, &err);
+	if (rc)
+		return agent_report(ctx, rc, &err, "anti-rollback counter");
 
 	if (json) {
 		json_object *o = json_object_new_object(), *e = json_object_new_object(),
@@ -230,6 +360,8 @@ int cmd_provision(struct agent_ctx *ctx, int argc, char **argv)
 		json_object_object_add(a, "status", json_object_new_string(ak_status));
 		json_object_object_add(a, "name", json_object_new_string(ak_name));
 		json_object_object_add(o, "ak", a);
+		json_object_object_add(o, "counters", counters_json(ctx, &counters));
+		json_object_object_add(o, "tpm_auth", auth_json(&counters.auth));
 		json_object_object_add(o, "state_dir", json_object_new_string(ctx->state_dir));
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 							       JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -242,6 +374,8 @@ int cmd_provision(struct agent_ctx *ctx, int argc, char **argv)
 		printf("AK:  %s at 0x%08x, name %s\n", ak_status, ctx->cfg.ak_handle, ak_name);
 		printf("Exported to %s: ak.pem ak.pub ek.pem ek.pub%s\n", ctx->state_dir,
 		       ek.has_cert ? " ek-cert.der" : "");
+		counters_print(ctx, &counters);
 	}
+	counters_warning(ctx, &counters);
 	return GW_EXIT_OK;
 }

@@ -10,6 +10,7 @@
 #include "inifile.h"
 
 #include "agent.h"
+#include "config_channel.h"
 #include "health.h"
 #include "util.h"
 
@@ -157,10 +158,12 @@ static int add_file(struct parse_state *ps, const char *sname, const char *key,
 
 static int on_section(void *user, const char *name, gw_error *err)
 {
+	struct parse_state *ps = user;
 	size_t n = strlen(name);
 	int rc = 0;
 
-	(void)user;
+	if (n >= 8 && !memcmp(name, "channel ", 8))
+		return config_channel_section(ps->cfg, name + 8, err);
 	if (config_update_section(name, &rc, err))
 		return rc;
 	if (health_section(name))
@@ -211,6 +214,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 			rc = gw_fail(ps->err, GW_E_CONFIG, "[agent]: unknown key '%s'", name);
 	} else if (!strncmp(section, "stage ", 6)) {
 		rc = add_file(ps, section + 6, name, value);
+	} else if (!strncmp(section, "channel ", 8)) {
+		rc = config_channel_key(cfg, section + 8, name, value, ps->err);
 	} else if (config_update_section(section, &rc, ps->err)) {
 		rc = rc ? rc : config_update_key(cfg, section, name, value, line, ps->err);
 	} else if (health_section(section)) {
@@ -247,7 +252,9 @@ int agent_config_load(const char *path, struct agent_config *cfg, gw_error *err)
 	if (cfg->stage_pcr == cfg->trust_pcr)
 		return gw_fail(err, GW_E_CONFIG, "%s:%d: stage_pcr and trust_pcr must differ (both %u)",
 			       path, ps.pcr_line, cfg->stage_pcr);
-	rc = config_update_check(path, cfg, err);
+	rc = config_channel_check(cfg, path, err);
+	if (!rc)
+		rc = config_update_check(path, cfg, err);
 	if (!rc)
 		rc = health_config_check(cfg, path, err);
 	return rc;
@@ -262,6 +269,7 @@ void agent_config_fini(struct agent_config *cfg)
 		free(cfg->stages[i].name);
 	}
 	free(cfg->stages);
+	config_channel_fini(cfg);
 	health_config_fini(cfg);
 	free(cfg->tcti);
 	free(cfg->state_dir);

@@ -181,6 +181,14 @@ static int check_slots(const char *path, const struct agent_update_config *u, gw
 	return 0;
 }
 
+static bool has_channel(const struct agent_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nchannels; i++)
+		if (!strcmp(cfg->channels[i].name, name))
+			return true;
+	return false;
+}
+
 int config_update_check(const char *path, const struct agent_config *cfg, gw_error *err)
 {
 	const struct agent_update_config *u = &cfg->update;
@@ -205,6 +213,11 @@ int config_update_check(const char *path, const struct agent_config *cfg, gw_err
 	if (missing)
 		return gw_fail(err, GW_E_CONFIG, "%s:%d: [update] needs '%s'", path, u->line,
 			       missing);
+	if (!has_channel(cfg, u->channel))
+		return gw_fail(err, GW_E_CONFIG,
+			       "%s:%d: [update] channel '%s' has no [channel %s] section (its "
+			       "anti-rollback counter)",
+			       path, u->line, u->channel, u->channel);
 	if (!u->nslots)
 		return gw_fail(err, GW_E_CONFIG,
 			       "%s:%d: [update] needs slots: [slot A.CLASS] and [slot B.CLASS] "

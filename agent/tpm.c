@@ -15,6 +15,11 @@ static int tss_fail(gw_error *err, TSS2_RC rc, const char *what)
 	return gw_fail(err, GW_E_TPM, "%s: %s (0x%x)", what, Tss2_RC_Decode(rc), rc);
 }
 
+int tpm_tss_fail(gw_error *err, uint32_t rc, const char *what)
+{
+	return tss_fail(err, rc, what);
+}
+
 int tpm_open(const char *tcti, struct agent_tpm **out, gw_error *err)
 {
 	struct agent_tpm *tpm = calloc(1, sizeof(*tpm));

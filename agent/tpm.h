@@ -32,6 +32,8 @@ enum tpm_ek_type { TPM_EK_RSA2048, TPM_EK_ECC_P256 };
 /* tcti: a standard TCTI string ("device:/dev/tpmrm0", "swtpm:host=...,port=N"). */
 int tpm_open(const char *tcti, struct agent_tpm **out, gw_error *err) GW_WUR;
 void tpm_close(struct agent_tpm *tpm);
+/* GW_E_TPM with "what: <decoded TSS return code> (0x...)" in err. */
+int tpm_tss_fail(gw_error *err, uint32_t rc, const char *what);
 
 /* Banks with at least one PCR allocated, in the TPM's order. */
 int tpm_active_banks(struct agent_tpm *tpm, uint16_t *algs, size_t *n, gw_error *err) GW_WUR;

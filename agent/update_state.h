@@ -105,4 +105,21 @@ int update_manifest_store(struct agent_ctx *ctx, enum bl_group g, const uint8_t 
 			  size_t len, gw_error *err) GW_WUR;
 int update_manifest_remove(struct agent_ctx *ctx, enum bl_group g, gw_error *err) GW_WUR;
 
+/* One line of the local update history, STATE_DIR/update/history.jsonl. */
+struct update_history_entry {
+	time_t time;
+	const char *action;	/* "install", "commit", "rollback", "fall-back", ... */
+	int group;		/* BL_GROUP_A/B, or -1 */
+	const char *version;	/* or NULL */
+	uint64_t security_version;
+	const uint8_t *manifest_digest; /* 32 bytes, or NULL */
+	enum update_outcome outcome;
+	const char *detail;	/* or NULL */
+};
+
+/* Append e as one JSON object on one line, durably (fsync before returning).
+ * GW_E_IO, GW_E_NOMEM. */
+int update_history_append(struct agent_ctx *ctx, const struct update_history_entry *e,
+			  gw_error *err) GW_WUR;
+
 #endif

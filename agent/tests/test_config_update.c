@@ -134,7 +134,8 @@ static const struct bad_case bad_cases[] = {
 	{ "update-no-channel.conf", 2, "[update] needs 'channel'" },
 	{ "update-no-bootloader.conf", 4, "[update] needs 'bootloader'" },
 	{ "update-no-bootloader-path.conf", 2, "[update] needs 'bootloader_path'" },
-	{ "too-many-slots.conf", 39, "more than 16 slots" },
+	{ "too-many-slots.conf", 42, "more than 16 slots" },
+	{ "channel-undefined.conf", 2, "[update] channel 'beta' has no [channel beta] section" },
 };
 
 static void test_bad_fixtures(void **state)
