@@ -30,7 +30,7 @@ ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now -pthread $(SANFLAGS) $(LDFLAGS)
 LIBS := -ltss2-esys -ltss2-mu -ltss2-rc -ltss2-tctildr -ljson-c -linih -lssl -lcrypto
 # The verifier's HTTPS server and store; the agent's HTTPS client.
 VERIFIER_LIBS := -levent_openssl -levent_pthreads -levent -lsqlite3
-AGENT_LIBS := -lcurl
+AGENT_LIBS := -lcurl -lubootenv
 
 ifneq ($(V),1)
 Q := @
@@ -134,14 +134,14 @@ tests: deps $(TESTS)
 tools: deps $(TOOLS)
 
 # libFuzzer targets: clang, ASan+UBSan, common/, the agent's and the verifier's
-# config parsers, the verifier's server names and the minimal policy parser
+# config parsers, the agent's bootloader-state parsers, the verifier's server names and the minimal policy parser
 # compiled again with coverage.
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_B ?= build-fuzz
 FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 -Icommon -Iagent -Iverifier -Ipolicy -fsanitize=fuzzer-no-link,address,undefined -MMD -MP
 FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ_B)/%,$(FUZZ_SRC))
-FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(COMMON_SRC) agent/config.c agent/answers.c verifier/vconfig.c verifier/api.c \
-	agent/config_update.c agent/update_state.c agent/slot_write.c \
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(COMMON_SRC) agent/config.c agent/answers.c agent/bl_parse.c verifier/vconfig.c verifier/api.c \
+	agent/config_channel.c agent/config_update.c agent/update_state.c agent/slot_write.c \
 	agent/config_health.c \
 	verifier/servernames.c verifier/polreset.c $(wildcard policy/gwpol*.c))
 $(FUZZ_B)/obj/%.o: %.c

@@ -108,5 +108,6 @@ int cmd_status(struct agent_ctx *ctx, int argc, char **argv);
 int cmd_enroll(struct agent_ctx *ctx, int argc, char **argv);
 int cmd_attest(struct agent_ctx *ctx, int argc, char **argv);
 int cmd_run(struct agent_ctx *ctx, int argc, char **argv);
+int cmd_update(struct agent_ctx *ctx, int argc, char **argv);
 
 #endif

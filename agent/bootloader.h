@@ -10,6 +10,7 @@
 #define GW_AGENT_BOOTLOADER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "gw_error.h"
 
@@ -34,9 +35,13 @@ struct bl_config {
 	const char *entry_prefix;
 };
 
+/* bootable[g] is true when g may boot as the primary or as the fallback: it was
+ * marked good (or is the factory image). A group on trial is not bootable until
+ * mark_good: when its tries are spent it is simply bad, and no later fallback can
+ * land in it. doc/updates.md ("Bootloaders") gives each backend's encoding. */
 struct bl_status {
 	enum bl_group primary;		/* booted when no trial is pending */
-	bool bootable[BL_NGROUPS];	/* not marked bad */
+	bool bootable[BL_NGROUPS];	/* good: not marked bad, not on trial */
 	bool trial[BL_NGROUPS];		/* on trial: boots it while tries are left */
 	unsigned tries_left[BL_NGROUPS];/* boot attempts left for a trial group */
 };
@@ -57,7 +62,8 @@ int bl_get_status(struct bootloader *bl, struct bl_status *out, gw_error *err) G
 int bl_booted(struct bootloader *bl, enum bl_group *out, gw_error *err) GW_WUR;
 /* Boot g on trial: next boots try g (tries attempts, 1..BL_MAX_TRIES); when they
  * are spent without mark_good the bootloader falls back to the primary by itself.
- * The primary is unchanged. */
+ * The primary is unchanged. GW_E_STATE when g is the primary (install marks its
+ * target bad first, which hands the primary to the other group). */
 int bl_set_trial(struct bootloader *bl, enum bl_group g, unsigned tries, gw_error *err) GW_WUR;
 /* g proved itself: it becomes the primary, bootable, its trial ends. Idempotent:
  * the boot service calls it for the booted group at every healthy boot. */
@@ -65,6 +71,21 @@ int bl_mark_good(struct bootloader *bl, enum bl_group g, gw_error *err) GW_WUR;
 /* g must not boot again (until a new install marks it for trial); a trial of g
  * ends; when g was the primary the other group becomes the primary. */
 int bl_mark_bad(struct bootloader *bl, enum bl_group g, gw_error *err) GW_WUR;
+
+/* The bootloader's own decision at power-on, for tests and the demo: it picks the
+ * group the backend's documented snippet would pick (a trial with tries left
+ * first, spending one try; else the primary if bootable; else the other if
+ * bootable), writes that back as the bootloader would, records the booted group
+ * (file backend) and writes cfg->cmdline_path as "gatewarden.slot=X" when set.
+ * systemd-boot follows systemd-boot's own rules (default pattern, sort order,
+ * counter rename). GW_E_NOTFOUND when no group may boot. */
+int bl_simulate_boot(struct bootloader *bl, enum bl_group *out, gw_error *err) GW_WUR;
+
+/* Parse a kernel command line (as /proc/cmdline reads) for gatewarden.slot=A|B,
+ * splitting words the way the kernel does (double quotes group, "--" ends the
+ * kernel's parameters). GW_E_NOTFOUND when absent, GW_E_PARSE for any other
+ * value or when it appears more than once. */
+int bl_cmdline_parse(const char *text, size_t len, enum bl_group *out, gw_error *err) GW_WUR;
 
 static inline char bl_group_char(enum bl_group g) { return g == BL_GROUP_A ? 'A' : 'B'; }
 

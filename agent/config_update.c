@@ -50,6 +50,26 @@ bool config_update_section(const char *name, int *rc, gw_error *err)
 	return false;
 }
 
+/* bl_kind_parse()'s names; here too so that the configuration parser (and its
+ * fuzz target) does not pull in the backends. */
+static int kind_parse(const char *s, enum bl_kind *out)
+{
+	static const struct {
+		const char *name;
+		enum bl_kind kind;
+	} kinds[] = { { "file", BL_FILE },
+		      { "grub", BL_GRUB },
+		      { "uboot", BL_UBOOT },
+		      { "systemd-boot", BL_SYSTEMD_BOOT } };
+
+	for (size_t i = 0; i < GW_ARRAY_SIZE(kinds); i++)
+		if (!strcmp(s, kinds[i].name)) {
+			*out = kinds[i].kind;
+			return 0;
+		}
+	return GW_E_CONFIG;
+}
+
 static int set_str(char **dst, const char *v)
 {
 	char *s;
@@ -78,7 +98,7 @@ static int update_key(struct agent_update_config *u, const char *key, const char
 	if (!strcmp(key, "channel"))
 		return valid_class(value, strlen(value)) ? set_str(&u->channel, value) : GW_E_PARSE;
 	if (!strcmp(key, "bootloader")) {
-		if (bl_kind_parse(value, &u->bootloader))
+		if (kind_parse(value, &u->bootloader))
 			return gw_fail(err, GW_E_CONFIG,
 				       "[update]: bootloader '%s': use file, grub, uboot or "
 				       "systemd-boot",

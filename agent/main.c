@@ -27,6 +27,7 @@ static const struct command commands[] = {
 	{ "enroll", cmd_enroll, NEEDS_TPM, "enroll the TPM with the verifier, get the device certificate" },
 	{ "attest", cmd_attest, NEEDS_TPM, "one attestation round with the verifier" },
 	{ "run", cmd_run, NEEDS_TPM, "the agent daemon: attest periodically" },
+	{ "update", cmd_update, NEEDS_TPM, "install a signed update bundle; show the slots' state" },
 };
 
 static void usage(FILE *f)

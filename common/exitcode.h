@@ -31,6 +31,15 @@ enum gw_exit {
 	GW_EXIT_CONTRAINDICATED = 24, /* attestation result: contraindicated */
 	GW_EXIT_RESULT = 25,    /* an answer or EAR that is malformed, does not verify with the
 				 * pinned gate key, or has expired */
+	/* gwagent update install's refusals (nothing of the running group touched). */
+	GW_EXIT_UPDATE_SIGNATURE = 30, /* bundle not signed by the pinned root's targets keys */
+	GW_EXIT_UPDATE_BUNDLE = 31,   /* bundle malformed, truncated or tampered */
+	GW_EXIT_UPDATE_MODEL = 32,    /* not for this device's model */
+	GW_EXIT_UPDATE_CHANNEL = 33,  /* for another channel */
+	GW_EXIT_UPDATE_EXPIRED = 34,  /* the manifest or the pinned trust root has expired */
+	GW_EXIT_UPDATE_ROLLBACK = 35, /* security version below the anti-rollback counter */
+	GW_EXIT_UPDATE_SLOTS = 36,    /* payload classes or target devices do not fit */
+	GW_EXIT_UPDATE_VERIFY = 37,   /* a slot did not read back as written */
 };
 
 /* Exit code for a library error code. */

@@ -9,6 +9,7 @@ pkgs=(
   libevent-dev libcurl4-openssl-dev libsqlite3-dev libarchive-dev libzstd-dev
   swtpm swtpm-tools tpm2-tools openssl xxd bc python3 util-linux
   faketime
+  libubootenv-dev libubootenv-tool grub-common
 )
 
 # Node.js runs the tests' independent JWT check (jose); Debian's is enough.

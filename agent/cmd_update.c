@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: Apache-2.0
+// gwagent update: its subcommands, and `update install BUNDLE|-`.
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "agent.h"
+#include "update_install.h"
+#include "update_status.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: gwagent update install BUNDLE|- [--json] [--no-progress]\n"
+		   "       gwagent update status [--json]\n\n"
+		   "install  verify a bundle against the pinned trust root, check its model,\n"
+		   "         channel, expiry and security version, and write it into the slot\n"
+		   "         group that is not running, set for one trial boot. '-' reads the\n"
+		   "         bundle from standard input. Progress: a line on stderr when it is\n"
+		   "         a terminal, else JSON lines on stdout with --json.\n"
+		   "status   the slot groups, the bootloader's view of them, the\n"
+		   "         anti-rollback counters and the last update's outcome.\n");
+}
+
+static void print_result(const struct update_install_result *r, int rc, int code,
+			 const gw_error *err, bool json)
+{
+	json_object *o;
+
+	if (!json) {
+		if (!rc)
+			printf("staged version %s (security version %llu) in group %c: %u payload%s, "
+			       "%llu bytes, manifest sha256:%s\ngroup %c boots on trial at the next "
+			       "boot%s\n",
+			       r->version, (unsigned long long)r->security_version,
+			       bl_group_char(r->target), r->npayloads, r->npayloads == 1 ? "" : "s",
+			       (unsigned long long)r->bytes, r->digest_hex, bl_group_char(r->target),
+			       r->reboot_required ? " (the release asks for a reboot)" : "");
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "event", json_object_new_string("result"));
+	json_object_object_add(o, "result", json_object_new_string(!rc ? "staged"
+								   : r->refusal ? "refused"
+										: "failed"));
+	if (rc) {
+		json_object_object_add(o, "refusal",
+				       json_object_new_string(update_refusal_name(r->refusal)));
+		json_object_object_add(o, "error", json_object_new_string(gw_error_msg(err, rc)));
+		json_object_object_add(o, "exit_code", json_object_new_int(code));
+		json_object_object_add(o, "target_touched", json_object_new_boolean(r->touched));
+	}
+	if (r->version[0]) {
+		char g[2] = { bl_group_char(r->target), 0 };
+
+		json_object_object_add(o, "group", json_object_new_string(g));
+		json_object_object_add(o, "version", json_object_new_string(r->version));
+		json_object_object_add(o, "security_version",
+				       json_object_new_int64((int64_t)r->security_version));
+		json_object_object_add(o, "manifest_sha256", json_object_new_string(r->digest_hex));
+	}
+	if (!rc) {
+		json_object_object_add(o, "payloads", json_object_new_int((int)r->npayloads));
+		json_object_object_add(o, "bytes", json_object_new_int64((int64_t)r->bytes));
+		json_object_object_add(o, "reboot_required",
+				       json_object_new_boolean(r->reboot_required));
+	}
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+static int update_install_main(struct agent_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "no-progress", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool json = false, quiet = false;
+	struct update_install_opts o = { .fd = -1 };
+	struct update_install_result res;
+	struct progress prog;
+	gw_error err = { { 0 } };
+	int c, rc, code;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'n':
+			quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return GW_EXIT_OK;
+		default:
+			usage(stderr);
+			return GW_EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		usage(stderr);
+		return GW_EXIT_USAGE;
+	}
+	if (!strcmp(argv[optind], "-")) {
+		o.fd = STDIN_FILENO;
+	} else {
+		o.fd = open(argv[optind], O_RDONLY | O_CLOEXEC);
+		if (o.fd < 0) {
+			agent_errorf(ctx, "%s: %s", argv[optind], strerror(errno));
+			return GW_EXIT_ERROR;
+		}
+	}
+	progress_init(&prog, quiet	       ? PROGRESS_NONE
+			     : isatty(STDERR_FILENO) ? PROGRESS_TTY
+			     : json		     ? PROGRESS_JSON
+						     : PROGRESS_NONE,
+		      isatty(STDERR_FILENO) ? stderr : stdout);
+	o.progress = &prog;
+	o.now = time(NULL);
+	rc = update_install(ctx, &o, &res, &err);
+	progress_end(&prog);
+	if (o.fd != STDIN_FILENO)
+		close(o.fd);
+	code = rc ? update_refusal_exit(res.refusal, rc) : GW_EXIT_OK;
+	if (rc)
+		agent_errorf(ctx, "update install: %s%s", res.refusal ? "refused: " : "",
+			     gw_error_msg(&err, rc));
+	if (res.history_failed)
+		agent_errorf(ctx, "warning: the update history could not be appended to");
+	print_result(&res, rc, code, &err, json);
+	return code;
+}
+
+int cmd_update(struct agent_ctx *ctx, int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(struct agent_ctx *ctx, int argc, char **argv);
+	} subs[] = {
+		{ "install", update_install_main },
+		{ "status", update_status_main },
+	};
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? GW_EXIT_USAGE : GW_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+		if (!strcmp(argv[1], subs[i].name))
+			return subs[i].fn(ctx, argc - 1, argv + 1);
+	agent_errorf(ctx, "update: unknown subcommand '%s'", argv[1]);
+	usage(stderr);
+	return GW_EXIT_USAGE;
+}

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: Apache-2.0
+// gwagent update status: what is installed in each slot group, what the bootloader
+// will boot, the anti-rollback counters and how the last update ended, as text or
+// JSON.
+#include "update_status.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "counter.h"
+#include "update_state.h"
+#include "util.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: gwagent update status [--json]\n\n"
+		   "Shows each slot group (classes and devices, state, version, security\n"
+		   "version, manifest digest, whether it runs, is the primary, is on trial\n"
+		   "and its tries left), the anti-rollback counters, the last update's\n"
+		   "outcome and the release notes of the installed manifests.\n");
+}
+
+static void add_str(json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
+}
+
+static json_object *root_json(struct agent_ctx *ctx, struct root **root)
+{
+	json_object *o = json_object_new_object();
+	char when[GW_TIME_LEN];
+	gw_error err = { { 0 } };
+	int rc = update_root_load(ctx, time(NULL), root, &err);
+
+	if (rc) {
+		add_str(o, "error", gw_error_msg(&err, rc));
+		return o;
+	}
+	gw_time_format_utc((int64_t)(*root)->expires, when);
+	json_object_object_add(o, "version", json_object_new_int64((int64_t)(*root)->version));
+	add_str(o, "expires", when);
+	add_str(o, "sha256", (*root)->digest_hex);
+	return o;
+}
+
+static json_object *classes_json(const struct agent_update_config *u, enum bl_group g)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < u->nslots; i++) {
+		json_object *c;
+
+		if (u->slots[i].group != g)
+			continue;
+		c = json_object_new_object();
+		add_str(c, "class", u->slots[i].class_name);
+		add_str(c, "device", u->slots[i].device);
+		json_object_array_add(a, c);
+	}
+	return a;
+}
+
+/* The stored manifest's release notes, verified against the pinned root. */
+static void manifest_json(struct agent_ctx *ctx, const struct root *root, enum bl_group g,
+			  json_object *o)
+{
+	struct manifest *m = NULL;
+	gw_error err = { { 0 } };
+	int rc;
+
+	if (!root)
+		return;
+	rc = update_manifest_load(ctx, root, g, &m, &err);
+	if (rc) {
+		add_str(o, "manifest_error", gw_error_msg(&err, rc));
+		return;
+	}
+	add_str(o, "notes", m->notes);
+	json_object_object_add(o, "reboot_required", json_object_new_boolean(m->reboot_required));
+	manifest_free(m);
+}
+
+static json_object *group_json(struct agent_ctx *ctx, const struct update_state *st,
+			       const struct root *root, const struct bl_status *bs, int booted,
+			       enum bl_group g)
+{
+	const struct slot_group_state *s = &st->group[g];
+	json_object *o = json_object_new_object();
+	char name[2] = { bl_group_char(g), 0 }, hex[65] = "", when[GW_TIME_LEN];
+
+	add_str(o, "group", name);
+	json_object_object_add(o, "classes", classes_json(&ctx->cfg.update, g));
+	add_str(o, "state", slot_state_name(s->state));
+	add_str(o, "version", s->version[0] ? s->version : NULL);
+	json_object_object_add(o, "security_version",
+			       s->has_manifest ? json_object_new_int64((int64_t)s->security_version)
+					       : NULL);
+	if (s->has_manifest)
+		gw_hex_encode(s->manifest_digest, 32, hex);
+	add_str(o, "manifest_sha256", s->has_manifest ? hex : NULL);
+	gw_time_format_utc((int64_t)s->installed, when);
+	add_str(o, "installed", s->installed ? when : NULL);
+	json_object_object_add(o, "booted", json_object_new_boolean(booted == (int)g));
+	if (bs) {
+		json_object_object_add(o, "primary", json_object_new_boolean(bs->primary == g));
+		json_object_object_add(o, "bootable", json_object_new_boolean(bs->bootable[g]));
+		json_object_object_add(o, "trial", json_object_new_boolean(bs->trial[g]));
+		json_object_object_add(o, "tries_left", json_object_new_int((int)bs->tries_left[g]));
+	}
+	if (s->has_manifest)
+		manifest_json(ctx, root, g, o);
+	return o;
+}
+
+static json_object *counters_json(struct agent_ctx *ctx)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < ctx->cfg.nchannels; i++) {
+		const struct agent_channel *c = &ctx->cfg.channels[i];
+		struct counter_channel ch = { c->name, c->counter_index, c->baseline_index };
+		json_object *o = json_object_new_object();
+		struct counter_state cs;
+		gw_error err = { { 0 } };
+		int rc = counter_read(ctx->tpm, &ch, &cs, &err);
+
+		add_str(o, "channel", c->name);
+		if (rc) {
+			add_str(o, "error", gw_error_msg(&err, rc));
+		} else {
+			json_object_object_add(o, "value", json_object_new_int64((int64_t)cs.value));
+			json_object_object_add(o, "baseline",
+					       json_object_new_int64((int64_t)cs.baseline));
+			json_object_object_add(o, "security_version",
+					       json_object_new_int64((int64_t)cs.security_version));
+		}
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+/* The bootloader's view; its failure is shown, not fatal. */
+static json_object *bootloader_json(struct agent_ctx *ctx, struct bl_status *bs, bool *have,
+				    int *booted)
+{
+	const struct agent_update_config *u = &ctx->cfg.update;
+	struct bl_config blc = { .kind = u->bootloader, .path = u->bootloader_path,
+				 .cmdline_path = u->cmdline };
+	json_object *o = json_object_new_object();
+	struct bootloader *bl = NULL;
+	gw_error err = { { 0 } };
+	enum bl_group g;
+	int rc;
+
+	*have = false;
+	*booted = -1;
+	add_str(o, "kind", bl_kind_name(u->bootloader));
+	add_str(o, "path", u->bootloader_path);
+	rc = bl_open(&blc, &bl, &err);
+	if (!rc)
+		rc = bl_get_status(bl, bs, &err);
+	if (!rc) {
+		*have = true;
+		rc = bl_booted(bl, &g, &err);
+		if (!rc)
+			*booted = (int)g;
+	}
+	if (rc)
+		add_str(o, "error", gw_error_msg(&err, rc));
+	bl_close(bl);
+	return o;
+}
+
+static const char *jstr(json_object *o, const char *k)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) && v ? json_object_get_string(v) : NULL;
+}
+
+static bool jbool(json_object *o, const char *k)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) && json_object_get_boolean(v);
+}
+
+static void print_group(json_object *g)
+{
+	json_object *classes = json_object_object_get(g, "classes");
+	const char *v = jstr(g, "version"), *notes = jstr(g, "notes"), *e;
+
+	printf("group %s: %s", jstr(g, "group"), jstr(g, "state"));
+	if (v)
+		printf(", version %s, security version %s", v, jstr(g, "security_version"));
+	if (jbool(g, "booted"))
+		printf(", running");
+	if (jbool(g, "primary"))
+		printf(", primary");
+	if (json_object_object_get(g, "bootable") && !jbool(g, "bootable"))
+		printf(", not bootable");
+	if (jbool(g, "trial"))
+		printf(", on trial (%s tries left)", jstr(g, "tries_left"));
+	putchar('\n');
+	for (size_t i = 0; i < json_object_array_length(classes); i++) {
+		json_object *c = json_object_array_get_idx(classes, i);
+
+		printf("  %-10s %s\n", jstr(c, "class"), jstr(c, "device"));
+	}
+	if ((v = jstr(g, "manifest_sha256")))
+		printf("  manifest sha256:%s, installed %s\n", v, jstr(g, "installed"));
+	if ((e = jstr(g, "manifest_error")))
+		printf("  manifest: %s\n", e);
+	if (notes)
+		printf("  release notes:\n    %s\n", notes);
+}
+
+static void print_text(json_object *o)
+{
+	json_object *root = json_object_object_get(o, "trust_root");
+	json_object *bl = json_object_object_get(o, "bootloader");
+	json_object *a;
+	const char *e;
+
+	if ((e = jstr(root, "error")))
+		printf("trust root: %s\n", e);
+	else
+		printf("trust root: version %s, expires %s, sha256:%s\n", jstr(root, "version"),
+		       jstr(root, "expires"), jstr(root, "sha256"));
+	e = jstr(bl, "error");
+	printf("bootloader: %s (%s)%s%s\n", jstr(bl, "kind"), jstr(bl, "path"), e ? ": " : "",
+	       e ? e : "");
+	a = json_object_object_get(o, "slots");
+	for (size_t i = 0; i < json_object_array_length(a); i++)
+		print_group(json_object_array_get_idx(a, i));
+	a = json_object_object_get(o, "counters");
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *c = json_object_array_get_idx(a, i);
+
+		if ((e = jstr(c, "error")))
+			printf("counter %s: %s\n", jstr(c, "channel"), e);
+		else
+			printf("counter %s: security version %s (value %s, baseline %s)\n",
+			       jstr(c, "channel"), jstr(c, "security_version"), jstr(c, "value"),
+			       jstr(c, "baseline"));
+	}
+	printf("last outcome: %s%s%s%s\n", jstr(o, "last_outcome"),
+	       *jstr(o, "last_detail") ? " (" : "", jstr(o, "last_detail"),
+	       *jstr(o, "last_detail") ? ")" : "");
+}
+
+int update_status_main(struct agent_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct update_state st;
+	struct root *root = NULL;
+	struct bl_status bs;
+	json_object *o, *slots, *blo;
+	gw_error err = { { 0 } };
+	bool json = false, have_bs;
+	int c, rc, booted;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return GW_EXIT_OK;
+		default:
+			usage(stderr);
+			return GW_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return GW_EXIT_USAGE;
+	}
+	if (!ctx->cfg.update.configured) {
+		agent_errorf(ctx, "update status: the configuration has no [update] section");
+		return GW_EXIT_CONFIG;
+	}
+	rc = update_state_load(ctx, &st, &err);
+	if (rc)
+		return agent_report(ctx, rc, &err, "update state");
+	o = json_object_new_object();
+	json_object_object_add(o, "trust_root", root_json(ctx, &root));
+	blo = bootloader_json(ctx, &bs, &have_bs, &booted);
+	json_object_object_add(o, "bootloader", blo);
+	slots = json_object_new_array();
+	for (int g = 0; g < BL_NGROUPS; g++)
+		json_object_array_add(slots, group_json(ctx, &st, root, have_bs ? &bs : NULL, booted,
+							(enum bl_group)g));
+	json_object_object_add(o, "slots", slots);
+	json_object_object_add(o, "counters", counters_json(ctx));
+	add_str(o, "last_outcome", update_outcome_name(st.last_outcome));
+	add_str(o, "last_detail", st.last_detail);
+	if (json)
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+							       JSON_C_TO_STRING_NOSLASHESCAPE));
+	else
+		print_text(o);
+	json_object_put(o);
+	root_free(root);
+	return GW_EXIT_OK;
+}

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* gwagent update status: the slot groups, the bootloader's view of them, the
+ * anti-rollback counters, the last outcome and the release notes. */
+#ifndef GW_AGENT_UPDATE_STATUS_H
+#define GW_AGENT_UPDATE_STATUS_H
+
+#include "agent.h"
+
+/* argv[0] is "status". Reads only (except that a trust root is pinned on its
+ * first use, as any update command does). */
+int update_status_main(struct agent_ctx *ctx, int argc, char **argv);
+
+#endif
