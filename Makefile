@@ -27,7 +27,8 @@ HARDEN := -fstack-protector-strong $(FORTIFY) -fPIE
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -pthread $(WARN) $(HARDEN) $(SANFLAGS) $(CFLAGS) -Icommon -MMD -MP
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now -pthread $(SANFLAGS) $(LDFLAGS)
-LIBS := -ltss2-esys -ltss2-mu -ltss2-rc -ltss2-tctildr -ljson-c -linih -lssl -lcrypto
+# libarchive: the bundle container (common/bundle.c).
+LIBS := -ltss2-esys -ltss2-mu -ltss2-rc -ltss2-tctildr -ljson-c -linih -larchive -lssl -lcrypto
 # The verifier's HTTPS server and store; the agent's HTTPS client.
 VERIFIER_LIBS := -levent_openssl -levent_pthreads -levent -lsqlite3
 AGENT_LIBS := -lcurl -lubootenv

@@ -38,6 +38,15 @@ struct bundle_reader;
 int bundle_open_fd(int fd, const struct root *root, struct dsse_result *res,
 		   struct bundle_reader **out, gw_error *err) GW_WUR;
 
+/* Like bundle_open_fd() without any signature check, for `gwpolicy bundle inspect`:
+ * the envelope and the manifest are parsed (the payload type must be
+ * MANIFEST_PAYLOAD_TYPE) but NOT verified, so nothing in them may be trusted; the
+ * payload functions refuse such a reader (GW_E_STATE). */
+int bundle_open_unverified(int fd, struct bundle_reader **out, gw_error *err) GW_WUR;
+
+/* The parsed envelope (owned by the reader): its signatures, for reports. */
+const struct dsse_envelope *bundle_dsse(const struct bundle_reader *r);
+
 /* The verified manifest (owned by the reader) and its signed envelope bytes. */
 const struct manifest *bundle_manifest(const struct bundle_reader *r);
 int bundle_envelope(const struct bundle_reader *r, const uint8_t **buf, size_t *len) GW_WUR;
@@ -46,8 +55,10 @@ int bundle_envelope(const struct bundle_reader *r, const uint8_t **buf, size_t *
  * (member name, regular file, exact size). *p points into the manifest.
  * GW_E_PARSE (extra/missing/reordered/duplicated member, a link, a device, a
  * directory, a bad path, a size other than the manifest's), GW_E_TRUNCATED,
- * GW_E_IO. After the last payload it returns GW_E_NOTFOUND when the archive ends
- * there and GW_E_PARSE when anything follows. */
+ * GW_E_IO. A payload the caller did not read to its end is read and its digest
+ * checked first (GW_E_REFERENCE). After the last payload it returns GW_E_NOTFOUND
+ * when the archive ends there and GW_E_PARSE when anything follows. After any
+ * error every call returns GW_E_STATE. */
 int bundle_next_payload(struct bundle_reader *r, const struct manifest_payload **p,
 			gw_error *err) GW_WUR;
 
@@ -57,8 +68,11 @@ int bundle_next_payload(struct bundle_reader *r, const struct manifest_payload *
 int bundle_read(struct bundle_reader *r, uint8_t *buf, size_t len, size_t *n,
 		gw_error *err) GW_WUR;
 
-/* After the last payload: the archive ends here (GW_E_PARSE when a member follows,
- * GW_E_PARSE when a payload is missing). */
+/* The archive ends after the manifest's payloads: reads and checks (digests
+ * included) every payload the caller did not, then the end of the archive.
+ * GW_E_PARSE when a member follows or a payload is missing, and the codes of
+ * bundle_next_payload() and bundle_read(). Bytes after the tar end-of-archive
+ * blocks are not read. */
 int bundle_finish(struct bundle_reader *r, gw_error *err) GW_WUR;
 
 void bundle_reader_free(struct bundle_reader *r);
@@ -66,7 +80,9 @@ void bundle_reader_free(struct bundle_reader *r);
 /* Write a bundle to fd: the envelope (JSON text, envelope_len bytes), then each
  * payload file of the manifest in order (paths[i] for m->payloads[i], whose size
  * and SHA-256 must match: GW_E_REFERENCE otherwise). Deterministic headers (mtime =
- * manifest created, uid/gid 0, mode 0644). GW_E_IO, GW_E_NOMEM. */
+ * manifest created, uid/gid 0, mode 0644; ustar, pax only for a payload of 8 GiB
+ * or more). On failure what was written is not a bundle: the caller discards it.
+ * GW_E_IO, GW_E_NOTFOUND, GW_E_TOOBIG, GW_E_NOMEM. */
 int bundle_write_fd(int fd, const uint8_t *envelope, size_t envelope_len,
 		    const struct manifest *m, const char *const *paths, gw_error *err) GW_WUR;
 

@@ -84,7 +84,7 @@ static int get_time(json_object *o, const char *key, time_t *out, gw_error *err)
 
 	if (rc)
 		return rc;
-	if (gw_time_parse(s, &t))
+	if (gw_time_parse_utc(s, &t))
 		return gw_fail(err, GW_E_PARSE, "'%s' must be a UTC time like 2027-12-02T00:00:00Z",
 			       key);
 	*out = (time_t)t;
@@ -387,7 +387,10 @@ static bool put_time(json_object *o, const char *key, time_t t)
 {
 	char buf[GW_TIME_LEN];
 
-	return !gw_time_format((int64_t)t, buf) && put(o, key, json_object_new_string(buf));
+	/* A time with no such form comes out as "@SECONDS", which the parse of the
+	 * result refuses. */
+	gw_time_format_utc((int64_t)t, buf);
+	return put(o, key, json_object_new_string(buf));
 }
 
 static bool put_payloads(json_object *o, const struct manifest *m)

@@ -75,13 +75,6 @@ void gw_wipe(void *p, size_t len);
 int gw_time_parse_utc(const char *s, int64_t *out) GW_WUR;
 /* Seconds since the epoch in that form ("@SECONDS" if the date cannot be shown). */
 void gw_time_format_utc(int64_t ts, char buf[GW_TIME_LEN]);
-/* UTC times as RFC 3339 text, the one form "2027-12-02T00:00:00Z" (no fraction, no
- * offset other than Z): GW_TIME_LEN bytes with the NUL. */
-/* Parse that form into seconds since the epoch; dates that do not exist (February
- * 30th) and years before 1970 are GW_E_PARSE. */
-int gw_time_parse(const char *s, int64_t *out) GW_WUR;
-/* Format t; GW_E_INVAL when it has no such form (before 1970, after 9999). */
-int gw_time_format(int64_t t, char buf[GW_TIME_LEN]) GW_WUR;
 
 #define GW_NS_PER_S 1000000000ull
 
