@@ -8,6 +8,7 @@
 #include "evlog.h"
 #include "stage.h"
 #include "trust.h"
+#include "update_boot.h"
 
 static void usage(FILE *f)
 {
@@ -15,9 +16,17 @@ static void usage(FILE *f)
 		   "Measures every [stage NAME] of the config file, in file order, into the stage\n"
 		   "PCR and the event log. Runs once per TPM reset cycle (power cycle): a new\n"
 		   "cycle starts a new event log, the previous one is kept as eventlog.cel.prev.\n"
+		   "With an [update] section it first measures the pinned trust root and the\n"
+		   "running slot group's manifest into the trust PCR, and after the stages\n"
+		   "finishes a pending update: a trial boot runs the [health NAME] checks and\n"
+		   "is committed, or marked bad and the reboot command run; a rollback or a\n"
+		   "bootloader fall-back of the previous boot is recorded. A run cut short is\n"
+		   "finished by running boot again in the same cycle.\n"
 		   "Exit status 6 when a stage file could not be read (it is recorded as\n"
 		   "failed, the other stages are still measured), 5 when boot already ran in\n"
-		   "this cycle.\n");
+		   "this cycle and no update work was left, 40 when a health check failed and\n"
+		   "the trial was rolled back, 1 (or the error's code) when the update part\n"
+		   "failed.\n");
 }
 
 int cmd_boot(struct agent_ctx *ctx, int argc, char **argv)
@@ -32,7 +41,7 @@ int cmd_boot(struct agent_ctx *ctx, int argc, char **argv)
 	struct evlog_meta meta;
 	gw_error err = { { 0 } };
 	size_t failed = 0, measured = 0;
-	int c, rc;
+	int c, rc, update_rc = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -60,6 +69,14 @@ int cmd_boot(struct agent_ctx *ctx, int argc, char **argv)
 	if (rc)
 		return agent_report(ctx, rc, &err, "event log");
 	if (meta.booted) {
+		bool acted = false, rolled_back = false;
+
+		/* An update step cut short (a crash, a kill) is finished by a rerun. */
+		rc = update_boot_finish(ctx, json, stdout, true, &acted, &rolled_back, &err);
+		if (rc)
+			return agent_report(ctx, rc, &err, "update");
+		if (acted)
+			return rolled_back ? GW_EXIT_ROLLED_BACK : GW_EXIT_OK;
 		agent_errorf(ctx, "boot already ran in this TPM reset cycle (resetCount %u); "
 				  "use 'gwagent measure' for later measurements",
 			     meta.reset_count);
@@ -82,6 +99,12 @@ int cmd_boot(struct agent_ctx *ctx, int argc, char **argv)
 			printf("boot: pinned verifier gate key measured into PCR %u\n",
 			       ctx->cfg.trust_pcr);
 	}
+	/* The update trust state: reported, but the stages are measured regardless. */
+	rc = update_boot_measure(ctx, json, stdout, &err);
+	if (rc) {
+		agent_errorf(ctx, "update: %s", gw_error_msg(&err, rc));
+		update_rc = gw_exit_for(rc);
+	}
 	for (size_t i = 0; i < ctx->cfg.nstages; i++) {
 		const struct agent_stage *st = &ctx->cfg.stages[i];
 
@@ -103,5 +126,17 @@ int cmd_boot(struct agent_ctx *ctx, int argc, char **argv)
 		return agent_report(ctx, rc, &err, "event log state");
 	if (!json)
 		printf("boot: %zu file(s) measured, %zu failed\n", measured, failed);
+	/* The trial's health checks see the measured system. */
+	if (!update_rc) {
+		bool acted = false, rolled_back = false;
+
+		rc = update_boot_finish(ctx, json, stdout, false, &acted, &rolled_back, &err);
+		if (rc)
+			return agent_report(ctx, rc, &err, "update");
+		if (rolled_back)
+			return GW_EXIT_ROLLED_BACK;
+	}
+	if (update_rc)
+		return update_rc;
 	return failed ? GW_EXIT_STAGE : GW_EXIT_OK;
 }

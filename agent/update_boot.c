@@ -137,14 +137,6 @@ static int finish_trial(struct update_run *run, bool *rolled_back, gw_error *err
 			   bl_group_char(g));
 		return update_commit(run, "health checks passed (commit resumed)", err);
 	}
-	/* mark_bad already ran (a rollback cut short): finish it. */
-	if (!run->bls.bootable[g] && !run->bls.trial[g]) {
-		rc = update_rollback(run, g, "rolled back (resumed after an interruption)", err);
-		if (rc)
-			return rc;
-		*rolled_back = true;
-		return update_reboot(run, err);
-	}
 	update_say(run, "trial", "group %c is on trial: running the health checks",
 		   bl_group_char(g));
 	if (checks_pass(run, why, sizeof(why)))
@@ -249,7 +241,9 @@ int update_boot_finish(struct agent_ctx *ctx, bool json, FILE *out, bool resume,
 		/* Rolled back, but the reboot did not happen (or we were cut short). */
 		*acted = *rolled_back = true;
 		update_say(&run, "rolled-back", "group %c was rolled back: rebooting", bl_group_char(g));
-		rc = update_reboot(&run, err);
+		rc = bl_mark_bad(run.bl, g, err);
+		if (!rc)
+			rc = update_reboot(&run, err);
 	} else if (t == (int)other_of(g)) {
 		rc = finish_other(&run, other_of(g), acted, err);
 	} else if (!resume && run.st.group[g].state != SLOT_BAD) {

@@ -23,6 +23,7 @@
  * object per line when json): the boot service's output is its log. */
 struct update_run {
 	struct agent_ctx *ctx;
+	const char *tag;		/* text lines start "TAG: " (NULL: "boot") */
 	bool json;
 	FILE *out;
 	time_t now;
@@ -75,7 +76,7 @@ int update_state_commit(struct update_run *run, const char *action, enum bl_grou
 /* Run the configured reboot command (no shell). GW_E_STATE when it failed. */
 int update_reboot(struct update_run *run, gw_error *err) GW_WUR;
 
-/* Print one line: "boot: TEXT", or {"event":EVENT,"message":TEXT} in JSON. */
+/* Print one line: "TAG: TEXT", or {"event":EVENT,"message":TEXT} in JSON. */
 void update_say(const struct update_run *run, const char *event, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -92,5 +93,9 @@ int update_boot_measure(struct agent_ctx *ctx, bool json, FILE *out, gw_error *e
  * command has been run). */
 int update_boot_finish(struct agent_ctx *ctx, bool json, FILE *out, bool resume, bool *acted,
 		       bool *rolled_back, gw_error *err) GW_WUR;
+
+/* ---- agent/cmd_update_mark.c: `gwagent update mark-good|mark-bad` ---- */
+int update_mark_good_main(struct agent_ctx *ctx, int argc, char **argv);
+int update_mark_bad_main(struct agent_ctx *ctx, int argc, char **argv);
 
 #endif

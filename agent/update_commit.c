@@ -37,7 +37,7 @@ void update_say(const struct update_run *run, const char *event, const char *fmt
 								  JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else {
-		fprintf(run->out, "boot: %s\n", msg);
+		fprintf(run->out, "%s: %s\n", run->tag ? run->tag : "boot", msg);
 	}
 	fflush(run->out);
 }
