@@ -117,6 +117,7 @@ struct bootloader {
 	char *path;
 	char *cmdline_path;
 	bool cmdline_set;	/* given in the config (not /proc/cmdline) */
+	bool stale;		/* set by load: write even when the model is unchanged */
 	char *entry_prefix;
 };
 

@@ -113,7 +113,7 @@ int bl_grubenv_set(struct bl_grubenv *env, const char *name, const char *value)
 
 	if (!v)
 		return GW_E_NOMEM;
-	for (size_t i = 0; i < env->n; i++) {
+	for (size_t i = 0; name && i < env->n; i++) {
 		if (env->kv[i].name && !strcmp(env->kv[i].name, name)) {
 			free(env->kv[i].value);
 			env->kv[i].value = v;

@@ -5,11 +5,13 @@
 // trial in loader/loader.conf's `default` pattern.
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bl_internal.h"
 #include "util.h"
@@ -44,6 +46,16 @@ static int sd_path(const struct bootloader *bl, const char *rel, const char *nam
 	return 0;
 }
 
+static bool is_dir(DIR *d, const struct dirent *de)
+{
+	struct stat st;
+
+	if (de->d_type != DT_UNKNOWN)
+		return de->d_type == DT_DIR;
+	return fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISDIR(st.st_mode);
+}
+
 static int scan_entries(struct bootloader *bl, struct sd_state *st, gw_error *err)
 {
 	char dir[PATH_MAX];
@@ -60,8 +72,11 @@ static int scan_entries(struct bootloader *bl, struct sd_state *st, gw_error *er
 		enum bl_group g;
 		int left;
 		unsigned done;
-		int r = bl_sdboot_name_parse(de->d_name, bl->entry_prefix, &g, &left, &done, err);
+		int r;
 
+		if (is_dir(d, de))
+			continue; /* systemd-boot skips directories too */
+		r = bl_sdboot_name_parse(de->d_name, bl->entry_prefix, &g, &left, &done, err);
 		if (r < 0) {
 			rc = r;
 			goto out;
@@ -142,13 +157,30 @@ static void sd_to_env(const struct sd_state *st, struct bl_env *env)
 	}
 }
 
+/* The default line that says env: the trial of the other group while it has
+ * tries, else the primary. */
+static struct bl_sdboot_default env_default(const struct bl_env *env)
+{
+	struct bl_sdboot_default def = { BL_SDDEF_PRIMARY, env->primary };
+
+	if (env->tries[bl_other(env->primary)] > 0)
+		def = (struct bl_sdboot_default){ BL_SDDEF_TRIAL, bl_other(env->primary) };
+	return def;
+}
+
+/* A default that is not the one env calls for (none yet, or a spent trial's,
+ * which matches nothing) is rewritten by the next order, even an idempotent one. */
 static int sdboot_load(struct bootloader *bl, struct bl_env *env, gw_error *err)
 {
 	struct sd_state st;
+	struct bl_sdboot_default def;
 	int rc = sd_scan(bl, &st, err);
 
-	if (!rc)
+	if (!rc) {
 		sd_to_env(&st, env);
+		def = env_default(env);
+		bl->stale = def.kind != st.def.kind || def.group != st.def.group;
+	}
 	sd_state_fini(&st);
 	return rc;
 }
@@ -213,15 +245,13 @@ static int rename_entry(struct bootloader *bl, const char *from, const char *to,
 static int sdboot_store(struct bootloader *bl, const struct bl_env *env, gw_error *err)
 {
 	struct sd_state st;
-	struct bl_sdboot_default def = { BL_SDDEF_PRIMARY, env->primary };
+	const struct bl_sdboot_default def = env_default(env);
 	char names[BL_NGROUPS][NAME_MAX + 1];
 	enum bl_group order[BL_NGROUPS] = { BL_GROUP_A, BL_GROUP_B };
 	int rc = sd_scan(bl, &st, err);
 
 	if (rc)
 		goto out;
-	if (env->tries[bl_other(env->primary)] > 0)
-		def = (struct bl_sdboot_default){ BL_SDDEF_TRIAL, bl_other(env->primary) };
 	for (int g = 0; g < BL_NGROUPS && !rc; g++)
 		rc = target_name(bl, &st.e[g], (enum bl_group)g, env, names[g], sizeof(names[g]));
 	if (rc) {

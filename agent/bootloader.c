@@ -101,7 +101,10 @@ void bl_close(struct bootloader *bl)
 
 static int load(struct bootloader *bl, struct bl_env *env, gw_error *err)
 {
-	int rc = bl->ops->load(bl, env, err);
+	int rc;
+
+	bl->stale = false;
+	rc = bl->ops->load(bl, env, err);
 
 	if (rc)
 		gw_error_prefix(err, "%s bootloader state %s: ", bl_kind_name(bl->kind), bl->path);
@@ -114,7 +117,7 @@ static int store(struct bootloader *bl, const struct bl_env *old, const struct b
 {
 	int rc;
 
-	if (bl_env_equal(old, env))
+	if (bl_env_equal(old, env) && !bl->stale)
 		return 0;
 	rc = bl->ops->store(bl, env, err);
 	if (rc)
