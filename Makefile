@@ -8,6 +8,7 @@ CC := gcc
 endif
 PREFIX ?= /usr/local
 DESTDIR ?=
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 
 ifeq ($(SANITIZE),1)
 B ?= build-san
@@ -179,6 +180,12 @@ install: $(BINS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/gatewarden
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 README.md doc/*.md doc/policy.schema.json $(DESTDIR)$(PREFIX)/share/doc/gatewarden/
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	for u in dist/systemd/*.service.in; do \
+		sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@DOCDIR@|$(PREFIX)/share/doc/gatewarden|g' \
+			"$$u" > "$(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename "$$u" .in)" && \
+		chmod 0644 "$(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename "$$u" .in)" || exit 1; \
+	done
 
 clean:
 	rm -rf build build-san build-fuzz
