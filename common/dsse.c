@@ -510,6 +510,21 @@ out:
 	return rc;
 }
 
+const char *dsse_status_name(enum dsse_sig_status s)
+{
+	switch (s) {
+	case DSSE_SIG_VALID:
+		return "valid";
+	case DSSE_SIG_DUPLICATE:
+		return "duplicate";
+	case DSSE_SIG_UNKNOWN_KEY:
+		return "unknown-key";
+	case DSSE_SIG_INVALID:
+		return "invalid";
+	}
+	return "?";
+}
+
 /* "3f2a…": enough of a keyid to tell keys apart in a message. */
 static void short_id(const char *id, char out[16])
 {

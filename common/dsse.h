@@ -43,6 +43,9 @@ enum dsse_sig_status {
 	DSSE_SIG_INVALID,	/* keyid names a trusted key whose signature fails */
 };
 
+/* "valid", "duplicate", "unknown-key" or "invalid", for reports. */
+const char *dsse_status_name(enum dsse_sig_status s);
+
 struct dsse_result {
 	unsigned valid;		   /* distinct trusted keys with a valid signature */
 	unsigned threshold;	   /* as requested */

@@ -2,7 +2,8 @@
 // libFuzzer target for the trust-root parser: parse, and for what parses, check
 // what the parser promises (digest, roles within the key list, thresholds in
 // range), write the document again with root_format() and parse that, which must
-// give the same keys and roles (the key list perhaps in another order); then run the signature and rotation checks.
+// give the same keys and roles (the key list perhaps in another order); then run
+// the signature and rotation checks.
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

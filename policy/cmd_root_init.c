@@ -59,6 +59,18 @@ static void rotate_usage(FILE *f)
 		ROOT_DEFAULT_DAYS);
 }
 
+/* --root-key, --add-targets-key, --remove-root-key...: one more key of a role. */
+static int key_opt(struct root_edit *e, int c, unsigned role, const char *arg, gw_error *err)
+{
+	bool add = c == 'r' || c == 't';
+	size_t *n = add ? &e->nadd[role] : &e->nremove[role];
+
+	if (*n == ROOT_MAX_KEYS)
+		return gw_fail(err, GW_E_INVAL, "at most %u keys per role", ROOT_MAX_KEYS);
+	(add ? e->add[role] : e->remove[role])[(*n)++] = arg;
+	return 0;
+}
+
 /* getopt for both commands; usage errors printed here. 1: --help shown. */
 static int read_opts(const char *cmd, int argc, char **argv,
 		     struct root_edit *e, gw_error *err)
@@ -90,16 +102,10 @@ static int read_opts(const char *cmd, int argc, char **argv,
 		case 'r':
 		case 't':
 		case 'R':
-		case 'T': {
-			bool add = c == 'r' || c == 't';
-			size_t *n = add ? &e->nadd[role] : &e->nremove[role];
-
-			if (*n == ROOT_MAX_KEYS)
-				return gw_fail(err, GW_E_INVAL, "at most %u keys per role",
-					       ROOT_MAX_KEYS);
-			(add ? e->add[role] : e->remove[role])[(*n)++] = optarg;
+		case 'T':
+			if (key_opt(e, c, role, optarg, err))
+				return GW_E_INVAL;
 			break;
-		}
 		case 'n':
 		case 'm':
 			if (root_cli_threshold(optarg, &e->threshold[role]))

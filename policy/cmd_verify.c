@@ -29,21 +29,6 @@ static void usage(FILE *f)
 		GW_EXIT_SIGNATURE, GW_EXIT_EVIDENCE, DSSE_MAX_KEYS);
 }
 
-static const char *status_name(enum dsse_sig_status s)
-{
-	switch (s) {
-	case DSSE_SIG_VALID:
-		return "valid";
-	case DSSE_SIG_DUPLICATE:
-		return "duplicate";
-	case DSSE_SIG_UNKNOWN_KEY:
-		return "unknown-key";
-	case DSSE_SIG_INVALID:
-		return "invalid";
-	}
-	return "?";
-}
-
 static void print_json(const struct dsse_envelope *env, const struct dsse_result *res,
 		       const char *const *pubs, size_t npubs, int exitc, const char *error)
 {
@@ -75,7 +60,7 @@ static void print_json(const struct dsse_envelope *env, const struct dsse_result
 			json_object_object_add(s, "keyid",
 					       json_object_new_string(env->sigs[i].keyid));
 			json_object_object_add(s, "status",
-					       json_object_new_string(status_name(res->status[i])));
+					       json_object_new_string(dsse_status_name(res->status[i])));
 			json_object_array_add(sigs, s);
 		}
 		json_object_object_add(o, "signatures", sigs);

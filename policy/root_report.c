@@ -6,21 +6,6 @@
 #include "root_cli.h"
 #include "util.h"
 
-static const char *status_name(enum dsse_sig_status s)
-{
-	switch (s) {
-	case DSSE_SIG_VALID:
-		return "valid";
-	case DSSE_SIG_DUPLICATE:
-		return "duplicate";
-	case DSSE_SIG_UNKNOWN_KEY:
-		return "unknown-key";
-	case DSSE_SIG_INVALID:
-		return "invalid";
-	}
-	return "?";
-}
-
 /* res is usable: dsse_verify() filled it. */
 static bool have_res(int rc)
 {
@@ -143,11 +128,11 @@ static json_object *sigs_json(const struct root *r, const struct root_status *st
 		json_object_object_add(s, "keyid", json_object_new_string(r->env->sigs[i].keyid));
 		if (own)
 			json_object_object_add(s, "status",
-					       json_object_new_string(status_name(st->own.status[i])));
+					       json_object_new_string(dsse_status_name(st->own.status[i])));
 		if (prev)
 			json_object_object_add(
 				s, "previous_status",
-				json_object_new_string(status_name(st->prev.status[i])));
+				json_object_new_string(dsse_status_name(st->prev.status[i])));
 		json_object_array_add(arr, s);
 	}
 	return arr;
