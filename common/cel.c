@@ -490,47 +490,6 @@ out:
 	return keep;
 }
 
-/* A UTF-8 check at least as strict as json-c's, so that what we write we can read:
- * no overlong forms, no surrogates, nothing above U+10FFFF. */
-static bool utf8_valid(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (*p) {
-		uint32_t cp, min;
-		size_t n;
-
-		if (*p < 0x80) {
-			p++;
-			continue;
-		}
-		if ((*p & 0xe0) == 0xc0) {
-			n = 1;
-			cp = *p & 0x1f;
-			min = 0x80;
-		} else if ((*p & 0xf0) == 0xe0) {
-			n = 2;
-			cp = *p & 0x0f;
-			min = 0x800;
-		} else if ((*p & 0xf8) == 0xf0) {
-			n = 3;
-			cp = *p & 0x07;
-			min = 0x10000;
-		} else {
-			return false;
-		}
-		for (size_t i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80) /* also stops at the NUL */
-				return false;
-			cp = cp << 6 | (p[i] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		p += n + 1;
-	}
-	return true;
-}
-
 /* Add val under key, taking val even on failure. */
 static int add(json_object *o, const char *key, json_object *val)
 {
@@ -571,7 +530,7 @@ int cel_record_format(uint64_t recnum, uint32_t pcr, const uint16_t *algs,
 				return GW_E_INVAL;
 	}
 	for (size_t i = 0; i < GW_ARRAY_SIZE(strs); i++)
-		if (strs[i] && !utf8_valid(strs[i]))
+		if (strs[i] && !gw_utf8_valid(strs[i]))
 			return GW_E_INVAL;
 
 	o = json_object_new_object();

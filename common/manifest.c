@@ -32,9 +32,7 @@ static bool is_alnum(char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-/* [A-Za-z0-9._-]{1,64} starting with a letter or digit, so that a class is never
- * "." or ".." and its member "payload/CLASS" never leaves payload/. */
-static bool name_ok(const char *s)
+bool manifest_name_ok(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -46,7 +44,7 @@ static bool name_ok(const char *s)
 	return true;
 }
 
-static bool version_ok(const char *s)
+bool manifest_version_ok(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -66,7 +64,7 @@ static int get_name(json_object *o, const char *key, char out[MANIFEST_NAME_MAX 
 
 	if (rc)
 		return rc;
-	if (!name_ok(s))
+	if (!manifest_name_ok(s))
 		return gw_fail(err, GW_E_PARSE,
 			       "'%s' must be 1 to %d of A-Z a-z 0-9 . _ - starting with a "
 			       "letter or digit",
@@ -111,7 +109,7 @@ static int get_models(json_object *root, struct manifest *m, gw_error *err)
 		const char *s = json_object_get_string(v);
 
 		if (!json_object_is_type(v, json_type_string) ||
-		    strlen(s) != (size_t)json_object_get_string_len(v) || !name_ok(s))
+		    strlen(s) != (size_t)json_object_get_string_len(v) || !manifest_name_ok(s))
 			return gw_fail(err, GW_E_PARSE,
 				       "'models' entry %zu must be 1 to %d of A-Z a-z 0-9 . _ - "
 				       "starting with a letter or digit",
@@ -290,7 +288,7 @@ static int get_fields(json_object *root, struct manifest *m, gw_error *err)
 		rc = gw_json_get_string(root, "version", MANIFEST_VERSION_MAX, &s, NULL, err);
 	if (rc)
 		return rc;
-	if (!version_ok(s))
+	if (!manifest_version_ok(s))
 		return gw_fail(err, GW_E_PARSE, "'version' must be 1 to %d printable characters, "
 			       "no space", MANIFEST_VERSION_MAX);
 	memcpy(m->version, s, strlen(s) + 1);

@@ -65,6 +65,12 @@ int manifest_parse(const uint8_t *buf, size_t len, struct manifest **out,
  * Writes only what manifest_parse() reads back. GW_E_NOMEM, GW_E_INVAL. */
 int manifest_format(const struct manifest *m, char **out, size_t *out_len) GW_WUR;
 
+/* s is a valid model, channel or class name (MANIFEST_NAME_MAX's rule). */
+bool manifest_name_ok(const char *s);
+/* s is a valid release version: 1 to MANIFEST_VERSION_MAX printable ASCII
+ * characters, no space. */
+bool manifest_version_ok(const char *s);
+
 /* True when m lists model. */
 bool manifest_has_model(const struct manifest *m, const char *model);
 

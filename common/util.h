@@ -65,6 +65,10 @@ int gw_parse_u64(const char *s, uint64_t max, uint64_t *out) GW_WUR;
 /* Constant-time comparison; true when equal. */
 bool gw_ct_equal(const void *a, const void *b, size_t len);
 
+/* s (NUL-terminated) is UTF-8 at least as strict as json-c's, so that what we
+ * write we can read: no overlong forms, no surrogates, nothing above U+10FFFF. */
+bool gw_utf8_valid(const char *s);
+
 /* Wipe memory that held a secret. */
 void gw_wipe(void *p, size_t len);
 

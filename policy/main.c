@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	{ "diff", cmd_diff, "what a new policy allows or forbids that the old one did not" },
 	{ "from-eventlog", cmd_from_eventlog, "draft a policy from a golden device's logs" },
 	{ "root", cmd_root, "the update trust root: init, sign, verify, rotate" },
+	{ "bundle", cmd_bundle, "update bundles: create (signed), inspect, verify" },
 };
 
 static void usage(FILE *f)

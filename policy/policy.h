@@ -25,6 +25,7 @@ int cmd_from_eventlog(struct policy_ctx *ctx, int argc, char **argv);
 int cmd_lint(struct policy_ctx *ctx, int argc, char **argv);
 int cmd_diff(struct policy_ctx *ctx, int argc, char **argv);
 int cmd_root(struct policy_ctx *ctx, int argc, char **argv);
+int cmd_bundle(struct policy_ctx *ctx, int argc, char **argv);
 
 struct gwpol;
 struct gwpol_diags;
