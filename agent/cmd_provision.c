@@ -258,6 +258,53 @@ static void counters_warning(const struct agent_ctx *ctx, const struct counters_
 			     !done->auth.owner_auth_set ? "owner" : "lockout");
 }
 
+/* What one run found and did, for the report. */
+struct provision_result {
+	struct ek_info ek;
+	const char *srk_status, *ak_status;
+	char ak_name[2 * sizeof(TPMU_NAME) + 1];
+	struct counters_done counters;
+};
+
+static void print_json(const struct agent_ctx *ctx, const struct provision_result *r)
+{
+	json_object *o = json_object_new_object(), *e = json_object_new_object(),
+		    *s = json_object_new_object(), *a = json_object_new_object();
+	char h[16];
+
+	json_object_object_add(e, "type", json_object_new_string(
+		r->ek.type == TPM_EK_ECC_P256 ? "ecc-p256" : "rsa-2048"));
+	json_object_object_add(e, "certificate", json_object_new_boolean(r->ek.has_cert));
+	json_object_object_add(o, "ek", e);
+	snprintf(h, sizeof(h), "0x%08x", ctx->cfg.srk_handle);
+	json_object_object_add(s, "handle", json_object_new_string(h));
+	json_object_object_add(s, "status", json_object_new_string(r->srk_status));
+	json_object_object_add(o, "srk", s);
+	snprintf(h, sizeof(h), "0x%08x", ctx->cfg.ak_handle);
+	json_object_object_add(a, "handle", json_object_new_string(h));
+	json_object_object_add(a, "status", json_object_new_string(r->ak_status));
+	json_object_object_add(a, "name", json_object_new_string(r->ak_name));
+	json_object_object_add(o, "ak", a);
+	json_object_object_add(o, "counters", counters_json(ctx, &r->counters));
+	json_object_object_add(o, "tpm_auth", auth_json(&r->counters.auth));
+	json_object_object_add(o, "state_dir", json_object_new_string(ctx->state_dir));
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+static void print_text(const struct agent_ctx *ctx, const struct provision_result *r)
+{
+	printf("EK:  %s, %s\n", r->ek.type == TPM_EK_ECC_P256 ? "ECC P-256" : "RSA 2048",
+	       r->ek.has_cert ? "certificate read from NV (ek-cert.der)"
+			      : "no EK certificate in NV");
+	printf("SRK: %s at 0x%08x\n", r->srk_status, ctx->cfg.srk_handle);
+	printf("AK:  %s at 0x%08x, name %s\n", r->ak_status, ctx->cfg.ak_handle, r->ak_name);
+	printf("Exported to %s: ak.pem ak.pub ek.pem ek.pub%s\n", ctx->state_dir,
+	       r->ek.has_cert ? " ek-cert.der" : "");
+	counters_print(ctx, &r->counters);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: gwagent provision [--force] [--owner-auth-file FILE] [--json]\n\n"
@@ -284,11 +331,8 @@ int cmd_provision(struct agent_ctx *ctx, int argc, char **argv)
 	};
 	bool force = false, json = false;
 	const char *owner_auth_file = NULL;
-	struct counters_done counters;
-	struct ek_info ek;
-	const char *srk_status = "", *ak_status = "";
+	struct provision_result r;
 	TPM2B_PUBLIC ak_pub;
-	char ak_name[2 * sizeof(TPMU_NAME) + 1] = "";
 	gw_error err = { { 0 } };
 	int c, rc;
 
@@ -316,8 +360,8 @@ int cmd_provision(struct agent_ctx *ctx, int argc, char **argv)
 		usage(stderr);
 		return GW_EXIT_USAGE;
 	}
-	memset(&ek, 0, sizeof(ek));
-	memset(&counters, 0, sizeof(counters));
+	memset(&r, 0, sizeof(r));
+	r.srk_status = r.ak_status = "";
 	if (owner_auth_file) {
 		rc = use_owner_auth(ctx, owner_auth_file, &err);
 		if (rc)
@@ -326,56 +370,26 @@ int cmd_provision(struct agent_ctx *ctx, int argc, char **argv)
 	rc = gw_mkdir_p(ctx->state_dir, 0755, &err);
 	if (rc)
 		return agent_report(ctx, rc, &err, "state directory");
-	rc = do_ek(ctx, &ek, &err);
+	rc = do_ek(ctx, &r.ek, &err);
 	if (rc)
 		return agent_report(ctx, rc, &err, "EK");
-	rc = do_srk(ctx, &srk_status, &err);
+	rc = do_srk(ctx, &r.srk_status, &err);
 	if (rc)
 		return agent_report(ctx, rc, &err, "SRK");
-	rc = do_ak(ctx, ek.type, force, &ak_status, &ak_pub, &err);
+	rc = do_ak(ctx, r.ek.type, force, &r.ak_status, &ak_pub, &err);
 	if (rc)
 		return agent_report(ctx, rc, &err, "AK");
-	rc = export_public(ctx, &ak_pub, "ak.pem", "ak.pub", ak_name, &err);
+	rc = export_public(ctx, &ak_pub, "ak.pem", "ak.pub", r.ak_name, &err);
 	if (rc)
 		return agent_report(ctx, rc, &err, "exporting the AK");
-	rc = do_counters(ctx, &counters, &err);
+	rc = do_counters(ctx, &r.counters, &err);
 	if (rc)
 		return agent_report(ctx, rc, &err, "anti-rollback counter");
 
-	if (json) {
-		json_object *o = json_object_new_object(), *e = json_object_new_object(),
-			    *s = json_object_new_object(), *a = json_object_new_object();
-		char h[16];
-
-		json_object_object_add(e, "type", json_object_new_string(
-			ek.type == TPM_EK_ECC_P256 ? "ecc-p256" : "rsa-2048"));
-		json_object_object_add(e, "certificate", json_object_new_boolean(ek.has_cert));
-		json_object_object_add(o, "ek", e);
-		snprintf(h, sizeof(h), "0x%08x", ctx->cfg.srk_handle);
-		json_object_object_add(s, "handle", json_object_new_string(h));
-		json_object_object_add(s, "status", json_object_new_string(srk_status));
-		json_object_object_add(o, "srk", s);
-		snprintf(h, sizeof(h), "0x%08x", ctx->cfg.ak_handle);
-		json_object_object_add(a, "handle", json_object_new_string(h));
-		json_object_object_add(a, "status", json_object_new_string(ak_status));
-		json_object_object_add(a, "name", json_object_new_string(ak_name));
-		json_object_object_add(o, "ak", a);
-		json_object_object_add(o, "counters", counters_json(ctx, &counters));
-		json_object_object_add(o, "tpm_auth", auth_json(&counters.auth));
-		json_object_object_add(o, "state_dir", json_object_new_string(ctx->state_dir));
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-							       JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
-	} else {
-		printf("EK:  %s, %s\n", ek.type == TPM_EK_ECC_P256 ? "ECC P-256" : "RSA 2048",
-		       ek.has_cert ? "certificate read from NV (ek-cert.der)"
-				   : "no EK certificate in NV");
-		printf("SRK: %s at 0x%08x\n", srk_status, ctx->cfg.srk_handle);
-		printf("AK:  %s at 0x%08x, name %s\n", ak_status, ctx->cfg.ak_handle, ak_name);
-		printf("Exported to %s: ak.pem ak.pub ek.pem ek.pub%s\n", ctx->state_dir,
-		       ek.has_cert ? " ek-cert.der" : "");
-		counters_print(ctx, &counters);
-	}
-	counters_warning(ctx, &counters);
+	if (json)
+		print_json(ctx, &r);
+	else
+		print_text(ctx, &r);
+	counters_warning(ctx, &r.counters);
 	return GW_EXIT_OK;
 }

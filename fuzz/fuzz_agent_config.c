@@ -26,8 +26,24 @@ static void check_loaded(const struct agent_config *cfg)
 	if (cfg->srk_handle < 0x81000000u || cfg->srk_handle > 0x81ffffffu ||
 	    cfg->ak_handle < 0x81000000u || cfg->ak_handle > 0x81ffffffu)
 		__builtin_trap();
-	if (cfg->nstages > AGENT_MAX_STAGES)
+	if (cfg->nstages > AGENT_MAX_STAGES || cfg->nchannels > AGENT_MAX_CHANNELS)
 		__builtin_trap();
+	for (size_t i = 0; i < cfg->nchannels; i++) {
+		const struct agent_channel *c = &cfg->channels[i];
+		size_t n = strlen(c->name);
+
+		if (n == 0 || n > 64 || c->counter_index == c->baseline_index ||
+		    c->counter_index < 0x01000000u || c->counter_index > 0x01bfffffu ||
+		    c->baseline_index < 0x01000000u || c->baseline_index > 0x01bfffffu)
+			__builtin_trap();
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(cfg->channels[j].name, c->name) ||
+			    cfg->channels[j].counter_index == c->counter_index ||
+			    cfg->channels[j].counter_index == c->baseline_index ||
+			    cfg->channels[j].baseline_index == c->counter_index ||
+			    cfg->channels[j].baseline_index == c->baseline_index)
+				__builtin_trap();
+	}
 	for (size_t i = 0; i < cfg->nstages; i++) {
 		const struct agent_stage *st = &cfg->stages[i];
 		size_t n = strlen(st->name);
