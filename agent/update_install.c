@@ -70,7 +70,8 @@ static int check_groups(struct install *in, gw_error *err)
 	if (rc)
 		return rc;
 	res->target = res->booted == BL_GROUP_A ? BL_GROUP_B : BL_GROUP_A;
-	if (bs.trial[res->booted] || bs.primary != res->booted ||
+	/* Only a committed running group may be the fallback of the new one. */
+	if (bs.trial[res->booted] || !bs.bootable[res->booted] ||
 	    in->st.group[res->booted].state == SLOT_STAGED)
 		return refuse(in, UPDATE_REFUSAL_BUSY,
 			      gw_fail(err, GW_E_STATE,
