@@ -262,3 +262,42 @@ expect_exit -n boot-below-counter 0 ga boot
 expect_eq below-counter-record \
   "$(log_count "update running B version 7.0 manifest sha256:$m7 below-counter")" 1
 check below-replays replays
+
+# ------------------------------------------- the operator: mark-good, mark-bad ---
+expect_exit -n mark-good-help 0 ga update mark-good --help
+expect_exit -n mark-bad-help 0 ga update mark-bad --help
+expect_exit -n mark-bad-bad-group 2 ga update mark-bad C
+bundle b8 8.0 8
+m8=$(manifest_of b8)
+expect_exit -n install-b8 0 ga update install --no-progress "$d/b8.gwb"
+expect_eq b8-trial-boots-A "$(power_on)" A
+# Before the boot service: the running group is on trial, B is its only fallback.
+expect_exit -n mark-bad-other-on-trial-refused 5 ga update mark-bad other
+expect_output_contains -n says-mark-good-first 'mark-good first'
+expect_exit -n mark-good-commits-trial 0 ga update mark-good --json
+expect_output_contains -n mark-good-json '"result":"committed"' "$GW_STDOUT"
+expect_eq mark-good-counter "$(counter_sv)" 8
+expect_eq mark-good-committed "$(log_count "update committed A version 8.0 manifest sha256:$m8")" 1
+check mark-good-replays replays
+echo 1 >"$d/verdict"
+expect_exit -n boot-after-mark-good 0 ga boot
+expect_output_not_contains -n no-checks-after-mark-good 'health check app'
+echo 0 >"$d/verdict"
+check bl-after-mark-good bootsim status
+expect_output_contains -n B-bad-below-8 'primary=A A=good B=bad' "$GW_STDOUT"
+# The running group is the only bootable one: marking it bad would brick.
+expect_exit -n mark-bad-only-group-refused 5 ga update mark-bad
+expect_output_contains -n says-nothing-to-boot 'leave nothing to boot'
+
+bundle b9 9.0 9
+m9=$(manifest_of b9)
+expect_exit -n install-b9 0 ga update install --no-progress "$d/b9.gwb"
+expect_eq b9-trial-boots-B "$(power_on)" B
+expect_exit -n mark-bad-trial 0 ga update mark-bad booted
+expect_output_contains -n mark-bad-says-reboot 'reboot to boot group A' "$GW_STDOUT"
+expect_eq mark-bad-no-reboot-run "$(reboots)" 1
+expect_eq mark-bad-counter-unchanged "$(counter_sv)" 8
+expect_eq after-mark-bad-boots-A "$(power_on)" A
+expect_exit -n boot-after-mark-bad 0 ga boot
+expect_eq mark-bad-rolled-back "$(log_count "update rolled-back B version 9.0 manifest sha256:$m9")" 1
+check mark-bad-replays replays
