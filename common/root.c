@@ -351,14 +351,16 @@ int root_load(const char *path, struct root **out, gw_error *err)
 	size_t len = 0;
 	int rc;
 
+	/* gw_read_file()'s messages name the file already. */
 	rc = gw_read_file(strcmp(path, "-") ? path : "/dev/stdin", ROOT_MAX_SIZE, &buf, &len,
 			  err);
 	if (rc == GW_E_TOOBIG)
-		rc = gw_fail(err, GW_E_TOOBIG, "larger than %u bytes", ROOT_MAX_SIZE);
-	if (!rc)
+		rc = gw_fail(err, GW_E_TOOBIG, "%s: larger than %u bytes", path, ROOT_MAX_SIZE);
+	if (!rc) {
 		rc = root_parse(buf, len, out, err);
-	if (rc)
-		gw_error_prefix(err, "%s: ", path);
+		if (rc)
+			gw_error_prefix(err, "%s: ", path);
+	}
 	free(buf);
 	return rc;
 }
