@@ -495,36 +495,35 @@ static int write_data(struct archive *a, const void *buf, size_t len, const char
 	return 0;
 }
 
-/* One payload file streamed into the archive through one buffer, hashed on the way:
- * it must be the file the manifest describes. */
-static int write_payload(struct archive *a, struct archive_entry *e,
-			 const struct manifest_payload *p, const char *path, time_t mtime,
-			 uint8_t *buf, gw_error *err)
+/* Open an image file: a regular file; *size its size. */
+static int open_regular(const char *path, int *fd, uint64_t *size, gw_error *err)
+{
+	struct stat st;
+
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0 || fstat(*fd, &st))
+		return gw_fail(err, errno == ENOENT ? GW_E_NOTFOUND : GW_E_IO, "%s: %s", path,
+			       strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return gw_fail(err, GW_E_INVAL, "%s: not a regular file", path);
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+/* Exactly size bytes of fd through buf, hashed into md and, when a is given,
+ * written as the data of member. */
+static int pass_file(int fd, const char *path, uint64_t size, uint8_t md[32],
+		     struct archive *a, const char *member, uint8_t *buf, gw_error *err)
 {
 	EVP_MD_CTX *sha = EVP_MD_CTX_new();
-	uint64_t left = p->size;
-	uint8_t md[32];
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	int rc = 0;
 
-	if (fd < 0 || fstat(fd, &st)) {
-		rc = gw_fail(err, errno == ENOENT ? GW_E_NOTFOUND : GW_E_IO, "%s: %s", path,
-			     strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != p->size) {
-		rc = gw_fail(err, GW_E_REFERENCE, "%s: not a regular file of %llu bytes", path,
-			     (unsigned long long)p->size);
-		goto out;
-	}
 	if (!sha || EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1) {
-		rc = GW_E_NOMEM;
-		goto out;
+		EVP_MD_CTX_free(sha);
+		return GW_E_NOMEM;
 	}
-	rc = write_header(a, e, p->member, p->size, mtime, err);
-	while (!rc && left) {
-		ssize_t n = read(fd, buf, left < BUNDLE_BLOCK ? (size_t)left : BUNDLE_BLOCK);
+	while (!rc && size) {
+		ssize_t n = read(fd, buf, size < BUNDLE_BLOCK ? (size_t)size : BUNDLE_BLOCK);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -535,17 +534,57 @@ static int write_payload(struct archive *a, struct archive_entry *e,
 		}
 		if (EVP_DigestUpdate(sha, buf, (size_t)n) != 1)
 			rc = gw_fail(err, GW_E_CRYPTO, "SHA-256 failed");
-		if (!rc)
-			rc = write_data(a, buf, (size_t)n, p->member, err);
-		left -= (uint64_t)n;
+		if (!rc && a)
+			rc = write_data(a, buf, (size_t)n, member, err);
+		size -= (uint64_t)n;
 	}
 	if (!rc && EVP_DigestFinal_ex(sha, md, NULL) != 1)
 		rc = gw_fail(err, GW_E_CRYPTO, "SHA-256 failed");
+	EVP_MD_CTX_free(sha);
+	return rc;
+}
+
+int bundle_measure(const char *path, uint64_t *size, uint8_t sha256[32], gw_error *err)
+{
+	uint8_t *buf = malloc(BUNDLE_BLOCK);
+	uint64_t n = 0;
+	int fd = -1;
+	int rc = buf ? open_regular(path, &fd, &n, err) : GW_E_NOMEM;
+
+	if (!rc && (n < 1 || n > MANIFEST_MAX_PAYLOAD_SIZE))
+		rc = gw_fail(err, GW_E_INVAL, "%s: %llu bytes, not 1 to %llu", path,
+			     (unsigned long long)n, (unsigned long long)MANIFEST_MAX_PAYLOAD_SIZE);
+	if (!rc)
+		rc = pass_file(fd, path, n, sha256, NULL, NULL, buf, err);
+	if (!rc)
+		*size = n;
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return rc;
+}
+
+/* One payload file streamed into the archive through one buffer, hashed on the way:
+ * it must be the file the manifest describes. */
+static int write_payload(struct archive *a, struct archive_entry *e,
+			 const struct manifest_payload *p, const char *path, time_t mtime,
+			 uint8_t *buf, gw_error *err)
+{
+	uint64_t size = 0;
+	uint8_t md[32];
+	int fd = -1;
+	int rc = open_regular(path, &fd, &size, err);
+
+	if (!rc && size != p->size)
+		rc = gw_fail(err, GW_E_REFERENCE, "%s: %llu bytes, the manifest says %llu", path,
+			     (unsigned long long)size, (unsigned long long)p->size);
+	if (!rc)
+		rc = write_header(a, e, p->member, p->size, mtime, err);
+	if (!rc)
+		rc = pass_file(fd, path, p->size, md, a, p->member, buf, err);
 	if (!rc && !gw_ct_equal(md, p->sha256, sizeof(md)))
 		rc = gw_fail(err, GW_E_REFERENCE, "%s: SHA-256 differs from the manifest's "
 			     "(changed while the bundle was made?)", path);
-out:
-	EVP_MD_CTX_free(sha);
 	if (fd >= 0)
 		close(fd);
 	return rc;

@@ -77,6 +77,11 @@ int bundle_finish(struct bundle_reader *r, gw_error *err) GW_WUR;
 
 void bundle_reader_free(struct bundle_reader *r);
 
+/* Size and SHA-256 of an image file (a regular file of 1 byte to
+ * MANIFEST_MAX_PAYLOAD_SIZE), read once through a fixed buffer, for a manifest.
+ * GW_E_NOTFOUND, GW_E_IO, GW_E_INVAL, GW_E_NOMEM. */
+int bundle_measure(const char *path, uint64_t *size, uint8_t sha256[32], gw_error *err) GW_WUR;
+
 /* Write a bundle to fd: the envelope (JSON text, envelope_len bytes), then each
  * payload file of the manifest in order (paths[i] for m->payloads[i], whose size
  * and SHA-256 must match: GW_E_REFERENCE otherwise). Deterministic headers (mtime =

@@ -3,13 +3,11 @@
 // images given, signed by a threshold of the trust root's targets keys, written
 // with its payloads as a bundle.
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,45 +15,20 @@
 #include "root_cli.h"
 #include "util.h"
 
-struct subcommand {
-	const char *name;
-	int (*handler)(struct policy_ctx *ctx, int argc, char **argv);
-	const char *summary;
-};
-
-static const struct subcommand subcommands[] = {
+static const struct policy_subcommand subcommands[] = {
 	{ "create", cmd_bundle_create, "write a bundle: manifest, targets signatures, images" },
 	{ "inspect", cmd_bundle_inspect, "show a bundle's manifest (NOT verified)" },
 	{ "verify", cmd_bundle_verify, "verify a bundle as a device does, payloads included" },
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: gwpolicy bundle SUBCOMMAND [ARGS]\n\n"
-		   "Update bundles (.gwb): a POSIX tar whose first member is the manifest's\n"
-		   "DSSE envelope, signed by a threshold of the trust root's targets keys,\n"
-		   "followed by the images the manifest lists. See doc/updates.md.\n\n");
-	for (size_t i = 0; i < GW_ARRAY_SIZE(subcommands); i++)
-		fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].summary);
-	fprintf(f, "\nRun 'gwpolicy bundle SUBCOMMAND --help' for its options.\n");
-}
-
 int cmd_bundle(struct policy_ctx *ctx, int argc, char **argv)
 {
-	if (argc < 2) {
-		usage(stderr);
-		return GW_EXIT_USAGE;
-	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-		usage(stdout);
-		return GW_EXIT_OK;
-	}
-	for (size_t i = 0; i < GW_ARRAY_SIZE(subcommands); i++)
-		if (!strcmp(argv[1], subcommands[i].name))
-			return subcommands[i].handler(ctx, argc - 1, argv + 1);
-	policy_errorf(ctx, "bundle: unknown subcommand '%s'", argv[1]);
-	usage(stderr);
-	return GW_EXIT_USAGE;
+	return policy_subcommands(ctx, "bundle",
+				  "Update bundles (.gwb): a POSIX tar whose first member is the "
+				  "manifest's\nDSSE envelope, signed by a threshold of the trust "
+				  "root's targets keys,\nfollowed by the images the manifest lists. "
+				  "See doc/updates.md.\n",
+				  subcommands, GW_ARRAY_SIZE(subcommands), argc, argv);
 }
 
 static void create_usage(FILE *f)
@@ -175,60 +148,6 @@ static int create_args(struct policy_ctx *ctx, int argc, char **argv, struct cre
 	return 0;
 }
 
-/* Size and SHA-256 of an image, read once through a fixed buffer. */
-static int measure(const char *path, struct manifest_payload *p, gw_error *err)
-{
-	EVP_MD_CTX *sha = EVP_MD_CTX_new();
-	uint8_t buf[65536];
-	uint64_t total = 0;
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int rc = 0;
-
-	if (fd < 0 || fstat(fd, &st)) {
-		rc = gw_fail(err, errno == ENOENT ? GW_E_NOTFOUND : GW_E_IO, "%s: %s", path,
-			     strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size < 1 ||
-	    (uint64_t)st.st_size > MANIFEST_MAX_PAYLOAD_SIZE) {
-		rc = gw_fail(err, GW_E_INVAL, "%s: not a regular file of 1 to %llu bytes", path,
-			     (unsigned long long)MANIFEST_MAX_PAYLOAD_SIZE);
-		goto out;
-	}
-	if (!sha || EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1) {
-		rc = GW_E_NOMEM;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = gw_fail(err, GW_E_IO, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		total += (uint64_t)n;
-		if (EVP_DigestUpdate(sha, buf, (size_t)n) != 1) {
-			rc = gw_fail(err, GW_E_CRYPTO, "SHA-256 failed");
-			goto out;
-		}
-	}
-	if (total != (uint64_t)st.st_size || EVP_DigestFinal_ex(sha, p->sha256, NULL) != 1) {
-		rc = gw_fail(err, GW_E_IO, "%s: changed while it was read", path);
-		goto out;
-	}
-	p->size = total;
-out:
-	EVP_MD_CTX_free(sha);
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
 /* --image CLASS=FILE into m's next payload; *path points into arg. */
 static int add_image(const char *arg, struct manifest *m, const char **path, gw_error *err)
 {
@@ -251,7 +170,7 @@ static int add_image(const char *arg, struct manifest *m, const char **path, gw_
 	rc = gw_snprintf(p->member, sizeof(p->member), "%s%s", BUNDLE_PAYLOAD_PREFIX,
 			 p->class_name);
 	if (!rc)
-		rc = measure(eq + 1, p, err);
+		rc = bundle_measure(eq + 1, &p->size, p->sha256, err);
 	if (rc)
 		return rc;
 	*path = eq + 1;

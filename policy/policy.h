@@ -17,6 +17,19 @@ struct policy_ctx {
 void policy_errorf(const struct policy_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* A noun's subcommands (`gwpolicy bundle create`): name, handler, one line. */
+struct policy_subcommand {
+	const char *name;
+	int (*handler)(struct policy_ctx *ctx, int argc, char **argv);
+	const char *summary;
+};
+
+/* Run the subcommand argv[1] of t (argv[0] is the noun); --help, -h and help print
+ * the usage (intro, then the table) and exit 0, a missing or unknown subcommand is
+ * a usage error. */
+int policy_subcommands(struct policy_ctx *ctx, const char *noun, const char *intro,
+		       const struct policy_subcommand *t, size_t n, int argc, char **argv);
+
 int cmd_keygen(struct policy_ctx *ctx, int argc, char **argv);
 int cmd_sign(struct policy_ctx *ctx, int argc, char **argv);
 int cmd_verify(struct policy_ctx *ctx, int argc, char **argv);
