@@ -172,39 +172,45 @@ int bl_set_trial(struct bootloader *bl, enum bl_group g, unsigned tries, gw_erro
 	return store(bl, &old, &env, err);
 }
 
-int bl_mark_good(struct bootloader *bl, enum bl_group g, gw_error *err)
+static void edit_good(struct bl_env *env, enum bl_group g)
+{
+	env->ok[g] = true;
+	env->tries[g] = 0;
+	env->primary = g;
+}
+
+static void edit_bad(struct bl_env *env, enum bl_group g)
+{
+	env->ok[g] = false;
+	env->tries[g] = 0;
+	if (env->primary == g)
+		env->primary = bl_other(g);
+}
+
+/* load, edit, store what changed */
+static int change(struct bootloader *bl, enum bl_group g,
+		  void (*edit)(struct bl_env *env, enum bl_group g), gw_error *err)
 {
 	struct bl_env old, env;
 	int rc = check_group(g, err);
 
-	if (rc)
-		return rc;
-	rc = load(bl, &old, err);
+	if (!rc)
+		rc = load(bl, &old, err);
 	if (rc)
 		return rc;
 	env = old;
-	env.ok[g] = true;
-	env.tries[g] = 0;
-	env.primary = g;
+	edit(&env, g);
 	return store(bl, &old, &env, err);
+}
+
+int bl_mark_good(struct bootloader *bl, enum bl_group g, gw_error *err)
+{
+	return change(bl, g, edit_good, err);
 }
 
 int bl_mark_bad(struct bootloader *bl, enum bl_group g, gw_error *err)
 {
-	struct bl_env old, env;
-	int rc = check_group(g, err);
-
-	if (rc)
-		return rc;
-	rc = load(bl, &old, err);
-	if (rc)
-		return rc;
-	env = old;
-	env.ok[g] = false;
-	env.tries[g] = 0;
-	if (env.primary == g)
-		env.primary = bl_other(g);
-	return store(bl, &old, &env, err);
+	return change(bl, g, edit_bad, err);
 }
 
 static int read_cmdline(const char *path, enum bl_group *out, gw_error *err)
