@@ -15,15 +15,15 @@ require_cmd tpm2_nvreadpublic tpm2_nvread tpm2_nvundefine tpm2_nvdefine tpm2_nvi
 swtpm_start || exit 1
 state=$GW_TMP/state
 conf=$GW_TMP/agent.conf
-write_conf() {   # [CHANNEL=COUNTER,BASELINE...]
+write_conf() {   # [CHANNEL=COUNTER:BASELINE...]
   local c
   printf '[agent]\nstate_dir = %s\n' "$state" >"$conf"
   for c in "$@"; do
     printf '\n[channel %s]\ncounter_index = %s\nbaseline_index = %s\n' \
-      "${c%%=*}" "$(echo "${c#*=}" | cut -d, -f1)" "$(echo "${c#*=}" | cut -d, -f2)" >>"$conf"
+      "${c%%=*}" "$(echo "${c#*=}" | cut -d: -f1)" "$(echo "${c#*=}" | cut -d: -f2)" >>"$conf"
   done
 }
-CHANNELS=(stable=0x01800100,0x01800101 beta=0x01800102,0x01800103)
+CHANNELS=(stable=0x01800100:0x01800101 beta=0x01800102:0x01800103)
 write_conf "${CHANNELS[@]}"
 ga() { gwagent --config "$conf" "$@"; }
 ctr() { "$GW_BIN/tools/gw-counter" --config "$conf" "$@"; }
@@ -113,7 +113,11 @@ expect_no_handles advance-leaves-no-handles
 # A proxy passes the agent's TPM commands to the swtpm and SIGKILLs the swtpm right
 # after the second successful TPM2_NV_Increment (0x134), before its answer arrives:
 # advance 3 -> 8 is cut after two increments.
-pport=$(free_port)
+pport=
+for _ in $(seq 20); do   # the proxy needs two ports in a row, as swtpm does
+  p=$(free_port) && port_free $((p + 1)) && { pport=$p; break; }
+done
+[ -n "$pport" ] || fail proxy-ports "no two free ports in a row"
 bg_start tpmcut python3 "$GW_ROOT/swtpm-tests/tpmcut.py" "$pport" "$SWTPM_PORT" 0x134 2 "$SWTPM_PID"
 wait_for_port "$pport" 20 || fail tpmcut-listens "no listener on $pport"
 expect_exit -n advance-cut-after-two-increments nonzero \
@@ -148,13 +152,13 @@ rm -rf "${state:?}"/*
 printf 'security_version = 0\n' >"$state/counter"
 expect_exit -n read-without-state-files 0 ctr read stable
 expect_eq state-files-irrelevant "$(field security_version)" 8
-write_conf stable=0x01800102,0x01800103 beta=0x01800100,0x01800101
+write_conf stable=0x01800102:0x01800103 beta=0x01800100:0x01800101
 expect_exit -n swapped-channels-refused 4 ctr read stable
 expect_output_contains -n swapped-channels-named "baseline 0x01800103 belongs to channel 'beta', not 'stable'"
-write_conf stable=0x01800102,0x01800101
+write_conf stable=0x01800102:0x01800101
 expect_exit -n other-counter-refused 4 ctr read stable
 expect_output_contains -n other-counter-named 'belongs to counter 0x01800100, not 0x01800102'
-write_conf stable=0x01800110,0x01800111
+write_conf stable=0x01800110:0x01800111
 expect_exit -n fresh-handles-not-provisioned 3 ctr read stable
 expect_exit -n fresh-handles-advance-refused 3 ctr advance stable 1
 write_conf "${CHANNELS[@]}"
@@ -207,7 +211,7 @@ expect_exit -n undefine-baseline-without-owner-auth nonzero tpm2_nvundefine 0x01
 expect_exit -n read-after-failed-undefine 0 ctr read stable
 expect_eq owner-auth-keeps-security-version "$(field security_version)" 4
 expect_exit -n advance-with-owner-auth-set 0 ctr advance stable 5
-CHANNELS+=(lts=0x01800104,0x01800105)
+CHANNELS+=(lts=0x01800104:0x01800105)
 write_conf "${CHANNELS[@]}"
 expect_exit -n provision-new-channel-needs-owner-auth 4 ga provision
 expect_output_contains -n provision-names-owner-auth 'refused the owner authorization.*--owner-auth-file'
@@ -219,7 +223,7 @@ expect_output_contains -n lockout-warning 'lockout authorization is empty'
 
 # An index at a channel's handle that is not ours (here: ORDERLY) is refused, not
 # reused or deleted.
-CHANNELS+=(edge=0x01800106,0x01800107)
+CHANNELS+=(edge=0x01800106:0x01800107)
 write_conf "${CHANNELS[@]}"
 check foreign-orderly-counter tpm2_nvdefine 0x01800106 -C o -P owner-secret -s 8 \
   -a "authwrite|authread|nt=counter|orderly|no_da"
