@@ -204,7 +204,7 @@ static void print_group(json_object *g)
 	if (json_object_object_get(g, "bootable") && !jbool(g, "bootable"))
 		printf(", not bootable");
 	if (jbool(g, "trial"))
-		printf(", on trial (%s tries left)", jstr(g, "tries_left"));
+		printf(", on trial (tries left: %s)", jstr(g, "tries_left"));
 	putchar('\n');
 	for (size_t i = 0; i < json_object_array_length(classes); i++) {
 		json_object *c = json_object_array_get_idx(classes, i);

@@ -8,7 +8,7 @@ pkgs=(
   libtss2-dev libssl-dev libjson-c-dev libinih-dev libcmocka-dev
   libevent-dev libcurl4-openssl-dev libsqlite3-dev libarchive-dev libzstd-dev
   swtpm swtpm-tools tpm2-tools openssl xxd bc python3 util-linux
-  faketime
+  faketime time
   libubootenv-dev libubootenv-tool grub-common
 )
 
