@@ -246,8 +246,10 @@ int update_boot_finish(struct agent_ctx *ctx, bool json, FILE *out, bool resume,
 			rc = update_reboot(&run, err);
 	} else if (t == (int)other_of(g)) {
 		rc = finish_other(&run, other_of(g), acted, err);
-	} else if (!resume && run.st.group[g].state != SLOT_BAD) {
-		/* A healthy boot: boot counting (grub, U-Boot, systemd-boot) needs it. */
+	} else if (!resume && (run.st.group[g].state == SLOT_GOOD ||
+			       run.st.group[g].state == SLOT_EMPTY)) {
+		/* A healthy boot: boot counting (grub, U-Boot, systemd-boot) needs it.
+		 * Never for a group the state calls bad, installing or staged. */
 		rc = bl_mark_good(run.bl, g, err);
 		if (!rc)
 			update_say(&run, "good", "group %c marked good", bl_group_char(g));
