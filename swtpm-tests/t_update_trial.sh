@@ -301,3 +301,28 @@ expect_eq after-mark-bad-boots-A "$(power_on)" A
 expect_exit -n boot-after-mark-bad 0 ga boot
 expect_eq mark-bad-rolled-back "$(log_count "update rolled-back B version 9.0 manifest sha256:$m9")" 1
 check mark-bad-replays replays
+
+# ------------------------------------ a rotated trust root rides with a release ---
+check keygen-r2 gwpolicy keygen --out "$d/r2"
+check root-rotate gwpolicy root rotate --from "$d/root.json" --add-root-key "$d/r2.pub" \
+  --sign "$d/r1.key" --sign "$d/r2.key" -o "$d/root2.json"
+root2_digest=$(python3 - "$d/root2.json" <<'EOF2'
+import base64, hashlib, json, sys
+env = json.load(open(sys.argv[1]))
+print(hashlib.sha256(base64.b64decode(env["payload"])).hexdigest())
+EOF2
+)
+head -c 131072 /dev/urandom >"$d/img-b10"
+check bundle-b10 gwpolicy bundle create --root "$d/root.json" --key "$d/t1.key" \
+  --model gw-1000 --channel stable --version 10.0 --security-version 10 \
+  --image "rootfs=$d/img-b10" --new-root "$d/root2.json" -o "$d/b10.gwb"
+expect_exit -n install-b10 0 ga update install --no-progress "$d/b10.gwb"
+expect_eq b10-trial-boots-B "$(power_on)" B
+expect_exit -n b10-commits 0 ga boot
+expect_output_contains -n root-v2-pinned "trust root version 2 pinned \(sha256:$root2_digest\)" "$GW_STDOUT"
+expect_eq root-before-commit-measured "$(log_count "trust root sha256:$root_digest")" 1
+expect_eq b10-boots-B "$(power_on)" B
+expect_exit -n boot-on-root-v2 0 ga boot
+expect_eq new-root-measured "$(log_count "trust root sha256:$root2_digest")" 1
+expect_eq old-root-not-measured "$(log_count "trust root sha256:$root_digest")" 0
+check root-v2-replays replays
