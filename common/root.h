@@ -41,7 +41,7 @@ struct root {
 	struct root_role role[ROOT_NROLES];
 	uint8_t digest[32];		    /* SHA-256 of the root document (the payload) */
 	char digest_hex[65];
-	uint8_t *payload;		    /* the root document, as signed */
+	uint8_t *payload;		    /* the root document, as signed (env's) */
 	size_t payload_len;
 	struct dsse_envelope *env;	    /* the envelope it came in (signatures) */
 	/* Every key the document lists, in its order (each in at least one role);
