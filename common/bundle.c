@@ -422,6 +422,9 @@ int bundle_read(struct bundle_reader *r, uint8_t *buf, size_t len, size_t *n, gw
 		return rc;
 	if (r->state != R_IN_PAYLOAD)
 		return 0;
+	/* *n = 0 says "the end": a request for nothing cannot be answered. */
+	if (!len)
+		return gw_fail(err, GW_E_INVAL, "a read of 0 bytes");
 	if (!r->left)
 		return payload_end(r, err);
 	if (len > r->left)

@@ -64,7 +64,8 @@ int bundle_next_payload(struct bundle_reader *r, const struct manifest_payload *
 
 /* Read up to len bytes of the current payload into buf; *n = 0 at its end. At the
  * end the SHA-256 of what was read is compared with the manifest's: GW_E_REFERENCE
- * when it differs (the caller must discard what it wrote). GW_E_TRUNCATED, GW_E_IO. */
+ * when it differs (the caller must discard what it wrote). GW_E_TRUNCATED, GW_E_IO,
+ * GW_E_INVAL (len 0). */
 int bundle_read(struct bundle_reader *r, uint8_t *buf, size_t len, size_t *n,
 		gw_error *err) GW_WUR;
 

@@ -155,6 +155,7 @@ static void test_reader_api(void **state)
 	assert_string_equal(p->class_name, "rootfs");
 	assert_int_equal(bundle_next_payload(r, &p, &err), 0);
 	assert_string_equal(p->class_name, "app");
+	assert_int_equal(bundle_read(r, buf, 0, &n, &err), GW_E_INVAL);
 	assert_int_equal(bundle_read(r, buf, sizeof(buf), &n, &err), 0);
 	assert_int_equal(n, 1000);
 	assert_int_equal(bundle_read(r, buf, sizeof(buf), &n, &err), 0);
@@ -202,6 +203,7 @@ static const struct bad_case bad_cases[] = {
 	{ "gnu-format", GW_E_PARSE, "member 1: a GNU tar format header, not ustar or pax" },
 	{ "first-not-manifest", GW_E_PARSE, "the first member is 'payload/rootfs'" },
 	{ "manifest-too-big", GW_E_TOOBIG, "'manifest.dsse' larger than 1048576 bytes" },
+	{ "pax-header-huge", GW_E_PARSE, "member 1: Special header too large" },
 	{ "extra-member", GW_E_PARSE, "member 4 'payload/kernel': an extra member after" },
 	{ "extra-file", GW_E_PARSE, "member 4 'README': an extra member after the last" },
 	{ "missing-member", GW_E_PARSE, "'payload/app' is missing: the bundle ends after 1" },
