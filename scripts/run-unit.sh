@@ -37,7 +37,8 @@ if [ "${VALGRIND:-0}" = 1 ]; then
   fi
   # shellcheck disable=SC2054 # commas are inside option values
   wrap=(valgrind --error-exitcode=99 --leak-check=full
-        --errors-for-leak-kinds=definite,indirect --track-fds=no -q)
+        --errors-for-leak-kinds=definite,indirect --track-fds=no -q
+        --suppressions="$root/scripts/valgrind.supp")
   limit=${UNIT_TIMEOUT:-900}
 fi
 

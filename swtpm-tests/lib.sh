@@ -241,7 +241,7 @@ _gw_tool() {
   if [ "${VALGRIND:-0}" = 1 ]; then
     valgrind --error-exitcode=99 --leak-check=full \
       --errors-for-leak-kinds=definite,indirect --track-fds=no -q \
-      "$GW_BIN/$tool" "$@"
+      --suppressions="$GW_ROOT/scripts/valgrind.supp" "$GW_BIN/$tool" "$@"
   else
     "$GW_BIN/$tool" "$@"
   fi

@@ -237,6 +237,20 @@ static void test_tries_spent(void **state)
 		assert_int_equal(boot(&f), BL_GROUP_A);
 		assert_int_equal(boot(&f), BL_GROUP_A);
 		expect(&f, 'A', 'g', 'x');
+		/* A group that was good before its trial is not good after spending it:
+		 * its slot was rewritten, so it must not become anyone's fallback. */
+		ok(bl_mark_good(f.bl, BL_GROUP_B, &err), &err, "good B");
+		ok(bl_mark_good(f.bl, BL_GROUP_A, &err), &err, "good A");
+		ok(bl_set_trial(f.bl, BL_GROUP_B, 1, &err), &err, "trial B over a good B");
+		assert_int_equal(boot(&f), BL_GROUP_B);
+		assert_int_equal(boot(&f), BL_GROUP_A);
+		expect(&f, 'A', 'g', 'x');
+		ok(bl_mark_bad(f.bl, BL_GROUP_A, &err), &err, "bad A");
+		if (kinds[k] != BL_SYSTEMD_BOOT) {
+			enum bl_group g;
+
+			assert_int_equal(bl_simulate_boot(f.bl, &g, &err), GW_E_NOTFOUND);
+		}
 		fx_fini(&f);
 	}
 }
