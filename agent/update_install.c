@@ -371,6 +371,12 @@ static void record(struct install *in, int rc, const gw_error *err)
 		e.manifest_digest = in->m->digest;
 	}
 	if (rc && in->res->touched) {
+		/* Staged but not set for its trial (a TPM or bootloader failure in the
+		 * last steps): the bootloader has it as bad, and so must the state. */
+		if (in->st.group[in->res->target].state == SLOT_STAGED)
+			in->st.group[in->res->target].state = SLOT_INSTALLING;
+		if (in->st.trial_group == (int)in->res->target)
+			in->st.trial_group = -1;
 		in->st.last_outcome = UPDATE_OUTCOME_FAILED;
 		snprintf(in->st.last_detail, sizeof(in->st.last_detail), "%s",
 			 gw_error_msg(err, rc));

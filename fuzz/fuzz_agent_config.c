@@ -19,6 +19,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static int fd = -1;
 static char path[64];
 
+/* [update] and its slots: complete, every class in both groups, no device twice. */
+static void check_update(const struct agent_update_config *u)
+{
+	if (u->trial_tries < 1 || u->trial_tries > BL_MAX_TRIES)
+		__builtin_trap();
+	if (!u->configured) {
+		if (u->nslots)
+			__builtin_trap();
+		return;
+	}
+	if (!u->root || !u->channel || !u->bootloader_set || !u->bootloader_path || !u->nslots ||
+	    u->nslots > 2 * AGENT_MAX_SLOT_CLASSES)
+		__builtin_trap();
+	for (size_t i = 0; i < u->nslots; i++) {
+		const struct agent_slot *s = &u->slots[i];
+
+		if (!s->device[0] ||
+		    !config_update_slot(u, s->group == BL_GROUP_A ? BL_GROUP_B : BL_GROUP_A,
+					s->class_name))
+			__builtin_trap();
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(u->slots[j].device, s->device))
+				__builtin_trap();
+	}
+}
+
 static void check_loaded(const struct agent_config *cfg)
 {
 	if (cfg->stage_pcr > 23 || cfg->trust_pcr > 23 || cfg->stage_pcr == cfg->trust_pcr)
@@ -60,6 +86,7 @@ static void check_loaded(const struct agent_config *cfg)
 			if (!st->files[j][0])
 				__builtin_trap();
 	}
+	check_update(&cfg->update);
 	if (cfg->nhealth > HEALTH_MAX_CHECKS)
 		__builtin_trap();
 	for (size_t i = 0; i < cfg->nhealth; i++) {

@@ -8,13 +8,23 @@
 # truncated, a payload tampered in the middle of the stream, the running group on
 # trial) with its own exit code, leaving the running group, the state and the
 # bootloader's choice as they were; a 1 GiB sparse image installed with its peak
-# RSS printed.
+# RSS printed. Bundles come from `gwpolicy bundle create`; the ones it refuses to
+# make (expired, signers outside the targets role) from mkbundle.py.
 # shellcheck source=swtpm-tests/lib.sh
 source "$(dirname "$0")/lib.sh"
 require_cmd python3 openssl cmp tpm2_nvincrement /usr/bin/time
 
 here=$(cd "$(dirname "$0")" && pwd)
 mkb() { python3 "$here/mkbundle.py" "$@"; }
+# gwb CHANNEL SECURITY_VERSION MODEL ARGS...: gwpolicy bundle create, signed by tgt1.
+gwb() {
+  local ch=$1 sv=$2 model=$3
+  shift 3
+  gwpolicy bundle create --root "$d/root.json" --key "$d/tgt1.key" --model "$model" \
+    --channel "$ch" --version 2.0.0 --security-version "$sv" --reboot-required "$@"
+}
+# The file backend's power-on (swtpm-tests/bootsim.sh), and its state.
+boot_on() { "$here/bootsim.sh" file "$boot" "$d/cmdline"; }
 bootsim() { "$GW_BIN/tools/gw-bootsim" --kind file --path "$boot" "$@"; }
 
 swtpm_start || exit 1
@@ -64,7 +74,7 @@ EOF
 ga() { gwagent --config "$conf" "$@"; }
 
 expect_exit -n provision 0 ga provision
-expect_eq factory-boots-A "$(bootsim boot)" A
+expect_eq factory-boots-A "$(boot_on)" A
 expect_exit -n status-fresh 0 ga update status --json
 check status-fresh-content python3 -c "
 import json; d=json.load(open('$GW_STDOUT'))
@@ -79,9 +89,11 @@ assert d['trust_root']['version']==1 and d['last_outcome']=='none', d"
 # The new release: rootfs of 3.5 MiB (not a multiple of the 1 MiB buffer), app.
 head -c 3670017 /dev/urandom >"$img/rootfs"
 head -c 100000 /dev/urandom >"$img/app"
-good=(--key "$d/tgt2.key" --model other-model --model gw-test --version 2.0.0
-  --security-version 3 --notes "Fixes the widget." --image rootfs="$img/rootfs" --image app="$img/app")
-mkb "${good[@]}" -o "$d/good.gwb" || { fail mkbundle "good bundle"; exit 1; }
+printf 'Fixes the widget.' >"$d/notes.txt"
+check bundle-create gwpolicy bundle create --root "$d/root.json" --key "$d/tgt2.key" \
+  --model other-model --model gw-test --channel stable --version 2.0.0 --security-version 3 \
+  --notes "$d/notes.txt" --reboot-required --image rootfs="$img/rootfs" --image app="$img/app" \
+  -o "$d/good.gwb"
 
 # What a refusal must leave alone, byte for byte.
 snapshot() {
@@ -116,31 +128,31 @@ unchanged() {   # NAME SNAP [FILE...]: the named files (default: all) as in SNAP
 
 # ---- refusals before anything is written: each its own exit code ----
 snapshot fresh
-refused() {   # NAME CODE PATTERN BUNDLE-ARGS...
+refused() {   # NAME CODE PATTERN MAKER ARGS...: MAKER (gwb or mkb) writes the bundle
   local name=$1 code=$2 pat=$3
   shift 3
-  mkb "$@" -o "$d/$name.gwb" || { fail "$name-mkbundle" "mkbundle.py $*"; return; }
+  "$@" -o "$d/$name.gwb" 2>"$d/$name.make.log" || { fail "$name-make" "$(cat "$d/$name.make.log")"; return; }
   expect_exit -n "$name-refused" "$code" ga update install "$d/$name.gwb"
   expect_output_contains -n "$name-says-why" "$pat"
   unchanged "$name-nothing-written" fresh
 }
 img2=(--image rootfs="$img/rootfs" --image app="$img/app")
-refused wrong-model 32 "not for model 'gw-test'" --key "$d/tgt1.key" --model gw-other "${img2[@]}"
+refused wrong-model 32 "not for model 'gw-test'" gwb stable 1 gw-other "${img2[@]}"
 refused wrong-channel 33 "for channel 'beta', this device follows 'stable'" \
-  --key "$d/tgt1.key" --model gw-test --channel beta "${img2[@]}"
-refused expired 34 "the manifest expired at 2026-01-01T00:00:00Z" --key "$d/tgt1.key" \
+  gwb beta 1 gw-test "${img2[@]}"
+refused expired 34 "the manifest expired at 2026-01-01T00:00:00Z" mkb --key "$d/tgt1.key" \
   --model gw-test --created 2025-12-01T00:00:00Z --expires 2026-01-01T00:00:00Z "${img2[@]}"
-refused unknown-signer 30 "manifest signature: 0 of required 1 signatures valid \(key [0-9a-f]+… unknown\)" --key "$d/stranger.key" --model gw-test "${img2[@]}"
-refused root-key-signer 30 "manifest signature: 0 of required 1 signatures valid" --key "$d/root1.key" --model gw-test "${img2[@]}"
+refused unknown-signer 30 "manifest signature: 0 of required 1 signatures valid \(key [0-9a-f]+… unknown\)" mkb --key "$d/stranger.key" --model gw-test "${img2[@]}"
+refused root-key-signer 30 "manifest signature: 0 of required 1 signatures valid" mkb --key "$d/root1.key" --model gw-test "${img2[@]}"
 refused missing-class 36 "2 slot classes: a bundle must fill every class" \
-  --key "$d/tgt1.key" --model gw-test --image rootfs="$img/rootfs"
+  gwb stable 1 gw-test --image rootfs="$img/rootfs"
 refused unknown-class 36 "payload of class 'kernel', which this device has no slot for" \
-  --key "$d/tgt1.key" --model gw-test "${img2[@]}" --image kernel="$img/app"
+  gwb stable 1 gw-test "${img2[@]}" --image kernel="$img/app"
 # The rollback: the counter at security version 3 (as a commit would leave it).
 for i in 1 2 3; do tpm2_nvincrement 0x01000100 >/dev/null 2>&1 || fail nvincrement "increment $i"; done
 snapshot fresh
 refused lower-security-version 35 "security version 2 is below the counter's 3" \
-  --key "$d/tgt1.key" --model gw-test --security-version 2 "${img2[@]}"
+  gwb stable 2 gw-test "${img2[@]}"
 # Cut inside the signed envelope: nothing of the payloads was reached.
 head -c 700 "$d/good.gwb" >"$d/cut-envelope.gwb"
 expect_exit -n cut-in-envelope-refused 31 ga update install "$d/cut-envelope.gwb"
@@ -172,13 +184,13 @@ import json; s=json.load(open('$state/update/slots.json'))
 assert s['groups']['B']['state']=='installing' and not s['groups']['B']['has_manifest'], s
 assert s['groups']['A']['state']=='empty' and s['trial']=='none', s
 assert s['last_outcome']=='failed', s"
-expect_eq tampered-bootloader-boots-A "$(bootsim boot)" A
+expect_eq tampered-bootloader-boots-A "$(boot_on)" A
 expect_output_contains -n tampered-B-bad 'B=bad' <(bootsim status)
 # Truncated in the middle of a payload, from standard input.
 head -c $((off + 1000)) "$d/good.gwb" >"$d/cut-payload.gwb"
 expect_exit -n cut-in-payload-refused 31 sh -c "cat '$d/cut-payload.gwb' | '$GW_BIN/gwagent' --config '$conf' update install -"
 unchanged cut-in-payload-running-group-untouched fresh A.rootfs.img A.app.img pcr14
-expect_eq cut-in-payload-bootloader-boots-A "$(bootsim boot)" A
+expect_eq cut-in-payload-bootloader-boots-A "$(boot_on)" A
 
 # ---- the install ----
 expect_exit -n install 0 ga update install "$d/good.gwb"
@@ -239,22 +251,80 @@ assert any(p['class']=='rootfs' and p['phase']=='verify' and p['done']==p['total
 assert all(0<=p['percent']<=100 for p in prog)"
 expect_exit -n install-no-progress 0 ga update install --json --no-progress "$d/good.gwb"
 expect_eq no-progress-one-line "$(wc -l <"$GW_STDOUT")" 1
+# On a terminal: one line rewritten in place (percent, MB/s, ETA) on stderr.
+if command -v script >/dev/null 2>&1; then
+  expect_exit -n install-tty 0 script -qec "'$GW_BIN/gwagent' --config '$conf' update install '$d/good.gwb'" "$d/tty.log"
+  expect_output_contains -n tty-progress-write 'rootfs: writing +[0-9]+% +[0-9.]+ MB/s +ETA +[0-9]+:[0-9]{2}' "$d/tty.log"
+  expect_output_contains -n tty-progress-verified 'app: verifying +100% +[0-9.]+ MB/s +ETA +0:00' "$d/tty.log"
+else
+  skip install-tty "no script(1)"
+fi
 
 # ---- the running group on trial: nothing to fall back to, refused ----
-expect_eq trial-boots-B "$(bootsim boot)" B
+expect_eq trial-boots-B "$(boot_on)" B
 snapshot trial
 expect_exit -n install-on-trial-refused 5 ga update install "$d/good.gwb"
 expect_output_contains -n install-on-trial-says-why 'the running group B is on trial and not committed'
 unchanged install-on-trial-nothing-written trial
 # Back to A, as a failed trial would leave it.
 bootsim bad B >/dev/null
-expect_eq back-to-A "$(bootsim boot)" A
+expect_eq back-to-A "$(boot_on)" A
+
+# ---- a failure after the bytes are written (the event log cannot take the staged
+# record): the target is not left staged, the bootloader does not try it ----
+mv "$state/eventlog.cel" "$d/eventlog.keep"
+mkdir "$state/eventlog.cel"
+expect_exit -n late-failure 1 ga update install "$d/good.gwb"
+check late-failure-not-staged python3 -c "
+import json; s=json.load(open('$state/update/slots.json'))
+assert s['groups']['B']['state']=='installing' and s['trial']=='none', s
+assert s['last_outcome']=='failed', s"
+expect_output_contains -n late-failure-B-bad 'primary=A A=good B=bad' <(bootsim status)
+rmdir "$state/eventlog.cel"
+mv "$d/eventlog.keep" "$state/eventlog.cel"
+
+# ---- target devices: never one of the running group's, never a mounted one ----
+conf_with_app() {   # FILE DEVICE: the config with B.app on DEVICE
+  sed "/^\[slot B.app\]/{n;s|.*|device = $2|}" "$conf" >"$1"
+}
+ln "$slots/A.app.img" "$d/A.app.hardlink"
+conf_with_app "$d/hardlink.conf" "$d/A.app.hardlink"
+snapshot devices
+expect_exit -n running-device-refused 36 gwagent --config "$d/hardlink.conf" update install "$d/good.gwb"
+expect_output_contains -n running-device-says-why "slot B.app \\($d/A.app.hardlink\\) is the device of the running slot A.app"
+unchanged running-device-nothing-written devices
+if [ "$(id -u)" = 0 ] && command -v losetup >/dev/null && command -v mkfs.ext4 >/dev/null &&
+   truncate -s 8M "$d/blk.img" && loop=$(losetup -f --show "$d/blk.img" 2>/dev/null); then
+  on_exit "umount '$d/mnt' 2>/dev/null; losetup -d '$loop'"
+  mkfs.ext4 -q "$loop" && mkdir -p "$d/mnt" && mount "$loop" "$d/mnt" || fail mount "mount $loop"
+  conf_with_app "$d/blk.conf" "$loop"
+  snapshot devices
+  expect_exit -n mounted-device-refused 36 gwagent --config "$d/blk.conf" update install "$d/good.gwb"
+  expect_output_contains -n mounted-device-says-why "slot B.app: $loop is mounted \\(or holds a mounted partition\\) on $d/mnt"
+  unchanged mounted-device-nothing-written devices
+  umount "$d/mnt"
+  expect_exit -n block-device-install 0 gwagent --config "$d/blk.conf" update install "$d/good.gwb"
+  expect_eq block-device-bytes "$(head -c 100000 "$loop" | sha256sum)" "$(sha256sum <"$img/app")"
+  expect_eq block-device-not-truncated "$(blockdev --getsize64 "$loop")" 8388608
+  truncate -s 64K "$d/small.img"
+  small=$(losetup -f --show "$d/small.img")
+  on_exit "losetup -d '$small'"
+  conf_with_app "$d/small.conf" "$small"
+  expect_exit -n small-device-refused 36 gwagent --config "$d/small.conf" update install "$d/good.gwb"
+  expect_output_contains -n small-device-says-why "slot B.app: $small holds 65536 bytes, the payload has 100000"
+  expect_eq after-block-trial-boots-B "$(boot_on)" B
+  bootsim bad B >/dev/null
+  expect_eq back-to-A-again "$(boot_on)" A
+else
+  skip block-devices "needs root, losetup and mkfs.ext4 (loop devices)"
+fi
 
 # ---- 1 GiB sparse image through standard input: peak RSS far below it ----
 truncate -s 1G "$img/big"
 head -c 4096 /dev/urandom | dd of="$img/big" bs=1 seek=$((512 * 1024 * 1024)) conv=notrunc status=none
-expect_exit -n install-1gib 0 sh -c "python3 '$here/mkbundle.py' --key '$d/tgt1.key' --model gw-test --version 3.0.0 \
-  --security-version 3 --image rootfs='$img/big' --image app='$img/app' |
+expect_exit -n install-1gib 0 sh -c "'$GW_BIN/gwpolicy' bundle create --root '$d/root.json' \
+  --key '$d/tgt1.key' --model gw-test --channel stable --version 3.0.0 --security-version 3 \
+  --image rootfs='$img/big' --image app='$img/app' |
   /usr/bin/time -v -o '$d/time.txt' '$GW_BIN/gwagent' --config '$conf' update install --no-progress -"
 rss=$(sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): //p' "$d/time.txt")
 note "peak RSS installing a 1 GiB image: ${rss:-?} KiB"
