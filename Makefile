@@ -8,6 +8,7 @@ CC := gcc
 endif
 PREFIX ?= /usr/local
 DESTDIR ?=
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 
 ifeq ($(SANITIZE),1)
 B ?= build-san
@@ -146,6 +147,7 @@ FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 -Icommon -Iagent -Iverifier -Ip
 FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ_B)/%,$(FUZZ_SRC))
 FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(COMMON_SRC) agent/config.c agent/config_channel.c agent/counter_check.c agent/answers.c agent/bl_parse.c verifier/vconfig.c verifier/api.c \
 	agent/config_update.c agent/update_state.c agent/slot_write.c \
+	agent/config_health.c \
 	verifier/servernames.c verifier/polreset.c $(wildcard policy/gwpol*.c))
 $(FUZZ_B)/obj/%.o: %.c
 	$(call say,FUZZCC,$<)
@@ -181,6 +183,12 @@ install: $(BINS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/gatewarden
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 README.md doc/*.md doc/policy.schema.json $(DESTDIR)$(PREFIX)/share/doc/gatewarden/
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	for u in dist/systemd/*.service.in; do \
+		sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@DOCDIR@|$(PREFIX)/share/doc/gatewarden|g' \
+			"$$u" > "$(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename "$$u" .in)" && \
+		chmod 0644 "$(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename "$$u" .in)" || exit 1; \
+	done
 
 clean:
 	rm -rf build build-san build-fuzz

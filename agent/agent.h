@@ -38,6 +38,15 @@ struct agent_channel {
 };
 #define AGENT_MAX_CHANNELS 16
 
+/* A [health NAME] section: a trial boot commits only when every check passes. */
+struct agent_health {
+	char *name;
+	char *command;             /* run without a shell, argv split on blanks */
+	char *unit;                /* or: a systemd unit that must be active */
+	unsigned timeout;          /* seconds */
+	int line;                  /* the section's first key, for messages */
+};
+
 struct agent_config {
 	char *tcti;
 	char *state_dir;
@@ -58,6 +67,9 @@ struct agent_config {
 	size_t nchannels;
 	/* [update] and [slot GROUP.CLASS]: agent/config_update.c */
 	struct agent_update_config update;
+	/* [health NAME] sections (agent/config_health.c) */
+	struct agent_health *health;
+	size_t nhealth;
 };
 
 /* Reads an inih file; unknown sections and keys are errors naming the line. */

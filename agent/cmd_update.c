@@ -11,20 +11,25 @@
 #include <json-c/json.h>
 
 #include "agent.h"
+#include "update_boot.h"
 #include "update_install.h"
 #include "update_status.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: gwagent update install BUNDLE|- [--json] [--no-progress]\n"
-		   "       gwagent update status [--json]\n\n"
+		   "       gwagent update status [--json]\n"
+		   "       gwagent update mark-good [--json]\n"
+		   "       gwagent update mark-bad [A|B|booted|other] [--json]\n\n"
 		   "install  verify a bundle against the pinned trust root, check its model,\n"
 		   "         channel, expiry and security version, and write it into the slot\n"
 		   "         group that is not running, set for one trial boot. '-' reads the\n"
 		   "         bundle from standard input. Progress: a line on stderr when it is\n"
 		   "         a terminal, else JSON lines on stdout with --json.\n"
 		   "status   the slot groups, the bootloader's view of them, the\n"
-		   "         anti-rollback counters and the last update's outcome.\n");
+		   "         anti-rollback counters and the last update's outcome.\n"
+		   "mark-good, mark-bad  the operator's verdict on the running group (or, for\n"
+		   "         mark-bad, the other one): see 'gwagent update mark-good --help'.\n");
 }
 
 static void print_result(const struct update_install_result *r, int rc, int code,
@@ -149,6 +154,8 @@ int cmd_update(struct agent_ctx *ctx, int argc, char **argv)
 	} subs[] = {
 		{ "install", update_install_main },
 		{ "status", update_status_main },
+		{ "mark-good", update_mark_good_main },
+		{ "mark-bad", update_mark_bad_main },
 	};
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

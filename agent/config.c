@@ -11,6 +11,7 @@
 
 #include "agent.h"
 #include "config_channel.h"
+#include "health.h"
 #include "util.h"
 
 #define STAGE_NAME_MAX 64
@@ -165,6 +166,8 @@ static int on_section(void *user, const char *name, gw_error *err)
 		return config_channel_section(ps->cfg, name + 8, err);
 	if (config_update_section(name, &rc, err))
 		return rc;
+	if (health_section(name))
+		return 0;
 	if (!strcmp(name, "agent") ||
 	    (n >= 6 && !memcmp(name, "stage ", 6) && valid_stage_name(name + 6, n - 6)))
 		return 0;
@@ -215,6 +218,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		rc = config_channel_key(cfg, section + 8, name, value, ps->err);
 	} else if (config_update_section(section, &rc, ps->err)) {
 		rc = rc ? rc : config_update_key(cfg, section, name, value, line, ps->err);
+	} else if (health_section(section)) {
+		rc = health_config_key(cfg, section, name, value, line, ps->err);
 	} else {
 		rc = gw_fail(ps->err, GW_E_CONFIG, "unknown section [%s]", section);
 	}
@@ -248,9 +253,11 @@ int agent_config_load(const char *path, struct agent_config *cfg, gw_error *err)
 		return gw_fail(err, GW_E_CONFIG, "%s:%d: stage_pcr and trust_pcr must differ (both %u)",
 			       path, ps.pcr_line, cfg->stage_pcr);
 	rc = config_channel_check(cfg, path, err);
-	if (rc)
-		return rc;
-	return config_update_check(path, cfg, err);
+	if (!rc)
+		rc = config_update_check(path, cfg, err);
+	if (!rc)
+		rc = health_config_check(cfg, path, err);
+	return rc;
 }
 
 void agent_config_fini(struct agent_config *cfg)
@@ -263,6 +270,7 @@ void agent_config_fini(struct agent_config *cfg)
 	}
 	free(cfg->stages);
 	config_channel_fini(cfg);
+	health_config_fini(cfg);
 	free(cfg->tcti);
 	free(cfg->state_dir);
 	free(cfg->firmware_log);

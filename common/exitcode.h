@@ -40,6 +40,9 @@ enum gw_exit {
 	GW_EXIT_UPDATE_ROLLBACK = 35, /* security version below the anti-rollback counter */
 	GW_EXIT_UPDATE_SLOTS = 36,    /* payload classes or target devices do not fit */
 	GW_EXIT_UPDATE_VERIFY = 37,   /* a slot did not read back as written */
+	/* gwagent boot: a trial boot's health check failed; the group was marked bad
+	 * and the reboot command run. */
+	GW_EXIT_ROLLED_BACK = 40,
 };
 
 /* Exit code for a library error code. */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "health.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -86,6 +87,16 @@ static void check_loaded(const struct agent_config *cfg)
 				__builtin_trap();
 	}
 	check_update(&cfg->update);
+	if (cfg->nhealth > HEALTH_MAX_CHECKS)
+		__builtin_trap();
+	for (size_t i = 0; i < cfg->nhealth; i++) {
+		const struct agent_health *h = &cfg->health[i];
+
+		if (!h->command == !h->unit || h->timeout == 0 || h->timeout > HEALTH_MAX_TIMEOUT)
+			__builtin_trap();
+		if (!h->name[0] || strlen(h->name) > HEALTH_NAME_MAX)
+			__builtin_trap();
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
