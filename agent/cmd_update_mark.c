@@ -151,7 +151,7 @@ static int mark_other_bad(struct update_run *run, enum bl_group g, gw_error *err
 	if (run->st.trial_group == (int)g) {
 		rc = update_manifest_load(run->ctx, run->root, g, &m, err);
 		if (!rc)
-			rc = update_record(run, "rolled-back", g, m, NULL, err);
+			rc = update_record(run, UPDATE_EV_ROLLED_BACK, g, m, false, err);
 		else if (rc == GW_E_NOTFOUND)
 			rc = 0;
 		manifest_free(m);

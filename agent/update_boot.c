@@ -37,7 +37,7 @@ static int measure_running(struct update_run *run, gw_error *err)
 	enum bl_group g = run->booted;
 	struct manifest *m = NULL;
 	struct counter_state cs;
-	const char *suffix = NULL;
+	bool below = false;
 	int rc;
 
 	if (!run->st.group[g].has_manifest) {
@@ -58,13 +58,13 @@ static int measure_running(struct update_run *run, gw_error *err)
 		goto out;
 	}
 	if (m->security_version < cs.security_version) {
-		suffix = " below-counter";
+		below = true;
 		update_say(run, "below-counter",
 			   "group %c runs security version %llu, below the counter's %llu",
 			   bl_group_char(g), (unsigned long long)m->security_version,
 			   (unsigned long long)cs.security_version);
 	}
-	rc = update_record(run, "running", g, m, suffix, err);
+	rc = update_record(run, UPDATE_EV_RUNNING, g, m, below, err);
 out:
 	manifest_free(m);
 	return rc;
@@ -158,7 +158,7 @@ static int record_fell_back(struct update_run *run, enum bl_group t, gw_error *e
 	if (!rc)
 		rc = update_manifest_load(run->ctx, run->root, t, &m, err);
 	if (!rc)
-		rc = update_record(run, "fell-back", t, m, NULL, err);
+		rc = update_record(run, UPDATE_EV_FELL_BACK, t, m, false, err);
 	if (rc)
 		goto out;
 	run->st.group[t].state = SLOT_BAD;
@@ -183,7 +183,7 @@ static int record_rolled_back(struct update_run *run, enum bl_group t, gw_error 
 
 	rc = update_manifest_load(run->ctx, run->root, t, &m, err);
 	if (!rc)
-		rc = update_record(run, "rolled-back", t, m, NULL, err);
+		rc = update_record(run, UPDATE_EV_ROLLED_BACK, t, m, false, err);
 	else if (rc == GW_E_NOTFOUND)
 		rc = 0; /* an image without a manifest: nothing to name in a record */
 	if (rc)

@@ -17,6 +17,7 @@
 #include "manifest.h"
 #include "root.h"
 #include "stage.h"
+#include "update_event.h"
 #include "update_state.h"
 
 /* Everything one run works with. Printing goes to out (text lines, or one JSON
@@ -49,11 +50,12 @@ int update_measure_once(struct update_run *run, const char *event_type, const ch
 			const uint8_t d[][GW_MAX_DIGEST], gw_error *err) GW_WUR;
 
 /* Log and extend one `update` record about group g's stored manifest m: "update
- * WHAT G version V manifest sha256:HEX[SUFFIX]", digest per bank = the hash of the
+ * KIND G version V manifest sha256:HEX[ below-counter]" (common/update_event.c
+ * writes it, the policy evaluator reads it), digest per bank = the hash of the
  * manifest document. Skipped (0) when the current log already holds that exact
  * record, so a rerun in the same TPM reset cycle does not repeat it. */
-int update_record(struct update_run *run, const char *what, enum bl_group g,
-		  const struct manifest *m, const char *suffix, gw_error *err) GW_WUR;
+int update_record(struct update_run *run, enum update_event_kind kind, enum bl_group g,
+		  const struct manifest *m, bool below_counter, gw_error *err) GW_WUR;
 
 /* Commit the booted group (its trial passed, or the operator said so):
  * bl_mark_good(booted), bl_mark_bad(other) when its security version is below

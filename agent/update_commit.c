@@ -183,20 +183,24 @@ out:
 	return rc;
 }
 
-int update_record(struct update_run *run, const char *what, enum bl_group g,
-		  const struct manifest *m, const char *suffix, gw_error *err)
+int update_record(struct update_run *run, enum update_event_kind kind, enum bl_group g,
+		  const struct manifest *m, bool below_counter, gw_error *err)
 {
+	struct update_event ev = { .kind = kind, .group = bl_group_char(g),
+				   .below_counter = below_counter };
 	uint8_t d[GW_MAX_BANKS][GW_MAX_DIGEST];
-	char text[256];
+	char text[UPDATE_EVENT_TEXT_MAX];
 	int rc;
 
-	rc = gw_snprintf(text, sizeof(text), "update %s %c version %s manifest sha256:%s%s", what,
-			 bl_group_char(g), m->version, m->digest_hex, suffix ? suffix : "");
+	memcpy(ev.manifest_digest, m->digest, sizeof(ev.manifest_digest));
+	rc = gw_snprintf(ev.version, sizeof(ev.version), "%s", m->version);
+	if (!rc)
+		rc = update_event_format(&ev, text, sizeof(text));
 	if (rc)
-		return gw_fail(err, rc, "update record too long");
+		return gw_fail(err, rc, "update record for version '%s'", m->version);
 	rc = manifest_digests(run, g, m, d, err);
 	if (!rc)
-		rc = update_measure_once(run, "update", text, (const uint8_t(*)[GW_MAX_DIGEST])d, err);
+		rc = update_measure_once(run, UPDATE_EVENT_TYPE, text, (const uint8_t(*)[GW_MAX_DIGEST])d, err);
 	return rc;
 }
 
@@ -298,7 +302,7 @@ int update_commit(struct update_run *run, const char *why, gw_error *err)
 		gw_error_prefix(err, "anti-rollback counter of channel %s: ", run->channel.name);
 		goto out;
 	}
-	rc = update_record(run, "committed", g, m, NULL, err);
+	rc = update_record(run, UPDATE_EV_COMMITTED, g, m, false, err);
 	if (rc)
 		goto out;
 	run->st.group[g].state = SLOT_GOOD;

@@ -14,6 +14,7 @@
 #include "exitcode.h"
 #include "slot_write.h"
 #include "stage.h"
+#include "update_event.h"
 #include "update_state.h"
 #include "util.h"
 
@@ -259,13 +260,17 @@ static int measure_staged(struct install *in, const uint8_t *doc, size_t doc_len
 	struct stage_banks banks;
 	struct evlog_meta meta;
 	bool fresh = false;
-	char text[256];
+	struct update_event ev = { .kind = UPDATE_EV_STAGED,
+				   .group = bl_group_char(in->res->target) };
+	char text[UPDATE_EVENT_TEXT_MAX];
 	int rc;
 
-	rc = gw_snprintf(text, sizeof(text), "update staged %c version %s manifest sha256:%s",
-			 bl_group_char(in->res->target), in->m->version, in->m->digest_hex);
+	memcpy(ev.manifest_digest, in->m->digest, sizeof(ev.manifest_digest));
+	rc = gw_snprintf(ev.version, sizeof(ev.version), "%s", in->m->version);
+	if (!rc)
+		rc = update_event_format(&ev, text, sizeof(text));
 	if (rc)
-		return gw_fail(err, rc, "the staged record is too long");
+		return gw_fail(err, rc, "the staged record for version '%s'", in->m->version);
 	rc = evlog_sync(in->ctx, &meta, &fresh, err);
 	if (!rc)
 		rc = stage_banks_get(in->ctx, &banks, err);
@@ -274,7 +279,7 @@ static int measure_staged(struct install *in, const uint8_t *doc, size_t doc_len
 			rc = gw_fail(err, GW_E_CRYPTO, "hashing the manifest");
 	if (!rc)
 		rc = evlog_measure(in->ctx, in->ctx->cfg.trust_pcr, banks.alg,
-				   (const uint8_t(*)[GW_MAX_DIGEST])d, banks.n, "update", NULL, NULL,
+				   (const uint8_t(*)[GW_MAX_DIGEST])d, banks.n, UPDATE_EVENT_TYPE, NULL, NULL,
 				   text, NULL, err);
 	return rc;
 }
