@@ -80,6 +80,7 @@ printf 'uplink=mqtts://broker.example\n' >"$work/gateway/app.conf"
 cat >"$work/agent.conf" <<CONF
 [agent]
 state_dir = $work/state
+model = gw-1000
 firmware_log = $FWLOG
 
 [stage rootfs]

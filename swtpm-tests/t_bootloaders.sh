@@ -8,37 +8,12 @@
 # tries spent -> the bootloader falls back by itself.
 # shellcheck source=swtpm-tests/lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=swtpm-tests/update_flow.sh
+source "$(dirname "$0")/update_flow.sh"
 require_cmd grub-editenv fw_printenv fw_setenv
 
 bootsim=$GW_ROOT/swtpm-tests/bootsim.sh
 tool=$GW_BIN/tools/gw-bootsim
-
-# setup KIND: a factory state (A good and primary, B never installed) in
-# $GW_TMP/KIND; sets P (the backend path) and C (the command line file).
-setup() {
-  local k=$1 d=$GW_TMP/$1
-  mkdir -p "$d"
-  C=$d/cmdline
-  case $k in
-    file) P=$d/bootsim.state ;;
-    grub) P=$d/grubenv; grub-editenv "$P" create ;;
-    uboot)
-      P=$d/fw_env.config
-      head -c 16384 /dev/zero >"$d/env1"
-      head -c 16384 /dev/zero >"$d/env2"
-      printf '%s 0x0 0x4000\n%s 0x0 0x4000\n' "$d/env1" "$d/env2" >"$P" ;;
-    systemd-boot)
-      P=$d/esp
-      mkdir -p "$P/loader/entries" "$P/A" "$P/B"
-      : >"$P/A/vmlinuz"
-      : >"$P/B/vmlinuz"
-      printf 'title Gateway A\nlinux /A/vmlinuz\noptions root=PARTLABEL=rootfs-a gatewarden.slot=A\n' \
-        >"$P/loader/entries/gatewarden-a.conf"
-      printf 'title Gateway B\nlinux /B/vmlinuz\noptions root=PARTLABEL=rootfs-b gatewarden.slot=B\n' \
-        >"$P/loader/entries/gatewarden-b+0-0.conf"
-      printf 'timeout 0\n' >"$P/loader/loader.conf" ;;
-  esac
-}
 
 ctl() { "$tool" --kind "$K" --path "$P" --cmdline "$C" "$@"; }
 
@@ -64,7 +39,7 @@ status_is() {   # NAME WANT
 }
 
 for K in file grub uboot systemd-boot; do
-  setup "$K"
+  bl_factory "$K" "$GW_TMP/$K"
   status_is factory "primary=A A=good B=bad"
   power_on factory A
   # install into B, trial, commit
@@ -153,7 +128,7 @@ else
 fi
 
 # The C simulation and the real-tool side agree step by step on a fresh grubenv.
-setup grub-cross
+bl_factory grub "$GW_TMP/grub-cross"
 K=grub P=$GW_TMP/grub-cross/grubenv C=$GW_TMP/grub-cross/cmdline
 order cross-trial trial B 3
 cp "$P" "$GW_TMP/grub-cross/copy"

@@ -11,127 +11,21 @@
 # rerun or by the next boot with the same result.
 # shellcheck source=swtpm-tests/lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=swtpm-tests/update_flow.sh
+source "$(dirname "$0")/update_flow.sh"
 require_cmd python3 tpm2_pcrread tpm2_nvincrement
 
 swtpm_start || exit 1
 d=$GW_TMP
-state=$d/state conf=$d/agent.conf bl=$d/bl.state cmdline=$d/cmdline
+bl=$d/bl.state
 COUNTER=0x01800100 BASELINE=0x01800101
 
 # ------------------------------------------------------------------ release side ---
-for k in r1 t1; do
-  check "keygen-$k" gwpolicy keygen --out "$d/$k"
-done
-check root-init gwpolicy root init --root-key "$d/r1.pub" --root-threshold 1 \
-  --targets-key "$d/t1.pub" --targets-threshold 1 --sign "$d/r1.key" -o "$d/root.json"
-root_digest=$(python3 - "$d/root.json" <<'EOF'
-import base64, hashlib, json, sys
-env = json.load(open(sys.argv[1]))
-print(hashlib.sha256(base64.b64decode(env["payload"])).hexdigest())
-EOF
-)
-bundle() {   # NAME VERSION SECURITY_VERSION: $d/NAME.gwb
-  head -c 131072 /dev/urandom >"$d/img-$1"
-  check "bundle-$1" gwpolicy bundle create --root "$d/root.json" --key "$d/t1.key" \
-    --model gw-1000 --channel stable --version "$2" --security-version "$3" \
-    --image "rootfs=$d/img-$1" -o "$d/$1.gwb"
-}
-manifest_of() {   # NAME: the manifest digest (SHA-256 of the envelope's payload)
-  python3 - "$d/$1.gwb" <<'PY'
-import base64, hashlib, json, sys, tarfile
-with tarfile.open(sys.argv[1]) as t:
-    env = json.load(t.extractfile("manifest.dsse"))
-print(hashlib.sha256(base64.b64decode(env["payload"])).hexdigest())
-PY
-}
+uf_release "$d"
 
 # ------------------------------------------------------------------- the device ---
-truncate -s 1M "$d/slotA.img" "$d/slotB.img"
-head -c 131072 /dev/urandom | dd of="$d/slotA.img" conv=notrunc status=none
-cat >"$d/check.sh" <<EOF
-#!/bin/sh
-echo "app self-test: \$(cat "$d/verdict" 2>/dev/null || echo 0)"
-exit "\$(cat "$d/verdict" 2>/dev/null || echo 0)"
-EOF
-cat >"$d/reboot.sh" <<EOF
-#!/bin/sh
-echo reboot >>"$d/reboots"
-EOF
-chmod +x "$d/check.sh" "$d/reboot.sh"
-echo rootfs-v1 >"$d/stage.txt"
-cat >"$conf" <<EOF
-[agent]
-state_dir = $state
-model = gw-1000
-
-[stage rootfs]
-file = $d/stage.txt
-
-[channel stable]
-counter_index = $COUNTER
-baseline_index = $BASELINE
-
-[update]
-root = $d/root.json
-channel = stable
-bootloader = file
-bootloader_path = $bl
-trial_tries = 1
-reboot_command = $d/reboot.sh
-
-[slot A.rootfs]
-device = $d/slotA.img
-
-[slot B.rootfs]
-device = $d/slotB.img
-
-[health app]
-command = $d/check.sh --quick
-timeout = 20
-EOF
-ga() { gwagent --config "$conf" "$@"; }
+uf_device "$d" file "$bl" "$d/cmdline" "$COUNTER" "$BASELINE"
 bootsim() { "$GW_BIN/tools/gw-bootsim" --kind file --path "$bl" "$@"; }
-counter_sv() {
-  "$GW_BIN/tools/gw-counter" --config "$conf" read stable |
-    python3 -c "import json,sys; print(json.load(sys.stdin)['security_version'])"
-}
-reboots() { [ -f "$d/reboots" ] && wc -l <"$d/reboots" || echo 0; }
-log_count() {   # TEXT: records of the current log whose string is TEXT
-  python3 - "$state/eventlog.cel" "$1" <<'EOF'
-import json, sys
-n = 0
-for rec in open(sys.argv[1], "rb").read().split(b"\x1e"):
-    if rec.strip() and json.loads(rec).get("content", {}).get("string") == sys.argv[2]:
-        n += 1
-print(n)
-EOF
-}
-# PCR 14 (sha1 and sha256) replayed from the log equals the TPM's.
-replays() {
-  python3 - "$state/eventlog.cel" "$@" <<'EOF'
-import hashlib, json, subprocess, sys
-want = {"sha1": bytes(20), "sha256": bytes(32)}
-for rec in open(sys.argv[1], "rb").read().split(b"\x1e"):
-    if not rec.strip():
-        continue
-    r = json.loads(rec)
-    if r["pcr"] != 14:
-        continue
-    for dg in r["digests"]:
-        alg = dg["hashAlg"]
-        want[alg] = hashlib.new(alg, want[alg] + bytes.fromhex(dg["digest"])).digest()
-for alg, v in want.items():
-    out = subprocess.run(["tpm2_pcrread", f"{alg}:14"], capture_output=True, text=True).stdout
-    got = out.split("0x")[-1].strip().lower()
-    if got != v.hex():
-        sys.exit(f"PCR 14 {alg}: TPM {got}, log replays to {v.hex()}")
-EOF
-}
-# One power-on: TPM reset, the bootloader's decision; prints the booted group.
-power_on() {
-  swtpm_power_cycle || return 1
-  bootsim --cmdline "$cmdline" boot
-}
 
 check provision ga provision
 expect_exit -n boot-help 0 ga boot --help
