@@ -280,6 +280,156 @@ run "${V[@]}" history "${VC[@]}" gw-demo-01
 run "${V[@]}" audit "${VC[@]}"
 run "${V[@]}" audit verify "${VC[@]}"
 
+# ----------------------------------------------------------------- updates ---
+printf '\n%sPart 3: a signed update, a trial boot, a commit and a rollback%s\n' "$bold" "$norm"
+U=$work/updates
+mkdir -p "$U"
+
+say "A release engineer makes the update trust root: a root key, and a targets key that signs releases."
+run "$B/gwpolicy" keygen --out "$U/root-key"
+run "$B/gwpolicy" keygen --out "$U/release-key"
+run "$B/gwpolicy" root init --root-key "$U/root-key.pub" --root-threshold 1 \
+  --targets-key "$U/release-key.pub" --targets-threshold 1 --sign "$U/root-key.key" -o "$U/root.json"
+root_digest=$(python3 -c 'import base64, hashlib, json, sys
+print(hashlib.sha256(base64.b64decode(json.load(open(sys.argv[1]))["payload"])).hexdigest())' "$U/root.json")
+printf '   The gateway ships with root.json; its digest is sha256:%s.\n' "$root_digest"
+
+# bundle VERSION SECURITY_VERSION: a release image signed into $U/release-VERSION.gwb
+bundle() {
+  head -c 1048576 /dev/urandom >"$U/rootfs-$1.img"
+  run "$B/gwpolicy" bundle create --root "$U/root.json" --key "$U/release-key.key" \
+    --model gw-1000 --channel stable --version "$1" --security-version "$2" \
+    --image "rootfs=$U/rootfs-$1.img" -o "$U/release-$1.gwb"
+}
+say "Release 1.5 (security version 2) is built and signed into a bundle."
+bundle 1.5 2
+
+say "The gateway gets two slot groups, a bootloader, an anti-rollback counter and a health check."
+truncate -s 2M "$U/slotA.img" "$U/slotB.img"
+cat >"$U/health-check" <<EOF
+#!/bin/sh
+# The application's self-test: fails when the release broke the uplink.
+if [ -e "$U/uplink-broken" ]; then echo "uplink: no answer from broker"; exit 1; fi
+echo "uplink: broker answers"
+EOF
+printf '#!/bin/sh\necho "reboot requested" >>"%s/reboots"\n' "$U" >"$U/reboot"
+chmod +x "$U/health-check" "$U/reboot"
+sed -i "s|^firmware_log = .*|firmware_log = $FWLOG|" "$work/agent.conf"
+cat >>"$work/agent.conf" <<CONF
+
+[update]
+root = $U/root.json
+channel = stable
+bootloader = file
+bootloader_path = $U/bootloader.state
+trial_tries = 1
+reboot_command = $U/reboot
+
+[slot A.rootfs]
+device = $U/slotA.img
+
+[slot B.rootfs]
+device = $U/slotB.img
+
+[channel stable]
+counter_index = 0x01800100
+baseline_index = 0x01800101
+
+[health uplink]
+command = $U/health-check
+timeout = 30
+CONF
+sed -n '/^\[update\]/,$p' "$work/agent.conf" | sed 's/^/     /'
+printf '   The bootloader is simulated (gw-bootsim): it keeps which group is good, which\n'
+printf '   is on trial and how many tries are left, as grub, U-Boot or systemd-boot would.\n'
+run "${A[@]}" provision
+BL=("$B/tools/gw-bootsim" --kind file --path "$U/bootloader.state")
+# restart: power off and on; the bootloader picks a group.
+restart() {
+  power_on
+  printf '   The bootloader boots group %s.\n' "$("${BL[@]}" boot)"
+}
+restart
+run "${A[@]}" boot
+
+say "The gateway installs release 1.5 into the idle group B, checking every byte as it streams."
+printf '   $ %s\n' "gwagent --config $work/agent.conf update install --json $U/release-1.5.gwb"
+"${A[@]}" update install --json "$U/release-1.5.gwb" | python3 -c "$(cat <<'PY'
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("event") == "progress":
+        print(f'     {m["class"]}: {m["phase"]:6} {m["percent"]:3d}%  '
+              f'({m["done"]} of {m["total"]} bytes)')
+    else:
+        print("     " + json.dumps(m))
+PY
+)"
+printf '   The staged release is measured into PCR 14, and B is set for one trial boot.\n'
+
+say "The gateway reboots into the trial; the boot service runs the health check and commits."
+restart
+run "${A[@]}" boot
+run "${A[@]}" update status
+printf '   PCR 14 holds the trust root and the update records, in order:\n'
+pcr14() {
+  python3 - "$work/state/eventlog.cel" <<'PY' | sed 's/^/     /'
+import json, sys
+for rec in open(sys.argv[1], "rb").read().split(b"\x1e"):
+    if rec.strip():
+        r = json.loads(rec)
+        if r["pcr"] == 14:
+            print(r.get("content", {}).get("string", ""))
+PY
+  tpm2_pcrread sha256:14 | sed 's/^/     /'
+}
+pcr14
+
+say "Someone offers the gateway release 1.3 (security version 1), an old one with known holes."
+bundle 1.3 1
+set +e
+run "${A[@]}" update install --no-progress "$U/release-1.3.gwb"
+rc=$?
+set -e
+[ "$rc" -eq 35 ] || { printf 'Unexpected: install exited %d, expected 35 (below the counter).\n' "$rc" >&2; exit 1; }
+printf '   Refused: the TPM counter says this gateway already runs security version 2.\n'
+
+say "Release 1.6 (security version 3) installs fine, but it breaks the uplink."
+bundle 1.6 3
+run "${A[@]}" update install --no-progress "$U/release-1.6.gwb"
+touch "$U/uplink-broken"
+restart
+set +e
+run "${A[@]}" boot
+rc=$?
+set -e
+[ "$rc" -eq 40 ] || { printf 'Unexpected: boot exited %d, expected 40 (rolled back).\n' "$rc" >&2; exit 1; }
+printf '   The health check failed: group A is marked bad and the reboot command ran\n'
+printf '   (it wrote "%s"); the counter stays at 2. The next boot is group B again.\n' "$(cat "$U/reboots")"
+rm -f "$U/uplink-broken"
+restart
+run "${A[@]}" boot
+run "${A[@]}" update status
+pcr14
+
+say "The operator adds the trust root to the gateway policy (version 2) and loads it, signed."
+python3 - "$work/policy.json" "$root_digest" "$U/policy-2.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["version"] += 1
+p["description"] = "gw-1000 release 1.4 and later, updates signed by the release trust root"
+p["trust"]["trust_root"] = [sys.argv[2]]
+json.dump(p, open(sys.argv[3], "w"), indent=2)
+PY
+"$B/gwpolicy" sign --key "$work/policy-release.key" "$U/policy-2.json" >"$U/policy-2.signed.json"
+run "${V[@]}" policy add "${VC[@]}" "$U/policy-2.signed.json"
+
+say "After all that, the gateway attests: the update records in PCR 14 pass, affirming."
+run "${A[@]}" attest
+
 printf '\n%sDemo complete.%s The good boot passed; the tampered stage and the forged log\n' "$bold" "$norm"
 printf 'were caught offline, each named; the verifier enrolled the gateway through its\n'
 printf 'TPM, affirmed the good boot and refused the tampered one, and audited it all.\n'
+printf 'A signed release installed, booted on trial and committed (counter and PCR 14);\n'
+printf 'an older release was refused, a broken one rolled back, and the gateway still\n'
+printf 'attests as affirming.\n'
