@@ -4,6 +4,7 @@
 # check and a reboot command for any bootloader backend, and the probes (counter,
 # PCR 14 records, replay of PCR 14 from the log, one power-on through bootsim.sh).
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # P, C, root_digest, state...: set for the sourcing scenario
 
 # bl_factory KIND DIR: a factory bootloader state (A good and primary, B never
 # installed) in DIR; sets P (the backend path) and C (the command line file).
