@@ -122,21 +122,31 @@ bg_stop stormA >/dev/null
 #    backlog of 128): they wait in the backlog (none accepted and refused), and
 #    the descriptors do not grow. (While the fill arrives, the other worker may
 #    accept and refuse one or two before it sees the cap reached: only lines
-#    written during the storm count.) The sources fill one after the other, each
-#    once the one before has finished its handshakes: a full verifier closes
-#    handshakes older than 2 s, and 216 at once on a loaded machine (or under
-#    ASan) lost dozens of places that way. The 26 first take the 208 places;
-#    the last one's connections wait in the backlog (or take a place one of the
-#    26th lost) until its handshake timeout.
-verifier_with 256 request_read_timeout=900
+#    written during the storm count.) A full verifier closes handshakes older
+#    than 2 s, and 216 at once on a loaded machine (or under ASan) lost dozens
+#    of places that way: 25 sources (200 connections, below the cap) start at
+#    once, then the 26th, which fills the last 8 places, and the 27th, whose
+#    connections wait in the backlog (or take a place the 26th lost) until its
+#    handshake timeout, each once the ones before have finished their
+#    handshakes (the verifier's own handshake deadline is 120 s here).
+verifier_with 256 request_read_timeout=900 handshake_timeout=120
 fillers=$(seq 2 28)
-for i in $fillers; do
-  hs=60
-  [ "$i" = 28 ] && hs=8
-  bg_start "fill$i" python3 "$slow" flood 127.0.0.1 "$port" "$vdir/ca.pem" --source "127.0.0.$i" \
-    --count 8 --drip 2 --duration 900 --handshake-timeout "$hs" --status "$GW_TMP/fill$i.json"
-  wait_settled "$GW_TMP/fill$i.json" 180 || fail "fill$i-settles" "127.0.0.$i's handshakes did not finish in 180 s"
-done
+fill() { # I HANDSHAKE_TIMEOUT
+  bg_start "fill$1" python3 "$slow" flood 127.0.0.1 "$port" "$vdir/ca.pem" --source "127.0.0.$1" \
+    --count 8 --drip 2 --duration 900 --handshake-timeout "$2" --status "$GW_TMP/fill$1.json"
+}
+fill_settled() { # I...
+  local i
+  for i in "$@"; do
+    wait_settled "$GW_TMP/fill$i.json" 180 || fail "fill$i-settles" "127.0.0.$i's handshakes did not finish in 180 s"
+  done
+}
+for i in $(seq 2 26); do fill "$i" 90; done
+fill_settled $(seq 2 26)
+fill 27 90
+fill_settled 27
+fill 28 8
+fill_settled 28
 held=0
 for i in $fillers; do
   open=$(field "$GW_TMP/fill$i.json" open)
