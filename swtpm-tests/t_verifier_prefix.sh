@@ -137,33 +137,49 @@ bg_stop stormA >/dev/null
 #    written during the storm count.) A full verifier closes handshakes older
 #    than 2 s, and 216 at once on a loaded machine (or under ASan) lost dozens
 #    of places that way: 25 sources (200 connections, below the cap) start at
-#    once, then the 26th, which fills the last 8 places, and the 27th, whose
-#    connections wait in the backlog (or take a place the 26th lost) until its
-#    handshake timeout, each once the ones before have finished their
-#    handshakes (the verifier's own handshake deadline is 120 s here).
+#    once; then single connections from a 26th, each once the one before has
+#    finished its handshake, until 208 are held (one closed as a squatter is
+#    replaced, at most 24 tries); then 8 more from a 27th, which must all wait
+#    in the backlog until their handshake timeout (the verifier's own handshake
+#    deadline is 120 s here).
 verifier_with 256 request_read_timeout=900 handshake_timeout=120
-fillers=$(seq 2 28)
-fill() { # I HANDSHAKE_TIMEOUT
-  bg_start "fill$1" python3 "$slow" flood 127.0.0.1 "$port" "$vdir/ca.pem" --source "127.0.0.$1" \
-    --count 8 --drip 2 --duration 900 --handshake-timeout "$2" --status "$GW_TMP/fill$1.json"
+fill() { # NAME SOURCE COUNT HANDSHAKE_TIMEOUT
+  bg_start "$1" python3 "$slow" flood 127.0.0.1 "$port" "$vdir/ca.pem" --source "$2" \
+    --count "$3" --drip 2 --duration 900 --handshake-timeout "$4" --status "$GW_TMP/$1.json"
 }
-fill_settled() { # I...
-  local i
-  for i in "$@"; do
-    wait_settled "$GW_TMP/fill$i.json" 180 || fail "fill$i-settles" "127.0.0.$i's handshakes did not finish in 180 s"
+fill_settled() { # NAME...
+  local f
+  for f in "$@"; do
+    wait_settled "$GW_TMP/$f.json" 180 || fail "$f-settles" "$f's handshakes did not finish in 180 s"
   done
 }
-for i in $(seq 2 26); do fill "$i" 90; done
-fill_settled $(seq 2 26)
-fill 27 90
-fill_settled 27
-fill 28 8
-fill_settled 28
-held=0
-for i in $fillers; do
-  open=$(field "$GW_TMP/fill$i.json" open)
-  held=$((held + ${open:-0}))
+held_by() { # NAME...: TLS connections the named helpers hold
+  local f n=0 o
+  for f in "$@"; do
+    o=$(field "$GW_TMP/$f.json" open)
+    n=$((n + ${o:-0}))
+  done
+  echo "$n"
+}
+fillers=()
+for i in $(seq 2 26); do
+  fill "fill$i" "127.0.0.$i" 8 90
+  fillers+=("fill$i")
 done
+fill_settled "${fillers[@]}"
+held=$(held_by "${fillers[@]}")
+for ((k = 1; k <= 24 && held < 208; k++)); do
+  fill "one$k" 127.0.0.27 1 90
+  fillers+=("one$k")
+  fill_settled "one$k"
+  held=$(held_by "${fillers[@]}")
+done
+note "$held TLS connections held after $((k - 1)) single ones"
+fill over 127.0.0.28 8 8
+fillers+=(over)
+fill_settled over
+expect_eq over-cap-none-held "$(field "$GW_TMP/over.json" open)" 0
+held=$(held_by "${fillers[@]}")
 note "full: $held TLS connections held, $(fds) descriptors open"
 expect_eq full-at-total-cap "$held" 208
 fd_full=$(fds)
@@ -187,6 +203,6 @@ sleep 11 # a held-back line would be written with the next one, 10 s on
 expect_exit -n serves-nobody-new 124 timeout 3 python3 "$api" "https://127.0.0.1:$port" "$vdir/ca.pem" GET:/v1/health
 expect_eq no-accept-and-refuse "$(refusals)" "$refused0"
 bg_stop stormB >/dev/null
-for i in $fillers; do bg_stop "fill$i" >/dev/null; done
+for f in "${fillers[@]}"; do bg_stop "$f" >/dev/null; done
 expect_exit -n serves-after 0 health
 expect_output_contains -n serves-after-health '^200 ' "$GW_STDOUT"
