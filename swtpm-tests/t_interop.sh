@@ -25,7 +25,11 @@ for variant in rsa:rsassa ecc:ecdsa; do
   expect_exit -n "gwverifier-refuses-wrong-nonce-$scheme" 13 gwverifier check-quote --ak "ak-$scheme.pub" \
     --nonce "$(gw_nonce)" --message "q-$scheme.msg" --signature "q-$scheme.sig" --pcrs "q-$scheme.pcrs"
   cp "q-$scheme.msg" "bad-$scheme.msg"
-  printf '\x01' | dd of="bad-$scheme.msg" bs=1 seek=40 conv=notrunc status=none
+  # Byte 40 (in the signer's name) XOR 1: always a change, whatever it was.
+  byte=$(od -An -tu1 -j40 -N1 "q-$scheme.msg" | tr -d ' ')
+  # shellcheck disable=SC2059 # the format is the escaped byte
+  printf "\\x$(printf %02x $((byte ^ 1)))" | dd of="bad-$scheme.msg" bs=1 seek=40 conv=notrunc status=none
+  expect_eq "altered-message-differs-$scheme" "$(cmp -l "q-$scheme.msg" "bad-$scheme.msg" | awk '{print $1}')" 41
   expect_exit -n "gwverifier-refuses-altered-message-$scheme" 10 gwverifier check-quote --ak "ak-$scheme.pub" \
     --nonce "$nonce" --message "bad-$scheme.msg" --signature "q-$scheme.sig"
 done
