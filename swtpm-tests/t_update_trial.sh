@@ -11,6 +11,8 @@
 # rerun or by the next boot with the same result.
 # shellcheck source=swtpm-tests/lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=swtpm-tests/update_lib.sh
+source "$(dirname "$0")/update_lib.sh"
 require_cmd python3 tpm2_pcrread tpm2_nvincrement
 
 swtpm_start || exit 1
@@ -36,14 +38,7 @@ bundle() {   # NAME VERSION SECURITY_VERSION: $d/NAME.gwb
     --model gw-1000 --channel stable --version "$2" --security-version "$3" \
     --image "rootfs=$d/img-$1" -o "$d/$1.gwb"
 }
-manifest_of() {   # NAME: the manifest digest (SHA-256 of the envelope's payload)
-  python3 - "$d/$1.gwb" <<'PY'
-import base64, hashlib, json, sys, tarfile
-with tarfile.open(sys.argv[1]) as t:
-    env = json.load(t.extractfile("manifest.dsse"))
-print(hashlib.sha256(base64.b64decode(env["payload"])).hexdigest())
-PY
-}
+manifest_of() { upd_manifest_of "$d/$1.gwb"; }   # NAME: its manifest digest
 
 # ------------------------------------------------------------------- the device ---
 truncate -s 1M "$d/slotA.img" "$d/slotB.img"
@@ -89,12 +84,6 @@ device = $d/slotB.img
 command = $d/check.sh --quick
 timeout = 20
 EOF
-ga() { gwagent --config "$conf" "$@"; }
-bootsim() { "$GW_BIN/tools/gw-bootsim" --kind file --path "$bl" "$@"; }
-counter_sv() {
-  "$GW_BIN/tools/gw-counter" --config "$conf" read stable |
-    python3 -c "import json,sys; print(json.load(sys.stdin)['security_version'])"
-}
 reboots() { [ -f "$d/reboots" ] && wc -l <"$d/reboots" || echo 0; }
 log_count() {   # TEXT: records of the current log whose string is TEXT
   python3 - "$state/eventlog.cel" "$1" <<'EOF'
@@ -127,18 +116,13 @@ for alg, v in want.items():
         sys.exit(f"PCR 14 {alg}: TPM {got}, log replays to {v.hex()}")
 EOF
 }
-# One power-on: TPM reset, the bootloader's decision; prints the booted group.
-power_on() {
-  swtpm_power_cycle || return 1
-  bootsim --cmdline "$cmdline" boot
-}
 
 check provision ga provision
 expect_exit -n boot-help 0 ga boot --help
 expect_output_contains -n boot-help-says-update 'health' "$GW_STDOUT"
 
 # Factory image: trust root measured, no manifest to name.
-expect_eq factory-boots-A "$(power_on)" A
+expect_eq factory-boots-A "$(upd_power_on)" A
 expect_exit -n factory-boot 0 ga boot
 expect_output_contains -n factory-no-manifest 'without a stored manifest' "$GW_STDOUT"
 expect_eq trust-root-record "$(log_count "trust root sha256:$root_digest")" 1
@@ -148,10 +132,10 @@ check factory-replays replays
 bundle b2 2.0 2
 m2=$(manifest_of b2)
 expect_exit -n install-b2 0 ga update install --no-progress "$d/b2.gwb"
-expect_eq trial-boots-B "$(power_on)" B
+expect_eq trial-boots-B "$(upd_power_on)" B
 expect_exit -n trial-boot-commits 0 ga boot
 expect_output_contains -n health-ran 'health check app .*passed' "$GW_STDOUT"
-expect_eq counter-at-2 "$(counter_sv)" 2
+expect_eq counter-at-2 "$(upd_counter_sv)" 2
 expect_eq committed-record "$(log_count "update committed B version 2.0 manifest sha256:$m2")" 1
 expect_eq running-record-on-trial "$(log_count "update running B version 2.0 manifest sha256:$m2")" 1
 check commit-replays replays
@@ -159,7 +143,7 @@ check bl-status bootsim status
 expect_output_contains -n factory-A-marked-bad 'primary=B A=bad B=good' "$GW_STDOUT"
 expect_eq no-reboot-on-commit "$(reboots)" 0
 # The boot after: running, no trial, nothing to finish twice.
-expect_eq committed-boots-B "$(power_on)" B
+expect_eq committed-boots-B "$(upd_power_on)" B
 expect_exit -n boot-after-commit 0 ga boot
 expect_eq running-record "$(log_count "update running B version 2.0 manifest sha256:$m2")" 1
 expect_eq no-second-commit "$(log_count "update committed B version 2.0 manifest sha256:$m2")" 0
@@ -170,21 +154,21 @@ bundle b3 3.0 3
 m3=$(manifest_of b3)
 expect_exit -n install-b3 0 ga update install --no-progress "$d/b3.gwb"
 echo 1 >"$d/verdict"
-expect_eq b3-trial-boots-A "$(power_on)" A
+expect_eq b3-trial-boots-A "$(upd_power_on)" A
 expect_exit -n failed-check-rolls-back 40 ga boot
 expect_output_contains -n names-the-check 'health check app failed \(exit status 1' "$GW_STDOUT"
 expect_output_contains -n keeps-check-output 'app self-test: 1' "$GW_STDOUT"
 expect_eq reboot-command-run "$(reboots)" 1
-expect_eq counter-unchanged-after-rollback "$(counter_sv)" 2
+expect_eq counter-unchanged-after-rollback "$(upd_counter_sv)" 2
 expect_eq no-commit-of-b3 "$(log_count "update committed A version 3.0 manifest sha256:$m3")" 0
 echo 0 >"$d/verdict"
-expect_eq rollback-boots-B "$(power_on)" B
+expect_eq rollback-boots-B "$(upd_power_on)" B
 expect_exit -n boot-after-rollback 0 ga boot
 expect_eq rolled-back-record "$(log_count "update rolled-back A version 3.0 manifest sha256:$m3")" 1
 check rollback-replays replays
 check status-json ga update status --json
 expect_output_contains -n outcome-rolled-back '"rolled-back"|"rolled_back"' "$GW_STDOUT"
-expect_eq rolled-back-once-boots-B "$(power_on)" B
+expect_eq rolled-back-once-boots-B "$(upd_power_on)" B
 expect_exit -n boot-after-rollback-2 0 ga boot
 expect_eq rolled-back-recorded-once "$(log_count "update rolled-back A version 3.0 manifest sha256:$m3")" 0
 
@@ -192,12 +176,12 @@ expect_eq rolled-back-recorded-once "$(log_count "update rolled-back A version 3
 bundle b4 4.0 4
 m4=$(manifest_of b4)
 expect_exit -n install-b4 0 ga update install --no-progress "$d/b4.gwb"
-expect_eq b4-trial-boots-A "$(power_on)" A
+expect_eq b4-trial-boots-A "$(upd_power_on)" A
 note "the trial boot of A hangs before gwagent boot: no verdict"
-expect_eq bootloader-falls-back-to-B "$(power_on)" B
+expect_eq bootloader-falls-back-to-B "$(upd_power_on)" B
 expect_exit -n boot-after-fall-back 0 ga boot
 expect_eq fell-back-record "$(log_count "update fell-back A version 4.0 manifest sha256:$m4")" 1
-expect_eq counter-unchanged-after-fall-back "$(counter_sv)" 2
+expect_eq counter-unchanged-after-fall-back "$(upd_counter_sv)" 2
 check fell-back-replays replays
 check bl-status-after-fall-back bootsim status
 expect_output_contains -n A-bad-after-fall-back 'primary=B A=bad B=good' "$GW_STDOUT"
@@ -224,14 +208,14 @@ cut_boot() {   # NAME COUNT
 bundle b6 6.0 4
 m6=$(manifest_of b6)
 expect_exit -n install-b6 0 ga update install --no-progress "$d/b6.gwb"
-expect_eq b6-trial-boots-A "$(power_on)" A
+expect_eq b6-trial-boots-A "$(upd_power_on)" A
 cut_boot mid-advance 1
-expect_eq counter-between "$(counter_sv)" 3
+expect_eq counter-between "$(upd_counter_sv)" 3
 check bl-status-after-cut bootsim status
 expect_output_contains -n mark-good-ran-before-cut 'primary=A A=good' "$GW_STDOUT"
 expect_exit -n rerun-finishes 0 ga boot
 expect_output_contains -n rerun-says-resumed 'cut short' "$GW_STDOUT"
-expect_eq rerun-counter-at-4 "$(counter_sv)" 4
+expect_eq rerun-counter-at-4 "$(upd_counter_sv)" 4
 expect_eq rerun-committed-once "$(log_count "update committed A version 6.0 manifest sha256:$m6")" 1
 check rerun-replays replays
 expect_exit -n rerun-again-refused 5 ga boot
@@ -239,13 +223,13 @@ expect_exit -n rerun-again-refused 5 ga boot
 bundle b7 7.0 6
 m7=$(manifest_of b7)
 expect_exit -n install-b7 0 ga update install --no-progress "$d/b7.gwb"
-expect_eq b7-trial-boots-B "$(power_on)" B
+expect_eq b7-trial-boots-B "$(upd_power_on)" B
 cut_boot after-advance 2
-expect_eq counter-at-target-at-cut "$(counter_sv)" 6
+expect_eq counter-at-target-at-cut "$(upd_counter_sv)" 6
 note "power cut instead of a rerun: the next boot finishes the commit"
-expect_eq after-cut-boots-B "$(power_on)" B
+expect_eq after-cut-boots-B "$(upd_power_on)" B
 expect_exit -n next-boot-finishes 0 ga boot
-expect_eq next-boot-counter "$(counter_sv)" 6
+expect_eq next-boot-counter "$(upd_counter_sv)" 6
 expect_eq next-boot-committed "$(log_count "update committed B version 7.0 manifest sha256:$m7")" 1
 check next-boot-replays replays
 check bl-status-after-b7 bootsim status
@@ -257,7 +241,7 @@ expect_output_contains -n b7-committed '"committed"' "$GW_STDOUT"
 # The counter raised past the running release (a local root can do that: a denial
 # of service the verifier sees): the running record says so.
 check raise-counter tpm2_nvincrement -C "$COUNTER" "$COUNTER"
-expect_eq below-boots-B "$(power_on)" B
+expect_eq below-boots-B "$(upd_power_on)" B
 expect_exit -n boot-below-counter 0 ga boot
 expect_eq below-counter-record \
   "$(log_count "update running B version 7.0 manifest sha256:$m7 below-counter")" 1
@@ -270,13 +254,13 @@ expect_exit -n mark-bad-bad-group 2 ga update mark-bad C
 bundle b8 8.0 8
 m8=$(manifest_of b8)
 expect_exit -n install-b8 0 ga update install --no-progress "$d/b8.gwb"
-expect_eq b8-trial-boots-A "$(power_on)" A
+expect_eq b8-trial-boots-A "$(upd_power_on)" A
 # Before the boot service: the running group is on trial, B is its only fallback.
 expect_exit -n mark-bad-other-on-trial-refused 5 ga update mark-bad other
 expect_output_contains -n says-mark-good-first 'mark-good first'
 expect_exit -n mark-good-commits-trial 0 ga update mark-good --json
 expect_output_contains -n mark-good-json '"result":"committed"' "$GW_STDOUT"
-expect_eq mark-good-counter "$(counter_sv)" 8
+expect_eq mark-good-counter "$(upd_counter_sv)" 8
 expect_eq mark-good-committed "$(log_count "update committed A version 8.0 manifest sha256:$m8")" 1
 check mark-good-replays replays
 echo 1 >"$d/verdict"
@@ -292,12 +276,12 @@ expect_output_contains -n says-nothing-to-boot 'leave nothing to boot'
 bundle b9 9.0 9
 m9=$(manifest_of b9)
 expect_exit -n install-b9 0 ga update install --no-progress "$d/b9.gwb"
-expect_eq b9-trial-boots-B "$(power_on)" B
+expect_eq b9-trial-boots-B "$(upd_power_on)" B
 expect_exit -n mark-bad-trial 0 ga update mark-bad booted
 expect_output_contains -n mark-bad-says-reboot 'reboot to boot group A' "$GW_STDOUT"
 expect_eq mark-bad-no-reboot-run "$(reboots)" 1
-expect_eq mark-bad-counter-unchanged "$(counter_sv)" 8
-expect_eq after-mark-bad-boots-A "$(power_on)" A
+expect_eq mark-bad-counter-unchanged "$(upd_counter_sv)" 8
+expect_eq after-mark-bad-boots-A "$(upd_power_on)" A
 expect_exit -n boot-after-mark-bad 0 ga boot
 expect_eq mark-bad-rolled-back "$(log_count "update rolled-back B version 9.0 manifest sha256:$m9")" 1
 check mark-bad-replays replays
@@ -317,11 +301,11 @@ check bundle-b10 gwpolicy bundle create --root "$d/root.json" --key "$d/t1.key" 
   --model gw-1000 --channel stable --version 10.0 --security-version 10 \
   --image "rootfs=$d/img-b10" --new-root "$d/root2.json" -o "$d/b10.gwb"
 expect_exit -n install-b10 0 ga update install --no-progress "$d/b10.gwb"
-expect_eq b10-trial-boots-B "$(power_on)" B
+expect_eq b10-trial-boots-B "$(upd_power_on)" B
 expect_exit -n b10-commits 0 ga boot
 expect_output_contains -n root-v2-pinned "trust root version 2 pinned \(sha256:$root2_digest\)" "$GW_STDOUT"
 expect_eq root-before-commit-measured "$(log_count "trust root sha256:$root_digest")" 1
-expect_eq b10-boots-B "$(power_on)" B
+expect_eq b10-boots-B "$(upd_power_on)" B
 expect_exit -n boot-on-root-v2 0 ga boot
 expect_eq new-root-measured "$(log_count "trust root sha256:$root2_digest")" 1
 expect_eq old-root-not-measured "$(log_count "trust root sha256:$root_digest")" 0
