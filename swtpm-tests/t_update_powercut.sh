@@ -40,6 +40,7 @@ device() {   # KIND COUNTER_INDEX
   head -c "$SIZE" /dev/urandom >"$dev/A.img"
   head -c "$SIZE" /dev/urandom >"$dev/B.img"
   echo "$(sha256sum <"$dev/A.img" | cut -d' ' -f1) 0 factory-$bl_kind" >>"$images"
+  # shellcheck disable=SC2016 # expanded by the check, not here
   printf '#!/bin/sh\nexit "$(cat %s/verdict 2>/dev/null || echo 0)"\n' "$dev" >"$dev/check.sh"
   printf '#!/bin/sh\necho reboot >>%s/reboots\n' "$dev" >"$dev/reboot.sh"
   chmod +x "$dev/check.sh" "$dev/reboot.sh"
@@ -136,7 +137,10 @@ recover() {
   ga update install --no-progress "$d/next.gwb" >"$d/boot.log" 2>&1 ||
     { echo "violation: the next install failed"; cat "$d/boot.log"; return 1; }
   g2=$(upd_power_on)
-  [ -n "$g2" ] && [ "$g2" != "$g" ] || { echo "violation: the next install's trial did not boot ($g2)"; return 1; }
+  if [ -z "$g2" ] || [ "$g2" = "$g" ]; then
+    echo "violation: the next install's trial did not boot ($g2)"
+    return 1
+  fi
   ga boot >"$d/boot.log" 2>&1 || { echo "violation: the next trial did not commit"; cat "$d/boot.log"; return 1; }
   [ "$(upd_counter_sv)" = "$sv" ] || { echo "violation: counter $(upd_counter_sv) after committing $sv"; return 1; }
   invariant "$g2"

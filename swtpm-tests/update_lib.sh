@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154 # d, conf, bl, cmdline: set by the caller
 # SPDX-License-Identifier: Apache-2.0
 # Helpers shared by the update scenarios (sourced after lib.sh): the release side
 # (keys, trust root, bundles, manifest digests) and the device side (the agent,
