@@ -13,6 +13,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "tarwalk.h"
 #include "util.h"
 
 /* The one buffer bytes of the bundle pass through on their way in or out. */
@@ -41,6 +42,7 @@ struct bundle_reader {
 	uint64_t left;
 	EVP_MD_CTX *sha;
 	enum reader_state state;
+	struct tar_walk walk;
 	uint8_t block[BUNDLE_BLOCK];
 };
 
@@ -62,6 +64,7 @@ static la_ssize_t src_read(struct archive *a, void *data, const void **buf)
 	}
 	if (n == 0)
 		r->src_eof = true;
+	tar_walk_feed(&r->walk, r->block, (size_t)n);
 	*buf = r->block;
 	return n;
 }
@@ -152,13 +155,52 @@ static int check_entry(struct bundle_reader *r, struct archive_entry *e, gw_erro
 	return 0;
 }
 
+/* libarchive stopped at the end marker: the rest of the source must be the
+ * second zero block and zero padding. */
+static int walk_end(struct bundle_reader *r, gw_error *err)
+{
+	while (!r->src_eof && !r->walk.err_member) {
+		ssize_t n = read(r->fd, r->block, sizeof(r->block));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return fail(r, gw_fail(err, GW_E_IO, "reading the bundle: %s",
+					       strerror(errno)));
+		if (n == 0)
+			r->src_eof = true;
+		tar_walk_feed(&r->walk, r->block, (size_t)n);
+	}
+	if (r->walk.err_member)
+		return fail(r, gw_fail(err, GW_E_PARSE, "after member %u: %s", r->member,
+				       r->walk.err));
+	if (r->walk.state != W_PAD)
+		return fail(r, gw_fail(err, GW_E_PARSE, "after member %u: the archive does not "
+				       "end with two zero blocks", r->member));
+	return GW_E_NOTFOUND;
+}
+
+/* What the walk found for the member libarchive just returned. */
+static int walk_check(struct bundle_reader *r, struct archive_entry *e, gw_error *err)
+{
+	const struct tar_walk *w = &r->walk;
+
+	if (w->err_member && w->err_member <= r->member)
+		return gw_fail(err, GW_E_PARSE, "member %u: %s", w->err_member, w->err);
+	/* A pax 'size' record would make the walk skip the wrong bytes. */
+	if (r->member > w->members || w->size[r->member - 1] != archive_entry_size(e))
+		return gw_fail(err, GW_E_PARSE, "member %u: a pax size differs from the header's "
+			       "(not made by a bundle writer)", r->member);
+	return 0;
+}
+
 /* The next member's header into *e; GW_E_NOTFOUND when the archive ends. */
 static int next_entry(struct bundle_reader *r, struct archive_entry **e, gw_error *err)
 {
 	int rc = archive_read_next_header(r->a, e);
 
 	if (rc == ARCHIVE_EOF)
-		return GW_E_NOTFOUND;
+		return walk_end(r, err);
 	r->member++;
 	/* A warning is a header libarchive had to guess at (a malformed pax record, a
 	 * name it could not convert): refused like an error. */
@@ -169,6 +211,8 @@ static int next_entry(struct bundle_reader *r, struct archive_entry **e, gw_erro
 		return arc_fail(r, err, what);
 	}
 	rc = check_entry(r, *e, err);
+	if (!rc)
+		rc = walk_check(r, *e, err);
 	return rc ? fail(r, rc) : 0;
 }
 
