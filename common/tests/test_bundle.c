@@ -222,6 +222,7 @@ static const struct bad_case bad_cases[] = {
 	{ "gnu-longname", GW_E_PARSE, "member 2: a GNU or pre-POSIX tar header, not ustar" },
 	{ "gnu-volume", GW_E_PARSE, "member 1: a GNU or pre-POSIX tar header, not ustar" },
 	{ "trailing-garbage", GW_E_PARSE, "bytes after the end of the archive" },
+	{ "escape-in-name", GW_E_PARSE, "member 4 'README?]0;owned?': an extra member after" },
 	{ "member-after-one-zero-block", GW_E_PARSE,
 	  "a header after a single zero block (the end takes two)" },
 };
