@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Running a trial boot's health checks: fork/execvp without a shell, one process
-// group per check killed at its timeout, output captured bounded for the log.
+// group per check killed at its timeout, every descendant (the agent is their
+// subreaper while a check runs) killed when it ends, output captured bounded.
 #define _GNU_SOURCE /* pipe2 */
 #include "health.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +22,8 @@
 
 #define KILL_GRACE_MS 2000 /* between TERM and KILL of a check that timed out */
 #define EXEC_FAILED 127
+#define MAX_CHILDREN 256 /* listed per round of the descendants' kill */
+#define KILL_ROUNDS 64	 /* rounds: each kills one more generation */
 
 static long now_ms(void)
 {
@@ -131,9 +136,74 @@ static void kill_group(pid_t pid, int *wstatus, bool *exited)
 		*exited = true;
 }
 
+/* The agent's children now, from /proc/PID/stat's parent field; at most max. */
+static size_t list_children(pid_t *out, size_t max)
+{
+	DIR *d = opendir("/proc");
+	pid_t self = getpid();
+	struct dirent *de;
+	size_t n = 0;
+
+	if (!d)
+		return 0;
+	while (n < max && (de = readdir(d))) {
+		char path[64], buf[512], *p;
+		int fd, ppid = 0;
+		ssize_t got;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.20s/stat", de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		got = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (got <= 0)
+			continue;
+		buf[got] = '\0';
+		/* pid (comm) state ppid ...: comm may hold anything, so after the last ')'. */
+		p = strrchr(buf, ')');
+		if (p && sscanf(p + 1, " %*c %d", &ppid) == 1 && ppid == self)
+			out[n++] = (pid_t)atoi(de->d_name);
+	}
+	closedir(d);
+	return n;
+}
+
+static bool listed(pid_t pid, const pid_t *set, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set[i] == pid)
+			return true;
+	return false;
+}
+
+/* Kill and reap every child the agent did not have before the check: what the
+ * check left (in another session too) was reparented to the agent, its subreaper;
+ * killing one generation hands the next to the agent, so go round again. */
+static void kill_descendants(const pid_t *before, size_t nbefore)
+{
+	pid_t now[MAX_CHILDREN];
+
+	for (int round = 0; round < KILL_ROUNDS; round++) {
+		size_t n = list_children(now, GW_ARRAY_SIZE(now)), killed = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (!listed(now[i], before, nbefore) && !kill(now[i], SIGKILL))
+				now[killed++] = now[i];
+		if (!killed)
+			break;
+		for (size_t i = 0; i < killed; i++)
+			(void)waitpid(now[i], NULL, 0);
+	}
+}
+
 int health_exec(char *const argv[], unsigned timeout, struct health_result *r, gw_error *err)
 {
-	int fds[2] = { -1, -1 }, wstatus = 0, rc = 0;
+	int fds[2] = { -1, -1 }, wstatus = 0, rc = 0, reaper = 0;
+	pid_t before[MAX_CHILDREN];
+	size_t nbefore = 0;
 	bool exited = false;
 	long start;
 	pid_t pid;
@@ -141,8 +211,17 @@ int health_exec(char *const argv[], unsigned timeout, struct health_result *r, g
 	r->ok = r->timed_out = r->exec_failed = r->output_truncated = false;
 	r->status = -1;
 	r->output[0] = '\0';
-	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK))
-		return gw_fail(err, GW_E_IO, "health check %s: pipe: %s", r->name, strerror(errno));
+	/* A check that calls setsid or daemonizes leaves its process group: as the
+	 * subreaper, the agent gets what it leaves behind and kills it. */
+	if (prctl(PR_GET_CHILD_SUBREAPER, &reaper, 0, 0, 0) ||
+	    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0))
+		return gw_fail(err, GW_E_IO, "health check %s: PR_SET_CHILD_SUBREAPER: %s",
+			       r->name, strerror(errno));
+	nbefore = list_children(before, GW_ARRAY_SIZE(before));
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK)) {
+		rc = gw_fail(err, GW_E_IO, "health check %s: pipe: %s", r->name, strerror(errno));
+		goto out;
+	}
 	start = now_ms();
 	pid = fork();
 	if (pid < 0) {
@@ -168,6 +247,7 @@ int health_exec(char *const argv[], unsigned timeout, struct health_result *r, g
 		/* Whatever it left running in its group goes with it. */
 		kill(-pid, SIGKILL);
 	}
+	kill_descendants(before, nbefore);
 	r->millis = now_ms() - start;
 	if (exited && WIFEXITED(wstatus))
 		r->status = WEXITSTATUS(wstatus);
@@ -180,6 +260,7 @@ out:
 		close(fds[0]);
 	if (fds[1] >= 0)
 		close(fds[1]);
+	(void)prctl(PR_SET_CHILD_SUBREAPER, reaper, 0, 0, 0);
 	return rc;
 }
 

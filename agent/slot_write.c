@@ -288,15 +288,23 @@ static int write_all(int fd, const uint8_t *buf, size_t len, const char *path, g
 
 /* Open for writing, and make sure it is the device or file that was checked: a
  * path swapped since then is refused. */
-static int open_target(const struct slot_dev *d, uint64_t size, int *out, gw_error *err)
+static int open_target(const struct slot_dev *d, uint64_t size, int *out, struct stat *written,
+		       gw_error *err)
 {
 	int flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW;
 	struct stat st;
 	int fd;
 
+	/* O_EXCL on a block device: the kernel answers EBUSY while it is mounted or
+	 * held (a btrfs mount, whose mountinfo names an anonymous device, included). */
+	if (d->block || !d->exists)
+		flags |= O_EXCL;
 	if (!d->block && !d->exists)
-		flags |= O_CREAT | O_EXCL;
+		flags |= O_CREAT;
 	fd = open(d->path, flags, 0600);
+	if (fd < 0 && d->block && errno == EBUSY)
+		return gw_fail(err, GW_E_STATE, "%s is in use (mounted or held open exclusively): "
+			       "unmount it or stop what holds it", d->path);
 	if (fd < 0)
 		return gw_fail(err, GW_E_IO, "opening %s for writing: %s", d->path, strerror(errno));
 	if (fstat(fd, &st) ||
@@ -311,6 +319,7 @@ static int open_target(const struct slot_dev *d, uint64_t size, int *out, gw_err
 		close(fd);
 		return gw_fail(err, GW_E_IO, "resizing %s: %s", d->path, strerror(errno));
 	}
+	*written = st;
 	*out = fd;
 	return 0;
 }
@@ -353,18 +362,27 @@ static int stream_in(int fd, const struct slot_dev *d, uint64_t size, uint8_t *b
 /* One pass over the slot: direct (O_DIRECT, whole aligned blocks, only size bytes
  * hashed) or through the page cache after dropping its (clean, fsynced) pages.
  * GW_E_UNSUPPORTED when O_DIRECT is refused, so the caller reads again without. */
-static int read_pass(const struct slot_dev *d, bool direct, uint64_t size, uint8_t *buf,
-		     uint8_t out[32], slot_progress_fn progress, void *prog_user, gw_error *err)
+static int read_pass(const struct slot_dev *d, const struct stat *written, bool direct,
+		     uint64_t size, uint8_t *buf, uint8_t out[32], slot_progress_fn progress,
+		     void *prog_user, gw_error *err)
 {
 	int fd = open(d->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (direct ? O_DIRECT : 0));
 	EVP_MD_CTX *md = NULL;
 	uint64_t done = 0;
 	unsigned dlen = 0;
+	struct stat st;
 	int rc = 0;
 
 	if (fd < 0)
 		return direct && errno == EINVAL ? GW_E_UNSUPPORTED
 			: gw_fail(err, GW_E_IO, "reading %s back: %s", d->path, strerror(errno));
+	/* What is read back must be what was written, not a file put in its place. */
+	if (fstat(fd, &st) || st.st_dev != written->st_dev || st.st_ino != written->st_ino ||
+	    st.st_rdev != written->st_rdev) {
+		rc = gw_fail(err, GW_E_STATE, "%s is no longer the file that was written (replaced "
+			     "since): not verified", d->path);
+		goto out;
+	}
 	if (!direct)
 		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 	md = EVP_MD_CTX_new();
@@ -406,13 +424,14 @@ out:
 	return rc;
 }
 
-static int read_back(const struct slot_dev *d, uint64_t size, uint8_t *buf, uint8_t out[32],
-		     slot_progress_fn progress, void *prog_user, gw_error *err)
+static int read_back(const struct slot_dev *d, const struct stat *written, uint64_t size,
+		     uint8_t *buf, uint8_t out[32], slot_progress_fn progress, void *prog_user,
+		     gw_error *err)
 {
-	int rc = read_pass(d, true, size, buf, out, progress, prog_user, err);
+	int rc = read_pass(d, written, true, size, buf, out, progress, prog_user, err);
 
 	if (rc == GW_E_UNSUPPORTED) /* tmpfs and some others refuse O_DIRECT */
-		rc = read_pass(d, false, size, buf, out, progress, prog_user, err);
+		rc = read_pass(d, written, false, size, buf, out, progress, prog_user, err);
 	return rc;
 }
 
@@ -422,6 +441,7 @@ int slot_write(const struct slot_dev *d, uint64_t size, const uint8_t sha256[32]
 {
 	uint8_t *buf = NULL, written[32], back[32];
 	EVP_MD_CTX *md = NULL;
+	struct stat written_st;
 	unsigned dlen = 0;
 	int fd = -1, rc;
 
@@ -433,7 +453,7 @@ int slot_write(const struct slot_dev *d, uint64_t size, const uint8_t sha256[32]
 		rc = gw_fail(err, GW_E_CRYPTO, "hashing the payload");
 		goto out;
 	}
-	rc = open_target(d, size, &fd, err);
+	rc = open_target(d, size, &fd, &written_st, err);
 	if (rc)
 		goto out;
 	rc = stream_in(fd, d, size, buf, md, src, src_user, progress, prog_user, err);
@@ -454,7 +474,7 @@ int slot_write(const struct slot_dev *d, uint64_t size, const uint8_t sha256[32]
 			     "SHA-256", d->path);
 		goto out;
 	}
-	rc = read_back(d, size, buf, back, progress, prog_user, err);
+	rc = read_back(d, &written_st, size, buf, back, progress, prog_user, err);
 	if (!rc && memcmp(back, sha256, 32))
 		rc = gw_fail(err, GW_E_REFERENCE, "%s: read back, its SHA-256 differs from the "
 			     "manifest's (the device did not store what was written)", d->path);

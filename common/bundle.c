@@ -13,6 +13,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "tarwalk.h"
 #include "util.h"
 
 /* The one buffer bytes of the bundle pass through on their way in or out. */
@@ -41,6 +42,7 @@ struct bundle_reader {
 	uint64_t left;
 	EVP_MD_CTX *sha;
 	enum reader_state state;
+	struct tar_walk walk;
 	uint8_t block[BUNDLE_BLOCK];
 };
 
@@ -62,6 +64,7 @@ static la_ssize_t src_read(struct archive *a, void *data, const void **buf)
 	}
 	if (n == 0)
 		r->src_eof = true;
+	tar_walk_feed(&r->walk, r->block, (size_t)n);
 	*buf = r->block;
 	return n;
 }
@@ -121,6 +124,7 @@ static int check_entry(struct bundle_reader *r, struct archive_entry *e, gw_erro
 {
 	const char *path = archive_entry_pathname(e);
 	int fmt = archive_format(r->a);
+	char name[129], link[129]; /* unverified names, cleaned for messages */
 
 	if (fmt != ARCHIVE_FORMAT_TAR_USTAR && fmt != ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE &&
 	    fmt != ARCHIVE_FORMAT_TAR_PAX_RESTRICTED)
@@ -131,24 +135,66 @@ static int check_entry(struct bundle_reader *r, struct archive_entry *e, gw_erro
 			       archive_filter_name(r->a, 0));
 	if (!path || !*path)
 		return gw_fail(err, GW_E_PARSE, "member %u has no path", r->member);
+	gw_clean_text(path, name, sizeof(name));
 	if (path[0] == '/')
-		return gw_fail(err, GW_E_PARSE, "member %u: absolute path '%.128s'", r->member, path);
+		return gw_fail(err, GW_E_PARSE, "member %u: absolute path '%s'", r->member, name);
 	if (has_dotdot(path))
-		return gw_fail(err, GW_E_PARSE, "member %u: '..' in path '%.128s'", r->member, path);
+		return gw_fail(err, GW_E_PARSE, "member %u: '..' in path '%s'", r->member, name);
 	if (archive_entry_hardlink(e))
-		return gw_fail(err, GW_E_PARSE, "member %u '%.128s': a hard link (to '%.128s')",
-			       r->member, path, archive_entry_hardlink(e));
+		return gw_fail(err, GW_E_PARSE, "member %u '%s': a hard link (to '%s')",
+			       r->member, name,
+			       gw_clean_text(archive_entry_hardlink(e), link, sizeof(link)));
 	if (archive_entry_symlink(e))
-		return gw_fail(err, GW_E_PARSE, "member %u '%.128s': a symbolic link (to '%.128s')",
-			       r->member, path, archive_entry_symlink(e));
+		return gw_fail(err, GW_E_PARSE, "member %u '%s': a symbolic link (to '%s')",
+			       r->member, name,
+			       gw_clean_text(archive_entry_symlink(e), link, sizeof(link)));
 	if (archive_entry_filetype(e) != AE_IFREG)
-		return gw_fail(err, GW_E_PARSE, "member %u '%.128s': %s", r->member, path,
+		return gw_fail(err, GW_E_PARSE, "member %u '%s': %s", r->member, name,
 			       kind_of(e));
 	if (archive_entry_sparse_count(e) > 0)
-		return gw_fail(err, GW_E_PARSE, "member %u '%.128s': a sparse file", r->member,
-			       path);
+		return gw_fail(err, GW_E_PARSE, "member %u '%s': a sparse file", r->member,
+			       name);
 	if (!archive_entry_size_is_set(e) || archive_entry_size(e) < 0)
-		return gw_fail(err, GW_E_PARSE, "member %u '%.128s': no size", r->member, path);
+		return gw_fail(err, GW_E_PARSE, "member %u '%s': no size", r->member, name);
+	return 0;
+}
+
+/* libarchive stopped at the end marker: the rest of the source must be the
+ * second zero block and zero padding. */
+static int walk_end(struct bundle_reader *r, gw_error *err)
+{
+	while (!r->src_eof && !r->walk.err_member) {
+		ssize_t n = read(r->fd, r->block, sizeof(r->block));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return fail(r, gw_fail(err, GW_E_IO, "reading the bundle: %s",
+					       strerror(errno)));
+		if (n == 0)
+			r->src_eof = true;
+		tar_walk_feed(&r->walk, r->block, (size_t)n);
+	}
+	if (r->walk.err_member)
+		return fail(r, gw_fail(err, GW_E_PARSE, "after member %u: %s", r->member,
+				       r->walk.err));
+	if (r->walk.state != W_PAD)
+		return fail(r, gw_fail(err, GW_E_PARSE, "after member %u: the archive does not "
+				       "end with two zero blocks", r->member));
+	return GW_E_NOTFOUND;
+}
+
+/* What the walk found for the member libarchive just returned. */
+static int walk_check(struct bundle_reader *r, struct archive_entry *e, gw_error *err)
+{
+	const struct tar_walk *w = &r->walk;
+
+	if (w->err_member && w->err_member <= r->member)
+		return gw_fail(err, GW_E_PARSE, "member %u: %s", w->err_member, w->err);
+	/* A pax 'size' record would make the walk skip the wrong bytes. */
+	if (r->member > w->members || w->size[r->member - 1] != archive_entry_size(e))
+		return gw_fail(err, GW_E_PARSE, "member %u: a pax size differs from the header's "
+			       "(not made by a bundle writer)", r->member);
 	return 0;
 }
 
@@ -158,7 +204,7 @@ static int next_entry(struct bundle_reader *r, struct archive_entry **e, gw_erro
 	int rc = archive_read_next_header(r->a, e);
 
 	if (rc == ARCHIVE_EOF)
-		return GW_E_NOTFOUND;
+		return walk_end(r, err);
 	r->member++;
 	/* A warning is a header libarchive had to guess at (a malformed pax record, a
 	 * name it could not convert): refused like an error. */
@@ -169,6 +215,8 @@ static int next_entry(struct bundle_reader *r, struct archive_entry **e, gw_erro
 		return arc_fail(r, err, what);
 	}
 	rc = check_entry(r, *e, err);
+	if (!rc)
+		rc = walk_check(r, *e, err);
 	return rc ? fail(r, rc) : 0;
 }
 
@@ -212,9 +260,13 @@ static int read_envelope(struct bundle_reader *r, gw_error *err)
 		return fail(r, gw_fail(err, GW_E_PARSE, "an empty tar archive, not a bundle"));
 	if (rc)
 		return rc;
-	if (strcmp(archive_entry_pathname(e), BUNDLE_MANIFEST_MEMBER))
-		return fail(r, gw_fail(err, GW_E_PARSE, "the first member is '%.128s', not '%s'",
-				       archive_entry_pathname(e), BUNDLE_MANIFEST_MEMBER));
+	if (strcmp(archive_entry_pathname(e), BUNDLE_MANIFEST_MEMBER)) {
+		char name[129];
+
+		return fail(r, gw_fail(err, GW_E_PARSE, "the first member is '%s', not '%s'",
+				       gw_clean_text(archive_entry_pathname(e), name, sizeof(name)),
+				       BUNDLE_MANIFEST_MEMBER));
+	}
 	size = archive_entry_size(e);
 	if ((uint64_t)size > MANIFEST_MAX_SIZE)
 		return fail(r, gw_fail(err, GW_E_TOOBIG, "'%s' larger than %u bytes",
@@ -319,18 +371,20 @@ static int wrong_member(struct bundle_reader *r, const char *path, const char *e
 			gw_error *err)
 {
 	const char *what = "an extra member";
+	char name[129];
 
 	if (!strcmp(path, BUNDLE_MANIFEST_MEMBER))
 		what = "a duplicated member";
 	for (size_t i = 0; i < r->m->npayloads; i++)
 		if (!strcmp(path, r->m->payloads[i].member))
 			what = i < r->next ? "a duplicated member" : "a member out of manifest order";
+	gw_clean_text(path, name, sizeof(name));
 	if (!expected)
 		return fail(r, gw_fail(err, GW_E_PARSE,
-				       "member %u '%.128s': %s after the last payload", r->member,
-				       path, what));
-	return fail(r, gw_fail(err, GW_E_PARSE, "member %u '%.128s': %s (expected '%s')",
-			       r->member, path, what, expected));
+				       "member %u '%s': %s after the last payload", r->member,
+				       name, what));
+	return fail(r, gw_fail(err, GW_E_PARSE, "member %u '%s': %s (expected '%s')",
+			       r->member, name, what, expected));
 }
 
 static int drain(struct bundle_reader *r, gw_error *err)

@@ -77,13 +77,17 @@ int dsse_keyid(EVP_PKEY *key, char out[DSSE_KEYID_LEN])
 	EVP_PKEY *canon = NULL;
 	int len, rc = 0;
 
-	/* An EC point can be written compressed or not: the same key must have one
-	 * keyid, or one signer could pass for two. */
+	/* An EC point can be written compressed or not, its curve by name or as
+	 * explicit parameters: the same key must have one keyid, or one signer could
+	 * pass for two. dsse_key_check() refuses explicit parameters as well. */
 	if (key && EVP_PKEY_get_base_id(key) == EVP_PKEY_EC) {
 		canon = EVP_PKEY_dup(key);
-		if (!canon || !EVP_PKEY_set_utf8_string_param(
-				      canon, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
-				      OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED)) {
+		if (!canon ||
+		    !EVP_PKEY_set_utf8_string_param(
+			    canon, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+			    OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED) ||
+		    !EVP_PKEY_set_utf8_string_param(canon, OSSL_PKEY_PARAM_EC_ENCODING,
+						    OSSL_PKEY_EC_ENCODING_GROUP)) {
 			ERR_clear_error();
 			rc = GW_E_CRYPTO;
 			goto out;
@@ -122,6 +126,17 @@ int dsse_key_check(EVP_PKEY *key, gw_error *err)
 	}
 	if (strcmp(group, "prime256v1") && strcmp(group, "P-256"))
 		return gw_fail(err, GW_E_KEY, "EC key on curve %s, not P-256", group);
+	/* Explicit parameters that match P-256 still report its name: refuse them, so
+	 * a key has one spelling (write it again with openssl ec -param_enc named_curve). */
+	if (!EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_EC_ENCODING, group,
+					    sizeof(group), &glen) ||
+	    strcmp(group, OSSL_PKEY_EC_ENCODING_GROUP)) {
+		ERR_clear_error();
+		return gw_fail(err, GW_E_KEY,
+			       "EC key with explicit curve parameters; write it with the "
+			       "curve name (openssl pkey -pubin -in KEY.pub | openssl ec "
+			       "-pubin -param_enc named_curve)");
+	}
 	return 0;
 }
 

@@ -237,6 +237,28 @@ out:
 	return rc;
 }
 
+/* Release notes are shown on terminals (gwpolicy bundle inspect, gwagent update
+ * status): no control character but newline and tab (C0, DEL, and C1 as the UTF-8
+ * of U+0080..U+009F), so a note cannot move the cursor, retitle the window or
+ * forge lines. */
+static int check_notes(const char *s, size_t len, gw_error *err)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		unsigned cp = c;
+
+		/* Bytes of other UTF-8 sequences (continuations included) are text. */
+		if (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] < 0xa0)
+			cp = (unsigned char)s[i + 1];
+		else if (c >= 0x80)
+			continue;
+		if ((cp < 0x20 && cp != '\n' && cp != '\t') || (cp >= 0x7f && cp < 0xa0))
+			return gw_fail(err, GW_E_PARSE, "'notes': control character U+%04X at "
+				       "byte %zu; only newline and tab are allowed", cp, i);
+	}
+	return 0;
+}
+
 static int get_optional(json_object *root, struct manifest *m, gw_error *err)
 {
 	const char *s;
@@ -252,6 +274,8 @@ static int get_optional(json_object *root, struct manifest *m, gw_error *err)
 	}
 	if (json_object_object_get_ex(root, "notes", NULL)) {
 		rc = gw_json_get_string(root, "notes", MANIFEST_MAX_NOTES, &s, &len, err);
+		if (!rc)
+			rc = check_notes(s, len, err);
 		if (rc)
 			return rc;
 		m->notes = strdup(s);

@@ -18,6 +18,20 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+const char *gw_clean_text(const char *s, char *out, size_t len)
+{
+	size_t n = 0;
+
+	if (!len)
+		return out;
+	if (!s)
+		s = "?";
+	for (; *s && n + 1 < len; s++)
+		out[n++] = (unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e ? '?' : *s;
+	out[n] = '\0';
+	return out;
+}
+
 void gw_hex_encode(const uint8_t *in, size_t len, char *out)
 {
 	static const char digits[] = "0123456789abcdef";

@@ -14,6 +14,11 @@
 
 /* Lower-case hex of len bytes into out, which must hold 2*len+1 bytes. */
 void gw_hex_encode(const uint8_t *in, size_t len, char *out);
+
+/* Untrusted text for a message: at most len - 1 bytes of s, every byte outside
+ * printable ASCII as '?', so it cannot carry terminal escapes or forge lines.
+ * NULL reads "?". Returns out. */
+const char *gw_clean_text(const char *s, char *out, size_t len);
 /* Decode a hex string (even length, either case, optional "0x" prefix) into a new
  * buffer; *out is freed by the caller. */
 int gw_hex_decode(const char *hex, uint8_t **out, size_t *out_len, gw_error *err) GW_WUR;

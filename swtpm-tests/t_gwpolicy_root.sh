@@ -39,6 +39,9 @@ done
 # r1 again, its point compressed: the same key in another encoding.
 openssl ec -pubin -in "$d/r1.pub" -conv_form compressed -out "$d/r1c.pub" 2>/dev/null
 expect_ne r1c-is-another-encoding "$(cat "$d/r1c.pub")" "$(cat "$d/r1.pub")"
+# r1 again, its curve written as explicit parameters instead of its name.
+openssl ec -pubin -in "$d/r1.pub" -param_enc explicit -out "$d/r1x.pub" 2>/dev/null
+expect_ne r1x-is-another-encoding "$(cat "$d/r1x.pub")" "$(cat "$d/r1.pub")"
 
 v1=$GW_TMP/root-v1.json
 init=(root init --root-key "$d/r1.pub" --root-key "$d/r2.pub" --root-threshold 2
@@ -59,6 +62,12 @@ expect_exit -n init-key-twice-compressed 2 gwpolicy root init --root-key "$d/r1.
   --root-key "$d/r1c.pub" --root-threshold 2 --targets-key "$d/t1.pub" --targets-threshold 1 \
   --sign "$d/r1.key" -o "$v1"
 expect_output_contains -n key-twice-says "is in the root role already"
+expect_exit -n init-key-twice-explicit 19 gwpolicy root init --root-key "$d/r1.pub" \
+  --root-key "$d/r1x.pub" --root-threshold 2 --targets-key "$d/t1.pub" --targets-threshold 1 \
+  --sign "$d/r1.key" -o "$v1"
+expect_output_contains -n key-explicit-says "EC key with explicit curve parameters"
+expect_exit -n init-only-explicit 19 gwpolicy root init --root-key "$d/r1x.pub" \
+  --root-threshold 1 --targets-key "$d/t1.pub" --targets-threshold 1 --sign "$d/r1.key" -o "$v1"
 expect_exit -n init-expires-past 2 gwpolicy "${init[@]}" --expires 2020-01-01 --sign "$d/r1.key" -o "$v1"
 expect_output_contains -n expires-past-says 'in the past'
 expect_exit -n init-expires-bad 2 gwpolicy "${init[@]}" --expires tomorrow --sign "$d/r1.key" -o "$v1"

@@ -263,6 +263,31 @@ static void test_exit_kills_leftovers(void **state)
 	rmdir(dir);
 }
 
+/* A check that double-forks into a session of its own (setsid) leaves its process
+ * group: still killed, when the check exits and when it times out. */
+static void test_setsid_descendant_killed(void **state)
+{
+	char dir[] = "/tmp/gw-test-health.XXXXXX", pidfile[128], script[768];
+	char *argv[] = { "sh", "-c", script, NULL };
+	struct health_result r;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(pidfile, sizeof(pidfile), "%s/daemon.pid", dir);
+	for (int timed_out = 0; timed_out < 2; timed_out++) {
+		unlink(pidfile);
+		snprintf(script, sizeof(script),
+			 "setsid sh -c 'echo $$ > %s; exec sleep 120' >/dev/null 2>&1 </dev/null & "
+			 "i=0; while [ ! -s %s ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done%s",
+			 pidfile, pidfile, timed_out ? "; sleep 120" : "");
+		run(argv, timed_out ? 3 : 60, &r);
+		assert_int_equal(r.timed_out, timed_out);
+		assert_true(pid_gone(pidfile));
+	}
+	unlink(pidfile);
+	rmdir(dir);
+}
+
 /* A unit check runs `systemctl is-active --quiet -- UNIT` from PATH, no shell; a
  * stand-in systemctl records its arguments. */
 static void test_unit_check(void **state)
@@ -310,6 +335,7 @@ int main(void)
 		cmocka_unit_test(test_output_bounded),
 		cmocka_unit_test(test_timeout_kills_group),
 		cmocka_unit_test(test_exit_kills_leftovers),
+		cmocka_unit_test(test_setsid_descendant_killed),
 		cmocka_unit_test(test_unit_check),
 	};
 

@@ -2,6 +2,7 @@
 // Unit tests for writing a payload into a slot: image files written, resized and
 // read back; a source that ends early or runs long, a wrong digest and a path
 // swapped after its check refused; what may not be a slot; mountinfo lookups.
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -197,6 +198,91 @@ static void test_refusals(void **state)
 	free(data);
 }
 
+struct swap {
+	const char *path, *decoy;
+	uint64_t size;
+	bool done;
+};
+
+/* When the last byte is written, a copy of the payload replaces the slot's path. */
+static void swap_on_progress(void *user, bool verifying, uint64_t done, uint64_t total)
+{
+	struct swap *s = user;
+
+	(void)total;
+	if (!verifying && done == s->size && !s->done) {
+		assert_int_equal(rename(s->decoy, s->path), 0);
+		s->done = true;
+	}
+}
+
+/* The read-back reads the file that was written: a path swapped after writing, for
+ * a file that holds the right bytes, is refused. */
+static void test_read_back_swapped(void **state)
+{
+	size_t len = 100000;
+	uint8_t *data = random_bytes(len), sha[32];
+	struct mem_src m = { data, len, 0, 4096 };
+	gw_error err = { { 0 } };
+	char path[128], decoy[128];
+	struct swap sw = { path, decoy, len, false };
+	struct slot_dev d;
+
+	(void)state;
+	SHA256(data, len, sha);
+	snprintf(path, sizeof(path), "%s/swapped.img", tmpdir);
+	snprintf(decoy, sizeof(decoy), "%s/decoy.img", tmpdir);
+	assert_int_equal(gw_write_file_atomic(decoy, data, len, 0600, NULL), 0);
+	assert_int_equal(slot_dev_check(path, len, "", &d, &err), 0);
+	assert_int_equal(slot_write(&d, len, sha, mem_read, &m, swap_on_progress, &sw, &err),
+			 GW_E_STATE);
+	assert_true(sw.done);
+	assert_non_null(strstr(err.msg, "is no longer the file that was written"));
+	free(data);
+}
+
+/* A block device another opener holds exclusively (a mounted file system, even one
+ * whose mountinfo names an anonymous device, as btrfs does) is refused: the kernel
+ * answers EBUSY to O_EXCL. Needs root and a loop device. */
+static void test_block_busy(void **state)
+{
+	size_t len = 4096;
+	uint8_t *data = random_bytes(len), sha[32];
+	struct mem_src m = { data, len, 0, 4096 };
+	gw_error err = { { 0 } };
+	char img[128], cmd[512], loop[64] = "";
+	struct slot_dev d;
+	FILE *f;
+	int held;
+
+	(void)state;
+	if (geteuid() != 0 || system("command -v losetup >/dev/null 2>&1")) {
+		free(data);
+		skip();
+	}
+	SHA256(data, len, sha);
+	snprintf(img, sizeof(img), "%s/blk.img", tmpdir);
+	snprintf(cmd, sizeof(cmd), "truncate -s 1M '%s' && losetup -f --show '%s'", img, img);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	if (!fgets(loop, sizeof(loop), f) || pclose(f) || !strchr(loop, '\n')) {
+		free(data);
+		skip(); /* no free loop device here */
+	}
+	*strchr(loop, '\n') = '\0';
+	held = open(loop, O_RDONLY | O_EXCL | O_CLOEXEC);
+	assert_true(held >= 0);
+	assert_int_equal(slot_dev_check(loop, len, "", &d, &err), 0);
+	assert_int_equal(slot_write(&d, len, sha, mem_read, &m, NULL, NULL, &err), GW_E_STATE);
+	assert_non_null(strstr(err.msg, "is in use (mounted or held open exclusively)"));
+	close(held);
+	m.off = 0;
+	assert_int_equal(slot_write(&d, len, sha, mem_read, &m, NULL, NULL, &err), 0);
+	snprintf(cmd, sizeof(cmd), "losetup -d '%s'", loop);
+	assert_int_equal(system(cmd), 0);
+	free(data);
+}
+
 static void test_same(void **state)
 {
 	struct slot_dev a, b;
@@ -255,6 +341,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_image_files),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_read_back_swapped),
+		cmocka_unit_test(test_block_busy),
 		cmocka_unit_test(test_same),
 		cmocka_unit_test(test_mountinfo),
 	};

@@ -219,6 +219,12 @@ static const struct bad_case bad_cases[] = {
 	{ "absolute-path", GW_E_PARSE, "member 2: absolute path '/payload/rootfs'" },
 	{ "dotdot-path", GW_E_PARSE, "member 2: '..' in path 'payload/../payload/rootfs'" },
 	{ "pax-path-override", GW_E_PARSE, "member 2: '..' in path '../../etc/shadow'" },
+	{ "gnu-longname", GW_E_PARSE, "member 2: a GNU or pre-POSIX tar header, not ustar" },
+	{ "gnu-volume", GW_E_PARSE, "member 1: a GNU or pre-POSIX tar header, not ustar" },
+	{ "trailing-garbage", GW_E_PARSE, "bytes after the end of the archive" },
+	{ "escape-in-name", GW_E_PARSE, "member 4 'README?]0;owned?': an extra member after" },
+	{ "member-after-one-zero-block", GW_E_PARSE,
+	  "a header after a single zero block (the end takes two)" },
 };
 
 static void check_bad(const struct bad_case *c, int rc, const gw_error *err, const char *how)

@@ -211,6 +211,39 @@ static void test_compressed_key_same_keyid(void **state)
 	EVP_PKEY_free(keys[1]);
 }
 
+/* The same P-256 key with its curve as explicit parameters (openssl ec -param_enc
+ * explicit): one keyid, and refused as a trusted key. */
+static void test_explicit_params_key(void **state)
+{
+	EVP_PKEY *keys[2] = { gen(false), NULL };
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	char id0[DSSE_KEYID_LEN], id1[DSSE_KEYID_LEN];
+	gw_error err = { { 0 } };
+	int len;
+
+	(void)state;
+	keys[1] = EVP_PKEY_dup(keys[0]);
+	assert_non_null(keys[1]);
+	assert_int_equal(EVP_PKEY_set_utf8_string_param(keys[1], OSSL_PKEY_PARAM_EC_ENCODING,
+							OSSL_PKEY_EC_ENCODING_EXPLICIT), 1);
+	len = i2d_PUBKEY(keys[1], &der);
+	assert_true(len > 200); /* the curve's parameters, not its OID */
+	EVP_PKEY_free(keys[1]);
+	p = der;
+	keys[1] = d2i_PUBKEY(NULL, &p, len); /* as read from an explicit .pub file */
+	assert_non_null(keys[1]);
+	OPENSSL_free(der);
+	assert_int_equal(dsse_keyid(keys[0], id0), 0);
+	assert_int_equal(dsse_keyid(keys[1], id1), 0);
+	assert_string_equal(id0, id1);
+	assert_int_equal(dsse_key_check(keys[0], &err), 0);
+	assert_int_equal(dsse_key_check(keys[1], &err), GW_E_KEY);
+	assert_non_null(strstr(err.msg, "EC key with explicit curve parameters"));
+	EVP_PKEY_free(keys[0]);
+	EVP_PKEY_free(keys[1]);
+}
+
 /* A signature counts only for the key its keyid names; unknown keyids are
  * reported. */
 static void test_keyids(void **state)
@@ -432,6 +465,7 @@ int main(void)
 		cmocka_unit_test(test_threshold),
 		cmocka_unit_test(test_duplicate_counts_once),
 		cmocka_unit_test(test_compressed_key_same_keyid),
+		cmocka_unit_test(test_explicit_params_key),
 		cmocka_unit_test(test_keyids),
 		cmocka_unit_test(test_tampered),
 		cmocka_unit_test(test_key_kinds),

@@ -157,6 +157,28 @@ static void test_format_refuses(void **state)
 	manifest_free(m);
 }
 
+/* Notes keep newlines, tabs and any other text (the euro sign's UTF-8 has a byte
+ * 0x82, U+00A0 starts with 0xc2): only control characters are refused. */
+static void test_notes_text_kept(void **state)
+{
+	uint8_t *text;
+	size_t len, out_len = 0;
+	struct manifest *m = parse_good("full", &text, &len), *back = NULL;
+	char *out = NULL;
+	gw_error err = { { 0 } };
+
+	(void)state;
+	free(m->notes);
+	m->notes = strdup("a\tb \xe2\x82\xac 5\xc2\xa0ok\n\xc3\xa9t\xc3\xa9\n");
+	assert_int_equal(manifest_format(m, &out, &out_len), 0);
+	assert_int_equal(manifest_parse((const uint8_t *)out, out_len, &back, &err), 0);
+	assert_string_equal(back->notes, m->notes);
+	manifest_free(back);
+	free(out);
+	free(text);
+	manifest_free(m);
+}
+
 struct bad_case {
 	const char *name;
 	int code;
@@ -211,6 +233,10 @@ static const struct bad_case bad_cases[] = {
 	{ "notes-number", GW_E_PARSE, "'notes' must be a string" },
 	{ "notes-too-long", GW_E_TOOBIG, "'notes' longer than 65536 bytes" },
 	{ "notes-nul-escape", GW_E_PARSE, "a string contains \\u0000" },
+	{ "notes-escape", GW_E_PARSE, "'notes': control character U+001B at byte 2" },
+	{ "notes-cr", GW_E_PARSE, "'notes': control character U+000D at byte 4" },
+	{ "notes-del", GW_E_PARSE, "'notes': control character U+007F at byte 1" },
+	{ "notes-c1-csi", GW_E_PARSE, "'notes': control character U+009B at byte 1" },
 	{ "root-not-object", GW_E_PARSE, "'root' must be an object" },
 	{ "root-bad-envelope", GW_E_PARSE, "'root': envelope: missing 'payload'" },
 	{ "root-wrong-type", GW_E_PARSE, "'root': payload type" },
@@ -301,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_full_round_trip),
 		cmocka_unit_test(test_pretty),
 		cmocka_unit_test(test_format_refuses),
+		cmocka_unit_test(test_notes_text_kept),
 		cmocka_unit_test(test_bad_fixtures),
 		cmocka_unit_test(test_bad_fixtures_listed),
 		cmocka_unit_test(test_too_big),

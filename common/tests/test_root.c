@@ -184,6 +184,7 @@ static const struct bad_case bad_cases[] = {
 	{ "keys-array", PARSE, GW_E_PARSE, "'keys' must be a non-empty object" },
 	{ "key-wrong-keyid", PARSE, GW_E_KEY, "is not named by its keyid" },
 	{ "key-duplicate-compressed", PARSE, GW_E_KEY, "is the same key as 'c7610375" },
+	{ "key-duplicate-explicit", PARSE, GW_E_KEY, "EC key with explicit curve parameters" },
 	{ "key-extra-field", PARSE, GW_E_PARSE, "unknown key 'scheme'" },
 	{ "key-missing-public", PARSE, GW_E_PARSE, "'public' is missing" },
 	{ "key-type-unknown", PARSE, GW_E_PARSE, "'keytype' must be ecdsa-p256 or ed25519" },
