@@ -6,7 +6,8 @@
 # usage: swtpm-tests/run.sh BUILD_DIR [SCENARIO...]
 #   SCENARIO: t_name.sh paths or bare names ("harness"); default: all t_*.sh
 # env:   SWTPM_JOBS=N       scenarios at once (default 2)
-#        SCENARIO_TIMEOUT=S per-scenario time limit (default 300)
+#        SCENARIO_TIMEOUT=S per-scenario time limit (default 300; a scenario may
+#                           declare a longer one: "# scenario-timeout: S")
 #        GW_RESULTS=FILE    where to write "PASSED FAILED" (default
 #                           BUILD_DIR/test-results/swtpm.counts)
 #        VALGRIND, GW_TESTDATA, GW_BANKS, GW_KEEP_TMP: passed to the scenarios
@@ -75,7 +76,7 @@ finish() {    # NAME STATUS: report one finished scenario and count it
   p=$(grep -c '^PASS: ' "$log")
   f=$(grep -c '^FAIL: ' "$log")
   if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-    why="timed out after ${limit}s"
+    why="timed out (after SCENARIO_TIMEOUT=${limit}s, or its own scenario-timeout)"
     [ "$rc" -eq 124 ] || why="killed by SIGKILL (timed out and ignored SIGTERM, or killed)"
     if [ "$f" -eq 0 ]; then
       echo "FAIL: $name/timeout: $why"
@@ -134,10 +135,15 @@ for s in "${scenarios[@]}"; do
   done
   mkdir -p "$tmproot/$name"
   echo "--- swtpm: $name started"
+  # A scenario may declare a longer limit of its own ("# scenario-timeout: S"),
+  # never a shorter one than SCENARIO_TIMEOUT.
+  own=$(sed -n 's/^# scenario-timeout: \([0-9][0-9]*\)$/\1/p' "$s" | head -1)
+  slimit=$limit
+  [ -n "$own" ] && [ "$own" -gt "$limit" ] && slimit=$own
   (
     cd "$root" || exit 2
     exec env SCENARIO="$name" GW_TMPROOT="$tmproot/$name" \
-      timeout -k 30 "$limit" bash "$s" </dev/null >"$outdir/$name.log" 2>&1
+      timeout -k 30 "$slimit" bash "$s" </dev/null >"$outdir/$name.log" 2>&1
   ) &
   running[$!]=$name
 done
