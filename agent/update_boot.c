@@ -26,6 +26,10 @@ static int measure_root(struct update_run *run, gw_error *err)
 		rc = gw_hash(run->banks.alg[i], run->root->payload, run->root->payload_len, d[i]);
 	if (rc)
 		return gw_fail(err, GW_E_CRYPTO, "hashing the trust root");
+	if (run->root_expired)
+		update_say(run, "root-expired",
+			   "the pinned trust root (version %llu) has expired: installs need a bundle "
+			   "carrying its successor", (unsigned long long)run->root->version);
 	rc = gw_snprintf(text, sizeof(text), "trust root sha256:%s", run->root->digest_hex);
 	if (rc)
 		return gw_fail(err, rc, "trust root record too long");

@@ -33,6 +33,7 @@ struct update_run {
 	enum bl_group booted;
 	struct update_state st;
 	struct root *root;		/* the pinned trust root */
+	bool root_expired;		/* ...which has expired (signatures still checked) */
 	struct stage_banks banks;
 	struct counter_channel channel;
 };

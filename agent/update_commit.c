@@ -95,7 +95,8 @@ int update_run_open(struct agent_ctx *ctx, bool json, FILE *out, struct update_r
 	rc = update_state_load(ctx, &run->st, err);
 	if (rc)
 		return rc;
-	rc = update_root_load(ctx, run->now, &run->root, err);
+	/* An expired pinned root still names the keys of what was installed. */
+	rc = update_root_load_any(ctx, run->now, &run->root_expired, &run->root, err);
 	if (rc)
 		gw_error_prefix(err, "trust root: ");
 	return rc;
