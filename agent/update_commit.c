@@ -281,6 +281,20 @@ int update_commit(struct update_run *run, const char *why, gw_error *err)
 			     bl_group_char(g));
 	if (rc)
 		goto out;
+	/* Before anything changes: a counter that cannot reach the target would
+	 * leave the other group marked bad and the commit never finished. */
+	rc = counter_read(run->ctx->tpm, &run->channel, &cs, err);
+	if (!rc && m->security_version > cs.security_version &&
+	    m->security_version - cs.security_version > COUNTER_MAX_ADVANCE)
+		rc = gw_fail(err, GW_E_STATE, "security version %llu is more than %d above the "
+			     "counter's %llu: the counter cannot be raised that far; mark this "
+			     "group bad (`gwagent update mark-bad`)",
+			     (unsigned long long)m->security_version, COUNTER_MAX_ADVANCE,
+			     (unsigned long long)cs.security_version);
+	if (rc) {
+		gw_error_prefix(err, "anti-rollback counter of channel %s: ", run->channel.name);
+		goto out;
+	}
 	rc = bl_mark_good(run->bl, g, err);
 	if (rc)
 		goto out;

@@ -171,6 +171,16 @@ static int check_counter(struct install *in, gw_error *err)
 				      "counter's %llu (channel %s): a rollback",
 				      (unsigned long long)in->m->security_version,
 				      (unsigned long long)cs.security_version, ch.name));
+	/* The commit could never raise the counter that far: it would wedge there. */
+	if (in->m->security_version - cs.security_version > COUNTER_MAX_ADVANCE)
+		return refuse(in, UPDATE_REFUSAL_ROLLBACK,
+			      gw_fail(err, GW_E_STATE, "security version %llu is more than %d "
+				      "above the counter's %llu (channel %s): a commit could not "
+				      "raise the counter that far; release an intermediate "
+				      "security version first",
+				      (unsigned long long)in->m->security_version,
+				      COUNTER_MAX_ADVANCE,
+				      (unsigned long long)cs.security_version, ch.name));
 	return 0;
 }
 
