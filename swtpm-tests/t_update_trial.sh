@@ -327,6 +327,24 @@ expect_eq new-root-measured "$(log_count "trust root sha256:$root2_digest")" 1
 expect_eq old-root-not-measured "$(log_count "trust root sha256:$root_digest")" 0
 check root-v2-replays replays
 
+# ----------------- slots.json lost before a trial boot whose health check fails:
+# the trial the bootloader shows is not confirmed (no health check ran), so the
+# bootloader falls back at the next boot.
+head -c 131072 /dev/urandom >"$d/img-lost"
+check bundle-lost gwpolicy bundle create --root "$d/root2.json" --key "$d/t1.key" \
+  --model gw-1000 --channel stable --version 10.5 --security-version 10 \
+  --image "rootfs=$d/img-lost" -o "$d/lost.gwb"
+expect_exit -n install-lost 0 ga update install --no-progress "$d/lost.gwb"
+echo 1 >"$d/verdict"
+mv "$state/update/slots.json" "$d/slots.saved"
+expect_eq lost-state-trial-boots-A "$(power_on)" A
+expect_exit -n lost-state-not-confirmed 5 ga boot
+expect_output_contains -n lost-state-says-why "on a trial boot the update state does not know" "$GW_STDERR"
+expect_eq lost-state-falls-back-B "$(power_on)" B
+mv "$d/slots.saved" "$state/update/slots.json"
+echo 0 >"$d/verdict"
+expect_exit -n lost-state-fell-back-recorded 0 ga boot
+
 # ------------------ the pinned root expires (libfaketime: 400 days on, root 2 is
 # a 365-day root): a pending trial still commits and the boot still records, an
 # install needs a bundle carrying a valid unexpired successor (exit 38 otherwise).
