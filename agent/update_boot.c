@@ -224,6 +224,21 @@ static int finish_other(struct update_run *run, enum bl_group t, bool *acted, gw
 	return record_fell_back(run, t, err);
 }
 
+/* A root the committed running group carries and that is not pinned yet (a
+ * commit whose pin was lost): pinned now, at every boot until it is. */
+static int pin_committed_root(struct update_run *run, enum bl_group g, gw_error *err)
+{
+	struct manifest *m = NULL;
+	int rc = update_manifest_load(run->ctx, run->root, g, &m, err);
+
+	if (rc == GW_E_NOTFOUND)
+		return 0;
+	if (!rc)
+		rc = update_pin_carried_root(run, m, err);
+	manifest_free(m);
+	return rc;
+}
+
 int update_boot_finish(struct agent_ctx *ctx, bool json, FILE *out, bool resume, bool *acted,
 		       bool *rolled_back, gw_error *err)
 {
@@ -269,6 +284,8 @@ int update_boot_finish(struct agent_ctx *ctx, bool json, FILE *out, bool resume,
 		rc = bl_mark_good(run.bl, g, err);
 		if (!rc)
 			update_say(&run, "good", "group %c marked good", bl_group_char(g));
+		if (!rc && run.st.group[g].state == SLOT_GOOD)
+			rc = pin_committed_root(&run, g, err);
 	}
 out:
 	update_run_close(&run);

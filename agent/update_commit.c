@@ -241,7 +241,7 @@ static void set_detail(struct update_state *st, const char *why)
 
 /* The root riding in m, when it is newer than the pinned one: pinned as its
  * successor. Idempotent: a root already pinned, or older, is left alone. */
-static int pin_carried_root(struct update_run *run, const struct manifest *m, gw_error *err)
+int update_pin_carried_root(struct update_run *run, const struct manifest *m, gw_error *err)
 {
 	struct root *next = NULL;
 	int rc;
@@ -324,12 +324,15 @@ int update_commit(struct update_run *run, const char *why, gw_error *err)
 	run->st.trial_group = -1;
 	run->st.last_outcome = UPDATE_OUTCOME_COMMITTED;
 	set_detail(&run->st, why);
-	rc = update_state_commit(run, "commit", g, err);
+	/* Pinned before the state says committed: a failure here leaves the commit
+	 * to be finished (and the pin retried) by a rerun or the next boot. */
+	rc = update_pin_carried_root(run, m, err);
+	if (!rc)
+		rc = update_state_commit(run, "commit", g, err);
 	if (rc)
 		goto out;
 	update_say(run, "committed", "group %c committed: version %s, security version %llu (%s)",
 		   bl_group_char(g), m->version, (unsigned long long)m->security_version, why);
-	rc = pin_carried_root(run, m, err);
 out:
 	manifest_free(m);
 	return rc;

@@ -327,6 +327,14 @@ expect_eq new-root-measured "$(log_count "trust root sha256:$root2_digest")" 1
 expect_eq old-root-not-measured "$(log_count "trust root sha256:$root_digest")" 0
 check root-v2-replays replays
 
+# A pin of a committed release's root that was lost (root.json back at version 1):
+# the next boot of the committed group pins it again.
+cp "$d/root.json" "$state/update/root.json"
+expect_eq lost-pin-boots-B "$(power_on)" B
+expect_exit -n lost-pin-boot 0 ga boot
+expect_output_contains -n lost-pin-repinned "trust root version 2 pinned \(sha256:$root2_digest\)" "$GW_STDOUT"
+expect_eq lost-pin-root2-pinned "$(python3 -c 'import base64,hashlib,json,sys; print(hashlib.sha256(base64.b64decode(json.load(open(sys.argv[1]))["payload"])).hexdigest())' "$state/update/root.json")" "$root2_digest"
+
 # ----------------- slots.json lost before a trial boot whose health check fails:
 # the trial the bootloader shows is not confirmed (no health check ran), so the
 # bootloader falls back at the next boot.
