@@ -26,6 +26,10 @@ static int measure_root(struct update_run *run, gw_error *err)
 		rc = gw_hash(run->banks.alg[i], run->root->payload, run->root->payload_len, d[i]);
 	if (rc)
 		return gw_fail(err, GW_E_CRYPTO, "hashing the trust root");
+	if (run->root_expired)
+		update_say(run, "root-expired",
+			   "the pinned trust root (version %llu) has expired: installs need a bundle "
+			   "carrying its successor", (unsigned long long)run->root->version);
 	rc = gw_snprintf(text, sizeof(text), "trust root sha256:%s", run->root->digest_hex);
 	if (rc)
 		return gw_fail(err, rc, "trust root record too long");
@@ -40,14 +44,15 @@ static int measure_running(struct update_run *run, gw_error *err)
 	bool below = false;
 	int rc;
 
-	if (!run->st.group[g].has_manifest) {
+	/* The stored file decides, not the state's flag (the state may be lost). */
+	rc = update_manifest_load(run->ctx, run->root, g, &m, err);
+	if (rc == GW_E_NOTFOUND) {
 		update_say(run, "running",
 			   "group %c runs an image without a stored manifest (the factory image): "
 			   "no 'update running' record",
 			   bl_group_char(g));
 		return 0;
 	}
-	rc = update_manifest_load(run->ctx, run->root, g, &m, err);
 	if (rc) {
 		gw_error_prefix(err, "manifest of the running group %c: ", bl_group_char(g));
 		return rc;
@@ -219,6 +224,21 @@ static int finish_other(struct update_run *run, enum bl_group t, bool *acted, gw
 	return record_fell_back(run, t, err);
 }
 
+/* A root the committed running group carries and that is not pinned yet (a
+ * commit whose pin was lost): pinned now, at every boot until it is. */
+static int pin_committed_root(struct update_run *run, enum bl_group g, gw_error *err)
+{
+	struct manifest *m = NULL;
+	int rc = update_manifest_load(run->ctx, run->root, g, &m, err);
+
+	if (rc == GW_E_NOTFOUND)
+		return 0;
+	if (!rc)
+		rc = update_pin_carried_root(run, m, err);
+	manifest_free(m);
+	return rc;
+}
+
 int update_boot_finish(struct agent_ctx *ctx, bool json, FILE *out, bool resume, bool *acted,
 		       bool *rolled_back, gw_error *err)
 {
@@ -246,13 +266,26 @@ int update_boot_finish(struct agent_ctx *ctx, bool json, FILE *out, bool resume,
 			rc = update_reboot(&run, err);
 	} else if (t == (int)other_of(g)) {
 		rc = finish_other(&run, other_of(g), acted, err);
-	} else if (!resume && (run.st.group[g].state == SLOT_GOOD ||
-			       run.st.group[g].state == SLOT_EMPTY)) {
+	} else if (run.bls.trial[g] || !run.bls.bootable[g]) {
+		/* The bootloader does not count it good (a trial, tries left or just
+		 * spent by this boot) and the state knows no trial of it (slots.json lost
+		 * or replaced): confirming it would skip the health checks. Left
+		 * unconfirmed, the bootloader falls back when the tries are spent. */
+		rc = gw_fail(err, GW_E_STATE,
+			     "group %c is on a trial boot the update state does not know "
+			     "(STATE_DIR/update/slots.json lost?): not confirmed; `gwagent update "
+			     "mark-good` confirms it after checking it by hand, else the "
+			     "bootloader falls back", bl_group_char(g));
+	} else if (!resume && run.bls.bootable[g] && (run.st.group[g].state == SLOT_GOOD ||
+						      run.st.group[g].state == SLOT_EMPTY)) {
 		/* A healthy boot: boot counting (grub, U-Boot, systemd-boot) needs it.
-		 * Never for a group the state calls bad, installing or staged. */
+		 * Only a group the bootloader already counts good (not on trial); never
+		 * for one the state calls bad, installing or staged. */
 		rc = bl_mark_good(run.bl, g, err);
 		if (!rc)
 			update_say(&run, "good", "group %c marked good", bl_group_char(g));
+		if (!rc && run.st.group[g].state == SLOT_GOOD)
+			rc = pin_committed_root(&run, g, err);
 	}
 out:
 	update_run_close(&run);

@@ -33,6 +33,7 @@ struct update_run {
 	enum bl_group booted;
 	struct update_state st;
 	struct root *root;		/* the pinned trust root */
+	bool root_expired;		/* ...which has expired (signatures still checked) */
 	struct stage_banks banks;
 	struct counter_channel channel;
 };
@@ -43,6 +44,11 @@ struct update_run {
 int update_run_open(struct agent_ctx *ctx, bool json, FILE *out, struct update_run *run,
 		    gw_error *err) GW_WUR;
 void update_run_close(struct update_run *run);
+
+/* The root riding in m, when newer than the pinned one, pinned as its successor
+ * (update_root_pin). Idempotent: a root already pinned, or older, is left alone. */
+int update_pin_carried_root(struct update_run *run, const struct manifest *m,
+			    gw_error *err) GW_WUR;
 
 /* Log and extend one record of event_type with text into the trust PCR (digest
  * d[i] for bank i of run->banks), unless the current log already holds it. */

@@ -95,7 +95,8 @@ int update_run_open(struct agent_ctx *ctx, bool json, FILE *out, struct update_r
 	rc = update_state_load(ctx, &run->st, err);
 	if (rc)
 		return rc;
-	rc = update_root_load(ctx, run->now, &run->root, err);
+	/* An expired pinned root still names the keys of what was installed. */
+	rc = update_root_load_any(ctx, run->now, &run->root_expired, &run->root, err);
 	if (rc)
 		gw_error_prefix(err, "trust root: ");
 	return rc;
@@ -240,7 +241,7 @@ static void set_detail(struct update_state *st, const char *why)
 
 /* The root riding in m, when it is newer than the pinned one: pinned as its
  * successor. Idempotent: a root already pinned, or older, is left alone. */
-static int pin_carried_root(struct update_run *run, const struct manifest *m, gw_error *err)
+int update_pin_carried_root(struct update_run *run, const struct manifest *m, gw_error *err)
 {
 	struct root *next = NULL;
 	int rc;
@@ -280,6 +281,20 @@ int update_commit(struct update_run *run, const char *why, gw_error *err)
 			     bl_group_char(g));
 	if (rc)
 		goto out;
+	/* Before anything changes: a counter that cannot reach the target would
+	 * leave the other group marked bad and the commit never finished. */
+	rc = counter_read(run->ctx->tpm, &run->channel, &cs, err);
+	if (!rc && m->security_version > cs.security_version &&
+	    m->security_version - cs.security_version > COUNTER_MAX_ADVANCE)
+		rc = gw_fail(err, GW_E_STATE, "security version %llu is more than %d above the "
+			     "counter's %llu: the counter cannot be raised that far; mark this "
+			     "group bad (`gwagent update mark-bad`)",
+			     (unsigned long long)m->security_version, COUNTER_MAX_ADVANCE,
+			     (unsigned long long)cs.security_version);
+	if (rc) {
+		gw_error_prefix(err, "anti-rollback counter of channel %s: ", run->channel.name);
+		goto out;
+	}
 	rc = bl_mark_good(run->bl, g, err);
 	if (rc)
 		goto out;
@@ -309,12 +324,15 @@ int update_commit(struct update_run *run, const char *why, gw_error *err)
 	run->st.trial_group = -1;
 	run->st.last_outcome = UPDATE_OUTCOME_COMMITTED;
 	set_detail(&run->st, why);
-	rc = update_state_commit(run, "commit", g, err);
+	/* Pinned before the state says committed: a failure here leaves the commit
+	 * to be finished (and the pin retried) by a rerun or the next boot. */
+	rc = update_pin_carried_root(run, m, err);
+	if (!rc)
+		rc = update_state_commit(run, "commit", g, err);
 	if (rc)
 		goto out;
 	update_say(run, "committed", "group %c committed: version %s, security version %llu (%s)",
 		   bl_group_char(g), m->version, (unsigned long long)m->security_version, why);
-	rc = pin_carried_root(run, m, err);
 out:
 	manifest_free(m);
 	return rc;

@@ -24,6 +24,7 @@ struct install {
 	const struct update_install_opts *o;
 	struct update_install_result *res;
 	struct root *root;
+	bool root_expired; /* the pinned root has expired: a carried successor must rescue */
 	struct bootloader *bl;
 	struct bundle_reader *br;
 	const struct manifest *m;
@@ -106,6 +107,49 @@ static int check_manifest(struct install *in, gw_error *err)
 	return 0;
 }
 
+/* The root the manifest carries, when newer than the pinned one, must be its valid,
+ * unexpired successor. When the pinned root has expired, only such a successor lets
+ * the bundle in, and the manifest must verify against its targets keys too (TUF's
+ * way out of an expired root). */
+static int check_root(struct install *in, gw_error *err)
+{
+	const struct manifest *m = in->m;
+	struct root *next = NULL;
+	char when[GW_TIME_LEN];
+	int rc = 0;
+
+	if (m->root)
+		rc = root_parse(m->root, m->root_len, &next, err);
+	if (rc) {
+		gw_error_prefix(err, "the trust root the manifest carries: ");
+		rc = refuse(in, UPDATE_REFUSAL_ROOT, rc);
+		goto out;
+	}
+	if (in->root_expired && (!next || next->version <= in->root->version)) {
+		gw_time_format_utc((int64_t)in->root->expires, when);
+		rc = refuse(in, UPDATE_REFUSAL_ROOT,
+			    gw_fail(err, GW_E_STATE, "the pinned trust root (version %llu) expired "
+				    "at %s and the bundle carries no newer root: install a bundle "
+				    "that carries its successor (gwpolicy bundle create --new-root)",
+				    (unsigned long long)in->root->version, when));
+		goto out;
+	}
+	if (!next || next->version <= in->root->version)
+		goto out;
+	rc = root_verify_successor(in->root, next, in->o->now, err);
+	if (!rc && in->root_expired)
+		rc = root_verify_envelope(next, ROOT_ROLE_TARGETS, bundle_dsse(in->br),
+					  MANIFEST_PAYLOAD_TYPE, NULL, err);
+	if (rc) {
+		gw_error_prefix(err, "the trust root version %llu the manifest carries: ",
+				(unsigned long long)next->version);
+		rc = refuse(in, UPDATE_REFUSAL_ROOT, rc);
+	}
+out:
+	root_free(next);
+	return rc;
+}
+
 static int check_counter(struct install *in, gw_error *err)
 {
 	struct counter_channel ch;
@@ -126,6 +170,16 @@ static int check_counter(struct install *in, gw_error *err)
 			      gw_fail(err, GW_E_STATE, "security version %llu is below the "
 				      "counter's %llu (channel %s): a rollback",
 				      (unsigned long long)in->m->security_version,
+				      (unsigned long long)cs.security_version, ch.name));
+	/* The commit could never raise the counter that far: it would wedge there. */
+	if (in->m->security_version - cs.security_version > COUNTER_MAX_ADVANCE)
+		return refuse(in, UPDATE_REFUSAL_ROLLBACK,
+			      gw_fail(err, GW_E_STATE, "security version %llu is more than %d "
+				      "above the counter's %llu (channel %s): a commit could not "
+				      "raise the counter that far; release an intermediate "
+				      "security version first",
+				      (unsigned long long)in->m->security_version,
+				      COUNTER_MAX_ADVANCE,
 				      (unsigned long long)cs.security_version, ch.name));
 	return 0;
 }
@@ -338,9 +392,8 @@ static int open_parts(struct install *in, gw_error *err)
 		rc = update_state_load(ctx, &in->st, err);
 	if (rc)
 		return rc;
-	rc = update_root_load(ctx, in->o->now, &in->root, err);
-	if (rc == GW_E_STATE)
-		return refuse(in, UPDATE_REFUSAL_EXPIRED, rc);
+	/* Expired: still its signatures; check_root then wants a carried successor. */
+	rc = update_root_load_any(ctx, in->o->now, &in->root_expired, &in->root, err);
 	if (!rc)
 		rc = bl_open(&blc, &in->bl, err);
 	if (!rc)
@@ -414,7 +467,8 @@ int update_install(struct agent_ctx *ctx, const struct update_install_opts *o,
 	}
 	in.m = bundle_manifest(in.br);
 	fill_result(&in);
-	if ((rc = check_manifest(&in, err)) || (rc = check_counter(&in, err)) ||
+	if ((rc = check_manifest(&in, err)) || (rc = check_root(&in, err)) ||
+	    (rc = check_counter(&in, err)) ||
 	    (rc = check_slots(&in, err)))
 		goto out;
 	/* Checks passed: from here on the target group is being written. */
@@ -444,6 +498,7 @@ static const struct {
 	[UPDATE_REFUSAL_SLOTS] = { "slots", GW_EXIT_UPDATE_SLOTS },
 	[UPDATE_REFUSAL_BUSY] = { "busy", GW_EXIT_STATE },
 	[UPDATE_REFUSAL_VERIFY] = { "verify", GW_EXIT_UPDATE_VERIFY },
+	[UPDATE_REFUSAL_ROOT] = { "root", GW_EXIT_UPDATE_ROOT },
 };
 
 int update_refusal_exit(enum update_refusal r, int rc)

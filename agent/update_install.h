@@ -24,11 +24,13 @@ enum update_refusal {
 	UPDATE_REFUSAL_BUNDLE,	   /* malformed, truncated, tampered, members not as listed */
 	UPDATE_REFUSAL_MODEL,	   /* the manifest does not list this device's model */
 	UPDATE_REFUSAL_CHANNEL,	   /* another channel than [update] channel */
-	UPDATE_REFUSAL_EXPIRED,	   /* the manifest (or the pinned root) has expired */
+	UPDATE_REFUSAL_EXPIRED,	   /* the manifest has expired */
 	UPDATE_REFUSAL_ROLLBACK,   /* security version below the counter's */
 	UPDATE_REFUSAL_SLOTS,	   /* classes or target devices do not fit */
 	UPDATE_REFUSAL_BUSY,	   /* the running group is on trial, or nothing says which runs */
 	UPDATE_REFUSAL_VERIFY,	   /* a slot did not read back as written */
+	UPDATE_REFUSAL_ROOT,	   /* pinned root expired and no valid successor carried,
+				    * or the carried root is not a valid successor */
 };
 
 struct update_install_opts {

@@ -20,9 +20,10 @@ static int manifest_name(enum bl_group g, char *buf, size_t len)
 }
 
 /* Read, parse and self-verify the signed root in path; *raw (optional) keeps the
- * bytes. */
-static int root_from_file(const char *path, time_t now, struct root **out, uint8_t **raw,
-			  size_t *raw_len, gw_error *err)
+ * bytes. expired NULL: an expired root is refused (GW_E_STATE); else it is
+ * accepted, its signatures checked, and *expired says whether it has expired. */
+static int root_from_file(const char *path, time_t now, bool *expired, struct root **out,
+			  uint8_t **raw, size_t *raw_len, gw_error *err)
 {
 	struct root *r = NULL;
 	uint8_t *buf = NULL;
@@ -34,6 +35,11 @@ static int root_from_file(const char *path, time_t now, struct root **out, uint8
 		rc = root_parse(buf, len, &r, err);
 	if (!rc)
 		rc = root_verify_self(r, now, err);
+	/* root_verify_self checks the signatures first: GW_E_STATE is the expiry. */
+	if (expired)
+		*expired = rc == GW_E_STATE;
+	if (rc == GW_E_STATE && expired)
+		rc = 0;
 	if (rc) {
 		if (rc != GW_E_NOTFOUND)
 			gw_error_prefix(err, "trust root %s: ", path);
@@ -52,7 +58,8 @@ out:
 	return rc;
 }
 
-int update_root_load(struct agent_ctx *ctx, time_t now, struct root **out, gw_error *err)
+int update_root_load_any(struct agent_ctx *ctx, time_t now, bool *expired, struct root **out,
+			 gw_error *err)
 {
 	char pinned[PATH_MAX];
 	struct root *r = NULL;
@@ -62,7 +69,7 @@ int update_root_load(struct agent_ctx *ctx, time_t now, struct root **out, gw_er
 
 	if (update_path(ctx, ROOT_FILE, pinned, sizeof(pinned)))
 		return gw_fail(err, GW_E_INVAL, "state directory path too long");
-	rc = root_from_file(pinned, now, &r, NULL, NULL, err);
+	rc = root_from_file(pinned, now, expired, &r, NULL, NULL, err);
 	if (rc != GW_E_NOTFOUND)
 		goto out;
 	/* First use: the configured root becomes the pinned one. From then on the
@@ -73,7 +80,7 @@ int update_root_load(struct agent_ctx *ctx, time_t now, struct root **out, gw_er
 			     pinned);
 		goto out;
 	}
-	rc = root_from_file(ctx->cfg.update.root, now, &r, &raw, &raw_len, err);
+	rc = root_from_file(ctx->cfg.update.root, now, expired, &r, &raw, &raw_len, err);
 	if (rc == GW_E_NOTFOUND)
 		rc = gw_fail(err, GW_E_NOTFOUND, "trust root %s ([update] root) does not exist",
 			     ctx->cfg.update.root);
@@ -89,6 +96,11 @@ out:
 	root_free(r);
 	free(raw);
 	return rc;
+}
+
+int update_root_load(struct agent_ctx *ctx, time_t now, struct root **out, gw_error *err)
+{
+	return update_root_load_any(ctx, now, NULL, out, err);
 }
 
 int update_root_pin(struct agent_ctx *ctx, const struct root *cur, const uint8_t *buf,

@@ -62,6 +62,13 @@ int update_state_save(struct agent_ctx *ctx, const struct update_state *st, gw_e
  * GW_E_NOTFOUND when neither exists. */
 int update_root_load(struct agent_ctx *ctx, time_t now, struct root **out, gw_error *err) GW_WUR;
 
+/* The same with an expired root accepted (its signatures are still checked);
+ * *expired says whether it has expired at now (expired NULL: refused as
+ * update_root_load does). For what reads content accepted
+ * earlier (measuring, commit, rollback): expiry is about accepting new content. */
+int update_root_load_any(struct agent_ctx *ctx, time_t now, bool *expired, struct root **out,
+			 gw_error *err) GW_WUR;
+
 /* Group g's stored signed manifest, verified against root's targets role.
  * GW_E_NOTFOUND when none is stored. */
 int update_manifest_load(struct agent_ctx *ctx, const struct root *root, enum bl_group g,

@@ -36,10 +36,13 @@ enum gw_exit {
 	GW_EXIT_UPDATE_BUNDLE = 31,   /* bundle malformed, truncated or tampered */
 	GW_EXIT_UPDATE_MODEL = 32,    /* not for this device's model */
 	GW_EXIT_UPDATE_CHANNEL = 33,  /* for another channel */
-	GW_EXIT_UPDATE_EXPIRED = 34,  /* the manifest or the pinned trust root has expired */
+	GW_EXIT_UPDATE_EXPIRED = 34,  /* the manifest has expired */
 	GW_EXIT_UPDATE_ROLLBACK = 35, /* security version below the anti-rollback counter */
 	GW_EXIT_UPDATE_SLOTS = 36,    /* payload classes or target devices do not fit */
 	GW_EXIT_UPDATE_VERIFY = 37,   /* a slot did not read back as written */
+	GW_EXIT_UPDATE_ROOT = 38,     /* the pinned trust root expired and the bundle carries
+				       * no valid unexpired successor, or its carried root is
+				       * not a valid successor of the pinned one */
 	/* gwagent boot: a trial boot's health check failed; the group was marked bad
 	 * and the reboot command run. */
 	GW_EXIT_ROLLED_BACK = 40,

@@ -153,6 +153,9 @@ for i in 1 2 3; do tpm2_nvincrement 0x01000100 >/dev/null 2>&1 || fail nvincreme
 snapshot fresh
 refused lower-security-version 35 "security version 2 is below the counter's 3" \
   gwb stable 2 gw-test "${img2[@]}"
+# A jump the commit's counter_advance could not make (more than 1024 increments).
+refused security-version-jump 35 "security version 1028 is more than 1024 above the counter's 3" \
+  gwb stable 1028 gw-test "${img2[@]}"
 # Cut inside the signed envelope: nothing of the payloads was reached.
 head -c 700 "$d/good.gwb" >"$d/cut-envelope.gwb"
 expect_exit -n cut-in-envelope-refused 31 ga update install "$d/cut-envelope.gwb"

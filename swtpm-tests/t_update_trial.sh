@@ -220,3 +220,70 @@ expect_exit -n boot-on-root-v2 0 ga boot
 expect_eq new-root-measured "$(log_count "trust root sha256:$root2_digest")" 1
 expect_eq old-root-not-measured "$(log_count "trust root sha256:$root_digest")" 0
 check root-v2-replays replays
+
+# A pin of a committed release's root that was lost (root.json back at version 1):
+# the next boot of the committed group pins it again.
+cp "$d/root.json" "$state/update/root.json"
+expect_eq lost-pin-boots-B "$(power_on)" B
+expect_exit -n lost-pin-boot 0 ga boot
+expect_output_contains -n lost-pin-repinned "trust root version 2 pinned \(sha256:$root2_digest\)" "$GW_STDOUT"
+expect_eq lost-pin-root2-pinned "$(python3 -c 'import base64,hashlib,json,sys; print(hashlib.sha256(base64.b64decode(json.load(open(sys.argv[1]))["payload"])).hexdigest())' "$state/update/root.json")" "$root2_digest"
+
+# ----------------- slots.json lost before a trial boot whose health check fails:
+# the trial the bootloader shows is not confirmed (no health check ran), so the
+# bootloader falls back at the next boot.
+head -c 131072 /dev/urandom >"$d/img-lost"
+check bundle-lost gwpolicy bundle create --root "$d/root2.json" --key "$d/t1.key" \
+  --model gw-1000 --channel stable --version 10.5 --security-version 10 \
+  --image "rootfs=$d/img-lost" -o "$d/lost.gwb"
+expect_exit -n install-lost 0 ga update install --no-progress "$d/lost.gwb"
+echo 1 >"$d/verdict"
+mv "$state/update/slots.json" "$d/slots.saved"
+expect_eq lost-state-trial-boots-A "$(power_on)" A
+expect_exit -n lost-state-not-confirmed 5 ga boot
+expect_output_contains -n lost-state-says-why "on a trial boot the update state does not know" "$GW_STDERR"
+expect_eq lost-state-falls-back-B "$(power_on)" B
+mv "$d/slots.saved" "$state/update/slots.json"
+echo 0 >"$d/verdict"
+expect_exit -n lost-state-fell-back-recorded 0 ga boot
+
+# ------------------ the pinned root expires (libfaketime: 400 days on, root 2 is
+# a 365-day root): a pending trial still commits and the boot still records, an
+# install needs a bundle carrying a valid unexpired successor (exit 38 otherwise).
+FT_LIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -1)
+late() { FAKETIME=+400d LD_PRELOAD=$FT_LIB "$@"; }
+if [ -z "$FT_LIB" ]; then
+  fail expired-root "libfaketime is not installed (apt-get install faketime)"
+else
+  head -c 131072 /dev/urandom >"$d/img-b11"
+  check bundle-b11 gwpolicy bundle create --root "$d/root2.json" --key "$d/t1.key" \
+    --model gw-1000 --channel stable --version 11.0 --security-version 11 \
+    --image "rootfs=$d/img-b11" -o "$d/b11.gwb"
+  m11=$(manifest_of b11)
+  expect_exit -n install-b11 0 ga update install --no-progress "$d/b11.gwb"
+  expect_eq b11-trial-boots-A "$(power_on)" A
+  expect_exit -n expired-root-trial-commits 0 late ga boot
+  expect_output_contains -n expired-root-said "pinned trust root \(version 2\) has expired" "$GW_STDOUT"
+  expect_eq expired-root-committed "$(log_count "update committed A version 11.0 manifest sha256:$m11")" 1
+  expect_eq expired-root-measured "$(log_count "trust root sha256:$root2_digest")" 1
+  expect_eq expired-root-counter "$(counter_sv)" 11
+  check expired-root-commit-replays replays
+  expect_eq expired-root-boots-A "$(power_on)" A
+  expect_exit -n expired-root-boot 0 late ga boot
+  expect_eq expired-root-running "$(log_count "update running A version 11.0 manifest sha256:$m11")" 1
+  head -c 131072 /dev/urandom >"$d/img-b12"
+  check bundle-b12 gwpolicy bundle create --root "$d/root2.json" --key "$d/t1.key" \
+    --model gw-1000 --channel stable --version 12.0 --security-version 12 \
+    --image "rootfs=$d/img-b12" -o "$d/b12.gwb"
+  expect_exit -n expired-root-no-successor 38 late ga update install --no-progress "$d/b12.gwb"
+  expect_output_contains -n expired-root-no-successor-why "expired at .* carries no newer root" "$GW_STDERR"
+  check root3-rotate late gwpolicy root rotate --from "$d/root2.json" --expires 30 \
+    --sign "$d/r1.key" --sign "$d/r2.key" -o "$d/root3.json"
+  check bundle-b13 gwpolicy bundle create --root "$d/root2.json" --key "$d/t1.key" \
+    --model gw-1000 --channel stable --version 13.0 --security-version 13 \
+    --image "rootfs=$d/img-b12" --new-root "$d/root3.json" -o "$d/b13.gwb"
+  expect_exit -n expired-root-successor-installs 0 late ga update install --no-progress "$d/b13.gwb"
+  expect_eq b13-trial-boots-B "$(power_on)" B
+  expect_exit -n b13-commits 0 late ga boot
+  expect_output_contains -n root-v3-pinned "trust root version 3 pinned" "$GW_STDOUT"
+fi

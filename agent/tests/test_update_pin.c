@@ -184,6 +184,16 @@ static void test_pinned_expired(void **state)
 			 GW_E_STATE);
 	assert_non_null(strstr(err.msg, pinned));
 	assert_null(r);
+	/* Measuring, commit and rollback still get it, signatures checked. */
+	bool expired = false;
+	assert_int_equal(update_root_load_any(&ctx, (time_t)4102444800, &expired, &r, &err), 0);
+	assert_true(expired);
+	assert_non_null(r);
+	root_free(r);
+	r = NULL;
+	assert_int_equal(update_root_load_any(&ctx, time(NULL), &expired, &r, &err), 0);
+	assert_false(expired);
+	root_free(r);
 }
 
 int main(void)
