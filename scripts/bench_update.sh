@@ -104,10 +104,10 @@ EOF
 gwb() { # IMAGE OUT: a signed bundle of IMAGE as the rootfs payload
   "$B/gwpolicy" bundle create --root "$gw/root.json" --key "$gw/tgt.key" --model bench-1 \
     --channel stable --version 2.0.0 --security-version 1 --reboot-required \
-    --image rootfs="$1" -o "$2"
+    --image rootfs="$1" -o "$2" 2>"$work/gwb.err" || die "gwpolicy bundle create: $(cat "$work/gwb.err")"
 }
 ga() { "$B/gwagent" --config "$gw/agent.conf" "$@"; }
-ga provision >/dev/null
+ga provision >/dev/null 2>"$work/provision.err" || die "gwagent provision: $(cat "$work/provision.err")"
 GW_BIN=$B "$ROOT/swtpm-tests/bootsim.sh" file "$gw/boot.state" "$gw/cmdline" >/dev/null
 gwb "$img" "$gw/bench.gwb"
 cat "$gw/bench.gwb" >/dev/null
