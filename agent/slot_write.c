@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@
 
 #define MOUNTINFO_MAX (4u * 1024 * 1024)
 #define DIRECT_ALIGN 4096
+#define FLUSH_CHUNK (8u * 1024 * 1024) /* writeback starts per chunk while streaming */
 
 /* "MAJ:MIN" in decimal (sscanf is banned). */
 static int parse_majmin(const char *s, size_t n, dev_t *out)
@@ -324,11 +326,28 @@ static int open_target(const struct slot_dev *d, uint64_t size, int *out, struct
 	return 0;
 }
 
+/* Start the writeback of the chunk just written, and wait for the one before it:
+ * the disk writes while the next chunk is read and hashed (instead of all of it at
+ * the fsync), and the dirty pages stay at two chunks. Best effort: a file system
+ * without it still gets the fsync that counts. */
+static void flush_chunk(int fd, uint64_t done, uint64_t *flushed)
+{
+	if (done - *flushed < FLUSH_CHUNK)
+		return;
+	(void)sync_file_range(fd, (off_t)*flushed, (off_t)(done - *flushed),
+			      SYNC_FILE_RANGE_WRITE);
+	if (*flushed >= FLUSH_CHUNK)
+		(void)sync_file_range(fd, (off_t)(*flushed - FLUSH_CHUNK), FLUSH_CHUNK,
+				      SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+					      SYNC_FILE_RANGE_WAIT_AFTER);
+	*flushed = done;
+}
+
 static int stream_in(int fd, const struct slot_dev *d, uint64_t size, uint8_t *buf,
 		     EVP_MD_CTX *md, slot_source_fn src, void *src_user,
 		     slot_progress_fn progress, void *prog_user, gw_error *err)
 {
-	uint64_t done = 0;
+	uint64_t done = 0, flushed = 0;
 	int rc;
 
 	for (;;) {
@@ -342,12 +361,13 @@ static int stream_in(int fd, const struct slot_dev *d, uint64_t size, uint8_t *b
 		if (n > size - done)
 			return gw_fail(err, GW_E_TOOBIG, "%s: the payload is longer than %" PRIu64
 				       " bytes", d->path, size);
-		if (EVP_DigestUpdate(md, buf, n) != 1)
+		if (md && EVP_DigestUpdate(md, buf, n) != 1)
 			return gw_fail(err, GW_E_CRYPTO, "hashing the payload");
 		rc = write_all(fd, buf, n, d->path, err);
 		if (rc)
 			return rc;
 		done += n;
+		flush_chunk(fd, done, &flushed);
 		if (progress)
 			progress(prog_user, false, done, size);
 	}
@@ -359,23 +379,78 @@ static int stream_in(int fd, const struct slot_dev *d, uint64_t size, uint8_t *b
 	return 0;
 }
 
-/* One pass over the slot: direct (O_DIRECT, whole aligned blocks, only size bytes
- * hashed) or through the page cache after dropping its (clean, fsynced) pages.
- * GW_E_UNSUPPORTED when O_DIRECT is refused, so the caller reads again without. */
-static int read_pass(const struct slot_dev *d, const struct stat *written, bool direct,
+/* How a read-back gets past the page cache. */
+enum rb_mode {
+	RB_DROPPED, /* drop the (clean, fsynced) pages, check none stayed, read ahead */
+	RB_DIRECT,  /* O_DIRECT, whole aligned blocks, one request at a time */
+	RB_CACHED,  /* drop what can be dropped and read (O_DIRECT refused: tmpfs) */
+};
+
+/* No page of the first size bytes of fd is in the page cache (mincore over
+ * windows of a mapping that is never touched, so nothing is read or counted). */
+static bool none_cached(int fd, uint64_t size)
+{
+	const uint64_t page = 4096, window = 4096 * page;
+	unsigned char vec[4096];
+
+	if (sysconf(_SC_PAGESIZE) != (long)page)
+		return false;
+	for (uint64_t off = 0; off < size; off += window) {
+		size_t len = (size_t)(size - off < window ? size - off : window);
+		void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, (off_t)off);
+		int rc;
+
+		if (p == MAP_FAILED)
+			return false;
+		rc = mincore(p, len, vec);
+		munmap(p, len);
+		if (rc)
+			return false;
+		for (size_t i = 0; i < (len + page - 1) / page; i++)
+			if (vec[i] & 1)
+				return false;
+	}
+	return true;
+}
+
+/* Open the slot for one pass; GW_E_UNSUPPORTED when the mode cannot be had here
+ * (O_DIRECT refused, or a page that stays cached), so the caller tries the next. */
+static int open_pass(const struct slot_dev *d, enum rb_mode mode, uint64_t size, int *out,
+		     gw_error *err)
+{
+	int fd = open(d->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+				       (mode == RB_DIRECT ? O_DIRECT : 0));
+
+	if (fd < 0)
+		return mode == RB_DIRECT && errno == EINVAL ? GW_E_UNSUPPORTED
+			: gw_fail(err, GW_E_IO, "reading %s back: %s", d->path, strerror(errno));
+	if (mode != RB_DIRECT)
+		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	if (mode == RB_DROPPED && !none_cached(fd, size)) {
+		close(fd);
+		return GW_E_UNSUPPORTED;
+	}
+	if (mode == RB_DROPPED)
+		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	*out = fd;
+	return 0;
+}
+
+/* One pass over the slot in the given mode, only size bytes hashed. */
+static int read_pass(const struct slot_dev *d, const struct stat *written, enum rb_mode mode,
 		     uint64_t size, uint8_t *buf, uint8_t out[32], slot_progress_fn progress,
 		     void *prog_user, gw_error *err)
 {
-	int fd = open(d->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (direct ? O_DIRECT : 0));
+	bool direct = mode == RB_DIRECT;
 	EVP_MD_CTX *md = NULL;
 	uint64_t done = 0;
 	unsigned dlen = 0;
 	struct stat st;
-	int rc = 0;
+	int fd = -1, rc;
 
-	if (fd < 0)
-		return direct && errno == EINVAL ? GW_E_UNSUPPORTED
-			: gw_fail(err, GW_E_IO, "reading %s back: %s", d->path, strerror(errno));
+	rc = open_pass(d, mode, size, &fd, err);
+	if (rc)
+		return rc;
 	/* What is read back must be what was written, not a file put in its place. */
 	if (fstat(fd, &st) || st.st_dev != written->st_dev || st.st_ino != written->st_ino ||
 	    st.st_rdev != written->st_rdev) {
@@ -383,8 +458,6 @@ static int read_pass(const struct slot_dev *d, const struct stat *written, bool 
 			     "since): not verified", d->path);
 		goto out;
 	}
-	if (!direct)
-		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 	md = EVP_MD_CTX_new();
 	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
 		rc = gw_fail(err, GW_E_CRYPTO, "hashing the read-back");
@@ -424,32 +497,37 @@ out:
 	return rc;
 }
 
+/* The read-back, in the first mode that works here: dropped pages read with the
+ * kernel's readahead (many requests in flight: about three times O_DIRECT's one at a
+ * time, doc/updates.md "Numbers"), else O_DIRECT, else the page cache as dropped as
+ * it gets. */
 static int read_back(const struct slot_dev *d, const struct stat *written, uint64_t size,
 		     uint8_t *buf, uint8_t out[32], slot_progress_fn progress, void *prog_user,
 		     gw_error *err)
 {
-	int rc = read_pass(d, written, true, size, buf, out, progress, prog_user, err);
+	int rc = GW_E_UNSUPPORTED;
 
-	if (rc == GW_E_UNSUPPORTED) /* tmpfs and some others refuse O_DIRECT */
-		rc = read_pass(d, written, false, size, buf, out, progress, prog_user, err);
+	for (enum rb_mode m = RB_DROPPED; m <= RB_CACHED && rc == GW_E_UNSUPPORTED; m++)
+		rc = read_pass(d, written, m, size, buf, out, progress, prog_user, err);
 	return rc;
 }
 
 int slot_write(const struct slot_dev *d, uint64_t size, const uint8_t sha256[32],
-	       slot_source_fn src, void *src_user, slot_progress_fn progress, void *prog_user,
-	       gw_error *err)
+	       unsigned flags, slot_source_fn src, void *src_user, slot_progress_fn progress,
+	       void *prog_user, gw_error *err)
 {
 	uint8_t *buf = NULL, written[32], back[32];
 	EVP_MD_CTX *md = NULL;
-	struct stat written_st;
+	struct stat written_st = { 0 };
 	unsigned dlen = 0;
 	int fd = -1, rc;
 
 	/* Aligned for O_DIRECT; the one buffer, however large the payload. */
 	if (posix_memalign((void **)&buf, DIRECT_ALIGN, SLOT_BUF_SIZE))
 		return GW_E_NOMEM;
-	md = EVP_MD_CTX_new();
-	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+	/* A source that checks its own bytes is not hashed a second time. */
+	if (!(flags & SLOT_SRC_VERIFIED) &&
+	    (!(md = EVP_MD_CTX_new()) || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)) {
 		rc = gw_fail(err, GW_E_CRYPTO, "hashing the payload");
 		goto out;
 	}
@@ -465,11 +543,11 @@ int slot_write(const struct slot_dev *d, uint64_t size, const uint8_t sha256[32]
 		goto out;
 	}
 	fd = -1;
-	if (EVP_DigestFinal_ex(md, written, &dlen) != 1 || dlen != 32) {
+	if (md && (EVP_DigestFinal_ex(md, written, &dlen) != 1 || dlen != 32)) {
 		rc = gw_fail(err, GW_E_CRYPTO, "hashing the payload");
 		goto out;
 	}
-	if (memcmp(written, sha256, 32)) {
+	if (md && memcmp(written, sha256, 32)) {
 		rc = gw_fail(err, GW_E_REFERENCE, "%s: the bytes written differ from the manifest's "
 			     "SHA-256", d->path);
 		goto out;

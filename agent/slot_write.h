@@ -13,7 +13,11 @@
 
 #include "gw_error.h"
 
-#define SLOT_BUF_SIZE (1024u * 1024) /* the one buffer a payload streams through */
+#define SLOT_BUF_SIZE (256u * 1024) /* the one buffer a payload streams through */
+/* slot_write() flag: src fails at its end when its bytes' SHA-256 is not the
+ * expected one (bundle_read() does), so slot_write does not hash them again; the
+ * read-back is still compared. */
+#define SLOT_SRC_VERIFIED 1u
 
 /* What a device path names, once checked. */
 struct slot_dev {
@@ -56,14 +60,16 @@ typedef int (*slot_source_fn)(void *user, uint8_t *buf, size_t len, size_t *n,
 typedef void (*slot_progress_fn)(void *user, bool verifying, uint64_t done, uint64_t total);
 
 /* Write exactly size bytes from src into d through one SLOT_BUF_SIZE buffer,
- * hashing as it writes; an image file is created (0600) when missing and resized
- * to size; fsync; then read the slot back without the page cache (O_DIRECT, or
- * POSIX_FADV_DONTNEED where O_DIRECT is refused) and compare its SHA-256 with
- * sha256. GW_E_REFERENCE (what was written or read back differs), GW_E_TRUNCATED
- * (src ended early), GW_E_TOOBIG (src gave more), GW_E_STATE (d is no longer the
- * device that was checked), GW_E_IO, src's codes. */
+ * hashing as it writes (unless flags has SLOT_SRC_VERIFIED); an image file is
+ * created (0600) when missing and resized to size; writeback started every few MiB,
+ * fsync; then read the slot back without the page cache (its pages dropped and
+ * checked gone with mincore, else O_DIRECT, else POSIX_FADV_DONTNEED where
+ * O_DIRECT is refused) and compare its SHA-256 with sha256. GW_E_REFERENCE (what
+ * was written or read back differs), GW_E_TRUNCATED (src ended early), GW_E_TOOBIG
+ * (src gave more), GW_E_STATE (d is no longer the device that was checked),
+ * GW_E_IO, src's codes. */
 int slot_write(const struct slot_dev *d, uint64_t size, const uint8_t sha256[32],
-	       slot_source_fn src, void *src_user, slot_progress_fn progress, void *prog_user,
-	       gw_error *err) GW_WUR;
+	       unsigned flags, slot_source_fn src, void *src_user, slot_progress_fn progress,
+	       void *prog_user, gw_error *err) GW_WUR;
 
 #endif

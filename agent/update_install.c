@@ -284,8 +284,10 @@ static int write_payloads(struct install *in, gw_error *err)
 				      rc);
 		if (in->o->progress)
 			progress_begin(in->o->progress, p->class_name);
-		rc = slot_write(&in->dev[i], p->size, p->sha256, read_payload, in,
-				in->o->progress ? progress_update : NULL, in->o->progress, err);
+		/* bundle_read checks each payload's SHA-256 at its end. */
+		rc = slot_write(&in->dev[i], p->size, p->sha256, SLOT_SRC_VERIFIED, read_payload,
+				in, in->o->progress ? progress_update : NULL, in->o->progress,
+				err);
 		if (in->o->progress)
 			progress_end(in->o->progress);
 		if (rc) {

@@ -60,6 +60,10 @@ for banks in sha256 sha1,sha256; do
     "${banks/,/+}" "$mibs" "$(echo "$mibs / $base_mibs" | bc -l)" "$base_mibs"
 done
 
+# 1b. Installing an update: `gwagent update install` of a 256 MiB image against
+#     `cat; sync; sha256sum` and against RAUC 1.8, and its peak RSS (256 MiB, 1 GiB).
+"$ROOT/scripts/bench_update.sh" "$B" || echo "bench update-install: FAILED (scripts/bench_update.sh exit $?)"
+
 # 2. Offline appraisal (evidence parse, signature, quote checks, CEL replay) of an
 #    evidence file with 24 quoted PCRs and a 64-record CEL log, on one core, against
 #    OpenSSL's ECDSA P-256 verify rate on the same core.

@@ -10,6 +10,8 @@ pkgs=(
   swtpm swtpm-tools tpm2-tools openssl xxd bc python3 util-linux
   faketime time
   libubootenv-dev libubootenv-tool grub-common
+  # make bench compares `gwagent update install` with RAUC (scripts/bench_update.sh)
+  rauc squashfs-tools dbus-daemon
 )
 
 # Node.js runs the tests' independent JWT check (jose); Debian's is enough.

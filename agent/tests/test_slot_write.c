@@ -109,7 +109,7 @@ static int write_mem(const char *path, const uint8_t *data, size_t len, const ui
 
 	if (rc)
 		return rc;
-	return slot_write(&d, len, sha, mem_read, &m, p ? on_progress : NULL, p, err);
+	return slot_write(&d, len, sha, 0, mem_read, &m, p ? on_progress : NULL, p, err);
 }
 
 /* An existing larger image shrinks to the payload, a missing one is created 0600,
@@ -167,15 +167,21 @@ static void test_refusals(void **state)
 	rc = write_mem(path, data, len, bad, 4096, NULL, &err);
 	assert_int_equal(rc, GW_E_REFERENCE);
 	assert_non_null(strstr(err.msg, "differ from the manifest's SHA-256"));
+	/* A source that checks itself is not hashed twice: the read-back still is. */
+	assert_int_equal(slot_dev_check(path, len, "", &d, &err), 0);
+	rc = slot_write(&d, len, bad, SLOT_SRC_VERIFIED, mem_read, &m, NULL, NULL, &err);
+	assert_int_equal(rc, GW_E_REFERENCE);
+	assert_non_null(strstr(err.msg, "read back, its SHA-256 differs"));
+	m.off = 0;
 
 	/* The source ends early, or gives more than the payload's size. */
 	assert_int_equal(slot_dev_check(path, len, "", &d, &err), 0);
 	m.len = len - 1;
-	assert_int_equal(slot_write(&d, len, sha, mem_read, &m, NULL, NULL, &err), GW_E_TRUNCATED);
+	assert_int_equal(slot_write(&d, len, sha, 0, mem_read, &m, NULL, NULL, &err), GW_E_TRUNCATED);
 	assert_non_null(strstr(err.msg, "ended after 199999 of 200000 bytes"));
 	m.len = len;
 	m.off = 0;
-	assert_int_equal(slot_write(&d, len - 10, sha, mem_read, &m, NULL, NULL, &err),
+	assert_int_equal(slot_write(&d, len - 10, sha, 0, mem_read, &m, NULL, NULL, &err),
 			 GW_E_TOOBIG);
 
 	/* Replaced by another file after the check: refused, the new file untouched. */
@@ -183,7 +189,7 @@ static void test_refusals(void **state)
 	assert_int_equal(gw_write_file_atomic(other, "keep", 4, 0600, NULL), 0);
 	assert_int_equal(rename(other, path), 0);
 	m.off = 0;
-	assert_int_equal(slot_write(&d, len, sha, mem_read, &m, NULL, NULL, &err), GW_E_STATE);
+	assert_int_equal(slot_write(&d, len, sha, 0, mem_read, &m, NULL, NULL, &err), GW_E_STATE);
 	assert_non_null(strstr(err.msg, "changed since it was checked"));
 	assert_file(path, (const uint8_t *)"keep", 4);
 
@@ -234,7 +240,7 @@ static void test_read_back_swapped(void **state)
 	snprintf(decoy, sizeof(decoy), "%s/decoy.img", tmpdir);
 	assert_int_equal(gw_write_file_atomic(decoy, data, len, 0600, NULL), 0);
 	assert_int_equal(slot_dev_check(path, len, "", &d, &err), 0);
-	assert_int_equal(slot_write(&d, len, sha, mem_read, &m, swap_on_progress, &sw, &err),
+	assert_int_equal(slot_write(&d, len, sha, 0, mem_read, &m, swap_on_progress, &sw, &err),
 			 GW_E_STATE);
 	assert_true(sw.done);
 	assert_non_null(strstr(err.msg, "is no longer the file that was written"));
@@ -273,11 +279,11 @@ static void test_block_busy(void **state)
 	held = open(loop, O_RDONLY | O_EXCL | O_CLOEXEC);
 	assert_true(held >= 0);
 	assert_int_equal(slot_dev_check(loop, len, "", &d, &err), 0);
-	assert_int_equal(slot_write(&d, len, sha, mem_read, &m, NULL, NULL, &err), GW_E_STATE);
+	assert_int_equal(slot_write(&d, len, sha, 0, mem_read, &m, NULL, NULL, &err), GW_E_STATE);
 	assert_non_null(strstr(err.msg, "is in use (mounted or held open exclusively)"));
 	close(held);
 	m.off = 0;
-	assert_int_equal(slot_write(&d, len, sha, mem_read, &m, NULL, NULL, &err), 0);
+	assert_int_equal(slot_write(&d, len, sha, 0, mem_read, &m, NULL, NULL, &err), 0);
 	snprintf(cmd, sizeof(cmd), "losetup -d '%s'", loop);
 	assert_int_equal(system(cmd), 0);
 	free(data);
