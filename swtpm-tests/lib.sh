@@ -220,6 +220,18 @@ expect_file() {
 }
 
 # require_cmd CMD...: FAIL and exit the scenario if a command is missing.
+# faketime_lib NAME: the path of libfaketime's NAME (libfaketime.so.1 or
+# libfaketimeMT.so.1, Debian package faketime), empty when not installed.
+faketime_lib() {
+  local dir
+  for dir in /usr/lib/*-linux-gnu/faketime /usr/lib/faketime /usr/lib64/faketime; do
+    [ -e "$dir/$1" ] && { echo "$dir/$1"; return 0; }
+  done
+}
+# An ASan build (SANITIZE=1) refuses a library preloaded before its runtime unless
+# told that the order is intended: ASAN_OPTIONS=$FAKETIME_ASAN_OPTIONS with LD_PRELOAD.
+FAKETIME_ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+
 require_cmd() {
   local c
   for c in "$@"; do

@@ -15,18 +15,13 @@ require_cmd python3 openssl
 
 localca=/var/lib/swtpm-localca
 api=$GW_ROOT/swtpm-tests/apiclient.py
-ftlib=
-for d in /usr/lib/*-linux-gnu/faketime /usr/lib/faketime /usr/lib64/faketime; do
-  [ -e "$d/libfaketimeMT.so.1" ] && { ftlib=$d/libfaketimeMT.so.1; break; }
-done
+ftlib=$(faketime_lib libfaketimeMT.so.1)
 [ -n "$ftlib" ] || { fail require-libfaketime "libfaketimeMT.so.1 not found (Debian package faketime)"; exit 1; }
 
 # at DAYS CMD...: CMD with the clock DAYS days ahead (monotonic clocks untouched).
-# An ASan build (SANITIZE=1) refuses a preloaded library before its runtime unless
-# told that the order is intended.
 ftenv() {
   echo env LD_PRELOAD="$ftlib" FAKETIME="+${1}d" FAKETIME_DONT_FAKE_MONOTONIC=1 \
-    "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+    "ASAN_OPTIONS=$FAKETIME_ASAN_OPTIONS"
 }
 at() {
   local days=$1

@@ -13,10 +13,7 @@ require_cmd openssl python3 sha256sum cmp
 d=$GW_TMP/keys
 mkdir -p "$d"
 G=$GW_BIN/gwpolicy
-ftlib=
-for dir in /usr/lib/*-linux-gnu/faketime /usr/lib/faketime /usr/lib64/faketime; do
-  [ -e "$dir/libfaketime.so.1" ] && { ftlib=$dir/libfaketime.so.1; break; }
-done
+ftlib=$(faketime_lib libfaketime.so.1)
 
 expect_exit -n root-help 0 gwpolicy root --help
 expect_output_contains -n root-help-lists-rotate '^  rotate ' "$GW_STDOUT"
@@ -150,9 +147,7 @@ expect_exit -n malformed-refused 19 gwpolicy root verify "$GW_TMP/garbage.json"
 expect_exit -n missing-file 1 gwpolicy root verify "$GW_TMP/nope.json"
 
 # Expiry: 30 days from now; 31 days on, refused (the clock moved by libfaketime).
-# An ASan build (SANITIZE=1) refuses a preloaded library before its runtime unless
-# told that the order is intended.
-asan=ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+asan=ASAN_OPTIONS=$FAKETIME_ASAN_OPTIONS
 if [ -n "$ftlib" ]; then
   expect_exit -n expired-refused 5 env LD_PRELOAD="$ftlib" FAKETIME=+31d "$asan" "$G" \
     root verify "$v1"

@@ -250,8 +250,8 @@ expect_exit -n lost-state-fell-back-recorded 0 ga boot
 # ------------------ the pinned root expires (libfaketime: 400 days on, root 2 is
 # a 365-day root): a pending trial still commits and the boot still records, an
 # install needs a bundle carrying a valid unexpired successor (exit 38 otherwise).
-FT_LIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -1)
-late() { FAKETIME=+400d LD_PRELOAD=$FT_LIB "$@"; }
+FT_LIB=$(faketime_lib libfaketime.so.1)
+late() { FAKETIME=+400d LD_PRELOAD=$FT_LIB ASAN_OPTIONS=$FAKETIME_ASAN_OPTIONS "$@"; }
 if [ -z "$FT_LIB" ]; then
   fail expired-root "libfaketime is not installed (apt-get install faketime)"
 else
