@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "config_update.h"
+#include "consent.h"
 #include "exitcode.h"
 #include "gw_error.h"
 #include "tpm.h"
@@ -67,6 +68,8 @@ struct agent_config {
 	size_t nchannels;
 	/* [update] and [slot GROUP.CLASS]: agent/config_update.c */
 	struct agent_update_config update;
+	/* [consent]: when offered releases install (agent/config_consent.c) */
+	struct agent_consent consent;
 	/* [health NAME] sections (agent/config_health.c) */
 	struct agent_health *health;
 	size_t nhealth;

@@ -11,6 +11,7 @@
 
 #include "agent.h"
 #include "config_channel.h"
+#include "consent.h"
 #include "health.h"
 #include "util.h"
 
@@ -168,7 +169,7 @@ static int on_section(void *user, const char *name, gw_error *err)
 		return rc;
 	if (health_section(name))
 		return 0;
-	if (!strcmp(name, "agent") ||
+	if (!strcmp(name, "agent") || !strcmp(name, "consent") ||
 	    (n >= 6 && !memcmp(name, "stage ", 6) && valid_stage_name(name + 6, n - 6)))
 		return 0;
 	if (n >= 6 && !memcmp(name, "stage ", 6))
@@ -218,6 +219,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		rc = config_channel_key(cfg, section + 8, name, value, ps->err);
 	} else if (config_update_section(section, &rc, ps->err)) {
 		rc = rc ? rc : config_update_key(cfg, section, name, value, line, ps->err);
+	} else if (!strcmp(section, "consent")) {
+		rc = consent_config_key(&cfg->consent, name, value, ps->err);
 	} else if (health_section(section)) {
 		rc = health_config_key(cfg, section, name, value, line, ps->err);
 	} else {
@@ -238,6 +241,7 @@ void agent_config_defaults(struct agent_config *cfg)
 	cfg->ak_handle = TPM_DEFAULT_AK_HANDLE;
 	cfg->attest_interval = AGENT_DEFAULT_ATTEST_INTERVAL;
 	config_update_defaults(&cfg->update);
+	consent_defaults(&cfg->consent);
 }
 
 int agent_config_load(const char *path, struct agent_config *cfg, gw_error *err)

@@ -45,6 +45,25 @@ static void check_update(const struct agent_update_config *u)
 	}
 }
 
+/* [consent]: windows round-trip through their text, limits hold. */
+static void check_consent(const struct agent_consent *c)
+{
+	char text[64];
+	struct consent_window back;
+
+	if (c->nwindows > CONSENT_MAX_WINDOWS || c->max_deferral < 0 ||
+	    c->max_deferral > CONSENT_MAX_DEFERRAL_LIMIT || strlen(c->tz) > CONSENT_TZ_MAX)
+		__builtin_trap();
+	for (size_t i = 0; i < c->nwindows; i++) {
+		const struct consent_window *w = &c->windows[i];
+
+		if (!w->days || w->days > 0x7f || w->start >= 1440 || w->end > 1440 ||
+		    w->start == w->end || consent_window_format(w, text, sizeof(text)) ||
+		    consent_window_parse(text, &back) || memcmp(w, &back, sizeof(back)))
+			__builtin_trap();
+	}
+}
+
 static void check_loaded(const struct agent_config *cfg)
 {
 	if (cfg->stage_pcr > 23 || cfg->trust_pcr > 23 || cfg->stage_pcr == cfg->trust_pcr)
@@ -87,6 +106,7 @@ static void check_loaded(const struct agent_config *cfg)
 				__builtin_trap();
 	}
 	check_update(&cfg->update);
+	check_consent(&cfg->consent);
 	if (cfg->nhealth > HEALTH_MAX_CHECKS)
 		__builtin_trap();
 	for (size_t i = 0; i < cfg->nhealth; i++) {

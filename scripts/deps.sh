@@ -9,6 +9,8 @@ pkgs=(
   libevent-dev libcurl4-openssl-dev libsqlite3-dev libarchive-dev libzstd-dev
   swtpm swtpm-tools tpm2-tools openssl xxd bc python3 util-linux
   faketime time
+  # the agent's maintenance windows name IANA zones (agent/consent.c tests)
+  tzdata
   libubootenv-dev libubootenv-tool grub-common
   # make bench compares `gwagent update install` with RAUC (scripts/bench_update.sh)
   rauc squashfs-tools dbus-daemon
