@@ -13,6 +13,7 @@
 #include "agent.h"
 #include "update_boot.h"
 #include "update_install.h"
+#include "update_offer.h"
 #include "update_status.h"
 
 static void usage(FILE *f)
@@ -20,7 +21,10 @@ static void usage(FILE *f)
 	fprintf(f, "usage: gwagent update install BUNDLE|- [--json] [--no-progress]\n"
 		   "       gwagent update status [--json]\n"
 		   "       gwagent update mark-good [--json]\n"
-		   "       gwagent update mark-bad [A|B|booted|other] [--json]\n\n"
+		   "       gwagent update mark-bad [A|B|booted|other] [--json]\n"
+		   "       gwagent update pending [--json]\n"
+		   "       gwagent update defer ID [--until TIME|DURATION] [--json]\n"
+		   "       gwagent update accept ID [--json]\n\n"
 		   "install  verify a bundle against the pinned trust root, check its model,\n"
 		   "         channel, expiry and security version, and write it into the slot\n"
 		   "         group that is not running, set for one trial boot. '-' reads the\n"
@@ -29,7 +33,9 @@ static void usage(FILE *f)
 		   "status   the slot groups, the bootloader's view of them, the\n"
 		   "         anti-rollback counters and the last update's outcome.\n"
 		   "mark-good, mark-bad  the operator's verdict on the running group (or, for\n"
-		   "         mark-bad, the other one): see 'gwagent update mark-good --help'.\n");
+		   "         mark-bad, the other one): see 'gwagent update mark-good --help'.\n"
+		   "pending, defer, accept  the releases the verifier offers and the owner's\n"
+		   "         answers: see 'gwagent update pending --help'.\n");
 }
 
 static void print_result(const struct update_install_result *r, int rc, int code,
@@ -156,6 +162,9 @@ int cmd_update(struct agent_ctx *ctx, int argc, char **argv)
 		{ "status", update_status_main },
 		{ "mark-good", update_mark_good_main },
 		{ "mark-bad", update_mark_bad_main },
+		{ "pending", update_pending_main },
+		{ "defer", update_defer_main },
+		{ "accept", update_accept_main },
 	};
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

@@ -164,8 +164,7 @@ static int parse_tz(const char *v, char out[CONSENT_TZ_MAX + 1], gw_error *err)
 	return 0;
 }
 
-/* "N" seconds, or N followed by s, m, h or d. */
-static int parse_duration(const char *v, int64_t *out)
+int consent_duration_parse(const char *v, int64_t *out)
 {
 	char num[24];
 	size_t n = strlen(v);
@@ -213,6 +212,6 @@ int consent_config_key(struct agent_consent *c, const char *key, const char *val
 	if (!strcmp(key, "timezone"))
 		return parse_tz(value, c->tz, err);
 	if (!strcmp(key, "max_deferral"))
-		return parse_duration(value, &c->max_deferral);
+		return consent_duration_parse(value, &c->max_deferral);
 	return gw_fail(err, GW_E_CONFIG, "[consent]: unknown key '%s'", key);
 }

@@ -81,6 +81,9 @@ int consent_window_parse(const char *s, struct consent_window *w) GW_WUR;
  * "Mon,Tue,Wed 02:00-04:00". GW_E_TOOBIG. */
 int consent_window_format(const struct consent_window *w, char *buf, size_t len) GW_WUR;
 const char *consent_mode_name(enum consent_mode m);
+/* A duration: N seconds, or N followed by s, m, h or d, at most
+ * CONSENT_MAX_DEFERRAL_LIMIT. GW_E_PARSE. */
+int consent_duration_parse(const char *v, int64_t *out) GW_WUR;
 
 /* True when the release raises the device's security version. */
 bool consent_is_security(const struct consent_offer *o);

@@ -205,6 +205,32 @@ int gw_json_get_int(json_object *root, const char *key, int64_t min, int64_t max
 	return 0;
 }
 
+int gw_json_get_bool(json_object *root, const char *key, bool *out, gw_error *err)
+{
+	json_object *o;
+
+	if (!json_object_object_get_ex(root, key, &o))
+		return gw_fail(err, GW_E_PARSE, "'%s' is missing", key);
+	if (!json_object_is_type(o, json_type_boolean))
+		return gw_fail(err, GW_E_PARSE, "'%s' must be true or false", key);
+	*out = json_object_get_boolean(o);
+	return 0;
+}
+
+int gw_json_get_time(json_object *root, const char *key, int64_t *out, gw_error *err)
+{
+	const char *s;
+	int rc = gw_json_get_string(root, key, GW_TIME_LEN - 1, &s, NULL, err);
+
+	if (rc)
+		return rc == GW_E_TOOBIG ? gw_fail(err, GW_E_PARSE,
+						   "'%s' must be a time YYYY-MM-DDTHH:MM:SSZ", key)
+					 : rc;
+	if (gw_time_parse_utc(s, out))
+		return gw_fail(err, GW_E_PARSE, "'%s' must be a time YYYY-MM-DDTHH:MM:SSZ", key);
+	return 0;
+}
+
 int gw_json_add_b64(json_object *o, const char *key, const uint8_t *data, size_t len)
 {
 	char *b64 = NULL;

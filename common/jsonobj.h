@@ -6,6 +6,7 @@
 #ifndef GW_JSONOBJ_H
 #define GW_JSONOBJ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,6 +58,14 @@ int gw_json_get_string(json_object *root, const char *key, size_t max, const cha
  * GW_E_PARSE "'K' is missing", "'K' must be an integer", "'K' must be MIN to MAX". */
 int gw_json_get_int(json_object *root, const char *key, int64_t min, int64_t max,
 		    int64_t *out, gw_error *err) GW_WUR;
+
+/* A required boolean member. GW_E_PARSE "'K' is missing", "'K' must be true or
+ * false". */
+int gw_json_get_bool(json_object *root, const char *key, bool *out, gw_error *err) GW_WUR;
+
+/* A required time member, "YYYY-MM-DDTHH:MM:SSZ" (gw_time_parse_utc), as seconds
+ * since the epoch. GW_E_PARSE "'K' is missing", "'K' must be a time ...". */
+int gw_json_get_time(json_object *root, const char *key, int64_t *out, gw_error *err) GW_WUR;
 
 /* o[key] = base64 of data (len bytes). GW_E_NOMEM on failure. */
 int gw_json_add_b64(json_object *o, const char *key, const uint8_t *data, size_t len) GW_WUR;

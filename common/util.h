@@ -74,6 +74,10 @@ bool gw_ct_equal(const void *a, const void *b, size_t len);
  * write we can read: no overlong forms, no surrogates, nothing above U+10FFFF. */
 bool gw_utf8_valid(const char *s);
 
+/* s is 1 to max characters of A-Z a-z 0-9 . _ - (the rule for device ids, models,
+ * channels, slot classes and release ids). */
+bool gw_name_ok(const char *s, size_t max);
+
 /* Wipe memory that held a secret. */
 void gw_wipe(void *p, size_t len);
 

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "jsonobj.h"
+#include "util.h"
 
 static int parse(const char *text, json_object **out, gw_error *err)
 {
@@ -149,6 +150,42 @@ static void test_readers(void **state)
 	json_object_put(root);
 }
 
+/* The boolean and time readers, and the name rule beside them in util. */
+static void test_bool_time_name(void **state)
+{
+	static const char text[] = "{\"t\":true,\"z\":0,\"when\":\"2026-12-07T00:00:00Z\","
+				   "\"day\":\"2026-12-07\",\"long\":\"2026-12-07T00:00:00Z0\"}";
+	json_object *root = NULL;
+	gw_error err = { { 0 } };
+	bool b = false;
+	int64_t t = 7;
+
+	(void)state;
+	assert_int_equal(gw_json_object_parse(text, sizeof(text) - 1, 4096, 2, "t", &root, &err), 0);
+	assert_int_equal(gw_json_get_bool(root, "t", &b, &err), 0);
+	assert_true(b);
+	assert_int_equal(gw_json_get_bool(root, "z", &b, &err), GW_E_PARSE);
+	assert_string_equal(err.msg, "'z' must be true or false");
+	assert_int_equal(gw_json_get_bool(root, "x", &b, &err), GW_E_PARSE);
+	assert_string_equal(err.msg, "'x' is missing");
+	assert_int_equal(gw_json_get_time(root, "when", &t, &err), 0);
+	assert_int_equal(t, 1796601600LL);
+	t = 7;
+	assert_int_equal(gw_json_get_time(root, "day", &t, &err), GW_E_PARSE);
+	assert_string_equal(err.msg, "'day' must be a time YYYY-MM-DDTHH:MM:SSZ");
+	assert_int_equal(gw_json_get_time(root, "long", &t, &err), GW_E_PARSE);
+	assert_int_equal(gw_json_get_time(root, "t", &t, &err), GW_E_PARSE);
+	assert_int_equal(t, 7);
+	json_object_put(root);
+
+	assert_true(gw_name_ok("rel-2.0_a", 64));
+	assert_false(gw_name_ok("", 64));
+	assert_false(gw_name_ok("abc", 2));
+	assert_false(gw_name_ok("a/b", 64));
+	assert_false(gw_name_ok("a b", 64));
+	assert_true(gw_name_ok("ab", 2));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -156,6 +193,7 @@ int main(void)
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_readers),
+		cmocka_unit_test(test_bool_time_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
