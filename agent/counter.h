@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "agent.h"
+#include "counter_nv.h"
 #include "tpm_nv.h"
 
 /* A channel's NV indices (config [channel NAME]: counter_index, baseline_index). */
@@ -49,26 +50,7 @@ int counter_advance(struct agent_tpm *tpm, const struct counter_channel *ch, uin
 
 /* --- Added by the counter module (see doc/updates.md, "Anti-rollback counters"). */
 
-#define COUNTER_NAME_MAX 64	/* a channel's name, as stored in the baseline index */
 #define COUNTER_MAX_ADVANCE 1024 /* increments one counter_advance may make */
-
-/* The counter: TPM2_NT_COUNTER, incremented and read with its own empty authValue
- * (or read with owner authorization), not ORDERLY, NO_DA. */
-#define COUNTER_NV_ATTRS                                                                 \
-	((TPMA_NV)((TPM2_NT_COUNTER << TPMA_NV_TPM2_NT_SHIFT) | TPMA_NV_AUTHWRITE |       \
-		   TPMA_NV_OWNERREAD | TPMA_NV_AUTHREAD | TPMA_NV_NO_DA))
-/* The baseline: an ordinary index, written (whole, once) with owner authorization
- * and then locked for good (WRITEDEFINE), read like the counter. */
-#define COUNTER_BASELINE_ATTRS                                                           \
-	((TPMA_NV)((TPM2_NT_ORDINARY << TPMA_NV_TPM2_NT_SHIFT) | TPMA_NV_OWNERWRITE |     \
-		   TPMA_NV_WRITEALL | TPMA_NV_WRITEDEFINE | TPMA_NV_OWNERREAD |           \
-		   TPMA_NV_AUTHREAD | TPMA_NV_NO_DA))
-/* The baseline index holds: the baseline (8 bytes, big-endian), the counter's
- * handle (4 bytes, big-endian) and the channel's name (64 bytes, NUL-padded), so a
- * configuration that points a channel at another channel's indices is refused. */
-#define COUNTER_BASELINE_SIZE (8 + 4 + COUNTER_NAME_MAX)
-
-enum counter_nv_kind { COUNTER_NV_COUNTER, COUNTER_NV_BASELINE };
 
 /* The channel called name in cfg; GW_E_NOTFOUND when there is no [channel name]. The
  * strings stay owned by cfg. */
@@ -90,13 +72,6 @@ int counter_provision_ex(struct agent_tpm *tpm, const struct counter_channel *ch
 
 /* Pure checks (no TPM), used by the functions above and by the unit tests. */
 
-/* 0 when pub (of the index at the channel's handle for kind) has our attributes,
- * SHA-256 name algorithm, empty policy and size, ignoring the state bits WRITTEN,
- * WRITELOCKED and READLOCKED; GW_E_STATE naming each difference otherwise. */
-int counter_check_public(enum counter_nv_kind kind, const TPMS_NV_PUBLIC *pub,
-			 gw_error *err) GW_WUR;
-/* attrs as tpm2-tools spells them ("ownerread|authwrite|nt=0x1|no_da"). */
-void counter_attrs_string(TPMA_NV attrs, char *buf, size_t len);
 void counter_baseline_encode(const struct counter_channel *ch, uint64_t baseline,
 			     uint8_t out[COUNTER_BASELINE_SIZE]);
 /* GW_E_STATE when the record names another channel or counter handle. */

@@ -9,6 +9,7 @@
 #include <tss2/tss2_esys.h>
 
 #include "cel.h"
+#include "counter_certify.h"
 #include "evlog.h"
 #include "util.h"
 
@@ -117,6 +118,9 @@ int evidence_build(struct agent_ctx *ctx, const uint8_t *nonce, size_t nonce_len
 	rc = quote_consistent(ctx, nonce, nonce_len, sel, ev, err);
 	if (rc)
 		return with_context(err, rc, "quote");
+	rc = counter_certify_all(ctx, nonce, nonce_len, ev, err);
+	if (rc)
+		return with_context(err, rc, "anti-rollback counters");
 	rc = evlog_read(ctx, &ev->cel, &ev->cel_len, NULL, err);
 	if (rc)
 		return with_context(err, rc, "event log");
@@ -138,6 +142,7 @@ void evidence_build_clear(struct evidence *ev)
 	free(ev->attest);
 	free(ev->cel);
 	free(ev->fwlog);
+	evidence_counters_clear(ev);
 	memset(ev, 0, sizeof(*ev));
 }
 

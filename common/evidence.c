@@ -20,6 +20,7 @@ void evidence_free(struct evidence *ev)
 	free(ev->attest);
 	free(ev->cel);
 	free(ev->fwlog);
+	evidence_counters_clear(ev);
 	free(ev);
 }
 
@@ -150,7 +151,7 @@ int evidence_parse(const uint8_t *buf, size_t len, struct evidence **out, gw_err
 {
 	static const char *const known[] = {
 		"format", "nonce", "attest", "signature", "pcr_selection", "pcrs",
-		"ak_public", "cel_log", "cel_offset", "firmware_log",
+		"ak_public", "cel_log", "cel_offset", "firmware_log", "counters",
 	};
 	json_object *root = NULL;
 	struct evidence *ev = NULL;
@@ -238,6 +239,9 @@ int evidence_parse(const uint8_t *buf, size_t len, struct evidence **out, gw_err
 		goto out;
 	rc = b64_field(root, "firmware_log", false, EVIDENCE_MAX_LOG, &ev->fwlog, &ev->fwlog_len,
 		       err);
+	if (rc)
+		goto out;
+	rc = evidence_counters_parse(root, ev, err);
 	if (rc)
 		goto out;
 	*out = ev; /* transferred */
@@ -329,6 +333,8 @@ int evidence_format(const struct evidence *ev, char **out)
 	if (ev->cel_offset)
 		json_object_object_add(o, "cel_offset", json_object_new_int64(ev->cel_offset));
 	if (ev->fwlog && (rc = add_b64(o, "firmware_log", ev->fwlog, ev->fwlog_len)))
+		goto out;
+	if ((rc = evidence_counters_format(o, ev)))
 		goto out;
 	*out = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 								JSON_C_TO_STRING_NOSLASHESCAPE));

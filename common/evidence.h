@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+#include <openssl/evp.h>
 #include <tss2/tss2_tpm2_types.h>
 
 #include "gw_error.h"
@@ -18,6 +20,26 @@
 #define EVIDENCE_MAX_LOG (16u * 1024 * 1024)
 /* Records an incremental cel_log may skip (CEL_MAX_RECORDS). */
 #define EVIDENCE_MAX_CEL_OFFSET 100000u
+
+/* Channels whose counters one evidence may certify (agent AGENT_MAX_CHANNELS). */
+#define EVIDENCE_MAX_COUNTERS 8
+
+/* One TPM2_NV_Certify: the index's marshalled TPM2B_NV_PUBLIC, the TPMS_ATTEST as
+ * signed, and the signature. */
+struct evidence_nv_cert {
+	uint8_t *nv_public;
+	size_t nv_public_len;
+	uint8_t *attest;
+	size_t attest_len;
+	TPMT_SIGNATURE sig;
+};
+
+/* An update channel's anti-rollback counter and its baseline, certified by the AK
+ * over the same nonce as the quote (common/counter_nv.h verifies them). */
+struct evidence_counter {
+	struct evidence_nv_cert counter;
+	struct evidence_nv_cert baseline;
+};
 
 struct evidence {
 	uint8_t nonce[64];
@@ -36,6 +58,8 @@ struct evidence {
 	uint32_t cel_offset;
 	uint8_t *fwlog;  /* NULL when absent */
 	size_t fwlog_len;
+	struct evidence_counter counters[EVIDENCE_MAX_COUNTERS];
+	size_t ncounters;
 };
 
 /* Strict: unknown keys, wrong types, bad encodings, oversized fields and trailing
@@ -47,5 +71,18 @@ int evidence_parse(const uint8_t *buf, size_t len, struct evidence **out,
  * without cel or over the cap); *out NUL-terminated, freed by the caller. */
 int evidence_format(const struct evidence *ev, char **out) GW_WUR;
 void evidence_free(struct evidence *ev);
+
+/* common/evidence_counters.c: the optional "counters" member. */
+int evidence_counters_parse(json_object *root, struct evidence *ev, gw_error *err) GW_WUR;
+int evidence_counters_format(json_object *o, const struct evidence *ev) GW_WUR;
+/* Verify every certified pair of ev against ak and nonce (counter_cert_verify),
+ * into out[0..ev->ncounters-1]; no channel, counter or baseline index twice.
+ * counter_cert_verify's codes, the detail prefixed "counter N: ". */
+struct counter_certified;
+int evidence_counters_verify(const struct evidence *ev, EVP_PKEY *ak, const uint8_t *nonce,
+			     size_t nonce_len, struct counter_certified *out,
+			     gw_error *err) GW_WUR;
+/* Free the counters' buffers (ncounters becomes 0). */
+void evidence_counters_clear(struct evidence *ev);
 
 #endif

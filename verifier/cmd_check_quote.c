@@ -9,6 +9,7 @@
 
 #include "appraise.h"
 #include "cli.h"
+#include "counter_nv.h"
 #include "dsse.h"
 #include "evidence.h"
 #include "gwpol.h"
@@ -78,6 +79,8 @@ struct inputs {
 	struct cel_log *cel;
 	struct cel_log *ref;
 	struct evidence *ev;
+	struct counter_certified counters[EVIDENCE_MAX_COUNTERS];
+	size_t ncounters; /* verified */
 };
 
 /* --policy: the signed policy and what its envelope said. */
@@ -181,6 +184,33 @@ static json_object *pcrs_json(const struct inputs *in, const struct appraise_res
 	return o;
 }
 
+static json_object *counters_json(const struct inputs *in)
+{
+	json_object *arr = json_object_new_array();
+	char hex[69];
+
+	for (size_t i = 0; i < in->ncounters; i++) {
+		const struct counter_certified *c = &in->counters[i];
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "channel", json_object_new_string(c->channel));
+		json_object_object_add(o, "security_version",
+				       json_object_new_int64((int64_t)c->security_version));
+		json_object_object_add(o, "value", json_object_new_int64((int64_t)c->value));
+		json_object_object_add(o, "baseline", json_object_new_int64((int64_t)c->baseline));
+		snprintf(hex, sizeof(hex), "0x%08x", c->counter_index);
+		json_object_object_add(o, "counter_index", json_object_new_string(hex));
+		snprintf(hex, sizeof(hex), "0x%08x", c->baseline_index);
+		json_object_object_add(o, "baseline_index", json_object_new_string(hex));
+		gw_hex_encode(c->counter_name, sizeof(c->counter_name), hex);
+		json_object_object_add(o, "counter_name", json_object_new_string(hex));
+		gw_hex_encode(c->baseline_name, sizeof(c->baseline_name), hex);
+		json_object_object_add(o, "baseline_name", json_object_new_string(hex));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
 static void print_json(const struct inputs *in, const struct appraise_result *res, int exitc,
 		       const char *verdict, const struct policy_in *pi,
 		       const struct gwpol_report *rep)
@@ -260,6 +290,8 @@ static void print_json(const struct inputs *in, const struct appraise_result *re
 	}
 	if (in->has_pcrs && res->status[APPRAISE_PCRDIGEST] == APPRAISE_PASS)
 		json_object_object_add(o, "pcrs", pcrs_json(in, res));
+	if (in->ncounters)
+		json_object_object_add(o, "counters", counters_json(in));
 	if (in->fw) {
 		json_object *ev = NULL;
 
@@ -277,8 +309,9 @@ static void print_json(const struct inputs *in, const struct appraise_result *re
 	json_object_put(o);
 }
 
-static void print_text(const struct appraise_result *res, const char *verdict,
-		       const struct policy_in *pi, const struct gwpol_report *rep)
+static void print_text(const struct inputs *in, const struct appraise_result *res,
+		       const char *verdict, const struct policy_in *pi,
+		       const struct gwpol_report *rep)
 {
 	printf("%s\n", verdict);
 	for (int i = 0; i < APPRAISE_COUNT; i++) {
@@ -312,6 +345,14 @@ static void print_text(const struct appraise_result *res, const char *verdict,
 		       (unsigned long long)a->clockInfo.clock,
 		       (unsigned long long)a->firmwareVersion);
 	}
+	for (size_t i = 0; i < in->ncounters; i++)
+		printf("  counter %s: security version %llu (counter 0x%08x = %llu, baseline "
+		       "0x%08x = %llu)\n",
+		       in->counters[i].channel,
+		       (unsigned long long)in->counters[i].security_version,
+		       in->counters[i].counter_index, (unsigned long long)in->counters[i].value,
+		       in->counters[i].baseline_index,
+		       (unsigned long long)in->counters[i].baseline);
 }
 
 static int load_inputs(struct inputs *in, const char *const paths[], const char *nonce,
@@ -599,9 +640,21 @@ int cmd_check_quote(struct verifier_ctx *ctx, int argc, char **argv)
 
 		rc = verdict_appraise(&ai, pi.pol, NULL, cli_now(), res, rep, &err);
 	}
+	/* The certified counters: believed only when they verify as the quote did. */
+	if (!rc && in.ev && in.ev->ncounters) {
+		rc = evidence_counters_verify(in.ev, in.ak, in.nonce, in.nonce_len, in.counters,
+					      &err);
+		if (!rc)
+			in.ncounters = in.ev->ncounters;
+		else
+			gw_error_prefix(&err, "anti-rollback counters: ");
+	}
 	exitc = gw_exit_for(rc);
 	if (rc && exitc < GW_EXIT_SIGNATURE && rc != GW_E_STAGE)
 		exitc = GW_EXIT_ERROR;
+	/* a counter that is not ours, or certifies something else, is bad evidence */
+	if (in.ncounters != (in.ev ? in.ev->ncounters : 0) && (rc == GW_E_STATE || rc == GW_E_PARSE))
+		exitc = GW_EXIT_EVIDENCE;
 	if (rc) {
 		snprintf(verdict, sizeof(verdict), "FAIL: %s", gw_error_msg(&err, rc));
 	} else if (pi.pol && strcmp(gwpol_report_status(rep), "affirming")) {
@@ -630,7 +683,7 @@ int cmd_check_quote(struct verifier_ctx *ctx, int argc, char **argv)
 	if (json)
 		print_json(&in, res, exitc, verdict, &pi, rep);
 	else
-		print_text(res, verdict, &pi, rep);
+		print_text(&in, res, verdict, &pi, rep);
 	free(res);
 	free(rep);
 	inputs_fini(&in);
