@@ -580,6 +580,17 @@ int answers_ear_summary(json_object *claims, struct ear_summary *out, gw_error *
 	return 0;
 }
 
+struct json_object *answers_ear_releases(struct json_object *claims)
+{
+	json_object *subs, *mod, *rel;
+
+	if (!json_object_object_get_ex(claims, "submods", &subs) ||
+	    !json_object_object_get_ex(subs, "gatewarden", &mod) ||
+	    !json_object_object_get_ex(mod, "gatewarden.releases", &rel))
+		return NULL;
+	return rel;
+}
+
 void answers_enroll_state_wipe(struct enroll_state *st)
 {
 	if (st)

@@ -117,6 +117,9 @@ struct ear_summary {
 };
 int answers_ear_summary(struct json_object *claims, struct ear_summary *out,
 			gw_error *err) GW_WUR;
+/* The releases a verified EAR offers this device: the "gatewarden" submod's
+ * "gatewarden.releases" (borrowed from claims), or NULL when it lists none. */
+struct json_object *answers_ear_releases(struct json_object *claims);
 
 /* enrollment.json: url, device_id, model, enrollment_id, secret (b64, 1-64 bytes),
  * state ("pending" or "enrolled"). Unknown keys are refused here: we wrote it. The

@@ -22,6 +22,7 @@
 #include "jwt.h"
 #include "renew.h"
 #include "tpmdata.h"
+#include "update_offer.h"
 #include "util.h"
 #include "vclient.h"
 
@@ -42,6 +43,31 @@ struct round_result {
 /* The challenge, after making sure the device certificate is valid; when the
  * verifier does not know the certificate (a renewal whose answer was lost), the
  * TPM proves itself again and the challenge is asked once more. */
+/* The releases the verified result offers replace the device's offers
+ * (STATE_DIR/update/offers.json; none listed: none offered). An offers file that
+ * no longer reads starts over from the result. */
+static int record_offers(struct agent_ctx *ctx, json_object *claims, gw_error *err)
+{
+	struct update_offers offers;
+	json_object *rel = answers_ear_releases(claims), *none = NULL;
+	int rc = update_offers_load(ctx, &offers, err);
+
+	if (rc == GW_E_PARSE || rc == GW_E_TOOBIG || rc == GW_E_TRAILING)
+		update_offers_init(&offers);
+	else if (rc)
+		return rc;
+	if (!rel)
+		rel = none = json_object_new_array();
+	rc = rel ? update_offers_merge(&offers, rel, (int64_t)time(NULL), err) : GW_E_NOMEM;
+	if (rc)
+		gw_error_prefix(err, "the EAR's releases: ");
+	else
+		rc = update_offers_save(ctx, &offers, err);
+	json_object_put(none);
+	update_offers_fini(&offers);
+	return rc;
+}
+
 static int challenge(struct agent_ctx *ctx, const struct enroll_state *st,
 		     const struct http_opts *hopts, struct http_client **client,
 		     struct round_result *res, char **resp, size_t *resp_len, gw_error *err)
@@ -180,6 +206,11 @@ static int attest_round(struct agent_ctx *ctx, struct round_result *res, gw_erro
 	}
 	res->have_ear = true;
 	rc = gw_write_file_atomic(out, ans.ear, strlen(ans.ear), 0644, err);
+	if (!rc && ctx->cfg.update.configured) {
+		rc = record_offers(ctx, claims, err);
+		if (rc == GW_E_PARSE)
+			res->exit_code = GW_EXIT_RESULT;
+	}
 	if (rc)
 		goto out;
 	res->exit_code = res->ear.status == ANSWER_AFFIRMING ? GW_EXIT_OK

@@ -44,8 +44,20 @@ static int opt_time(json_object *e, const char *key, int64_t *out, gw_error *err
 	return gw_json_get_time(e, key, out, err);
 }
 
-/* The release fields, as a verified result lists them. */
-static int parse_release(json_object *e, struct update_offer *o, gw_error *err)
+/* A verified result's deadline: seconds since the epoch, or null (none). */
+static int claim_deadline(json_object *e, int64_t *out, gw_error *err)
+{
+	json_object *v;
+
+	*out = 0;
+	if (!json_object_object_get_ex(e, "deadline", &v) || json_object_is_type(v, json_type_null))
+		return 0;
+	return gw_json_get_int(e, "deadline", 1, INT64_C(253402300799), out, err);
+}
+
+/* The release fields, as a verified result lists them (state false) or as
+ * offers.json keeps them (times as text). */
+static int parse_release(json_object *e, bool state, struct update_offer *o, gw_error *err)
 {
 	const char *s;
 	size_t n;
@@ -82,7 +94,8 @@ static int parse_release(json_object *e, struct update_offer *o, gw_error *err)
 	if (!rc)
 		rc = gw_json_get_bool(e, "critical", &o->critical, err);
 	if (!rc)
-		rc = opt_time(e, "deadline", &o->deadline, err);
+		rc = state ? opt_time(e, "deadline", &o->deadline, err)
+			   : claim_deadline(e, &o->deadline, err);
 	if (rc)
 		return rc;
 	if (o->deadline && !o->critical)
@@ -119,7 +132,7 @@ static int parse_entry(json_object *e, bool state, struct update_offer *o, gw_er
 	rc = state ? gw_json_check_keys(e, state_keys, GW_ARRAY_SIZE(state_keys), err)
 		   : gw_json_check_keys(e, release_keys, GW_ARRAY_SIZE(release_keys), err);
 	if (!rc)
-		rc = parse_release(e, o, err);
+		rc = parse_release(e, state, o, err);
 	if (!rc && state) {
 		rc = gw_json_get_time(e, "offered_at", &o->offered_at, err);
 		if (!rc)
@@ -137,16 +150,18 @@ static int parse_entry(json_object *e, bool state, struct update_offer *o, gw_er
 /* Entries of array arr into out (empty on entry); ids unique. */
 static int parse_list(json_object *arr, bool state, struct update_offers *out, gw_error *err)
 {
-	size_t n;
+	size_t n, first;
 	int rc = 0;
 
 	if (!json_object_is_type(arr, json_type_array))
 		return gw_fail(err, GW_E_PARSE, "the offers must be an array");
 	n = json_object_array_length(arr);
-	if (n > OFFER_MAX)
+	if (n > OFFER_MAX && state)
 		return gw_fail(err, GW_E_TOOBIG, "%zu releases offered, at most %d", n, OFFER_MAX);
-	for (size_t i = 0; i < n && !rc; i++) {
-		struct update_offer *o = &out->offer[i];
+	/* a result lists the oldest first: the newest OFFER_MAX are kept */
+	first = n > OFFER_MAX ? n - OFFER_MAX : 0;
+	for (size_t i = first; i < n && !rc; i++) {
+		struct update_offer *o = &out->offer[out->n];
 
 		rc = parse_entry(json_object_array_get_idx(arr, i), state, o, err);
 		if (!rc && update_offers_find(out, o->id)) {

@@ -63,9 +63,10 @@ int update_offers_save(struct agent_ctx *ctx, const struct update_offers *s,
 
 /* Replace the offers of s with those of a verified result's release list (a JSON
  * array of {id, version, security_version, size, sha256, reboot_required,
- * critical[, deadline][, notes]}), keeping offered_at and the answers of a release
- * still offered with the same digest; new ones are offered at now. On error s is
- * unchanged. GW_E_PARSE (naming the entry), GW_E_TOOBIG (more than OFFER_MAX). */
+ * critical[, deadline: seconds since the epoch, or null][, notes]}), keeping
+ * offered_at and the answers of a release still offered with the same digest; new
+ * ones are offered at now; of a longer list the last (newest) OFFER_MAX are kept.
+ * On error s is unchanged. GW_E_PARSE (naming the entry). */
 int update_offers_merge(struct update_offers *s, json_object *releases, int64_t now,
 			gw_error *err) GW_WUR;
 

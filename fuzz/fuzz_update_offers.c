@@ -48,6 +48,10 @@ static void as_release_list(const struct update_offers *parsed, const uint8_t *d
 		json_object_object_del(e, "offered_at");
 		json_object_object_del(e, "accepted");
 		json_object_object_del(e, "defer_until");
+		/* a result gives the deadline in seconds */
+		if (parsed->offer[i].deadline)
+			json_object_object_add(e, "deadline",
+					       json_object_new_int64(parsed->offer[i].deadline));
 	}
 	if (update_offers_merge(&s, arr, 1, NULL) || s.n != parsed->n)
 		__builtin_trap();

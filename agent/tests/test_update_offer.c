@@ -180,6 +180,44 @@ static void test_merge(void **state)
 	assert_int_equal(s.n, 3);
 	assert_non_null(strstr(err.msg, "release 2: "));
 
+	/* a critical release's deadline in seconds, or null */
+	r = releases("[{\"id\":\"c1\",\"version\":\"v9\",\"security_version\":9,\"size\":1,"
+		     "\"sha256\":\"" SHA_A "\",\"reboot_required\":true,\"critical\":true,"
+		     "\"deadline\":1796860800},"
+		     "{\"id\":\"c2\",\"version\":\"v9\",\"security_version\":9,\"size\":1,"
+		     "\"sha256\":\"" SHA_A "\",\"reboot_required\":true,\"critical\":false,"
+		     "\"deadline\":null}]");
+	assert_int_equal(update_offers_merge(&s, r, 300, &err), 0);
+	json_object_put(r);
+	assert_int_equal(update_offers_find(&s, "c1")->deadline, 1796860800LL);
+	assert_int_equal(update_offers_find(&s, "c2")->deadline, 0);
+	r = releases("[{\"id\":\"c1\",\"version\":\"v9\",\"security_version\":9,\"size\":1,"
+		     "\"sha256\":\"" SHA_A "\",\"reboot_required\":true,\"critical\":true,"
+		     "\"deadline\":\"2026-12-10T00:00:00Z\"}]");
+	assert_int_equal(update_offers_merge(&s, r, 300, &err), GW_E_PARSE);
+	json_object_put(r);
+	assert_non_null(strstr(err.msg, "'deadline' must be an integer"));
+
+	/* more than OFFER_MAX: the newest (last) are kept */
+	{
+		char text[17 * 256] = "[";
+		size_t off = 1;
+
+		for (int i = 0; i < 17; i++)
+			off += (size_t)snprintf(text + off, sizeof(text) - off,
+						"%s{\"id\":\"m%d\",\"version\":\"v1\","
+						"\"security_version\":1,\"size\":1,\"sha256\":\""
+						SHA_A "\",\"reboot_required\":false,"
+						"\"critical\":false}", i ? "," : "", i);
+		snprintf(text + off, sizeof(text) - off, "]");
+		r = releases(text);
+		assert_int_equal(update_offers_merge(&s, r, 300, &err), 0);
+		json_object_put(r);
+		assert_int_equal(s.n, OFFER_MAX);
+		assert_null(update_offers_find(&s, "m0"));
+		assert_non_null(update_offers_find(&s, "m16"));
+	}
+
 	/* withdrawn everywhere: no offers */
 	r = releases("[]");
 	assert_int_equal(update_offers_merge(&s, r, 300, &err), 0);
