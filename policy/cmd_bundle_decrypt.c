@@ -26,7 +26,8 @@
 static void decrypt_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: gwpolicy bundle decrypt --root ROOT --key RELEASE.key --out DIR BUNDLE\n\n"
+		"usage: gwpolicy bundle decrypt --root ROOT --key RELEASE.key --out DIR\n"
+		"         [--content-key-out FILE] BUNDLE\n\n"
 		"Verifies BUNDLE (- for standard input) as 'bundle verify' does, unwraps its\n"
 		"content key with the verifier's release private key, and decrypts each image\n"
 		"into DIR/CLASS (mode 0600, written atomically; DIR must exist). Every chunk\n"
@@ -36,12 +37,16 @@ static void decrypt_usage(FILE *f)
 		"wrong key, %d a digest, %d not encrypted.\n\n"
 		"  --root ROOT       the signed trust root (root.json)\n"
 		"  --key KEY         the release private key (PEM, from gwpolicy keygen)\n"
-		"  --out DIR         where the images go\n",
+		"  --out DIR         where the images go\n"
+		"  --content-key-out FILE  also write the bundle's content key (64 hex digits,\n"
+		"                    a new file, mode 0600) for a test or manual install\n"
+		"                    (gwagent update install --content-key-file): anyone with\n"
+		"                    it can decrypt the bundle\n",
 		GW_EXIT_SIGNATURE, GW_EXIT_EVIDENCE, GW_EXIT_REFERENCE, GW_EXIT_STATE);
 }
 
 struct decrypt_opts {
-	const char *root, *key, *dir, *file;
+	const char *root, *key, *dir, *file, *key_out;
 };
 
 static int decrypt_args(int argc, char **argv, struct decrypt_opts *o)
@@ -50,6 +55,7 @@ static int decrypt_args(int argc, char **argv, struct decrypt_opts *o)
 		{ "root", required_argument, NULL, 'r' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "content-key-out", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -60,6 +66,7 @@ static int decrypt_args(int argc, char **argv, struct decrypt_opts *o)
 		case 'r': o->root = optarg; break;
 		case 'k': o->key = optarg; break;
 		case 'o': o->dir = optarg; break;
+		case 'K': o->key_out = optarg; break;
 		case 'h':
 			decrypt_usage(stdout);
 			return -1;
@@ -122,6 +129,28 @@ out:
 	return rc;
 }
 
+/* The content key as hex into a new file of mode 0600. */
+static int write_key(const char *path, const uint8_t cek[32], gw_error *err)
+{
+	char hex[66];
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int rc = 0;
+
+	if (fd < 0)
+		return gw_fail(err, errno == EEXIST ? GW_E_EXISTS : GW_E_IO, "%s: %s", path,
+			       strerror(errno));
+	gw_hex_encode(cek, 32, hex);
+	hex[64] = '\n';
+	if (write(fd, hex, 65) != 65 || fsync(fd))
+		rc = gw_fail(err, GW_E_IO, "%s: %s", path, strerror(errno));
+	if (close(fd) && !rc)
+		rc = gw_fail(err, GW_E_IO, "%s: %s", path, strerror(errno));
+	OPENSSL_cleanse(hex, sizeof(hex));
+	if (rc)
+		unlink(path);
+	return rc;
+}
+
 static int decrypt_all(const struct decrypt_opts *o, struct bundle_reader *r, gw_error *err)
 {
 	const struct manifest *m = bundle_manifest(r);
@@ -140,6 +169,8 @@ static int decrypt_all(const struct decrypt_opts *o, struct bundle_reader *r, gw
 		rc = decrypt_one(r, m, i, cek, o->dir, buf, err);
 	if (!rc)
 		rc = bundle_finish(r, err);
+	if (!rc && o->key_out)
+		rc = write_key(o->key_out, cek, err);
 	OPENSSL_cleanse(cek, sizeof(cek));
 	EVP_PKEY_free(key);
 	free(buf);
