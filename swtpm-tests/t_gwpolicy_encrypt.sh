@@ -78,8 +78,10 @@ expect_exit -n decrypt-other-key 19 gwpolicy bundle decrypt --root "$R/root.json
   --key "$R/other.key" --out "$R/out2" "$b"
 expect_output_contains -n decrypt-other-key-says "wrapped key: made for key .*not this one" "$GW_STDERR"
 expect_eq decrypt-other-key-nothing-written "$(ls "$R/out2" | wc -l)" 0
+bundle plain 1.0.0 1
 expect_exit -n decrypt-not-encrypted 5 gwpolicy bundle decrypt --root "$R/root.json" \
-  --key "$R/rel.key" --out "$R/out2" "$(bundle plain 1.0.0 1 >/dev/null; echo "$R/plain.gwb")"
+  --key "$R/rel.key" --out "$R/out2" "$R/plain.gwb"
+expect_output_contains -n decrypt-not-encrypted-says 'the bundle is not encrypted' "$GW_STDERR"
 
 # Attacks on the stored chunks. edit writes NAME.d/ (the manifest document and
 # the members of BUNDLE, one edit applied, stored sizes and digests fixed up) and
@@ -113,6 +115,9 @@ for p in man["payloads"]:
     d = data[p["class"]]
     p["stored_sha256"] = hashlib.sha256(d).hexdigest()
     p["stored_size"] = len(d)
+    if kind in ("drop", "extend") and p["class"] == "rootfs":
+        # The image size the chunks now stand for (the manifest insists on it).
+        p["size"] = len(d) - 16 * -(-len(d) // S)
     open("%s/%s" % (out, p["class"]), "wb").write(d)
 json.dump(man, open(out + "/manifest.json", "w"), separators=(",", ":"))
 PY
@@ -128,14 +133,14 @@ decrypt_refused() {   # NAME CODE PATTERN: NAME.gwb verifies, does not decrypt, 
 }
 
 # A bit flipped in chunk 1, no re-signing: verify (no key) already refuses it.
-cp "$b" "$R/flip.gwb"
+cp "$b" "$R/flipped-unsigned.gwb"
 off=$(python3 -c "
 import tarfile; t=tarfile.open('$b'); print(t.getmember('payload/rootfs').offset_data + 65552 + 100)")
-printf '\x5a' | dd of="$R/flip.gwb" bs=1 seek="$off" conv=notrunc status=none
-expect_exit -n flipped-verify-refused 18 gwpolicy bundle verify --root "$R/root.json" "$R/flip.gwb"
-decrypt_refused flipped-unsigned 18 "SHA-256 differs from the manifest" 2>/dev/null
-mv "$R/flip.gwb" "$R/flipped-unsigned.gwb" 2>/dev/null
-decrypt_refused flipped-unsigned 18 "SHA-256 differs from the manifest"
+printf '\x5a' | dd of="$R/flipped-unsigned.gwb" bs=1 seek="$off" conv=notrunc status=none
+expect_exit -n flipped-verify-refused 18 gwpolicy bundle verify --root "$R/root.json" \
+  "$R/flipped-unsigned.gwb"
+# Decrypting, the chunk fails before the member's end where its digest would.
+decrypt_refused flipped-unsigned 10 "chunk 1 does not authenticate"
 # The same flip re-signed (an insider with the targets key but not the release key).
 edit flipped "$R/flipped-unsigned.gwb" none
 expect_exit -n flipped-resigned-verifies 0 gwpolicy bundle verify --root "$R/root.json" "$R/flipped.gwb"
@@ -185,7 +190,7 @@ before=$(snap)
 expect_exit -n install-without-key-refused 39 ga update install --no-progress "$R/dev.gwb"
 expect_output_contains -n install-without-key-says 'encrypted bundle: needs an authorized content key' "$GW_STDERR"
 expect_eq install-without-key-nothing-written "$(snap)" "$before"
-check install-without-key-no-state test ! -e "$state/update/slots.json" -o -z "$(grep -l installing "$state/update/slots.json" 2>/dev/null)"
+check install-without-key-no-slot-state test ! -e "$state/update/slots.json"
 expect_exit -n install-without-key-json 39 ga update install --no-progress --json "$R/dev.gwb"
 check install-without-key-json-refusal python3 -c "
 import json; r=json.loads(open('$GW_STDOUT').read().splitlines()[-1])
@@ -196,7 +201,7 @@ openssl rand -hex 32 >"$R/wrong.cek"
 expect_exit -n install-wrong-key-refused 31 ga update install --no-progress \
   --content-key-file "$R/wrong.cek" "$R/dev.gwb"
 expect_output_contains -n install-wrong-key-says 'does not authenticate' "$GW_STDERR"
-check install-wrong-key-A-untouched test "$(sha256sum <"$dev/slotA.img")" = "$(echo "$before" | sed -n 1p | sha256sum -c --status 2>/dev/null; sha256sum <"$dev/slotA.img")"
+expect_eq install-wrong-key-A-untouched "$(sha256sum "$dev/slotA.img")" "$(echo "$before" | sed -n 1p)"
 expect_exit -n bad-key-file 2 ga update install --content-key-file "$R/rel.pub" "$R/dev.gwb"
 expect_exit -n install-with-key 0 ga update install --no-progress --content-key-file "$R/dev.cek" "$R/dev.gwb"
 check slot-B-holds-plaintext cmp -n 270000 "$dev/slotB.img" "$R/rootfs.img"
