@@ -26,8 +26,8 @@
 static void decrypt_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: gwpolicy bundle decrypt --root ROOT --key RELEASE.key --out DIR\n"
-		"         [--content-key-out FILE] BUNDLE\n\n"
+		"usage: gwpolicy bundle decrypt --root ROOT --key RELEASE.key\n"
+		"         [--out DIR] [--content-key-out FILE] BUNDLE\n\n"
 		"Verifies BUNDLE (- for standard input) as 'bundle verify' does, unwraps its\n"
 		"content key with the verifier's release private key, and decrypts each image\n"
 		"into DIR/CLASS (mode 0600, written atomically; DIR must exist). Every chunk\n"
@@ -38,10 +38,11 @@ static void decrypt_usage(FILE *f)
 		"  --root ROOT       the signed trust root (root.json)\n"
 		"  --key KEY         the release private key (PEM, from gwpolicy keygen)\n"
 		"  --out DIR         where the images go\n"
-		"  --content-key-out FILE  also write the bundle's content key (64 hex digits,\n"
-		"                    a new file, mode 0600) for a test or manual install\n"
+		"  --content-key-out FILE  write the bundle's content key (64 hex digits, a\n"
+		"                    new file, mode 0600) for a test or manual install\n"
 		"                    (gwagent update install --content-key-file): anyone with\n"
-		"                    it can decrypt the bundle\n",
+		"                    it can decrypt the bundle. Without --out only the key is\n"
+		"                    unwrapped (the images are not decrypted)\n",
 		GW_EXIT_SIGNATURE, GW_EXIT_EVIDENCE, GW_EXIT_REFERENCE, GW_EXIT_STATE);
 }
 
@@ -75,7 +76,7 @@ static int decrypt_args(int argc, char **argv, struct decrypt_opts *o)
 			return GW_EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1 || !o->root || !o->key || !o->dir) {
+	if (optind != argc - 1 || !o->root || !o->key || (!o->dir && !o->key_out)) {
 		decrypt_usage(stderr);
 		return GW_EXIT_USAGE;
 	}
@@ -165,9 +166,9 @@ static int decrypt_all(const struct decrypt_opts *o, struct bundle_reader *r, gw
 		if (rc)
 			gw_error_prefix(err, "--key %s: ", o->key);
 	}
-	for (size_t i = 0; !rc && i < m->npayloads; i++)
+	for (size_t i = 0; !rc && o->dir && i < m->npayloads; i++)
 		rc = decrypt_one(r, m, i, cek, o->dir, buf, err);
-	if (!rc)
+	if (!rc && o->dir)
 		rc = bundle_finish(r, err);
 	if (!rc && o->key_out)
 		rc = write_key(o->key_out, cek, err);
@@ -207,9 +208,11 @@ int cmd_bundle_decrypt(struct policy_ctx *ctx, int argc, char **argv)
 		rc = decrypt_all(&o, r, &err);
 	if (rc)
 		gw_error_prefix(&err, "%s: ", o.file);
-	else
+	else if (o.dir)
 		printf("OK: %zu payload%s decrypted into %s\n", bundle_manifest(r)->npayloads,
 		       bundle_manifest(r)->npayloads == 1 ? "" : "s", o.dir);
+	else
+		printf("OK: content key unwrapped into %s (images not decrypted)\n", o.key_out);
 out:
 	if (rc) {
 		ret = root_exit_for(rc);
