@@ -106,10 +106,6 @@ static int check_manifest(struct install *in, gw_error *err)
 		return refuse(in, UPDATE_REFUSAL_EXPIRED,
 			      gw_fail(err, GW_E_STATE, "the manifest expired at %s", when));
 	}
-	if (m->encrypted && !in->o->content_key)
-		return refuse(in, UPDATE_REFUSAL_ENCRYPTED,
-			      gw_fail(err, GW_E_STATE, "encrypted bundle: needs an authorized "
-				      "content key"));
 	return 0;
 }
 
@@ -487,6 +483,13 @@ int update_install(struct agent_ctx *ctx, const struct update_install_opts *o,
 	    (rc = check_counter(&in, err)) ||
 	    (rc = check_slots(&in, err)))
 		goto out;
+	/* The last check: a bundle that fails another one says so first. */
+	if (in.m->encrypted && !o->content_key) {
+		rc = refuse(&in, UPDATE_REFUSAL_ENCRYPTED,
+			    gw_fail(err, GW_E_STATE, "encrypted bundle: needs an authorized "
+				    "content key"));
+		goto out;
+	}
 	/* Checks passed: from here on the target group is being written. */
 	if ((rc = mark_installing(&in, err)) || (rc = write_payloads(&in, err)))
 		goto out;
