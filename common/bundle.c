@@ -666,7 +666,10 @@ static int pass_encrypted(int fd, const char *path, uint64_t size, const uint8_t
 	return rc;
 }
 
-int bundle_measure(const char *path, uint64_t *size, uint8_t sha256[32], gw_error *err)
+/* An image file measured once: size and SHA-256, and with cek the SHA-256 of its
+ * encryption as payload index (stored_md). */
+static int measure(const char *path, const uint8_t *cek, uint32_t index, uint32_t chunk_size,
+		   uint64_t *size, uint8_t md[32], uint8_t *stored_md, gw_error *err)
 {
 	uint8_t *buf = malloc(BUNDLE_BLOCK);
 	uint64_t n = 0;
@@ -676,8 +679,11 @@ int bundle_measure(const char *path, uint64_t *size, uint8_t sha256[32], gw_erro
 	if (!rc && (n < 1 || n > MANIFEST_MAX_PAYLOAD_SIZE))
 		rc = gw_fail(err, GW_E_INVAL, "%s: %llu bytes, not 1 to %llu", path,
 			     (unsigned long long)n, (unsigned long long)MANIFEST_MAX_PAYLOAD_SIZE);
-	if (!rc)
-		rc = pass_file(fd, path, n, sha256, NULL, NULL, buf, err);
+	if (!rc && cek)
+		rc = pass_encrypted(fd, path, n, cek, index, chunk_size, NULL, md, stored_md, buf,
+				    err);
+	else if (!rc)
+		rc = pass_file(fd, path, n, md, NULL, NULL, buf, err);
 	if (!rc)
 		*size = n;
 	if (fd >= 0)
@@ -686,27 +692,18 @@ int bundle_measure(const char *path, uint64_t *size, uint8_t sha256[32], gw_erro
 	return rc;
 }
 
+int bundle_measure(const char *path, uint64_t *size, uint8_t sha256[32], gw_error *err)
+{
+	return measure(path, NULL, 0, 0, size, sha256, NULL, err);
+}
+
 int bundle_measure_encrypted(const char *path, const uint8_t cek[32], uint32_t index,
 			     uint32_t chunk_size, struct manifest_payload *p, gw_error *err)
 {
-	uint8_t *buf = malloc(BUNDLE_BLOCK);
-	uint64_t n = 0;
-	int fd = -1;
-	int rc = buf ? open_regular(path, &fd, &n, err) : GW_E_NOMEM;
+	int rc = measure(path, cek, index, chunk_size, &p->size, p->sha256, p->stored_sha256, err);
 
-	if (!rc && (n < 1 || n > MANIFEST_MAX_PAYLOAD_SIZE))
-		rc = gw_fail(err, GW_E_INVAL, "%s: %llu bytes, not 1 to %llu", path,
-			     (unsigned long long)n, (unsigned long long)MANIFEST_MAX_PAYLOAD_SIZE);
 	if (!rc)
-		rc = pass_encrypted(fd, path, n, cek, index, chunk_size, NULL, p->sha256,
-				    p->stored_sha256, buf, err);
-	if (!rc) {
-		p->size = n;
-		p->stored_size = payload_aead_stored_size(n, chunk_size);
-	}
-	if (fd >= 0)
-		close(fd);
-	free(buf);
+		p->stored_size = payload_aead_stored_size(p->size, chunk_size);
 	return rc;
 }
 
