@@ -152,6 +152,7 @@ static int update_install_main(struct agent_ctx *ctx, int argc, char **argv)
 	if (key_file) {
 		rc = read_content_key(key_file, cek, &err);
 		if (rc) {
+			OPENSSL_cleanse(cek, sizeof(cek));
 			agent_errorf(ctx, "--content-key-file %s: %s", key_file,
 				     gw_error_msg(&err, rc));
 			return GW_EXIT_USAGE;
