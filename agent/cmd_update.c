@@ -4,21 +4,25 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <openssl/crypto.h>
 
 #include "agent.h"
 #include "update_boot.h"
 #include "update_install.h"
 #include "update_offer.h"
 #include "update_status.h"
+#include "util.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: gwagent update install BUNDLE|- [--json] [--no-progress]\n"
+		   "                             [--content-key-file FILE]\n"
 		   "       gwagent update status [--json]\n"
 		   "       gwagent update mark-good [--json]\n"
 		   "       gwagent update mark-bad [A|B|booted|other] [--json]\n"
@@ -29,7 +33,10 @@ static void usage(FILE *f)
 		   "         channel, expiry and security version, and write it into the slot\n"
 		   "         group that is not running, set for one trial boot. '-' reads the\n"
 		   "         bundle from standard input. Progress: a line on stderr when it is\n"
-		   "         a terminal, else JSON lines on stdout with --json.\n"
+		   "         a terminal, else JSON lines on stdout with --json. An encrypted\n"
+		   "         bundle needs its content key: --content-key-file FILE (64 hex\n"
+		   "         digits) is the test and manual path (doc/updates.md); without a\n"
+		   "         key it is refused (exit 39) before anything is written.\n"
 		   "status   the slot groups, the bootloader's view of them, the\n"
 		   "         anti-rollback counters and the last update's outcome.\n"
 		   "mark-good, mark-bad  the operator's verdict on the running group (or, for\n"
@@ -86,15 +93,38 @@ static void print_result(const struct update_install_result *r, int rc, int code
 	json_object_put(o);
 }
 
+/* A content key file: 64 hex digits, an optional newline. */
+static int read_content_key(const char *path, uint8_t cek[32], gw_error *err)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc = gw_read_file(path, 128, &buf, &len, err);
+
+	if (rc)
+		return rc;
+	if (len && buf[len - 1] == '\n')
+		buf[--len] = 0;
+	if (len != 64)
+		rc = gw_fail(err, GW_E_PARSE, "not 64 hex digits");
+	else
+		rc = gw_hex_decode_fixed((const char *)buf, cek, 32, err);
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+	return rc;
+}
+
 static int update_install_main(struct agent_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "no-progress", no_argument, NULL, 'n' },
+		{ "content-key-file", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool json = false, quiet = false;
+	const char *key_file = NULL;
+	uint8_t cek[32];
 	struct update_install_opts o = { .fd = -1 };
 	struct update_install_result res;
 	struct progress prog;
@@ -110,6 +140,9 @@ static int update_install_main(struct agent_ctx *ctx, int argc, char **argv)
 		case 'n':
 			quiet = true;
 			break;
+		case 'k':
+			key_file = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return GW_EXIT_OK;
@@ -121,6 +154,16 @@ static int update_install_main(struct agent_ctx *ctx, int argc, char **argv)
 	if (optind + 1 != argc) {
 		usage(stderr);
 		return GW_EXIT_USAGE;
+	}
+	if (key_file) {
+		rc = read_content_key(key_file, cek, &err);
+		if (rc) {
+			OPENSSL_cleanse(cek, sizeof(cek));
+			agent_errorf(ctx, "--content-key-file %s: %s", key_file,
+				     gw_error_msg(&err, rc));
+			return GW_EXIT_USAGE;
+		}
+		o.content_key = cek;
 	}
 	if (!strcmp(argv[optind], "-")) {
 		o.fd = STDIN_FILENO;
@@ -139,6 +182,7 @@ static int update_install_main(struct agent_ctx *ctx, int argc, char **argv)
 	o.progress = &prog;
 	o.now = time(NULL);
 	rc = update_install(ctx, &o, &res, &err);
+	OPENSSL_cleanse(cek, sizeof(cek));
 	progress_end(&prog);
 	if (o.fd != STDIN_FILENO)
 		close(o.fd);

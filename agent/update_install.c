@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bundle.h"
+#include "bundle_crypt.h"
 #include "counter.h"
 #include "evlog.h"
 #include "exitcode.h"
@@ -31,6 +32,7 @@ struct install {
 	struct update_state st;
 	struct slot_dev dev[MANIFEST_MAX_PAYLOADS]; /* target of payload i */
 	bool payload_failed;			     /* the bundle, not the slot, failed */
+	struct bundle_crypt_source *src;	     /* the current payload's plaintext */
 };
 
 static int refuse(struct install *in, enum update_refusal why, int rc)
@@ -257,12 +259,13 @@ static int mark_installing(struct install *in, gw_error *err)
 	return rc;
 }
 
-/* bundle_read, remembering that a failure was the bundle's (a tampered or
- * truncated payload) and not the slot's. */
+/* The payload's plaintext (bundle_read, through the decryption of an encrypted
+ * bundle), remembering that a failure was the bundle's (a tampered, truncated,
+ * spliced payload, or the wrong content key) and not the slot's. */
 static int read_payload(void *user, uint8_t *buf, size_t len, size_t *n, gw_error *err)
 {
 	struct install *in = user;
-	int rc = bundle_read(in->br, buf, len, n, err);
+	int rc = bundle_crypt_source_read(in->src, buf, len, n, err);
 
 	if (rc)
 		in->payload_failed = true;
@@ -282,9 +285,16 @@ static int write_payloads(struct install *in, gw_error *err)
 		if (rc)
 			return refuse(in, rc == GW_E_IO ? UPDATE_REFUSAL_NONE : UPDATE_REFUSAL_BUNDLE,
 				      rc);
+		bundle_crypt_source_free(in->src);
+		in->src = NULL;
+		rc = bundle_crypt_source_new(in->br, in->m, i,
+					     in->m->encrypted ? in->o->content_key : NULL, &in->src);
+		if (rc)
+			return rc;
 		if (in->o->progress)
 			progress_begin(in->o->progress, p->class_name);
-		/* bundle_read checks each payload's SHA-256 at its end. */
+		/* The source checks each payload's SHA-256 at its end: bundle_read the
+		 * member's, and for an encrypted one the plaintext's too. */
 		rc = slot_write(&in->dev[i], p->size, p->sha256, SLOT_SRC_VERIFIED, read_payload,
 				in, in->o->progress ? progress_update : NULL, in->o->progress,
 				err);
@@ -473,6 +483,13 @@ int update_install(struct agent_ctx *ctx, const struct update_install_opts *o,
 	    (rc = check_counter(&in, err)) ||
 	    (rc = check_slots(&in, err)))
 		goto out;
+	/* The last check: a bundle that fails another one says so first. */
+	if (in.m->encrypted && !o->content_key) {
+		rc = refuse(&in, UPDATE_REFUSAL_ENCRYPTED,
+			    gw_fail(err, GW_E_STATE, "encrypted bundle: needs an authorized "
+				    "content key"));
+		goto out;
+	}
 	/* Checks passed: from here on the target group is being written. */
 	if ((rc = mark_installing(&in, err)) || (rc = write_payloads(&in, err)))
 		goto out;
@@ -480,6 +497,7 @@ int update_install(struct agent_ctx *ctx, const struct update_install_opts *o,
 out:
 	if (ctx->cfg.update.configured && rc != GW_E_CONFIG)
 		record(&in, rc, err);
+	bundle_crypt_source_free(in.src);
 	bundle_reader_free(in.br);
 	bl_close(in.bl);
 	root_free(in.root);
@@ -501,6 +519,7 @@ static const struct {
 	[UPDATE_REFUSAL_BUSY] = { "busy", GW_EXIT_STATE },
 	[UPDATE_REFUSAL_VERIFY] = { "verify", GW_EXIT_UPDATE_VERIFY },
 	[UPDATE_REFUSAL_ROOT] = { "root", GW_EXIT_UPDATE_ROOT },
+	[UPDATE_REFUSAL_ENCRYPTED] = { "encrypted", GW_EXIT_UPDATE_ENCRYPTED },
 };
 
 int update_refusal_exit(enum update_refusal r, int rc)

@@ -31,12 +31,16 @@ enum update_refusal {
 	UPDATE_REFUSAL_VERIFY,	   /* a slot did not read back as written */
 	UPDATE_REFUSAL_ROOT,	   /* pinned root expired and no valid successor carried,
 				    * or the carried root is not a valid successor */
+	UPDATE_REFUSAL_ENCRYPTED,  /* encrypted payloads and no content key given */
 };
 
 struct update_install_opts {
 	int fd;			   /* the bundle: a file, a pipe or standard input */
 	struct progress *progress; /* or NULL */
 	time_t now;
+	/* An encrypted bundle's content key (32 bytes; the caller's, who wipes it), or
+	 * NULL: then an encrypted bundle is refused before anything is written. */
+	const uint8_t *content_key;
 };
 
 struct update_install_result {

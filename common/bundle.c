@@ -13,6 +13,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "payload_aead.h"
 #include "tarwalk.h"
 #include "util.h"
 
@@ -434,15 +435,15 @@ int bundle_next_payload(struct bundle_reader *r, const struct manifest_payload *
 		return rc;
 	if (!want || strcmp(archive_entry_pathname(e), want->member))
 		return wrong_member(r, archive_entry_pathname(e), want ? want->member : NULL, err);
-	if ((uint64_t)archive_entry_size(e) != want->size)
+	if ((uint64_t)archive_entry_size(e) != manifest_member_size(r->m, want))
 		return fail(r, gw_fail(err, GW_E_PARSE,
 				       "member %u '%s': %lld bytes, the manifest says %llu",
 				       r->member, want->member, (long long)archive_entry_size(e),
-				       (unsigned long long)want->size));
+				       (unsigned long long)manifest_member_size(r->m, want)));
 	if (EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL) != 1)
 		return fail(r, gw_fail(err, GW_E_CRYPTO, "SHA-256 init failed"));
 	r->cur = want;
-	r->left = want->size;
+	r->left = manifest_member_size(r->m, want);
 	r->next++;
 	r->state = R_IN_PAYLOAD;
 	*p = want;
@@ -457,7 +458,7 @@ static int payload_end(struct bundle_reader *r, gw_error *err)
 
 	if (EVP_DigestFinal_ex(r->sha, md, &mdlen) != 1 || mdlen != sizeof(md))
 		return fail(r, gw_fail(err, GW_E_CRYPTO, "SHA-256 failed"));
-	if (!gw_ct_equal(md, r->cur->sha256, sizeof(md)))
+	if (!gw_ct_equal(md, manifest_member_sha256(r->m, r->cur), sizeof(md)))
 		return fail(r, gw_fail(err, GW_E_REFERENCE,
 				       "'%s': SHA-256 differs from the manifest's (tampered payload: "
 				       "discard what was written)",
@@ -567,10 +568,50 @@ static int open_regular(const char *path, int *fd, uint64_t *size, gw_error *err
 	return 0;
 }
 
-/* Exactly size bytes of fd through buf, hashed into md and, when a is given,
- * written as the data of member. */
-static int pass_file(int fd, const char *path, uint64_t size, uint8_t md[32],
-		     struct archive *a, const char *member, uint8_t *buf, gw_error *err)
+/* Where a payload's bytes go while a bundle is written or measured. */
+typedef int (*emit_fn)(void *arg, const uint8_t *b, size_t n, gw_error *err);
+
+/* The archive's member data. */
+struct arc_out {
+	struct archive *a;
+	const char *member;
+};
+
+static int arc_emit(void *arg, const uint8_t *b, size_t n, gw_error *err)
+{
+	const struct arc_out *o = arg;
+
+	return write_data(o->a, b, n, o->member, err);
+}
+
+/* An encrypted member: the chunks hashed (stored_sha256) and, with an archive,
+ * written. */
+struct enc_out {
+	struct payload_aead *aead;
+	EVP_MD_CTX *sha;
+	struct arc_out arc; /* a NULL: measure only */
+};
+
+static int stored_emit(void *arg, const uint8_t *b, size_t n, gw_error *err)
+{
+	struct enc_out *o = arg;
+
+	if (EVP_DigestUpdate(o->sha, b, n) != 1)
+		return gw_fail(err, GW_E_CRYPTO, "SHA-256 failed");
+	return o->arc.a ? arc_emit(&o->arc, b, n, err) : 0;
+}
+
+static int enc_emit(void *arg, const uint8_t *b, size_t n, gw_error *err)
+{
+	struct enc_out *o = arg;
+
+	return payload_aead_update(o->aead, b, n, stored_emit, o, err);
+}
+
+/* Exactly size bytes of fd through buf, hashed into md and handed to emit (when
+ * given). */
+static int pass_file(int fd, const char *path, uint64_t size, uint8_t md[32], emit_fn emit,
+		     void *arg, uint8_t *buf, gw_error *err)
 {
 	EVP_MD_CTX *sha = EVP_MD_CTX_new();
 	int rc = 0;
@@ -591,8 +632,8 @@ static int pass_file(int fd, const char *path, uint64_t size, uint8_t md[32],
 		}
 		if (EVP_DigestUpdate(sha, buf, (size_t)n) != 1)
 			rc = gw_fail(err, GW_E_CRYPTO, "SHA-256 failed");
-		if (!rc && a)
-			rc = write_data(a, buf, (size_t)n, member, err);
+		if (!rc && emit)
+			rc = emit(arg, buf, (size_t)n, err);
 		size -= (uint64_t)n;
 	}
 	if (!rc && EVP_DigestFinal_ex(sha, md, NULL) != 1)
@@ -601,7 +642,34 @@ static int pass_file(int fd, const char *path, uint64_t size, uint8_t md[32],
 	return rc;
 }
 
-int bundle_measure(const char *path, uint64_t *size, uint8_t sha256[32], gw_error *err)
+/* The plaintext of fd through payload_aead: md its SHA-256, stored_md the chunks'. */
+static int pass_encrypted(int fd, const char *path, uint64_t size, const uint8_t *cek,
+			  uint32_t index, uint32_t chunk_size, struct arc_out *arc, uint8_t md[32],
+			  uint8_t stored_md[32], uint8_t *buf, gw_error *err)
+{
+	struct enc_out o = { .sha = EVP_MD_CTX_new() };
+	int rc;
+
+	if (arc)
+		o.arc = *arc;
+	rc = o.sha && EVP_DigestInit_ex(o.sha, EVP_sha256(), NULL) == 1 ? 0 : GW_E_NOMEM;
+	if (!rc)
+		rc = payload_aead_new(true, cek, index, chunk_size, &o.aead);
+	if (!rc)
+		rc = pass_file(fd, path, size, md, enc_emit, &o, buf, err);
+	if (!rc)
+		rc = payload_aead_final(o.aead, stored_emit, &o, err);
+	if (!rc && EVP_DigestFinal_ex(o.sha, stored_md, NULL) != 1)
+		rc = gw_fail(err, GW_E_CRYPTO, "SHA-256 failed");
+	payload_aead_free(o.aead);
+	EVP_MD_CTX_free(o.sha);
+	return rc;
+}
+
+/* An image file measured once: size and SHA-256, and with cek the SHA-256 of its
+ * encryption as payload index (stored_md). */
+static int measure(const char *path, const uint8_t *cek, uint32_t index, uint32_t chunk_size,
+		   uint64_t *size, uint8_t md[32], uint8_t *stored_md, gw_error *err)
 {
 	uint8_t *buf = malloc(BUNDLE_BLOCK);
 	uint64_t n = 0;
@@ -611,8 +679,11 @@ int bundle_measure(const char *path, uint64_t *size, uint8_t sha256[32], gw_erro
 	if (!rc && (n < 1 || n > MANIFEST_MAX_PAYLOAD_SIZE))
 		rc = gw_fail(err, GW_E_INVAL, "%s: %llu bytes, not 1 to %llu", path,
 			     (unsigned long long)n, (unsigned long long)MANIFEST_MAX_PAYLOAD_SIZE);
-	if (!rc)
-		rc = pass_file(fd, path, n, sha256, NULL, NULL, buf, err);
+	if (!rc && cek)
+		rc = pass_encrypted(fd, path, n, cek, index, chunk_size, NULL, md, stored_md, buf,
+				    err);
+	else if (!rc)
+		rc = pass_file(fd, path, n, md, NULL, NULL, buf, err);
 	if (!rc)
 		*size = n;
 	if (fd >= 0)
@@ -621,14 +692,31 @@ int bundle_measure(const char *path, uint64_t *size, uint8_t sha256[32], gw_erro
 	return rc;
 }
 
-/* One payload file streamed into the archive through one buffer, hashed on the way:
- * it must be the file the manifest describes. */
-static int write_payload(struct archive *a, struct archive_entry *e,
-			 const struct manifest_payload *p, const char *path, time_t mtime,
-			 uint8_t *buf, gw_error *err)
+int bundle_measure(const char *path, uint64_t *size, uint8_t sha256[32], gw_error *err)
 {
+	return measure(path, NULL, 0, 0, size, sha256, NULL, err);
+}
+
+int bundle_measure_encrypted(const char *path, const uint8_t cek[32], uint32_t index,
+			     uint32_t chunk_size, struct manifest_payload *p, gw_error *err)
+{
+	int rc = measure(path, cek, index, chunk_size, &p->size, p->sha256, p->stored_sha256, err);
+
+	if (!rc)
+		p->stored_size = payload_aead_stored_size(p->size, chunk_size);
+	return rc;
+}
+
+/* One payload file streamed into the archive through one buffer (encrypted on the
+ * way when cek is given), hashed: it must be the file the manifest describes. */
+static int write_payload(struct archive *a, struct archive_entry *e, const struct manifest *m,
+			 size_t i, const char *path, const uint8_t *cek, uint8_t *buf,
+			 gw_error *err)
+{
+	const struct manifest_payload *p = &m->payloads[i];
+	struct arc_out arc = { a, p->member };
 	uint64_t size = 0;
-	uint8_t md[32];
+	uint8_t md[32], stored_md[32];
 	int fd = -1;
 	int rc = open_regular(path, &fd, &size, err);
 
@@ -636,12 +724,16 @@ static int write_payload(struct archive *a, struct archive_entry *e,
 		rc = gw_fail(err, GW_E_REFERENCE, "%s: %llu bytes, the manifest says %llu", path,
 			     (unsigned long long)size, (unsigned long long)p->size);
 	if (!rc)
-		rc = write_header(a, e, p->member, p->size, mtime, err);
-	if (!rc)
-		rc = pass_file(fd, path, p->size, md, a, p->member, buf, err);
-	if (!rc && !gw_ct_equal(md, p->sha256, sizeof(md)))
+		rc = write_header(a, e, p->member, manifest_member_size(m, p), m->created, err);
+	if (!rc && cek)
+		rc = pass_encrypted(fd, path, p->size, cek, (uint32_t)i, m->chunk_size, &arc, md,
+				    stored_md, buf, err);
+	else if (!rc)
+		rc = pass_file(fd, path, p->size, md, arc_emit, &arc, buf, err);
+	if (!rc && (!gw_ct_equal(md, p->sha256, sizeof(md)) ||
+		    (cek && !gw_ct_equal(stored_md, p->stored_sha256, sizeof(md)))))
 		rc = gw_fail(err, GW_E_REFERENCE, "%s: SHA-256 differs from the manifest's "
-			     "(changed while the bundle was made?)", path);
+			     "(changed while the bundle was made, or another content key?)", path);
 	if (fd >= 0)
 		close(fd);
 	return rc;
@@ -649,6 +741,15 @@ static int write_payload(struct archive *a, struct archive_entry *e,
 
 int bundle_write_fd(int fd, const uint8_t *envelope, size_t envelope_len,
 		    const struct manifest *m, const char *const *paths, gw_error *err)
+{
+	if (m->encrypted)
+		return gw_fail(err, GW_E_INVAL, "an encrypted manifest needs its content key");
+	return bundle_write_encrypted_fd(fd, envelope, envelope_len, m, paths, NULL, err);
+}
+
+int bundle_write_encrypted_fd(int fd, const uint8_t *envelope, size_t envelope_len,
+			      const struct manifest *m, const char *const *paths,
+			      const uint8_t *cek, gw_error *err)
 {
 	struct archive *a = archive_write_new();
 	struct archive_entry *e = archive_entry_new();
@@ -661,6 +762,10 @@ int bundle_write_fd(int fd, const uint8_t *envelope, size_t envelope_len,
 	}
 	if (envelope_len > MANIFEST_MAX_SIZE) {
 		rc = gw_fail(err, GW_E_TOOBIG, "envelope larger than %u bytes", MANIFEST_MAX_SIZE);
+		goto out;
+	}
+	if (!cek != !m->encrypted) {
+		rc = gw_fail(err, GW_E_INVAL, "a content key goes with an encrypted manifest only");
 		goto out;
 	}
 	/* pax restricted: plain ustar headers, a pax record only where ustar cannot
@@ -676,7 +781,7 @@ int bundle_write_fd(int fd, const uint8_t *envelope, size_t envelope_len,
 	if (!rc)
 		rc = write_data(a, envelope, envelope_len, BUNDLE_MANIFEST_MEMBER, err);
 	for (size_t i = 0; !rc && i < m->npayloads; i++)
-		rc = write_payload(a, e, &m->payloads[i], paths[i], m->created, buf, err);
+		rc = write_payload(a, e, m, i, paths[i], cek, buf, err);
 	if (!rc && archive_write_close(a) != ARCHIVE_OK)
 		rc = gw_fail(err, GW_E_IO, "finishing the bundle: %s", archive_error_string(a));
 out:

@@ -78,6 +78,12 @@ int bundle_finish(struct bundle_reader *r, gw_error *err) GW_WUR;
 
 void bundle_reader_free(struct bundle_reader *r);
 
+/* For an encrypted manifest: size and SHA-256 of the image file at path, and size
+ * and SHA-256 of its chunked encryption under cek as payload number index, into p
+ * (the rest of p untouched). Codes of bundle_measure(). */
+int bundle_measure_encrypted(const char *path, const uint8_t cek[32], uint32_t index,
+			     uint32_t chunk_size, struct manifest_payload *p, gw_error *err) GW_WUR;
+
 /* Size and SHA-256 of an image file (a regular file of 1 byte to
  * MANIFEST_MAX_PAYLOAD_SIZE), read once through a fixed buffer, for a manifest.
  * GW_E_NOTFOUND, GW_E_IO, GW_E_INVAL, GW_E_NOMEM. */
@@ -88,8 +94,15 @@ int bundle_measure(const char *path, uint64_t *size, uint8_t sha256[32], gw_erro
  * and SHA-256 must match: GW_E_REFERENCE otherwise). Deterministic headers (mtime =
  * manifest created, uid/gid 0, mode 0644; ustar, pax only for a payload of 8 GiB
  * or more). On failure what was written is not a bundle: the caller discards it.
- * GW_E_IO, GW_E_NOTFOUND, GW_E_TOOBIG, GW_E_NOMEM. */
+ * GW_E_IO, GW_E_NOTFOUND, GW_E_TOOBIG, GW_E_NOMEM; GW_E_INVAL for an encrypted m. */
 int bundle_write_fd(int fd, const uint8_t *envelope, size_t envelope_len,
 		    const struct manifest *m, const char *const *paths, gw_error *err) GW_WUR;
+
+/* bundle_write_fd() that encrypts each payload under cek (m->encrypted; each
+ * member stored_size bytes whose SHA-256 must be stored_sha256) while it writes;
+ * cek NULL: bundle_write_fd() for an unencrypted m. */
+int bundle_write_encrypted_fd(int fd, const uint8_t *envelope, size_t envelope_len,
+			      const struct manifest *m, const char *const *paths,
+			      const uint8_t *cek, gw_error *err) GW_WUR;
 
 #endif

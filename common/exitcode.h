@@ -43,6 +43,7 @@ enum gw_exit {
 	GW_EXIT_UPDATE_ROOT = 38,     /* the pinned trust root expired and the bundle carries
 				       * no valid unexpired successor, or its carried root is
 				       * not a valid successor of the pinned one */
+	GW_EXIT_UPDATE_ENCRYPTED = 39, /* encrypted bundle: needs an authorized content key */
 	/* gwagent boot: a trial boot's health check failed; the group was marked bad
 	 * and the reboot command run. */
 	GW_EXIT_ROLLED_BACK = 40,

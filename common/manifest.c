@@ -12,6 +12,8 @@
 
 #include "dsse.h"
 #include "jsonobj.h"
+#include "keywrap.h"
+#include "payload_aead.h"
 #include "root.h"
 #include "util.h"
 
@@ -23,9 +25,11 @@
 
 static const char *const top_keys[] = {
 	"_type", "format", "models", "channel", "version", "security_version", "created",
-	"expires", "reboot_required", "notes", "payloads", "root",
+	"expires", "reboot_required", "notes", "payloads", "root", "encryption",
 };
-static const char *const payload_keys[] = { "class", "size", "sha256" };
+static const char *const payload_keys[] = { "class", "size", "sha256", "stored_size",
+					     "stored_sha256" };
+static const char *const encryption_keys[] = { "alg", "chunk_size", "wrapped_key" };
 
 static bool is_alnum(char c)
 {
@@ -124,11 +128,11 @@ static int get_models(json_object *root, struct manifest *m, gw_error *err)
 	return 0;
 }
 
-static int get_sha256(json_object *o, uint8_t out[32], gw_error *err)
+static int get_sha256(json_object *o, const char *key, uint8_t out[32], gw_error *err)
 {
 	const char *s;
 	size_t len = 0;
-	int rc = gw_json_get_string(o, "sha256", 64, &s, &len, err);
+	int rc = gw_json_get_string(o, key, 64, &s, &len, err);
 
 	if (rc)
 		return rc;
@@ -136,8 +140,76 @@ static int get_sha256(json_object *o, uint8_t out[32], gw_error *err)
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
 			len = 0;
 	if (len != 64)
-		return gw_fail(err, GW_E_PARSE, "'sha256' must be 64 lower-case hex digits");
+		return gw_fail(err, GW_E_PARSE, "'%s' must be 64 lower-case hex digits", key);
 	return gw_hex_decode_fixed(s, out, 32, err);
+}
+
+/* An encrypted payload's member: present exactly when the manifest is encrypted,
+ * its size the chunked size of the image's. */
+static int get_stored(json_object *o, const struct manifest *m, struct manifest_payload *p,
+		      gw_error *err)
+{
+	bool has_size = json_object_object_get_ex(o, "stored_size", NULL);
+	bool has_sha = json_object_object_get_ex(o, "stored_sha256", NULL);
+	int64_t size = 0;
+	int rc;
+
+	if (!m->encrypted)
+		return has_size || has_sha ? gw_fail(err, GW_E_PARSE, "'stored_size' and "
+						     "'stored_sha256' only with 'encryption'")
+					   : 0;
+	rc = gw_json_get_int(o, "stored_size", 1, INT64_MAX - 1, &size, err);
+	if (!rc)
+		rc = get_sha256(o, "stored_sha256", p->stored_sha256, err);
+	if (rc)
+		return rc;
+	if ((uint64_t)size != payload_aead_stored_size(p->size, m->chunk_size))
+		return gw_fail(err, GW_E_PARSE, "'stored_size' %lld is not %llu (%llu bytes in "
+			       "chunks of %u)", (long long)size,
+			       (unsigned long long)payload_aead_stored_size(p->size, m->chunk_size),
+			       (unsigned long long)p->size, m->chunk_size);
+	p->stored_size = (uint64_t)size;
+	return 0;
+}
+
+static int get_encryption(json_object *root, struct manifest *m, gw_error *err)
+{
+	json_object *e = NULL, *w = NULL;
+	const char *s, *text;
+	int64_t v = 0;
+	int rc;
+
+	if (!json_object_object_get_ex(root, "encryption", &e))
+		return 0;
+	if (!json_object_is_type(e, json_type_object))
+		return gw_fail(err, GW_E_PARSE, "'encryption' must be an object");
+	rc = gw_json_check_keys(e, encryption_keys, GW_ARRAY_SIZE(encryption_keys), err);
+	if (!rc)
+		rc = gw_json_get_string(e, "alg", 64, &s, NULL, err);
+	if (!rc && strcmp(s, PAYLOAD_AEAD_ALG))
+		rc = gw_fail(err, GW_E_PARSE, "'alg' must be '%s'", PAYLOAD_AEAD_ALG);
+	if (!rc)
+		rc = gw_json_get_int(e, "chunk_size", PAYLOAD_AEAD_CHUNK_MIN, PAYLOAD_AEAD_CHUNK_MAX,
+				     &v, err);
+	if (!rc && !json_object_object_get_ex(e, "wrapped_key", &w))
+		rc = gw_fail(err, GW_E_PARSE, "'wrapped_key' is missing");
+	if (!rc)
+		rc = keywrap_check(w, err);
+	if (!rc && strcmp(json_object_get_string(json_object_object_get(w, "context")),
+			  KEYWRAP_CONTEXT_RELEASE))
+		rc = gw_fail(err, GW_E_PARSE, "'wrapped_key': context must be '%s'",
+			     KEYWRAP_CONTEXT_RELEASE);
+	if (rc) {
+		gw_error_prefix(err, "'encryption': ");
+		return rc;
+	}
+	text = json_object_to_json_string_ext(w, JSON_C_TO_STRING_PLAIN |
+							 JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!text || strlen(text) > MANIFEST_WRAPPED_KEY_MAX || !(m->wrapped_key = strdup(text)))
+		return text ? gw_fail(err, GW_E_TOOBIG, "'wrapped_key' too large") : GW_E_NOMEM;
+	m->encrypted = true;
+	m->chunk_size = (uint32_t)v;
+	return 0;
 }
 
 static int get_payload(json_object *o, struct manifest *m, gw_error *err)
@@ -154,12 +226,14 @@ static int get_payload(json_object *o, struct manifest *m, gw_error *err)
 	if (!rc)
 		rc = gw_json_get_int(o, "size", 1, (int64_t)MANIFEST_MAX_PAYLOAD_SIZE, &size, err);
 	if (!rc)
-		rc = get_sha256(o, p->sha256, err);
+		rc = get_sha256(o, "sha256", p->sha256, err);
+	p->size = (uint64_t)size;
+	if (!rc)
+		rc = get_stored(o, m, p, err);
 	if (rc)
 		return rc;
 	if (manifest_payload_of(m, p->class_name))
 		return gw_fail(err, GW_E_PARSE, "class '%s' appears twice", p->class_name);
-	p->size = (uint64_t)size;
 	rc = gw_snprintf(p->member, sizeof(p->member), "%s%s", "payload/", p->class_name);
 	if (rc)
 		return rc;
@@ -327,7 +401,9 @@ static int get_fields(json_object *root, struct manifest *m, gw_error *err)
 	if (!json_object_is_type(b, json_type_boolean))
 		return gw_fail(err, GW_E_PARSE, "'reboot_required' must be true or false");
 	m->reboot_required = json_object_get_boolean(b);
-	rc = get_payloads(root, m, err);
+	rc = get_encryption(root, m, err);
+	if (!rc)
+		rc = get_payloads(root, m, err);
 	if (!rc)
 		rc = get_optional(root, m, err);
 	return rc;
@@ -375,6 +451,16 @@ bool manifest_has_model(const struct manifest *m, const char *model)
 	return false;
 }
 
+uint64_t manifest_member_size(const struct manifest *m, const struct manifest_payload *p)
+{
+	return m->encrypted ? p->stored_size : p->size;
+}
+
+const uint8_t *manifest_member_sha256(const struct manifest *m, const struct manifest_payload *p)
+{
+	return m->encrypted ? p->stored_sha256 : p->sha256;
+}
+
 const struct manifest_payload *manifest_payload_of(const struct manifest *m,
 						   const char *class_name)
 {
@@ -392,6 +478,7 @@ void manifest_free(struct manifest *m)
 		free(m->models[i]);
 	free(m->notes);
 	free(m->root);
+	free(m->wrapped_key);
 	free(m);
 }
 
@@ -435,8 +522,28 @@ static bool put_payloads(json_object *o, const struct manifest *m)
 		    !put(po, "size", json_object_new_int64((int64_t)p->size)) ||
 		    !put(po, "sha256", json_object_new_string(hex)))
 			return false;
+		if (!m->encrypted)
+			continue;
+		gw_hex_encode(p->stored_sha256, sizeof(p->stored_sha256), hex);
+		if (!put(po, "stored_size", json_object_new_int64((int64_t)p->stored_size)) ||
+		    !put(po, "stored_sha256", json_object_new_string(hex)))
+			return false;
 	}
 	return true;
+}
+
+static bool put_encryption(json_object *o, const struct manifest *m)
+{
+	json_object *e = json_object_new_object(), *w = NULL;
+	gw_error err = { { 0 } };
+
+	if (!put(o, "encryption", e) || !put(e, "alg", json_object_new_string(PAYLOAD_AEAD_ALG)) ||
+	    !put(e, "chunk_size", json_object_new_int64(m->chunk_size)) || !m->wrapped_key)
+		return false;
+	if (gw_json_object_parse(m->wrapped_key, strlen(m->wrapped_key),
+				 MANIFEST_WRAPPED_KEY_MAX, 2, "wrapped key", &w, &err))
+		return false;
+	return put(e, "wrapped_key", w);
 }
 
 /* Everything of m into o; false on a value that has no JSON form here. */
@@ -457,6 +564,8 @@ static bool put_fields(json_object *o, const struct manifest *m)
 	    !put_time(o, "created", m->created) || (m->expires && !put_time(o, "expires", m->expires)) ||
 	    !put(o, "reboot_required", json_object_new_boolean(m->reboot_required)) ||
 	    (m->notes && !put(o, "notes", json_object_new_string(m->notes))) || !put_payloads(o, m))
+		return false;
+	if (m->encrypted && !put_encryption(o, m))
 		return false;
 	if (!m->root)
 		return true;

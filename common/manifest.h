@@ -30,7 +30,12 @@ struct manifest_payload {
 	char member[MANIFEST_NAME_MAX + 16];	 /* its tar member: "payload/" class */
 	uint64_t size;				 /* bytes, exactly */
 	uint8_t sha256[32];
+	/* An encrypted manifest's: the tar member (the chunked ciphertext) */
+	uint64_t stored_size;
+	uint8_t stored_sha256[32];
 };
+
+#define MANIFEST_WRAPPED_KEY_MAX 1024 /* the wrapped key's compact JSON, bytes */
 
 struct manifest {
 	char *models[MANIFEST_MAX_MODELS];
@@ -46,6 +51,11 @@ struct manifest {
 	size_t npayloads;		 /* >= 1, distinct classes */
 	uint8_t *root;			 /* a new signed trust root riding along, or NULL */
 	size_t root_len;
+	/* "encryption": payloads stored as PAYLOAD_AEAD_ALG chunks under a content key
+	 * wrapped (keywrap.h, context "release") for the verifier's release key. */
+	bool encrypted;
+	uint32_t chunk_size;
+	char *wrapped_key;		 /* its compact JSON text (keywrap_check()ed) */
 	uint8_t digest[32];		 /* SHA-256 of the manifest document (payload) */
 	char digest_hex[65];
 };
@@ -54,7 +64,10 @@ struct manifest {
  * duplicate classes, bad names, sizes over the caps, trailing data are errors.
  * Fills digest. Times are RFC 3339 UTC ("2027-12-02T00:00:00Z"); expires, when
  * present, is after created; a "root" must be a well-formed DSSE envelope of
- * ROOT_PAYLOAD_TYPE (its signatures are the installer's to check). GW_E_PARSE,
+ * ROOT_PAYLOAD_TYPE (its signatures are the installer's to check). With
+ * "encryption" (alg, chunk_size, wrapped_key exactly) every payload has
+ * "stored_size" (the chunked size of "size") and "stored_sha256"; without it, no
+ * payload may have them (manifests of unencrypted bundles are unchanged). GW_E_PARSE,
  * GW_E_TOOBIG, GW_E_TRAILING, GW_E_UNSUPPORTED (a "format" other than 1),
  * GW_E_NOMEM. */
 int manifest_parse(const uint8_t *buf, size_t len, struct manifest **out,
@@ -64,6 +77,11 @@ int manifest_parse(const uint8_t *buf, size_t len, struct manifest **out,
  * compact, keys in a fixed order, "expires", "notes" and "root" only when set.
  * Writes only what manifest_parse() reads back. GW_E_NOMEM, GW_E_INVAL. */
 int manifest_format(const struct manifest *m, char **out, size_t *out_len) GW_WUR;
+
+/* The tar member of p: stored_size/stored_sha256 when m is encrypted, else the
+ * image's size/sha256. */
+uint64_t manifest_member_size(const struct manifest *m, const struct manifest_payload *p);
+const uint8_t *manifest_member_sha256(const struct manifest *m, const struct manifest_payload *p);
 
 /* s is a valid model, channel or class name (MANIFEST_NAME_MAX's rule). */
 bool manifest_name_ok(const char *s);

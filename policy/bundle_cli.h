@@ -14,6 +14,7 @@
 int cmd_bundle_create(struct policy_ctx *ctx, int argc, char **argv);
 int cmd_bundle_inspect(struct policy_ctx *ctx, int argc, char **argv);
 int cmd_bundle_verify(struct policy_ctx *ctx, int argc, char **argv);
+int cmd_bundle_decrypt(struct policy_ctx *ctx, int argc, char **argv);
 
 /* What a report says beyond the manifest: signatures (res may be NULL: not
  * verified) and whether the payloads were checked. */

@@ -11,7 +11,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+
 #include "bundle_cli.h"
+#include "keywrap.h"
+#include "payload_aead.h"
 #include "root_cli.h"
 #include "util.h"
 
@@ -19,6 +25,7 @@ static const struct policy_subcommand subcommands[] = {
 	{ "create", cmd_bundle_create, "write a bundle: manifest, targets signatures, images" },
 	{ "inspect", cmd_bundle_inspect, "show a bundle's manifest (NOT verified)" },
 	{ "verify", cmd_bundle_verify, "verify a bundle as a device does, payloads included" },
+	{ "decrypt", cmd_bundle_decrypt, "decrypt an encrypted bundle's images with the release key" },
 };
 
 int cmd_bundle(struct policy_ctx *ctx, int argc, char **argv)
@@ -37,7 +44,7 @@ static void create_usage(FILE *f)
 		"usage: gwpolicy bundle create --root ROOT --key K [--key ...] --model M [--model ...]\n"
 		"         --channel C --version V --security-version N --image CLASS=FILE [...]\n"
 		"         [--notes FILE] [--reboot-required] [--expires DAYS|DATE]\n"
-		"         [--new-root ROOT2] [--json] [-o OUT | > OUT]\n\n"
+		"         [--new-root ROOT2] [--encrypt-for RELEASE.pub] [--json] [-o OUT | > OUT]\n\n"
 		"Writes a bundle: the manifest (models, channel, version, security version,\n"
 		"creation time, each image's slot class, size and SHA-256), signed by the\n"
 		"targets keys given, then the images in the order given. The keys must be\n"
@@ -55,19 +62,26 @@ static void create_usage(FILE *f)
 		"                           YYYY-MM-DDTHH:MM:SSZ, UTC)\n"
 		"  --new-root ROOT2         a rotated trust root that must follow ROOT; devices\n"
 		"                           pin it when they commit the release\n"
+		"  --encrypt-for PUB        encrypt the images (AES-256-GCM in %u-byte chunks) under\n"
+		"                           a fresh content key wrapped for the verifier's release\n"
+		"                           key PUB (ECC P-256 PEM, from gwpolicy keygen)\n"
 		"  -o, --out OUT            write OUT atomically (default: standard output)\n"
 		"  --json                   with -o: a JSON summary on standard output\n",
-		MANIFEST_MAX_MODELS, MANIFEST_MAX_PAYLOADS, MANIFEST_MAX_NOTES);
+		MANIFEST_MAX_MODELS, MANIFEST_MAX_PAYLOADS, MANIFEST_MAX_NOTES,
+		PAYLOAD_AEAD_CHUNK_DEFAULT);
 }
 
 struct create_opts {
 	const char *root, *channel, *version, *secver, *notes, *expires, *new_root, *out;
+	const char *encrypt_for;
 	const char *models[MANIFEST_MAX_MODELS];
 	size_t nmodels;
 	const char *images[MANIFEST_MAX_PAYLOADS];
 	size_t nimages;
 	struct root_signers signers;
 	bool reboot, json;
+	EVP_PKEY *release_pub;		/* --encrypt-for */
+	uint8_t cek[PAYLOAD_AEAD_KEY]; /* the bundle's fresh content key; wiped */
 };
 
 /* 0, or an exit code (after the message). */
@@ -85,6 +99,7 @@ static int create_args(struct policy_ctx *ctx, int argc, char **argv, struct cre
 		{ "reboot-required", no_argument, NULL, 'R' },
 		{ "expires", required_argument, NULL, 'e' },
 		{ "new-root", required_argument, NULL, 'N' },
+		{ "encrypt-for", required_argument, NULL, 'E' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -103,6 +118,7 @@ static int create_args(struct policy_ctx *ctx, int argc, char **argv, struct cre
 		case 'R': o->reboot = true; break;
 		case 'e': o->expires = optarg; break;
 		case 'N': o->new_root = optarg; break;
+		case 'E': o->encrypt_for = optarg; break;
 		case 'o': o->out = optarg; break;
 		case 'j': o->json = true; break;
 		case 'k':
@@ -148,8 +164,10 @@ static int create_args(struct policy_ctx *ctx, int argc, char **argv, struct cre
 	return 0;
 }
 
-/* --image CLASS=FILE into m's next payload; *path points into arg. */
-static int add_image(const char *arg, struct manifest *m, const char **path, gw_error *err)
+/* --image CLASS=FILE into m's next payload; *path points into arg. With
+ * encryption (cek) the image is also encrypted once to measure its member. */
+static int add_image(const char *arg, struct manifest *m, const uint8_t *cek, const char **path,
+		     gw_error *err)
 {
 	struct manifest_payload *p = &m->payloads[m->npayloads];
 	const char *eq = strchr(arg, '=');
@@ -169,7 +187,10 @@ static int add_image(const char *arg, struct manifest *m, const char **path, gw_
 		return gw_fail(err, GW_E_INVAL, "--image: class '%s' given twice", p->class_name);
 	rc = gw_snprintf(p->member, sizeof(p->member), "%s%s", BUNDLE_PAYLOAD_PREFIX,
 			 p->class_name);
-	if (!rc)
+	if (!rc && cek)
+		rc = bundle_measure_encrypted(eq + 1, cek, (uint32_t)m->npayloads, m->chunk_size, p,
+					      err);
+	else if (!rc)
 		rc = bundle_measure(eq + 1, &p->size, p->sha256, err);
 	if (rc)
 		return rc;
@@ -309,9 +330,37 @@ static int check_signers(const struct root_signers *s, const struct root *root, 
 	return 0;
 }
 
+/* --encrypt-for: a fresh content key, wrapped for the release key into m. */
+static int add_encryption(struct create_opts *o, struct manifest *m, gw_error *err)
+{
+	json_object *w = NULL;
+	const char *text;
+	int rc = policy_pub_read(o->encrypt_for, &o->release_pub, err);
+
+	if (!rc && RAND_bytes(o->cek, sizeof(o->cek)) != 1) {
+		ERR_clear_error();
+		rc = gw_fail(err, GW_E_CRYPTO, "no random content key");
+	}
+	if (!rc)
+		rc = keywrap_seal(o->release_pub, o->cek, KEYWRAP_CONTEXT_RELEASE, &w, err);
+	if (rc) {
+		gw_error_prefix(err, "--encrypt-for %s: ", o->encrypt_for);
+		return rc;
+	}
+	text = json_object_to_json_string_ext(w, JSON_C_TO_STRING_PLAIN |
+							 JSON_C_TO_STRING_NOSLASHESCAPE);
+	m->wrapped_key = text ? strdup(text) : NULL;
+	json_object_put(w);
+	if (!m->wrapped_key)
+		return GW_E_NOMEM;
+	m->encrypted = true;
+	m->chunk_size = PAYLOAD_AEAD_CHUNK_DEFAULT;
+	return 0;
+}
+
 /* The manifest of the options, formatted, signed and checked the way a device
  * checks it: *env is the caller's. */
-static int build_signed(const struct create_opts *o, const struct root *root, struct manifest *m,
+static int build_signed(struct create_opts *o, const struct root *root, struct manifest *m,
 			const char **paths, char **env, gw_error *err)
 {
 	struct dsse_envelope *parsed = NULL;
@@ -324,8 +373,10 @@ static int build_signed(const struct create_opts *o, const struct root *root, st
 		rc = root_cli_expires(o->expires, m->created, &m->expires, err);
 	if (!rc)
 		rc = fill_names(o, m, err);
+	if (!rc && o->encrypt_for)
+		rc = add_encryption(o, m, err);
 	for (size_t i = 0; !rc && i < o->nimages; i++)
-		rc = add_image(o->images[i], m, &paths[i], err);
+		rc = add_image(o->images[i], m, o->encrypt_for ? o->cek : NULL, &paths[i], err);
 	if (!rc && o->notes)
 		rc = read_notes(o->notes, m, err);
 	if (!rc && o->new_root)
@@ -358,7 +409,7 @@ out:
 /* The bundle to OUT atomically (a temporary file beside it, fsync, rename), or to
  * standard output, never a terminal. */
 static int write_out(const char *out, const char *env, const struct manifest *m,
-		     const char *const *paths, gw_error *err)
+		     const char *const *paths, const uint8_t *cek, gw_error *err)
 {
 	char tmp[PATH_MAX];
 	int fd = -1;
@@ -368,8 +419,8 @@ static int write_out(const char *out, const char *env, const struct manifest *m,
 		if (isatty(STDOUT_FILENO))
 			return gw_fail(err, GW_E_INVAL, "refusing to write a bundle to a terminal: "
 					"give -o OUT or redirect standard output");
-		rc = bundle_write_fd(STDOUT_FILENO, (const uint8_t *)env, strlen(env), m, paths,
-				     err);
+		rc = bundle_write_encrypted_fd(STDOUT_FILENO, (const uint8_t *)env, strlen(env), m,
+					       paths, cek, err);
 		if (rc)
 			gw_error_prefix(err, "standard output is not a bundle: ");
 		return rc;
@@ -377,7 +428,7 @@ static int write_out(const char *out, const char *env, const struct manifest *m,
 	rc = gw_open_tmp(out, 0644, tmp, sizeof(tmp), &fd, err);
 	if (rc)
 		return rc;
-	rc = bundle_write_fd(fd, (const uint8_t *)env, strlen(env), m, paths, err);
+	rc = bundle_write_encrypted_fd(fd, (const uint8_t *)env, strlen(env), m, paths, cek, err);
 	if (!rc && fsync(fd))
 		rc = gw_fail(err, GW_E_IO, "%s: %s", tmp, strerror(errno));
 	if (close(fd) && !rc)
@@ -444,7 +495,7 @@ int cmd_bundle_create(struct policy_ctx *ctx, int argc, char **argv)
 	if (!rc)
 		rc = build_signed(&o, root, m, paths, &env, &err);
 	if (!rc)
-		rc = write_out(o.out, env, m, paths, &err);
+		rc = write_out(o.out, env, m, paths, o.encrypt_for ? o.cek : NULL, &err);
 	if (!rc)
 		create_report(&o, root, m, env);
 out:
@@ -454,6 +505,8 @@ out:
 		if (o.json)
 			root_print_json(NULL, ret, gw_error_msg(&err, rc));
 	}
+	OPENSSL_cleanse(o.cek, sizeof(o.cek));
+	EVP_PKEY_free(o.release_pub);
 	free(env);
 	manifest_free(m);
 	root_free(root);

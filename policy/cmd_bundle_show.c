@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bundle_cli.h"
+#include "payload_aead.h"
 #include "root_cli.h"
 #include "util.h"
 
@@ -50,6 +51,31 @@ static void print_time(const char *label, time_t t)
 	printf("%-18s %s\n", label, t ? buf : "never");
 }
 
+/* The wrapped key's kid: which release key can open the bundle. */
+static const char *wrapped_for(const struct manifest *m, char kid[65])
+{
+	const char *k = m->wrapped_key ? strstr(m->wrapped_key, "\"kid\":\"") : NULL;
+
+	snprintf(kid, 65, "%.64s", k ? k + 7 : "?");
+	return kid;
+}
+
+static void print_encryption(const struct manifest *m)
+{
+	char kid[65];
+
+	if (!m->encrypted)
+		return;
+	printf("%-18s %s, %u-byte chunks, content key wrapped for release key %s\n",
+	       "encryption", PAYLOAD_AEAD_ALG, m->chunk_size, wrapped_for(m, kid));
+	for (size_t i = 0; i < m->npayloads; i++)
+		printf("%-18s %-10s %12llu bytes  sha256:%02x%02x%02x%02x...\n",
+		       i ? "" : "stored (encrypted)", m->payloads[i].class_name,
+		       (unsigned long long)m->payloads[i].stored_size,
+		       m->payloads[i].stored_sha256[0], m->payloads[i].stored_sha256[1],
+		       m->payloads[i].stored_sha256[2], m->payloads[i].stored_sha256[3]);
+}
+
 /* The riding root's version and digest, for reports (the root is not trusted
  * here: verify checks it separately). */
 static struct root *riding_root(const struct manifest *m)
@@ -80,7 +106,8 @@ void bundle_print_text(const struct bundle_report *rep)
 		       i ? "" : "payloads", m->payloads[i].class_name,
 		       (unsigned long long)m->payloads[i].size, m->payloads[i].sha256[0],
 		       m->payloads[i].sha256[1], m->payloads[i].sha256[2], m->payloads[i].sha256[3],
-		       rep->payloads_checked ? "  ok" : "");
+		       rep->payloads_checked ? m->encrypted ? "  stored ok" : "  ok" : "");
+	print_encryption(m);
 	if (m->root)
 		printf("%-18s version %llu, sha256:%s\n", "new trust root",
 		       nr ? (unsigned long long)nr->version : 0ull, nr ? nr->digest_hex : "?");
@@ -106,6 +133,12 @@ static json_object *payloads_json(const struct manifest *m)
 		json_object_object_add(p, "member", json_object_new_string(m->payloads[i].member));
 		json_object_object_add(p, "size", json_object_new_int64((int64_t)m->payloads[i].size));
 		json_object_object_add(p, "sha256", json_object_new_string(hex));
+		if (m->encrypted) {
+			gw_hex_encode(m->payloads[i].stored_sha256, 32, hex);
+			json_object_object_add(p, "stored_size",
+					       json_object_new_int64((int64_t)m->payloads[i].stored_size));
+			json_object_object_add(p, "stored_sha256", json_object_new_string(hex));
+		}
 		json_object_array_add(arr, p);
 	}
 	return arr;
@@ -135,6 +168,17 @@ json_object *bundle_report_json(const struct bundle_report *rep)
 	json_object_object_add(o, "expires", m->expires ? json_object_new_string(t) : NULL);
 	json_object_object_add(o, "reboot_required", json_object_new_boolean(m->reboot_required));
 	json_object_object_add(o, "payloads", payloads_json(m));
+	if (m->encrypted) {
+		json_object *e = json_object_new_object();
+		char kid[65];
+
+		json_object_object_add(e, "alg", json_object_new_string(PAYLOAD_AEAD_ALG));
+		json_object_object_add(e, "chunk_size", json_object_new_int64(m->chunk_size));
+		json_object_object_add(e, "wrapped_for", json_object_new_string(wrapped_for(m, kid)));
+		json_object_object_add(o, "encryption", e);
+	} else {
+		json_object_object_add(o, "encryption", NULL);
+	}
 	json_object_object_add(o, "notes", m->notes ? json_object_new_string(m->notes) : NULL);
 	if (nr) {
 		json_object *r = json_object_new_object();
@@ -311,9 +355,11 @@ out:
 			bundle_print_text(&rep);
 		if (!json)
 			printf("OK: %u of required %u targets signatures valid, %zu payload%s match "
-			       "the manifest\n",
+			       "the manifest%s\n",
 			       res.valid, res.threshold, rep.m->npayloads,
-			       rep.m->npayloads == 1 ? "" : "s");
+			       rep.m->npayloads == 1 ? "" : "s",
+			       rep.m->encrypted ? " (encrypted: the stored members; the images "
+						  "need the release key: bundle decrypt)" : "");
 	} else {
 		policy_errorf(ctx, "bundle verify: %s", gw_error_msg(&err, rc));
 		if (json)

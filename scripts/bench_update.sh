@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # `make bench`'s update figures (scripts/bench.sh runs it): `gwagent update install`
-# of a 256 MiB image against `cat; sync; sha256sum` and against RAUC 1.8, and the
+# of a 256 MiB image against `cat; sync; sha256sum` and against RAUC 1.8, the same
+# image from an encrypted bundle against the plaintext install, and the
 # installing process's peak RSS for 256 MiB and 1 GiB images. One line per figure:
 #   bench NAME: VALUE UNIT ratio=R vs BASELINE
 # Cache state, the same for every contender (doc/updates.md, "Numbers"): the image
@@ -101,10 +102,12 @@ device = $gw/slots/B.rootfs.img
 counter_index = 0x01000100
 baseline_index = 0x01000101
 EOF
-gwb() { # IMAGE OUT: a signed bundle of IMAGE as the rootfs payload
+gwb() { # IMAGE OUT [ARGS]: a signed bundle of IMAGE as the rootfs payload
+  local i=$1 o=$2
+  shift 2
   "$B/gwpolicy" bundle create --root "$gw/root.json" --key "$gw/tgt.key" --model bench-1 \
     --channel stable --version 2.0.0 --security-version 1 --reboot-required \
-    --image rootfs="$1" -o "$2" 2>"$work/gwb.err" || die "gwpolicy bundle create: $(cat "$work/gwb.err")"
+    --image rootfs="$i" "$@" -o "$o" 2>"$work/gwb.err" || die "gwpolicy bundle create: $(cat "$work/gwb.err")"
 }
 ga() { "$B/gwagent" --config "$gw/agent.conf" "$@"; }
 ga provision >/dev/null 2>"$work/provision.err" || die "gwagent provision: $(cat "$work/provision.err")"
@@ -121,6 +124,19 @@ install_once() {
 }
 t_gw=$(best install_once "$gw/bench.gwb")
 rss_gw=$(cut -d' ' -f1 "$work/rss")
+
+# ---- 2. the same image in an encrypted bundle, installed with its content key
+#      (gwagent update install --content-key-file), the same cache state ----
+"$B/gwpolicy" keygen --out "$gw/release" >/dev/null
+gwb "$img" "$gw/bench-enc.gwb" --encrypt-for "$gw/release.pub"
+"$B/gwpolicy" bundle decrypt --root "$gw/root.json" --key "$gw/release.key" \
+  --content-key-out "$gw/cek" "$gw/bench-enc.gwb" >/dev/null
+cat "$gw/bench-enc.gwb" >/dev/null
+install_enc() { ga update install --no-progress --content-key-file "$gw/cek" "$gw/bench-enc.gwb"; }
+install_enc >/dev/null || die "gwagent update install (encrypted) failed"
+cmp -s "$img" "$gw/slots/B.rootfs.img" || die "the slot installed from the encrypted bundle differs"
+t_enc=$(best install_enc)
+rm -f "$gw/bench-enc.gwb"
 
 # ---- RAUC 1.8: plain bundle, raw image-file slots, noop bootloader, private bus ----
 r=$work/rauc
@@ -183,6 +199,9 @@ ours=$(mibs $MIB "$t_gw")
 theirs=$(mibs $MIB "$t_rauc")
 printf 'bench update-install-%sMiB: %.0f MiB/s ratio=%.2f vs cat IMAGE >SLOT; sync SLOT; sha256sum SLOT (%.0f MiB/s) target>=0.9\n' \
   "$MIB" "$ours" "$(echo "$ours / $base" | bc -l)" "$base"
+enc=$(mibs $MIB "$t_enc")
+printf 'bench update-install-encrypted-%sMiB: %.0f MiB/s ratio=%.2f vs update-install-%sMiB (%.0f MiB/s) target>=0.7\n' \
+  "$MIB" "$enc" "$(echo "$enc / $ours" | bc -l)" "$MIB" "$ours"
 printf 'bench update-install-%sMiB-vs-rauc: %.0f MiB/s ratio=%.2f vs rauc 1.8 install + sync SLOT, plain bundle, raw file slot (%.0f MiB/s, ratio=%.2f vs cat) target>=1.3\n' \
   "$MIB" "$ours" "$(echo "$ours / $theirs" | bc -l)" "$theirs" "$(echo "$theirs / $base" | bc -l)"
 printf 'bench update-install-rss-%sMiB: %.1f MiB ratio=%.3f vs rauc service VmHWM (%.1f MiB) image=%s MiB target<=16 MiB\n' \

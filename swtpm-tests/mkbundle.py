@@ -8,7 +8,10 @@
 # usage: mkbundle.py --key KEY.key [--key ...] [--model M ...] [--channel C]
 #          [--version V] [--security-version N] [--created T] [--expires T]
 #          [--notes TEXT] [--set FIELD=JSON ...] --image CLASS=FILE [--image ...]
-#          [-o OUT]   (default: standard output; payloads are streamed, not read
+#          [--manifest FILE] [-o OUT]
+#          (--manifest: that manifest document as it is, --set applied, and the
+#          --image files as the members' bytes: an encrypted bundle's edited
+#          members re-signed)   (default: standard output; payloads are streamed, not read
 #                      into memory)
 import argparse
 import base64
@@ -74,6 +77,7 @@ def main():
     ap.add_argument("--notes")
     ap.add_argument("--set", action="append", default=[])
     ap.add_argument("--image", action="append", required=True)
+    ap.add_argument("--manifest")
     ap.add_argument("-o", dest="out")
     a = ap.parse_args()
 
@@ -84,6 +88,8 @@ def main():
          "reboot_required": True,
          "payloads": [{"class": c, "size": os.path.getsize(f), "sha256": file_sha256(f)}
                       for c, f in images]}
+    if a.manifest:
+        m = json.load(open(a.manifest))
     if a.expires:
         m["expires"] = a.expires
     if a.notes:

@@ -23,10 +23,13 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
 #include "bundle.h"
+#include "bundle_crypt.h"
+#include "keywrap.h"
 #include "util.h"
 
 #define DIR_ "common/tests/fixtures/bundle"
@@ -573,6 +576,156 @@ static void test_stream_large(void **state)
 	free_root(root);
 }
 
+/* An encrypted manifest (chunks of 64 bytes) of the files at paths, signed by t1
+ * and t2 into *env, its content key wrapped for rel into *cek. */
+static struct manifest *make_encrypted(const char *const *classes, char **paths, size_t n,
+				       EVP_PKEY *rel, uint8_t cek[32], char **env)
+{
+	static const uint8_t none[1];
+	const uint8_t *data[2] = { none, none };
+	const size_t lens[2] = { 1, 1 };
+	struct manifest *m = make_manifest(classes, data, lens, n, env);
+	EVP_PKEY *keys[2] = { read_key("t1", true), read_key("t2", true) };
+	json_object *w = NULL;
+	gw_error err = { { 0 } };
+	char *out = NULL;
+	size_t out_len = 0;
+
+	free(*env);
+	memset(cek, 0x3c, 32);
+	cek[0] = (uint8_t)n;
+	assert_int_equal(keywrap_seal(rel, cek, KEYWRAP_CONTEXT_RELEASE, &w, &err), 0);
+	m->wrapped_key = strdup(json_object_to_json_string_ext(w, JSON_C_TO_STRING_PLAIN |
+								    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(w);
+	m->encrypted = true;
+	m->chunk_size = 64;
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(bundle_measure_encrypted(paths[i], cek, (uint32_t)i, 64,
+							  &m->payloads[i], &err), 0);
+	assert_int_equal(manifest_format(m, &out, &out_len), 0);
+	assert_int_equal(dsse_sign(MANIFEST_PAYLOAD_TYPE, (const uint8_t *)out, out_len, keys, 2,
+				   env, &err), 0);
+	free(out);
+	EVP_PKEY_free(keys[0]);
+	EVP_PKEY_free(keys[1]);
+	return m;
+}
+
+/* Every payload of the bundle in fd through bundle_crypt_source with cek (or the
+ * release key rel unwrapping it); the plaintext must be want[i]. */
+static int read_decrypted(int fd, const struct root *root, EVP_PKEY *rel, const uint8_t *cek,
+			  const uint8_t *const *want, const size_t *lens, gw_error *err)
+{
+	struct bundle_reader *r = NULL;
+	struct bundle_crypt_source *src = NULL;
+	const struct manifest_payload *p;
+	uint8_t key[32], buf[100], *got = malloc(100000);
+	int rc = bundle_open_fd(fd, root, NULL, &r, err);
+
+	if (!rc && rel)
+		rc = bundle_crypt_unwrap(bundle_manifest(r), rel, key, err);
+	for (size_t i = 0; !rc && !(rc = bundle_next_payload(r, &p, err)); i++) {
+		size_t n = 1, off = 0;
+
+		rc = bundle_crypt_source_new(r, bundle_manifest(r), i, rel ? key : cek, &src);
+		while (!rc && n) {
+			rc = bundle_crypt_source_read(src, buf, sizeof(buf), &n, err);
+			assert_true(off + n <= 100000);
+			memcpy(got + off, buf, n);
+			off += n;
+		}
+		if (!rc) {
+			assert_int_equal(off, lens[i]);
+			assert_memory_equal(got, want[i], off);
+		}
+		bundle_crypt_source_free(src);
+		src = NULL;
+	}
+	if (rc == GW_E_NOTFOUND)
+		rc = bundle_finish(r, err);
+	bundle_reader_free(r);
+	free(got);
+	return rc;
+}
+
+static void test_encrypted(void **state)
+{
+	static const char *const classes[] = { "kernel", "rootfs" };
+	static uint8_t k[777], rfs[7000];
+	const uint8_t *data[] = { k, rfs };
+	const size_t lens[] = { sizeof(k), sizeof(rfs) };
+	struct root *root = test_root();
+	EVP_PKEY *rel = EVP_EC_gen("P-256"), *other = EVP_EC_gen("P-256");
+	char *env = NULL, *paths[2];
+	struct manifest *m;
+	uint8_t cek[32], wrong[32], *raw = NULL;
+	size_t len, end;
+	gw_error err = { { 0 } };
+	int fd = memfd_create("enc", MFD_CLOEXEC), fd2 = memfd_create("flip", MFD_CLOEXEC);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rfs); i++)
+		rfs[i] = (uint8_t)(i * 13 + i / 256);
+	memset(k, 'k', sizeof(k));
+	paths[0] = tmp_file("k", k, sizeof(k));
+	paths[1] = tmp_file("r", rfs, sizeof(rfs));
+	m = make_encrypted(classes, paths, 2, rel, cek, &env);
+	assert_int_equal(m->payloads[1].stored_size, sizeof(rfs) + 110 * 16);
+	/* The plain writer refuses an encrypted manifest, and a key goes with one only. */
+	assert_int_equal(bundle_write_fd(fd, (const uint8_t *)env, strlen(env), m,
+					 (const char *const *)paths, &err), GW_E_INVAL);
+	assert_int_equal(bundle_write_encrypted_fd(fd, (const uint8_t *)env, strlen(env), m,
+						   (const char *const *)paths, cek, &err), 0);
+	/* Read with the content key, and with the release key unwrapping it. */
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(read_decrypted(fd, root, NULL, cek, data, lens, &err), 0);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(read_decrypted(fd, root, rel, NULL, data, lens, &err), 0);
+	/* Another release key; another content key; no key (plain reading refused). */
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(read_decrypted(fd, root, other, NULL, data, lens, &err), GW_E_KEY);
+	memcpy(wrong, cek, 32);
+	wrong[31] ^= 1;
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(read_decrypted(fd, root, NULL, wrong, data, lens, &err), GW_E_SIGNATURE);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(read_decrypted(fd, root, NULL, NULL, data, lens, &err), GW_E_STATE);
+	/* The stored member is what bundle_read checks without any key. */
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	{
+		uint64_t bytes = 0;
+
+		assert_int_equal(read_all(fd, root, &bytes, &err), 0);
+		assert_int_equal(bytes, m->payloads[0].stored_size + m->payloads[1].stored_size);
+	}
+	/* A byte flipped in a middle chunk of rootfs: that chunk refuses it. In the
+	 * final chunk (held until the member ends): the member's digest, first. */
+	len = file_bytes(fd, &raw);
+	end = len - 1024 - (512 - m->payloads[1].stored_size % 512) % 512;
+	raw[end - 200] ^= 1;
+	assert_int_equal(write(fd2, raw, len), (ssize_t)len);
+	assert_int_equal(lseek(fd2, 0, SEEK_SET), 0);
+	assert_int_equal(read_decrypted(fd2, root, NULL, cek, data, lens, &err), GW_E_SIGNATURE);
+	raw[end - 200] ^= 1;
+	raw[end - 20] ^= 1;
+	assert_int_equal(pwrite(fd2, raw, len, 0), (ssize_t)len);
+	assert_int_equal(lseek(fd2, 0, SEEK_SET), 0);
+	assert_int_equal(read_decrypted(fd2, root, NULL, cek, data, lens, &err), GW_E_REFERENCE);
+	for (size_t i = 0; i < 2; i++) {
+		unlink(paths[i]);
+		free(paths[i]);
+	}
+	free(raw);
+	free(env);
+	close(fd);
+	close(fd2);
+	manifest_free(m);
+	EVP_PKEY_free(rel);
+	EVP_PKEY_free(other);
+	free_root(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -583,6 +736,7 @@ int main(void)
 		cmocka_unit_test(test_bad_fixtures_listed),
 		cmocka_unit_test(test_verify_before_reading_on),
 		cmocka_unit_test(test_write_read),
+		cmocka_unit_test(test_encrypted),
 		cmocka_unit_test(test_stream_large),
 	};
 

@@ -241,7 +241,58 @@ static const struct bad_case bad_cases[] = {
 	{ "root-bad-envelope", GW_E_PARSE, "'root': envelope: missing 'payload'" },
 	{ "root-wrong-type", GW_E_PARSE, "'root': payload type" },
 	{ "too-deep", GW_E_PARSE, "nested deeper than 5 levels" },
+	{ "enc-alg", GW_E_PARSE, "'encryption': 'alg' must be 'A256GCM-CHUNKED'" },
+	{ "enc-unknown-key", GW_E_PARSE, "'encryption': unknown key 'x'" },
+	{ "enc-chunk-small", GW_E_PARSE, "'chunk_size' must be 16 to 16777216" },
+	{ "enc-chunk-string", GW_E_PARSE, "'chunk_size' must be an integer" },
+	{ "enc-not-object", GW_E_PARSE, "'encryption' must be an object" },
+	{ "enc-wrap-missing", GW_E_PARSE, "'wrapped_key' is missing" },
+	{ "enc-wrap-context", GW_E_PARSE, "'wrapped_key': context must be 'release'" },
+	{ "enc-wrap-extra", GW_E_PARSE, "wrapped key: unknown key 'extra'" },
+	{ "enc-wrap-iv-short", GW_E_PARSE, "'iv' must be the base64 of 12 bytes" },
+	{ "enc-wrap-off-curve", GW_E_KEY, "not on the P-256 curve" },
+	{ "enc-stored-missing", GW_E_PARSE, "payload 2: 'stored_size' is missing" },
+	{ "enc-stored-sha-missing", GW_E_PARSE, "payload 1: 'stored_sha256' is missing" },
+	{ "enc-stored-size-wrong", GW_E_PARSE, "'stored_size' 3000 is not 3016" },
+	{ "enc-stored-sha-upper", GW_E_PARSE, "'stored_sha256' must be 64 lower-case hex" },
+	{ "enc-stored-without-encryption", GW_E_PARSE, "only with 'encryption'" },
 };
+
+/* An encrypted manifest: its fields, the member's size and digest, and the
+ * canonical form is the fixture itself. */
+static void test_encrypted(void **state)
+{
+	uint8_t *text, *plain_text;
+	size_t len, plain_len;
+	struct manifest *m = parse_good("encrypted", &text, &len);
+	struct manifest *plain = parse_good("minimal", &plain_text, &plain_len);
+	char *out = NULL;
+	size_t out_len = 0;
+
+	(void)state;
+	assert_true(m->encrypted);
+	assert_int_equal(m->chunk_size, 65536);
+	assert_non_null(strstr(m->wrapped_key, "\"context\":\"release\""));
+	assert_int_equal(m->payloads[0].stored_size, 3016);
+	assert_int_equal(manifest_member_size(m, &m->payloads[0]), 3016);
+	assert_ptr_equal(manifest_member_sha256(m, &m->payloads[1]), m->payloads[1].stored_sha256);
+	assert_false(plain->encrypted);
+	assert_int_equal(manifest_member_size(plain, &plain->payloads[0]), 3000);
+	assert_ptr_equal(manifest_member_sha256(plain, &plain->payloads[0]), plain->payloads[0].sha256);
+	assert_int_equal(manifest_format(m, &out, &out_len), 0);
+	assert_int_equal(out_len, len);
+	assert_memory_equal(out, text, len);
+	free(out);
+	/* An unencrypted manifest keeps its form: no encryption member appears. */
+	assert_int_equal(manifest_format(plain, &out, &out_len), 0);
+	assert_null(strstr(out, "stored_"));
+	assert_null(strstr(out, "encryption"));
+	free(out);
+	manifest_free(m);
+	manifest_free(plain);
+	free(text);
+	free(plain_text);
+}
 
 static void test_bad_fixtures(void **state)
 {
@@ -329,6 +380,7 @@ int main(void)
 		cmocka_unit_test(test_format_refuses),
 		cmocka_unit_test(test_notes_text_kept),
 		cmocka_unit_test(test_bad_fixtures),
+		cmocka_unit_test(test_encrypted),
 		cmocka_unit_test(test_bad_fixtures_listed),
 		cmocka_unit_test(test_too_big),
 		cmocka_unit_test(test_format_time),
