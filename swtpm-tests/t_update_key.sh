@@ -118,6 +118,8 @@ refused other-signer-refused "$d/auth-other.json" "$p1" PolicySigned
 # ...and loading that key as if it were the gate key: PolicySigned passes, but the
 # session's policy then names another key than the update key's authPolicy.
 open cur
+check sign-other-2 gatesign --key "$d/other.pem" --nonce "$nonce" --name "$name_a" \
+  --point "$p1" --out "$d/auth-other.json"
 refused other-gate-key-refused "$d/auth-other.json" "$p1" ECDH_ZGen "$d/other.pub"
 
 # ------------------------------------------------ another device's key ---
