@@ -257,9 +257,9 @@ static int enrolled_again(struct agent_ctx *ctx, const struct enroll_state *st)
 		agent_errorf(ctx, "enroll: renewing the device certificate (%s) failed: %s",
 			     r.reason, r.failure);
 	if (r.action == RENEW_NONE) {
-		printf("already enrolled as %s (model %s) with %s; nothing changed\n",
+		printf("already enrolled as %s (model %s) with %s; device certificate unchanged\n",
 		       st->device_id, st->model, st->url);
-		return GW_EXIT_OK;
+		return update_key_step(ctx, st);
 	}
 	certinfo_time(r.cert.not_after, until, sizeof(until));
 	printf("enrolled as %s (model %s) with %s: device certificate %s (%s), serial %s, valid "
