@@ -12,20 +12,6 @@
 
 #include "util.h"
 
-static void flush(struct agent_tpm *tpm, ESYS_TR *h)
-{
-	if (*h != ESYS_TR_NONE)
-		Esys_FlushContext(tpm->esys, *h);
-	*h = ESYS_TR_NONE;
-}
-
-static void tr_close(struct agent_tpm *tpm, ESYS_TR *h)
-{
-	if (*h != ESYS_TR_NONE)
-		Esys_TR_Close(tpm->esys, h);
-	*h = ESYS_TR_NONE;
-}
-
 static int srk_tr(struct agent_tpm *tpm, TPM2_HANDLE srk, ESYS_TR *out, gw_error *err)
 {
 	TSS2_RC rc = Esys_TR_FromTPMPublic(tpm->esys, srk, ESYS_TR_NONE, ESYS_TR_NONE,
@@ -92,7 +78,7 @@ static int certify(struct agent_tpm *tpm, TPM2_HANDLE ak_handle, ESYS_TR key,
 				   ESYS_TR_NONE, &qd, chash, &scheme, ticket, attest, sig);
 	if (trc != TSS2_RC_SUCCESS)
 		rc = tpm_tss_fail(err, trc, "TPM2_CertifyCreation by the AK");
-	tr_close(tpm, &ak);
+	tpm_tr_close(tpm, &ak);
 	return rc;
 }
 
@@ -160,8 +146,8 @@ int update_key_create(struct agent_tpm *tpm, TPM2_HANDLE srk_handle, TPM2_HANDLE
 	}
 out:
 	json_object_put(m);
-	flush(tpm, &key);
-	tr_close(tpm, &srk);
+	tpm_flush(tpm, &key);
+	tpm_tr_close(tpm, &srk);
 	Esys_Free(priv);
 	Esys_Free(pub);
 	Esys_Free(cdata);
@@ -206,14 +192,14 @@ int update_key_session_open(struct agent_tpm *tpm, TPM2_HANDLE srk_handle, ESYS_
 	s = ESYS_TR_NONE;
 out:
 	Esys_Free(n);
-	flush(tpm, &s);
-	tr_close(tpm, &srk);
+	tpm_flush(tpm, &s);
+	tpm_tr_close(tpm, &srk);
 	return rc;
 }
 
 void update_key_session_close(struct agent_tpm *tpm, ESYS_TR *session)
 {
-	flush(tpm, session);
+	tpm_flush(tpm, session);
 }
 
 static int policy_signed(struct agent_tpm *tpm, ESYS_TR session, EVP_PKEY *gate_key,
@@ -251,7 +237,7 @@ static int policy_signed(struct agent_tpm *tpm, ESYS_TR session, EVP_PKEY *gate_
 		rc = tpm_tss_fail(err, trc, "TPM2_PolicySigned (gate authorization)");
 	Esys_Free(timeout);
 	Esys_Free(ticket);
-	flush(tpm, &gate);
+	tpm_flush(tpm, &gate);
 	return rc;
 }
 
@@ -283,7 +269,7 @@ int update_key_zgen(struct agent_tpm *tpm, TPM2_HANDLE srk_handle, ESYS_TR *sess
 	TSS2_RC trc;
 	int rc = 0;
 
-	if (point[0] != 0x04) {
+	if (tpm_policy_point_to_tpm(point, &in)) {
 		rc = gw_fail(err, GW_E_INVAL, "the point is not an uncompressed P-256 point");
 		goto out;
 	}
@@ -294,11 +280,6 @@ int update_key_zgen(struct agent_tpm *tpm, TPM2_HANDLE srk_handle, ESYS_TR *sess
 		rc = load_key(tpm, srk, blob_path, &key, err);
 	if (rc)
 		goto out;
-	memset(&in, 0, sizeof(in));
-	in.point.x.size = 32;
-	in.point.y.size = 32;
-	memcpy(in.point.x.buffer, point + 1, 32);
-	memcpy(in.point.y.buffer, point + 33, 32);
 	/* Encrypt the response (outPoint, whose x is Z) under the session's salted key;
 	 * the command is not encrypted: its point is public and the cpHash the verifier
 	 * signed is over it in clear. continueSession clear: the TPM ends the session. */
@@ -326,8 +307,8 @@ out:
 	if (out)
 		gw_wipe(out, sizeof(*out));
 	Esys_Free(out);
-	flush(tpm, &key);
-	tr_close(tpm, &srk);
-	flush(tpm, session);
+	tpm_flush(tpm, &key);
+	tpm_tr_close(tpm, &srk);
+	tpm_flush(tpm, session);
 	return rc;
 }

@@ -183,6 +183,18 @@ int tpm_policy_check_update_key(const TPM2B_PUBLIC *pub,
 	return rc ? GW_E_KEY : 0;
 }
 
+int tpm_policy_point_to_tpm(const uint8_t point[TPM_POLICY_POINT_LEN], TPM2B_ECC_POINT *out)
+{
+	if (!point || point[0] != 0x04)
+		return GW_E_INVAL;
+	memset(out, 0, sizeof(*out));
+	out->point.x.size = 32;
+	out->point.y.size = 32;
+	memcpy(out->point.x.buffer, point + 1, 32);
+	memcpy(out->point.y.buffer, point + 33, 32);
+	return 0;
+}
+
 int tpm_policy_zgen_cphash(const TPM2B_NAME *key_name, const uint8_t point[TPM_POLICY_POINT_LEN],
 			   uint8_t out[TPM_POLICY_DIGEST_LEN])
 {
@@ -190,13 +202,9 @@ int tpm_policy_zgen_cphash(const TPM2B_NAME *key_name, const uint8_t point[TPM_P
 	TPM2B_ECC_POINT pt;
 	size_t off = 0;
 
-	if (!key_name || !point || point[0] != 0x04 || key_name->size > sizeof(key_name->name))
+	if (!key_name || key_name->size > sizeof(key_name->name) ||
+	    tpm_policy_point_to_tpm(point, &pt))
 		return GW_E_INVAL;
-	memset(&pt, 0, sizeof(pt));
-	pt.point.x.size = 32;
-	pt.point.y.size = 32;
-	memcpy(pt.point.x.buffer, point + 1, 32);
-	memcpy(pt.point.y.buffer, point + 33, 32);
 	put_be32(buf, TPM2_CC_ECDH_ZGen);
 	off = 4;
 	memcpy(buf + off, key_name->name, key_name->size);

@@ -60,6 +60,11 @@ void tpm_policy_update_key_template(const uint8_t policy[TPM_POLICY_DIGEST_LEN],
 int tpm_policy_check_update_key(const TPM2B_PUBLIC *pub,
 				const uint8_t policy[TPM_POLICY_DIGEST_LEN], gw_error *err) GW_WUR;
 
+/* An uncompressed point (0x04 || X || Y) as the TPM2B_ECC_POINT TPM2_ECDH_ZGen
+ * takes. GW_E_INVAL when point[0] is not 0x04. */
+int tpm_policy_point_to_tpm(const uint8_t point[TPM_POLICY_POINT_LEN],
+			    TPM2B_ECC_POINT *out) GW_WUR;
+
 /* cpHashA of TPM2_ECDH_ZGen(key, point): SHA-256(TPM_CC_ECDH_ZGen (UINT32 BE) ||
  * key name || marshalled TPM2B_ECC_POINT of point). GW_E_INVAL when point is not
  * an uncompressed point (0x04 prefix). */
