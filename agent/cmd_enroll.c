@@ -21,6 +21,8 @@
 #include "ek.h"
 #include "enroll_client.h"
 #include "enroll_state.h"
+#include "enroll_update_key.h"
+#include "update_key.h"
 #include "evlog.h"
 #include "identity.h"
 #include "renew.h"
@@ -44,6 +46,8 @@ static void usage(FILE *f)
 		   "certificate and the AK, the TPM proves it holds both (credential\n"
 		   "activation), and the verifier issues the device's TLS certificate and hands\n"
 		   "over its gate key, which is pinned (gate.pub) and measured into the trust PCR.\n"
+		   "Then the TPM update key is created (once: update-key.tpm, certified by the AK\n"
+		   "with TPM2_CertifyCreation) and registered with the verifier.\n"
 		   "A second run reports the enrollment and changes nothing, unless the device\n"
 		   "certificate has expired or is lost: then the TPM proves itself again and the\n"
 		   "device gets a new certificate under its id. A run while the device is\n"
@@ -209,6 +213,29 @@ out:
 	return rc;
 }
 
+/* The update key: created when missing, registered with the verifier (again on a
+ * re-run: the verifier answers "unchanged" for the key it has). */
+static int update_key_step(struct agent_ctx *ctx, const struct enroll_state *st)
+{
+	struct enroll_update_key_outcome o;
+	struct vclient_failure f;
+	gw_error err = { { 0 } };
+	int rc = enroll_update_key(ctx, st, &o, &f, &err);
+
+	if (o.created)
+		printf("update key %s created in %s/%s, its creation certified by the AK\n",
+		       o.name_hex, ctx->state_dir, UPDATE_KEY_BLOB_FILE);
+	if (rc) {
+		agent_errorf(ctx, "enroll: update key: %s", gw_error_msg(&err, rc));
+		return f.transport_failed || f.http_status ? vclient_exit_code(&f)
+		       : f.bad_answer			  ? GW_EXIT_RESULT
+							  : gw_exit_for(rc);
+	}
+	printf("update key %s %s with the verifier\n", o.name_hex,
+	       o.registered_now ? "registered" : "already registered");
+	return GW_EXIT_OK;
+}
+
 /* enroll on an enrolled device: nothing to do while its certificate works; when it
  * has expired or is lost, the TPM proves itself again and the device gets a new
  * certificate under its id (and one due for renewal is renewed). */
@@ -230,15 +257,15 @@ static int enrolled_again(struct agent_ctx *ctx, const struct enroll_state *st)
 		agent_errorf(ctx, "enroll: renewing the device certificate (%s) failed: %s",
 			     r.reason, r.failure);
 	if (r.action == RENEW_NONE) {
-		printf("already enrolled as %s (model %s) with %s; nothing changed\n",
+		printf("already enrolled as %s (model %s) with %s; device certificate unchanged\n",
 		       st->device_id, st->model, st->url);
-		return GW_EXIT_OK;
+		return update_key_step(ctx, st);
 	}
 	certinfo_time(r.cert.not_after, until, sizeof(until));
 	printf("enrolled as %s (model %s) with %s: device certificate %s (%s), serial %s, valid "
 	       "until %s\n", st->device_id, st->model, st->url, renew_action_name(r.action),
 	       r.reason, r.cert.serial, until);
-	return GW_EXIT_OK;
+	return update_key_step(ctx, st);
 }
 
 static double now_mono(void)
@@ -455,6 +482,8 @@ int cmd_enroll(struct agent_ctx *ctx, int argc, char **argv)
 	rc = finish_enrolled(ctx, tls_key, &st, &ans, &err);
 	if (rc)
 		status = agent_report(ctx, rc, &err, "enroll");
+	else
+		status = update_key_step(ctx, &st);
 out:
 	answers_activate_fini(&ans);
 	answers_enroll_state_wipe(&st);

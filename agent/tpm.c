@@ -68,6 +68,16 @@ static void tr_close(struct agent_tpm *tpm, ESYS_TR *h)
 	*h = ESYS_TR_NONE;
 }
 
+void tpm_flush(struct agent_tpm *tpm, ESYS_TR *h)
+{
+	flush(tpm, h);
+}
+
+void tpm_tr_close(struct agent_tpm *tpm, ESYS_TR *h)
+{
+	tr_close(tpm, h);
+}
+
 int tpm_active_banks(struct agent_tpm *tpm, uint16_t *algs, size_t *n, gw_error *err)
 {
 	TPMS_CAPABILITY_DATA *cap = NULL;

@@ -35,6 +35,11 @@ void tpm_close(struct agent_tpm *tpm);
 /* GW_E_TPM with "what: <decoded TSS return code> (0x...)" in err. */
 int tpm_tss_fail(gw_error *err, uint32_t rc, const char *what);
 
+/* Flush a transient object or session (TPM2_FlushContext) / forget a handle of a
+ * persistent one (Esys_TR_Close); both accept ESYS_TR_NONE and set *h to it. */
+void tpm_flush(struct agent_tpm *tpm, ESYS_TR *h);
+void tpm_tr_close(struct agent_tpm *tpm, ESYS_TR *h);
+
 /* Banks with at least one PCR allocated, in the TPM's order. */
 int tpm_active_banks(struct agent_tpm *tpm, uint16_t *algs, size_t *n, gw_error *err) GW_WUR;
 /* Reads every selected PCR (in as many TPM2_PCR_Read calls as it takes). */

@@ -20,14 +20,18 @@ static void usage(FILE *f)
 	fprintf(f, "usage: gwverifier device list [--state pending|enrolled|revoked] [--json]\n"
 		   "       gwverifier device show ID [--json]\n"
 		   "       gwverifier device approve ID\n"
-		   "       gwverifier device revoke ID [--reason TEXT]\n\n"
+		   "       gwverifier device revoke ID [--reason TEXT]\n"
+		   "       gwverifier device reset-update-key ID [--reason TEXT]\n\n"
 		   "  --config FILE  verifier configuration (default " CLI_DEFAULT_CONFIG ")\n"
 		   "  --state STATE  list only devices in this state\n"
 		   "  --json         JSON for scripts instead of a table\n"
-		   "  --reason TEXT  why the device is revoked (kept in the audit record)\n\n"
+		   "  --reason TEXT  why the device is revoked or its update key reset (kept in\n"
+		   "                 the audit record)\n\n"
 		   "approve moves a pending device to enrolled; revoke moves a pending or\n"
 		   "enrolled device to revoked, which is final. Both are audited with the\n"
-		   "actor operator:<login name>.\n"
+		   "actor operator:<login name>. reset-update-key forgets the device's TPM\n"
+		   "update key (audited) so that it can register a new one; until then a\n"
+		   "second, different key is refused.\n"
 		   "Exit: 0 done, 1 unknown device or failure, 2 usage, 3 config, 5 the device\n"
 		   "is not in a state that allows the change.\n");
 }
@@ -228,6 +232,28 @@ static int history_cb(const struct store_result *r, void *arg)
 }
 
 /* Fill o with what people and scripts see of d; ek_cert is parsed here. */
+/* "update_key_name": hex TPM name of the device's update key, or null. */
+static int add_update_key(struct store *st, const char *id, json_object *o, gw_error *err)
+{
+	struct store_update_key k;
+	char *hex;
+	int rc = store_update_key_get(st, id, &k, err);
+
+	if (rc == GW_E_NOTFOUND) {
+		json_object_object_add(o, "update_key_name", NULL);
+		return 0;
+	}
+	if (rc)
+		return rc;
+	hex = cli_hex(k.name, sizeof(k.name));
+	store_update_key_fini(&k);
+	if (!hex)
+		return GW_E_NOMEM;
+	json_object_object_add(o, "update_key_name", json_object_new_string(hex));
+	free(hex);
+	return 0;
+}
+
 static int show_json(struct store *st, const struct store_device *d, json_object *o,
 		     gw_error *err)
 {
@@ -282,6 +308,9 @@ static int show_json(struct store *st, const struct store_device *d, json_object
 	json_object_object_add(o, "clock", json_object_new_uint64(d->clock));
 	json_object_object_add(o, "cel_records_appraised",
 			       json_object_new_uint64(d->cel_records_appraised));
+	rc = add_update_key(st, d->id, o, err);
+	if (rc)
+		goto out;
 	hc.arr = json_object_new_array();
 	json_object_object_add(o, "recent_results", hc.arr);
 	rc = store_result_history(st, d->id, SHOW_RESULTS, history_cb, &hc, err);
@@ -313,6 +342,7 @@ static void show_people(json_object *o)
 		{ "State changed at", "state_changed_at" },
 		{ "State changed by", "state_changed_by" },
 		{ "AK name", "ak_name" },
+		{ "Update key name", "update_key_name" },
 		{ "Client cert SHA-256", "client_cert_fp" },
 		{ "Last attestation", "last_attest_at" },
 		{ "Last status", "last_status" },
@@ -471,6 +501,55 @@ out:
 	return status;
 }
 
+static int do_reset_update_key(const struct verifier_ctx *ctx, struct store *st,
+			       const struct opts *o, const char *id)
+{
+	struct store_update_key k;
+	struct store_audit a = { 0 };
+	char actor[STORE_ACTOR_MAX + 1];
+	gw_error err = { { 0 } };
+	json_object *detail = NULL;
+	char *hex = NULL;
+	int rc, status = GW_EXIT_OK;
+
+	memset(&k, 0, sizeof(k));
+	rc = cli_actor(actor, sizeof(actor));
+	if (rc) {
+		verifier_errorf(ctx, "device reset-update-key: cannot name the operator: %s",
+				gw_strerror(rc));
+		return GW_EXIT_ERROR;
+	}
+	rc = store_update_key_get(st, id, &k, &err);
+	if (!rc && !(hex = cli_hex(k.name, sizeof(k.name))))
+		rc = GW_E_NOMEM;
+	if (!rc && !(detail = json_object_new_object()))
+		rc = GW_E_NOMEM;
+	if (!rc) {
+		json_object_object_add(detail, "name", json_object_new_string(hex));
+		if (o->reason)
+			json_object_object_add(detail, "reason", json_object_new_string(o->reason));
+		a = (struct store_audit){ .ts = cli_now(), .actor = actor,
+					  .action = "device.update_key_reset", .device_id = id,
+					  .outcome = "ok",
+					  .detail = json_object_to_json_string_ext(
+						  detail, JSON_C_TO_STRING_PLAIN) };
+		rc = store_update_key_reset(st, id, &a, &err);
+	}
+	if (rc) {
+		verifier_errorf(ctx, "device reset-update-key: %s: %s", id,
+				rc == GW_E_NOTFOUND ? "the device has no update key"
+						    : gw_error_msg(&err, rc));
+		status = cli_exit_for(rc);
+	} else {
+		printf("device %s: update key %s forgotten (by %s); the device may register "
+		       "a new one\n", id, hex, actor);
+	}
+	json_object_put(detail);
+	free(hex);
+	store_update_key_fini(&k);
+	return status;
+}
+
 int cmd_device(struct verifier_ctx *ctx, int argc, char **argv)
 {
 	struct opts o = { .json = false };
@@ -489,7 +568,7 @@ int cmd_device(struct verifier_ctx *ctx, int argc, char **argv)
 		return GW_EXIT_OK;
 	}
 	if (strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "approve") &&
-	    strcmp(sub, "revoke")) {
+	    strcmp(sub, "revoke") && strcmp(sub, "reset-update-key")) {
 		verifier_errorf(ctx, "device: unknown subcommand '%s'", sub);
 		usage(stderr);
 		return GW_EXIT_USAGE;
@@ -498,8 +577,9 @@ int cmd_device(struct verifier_ctx *ctx, int argc, char **argv)
 	status = parse(argc - 1, argv + 1, want_id, &o, &id);
 	if (status >= 0)
 		return status;
-	if ((o.state && strcmp(sub, "list")) || (o.reason && strcmp(sub, "revoke")) ||
-	    (o.json && (!strcmp(sub, "approve") || !strcmp(sub, "revoke")))) {
+	if ((o.state && strcmp(sub, "list")) ||
+	    (o.reason && strcmp(sub, "revoke") && strcmp(sub, "reset-update-key")) ||
+	    (o.json && strcmp(sub, "list") && strcmp(sub, "show"))) {
 		verifier_errorf(ctx, "device %s: option not valid here", sub);
 		return GW_EXIT_USAGE;
 	}
@@ -512,6 +592,8 @@ int cmd_device(struct verifier_ctx *ctx, int argc, char **argv)
 		status = do_show(ctx, st, &o, id);
 	else if (!strcmp(sub, "approve"))
 		status = do_change(ctx, st, &o, id, STORE_DEV_ENROLLED);
+	else if (!strcmp(sub, "reset-update-key"))
+		status = do_reset_update_key(ctx, st, &o, id);
 	else
 		status = do_change(ctx, st, &o, id, STORE_DEV_REVOKED);
 	store_close(st);

@@ -61,6 +61,7 @@ void service_enroll_status(struct httpd_req *req);
 void service_attest_challenge(struct httpd_req *req);
 void service_attest(struct httpd_req *req);
 void service_renew(struct httpd_req *req); /* service_renew.c */
+void service_update_key(struct httpd_req *req); /* service_update_key.c */
 
 /* Shared helpers. */
 int64_t service_now(void);

@@ -752,3 +752,50 @@ int store_policy_list(struct store *st, const char *model, store_policy_cb cb, v
 		return rc;
 	return st->ops->policy_list(st, model, cb, arg, err);
 }
+
+void store_update_key_fini(struct store_update_key *k)
+{
+	if (!k)
+		return;
+	free(k->pub);
+	memset(k, 0, sizeof(*k));
+}
+
+int store_update_key_put(struct store *st, const char *device_id, const uint8_t *pub,
+			 size_t pub_len, const uint8_t name[STORE_UPDATE_KEY_NAME_LEN],
+			 int64_t now, const struct store_audit *audit, bool *existed,
+			 gw_error *err)
+{
+	int rc;
+
+	if ((rc = check_id(device_id, err)) ||
+	    (rc = check_blob(pub, pub_len, true, "update key public", err)) ||
+	    (rc = store_check_audit(audit, err)))
+		return rc;
+	if (pub_len > STORE_UPDATE_KEY_PUB_MAX || !name || !existed)
+		return gw_fail(err, GW_E_INVAL, "store: update key: bad arguments");
+	return st->ops->update_key_put(st, device_id, pub, pub_len, name, now, audit, existed,
+				       err);
+}
+
+int store_update_key_get(struct store *st, const char *device_id, struct store_update_key *out,
+			 gw_error *err)
+{
+	int rc = check_id(device_id, err);
+
+	if (rc)
+		return rc;
+	if (!out)
+		return gw_fail(err, GW_E_INVAL, "store: update key: no output");
+	return st->ops->update_key_get(st, device_id, out, err);
+}
+
+int store_update_key_reset(struct store *st, const char *device_id,
+			   const struct store_audit *audit, gw_error *err)
+{
+	int rc;
+
+	if ((rc = check_id(device_id, err)) || (rc = store_check_audit(audit, err)))
+		return rc;
+	return st->ops->update_key_reset(st, device_id, audit, err);
+}

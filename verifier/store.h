@@ -43,7 +43,7 @@ int store_open(const char *url, struct store **out, gw_error *err) GW_WUR;
 void store_close(struct store *st);
 
 /* Schema version this build writes (SQLite: PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 /* Optional audit record for a mutating call. When a mutating function gets a
  * non-NULL audit, the record is appended to the chain in the same transaction as
@@ -378,6 +378,37 @@ int store_enrollment_fail(struct store *st, const char *id, const struct store_a
  * NULL) gets how many were deleted. */
 int store_enrollment_purge(struct store *st, int64_t before, uint64_t *count,
 			   gw_error *err) GW_WUR;
+
+/* ---- Update keys (the TPM update key of each device, doc/updates.md) ---- */
+
+#define STORE_UPDATE_KEY_PUB_MAX 1024 /* marshalled TPM2B_PUBLIC */
+#define STORE_UPDATE_KEY_NAME_LEN 34  /* nameAlg SHA-256 || digest */
+
+struct store_update_key {
+	char device_id[STORE_ID_MAX + 1];
+	uint8_t *pub;                     /* marshalled TPM2B_PUBLIC */
+	size_t pub_len;
+	uint8_t name[STORE_UPDATE_KEY_NAME_LEN];
+	int64_t created;
+};
+void store_update_key_fini(struct store_update_key *k);
+
+/* Register a device's update key (checked by the caller: template, policy,
+ * certification). 0 when stored; 0 with *existed true when this very key (same
+ * name) is stored already (nothing written, no audit record); GW_E_EXISTS when the
+ * device has another key: one key per device until an operator resets it;
+ * GW_E_NOTFOUND when there is no such device, GW_E_STATE when it is not enrolled. */
+int store_update_key_put(struct store *st, const char *device_id, const uint8_t *pub,
+			 size_t pub_len, const uint8_t name[STORE_UPDATE_KEY_NAME_LEN],
+			 int64_t now, const struct store_audit *audit, bool *existed,
+			 gw_error *err) GW_WUR;
+/* GW_E_NOTFOUND when the device has no update key. */
+int store_update_key_get(struct store *st, const char *device_id, struct store_update_key *out,
+			 gw_error *err) GW_WUR;
+/* Forget the device's update key, so that it may register a new one. GW_E_NOTFOUND
+ * when it has none. */
+int store_update_key_reset(struct store *st, const char *device_id,
+			   const struct store_audit *audit, gw_error *err) GW_WUR;
 
 /* ---- per-model policies ----
  * The store keeps each policy as given: the DSSE envelope whose payload is the

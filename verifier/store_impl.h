@@ -71,6 +71,13 @@ struct store_ops {
 			  const struct store_audit *audit, gw_error *err);
 	int (*result_history)(struct store *st, const char *device_id, unsigned limit,
 			      store_result_cb cb, void *arg, gw_error *err);
+	int (*update_key_put)(struct store *st, const char *device_id, const uint8_t *pub,
+			      size_t pub_len, const uint8_t *name, int64_t now,
+			      const struct store_audit *audit, bool *existed, gw_error *err);
+	int (*update_key_get)(struct store *st, const char *device_id,
+			      struct store_update_key *out, gw_error *err);
+	int (*update_key_reset)(struct store *st, const char *device_id,
+				const struct store_audit *audit, gw_error *err);
 	int (*audit_append)(struct store *st, const struct store_audit *a, uint64_t *seq,
 			    gw_error *err);
 	int (*audit_list)(struct store *st, uint64_t since, store_audit_cb cb, void *arg,

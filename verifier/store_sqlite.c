@@ -229,6 +229,13 @@ static const char *const migrations[] = {
 	"                                  WHERE model = NEW.model AND epoch = NEW.epoch)"
 	"  BEGIN SELECT RAISE(ABORT, 'the first policy after a reset is the one the reset"
 	" names'); END;",
+	/* 7 -> 8: each device's TPM update key (one at most; an operator's reset
+	 * deletes it so the device can register another). A name is one key's. */
+	"CREATE TABLE update_keys ("
+	"  device_id TEXT PRIMARY KEY REFERENCES devices(id),"
+	"  public BLOB NOT NULL CHECK (length(public) BETWEEN 1 AND 1024),"
+	"  name BLOB NOT NULL UNIQUE CHECK (length(name) = 34),"
+	"  created INTEGER NOT NULL);",
 };
 
 _Static_assert(STORE_POLICY_MAX_STEP == 1000, "migration 7's triggers say 1000");
@@ -466,6 +473,9 @@ static const struct store_ops sqlite_ops = {
 	.result_history = sqls_op_result_history,
 	.audit_append = sqls_op_audit_append,
 	.audit_list = sqls_op_audit_list,
+	.update_key_put = sqls_op_update_key_put,
+	.update_key_get = sqls_op_update_key_get,
+	.update_key_reset = sqls_op_update_key_reset,
 	.audit_verify = sqls_op_audit_verify,
 };
 

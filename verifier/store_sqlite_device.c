@@ -322,6 +322,11 @@ static int device_enrolled(sqlite3 *db, const char *id, const char *why, gw_erro
 	return 0;
 }
 
+int sqls_device_enrolled(sqlite3 *db, const char *id, const char *why, gw_error *err)
+{
+	return device_enrolled(db, id, why, err);
+}
+
 static bool transition_allowed(enum store_device_state from, enum store_device_state to)
 {
 	return (from == STORE_DEV_PENDING && to == STORE_DEV_ENROLLED) ||

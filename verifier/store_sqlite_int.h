@@ -140,4 +140,16 @@ int sqls_op_audit_list(struct store *st, uint64_t since, store_audit_cb cb, void
 int sqls_op_audit_verify(struct store *st, uint64_t *count, uint64_t *first_bad_seq,
 			 gw_error *err);
 
+/* store_sqlite_device.c: GW_E_STATE unless device id is enrolled (the message
+ * names its state, then why), GW_E_NOTFOUND when there is no such device. */
+int sqls_device_enrolled(sqlite3 *db, const char *id, const char *why, gw_error *err);
+/* store_sqlite_update_key.c */
+int sqls_op_update_key_put(struct store *st, const char *device_id, const uint8_t *pub,
+			   size_t pub_len, const uint8_t *name, int64_t now,
+			   const struct store_audit *audit, bool *existed, gw_error *err);
+int sqls_op_update_key_get(struct store *st, const char *device_id,
+			   struct store_update_key *out, gw_error *err);
+int sqls_op_update_key_reset(struct store *st, const char *device_id,
+			     const struct store_audit *audit, gw_error *err);
+
 #endif
