@@ -11,8 +11,8 @@
 # rerun or by the next boot with the same result.
 # shellcheck source=swtpm-tests/lib.sh
 source "$(dirname "$0")/lib.sh"
-# shellcheck source=swtpm-tests/update_flow.sh
-source "$(dirname "$0")/update_flow.sh"
+# shellcheck source=swtpm-tests/update_lib.sh
+source "$(dirname "$0")/update_lib.sh"
 require_cmd python3 tpm2_pcrread tpm2_nvincrement
 
 swtpm_start || exit 1
@@ -25,7 +25,6 @@ uf_release "$d"
 
 # ------------------------------------------------------------------- the device ---
 uf_device "$d" file "$bl" "$d/cmdline" "$COUNTER" "$BASELINE"
-bootsim() { "$GW_BIN/tools/gw-bootsim" --kind file --path "$bl" "$@"; }
 
 check provision ga provision
 expect_exit -n boot-help 0 ga boot --help
