@@ -217,6 +217,9 @@ static int check_slots(struct install *in, gw_error *err)
 				continue;
 			/* A running slot we cannot identify could be the target itself. */
 			rc = slot_dev_identify(u->slots[j].device, &run, err);
+			if (!rc && !run.exists)
+				rc = gw_fail(err, GW_E_STATE, "%s does not exist",
+					     u->slots[j].device);
 			if (rc) {
 				gw_error_prefix(err, "the running slot %c.%s cannot be identified, "
 						"so slot %c.%s cannot be told apart from it: ",
