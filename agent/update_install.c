@@ -259,6 +259,7 @@ static int record_pending_rollback(struct install *in, gw_error *err)
 	if (in->st.trial_group != (int)t || in->st.group[t].state != SLOT_BAD)
 		return 0;
 	rc = update_run_open(in->ctx, false, stderr, &run, err);
+	run.tag = "update";
 	if (!rc)
 		rc = update_record_rolled_back(&run, t, err);
 	update_run_close(&run);
