@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* What the agent knows about its slot groups, kept in STATE_DIR/update/: the
- * pinned trust root (root.json), each group's signed manifest (A.manifest.dsse,
- * B.manifest.dsse) and the slot state (slots.json), each written atomically (temp,
- * fsync, rename, fsync dir). The bootloader is the authority on what boots; this
- * record is the authority on what was installed where and whether a trial is
- * pending. Nothing in it is trusted without re-verification: the manifests are
- * verified against the pinned root whenever they are read. */
+ * pinned trust root (root.json), the root each group was installed under
+ * (root.N.json), each group's signed manifest (A.manifest.dsse, B.manifest.dsse)
+ * and the slot state (slots.json), each written atomically (temp, fsync, rename,
+ * fsync dir). The bootloader is the authority on what boots; this record is the
+ * authority on what was installed where and whether a trial is pending. Nothing in
+ * it is trusted without re-verification: the manifests are verified against the
+ * root they were installed under whenever they are read. */
 #ifndef GW_AGENT_UPDATE_STATE_H
 #define GW_AGENT_UPDATE_STATE_H
 
