@@ -155,9 +155,12 @@ int cmd_boot(struct agent_ctx *ctx, int argc, char **argv)
 		return agent_report(ctx, rc, &err, "event log state");
 	if (!json)
 		printf("boot: %zu file(s) measured, %zu failed\n", measured, failed);
-	/* The trial's health checks see the measured system. */
-	if (!update_rc)
-		update_rc = finish_update(ctx, json, false);
+	/* The trial's health checks see the measured system. A measuring failure
+	 * does not skip them: a pending trial is committed or rolled back all the
+	 * same (the failure is reported, and in the history). */
+	rc = finish_update(ctx, json, false);
+	if (rc != GW_EXIT_OK)
+		return rc;
 	if (update_rc)
 		return update_rc;
 	return failed ? GW_EXIT_STAGE : GW_EXIT_OK;

@@ -119,6 +119,13 @@ static int update_key(struct agent_update_config *u, const char *key, const char
 	}
 	if (!strcmp(key, "reboot_command"))
 		return set_str(&u->reboot_command, value);
+	if (!strcmp(key, "history_max")) {
+		if (gw_parse_u64(value, AGENT_HISTORY_MAX_MAX, &n) || n < 1)
+			return gw_fail(err, GW_E_CONFIG, "[update]: history_max '%s': use 1 to %d",
+				       value, AGENT_HISTORY_MAX_MAX);
+		u->history_max = (unsigned)n;
+		return 0;
+	}
 	return gw_fail(err, GW_E_CONFIG, "[update]: unknown key '%s'", key);
 }
 
@@ -250,6 +257,7 @@ void config_update_defaults(struct agent_update_config *u)
 {
 	memset(u, 0, sizeof(*u));
 	u->trial_tries = AGENT_DEFAULT_TRIAL_TRIES;
+	u->history_max = AGENT_DEFAULT_HISTORY_MAX;
 }
 
 void config_update_fini(struct agent_update_config *u)

@@ -14,6 +14,8 @@
 #define AGENT_MAX_SLOT_CLASSES 8 /* classes per group (MANIFEST_MAX_PAYLOADS) */
 #define AGENT_SLOT_CLASS_MAX 64	 /* class names: 1-64 of A-Z a-z 0-9 . _ - */
 #define AGENT_DEFAULT_TRIAL_TRIES 1
+#define AGENT_DEFAULT_HISTORY_MAX 1000 /* lines of history.jsonl kept */
+#define AGENT_HISTORY_MAX_MAX 10000
 #define AGENT_DEFAULT_REBOOT_COMMAND "/sbin/reboot"
 
 /* One slot: class class_name of group, written to device. */
@@ -35,6 +37,7 @@ struct agent_update_config {
 	char *cmdline;		/* NULL: /proc/cmdline */
 	unsigned trial_tries;	/* 1..BL_MAX_TRIES */
 	char *reboot_command;	/* NULL: AGENT_DEFAULT_REBOOT_COMMAND */
+	unsigned history_max;	/* 1..AGENT_HISTORY_MAX_MAX lines of history.jsonl */
 	struct agent_slot *slots; /* in file order */
 	size_t nslots;
 };

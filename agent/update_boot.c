@@ -75,6 +75,20 @@ out:
 	return rc;
 }
 
+/* A history line: the boot's records are incomplete, and the verifier will see
+ * it. Best effort: the failure itself is reported by the caller. */
+static void measure_failed(struct agent_ctx *ctx, const struct update_run *run, int rc,
+			   const gw_error *err)
+{
+	struct update_history_entry e = {
+		.time = time(NULL), .action = "measure-failed",
+		.group = -1,
+		.outcome = run->st.last_outcome, .detail = gw_error_msg(err, rc),
+	};
+
+	(void)!update_history_append(ctx, &e, NULL);
+}
+
 int update_boot_measure(struct agent_ctx *ctx, bool json, FILE *out, gw_error *err)
 {
 	struct update_run run;
@@ -87,6 +101,8 @@ int update_boot_measure(struct agent_ctx *ctx, bool json, FILE *out, gw_error *e
 		rc = measure_root(&run, err);
 	if (!rc)
 		rc = measure_running(&run, err);
+	if (rc)
+		measure_failed(ctx, &run, rc, err);
 	update_run_close(&run);
 	return rc;
 }
@@ -168,6 +184,7 @@ static int record_fell_back(struct update_run *run, enum bl_group t, gw_error *e
 		goto out;
 	run->st.group[t].state = SLOT_BAD;
 	run->st.trial_group = -1;
+	run->st.trial_set = false;
 	run->st.last_outcome = UPDATE_OUTCOME_FELL_BACK;
 	snprintf(run->st.last_detail, sizeof(run->st.last_detail),
 		 "the bootloader fell back to group %c: group %c did not confirm its trial boot",
@@ -180,8 +197,29 @@ out:
 	return rc;
 }
 
-/* A rollback made at the previous boot, recorded now that the other group runs. */
-static int record_rolled_back(struct update_run *run, enum bl_group t, gw_error *err)
+/* An install cut short between recording group t staged and setting its trial:
+ * the bootloader has t as bad (since the install began) and never tried it. */
+static int record_interrupted(struct update_run *run, enum bl_group t, gw_error *err)
+{
+	int rc;
+
+	rc = bl_mark_bad(run->bl, t, err);
+	if (rc)
+		return rc;
+	run->st.group[t].state = SLOT_INSTALLING;
+	run->st.trial_group = -1;
+	run->st.trial_set = false;
+	run->st.last_outcome = UPDATE_OUTCOME_INTERRUPTED;
+	snprintf(run->st.last_detail, sizeof(run->st.last_detail),
+		 "the install of version %s into group %c was interrupted before its trial "
+		 "boot was set: install it again", run->st.group[t].version, bl_group_char(t));
+	rc = update_state_commit(run, "interrupted", t, err);
+	if (!rc)
+		update_say(run, "interrupted", "%s", run->st.last_detail);
+	return rc;
+}
+
+int update_record_rolled_back(struct update_run *run, enum bl_group t, gw_error *err)
 {
 	struct manifest *m = NULL;
 	int rc;
@@ -194,6 +232,7 @@ static int record_rolled_back(struct update_run *run, enum bl_group t, gw_error 
 	if (rc)
 		goto out;
 	run->st.trial_group = -1;
+	run->st.trial_set = false;
 	rc = update_state_save(run->ctx, &run->st, err);
 out:
 	manifest_free(m);
@@ -207,7 +246,7 @@ static int finish_other(struct update_run *run, enum bl_group t, bool *acted, gw
 
 	if (gs->state == SLOT_BAD) {
 		*acted = true;
-		return record_rolled_back(run, t, err);
+		return update_record_rolled_back(run, t, err);
 	}
 	if (gs->state != SLOT_STAGED) {
 		update_say(run, "trial", "group %c is %s with a trial recorded: left alone",
@@ -221,6 +260,8 @@ static int finish_other(struct update_run *run, enum bl_group t, bool *acted, gw
 		return 0;
 	}
 	*acted = true;
+	if (!run->st.trial_set)
+		return record_interrupted(run, t, err);
 	return record_fell_back(run, t, err);
 }
 

@@ -81,6 +81,10 @@ int update_rollback(struct update_run *run, enum bl_group g, const char *why,
 int update_state_commit(struct update_run *run, const char *action, enum bl_group g,
 			gw_error *err) GW_WUR;
 
+/* A rollback of group t recorded in the state (t bad, its trial kept pending):
+ * "update rolled-back" extended (when t has a manifest) and the trial cleared. */
+int update_record_rolled_back(struct update_run *run, enum bl_group t, gw_error *err) GW_WUR;
+
 /* Run the configured reboot command (no shell). GW_E_STATE when it failed. */
 int update_reboot(struct update_run *run, gw_error *err) GW_WUR;
 
@@ -92,7 +96,9 @@ void update_say(const struct update_run *run, const char *event, const char *fmt
 
 /* After the gate key: the trust root's "trust" record, then the running group's
  * "update running" record (below-counter when its security version is below the
- * counter's). Nothing to do (0) without an [update] section. */
+ * counter's). Nothing to do (0) without an [update] section. A failure is also
+ * appended to the history ("measure-failed"); the caller still finishes what is
+ * pending (update_boot_finish). */
 int update_boot_measure(struct agent_ctx *ctx, bool json, FILE *out, gw_error *err) GW_WUR;
 
 /* After the stages: finish what is pending. resume: `gwagent boot` already ran in

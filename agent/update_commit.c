@@ -97,9 +97,11 @@ int update_run_open(struct agent_ctx *ctx, bool json, FILE *out, struct update_r
 		return rc;
 	/* An expired pinned root still names the keys of what was installed. */
 	rc = update_root_load_any(ctx, run->now, &run->root_expired, &run->root, err);
-	if (rc)
+	if (rc) {
 		gw_error_prefix(err, "trust root: ");
-	return rc;
+		return rc;
+	}
+	return update_state_adopt_root(ctx, &run->st, run->root, err);
 }
 
 void update_run_close(struct update_run *run)

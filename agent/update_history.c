@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The local update history: one JSON object per line in STATE_DIR/update/
-// history.jsonl, appended durably by install, commit and rollback.
+// history.jsonl, appended durably by install, commit and rollback, and kept to the
+// newest [update] history_max lines.
 #include "update_state.h"
 
 #include <limits.h>
@@ -9,9 +10,33 @@
 
 #include <json-c/json.h>
 
+#include "config_update.h"
 #include "util.h"
 
 #define HISTORY_FILE "history.jsonl"
+#define HISTORY_LINE_MAX 8192 /* bytes: a 1 KiB detail, escaped, and the rest */
+
+/* More than max lines: the newest max written in their place, atomically (a
+ * crash leaves the old file or the new one, never a torn one). */
+static int history_trim(const char *path, size_t max, gw_error *err)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0, lines = 0, skip, off = 0;
+	int rc;
+
+	rc = gw_read_file(path, (max + 1) * HISTORY_LINE_MAX, &buf, &len, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < len; i++)
+		lines += buf[i] == '\n';
+	if (lines > max) {
+		for (skip = lines - max; skip; off++)
+			skip -= buf[off] == '\n';
+		rc = gw_write_file_atomic(path, buf + off, len - off, 0644, err);
+	}
+	free(buf);
+	return rc;
+}
 
 int update_history_append(struct agent_ctx *ctx, const struct update_history_entry *e,
 			  gw_error *err)
@@ -57,6 +82,9 @@ int update_history_append(struct agent_ctx *ctx, const struct update_history_ent
 	rc = update_dir_ensure(ctx, err);
 	if (!rc)
 		rc = gw_append_durable(path, line, len, 0644, err);
+	if (!rc)
+		rc = history_trim(path, ctx->cfg.update.history_max ? ctx->cfg.update.history_max
+								  : AGENT_DEFAULT_HISTORY_MAX, err);
 out:
 	free(line);
 	json_object_put(o);

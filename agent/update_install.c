@@ -15,6 +15,7 @@
 #include "exitcode.h"
 #include "slot_write.h"
 #include "stage.h"
+#include "update_boot.h"
 #include "update_event.h"
 #include "update_state.h"
 #include "util.h"
@@ -214,9 +215,22 @@ static int check_slots(struct install *in, gw_error *err)
 		for (size_t j = 0; j < u->nslots; j++) {
 			struct slot_dev run;
 
-			if (u->slots[j].group == target ||
-			    slot_dev_identify(u->slots[j].device, &run, NULL) ||
-			    !slot_dev_same(&run, &in->dev[i]))
+			if (u->slots[j].group == target)
+				continue;
+			/* A running slot we cannot identify could be the target itself. */
+			rc = slot_dev_identify(u->slots[j].device, &run, err);
+			if (!rc && !run.exists)
+				rc = gw_fail(err, GW_E_STATE, "%s does not exist",
+					     u->slots[j].device);
+			if (rc) {
+				gw_error_prefix(err, "the running slot %c.%s cannot be identified, "
+						"so slot %c.%s cannot be told apart from it: ",
+						bl_group_char(u->slots[j].group),
+						u->slots[j].class_name, bl_group_char(target),
+						s->class_name);
+				return refuse(in, UPDATE_REFUSAL_SLOTS, GW_E_STATE);
+			}
+			if (!slot_dev_same(&run, &in->dev[i]))
 				continue;
 			return refuse(in, UPDATE_REFUSAL_SLOTS,
 				      gw_fail(err, GW_E_STATE, "slot %c.%s (%s) is the device of "
@@ -235,6 +249,27 @@ static int check_slots(struct install *in, gw_error *err)
 	return 0;
 }
 
+/* A rollback of the target recorded in the state but not yet at a boot (the
+ * trial kept pending for it): its history line and "update rolled-back" record
+ * now, before the install overwrites what they name. */
+static int record_pending_rollback(struct install *in, gw_error *err)
+{
+	enum bl_group t = in->res->target;
+	struct update_run run;
+	int rc;
+
+	if (in->st.trial_group != (int)t || in->st.group[t].state != SLOT_BAD)
+		return 0;
+	rc = update_run_open(in->ctx, false, stderr, &run, err);
+	run.tag = "update";
+	if (!rc)
+		rc = update_record_rolled_back(&run, t, err);
+	update_run_close(&run);
+	if (!rc)
+		rc = update_state_load(in->ctx, &in->st, err);
+	return rc;
+}
+
 /* Before the first byte: the target is not bootable and the state says so. */
 static int mark_installing(struct install *in, gw_error *err)
 {
@@ -242,14 +277,19 @@ static int mark_installing(struct install *in, gw_error *err)
 	struct slot_group_state *g = &in->st.group[t];
 	int rc;
 
+	rc = record_pending_rollback(in, err);
+	if (rc)
+		return rc;
 	memset(g, 0, sizeof(*g));
 	g->state = SLOT_INSTALLING;
 	memcpy(g->version, in->m->version, sizeof(g->version));
 	memcpy(g->channel, in->m->channel, sizeof(g->channel));
 	g->security_version = in->m->security_version;
 	g->installed = in->o->now;
-	if (in->st.trial_group == (int)t)
+	if (in->st.trial_group == (int)t) {
 		in->st.trial_group = -1;
+		in->st.trial_set = false;
+	}
 	in->res->touched = true;
 	rc = update_state_save(in->ctx, &in->st, err);
 	if (!rc)
@@ -365,12 +405,17 @@ static int stage(struct install *in, gw_error *err)
 		rc = dsse_parse(buf, len, &env, err);
 	if (!rc)
 		rc = update_manifest_store(in->ctx, t, buf, len, err);
+	/* The manifest stays verifiable under this root after a rotation. */
+	if (!rc)
+		rc = update_root_keep(in->ctx, in->root, err);
 	if (rc)
 		goto out;
 	g->state = SLOT_STAGED;
 	g->has_manifest = true;
+	g->root_version = in->root->version;
 	memcpy(g->manifest_digest, in->m->digest, sizeof(g->manifest_digest));
 	in->st.trial_group = (int)t;
+	in->st.trial_set = false;
 	in->st.last_outcome = UPDATE_OUTCOME_STAGED;
 	snprintf(in->st.last_detail, sizeof(in->st.last_detail),
 		 "version %s staged in group %c for a trial boot", in->m->version,
@@ -380,6 +425,11 @@ static int stage(struct install *in, gw_error *err)
 		rc = measure_staged(in, env->payload, env->payload_len, err);
 	if (!rc)
 		rc = bl_set_trial(in->bl, t, in->ctx->cfg.update.trial_tries, err);
+	/* A crash before this save is an interrupted install, not a fall-back. */
+	if (!rc) {
+		in->st.trial_set = true;
+		rc = update_state_save(in->ctx, &in->st, err);
+	}
 out:
 	dsse_free(env);
 	return rc;
@@ -406,6 +456,8 @@ static int open_parts(struct install *in, gw_error *err)
 		return rc;
 	/* Expired: still its signatures; check_root then wants a carried successor. */
 	rc = update_root_load_any(ctx, in->o->now, &in->root_expired, &in->root, err);
+	if (!rc)
+		rc = update_state_adopt_root(ctx, &in->st, in->root, err);
 	if (!rc)
 		rc = bl_open(&blc, &in->bl, err);
 	if (!rc)
@@ -445,8 +497,10 @@ static void record(struct install *in, int rc, const gw_error *err)
 		 * last steps): the bootloader has it as bad, and so must the state. */
 		if (in->st.group[in->res->target].state == SLOT_STAGED)
 			in->st.group[in->res->target].state = SLOT_INSTALLING;
-		if (in->st.trial_group == (int)in->res->target)
+		if (in->st.trial_group == (int)in->res->target) {
 			in->st.trial_group = -1;
+			in->st.trial_set = false;
+		}
 		in->st.last_outcome = UPDATE_OUTCOME_FAILED;
 		snprintf(in->st.last_detail, sizeof(in->st.last_detail), "%s",
 			 gw_error_msg(err, rc));

@@ -134,12 +134,98 @@ out:
 	return rc;
 }
 
+static int kept_root_path(const struct agent_ctx *ctx, uint64_t version, char *buf, size_t len)
+{
+	char name[48];
+
+	if (gw_snprintf(name, sizeof(name), "root.%llu.json", (unsigned long long)version))
+		return GW_E_TOOBIG;
+	return update_path(ctx, name, buf, len);
+}
+
+int update_root_keep(struct agent_ctx *ctx, const struct root *root, gw_error *err)
+{
+	char pinned[PATH_MAX], kept[PATH_MAX];
+	struct root *r = NULL;
+	uint8_t *raw = NULL;
+	size_t raw_len = 0;
+	bool expired;
+	int rc;
+
+	if (update_path(ctx, ROOT_FILE, pinned, sizeof(pinned)) ||
+	    kept_root_path(ctx, root->version, kept, sizeof(kept)))
+		return gw_fail(err, GW_E_INVAL, "state directory path too long");
+	rc = root_from_file(pinned, 0, &expired, &r, &raw, &raw_len, err);
+	if (!rc && memcmp(r->digest, root->digest, sizeof(root->digest)))
+		rc = gw_fail(err, GW_E_STATE, "%s changed while it was read", pinned);
+	if (!rc)
+		rc = gw_write_file_atomic(kept, raw, raw_len, 0644, err);
+	root_free(r);
+	free(raw);
+	return rc;
+}
+
+int update_state_adopt_root(struct agent_ctx *ctx, struct update_state *st,
+			    const struct root *root, gw_error *err)
+{
+	bool adopt = false;
+	int rc;
+
+	for (int i = 0; i < BL_NGROUPS; i++)
+		adopt |= st->group[i].has_manifest && !st->group[i].root_version;
+	if (!adopt)
+		return 0;
+	rc = update_root_keep(ctx, root, err);
+	if (rc)
+		return rc;
+	for (int i = 0; i < BL_NGROUPS; i++)
+		if (st->group[i].has_manifest && !st->group[i].root_version)
+			st->group[i].root_version = root->version;
+	return update_state_save(ctx, st, err);
+}
+
+/* The root group g was installed under: root itself, or root.N.json (*kept, the
+ * caller's) as slots.json names it. */
+static int slot_root(struct agent_ctx *ctx, const struct root *root, enum bl_group g,
+		     struct root **kept, gw_error *err)
+{
+	struct update_state st;
+	char path[PATH_MAX];
+	bool expired;
+	uint64_t v;
+	int rc;
+
+	*kept = NULL;
+	rc = update_state_load(ctx, &st, err);
+	if (rc)
+		return rc;
+	v = st.group[g].root_version;
+	if (!v || v == root->version)
+		return 0;
+	if (kept_root_path(ctx, v, path, sizeof(path)))
+		return gw_fail(err, GW_E_INVAL, "state directory path too long");
+	/* Expiry is about accepting new content: this root accepted the slot's. */
+	rc = root_from_file(path, 0, &expired, kept, NULL, NULL, err);
+	if (rc == GW_E_NOTFOUND)
+		return gw_fail(err, GW_E_STATE, "group %c was installed under trust root version "
+			       "%llu, and %s is missing", bl_group_char(g),
+			       (unsigned long long)v, path);
+	if (!rc && (*kept)->version != v) {
+		rc = gw_fail(err, GW_E_STATE, "%s holds trust root version %llu", path,
+			     (unsigned long long)(*kept)->version);
+		root_free(*kept);
+		*kept = NULL;
+	}
+	return rc;
+}
+
 int update_manifest_load(struct agent_ctx *ctx, const struct root *root, enum bl_group g,
 			 struct manifest **out, gw_error *err)
 {
 	char name[32], path[PATH_MAX];
 	struct dsse_envelope *env = NULL;
 	struct manifest *m = NULL;
+	struct root *kept = NULL;
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	int rc;
@@ -147,6 +233,8 @@ int update_manifest_load(struct agent_ctx *ctx, const struct root *root, enum bl
 	if (manifest_name(g, name, sizeof(name)) || update_path(ctx, name, path, sizeof(path)))
 		return gw_fail(err, GW_E_INVAL, "state directory path too long");
 	rc = gw_read_file(path, MANIFEST_MAX_SIZE, &buf, &len, err);
+	if (!rc)
+		rc = slot_root(ctx, root, g, &kept, err);
 	if (rc == GW_E_NOTFOUND) {
 		rc = gw_fail(err, GW_E_NOTFOUND, "no manifest stored for group %c",
 			     bl_group_char(g));
@@ -155,8 +243,8 @@ int update_manifest_load(struct agent_ctx *ctx, const struct root *root, enum bl
 	if (!rc)
 		rc = dsse_parse(buf, len, &env, err);
 	if (!rc)
-		rc = root_verify_envelope(root, ROOT_ROLE_TARGETS, env, MANIFEST_PAYLOAD_TYPE, NULL,
-					  err);
+		rc = root_verify_envelope(kept ? kept : root, ROOT_ROLE_TARGETS, env,
+					  MANIFEST_PAYLOAD_TYPE, NULL, err);
 	if (!rc)
 		rc = manifest_parse(env->payload, env->payload_len, &m, err);
 	if (rc) {
@@ -166,6 +254,7 @@ int update_manifest_load(struct agent_ctx *ctx, const struct root *root, enum bl
 	*out = m;
 	m = NULL; /* transferred */
 out:
+	root_free(kept);
 	manifest_free(m);
 	dsse_free(env);
 	free(buf);

@@ -4,6 +4,7 @@
 // replaced atomically.
 #include "update_state.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,11 +19,12 @@
 #include "util.h"
 
 #define STATE_FILE "slots.json"
-#define STATE_FORMAT 1
+#define STATE_FORMAT 2 /* written; 1 is still read */
 
 static const char *const state_names[] = { "empty", "installing", "staged", "good", "bad" };
 static const char *const outcome_names[] = { "none",	    "staged", "committed",
-					     "rolled-back", "fell-back", "failed" };
+					     "rolled-back", "fell-back", "failed",
+					     "interrupted" };
 
 const char *slot_state_name(enum slot_state s)
 {
@@ -82,12 +84,12 @@ static int get_enum(json_object *o, const char *key, const char *const *names, s
 	return 0;
 }
 
-static int parse_group(json_object *o, struct slot_group_state *g, gw_error *err)
+static int parse_group(json_object *o, int format, struct slot_group_state *g, gw_error *err)
 {
 	static const char *const keys[] = { "state",	       "has_manifest",
 					    "version",	       "channel",
 					    "security_version", "manifest_sha256",
-					    "installed" };
+					    "installed",	"root_version" };
 	json_object *b;
 	const char *s;
 	size_t n;
@@ -96,7 +98,8 @@ static int parse_group(json_object *o, struct slot_group_state *g, gw_error *err
 
 	if (!json_object_is_type(o, json_type_object))
 		return gw_fail(err, GW_E_PARSE, "must be an object");
-	if ((rc = gw_json_check_keys(o, keys, GW_ARRAY_SIZE(keys), err)) ||
+	/* Format 1 has no root_version. */
+	if ((rc = gw_json_check_keys(o, keys, GW_ARRAY_SIZE(keys) - (format < 2), err)) ||
 	    (rc = get_enum(o, "state", state_names, GW_ARRAY_SIZE(state_names), &idx, err)))
 		return rc;
 	g->state = (enum slot_state)idx;
@@ -128,22 +131,29 @@ static int parse_group(json_object *o, struct slot_group_state *g, gw_error *err
 	if ((rc = gw_json_get_int(o, "installed", 0, INT64_MAX - 1, &v, err)))
 		return rc;
 	g->installed = (time_t)v;
+	if (format < 2)
+		return 0;
+	if ((rc = gw_json_get_int(o, "root_version", 0, INT64_MAX - 1, &v, err)))
+		return rc;
+	g->root_version = (uint64_t)v;
+	if (g->root_version && !g->has_manifest)
+		return gw_fail(err, GW_E_PARSE, "'root_version' is set but has_manifest is false");
 	return 0;
 }
 
 static int parse_root(json_object *o, struct update_state *st, gw_error *err)
 {
-	static const char *const keys[] = { "format", "groups", "trial", "last_outcome",
-					    "last_detail" };
+	static const char *const keys[] = { "format",	    "groups",	   "trial",
+					    "last_outcome", "last_detail", "trial_set" };
 	static const char *const trials[] = { "A", "B", "none" };
-	json_object *groups, *g;
+	json_object *groups, *g, *b;
 	const char *s;
 	size_t n;
 	int64_t v;
 	int idx, rc;
 
-	if ((rc = gw_json_check_keys(o, keys, GW_ARRAY_SIZE(keys), err)) ||
-	    (rc = gw_json_get_int(o, "format", STATE_FORMAT, STATE_FORMAT, &v, err)))
+	if ((rc = gw_json_get_int(o, "format", 1, STATE_FORMAT, &v, err)) ||
+	    (rc = gw_json_check_keys(o, keys, GW_ARRAY_SIZE(keys) - (v < 2), err)))
 		return rc;
 	if (!json_object_object_get_ex(o, "groups", &groups) ||
 	    !json_object_is_type(groups, json_type_object) ||
@@ -154,7 +164,7 @@ static int parse_root(json_object *o, struct update_state *st, gw_error *err)
 
 		if (!json_object_object_get_ex(groups, name, &g))
 			return gw_fail(err, GW_E_PARSE, "'groups' must be an object of exactly A and B");
-		rc = parse_group(g, &st->group[i], err);
+		rc = parse_group(g, (int)v, &st->group[i], err);
 		if (rc) {
 			gw_error_prefix(err, "groups.%s: ", name);
 			return rc;
@@ -163,6 +173,16 @@ static int parse_root(json_object *o, struct update_state *st, gw_error *err)
 	if ((rc = get_enum(o, "trial", trials, GW_ARRAY_SIZE(trials), &idx, err)))
 		return rc;
 	st->trial_group = idx < BL_NGROUPS ? idx : -1;
+	/* Format 1 saved STAGED only just before bl_set_trial: taken as set. */
+	st->trial_set = st->trial_group >= 0;
+	if (v >= 2) {
+		if (!json_object_object_get_ex(o, "trial_set", &b) ||
+		    !json_object_is_type(b, json_type_boolean))
+			return gw_fail(err, GW_E_PARSE, "'trial_set' must be true or false");
+		st->trial_set = json_object_get_boolean(b);
+		if (st->trial_set && st->trial_group < 0)
+			return gw_fail(err, GW_E_PARSE, "'trial_set' is true but 'trial' is none");
+	}
 	if ((rc = get_enum(o, "last_outcome", outcome_names, GW_ARRAY_SIZE(outcome_names), &idx,
 			   err)))
 		return rc;
@@ -210,6 +230,7 @@ static json_object *format_group(const struct slot_group_state *g)
 			       json_object_new_int64((int64_t)g->security_version));
 	json_object_object_add(o, "manifest_sha256", json_object_new_string(hex));
 	json_object_object_add(o, "installed", json_object_new_int64((int64_t)g->installed));
+	json_object_object_add(o, "root_version", json_object_new_int64((int64_t)g->root_version));
 	return o;
 }
 
@@ -233,6 +254,8 @@ int update_state_format(const struct update_state *st, char **out, size_t *len)
 			       json_object_new_string(st->trial_group == BL_GROUP_A   ? "A"
 						      : st->trial_group == BL_GROUP_B ? "B"
 										      : "none"));
+	json_object_object_add(o, "trial_set", json_object_new_boolean(st->trial_set &&
+									    st->trial_group >= 0));
 	json_object_object_add(o, "last_outcome",
 			       json_object_new_string(update_outcome_name(st->last_outcome)));
 	json_object_object_add(o, "last_detail", json_object_new_string(st->last_detail));
@@ -300,6 +323,46 @@ int update_dir_ensure(const struct agent_ctx *ctx, gw_error *err)
 	return update_fsync_dir(ctx->state_dir, err);
 }
 
+/* root.N.json (N decimal, no leading zero) into *n. */
+static bool kept_root_name(const char *name, uint64_t *n)
+{
+	char *end;
+	unsigned long long v;
+
+	if (strncmp(name, "root.", 5) || name[5] < '1' || name[5] > '9')
+		return false;
+	errno = 0;
+	v = strtoull(name + 5, &end, 10);
+	if (errno || strcmp(end, ".json"))
+		return false;
+	*n = v;
+	return true;
+}
+
+/* The roots no group refers to any more. Best effort: a file left behind is
+ * removed by the next save. */
+static void prune_roots(const struct agent_ctx *ctx, const struct update_state *st)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct dirent *de;
+	bool removed = false;
+	uint64_t n;
+	DIR *d;
+
+	if (update_path(ctx, "", dir, sizeof(dir)) || !(d = opendir(dir)))
+		return;
+	while ((de = readdir(d))) {
+		if (!kept_root_name(de->d_name, &n) || n == st->group[BL_GROUP_A].root_version ||
+		    n == st->group[BL_GROUP_B].root_version ||
+		    update_path(ctx, de->d_name, path, sizeof(path)))
+			continue;
+		removed |= !unlink(path);
+	}
+	closedir(d);
+	if (removed)
+		(void)!update_fsync_dir(dir, NULL);
+}
+
 int update_state_save(struct agent_ctx *ctx, const struct update_state *st, gw_error *err)
 {
 	char path[PATH_MAX];
@@ -315,6 +378,8 @@ int update_state_save(struct agent_ctx *ctx, const struct update_state *st, gw_e
 	rc = update_state_format(st, &text, &len);
 	if (!rc)
 		rc = gw_write_file_atomic(path, text, len, 0644, err);
+	if (!rc)
+		prune_roots(ctx, st);
 	free(text);
 	return rc;
 }

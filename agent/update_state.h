@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* What the agent knows about its slot groups, kept in STATE_DIR/update/: the
- * pinned trust root (root.json), each group's signed manifest (A.manifest.dsse,
- * B.manifest.dsse) and the slot state (slots.json), each written atomically (temp,
- * fsync, rename, fsync dir). The bootloader is the authority on what boots; this
- * record is the authority on what was installed where and whether a trial is
- * pending. Nothing in it is trusted without re-verification: the manifests are
- * verified against the pinned root whenever they are read. */
+ * pinned trust root (root.json), the root each group was installed under
+ * (root.N.json), each group's signed manifest (A.manifest.dsse, B.manifest.dsse)
+ * and the slot state (slots.json), each written atomically (temp, fsync, rename,
+ * fsync dir). The bootloader is the authority on what boots; this record is the
+ * authority on what was installed where and whether a trial is pending. Nothing in
+ * it is trusted without re-verification: the manifests are verified against the
+ * root they were installed under whenever they are read. */
 #ifndef GW_AGENT_UPDATE_STATE_H
 #define GW_AGENT_UPDATE_STATE_H
 
@@ -33,6 +34,7 @@ enum update_outcome {
 	UPDATE_OUTCOME_ROLLED_BACK,	/* health check failed, or marked bad */
 	UPDATE_OUTCOME_FELL_BACK,	/* the bootloader spent the trial's tries */
 	UPDATE_OUTCOME_FAILED,		/* install refused or aborted */
+	UPDATE_OUTCOME_INTERRUPTED,	/* install cut short before its trial was set */
 };
 
 struct slot_group_state {
@@ -43,17 +45,24 @@ struct slot_group_state {
 	uint64_t security_version;
 	uint8_t manifest_digest[32];
 	time_t installed;		/* 0 = unknown */
+	/* The trust root version its manifest was verified under at install; kept as
+	 * STATE_DIR/update/root.N.json while a group refers to it. 0: the pinned
+	 * root (a format 1 state, or no manifest). */
+	uint64_t root_version;
 };
 
 struct update_state {
 	struct slot_group_state group[BL_NGROUPS];
 	int trial_group;		/* BL_GROUP_A/B with a trial pending, or -1 */
+	bool trial_set;			/* bl_set_trial of trial_group has returned */
 	enum update_outcome last_outcome;
 	char last_detail[256];		/* what happened, for `update status` */
 };
 
 /* STATE_DIR/update/slots.json; a missing file is an empty state (both groups
- * SLOT_EMPTY, no trial). GW_E_PARSE names the field. */
+ * SLOT_EMPTY, no trial). GW_E_PARSE names the field. Format 2 is written; format 1
+ * (no root_version, no trial_set) is read, a pending trial taken as set. After a
+ * save, every root.N.json no group refers to is removed (best effort). */
 int update_state_load(struct agent_ctx *ctx, struct update_state *out, gw_error *err) GW_WUR;
 int update_state_save(struct agent_ctx *ctx, const struct update_state *st, gw_error *err) GW_WUR;
 
@@ -69,8 +78,10 @@ int update_root_load(struct agent_ctx *ctx, time_t now, struct root **out, gw_er
 int update_root_load_any(struct agent_ctx *ctx, time_t now, bool *expired, struct root **out,
 			 gw_error *err) GW_WUR;
 
-/* Group g's stored signed manifest, verified against root's targets role.
- * GW_E_NOTFOUND when none is stored. */
+/* Group g's stored signed manifest, verified against the targets role of the root
+ * it was installed under: root when slots.json names no other version for g, else
+ * STATE_DIR/update/root.N.json (its own signatures checked, expiry not).
+ * GW_E_NOTFOUND when none is stored; GW_E_STATE when root.N.json is missing. */
 int update_manifest_load(struct agent_ctx *ctx, const struct root *root, enum bl_group g,
 			 struct manifest **out, gw_error *err) GW_WUR;
 
@@ -106,6 +117,17 @@ int update_fsync_dir(const char *dir, gw_error *err) GW_WUR;
 int update_root_pin(struct agent_ctx *ctx, const struct root *cur, const uint8_t *buf,
 		    size_t len, time_t now, gw_error *err) GW_WUR;
 
+/* Keep the pinned root (STATE_DIR/update/root.json, which must be root) as
+ * root.N.json, N its version, for the group about to be installed under it.
+ * GW_E_STATE when root.json is not root; GW_E_IO. */
+int update_root_keep(struct agent_ctx *ctx, const struct root *root, gw_error *err) GW_WUR;
+
+/* A format 1 state names no root for its installed groups: they were installed
+ * under root (the pinned one), which is kept and named in *st, and *st saved,
+ * before anything can replace the pin. No-op when nothing is to adopt. */
+int update_state_adopt_root(struct agent_ctx *ctx, struct update_state *st,
+			    const struct root *root, gw_error *err) GW_WUR;
+
 /* Store the signed manifest envelope (len bytes) of group g atomically; remove it
  * (durably; a missing file is fine). GW_E_IO. */
 int update_manifest_store(struct agent_ctx *ctx, enum bl_group g, const uint8_t *buf,
@@ -124,8 +146,9 @@ struct update_history_entry {
 	const char *detail;	/* or NULL */
 };
 
-/* Append e as one JSON object on one line, durably (fsync before returning).
- * GW_E_IO, GW_E_NOMEM. */
+/* Append e as one JSON object on one line, durably (fsync before returning);
+ * then, when the file holds more than [update] history_max lines, rewrite it
+ * atomically with the newest history_max. GW_E_IO, GW_E_NOMEM. */
 int update_history_append(struct agent_ctx *ctx, const struct update_history_entry *e,
 			  gw_error *err) GW_WUR;
 

@@ -8,8 +8,8 @@
 # tries spent -> the bootloader falls back by itself.
 # shellcheck source=swtpm-tests/lib.sh
 source "$(dirname "$0")/lib.sh"
-# shellcheck source=swtpm-tests/update_flow.sh
-source "$(dirname "$0")/update_flow.sh"
+# shellcheck source=swtpm-tests/update_lib.sh
+source "$(dirname "$0")/update_lib.sh"
 require_cmd grub-editenv fw_printenv fw_setenv
 
 bootsim=$GW_ROOT/swtpm-tests/bootsim.sh

@@ -10,8 +10,8 @@
 # group, "rolled-back"); a trial whose tries are spent -> "fell-back".
 # shellcheck source=swtpm-tests/lib.sh
 source "$(dirname "$0")/lib.sh"
-# shellcheck source=swtpm-tests/update_flow.sh
-source "$(dirname "$0")/update_flow.sh"
+# shellcheck source=swtpm-tests/update_lib.sh
+source "$(dirname "$0")/update_lib.sh"
 require_cmd python3 tpm2_pcrread grub-editenv fw_printenv fw_setenv
 
 uf_release "$GW_TMP/release"
@@ -22,13 +22,13 @@ m2=$(manifest_of b2) m3=$(manifest_of b3) m4=$(manifest_of b4)
 
 # bl_state: the bootloader's state as its own tool reads it, one line.
 bl_state() {
-  case $uf_kind in
-    grub) grub-editenv "$uf_path" list | sort | tr '\n' ' ' ;;
+  case $bl_kind in
+    grub) grub-editenv "$bl" list | sort | tr '\n' ' ' ;;
     uboot)
-      fw_printenv -c "$uf_path" 2>/dev/null | grep '^BOOT_' | sort | tr '\n' ' ' ;;
+      fw_printenv -c "$bl" 2>/dev/null | grep '^BOOT_' | sort | tr '\n' ' ' ;;
     systemd-boot)
-      (cd "$uf_path/loader/entries" && ls | tr '\n' ' ')
-      sed -n 's/^default /default=/p' "$uf_path/loader/loader.conf" ;;
+      (cd "$bl/loader/entries" && ls | tr '\n' ' ')
+      sed -n 's/^default /default=/p' "$bl/loader/loader.conf" ;;
   esac
 }
 # After a commit of B over the factory A (security version 0 < 2): B primary and

@@ -296,6 +296,13 @@ snapshot devices
 expect_exit -n running-device-refused 36 gwagent --config "$d/hardlink.conf" update install "$d/good.gwb"
 expect_output_contains -n running-device-says-why "slot B.app \\($d/A.app.hardlink\\) is the device of the running slot A.app"
 unchanged running-device-nothing-written devices
+# A running slot that cannot be identified (its device is gone) could be the
+# target itself: refused, not skipped.
+sed "/^\[slot A.app\]/{n;s|.*|device = $d/gone-A.app.img|}" "$conf" >"$d/unidentified.conf"
+snapshot devices
+expect_exit -n unidentified-running-refused 36 gwagent --config "$d/unidentified.conf" update install "$d/good.gwb"
+expect_output_contains -n unidentified-running-says-why "the running slot A.app cannot be identified, so slot B\.[a-z]+ cannot be told apart from it: .*gone-A.app.img"
+unchanged unidentified-running-nothing-written devices
 if [ "$(id -u)" = 0 ] && command -v losetup >/dev/null && command -v mkfs.ext4 >/dev/null &&
    truncate -s 8M "$d/blk.img" && loop=$(losetup -f --show "$d/blk.img" 2>/dev/null); then
   on_exit "umount '$d/mnt' 2>/dev/null; losetup -d '$loop'"

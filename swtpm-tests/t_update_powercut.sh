@@ -81,7 +81,7 @@ command = $dev/check.sh
 timeout = 20
 CONF
   check "$bl_kind-provision" ga provision || return 1
-  expect_eq "$bl_kind-factory-boots-A" "$(upd_power_on)" A || return 1
+  expect_eq "$bl_kind-factory-boots-A" "$(power_on)" A || return 1
   check "$bl_kind-factory-boot" ga boot
 }
 
@@ -98,7 +98,7 @@ next_bundle() {
 invariant() {
   local c
   bootsim --json status >"$d/bl.json" || { echo "violation: bootloader state unreadable"; return 1; }
-  c=$(upd_counter_sv) || { echo "violation: counter unreadable"; return 1; }
+  c=$(counter_sv) || { echo "violation: counter unreadable"; return 1; }
   python3 "$here/pc_check.py" "$d/bl.json" "$c" "$images" "$SIZE" \
     "A=$dev/A.img" "B=$dev/B.img" "$@"
 }
@@ -106,7 +106,7 @@ invariant() {
 # state_dump: the state files a failure shows.
 state_dump() {
   echo "  bootloader: $(bootsim status 2>&1)"
-  echo "  counter: $(upd_counter_sv 2>&1)"
+  echo "  counter: $(counter_sv 2>&1)"
   echo "  slots.json: $(cat "$state/update/slots.json" 2>&1)"
   echo "  last agent output:"
   sed 's/^/    /' "$d/phase.log" 2>/dev/null | tail -n 8
@@ -118,7 +118,7 @@ prepare() {   # PHASE
   [ "$1" = install ] && { next_bundle; return; }
   next_bundle || return 1
   ga update install --no-progress "$d/next.gwb" >"$d/prep.log" 2>&1 || return 1
-  upd_power_on >/dev/null || return 1
+  power_on >/dev/null || return 1
   [ "$1" = rollback ] && echo 1 >"$dev/verdict"
   return 0
 }
@@ -133,7 +133,7 @@ phase_cmd() {   # PHASE: the phase's command line
 recover() {
   local g g2 rc
   echo 0 >"$dev/verdict"
-  g=$(upd_power_on) || { echo "violation: nothing boots after the cut"; return 1; }
+  g=$(power_on) || { echo "violation: nothing boots after the cut"; return 1; }
   invariant "$g" || return 1
   ga boot >"$d/boot.log" 2>&1
   rc=$?
@@ -141,13 +141,13 @@ recover() {
   next_bundle || return 1
   ga update install --no-progress "$d/next.gwb" >"$d/boot.log" 2>&1 ||
     { echo "violation: the next install failed"; cat "$d/boot.log"; return 1; }
-  g2=$(upd_power_on)
+  g2=$(power_on)
   if [ -z "$g2" ] || [ "$g2" = "$g" ]; then
     echo "violation: the next install's trial did not boot ($g2)"
     return 1
   fi
   ga boot >"$d/boot.log" 2>&1 || { echo "violation: the next trial did not commit"; cat "$d/boot.log"; return 1; }
-  [ "$(upd_counter_sv)" = "$sv" ] || { echo "violation: counter $(upd_counter_sv) after committing $sv"; return 1; }
+  [ "$(counter_sv)" = "$sv" ] || { echo "violation: counter $(counter_sv) after committing $sv"; return 1; }
   invariant "$g2"
 }
 

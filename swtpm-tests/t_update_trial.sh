@@ -11,8 +11,8 @@
 # rerun or by the next boot with the same result.
 # shellcheck source=swtpm-tests/lib.sh
 source "$(dirname "$0")/lib.sh"
-# shellcheck source=swtpm-tests/update_flow.sh
-source "$(dirname "$0")/update_flow.sh"
+# shellcheck source=swtpm-tests/update_lib.sh
+source "$(dirname "$0")/update_lib.sh"
 require_cmd python3 tpm2_pcrread tpm2_nvincrement
 
 swtpm_start || exit 1
@@ -25,7 +25,6 @@ uf_release "$d"
 
 # ------------------------------------------------------------------- the device ---
 uf_device "$d" file "$bl" "$d/cmdline" "$COUNTER" "$BASELINE"
-bootsim() { "$GW_BIN/tools/gw-bootsim" --kind file --path "$bl" "$@"; }
 
 check provision ga provision
 expect_exit -n boot-help 0 ga boot --help
@@ -100,14 +99,17 @@ expect_output_contains -n A-bad-after-fall-back 'primary=B A=bad B=good' "$GW_ST
 # The agent is SIGKILLed by a proxy at the COUNT-th TPM2_NV_Increment (0x134),
 # before its answer: after mark_good, inside counter_advance (COUNT 1 of 2) and
 # after its last increment (COUNT 2 of 2).
-cut_boot() {   # NAME COUNT
-  local pport fifo=$d/go-$1 pid
+# cut_agent NAME CC COUNT ARGS...: gwagent ARGS killed at the COUNT-th command CC.
+cut_agent() {
+  local pport fifo=$d/go-$1 pid cc=$2 count=$3 name=$1
+  shift 3
   pport=$(free_port)
   mkfifo "$fifo"
-  bg_start "agent-$1" bash -c "read -r _ <'$fifo'; exec '$GW_BIN/gwagent' --config '$conf' \
-    --tcti 'swtpm:host=127.0.0.1,port=$pport' boot"
+  bg_start "agent-$name" bash -c "read -r _ <'$fifo'; exec '$GW_BIN/gwagent' --config '$conf' \
+    --tcti 'swtpm:host=127.0.0.1,port=$pport' $*"
   pid=$BG_PID
-  bg_start "tpmcut-$1" python3 "$GW_ROOT/swtpm-tests/tpmcut.py" "$pport" "$SWTPM_PORT" 0x134 "$2" "$pid"
+  bg_start "tpmcut-$name" python3 "$GW_ROOT/swtpm-tests/tpmcut.py" "$pport" "$SWTPM_PORT" "$cc" "$count" "$pid"
+  set -- "$name" "$count"
   wait_for_port "$pport" 20 || fail "$1-tpmcut-listens" "no listener on $pport"
   echo go >"$fifo"
   wait "$pid" 2>/dev/null
@@ -115,6 +117,7 @@ cut_boot() {   # NAME COUNT
   bg_stop "tpmcut-$1"
   expect_output_contains -n "$1-cut" "cut after $2" "$GW_TMP/tpmcut-$1.log"
 }
+cut_boot() { cut_agent "$1" 0x134 "$2" boot; }   # NAME COUNT
 bundle b6 6.0 4
 m6=$(manifest_of b6)
 expect_exit -n install-b6 0 ga update install --no-progress "$d/b6.gwb"
@@ -287,3 +290,104 @@ else
   expect_exit -n b13-commits 0 late ga boot
   expect_output_contains -n root-v3-pinned "trust root version 3 pinned" "$GW_STDOUT"
 fi
+
+# ------------- a targets-key rotation: t1 replaced by t2 in the root that rides
+# with a release. Each group's manifest stays verifiable under the root it was
+# installed under (STATE_DIR/update/root.N.json, pruned when no group refers to
+# it), so the boots after the rotation still measure the running group.
+cur=$d/root2.json
+[ -n "$FT_LIB" ] && cur=$d/root3.json
+root_field() {   # FILE FIELD: version, or the first targets key id
+  gwpolicy root verify "$1" --json | python3 -c 'import json,sys; r=json.load(sys.stdin)
+print(r["version"] if sys.argv[1]=="version" else r["roles"]["targets"]["keys"][0]["keyid"])' "$2"
+}
+v=$(root_field "$cur" version)
+check keygen-t2 gwpolicy keygen --out "$d/t2"
+check root-rotate-targets gwpolicy root rotate --from "$cur" --add-targets-key "$d/t2.pub" \
+  --remove-targets-key "$(root_field "$cur" keyid)" --sign "$d/r1.key" --sign "$d/r2.key" \
+  -o "$d/rootT.json"
+# bundleT NAME VERSION SECURITY_VERSION [ARGS...]: signed by t2 under rootT.json.
+bundleT() {
+  head -c 131072 /dev/urandom >"$d/img-$1"
+  check "bundle-$1" gwpolicy bundle create --root "$d/rootT.json" --key "$d/t2.key" \
+    --model gw-1000 --channel stable --version "$2" --security-version "$3" \
+    --image "rootfs=$d/img-$1" "${@:4}" -o "$d/$1.gwb"
+}
+head -c 131072 /dev/urandom >"$d/img-bT"
+check bundle-bT gwpolicy bundle create --root "$cur" --key "$d/t1.key" --model gw-1000 \
+  --channel stable --version 20.0 --security-version 20 --image "rootfs=$d/img-bT" \
+  --new-root "$d/rootT.json" -o "$d/bT.gwb"
+mT=$(upd_manifest_of "$d/bT.gwb")
+expect_exit -n install-bT 0 ga update install --no-progress "$d/bT.gwb"
+expect_eq bT-trial-boots-A "$(power_on)" A
+expect_exit -n bT-commits 0 ga boot
+expect_output_contains -n rootT-pinned "trust root version $((v + 1)) pinned" "$GW_STDOUT"
+expect_eq bT-boots-A "$(power_on)" A
+expect_exit -n boot-after-targets-rotation 0 ga boot
+expect_eq running-after-targets-rotation \
+  "$(log_count "update running A version 20.0 manifest sha256:$mT")" 1
+check root-of-A-kept test -f "$state/update/root.$v.json"
+check status-after-targets-rotation ga update status
+bundleT bU 21.0 21
+mU=$(upd_manifest_of "$d/bU.gwb")
+expect_exit -n install-bU 0 ga update install --no-progress "$d/bU.gwb"
+expect_eq bU-trial-boots-B "$(power_on)" B
+expect_exit -n bU-commits 0 ga boot
+expect_eq bU-committed "$(log_count "update committed B version 21.0 manifest sha256:$mU")" 1
+check roots-of-both-kept test -f "$state/update/root.$v.json" -a -f "$state/update/root.$((v + 1)).json"
+
+# ------------ a measuring failure does not skip the trial: the stored manifest
+# of the group on trial is damaged, its check fails, and it is rolled back all
+# the same ("measure-failed" in the history). Installing over A drops its root.
+bundleT bW 22.0 22
+mW=$(upd_manifest_of "$d/bW.gwb")
+expect_exit -n install-bW 0 ga update install --no-progress "$d/bW.gwb"
+check root-of-A-pruned test ! -e "$state/update/root.$v.json"
+cp "$state/update/A.manifest.dsse" "$d/A.manifest.saved"
+python3 - "$state/update/A.manifest.dsse" <<'EOF'
+import json, sys
+env = json.load(open(sys.argv[1]))
+s = env["signatures"][0]["sig"]
+env["signatures"][0]["sig"] = ("B" if s[0] != "B" else "C") + s[1:]
+json.dump(env, open(sys.argv[1], "w"))
+EOF
+echo 1 >"$d/verdict"
+r0=$(reboots)
+expect_eq bW-trial-boots-A "$(power_on)" A
+expect_exit -n measure-failure-still-rolls-back 40 ga boot
+expect_output_contains -n measure-failure-reported "manifest of the running group A" "$GW_STDERR"
+expect_output_contains -n measure-failure-check-ran 'health check app failed' "$GW_STDOUT"
+expect_eq measure-failure-reboot-run "$(reboots)" $((r0 + 1))
+expect_output_contains -n measure-failed-in-history '"action":"measure-failed"' "$state/update/history.jsonl"
+cp "$d/A.manifest.saved" "$state/update/A.manifest.dsse"
+echo 0 >"$d/verdict"
+
+# ----------- an install before the boot service recorded a rollback (the boot
+# after the rollback): the pending "rolled-back" is recorded first, not dropped.
+expect_eq after-measure-rollback-boots-B "$(power_on)" B
+bundleT bX 23.0 23
+expect_exit -n install-before-boot-records-rollback 0 ga update install --no-progress "$d/bX.gwb"
+expect_eq pending-rolled-back-recorded "$(log_count "update rolled-back A version 22.0 manifest sha256:$mW")" 1
+expect_exit -n boot-after-early-install 0 ga boot
+expect_eq rolled-back-not-repeated "$(log_count "update rolled-back A version 22.0 manifest sha256:$mW")" 1
+check early-install-replays replays
+expect_eq bX-trial-boots-A "$(power_on)" A
+expect_exit -n bX-commits 0 ga boot
+
+# ------------- an install cut (SIGKILL at its PCR extend, TPM2_PCR_Extend 0x182)
+# after recording the group staged and before setting its trial: recorded as
+# "interrupted" at the next boot, not as a bootloader fall-back.
+bundleT bY 24.0 24
+mY=$(upd_manifest_of "$d/bY.gwb")
+cut_agent install-cut 0x182 1 update install --no-progress "$d/bY.gwb"
+expect_eq install-cut-boots-A "$(power_on)" A
+expect_exit -n boot-after-install-cut 0 ga boot
+expect_output_contains -n install-cut-interrupted 'interrupted before its trial boot was set' "$GW_STDOUT"
+expect_eq install-cut-not-fell-back "$(log_count "update fell-back B version 24.0 manifest sha256:$mY")" 0
+expect_output_contains -n interrupted-in-history '"action":"interrupted"' "$state/update/history.jsonl"
+check status-after-install-cut ga update status --json
+expect_output_contains -n status-interrupted '"interrupted"' "$GW_STDOUT"
+expect_exit -n install-after-cut 0 ga update install --no-progress "$d/bY.gwb"
+expect_eq bY-trial-boots-B "$(power_on)" B
+expect_exit -n bY-commits 0 ga boot
+expect_eq bY-counter "$(counter_sv)" 24

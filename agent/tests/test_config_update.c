@@ -50,6 +50,7 @@ static void test_full(void **state)
 	assert_string_equal(cfg.update.cmdline, "/run/cmdline");
 	assert_int_equal(cfg.update.trial_tries, 3);
 	assert_string_equal(cfg.update.reboot_command, "/bin/systemctl reboot");
+	assert_int_equal(cfg.update.history_max, 250);
 	assert_int_equal(cfg.update.nslots, 4);
 	assert_slot(&cfg, BL_GROUP_A, "rootfs", "/dev/mmcblk0p2");
 	assert_slot(&cfg, BL_GROUP_A, "kernel", "/dev/mmcblk0p4");
@@ -77,6 +78,7 @@ static void test_minimal(void **state)
 	assert_null(cfg.update.cmdline);
 	assert_null(cfg.update.reboot_command);
 	assert_int_equal(cfg.update.trial_tries, 1);
+	assert_int_equal(cfg.update.history_max, 1000);
 	assert_int_equal(cfg.update.nslots, 2);
 	assert_slot(&cfg, BL_GROUP_A, "rootfs", "/dev/sda5");
 	assert_slot(&cfg, BL_GROUP_B, "rootfs", "/dev/sda3");
@@ -117,6 +119,9 @@ static const struct bad_case bad_cases[] = {
 	{ "trial-tries-zero.conf", 6, "trial_tries '0': use 1 to 9" },
 	{ "trial-tries-high.conf", 6, "trial_tries '10': use 1 to 9" },
 	{ "trial-tries-nan.conf", 6, "trial_tries 'one'" },
+	{ "history-max-zero.conf", 6, "history_max '0': use 1 to 10000" },
+	{ "history-max-high.conf", 6, "history_max '10001': use 1 to 10000" },
+	{ "history-max-nan.conf", 6, "history_max 'many'" },
 	{ "channel-bad.conf", 6, "[update]: bad value for 'channel': 'st able'" },
 	{ "root-empty.conf", 6, "[update]: bad value for 'root'" },
 	{ "slot-group-c.conf", 6, "[slot C.rootfs]: a slot section is [slot A.CLASS]" },

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Unit tests for the pinned trust root: the config's root pinned on first use and
 // never read again, replaced only by a verified successor (a replayed or skipping
-// version, or an expired root, leaves the pinned one as it was).
+// version, or an expired root, leaves the pinned one as it was); the root each group
+// was installed under kept as root.N.json.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -196,12 +197,67 @@ static void test_pinned_expired(void **state)
 	root_free(r);
 }
 
+/* The root a group was installed under is kept as root.N.json: adopted for a
+ * format 1 state, refused when root.json is not that root, missing when a
+ * manifest names it, and gone once no group refers to it. */
+static void test_keep_and_adopt(void **state)
+{
+	struct root *r = NULL, *r2 = NULL;
+	struct update_state st;
+	struct manifest *m = NULL;
+	gw_error err = { { 0 } };
+	char kept[160], manifest[160];
+	int rc;
+
+	(void)state;
+	snprintf(kept, sizeof(kept), "%s/update/root.1.json", dir);
+	snprintf(manifest, sizeof(manifest), "%s/update/A.manifest.dsse", dir);
+	set_config_root(ROOTS "/good/root-v1.json");
+	assert_int_equal(update_root_load(&ctx, time(NULL), &r, &err), 0);
+	assert_int_equal(root_load(ROOTS "/good/root-v2.json", &r2, &err), 0);
+	assert_int_equal(update_root_keep(&ctx, r2, &err), GW_E_STATE);
+	assert_non_null(strstr(err.msg, "changed while it was read"));
+	assert_int_equal(access(kept, F_OK), -1);
+
+	/* Nothing installed: nothing to adopt, nothing written. */
+	update_state_init(&st);
+	assert_int_equal(update_state_adopt_root(&ctx, &st, r, &err), 0);
+	assert_int_equal(access(kept, F_OK), -1);
+	st.group[BL_GROUP_A].has_manifest = true;
+	rc = update_state_adopt_root(&ctx, &st, r, &err);
+	if (rc)
+		fail_msg("%s", gw_error_msg(&err, rc));
+	assert_int_equal(st.group[BL_GROUP_A].root_version, 1);
+	assert_int_equal(st.group[BL_GROUP_B].root_version, 0);
+	assert_same_file(kept, ROOTS "/good/root-v1.json");
+	memset(&st, 0, sizeof(st));
+	assert_int_equal(update_state_load(&ctx, &st, &err), 0);
+	assert_int_equal(st.group[BL_GROUP_A].root_version, 1);
+
+	/* A manifest installed under a root that is gone. */
+	st.group[BL_GROUP_A].root_version = 7;
+	assert_int_equal(update_state_save(&ctx, &st, &err), 0);
+	assert_int_equal(access(kept, F_OK), -1);
+	{
+		FILE *f = fopen(manifest, "w");
+
+		assert_non_null(f);
+		assert_int_equal(fclose(f), 0);
+	}
+	assert_int_equal(update_manifest_load(&ctx, r, BL_GROUP_A, &m, &err), GW_E_STATE);
+	assert_non_null(strstr(err.msg, "installed under trust root version 7, and "));
+	assert_null(m);
+	root_free(r);
+	root_free(r2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_pin_and_rotate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_config_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pinned_expired, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keep_and_adopt, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("update_pin", tests, NULL, NULL);

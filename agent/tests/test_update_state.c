@@ -56,6 +56,18 @@ static void test_good(void **state)
 	assert_int_equal(st.trial_group, BL_GROUP_B);
 	assert_int_equal(st.last_outcome, UPDATE_OUTCOME_STAGED);
 	assert_string_equal(st.last_detail, "staged 2.1.0-rc.1+build.7 in group B");
+	/* Format 1: no root named (the pinned one), a pending trial taken as set. */
+	assert_int_equal(st.group[BL_GROUP_A].root_version, 0);
+	assert_int_equal(st.group[BL_GROUP_B].root_version, 0);
+	assert_true(st.trial_set);
+
+	rc = parse_file(FIXTURES "/good/v2.json", &st, &err);
+	if (rc)
+		fail_msg("%s", gw_error_msg(&err, rc));
+	assert_int_equal(st.group[BL_GROUP_A].root_version, 3);
+	assert_int_equal(st.group[BL_GROUP_B].root_version, 4);
+	assert_int_equal(st.trial_group, BL_GROUP_B);
+	assert_true(st.trial_set);
 
 	rc = parse_file(FIXTURES "/good/empty.json", &st, &err);
 	if (rc)
@@ -89,7 +101,9 @@ static void test_roundtrip(void **state)
 		snprintf(st.group[BL_GROUP_B].channel, sizeof(st.group[0].channel), "ch-%d", s);
 		st.group[BL_GROUP_B].security_version = (uint64_t)INT64_MAX - 1;
 		st.group[BL_GROUP_B].installed = 1000 + s;
+		st.group[BL_GROUP_B].root_version = (uint64_t)s + 1;
 		st.trial_group = s % 3 == 2 ? -1 : s % 3;
+		st.trial_set = st.trial_group >= 0 && s % 2;
 		st.last_outcome = (enum update_outcome)(s + 1);
 		snprintf(st.last_detail, sizeof(st.last_detail), "quote \" and \\ and \n %d", s);
 		assert_int_equal(update_state_format(&st, &text, &len), 0);
@@ -171,7 +185,15 @@ struct bad_case {
 static const struct bad_case bad_cases[] = {
 	{ "unknown-key", GW_E_PARSE, "slots.json: unknown key 'extra'" },
 	{ "missing-trial", GW_E_PARSE, "'trial' is missing" },
-	{ "format-2", GW_E_PARSE, "'format' must be 1 to 1" },
+	{ "format-3", GW_E_PARSE, "'format' must be 1 to 2" },
+	{ "v1-root-version", GW_E_PARSE, "groups.A: unknown key 'root_version'" },
+	{ "v2-missing-trial-set", GW_E_PARSE, "'trial_set' must be true or false" },
+	{ "v2-missing-root-version", GW_E_PARSE, "groups.B: 'root_version' is missing" },
+	{ "v2-trial-set-no-trial", GW_E_PARSE, "'trial_set' is true but 'trial' is none" },
+	{ "v2-trial-set-string", GW_E_PARSE, "'trial_set' must be true or false" },
+	{ "v2-root-without-manifest", GW_E_PARSE,
+	  "groups.A: 'root_version' is set but has_manifest is false" },
+	{ "v2-root-version-negative", GW_E_PARSE, "groups.A: 'root_version' must be 0 to" },
 	{ "groups-three", GW_E_PARSE, "'groups' must be an object of exactly A and B" },
 	{ "groups-only-a", GW_E_PARSE, "'groups' must be an object of exactly A and B" },
 	{ "groups-array", GW_E_PARSE, "'groups' must be an object of exactly A and B" },
@@ -238,12 +260,113 @@ static void test_names(void **state)
 	assert_string_equal(update_outcome_name((enum update_outcome)-1), "unknown");
 }
 
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A save removes every root.N.json no group refers to, and only those. */
+static void test_prune_roots(void **state)
+{
+	char dir[] = "/tmp/gw-test-update-roots.XXXXXX", path[512];
+	static const char *const names[] = { "root.1.json", "root.2.json", "root.3.json",
+					     "root.10.json", "root.json", "root.02.json",
+					     "root.x.json" };
+	static const bool kept[] = { false, true, false, true, true, true, true };
+	struct agent_ctx ctx = { .prog = "test", .lock_fd = -1 };
+	struct update_state st;
+	gw_error err = { { 0 } };
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	ctx.state_dir = dir;
+	update_state_init(&st);
+	assert_int_equal(update_state_save(&ctx, &st, &err), 0);
+	for (size_t i = 0; i < GW_ARRAY_SIZE(names); i++) {
+		assert_true(snprintf(path, sizeof(path), "%s/update/%s", dir, names[i]) <
+			    (int)sizeof(path));
+		write_text(path, "{}");
+	}
+	st.group[BL_GROUP_A].has_manifest = true;
+	st.group[BL_GROUP_A].root_version = 2;
+	st.group[BL_GROUP_B].has_manifest = true;
+	st.group[BL_GROUP_B].root_version = 10;
+	assert_int_equal(update_state_save(&ctx, &st, &err), 0);
+	for (size_t i = 0; i < GW_ARRAY_SIZE(names); i++) {
+		assert_true(snprintf(path, sizeof(path), "%s/update/%s", dir, names[i]) <
+			    (int)sizeof(path));
+		if (access(path, F_OK) != (kept[i] ? 0 : -1))
+			fail_msg("%s: %s", names[i], kept[i] ? "removed" : "kept");
+	}
+	rm_tree(dir);
+}
+
+static size_t count_lines(const char *path, char *first, size_t first_len)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0, n = 0, i;
+
+	assert_int_equal(gw_read_file(path, 1u << 24, &buf, &len, NULL), 0);
+	for (i = 0; i < len; i++)
+		n += buf[i] == '\n';
+	for (i = 0; i < len && buf[i] != '\n' && i + 1 < first_len; i++)
+		first[i] = (char)buf[i];
+	first[i] = '\0';
+	free(buf);
+	return n;
+}
+
+/* history.jsonl keeps the newest history_max lines. */
+static void test_history_max(void **state)
+{
+	char dir[] = "/tmp/gw-test-update-history.XXXXXX", path[512], first[4096], want[64];
+	struct agent_ctx ctx = { .prog = "test", .lock_fd = -1 };
+	gw_error err = { { 0 } };
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	ctx.state_dir = dir;
+	ctx.cfg.update.history_max = 5;
+	assert_true(snprintf(path, sizeof(path), "%s/update/history.jsonl", dir) <
+		    (int)sizeof(path));
+	for (int i = 0; i < 12; i++) {
+		char v[16];
+		struct update_history_entry e = { .time = 1000 + i, .action = "install",
+						  .group = BL_GROUP_B, .version = v,
+						  .outcome = UPDATE_OUTCOME_STAGED };
+		int rc;
+
+		snprintf(v, sizeof(v), "v%d", i);
+		rc = update_history_append(&ctx, &e, &err);
+		if (rc)
+			fail_msg("%s", gw_error_msg(&err, rc));
+		assert_int_equal(count_lines(path, first, sizeof(first)), i < 5 ? i + 1 : 5);
+	}
+	snprintf(want, sizeof(want), "\"version\":\"v7\"");
+	if (!strstr(first, want))
+		fail_msg("oldest kept line: %s", first);
+	/* Unset (0): the default, 1000. */
+	ctx.cfg.update.history_max = 0;
+	for (int i = 0; i < 3; i++) {
+		struct update_history_entry e = { .time = 2000, .action = "commit", .group = -1 };
+
+		assert_int_equal(update_history_append(&ctx, &e, &err), 0);
+	}
+	assert_int_equal(count_lines(path, first, sizeof(first)), 8);
+	rm_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),	     cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_save_load),    cmocka_unit_test(test_bad_fixtures),
-		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_names),	     cmocka_unit_test(test_prune_roots),
+		cmocka_unit_test(test_history_max),
 	};
 
 	return cmocka_run_group_tests_name("update_state", tests, NULL, NULL);
