@@ -303,6 +303,14 @@ int release_add(struct store *st, const struct release_add_opts *o, struct store
 		rc = gw_fail(err, GW_E_IO, "fsync %s: %s", tmp, strerror(errno));
 	if (rc)
 		goto out;
+	/* The temporary file is open for writing only: verify it through a new
+	 * descriptor, on the bytes that were written. */
+	close(fd);
+	fd = open(tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		rc = gw_fail(err, GW_E_IO, "reopening %s: %s", tmp, strerror(errno));
+		goto out;
+	}
 	rc = verify_copy(fd, root, o, &r, why, err);
 	if (rc == 0)
 		rc = install(st, o, tmp, &r, why, err);
