@@ -26,8 +26,8 @@
  * (model, version, envelope bytes) and worker. id gets "policy:MODEL/VERSION", or
  * "none" when the model has no policy (GW_E_NOTFOUND). Any other error means the
  * stored policy must not be used: why says so. *pol belongs to the worker's cache. */
-static int current_policy(struct service_worker *w, const char *model, const struct gwpol **pol,
-			  char *id, size_t idlen, char *why, size_t whylen)
+int service_current_policy(struct service_worker *w, const char *model, const struct gwpol **pol,
+			   char *id, size_t idlen, char *why, size_t whylen)
 {
 	const struct service *svc = w->svc;
 	struct store_policy sp;
@@ -98,7 +98,7 @@ void service_attest_challenge(struct httpd_req *req)
 	snprintf(sel, sizeof(sel), "%s", DEFAULT_SELECTION);
 	/* A policy that fails verification asks for the default: the appraisal will
 	 * say it cannot be used. */
-	if (current_policy(w, dev.model, &pol, pol_id, sizeof(pol_id), why, sizeof(why)) == 0) {
+	if (service_current_policy(w, dev.model, &pol, pol_id, sizeof(pol_id), why, sizeof(why)) == 0) {
 		TPML_PCR_SELECTION ps;
 
 		gwpol_selection(pol, &ps);
@@ -447,7 +447,7 @@ void service_attest(struct httpd_req *req)
 		goto out;
 	}
 	/* Never appraise against a stored policy that does not verify now. */
-	prc = current_policy(w, a.dev.model, &pol, policy_id, sizeof(policy_id), why,
+	prc = service_current_policy(w, a.dev.model, &pol, policy_id, sizeof(policy_id), why,
 			     sizeof(why));
 	{
 		/* The nonce was found by the evidence's claim of it; the quote must carry
