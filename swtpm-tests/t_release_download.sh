@@ -179,17 +179,73 @@ check channel-default gwverifier device channel gw-rel-1 default "${vconf[@]}"
 expect_exit -n attest-again 0 ga attest --json
 expect_eq offer-after "$(ear_releases)" "2.0.0 2.0.2 2.0.4"
 
+# ---- gwagent update fetch: whole, refused, interrupted and resumed, changed ETag
+dldir=$state/update/downloads
+expect_exit -n fetch 0 ga update fetch "$REL_good" --json
+expect_eq fetch-json "$(jq_py '(j["size"], j["sha256"], j["resumed_from"], j["restarted"])')" \
+  "($size, '$sha', 0, False)"
+expect_eq fetch-file "$(sha256sum <"$dldir/$REL_good.gwb" | cut -d' ' -f1)" "$sha"
+check fetch-no-part test ! -e "$dldir/$REL_good.gwb.part" -a ! -e "$dldir/$REL_good.gwb.part.etag"
+expect_exit -n fetch-out 0 ga update fetch "$REL_good" --out "$GW_TMP/fetched.gwb"
+check fetch-out-same cmp "$GW_TMP/fetched.gwb" "$GW_TMP/good.gwb"
+expect_exit -n fetch-unknown 21 ga update fetch 0000000000000000
+expect_output_contains -n fetch-unknown-says 'HTTP 404' "$GW_STDERR"
+expect_exit -n fetch-not-eligible 21 ga update fetch "$REL_other_model"
+expect_output_contains -n fetch-not-eligible-says 'wrong-model' "$GW_STDERR"
+expect_exit -n fetch-bad-id 2 ga update fetch ../../x
+expect_exit -n fetch-bad-rate 2 ga update fetch "$REL_good" --max-rate 0
+
+# Interrupted: capped at 200 kB/s, killed after 2 s; the rerun asks for the rest.
+rm -f "$dldir/$REL_good.gwb"
+bg_start fetch-slow "$GW_BIN/gwagent" --config "$conf" update fetch "$REL_good" --max-rate 200000
+sleep 2
+kill -KILL "$BG_PID"
+wait "$BG_PID" 2>/dev/null
+part_size=$(stat -c %s "$dldir/$REL_good.gwb.part" 2>/dev/null || echo 0)
+check interrupted-part-kept test "$part_size" -gt 0 -a "$part_size" -lt "$size"
+expect_eq interrupted-etag-kept "$(cat "$dldir/$REL_good.gwb.part.etag")" "\"$sha\""
+check interrupted-no-final test ! -e "$dldir/$REL_good.gwb"
+expect_exit -n resume 0 ga update fetch "$REL_good" --json
+expect_eq resume-from-part "$(jq_py 'j["resumed_from"]')" "$part_size"
+expect_eq resume-not-restarted "$(jq_py 'j["restarted"]')" False
+expect_eq resume-sha256 "$(sha256sum <"$dldir/$REL_good.gwb" | cut -d' ' -f1)" "$sha"
+expect_output_contains -n resume-audited "release $REL_good: bytes $part_size-$((size - 1)) of $size" \
+  <(sqlite3 "$vdir/verifier.db" "SELECT detail FROM audit_log WHERE action = 'release.download'")
+
+# A part of another file (its ETag differs): If-Range makes the verifier send the
+# whole file, and the download starts over.
+head -c 5000 /dev/urandom >"$dldir/$REL_good.gwb.part"
+printf '"%s"' "$(printf '%064d' 0)" >"$dldir/$REL_good.gwb.part.etag"
+expect_exit -n changed-etag 0 ga update fetch "$REL_good" --json
+expect_eq changed-etag-restarted "$(jq_py '(j["resumed_from"], j["restarted"])')" "(5000, True)"
+expect_eq changed-etag-sha256 "$(sha256sum <"$dldir/$REL_good.gwb" | cut -d' ' -f1)" "$sha"
+# A complete part: the verifier answers 416, the part is checked and kept.
+cp "$GW_TMP/good.gwb" "$dldir/$REL_good.gwb.part"
+printf '"%s"' "$sha" >"$dldir/$REL_good.gwb.part.etag"
+expect_exit -n complete-part 0 ga update fetch "$REL_good"
+expect_eq complete-part-sha256 "$(sha256sum <"$dldir/$REL_good.gwb" | cut -d' ' -f1)" "$sha"
+# A corrupted part with the right ETag: the end result does not match, it is
+# deleted (exit 31), and the next run starts over.
+head -c 100000 /dev/urandom >"$dldir/$REL_good.gwb.part"
+printf '"%s"' "$sha" >"$dldir/$REL_good.gwb.part.etag"
+expect_exit -n corrupted-part 31 ga update fetch "$REL_good"
+check corrupted-part-deleted test ! -e "$dldir/$REL_good.gwb.part"
+expect_exit -n after-corrupted 0 ga update fetch "$REL_good" --json
+expect_eq after-corrupted-fresh "$(jq_py '(j["resumed_from"], j["sha256"])')" "(0, '$sha')"
+
 # ---- a non-affirming device gets nothing
 echo "application v1, patched" >"$stagefile"
 check measure-tampered ga measure --stage app "$stagefile"
 expect_exit -n attest-tampered 24 ga attest --json
 expect_eq tampered-offer-empty "$(ear_releases)" ""
 dl tampered 403 "$REL_good"
+expect_exit -n fetch-tampered 21 ga update fetch "$REL_good"
 expect_output_contains -n tampered-reason 'not-affirming' "$GW_TMP/tampered.out"
 
 # ---- a revoked device gets nothing
 check revoke gwverifier device revoke gw-rel-1 "${vconf[@]}"
 dl revoked 403 "$REL_good"
+expect_exit -n fetch-revoked 21 ga update fetch "$REL_good"
 expect_output_contains -n revoked-reason 'revoked' "$GW_TMP/revoked.out"
 expect_exit -n audit-chain-intact 0 gwverifier audit verify "${vconf[@]}"
 expect_exit -n verifier-stops 0 bg_stop verifier
