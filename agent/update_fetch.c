@@ -22,7 +22,7 @@
 #include "enroll_state.h"
 #include "util.h"
 
-#define ETAG_LEN (64 + 2) /* "<sha256 hex>" */
+#define ETAG_LEN UPDATE_FETCH_ETAG_LEN
 
 struct fetch {
 	char final[PATH_MAX], part[PATH_MAX + 8], meta[PATH_MAX + 16];
@@ -39,24 +39,6 @@ static bool valid_id(const char *id)
 	size_t n = strlen(id);
 
 	return n == UPDATE_RELEASE_ID_LEN && strspn(id, "0123456789abcdef") == n;
-}
-
-/* An ETag this verifier sends: a quoted SHA-256 in lower-case hex. */
-static bool valid_etag(const char *e)
-{
-	return strlen(e) == ETAG_LEN && e[0] == '"' && e[ETAG_LEN - 1] == '"' &&
-	       strspn(e + 1, "0123456789abcdef") == 64;
-}
-
-bool update_fetch_content_range(const char *s, uint64_t *a, uint64_t *b, uint64_t *total)
-{
-	char tail;
-
-	if (strncmp(s, "bytes ", 6) || strspn(s + 6, "0123456789-/") != strlen(s + 6))
-		return false;
-	if (sscanf(s + 6, "%" SCNu64 "-%" SCNu64 "/%" SCNu64 "%c", a, b, total, &tail) != 3)
-		return false;
-	return *a <= *b && *b < *total;
 }
 
 static int paths(struct agent_ctx *ctx, const struct update_fetch_opts *o, struct fetch *fx,
@@ -92,7 +74,7 @@ static void load_part(struct fetch *fx)
 	fx->etag[0] = '\0';
 	fx->have = 0;
 	if (gw_read_file(fx->meta, 256, &buf, &len, NULL) == 0 && len == ETAG_LEN &&
-	    valid_etag((char *)buf) && lstat(fx->part, &sb) == 0 && S_ISREG(sb.st_mode)) {
+	    update_fetch_valid_etag((char *)buf) && lstat(fx->part, &sb) == 0 && S_ISREG(sb.st_mode)) {
 		memcpy(fx->etag, buf, ETAG_LEN + 1);
 		fx->have = (uint64_t)sb.st_size;
 	} else {
@@ -109,7 +91,7 @@ static int begin_body(struct fetch *fx, const struct http_get *g)
 	uint64_t a, b, t;
 	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW;
 
-	if (!valid_etag(g->etag))
+	if (!update_fetch_valid_etag(g->etag))
 		return gw_fail(fx->err, GW_E_PARSE, "the answer has no ETag this agent knows");
 	if (g->status == 206) {
 		if (!fx->etag[0] || strcmp(g->etag, fx->etag) ||

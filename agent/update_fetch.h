@@ -39,7 +39,11 @@ int update_fetch(struct agent_ctx *ctx, const struct update_fetch_opts *o,
 		 struct update_fetch_result *res, struct vclient_failure *f,
 		 gw_error *err) GW_WUR;
 
-/* "bytes A-B/T" of a 206 answer; false when malformed. */
+/* The verifier's headers, parsed in update_fetch_parse.c. */
+#define UPDATE_FETCH_ETAG_LEN (64 + 2) /* "<sha256 hex>" */
+/* An ETag this verifier sends: a quoted SHA-256 in lower-case hex, nothing else. */
+bool update_fetch_valid_etag(const char *e);
+/* "bytes A-B/T" of a 206 answer: decimal numbers, A <= B < T; false otherwise. */
 bool update_fetch_content_range(const char *s, uint64_t *a, uint64_t *b, uint64_t *total);
 
 #endif

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-// libFuzzer target for the Range/If-Range parser of bundle downloads: input is
-// "RANGE\nIF-RANGE" (no newline: no If-Range) and the first 8 bytes a file size.
-// A partial answer must lie inside the file and be non-empty.
+// libFuzzer target for the headers of bundle downloads: the verifier's Range and
+// If-Range parser (input "RANGE\nIF-RANGE" after 8 bytes of file size; a partial
+// answer must lie inside the file and be non-empty), and the agent's readers of
+// the answer's Content-Range and ETag (the same text).
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "release_range.h"
+#include "update_fetch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,6 +37,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r != RELEASE_RANGE_FULL && r != RELEASE_RANGE_PARTIAL &&
 	    r != RELEASE_RANGE_UNSATISFIABLE && r != RELEASE_RANGE_INVALID)
 		__builtin_trap();
+	{
+		uint64_t a = 0, b = 0, t = 0;
+
+		if (update_fetch_content_range(text, &a, &b, &t) && !(a <= b && b < t))
+			__builtin_trap();
+		if (update_fetch_valid_etag(text) && strlen(text) != UPDATE_FETCH_ETAG_LEN)
+			__builtin_trap();
+	}
 	free(text);
 	return 0;
 }
