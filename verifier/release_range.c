@@ -5,26 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define MAX_DIGITS 19 /* below 2^63 */
-
-/* A decimal number of 1..MAX_DIGITS digits at *p; advances *p. */
-static bool number(const char **p, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t n = 0;
-
-	while ((*p)[n] >= '0' && (*p)[n] <= '9') {
-		if (n == MAX_DIGITS)
-			return false;
-		v = v * 10 + (uint64_t)((*p)[n] - '0');
-		n++;
-	}
-	if (n == 0)
-		return false;
-	*p += n;
-	*out = v;
-	return true;
-}
+#include "util.h"
 
 enum release_range release_range_parse(const char *range, const char *if_range,
 				       const char *etag, uint64_t size, uint64_t *start,
@@ -43,13 +24,15 @@ enum release_range release_range_parse(const char *range, const char *if_range,
 	if (if_range && (!etag || strcmp(if_range, etag)))
 		return RELEASE_RANGE_FULL;
 	p = range + 6;
-	has_a = number(&p, &a);
-	if (*p != '-')
+	/* Numbers below 2^63; anything else, a list, trailing text, "bytes=-": invalid. */
+	has_a = *p != '-';
+	if (has_a && gw_parse_u64_until(&p, '-', INT64_MAX, &a))
 		return RELEASE_RANGE_INVALID;
-	p++;
-	has_b = number(&p, &b);
-	if (*p != '\0' || (!has_a && !has_b))
-		return RELEASE_RANGE_INVALID; /* trailing text, a list, "bytes=-" */
+	if (!has_a)
+		p++;
+	has_b = *p != '\0';
+	if ((has_b && gw_parse_u64_until(&p, '\0', INT64_MAX, &b)) || (!has_a && !has_b))
+		return RELEASE_RANGE_INVALID;
 	if (!has_a) {
 		/* The last b bytes. */
 		if (b == 0)
