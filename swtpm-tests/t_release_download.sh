@@ -154,7 +154,7 @@ dl garbage 416 "$REL_good" -H 'Range: bytes=x-y'
 
 # ---- not for this device: 404 unknown, 403 with the reason
 dl unknown 404 0000000000000000
-dl bad-id 404 ../../../etc/passwd --path-as-is
+dl bad-id 404 ../etc/passwd --path-as-is
 dl other-model 403 "$REL_other_model"
 expect_output_contains -n other-model-reason 'wrong-model' "$GW_TMP/other-model.out"
 dl not-approved 403 "$REL_approval"
