@@ -157,10 +157,11 @@ int httpd_reply_error(struct httpd_req *req, int status, const char *code,
  * returns: closed when the answer is sent or the connection goes. The connection
  * is closed after the answer. A read error or a file shorter than len ends the
  * answer early: the client sees fewer bytes than Content-Length. Returns 0,
- * GW_E_STATE (answered already), GW_E_NOMEM. */
+ * GW_E_STATE (answered already), GW_E_NOMEM; as for httpd_reply_json() the
+ * dispatcher answers 500 when nothing was sent. */
 #define HTTPD_STREAM_CHUNK (64u * 1024)
 int httpd_reply_file(struct httpd_req *req, int status, int fd, uint64_t offset, uint64_t len,
-		     const char *content_type) GW_WUR;
+		     const char *content_type);
 
 /* Add a header to the answer (Retry-After, Allow...); call it before the reply.
  * GW_E_STATE after the reply, GW_E_INVAL for a name or value libevent refuses
