@@ -139,7 +139,9 @@ tests: deps $(TESTS)
 tools: deps $(TOOLS)
 
 # libFuzzer targets: clang, ASan+UBSan, common/, the agent's and the verifier's
-# config parsers, the agent's bootloader-state parsers, the verifier's server names and the minimal policy parser
+# config parsers, the agent's bootloader-state parsers, the verifier's server names, the
+# bundle download headers (the verifier's Range, the agent's Content-Range and ETag)
+# and the minimal policy parser
 # compiled again with coverage.
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_B ?= build-fuzz
@@ -148,7 +150,8 @@ FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ_B)/%,$(FUZZ_SRC))
 FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(COMMON_SRC) agent/config.c agent/config_channel.c agent/counter_check.c agent/answers.c agent/bl_parse.c verifier/vconfig.c verifier/api.c \
 	agent/config_update.c agent/update_state.c agent/slot_write.c agent/update_offer.c \
 	agent/config_health.c agent/config_consent.c \
-	verifier/servernames.c verifier/polreset.c $(wildcard policy/gwpol*.c))
+	agent/update_fetch_parse.c \
+	verifier/servernames.c verifier/polreset.c verifier/release_range.c $(wildcard policy/gwpol*.c))
 $(FUZZ_B)/obj/%.o: %.c
 	$(call say,FUZZCC,$<)
 	@mkdir -p $(dir $@)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 #include "agent.h"
 #include "update_boot.h"
+#include "update_fetch.h"
 #include "update_install.h"
 #include "update_offer.h"
 #include "update_status.h"
@@ -28,7 +30,8 @@ static void usage(FILE *f)
 		   "       gwagent update mark-bad [A|B|booted|other] [--json]\n"
 		   "       gwagent update pending [--json]\n"
 		   "       gwagent update defer ID [--until TIME|DURATION] [--json]\n"
-		   "       gwagent update accept ID [--json]\n\n"
+		   "       gwagent update accept ID [--json]\n"
+		   "       gwagent update fetch ID [--out FILE] [--max-rate BPS] [--json]\n\n"
 		   "install  verify a bundle against the pinned trust root, check its model,\n"
 		   "         channel, expiry and security version, and write it into the slot\n"
 		   "         group that is not running, set for one trial boot. '-' reads the\n"
@@ -42,7 +45,14 @@ static void usage(FILE *f)
 		   "mark-good, mark-bad  the operator's verdict on the running group (or, for\n"
 		   "         mark-bad, the other one): see 'gwagent update mark-good --help'.\n"
 		   "pending, defer, accept  the releases the verifier offers and the owner's\n"
-		   "         answers: see 'gwagent update pending --help'.\n");
+		   "         answers: see 'gwagent update pending --help'.\n"
+		   "fetch    download release ID from the verifier (device certificate) into\n"
+		   "         STATE_DIR/update/downloads/ID.gwb (or FILE), at most BPS bytes a\n"
+		   "         second; an interrupted download resumes from ID.gwb.part on the\n"
+		   "         next run, and starts over if the verifier's file changed. Exit 0\n"
+		   "         done, 21 refused (not eligible, unknown), 22 interrupted or\n"
+		   "         unreachable (run again to resume), 31 the download did not match\n"
+		   "         its size or SHA-256 (deleted), 5 not enrolled.\n");
 }
 
 static void print_result(const struct update_install_result *r, int rc, int code,
@@ -196,6 +206,93 @@ static int update_install_main(struct agent_ctx *ctx, int argc, char **argv)
 	return code;
 }
 
+static void print_fetch(const char *id, const struct update_fetch_result *r, bool json)
+{
+	json_object *o;
+
+	if (!json) {
+		printf("release %s: %llu bytes, sha256 %s -> %s", id, (unsigned long long)r->size,
+		       r->sha256, r->path);
+		if (r->restarted)
+			printf(" (started over: the verifier's file changed)");
+		else if (r->resumed_from)
+			printf(" (resumed at byte %llu)", (unsigned long long)r->resumed_from);
+		putchar('\n');
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "release", json_object_new_string(id));
+	json_object_object_add(o, "path", json_object_new_string(r->path));
+	json_object_object_add(o, "size", json_object_new_int64((int64_t)r->size));
+	json_object_object_add(o, "sha256", json_object_new_string(r->sha256));
+	json_object_object_add(o, "resumed_from", json_object_new_int64((int64_t)r->resumed_from));
+	json_object_object_add(o, "restarted", json_object_new_boolean(r->restarted));
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+static int update_fetch_main(struct agent_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "max-rate", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct update_fetch_opts o = { .release_id = NULL };
+	struct update_fetch_result res;
+	struct vclient_failure f;
+	gw_error err = { { 0 } };
+	uint64_t rate;
+	bool json = false;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o.out = optarg;
+			break;
+		case 'r':
+			if (gw_parse_u64(optarg, INT32_MAX, &rate) || rate == 0) {
+				agent_errorf(ctx, "--max-rate: bytes per second, 1 or more");
+				return GW_EXIT_USAGE;
+			}
+			o.max_rate = (long)rate;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return GW_EXIT_OK;
+		default:
+			usage(stderr);
+			return GW_EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		usage(stderr);
+		return GW_EXIT_USAGE;
+	}
+	o.release_id = argv[optind];
+	rc = update_fetch(ctx, &o, &res, &f, &err);
+	if (!rc) {
+		print_fetch(o.release_id, &res, json);
+		return GW_EXIT_OK;
+	}
+	agent_errorf(ctx, "update fetch: %s", gw_error_msg(&err, rc));
+	if (rc == GW_E_INVAL)
+		return GW_EXIT_USAGE;
+	if (res.mismatch)
+		return GW_EXIT_UPDATE_BUNDLE;
+	if (f.transport_failed || f.http_status)
+		return vclient_exit_code(&f);
+	return rc == GW_E_STATE ? GW_EXIT_STATE : GW_EXIT_ERROR;
+}
+
 int cmd_update(struct agent_ctx *ctx, int argc, char **argv)
 {
 	static const struct {
@@ -209,6 +306,7 @@ int cmd_update(struct agent_ctx *ctx, int argc, char **argv)
 		{ "pending", update_pending_main },
 		{ "defer", update_defer_main },
 		{ "accept", update_accept_main },
+		{ "fetch", update_fetch_main },
 	};
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

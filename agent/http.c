@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <arpa/inet.h>
@@ -18,6 +19,7 @@
 
 struct http_client {
 	CURL *curl;
+	long timeout_s;
 	char *base;
 	struct curl_slist *headers;
 	char *ca_file;
@@ -134,7 +136,8 @@ int http_client_new(const struct http_opts *o, struct http_client **out, gw_erro
 	SET(CURLOPT_PROTOCOLS_STR, "https");
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
 	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_TIMEOUT, o->timeout_s > 0 ? o->timeout_s : 30L);
+	c->timeout_s = o->timeout_s > 0 ? o->timeout_s : 30L;
+	SET(CURLOPT_TIMEOUT, c->timeout_s);
 	SET(CURLOPT_CONNECTTIMEOUT, 10L);
 	SET(CURLOPT_HTTPHEADER, c->headers);
 	SET(CURLOPT_WRITEFUNCTION, on_data);
@@ -355,4 +358,152 @@ int http_post_json(struct http_client *c, const char *path, const char *body, lo
 	*resp = s.buf; /* transferred */
 	*resp_len = s.len;
 	return 0;
+}
+
+struct get_ctx {
+	struct http_client *c;
+	struct http_get *g;
+	struct sink err_body;
+	int abort_rc;
+};
+
+/* Copy a header's value (after "Name:", blanks trimmed) into buf when the line
+ * is that header. */
+static void header_value(const char *line, size_t n, const char *name, char *buf, size_t cap)
+{
+	size_t k = strlen(name), e;
+
+	if (n <= k || strncasecmp(line, name, k) || line[k] != ':')
+		return;
+	line += k + 1;
+	n -= k + 1;
+	while (n && (*line == ' ' || *line == '\t')) {
+		line++;
+		n--;
+	}
+	for (e = n; e && (line[e - 1] == '\r' || line[e - 1] == '\n' || line[e - 1] == ' '); e--)
+		;
+	if (e < cap) {
+		memcpy(buf, line, e);
+		buf[e] = '\0';
+	}
+}
+
+static size_t on_get_header(char *data, size_t size, size_t nmemb, void *user)
+{
+	struct get_ctx *gc = user;
+	size_t n = size * nmemb;
+
+	/* A new status line (an interim answer, or the final one) starts afresh. */
+	if (n >= 5 && !strncmp(data, "HTTP/", 5)) {
+		gc->g->etag[0] = '\0';
+		gc->g->content_range[0] = '\0';
+		gc->g->content_length[0] = '\0';
+	}
+	header_value(data, n, "Content-Length", gc->g->content_length,
+		     sizeof(gc->g->content_length));
+	header_value(data, n, "ETag", gc->g->etag, sizeof(gc->g->etag));
+	header_value(data, n, "Content-Range", gc->g->content_range,
+		     sizeof(gc->g->content_range));
+	return n;
+}
+
+static size_t on_get_body(char *data, size_t size, size_t nmemb, void *user)
+{
+	struct get_ctx *gc = user;
+	size_t n = size * nmemb;
+	long status = 0;
+
+	curl_easy_getinfo(gc->c->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200 && status != 206) {
+		if (gc->err_body.len + n > 65536)
+			return n; /* an error message: the first 64 KiB will do */
+		return on_data(data, size, nmemb, &gc->err_body);
+	}
+	gc->g->status = status;
+	gc->abort_rc = gc->g->on_body(gc->g, data, n);
+	return gc->abort_rc ? 0 : n;
+}
+
+/* Put the client back as http_post_json() expects it. */
+static void get_restore(struct http_client *c)
+{
+	(void)curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
+	(void)curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_data);
+	(void)curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, (void *)NULL);
+	(void)curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, (void *)NULL);
+	(void)curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, c->timeout_s);
+	(void)curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_LIMIT, 0L);
+	(void)curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_TIME, 0L);
+	(void)curl_easy_setopt(c->curl, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)0);
+}
+
+/* The request headers of g: Accept, Range, If-Range. NULL when out of memory. */
+static struct curl_slist *get_headers(const struct http_get *g)
+{
+	struct curl_slist *h = curl_slist_append(NULL, "Accept: application/octet-stream");
+	char line[160];
+
+	if (h && g->range && !gw_snprintf(line, sizeof(line), "Range: %s", g->range))
+		h = curl_slist_append(h, line);
+	if (h && g->if_range && !gw_snprintf(line, sizeof(line), "If-Range: %s", g->if_range))
+		h = curl_slist_append(h, line);
+	return h;
+}
+
+int http_get(struct http_client *c, struct http_get *g, gw_error *err)
+{
+	struct get_ctx gc = { .c = c, .g = g };
+	struct curl_slist *hdrs = get_headers(g);
+	size_t n = strlen(c->base) + strlen(g->path) + 1;
+	char *url = malloc(n);
+	CURLcode cc = CURLE_OK;
+	int rc = 0;
+
+	c->errbuf[0] = '\0';
+	c->dates[0] = '\0';
+	c->failure = HTTP_FAIL_NONE;
+	g->status = 0;
+	g->etag[0] = g->content_range[0] = g->content_length[0] = '\0';
+	g->error_body = NULL;
+	if (!url || !hdrs || gw_snprintf(url, n, "%s%s", c->base, g->path)) {
+		rc = url && hdrs ? GW_E_INVAL : GW_E_NOMEM;
+		goto out;
+	}
+#define SET(opt, val)                                        \
+	do {                                                 \
+		if (cc == CURLE_OK)                          \
+			cc = curl_easy_setopt(c->curl, opt, val); \
+	} while (0)
+	SET(CURLOPT_URL, url);
+	SET(CURLOPT_HTTPGET, 1L);
+	SET(CURLOPT_HTTPHEADER, hdrs);
+	SET(CURLOPT_WRITEFUNCTION, on_get_body);
+	SET(CURLOPT_WRITEDATA, &gc);
+	SET(CURLOPT_HEADERFUNCTION, on_get_header);
+	SET(CURLOPT_HEADERDATA, &gc);
+	SET(CURLOPT_TIMEOUT, 0L);
+	SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
+	SET(CURLOPT_LOW_SPEED_TIME, HTTP_GET_STALL_S);
+	SET(CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)(g->max_rate > 0 ? g->max_rate : 0));
+#undef SET
+	if (cc == CURLE_OK)
+		cc = curl_easy_perform(c->curl);
+	if (gc.abort_rc) {
+		rc = gc.abort_rc;
+		goto out;
+	}
+	if (cc != CURLE_OK) {
+		rc = transport_fail(c, cc, err);
+		goto out;
+	}
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &g->status);
+	g->error_body = gc.err_body.buf; /* transferred */
+	gc.err_body.buf = NULL;
+out:
+	get_restore(c);
+	curl_slist_free_all(hdrs);
+	free(gc.err_body.buf);
+	free(url);
+	return rc;
 }

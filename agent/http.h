@@ -43,6 +43,31 @@ void http_client_free(struct http_client *c);
  * (HTTP_FAIL_TLS_CLOCK) with the dates and the clock. Connections are reused between calls (keep-alive). */
 int http_post_json(struct http_client *c, const char *path, const char *body, long *status,
 		   char **resp, size_t *resp_len, gw_error *err) GW_WUR;
+/* A GET whose body is handed over as it arrives (a download). */
+struct http_get {
+	const char *path;
+	const char *range;    /* Range header value, or NULL */
+	const char *if_range; /* If-Range header value, or NULL */
+	long max_rate;        /* bytes per second, 0: no limit */
+	/* Body bytes of a 200 or 206 answer, with g->status and the headers below
+	 * already filled; a non-zero return aborts the transfer and becomes
+	 * http_get()'s return. */
+	int (*on_body)(struct http_get *g, const void *p, size_t n);
+	void *arg;
+	/* Filled by http_get(): */
+	long status;
+	char etag[80];          /* the ETag header as sent (quotes kept), or "" */
+	char content_range[80]; /* the Content-Range header, or "" */
+	char content_length[24]; /* the Content-Length header, or "" */
+	char *error_body;       /* the body of any other status (capped), or NULL; the
+				 * caller frees it */
+};
+/* GET base_url + g->path. 0 when an answer came (any status, in g->status); the
+ * transport failures as for http_post_json(). No overall time limit: the transfer
+ * is abandoned when under 1 byte per second arrives for HTTP_GET_STALL_S. */
+#define HTTP_GET_STALL_S 60L
+int http_get(struct http_client *c, struct http_get *g, gw_error *err) GW_WUR;
+
 /* What the last http_post_json() failure was (HTTP_FAIL_NONE after an answer). */
 enum http_failure http_last_failure(const struct http_client *c);
 

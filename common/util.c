@@ -413,6 +413,26 @@ int gw_parse_u64(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+int gw_parse_u64_until(const char **p, char end, uint64_t max, uint64_t *out)
+{
+	const char *s = *p, *e = s;
+	char buf[24];
+	int rc;
+
+	while (*e && *e != end)
+		e++;
+	if (*e != end || e == s)
+		return GW_E_PARSE;
+	if ((size_t)(e - s) >= sizeof(buf)) /* more digits than any uint64_t has */
+		return GW_E_TOOBIG;
+	memcpy(buf, s, (size_t)(e - s));
+	buf[e - s] = '\0';
+	rc = gw_parse_u64(buf, max, out);
+	if (rc == 0)
+		*p = end ? e + 1 : e;
+	return rc;
+}
+
 bool gw_ct_equal(const void *a, const void *b, size_t len)
 {
 	return CRYPTO_memcmp(a, b, len) == 0;

@@ -66,6 +66,11 @@ int gw_snprintf(char *buf, size_t size, const char *fmt, ...)
 
 /* Parse a whole decimal unsigned number in [0, max]. */
 int gw_parse_u64(const char *s, uint64_t max, uint64_t *out) GW_WUR;
+/* Parse a decimal unsigned number in [0, max] at *p that ends at the character
+ * `end` (which may be '\0'): one digit at least, nothing else before end. On
+ * success *p is past end (at it for '\0'). GW_E_PARSE, GW_E_TOOBIG; *p and *out
+ * unchanged on failure. For numbers inside header values ("bytes A-B/T"). */
+int gw_parse_u64_until(const char **p, char end, uint64_t max, uint64_t *out) GW_WUR;
 
 /* Constant-time comparison; true when equal. */
 bool gw_ct_equal(const void *a, const void *b, size_t len);

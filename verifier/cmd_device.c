@@ -21,7 +21,8 @@ static void usage(FILE *f)
 		   "       gwverifier device show ID [--json]\n"
 		   "       gwverifier device approve ID\n"
 		   "       gwverifier device revoke ID [--reason TEXT]\n"
-		   "       gwverifier device reset-update-key ID [--reason TEXT]\n\n"
+		   "       gwverifier device reset-update-key ID [--reason TEXT]\n"
+		   "       gwverifier device channel ID CHANNEL|default\n\n"
 		   "  --config FILE  verifier configuration (default " CLI_DEFAULT_CONFIG ")\n"
 		   "  --state STATE  list only devices in this state\n"
 		   "  --json         JSON for scripts instead of a table\n"
@@ -31,7 +32,8 @@ static void usage(FILE *f)
 		   "enrolled device to revoked, which is final. Both are audited with the\n"
 		   "actor operator:<login name>. reset-update-key forgets the device's TPM\n"
 		   "update key (audited) so that it can register a new one; until then a\n"
-		   "second, different key is refused.\n"
+		   "second, different key is refused. channel puts the device on an update\n"
+		   "channel ('default': the config's [releases] default_channel), audited too.\n"
 		   "Exit: 0 done, 1 unknown device or failure, 2 usage, 3 config, 5 the device\n"
 		   "is not in a state that allows the change.\n");
 }
@@ -45,7 +47,7 @@ struct opts {
 
 /* Parse argv (argv[0] is the subcommand); *id gets the one positional argument
  * when want_id. Returns -1 to go on, else the exit code. */
-static int parse(int argc, char **argv, bool want_id, struct opts *o, const char **id)
+static int parse(int argc, char **argv, int npos, struct opts *o, const char **id)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -80,12 +82,12 @@ static int parse(int argc, char **argv, bool want_id, struct opts *o, const char
 			return GW_EXIT_USAGE;
 		}
 	}
-	if (optind + (want_id ? 1 : 0) != argc) {
+	if (optind + npos != argc) {
 		usage(stderr);
 		return GW_EXIT_USAGE;
 	}
-	if (want_id)
-		*id = argv[optind];
+	for (int i = 0; i < npos; i++)
+		id[i] = argv[optind + i];
 	return -1;
 }
 
@@ -303,6 +305,9 @@ static int show_json(struct store *st, const struct store_device *d, json_object
 		json_object_object_add(o, "last_attest_at", NULL);
 		json_object_object_add(o, "last_status", NULL);
 	}
+	json_object_object_add(o, "channel", d->channel[0] ? json_object_new_string(d->channel)
+							   : NULL);
+	json_object_object_add(o, "security_version", json_object_new_uint64(d->security_version));
 	json_object_object_add(o, "reset_count", json_object_new_int64(d->reset_count));
 	json_object_object_add(o, "restart_count", json_object_new_int64(d->restart_count));
 	json_object_object_add(o, "clock", json_object_new_uint64(d->clock));
@@ -344,6 +349,8 @@ static void show_people(json_object *o)
 		{ "AK name", "ak_name" },
 		{ "Update key name", "update_key_name" },
 		{ "Client cert SHA-256", "client_cert_fp" },
+		{ "Channel", "channel" },
+		{ "Security version", "security_version" },
 		{ "Last attestation", "last_attest_at" },
 		{ "Last status", "last_status" },
 		{ "Reset count", "reset_count" },
@@ -550,12 +557,46 @@ static int do_reset_update_key(const struct verifier_ctx *ctx, struct store *st,
 	return status;
 }
 
+/* Put device id on channel (NULL: the configured default), audited. */
+static int do_channel(const struct verifier_ctx *ctx, struct store *st, const char *id,
+		      const char *channel)
+{
+	struct store_audit a = { .action = "device.channel", .outcome = "ok" };
+	char actor[STORE_ACTOR_MAX + 1];
+	gw_error err = { { 0 } };
+	json_object *detail;
+	int rc;
+
+	if (cli_actor(actor, sizeof(actor))) {
+		verifier_errorf(ctx, "device channel: cannot name the operator");
+		return GW_EXIT_ERROR;
+	}
+	detail = json_object_new_object();
+	if (!detail) {
+		verifier_errorf(ctx, "device channel: %s", gw_strerror(GW_E_NOMEM));
+		return GW_EXIT_ERROR;
+	}
+	json_object_object_add(detail, "channel", cli_json_str(channel));
+	a.ts = cli_now();
+	a.actor = actor;
+	a.device_id = id;
+	a.detail = json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN);
+	rc = store_device_set_channel(st, id, channel, &a, &err);
+	json_object_put(detail);
+	if (rc) {
+		verifier_errorf(ctx, "device channel: %s", gw_error_msg(&err, rc));
+		return rc == GW_E_INVAL ? GW_EXIT_USAGE : cli_exit_for(rc);
+	}
+	printf("device %s: channel %s (by %s)\n", id, channel ? channel : "default", actor);
+	return GW_EXIT_OK;
+}
+
 int cmd_device(struct verifier_ctx *ctx, int argc, char **argv)
 {
 	struct opts o = { .json = false };
 	struct store *st = NULL;
-	const char *sub, *id = NULL;
-	bool want_id;
+	const char *sub, *id[2] = { NULL, NULL };
+	int npos;
 	int status;
 
 	if (argc < 2) {
@@ -568,13 +609,13 @@ int cmd_device(struct verifier_ctx *ctx, int argc, char **argv)
 		return GW_EXIT_OK;
 	}
 	if (strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "approve") &&
-	    strcmp(sub, "revoke") && strcmp(sub, "reset-update-key")) {
+	    strcmp(sub, "revoke") && strcmp(sub, "reset-update-key") && strcmp(sub, "channel")) {
 		verifier_errorf(ctx, "device: unknown subcommand '%s'", sub);
 		usage(stderr);
 		return GW_EXIT_USAGE;
 	}
-	want_id = strcmp(sub, "list") != 0;
-	status = parse(argc - 1, argv + 1, want_id, &o, &id);
+	npos = !strcmp(sub, "list") ? 0 : !strcmp(sub, "channel") ? 2 : 1;
+	status = parse(argc - 1, argv + 1, npos, &o, id);
 	if (status >= 0)
 		return status;
 	if ((o.state && strcmp(sub, "list")) ||
@@ -589,13 +630,15 @@ int cmd_device(struct verifier_ctx *ctx, int argc, char **argv)
 	if (!strcmp(sub, "list"))
 		status = do_list(ctx, st, &o);
 	else if (!strcmp(sub, "show"))
-		status = do_show(ctx, st, &o, id);
+		status = do_show(ctx, st, &o, id[0]);
 	else if (!strcmp(sub, "approve"))
-		status = do_change(ctx, st, &o, id, STORE_DEV_ENROLLED);
+		status = do_change(ctx, st, &o, id[0], STORE_DEV_ENROLLED);
 	else if (!strcmp(sub, "reset-update-key"))
-		status = do_reset_update_key(ctx, st, &o, id);
+		status = do_reset_update_key(ctx, st, &o, id[0]);
+	else if (!strcmp(sub, "channel"))
+		status = do_channel(ctx, st, id[0], strcmp(id[1], "default") ? id[1] : NULL);
 	else
-		status = do_change(ctx, st, &o, id, STORE_DEV_REVOKED);
+		status = do_change(ctx, st, &o, id[0], STORE_DEV_REVOKED);
 	store_close(st);
 	return status;
 }

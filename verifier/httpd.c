@@ -41,17 +41,6 @@
 #define TLS12_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20"
 #define SESSION_ID_CTX "gatewarden-verifier"
 
-/* What a handler sees, plus what the dispatcher needs; pub comes first so a
- * struct httpd_req * converts back. */
-struct req_ctx {
-	struct httpd_req pub;
-	struct evhttp_request *ev;
-	bool replied;
-	char fingerprint[2 * 32 + 1];
-	char cn[256];
-	char remote[INET6_ADDRSTRLEN + sizeof("[]:65535")];
-};
-
 static pthread_once_t evthread_once = PTHREAD_ONCE_INIT;
 static int evthread_rc = -1;
 
@@ -330,6 +319,17 @@ static void remote_address(struct req_ctx *rc, struct evhttp_connection *evcon)
 	srcaddr_format(evhttp_connection_get_addr(evcon), true, rc->remote, sizeof(rc->remote));
 }
 
+/* Exactly the route's path, or for a HTTPD_PATH_PREFIX route, its path and more. */
+static bool route_matches(const struct httpd_route *r, const char *path)
+{
+	size_t n;
+
+	if (!(r->flags & HTTPD_PATH_PREFIX))
+		return strcmp(r->path, path) == 0;
+	n = strlen(r->path);
+	return strncmp(r->path, path, n) == 0 && path[n] != '\0';
+}
+
 static void dispatch(struct evhttp_request *ev, void *arg)
 {
 	struct worker *w = arg;
@@ -360,6 +360,7 @@ static void dispatch(struct evhttp_request *ev, void *arg)
 		goto out;
 	}
 	httpd_conn_busy(ssl);
+	rc.ssl = ssl;
 	remote_address(&rc, evcon);
 	peer_identity(&rc, ssl);
 
@@ -371,7 +372,7 @@ static void dispatch(struct evhttp_request *ev, void *arg)
 	}
 
 	for (size_t i = 0; i < h->nroutes; i++) {
-		if (strcmp(h->routes[i].path, rc.pub.path) != 0)
+		if (!route_matches(&h->routes[i], rc.pub.path))
 			continue;
 		if (!strcmp(h->routes[i].method, rc.pub.method)) {
 			route = &h->routes[i];
@@ -431,8 +432,10 @@ static void dispatch(struct evhttp_request *ev, void *arg)
 		reply_error(&rc, 500, "internal_error", "the handler for %s gave no answer",
 			    rc.pub.path);
 out:
-	/* The next request on this connection has its own deadline. */
-	httpd_conn_answered(ssl);
+	/* The next request on this connection has its own deadline; a streamed
+	 * answer starts it when its last byte is handed over (httpd_stream.c). */
+	if (!rc.streaming)
+		httpd_conn_answered(ssl);
 	free(body);
 }
 

@@ -92,6 +92,7 @@ typedef void (*httpd_handler_fn)(struct httpd_req *req);
 
 enum httpd_route_flags {
 	HTTPD_NEEDS_CLIENT_CERT = 1u << 0, /* 401 without a verified client certificate */
+	HTTPD_PATH_PREFIX = 1u << 1,       /* path is a prefix: matches it and anything longer */
 };
 
 struct httpd_route {
@@ -148,6 +149,19 @@ int httpd_reply_json(struct httpd_req *req, int status, const char *json_text);
 /* Send {"error":{"code":code,"message":...}} with the given status. */
 int httpd_reply_error(struct httpd_req *req, int status, const char *code,
 		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Answer with status and len bytes of the open file fd from offset, streamed in
+ * pieces of at most HTTPD_STREAM_CHUNK as the client takes them (the file is never
+ * read whole), with Content-Type content_type and Content-Length len; add other
+ * headers before. fd belongs to the server from this call on, whatever it
+ * returns: closed when the answer is sent or the connection goes. The connection
+ * is closed after the answer. A read error or a file shorter than len ends the
+ * answer early: the client sees fewer bytes than Content-Length. Returns 0,
+ * GW_E_STATE (answered already), GW_E_NOMEM; as for httpd_reply_json() the
+ * dispatcher answers 500 when nothing was sent. */
+#define HTTPD_STREAM_CHUNK (64u * 1024)
+int httpd_reply_file(struct httpd_req *req, int status, int fd, uint64_t offset, uint64_t len,
+		     const char *content_type);
 
 /* Add a header to the answer (Retry-After, Allow...); call it before the reply.
  * GW_E_STATE after the reply, GW_E_INVAL for a name or value libevent refuses

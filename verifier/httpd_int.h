@@ -11,6 +11,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
+#include <netinet/in.h>
 #include <openssl/ssl.h>
 
 #include "conncaps.h"
@@ -20,6 +21,20 @@
 
 struct bufferevent;
 struct conn;
+struct evhttp_request;
+
+/* What a handler sees, plus what the dispatcher needs; pub comes first so a
+ * struct httpd_req * converts back. */
+struct req_ctx {
+	struct httpd_req pub;
+	struct evhttp_request *ev;
+	SSL *ssl;
+	bool replied;
+	bool streaming; /* httpd_reply_file(): the answer goes on after the handler */
+	char fingerprint[2 * 32 + 1];
+	char cn[256];
+	char remote[INET6_ADDRSTRLEN + sizeof("[]:65535")];
+};
 
 /* Plain bufferevents handed to evhttp when a TLS one could not be made, shut
  * in the same loop turn; more in one turn are left to evhttp (see httpd_net.c). */

@@ -23,6 +23,7 @@ static const struct command commands[] = {
 	{ "audit", cmd_audit, "list the audit log, or verify its hash chain" },
 	{ "status", cmd_status, "fleet summary: devices per state, failing devices" },
 	{ "policy", cmd_policy, "add, list, show and reset per-model policies" },
+	{ "release", cmd_release, "add, list, show, approve and withdraw releases" },
 };
 
 static void usage(FILE *f)

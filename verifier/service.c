@@ -30,6 +30,8 @@ const struct httpd_route service_routes[] = {
 	{ "POST", "/v1/attest", service_attest, HTTPD_NEEDS_CLIENT_CERT },
 	{ "POST", "/v1/renew", service_renew, HTTPD_NEEDS_CLIENT_CERT },
 	{ "POST", "/v1/update-key", service_update_key, HTTPD_NEEDS_CLIENT_CERT },
+	{ "GET", "/v1/releases/", service_release_bundle,
+	  HTTPD_NEEDS_CLIENT_CERT | HTTPD_PATH_PREFIX },
 };
 const size_t service_nroutes = GW_ARRAY_SIZE(service_routes);
 

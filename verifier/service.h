@@ -74,5 +74,13 @@ void service_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The device named by the request's client certificate, in state enrolled; on any
  * refusal the reply has been sent and the return is non-zero. */
 int service_device_for_request(struct httpd_req *req, struct store_device *dev);
+/* The model's current policy as verified with the configured keys (cached per
+ * worker); id gets "policy:MODEL/VERSION", or "none" with GW_E_NOTFOUND when the
+ * model has none. Any other error: the stored policy must not be used (why says
+ * so). service_attest.c. */
+struct gwpol;
+int service_current_policy(struct service_worker *w, const char *model, const struct gwpol **pol,
+			   char *id, size_t idlen, char *why, size_t whylen);
+void service_release_bundle(struct httpd_req *req); /* service_release.c */
 
 #endif

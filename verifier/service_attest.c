@@ -14,6 +14,7 @@
 #include "evidence.h"
 #include "gwpol.h"
 #include "jwt.h"
+#include "release_offer.h"
 #include "service.h"
 #include "tpmdata.h"
 #include "util.h"
@@ -25,8 +26,8 @@
  * (model, version, envelope bytes) and worker. id gets "policy:MODEL/VERSION", or
  * "none" when the model has no policy (GW_E_NOTFOUND). Any other error means the
  * stored policy must not be used: why says so. *pol belongs to the worker's cache. */
-static int current_policy(struct service_worker *w, const char *model, const struct gwpol **pol,
-			  char *id, size_t idlen, char *why, size_t whylen)
+int service_current_policy(struct service_worker *w, const char *model, const struct gwpol **pol,
+			   char *id, size_t idlen, char *why, size_t whylen)
 {
 	const struct service *svc = w->svc;
 	struct store_policy sp;
@@ -97,7 +98,7 @@ void service_attest_challenge(struct httpd_req *req)
 	snprintf(sel, sizeof(sel), "%s", DEFAULT_SELECTION);
 	/* A policy that fails verification asks for the default: the appraisal will
 	 * say it cannot be used. */
-	if (current_policy(w, dev.model, &pol, pol_id, sizeof(pol_id), why, sizeof(why)) == 0) {
+	if (service_current_policy(w, dev.model, &pol, pol_id, sizeof(pol_id), why, sizeof(why)) == 0) {
 		TPML_PCR_SELECTION ps;
 
 		gwpol_selection(pol, &ps);
@@ -142,7 +143,8 @@ out:
 }
 
 static char *make_ear(struct service *svc, const char *device_id, const struct gwpol_report *rep,
-		      json_object *failures, const char *policy_id, int64_t now, int64_t exp)
+		      json_object *failures, json_object *releases, const char *policy_id,
+		      int64_t now, int64_t exp)
 {
 	json_object *c = json_object_new_object(), *vid = json_object_new_object();
 	json_object *sub = json_object_new_object(), *mod = json_object_new_object();
@@ -168,6 +170,7 @@ static char *make_ear(struct service *svc, const char *device_id, const struct g
 	if (rep->dropped)
 		json_object_object_add(mod, "gatewarden.failed-claims-omitted",
 				       json_object_new_int64((int64_t)rep->dropped));
+	json_object_object_add(mod, "gatewarden.releases", json_object_get(releases));
 	json_object_object_add(sub, "gatewarden", mod);
 	json_object_object_add(c, "submods", sub);
 	if (jwt_sign_es256(svc->gate_key, svc->gate_kid, c, &tok))
@@ -190,6 +193,7 @@ struct attest_ctx {
 	struct appraise_result *res;
 	struct gwpol_report *rep;
 	json_object *failures;
+	json_object *releases; /* offered: the eligible releases (release_offer.h) */
 	char *ear;
 };
 
@@ -204,6 +208,7 @@ static void attest_ctx_fini(struct attest_ctx *a)
 	free(a->res);
 	free(a->rep);
 	json_object_put(a->failures);
+	json_object_put(a->releases);
 	free(a->ear);
 }
 
@@ -288,17 +293,48 @@ static bool clock_claim(struct gwpol_report *rep, uint32_t reset_count, uint64_t
 	return back;
 }
 
+/* The releases this appraisal makes the device eligible for: none unless it is
+ * affirming, judged as attested now. A store failure offers none (logged). NULL
+ * only when out of memory. */
+static json_object *offered_releases(struct service_worker *w, const struct attest_ctx *a,
+				     const struct gwpol *pol, int64_t now)
+{
+	const struct vconfig *cfg = &w->svc->cfg;
+	const char *status = gwpol_report_status(a->rep);
+	struct release_device d;
+	json_object *arr = NULL;
+	gw_error err = { { 0 } };
+	int rc;
+
+	if (strcmp(status, "affirming"))
+		return json_object_new_array();
+	release_device_from_store(&a->dev, cfg->default_channel, &d);
+	d.attested = true;
+	d.last_attest_at = now;
+	d.last_status = status;
+	rc = release_offer_json(w->st, &d, pol ? &pol->update : NULL, now,
+				cfg->release_max_attest_age, &arr, &err);
+	if (rc) {
+		service_log("attest: releases of %s: %s", a->dev.id, gw_error_msg(&err, rc));
+		return json_object_new_array();
+	}
+	return arr;
+}
+
 /* The failed claims and the signed EAR of the report as it stands (again, after
  * a claim was added). */
-static int sign_result(struct service_worker *w, struct attest_ctx *a, const char *policy_id,
-		       int64_t now, int64_t exp)
+static int sign_result(struct service_worker *w, struct attest_ctx *a, const struct gwpol *pol,
+		       const char *policy_id, int64_t now, int64_t exp)
 {
 	json_object_put(a->failures);
+	json_object_put(a->releases);
 	free(a->ear);
 	a->ear = NULL;
+	a->releases = offered_releases(w, a, pol, now);
 	a->failures = verdict_failures_json(a->rep);
-	if (a->failures)
-		a->ear = make_ear(w->svc, a->dev.id, a->rep, a->failures, policy_id, now, exp);
+	if (a->failures && a->releases)
+		a->ear = make_ear(w->svc, a->dev.id, a->rep, a->failures, a->releases, policy_id,
+				  now, exp);
 	return a->ear ? 0 : GW_E_CRYPTO;
 }
 
@@ -313,7 +349,7 @@ static int record_result(struct service_worker *w, struct attest_ctx *a, const c
 	const char *status = gwpol_report_status(a->rep);
 	const char *claims = json_object_to_json_string_ext(a->failures, JSON_C_TO_STRING_PLAIN);
 	const TPMS_CLOCK_INFO *ci = &a->res->quote.attest.clockInfo;
-	char detail[320];
+	char detail[384];
 	struct store_audit au = {
 		.ts = now, .actor = "verifier", .action = "attest", .device_id = a->dev.id,
 		.outcome = status, .detail = detail,
@@ -339,8 +375,10 @@ static int record_result(struct service_worker *w, struct attest_ctx *a, const c
 	int rc;
 
 	snprintf(detail, sizeof(detail),
-		 "{\"policy\":\"%s\",\"failed_claims\":%zu,\"cel_offset\":%u}", policy_id,
-		 a->rep->n + a->rep->dropped, (unsigned)a->ev->cel_offset);
+		 "{\"policy\":\"%s\",\"failed_claims\":%zu,\"cel_offset\":%u,"
+		 "\"releases_offered\":%zu}", policy_id, a->rep->n + a->rep->dropped,
+		 (unsigned)a->ev->cel_offset,
+		 a->releases ? json_object_array_length(a->releases) : (size_t)0);
 	rc = store_begin(w->st, err);
 	if (rc)
 		return rc;
@@ -409,7 +447,7 @@ void service_attest(struct httpd_req *req)
 		goto out;
 	}
 	/* Never appraise against a stored policy that does not verify now. */
-	prc = current_policy(w, a.dev.model, &pol, policy_id, sizeof(policy_id), why,
+	prc = service_current_policy(w, a.dev.model, &pol, policy_id, sizeof(policy_id), why,
 			     sizeof(why));
 	{
 		/* The nonce was found by the evidence's claim of it; the quote must carry
@@ -470,7 +508,7 @@ void service_attest(struct httpd_req *req)
 	/* The policy says how long its results stand; the configuration otherwise. */
 	exp = now + (pol && pol->has_freshness ? (int64_t)pol->freshness_seconds
 					       : (int64_t)w->svc->cfg.result_ttl);
-	if (sign_result(w, &a, policy_id, now, exp)) {
+	if (sign_result(w, &a, pol, policy_id, now, exp)) {
 		httpd_reply_error(req, 500, "internal_error", "cannot sign the result");
 		goto out;
 	}
@@ -490,7 +528,7 @@ void service_attest(struct httpd_req *req)
 			(void)clock_claim(a.rep, cur.reset_count, cur.clock,
 					  &a.res->quote.attest.clockInfo);
 			store_device_fini(&cur);
-			if (sign_result(w, &a, policy_id, now, exp)) {
+			if (sign_result(w, &a, pol, policy_id, now, exp)) {
 				httpd_reply_error(req, 500, "internal_error", "cannot sign the result");
 				goto out;
 			}
@@ -514,6 +552,7 @@ void service_attest(struct httpd_req *req)
 		json_object_object_add(o, "ear", json_object_new_string(a.ear));
 		json_object_object_add(o, "expires_at", json_object_new_int64(exp));
 		json_object_object_add(o, "failed_claims", json_object_get(a.failures));
+		json_object_object_add(o, "releases", json_object_get(a.releases));
 		httpd_reply_json(req, 200, json_object_to_json_string_ext(
 						   o, JSON_C_TO_STRING_PLAIN |
 							      JSON_C_TO_STRING_NOSLASHESCAPE));

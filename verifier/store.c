@@ -63,6 +63,11 @@ static int check_id(const char *id, gw_error *err)
 	return rc;
 }
 
+int store_check_device_id(const char *id, gw_error *err)
+{
+	return check_id(id, err);
+}
+
 int store_check_audit(const struct store_audit *a, gw_error *err)
 {
 	int rc;

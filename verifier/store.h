@@ -25,6 +25,7 @@
 #define STORE_FP_LEN 64       /* client certificate fingerprint: SHA-256, lower-case hex */
 #define STORE_PEM_MAX 16384   /* a device's TLS public key (PEM SubjectPublicKeyInfo) */
 #define STORE_CEL_MAX (16u * 1024 * 1024) /* a device's stored CEL log (CEL_MAX_LOG) */
+#define STORE_CHANNEL_MAX 64  /* update channel (MANIFEST_NAME_MAX) */
 
 /* A store handle. Not thread-safe: each thread (each event loop) opens its own;
  * handles on the same database may be used concurrently from several threads
@@ -43,7 +44,7 @@ int store_open(const char *url, struct store **out, gw_error *err) GW_WUR;
 void store_close(struct store *st);
 
 /* Schema version this build writes (SQLite: PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 
 /* Optional audit record for a mutating call. When a mutating function gets a
  * non-NULL audit, the record is appended to the chain in the same transaction as
@@ -119,6 +120,11 @@ struct store_device {
 	/* SHA-256 (lower-case hex) of the DER client certificate issued to the
 	 * device; empty when none. Set by store_device_set_client_cert() only. */
 	char client_cert_fp[STORE_FP_LEN + 1];
+	/* Update channel set by store_device_set_channel(); empty: the configured
+	 * default ([releases] default_channel). */
+	char channel[STORE_CHANNEL_MAX + 1];
+	/* The security version its TPM counter was last certified at (0 when none). */
+	uint64_t security_version;
 };
 
 /* Free the blobs of a device filled by store_device_get(); the struct itself is
@@ -206,6 +212,12 @@ int store_device_set_client_cert(struct store *st, const char *id, const char *f
 int store_device_renew_cert(struct store *st, const char *id, const char *old_fp,
 			    const char *new_fp, const struct store_audit *audit,
 			    gw_error *err) GW_WUR;
+
+/* Put the device on update channel `channel` (1..STORE_CHANNEL_MAX bytes of
+ * [A-Za-z0-9._-]), or NULL for the configured default. GW_E_NOTFOUND for an
+ * unknown id, GW_E_INVAL for a bad channel name. */
+int store_device_set_channel(struct store *st, const char *id, const char *channel,
+			     const struct store_audit *audit, gw_error *err) GW_WUR;
 
 struct store_attestation {
 	int64_t at;
@@ -483,6 +495,70 @@ typedef int (*store_policy_cb)(const struct store_policy *p, void *arg);
  * version of that model, newest (last added) first (nothing when it has none). */
 int store_policy_list(struct store *st, const char *model, store_policy_cb cb, void *arg,
 		      gw_error *err) GW_WUR;
+
+/* ---- releases (store_release.c) ----
+ * A release is a bundle the operator added, checked against the verifier's trust
+ * root before it was stored; its file lies beside the database, named by its
+ * SHA-256. Its manifest fields never change; approval, the rollout percentage and
+ * withdrawal do, and withdrawal is final. */
+
+#define STORE_RELEASE_ID_LEN 16   /* first 16 hex digits of the manifest SHA-256 */
+#define STORE_RELEASE_VERSION_MAX 64
+#define STORE_RELEASE_MODELS 32   /* MANIFEST_MAX_MODELS */
+#define STORE_PATH_MAX 4095
+#define STORE_NOTES_MAX (64u * 1024)
+
+struct store_release {
+	char id[STORE_RELEASE_ID_LEN + 1];
+	char manifest_sha256[2 * STORE_HASH_LEN + 1];
+	char models[STORE_RELEASE_MODELS][STORE_MODEL_MAX + 1];
+	size_t nmodels; /* 1..STORE_RELEASE_MODELS, distinct */
+	char channel[STORE_CHANNEL_MAX + 1];
+	char version[STORE_RELEASE_VERSION_MAX + 1];
+	uint64_t security_version; /* below 2^63 */
+	int64_t created;           /* the manifest's */
+	char *notes;               /* NULL: none; owned after get, borrowed for put */
+	bool reboot_required;
+	char bundle_path[STORE_PATH_MAX + 1];
+	uint64_t size;             /* bytes of the bundle file, > 0 */
+	char sha256[2 * STORE_HASH_LEN + 1]; /* of the bundle file: its ETag */
+	unsigned rollout;          /* percent of the devices, 0..100 */
+	bool requires_approval;
+	bool approved;
+	bool withdrawn;
+	bool critical;
+	int64_t deadline;          /* critical: deferral ends then; 0: none */
+	bool eol_transition;
+	int64_t added_at;
+	char added_by[STORE_ACTOR_MAX + 1];
+};
+
+/* Free what store_release_get() allocated (notes). NULL is fine. */
+void store_release_fini(struct store_release *r);
+/* Insert a new release (approved and withdrawn must be false). GW_E_EXISTS when
+ * its id or its manifest is stored already; GW_E_INVAL for a malformed field. */
+int store_release_put(struct store *st, const struct store_release *r,
+		      const struct store_audit *audit, gw_error *err) GW_WUR;
+/* GW_E_NOTFOUND for an unknown id. On success release with store_release_fini(). */
+int store_release_get(struct store *st, const char *id, struct store_release *out,
+		      gw_error *err) GW_WUR;
+/* Called once per release, oldest added first; the pointer (and notes) is valid only
+ * during the call. A non-zero return stops and is returned. model NULL: every
+ * release; else those for that model. */
+typedef int (*store_release_cb)(const struct store_release *r, void *arg);
+int store_release_list(struct store *st, const char *model, store_release_cb cb, void *arg,
+		       gw_error *err) GW_WUR;
+
+enum store_release_change {
+	STORE_REL_APPROVE,  /* requires_approval and not approved yet */
+	STORE_REL_WITHDRAW, /* final */
+	STORE_REL_ROLLOUT,  /* value: the new percentage, 0..100 */
+};
+/* Change a release. GW_E_NOTFOUND for an unknown id; GW_E_STATE when it is
+ * withdrawn, or approve of one that needs none or is approved already; GW_E_INVAL
+ * for a percentage above 100. Nothing changes on failure. */
+int store_release_change(struct store *st, const char *id, enum store_release_change what,
+			 unsigned value, const struct store_audit *audit, gw_error *err) GW_WUR;
 
 /* ---- attestation results ---- */
 

@@ -35,6 +35,16 @@ struct store_ops {
 	int (*enrollment_recover)(struct store *st, const char *id, const char *device_id,
 				  const char *client_pub_pem, int64_t now, const char *old_fp,
 				  const char *new_fp, const struct store_audit *audit, gw_error *err);
+	int (*device_set_channel)(struct store *st, const char *id, const char *channel,
+				  const struct store_audit *audit, gw_error *err);
+	int (*release_put)(struct store *st, const struct store_release *r,
+			   const struct store_audit *audit, gw_error *err);
+	int (*release_get)(struct store *st, const char *id, struct store_release *out,
+			   gw_error *err);
+	int (*release_list)(struct store *st, const char *model, store_release_cb cb, void *arg,
+			    gw_error *err);
+	int (*release_change)(struct store *st, const char *id, enum store_release_change what,
+			      unsigned value, const struct store_audit *audit, gw_error *err);
 	int (*enrollment_put)(struct store *st, const struct store_enrollment *e,
 			      const struct store_audit *audit, gw_error *err);
 	int (*enrollment_get)(struct store *st, const char *id, struct store_enrollment *out,
@@ -96,5 +106,7 @@ int store_sqlite_open(const char *path, bool sync_full, struct store **out,
 
 /* Argument checks shared by backends' callers: text present and within cap. */
 int store_check_audit(const struct store_audit *a, gw_error *err) GW_WUR;
+/* A device id: 1..STORE_ID_MAX bytes (store.c). */
+int store_check_device_id(const char *id, gw_error *err) GW_WUR;
 
 #endif

@@ -229,7 +229,48 @@ static const char *const migrations[] = {
 	"                                  WHERE model = NEW.model AND epoch = NEW.epoch)"
 	"  BEGIN SELECT RAISE(ABORT, 'the first policy after a reset is the one the reset"
 	" names'); END;",
-	/* 7 -> 8: each device's TPM update key (one at most; an operator's reset
+	/* 7 -> 8: releases (bundles an operator added, stored as files beside the
+	 * database), the models each is for, and a device's channel and the security
+	 * version its TPM counter certified. */
+	"CREATE TABLE releases ("
+	"  id TEXT PRIMARY KEY NOT NULL"
+	"    CHECK (length(id) = 16 AND id NOT GLOB '*[^0-9a-f]*'),"
+	"  manifest_sha256 TEXT NOT NULL UNIQUE"
+	"    CHECK (length(manifest_sha256) = 64 AND manifest_sha256 NOT GLOB '*[^0-9a-f]*'),"
+	"  channel TEXT NOT NULL,"
+	"  version TEXT NOT NULL,"
+	"  security_version INTEGER NOT NULL CHECK (security_version >= 0),"
+	"  created INTEGER NOT NULL,"
+	"  notes TEXT,"
+	"  reboot_required INTEGER NOT NULL CHECK (reboot_required IN (0, 1)),"
+	"  bundle_path TEXT NOT NULL,"
+	"  size INTEGER NOT NULL CHECK (size > 0),"
+	"  sha256 TEXT NOT NULL"
+	"    CHECK (length(sha256) = 64 AND sha256 NOT GLOB '*[^0-9a-f]*'),"
+	"  rollout INTEGER NOT NULL CHECK (rollout BETWEEN 0 AND 100),"
+	"  requires_approval INTEGER NOT NULL CHECK (requires_approval IN (0, 1)),"
+	"  approved INTEGER NOT NULL CHECK (approved IN (0, 1)),"
+	"  withdrawn INTEGER NOT NULL CHECK (withdrawn IN (0, 1)),"
+	"  critical INTEGER NOT NULL CHECK (critical IN (0, 1)),"
+	"  deadline INTEGER,"
+	"  eol_transition INTEGER NOT NULL CHECK (eol_transition IN (0, 1)),"
+	"  added_at INTEGER NOT NULL,"
+	"  added_by TEXT NOT NULL"
+	") STRICT;"
+	"CREATE TABLE release_models ("
+	"  release_id TEXT NOT NULL REFERENCES releases (id),"
+	"  model TEXT NOT NULL,"
+	"  PRIMARY KEY (release_id, model)"
+	") STRICT;"
+	"CREATE INDEX release_models_model ON release_models (model, release_id);"
+	/* Withdrawn is final. */
+	"CREATE TRIGGER releases_withdrawn_final BEFORE UPDATE ON releases"
+	"  WHEN OLD.withdrawn = 1"
+	"  BEGIN SELECT RAISE(ABORT, 'a withdrawn release does not change'); END;"
+	"ALTER TABLE devices ADD COLUMN channel TEXT;"
+	"ALTER TABLE devices ADD COLUMN security_version INTEGER"
+	"  CHECK (security_version IS NULL OR security_version >= 0);",
+	/* 8 -> 9: each device's TPM update key (one at most; an operator's reset
 	 * deletes it so the device can register another). A name is one key's. */
 	"CREATE TABLE update_keys ("
 	"  device_id TEXT PRIMARY KEY REFERENCES devices(id),"
@@ -454,6 +495,11 @@ static const struct store_ops sqlite_ops = {
 	.device_set_state = sqls_op_device_set_state,
 	.device_update_attestation = sqls_op_device_update_attestation,
 	.device_set_client_cert = sqls_op_device_set_client_cert,
+	.device_set_channel = sqls_op_device_set_channel,
+	.release_put = sqls_op_release_put,
+	.release_get = sqls_op_release_get,
+	.release_list = sqls_op_release_list,
+	.release_change = sqls_op_release_change,
 	.enrollment_put = sqls_op_enrollment_put,
 	.enrollment_get = sqls_op_enrollment_get,
 	.enrollment_activate = sqls_op_enrollment_activate,

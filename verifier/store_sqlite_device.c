@@ -154,7 +154,7 @@ out:
 #define DEVICE_COLUMNS \
 	"id, model, state, created_at, state_changed_at, state_changed_by," \
 	" last_attest_at, last_status, reset_count, restart_count, clock," \
-	" cel_records_appraised, client_cert_fp"
+	" cel_records_appraised, client_cert_fp, channel, security_version"
 
 /* Fill the scalar fields of d from a row of DEVICE_COLUMNS. */
 static int read_device_row(sqlite3_stmt *stmt, struct store_device *d)
@@ -166,7 +166,8 @@ static int read_device_row(sqlite3_stmt *stmt, struct store_device *d)
 	    sqls_col_text(stmt, 1, d->model, sizeof(d->model)) ||
 	    sqls_col_text(stmt, 5, d->state_changed_by, sizeof(d->state_changed_by)) ||
 	    sqls_col_text(stmt, 7, d->last_status, sizeof(d->last_status)) ||
-	    sqls_col_text(stmt, 12, d->client_cert_fp, sizeof(d->client_cert_fp)))
+	    sqls_col_text(stmt, 12, d->client_cert_fp, sizeof(d->client_cert_fp)) ||
+	    sqls_col_text(stmt, 13, d->channel, sizeof(d->channel)))
 		return GW_E_TOOBIG;
 	if (store_device_state_parse(state, &d->state))
 		return GW_E_PARSE;
@@ -178,6 +179,7 @@ static int read_device_row(sqlite3_stmt *stmt, struct store_device *d)
 	d->restart_count = (uint32_t)sqlite3_column_int64(stmt, 9);
 	d->clock = (uint64_t)sqlite3_column_int64(stmt, 10);
 	d->cel_records_appraised = (uint64_t)sqlite3_column_int64(stmt, 11);
+	d->security_version = (uint64_t)sqlite3_column_int64(stmt, 14);
 	return 0;
 }
 
@@ -230,11 +232,11 @@ int sqls_op_device_get(struct store *st, const char *id, struct store_device *ou
 		goto out;
 	}
 	if ((rc = read_device_row(stmt, &d)) ||
-	    (rc = sqls_col_blob_dup(stmt, 13, &d.ek_pub, &d.ek_pub_len)) ||
-	    (rc = sqls_col_blob_dup(stmt, 14, &d.ek_cert, &d.ek_cert_len)) ||
-	    (rc = sqls_col_blob_dup(stmt, 15, &d.ak_pub, &d.ak_pub_len)) ||
-	    (rc = sqls_col_blob_dup(stmt, 16, &d.ak_name, &d.ak_name_len)) ||
-	    (rc = col_cel_log(stmt, 17, &d))) {
+	    (rc = sqls_col_blob_dup(stmt, 15, &d.ek_pub, &d.ek_pub_len)) ||
+	    (rc = sqls_col_blob_dup(stmt, 16, &d.ek_cert, &d.ek_cert_len)) ||
+	    (rc = sqls_col_blob_dup(stmt, 17, &d.ak_pub, &d.ak_pub_len)) ||
+	    (rc = sqls_col_blob_dup(stmt, 18, &d.ak_name, &d.ak_name_len)) ||
+	    (rc = col_cel_log(stmt, 19, &d))) {
 		rc = gw_fail(err, rc, "store: device %s: malformed row", id);
 		goto out;
 	}

@@ -90,6 +90,18 @@ int sqls_op_device_set_client_cert(struct store *st, const char *id, const char 
 int sqls_op_device_renew_cert(struct store *st, const char *id, const char *old_fp,
 			      const char *new_fp, const struct store_audit *audit, gw_error *err);
 
+/* store_sqlite_release.c */
+int sqls_op_device_set_channel(struct store *st, const char *id, const char *channel,
+			       const struct store_audit *audit, gw_error *err);
+int sqls_op_release_put(struct store *st, const struct store_release *r,
+			const struct store_audit *audit, gw_error *err);
+int sqls_op_release_get(struct store *st, const char *id, struct store_release *out,
+			gw_error *err);
+int sqls_op_release_list(struct store *st, const char *model, store_release_cb cb, void *arg,
+			 gw_error *err);
+int sqls_op_release_change(struct store *st, const char *id, enum store_release_change what,
+			   unsigned value, const struct store_audit *audit, gw_error *err);
+
 /* store_sqlite_enroll.c */
 int sqls_op_enrollment_put(struct store *st, const struct store_enrollment *e,
 			   const struct store_audit *audit, gw_error *err);

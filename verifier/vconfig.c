@@ -39,6 +39,7 @@ void vconfig_defaults(struct vconfig *cfg)
 	cfg->enroll_rate_source = (struct vconfig_rate){ VCONFIG_DEFAULT_ENROLL_RATE_SOURCE, 60 };
 	cfg->enroll_rate_global = (struct vconfig_rate){ VCONFIG_DEFAULT_ENROLL_RATE_GLOBAL, 60 };
 	cfg->cert_days = VCONFIG_DEFAULT_CERT_DAYS;
+	cfg->release_max_attest_age = VCONFIG_DEFAULT_MAX_ATTEST_AGE;
 }
 
 static int set_path(const struct vconfig *cfg, char **dst, const char *v)
@@ -155,9 +156,66 @@ static bool valid_listen(const char *v)
 static int on_section(void *user, const char *name, gw_error *err)
 {
 	(void)user;
-	if (!strcmp(name, "verifier") || !strcmp(name, "enrollment") || !strcmp(name, "policy"))
+	if (!strcmp(name, "verifier") || !strcmp(name, "enrollment") || !strcmp(name, "policy") ||
+	    !strcmp(name, "releases"))
 		return 0;
 	return gw_fail(err, GW_E_CONFIG, "unknown section [%s]", name);
+}
+
+/* An update channel name: 1..64 characters of [A-Za-z0-9._-]. */
+static bool valid_channel(const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n > 64)
+		return false;
+	return strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+static int on_releases_key(struct vconfig *cfg, const char *key, const char *v, gw_error *err)
+{
+	int rc;
+
+	if (!strcmp(key, "trust_root"))
+		rc = set_path(cfg, &cfg->release_trust_root, v);
+	else if (!strcmp(key, "dir"))
+		rc = set_path(cfg, &cfg->release_dir, v);
+	else if (!strcmp(key, "default_channel"))
+		rc = valid_channel(v) ? set_str(&cfg->default_channel, v) : GW_E_PARSE;
+	else if (!strcmp(key, "max_attest_age"))
+		rc = set_uint(&cfg->release_max_attest_age, v, 1, 7 * 86400);
+	else
+		return gw_fail(err, GW_E_CONFIG, "[releases]: unknown key '%s'", key);
+	if (rc == GW_E_PARSE)
+		return gw_fail(err, GW_E_CONFIG, "[releases]: bad value for '%s': '%s'", key, v);
+	return rc;
+}
+
+/* The defaults of [releases] that depend on other keys: the bundle directory
+ * beside the database, the channel "stable". */
+static int releases_defaults(struct vconfig *cfg)
+{
+	const char *db;
+	size_t n;
+
+	if (!cfg->default_channel && !(cfg->default_channel = strdup(VCONFIG_DEFAULT_CHANNEL)))
+		return GW_E_NOMEM;
+	if (cfg->release_dir)
+		return 0;
+	db = cfg->store + 7; /* set_store: "sqlite:" and an absolute path */
+	n = strcspn(db, "?");
+	while (n > 0 && db[n - 1] != '/')
+		n--;
+	if (n > 1)
+		n--; /* the directory without its trailing slash ("/" stays "") */
+	else
+		n = 0;
+	cfg->release_dir = malloc(n + sizeof("/bundles"));
+	if (!cfg->release_dir)
+		return GW_E_NOMEM;
+	memcpy(cfg->release_dir, db, n);
+	memcpy(cfg->release_dir + n, "/bundles", sizeof("/bundles"));
+	return 0;
 }
 
 static int on_key(void *user, const char *section, const char *key, const char *v, int line,
@@ -246,6 +304,8 @@ static int on_key(void *user, const char *section, const char *key, const char *
 		} else {
 			return gw_fail(err, GW_E_CONFIG, "[policy]: unknown key '%s'", key);
 		}
+	} else if (!strcmp(section, "releases")) {
+		return on_releases_key(cfg, key, v, err);
 	} else if (strcmp(section, "enrollment")) {
 		/* inih hands keys before the first header over with section "". */
 		return gw_fail(err, GW_E_CONFIG, "unknown section [%s]", section);
@@ -376,13 +436,14 @@ int vconfig_load(const char *path, struct vconfig *cfg, gw_error *err)
 			       cfg->n_policy_keys);
 	if (!vp.threshold_line)
 		cfg->policy_threshold = (unsigned)cfg->n_policy_keys;
-	return 0;
+	return releases_defaults(cfg);
 }
 
 void vconfig_fini(struct vconfig *cfg)
 {
 	char **strs[] = { &cfg->dir, &cfg->id, &cfg->listen, &cfg->store, &cfg->tls_cert,
-			  &cfg->tls_key, &cfg->ca_cert, &cfg->ca_key, &cfg->gate_key };
+			  &cfg->tls_key, &cfg->ca_cert, &cfg->ca_key, &cfg->gate_key,
+			  &cfg->release_trust_root, &cfg->release_dir, &cfg->default_channel };
 
 	for (size_t i = 0; i < GW_ARRAY_SIZE(strs); i++)
 		free(*strs[i]);

@@ -67,7 +67,18 @@ struct vconfig {
 	char *policy_keys[VCONFIG_MAX_POLICY_KEYS];
 	size_t n_policy_keys;
 	unsigned policy_threshold;
+	/* [releases]: the pinned trust root that release bundles are checked
+	 * against (NULL: `release add` refuses), the directory their files are kept
+	 * in (default: "bundles" beside the database), the channel of a device
+	 * without one, and how old a device's last affirming attestation may be for
+	 * it to be offered or served a release (seconds). */
+	char *release_trust_root;
+	char *release_dir;
+	char *default_channel;
+	unsigned release_max_attest_age;
 };
+#define VCONFIG_DEFAULT_CHANNEL "stable"
+#define VCONFIG_DEFAULT_MAX_ATTEST_AGE 900u
 
 void vconfig_defaults(struct vconfig *cfg);
 /* Load path; relative file names in it are made absolute against its directory.

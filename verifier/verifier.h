@@ -22,5 +22,6 @@ int cmd_device(struct verifier_ctx *ctx, int argc, char **argv);
 int cmd_history(struct verifier_ctx *ctx, int argc, char **argv);
 int cmd_audit(struct verifier_ctx *ctx, int argc, char **argv);
 int cmd_status(struct verifier_ctx *ctx, int argc, char **argv);
+int cmd_release(struct verifier_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -134,6 +134,33 @@ static void test_parse_u64(void **state)
 	assert_int_equal(gw_parse_u64("9", 5, &v), GW_E_TOOBIG);
 }
 
+static void test_parse_u64_until(void **state)
+{
+	const char *s = "12-345/6", *p = s;
+	uint64_t a = 0, b = 0, c = 0;
+
+	(void)state;
+	assert_int_equal(gw_parse_u64_until(&p, '-', 100, &a), 0);
+	assert_int_equal(gw_parse_u64_until(&p, '/', 1000, &b), 0);
+	assert_int_equal(gw_parse_u64_until(&p, '\0', 9, &c), 0);
+	assert_true(a == 12 && b == 345 && c == 6 && *p == '\0');
+	/* Failures leave *p and the value alone. */
+	p = "-5";
+	assert_int_equal(gw_parse_u64_until(&p, '-', 100, &a), GW_E_PARSE); /* no digit */
+	assert_string_equal(p, "-5");
+	p = "5";
+	assert_int_equal(gw_parse_u64_until(&p, '-', 100, &a), GW_E_PARSE); /* no end */
+	p = "5x-";
+	assert_int_equal(gw_parse_u64_until(&p, '-', 100, &a), GW_E_PARSE);
+	p = " 5-";
+	assert_int_equal(gw_parse_u64_until(&p, '-', 100, &a), GW_E_PARSE);
+	p = "101-";
+	assert_int_equal(gw_parse_u64_until(&p, '-', 100, &a), GW_E_TOOBIG);
+	p = "123456789012345678901234567890-";
+	assert_int_equal(gw_parse_u64_until(&p, '-', UINT64_MAX, &a), GW_E_TOOBIG);
+	assert_int_equal(a, 12);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -143,6 +170,7 @@ int main(void)
 		cmocka_unit_test(test_pcrsel_bad),
 		cmocka_unit_test(test_hex_b64),
 		cmocka_unit_test(test_parse_u64),
+		cmocka_unit_test(test_parse_u64_until),
 	};
 
 	return cmocka_run_group_tests_name("digest", tests, NULL, NULL);

@@ -11,12 +11,15 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -250,6 +253,29 @@ static void h_limited(struct httpd_req *req)
 	atomic_store(&header_late_rc, httpd_reply_header(req, "X-Late", "1"));
 }
 
+char stream_path[160];
+
+/* /v1/file/NAME streams stream_path: "whole" all of it (200), "part" bytes
+ * 100..1099 (206), "gone" a file that cannot be opened (404 from the handler). */
+static void h_file(struct httpd_req *req)
+{
+	const char *name = req->path + strlen("/v1/file/");
+	bool whole = !strcmp(name, "whole"), part = !strcmp(name, "part");
+	struct stat sb;
+	int fd = open(stream_path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &sb) || (!whole && !part)) {
+		if (fd >= 0)
+			close(fd);
+		httpd_reply_error(req, 404, "not_found", "no file");
+		return;
+	}
+	if (part)
+		httpd_reply_file(req, 206, fd, 100, 1000, "application/octet-stream");
+	else
+		httpd_reply_file(req, 200, fd, 0, (uint64_t)sb.st_size, "application/octet-stream");
+}
+
 const struct httpd_route routes[] = {
 	{ "GET", "/v1/health", h_health, 0 },
 	{ "POST", "/v1/echo", h_echo, 0 },
@@ -259,6 +285,7 @@ const struct httpd_route routes[] = {
 	{ "GET", "/v1/silent", h_silent, 0 },
 	{ "GET", "/v1/twice", h_twice, 0 },
 	{ "GET", "/v1/limited", h_limited, 0 },
+	{ "GET", "/v1/file/", h_file, HTTPD_PATH_PREFIX },
 };
 
 struct httpd_config server_config(void)

@@ -55,13 +55,15 @@ extern struct fixture g;
 /* ---- server side ---- */
 
 /* The test routes; the fixture's server and the tests' own servers use them. */
-#define FIXTURE_ROUTES 8
+#define FIXTURE_ROUTES 9
 extern const struct httpd_route routes[FIXTURE_ROUTES];
 /* What the handlers and the per-thread app contexts saw, for the tests to check. */
 extern atomic_uint inits, finis, fini_mismatch;
 extern atomic_int twice_second_rc;
 extern atomic_int header_bad_rc, header_late_rc;
 extern atomic_int slow_entered;
+/* The file /v1/file/NAME streams (httpd_reply_file). */
+extern char stream_path[160];
 
 void *app_init(unsigned idx, void *arg);
 void app_fini(unsigned idx, void *app, void *arg);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Unit tests for the store's update keys (schema 8): one key per enrolled device,
+// Unit tests for the store's update keys (schema 9): one key per enrolled device,
 // the same key again is "existed", another is refused until a reset, each change
 // audited in its transaction; and the migration from schema 7.
 #include <setjmp.h>
@@ -177,8 +177,8 @@ static void test_not_enrolled(void **state)
 			 GW_E_INVAL);
 }
 
-/* A schema 7 file (no update_keys) migrates to 8 and keeps its devices. */
-static void test_migrate_v7(void **state)
+/* A schema 8 file (no update_keys) migrates to 9 and keeps its devices. */
+static void test_migrate_v8(void **state)
 {
 	struct fixture *f = *state;
 	uint8_t n[STORE_UPDATE_KEY_NAME_LEN];
@@ -191,7 +191,7 @@ static void test_migrate_v7(void **state)
 	store_close(f->st);
 	f->st = NULL;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DROP TABLE update_keys; PRAGMA user_version = 7;", NULL,
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE update_keys; PRAGMA user_version = 8;", NULL,
 				      NULL, NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_close(db), SQLITE_OK);
@@ -208,7 +208,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_put_get_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_enrolled, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_v7, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v8, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

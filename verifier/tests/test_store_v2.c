@@ -1020,6 +1020,10 @@ static void test_migrate_v4(void **state)
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
 				      "DROP TABLE update_keys;"
+				      "DROP TRIGGER releases_withdrawn_final;"
+				      "DROP TABLE release_models; DROP TABLE releases;"
+				      "ALTER TABLE devices DROP COLUMN channel;"
+				      "ALTER TABLE devices DROP COLUMN security_version;"
 				      "DROP INDEX devices_ek_key; DROP INDEX devices_ak_name;"
 				      "ALTER TABLE devices DROP COLUMN ek_key;"
 				      "DROP TRIGGER policies_go_up; DROP TRIGGER policies_in_epoch;"

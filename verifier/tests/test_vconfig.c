@@ -163,6 +163,27 @@ static void test_minimal(void **state)
 	/* No [policy]: no key, so no policy can be added or trusted. */
 	assert_int_equal(cfg.n_policy_keys, 0);
 	assert_int_equal(cfg.policy_threshold, 0);
+	/* No [releases]: no trust root (release add refuses), bundles beside the
+	 * database, channel "stable", attestations fresh for 15 minutes. */
+	assert_null(cfg.release_trust_root);
+	assert_string_equal(cfg.release_dir, "/tmp/bundles");
+	assert_string_equal(cfg.default_channel, "stable");
+	assert_int_equal(cfg.release_max_attest_age, 900);
+	vconfig_fini(&cfg);
+}
+
+static void test_releases(void **state)
+{
+	struct vconfig cfg;
+	char want[PATH_MAX + 64];
+
+	(void)state;
+	load_ok(FIXTURES "/good/releases.conf", &cfg);
+	abs_path(FIXTURES "/good/root.json", want, sizeof(want));
+	assert_string_equal(cfg.release_trust_root, want);
+	assert_string_equal(cfg.release_dir, "/srv/bundles");
+	assert_string_equal(cfg.default_channel, "lts-2.x");
+	assert_int_equal(cfg.release_max_attest_age, 60);
 	vconfig_fini(&cfg);
 }
 
@@ -477,6 +498,15 @@ static const struct bad_case {
 	{ "cert-days-words.conf", 2, BADV("cert_days", "a year") },
 	{ "cert-days-twice.conf", 3, "cert_days given twice (first on line 2)" },
 	{ "cert-days-in-verifier.conf", 2, "[verifier]: unknown key 'cert_days'" },
+	{ "releases-unknown-key.conf", 2, "[releases]: unknown key 'root'" },
+	{ "releases-trust-root-empty.conf", 2, "[releases]: " BADV("trust_root", "") },
+	{ "releases-dir-empty.conf", 2, BADV("dir", "") },
+	{ "releases-channel-space.conf", 2, BADV("default_channel", "be ta") },
+	{ "releases-channel-slash.conf", 2, BADV("default_channel", "../x") },
+	{ "releases-channel-long.conf", 2, "bad value for 'default_channel'" },
+	{ "releases-max-age-zero.conf", 2, BADV("max_attest_age", "0") },
+	{ "releases-max-age-high.conf", 2, BADV("max_attest_age", "604801") },
+	{ "releases-max-age-words.conf", 2, BADV("max_attest_age", "soon") },
 	{ "missing-id.conf", 0, "[verifier] needs 'id'" },
 	{ "missing-listen.conf", 0, "[verifier] needs 'listen'" },
 	{ "missing-store.conf", 0, "[verifier] needs 'store'" },
@@ -577,6 +607,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_minimal),
+		cmocka_unit_test(test_releases),
 		cmocka_unit_test(test_relative),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_missing),

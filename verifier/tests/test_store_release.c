@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: Apache-2.0
+// Unit tests for schema 8 of the verifier store: releases, their models, approval,
+// rollout and withdrawal, a device's channel, and the migration from a v7 file.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store.h"
+#include "util.h"
+
+#define MD1 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define MD2 "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+#define FILE_SHA "1111111111111111111111111111111111111111111111111111111111111111"
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	struct store *st;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	memcpy(f->dir, "/tmp/gw-storerel-XXXXXX", sizeof("/tmp/gw-storerel-XXXXXX"));
+	if (!mkdtemp(f->dir) ||
+	    gw_snprintf(f->path, sizeof(f->path), "%s/verifier.db", f->dir) ||
+	    store_open(f->path, &f->st, NULL)) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	char p[192];
+
+	store_close(f->st);
+	for (size_t i = 0; i < GW_ARRAY_SIZE(suffix); i++)
+		if (gw_snprintf(p, sizeof(p), "%s%s", f->path, suffix[i]) == 0)
+			(void)unlink(p);
+	(void)rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void make_release(struct store_release *r, const char *digest, const char *model)
+{
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(gw_snprintf(r->manifest_sha256, sizeof(r->manifest_sha256), "%s",
+				     digest), 0);
+	memcpy(r->id, digest, STORE_RELEASE_ID_LEN);
+	assert_int_equal(gw_snprintf(r->models[0], sizeof(r->models[0]), "%s", model), 0);
+	r->nmodels = 1;
+	strcpy(r->channel, "stable");
+	strcpy(r->version, "2.0.0");
+	r->security_version = 5;
+	r->created = 1000;
+	r->notes = "fixes";
+	r->reboot_required = true;
+	strcpy(r->bundle_path, "/var/lib/gatewarden/bundles/x.gwb");
+	r->size = 4096;
+	strcpy(r->sha256, FILE_SHA);
+	r->rollout = 100;
+	r->added_at = 2000;
+	strcpy(r->added_by, "operator:alice");
+}
+
+static void put_device(struct store *st, const char *id)
+{
+	static uint8_t blob[] = { 0x00, 0x01, 0x02 };
+	struct store_device d;
+
+	memset(&d, 0, sizeof(d));
+	strcpy(d.id, id);
+	strcpy(d.model, "gw-1000");
+	d.state = STORE_DEV_ENROLLED;
+	d.ek_pub = blob;
+	d.ek_pub_len = sizeof(blob);
+	d.ak_pub = blob;
+	d.ak_pub_len = sizeof(blob);
+	d.ak_name = (uint8_t *)id;
+	d.ak_name_len = strlen(id);
+	d.created_at = 10;
+	assert_int_equal(store_device_put(st, &d, NULL, NULL), 0);
+}
+
+static int count_cb(const struct store_release *r, void *arg)
+{
+	(void)r;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int count_audit(const struct store_audit_record *r, void *arg)
+{
+	(void)r;
+	(*(uint64_t *)arg)++;
+	return 0;
+}
+
+static uint64_t audit_count(struct store *st)
+{
+	uint64_t n = 0, count = 0, bad = 1;
+
+	assert_int_equal(store_audit_list(st, 0, count_audit, &n, NULL), 0);
+	assert_int_equal(store_audit_verify(st, &count, &bad, NULL), 0);
+	assert_int_equal(bad, 0);
+	return n;
+}
+
+static void test_put_get(void **state)
+{
+	struct fixture *f = *state;
+	struct store_release r, got, dup;
+	struct store_audit a = { 2000, "operator:alice", "release.add", NULL, "ok", NULL };
+	int n = 0;
+
+	make_release(&r, MD1, "gw-1000");
+	strcpy(r.models[1], "gw-2000");
+	r.nmodels = 2;
+	assert_int_equal(store_release_put(f->st, &r, &a, NULL), 0);
+	assert_int_equal(audit_count(f->st), 1);
+	assert_int_equal(store_release_get(f->st, "0123456789abcdef", &got, NULL), 0);
+	assert_string_equal(got.manifest_sha256, MD1);
+	assert_int_equal(got.nmodels, 2);
+	assert_string_equal(got.models[1], "gw-2000");
+	assert_string_equal(got.notes, "fixes");
+	assert_int_equal(got.security_version, 5);
+	assert_true(got.reboot_required);
+	assert_int_equal(got.rollout, 100);
+	assert_false(got.approved);
+	assert_int_equal(got.deadline, 0);
+	store_release_fini(&got);
+
+	/* The same manifest again, and another manifest under a taken id. */
+	make_release(&dup, MD1, "gw-1000");
+	assert_int_equal(store_release_put(f->st, &dup, &a, NULL), GW_E_EXISTS);
+	assert_int_equal(audit_count(f->st), 1);
+
+	make_release(&dup, MD2, "gw-3000");
+	assert_int_equal(store_release_put(f->st, &dup, NULL, NULL), 0);
+	assert_int_equal(store_release_list(f->st, NULL, count_cb, &n, NULL), 0);
+	assert_int_equal(n, 2);
+	n = 0;
+	assert_int_equal(store_release_list(f->st, "gw-2000", count_cb, &n, NULL), 0);
+	assert_int_equal(n, 1);
+	n = 0;
+	assert_int_equal(store_release_list(f->st, "gw-9", count_cb, &n, NULL), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_release_get(f->st, "0000000000000000", &got, NULL), GW_E_NOTFOUND);
+	assert_int_equal(store_release_get(f->st, "../../etc", &got, NULL), GW_E_NOTFOUND);
+}
+
+static void test_put_bad(void **state)
+{
+	struct fixture *f = *state;
+	struct store_release r;
+
+	make_release(&r, MD1, "gw-1000");
+	r.id[3] = 'x';
+	assert_int_equal(store_release_put(f->st, &r, NULL, NULL), GW_E_INVAL);
+	make_release(&r, MD1, "gw-1000");
+	memcpy(r.id, MD2, STORE_RELEASE_ID_LEN); /* not the manifest's prefix */
+	assert_int_equal(store_release_put(f->st, &r, NULL, NULL), GW_E_INVAL);
+	make_release(&r, MD1, "gw-1000");
+	r.rollout = 101;
+	assert_int_equal(store_release_put(f->st, &r, NULL, NULL), GW_E_INVAL);
+	make_release(&r, MD1, "gw-1000");
+	strcpy(r.channel, "a b");
+	assert_int_equal(store_release_put(f->st, &r, NULL, NULL), GW_E_INVAL);
+	make_release(&r, MD1, "gw-1000");
+	strcpy(r.models[1], "gw-1000");
+	r.nmodels = 2;
+	assert_int_equal(store_release_put(f->st, &r, NULL, NULL), GW_E_INVAL);
+	make_release(&r, MD1, "gw-1000");
+	r.approved = true;
+	assert_int_equal(store_release_put(f->st, &r, NULL, NULL), GW_E_INVAL);
+	make_release(&r, MD1, "gw-1000");
+	r.deadline = 5; /* a deadline only for a critical release */
+	assert_int_equal(store_release_put(f->st, &r, NULL, NULL), GW_E_INVAL);
+	make_release(&r, MD1, "gw-1000");
+	r.nmodels = 0;
+	assert_int_equal(store_release_put(f->st, &r, NULL, NULL), GW_E_INVAL);
+}
+
+static void test_change(void **state)
+{
+	struct fixture *f = *state;
+	struct store_release r, got;
+	struct store_audit a = { 2000, "operator:alice", "release.change", NULL, "ok", NULL };
+	const char *id = "0123456789abcdef";
+
+	make_release(&r, MD1, "gw-1000");
+	assert_int_equal(store_release_put(f->st, &r, NULL, NULL), 0);
+	/* Approval only for a release that requires it. */
+	assert_int_equal(store_release_change(f->st, id, STORE_REL_APPROVE, 0, &a, NULL),
+			 GW_E_STATE);
+	assert_int_equal(audit_count(f->st), 0);
+	assert_int_equal(store_release_change(f->st, id, STORE_REL_ROLLOUT, 101, &a, NULL),
+			 GW_E_INVAL);
+	assert_int_equal(store_release_change(f->st, id, STORE_REL_ROLLOUT, 30, &a, NULL), 0);
+	assert_int_equal(store_release_get(f->st, id, &got, NULL), 0);
+	assert_int_equal(got.rollout, 30);
+	store_release_fini(&got);
+	assert_int_equal(store_release_change(f->st, id, STORE_REL_WITHDRAW, 0, &a, NULL), 0);
+	assert_int_equal(audit_count(f->st), 2);
+	/* Withdrawn is final. */
+	assert_int_equal(store_release_change(f->st, id, STORE_REL_ROLLOUT, 100, &a, NULL),
+			 GW_E_STATE);
+	assert_int_equal(store_release_change(f->st, id, STORE_REL_WITHDRAW, 0, &a, NULL),
+			 GW_E_STATE);
+	assert_int_equal(audit_count(f->st), 2);
+	assert_int_equal(store_release_change(f->st, "fedcba9876543210", STORE_REL_WITHDRAW, 0,
+					      &a, NULL),
+			 GW_E_NOTFOUND);
+
+	make_release(&r, MD2, "gw-1000");
+	r.requires_approval = true;
+	assert_int_equal(store_release_put(f->st, &r, NULL, NULL), 0);
+	assert_int_equal(store_release_change(f->st, "fedcba9876543210", STORE_REL_APPROVE, 0,
+					      &a, NULL), 0);
+	assert_int_equal(store_release_change(f->st, "fedcba9876543210", STORE_REL_APPROVE, 0,
+					      &a, NULL), GW_E_STATE);
+	assert_int_equal(store_release_get(f->st, "fedcba9876543210", &got, NULL), 0);
+	assert_true(got.approved);
+	store_release_fini(&got);
+}
+
+/* The trigger keeps a withdrawn release as it is even against a direct UPDATE. */
+static void test_withdrawn_trigger(void **state)
+{
+	struct fixture *f = *state;
+	struct store_release r;
+	sqlite3 *db = NULL;
+
+	make_release(&r, MD1, "gw-1000");
+	assert_int_equal(store_release_put(f->st, &r, NULL, NULL), 0);
+	assert_int_equal(store_release_change(f->st, "0123456789abcdef", STORE_REL_WITHDRAW, 0,
+					      NULL, NULL), 0);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE releases SET withdrawn = 0", NULL, NULL,
+					  NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
+static void test_channel(void **state)
+{
+	struct fixture *f = *state;
+	struct store_device d;
+	struct store_audit a = { 2000, "operator:alice", "device.channel", "gw-1", "ok", NULL };
+
+	put_device(f->st, "gw-1");
+	assert_int_equal(store_device_get(f->st, "gw-1", &d, NULL), 0);
+	assert_string_equal(d.channel, "");
+	assert_int_equal(d.security_version, 0);
+	store_device_fini(&d);
+	assert_int_equal(store_device_set_channel(f->st, "gw-1", "beta", &a, NULL), 0);
+	assert_int_equal(store_device_get(f->st, "gw-1", &d, NULL), 0);
+	assert_string_equal(d.channel, "beta");
+	store_device_fini(&d);
+	assert_int_equal(store_device_set_channel(f->st, "gw-1", "be ta", &a, NULL), GW_E_INVAL);
+	assert_int_equal(store_device_set_channel(f->st, "gw-2", "beta", &a, NULL),
+			 GW_E_NOTFOUND);
+	assert_int_equal(audit_count(f->st), 1);
+	assert_int_equal(store_device_set_channel(f->st, "gw-1", NULL, NULL, NULL), 0);
+	assert_int_equal(store_device_get(f->st, "gw-1", &d, NULL), 0);
+	assert_string_equal(d.channel, "");
+	store_device_fini(&d);
+}
+
+static int64_t user_version(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+/* A schema-7 file with a device comes up at the current schema (8 added these): the device keeps its row, has the
+ * default channel and security version 0, and releases can be added. */
+static void test_migrate_v7(void **state)
+{
+	struct fixture *f = *state;
+	struct store_device d;
+	struct store_release r;
+	sqlite3 *db = NULL;
+
+	put_device(f->st, "gw-old");
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "DROP TABLE update_keys;"
+				      "DROP TRIGGER releases_withdrawn_final;"
+				      "DROP TABLE release_models; DROP TABLE releases;"
+				      "ALTER TABLE devices DROP COLUMN channel;"
+				      "ALTER TABLE devices DROP COLUMN security_version;"
+				      "PRAGMA user_version = 7;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	assert_int_equal(user_version(f->path), 7);
+
+	assert_int_equal(store_open(f->path, &f->st, NULL), 0);
+	assert_int_equal(user_version(f->path), STORE_SCHEMA_VERSION);
+	assert_int_equal(store_device_get(f->st, "gw-old", &d, NULL), 0);
+	assert_string_equal(d.channel, "");
+	assert_int_equal(d.security_version, 0);
+	store_device_fini(&d);
+	make_release(&r, MD1, "gw-1000");
+	assert_int_equal(store_release_put(f->st, &r, NULL, NULL), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_put_get, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_put_bad, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_withdrawn_trigger, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_channel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v7, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
