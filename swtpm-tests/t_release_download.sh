@@ -233,11 +233,31 @@ check corrupted-part-deleted test ! -e "$dldir/$REL_good.gwb.part"
 expect_exit -n after-corrupted 0 ga update fetch "$REL_good" --json
 expect_eq after-corrupted-fresh "$(jq_py '(j["resumed_from"], j["sha256"])')" "(0, '$sha')"
 
+# ---- a gateway with [update] keeps what the verified EAR offers (offers.json)
+conf2=$GW_TMP/agent-update.conf
+cp "$conf" "$conf2"
+printf '\n[update]\nroot = %s\nchannel = stable\nbootloader = file\nbootloader_path = %s\n' \
+  "$vdir/release-root.json" "$GW_TMP/bootsim.state" >>"$conf2"
+printf '\n[channel stable]\ncounter_index = 0x01800100\nbaseline_index = 0x01800101\n' >>"$conf2"
+printf '\n[slot A.rootfs]\ndevice = %s\n\n[slot B.rootfs]\ndevice = %s\n' \
+  "$GW_TMP/slot-a.img" "$GW_TMP/slot-b.img" >>"$conf2"
+expect_exit -n attest-records-offers 0 gwagent --config "$conf2" attest --json
+check offers-written test -s "$state/update/offers.json"
+expect_exit -n pending-lists-offer 0 gwagent --config "$conf2" update pending --json
+expect_eq pending-offers-are-the-ears "$(jq_py '" ".join(sorted(o["version"] for o in j["offers"]))')" \
+  "$(ear_releases)"
+expect_eq pending-good-installs "$(jq_py '[o["decision"]["action"] for o in j["offers"] if o["id"] == "'"$REL_good"'"]')" \
+  "['install']"
+
 # ---- a non-affirming device gets nothing
 echo "application v1, patched" >"$stagefile"
 check measure-tampered ga measure --stage app "$stagefile"
 expect_exit -n attest-tampered 24 ga attest --json
 expect_eq tampered-offer-empty "$(ear_releases)" ""
+# and a verified result that offers nothing takes the offers away
+expect_exit -n attest-tampered-update 24 gwagent --config "$conf2" attest --json
+expect_exit -n pending-after-tampered 0 gwagent --config "$conf2" update pending --json
+expect_eq pending-empty-after-tampered "$(jq_py 'len(j["offers"])')" 0
 dl tampered 403 "$REL_good"
 expect_exit -n fetch-tampered 21 ga update fetch "$REL_good"
 expect_output_contains -n tampered-reason 'not-affirming' "$GW_TMP/tampered.out"
