@@ -8,6 +8,7 @@
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_tctildr.h>
 
+#include "tpm_session.h"
 #include "util.h"
 
 static int tss_fail(gw_error *err, TSS2_RC rc, const char *what)
@@ -355,8 +356,12 @@ static void ek_template(enum tpm_ek_type type, TPM2B_PUBLIC *t)
 	}
 }
 
-static int create_primary(struct agent_tpm *tpm, ESYS_TR hierarchy, const TPM2B_PUBLIC *tmpl,
-			  ESYS_TR *handle, TPM2B_PUBLIC *out, gw_error *err, const char *what)
+/* auth: ESYS_TR_PASSWORD for the endorsement hierarchy (whose authorization the EK
+ * must be created with before any session can be salted), an owner session for the
+ * owner hierarchy. */
+static int create_primary(struct agent_tpm *tpm, ESYS_TR hierarchy, ESYS_TR auth,
+			  const TPM2B_PUBLIC *tmpl, ESYS_TR *handle, TPM2B_PUBLIC *out,
+			  gw_error *err, const char *what)
 {
 	TPM2B_SENSITIVE_CREATE sens;
 	TPM2B_DATA outside = { .size = 0 };
@@ -365,8 +370,8 @@ static int create_primary(struct agent_tpm *tpm, ESYS_TR hierarchy, const TPM2B_
 	TSS2_RC rc;
 
 	memset(&sens, 0, sizeof(sens));
-	rc = Esys_CreatePrimary(tpm->esys, hierarchy, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
-				&sens, tmpl, &outside, &pcrs, handle, &pub, NULL, NULL, NULL);
+	rc = Esys_CreatePrimary(tpm->esys, hierarchy, auth, ESYS_TR_NONE, ESYS_TR_NONE, &sens, tmpl,
+				&outside, &pcrs, handle, &pub, NULL, NULL, NULL);
 	if (rc != TSS2_RC_SUCCESS)
 		return tss_fail(err, rc, what);
 	if (out)
@@ -382,9 +387,19 @@ int tpm_ek_public(struct agent_tpm *tpm, enum tpm_ek_type type, TPM2B_PUBLIC *ou
 	int rc;
 
 	ek_template(type, &tmpl);
-	rc = create_primary(tpm, ESYS_TR_RH_ENDORSEMENT, &tmpl, &ek, out, err, "creating the EK");
+	rc = create_primary(tpm, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, &tmpl, &ek, out, err,
+			    "creating the EK");
 	flush(tpm, &ek);
 	return rc;
+}
+
+int tpm_ek_create(struct agent_tpm *tpm, enum tpm_ek_type type, ESYS_TR *ek, gw_error *err)
+{
+	TPM2B_PUBLIC tmpl;
+
+	ek_template(type, &tmpl);
+	return create_primary(tpm, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, &tmpl, ek, NULL, err,
+			      "creating the EK");
 }
 
 static void srk_template(TPM2B_PUBLIC *t)
@@ -408,13 +423,18 @@ static void srk_template(TPM2B_PUBLIC *t)
 
 static int persist(struct agent_tpm *tpm, ESYS_TR obj, TPM2_HANDLE h, gw_error *err)
 {
-	ESYS_TR newh = ESYS_TR_NONE;
-	TSS2_RC rc;
+	ESYS_TR newh = ESYS_TR_NONE, session = ESYS_TR_NONE;
+	TSS2_RC trc;
+	int rc;
 
-	rc = Esys_EvictControl(tpm->esys, ESYS_TR_RH_OWNER, obj, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-			       ESYS_TR_NONE, h, &newh);
-	if (rc != TSS2_RC_SUCCESS)
-		return tss_fail(err, rc, "TPM2_EvictControl (make persistent)");
+	rc = tpm_session_owner(tpm, false, &session, err);
+	if (rc)
+		return rc;
+	trc = Esys_EvictControl(tpm->esys, ESYS_TR_RH_OWNER, obj, session, ESYS_TR_NONE,
+				ESYS_TR_NONE, h, &newh);
+	tpm_session_end(tpm, &session);
+	if (trc != TSS2_RC_SUCCESS)
+		return tss_fail(err, trc, "TPM2_EvictControl (make persistent)");
 	tr_close(tpm, &newh);
 	return 0;
 }
@@ -422,11 +442,15 @@ static int persist(struct agent_tpm *tpm, ESYS_TR obj, TPM2_HANDLE h, gw_error *
 int tpm_srk_create(struct agent_tpm *tpm, TPM2_HANDLE h, TPM2B_PUBLIC *out, gw_error *err)
 {
 	TPM2B_PUBLIC tmpl;
-	ESYS_TR srk = ESYS_TR_NONE;
+	ESYS_TR srk = ESYS_TR_NONE, session = ESYS_TR_NONE;
 	int rc;
 
 	srk_template(&tmpl);
-	rc = create_primary(tpm, ESYS_TR_RH_OWNER, &tmpl, &srk, out, err, "creating the SRK");
+	rc = tpm_session_owner(tpm, true, &session, err);
+	if (!rc)
+		rc = create_primary(tpm, ESYS_TR_RH_OWNER, session, &tmpl, &srk, out, err,
+				    "creating the SRK");
+	tpm_session_end(tpm, &session);
 	if (!rc)
 		rc = persist(tpm, srk, h, err);
 	flush(tpm, &srk);
@@ -481,7 +505,7 @@ int tpm_ak_create(struct agent_tpm *tpm, enum tpm_ek_type ek_type, TPM2_HANDLE h
 		  TPM2B_PUBLIC *out, gw_error *err)
 {
 	TPM2B_SENSITIVE_CREATE sens;
-	TPM2B_PUBLIC tmpl, ek_tmpl;
+	TPM2B_PUBLIC tmpl;
 	TPM2B_DATA outside = { .size = 0 };
 	TPML_PCR_SELECTION pcrs = { .count = 0 };
 	TPM2B_PRIVATE *priv = NULL;
@@ -505,9 +529,7 @@ int tpm_ak_create(struct agent_tpm *tpm, enum tpm_ek_type ek_type, TPM2_HANDLE h
 	/* The AK lives in the endorsement hierarchy, under the EK: quotes it signs then
 	 * carry the real resetCount, restartCount and firmwareVersion, which the TPM
 	 * obfuscates for keys of other hierarchies. */
-	ek_template(ek_type, &ek_tmpl);
-	rc = create_primary(tpm, ESYS_TR_RH_ENDORSEMENT, &ek_tmpl, &ek, NULL, err,
-			    "creating the EK");
+	rc = tpm_ek_create(tpm, ek_type, &ek, err);
 	if (rc)
 		goto out;
 	rc = ek_policy_session(tpm, &session, err);
@@ -543,18 +565,25 @@ out:
 
 int tpm_evict(struct agent_tpm *tpm, TPM2_HANDLE h, gw_error *err)
 {
-	ESYS_TR tr = ESYS_TR_NONE, out = ESYS_TR_NONE;
-	TSS2_RC rc;
+	ESYS_TR tr = ESYS_TR_NONE, out = ESYS_TR_NONE, session = ESYS_TR_NONE;
+	TSS2_RC trc;
+	int rc;
 
-	rc = Esys_TR_FromTPMPublic(tpm->esys, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &tr);
-	if (rc != TSS2_RC_SUCCESS)
-		return tss_fail(err, rc, "loading persistent handle");
-	/* EvictControl on a persistent object removes it; ESAPI invalidates tr. */
-	rc = Esys_EvictControl(tpm->esys, ESYS_TR_RH_OWNER, tr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-			       ESYS_TR_NONE, h, &out);
-	if (rc != TSS2_RC_SUCCESS) {
+	trc = Esys_TR_FromTPMPublic(tpm->esys, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &tr);
+	if (trc != TSS2_RC_SUCCESS)
+		return tss_fail(err, trc, "loading persistent handle");
+	rc = tpm_session_owner(tpm, false, &session, err);
+	if (rc) {
 		tr_close(tpm, &tr);
-		return tss_fail(err, rc, "TPM2_EvictControl (remove)");
+		return rc;
+	}
+	/* EvictControl on a persistent object removes it; ESAPI invalidates tr. */
+	trc = Esys_EvictControl(tpm->esys, ESYS_TR_RH_OWNER, tr, session, ESYS_TR_NONE,
+				ESYS_TR_NONE, h, &out);
+	tpm_session_end(tpm, &session);
+	if (trc != TSS2_RC_SUCCESS) {
+		tr_close(tpm, &tr);
+		return tss_fail(err, trc, "TPM2_EvictControl (remove)");
 	}
 	return 0;
 }
@@ -651,7 +680,6 @@ int tpm_activate_credential(struct agent_tpm *tpm, enum tpm_ek_type ek_type, TPM
 			    const TPM2B_ID_OBJECT *blob, const TPM2B_ENCRYPTED_SECRET *enc,
 			    uint8_t *secret, size_t *secret_len, gw_error *err)
 {
-	TPM2B_PUBLIC ek_tmpl;
 	TPM2B_DIGEST *cert = NULL;
 	ESYS_TR ek = ESYS_TR_NONE, ak = ESYS_TR_NONE, session = ESYS_TR_NONE;
 	TSS2_RC trc;
@@ -663,9 +691,7 @@ int tpm_activate_credential(struct agent_tpm *tpm, enum tpm_ek_type ek_type, TPM
 				    &ak);
 	if (trc != TSS2_RC_SUCCESS)
 		return tss_fail(err, trc, "loading the AK");
-	ek_template(ek_type, &ek_tmpl);
-	rc = create_primary(tpm, ESYS_TR_RH_ENDORSEMENT, &ek_tmpl, &ek, NULL, err,
-			    "creating the EK");
+	rc = tpm_ek_create(tpm, ek_type, &ek, err);
 	if (rc)
 		goto out;
 	rc = ek_policy_session(tpm, &session, err);
