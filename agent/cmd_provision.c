@@ -350,7 +350,8 @@ static void usage(FILE *f)
 		   "  --force                 recreate the AK (a new key: the verifier must enroll\n"
 		   "                          it again)\n"
 		   "  --owner-auth-file FILE  the TPM's owner authorization, when one is set\n"
-		   "                          (the file's bytes, without a final newline)\n"
+		   "                          (the file's bytes, without a final newline); sent\n"
+		   "                          only as the key of EK-salted HMAC sessions\n"
 		   "  --json                  machine-readable output\n");
 }
 

@@ -421,9 +421,12 @@ static void srk_template(TPM2B_PUBLIC *t)
 	e->kdf.scheme = TPM2_ALG_NULL;
 }
 
-static int persist(struct agent_tpm *tpm, ESYS_TR obj, TPM2_HANDLE h, gw_error *err)
+/* TPM2_EvictControl of obj at h in an owner session: obj transient makes it
+ * persistent at h (*newh its new handle), obj persistent removes it. */
+static int evict_control(struct agent_tpm *tpm, ESYS_TR obj, TPM2_HANDLE h, ESYS_TR *newh,
+			 const char *what, gw_error *err)
 {
-	ESYS_TR newh = ESYS_TR_NONE, session = ESYS_TR_NONE;
+	ESYS_TR session = ESYS_TR_NONE;
 	TSS2_RC trc;
 	int rc;
 
@@ -431,12 +434,22 @@ static int persist(struct agent_tpm *tpm, ESYS_TR obj, TPM2_HANDLE h, gw_error *
 	if (rc)
 		return rc;
 	trc = Esys_EvictControl(tpm->esys, ESYS_TR_RH_OWNER, obj, session, ESYS_TR_NONE,
-				ESYS_TR_NONE, h, &newh);
+				ESYS_TR_NONE, h, newh);
 	tpm_session_end(tpm, &session);
 	if (trc != TSS2_RC_SUCCESS)
-		return tss_fail(err, trc, "TPM2_EvictControl (make persistent)");
-	tr_close(tpm, &newh);
+		return tss_fail(err, trc, what);
 	return 0;
+}
+
+static int persist(struct agent_tpm *tpm, ESYS_TR obj, TPM2_HANDLE h, gw_error *err)
+{
+	ESYS_TR newh = ESYS_TR_NONE;
+	int rc;
+
+	rc = evict_control(tpm, obj, h, &newh, "TPM2_EvictControl (make persistent)", err);
+	if (!rc)
+		tr_close(tpm, &newh);
+	return rc;
 }
 
 int tpm_srk_create(struct agent_tpm *tpm, TPM2_HANDLE h, TPM2B_PUBLIC *out, gw_error *err)
@@ -565,27 +578,18 @@ out:
 
 int tpm_evict(struct agent_tpm *tpm, TPM2_HANDLE h, gw_error *err)
 {
-	ESYS_TR tr = ESYS_TR_NONE, out = ESYS_TR_NONE, session = ESYS_TR_NONE;
+	ESYS_TR tr = ESYS_TR_NONE, out = ESYS_TR_NONE;
 	TSS2_RC trc;
 	int rc;
 
 	trc = Esys_TR_FromTPMPublic(tpm->esys, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &tr);
 	if (trc != TSS2_RC_SUCCESS)
 		return tss_fail(err, trc, "loading persistent handle");
-	rc = tpm_session_owner(tpm, false, &session, err);
-	if (rc) {
-		tr_close(tpm, &tr);
-		return rc;
-	}
 	/* EvictControl on a persistent object removes it; ESAPI invalidates tr. */
-	trc = Esys_EvictControl(tpm->esys, ESYS_TR_RH_OWNER, tr, session, ESYS_TR_NONE,
-				ESYS_TR_NONE, h, &out);
-	tpm_session_end(tpm, &session);
-	if (trc != TSS2_RC_SUCCESS) {
+	rc = evict_control(tpm, tr, h, &out, "TPM2_EvictControl (remove)", err);
+	if (rc)
 		tr_close(tpm, &tr);
-		return tss_fail(err, trc, "TPM2_EvictControl (remove)");
-	}
-	return 0;
+	return rc;
 }
 
 int tpm_quote(struct agent_tpm *tpm, TPM2_HANDLE ak_handle, const uint8_t *nonce,
