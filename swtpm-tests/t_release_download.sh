@@ -249,6 +249,31 @@ expect_eq pending-offers-are-the-ears "$(jq_py '" ".join(sorted(o["version"] for
 expect_eq pending-good-installs "$(jq_py '[o["decision"]["action"] for o in j["offers"] if o["id"] == "'"$REL_good"'"]')" \
   "['install']"
 
+# ---- gwverifier status lists the devices near or past their model's end of support
+eos=$(date -u -d '+30 days' +%Y-%m-%d)
+printf '{"model":"gw-1000","version":2,"stages":{"app":["%s"]},"update":{"end_of_support":"%s"}}\n' \
+  "$app_digest" "$eos" >"$GW_TMP/policy2.json"
+check policy2-sign gw_sign_policy "$GW_TMP/policy2.json" "$GW_TMP/policy2.signed.json"
+check policy2-add gwverifier policy add "${vconf[@]}" "$GW_TMP/policy2.signed.json"
+expect_exit -n status-eol 0 gwverifier status "${vconf[@]}" --json
+expect_eq status-eol-near "$(jq_py '[(d["id"], d["end_of_support"], d["past"], d["days_left"] in (30, 31)) for d in j["end_of_support"]["devices"]]')" \
+  "[('gw-rel-1', '$eos', False, True)]"
+expect_exit -n status-eol-text 0 gwverifier status "${vconf[@]}"
+expect_output_contains -n status-eol-text-line '^end of support: +1 within 90 days \(0 past\)$'
+expect_output_contains -n status-eol-row "gw-rel-1 +gw-1000 +$eos +in (30|31) days"
+expect_exit -n status-eol-short 0 gwverifier status "${vconf[@]}" --json --eol-days 10
+expect_eq status-eol-beyond-horizon "$(jq_py 'len(j["end_of_support"]["devices"])')" 0
+ftlib=$(faketime_lib libfaketimeMT.so.1)
+if [ -n "$ftlib" ]; then
+  expect_exit -n status-eol-past 0 env LD_PRELOAD="$ftlib" FAKETIME="+40d" \
+    "ASAN_OPTIONS=$FAKETIME_ASAN_OPTIONS" "$GW_BIN/gwverifier" status "${vconf[@]}" --json
+  expect_eq status-eol-is-past "$(jq_py '[(d["past"], d["days_left"]) for d in j["end_of_support"]["devices"]]')" \
+    "[(True, 0)]"
+else
+  skip status-eol-past "libfaketime not found"
+fi
+expect_exit -n status-eol-bad-days 2 gwverifier status "${vconf[@]}" --eol-days 9999
+
 # ---- a non-affirming device gets nothing
 echo "application v1, patched" >"$stagefile"
 check measure-tampered ga measure --stage app "$stagefile"
