@@ -235,9 +235,11 @@ expect_eq after-corrupted-fresh "$(jq_py '(j["resumed_from"], j["sha256"])')" "(
 
 # ---- a gateway with [update] keeps what the verified EAR offers (offers.json)
 conf2=$GW_TMP/agent-update.conf
-cp "$conf" "$conf2"
-printf '\n[update]\nroot = %s\nchannel = stable\nbootloader = file\nbootloader_path = %s\n' \
-  "$vdir/release-root.json" "$GW_TMP/bootsim.state" >>"$conf2"
+sed 's/^\[agent\]$/[agent]\nmodel = gw-1000/' "$conf" >"$conf2"
+echo "quiet gatewarden.slot=A" >"$GW_TMP/cmdline"
+truncate -s 4M "$GW_TMP/slot-a.img" "$GW_TMP/slot-b.img"
+printf '\n[update]\nroot = %s\nchannel = stable\nbootloader = file\nbootloader_path = %s\ncmdline = %s\n' \
+  "$vdir/release-root.json" "$GW_TMP/bootsim.state" "$GW_TMP/cmdline" >>"$conf2"
 printf '\n[channel stable]\ncounter_index = 0x01800100\nbaseline_index = 0x01800101\n' >>"$conf2"
 printf '\n[slot A.rootfs]\ndevice = %s\n\n[slot B.rootfs]\ndevice = %s\n' \
   "$GW_TMP/slot-a.img" "$GW_TMP/slot-b.img" >>"$conf2"
@@ -248,6 +250,19 @@ expect_eq pending-offers-are-the-ears "$(jq_py '" ".join(sorted(o["version"] for
   "$(ear_releases)"
 expect_eq pending-good-installs "$(jq_py '[o["decision"]["action"] for o in j["offers"] if o["id"] == "'"$REL_good"'"]')" \
   "['install']"
+
+# ---- what the device installed is learnt from its attested log (device show)
+check provision-counters gwagent --config "$conf2" provision
+check bootsim-boot "$GW_BIN/tools/gw-bootsim" --kind file --path "$GW_TMP/bootsim.state" \
+  --cmdline "$GW_TMP/cmdline" boot
+expect_exit -n install-good 0 gwagent --config "$conf2" update install "$dldir/$REL_good.gwb" --json
+expect_output_contains -n install-judged-by-ear-time '"clock":"attestation-result"'
+expect_exit -n attest-after-install 0 gwagent --config "$conf2" attest --json
+expect_exit -n show-updates 0 gwverifier device show gw-rel-1 "${vconf[@]}" --json
+expect_eq show-last-event-staged "$(jq_py '(j["update"]["last_event"]["kind"], j["update"]["last_event"]["version"], j["update"]["last_event"]["group"], j["update"]["last_event"]["release"])')" \
+  "('staged', '2.0.0', 'B', '$REL_good')"
+expect_exit -n show-updates-text 0 gwverifier device show gw-rel-1 "${vconf[@]}"
+expect_output_contains -n show-updates-line "^Last update \(log\) +staged 2\.0\.0 \(group B, release $REL_good, manifest sha256:"
 
 # ---- gwverifier status lists the devices near or past their model's end of support
 eos=$(date -u -d '+30 days' +%Y-%m-%d)
