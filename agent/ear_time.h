@@ -12,7 +12,14 @@
 
 #include "agent.h"
 
+#include <json-c/json.h>
+
 enum ear_time_source { EAR_TIME_SYSTEM, EAR_TIME_RESULT };
+
+/* The claims of STATE_DIR/last-result.jwt verified with the pinned gate key (a new
+ * reference, the caller's). GW_E_NOTFOUND when there is no result or no gate key;
+ * GW_E_SIGNATURE / GW_E_PARSE for one that does not verify (tampered with). */
+int ear_latest_claims(struct agent_ctx *ctx, json_object **claims, gw_error *err) GW_WUR;
 
 /* *now: the latest verified result's issue time (source EAR_TIME_RESULT), or the
  * system clock (EAR_TIME_SYSTEM) when the device has no result or gate key yet.
