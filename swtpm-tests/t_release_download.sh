@@ -288,6 +288,13 @@ else
   skip status-eol-past "libfaketime not found"
 fi
 expect_exit -n status-eol-bad-days 2 gwverifier status "${vconf[@]}" --eol-days 9999
+# the gateway hears of it in its next result, and says so
+expect_exit -n attest-eol 0 gwagent --config "$conf2" attest --json
+expect_exit -n agent-status-eol 0 gwagent --config "$conf2" status --json
+expect_eq agent-status-eol-date "$(jq_py '(j["last_result"]["status"], j["last_result"]["end_of_support"], j["last_result"]["support_days_left"] in (30, 31))')" \
+  "('affirming', '$eos', True)"
+expect_exit -n agent-status-eol-text 0 gwagent --config "$conf2" status
+expect_output_contains -n agent-status-notice "^NOTICE: +support for this model ends on $eos \(in (30|31) days\)$"
 
 # ---- a non-affirming device gets nothing
 echo "application v1, patched" >"$stagefile"
