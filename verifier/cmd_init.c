@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "pki.h"
+#include "relkey.h"
 #include "servernames.h"
 #include "store.h"
 #include "util.h"
@@ -31,6 +32,9 @@ static void usage(FILE *f)
 		   "                         TLS certificates)\n"
 		   "  server.key server.pem  the TLS server certificate, for the --hostname names\n"
 		   "  gate.key gate.pub      the gate key (signs attestation results)\n"
+		   "  release.key            the release key: encrypted bundles are made for\n"
+		   "                         it ('gwverifier release-key' prints its public\n"
+		   "                         half); an existing one is kept\n"
 		   "  ek-ca-N.pem            copies of the TPM manufacturer CAs to trust\n"
 		   "  verifier.db            the store (SQLite), empty\n"
 		   "  verifier.conf          the configuration, with paths relative to DIR\n"
@@ -148,7 +152,13 @@ static int write_conf(const char *path, const char *id, const char *listen, size
 		     "#[policy]\n"
 		     "#key = policy-release-1.pub\n"
 		     "#key = policy-release-2.pub\n"
-		     "#threshold = 2\n");
+		     "#threshold = 2\n"
+		     "\n"
+		     "[releases]\n"
+		     "# The release private key (P-256, mode 0600) that encrypted bundles'\n"
+		     "# content keys are wrapped for: 'gwverifier release-key' prints its\n"
+		     "# public half for 'gwpolicy bundle create --encrypt-for'.\n"
+		     "release_key = release.key\n");
 	if (n < 0 || (size_t)n >= cap - off) {
 		rc = GW_E_TOOBIG;
 		goto out;
@@ -246,6 +256,22 @@ static int parse_args(const struct verifier_ctx *ctx, int argc, char **argv, str
 	return -1;
 }
 
+/* A new release key, or the one DIR holds already if it is fit for use. */
+static int write_release_key(const char *dir, gw_error *err)
+{
+	char path[PATH_MAX];
+	EVP_PKEY *key = NULL;
+	int rc = path_in(dir, "release.key", path, sizeof(path), err);
+
+	if (!rc)
+		rc = relkey_create(path, err);
+	if (rc == GW_E_EXISTS) {
+		rc = relkey_load(path, &key, err);
+		EVP_PKEY_free(key);
+	}
+	return rc;
+}
+
 /* Everything but the store and the configuration: keys, CA, server certificate, the
  * EK CA copies. */
 static int write_pki(const struct init_opts *o, const char *san, gw_error *err)
@@ -255,7 +281,7 @@ static int write_pki(const struct init_opts *o, const char *san, gw_error *err)
 	char path[PATH_MAX], cn[200];
 	int rc;
 
-	if ((rc = pki_key_generate(&ca_key, err)) || (rc = pki_key_generate(&srv_key, err)) ||
+	if ((rc = write_release_key(o->dir, err)) || (rc = pki_key_generate(&ca_key, err)) || (rc = pki_key_generate(&srv_key, err)) ||
 	    (rc = pki_key_generate(&gate_key, err)))
 		goto out;
 	snprintf(cn, sizeof(cn), "Gatewarden verifier CA (%s)", o->id);

@@ -30,13 +30,17 @@ static void usage(FILE *f)
 		"  --model M           list only releases for model M\n"
 		"  --json              JSON for scripts instead of a table\n\n"
 		"add verifies the whole bundle against [releases] trust_root before it is\n"
-		"kept, as <dir>/<sha256>.gwb; withdraw is final. Every change and every\n"
+		"kept, as <dir>/<sha256>.gwb; an encrypted bundle must be made for the\n"
+		"release key ('gwverifier release-key'), whose content key must decrypt\n"
+		"every payload. withdraw is final. Every change and every\n"
 		"refused bundle is audited with the actor operator:<login name>.\n"
 		"Exit: 0 done, 1 unknown release or failure, 2 usage, 3 config, 5 not allowed\n"
 		"now (withdrawn, approved already, stored already), 30 bundle not signed by\n"
 		"the trust root's targets keys, 31 bundle malformed or tampered, 33 --channel\n"
 		"is not the bundle's, 34 the manifest has expired, 38 the trust root\n"
-		"cannot be used.\n");
+		"cannot be used, 39 an encrypted bundle whose content key is wrapped for\n"
+		"another key or does not decrypt its payloads; 3 also for an encrypted\n"
+		"bundle when [releases] release_key is missing or unusable.\n");
 }
 
 struct opts {
@@ -248,6 +252,37 @@ out:
 	return status;
 }
 
+/* The stored bundle's encryption, read from its manifest: "encrypted" (true,
+ * false, or null when the file cannot be read) and "wrapped_for" (the kid). */
+static void add_encryption(json_object *o, const struct store_release *r)
+{
+	char kid[65];
+	bool enc = false;
+
+	if (release_bundle_encryption(r->bundle_path, &enc, kid, NULL)) {
+		json_object_object_add(o, "encrypted", NULL);
+		json_object_object_add(o, "wrapped_for", NULL);
+		return;
+	}
+	json_object_object_add(o, "encrypted", json_object_new_boolean(enc));
+	json_object_object_add(o, "wrapped_for", enc ? json_object_new_string(kid) : NULL);
+}
+
+static void show_encryption(const struct store_release *r)
+{
+	gw_error err = { { 0 } };
+	char kid[65];
+	bool enc = false;
+	int rc = release_bundle_encryption(r->bundle_path, &enc, kid, &err);
+
+	if (rc)
+		printf("%-18s unknown (%s)\n", "Encrypted", gw_error_msg(&err, rc));
+	else if (enc)
+		printf("%-18s yes (kid %s)\n", "Encrypted", kid);
+	else
+		printf("%-18s no\n", "Encrypted");
+}
+
 static void show_people(const struct store_release *r)
 {
 	char t[CLI_TIME_LEN];
@@ -265,6 +300,7 @@ static void show_people(const struct store_release *r)
 	cli_time_format(r->deadline, t);
 	printf("%-18s %s\n", "Critical", !r->critical ? "no" : r->deadline ? t : "yes");
 	printf("%-18s %s\n", "Reboot required", r->reboot_required ? "yes" : "no");
+	show_encryption(r);
 	cli_time_format(r->created, t);
 	printf("%-18s %s\n", "Created", t);
 	cli_time_format(r->added_at, t);
@@ -291,8 +327,10 @@ static int do_show(const struct verifier_ctx *ctx, struct store *st, const struc
 	}
 	if (o->json) {
 		j = release_json(&r);
-		if (j)
+		if (j) {
+			add_encryption(j, &r);
 			cli_json_print(j);
+		}
 		json_object_put(j);
 		rc = j ? 0 : GW_E_NOMEM;
 	} else {
@@ -361,6 +399,10 @@ static int refusal_exit(enum release_refusal why, int rc)
 		return GW_EXIT_UPDATE_CHANNEL;
 	case RELEASE_REFUSED_EXISTS:
 		return GW_EXIT_STATE;
+	case RELEASE_REFUSED_RELEASE_KEY:
+		return rc == GW_E_NOMEM || rc == GW_E_IO ? GW_EXIT_ERROR : GW_EXIT_CONFIG;
+	case RELEASE_REFUSED_ENCRYPTION:
+		return GW_EXIT_UPDATE_ENCRYPTED;
 	default:
 		return cli_exit_for(rc);
 	}
@@ -371,6 +413,7 @@ static int do_add(const struct verifier_ctx *ctx, struct store *st, const struct
 {
 	struct release_add_opts ao = {
 		.bundle = bundle, .trust_root = cfg->release_trust_root, .dir = cfg->release_dir,
+		.release_key = cfg->release_key,
 		.channel = o->channel, .rollout = o->rollout_set ? o->rollout : 100,
 		.require_approval = o->require_approval, .critical = o->critical,
 	};
@@ -404,8 +447,10 @@ static int do_add(const struct verifier_ctx *ctx, struct store *st, const struct
 	}
 	if (o->json) {
 		j = release_json(&r);
-		if (j)
+		if (j) {
+			add_encryption(j, &r);
 			cli_json_print(j);
+		}
 		json_object_put(j);
 	} else {
 		printf("release %s: %s version %s (security version %llu), %s\n", r.id, r.channel,

@@ -24,6 +24,7 @@ static const struct command commands[] = {
 	{ "status", cmd_status, "fleet summary: devices per state, failing devices" },
 	{ "policy", cmd_policy, "add, list, show and reset per-model policies" },
 	{ "release", cmd_release, "add, list, show, approve and withdraw releases" },
+	{ "release-key", cmd_release_key, "print the release key's public half and kid" },
 };
 
 static void usage(FILE *f)

@@ -16,6 +16,9 @@
 #include <openssl/evp.h>
 
 #include "bundle.h"
+#include "bundle_crypt.h"
+#include "jsonobj.h"
+#include "relkey.h"
 #include "root.h"
 #include "util.h"
 
@@ -31,6 +34,8 @@ const char *release_refusal_name(enum release_refusal r)
 		[RELEASE_REFUSED_EXPIRED] = "expired",
 		[RELEASE_REFUSED_CHANNEL] = "channel",
 		[RELEASE_REFUSED_EXISTS] = "exists",
+		[RELEASE_REFUSED_RELEASE_KEY] = "release-key",
+		[RELEASE_REFUSED_ENCRYPTION] = "encryption",
 	};
 
 	if (r <= RELEASE_OK || (size_t)r >= GW_ARRAY_SIZE(names))
@@ -147,6 +152,103 @@ static int fill_release(const struct release_add_opts *o, const struct manifest 
 	return 0;
 }
 
+/* The kid named by the wrapped key of encrypted manifest m (checked at parse). */
+static int wrapped_kid(const struct manifest *m, char kid[65], gw_error *err)
+{
+	json_object *w = NULL;
+	const char *s = NULL;
+	size_t len = 0;
+	int rc = gw_json_object_parse(m->wrapped_key, strlen(m->wrapped_key),
+				      MANIFEST_WRAPPED_KEY_MAX, 2, "wrapped key", &w, err);
+
+	if (!rc)
+		rc = gw_json_get_string(w, "kid", 64, &s, &len, err);
+	if (!rc && len != 64)
+		rc = gw_fail(err, GW_E_PARSE, "wrapped key: 'kid' is not 64 hex digits");
+	if (!rc)
+		memcpy(kid, s, 65);
+	json_object_put(w);
+	return rc;
+}
+
+/* Decrypt every payload of br once under cek, discarding the plaintext: each
+ * chunk must authenticate and each image match the manifest's size and SHA-256. */
+static int decrypt_payloads(struct bundle_reader *br, const struct manifest *m,
+			    const uint8_t cek[32], enum release_refusal *why, gw_error *err)
+{
+	struct bundle_crypt_source *src = NULL;
+	const struct manifest_payload *p;
+	uint8_t *buf = malloc(COPY_BUF);
+	size_t n;
+	int rc = buf ? 0 : GW_E_NOMEM;
+
+	for (size_t i = 0; !rc && i < m->npayloads; i++) {
+		rc = bundle_next_payload(br, &p, err);
+		if (rc) {
+			*why = RELEASE_REFUSED_BUNDLE;
+			break;
+		}
+		rc = bundle_crypt_source_new(br, m, i, cek, &src);
+		if (rc) {
+			*why = RELEASE_OK; /* out of memory: not the bundle's fault */
+			break;
+		}
+		for (n = 1; !rc && n;)
+			rc = bundle_crypt_source_read(src, buf, COPY_BUF, &n, err);
+		bundle_crypt_source_free(src);
+		src = NULL;
+		if (rc) {
+			*why = RELEASE_REFUSED_ENCRYPTION;
+			gw_error_prefix(err, "the content key does not decrypt payload %s: ",
+					p->class_name);
+		}
+	}
+	free(buf);
+	return rc;
+}
+
+/* An encrypted bundle: the release key configured and usable, the content key
+ * wrapped for it and decrypting every payload. The content key is wiped. */
+static int check_encrypted(struct bundle_reader *br, const struct release_add_opts *o,
+			   enum release_refusal *why, gw_error *err)
+{
+	const struct manifest *m = bundle_manifest(br);
+	char want[RELKEY_KID_LEN], ours[RELKEY_KID_LEN];
+	EVP_PKEY *key = NULL;
+	uint8_t cek[32];
+	int rc;
+
+	*why = RELEASE_REFUSED_RELEASE_KEY;
+	if (!o->release_key)
+		return gw_fail(err, GW_E_CONFIG, "the bundle is encrypted and the config has no "
+						 "[releases] release_key to decrypt it with");
+	rc = relkey_load(o->release_key, &key, err);
+	if (!rc)
+		rc = relkey_kid(key, ours, err);
+	if (rc)
+		goto out;
+	*why = RELEASE_REFUSED_ENCRYPTION;
+	rc = wrapped_kid(m, want, err);
+	if (!rc && strcmp(want, ours))
+		rc = gw_fail(err, GW_E_KEY, "the bundle is encrypted for another key (kid %s), "
+					    "not this verifier's release key (kid %s)",
+			     want, ours);
+	if (rc)
+		goto out;
+	rc = bundle_crypt_unwrap(m, key, cek, err);
+	if (rc) {
+		gw_error_prefix(err, "the content key does not unwrap with the release key: ");
+		goto out;
+	}
+	rc = decrypt_payloads(br, m, cek, why, err);
+	gw_wipe(cek, sizeof(cek));
+out:
+	EVP_PKEY_free(key);
+	if (rc == 0)
+		*why = RELEASE_OK;
+	return rc;
+}
+
 /* Verify the copy at fd whole: envelope against root's targets role, every member
  * against the manifest, nothing after. Classifies a refusal in *why. */
 static int verify_copy(int fd, const struct root *root, const struct release_add_opts *o,
@@ -176,6 +278,8 @@ static int verify_copy(int fd, const struct root *root, const struct release_add
 			     m->channel, o->channel);
 		goto out;
 	}
+	if (m->encrypted && (rc = check_encrypted(br, o, why, err)))
+		goto out;
 	rc = bundle_finish(br, err);
 	if (rc) {
 		*why = RELEASE_REFUSED_BUNDLE;
@@ -330,5 +434,27 @@ out:
 		(void)unlink(tmp);
 	root_free(root);
 	store_release_fini(&r);
+	return rc;
+}
+
+int release_bundle_encryption(const char *path, bool *encrypted, char kid[65], gw_error *err)
+{
+	struct bundle_reader *br = NULL;
+	const struct manifest *m;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return gw_fail(err, errno == ENOENT ? GW_E_NOTFOUND : GW_E_IO, "%s: %s", path,
+			       strerror(errno));
+	rc = bundle_open_unverified(fd, &br, err);
+	if (!rc) {
+		m = bundle_manifest(br);
+		*encrypted = m->encrypted;
+		kid[0] = '\0';
+		if (m->encrypted)
+			rc = wrapped_kid(m, kid, err);
+	}
+	bundle_reader_free(br);
+	close(fd);
 	return rc;
 }

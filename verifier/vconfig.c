@@ -180,6 +180,8 @@ static int on_releases_key(struct vconfig *cfg, const char *key, const char *v, 
 		rc = set_path(cfg, &cfg->release_trust_root, v);
 	else if (!strcmp(key, "dir"))
 		rc = set_path(cfg, &cfg->release_dir, v);
+	else if (!strcmp(key, "release_key"))
+		rc = set_path(cfg, &cfg->release_key, v);
 	else if (!strcmp(key, "default_channel"))
 		rc = valid_channel(v) ? set_str(&cfg->default_channel, v) : GW_E_PARSE;
 	else if (!strcmp(key, "max_attest_age"))
@@ -443,7 +445,8 @@ void vconfig_fini(struct vconfig *cfg)
 {
 	char **strs[] = { &cfg->dir, &cfg->id, &cfg->listen, &cfg->store, &cfg->tls_cert,
 			  &cfg->tls_key, &cfg->ca_cert, &cfg->ca_key, &cfg->gate_key,
-			  &cfg->release_trust_root, &cfg->release_dir, &cfg->default_channel };
+			  &cfg->release_trust_root, &cfg->release_dir, &cfg->default_channel,
+			  &cfg->release_key };
 
 	for (size_t i = 0; i < GW_ARRAY_SIZE(strs); i++)
 		free(*strs[i]);

@@ -74,6 +74,10 @@ struct vconfig {
 	 * it to be offered or served a release (seconds). */
 	char *release_trust_root;
 	char *release_dir;
+	/* [releases] release_key: the verifier's P-256 release private key that
+	 * encrypted bundles' content keys are wrapped for (relkey.h checks the file
+	 * when it is used); NULL: encrypted bundles are refused. */
+	char *release_key;
 	char *default_channel;
 	unsigned release_max_attest_age;
 };
