@@ -136,6 +136,18 @@ expect_exit() {
   return 1
 }
 
+# check_py NAME [ARG...] <<'PY' ... PY: run the Python script on standard input
+# with ARGs (sys.argv[1:]); PASS when it exits 0. (expect_exit runs its command with
+# stdin from /dev/null, so `check NAME python3 - ... <<PY` would run an empty
+# script and always pass.)
+check_py() {
+  local name=$1 f
+  shift
+  f=$(mktemp "$GW_TMP/check_py.XXXXXX") || return 1
+  cat >"$f"
+  expect_exit -n "$name" 0 python3 "$f" "$@"
+}
+
 # expect_output_contains [-n NAME] PATTERN [FILE]: PASS if FILE (default: the last
 # expect_exit's stdout and stderr) has a line matching the extended regex PATTERN.
 expect_output_contains() {

@@ -42,7 +42,7 @@ b=$R/enc.gwb
 expect_exit -n create-encrypted 0 enc "$b" 2.0.0
 
 # The members are ciphertext: neither image appears in the bundle.
-expect_exit -n members-are-ciphertext 0 python3 - "$b" "$R/rootfs.img" "$R/app.img" <<'PY'
+check_py members-are-ciphertext "$b" "$R/rootfs.img" "$R/app.img" <<'PY'
 import sys, tarfile
 t = tarfile.open(sys.argv[1])
 names = [m.name for m in t.getmembers()]

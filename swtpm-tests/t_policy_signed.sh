@@ -85,7 +85,7 @@ expect_output_contains -n bad-payload-names-path "bad.signed.json: \\$: unknown 
   "$GW_STDERR"
 expect_eq refused-nothing-stored "$(stored_versions)" ""
 audit_json
-check refusals-audited python3 - "$GW_TMP/audit.json" "$kid1" <<'PY'
+check_py refusals-audited "$GW_TMP/audit.json" "$kid1" <<'PY'
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 refused = [r for r in recs if r["action"] == "policy.add" and r["outcome"] == "refused"]
@@ -124,7 +124,7 @@ PY
 expect_exit -n show-prints-payload 0 gwverifier policy show --config "$vconf" gw-1000
 check show-payload-is-signed-text cmp -s "$GW_STDOUT" "$GW_TMP/p1.json"
 expect_exit -n show-json 0 gwverifier policy show --json --config "$vconf" gw-1000
-check show-json-signers python3 - "$GW_STDOUT" "$kid1" "$kid2" <<'PY'
+check_py show-json-signers "$GW_STDOUT" "$kid1" "$kid2" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
 assert j["policy"]["model"] == "gw-1000" and j["verified"] is True, j
@@ -171,7 +171,7 @@ expect_exit -n check-quote-policy 24 gwverifier check-quote --json --evidence "$
   --ak "$state/ak.pem" --nonce "$nonce" --policy "$GW_TMP/p3.signed.json" \
   --policy-key "$keys/policy-1.pub" --policy-key "$keys/policy-2.pub"
 cp "$GW_STDOUT" "$GW_TMP/offline.json"
-check offline-equals-server python3 - "$GW_TMP/server.out" "$GW_TMP/offline.json" <<'PY'
+check_py offline-equals-server "$GW_TMP/server.out" "$GW_TMP/offline.json" <<'PY'
 import base64, json, sys
 status, body = open(sys.argv[1]).read().split(" ", 1)
 srv = json.loads(body)
