@@ -145,26 +145,19 @@ int sqls_op_counters_record(struct store *st, const char *device_id,
 			    int64_t now, gw_error *err)
 {
 	struct sqlite_store *s = to_sqlite(st);
-	sqlite3_stmt *stmt = NULL;
-	int src, rc = sqls_tx_open(s, err);
+	int rc = sqls_tx_open(s, err);
 
 	if (rc)
 		return rc;
-	rc = sqls_prepare(s->db, "SELECT 1 FROM devices WHERE id = ?", &stmt, err);
-	if (rc)
-		goto out;
-	sqls_bind_text(stmt, 1, device_id);
-	src = sqlite3_step(stmt);
-	if (src == SQLITE_DONE)
+	rc = sqls_device_id_free(s->db, device_id, err);
+	if (rc == 0)
 		rc = gw_fail(err, GW_E_NOTFOUND, "no device %s", device_id);
-	else if (src != SQLITE_ROW)
-		rc = sqls_fail(s->db, sqlite3_extended_errcode(s->db), err, "reading a device");
-	sqlite3_finalize(stmt);
+	else if (rc == GW_E_EXISTS)
+		rc = 0;
 	for (size_t i = 0; !rc && i < n; i++) {
 		rc = record_one(s->db, device_id, &c[i], now, err);
 		if (!rc && sv_channel && strcmp(c[i].channel, sv_channel) == 0)
 			rc = set_device_sv(s->db, device_id, c[i].security_version, err);
 	}
-out:
 	return sqls_tx_close(s, rc, err);
 }
