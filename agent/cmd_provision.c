@@ -12,6 +12,7 @@
 #include "agent.h"
 #include "counter.h"
 #include "ek.h"
+#include "tpm_session.h"
 #include "tpmdata.h"
 #include "util.h"
 
@@ -76,6 +77,35 @@ out:
 	return rc;
 }
 
+/* A TPM that answers with another EK than the one a previous run exported (ek.pub) is
+ * refused before the owner authorization is used: it is another TPM, or something on
+ * the TPM bus answering for ours that would learn every session salt. */
+static int check_provisioned_ek(struct agent_ctx *ctx, const TPM2B_PUBLIC *pub, gw_error *err)
+{
+	char path[PATH_MAX];
+	uint8_t *old = NULL, *cur = NULL;
+	size_t old_len = 0, cur_len = 0;
+	int rc;
+
+	if (agent_path(ctx, "ek.pub", path, sizeof(path)))
+		return gw_fail(err, GW_E_INVAL, "state directory path too long");
+	rc = gw_read_file(path, 1u << 20, &old, &old_len, err);
+	if (rc == GW_E_NOTFOUND)
+		return 0; /* the first provisioning: this EK becomes the provisioned one */
+	if (rc)
+		return rc;
+	rc = tpmdata_public_marshal(pub, &cur, &cur_len);
+	if (!rc && (cur_len != old_len || memcmp(cur, old, cur_len) != 0))
+		rc = gw_fail(err, GW_E_TPM,
+			     "the TPM's EK is not the one provisioned in %s (another TPM, or "
+			     "something on the TPM bus answering for it); remove ek.pub and "
+			     "ek.pem to provision this TPM anew",
+			     path);
+	free(old);
+	free(cur);
+	return rc;
+}
+
 static int do_ek(struct agent_ctx *ctx, struct ek_info *ek, gw_error *err)
 {
 	uint8_t *cert = NULL;
@@ -86,6 +116,10 @@ static int do_ek(struct agent_ctx *ctx, struct ek_info *ek, gw_error *err)
 	if (rc)
 		return rc;
 	rc = tpm_ek_public(ctx->tpm, ek->type, &ek->pub, err);
+	if (!rc)
+		rc = check_provisioned_ek(ctx, &ek->pub, err);
+	if (!rc)
+		rc = tpm_session_pin_ek(ctx->tpm, ek->type, &ek->pub, err);
 	if (rc)
 		return rc;
 	rc = export_public(ctx, &ek->pub, "ek.pem", "ek.pub", NULL, err);
@@ -316,7 +350,8 @@ static void usage(FILE *f)
 		   "  --force                 recreate the AK (a new key: the verifier must enroll\n"
 		   "                          it again)\n"
 		   "  --owner-auth-file FILE  the TPM's owner authorization, when one is set\n"
-		   "                          (the file's bytes, without a final newline)\n"
+		   "                          (the file's bytes, without a final newline); sent\n"
+		   "                          only as the key of EK-salted HMAC sessions\n"
 		   "  --json                  machine-readable output\n");
 }
 

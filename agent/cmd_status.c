@@ -4,19 +4,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
 #include "agent.h"
 #include "evlog.h"
+#include "status_result.h"
 #include "util.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: gwagent status [--json]\n\n"
 		   "Shows the TPM's vendor and firmware version, active PCR banks, whether the\n"
-		   "SRK, AK and EK certificate exist, the owned PCRs (stage and trust) and the\n"
-		   "event log. Reads only; changes nothing.\n");
+		   "SRK, AK and EK certificate exist, the owned PCRs (stage and trust), the\n"
+		   "event log, and the latest attestation result (verified with the pinned\n"
+		   "gate key) with the model's end of support when the verifier names one:\n"
+		   "a NOTICE line from %d days ahead of it. Reads only; changes nothing.\n",
+		STATUS_EOL_NOTICE_DAYS);
 }
 
 static json_object *object_status(struct agent_ctx *ctx, uint32_t h, gw_error *err, int *rc)
@@ -48,7 +53,7 @@ int cmd_status(struct agent_ctx *ctx, int argc, char **argv)
 	struct tpmdata_pcrs pcrs;
 	TPMS_CLOCK_INFO clk;
 	struct cel_log *log = NULL;
-	json_object *o = NULL, *banks, *objs, *pcr_o, *log_o;
+	json_object *o = NULL, *banks, *objs, *pcr_o, *log_o, *result_o = NULL;
 	gw_error err = { { 0 } };
 	char fw[64], hex[2 * GW_MAX_DIGEST + 1];
 	int c, rc;
@@ -143,6 +148,8 @@ int cmd_status(struct agent_ctx *ctx, int argc, char **argv)
 		json_object_object_add(log_o, "error",
 				       json_object_new_string(gw_error_msg(&err, rc)));
 	json_object_object_add(o, "event_log", log_o);
+	result_o = status_last_result(ctx, (int64_t)time(NULL));
+	json_object_object_add(o, "last_result", json_object_get(result_o));
 
 	if (json) {
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
@@ -173,7 +180,9 @@ int cmd_status(struct agent_ctx *ctx, int argc, char **argv)
 			       EVLOG_FILE);
 		else
 			printf("Event log:  unreadable: %s\n", gw_error_msg(&err, rc));
+		status_last_result_print(result_o, stdout);
 	}
+	json_object_put(result_o);
 	json_object_put(o);
 	cel_free(log);
 	return GW_EXIT_OK;

@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "agent.h"
+#include "ear_time.h"
 #include "update_boot.h"
 #include "update_fetch.h"
 #include "update_install.h"
@@ -56,7 +57,7 @@ static void usage(FILE *f)
 }
 
 static void print_result(const struct update_install_result *r, int rc, int code,
-			 const gw_error *err, bool json)
+			 const gw_error *err, bool json, enum ear_time_source clock)
 {
 	json_object *o;
 
@@ -73,6 +74,7 @@ static void print_result(const struct update_install_result *r, int rc, int code
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "event", json_object_new_string("result"));
+	json_object_object_add(o, "clock", json_object_new_string(ear_time_source_name(clock)));
 	json_object_object_add(o, "result", json_object_new_string(!rc ? "staged"
 								   : r->refusal ? "refused"
 										: "failed"));
@@ -136,7 +138,9 @@ static int update_install_main(struct agent_ctx *ctx, int argc, char **argv)
 	const char *key_file = NULL;
 	uint8_t cek[32];
 	struct update_install_opts o = { .fd = -1 };
-	struct update_install_result res;
+	enum ear_time_source clock = EAR_TIME_SYSTEM;
+	int64_t now = 0;
+	struct update_install_result res = { 0 };
 	struct progress prog;
 	gw_error err = { { 0 } };
 	int c, rc, code;
@@ -190,8 +194,11 @@ static int update_install_main(struct agent_ctx *ctx, int argc, char **argv)
 						     : PROGRESS_NONE,
 		      isatty(STDERR_FILENO) ? stderr : stdout);
 	o.progress = &prog;
-	o.now = time(NULL);
-	rc = update_install(ctx, &o, &res, &err);
+	/* expiry by the latest verified attestation result's time, not the RTC's */
+	rc = ear_time_now(ctx, &now, &clock, &err);
+	o.now = (time_t)now;
+	if (!rc)
+		rc = update_install(ctx, &o, &res, &err);
 	OPENSSL_cleanse(cek, sizeof(cek));
 	progress_end(&prog);
 	if (o.fd != STDIN_FILENO)
@@ -202,7 +209,7 @@ static int update_install_main(struct agent_ctx *ctx, int argc, char **argv)
 			     gw_error_msg(&err, rc));
 	if (res.history_failed)
 		agent_errorf(ctx, "warning: the update history could not be appended to");
-	print_result(&res, rc, code, &err, json);
+	print_result(&res, rc, code, &err, json, clock);
 	return code;
 }
 

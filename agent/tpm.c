@@ -8,6 +8,7 @@
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_tctildr.h>
 
+#include "tpm_session.h"
 #include "util.h"
 
 static int tss_fail(gw_error *err, TSS2_RC rc, const char *what)
@@ -365,8 +366,12 @@ static void ek_template(enum tpm_ek_type type, TPM2B_PUBLIC *t)
 	}
 }
 
-static int create_primary(struct agent_tpm *tpm, ESYS_TR hierarchy, const TPM2B_PUBLIC *tmpl,
-			  ESYS_TR *handle, TPM2B_PUBLIC *out, gw_error *err, const char *what)
+/* auth: ESYS_TR_PASSWORD for the endorsement hierarchy (whose authorization the EK
+ * must be created with before any session can be salted), an owner session for the
+ * owner hierarchy. */
+static int create_primary(struct agent_tpm *tpm, ESYS_TR hierarchy, ESYS_TR auth,
+			  const TPM2B_PUBLIC *tmpl, ESYS_TR *handle, TPM2B_PUBLIC *out,
+			  gw_error *err, const char *what)
 {
 	TPM2B_SENSITIVE_CREATE sens;
 	TPM2B_DATA outside = { .size = 0 };
@@ -375,8 +380,8 @@ static int create_primary(struct agent_tpm *tpm, ESYS_TR hierarchy, const TPM2B_
 	TSS2_RC rc;
 
 	memset(&sens, 0, sizeof(sens));
-	rc = Esys_CreatePrimary(tpm->esys, hierarchy, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
-				&sens, tmpl, &outside, &pcrs, handle, &pub, NULL, NULL, NULL);
+	rc = Esys_CreatePrimary(tpm->esys, hierarchy, auth, ESYS_TR_NONE, ESYS_TR_NONE, &sens, tmpl,
+				&outside, &pcrs, handle, &pub, NULL, NULL, NULL);
 	if (rc != TSS2_RC_SUCCESS)
 		return tss_fail(err, rc, what);
 	if (out)
@@ -392,9 +397,19 @@ int tpm_ek_public(struct agent_tpm *tpm, enum tpm_ek_type type, TPM2B_PUBLIC *ou
 	int rc;
 
 	ek_template(type, &tmpl);
-	rc = create_primary(tpm, ESYS_TR_RH_ENDORSEMENT, &tmpl, &ek, out, err, "creating the EK");
+	rc = create_primary(tpm, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, &tmpl, &ek, out, err,
+			    "creating the EK");
 	flush(tpm, &ek);
 	return rc;
+}
+
+int tpm_ek_create(struct agent_tpm *tpm, enum tpm_ek_type type, ESYS_TR *ek, gw_error *err)
+{
+	TPM2B_PUBLIC tmpl;
+
+	ek_template(type, &tmpl);
+	return create_primary(tpm, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, &tmpl, ek, NULL, err,
+			      "creating the EK");
 }
 
 static void srk_template(TPM2B_PUBLIC *t)
@@ -416,27 +431,49 @@ static void srk_template(TPM2B_PUBLIC *t)
 	e->kdf.scheme = TPM2_ALG_NULL;
 }
 
+/* TPM2_EvictControl of obj at h in an owner session: obj transient makes it
+ * persistent at h (*newh its new handle), obj persistent removes it. */
+static int evict_control(struct agent_tpm *tpm, ESYS_TR obj, TPM2_HANDLE h, ESYS_TR *newh,
+			 const char *what, gw_error *err)
+{
+	ESYS_TR session = ESYS_TR_NONE;
+	TSS2_RC trc;
+	int rc;
+
+	rc = tpm_session_owner(tpm, false, &session, err);
+	if (rc)
+		return rc;
+	trc = Esys_EvictControl(tpm->esys, ESYS_TR_RH_OWNER, obj, session, ESYS_TR_NONE,
+				ESYS_TR_NONE, h, newh);
+	tpm_session_end(tpm, &session);
+	if (trc != TSS2_RC_SUCCESS)
+		return tss_fail(err, trc, what);
+	return 0;
+}
+
 static int persist(struct agent_tpm *tpm, ESYS_TR obj, TPM2_HANDLE h, gw_error *err)
 {
 	ESYS_TR newh = ESYS_TR_NONE;
-	TSS2_RC rc;
+	int rc;
 
-	rc = Esys_EvictControl(tpm->esys, ESYS_TR_RH_OWNER, obj, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-			       ESYS_TR_NONE, h, &newh);
-	if (rc != TSS2_RC_SUCCESS)
-		return tss_fail(err, rc, "TPM2_EvictControl (make persistent)");
-	tr_close(tpm, &newh);
-	return 0;
+	rc = evict_control(tpm, obj, h, &newh, "TPM2_EvictControl (make persistent)", err);
+	if (!rc)
+		tr_close(tpm, &newh);
+	return rc;
 }
 
 int tpm_srk_create(struct agent_tpm *tpm, TPM2_HANDLE h, TPM2B_PUBLIC *out, gw_error *err)
 {
 	TPM2B_PUBLIC tmpl;
-	ESYS_TR srk = ESYS_TR_NONE;
+	ESYS_TR srk = ESYS_TR_NONE, session = ESYS_TR_NONE;
 	int rc;
 
 	srk_template(&tmpl);
-	rc = create_primary(tpm, ESYS_TR_RH_OWNER, &tmpl, &srk, out, err, "creating the SRK");
+	rc = tpm_session_owner(tpm, true, &session, err);
+	if (!rc)
+		rc = create_primary(tpm, ESYS_TR_RH_OWNER, session, &tmpl, &srk, out, err,
+				    "creating the SRK");
+	tpm_session_end(tpm, &session);
 	if (!rc)
 		rc = persist(tpm, srk, h, err);
 	flush(tpm, &srk);
@@ -491,7 +528,7 @@ int tpm_ak_create(struct agent_tpm *tpm, enum tpm_ek_type ek_type, TPM2_HANDLE h
 		  TPM2B_PUBLIC *out, gw_error *err)
 {
 	TPM2B_SENSITIVE_CREATE sens;
-	TPM2B_PUBLIC tmpl, ek_tmpl;
+	TPM2B_PUBLIC tmpl;
 	TPM2B_DATA outside = { .size = 0 };
 	TPML_PCR_SELECTION pcrs = { .count = 0 };
 	TPM2B_PRIVATE *priv = NULL;
@@ -515,9 +552,7 @@ int tpm_ak_create(struct agent_tpm *tpm, enum tpm_ek_type ek_type, TPM2_HANDLE h
 	/* The AK lives in the endorsement hierarchy, under the EK: quotes it signs then
 	 * carry the real resetCount, restartCount and firmwareVersion, which the TPM
 	 * obfuscates for keys of other hierarchies. */
-	ek_template(ek_type, &ek_tmpl);
-	rc = create_primary(tpm, ESYS_TR_RH_ENDORSEMENT, &ek_tmpl, &ek, NULL, err,
-			    "creating the EK");
+	rc = tpm_ek_create(tpm, ek_type, &ek, err);
 	if (rc)
 		goto out;
 	rc = ek_policy_session(tpm, &session, err);
@@ -554,19 +589,17 @@ out:
 int tpm_evict(struct agent_tpm *tpm, TPM2_HANDLE h, gw_error *err)
 {
 	ESYS_TR tr = ESYS_TR_NONE, out = ESYS_TR_NONE;
-	TSS2_RC rc;
+	TSS2_RC trc;
+	int rc;
 
-	rc = Esys_TR_FromTPMPublic(tpm->esys, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &tr);
-	if (rc != TSS2_RC_SUCCESS)
-		return tss_fail(err, rc, "loading persistent handle");
+	trc = Esys_TR_FromTPMPublic(tpm->esys, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &tr);
+	if (trc != TSS2_RC_SUCCESS)
+		return tss_fail(err, trc, "loading persistent handle");
 	/* EvictControl on a persistent object removes it; ESAPI invalidates tr. */
-	rc = Esys_EvictControl(tpm->esys, ESYS_TR_RH_OWNER, tr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-			       ESYS_TR_NONE, h, &out);
-	if (rc != TSS2_RC_SUCCESS) {
+	rc = evict_control(tpm, tr, h, &out, "TPM2_EvictControl (remove)", err);
+	if (rc)
 		tr_close(tpm, &tr);
-		return tss_fail(err, rc, "TPM2_EvictControl (remove)");
-	}
-	return 0;
+	return rc;
 }
 
 int tpm_quote(struct agent_tpm *tpm, TPM2_HANDLE ak_handle, const uint8_t *nonce,
@@ -661,7 +694,6 @@ int tpm_activate_credential(struct agent_tpm *tpm, enum tpm_ek_type ek_type, TPM
 			    const TPM2B_ID_OBJECT *blob, const TPM2B_ENCRYPTED_SECRET *enc,
 			    uint8_t *secret, size_t *secret_len, gw_error *err)
 {
-	TPM2B_PUBLIC ek_tmpl;
 	TPM2B_DIGEST *cert = NULL;
 	ESYS_TR ek = ESYS_TR_NONE, ak = ESYS_TR_NONE, session = ESYS_TR_NONE;
 	TSS2_RC trc;
@@ -673,9 +705,7 @@ int tpm_activate_credential(struct agent_tpm *tpm, enum tpm_ek_type ek_type, TPM
 				    &ak);
 	if (trc != TSS2_RC_SUCCESS)
 		return tss_fail(err, trc, "loading the AK");
-	ek_template(ek_type, &ek_tmpl);
-	rc = create_primary(tpm, ESYS_TR_RH_ENDORSEMENT, &ek_tmpl, &ek, NULL, err,
-			    "creating the EK");
+	rc = tpm_ek_create(tpm, ek_type, &ek, err);
 	if (rc)
 		goto out;
 	rc = ek_policy_session(tpm, &session, err);

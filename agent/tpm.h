@@ -22,12 +22,16 @@
 #define TPM_NV_EK_CERT_RSA2048 0x01c00002u
 #define TPM_NV_EK_CERT_ECC_P256 0x01c0000au
 
+enum tpm_ek_type { TPM_EK_RSA2048, TPM_EK_ECC_P256 };
+
 struct agent_tpm {
 	ESYS_CONTEXT *esys;
 	TSS2_TCTI_CONTEXT *tcti;
+	/* The EK that salts owner sessions (tpm_session.h); set by tpm_session_pin_ek. */
+	bool ek_pinned;
+	enum tpm_ek_type ek_type;
+	TPM2B_NAME ek_name;
 };
-
-enum tpm_ek_type { TPM_EK_RSA2048, TPM_EK_ECC_P256 };
 
 /* tcti: a standard TCTI string ("device:/dev/tpmrm0", "swtpm:host=...,port=N"). */
 int tpm_open(const char *tcti, struct agent_tpm **out, gw_error *err) GW_WUR;
@@ -63,6 +67,10 @@ int tpm_nv_read_all(struct agent_tpm *tpm, TPM2_HANDLE idx, uint8_t **out, size_
 
 /* Create the EK from the standard template, return its public area, flush it. */
 int tpm_ek_public(struct agent_tpm *tpm, enum tpm_ek_type type, TPM2B_PUBLIC *out,
+		  gw_error *err) GW_WUR;
+/* Create the EK from the standard template and leave it loaded at *ek (a transient
+ * object the caller flushes). */
+int tpm_ek_create(struct agent_tpm *tpm, enum tpm_ek_type type, ESYS_TR *ek,
 		  gw_error *err) GW_WUR;
 /* Create the SRK (ECC P-256 standard template) and make it persistent at h. */
 int tpm_srk_create(struct agent_tpm *tpm, TPM2_HANDLE h, TPM2B_PUBLIC *out,

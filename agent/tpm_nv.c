@@ -8,6 +8,7 @@
 
 #include <tss2/tss2_rc.h>
 
+#include "tpm_session.h"
 #include "util.h"
 
 #define NV_RATE_TRIES 100 /* x 100 ms */
@@ -73,13 +74,33 @@ static ESYS_TR auth_handle(enum tpm_nv_auth auth, ESYS_TR index)
 	return auth == TPM_NV_AUTH_OWNER ? ESYS_TR_RH_OWNER : index;
 }
 
+/* The session that carries auth: the index's own (empty) password, or an EK-salted
+ * HMAC session for the owner's (tpm_session.h). */
+static int auth_session(struct agent_tpm *tpm, enum tpm_nv_auth auth, bool encrypt,
+			ESYS_TR *session, gw_error *err)
+{
+	if (auth == TPM_NV_AUTH_INDEX) {
+		*session = ESYS_TR_PASSWORD;
+		return 0;
+	}
+	return tpm_session_owner(tpm, encrypt, session, err);
+}
+
+static void auth_session_end(struct agent_tpm *tpm, ESYS_TR *session)
+{
+	if (*session != ESYS_TR_PASSWORD)
+		tpm_session_end(tpm, session);
+	*session = ESYS_TR_NONE;
+}
+
 int tpm_nv_define(struct agent_tpm *tpm, TPM2_HANDLE idx, TPMA_NV attrs, uint16_t size,
 		  gw_error *err)
 {
 	TPM2B_AUTH auth = { .size = 0 };
 	TPM2B_NV_PUBLIC pub;
-	ESYS_TR tr = ESYS_TR_NONE;
+	ESYS_TR tr = ESYS_TR_NONE, session = ESYS_TR_NONE;
 	TSS2_RC trc;
+	int rc;
 
 	memset(&pub, 0, sizeof(pub));
 	pub.nvPublic.nvIndex = idx;
@@ -87,8 +108,13 @@ int tpm_nv_define(struct agent_tpm *tpm, TPM2_HANDLE idx, TPMA_NV attrs, uint16_
 	pub.nvPublic.attributes = attrs;
 	pub.nvPublic.authPolicy.size = 0;
 	pub.nvPublic.dataSize = size;
-	trc = Esys_NV_DefineSpace(tpm->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-				  ESYS_TR_NONE, &auth, &pub, &tr);
+	/* Encrypted: the first parameter is the new index's authValue. */
+	rc = tpm_session_owner(tpm, true, &session, err);
+	if (rc)
+		return rc;
+	trc = Esys_NV_DefineSpace(tpm->esys, ESYS_TR_RH_OWNER, session, ESYS_TR_NONE, ESYS_TR_NONE,
+				  &auth, &pub, &tr);
+	tpm_session_end(tpm, &session);
 	if (trc != TSS2_RC_SUCCESS) {
 		if (rc_base(trc) == TPM2_RC_NV_DEFINED)
 			return gw_fail(err, GW_E_EXISTS, "an NV index is already defined at 0x%08x",
@@ -128,7 +154,7 @@ int tpm_nv_read_public(struct agent_tpm *tpm, TPM2_HANDLE idx, TPMS_NV_PUBLIC *o
 int tpm_nv_read(struct agent_tpm *tpm, TPM2_HANDLE idx, enum tpm_nv_auth auth, uint16_t off,
 		uint8_t *buf, uint16_t len, gw_error *err)
 {
-	ESYS_TR tr = ESYS_TR_NONE;
+	ESYS_TR tr = ESYS_TR_NONE, session = ESYS_TR_NONE;
 	TPM2B_MAX_NV_BUFFER *data = NULL;
 	TSS2_RC trc;
 	int rc;
@@ -138,8 +164,14 @@ int tpm_nv_read(struct agent_tpm *tpm, TPM2_HANDLE idx, enum tpm_nv_auth auth, u
 	rc = nv_open(tpm, idx, &tr, err);
 	if (rc)
 		return rc;
-	trc = Esys_NV_Read(tpm->esys, auth_handle(auth, tr), tr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+	rc = auth_session(tpm, auth, false, &session, err);
+	if (rc) {
+		tr_close(tpm, &tr);
+		return rc;
+	}
+	trc = Esys_NV_Read(tpm->esys, auth_handle(auth, tr), tr, session, ESYS_TR_NONE,
 			   ESYS_TR_NONE, len, off, &data);
+	auth_session_end(tpm, &session);
 	if (trc != TSS2_RC_SUCCESS)
 		rc = nv_fail(err, trc, "TPM2_NV_Read", idx, auth);
 	else if (data->size != len)
@@ -163,21 +195,23 @@ static void sleep_ms(long ms)
 int tpm_nv_increment(struct agent_tpm *tpm, TPM2_HANDLE idx, enum tpm_nv_auth auth,
 		     gw_error *err)
 {
-	ESYS_TR tr = ESYS_TR_NONE;
+	ESYS_TR tr = ESYS_TR_NONE, session = ESYS_TR_NONE;
 	TSS2_RC trc = TSS2_RC_SUCCESS;
 	int rc;
 
 	rc = nv_open(tpm, idx, &tr, err);
 	if (rc)
 		return rc;
-	for (int i = 0; i < NV_RATE_TRIES; i++) {
-		trc = Esys_NV_Increment(tpm->esys, auth_handle(auth, tr), tr, ESYS_TR_PASSWORD,
+	rc = auth_session(tpm, auth, false, &session, err);
+	for (int i = 0; !rc && i < NV_RATE_TRIES; i++) {
+		trc = Esys_NV_Increment(tpm->esys, auth_handle(auth, tr), tr, session,
 					ESYS_TR_NONE, ESYS_TR_NONE);
 		if (rc_base(trc) != TPM2_RC_NV_RATE)
 			break;
 		sleep_ms(100);
 	}
-	if (trc != TSS2_RC_SUCCESS)
+	auth_session_end(tpm, &session);
+	if (!rc && trc != TSS2_RC_SUCCESS)
 		rc = nv_fail(err, trc, "TPM2_NV_Increment", idx, auth);
 	tr_close(tpm, &tr);
 	return rc;
@@ -187,7 +221,7 @@ int tpm_nv_write(struct agent_tpm *tpm, TPM2_HANDLE idx, enum tpm_nv_auth auth, 
 		 const uint8_t *data, uint16_t len, gw_error *err)
 {
 	TPM2B_MAX_NV_BUFFER buf;
-	ESYS_TR tr = ESYS_TR_NONE;
+	ESYS_TR tr = ESYS_TR_NONE, session = ESYS_TR_NONE;
 	TSS2_RC trc;
 	int rc;
 
@@ -198,8 +232,14 @@ int tpm_nv_write(struct agent_tpm *tpm, TPM2_HANDLE idx, enum tpm_nv_auth auth, 
 	rc = nv_open(tpm, idx, &tr, err);
 	if (rc)
 		return rc;
-	trc = Esys_NV_Write(tpm->esys, auth_handle(auth, tr), tr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+	rc = auth_session(tpm, auth, true, &session, err);
+	if (rc) {
+		tr_close(tpm, &tr);
+		return rc;
+	}
+	trc = Esys_NV_Write(tpm->esys, auth_handle(auth, tr), tr, session, ESYS_TR_NONE,
 			    ESYS_TR_NONE, &buf, off);
+	auth_session_end(tpm, &session);
 	if (trc != TSS2_RC_SUCCESS)
 		rc = nv_fail(err, trc, "TPM2_NV_Write", idx, auth);
 	tr_close(tpm, &tr);
@@ -209,15 +249,21 @@ int tpm_nv_write(struct agent_tpm *tpm, TPM2_HANDLE idx, enum tpm_nv_auth auth, 
 int tpm_nv_write_lock(struct agent_tpm *tpm, TPM2_HANDLE idx, enum tpm_nv_auth auth,
 		      gw_error *err)
 {
-	ESYS_TR tr = ESYS_TR_NONE;
+	ESYS_TR tr = ESYS_TR_NONE, session = ESYS_TR_NONE;
 	TSS2_RC trc;
 	int rc;
 
 	rc = nv_open(tpm, idx, &tr, err);
 	if (rc)
 		return rc;
-	trc = Esys_NV_WriteLock(tpm->esys, auth_handle(auth, tr), tr, ESYS_TR_PASSWORD,
-				ESYS_TR_NONE, ESYS_TR_NONE);
+	rc = auth_session(tpm, auth, false, &session, err);
+	if (rc) {
+		tr_close(tpm, &tr);
+		return rc;
+	}
+	trc = Esys_NV_WriteLock(tpm->esys, auth_handle(auth, tr), tr, session, ESYS_TR_NONE,
+				ESYS_TR_NONE);
+	auth_session_end(tpm, &session);
 	if (trc != TSS2_RC_SUCCESS)
 		rc = nv_fail(err, trc, "TPM2_NV_WriteLock", idx, auth);
 	tr_close(tpm, &tr);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* NV index commands for the anti-rollback counters: define (owner hierarchy), read
  * the public area, read, increment, write and write-lock. Every function closes the
- * ESAPI handles it opens on every path; none starts a session (password
- * authorization only), so nothing is left loaded in the TPM. */
+ * ESAPI handles and sessions it opens on every path, so nothing is left loaded in the
+ * TPM. The index's own (empty) authorization travels as a password; the owner's only
+ * inside an EK-salted HMAC session (tpm_session.h), so TPM_NV_AUTH_OWNER and
+ * tpm_nv_define need the EK pinned first (GW_E_STATE otherwise). */
 #ifndef GW_AGENT_TPM_NV_H
 #define GW_AGENT_TPM_NV_H
 

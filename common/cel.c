@@ -762,3 +762,11 @@ out:
 	json_object_put(arr);
 	return rc;
 }
+
+const uint8_t *cel_record_digest(const struct cel_record *r, uint16_t alg)
+{
+	for (size_t i = 0; i < r->ndigests; i++)
+		if (r->digests[i].alg == alg)
+			return r->digests[i].d;
+	return NULL;
+}

@@ -51,6 +51,9 @@ struct cel_log {
 int cel_parse(const uint8_t *data, size_t len, struct cel_log **out, gw_error *err) GW_WUR;
 void cel_free(struct cel_log *log); /* NULL-safe */
 
+/* The record's digest for bank alg (TPM2_ALG_*), or NULL when it has none. */
+const uint8_t *cel_record_digest(const struct cel_record *r, uint16_t alg);
+
 /* One record (recnum, pcr, digests[i] for algs[i], content_type "gatewarden", content
  * with eventType/stage/path/string, NULL ones omitted) as one RFC 7464 record:
  * 0x1E, compact JSON, 0x0A. *out is NUL-terminated (not counted in *out_len) and

@@ -10,6 +10,7 @@
 #include <tss2/tss2_mu.h>
 
 #include "digest.h"
+#include "tpm_attest.h"
 #include "tpmdata.h"
 #include "util.h"
 
@@ -341,23 +342,11 @@ int tpm_policy_creation_verify(EVP_PKEY *ak, const struct tpm_policy_key_msg *ms
 	if (tpmdata_signature_hash(&msg->sig) != TPM2_ALG_SHA256)
 		return gw_fail(err, GW_E_SIGNATURE,
 			       "certify-creation: not signed with SHA-256, the AK's scheme");
-	rc = tpmdata_verify_signature(ak, msg->attest, msg->attest_len, &msg->sig, err);
-	if (rc) {
-		gw_error_prefix(err, "certify-creation: not signed by the enrolled AK: ");
-		return GW_E_SIGNATURE;
-	}
-	rc = tpmdata_attest_unmarshal(msg->attest, msg->attest_len, &a, err);
-	if (rc) {
-		gw_error_prefix(err, "certify-creation: ");
+	/* qualifying data: none is asked for (a registration, not a freshness proof) */
+	rc = tpm_attest_verify(ak, msg->attest, msg->attest_len, &msg->sig,
+			       TPM2_ST_ATTEST_CREATION, NULL, 0, "certify-creation", &a, err);
+	if (rc)
 		return rc;
-	}
-	if (a.magic != TPM2_GENERATED_VALUE)
-		return gw_fail(err, GW_E_MAGIC, "certify-creation: magic 0x%08x is not "
-				"TPM_GENERATED_VALUE", a.magic);
-	if (a.type != TPM2_ST_ATTEST_CREATION)
-		return gw_fail(err, GW_E_ATTEST_TYPE,
-			       "certify-creation: attestation type 0x%04x is not "
-			       "TPM_ST_ATTEST_CREATION", a.type);
 	ci = &a.attested.creation;
 	if (tpm_policy_name(&msg->pub.publicArea, &name))
 		return gw_fail(err, GW_E_KEY, "certify-creation: the key has no name");

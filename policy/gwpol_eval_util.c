@@ -64,8 +64,5 @@ bool gwpol_digest_ok(const struct gwpol_digests *l, const uint8_t *d, char exp[E
 
 const uint8_t *gwpol_record_sha256(const struct cel_record *r)
 {
-	for (size_t i = 0; i < r->ndigests; i++)
-		if (r->digests[i].alg == TPM2_ALG_SHA256)
-			return r->digests[i].d;
-	return NULL;
+	return cel_record_digest(r, TPM2_ALG_SHA256);
 }

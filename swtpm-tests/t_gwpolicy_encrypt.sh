@@ -6,13 +6,13 @@
 # another key is refused; chunks tampered, truncated, swapped within a payload,
 # and whole payloads swapped between two bundles (re-signed, so only the
 # encryption can catch it) are refused while streaming; then a real swtpm gateway
-# with image-file slots (update_flow.sh): the encrypted bundle refused without a
+# with image-file slots (update_lib.sh): the encrypted bundle refused without a
 # content key (exit 39, nothing written), installed with it (the slot holds the
 # plaintext), and refused with the wrong content key.
 # shellcheck source=swtpm-tests/lib.sh
 source "$(dirname "$0")/lib.sh"
-# shellcheck source=swtpm-tests/update_flow.sh
-source "$(dirname "$0")/update_flow.sh"
+# shellcheck source=swtpm-tests/update_lib.sh
+source "$(dirname "$0")/update_lib.sh"
 require_cmd python3 cmp
 
 here=$(cd "$(dirname "$0")" && pwd)

@@ -233,11 +233,78 @@ check corrupted-part-deleted test ! -e "$dldir/$REL_good.gwb.part"
 expect_exit -n after-corrupted 0 ga update fetch "$REL_good" --json
 expect_eq after-corrupted-fresh "$(jq_py '(j["resumed_from"], j["sha256"])')" "(0, '$sha')"
 
+# ---- a gateway with [update] keeps what the verified EAR offers (offers.json)
+conf2=$GW_TMP/agent-update.conf
+sed 's/^\[agent\]$/[agent]\nmodel = gw-1000/' "$conf" >"$conf2"
+echo "quiet gatewarden.slot=A" >"$GW_TMP/cmdline"
+truncate -s 4M "$GW_TMP/slot-a.img" "$GW_TMP/slot-b.img"
+printf '\n[update]\nroot = %s\nchannel = stable\nbootloader = file\nbootloader_path = %s\ncmdline = %s\n' \
+  "$vdir/release-root.json" "$GW_TMP/bootsim.state" "$GW_TMP/cmdline" >>"$conf2"
+printf '\n[channel stable]\ncounter_index = 0x01800100\nbaseline_index = 0x01800101\n' >>"$conf2"
+printf '\n[slot A.rootfs]\ndevice = %s\n\n[slot B.rootfs]\ndevice = %s\n' \
+  "$GW_TMP/slot-a.img" "$GW_TMP/slot-b.img" >>"$conf2"
+expect_exit -n attest-records-offers 0 gwagent --config "$conf2" attest --json
+check offers-written test -s "$state/update/offers.json"
+expect_exit -n pending-lists-offer 0 gwagent --config "$conf2" update pending --json
+expect_eq pending-offers-are-the-ears "$(jq_py '" ".join(sorted(o["version"] for o in j["offers"]))')" \
+  "$(ear_releases)"
+expect_eq pending-good-installs "$(jq_py '[o["decision"]["action"] for o in j["offers"] if o["id"] == "'"$REL_good"'"]')" \
+  "['install']"
+
+# ---- what the device installed is learnt from its attested log (device show)
+check provision-counters gwagent --config "$conf2" provision
+check bootsim-boot "$GW_BIN/tools/gw-bootsim" --kind file --path "$GW_TMP/bootsim.state" \
+  --cmdline "$GW_TMP/cmdline" boot
+expect_exit -n install-good 0 gwagent --config "$conf2" update install "$dldir/$REL_good.gwb" --json
+expect_output_contains -n install-judged-by-ear-time '"clock":"attestation-result"'
+expect_exit -n attest-after-install 0 gwagent --config "$conf2" attest --json
+expect_exit -n show-updates 0 gwverifier device show gw-rel-1 "${vconf[@]}" --json
+expect_eq show-last-event-staged "$(jq_py '(j["update"]["last_event"]["kind"], j["update"]["last_event"]["version"], j["update"]["last_event"]["group"], j["update"]["last_event"]["release"])')" \
+  "('staged', '2.0.0', 'B', '$REL_good')"
+expect_exit -n show-updates-text 0 gwverifier device show gw-rel-1 "${vconf[@]}"
+expect_output_contains -n show-updates-line "^Last update \(log\) +staged 2\.0\.0 \(group B, release $REL_good, manifest sha256:"
+
+# ---- gwverifier status lists the devices near or past their model's end of support
+eos=$(date -u -d '+30 days' +%Y-%m-%d)
+printf '{"model":"gw-1000","version":2,"stages":{"app":["%s"]},"update":{"end_of_support":"%s"}}\n' \
+  "$app_digest" "$eos" >"$GW_TMP/policy2.json"
+check policy2-sign gw_sign_policy "$GW_TMP/policy2.json" "$GW_TMP/policy2.signed.json"
+check policy2-add gwverifier policy add "${vconf[@]}" "$GW_TMP/policy2.signed.json"
+expect_exit -n status-eol 0 gwverifier status "${vconf[@]}" --json
+expect_eq status-eol-near "$(jq_py '[(d["id"], d["end_of_support"], d["past"], d["days_left"] in (30, 31)) for d in j["end_of_support"]["devices"]]')" \
+  "[('gw-rel-1', '$eos', False, True)]"
+expect_exit -n status-eol-text 0 gwverifier status "${vconf[@]}"
+expect_output_contains -n status-eol-text-line '^end of support: +1 within 90 days \(0 past\)$'
+expect_output_contains -n status-eol-row "gw-rel-1 +gw-1000 +$eos +in (30|31) days"
+expect_exit -n status-eol-short 0 gwverifier status "${vconf[@]}" --json --eol-days 10
+expect_eq status-eol-beyond-horizon "$(jq_py 'len(j["end_of_support"]["devices"])')" 0
+ftlib=$(faketime_lib libfaketimeMT.so.1)
+if [ -n "$ftlib" ]; then
+  expect_exit -n status-eol-past 0 env LD_PRELOAD="$ftlib" FAKETIME="+40d" \
+    "ASAN_OPTIONS=$FAKETIME_ASAN_OPTIONS" "$GW_BIN/gwverifier" status "${vconf[@]}" --json
+  expect_eq status-eol-is-past "$(jq_py '[(d["past"], d["days_left"]) for d in j["end_of_support"]["devices"]]')" \
+    "[(True, 0)]"
+else
+  skip status-eol-past "libfaketime not found"
+fi
+expect_exit -n status-eol-bad-days 2 gwverifier status "${vconf[@]}" --eol-days 9999
+# the gateway hears of it in its next result, and says so
+expect_exit -n attest-eol 0 gwagent --config "$conf2" attest --json
+expect_exit -n agent-status-eol 0 gwagent --config "$conf2" status --json
+expect_eq agent-status-eol-date "$(jq_py '(j["last_result"]["status"], j["last_result"]["end_of_support"], j["last_result"]["support_days_left"] in (30, 31))')" \
+  "('affirming', '$eos', True)"
+expect_exit -n agent-status-eol-text 0 gwagent --config "$conf2" status
+expect_output_contains -n agent-status-notice "^NOTICE: +support for this model ends on $eos \(in (30|31) days\)$"
+
 # ---- a non-affirming device gets nothing
 echo "application v1, patched" >"$stagefile"
 check measure-tampered ga measure --stage app "$stagefile"
 expect_exit -n attest-tampered 24 ga attest --json
 expect_eq tampered-offer-empty "$(ear_releases)" ""
+# and a verified result that offers nothing takes the offers away
+expect_exit -n attest-tampered-update 24 gwagent --config "$conf2" attest --json
+expect_exit -n pending-after-tampered 0 gwagent --config "$conf2" update pending --json
+expect_eq pending-empty-after-tampered "$(jq_py 'len(j["offers"])')" 0
 dl tampered 403 "$REL_good"
 expect_exit -n fetch-tampered 21 ga update fetch "$REL_good"
 expect_output_contains -n tampered-reason 'not-affirming' "$GW_TMP/tampered.out"

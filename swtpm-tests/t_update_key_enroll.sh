@@ -103,7 +103,7 @@ m['attest'] = base64.b64encode(bytes(a)).decode()
 json.dump(m, open(sys.argv[2], 'w'))
 EOF
 post bad-certification-refused 422 "$d/cert.json"
-expect_output_contains -n bad-certification-named 'enrolled AK' \
+expect_output_contains -n bad-certification-named 'certify-creation: not signed by the AK' \
   "$d/bad-certification-refused.answer"
 printf '{"public": "AAA="}' >"$d/malformed.json"
 post malformed-refused 400 "$d/malformed.json"

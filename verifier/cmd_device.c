@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 
 #include "cli.h"
+#include "device_updates.h"
 #include "util.h"
 
 #define SHOW_RESULTS 5
@@ -286,6 +287,23 @@ static int add_counters(struct store *st, const char *id, json_object *o, gw_err
 	return 0;
 }
 
+/* "update": what the device's stored (authentic) agent log says of its updates;
+ * null without a stored log, {"error"} for one that no longer parses. */
+static void add_updates(struct store *st, const struct store_device *d, json_object *o)
+{
+	struct device_updates u;
+	gw_error err = { { 0 } };
+	json_object *j = NULL;
+
+	if (d->cel_log && device_updates_read(d->cel_log, d->cel_log_len, &u, &err)) {
+		j = json_object_new_object();
+		json_object_object_add(j, "error", json_object_new_string(err.msg));
+	} else if (d->cel_log) {
+		j = device_updates_json(&u, st);
+	}
+	json_object_object_add(o, "update", j);
+}
+
 static int show_json(struct store *st, const struct store_device *d, json_object *o,
 		     gw_error *err)
 {
@@ -348,6 +366,7 @@ static int show_json(struct store *st, const struct store_device *d, json_object
 		rc = add_counters(st, d->id, o, err);
 	if (rc)
 		goto out;
+	add_updates(st, d, o);
 	hc.arr = json_object_new_array();
 	json_object_object_add(o, "recent_results", hc.arr);
 	rc = store_result_history(st, d->id, SHOW_RESULTS, history_cb, &hc, err);
@@ -399,6 +418,39 @@ static void show_counters(json_object *o)
 	cli_table_free(t);
 }
 
+/* One update event as a line: "committed 2.0 (group B, release 3f2a..., manifest
+ * sha256:...)". */
+static void show_event(const char *label, json_object *ev)
+{
+	const char *rel = jstr(ev, "release");
+	json_object *b;
+
+	printf("%-20s %s %s (group %s, %s%s%smanifest sha256:%.16s...)%s\n", label,
+	       jstr(ev, "kind"), jstr(ev, "version"), jstr(ev, "group"),
+	       rel ? "release " : "", rel ? rel : "", rel ? ", " : "",
+	       jstr(ev, "manifest_sha256"),
+	       json_object_object_get_ex(ev, "below_counter", &b) && json_object_get_boolean(b)
+		       ? " BELOW THE COUNTER"
+		       : "");
+}
+
+static void show_updates(json_object *upd)
+{
+	json_object *ev;
+	const char *e = jstr(upd, "error");
+
+	if (e) {
+		printf("%-20s %s\n", "Updates", e);
+		return;
+	}
+	if (json_object_object_get_ex(upd, "running", &ev) && ev)
+		show_event("Running (log)", ev);
+	else
+		printf("%-20s %s\n", "Running (log)", "no update record in this boot's log");
+	if (json_object_object_get_ex(upd, "last_event", &ev) && ev)
+		show_event("Last update (log)", ev);
+}
+
 static void show_people(json_object *o)
 {
 	static const char *const headers[] = { "TIME", "STATUS", "FAILED CLAIMS" };
@@ -421,7 +473,7 @@ static void show_people(json_object *o)
 		{ "TPM clock", "clock" },
 		{ "CEL records", "cel_records_appraised" },
 	};
-	json_object *ek, *res;
+	json_object *ek, *res, *upd;
 	struct cli_table *t;
 
 	for (size_t i = 0; i < GW_ARRAY_SIZE(fields); i++) {
@@ -443,6 +495,9 @@ static void show_people(json_object *o)
 	} else {
 		printf("%-20s %s\n", "EK certificate", "none");
 	}
+	if (json_object_object_get_ex(o, "update", &upd) &&
+	    json_object_is_type(upd, json_type_object))
+		show_updates(upd);
 	show_counters(o);
 	if (!json_object_object_get_ex(o, "recent_results", &res) ||
 	    json_object_array_length(res) == 0) {

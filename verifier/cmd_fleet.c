@@ -1,24 +1,30 @@
 // SPDX-License-Identifier: Apache-2.0
 // gwverifier status: a summary of the fleet (devices per state, recent and last
-// attestation, devices whose last result was not affirming).
+// attestation, devices whose last result was not affirming, devices near or past
+// their model's end of support).
 #include <getopt.h>
 #include <stdbool.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_policy.h"
+#include "fleet_eol.h"
 #include "util.h"
 
 #define RECENT_SECONDS (24 * 60 * 60)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: gwverifier status [--json] [--config FILE]\n\n"
+	fprintf(f, "usage: gwverifier status [--json] [--config FILE] [--eol-days N]\n\n"
 		   "Summarises the fleet: devices per state, how many attested in the last\n"
-		   "24 hours, the latest attestation, and the enrolled devices whose last\n"
-		   "result is not affirming.\n\n"
+		   "24 hours, the latest attestation, the enrolled devices whose last\n"
+		   "result is not affirming, and the enrolled devices whose model's policy\n"
+		   "ends support within N days (default %d) or already has.\n\n"
 		   "  --config FILE  verifier configuration (default " CLI_DEFAULT_CONFIG ")\n"
+		   "  --eol-days N   the end-of-support horizon, 0-3650 days\n"
 		   "  --json         one JSON object for scripts\n"
-		   "Exit: 0 shown, 1 failure, 2 usage, 3 config.\n");
+		   "Exit: 0 shown, 1 failure, 2 usage, 3 config.\n",
+		FLEET_EOL_DEFAULT_DAYS);
 }
 
 struct fleet {
@@ -29,6 +35,8 @@ struct fleet {
 	int64_t last_at;
 	char last_id[STORE_ID_MAX + 1];
 	json_object *failing;
+	unsigned eol_days;
+	json_object *eol, *eol_unverified;
 };
 
 static int fleet_cb(const struct store_device *d, void *arg)
@@ -93,7 +101,62 @@ static json_object *fleet_json(const struct fleet *f)
 	}
 	json_object_object_add(o, "last_attestation", last);
 	json_object_object_add(o, "failing", json_object_get(f->failing));
+	{
+		json_object *eol = json_object_new_object();
+
+		json_object_object_add(eol, "horizon_days", json_object_new_int64(f->eol_days));
+		json_object_object_add(eol, "devices", json_object_get(f->eol));
+		json_object_object_add(eol, "unverified_policies",
+				       json_object_get(f->eol_unverified));
+		json_object_object_add(o, "end_of_support", eol);
+	}
 	return o;
+}
+
+static void eol_people(const struct fleet *f)
+{
+	static const char *const headers[] = { "ID", "MODEL", "END OF SUPPORT", "STATUS" };
+	size_t n = json_object_array_length(f->eol), past = 0;
+	struct cli_table *tab;
+
+	for (size_t i = 0; i < n; i++)
+		past += json_object_get_boolean(
+			json_object_object_get(json_object_array_get_idx(f->eol, i), "past"));
+	printf("end of support:     %zu within %u days (%zu past)\n", n, f->eol_days, past);
+	for (size_t i = 0; i < json_object_array_length(f->eol_unverified); i++) {
+		json_object *u = json_object_array_get_idx(f->eol_unverified, i);
+
+		printf("  model %s: its policy in force does not verify, not judged: %s\n",
+		       json_object_get_string(json_object_object_get(u, "model")),
+		       json_object_get_string(json_object_object_get(u, "error")));
+	}
+	if (n == 0)
+		return;
+	tab = cli_table_new(GW_ARRAY_SIZE(headers), headers);
+	if (!tab)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		json_object *d = json_object_array_get_idx(f->eol, i);
+		char status[48];
+		const char *row[4] = {
+			json_object_get_string(json_object_object_get(d, "id")),
+			json_object_get_string(json_object_object_get(d, "model")),
+			json_object_get_string(json_object_object_get(d, "end_of_support")),
+			status,
+		};
+
+		if (json_object_get_boolean(json_object_object_get(d, "past")))
+			snprintf(status, sizeof(status), "past");
+		else
+			snprintf(status, sizeof(status), "in %lld days",
+				 (long long)json_object_get_int64(
+					 json_object_object_get(d, "days_left")));
+		if (cli_table_add(tab, row))
+			break;
+	}
+	printf("\n");
+	cli_table_print(tab, stdout);
+	cli_table_free(tab);
 }
 
 static void fleet_people(const struct fleet *f)
@@ -143,11 +206,13 @@ int cmd_status(struct verifier_ctx *ctx, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "eol-days", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct fleet f = { .now = cli_now() };
-	struct store *st = NULL;
+	struct fleet f = { .now = cli_now(), .eol_days = FLEET_EOL_DEFAULT_DAYS };
+	struct cmd_policy_env env;
+	uint64_t days;
 	const char *config = NULL;
 	json_object *j = NULL;
 	gw_error err = { { 0 } };
@@ -163,6 +228,13 @@ int cmd_status(struct verifier_ctx *ctx, int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 'e':
+			if (gw_parse_u64(optarg, 3650, &days)) {
+				verifier_errorf(ctx, "status: --eol-days: 0 to 3650");
+				return GW_EXIT_USAGE;
+			}
+			f.eol_days = (unsigned)days;
+			break;
 		case 'h':
 			usage(stdout);
 			return GW_EXIT_OK;
@@ -175,16 +247,21 @@ int cmd_status(struct verifier_ctx *ctx, int argc, char **argv)
 		usage(stderr);
 		return GW_EXIT_USAGE;
 	}
-	status = cli_open_store(ctx, config, &st);
-	if (status != GW_EXIT_OK)
+	memset(&env, 0, sizeof(env));
+	status = cmd_policy_env_open(ctx, config ? config : CLI_DEFAULT_CONFIG, &env);
+	if (status != GW_EXIT_OK) {
+		cmd_policy_env_close(&env);
 		return status;
+	}
 	f.failing = json_object_new_array();
 	if (!f.failing) {
 		verifier_errorf(ctx, "status: %s", gw_strerror(GW_E_NOMEM));
 		status = GW_EXIT_ERROR;
 		goto out;
 	}
-	rc = store_device_list(st, NULL, fleet_cb, &f, &err);
+	rc = store_device_list(env.st, NULL, fleet_cb, &f, &err);
+	if (!rc)
+		rc = fleet_eol(&env, f.now, f.eol_days, &f.eol, &f.eol_unverified, &err);
 	if (rc) {
 		verifier_errorf(ctx, "status: %s", gw_error_msg(&err, rc));
 		status = cli_exit_for(rc);
@@ -192,6 +269,7 @@ int cmd_status(struct verifier_ctx *ctx, int argc, char **argv)
 	}
 	if (!json) {
 		fleet_people(&f);
+		eol_people(&f);
 		goto out;
 	}
 	j = fleet_json(&f);
@@ -204,6 +282,8 @@ int cmd_status(struct verifier_ctx *ctx, int argc, char **argv)
 out:
 	json_object_put(j);
 	json_object_put(f.failing);
-	store_close(st);
+	json_object_put(f.eol);
+	json_object_put(f.eol_unverified);
+	cmd_policy_env_close(&env);
 	return status;
 }

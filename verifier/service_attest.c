@@ -144,7 +144,7 @@ out:
 
 static char *make_ear(struct service *svc, const char *device_id, const struct gwpol_report *rep,
 		      json_object *failures, json_object *releases, const char *policy_id,
-		      int64_t now, int64_t exp)
+		      const char *end_of_support, int64_t now, int64_t exp)
 {
 	json_object *c = json_object_new_object(), *vid = json_object_new_object();
 	json_object *sub = json_object_new_object(), *mod = json_object_new_object();
@@ -171,6 +171,10 @@ static char *make_ear(struct service *svc, const char *device_id, const struct g
 		json_object_object_add(mod, "gatewarden.failed-claims-omitted",
 				       json_object_new_int64((int64_t)rep->dropped));
 	json_object_object_add(mod, "gatewarden.releases", json_object_get(releases));
+	/* The model's last supported day, so the gateway can say so ahead of it. */
+	if (end_of_support)
+		json_object_object_add(mod, "gatewarden.end-of-support",
+				       json_object_new_string(end_of_support));
 	json_object_object_add(sub, "gatewarden", mod);
 	json_object_object_add(c, "submods", sub);
 	if (jwt_sign_es256(svc->gate_key, svc->gate_kid, c, &tok))
@@ -335,6 +339,9 @@ static int sign_result(struct service_worker *w, struct attest_ctx *a, const str
 	a->failures = verdict_failures_json(a->rep);
 	if (a->failures && a->releases)
 		a->ear = make_ear(w->svc, a->dev.id, a->rep, a->failures, a->releases, policy_id,
+				  pol && pol->update.has_end_of_support
+					  ? pol->update.end_of_support
+					  : NULL,
 				  now, exp);
 	return a->ear ? 0 : GW_E_CRYPTO;
 }
