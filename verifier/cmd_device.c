@@ -257,6 +257,36 @@ static int add_update_key(struct store *st, const char *id, json_object *o, gw_e
 	return 0;
 }
 
+/* "counters": the certified anti-rollback counters recorded for the device. */
+static int add_counters(struct store *st, const char *id, json_object *o, gw_error *err)
+{
+	struct store_counter c[STORE_MAX_COUNTERS];
+	json_object *arr;
+	size_t n = 0;
+	char idx[16];
+	int rc = store_counters_get(st, id, c, STORE_MAX_COUNTERS, &n, err);
+
+	if (rc)
+		return rc;
+	arr = json_object_new_array();
+	json_object_object_add(o, "counters", arr);
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_new_object();
+
+		json_object_array_add(arr, e);
+		json_object_object_add(e, "channel", json_object_new_string(c[i].channel));
+		json_object_object_add(e, "security_version",
+				       json_object_new_uint64(c[i].security_version));
+		snprintf(idx, sizeof(idx), "0x%08x", (unsigned)c[i].counter_index);
+		json_object_object_add(e, "counter_index", json_object_new_string(idx));
+		snprintf(idx, sizeof(idx), "0x%08x", (unsigned)c[i].baseline_index);
+		json_object_object_add(e, "baseline_index", json_object_new_string(idx));
+		add_time(e, "first_seen", c[i].first_seen);
+		add_time(e, "updated", c[i].updated);
+	}
+	return 0;
+}
+
 /* "update": what the device's stored (authentic) agent log says of its updates;
  * null without a stored log, {"error"} for one that no longer parses. */
 static void add_updates(struct store *st, const struct store_device *d, json_object *o)
@@ -332,6 +362,8 @@ static int show_json(struct store *st, const struct store_device *d, json_object
 	json_object_object_add(o, "cel_records_appraised",
 			       json_object_new_uint64(d->cel_records_appraised));
 	rc = add_update_key(st, d->id, o, err);
+	if (!rc)
+		rc = add_counters(st, d->id, o, err);
 	if (rc)
 		goto out;
 	add_updates(st, d, o);
@@ -353,6 +385,37 @@ static const char *jstr(json_object *o, const char *key)
 	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
 		return NULL;
 	return json_object_get_string(v);
+}
+
+static void show_counters(json_object *o)
+{
+	static const char *const headers[] = { "CHANNEL", "SECURITY VERSION", "COUNTER",
+					       "BASELINE", "FIRST SEEN", "UPDATED" };
+	static const char *const keys[] = { "channel", "security_version", "counter_index",
+					    "baseline_index", "first_seen", "updated" };
+	json_object *arr;
+	struct cli_table *t;
+
+	if (!json_object_object_get_ex(o, "counters", &arr) ||
+	    json_object_array_length(arr) == 0) {
+		printf("\nNo certified counters.\n");
+		return;
+	}
+	printf("\nCertified counters:\n");
+	t = cli_table_new(GW_ARRAY_SIZE(headers), headers);
+	if (!t)
+		return;
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *e = json_object_array_get_idx(arr, i);
+		const char *row[GW_ARRAY_SIZE(keys)];
+
+		for (size_t k = 0; k < GW_ARRAY_SIZE(keys); k++)
+			row[k] = jstr(e, keys[k]);
+		if (cli_table_add(t, row))
+			break;
+	}
+	cli_table_print(t, stdout);
+	cli_table_free(t);
 }
 
 /* One update event as a line: "committed 2.0 (group B, release 3f2a..., manifest
@@ -435,6 +498,7 @@ static void show_people(json_object *o)
 	if (json_object_object_get_ex(o, "update", &upd) &&
 	    json_object_is_type(upd, json_type_object))
 		show_updates(upd);
+	show_counters(o);
 	if (!json_object_object_get_ex(o, "recent_results", &res) ||
 	    json_object_array_length(res) == 0) {
 		printf("\nNo attestation results.\n");

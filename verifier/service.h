@@ -83,4 +83,24 @@ int service_current_policy(struct service_worker *w, const char *model, const st
 			   char *id, size_t idlen, char *why, size_t whylen);
 void service_release_bundle(struct httpd_req *req); /* service_release.c */
 
+/* service_counters.c: a round's certified anti-rollback counters. */
+struct evidence;
+struct gwpol_report;
+struct service_counters {
+	struct store_counter c[STORE_MAX_COUNTERS];
+	size_t n;
+	/* Verified and consistent with the recorded ones: the round may record them. */
+	bool ok;
+	/* For the audit record: the counters seen, a JSON array. */
+	char seen[1024];
+};
+/* Verify the evidence's counters (the quote is genuine and fresh) and compare them
+ * with dev's recorded ones; any failure adds a contraindicated configuration claim
+ * (rule "counters") to rep naming why. When consistent, dev->security_version
+ * becomes the certified value of the device's channel (dev->channel, else
+ * default_channel) if it is among them. */
+void service_counters_check(struct service_worker *w, struct store_device *dev,
+			    const struct evidence *ev, EVP_PKEY *ak, const char *default_channel,
+			    struct gwpol_report *rep, struct service_counters *out);
+
 #endif

@@ -199,6 +199,7 @@ struct attest_ctx {
 	json_object *failures;
 	json_object *releases; /* offered: the eligible releases (release_offer.h) */
 	char *ear;
+	struct service_counters ctr; /* the certified counters (service_counters.c) */
 };
 
 static void attest_ctx_fini(struct attest_ctx *a)
@@ -356,7 +357,8 @@ static int record_result(struct service_worker *w, struct attest_ctx *a, const c
 	const char *status = gwpol_report_status(a->rep);
 	const char *claims = json_object_to_json_string_ext(a->failures, JSON_C_TO_STRING_PLAIN);
 	const TPMS_CLOCK_INFO *ci = &a->res->quote.attest.clockInfo;
-	char detail[384];
+	const char *channel = a->dev.channel[0] ? a->dev.channel : w->svc->cfg.default_channel;
+	char detail[1536];
 	struct store_audit au = {
 		.ts = now, .actor = "verifier", .action = "attest", .device_id = a->dev.id,
 		.outcome = status, .detail = detail,
@@ -383,15 +385,24 @@ static int record_result(struct service_worker *w, struct attest_ctx *a, const c
 
 	snprintf(detail, sizeof(detail),
 		 "{\"policy\":\"%s\",\"failed_claims\":%zu,\"cel_offset\":%u,"
-		 "\"releases_offered\":%zu}", policy_id, a->rep->n + a->rep->dropped,
-		 (unsigned)a->ev->cel_offset,
-		 a->releases ? json_object_array_length(a->releases) : (size_t)0);
+		 "\"releases_offered\":%zu,\"counters\":%s}", policy_id,
+		 a->rep->n + a->rep->dropped, (unsigned)a->ev->cel_offset,
+		 a->releases ? json_object_array_length(a->releases) : (size_t)0, a->ctr.seen);
 	rc = store_begin(w->st, err);
 	if (rc)
 		return rc;
 	rc = store_result_add(w->st, &r, NULL, &au, err);
 	if (!rc)
 		rc = store_device_update_attestation(w->st, a->dev.id, &att, NULL, err);
+	/* The counters move with the clock, and never in a contraindicated round. A
+	 * refusal here means another round recorded other counters meanwhile: this
+	 * one is then the older (GW_E_EXISTS, as for the clock). */
+	if (!rc && move_clock && a->ctr.ok && a->ctr.n &&
+	    strcmp(status, "contraindicated")) {
+		rc = store_counters_record(w->st, a->dev.id, a->ctr.c, a->ctr.n, channel, now, err);
+		if (rc == GW_E_STATE)
+			rc = GW_E_EXISTS;
+	}
 	if (!rc)
 		rc = store_commit(w->st, err);
 	if (rc)
@@ -512,6 +523,11 @@ void service_attest(struct httpd_req *req)
 				 (unsigned long long)a.res->quote.attest.clockInfo.clock);
 		clock_back = true;
 	}
+	/* The anti-rollback counters, certified over the same nonce by the same AK,
+	 * mean something only with a genuine and fresh quote. */
+	if (quote_ok)
+		service_counters_check(w, &a.dev, a.ev, a.ak, w->svc->cfg.default_channel, a.rep,
+				       &a.ctr);
 	/* The policy says how long its results stand; the configuration otherwise. */
 	exp = now + (pol && pol->has_freshness ? (int64_t)pol->freshness_seconds
 					       : (int64_t)w->svc->cfg.result_ttl);

@@ -44,7 +44,7 @@ int store_open(const char *url, struct store **out, gw_error *err) GW_WUR;
 void store_close(struct store *st);
 
 /* Schema version this build writes (SQLite: PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 9
+#define STORE_SCHEMA_VERSION 10
 
 /* Optional audit record for a mutating call. When a mutating function gets a
  * non-NULL audit, the record is appended to the chain in the same transaction as
@@ -421,6 +421,39 @@ int store_update_key_get(struct store *st, const char *device_id, struct store_u
  * when it has none. */
 int store_update_key_reset(struct store *st, const char *device_id,
 			   const struct store_audit *audit, gw_error *err) GW_WUR;
+
+/* ---- certified anti-rollback counters ----
+ * Per device and channel: the NV names of the counter and its baseline (pinned at
+ * first sight: the store refuses to change them) and the security version last
+ * certified (the store refuses to lower it). */
+#define STORE_COUNTER_NAME_LEN 34 /* nameAlg SHA-256 || digest */
+#define STORE_MAX_COUNTERS 8      /* EVIDENCE_MAX_COUNTERS */
+
+struct store_counter {
+	char channel[STORE_CHANNEL_MAX + 1];
+	uint8_t counter_name[STORE_COUNTER_NAME_LEN];
+	uint8_t baseline_name[STORE_COUNTER_NAME_LEN];
+	uint32_t counter_index;
+	uint32_t baseline_index;
+	uint64_t security_version; /* below 2^63 */
+	int64_t first_seen;        /* set by the store */
+	int64_t updated;           /* set by the store */
+};
+
+/* The device's recorded counters in channel order, at most max (more are
+ * GW_E_TOOBIG); *n = 0 when it has none. */
+int store_counters_get(struct store *st, const char *device_id, struct store_counter *out,
+		       size_t max, size_t *n, gw_error *err) GW_WUR;
+/* Record a round's certified counters c[0..n-1] at now (a channel seen for the
+ * first time is inserted with first_seen = now, a known one updated), and, when
+ * sv_channel (the device's channel) is among them, set the device's
+ * security_version to its value. Meant for the transaction that records the
+ * round's result. GW_E_STATE (nothing written) when a channel's names differ
+ * from the pinned ones or its security version is below the recorded one;
+ * GW_E_NOTFOUND for an unknown device. */
+int store_counters_record(struct store *st, const char *device_id,
+			  const struct store_counter *c, size_t n, const char *sv_channel,
+			  int64_t now, gw_error *err) GW_WUR;
 
 /* ---- per-model policies ----
  * The store keeps each policy as given: the DSSE envelope whose payload is the

@@ -88,6 +88,11 @@ struct store_ops {
 			      struct store_update_key *out, gw_error *err);
 	int (*update_key_reset)(struct store *st, const char *device_id,
 				const struct store_audit *audit, gw_error *err);
+	int (*counters_get)(struct store *st, const char *device_id, struct store_counter *out,
+			    size_t max, size_t *n, gw_error *err);
+	int (*counters_record)(struct store *st, const char *device_id,
+			       const struct store_counter *c, size_t n, const char *sv_channel,
+			       int64_t now, gw_error *err);
 	int (*audit_append)(struct store *st, const struct store_audit *a, uint64_t *seq,
 			    gw_error *err);
 	int (*audit_list)(struct store *st, uint64_t since, store_audit_cb cb, void *arg,

@@ -277,6 +277,26 @@ static const char *const migrations[] = {
 	"  public BLOB NOT NULL CHECK (length(public) BETWEEN 1 AND 1024),"
 	"  name BLOB NOT NULL UNIQUE CHECK (length(name) = 34),"
 	"  created INTEGER NOT NULL);",
+	/* 9 -> 10: each device's anti-rollback counters as last certified by its
+	 * TPM (NV_Certify by the AK): the NV names pinned at first sight, and the
+	 * security version, which only goes up. */
+	"CREATE TABLE device_counters ("
+	"  device_id TEXT NOT NULL REFERENCES devices(id),"
+	"  channel TEXT NOT NULL CHECK (length(channel) BETWEEN 1 AND 64),"
+	"  counter_name BLOB NOT NULL CHECK (length(counter_name) = 34),"
+	"  baseline_name BLOB NOT NULL CHECK (length(baseline_name) = 34),"
+	"  counter_index INTEGER NOT NULL CHECK (counter_index BETWEEN 0 AND 4294967295),"
+	"  baseline_index INTEGER NOT NULL CHECK (baseline_index BETWEEN 0 AND 4294967295),"
+	"  security_version INTEGER NOT NULL CHECK (security_version >= 0),"
+	"  first_seen INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  PRIMARY KEY (device_id, channel)"
+	") STRICT;"
+	"CREATE TRIGGER device_counters_pinned BEFORE UPDATE ON device_counters"
+	"  WHEN NEW.counter_name IS NOT OLD.counter_name"
+	"    OR NEW.baseline_name IS NOT OLD.baseline_name"
+	"    OR NEW.security_version < OLD.security_version"
+	"  BEGIN SELECT RAISE(ABORT, 'a counter keeps its indices and does not go back'); END;",
 };
 
 _Static_assert(STORE_POLICY_MAX_STEP == 1000, "migration 7's triggers say 1000");
@@ -522,6 +542,8 @@ static const struct store_ops sqlite_ops = {
 	.update_key_put = sqls_op_update_key_put,
 	.update_key_get = sqls_op_update_key_get,
 	.update_key_reset = sqls_op_update_key_reset,
+	.counters_get = sqls_op_counters_get,
+	.counters_record = sqls_op_counters_record,
 	.audit_verify = sqls_op_audit_verify,
 };
 

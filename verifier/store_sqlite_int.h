@@ -164,4 +164,11 @@ int sqls_op_update_key_get(struct store *st, const char *device_id,
 int sqls_op_update_key_reset(struct store *st, const char *device_id,
 			     const struct store_audit *audit, gw_error *err);
 
+/* store_sqlite_counters.c */
+int sqls_op_counters_get(struct store *st, const char *device_id, struct store_counter *out,
+			 size_t max, size_t *n, gw_error *err);
+int sqls_op_counters_record(struct store *st, const char *device_id,
+			    const struct store_counter *c, size_t n, const char *sv_channel,
+			    int64_t now, gw_error *err);
+
 #endif

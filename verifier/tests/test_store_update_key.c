@@ -191,8 +191,10 @@ static void test_migrate_v8(void **state)
 	store_close(f->st);
 	f->st = NULL;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DROP TABLE update_keys; PRAGMA user_version = 8;", NULL,
-				      NULL, NULL),
+	assert_int_equal(sqlite3_exec(db,
+				      "DROP TABLE device_counters; DROP TABLE update_keys;"
+				      " PRAGMA user_version = 8;",
+				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_close(db), SQLITE_OK);
 	assert_int_equal(store_open(f->path, &f->st, NULL), 0);
