@@ -122,6 +122,10 @@ $(B)/verifier/tests/%: $(call obj,verifier/tests/%.c) $(LIBVERIFIER) $(LIBPOLICY
 # The HTTPS server's tests share one fixture (a throwaway PKI, a server, clients).
 $(B)/verifier/tests/test_httpd $(B)/verifier/tests/test_httpd_conns: \
 	$(call obj,verifier/tests/httpd_fixture.c)
+# The store's tests share one fixture (a fresh store file per test).
+$(B)/verifier/tests/test_store_policy $(B)/verifier/tests/test_store_release \
+$(B)/verifier/tests/test_store_update_key $(B)/verifier/tests/test_store_counters: \
+	$(call obj,verifier/tests/store_fixture.c)
 $(B)/policy/tests/%: $(call obj,policy/tests/%.c) $(LIBPOLICY) $(LIBGW)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)

@@ -16,44 +16,8 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_fixture.h"
 #include "util.h"
-
-struct fixture {
-	char dir[64];
-	char path[128];
-	struct store *st;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	memcpy(f->dir, "/tmp/gw-storectr-XXXXXX", sizeof("/tmp/gw-storectr-XXXXXX"));
-	if (!mkdtemp(f->dir) || gw_snprintf(f->path, sizeof(f->path), "%s/v.db", f->dir) ||
-	    store_open(f->path, &f->st, NULL)) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	static const char *const sfx[] = { "", "-wal", "-shm" };
-	char p[192];
-
-	store_close(f->st);
-	for (size_t i = 0; i < 3; i++)
-		if (gw_snprintf(p, sizeof(p), "%s%s", f->path, sfx[i]) == 0)
-			(void)unlink(p);
-	(void)rmdir(f->dir);
-	free(f);
-	return 0;
-}
 
 static uint8_t ak_pub[] = { 0x00, 0x23, 0x0a, 0x0b, 0x0c };
 static uint8_t ak_name[] = { 0x00, 0x0b, 0xaa };
@@ -106,7 +70,7 @@ static uint64_t device_sv(struct store *st, const char *id)
 
 static void test_record(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_counter c[2] = { ctr("stable", 0x10, 3), ctr("beta", 0x20, 0) };
 	struct store_counter got[STORE_MAX_COUNTERS];
 	gw_error err = { { 0 } };
@@ -149,7 +113,7 @@ static void test_record(void **state)
  * (not even the channel recorded before the refused one). */
 static void test_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_counter c[2] = { ctr("beta", 0x20, 1), ctr("stable", 0x10, 3) };
 	struct store_counter got[STORE_MAX_COUNTERS];
 	gw_error err = { { 0 } };
@@ -199,7 +163,7 @@ static void test_refused(void **state)
 
 static void test_bad_args(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_counter c = ctr("stable", 0x10, 3);
 	gw_error err = { { 0 } };
 
@@ -219,7 +183,7 @@ static void test_bad_args(void **state)
 /* A schema 9 file (no device_counters) migrates to 10 and keeps its devices. */
 static void test_migrate_v9(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_counter c = ctr("stable", 0x10, 3);
 	sqlite3 *db = NULL;
 	sqlite3_stmt *stmt = NULL;
@@ -247,10 +211,10 @@ static void test_migrate_v9(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_record, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_args, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_v9, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_refused, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_args, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v9, store_fixture_setup, store_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

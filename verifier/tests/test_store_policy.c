@@ -15,44 +15,8 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_fixture.h"
 #include "util.h"
-
-struct fixture {
-	char dir[64];
-	char path[128];
-	struct store *st;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	memcpy(f->dir, "/tmp/gw-storepol-XXXXXX", sizeof("/tmp/gw-storepol-XXXXXX"));
-	if (!mkdtemp(f->dir) || gw_snprintf(f->path, sizeof(f->path), "%s/v.db", f->dir) ||
-	    store_open(f->path, &f->st, NULL)) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	static const char *const sfx[] = { "", "-wal", "-shm" };
-	char p[192];
-
-	store_close(f->st);
-	for (size_t i = 0; i < GW_ARRAY_SIZE(sfx); i++)
-		if (gw_snprintf(p, sizeof(p), "%s%s", f->path, sfx[i]) == 0)
-			(void)unlink(p);
-	(void)rmdir(f->dir);
-	free(f);
-	return 0;
-}
 
 static int count_cb(const struct store_audit_record *r, void *arg)
 {
@@ -121,7 +85,7 @@ static int reset(struct store *st, uint32_t n, uint32_t from, uint32_t to, uint3
 
 /* A store from before the step bound holds version 4294967295: written as that
  * release did, with SQL, without the trigger that now refuses it. */
-static void freeze(const struct fixture *f)
+static void freeze(const struct store_fixture *f)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *stmt = NULL;
@@ -148,7 +112,7 @@ static void freeze(const struct fixture *f)
 
 static void test_step_bound(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	gw_error err = { { 0 } };
 
 	assert_counter(f->st, "gw-1000", 0, 0);
@@ -167,7 +131,7 @@ static void test_step_bound(void **state)
 /* The way out of a frozen model: a numbered reset bound to the frozen version. */
 static void test_reset_frozen(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	gw_error err = { { 0 } };
 
 	assert_int_equal(add(f->st, 3, &err), 0);
@@ -227,7 +191,7 @@ static int list_cb(const struct store_policy *p, void *arg)
 /* `policy list` shows the policy in force, not the highest number. */
 static void test_list_after_reset(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	uint32_t v = 0;
 
 	freeze(f);
@@ -238,7 +202,7 @@ static void test_list_after_reset(void **state)
 }
 
 /* Run sql on the file directly; return the SQLite code, errmsg copied to msg. */
-static int raw(const struct fixture *f, const char *sql, char *msg, size_t size)
+static int raw(const struct store_fixture *f, const char *sql, char *msg, size_t size)
 {
 	sqlite3 *db = NULL;
 	int rc;
@@ -258,7 +222,7 @@ static int raw(const struct fixture *f, const char *sql, char *msg, size_t size)
 /* The triggers keep the rules for writes that do not go through the store. */
 static void test_triggers(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char msg[256];
 
 	assert_int_equal(add(f->st, 3, NULL), 0);
@@ -298,7 +262,7 @@ static void test_triggers(void **state)
  * the current version, goes below no stored one, and its named policy comes first. */
 static void test_trigger_reset(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char msg[256];
 
 	assert_int_equal(add(f->st, 3, NULL), 0);
@@ -325,7 +289,7 @@ static void test_trigger_reset(void **state)
  * names is taken first. */
 static void test_reset_names_next(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	gw_error err = { { 0 } };
 	char sha[65];
 
@@ -360,7 +324,7 @@ static void test_reset_names_next(void **state)
  * below nothing, so only the epoch rule refuses it. */
 static void test_trigger_epoch(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char msg[256];
 
 	assert_int_equal(add(f->st, 3, NULL), 0);
@@ -373,13 +337,13 @@ static void test_trigger_epoch(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_step_bound, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reset_frozen, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_list_after_reset, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_triggers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_trigger_epoch, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_trigger_reset, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reset_names_next, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_step_bound, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_reset_frozen, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_list_after_reset, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_triggers, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_trigger_epoch, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_trigger_reset, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_reset_names_next, store_fixture_setup, store_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

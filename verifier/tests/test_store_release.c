@@ -14,49 +14,12 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_fixture.h"
 #include "util.h"
 
 #define MD1 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define MD2 "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
 #define FILE_SHA "1111111111111111111111111111111111111111111111111111111111111111"
-
-struct fixture {
-	char dir[64];
-	char path[128];
-	struct store *st;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	memcpy(f->dir, "/tmp/gw-storerel-XXXXXX", sizeof("/tmp/gw-storerel-XXXXXX"));
-	if (!mkdtemp(f->dir) ||
-	    gw_snprintf(f->path, sizeof(f->path), "%s/verifier.db", f->dir) ||
-	    store_open(f->path, &f->st, NULL)) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	static const char *const suffix[] = { "", "-wal", "-shm" };
-	char p[192];
-
-	store_close(f->st);
-	for (size_t i = 0; i < GW_ARRAY_SIZE(suffix); i++)
-		if (gw_snprintf(p, sizeof(p), "%s%s", f->path, suffix[i]) == 0)
-			(void)unlink(p);
-	(void)rmdir(f->dir);
-	free(f);
-	return 0;
-}
 
 static void make_release(struct store_release *r, const char *digest, const char *model)
 {
@@ -86,8 +49,8 @@ static void put_device(struct store *st, const char *id)
 	struct store_device d;
 
 	memset(&d, 0, sizeof(d));
-	strcpy(d.id, id);
-	strcpy(d.model, "gw-1000");
+	assert_int_equal(gw_snprintf(d.id, sizeof(d.id), "%s", id), 0);
+	assert_int_equal(gw_snprintf(d.model, sizeof(d.model), "gw-1000"), 0);
 	d.state = STORE_DEV_ENROLLED;
 	d.ek_pub = blob;
 	d.ek_pub_len = sizeof(blob);
@@ -125,7 +88,7 @@ static uint64_t audit_count(struct store *st)
 
 static void test_put_get(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_release r, got, dup;
 	struct store_audit a = { 2000, "operator:alice", "release.add", NULL, "ok", NULL };
 	int n = 0;
@@ -168,7 +131,7 @@ static void test_put_get(void **state)
 
 static void test_put_bad(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_release r;
 
 	make_release(&r, MD1, "gw-1000");
@@ -200,7 +163,7 @@ static void test_put_bad(void **state)
 
 static void test_change(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_release r, got;
 	struct store_audit a = { 2000, "operator:alice", "release.change", NULL, "ok", NULL };
 	const char *id = "0123456789abcdef";
@@ -244,7 +207,7 @@ static void test_change(void **state)
 /* The trigger keeps a withdrawn release as it is even against a direct UPDATE. */
 static void test_withdrawn_trigger(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_release r;
 	sqlite3 *db = NULL;
 
@@ -260,7 +223,7 @@ static void test_withdrawn_trigger(void **state)
 
 static void test_channel(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_device d;
 	struct store_audit a = { 2000, "operator:alice", "device.channel", "gw-1", "ok", NULL };
 
@@ -302,7 +265,7 @@ static int64_t user_version(const char *path)
  * default channel and security version 0, and releases can be added. */
 static void test_migrate_v7(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_device d;
 	struct store_release r;
 	sqlite3 *db = NULL;
@@ -336,12 +299,12 @@ static void test_migrate_v7(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_put_get, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_put_bad, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_change, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_withdrawn_trigger, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_channel, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_v7, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_put_get, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_put_bad, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_change, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_withdrawn_trigger, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_channel, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v7, store_fixture_setup, store_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

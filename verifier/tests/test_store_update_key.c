@@ -15,44 +15,8 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_fixture.h"
 #include "util.h"
-
-struct fixture {
-	char dir[64];
-	char path[128];
-	struct store *st;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	memcpy(f->dir, "/tmp/gw-storeuk-XXXXXX", sizeof("/tmp/gw-storeuk-XXXXXX"));
-	if (!mkdtemp(f->dir) || gw_snprintf(f->path, sizeof(f->path), "%s/v.db", f->dir) ||
-	    store_open(f->path, &f->st, NULL)) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	static const char *const sfx[] = { "", "-wal", "-shm" };
-	char p[192];
-
-	store_close(f->st);
-	for (size_t i = 0; i < 3; i++)
-		if (gw_snprintf(p, sizeof(p), "%s%s", f->path, sfx[i]) == 0)
-			(void)unlink(p);
-	(void)rmdir(f->dir);
-	free(f);
-	return 0;
-}
 
 static uint8_t ak_pub[] = { 0x00, 0x23, 0x0a, 0x0b, 0x0c };
 static uint8_t ak_name[] = { 0x00, 0x0b, 0xaa };
@@ -100,7 +64,7 @@ static const struct store_audit audit = { .ts = 1, .actor = "device:gw-a",
 
 static void test_put_get_reset(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	uint8_t n1[STORE_UPDATE_KEY_NAME_LEN], n2[STORE_UPDATE_KEY_NAME_LEN];
 	struct store_update_key k;
 	gw_error err = { { 0 } };
@@ -155,7 +119,7 @@ static void test_put_get_reset(void **state)
 
 static void test_not_enrolled(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	uint8_t n[STORE_UPDATE_KEY_NAME_LEN];
 	gw_error err = { { 0 } };
 	bool existed;
@@ -180,7 +144,7 @@ static void test_not_enrolled(void **state)
 /* A schema 8 file (no update_keys) migrates to 9 and keeps its devices. */
 static void test_migrate_v8(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	uint8_t n[STORE_UPDATE_KEY_NAME_LEN];
 	struct store_device d;
 	sqlite3 *db = NULL;
@@ -208,9 +172,9 @@ static void test_migrate_v8(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_put_get_reset, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_not_enrolled, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_v8, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_put_get_reset, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_not_enrolled, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v8, store_fixture_setup, store_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

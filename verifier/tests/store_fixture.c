@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+// The store unit tests' shared fixture: a fresh store file per test, removed after.
+#include "store_fixture.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+int store_fixture_setup(void **state)
+{
+	static const char tmpl[] = "/tmp/gw-store-XXXXXX";
+	struct store_fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	memcpy(f->dir, tmpl, sizeof(tmpl));
+	if (!mkdtemp(f->dir) || gw_snprintf(f->path, sizeof(f->path), "%s/v.db", f->dir) ||
+	    store_open(f->path, &f->st, NULL)) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+int store_fixture_teardown(void **state)
+{
+	struct store_fixture *f = *state;
+	static const char *const sfx[] = { "", "-wal", "-shm" };
+	char p[192];
+
+	store_close(f->st);
+	for (size_t i = 0; i < GW_ARRAY_SIZE(sfx); i++)
+		if (gw_snprintf(p, sizeof(p), "%s%s", f->path, sfx[i]) == 0)
+			(void)unlink(p);
+	(void)rmdir(f->dir);
+	free(f);
+	return 0;
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The store unit tests' shared fixture: a new SQLite store in a fresh temporary
+ * directory per test, closed and removed (with its WAL files) afterwards. */
+#ifndef GW_TEST_STORE_FIXTURE_H
+#define GW_TEST_STORE_FIXTURE_H
+
+#include "store.h"
+
+struct store_fixture {
+	char dir[64];
+	char path[128]; /* DIR/v.db */
+	struct store *st;
+};
+
+/* cmocka setup and teardown: *state is the struct store_fixture. */
+int store_fixture_setup(void **state);
+int store_fixture_teardown(void **state);
+
+#endif
