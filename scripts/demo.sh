@@ -416,9 +416,43 @@ run "${V[@]}" policy add "${VC[@]}" "$U/policy-2.signed.json"
 say "After all that, the gateway attests: the update records in PCR 14 pass, affirming."
 run "${A[@]}" attest
 
+# ---------------------------------------------------------------- releases ---
+printf '\n%sPart 4: releases through the verifier, offered only to an attested gateway%s\n' \
+  "$bold" "$norm"
+
+say "The verifier pins the same release trust root; the operator adds release 1.7 (security version 3)."
+sed -i "/^\[releases\]/a trust_root = $U/root.json" "$work/verifier/verifier.conf"
+sed -n '/^\[releases\]/,/^$/p' "$work/verifier/verifier.conf" | sed 's/^/     /'
+bundle 1.7 3
+run "${V[@]}" release add "${VC[@]}" "$U/release-1.7.gwb"
+rel=$("${V[@]}" release list "${VC[@]}" --json | python3 -c 'import json, sys
+print([r["id"] for r in json.load(sys.stdin) if r["version"] == "1.7"][0])')
+printf '   The verifier checked the whole bundle against its own pinned root before keeping it.\n'
+
+say "The gateway attests; its signed result now lists the release it may install."
+run "${A[@]}" attest
+run "${A[@]}" update pending
+printf '   The offer came inside the result signed by the gate key; auto_install = yes and no\n'
+printf '   maintenance window, so the decision is to install.\n'
+
+say "The gateway downloads it over its TLS identity (a download cut short would resume)."
+run "${A[@]}" update fetch "$rel"
+say "It installs the download: expiry is judged by the attested result's time, not the RTC."
+run "${A[@]}" update install --no-progress "$work/state/update/downloads/$rel.gwb"
+restart
+run "${A[@]}" boot
+
+say "The next attestation tells the verifier what the gateway runs and what its TPM counter says."
+run "${A[@]}" attest
+run "${V[@]}" device show gw-demo-01 "${VC[@]}"
+printf '   The running release and the last update come from the quoted PCR 14 records; the\n'
+printf '   security version from the counter the TPM certified (TPM2_NV_Certify), so a\n'
+printf '   release below it is never offered again.\n'
+
 printf '\n%sDemo complete.%s The good boot passed; the tampered stage and the forged log\n' "$bold" "$norm"
 printf 'were caught offline, each named; the verifier enrolled the gateway through its\n'
 printf 'TPM, affirmed the good boot and refused the tampered one, and audited it all.\n'
 printf 'A signed release installed, booted on trial and committed (counter and PCR 14);\n'
 printf 'an older release was refused, a broken one rolled back, and the gateway still\n'
-printf 'attests as affirming.\n'
+printf 'attests as affirming. Through the verifier, a release was offered only to the\n'
+printf 'attested gateway, downloaded, installed, committed, and seen in its next quote.\n'
