@@ -185,6 +185,7 @@ static int update_install_main(struct agent_ctx *ctx, int argc, char **argv)
 		o.fd = open(argv[optind], O_RDONLY | O_CLOEXEC);
 		if (o.fd < 0) {
 			agent_errorf(ctx, "%s: %s", argv[optind], strerror(errno));
+			OPENSSL_cleanse(cek, sizeof(cek));
 			return GW_EXIT_ERROR;
 		}
 	}
