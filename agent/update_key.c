@@ -273,6 +273,12 @@ int update_key_zgen(struct agent_tpm *tpm, TPM2_HANDLE srk_handle, ESYS_TR *sess
 		rc = gw_fail(err, GW_E_INVAL, "the point is not an uncompressed P-256 point");
 		goto out;
 	}
+	/* Not negative (the TPM would issue a reusable ticket), not zero (never expires). */
+	if (auth->expiration <= 0) {
+		rc = gw_fail(err, GW_E_INVAL, "authorization: expiration %d is not positive",
+			     (int)auth->expiration);
+		goto out;
+	}
 	rc = policy_signed(tpm, *session, gate_key, auth, err);
 	if (!rc)
 		rc = srk_tr(tpm, srk_handle, &srk, err);

@@ -242,6 +242,13 @@ int tpm_policy_auth_sign(EVP_PKEY *gate_priv, struct tpm_policy_auth *a, gw_erro
 	size_t len = sizeof(a->sig);
 	int rc = 0;
 
+	/* A negative expiration makes TPM2_PolicySigned issue a ticket, which
+	 * TPM2_PolicyTicket accepts in any session until it times out: not one
+	 * authorization for one session. Zero would never expire. */
+	if (a->expiration <= 0)
+		return gw_fail(err, GW_E_INVAL,
+			       "authorization: expiration %d: it must be positive (seconds after the "
+			       "session started; no ticket)", (int)a->expiration);
 	if (tpm_policy_ahash(a, ahash))
 		return gw_fail(err, GW_E_INVAL, "authorization: bad nonce length");
 	ctx = EVP_PKEY_CTX_new(gate_priv, NULL);

@@ -100,7 +100,7 @@ refused replayed-nonce-refused "$d/auth-old.json" "$p1" PolicySigned
 # ------------------------------------------------------------- expired ---
 open cur
 check sign-expiring gatesign --key "$d/gate.pem" --nonce "$nonce" --name "$name_a" \
-  --point "$p1" --expiration -1 --out "$d/auth-exp.json"
+  --point "$p1" --expiration 1 --out "$d/auth-exp.json"
 sleep 3
 refused expired-refused "$d/auth-exp.json" "$p1" PolicySigned
 

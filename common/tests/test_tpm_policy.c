@@ -271,8 +271,13 @@ static void test_auth_good(void **state)
 	assert_memory_equal(&a, &b, sizeof(a));
 	json_object_put(j);
 
-	/* Sign afresh; each signed field is covered. */
+	/* Sign afresh; each signed field is covered. A negative expiration (a
+	 * ticket the TPM would accept in other sessions) or none is refused. */
 	assert_non_null(priv);
+	assert_int_equal(tpm_policy_auth_sign(priv, &b, &err), GW_E_INVAL);
+	b.expiration = 0;
+	assert_int_equal(tpm_policy_auth_sign(priv, &b, &err), GW_E_INVAL);
+	b.expiration = 60;
 	assert_int_equal(tpm_policy_auth_sign(priv, &b, &err), 0);
 	assert_int_equal(tpm_policy_auth_verify(priv, &b, &err), 0);
 	for (int i = 0; i < 4; i++) {

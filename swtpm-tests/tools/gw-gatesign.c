@@ -20,7 +20,7 @@ static void usage(FILE *f)
 		"(ECC P-256 private key, PEM) and writes the authorization JSON (stdout by\n"
 		"default). cpHash is that of TPM2_ECDH_ZGen(key NAME, POINT) unless --cphash\n"
 		"gives it; policyRef is the gate's constant unless --policy-ref gives it;\n"
-		"expiration defaults to -60 (60 s after the session started, no ticket).\n"
+		"expiration defaults to 60 (60 s after the session started; positive: no ticket).\n"
 		"Exit: 0 ok, 1 failure, 2 usage.\n");
 }
 
@@ -43,7 +43,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	o->expiration = -60;
+	o->expiration = 60;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'k': o->key = optarg; break;
