@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "cmd_policy.h"
 #include "fleet_eol.h"
+#include "fleet_rollout.h"
 #include "util.h"
 
 #define RECENT_SECONDS (24 * 60 * 60)
@@ -19,7 +20,9 @@ static void usage(FILE *f)
 		   "Summarises the fleet: devices per state, how many attested in the last\n"
 		   "24 hours, the latest attestation, the enrolled devices whose last\n"
 		   "result is not affirming, and the enrolled devices whose model's policy\n"
-		   "ends support within N days (default %d) or already has.\n\n"
+		   "ends support within N days (default %d) or already has, and per\n"
+		   "active release its rollout: devices of its models and channel, in the\n"
+		   "cohort, offered now, running it, in trial, rolled back, unreachable.\n\n"
 		   "  --config FILE  verifier configuration (default " CLI_DEFAULT_CONFIG ")\n"
 		   "  --eol-days N   the end-of-support horizon, 0-3650 days\n"
 		   "  --json         one JSON object for scripts\n"
@@ -37,6 +40,7 @@ struct fleet {
 	json_object *failing;
 	unsigned eol_days;
 	json_object *eol, *eol_unverified;
+	json_object *rollout;
 };
 
 static int fleet_cb(const struct store_device *d, void *arg)
@@ -110,6 +114,7 @@ static json_object *fleet_json(const struct fleet *f)
 				       json_object_get(f->eol_unverified));
 		json_object_object_add(o, "end_of_support", eol);
 	}
+	json_object_object_add(o, "rollout", json_object_get(f->rollout));
 	return o;
 }
 
@@ -262,6 +267,8 @@ int cmd_status(struct verifier_ctx *ctx, int argc, char **argv)
 	rc = store_device_list(env.st, NULL, fleet_cb, &f, &err);
 	if (!rc)
 		rc = fleet_eol(&env, f.now, f.eol_days, &f.eol, &f.eol_unverified, &err);
+	if (!rc)
+		rc = fleet_rollout(&env, f.now, &f.rollout, &err);
 	if (rc) {
 		verifier_errorf(ctx, "status: %s", gw_error_msg(&err, rc));
 		status = cli_exit_for(rc);
@@ -270,6 +277,7 @@ int cmd_status(struct verifier_ctx *ctx, int argc, char **argv)
 	if (!json) {
 		fleet_people(&f);
 		eol_people(&f);
+		fleet_rollout_print(f.rollout);
 		goto out;
 	}
 	j = fleet_json(&f);
@@ -284,6 +292,7 @@ out:
 	json_object_put(f.failing);
 	json_object_put(f.eol);
 	json_object_put(f.eol_unverified);
+	json_object_put(f.rollout);
 	cmd_policy_env_close(&env);
 	return status;
 }
