@@ -156,7 +156,8 @@ FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(COMMON_SRC) agent/config.c ag
 	agent/config_update.c agent/update_state.c agent/slot_write.c agent/update_offer.c \
 	agent/config_health.c agent/config_consent.c \
 	agent/update_fetch_parse.c \
-	verifier/servernames.c verifier/polreset.c verifier/release_range.c $(wildcard policy/gwpol*.c))
+	verifier/servernames.c verifier/polreset.c verifier/release_range.c verifier/device_updates.c \
+	$(wildcard policy/gwpol*.c))
 $(FUZZ_B)/obj/%.o: %.c
 	$(call say,FUZZCC,$<)
 	@mkdir -p $(dir $@)
