@@ -206,5 +206,21 @@ show relabel
 expect_eq relabel-not-believed "$SHOWN" "$REL_b2 None committed $REL_b2 1"
 expect_eq relabel-not-audited "$(audits "release $REL_b2 version 2.0: committed")" 1
 
+# ---- the counter raised past the running release (security version 2) behind the
+# verifier's back: judged on the verifier, contraindicated, and shown.
+expect_eq boots-B-third "$(power_on)" B
+check boot-B-third ga boot
+check counter-to-3 "$GW_BIN/tools/gw-counter" --config "$conf" advance stable 3
+expect_exit -n attest-below 24 ga attest --json
+expect_output_contains -n below-claim "running-release.*the running release $REL_b2 \\(version 2\\.0, security version 2\\) is below the certified anti-rollback counter 3" <(last_claims)
+expect_exit -n show-below 0 gwverifier device show gw-rec --json "${vconf[@]}"
+# (a contraindicated round records no counter: the device's stays 2, the judged 3 shows)
+expect_eq below-shown "$(jq_py '(j["security_version"], j["update"]["running"]["below_counter"])')" "(2, True)"
+expect_exit -n show-below-text 0 gwverifier device show gw-rec "${vconf[@]}"
+expect_output_contains -n below-text "^Running release +2\.0 \(release $REL_b2, security version 2\) BELOW THE COUNTER$"
+expect_exit -n status-below 0 gwverifier status --json "${vconf[@]}"
+expect_eq status-unreachable "$(jq_py '[(r["id"], r["unreachable"]) for r in j["rollout"]]')" \
+  "[('$REL_b2', 1), ('$REL_b3', 0)]"
+
 expect_exit -n audit-chain-intact 0 gwverifier audit verify "${vconf[@]}"
 expect_exit -n verifier-stops 0 bg_stop verifier

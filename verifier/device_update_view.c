@@ -51,6 +51,10 @@ int device_update_view_json(struct store *st, const char *device_id, uint64_t co
 	o = json_object_new_object();
 	if (!o)
 		return GW_E_NOMEM;
+	/* A round that found the running release below the counter is contraindicated
+	 * and records no counter: the value it judged against counts too. */
+	if (u.has_judged_counter && u.judged_counter > counter)
+		counter = u.judged_counter;
 	run = event_json(&u.running);
 	if (run)
 		json_object_object_add(run, "below_counter",

@@ -124,8 +124,11 @@ static void count_device(struct rollout *s, const struct release_device *d,
 	const struct store_release *r = &s->rel[i];
 	const struct gwpol_update *upd;
 	bool verified = model_rules(s, d->model, &upd);
-	uint64_t *c = s->count[i];
+	uint64_t *c = s->count[i], counter = d->security_version;
 
+	/* As device show: a counter judged in a round that could not record it. */
+	if (u && u->has_judged_counter && u->judged_counter > counter)
+		counter = u->judged_counter;
 	c[C_DEVICES]++;
 	c[C_COHORT] += release_cohort(d->id, r->id) < r->rollout;
 	c[C_OFFERED] += verified && release_eligible(r, d, upd, s->now,
@@ -139,7 +142,7 @@ static void count_device(struct rollout *s, const struct release_device *d,
 			    (!strcmp(u->outcome.kind, "rolled-back") ||
 			     !strcmp(u->outcome.kind, "fell-back"));
 reach:
-	c[C_UNREACHABLE] += r->security_version < d->security_version ||
+	c[C_UNREACHABLE] += r->security_version < counter ||
 			    (upd && upd->has_end_of_support && s->now >= upd->support_ends &&
 			     !r->eol_transition);
 }

@@ -129,6 +129,10 @@ void service_updates_check(struct service_worker *w, const struct store_device *
 		service_log("attest: update state of %s: %s", dev->id, gw_error_msg(&err, rc));
 	out->had_state = rc == 0;
 	build_state(w->st, out);
+	if (out->has_running_release) {
+		out->state.has_judged_counter = true;
+		out->state.judged_counter = dev->security_version;
+	}
 	claims(out, dev, rep);
 }
 

@@ -639,6 +639,8 @@ struct store_device_update {
 	uint32_t reset_count;  /* the boot (quote resetCount) of position */
 	uint64_t position;     /* PCR 14 records of that boot already looked at */
 	uint64_t ignored;      /* update records not believed in the last log */
+	bool has_judged_counter; /* the running release was judged against: */
+	uint64_t judged_counter; /* the round's certified security version */
 	int64_t updated;
 };
 

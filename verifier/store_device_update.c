@@ -48,7 +48,7 @@ int store_device_update_put(struct store *st, const char *device_id,
 		return rc;
 	if (!u || !event_ok(&u->running) || !event_ok(&u->trial) || !event_ok(&u->outcome) ||
 	    (u->outcome.present && !u->outcome.kind[0]) || u->position > INT64_MAX ||
-	    u->ignored > INT64_MAX)
+	    u->ignored > INT64_MAX || u->judged_counter > INT64_MAX)
 		return gw_fail(err, GW_E_INVAL, "store: update state of %s: bad field", device_id);
 	return st->ops->device_update_put(st, device_id, u, err);
 }

@@ -315,6 +315,7 @@ static const char *const migrations[] = {
 	"  reset_count INTEGER NOT NULL CHECK (reset_count BETWEEN 0 AND 4294967295),"
 	"  position INTEGER NOT NULL CHECK (position >= 0),"
 	"  ignored INTEGER NOT NULL CHECK (ignored >= 0),"
+	"  judged_counter INTEGER CHECK (judged_counter IS NULL OR judged_counter >= 0),"
 	"  updated INTEGER NOT NULL"
 	") STRICT;",
 };

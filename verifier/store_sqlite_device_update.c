@@ -11,7 +11,7 @@
 	"running_manifest, running_release, running_version, running_security_version,"  \
 	" trial_manifest, trial_release, trial_version, trial_security_version,"         \
 	" outcome_manifest, outcome_release, outcome_version, outcome_security_version,"  \
-	" outcome_kind, outcome_at, reset_count, position, ignored, updated"
+	" outcome_kind, outcome_at, reset_count, position, ignored, judged_counter, updated"
 
 static void bind_event(sqlite3_stmt *stmt, int col, const struct store_update_event *e)
 {
@@ -56,7 +56,11 @@ static int row_update(sqlite3_stmt *stmt, int first, struct store_device_update 
 	u->reset_count = (uint32_t)sqlite3_column_int64(stmt, first + 14);
 	u->position = (uint64_t)sqlite3_column_int64(stmt, first + 15);
 	u->ignored = (uint64_t)sqlite3_column_int64(stmt, first + 16);
-	u->updated = sqlite3_column_int64(stmt, first + 17);
+	if (sqlite3_column_type(stmt, first + 17) != SQLITE_NULL) {
+		u->has_judged_counter = true;
+		u->judged_counter = (uint64_t)sqlite3_column_int64(stmt, first + 17);
+	}
+	u->updated = sqlite3_column_int64(stmt, first + 18);
 	return 0;
 }
 
@@ -98,7 +102,7 @@ int sqls_op_device_update_put(struct store *st, const char *device_id,
 	else if (rc == GW_E_EXISTS)
 		rc = sqls_prepare(s->db, "INSERT OR REPLACE INTO device_updates (device_id, "
 				  DU_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-				  " ?, ?, ?, ?, ?)", &stmt, err);
+				  " ?, ?, ?, ?, ?, ?)", &stmt, err);
 	if (!rc) {
 		sqls_bind_text(stmt, 1, device_id);
 		bind_event(stmt, 2, &u->running);
@@ -112,7 +116,11 @@ int sqls_op_device_update_put(struct store *st, const char *device_id,
 		sqlite3_bind_int64(stmt, 16, u->reset_count);
 		sqlite3_bind_int64(stmt, 17, (int64_t)u->position);
 		sqlite3_bind_int64(stmt, 18, (int64_t)u->ignored);
-		sqlite3_bind_int64(stmt, 19, u->updated);
+		if (u->has_judged_counter)
+			sqlite3_bind_int64(stmt, 19, (int64_t)u->judged_counter);
+		else
+			sqlite3_bind_null(stmt, 19);
+		sqlite3_bind_int64(stmt, 20, u->updated);
 		rc = sqls_step_done(s->db, stmt, err, "recording update state");
 	}
 	return sqls_tx_close(s, rc, err);

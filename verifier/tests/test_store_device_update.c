@@ -66,6 +66,8 @@ static struct store_device_update sample(void)
 	u.reset_count = 7;
 	u.position = 12;
 	u.ignored = 1;
+	u.has_judged_counter = true;
+	u.judged_counter = 5;
 	u.updated = 1800;
 	return u;
 }
@@ -90,15 +92,19 @@ static void test_round_trip(void **state)
 	assert_int_equal(back.reset_count, 7);
 	assert_int_equal(back.position, 12);
 	assert_int_equal(back.ignored, 1);
+	assert_true(back.has_judged_counter);
+	assert_int_equal(back.judged_counter, 5);
 	assert_int_equal(back.updated, 1800);
 
-	/* replaced: the trial is over, committed */
+	/* replaced: the trial is over, committed; not judged (no stored release) */
 	u.trial.present = false;
+	u.has_judged_counter = false;
 	strcpy(u.outcome.kind, "committed");
 	u.position = 14;
 	assert_int_equal(store_device_update_put(f->st, "gw-a", &u, &err), 0);
 	assert_int_equal(store_device_update_get(f->st, "gw-a", &back, &err), 0);
 	assert_false(back.trial.present);
+	assert_false(back.has_judged_counter);
 	assert_string_equal(back.outcome.kind, "committed");
 	assert_int_equal(back.position, 14);
 }
