@@ -125,7 +125,7 @@ $(B)/verifier/tests/test_httpd $(B)/verifier/tests/test_httpd_conns: \
 # The store's tests share one fixture (a fresh store file per test).
 $(B)/verifier/tests/test_store_policy $(B)/verifier/tests/test_store_release \
 $(B)/verifier/tests/test_store_update_key $(B)/verifier/tests/test_store_counters \
-$(B)/verifier/tests/test_store_device_update: \
+$(B)/verifier/tests/test_store_device_update $(B)/verifier/tests/test_fleet_rollout: \
 	$(call obj,verifier/tests/store_fixture.c)
 $(B)/policy/tests/%: $(call obj,policy/tests/%.c) $(LIBPOLICY) $(LIBGW)
 	$(call say,LD,$@)

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
 #include "gwpol.h"
 #include "release_rules.h"
 #include "util.h"
@@ -235,52 +234,4 @@ int fleet_rollout(struct cmd_policy_env *e, int64_t now, json_object **out, gw_e
 	}
 	*out = arr;
 	return 0;
-}
-
-void fleet_rollout_print(json_object *arr)
-{
-	static const char *const headers[] = { "RELEASE", "VERSION", "MODELS", "CHANNEL",
-					       "ROLLOUT", "APPROVAL", "DEVICES", "COHORT",
-					       "OFFERED", "RUNNING", "TRIAL", "ROLLED BACK",
-					       "UNREACHABLE" };
-	size_t n = json_object_array_length(arr);
-	struct cli_table *t;
-
-	printf("releases:           %zu active\n", n);
-	if (n == 0)
-		return;
-	t = cli_table_new(GW_ARRAY_SIZE(headers), headers);
-	if (!t)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		json_object *r = json_object_array_get_idx(arr, i), *models;
-		char mbuf[256] = "", pct[8], cnt[NC][24];
-		const char *row[GW_ARRAY_SIZE(headers)];
-		size_t off = 0;
-
-		json_object_object_get_ex(r, "models", &models);
-		for (size_t m = 0; m < json_object_array_length(models) && off < sizeof(mbuf); m++)
-			off += (size_t)snprintf(mbuf + off, sizeof(mbuf) - off, "%s%s",
-						m ? "," : "",
-						json_object_get_string(
-							json_object_array_get_idx(models, m)));
-		snprintf(pct, sizeof(pct), "%s%%",
-			 json_object_get_string(json_object_object_get(r, "rollout")));
-		row[0] = json_object_get_string(json_object_object_get(r, "id"));
-		row[1] = json_object_get_string(json_object_object_get(r, "version"));
-		row[2] = mbuf;
-		row[3] = json_object_get_string(json_object_object_get(r, "channel"));
-		row[4] = pct;
-		row[5] = json_object_get_string(json_object_object_get(r, "approval"));
-		for (int c = 0; c < NC; c++) {
-			snprintf(cnt[c], sizeof(cnt[c]), "%s",
-				 json_object_get_string(json_object_object_get(r, count_names[c])));
-			row[6 + c] = cnt[c];
-		}
-		if (cli_table_add(t, row))
-			break;
-	}
-	printf("\n");
-	cli_table_print(t, stdout);
-	cli_table_free(t);
 }

@@ -22,7 +22,4 @@
 int fleet_rollout(struct cmd_policy_env *e, int64_t now, json_object **out,
 		  gw_error *err) GW_WUR;
 
-/* The table of that array on stdout. */
-void fleet_rollout_print(json_object *arr);
-
 #endif
