@@ -133,6 +133,9 @@ dl_status() {   # RELEASE: the HTTP status of its bundle for this device
 expect_eq running-not-served "$(dl_status "$REL_b2")" 403
 expect_output_contains -n running-not-served-reason 'not-newer' "$d/dl.out"
 expect_eq newer-served "$(dl_status "$REL_b3")" 200
+expect_exit -n status-text 0 gwverifier status "${vconf[@]}"
+expect_output_contains -n status-text-b2 "^$REL_b2 +2\.0 +gw-1000 +stable +100% +not-required +1 +1 +0 +1 +0 +0 +0$"
+expect_output_contains -n status-text-b3 "^$REL_b3 +3\.0 +gw-1000 +stable +100% +not-required +1 +1 +1 +0 +0 +0 +0$"
 expect_exit -n show-text 0 gwverifier device show gw-rec "${vconf[@]}"
 expect_output_contains -n text-running "^Running release +2\.0 \(release $REL_b2, security version 2\)$"
 expect_output_contains -n text-last "^Last update +committed 2\.0 \(release $REL_b2, security version 2\), seen "
