@@ -50,22 +50,9 @@ static void put_release(struct store *st, const char *digest, uint64_t sv, int64
 /* An enrolled device; attested affirming now when attested. */
 static void put_device(struct store *st, const char *id, const char *model, bool attested)
 {
-	static uint8_t blob[] = { 0x00, 0x01, 0x02 };
-	struct store_device d;
 	struct store_attestation att = { .at = time(NULL), .status = "affirming" };
 
-	memset(&d, 0, sizeof(d));
-	strcpy(d.id, id);
-	strcpy(d.model, model);
-	d.state = STORE_DEV_ENROLLED;
-	d.ek_pub = blob;
-	d.ek_pub_len = sizeof(blob);
-	d.ak_pub = blob;
-	d.ak_pub_len = sizeof(blob);
-	d.ak_name = (uint8_t *)id;
-	d.ak_name_len = strlen(id);
-	d.created_at = 10;
-	assert_int_equal(store_device_put(st, &d, NULL, NULL), 0);
+	assert_int_equal(store_fixture_put_device(st, id, model), 0);
 	if (attested)
 		assert_int_equal(store_device_update_attestation(st, id, &att, NULL, NULL), 0);
 }

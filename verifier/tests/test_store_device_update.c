@@ -21,28 +21,9 @@
 #define HEX_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define HEX_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 
-static uint8_t ak_pub[] = { 0x00, 0x23, 0x0a, 0x0b, 0x0c };
-static uint8_t ak_name[] = { 0x00, 0x0b, 0xaa };
-static uint8_t ek_pub[] = { 0x00, 0x23, 0x01, 0x02 };
-
 static void put_device(struct store *st, const char *id)
 {
-	struct store_device d;
-
-	memset(&d, 0, sizeof(d));
-	assert_int_equal(gw_snprintf(d.id, sizeof(d.id), "%s", id), 0);
-	assert_int_equal(gw_snprintf(d.model, sizeof(d.model), "gw-1000"), 0);
-	d.state = STORE_DEV_ENROLLED;
-	d.created_at = 1000;
-	d.ek_pub = ek_pub;
-	d.ek_pub_len = sizeof(ek_pub);
-	d.ak_pub = ak_pub;
-	d.ak_pub_len = sizeof(ak_pub);
-	d.ak_name = ak_name;
-	d.ak_name_len = sizeof(ak_name);
-	ak_name[2]++;
-	ek_pub[3]++;
-	assert_int_equal(store_device_put(st, &d, NULL, NULL), 0);
+	assert_int_equal(store_fixture_put_device(st, id, "gw-1000"), 0);
 }
 
 static struct store_device_update sample(void)
