@@ -56,14 +56,15 @@ static void to_store(struct store *st, const struct update_event *ev,
 	}
 }
 
-static bool outcome_is_new(const struct service_updates *u, uint64_t position)
+/* Not looked at before: another boot than the stored position's, or past it. */
+static bool outcome_is_new(const struct store_device_update *prev, bool had,
+			   uint32_t reset_count, uint64_t position)
 {
-	return !u->had_state || u->prev.reset_count != u->reset_count ||
-	       position > u->prev.position;
+	return !had || prev->reset_count != reset_count || position > prev->position;
 }
 
-/* The state this round stores: the log's running release and trial, its last
- * outcome (first seen now when new), else the last one stored. */
+/* The state this round stores, but for the last outcome's time, which
+ * service_updates_record sets against the row as it stands then. */
 static void build_state(struct store *st, struct service_updates *u)
 {
 	const struct device_updates *l = &u->log;
@@ -74,20 +75,30 @@ static void build_state(struct store *st, struct service_updates *u)
 		to_store(st, &l->running, &s->running, &u->running, &u->has_running_release);
 	if (l->trial_pending)
 		to_store(st, &l->trial, &s->trial, NULL, NULL);
-	if (l->n_outcomes) {
-		const struct device_update_outcome *o = &l->outcome[l->n_outcomes - 1];
-
-		to_store(st, &o->ev, &s->outcome, NULL, NULL);
-		if (!outcome_is_new(u, o->position) && u->prev.outcome.present &&
-		    !strcmp(u->prev.outcome.kind, s->outcome.kind) &&
-		    !strcmp(u->prev.outcome.manifest_sha256, s->outcome.manifest_sha256))
-			s->outcome.at = u->prev.outcome.at;
-	} else if (u->had_state) {
-		s->outcome = u->prev.outcome;
-	}
+	if (l->n_outcomes)
+		to_store(st, &l->outcome[l->n_outcomes - 1].ev, &s->outcome, NULL, NULL);
 	s->reset_count = u->reset_count;
 	s->position = l->pcr14_records;
 	s->ignored = l->ignored;
+}
+
+/* The last outcome as stored: this log's, first seen now unless the row already
+ * had that record; the row's when the log has none (an earlier boot's). */
+static void last_outcome(const struct service_updates *u, const struct store_device_update *prev,
+			 bool had, int64_t now, struct store_update_event *out)
+{
+	const struct device_updates *l = &u->log;
+
+	if (!l->n_outcomes) {
+		if (had)
+			*out = prev->outcome;
+		return;
+	}
+	out->at = now;
+	if (!outcome_is_new(prev, had, u->reset_count, l->outcome[l->n_outcomes - 1].position) &&
+	    prev->outcome.present && !strcmp(prev->outcome.kind, out->kind) &&
+	    !strcmp(prev->outcome.manifest_sha256, out->manifest_sha256))
+		out->at = prev->outcome.at;
 }
 
 static void claims(const struct service_updates *u, const struct store_device *dev,
@@ -115,19 +126,12 @@ void service_updates_check(struct service_worker *w, const struct store_device *
 			   const struct cel_log *cel, bool authentic, uint32_t reset_count,
 			   struct gwpol_report *rep, struct service_updates *out)
 {
-	gw_error err = { { 0 } };
-	int rc;
-
 	memset(out, 0, sizeof(*out));
 	if (!authentic || !cel)
 		return;
 	out->read = true;
 	out->reset_count = reset_count;
 	device_updates_scan(cel, &out->log);
-	rc = store_device_update_get(w->st, dev->id, &out->prev, &err);
-	if (rc && rc != GW_E_NOTFOUND)
-		service_log("attest: update state of %s: %s", dev->id, gw_error_msg(&err, rc));
-	out->had_state = rc == 0;
 	build_state(w->st, out);
 	if (out->has_running_release) {
 		out->state.has_judged_counter = true;
@@ -175,23 +179,30 @@ static int audit_outcome(struct service_worker *w, const char *device_id,
 int service_updates_record(struct service_worker *w, const char *device_id,
 			   const struct service_updates *u, int64_t now, gw_error *err)
 {
-	struct store_device_update s = u->state;
+	struct store_device_update s = u->state, prev;
 	size_t audited = 0;
+	bool had;
 	int rc = 0;
 
 	if (!u->read)
 		return 0;
+	/* Read again inside the round's transaction: a concurrent round of the same
+	 * device may have audited these records since the check read the row. */
+	rc = store_device_update_get(w->st, device_id, &prev, err);
+	if (rc && rc != GW_E_NOTFOUND)
+		return rc;
+	had = rc == 0;
+	rc = 0;
 	for (size_t i = 0; i < u->log.n_outcomes && !rc; i++) {
 		const struct device_update_outcome *o = &u->log.outcome[i];
 
-		if (!outcome_is_new(u, o->position))
+		if (!outcome_is_new(&prev, had, u->reset_count, o->position))
 			continue;
 		if (audited++ == SERVICE_UPDATES_MAX_AUDITS)
 			break;
 		rc = audit_outcome(w, device_id, o, now, err);
 	}
-	if (s.outcome.present && !s.outcome.at)
-		s.outcome.at = now;
+	last_outcome(u, &prev, had, now, &s.outcome);
 	s.updated = now;
 	if (!rc)
 		rc = store_device_update_put(w->st, device_id, &s, err);

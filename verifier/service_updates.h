@@ -22,9 +22,8 @@ struct service_updates {
 	bool read;			/* the log was authentic and read */
 	uint32_t reset_count;		/* the quote's: the boot of the log */
 	struct device_updates log;
-	struct store_device_update state; /* what the round stores */
-	bool had_state;
-	struct store_device_update prev;  /* what was stored before */
+	struct store_device_update state; /* what the round stores (the last
+					   * outcome's time is set when stored) */
 	bool has_running_release;
 	struct store_release running;	/* the stored release the device runs */
 };
@@ -32,8 +31,8 @@ struct service_updates {
 /* After the appraisal and the counter check (dev->security_version is the
  * certified one), before the result is signed. authentic: the log replayed against
  * a genuine, fresh quote. Adds contraindicated configuration claims to rep (rules
- * "update-records", "running-release"). Store failures are logged and leave the
- * running release unknown. */
+ * "update-records", "running-release"). A release that cannot be read counts as
+ * not stored (the running release unknown). */
 void service_updates_check(struct service_worker *w, const struct store_device *dev,
 			   const struct cel_log *cel, bool authentic, uint32_t reset_count,
 			   struct gwpol_report *rep, struct service_updates *out);
