@@ -124,7 +124,8 @@ $(B)/verifier/tests/test_httpd $(B)/verifier/tests/test_httpd_conns: \
 	$(call obj,verifier/tests/httpd_fixture.c)
 # The store's tests share one fixture (a fresh store file per test).
 $(B)/verifier/tests/test_store_policy $(B)/verifier/tests/test_store_release \
-$(B)/verifier/tests/test_store_update_key $(B)/verifier/tests/test_store_counters: \
+$(B)/verifier/tests/test_store_update_key $(B)/verifier/tests/test_store_counters \
+$(B)/verifier/tests/test_store_device_update $(B)/verifier/tests/test_fleet_rollout: \
 	$(call obj,verifier/tests/store_fixture.c)
 $(B)/policy/tests/%: $(call obj,policy/tests/%.c) $(LIBPOLICY) $(LIBGW)
 	$(call say,LD,$@)
@@ -155,7 +156,8 @@ FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(COMMON_SRC) agent/config.c ag
 	agent/config_update.c agent/update_state.c agent/slot_write.c agent/update_offer.c \
 	agent/config_health.c agent/config_consent.c \
 	agent/update_fetch_parse.c \
-	verifier/servernames.c verifier/polreset.c verifier/release_range.c $(wildcard policy/gwpol*.c))
+	verifier/servernames.c verifier/polreset.c verifier/release_range.c verifier/device_updates.c \
+	$(wildcard policy/gwpol*.c))
 $(FUZZ_B)/obj/%.o: %.c
 	$(call say,FUZZCC,$<)
 	@mkdir -p $(dir $@)

@@ -156,36 +156,6 @@ int update_measure_once(struct update_run *run, const char *event_type, const ch
 	return rc;
 }
 
-/* The manifest document of group g, as stored and signed (its hash in every bank
- * is the record's digest). It must be the one m was parsed from. */
-static int manifest_digests(struct update_run *run, enum bl_group g, const struct manifest *m,
-			    uint8_t d[][GW_MAX_DIGEST], gw_error *err)
-{
-	char name[32], path[PATH_MAX];
-	struct dsse_envelope *env = NULL;
-	uint8_t *buf = NULL, sha[32];
-	size_t len = 0;
-	int rc;
-
-	if ((rc = gw_snprintf(name, sizeof(name), "%c.manifest.dsse", bl_group_char(g))) ||
-	    (rc = update_path(run->ctx, name, path, sizeof(path))))
-		return gw_fail(err, rc, "state directory path too long");
-	rc = gw_read_file(path, MANIFEST_MAX_SIZE, &buf, &len, err);
-	if (!rc)
-		rc = dsse_parse(buf, len, &env, err);
-	if (rc)
-		goto out;
-	rc = gw_hash(TPM2_ALG_SHA256, env->payload, env->payload_len, sha);
-	if (!rc && memcmp(sha, m->digest, sizeof(sha)))
-		rc = gw_fail(err, GW_E_STATE, "%s changed while it was read", path);
-	for (size_t i = 0; i < run->banks.n && !rc; i++)
-		rc = gw_hash(run->banks.alg[i], env->payload, env->payload_len, d[i]);
-out:
-	dsse_free(env);
-	free(buf);
-	return rc;
-}
-
 int update_record(struct update_run *run, enum update_event_kind kind, enum bl_group g,
 		  const struct manifest *m, bool below_counter, gw_error *err)
 {
@@ -201,7 +171,11 @@ int update_record(struct update_run *run, enum update_event_kind kind, enum bl_g
 		rc = update_event_format(&ev, text, sizeof(text));
 	if (rc)
 		return gw_fail(err, rc, "update record for version '%s'", m->version);
-	rc = manifest_digests(run, g, m, d, err);
+	/* Each bank's digest is the hash of the text, so the replay authenticates
+	 * kind, group, version and the manifest digest the text names. */
+	for (size_t i = 0; i < run->banks.n && !rc; i++)
+		if (update_event_digest(run->banks.alg[i], text, d[i]))
+			rc = gw_fail(err, GW_E_CRYPTO, "hashing the update record");
 	if (!rc)
 		rc = update_measure_once(run, UPDATE_EVENT_TYPE, text, (const uint8_t(*)[GW_MAX_DIGEST])d, err);
 	return rc;

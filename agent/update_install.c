@@ -358,9 +358,8 @@ static int write_payloads(struct install *in, gw_error *err)
 }
 
 /* Log, then extend "update staged G version V manifest sha256:H" into the trust
- * PCR, each bank's digest the hash of the manifest document. */
-static int measure_staged(struct install *in, const uint8_t *doc, size_t doc_len,
-			  gw_error *err)
+ * PCR, each bank's digest the hash of that text (common/update_event.h). */
+static int measure_staged(struct install *in, gw_error *err)
 {
 	uint8_t d[GW_MAX_BANKS][GW_MAX_DIGEST];
 	struct stage_banks banks;
@@ -381,8 +380,8 @@ static int measure_staged(struct install *in, const uint8_t *doc, size_t doc_len
 	if (!rc)
 		rc = stage_banks_get(in->ctx, &banks, err);
 	for (size_t i = 0; !rc && i < banks.n; i++)
-		if (gw_hash(banks.alg[i], doc, doc_len, d[i]))
-			rc = gw_fail(err, GW_E_CRYPTO, "hashing the manifest");
+		if (update_event_digest(banks.alg[i], text, d[i]))
+			rc = gw_fail(err, GW_E_CRYPTO, "hashing the staged record");
 	if (!rc)
 		rc = evlog_measure(in->ctx, in->ctx->cfg.trust_pcr, banks.alg,
 				   (const uint8_t(*)[GW_MAX_DIGEST])d, banks.n, UPDATE_EVENT_TYPE, NULL, NULL,
@@ -422,7 +421,7 @@ static int stage(struct install *in, gw_error *err)
 		 bl_group_char(t));
 	rc = update_state_save(in->ctx, &in->st, err);
 	if (!rc)
-		rc = measure_staged(in, env->payload, env->payload_len, err);
+		rc = measure_staged(in, err);
 	if (!rc)
 		rc = bl_set_trial(in->bl, t, in->ctx->cfg.update.trial_tries, err);
 	/* A crash before this save is an interrupted install, not a fall-back. */

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "digest.h"
 #include "update_event.h"
 #include "util.h"
 
@@ -114,6 +115,44 @@ int update_event_parse(const char *text, struct update_event *out, gw_error *err
 		ev.below_counter = true;
 	else if (*p)
 		return gw_fail(err, GW_E_PARSE, "update record: unexpected text after the digest");
+	*out = ev;
+	return 0;
+}
+
+int update_event_digest(uint16_t alg, const char *text, uint8_t *out)
+{
+	if (!text || !out)
+		return GW_E_INVAL;
+	return gw_hash(alg, text, strlen(text), out);
+}
+
+int update_event_from_record(const struct cel_record *r, struct update_event *out,
+			     gw_error *err)
+{
+	struct update_event ev;
+	uint8_t d[GW_MAX_DIGEST];
+	int rc;
+
+	if (!r || !out)
+		return GW_E_INVAL;
+	if (!r->string)
+		return gw_fail(err, GW_E_PARSE, "update record: no text");
+	rc = update_event_parse(r->string, &ev, err);
+	if (rc)
+		return rc;
+	if (!cel_record_digest(r, TPM2_ALG_SHA256))
+		return gw_fail(err, GW_E_REFERENCE, "update record: no sha256 digest");
+	for (size_t i = 0; i < r->ndigests; i++) {
+		const struct gw_alg *a = gw_alg_by_id(r->digests[i].alg);
+
+		/* A bank we cannot hash cannot vouch for the text. */
+		if (!a || update_event_digest(a->id, r->string, d))
+			return gw_fail(err, GW_E_REFERENCE, "update record: cannot hash its text in "
+				       "bank 0x%04x", r->digests[i].alg);
+		if (memcmp(d, r->digests[i].d, a->size))
+			return gw_fail(err, GW_E_REFERENCE, "update record: its %s digest is not the "
+				       "hash of its text", a->name);
+	}
 	*out = ev;
 	return 0;
 }

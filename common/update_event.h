@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The text of the agent's `update` records in the trust PCR (running, staged,
  * committed, rolled-back, fell-back), written by gwagent and read by the policy
- * evaluator: one home for the format. The text is a hint (a CEL record's text is
- * not covered by its digest); the digest is the manifest digest. */
+ * evaluator: one home for the format. A record's digest in each bank is that
+ * bank's hash of the whole text (which names the manifest digest), so the replay
+ * of the trust PCR authenticates the text; a record whose digests are not is not
+ * believed (update_event_from_record). */
 #ifndef GW_UPDATE_EVENT_H
 #define GW_UPDATE_EVENT_H
 
@@ -10,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cel.h"
 #include "gw_error.h"
 
 #define UPDATE_EVENT_TYPE "update"
@@ -39,6 +42,19 @@ int update_event_format(const struct update_event *ev, char *buf, size_t len) GW
 
 /* Parse exactly that form (nothing before or after). GW_E_PARSE naming the part. */
 int update_event_parse(const char *text, struct update_event *out, gw_error *err) GW_WUR;
+
+/* The digest of text in bank alg (TPM2_ALG_*): the hash of its bytes (no NUL).
+ * GW_E_INVAL for a bank gw_hash does not know. */
+int update_event_digest(uint16_t alg, const char *text, uint8_t *out) GW_WUR;
+
+/* A CEL record of type "update" as evidence: its text parses (update_event_parse)
+ * and every digest it carries, of which sha256 must be one, is that bank's
+ * update_event_digest of the text. GW_E_PARSE for a text that does not parse,
+ * GW_E_REFERENCE for digests that do not match (the old form, the manifest digest
+ * alone, is one), each naming why in err. The record's type and PCR are the
+ * caller's to check. */
+int update_event_from_record(const struct cel_record *r, struct update_event *out,
+			     gw_error *err) GW_WUR;
 
 /* "running", "staged", "committed", "rolled-back", "fell-back". */
 const char *update_event_kind_name(enum update_event_kind kind);

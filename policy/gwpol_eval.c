@@ -133,23 +133,22 @@ static bool is_update_record(const struct cel_record *rec)
 /* The agent's update records (running, staged, committed, rolled back, fell back)
  * share the trust PCR. Which releases a device may run is the update gate's
  * question, not a trust rule's; here a record must at least be what it says: its
- * text in the one form gwagent writes, and its sha256 digest the manifest digest
- * the text names, so no other measurement passes under this label. */
+ * text in the one form gwagent writes, and its digest in every bank the hash of
+ * that text, so the text is what the TPM quoted and no other measurement passes
+ * under this label. */
 static void check_update_record(const struct cel_record *rec, struct gwpol_report *r)
 {
-	const uint8_t *sha = gwpol_record_sha256(rec);
 	struct update_event ev;
 	gw_error e = { { 0 } };
 	char desc[160];
 
-	if (rec->string && update_event_parse(rec->string, &ev, &e) == 0 && sha &&
-	    !memcmp(sha, ev.manifest_digest, sizeof(ev.manifest_digest)))
+	if (update_event_from_record(rec, &ev, &e) == 0)
 		return;
 	cel_record_describe(rec, desc, sizeof(desc));
 	gwpol_report_add(r, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED, "$.trust",
 			 "%s in the trust PCR %d is not a well-formed update record whose "
-			 "sha256 digest is the manifest digest it names%s%s", desc,
-			 GWPOL_TRUST_PCR, e.msg[0] ? ": " : "", e.msg);
+			 "digests are the hash of its text%s%s", desc, GWPOL_TRUST_PCR,
+			 e.msg[0] ? ": " : "", e.msg);
 }
 
 static void check_trust(const struct gwpol *p, const struct gwpol_evidence *ev,

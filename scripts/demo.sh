@@ -445,9 +445,11 @@ run "${A[@]}" boot
 say "The next attestation tells the verifier what the gateway runs and what its TPM counter says."
 run "${A[@]}" attest
 run "${V[@]}" device show gw-demo-01 "${VC[@]}"
-printf '   The running release and the last update come from the quoted PCR 14 records; the\n'
-printf '   security version from the counter the TPM certified (TPM2_NV_Certify), so a\n'
-printf '   release below it is never offered again.\n'
+printf '   The running release, the trial and the last update come from the quoted PCR 14\n'
+printf '   records (each extended with the hash of its own text, so its words are what the\n'
+printf '   TPM quoted); the security version from the counter the TPM certified\n'
+printf '   (TPM2_NV_Certify). Neither the running release nor one below the counter is\n'
+printf '   offered again.\n'
 
 printf '\n%sDemo complete.%s The good boot passed; the tampered stage and the forged log\n' "$bold" "$norm"
 printf 'were caught offline, each named; the verifier enrolled the gateway through its\n'

@@ -259,10 +259,31 @@ expect_exit -n install-good 0 gwagent --config "$conf2" update install "$dldir/$
 expect_output_contains -n install-judged-by-ear-time '"clock":"attestation-result"'
 expect_exit -n attest-after-install 0 gwagent --config "$conf2" attest --json
 expect_exit -n show-updates 0 gwverifier device show gw-rel-1 "${vconf[@]}" --json
-expect_eq show-last-event-staged "$(jq_py '(j["update"]["last_event"]["kind"], j["update"]["last_event"]["version"], j["update"]["last_event"]["group"], j["update"]["last_event"]["release"])')" \
-  "('staged', '2.0.0', 'B', '$REL_good')"
+expect_eq show-trial-pending "$(jq_py '(j["update"]["trial_pending"], j["update"]["trial"]["release"], j["update"]["trial"]["version"], j["update"]["running"])')" \
+  "(True, '$REL_good', '2.0.0', None)"
+expect_eq show-last-outcome-staged "$(jq_py '(j["update"]["last_outcome"]["kind"], j["update"]["last_outcome"]["release"], j["update"]["ignored_records"])')" \
+  "('staged', '$REL_good', 0)"
 expect_exit -n show-updates-text 0 gwverifier device show gw-rel-1 "${vconf[@]}"
-expect_output_contains -n show-updates-line "^Last update \(log\) +staged 2\.0\.0 \(group B, release $REL_good, manifest sha256:"
+expect_output_contains -n show-trial-line "^Trial +pending: 2\.0\.0 \(release $REL_good, security version "
+expect_output_contains -n show-last-line "^Last update +staged 2\.0\.0 \(release $REL_good, "
+expect_exit -n list-updates 0 gwverifier device list "${vconf[@]}" --json
+expect_eq list-shows-trial "$(jq_py '[d["update"]["trial"]["release"] for d in j if d["id"] == "gw-rel-1"]')" "['$REL_good']"
+# The staged record is audited once, not again when the same boot's log comes back
+# (incrementally, or whole).
+outcome_audits() {
+  gwverifier audit --json "${vconf[@]}" | python3 -c '
+import json, sys
+print(sum(1 for r in map(json.loads, filter(None, sys.stdin.read().splitlines())) if r["action"] == "update.outcome" and r["device"] == "gw-rel-1" and r["detail"]["message"] == sys.argv[1]))' "release $REL_good version 2.0.0: staged"
+}
+expect_eq outcome-audited-once "$(outcome_audits)" 1
+expect_exit -n attest-again 0 gwagent --config "$conf2" attest --json
+expect_eq outcome-still-once "$(outcome_audits)" 1
+# The rollout of the release: the device is in its trial.
+expect_exit -n status-rollout 0 gwverifier status "${vconf[@]}" --json
+expect_eq status-rollout-good "$(jq_py '[(r["devices"], r["in_trial"], r["running"], r["rolled_back"]) for r in j["rollout"] if r["id"] == "'"$REL_good"'"]')" \
+  "[(1, 1, 0, 0)]"
+expect_exit -n status-rollout-text 0 gwverifier status "${vconf[@]}"
+expect_output_contains -n status-rollout-row "^ *$REL_good +2\.0\.0 +[^ ]*gw-1000[^ ]* +stable +[0-9]+% +[a-z-]+ +1 +"
 
 # ---- gwverifier status lists the devices near or past their model's end of support
 eos=$(date -u -d '+30 days' +%Y-%m-%d)

@@ -19,7 +19,7 @@
 #define CLI_DEFAULT_CONFIG "/etc/gatewarden/verifier.conf"
 /* "2026-11-24T10:00:00Z" and its terminator. */
 #define CLI_TIME_LEN GW_TIME_LEN
-#define CLI_TABLE_MAX_COLS 8
+#define CLI_TABLE_MAX_COLS 16
 
 /* Load the config at path (NULL: CLI_DEFAULT_CONFIG) and open its store. Prints
  * what failed and returns the exit code; on success returns GW_EXIT_OK and *out is

@@ -11,7 +11,7 @@
 #include <openssl/x509.h>
 
 #include "cli.h"
-#include "device_updates.h"
+#include "device_update_view.h"
 #include "util.h"
 
 #define SHOW_RESULTS 5
@@ -115,9 +115,9 @@ static void add_time(json_object *o, const char *key, int64_t ts)
 	json_object_object_add(o, key_epoch, json_object_new_int64(ts));
 }
 
-static json_object *device_json(const struct store_device *d)
+static json_object *device_json(struct store *st, const struct store_device *d)
 {
-	json_object *o = json_object_new_object(), *last = NULL;
+	json_object *o = json_object_new_object(), *last = NULL, *upd = NULL;
 
 	json_object_object_add(o, "id", json_object_new_string(d->id));
 	json_object_object_add(o, "model", json_object_new_string(d->model));
@@ -129,10 +129,15 @@ static json_object *device_json(const struct store_device *d)
 		json_object_object_add(last, "status", json_object_new_string(d->last_status));
 	}
 	json_object_object_add(o, "last_attestation", last);
+	/* Shown as unknown (null) when the store cannot say. */
+	if (device_update_view_json(st, d->id, d->security_version, &upd, NULL))
+		upd = NULL;
+	json_object_object_add(o, "update", upd);
 	return o;
 }
 
 struct list_ctx {
+	struct store *st;
 	bool json;
 	json_object *arr;
 	struct cli_table *t;
@@ -146,7 +151,7 @@ static int list_cb(const struct store_device *d, void *arg)
 	const char *row[5];
 
 	if (lc->json)
-		return json_object_array_add(lc->arr, device_json(d)) ? GW_E_NOMEM : 0;
+		return json_object_array_add(lc->arr, device_json(lc->st, d)) ? GW_E_NOMEM : 0;
 	cli_time_format(d->created_at, created);
 	last_attestation_text(d, last, sizeof(last));
 	row[0] = d->id;
@@ -161,7 +166,7 @@ static int do_list(const struct verifier_ctx *ctx, struct store *st, const struc
 {
 	static const char *const headers[] = { "ID", "MODEL", "STATE", "ENROLLED",
 					       "LAST ATTESTATION" };
-	struct list_ctx lc = { .json = o->json };
+	struct list_ctx lc = { .st = st, .json = o->json };
 	enum store_device_state state;
 	gw_error err = { { 0 } };
 	int rc, status = GW_EXIT_OK;
@@ -287,21 +292,16 @@ static int add_counters(struct store *st, const char *id, json_object *o, gw_err
 	return 0;
 }
 
-/* "update": what the device's stored (authentic) agent log says of its updates;
- * null without a stored log, {"error"} for one that no longer parses. */
-static void add_updates(struct store *st, const struct store_device *d, json_object *o)
+/* "update": the device's stored update state (device_update_view.h), or null. */
+static int add_updates(struct store *st, const struct store_device *d, json_object *o,
+		       gw_error *err)
 {
-	struct device_updates u;
-	gw_error err = { { 0 } };
 	json_object *j = NULL;
+	int rc = device_update_view_json(st, d->id, d->security_version, &j, err);
 
-	if (d->cel_log && device_updates_read(d->cel_log, d->cel_log_len, &u, &err)) {
-		j = json_object_new_object();
-		json_object_object_add(j, "error", json_object_new_string(err.msg));
-	} else if (d->cel_log) {
-		j = device_updates_json(&u, st);
-	}
-	json_object_object_add(o, "update", j);
+	if (!rc)
+		json_object_object_add(o, "update", j);
+	return rc;
 }
 
 static int show_json(struct store *st, const struct store_device *d, json_object *o,
@@ -364,9 +364,10 @@ static int show_json(struct store *st, const struct store_device *d, json_object
 	rc = add_update_key(st, d->id, o, err);
 	if (!rc)
 		rc = add_counters(st, d->id, o, err);
+	if (!rc)
+		rc = add_updates(st, d, o, err);
 	if (rc)
 		goto out;
-	add_updates(st, d, o);
 	hc.arr = json_object_new_array();
 	json_object_object_add(o, "recent_results", hc.arr);
 	rc = store_result_history(st, d->id, SHOW_RESULTS, history_cb, &hc, err);
@@ -418,39 +419,6 @@ static void show_counters(json_object *o)
 	cli_table_free(t);
 }
 
-/* One update event as a line: "committed 2.0 (group B, release 3f2a..., manifest
- * sha256:...)". */
-static void show_event(const char *label, json_object *ev)
-{
-	const char *rel = jstr(ev, "release");
-	json_object *b;
-
-	printf("%-20s %s %s (group %s, %s%s%smanifest sha256:%.16s...)%s\n", label,
-	       jstr(ev, "kind"), jstr(ev, "version"), jstr(ev, "group"),
-	       rel ? "release " : "", rel ? rel : "", rel ? ", " : "",
-	       jstr(ev, "manifest_sha256"),
-	       json_object_object_get_ex(ev, "below_counter", &b) && json_object_get_boolean(b)
-		       ? " BELOW THE COUNTER"
-		       : "");
-}
-
-static void show_updates(json_object *upd)
-{
-	json_object *ev;
-	const char *e = jstr(upd, "error");
-
-	if (e) {
-		printf("%-20s %s\n", "Updates", e);
-		return;
-	}
-	if (json_object_object_get_ex(upd, "running", &ev) && ev)
-		show_event("Running (log)", ev);
-	else
-		printf("%-20s %s\n", "Running (log)", "no update record in this boot's log");
-	if (json_object_object_get_ex(upd, "last_event", &ev) && ev)
-		show_event("Last update (log)", ev);
-}
-
 static void show_people(json_object *o)
 {
 	static const char *const headers[] = { "TIME", "STATUS", "FAILED CLAIMS" };
@@ -495,9 +463,8 @@ static void show_people(json_object *o)
 	} else {
 		printf("%-20s %s\n", "EK certificate", "none");
 	}
-	if (json_object_object_get_ex(o, "update", &upd) &&
-	    json_object_is_type(upd, json_type_object))
-		show_updates(upd);
+	if (json_object_object_get_ex(o, "update", &upd))
+		device_update_view_print(upd);
 	show_counters(o);
 	if (!json_object_object_get_ex(o, "recent_results", &res) ||
 	    json_object_array_length(res) == 0) {

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "cmd_policy.h"
 #include "fleet_eol.h"
+#include "fleet_rollout.h"
 #include "util.h"
 
 #define RECENT_SECONDS (24 * 60 * 60)
@@ -19,7 +20,9 @@ static void usage(FILE *f)
 		   "Summarises the fleet: devices per state, how many attested in the last\n"
 		   "24 hours, the latest attestation, the enrolled devices whose last\n"
 		   "result is not affirming, and the enrolled devices whose model's policy\n"
-		   "ends support within N days (default %d) or already has.\n\n"
+		   "ends support within N days (default %d) or already has, and per\n"
+		   "active release its rollout: devices of its models and channel, in the\n"
+		   "cohort, offered now, running it, in trial, rolled back, unreachable.\n\n"
 		   "  --config FILE  verifier configuration (default " CLI_DEFAULT_CONFIG ")\n"
 		   "  --eol-days N   the end-of-support horizon, 0-3650 days\n"
 		   "  --json         one JSON object for scripts\n"
@@ -37,6 +40,7 @@ struct fleet {
 	json_object *failing;
 	unsigned eol_days;
 	json_object *eol, *eol_unverified;
+	json_object *rollout;
 };
 
 static int fleet_cb(const struct store_device *d, void *arg)
@@ -110,6 +114,7 @@ static json_object *fleet_json(const struct fleet *f)
 				       json_object_get(f->eol_unverified));
 		json_object_object_add(o, "end_of_support", eol);
 	}
+	json_object_object_add(o, "rollout", json_object_get(f->rollout));
 	return o;
 }
 
@@ -201,6 +206,57 @@ static void fleet_people(const struct fleet *f)
 	cli_table_free(tab);
 }
 
+/* The rollout table (fleet_rollout.h) on stdout. */
+static void rollout_people(json_object *arr)
+{
+	static const char *const headers[] = { "RELEASE", "VERSION", "MODELS", "CHANNEL",
+					       "ROLLOUT", "APPROVAL", "DEVICES", "COHORT",
+					       "OFFERED", "RUNNING", "TRIAL", "ROLLED BACK",
+					       "UNREACHABLE" };
+	static const char *const counts[7] = { "devices", "in_cohort", "offered", "running",
+					       "in_trial", "rolled_back", "unreachable" };
+	size_t n = json_object_array_length(arr);
+	struct cli_table *t;
+
+	printf("releases:           %zu active\n", n);
+	if (n == 0)
+		return;
+	t = cli_table_new(GW_ARRAY_SIZE(headers), headers);
+	if (!t)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		json_object *r = json_object_array_get_idx(arr, i), *models;
+		char mbuf[256] = "", pct[8], cnt[7][24];
+		const char *row[GW_ARRAY_SIZE(headers)];
+		size_t off = 0;
+
+		json_object_object_get_ex(r, "models", &models);
+		for (size_t m = 0; m < json_object_array_length(models) && off < sizeof(mbuf); m++)
+			off += (size_t)snprintf(mbuf + off, sizeof(mbuf) - off, "%s%s",
+						m ? "," : "",
+						json_object_get_string(
+							json_object_array_get_idx(models, m)));
+		snprintf(pct, sizeof(pct), "%s%%",
+			 json_object_get_string(json_object_object_get(r, "rollout")));
+		row[0] = json_object_get_string(json_object_object_get(r, "id"));
+		row[1] = json_object_get_string(json_object_object_get(r, "version"));
+		row[2] = mbuf;
+		row[3] = json_object_get_string(json_object_object_get(r, "channel"));
+		row[4] = pct;
+		row[5] = json_object_get_string(json_object_object_get(r, "approval"));
+		for (int c = 0; c < 7; c++) {
+			snprintf(cnt[c], sizeof(cnt[c]), "%s",
+				 json_object_get_string(json_object_object_get(r, counts[c])));
+			row[6 + c] = cnt[c];
+		}
+		if (cli_table_add(t, row))
+			break;
+	}
+	printf("\n");
+	cli_table_print(t, stdout);
+	cli_table_free(t);
+}
+
 int cmd_status(struct verifier_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -262,6 +318,8 @@ int cmd_status(struct verifier_ctx *ctx, int argc, char **argv)
 	rc = store_device_list(env.st, NULL, fleet_cb, &f, &err);
 	if (!rc)
 		rc = fleet_eol(&env, f.now, f.eol_days, &f.eol, &f.eol_unverified, &err);
+	if (!rc)
+		rc = fleet_rollout(&env, f.now, &f.rollout, &err);
 	if (rc) {
 		verifier_errorf(ctx, "status: %s", gw_error_msg(&err, rc));
 		status = cli_exit_for(rc);
@@ -270,6 +328,7 @@ int cmd_status(struct verifier_ctx *ctx, int argc, char **argv)
 	if (!json) {
 		fleet_people(&f);
 		eol_people(&f);
+		rollout_people(f.rollout);
 		goto out;
 	}
 	j = fleet_json(&f);
@@ -284,6 +343,7 @@ out:
 	json_object_put(f.failing);
 	json_object_put(f.eol);
 	json_object_put(f.eol_unverified);
+	json_object_put(f.rollout);
 	cmd_policy_env_close(&env);
 	return status;
 }

@@ -20,6 +20,30 @@ void release_device_from_store(const struct store_device *sd, const char *defaul
 	d->security_version = sd->security_version;
 }
 
+void release_device_running(struct release_device *d, const struct store_release *r)
+{
+	d->has_running = r != NULL;
+	d->running_id = r ? r->id : NULL;
+	d->running_security_version = r ? r->security_version : 0;
+	d->running_added_at = r ? r->added_at : 0;
+}
+
+/* Not the running release nor one older: a lower security version, or the same
+ * one added before it (ties by id, so that two releases added in the same second
+ * still have an order). Offering those would make a `gwagent run` loop cycle. */
+static bool newer_than_running(const struct store_release *r, const struct release_device *d)
+{
+	if (!d->has_running)
+		return true;
+	if (!strcmp(r->id, d->running_id))
+		return false;
+	if (r->security_version != d->running_security_version)
+		return r->security_version > d->running_security_version;
+	if (r->added_at != d->running_added_at)
+		return r->added_at > d->running_added_at;
+	return strcmp(r->id, d->running_id) > 0;
+}
+
 unsigned release_cohort(const char *device_id, const char *release_id)
 {
 	uint8_t buf[7 + STORE_ID_MAX + STORE_RELEASE_ID_LEN], md[32];
@@ -96,6 +120,8 @@ enum release_verdict release_eligible(const struct store_release *r,
 		return v;
 	if (r->security_version < d->security_version)
 		return RELEASE_BELOW_COUNTER;
+	if (!newer_than_running(r, d))
+		return RELEASE_NOT_NEWER;
 	if (upd && upd->has_min_security_version &&
 	    r->security_version < upd->min_security_version)
 		return RELEASE_BELOW_POLICY;
@@ -123,6 +149,7 @@ const char *release_verdict_name(enum release_verdict v)
 		[RELEASE_BELOW_POLICY] = "below-policy-minimum",
 		[RELEASE_END_OF_SUPPORT] = "end-of-support",
 		[RELEASE_NOT_IN_COHORT] = "not-in-rollout",
+		[RELEASE_NOT_NEWER] = "not-newer",
 	};
 
 	if ((unsigned)v >= RELEASE_VERDICT_COUNT)

@@ -28,8 +28,9 @@ enum release_verdict {
 	RELEASE_BELOW_POLICY,    /* below the policy's update.min_security_version */
 	RELEASE_END_OF_SUPPORT,  /* past the policy's end_of_support, not an EOL transition */
 	RELEASE_NOT_IN_COHORT,   /* the device is outside the rollout percentage */
+	RELEASE_NOT_NEWER,       /* the release the device runs, or older than it */
 };
-#define RELEASE_VERDICT_COUNT (RELEASE_NOT_IN_COHORT + 1)
+#define RELEASE_VERDICT_COUNT (RELEASE_NOT_NEWER + 1)
 
 /* What eligibility needs of a device. */
 struct release_device {
@@ -41,7 +42,16 @@ struct release_device {
 	int64_t last_attest_at;
 	const char *last_status;   /* "affirming", ... */
 	uint64_t security_version; /* certified counter value; 0 when none */
+	/* The stored release its authentic log says it runs (release_device_running);
+	 * has_running false when that is unknown: then only the counter judges. */
+	bool has_running;
+	const char *running_id;
+	uint64_t running_security_version;
+	int64_t running_added_at;
 };
+
+/* Fill d's running release from a stored one (NULL: unknown). r is borrowed. */
+void release_device_running(struct release_device *d, const struct store_release *r);
 
 /* Fill d from a stored device; default_channel stands for an empty channel. The
  * pointers borrow from sd. */

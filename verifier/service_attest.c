@@ -16,6 +16,7 @@
 #include "jwt.h"
 #include "release_offer.h"
 #include "service.h"
+#include "service_updates.h"
 #include "tpmdata.h"
 #include "util.h"
 #include "verdict.h"
@@ -200,6 +201,7 @@ struct attest_ctx {
 	json_object *releases; /* offered: the eligible releases (release_offer.h) */
 	char *ear;
 	struct service_counters ctr; /* the certified counters (service_counters.c) */
+	struct service_updates upd;  /* the update records (service_updates.c) */
 };
 
 static void attest_ctx_fini(struct attest_ctx *a)
@@ -215,6 +217,7 @@ static void attest_ctx_fini(struct attest_ctx *a)
 	json_object_put(a->failures);
 	json_object_put(a->releases);
 	free(a->ear);
+	service_updates_fini(&a->upd);
 }
 
 /* The log to appraise. For an incremental upload (cel_offset N > 0) the device's
@@ -314,6 +317,7 @@ static json_object *offered_releases(struct service_worker *w, const struct atte
 	if (strcmp(status, "affirming"))
 		return json_object_new_array();
 	release_device_from_store(&a->dev, cfg->default_channel, &d);
+	service_updates_device(&a->upd, &d);
 	d.attested = true;
 	d.last_attest_at = now;
 	d.last_status = status;
@@ -394,6 +398,8 @@ static int record_result(struct service_worker *w, struct attest_ctx *a, const c
 	rc = store_result_add(w->st, &r, NULL, &au, err);
 	if (!rc)
 		rc = store_device_update_attestation(w->st, a->dev.id, &att, NULL, err);
+	if (!rc && att.has_cel)
+		rc = service_updates_record(w, a->dev.id, &a->upd, now, err);
 	/* The counters move with the clock, and never in a contraindicated round. A
 	 * refusal here means another round recorded other counters meanwhile: this
 	 * one is then the older (GW_E_EXISTS, as for the clock). */
@@ -528,6 +534,8 @@ void service_attest(struct httpd_req *req)
 	if (quote_ok)
 		service_counters_check(w, &a.dev, a.ev, a.ak, w->svc->cfg.default_channel, a.rep,
 				       &a.ctr);
+	service_updates_check(w, &a.dev, a.cel, quote_ok && !clock_back && cel_authentic(&a),
+			      a.res->quote.attest.clockInfo.resetCount, a.rep, &a.upd);
 	/* The policy says how long its results stand; the configuration otherwise. */
 	exp = now + (pol && pol->has_freshness ? (int64_t)pol->freshness_seconds
 					       : (int64_t)w->svc->cfg.result_ttl);

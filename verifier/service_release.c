@@ -14,6 +14,7 @@
 #include "release_range.h"
 #include "release_rules.h"
 #include "service.h"
+#include "service_updates.h"
 #include "util.h"
 
 #define PREFIX "/v1/releases/"
@@ -41,6 +42,8 @@ static int check_eligible(struct service_worker *w, struct httpd_req *req,
 	const struct vconfig *cfg = &w->svc->cfg;
 	const struct gwpol *pol = NULL;
 	struct release_device d;
+	struct store_release running;
+	gw_error err = { { 0 } };
 	enum release_verdict v;
 	char pol_id[192], why[1200];
 	int prc;
@@ -55,8 +58,13 @@ static int check_eligible(struct service_worker *w, struct httpd_req *req,
 		return -1;
 	}
 	release_device_from_store(dev, cfg->default_channel, &d);
+	memset(&running, 0, sizeof(running));
+	if (service_updates_running(w->st, dev->id, &d, &running, &err))
+		service_log("release download: update state of %s: %s", dev->id,
+			    gw_error_msg(&err, GW_E_IO));
 	v = release_eligible(r, &d, pol ? &pol->update : NULL, service_now(),
 			     cfg->release_max_attest_age);
+	store_release_fini(&running);
 	if (v == RELEASE_ELIGIBLE)
 		return 0;
 	service_audit(w, dev->id, "release.download", "refused", "release %s: %s", r->id,

@@ -44,7 +44,7 @@ int store_open(const char *url, struct store **out, gw_error *err) GW_WUR;
 void store_close(struct store *st);
 
 /* Schema version this build writes (SQLite: PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 10
+#define STORE_SCHEMA_VERSION 11
 
 /* Optional audit record for a mutating call. When a mutating function gets a
  * non-NULL audit, the record is appended to the chain in the same transaction as
@@ -613,6 +613,50 @@ typedef int (*store_result_cb)(const struct store_result *r, void *arg);
 /* At most limit results of device_id (limit 0: all). */
 int store_result_history(struct store *st, const char *device_id, unsigned limit,
 			 store_result_cb cb, void *arg, gw_error *err) GW_WUR;
+
+/* ---- what a device's authentic agent log says of its updates ----
+ * One row per device, written by the round whose log replayed against a genuine
+ * quote (verifier/service_updates.c): the running release, a pending trial, the
+ * last update outcome, and where in which boot the last audited outcome record
+ * was, so that no record is audited twice. */
+#define STORE_UPDATE_KIND_MAX 15 /* "rolled-back" */
+
+struct store_update_event {
+	bool present;
+	char kind[STORE_UPDATE_KIND_MAX + 1];        /* update_event_kind_name() */
+	char manifest_sha256[2 * STORE_HASH_LEN + 1]; /* lower-case hex */
+	char release_id[STORE_RELEASE_ID_LEN + 1];    /* "": no stored release has it */
+	char version[STORE_RELEASE_VERSION_MAX + 1];  /* the record's */
+	bool has_security_version;                    /* the stored release's */
+	uint64_t security_version;                    /* below 2^63 */
+	int64_t at;                                   /* outcome: when first seen */
+};
+
+struct store_device_update {
+	struct store_update_event running; /* kind "running" */
+	struct store_update_event trial;   /* kind "staged": a trial pending */
+	struct store_update_event outcome; /* the last outcome record */
+	uint32_t reset_count;  /* the boot (quote resetCount) of position */
+	uint64_t position;     /* PCR 14 records of that boot already looked at */
+	uint64_t ignored;      /* update records not believed in the last log */
+	bool has_judged_counter; /* the running release was judged against: */
+	uint64_t judged_counter; /* the round's certified security version */
+	int64_t updated;
+};
+
+/* The device's row: 0, GW_E_NOTFOUND when there is none. */
+int store_device_update_get(struct store *st, const char *device_id,
+			    struct store_device_update *out, gw_error *err) GW_WUR;
+/* Insert or replace the device's row. GW_E_NOTFOUND for an unknown device,
+ * GW_E_INVAL for a malformed field. */
+int store_device_update_put(struct store *st, const char *device_id,
+			    const struct store_device_update *u, gw_error *err) GW_WUR;
+/* Called for every row in device id order; the pointers are valid only during the
+ * call. A non-zero return stops and is returned. */
+typedef int (*store_device_update_cb)(const char *device_id,
+				      const struct store_device_update *u, void *arg);
+int store_device_update_list(struct store *st, store_device_update_cb cb, void *arg,
+			     gw_error *err) GW_WUR;
 
 /* ---- audit log ----
  * Append-only and hash-chained:

@@ -297,6 +297,27 @@ static const char *const migrations[] = {
 	"    OR NEW.baseline_name IS NOT OLD.baseline_name"
 	"    OR NEW.security_version < OLD.security_version"
 	"  BEGIN SELECT RAISE(ABORT, 'a counter keeps its indices and does not go back'); END;",
+	/* 10 -> 11: what each device's authentic agent log said of its updates:
+	 * running release, pending trial, last outcome, and the last audited
+	 * outcome record's boot and place (so none is audited twice). */
+	"CREATE TABLE device_updates ("
+	"  device_id TEXT PRIMARY KEY REFERENCES devices(id),"
+	"  running_manifest TEXT, running_release TEXT, running_version TEXT,"
+	"  running_security_version INTEGER"
+	"    CHECK (running_security_version IS NULL OR running_security_version >= 0),"
+	"  trial_manifest TEXT, trial_release TEXT, trial_version TEXT,"
+	"  trial_security_version INTEGER"
+	"    CHECK (trial_security_version IS NULL OR trial_security_version >= 0),"
+	"  outcome_kind TEXT, outcome_manifest TEXT, outcome_release TEXT,"
+	"  outcome_version TEXT, outcome_security_version INTEGER"
+	"    CHECK (outcome_security_version IS NULL OR outcome_security_version >= 0),"
+	"  outcome_at INTEGER,"
+	"  reset_count INTEGER NOT NULL CHECK (reset_count BETWEEN 0 AND 4294967295),"
+	"  position INTEGER NOT NULL CHECK (position >= 0),"
+	"  ignored INTEGER NOT NULL CHECK (ignored >= 0),"
+	"  judged_counter INTEGER CHECK (judged_counter IS NULL OR judged_counter >= 0),"
+	"  updated INTEGER NOT NULL"
+	") STRICT;",
 };
 
 _Static_assert(STORE_POLICY_MAX_STEP == 1000, "migration 7's triggers say 1000");
@@ -544,6 +565,9 @@ static const struct store_ops sqlite_ops = {
 	.update_key_reset = sqls_op_update_key_reset,
 	.counters_get = sqls_op_counters_get,
 	.counters_record = sqls_op_counters_record,
+	.device_update_get = sqls_op_device_update_get,
+	.device_update_put = sqls_op_device_update_put,
+	.device_update_list = sqls_op_device_update_list,
 	.audit_verify = sqls_op_audit_verify,
 };
 

@@ -171,4 +171,12 @@ int sqls_op_counters_record(struct store *st, const char *device_id,
 			    const struct store_counter *c, size_t n, const char *sv_channel,
 			    int64_t now, gw_error *err);
 
+/* store_sqlite_device_update.c */
+int sqls_op_device_update_get(struct store *st, const char *device_id,
+			      struct store_device_update *out, gw_error *err);
+int sqls_op_device_update_put(struct store *st, const char *device_id,
+			      const struct store_device_update *u, gw_error *err);
+int sqls_op_device_update_list(struct store *st, store_device_update_cb cb, void *arg,
+			       gw_error *err);
+
 #endif

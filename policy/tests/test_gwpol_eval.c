@@ -4,6 +4,7 @@
 // named; and each rule kind (Secure Boot, required events, boot applications,
 // stages, trust, end of support, quoted PCRs) fails the way the docs say.
 #include "gwpol_test.h"
+#include "update_event.h"
 
 /* Every real log but the one eventlog_parse refuses on purpose (its vendor data
  * lies outside its Spec ID event; see doc/eventlog-formats.md). */
@@ -472,30 +473,51 @@ static void test_relabelled_records(void **state)
 #define D5 "5555555555555555555555555555555555555555555555555555555555555555"
 
 /* The agent's update records share the trust PCR: a well-formed one whose digest
- * is the manifest digest it names passes beside the trust rules; one whose text
- * names another digest, or is not in gwagent's form, is a finding. */
+ * is the hash of its text passes beside the trust rules; one extended with the
+ * manifest digest alone (the old form), with its text changed after the extend
+ * (relabelled, extra blanks), or not in gwagent's form, is a finding. */
+/* Give the update records of cel the agent's digest: SHA-256 of their text. */
+static struct cel_log *hash_texts(struct cel_log *cel)
+{
+	for (size_t i = 0; i < cel->n; i++)
+		if (cel->rec[i].event_type && !strcmp(cel->rec[i].event_type, "update"))
+			assert_int_equal(update_event_digest(TPM2_ALG_SHA256, cel->rec[i].string,
+							     cel->rec[i].digests[0].d), 0);
+	return cel;
+}
+
 static void test_update_records(void **state)
 {
 	static const struct rec_spec good[] = {
 		{ 14, "trust", NULL, NULL, "verifier gate key sha256:33", 0x33 },
-		{ 14, "update", NULL, NULL, "update running A version 1.0 manifest sha256:" D4, 0x44 },
-		{ 14, "update", NULL, NULL, "update staged B version 2.0 manifest sha256:" D5, 0x55 },
+		{ 14, "update", NULL, NULL, "update running A version 1.0 manifest sha256:" D4, 0 },
+		{ 14, "update", NULL, NULL, "update staged B version 2.0 manifest sha256:" D5, 0 },
 	};
-	static const struct rec_spec lying[] = {
-		{ 14, "trust", NULL, NULL, "verifier gate key sha256:33", 0x33 },
-		{ 14, "update", NULL, NULL, "update running A version 1.0 manifest sha256:" D5, 0x44 },
+	static const struct rec_spec bad[][2] = {
+		/* the old form: the manifest digest only */
+		{ { 14, "trust", NULL, NULL, "verifier gate key sha256:33", 0x33 },
+		  { 14, "update", NULL, NULL, "update committed A version 1.0 manifest sha256:" D4,
+		    0x44 } },
+		{ { 14, "trust", NULL, NULL, "verifier gate key sha256:33", 0x33 },
+		  { 14, "update", NULL, NULL, "update installed A version 1.0", 0x44 } },
 	};
-	static const struct rec_spec garbled[] = {
-		{ 14, "trust", NULL, NULL, "verifier gate key sha256:33", 0x33 },
-		{ 14, "update", NULL, NULL, "update installed A version 1.0", 0x44 },
+	/* hashed as one text, shown as another */
+	static const char *const relabel[][2] = {
+		{ "update rolled-back B version 2.0 manifest sha256:" D5,
+		  "update committed B version 2.0 manifest sha256:" D5 },
+		{ "update running B version 2.0 manifest sha256:" D5,
+		  "update running B version 2.0 manifest sha256:" D5 " " },
+		{ "update running B version 2.0 manifest sha256:" D5,
+		  "update  running B version 2.0 manifest sha256:" D5 },
 	};
+	static const char *const why[] = { "is not the hash of its text", "unknown kind" };
 	struct gwpol *p;
 	struct gwpol_report *r;
 	struct cel_log *cel;
 
 	(void)state;
 	p = parse_text("{\"model\":\"m\",\"version\":1,\"trust\":{\"gate_key\":[\"" D3 "\"]}}");
-	cel = cel_of(good, 3);
+	cel = hash_texts(cel_of(good, 3));
 	r = evaluate(p, NULL, cel, 0, NOW);
 	if (r->n)
 		dump("update records", r);
@@ -503,20 +525,29 @@ static void test_update_records(void **state)
 	free(r);
 	cel_free(cel);
 
-	cel = cel_of(lying, 2);
-	r = evaluate(p, NULL, cel, 0, NOW);
-	assert_string_equal(gwpol_report_status(r), "contraindicated");
-	assert_true(has_finding(r, "$.trust", "is not a well-formed update record whose sha256 "
-					      "digest is the manifest digest it names"));
-	free(r);
-	cel_free(cel);
+	for (size_t i = 0; i < 2; i++) {
+		cel = cel_of(bad[i], 2);
+		r = evaluate(p, NULL, cel, 0, NOW);
+		assert_string_equal(gwpol_report_status(r), "contraindicated");
+		assert_true(has_finding(r, "$.trust", why[i]));
+		free(r);
+		cel_free(cel);
+	}
+	for (size_t i = 0; i < 3; i++) {
+		struct rec_spec one[2] = {
+			{ 14, "trust", NULL, NULL, "verifier gate key sha256:33", 0x33 },
+			{ 14, "update", NULL, NULL, relabel[i][0], 0 },
+		};
 
-	cel = cel_of(garbled, 2);
-	r = evaluate(p, NULL, cel, 0, NOW);
-	assert_string_equal(gwpol_report_status(r), "contraindicated");
-	assert_true(has_finding(r, "$.trust", "update record: unknown kind"));
-	free(r);
-	cel_free(cel);
+		cel = hash_texts(cel_of(one, 2));
+		/* the text replaced after the digest was taken (borrowed pointer) */
+		cel->rec[1].string = relabel[i][1];
+		r = evaluate(p, NULL, cel, 0, NOW);
+		assert_string_equal(gwpol_report_status(r), "contraindicated");
+		assert_true(has_finding(r, "$.trust", "update record"));
+		free(r);
+		cel_free(cel);
+	}
 	gwpol_free(p);
 }
 

@@ -39,3 +39,23 @@ int store_fixture_teardown(void **state)
 	free(f);
 	return 0;
 }
+
+int store_fixture_put_device(struct store *st, const char *id, const char *model)
+{
+	static uint8_t blob[] = { 0x00, 0x01, 0x02 };
+	struct store_device d;
+
+	memset(&d, 0, sizeof(d));
+	if (gw_snprintf(d.id, sizeof(d.id), "%s", id) ||
+	    gw_snprintf(d.model, sizeof(d.model), "%s", model))
+		return GW_E_INVAL;
+	d.state = STORE_DEV_ENROLLED;
+	d.ek_pub = blob;
+	d.ek_pub_len = sizeof(blob);
+	d.ak_pub = blob;
+	d.ak_pub_len = sizeof(blob);
+	d.ak_name = (uint8_t *)id;
+	d.ak_name_len = strlen(id);
+	d.created_at = 10;
+	return store_device_put(st, &d, NULL, NULL);
+}

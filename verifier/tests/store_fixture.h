@@ -16,4 +16,8 @@ struct store_fixture {
 int store_fixture_setup(void **state);
 int store_fixture_teardown(void **state);
 
+/* Store an enrolled device id of model (created at 10) whose TPM is its own: its
+ * AK name is the id. store_device_put's result. */
+int store_fixture_put_device(struct store *st, const char *id, const char *model);
+
 #endif

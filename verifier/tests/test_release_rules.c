@@ -193,6 +193,59 @@ static void test_cohort(void **state)
 	assert_int_equal(release_cohort("gw-0001", "0123456789abcdef0"), 100);
 }
 
+/* With the running release known: never it, nor an older one (lower security
+ * version, or the same added before it); a newer one is offered. Unknown: only
+ * the counter judges. */
+static void test_not_newer(void **state)
+{
+	struct store_release r, run;
+	struct release_device d;
+
+	(void)state;
+	good(&r, &d);
+	memset(&run, 0, sizeof(run));
+	strcpy(run.id, "fedcba9876543210");
+	run.security_version = 5;
+	run.added_at = 1000;
+	r.added_at = 2000;
+	release_device_running(&d, &run);
+	assert_true(d.has_running);
+	assert_int_equal(judge(&r, &d, NULL), RELEASE_ELIGIBLE);
+	/* the running release itself */
+	release_device_running(&d, &r);
+	assert_int_equal(judge(&r, &d, NULL), RELEASE_NOT_NEWER);
+	/* same security version, added before the running one */
+	release_device_running(&d, &run);
+	r.added_at = 999;
+	assert_int_equal(judge(&r, &d, NULL), RELEASE_NOT_NEWER);
+	/* same second: the id orders them */
+	r.added_at = 1000;
+	assert_int_equal(judge(&r, &d, NULL), RELEASE_NOT_NEWER); /* 0123... < fedc... */
+	strcpy(run.id, "0000000000000000");
+	release_device_running(&d, &run);
+	assert_int_equal(judge(&r, &d, NULL), RELEASE_ELIGIBLE);
+	/* lower security version (the counter allows it: 3 >= 2), though added later */
+	d.security_version = 2;
+	r.security_version = 3;
+	r.added_at = 5000;
+	assert_int_equal(judge(&r, &d, NULL), RELEASE_NOT_NEWER);
+	/* a higher security version added earlier is newer */
+	r.security_version = 6;
+	r.added_at = 1;
+	assert_int_equal(judge(&r, &d, NULL), RELEASE_ELIGIBLE);
+	/* unknown running release: the counter alone */
+	release_device_running(&d, NULL);
+	assert_false(d.has_running);
+	r.security_version = 2;
+	assert_int_equal(judge(&r, &d, NULL), RELEASE_ELIGIBLE);
+	r.security_version = 1;
+	assert_int_equal(judge(&r, &d, NULL), RELEASE_BELOW_COUNTER);
+	/* below the counter is named first */
+	release_device_running(&d, &run);
+	assert_int_equal(judge(&r, &d, NULL), RELEASE_BELOW_COUNTER);
+	assert_string_equal(release_verdict_name(RELEASE_NOT_NEWER), "not-newer");
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -224,7 +277,7 @@ int main(void)
 		cmocka_unit_test(test_eligible), cmocka_unit_test(test_each_rule),
 		cmocka_unit_test(test_policy),	 cmocka_unit_test(test_order),
 		cmocka_unit_test(test_cohort),	 cmocka_unit_test(test_names),
-		cmocka_unit_test(test_from_store),
+		cmocka_unit_test(test_from_store), cmocka_unit_test(test_not_newer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

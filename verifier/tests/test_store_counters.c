@@ -192,7 +192,8 @@ static void test_migrate_v9(void **state)
 	store_close(f->st);
 	f->st = NULL;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DROP TABLE device_counters; PRAGMA user_version = 9;",
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE device_updates; DROP TABLE device_counters;"
+				      " PRAGMA user_version = 9;",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_close(db), SQLITE_OK);
@@ -203,7 +204,7 @@ static void test_migrate_v9(void **state)
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(stmt, 0), 10);
+	assert_int_equal(sqlite3_column_int(stmt, 0), STORE_SCHEMA_VERSION);
 	sqlite3_finalize(stmt);
 	sqlite3_close(db);
 }

@@ -45,21 +45,7 @@ static void make_release(struct store_release *r, const char *digest, const char
 
 static void put_device(struct store *st, const char *id)
 {
-	static uint8_t blob[] = { 0x00, 0x01, 0x02 };
-	struct store_device d;
-
-	memset(&d, 0, sizeof(d));
-	assert_int_equal(gw_snprintf(d.id, sizeof(d.id), "%s", id), 0);
-	assert_int_equal(gw_snprintf(d.model, sizeof(d.model), "gw-1000"), 0);
-	d.state = STORE_DEV_ENROLLED;
-	d.ek_pub = blob;
-	d.ek_pub_len = sizeof(blob);
-	d.ak_pub = blob;
-	d.ak_pub_len = sizeof(blob);
-	d.ak_name = (uint8_t *)id;
-	d.ak_name_len = strlen(id);
-	d.created_at = 10;
-	assert_int_equal(store_device_put(st, &d, NULL, NULL), 0);
+	assert_int_equal(store_fixture_put_device(st, id, "gw-1000"), 0);
 }
 
 static int count_cb(const struct store_release *r, void *arg)
@@ -275,7 +261,7 @@ static void test_migrate_v7(void **state)
 	f->st = NULL;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
-				      "DROP TABLE device_counters; DROP TABLE update_keys;"
+				      "DROP TABLE device_updates; DROP TABLE device_counters; DROP TABLE update_keys;"
 				      "DROP TRIGGER releases_withdrawn_final;"
 				      "DROP TABLE release_models; DROP TABLE releases;"
 				      "ALTER TABLE devices DROP COLUMN channel;"

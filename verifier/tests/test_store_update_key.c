@@ -156,7 +156,7 @@ static void test_migrate_v8(void **state)
 	f->st = NULL;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
-				      "DROP TABLE device_counters; DROP TABLE update_keys;"
+				      "DROP TABLE device_updates; DROP TABLE device_counters; DROP TABLE update_keys;"
 				      " PRAGMA user_version = 8;",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);

@@ -1019,7 +1019,7 @@ static void test_migrate_v4(void **state)
 	/* Take the file back to schema 4, as the previous build left it. */
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
-				      "DROP TABLE device_counters; DROP TABLE update_keys;"
+				      "DROP TABLE device_updates; DROP TABLE device_counters; DROP TABLE update_keys;"
 				      "DROP TRIGGER releases_withdrawn_final;"
 				      "DROP TABLE release_models; DROP TABLE releases;"
 				      "ALTER TABLE devices DROP COLUMN channel;"
