@@ -218,6 +218,43 @@ expect_output_contains -n no-update-key-reason ': no-update-key' "$GW_STDERR"
 expect_eq no-update-key-audited "$(audit_last release.authorize)" \
   "refused release $REL_enc: no-update-key"
 
+# ------------------------------- the agent refuses a lying authorization ---
+# A verifier (fakeverifier.py, holding the gate key) whose EAR grants plain's
+# authorization for another release, or another manifest: the agent refuses it
+# and installs nothing.
+staged() {   # records "update staged ..." in A's log
+  python3 - "$GW_TMP/a/state/eventlog.cel" <<'PY'
+import json, sys
+print(sum(1 for r in open(sys.argv[1], "rb").read().split(b"\x1e") if r.strip() and
+          json.loads(r).get("content", {}).get("string", "").startswith("update staged")))
+PY
+}
+st=$GW_TMP/a/state
+cp "$st/enrollment.json" "$GW_TMP/enrollment.real"
+fport=$(free_port) || exit 1
+python3 - "$st/enrollment.json" "https://127.0.0.1:$fport" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["url"] = sys.argv[2]
+json.dump(d, open(sys.argv[1], "w"))
+PY
+n_staged=$(staged)
+for mode in release manifest; do
+  bg_start "fake-$mode" python3 "$here/fakeverifier.py" "$fport" "$url" "$vdir/server.pem" \
+    "$vdir/server.key" "$vdir/ca.pem" "$st/tls.pem" "$st/tls.key" "$vdir/gate.key" "$mode"
+  wait_for_port "$fport" 10 || { fail "fake-$mode-listens" "no fake verifier"; exit 1; }
+  expect_exit -n "lying-$mode-refused" 45 gA update apply "$REL_plain"
+  cp "$GW_STDERR" "$GW_TMP/lying-$mode.err"
+  expect_output_contains -n "lying-$mode-rewritten" '^rewrote 1$' "$GW_TMP/fake-$mode.log"
+  bg_stop "fake-$mode"
+done
+expect_output_contains -n lying-release-says 'the authorization is for release .*, not ' \
+  "$GW_TMP/lying-release.err"
+expect_output_contains -n lying-manifest-says "the authorization is for manifest 0{64}, not this bundle's" \
+  "$GW_TMP/lying-manifest.err"
+expect_eq lying-nothing-staged "$(staged)" "$n_staged"
+cp "$GW_TMP/enrollment.real" "$st/enrollment.json"
+
 # --------------------------------------- the verifier refuses: not offered ---
 # Release "low" (security version 1) once the certified counter says 3.
 check a-counter-up env GW_TCTI="$TCTI_a" "$GW_BIN/tools/gw-counter" --config "$GW_TMP/a/agent.conf" \
