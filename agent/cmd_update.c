@@ -117,6 +117,17 @@ static void print_result(const struct update_install_result *r, int rc, int code
 	json_object_put(o);
 }
 
+/* Progress of an install: a line on stderr when it is a terminal, else JSON lines
+ * on stdout with --json, else none. */
+static void install_progress(struct progress *prog, bool quiet, bool json)
+{
+	progress_init(prog, quiet		     ? PROGRESS_NONE
+			    : isatty(STDERR_FILENO) ? PROGRESS_TTY
+			    : json		    ? PROGRESS_JSON
+						    : PROGRESS_NONE,
+		      isatty(STDERR_FILENO) ? stderr : stdout);
+}
+
 /* A content key file: 64 hex digits, an optional newline. */
 static int read_content_key(const char *path, uint8_t cek[32], gw_error *err)
 {
@@ -201,11 +212,7 @@ static int update_install_main(struct agent_ctx *ctx, int argc, char **argv)
 			return GW_EXIT_ERROR;
 		}
 	}
-	progress_init(&prog, quiet	       ? PROGRESS_NONE
-			     : isatty(STDERR_FILENO) ? PROGRESS_TTY
-			     : json		     ? PROGRESS_JSON
-						     : PROGRESS_NONE,
-		      isatty(STDERR_FILENO) ? stderr : stdout);
+	install_progress(&prog, quiet, json);
 	o.progress = &prog;
 	/* expiry by the latest verified attestation result's time, not the RTC's */
 	rc = ear_time_now(ctx, &now, &clock, &err);
@@ -273,11 +280,7 @@ static int update_apply_main(struct agent_ctx *ctx, int argc, char **argv)
 		usage(stderr);
 		return GW_EXIT_USAGE;
 	}
-	progress_init(&prog, quiet		       ? PROGRESS_NONE
-			     : isatty(STDERR_FILENO) ? PROGRESS_TTY
-			     : json		     ? PROGRESS_JSON
-						     : PROGRESS_NONE,
-		      isatty(STDERR_FILENO) ? stderr : stdout);
+	install_progress(&prog, quiet, json);
 	rc = update_apply(ctx, argv[optind], &prog, &res, &err);
 	progress_end(&prog);
 	print_apply(argv[optind], &res, json);
