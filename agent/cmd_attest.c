@@ -22,6 +22,7 @@
 #include "evidence_build.h"
 #include "jwt.h"
 #include "renew.h"
+#include "run_update.h"
 #include "tpmdata.h"
 #include "update_offer.h"
 #include "util.h"
@@ -218,6 +219,26 @@ static void nap(unsigned seconds)
 	}
 }
 
+/* After an affirming round: an offer the consent rules let install now is applied
+ * and the reboot command run (run_update.h); the round's exit status, or the
+ * apply's when it failed. */
+static int update_step(struct agent_ctx *ctx, int last)
+{
+	struct run_update_outcome u;
+	gw_error err = { { 0 } };
+	int rc = run_update_step(ctx, (int64_t)time(NULL), &u, &err);
+
+	if (u.what == RUN_UPDATE_WAITING && u.line[0])
+		logf_(LOG_INFO, "update: %s", u.line);
+	else if (u.what == RUN_UPDATE_APPLIED)
+		logf_(LOG_NOTICE, "update: %s; reboot command run", u.line);
+	if (rc) {
+		logf_(LOG_ERR, "update: %s", gw_error_msg(&err, rc));
+		return u.exit_code ? u.exit_code : gw_exit_for(rc);
+	}
+	return last;
+}
+
 static void run_usage(FILE *f)
 {
 	fprintf(f, "usage: gwagent run [--syslog] [--once | --rounds N] [--interval SECONDS]\n\n"
@@ -225,7 +246,11 @@ static void run_usage(FILE *f)
 		   "device certificate when due) every attest_interval seconds of the config\n"
 		   "(default %d) with +-10%% jitter.\n"
 		   "When the verifier cannot be reached it tries again after 5 s, doubling up to\n"
-		   "the interval. SIGTERM or SIGINT ends it after the current round, with exit\n"
+		   "the interval. After an affirming round on a gateway with [update], the first\n"
+		   "offered release the [consent] rules let install now (window, deferral,\n"
+		   "security-only, critical deadline) is applied as 'gwagent update apply' does,\n"
+		   "then the [update] reboot_command is run.\n"
+		   "SIGTERM or SIGINT ends it after the current round, with exit\n"
 		   "status 0. Log lines go to stderr with a UTC timestamp.\n\n"
 		   "  --syslog            also log to syslog (facility daemon)\n"
 		   "  --once, --rounds N  stop after 1 or N rounds (tests); the exit status is\n"
@@ -316,6 +341,8 @@ int cmd_run(struct agent_ctx *ctx, int argc, char **argv)
 		} else {
 			result_line(&res, line, sizeof(line));
 			logf_(res.ear.status == ANSWER_AFFIRMING ? LOG_INFO : LOG_WARNING, "%s", line);
+			if (res.ear.status == ANSWER_AFFIRMING)
+				last = update_step(ctx, last);
 		}
 		if (rc && vclient_retryable(&res.f) && (res.f.transport_failed || res.f.http_status)) {
 			backoff = backoff ? backoff * 2 : RUN_FIRST_BACKOFF;
