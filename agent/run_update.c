@@ -7,33 +7,10 @@
 #include <unistd.h>
 
 #include "consent.h"
-#include "health.h"
+#include "update_boot.h"
 #include "update_offer.h"
 #include "update_state.h"
 #include "util.h"
-
-#define RUN_REBOOT_TIMEOUT 120 /* seconds the reboot command may take to return */
-
-static int reboot_command(struct agent_ctx *ctx, gw_error *err)
-{
-	const char *cmd = ctx->cfg.update.reboot_command;
-	char buf[1024], *argv[HEALTH_MAX_ARGS + 1];
-	struct health_result r = { .name = "reboot" };
-	int rc;
-
-	if (!cmd)
-		cmd = AGENT_DEFAULT_REBOOT_COMMAND;
-	rc = health_split_argv(cmd, buf, sizeof(buf), argv, GW_ARRAY_SIZE(argv), err);
-	if (!rc)
-		rc = health_exec(argv, RUN_REBOOT_TIMEOUT, &r, err);
-	if (!rc && !r.ok)
-		rc = gw_fail(err, GW_E_STATE, "%s %d: %s",
-			     r.timed_out ? "timed out, killed by signal" : "exit status", r.status,
-			     r.output);
-	if (rc)
-		gw_error_prefix(err, "reboot command '%s': ", cmd);
-	return rc;
-}
 
 /* A group staged and not yet booted: nothing more is applied until the boot
  * service has run its trial (the reboot command did not reboot, or not yet). */
@@ -142,7 +119,7 @@ int run_update_step(struct agent_ctx *ctx, int64_t now, struct run_update_outcom
 		snprintf(out->line, sizeof(out->line), "release %s: version %s staged in group %c%s",
 			 id, res.install.version, bl_group_char(res.install.target),
 			 res.encrypted ? " (unwrapped by the TPM)" : "");
-		rc = reboot_command(ctx, err);
+		rc = update_reboot_command(ctx, err);
 	}
 	if (rc)
 		gw_error_prefix(err, "release %s: ", id);
