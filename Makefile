@@ -155,7 +155,7 @@ FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ_B)/%,$(FUZZ_SRC))
 FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(COMMON_SRC) agent/config.c agent/config_channel.c agent/counter_check.c agent/answers.c agent/bl_parse.c verifier/vconfig.c verifier/api.c \
 	agent/config_update.c agent/update_state.c agent/slot_write.c agent/update_offer.c \
 	agent/config_health.c agent/config_consent.c \
-	agent/update_fetch_parse.c \
+	agent/update_fetch_parse.c agent/update_authz.c \
 	verifier/servernames.c verifier/polreset.c verifier/release_range.c verifier/device_updates.c \
 	$(wildcard policy/gwpol*.c))
 $(FUZZ_B)/obj/%.o: %.c

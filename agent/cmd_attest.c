@@ -17,10 +17,12 @@
 #include <json-c/json.h>
 
 #include "agent.h"
+#include "attest_round.h"
 #include "enroll_state.h"
 #include "evidence_build.h"
 #include "jwt.h"
 #include "renew.h"
+#include "run_update.h"
 #include "tpmdata.h"
 #include "update_offer.h"
 #include "util.h"
@@ -28,215 +30,6 @@
 
 #define RUN_FIRST_BACKOFF 5
 #define RUN_MAX_ROUNDS 1000000000ull
-
-/* What one round ended with, for the command layer to print. */
-struct round_result {
-	int exit_code;            /* GW_EXIT_* of the round */
-	struct vclient_failure f;
-	struct ear_summary ear;
-	bool have_ear;
-	char device_id[ANSWERS_ID_MAX + 1];
-	uint32_t cel_offset; /* records of the log the verifier had already */
-	struct renew_outcome renew; /* what happened to the device certificate */
-};
-
-/* The challenge, after making sure the device certificate is valid; when the
- * verifier does not know the certificate (a renewal whose answer was lost), the
- * TPM proves itself again and the challenge is asked once more. */
-/* The releases the verified result offers replace the device's offers
- * (STATE_DIR/update/offers.json; none listed: none offered). An offers file that
- * no longer reads starts over from the result. */
-static int record_offers(struct agent_ctx *ctx, json_object *claims, gw_error *err)
-{
-	struct update_offers offers;
-	json_object *rel = answers_ear_releases(claims), *none = NULL;
-	int rc = update_offers_load(ctx, &offers, err);
-
-	if (rc == GW_E_PARSE || rc == GW_E_TOOBIG || rc == GW_E_TRAILING)
-		update_offers_init(&offers);
-	else if (rc)
-		return rc;
-	if (!rel)
-		rel = none = json_object_new_array();
-	rc = rel ? update_offers_merge(&offers, rel, (int64_t)time(NULL), err) : GW_E_NOMEM;
-	if (rc)
-		gw_error_prefix(err, "the EAR's releases: ");
-	else
-		rc = update_offers_save(ctx, &offers, err);
-	json_object_put(none);
-	update_offers_fini(&offers);
-	return rc;
-}
-
-static int challenge(struct agent_ctx *ctx, const struct enroll_state *st,
-		     const struct http_opts *hopts, struct http_client **client,
-		     struct round_result *res, char **resp, size_t *resp_len, gw_error *err)
-{
-	int rc = renew_ensure(ctx, st, false, &res->renew, &res->f, err);
-
-	if (!rc)
-		rc = http_client_new(hopts, client, err);
-	if (!rc)
-		rc = vclient_post(*client, "/v1/attest/challenge", "{}", resp, resp_len, &res->f,
-				  err);
-	if (rc && renew_certificate_unknown(&res->f) && res->renew.action == RENEW_NONE) {
-		http_client_free(*client);
-		*client = NULL;
-		err->msg[0] = '\0';
-		rc = renew_ensure(ctx, st, true, &res->renew, &res->f, err);
-		if (!rc)
-			rc = http_client_new(hopts, client, err);
-		if (!rc)
-			rc = vclient_post(*client, "/v1/attest/challenge", "{}", resp, resp_len,
-					  &res->f, err);
-	}
-	return rc;
-}
-
-/* One round: challenge, evidence, appraisal, EAR check, last-result.jwt. */
-static int attest_round(struct agent_ctx *ctx, struct round_result *res, gw_error *err)
-{
-	struct enroll_state st;
-	struct answer_challenge chal;
-	struct answer_attest ans;
-	struct evidence ev;
-	struct http_opts hopts;
-	struct http_client *client = NULL;
-	char ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX], gate_path[PATH_MAX], out[PATH_MAX];
-	EVP_PKEY *gate = NULL;
-	json_object *claims = NULL;
-	char *resp = NULL, *text = NULL;
-	size_t resp_len = 0;
-	int rc;
-
-	memset(res, 0, sizeof(*res));
-	memset(&st, 0, sizeof(st));
-	memset(&ans, 0, sizeof(ans));
-	memset(&ev, 0, sizeof(ev));
-	res->exit_code = GW_EXIT_ERROR;
-	rc = enroll_state_load(ctx, &st, err);
-	if (rc == GW_E_NOTFOUND || (!rc && st.state != ANSWER_ENROLLED)) {
-		res->exit_code = GW_EXIT_STATE;
-		rc = gw_fail(err, GW_E_STATE, "%s: run 'gwagent enroll' first",
-			     rc ? "not enrolled" : "enrollment pending approval");
-		goto out;
-	}
-	if (rc)
-		goto out;
-	memcpy(res->device_id, st.device_id, sizeof(res->device_id));
-	if (agent_path(ctx, ENROLL_CA_FILE, ca, sizeof(ca)) ||
-	    agent_path(ctx, ENROLL_TLS_CERT_FILE, cert, sizeof(cert)) ||
-	    agent_path(ctx, ENROLL_TLS_KEY_FILE, key, sizeof(key)) ||
-	    agent_path(ctx, ENROLL_GATE_FILE, gate_path, sizeof(gate_path)) ||
-	    agent_path(ctx, ENROLL_RESULT_FILE, out, sizeof(out))) {
-		rc = gw_fail(err, GW_E_INVAL, "state directory path too long");
-		goto out;
-	}
-	rc = tpmdata_pkey_load(gate_path, &gate, err);
-	if (rc) {
-		res->exit_code = GW_EXIT_STATE;
-		gw_error_prefix(err, "pinned gate key: ");
-		goto out;
-	}
-	memset(&hopts, 0, sizeof(hopts));
-	hopts.base_url = st.url;
-	hopts.ca_file = ca;
-	hopts.cert_file = cert;
-	hopts.key_file = key;
-	rc = challenge(ctx, &st, &hopts, &client, res, &resp, &resp_len, err);
-	if (rc)
-		goto fail_http;
-	rc = answers_parse_challenge(resp, resp_len, &chal, err);
-	free(resp);
-	resp = NULL;
-	if (rc) {
-		res->exit_code = GW_EXIT_RESULT;
-		goto out;
-	}
-	rc = evidence_build(ctx, chal.nonce, chal.nonce_len, &chal.sel, NULL, &ev, err);
-	/* Let `boot` and `measure` run between rounds of the daemon. */
-	if (ctx->lock_fd >= 0) {
-		close(ctx->lock_fd);
-		ctx->lock_fd = -1;
-	}
-	if (rc) {
-		res->exit_code = gw_exit_for(rc);
-		goto out;
-	}
-	/* `gwagent quote` never trims: offline evidence must stand alone. */
-	rc = evidence_cel_trim(&ev, chal.cel_records, chal.cel_sha256, chal.cel_reset_count);
-	if (rc)
-		goto out;
-	res->cel_offset = ev.cel_offset;
-	rc = evidence_format(&ev, &text);
-	if (rc)
-		goto out;
-	rc = vclient_post(client, "/v1/attest", text, &resp, &resp_len, &res->f, err);
-	if (rc)
-		goto fail_http;
-	rc = answers_parse_attest(resp, resp_len, &ans, err);
-	if (!rc)
-		rc = jwt_verify_es256(gate, ans.ear, &claims, err);
-	if (rc) {
-		if (rc == GW_E_SIGNATURE)
-			gw_error_prefix(err, "the EAR does not verify with the pinned gate key: ");
-		res->exit_code = GW_EXIT_RESULT;
-		goto out;
-	}
-	rc = answers_ear_summary(claims, &res->ear, err);
-	if (!rc && res->ear.status != ans.status)
-		rc = gw_fail(err, GW_E_PARSE, "the EAR says %s, the answer %s",
-			     answers_status_name(res->ear.status), answers_status_name(ans.status));
-	if (!rc) {
-		/* A result about another device proves nothing about this one. */
-		json_object *sub = NULL;
-
-		if (!json_object_object_get_ex(claims, "sub", &sub) ||
-		    !json_object_is_type(sub, json_type_string) ||
-		    strcmp(json_object_get_string(sub), res->device_id))
-			rc = gw_fail(err, GW_E_STATE, "the EAR is not about this device (%s)",
-				     res->device_id);
-	}
-	if (!rc && res->ear.exp && res->ear.exp < (int64_t)time(NULL))
-		rc = gw_fail(err, GW_E_STATE, "the EAR expired at %lld",
-			     (long long)res->ear.exp);
-	if (rc) {
-		res->exit_code = GW_EXIT_RESULT;
-		goto out;
-	}
-	res->have_ear = true;
-	rc = gw_write_file_atomic(out, ans.ear, strlen(ans.ear), 0644, err);
-	if (!rc && ctx->cfg.update.configured) {
-		rc = record_offers(ctx, claims, err);
-		if (rc == GW_E_PARSE)
-			res->exit_code = GW_EXIT_RESULT;
-	}
-	if (rc)
-		goto out;
-	res->exit_code = res->ear.status == ANSWER_AFFIRMING ? GW_EXIT_OK
-			 : res->ear.status == ANSWER_WARNING ? GW_EXIT_WARNING
-							     : GW_EXIT_CONTRAINDICATED;
-	goto out;
-fail_http:
-	res->exit_code = (res->f.transport_failed || res->f.http_status) ? vclient_exit_code(&res->f)
-									   : gw_exit_for(rc);
-out:
-	if (ctx->lock_fd >= 0) {
-		close(ctx->lock_fd);
-		ctx->lock_fd = -1;
-	}
-	json_object_put(claims);
-	answers_attest_fini(&ans);
-	answers_enroll_state_wipe(&st);
-	evidence_build_clear(&ev);
-	free(text);
-	free(resp);
-	EVP_PKEY_free(gate);
-	http_client_free(client);
-	if (!rc && res->exit_code == GW_EXIT_ERROR)
-		res->exit_code = GW_EXIT_OK;
-	return rc;
-}
 
 /* What happened to the certificate, for the output of attest and the daemon's log;
  * empty when nothing did. */
@@ -351,7 +144,8 @@ int cmd_attest(struct agent_ctx *ctx, int argc, char **argv)
 		attest_usage(stderr);
 		return GW_EXIT_USAGE;
 	}
-	rc = attest_round(ctx, &res, &err);
+	rc = attest_round(ctx, NULL, &res, &err);
+	attest_round_fini(&res);
 	if (res.renew.discarded[0])
 		agent_errorf(ctx, "device certificate: removed an unreadable leftover of an "
 				  "earlier renewal: %s", res.renew.discarded);
@@ -425,6 +219,26 @@ static void nap(unsigned seconds)
 	}
 }
 
+/* After an affirming round: an offer the consent rules let install now is applied
+ * and the reboot command run (run_update.h); the round's exit status, or the
+ * apply's when it failed. */
+static int update_step(struct agent_ctx *ctx, int last)
+{
+	struct run_update_outcome u;
+	gw_error err = { { 0 } };
+	int rc = run_update_step(ctx, (int64_t)time(NULL), &u, &err);
+
+	if (u.what == RUN_UPDATE_WAITING && u.line[0])
+		logf_(LOG_INFO, "update: %s", u.line);
+	else if (u.what == RUN_UPDATE_APPLIED)
+		logf_(LOG_NOTICE, "update: %s; reboot command run", u.line);
+	if (rc) {
+		logf_(LOG_ERR, "update: %s", gw_error_msg(&err, rc));
+		return u.exit_code ? u.exit_code : gw_exit_for(rc);
+	}
+	return last;
+}
+
 static void run_usage(FILE *f)
 {
 	fprintf(f, "usage: gwagent run [--syslog] [--once | --rounds N] [--interval SECONDS]\n\n"
@@ -432,7 +246,11 @@ static void run_usage(FILE *f)
 		   "device certificate when due) every attest_interval seconds of the config\n"
 		   "(default %d) with +-10%% jitter.\n"
 		   "When the verifier cannot be reached it tries again after 5 s, doubling up to\n"
-		   "the interval. SIGTERM or SIGINT ends it after the current round, with exit\n"
+		   "the interval. After an affirming round on a gateway with [update], the first\n"
+		   "offered release the [consent] rules let install now (window, deferral,\n"
+		   "security-only, critical deadline) is applied as 'gwagent update apply' does,\n"
+		   "then the [update] reboot_command is run.\n"
+		   "SIGTERM or SIGINT ends it after the current round, with exit\n"
 		   "status 0. Log lines go to stderr with a UTC timestamp.\n\n"
 		   "  --syslog            also log to syslog (facility daemon)\n"
 		   "  --once, --rounds N  stop after 1 or N rounds (tests); the exit status is\n"
@@ -509,7 +327,8 @@ int cmd_run(struct agent_ctx *ctx, int argc, char **argv)
 		unsigned delay;
 		int rc;
 
-		rc = attest_round(ctx, &res, &err);
+		rc = attest_round(ctx, NULL, &res, &err);
+		attest_round_fini(&res);
 		last = res.exit_code;
 		if (res.renew.discarded[0])
 			logf_(LOG_WARNING, "device certificate: removed an unreadable leftover of "
@@ -522,6 +341,8 @@ int cmd_run(struct agent_ctx *ctx, int argc, char **argv)
 		} else {
 			result_line(&res, line, sizeof(line));
 			logf_(res.ear.status == ANSWER_AFFIRMING ? LOG_INFO : LOG_WARNING, "%s", line);
+			if (res.ear.status == ANSWER_AFFIRMING)
+				last = update_step(ctx, last);
 		}
 		if (rc && vclient_retryable(&res.f) && (res.f.transport_failed || res.f.http_status)) {
 			backoff = backoff ? backoff * 2 : RUN_FIRST_BACKOFF;

@@ -15,6 +15,7 @@
 
 #include "agent.h"
 #include "ear_time.h"
+#include "update_apply.h"
 #include "update_boot.h"
 #include "update_fetch.h"
 #include "update_install.h"
@@ -32,7 +33,8 @@ static void usage(FILE *f)
 		   "       gwagent update pending [--json]\n"
 		   "       gwagent update defer ID [--until TIME|DURATION] [--json]\n"
 		   "       gwagent update accept ID [--json]\n"
-		   "       gwagent update fetch ID [--out FILE] [--max-rate BPS] [--json]\n\n"
+		   "       gwagent update fetch ID [--out FILE] [--max-rate BPS] [--json]\n"
+		   "       gwagent update apply ID [--json] [--no-progress]\n\n"
 		   "install  verify a bundle against the pinned trust root, check its model,\n"
 		   "         channel, expiry and security version, and write it into the slot\n"
 		   "         group that is not running, set for one trial boot. '-' reads the\n"
@@ -40,7 +42,9 @@ static void usage(FILE *f)
 		   "         a terminal, else JSON lines on stdout with --json. An encrypted\n"
 		   "         bundle needs its content key: --content-key-file FILE (64 hex\n"
 		   "         digits) is the test and manual path (doc/updates.md); without a\n"
-		   "         key it is refused (exit 39) before anything is written.\n"
+		   "         key it is refused (exit 39) before anything is written. A plain\n"
+		   "         bundle needs the verifier's authorization (exit 45): use 'apply',\n"
+		   "         or [update] authorization = none on a device updated by hand.\n"
 		   "status   the slot groups, the bootloader's view of them, the\n"
 		   "         anti-rollback counters and the last update's outcome.\n"
 		   "mark-good, mark-bad  the operator's verdict on the running group (or, for\n"
@@ -53,7 +57,15 @@ static void usage(FILE *f)
 		   "         next run, and starts over if the verifier's file changed. Exit 0\n"
 		   "         done, 21 refused (not eligible, unknown), 22 interrupted or\n"
 		   "         unreachable (run again to resume), 31 the download did not match\n"
-		   "         its size or SHA-256 (deleted), 5 not enrolled.\n");
+		   "         its size or SHA-256 (deleted), 5 not enrolled.\n"
+		   "apply    install offered release ID through the verifier: fetch it (resumed,\n"
+		   "         kept when complete), one attestation round that asks for its\n"
+		   "         authorization (quote bound to the update key's TPM session), the\n"
+		   "         verified result's authorization checked, an encrypted release's\n"
+		   "         content key unwrapped by the TPM, then installed as 'install'.\n"
+		   "         Exit 0 staged, 45 not authorized (the verifier's reason printed),\n"
+		   "         4 the TPM refused the unwrap, 5 not offered or not enrolled, the\n"
+		   "         codes of 'fetch', 'attest' and 'install' otherwise.\n");
 }
 
 static void print_result(const struct update_install_result *r, int rc, int code,
@@ -103,6 +115,17 @@ static void print_result(const struct update_install_result *r, int rc, int code
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 						       JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
+}
+
+/* Progress of an install: a line on stderr when it is a terminal, else JSON lines
+ * on stdout with --json, else none. */
+static void install_progress(struct progress *prog, bool quiet, bool json)
+{
+	progress_init(prog, quiet		     ? PROGRESS_NONE
+			    : isatty(STDERR_FILENO) ? PROGRESS_TTY
+			    : json		    ? PROGRESS_JSON
+						    : PROGRESS_NONE,
+		      isatty(STDERR_FILENO) ? stderr : stdout);
 }
 
 /* A content key file: 64 hex digits, an optional newline. */
@@ -189,11 +212,7 @@ static int update_install_main(struct agent_ctx *ctx, int argc, char **argv)
 			return GW_EXIT_ERROR;
 		}
 	}
-	progress_init(&prog, quiet	       ? PROGRESS_NONE
-			     : isatty(STDERR_FILENO) ? PROGRESS_TTY
-			     : json		     ? PROGRESS_JSON
-						     : PROGRESS_NONE,
-		      isatty(STDERR_FILENO) ? stderr : stdout);
+	install_progress(&prog, quiet, json);
 	o.progress = &prog;
 	/* expiry by the latest verified attestation result's time, not the RTC's */
 	rc = ear_time_now(ctx, &now, &clock, &err);
@@ -212,6 +231,67 @@ static int update_install_main(struct agent_ctx *ctx, int argc, char **argv)
 		agent_errorf(ctx, "warning: the update history could not be appended to");
 	print_result(&res, rc, code, &err, json, clock);
 	return code;
+}
+
+static void print_apply(const char *id, const struct update_apply_result *r, bool json)
+{
+	if (r->fetched && !json)
+		printf("release %s: downloaded %llu bytes%s\n", id,
+		       (unsigned long long)r->fetch.size,
+		       r->fetch.resumed_from ? " (resumed)" : "");
+	if (r->authorized && !json)
+		printf("release %s: authorized by the verifier until %lld%s\n", id,
+		       (long long)r->expires_at,
+		       r->encrypted ? "; content key unwrapped by the TPM" : "");
+}
+
+static int update_apply_main(struct agent_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "no-progress", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct update_apply_result res;
+	struct progress prog;
+	gw_error err = { { 0 } };
+	bool json = false, quiet = false;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'n':
+			quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return GW_EXIT_OK;
+		default:
+			usage(stderr);
+			return GW_EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		usage(stderr);
+		return GW_EXIT_USAGE;
+	}
+	install_progress(&prog, quiet, json);
+	rc = update_apply(ctx, argv[optind], &prog, &res, &err);
+	progress_end(&prog);
+	print_apply(argv[optind], &res, json);
+	if (rc)
+		agent_errorf(ctx, "update apply: %s%s", res.install.refusal ? "refused: " : "",
+			     gw_error_msg(&err, rc));
+	if (res.install.history_failed)
+		agent_errorf(ctx, "warning: the update history could not be appended to");
+	if (res.installing || (json && rc))
+		print_result(&res.install, rc, res.exit_code, &err, json, EAR_TIME_RESULT);
+	return res.exit_code;
 }
 
 static void print_fetch(const char *id, const struct update_fetch_result *r, bool json)
@@ -315,6 +395,7 @@ int cmd_update(struct agent_ctx *ctx, int argc, char **argv)
 		{ "defer", update_defer_main },
 		{ "accept", update_accept_main },
 		{ "fetch", update_fetch_main },
+		{ "apply", update_apply_main },
 	};
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

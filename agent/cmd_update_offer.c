@@ -45,23 +45,6 @@ static const char *action_name(enum consent_action a)
 	return "?";
 }
 
-/* The committed security version as the slot state records it: the highest of a
- * good group's (the anti-rollback counter itself is read by `update status`). */
-static int committed_sv(struct agent_ctx *ctx, uint64_t *sv, gw_error *err)
-{
-	struct update_state st;
-	int rc = update_state_load(ctx, &st, err);
-
-	*sv = 0;
-	if (rc)
-		return rc;
-	for (int g = 0; g < BL_NGROUPS; g++)
-		if (st.group[g].state == SLOT_GOOD && st.group[g].has_manifest &&
-		    st.group[g].security_version > *sv)
-			*sv = st.group[g].security_version;
-	return 0;
-}
-
 static void add_time(json_object *o, const char *key, int64_t t)
 {
 	char buf[GW_TIME_LEN];
@@ -179,7 +162,7 @@ int update_pending_main(struct agent_ctx *ctx, int argc, char **argv)
 	}
 	rc = update_offers_load(ctx, &offers, &err);
 	if (!rc)
-		rc = committed_sv(ctx, &sv, &err);
+		rc = update_committed_sv(ctx, &sv, &err);
 	if (rc)
 		goto out;
 	arr = json_object_new_array();
@@ -257,7 +240,7 @@ static int answer(struct agent_ctx *ctx, int argc, char **argv, bool accept)
 	if (!rc)
 		rc = update_offers_load(ctx, &offers, &err);
 	if (!rc)
-		rc = committed_sv(ctx, &sv, &err);
+		rc = update_committed_sv(ctx, &sv, &err);
 	if (rc)
 		goto out;
 	f = update_offers_find(&offers, argv[optind]);

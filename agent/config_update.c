@@ -126,6 +126,14 @@ static int update_key(struct agent_update_config *u, const char *key, const char
 		u->history_max = (unsigned)n;
 		return 0;
 	}
+	if (!strcmp(key, "authorization")) {
+		if (strcmp(value, "required") && strcmp(value, "none"))
+			return gw_fail(err, GW_E_CONFIG, "[update]: authorization '%s': use "
+							 "required or none",
+				       value);
+		u->authorization_none = !strcmp(value, "none");
+		return 0;
+	}
 	return gw_fail(err, GW_E_CONFIG, "[update]: unknown key '%s'", key);
 }
 

@@ -38,6 +38,9 @@ struct agent_update_config {
 	unsigned trial_tries;	/* 1..BL_MAX_TRIES */
 	char *reboot_command;	/* NULL: AGENT_DEFAULT_REBOOT_COMMAND */
 	unsigned history_max;	/* 1..AGENT_HISTORY_MAX_MAX lines of history.jsonl */
+	/* authorization = none: `update install` takes a plain bundle without the
+	 * verifier's authorization (hand-updated devices); default required. */
+	bool authorization_none;
 	struct agent_slot *slots; /* in file order */
 	size_t nslots;
 };

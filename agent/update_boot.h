@@ -87,6 +87,9 @@ int update_record_rolled_back(struct update_run *run, enum bl_group t, gw_error 
 
 /* Run the configured reboot command (no shell). GW_E_STATE when it failed. */
 int update_reboot(struct update_run *run, gw_error *err) GW_WUR;
+/* Run [update] reboot_command (default AGENT_DEFAULT_REBOOT_COMMAND) and wait for
+ * it to return (120 s at most); GW_E_STATE when it fails, the detail names it. */
+int update_reboot_command(struct agent_ctx *ctx, gw_error *err) GW_WUR;
 
 /* Print one line: "TAG: TEXT", or {"event":EVENT,"message":TEXT} in JSON. */
 void update_say(const struct update_run *run, const char *event, const char *fmt, ...)

@@ -337,9 +337,9 @@ int update_rollback(struct update_run *run, enum bl_group g, const char *why, gw
 	return rc;
 }
 
-int update_reboot(struct update_run *run, gw_error *err)
+int update_reboot_command(struct agent_ctx *ctx, gw_error *err)
 {
-	const char *cmd = run->ctx->cfg.update.reboot_command;
+	const char *cmd = ctx->cfg.update.reboot_command;
 	char buf[1024], *argv[HEALTH_MAX_ARGS + 1];
 	struct health_result r = { .name = "reboot" };
 	int rc;
@@ -357,6 +357,16 @@ int update_reboot(struct update_run *run, gw_error *err)
 		return gw_fail(err, GW_E_STATE, "reboot command '%s' failed (%s %d): %s", cmd,
 			       r.timed_out ? "timed out, killed by signal" : "exit status",
 			       r.status, r.output);
-	update_say(run, "reboot", "reboot command '%s' run", cmd);
 	return 0;
+}
+
+int update_reboot(struct update_run *run, gw_error *err)
+{
+	const char *cmd = run->ctx->cfg.update.reboot_command;
+	int rc = update_reboot_command(run->ctx, err);
+
+	if (!rc)
+		update_say(run, "reboot", "reboot command '%s' run",
+			   cmd ? cmd : AGENT_DEFAULT_REBOOT_COMMAND);
+	return rc;
 }

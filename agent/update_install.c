@@ -510,6 +510,26 @@ static void record(struct install *in, int rc, const gw_error *err)
 	in->res->history_failed = update_history_append(in->ctx, &e, NULL) != 0;
 }
 
+/* A plain bundle needs the verifier's authorization unless [update]
+ * authorization = none; one given must name this very manifest. (An encrypted
+ * bundle is enforced by the TPM: without an authorization there is no key.) */
+static int check_authorized(struct install *in, gw_error *err)
+{
+	const uint8_t *want = in->o->authorized_manifest;
+
+	if (want && memcmp(want, in->m->digest, sizeof(in->m->digest)))
+		return refuse(in, UPDATE_REFUSAL_AUTHORIZATION,
+			      gw_fail(err, GW_E_STATE, "the authorization names another manifest "
+						       "than this bundle's"));
+	if (!want && !in->m->encrypted && !in->ctx->cfg.update.authorization_none)
+		return refuse(in, UPDATE_REFUSAL_AUTHORIZATION,
+			      gw_fail(err, GW_E_STATE, "a bundle needs the verifier's authorization: "
+						       "use 'gwagent update apply RELEASE', or set "
+						       "[update] authorization = none on a device "
+						       "updated by hand"));
+	return 0;
+}
+
 int update_install(struct agent_ctx *ctx, const struct update_install_opts *o,
 		   struct update_install_result *res, gw_error *err)
 {
@@ -543,6 +563,9 @@ int update_install(struct agent_ctx *ctx, const struct update_install_opts *o,
 				    "content key"));
 		goto out;
 	}
+	rc = check_authorized(&in, err);
+	if (rc)
+		goto out;
 	/* Checks passed: from here on the target group is being written. */
 	if ((rc = mark_installing(&in, err)) || (rc = write_payloads(&in, err)))
 		goto out;
@@ -573,6 +596,7 @@ static const struct {
 	[UPDATE_REFUSAL_VERIFY] = { "verify", GW_EXIT_UPDATE_VERIFY },
 	[UPDATE_REFUSAL_ROOT] = { "root", GW_EXIT_UPDATE_ROOT },
 	[UPDATE_REFUSAL_ENCRYPTED] = { "encrypted", GW_EXIT_UPDATE_ENCRYPTED },
+	[UPDATE_REFUSAL_AUTHORIZATION] = { "not-authorized", GW_EXIT_UPDATE_UNAUTHORIZED },
 };
 
 int update_refusal_exit(enum update_refusal r, int rc)

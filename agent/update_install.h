@@ -32,6 +32,9 @@ enum update_refusal {
 	UPDATE_REFUSAL_ROOT,	   /* pinned root expired and no valid successor carried,
 				    * or the carried root is not a valid successor */
 	UPDATE_REFUSAL_ENCRYPTED,  /* encrypted payloads and no content key given */
+	UPDATE_REFUSAL_AUTHORIZATION, /* a plain bundle without the verifier's
+				    * authorization ([update] authorization = required),
+				    * or one for another manifest */
 };
 
 struct update_install_opts {
@@ -41,6 +44,10 @@ struct update_install_opts {
 	/* An encrypted bundle's content key (32 bytes; the caller's, who wipes it), or
 	 * NULL: then an encrypted bundle is refused before anything is written. */
 	const uint8_t *content_key;
+	/* The manifest SHA-256 (32 bytes) a verified authorization names (`update
+	 * apply`), or NULL: then a plain bundle is refused unless [update]
+	 * authorization = none. */
+	const uint8_t *authorized_manifest;
 };
 
 struct update_install_result {

@@ -357,3 +357,18 @@ struct consent_offer update_offer_consent(const struct update_offer *o, uint64_t
 				       .current_sv = current_sv,
 				       .deadline = o->critical ? o->deadline : 0 };
 }
+
+int update_committed_sv(struct agent_ctx *ctx, uint64_t *sv, gw_error *err)
+{
+	struct update_state st;
+	int rc = update_state_load(ctx, &st, err);
+
+	*sv = 0;
+	if (rc)
+		return rc;
+	for (int g = 0; g < BL_NGROUPS; g++)
+		if (st.group[g].state == SLOT_GOOD && st.group[g].has_manifest &&
+		    st.group[g].security_version > *sv)
+			*sv = st.group[g].security_version;
+	return 0;
+}

@@ -76,6 +76,10 @@ struct update_offer *update_offers_find(struct update_offers *s, const char *id)
  * version. */
 struct consent_offer update_offer_consent(const struct update_offer *o, uint64_t current_sv);
 
+/* The device's committed security version: the highest of its good slot groups'
+ * manifests (update state), 0 when none has one. update_state_load's codes. */
+int update_committed_sv(struct agent_ctx *ctx, uint64_t *sv, gw_error *err) GW_WUR;
+
 /* ---- agent/cmd_update_offer.c: `gwagent update pending|defer|accept` ---- */
 int update_pending_main(struct agent_ctx *ctx, int argc, char **argv);
 int update_defer_main(struct agent_ctx *ctx, int argc, char **argv);

@@ -152,6 +152,7 @@ int evidence_parse(const uint8_t *buf, size_t len, struct evidence **out, gw_err
 	static const char *const known[] = {
 		"format", "nonce", "attest", "signature", "pcr_selection", "pcrs",
 		"ak_public", "cel_log", "cel_offset", "firmware_log", "counters",
+		"update_request",
 	};
 	json_object *root = NULL;
 	struct evidence *ev = NULL;
@@ -244,6 +245,9 @@ int evidence_parse(const uint8_t *buf, size_t len, struct evidence **out, gw_err
 	rc = evidence_counters_parse(root, ev, err);
 	if (rc)
 		goto out;
+	rc = evidence_update_request_parse(root, ev, err);
+	if (rc)
+		goto out;
 	*out = ev; /* transferred */
 	ev = NULL;
 out:
@@ -334,7 +338,8 @@ int evidence_format(const struct evidence *ev, char **out)
 		json_object_object_add(o, "cel_offset", json_object_new_int64(ev->cel_offset));
 	if (ev->fwlog && (rc = add_b64(o, "firmware_log", ev->fwlog, ev->fwlog_len)))
 		goto out;
-	if ((rc = evidence_counters_format(o, ev)))
+	if ((rc = evidence_counters_format(o, ev)) ||
+	    (rc = evidence_update_request_format(o, ev)))
 		goto out;
 	*out = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 								JSON_C_TO_STRING_NOSLASHESCAPE));

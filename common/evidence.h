@@ -41,6 +41,19 @@ struct evidence_counter {
 	struct evidence_nv_cert baseline;
 };
 
+/* What a round that asks for an update authorization adds (doc/evidence.md,
+ * "update_request"): the release and the nonceTPM of the policy session the agent
+ * opened for it. The quote and the counters' certifications are then over
+ * SHA-256(nonce || nonce_tpm) instead of the nonce (evidence_qualifying_data). */
+#define EVIDENCE_RELEASE_ID_LEN 16
+#define EVIDENCE_NONCE_TPM_MIN 16
+#define EVIDENCE_NONCE_TPM_MAX 64
+struct evidence_update_request {
+	char release[EVIDENCE_RELEASE_ID_LEN + 1]; /* 16 lower-case hex digits */
+	uint8_t nonce_tpm[EVIDENCE_NONCE_TPM_MAX];
+	size_t nonce_tpm_len;
+};
+
 struct evidence {
 	uint8_t nonce[64];
 	size_t nonce_len;
@@ -60,6 +73,8 @@ struct evidence {
 	size_t fwlog_len;
 	struct evidence_counter counters[EVIDENCE_MAX_COUNTERS];
 	size_t ncounters;
+	bool has_update_request;
+	struct evidence_update_request update_request;
 };
 
 /* Strict: unknown keys, wrong types, bad encodings, oversized fields and trailing
@@ -82,6 +97,20 @@ struct counter_certified;
 int evidence_counters_verify(const struct evidence *ev, EVP_PKEY *ak, const uint8_t *nonce,
 			     size_t nonce_len, struct counter_certified *out,
 			     gw_error *err) GW_WUR;
+/* common/evidence_update.c: the optional "update_request" member, strict: an object
+ * of exactly "release" (16 lower-case hex digits) and "nonce_tpm" (canonical base64
+ * of 16 to 64 bytes). GW_E_PARSE naming the member. */
+int evidence_update_request_parse(json_object *root, struct evidence *ev,
+				  gw_error *err) GW_WUR;
+int evidence_update_request_format(json_object *o, const struct evidence *ev) GW_WUR;
+/* The qualifying data the quote and the counters' certifications of ev are over:
+ * the nonce, or SHA-256(nonce || nonce_tpm) with an update request. out holds 64
+ * bytes. GW_E_CRYPTO. */
+int evidence_qualifying_data(const struct evidence *ev, uint8_t out[64],
+			     size_t *out_len) GW_WUR;
+/* Q for nonce and nonce_tpm: SHA-256(nonce || nonce_tpm), as the agent quotes it. */
+int evidence_update_q(const uint8_t *nonce, size_t nonce_len, const uint8_t *nonce_tpm,
+		      size_t nonce_tpm_len, uint8_t out[32]) GW_WUR;
 /* Free the counters' buffers (ncounters becomes 0). */
 void evidence_counters_clear(struct evidence *ev);
 

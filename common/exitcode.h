@@ -47,6 +47,9 @@ enum gw_exit {
 	/* gwagent boot: a trial boot's health check failed; the group was marked bad
 	 * and the reboot command run. */
 	GW_EXIT_ROLLED_BACK = 40,
+	/* gwagent update apply / install: the verifier did not authorize the release
+	 * (its reason is printed), or a plain bundle without an authorization. */
+	GW_EXIT_UPDATE_UNAUTHORIZED = 45,
 };
 
 /* Exit code for a library error code. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // libFuzzer target for the evidence JSON: parse, and for what parses, format it and
-// parse that again, which must succeed with every field unchanged.
+// parse that again, which must succeed with every field unchanged (the update
+// request and the qualifying data it implies included).
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -61,6 +62,22 @@ static int same_ak(const struct evidence *a, const struct evidence *b)
 	return ok;
 }
 
+static int same_request(const struct evidence *a, const struct evidence *b)
+{
+	const struct evidence_update_request *x = &a->update_request, *y = &b->update_request;
+	uint8_t qa[64], qb[64];
+	size_t la = 0, lb = 0;
+
+	if (a->has_update_request != b->has_update_request)
+		return 0;
+	if (evidence_qualifying_data(a, qa, &la) || evidence_qualifying_data(b, qb, &lb) ||
+	    la != lb || memcmp(qa, qb, la))
+		return 0;
+	return !a->has_update_request ||
+	       (!strcmp(x->release, y->release) &&
+		same_bytes(x->nonce_tpm, x->nonce_tpm_len, y->nonce_tpm, y->nonce_tpm_len));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct evidence *ev = NULL, *back = NULL;
@@ -77,7 +94,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    !same_bytes(ev->attest, ev->attest_len, back->attest, back->attest_len) ||
 	    !same_sig(&ev->sig, &back->sig) || !same_pcrs(&ev->pcrs, &back->pcrs) ||
 	    !same_ak(ev, back) || !same_bytes(ev->cel, ev->cel_len, back->cel, back->cel_len) ||
-	    !same_bytes(ev->fwlog, ev->fwlog_len, back->fwlog, back->fwlog_len))
+	    !same_bytes(ev->fwlog, ev->fwlog_len, back->fwlog, back->fwlog_len) ||
+	    !same_request(ev, back))
 		__builtin_trap();
 	free(text);
 	evidence_free(back);

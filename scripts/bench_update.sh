@@ -90,6 +90,7 @@ model = bench-1
 [update]
 root = $gw/root.json
 channel = stable
+authorization = none
 bootloader = file
 bootloader_path = $gw/boot.state
 

@@ -317,6 +317,8 @@ cat >>"$work/agent.conf" <<CONF
 [update]
 root = $U/root.json
 channel = stable
+# part 3 installs by hand; part 4 goes through the verifier
+authorization = none
 bootloader = file
 bootloader_path = $U/bootloader.state
 trial_tries = 1

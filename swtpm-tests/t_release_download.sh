@@ -238,7 +238,7 @@ conf2=$GW_TMP/agent-update.conf
 sed 's/^\[agent\]$/[agent]\nmodel = gw-1000/' "$conf" >"$conf2"
 echo "quiet gatewarden.slot=A" >"$GW_TMP/cmdline"
 truncate -s 4M "$GW_TMP/slot-a.img" "$GW_TMP/slot-b.img"
-printf '\n[update]\nroot = %s\nchannel = stable\nbootloader = file\nbootloader_path = %s\ncmdline = %s\n' \
+printf '\n[update]\nroot = %s\nchannel = stable\nauthorization = none\nbootloader = file\nbootloader_path = %s\ncmdline = %s\n' \
   "$vdir/release-root.json" "$GW_TMP/bootsim.state" "$GW_TMP/cmdline" >>"$conf2"
 printf '\n[channel stable]\ncounter_index = 0x01800100\nbaseline_index = 0x01800101\n' >>"$conf2"
 printf '\n[slot A.rootfs]\ndevice = %s\n\n[slot B.rootfs]\ndevice = %s\n' \

@@ -14,6 +14,7 @@
 #include "evidence.h"
 #include "gwpol.h"
 #include "jwt.h"
+#include "release_authorize.h"
 #include "release_offer.h"
 #include "service.h"
 #include "service_updates.h"
@@ -145,7 +146,8 @@ out:
 
 static char *make_ear(struct service *svc, const char *device_id, const struct gwpol_report *rep,
 		      json_object *failures, json_object *releases, const char *policy_id,
-		      const char *end_of_support, int64_t now, int64_t exp)
+		      const char *end_of_support, json_object *authorization, int64_t now,
+		      int64_t exp)
 {
 	json_object *c = json_object_new_object(), *vid = json_object_new_object();
 	json_object *sub = json_object_new_object(), *mod = json_object_new_object();
@@ -176,6 +178,9 @@ static char *make_ear(struct service *svc, const char *device_id, const struct g
 	if (end_of_support)
 		json_object_object_add(mod, "gatewarden.end-of-support",
 				       json_object_new_string(end_of_support));
+	if (authorization)
+		json_object_object_add(mod, "gatewarden.authorization",
+				       json_object_get(authorization));
 	json_object_object_add(sub, "gatewarden", mod);
 	json_object_object_add(c, "submods", sub);
 	if (jwt_sign_es256(svc->gate_key, svc->gate_kid, c, &tok))
@@ -200,6 +205,7 @@ struct attest_ctx {
 	json_object *failures;
 	json_object *releases; /* offered: the eligible releases (release_offer.h) */
 	char *ear;
+	struct release_authz authz; /* an update_request's (release_authorize.h) */
 	struct service_counters ctr; /* the certified counters (service_counters.c) */
 	struct service_updates upd;  /* the update records (service_updates.c) */
 };
@@ -218,6 +224,7 @@ static void attest_ctx_fini(struct attest_ctx *a)
 	json_object_put(a->releases);
 	free(a->ear);
 	service_updates_fini(&a->upd);
+	release_authz_fini(&a->authz);
 }
 
 /* The log to appraise. For an incremental upload (cel_offset N > 0) the device's
@@ -341,12 +348,15 @@ static int sign_result(struct service_worker *w, struct attest_ctx *a, const str
 	a->ear = NULL;
 	a->releases = offered_releases(w, a, pol, now);
 	a->failures = verdict_failures_json(a->rep);
+	release_authz_fini(&a->authz);
+	release_authorize(w, &a->dev, &a->upd, a->ev, gwpol_report_status(a->rep), a->releases,
+			  pol, now, &a->authz);
 	if (a->failures && a->releases)
 		a->ear = make_ear(w->svc, a->dev.id, a->rep, a->failures, a->releases, policy_id,
 				  pol && pol->update.has_end_of_support
 					  ? pol->update.end_of_support
 					  : NULL,
-				  now, exp);
+				  a->authz.claim, now, exp);
 	return a->ear ? 0 : GW_E_CRYPTO;
 }
 
@@ -428,6 +438,8 @@ void service_attest(struct httpd_req *req)
 	char policy_id[192] = "none", why[1200];
 	const struct gwpol *pol = NULL;
 	bool quote_ok, clock_back = false;
+	uint8_t q[64];
+	size_t qlen = 0;
 	int64_t now = service_now(), exp;
 	const char *status;
 	int prc, rc;
@@ -470,6 +482,12 @@ void service_attest(struct httpd_req *req)
 		httpd_reply_error(req, 500, "internal_error", "out of memory");
 		goto out;
 	}
+	/* The quote is over the nonce, or SHA-256(nonce || nonceTPM) for a round that
+	 * asks for an update authorization (doc/evidence.md). */
+	if (evidence_qualifying_data(a.ev, q, &qlen)) {
+		httpd_reply_error(req, 500, "internal_error", "no SHA-256");
+		goto out;
+	}
 	/* Never appraise against a stored policy that does not verify now. */
 	prc = service_current_policy(w, a.dev.model, &pol, policy_id, sizeof(policy_id), why,
 			     sizeof(why));
@@ -484,8 +502,8 @@ void service_attest(struct httpd_req *req)
 			.attest = a.ev->attest,
 			.attest_len = a.ev->attest_len,
 			.sig = &a.ev->sig,
-			.nonce = a.ev->nonce,
-			.nonce_len = a.ev->nonce_len,
+			.nonce = q,
+			.nonce_len = qlen,
 			.expect_sel = &sel,
 			.pcrs = &a.ev->pcrs,
 			.fwlog = a.fw,
@@ -576,14 +594,17 @@ void service_attest(struct httpd_req *req)
 		goto out;
 	}
 	status = gwpol_report_status(a.rep);
+	release_authz_audit(w, a.dev.id, &a.authz);
 	{
-		json_object *o = json_object_new_object();
+		json_object *o = json_object_new_object(), *authz = release_authz_answer(&a.authz);
 
 		json_object_object_add(o, "status", json_object_new_string(status));
 		json_object_object_add(o, "ear", json_object_new_string(a.ear));
 		json_object_object_add(o, "expires_at", json_object_new_int64(exp));
 		json_object_object_add(o, "failed_claims", json_object_get(a.failures));
 		json_object_object_add(o, "releases", json_object_get(a.releases));
+		if (authz)
+			json_object_object_add(o, "authorization", authz);
 		httpd_reply_json(req, 200, json_object_to_json_string_ext(
 						   o, JSON_C_TO_STRING_PLAIN |
 							      JSON_C_TO_STRING_NOSLASHESCAPE));

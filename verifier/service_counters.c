@@ -103,7 +103,8 @@ void service_counters_check(struct service_worker *w, struct store_device *dev,
 	struct counter_certified v[EVIDENCE_MAX_COUNTERS];
 	struct store_counter have[STORE_MAX_COUNTERS];
 	const char *channel = dev->channel[0] ? dev->channel : default_channel;
-	size_t nhave = 0;
+	uint8_t q[64];
+	size_t nhave = 0, qlen = 0;
 	gw_error err = { { 0 } };
 	int rc;
 
@@ -111,7 +112,11 @@ void service_counters_check(struct service_worker *w, struct store_device *dev,
 	snprintf(out->seen, sizeof(out->seen), "[]");
 	if (ev->ncounters == 0)
 		return;
-	rc = evidence_counters_verify(ev, ak, ev->nonce, ev->nonce_len, v, &err);
+	/* Over the quote's qualifying data: the nonce, or with an update request
+	 * SHA-256(nonce || nonceTPM). */
+	rc = evidence_qualifying_data(ev, q, &qlen);
+	if (!rc)
+		rc = evidence_counters_verify(ev, ak, q, qlen, v, &err);
 	if (rc) {
 		gwpol_report_add(rep, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
 				 "counters", "anti-rollback counters: %s", gw_error_msg(&err, rc));

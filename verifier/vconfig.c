@@ -40,6 +40,7 @@ void vconfig_defaults(struct vconfig *cfg)
 	cfg->enroll_rate_global = (struct vconfig_rate){ VCONFIG_DEFAULT_ENROLL_RATE_GLOBAL, 60 };
 	cfg->cert_days = VCONFIG_DEFAULT_CERT_DAYS;
 	cfg->release_max_attest_age = VCONFIG_DEFAULT_MAX_ATTEST_AGE;
+	cfg->authorization_ttl = VCONFIG_DEFAULT_AUTHORIZATION_TTL;
 }
 
 static int set_path(const struct vconfig *cfg, char **dst, const char *v)
@@ -186,6 +187,9 @@ static int on_releases_key(struct vconfig *cfg, const char *key, const char *v, 
 		rc = valid_channel(v) ? set_str(&cfg->default_channel, v) : GW_E_PARSE;
 	else if (!strcmp(key, "max_attest_age"))
 		rc = set_uint(&cfg->release_max_attest_age, v, 1, 7 * 86400);
+	else if (!strcmp(key, "authorization_ttl"))
+		rc = set_uint(&cfg->authorization_ttl, v, VCONFIG_MIN_AUTHORIZATION_TTL,
+			      VCONFIG_MAX_AUTHORIZATION_TTL);
 	else
 		return gw_fail(err, GW_E_CONFIG, "[releases]: unknown key '%s'", key);
 	if (rc == GW_E_PARSE)

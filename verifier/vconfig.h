@@ -80,9 +80,15 @@ struct vconfig {
 	char *release_key;
 	char *default_channel;
 	unsigned release_max_attest_age;
+	/* Seconds an update authorization stands (its expires_at and the gate's
+	 * PolicySigned expiration): VCONFIG_MIN_ to VCONFIG_MAX_AUTHORIZATION_TTL. */
+	unsigned authorization_ttl;
 };
 #define VCONFIG_DEFAULT_CHANNEL "stable"
 #define VCONFIG_DEFAULT_MAX_ATTEST_AGE 900u
+#define VCONFIG_DEFAULT_AUTHORIZATION_TTL 120u
+#define VCONFIG_MIN_AUTHORIZATION_TTL 10u
+#define VCONFIG_MAX_AUTHORIZATION_TTL 3600u
 
 void vconfig_defaults(struct vconfig *cfg);
 /* Load path; relative file names in it are made absolute against its directory.

@@ -44,6 +44,7 @@ static void test_full(void **state)
 	assert_true(cfg.update.configured);
 	assert_string_equal(cfg.update.root, "/etc/gatewarden/root.json");
 	assert_string_equal(cfg.update.channel, "stable");
+	assert_true(cfg.update.authorization_none);
 	assert_true(cfg.update.bootloader_set);
 	assert_int_equal(cfg.update.bootloader, BL_GRUB);
 	assert_string_equal(cfg.update.bootloader_path, "/boot/grub/grubenv");
@@ -79,6 +80,7 @@ static void test_minimal(void **state)
 	assert_null(cfg.update.reboot_command);
 	assert_int_equal(cfg.update.trial_tries, 1);
 	assert_int_equal(cfg.update.history_max, 1000);
+	assert_false(cfg.update.authorization_none);
 	assert_int_equal(cfg.update.nslots, 2);
 	assert_slot(&cfg, BL_GROUP_A, "rootfs", "/dev/sda5");
 	assert_slot(&cfg, BL_GROUP_B, "rootfs", "/dev/sda3");
@@ -120,6 +122,7 @@ static const struct bad_case bad_cases[] = {
 	{ "trial-tries-high.conf", 6, "trial_tries '10': use 1 to 9" },
 	{ "trial-tries-nan.conf", 6, "trial_tries 'one'" },
 	{ "history-max-zero.conf", 6, "history_max '0': use 1 to 10000" },
+	{ "authorization-bad.conf", 6, "authorization 'optional': use required or none" },
 	{ "history-max-high.conf", 6, "history_max '10001': use 1 to 10000" },
 	{ "history-max-nan.conf", 6, "history_max 'many'" },
 	{ "channel-bad.conf", 6, "[update]: bad value for 'channel': 'st able'" },

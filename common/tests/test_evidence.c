@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "digest.h"
 #include "evidence.h"
 #include "tpmdata.h"
 #include "util.h"
@@ -187,6 +188,49 @@ static void test_round_trip(void **state)
 	evidence_free(ev);
 }
 
+/* update_request: formatted, read back, and the qualifying data it implies. */
+static void test_update_request(void **state)
+{
+	struct evidence *ev = parse_fixture(QUOTE_DIR), *back;
+	uint8_t q[64], want[32];
+	size_t qlen = 0;
+	char *text = NULL;
+
+	(void)state;
+	assert_int_equal(evidence_qualifying_data(ev, q, &qlen), 0);
+	assert_int_equal(qlen, ev->nonce_len);
+	assert_memory_equal(q, ev->nonce, qlen);
+	ev->has_update_request = true;
+	memcpy(ev->update_request.release, "00112233445566ff", 17);
+	memset(ev->update_request.nonce_tpm, 0x5a, 32);
+	ev->update_request.nonce_tpm_len = 32;
+	back = reparse(ev);
+	assert_true(back->has_update_request);
+	assert_string_equal(back->update_request.release, "00112233445566ff");
+	assert_int_equal(back->update_request.nonce_tpm_len, 32);
+	assert_memory_equal(back->update_request.nonce_tpm, ev->update_request.nonce_tpm, 32);
+	/* Q = SHA-256(nonce || nonce_tpm) */
+	assert_int_equal(evidence_qualifying_data(back, q, &qlen), 0);
+	assert_int_equal(qlen, 32);
+	{
+		uint8_t cat[64 + 64];
+
+		memcpy(cat, ev->nonce, ev->nonce_len);
+		memcpy(cat + ev->nonce_len, ev->update_request.nonce_tpm, 32);
+		assert_int_equal(gw_hash(TPM2_ALG_SHA256, cat, ev->nonce_len + 32, want), 0);
+	}
+	assert_memory_equal(q, want, 32);
+	evidence_free(back);
+	/* A request the format cannot express is refused, not written. */
+	ev->update_request.nonce_tpm_len = 15;
+	assert_int_equal(evidence_format(ev, &text), GW_E_INVAL);
+	ev->update_request.nonce_tpm_len = 32;
+	ev->update_request.release[3] = '\0';
+	assert_int_equal(evidence_format(ev, &text), GW_E_INVAL);
+	assert_null(text);
+	evidence_free(ev);
+}
+
 struct bad_case {
 	const char *name;
 	int code;
@@ -256,6 +300,18 @@ static const struct bad_case bad_cases[] = {
 	{ "cel_offset-too-large", GW_E_PARSE, "'cel_offset' must be 0 to 100000" },
 	{ "cel_offset-huge", GW_E_PARSE, "'cel_offset'" },
 	{ "cel_offset-without-cel_log", GW_E_PARSE, "'cel_offset' without 'cel_log'" },
+	{ "update_request-string", GW_E_PARSE, "'update_request' must be an object" },
+	{ "update_request-extra", GW_E_PARSE, "'update_request': unknown key 'x'" },
+	{ "update_request-no-release", GW_E_PARSE, "'update_request': 'release' is missing" },
+	{ "update_request-release-upper", GW_E_PARSE, "'release' must be 16 lower-case hex" },
+	{ "update_request-release-short", GW_E_PARSE, "'release' must be 16 lower-case hex" },
+	{ "update_request-release-long", GW_E_TOOBIG, "'update_request': 'release' longer" },
+	{ "update_request-release-number", GW_E_PARSE, "'release' must be a string" },
+	{ "update_request-no-nonce", GW_E_PARSE, "'update_request': 'nonce_tpm' is missing" },
+	{ "update_request-nonce-short", GW_E_PARSE, "'nonce_tpm' is 15 bytes, expected 16 to 64" },
+	{ "update_request-nonce-long", GW_E_PARSE, "'nonce_tpm' is 65 bytes, expected 16 to 64" },
+	{ "update_request-nonce-bad-base64", GW_E_PARSE, "'update_request': 'nonce_tpm': bad base64" },
+	{ "update_request-nonce-noncanonical", GW_E_PARSE, "'nonce_tpm' is not canonical base64" },
 };
 
 static void test_bad_fixtures(void **state)
@@ -367,6 +423,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_real_fixture),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_update_request),
 		cmocka_unit_test(test_bad_fixtures),
 		cmocka_unit_test(test_bad_fixtures_listed),
 		cmocka_unit_test(test_truncated_everywhere),

@@ -10,6 +10,7 @@
 #include <openssl/pem.h>
 #include <tss2/tss2_mu.h>
 
+#include "keywrap.h"
 #include "tpmdata.h"
 #include "update_key.h"
 #include "util.h"
@@ -23,18 +24,21 @@ static void usage(FILE *f)
 		"usage: gw-updkey create --gate PUB --blob F --msg F [--srk H] [--ak H]\n"
 		"       gw-updkey info --blob F [--pem OUT]\n"
 		"       gw-updkey open --session-out F [--srk H]\n"
-		"       gw-updkey zgen --session F --blob F --gate PUB --point HEX --auth F [--srk H]\n\n"
+		"       gw-updkey zgen --session F --blob F --gate PUB --point HEX --auth F [--srk H]\n"
+		"       gw-updkey unwrap --z HEX --blob F --wrap F --context C\n\n"
 		"create makes and certifies the update key (update_key_create) and prints its\n"
 		"name; info prints the name and uncompressed point of a blob's key (and writes\n"
 		"its public PEM); open starts the policy session, saves its context to F\n"
 		"(TPM2_ContextSave) and prints nonceTPM; zgen loads that session, runs\n"
-		"PolicySigned with the authorization file and ECDH_ZGen, and prints Z.\n"
+		"PolicySigned with the authorization file and ECDH_ZGen, and prints Z; unwrap\n"
+		"opens the wrapped key (JSON) with Z and the blob key's point\n"
+		"(keywrap_open_z) for context C and prints the content key (no TPM).\n"
 		"Hex everywhere. TCTI from $GW_TCTI. Exit: 0 ok, 1 failure, 2 usage, 3 the TPM\n"
 		"refused.\n");
 }
 
 struct opts {
-	const char *cmd, *gate, *blob, *msg, *pem, *session, *point, *auth;
+	const char *cmd, *gate, *blob, *msg, *pem, *session, *point, *auth, *z, *wrap, *context;
 	TPM2_HANDLE srk, ak;
 };
 
@@ -46,6 +50,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "session", required_argument, NULL, 's' }, { "session-out", required_argument, NULL, 's' },
 		{ "point", required_argument, NULL, 'P' },   { "auth", required_argument, NULL, 'a' },
 		{ "srk", required_argument, NULL, 'S' },     { "ak", required_argument, NULL, 'A' },
+		{ "z", required_argument, NULL, 'z' },       { "wrap", required_argument, NULL, 'w' },
+		{ "context", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -67,6 +73,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 's': o->session = optarg; break;
 		case 'P': o->point = optarg; break;
 		case 'a': o->auth = optarg; break;
+		case 'z': o->z = optarg; break;
+		case 'w': o->wrap = optarg; break;
+		case 'c': o->context = optarg; break;
 		case 'S':
 		case 'A':
 			if (gw_parse_u64(optarg, UINT32_MAX, &v))
@@ -202,6 +211,34 @@ static int cmd_zgen(struct agent_tpm *tpm, const struct opts *o, gw_error *err)
 	return rc;
 }
 
+static int cmd_unwrap(const struct opts *o, gw_error *err)
+{
+	uint8_t z[32], point[KEYWRAP_POINT_LEN], cek[KEYWRAP_CEK_LEN];
+	TPM2B_PRIVATE priv;
+	TPM2B_PUBLIC pub;
+	EVP_PKEY *key = NULL;
+	json_object *w = NULL;
+	int rc = gw_hex_decode_fixed(o->z, z, sizeof(z), err);
+
+	if (!rc)
+		rc = update_key_read_blob(o->blob, &priv, &pub, err);
+	if (!rc)
+		rc = tpmdata_public_to_pkey(&pub.publicArea, &key, err);
+	if (!rc)
+		rc = keywrap_point(key, point, err);
+	if (!rc && !(w = json_object_from_file(o->wrap)))
+		rc = gw_fail(err, GW_E_PARSE, "%s: not JSON", o->wrap);
+	if (!rc)
+		rc = keywrap_open_z(z, point, w, o->context, cek, err);
+	if (!rc)
+		print_hex(cek, sizeof(cek));
+	gw_wipe(z, sizeof(z));
+	gw_wipe(cek, sizeof(cek));
+	json_object_put(w);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -216,6 +253,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(o.cmd, "info") && o.blob) {
 		rc = cmd_info(&o, &err);
+		goto out;
+	}
+	if (!strcmp(o.cmd, "unwrap") && o.z && o.blob && o.wrap && o.context) {
+		rc = cmd_unwrap(&o, &err);
 		goto out;
 	}
 	if (!(!strcmp(o.cmd, "create") && o.gate && o.blob && o.msg) &&

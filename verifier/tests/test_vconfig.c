@@ -169,6 +169,7 @@ static void test_minimal(void **state)
 	assert_string_equal(cfg.release_dir, "/tmp/bundles");
 	assert_string_equal(cfg.default_channel, "stable");
 	assert_int_equal(cfg.release_max_attest_age, 900);
+	assert_int_equal(cfg.authorization_ttl, 120);
 	vconfig_fini(&cfg);
 }
 
@@ -184,6 +185,7 @@ static void test_releases(void **state)
 	assert_string_equal(cfg.release_dir, "/srv/bundles");
 	assert_string_equal(cfg.default_channel, "lts-2.x");
 	assert_int_equal(cfg.release_max_attest_age, 60);
+	assert_int_equal(cfg.authorization_ttl, 30);
 	vconfig_fini(&cfg);
 }
 
@@ -507,6 +509,8 @@ static const struct bad_case {
 	{ "releases-max-age-zero.conf", 2, BADV("max_attest_age", "0") },
 	{ "releases-max-age-high.conf", 2, BADV("max_attest_age", "604801") },
 	{ "releases-max-age-words.conf", 2, BADV("max_attest_age", "soon") },
+	{ "releases-authorization-ttl-low.conf", 2, BADV("authorization_ttl", "9") },
+	{ "releases-authorization-ttl-high.conf", 2, BADV("authorization_ttl", "3601") },
 	{ "missing-id.conf", 0, "[verifier] needs 'id'" },
 	{ "missing-listen.conf", 0, "[verifier] needs 'listen'" },
 	{ "missing-store.conf", 0, "[verifier] needs 'store'" },
