@@ -52,7 +52,9 @@ consent() {   # [consent] lines: the config is the base and these
 }
 h=$(date -u +%H)
 outside="window = daily $(printf %02d $(((10#$h + 3) % 24))):00-$(printf %02d $(((10#$h + 4) % 24))):00"
-inside="window = daily $(printf %02d $((10#$h))):00-$(printf %02d $(((10#$h + 1) % 24))):00"
+# The scenario may run across an hour's end: the window inside starts an hour
+# before the start and ends two after it; the one outside is three to four after.
+inside="window = daily $(printf %02d $(((10#$h + 23) % 24))):00-$(printf %02d $(((10#$h + 3) % 24))):00"
 check provision ga provision
 expect_eq factory-boots-A "$(power_on)" A
 check boot ga boot
