@@ -357,7 +357,6 @@ static int record_result(struct service_worker *w, struct attest_ctx *a, const c
 	const char *status = gwpol_report_status(a->rep);
 	const char *claims = json_object_to_json_string_ext(a->failures, JSON_C_TO_STRING_PLAIN);
 	const TPMS_CLOCK_INFO *ci = &a->res->quote.attest.clockInfo;
-	const char *channel = a->dev.channel[0] ? a->dev.channel : w->svc->cfg.default_channel;
 	char detail[1536];
 	struct store_audit au = {
 		.ts = now, .actor = "verifier", .action = "attest", .device_id = a->dev.id,
@@ -395,13 +394,11 @@ static int record_result(struct service_worker *w, struct attest_ctx *a, const c
 	if (!rc)
 		rc = store_device_update_attestation(w->st, a->dev.id, &att, NULL, err);
 	/* The counters move with the clock, and never in a contraindicated round. A
-	 * refusal here means another round recorded other counters meanwhile: this
-	 * one is then the older (GW_E_EXISTS, as for the clock). */
-	if (!rc && move_clock && a->ctr.ok && a->ctr.n &&
-	    strcmp(status, "contraindicated")) {
-		rc = store_counters_record(w->st, a->dev.id, a->ctr.c, a->ctr.n, channel, now, err);
-		if (rc == GW_E_STATE)
-			rc = GW_E_EXISTS;
+	 * refusal here means another round recorded other counters since ours were
+	 * compared: service_attest() compares again. */
+	if (!rc && move_clock && a->ctr.ok && strcmp(status, "contraindicated")) {
+		rc = store_counters_record(w->st, a->dev.id, a->ctr.c, a->ctr.n, now, err);
+		a->ctr.conflict = rc == GW_E_STATE;
 	}
 	if (!rc)
 		rc = store_commit(w->st, err);
@@ -526,8 +523,7 @@ void service_attest(struct httpd_req *req)
 	/* The anti-rollback counters, certified over the same nonce by the same AK,
 	 * mean something only with a genuine and fresh quote. */
 	if (quote_ok)
-		service_counters_check(w, &a.dev, a.ev, a.ak, w->svc->cfg.default_channel, a.rep,
-				       &a.ctr);
+		service_counters_check(w, &a.dev, a.ev, a.ak, a.rep, &a.ctr);
 	/* The policy says how long its results stand; the configuration otherwise. */
 	exp = now + (pol && pol->has_freshness ? (int64_t)pol->freshness_seconds
 					       : (int64_t)w->svc->cfg.result_ttl);
@@ -536,6 +532,19 @@ void service_attest(struct httpd_req *req)
 		goto out;
 	}
 	rc = record_result(w, &a, policy_id, now, quote_ok && !clock_back, &err);
+	if (rc == GW_E_STATE && a.ctr.conflict) {
+		/* Compared with the counters recorded now, ours may have gone backwards:
+		 * the round is judged again on them (a second conflict is a failure). */
+		service_log("attest: %s (other counters were recorded meanwhile)",
+			    gw_error_msg(&err, rc));
+		rc = service_counters_compare(w->st, a.dev.id, &a.ctr, a.rep, &err);
+		if (!rc)
+			rc = sign_result(w, &a, pol, policy_id, now, exp);
+		if (!rc)
+			rc = record_result(w, &a, policy_id, now, quote_ok && !clock_back, &err);
+		if (rc == GW_E_STATE && a.ctr.conflict)
+			rc = GW_E_IO;
+	}
 	if (rc == GW_E_EXISTS) {
 		/* Another appraisal of this device recorded a later quote between our
 		 * reading the device and our recording this one: this quote is the

@@ -91,8 +91,10 @@ struct store_ops {
 	int (*counters_get)(struct store *st, const char *device_id, struct store_counter *out,
 			    size_t max, size_t *n, gw_error *err);
 	int (*counters_record)(struct store *st, const char *device_id,
-			       const struct store_counter *c, size_t n, const char *sv_channel,
-			       int64_t now, gw_error *err);
+			       const struct store_counter *c, size_t n, int64_t now, gw_error *err);
+	int (*counters_retire)(struct store *st, const char *device_id, const char *channel,
+			       struct store_counter *out, const struct store_audit *audit,
+			       gw_error *err);
 	int (*audit_append)(struct store *st, const struct store_audit *a, uint64_t *seq,
 			    gw_error *err);
 	int (*audit_list)(struct store *st, uint64_t since, store_audit_cb cb, void *arg,

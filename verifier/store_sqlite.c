@@ -544,6 +544,7 @@ static const struct store_ops sqlite_ops = {
 	.update_key_reset = sqls_op_update_key_reset,
 	.counters_get = sqls_op_counters_get,
 	.counters_record = sqls_op_counters_record,
+	.counters_retire = sqls_op_counters_retire,
 	.audit_verify = sqls_op_audit_verify,
 };
 
