@@ -299,21 +299,24 @@ static bool clock_claim(struct gwpol_report *rep, uint32_t reset_count, uint64_t
 }
 
 /* The releases this appraisal makes the device eligible for: none unless it is
- * affirming, judged as attested now. A store failure offers none (logged). NULL
+ * affirming (or warned of nothing but its end of support), judged as attested now. A store failure offers none (logged). NULL
  * only when out of memory. */
 static json_object *offered_releases(struct service_worker *w, const struct attest_ctx *a,
 				     const struct gwpol *pol, int64_t now)
 {
 	const struct vconfig *cfg = &w->svc->cfg;
 	const char *status = gwpol_report_status(a->rep);
+	bool eol = verdict_warning_is_eol(a->rep);
 	struct release_device d;
 	json_object *arr = NULL;
 	gw_error err = { { 0 } };
 	int rc;
 
-	if (strcmp(status, "affirming"))
+	/* Past its end of support: an end-of-life transition only (release_rules.c). */
+	if (strcmp(status, "affirming") && !eol)
 		return json_object_new_array();
 	release_device_from_store(&a->dev, cfg->default_channel, &d);
+	d.warning_is_eol = eol;
 	d.attested = true;
 	d.last_attest_at = now;
 	d.last_status = status;
