@@ -61,14 +61,16 @@ static bool channel_allowed(const struct gwpol_update *upd, const char *channel)
 static enum release_verdict device_ok(const struct release_device *d, bool eol_release,
 				      int64_t now, unsigned max_age)
 {
+	bool eol_only = d->warning_is_eol && d->last_status && !strcmp(d->last_status, "warning");
+
 	if (d->state != STORE_DEV_ENROLLED)
 		return RELEASE_DEVICE_STATE;
 	if (!d->attested)
 		return RELEASE_NOT_ATTESTED;
-	if (!d->last_status || (strcmp(d->last_status, "affirming") &&
-				!(eol_release && d->warning_is_eol &&
-				  !strcmp(d->last_status, "warning"))))
+	if (!d->last_status || (strcmp(d->last_status, "affirming") && !eol_only))
 		return RELEASE_NOT_AFFIRMING;
+	if (eol_only && !eol_release)
+		return RELEASE_END_OF_SUPPORT;
 	/* A time ahead of now (a clock step back) is not fresh either. */
 	if (d->last_attest_at > now || now - d->last_attest_at > (int64_t)max_age)
 		return RELEASE_STALE;

@@ -144,7 +144,7 @@ static void test_policy(void **state)
 	d.warning_is_eol = true;
 	assert_int_equal(judge(&r, &d, &u), RELEASE_ELIGIBLE);
 	r.eol_transition = false;
-	assert_int_equal(judge(&r, &d, &u), RELEASE_NOT_AFFIRMING);
+	assert_int_equal(judge(&r, &d, &u), RELEASE_END_OF_SUPPORT);
 	r.eol_transition = true;
 	d.warning_is_eol = false;
 	assert_int_equal(judge(&r, &d, &u), RELEASE_NOT_AFFIRMING);
