@@ -299,8 +299,8 @@ static bool clock_claim(struct gwpol_report *rep, uint32_t reset_count, uint64_t
 }
 
 /* The releases this appraisal makes the device eligible for: none unless it is
- * affirming (or warned of nothing but its end of support), judged as attested now. A store failure offers none (logged). NULL
- * only when out of memory. */
+ * affirming (or warned of nothing but its end of support), judged as attested
+ * now. A store failure offers none (logged). NULL only when out of memory. */
 static json_object *offered_releases(struct service_worker *w, const struct attest_ctx *a,
 				     const struct gwpol *pol, int64_t now)
 {

@@ -134,8 +134,9 @@ static int all_recorded_present(sqlite3 *db, const char *device_id,
 				const struct store_counter *c, size_t n, gw_error *err)
 {
 	sqlite3_stmt *stmt = NULL;
-	int src = SQLITE_DONE, rc = sqls_prepare(db, "SELECT channel FROM device_counters WHERE device_id = ?"
-				   " ORDER BY channel", &stmt, err);
+	int src = SQLITE_DONE, rc = sqls_prepare(db, "SELECT channel FROM device_counters"
+						 " WHERE device_id = ? ORDER BY channel",
+						 &stmt, err);
 
 	if (rc)
 		return rc;
