@@ -125,7 +125,8 @@ $(B)/verifier/tests/test_httpd $(B)/verifier/tests/test_httpd_conns: \
 # The store's tests share one fixture (a fresh store file per test).
 $(B)/verifier/tests/test_store_policy $(B)/verifier/tests/test_store_release \
 $(B)/verifier/tests/test_store_update_key $(B)/verifier/tests/test_store_counters \
-$(B)/verifier/tests/test_store_device_update $(B)/verifier/tests/test_fleet_rollout: \
+$(B)/verifier/tests/test_store_device_update $(B)/verifier/tests/test_fleet_rollout \
+	$(B)/verifier/tests/test_service_counters: \
 	$(call obj,verifier/tests/store_fixture.c)
 $(B)/policy/tests/%: $(call obj,policy/tests/%.c) $(LIBPOLICY) $(LIBGW)
 	$(call say,LD,$@)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The time expiry is judged by: the issue time of the latest verified attestation
-// result, re-verified with the pinned gate key, else the system clock.
+// The time expiry is judged by: the later of the system clock and the issue time
+// of the latest verified attestation result (re-verified with the pinned gate key).
 #include "ear_time.h"
 
 #include <limits.h>
@@ -69,7 +69,13 @@ int ear_time_now(struct agent_ctx *ctx, int64_t *now, enum ear_time_source *sour
 	json_object_put(claims);
 	if (rc)
 		return rc;
-	*now = iat;
-	*source = EAR_TIME_RESULT;
+	/* A clock behind the result is overridden. A clock ahead of it only makes
+	 * things expire sooner, which fails safe; ignoring it would let a root that
+	 * keeps the device away from the verifier freeze the time at the last
+	 * result's, so that an expired root or bundle stayed acceptable for ever. */
+	if (iat > *now) {
+		*now = iat;
+		*source = EAR_TIME_RESULT;
+	}
 	return 0;
 }

@@ -26,6 +26,7 @@
 static const char *const top_keys[] = {
 	"_type", "format", "models", "channel", "version", "security_version", "created",
 	"expires", "reboot_required", "notes", "payloads", "root", "encryption",
+	"eol_transition",
 };
 static const char *const payload_keys[] = { "class", "size", "sha256", "stored_size",
 					     "stored_sha256" };
@@ -335,6 +336,7 @@ static int check_notes(const char *s, size_t len, gw_error *err)
 
 static int get_optional(json_object *root, struct manifest *m, gw_error *err)
 {
+	json_object *b = NULL;
 	const char *s;
 	size_t len = 0;
 	int rc;
@@ -345,6 +347,11 @@ static int get_optional(json_object *root, struct manifest *m, gw_error *err)
 			return rc;
 		if (m->expires <= m->created)
 			return gw_fail(err, GW_E_PARSE, "'expires' is not after 'created'");
+	}
+	if (json_object_object_get_ex(root, "eol_transition", &b)) {
+		if (!json_object_is_type(b, json_type_boolean))
+			return gw_fail(err, GW_E_PARSE, "'eol_transition' must be true or false");
+		m->eol_transition = json_object_get_boolean(b);
 	}
 	if (json_object_object_get_ex(root, "notes", NULL)) {
 		rc = gw_json_get_string(root, "notes", MANIFEST_MAX_NOTES, &s, &len, err);
@@ -563,6 +570,7 @@ static bool put_fields(json_object *o, const struct manifest *m)
 	    !put(o, "security_version", json_object_new_int64((int64_t)m->security_version)) ||
 	    !put_time(o, "created", m->created) || (m->expires && !put_time(o, "expires", m->expires)) ||
 	    !put(o, "reboot_required", json_object_new_boolean(m->reboot_required)) ||
+	    (m->eol_transition && !put(o, "eol_transition", json_object_new_boolean(1))) ||
 	    (m->notes && !put(o, "notes", json_object_new_string(m->notes))) || !put_payloads(o, m))
 		return false;
 	if (m->encrypted && !put_encryption(o, m))

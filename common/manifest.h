@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The bundle manifest: what a release is (models, channel, version, security
  * version, creation and expiry time, payloads with slot class, size and SHA-256,
- * release notes, reboot requirement, optionally a new trust root), strictly parsed
+ * release notes, reboot requirement, whether it is an end-of-life transition,
+ * optionally a new trust root), strictly parsed
  * and formatted. Signed by the targets role of the trust root, in a DSSE envelope
  * of MANIFEST_PAYLOAD_TYPE that is the bundle's first tar member. */
 #ifndef GW_MANIFEST_H
@@ -46,6 +47,9 @@ struct manifest {
 	time_t created;			 /* UTC */
 	time_t expires;			 /* UTC; 0 = no expiry */
 	bool reboot_required;
+	/* "eol_transition": the release moves a model past its end of support (the
+	 * only kind offered after it); absent means false. */
+	bool eol_transition;
 	char *notes;			 /* NUL-terminated UTF-8, or NULL */
 	struct manifest_payload payloads[MANIFEST_MAX_PAYLOADS];
 	size_t npayloads;		 /* >= 1, distinct classes */
@@ -74,7 +78,8 @@ int manifest_parse(const uint8_t *buf, size_t len, struct manifest **out,
 		   gw_error *err) GW_WUR;
 
 /* Serialize m as a canonical JSON document (*out, NUL-terminated, the caller's):
- * compact, keys in a fixed order, "expires", "notes" and "root" only when set.
+ * compact, keys in a fixed order, "expires", "eol_transition", "notes" and "root"
+ * only when set.
  * Writes only what manifest_parse() reads back. GW_E_NOMEM, GW_E_INVAL. */
 int manifest_format(const struct manifest *m, char **out, size_t *out_len) GW_WUR;
 

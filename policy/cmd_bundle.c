@@ -43,7 +43,7 @@ static void create_usage(FILE *f)
 	fprintf(f,
 		"usage: gwpolicy bundle create --root ROOT --key K [--key ...] --model M [--model ...]\n"
 		"         --channel C --version V --security-version N --image CLASS=FILE [...]\n"
-		"         [--notes FILE] [--reboot-required] [--expires DAYS|DATE]\n"
+		"         [--notes FILE] [--reboot-required] [--eol-transition] [--expires DAYS|DATE]\n"
 		"         [--new-root ROOT2] [--encrypt-for RELEASE.pub] [--json] [-o OUT | > OUT]\n\n"
 		"Writes a bundle: the manifest (models, channel, version, security version,\n"
 		"creation time, each image's slot class, size and SHA-256), signed by the\n"
@@ -58,6 +58,8 @@ static void create_usage(FILE *f)
 		"  --image CLASS=FILE       an image for slot class CLASS (up to %d, distinct)\n"
 		"  --notes FILE             release notes (UTF-8 text, at most %u bytes)\n"
 		"  --reboot-required        the device must reboot into the release\n"
+		"  --eol-transition         an end-of-life transition: the only kind of release\n"
+		"                           a verifier offers a model past its end of support\n"
 		"  --expires DAYS|DATE      devices refuse the bundle after this (YYYY-MM-DD or\n"
 		"                           YYYY-MM-DDTHH:MM:SSZ, UTC)\n"
 		"  --new-root ROOT2         a rotated trust root that must follow ROOT; devices\n"
@@ -79,7 +81,7 @@ struct create_opts {
 	const char *images[MANIFEST_MAX_PAYLOADS];
 	size_t nimages;
 	struct root_signers signers;
-	bool reboot, json;
+	bool reboot, eol, json;
 	EVP_PKEY *release_pub;		/* --encrypt-for */
 	uint8_t cek[PAYLOAD_AEAD_KEY]; /* the bundle's fresh content key; wiped */
 };
@@ -97,6 +99,7 @@ static int create_args(struct policy_ctx *ctx, int argc, char **argv, struct cre
 		{ "image", required_argument, NULL, 'i' },
 		{ "notes", required_argument, NULL, 'n' },
 		{ "reboot-required", no_argument, NULL, 'R' },
+		{ "eol-transition", no_argument, NULL, 'L' },
 		{ "expires", required_argument, NULL, 'e' },
 		{ "new-root", required_argument, NULL, 'N' },
 		{ "encrypt-for", required_argument, NULL, 'E' },
@@ -116,6 +119,7 @@ static int create_args(struct policy_ctx *ctx, int argc, char **argv, struct cre
 		case 's': o->secver = optarg; break;
 		case 'n': o->notes = optarg; break;
 		case 'R': o->reboot = true; break;
+		case 'L': o->eol = true; break;
 		case 'e': o->expires = optarg; break;
 		case 'N': o->new_root = optarg; break;
 		case 'E': o->encrypt_for = optarg; break;
@@ -249,6 +253,7 @@ static int fill_names(const struct create_opts *o, struct manifest *m, gw_error 
 			       o->secver);
 	m->security_version = sv;
 	m->reboot_required = o->reboot;
+	m->eol_transition = o->eol;
 	return 0;
 }
 

@@ -101,6 +101,7 @@ void bundle_print_text(const struct bundle_report *rep)
 	print_time("created", m->created);
 	print_time("expires", m->expires);
 	printf("%-18s %s\n", "reboot required", m->reboot_required ? "yes" : "no");
+	printf("%-18s %s\n", "eol transition", m->eol_transition ? "yes" : "no");
 	for (size_t i = 0; i < m->npayloads; i++)
 		printf("%-18s %-10s %12llu bytes  sha256:%02x%02x%02x%02x...%s\n",
 		       i ? "" : "payloads", m->payloads[i].class_name,
@@ -167,6 +168,7 @@ json_object *bundle_report_json(const struct bundle_report *rep)
 	gw_time_format_utc((int64_t)m->expires, t);
 	json_object_object_add(o, "expires", m->expires ? json_object_new_string(t) : NULL);
 	json_object_object_add(o, "reboot_required", json_object_new_boolean(m->reboot_required));
+	json_object_object_add(o, "eol_transition", json_object_new_boolean(m->eol_transition));
 	json_object_object_add(o, "payloads", payloads_json(m));
 	if (m->encrypted) {
 		json_object *e = json_object_new_object();

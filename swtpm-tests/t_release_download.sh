@@ -256,7 +256,9 @@ check provision-counters gwagent --config "$conf2" provision
 check bootsim-boot "$GW_BIN/tools/gw-bootsim" --kind file --path "$GW_TMP/bootsim.state" \
   --cmdline "$GW_TMP/cmdline" boot
 expect_exit -n install-good 0 gwagent --config "$conf2" update install "$dldir/$REL_good.gwb" --json
-expect_output_contains -n install-judged-by-ear-time '"clock":"attestation-result"'
+# The result was issued before the install by the same host's clock: the system
+# clock is not behind it, so it is the one judged by (doc/updates.md).
+expect_output_contains -n install-judged-by-system-clock '"clock":"system-clock"'
 expect_exit -n attest-after-install 0 gwagent --config "$conf2" attest --json
 expect_exit -n show-updates 0 gwverifier device show gw-rel-1 "${vconf[@]}" --json
 expect_eq show-trial-pending "$(jq_py '(j["update"]["trial_pending"], j["update"]["trial"]["release"], j["update"]["trial"]["version"], j["update"]["running"])')" \
@@ -316,6 +318,37 @@ expect_eq agent-status-eol-date "$(jq_py '(j["last_result"]["status"], j["last_r
   "('affirming', '$eos', True)"
 expect_exit -n agent-status-eol-text 0 gwagent --config "$conf2" status
 expect_output_contains -n agent-status-notice "^NOTICE: +support for this model ends on $eos \(in (30|31) days\)$"
+
+# ---- past the end of support: a warning, and only an end-of-life transition is
+# offered and served (doc/updates.md, "eol_transition")
+check create-eol gwpolicy bundle create --root "$vdir/release-root.json" --model gw-1000 \
+  --channel stable --version 2.9.0 --security-version 5 --image "rootfs=$GW_TMP/rootfs.img" \
+  --eol-transition --key "$k/t1.key" -o "$GW_TMP/eol.gwb"
+expect_exit -n inspect-eol 0 gwpolicy bundle inspect "$GW_TMP/eol.gwb" --json
+expect_eq inspect-eol-flag "$(jq_py 'j["eol_transition"]')" True
+expect_exit -n inspect-eol-text 0 gwpolicy bundle inspect "$GW_TMP/eol.gwb"
+expect_output_contains -n inspect-eol-line '^eol transition +yes$'
+expect_exit -n inspect-good-text 0 gwpolicy bundle inspect "$GW_TMP/good.gwb"
+expect_output_contains -n inspect-good-line '^eol transition +no$'
+add eol
+expect_exit -n show-eol 0 gwverifier release show "$REL_eol" "${vconf[@]}"
+expect_output_contains -n show-eol-line '^EOL transition +yes$'
+expect_exit -n list-eol 0 gwverifier release list --json "${vconf[@]}"
+expect_eq list-eol-flags "$(jq_py 'sorted((r["version"], r["eol_transition"]) for r in j if r["version"] in ("2.0.0", "2.9.0"))')" \
+  "[('2.0.0', False), ('2.9.0', True)]"
+expect_exit -n list-eol-text 0 gwverifier release list "${vconf[@]}"
+expect_output_contains -n list-eol-row "^$REL_eol +2\.9\.0 .* yes$"
+expect_exit -n before-eos-offers 0 gwagent --config "$conf2" attest --json
+check before-eos-offers-both test "$(ear_releases | grep -c '2\.0\.0.*2\.9\.0')" = 1
+printf '{"model":"gw-1000","version":3,"stages":{"app":["%s"]},"update":{"end_of_support":"2020-01-31"}}\n' \
+  "$app_digest" >"$GW_TMP/policy3.json"
+check policy3-sign gw_sign_policy "$GW_TMP/policy3.json" "$GW_TMP/policy3.signed.json"
+check policy3-add gwverifier policy add "${vconf[@]}" "$GW_TMP/policy3.signed.json"
+expect_exit -n attest-past-eos 23 gwagent --config "$conf2" attest --json
+expect_eq past-eos-offers-only-eol "$(ear_releases)" "2.9.0"
+dl past-eos-eol 200 "$REL_eol"
+dl past-eos-good 403 "$REL_good"
+expect_output_contains -n past-eos-good-reason 'end-of-support' "$GW_TMP/past-eos-good.out"
 
 # ---- a non-affirming device gets nothing
 echo "application v1, patched" >"$stagefile"

@@ -124,8 +124,8 @@ expect_eq three-files "$(bundles)" 3
 
 # ---- list / show
 expect_exit -n list 0 gwverifier release list "${conf[@]}"
-expect_output_contains -n list-header '^ID +VERSION +SECVER +MODELS +CHANNEL +ROLLOUT +STATE$' "$GW_STDOUT"
-expect_output_contains -n list-v3 "^$v3 +3.0.0 +6 +gw-100 +stable +0% +awaiting-approval$" "$GW_STDOUT"
+expect_output_contains -n list-header '^ID +VERSION +SECVER +MODELS +CHANNEL +ROLLOUT +STATE +EOL$' "$GW_STDOUT"
+expect_output_contains -n list-v3 "^$v3 +3.0.0 +6 +gw-100 +stable +0% +awaiting-approval +no$" "$GW_STDOUT"
 expect_eq list-rows "$(wc -l <"$GW_STDOUT")" 4
 expect_exit -n list-json 0 gwverifier release list --json "${conf[@]}"
 expect_eq list-json-ids "$(jq_py '[r["id"] for r in j]')" "['$v2', '$v3', '$v4']"

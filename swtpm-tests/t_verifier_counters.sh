@@ -7,7 +7,8 @@
 # shown, and a release below it is no longer offered or served; a forged pair, a
 # baseline a local root rewrote so the counter goes backwards, and look-alike
 # indices defined elsewhere are each contraindicated with their reason, and move
-# nothing recorded.
+# nothing recorded; so is a recorded channel the agent stops certifying, until an
+# operator retires it (device retire-channel).
 # shellcheck source=swtpm-tests/lib.sh
 source "$(dirname "$0")/lib.sh"
 require_cmd openssl curl python3 sqlite3 tpm2_nvdefine tpm2_nvundefine tpm2_nvread \
@@ -180,5 +181,26 @@ expect_eq replaced-in-claims "$(sqlite3 "$vdir/verifier.db" "SELECT claims FROM 
 shown replaced
 read -r sv3 row3 <<<"$SHOWN"
 expect_eq replaced-moves-nothing "$sv3 $(echo "$row3" | cut -d: -f1-5)" "4 stable:4:0x01800100:0x01800101:$first_seen"
+
+# ---- a channel left out (review finding F2): the agent's config without it sends
+# no certification of it, which would hide whatever its counter shows now
+gw_agent_config "$conf" "$state" "app=$stagefile"
+expect_exit -n attest-dropped 24 ga attest --json
+expect_eq dropped-in-claims "$(sqlite3 "$vdir/verifier.db" "SELECT claims FROM results ORDER BY id DESC LIMIT 1" | tr -d '\\' | grep -o "channel 'stable': recorded counter (security version 4, 0x01800100/0x01800101) not certified in this round")" \
+  "channel 'stable': recorded counter (security version 4, 0x01800100/0x01800101) not certified in this round"
+shown dropped
+expect_eq dropped-moves-nothing "$(echo "$SHOWN" | cut -d: -f1-5)" "4 stable:4:0x01800100:0x01800101:$first_seen"
+expect_exit -n retire-help 0 gwverifier device retire-channel --help
+expect_output_contains -n retire-help-says 'retire-channel ID CHANNEL'
+expect_exit -n retire-unknown 1 gwverifier device retire-channel gw-ctr beta "${vconf[@]}"
+expect_exit -n retire 0 gwverifier device retire-channel gw-ctr stable --reason "agent reconfigured" --json "${vconf[@]}"
+expect_eq retire-json "$(jq_py '"%s %s %d %s %s" % (j["device"], j["channel"], j["security_version"], j["counter_index"], j["baseline_index"])')" \
+  "gw-ctr stable 4 0x01800100 0x01800101"
+expect_eq retire-audited "$(sqlite3 "$vdir/verifier.db" "SELECT outcome || ' ' || detail FROM audit_log WHERE action = 'device.channel_retire'")" \
+  'ok {"channel":"stable","reason":"agent reconfigured"}'
+expect_exit -n retire-again 1 gwverifier device retire-channel gw-ctr stable "${vconf[@]}"
+expect_exit -n attest-after-retire 0 ga attest --json
+shown after-retire
+expect_eq after-retire-sv-kept "$SHOWN" "4 "
 expect_exit -n audit-chain-intact 0 gwverifier audit verify "${vconf[@]}"
 expect_exit -n verifier-stops 0 bg_stop verifier

@@ -26,6 +26,11 @@
  * the caller's (store_close()). */
 int cli_open_store(const struct verifier_ctx *ctx, const char *path, struct store **out);
 
+/* gwverifier device retire-channel ID CHANNEL on the open store
+ * (cmd_device_retire.c): the exit code. */
+int cmd_device_retire_channel(const struct verifier_ctx *ctx, struct store *st, const char *id,
+			      const char *channel, const char *reason, bool json);
+
 /* Exit code for a store error from an operator command: unknown device
  * GW_EXIT_ERROR, a refused state change GW_EXIT_STATE, else gw_exit_for(). */
 int cli_exit_for(int rc);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// gwverifier device list|show|approve|revoke: the operator's view of enrolled
-// devices and the approval and revocation decisions.
+// gwverifier device list|show|approve|revoke|...: the operator's view of enrolled
+// devices and the approval and revocation decisions (retire-channel:
+// cmd_device_retire.c).
 #include <getopt.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -23,7 +24,8 @@ static void usage(FILE *f)
 		   "       gwverifier device approve ID\n"
 		   "       gwverifier device revoke ID [--reason TEXT]\n"
 		   "       gwverifier device reset-update-key ID [--reason TEXT]\n"
-		   "       gwverifier device channel ID CHANNEL|default\n\n"
+		   "       gwverifier device channel ID CHANNEL|default\n"
+		   "       gwverifier device retire-channel ID CHANNEL [--reason TEXT] [--json]\n\n"
 		   "  --config FILE  verifier configuration (default " CLI_DEFAULT_CONFIG ")\n"
 		   "  --state STATE  list only devices in this state\n"
 		   "  --json         JSON for scripts instead of a table\n"
@@ -35,6 +37,9 @@ static void usage(FILE *f)
 		   "update key (audited) so that it can register a new one; until then a\n"
 		   "second, different key is refused. channel puts the device on an update\n"
 		   "channel ('default': the config's [releases] default_channel), audited too.\n"
+		   "retire-channel forgets the counter recorded for one of the device's\n"
+		   "channels (audited), when its agent no longer certifies that channel; until\n"
+		   "then every round without it is contraindicated.\n"
 		   "Exit: 0 done, 1 unknown device or failure, 2 usage, 3 config, 5 the device\n"
 		   "is not in a state that allows the change.\n");
 }
@@ -695,18 +700,22 @@ int cmd_device(struct verifier_ctx *ctx, int argc, char **argv)
 		return GW_EXIT_OK;
 	}
 	if (strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "approve") &&
-	    strcmp(sub, "revoke") && strcmp(sub, "reset-update-key") && strcmp(sub, "channel")) {
+	    strcmp(sub, "revoke") && strcmp(sub, "reset-update-key") && strcmp(sub, "channel") &&
+	    strcmp(sub, "retire-channel")) {
 		verifier_errorf(ctx, "device: unknown subcommand '%s'", sub);
 		usage(stderr);
 		return GW_EXIT_USAGE;
 	}
-	npos = !strcmp(sub, "list") ? 0 : !strcmp(sub, "channel") ? 2 : 1;
+	npos = !strcmp(sub, "list")					     ? 0
+	       : !strcmp(sub, "channel") || !strcmp(sub, "retire-channel") ? 2
+									     : 1;
 	status = parse(argc - 1, argv + 1, npos, &o, id);
 	if (status >= 0)
 		return status;
 	if ((o.state && strcmp(sub, "list")) ||
-	    (o.reason && strcmp(sub, "revoke") && strcmp(sub, "reset-update-key")) ||
-	    (o.json && strcmp(sub, "list") && strcmp(sub, "show"))) {
+	    (o.reason && strcmp(sub, "revoke") && strcmp(sub, "reset-update-key") &&
+	     strcmp(sub, "retire-channel")) ||
+	    (o.json && strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "retire-channel"))) {
 		verifier_errorf(ctx, "device %s: option not valid here", sub);
 		return GW_EXIT_USAGE;
 	}
@@ -721,6 +730,8 @@ int cmd_device(struct verifier_ctx *ctx, int argc, char **argv)
 		status = do_change(ctx, st, &o, id[0], STORE_DEV_ENROLLED);
 	else if (!strcmp(sub, "reset-update-key"))
 		status = do_reset_update_key(ctx, st, &o, id[0]);
+	else if (!strcmp(sub, "retire-channel"))
+		status = cmd_device_retire_channel(ctx, st, id[0], id[1], o.reason, o.json);
 	else if (!strcmp(sub, "channel"))
 		status = do_channel(ctx, st, id[0], strcmp(id[1], "default") ? id[1] : NULL);
 	else

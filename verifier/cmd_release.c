@@ -201,7 +201,7 @@ static int list_cb(const struct store_release *r, void *arg)
 {
 	struct list_ctx *lc = arg;
 	char sv[24], pct[8], models[STORE_MODEL_MAX + 8];
-	const char *row[7];
+	const char *row[8];
 
 	if (lc->json) {
 		json_object *o = release_json(r);
@@ -218,13 +218,14 @@ static int list_cb(const struct store_release *r, void *arg)
 	row[4] = r->channel;
 	row[5] = pct;
 	row[6] = release_state(r);
+	row[7] = r->eol_transition ? "yes" : "no";
 	return cli_table_add(lc->t, row);
 }
 
 static int do_list(const struct verifier_ctx *ctx, struct store *st, const struct opts *o)
 {
 	static const char *const headers[] = { "ID", "VERSION", "SECVER", "MODELS",
-					       "CHANNEL", "ROLLOUT", "STATE" };
+					       "CHANNEL", "ROLLOUT", "STATE", "EOL" };
 	struct list_ctx lc = { .json = o->json };
 	gw_error err = { { 0 } };
 	int rc, status = GW_EXIT_OK;
@@ -300,6 +301,7 @@ static void show_people(const struct store_release *r)
 	cli_time_format(r->deadline, t);
 	printf("%-18s %s\n", "Critical", !r->critical ? "no" : r->deadline ? t : "yes");
 	printf("%-18s %s\n", "Reboot required", r->reboot_required ? "yes" : "no");
+	printf("%-18s %s\n", "EOL transition", r->eol_transition ? "yes" : "no");
 	show_encryption(r);
 	cli_time_format(r->created, t);
 	printf("%-18s %s\n", "Created", t);

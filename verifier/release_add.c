@@ -144,6 +144,7 @@ static int fill_release(const struct release_add_opts *o, const struct manifest 
 	if (m->notes && !(r->notes = strdup(m->notes)))
 		return GW_E_NOMEM;
 	r->reboot_required = m->reboot_required;
+	r->eol_transition = m->eol_transition;
 	r->rollout = o->rollout;
 	r->requires_approval = o->require_approval;
 	r->critical = o->critical;
@@ -360,6 +361,7 @@ static int install(struct store *st, const struct release_add_opts *o, const cha
 	json_object_object_add(d, "requires_approval",
 			       json_object_new_boolean(r->requires_approval));
 	json_object_object_add(d, "critical", json_object_new_boolean(r->critical));
+	json_object_object_add(d, "eol_transition", json_object_new_boolean(r->eol_transition));
 	a.detail = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN);
 	existed = lstat(r->bundle_path, &sb) == 0;
 	rc = gw_rename_durable(tmp, r->bundle_path, err);

@@ -80,16 +80,21 @@ static bool channel_allowed(const struct gwpol_update *upd, const char *channel)
 	return false;
 }
 
-/* The device's side: state and a fresh affirming attestation. */
-static enum release_verdict device_ok(const struct release_device *d, int64_t now,
-				      unsigned max_age)
+/* The device's side: state and a fresh affirming attestation (for an end-of-life
+ * transition also one whose only finding is the end of support). */
+static enum release_verdict device_ok(const struct release_device *d, bool eol_release,
+				      int64_t now, unsigned max_age)
 {
+	bool eol_only = d->warning_is_eol && d->last_status && !strcmp(d->last_status, "warning");
+
 	if (d->state != STORE_DEV_ENROLLED)
 		return RELEASE_DEVICE_STATE;
 	if (!d->attested)
 		return RELEASE_NOT_ATTESTED;
-	if (!d->last_status || strcmp(d->last_status, "affirming"))
+	if (!d->last_status || (strcmp(d->last_status, "affirming") && !eol_only))
 		return RELEASE_NOT_AFFIRMING;
+	if (eol_only && !eol_release)
+		return RELEASE_END_OF_SUPPORT;
 	/* A time ahead of now (a clock step back) is not fresh either. */
 	if (d->last_attest_at > now || now - d->last_attest_at > (int64_t)max_age)
 		return RELEASE_STALE;
@@ -115,7 +120,7 @@ enum release_verdict release_eligible(const struct store_release *r,
 		return RELEASE_WRONG_CHANNEL;
 	if (!channel_allowed(upd, d->channel))
 		return RELEASE_CHANNEL_POLICY;
-	v = device_ok(d, now, max_age);
+	v = device_ok(d, r->eol_transition, now, max_age);
 	if (v != RELEASE_ELIGIBLE)
 		return v;
 	if (r->security_version < d->security_version)

@@ -41,6 +41,9 @@ struct release_device {
 	bool attested;
 	int64_t last_attest_at;
 	const char *last_status;   /* "affirming", ... */
+	/* last_status is "warning" and its one finding is the model's end of support
+	 * (verdict_warning_is_eol): enough for an end-of-life transition only. */
+	bool warning_is_eol;
 	uint64_t security_version; /* certified counter value; 0 when none */
 	/* The stored release its authentic log says it runs (release_device_running);
 	 * has_running false when that is unknown: then only the counter judges. */

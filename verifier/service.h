@@ -91,16 +91,27 @@ struct service_counters {
 	size_t n;
 	/* Verified and consistent with the recorded ones: the round may record them. */
 	bool ok;
+	/* Recording them was refused: another round recorded other counters since
+	 * they were compared (service_attest.c compares again). */
+	bool conflict;
 	/* For the audit record: the counters seen, a JSON array. */
 	char seen[1024];
 };
 /* Verify the evidence's counters (the quote is genuine and fresh) and compare them
- * with dev's recorded ones; any failure adds a contraindicated configuration claim
- * (rule "counters") to rep naming why. When consistent, dev->security_version
- * becomes the certified value of the device's channel (dev->channel, else
- * default_channel) if it is among them. */
+ * with dev's recorded ones (service_counters_compare); any failure adds a
+ * contraindicated configuration claim (rule "counters") to rep naming why. When
+ * consistent, dev->security_version is raised to the highest certified value, as
+ * the store records it. */
 void service_counters_check(struct service_worker *w, struct store_device *dev,
-			    const struct evidence *ev, EVP_PKEY *ak, const char *default_channel,
-			    struct gwpol_report *rep, struct service_counters *out);
+			    const struct evidence *ev, EVP_PKEY *ak, struct gwpol_report *rep,
+			    struct service_counters *out);
+/* Compare sc's counters with the device's recorded ones as the store holds them
+ * now: a channel with other NV names, a security version below the recorded one,
+ * or a recorded channel sc leaves out adds a contraindicated "counters" claim
+ * naming the channel. sc->ok says whether the round may record them. A store
+ * failure also adds a claim, and returns its code (err says why). */
+int service_counters_compare(struct store *st, const char *device_id,
+			     struct service_counters *sc, struct gwpol_report *rep,
+			     gw_error *err);
 
 #endif

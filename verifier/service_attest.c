@@ -309,22 +309,25 @@ static bool clock_claim(struct gwpol_report *rep, uint32_t reset_count, uint64_t
 }
 
 /* The releases this appraisal makes the device eligible for: none unless it is
- * affirming, judged as attested now. A store failure offers none (logged). NULL
- * only when out of memory. */
+ * affirming (or warned of nothing but its end of support), judged as attested
+ * now. A store failure offers none (logged). NULL only when out of memory. */
 static json_object *offered_releases(struct service_worker *w, const struct attest_ctx *a,
 				     const struct gwpol *pol, int64_t now)
 {
 	const struct vconfig *cfg = &w->svc->cfg;
 	const char *status = gwpol_report_status(a->rep);
+	bool eol = verdict_warning_is_eol(a->rep);
 	struct release_device d;
 	json_object *arr = NULL;
 	gw_error err = { { 0 } };
 	int rc;
 
-	if (strcmp(status, "affirming"))
+	/* Past its end of support: an end-of-life transition only (release_rules.c). */
+	if (strcmp(status, "affirming") && !eol)
 		return json_object_new_array();
 	release_device_from_store(&a->dev, cfg->default_channel, &d);
 	service_updates_device(&a->upd, &d);
+	d.warning_is_eol = eol;
 	d.attested = true;
 	d.last_attest_at = now;
 	d.last_status = status;
@@ -371,7 +374,6 @@ static int record_result(struct service_worker *w, struct attest_ctx *a, const c
 	const char *status = gwpol_report_status(a->rep);
 	const char *claims = json_object_to_json_string_ext(a->failures, JSON_C_TO_STRING_PLAIN);
 	const TPMS_CLOCK_INFO *ci = &a->res->quote.attest.clockInfo;
-	const char *channel = a->dev.channel[0] ? a->dev.channel : w->svc->cfg.default_channel;
 	char detail[1536];
 	struct store_audit au = {
 		.ts = now, .actor = "verifier", .action = "attest", .device_id = a->dev.id,
@@ -411,13 +413,11 @@ static int record_result(struct service_worker *w, struct attest_ctx *a, const c
 	if (!rc && att.has_cel)
 		rc = service_updates_record(w, a->dev.id, &a->upd, now, err);
 	/* The counters move with the clock, and never in a contraindicated round. A
-	 * refusal here means another round recorded other counters meanwhile: this
-	 * one is then the older (GW_E_EXISTS, as for the clock). */
-	if (!rc && move_clock && a->ctr.ok && a->ctr.n &&
-	    strcmp(status, "contraindicated")) {
-		rc = store_counters_record(w->st, a->dev.id, a->ctr.c, a->ctr.n, channel, now, err);
-		if (rc == GW_E_STATE)
-			rc = GW_E_EXISTS;
+	 * refusal here means another round recorded other counters since ours were
+	 * compared: service_attest() compares again. */
+	if (!rc && move_clock && a->ctr.ok && strcmp(status, "contraindicated")) {
+		rc = store_counters_record(w->st, a->dev.id, a->ctr.c, a->ctr.n, now, err);
+		a->ctr.conflict = rc == GW_E_STATE;
 	}
 	if (!rc)
 		rc = store_commit(w->st, err);
@@ -550,8 +550,7 @@ void service_attest(struct httpd_req *req)
 	/* The anti-rollback counters, certified over the same nonce by the same AK,
 	 * mean something only with a genuine and fresh quote. */
 	if (quote_ok)
-		service_counters_check(w, &a.dev, a.ev, a.ak, w->svc->cfg.default_channel, a.rep,
-				       &a.ctr);
+		service_counters_check(w, &a.dev, a.ev, a.ak, a.rep, &a.ctr);
 	service_updates_check(w, &a.dev, a.cel, quote_ok && !clock_back && cel_authentic(&a),
 			      a.res->quote.attest.clockInfo.resetCount, a.rep, &a.upd);
 	/* The policy says how long its results stand; the configuration otherwise. */
@@ -562,6 +561,19 @@ void service_attest(struct httpd_req *req)
 		goto out;
 	}
 	rc = record_result(w, &a, policy_id, now, quote_ok && !clock_back, &err);
+	if (rc == GW_E_STATE && a.ctr.conflict) {
+		/* Compared with the counters recorded now, ours may have gone backwards:
+		 * the round is judged again on them (a second conflict is a failure). */
+		service_log("attest: %s (other counters were recorded meanwhile)",
+			    gw_error_msg(&err, rc));
+		rc = service_counters_compare(w->st, a.dev.id, &a.ctr, a.rep, &err);
+		if (!rc)
+			rc = sign_result(w, &a, pol, policy_id, now, exp);
+		if (!rc)
+			rc = record_result(w, &a, policy_id, now, quote_ok && !clock_back, &err);
+		if (rc == GW_E_STATE && a.ctr.conflict)
+			rc = GW_E_IO;
+	}
 	if (rc == GW_E_EXISTS) {
 		/* Another appraisal of this device recorded a later quote between our
 		 * reading the device and our recording this one: this quote is the

@@ -3,7 +3,8 @@
 // anti-rollback counters"): verified against the AK and the round's nonce, then
 // compared with what the device certified before. A channel whose NV names
 // changed had its indices replaced; a security version below the recorded one
-// went backwards. Either contraindicates the round, which then records nothing.
+// went backwards; a recorded channel the round leaves out is hidden. Each
+// contraindicates the round, which then records nothing.
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -63,7 +64,18 @@ static const struct store_counter *recorded(const struct store_counter *have, si
 	return NULL;
 }
 
-/* 0 when every certified counter continues its recorded one; otherwise a claim. */
+/* A channel of sc's, or NULL. */
+static const struct store_counter *certified(const struct service_counters *sc,
+					     const char *channel)
+{
+	for (size_t i = 0; i < sc->n; i++)
+		if (strcmp(sc->c[i].channel, channel) == 0)
+			return &sc->c[i];
+	return NULL;
+}
+
+/* 0 when every certified counter continues its recorded one and every recorded
+ * channel is certified; otherwise claims. */
 static int compare(const struct service_counters *sc, const struct store_counter *have,
 		   size_t nhave, struct gwpol_report *rep)
 {
@@ -93,50 +105,82 @@ static int compare(const struct service_counters *sc, const struct store_counter
 			bad = 1;
 		}
 	}
+	/* Leaving a channel out would hide whatever its counter shows now. */
+	for (size_t i = 0; i < nhave; i++) {
+		if (certified(sc, have[i].channel))
+			continue;
+		gwpol_report_add(rep, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
+				 "counters", "channel '%s': recorded counter (security version "
+				 "%" PRIu64 ", 0x%08" PRIx32 "/0x%08" PRIx32 ") not certified "
+				 "in this round; an operator retires a channel with 'gwverifier "
+				 "device retire-channel'", have[i].channel,
+				 have[i].security_version, have[i].counter_index,
+				 have[i].baseline_index);
+		bad = 1;
+	}
 	return bad;
 }
 
+int service_counters_compare(struct store *st, const char *device_id,
+			     struct service_counters *sc, struct gwpol_report *rep,
+			     gw_error *err)
+{
+	struct store_counter have[STORE_MAX_COUNTERS];
+	size_t nhave = 0;
+	int rc;
+
+	sc->ok = false;
+	rc = store_counters_get(st, device_id, have, STORE_MAX_COUNTERS, &nhave, err);
+	if (rc) {
+		gwpol_report_add(rep, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
+				 "counters", "the recorded counters cannot be read%s",
+				 rc == GW_E_TOOBIG ? " (more channels than a round certifies: "
+						     "retire the old ones)" : "");
+		return rc;
+	}
+	if (compare(sc, have, nhave, rep))
+		return 0;
+	sc->ok = true;
+	return 0;
+}
+
 void service_counters_check(struct service_worker *w, struct store_device *dev,
-			    const struct evidence *ev, EVP_PKEY *ak, const char *default_channel,
-			    struct gwpol_report *rep, struct service_counters *out)
+			    const struct evidence *ev, EVP_PKEY *ak, struct gwpol_report *rep,
+			    struct service_counters *out)
 {
 	struct counter_certified v[EVIDENCE_MAX_COUNTERS];
-	struct store_counter have[STORE_MAX_COUNTERS];
-	const char *channel = dev->channel[0] ? dev->channel : default_channel;
 	uint8_t q[64];
-	size_t nhave = 0, qlen = 0;
+	size_t qlen = 0;
 	gw_error err = { { 0 } };
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	snprintf(out->seen, sizeof(out->seen), "[]");
-	if (ev->ncounters == 0)
-		return;
-	/* Over the quote's qualifying data: the nonce, or with an update request
-	 * SHA-256(nonce || nonceTPM). */
-	rc = evidence_qualifying_data(ev, q, &qlen);
-	if (!rc)
-		rc = evidence_counters_verify(ev, ak, q, qlen, v, &err);
-	if (rc) {
-		gwpol_report_add(rep, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
-				 "counters", "anti-rollback counters: %s", gw_error_msg(&err, rc));
-		return;
+	if (ev->ncounters) {
+		/* Over the quote's qualifying data: the nonce, or with an update
+		 * request SHA-256(nonce || nonceTPM). */
+		rc = evidence_qualifying_data(ev, q, &qlen);
+		if (!rc)
+			rc = evidence_counters_verify(ev, ak, q, qlen, v, &err);
+		if (rc) {
+			gwpol_report_add(rep, GWPOL_CLAIM_CONFIGURATION,
+					 GWPOL_TIER_CONTRAINDICATED, "counters",
+					 "anti-rollback counters: %s", gw_error_msg(&err, rc));
+			return;
+		}
 	}
 	for (size_t i = 0; i < ev->ncounters; i++)
 		to_store(&v[i], &out->c[i]);
 	out->n = ev->ncounters;
 	seen_json(out, out->seen, sizeof(out->seen));
-	rc = store_counters_get(w->st, dev->id, have, STORE_MAX_COUNTERS, &nhave, &err);
-	if (rc) {
+	/* Also without counters in the round: a recorded channel must be there. */
+	rc = service_counters_compare(w->st, dev->id, out, rep, &err);
+	if (rc)
 		service_log("attest: counters of %s: %s", dev->id, gw_error_msg(&err, rc));
-		gwpol_report_add(rep, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
-				 "counters", "the recorded counters cannot be read");
+	if (!out->ok)
 		return;
-	}
-	if (compare(out, have, nhave, rep))
-		return;
-	out->ok = true;
-	for (size_t i = 0; channel && i < out->n; i++)
-		if (strcmp(out->c[i].channel, channel) == 0)
+	/* The highest value certified, as the store will record it (store.h). */
+	for (size_t i = 0; i < out->n; i++)
+		if (out->c[i].security_version > dev->security_version)
 			dev->security_version = out->c[i].security_version;
 }

@@ -35,6 +35,23 @@ static bool path_release_id(const char *path, char id[STORE_RELEASE_ID_LEN + 1])
 	return true;
 }
 
+static int eol_cb(const struct store_result *r, void *arg)
+{
+	*(bool *)arg = verdict_result_is_eol(r->status, r->claims);
+	return 0;
+}
+
+/* The device's latest result (stored with its last status) warns of nothing but
+ * its end of support. A store failure says no. */
+static bool latest_is_eol(struct service_worker *w, const char *device_id)
+{
+	bool eol = false;
+
+	if (store_result_history(w->st, device_id, 1, eol_cb, &eol, NULL))
+		return false;
+	return eol;
+}
+
 /* May dev have r now? 0, or the reply (403) has been sent and audited. */
 static int check_eligible(struct service_worker *w, struct httpd_req *req,
 			  const struct store_device *dev, const struct store_release *r)
@@ -62,6 +79,8 @@ static int check_eligible(struct service_worker *w, struct httpd_req *req,
 	if (service_updates_running(w->st, dev->id, &d, &running, &err))
 		service_log("release download: update state of %s: %s", dev->id,
 			    gw_error_msg(&err, GW_E_IO));
+	if (dev->attested && !strcmp(dev->last_status, "warning"))
+		d.warning_is_eol = latest_is_eol(w, dev->id);
 	v = release_eligible(r, &d, pol ? &pol->update : NULL, service_now(),
 			     cfg->release_max_attest_age);
 	store_release_fini(&running);

@@ -445,15 +445,23 @@ struct store_counter {
 int store_counters_get(struct store *st, const char *device_id, struct store_counter *out,
 		       size_t max, size_t *n, gw_error *err) GW_WUR;
 /* Record a round's certified counters c[0..n-1] at now (a channel seen for the
- * first time is inserted with first_seen = now, a known one updated), and, when
- * sv_channel (the device's channel) is among them, set the device's
- * security_version to its value. Meant for the transaction that records the
- * round's result. GW_E_STATE (nothing written) when a channel's names differ
- * from the pinned ones or its security version is below the recorded one;
- * GW_E_NOTFOUND for an unknown device. */
+ * first time is inserted with first_seen = now, a known one updated), and raise
+ * the device's security_version to the highest value among them (it never goes
+ * down). Meant for the transaction that records the round's result. GW_E_STATE
+ * (nothing written) when a channel's names differ from the pinned ones, its
+ * security version is below the recorded one, or a recorded channel is not among
+ * c (every round certifies every recorded channel; the rows therefore never
+ * exceed STORE_MAX_COUNTERS); GW_E_NOTFOUND for an unknown device. */
 int store_counters_record(struct store *st, const char *device_id,
-			  const struct store_counter *c, size_t n, const char *sv_channel,
-			  int64_t now, gw_error *err) GW_WUR;
+			  const struct store_counter *c, size_t n, int64_t now,
+			  gw_error *err) GW_WUR;
+/* An operator retires a channel the device no longer certifies: its row is
+ * deleted (into *out when out is not NULL) with audit record audit (may be
+ * NULL) in one transaction. The device's security_version is left as it is.
+ * GW_E_NOTFOUND when the device has no row of that channel. */
+int store_counters_retire(struct store *st, const char *device_id, const char *channel,
+			  struct store_counter *out, const struct store_audit *audit,
+			  gw_error *err) GW_WUR;
 
 /* ---- per-model policies ----
  * The store keeps each policy as given: the DSSE envelope whose payload is the

@@ -19,8 +19,7 @@ int store_counters_get(struct store *st, const char *device_id, struct store_cou
 }
 
 int store_counters_record(struct store *st, const char *device_id,
-			  const struct store_counter *c, size_t n, const char *sv_channel,
-			  int64_t now, gw_error *err)
+			  const struct store_counter *c, size_t n, int64_t now, gw_error *err)
 {
 	int rc = store_check_device_id(device_id, err);
 
@@ -35,5 +34,20 @@ int store_counters_record(struct store *st, const char *device_id,
 			return gw_fail(err, GW_E_INVAL, "store: counter %zu: bad channel or "
 				       "security version", i + 1);
 	}
-	return st->ops->counters_record(st, device_id, c, n, sv_channel, now, err);
+	return st->ops->counters_record(st, device_id, c, n, now, err);
+}
+
+int store_counters_retire(struct store *st, const char *device_id, const char *channel,
+			  struct store_counter *out, const struct store_audit *audit,
+			  gw_error *err)
+{
+	struct store_counter ignored;
+	int rc = store_check_device_id(device_id, err);
+
+	if (rc)
+		return rc;
+	if (!channel || channel[0] == '\0' || strlen(channel) > STORE_CHANNEL_MAX)
+		return gw_fail(err, GW_E_INVAL, "store: counters: bad channel name");
+	return st->ops->counters_retire(st, device_id, channel, out ? out : &ignored, audit,
+					err);
 }

@@ -91,14 +91,16 @@ struct store_ops {
 	int (*counters_get)(struct store *st, const char *device_id, struct store_counter *out,
 			    size_t max, size_t *n, gw_error *err);
 	int (*counters_record)(struct store *st, const char *device_id,
-			       const struct store_counter *c, size_t n, const char *sv_channel,
-			       int64_t now, gw_error *err);
+			       const struct store_counter *c, size_t n, int64_t now, gw_error *err);
 	int (*device_update_get)(struct store *st, const char *device_id,
 				 struct store_device_update *out, gw_error *err);
 	int (*device_update_put)(struct store *st, const char *device_id,
 				 const struct store_device_update *u, gw_error *err);
 	int (*device_update_list)(struct store *st, store_device_update_cb cb, void *arg,
 				  gw_error *err);
+	int (*counters_retire)(struct store *st, const char *device_id, const char *channel,
+			       struct store_counter *out, const struct store_audit *audit,
+			       gw_error *err);
 	int (*audit_append)(struct store *st, const struct store_audit *a, uint64_t *seq,
 			    gw_error *err);
 	int (*audit_list)(struct store *st, uint64_t since, store_audit_cb cb, void *arg,

@@ -568,6 +568,7 @@ static const struct store_ops sqlite_ops = {
 	.device_update_get = sqls_op_device_update_get,
 	.device_update_put = sqls_op_device_update_put,
 	.device_update_list = sqls_op_device_update_list,
+	.counters_retire = sqls_op_counters_retire,
 	.audit_verify = sqls_op_audit_verify,
 };
 

@@ -127,11 +127,43 @@ static int record_one(sqlite3 *db, const char *device_id, const struct store_cou
 	return sqls_step_done(db, stmt, err, "recording a counter");
 }
 
-static int set_device_sv(sqlite3 *db, const char *device_id, uint64_t sv, gw_error *err)
+/* Inside the transaction: GW_E_STATE when a channel recorded for the device is not
+ * among c[0..n-1]. A round certifies every recorded channel or records nothing: a
+ * channel only an operator retires, and the rows stay within STORE_MAX_COUNTERS. */
+static int all_recorded_present(sqlite3 *db, const char *device_id,
+				const struct store_counter *c, size_t n, gw_error *err)
 {
 	sqlite3_stmt *stmt = NULL;
-	int rc = sqls_prepare(db, "UPDATE devices SET security_version = ? WHERE id = ?", &stmt,
-			      err);
+	int src = SQLITE_DONE, rc = sqls_prepare(db, "SELECT channel FROM device_counters"
+						 " WHERE device_id = ? ORDER BY channel",
+						 &stmt, err);
+
+	if (rc)
+		return rc;
+	sqls_bind_text(stmt, 1, device_id);
+	while (!rc && (src = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *ch = (const char *)sqlite3_column_text(stmt, 0);
+		size_t i = 0;
+
+		while (ch && i < n && strcmp(c[i].channel, ch))
+			i++;
+		if (!ch || i == n)
+			rc = gw_fail(err, GW_E_STATE, "device %s channel '%s': recorded, and not "
+				     "certified in this round", device_id, ch ? ch : "");
+	}
+	if (!rc && src != SQLITE_DONE)
+		rc = sqls_fail(db, sqlite3_extended_errcode(db), err, "reading counters");
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+/* The device's security version never goes down: the highest of what it was and
+ * every value certified (doc/evidence.md). */
+static int raise_device_sv(sqlite3 *db, const char *device_id, uint64_t sv, gw_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = sqls_prepare(db, "UPDATE devices SET security_version ="
+			      " MAX(COALESCE(security_version, 0), ?) WHERE id = ?", &stmt, err);
 
 	if (rc)
 		return rc;
@@ -141,10 +173,10 @@ static int set_device_sv(sqlite3 *db, const char *device_id, uint64_t sv, gw_err
 }
 
 int sqls_op_counters_record(struct store *st, const char *device_id,
-			    const struct store_counter *c, size_t n, const char *sv_channel,
-			    int64_t now, gw_error *err)
+			    const struct store_counter *c, size_t n, int64_t now, gw_error *err)
 {
 	struct sqlite_store *s = to_sqlite(st);
+	uint64_t high = 0;
 	int rc = sqls_tx_open(s, err);
 
 	if (rc)
@@ -153,11 +185,40 @@ int sqls_op_counters_record(struct store *st, const char *device_id,
 	if (rc == 0)
 		rc = gw_fail(err, GW_E_NOTFOUND, "no device %s", device_id);
 	else if (rc == GW_E_EXISTS)
-		rc = 0;
+		rc = all_recorded_present(s->db, device_id, c, n, err);
 	for (size_t i = 0; !rc && i < n; i++) {
 		rc = record_one(s->db, device_id, &c[i], now, err);
-		if (!rc && sv_channel && strcmp(c[i].channel, sv_channel) == 0)
-			rc = set_device_sv(s->db, device_id, c[i].security_version, err);
+		if (c[i].security_version > high)
+			high = c[i].security_version;
 	}
+	if (!rc && n)
+		rc = raise_device_sv(s->db, device_id, high, err);
+	return sqls_tx_close(s, rc, err);
+}
+
+int sqls_op_counters_retire(struct store *st, const char *device_id, const char *channel,
+			    struct store_counter *out, const struct store_audit *audit,
+			    gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *stmt = NULL;
+	int rc = sqls_tx_open(s, err);
+
+	if (rc)
+		return rc;
+	rc = counter_row(s->db, device_id, channel, out, err);
+	if (rc == GW_E_NOTFOUND)
+		rc = gw_fail(err, rc, "device %s has no recorded counter of channel '%s'",
+			     device_id, channel);
+	if (!rc)
+		rc = sqls_prepare(s->db, "DELETE FROM device_counters WHERE device_id = ?"
+				  " AND channel = ?", &stmt, err);
+	if (!rc) {
+		sqls_bind_text(stmt, 1, device_id);
+		sqls_bind_text(stmt, 2, channel);
+		rc = sqls_step_done(s->db, stmt, err, "deleting a counter");
+	}
+	if (!rc)
+		rc = sqls_maybe_audit(s->db, audit, err);
 	return sqls_tx_close(s, rc, err);
 }

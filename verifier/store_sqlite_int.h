@@ -168,8 +168,10 @@ int sqls_op_update_key_reset(struct store *st, const char *device_id,
 int sqls_op_counters_get(struct store *st, const char *device_id, struct store_counter *out,
 			 size_t max, size_t *n, gw_error *err);
 int sqls_op_counters_record(struct store *st, const char *device_id,
-			    const struct store_counter *c, size_t n, const char *sv_channel,
-			    int64_t now, gw_error *err);
+			    const struct store_counter *c, size_t n, int64_t now, gw_error *err);
+int sqls_op_counters_retire(struct store *st, const char *device_id, const char *channel,
+			    struct store_counter *out, const struct store_audit *audit,
+			    gw_error *err);
 
 /* store_sqlite_device_update.c */
 int sqls_op_device_update_get(struct store *st, const char *device_id,

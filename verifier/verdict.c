@@ -266,6 +266,31 @@ json_object *verdict_failures_json(const struct gwpol_report *rep)
 	return arr;
 }
 
+#define VERDICT_EOL_RULE "$.update.end_of_support"
+
+bool verdict_warning_is_eol(const struct gwpol_report *rep)
+{
+	if (strcmp(gwpol_report_status(rep), "warning") || rep->n != 1 || rep->dropped)
+		return false;
+	return strcmp(rep->f[0].rule, VERDICT_EOL_RULE) == 0;
+}
+
+bool verdict_result_is_eol(const char *status, const char *claims)
+{
+	json_object *arr, *check;
+	bool eol = false;
+
+	if (!status || !claims || strcmp(status, "warning"))
+		return false;
+	arr = json_tokener_parse(claims);
+	if (json_object_is_type(arr, json_type_array) && json_object_array_length(arr) == 1 &&
+	    json_object_object_get_ex(json_object_array_get_idx(arr, 0), "check", &check) &&
+	    json_object_is_type(check, json_type_string))
+		eol = strcmp(json_object_get_string(check), VERDICT_EOL_RULE) == 0;
+	json_object_put(arr);
+	return eol;
+}
+
 json_object *verdict_vector_json(const struct gwpol_report *rep)
 {
 	json_object *tv = json_object_new_object();

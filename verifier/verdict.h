@@ -95,6 +95,12 @@ int verdict_appraise(const struct appraise_input *in, const struct gwpol *pol, c
  * trustworthiness vector {"instance-identity": 2, ...}. New objects the caller
  * puts; NULL on allocation failure. */
 json_object *verdict_failures_json(const struct gwpol_report *rep);
+/* The report is a warning whose one finding is the model's end of support (rule
+ * "$.update.end_of_support"): a device the policy only says is past its support. */
+bool verdict_warning_is_eol(const struct gwpol_report *rep);
+/* The same of a stored result: status and its failed claims as
+ * verdict_failures_json() wrote them. False for anything else or unreadable. */
+bool verdict_result_is_eol(const char *status, const char *claims);
 json_object *verdict_vector_json(const struct gwpol_report *rep);
 
 /* A cache of verified policies keyed by (model, version) and the exact envelope

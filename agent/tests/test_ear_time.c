@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// Unit tests for the time expiry is judged by: the latest verified attestation
-// result's "iat", the system clock without a result or a gate key, and a refusal
-// for a result that does not verify or carries no usable "iat".
+// Unit tests for the time expiry is judged by: the later of the system clock and
+// the latest verified attestation result's "iat" (a clock behind is overridden, a
+// result's old time never holds the clock back: review finding F7), the system
+// clock without a result or a gate key, and a refusal for a result that does not
+// verify or carries no usable "iat".
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -100,12 +102,23 @@ static void test_sources(void **state)
 	assert_int_equal(src, EAR_TIME_SYSTEM);
 	assert_true(now >= before && now <= (int64_t)time(NULL));
 
-	/* a verified result: its issue time, wherever the RTC is */
-	put_ear(f, f->gate, "{\"iat\":1796601600,\"exp\":1796601900,\"sub\":\"gw-1\"}");
+	/* a verified result later than the clock (a clock behind, 2100): its issue
+	 * time */
+	put_ear(f, f->gate, "{\"iat\":4102444800,\"exp\":4102445100,\"sub\":\"gw-1\"}");
 	assert_int_equal(ear_time_now(&f->ctx, &now, &src, &err), 0);
 	assert_int_equal(src, EAR_TIME_RESULT);
-	assert_int_equal(now, 1796601600LL);
+	assert_int_equal(now, 4102444800LL);
 	assert_string_equal(ear_time_source_name(src), "attestation-result");
+
+	/* a verified result older than the clock (2001: the device kept away from
+	 * the verifier): the clock, so that expiry is not frozen at the result's */
+	put_ear(f, f->gate, "{\"iat\":1000000000,\"exp\":1000000300,\"sub\":\"gw-1\"}");
+	before = (int64_t)time(NULL);
+	assert_int_equal(ear_time_now(&f->ctx, &now, &src, &err), 0);
+	assert_int_equal(src, EAR_TIME_SYSTEM);
+	assert_true(now >= before && now <= (int64_t)time(NULL));
+	assert_string_equal(ear_time_source_name(src), "system-clock");
+	put_ear(f, f->gate, "{\"iat\":4102444800,\"exp\":4102445100,\"sub\":\"gw-1\"}");
 
 	/* no gate key to check it with: not believed */
 	snprintf(path, sizeof(path), "%s/%s", f->dir, ENROLL_GATE_FILE);

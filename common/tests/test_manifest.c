@@ -116,6 +116,41 @@ static void test_full_round_trip(void **state)
 	manifest_free(m);
 }
 
+/* "eol_transition": true is kept and written back in canonical form; absent or
+ * false is false, and false is not written (manifests without it unchanged). */
+static void test_eol_transition(void **state)
+{
+	uint8_t *text, *t2;
+	size_t len, l2, out_len = 0;
+	struct manifest *m = parse_good("eol", &text, &len), *min = parse_good("minimal", &t2, &l2);
+	struct manifest *back = NULL;
+	char *out = NULL;
+	const char *off = "{\"_type\":\"gatewarden-manifest\",\"format\":1,\"models\":[\"a\"],"
+			  "\"channel\":\"s\",\"version\":\"1\",\"security_version\":0,"
+			  "\"created\":\"2026-12-01T00:00:00Z\",\"reboot_required\":false,"
+			  "\"eol_transition\":false,\"payloads\":[{\"class\":\"app\",\"size\":1,"
+			  "\"sha256\":\"792c09188cbb34cddb80280ecc21dc16d42424f93e95f7aa96f3cc62b8a45aef\"}]}";
+
+	(void)state;
+	assert_true(m->eol_transition);
+	assert_false(min->eol_transition);
+	assert_int_equal(manifest_format(m, &out, &out_len), 0);
+	assert_int_equal(out_len, len);
+	assert_memory_equal(out, text, len);
+	free(out);
+	out = NULL;
+	assert_int_equal(manifest_parse((const uint8_t *)off, strlen(off), &back, NULL), 0);
+	assert_false(back->eol_transition);
+	assert_int_equal(manifest_format(back, &out, &out_len), 0);
+	assert_null(strstr(out, "eol_transition"));
+	free(out);
+	manifest_free(back);
+	free(text);
+	free(t2);
+	manifest_free(m);
+	manifest_free(min);
+}
+
 /* Whitespace is allowed; its digest differs from the canonical one. */
 static void test_pretty(void **state)
 {
@@ -216,6 +251,9 @@ static const struct bad_case bad_cases[] = {
 	{ "expires-before-created", GW_E_PARSE, "'expires' is not after 'created'" },
 	{ "reboot-missing", GW_E_PARSE, "'reboot_required' is missing" },
 	{ "reboot-string", GW_E_PARSE, "'reboot_required' must be true or false" },
+	{ "eol-string", GW_E_PARSE, "'eol_transition' must be true or false" },
+	{ "eol-null", GW_E_PARSE, "'eol_transition' must be true or false" },
+	{ "eol-number", GW_E_PARSE, "'eol_transition' must be true or false" },
 	{ "payloads-missing", GW_E_PARSE, "'payloads' is missing" },
 	{ "payloads-empty", GW_E_PARSE, "'payloads' is empty" },
 	{ "payloads-too-many", GW_E_TOOBIG, "9 payloads, more than 8" },
@@ -376,6 +414,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_minimal),
 		cmocka_unit_test(test_full_round_trip),
+		cmocka_unit_test(test_eol_transition),
 		cmocka_unit_test(test_pretty),
 		cmocka_unit_test(test_format_refuses),
 		cmocka_unit_test(test_notes_text_kept),

@@ -136,7 +136,7 @@ static void test_rollout(void **state)
 	memset(c.counter_name, 0x11, sizeof(c.counter_name));
 	memset(c.baseline_name, 0x12, sizeof(c.baseline_name));
 	c.security_version = 6;
-	assert_int_equal(store_counters_record(f->st, "gw-c", &c, 1, "stable", 1, NULL), 0);
+	assert_int_equal(store_counters_record(f->st, "gw-c", &c, 1, 1, NULL), 0);
 
 	memset(&e, 0, sizeof(e));
 	e.st = f->st;

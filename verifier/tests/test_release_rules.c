@@ -137,6 +137,22 @@ static void test_policy(void **state)
 	assert_int_equal(judge(&r, &d, &u), RELEASE_END_OF_SUPPORT);
 	r.eol_transition = true;
 	assert_int_equal(judge(&r, &d, &u), RELEASE_ELIGIBLE);
+	/* Past it the appraisal is a warning naming the end of support: enough for an
+	 * end-of-life transition, for nothing else; a warning for anything else is
+	 * enough for nothing. */
+	d.last_status = "warning";
+	d.warning_is_eol = true;
+	assert_int_equal(judge(&r, &d, &u), RELEASE_ELIGIBLE);
+	r.eol_transition = false;
+	assert_int_equal(judge(&r, &d, &u), RELEASE_END_OF_SUPPORT);
+	r.eol_transition = true;
+	d.warning_is_eol = false;
+	assert_int_equal(judge(&r, &d, &u), RELEASE_NOT_AFFIRMING);
+	d.last_status = "contraindicated";
+	d.warning_is_eol = true;
+	assert_int_equal(judge(&r, &d, &u), RELEASE_NOT_AFFIRMING);
+	d.last_status = "affirming";
+	d.warning_is_eol = false;
 	/* The policy's channels: the device's must be one of them. */
 	memset(&u, 0, sizeof(u));
 	u.n_channels = 2;

@@ -458,6 +458,38 @@ static void test_appraise_policy(void **state)
 	free(r);
 }
 
+/* A warning whose one finding is the end of support, in the report and as stored;
+ * anything more or else is not. */
+static void test_warning_is_eol(void **state)
+{
+	struct gwpol_report rep;
+	json_object *claims;
+
+	(void)state;
+	gwpol_report_init(&rep);
+	assert_false(verdict_warning_is_eol(&rep));
+	gwpol_report_add(&rep, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_WARNING,
+			 "$.update.end_of_support", "support for model m ended after 2020-01-31");
+	assert_true(verdict_warning_is_eol(&rep));
+	claims = verdict_failures_json(&rep);
+	assert_true(verdict_result_is_eol("warning", json_object_to_json_string(claims)));
+	assert_false(verdict_result_is_eol("affirming", json_object_to_json_string(claims)));
+	json_object_put(claims);
+	assert_false(verdict_result_is_eol("warning", "[]"));
+	assert_false(verdict_result_is_eol("warning", "not json"));
+	assert_false(verdict_result_is_eol("warning", "[{\"check\":1}]"));
+	assert_false(verdict_result_is_eol("warning", NULL));
+	gwpol_report_add(&rep, GWPOL_CLAIM_EXECUTABLES, GWPOL_TIER_WARNING, "stages", "x");
+	assert_false(verdict_warning_is_eol(&rep));
+	claims = verdict_failures_json(&rep);
+	assert_false(verdict_result_is_eol("warning", json_object_to_json_string(claims)));
+	json_object_put(claims);
+	gwpol_report_init(&rep);
+	gwpol_report_add(&rep, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
+			 "$.update.end_of_support", "x");
+	assert_false(verdict_warning_is_eol(&rep));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -466,6 +498,7 @@ int main(void)
 		cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_appraise_no_policy),
 		cmocka_unit_test(test_appraise_policy),
+		cmocka_unit_test(test_warning_is_eol),
 	};
 
 	return cmocka_run_group_tests(tests, keys_setup, keys_teardown);
