@@ -116,7 +116,9 @@ hash=$(
   {
     (cd "$stage" && find . -printf '%p %y %m %l\n' | LC_ALL=C sort &&
       find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
-    sha256sum "$vmlinuz" "$0" "$here/grub-head.cfg" "$here/grub-entry.cfg"
+    for f in "$vmlinuz" "$here/build.sh" "$here/grub-head.cfg" "$here/grub-entry.cfg"; do
+      sha256sum <"$f"
+    done
     printf '%s\n' "$snippet"
     dpkg-query -W -f='${Version}\n' grub-efi-amd64-bin
   } | sha256sum | cut -c1-16
@@ -155,9 +157,9 @@ mkfs.fat -C -n GW-ESP "$tmp/esp.img" $((esp_mib * 1024)) >/dev/null
 mmd -i "$tmp/esp.img" ::/EFI ::/EFI/BOOT ::/EFI/gatewarden
 mcopy -i "$tmp/esp.img" "$tmp/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
 mcopy -i "$tmp/esp.img" "$tmp/grub.cfg" "$tmp/grubenv" ::/EFI/gatewarden/
-mke2fs -q -t ext2 -L gw-slot-A -d "$tmp/slot" "$tmp/slot-A.img" ${slot_mib}M
+mke2fs -q -t ext2 -L gw-slot-A -d "$tmp/slot" "$tmp/slot-A.img" ${slot_mib}M >/dev/null
 mkdir -p "$tmp/empty"
-mke2fs -q -t ext2 -L gw-slot-B -d "$tmp/empty" "$tmp/slot-B.img" ${slot_mib}M
+mke2fs -q -t ext2 -L gw-slot-B -d "$tmp/empty" "$tmp/slot-B.img" ${slot_mib}M >/dev/null
 total_mib=$((1 + esp_mib + 2 * slot_mib + 1))
 truncate -s ${total_mib}M "$tmp/disk.img"
 sfdisk -q "$tmp/disk.img" <<SFD
@@ -172,7 +174,7 @@ put "$tmp/esp.img" 1
 put "$tmp/slot-A.img" $((1 + esp_mib))
 put "$tmp/slot-B.img" $((1 + esp_mib + slot_mib))
 rm -f "$tmp/esp.img" "$tmp/slot-B.img"
-rm -rf "$tmp/slot" "$tmp/empty"
+rm -rf "$tmp/empty"
 printf 'esp_offset=%d\nslot_mib=%d\nkernel=%s\n' $((1024 * 1024)) "$slot_mib" "$kname" \
   >"$tmp/layout"
 # Older images are no longer needed: keep only this one.
