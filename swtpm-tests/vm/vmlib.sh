@@ -14,7 +14,7 @@
 #   vm_step_rc gw NAME; vm_get gw FILE DEST
 # env: GW_VM_BOOT_TIMEOUT  seconds a boot may take (default 300)
 #      GW_VM_LOGS          where console, relay and swtpm logs go when a check
-#                          failed (default: the build's test-results/vm/logs)
+#                          failed (default: the build's test-results/vm-logs)
 #      GW_VM_ACCEL         QEMU accelerator (default tcg)
 
 VM_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -59,7 +59,7 @@ vm_create() {
 _vm_keep_logs() {   # NAME: copy the VM's logs out of $GW_TMP when a check failed
   local d=$GW_TMP/$1 dest
   [ "$GW_FAILS" -gt 0 ] || return 0
-  dest=${GW_VM_LOGS:-$GW_BIN/test-results/vm/logs}/$SCENARIO-$1
+  dest=${GW_VM_LOGS:-$GW_BIN/test-results/vm-logs}/$SCENARIO-$1
   mkdir -p "$dest" && cp "$d"/*.log "$GW_TMP/vm-$1"-*.log "$dest/" 2>/dev/null
   echo "# $SCENARIO: console, relay and swtpm logs of VM $1 kept in $dest"
 }
