@@ -48,7 +48,7 @@ if [ ! -d "$kdir/boot" ]; then
   dpkg-deb -x "$kdeb" "$kdir.tmp"
   mv "$kdir.tmp" "$kdir"
 fi
-kver=$(ls "$kdir/lib/modules" | head -n 1)
+kver=$(basename "$(find "$kdir/lib/modules" -mindepth 1 -maxdepth 1 -type d | head -n 1)")
 vmlinuz=$kdir/boot/vmlinuz-$kver
 [ -f "$vmlinuz" ] || die "no vmlinuz-$kver in $kdeb"
 
@@ -100,11 +100,12 @@ for m in $mods; do
   line=$(grep -E "(^|/)$m\.ko:" "$moddep" | head -n 1) || die "module $m not in $kname"
   for p in $(echo "$line" | tr -d ':'); do want+=("$p"); done
 done
+# modules.dep names them relative to the module directory (kernel/...).
 for p in $(printf '%s\n' "${want[@]}" | sort -u); do
-  install -D -m 0644 "$mdir/${p#/lib/modules/$kver/}" "$stage/lib/modules/$kver/${p#/lib/modules/$kver/}"
+  install -D -m 0644 "$mdir/$p" "$stage/lib/modules/$kver/$p"
 done
 busybox depmod -b "$stage" "$kver" || die "busybox depmod failed on the initramfs"
-printf '%s\n' $mods >"$stage/etc/gatewarden/modules"
+echo "$mods" | tr ' ' '\n' >"$stage/etc/gatewarden/modules"
 
 install -m 0755 "$here/init" "$stage/init"
 install -m 0644 "$here/agent.conf" "$stage/etc/gatewarden/agent.conf"
