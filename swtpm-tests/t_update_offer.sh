@@ -84,7 +84,7 @@ want offers-mode-0600 600 "$mode"
 want no-temporary-left 0 "$(find "$state/update" -name '*.tmp.*' | wc -l)"
 
 # accept: installs at once, outside windows too, and ends the deferral
-h=$(( ($(date -u +%H) + 3) % 24 ))
+h=$(( (10#$(date -u +%H) + 3) % 24 ))   # 10#: the hours 08 and 09 are not octal
 write_conf 'auto_install = yes' "window = daily $(printf %02d "$h"):00-$(printf %02d $(((h + 1) % 24))):00" \
   'timezone = UTC'
 check accept-app ga update accept app-1.4 --json
