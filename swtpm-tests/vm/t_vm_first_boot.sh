@@ -62,6 +62,7 @@ expect_file firmware-log-from-securityfs "$GW_TMP/bios1.bin"
 check_py firmware-log-has-grubs-kernel-and-initrd "$GW_ROOT/swtpm-tests" "$GW_TMP/bios1.bin" \
   "$VM_IMG/slot/boot/vmlinuz" "$VM_IMG/slot/boot/initrd.img" <<'PY'
 import hashlib, sys
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, sys.argv[1])
 import fwlog
 _, _, evs = fwlog.parse(open(sys.argv[2], "rb").read())
@@ -110,6 +111,7 @@ vm_get gw bios.bin "$GW_TMP/bios2.bin"
 check_py same-firmware-measurements-both-boots "$GW_ROOT/swtpm-tests" "$GW_TMP/bios1.bin" \
   "$GW_TMP/bios2.bin" <<'PY'
 import sys
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, sys.argv[1])
 import fwlog
 a, b = ([(e["pcr"], e["type"], [(x, d.hex()) for x, d in e["digests"]])
