@@ -62,7 +62,7 @@ TOOLS := $(patsubst swtpm-tests/tools/%.c,$(B)/tools/%,$(TOOL_SRC))
 BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
 .SECONDARY:
-.PHONY: all deps check unit swtpm-check fuzz fuzz-smoke demo bench install clean valgrind tests tools
+.PHONY: all deps check unit swtpm-check vm-check fuzz fuzz-smoke demo bench install clean valgrind tests tools
 all: deps $(BINS) $(TOOLS)
 
 deps:
@@ -172,6 +172,11 @@ unit: tests
 	@scripts/run-unit.sh $(B) $(TESTS)
 swtpm-check: all
 	@swtpm-tests/run.sh $(B)
+
+# The gateway VM (OVMF, GRUB, a Debian kernel, swtpm) under QEMU/TCG; make check runs
+# it too (scripts/check.sh).
+vm-check: all
+	@swtpm-tests/vm/run.sh $(B)
 fuzz-smoke: fuzz
 	@scripts/run-fuzz.sh $(FUZZ_B) $(FUZZ_BINS)
 

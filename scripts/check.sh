@@ -82,6 +82,13 @@ echo "=== check: swtpm scenarios"
 GW_RESULTS=$counts/swtpm swtpm-tests/run.sh "$build"
 section swtpm "$counts/swtpm" $?
 
+# The gateway VM runs the guest's gwagent inside QEMU, where valgrind cannot follow.
+if [ "$VALGRIND" != 1 ]; then
+  echo "=== check: gateway VM scenarios (QEMU, OVMF, GRUB, swtpm)"
+  GW_RESULTS=$counts/vm swtpm-tests/vm/run.sh "$build"
+  section vm "$counts/vm" $?
+fi
+
 if [ "$fuzz" = 1 ]; then
   echo "=== check: fuzz smoke (${FUZZ_SECONDS:-10}s per target)"
   # One target per fuzz/*.c: a binary left in the build directory by a removed

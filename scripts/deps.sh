@@ -14,6 +14,10 @@ pkgs=(
   libubootenv-dev libubootenv-tool grub-common
   # make bench compares `gwagent update install` with RAUC (scripts/bench_update.sh)
   rauc squashfs-tools dbus-daemon
+  # the gateway VM (swtpm-tests/vm): QEMU, OVMF, GRUB's EFI modules, the guest's
+  # busybox and socat, and the image tools (the guest kernel is downloaded, not installed)
+  qemu-system-x86 ovmf grub-efi-amd64-bin busybox-static socat mtools dosfstools
+  e2fsprogs fdisk
 )
 
 # Node.js runs the tests' independent JWT check (jose); Debian's is enough.

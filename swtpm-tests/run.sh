@@ -10,6 +10,8 @@
 #                           declare a longer one: "# scenario-timeout: S")
 #        GW_RESULTS=FILE    where to write "PASSED FAILED" (default
 #                           BUILD_DIR/test-results/swtpm.counts)
+#        GW_OUTNAME=NAME    logs in BUILD_DIR/test-results/NAME, temp dirs in
+#                           .../NAME-tmp (default swtpm; swtpm-tests/vm/run.sh: vm)
 #        VALGRIND, GW_TESTDATA, GW_BANKS, GW_KEEP_TMP: passed to the scenarios
 # A scenario that exits non-zero without a FAIL: line, or times out, counts as one
 # failure. Last line: "swtpm: N passed, N failed"; non-zero exit if any failed.
@@ -27,8 +29,8 @@ shift
 results=${GW_RESULTS:-$build/test-results/swtpm.counts}
 jobs=${SWTPM_JOBS:-2}
 limit=${SCENARIO_TIMEOUT:-300}
-outdir=$build/test-results/swtpm
-tmproot=$build/test-results/swtpm-tmp
+outdir=$build/test-results/${GW_OUTNAME:-swtpm}
+tmproot=$build/test-results/${GW_OUTNAME:-swtpm}-tmp
 rm -rf "$outdir" "$tmproot"
 mkdir -p "$outdir" "$tmproot"
 
