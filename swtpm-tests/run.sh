@@ -7,7 +7,8 @@
 #   SCENARIO: t_name.sh paths or bare names ("harness"); default: all t_*.sh
 # env:   SWTPM_JOBS=N       scenarios at once (default 2)
 #        SCENARIO_TIMEOUT=S per-scenario time limit (default 300; a scenario may
-#                           declare a longer one: "# scenario-timeout: S")
+#                           declare a longer one: "# scenario-timeout: S"); under
+#                           VALGRIND=1 the default is 1200 and a scenario's own x4
 #        GW_RESULTS=FILE    where to write "PASSED FAILED" (default
 #                           BUILD_DIR/test-results/swtpm.counts)
 #        GW_OUTNAME=NAME    logs in BUILD_DIR/test-results/NAME, temp dirs in
@@ -29,6 +30,11 @@ shift
 results=${GW_RESULTS:-$build/test-results/swtpm.counts}
 jobs=${SWTPM_JOBS:-2}
 limit=${SCENARIO_TIMEOUT:-300}
+vg_scale=1
+if [ "${VALGRIND:-0}" = 1 ]; then
+  limit=${SCENARIO_TIMEOUT:-1200}
+  vg_scale=4
+fi
 outdir=$build/test-results/${GW_OUTNAME:-swtpm}
 tmproot=$build/test-results/${GW_OUTNAME:-swtpm}-tmp
 rm -rf "$outdir" "$tmproot"
@@ -141,6 +147,7 @@ for s in "${scenarios[@]}"; do
   # never a shorter one than SCENARIO_TIMEOUT.
   own=$(sed -n 's/^# scenario-timeout: \([0-9][0-9]*\)$/\1/p' "$s" | head -1)
   slimit=$limit
+  [ -n "$own" ] && own=$((own * vg_scale))
   [ -n "$own" ] && [ "$own" -gt "$limit" ] && slimit=$own
   (
     cd "$root" || exit 2
