@@ -20,27 +20,6 @@
 #include "store_fixture.h"
 #include "util.h"
 
-static uint8_t ak_pub[] = { 0x00, 0x23, 0x0a, 0x0b, 0x0c };
-static uint8_t ak_name[] = { 0x00, 0x0b, 0xaa };
-static uint8_t ek_pub[] = { 0x00, 0x23, 0x01, 0x02 };
-
-static void put_device(struct store *st, const char *id)
-{
-	struct store_device d;
-
-	memset(&d, 0, sizeof(d));
-	assert_int_equal(gw_snprintf(d.id, sizeof(d.id), "%s", id), 0);
-	assert_int_equal(gw_snprintf(d.model, sizeof(d.model), "gw-1000"), 0);
-	d.state = STORE_DEV_ENROLLED;
-	d.created_at = 1000;
-	d.ek_pub = ek_pub;
-	d.ek_pub_len = sizeof(ek_pub);
-	d.ak_pub = ak_pub;
-	d.ak_pub_len = sizeof(ak_pub);
-	d.ak_name = ak_name;
-	d.ak_name_len = sizeof(ak_name);
-	assert_int_equal(store_device_put(st, &d, NULL, NULL), 0);
-}
 
 static void add(struct service_counters *sc, const char *channel, uint8_t fill, uint64_t sv)
 {
@@ -72,7 +51,7 @@ static void test_missing_channel(void **state)
 	struct gwpol_report rep;
 	gw_error err = { { 0 } };
 
-	put_device(f->st, "gw-a");
+	assert_int_equal(store_fixture_put_device(f->st, "gw-a", "gw-1000"), 0);
 	memset(&sc, 0, sizeof(sc));
 	add(&sc, "beta", 0x20, 1);
 	add(&sc, "stable", 0x10, 3);
@@ -122,7 +101,7 @@ static void test_race(void **state)
 	gw_error err = { { 0 } };
 	size_t n;
 
-	put_device(f->st, "gw-a");
+	assert_int_equal(store_fixture_put_device(f->st, "gw-a", "gw-1000"), 0);
 	memset(&ra, 0, sizeof(ra));
 	add(&ra, "stable", 0x10, 4);
 	assert_int_equal(store_counters_record(f->st, "gw-a", ra.c, ra.n, 100, &err), 0);

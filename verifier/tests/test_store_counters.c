@@ -19,29 +19,6 @@
 #include "store_fixture.h"
 #include "util.h"
 
-static uint8_t ak_pub[] = { 0x00, 0x23, 0x0a, 0x0b, 0x0c };
-static uint8_t ak_name[] = { 0x00, 0x0b, 0xaa };
-static uint8_t ek_pub[] = { 0x00, 0x23, 0x01, 0x02 };
-
-static void put_device(struct store *st, const char *id)
-{
-	struct store_device d;
-
-	memset(&d, 0, sizeof(d));
-	assert_int_equal(gw_snprintf(d.id, sizeof(d.id), "%s", id), 0);
-	assert_int_equal(gw_snprintf(d.model, sizeof(d.model), "gw-1000"), 0);
-	d.state = STORE_DEV_ENROLLED;
-	d.created_at = 1000;
-	d.ek_pub = ek_pub;
-	d.ek_pub_len = sizeof(ek_pub);
-	d.ak_pub = ak_pub;
-	d.ak_pub_len = sizeof(ak_pub);
-	d.ak_name = ak_name;
-	d.ak_name_len = sizeof(ak_name);
-	ak_name[2]++; /* one TPM, one device */
-	ek_pub[3]++;
-	assert_int_equal(store_device_put(st, &d, NULL, NULL), 0);
-}
 
 static struct store_counter ctr(const char *channel, uint8_t fill, uint64_t sv)
 {
@@ -76,7 +53,7 @@ static void test_record(void **state)
 	gw_error err = { { 0 } };
 	size_t n = 99;
 
-	put_device(f->st, "gw-a");
+	assert_int_equal(store_fixture_put_device(f->st, "gw-a", "gw-1000"), 0);
 	assert_int_equal(store_counters_get(f->st, "gw-a", got, STORE_MAX_COUNTERS, &n, &err), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(store_counters_record(f->st, "gw-a", c, 2, 100, &err), 0);
@@ -123,7 +100,7 @@ static void test_refused(void **state)
 	gw_error err = { { 0 } };
 	size_t n;
 
-	put_device(f->st, "gw-a");
+	assert_int_equal(store_fixture_put_device(f->st, "gw-a", "gw-1000"), 0);
 	assert_int_equal(store_counters_record(f->st, "gw-a", c, 2, 100, &err), 0);
 	c[0].security_version = 2;
 	c[1].counter_name[5] ^= 1;
@@ -173,7 +150,7 @@ static void test_bad_args(void **state)
 
 	assert_int_equal(store_counters_record(f->st, "gw-none", &c, 1, 1, &err),
 			 GW_E_NOTFOUND);
-	put_device(f->st, "gw-a");
+	assert_int_equal(store_fixture_put_device(f->st, "gw-a", "gw-1000"), 0);
 	c.channel[0] = '\0';
 	assert_int_equal(store_counters_record(f->st, "gw-a", &c, 1, 1, &err), GW_E_INVAL);
 	c = ctr("stable", 0x10, (uint64_t)INT64_MAX + 1);
@@ -196,7 +173,7 @@ static void test_sv_never_down(void **state)
 	gw_error err = { { 0 } };
 	size_t n;
 
-	put_device(f->st, "gw-a");
+	assert_int_equal(store_fixture_put_device(f->st, "gw-a", "gw-1000"), 0);
 	assert_int_equal(store_counters_record(f->st, "gw-a", c, 1, 100, &err), 0);
 	assert_int_equal(device_sv(f->st, "gw-a"), 9);
 	assert_int_equal(store_counters_record(f->st, "gw-a", c, 2, 200, &err), 0);
@@ -245,7 +222,7 @@ static void test_rows_capped(void **state)
 	size_t n;
 	char name[16];
 
-	put_device(f->st, "gw-a");
+	assert_int_equal(store_fixture_put_device(f->st, "gw-a", "gw-1000"), 0);
 	for (size_t i = 0; i < STORE_MAX_COUNTERS; i++) {
 		assert_int_equal(gw_snprintf(name, sizeof(name), "ch%zu", i), 0);
 		c[i] = ctr(name, (uint8_t)(0x10 + 2 * i), 1);
@@ -267,7 +244,7 @@ static void test_migrate_v9(void **state)
 	sqlite3 *db = NULL;
 	sqlite3_stmt *stmt = NULL;
 
-	put_device(f->st, "gw-old");
+	assert_int_equal(store_fixture_put_device(f->st, "gw-old", "gw-1000"), 0);
 	store_close(f->st);
 	f->st = NULL;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
