@@ -119,6 +119,61 @@ static int build_evidence(struct agent_ctx *ctx, const struct answer_challenge *
 	return 0;
 }
 
+/* The state directory's files a round uses. */
+struct round_paths {
+	char ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX], result[PATH_MAX];
+};
+
+/* The paths, and the pinned gate key (*gate, the caller's); a key that does not
+ * load sets *exit_code to GW_EXIT_STATE. */
+static int round_files(struct agent_ctx *ctx, struct round_paths *p, EVP_PKEY **gate,
+		       int *exit_code, gw_error *err)
+{
+	char gate_path[PATH_MAX];
+	int rc;
+
+	if (agent_path(ctx, ENROLL_CA_FILE, p->ca, sizeof(p->ca)) ||
+	    agent_path(ctx, ENROLL_TLS_CERT_FILE, p->cert, sizeof(p->cert)) ||
+	    agent_path(ctx, ENROLL_TLS_KEY_FILE, p->key, sizeof(p->key)) ||
+	    agent_path(ctx, ENROLL_GATE_FILE, gate_path, sizeof(gate_path)) ||
+	    agent_path(ctx, ENROLL_RESULT_FILE, p->result, sizeof(p->result)))
+		return gw_fail(err, GW_E_INVAL, "state directory path too long");
+	rc = tpmdata_pkey_load(gate_path, gate, err);
+	if (rc) {
+		*exit_code = GW_EXIT_STATE;
+		gw_error_prefix(err, "pinned gate key: ");
+	}
+	return rc;
+}
+
+/* The answer's EAR: signed by the pinned gate key, the status the answer says,
+ * about this device, not expired. *claims gets its claims (the caller's). */
+static int verify_result(EVP_PKEY *gate, const struct answer_attest *ans,
+			 struct round_result *res, json_object **claims, gw_error *err)
+{
+	json_object *sub = NULL;
+	int rc = jwt_verify_es256(gate, ans->ear, claims, err);
+
+	if (rc) {
+		if (rc == GW_E_SIGNATURE)
+			gw_error_prefix(err, "the EAR does not verify with the pinned gate key: ");
+		return rc;
+	}
+	rc = answers_ear_summary(*claims, &res->ear, err);
+	if (!rc && res->ear.status != ans->status)
+		rc = gw_fail(err, GW_E_PARSE, "the EAR says %s, the answer %s",
+			     answers_status_name(res->ear.status), answers_status_name(ans->status));
+	/* A result about another device proves nothing about this one. */
+	if (!rc && (!json_object_object_get_ex(*claims, "sub", &sub) ||
+		    !json_object_is_type(sub, json_type_string) ||
+		    strcmp(json_object_get_string(sub), res->device_id)))
+		rc = gw_fail(err, GW_E_STATE, "the EAR is not about this device (%s)",
+			     res->device_id);
+	if (!rc && res->ear.exp && res->ear.exp < (int64_t)time(NULL))
+		rc = gw_fail(err, GW_E_STATE, "the EAR expired at %lld", (long long)res->ear.exp);
+	return rc;
+}
+
 int attest_round(struct agent_ctx *ctx, struct round_update_request *ureq,
 		 struct round_result *res, gw_error *err)
 {
@@ -128,7 +183,7 @@ int attest_round(struct agent_ctx *ctx, struct round_update_request *ureq,
 	struct evidence ev;
 	struct http_opts hopts;
 	struct http_client *client = NULL;
-	char ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX], gate_path[PATH_MAX], out[PATH_MAX];
+	struct round_paths files;
 	EVP_PKEY *gate = NULL;
 	json_object *claims = NULL;
 	char *resp = NULL, *text = NULL;
@@ -150,25 +205,14 @@ int attest_round(struct agent_ctx *ctx, struct round_update_request *ureq,
 	if (rc)
 		goto out;
 	memcpy(res->device_id, st.device_id, sizeof(res->device_id));
-	if (agent_path(ctx, ENROLL_CA_FILE, ca, sizeof(ca)) ||
-	    agent_path(ctx, ENROLL_TLS_CERT_FILE, cert, sizeof(cert)) ||
-	    agent_path(ctx, ENROLL_TLS_KEY_FILE, key, sizeof(key)) ||
-	    agent_path(ctx, ENROLL_GATE_FILE, gate_path, sizeof(gate_path)) ||
-	    agent_path(ctx, ENROLL_RESULT_FILE, out, sizeof(out))) {
-		rc = gw_fail(err, GW_E_INVAL, "state directory path too long");
+	rc = round_files(ctx, &files, &gate, &res->exit_code, err);
+	if (rc)
 		goto out;
-	}
-	rc = tpmdata_pkey_load(gate_path, &gate, err);
-	if (rc) {
-		res->exit_code = GW_EXIT_STATE;
-		gw_error_prefix(err, "pinned gate key: ");
-		goto out;
-	}
 	memset(&hopts, 0, sizeof(hopts));
 	hopts.base_url = st.url;
-	hopts.ca_file = ca;
-	hopts.cert_file = cert;
-	hopts.key_file = key;
+	hopts.ca_file = files.ca;
+	hopts.cert_file = files.cert;
+	hopts.key_file = files.key;
 	rc = challenge(ctx, &st, &hopts, &client, res, &resp, &resp_len, err);
 	if (rc)
 		goto fail_http;
@@ -204,36 +248,13 @@ int attest_round(struct agent_ctx *ctx, struct round_update_request *ureq,
 		answer_reason(resp, resp_len, res->authz_reason);
 	rc = answers_parse_attest(resp, resp_len, &ans, err);
 	if (!rc)
-		rc = jwt_verify_es256(gate, ans.ear, &claims, err);
-	if (rc) {
-		if (rc == GW_E_SIGNATURE)
-			gw_error_prefix(err, "the EAR does not verify with the pinned gate key: ");
-		res->exit_code = GW_EXIT_RESULT;
-		goto out;
-	}
-	rc = answers_ear_summary(claims, &res->ear, err);
-	if (!rc && res->ear.status != ans.status)
-		rc = gw_fail(err, GW_E_PARSE, "the EAR says %s, the answer %s",
-			     answers_status_name(res->ear.status), answers_status_name(ans.status));
-	if (!rc) {
-		/* A result about another device proves nothing about this one. */
-		json_object *sub = NULL;
-
-		if (!json_object_object_get_ex(claims, "sub", &sub) ||
-		    !json_object_is_type(sub, json_type_string) ||
-		    strcmp(json_object_get_string(sub), res->device_id))
-			rc = gw_fail(err, GW_E_STATE, "the EAR is not about this device (%s)",
-				     res->device_id);
-	}
-	if (!rc && res->ear.exp && res->ear.exp < (int64_t)time(NULL))
-		rc = gw_fail(err, GW_E_STATE, "the EAR expired at %lld",
-			     (long long)res->ear.exp);
+		rc = verify_result(gate, &ans, res, &claims, err);
 	if (rc) {
 		res->exit_code = GW_EXIT_RESULT;
 		goto out;
 	}
 	res->have_ear = true;
-	rc = gw_write_file_atomic(out, ans.ear, strlen(ans.ear), 0644, err);
+	rc = gw_write_file_atomic(files.result, ans.ear, strlen(ans.ear), 0644, err);
 	if (!rc && ctx->cfg.update.configured) {
 		rc = record_offers(ctx, claims, err);
 		if (rc == GW_E_PARSE)
