@@ -30,13 +30,16 @@ static void take(struct device_updates *u, const struct update_event *ev, uint64
 	} else {
 		u->trial_pending = false;
 	}
-	if (u->n_outcomes < DEVICE_UPDATES_MAX_OUTCOMES) {
-		u->outcome[u->n_outcomes].ev = *ev;
-		u->outcome[u->n_outcomes].position = pos;
-		u->n_outcomes++;
-	} else {
+	/* The last ones are kept: the latest outcome is the one that counts. */
+	if (u->n_outcomes == DEVICE_UPDATES_MAX_OUTCOMES) {
+		memmove(&u->outcome[0], &u->outcome[1],
+			(DEVICE_UPDATES_MAX_OUTCOMES - 1) * sizeof(u->outcome[0]));
+		u->n_outcomes--;
 		u->outcomes_dropped++;
 	}
+	u->outcome[u->n_outcomes].ev = *ev;
+	u->outcome[u->n_outcomes].position = pos;
+	u->n_outcomes++;
 }
 
 void device_updates_scan(const struct cel_log *log, struct device_updates *out)

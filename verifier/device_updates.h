@@ -15,7 +15,7 @@
 
 #include "update_event.h"
 
-#define DEVICE_UPDATES_MAX_OUTCOMES 16 /* outcome records kept per log (the first) */
+#define DEVICE_UPDATES_MAX_OUTCOMES 16 /* outcome records kept per log (the last) */
 
 struct device_update_outcome {
 	struct update_event ev;

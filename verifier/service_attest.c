@@ -551,7 +551,10 @@ void service_attest(struct httpd_req *req)
 	 * mean something only with a genuine and fresh quote. */
 	if (quote_ok)
 		service_counters_check(w, &a.dev, a.ev, a.ak, a.rep, &a.ctr);
-	service_updates_check(w, &a.dev, a.cel, quote_ok && !clock_back && cel_authentic(&a),
+	/* Update records count only when every log record extends a quoted PCR. */
+	service_updates_check(w, &a.dev, a.cel,
+			      quote_ok && !clock_back && cel_authentic(&a) &&
+				      a.res->status[APPRAISE_COVERAGE] == APPRAISE_PASS,
 			      a.res->quote.attest.clockInfo.resetCount, a.rep, &a.upd);
 	/* The policy says how long its results stand; the configuration otherwise. */
 	exp = now + (pol && pol->has_freshness ? (int64_t)pol->freshness_seconds

@@ -112,6 +112,14 @@ static void claims(const struct service_updates *u, const struct store_device *d
 				 "%zu update record(s) in PCR %d not believed: their digests are "
 				 "not the hash of their text (%s)", l->ignored, GWPOL_TRUST_PCR,
 				 l->first_ignored);
+	/* Only the boot service writes a running record, once a boot: another one is
+	 * root's, and says root has been at PCR 14. */
+	if (l->later_running)
+		gwpol_report_add(rep, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
+				 "update-records",
+				 "%zu further running record(s) in PCR %d after the boot's first: "
+				 "the boot service writes one a boot", l->later_running,
+				 GWPOL_TRUST_PCR);
 	if (u->has_running_release && u->running.security_version < dev->security_version)
 		gwpol_report_add(rep, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
 				 "running-release",
@@ -170,6 +178,8 @@ static int audit_outcome(struct service_worker *w, const char *device_id,
 	json_object_object_add(d, "version", json_object_new_string(e.version));
 	json_object_object_add(d, "manifest_sha256", json_object_new_string(e.manifest_sha256));
 	json_object_object_add(d, "pcr14_record", json_object_new_uint64(o->position));
+	/* What the device's measured log says, not what the verifier saw happen. */
+	json_object_object_add(d, "source", json_object_new_string("device-log"));
 	au.detail = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN);
 	rc = store_audit_append(w->st, &au, NULL, err);
 	json_object_put(d);
@@ -198,8 +208,11 @@ int service_updates_record(struct service_worker *w, const char *device_id,
 
 		if (!outcome_is_new(&prev, had, u->reset_count, o->position))
 			continue;
-		if (audited++ == SERVICE_UPDATES_MAX_AUDITS)
+		if (audited++ == SERVICE_UPDATES_MAX_AUDITS) {
+			/* The rest next round: the position stops at the last audited. */
+			s.position = u->log.outcome[i - 1].position;
 			break;
+		}
 		rc = audit_outcome(w, device_id, o, now, err);
 	}
 	last_outcome(u, &prev, had, now, &s.outcome);

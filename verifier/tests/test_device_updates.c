@@ -194,7 +194,7 @@ static void test_empty_and_bad(void **state)
 			     0);
 }
 
-/* More outcome records than kept: the first are kept, the rest counted. */
+/* More outcome records than kept: the last are kept, the older counted. */
 static void test_bounded(void **state)
 {
 	struct logbuf b = { .len = 0 };
@@ -206,6 +206,10 @@ static void test_bounded(void **state)
 	u = read_log(&b);
 	assert_int_equal(u.n_outcomes, DEVICE_UPDATES_MAX_OUTCOMES);
 	assert_int_equal(u.outcomes_dropped, 3);
+	/* The first kept is the fourth written; the last is the last written. */
+	assert_int_equal(u.outcome[0].ev.manifest_digest[0], 3);
+	assert_int_equal(u.outcome[DEVICE_UPDATES_MAX_OUTCOMES - 1].ev.manifest_digest[0],
+			 DEVICE_UPDATES_MAX_OUTCOMES + 2);
 }
 
 int main(void)
