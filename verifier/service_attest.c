@@ -426,127 +426,221 @@ static int record_result(struct service_worker *w, struct attest_ctx *a, const c
 	return rc;
 }
 
-void service_attest(struct httpd_req *req)
+/* The evidence, its nonce taken, the device's AK and the challenge's PCR
+ * selection. 0, or -1 after answering the request. */
+static int attest_intake(struct httpd_req *req, struct attest_ctx *a, TPM2B_PUBLIC *akpub,
+			 TPML_PCR_SELECTION *sel, int64_t now)
 {
 	struct service_worker *w = req->app;
-	struct attest_ctx a;
 	struct store_nonce nonce;
 	enum store_nonce_refusal why_nonce = 0;
-	TPM2B_PUBLIC akpub;
-	TPML_PCR_SELECTION sel;
 	gw_error err = { { 0 } };
-	char policy_id[192] = "none", why[1200];
-	const struct gwpol *pol = NULL;
-	bool quote_ok, clock_back = false;
-	uint8_t q[64];
-	size_t qlen = 0;
-	int64_t now = service_now(), exp;
-	const char *status;
-	int prc, rc;
+	int rc;
 
-	memset(&a, 0, sizeof(a));
-	if (service_device_for_request(req, &a.dev))
-		goto out;
-	rc = evidence_parse(req->body, req->body_len, &a.ev, &err);
-	if (!rc && a.ev->fwlog)
-		rc = eventlog_parse(a.ev->fwlog, a.ev->fwlog_len, &a.fw, &err);
+	if (service_device_for_request(req, &a->dev))
+		return -1;
+	rc = evidence_parse(req->body, req->body_len, &a->ev, &err);
+	if (!rc && a->ev->fwlog)
+		rc = eventlog_parse(a->ev->fwlog, a->ev->fwlog_len, &a->fw, &err);
 	if (!rc)
-		rc = cel_assemble(&a, &err);
+		rc = cel_assemble(a, &err);
 	if (rc) {
-		service_audit(w, a.dev.id, "attest", "refused", "bad evidence: %s",
+		service_audit(w, a->dev.id, "attest", "refused", "bad evidence: %s",
 			      gw_error_msg(&err, rc));
 		httpd_reply_error(req, 400, "bad_evidence", "%s", gw_error_msg(&err, rc));
-		goto out;
+		return -1;
 	}
-	rc = store_nonce_take(w->st, a.ev->nonce, a.ev->nonce_len, a.dev.id, now, &nonce, &why_nonce,
-			      &err);
+	rc = store_nonce_take(w->st, a->ev->nonce, a->ev->nonce_len, a->dev.id, now, &nonce,
+			      &why_nonce, &err);
 	if (rc) {
 		const char *reason = rc == GW_E_NOTFOUND	   ? "unknown, or issued to another device"
 				     : why_nonce == STORE_NONCE_EXPIRED ? "expired"
 									 : "already used (replayed evidence)";
 
-		service_audit(w, a.dev.id, "attest", "refused", "nonce %s", reason);
+		service_audit(w, a->dev.id, "attest", "refused", "nonce %s", reason);
 		httpd_reply_error(req, 409, "nonce_rejected", "the evidence's nonce is %s", reason);
-		goto out;
+		return -1;
 	}
-	if (tpmdata_public_unmarshal(a.dev.ak_pub, a.dev.ak_pub_len, &akpub, &err) ||
-	    tpmdata_public_to_pkey(&akpub.publicArea, &a.ak, &err) ||
-	    gw_pcrsel_parse(nonce.pcr_selection, &sel, &err)) {
-		service_log("attest: enrolled data of %s: %s", a.dev.id, gw_error_msg(&err, GW_E_KEY));
+	if (tpmdata_public_unmarshal(a->dev.ak_pub, a->dev.ak_pub_len, akpub, &err) ||
+	    tpmdata_public_to_pkey(&akpub->publicArea, &a->ak, &err) ||
+	    gw_pcrsel_parse(nonce.pcr_selection, sel, &err)) {
+		service_log("attest: enrolled data of %s: %s", a->dev.id,
+			    gw_error_msg(&err, GW_E_KEY));
 		httpd_reply_error(req, 500, "internal_error", "enrolled data unusable");
-		goto out;
+		return -1;
 	}
-	a.res = calloc(1, sizeof(*a.res));
-	a.rep = malloc(sizeof(*a.rep)); /* verdict_appraise() initialises it */
-	if (!a.res || !a.rep) {
+	a->res = calloc(1, sizeof(*a->res));
+	a->rep = malloc(sizeof(*a->rep)); /* verdict_appraise() initialises it */
+	if (!a->res || !a->rep) {
 		httpd_reply_error(req, 500, "internal_error", "out of memory");
-		goto out;
+		return -1;
 	}
-	/* The quote is over the nonce, or SHA-256(nonce || nonceTPM) for a round that
-	 * asks for an update authorization (doc/evidence.md). */
-	if (evidence_qualifying_data(a.ev, q, &qlen)) {
-		httpd_reply_error(req, 500, "internal_error", "no SHA-256");
-		goto out;
-	}
-	/* Never appraise against a stored policy that does not verify now. */
-	prc = service_current_policy(w, a.dev.model, &pol, policy_id, sizeof(policy_id), why,
-			     sizeof(why));
-	{
-		/* The nonce was found by the evidence's claim of it; the quote must carry
-		 * exactly that value in its signed qualifying data. */
-		struct appraise_input in = {
-			.ak = a.ak,
-			/* Enrolled AKs are ECDSA with a fixed hash (tpmdata_public_is_ak). */
-			.sig_hash = akpub.publicArea.parameters.eccDetail.scheme.details.ecdsa
-					    .hashAlg,
-			.attest = a.ev->attest,
-			.attest_len = a.ev->attest_len,
-			.sig = &a.ev->sig,
-			.nonce = q,
-			.nonce_len = qlen,
-			.expect_sel = &sel,
-			.pcrs = &a.ev->pcrs,
-			.fwlog = a.fw,
-			.cel = a.cel,
-			.require_coverage = true,
-		};
+	return 0;
+}
 
-		rc = verdict_appraise(&in, pol, prc == GW_E_NOTFOUND ? a.dev.model : NULL, now,
-				      a.res, a.rep, &err);
-		/* Not a verdict on the evidence: nothing is signed, the nonce (already
-		 * used) is accounted for in the audit log. */
-		if (rc == GW_E_INVAL || rc == GW_E_NOMEM) {
-			service_log("attest: %s", gw_error_msg(&err, rc));
-			service_audit(w, a.dev.id, "attest", "refused", "internal error: %s",
-				      gw_error_msg(&err, rc));
-			httpd_reply_error(req, 500, "internal_error", "appraisal failed");
-			goto out;
-		}
+/* The appraisal of the quote and logs against pol (prc: how the policy was found;
+ * why: what is wrong with it). 0, or -1 after answering the request. */
+static int attest_appraise(struct httpd_req *req, struct attest_ctx *a,
+			   const TPM2B_PUBLIC *akpub, const TPML_PCR_SELECTION *sel,
+			   const struct gwpol *pol, int prc, const char *why, int64_t now)
+{
+	struct service_worker *w = req->app;
+	gw_error err = { { 0 } };
+	uint8_t q[64];
+	size_t qlen = 0;
+	int rc;
+
+	/* The quote is over the nonce, or SHA-256(nonce || nonceTPM) for a round that
+	 * asks for an update authorization (doc/evidence.md). The nonce was found by
+	 * the evidence's claim of it; the quote must carry exactly that value in its
+	 * signed qualifying data. */
+	if (evidence_qualifying_data(a->ev, q, &qlen)) {
+		httpd_reply_error(req, 500, "internal_error", "no SHA-256");
+		return -1;
+	}
+	struct appraise_input in = {
+		.ak = a->ak,
+		/* Enrolled AKs are ECDSA with a fixed hash (tpmdata_public_is_ak). */
+		.sig_hash = akpub->publicArea.parameters.eccDetail.scheme.details.ecdsa.hashAlg,
+		.attest = a->ev->attest,
+		.attest_len = a->ev->attest_len,
+		.sig = &a->ev->sig,
+		.nonce = q,
+		.nonce_len = qlen,
+		.expect_sel = sel,
+		.pcrs = &a->ev->pcrs,
+		.fwlog = a->fw,
+		.cel = a->cel,
+		.require_coverage = true,
+	};
+
+	rc = verdict_appraise(&in, pol, prc == GW_E_NOTFOUND ? a->dev.model : NULL, now, a->res,
+			      a->rep, &err);
+	/* Not a verdict on the evidence: nothing is signed, the nonce (already used)
+	 * is accounted for in the audit log. */
+	if (rc == GW_E_INVAL || rc == GW_E_NOMEM) {
+		service_log("attest: %s", gw_error_msg(&err, rc));
+		service_audit(w, a->dev.id, "attest", "refused", "internal error: %s",
+			      gw_error_msg(&err, rc));
+		httpd_reply_error(req, 500, "internal_error", "appraisal failed");
+		return -1;
 	}
 	if (prc && prc != GW_E_NOTFOUND)
-		gwpol_report_add(a.rep, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
+		gwpol_report_add(a->rep, GWPOL_CLAIM_CONFIGURATION, GWPOL_TIER_CONTRAINDICATED,
 				 "policy", "%s", why);
-	/* The TPM's clock never runs backwards for one device: an older resetCount,
-	 * or an older clock within the same reset, is replayed or rolled-back
-	 * evidence. Only a quote that is genuine and fresh (signature, magic, type,
-	 * nonce) says anything about the clock, whatever its policy verdict. This
-	 * compares with the clock as read with the device; the store compares again
-	 * when it records the quote's, in the same transaction (below). */
-	quote_ok = a.res->quote.parsed && a.res->status[APPRAISE_SIGNATURE] == APPRAISE_PASS &&
-		   a.res->status[APPRAISE_MAGIC] == APPRAISE_PASS &&
-		   a.res->status[APPRAISE_TYPE] == APPRAISE_PASS &&
-		   a.res->status[APPRAISE_NONCE] == APPRAISE_PASS;
-	if (quote_ok && a.dev.attested)
-		clock_back = clock_claim(a.rep, a.dev.reset_count, a.dev.clock,
-					 &a.res->quote.attest.clockInfo);
-	if (quote_ok && a.res->quote.attest.clockInfo.clock > INT64_MAX) {
+	return 0;
+}
+
+/* The TPM's clock never runs backwards for one device: an older resetCount, or an
+ * older clock within the same reset, is replayed or rolled-back evidence. Only a
+ * quote that is genuine and fresh (signature, magic, type, nonce) says anything
+ * about the clock, whatever its policy verdict. This compares with the clock as
+ * read with the device; the store compares again when it records the quote's, in
+ * the same transaction (attest_record). True when the quote is genuine and fresh;
+ * *clock_back when its clock is refused. */
+static bool attest_clock(struct attest_ctx *a, bool *clock_back)
+{
+	const TPMS_CLOCK_INFO *ci = &a->res->quote.attest.clockInfo;
+	bool quote_ok = a->res->quote.parsed &&
+			a->res->status[APPRAISE_SIGNATURE] == APPRAISE_PASS &&
+			a->res->status[APPRAISE_MAGIC] == APPRAISE_PASS &&
+			a->res->status[APPRAISE_TYPE] == APPRAISE_PASS &&
+			a->res->status[APPRAISE_NONCE] == APPRAISE_PASS;
+
+	*clock_back = false;
+	if (quote_ok && a->dev.attested)
+		*clock_back = clock_claim(a->rep, a->dev.reset_count, a->dev.clock, ci);
+	if (quote_ok && ci->clock > INT64_MAX) {
 		/* A TPM clock set forward (TPM2_ClockSet) past what the store holds: the
 		 * device is refused, and the clock it had stays recorded. */
-		gwpol_report_add(a.rep, GWPOL_CLAIM_IDENTITY, GWPOL_TIER_CONTRAINDICATED, "clock",
+		gwpol_report_add(a->rep, GWPOL_CLAIM_IDENTITY, GWPOL_TIER_CONTRAINDICATED, "clock",
 				 "TPM clock %llu is beyond 2^63 milliseconds: set forward",
-				 (unsigned long long)a.res->quote.attest.clockInfo.clock);
-		clock_back = true;
+				 (unsigned long long)ci->clock);
+		*clock_back = true;
 	}
+	return quote_ok;
+}
+
+/* Sign and record the result, judging it again when another round of the device
+ * recorded first: other counters (compared again; a second conflict is GW_E_IO),
+ * or a later quote (this one is the older: it gets the answer it would have got
+ * one after the other, and its clock is not recorded). GW_E_CRYPTO when it cannot
+ * be signed, GW_E_STATE for a revoked device, else the store's code. */
+static int attest_record(struct service_worker *w, struct attest_ctx *a,
+			 const struct gwpol *pol, const char *policy_id, int64_t now,
+			 int64_t exp, bool move_clock, gw_error *err)
+{
+	struct store_device cur;
+	int rc;
+
+	if (sign_result(w, a, pol, policy_id, now, exp))
+		return GW_E_CRYPTO;
+	rc = record_result(w, a, policy_id, now, move_clock, err);
+	if (rc == GW_E_STATE && a->ctr.conflict) {
+		service_log("attest: %s (other counters were recorded meanwhile)",
+			    gw_error_msg(err, rc));
+		rc = service_counters_compare(w->st, a->dev.id, &a->ctr, a->rep, err);
+		if (!rc && sign_result(w, a, pol, policy_id, now, exp))
+			return GW_E_CRYPTO;
+		if (!rc)
+			rc = record_result(w, a, policy_id, now, move_clock, err);
+		if (rc == GW_E_STATE && a->ctr.conflict)
+			rc = GW_E_IO;
+	}
+	if (rc != GW_E_EXISTS)
+		return rc;
+	service_log("attest: %s (a later quote was recorded meanwhile)", gw_error_msg(err, rc));
+	memset(&cur, 0, sizeof(cur));
+	rc = store_device_get(w->st, a->dev.id, &cur, err);
+	if (rc)
+		return rc;
+	(void)clock_claim(a->rep, cur.reset_count, cur.clock, &a->res->quote.attest.clockInfo);
+	store_device_fini(&cur);
+	if (sign_result(w, a, pol, policy_id, now, exp))
+		return GW_E_CRYPTO;
+	return record_result(w, a, policy_id, now, false, err);
+}
+
+/* The 200 answer of a recorded result. */
+static void attest_answer(struct httpd_req *req, const struct attest_ctx *a, int64_t exp)
+{
+	json_object *o = json_object_new_object(), *authz = release_authz_answer(&a->authz);
+
+	json_object_object_add(o, "status", json_object_new_string(gwpol_report_status(a->rep)));
+	json_object_object_add(o, "ear", json_object_new_string(a->ear));
+	json_object_object_add(o, "expires_at", json_object_new_int64(exp));
+	json_object_object_add(o, "failed_claims", json_object_get(a->failures));
+	json_object_object_add(o, "releases", json_object_get(a->releases));
+	if (authz)
+		json_object_object_add(o, "authorization", authz);
+	httpd_reply_json(req, 200,
+			 json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								   JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+void service_attest(struct httpd_req *req)
+{
+	struct service_worker *w = req->app;
+	struct attest_ctx a;
+	TPM2B_PUBLIC akpub;
+	TPML_PCR_SELECTION sel;
+	gw_error err = { { 0 } };
+	char policy_id[192] = "none", why[1200];
+	const struct gwpol *pol = NULL;
+	bool quote_ok, clock_back;
+	int64_t now = service_now(), exp;
+	int prc, rc;
+
+	memset(&a, 0, sizeof(a));
+	if (attest_intake(req, &a, &akpub, &sel, now))
+		goto out;
+	/* Never appraise against a stored policy that does not verify now. */
+	prc = service_current_policy(w, a.dev.model, &pol, policy_id, sizeof(policy_id), why,
+				     sizeof(why));
+	if (attest_appraise(req, &a, &akpub, &sel, pol, prc, why, now))
+		goto out;
+	quote_ok = attest_clock(&a, &clock_back);
 	/* The anti-rollback counters, certified over the same nonce by the same AK,
 	 * mean something only with a genuine and fresh quote. */
 	if (quote_ok)
@@ -559,71 +653,17 @@ void service_attest(struct httpd_req *req)
 	/* The policy says how long its results stand; the configuration otherwise. */
 	exp = now + (pol && pol->has_freshness ? (int64_t)pol->freshness_seconds
 					       : (int64_t)w->svc->cfg.result_ttl);
-	if (sign_result(w, &a, pol, policy_id, now, exp)) {
+	rc = attest_record(w, &a, pol, policy_id, now, exp, quote_ok && !clock_back, &err);
+	if (rc == GW_E_CRYPTO) {
 		httpd_reply_error(req, 500, "internal_error", "cannot sign the result");
-		goto out;
-	}
-	rc = record_result(w, &a, policy_id, now, quote_ok && !clock_back, &err);
-	if (rc == GW_E_STATE && a.ctr.conflict) {
-		/* Compared with the counters recorded now, ours may have gone backwards:
-		 * the round is judged again on them (a second conflict is a failure). */
-		service_log("attest: %s (other counters were recorded meanwhile)",
-			    gw_error_msg(&err, rc));
-		rc = service_counters_compare(w->st, a.dev.id, &a.ctr, a.rep, &err);
-		if (!rc)
-			rc = sign_result(w, &a, pol, policy_id, now, exp);
-		if (!rc)
-			rc = record_result(w, &a, policy_id, now, quote_ok && !clock_back, &err);
-		if (rc == GW_E_STATE && a.ctr.conflict)
-			rc = GW_E_IO;
-	}
-	if (rc == GW_E_EXISTS) {
-		/* Another appraisal of this device recorded a later quote between our
-		 * reading the device and our recording this one: this quote is the
-		 * older, and it gets the answer it would have got one after the other.
-		 * Its clock is not recorded. */
-		struct store_device cur;
-
-		service_log("attest: %s (a later quote was recorded meanwhile)",
-			    gw_error_msg(&err, rc));
-		memset(&cur, 0, sizeof(cur));
-		rc = store_device_get(w->st, a.dev.id, &cur, &err);
-		if (rc == 0) {
-			(void)clock_claim(a.rep, cur.reset_count, cur.clock,
-					  &a.res->quote.attest.clockInfo);
-			store_device_fini(&cur);
-			if (sign_result(w, &a, pol, policy_id, now, exp)) {
-				httpd_reply_error(req, 500, "internal_error", "cannot sign the result");
-				goto out;
-			}
-			rc = record_result(w, &a, policy_id, now, false, &err);
-		}
-	}
-	if (rc == GW_E_STATE) {
+	} else if (rc == GW_E_STATE) {
 		httpd_reply_error(req, 403, "revoked", "device '%s' was revoked", a.dev.id);
-		goto out;
-	}
-	if (rc) {
+	} else if (rc) {
 		service_log("attest: store: %s", gw_error_msg(&err, rc));
 		httpd_reply_error(req, 500, "internal_error", "store failure");
-		goto out;
-	}
-	status = gwpol_report_status(a.rep);
-	release_authz_audit(w, a.dev.id, &a.authz);
-	{
-		json_object *o = json_object_new_object(), *authz = release_authz_answer(&a.authz);
-
-		json_object_object_add(o, "status", json_object_new_string(status));
-		json_object_object_add(o, "ear", json_object_new_string(a.ear));
-		json_object_object_add(o, "expires_at", json_object_new_int64(exp));
-		json_object_object_add(o, "failed_claims", json_object_get(a.failures));
-		json_object_object_add(o, "releases", json_object_get(a.releases));
-		if (authz)
-			json_object_object_add(o, "authorization", authz);
-		httpd_reply_json(req, 200, json_object_to_json_string_ext(
-						   o, JSON_C_TO_STRING_PLAIN |
-							      JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
+	} else {
+		release_authz_audit(w, a.dev.id, &a.authz);
+		attest_answer(req, &a, exp);
 	}
 out:
 	attest_ctx_fini(&a);
