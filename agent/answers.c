@@ -580,6 +580,26 @@ int answers_ear_summary(json_object *claims, struct ear_summary *out, gw_error *
 	return 0;
 }
 
+int answers_ear_nonce_check(json_object *claims, const uint8_t *nonce, size_t nonce_len,
+			    gw_error *err)
+{
+	char want[2 * ANSWERS_NONCE_MAX + 1];
+	json_object *n = NULL;
+
+	if (nonce_len > ANSWERS_NONCE_MAX)
+		return gw_fail(err, GW_E_INVAL, "EAR: a nonce is at most %d bytes",
+			       ANSWERS_NONCE_MAX);
+	if (!json_object_object_get_ex(claims, "eat_nonce", &n) ||
+	    !json_object_is_type(n, json_type_string))
+		return gw_fail(err, GW_E_STATE, "the EAR carries no 'eat_nonce': it is not bound "
+						"to this round");
+	gw_hex_encode(nonce, nonce_len, want);
+	if (strcmp(json_object_get_string(n), want))
+		return gw_fail(err, GW_E_STATE, "the EAR's 'eat_nonce' is not this round's nonce "
+						"(an earlier round's result replayed)");
+	return 0;
+}
+
 struct json_object *answers_ear_releases(struct json_object *claims)
 {
 	json_object *subs, *mod, *rel;

@@ -24,6 +24,7 @@ struct json_object;
 #define ANSWERS_SECRET_MAX 64
 #define ANSWERS_URL_MAX 512
 #define ANSWERS_MAX_FAILED 32
+#define ANSWERS_NONCE_MAX 64 /* bytes of a challenge nonce */
 
 /* Rules shared by every parser below: the text must be one JSON object (RFC 8259,
  * UTF-8, nesting capped, no NUL, nothing after it); unknown keys are ignored (the
@@ -77,7 +78,7 @@ void answers_activate_fini(struct answer_activate *a);
  * lower-case hex) and cel_reset_count (0..2^32-1), both required when cel_records
  * is above 0 and checked whenever present. */
 struct answer_challenge {
-	uint8_t nonce[64];
+	uint8_t nonce[ANSWERS_NONCE_MAX];
 	size_t nonce_len;
 	TPML_PCR_SELECTION sel;
 	char pcr_selection[GW_PCRSEL_TEXT_MAX];
@@ -117,6 +118,11 @@ struct ear_summary {
 };
 int answers_ear_summary(struct json_object *claims, struct ear_summary *out,
 			gw_error *err) GW_WUR;
+/* The verified EAR is this round's: its "eat_nonce" is the round's challenge nonce
+ * as lower-case hex (the evidence's "nonce"). GW_E_STATE when it is absent, not a
+ * string, or another nonce (an earlier round's EAR replayed). */
+int answers_ear_nonce_check(struct json_object *claims, const uint8_t *nonce, size_t nonce_len,
+			    gw_error *err) GW_WUR;
 /* The releases a verified EAR offers this device: the "gatewarden" submod's
  * "gatewarden.releases" (borrowed from claims), or NULL when it lists none. */
 struct json_object *answers_ear_releases(struct json_object *claims);

@@ -147,9 +147,11 @@ static int round_files(struct agent_ctx *ctx, struct round_paths *p, EVP_PKEY **
 }
 
 /* The answer's EAR: signed by the pinned gate key, the status the answer says,
- * about this device, not expired. *claims gets its claims (the caller's). */
+ * about this device, of this round (its eat_nonce is the challenge's), not
+ * expired. *claims gets its claims (the caller's). */
 static int verify_result(EVP_PKEY *gate, const struct answer_attest *ans,
-			 struct round_result *res, json_object **claims, gw_error *err)
+			 const struct answer_challenge *chal, struct round_result *res,
+			 json_object **claims, gw_error *err)
 {
 	json_object *sub = NULL;
 	int rc = jwt_verify_es256(gate, ans->ear, claims, err);
@@ -169,6 +171,9 @@ static int verify_result(EVP_PKEY *gate, const struct answer_attest *ans,
 		    strcmp(json_object_get_string(sub), res->device_id)))
 		rc = gw_fail(err, GW_E_STATE, "the EAR is not about this device (%s)",
 			     res->device_id);
+	/* An earlier round's EAR (replayed) says nothing about the device now. */
+	if (!rc)
+		rc = answers_ear_nonce_check(*claims, chal->nonce, chal->nonce_len, err);
 	if (!rc && res->ear.exp && res->ear.exp < (int64_t)time(NULL))
 		rc = gw_fail(err, GW_E_STATE, "the EAR expired at %lld", (long long)res->ear.exp);
 	return rc;
@@ -248,7 +253,7 @@ int attest_round(struct agent_ctx *ctx, struct round_update_request *ureq,
 		answer_reason(resp, resp_len, res->authz_reason);
 	rc = answers_parse_attest(resp, resp_len, &ans, err);
 	if (!rc)
-		rc = verify_result(gate, &ans, res, &claims, err);
+		rc = verify_result(gate, &ans, &chal, res, &claims, err);
 	if (rc) {
 		res->exit_code = GW_EXIT_RESULT;
 		goto out;

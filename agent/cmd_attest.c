@@ -18,6 +18,7 @@
 
 #include "agent.h"
 #include "attest_round.h"
+#include "ear_time.h"
 #include "enroll_state.h"
 #include "evidence_build.h"
 #include "jwt.h"
@@ -221,12 +222,21 @@ static void nap(unsigned seconds)
 
 /* After an affirming round: an offer the consent rules let install now is applied
  * and the reboot command run (run_update.h); the round's exit status, or the
- * apply's when it failed. */
+ * apply's when it failed. Windows, deferrals and deadlines are judged by the time
+ * expiry is (ear_time.h): the later of the system clock and the latest verified
+ * result's, so a clock set back does not hold a critical deadline off. */
 static int update_step(struct agent_ctx *ctx, int last)
 {
-	struct run_update_outcome u;
+	struct run_update_outcome u = { 0 };
 	gw_error err = { { 0 } };
-	int rc = run_update_step(ctx, (int64_t)time(NULL), &u, &err);
+	enum ear_time_source src;
+	int64_t now = 0;
+	int rc = ear_time_now(ctx, &now, &src, &err);
+
+	if (rc)
+		gw_error_prefix(&err, "the time: ");
+	else
+		rc = run_update_step(ctx, now, &u, &err);
 
 	if (u.what == RUN_UPDATE_WAITING && u.line[0])
 		logf_(LOG_INFO, "update: %s", u.line);

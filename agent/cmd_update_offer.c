@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "agent.h"
+#include "ear_time.h"
 #include "update_offer.h"
 #include "update_state.h"
 #include "util.h"
@@ -144,12 +145,25 @@ static int parse_opts(int argc, char **argv, bool *json, const char **until)
 	return 0;
 }
 
+/* The time the consent rules judge by: as expiry's (ear_time.h), the later of the
+ * system clock and the latest verified result's, so a clock set back neither
+ * holds off a deadline nor stretches a deferral (doc/consent.md). */
+static int consent_now(struct agent_ctx *ctx, int64_t *now, gw_error *err)
+{
+	enum ear_time_source src;
+	int rc = ear_time_now(ctx, now, &src, err);
+
+	if (rc)
+		gw_error_prefix(err, "the time: ");
+	return rc;
+}
+
 int update_pending_main(struct agent_ctx *ctx, int argc, char **argv)
 {
 	struct update_offers offers;
 	gw_error err = { { 0 } };
 	json_object *arr = NULL;
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = 0;
 	uint64_t sv = 0;
 	bool json = false;
 	int rc = parse_opts(argc, argv, &json, NULL);
@@ -160,7 +174,10 @@ int update_pending_main(struct agent_ctx *ctx, int argc, char **argv)
 		usage(stderr);
 		return GW_EXIT_USAGE;
 	}
-	rc = update_offers_load(ctx, &offers, &err);
+	update_offers_init(&offers);
+	rc = consent_now(ctx, &now, &err);
+	if (!rc)
+		rc = update_offers_load(ctx, &offers, &err);
 	if (!rc)
 		rc = update_committed_sv(ctx, &sv, &err);
 	if (rc)
@@ -219,7 +236,7 @@ static int answer(struct agent_ctx *ctx, int argc, char **argv, bool accept)
 	struct update_offer *f;
 	gw_error err = { { 0 } };
 	const char *until_arg = NULL;
-	int64_t now = (int64_t)time(NULL), until = 0, granted = 0;
+	int64_t now = 0, until = 0, granted = 0;
 	uint64_t sv = 0;
 	bool json = false;
 	int rc = parse_opts(argc, argv, &json, accept ? NULL : &until_arg);
@@ -229,6 +246,11 @@ static int answer(struct agent_ctx *ctx, int argc, char **argv, bool accept)
 	if (optind + 1 != argc) {
 		usage(stderr);
 		return GW_EXIT_USAGE;
+	}
+	if (!accept) {
+		rc = consent_now(ctx, &now, &err);
+		if (rc)
+			return agent_report(ctx, rc, &err, "update defer");
 	}
 	if (until_arg && parse_until(until_arg, now, &until)) {
 		agent_errorf(ctx, "update defer: --until '%s': a time YYYY-MM-DDTHH:MM:SSZ or a "

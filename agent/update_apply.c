@@ -154,7 +154,7 @@ static int authorized(struct agent_ctx *ctx, ESYS_TR *session, const char *relea
 	if (json_object_object_get_ex(res->round.claims, "iat", &v) &&
 	    json_object_is_type(v, json_type_int))
 		*iat = json_object_get_int64(v);
-	rc = *iat > 0 ? update_authz_check(&a, release, digest, res->encrypted, *iat, err)
+	rc = *iat > 0 ? update_authz_check(&a, release, digest, res->encrypted, err)
 		      : gw_fail(err, GW_E_PARSE, "the result has no issue time");
 	if (!rc && res->encrypted) {
 		rc = tpm_unwrap(ctx, session, &a, res->round.device_id, cek, err);

@@ -128,8 +128,7 @@ void update_authz_fini(struct update_authz *a)
 }
 
 int update_authz_check(const struct update_authz *a, const char *release,
-		       const uint8_t manifest_sha256[32], bool encrypted, int64_t iat,
-		       gw_error *err)
+		       const uint8_t manifest_sha256[32], bool encrypted, gw_error *err)
 {
 	char hex[65];
 
@@ -142,10 +141,6 @@ int update_authz_check(const struct update_authz *a, const char *release,
 						"bundle's",
 			       hex);
 	}
-	if (a->expires_at <= iat)
-		return gw_fail(err, GW_E_STATE, "the authorization expired at %lld, before the "
-						"result was issued (%lld)",
-			       (long long)a->expires_at, (long long)iat);
 	if (encrypted && !a->wrapped_key)
 		return gw_fail(err, GW_E_STATE, "the bundle is encrypted and the authorization "
 						"carries no wrapped key");

@@ -45,12 +45,14 @@ int update_authz_from_claims(json_object *claims, struct update_authz *out,
 			     gw_error *err) GW_WUR;
 void update_authz_fini(struct update_authz *a);
 
-/* a is for release, for the bundle whose manifest digest is manifest_sha256, and
- * had not expired at iat (the result's own issue time: expires_at > iat); an
+/* a is for release, for the bundle whose manifest digest is manifest_sha256; an
  * encrypted bundle needs a wrapped key, a plain one must have none. GW_E_STATE
- * with the detail naming what differs. */
+ * with the detail naming what differs. expires_at is not judged here: the EAR
+ * that carries a is this round's (its eat_nonce, attest_round.c), so a plain
+ * authorization is as fresh as the round; an encrypted one's expiry is the TPM's
+ * (the gate's expiration in the policy session). doc/updates.md, "The
+ * authorization round". */
 int update_authz_check(const struct update_authz *a, const char *release,
-		       const uint8_t manifest_sha256[32], bool encrypted, int64_t iat,
-		       gw_error *err) GW_WUR;
+		       const uint8_t manifest_sha256[32], bool encrypted, gw_error *err) GW_WUR;
 
 #endif

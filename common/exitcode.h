@@ -30,7 +30,7 @@ enum gw_exit {
 	GW_EXIT_WARNING = 23,   /* attestation result: warning */
 	GW_EXIT_CONTRAINDICATED = 24, /* attestation result: contraindicated */
 	GW_EXIT_RESULT = 25,    /* an answer or EAR that is malformed, does not verify with the
-				 * pinned gate key, or has expired */
+				 * pinned gate key, is not this round's, or has expired */
 	/* gwagent update install's refusals (nothing of the running group touched). */
 	GW_EXIT_UPDATE_SIGNATURE = 30, /* bundle not signed by the pinned root's targets keys */
 	GW_EXIT_UPDATE_BUNDLE = 31,   /* bundle malformed, truncated or tampered */

@@ -95,8 +95,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct json_tokener *tok = json_tokener_new_ex(16);
 		json_object *o = tok ? json_tokener_parse_ex(tok, text, (int)len) : NULL;
 		struct ear_summary s;
+		static const uint8_t nonce[4] = { 0x0a, 0xb1, 0xc2, 0xff };
+		json_object *n = NULL;
+		int rc;
 
 		if (o && !answers_ear_summary(o, &s, &err) && s.nfailed > ANSWERS_MAX_FAILED)
+			__builtin_trap();
+		/* this round's nonce only: accepted exactly when eat_nonce is "0ab1c2ff" */
+		rc = answers_ear_nonce_check(o, nonce, sizeof(nonce), &err);
+		if (rc != GW_E_STATE && rc != 0)
+			__builtin_trap();
+		if (!rc != (json_object_object_get_ex(o, "eat_nonce", &n) &&
+			    json_object_is_type(n, json_type_string) &&
+			    !strcmp(json_object_get_string(n), "0ab1c2ff")))
 			__builtin_trap();
 		json_object_put(o);
 		json_tokener_free(tok);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // libFuzzer target for the update authorization of an attestation result
 // (agent/update_authz.h): parse, and for what parses, the agent's checks must run
-// on it without fault and accept it for its own release, manifest and time.
+// on it without fault, accept it for its own release and manifest, and refuse it
+// for the other encryption.
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -20,10 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 		return 0;
 	}
-	if (update_authz_check(&a, a.release, a.manifest_sha256, a.wrapped_key != NULL,
-			       a.expires_at - 1, &err) ||
-	    !update_authz_check(&a, a.release, a.manifest_sha256, a.wrapped_key != NULL,
-				a.expires_at, &err))
+	if (update_authz_check(&a, a.release, a.manifest_sha256, a.wrapped_key != NULL, &err) ||
+	    !update_authz_check(&a, a.release, a.manifest_sha256, a.wrapped_key == NULL, &err))
 		__builtin_trap();
 	update_authz_fini(&a);
 	return 0;

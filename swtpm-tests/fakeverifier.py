@@ -5,11 +5,14 @@ verifier that passes every POST through (as the device, with its client
 certificate) and, in an attest answer whose EAR grants an update authorization,
 changes the authorization's release or manifest digest and signs the EAR again
 with the gate key, so that the EAR still verifies with the pinned gate key. Shows
-that the agent checks the authorization against what it asked for.
+that the agent checks the authorization against what it asked for. With
+replay=FILE it answers every attest with the EAR in FILE instead (a genuine one of
+an earlier round, unchanged): shows that the agent binds the EAR to its round.
 
 usage: fakeverifier.py PORT UPSTREAM_URL TLS_CERT TLS_KEY CA DEVICE_CERT DEVICE_KEY
-                       GATE_KEY release|manifest
-Serves 127.0.0.1:PORT for at most 120 s; prints "rewrote N" for each EAR changed.
+                       GATE_KEY release|manifest|replay=FILE
+Serves 127.0.0.1:PORT for at most 120 s; prints "rewrote N" for each EAR changed,
+"replayed N" for each EAR replaced.
 """
 import base64
 import http.client
@@ -43,9 +46,14 @@ def main():
     client_ctx = ssl.create_default_context(cafile=ca)
     client_ctx.load_cert_chain(dcert, dkey)
     rewrote = 0
+    replay = open(mode[7:]).read().strip() if mode.startswith("replay=") else None
 
     def resign(tok):
         nonlocal rewrote
+        if replay is not None:
+            rewrote += 1
+            print(f"replayed {rewrote}", flush=True)
+            return replay
         h, p, _ = tok.split(".")
         claims = json.loads(unb64u(p))
         a = claims["submods"]["gatewarden"].get("gatewarden.authorization")

@@ -12,7 +12,7 @@
 # counter are refused by the verifier, an encrypted release to a device without an
 # update key with no-update-key; `update install` of a plain bundle is refused
 # without authorization; an authorization for another release or manifest is
-# refused by the agent.
+# refused by the agent, and so is an earlier round's EAR replayed (eat_nonce).
 # shellcheck source=swtpm-tests/lib.sh
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=swtpm-tests/update_lib.sh
@@ -143,6 +143,11 @@ check a-plain-content cmp <(slot_b a) "$UF_REL/img-plain"
 expect_eq a-plain-ear-no-wrap \
   "$(claim "$GW_TMP/a/state/last-result.jwt" 'sorted(g["gatewarden.authorization"])')" \
   "['expires_at', 'manifest_sha256', 'release']"
+ear_plain=$GW_TMP/a-plain.jwt   # replayed below (an earlier round's)
+cp "$GW_TMP/a/state/last-result.jwt" "$ear_plain"
+expect_eq a-ear-nonces-differ \
+  "$(python3 -c 'import sys; print(len({sys.argv[1], sys.argv[2]}), len(sys.argv[1]))' \
+     "$(claim "$ear_a" 'c["eat_nonce"]')" "$(claim "$ear_plain" 'c["eat_nonce"]')")" "2 64"
 
 # ------------------------------------------------ the TPM refuses replays ---
 # A's own authorization again, in a new session of A's TPM: refused (its nonceTPM
@@ -252,6 +257,24 @@ expect_output_contains -n lying-release-says 'the authorization is for release .
   "$GW_TMP/lying-release.err"
 expect_output_contains -n lying-manifest-says "the authorization is for manifest 0{64}, not this bundle's" \
   "$GW_TMP/lying-manifest.err"
+# An earlier round's EAR, genuine and unchanged (plain's, granted above), as the
+# answer of a new round: its eat_nonce is not this round's nonce, so the agent
+# refuses it (25) before reading its authorization, for `update apply` and for
+# `attest`, and keeps its last result.
+cp "$st/last-result.jwt" "$GW_TMP/last-result.before"
+bg_start fake-replay python3 "$here/fakeverifier.py" "$fport" "$url" "$vdir/server.pem" \
+  "$vdir/server.key" "$vdir/ca.pem" "$st/tls.pem" "$st/tls.key" "$vdir/gate.key" \
+  "replay=$ear_plain"
+wait_for_port "$fport" 10 || { fail fake-replay-listens "no fake verifier"; exit 1; }
+expect_exit -n replayed-ear-apply-refused 25 gA update apply "$REL_plain"
+expect_output_contains -n replayed-ear-apply-says "'eat_nonce' is not this round's nonce" \
+  "$GW_STDERR"
+expect_exit -n replayed-ear-attest-refused 25 gA attest
+expect_output_contains -n replayed-ear-attest-says "'eat_nonce' is not this round's nonce" \
+  "$GW_STDERR"
+expect_output_contains -n replayed-ear-replayed '^replayed 2$' "$GW_TMP/fake-replay.log"
+bg_stop fake-replay
+check replayed-ear-not-kept cmp "$st/last-result.jwt" "$GW_TMP/last-result.before"
 expect_eq lying-nothing-staged "$(staged)" "$n_staged"
 cp "$GW_TMP/enrollment.real" "$st/enrollment.json"
 

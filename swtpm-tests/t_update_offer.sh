@@ -3,7 +3,8 @@
 # gwagent update pending, defer and accept against the [consent] rules: no offers,
 # offers waiting for consent, for a window or deferred; deferral clamped to a
 # critical deadline and refused past it; accept overriding a window; unknown
-# releases and bad times refused; offers.json rewritten atomically, mode 0600.
+# releases and bad times refused; offers.json rewritten atomically, mode 0600; a
+# clock set back under a verified result of now holds no critical deadline off.
 # The offers file is written here as `gwagent attest` will write it from a verified
 # attestation result (doc/consent.md: that writer is not built yet).
 # shellcheck source=swtpm-tests/lib.sh
@@ -122,3 +123,48 @@ printf '{"format": 1, "offers": [{"id": "x"}]}' >"$offers"
 expect_exit -n tampered-offers-refused nonzero ga update pending
 expect_output_contains -n tampered-names-field "offers.json: release 1: "
 
+
+# ---- a clock set back (libfaketime: 30 days behind) does not hold a critical
+# deadline off: the decisions are judged by the later of the system clock and the
+# latest verified result's time (doc/consent.md, "The time the decisions use").
+FT_LIB=$(faketime_lib libfaketime.so.1)
+back() { FAKETIME=-30d LD_PRELOAD=$FT_LIB ASAN_OPTIONS=$FAKETIME_ASAN_OPTIONS "$@"; }
+if [ -z "$FT_LIB" ]; then
+  fail clock-back "libfaketime is not installed (apt-get install faketime)"
+else
+  write_conf 'auto_install = no'
+  # rel-3: critical, deferred to its deadline, which passed 10 s ago
+  cat >"$offers" <<JSON
+{"format": 1, "offers": [
+ {"id": "rel-3", "version": "3.0", "security_version": 5, "size": 100,
+  "sha256": "$(printf 'c%.0s' $(seq 64))", "reboot_required": true, "critical": true,
+  "deadline": "$(iso $((now - 10)))", "offered_at": "$(iso $((now - 3600)))",
+  "accepted": false, "defer_until": "$(iso $((now - 10)))"}
+]}
+JSON
+  cp "$offers" "$GW_TMP/offers.rel-3"
+  # No verified result: the clock set back is all there is, the deferral holds.
+  check clock-back-no-result back ga update pending --json
+  want clock-back-no-result-deferred deferred "$(jq_py 'd["offers"][0]["decision"]["action"]')"
+  # A result verified with the pinned gate key, issued now: its time wins.
+  python3 - "$state" "$(date +%s)" <<'PY'
+import base64, json, sys
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+b64u = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+key = ec.generate_private_key(ec.SECP256R1())
+open(sys.argv[1] + "/gate.pub", "wb").write(key.public_key().public_bytes(
+    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+h = b64u(json.dumps({"alg": "ES256", "typ": "JWT"}).encode())
+p = b64u(json.dumps({"iat": int(sys.argv[2]), "sub": "gw-t"}).encode())
+r, s = decode_dss_signature(key.sign(f"{h}.{p}".encode(), ec.ECDSA(hashes.SHA256())))
+open(sys.argv[1] + "/last-result.jwt", "w").write(
+    f"{h}.{p}.{b64u(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}")
+PY
+  check clock-back-result back ga update pending --json
+  want clock-back-deadline-passed install "$(jq_py 'd["offers"][0]["decision"]["action"]')"
+  expect_exit -n clock-back-defer-refused 5 back ga update defer rel-3
+  expect_output_contains -n clock-back-defer-says 'cannot be deferred' "$GW_STDERR"
+  check clock-back-offers-unchanged cmp "$offers" "$GW_TMP/offers.rel-3"
+fi

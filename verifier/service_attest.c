@@ -146,8 +146,8 @@ out:
 
 static char *make_ear(struct service *svc, const char *device_id, const struct gwpol_report *rep,
 		      json_object *failures, json_object *releases, const char *policy_id,
-		      const char *end_of_support, json_object *authorization, int64_t now,
-		      int64_t exp)
+		      const char *end_of_support, json_object *authorization,
+		      const char *nonce_hex, int64_t now, int64_t exp)
 {
 	json_object *c = json_object_new_object(), *vid = json_object_new_object();
 	json_object *sub = json_object_new_object(), *mod = json_object_new_object();
@@ -159,6 +159,9 @@ static char *make_ear(struct service *svc, const char *device_id, const struct g
 	json_object_object_add(c, "iat", json_object_new_int64(now));
 	json_object_object_add(c, "exp", json_object_new_int64(exp));
 	json_object_object_add(c, "sub", json_object_new_string(device_id));
+	/* The round's challenge nonce (the evidence's "nonce", hex): binds the result
+	 * to the round that asked for it, so an earlier round's EAR is refused. */
+	json_object_object_add(c, "eat_nonce", json_object_new_string(nonce_hex));
 	json_object_object_add(vid, "developer", json_object_new_string("Gatewarden"));
 	json_object_object_add(vid, "build", json_object_new_string("gwverifier " SERVICE_VERSION));
 	json_object_object_add(c, "ear.verifier-id", vid);
@@ -345,6 +348,9 @@ static json_object *offered_releases(struct service_worker *w, const struct atte
 static int sign_result(struct service_worker *w, struct attest_ctx *a, const struct gwpol *pol,
 		       const char *policy_id, int64_t now, int64_t exp)
 {
+	char nonce_hex[2 * sizeof(a->ev->nonce) + 1];
+
+	gw_hex_encode(a->ev->nonce, a->ev->nonce_len, nonce_hex);
 	json_object_put(a->failures);
 	json_object_put(a->releases);
 	free(a->ear);
@@ -359,7 +365,7 @@ static int sign_result(struct service_worker *w, struct attest_ctx *a, const str
 				  pol && pol->update.has_end_of_support
 					  ? pol->update.end_of_support
 					  : NULL,
-				  a->authz.claim, now, exp);
+				  a->authz.claim, nonce_hex, now, exp);
 	return a->ear ? 0 : GW_E_CRYPTO;
 }
 

@@ -240,6 +240,47 @@ static void test_ear_summary(void **state)
 	assert_int_equal(answers_ear_summary(NULL, &s, NULL), GW_E_PARSE);
 }
 
+/* The EAR of this round only: its eat_nonce is the round's nonce in lower-case
+ * hex; absent, of another type, another round's, upper-case, a prefix: refused. */
+static void test_ear_nonce(void **state)
+{
+	static const uint8_t nonce[4] = { 0x0a, 0xb1, 0xc2, 0xff };
+	static const char *const bad[] = {
+		"{}",
+		"{\"eat_nonce\":null}",
+		"{\"eat_nonce\":1}",
+		"{\"eat_nonce\":[\"0ab1c2ff\"]}",
+		"{\"eat_nonce\":\"\"}",
+		"{\"eat_nonce\":\"0ab1c2fe\"}",
+		"{\"eat_nonce\":\"0AB1C2FF\"}",
+		"{\"eat_nonce\":\"0ab1c2\"}",
+		"{\"eat_nonce\":\"0ab1c2ff00\"}",
+		"{\"nonce\":\"0ab1c2ff\"}",
+	};
+	uint8_t big[ANSWERS_NONCE_MAX + 1] = { 0 };
+	gw_error err = { { 0 } };
+	json_object *o;
+
+	(void)state;
+	o = json_tokener_parse("{\"eat_nonce\":\"0ab1c2ff\"}");
+	assert_int_equal(answers_ear_nonce_check(o, nonce, sizeof(nonce), &err), 0);
+	assert_int_equal(answers_ear_nonce_check(o, big, sizeof(big), &err), GW_E_INVAL);
+	json_object_put(o);
+	for (size_t i = 0; i < GW_ARRAY_SIZE(bad); i++) {
+		o = json_tokener_parse(bad[i]);
+		assert_non_null(o);
+		if (answers_ear_nonce_check(o, nonce, sizeof(nonce), &err) != GW_E_STATE)
+			fail_msg("accepted %s", bad[i]);
+		assert_non_null(strstr(err.msg, "eat_nonce"));
+		json_object_put(o);
+	}
+	o = json_tokener_parse("{\"eat_nonce\":\"0ab1c2fe\"}");
+	assert_int_equal(answers_ear_nonce_check(o, nonce, sizeof(nonce), &err), GW_E_STATE);
+	assert_non_null(strstr(err.msg, "not this round's nonce"));
+	json_object_put(o);
+	assert_int_equal(answers_ear_nonce_check(NULL, nonce, sizeof(nonce), NULL), GW_E_STATE);
+}
+
 static void test_state_round_trip(void **state)
 {
 	struct enroll_state st, back;
@@ -462,6 +503,7 @@ int main(void)
 		cmocka_unit_test(test_attest),
 		cmocka_unit_test(test_error),
 		cmocka_unit_test(test_ear_summary),
+		cmocka_unit_test(test_ear_nonce),
 		cmocka_unit_test(test_state_round_trip),
 		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_caps),
