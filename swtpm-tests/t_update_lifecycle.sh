@@ -22,20 +22,11 @@ source "$(dirname "$0")/update_lib.sh"
 require_cmd python3 openssl
 
 here=$(cd "$(dirname "$0")" && pwd)
-vdir=$GW_TMP/verifier
-vconf=(--config "$vdir/verifier.conf")
-localca=/var/lib/swtpm-localca
 COUNTER=0x01800100 BASELINE=0x01800101
 
 # ------------------------------------------------------------- release side ---
 uf_release "$GW_TMP/rel"
-port=$(free_port) || exit 1
-check verifier-init gwverifier init "$vdir" --listen "127.0.0.1:$port" \
-  --ek-ca "$localca/swtpm-localca-rootca-cert.pem" --ek-ca "$localca/issuercert.pem"
-sed -i 's/^auto_approve = .*/auto_approve = models:gw-1000/' "$vdir/verifier.conf"
-gw_policy_keys >>"$vdir/verifier.conf" || { fail policy-keys "gwpolicy keygen failed"; exit 1; }
-printf '\n[releases]\ntrust_root = %s\nmax_attest_age = 600\n' "$UF_REL/root.json" \
-  >>"$vdir/verifier.conf"
+uf_verifier "$GW_TMP/verifier" models:gw-1000 || exit 1
 check release-key gwverifier release-key "${vconf[@]}"
 cp "$GW_STDOUT" "$UF_REL/release.pub"
 mk() {   # NAME VERSION SECURITY_VERSION: $UF_REL/NAME.gwb of img-NAME, encrypted
@@ -44,12 +35,8 @@ mk() {   # NAME VERSION SECURITY_VERSION: $UF_REL/NAME.gwb of img-NAME, encrypte
     --model gw-1000 --channel stable --version "$2" --security-version "$3" \
     --image "rootfs=$UF_REL/img-$1" -o "$UF_REL/$1.gwb" --encrypt-for "$UF_REL/release.pub"
 }
-add() {   # NAME [options]: add; REL_NAME = its id
-  expect_exit -n "add-$1" 0 gwverifier release add "$UF_REL/$1.gwb" --json "${vconf[@]}" "${@:2}"
-  printf -v "REL_$1" '%s' "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$GW_STDOUT")"
-}
 mk v2 2.0 2
-add v2 --rollout 50
+uf_add v2 --rollout 50
 # Device ids on either side of 2.0's rollout: the cohort is the first 4 bytes of
 # SHA-256("rollout" || device id || release id) mod 100 (verifier/release_rules.c).
 pick_id() {   # PREFIX in|out: the first PREFIX-N in (cohort < 50) or out of 2.0's rollout
@@ -68,7 +55,6 @@ id_a=$(pick_id gw-a in)
 id_b=$(pick_id gw-b out)
 bg_start verifier "$GW_BIN/gwverifier" serve "${vconf[@]}"
 wait_for_port "$port" 15 || { fail verifier-listens "no verifier on $port"; exit 1; }
-url=https://127.0.0.1:$port
 
 # ------------------------------------------------------------------ gateways ---
 # device NAME: a gateway in $GW_TMP/NAME on its own swtpm (TCTI_NAME), authorized
@@ -160,7 +146,7 @@ expect_eq v2-rollout-running "$(rollout "$REL_v2")" "2 1 0 1 0 0"
 
 # ------------------------------- 3.0 fails its health check: rolled back ---
 mk v3 3.0 3
-add v3
+uf_add v3
 echo 1 >"$d/verdict"
 wait_until v3-installed-by-daemon 60 reboots_are 2
 expect_exit -n daemon-2-stops 0 bg_stop daemon-2
