@@ -269,6 +269,46 @@ static void run_usage(FILE *f)
 		AGENT_DEFAULT_ATTEST_INTERVAL, AGENT_MIN_ATTEST_INTERVAL, AGENT_MAX_ATTEST_INTERVAL);
 }
 
+/* One round of the daemon, logged: attestation, then the update step after an
+ * affirming one. *last gets the round's exit status. The delay before the next:
+ * a backoff (doubling from RUN_FIRST_BACKOFF up to interval) while the verifier
+ * is unreachable, else the jittered interval. */
+static unsigned run_round(struct agent_ctx *ctx, unsigned interval, unsigned *backoff,
+			  int *last)
+{
+	struct round_result res;
+	gw_error err = { { 0 } };
+	char line[2048];
+	int rc;
+
+	rc = attest_round(ctx, NULL, &res, &err);
+	attest_round_fini(&res);
+	*last = res.exit_code;
+	if (res.renew.discarded[0])
+		logf_(LOG_WARNING, "device certificate: removed an unreadable leftover of "
+				   "an earlier renewal: %s", res.renew.discarded);
+	renew_line(&res.renew, line, sizeof(line));
+	if (line[0])
+		logf_(res.renew.renewal_failed ? LOG_WARNING : LOG_NOTICE, "%s", line);
+	if (rc) {
+		logf_(LOG_ERR, "attest: %s", gw_error_msg(&err, rc));
+	} else {
+		result_line(&res, line, sizeof(line));
+		logf_(res.ear.status == ANSWER_AFFIRMING ? LOG_INFO : LOG_WARNING, "%s", line);
+		if (res.ear.status == ANSWER_AFFIRMING)
+			*last = update_step(ctx, *last);
+	}
+	if (rc && vclient_retryable(&res.f) && (res.f.transport_failed || res.f.http_status)) {
+		*backoff = *backoff ? *backoff * 2 : RUN_FIRST_BACKOFF;
+		if (*backoff > interval)
+			*backoff = interval;
+		logf_(LOG_WARNING, "verifier unreachable: next try in %u s", *backoff);
+		return *backoff;
+	}
+	*backoff = 0;
+	return jittered(interval);
+}
+
 int cmd_run(struct agent_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -331,39 +371,8 @@ int cmd_run(struct agent_ctx *ctx, int argc, char **argv)
 	logf_(LOG_INFO, "started: verifier rounds every %u s (+-10%%), state %s", interval,
 	      ctx->state_dir);
 	for (uint64_t n = 0; !stop_signal && n < (rounds ? rounds : RUN_MAX_ROUNDS); n++) {
-		struct round_result res;
-		gw_error err = { { 0 } };
-		char line[2048];
-		unsigned delay;
-		int rc;
+		unsigned delay = run_round(ctx, interval, &backoff, &last);
 
-		rc = attest_round(ctx, NULL, &res, &err);
-		attest_round_fini(&res);
-		last = res.exit_code;
-		if (res.renew.discarded[0])
-			logf_(LOG_WARNING, "device certificate: removed an unreadable leftover of "
-					   "an earlier renewal: %s", res.renew.discarded);
-		renew_line(&res.renew, line, sizeof(line));
-		if (line[0])
-			logf_(res.renew.renewal_failed ? LOG_WARNING : LOG_NOTICE, "%s", line);
-		if (rc) {
-			logf_(LOG_ERR, "attest: %s", gw_error_msg(&err, rc));
-		} else {
-			result_line(&res, line, sizeof(line));
-			logf_(res.ear.status == ANSWER_AFFIRMING ? LOG_INFO : LOG_WARNING, "%s", line);
-			if (res.ear.status == ANSWER_AFFIRMING)
-				last = update_step(ctx, last);
-		}
-		if (rc && vclient_retryable(&res.f) && (res.f.transport_failed || res.f.http_status)) {
-			backoff = backoff ? backoff * 2 : RUN_FIRST_BACKOFF;
-			if (backoff > interval)
-				backoff = interval;
-			delay = backoff;
-			logf_(LOG_WARNING, "verifier unreachable: next try in %u s", delay);
-		} else {
-			backoff = 0;
-			delay = jittered(interval);
-		}
 		if (rounds && n + 1 >= rounds)
 			break;
 		nap(delay);

@@ -22,20 +22,27 @@ static int staged_group(const struct update_state *st)
 	return -1;
 }
 
-/* Release id is what a good group holds already (a release's id is the first 16
- * hex digits of its manifest's SHA-256): not installed again. */
-static bool installed(const struct update_state *st, const char *id)
+/* What a group holds of release id (a release's id is the first 16 hex digits of
+ * its manifest's SHA-256): SLOT_GOOD when a good group has it (installed: not
+ * again), SLOT_BAD when a group marked bad has it (its trial failed on this
+ * device: not again by the daemon), else SLOT_EMPTY. */
+static enum slot_state held(const struct update_state *st, const char *id)
 {
+	enum slot_state found = SLOT_EMPTY;
 	char hex[65];
 
-	for (int g = 0; g < BL_NGROUPS; g++) {
-		if (st->group[g].state != SLOT_GOOD || !st->group[g].has_manifest)
+	for (int g = 0; g < BL_NGROUPS && strlen(id) == 16; g++) {
+		if (!st->group[g].has_manifest ||
+		    (st->group[g].state != SLOT_GOOD && st->group[g].state != SLOT_BAD))
 			continue;
 		gw_hex_encode(st->group[g].manifest_digest, 32, hex);
-		if (!strncmp(hex, id, 16) && strlen(id) == 16)
-			return true;
+		if (strncmp(hex, id, 16))
+			continue;
+		if (st->group[g].state == SLOT_GOOD)
+			return SLOT_GOOD;
+		found = SLOT_BAD;
 	}
-	return false;
+	return found;
 }
 
 /* The offer to install now: the first not installed already that the decision
@@ -56,8 +63,19 @@ static int choose(struct agent_ctx *ctx, const struct update_state *st,
 		struct consent_decision d;
 		char when[GW_TIME_LEN] = "";
 
-		if (installed(st, f->id))
+		enum slot_state h = held(st, f->id);
+
+		if (h == SLOT_GOOD)
 			continue;
+		if (h == SLOT_BAD) {
+			if (!said)
+				snprintf(line, len, "release %s (version %s): its trial failed on "
+						    "this device; not installed again ('gwagent "
+						    "update apply %s' installs it by hand)",
+					 f->id, f->version, f->id);
+			said = true;
+			continue;
+		}
 		rc = consent_decide(&ctx->cfg.consent, &co, &a, now, &d, err);
 		if (rc)
 			break;
