@@ -270,15 +270,31 @@ json_object *release_authz_answer(const struct release_authz *a)
 	return o;
 }
 
-void release_authz_audit(struct service_worker *w, const char *device_id,
-			 const struct release_authz *a)
+int release_authz_audit(struct store *st, const char *device_id, const struct release_authz *a,
+			int64_t now, gw_error *err)
 {
+	char actor[8 + STORE_ID_MAX], msg[RELEASE_AUTHZ_REASON_MAX + 64];
+	json_object *d;
+	struct store_audit au = {
+		.ts = now, .actor = actor, .action = "release.authorize", .device_id = device_id,
+		.outcome = a->granted ? "ok" : "refused",
+	};
+	int rc;
+
 	if (!a->requested)
-		return;
+		return 0;
+	snprintf(actor, sizeof(actor), "device:%s", device_id);
 	if (a->granted)
-		service_audit(w, device_id, "release.authorize", "ok", "release %s, expires %lld",
-			      a->release, (long long)a->expires_at);
+		snprintf(msg, sizeof(msg), "release %s, expires %lld", a->release,
+			 (long long)a->expires_at);
 	else
-		service_audit(w, device_id, "release.authorize", "refused", "release %s: %s",
-			      a->release, a->reason);
+		snprintf(msg, sizeof(msg), "release %s: %s", a->release, a->reason);
+	d = json_object_new_object();
+	if (!d)
+		return GW_E_NOMEM;
+	json_object_object_add(d, "message", json_object_new_string(msg));
+	au.detail = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN);
+	rc = store_audit_append(st, &au, NULL, err);
+	json_object_put(d);
+	return rc;
 }

@@ -45,8 +45,11 @@ void release_authz_fini(struct release_authz *a);
 /* For the attest answer: {"release", "granted"[, "reason"]}; NULL when none was
  * requested or out of memory. */
 json_object *release_authz_answer(const struct release_authz *a);
-/* The audit record release.authorize ok / refused. */
-void release_authz_audit(struct service_worker *w, const char *device_id,
-			 const struct release_authz *a);
+/* Append the audit record release.authorize ok / refused (actor "device:ID") in
+ * the caller's store transaction, so that a granted authorization and its record
+ * are stored together or not at all; nothing when none was requested. The store's
+ * code. */
+int release_authz_audit(struct store *st, const char *device_id, const struct release_authz *a,
+			int64_t now, gw_error *err) GW_WUR;
 
 #endif

@@ -418,6 +418,8 @@ static int record_result(struct service_worker *w, struct attest_ctx *a, const c
 		rc = store_device_update_attestation(w->st, a->dev.id, &att, NULL, err);
 	if (!rc && att.has_cel)
 		rc = service_updates_record(w, a->dev.id, &a->upd, now, err);
+	if (!rc)
+		rc = release_authz_audit(w->st, a->dev.id, &a->authz, now, err);
 	/* The counters move with the clock, and never in a contraindicated round. A
 	 * refusal here means another round recorded other counters since ours were
 	 * compared: service_attest() compares again. */
@@ -668,7 +670,6 @@ void service_attest(struct httpd_req *req)
 		service_log("attest: store: %s", gw_error_msg(&err, rc));
 		httpd_reply_error(req, 500, "internal_error", "store failure");
 	} else {
-		release_authz_audit(w, a.dev.id, &a.authz);
 		attest_answer(req, &a, exp);
 	}
 out:
