@@ -8,6 +8,7 @@
 
 #include "agent.h"
 #include "util.h"
+#include "version.h"
 
 enum { NEEDS_TPM = 1 << 0 };
 
@@ -42,7 +43,8 @@ static void usage(FILE *f)
 		   "  --tcti TCTI      TPM access, e.g. device:/dev/tpmrm0 or\n"
 		   "                   swtpm:host=127.0.0.1,port=2321 (default: $GW_TCTI, the\n"
 		   "                   config file, then %s)\n"
-		   "Run 'gwagent COMMAND --help' for a command's options.\n",
+		   "Run 'gwagent COMMAND --help' for a command's options; 'gwagent --version\n"
+		   "[--json]' prints the version.\n",
 		AGENT_DEFAULT_CONFIG, AGENT_DEFAULT_STATE_DIR, AGENT_DEFAULT_TCTI);
 }
 
@@ -128,12 +130,21 @@ static int setup(struct agent_ctx *ctx)
 int main(int argc, char **argv)
 {
 	struct agent_ctx ctx = { .prog = "gwagent", .lock_fd = -1 };
+	char version[128];
 	const struct command *cmd = NULL;
 	gw_error err = { { 0 } };
 	int rc;
 
 	if (take_globals(&ctx, &argc, argv))
 		return GW_EXIT_USAGE;
+	switch (gw_version_request(argc, argv, ctx.prog, version, sizeof(version))) {
+	case 1:
+		fputs(version, stdout);
+		return GW_EXIT_OK;
+	case -1:
+		fprintf(stderr, "usage: %s --version [--json]\n", ctx.prog);
+		return GW_EXIT_USAGE;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return GW_EXIT_USAGE;

@@ -6,6 +6,7 @@
 
 #include "policy.h"
 #include "util.h"
+#include "version.h"
 
 struct command {
 	const char *name;
@@ -30,7 +31,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: gwpolicy COMMAND [ARGS]\n\nCommands:\n");
 	for (size_t i = 0; i < GW_ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\nRun 'gwpolicy COMMAND --help' for a command's options.\n");
+	fprintf(f, "\nRun 'gwpolicy COMMAND --help' for a command's options; 'gwpolicy --version [--json]'\n"
+		   "prints the version.\n");
 }
 
 void policy_errorf(const struct policy_ctx *ctx, const char *fmt, ...)
@@ -47,7 +49,16 @@ void policy_errorf(const struct policy_ctx *ctx, const char *fmt, ...)
 int main(int argc, char **argv)
 {
 	struct policy_ctx ctx = { .prog = "gwpolicy" };
+	char version[128];
 
+	switch (gw_version_request(argc, argv, ctx.prog, version, sizeof(version))) {
+	case 1:
+		fputs(version, stdout);
+		return GW_EXIT_OK;
+	case -1:
+		fprintf(stderr, "usage: %s --version [--json]\n", ctx.prog);
+		return GW_EXIT_USAGE;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return GW_EXIT_USAGE;

@@ -126,3 +126,19 @@ expect_exit -n localhost-san 0 openssl x509 -in "$GW_TMP/v-der/server.pem" -noou
 expect_output_contains -n localhost-san-dns 'DNS:localhost' "$GW_STDOUT"
 check localhost-server-cert-verifies openssl verify -CAfile "$GW_TMP/v-der/ca.pem" \
   "$GW_TMP/v-der/server.pem"
+
+# --version on every tool: the same version, as text and as JSON; other words after
+# it are a usage error (2).
+for tool in gwagent gwverifier gwpolicy; do
+  expect_exit -n "$tool-version" 0 "$tool" --version
+  expect_output_contains -n "$tool-version-text" "^$tool [0-9]+\\.[0-9]+\\.[0-9]+\$" "$GW_STDOUT"
+  cp "$GW_STDOUT" "$GW_TMP/$tool.version"
+  expect_exit -n "$tool-version-json" 0 "$tool" --version --json
+  check_py "$tool-version-json-same" "$GW_STDOUT" "$GW_TMP/$tool.version" "$tool" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+name, version = open(sys.argv[2]).read().split()
+assert j == {"name": sys.argv[3], "version": version} and name == sys.argv[3], j
+PY
+  expect_exit -n "$tool-version-extra-word" 2 "$tool" --version now
+done

@@ -6,6 +6,7 @@
 
 #include "util.h"
 #include "verifier.h"
+#include "version.h"
 
 struct command {
 	const char *name;
@@ -32,7 +33,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: gwverifier COMMAND [ARGS]\n\nCommands:\n");
 	for (size_t i = 0; i < GW_ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\nRun 'gwverifier COMMAND --help' for a command's options.\n");
+	fprintf(f, "\nRun 'gwverifier COMMAND --help' for a command's options; 'gwverifier --version [--json]'\n"
+		   "prints the version.\n");
 }
 
 void verifier_errorf(const struct verifier_ctx *ctx, const char *fmt, ...)
@@ -49,7 +51,16 @@ void verifier_errorf(const struct verifier_ctx *ctx, const char *fmt, ...)
 int main(int argc, char **argv)
 {
 	struct verifier_ctx ctx = { .prog = "gwverifier" };
+	char version[128];
 
+	switch (gw_version_request(argc, argv, ctx.prog, version, sizeof(version))) {
+	case 1:
+		fputs(version, stdout);
+		return GW_EXIT_OK;
+	case -1:
+		fprintf(stderr, "usage: %s --version [--json]\n", ctx.prog);
+		return GW_EXIT_USAGE;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return GW_EXIT_USAGE;

@@ -15,8 +15,9 @@
 #include "store.h"
 #include "vconfig.h"
 #include "verdict.h"
+#include "version.h"
 
-#define SERVICE_VERSION "0.3.0"
+#define SERVICE_VERSION GW_VERSION
 #define SERVICE_ENROLL_TTL 120 /* seconds a credential challenge stays valid */
 #define SERVICE_POLICY_CACHE 64 /* verified policies each worker keeps */
 
