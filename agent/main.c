@@ -40,9 +40,10 @@ static void usage(FILE *f)
 	fprintf(f, "\nGlobal options (before or after the command):\n"
 		   "  --config FILE    agent configuration (default %s)\n"
 		   "  --state-dir DIR  event log and agent state (default %s)\n"
-		   "  --tcti TCTI      TPM access, e.g. device:/dev/tpmrm0 or\n"
-		   "                   swtpm:host=127.0.0.1,port=2321 (default: $GW_TCTI, the\n"
-		   "                   config file, then %s)\n"
+		   "  --tcti TCTI, -T TCTI\n"
+		   "                   TPM access, e.g. device:/dev/tpmrm0 or\n"
+		   "                   swtpm:host=127.0.0.1,port=2321 (default: $GW_TCTI,\n"
+		   "                   $TPM2TOOLS_TCTI, the config file, then %s)\n"
 		   "Run 'gwagent COMMAND --help' for a command's options; 'gwagent --version\n"
 		   "[--json]' prints the version.\n",
 		AGENT_DEFAULT_CONFIG, AGENT_DEFAULT_STATE_DIR, AGENT_DEFAULT_TCTI);
@@ -68,8 +69,9 @@ int agent_report(const struct agent_ctx *ctx, int rc, const gw_error *err, const
 /* Takes the global options out of argv wherever they stand (before "--"). */
 static int take_globals(struct agent_ctx *ctx, int *argc, char **argv)
 {
-	static const char *const opts[] = { "--config", "--state-dir", "--tcti" };
-	const char **dst[] = { &ctx->config_path, &ctx->state_dir, &ctx->tcti };
+	/* -T is tpm2-tools' short form of --tcti. */
+	static const char *const opts[] = { "--config", "--state-dir", "--tcti", "-T" };
+	const char **dst[] = { &ctx->config_path, &ctx->state_dir, &ctx->tcti, &ctx->tcti };
 	int out = 1;
 
 	for (int i = 1; i < *argc; i++) {
@@ -121,7 +123,10 @@ static int setup(struct agent_ctx *ctx)
 	}
 	if (!ctx->state_dir)
 		ctx->state_dir = ctx->cfg.state_dir ? ctx->cfg.state_dir : AGENT_DEFAULT_STATE_DIR;
+	/* --tcti, then $GW_TCTI, then tpm2-tools' $TPM2TOOLS_TCTI, then the config. */
 	env = getenv("GW_TCTI");
+	if (!env || !*env)
+		env = getenv("TPM2TOOLS_TCTI");
 	if (!ctx->tcti)
 		ctx->tcti = env && *env ? env : ctx->cfg.tcti ? ctx->cfg.tcti : AGENT_DEFAULT_TCTI;
 	return 0;

@@ -59,9 +59,19 @@ assert d['event_log']['records']==0"
 # The TCTI can come from the environment, the config file or --tcti.
 tcti=$GW_TCTI
 printf '[agent]\ntcti = %s\nstate_dir = %s\n' "$tcti" "$state" >"$GW_TMP/agent.conf"
-expect_exit -n tcti-from-config 0 env -u GW_TCTI "$GW_BIN/gwagent" --config "$GW_TMP/agent.conf" status
-expect_exit -n tcti-from-option 0 env -u GW_TCTI "$GW_BIN/gwagent" --tcti "$tcti" --state-dir "$state" status
-expect_exit -n bad-tcti-is-tpm-error 4 env -u GW_TCTI "$GW_BIN/gwagent" --tcti "swtpm:host=127.0.0.1,port=1" --state-dir "$state" status
+noenv=(env -u GW_TCTI -u TPM2TOOLS_TCTI)
+dead="swtpm:host=127.0.0.1,port=1"
+expect_exit -n tcti-from-config 0 "${noenv[@]}" "$GW_BIN/gwagent" --config "$GW_TMP/agent.conf" status
+expect_exit -n tcti-from-option 0 "${noenv[@]}" "$GW_BIN/gwagent" --tcti "$tcti" --state-dir "$state" status
+expect_exit -n tcti-from-T 0 "${noenv[@]}" "$GW_BIN/gwagent" -T "$tcti" --state-dir "$state" status
+expect_exit -n bad-tcti-is-tpm-error 4 "${noenv[@]}" "$GW_BIN/gwagent" --tcti "$dead" --state-dir "$state" status
+# Order: --tcti, $GW_TCTI, tpm2-tools' $TPM2TOOLS_TCTI, the config file.
+expect_exit -n tpm2tools-tcti-over-config 4 "${noenv[@]}" TPM2TOOLS_TCTI="$dead" \
+  "$GW_BIN/gwagent" --config "$GW_TMP/agent.conf" status
+expect_exit -n gw-tcti-over-tpm2tools-tcti 0 "${noenv[@]}" GW_TCTI="$tcti" TPM2TOOLS_TCTI="$dead" \
+  "$GW_BIN/gwagent" --config "$GW_TMP/agent.conf" status
+expect_exit -n option-over-environment 0 "${noenv[@]}" GW_TCTI="$dead" TPM2TOOLS_TCTI="$dead" \
+  "$GW_BIN/gwagent" -T "$tcti" --config "$GW_TMP/agent.conf" status
 expect_exit -n missing-config-is-config-error 3 gwagent --config "$GW_TMP/nope.conf" status
 printf '[agent]\nbogus = 1\n' >"$GW_TMP/bad.conf"
 expect_exit -n unknown-config-key 3 gwagent --config "$GW_TMP/bad.conf" status
