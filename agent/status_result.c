@@ -97,15 +97,6 @@ json_object *status_last_result(struct agent_ctx *ctx, int64_t now)
 	return o;
 }
 
-static const char *jstr(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 void status_last_result_print(json_object *r, FILE *out)
 {
 	const char *e, *n;
@@ -114,16 +105,16 @@ void status_last_result_print(json_object *r, FILE *out)
 		fprintf(out, "Last result: none yet (run gwagent attest)\n");
 		return;
 	}
-	e = jstr(r, "error");
+	e = gw_json_str(r, "error");
 	if (e) {
 		fprintf(out, "Last result: does not verify: %s\n", e);
 		return;
 	}
-	fprintf(out, "Last result: %s at %s (expires %s)\n", jstr(r, "status"), jstr(r, "at"),
-		jstr(r, "expires") ? jstr(r, "expires") : "-");
-	if (jstr(r, "end_of_support"))
-		fprintf(out, "Support:     until %s\n", jstr(r, "end_of_support"));
-	n = jstr(r, "notice");
+	fprintf(out, "Last result: %s at %s (expires %s)\n", gw_json_str(r, "status"), gw_json_str(r, "at"),
+		gw_json_str(r, "expires") ? gw_json_str(r, "expires") : "-");
+	if (gw_json_str(r, "end_of_support"))
+		fprintf(out, "Support:     until %s\n", gw_json_str(r, "end_of_support"));
+	n = gw_json_str(r, "notice");
 	if (n)
 		fprintf(out, "NOTICE:      %s\n", n);
 }

@@ -13,6 +13,7 @@
 
 #include "counter.h"
 #include "update_state.h"
+#include "jsonobj.h"
 #include "util.h"
 
 static void usage(FILE *f)
@@ -24,11 +25,6 @@ static void usage(FILE *f)
 		   "outcome and the release notes of the installed manifests.\n");
 }
 
-static void add_str(json_object *o, const char *k, const char *v)
-{
-	json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
-}
-
 static json_object *root_json(struct agent_ctx *ctx, struct root **root)
 {
 	json_object *o = json_object_new_object();
@@ -37,13 +33,13 @@ static json_object *root_json(struct agent_ctx *ctx, struct root **root)
 	int rc = update_root_load(ctx, time(NULL), root, &err);
 
 	if (rc) {
-		add_str(o, "error", gw_error_msg(&err, rc));
+		gw_json_add_str(o, "error", gw_error_msg(&err, rc));
 		return o;
 	}
 	gw_time_format_utc((int64_t)(*root)->expires, when);
 	json_object_object_add(o, "version", json_object_new_int64((int64_t)(*root)->version));
-	add_str(o, "expires", when);
-	add_str(o, "sha256", (*root)->digest_hex);
+	gw_json_add_str(o, "expires", when);
+	gw_json_add_str(o, "sha256", (*root)->digest_hex);
 	return o;
 }
 
@@ -57,8 +53,8 @@ static json_object *classes_json(const struct agent_update_config *u, enum bl_gr
 		if (u->slots[i].group != g)
 			continue;
 		c = json_object_new_object();
-		add_str(c, "class", u->slots[i].class_name);
-		add_str(c, "device", u->slots[i].device);
+		gw_json_add_str(c, "class", u->slots[i].class_name);
+		gw_json_add_str(c, "device", u->slots[i].device);
 		json_object_array_add(a, c);
 	}
 	return a;
@@ -76,10 +72,10 @@ static void manifest_json(struct agent_ctx *ctx, const struct root *root, enum b
 		return;
 	rc = update_manifest_load(ctx, root, g, &m, &err);
 	if (rc) {
-		add_str(o, "manifest_error", gw_error_msg(&err, rc));
+		gw_json_add_str(o, "manifest_error", gw_error_msg(&err, rc));
 		return;
 	}
-	add_str(o, "notes", m->notes);
+	gw_json_add_str(o, "notes", m->notes);
 	json_object_object_add(o, "reboot_required", json_object_new_boolean(m->reboot_required));
 	manifest_free(m);
 }
@@ -92,18 +88,18 @@ static json_object *group_json(struct agent_ctx *ctx, const struct update_state 
 	json_object *o = json_object_new_object();
 	char name[2] = { bl_group_char(g), 0 }, hex[65] = "", when[GW_TIME_LEN];
 
-	add_str(o, "group", name);
+	gw_json_add_str(o, "group", name);
 	json_object_object_add(o, "classes", classes_json(&ctx->cfg.update, g));
-	add_str(o, "state", slot_state_name(s->state));
-	add_str(o, "version", s->version[0] ? s->version : NULL);
+	gw_json_add_str(o, "state", slot_state_name(s->state));
+	gw_json_add_str(o, "version", s->version[0] ? s->version : NULL);
 	json_object_object_add(o, "security_version",
 			       s->has_manifest ? json_object_new_int64((int64_t)s->security_version)
 					       : NULL);
 	if (s->has_manifest)
 		gw_hex_encode(s->manifest_digest, 32, hex);
-	add_str(o, "manifest_sha256", s->has_manifest ? hex : NULL);
+	gw_json_add_str(o, "manifest_sha256", s->has_manifest ? hex : NULL);
 	gw_time_format_utc((int64_t)s->installed, when);
-	add_str(o, "installed", s->installed ? when : NULL);
+	gw_json_add_str(o, "installed", s->installed ? when : NULL);
 	json_object_object_add(o, "booted", json_object_new_boolean(booted == (int)g));
 	if (bs) {
 		json_object_object_add(o, "primary", json_object_new_boolean(bs->primary == g));
@@ -128,9 +124,9 @@ static json_object *counters_json(struct agent_ctx *ctx)
 		gw_error err = { { 0 } };
 		int rc = counter_read(ctx->tpm, &ch, &cs, &err);
 
-		add_str(o, "channel", c->name);
+		gw_json_add_str(o, "channel", c->name);
 		if (rc) {
-			add_str(o, "error", gw_error_msg(&err, rc));
+			gw_json_add_str(o, "error", gw_error_msg(&err, rc));
 		} else {
 			json_object_object_add(o, "value", json_object_new_int64((int64_t)cs.value));
 			json_object_object_add(o, "baseline",
@@ -158,8 +154,8 @@ static json_object *bootloader_json(struct agent_ctx *ctx, struct bl_status *bs,
 
 	*have = false;
 	*booted = -1;
-	add_str(o, "kind", bl_kind_name(u->bootloader));
-	add_str(o, "path", u->bootloader_path);
+	gw_json_add_str(o, "kind", bl_kind_name(u->bootloader));
+	gw_json_add_str(o, "path", u->bootloader_path);
 	rc = bl_open(&blc, &bl, &err);
 	if (!rc)
 		rc = bl_get_status(bl, bs, &err);
@@ -170,16 +166,9 @@ static json_object *bootloader_json(struct agent_ctx *ctx, struct bl_status *bs,
 			*booted = (int)g;
 	}
 	if (rc)
-		add_str(o, "error", gw_error_msg(&err, rc));
+		gw_json_add_str(o, "error", gw_error_msg(&err, rc));
 	bl_close(bl);
 	return o;
-}
-
-static const char *jstr(json_object *o, const char *k)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, k, &v) && v ? json_object_get_string(v) : NULL;
 }
 
 static bool jbool(json_object *o, const char *k)
@@ -192,11 +181,11 @@ static bool jbool(json_object *o, const char *k)
 static void print_group(json_object *g)
 {
 	json_object *classes = json_object_object_get(g, "classes");
-	const char *v = jstr(g, "version"), *notes = jstr(g, "notes"), *e;
+	const char *v = gw_json_str(g, "version"), *notes = gw_json_str(g, "notes"), *e;
 
-	printf("group %s: %s", jstr(g, "group"), jstr(g, "state"));
+	printf("group %s: %s", gw_json_str(g, "group"), gw_json_str(g, "state"));
 	if (v)
-		printf(", version %s, security version %s", v, jstr(g, "security_version"));
+		printf(", version %s, security version %s", v, gw_json_str(g, "security_version"));
 	if (jbool(g, "booted"))
 		printf(", running");
 	if (jbool(g, "primary"))
@@ -204,35 +193,35 @@ static void print_group(json_object *g)
 	if (json_object_object_get(g, "bootable") && !jbool(g, "bootable"))
 		printf(", not bootable");
 	if (jbool(g, "trial"))
-		printf(", on trial (tries left: %s)", jstr(g, "tries_left"));
+		printf(", on trial (tries left: %s)", gw_json_str(g, "tries_left"));
 	putchar('\n');
 	for (size_t i = 0; i < json_object_array_length(classes); i++) {
 		json_object *c = json_object_array_get_idx(classes, i);
 
-		printf("  %-10s %s\n", jstr(c, "class"), jstr(c, "device"));
+		printf("  %-10s %s\n", gw_json_str(c, "class"), gw_json_str(c, "device"));
 	}
-	if ((v = jstr(g, "manifest_sha256")))
-		printf("  manifest sha256:%s, installed %s\n", v, jstr(g, "installed"));
-	if ((e = jstr(g, "manifest_error")))
+	if ((v = gw_json_str(g, "manifest_sha256")))
+		printf("  manifest sha256:%s, installed %s\n", v, gw_json_str(g, "installed"));
+	if ((e = gw_json_str(g, "manifest_error")))
 		printf("  manifest: %s\n", e);
 	if (notes)
 		printf("  release notes:\n    %s\n", notes);
 }
 
-static void print_text(json_object *o)
+void update_status_print(json_object *o)
 {
 	json_object *root = json_object_object_get(o, "trust_root");
 	json_object *bl = json_object_object_get(o, "bootloader");
 	json_object *a;
 	const char *e;
 
-	if ((e = jstr(root, "error")))
+	if ((e = gw_json_str(root, "error")))
 		printf("trust root: %s\n", e);
 	else
-		printf("trust root: version %s, expires %s, sha256:%s\n", jstr(root, "version"),
-		       jstr(root, "expires"), jstr(root, "sha256"));
-	e = jstr(bl, "error");
-	printf("bootloader: %s (%s)%s%s\n", jstr(bl, "kind"), jstr(bl, "path"), e ? ": " : "",
+		printf("trust root: version %s, expires %s, sha256:%s\n", gw_json_str(root, "version"),
+		       gw_json_str(root, "expires"), gw_json_str(root, "sha256"));
+	e = gw_json_str(bl, "error");
+	printf("bootloader: %s (%s)%s%s\n", gw_json_str(bl, "kind"), gw_json_str(bl, "path"), e ? ": " : "",
 	       e ? e : "");
 	a = json_object_object_get(o, "slots");
 	for (size_t i = 0; i < json_object_array_length(a); i++)
@@ -241,16 +230,47 @@ static void print_text(json_object *o)
 	for (size_t i = 0; i < json_object_array_length(a); i++) {
 		json_object *c = json_object_array_get_idx(a, i);
 
-		if ((e = jstr(c, "error")))
-			printf("counter %s: %s\n", jstr(c, "channel"), e);
+		if ((e = gw_json_str(c, "error")))
+			printf("counter %s: %s\n", gw_json_str(c, "channel"), e);
 		else
 			printf("counter %s: security version %s (value %s, baseline %s)\n",
-			       jstr(c, "channel"), jstr(c, "security_version"), jstr(c, "value"),
-			       jstr(c, "baseline"));
+			       gw_json_str(c, "channel"), gw_json_str(c, "security_version"), gw_json_str(c, "value"),
+			       gw_json_str(c, "baseline"));
 	}
-	printf("last outcome: %s%s%s%s\n", jstr(o, "last_outcome"),
-	       *jstr(o, "last_detail") ? " (" : "", jstr(o, "last_detail"),
-	       *jstr(o, "last_detail") ? ")" : "");
+	printf("last outcome: %s%s%s%s\n", gw_json_str(o, "last_outcome"),
+	       *gw_json_str(o, "last_detail") ? " (" : "", gw_json_str(o, "last_detail"),
+	       *gw_json_str(o, "last_detail") ? ")" : "");
+}
+
+json_object *update_status_json(struct agent_ctx *ctx, gw_error *err, int *rc)
+{
+	struct update_state st;
+	struct root *root = NULL;
+	struct bl_status bs;
+	json_object *o, *slots;
+	bool have_bs;
+	int booted;
+
+	*rc = update_state_load(ctx, &st, err);
+	if (*rc)
+		return NULL;
+	o = json_object_new_object();
+	if (!o) {
+		*rc = gw_fail(err, GW_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	json_object_object_add(o, "trust_root", root_json(ctx, &root));
+	json_object_object_add(o, "bootloader", bootloader_json(ctx, &bs, &have_bs, &booted));
+	slots = json_object_new_array();
+	for (int g = 0; g < BL_NGROUPS; g++)
+		json_object_array_add(slots, group_json(ctx, &st, root, have_bs ? &bs : NULL, booted,
+							(enum bl_group)g));
+	json_object_object_add(o, "slots", slots);
+	json_object_object_add(o, "counters", counters_json(ctx));
+	gw_json_add_str(o, "last_outcome", update_outcome_name(st.last_outcome));
+	gw_json_add_str(o, "last_detail", st.last_detail);
+	root_free(root);
+	return o;
 }
 
 int update_status_main(struct agent_ctx *ctx, int argc, char **argv)
@@ -260,13 +280,10 @@ int update_status_main(struct agent_ctx *ctx, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct update_state st;
-	struct root *root = NULL;
-	struct bl_status bs;
-	json_object *o, *slots, *blo;
+	json_object *o;
 	gw_error err = { { 0 } };
-	bool json = false, have_bs;
-	int c, rc, booted;
+	bool json = false;
+	int c, rc;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -290,27 +307,14 @@ int update_status_main(struct agent_ctx *ctx, int argc, char **argv)
 		agent_errorf(ctx, "update status: the configuration has no [update] section");
 		return GW_EXIT_CONFIG;
 	}
-	rc = update_state_load(ctx, &st, &err);
-	if (rc)
+	o = update_status_json(ctx, &err, &rc);
+	if (!o)
 		return agent_report(ctx, rc, &err, "update state");
-	o = json_object_new_object();
-	json_object_object_add(o, "trust_root", root_json(ctx, &root));
-	blo = bootloader_json(ctx, &bs, &have_bs, &booted);
-	json_object_object_add(o, "bootloader", blo);
-	slots = json_object_new_array();
-	for (int g = 0; g < BL_NGROUPS; g++)
-		json_object_array_add(slots, group_json(ctx, &st, root, have_bs ? &bs : NULL, booted,
-							(enum bl_group)g));
-	json_object_object_add(o, "slots", slots);
-	json_object_object_add(o, "counters", counters_json(ctx));
-	add_str(o, "last_outcome", update_outcome_name(st.last_outcome));
-	add_str(o, "last_detail", st.last_detail);
 	if (json)
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 							       JSON_C_TO_STRING_NOSLASHESCAPE));
 	else
-		print_text(o);
+		update_status_print(o);
 	json_object_put(o);
-	root_free(root);
 	return GW_EXIT_OK;
 }

@@ -241,3 +241,17 @@ int gw_json_add_b64(json_object *o, const char *key, const uint8_t *data, size_t
 	free(b64);
 	return rc;
 }
+
+const char *gw_json_str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+void gw_json_add_str(json_object *o, const char *key, const char *v)
+{
+	json_object_object_add(o, key, v ? json_object_new_string(v) : NULL);
+}

@@ -67,6 +67,13 @@ int gw_json_get_bool(json_object *root, const char *key, bool *out, gw_error *er
  * since the epoch. GW_E_PARSE "'K' is missing", "'K' must be a time ...". */
 int gw_json_get_time(json_object *root, const char *key, int64_t *out, gw_error *err) GW_WUR;
 
+/* For reading back a document this program built (to print it): o[key] as a string
+ * (a number or boolean in its JSON spelling); NULL when o is NULL or key is absent
+ * or null. Not a validating reader: outside input goes through gw_json_get_*. */
+const char *gw_json_str(json_object *o, const char *key);
+/* o[key] = v as a string, or null when v is NULL. */
+void gw_json_add_str(json_object *o, const char *key, const char *v);
+
 /* o[key] = base64 of data (len bytes). GW_E_NOMEM on failure. */
 int gw_json_add_b64(json_object *o, const char *key, const uint8_t *data, size_t len) GW_WUR;
 

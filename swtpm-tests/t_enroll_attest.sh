@@ -70,6 +70,8 @@ if [ "$have_device" = 1 ]; then
   expect_eq pending-state-mode-0600 600 "$(stat -c %a "$state/enrollment.json")"
   expect_exit -n enroll-still-pending 20 ga enroll
   expect_exit -n attest-while-pending 5 ga attest
+  expect_exit -n status-while-pending 0 ga status
+  expect_output_contains -n status-says-pending "Enrollment: pending, device [^ ]+, model [^ ]+, verifier https://"
   expect_exit -n approve 0 gwverifier device approve --config "$vdir/verifier.conf" gw-test-1
   expect_exit -n enroll 0 ga enroll --wait 10
 else

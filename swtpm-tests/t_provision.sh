@@ -54,7 +54,10 @@ assert d['objects']['ak']['present'] and d['objects']['srk']['present']
 assert d['objects']['ek_certificate']=='rsa-2048'
 assert set(d['banks'])=={'sha1','sha256'}
 assert set(d['pcrs']['sha256'])=={'13','14'}
-assert d['event_log']['records']==0"
+assert d['event_log']['records']==0
+assert d['enrollment']['state']=='not-enrolled' and d['update'] is None"
+expect_exit -n status-text 0 gwagent --state-dir "$state" status
+expect_output_contains -n status-text-not-enrolled "Enrollment: not enrolled"
 
 # The TCTI can come from the environment, the config file or --tcti.
 tcti=$GW_TCTI

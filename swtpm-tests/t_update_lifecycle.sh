@@ -153,6 +153,26 @@ expect_exit -n daemon-2-stops 0 bg_stop daemon-2
 expect_output_contains -n daemon-2-applied \
   "update: release $REL_v3: version 3.0 staged in group A \\(unwrapped by the TPM\\); reboot command run" \
   "$GW_TMP/daemon-2.log"
+# gwagent status: the enrollment, the last result and the update state in one view.
+expect_exit -n agent-status-json 0 ga status --json
+check_py agent-status-shows-all "$GW_STDOUT" "$id_a" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+e = d["enrollment"]
+assert e["state"] == "enrolled" and e["device_id"] == sys.argv[2], e
+assert e["verifier"].startswith("https://127.0.0.1:"), e
+assert e["certificate"]["expired"] is False and e["certificate"]["serial"], e
+assert d["last_result"]["status"] == "affirming", d["last_result"]
+g = {s["group"]: s for s in d["update"]["slots"]}
+assert g["B"]["booted"] and g["B"]["version"] == "2.0", g
+assert g["A"]["version"] == "3.0" and not g["A"]["booted"], g
+assert d["update"]["last_outcome"] == "staged" and g["A"]["state"] == "staged", d["update"]
+assert d["objects"]["ak"]["present"] and d["event_log"]["records"] > 0
+PY
+expect_exit -n agent-status-text 0 ga status
+expect_output_contains -n agent-status-text-enrolled "Enrollment: enrolled, device $id_a"
+expect_output_contains -n agent-status-text-certificate "Certificate: serial [0-9a-f]+, valid "
+expect_output_contains -n agent-status-text-update "group B: .*version 2.0.*running"
 expect_eq v3-trial-boots-A "$(power_on)" A
 expect_exit -n v3-check-fails-rolls-back 40 ga boot
 expect_eq v3-rollback-reboots "$(reboots)" 3

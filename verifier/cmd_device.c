@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "device_update_view.h"
+#include "jsonobj.h"
 #include "util.h"
 
 #define SHOW_RESULTS 5
@@ -384,15 +385,6 @@ out:
 	return rc;
 }
 
-static const char *jstr(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 static void show_counters(json_object *o)
 {
 	static const char *const headers[] = { "CHANNEL", "SECURITY VERSION", "COUNTER",
@@ -416,7 +408,7 @@ static void show_counters(json_object *o)
 		const char *row[GW_ARRAY_SIZE(keys)];
 
 		for (size_t k = 0; k < GW_ARRAY_SIZE(keys); k++)
-			row[k] = jstr(e, keys[k]);
+			row[k] = gw_json_str(e, keys[k]);
 		if (cli_table_add(t, row))
 			break;
 	}
@@ -450,14 +442,14 @@ static void show_people(json_object *o)
 	struct cli_table *t;
 
 	for (size_t i = 0; i < GW_ARRAY_SIZE(fields); i++) {
-		const char *v = jstr(o, fields[i][1]);
+		const char *v = gw_json_str(o, fields[i][1]);
 
 		printf("%-20s %s\n", fields[i][0], v ? v : "-");
 	}
 	if (json_object_object_get_ex(o, "ek_cert", &ek) &&
 	    json_object_is_type(ek, json_type_object)) {
-		const char *e = jstr(ek, "error"), *sub = jstr(ek, "subject"),
-			   *iss = jstr(ek, "issuer");
+		const char *e = gw_json_str(ek, "error"), *sub = gw_json_str(ek, "subject"),
+			   *iss = gw_json_str(ek, "issuer");
 
 		if (e) {
 			printf("%-20s %s\n", "EK certificate", e);
@@ -482,7 +474,7 @@ static void show_people(json_object *o)
 		return;
 	for (size_t i = 0; i < json_object_array_length(res); i++) {
 		json_object *r = json_object_array_get_idx(res, i);
-		const char *row[3] = { jstr(r, "at"), jstr(r, "status"), jstr(r, "failed_claims") };
+		const char *row[3] = { gw_json_str(r, "at"), gw_json_str(r, "status"), gw_json_str(r, "failed_claims") };
 
 		if (cli_table_add(t, row))
 			break;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "jsonobj.h"
 
 static void add_time(json_object *o, const char *key, int64_t ts)
 {
@@ -77,27 +78,18 @@ int device_update_view_json(struct store *st, const char *device_id, uint64_t co
 	return 0;
 }
 
-static const char *jstr(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!o || !json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 /* "2.0 (release 3f2a..., security version 3)" or "2.0 (not a stored release,
  * manifest sha256:1234...)". */
 static void event_text(json_object *e, char *buf, size_t len)
 {
-	const char *rel = jstr(e, "release"), *sv = jstr(e, "security_version");
+	const char *rel = gw_json_str(e, "release"), *sv = gw_json_str(e, "security_version");
 
 	if (rel)
-		snprintf(buf, len, "%s (release %s, security version %s)", jstr(e, "version"), rel,
+		snprintf(buf, len, "%s (release %s, security version %s)", gw_json_str(e, "version"), rel,
 			 sv ? sv : "?");
 	else
 		snprintf(buf, len, "%s (not a stored release, manifest sha256:%.16s...)",
-			 jstr(e, "version"), jstr(e, "manifest_sha256"));
+			 gw_json_str(e, "version"), gw_json_str(e, "manifest_sha256"));
 }
 
 void device_update_view_print(json_object *upd)
@@ -127,12 +119,12 @@ void device_update_view_print(json_object *upd)
 	}
 	if (json_object_object_get_ex(upd, "last_outcome", &e) && e) {
 		event_text(e, text, sizeof(text));
-		printf("%-20s %s %s, seen %s\n", "Last update", jstr(e, "kind"), text,
-		       jstr(e, "at"));
+		printf("%-20s %s %s, seen %s\n", "Last update", gw_json_str(e, "kind"), text,
+		       gw_json_str(e, "at"));
 	} else {
 		printf("%-20s %s\n", "Last update", "none seen");
 	}
-	if (jstr(upd, "ignored_records") && strcmp(jstr(upd, "ignored_records"), "0"))
+	if (gw_json_str(upd, "ignored_records") && strcmp(gw_json_str(upd, "ignored_records"), "0"))
 		printf("%-20s %s (not believed: digest is not the hash of the text)\n",
-		       "Ignored records", jstr(upd, "ignored_records"));
+		       "Ignored records", gw_json_str(upd, "ignored_records"));
 }

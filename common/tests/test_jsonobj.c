@@ -186,6 +186,26 @@ static void test_bool_time_name(void **state)
 	assert_true(gw_name_ok("ab", 2));
 }
 
+/* gw_json_str / gw_json_add_str: reading back what a command built, to print it. */
+static void test_print_helpers(void **state)
+{
+	json_object *o = json_object_new_object();
+
+	(void)state;
+	gw_json_add_str(o, "s", "text");
+	gw_json_add_str(o, "n", NULL);
+	json_object_object_add(o, "i", json_object_new_int64(42));
+	json_object_object_add(o, "b", json_object_new_boolean(1));
+	assert_string_equal(gw_json_str(o, "s"), "text");
+	assert_null(gw_json_str(o, "n"));
+	assert_true(json_object_object_get_ex(o, "n", NULL));
+	assert_string_equal(gw_json_str(o, "i"), "42");
+	assert_string_equal(gw_json_str(o, "b"), "true");
+	assert_null(gw_json_str(o, "absent"));
+	assert_null(gw_json_str(NULL, "s"));
+	json_object_put(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_readers),
 		cmocka_unit_test(test_bool_time_name),
+		cmocka_unit_test(test_print_helpers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
