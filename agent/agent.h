@@ -84,7 +84,8 @@ struct agent_ctx {
 	const char *prog;
 	const char *config_path;  /* --config */
 	const char *state_dir;    /* resolved: --state-dir > config > default */
-	const char *tcti;         /* resolved: --tcti > GW_TCTI > config > default */
+	const char *tcti;         /* resolved: --tcti > GW_TCTI > TPM2TOOLS_TCTI > config > default */
+	bool verbose;             /* -v: tpm2-tss's own log lines (warnings and errors) too */
 	struct agent_config cfg;
 	struct agent_tpm *tpm;    /* opened for commands flagged NEEDS_TPM */
 	int lock_fd;              /* held flock on the state directory, or -1 */

@@ -33,7 +33,7 @@ static const struct command commands[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: gwagent [--config FILE] [--state-dir DIR] [--tcti TCTI] COMMAND [ARGS]\n\n"
+	fprintf(f, "usage: gwagent [--config FILE] [--state-dir DIR] [--tcti TCTI] [-v] COMMAND [ARGS]\n\n"
 		   "Commands:\n");
 	for (size_t i = 0; i < GW_ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
@@ -44,6 +44,8 @@ static void usage(FILE *f)
 		   "                   TPM access, e.g. device:/dev/tpmrm0 or\n"
 		   "                   swtpm:host=127.0.0.1,port=2321 (default: $GW_TCTI,\n"
 		   "                   $TPM2TOOLS_TCTI, the config file, then %s)\n"
+		   "  -v, --verbose    also tpm2-tss's own warnings and errors (without it\n"
+		   "                   they are silent unless $TSS2_LOG says otherwise)\n"
 		   "Run 'gwagent COMMAND --help' for a command's options; 'gwagent --version\n"
 		   "[--json]' prints the version.\n",
 		AGENT_DEFAULT_CONFIG, AGENT_DEFAULT_STATE_DIR, AGENT_DEFAULT_TCTI);
@@ -81,6 +83,10 @@ static int take_globals(struct agent_ctx *ctx, int *argc, char **argv)
 			while (i < *argc)
 				argv[out++] = argv[i++];
 			break;
+		}
+		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
+			ctx->verbose = true;
+			continue;
 		}
 		for (size_t k = 0; k < GW_ARRAY_SIZE(opts) && !taken; k++) {
 			size_t n = strlen(opts[k]);
@@ -129,6 +135,14 @@ static int setup(struct agent_ctx *ctx)
 		env = getenv("TPM2TOOLS_TCTI");
 	if (!ctx->tcti)
 		ctx->tcti = env && *env ? env : ctx->cfg.tcti ? ctx->cfg.tcti : AGENT_DEFAULT_TCTI;
+	/* tpm2-tss logs to stderr on its own (a TCTI that cannot connect prints four
+	 * lines before our one); our messages say what failed, so its lines come only
+	 * with -v. An operator's own $TSS2_LOG is left alone. The TSS reads it at its
+	 * first log call, after this. */
+	if (!getenv("TSS2_LOG") && setenv("TSS2_LOG", ctx->verbose ? "all+warning" : "all+none", 1)) {
+		agent_errorf(ctx, "cannot set TSS2_LOG");
+		return GW_EXIT_ERROR;
+	}
 	return 0;
 }
 

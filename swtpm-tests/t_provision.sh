@@ -62,12 +62,19 @@ expect_output_contains -n status-text-not-enrolled "Enrollment: not enrolled"
 # The TCTI can come from the environment, the config file or --tcti.
 tcti=$GW_TCTI
 printf '[agent]\ntcti = %s\nstate_dir = %s\n' "$tcti" "$state" >"$GW_TMP/agent.conf"
-noenv=(env -u GW_TCTI -u TPM2TOOLS_TCTI)
+noenv=(env -u GW_TCTI -u TPM2TOOLS_TCTI -u TSS2_LOG)
 dead="swtpm:host=127.0.0.1,port=1"
 expect_exit -n tcti-from-config 0 "${noenv[@]}" "$GW_BIN/gwagent" --config "$GW_TMP/agent.conf" status
 expect_exit -n tcti-from-option 0 "${noenv[@]}" "$GW_BIN/gwagent" --tcti "$tcti" --state-dir "$state" status
 expect_exit -n tcti-from-T 0 "${noenv[@]}" "$GW_BIN/gwagent" -T "$tcti" --state-dir "$state" status
 expect_exit -n bad-tcti-is-tpm-error 4 "${noenv[@]}" "$GW_BIN/gwagent" --tcti "$dead" --state-dir "$state" status
+# tpm2-tss's own log lines only with -v (or the operator's own $TSS2_LOG).
+expect_output_not_contains -n tss-quiet-without-v "^(ERROR|WARNING):" "$GW_STDERR"
+expect_output_contains -n bad-tcti-says-why "^gwagent: TPM: cannot open TPM through TCTI" "$GW_STDERR"
+expect_exit -n bad-tcti-verbose 4 "${noenv[@]}" "$GW_BIN/gwagent" -v --tcti "$dead" --state-dir "$state" status
+expect_output_contains -n tss-lines-with-v "^ERROR:tcti:" "$GW_STDERR"
+expect_exit -n bad-tcti-own-tss2-log 4 "${noenv[@]}" TSS2_LOG=tcti+error "$GW_BIN/gwagent" --tcti "$dead" --state-dir "$state" status
+expect_output_contains -n tss-own-tss2-log-kept "^ERROR:tcti:" "$GW_STDERR"
 # Order: --tcti, $GW_TCTI, tpm2-tools' $TPM2TOOLS_TCTI, the config file.
 expect_exit -n tpm2tools-tcti-over-config 4 "${noenv[@]}" TPM2TOOLS_TCTI="$dead" \
   "$GW_BIN/gwagent" --config "$GW_TMP/agent.conf" status
