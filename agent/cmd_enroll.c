@@ -21,6 +21,7 @@
 #include "ek.h"
 #include "enroll_client.h"
 #include "enroll_state.h"
+#include "status_enroll.h"
 #include "enroll_update_key.h"
 #include "update_key.h"
 #include "evlog.h"
@@ -38,10 +39,14 @@
 #define ENROLL_POLL_SECONDS 2
 #define ENROLL_MAX_FILE (1u << 20)
 
+/* Where the progress lines go: standard output, or standard error with --json
+ * (standard output then holds only the JSON document). */
+static FILE *say;
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: gwagent enroll [--verifier URL] [--ca FILE] [--device-id ID] [--model M]\n"
-		   "                      [--wait [SECONDS]]\n\n"
+		   "                      [--wait [SECONDS]] [--json]\n\n"
 		   "Enrolls the provisioned TPM with the verifier: the verifier checks the EK\n"
 		   "certificate and the AK, the TPM proves it holds both (credential\n"
 		   "activation), and the verifier issues the device's TLS certificate and hands\n"
@@ -60,7 +65,9 @@ static void usage(FILE *f)
 		   "  --model M        device model, selects the verifier's policy (default:\n"
 		   "                   model, else \"%s\")\n"
 		   "  --wait [SECONDS] when approval is pending, ask every %d s for up to SECONDS\n"
-		   "                   (default %d)\n\n"
+		   "                   (default %d)\n"
+		   "  --json           when enrolled or pending, print the enrollment as\n"
+		   "                   `gwagent status --json` shows it (progress on stderr)\n\n"
 		   "Exit status: 0 enrolled (or already), 20 pending approval, 21 refused by the\n"
 		   "verifier, 22 verifier unreachable, 5 not provisioned (doc/exit-codes.md).\n",
 		ENROLL_DEFAULT_MODEL, ENROLL_POLL_SECONDS, ENROLL_DEFAULT_WAIT);
@@ -200,9 +207,9 @@ static int finish_enrolled(struct agent_ctx *ctx, EVP_PKEY *tls_key, struct enro
 	rc = enroll_state_save(ctx, st, err);
 	if (rc)
 		goto out;
-	printf("enrolled as %s (model %s) with %s%s%s\n", st->device_id, st->model, st->url,
+	fprintf(say, "enrolled as %s (model %s) with %s%s%s\n", st->device_id, st->model, st->url,
 	       ans->verifier_id[0] ? ", verifier " : "", ans->verifier_id);
-	printf("gate key sha256:%s pinned in %s/%s, measured into PCR %u (record %llu)\n", hex,
+	fprintf(say, "gate key sha256:%s pinned in %s/%s, measured into PCR %u (record %llu)\n", hex,
 	       ctx->state_dir, ENROLL_GATE_FILE, ctx->cfg.trust_pcr, (unsigned long long)recnum);
 out:
 	free(gate_pem);
@@ -223,7 +230,7 @@ static int update_key_step(struct agent_ctx *ctx, const struct enroll_state *st)
 	int rc = enroll_update_key(ctx, st, &o, &f, &err);
 
 	if (o.created)
-		printf("update key %s created in %s/%s, its creation certified by the AK\n",
+		fprintf(say, "update key %s created in %s/%s, its creation certified by the AK\n",
 		       o.name_hex, ctx->state_dir, UPDATE_KEY_BLOB_FILE);
 	if (rc) {
 		agent_errorf(ctx, "enroll: update key: %s", gw_error_msg(&err, rc));
@@ -231,7 +238,7 @@ static int update_key_step(struct agent_ctx *ctx, const struct enroll_state *st)
 		       : f.bad_answer			  ? GW_EXIT_RESULT
 							  : gw_exit_for(rc);
 	}
-	printf("update key %s %s with the verifier\n", o.name_hex,
+	fprintf(say, "update key %s %s with the verifier\n", o.name_hex,
 	       o.registered_now ? "registered" : "already registered");
 	return GW_EXIT_OK;
 }
@@ -257,15 +264,25 @@ static int enrolled_again(struct agent_ctx *ctx, const struct enroll_state *st)
 		agent_errorf(ctx, "enroll: renewing the device certificate (%s) failed: %s",
 			     r.reason, r.failure);
 	if (r.action == RENEW_NONE) {
-		printf("already enrolled as %s (model %s) with %s; device certificate unchanged\n",
+		fprintf(say, "already enrolled as %s (model %s) with %s; device certificate unchanged\n",
 		       st->device_id, st->model, st->url);
 		return update_key_step(ctx, st);
 	}
 	certinfo_time(r.cert.not_after, until, sizeof(until));
-	printf("enrolled as %s (model %s) with %s: device certificate %s (%s), serial %s, valid "
+	fprintf(say, "enrolled as %s (model %s) with %s: device certificate %s (%s), serial %s, valid "
 	       "until %s\n", st->device_id, st->model, st->url, renew_action_name(r.action),
 	       r.reason, r.cert.serial, until);
 	return update_key_step(ctx, st);
+}
+
+static void print_enrollment_json(const struct agent_ctx *ctx)
+{
+	json_object *o = status_enrollment(ctx, (int64_t)time(NULL));
+
+	if (o)
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+							       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
 }
 
 static double now_mono(void)
@@ -284,6 +301,7 @@ int cmd_enroll(struct agent_ctx *ctx, int argc, char **argv)
 		{ "device-id", required_argument, NULL, 'd' },
 		{ "model", required_argument, NULL, 'm' },
 		{ "wait", optional_argument, NULL, 'w' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -296,7 +314,7 @@ int cmd_enroll(struct agent_ctx *ctx, int argc, char **argv)
 	struct http_opts hopts;
 	EVP_PKEY *tls_key = NULL;
 	char ca_copy[PATH_MAX];
-	bool resume = false, key_created = false;
+	bool resume = false, key_created = false, json = false;
 	uint64_t wait_s = 0;
 	gw_error err = { { 0 } };
 	int c, rc, status = GW_EXIT_OK;
@@ -304,9 +322,14 @@ int cmd_enroll(struct agent_ctx *ctx, int argc, char **argv)
 	memset(&st, 0, sizeof(st));
 	memset(&ans, 0, sizeof(ans));
 	memset(&f, 0, sizeof(f));
+	say = stdout;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'j':
+			json = true;
+			say = stderr;
+			break;
 		case 'v':
 			url = optarg;
 			break;
@@ -428,7 +451,7 @@ int cmd_enroll(struct agent_ctx *ctx, int argc, char **argv)
 		rc = enroll_client_status(client, &st, &ans, &f, &err);
 		if (rc && f.has_error && !strcmp(f.error.code, "unknown_enrollment")) {
 			/* The verifier never got our activation, or the enrollment expired. */
-			printf("the verifier does not know enrollment %s any more: starting over\n",
+			fprintf(say, "the verifier does not know enrollment %s any more: starting over\n",
 			       st.enrollment_id);
 			resume = false;
 			memset(&f, 0, sizeof(f));
@@ -437,7 +460,7 @@ int cmd_enroll(struct agent_ctx *ctx, int argc, char **argv)
 		} else if (rc && f.has_error && !strcmp(f.error.code, "certificate_issued")) {
 			/* The verifier issued our certificate but its answer was lost, or
 			 * saving it failed: the TPM proves itself again for a new one. */
-			printf("the verifier issued the certificate of %s but it never arrived: "
+			fprintf(say, "the verifier issued the certificate of %s but it never arrived: "
 			       "proving the TPM again\n", st.device_id);
 			memset(&f, 0, sizeof(f));
 			err.msg[0] = '\0';
@@ -445,7 +468,7 @@ int cmd_enroll(struct agent_ctx *ctx, int argc, char **argv)
 		}
 	} else {
 		if (key_created)
-			printf("generated the device TLS key %s/%s\n", ctx->state_dir,
+			fprintf(say, "generated the device TLS key %s/%s\n", ctx->state_dir,
 			       ENROLL_TLS_KEY_FILE);
 		rc = enroll_client_prove(ctx, client, tls_key, &st, false, &ans, &f, &err);
 	}
@@ -469,7 +492,7 @@ int cmd_enroll(struct agent_ctx *ctx, int argc, char **argv)
 		if (ans.state == ANSWER_ENROLLED)
 			break;
 		if (!wait_s || now_mono() - start + ENROLL_POLL_SECONDS > (double)wait_s) {
-			printf("enrollment %s of %s: pending approval by an operator "
+			fprintf(say, "enrollment %s of %s: pending approval by an operator "
 			       "(gwverifier device approve %s)\n",
 			       st.enrollment_id, st.device_id, st.device_id);
 			status = GW_EXIT_PENDING;
@@ -485,6 +508,8 @@ int cmd_enroll(struct agent_ctx *ctx, int argc, char **argv)
 	else
 		status = update_key_step(ctx, &st);
 out:
+	if (json && (status == GW_EXIT_OK || status == GW_EXIT_PENDING))
+		print_enrollment_json(ctx);
 	answers_activate_fini(&ans);
 	answers_enroll_state_wipe(&st);
 	http_client_free(client);

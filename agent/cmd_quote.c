@@ -7,15 +7,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "agent.h"
 #include "evidence.h"
 #include "evidence_build.h"
+#include "jsonobj.h"
 #include "util.h"
 
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: gwagent quote --nonce HEX [--pcrs SEL] [--firmware-log FILE] --out DIR\n\n"
+	fprintf(f, "usage: gwagent quote --nonce HEX [--pcrs SEL] [--firmware-log FILE] --out DIR\n"
+		   "                     [--json]\n\n"
 		   "Quotes the selected PCRs with the AK and writes into DIR:\n"
 		   "  evidence.json   quote, signature, PCR values, AK public, CEL log and\n"
 		   "                  firmware log (gwverifier check-quote --evidence)\n"
@@ -25,7 +29,9 @@ static void usage(FILE *f)
 		   "  --pcrs SEL           e.g. sha256:0-7,13,14+sha1:0-7 (default: every active\n"
 		   "                       bank, PCRs 0-7, the stage PCR and the trust PCR)\n"
 		   "  --firmware-log FILE  firmware event log to attach (default: the config's\n"
-		   "                       firmware_log, else %s if readable)\n",
+		   "                       firmware_log, else %s if readable)\n"
+		   "  --json               print {\"evidence\", \"dir\", \"files\", \"pcrs\",\n"
+		   "                       \"ak_handle\"}\n",
 		EVIDENCE_DEFAULT_FIRMWARE_LOG);
 }
 
@@ -39,6 +45,36 @@ static int write_out(const char *dir, const char *name, const void *data, size_t
 	return gw_write_file_atomic(path, data, len, 0644, err);
 }
 
+static void print_done(const struct agent_ctx *ctx, const TPML_PCR_SELECTION *sel,
+		       const char *outdir, bool fwlog, bool json)
+{
+	static const char *const files[] = { "evidence.json", "quote.msg", "quote.sig",
+					     "quote.pcrs", "ak.pem", "eventlog.cel", "firmware.bin" };
+	json_object *o, *a;
+	char s[512], h[16];
+
+	if (gw_pcrsel_format(sel, s, sizeof(s)))
+		s[0] = '\0';
+	if (!json) {
+		printf("quoted %s with the AK at 0x%08x into %s/evidence.json\n", s,
+		       ctx->cfg.ak_handle, outdir);
+		return;
+	}
+	snprintf(h, sizeof(h), "0x%08x", ctx->cfg.ak_handle);
+	o = json_object_new_object();
+	a = json_object_new_array();
+	for (size_t i = 0; i < GW_ARRAY_SIZE(files) - (fwlog ? 0 : 1); i++)
+		json_object_array_add(a, json_object_new_string(files[i]));
+	gw_json_add_str(o, "evidence", "evidence.json");
+	gw_json_add_str(o, "dir", outdir);
+	json_object_object_add(o, "files", a);
+	gw_json_add_str(o, "pcrs", s);
+	gw_json_add_str(o, "ak_handle", h);
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
 int cmd_quote(struct agent_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -46,6 +82,7 @@ int cmd_quote(struct agent_ctx *ctx, int argc, char **argv)
 		{ "pcrs", required_argument, NULL, 'p' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "firmware-log", required_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -57,6 +94,7 @@ int cmd_quote(struct agent_ctx *ctx, int argc, char **argv)
 	size_t nonce_len = 0, bin_len = 0;
 	char *text = NULL, *pem = NULL;
 	gw_error err = { { 0 } };
+	bool json = false;
 	int c, rc, status = GW_EXIT_OK;
 
 	memset(&ev, 0, sizeof(ev));
@@ -74,6 +112,9 @@ int cmd_quote(struct agent_ctx *ctx, int argc, char **argv)
 			break;
 		case 'f':
 			fwpath = optarg;
+			break;
+		case 'j':
+			json = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -131,14 +172,7 @@ int cmd_quote(struct agent_ctx *ctx, int argc, char **argv)
 		status = agent_report(ctx, rc, &err, "writing evidence");
 		goto out;
 	}
-	{
-		char s[512];
-
-		if (gw_pcrsel_format(&sel, s, sizeof(s)))
-			s[0] = '\0';
-		printf("quoted %s with the AK at 0x%08x into %s/evidence.json\n", s,
-		       ctx->cfg.ak_handle, outdir);
-	}
+	print_done(ctx, &sel, outdir, ev.fwlog != NULL, json);
 out:
 	free(bin);
 	free(pem);

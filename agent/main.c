@@ -24,7 +24,7 @@ static const struct command commands[] = {
 	{ "measure", cmd_measure, NEEDS_TPM, "measure files of a stage into the stage PCR and log" },
 	{ "boot", cmd_boot, NEEDS_TPM, "measure the configured boot stages (boot service)" },
 	{ "quote", cmd_quote, NEEDS_TPM, "quote PCRs with the AK and write evidence" },
-	{ "status", cmd_status, NEEDS_TPM, "show the TPM, keys, owned PCRs and event log" },
+	{ "status", cmd_status, NEEDS_TPM, "show the TPM, keys, PCRs, log, enrollment, last result, update state" },
 	{ "enroll", cmd_enroll, NEEDS_TPM, "enroll the TPM with the verifier, get the device certificate" },
 	{ "attest", cmd_attest, NEEDS_TPM, "one attestation round with the verifier" },
 	{ "run", cmd_run, NEEDS_TPM, "the agent daemon: attest periodically" },

@@ -1,28 +1,32 @@
 // SPDX-License-Identifier: Apache-2.0
 // gwpolicy keygen: a new signing key pair, PREFIX.key (0600) and PREFIX.pub.
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
 #include "dsse.h"
+#include "jsonobj.h"
 #include "policy.h"
 #include "util.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: gwpolicy keygen --out PREFIX [--type ecc-p256|ed25519]\n\n"
+		"usage: gwpolicy keygen --out PREFIX [--type ecc-p256|ed25519] [--json]\n\n"
 		"Writes the private key to PREFIX.key (PEM, mode 0600; an existing file is\n"
 		"never overwritten) and the public key to PREFIX.pub (PEM), and prints the\n"
 		"keyid: the SHA-256 of the public key's DER SubjectPublicKeyInfo.\n\n"
 		"  --out PREFIX  where to write the two files\n"
-		"  --type TYPE   ecc-p256 (ECDSA P-256, SHA-256; the default) or ed25519\n");
+		"  --type TYPE   ecc-p256 (ECDSA P-256, SHA-256; the default) or ed25519\n"
+		"  --json        print {\"keyid\", \"type\", \"private_key\", \"public_key\"}\n");
 }
 
 static int write_pub(const char *path, EVP_PKEY *key, gw_error *err)
@@ -44,11 +48,25 @@ static int write_pub(const char *path, EVP_PKEY *key, gw_error *err)
 	return rc;
 }
 
+static void print_json(const char *keyid, const char *type, const char *key, const char *pub)
+{
+	json_object *o = json_object_new_object();
+
+	gw_json_add_str(o, "keyid", keyid);
+	gw_json_add_str(o, "type", type);
+	gw_json_add_str(o, "private_key", key);
+	gw_json_add_str(o, "public_key", pub);
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
 int cmd_keygen(struct policy_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "out", required_argument, NULL, 'o' },
 		{ "type", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -57,6 +75,7 @@ int cmd_keygen(struct policy_ctx *ctx, int argc, char **argv)
 	EVP_PKEY *key = NULL;
 	gw_error err = { { 0 } };
 	int ret = GW_EXIT_OK;
+	bool json = false;
 	int rc, c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -66,6 +85,9 @@ int cmd_keygen(struct policy_ctx *ctx, int argc, char **argv)
 			break;
 		case 't':
 			type = optarg;
+			break;
+		case 'j':
+			json = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -117,7 +139,10 @@ int cmd_keygen(struct policy_ctx *ctx, int argc, char **argv)
 		ret = gw_exit_for(rc);
 		goto out;
 	}
-	printf("%s\n", keyid);
+	if (json)
+		print_json(keyid, type, keypath, pubpath);
+	else
+		printf("%s\n", keyid);
 out:
 	EVP_PKEY_free(key);
 	return ret;

@@ -68,7 +68,13 @@ if [ "$have_device" = 1 ]; then
     --device-id gw-test-1 --model gw-1000
   expect_output_contains -n enroll-says-pending 'pending approval' "$GW_STDOUT"
   expect_eq pending-state-mode-0600 600 "$(stat -c %a "$state/enrollment.json")"
-  expect_exit -n enroll-still-pending 20 ga enroll
+  expect_exit -n enroll-still-pending 20 ga enroll --json
+  check_py enroll-json-pending "$GW_STDOUT" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["state"] == "pending" and d["device_id"] == "gw-test-1" and d["model"] == "gw-1000", d
+assert d["certificate"] is None, d
+PY
   expect_exit -n attest-while-pending 5 ga attest
   expect_exit -n status-while-pending 0 ga status
   expect_output_contains -n status-says-pending "Enrollment: pending, device [^ ]+, model [^ ]+, verifier https://"
@@ -93,6 +99,15 @@ check gate-key-is-verifiers cmp -s <(openssl pkey -pubin -in "$state/gate.pub") 
 
 expect_exit -n enroll-again-changes-nothing 0 ga enroll --verifier "$url" --ca "$vdir/ca.pem"
 expect_output_contains -n enroll-again-says-already 'already enrolled' "$GW_STDOUT"
+expect_exit -n enroll-again-json 0 ga enroll --json
+expect_output_contains -n enroll-json-progress-on-stderr 'already enrolled' "$GW_STDERR"
+check_py enroll-json-enrolled "$GW_STDOUT" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))   # only the document on standard output
+assert d["state"] == "enrolled" and d["device_id"] == "gw-test-1", d
+c = d["certificate"]
+assert c["expired"] is False and c["not_before"] < c["renew_from"] < c["not_after"], c
+PY
 check enroll-again-measures-once test "$(grep -c 'verifier gate key' "$state/eventlog.cel")" = 1
 
 # Affirming needs a policy for the model listing the stage's digest. Until the

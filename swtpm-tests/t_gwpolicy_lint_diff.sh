@@ -112,6 +112,15 @@ assert {e["kind"] for e in o["errors"]} == {"schema"}, o' "$GW_STDOUT"
 
 # An envelope: its payload is linted, its signatures are not checked.
 expect_exit -n keygen 0 gwpolicy keygen --out "$GW_TMP/rel"
+expect_exit -n keygen-json 0 gwpolicy keygen --out "$GW_TMP/relj" --type ed25519 --json
+check_py keygen-json-fields "$GW_STDOUT" "$GW_TMP/relj" <<'PY'
+import hashlib, json, subprocess, sys
+d = json.load(open(sys.argv[1]))
+assert d["type"] == "ed25519" and d["private_key"] == sys.argv[2] + ".key", d
+der = subprocess.run(["openssl", "pkey", "-pubin", "-in", d["public_key"], "-outform", "DER"],
+                     capture_output=True, check=True).stdout
+assert d["keyid"] == hashlib.sha256(der).hexdigest(), d
+PY
 expect_exit -n sign-good 0 gwpolicy sign --key "$GW_TMP/rel.key" "$p/v3.json"
 cp "$GW_STDOUT" "$p/v3.signed"
 expect_exit -n lint-envelope 0 gwpolicy lint --now 1780000000 "$p/v3.signed"

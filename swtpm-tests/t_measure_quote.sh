@@ -43,6 +43,16 @@ for f in evidence.json quote.msg quote.sig quote.pcrs ak.pem eventlog.cel; do
   expect_file "quote-wrote-$f" "$q/$f"
 done
 cp "$q/eventlog.cel" "$GW_TMP/golden.cel"
+expect_exit -n quote-json 0 gwagent --config "$conf" quote --nonce "$nonce" --out "$GW_TMP/qj" --json
+check_py quote-json-names-files "$GW_STDOUT" "$GW_TMP/qj" <<'PY'
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+assert d["dir"] == sys.argv[2] and d["evidence"] == "evidence.json", d
+assert d["ak_handle"].startswith("0x81") and "sha256:" in d["pcrs"], d
+for f in d["files"]:
+    assert os.path.isfile(os.path.join(d["dir"], f)), f
+assert "quote.sig" in d["files"] and "eventlog.cel" in d["files"], d
+PY
 
 expect_exit -n check-evidence-pass 0 gwverifier check-quote --evidence "$q/evidence.json" --ak "$state/ak.pem" --nonce "$nonce"
 expect_output_contains -n check-evidence-says-pass '^PASS'
