@@ -79,6 +79,8 @@ $(B)/obj/swtpm-tests/%.o $(B)/obj/agent/tests/%.o: ALL_CFLAGS += -Iagent
 $(B)/obj/swtpm-tests/%.o: ALL_CFLAGS += -Iverifier
 $(B)/obj/verifier/tests/%.o $(B)/obj/bench/%.o: ALL_CFLAGS += -Iverifier
 $(B)/obj/policy/tests/%.o: ALL_CFLAGS += -Ipolicy
+# Parser tests share common/tests/fixture_list.h (every bad fixture has a result).
+$(B)/obj/agent/tests/%.o $(B)/obj/verifier/tests/%.o: ALL_CFLAGS += -Icommon/tests
 # The verifier, its tests, the test tools and benchmarks use the policy evaluator.
 $(B)/obj/verifier/%.o $(B)/obj/swtpm-tests/%.o $(B)/obj/bench/%.o: ALL_CFLAGS += -Ipolicy
 
@@ -128,6 +130,11 @@ $(B)/verifier/tests/test_store_update_key $(B)/verifier/tests/test_store_counter
 $(B)/verifier/tests/test_store_device_update $(B)/verifier/tests/test_fleet_rollout \
 	$(B)/verifier/tests/test_service_counters: \
 	$(call obj,verifier/tests/store_fixture.c)
+# The parsers' tests check that every bad fixture has an expected result.
+$(B)/common/tests/test_bundle $(B)/common/tests/test_dsse $(B)/common/tests/test_evidence \
+$(B)/common/tests/test_manifest $(B)/common/tests/test_root $(B)/agent/tests/test_update_authz \
+$(B)/verifier/tests/test_api $(B)/verifier/tests/test_polreset: \
+	$(call obj,common/tests/fixture_list.c)
 $(B)/policy/tests/%: $(call obj,policy/tests/%.c) $(LIBPOLICY) $(LIBGW)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)

@@ -2,7 +2,6 @@
 // Unit tests for the update authorization reader (update_authz.h): the good
 // fixtures read, every bad fixture is refused naming what is wrong, the claims
 // path, and the agent's checks against release, manifest, time and encryption.
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -16,6 +15,7 @@
 
 #include "update_authz.h"
 #include "util.h"
+#include "fixture_list.h"
 
 #define FIXTURES "agent/tests/fixtures/update_authz"
 
@@ -179,24 +179,8 @@ static void test_bad_fixtures(void **state)
 /* Every fixture in bad/ has an entry above. */
 static void test_bad_fixtures_listed(void **state)
 {
-	DIR *d = opendir(FIXTURES "/bad");
-	struct dirent *de;
-
 	(void)state;
-	assert_non_null(d);
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name);
-		bool found = false;
-
-		if (de->d_name[0] == '.')
-			continue;
-		for (size_t i = 0; i < GW_ARRAY_SIZE(bad_cases); i++)
-			found |= l == strlen(bad_cases[i].name) + 5 &&
-				 !strncmp(de->d_name, bad_cases[i].name, l - 5);
-		if (!found)
-			fail_msg("fixture %s has no expected result", de->d_name);
-	}
-	closedir(d);
+	FIXTURES_ALL_LISTED(FIXTURES "/bad", ".json", bad_cases);
 }
 
 int main(void)

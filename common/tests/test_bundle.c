@@ -4,7 +4,6 @@
 // determinism and refusals, verification before anything else is read, and a
 // large payload streamed through a pipe without growing the reader.
 #define _GNU_SOURCE /* memfd_create */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -31,6 +30,7 @@
 #include "bundle_crypt.h"
 #include "keywrap.h"
 #include "util.h"
+#include "fixture_list.h"
 
 #define DIR_ "common/tests/fixtures/bundle"
 
@@ -303,24 +303,8 @@ static void test_bad_fixtures_pipe(void **state)
 /* Every fixture in bad/ has an entry above. */
 static void test_bad_fixtures_listed(void **state)
 {
-	DIR *d = opendir(DIR_ "/bad");
-	struct dirent *de;
-
 	(void)state;
-	assert_non_null(d);
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name);
-		bool found = false;
-
-		if (de->d_name[0] == '.')
-			continue;
-		for (size_t i = 0; i < GW_ARRAY_SIZE(bad_cases); i++)
-			found |= l == strlen(bad_cases[i].name) + 4 &&
-				 !strncmp(de->d_name, bad_cases[i].name, l - 4);
-		if (!found)
-			fail_msg("%s has no entry in bad_cases", de->d_name);
-	}
-	closedir(d);
+	FIXTURES_ALL_LISTED(DIR_ "/bad", ".gwb", bad_cases);
 }
 
 /* The envelope is verified before anything after it is read: a writer that sends

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Unit tests for DSSE envelopes: PAE, sign/verify round trips, thresholds, and the
 // committed bad envelopes, each with its code and the words it must name.
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -19,6 +18,7 @@
 
 #include "dsse.h"
 #include "util.h"
+#include "fixture_list.h"
 
 #define BAD_DIR "common/tests/fixtures/dsse/bad"
 #define TYPE "application/vnd.gatewarden.policy+json"
@@ -419,25 +419,8 @@ static void test_bad_fixtures(void **state)
 /* Every fixture in bad/ has an entry above. */
 static void test_bad_fixtures_listed(void **state)
 {
-	DIR *d = opendir(BAD_DIR);
-	struct dirent *de;
-
 	(void)state;
-	assert_non_null(d);
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name);
-		bool found = false;
-
-		if (de->d_name[0] == '.')
-			continue;
-		for (size_t i = 0; i < GW_ARRAY_SIZE(bad_cases); i++)
-			found |= l == strlen(bad_cases[i].name) + 5 &&
-				 !strncmp(de->d_name, bad_cases[i].name, l - 5) &&
-				 !strcmp(de->d_name + l - 5, ".json");
-		if (!found)
-			fail_msg("%s has no entry in bad_cases", de->d_name);
-	}
-	closedir(d);
+	FIXTURES_ALL_LISTED(BAD_DIR, ".json", bad_cases);
 }
 
 /* The size cap holds before any parsing. */

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Unit tests for the evidence JSON: the real swtpm evidence, format/parse round trip,
 // and the committed bad fixtures, each with its code and the key it must name.
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stdarg.h>
@@ -17,6 +16,7 @@
 #include "evidence.h"
 #include "tpmdata.h"
 #include "util.h"
+#include "fixture_list.h"
 
 #define QUOTE_DIR "common/tests/fixtures/quote"
 #define BAD_DIR "common/tests/fixtures/evidence/bad"
@@ -342,25 +342,8 @@ static void test_bad_fixtures(void **state)
 /* Every fixture in bad/ has an entry above. */
 static void test_bad_fixtures_listed(void **state)
 {
-	DIR *d = opendir(BAD_DIR);
-	struct dirent *de;
-
 	(void)state;
-	assert_non_null(d);
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name);
-		bool found = false;
-
-		if (de->d_name[0] == '.')
-			continue;
-		for (size_t i = 0; i < GW_ARRAY_SIZE(bad_cases); i++)
-			found |= l == strlen(bad_cases[i].name) + 5 &&
-				 !strncmp(de->d_name, bad_cases[i].name, l - 5) &&
-				 !strcmp(de->d_name + l - 5, ".json");
-		if (!found)
-			fail_msg("%s/%s has no expected result", BAD_DIR, de->d_name);
-	}
-	closedir(d);
+	FIXTURES_ALL_LISTED(BAD_DIR, ".json", bad_cases);
 }
 
 /* Every prefix of the real evidence is refused without a crash. */

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Unit tests for the bundle manifest: the committed good and bad documents (each
 // bad one with its code and the words it must name), the canonical form, digests.
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -15,6 +14,7 @@
 
 #include "manifest.h"
 #include "util.h"
+#include "fixture_list.h"
 
 #define DIR_ "common/tests/fixtures/bundle/manifest"
 
@@ -356,24 +356,8 @@ static void test_bad_fixtures(void **state)
 /* Every fixture in bad/ has an entry above. */
 static void test_bad_fixtures_listed(void **state)
 {
-	DIR *d = opendir(DIR_ "/bad");
-	struct dirent *de;
-
 	(void)state;
-	assert_non_null(d);
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name);
-		bool found = false;
-
-		if (de->d_name[0] == '.')
-			continue;
-		for (size_t i = 0; i < GW_ARRAY_SIZE(bad_cases); i++)
-			found |= l == strlen(bad_cases[i].name) + 5 &&
-				 !strncmp(de->d_name, bad_cases[i].name, l - 5);
-		if (!found)
-			fail_msg("%s has no entry in bad_cases", de->d_name);
-	}
-	closedir(d);
+	FIXTURES_ALL_LISTED(DIR_ "/bad", ".json", bad_cases);
 }
 
 static void test_too_big(void **state)

@@ -2,7 +2,6 @@
 // Unit tests for the update trust root: the committed good and bad roots, roots
 // written by root_format(), and the rotation rule (N+1 signed by a threshold of
 // N's root keys and of its own).
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -18,6 +17,7 @@
 
 #include "root.h"
 #include "util.h"
+#include "fixture_list.h"
 
 #define FIX "common/tests/fixtures/root"
 #define BAD_DIR FIX "/bad"
@@ -251,28 +251,8 @@ static void test_bad_fixtures(void **state)
 /* Every fixture in bad/ has an entry above. */
 static void test_bad_fixtures_listed(void **state)
 {
-	DIR *d = opendir(BAD_DIR);
-	struct dirent *de;
-	size_t seen = 0;
-
 	(void)state;
-	assert_non_null(d);
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name);
-		bool found = false;
-
-		if (de->d_name[0] == '.')
-			continue;
-		for (size_t i = 0; i < GW_ARRAY_SIZE(bad_cases); i++)
-			found |= l == strlen(bad_cases[i].name) + 5 &&
-				 !strncmp(de->d_name, bad_cases[i].name, l - 5) &&
-				 !strcmp(de->d_name + l - 5, ".json");
-		if (!found)
-			fail_msg("%s has no entry in bad_cases", de->d_name);
-		seen++;
-	}
-	closedir(d);
-	assert_int_equal(seen, GW_ARRAY_SIZE(bad_cases));
+	FIXTURES_ALL_LISTED(BAD_DIR, ".json", bad_cases);
 }
 
 /* What root_format() writes parses back to the same roles; the digest is the

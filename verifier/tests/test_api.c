@@ -2,7 +2,6 @@
 // Unit tests for the API request-body parsers: the real swtpm enrollment material,
 // the limits at and past each cap, and the committed bad fixtures, each with its
 // code and the key its message must name.
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -16,6 +15,7 @@
 
 #include "api.h"
 #include "util.h"
+#include "fixture_list.h"
 
 #define GOOD_DIR "verifier/tests/fixtures/api/good"
 #define BAD_DIR "verifier/tests/fixtures/api/bad"
@@ -674,26 +674,10 @@ static void test_bad_fixtures_listed(void **state)
 	(void)state;
 	for (size_t s = 0; s < GW_ARRAY_SIZE(bad_sets); s++) {
 		char path[256];
-		struct dirent *de;
-		DIR *d;
 
 		assert_int_equal(gw_snprintf(path, sizeof(path), "%s/%s", BAD_DIR, bad_sets[s].dir), 0);
-		d = opendir(path);
-		assert_non_null(d);
-		while ((de = readdir(d))) {
-			size_t l = strlen(de->d_name);
-			bool found = false;
-
-			if (de->d_name[0] == '.')
-				continue;
-			for (size_t i = 0; i < bad_sets[s].n; i++)
-				found |= l == strlen(bad_sets[s].cases[i].name) + 5 &&
-					 !strncmp(de->d_name, bad_sets[s].cases[i].name, l - 5) &&
-					 !strcmp(de->d_name + l - 5, ".json");
-			if (!found)
-				fail_msg("%s/%s has no expected result", path, de->d_name);
-		}
-		closedir(d);
+		fixtures_all_listed(path, ".json", &bad_sets[s].cases[0].name, bad_sets[s].n,
+				    sizeof(bad_sets[s].cases[0]));
 	}
 }
 

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Unit tests for policy version reset statements: the strict payload parser against
 // committed bad fixtures, and the envelope's threshold of policy keys.
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +17,7 @@
 #include "polreset.h"
 #include "verdict.h"
 #include "util.h"
+#include "fixture_list.h"
 
 #define DIR_GOOD "verifier/tests/fixtures/polreset/good"
 #define DIR_BAD "verifier/tests/fixtures/polreset/bad"
@@ -125,26 +125,8 @@ static void test_parse_bad(void **state)
 /* Every file in bad/ has a case above. */
 static void test_bad_listed(void **state)
 {
-	DIR *d = opendir(DIR_BAD);
-	const struct dirent *e;
-	size_t n = 0;
-
 	(void)state;
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL) {
-		bool found = false;
-
-		if (e->d_name[0] == '.')
-			continue;
-		for (size_t i = 0; i < GW_ARRAY_SIZE(bad); i++)
-			found |= strlen(e->d_name) == strlen(bad[i].name) + 5 &&
-				 !strncmp(e->d_name, bad[i].name, strlen(bad[i].name));
-		if (!found)
-			fail_msg("bad/%s has no case", e->d_name);
-		n++;
-	}
-	closedir(d);
-	assert_int_equal(n, GW_ARRAY_SIZE(bad));
+	FIXTURES_ALL_LISTED(DIR_BAD, ".json", bad);
 }
 
 /* A statement is usable until it expires, and only when it expires within 30 days. */
