@@ -148,7 +148,16 @@ static int read_content_key(const char *path, uint8_t cek[32], gw_error *err)
 	return rc;
 }
 
-static int update_install_main(struct agent_ctx *ctx, int argc, char **argv)
+/* The command line of `update install` and `update apply`: --json, --no-progress,
+ * (install only) --content-key-file, and one operand. */
+struct install_args {
+	bool json, quiet;
+	const char *key_file;
+	const char *operand;
+};
+
+/* -1 to go on, else the exit status (after --help, or a usage error). */
+static int install_args_parse(int argc, char **argv, bool with_key, struct install_args *a)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -157,8 +166,56 @@ static int update_install_main(struct agent_ctx *ctx, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool json = false, quiet = false;
-	const char *key_file = NULL;
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			a->json = true;
+			break;
+		case 'n':
+			a->quiet = true;
+			break;
+		case 'k':
+			if (!with_key)
+				goto usage;
+			a->key_file = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return GW_EXIT_OK;
+		default:
+			goto usage;
+		}
+	}
+	if (optind + 1 != argc)
+		goto usage;
+	a->operand = argv[optind];
+	return -1;
+usage:
+	usage(stderr);
+	return GW_EXIT_USAGE;
+}
+
+/* The bundle to install: standard input for "-", else the file opened; -1 when it
+ * cannot be opened (said). */
+static int open_bundle(struct agent_ctx *ctx, const char *path)
+{
+	int fd;
+
+	if (!strcmp(path, "-"))
+		return STDIN_FILENO;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		agent_errorf(ctx, "%s: %s", path, strerror(errno));
+	return fd;
+}
+
+static int update_install_main(struct agent_ctx *ctx, int argc, char **argv)
+{
+	struct install_args a;
 	uint8_t cek[32];
 	struct update_install_opts o = { .fd = -1 };
 	enum ear_time_source clock = EAR_TIME_SYSTEM;
@@ -166,53 +223,25 @@ static int update_install_main(struct agent_ctx *ctx, int argc, char **argv)
 	struct update_install_result res = { 0 };
 	struct progress prog;
 	gw_error err = { { 0 } };
-	int c, rc, code;
+	int rc, code;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'n':
-			quiet = true;
-			break;
-		case 'k':
-			key_file = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return GW_EXIT_OK;
-		default:
-			usage(stderr);
-			return GW_EXIT_USAGE;
-		}
-	}
-	if (optind + 1 != argc) {
-		usage(stderr);
-		return GW_EXIT_USAGE;
-	}
-	if (key_file) {
-		rc = read_content_key(key_file, cek, &err);
+	if ((code = install_args_parse(argc, argv, true, &a)) >= 0)
+		return code;
+	if (a.key_file) {
+		rc = read_content_key(a.key_file, cek, &err);
 		if (rc) {
 			OPENSSL_cleanse(cek, sizeof(cek));
-			agent_errorf(ctx, "--content-key-file %s: %s", key_file,
+			agent_errorf(ctx, "--content-key-file %s: %s", a.key_file,
 				     gw_error_msg(&err, rc));
 			return GW_EXIT_USAGE;
 		}
 		o.content_key = cek;
 	}
-	if (!strcmp(argv[optind], "-")) {
-		o.fd = STDIN_FILENO;
-	} else {
-		o.fd = open(argv[optind], O_RDONLY | O_CLOEXEC);
-		if (o.fd < 0) {
-			agent_errorf(ctx, "%s: %s", argv[optind], strerror(errno));
-			OPENSSL_cleanse(cek, sizeof(cek));
-			return GW_EXIT_ERROR;
-		}
+	if ((o.fd = open_bundle(ctx, a.operand)) < 0) {
+		OPENSSL_cleanse(cek, sizeof(cek));
+		return GW_EXIT_ERROR;
 	}
-	install_progress(&prog, quiet, json);
+	install_progress(&prog, a.quiet, a.json);
 	o.progress = &prog;
 	/* expiry by the latest verified attestation result's time, not the RTC's */
 	rc = ear_time_now(ctx, &now, &clock, &err);
@@ -229,7 +258,7 @@ static int update_install_main(struct agent_ctx *ctx, int argc, char **argv)
 			     gw_error_msg(&err, rc));
 	if (res.history_failed)
 		agent_errorf(ctx, "warning: the update history could not be appended to");
-	print_result(&res, rc, code, &err, json, clock);
+	print_result(&res, rc, code, &err, a.json, clock);
 	return code;
 }
 
@@ -247,50 +276,25 @@ static void print_apply(const char *id, const struct update_apply_result *r, boo
 
 static int update_apply_main(struct agent_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "no-progress", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct install_args a;
 	struct update_apply_result res;
 	struct progress prog;
 	gw_error err = { { 0 } };
-	bool json = false, quiet = false;
-	int c, rc;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'n':
-			quiet = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return GW_EXIT_OK;
-		default:
-			usage(stderr);
-			return GW_EXIT_USAGE;
-		}
-	}
-	if (optind + 1 != argc) {
-		usage(stderr);
-		return GW_EXIT_USAGE;
-	}
-	install_progress(&prog, quiet, json);
-	rc = update_apply(ctx, argv[optind], &prog, &res, &err);
+	if ((rc = install_args_parse(argc, argv, false, &a)) >= 0)
+		return rc;
+	install_progress(&prog, a.quiet, a.json);
+	rc = update_apply(ctx, a.operand, &prog, &res, &err);
 	progress_end(&prog);
-	print_apply(argv[optind], &res, json);
+	print_apply(a.operand, &res, a.json);
 	if (rc)
 		agent_errorf(ctx, "update apply: %s%s", res.install.refusal ? "refused: " : "",
 			     gw_error_msg(&err, rc));
 	if (res.install.history_failed)
 		agent_errorf(ctx, "warning: the update history could not be appended to");
-	if (res.installing || (json && rc))
-		print_result(&res.install, rc, res.exit_code, &err, json, EAR_TIME_RESULT);
+	if (res.installing || (a.json && rc))
+		print_result(&res.install, rc, res.exit_code, &err, a.json, EAR_TIME_RESULT);
 	return res.exit_code;
 }
 
