@@ -8,48 +8,42 @@
 
 #include "agent.h"
 #include "util.h"
-#include "version.h"
+#include "toolmain.h"
 
 enum { NEEDS_TPM = 1 << 0 };
 
 struct command {
-	const char *name;
+	struct gw_tool_command info;
 	int (*handler)(struct agent_ctx *ctx, int argc, char **argv);
 	unsigned flags;
-	const char *summary;
 };
 
 static const struct command commands[] = {
-	{ "provision", cmd_provision, NEEDS_TPM, "create EK, SRK and AK; export the AK public key" },
-	{ "measure", cmd_measure, NEEDS_TPM, "measure files of a stage into the stage PCR and log" },
-	{ "boot", cmd_boot, NEEDS_TPM, "measure the configured boot stages (boot service)" },
-	{ "quote", cmd_quote, NEEDS_TPM, "quote PCRs with the AK and write evidence" },
-	{ "status", cmd_status, NEEDS_TPM, "show the TPM, keys, PCRs, log, enrollment, last result, update state" },
-	{ "enroll", cmd_enroll, NEEDS_TPM, "enroll the TPM with the verifier, get the device certificate" },
-	{ "attest", cmd_attest, NEEDS_TPM, "one attestation round with the verifier" },
-	{ "run", cmd_run, NEEDS_TPM, "the agent daemon: attest periodically" },
-	{ "update", cmd_update, NEEDS_TPM, "install a signed update bundle; show the slots' state" },
+	{ { "provision", "create EK, SRK and AK; export the AK public key" }, cmd_provision, NEEDS_TPM },
+	{ { "measure", "measure files of a stage into the stage PCR and log" }, cmd_measure, NEEDS_TPM },
+	{ { "boot", "measure the configured boot stages (boot service)" }, cmd_boot, NEEDS_TPM },
+	{ { "quote", "quote PCRs with the AK and write evidence" }, cmd_quote, NEEDS_TPM },
+	{ { "status", "the TPM, PCRs, log, enrollment, last result and update state" }, cmd_status, NEEDS_TPM },
+	{ { "enroll", "enroll the TPM with the verifier, get the device certificate" }, cmd_enroll, NEEDS_TPM },
+	{ { "attest", "one attestation round with the verifier" }, cmd_attest, NEEDS_TPM },
+	{ { "run", "the agent daemon: attest periodically" }, cmd_run, NEEDS_TPM },
+	{ { "update", "install a signed update bundle; show the slots' state" }, cmd_update, NEEDS_TPM },
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: gwagent [--config FILE] [--state-dir DIR] [--tcti TCTI] [-v] COMMAND [ARGS]\n\n"
-		   "Commands:\n");
-	for (size_t i = 0; i < GW_ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\nGlobal options (before or after the command):\n"
-		   "  --config FILE    agent configuration (default %s)\n"
-		   "  --state-dir DIR  event log and agent state (default %s)\n"
-		   "  --tcti TCTI, -T TCTI\n"
-		   "                   TPM access, e.g. device:/dev/tpmrm0 or\n"
-		   "                   swtpm:host=127.0.0.1,port=2321 (default: $GW_TCTI,\n"
-		   "                   $TPM2TOOLS_TCTI, the config file, then %s)\n"
-		   "  -v, --verbose    also tpm2-tss's own warnings and errors (without it\n"
-		   "                   they are silent unless $TSS2_LOG says otherwise)\n"
-		   "Run 'gwagent COMMAND --help' for a command's options; 'gwagent --version\n"
-		   "[--json]' prints the version.\n",
-		AGENT_DEFAULT_CONFIG, AGENT_DEFAULT_STATE_DIR, AGENT_DEFAULT_TCTI);
-}
+static const struct gw_tool tool = {
+	.prog = "gwagent",
+	.globals = "[--config FILE] [--state-dir DIR] [--tcti TCTI] [-v] ",
+	.help = "Global options (before or after the command):\n"
+		"  --config FILE    agent configuration (default " AGENT_DEFAULT_CONFIG ")\n"
+		"  --state-dir DIR  event log and agent state (default " AGENT_DEFAULT_STATE_DIR ")\n"
+		"  --tcti TCTI, -T TCTI\n"
+		"                   TPM access, e.g. device:/dev/tpmrm0 or\n"
+		"                   swtpm:host=127.0.0.1,port=2321 (default: $GW_TCTI,\n"
+		"                   $TPM2TOOLS_TCTI, the config file, then " AGENT_DEFAULT_TCTI ")\n"
+		"  -v, --verbose    also tpm2-tss's own warnings and errors (without it\n"
+		"                   they are silent unless $TSS2_LOG says otherwise)\n",
+	GW_TOOL_TABLE(commands),
+};
 
 void agent_errorf(const struct agent_ctx *ctx, const char *fmt, ...)
 {
@@ -149,37 +143,17 @@ static int setup(struct agent_ctx *ctx)
 int main(int argc, char **argv)
 {
 	struct agent_ctx ctx = { .prog = "gwagent", .lock_fd = -1 };
-	char version[128];
-	const struct command *cmd = NULL;
+	const struct command *cmd;
+	size_t which = 0;
 	gw_error err = { { 0 } };
 	int rc;
 
 	if (take_globals(&ctx, &argc, argv))
 		return GW_EXIT_USAGE;
-	switch (gw_version_request(argc, argv, ctx.prog, version, sizeof(version))) {
-	case 1:
-		fputs(version, stdout);
-		return GW_EXIT_OK;
-	case -1:
-		fprintf(stderr, "usage: %s --version [--json]\n", ctx.prog);
-		return GW_EXIT_USAGE;
-	}
-	if (argc < 2) {
-		usage(stderr);
-		return GW_EXIT_USAGE;
-	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-		usage(stdout);
-		return GW_EXIT_OK;
-	}
-	for (size_t i = 0; i < GW_ARRAY_SIZE(commands); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			cmd = &commands[i];
-	if (!cmd) {
-		fprintf(stderr, "gwagent: unknown command '%s'\n", argv[1]);
-		usage(stderr);
-		return GW_EXIT_USAGE;
-	}
+	rc = gw_tool_front(&tool, argc, argv, &which);
+	if (rc != GW_TOOL_RUN)
+		return rc;
+	cmd = &commands[which];
 	rc = setup(&ctx);
 	if (rc)
 		goto out;

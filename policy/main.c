@@ -6,34 +6,28 @@
 
 #include "policy.h"
 #include "util.h"
-#include "version.h"
+#include "toolmain.h"
 
 struct command {
-	const char *name;
+	struct gw_tool_command info;
 	int (*handler)(struct policy_ctx *ctx, int argc, char **argv);
-	const char *summary;
 };
 
 static const struct command commands[] = {
-	{ "keygen", cmd_keygen, "create a signing key pair (ECDSA P-256 or Ed25519)" },
-	{ "sign", cmd_sign, "sign a file into a DSSE envelope with one or more keys" },
-	{ "verify", cmd_verify, "verify a DSSE envelope against a threshold of keys" },
-	{ "predict", cmd_predict, "PCR 13/14 values a device shows after booting given files" },
-	{ "lint", cmd_lint, "check a policy (or its envelope's payload) before signing" },
-	{ "diff", cmd_diff, "what a new policy allows or forbids that the old one did not" },
-	{ "from-eventlog", cmd_from_eventlog, "draft a policy from a golden device's logs" },
-	{ "root", cmd_root, "the update trust root: init, sign, verify, rotate" },
-	{ "bundle", cmd_bundle, "update bundles: create (signed), inspect, verify" },
+	{ { "keygen", "create a signing key pair (ECDSA P-256 or Ed25519)" }, cmd_keygen },
+	{ { "sign", "sign a file into a DSSE envelope with one or more keys" }, cmd_sign },
+	{ { "verify", "verify a DSSE envelope against a threshold of keys" }, cmd_verify },
+	{ { "predict", "PCR 13/14 values a device shows after booting given files" }, cmd_predict },
+	{ { "lint", "check a policy (or its envelope's payload) before signing" }, cmd_lint },
+	{ { "diff", "what a new policy allows or forbids that the old one did not" }, cmd_diff },
+	{ { "from-eventlog", "draft a policy from a golden device's logs" }, cmd_from_eventlog },
+	{ { "root", "the update trust root: init, sign, verify, rotate" }, cmd_root },
+	{ { "bundle", "update bundles: create (signed), inspect, verify" }, cmd_bundle },
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: gwpolicy COMMAND [ARGS]\n\nCommands:\n");
-	for (size_t i = 0; i < GW_ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\nRun 'gwpolicy COMMAND --help' for a command's options; 'gwpolicy --version [--json]'\n"
-		   "prints the version.\n");
-}
+static const struct gw_tool tool = {
+	.prog = "gwpolicy", .globals = "", .help = NULL, GW_TOOL_TABLE(commands),
+};
 
 void policy_errorf(const struct policy_ctx *ctx, const char *fmt, ...)
 {
@@ -49,28 +43,10 @@ void policy_errorf(const struct policy_ctx *ctx, const char *fmt, ...)
 int main(int argc, char **argv)
 {
 	struct policy_ctx ctx = { .prog = "gwpolicy" };
-	char version[128];
+	size_t i = 0;
+	int rc = gw_tool_front(&tool, argc, argv, &i);
 
-	switch (gw_version_request(argc, argv, ctx.prog, version, sizeof(version))) {
-	case 1:
-		fputs(version, stdout);
-		return GW_EXIT_OK;
-	case -1:
-		fprintf(stderr, "usage: %s --version [--json]\n", ctx.prog);
-		return GW_EXIT_USAGE;
-	}
-	if (argc < 2) {
-		usage(stderr);
-		return GW_EXIT_USAGE;
-	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-		usage(stdout);
-		return GW_EXIT_OK;
-	}
-	for (size_t i = 0; i < GW_ARRAY_SIZE(commands); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].handler(&ctx, argc - 1, argv + 1);
-	fprintf(stderr, "gwpolicy: unknown command '%s'\n", argv[1]);
-	usage(stderr);
-	return GW_EXIT_USAGE;
+	if (rc != GW_TOOL_RUN)
+		return rc;
+	return commands[i].handler(&ctx, argc - 1, argv + 1);
 }

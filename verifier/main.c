@@ -6,36 +6,30 @@
 
 #include "util.h"
 #include "verifier.h"
-#include "version.h"
+#include "toolmain.h"
 
 struct command {
-	const char *name;
+	struct gw_tool_command info;
 	int (*handler)(struct verifier_ctx *ctx, int argc, char **argv);
-	const char *summary;
 };
 
 static const struct command commands[] = {
-	{ "init", cmd_init, "create a verifier set-up: CA, TLS and gate keys, config" },
-	{ "server-cert", cmd_server_cert, "issue a new server certificate, for new names" },
-	{ "serve", cmd_serve, "serve the HTTPS API: enrollment and attestation" },
-	{ "check-quote", cmd_check_quote, "appraise a quote and its event logs offline" },
-	{ "device", cmd_device, "list, show, approve or revoke devices" },
-	{ "history", cmd_history, "a device's attestation results, newest first" },
-	{ "audit", cmd_audit, "list the audit log, or verify its hash chain" },
-	{ "status", cmd_status, "fleet summary: devices per state, failing devices" },
-	{ "policy", cmd_policy, "add, list, show and reset per-model policies" },
-	{ "release", cmd_release, "add, list, show, approve and withdraw releases" },
-	{ "release-key", cmd_release_key, "print the release key's public half and kid" },
+	{ { "init", "create a verifier set-up: CA, TLS and gate keys, config" }, cmd_init },
+	{ { "server-cert", "issue a new server certificate, for new names" }, cmd_server_cert },
+	{ { "serve", "serve the HTTPS API: enrollment and attestation" }, cmd_serve },
+	{ { "check-quote", "appraise a quote and its event logs offline" }, cmd_check_quote },
+	{ { "device", "list, show, approve or revoke devices" }, cmd_device },
+	{ { "history", "a device's attestation results, newest first" }, cmd_history },
+	{ { "audit", "list the audit log, or verify its hash chain" }, cmd_audit },
+	{ { "status", "fleet summary: devices per state, failing devices" }, cmd_status },
+	{ { "policy", "add, list, show and reset per-model policies" }, cmd_policy },
+	{ { "release", "add, list, show, approve and withdraw releases" }, cmd_release },
+	{ { "release-key", "print the release key's public half and kid" }, cmd_release_key },
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: gwverifier COMMAND [ARGS]\n\nCommands:\n");
-	for (size_t i = 0; i < GW_ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\nRun 'gwverifier COMMAND --help' for a command's options; 'gwverifier --version [--json]'\n"
-		   "prints the version.\n");
-}
+static const struct gw_tool tool = {
+	.prog = "gwverifier", .globals = "", .help = NULL, GW_TOOL_TABLE(commands),
+};
 
 void verifier_errorf(const struct verifier_ctx *ctx, const char *fmt, ...)
 {
@@ -51,28 +45,10 @@ void verifier_errorf(const struct verifier_ctx *ctx, const char *fmt, ...)
 int main(int argc, char **argv)
 {
 	struct verifier_ctx ctx = { .prog = "gwverifier" };
-	char version[128];
+	size_t i = 0;
+	int rc = gw_tool_front(&tool, argc, argv, &i);
 
-	switch (gw_version_request(argc, argv, ctx.prog, version, sizeof(version))) {
-	case 1:
-		fputs(version, stdout);
-		return GW_EXIT_OK;
-	case -1:
-		fprintf(stderr, "usage: %s --version [--json]\n", ctx.prog);
-		return GW_EXIT_USAGE;
-	}
-	if (argc < 2) {
-		usage(stderr);
-		return GW_EXIT_USAGE;
-	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-		usage(stdout);
-		return GW_EXIT_OK;
-	}
-	for (size_t i = 0; i < GW_ARRAY_SIZE(commands); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].handler(&ctx, argc - 1, argv + 1);
-	fprintf(stderr, "gwverifier: unknown command '%s'\n", argv[1]);
-	usage(stderr);
-	return GW_EXIT_USAGE;
+	if (rc != GW_TOOL_RUN)
+		return rc;
+	return commands[i].handler(&ctx, argc - 1, argv + 1);
 }
