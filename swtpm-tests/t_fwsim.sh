@@ -77,6 +77,11 @@ import json; d=json.load(open('$GW_STDOUT'))
 f=d['failure']; assert f['log']=='firmware' and f['pcr']==4, f
 assert f['event']==$(cat "$GW_TMP/flipped-event"), (f, $(cat "$GW_TMP/flipped-event"))
 assert 'PCR 4' in d['message'], d['message']"
+# --firmware-log is the same option (the name gwagent quote uses).
+expect_exit -n tampered-firmware-log-caught-by-firmware-log 16 gwverifier check-quote \
+  --ak "$LAST_STATE/ak.pem" --nonce "$LAST_NONCE" --message "$q/quote.msg" \
+  --signature "$q/quote.sig" --pcrs "$q/quote.pcrs" \
+  --firmware-log "$GW_TMP/tampered-fw.bin" --cel "$q/eventlog.cel"
 
 boot_with_log ubuntu-2104-sha384 "$logs/go-attestation-ubuntu_2104_shielded_vm_no_secure_boot_eventlog.bin" sha1,sha256,sha384
 boot_with_log moklist-pcr14 "$logs/tpm2-tools-event-moklisttrusted.bin" sha256

@@ -25,7 +25,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: gwverifier check-quote --ak AK --nonce HEX --message Q.msg --signature Q.sig\n"
-		"                              [--pcrs Q.pcrs] [--eventlog FIRMWARE.bin] [--cel LOG]\n"
+		"                              [--pcrs Q.pcrs] [--firmware-log FIRMWARE.bin] [--cel LOG]\n"
 		"                              [--select SEL] [--reference GOLDEN.cel] [--json]\n"
 		"                              [--allow-unexplained-pcrs]\n"
 		"       gwverifier check-quote --ak AK --nonce HEX --evidence FILE\n"
@@ -49,7 +49,9 @@ static void usage(FILE *f)
 		"  --message FILE    TPMS_ATTEST as signed (tpm2_quote -m)\n"
 		"  --signature FILE  TPMT_SIGNATURE (tpm2_quote -s)\n"
 		"  --pcrs FILE       PCR values (tpm2_quote -o, serialized format)\n"
-		"  --eventlog FILE   TCG PC Client firmware event log\n"
+		"  --firmware-log FILE\n"
+		"                    TCG PC Client firmware event log (--eventlog FILE is\n"
+		"                    the same; gwagent quote names it firmware.bin)\n"
 		"  --cel FILE        CEL-JSON event log (gwagent's or systemd's)\n"
 		"  --evidence FILE   gwagent quote's evidence.json (all of the above in one)\n"
 		"  --select SEL      the PCR selection the quote must cover, e.g. sha256:0-7,13\n"
@@ -428,7 +430,7 @@ static int load_inputs(struct inputs *in, const char *const paths[], const char 
 		in->has_pcrs = true;
 	}
 	if (paths[FW]) {
-		*what = "--eventlog";
+		*what = "--firmware-log";
 		rc = gw_read_file(paths[FW], EVENTLOG_MAX_LEN, &buf, &len, err);
 		if (!rc)
 			rc = load_fw(buf, len, paths[FW], &in->fw, err);
@@ -497,6 +499,7 @@ int cmd_check_quote(struct verifier_ctx *ctx, int argc, char **argv)
 		{ "message", required_argument, NULL, 'm' },
 		{ "signature", required_argument, NULL, 's' },
 		{ "pcrs", required_argument, NULL, 'p' },
+		{ "firmware-log", required_argument, NULL, 'e' },
 		{ "eventlog", required_argument, NULL, 'e' },
 		{ "cel", required_argument, NULL, 'c' },
 		{ "evidence", required_argument, NULL, 'E' },
@@ -564,7 +567,7 @@ int cmd_check_quote(struct verifier_ctx *ctx, int argc, char **argv)
 		return GW_EXIT_USAGE;
 	}
 	if (!paths[6] && !paths[3] && (paths[4] || paths[5])) {
-		verifier_errorf(ctx, "replaying --eventlog or --cel needs the quoted PCR values "
+		verifier_errorf(ctx, "replaying --firmware-log or --cel needs the quoted PCR values "
 				     "(--pcrs)");
 		return GW_EXIT_USAGE;
 	}
