@@ -179,56 +179,41 @@ static int verify_result(EVP_PKEY *gate, const struct answer_attest *ans,
 	return rc;
 }
 
-int attest_round(struct agent_ctx *ctx, struct round_update_request *ureq,
-		 struct round_result *res, gw_error *err)
+/* The exit code of a failed exchange with the verifier. */
+static int http_exit(const struct round_result *res, int rc)
 {
-	struct enroll_state st;
-	struct answer_challenge chal;
-	struct answer_attest ans;
+	return res->f.transport_failed || res->f.http_status ? vclient_exit_code(&res->f)
+							     : gw_exit_for(rc);
+}
+
+/* The enrollment a round needs: GW_E_STATE (exit 5) before it is done. */
+static int load_enrollment(struct agent_ctx *ctx, struct enroll_state *st,
+			   struct round_result *res, gw_error *err)
+{
+	int rc = enroll_state_load(ctx, st, err);
+
+	if (rc == GW_E_NOTFOUND || (!rc && st->state != ANSWER_ENROLLED)) {
+		res->exit_code = GW_EXIT_STATE;
+		return gw_fail(err, GW_E_STATE, "%s: run 'gwagent enroll' first",
+			       rc ? "not enrolled" : "enrollment pending approval");
+	}
+	if (!rc)
+		memcpy(res->device_id, st->device_id, sizeof(res->device_id));
+	return rc;
+}
+
+/* Quote for the challenge, send the evidence (the CEL log from where the verifier
+ * has it) and get the answer into *resp. The state lock is let go after the quote. */
+static int send_evidence(struct agent_ctx *ctx, struct http_client *client,
+			 const struct answer_challenge *chal, struct round_update_request *ureq,
+			 struct round_result *res, char **resp, size_t *resp_len, gw_error *err)
+{
 	struct evidence ev;
-	struct http_opts hopts;
-	struct http_client *client = NULL;
-	struct round_paths files;
-	EVP_PKEY *gate = NULL;
-	json_object *claims = NULL;
-	char *resp = NULL, *text = NULL;
-	size_t resp_len = 0;
+	char *text = NULL;
 	int rc;
 
-	memset(res, 0, sizeof(*res));
-	memset(&st, 0, sizeof(st));
-	memset(&ans, 0, sizeof(ans));
 	memset(&ev, 0, sizeof(ev));
-	res->exit_code = GW_EXIT_ERROR;
-	rc = enroll_state_load(ctx, &st, err);
-	if (rc == GW_E_NOTFOUND || (!rc && st.state != ANSWER_ENROLLED)) {
-		res->exit_code = GW_EXIT_STATE;
-		rc = gw_fail(err, GW_E_STATE, "%s: run 'gwagent enroll' first",
-			     rc ? "not enrolled" : "enrollment pending approval");
-		goto out;
-	}
-	if (rc)
-		goto out;
-	memcpy(res->device_id, st.device_id, sizeof(res->device_id));
-	rc = round_files(ctx, &files, &gate, &res->exit_code, err);
-	if (rc)
-		goto out;
-	memset(&hopts, 0, sizeof(hopts));
-	hopts.base_url = st.url;
-	hopts.ca_file = files.ca;
-	hopts.cert_file = files.cert;
-	hopts.key_file = files.key;
-	rc = challenge(ctx, &st, &hopts, &client, res, &resp, &resp_len, err);
-	if (rc)
-		goto fail_http;
-	rc = answers_parse_challenge(resp, resp_len, &chal, err);
-	free(resp);
-	resp = NULL;
-	if (rc) {
-		res->exit_code = GW_EXIT_RESULT;
-		goto out;
-	}
-	rc = build_evidence(ctx, &chal, ureq, &ev, err);
+	rc = build_evidence(ctx, chal, ureq, &ev, err);
 	/* Let `boot` and `measure` run between rounds of the daemon. */
 	if (ctx->lock_fd >= 0) {
 		close(ctx->lock_fd);
@@ -239,27 +224,42 @@ int attest_round(struct agent_ctx *ctx, struct round_update_request *ureq,
 		goto out;
 	}
 	/* `gwagent quote` never trims: offline evidence must stand alone. */
-	rc = evidence_cel_trim(&ev, chal.cel_records, chal.cel_sha256, chal.cel_reset_count);
-	if (rc)
-		goto out;
-	res->cel_offset = ev.cel_offset;
-	rc = evidence_format(&ev, &text);
-	if (rc)
-		goto out;
-	rc = vclient_post(client, "/v1/attest", text, &resp, &resp_len, &res->f, err);
-	if (rc)
-		goto fail_http;
-	if (ureq)
-		answer_reason(resp, resp_len, res->authz_reason);
+	rc = evidence_cel_trim(&ev, chal->cel_records, chal->cel_sha256, chal->cel_reset_count);
+	if (!rc) {
+		res->cel_offset = ev.cel_offset;
+		rc = evidence_format(&ev, &text);
+	}
+	if (!rc) {
+		rc = vclient_post(client, "/v1/attest", text, resp, resp_len, &res->f, err);
+		if (rc)
+			res->exit_code = http_exit(res, rc);
+	}
+out:
+	evidence_build_clear(&ev);
+	free(text);
+	return rc;
+}
+
+/* The verifier's answer: its EAR verified, saved as the latest result, its offers
+ * recorded; res->claims and the exit code for its status. */
+static int accept_result(struct agent_ctx *ctx, EVP_PKEY *gate, const struct round_paths *files,
+			 const struct answer_challenge *chal, const char *resp, size_t resp_len,
+			 struct round_result *res, gw_error *err)
+{
+	struct answer_attest ans;
+	json_object *claims = NULL;
+	int rc;
+
+	memset(&ans, 0, sizeof(ans));
 	rc = answers_parse_attest(resp, resp_len, &ans, err);
 	if (!rc)
-		rc = verify_result(gate, &ans, &chal, res, &claims, err);
+		rc = verify_result(gate, &ans, chal, res, &claims, err);
 	if (rc) {
 		res->exit_code = GW_EXIT_RESULT;
 		goto out;
 	}
 	res->have_ear = true;
-	rc = gw_write_file_atomic(files.result, ans.ear, strlen(ans.ear), 0644, err);
+	rc = gw_write_file_atomic(files->result, ans.ear, strlen(ans.ear), 0644, err);
 	if (!rc && ctx->cfg.update.configured) {
 		rc = record_offers(ctx, claims, err);
 		if (rc == GW_E_PARSE)
@@ -272,20 +272,62 @@ int attest_round(struct agent_ctx *ctx, struct round_update_request *ureq,
 	res->exit_code = res->ear.status == ANSWER_AFFIRMING ? GW_EXIT_OK
 			 : res->ear.status == ANSWER_WARNING ? GW_EXIT_WARNING
 							     : GW_EXIT_CONTRAINDICATED;
-	goto out;
-fail_http:
-	res->exit_code = (res->f.transport_failed || res->f.http_status) ? vclient_exit_code(&res->f)
-									   : gw_exit_for(rc);
+out:
+	json_object_put(claims);
+	answers_attest_fini(&ans);
+	return rc;
+}
+
+int attest_round(struct agent_ctx *ctx, struct round_update_request *ureq,
+		 struct round_result *res, gw_error *err)
+{
+	struct enroll_state st;
+	struct answer_challenge chal;
+	struct http_opts hopts;
+	struct http_client *client = NULL;
+	struct round_paths files;
+	EVP_PKEY *gate = NULL;
+	char *resp = NULL;
+	size_t resp_len = 0;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	memset(&st, 0, sizeof(st));
+	res->exit_code = GW_EXIT_ERROR;
+	rc = load_enrollment(ctx, &st, res, err);
+	if (!rc)
+		rc = round_files(ctx, &files, &gate, &res->exit_code, err);
+	if (rc)
+		goto out;
+	memset(&hopts, 0, sizeof(hopts));
+	hopts.base_url = st.url;
+	hopts.ca_file = files.ca;
+	hopts.cert_file = files.cert;
+	hopts.key_file = files.key;
+	rc = challenge(ctx, &st, &hopts, &client, res, &resp, &resp_len, err);
+	if (rc) {
+		res->exit_code = http_exit(res, rc);
+		goto out;
+	}
+	rc = answers_parse_challenge(resp, resp_len, &chal, err);
+	free(resp);
+	resp = NULL;
+	if (rc) {
+		res->exit_code = GW_EXIT_RESULT;
+		goto out;
+	}
+	rc = send_evidence(ctx, client, &chal, ureq, res, &resp, &resp_len, err);
+	if (rc)
+		goto out;
+	if (ureq)
+		answer_reason(resp, resp_len, res->authz_reason);
+	rc = accept_result(ctx, gate, &files, &chal, resp, resp_len, res, err);
 out:
 	if (ctx->lock_fd >= 0) {
 		close(ctx->lock_fd);
 		ctx->lock_fd = -1;
 	}
-	json_object_put(claims);
-	answers_attest_fini(&ans);
 	answers_enroll_state_wipe(&st);
-	evidence_build_clear(&ev);
-	free(text);
 	free(resp);
 	EVP_PKEY_free(gate);
 	http_client_free(client);
