@@ -393,6 +393,8 @@ static const struct bad_case bad_cases[] = {
 	{ "date-month-13", GW_E_PARSE, "policy: $.update.end_of_support: not a date (YYYY-MM-DD, a real day of 2000-9999)" },
 	{ "min-security-negative", GW_E_PARSE, "policy: $.update.min_security_version: not in 0..4294967295" },
 	{ "channels-duplicate", GW_E_PARSE, "policy: $.update.channels[2]: duplicate channel (same as [0])" },
+	{ "boot-files-pcr-24", GW_E_PARSE, "policy: $.update.boot_files_pcr: not in 0..23" },
+	{ "boot-files-pcr-string", GW_E_PARSE, "policy: $.update.boot_files_pcr: not an integer" },
 	{ "channels-bad-name", GW_E_PARSE, "policy: $.update.channels[0]: not a name (1-64 of A-Z a-z 0-9 . _ -)" },
 	{ "comment-long", GW_E_TOOBIG, "policy: $.firmware.pcrs.4.comment: longer than 1024 bytes" },
 	{ "logs-pcr-24", GW_E_PARSE, "policy: $.logs.firmware[1]: not in 0..23" },
