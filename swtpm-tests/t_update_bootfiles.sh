@@ -13,7 +13,8 @@
 # with 2.0's kernel digest extended after boot is contraindicated (the allowed
 # rule). A policy without the opt-in (PCR 9 unchecked) keeps today's behaviour:
 # every one of those boots is affirming, which is the limit the check closes.
-# lint refuses the opt-in next to an unchecked PCR 9.
+# lint refuses the opt-in next to an unchecked PCR 9; diff calls dropping it a
+# loosening.
 # shellcheck source=swtpm-tests/lib.sh
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=swtpm-tests/update_lib.sh
@@ -118,6 +119,8 @@ python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); p["update"]={"boot_
   "$d/policy-v2.json" "$d/policy-unsound.json"
 expect_exit -n lint-unsound 19 gwpolicy lint "$d/policy-unsound.json"
 expect_output_contains -n lint-unsound-named '^\$\.update\.boot_files_pcr: PCR 9 has an unchecked rule: root could boot another kernel'
+expect_exit -n diff-opt-out 1 gwpolicy diff "$d/policy-v1.json" "$d/policy-v2.json"
+expect_output_contains -n diff-opt-out-loosens '^~ update\.boot_files_pcr 9 -> none  \(loosens\)$'
 check policy-v1-sign gw_sign_policy "$d/policy-v1.json" "$d/policy-v1.signed"
 check policy-v1-add gwverifier policy add "${vconf[@]}" "$d/policy-v1.signed"
 
