@@ -26,11 +26,12 @@
 static const char *const top_keys[] = {
 	"_type", "format", "models", "channel", "version", "security_version", "created",
 	"expires", "reboot_required", "notes", "payloads", "root", "encryption",
-	"eol_transition",
+	"eol_transition", "boot_files",
 };
 static const char *const payload_keys[] = { "class", "size", "sha256", "stored_size",
 					     "stored_sha256" };
 static const char *const encryption_keys[] = { "alg", "chunk_size", "wrapped_key" };
+static const char *const boot_file_keys[] = { "path", "sha256" };
 
 static bool is_alnum(char c)
 {
@@ -54,6 +55,18 @@ bool manifest_version_ok(const char *s)
 	size_t n = strlen(s);
 
 	if (n < 1 || n > MANIFEST_VERSION_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 0x21 || s[i] > 0x7e)
+			return false;
+	return true;
+}
+
+bool manifest_boot_path_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > MANIFEST_BOOT_PATH_MAX || s[0] != '/')
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (s[i] < 0x21 || s[i] > 0x7e)
@@ -268,6 +281,73 @@ static int get_payloads(json_object *root, struct manifest *m, gw_error *err)
 	return 0;
 }
 
+static int get_boot_file(json_object *o, struct manifest *m, gw_error *err)
+{
+	struct manifest_boot_file *f = &m->boot_files[m->nboot_files];
+	const char *s;
+	int rc;
+
+	if (!json_object_is_type(o, json_type_object))
+		return gw_fail(err, GW_E_PARSE, "must be an object");
+	rc = gw_json_check_keys(o, boot_file_keys, GW_ARRAY_SIZE(boot_file_keys), err);
+	if (!rc)
+		rc = gw_json_get_string(o, "path", MANIFEST_BOOT_PATH_MAX, &s, NULL, err);
+	if (rc)
+		return rc;
+	if (!manifest_boot_path_ok(s))
+		return gw_fail(err, GW_E_PARSE, "'path' must be '/' and up to %d more printable "
+			       "characters, no space", MANIFEST_BOOT_PATH_MAX - 1);
+	memcpy(f->path, s, strlen(s) + 1);
+	rc = get_sha256(o, "sha256", f->sha256, err);
+	if (rc)
+		return rc;
+	/* Each digest is looked for exactly once in the bootloader's PCR: two files
+	 * with the same bytes would be measured twice. */
+	for (size_t i = 0; i < m->nboot_files; i++) {
+		if (!strcmp(m->boot_files[i].path, f->path))
+			return gw_fail(err, GW_E_PARSE, "path '%s' appears twice", f->path);
+		if (!memcmp(m->boot_files[i].sha256, f->sha256, 32))
+			return gw_fail(err, GW_E_PARSE, "the same sha256 as boot file %zu", i + 1);
+	}
+	m->nboot_files++;
+	return 0;
+}
+
+static int get_boot_files(json_object *root, struct manifest *m, gw_error *err)
+{
+	json_object *arr = NULL;
+	size_t n;
+
+	if (!json_object_object_get_ex(root, "boot_files", &arr))
+		return 0;
+	if (!json_object_is_type(arr, json_type_array))
+		return gw_fail(err, GW_E_PARSE, "'boot_files' must be an array");
+	n = json_object_array_length(arr);
+	if (n < 1)
+		return gw_fail(err, GW_E_PARSE, "'boot_files' is empty (leave it out)");
+	if (n > MANIFEST_MAX_BOOT_FILES)
+		return gw_fail(err, GW_E_TOOBIG, "'boot_files': %zu files, more than %d", n,
+			       MANIFEST_MAX_BOOT_FILES);
+	for (size_t i = 0; i < n; i++) {
+		int rc = get_boot_file(json_object_array_get_idx(arr, i), m, err);
+
+		if (rc) {
+			gw_error_prefix(err, "boot file %zu: ", i + 1);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+const struct manifest_boot_file *manifest_boot_file_of(const struct manifest *m,
+						       const uint8_t sha256[32])
+{
+	for (size_t i = 0; i < m->nboot_files; i++)
+		if (!memcmp(m->boot_files[i].sha256, sha256, 32))
+			return &m->boot_files[i];
+	return NULL;
+}
+
 /* The new trust root riding along: a well-formed DSSE envelope of a root, kept as
  * its compact JSON text. Whether it may follow the current root is the installer's
  * question (root_verify_successor()). */
@@ -412,6 +492,8 @@ static int get_fields(json_object *root, struct manifest *m, gw_error *err)
 	if (!rc)
 		rc = get_payloads(root, m, err);
 	if (!rc)
+		rc = get_boot_files(root, m, err);
+	if (!rc)
 		rc = get_optional(root, m, err);
 	return rc;
 }
@@ -539,6 +621,31 @@ static bool put_payloads(json_object *o, const struct manifest *m)
 	return true;
 }
 
+static bool put_boot_files(json_object *o, const struct manifest *m)
+{
+	json_object *arr;
+
+	if (!m->nboot_files)
+		return true;
+	arr = json_object_new_array();
+	if (!put(o, "boot_files", arr))
+		return false;
+	for (size_t i = 0; i < m->nboot_files; i++) {
+		json_object *fo = json_object_new_object();
+		char hex[65];
+
+		if (!fo || json_object_array_add(arr, fo)) {
+			json_object_put(fo);
+			return false;
+		}
+		gw_hex_encode(m->boot_files[i].sha256, 32, hex);
+		if (!put(fo, "path", json_object_new_string(m->boot_files[i].path)) ||
+		    !put(fo, "sha256", json_object_new_string(hex)))
+			return false;
+	}
+	return true;
+}
+
 static bool put_encryption(json_object *o, const struct manifest *m)
 {
 	json_object *e = json_object_new_object(), *w = NULL;
@@ -571,7 +678,8 @@ static bool put_fields(json_object *o, const struct manifest *m)
 	    !put_time(o, "created", m->created) || (m->expires && !put_time(o, "expires", m->expires)) ||
 	    !put(o, "reboot_required", json_object_new_boolean(m->reboot_required)) ||
 	    (m->eol_transition && !put(o, "eol_transition", json_object_new_boolean(1))) ||
-	    (m->notes && !put(o, "notes", json_object_new_string(m->notes))) || !put_payloads(o, m))
+	    (m->notes && !put(o, "notes", json_object_new_string(m->notes))) ||
+	    !put_payloads(o, m) || !put_boot_files(o, m))
 		return false;
 	if (m->encrypted && !put_encryption(o, m))
 		return false;

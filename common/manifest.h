@@ -25,6 +25,8 @@
 #define MANIFEST_NAME_MAX 64
 #define MANIFEST_VERSION_MAX 64		/* release version text: printable, no space */
 #define MANIFEST_MAX_PAYLOAD_SIZE (64ull * 1024 * 1024 * 1024) /* one image */
+#define MANIFEST_MAX_BOOT_FILES 8
+#define MANIFEST_BOOT_PATH_MAX 255	/* "/" then printable ASCII, no space */
 
 struct manifest_payload {
 	char class_name[MANIFEST_NAME_MAX + 1]; /* slot class: rootfs, kernel, app, ... */
@@ -34,6 +36,15 @@ struct manifest_payload {
 	/* An encrypted manifest's: the tar member (the chunked ciphertext) */
 	uint64_t stored_size;
 	uint8_t stored_sha256[32];
+};
+
+/* A file the bootloader measures when it boots this release (its kernel, its
+ * initramfs): where it lies in the slot image, for people (the bootloader's event
+ * data naming it is not authenticated), and the SHA-256 of its bytes, which is the
+ * digest GRUB extends (doc/updates.md, "Boot files"). */
+struct manifest_boot_file {
+	char path[MANIFEST_BOOT_PATH_MAX + 1];
+	uint8_t sha256[32];
 };
 
 #define MANIFEST_WRAPPED_KEY_MAX 1024 /* the wrapped key's compact JSON, bytes */
@@ -60,6 +71,9 @@ struct manifest {
 	bool encrypted;
 	uint32_t chunk_size;
 	char *wrapped_key;		 /* its compact JSON text (keywrap_check()ed) */
+	/* "boot_files": 0 when absent; distinct paths and distinct digests. */
+	struct manifest_boot_file boot_files[MANIFEST_MAX_BOOT_FILES];
+	size_t nboot_files;
 	uint8_t digest[32];		 /* SHA-256 of the manifest document (payload) */
 	char digest_hex[65];
 };
@@ -71,15 +85,18 @@ struct manifest {
  * ROOT_PAYLOAD_TYPE (its signatures are the installer's to check). With
  * "encryption" (alg, chunk_size, wrapped_key exactly) every payload has
  * "stored_size" (the chunked size of "size") and "stored_sha256"; without it, no
- * payload may have them (manifests of unencrypted bundles are unchanged). GW_E_PARSE,
+ * payload may have them (manifests of unencrypted bundles are unchanged).
+ * "boot_files", when present, holds 1 to MANIFEST_MAX_BOOT_FILES objects of
+ * "path" (MANIFEST_BOOT_PATH_MAX's rule) and "sha256" exactly, no path and no
+ * digest twice. GW_E_PARSE,
  * GW_E_TOOBIG, GW_E_TRAILING, GW_E_UNSUPPORTED (a "format" other than 1),
  * GW_E_NOMEM. */
 int manifest_parse(const uint8_t *buf, size_t len, struct manifest **out,
 		   gw_error *err) GW_WUR;
 
 /* Serialize m as a canonical JSON document (*out, NUL-terminated, the caller's):
- * compact, keys in a fixed order, "expires", "eol_transition", "notes" and "root"
- * only when set.
+ * compact, keys in a fixed order, "expires", "eol_transition", "notes",
+ * "boot_files" and "root" only when set.
  * Writes only what manifest_parse() reads back. GW_E_NOMEM, GW_E_INVAL. */
 int manifest_format(const struct manifest *m, char **out, size_t *out_len) GW_WUR;
 
@@ -93,6 +110,14 @@ bool manifest_name_ok(const char *s);
 /* s is a valid release version: 1 to MANIFEST_VERSION_MAX printable ASCII
  * characters, no space. */
 bool manifest_version_ok(const char *s);
+
+/* s is a valid boot file path: "/" and then 0 to MANIFEST_BOOT_PATH_MAX - 1
+ * printable ASCII characters, no space. */
+bool manifest_boot_path_ok(const char *s);
+
+/* The boot file of m whose digest is sha256, or NULL. */
+const struct manifest_boot_file *manifest_boot_file_of(const struct manifest *m,
+						       const uint8_t sha256[32]);
 
 /* True when m lists model. */
 bool manifest_has_model(const struct manifest *m, const char *model);

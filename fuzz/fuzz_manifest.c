@@ -26,8 +26,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (manifest_format(back, &again, &len2) || len != len2 || memcmp(text, again, len))
 		__builtin_trap();
 	if (back->npayloads != m->npayloads || back->security_version != m->security_version ||
-	    back->created != m->created || back->expires != m->expires)
+	    back->created != m->created || back->expires != m->expires ||
+	    back->nboot_files != m->nboot_files)
 		__builtin_trap();
+	for (size_t i = 0; i < m->nboot_files; i++)
+		if (strcmp(back->boot_files[i].path, m->boot_files[i].path) ||
+		    memcmp(back->boot_files[i].sha256, m->boot_files[i].sha256, 32))
+			__builtin_trap();
 	free(again);
 	free(text);
 	manifest_free(back);

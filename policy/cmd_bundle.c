@@ -44,7 +44,8 @@ static void create_usage(FILE *f)
 		"usage: gwpolicy bundle create --root ROOT --key K [--key ...] --model M [--model ...]\n"
 		"         --channel C --version V --security-version N --image CLASS=FILE [...]\n"
 		"         [--notes FILE] [--reboot-required] [--eol-transition] [--expires DAYS|DATE]\n"
-		"         [--new-root ROOT2] [--encrypt-for RELEASE.pub] [--json] [-o OUT | > OUT]\n\n"
+		"         [--new-root ROOT2] [--encrypt-for RELEASE.pub] [--boot-file PATH=FILE ...]\n"
+		"         [--json] [-o OUT | > OUT]\n\n"
 		"Writes a bundle: the manifest (models, channel, version, security version,\n"
 		"creation time, each image's slot class, size and SHA-256), signed by the\n"
 		"targets keys given, then the images in the order given. The keys must be\n"
@@ -67,10 +68,14 @@ static void create_usage(FILE *f)
 		"  --encrypt-for PUB        encrypt the images (AES-256-GCM in %u-byte chunks) under\n"
 		"                           a fresh content key wrapped for the verifier's release\n"
 		"                           key PUB (ECC P-256 PEM, from gwpolicy keygen)\n"
+		"  --boot-file PATH=FILE    a file the bootloader measures when it boots this\n"
+		"                           release (kernel, initramfs; up to %d): PATH where it\n"
+		"                           lies in the slot, FILE the release engineer's copy;\n"
+		"                           its SHA-256 is signed in the manifest (doc/updates.md)\n"
 		"  -o, --out OUT            write OUT atomically (default: standard output)\n"
 		"  --json                   with -o: a JSON summary on standard output\n",
 		MANIFEST_MAX_MODELS, MANIFEST_MAX_PAYLOADS, MANIFEST_MAX_NOTES,
-		PAYLOAD_AEAD_CHUNK_DEFAULT);
+		PAYLOAD_AEAD_CHUNK_DEFAULT, MANIFEST_MAX_BOOT_FILES);
 }
 
 struct create_opts {
@@ -80,6 +85,8 @@ struct create_opts {
 	size_t nmodels;
 	const char *images[MANIFEST_MAX_PAYLOADS];
 	size_t nimages;
+	const char *boot_files[MANIFEST_MAX_BOOT_FILES];
+	size_t nboot_files;
 	struct root_signers signers;
 	bool reboot, eol, json;
 	EVP_PKEY *release_pub;		/* --encrypt-for */
@@ -103,6 +110,7 @@ static int create_args(struct policy_ctx *ctx, int argc, char **argv, struct cre
 		{ "expires", required_argument, NULL, 'e' },
 		{ "new-root", required_argument, NULL, 'N' },
 		{ "encrypt-for", required_argument, NULL, 'E' },
+		{ "boot-file", required_argument, NULL, 'B' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -144,6 +152,14 @@ static int create_args(struct policy_ctx *ctx, int argc, char **argv, struct cre
 				return GW_EXIT_USAGE;
 			}
 			o->images[o->nimages++] = optarg;
+			break;
+		case 'B':
+			if (o->nboot_files == MANIFEST_MAX_BOOT_FILES) {
+				policy_errorf(ctx, "bundle create: at most %d --boot-file",
+					      MANIFEST_MAX_BOOT_FILES);
+				return GW_EXIT_USAGE;
+			}
+			o->boot_files[o->nboot_files++] = optarg;
 			break;
 		case 'h':
 			create_usage(stdout);
@@ -200,6 +216,41 @@ static int add_image(const char *arg, struct manifest *m, const uint8_t *cek, co
 		return rc;
 	*path = eq + 1;
 	m->npayloads++;
+	return 0;
+}
+
+/* --boot-file PATH=FILE into m's next boot file: the SHA-256 of FILE's bytes, the
+ * digest GRUB extends for it. */
+static int add_boot_file(const char *arg, struct manifest *m, gw_error *err)
+{
+	struct manifest_boot_file *f = &m->boot_files[m->nboot_files];
+	const char *eq = strchr(arg, '=');
+	size_t n = eq ? (size_t)(eq - arg) : 0;
+	uint64_t size = 0;
+	int rc;
+
+	if (!eq || n > MANIFEST_BOOT_PATH_MAX || !eq[1])
+		return gw_fail(err, GW_E_INVAL, "--boot-file '%.128s' is not PATH=FILE", arg);
+	memcpy(f->path, arg, n);
+	f->path[n] = '\0';
+	if (!manifest_boot_path_ok(f->path))
+		return gw_fail(err, GW_E_INVAL, "--boot-file: path '%.128s' must be '/' and up to "
+			       "%d more printable characters, no space", f->path,
+			       MANIFEST_BOOT_PATH_MAX - 1);
+	rc = bundle_measure(eq + 1, &size, f->sha256, err);
+	if (rc) {
+		gw_error_prefix(err, "--boot-file %s: ", f->path);
+		return rc;
+	}
+	for (size_t i = 0; i < m->nboot_files; i++) {
+		if (!strcmp(m->boot_files[i].path, f->path))
+			return gw_fail(err, GW_E_INVAL, "--boot-file: path '%s' given twice", f->path);
+		if (!memcmp(m->boot_files[i].sha256, f->sha256, sizeof(f->sha256)))
+			return gw_fail(err, GW_E_INVAL, "--boot-file %s: the same bytes as %s (the "
+				       "bootloader's PCR could not tell them apart)", f->path,
+				       m->boot_files[i].path);
+	}
+	m->nboot_files++;
 	return 0;
 }
 
@@ -382,6 +433,8 @@ static int build_signed(struct create_opts *o, const struct root *root, struct m
 		rc = add_encryption(o, m, err);
 	for (size_t i = 0; !rc && i < o->nimages; i++)
 		rc = add_image(o->images[i], m, o->encrypt_for ? o->cek : NULL, &paths[i], err);
+	for (size_t i = 0; !rc && i < o->nboot_files; i++)
+		rc = add_boot_file(o->boot_files[i], m, err);
 	if (!rc && o->notes)
 		rc = read_notes(o->notes, m, err);
 	if (!rc && o->new_root)

@@ -108,6 +108,12 @@ void bundle_print_text(const struct bundle_report *rep)
 		       (unsigned long long)m->payloads[i].size, m->payloads[i].sha256[0],
 		       m->payloads[i].sha256[1], m->payloads[i].sha256[2], m->payloads[i].sha256[3],
 		       rep->payloads_checked ? m->encrypted ? "  stored ok" : "  ok" : "");
+	for (size_t i = 0; i < m->nboot_files; i++) {
+		char hex[65];
+
+		gw_hex_encode(m->boot_files[i].sha256, 32, hex);
+		printf("%-18s %s  sha256:%s\n", i ? "" : "boot files", m->boot_files[i].path, hex);
+	}
 	print_encryption(m);
 	if (m->root)
 		printf("%-18s version %llu, sha256:%s\n", "new trust root",
@@ -145,6 +151,22 @@ static json_object *payloads_json(const struct manifest *m)
 	return arr;
 }
 
+static json_object *boot_files_json(const struct manifest *m)
+{
+	json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; arr && i < m->nboot_files; i++) {
+		json_object *f = json_object_new_object();
+		char hex[65];
+
+		gw_hex_encode(m->boot_files[i].sha256, 32, hex);
+		json_object_object_add(f, "path", json_object_new_string(m->boot_files[i].path));
+		json_object_object_add(f, "sha256", json_object_new_string(hex));
+		json_object_array_add(arr, f);
+	}
+	return arr;
+}
+
 json_object *bundle_report_json(const struct bundle_report *rep)
 {
 	const struct manifest *m = rep->m;
@@ -170,6 +192,7 @@ json_object *bundle_report_json(const struct bundle_report *rep)
 	json_object_object_add(o, "reboot_required", json_object_new_boolean(m->reboot_required));
 	json_object_object_add(o, "eol_transition", json_object_new_boolean(m->eol_transition));
 	json_object_object_add(o, "payloads", payloads_json(m));
+	json_object_object_add(o, "boot_files", boot_files_json(m));
 	if (m->encrypted) {
 		json_object *e = json_object_new_object();
 		char kid[65];

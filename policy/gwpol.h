@@ -107,6 +107,8 @@
  *     "end_of_support"?: "2029-12-31",  last supported day (UTC); after it the
  *                                    device's attestation is at best "warning"
  *     "channels"?: ["stable", ...]   names as for stages, distinct
+ *     "boot_files_pcr"?: 9           0-23: the PCR the bootloader measures the
+ *                                    release's boot files into (opt-in check)
  *   }
  * }
  *
@@ -205,6 +207,11 @@ struct gwpol_update {
 				    * day after end_of_support, 00:00:00 UTC */
 	size_t n_channels;
 	char (*channels)[GWPOL_NAME_MAX + 1];
+	/* "boot_files_pcr": the PCR the bootloader measures each file it loads into
+	 * (GRUB: 9); the verifier then matches it to the running release's signed
+	 * boot files (doc/updates.md, "Boot files"). */
+	bool has_boot_files_pcr;
+	unsigned boot_files_pcr;   /* 0 .. 23 */
 };
 
 /* Which log may extend which PCR: bit n = PCR n. */
@@ -341,6 +348,10 @@ struct gwpol_evidence {
 	const struct cel_log *cel;
 	uint32_t cel_quoted;      /* sha256 PCRs the quote covered, for the CEL */
 	int64_t now;              /* seconds since the epoch, for end_of_support */
+	/* The SHA-256 of every boot file of the releases the verifier holds for the
+	 * model, or NULL: on p->update.boot_files_pcr, when its rule is an allowed
+	 * list, an EV_IPL event with one of these digests is allowed too. */
+	const struct gwpol_digests *boot_files;
 };
 
 /* Evaluate every rule of p against ev and add one finding per failed rule to r
@@ -357,6 +368,13 @@ struct gwpol_evidence {
 int gwpol_evaluate(const struct gwpol *p, const struct gwpol_evidence *ev,
 		   struct gwpol_report *r) GW_WUR;
 
+/* NULL when p's boot_files_pcr can be judged soundly (or p has none); else why
+ * not, into buf: the firmware bank is not sha256, the PCR is not in the sha256
+ * bank of the policy's selection or not in logs.firmware, or its firmware rule is
+ * missing or "unchecked" (then root could boot another kernel and extend the
+ * release's digests after it). */
+const char *gwpol_boot_files_unsound(const struct gwpol *p, char *buf, size_t len);
+
 /* ---- Lint ---- */
 
 /* Consistency checks on a parsed policy, for `gwpolicy lint` before signing: rules
@@ -370,7 +388,8 @@ int gwpol_evaluate(const struct gwpol *p, const struct gwpol_evidence *ev,
  * in allow_event_types, bootloader or kernel rules without a sequence or allowed
  * rule for PCR 4 or one that leaves no boot application or lets another boot last,
  * secure_boot without a sequence or allowed rule for PCR 7, a PCR in logs.cel that
- * no rule for CEL records governs, an end_of_support already past at now). Appends one diagnostic per problem,
+ * no rule for CEL records governs, an end_of_support already past at now, a
+ * boot_files_pcr gwpol_boot_files_unsound() refuses). Appends one diagnostic per problem,
  * with its JSON path, to d (which may already hold some). Returns the number of
  * problems found (0: none; those over GWPOL_MAX_DIAGS are counted in d->dropped),
  * or GW_E_INVAL for a NULL argument. */

@@ -660,6 +660,18 @@ static void diff_update(struct diff *df, const struct gwpol_update *a,
 		       b->has_end_of_support ? b->end_of_support : "none");
 	diff_strings(df, "$.update.channels", "update channel", a->n_channels, a->channels,
 		     b->n_channels, b->channels);
+	if (a->has_boot_files_pcr != b->has_boot_files_pcr ||
+	    (a->has_boot_files_pcr && a->boot_files_pcr != b->boot_files_pcr)) {
+		(void)snprintf(ta, sizeof(ta), "%u", a->boot_files_pcr);
+		(void)snprintf(tb, sizeof(tb), "%u", b->boot_files_pcr);
+		/* Dropping the check, or moving it to another PCR, lets a device that
+		 * failed it pass. */
+		change(df, CH_CHANGE, "$.update.boot_files_pcr",
+		       a->has_boot_files_pcr ? json_object_new_int64(a->boot_files_pcr) : NULL,
+		       b->has_boot_files_pcr ? json_object_new_int64(b->boot_files_pcr) : NULL,
+		       a->has_boot_files_pcr, "update.boot_files_pcr %s -> %s",
+		       a->has_boot_files_pcr ? ta : "none", b->has_boot_files_pcr ? tb : "none");
+	}
 }
 
 int gwpol_diff(const struct gwpol *a, const struct gwpol *b, json_object **out)

@@ -123,6 +123,24 @@ static void check_sequence(struct fw_ctx *c, const struct gwpol_fw_pcr *rule)
 	}
 }
 
+/* On the policy's boot_files_pcr, the boot files of the releases the verifier
+ * holds are allowed as the EV_IPL events GRUB measures them as: which of them
+ * may be there in this boot is the running release's check
+ * (verifier/boot_files.c). */
+static bool boot_file_allowed(const struct fw_ctx *c, const struct gwpol_fw_pcr *rule,
+			      const struct eventlog_event *e)
+{
+	const struct gwpol_digests *b = c->ev->boot_files;
+	const uint8_t *d;
+
+	if (!b || b->size != 32 || !c->p->update.has_boot_files_pcr ||
+	    rule->pcr != c->p->update.boot_files_pcr || c->p->fw.bank != TPM2_ALG_SHA256 ||
+	    e->type != EV_IPL)
+		return false;
+	d = gwpol_event_digest(e, TPM2_ALG_SHA256);
+	return d && gwpol_digests_have(b, d);
+}
+
 static void check_allowed(struct fw_ctx *c, const struct gwpol_fw_pcr *rule)
 {
 	size_t reported = 0, more = 0;
@@ -142,7 +160,7 @@ static void check_allowed(struct fw_ctx *c, const struct gwpol_fw_pcr *rule)
 			}
 			ok = element_matches(c, &rule->ev[j], e);
 		}
-		if (ok)
+		if (ok || boot_file_allowed(c, rule, e))
 			continue;
 		if (reported >= MAX_PER_PCR) {
 			more++;

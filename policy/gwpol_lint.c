@@ -341,8 +341,38 @@ static void lint_logs(struct lint *l, const struct gwpol *p)
 	}
 }
 
+const char *gwpol_boot_files_unsound(const struct gwpol *p, char *buf, size_t len)
+{
+	const struct gwpol_fw_pcr *r;
+	TPML_PCR_SELECTION sel;
+	unsigned pcr = p->update.boot_files_pcr;
+
+	if (!p->update.has_boot_files_pcr)
+		return NULL;
+	gwpol_selection(p, &sel);
+	r = p->fw.present ? gwpol_fw_rule(&p->fw, pcr) : NULL;
+	if (!p->fw.present || p->fw.bank != TPM2_ALG_SHA256)
+		(void)snprintf(buf, len, "boot files are SHA-256 digests: firmware.bank must be "
+			       "sha256");
+	else if (!sel_has(&sel, TPM2_ALG_SHA256, pcr))
+		(void)snprintf(buf, len, "PCR %u is not in the sha256 bank of pcr_selection: its "
+			       "events are not authenticated", pcr);
+	else if (!(p->logs.firmware & (1u << pcr)))
+		(void)snprintf(buf, len, "logs.firmware does not list PCR %u: the bootloader's "
+			       "events there are refused", pcr);
+	else if (!r || r->mode == GWPOL_PCR_UNCHECKED)
+		(void)snprintf(buf, len, "PCR %u has %s rule: root could boot another kernel and "
+			       "extend the release's digests after it; give PCR %u a sequence or "
+			       "allowed rule", pcr, r ? "an unchecked" : "no firmware", pcr);
+	else
+		return NULL;
+	return buf;
+}
+
 int gwpol_lint(const struct gwpol *p, int64_t now, struct gwpol_diags *d)
 {
+	char why[256];
+
 	struct lint l = { .d = d };
 	TPML_PCR_SELECTION sel;
 
@@ -376,5 +406,7 @@ int gwpol_lint(const struct gwpol *p, int64_t now, struct gwpol_diags *d)
 		     "support ended after %s, before now: every device under this policy "
 		     "attests at best \"warning\"",
 		     p->update.end_of_support);
+	if (gwpol_boot_files_unsound(p, why, sizeof(why)))
+		diag(&l, "$.update.boot_files_pcr", "%s", why);
 	return l.found;
 }

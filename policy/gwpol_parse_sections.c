@@ -163,7 +163,7 @@ static void parse_channels(struct pctx *c, json_object *v, struct gwpol_update *
 void gwpp_parse_update(struct pctx *c, json_object *v, struct gwpol_update *u)
 {
 	static const char *const known[] = { "min_security_version", "end_of_support",
-					     "channels" };
+					     "channels", "boot_files_pcr" };
 	json_object *x;
 	size_t mark;
 
@@ -194,6 +194,14 @@ void gwpp_parse_update(struct pctx *c, json_object *v, struct gwpol_update *u)
 	if (gwpp_member(c, v, "channels", false, &x)) {
 		mark = gwpp_path_key(c, "channels");
 		parse_channels(c, x, u);
+		gwpp_path_pop(c, mark);
+	}
+	if (gwpp_member(c, v, "boot_files_pcr", false, &x)) {
+		uint32_t pcr = 0;
+
+		mark = gwpp_path_key(c, "boot_files_pcr");
+		u->has_boot_files_pcr = gwpp_parse_u32(c, x, 0, GW_NUM_PCRS - 1, &pcr);
+		u->boot_files_pcr = pcr;
 		gwpp_path_pop(c, mark);
 	}
 }

@@ -28,7 +28,7 @@ expressible=(
   stage-bad-claim stage-sha1-digest stages-too-many trust-unknown-key
   date-feb29-2029 date-short date-1999 date-month-13 min-security-negative
   channels-duplicate channels-bad-name comment-long logs-pcr-24 logs-duplicate-pcr
-  logs-empty logs-unknown-key logs-not-list
+  logs-empty logs-unknown-key logs-not-list boot-files-pcr-24 boot-files-pcr-string
 )
 # Bad fixtures beyond JSON Schema: not JSON (a single-quoted name too), data after
 # it, a NUL byte or \u0000,

@@ -17,6 +17,7 @@
 #include "release_authorize.h"
 #include "release_offer.h"
 #include "service.h"
+#include "service_boot.h"
 #include "service_updates.h"
 #include "tpmdata.h"
 #include "util.h"
@@ -211,6 +212,7 @@ struct attest_ctx {
 	struct release_authz authz; /* an update_request's (release_authorize.h) */
 	struct service_counters ctr; /* the certified counters (service_counters.c) */
 	struct service_updates upd;  /* the update records (service_updates.c) */
+	struct service_boot boot;    /* the boot files check (service_boot.c) */
 };
 
 static void attest_ctx_fini(struct attest_ctx *a)
@@ -227,6 +229,7 @@ static void attest_ctx_fini(struct attest_ctx *a)
 	json_object_put(a->releases);
 	free(a->ear);
 	service_updates_fini(&a->upd);
+	service_boot_fini(&a->boot);
 	release_authz_fini(&a->authz);
 }
 
@@ -522,8 +525,9 @@ static int attest_appraise(struct httpd_req *req, struct attest_ctx *a,
 		.require_coverage = true,
 	};
 
-	rc = verdict_appraise(&in, pol, prc == GW_E_NOTFOUND ? a->dev.model : NULL, now, a->res,
-			      a->rep, &err);
+	rc = verdict_appraise_boot(&in, pol, service_boot_allowed(&a->boot),
+				   prc == GW_E_NOTFOUND ? a->dev.model : NULL, now, a->res, a->rep,
+				   &err);
 	/* Not a verdict on the evidence: nothing is signed, the nonce (already used)
 	 * is accounted for in the audit log. */
 	if (rc == GW_E_INVAL || rc == GW_E_NOMEM) {
@@ -646,6 +650,7 @@ void service_attest(struct httpd_req *req)
 	/* Never appraise against a stored policy that does not verify now. */
 	prc = service_current_policy(w, a.dev.model, &pol, policy_id, sizeof(policy_id), why,
 				     sizeof(why));
+	service_boot_load(w, pol, a.dev.model, &a.boot);
 	if (attest_appraise(req, &a, &akpub, &sel, pol, prc, why, now))
 		goto out;
 	quote_ok = attest_clock(&a, &clock_back);
@@ -658,6 +663,11 @@ void service_attest(struct httpd_req *req)
 			      quote_ok && !clock_back && cel_authentic(&a) &&
 				      a.res->status[APPRAISE_COVERAGE] == APPRAISE_PASS,
 			      a.res->quote.attest.clockInfo.resetCount, a.rep, &a.upd);
+	/* The running release those records name, against what the bootloader
+	 * measured (a firmware log counts only when it replayed to the quote). */
+	service_boot_check(&a.boot, pol, &a.upd,
+			   a.res->status[APPRAISE_FW_REPLAY] == APPRAISE_PASS ? a.fw : NULL,
+			   verdict_quoted_pcrs(a.res, TPM2_ALG_SHA256), a.rep);
 	/* The policy says how long its results stand; the configuration otherwise. */
 	exp = now + (pol && pol->has_freshness ? (int64_t)pol->freshness_seconds
 					       : (int64_t)w->svc->cfg.result_ttl);

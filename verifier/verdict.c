@@ -197,6 +197,13 @@ int verdict_appraise(const struct appraise_input *in, const struct gwpol *pol, c
 		     int64_t now, struct appraise_result *res, struct gwpol_report *rep,
 		     gw_error *err)
 {
+	return verdict_appraise_boot(in, pol, NULL, model, now, res, rep, err);
+}
+
+int verdict_appraise_boot(const struct appraise_input *in, const struct gwpol *pol,
+			  const struct gwpol_digests *boot_files, const char *model, int64_t now,
+			  struct appraise_result *res, struct gwpol_report *rep, gw_error *err)
+{
 	struct appraise_input ain;
 	struct gwpol_evidence ev;
 	int rc, erc;
@@ -236,6 +243,7 @@ int verdict_appraise(const struct appraise_input *in, const struct gwpol *pol, c
 		ev.cel = in->cel;
 	ev.cel_quoted = verdict_quoted_pcrs(res, TPM2_ALG_SHA256);
 	ev.now = now;
+	ev.boot_files = boot_files;
 	erc = gwpol_evaluate(pol, &ev, rep);
 	if (erc)
 		return gw_fail(err, erc, "evaluating the policy: %s", gw_strerror(erc));

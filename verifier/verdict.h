@@ -89,6 +89,12 @@ uint32_t verdict_quoted_pcrs(const struct appraise_result *res, uint16_t bank);
 int verdict_appraise(const struct appraise_input *in, const struct gwpol *pol, const char *model,
 		     int64_t now, struct appraise_result *res, struct gwpol_report *rep,
 		     gw_error *err) GW_WUR;
+/* The same, with the SHA-256 of every boot file of the model's releases the
+ * verifier holds (gwpol_evidence.boot_files; NULL: none). */
+int verdict_appraise_boot(const struct appraise_input *in, const struct gwpol *pol,
+			  const struct gwpol_digests *boot_files, const char *model, int64_t now,
+			  struct appraise_result *res, struct gwpol_report *rep,
+			  gw_error *err) GW_WUR;
 
 /* The report as the EAR and the answers carry it: the failed claims
  * [{"claim","check","message"}] (check is the finding's rule), and the

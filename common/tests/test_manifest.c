@@ -294,7 +294,59 @@ static const struct bad_case bad_cases[] = {
 	{ "enc-stored-size-wrong", GW_E_PARSE, "'stored_size' 3000 is not 3016" },
 	{ "enc-stored-sha-upper", GW_E_PARSE, "'stored_sha256' must be 64 lower-case hex" },
 	{ "enc-stored-without-encryption", GW_E_PARSE, "only with 'encryption'" },
+	{ "boot-not-array", GW_E_PARSE, "'boot_files' must be an array" },
+	{ "boot-empty", GW_E_PARSE, "'boot_files' is empty" },
+	{ "boot-too-many", GW_E_TOOBIG, "'boot_files': 9 files, more than 8" },
+	{ "boot-not-object", GW_E_PARSE, "boot file 1: must be an object" },
+	{ "boot-unknown-key", GW_E_PARSE, "boot file 1: unknown key 'pcr'" },
+	{ "boot-path-missing", GW_E_PARSE, "boot file 1: 'path' is missing" },
+	{ "boot-path-relative", GW_E_PARSE, "boot file 1: 'path' must be '/' and up to 254" },
+	{ "boot-path-space", GW_E_PARSE, "boot file 1: 'path' must be '/'" },
+	{ "boot-path-control", GW_E_PARSE, "boot file 1: 'path' must be '/'" },
+	{ "boot-path-long", GW_E_TOOBIG, "boot file 1: 'path' longer than 255 bytes" },
+	{ "boot-sha-missing", GW_E_PARSE, "boot file 1: 'sha256' is missing" },
+	{ "boot-sha-upper", GW_E_PARSE, "boot file 1: 'sha256' must be 64 lower-case hex" },
+	{ "boot-path-twice", GW_E_PARSE, "boot file 2: path '/boot/vmlinuz' appears twice" },
+	{ "boot-sha-twice", GW_E_PARSE, "boot file 2: the same sha256 as boot file 1" },
 };
+
+/* Boot files: read in order, found by digest, written back in canonical form (the
+ * fixture is canonical); a manifest without them writes none. */
+static void test_boot_files(void **state)
+{
+	uint8_t *text, *plain_text, k[32];
+	size_t len, plain_len, out_len = 0;
+	struct manifest *m = parse_good("boot-files", &text, &len);
+	struct manifest *plain = parse_good("minimal", &plain_text, &plain_len);
+	gw_error err = { { 0 } };
+	char *out = NULL;
+
+	(void)state;
+	assert_int_equal(m->nboot_files, 2);
+	assert_string_equal(m->boot_files[0].path, "/boot/vmlinuz-6.1.0");
+	assert_string_equal(m->boot_files[1].path, "/boot/initrd.img-6.1.0");
+	assert_int_equal(gw_hex_decode_fixed("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd1"
+					     "5d6c15b0f00a08", k, 32, &err), 0);
+	assert_ptr_equal(manifest_boot_file_of(m, k), &m->boot_files[0]);
+	assert_null(manifest_boot_file_of(plain, k));
+	k[0] ^= 1;
+	assert_null(manifest_boot_file_of(m, k));
+	assert_int_equal(plain->nboot_files, 0);
+	assert_true(manifest_boot_path_ok("/"));
+	assert_false(manifest_boot_path_ok(""));
+	assert_false(manifest_boot_path_ok("vmlinuz"));
+	assert_int_equal(manifest_format(m, &out, &out_len), 0);
+	assert_int_equal(out_len, len);
+	assert_memory_equal(out, text, len);
+	free(out);
+	assert_int_equal(manifest_format(plain, &out, &out_len), 0);
+	assert_null(strstr(out, "boot_files"));
+	free(out);
+	manifest_free(m);
+	manifest_free(plain);
+	free(text);
+	free(plain_text);
+}
 
 /* An encrypted manifest: its fields, the member's size and digest, and the
  * canonical form is the fixture itself. */
@@ -402,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_pretty),
 		cmocka_unit_test(test_format_refuses),
 		cmocka_unit_test(test_notes_text_kept),
+		cmocka_unit_test(test_boot_files),
 		cmocka_unit_test(test_bad_fixtures),
 		cmocka_unit_test(test_encrypted),
 		cmocka_unit_test(test_bad_fixtures_listed),

@@ -342,6 +342,51 @@ static void test_end_of_support(void **state)
 	expect_one(json, INT64_C(1769904000), "$.update.end_of_support", NULL);
 }
 
+/* json has two problems, one of them at path with words. */
+static void expect_two(const char *json, const char *path, const char *words)
+{
+	struct gwpol_diags d;
+
+	assert_int_equal(lint(json, NOW_2026, &d), 2);
+	if (!has(&d, path, words))
+		fail_msg("no diagnostic at %s with '%s'", path, words);
+}
+
+/* boot_files_pcr: judged only on a quoted sha256 PCR the firmware log may extend,
+ * whose rule pins its events (a sequence or an allowed list). */
+static void test_boot_files_pcr(void **state)
+{
+#define BF_HEAD "{\"model\":\"m\",\"version\":1,\"pcr_selection\":\"sha256:0-9,13,14\","
+#define BF_IPL "[{\"type\":\"EV_IPL\",\"digests\":[\"" DA "\"]}]"
+	(void)state;
+	expect_clean(BF_HEAD "\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{\"9\":{\"allowed\":"
+		     BF_IPL "}}},\"update\":{\"boot_files_pcr\":9}}", NOW_2026);
+	expect_clean(BF_HEAD "\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{\"9\":{\"sequence\":"
+		     BF_IPL "}}},\"update\":{\"boot_files_pcr\":9}}", NOW_2026);
+	expect_one(BF_HEAD "\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{\"9\":{\"unchecked\":"
+		   "true}}},\"update\":{\"boot_files_pcr\":9}}", NOW_2026,
+		   "$.update.boot_files_pcr", "PCR 9 has an unchecked rule: root could boot another");
+	expect_one(BF_HEAD "\"firmware\":{\"bank\":\"sha256\",\"pcrs\":{\"8\":{\"unchecked\":"
+		   "true}}},\"update\":{\"boot_files_pcr\":9}}", NOW_2026,
+		   "$.update.boot_files_pcr", "PCR 9 has no firmware rule");
+	expect_one(BF_HEAD "\"update\":{\"boot_files_pcr\":9}}", NOW_2026,
+		   "$.update.boot_files_pcr", "firmware.bank must be sha256");
+	expect_one("{\"model\":\"m\",\"version\":1,\"pcr_selection\":\"sha1:0-9+sha256:0-9,13,14\","
+		   "\"firmware\":{\"bank\":\"sha1\",\"pcrs\":{\"9\":{\"allowed\":[{\"type\":"
+		   "\"EV_IPL\",\"digests\":[\"" D1_SHA1 "\"]}]}}},\"update\":{\"boot_files_pcr\":9}}",
+		   NOW_2026, "$.update.boot_files_pcr", "firmware.bank must be sha256");
+	/* The default selection has no PCR 9: the firmware rule and the check both say so. */
+	expect_two("{\"model\":\"m\",\"version\":1,\"firmware\":{\"bank\":\"sha256\",\"pcrs\":"
+		   "{\"9\":{\"allowed\":" BF_IPL "}}},\"update\":{\"boot_files_pcr\":9}}",
+		   "$.update.boot_files_pcr", "PCR 9 is not in the sha256 bank of pcr_selection");
+	expect_two(BF_HEAD "\"logs\":{\"firmware\":[0,1,2,3,4,5,6,7,8]},\"firmware\":{\"bank\":"
+		   "\"sha256\",\"pcrs\":{\"9\":{\"allowed\":" BF_IPL "}}},\"update\":"
+		   "{\"boot_files_pcr\":9}}",
+		   "$.update.boot_files_pcr", "logs.firmware does not list PCR 9");
+#undef BF_HEAD
+#undef BF_IPL
+}
+
 static void test_agent_pcrs(void **state)
 {
 	struct gwpol_diags d;
@@ -442,6 +487,7 @@ int main(void)
 		cmocka_unit_test(test_boot_apps),
 		cmocka_unit_test(test_secure_boot),
 		cmocka_unit_test(test_end_of_support),
+		cmocka_unit_test(test_boot_files_pcr),
 		cmocka_unit_test(test_agent_pcrs),
 		cmocka_unit_test(test_logs),
 		cmocka_unit_test(test_appends_and_caps),

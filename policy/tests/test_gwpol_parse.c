@@ -289,7 +289,26 @@ static void test_good_banks(void **state)
 
 static const char *const good_files[] = { "full.json",	     "minimal.json",	"old-style.json",
 					  "long-stage.json", "sha1-bank.json", "sha512-bank.json",
-					  "no-firmware-pcrs.json" };
+					  "no-firmware-pcrs.json", "boot-files.json" };
+
+/* update.boot_files_pcr read, and lint finds the opt-in sound; without it the
+ * policy has none. */
+static void test_good_boot_files(void **state)
+{
+	struct gwpol *p = good("boot-files.json"), *full = good("full.json");
+	struct gwpol_diags d = { 0 };
+	char why[256];
+
+	(void)state;
+	assert_true(p->update.has_boot_files_pcr);
+	assert_int_equal(p->update.boot_files_pcr, 9);
+	assert_int_equal(gwpol_lint(p, 0, &d), 0);
+	assert_null(gwpol_boot_files_unsound(p, why, sizeof(why)));
+	assert_false(full->update.has_boot_files_pcr);
+	assert_null(gwpol_boot_files_unsound(full, why, sizeof(why)));
+	gwpol_free(p);
+	gwpol_free(full);
+}
 
 /* Every file in good/ is one of the above, so each has its test. */
 static void test_good_fixtures_listed(void **state)
@@ -393,6 +412,8 @@ static const struct bad_case bad_cases[] = {
 	{ "date-month-13", GW_E_PARSE, "policy: $.update.end_of_support: not a date (YYYY-MM-DD, a real day of 2000-9999)" },
 	{ "min-security-negative", GW_E_PARSE, "policy: $.update.min_security_version: not in 0..4294967295" },
 	{ "channels-duplicate", GW_E_PARSE, "policy: $.update.channels[2]: duplicate channel (same as [0])" },
+	{ "boot-files-pcr-24", GW_E_PARSE, "policy: $.update.boot_files_pcr: not in 0..23" },
+	{ "boot-files-pcr-string", GW_E_PARSE, "policy: $.update.boot_files_pcr: not an integer" },
 	{ "channels-bad-name", GW_E_PARSE, "policy: $.update.channels[0]: not a name (1-64 of A-Z a-z 0-9 . _ -)" },
 	{ "comment-long", GW_E_TOOBIG, "policy: $.firmware.pcrs.4.comment: longer than 1024 bytes" },
 	{ "logs-pcr-24", GW_E_PARSE, "policy: $.logs.firmware[1]: not in 0..23" },
@@ -746,6 +767,7 @@ int main(void)
 		cmocka_unit_test(test_good_long_stage),
 		cmocka_unit_test(test_good_banks),
 		cmocka_unit_test(test_good_fixtures_listed),
+		cmocka_unit_test(test_good_boot_files),
 		cmocka_unit_test(test_bad_fixtures),
 		cmocka_unit_test(test_bad_fixtures_listed),
 		cmocka_unit_test(test_diags_three),
