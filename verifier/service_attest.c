@@ -21,6 +21,7 @@
 #include "tpmdata.h"
 #include "util.h"
 #include "verdict.h"
+#include "vlog.h"
 
 #define DEFAULT_SELECTION "sha256:0-7,13,14"
 
@@ -627,6 +628,47 @@ static void attest_answer(struct httpd_req *req, const struct attest_ctx *a, int
 	json_object_put(o);
 }
 
+/* The round's log lines and metrics: its result with the failed claims by name
+ * (CLAIM:CHECK, not the messages), and its update authorization. recorded false:
+ * the round was refused without a result (status none). */
+static void attest_report(struct service_worker *w, const struct attest_ctx *a,
+			  const char *policy_id, bool recorded, uint64_t start_ns)
+{
+	const char *status = recorded ? gwpol_report_status(a->rep) : "none";
+	enum metrics_attest ms = metrics_attest_status(status);
+	char claims[512] = "", q[600], rel[EVIDENCE_RELEASE_ID_LEN + 3];
+	size_t n = 0;
+
+	metrics_attest(w->svc->metrics, ms, gw_mono_ns() - start_ns);
+	if (!recorded)
+		return;
+	for (size_t i = 0; i < a->rep->n && n < sizeof(claims); i++) {
+		int m = snprintf(claims + n, sizeof(claims) - n, "%s%s:%s", i ? "," : "",
+				 gwpol_claim_name(a->rep->f[i].claim), a->rep->f[i].rule);
+
+		if (m < 0 || (size_t)m >= sizeof(claims) - n) {
+			claims[n] = '\0'; /* whole names only */
+			break;
+		}
+		n += (size_t)m;
+	}
+	vlog(ms == METRICS_ATTEST_AFFIRMING ? VLOG_INFO
+	     : ms == METRICS_ATTEST_WARNING ? VLOG_NOTICE
+					    : VLOG_WARNING,
+	     "attest device=%s status=%s policy=%s failed_claims=%zu%s%s", a->dev.id, status,
+	     policy_id, a->rep->n + a->rep->dropped, n ? " claims=" : "",
+	     n ? vlog_value(q, sizeof(q), claims) : "");
+	if (!a->authz.requested)
+		return;
+	metrics_authz(w->svc->metrics,
+		      a->authz.granted ? METRICS_AUTHZ_GRANTED : METRICS_AUTHZ_REFUSED);
+	vlog(a->authz.granted ? VLOG_NOTICE : VLOG_WARNING,
+	     "release.authorize device=%s release=%s outcome=%s%s%s", a->dev.id,
+	     vlog_value(rel, sizeof(rel), a->authz.release),
+	     a->authz.granted ? "granted" : "refused", a->authz.granted ? "" : " reason=",
+	     a->authz.granted ? "" : vlog_value(q, sizeof(q), a->authz.reason));
+}
+
 void service_attest(struct httpd_req *req)
 {
 	struct service_worker *w = req->app;
@@ -638,6 +680,8 @@ void service_attest(struct httpd_req *req)
 	const struct gwpol *pol = NULL;
 	bool quote_ok, clock_back;
 	int64_t now = service_now(), exp;
+	uint64_t start_ns = gw_mono_ns();
+	bool recorded = false;
 	int prc, rc;
 
 	memset(&a, 0, sizeof(a));
@@ -671,7 +715,9 @@ void service_attest(struct httpd_req *req)
 		httpd_reply_error(req, 500, "internal_error", "store failure");
 	} else {
 		attest_answer(req, &a, exp);
+		recorded = true;
 	}
 out:
+	attest_report(w, &a, policy_id, recorded, start_ns);
 	attest_ctx_fini(&a);
 }
