@@ -87,6 +87,7 @@ struct httpd {
 	httpd_log_fn log;
 	bool logs_made;
 	struct ratelog log_source, log_total, log_accept, log_deadline, log_prefix, log_evict;
+	struct ratelog log_tls; /* handshakes we ended with a fatal alert */
 };
 
 /* Parse ADDRESS:PORT, bind and listen (IPv6 sockets accept IPv4 too). */

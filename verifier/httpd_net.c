@@ -483,11 +483,30 @@ static struct conn *conn_of(const SSL *ssl)
 	return ssl && conn_index >= 0 ? SSL_get_ex_data(ssl, conn_index) : NULL;
 }
 
+/* A handshake the server ended with a fatal alert: a client certificate this
+ * verifier did not issue (or none where one is needed, or one that expired), no
+ * common protocol or cipher. */
+static void tls_refused(struct conn *c, int ret)
+{
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char who[INET6_ADDRSTRLEN] = "?";
+
+	if (fd >= 0 && getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
+		srcaddr_format((struct sockaddr *)&ss, false, who, sizeof(who));
+	net_log(c->w->h, &c->w->h->log_tls,
+		"refused action=tls source=%s: TLS handshake failed: sent alert '%s'", who,
+		SSL_alert_desc_string_long(ret));
+}
+
 void httpd_tls_info(const SSL *ssl, int where, int ret)
 {
 	struct conn *c;
 
-	(void)ret;
+	if ((where & SSL_CB_WRITE_ALERT) == SSL_CB_WRITE_ALERT && (ret >> 8) == SSL3_AL_FATAL &&
+	    (c = conn_of(ssl)) != NULL)
+		tls_refused(c, ret);
 	if (!(where & SSL_CB_HANDSHAKE_DONE))
 		return;
 	c = conn_of(ssl);
@@ -588,7 +607,8 @@ int httpd_net_init(struct httpd *h, const struct httpd_config *cfg, gw_error *er
 	h->log = cfg->log;
 	if (ratelog_init(&h->log_source, interval) || ratelog_init(&h->log_total, interval) ||
 	    ratelog_init(&h->log_accept, interval) || ratelog_init(&h->log_deadline, interval) ||
-	    ratelog_init(&h->log_prefix, interval) || ratelog_init(&h->log_evict, interval))
+	    ratelog_init(&h->log_prefix, interval) || ratelog_init(&h->log_evict, interval) ||
+	    ratelog_init(&h->log_tls, interval))
 		return gw_fail(err, GW_E_NOMEM, "httpd: cannot make a lock");
 	h->logs_made = true;
 	return 0;
@@ -604,6 +624,7 @@ void httpd_net_fini(struct httpd *h)
 		ratelog_fini(&h->log_deadline);
 		ratelog_fini(&h->log_prefix);
 		ratelog_fini(&h->log_evict);
+		ratelog_fini(&h->log_tls);
 	}
 }
 

@@ -106,10 +106,18 @@ static void counters(FILE *f, const char *name, const char *label,
 			names[i], get(&v[i]));
 }
 
-/* Seconds of ns, exactly: integer part and nine decimals. */
+/* Seconds of ns, exactly, without trailing zeros ("0.0025", "1"). */
 static void seconds(FILE *f, uint64_t ns)
 {
-	fprintf(f, "%" PRIu64 ".%09" PRIu64, ns / UINT64_C(1000000000), ns % UINT64_C(1000000000));
+	char b[48];
+	int n = snprintf(b, sizeof(b), "%" PRIu64 ".%09" PRIu64, ns / UINT64_C(1000000000),
+			 ns % UINT64_C(1000000000));
+
+	while (n > 1 && b[n - 1] == '0')
+		b[--n] = '\0';
+	if (n > 1 && b[n - 1] == '.')
+		b[--n] = '\0';
+	fputs(b, f);
 }
 
 static void histogram(FILE *f, const char *name, const struct metrics_hist *h)
