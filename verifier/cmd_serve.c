@@ -88,8 +88,8 @@ int cmd_serve(struct verifier_ctx *ctx, int argc, char **argv)
 	}
 	/* Every connection is a descriptor: take all the hard limit allows. */
 	if (httpd_raise_fd_limit(&fd_soft, &fd_hard) != 0)
-		service_log("descriptor limit stays %lu: cannot raise it to the hard limit %lu",
-			    fd_soft, fd_hard);
+		vlog(VLOG_WARNING, "descriptor limit stays %lu: cannot raise it to the hard limit %lu",
+		     fd_soft, fd_hard);
 	rc = service_init(&svc, config, &err);
 	if (rc) {
 		verifier_errorf(ctx, "%s", gw_error_msg(&err, rc));

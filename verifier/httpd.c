@@ -395,6 +395,9 @@ static void dispatch(struct evhttp_request *ev, void *arg)
 		goto out;
 	}
 	if ((route->flags & HTTPD_NEEDS_CLIENT_CERT) && !rc.pub.peer_cert) {
+		httpd_log_limited(h, &h->log_no_cert,
+				  "refused action=client_certificate source=%s path=%s: "
+				  "client_certificate_required", rc.remote, rc.pub.path);
 		reply_error(&rc, 401, "client_certificate_required",
 			    "%s needs a device client certificate issued by this verifier",
 			    rc.pub.path);

@@ -87,7 +87,9 @@ struct httpd {
 	httpd_log_fn log;
 	bool logs_made;
 	struct ratelog log_source, log_total, log_accept, log_deadline, log_prefix, log_evict;
-	struct ratelog log_tls; /* handshakes we ended with a fatal alert */
+	/* Handshakes we ended with a fatal alert about the client's certificate, with
+	 * any other fatal alert; requests without a client certificate. */
+	struct ratelog log_tls_cert, log_tls, log_no_cert;
 };
 
 /* Parse ADDRESS:PORT, bind and listen (IPv6 sockets accept IPv4 too). */
@@ -104,6 +106,11 @@ void httpd_net_fini(struct httpd *h);
  * the event base). */
 int httpd_worker_net_setup(struct worker *w, gw_error *err) GW_WUR;
 void httpd_worker_net_fini(struct worker *w);
+
+/* One line through rl: the first, then at most one per HTTPD_LOG_INTERVAL_S,
+ * with the count held back since (httpd_net.c). */
+void httpd_log_limited(struct httpd *h, struct ratelog *rl, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Called on the worker's thread before its loop runs. */
 void httpd_worker_this_thread(struct worker *w);

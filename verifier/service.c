@@ -316,13 +316,10 @@ static bool enroll_admitted(struct httpd_req *req, struct service_worker *w,
 		return true;
 	metrics_enroll(w->svc->metrics, METRICS_ENROLL_RATE_LIMITED);
 	refused = service_ratelimit_refused(rl, now);
-	if (refused) {
-		vlog(VLOG_WARNING, "rate_limited what=enroll refused=%" PRIu64 " latest=%s", refused,
-		     req->remote_addr);
+	if (refused)
 		service_audit(w, NULL, "enroll.rate_limited", "refused",
 			      "%" PRIu64 " enrollment requests refused since the last report, "
 			      "the latest from %s", refused, req->remote_addr);
-	}
 	snprintf(v, sizeof(v), "%u", wait);
 	if (httpd_reply_header(req, "Retry-After", v))
 		service_log("enroll: cannot add Retry-After");

@@ -108,8 +108,9 @@ void service_attest_challenge(struct httpd_req *req)
 		if (gw_pcrsel_format(&ps, sel, sizeof(sel))) {
 			/* Cannot happen (every selection fits): the quote will be found
 			 * short of the policy's PCRs, and the log says why. */
-			service_log("challenge: %s: the PCR selection does not fit; asking for %s",
-				    pol_id, DEFAULT_SELECTION);
+			vlog(VLOG_WARNING,
+			     "challenge: %s: the PCR selection does not fit; asking for %s", pol_id,
+			     DEFAULT_SELECTION);
 			snprintf(sel, sizeof(sel), "%s", DEFAULT_SELECTION);
 		}
 	}
@@ -586,8 +587,8 @@ static int attest_record(struct service_worker *w, struct attest_ctx *a,
 		return GW_E_CRYPTO;
 	rc = record_result(w, a, policy_id, now, move_clock, err);
 	if (rc == GW_E_STATE && a->ctr.conflict) {
-		service_log("attest: %s (other counters were recorded meanwhile)",
-			    gw_error_msg(err, rc));
+		vlog(VLOG_NOTICE, "attest: %s (other counters were recorded meanwhile)",
+		     gw_error_msg(err, rc));
 		rc = service_counters_compare(w->st, a->dev.id, &a->ctr, a->rep, err);
 		if (!rc && sign_result(w, a, pol, policy_id, now, exp))
 			return GW_E_CRYPTO;
@@ -598,7 +599,7 @@ static int attest_record(struct service_worker *w, struct attest_ctx *a,
 	}
 	if (rc != GW_E_EXISTS)
 		return rc;
-	service_log("attest: %s (a later quote was recorded meanwhile)", gw_error_msg(err, rc));
+	vlog(VLOG_NOTICE, "attest: %s (a later quote was recorded meanwhile)", gw_error_msg(err, rc));
 	memset(&cur, 0, sizeof(cur));
 	rc = store_device_get(w->st, a->dev.id, &cur, err);
 	if (rc)
