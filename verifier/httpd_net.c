@@ -481,15 +481,22 @@ static struct conn *conn_of(const SSL *ssl)
 	return ssl && conn_index >= 0 ? SSL_get_ex_data(ssl, conn_index) : NULL;
 }
 
-/* A handshake the server ended with a fatal alert: a client certificate this
- * verifier did not issue (or none where one is needed, or one that expired), no
- * common protocol or cipher. */
+/* A handshake the server ended with a fatal alert about the client: a client
+ * certificate this verifier did not issue (or one that expired, or a bad
+ * signature with it), no common protocol version or cipher. Other alerts (a
+ * connection cut off or shut by the caps mid-handshake: "decode error") are not
+ * a decision about the client and are not logged. */
 static void tls_refused(struct conn *c, int ret)
 {
 	struct httpd *h = c->w->h;
 	bool cert;
 
 	switch (ret & 0xff) {
+	case SSL_AD_HANDSHAKE_FAILURE:
+	case SSL_AD_PROTOCOL_VERSION:
+	case SSL_AD_INSUFFICIENT_SECURITY:
+		cert = false;
+		break;
 	case SSL_AD_BAD_CERTIFICATE:
 	case SSL_AD_UNSUPPORTED_CERTIFICATE:
 	case SSL_AD_CERTIFICATE_REVOKED:
@@ -502,7 +509,7 @@ static void tls_refused(struct conn *c, int ret)
 		cert = true;
 		break;
 	default:
-		cert = false;
+		return;
 	}
 	/* A port scan's half-open handshakes do not hide a client certificate
 	 * refused after them. */
