@@ -34,10 +34,11 @@ static int start_metrics(struct service *svc, struct metrics_http **mh, gw_error
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: gwverifier serve [--config FILE]\n\n"
+	fprintf(f, "usage: gwverifier serve [--config FILE] [--syslog]\n\n"
 		   "Serves the verifier's HTTPS API (doc/protocol.md) on the configured address\n"
-		   "until SIGTERM or SIGINT. Log lines go to stderr, each with its syslog\n"
-		   "priority as a \"<N>\" prefix (doc/verifier.md, \"Logging\").\n\n"
+		   "until SIGTERM or SIGINT, and Prometheus metrics on [metrics] listen if set.\n"
+		   "Log lines go to stderr, each with its syslog priority as a \"<N>\" prefix\n"
+		   "(doc/verifier.md, \"Logging\").\n\n"
 		   "  --config FILE  verifier configuration (default %s)\n"
 		   "  --syslog       log to syslog (facility daemon) instead of stderr\n",
 		DEFAULT_CONFIG);
