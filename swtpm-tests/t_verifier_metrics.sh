@@ -14,6 +14,8 @@
 # of its own in a private mount namespace.
 # shellcheck source=swtpm-tests/lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=swtpm-tests/update_lib.sh
+source "$(dirname "$0")/update_lib.sh"
 require_cmd python3 openssl curl
 
 localca=/var/lib/swtpm-localca
@@ -35,6 +37,19 @@ expect_exit -n verifier-init 0 gwverifier init "$vdir" --listen "127.0.0.1:$port
   --ek-ca "$localca/swtpm-localca-rootca-cert.pem" --ek-ca "$localca/issuercert.pem"
 sed -i 's/^auto_approve = none/auto_approve = all/' "$vconf"
 gw_policy_keys >>"$vconf" || { fail policy-keys "gwpolicy keygen failed"; exit 1; }
+# Two releases for the model: one offered as soon as it is added, one awaiting
+# an operator's approval.
+uf_release "$GW_TMP/rel"
+printf '\n[releases]\ntrust_root = %s\nmax_attest_age = 600\n' "$UF_REL/root.json" >>"$vconf"
+vconf_args=(--config "$vconf")
+bundle r1 1.0 1
+bundle r2 1.1 1
+for r in r1 r2; do
+  opts=()
+  [ "$r" = r2 ] && opts=(--require-approval)
+  expect_exit -n "add-$r" 0 gwverifier release add "$UF_REL/$r.gwb" --json "${vconf_args[@]}" "${opts[@]}"
+  printf -v "REL_$r" '%s' "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$GW_STDOUT")"
+done
 # Four enrollment requests an hour from one source: the fifth is rate limited.
 # The store gauges are read again at most once a second.
 printf '\n[metrics]\nlisten = 127.0.0.1:%s\nrefresh = 1\n' "$mport" >>"$vconf"
@@ -131,6 +146,33 @@ check policy-sign gw_sign_policy "$GW_TMP/policy.json" "$GW_TMP/policy.signed.js
 expect_exit -n policy-add 0 gwverifier policy add --config "$vconf" "$GW_TMP/policy.signed.json"
 expect_exit -n attest-affirming-1 0 ga attest
 expect_exit -n attest-affirming-2 0 ga attest
+# The store gauges (read at most once a second here) say what `gwverifier status`
+# says: the release gauges are its rollout table.
+sleep 1.2
+expect_eq scrape-mid "$(scrape mid)" "200 text/plain; version=0.0.4; charset=utf-8"
+expect_exit -n status-json 0 gwverifier status --json "${vconf_args[@]}"
+cp "$GW_STDOUT" "$GW_TMP/status.json"
+metrics metrics-releases mid \
+  'gatewarden_verifier_devices{state=enrolled} == 1' \
+  'gatewarden_verifier_releases{approval=not-required} == 1' \
+  'gatewarden_verifier_releases{approval=pending} == 1' \
+  'gatewarden_verifier_releases{approval=approved} == 0' \
+  "gatewarden_verifier_release_devices{release=$REL_r1,state=devices} == 1" \
+  "gatewarden_verifier_release_devices{release=$REL_r2,state=devices} == 1" \
+  "gatewarden_verifier_release_devices{release=$REL_r1,state=running} == 0"
+check_py metrics-equal-status "$GW_TMP/status.json" "$GW_TMP/mid.prom" <<'PY'
+import json, re, sys
+status = json.load(open(sys.argv[1]))
+text = open(sys.argv[2]).read()
+got = {}
+for m in re.finditer(r'^gatewarden_verifier_release_devices\{release="([^"]*)",state="([^"]*)"\} (\S+)$', text, re.M):
+    got[(m[1], m[2])] = float(m[3])
+want = {}
+for r in status["rollout"]:
+    for k in ("devices", "in_cohort", "offered", "running", "in_trial", "rolled_back", "unreachable"):
+        want[(r["id"], k)] = float(r[k])
+assert want and got == want, (got, want)
+PY
 # A tampered stage: contraindicated (1), the claim named.
 echo "application v1, patched" >"$stagefile"
 expect_exit -n measure-tampered 0 ga measure --stage app "$stagefile"
@@ -201,7 +243,9 @@ metrics metrics-count-what-happened m1 \
   'gatewarden_verifier_devices{state=enrolled} == 0' \
   'gatewarden_verifier_devices{state=revoked} == 1' \
   'gatewarden_verifier_devices{state=pending} == 0' \
-  'gatewarden_verifier_releases{approval=approved} == 0' \
+  'gatewarden_verifier_releases{approval=not-required} == 1' \
+  'gatewarden_verifier_releases{approval=pending} == 1' \
+  "gatewarden_verifier_release_devices{release=$REL_r1,state=devices} == 0" \
   'gatewarden_verifier_store_gauge_errors_total == 0'
 
 # --- the log --------------------------------------------------------------------
