@@ -112,6 +112,10 @@ void httpd_worker_net_fini(struct worker *w);
 void httpd_log_limited(struct httpd *h, struct ratelog *rl, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* libevent's locking for threads, set up once for the process (before any
+ * event base is made): 0, or -1 when libevent lacks it. */
+int httpd_evthreads(void);
+
 /* Called on the worker's thread before its loop runs. */
 void httpd_worker_this_thread(struct worker *w);
 

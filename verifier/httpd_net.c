@@ -165,7 +165,6 @@ out:
 	return rc;
 }
 
-
 void httpd_log_limited(struct httpd *h, struct ratelog *rl, const char *fmt, ...)
 {
 	char line[384];
@@ -295,7 +294,6 @@ static void conn_admit(struct conn *c)
 	evutil_socket_t fd = bufferevent_getfd(c->bev);
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	char who[INET6_ADDRSTRLEN];
 	unsigned open = 0;
 	enum conncaps_verdict a;
 
@@ -315,25 +313,24 @@ static void conn_admit(struct conn *c)
 		c->deadline_ns = c->since_ns + h->handshake_ns;
 		return;
 	}
-	memcpy(who, c->who, sizeof(who));
 	if (a == CONNCAPS_SOURCE_FULL)
 		httpd_log_limited(h, &h->log_source,
 			"connection from %s refused: it has %u open, the most one source may "
-			"have (max_connections_per_source)", who, open);
+			"have (max_connections_per_source)", c->who, open);
 	else if (a == CONNCAPS_HANDSHAKES_FULL)
 		httpd_log_limited(h, &h->log_source,
 			"connection from %s refused: it has %u connections still in the TLS "
-			"handshake (max_handshakes_per_source)", who,
+			"handshake (max_handshakes_per_source)", c->who,
 			h->caps.max.handshakes_per_source);
 	else if (a == CONNCAPS_PREFIX_FULL)
 		httpd_log_limited(h, &h->log_prefix,
 			"connection from %s refused: its IPv6 /56 or /48 has the most open "
 			"connections one site may have (max_connections_per_prefix %u per /56, "
-			"twice that per /48)", who, h->caps.max.per_prefix);
+			"twice that per /48)", c->who, h->caps.max.per_prefix);
 	else
 		httpd_log_limited(h, &h->log_total,
 			"connection from %s refused: %u connections open, the most the verifier "
-			"takes (max_connections)", who, h->caps.max.total);
+			"takes (max_connections)", c->who, h->caps.max.total);
 	conn_close(c);
 }
 
@@ -511,8 +508,8 @@ static void tls_refused(struct conn *c, int ret)
 	default:
 		return;
 	}
-	/* A port scan's half-open handshakes do not hide a client certificate
-	 * refused after them. */
+	/* Refused certificates on a rate limit of their own: a client offering only
+	 * old protocols does not hide them. */
 	httpd_log_limited(h, cert ? &h->log_tls_cert : &h->log_tls,
 			  "refused action=tls source=%s: TLS handshake failed: sent alert '%s'%s",
 			  c->who[0] ? c->who : "?", SSL_alert_desc_string_long(ret),

@@ -195,8 +195,8 @@ static void gauges(FILE *f, const struct metrics_gauges *g)
 {
 	head(f, "devices", "gauge", "Devices in the store by state.");
 	for (size_t i = 0; i < METRICS_DEVICE_STATES; i++)
-		fprintf(f, "gatewarden_verifier_devices{state=\"%s\"} %" PRIu64 "\n", state_names[i],
-			g->devices[i]);
+		fprintf(f, "gatewarden_verifier_devices{state=\"%s\"} %" PRIu64 "\n",
+			state_names[i], g->devices[i]);
 	rollout(f, g->rollout);
 	head(f, "store_gauges_timestamp_seconds", "gauge",
 	     "When the store gauges were last read (Unix time).");

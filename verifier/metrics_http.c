@@ -11,7 +11,6 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <event2/thread.h>
 
 #include "fleet_rollout.h"
 #include "httpd_int.h"
@@ -30,14 +29,6 @@ struct metrics_http {
 	pthread_t thread;
 	bool started;
 };
-
-static pthread_once_t evthread_once = PTHREAD_ONCE_INIT;
-static int evthread_rc = -1;
-
-static void evthread_setup(void)
-{
-	evthread_rc = evthread_use_pthreads();
-}
 
 static int count_state(const struct store_device *d, void *arg)
 {
@@ -135,9 +126,8 @@ static int setup(struct metrics_http *mh, const char *listen, gw_error *err)
 {
 	int rc;
 
-	pthread_once(&evthread_once, evthread_setup);
-	if (evthread_rc != 0)
-		return gw_fail(err, GW_E_IO, "metrics: libevent threads unavailable");
+	if (httpd_evthreads() != 0)
+		return gw_fail(err, GW_E_STATE, "metrics: libevent has no pthreads support");
 	rc = store_open(mh->svc->cfg.store, &mh->st, err);
 	if (rc)
 		return rc;

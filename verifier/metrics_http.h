@@ -18,7 +18,7 @@ struct metrics_http;
 /* Bind listen ("127.0.0.1:9464", "[::1]:9464"; port 0 = any) and serve svc's
  * metrics (svc->metrics) until metrics_http_stop(). svc must outlive the
  * listener. Errors: GW_E_INVAL (address), GW_E_IO (bind, thread), GW_E_NOMEM,
- * the store's (opening it). */
+ * GW_E_STATE (libevent without threads), the store's (opening it). */
 int metrics_http_start(const char *listen, struct service *svc, unsigned refresh_s,
 		       struct metrics_http **out, gw_error *err) GW_WUR;
 /* The bound TCP port. */
