@@ -26,6 +26,9 @@ command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 # python3's jsonschema checks doc/policy.schema.json against the policy parser's
 # fixtures (swtpm-tests/t_policy_schema.sh); Debian's (4.10, draft 2020-12) is enough.
 python3 -c 'import jsonschema' >/dev/null 2>&1 || pkgs+=(python3-jsonschema)
+# The verifier's metrics are parsed by Prometheus' own text-format parser
+# (swtpm-tests/t_verifier_metrics.sh).
+/usr/bin/python3 -c 'import prometheus_client.parser' >/dev/null 2>&1 || pkgs+=(python3-prometheus-client)
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 node_deps() {

@@ -17,7 +17,7 @@
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=swtpm-tests/update_lib.sh
 source "$(dirname "$0")/update_lib.sh"
-require_cmd python3 openssl sqlite3
+require_cmd python3 openssl sqlite3 curl
 
 here=$(cd "$(dirname "$0")" && pwd)
 vdir=$GW_TMP/verifier
@@ -199,7 +199,12 @@ expect_no_handles b-leaves-no-handles
 # back: the response to its TPM2_LoadExternal of the gate key): the verifier
 # granted, the TPM refuses the expired authorization, nothing is written.
 check verifier-stop bg_stop verifier
-printf '\n[releases]\nauthorization_ttl = 10\n' >>"$vdir/verifier.conf"
+# From here on the verifier's metrics count the authorizations it decides
+# (doc/verifier.md, Metrics): the audit records after this one are the truth.
+audit_seq0=$(sqlite3 "$vdir/verifier.db" 'SELECT max(seq) FROM audit_log')
+mport=$(free_port) || exit 1
+printf '\n[releases]\nauthorization_ttl = 10\n\n[metrics]\nlisten = 127.0.0.1:%s\n' "$mport" \
+  >>"$vdir/verifier.conf"
 bg_start verifier "$GW_BIN/gwverifier" serve "${vconf[@]}"
 wait_for_port "$port" 15 || { fail verifier-restarts "no verifier on $port"; exit 1; }
 pport=$(free_port) || exit 1
@@ -315,3 +320,28 @@ expect_exit -n a-attest-plain 0 gA attest --json
 expect_eq plain-round-no-authorization \
   "$(claim "$GW_TMP/a/state/last-result.jwt" '"gatewarden.authorization" in g')" False
 check audit-chain gwverifier audit verify "${vconf[@]}"
+
+# The metrics count every authorization decided since the restart, granted and
+# refused, as the audit log records them.
+check scrape-metrics curl -sS --max-time 10 -o "$GW_TMP/metrics.prom" "http://127.0.0.1:$mport/metrics"
+authz_audited() {
+  sqlite3 "$vdir/verifier.db" "SELECT count(*) FROM audit_log WHERE action = 'release.authorize'
+    AND outcome = '$1' AND seq > $audit_seq0"
+}
+pyprom=/usr/bin/python3
+[ -x "$pyprom" ] || pyprom=python3
+check_authz() {   # OUTCOME AUDIT_OUTCOME
+  "$pyprom" - "$GW_TMP/metrics.prom" "$1" "$(authz_audited "$2")" <<'PY'
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+want = float(sys.argv[3])
+for f in text_string_to_metric_families(open(sys.argv[1]).read()):
+    for s in f.samples:
+        if s.name == "gatewarden_verifier_authorizations_total" and s.labels == {"outcome": sys.argv[2]}:
+            assert want > 0 and s.value == want, (s.value, want)
+            sys.exit(0)
+sys.exit(f"no authorizations_total{{outcome={sys.argv[2]}}}")
+PY
+}
+check metrics-authorizations-granted check_authz granted ok
+check metrics-authorizations-refused check_authz refused refused

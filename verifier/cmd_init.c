@@ -158,7 +158,12 @@ static int write_conf(const char *path, const char *id, const char *listen, size
 		     "# The release private key (P-256, mode 0600) that encrypted bundles'\n"
 		     "# content keys are wrapped for: 'gwverifier release-key' prints its\n"
 		     "# public half for 'gwpolicy bundle create --encrypt-for'.\n"
-		     "release_key = release.key\n");
+		     "release_key = release.key\n"
+		     "\n"
+		     "# Prometheus metrics: GET /metrics over plain HTTP, no authentication;\n"
+		     "# keep it on loopback or a monitoring network.\n"
+		     "#[metrics]\n"
+		     "#listen = 127.0.0.1:9464\n");
 	if (n < 0 || (size_t)n >= cap - off) {
 		rc = GW_E_TOOBIG;
 		goto out;

@@ -5,22 +5,42 @@
 #include <string.h>
 
 #include "httpd.h"
+#include "metrics_http.h"
 #include "service.h"
 #include "verifier.h"
+#include "vlog.h"
 
 #define DEFAULT_CONFIG "/etc/gatewarden/verifier.conf"
 
+/* The HTTPS layer's lines: connections refused or cut off, accept() failing. */
 static void serve_log(const char *line)
 {
-	service_log("%s", line);
+	vlog(VLOG_WARNING, "%s", line);
+}
+
+/* The metrics listener when [metrics] listen names one. */
+static int start_metrics(struct service *svc, struct metrics_http **mh, gw_error *err)
+{
+	int rc;
+
+	if (!svc->cfg.metrics_listen)
+		return 0;
+	rc = metrics_http_start(svc->cfg.metrics_listen, svc, svc->cfg.metrics_refresh, mh, err);
+	if (!rc)
+		vlog(VLOG_INFO, "metrics on http://%s/metrics (port %u)", svc->cfg.metrics_listen,
+		     metrics_http_port(*mh));
+	return rc;
 }
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: gwverifier serve [--config FILE]\n\n"
+	fprintf(f, "usage: gwverifier serve [--config FILE] [--syslog]\n\n"
 		   "Serves the verifier's HTTPS API (doc/protocol.md) on the configured address\n"
-		   "until SIGTERM or SIGINT. Log lines go to stderr.\n\n"
-		   "  --config FILE  verifier configuration (default %s)\n",
+		   "until SIGTERM or SIGINT, and Prometheus metrics on [metrics] listen if set.\n"
+		   "Log lines go to stderr, each with its syslog priority as a \"<N>\" prefix\n"
+		   "(doc/verifier.md, \"Logging\").\n\n"
+		   "  --config FILE  verifier configuration (default %s)\n"
+		   "  --syslog       log to syslog (facility daemon) instead of stderr\n",
 		DEFAULT_CONFIG);
 }
 
@@ -28,12 +48,15 @@ int cmd_serve(struct verifier_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "syslog", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = DEFAULT_CONFIG;
 	struct service svc;
 	struct httpd *h = NULL;
+	struct metrics_http *mh = NULL;
+	bool use_syslog = false;
 	struct httpd_config hc;
 	gw_error err = { { 0 } };
 	unsigned long fd_soft = 0, fd_hard = 0;
@@ -44,6 +67,9 @@ int cmd_serve(struct verifier_ctx *ctx, int argc, char **argv)
 		switch (c) {
 		case 'c':
 			config = optarg;
+			break;
+		case 's':
+			use_syslog = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -57,14 +83,19 @@ int cmd_serve(struct verifier_ctx *ctx, int argc, char **argv)
 		usage(stderr);
 		return GW_EXIT_USAGE;
 	}
+	if (vlog_open(use_syslog)) {
+		verifier_errorf(ctx, "serve: %s", gw_strerror(GW_E_NOMEM));
+		return GW_EXIT_ERROR;
+	}
 	/* Every connection is a descriptor: take all the hard limit allows. */
 	if (httpd_raise_fd_limit(&fd_soft, &fd_hard) != 0)
-		service_log("descriptor limit stays %lu: cannot raise it to the hard limit %lu",
-			    fd_soft, fd_hard);
+		vlog(VLOG_WARNING, "descriptor limit stays %lu: cannot raise it to the hard limit %lu",
+		     fd_soft, fd_hard);
 	rc = service_init(&svc, config, &err);
 	if (rc) {
 		verifier_errorf(ctx, "%s", gw_error_msg(&err, rc));
 		service_fini(&svc);
+		vlog_close();
 		return rc == GW_E_CONFIG || rc == GW_E_NOTFOUND || rc == GW_E_KEY ? GW_EXIT_CONFIG
 											: GW_EXIT_ERROR;
 	}
@@ -85,14 +116,18 @@ int cmd_serve(struct verifier_ctx *ctx, int argc, char **argv)
 	hc.log = serve_log;
 	rc = httpd_start(&hc, service_routes, service_nroutes, service_thread_init,
 			 service_thread_fini, &svc, &h, &err);
+	if (!rc)
+		rc = start_metrics(&svc, &mh, &err);
 	if (rc) {
 		verifier_errorf(ctx, "serve: %s", gw_error_msg(&err, rc));
+		httpd_stop(h);
 		service_fini(&svc);
+		vlog_close();
 		return GW_EXIT_ERROR;
 	}
-	service_log("verifier %s serving on %s (port %u), %u worker(s)", svc.cfg.id,
+	vlog(VLOG_INFO, "verifier %s serving on %s (port %u), %u worker(s)", svc.cfg.id,
 		    svc.cfg.listen, httpd_port(h), svc.cfg.threads);
-	service_log("connections: at most %u open, %u per source, %u per IPv6 /56 (%u per "
+	vlog(VLOG_INFO, "connections: at most %u open, %u per source, %u per IPv6 /56 (%u per "
 		    "/48), %u per source in the TLS handshake; descriptor limit %lu (hard %lu); "
 		    "TLS handshake within %u s, each request within %u s",
 		    httpd_max_conns(h), svc.cfg.max_connections_per_source,
@@ -100,7 +135,9 @@ int cmd_serve(struct verifier_ctx *ctx, int argc, char **argv)
 		    svc.cfg.max_handshakes_per_source, fd_soft, fd_hard,
 		    svc.cfg.handshake_timeout, svc.cfg.request_read_timeout);
 	sig = httpd_run_until_signal(h);
-	service_log("stopping on signal %d", sig);
+	metrics_http_stop(mh);
+	vlog(VLOG_INFO, "stopping on signal %d", sig);
 	service_fini(&svc);
+	vlog_close();
 	return GW_EXIT_OK;
 }

@@ -49,6 +49,12 @@ static void evthread_setup(void)
 	evthread_rc = evthread_use_pthreads();
 }
 
+int httpd_evthreads(void)
+{
+	pthread_once(&evthread_once, evthread_setup);
+	return evthread_rc;
+}
+
 static int ssl_fail(gw_error *err, const char *what, const char *path)
 {
 	char buf[256] = "unknown OpenSSL error";
@@ -395,6 +401,9 @@ static void dispatch(struct evhttp_request *ev, void *arg)
 		goto out;
 	}
 	if ((route->flags & HTTPD_NEEDS_CLIENT_CERT) && !rc.pub.peer_cert) {
+		httpd_log_limited(h, &h->log_no_cert,
+				  "refused action=client_certificate source=%s path=%s: "
+				  "client_certificate_required", rc.remote, rc.pub.path);
 		reply_error(&rc, 401, "client_certificate_required",
 			    "%s needs a device client certificate issued by this verifier",
 			    rc.pub.path);
@@ -597,8 +606,7 @@ int httpd_start(const struct httpd_config *cfg_in, const struct httpd_route *rou
 	if (rc)
 		return rc;
 
-	pthread_once(&evthread_once, evthread_setup);
-	if (evthread_rc != 0)
+	if (httpd_evthreads() != 0)
 		return gw_fail(err, GW_E_STATE, "httpd: libevent has no pthreads support");
 
 	h = calloc(1, sizeof(*h));

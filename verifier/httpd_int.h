@@ -87,6 +87,9 @@ struct httpd {
 	httpd_log_fn log;
 	bool logs_made;
 	struct ratelog log_source, log_total, log_accept, log_deadline, log_prefix, log_evict;
+	/* Handshakes we ended with a fatal alert about the client's certificate, with
+	 * any other fatal alert; requests without a client certificate. */
+	struct ratelog log_tls_cert, log_tls, log_no_cert;
 };
 
 /* Parse ADDRESS:PORT, bind and listen (IPv6 sockets accept IPv4 too). */
@@ -103,6 +106,15 @@ void httpd_net_fini(struct httpd *h);
  * the event base). */
 int httpd_worker_net_setup(struct worker *w, gw_error *err) GW_WUR;
 void httpd_worker_net_fini(struct worker *w);
+
+/* One line through rl: the first, then at most one per HTTPD_LOG_INTERVAL_S,
+ * with the count held back since (httpd_net.c). */
+void httpd_log_limited(struct httpd *h, struct ratelog *rl, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* libevent's locking for threads, set up once for the process (before any
+ * event base is made): 0, or -1 when libevent lacks it. */
+int httpd_evthreads(void);
 
 /* Called on the worker's thread before its loop runs. */
 void httpd_worker_this_thread(struct worker *w);

@@ -47,6 +47,7 @@ struct conn {
 	uint64_t since_ns;    /* admitted */
 	uint64_t deadline_ns; /* in CONN_HANDSHAKE and CONN_READING */
 	uint8_t key[SRCADDR_KEY_LEN];
+	char who[INET6_ADDRSTRLEN]; /* the source address, for log lines */
 };
 
 static pthread_once_t conn_index_once = PTHREAD_ONCE_INIT;
@@ -164,12 +165,7 @@ out:
 	return rc;
 }
 
-
-static void net_log(struct httpd *h, struct ratelog *rl, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* One line through rl: the first, then at most one per HTTPD_LOG_INTERVAL_S. */
-static void net_log(struct httpd *h, struct ratelog *rl, const char *fmt, ...)
+void httpd_log_limited(struct httpd *h, struct ratelog *rl, const char *fmt, ...)
 {
 	char line[384];
 	uint64_t held = 0;
@@ -298,7 +294,6 @@ static void conn_admit(struct conn *c)
 	evutil_socket_t fd = bufferevent_getfd(c->bev);
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	char who[INET6_ADDRSTRLEN];
 	unsigned open = 0;
 	enum conncaps_verdict a;
 
@@ -310,6 +305,7 @@ static void conn_admit(struct conn *c)
 		return;
 	}
 	srcaddr_key_from_sockaddr((struct sockaddr *)&ss, sl, c->key);
+	srcaddr_format((struct sockaddr *)&ss, false, c->who, sizeof(c->who));
 	a = conncaps_take(&h->caps, c->key, &open);
 	if (a == CONNCAPS_OK) {
 		c->counted = c->in_handshake = true;
@@ -317,25 +313,24 @@ static void conn_admit(struct conn *c)
 		c->deadline_ns = c->since_ns + h->handshake_ns;
 		return;
 	}
-	srcaddr_format((struct sockaddr *)&ss, false, who, sizeof(who));
 	if (a == CONNCAPS_SOURCE_FULL)
-		net_log(h, &h->log_source,
+		httpd_log_limited(h, &h->log_source,
 			"connection from %s refused: it has %u open, the most one source may "
-			"have (max_connections_per_source)", who, open);
+			"have (max_connections_per_source)", c->who, open);
 	else if (a == CONNCAPS_HANDSHAKES_FULL)
-		net_log(h, &h->log_source,
+		httpd_log_limited(h, &h->log_source,
 			"connection from %s refused: it has %u connections still in the TLS "
-			"handshake (max_handshakes_per_source)", who,
+			"handshake (max_handshakes_per_source)", c->who,
 			h->caps.max.handshakes_per_source);
 	else if (a == CONNCAPS_PREFIX_FULL)
-		net_log(h, &h->log_prefix,
+		httpd_log_limited(h, &h->log_prefix,
 			"connection from %s refused: its IPv6 /56 or /48 has the most open "
 			"connections one site may have (max_connections_per_prefix %u per /56, "
-			"twice that per /48)", who, h->caps.max.per_prefix);
+			"twice that per /48)", c->who, h->caps.max.per_prefix);
 	else
-		net_log(h, &h->log_total,
+		httpd_log_limited(h, &h->log_total,
 			"connection from %s refused: %u connections open, the most the verifier "
-			"takes (max_connections)", who, h->caps.max.total);
+			"takes (max_connections)", c->who, h->caps.max.total);
 	conn_close(c);
 }
 
@@ -376,7 +371,7 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 	for (c = w->active; c; c = next) {
 		next = c->next;
 		if (c->phase == CONN_HANDSHAKE && c->since_ns && c->since_ns < squat) {
-			net_log(w->h, &w->h->log_evict,
+			httpd_log_limited(w->h, &w->h->log_evict,
 				"connection closed: TLS handshake not done in %llu s while %u "
 				"connections are open, the most the verifier takes",
 				(unsigned long long)(HTTPD_FULL_HANDSHAKE_NS / GW_NS_PER_S),
@@ -386,7 +381,7 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		if (!c->deadline_ns || now < c->deadline_ns)
 			continue;
-		net_log(w->h, &w->h->log_deadline,
+		httpd_log_limited(w->h, &w->h->log_deadline,
 			"connection closed: %s not done in %llu s",
 			c->phase == CONN_HANDSHAKE ? "TLS handshake" : "request",
 			(unsigned long long)((c->phase == CONN_HANDSHAKE ? w->h->handshake_ns
@@ -416,7 +411,7 @@ static void accept_error_cb(struct evconnlistener *lev, void *arg)
 	if (!w || w->lev != lev)
 		return;
 	getrlimit(RLIMIT_NOFILE, &rl);
-	net_log(w->h, &w->h->log_accept,
+	httpd_log_limited(w->h, &w->h->log_accept,
 		"accept: %s (descriptor limit %llu, %u connections open): not accepting for "
 		"%u ms or until one closes", strerror(e), (unsigned long long)rl.rlim_cur,
 		conncaps_total(&w->h->caps), HTTPD_ACCEPT_PAUSE_MS);
@@ -483,11 +478,51 @@ static struct conn *conn_of(const SSL *ssl)
 	return ssl && conn_index >= 0 ? SSL_get_ex_data(ssl, conn_index) : NULL;
 }
 
+/* A handshake the server ended with a fatal alert about the client: a client
+ * certificate this verifier did not issue (or one that expired, or a bad
+ * signature with it), no common protocol version or cipher. Other alerts (a
+ * connection cut off or shut by the caps mid-handshake: "decode error") are not
+ * a decision about the client and are not logged. */
+static void tls_refused(struct conn *c, int ret)
+{
+	struct httpd *h = c->w->h;
+	bool cert;
+
+	switch (ret & 0xff) {
+	case SSL_AD_HANDSHAKE_FAILURE:
+	case SSL_AD_PROTOCOL_VERSION:
+	case SSL_AD_INSUFFICIENT_SECURITY:
+		cert = false;
+		break;
+	case SSL_AD_BAD_CERTIFICATE:
+	case SSL_AD_UNSUPPORTED_CERTIFICATE:
+	case SSL_AD_CERTIFICATE_REVOKED:
+	case SSL_AD_CERTIFICATE_EXPIRED:
+	case SSL_AD_CERTIFICATE_UNKNOWN:
+	case SSL_AD_UNKNOWN_CA:
+	case SSL_AD_ACCESS_DENIED:
+	case SSL_AD_DECRYPT_ERROR:
+	case SSL_AD_CERTIFICATE_REQUIRED:
+		cert = true;
+		break;
+	default:
+		return;
+	}
+	/* Refused certificates on a rate limit of their own: a client offering only
+	 * old protocols does not hide them. */
+	httpd_log_limited(h, cert ? &h->log_tls_cert : &h->log_tls,
+			  "refused action=tls source=%s: TLS handshake failed: sent alert '%s'%s",
+			  c->who[0] ? c->who : "?", SSL_alert_desc_string_long(ret),
+			  cert ? " (client certificate)" : "");
+}
+
 void httpd_tls_info(const SSL *ssl, int where, int ret)
 {
 	struct conn *c;
 
-	(void)ret;
+	if ((where & SSL_CB_WRITE_ALERT) == SSL_CB_WRITE_ALERT && (ret >> 8) == SSL3_AL_FATAL &&
+	    (c = conn_of(ssl)) != NULL)
+		tls_refused(c, ret);
 	if (!(where & SSL_CB_HANDSHAKE_DONE))
 		return;
 	c = conn_of(ssl);
@@ -588,7 +623,9 @@ int httpd_net_init(struct httpd *h, const struct httpd_config *cfg, gw_error *er
 	h->log = cfg->log;
 	if (ratelog_init(&h->log_source, interval) || ratelog_init(&h->log_total, interval) ||
 	    ratelog_init(&h->log_accept, interval) || ratelog_init(&h->log_deadline, interval) ||
-	    ratelog_init(&h->log_prefix, interval) || ratelog_init(&h->log_evict, interval))
+	    ratelog_init(&h->log_prefix, interval) || ratelog_init(&h->log_evict, interval) ||
+	    ratelog_init(&h->log_tls, interval) || ratelog_init(&h->log_tls_cert, interval) ||
+	    ratelog_init(&h->log_no_cert, interval))
 		return gw_fail(err, GW_E_NOMEM, "httpd: cannot make a lock");
 	h->logs_made = true;
 	return 0;
@@ -604,6 +641,9 @@ void httpd_net_fini(struct httpd *h)
 		ratelog_fini(&h->log_deadline);
 		ratelog_fini(&h->log_prefix);
 		ratelog_fini(&h->log_evict);
+		ratelog_fini(&h->log_tls);
+		ratelog_fini(&h->log_tls_cert);
+		ratelog_fini(&h->log_no_cert);
 	}
 }
 

@@ -20,6 +20,7 @@
 #include "service_renew.h"
 #include "tpmdata.h"
 #include "util.h"
+#include "vlog.h"
 
 const struct httpd_route service_routes[] = {
 	{ "GET", "/v1/health", service_health, 0 },
@@ -42,21 +43,29 @@ int64_t service_now(void)
 
 void service_log(const char *fmt, ...)
 {
-	char ts[32];
-	time_t t = time(NULL);
-	struct tm tm;
 	va_list ap;
 
-	gmtime_r(&t, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	/* Workers log concurrently: the three writes of one line stay together. */
-	flockfile(stderr);
-	fprintf(stderr, "%s gwverifier: ", ts);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vlogv(VLOG_ERR, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	funlockfile(stderr);
+}
+
+/* The log line of an audit record (service.h). */
+static void audit_line(const char *device, const char *action, const char *outcome,
+		       const char *detail)
+{
+	char key[96], dev[160], out[96];
+
+	vlog_value(dev, sizeof(dev), device ? device : "-");
+	if (strcmp(outcome, "refused")) {
+		vlog(VLOG_INFO, "%s device=%s outcome=%s%s%s", action, dev,
+		     vlog_value(out, sizeof(out), outcome), detail ? ": " : "",
+		     detail ? detail : "");
+		return;
+	}
+	snprintf(key, sizeof(key), "refused %s", action);
+	vlog_repeat(key, VLOG_WARNING, "refused action=%s device=%s%s%s", action, dev,
+		    detail ? ": " : "", detail ? detail : "");
 }
 
 void service_audit(struct service_worker *w, const char *device, const char *action,
@@ -76,6 +85,9 @@ void service_audit(struct service_worker *w, const char *device, const char *act
 		d = json_object_new_object();
 		json_object_object_add(d, "message", json_object_new_string(detail));
 	}
+	audit_line(device, action, outcome, detail_fmt ? detail : NULL);
+	if (!strcmp(action, "device.enroll") && !strcmp(outcome, "refused"))
+		metrics_enroll(w->svc->metrics, METRICS_ENROLL_REFUSED);
 	a = (struct store_audit){
 		.ts = service_now(),
 		.actor = actor,
@@ -146,6 +158,9 @@ int service_init(struct service *svc, const char *config_path, gw_error *err)
 				   &svc->enroll_limit);
 	if (rc)
 		return gw_fail(err, rc, "[enrollment] rate limits: %s", gw_strerror(rc));
+	svc->metrics = metrics_new();
+	if (!svc->metrics)
+		return GW_E_NOMEM;
 	der_len = i2d_PUBKEY(svc->gate_key, &der);
 	if (der_len <= 0 || gw_hash(TPM2_ALG_SHA256, der, (size_t)der_len, md)) {
 		OPENSSL_free(der);
@@ -168,6 +183,7 @@ void service_fini(struct service *svc)
 	X509_STORE_free(svc->ek_store);
 	verdict_keys_free(svc->policy_keys, svc->n_policy_keys);
 	service_ratelimit_free(svc->enroll_limit);
+	metrics_free(svc->metrics);
 	free(svc->gate_pub_pem);
 	vconfig_fini(&svc->cfg);
 	memset(svc, 0, sizeof(*svc));
@@ -187,6 +203,7 @@ void *service_thread_init(unsigned idx, void *arg)
 		free(w);
 		return NULL;
 	}
+	store_set_tx_observer(w->st, metrics_store_tx, w->svc->metrics);
 	w->policies = verdict_cache_new(SERVICE_POLICY_CACHE);
 	if (!w->policies) {
 		service_log("worker %u: %s", idx, gw_strerror(GW_E_NOMEM));
@@ -297,14 +314,12 @@ static bool enroll_admitted(struct httpd_req *req, struct service_worker *w,
 	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	if (service_ratelimit_take(rl, req->remote_addr, now, scope, &wait))
 		return true;
+	metrics_enroll(w->svc->metrics, METRICS_ENROLL_RATE_LIMITED);
 	refused = service_ratelimit_refused(rl, now);
-	if (refused) {
-		service_log("enroll: rate limit: %" PRIu64 " requests refused, the latest from %s",
-			    refused, req->remote_addr);
+	if (refused)
 		service_audit(w, NULL, "enroll.rate_limited", "refused",
 			      "%" PRIu64 " enrollment requests refused since the last report, "
 			      "the latest from %s", refused, req->remote_addr);
-	}
 	snprintf(v, sizeof(v), "%u", wait);
 	if (httpd_reply_header(req, "Retry-After", v))
 		service_log("enroll: cannot add Retry-After");
@@ -468,6 +483,9 @@ void service_enroll(struct httpd_req *req)
 		add_b64(o, "encrypted_secret", buf, off);
 	json_object_object_add(o, "expires_in", json_object_new_int(SERVICE_ENROLL_TTL));
 	reply_obj(req, 200, o);
+	metrics_enroll(w->svc->metrics, METRICS_ENROLL_CHALLENGED);
+	vlog(VLOG_NOTICE, "enroll.request device=%s model=%s source=%s%s", e.device_id, e.model,
+	     req->remote_addr, recovery ? " recovery=yes" : "");
 out:
 	gw_wipe(secret, sizeof(secret));
 	api_enroll_req_fini(&r);
@@ -578,6 +596,10 @@ void service_enroll_activate(struct httpd_req *req)
 
 		if (store_enrollment_fail(w->st, e.id, &a, &err))
 			service_log("enroll: %s", gw_error_msg(&err, GW_E_IO));
+		metrics_enroll(w->svc->metrics, METRICS_ENROLL_REFUSED);
+		vlog_repeat("refused device.enroll", VLOG_WARNING,
+			    "refused action=device.enroll device=%s: activation_failed: wrong "
+			    "credential activation proof", e.device_id);
 		httpd_reply_error(req, 403, "activation_failed",
 				  "the secret is not the credential's: this TPM does not hold "
 				  "the EK and AK it claimed");
@@ -676,6 +698,13 @@ void service_enroll_activate(struct httpd_req *req)
 		httpd_reply_error(req, 500, "internal_error", "store failure");
 		goto out;
 	}
+	metrics_enroll(w->svc->metrics, dev.state == STORE_DEV_ENROLLED ? METRICS_ENROLL_ENROLLED
+									: METRICS_ENROLL_PENDING);
+	vlog(VLOG_NOTICE, "enroll.activate device=%s model=%s state=%s approval=%s%s%s", dev.id,
+	     dev.model, store_device_state_name(dev.state),
+	     dev.state == STORE_DEV_ENROLLED ? "auto" : "operator",
+	     holder.binding == STORE_TPM_REVOKED ? " previous_device=" : "",
+	     holder.binding == STORE_TPM_REVOKED ? holder.device_id : "");
 	reply_enrolled(req, w, e.device_id, r.client_pub_pem, false);
 out:
 	EVP_PKEY_free(client);
@@ -719,6 +748,9 @@ int service_device_for_request(struct httpd_req *req, struct store_device *dev)
 
 	memset(dev, 0, sizeof(*dev));
 	if (!req->peer_cn || !req->peer_fingerprint || !api_valid_id(req->peer_cn)) {
+		vlog_repeat("refused client", VLOG_WARNING,
+			    "refused action=client_certificate source=%s path=%s: "
+			    "client_certificate_required", req->remote_addr, req->path);
 		httpd_reply_error(req, 401, "client_certificate_required",
 				  "a device client certificate issued by this verifier is needed");
 		return -1;
@@ -727,6 +759,9 @@ int service_device_for_request(struct httpd_req *req, struct store_device *dev)
 	if (rc == GW_E_NOTFOUND || (rc == 0 && (!dev->client_cert_fp[0] ||
 						!gw_ct_equal(dev->client_cert_fp,
 							     req->peer_fingerprint, 64)))) {
+		vlog_repeat("refused client", VLOG_WARNING,
+			    "refused action=client_certificate device=%s source=%s path=%s: "
+			    "unknown_certificate", req->peer_cn, req->remote_addr, req->path);
 		httpd_reply_error(req, 403, "unknown_certificate",
 				  "this client certificate is not the one issued to '%s'",
 				  req->peer_cn);
@@ -738,6 +773,9 @@ int service_device_for_request(struct httpd_req *req, struct store_device *dev)
 		return -1;
 	}
 	if (dev->state != STORE_DEV_ENROLLED) {
+		vlog_repeat("refused client", VLOG_WARNING,
+			    "refused action=client_certificate device=%s source=%s path=%s: %s",
+			    dev->id, req->remote_addr, req->path, store_device_state_name(dev->state));
 		httpd_reply_error(req, 403, dev->state == STORE_DEV_REVOKED ? "revoked" : "not_enrolled",
 				  "device '%s' is %s", dev->id, store_device_state_name(dev->state));
 		store_device_fini(dev);

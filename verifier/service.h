@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 
 #include "httpd.h"
+#include "metrics.h"
 #include "service_ratelimit.h"
 #include "store.h"
 #include "vconfig.h"
@@ -33,6 +34,8 @@ struct service {
 	size_t n_policy_keys;
 	/* POST /v1/enroll limits ([enrollment] rate_*), shared by every worker. */
 	struct service_ratelimit *enroll_limit;
+	/* Counters and histograms of every worker (metrics.h). */
+	struct metrics *metrics;
 };
 
 /* One per worker thread (httpd's app pointer). */
@@ -67,10 +70,14 @@ void service_update_key(struct httpd_req *req); /* service_update_key.c */
 /* Shared helpers. */
 int64_t service_now(void);
 /* An audit record of actor "device:<id>" (or "verifier"), written on its own;
- * failures to write it are logged, not returned. */
+ * failures to write it are logged, not returned. It is also a log line (vlog.h):
+ * "refused action=ACTION device=ID: DETAIL" (warning, through vlog_repeat per
+ * action) for outcome "refused", "ACTION device=ID outcome=OUTCOME: DETAIL"
+ * (info) otherwise. */
 void service_audit(struct service_worker *w, const char *device, const char *action,
 		   const char *outcome, const char *detail_fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+/* An error line of the verifier's log (vlog.h, priority err). */
 void service_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The device named by the request's client certificate, in state enrolled; on any
  * refusal the reply has been sent and the return is non-zero. */

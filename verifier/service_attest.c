@@ -22,6 +22,7 @@
 #include "tpmdata.h"
 #include "util.h"
 #include "verdict.h"
+#include "vlog.h"
 
 #define DEFAULT_SELECTION "sha256:0-7,13,14"
 
@@ -108,8 +109,9 @@ void service_attest_challenge(struct httpd_req *req)
 		if (gw_pcrsel_format(&ps, sel, sizeof(sel))) {
 			/* Cannot happen (every selection fits): the quote will be found
 			 * short of the policy's PCRs, and the log says why. */
-			service_log("challenge: %s: the PCR selection does not fit; asking for %s",
-				    pol_id, DEFAULT_SELECTION);
+			vlog(VLOG_WARNING,
+			     "challenge: %s: the PCR selection does not fit; asking for %s", pol_id,
+			     DEFAULT_SELECTION);
 			snprintf(sel, sizeof(sel), "%s", DEFAULT_SELECTION);
 		}
 	}
@@ -589,8 +591,8 @@ static int attest_record(struct service_worker *w, struct attest_ctx *a,
 		return GW_E_CRYPTO;
 	rc = record_result(w, a, policy_id, now, move_clock, err);
 	if (rc == GW_E_STATE && a->ctr.conflict) {
-		service_log("attest: %s (other counters were recorded meanwhile)",
-			    gw_error_msg(err, rc));
+		vlog(VLOG_NOTICE, "attest: %s (other counters were recorded meanwhile)",
+		     gw_error_msg(err, rc));
 		rc = service_counters_compare(w->st, a->dev.id, &a->ctr, a->rep, err);
 		if (!rc && sign_result(w, a, pol, policy_id, now, exp))
 			return GW_E_CRYPTO;
@@ -601,7 +603,7 @@ static int attest_record(struct service_worker *w, struct attest_ctx *a,
 	}
 	if (rc != GW_E_EXISTS)
 		return rc;
-	service_log("attest: %s (a later quote was recorded meanwhile)", gw_error_msg(err, rc));
+	vlog(VLOG_NOTICE, "attest: %s (a later quote was recorded meanwhile)", gw_error_msg(err, rc));
 	memset(&cur, 0, sizeof(cur));
 	rc = store_device_get(w->st, a->dev.id, &cur, err);
 	if (rc)
@@ -631,6 +633,47 @@ static void attest_answer(struct httpd_req *req, const struct attest_ctx *a, int
 	json_object_put(o);
 }
 
+/* The round's log lines and metrics: its result with the failed claims by name
+ * (CLAIM:CHECK, not the messages), and its update authorization. recorded false:
+ * the round was refused without a result (status none). */
+static void attest_report(struct service_worker *w, const struct attest_ctx *a,
+			  const char *policy_id, bool recorded, uint64_t start_ns)
+{
+	const char *status = recorded ? gwpol_report_status(a->rep) : "none";
+	enum metrics_attest ms = metrics_attest_status(status);
+	char claims[512] = "", q[600], rel[EVIDENCE_RELEASE_ID_LEN + 3];
+	size_t n = 0;
+
+	metrics_attest(w->svc->metrics, ms, gw_mono_ns() - start_ns);
+	if (!recorded)
+		return;
+	for (size_t i = 0; i < a->rep->n && n < sizeof(claims); i++) {
+		int m = snprintf(claims + n, sizeof(claims) - n, "%s%s:%s", i ? "," : "",
+				 gwpol_claim_name(a->rep->f[i].claim), a->rep->f[i].rule);
+
+		if (m < 0 || (size_t)m >= sizeof(claims) - n) {
+			claims[n] = '\0'; /* whole names only */
+			break;
+		}
+		n += (size_t)m;
+	}
+	vlog(ms == METRICS_ATTEST_AFFIRMING ? VLOG_INFO
+	     : ms == METRICS_ATTEST_WARNING ? VLOG_NOTICE
+					    : VLOG_WARNING,
+	     "attest device=%s status=%s policy=%s failed_claims=%zu%s%s", a->dev.id, status,
+	     policy_id, a->rep->n + a->rep->dropped, n ? " claims=" : "",
+	     n ? vlog_value(q, sizeof(q), claims) : "");
+	if (!a->authz.requested)
+		return;
+	metrics_authz(w->svc->metrics,
+		      a->authz.granted ? METRICS_AUTHZ_GRANTED : METRICS_AUTHZ_REFUSED);
+	vlog(a->authz.granted ? VLOG_NOTICE : VLOG_WARNING,
+	     "release.authorize device=%s release=%s outcome=%s%s%s", a->dev.id,
+	     vlog_value(rel, sizeof(rel), a->authz.release),
+	     a->authz.granted ? "granted" : "refused", a->authz.granted ? "" : " reason=",
+	     a->authz.granted ? "" : vlog_value(q, sizeof(q), a->authz.reason));
+}
+
 void service_attest(struct httpd_req *req)
 {
 	struct service_worker *w = req->app;
@@ -642,6 +685,8 @@ void service_attest(struct httpd_req *req)
 	const struct gwpol *pol = NULL;
 	bool quote_ok, clock_back;
 	int64_t now = service_now(), exp;
+	uint64_t start_ns = gw_mono_ns();
+	bool recorded = false;
 	int prc, rc;
 
 	memset(&a, 0, sizeof(a));
@@ -681,7 +726,9 @@ void service_attest(struct httpd_req *req)
 		httpd_reply_error(req, 500, "internal_error", "store failure");
 	} else {
 		attest_answer(req, &a, exp);
+		recorded = true;
 	}
 out:
+	attest_report(w, &a, policy_id, recorded, start_ns);
 	attest_ctx_fini(&a);
 }

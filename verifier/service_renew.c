@@ -16,6 +16,7 @@
 #include "quote.h"
 #include "tpmdata.h"
 #include "util.h"
+#include "vlog.h"
 
 void service_cert_fini(struct service_cert *c)
 {
@@ -313,8 +314,8 @@ void service_renew(struct httpd_req *req)
 		httpd_reply_error(req, 500, "internal_error", "store failure");
 		goto out;
 	}
-	service_log("renew: %s: certificate %s, valid until %lld", dev.id, c.serial,
-		    (long long)c.not_after);
+	vlog(VLOG_NOTICE, "renew: %s: certificate %s, valid until %lld", dev.id, c.serial,
+	     (long long)c.not_after);
 	service_reply_certificate(req, w, dev.id, &c);
 out:
 	free(detail);
@@ -402,8 +403,8 @@ void service_recover(struct httpd_req *req, struct service_worker *w,
 		httpd_reply_error(req, 500, "internal_error", "store failure");
 		goto out;
 	}
-	service_log("recover: %s: the enrolled TPM proved itself again; certificate %s, valid "
-		    "until %lld", e->device_id, c.serial, (long long)c.not_after);
+	vlog(VLOG_NOTICE, "recover: %s: the enrolled TPM proved itself again; certificate %s, "
+	     "valid until %lld", e->device_id, c.serial, (long long)c.not_after);
 	service_reply_certificate(req, w, e->device_id, &c);
 out:
 	free(detail);

@@ -13,6 +13,7 @@
 #include "tpm_policy.h"
 #include "tpmdata.h"
 #include "util.h"
+#include "vlog.h"
 
 /* The key is the template for our gate key, certified by the device's AK. */
 static int check_key(struct service_worker *w, const struct store_device *dev,
@@ -92,7 +93,7 @@ static void store_key(struct httpd_req *req, struct service_worker *w, const cha
 		httpd_reply_error(req, 500, "internal_error", "store failure");
 		return;
 	}
-	service_log("update-key: %s: %s %s", device_id, detail, existed ? "unchanged" : "registered");
+	vlog(VLOG_NOTICE, "update-key: %s: %s %s", device_id, detail, existed ? "unchanged" : "registered");
 	reply_key(req, device_id, &name, existed);
 }
 

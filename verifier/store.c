@@ -274,6 +274,24 @@ int store_commit(struct store *st, gw_error *err)
 	return st->ops->commit(st, err);
 }
 
+void store_set_tx_observer(struct store *st, store_tx_observer fn, void *arg)
+{
+	st->tx_observer = fn;
+	st->tx_arg = arg;
+}
+
+void store_tx_began(struct store *st)
+{
+	if (st->tx_observer)
+		st->tx_start_ns = gw_mono_ns();
+}
+
+void store_tx_ended(struct store *st)
+{
+	if (st->tx_observer)
+		st->tx_observer(st->tx_arg, gw_mono_ns() - st->tx_start_ns);
+}
+
 void store_rollback(struct store *st)
 {
 	if (st)

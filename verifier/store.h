@@ -67,6 +67,11 @@ struct store_audit {
  * IMMEDIATE), so keep the group short. */
 int store_begin(struct store *st, gw_error *err) GW_WUR;
 int store_commit(struct store *st, gw_error *err) GW_WUR;
+/* Called after each write transaction (a call's own, or a store_begin() group)
+ * ends, committed or not, with how long it took from its begin; for the
+ * verifier's metrics. store_set_tx_observer(st, NULL, NULL) stops it. */
+typedef void (*store_tx_observer)(void *arg, uint64_t ns);
+void store_set_tx_observer(struct store *st, store_tx_observer fn, void *arg);
 /* Undo the group; harmless when none is open. */
 void store_rollback(struct store *st);
 

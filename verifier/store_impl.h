@@ -111,7 +111,14 @@ struct store_ops {
 
 struct store {
 	const struct store_ops *ops;
+	store_tx_observer tx_observer; /* store_set_tx_observer() */
+	void *tx_arg;
+	uint64_t tx_start_ns;
 };
+
+/* A backend's write transaction begins / has ended (store_tx_observer). */
+void store_tx_began(struct store *st);
+void store_tx_ended(struct store *st);
 
 /* The SQLite backend (store_sqlite.c). */
 int store_sqlite_open(const char *path, bool sync_full, struct store **out,

@@ -459,6 +459,7 @@ int sqls_tx_open(struct sqlite_store *s, gw_error *err)
 {
 	if (s->in_group)
 		return sqls_exec(s->db, "SAVEPOINT store_call", err, "starting a savepoint");
+	store_tx_began(&s->base);
 	return sqls_exec(s->db, "BEGIN IMMEDIATE", err, "starting a transaction");
 }
 
@@ -474,6 +475,7 @@ int sqls_tx_close(struct sqlite_store *s, int rc, gw_error *err)
 		rc = sqls_exec(s->db, "COMMIT", err, "committing");
 	if (rc)
 		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	store_tx_ended(&s->base);
 	return rc;
 }
 
@@ -484,6 +486,7 @@ static int op_begin(struct store *st, gw_error *err)
 
 	if (s->in_group)
 		return gw_fail(err, GW_E_STATE, "store: a transaction is already open");
+	store_tx_began(&s->base);
 	rc = sqls_exec(s->db, "BEGIN IMMEDIATE", err, "starting a transaction");
 	if (rc == 0)
 		s->in_group = true;
@@ -501,6 +504,7 @@ static int op_commit(struct store *st, gw_error *err)
 	if (rc)
 		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_group = false;
+	store_tx_ended(&s->base);
 	return rc;
 }
 
@@ -512,6 +516,7 @@ static void op_rollback(struct store *st)
 		return;
 	(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_group = false;
+	store_tx_ended(&s->base);
 }
 
 static void op_close(struct store *st)

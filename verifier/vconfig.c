@@ -27,6 +27,7 @@ void vconfig_defaults(struct vconfig *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->threads = 2;
+	cfg->metrics_refresh = VCONFIG_DEFAULT_METRICS_REFRESH;
 	cfg->nonce_ttl = 60;
 	cfg->result_ttl = 300;
 	cfg->request_timeout = 10;
@@ -158,7 +159,7 @@ static int on_section(void *user, const char *name, gw_error *err)
 {
 	(void)user;
 	if (!strcmp(name, "verifier") || !strcmp(name, "enrollment") || !strcmp(name, "policy") ||
-	    !strcmp(name, "releases"))
+	    !strcmp(name, "releases") || !strcmp(name, "metrics"))
 		return 0;
 	return gw_fail(err, GW_E_CONFIG, "unknown section [%s]", name);
 }
@@ -222,6 +223,26 @@ static int releases_defaults(struct vconfig *cfg)
 	memcpy(cfg->release_dir, db, n);
 	memcpy(cfg->release_dir + n, "/bundles", sizeof("/bundles"));
 	return 0;
+}
+
+static int on_metrics_key(struct vconfig *cfg, const char *key, const char *v, gw_error *err)
+{
+	int rc = GW_E_PARSE;
+
+	if (!strcmp(key, "listen") && !strcmp(v, "off")) {
+		free(cfg->metrics_listen);
+		cfg->metrics_listen = NULL;
+		rc = 0;
+	} else if (!strcmp(key, "listen")) {
+		rc = valid_listen(v) ? set_str(&cfg->metrics_listen, v) : GW_E_PARSE;
+	} else if (!strcmp(key, "refresh")) {
+		rc = set_uint(&cfg->metrics_refresh, v, 1, 3600);
+	} else {
+		return gw_fail(err, GW_E_CONFIG, "[metrics]: unknown key '%s'", key);
+	}
+	if (rc == GW_E_PARSE)
+		return gw_fail(err, GW_E_CONFIG, "[metrics]: bad value for '%s': '%s'", key, v);
+	return rc;
 }
 
 static int on_key(void *user, const char *section, const char *key, const char *v, int line,
@@ -312,6 +333,8 @@ static int on_key(void *user, const char *section, const char *key, const char *
 		}
 	} else if (!strcmp(section, "releases")) {
 		return on_releases_key(cfg, key, v, err);
+	} else if (!strcmp(section, "metrics")) {
+		return on_metrics_key(cfg, key, v, err);
 	} else if (strcmp(section, "enrollment")) {
 		/* inih hands keys before the first header over with section "". */
 		return gw_fail(err, GW_E_CONFIG, "unknown section [%s]", section);
@@ -450,7 +473,7 @@ void vconfig_fini(struct vconfig *cfg)
 	char **strs[] = { &cfg->dir, &cfg->id, &cfg->listen, &cfg->store, &cfg->tls_cert,
 			  &cfg->tls_key, &cfg->ca_cert, &cfg->ca_key, &cfg->gate_key,
 			  &cfg->release_trust_root, &cfg->release_dir, &cfg->default_channel,
-			  &cfg->release_key };
+			  &cfg->release_key, &cfg->metrics_listen };
 
 	for (size_t i = 0; i < GW_ARRAY_SIZE(strs); i++)
 		free(*strs[i]);

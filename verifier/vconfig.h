@@ -83,7 +83,12 @@ struct vconfig {
 	/* Seconds an update authorization stands (its expires_at and the gate's
 	 * PolicySigned expiration): VCONFIG_MIN_ to VCONFIG_MAX_AUTHORIZATION_TTL. */
 	unsigned authorization_ttl;
+	/* [metrics] listen: the plain-HTTP address of GET /metrics (NULL, "off":
+	 * none); refresh: seconds the store gauges are kept between reads. */
+	char *metrics_listen;
+	unsigned metrics_refresh;
 };
+#define VCONFIG_DEFAULT_METRICS_REFRESH 30u
 #define VCONFIG_DEFAULT_CHANNEL "stable"
 #define VCONFIG_DEFAULT_MAX_ATTEST_AGE 900u
 #define VCONFIG_DEFAULT_AUTHORIZATION_TTL 120u

@@ -331,6 +331,57 @@ static void test_close_paths_release(void **state)
 
 /* The deadlines hold however active the client is; the idle timeout (10 s
  * here) would not close either connection within the test's wait. */
+/* Handshakes the server refuses are logged with the source and the alert, the
+ * client-certificate ones on their own rate limit (a refused protocol version
+ * does not hide them); a request without a certificate to a route that needs
+ * one too; a client that goes away mid-handshake is no such line. */
+static int logs_within(int want, int ms)
+{
+	for (int i = 0; i < ms / 10 && atomic_load(&log_lines) < want; i++)
+		usleep(10000);
+	return atomic_load(&log_lines);
+}
+
+static void test_tls_refusals_logged(void **state)
+{
+	struct call in = { .method = "GET", .path = "/v1/health", .cert = g.rogue_cert,
+			   .key = g.rogue_key };
+	struct tls_client t;
+	struct resp r;
+	unsigned port;
+	struct httpd *h;
+	long status;
+	int fd;
+
+	(void)state;
+	h = start_limited(server_config(), &port);
+	fd = tcp_connect();
+	assert_int_equal(send(fd, "\x16\x03\x01\x00\x01\x01", 6, MSG_NOSIGNAL), 6);
+	close_reset(fd);
+	fd = tcp_connect();
+	assert_int_equal(send(fd, "\x16\x03\x01", 3, MSG_NOSIGNAL), 3);
+	close(fd);
+	assert_int_equal(logs_within(1, 300), 0);
+	assert_int_equal(tls_open(&t, TLS1_VERSION, TLS1_1_VERSION), 0);
+	tls_close(&t);
+	assert_int_equal(logs_within(1, 2000), 1);
+	assert_non_null(strstr(last_log, "refused action=tls source=127.0.0.1: TLS handshake "
+					 "failed: sent alert 'protocol version'"));
+	in.sslversion = CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2;
+	assert_int_not_equal(do_call(NULL, &in, &status, &r), CURLE_OK);
+	assert_int_equal(logs_within(2, 2000), 2);
+	assert_non_null(strstr(last_log, "refused action=tls source=127.0.0.1: "));
+	assert_non_null(strstr(last_log, " (client certificate)"));
+	/* The second within the interval is held back. */
+	assert_int_not_equal(do_call(NULL, &in, &status, &r), CURLE_OK);
+	assert_int_equal(logs_within(3, 300), 2);
+	assert_int_equal(simple("GET", "/v1/device/whoami", &r), 401);
+	assert_int_equal(atomic_load(&log_lines), 3);
+	assert_non_null(strstr(last_log, "refused action=client_certificate source=127.0.0.1:"));
+	assert_non_null(strstr(last_log, " path=/v1/device/whoami: client_certificate_required"));
+	stop_limited(h, port);
+}
+
 static void test_deadlines(void **state)
 {
 	static const char req[] = "GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
@@ -509,6 +560,7 @@ int main(void)
 		cmocka_unit_test(test_declared_too_large),
 		cmocka_unit_test(test_oom_tls_state),
 		cmocka_unit_test(test_oom_tls_bufferevent),
+		cmocka_unit_test(test_tls_refusals_logged),
 	};
 
 	/* A client writing to a connection the server has just refused or closed

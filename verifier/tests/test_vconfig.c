@@ -59,6 +59,7 @@ static void assert_default_limits(const struct vconfig *cfg)
 	assert_int_equal(cfg->enroll_rate_global.count, 120);
 	assert_int_equal(cfg->enroll_rate_global.seconds, 60);
 	assert_int_equal(cfg->cert_days, 365);
+	assert_int_equal(cfg->metrics_refresh, 30);
 }
 
 static void test_defaults(void **state)
@@ -78,6 +79,7 @@ static void test_defaults(void **state)
 	assert_null(cfg.ca_cert);
 	assert_null(cfg.ca_key);
 	assert_null(cfg.gate_key);
+	assert_null(cfg.metrics_listen); /* no metrics listener unless configured */
 	assert_int_equal(cfg.n_ek_ca, 0);
 	assert_int_equal(cfg.auto_approve, VCONFIG_AUTO_NONE);
 	assert_int_equal(cfg.n_auto_models, 0);
@@ -186,6 +188,22 @@ static void test_releases(void **state)
 	assert_string_equal(cfg.default_channel, "lts-2.x");
 	assert_int_equal(cfg.release_max_attest_age, 60);
 	assert_int_equal(cfg.authorization_ttl, 30);
+	vconfig_fini(&cfg);
+}
+
+/* [metrics]: the last listen counts ("off": none). */
+static void test_metrics(void **state)
+{
+	struct vconfig cfg;
+
+	(void)state;
+	load_ok(FIXTURES "/good/metrics.conf", &cfg);
+	assert_string_equal(cfg.metrics_listen, "[::1]:9464");
+	assert_int_equal(cfg.metrics_refresh, 5);
+	vconfig_fini(&cfg);
+	load_ok(FIXTURES "/good/metrics-off.conf", &cfg);
+	assert_null(cfg.metrics_listen);
+	assert_int_equal(cfg.metrics_refresh, 30);
 	vconfig_fini(&cfg);
 }
 
@@ -511,6 +529,14 @@ static const struct bad_case {
 	{ "releases-max-age-words.conf", 2, BADV("max_attest_age", "soon") },
 	{ "releases-authorization-ttl-low.conf", 2, BADV("authorization_ttl", "9") },
 	{ "releases-authorization-ttl-high.conf", 2, BADV("authorization_ttl", "3601") },
+	{ "metrics-unknown-key.conf", 2, "[metrics]: unknown key 'port'" },
+	{ "metrics-listen-hostname.conf", 2, "[metrics]: " BADV("listen", "localhost:9464") },
+	{ "metrics-listen-empty.conf", 2, BADV("listen", "") },
+	{ "metrics-listen-port-zero.conf", 2, BADV("listen", "127.0.0.1:0") },
+	{ "metrics-listen-off-upper.conf", 2, BADV("listen", "OFF") },
+	{ "metrics-refresh-zero.conf", 2, BADV("refresh", "0") },
+	{ "metrics-refresh-high.conf", 2, BADV("refresh", "3601") },
+	{ "metrics-refresh-words.conf", 2, BADV("refresh", "soon") },
 	{ "missing-id.conf", 0, "[verifier] needs 'id'" },
 	{ "missing-listen.conf", 0, "[verifier] needs 'listen'" },
 	{ "missing-store.conf", 0, "[verifier] needs 'store'" },
@@ -612,6 +638,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_minimal),
 		cmocka_unit_test(test_releases),
+		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_relative),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_missing),

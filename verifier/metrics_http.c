@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: Apache-2.0
+// The metrics listener: GET /metrics over plain HTTP with libevent's evhttp.
+#include "metrics_http.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "fleet_rollout.h"
+#include "httpd_int.h"
+#include "vlog.h"
+
+struct metrics_http {
+	struct service *svc;
+	struct store *st; /* the listener thread's own */
+	unsigned refresh_s;
+	struct metrics_gauges g;
+	struct event_base *base;
+	struct evhttp *http;
+	struct event *stop_ev;
+	evutil_socket_t fd;
+	unsigned port;
+	pthread_t thread;
+	bool started;
+};
+
+static int count_state(const struct store_device *d, void *arg)
+{
+	uint64_t *n = arg;
+
+	if ((unsigned)d->state < METRICS_DEVICE_STATES)
+		n[d->state]++;
+	return 0;
+}
+
+/* The store gauges, when older than the refresh interval. A failure keeps the
+ * previous values (and their timestamp) and counts an error. */
+static void refresh(struct metrics_http *mh)
+{
+	struct service *svc = mh->svc;
+	struct cmd_policy_env env;
+	uint64_t n[METRICS_DEVICE_STATES] = { 0 };
+	json_object *arr = NULL;
+	gw_error err = { { 0 } };
+	int64_t now = service_now();
+	int rc;
+
+	if (mh->g.at && now >= mh->g.at && now - mh->g.at < (int64_t)mh->refresh_s)
+		return;
+	/* fleet_rollout() reads the configuration, the policy keys and the store
+	 * through the operator commands' environment: the service's, borrowed. */
+	memset(&env, 0, sizeof(env));
+	env.cfg = svc->cfg;
+	memcpy(env.keys, svc->policy_keys, sizeof(env.keys));
+	env.nkeys = svc->n_policy_keys;
+	env.st = mh->st;
+	rc = store_device_list(mh->st, NULL, count_state, n, &err);
+	if (!rc)
+		rc = fleet_rollout(&env, now, &arr, &err);
+	if (rc) {
+		atomic_fetch_add(&svc->metrics->gauge_refresh_errors, 1);
+		snprintf(mh->g.error, sizeof(mh->g.error), "%s", gw_error_msg(&err, rc));
+		vlog_repeat("metrics store", VLOG_ERR, "metrics: reading the store: %s",
+			    mh->g.error);
+		return;
+	}
+	json_object_put(mh->g.rollout);
+	mh->g.rollout = arr;
+	memcpy(mh->g.devices, n, sizeof(n));
+	mh->g.at = now;
+	mh->g.error[0] = '\0';
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+	struct metrics_http *mh = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	struct evbuffer *body = NULL;
+	char *text = NULL;
+	size_t len = 0;
+
+	if (!path || strcmp(path, "/metrics")) {
+		evhttp_send_error(req, HTTP_NOTFOUND, "only /metrics is here");
+		return;
+	}
+	refresh(mh);
+	if (metrics_render(mh->svc->metrics, &mh->g, &text, &len) ||
+	    !(body = evbuffer_new()) || evbuffer_add(body, text, len) ||
+	    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+			      "text/plain; version=0.0.4; charset=utf-8")) {
+		evhttp_send_error(req, HTTP_INTERNAL, NULL);
+		goto out;
+	}
+	evhttp_send_reply(req, HTTP_OK, "OK", body);
+out:
+	if (body)
+		evbuffer_free(body);
+	free(text);
+}
+
+/* Made active by metrics_http_stop() from another thread: also when that comes
+ * before the loop runs, which event_base_loopbreak() alone would miss. */
+static void stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(arg);
+}
+
+static void *serve(void *arg)
+{
+	struct metrics_http *mh = arg;
+
+	event_base_dispatch(mh->base);
+	return NULL;
+}
+
+static int setup(struct metrics_http *mh, const char *listen, gw_error *err)
+{
+	int rc;
+
+	if (httpd_evthreads() != 0)
+		return gw_fail(err, GW_E_STATE, "metrics: libevent has no pthreads support");
+	rc = store_open(mh->svc->cfg.store, &mh->st, err);
+	if (rc)
+		return rc;
+	rc = httpd_listen_socket(listen, &mh->fd, &mh->port, err);
+	if (rc)
+		return rc;
+	mh->base = event_base_new();
+	mh->http = mh->base ? evhttp_new(mh->base) : NULL;
+	mh->stop_ev = mh->http ? event_new(mh->base, -1, 0, stop_cb, mh->base) : NULL;
+	if (!mh->stop_ev)
+		return GW_E_NOMEM;
+	evhttp_set_allowed_methods(mh->http, EVHTTP_REQ_GET);
+	evhttp_set_max_headers_size(mh->http, METRICS_HTTP_MAX_HEADERS);
+	evhttp_set_max_body_size(mh->http, 0);
+	evhttp_set_timeout(mh->http, METRICS_HTTP_TIMEOUT_S);
+	evhttp_set_gencb(mh->http, on_request, mh);
+	if (!evhttp_accept_socket_with_handle(mh->http, mh->fd))
+		return gw_fail(err, GW_E_IO, "metrics: cannot listen on %s", listen);
+	mh->fd = -1; /* transferred: evhttp closes it */
+	if (pthread_create(&mh->thread, NULL, serve, mh))
+		return gw_fail(err, GW_E_IO, "metrics: cannot start the listener thread");
+	mh->started = true;
+	return 0;
+}
+
+int metrics_http_start(const char *listen, struct service *svc, unsigned refresh_s,
+		       struct metrics_http **out, gw_error *err)
+{
+	struct metrics_http *mh = calloc(1, sizeof(*mh));
+	int rc;
+
+	if (!mh)
+		return GW_E_NOMEM;
+	mh->svc = svc;
+	mh->refresh_s = refresh_s;
+	mh->fd = -1;
+	rc = setup(mh, listen, err);
+	if (rc) {
+		metrics_http_stop(mh);
+		return rc;
+	}
+	*out = mh;
+	return 0;
+}
+
+unsigned metrics_http_port(const struct metrics_http *mh)
+{
+	return mh->port;
+}
+
+void metrics_http_stop(struct metrics_http *mh)
+{
+	if (!mh)
+		return;
+	if (mh->started) {
+		event_active(mh->stop_ev, 0, 0);
+		pthread_join(mh->thread, NULL);
+	}
+	if (mh->stop_ev)
+		event_free(mh->stop_ev);
+	if (mh->http)
+		evhttp_free(mh->http);
+	if (mh->base)
+		event_base_free(mh->base);
+	if (mh->fd >= 0)
+		close(mh->fd);
+	store_close(mh->st);
+	json_object_put(mh->g.rollout);
+	free(mh);
+}
