@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // gwverifier serve: the HTTPS verifier service.
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "httpd.h"
+#include "serve_run.h"
 #include "service.h"
 #include "verifier.h"
 
@@ -15,11 +17,30 @@ static void serve_log(const char *line)
 	service_log("%s", line);
 }
 
+/* SIGHUP: the configuration again, or the running one kept and why. */
+static void serve_reload(struct service *svc, const char *config)
+{
+	char kept[1024];
+	gw_error err = { { 0 } };
+	int rc = service_reload(svc, config, kept, sizeof(kept), &err);
+
+	if (rc)
+		service_log("reload of %s refused, the running configuration stays: %s", config,
+			    gw_error_msg(&err, rc));
+	else if (kept[0])
+		service_log("reloaded %s; these settings take effect only at a restart and "
+			    "keep their running values: %s",
+			    config, kept);
+	else
+		service_log("reloaded %s", config);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: gwverifier serve [--config FILE]\n\n"
 		   "Serves the verifier's HTTPS API (doc/protocol.md) on the configured address\n"
-		   "until SIGTERM or SIGINT. Log lines go to stderr.\n\n"
+		   "until SIGTERM or SIGINT; SIGHUP (gwverifier reload) reads the configuration\n"
+		   "again. Log lines go to stderr.\n\n"
 		   "  --config FILE  verifier configuration (default %s)\n",
 		DEFAULT_CONFIG);
 }
@@ -37,7 +58,7 @@ int cmd_serve(struct verifier_ctx *ctx, int argc, char **argv)
 	struct httpd_config hc;
 	gw_error err = { { 0 } };
 	unsigned long fd_soft = 0, fd_hard = 0;
-	int c, rc, sig;
+	int c, rc, sig, pid_fd = -1;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -57,6 +78,8 @@ int cmd_serve(struct verifier_ctx *ctx, int argc, char **argv)
 		usage(stderr);
 		return GW_EXIT_USAGE;
 	}
+	/* Before any thread exists: SIGHUP must not kill a verifier that starts up. */
+	serve_block_signals();
 	/* Every connection is a descriptor: take all the hard limit allows. */
 	if (httpd_raise_fd_limit(&fd_soft, &fd_hard) != 0)
 		service_log("descriptor limit stays %lu: cannot raise it to the hard limit %lu",
@@ -90,6 +113,13 @@ int cmd_serve(struct verifier_ctx *ctx, int argc, char **argv)
 		service_fini(&svc);
 		return GW_EXIT_ERROR;
 	}
+	rc = serve_pidfile_open(svc.cfg.pid_file, &pid_fd, &err);
+	if (rc) {
+		verifier_errorf(ctx, "serve: %s", gw_error_msg(&err, rc));
+		httpd_stop(h);
+		service_fini(&svc);
+		return rc == GW_E_STATE ? GW_EXIT_STATE : GW_EXIT_ERROR;
+	}
 	service_log("verifier %s serving on %s (port %u), %u worker(s)", svc.cfg.id,
 		    svc.cfg.listen, httpd_port(h), svc.cfg.threads);
 	service_log("connections: at most %u open, %u per source, %u per IPv6 /56 (%u per "
@@ -99,8 +129,11 @@ int cmd_serve(struct verifier_ctx *ctx, int argc, char **argv)
 		    svc.cfg.max_connections_per_prefix, 2 * svc.cfg.max_connections_per_prefix,
 		    svc.cfg.max_handshakes_per_source, fd_soft, fd_hard,
 		    svc.cfg.handshake_timeout, svc.cfg.request_read_timeout);
-	sig = httpd_run_until_signal(h);
+	while ((sig = serve_wait(0)) == SIGHUP)
+		serve_reload(&svc, config);
 	service_log("stopping on signal %d", sig);
+	httpd_stop(h);
+	serve_pidfile_close(svc.cfg.pid_file, pid_fd);
 	service_fini(&svc);
 	return GW_EXIT_OK;
 }

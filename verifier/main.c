@@ -18,6 +18,7 @@ static const struct command commands[] = {
 	{ "init", cmd_init, "create a verifier set-up: CA, TLS and gate keys, config" },
 	{ "server-cert", cmd_server_cert, "issue a new server certificate, for new names" },
 	{ "serve", cmd_serve, "serve the HTTPS API: enrollment and attestation" },
+	{ "reload", cmd_reload, "make the running verifier read its configuration again" },
 	{ "check-quote", cmd_check_quote, "appraise a quote and its event logs offline" },
 	{ "device", cmd_device, "list, show, approve or revoke devices" },
 	{ "history", cmd_history, "a device's attestation results, newest first" },

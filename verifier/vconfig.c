@@ -197,16 +197,13 @@ static int on_releases_key(struct vconfig *cfg, const char *key, const char *v, 
 	return rc;
 }
 
-/* The defaults of [releases] that depend on other keys: the bundle directory
- * beside the database, the channel "stable". */
-static int releases_defaults(struct vconfig *cfg)
+/* *dst, unless set, as name in the database's directory. */
+static int beside_db(const struct vconfig *cfg, char **dst, const char *name)
 {
 	const char *db;
-	size_t n;
+	size_t n, nlen = strlen(name);
 
-	if (!cfg->default_channel && !(cfg->default_channel = strdup(VCONFIG_DEFAULT_CHANNEL)))
-		return GW_E_NOMEM;
-	if (cfg->release_dir)
+	if (*dst)
 		return 0;
 	db = cfg->store + 7; /* set_store: "sqlite:" and an absolute path */
 	n = strcspn(db, "?");
@@ -216,12 +213,27 @@ static int releases_defaults(struct vconfig *cfg)
 		n--; /* the directory without its trailing slash ("/" stays "") */
 	else
 		n = 0;
-	cfg->release_dir = malloc(n + sizeof("/bundles"));
-	if (!cfg->release_dir)
+	*dst = malloc(n + 1 + nlen + 1);
+	if (!*dst)
 		return GW_E_NOMEM;
-	memcpy(cfg->release_dir, db, n);
-	memcpy(cfg->release_dir + n, "/bundles", sizeof("/bundles"));
+	memcpy(*dst, db, n);
+	(*dst)[n] = '/';
+	memcpy(*dst + n + 1, name, nlen + 1);
 	return 0;
+}
+
+/* The defaults that depend on other keys: the bundle directory and the pid file
+ * beside the database, the channel "stable". */
+static int releases_defaults(struct vconfig *cfg)
+{
+	int rc;
+
+	if (!cfg->default_channel && !(cfg->default_channel = strdup(VCONFIG_DEFAULT_CHANNEL)))
+		return GW_E_NOMEM;
+	rc = beside_db(cfg, &cfg->release_dir, "bundles");
+	if (!rc)
+		rc = beside_db(cfg, &cfg->pid_file, "gwverifier.pid");
+	return rc;
 }
 
 static int on_key(void *user, const char *section, const char *key, const char *v, int line,
@@ -240,6 +252,8 @@ static int on_key(void *user, const char *section, const char *key, const char *
 			rc = set_uint(&cfg->threads, v, 1, 64);
 		else if (!strcmp(key, "store"))
 			rc = set_store(cfg, &cfg->store, v);
+		else if (!strcmp(key, "pid_file"))
+			rc = set_path(cfg, &cfg->pid_file, v);
 		else if (!strcmp(key, "tls_cert"))
 			rc = set_path(cfg, &cfg->tls_cert, v);
 		else if (!strcmp(key, "tls_key"))
@@ -450,7 +464,7 @@ void vconfig_fini(struct vconfig *cfg)
 	char **strs[] = { &cfg->dir, &cfg->id, &cfg->listen, &cfg->store, &cfg->tls_cert,
 			  &cfg->tls_key, &cfg->ca_cert, &cfg->ca_key, &cfg->gate_key,
 			  &cfg->release_trust_root, &cfg->release_dir, &cfg->default_channel,
-			  &cfg->release_key };
+			  &cfg->release_key, &cfg->pid_file };
 
 	for (size_t i = 0; i < GW_ARRAY_SIZE(strs); i++)
 		free(*strs[i]);

@@ -34,6 +34,9 @@ struct vconfig {
 	char *listen;       /* "127.0.0.1:8443", "[::1]:8443" */
 	unsigned threads;
 	char *store;        /* "sqlite:/path" */
+	/* The pid file `serve` writes and holds locked, `reload` signals (default:
+	 * gwverifier.pid beside the database). */
+	char *pid_file;
 	char *tls_cert, *tls_key;
 	char *ca_cert, *ca_key;   /* issues the server and device certificates */
 	char *gate_key;     /* ES256: attestation results, PolicySigned */
