@@ -91,6 +91,13 @@ int cmd_serve(struct verifier_ctx *ctx, int argc, char **argv)
 		return rc == GW_E_CONFIG || rc == GW_E_NOTFOUND || rc == GW_E_KEY ? GW_EXIT_CONFIG
 											: GW_EXIT_ERROR;
 	}
+	/* Before the port: a second verifier of this configuration is named as such. */
+	rc = serve_pidfile_open(svc.cfg.pid_file, &pid_fd, &err);
+	if (rc) {
+		verifier_errorf(ctx, "serve: %s", gw_error_msg(&err, rc));
+		service_fini(&svc);
+		return rc == GW_E_STATE ? GW_EXIT_STATE : GW_EXIT_ERROR;
+	}
 	memset(&hc, 0, sizeof(hc));
 	hc.listen = svc.cfg.listen;
 	hc.cert_file = svc.cfg.tls_cert;
@@ -110,15 +117,9 @@ int cmd_serve(struct verifier_ctx *ctx, int argc, char **argv)
 			 service_thread_fini, &svc, &h, &err);
 	if (rc) {
 		verifier_errorf(ctx, "serve: %s", gw_error_msg(&err, rc));
+		serve_pidfile_close(svc.cfg.pid_file, pid_fd);
 		service_fini(&svc);
 		return GW_EXIT_ERROR;
-	}
-	rc = serve_pidfile_open(svc.cfg.pid_file, &pid_fd, &err);
-	if (rc) {
-		verifier_errorf(ctx, "serve: %s", gw_error_msg(&err, rc));
-		httpd_stop(h);
-		service_fini(&svc);
-		return rc == GW_E_STATE ? GW_EXIT_STATE : GW_EXIT_ERROR;
 	}
 	service_log("verifier %s serving on %s (port %u), %u worker(s)", svc.cfg.id,
 		    svc.cfg.listen, httpd_port(h), svc.cfg.threads);

@@ -167,6 +167,8 @@ static void test_minimal(void **state)
 	 * database, channel "stable", attestations fresh for 15 minutes. */
 	assert_null(cfg.release_trust_root);
 	assert_string_equal(cfg.release_dir, "/tmp/bundles");
+	/* The pid file `serve` holds and `reload` reads: beside the database too. */
+	assert_string_equal(cfg.pid_file, "/tmp/gwverifier.pid");
 	assert_string_equal(cfg.default_channel, "stable");
 	assert_int_equal(cfg.release_max_attest_age, 900);
 	assert_int_equal(cfg.authorization_ttl, 120);
@@ -183,6 +185,7 @@ static void test_releases(void **state)
 	abs_path(FIXTURES "/good/root.json", want, sizeof(want));
 	assert_string_equal(cfg.release_trust_root, want);
 	assert_string_equal(cfg.release_dir, "/srv/bundles");
+	assert_string_equal(cfg.pid_file, "/run/gatewarden/v.pid");
 	assert_string_equal(cfg.default_channel, "lts-2.x");
 	assert_int_equal(cfg.release_max_attest_age, 60);
 	assert_int_equal(cfg.authorization_ttl, 30);
@@ -404,6 +407,7 @@ static const struct bad_case {
 	{ "ca-cert-empty.conf", 2, BADV("ca_cert", "") },
 	{ "ca-key-empty.conf", 2, BADV("ca_key", "") },
 	{ "gate-key-empty.conf", 2, BADV("gate_key", "") },
+	{ "pid-file-empty.conf", 11, BADV("pid_file", "") },
 	{ "store-scheme.conf", 2, BADV("store", "postgres://db/verifier") },
 	{ "store-no-scheme.conf", 2, BADV("store", "/var/lib/verifier.db") },
 	{ "store-empty-path.conf", 2, BADV("store", "sqlite:") },
