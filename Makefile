@@ -126,7 +126,7 @@ $(B)/verifier/tests/test_httpd $(B)/verifier/tests/test_httpd_conns: \
 $(B)/verifier/tests/test_store_policy $(B)/verifier/tests/test_store_release \
 $(B)/verifier/tests/test_store_update_key $(B)/verifier/tests/test_store_counters \
 $(B)/verifier/tests/test_store_device_update $(B)/verifier/tests/test_fleet_rollout \
-	$(B)/verifier/tests/test_service_counters: \
+	$(B)/verifier/tests/test_service_counters $(B)/verifier/tests/test_store_retention: \
 	$(call obj,verifier/tests/store_fixture.c)
 $(B)/policy/tests/%: $(call obj,policy/tests/%.c) $(LIBPOLICY) $(LIBGW)
 	$(call say,LD,$@)

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // gwverifier serve: the HTTPS verifier service.
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,24 +14,6 @@
 static void serve_log(const char *line)
 {
 	service_log("%s", line);
-}
-
-/* SIGHUP: the configuration again, or the running one kept and why. */
-static void serve_reload(struct service *svc, const char *config)
-{
-	char kept[1024];
-	gw_error err = { { 0 } };
-	int rc = service_reload(svc, config, kept, sizeof(kept), &err);
-
-	if (rc)
-		service_log("reload of %s refused, the running configuration stays: %s", config,
-			    gw_error_msg(&err, rc));
-	else if (kept[0])
-		service_log("reloaded %s; these settings take effect only at a restart and "
-			    "keep their running values: %s",
-			    config, kept);
-	else
-		service_log("reloaded %s", config);
 }
 
 static void usage(FILE *f)
@@ -130,8 +111,7 @@ int cmd_serve(struct verifier_ctx *ctx, int argc, char **argv)
 		    svc.cfg.max_connections_per_prefix, 2 * svc.cfg.max_connections_per_prefix,
 		    svc.cfg.max_handshakes_per_source, fd_soft, fd_hard,
 		    svc.cfg.handshake_timeout, svc.cfg.request_read_timeout);
-	while ((sig = serve_wait(0)) == SIGHUP)
-		serve_reload(&svc, config);
+	sig = serve_loop(&svc, config);
 	service_log("stopping on signal %d", sig);
 	httpd_stop(h);
 	serve_pidfile_close(svc.cfg.pid_file, pid_fd);

@@ -27,4 +27,10 @@ int serve_pidfile_read(const char *path, pid_t *pid, gw_error *err) GW_WUR;
  * without a limit). Returns the signal, or 0 when the time ran out. */
 int serve_wait(unsigned tick_s);
 
+/* serve_loop.c: the main thread's loop until SIGTERM or SIGINT, which it
+ * returns: SIGHUP reloads config (service_reload, logged), and with [retention]
+ * keep_results set results are pruned at start and every prune_interval. */
+struct service;
+int serve_loop(struct service *svc, const char *config);
+
 #endif

@@ -456,6 +456,27 @@ int store_result_history(struct store *st, const char *device_id, unsigned limit
 	return st->ops->result_history(st, device_id, limit, cb, arg, err);
 }
 
+int store_result_prune(struct store *st, unsigned keep, int64_t failed_since,
+		       uint64_t *deleted, gw_error *err)
+{
+	if (deleted)
+		*deleted = 0;
+	if (keep == 0)
+		return gw_fail(err, GW_E_INVAL, "retention: keep at least one result per device");
+	return st->ops->result_prune(st, keep, failed_since, deleted, err);
+}
+
+int store_size(struct store *st, uint64_t *results, uint64_t *bytes, uint64_t *free_bytes,
+	       gw_error *err)
+{
+	return st->ops->size(st, results, bytes, free_bytes, err);
+}
+
+int store_vacuum(struct store *st, gw_error *err)
+{
+	return st->ops->vacuum(st, err);
+}
+
 int store_audit_append(struct store *st, const struct store_audit *a, uint64_t *seq,
 		       gw_error *err)
 {

@@ -622,6 +622,26 @@ typedef int (*store_result_cb)(const struct store_result *r, void *arg);
 int store_result_history(struct store *st, const char *device_id, unsigned limit,
 			 store_result_cb cb, void *arg, gw_error *err) GW_WUR;
 
+/* Retention ([retention] in verifier.conf): delete every result of a device that
+ * is not among its newest keep (keep >= 1, by at then id), except the
+ * non-affirming ones (status other than "affirming") at or after failed_since.
+ * Runs in batches of at most STORE_PRUNE_BATCH rows, each its own transaction, so
+ * attestations are not held up (inside store_begin() it is one unit); *deleted
+ * (may be NULL) gets how many went, also when a later batch failed. Nothing refers
+ * to a result by its id (audit records carry their own copy of what they say), so
+ * pruning leaves the audit chain and the devices' last attestation as they are. */
+#define STORE_PRUNE_BATCH 5000
+int store_result_prune(struct store *st, unsigned keep, int64_t failed_since,
+		       uint64_t *deleted, gw_error *err) GW_WUR;
+/* The number of stored results, and the database's size in bytes (pages in use
+ * and free pages, times the page size: what a VACUUM would give back is
+ * free_bytes). Any pointer may be NULL. */
+int store_size(struct store *st, uint64_t *results, uint64_t *bytes, uint64_t *free_bytes,
+	       gw_error *err) GW_WUR;
+/* Rebuild the database file without its free pages (SQLite VACUUM; not inside
+ * store_begin()). Writers wait for it. */
+int store_vacuum(struct store *st, gw_error *err) GW_WUR;
+
 /* ---- what a device's authentic agent log says of its updates ----
  * One row per device, written by the round whose log replayed against a genuine
  * quote (verifier/service_updates.c): the running release, a pending trial, the

@@ -570,6 +570,9 @@ static const struct store_ops sqlite_ops = {
 	.device_update_list = sqls_op_device_update_list,
 	.counters_retire = sqls_op_counters_retire,
 	.audit_verify = sqls_op_audit_verify,
+	.result_prune = sqls_op_result_prune,
+	.size = sqls_op_size,
+	.vacuum = sqls_op_vacuum,
 };
 
 static int pragma_int(sqlite3 *db, const char *sql, int64_t *out, gw_error *err)

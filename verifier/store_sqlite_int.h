@@ -149,6 +149,12 @@ int sqls_op_audit_append(struct store *st, const struct store_audit *a, uint64_t
 			 gw_error *err);
 int sqls_op_audit_list(struct store *st, uint64_t since, store_audit_cb cb, void *arg,
 		       gw_error *err);
+/* store_sqlite_retention.c */
+int sqls_op_result_prune(struct store *st, unsigned keep, int64_t failed_since,
+			 uint64_t *deleted, gw_error *err);
+int sqls_op_size(struct store *st, uint64_t *results, uint64_t *bytes, uint64_t *free_bytes,
+		 gw_error *err);
+int sqls_op_vacuum(struct store *st, gw_error *err);
 int sqls_op_audit_verify(struct store *st, uint64_t *count, uint64_t *first_bad_seq,
 			 gw_error *err);
 

@@ -41,6 +41,8 @@ void vconfig_defaults(struct vconfig *cfg)
 	cfg->cert_days = VCONFIG_DEFAULT_CERT_DAYS;
 	cfg->release_max_attest_age = VCONFIG_DEFAULT_MAX_ATTEST_AGE;
 	cfg->authorization_ttl = VCONFIG_DEFAULT_AUTHORIZATION_TTL;
+	cfg->keep_failed_days = VCONFIG_DEFAULT_KEEP_FAILED_DAYS;
+	cfg->prune_interval = VCONFIG_DEFAULT_PRUNE_INTERVAL;
 }
 
 static int set_path(const struct vconfig *cfg, char **dst, const char *v)
@@ -158,7 +160,7 @@ static int on_section(void *user, const char *name, gw_error *err)
 {
 	(void)user;
 	if (!strcmp(name, "verifier") || !strcmp(name, "enrollment") || !strcmp(name, "policy") ||
-	    !strcmp(name, "releases"))
+	    !strcmp(name, "releases") || !strcmp(name, "retention"))
 		return 0;
 	return gw_fail(err, GW_E_CONFIG, "unknown section [%s]", name);
 }
@@ -233,6 +235,23 @@ static int releases_defaults(struct vconfig *cfg)
 	rc = beside_db(cfg, &cfg->release_dir, "bundles");
 	if (!rc)
 		rc = beside_db(cfg, &cfg->pid_file, "gwverifier.pid");
+	return rc;
+}
+
+static int on_retention_key(struct vconfig *cfg, const char *key, const char *v, gw_error *err)
+{
+	int rc;
+
+	if (!strcmp(key, "keep_results"))
+		rc = set_uint(&cfg->keep_results, v, 1, 1000000);
+	else if (!strcmp(key, "keep_failed_days"))
+		rc = set_uint(&cfg->keep_failed_days, v, 0, 36500);
+	else if (!strcmp(key, "prune_interval"))
+		rc = set_uint(&cfg->prune_interval, v, 1, 86400);
+	else
+		return gw_fail(err, GW_E_CONFIG, "[retention]: unknown key '%s'", key);
+	if (rc == GW_E_PARSE)
+		return gw_fail(err, GW_E_CONFIG, "[retention]: bad value for '%s': '%s'", key, v);
 	return rc;
 }
 
@@ -326,6 +345,8 @@ static int on_key(void *user, const char *section, const char *key, const char *
 		}
 	} else if (!strcmp(section, "releases")) {
 		return on_releases_key(cfg, key, v, err);
+	} else if (!strcmp(section, "retention")) {
+		return on_retention_key(cfg, key, v, err);
 	} else if (strcmp(section, "enrollment")) {
 		/* inih hands keys before the first header over with section "". */
 		return gw_fail(err, GW_E_CONFIG, "unknown section [%s]", section);

@@ -86,7 +86,15 @@ struct vconfig {
 	/* Seconds an update authorization stands (its expires_at and the gate's
 	 * PolicySigned expiration): VCONFIG_MIN_ to VCONFIG_MAX_AUTHORIZATION_TTL. */
 	unsigned authorization_ttl;
+	/* [retention]: attestation results kept per device (0: no pruning, the
+	 * default), days every non-affirming one is kept, and how often `serve`
+	 * prunes (seconds). */
+	unsigned keep_results;
+	unsigned keep_failed_days;
+	unsigned prune_interval;
 };
+#define VCONFIG_DEFAULT_KEEP_FAILED_DAYS 30u
+#define VCONFIG_DEFAULT_PRUNE_INTERVAL 3600u
 #define VCONFIG_DEFAULT_CHANNEL "stable"
 #define VCONFIG_DEFAULT_MAX_ATTEST_AGE 900u
 #define VCONFIG_DEFAULT_AUTHORIZATION_TTL 120u

@@ -25,5 +25,6 @@ int cmd_status(struct verifier_ctx *ctx, int argc, char **argv);
 int cmd_release(struct verifier_ctx *ctx, int argc, char **argv);
 int cmd_release_key(struct verifier_ctx *ctx, int argc, char **argv);
 int cmd_reload(struct verifier_ctx *ctx, int argc, char **argv);
+int cmd_prune(struct verifier_ctx *ctx, int argc, char **argv);
 
 #endif
