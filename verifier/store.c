@@ -472,6 +472,21 @@ int store_size(struct store *st, uint64_t *results, uint64_t *bytes, uint64_t *f
 	return st->ops->size(st, results, bytes, free_bytes, err);
 }
 
+int store_audit_anchor_get(struct store *st, struct store_audit_anchor *out, gw_error *err)
+{
+	if (!out)
+		return gw_fail(err, GW_E_INVAL, "anchor is missing");
+	return st->ops->audit_anchor_get(st, out, err);
+}
+
+int store_audit_archive(struct store *st, uint64_t upto, int64_t now, gw_error *err)
+{
+	if (upto == 0 || upto > INT64_MAX)
+		return gw_fail(err, GW_E_INVAL, "audit archive: no record %llu",
+			       (unsigned long long)upto);
+	return st->ops->audit_archive(st, upto, now, err);
+}
+
 int store_vacuum(struct store *st, gw_error *err)
 {
 	return st->ops->vacuum(st, err);

@@ -44,7 +44,7 @@ int store_open(const char *url, struct store **out, gw_error *err) GW_WUR;
 void store_close(struct store *st);
 
 /* Schema version this build writes (SQLite: PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 11
+#define STORE_SCHEMA_VERSION 12
 
 /* Optional audit record for a mutating call. When a mutating function gets a
  * non-NULL audit, the record is appended to the chain in the same transaction as
@@ -718,6 +718,22 @@ int store_audit_list(struct store *st, uint64_t since, store_audit_cb cb, void *
  * reason is in err. See doc/storage.md for what this cannot detect. A non-zero return means the check itself could not run. */
 int store_audit_verify(struct store *st, uint64_t *count, uint64_t *first_bad_seq,
 		       gw_error *err) GW_WUR;
+
+/* The archive anchor (schema 12): the last record archived and removed from the
+ * store (`gwverifier audit export`); seq 0 and 32 zero bytes when none was. The
+ * first record kept has seq + 1 and chains from hash. */
+struct store_audit_anchor {
+	uint64_t seq;
+	uint8_t hash[STORE_HASH_LEN];
+	int64_t archived_at; /* 0: never */
+};
+int store_audit_anchor_get(struct store *st, struct store_audit_anchor *out,
+			   gw_error *err) GW_WUR;
+/* Move the anchor to record upto (its seq and stored hash) and delete every record
+ * up to it, in one transaction (inside store_begin(): part of that one).
+ * GW_E_STATE when upto is not above the anchor, GW_E_NOTFOUND when record upto is
+ * not in the store. The caller has written the records elsewhere first. */
+int store_audit_archive(struct store *st, uint64_t upto, int64_t now, gw_error *err) GW_WUR;
 
 /* The canonical hash of one record given the previous hash; shared by backends
  * and by offline checkers. GW_E_TOOBIG for a text over its cap. */
