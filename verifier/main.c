@@ -23,6 +23,7 @@ static const struct command commands[] = {
 	{ "device", cmd_device, "list, show, approve or revoke devices" },
 	{ "history", cmd_history, "a device's attestation results, newest first" },
 	{ "prune", cmd_prune, "delete old attestation results by the retention rule" },
+	{ "backup", cmd_backup, "copy the database while the verifier runs" },
 	{ "audit", cmd_audit, "list the audit log, or verify its hash chain" },
 	{ "status", cmd_status, "fleet summary: devices per state, failing devices" },
 	{ "policy", cmd_policy, "add, list, show and reset per-model policies" },

@@ -487,6 +487,14 @@ int store_audit_archive(struct store *st, uint64_t upto, int64_t now, gw_error *
 	return st->ops->audit_archive(st, upto, now, err);
 }
 
+int store_backup(struct store *st, const char *path, struct store_backup_info *info,
+		 gw_error *err)
+{
+	if (!path || !path[0])
+		return gw_fail(err, GW_E_INVAL, "backup: no file");
+	return st->ops->backup(st, path, info, err);
+}
+
 int store_vacuum(struct store *st, gw_error *err)
 {
 	return st->ops->vacuum(st, err);

@@ -719,6 +719,19 @@ int store_audit_list(struct store *st, uint64_t since, store_audit_cb cb, void *
 int store_audit_verify(struct store *st, uint64_t *count, uint64_t *first_bad_seq,
 		       gw_error *err) GW_WUR;
 
+/* An online copy of the whole database into a new file (SQLite's backup API, one
+ * read snapshot: writers go on meanwhile), written as path GW_TMP_INFIX random,
+ * checked (PRAGMA integrity_check), fsynced and renamed to path, its directory
+ * fsynced; mode 0600. path must not exist (GW_E_EXISTS). *info (may be NULL)
+ * describes the copy. GW_E_IO, GW_E_NOMEM, GW_E_PARSE (the copy fails its check). */
+struct store_backup_info {
+	uint64_t bytes;
+	int64_t schema_version;
+	uint64_t devices, results, audit_records;
+};
+int store_backup(struct store *st, const char *path, struct store_backup_info *info,
+		 gw_error *err) GW_WUR;
+
 /* The archive anchor (schema 12): the last record archived and removed from the
  * store (`gwverifier audit export`); seq 0 and 32 zero bytes when none was. The
  * first record kept has seq + 1 and chains from hash. */

@@ -594,6 +594,7 @@ static const struct store_ops sqlite_ops = {
 	.result_prune = sqls_op_result_prune,
 	.size = sqls_op_size,
 	.vacuum = sqls_op_vacuum,
+	.backup = sqls_op_backup,
 	.audit_anchor_get = sqls_op_audit_anchor_get,
 	.audit_archive = sqls_op_audit_archive,
 };

@@ -155,6 +155,9 @@ int sqls_op_result_prune(struct store *st, unsigned keep, int64_t failed_since,
 int sqls_op_size(struct store *st, uint64_t *results, uint64_t *bytes, uint64_t *free_bytes,
 		 gw_error *err);
 int sqls_op_vacuum(struct store *st, gw_error *err);
+/* store_sqlite_backup.c */
+int sqls_op_backup(struct store *st, const char *path, struct store_backup_info *info,
+		   gw_error *err);
 int sqls_op_audit_anchor_get(struct store *st, struct store_audit_anchor *out, gw_error *err);
 int sqls_op_audit_archive(struct store *st, uint64_t upto, int64_t now, gw_error *err);
 /* The anchor as the caller's transaction sees it (store_sqlite_retention.c). */

@@ -26,5 +26,6 @@ int cmd_release(struct verifier_ctx *ctx, int argc, char **argv);
 int cmd_release_key(struct verifier_ctx *ctx, int argc, char **argv);
 int cmd_reload(struct verifier_ctx *ctx, int argc, char **argv);
 int cmd_prune(struct verifier_ctx *ctx, int argc, char **argv);
+int cmd_backup(struct verifier_ctx *ctx, int argc, char **argv);
 
 #endif

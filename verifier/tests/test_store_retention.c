@@ -225,6 +225,50 @@ static void test_size_flat(void **state)
 	}
 }
 
+/* A backup while another handle holds the write lock mid-transaction: the copy is
+ * the committed state, whole, and opens as a store; an existing file is refused. */
+static void test_backup(void **state)
+{
+	struct store_fixture *f = *state;
+	struct store_backup_info info;
+	struct store *w = NULL, *copy = NULL;
+	char url[160], path[160];
+	uint64_t results = 0, count = 0, bad = 1;
+	gw_error err = { { 0 } };
+
+	assert_int_equal(store_fixture_put_device(f->st, "gw-a", "m"), 0);
+	for (int i = 0; i < 10; i++)
+		add(f->st, "gw-a", i, "affirming");
+	assert_int_equal(store_audit_append(f->st, &(struct store_audit){ .ts = 1, .actor = "t",
+					    .action = "x", .outcome = "ok" }, NULL, &err), 0);
+	assert_int_equal(gw_snprintf(url, sizeof(url), "sqlite:%s", f->path), 0);
+	assert_int_equal(store_open(url, &w, &err), 0);
+	assert_int_equal(store_begin(w, &err), 0);
+	add(w, "gw-a", 100, "warning"); /* not committed during the backup */
+	assert_int_equal(gw_snprintf(path, sizeof(path), "%s/copy.db", f->dir), 0);
+	assert_int_equal(store_backup(f->st, path, &info, &err), 0);
+	assert_int_equal(store_commit(w, &err), 0);
+	store_close(w);
+	assert_int_equal(info.devices, 1);
+	assert_int_equal(info.results, 10);
+	assert_int_equal(info.audit_records, 1);
+	assert_int_equal(info.schema_version, STORE_SCHEMA_VERSION);
+	assert_true(info.bytes > 0);
+	assert_int_equal(store_backup(f->st, path, NULL, &err), GW_E_EXISTS);
+	assert_int_equal(gw_snprintf(url, sizeof(url), "sqlite:%s", path), 0);
+	assert_int_equal(store_open(url, &copy, &err), 0);
+	assert_int_equal(store_size(copy, &results, NULL, NULL, &err), 0);
+	assert_int_equal(results, 10);
+	assert_int_equal(store_audit_verify(copy, &count, &bad, &err), 0);
+	assert_int_equal(bad, 0);
+	store_close(copy);
+	remove_db(f->dir, "copy.db");
+	/* Inside a group: refused. */
+	assert_int_equal(store_begin(f->st, &err), 0);
+	assert_int_equal(store_backup(f->st, path, NULL, &err), GW_E_STATE);
+	store_rollback(f->st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -235,6 +279,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_batches_audit, store_fixture_setup,
 						store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_size_flat, store_fixture_setup,
+						store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_backup, store_fixture_setup,
 						store_fixture_teardown),
 	};
 
