@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "util.h"
 #include "verifier.h"
 #include "version.h"
@@ -37,7 +38,8 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < GW_ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\nRun 'gwverifier COMMAND --help' for a command's options; 'gwverifier --version [--json]'\n"
-		   "prints the version.\n");
+		   "prints the version. '--actor NAME' (anywhere before '--') names the operator\n"
+		   "in audit records; else $SUDO_USER under sudo, else the login name.\n");
 }
 
 void verifier_errorf(const struct verifier_ctx *ctx, const char *fmt, ...)
@@ -49,6 +51,44 @@ void verifier_errorf(const struct verifier_ctx *ctx, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+/* Take "--actor NAME" / "--actor=NAME" out of argv (up to "--"), for every
+ * command. 0, or -1 after a message for a bad or repeated one. */
+static int take_actor(int *argc, char **argv)
+{
+	const char *name = NULL;
+	int out = 1, i;
+
+	for (i = 1; i < *argc && strcmp(argv[i], "--"); i++) {
+		const char *v = NULL;
+
+		if (!strcmp(argv[i], "--actor")) {
+			if (i + 1 >= *argc) {
+				fprintf(stderr, "gwverifier: --actor needs a NAME\n");
+				return -1;
+			}
+			v = argv[++i];
+		} else if (!strncmp(argv[i], "--actor=", 8)) {
+			v = argv[i] + 8;
+		} else {
+			argv[out++] = argv[i];
+			continue;
+		}
+		if (name || !cli_actor_name_ok(v)) {
+			fprintf(stderr, "gwverifier: --actor: %s\n",
+				name ? "given twice"
+				     : "expected 1-32 of A-Z a-z 0-9 . _ @ - (not starting with -)");
+			return -1;
+		}
+		name = v;
+	}
+	for (; i < *argc; i++)
+		argv[out++] = argv[i];
+	argv[out] = NULL;
+	*argc = out;
+	cli_set_actor(name);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -64,6 +104,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s --version [--json]\n", ctx.prog);
 		return GW_EXIT_USAGE;
 	}
+	if (take_actor(&argc, argv))
+		return GW_EXIT_USAGE;
 	if (argc < 2) {
 		usage(stderr);
 		return GW_EXIT_USAGE;
