@@ -3,6 +3,7 @@
 // times, the operator's name, JSON output.
 #include "cli.h"
 
+#include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdlib.h>
@@ -46,6 +47,42 @@ out:
 	store_close(st);
 	vconfig_fini(&cfg);
 	return status;
+}
+
+int cli_parse_config_json(int argc, char **argv, void (*usage)(FILE *f), int nargs,
+			  const char **config, bool *json)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': *config = optarg; break;
+		case 'j': *json = true; break;
+		case 'h':
+			usage(stdout);
+			return GW_EXIT_OK;
+		default:
+			usage(stderr);
+			return GW_EXIT_USAGE;
+		}
+	}
+	if (argc - optind != nargs) {
+		usage(stderr);
+		return GW_EXIT_USAGE;
+	}
+	for (int i = optind; i < argc; i++)
+		if (!argv[i][0]) {
+			usage(stderr);
+			return GW_EXIT_USAGE;
+		}
+	return -1;
 }
 
 int cli_exit_for(int rc)

@@ -27,6 +27,12 @@
  * the caller's (store_close()). */
 int cli_open_store(const struct verifier_ctx *ctx, const char *path, struct store **out);
 
+/* The options of a command that has only --config FILE, --json and --help, and
+ * exactly nargs non-empty arguments after them (argv[optind] on). -1: go on;
+ * else the exit code (usage printed: GW_EXIT_OK for --help, GW_EXIT_USAGE). */
+int cli_parse_config_json(int argc, char **argv, void (*usage)(FILE *f), int nargs,
+			  const char **config, bool *json);
+
 /* gwverifier device retire-channel ID CHANNEL on the open store
  * (cmd_device_retire.c): the exit code. */
 int cmd_device_retire_channel(const struct verifier_ctx *ctx, struct store *st, const char *id,

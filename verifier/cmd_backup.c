@@ -28,33 +28,11 @@ static void usage(FILE *f)
 static int parse_args(int argc, char **argv, const char **config, bool *json,
 		      const char **file)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
+	int r = cli_parse_config_json(argc, argv, usage, 1, config, json);
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': *config = optarg; break;
-		case 'j': *json = true; break;
-		case 'h':
-			usage(stdout);
-			return GW_EXIT_OK;
-		default:
-			usage(stderr);
-			return GW_EXIT_USAGE;
-		}
-	}
-	if (optind + 1 != argc || !argv[optind][0]) {
-		usage(stderr);
-		return GW_EXIT_USAGE;
-	}
-	*file = argv[optind];
-	return -1;
+	if (r < 0)
+		*file = argv[optind];
+	return r;
 }
 
 static void print_info(const char *file, const struct store_backup_info *in, bool json)

@@ -10,21 +10,6 @@
 
 #include "store_sqlite_int.h"
 
-static int count_rows(sqlite3 *db, const char *sql, uint64_t *out, gw_error *err)
-{
-	sqlite3_stmt *stmt = NULL;
-	int rc = sqls_prepare(db, sql, &stmt, err);
-
-	if (rc)
-		return rc;
-	if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_int64(stmt, 0) >= 0)
-		*out = (uint64_t)sqlite3_column_int64(stmt, 0);
-	else
-		rc = sqls_fail(db, sqlite3_extended_errcode(db), err, sql);
-	sqlite3_finalize(stmt);
-	return rc;
-}
-
 /* The copy is whole: integrity_check says "ok", and what it holds. */
 static int check_copy(sqlite3 *db, struct store_backup_info *info, gw_error *err)
 {
@@ -41,12 +26,12 @@ static int check_copy(sqlite3 *db, struct store_backup_info *info, gw_error *err
 		rc = gw_fail(err, GW_E_PARSE, "backup: the copy fails its integrity check: %s",
 			     res ? (const char *)res : "?");
 	sqlite3_finalize(stmt);
-	if (rc || (rc = count_rows(db, "PRAGMA user_version", &v, err)) ||
-	    (rc = count_rows(db, "PRAGMA page_count", &pages, err)) ||
-	    (rc = count_rows(db, "PRAGMA page_size", &page_size, err)) ||
-	    (rc = count_rows(db, "SELECT count(*) FROM devices", &info->devices, err)) ||
-	    (rc = count_rows(db, "SELECT count(*) FROM results", &info->results, err)) ||
-	    (rc = count_rows(db, "SELECT count(*) FROM audit_log", &info->audit_records, err)))
+	if (rc || (rc = sqls_query_u64(db, "PRAGMA user_version", &v, err)) ||
+	    (rc = sqls_query_u64(db, "PRAGMA page_count", &pages, err)) ||
+	    (rc = sqls_query_u64(db, "PRAGMA page_size", &page_size, err)) ||
+	    (rc = sqls_query_u64(db, "SELECT count(*) FROM devices", &info->devices, err)) ||
+	    (rc = sqls_query_u64(db, "SELECT count(*) FROM results", &info->results, err)) ||
+	    (rc = sqls_query_u64(db, "SELECT count(*) FROM audit_log", &info->audit_records, err)))
 		return rc;
 	info->schema_version = (int64_t)v;
 	info->bytes = pages * page_size;

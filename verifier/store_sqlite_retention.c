@@ -53,7 +53,7 @@ int sqls_op_result_prune(struct store *st, unsigned keep, int64_t failed_since,
 	return rc;
 }
 
-static int query_u64(sqlite3 *db, const char *sql, uint64_t *out, gw_error *err)
+int sqls_query_u64(sqlite3 *db, const char *sql, uint64_t *out, gw_error *err)
 {
 	sqlite3_stmt *stmt = NULL;
 	int rc = sqls_prepare(db, sql, &stmt, err);
@@ -75,10 +75,10 @@ int sqls_op_size(struct store *st, uint64_t *results, uint64_t *bytes, uint64_t 
 	uint64_t pages = 0, freelist = 0, page_size = 0, count = 0;
 	int rc;
 
-	if ((rc = query_u64(db, "PRAGMA page_count", &pages, err)) ||
-	    (rc = query_u64(db, "PRAGMA freelist_count", &freelist, err)) ||
-	    (rc = query_u64(db, "PRAGMA page_size", &page_size, err)) ||
-	    (results && (rc = query_u64(db, "SELECT count(*) FROM results", &count, err))))
+	if ((rc = sqls_query_u64(db, "PRAGMA page_count", &pages, err)) ||
+	    (rc = sqls_query_u64(db, "PRAGMA freelist_count", &freelist, err)) ||
+	    (rc = sqls_query_u64(db, "PRAGMA page_size", &page_size, err)) ||
+	    (results && (rc = sqls_query_u64(db, "SELECT count(*) FROM results", &count, err))))
 		return rc;
 	if (results)
 		*results = count;
