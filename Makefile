@@ -128,7 +128,8 @@ $(B)/verifier/tests/test_httpd $(B)/verifier/tests/test_httpd_conns: \
 $(B)/verifier/tests/test_store_policy $(B)/verifier/tests/test_store_release \
 $(B)/verifier/tests/test_store_update_key $(B)/verifier/tests/test_store_counters \
 $(B)/verifier/tests/test_store_device_update $(B)/verifier/tests/test_fleet_rollout \
-	$(B)/verifier/tests/test_service_counters $(B)/verifier/tests/test_metrics_http: \
+	$(B)/verifier/tests/test_service_counters $(B)/verifier/tests/test_metrics_http \
+	$(B)/verifier/tests/test_store_retention $(B)/verifier/tests/test_audit_archive: \
 	$(call obj,verifier/tests/store_fixture.c)
 # The parsers' tests check that every bad fixture has an expected result.
 $(B)/common/tests/test_bundle $(B)/common/tests/test_dsse $(B)/common/tests/test_evidence \
@@ -170,6 +171,11 @@ $(FUZZ_B)/obj/%.o: %.c
 	$(call say,FUZZCC,$<)
 	@mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) -c -o $@ $<
+# The audit archive reader recomputes the store's chain hash (verifier/store.c),
+# which brings the store and SQLite along.
+$(FUZZ_B)/fuzz_audit_archive: $(patsubst %.c,$(FUZZ_B)/obj/%.o,verifier/audit_archive.c \
+	$(wildcard verifier/store*.c))
+$(FUZZ_B)/fuzz_audit_archive: LIBS += -lsqlite3
 $(FUZZ_B)/%: $(FUZZ_B)/obj/fuzz/%.o $(FUZZ_LIB_OBJ)
 	$(call say,FUZZLD,$@)
 	$(Q)clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)

@@ -3,6 +3,7 @@
 // times, the operator's name, JSON output.
 #include "cli.h"
 
+#include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdlib.h>
@@ -48,6 +49,42 @@ out:
 	return status;
 }
 
+int cli_parse_config_json(int argc, char **argv, void (*usage)(FILE *f), int nargs,
+			  const char **config, bool *json)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': *config = optarg; break;
+		case 'j': *json = true; break;
+		case 'h':
+			usage(stdout);
+			return GW_EXIT_OK;
+		default:
+			usage(stderr);
+			return GW_EXIT_USAGE;
+		}
+	}
+	if (argc - optind != nargs) {
+		usage(stderr);
+		return GW_EXIT_USAGE;
+	}
+	for (int i = optind; i < argc; i++)
+		if (!argv[i][0]) {
+			usage(stderr);
+			return GW_EXIT_USAGE;
+		}
+	return -1;
+}
+
 int cli_exit_for(int rc)
 {
 	int status;
@@ -75,13 +112,45 @@ int64_t cli_now(void)
 	return (int64_t)time(NULL);
 }
 
+/* --actor NAME (main.c), when given. */
+static const char *actor_override;
+
+bool cli_actor_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && n <= CLI_ACTOR_NAME_MAX && name[0] != '-' &&
+	       strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@-") ==
+		       n;
+}
+
+void cli_set_actor(const char *name)
+{
+	actor_override = name;
+}
+
 int cli_actor(char *buf, size_t len)
 {
 	const struct passwd *pw = getpwuid(getuid());
+	const char *login = pw && pw->pw_name && pw->pw_name[0] ? pw->pw_name : NULL;
+	const char *sudo = getenv("SUDO_USER");
+	const char *name = actor_override;
+	char uid[32];
 
-	if (!pw || !pw->pw_name || !pw->pw_name[0])
-		return GW_E_NOTFOUND;
-	return gw_snprintf(buf, len, "operator:%s", pw->pw_name);
+	/* An account without a passwd entry (a container's numeric uid) is named by
+	 * its uid. */
+	snprintf(uid, sizeof(uid), "uid-%lu", (unsigned long)getuid());
+	if (!login)
+		login = uid;
+
+	/* sudo sets SUDO_USER for root; from anyone else it is only a claim, which
+	 * --actor makes openly. */
+	if (!name && getuid() == 0 && sudo && cli_actor_name_ok(sudo))
+		name = sudo;
+	if (!name || !strcmp(name, login))
+		return gw_snprintf(buf, len, "operator:%s", login);
+	/* The account that ran it stays on record next to the name it gave. */
+	return gw_snprintf(buf, len, "operator:%s via %s", name, login);
 }
 
 void cli_json_print(json_object *o)

@@ -5,6 +5,7 @@
 #ifndef GW_VERIFIER_CLI_H
 #define GW_VERIFIER_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +27,12 @@
  * the caller's (store_close()). */
 int cli_open_store(const struct verifier_ctx *ctx, const char *path, struct store **out);
 
+/* The options of a command that has only --config FILE, --json and --help, and
+ * exactly nargs non-empty arguments after them (argv[optind] on). -1: go on;
+ * else the exit code (usage printed: GW_EXIT_OK for --help, GW_EXIT_USAGE). */
+int cli_parse_config_json(int argc, char **argv, void (*usage)(FILE *f), int nargs,
+			  const char **config, bool *json);
+
 /* gwverifier device retire-channel ID CHANNEL on the open store
  * (cmd_device_retire.c): the exit code. */
 int cmd_device_retire_channel(const struct verifier_ctx *ctx, struct store *st, const char *id,
@@ -42,9 +49,16 @@ int cli_time_parse(const char *s, int64_t *out) GW_WUR;
 /* The current time in seconds since the epoch. */
 int64_t cli_now(void);
 
-/* "operator:<login name>" of the real user into buf. GW_E_NOTFOUND when the uid has
- * no passwd entry, GW_E_TOOBIG when buf is too small. */
+/* The operator named in audit records, into buf: "operator:NAME" where NAME is
+ * --actor's (cli_set_actor), else $SUDO_USER when running as root, else the real
+ * user's login name ("uid-N" without a passwd entry); when NAME is not the login
+ * name, " via LOGIN" follows. GW_E_TOOBIG when buf is too small. */
+#define CLI_ACTOR_NAME_MAX 32
 int cli_actor(char *buf, size_t len) GW_WUR;
+/* The --actor name for cli_actor (kept, not copied); NULL: none. */
+void cli_set_actor(const char *name);
+/* 1..CLI_ACTOR_NAME_MAX of [A-Za-z0-9._@-], not starting with '-'. */
+bool cli_actor_name_ok(const char *name);
 
 /* Print one JSON value on one line of stdout. */
 void cli_json_print(json_object *o);

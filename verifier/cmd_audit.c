@@ -7,19 +7,29 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_audit.h"
 #include "util.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: gwverifier audit [--since SEQ|TIME] [--json] [--config FILE]\n"
-		   "       gwverifier audit verify [--config FILE]\n\n"
-		   "Lists the audit log in sequence order, or checks its hash chain.\n\n"
-		   "  --config FILE  verifier configuration (default " CLI_DEFAULT_CONFIG ")\n"
-		   "  --since SEQ    records after sequence number SEQ\n"
-		   "  --since TIME   records at or after TIME (UTC, 2026-11-24T10:00:00Z)\n"
-		   "  --json         one JSON object per line (for a SIEM)\n"
-		   "Exit: 0 listed / chain intact, 1 chain broken (the first bad seq is named)\n"
-		   "or failure, 2 usage, 3 config.\n");
+		   "       gwverifier audit verify [--config FILE]\n"
+		   "       gwverifier audit verify --archive FILE [--config FILE]\n"
+		   "       gwverifier audit export --before TIME FILE [--json] [--config FILE]\n\n"
+		   "Lists the audit log in sequence order, or checks its hash chain (from the\n"
+		   "anchor of the last export). export writes the records before TIME and the\n"
+		   "chain anchor to FILE (JSON lines; never overwritten) and removes them from\n"
+		   "the store in one transaction; verify --archive checks such a file, and with\n"
+		   "--config also that the store continues from it.\n\n"
+		   "  --config FILE   verifier configuration (default " CLI_DEFAULT_CONFIG ")\n"
+		   "  --since SEQ     records after sequence number SEQ\n"
+		   "  --since TIME    records at or after TIME (UTC, 2026-11-24T10:00:00Z)\n"
+		   "  --before TIME   export the records before TIME (UTC)\n"
+		   "  --archive FILE  verify an archive written by export\n"
+		   "  --json          one JSON object per line (for a SIEM); export: one summary\n"
+		   "Exit: 0 listed / chain intact / exported, 1 chain or archive broken (the\n"
+		   "first bad seq is named) or failure, 2 usage, 3 config, 5 FILE exists or the\n"
+		   "chain to export is broken.\n");
 }
 
 struct list_ctx {
@@ -83,6 +93,7 @@ static int list_cb(const struct store_audit_record *r, void *arg)
 
 static int do_verify(const struct verifier_ctx *ctx, struct store *st)
 {
+	struct store_audit_anchor anchor;
 	uint64_t count = 0, bad = 0;
 	gw_error err = { { 0 } };
 	int rc;
@@ -98,7 +109,17 @@ static int do_verify(const struct verifier_ctx *ctx, struct store *st)
 				(unsigned long long)bad, gw_error_msg(&err, GW_E_STATE));
 		return GW_EXIT_ERROR;
 	}
-	printf("audit chain intact: %llu records\n", (unsigned long long)count);
+	rc = store_audit_anchor_get(st, &anchor, &err);
+	if (rc) {
+		verifier_errorf(ctx, "audit verify: %s", gw_error_msg(&err, rc));
+		return cli_exit_for(rc);
+	}
+	if (anchor.seq)
+		printf("audit chain intact: %llu records, from the anchor of the archived records "
+		       "up to seq %llu\n",
+		       (unsigned long long)count, (unsigned long long)anchor.seq);
+	else
+		printf("audit chain intact: %llu records\n", (unsigned long long)count);
 	return GW_EXIT_OK;
 }
 
@@ -108,6 +129,8 @@ int cmd_audit(struct verifier_ctx *ctx, int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "since", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "before", required_argument, NULL, 'b' },
+		{ "archive", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -115,10 +138,10 @@ int cmd_audit(struct verifier_ctx *ctx, int argc, char **argv)
 					       "OUTCOME" };
 	struct list_ctx lc = { .json = false };
 	struct store *st = NULL;
-	const char *config = NULL, *since = NULL;
+	const char *config = NULL, *since = NULL, *before = NULL, *archive = NULL;
 	gw_error err = { { 0 } };
 	uint64_t since_seq = 0;
-	bool verify = false;
+	bool verify = false, export = false;
 	int c, rc, status = GW_EXIT_OK;
 
 	optind = 1;
@@ -133,6 +156,12 @@ int cmd_audit(struct verifier_ctx *ctx, int argc, char **argv)
 		case 'j':
 			lc.json = true;
 			break;
+		case 'b':
+			before = optarg;
+			break;
+		case 'a':
+			archive = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return GW_EXIT_OK;
@@ -144,11 +173,24 @@ int cmd_audit(struct verifier_ctx *ctx, int argc, char **argv)
 	if (optind < argc && !strcmp(argv[optind], "verify")) {
 		verify = true;
 		optind++;
+	} else if (optind < argc && !strcmp(argv[optind], "export")) {
+		export = true;
+		optind++;
 	}
-	if (optind != argc || (verify && (since || lc.json))) {
+	if (export) {
+		if (optind + 1 != argc || !before || since || archive) {
+			usage(stderr);
+			return GW_EXIT_USAGE;
+		}
+		return cmd_audit_export(ctx, config, before, argv[optind], lc.json);
+	}
+	if (optind != argc || (verify && (since || lc.json)) || before ||
+	    (archive && !verify)) {
 		usage(stderr);
 		return GW_EXIT_USAGE;
 	}
+	if (archive)
+		return cmd_audit_verify_archive(ctx, config, archive);
 	if (since && gw_parse_u64(since, INT64_MAX, &since_seq)) {
 		if (cli_time_parse(since, &lc.since_ts)) {
 			verifier_errorf(ctx, "--since: expected a sequence number or a UTC time "

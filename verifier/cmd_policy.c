@@ -17,6 +17,7 @@
 #include "store.h"
 #include "util.h"
 #include "vconfig.h"
+#include "cli.h"
 #include "cmd_policy.h"
 #include "polreset.h"
 #include "verdict.h"
@@ -151,11 +152,7 @@ static void format_time(int64_t t, char *buf, size_t len)
 /* "operator:NAME" for the user running the command. */
 int cmd_policy_actor(char *buf, size_t len)
 {
-	const struct passwd *pw = getpwuid(getuid());
-
-	if (pw && pw->pw_name && pw->pw_name[0])
-		return gw_snprintf(buf, len, "operator:%s", pw->pw_name);
-	return gw_snprintf(buf, len, "operator:uid-%u", (unsigned)getuid());
+	return cli_actor(buf, len);
 }
 
 int cmd_policy_detail_add(json_object *o, const struct verdict_policy_info *info,

@@ -50,32 +50,7 @@ static int public_pem(EVP_PKEY *key, char **out)
 
 static int parse_args(int argc, char **argv, const char **config, bool *json)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': *config = optarg; break;
-		case 'j': *json = true; break;
-		case 'h':
-			usage(stdout);
-			return GW_EXIT_OK;
-		default:
-			usage(stderr);
-			return GW_EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return GW_EXIT_USAGE;
-	}
-	return -1;
+	return cli_parse_config_json(argc, argv, usage, 0, config, json);
 }
 
 int cmd_release_key(struct verifier_ctx *ctx, int argc, char **argv)

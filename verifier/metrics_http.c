@@ -54,7 +54,9 @@ static void refresh(struct metrics_http *mh)
 	if (mh->g.at && now >= mh->g.at && now - mh->g.at < (int64_t)mh->refresh_s)
 		return;
 	/* fleet_rollout() reads the configuration, the policy keys and the store
-	 * through the operator commands' environment: the service's, borrowed. */
+	 * through the operator commands' environment: the service's, borrowed under
+	 * its read lock, so that a reload does not free them meanwhile. */
+	pthread_rwlock_rdlock(&svc->lock);
 	memset(&env, 0, sizeof(env));
 	env.cfg = svc->cfg;
 	memcpy(env.keys, svc->policy_keys, sizeof(env.keys));
@@ -63,6 +65,7 @@ static void refresh(struct metrics_http *mh)
 	rc = store_device_list(mh->st, NULL, count_state, n, &err);
 	if (!rc)
 		rc = fleet_rollout(&env, now, &arr, &err);
+	pthread_rwlock_unlock(&svc->lock);
 	if (rc) {
 		atomic_fetch_add(&svc->metrics->gauge_refresh_errors, 1);
 		snprintf(mh->g.error, sizeof(mh->g.error), "%s", gw_error_msg(&err, rc));

@@ -22,16 +22,48 @@
 #include "util.h"
 #include "vlog.h"
 
+/* Each handler runs under the service's read lock, so a reload (service_reload.c)
+ * never changes the settings and keys in the middle of a request. */
+static void locked(struct httpd_req *req, void (*fn)(struct httpd_req *req))
+{
+	struct service_worker *w = req->app;
+
+	pthread_rwlock_rdlock(&w->svc->lock);
+	if (w->generation != w->svc->generation) {
+		/* Verified with the old policy keys: verify again with the new. */
+		verdict_cache_clear(w->policies);
+		w->generation = w->svc->generation;
+	}
+	fn(req);
+	pthread_rwlock_unlock(&w->svc->lock);
+}
+
+#define LOCKED(fn)                                        \
+	static void locked_##fn(struct httpd_req *req)    \
+	{                                                 \
+		locked(req, fn);                          \
+	}
+LOCKED(service_health)
+LOCKED(service_enroll)
+LOCKED(service_enroll_activate)
+LOCKED(service_enroll_status)
+LOCKED(service_attest_challenge)
+LOCKED(service_attest)
+LOCKED(service_renew)
+LOCKED(service_update_key)
+LOCKED(service_release_bundle)
+
 const struct httpd_route service_routes[] = {
-	{ "GET", "/v1/health", service_health, 0 },
-	{ "POST", "/v1/enroll", service_enroll, 0 },
-	{ "POST", "/v1/enroll/activate", service_enroll_activate, 0 },
-	{ "POST", "/v1/enroll/status", service_enroll_status, 0 },
-	{ "POST", "/v1/attest/challenge", service_attest_challenge, HTTPD_NEEDS_CLIENT_CERT },
-	{ "POST", "/v1/attest", service_attest, HTTPD_NEEDS_CLIENT_CERT },
-	{ "POST", "/v1/renew", service_renew, HTTPD_NEEDS_CLIENT_CERT },
-	{ "POST", "/v1/update-key", service_update_key, HTTPD_NEEDS_CLIENT_CERT },
-	{ "GET", "/v1/releases/", service_release_bundle,
+	{ "GET", "/v1/health", locked_service_health, 0 },
+	{ "POST", "/v1/enroll", locked_service_enroll, 0 },
+	{ "POST", "/v1/enroll/activate", locked_service_enroll_activate, 0 },
+	{ "POST", "/v1/enroll/status", locked_service_enroll_status, 0 },
+	{ "POST", "/v1/attest/challenge", locked_service_attest_challenge,
+	  HTTPD_NEEDS_CLIENT_CERT },
+	{ "POST", "/v1/attest", locked_service_attest, HTTPD_NEEDS_CLIENT_CERT },
+	{ "POST", "/v1/renew", locked_service_renew, HTTPD_NEEDS_CLIENT_CERT },
+	{ "POST", "/v1/update-key", locked_service_update_key, HTTPD_NEEDS_CLIENT_CERT },
+	{ "GET", "/v1/releases/", locked_service_release_bundle,
 	  HTTPD_NEEDS_CLIENT_CERT | HTTPD_PATH_PREFIX },
 };
 const size_t service_nroutes = GW_ARRAY_SIZE(service_routes);
@@ -135,6 +167,9 @@ int service_init(struct service *svc, const char *config_path, gw_error *err)
 	int der_len, rc;
 
 	memset(svc, 0, sizeof(*svc));
+	rc = service_lock_init(svc);
+	if (rc)
+		return rc;
 	vconfig_defaults(&svc->cfg);
 	rc = vconfig_load(config_path, &svc->cfg, err);
 	if (rc)
@@ -186,6 +221,8 @@ void service_fini(struct service *svc)
 	metrics_free(svc->metrics);
 	free(svc->gate_pub_pem);
 	vconfig_fini(&svc->cfg);
+	if (svc->lock_init)
+		pthread_rwlock_destroy(&svc->lock);
 	memset(svc, 0, sizeof(*svc));
 }
 
@@ -198,6 +235,7 @@ void *service_thread_init(unsigned idx, void *arg)
 	if (!w)
 		return NULL;
 	w->svc = arg;
+	w->generation = w->svc->generation;
 	if (store_open(w->svc->cfg.store, &w->st, &err)) {
 		service_log("worker %u: store: %s", idx, gw_error_msg(&err, GW_E_IO));
 		free(w);

@@ -4,6 +4,7 @@
 #ifndef GW_VERIFIER_SERVICE_H
 #define GW_VERIFIER_SERVICE_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,13 @@ struct service {
 	struct service_ratelimit *enroll_limit;
 	/* Counters and histograms of every worker (metrics.h). */
 	struct metrics *metrics;
+	/* Every handler runs under the read lock; service_reload() swaps the settings
+	 * and keys above under the write lock (writers first, so a reload is not
+	 * starved by a stream of requests), and bumps generation so that workers drop
+	 * what they cached from the old ones. */
+	pthread_rwlock_t lock;
+	bool lock_init;
+	unsigned long generation;
 };
 
 /* One per worker thread (httpd's app pointer). */
@@ -44,12 +52,25 @@ struct service_worker {
 	struct store *st;
 	unsigned long requests; /* paces the purge of expired nonces and enrollments */
 	struct verdict_cache *policies; /* verified once per (model, version, bytes) */
+	unsigned long generation; /* svc->generation the cache was filled under */
 };
 
 /* Load the configuration and every key and certificate it names; open the store
  * once to create or migrate it. */
 int service_init(struct service *svc, const char *config_path, gw_error *err) GW_WUR;
 void service_fini(struct service *svc);
+
+/* service_reload.c: the lock above, writers first. GW_E_NOMEM. */
+int service_lock_init(struct service *svc) GW_WUR;
+/* service_reload.c: read config_path again into a new set of settings and keys
+ * (as service_init() does) and, when all of it loads, put it in force for the
+ * next request; requests in progress finish under the old one and no connection
+ * is closed. Settings that only take effect at start-up (listener, threads,
+ * store, TLS, CA and gate keys, connection caps; see doc/verifier.md) keep their
+ * old values: each one that changed is named in kept ("listen 127.0.0.1:8443 ->
+ * ...; "), "" when none. On an error nothing changes and err says why. */
+int service_reload(struct service *svc, const char *config_path, char *kept, size_t kept_len,
+		   gw_error *err) GW_WUR;
 
 void *service_thread_init(unsigned idx, void *arg);
 void service_thread_fini(unsigned idx, void *app, void *arg);

@@ -44,7 +44,7 @@ int store_open(const char *url, struct store **out, gw_error *err) GW_WUR;
 void store_close(struct store *st);
 
 /* Schema version this build writes (SQLite: PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 11
+#define STORE_SCHEMA_VERSION 12
 
 /* Optional audit record for a mutating call. When a mutating function gets a
  * non-NULL audit, the record is appended to the chain in the same transaction as
@@ -627,6 +627,26 @@ typedef int (*store_result_cb)(const struct store_result *r, void *arg);
 int store_result_history(struct store *st, const char *device_id, unsigned limit,
 			 store_result_cb cb, void *arg, gw_error *err) GW_WUR;
 
+/* Retention ([retention] in verifier.conf): delete every result of a device that
+ * is not among its newest keep (keep >= 1, by at then id), except the
+ * non-affirming ones (status other than "affirming") at or after failed_since.
+ * Runs in batches of at most STORE_PRUNE_BATCH rows, each its own transaction, so
+ * attestations are not held up (inside store_begin() it is one unit); *deleted
+ * (may be NULL) gets how many went, also when a later batch failed. Nothing refers
+ * to a result by its id (audit records carry their own copy of what they say), so
+ * pruning leaves the audit chain and the devices' last attestation as they are. */
+#define STORE_PRUNE_BATCH 5000
+int store_result_prune(struct store *st, unsigned keep, int64_t failed_since,
+		       uint64_t *deleted, gw_error *err) GW_WUR;
+/* The number of stored results, and the database's size in bytes (pages in use
+ * and free pages, times the page size: what a VACUUM would give back is
+ * free_bytes). Any pointer may be NULL. */
+int store_size(struct store *st, uint64_t *results, uint64_t *bytes, uint64_t *free_bytes,
+	       gw_error *err) GW_WUR;
+/* Rebuild the database file without its free pages (SQLite VACUUM; not inside
+ * store_begin()). Writers wait for it. */
+int store_vacuum(struct store *st, gw_error *err) GW_WUR;
+
 /* ---- what a device's authentic agent log says of its updates ----
  * One row per device, written by the round whose log replayed against a genuine
  * quote (verifier/service_updates.c): the running release, a pending trial, the
@@ -703,6 +723,35 @@ int store_audit_list(struct store *st, uint64_t since, store_audit_cb cb, void *
  * reason is in err. See doc/storage.md for what this cannot detect. A non-zero return means the check itself could not run. */
 int store_audit_verify(struct store *st, uint64_t *count, uint64_t *first_bad_seq,
 		       gw_error *err) GW_WUR;
+
+/* An online copy of the whole database into a new file (SQLite's backup API, one
+ * read snapshot: writers go on meanwhile), written as path GW_TMP_INFIX random,
+ * checked (PRAGMA integrity_check), fsynced and renamed to path, its directory
+ * fsynced; mode 0600. path must not exist (GW_E_EXISTS). *info (may be NULL)
+ * describes the copy. GW_E_IO, GW_E_NOMEM, GW_E_PARSE (the copy fails its check). */
+struct store_backup_info {
+	uint64_t bytes;
+	int64_t schema_version;
+	uint64_t devices, results, audit_records;
+};
+int store_backup(struct store *st, const char *path, struct store_backup_info *info,
+		 gw_error *err) GW_WUR;
+
+/* The archive anchor (schema 12): the last record archived and removed from the
+ * store (`gwverifier audit export`); seq 0 and 32 zero bytes when none was. The
+ * first record kept has seq + 1 and chains from hash. */
+struct store_audit_anchor {
+	uint64_t seq;
+	uint8_t hash[STORE_HASH_LEN];
+	int64_t archived_at; /* 0: never */
+};
+int store_audit_anchor_get(struct store *st, struct store_audit_anchor *out,
+			   gw_error *err) GW_WUR;
+/* Move the anchor to record upto (its seq and stored hash) and delete every record
+ * up to it, in one transaction (inside store_begin(): part of that one).
+ * GW_E_STATE when upto is not above the anchor, GW_E_NOTFOUND when record upto is
+ * not in the store. The caller has written the records elsewhere first. */
+int store_audit_archive(struct store *st, uint64_t upto, int64_t now, gw_error *err) GW_WUR;
 
 /* The canonical hash of one record given the previous hash; shared by backends
  * and by offline checkers. GW_E_TOOBIG for a text over its cap. */

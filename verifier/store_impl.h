@@ -105,6 +105,15 @@ struct store_ops {
 			    gw_error *err);
 	int (*audit_list)(struct store *st, uint64_t since, store_audit_cb cb, void *arg,
 			  gw_error *err);
+	int (*result_prune)(struct store *st, unsigned keep, int64_t failed_since,
+			    uint64_t *deleted, gw_error *err);
+	int (*size)(struct store *st, uint64_t *results, uint64_t *bytes, uint64_t *free_bytes,
+		    gw_error *err);
+	int (*vacuum)(struct store *st, gw_error *err);
+	int (*backup)(struct store *st, const char *path, struct store_backup_info *info,
+		      gw_error *err);
+	int (*audit_anchor_get)(struct store *st, struct store_audit_anchor *out, gw_error *err);
+	int (*audit_archive)(struct store *st, uint64_t upto, int64_t now, gw_error *err);
 	int (*audit_verify)(struct store *st, uint64_t *count, uint64_t *first_bad_seq,
 			    gw_error *err);
 };

@@ -318,6 +318,27 @@ static const char *const migrations[] = {
 	"  judged_counter INTEGER CHECK (judged_counter IS NULL OR judged_counter >= 0),"
 	"  updated INTEGER NOT NULL"
 	") STRICT;",
+	/* 11 -> 12: audit archives (gwverifier audit export). The anchor is the last
+	 * archived record's {seq, hash}, which the first record kept chains from;
+	 * records at or below it may be deleted, no other, and it never moves back
+	 * or goes away. Written so that running it again changes nothing. */
+	"CREATE TABLE IF NOT EXISTS audit_anchor ("
+	"  one INTEGER PRIMARY KEY NOT NULL CHECK (one = 1),"
+	"  seq INTEGER NOT NULL CHECK (seq >= 0),"
+	"  hash BLOB NOT NULL CHECK (length(hash) = 32),"
+	"  archived_at INTEGER NOT NULL"
+	") STRICT;"
+	"INSERT OR IGNORE INTO audit_anchor (one, seq, hash, archived_at)"
+	"  VALUES (1, 0, zeroblob(32), 0);"
+	"DROP TRIGGER IF EXISTS audit_log_no_delete;"
+	"CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
+	"  WHEN OLD.seq > coalesce((SELECT seq FROM audit_anchor WHERE one = 1), 0)"
+	"  BEGIN SELECT RAISE(ABORT, 'audit log is append-only: only archived records go'); END;"
+	"CREATE TRIGGER IF NOT EXISTS audit_anchor_no_delete BEFORE DELETE ON audit_anchor"
+	"  BEGIN SELECT RAISE(ABORT, 'audit anchor cannot be deleted'); END;"
+	"CREATE TRIGGER IF NOT EXISTS audit_anchor_forward BEFORE UPDATE ON audit_anchor"
+	"  WHEN NEW.seq < OLD.seq"
+	"  BEGIN SELECT RAISE(ABORT, 'audit anchor only moves forward'); END;",
 };
 
 _Static_assert(STORE_POLICY_MAX_STEP == 1000, "migration 7's triggers say 1000");
@@ -575,6 +596,12 @@ static const struct store_ops sqlite_ops = {
 	.device_update_list = sqls_op_device_update_list,
 	.counters_retire = sqls_op_counters_retire,
 	.audit_verify = sqls_op_audit_verify,
+	.result_prune = sqls_op_result_prune,
+	.size = sqls_op_size,
+	.vacuum = sqls_op_vacuum,
+	.backup = sqls_op_backup,
+	.audit_anchor_get = sqls_op_audit_anchor_get,
+	.audit_archive = sqls_op_audit_archive,
 };
 
 static int pragma_int(sqlite3 *db, const char *sql, int64_t *out, gw_error *err)

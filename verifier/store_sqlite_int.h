@@ -149,6 +149,21 @@ int sqls_op_audit_append(struct store *st, const struct store_audit *a, uint64_t
 			 gw_error *err);
 int sqls_op_audit_list(struct store *st, uint64_t since, store_audit_cb cb, void *arg,
 		       gw_error *err);
+/* store_sqlite_retention.c */
+int sqls_op_result_prune(struct store *st, unsigned keep, int64_t failed_since,
+			 uint64_t *deleted, gw_error *err);
+int sqls_op_size(struct store *st, uint64_t *results, uint64_t *bytes, uint64_t *free_bytes,
+		 gw_error *err);
+int sqls_op_vacuum(struct store *st, gw_error *err);
+/* store_sqlite_backup.c */
+int sqls_op_backup(struct store *st, const char *path, struct store_backup_info *info,
+		   gw_error *err);
+int sqls_op_audit_anchor_get(struct store *st, struct store_audit_anchor *out, gw_error *err);
+int sqls_op_audit_archive(struct store *st, uint64_t upto, int64_t now, gw_error *err);
+/* The first column of sql's one row, a non-negative integer (store_sqlite_retention.c). */
+int sqls_query_u64(sqlite3 *db, const char *sql, uint64_t *out, gw_error *err);
+/* The anchor as the caller's transaction sees it (store_sqlite_retention.c). */
+int sqls_audit_anchor_read(sqlite3 *db, struct store_audit_anchor *out, gw_error *err);
 int sqls_op_audit_verify(struct store *st, uint64_t *count, uint64_t *first_bad_seq,
 			 gw_error *err);
 

@@ -379,7 +379,8 @@ int sqls_op_audit_verify(struct store *st, uint64_t *count, uint64_t *first_bad_
 	struct store_audit_record r;
 	uint8_t prev[STORE_HASH_LEN];
 	uint8_t want[STORE_HASH_LEN];
-	uint64_t expect = 1, n = 0, bad = 0;
+	uint64_t expect = 1, n = 0, bad = 0, last;
+	struct store_audit_anchor anchor;
 	int64_t head_seq;
 	bool own_tx = !s->in_group;
 	int src = SQLITE_DONE;
@@ -391,6 +392,13 @@ int sqls_op_audit_verify(struct store *st, uint64_t *count, uint64_t *first_bad_
 		if (rc)
 			return rc;
 	}
+	/* After an archive the kept records start above the anchor and chain from
+	 * its hash (audit_archive.h); before any, the anchor is 0 and zeros. */
+	rc = sqls_audit_anchor_read(s->db, &anchor, err);
+	if (rc)
+		goto out;
+	memcpy(prev, anchor.hash, sizeof(prev));
+	expect = anchor.seq + 1;
 	rc = sqls_prepare(s->db, "SELECT " AUDIT_COLUMNS " FROM audit_log ORDER BY seq", &stmt, err);
 	if (rc)
 		goto out;
@@ -461,19 +469,20 @@ int sqls_op_audit_verify(struct store *st, uint64_t *count, uint64_t *first_bad_
 		goto done;
 	}
 	head_seq = sqlite3_column_int64(stmt, 0);
-	if (head_seq < 0 || (uint64_t)head_seq > n) {
-		bad = n + 1;
+	last = anchor.seq + n; /* the last record's seq (the anchor's when none is kept) */
+	if (head_seq < 0 || (uint64_t)head_seq > last) {
+		bad = last + 1;
 		gw_fail(err, GW_E_PARSE,
 			"audit log ends at %" PRIu64 " but its head names %" PRId64
-			" (records deleted from the end)", n, head_seq);
-	} else if ((uint64_t)head_seq < n) {
+			" (records deleted from the end)", last, head_seq);
+	} else if ((uint64_t)head_seq < last) {
 		bad = (uint64_t)head_seq + 1;
 		gw_fail(err, GW_E_PARSE,
 			"audit record %" PRIu64 " is past the head (%" PRId64 ")", bad, head_seq);
 	} else if (sqlite3_column_bytes(stmt, 1) != STORE_HASH_LEN ||
 		   !gw_ct_equal(sqlite3_column_blob(stmt, 1), prev, sizeof(prev))) {
-		bad = n ? n : 1;
-		gw_fail(err, GW_E_PARSE, "audit head hash differs from record %" PRIu64, n);
+		bad = last ? last : 1;
+		gw_fail(err, GW_E_PARSE, "audit head hash differs from record %" PRIu64, last);
 	}
 done:
 	*count = n;

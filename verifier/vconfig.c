@@ -42,6 +42,8 @@ void vconfig_defaults(struct vconfig *cfg)
 	cfg->cert_days = VCONFIG_DEFAULT_CERT_DAYS;
 	cfg->release_max_attest_age = VCONFIG_DEFAULT_MAX_ATTEST_AGE;
 	cfg->authorization_ttl = VCONFIG_DEFAULT_AUTHORIZATION_TTL;
+	cfg->keep_failed_days = VCONFIG_DEFAULT_KEEP_FAILED_DAYS;
+	cfg->prune_interval = VCONFIG_DEFAULT_PRUNE_INTERVAL;
 }
 
 static int set_path(const struct vconfig *cfg, char **dst, const char *v)
@@ -159,7 +161,7 @@ static int on_section(void *user, const char *name, gw_error *err)
 {
 	(void)user;
 	if (!strcmp(name, "verifier") || !strcmp(name, "enrollment") || !strcmp(name, "policy") ||
-	    !strcmp(name, "releases") || !strcmp(name, "metrics"))
+	    !strcmp(name, "releases") || !strcmp(name, "metrics") || !strcmp(name, "retention"))
 		return 0;
 	return gw_fail(err, GW_E_CONFIG, "unknown section [%s]", name);
 }
@@ -198,16 +200,13 @@ static int on_releases_key(struct vconfig *cfg, const char *key, const char *v, 
 	return rc;
 }
 
-/* The defaults of [releases] that depend on other keys: the bundle directory
- * beside the database, the channel "stable". */
-static int releases_defaults(struct vconfig *cfg)
+/* *dst, unless set, as name in the database's directory. */
+static int beside_db(const struct vconfig *cfg, char **dst, const char *name)
 {
 	const char *db;
-	size_t n;
+	size_t n, nlen = strlen(name);
 
-	if (!cfg->default_channel && !(cfg->default_channel = strdup(VCONFIG_DEFAULT_CHANNEL)))
-		return GW_E_NOMEM;
-	if (cfg->release_dir)
+	if (*dst)
 		return 0;
 	db = cfg->store + 7; /* set_store: "sqlite:" and an absolute path */
 	n = strcspn(db, "?");
@@ -217,11 +216,12 @@ static int releases_defaults(struct vconfig *cfg)
 		n--; /* the directory without its trailing slash ("/" stays "") */
 	else
 		n = 0;
-	cfg->release_dir = malloc(n + sizeof("/bundles"));
-	if (!cfg->release_dir)
+	*dst = malloc(n + 1 + nlen + 1);
+	if (!*dst)
 		return GW_E_NOMEM;
-	memcpy(cfg->release_dir, db, n);
-	memcpy(cfg->release_dir + n, "/bundles", sizeof("/bundles"));
+	memcpy(*dst, db, n);
+	(*dst)[n] = '/';
+	memcpy(*dst + n + 1, name, nlen + 1);
 	return 0;
 }
 
@@ -245,6 +245,37 @@ static int on_metrics_key(struct vconfig *cfg, const char *key, const char *v, g
 	return rc;
 }
 
+/* The defaults that depend on other keys: the bundle directory and the pid file
+ * beside the database, the channel "stable". */
+static int releases_defaults(struct vconfig *cfg)
+{
+	int rc;
+
+	if (!cfg->default_channel && !(cfg->default_channel = strdup(VCONFIG_DEFAULT_CHANNEL)))
+		return GW_E_NOMEM;
+	rc = beside_db(cfg, &cfg->release_dir, "bundles");
+	if (!rc)
+		rc = beside_db(cfg, &cfg->pid_file, "gwverifier.pid");
+	return rc;
+}
+
+static int on_retention_key(struct vconfig *cfg, const char *key, const char *v, gw_error *err)
+{
+	int rc;
+
+	if (!strcmp(key, "keep_results"))
+		rc = set_uint(&cfg->keep_results, v, 1, 1000000);
+	else if (!strcmp(key, "keep_failed_days"))
+		rc = set_uint(&cfg->keep_failed_days, v, 0, 36500);
+	else if (!strcmp(key, "prune_interval"))
+		rc = set_uint(&cfg->prune_interval, v, 1, 86400);
+	else
+		return gw_fail(err, GW_E_CONFIG, "[retention]: unknown key '%s'", key);
+	if (rc == GW_E_PARSE)
+		return gw_fail(err, GW_E_CONFIG, "[retention]: bad value for '%s': '%s'", key, v);
+	return rc;
+}
+
 static int on_key(void *user, const char *section, const char *key, const char *v, int line,
 		  gw_error *err)
 {
@@ -261,6 +292,8 @@ static int on_key(void *user, const char *section, const char *key, const char *
 			rc = set_uint(&cfg->threads, v, 1, 64);
 		else if (!strcmp(key, "store"))
 			rc = set_store(cfg, &cfg->store, v);
+		else if (!strcmp(key, "pid_file"))
+			rc = set_path(cfg, &cfg->pid_file, v);
 		else if (!strcmp(key, "tls_cert"))
 			rc = set_path(cfg, &cfg->tls_cert, v);
 		else if (!strcmp(key, "tls_key"))
@@ -335,6 +368,8 @@ static int on_key(void *user, const char *section, const char *key, const char *
 		return on_releases_key(cfg, key, v, err);
 	} else if (!strcmp(section, "metrics")) {
 		return on_metrics_key(cfg, key, v, err);
+	} else if (!strcmp(section, "retention")) {
+		return on_retention_key(cfg, key, v, err);
 	} else if (strcmp(section, "enrollment")) {
 		/* inih hands keys before the first header over with section "". */
 		return gw_fail(err, GW_E_CONFIG, "unknown section [%s]", section);
@@ -473,7 +508,7 @@ void vconfig_fini(struct vconfig *cfg)
 	char **strs[] = { &cfg->dir, &cfg->id, &cfg->listen, &cfg->store, &cfg->tls_cert,
 			  &cfg->tls_key, &cfg->ca_cert, &cfg->ca_key, &cfg->gate_key,
 			  &cfg->release_trust_root, &cfg->release_dir, &cfg->default_channel,
-			  &cfg->release_key, &cfg->metrics_listen };
+			  &cfg->release_key, &cfg->metrics_listen, &cfg->pid_file };
 
 	for (size_t i = 0; i < GW_ARRAY_SIZE(strs); i++)
 		free(*strs[i]);

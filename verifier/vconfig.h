@@ -34,6 +34,9 @@ struct vconfig {
 	char *listen;       /* "127.0.0.1:8443", "[::1]:8443" */
 	unsigned threads;
 	char *store;        /* "sqlite:/path" */
+	/* The pid file `serve` writes and holds locked, `reload` signals (default:
+	 * gwverifier.pid beside the database). */
+	char *pid_file;
 	char *tls_cert, *tls_key;
 	char *ca_cert, *ca_key;   /* issues the server and device certificates */
 	char *gate_key;     /* ES256: attestation results, PolicySigned */
@@ -87,8 +90,16 @@ struct vconfig {
 	 * none); refresh: seconds the store gauges are kept between reads. */
 	char *metrics_listen;
 	unsigned metrics_refresh;
+	/* [retention]: attestation results kept per device (0: no pruning, the
+	 * default), days every non-affirming one is kept, and how often `serve`
+	 * prunes (seconds). */
+	unsigned keep_results;
+	unsigned keep_failed_days;
+	unsigned prune_interval;
 };
 #define VCONFIG_DEFAULT_METRICS_REFRESH 30u
+#define VCONFIG_DEFAULT_KEEP_FAILED_DAYS 30u
+#define VCONFIG_DEFAULT_PRUNE_INTERVAL 3600u
 #define VCONFIG_DEFAULT_CHANNEL "stable"
 #define VCONFIG_DEFAULT_MAX_ATTEST_AGE 900u
 #define VCONFIG_DEFAULT_AUTHORIZATION_TTL 120u

@@ -373,6 +373,12 @@ void verdict_cache_free(struct verdict_cache *c)
 	free(c);
 }
 
+void verdict_cache_clear(struct verdict_cache *c)
+{
+	for (size_t i = 0; i < c->cap; i++)
+		entry_clear(&c->e[i]);
+}
+
 int verdict_cache_get(struct verdict_cache *c, const char *model, uint32_t version,
 		      const char *body, size_t len, EVP_PKEY *const *keys, size_t nkeys,
 		      size_t threshold, const struct gwpol **pol, const char **why)

@@ -116,6 +116,8 @@ struct verdict_cache;
 
 struct verdict_cache *verdict_cache_new(size_t cap); /* NULL on allocation failure */
 void verdict_cache_free(struct verdict_cache *c);   /* NULL-safe */
+/* Forget every entry (the keys they were verified with changed). */
+void verdict_cache_clear(struct verdict_cache *c);
 
 /* The policy of (model, version) whose stored envelope is body (len bytes): from
  * the cache when the bytes are the ones verified before, else verified and parsed

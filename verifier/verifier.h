@@ -24,5 +24,8 @@ int cmd_audit(struct verifier_ctx *ctx, int argc, char **argv);
 int cmd_status(struct verifier_ctx *ctx, int argc, char **argv);
 int cmd_release(struct verifier_ctx *ctx, int argc, char **argv);
 int cmd_release_key(struct verifier_ctx *ctx, int argc, char **argv);
+int cmd_reload(struct verifier_ctx *ctx, int argc, char **argv);
+int cmd_prune(struct verifier_ctx *ctx, int argc, char **argv);
+int cmd_backup(struct verifier_ctx *ctx, int argc, char **argv);
 
 #endif

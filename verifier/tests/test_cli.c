@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -115,6 +117,60 @@ static void test_hex(void **state)
 	free(s);
 }
 
+/* The operator in audit records: --actor, else SUDO_USER (root only), else the
+ * login name; a given name that is not the login name keeps the login beside it. */
+static void test_actor(void **state)
+{
+	const struct passwd *pw = getpwuid(getuid());
+	char login[64], want[160], buf[160];
+
+	(void)state;
+	if (pw && pw->pw_name)
+		snprintf(login, sizeof(login), "%s", pw->pw_name);
+	else
+		snprintf(login, sizeof(login), "uid-%lu", (unsigned long)getuid());
+	unsetenv("SUDO_USER");
+	cli_set_actor(NULL);
+	assert_int_equal(cli_actor(buf, sizeof(buf)), 0);
+	snprintf(want, sizeof(want), "operator:%s", login);
+	assert_string_equal(buf, want);
+	cli_set_actor("alice");
+	assert_int_equal(cli_actor(buf, sizeof(buf)), 0);
+	snprintf(want, sizeof(want), "operator:alice via %s", login);
+	assert_string_equal(buf, want);
+	cli_set_actor(login); /* the login name itself: no "via" */
+	assert_int_equal(cli_actor(buf, sizeof(buf)), 0);
+	snprintf(want, sizeof(want), "operator:%s", login);
+	assert_string_equal(buf, want);
+	/* --actor wins over SUDO_USER; SUDO_USER counts for root only. */
+	cli_set_actor("alice");
+	setenv("SUDO_USER", "bob", 1);
+	assert_int_equal(cli_actor(buf, sizeof(buf)), 0);
+	snprintf(want, sizeof(want), "operator:alice via %s", login);
+	assert_string_equal(buf, want);
+	cli_set_actor(NULL);
+	assert_int_equal(cli_actor(buf, sizeof(buf)), 0);
+	if (getuid() == 0)
+		snprintf(want, sizeof(want), "operator:bob via %s", login);
+	else
+		snprintf(want, sizeof(want), "operator:%s", login);
+	assert_string_equal(buf, want);
+	setenv("SUDO_USER", "bad name; rm", 1); /* not a name: ignored */
+	assert_int_equal(cli_actor(buf, sizeof(buf)), 0);
+	snprintf(want, sizeof(want), "operator:%s", login);
+	assert_string_equal(buf, want);
+	unsetenv("SUDO_USER");
+	assert_int_equal(cli_actor(buf, 8), GW_E_TOOBIG);
+
+	assert_true(cli_actor_name_ok("alice.smith@example-1_x"));
+	assert_false(cli_actor_name_ok(""));
+	assert_false(cli_actor_name_ok("-alice"));
+	assert_false(cli_actor_name_ok("al ice"));
+	assert_false(cli_actor_name_ok("al:ice"));
+	assert_false(cli_actor_name_ok("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")); /* 33 */
+	assert_true(cli_actor_name_ok("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));   /* 32 */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -123,6 +179,7 @@ int main(void)
 		cmocka_unit_test(test_json_parse),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_actor),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

@@ -46,6 +46,8 @@ static int setup(void **state)
 	f->svc.cfg.default_channel = "stable";
 	f->svc.metrics = metrics_new();
 	assert_non_null(f->svc.metrics);
+	/* the refresh borrows the settings under the service's read lock */
+	assert_int_equal(service_lock_init(&f->svc), 0);
 	if (metrics_http_start("127.0.0.1:0", &f->svc, 30, &f->mh, &err)) {
 		print_error("metrics_http_start: %s\n", gw_error_msg(&err, GW_E_IO));
 		return -1;
@@ -62,6 +64,7 @@ static int teardown(void **state)
 
 	metrics_http_stop(f->mh);
 	metrics_free(f->svc.metrics);
+	pthread_rwlock_destroy(&f->svc.lock);
 	memcpy(sf, &f->sf, sizeof(*sf));
 	free(f);
 	return store_fixture_teardown(&sfp);

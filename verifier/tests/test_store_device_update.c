@@ -164,7 +164,7 @@ static void test_migrate_v10(void **state)
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(stmt, 0), 11);
+	assert_int_equal(sqlite3_column_int(stmt, 0), STORE_SCHEMA_VERSION);
 	sqlite3_finalize(stmt);
 	sqlite3_close(db);
 }

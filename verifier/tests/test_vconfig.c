@@ -169,6 +169,12 @@ static void test_minimal(void **state)
 	 * database, channel "stable", attestations fresh for 15 minutes. */
 	assert_null(cfg.release_trust_root);
 	assert_string_equal(cfg.release_dir, "/tmp/bundles");
+	/* The pid file `serve` holds and `reload` reads: beside the database too. */
+	assert_string_equal(cfg.pid_file, "/tmp/gwverifier.pid");
+	/* No [retention]: nothing is pruned. */
+	assert_int_equal(cfg.keep_results, 0);
+	assert_int_equal(cfg.keep_failed_days, 30);
+	assert_int_equal(cfg.prune_interval, 3600);
 	assert_string_equal(cfg.default_channel, "stable");
 	assert_int_equal(cfg.release_max_attest_age, 900);
 	assert_int_equal(cfg.authorization_ttl, 120);
@@ -185,6 +191,10 @@ static void test_releases(void **state)
 	abs_path(FIXTURES "/good/root.json", want, sizeof(want));
 	assert_string_equal(cfg.release_trust_root, want);
 	assert_string_equal(cfg.release_dir, "/srv/bundles");
+	assert_string_equal(cfg.pid_file, "/run/gatewarden/v.pid");
+	assert_int_equal(cfg.keep_results, 5);
+	assert_int_equal(cfg.keep_failed_days, 0);
+	assert_int_equal(cfg.prune_interval, 60);
 	assert_string_equal(cfg.default_channel, "lts-2.x");
 	assert_int_equal(cfg.release_max_attest_age, 60);
 	assert_int_equal(cfg.authorization_ttl, 30);
@@ -422,6 +432,7 @@ static const struct bad_case {
 	{ "ca-cert-empty.conf", 2, BADV("ca_cert", "") },
 	{ "ca-key-empty.conf", 2, BADV("ca_key", "") },
 	{ "gate-key-empty.conf", 2, BADV("gate_key", "") },
+	{ "pid-file-empty.conf", 11, BADV("pid_file", "") },
 	{ "store-scheme.conf", 2, BADV("store", "postgres://db/verifier") },
 	{ "store-no-scheme.conf", 2, BADV("store", "/var/lib/verifier.db") },
 	{ "store-empty-path.conf", 2, BADV("store", "sqlite:") },
@@ -519,6 +530,9 @@ static const struct bad_case {
 	{ "cert-days-twice.conf", 3, "cert_days given twice (first on line 2)" },
 	{ "cert-days-in-verifier.conf", 2, "[verifier]: unknown key 'cert_days'" },
 	{ "releases-unknown-key.conf", 2, "[releases]: unknown key 'root'" },
+	{ "retention-keep-zero.conf", 2, "[retention]: " BADV("keep_results", "0") },
+	{ "retention-unknown-key.conf", 2, "[retention]: unknown key 'keep_failed'" },
+	{ "retention-interval-high.conf", 2, "[retention]: " BADV("prune_interval", "86401") },
 	{ "releases-trust-root-empty.conf", 2, "[releases]: " BADV("trust_root", "") },
 	{ "releases-dir-empty.conf", 2, BADV("dir", "") },
 	{ "releases-channel-space.conf", 2, BADV("default_channel", "be ta") },

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Audit archives (doc/storage.md, "Archiving the audit log"): `gwverifier audit
+# export --before TIME FILE` on a store filled by gw-storefill writes the records
+# before TIME with the chain anchor, removes them (and only them) and audits the
+# export; `audit verify` proves the rest from the anchor; `audit verify --archive`
+# accepts the archive and a second one chained from the first, and names a
+# tampered, truncated or reordered copy; a tampered record left in the store, and
+# a rewritten anchor, are named; refusals: an existing FILE, a bad time, nothing
+# before TIME (no file written). No TPM.
+# shellcheck source=swtpm-tests/lib.sh
+source "$(dirname "$0")/lib.sh"
+require_cmd python3 sqlite3
+
+fill=$GW_BIN/tools/gw-storefill
+if [ ! -x "$fill" ]; then
+  fail storefill-built "$fill not built (make tools)"
+  exit 1
+fi
+dir=$GW_TMP/v
+db=$dir/verifier.db
+conf=$dir/verifier.conf
+check init gwverifier init "$dir" --listen "127.0.0.1:$(random_port)" --id archive
+
+# Three records two days old (device.enroll at their creation time), two of now.
+check fill-dev1 "$fill" "sqlite:$db" device gw-1 m enrolled now-180000
+check fill-dev2 "$fill" "sqlite:$db" device gw-2 m enrolled now-179000
+check fill-dev3 "$fill" "sqlite:$db" device gw-3 m enrolled now-178000
+check fill-audit1 "$fill" "sqlite:$db" audit operator:alice device.approve gw-1 ok \
+  '{"message":"approved \"gw-1\""}'
+check fill-audit2 "$fill" "sqlite:$db" audit verifier attest gw-2 affirming
+day_ago=$(date -u -d @$(($(date +%s) - 86400)) +%Y-%m-%dT%H:%M:%SZ)
+a1=$GW_TMP/audit-1.jsonl
+a2=$GW_TMP/audit-2.jsonl
+
+expect_exit -n export-bad-time 2 gwverifier audit export --config "$conf" --before yesterday "$a1"
+expect_exit -n export-no-file 2 gwverifier audit export --config "$conf" --before "$day_ago"
+expect_exit -n export-no-before 2 gwverifier audit export --config "$conf" "$a1"
+check export-1 gwverifier audit export --config "$conf" --before "$day_ago" "$a1" --json
+check_py export-1-json "$GW_STDOUT" "$a1" <<'EOF'
+import json, sys
+j = json.loads(open(sys.argv[1]).read())
+assert j["count"] == 3 and j["first_seq"] == 1 and j["last_seq"] == 3, j
+assert j["file"] == sys.argv[2] and len(j["anchor"]) == 64, j
+EOF
+expect_eq archive-mode 640 "$(stat -c %a "$a1")"
+expect_eq archived-removed "4|5|6" "$(sqlite3 "$db" "SELECT group_concat(seq, '|') FROM audit_log")"
+check verify-after-export gwverifier audit verify --config "$conf"
+expect_output_contains -n verify-from-anchor "intact: 3 records, from the anchor of the archived records up to seq 3"
+check verify-archive gwverifier audit verify --config "$conf" --archive "$a1"
+expect_output_contains -n verify-archive-intact "archive intact: 3 records, seq 1-3"
+expect_output_contains -n verify-archive-continues "the store's records continue from this archive"
+check verify-archive-alone gwverifier audit verify --archive "$a1"
+check audit-json gwverifier audit --config "$conf" --json
+check_py export-audited "$GW_STDOUT" "operator:$(id -un)" <<'EOF'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]).read().splitlines()]
+e = [r for r in recs if r["action"] == "audit.export"]
+assert len(e) == 1 and e[0]["actor"] == sys.argv[2], e
+assert e[0]["detail"]["first_seq"] == 1 and e[0]["detail"]["last_seq"] == 3, e
+EOF
+
+# Refusals: the file exists; nothing older than the time (no file written).
+expect_exit -n export-exists 5 gwverifier audit export --config "$conf" --before "$day_ago" "$a1"
+expect_output_contains -n export-exists-says "never overwritten"
+check export-nothing gwverifier audit export --config "$conf" --before "$day_ago" "$a2"
+expect_output_contains -n export-nothing-says "nothing exported"
+expect_eq export-nothing-no-file no "$([ -e "$a2" ] && echo yes || echo no)"
+expect_eq export-nothing-no-temp "" "$(ls "$GW_TMP" | grep -F '.tmp.' || true)"
+
+# A second archive chains from the first one's anchor.
+check export-2 gwverifier audit export --config "$conf" --before 2999-01-01T00:00:00Z "$a2"
+check_py archives-chain "$a1" "$a2" <<'EOF'
+import json, sys
+a1 = open(sys.argv[1]).read().splitlines()
+a2 = open(sys.argv[2]).read().splitlines()
+assert json.loads(a2[0])["prev_hash"] == json.loads(a1[-1])["anchor"]["hash"]
+assert json.loads(a2[0])["first_seq"] == 4, a2[0]
+EOF
+check verify-archive-2 gwverifier audit verify --config "$conf" --archive "$a2"
+expect_output_contains -n verify-archive-2-continues "continue from this archive"
+check verify-archive-1-earlier gwverifier audit verify --config "$conf" --archive "$a1"
+expect_output_contains -n verify-archive-1-earlier-says "an earlier one"
+check verify-after-export-2 gwverifier audit verify --config "$conf"
+
+# Tampered copies of an archive.
+sed 's/"actor":"operator:alice"/"actor":"operator:mallory"/' "$a2" >"$GW_TMP/t-actor.jsonl"
+expect_exit -n archive-edited 1 gwverifier audit verify --archive "$GW_TMP/t-actor.jsonl"
+expect_output_contains -n archive-edited-named "line 2: seq 4: hash mismatch, the record was altered"
+head -n -1 "$a2" >"$GW_TMP/t-trunc.jsonl"
+expect_exit -n archive-truncated 1 gwverifier audit verify --archive "$GW_TMP/t-trunc.jsonl"
+expect_output_contains -n archive-truncated-named "no trailer .*truncated"
+awk 'NR == 2 { l = $0; next } NR == 3 { print; print l; next } { print }' "$a2" \
+  >"$GW_TMP/t-order.jsonl"
+expect_exit -n archive-reordered 1 gwverifier audit verify --archive "$GW_TMP/t-order.jsonl"
+expect_output_contains -n archive-reordered-named "seq 5 where 4 belongs"
+sed '2d' "$a2" >"$GW_TMP/t-removed.jsonl"
+expect_exit -n archive-record-removed 1 gwverifier audit verify --archive "$GW_TMP/t-removed.jsonl"
+expect_exit -n archive-missing 1 gwverifier audit verify --archive "$GW_TMP/nope.jsonl"
+
+# The chain left in the store tampered with: named from the anchor on.
+check fill-audit3 "$fill" "sqlite:$db" audit verifier attest gw-3 affirming
+check fill-audit4 "$fill" "sqlite:$db" audit verifier attest gw-3 affirming
+check verify-before-tamper gwverifier audit verify --config "$conf"
+first_kept=$(sqlite3 "$db" "SELECT min(seq) FROM audit_log")
+check tamper-kept sqlite3 "$db" "DROP TRIGGER audit_log_no_update;
+  UPDATE audit_log SET outcome = 'contraindicated' WHERE seq = $((first_kept + 1))"
+expect_exit -n verify-tampered-kept 1 gwverifier audit verify --config "$conf"
+expect_output_contains -n verify-tampered-kept-named "broken at seq $((first_kept + 1)).*altered"
+check untamper sqlite3 "$db" "UPDATE audit_log SET outcome = 'affirming' WHERE seq = $((first_kept + 1))"
+check verify-untampered gwverifier audit verify --config "$conf"
+# The anchor's hash rewritten at the same seq: the store no longer continues from
+# the archive, and its first kept record does not link.
+check tamper-anchor sqlite3 "$db" "UPDATE audit_anchor SET hash = zeroblob(32)"
+expect_exit -n verify-tampered-anchor 1 gwverifier audit verify --config "$conf"
+expect_output_contains -n verify-tampered-anchor-named "broken at seq $first_kept.*does not link"
+expect_exit -n archive-vs-tampered-anchor 1 gwverifier audit verify --config "$conf" --archive "$a2"
+expect_output_contains -n archive-vs-tampered-anchor-named "differs from the archive's"

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Retention of attestation results (doc/verifier.md, "Retention"): `gwverifier
+# prune` on a store filled by gw-storefill deletes exactly what the rule lets go
+# (the newest N per device, non-affirming ones for D days), audited with the
+# operator's name, the audit chain intact; bad arguments and a configuration
+# without [retention] refused; --vacuum leaves no free page. A running verifier
+# with [retention] prunes at start and every prune_interval (results added while
+# it runs go), and a reload with a smaller keep_results applies. No TPM.
+# shellcheck source=swtpm-tests/lib.sh
+source "$(dirname "$0")/lib.sh"
+require_cmd python3 sqlite3
+
+fill=$GW_BIN/tools/gw-storefill
+if [ ! -x "$fill" ]; then
+  fail storefill-built "$fill not built (make tools)"
+  exit 1
+fi
+dir=$GW_TMP/v
+db=$dir/verifier.db
+conf=$dir/verifier.conf
+port=$(free_port)
+check init gwverifier init "$dir" --listen "127.0.0.1:$port" --id retention
+
+count() { sqlite3 "$db" "SELECT count(*) FROM results${1:+ WHERE device_id = '$1'}"; }
+
+check fill-dev1 "$fill" "sqlite:$db" device gw-1 m enrolled now-200000
+check fill-dev2 "$fill" "sqlite:$db" device gw-2 m enrolled now-200000
+# gw-1: 12 results 10000 s apart, every 4th contraindicated (at 40000, 80000 and
+# 120000 s ago: the first two within a day). gw-2: two affirming.
+for ((i = 12; i >= 1; i--)); do
+  st=affirming
+  ((i % 4)) || st=contraindicated
+  "$fill" "sqlite:$db" result gw-1 "now-$((i * 10000))" "$st" '[]' >/dev/null ||
+    fail "fill-res-$i" "gw-storefill result failed"
+done
+check fill-res-gw2a "$fill" "sqlite:$db" result gw-2 now-500 affirming '[]'
+check fill-res-gw2b "$fill" "sqlite:$db" result gw-2 now-400 affirming '[]'
+expect_eq filled 14 "$(count)"
+
+expect_exit -n prune-no-retention 3 gwverifier prune --config "$conf"
+expect_output_contains -n prune-no-retention-says "no \[retention\] keep_results"
+expect_exit -n prune-keep-zero 2 gwverifier prune --config "$conf" --keep-results 0
+expect_exit -n prune-days-words 2 gwverifier prune --config "$conf" --keep-results 3 \
+  --keep-failed-days ten
+expect_exit -n prune-extra-arg 2 gwverifier prune --config "$conf" --keep-results 3 extra
+expect_eq nothing-deleted-by-refusals 14 "$(count)"
+
+check prune-3-1 gwverifier prune --config "$conf" --keep-results 3 --keep-failed-days 1 --json
+check_py prune-json "$GW_STDOUT" <<'EOF'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == 1, lines
+j = json.loads(lines[0])
+assert j["deleted"] == 7 and j["results"] == 7, j
+assert j["keep_results"] == 3 and j["keep_failed_days"] == 1 and j["vacuumed"] is False, j
+assert j["bytes"] > 0 and j["free_bytes"] >= 0, j
+EOF
+# Kept of gw-1: the newest three and the two contraindicated ones of the last day.
+expect_eq gw1-kept 5 "$(count gw-1)"
+expect_eq gw1-failed-kept "2" \
+  "$(sqlite3 "$db" "SELECT count(*) FROM results WHERE device_id='gw-1' AND status='contraindicated'")"
+expect_eq gw1-old-failed-gone 0 \
+  "$(sqlite3 "$db" "SELECT count(*) FROM results WHERE device_id='gw-1' AND at < strftime('%s','now') - 100000")"
+expect_eq gw2-kept 2 "$(count gw-2)"
+check audit-json gwverifier audit --config "$conf" --json
+check_py prune-audited "$GW_STDOUT" "operator:$(id -un)" <<'EOF'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]).read().splitlines()]
+p = [r for r in recs if r["action"] == "results.prune"]
+assert len(p) == 1, p
+assert p[0]["actor"] == sys.argv[2], p
+assert p[0]["detail"] == {"deleted": 7, "keep_results": 3, "keep_failed_days": 1}, p
+EOF
+check audit-verify gwverifier audit verify --config "$conf"
+# Nothing left to delete: no second audit record.
+check prune-again gwverifier prune --config "$conf" --keep-results 3 --keep-failed-days 1
+expect_output_contains -n prune-again-none "^0 results deleted"
+check prune-vacuum gwverifier prune --config "$conf" --keep-results 3 --keep-failed-days 1 \
+  --vacuum --json
+check_py vacuum-no-free "$GW_STDOUT" <<'EOF'
+import json, sys
+j = json.loads(open(sys.argv[1]).read())
+assert j["vacuumed"] is True and j["free_bytes"] == 0 and j["deleted"] == 0, j
+EOF
+
+# The server: prunes at start-up, then every second.
+printf '\n[retention]\nkeep_results = 2\nkeep_failed_days = 0\nprune_interval = 1\n' >>"$conf"
+bg_start verifier "$GW_BIN/gwverifier" serve --config "$conf"
+vpid=$BG_PID
+log=$GW_TMP/verifier.log
+wait_for_port "$port" 20 || fail verifier-listens "gwverifier serve did not listen on $port"
+# wait_count N [DEVICE]: up to 10 s for the count to become N.
+wait_count() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [ "$(count "${2:-}")" = "$1" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+wait_count 4 && pass serve-pruned-at-start || fail serve-pruned-at-start "$(count) results"
+expect_output_contains -n serve-logged "retention: 3 results deleted" "$log"
+for t in 30 20 10; do
+  "$fill" "sqlite:$db" result gw-2 "now-$t" affirming '[]' >/dev/null ||
+    fail fill-live "gw-storefill result failed"
+done
+wait_count 2 gw-2 && pass serve-pruned-periodically ||
+  fail serve-pruned-periodically "$(count gw-2) results of gw-2"
+sed -i 's/^keep_results = 2/keep_results = 1/' "$conf"
+check reload-keep-1 gwverifier reload --config "$conf"
+wait_count 2 && pass reload-applies-retention || fail reload-applies-retention "$(count) results"
+check audit-json-2 gwverifier audit --config "$conf" --json
+check_py server-prune-audited "$GW_STDOUT" <<'EOF'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]).read().splitlines()]
+p = [r for r in recs if r["action"] == "results.prune" and r["actor"] == "verifier"]
+assert len(p) >= 3, p
+assert p[-1]["detail"]["keep_results"] == 1, p[-1]
+EOF
+check audit-verify-2 gwverifier audit verify --config "$conf"
+_gw_alive "$vpid" && pass verifier-alive || fail verifier-alive "the verifier died"
+bg_stop verifier

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0
+// gwverifier prune: apply the retention rule to the attestation results now, and
+// optionally VACUUM the database.
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "retention.h"
+#include "vconfig.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: gwverifier prune [--config FILE] [--keep-results N] [--keep-failed-days D]\n"
+		   "                        [--vacuum] [--json]\n\n"
+		   "Deletes the attestation results the retention rule lets go: of each device the\n"
+		   "newest N stay, and every result that is not affirming stays for D days.\n"
+		   "N and D come from [retention] keep_results and keep_failed_days unless given.\n"
+		   "The pruning is audited (results.prune). 'serve' does the same every\n"
+		   "prune_interval seconds.\n\n"
+		   "  --config FILE          verifier configuration (default " CLI_DEFAULT_CONFIG ")\n"
+		   "  --keep-results N       results kept per device (1-1000000)\n"
+		   "  --keep-failed-days D   days non-affirming results are kept (0-36500)\n"
+		   "  --vacuum               then rebuild the file without its free pages\n"
+		   "  --json                 {\"deleted\", \"keep_results\", \"keep_failed_days\",\n"
+		   "                         \"results\", \"bytes\", \"free_bytes\", \"vacuumed\"}\n\n"
+		   "Exit: 0 pruned, 1 store failure, 2 usage, 3 config (no keep_results).\n");
+}
+
+struct prune_opts {
+	const char *config;
+	long long keep, days; /* -1: from the configuration */
+	bool vacuum, json;
+};
+
+static int num_arg(const char *name, const char *v, uint64_t min, uint64_t max, long long *out)
+{
+	uint64_t n;
+
+	if (gw_parse_u64(v, max, &n) || n < min) {
+		fprintf(stderr, "gwverifier: %s: expected %llu-%llu, got '%s'\n", name,
+			(unsigned long long)min, (unsigned long long)max, v);
+		return GW_EXIT_USAGE;
+	}
+	*out = (long long)n;
+	return -1;
+}
+
+static int parse_args(int argc, char **argv, struct prune_opts *o)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "keep-results", required_argument, NULL, 'k' },
+		{ "keep-failed-days", required_argument, NULL, 'd' },
+		{ "vacuum", no_argument, NULL, 'v' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, r = -1;
+
+	optind = 1;
+	while (r < 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->config = optarg; break;
+		case 'k': r = num_arg("--keep-results", optarg, 1, 1000000, &o->keep); break;
+		case 'd': r = num_arg("--keep-failed-days", optarg, 0, 36500, &o->days); break;
+		case 'v': o->vacuum = true; break;
+		case 'j': o->json = true; break;
+		case 'h':
+			usage(stdout);
+			return GW_EXIT_OK;
+		default:
+			usage(stderr);
+			return GW_EXIT_USAGE;
+		}
+	}
+	if (r < 0 && optind != argc) {
+		usage(stderr);
+		return GW_EXIT_USAGE;
+	}
+	return r;
+}
+
+static void print_result(const struct prune_opts *o, uint64_t deleted, uint64_t results,
+			 uint64_t bytes, uint64_t freeb)
+{
+	json_object *j;
+
+	if (!o->json) {
+		printf("%llu results deleted (the newest %lld per device kept, non-affirming ones "
+		       "for %lld days); %llu left, database %llu bytes (%llu free)%s\n",
+		       (unsigned long long)deleted, o->keep, o->days, (unsigned long long)results,
+		       (unsigned long long)bytes, (unsigned long long)freeb,
+		       o->vacuum ? " after VACUUM" : "");
+		return;
+	}
+	j = json_object_new_object();
+	json_object_object_add(j, "deleted", json_object_new_uint64(deleted));
+	json_object_object_add(j, "keep_results", json_object_new_int64(o->keep));
+	json_object_object_add(j, "keep_failed_days", json_object_new_int64(o->days));
+	json_object_object_add(j, "results", json_object_new_uint64(results));
+	json_object_object_add(j, "bytes", json_object_new_uint64(bytes));
+	json_object_object_add(j, "free_bytes", json_object_new_uint64(freeb));
+	json_object_object_add(j, "vacuumed", json_object_new_boolean(o->vacuum));
+	cli_json_print(j);
+	json_object_put(j);
+}
+
+/* keep and days not given: [retention]'s; no keep_results anywhere is an error. */
+static int from_config(const struct verifier_ctx *ctx, struct prune_opts *o)
+{
+	const char *path = o->config ? o->config : CLI_DEFAULT_CONFIG;
+	struct vconfig cfg;
+	gw_error err = { { 0 } };
+	int rc, status = GW_EXIT_OK;
+
+	vconfig_defaults(&cfg);
+	rc = vconfig_load(path, &cfg, &err);
+	if (rc) {
+		verifier_errorf(ctx, "config: %s", gw_error_msg(&err, rc));
+		status = GW_EXIT_CONFIG;
+	} else if (o->keep < 0 && !cfg.keep_results) {
+		verifier_errorf(ctx, "prune: %s has no [retention] keep_results; give "
+				     "--keep-results", path);
+		status = GW_EXIT_CONFIG;
+	} else {
+		if (o->keep < 0)
+			o->keep = cfg.keep_results;
+		if (o->days < 0)
+			o->days = cfg.keep_failed_days;
+	}
+	vconfig_fini(&cfg);
+	return status;
+}
+
+int cmd_prune(struct verifier_ctx *ctx, int argc, char **argv)
+{
+	struct prune_opts o = { .keep = -1, .days = -1 };
+	struct store *st = NULL;
+	gw_error err = { { 0 } };
+	uint64_t deleted = 0, results = 0, bytes = 0, freeb = 0;
+	char actor[96];
+	int rc, status;
+
+	status = parse_args(argc, argv, &o);
+	if (status >= 0)
+		return status;
+	if ((status = from_config(ctx, &o)) != GW_EXIT_OK)
+		return status;
+	if (cli_actor(actor, sizeof(actor))) {
+		verifier_errorf(ctx, "prune: cannot name the operator (no passwd entry)");
+		return GW_EXIT_ERROR;
+	}
+	status = cli_open_store(ctx, o.config, &st);
+	if (status != GW_EXIT_OK)
+		return status;
+	rc = retention_prune(st, (unsigned)o.keep, (unsigned)o.days, cli_now(), actor, &deleted,
+			     &err);
+	if (!rc && o.vacuum)
+		rc = store_vacuum(st, &err);
+	if (!rc)
+		rc = store_size(st, &results, &bytes, &freeb, &err);
+	if (rc) {
+		verifier_errorf(ctx, "prune: %s (%llu results deleted)", gw_error_msg(&err, rc),
+				(unsigned long long)deleted);
+		status = cli_exit_for(rc);
+		goto out;
+	}
+	print_result(&o, deleted, results, bytes, freeb);
+out:
+	store_close(st);
+	return status;
+}

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: Apache-2.0
+// Unit tests for the retention of attestation results (store_result_prune): the
+// rule (the newest N per device, every non-affirming one since a time), batches,
+// the audit chain left intact, and the database size staying flat over a bounded
+// run of many results with pruning, against a run without it.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "store.h"
+#include "store_fixture.h"
+#include "util.h"
+
+/* An EAR of a realistic size: the rows the size test writes are like real ones. */
+static char ear_text[700];
+
+static void add(struct store *st, const char *dev, int64_t at, const char *status)
+{
+	struct store_result r = {
+		.device_id = dev, .at = at, .status = status, .claims = "[]", .ear = ear_text,
+	};
+
+	assert_int_equal(store_result_add(st, &r, NULL, NULL, NULL), 0);
+}
+
+struct seen {
+	int64_t at[64];
+	size_t n;
+};
+
+static int seen_cb(const struct store_result *r, void *arg)
+{
+	struct seen *s = arg;
+
+	if (s->n < GW_ARRAY_SIZE(s->at))
+		s->at[s->n] = r->at;
+	s->n++;
+	return 0;
+}
+
+static void history(struct store *st, const char *dev, struct seen *s)
+{
+	memset(s, 0, sizeof(*s));
+	assert_int_equal(store_result_history(st, dev, 0, seen_cb, s, NULL), 0);
+}
+
+static void test_rule(void **state)
+{
+	struct store_fixture *f = *state;
+	struct seen s;
+	uint64_t n = 99;
+	gw_error err = { { 0 } };
+
+	assert_int_equal(store_fixture_put_device(f->st, "gw-a", "m"), 0);
+	assert_int_equal(store_fixture_put_device(f->st, "gw-b", "m"), 0);
+	/* gw-a: at 1..10, odd ones contraindicated; gw-b: two affirming. */
+	for (int64_t t = 1; t <= 10; t++)
+		add(f->st, "gw-a", t, t % 2 ? "contraindicated" : "affirming");
+	add(f->st, "gw-b", 1, "affirming");
+	add(f->st, "gw-b", 2, "affirming");
+
+	assert_int_equal(store_result_prune(f->st, 0, 0, &n, &err), GW_E_INVAL);
+	assert_int_equal(n, 0);
+	/* Keep the newest 3 of each; non-affirming ones from 5 on. */
+	assert_int_equal(store_result_prune(f->st, 3, 5, &n, &err), 0);
+	history(f->st, "gw-a", &s);
+	/* Kept: 10, 9, 8 (newest three), 7 and 5 (not affirming, at or after 5). */
+	assert_int_equal(s.n, 5);
+	assert_int_equal(s.at[0], 10);
+	assert_int_equal(s.at[1], 9);
+	assert_int_equal(s.at[2], 8);
+	assert_int_equal(s.at[3], 7);
+	assert_int_equal(s.at[4], 5);
+	history(f->st, "gw-b", &s);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(n, 5);
+	/* Again: nothing more to delete. */
+	assert_int_equal(store_result_prune(f->st, 3, 5, &n, &err), 0);
+	assert_int_equal(n, 0);
+	/* The failed ones age out too; keep 1 leaves the newest of each device. */
+	assert_int_equal(store_result_prune(f->st, 1, 100, &n, &err), 0);
+	assert_int_equal(n, 5);
+	history(f->st, "gw-a", &s);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.at[0], 10);
+	history(f->st, "gw-b", &s);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.at[0], 2);
+}
+
+/* Same time, two results: the newer id is the newer one (as history orders). */
+static void test_same_time(void **state)
+{
+	struct store_fixture *f = *state;
+	struct store_result r = { .device_id = "gw-a", .at = 7, .status = "affirming",
+				  .claims = "[]", .ear = "first" };
+	int64_t id1 = 0, id2 = 0;
+	uint64_t n = 0;
+
+	assert_int_equal(store_fixture_put_device(f->st, "gw-a", "m"), 0);
+	assert_int_equal(store_result_add(f->st, &r, &id1, NULL, NULL), 0);
+	r.ear = "second";
+	assert_int_equal(store_result_add(f->st, &r, &id2, NULL, NULL), 0);
+	assert_int_equal(store_result_prune(f->st, 1, 0, &n, NULL), 0);
+	assert_int_equal(n, 1);
+	struct seen s;
+	history(f->st, "gw-a", &s);
+	assert_int_equal(s.n, 1);
+	(void)id1;
+	(void)id2;
+}
+
+/* More than one batch; audit records stay and the chain verifies. */
+static void test_batches_audit(void **state)
+{
+	struct store_fixture *f = *state;
+	const unsigned total = 2 * STORE_PRUNE_BATCH + 17;
+	struct store_audit a = { .ts = 1, .actor = "test", .action = "x", .outcome = "ok" };
+	uint64_t n = 0, count = 0, bad = 1, results = 0;
+	gw_error err = { { 0 } };
+
+	assert_int_equal(store_fixture_put_device(f->st, "gw-a", "m"), 0);
+	assert_int_equal(store_begin(f->st, &err), 0);
+	for (unsigned i = 0; i < total; i++) {
+		add(f->st, "gw-a", i, "affirming");
+		if (i % 1000 == 0)
+			assert_int_equal(store_audit_append(f->st, &a, NULL, &err), 0);
+	}
+	assert_int_equal(store_commit(f->st, &err), 0);
+	assert_int_equal(store_result_prune(f->st, 2, 0, &n, &err), 0);
+	assert_int_equal(n, total - 2);
+	assert_int_equal(store_size(f->st, &results, NULL, NULL, &err), 0);
+	assert_int_equal(results, 2);
+	assert_int_equal(store_audit_verify(f->st, &count, &bad, &err), 0);
+	assert_int_equal(bad, 0);
+	assert_int_equal(count, (total + 999) / 1000);
+}
+
+/* ROUNDS rounds of DEVICES x PER results: with pruning after each round the file
+ * stops growing once the pruned pages are reused; without, it grows every round. */
+#define DEVICES 20
+#define PER 100
+#define ROUNDS 12
+#define KEEP 10
+
+static uint64_t run_rounds(struct store *st, bool prune, uint64_t *after2)
+{
+	char id[16];
+	uint64_t bytes = 0, freeb = 0, results = 0;
+	int64_t t = 0;
+
+	for (unsigned d = 0; d < DEVICES; d++) {
+		assert_int_equal(gw_snprintf(id, sizeof(id), "gw-%u", d), 0);
+		assert_int_equal(store_fixture_put_device(st, id, "m"), 0);
+	}
+	for (unsigned round = 0; round < ROUNDS; round++) {
+		assert_int_equal(store_begin(st, NULL), 0);
+		for (unsigned i = 0; i < PER; i++, t++)
+			for (unsigned d = 0; d < DEVICES; d++) {
+				assert_int_equal(gw_snprintf(id, sizeof(id), "gw-%u", d), 0);
+				/* One in ten not affirming: those are kept for "D days" =
+				 * the last 50 time steps here. */
+				add(st, id, t, (i % 10) ? "affirming" : "warning");
+			}
+		assert_int_equal(store_commit(st, NULL), 0);
+		if (prune)
+			assert_int_equal(store_result_prune(st, KEEP, t - 50, NULL, NULL), 0);
+		assert_int_equal(store_size(st, &results, &bytes, &freeb, NULL), 0);
+		print_message("# round %2u %s: %6llu results, %8llu bytes (%llu free)\n", round,
+			      prune ? "pruned " : "no pruning", (unsigned long long)results,
+			      (unsigned long long)bytes, (unsigned long long)freeb);
+		if (round == 2)
+			*after2 = bytes;
+	}
+	return bytes;
+}
+
+static void remove_db(const char *dir, const char *name)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm" };
+	char p[192];
+
+	for (size_t i = 0; i < GW_ARRAY_SIZE(sfx); i++)
+		if (gw_snprintf(p, sizeof(p), "%s/%s%s", dir, name, sfx[i]) == 0)
+			(void)unlink(p);
+}
+
+static void test_size_flat(void **state)
+{
+	struct store_fixture *f = *state;
+	uint64_t after2 = 0, end, end_unpruned, after2_unpruned = 0;
+	struct store *other = NULL;
+	char path[160];
+
+	memset(ear_text, 'e', sizeof(ear_text) - 1);
+	end = run_rounds(f->st, true, &after2);
+	/* Flat: after the third round the file grows by no more than 2 % (free pages
+	 * are reused; a page or two of index fragmentation). */
+	assert_true(end <= after2 + after2 / 50);
+	assert_int_equal(gw_snprintf(path, sizeof(path), "sqlite:%s/other.db", f->dir), 0);
+	assert_int_equal(store_open(path, &other, NULL), 0);
+	end_unpruned = run_rounds(other, false, &after2_unpruned);
+	store_close(other);
+	remove_db(f->dir, "other.db");
+	/* Without pruning it grows with every round: 12 rounds are ~4x 3 rounds. */
+	assert_true(end_unpruned > 3 * after2_unpruned);
+	assert_true(end * 4 < end_unpruned);
+	/* VACUUM gives the free pages back. */
+	{
+		uint64_t bytes = 0, freeb = 0;
+
+		assert_int_equal(store_vacuum(f->st, NULL), 0);
+		assert_int_equal(store_size(f->st, NULL, &bytes, &freeb, NULL), 0);
+		print_message("# after VACUUM: %llu bytes (%llu free)\n",
+			      (unsigned long long)bytes, (unsigned long long)freeb);
+		assert_int_equal(freeb, 0);
+		assert_true(bytes <= end);
+	}
+}
+
+/* A backup while another handle holds the write lock mid-transaction: the copy is
+ * the committed state, whole, and opens as a store; an existing file is refused. */
+static void test_backup(void **state)
+{
+	struct store_fixture *f = *state;
+	struct store_backup_info info;
+	struct store *w = NULL, *copy = NULL;
+	char url[160], path[160];
+	uint64_t results = 0, count = 0, bad = 1;
+	gw_error err = { { 0 } };
+
+	assert_int_equal(store_fixture_put_device(f->st, "gw-a", "m"), 0);
+	for (int i = 0; i < 10; i++)
+		add(f->st, "gw-a", i, "affirming");
+	assert_int_equal(store_audit_append(f->st, &(struct store_audit){ .ts = 1, .actor = "t",
+					    .action = "x", .outcome = "ok" }, NULL, &err), 0);
+	assert_int_equal(gw_snprintf(url, sizeof(url), "sqlite:%s", f->path), 0);
+	assert_int_equal(store_open(url, &w, &err), 0);
+	assert_int_equal(store_begin(w, &err), 0);
+	add(w, "gw-a", 100, "warning"); /* not committed during the backup */
+	assert_int_equal(gw_snprintf(path, sizeof(path), "%s/copy.db", f->dir), 0);
+	assert_int_equal(store_backup(f->st, path, &info, &err), 0);
+	assert_int_equal(store_commit(w, &err), 0);
+	store_close(w);
+	assert_int_equal(info.devices, 1);
+	assert_int_equal(info.results, 10);
+	assert_int_equal(info.audit_records, 1);
+	assert_int_equal(info.schema_version, STORE_SCHEMA_VERSION);
+	assert_true(info.bytes > 0);
+	assert_int_equal(store_backup(f->st, path, NULL, &err), GW_E_EXISTS);
+	assert_int_equal(gw_snprintf(url, sizeof(url), "sqlite:%s", path), 0);
+	assert_int_equal(store_open(url, &copy, &err), 0);
+	assert_int_equal(store_size(copy, &results, NULL, NULL, &err), 0);
+	assert_int_equal(results, 10);
+	assert_int_equal(store_audit_verify(copy, &count, &bad, &err), 0);
+	assert_int_equal(bad, 0);
+	store_close(copy);
+	remove_db(f->dir, "copy.db");
+	/* Inside a group: refused. */
+	assert_int_equal(store_begin(f->st, &err), 0);
+	assert_int_equal(store_backup(f->st, path, NULL, &err), GW_E_STATE);
+	store_rollback(f->st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_rule, store_fixture_setup,
+						store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_same_time, store_fixture_setup,
+						store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_batches_audit, store_fixture_setup,
+						store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_size_flat, store_fixture_setup,
+						store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_backup, store_fixture_setup,
+						store_fixture_teardown),
+	};
+
+	memset(ear_text, 'e', sizeof(ear_text) - 1);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
