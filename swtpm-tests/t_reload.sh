@@ -16,6 +16,10 @@ dir=$GW_TMP/v
 conf=$dir/verifier.conf
 port=$(free_port)
 check init gwverifier init "$dir" --listen "127.0.0.1:$port" --id reload-0
+# The metrics listener too, its store gauges read again at every scrape (refresh 1 s):
+# its refresh borrows the settings and keys that the reloads replace.
+mport=$(free_port)
+printf '\n[metrics]\nlisten = 127.0.0.1:%s\nrefresh = 1\n' "$mport" >>"$conf"
 
 expect_exit -n reload-no-server 5 gwverifier reload --config "$conf"
 expect_output_contains -n reload-no-server-says "no gwverifier serve is running"
@@ -94,6 +98,21 @@ done
 echo "$ok $failed" >"$4"
 EOF
 bg_start curlloop bash "$GW_TMP/curlloop.sh" "$dir/ca.pem" "$url" "$stop" "$GW_TMP/curl.counts"
+cat >"$GW_TMP/scrapeloop.sh" <<'EOF'
+ok=0 failed=0
+for ((i = 0; i < 2000; i++)); do
+  if curl -sf --max-time 10 "$1" | grep -q '^gatewarden_verifier_devices{'; then
+    ok=$((ok + 1))
+  else
+    failed=$((failed + 1))
+  fi
+  [ -e "$2" ] && break
+  sleep 0.05
+done
+echo "$ok $failed" >"$3"
+EOF
+bg_start scrapeloop bash "$GW_TMP/scrapeloop.sh" "http://127.0.0.1:$mport/metrics" "$stop" \
+  "$GW_TMP/scrape.counts"
 
 # wait_log N PATTERN: wait (5 s) until the log has at least N lines matching.
 wait_log() {
@@ -163,7 +182,8 @@ expect_exit -n new-port-not-bound 7 curl -s --max-time 5 --cacert "$dir/ca.pem" 
 
 touch "$stop"
 for ((i = 0; i < 100; i++)); do
-  [ -s "$GW_TMP/keepalive.json" ] && [ -s "$GW_TMP/curl.counts" ] && break
+  [ -s "$GW_TMP/keepalive.json" ] && [ -s "$GW_TMP/curl.counts" ] &&
+    [ -s "$GW_TMP/scrape.counts" ] && break
   sleep 0.1
 done
 check_py keepalive-no-failure "$GW_TMP/keepalive.json" <<'EOF'
@@ -181,6 +201,10 @@ read -r cok cfailed <"$GW_TMP/curl.counts"
 note "keep-alive: $(cat "$GW_TMP/keepalive.json"); curl: $cok ok, $cfailed failed"
 expect_eq curl-no-failure 0 "$cfailed"
 expect_gt curl-requests "$cok" 20
+read -r sok sfailed <"$GW_TMP/scrape.counts"
+note "metrics scrapes during the reloads: $sok ok, $sfailed failed"
+expect_eq scrape-no-failure 0 "$sfailed"
+expect_gt scrape-requests "$sok" 20
 _gw_alive "$vpid" && pass verifier-alive || fail verifier-alive "the verifier died"
 
 bg_stop verifier
