@@ -28,8 +28,10 @@ HARDEN := -fstack-protector-strong $(FORTIFY) -fPIE
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -pthread $(WARN) $(HARDEN) $(SANFLAGS) $(CFLAGS) -Icommon -MMD -MP
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now -pthread $(SANFLAGS) $(LDFLAGS)
-# libarchive: the bundle container (common/bundle.c).
-LIBS := -ltss2-esys -ltss2-mu -ltss2-rc -ltss2-tctildr -ljson-c -linih -larchive -lssl -lcrypto
+# libarchive: the bundle container (common/bundle.c); libsystemd: sd_notify for the
+# daemons (common/notify.c).
+LIBS := -ltss2-esys -ltss2-mu -ltss2-rc -ltss2-tctildr -ljson-c -linih -larchive -lssl -lcrypto \
+	-lsystemd
 # The verifier's HTTPS server and store; the agent's HTTPS client.
 VERIFIER_LIBS := -levent_openssl -levent_pthreads -levent -lsqlite3
 AGENT_LIBS := -lcurl -lubootenv

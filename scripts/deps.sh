@@ -7,6 +7,8 @@ pkgs=(
   build-essential pkg-config clang llvm libclang-rt-dev valgrind
   libtss2-dev libssl-dev libjson-c-dev libinih-dev libcmocka-dev
   libevent-dev libcurl4-openssl-dev libsqlite3-dev libarchive-dev libzstd-dev
+  # sd_notify for the daemons (common/notify.c)
+  libsystemd-dev
   swtpm swtpm-tools tpm2-tools openssl xxd bc python3 util-linux
   faketime time
   # the agent's maintenance windows name IANA zones (agent/consent.c tests)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "httpd.h"
+#include "notify.h"
 #include "service.h"
 #include "verifier.h"
 
@@ -83,6 +84,10 @@ int cmd_serve(struct verifier_ctx *ctx, int argc, char **argv)
 	hc.handshake_timeout_s = svc.cfg.handshake_timeout;
 	hc.request_read_timeout_s = svc.cfg.request_read_timeout;
 	hc.log = serve_log;
+	/* systemd's watchdog (WatchdogSec=): keep-alives at half its timeout, sent
+	 * only while every worker's loop turns. */
+	hc.alive_ms = gw_notify_keepalive_ms();
+	hc.alive = hc.alive_ms ? gw_notify_watchdog : NULL;
 	rc = httpd_start(&hc, service_routes, service_nroutes, service_thread_init,
 			 service_thread_fini, &svc, &h, &err);
 	if (rc) {
@@ -99,7 +104,9 @@ int cmd_serve(struct verifier_ctx *ctx, int argc, char **argv)
 		    svc.cfg.max_connections_per_prefix, 2 * svc.cfg.max_connections_per_prefix,
 		    svc.cfg.max_handshakes_per_source, fd_soft, fd_hard,
 		    svc.cfg.handshake_timeout, svc.cfg.request_read_timeout);
+	gw_notify_ready("serving");
 	sig = httpd_run_until_signal(h);
+	gw_notify_stopping();
 	service_log("stopping on signal %d", sig);
 	service_fini(&svc);
 	return GW_EXIT_OK;
