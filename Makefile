@@ -9,6 +9,14 @@ endif
 PREFIX ?= /usr/local
 DESTDIR ?=
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+# /etc for a system install (PREFIX=/usr), PREFIX/etc otherwise.
+ifeq ($(PREFIX),/usr)
+SYSCONFDIR ?= /etc
+else
+SYSCONFDIR ?= $(PREFIX)/etc
+endif
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/gatewarden
 
 ifeq ($(SANITIZE),1)
 B ?= build-san
@@ -64,7 +72,8 @@ TOOLS := $(patsubst swtpm-tests/tools/%.c,$(B)/tools/%,$(TOOL_SRC))
 BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
 .SECONDARY:
-.PHONY: all deps check unit swtpm-check vm-check fuzz fuzz-smoke demo bench install clean valgrind tests tools
+.PHONY: all deps check unit swtpm-check vm-check fuzz fuzz-smoke demo bench install clean valgrind tests tools \
+	man deb deb-check
 all: deps $(BINS) $(TOOLS)
 
 deps:
@@ -194,18 +203,46 @@ demo: deps all
 bench: deps all $(BENCHES)
 	@scripts/bench.sh $(B)
 
+# Man pages (scripts/mkman.sh): the commands' from their --help and --version
+# (help2man), the configuration files' from the shipped samples in dist/config.
+MANPAGES := $(B)/man/gwagent.8 $(B)/man/gwverifier.8 $(B)/man/gwpolicy.1 \
+	$(B)/man/gatewarden-agent.conf.5 $(B)/man/gatewarden-verifier.conf.5
+man: $(MANPAGES)
+$(MANPAGES) &: $(BINS) scripts/mkman.sh $(wildcard man/*) $(wildcard dist/config/*.conf)
+	$(call say,MAN,$(B)/man)
+	$(Q)scripts/mkman.sh $(B) $(B)/man
+
 # Installing installs, nothing else: no dependency script, no package manager.
-# The JSON Schema of the policy format goes beside the docs that describe it.
-install: $(BINS)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/gatewarden
+# Binaries, units, man pages, the sample configurations (never over an existing
+# one), the docs and the policy format's JSON Schema beside them.
+UNIT_SUBST := -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+install: $(BINS) $(MANPAGES)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(SYSCONFDIR)/gatewarden
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 README.md doc/*.md doc/policy.schema.json $(DESTDIR)$(PREFIX)/share/doc/gatewarden/
-	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	install -m 0644 README.md doc/*.md doc/policy.schema.json $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(B)/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(B)/man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(B)/man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	for u in dist/systemd/*.service.in; do \
-		sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@DOCDIR@|$(PREFIX)/share/doc/gatewarden|g' \
-			"$$u" > "$(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename "$$u" .in)" && \
+		sed $(UNIT_SUBST) "$$u" > "$(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename "$$u" .in)" && \
 		chmod 0644 "$(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename "$$u" .in)" || exit 1; \
 	done
+	for c in dist/config/*.conf; do \
+		t="$(DESTDIR)$(SYSCONFDIR)/gatewarden/$$(basename "$$c")"; \
+		if [ -e "$$t" ]; then echo "install: $$t exists, kept"; \
+		else install -m 0644 "$$c" "$$t" || exit 1; fi; \
+	done
+
+# Debian packages (debian/): dpkg-buildpackage writes them to $(B)/deb/.
+deb:
+	@scripts/deps.sh --deb
+	@scripts/mkdeb.sh $(B)/deb
+# The packages built, lintian, and installed into a throwaway root.
+deb-check: deb
+	@swtpm-tests/run.sh $(B) t_deb
 
 clean:
 	rm -rf build build-san build-fuzz
