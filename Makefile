@@ -247,4 +247,6 @@ deb-check: deb
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(shell find $(B) $(FUZZ_B) -name '*.d' 2>/dev/null)
+# Only the compiler's dependency files: test scenarios leave *.d directories
+# (systemd drop-ins) under $(B)/test-results.
+-include $(shell find $(B)/obj $(FUZZ_B)/obj -name '*.d' -type f 2>/dev/null)

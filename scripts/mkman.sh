@@ -47,9 +47,10 @@ WRAP
 }
 
 page() { # PROGRAM SECTION NAME-LINE
-  local prog=$1 sec=$2 name=$3
+  local prog=$1 sec=$2 name=$3 version
   wrapper "$prog"
-  help2man --no-info --section "$sec" --name "$name" --source Gatewarden \
+  version=$("$build/$prog" --version | sed -n "1s/^$prog //p")
+  help2man --no-info --section "$sec" --name "$name" --source "Gatewarden $version" \
     --manual Gatewarden --include "$root/man/$prog.h2m" \
     --output "$out/$prog.$sec" "$work/$prog"
   # help2man names the page after the wrapper's path; nothing of the build
