@@ -6,7 +6,7 @@
 # The .deb files and the .buildinfo/.changes end up in OUT_DIR (make deb:
 # build/deb/).
 #
-# usage: scripts/mkdeb.sh OUT_DIR
+# usage: scripts/mkdeb.sh OUT_DIR   (MKDEB_JOBS: parallel make jobs, default 2)
 set -euo pipefail
 
 if [ $# -ne 1 ]; then
@@ -24,7 +24,7 @@ mkdir -p "$src"
 (cd "$root" && git ls-files -z --cached --others --exclude-standard) |
   (cd "$root" && xargs -0 cp --parents -t "$src" --)
 start=$(date +%s)
-(cd "$src" && dpkg-buildpackage -us -uc -b) >"$out/build.log" 2>&1 || {
+(cd "$src" && dpkg-buildpackage -us -uc -b -j"${MKDEB_JOBS:-2}") >"$out/build.log" 2>&1 || {
   tail -n 40 "$out/build.log" >&2
   echo "mkdeb: dpkg-buildpackage failed; the whole log is $out/build.log" >&2
   exit 1
