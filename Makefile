@@ -77,7 +77,9 @@ BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 all: deps $(BINS) $(TOOLS)
 
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh $(DEPS_ARGS)
+# The swtpm scenarios include t_deb, which builds the Debian packages.
+check valgrind swtpm-check deb deb-check: DEPS_ARGS := --deb
 
 $(B)/obj/%.o: %.c
 	$(call say,CC,$<)
@@ -237,11 +239,10 @@ install: $(BINS) $(MANPAGES)
 	done
 
 # Debian packages (debian/): dpkg-buildpackage writes them to $(B)/deb/.
-deb:
-	@scripts/deps.sh --deb
+deb: deps
 	@scripts/mkdeb.sh $(B)/deb
 # The packages built, lintian, and installed into a throwaway root.
-deb-check: deb
+deb-check: deps $(BINS)
 	@swtpm-tests/run.sh $(B) t_deb
 
 clean:
