@@ -65,6 +65,14 @@ expect_output_contains -n verifier-postinst-state-dir 'chown gatewarden:gateward
 # Units are enabled by the operator once configured, not by the package.
 expect_output_not_contains -n verifier-postinst-does-not-start 'deb-systemd-invoke (start|restart)' \
   "$GW_TMP/verifier.postinst"
+expect_output_contains -n verifier-upgrade-restarts-running 'deb-systemd-invoke try-restart gwverifier\.service' \
+  "$GW_TMP/verifier.postinst"
+for p in agent verifier; do
+  svc=gw$p.service
+  dpkg-deb -I "$(deb "$p" "$arch")" prerm >"$GW_TMP/$p.prerm"
+  expect_output_contains -n "$p-remove-stops-daemon" "deb-systemd-invoke stop ${svc//./\\.}" \
+    "$GW_TMP/$p.prerm"
+done
 dpkg-deb -f "$(deb verifier "$arch")" Depends >"$GW_TMP/verifier.depends"
 expect_output_contains -n verifier-depends-adduser '(^|, )adduser(,|$)' "$GW_TMP/verifier.depends"
 expect_output_contains -n verifier-depends-libsystemd 'libsystemd0' "$GW_TMP/verifier.depends"
