@@ -183,7 +183,7 @@ fuzz: deps $(FUZZ_BINS)
 
 unit: tests
 	@scripts/run-unit.sh $(B) $(TESTS)
-swtpm-check: all
+swtpm-check: all man
 	@swtpm-tests/run.sh $(B)
 
 # The gateway VM (OVMF, GRUB, a Debian kernel, swtpm) under QEMU/TCG; make check runs
@@ -193,10 +193,10 @@ vm-check: all
 fuzz-smoke: fuzz
 	@scripts/run-fuzz.sh $(FUZZ_B) $(FUZZ_BINS)
 
-check: deps all tests fuzz
+check: deps all tests fuzz man
 	@scripts/check.sh $(B) $(FUZZ_B)
 
-valgrind: deps all tests
+valgrind: deps all tests man
 	@VALGRIND=1 scripts/check.sh $(B) $(FUZZ_B) --no-fuzz
 
 demo: deps all

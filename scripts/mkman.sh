@@ -22,8 +22,14 @@ command -v help2man >/dev/null 2>&1 || {
   exit 1
 }
 mkdir -p "$out"
-work=$(mktemp -d "${TMPDIR:-/tmp}/gw-mkman.XXXXXX")
+# Pages are made in a directory beside OUT_DIR and renamed into it, so that a
+# second run at the same time (two scenarios' `make install`) never lets the
+# other read a page half written.
+work=$(mktemp -d "$out/.mkman.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+final=$out
+out=$work/pages
+mkdir "$out"
 
 # help2man runs PROGRAM --help; this wrapper answers with the binary's help and
 # then each command's, under a heading help2man turns into a section.
@@ -76,4 +82,7 @@ for conf in agent verifier; do
     sed -e 's/\\/\\e/g' -e "s/^\\([.']\\)/\\\\\\&\\1/" "$root/dist/config/$conf.conf"
     printf '.fi\n'
   } >"$out/$name.5"
+done
+for f in "$out"/*; do
+  mv -f "$f" "$final/"
 done
