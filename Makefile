@@ -9,6 +9,14 @@ endif
 PREFIX ?= /usr/local
 DESTDIR ?=
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+# /etc for a system install (PREFIX=/usr), PREFIX/etc otherwise.
+ifeq ($(PREFIX),/usr)
+SYSCONFDIR ?= /etc
+else
+SYSCONFDIR ?= $(PREFIX)/etc
+endif
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/gatewarden
 
 ifeq ($(SANITIZE),1)
 B ?= build-san
@@ -28,8 +36,10 @@ HARDEN := -fstack-protector-strong $(FORTIFY) -fPIE
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -pthread $(WARN) $(HARDEN) $(SANFLAGS) $(CFLAGS) -Icommon -MMD -MP
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now -pthread $(SANFLAGS) $(LDFLAGS)
-# libarchive: the bundle container (common/bundle.c).
-LIBS := -ltss2-esys -ltss2-mu -ltss2-rc -ltss2-tctildr -ljson-c -linih -larchive -lssl -lcrypto
+# libarchive: the bundle container (common/bundle.c); libsystemd: sd_notify for the
+# daemons (common/notify.c).
+LIBS := -ltss2-esys -ltss2-mu -ltss2-rc -ltss2-tctildr -ljson-c -linih -larchive -lssl -lcrypto \
+	-lsystemd
 # The verifier's HTTPS server and store; the agent's HTTPS client.
 VERIFIER_LIBS := -levent_openssl -levent_pthreads -levent -lsqlite3
 AGENT_LIBS := -lcurl -lubootenv
@@ -62,11 +72,14 @@ TOOLS := $(patsubst swtpm-tests/tools/%.c,$(B)/tools/%,$(TOOL_SRC))
 BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
 .SECONDARY:
-.PHONY: all deps check unit swtpm-check vm-check fuzz fuzz-smoke demo bench install clean valgrind tests tools
+.PHONY: all deps check unit swtpm-check vm-check fuzz fuzz-smoke demo bench install clean valgrind tests tools \
+	man deb deb-check
 all: deps $(BINS) $(TOOLS)
 
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh $(DEPS_ARGS)
+# The swtpm scenarios include t_deb, which builds the Debian packages.
+check valgrind swtpm-check deb deb-check: DEPS_ARGS := --deb
 
 $(B)/obj/%.o: %.c
 	$(call say,CC,$<)
@@ -183,7 +196,7 @@ fuzz: deps $(FUZZ_BINS)
 
 unit: tests
 	@scripts/run-unit.sh $(B) $(TESTS)
-swtpm-check: all
+swtpm-check: all man
 	@swtpm-tests/run.sh $(B)
 
 # The gateway VM (OVMF, GRUB, a Debian kernel, swtpm) under QEMU/TCG; make check runs
@@ -193,10 +206,10 @@ vm-check: all
 fuzz-smoke: fuzz
 	@scripts/run-fuzz.sh $(FUZZ_B) $(FUZZ_BINS)
 
-check: deps all tests fuzz
+check: deps all tests fuzz man
 	@scripts/check.sh $(B) $(FUZZ_B)
 
-valgrind: deps all tests
+valgrind: deps all tests man
 	@VALGRIND=1 scripts/check.sh $(B) $(FUZZ_B) --no-fuzz
 
 demo: deps all
@@ -205,20 +218,49 @@ demo: deps all
 bench: deps all $(BENCHES)
 	@scripts/bench.sh $(B)
 
+# Man pages (scripts/mkman.sh): the commands' from their --help and --version
+# (help2man), the configuration files' from the shipped samples in dist/config.
+MANPAGES := $(B)/man/gwagent.8 $(B)/man/gwverifier.8 $(B)/man/gwpolicy.1 \
+	$(B)/man/gatewarden-agent.conf.5 $(B)/man/gatewarden-verifier.conf.5
+man: $(MANPAGES)
+$(MANPAGES) &: $(BINS) scripts/mkman.sh $(wildcard man/*) $(wildcard dist/config/*.conf)
+	$(call say,MAN,$(B)/man)
+	$(Q)scripts/mkman.sh $(B) $(B)/man
+
 # Installing installs, nothing else: no dependency script, no package manager.
-# The JSON Schema of the policy format goes beside the docs that describe it.
-install: $(BINS)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/gatewarden
+# Binaries, units, man pages, the sample configurations (never over an existing
+# one), the docs and the policy format's JSON Schema beside them.
+UNIT_SUBST := -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+install: $(BINS) $(MANPAGES)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(SYSCONFDIR)/gatewarden
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 README.md doc/*.md doc/policy.schema.json $(DESTDIR)$(PREFIX)/share/doc/gatewarden/
-	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	install -m 0644 README.md doc/*.md doc/policy.schema.json $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(B)/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(B)/man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(B)/man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	for u in dist/systemd/*.service.in; do \
-		sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@DOCDIR@|$(PREFIX)/share/doc/gatewarden|g' \
-			"$$u" > "$(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename "$$u" .in)" && \
+		sed $(UNIT_SUBST) "$$u" > "$(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename "$$u" .in)" && \
 		chmod 0644 "$(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename "$$u" .in)" || exit 1; \
 	done
+	for c in dist/config/*.conf; do \
+		t="$(DESTDIR)$(SYSCONFDIR)/gatewarden/$$(basename "$$c")"; \
+		if [ -e "$$t" ]; then echo "install: $$t exists, kept"; \
+		else install -m 0644 "$$c" "$$t" || exit 1; fi; \
+	done
+
+# Debian packages (debian/): dpkg-buildpackage writes them to $(B)/deb/.
+deb: deps
+	@scripts/mkdeb.sh $(B)/deb
+# The packages built, lintian, and installed into a throwaway root.
+deb-check: deps $(BINS)
+	@swtpm-tests/run.sh $(B) t_deb
 
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(shell find $(B) $(FUZZ_B) -name '*.d' 2>/dev/null)
+# Only the compiler's dependency files: test scenarios leave *.d directories
+# (systemd drop-ins) under $(B)/test-results.
+-include $(shell find $(B)/obj $(FUZZ_B)/obj -name '*.d' -type f 2>/dev/null)

@@ -22,6 +22,7 @@
 #include "enroll_state.h"
 #include "evidence_build.h"
 #include "jwt.h"
+#include "notify.h"
 #include "renew.h"
 #include "run_update.h"
 #include "tpmdata.h"
@@ -210,13 +211,21 @@ static unsigned jittered(unsigned interval)
 	return interval - spread + (unsigned)(r % (2u * spread + 1));
 }
 
-/* Sleep up to seconds, one second at a time, until a stop signal. */
-static void nap(unsigned seconds)
+/* Sleep up to seconds, a second at a time, until a stop signal; with systemd's
+ * watchdog set, a keep-alive every keepalive_ms (or every second, if sooner). */
+static void nap(unsigned seconds, unsigned keepalive_ms)
 {
-	for (unsigned i = 0; i < seconds && !stop_signal; i++) {
-		struct timespec ts = { 1, 0 };
+	uint64_t left = (uint64_t)seconds * 1000u;
+	unsigned step = keepalive_ms && keepalive_ms < 1000u ? keepalive_ms : 1000u;
 
+	while (left > 0 && !stop_signal) {
+		unsigned ms = left < step ? (unsigned)left : step;
+		struct timespec ts = { (time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L };
+
+		if (keepalive_ms)
+			gw_notify_watchdog();
 		nanosleep(&ts, NULL);
+		left -= ms;
 	}
 }
 
@@ -321,7 +330,7 @@ int cmd_run(struct agent_ctx *ctx, int argc, char **argv)
 	};
 	struct sigaction sa;
 	uint64_t rounds = 0, v;
-	unsigned interval = ctx->cfg.attest_interval, backoff = 0;
+	unsigned interval = ctx->cfg.attest_interval, backoff = 0, keepalive;
 	int c, last = GW_EXIT_OK;
 
 	optind = 1;
@@ -370,13 +379,18 @@ int cmd_run(struct agent_ctx *ctx, int argc, char **argv)
 		openlog("gwagent", LOG_PID, LOG_DAEMON);
 	logf_(LOG_INFO, "started: verifier rounds every %u s (+-10%%), state %s", interval,
 	      ctx->state_dir);
+	/* Ready once set up (configuration, TPM, signals), not after the first round:
+	 * that round may install an update, longer than any start timeout. */
+	gw_notify_ready("attesting");
+	keepalive = gw_notify_keepalive_ms();
 	for (uint64_t n = 0; !stop_signal && n < (rounds ? rounds : RUN_MAX_ROUNDS); n++) {
 		unsigned delay = run_round(ctx, interval, &backoff, &last);
 
 		if (rounds && n + 1 >= rounds)
 			break;
-		nap(delay);
+		nap(delay, keepalive);
 	}
+	gw_notify_stopping();
 	if (stop_signal) {
 		logf_(LOG_INFO, "stopping on signal %d", (int)stop_signal);
 		last = GW_EXIT_OK;

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Installs the Debian packages Gatewarden needs to build, test and demo, if missing.
+# usage: scripts/deps.sh [--deb]   (--deb: also what `make deb` needs)
 set -euo pipefail
 
 pkgs=(
   build-essential pkg-config clang llvm libclang-rt-dev valgrind
   libtss2-dev libssl-dev libjson-c-dev libinih-dev libcmocka-dev
   libevent-dev libcurl4-openssl-dev libsqlite3-dev libarchive-dev libzstd-dev
+  # sd_notify for the daemons (common/notify.c); man pages from --help (make man,
+  # make install); systemd-analyze checks the installed units (t_systemd_units)
+  libsystemd-dev help2man systemd
   swtpm swtpm-tools tpm2-tools openssl xxd bc python3 util-linux
   faketime time
   # the agent's maintenance windows name IANA zones (agent/consent.c tests)
@@ -19,6 +23,11 @@ pkgs=(
   qemu-system-x86 ovmf grub-efi-amd64-bin busybox-static socat mtools dosfstools
   e2fsprogs fdisk
 )
+
+# make deb / make deb-check (scripts/mkdeb.sh, swtpm-tests/t_deb.sh)
+if [ "${1:-}" = --deb ]; then
+  pkgs+=(dpkg-dev debhelper fakeroot lintian adduser)
+fi
 
 # Node.js runs the tests' independent JWT check (jose); Debian's is enough.
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)

@@ -6,6 +6,7 @@
 
 #include "httpd.h"
 #include "metrics_http.h"
+#include "notify.h"
 #include "serve_run.h"
 #include "service.h"
 #include "verifier.h"
@@ -64,6 +65,10 @@ static void httpd_config_of(const struct service *svc, struct httpd_config *hc)
 	hc->handshake_timeout_s = svc->cfg.handshake_timeout;
 	hc->request_read_timeout_s = svc->cfg.request_read_timeout;
 	hc->log = serve_log;
+	/* systemd's watchdog (WatchdogSec=): keep-alives at half its timeout, sent
+	 * only while every worker's loop turns. */
+	hc->alive_ms = gw_notify_keepalive_ms();
+	hc->alive = hc->alive_ms ? gw_notify_watchdog : NULL;
 }
 
 static void log_serving(const struct service *svc, const struct httpd *h, unsigned long fd_soft,
@@ -108,7 +113,9 @@ static int run(struct verifier_ctx *ctx, struct service *svc, const char *config
 		return GW_EXIT_ERROR;
 	}
 	log_serving(svc, h, fd_soft, fd_hard);
+	gw_notify_ready("serving");
 	sig = serve_loop(svc, config);
+	gw_notify_stopping();
 	metrics_http_stop(mh);
 	vlog(VLOG_INFO, "stopping on signal %d", sig);
 	httpd_stop(h);

@@ -490,6 +490,8 @@ static void *worker_main(void *arg)
 
 static int worker_setup(struct worker *w, const struct httpd_config *cfg, gw_error *err)
 {
+	int rc;
+
 	w->base = event_base_new();
 	if (!w->base)
 		return gw_fail(err, GW_E_NOMEM, "worker %u: event_base_new failed", w->idx);
@@ -511,7 +513,8 @@ static int worker_setup(struct worker *w, const struct httpd_config *cfg, gw_err
 	 * soon as the headers are read. */
 	evhttp_set_bevcb(w->http, httpd_tls_bufferevent, w);
 	evhttp_set_gencb(w->http, dispatch, w);
-	return httpd_worker_net_setup(w, err);
+	rc = httpd_worker_alive_setup(w, err);
+	return rc ? rc : httpd_worker_net_setup(w, err);
 }
 
 static void httpd_free(struct httpd *h)
@@ -536,6 +539,7 @@ static void httpd_free(struct httpd *h)
 		struct worker *w = &h->workers[i];
 
 		httpd_worker_net_fini(w);
+		httpd_worker_alive_fini(w);
 		if (w->stop_ev)
 			event_free(w->stop_ev);
 		if (w->base)
@@ -621,6 +625,8 @@ int httpd_start(const struct httpd_config *cfg_in, const struct httpd_route *rou
 	h->thread_init = thread_init;
 	h->thread_fini = thread_fini;
 	h->arg = arg;
+	h->alive = cfg.alive;
+	h->alive_ms = cfg.alive ? cfg.alive_ms : 0;
 
 	rc = httpd_net_init(h, &cfg, err);
 	if (rc)

@@ -40,6 +40,9 @@
 /* One line for the operator's log (no newline). */
 typedef void (*httpd_log_fn)(const char *line);
 
+/* Every worker's loop is alive (see alive_ms); called on worker 0's thread. */
+typedef void (*httpd_alive_fn)(void);
+
 /* Zero fields take the defaults above. The strings are read during httpd_start()
  * only. */
 struct httpd_config {
@@ -66,6 +69,12 @@ struct httpd_config {
 	 * off however often it sends one. */
 	unsigned request_read_timeout_s;
 	httpd_log_fn log;           /* NULL: no log lines */
+	/* Liveness for a service manager's watchdog: each worker's loop notes the
+	 * time every alive_ms; worker 0 then calls alive() if every worker has done
+	 * so within the last 2 * alive_ms. A worker stuck in a handler or a lost
+	 * loop stops the calls. 0 or NULL: no heartbeat. */
+	unsigned alive_ms;
+	httpd_alive_fn alive;
 };
 
 /* One request, valid only during the handler call. Every pointer is borrowed. */

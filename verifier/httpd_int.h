@@ -5,6 +5,7 @@
 #define GW_VERIFIER_HTTPD_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -51,6 +52,8 @@ struct worker {
 	struct event *sweep_ev;  /* closes connections past their deadline */
 	struct event *resume_ev; /* re-enables the listener after a pause */
 	struct event *gate_ev;   /* the total cap was reached or left: look again */
+	struct event *beat_ev;   /* notes beat_ms every alive_ms (httpd_alive.c) */
+	_Atomic uint64_t beat_ms; /* CLOCK_MONOTONIC of the last beat */
 	struct bufferevent *doomed[HTTPD_DOOMED_MAX];
 	unsigned ndoomed;
 	struct conn *pending;    /* accepted, not yet admitted */
@@ -85,6 +88,8 @@ struct httpd {
 	struct conncaps caps;
 	uint64_t handshake_ns, request_read_ns;
 	httpd_log_fn log;
+	httpd_alive_fn alive;
+	unsigned alive_ms;
 	bool logs_made;
 	struct ratelog log_source, log_total, log_accept, log_deadline, log_prefix, log_evict;
 	/* Handshakes we ended with a fatal alert about the client's certificate, with
@@ -115,6 +120,10 @@ void httpd_log_limited(struct httpd *h, struct ratelog *rl, const char *fmt, ...
 /* libevent's locking for threads, set up once for the process (before any
  * event base is made): 0, or -1 when libevent lacks it. */
 int httpd_evthreads(void);
+/* The worker's heartbeat (h->alive_ms, h->alive); none when alive_ms is 0.
+ * httpd_worker_alive_fini() frees its event (before the event base). */
+int httpd_worker_alive_setup(struct worker *w, gw_error *err) GW_WUR;
+void httpd_worker_alive_fini(struct worker *w);
 
 /* Called on the worker's thread before its loop runs. */
 void httpd_worker_this_thread(struct worker *w);

@@ -4,26 +4,31 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include "notify.h"
 #include "retention.h"
 #include "serve_run.h"
 #include "service.h"
+#include "vlog.h"
 
 /* SIGHUP: the configuration again, or the running one kept and why. */
 static void serve_reload(struct service *svc, const char *config)
 {
 	char kept[1024];
 	gw_error err = { { 0 } };
-	int rc = service_reload(svc, config, kept, sizeof(kept), &err);
+	int rc;
 
+	gw_notify_reloading();
+	rc = service_reload(svc, config, kept, sizeof(kept), &err);
+	gw_notify_ready("serving");
 	if (rc)
-		service_log("reload of %s refused, the running configuration stays: %s", config,
-			    gw_error_msg(&err, rc));
+		vlog(VLOG_ERR, "reload of %s refused, the running configuration stays: %s", config,
+		     gw_error_msg(&err, rc));
 	else if (kept[0])
-		service_log("reloaded %s; these settings take effect only at a restart and "
-			    "keep their running values: %s",
-			    config, kept);
+		vlog(VLOG_WARNING, "reloaded %s; these settings take effect only at a restart and "
+				   "keep their running values: %s",
+		     config, kept);
 	else
-		service_log("reloaded %s", config);
+		vlog(VLOG_NOTICE, "reloaded %s", config);
 }
 
 /* One pruning round on the main thread's own store handle (opened at the first
@@ -42,13 +47,13 @@ static void serve_prune(struct service *svc, struct store **st)
 		rc = retention_prune(*st, svc->cfg.keep_results, svc->cfg.keep_failed_days, t0,
 				     "verifier", &n, &err);
 	if (rc)
-		service_log("retention: pruning failed (%llu results deleted): %s",
-			    (unsigned long long)n, gw_error_msg(&err, rc));
+		vlog(VLOG_ERR, "retention: pruning failed (%llu results deleted): %s",
+		     (unsigned long long)n, gw_error_msg(&err, rc));
 	else if (n)
-		service_log("retention: %llu results deleted (the newest %u per device kept, "
-			    "non-affirming ones for %u days), %llds",
-			    (unsigned long long)n, svc->cfg.keep_results,
-			    svc->cfg.keep_failed_days, (long long)(service_now() - t0));
+		vlog(VLOG_INFO, "retention: %llu results deleted (the newest %u per device kept, "
+				"non-affirming ones for %u days), %llds",
+		     (unsigned long long)n, svc->cfg.keep_results, svc->cfg.keep_failed_days,
+		     (long long)(service_now() - t0));
 }
 
 int serve_loop(struct service *svc, const char *config)

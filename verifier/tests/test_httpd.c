@@ -312,6 +312,102 @@ static void test_two_workers(void **state)
 	assert_int_not_equal(a.thread, b.thread);
 }
 
+/* The heartbeat behind systemd's watchdog: alive() is called while every worker's
+ * loop turns and not while a handler holds one of them (whichever of the two
+ * workers the slow request lands on). */
+static atomic_uint alive_calls;
+static atomic_int slow_done;
+
+static void on_alive(void)
+{
+	atomic_fetch_add(&alive_calls, 1);
+}
+
+static void *slow_client(void *arg)
+{
+	client_main(arg);
+	atomic_store(&slow_done, 1);
+	return NULL;
+}
+
+static void nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* One try: 1 if no alive() came while the slow handler held its worker, 0 if
+ * one did, -1 if the handler finished before the window closed (no verdict). */
+static int alive_stops_while_blocked(void)
+{
+	struct client_thread a = { "/v1/slow", 1, 0, -1 };
+	unsigned c1, c2;
+	pthread_t ta;
+	int blocked;
+
+	atomic_store(&slow_entered, 0);
+	atomic_store(&slow_done, 0);
+	assert_int_equal(pthread_create(&ta, NULL, slow_client, &a), 0);
+	for (int i = 0; i < 2000 && !atomic_load(&slow_entered); i++)
+		nap_ms(1);
+	assert_true(atomic_load(&slow_entered));
+	nap_ms(150); /* past 2 * alive_ms: the blocked worker's beat is stale */
+	c1 = atomic_load(&alive_calls);
+	nap_ms(200);
+	c2 = atomic_load(&alive_calls);
+	blocked = !atomic_load(&slow_done);
+	pthread_join(ta, NULL);
+	assert_int_equal(a.ok, 1);
+	if (!blocked)
+		return -1;
+	return c2 == c1;
+}
+
+static void test_alive_heartbeat(void **state)
+{
+	struct httpd_config cfg = server_config();
+	struct httpd *h = NULL;
+	gw_error err = { { 0 } };
+	unsigned saved = g.port, before;
+	int verdicts = 0;
+
+	(void)state;
+	cfg.listen = "127.0.0.1:0";
+	cfg.threads = 2;
+	cfg.alive_ms = 50;
+	cfg.alive = on_alive;
+	assert_int_equal(httpd_start(&cfg, routes, GW_ARRAY_SIZE(routes), NULL, NULL, NULL, &h,
+				     &err), 0);
+	g.port = httpd_port(h); /* the clients talk to this server */
+	nap_ms(400);
+	assert_true(atomic_load(&alive_calls) >= 3);
+	/* Four verdicts, so that the slow request lands on the worker that does not
+	 * send alive() (worker 1) at least once but for a 1 in 16 chance. */
+	for (int i = 0; i < 8 && verdicts < 4; i++) {
+		int v = alive_stops_while_blocked();
+
+		if (v >= 0) {
+			assert_int_equal(v, 1);
+			verdicts++;
+		}
+	}
+	assert_int_equal(verdicts, 4);
+	before = atomic_load(&alive_calls);
+	nap_ms(400);
+	assert_true(atomic_load(&alive_calls) > before); /* back once the handler returned */
+	httpd_stop(h);
+	g.port = saved;
+	/* alive_ms 0: no heartbeat at all. */
+	cfg.alive_ms = 0;
+	assert_int_equal(httpd_start(&cfg, routes, GW_ARRAY_SIZE(routes), NULL, NULL, NULL, &h,
+				     &err), 0);
+	before = atomic_load(&alive_calls);
+	nap_ms(200);
+	assert_int_equal(atomic_load(&alive_calls), before);
+	httpd_stop(h);
+}
+
 static void test_handler_contract(void **state)
 {
 	struct resp r;
@@ -538,6 +634,7 @@ int main(void)
 		cmocka_unit_test(test_keepalive),
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_two_workers),
+		cmocka_unit_test(test_alive_heartbeat),
 		cmocka_unit_test(test_handler_contract),
 		cmocka_unit_test(test_reply_header),
 		cmocka_unit_test(test_reply_file),
