@@ -89,6 +89,7 @@ assert not missing, f"no firmware rule for PCRs {sorted(missing)}: {sorted(pcrs)
 assert "bootloader" in fw, f"no bootloader rule: {sorted(fw)}"
 assert "initramfs" in p.get("stages", {}), p.get("stages")
 PY
+check policy-trust-root vm_policy_trust_root "$GW_TMP/policy.json"
 check policy-sign gw_sign_policy "$GW_TMP/policy.json" "$GW_TMP/policy.signed.json"
 expect_exit -n policy-add 0 gwverifier policy add "${vconf[@]}" "$GW_TMP/policy.signed.json"
 
