@@ -115,7 +115,7 @@ install -m 0755 "$here/gw-health" "$stage/usr/bin/gw-health"
 install -m 0755 "$here/gw-reboot" "$stage/usr/bin/gw-reboot"
 # The release this initramfs is; releases made by the scenarios (vmlib.sh,
 # vm_slot_image) append a cpio archive that replaces it.
-echo "1.0 (factory)" >"$stage/etc/gw-release"
+echo 1.0 >"$stage/etc/gw-release"
 install -m 0644 "$here/agent.conf" "$stage/etc/gatewarden/agent.conf"
 
 # --- the inputs' hash: the staged tree, the kernel, GRUB, this script, the snippet

@@ -48,18 +48,19 @@ jq_py() {   # FILE EXPR: EXPR over the JSON in FILE (j)
 # last-release counter"
 shown() {
   gwverifier device show gw-vm-1 --json "${vconf[@]}" >"$GW_TMP/show.json" || return 1
-  jq_py "$GW_TMP/show.json" '" ".join(str(x) for x in ((j.get("last_attestation") or {}).get("status"), (j["update"]["running"] or {}).get("release"), (j["update"]["trial"] or {}).get("release"), (j["update"]["last_outcome"] or {}).get("kind"), (j["update"]["last_outcome"] or {}).get("release"), j["security_version"]))'
+  jq_py "$GW_TMP/show.json" '" ".join(str(x) for x in (j.get("last_status"), (j["update"]["running"] or {}).get("release"), (j["update"]["trial"] or {}).get("release"), (j["update"]["last_outcome"] or {}).get("kind"), (j["update"]["last_outcome"] or {}).get("release"), j["security_version"]))'
 }
 # rollout ID: release ID's "devices in_cohort offered running in_trial rolled_back"
 rollout() {
   gwverifier status --json "${vconf[@]}" >"$GW_TMP/status.json" || return 1
   jq_py "$GW_TMP/status.json" "' '.join(str(r[k]) for r in j['rollout'] if r['id'] == '$1' for k in ('devices', 'in_cohort', 'offered', 'running', 'in_trial', 'rolled_back'))"
 }
-# booted N GROUP RELEASE: boot N's console says GRUB booted GROUP with RELEASE.
+# booted GROUP RELEASE: the last boot's console says GRUB booted GROUP, RELEASE.
 booted() {
-  expect_output_contains -n "boot$1-is-$2-$3" \
-    "^gwvm: booted slot group $2 .*release $3\$" "$GW_TMP/gw/console-$1.log"
+  expect_output_contains -n "boot$VM_BOOTS-is-$1-${2%% *}" \
+    "^gwvm: booted slot group $1 .*release $2[[:cntrl:]]*$" "$GW_TMP/gw/console-$VM_BOOTS.log"
 }
+console() { echo "$GW_TMP/gw/console-$VM_BOOTS.log"; }   # the last boot's
 # step_out NAME: the last boot's output of step NAME, into $GW_TMP/NAME.out.
 step_out() { vm_get gw "$1.out" "$GW_TMP/$1.out"; }
 
@@ -71,9 +72,10 @@ step enroll agent enroll --verifier https://127.0.0.1:8443 --ca /mnt/ca.pem
 cp /sys/kernel/security/tpm0/binary_bios_measurements /mnt/bios.bin
 cp /var/lib/gatewarden/eventlog.cel /mnt/eventlog.cel
 STEPS
+vm_tell "Boot 1: the gateway boots release 1.0 from slot group A, provisions its TPM and enrolls."
 vm_boot gw "$GW_TMP/steps1.sh" "$vdir/ca.pem" || exit 1
 vm_wait_off gw || exit 1
-booted 1 A "1.0 (factory)"
+booted A 1.0
 vm_expect_step gw boot 0
 vm_expect_step gw provision 0
 vm_expect_step gw enroll 0
@@ -88,6 +90,7 @@ expect_exit -n factory-grubenv-untouched 0 cmp "$GW_TMP/grubenv-factory" \
 # and committed, with the grubenv the agent's grub backend writes for those states
 # (gw-bootsim runs the same backend code as the agent).
 vm_slot_image B 2.0 "$GW_TMP/slot-v2.img" || { fail slot-v2 "cannot make the v2 slot image"; exit 1; }
+vm_tell "The release engineer makes release 2.0 for slot group B and boots it in a lab VM, on trial and committed."
 vm_create lab || exit 1
 check lab-slot-B vm_put_slot lab B "$GW_TMP/slot-v2.img"
 env_trial=$GW_TMP/grubenv-v2-trial env_good=$GW_TMP/grubenv-v2-good
@@ -112,7 +115,7 @@ for st in trial good; do
   check "lab-grubenv-$st" vm_put_grubenv lab "$env"
   vm_boot lab "$GW_TMP/steps-lab.sh" || exit 1
   vm_wait_off lab || exit 1
-  expect_output_contains -n "lab-$st-boots-B" '^gwvm: booted slot group B .*release 2.0$' \
+  expect_output_contains -n "lab-$st-boots-B" '^gwvm: booted slot group B .*release 2.0[[:cntrl:]]*$' \
     "$GW_TMP/lab/console-$VM_BOOTS.log"
   vm_get lab bios.bin "$GW_TMP/bios-v2-$st.bin"
 done
@@ -120,6 +123,7 @@ VM_VERIFIER_PORT=$port
 
 # The policy: each golden boot drafted with --allowed, merged (the union of each
 # PCR's allowed events), and the trust root added.
+vm_tell "The policy is drafted from those golden boots and the gateway's first boot, signed and loaded."
 for b in v1 v2-trial v2-good; do
   cel=()
   [ "$b" = v1 ] && cel=(--cel "$GW_TMP/eventlog-v1.cel")
@@ -176,6 +180,7 @@ check policy-sign gw_sign_policy "$GW_TMP/policy.json" "$GW_TMP/policy.signed.js
 expect_exit -n policy-add 0 gwverifier policy add "${vconf[@]}" "$GW_TMP/policy.signed.json"
 expect_exit -n policy-diff 1 gwpolicy diff "$GW_TMP/policy-v1.json" "$GW_TMP/policy.json"
 cp "$GW_STDOUT" "$GW_TMP/policy-diff.txt"
+vm_tell "Release 2.0 is signed, encrypted for the verifier and added: the rollout starts."
 release v2 2.0 2 "$GW_TMP/slot-v2.img"
 
 # ------------- boot 2: v1 attests, the daemon's round installs 2.0 into B ---
@@ -185,9 +190,10 @@ step run agent run --once
 step status agent update status
 grub-editenv /boot/efi/EFI/gatewarden/grubenv list >/mnt/grubenv.txt
 STEPS
+vm_tell "Boot 2: the gateway attests, downloads 2.0, the verifier authorizes it, its TPM unwraps the key; it installs into B and reboots."
 vm_boot gw "$GW_TMP/steps2.sh" || exit 1
 vm_wait_off gw || exit 1
-booted 2 A "1.0 (factory)"
+booted A 1.0
 vm_expect_step gw attest 0
 step_out attest
 expect_output_contains -n v1-affirming 'gw-vm-1: affirming' "$GW_TMP/attest.out"
@@ -196,7 +202,7 @@ step_out run
 expect_output_contains -n v2-applied-by-daemon \
   "update: release $REL_v2: version 2.0 staged in group B \\(unwrapped by the TPM\\); reboot command run" \
   "$GW_TMP/run.out"
-expect_output_contains -n v2-guest-reboots '^gwvm: rebooting' "$GW_TMP/gw/console-2.log"
+expect_output_contains -n v2-guest-reboots '^gwvm: rebooting' "$(console)"
 vm_get_grubenv gw "$GW_TMP/grubenv-dev-trial"
 # The lab's trial grubenv (the policy's golden boot) is the device's, byte for byte.
 expect_exit -n v2-grubenv-as-in-the-lab 0 cmp "$GW_TMP/grubenv-dev-trial" "$env_trial"
@@ -212,9 +218,10 @@ cat >"$GW_TMP/steps3.sh" <<'STEPS'
 step attest agent attest
 step run agent run --once
 STEPS
+vm_tell "Boot 3: GRUB boots B on trial; the health check passes and the gateway commits 2.0, then attests."
 vm_boot gw "$GW_TMP/steps3.sh" || exit 1
 vm_wait_off gw || exit 1
-booted 3 B 2.0
+booted B 2.0
 vm_expect_step gw boot 0
 step_out boot
 expect_output_contains -n v2-health-passes 'release 2.0: self-test passed' "$GW_TMP/boot.out"
@@ -224,6 +231,7 @@ step_out attest
 expect_output_contains -n v2-trial-boot-affirming 'gw-vm-1: affirming' "$GW_TMP/attest.out"
 expect_eq v2-committed-on-verifier "$(shown)" "affirming $REL_v2 None committed $REL_v2 2"
 expect_eq v2-rollout-running "$(rollout "$REL_v2")" "1 1 0 1 0 0"
+vm_tell "The verifier shows: $(shown) (status, running release, trial, last outcome, its release, security version)."
 vm_expect_step gw run 0
 step_out run
 expect_output_contains -n v3-applied-by-daemon \
@@ -234,14 +242,15 @@ expect_output_contains -n v3-applied-by-daemon \
 cat >"$GW_TMP/steps4.sh" <<'STEPS'
 step attest agent attest
 STEPS
+vm_tell "Boot 4: GRUB boots release 3.0 in A on trial; its health check fails, so the gateway marks it bad and reboots."
 vm_boot gw "$GW_TMP/steps4.sh" || exit 1
 vm_wait_off gw || exit 1
-booted 4 A 3.0
+booted A 3.0
 vm_expect_step gw boot 40
 step_out boot
 expect_output_contains -n v3-health-fails 'self-test failed: the application does not start' \
   "$GW_TMP/boot.out"
-expect_output_contains -n v3-guest-reboots '^gwvm: rebooting' "$GW_TMP/gw/console-4.log"
+expect_output_contains -n v3-guest-reboots '^gwvm: rebooting' "$(console)"
 # 3.0's boot is not in the policy (its initramfs in PCR 9, A's GRUB commands in 8).
 vm_expect_step gw attest 24
 step_out attest
@@ -254,14 +263,16 @@ cat >"$GW_TMP/steps5.sh" <<'STEPS'
 step attest agent attest
 step run agent run --once
 STEPS
+vm_tell "Boot 5: GRUB is back on B (2.0); the gateway attests the rollback and installs 3.1 into A."
 vm_boot gw "$GW_TMP/steps5.sh" || exit 1
 vm_wait_off gw || exit 1
-booted 5 B 2.0
+booted B 2.0
 vm_expect_step gw boot 0
 vm_expect_step gw attest 0
 step_out attest
 expect_output_contains -n after-rollback-affirming 'gw-vm-1: affirming' "$GW_TMP/attest.out"
 expect_eq v3-rolled-back-on-verifier "$(shown)" "affirming $REL_v2 None rolled-back $REL_v3 2"
+vm_tell "The verifier shows: $(shown); 3.0 counts as rolled back."
 expect_eq v3-rollout-rolled-back "$(rollout "$REL_v3")" "1 1 1 0 0 1"
 vm_expect_step gw run 0
 step_out run
@@ -274,11 +285,12 @@ expect_output_contains -n v3p-applied-by-daemon \
 
 # --------- boots 6 and 7: 3.1's kernel panics on both trial boots of A ---
 : >"$GW_TMP/steps-none.sh"
-for n in 6 7; do
+vm_tell "Boots 6 and 7: 3.1's kernel panics on both trial boots of A."
+for n in 1 2; do
   vm_boot gw "$GW_TMP/steps-none.sh" || exit 1
   vm_wait_panic gw || exit 1
-  expect_output_contains -n "v3p-try-$n-boots-A" '^gwvm: release 3.1: /init exits' \
-    "$GW_TMP/gw/console-$n.log"
+  expect_output_contains -n "v3p-try-$n-boots-A-panics" '^gwvm: release 3.1: /init exits' \
+    "$(console)"
 done
 
 # ---------- boot 8: GRUB's tries are spent: back on B (2.0), fell back ---
@@ -287,14 +299,16 @@ step attest agent attest
 step status agent update status
 grub-editenv /boot/efi/EFI/gatewarden/grubenv list >/mnt/grubenv.txt
 STEPS
+vm_tell "Boot 8: A's tries are spent, GRUB falls back to B (2.0); the gateway attests."
 vm_boot gw "$GW_TMP/steps8.sh" || exit 1
 vm_wait_off gw || exit 1
-booted 8 B 2.0
+booted B 2.0
 vm_expect_step gw boot 0
 vm_expect_step gw attest 0
 step_out attest
 expect_output_contains -n after-fallback-affirming 'gw-vm-1: affirming' "$GW_TMP/attest.out"
 expect_eq v3p-fell-back-on-verifier "$(shown)" "affirming $REL_v2 None fell-back $REL_v3p 2"
+vm_tell "The verifier shows: $(shown); 3.1 counts as rolled back."
 expect_eq v3p-rollout-rolled-back "$(rollout "$REL_v3p")" "1 1 0 0 0 1"
 vm_get gw grubenv.txt "$GW_TMP/grubenv8.txt"
 expect_output_contains -n grubenv-A-bad-no-tries '^A_OK=0$' "$GW_TMP/grubenv8.txt"

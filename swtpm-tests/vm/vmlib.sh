@@ -60,7 +60,7 @@ vm_create() {
   cp "$VM_REL/root.json" "$d/seed/factory/root.json" &&
     cp --sparse=always "$VM_IMG/disk.img" "$d/disk.img" &&
     cp "$VM_OVMF_VARS" "$d/vars.fd" &&
-    truncate -s 64M "$d/data.img" &&
+    truncate -s 256M "$d/data.img" &&
     mke2fs -q -t ext4 -L gwdata -d "$d/seed" "$d/data.img" ||
     { fail vm-create "cannot create $d"; return 1; }
   if ! timeout 120 swtpm_setup --tpm2 --tpmstate "$d/tpm" --create-ek-cert \
@@ -284,3 +284,7 @@ p.setdefault("trust", {})["trust_root"] = [sys.argv[2]]
 json.dump(p, open(sys.argv[1], "w"), indent=2)
 PY
 }
+
+# vm_tell TEXT: one line of plain-words narration in the scenario's log ("# NAME:
+# > TEXT"), which `make demo-vm` (scripts/demo_vm.sh) shows as the scenario runs.
+vm_tell() { echo "# $SCENARIO: > $*" >&2; }
