@@ -19,9 +19,10 @@ norm=$(tput sgr0 2>/dev/null || true)
 work=$(mktemp -d /tmp/gatewarden-demo-vm.XXXXXX)
 run_pid=
 cleanup() {
-  # run.sh's scenarios stop their own QEMU, swtpm and verifier when they end.
+  # run.sh runs in a process group of its own (setsid): stopping the group stops
+  # the scenario, which stops its QEMU, swtpm and verifier.
   if [ -n "$run_pid" ] && kill -0 "$run_pid" 2>/dev/null; then
-    kill -TERM "$run_pid" 2>/dev/null
+    kill -TERM -- "-$run_pid" 2>/dev/null
     wait "$run_pid" 2>/dev/null
   fi
   rm -rf "$work"
@@ -40,11 +41,10 @@ no network and reaches it through a serial channel. About 12 minutes.
 EOF
 
 for s in "${scenarios[@]}"; do rm -f "$B/test-results/vm/$s.log"; done
-swtpm-tests/vm/run.sh "$B" "${scenarios[@]}" >"$work/run.log" 2>&1 &
+setsid swtpm-tests/vm/run.sh "$B" "${scenarios[@]}" >"$work/run.log" 2>&1 &
 run_pid=$!
 
-declare -A titled=() count=()
-titles=([vm_first_boot]="Scenario 1: first boot, enrollment, a policy from this boot, attestation"
+declare -A titled=() count=() titles=([vm_first_boot]="Scenario 1: first boot, enrollment, a policy from this boot, attestation"
   [vm_update]="Scenarios 2 and 3: an encrypted update, a failed health check, a kernel panic")
 # show: the narration lines (and failed checks) of each scenario's log not shown
 # yet; a line still being written is left for the next call.

@@ -50,6 +50,18 @@ shown() {
   gwverifier device show gw-vm-1 --json "${vconf[@]}" >"$GW_TMP/show.json" || return 1
   jq_py "$GW_TMP/show.json" '" ".join(str(x) for x in (j.get("last_status"), (j["update"]["running"] or {}).get("release"), (j["update"]["trial"] or {}).get("release"), (j["update"]["last_outcome"] or {}).get("kind"), (j["update"]["last_outcome"] or {}).get("release"), j["security_version"]))'
 }
+# tell_shown: the verifier's view (shown) told in plain words, releases by version.
+tell_shown() {
+  local st run trial kind rel sv
+  read -r st run trial kind rel sv <<<"$(shown)"
+  vm_tell "The verifier shows: last attestation $st, running $(version_of "$run"), last" \
+    "outcome $kind ($(version_of "$rel")), security version $sv."
+}
+version_of() {   # ID: the version of the release with that id
+  case $1 in
+    "${REL_v2:-}") echo 2.0 ;; "${REL_v3:-}") echo 3.0 ;; "${REL_v3p:-}") echo 3.1 ;; *) echo "$1" ;;
+  esac
+}
 # rollout ID: release ID's "devices in_cohort offered running in_trial rolled_back"
 rollout() {
   gwverifier status --json "${vconf[@]}" >"$GW_TMP/status.json" || return 1
@@ -72,7 +84,8 @@ back_on_B() {
   step_out attest
   expect_output_contains -n "$1-back-on-B-affirming" 'gw-vm-1: affirming' "$GW_TMP/attest.out"
   expect_eq "$1-$2-on-verifier" "$(shown)" "affirming $REL_v2 None $2 $3 2"
-  vm_tell "The verifier shows: $(shown); release $3 counts as rolled back."
+  tell_shown
+  vm_tell "Its rollout counts $(version_of "$3") as rolled back."
   expect_eq "$1-rollout-rolled-back" "$(rollout "$3")" "$4"
 }
 # step_out NAME: the last boot's output of step NAME, into $GW_TMP/NAME.out.
@@ -245,7 +258,7 @@ step_out attest
 expect_output_contains -n v2-trial-boot-affirming 'gw-vm-1: affirming' "$GW_TMP/attest.out"
 expect_eq v2-committed-on-verifier "$(shown)" "affirming $REL_v2 None committed $REL_v2 2"
 expect_eq v2-rollout-running "$(rollout "$REL_v2")" "1 1 0 1 0 0"
-vm_tell "The verifier shows: $(shown) (status, running release, trial, last outcome, its release, security version)."
+tell_shown
 vm_expect_step gw run 0
 step_out run
 expect_output_contains -n v3-applied-by-daemon \
