@@ -15,7 +15,7 @@
 # GRUB boots B (2.0) again; 3.1, whose /init exits: the kernel panics on both
 # trial boots (trial_tries = 2), GRUB's count runs out and it falls back to B.
 # The verifier shows both rolled back (device show, status rollout).
-# scenario-timeout: 1200
+# scenario-timeout: 1800
 # shellcheck disable=SC2154 # REL_NAME is set through printf -v (uf_add)
 # shellcheck source=swtpm-tests/lib.sh
 source "$(dirname "$0")/../lib.sh"
