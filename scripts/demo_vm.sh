@@ -9,7 +9,7 @@ set -uo pipefail
 
 B=${1:-build}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT"
+cd "$ROOT" || exit 1
 case $B in /*) ;; *) B=$ROOT/$B ;; esac
 limit=${GW_DEMO_VM_TIMEOUT:-1800}
 scenarios=(vm_first_boot vm_update)

@@ -52,8 +52,8 @@ shown() {
 }
 # tell_shown: the verifier's view (shown) told in plain words, releases by version.
 tell_shown() {
-  local st run trial kind rel sv
-  read -r st run trial kind rel sv <<<"$(shown)"
+  local st run kind rel sv
+  read -r st run _ kind rel sv <<<"$(shown)"
   vm_tell "The verifier shows: last attestation $st, running $(version_of "$run"), last" \
     "outcome $kind ($(version_of "$rel")), security version $sv."
 }
