@@ -72,8 +72,8 @@ TOOLS := $(patsubst swtpm-tests/tools/%.c,$(B)/tools/%,$(TOOL_SRC))
 BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
 .SECONDARY:
-.PHONY: all deps check unit swtpm-check vm-check fuzz fuzz-smoke demo bench install clean valgrind tests tools \
-	man deb deb-check
+.PHONY: all deps check unit swtpm-check vm-check fuzz fuzz-smoke demo demo-vm bench install clean \
+	valgrind tests tools man deb deb-check
 all: deps $(BINS) $(TOOLS)
 
 deps:
@@ -214,6 +214,10 @@ valgrind: deps all tests man
 
 demo: deps all
 	@scripts/demo.sh $(B)
+
+# The gateway VM's scenarios 1-3, narrated (scripts/demo_vm.sh).
+demo-vm: deps all
+	@scripts/demo_vm.sh $(B)
 
 bench: deps all $(BENCHES)
 	@scripts/bench.sh $(B)

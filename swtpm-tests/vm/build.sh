@@ -74,6 +74,9 @@ copy_with_libs() {
 }
 copy_with_libs "$build/gwagent" /usr/bin/gwagent
 copy_with_libs /usr/bin/socat /usr/bin/socat
+# The scenarios read the grubenv in the guest with GRUB's own tool (the agent's
+# grub backend writes it itself).
+copy_with_libs "$(command -v grub-editenv)" /usr/bin/grub-editenv
 # The TSS's TCTI loader dlopens the device TCTI: ldd cannot see it.
 tcti=$(ls /usr/lib/x86_64-linux-gnu/libtss2-tcti-device.so.0 2>/dev/null || true)
 [ -n "$tcti" ] || die "libtss2-tcti-device.so.0 not found (libtss2-dev)"
@@ -108,6 +111,11 @@ busybox depmod -b "$stage" "$kver" || die "busybox depmod failed on the initramf
 echo "$mods" | tr ' ' '\n' >"$stage/etc/gatewarden/modules"
 
 install -m 0755 "$here/init" "$stage/init"
+install -m 0755 "$here/gw-health" "$stage/usr/bin/gw-health"
+install -m 0755 "$here/gw-reboot" "$stage/usr/bin/gw-reboot"
+# The release this initramfs is; releases made by the scenarios (vmlib.sh,
+# vm_slot_image) append a cpio archive that replaces it.
+echo 1.0 >"$stage/etc/gw-release"
 install -m 0644 "$here/agent.conf" "$stage/etc/gatewarden/agent.conf"
 
 # --- the inputs' hash: the staged tree, the kernel, GRUB, this script, the snippet

@@ -36,11 +36,13 @@ cp /sys/kernel/security/tpm0/binary_bios_measurements /mnt/bios.bin
 cp /var/lib/gatewarden/eventlog.cel /mnt/eventlog.cel
 cat /sys/class/tpm/tpm0/pcr-sha256/0 /sys/class/tpm/tpm0/pcr-sha256/4 >/mnt/pcrs.txt
 STEPS
+vm_tell "Boot 1: OVMF, GRUB and the kernel measure the boot into the TPM; the gateway provisions its TPM and asks to enroll."
 vm_boot gw "$GW_TMP/steps1.sh" "$vdir/ca.pem" || exit 1
 if vm_wait_console gw '^gwvm: step enroll-pending: exit' 240; then
   pass boot1-reached-enroll
   expect_exit -n device-pending 0 gwverifier device list "${vconf[@]}"
   expect_output_contains -n device-listed-pending 'gw-vm-1.*pending' "$GW_STDOUT"
+  vm_tell "The operator sees the gateway pending on the verifier and approves it."
   expect_exit -n approve 0 gwverifier device approve "${vconf[@]}" gw-vm-1
 else
   fail boot1-reached-enroll "the guest did not get to its first enroll"
@@ -74,6 +76,7 @@ assert any(e["pcr"] == 4 and e["type"] == 0x80000003 for e in evs), "no boot app
 PY
 
 # The policy, drafted from this VM's own first boot: real OVMF and GRUB events.
+vm_tell "GRUB measured slot A's kernel and initramfs; the policy is drafted from this first boot, signed and loaded."
 expect_exit -n from-eventlog 0 gwpolicy from-eventlog "$GW_TMP/bios1.bin" \
   --cel "$GW_TMP/eventlog1.cel" --model gw-vm --version 1 \
   --description "test gateway VM, drafted from its first boot" --out "$GW_TMP/policy.json"
@@ -89,6 +92,7 @@ assert not missing, f"no firmware rule for PCRs {sorted(missing)}: {sorted(pcrs)
 assert "bootloader" in fw, f"no bootloader rule: {sorted(fw)}"
 assert "initramfs" in p.get("stages", {}), p.get("stages")
 PY
+check policy-trust-root vm_policy_trust_root "$GW_TMP/policy.json"
 check policy-sign gw_sign_policy "$GW_TMP/policy.json" "$GW_TMP/policy.signed.json"
 expect_exit -n policy-add 0 gwverifier policy add "${vconf[@]}" "$GW_TMP/policy.signed.json"
 
@@ -98,6 +102,7 @@ step attest agent attest
 step run-once agent run --once
 cp /sys/kernel/security/tpm0/binary_bios_measurements /mnt/bios.bin
 STEPS
+vm_tell "Boot 2: the gateway reboots and attests."
 vm_boot gw "$GW_TMP/steps2.sh" || exit 1
 vm_wait_off gw || exit 1
 vm_expect_step gw boot 0
@@ -120,3 +125,4 @@ assert len(a) > 20 and a == b, f"{len(a)} and {len(b)} events, differing"
 PY
 expect_exit -n device-show 0 gwverifier device show "${vconf[@]}" gw-vm-1
 expect_output_contains -n device-shows-affirming 'affirming' "$GW_STDOUT"
+vm_tell "The verifier judged the real firmware's and GRUB's measurements: $(grep -o 'gw-vm-1: [a-z]*' "$GW_TMP/attest.out")."

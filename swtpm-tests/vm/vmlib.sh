@@ -1,5 +1,6 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: Apache-2.0
+# (sources update_lib.sh for the release side)
 # Helpers for the gateway VM scenarios (swtpm-tests/vm/t_*.sh), on top of
 # swtpm-tests/lib.sh: a VM is a directory with its own copy of the boot disk, its
 # OVMF variables, a data disk (ext4, the agent's state) and a swtpm state; each
@@ -12,12 +13,16 @@
 #   VM_VERIFIER_PORT=$port      # the relay's target on 127.0.0.1
 #   vm_boot gw steps.sh [FILE...]; vm_wait_console gw PATTERN SECS; vm_wait_off gw
 #   vm_step_rc gw NAME; vm_get gw FILE DEST
+#   vm_slot_image GROUP RELEASE OUT [fail TEXT|panic]; vm_wait_panic gw
+#   vm_put_slot gw GROUP IMAGE; vm_put_grubenv gw FILE; vm_get_grubenv gw DEST
 # env: GW_VM_BOOT_TIMEOUT  seconds a boot may take (default 300)
 #      GW_VM_LOGS          where console, relay and swtpm logs go when a check
 #                          failed (default: the build's test-results/vm-logs)
 #      GW_VM_ACCEL         QEMU accelerator (default tcg)
 
 VM_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=swtpm-tests/update_lib.sh
+source "$VM_HERE/../update_lib.sh"
 VM_OVMF_CODE=${VM_OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
 VM_OVMF_VARS=${VM_OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
 VM_VERIFIER_PORT=${VM_VERIFIER_PORT:-}
@@ -36,16 +41,28 @@ vm_image() {
   [ -s "$VM_IMG/disk.img" ] || { fail vm-image "no disk.img in $VM_IMG"; return 1; }
 }
 
-# vm_create NAME: a new VM in $GW_TMP/NAME: disk copy, OVMF variables, an empty
-# ext4 data disk and a fresh TPM (EK certificates from swtpm's local CA, as
-# swtpm_start makes them).
+# vm_release: the release engineer's side, once per scenario: root and targets
+# keys (r1, t1) and a signed trust root in $VM_REL ($GW_TMP/rel; update_lib.sh's
+# uf_release), which vm_create puts on every VM's data disk as the factory's.
+vm_release() {
+  [ -s "${VM_REL:-}/root.json" ] && return 0
+  uf_release "$GW_TMP/rel" >/dev/null || { fail vm-release "cannot make the trust root"; return 1; }
+  VM_REL=$UF_REL
+}
+
+# vm_create NAME: a new VM in $GW_TMP/NAME: disk copy, OVMF variables, an ext4
+# data disk holding only factory/root.json (the trust root, vm_release) and a
+# fresh TPM (EK certificates from swtpm's local CA, as swtpm_start makes them).
 vm_create() {
   local d=$GW_TMP/$1
-  mkdir -p "$d/tpm" || return 1
-  cp --sparse=always "$VM_IMG/disk.img" "$d/disk.img" &&
+  mkdir -p "$d/tpm" "$d/seed/factory" || return 1
+  vm_release || return 1
+  cp "$VM_REL/root.json" "$d/seed/factory/root.json" &&
+    cp --sparse=always "$VM_IMG/disk.img" "$d/disk.img" &&
     cp "$VM_OVMF_VARS" "$d/vars.fd" &&
-    truncate -s 64M "$d/data.img" &&
-    mke2fs -q -t ext4 -L gwdata "$d/data.img" || { fail vm-create "cannot create $d"; return 1; }
+    truncate -s 256M "$d/data.img" &&
+    mke2fs -q -t ext4 -L gwdata -d "$d/seed" "$d/data.img" ||
+    { fail vm-create "cannot create $d"; return 1; }
   if ! timeout 120 swtpm_setup --tpm2 --tpmstate "$d/tpm" --create-ek-cert \
       --create-platform-cert --lock-nvram --pcr-banks "${GW_BANKS:-sha1,sha256}" \
       --overwrite --logfile "$d/swtpm-setup.log" >/dev/null 2>&1; then
@@ -124,17 +141,28 @@ vm_wait_console() {
   grep -aqE -e "$pat" "$d/console-$VM_BOOTS.log" 2>/dev/null
 }
 
-# vm_wait_off NAME: wait for the running boot's power-off (PASS vm-boot-N-powers-off
-# or FAIL on a timeout or crash), stop its swtpm and relay, fetch its step results.
-vm_wait_off() {
-  local name=$1 d=$GW_TMP/$1 n=$VM_BOOTS rc secs
+# _vm_end NAME: wait for the running boot's QEMU to exit, stop its swtpm and relay;
+# sets rc (QEMU's exit status) and secs (the boot's wall time) of the caller.
+_vm_end() {
+  local name=$1 n=$VM_BOOTS
   wait "${_vm_qemu[$name]}"
   rc=$?
   secs=$(($(date +%s) - _vm_start[$name]))
   [ -n "$VM_VERIFIER_PORT" ] && bg_stop "vm-$name-relay-$n" >/dev/null 2>&1
   bg_stop "vm-$name-swtpm-$n" >/dev/null 2>&1
-  note "VM $name: boot $n took $secs s (QEMU exit $rc)"
+  if grep -aq '^gwvm: rebooting' "$GW_TMP/$name/console-$n.log"; then
+    note "VM $name: boot $n took $secs s, ended by the guest's reboot (QEMU exit $rc: -no-reboot)"
+  else
+    note "VM $name: boot $n took $secs s (QEMU exit $rc)"
+  fi
   echo "vm-boot $SCENARIO $name $n $secs" >>"${GW_VM_TIMES:-/dev/null}"
+}
+
+# vm_wait_off NAME: wait for the running boot's power-off (PASS vm-boot-N-powers-off
+# or FAIL on a timeout or crash), stop its swtpm and relay, fetch its step results.
+vm_wait_off() {
+  local name=$1 d=$GW_TMP/$1 n=$VM_BOOTS rc secs
+  _vm_end "$name"
   rm -f "$d/results-$n"
   mcopy -n -i "$d/io.img" ::/results "$d/results-$n" 2>/dev/null
   if [ "$rc" -ne 0 ]; then
@@ -174,3 +202,89 @@ vm_expect_step() {
 vm_get() {
   mcopy -n -i "$GW_TMP/$1/io.img" "::/$2" "$3" 2>/dev/null
 }
+
+# vm_slot_image GROUP RELEASE OUT [fail TEXT | panic]: a slot image for group
+# GROUP (ext2 labelled gw-slot-GROUP, which grub.cfg searches for) holding the
+# image's kernel and its initramfs with one more cpio archive appended (the kernel
+# unpacks them in order, a later file replacing an earlier one): /etc/gw-release
+# RELEASE; with `fail TEXT` also /etc/gw-health-fail (gw-health fails with TEXT);
+# with `panic` an /init that exits at once (the kernel panics, panic=-1 reboots).
+vm_slot_image() {
+  local g=$1 rel=$2 out=$3 how=${4:-} w
+  w=$(mktemp -d "$GW_TMP/slot.XXXXXX") || return 1
+  mkdir -p "$w/root/boot" "$w/add/etc" &&
+    cp "$VM_IMG/slot/boot/vmlinuz" "$w/root/boot/vmlinuz" &&
+    echo "$rel" >"$w/add/etc/gw-release" || return 1
+  case $how in
+    fail) printf '%s\n' "$5" >"$w/add/etc/gw-health-fail" ;;
+    panic)
+      printf '#!/bin/sh\necho "gwvm: release %s: /init exits" >/dev/console\nexit 1\n' \
+        "$rel" >"$w/add/init"
+      chmod 0755 "$w/add/init" ;;
+  esac
+  {
+    cat "$VM_IMG/slot/boot/initrd.img"
+    (cd "$w/add" && find . | LC_ALL=C sort | busybox cpio -o -H newc 2>/dev/null) | gzip -1 -n
+  } >"$w/root/boot/initrd.img" || return 1
+  local mib=$(($(du -sm "$w/root" | cut -f1) + 4))
+  rm -f "$out"
+  mke2fs -q -t ext2 -L "gw-slot-$g" -d "$w/root" "$out" "${mib}M" >/dev/null || return 1
+  rm -rf "$w"
+}
+
+# _vm_part_offset NAME PARTNAME: the byte offset of partition PARTNAME of the VM's
+# boot disk.
+_vm_part_offset() {
+  sfdisk -d "$GW_TMP/$1/disk.img" |
+    sed -n "s/.*start= *\\([0-9]*\\),.*name=\"$2\".*/\\1/p" | awk '{print $1 * 512}'
+}
+
+# vm_put_slot NAME GROUP IMAGE: IMAGE written into the powered-off VM's rootfs-GROUP
+# partition from the host (the release engineer's lab, not the device's way).
+vm_put_slot() {
+  local off
+  off=$(_vm_part_offset "$1" "rootfs-$2")
+  [ -n "$off" ] || return 1
+  dd if="$3" of="$GW_TMP/$1/disk.img" bs=1M oflag=seek_bytes seek="$off" \
+    conv=notrunc status=none
+}
+
+# vm_put_grubenv NAME FILE, vm_get_grubenv NAME DEST: the ESP's grubenv of the
+# powered-off VM, from or to the host.
+vm_put_grubenv() {
+  mcopy -o -i "$GW_TMP/$1/disk.img@@$(_vm_part_offset "$1" esp)" "$2" ::/EFI/gatewarden/grubenv
+}
+vm_get_grubenv() {
+  mcopy -n -i "$GW_TMP/$1/disk.img@@$(_vm_part_offset "$1" esp)" ::/EFI/gatewarden/grubenv "$2"
+}
+
+# vm_wait_panic NAME: wait for the running boot to end in a kernel panic (the
+# panic reboots, QEMU's -no-reboot ends it): PASS vm-boot-N-panics, else FAIL.
+vm_wait_panic() {
+  local name=$1 d=$GW_TMP/$1 n=$VM_BOOTS rc secs
+  _vm_end "$name"
+  if [ "$rc" -eq 0 ] && grep -aq 'Kernel panic' "$d/console-$n.log"; then
+    pass "vm-boot-$n-panics"
+    return 0
+  fi
+  fail "vm-boot-$n-panics" "QEMU exit $rc after $secs s, no kernel panic on the console"
+  _gw_show_file "console-$n.log" "$d/console-$n.log" 30
+  return 1
+}
+
+# vm_policy_trust_root POLICY: adds the trust root's digest (vm_release's) to the
+# drafted POLICY's trust rules: the boot service measures the pinned root into
+# PCR 14, and `gwpolicy from-eventlog` drafts only the gate key's rule there. The
+# release engineer has the root (`gwpolicy root verify` prints the same digest).
+vm_policy_trust_root() {
+  python3 - "$1" "$(root_digest_of "$VM_REL/root.json")" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p.setdefault("trust", {})["trust_root"] = [sys.argv[2]]
+json.dump(p, open(sys.argv[1], "w"), indent=2)
+PY
+}
+
+# vm_tell TEXT: one line of plain-words narration in the scenario's log ("# NAME:
+# > TEXT"), which `make demo-vm` (scripts/demo_vm.sh) shows as the scenario runs.
+vm_tell() { echo "# $SCENARIO: > $*" >&2; }
