@@ -112,7 +112,16 @@ expect_output_contains -n help-names-apply 'update apply ID' "$GW_STDOUT"
 expect_exit -n apply-bad-id 2 gA update apply ../x
 expect_exit -n apply-not-offered 5 gA update apply "$REL_gone"
 expect_output_contains -n apply-not-offered-says 'is not offered' "$GW_STDERR"
+# Downloads the state directory holds for nothing: a stale part of a release no
+# longer offered, and a file that is no download (kept).
+dl=$GW_TMP/a/state/update/downloads
+mkdir -p "$dl"
+echo stale >"$dl/0123456789abcdef.gwb.part"
+echo stale >"$dl/0123456789abcdef.gwb.part.etag"
+echo mine >"$dl/notes.txt"
 expect_exit -n a-apply-enc 0 gA update apply "$REL_enc"
+# The installed bundle and the stale downloads are removed; the other file stays.
+expect_eq a-download-removed-after-install "$(ls "$dl")" "notes.txt"
 expect_output_contains -n a-apply-enc-unwrapped 'content key unwrapped by the TPM' "$GW_STDOUT"
 expect_output_contains -n a-apply-enc-staged '^staged version 2.0 .* in group B' "$GW_STDOUT"
 check a-enc-content cmp <(slot_b a) "$UF_REL/img-enc"
@@ -164,7 +173,7 @@ expect_exit -n b-apply-not-offered 5 gB update apply "$REL_plain"
 expect_output_contains -n b-offers-nothing 'is not offered' "$GW_STDERR"
 # B asks anyway (offers.json forged from A's): the verifier refuses, audited.
 cp "$GW_TMP/a/state/update/offers.json" "$GW_TMP/b/state/update/offers.json"
-cp "$GW_TMP/a/state/update/downloads/$REL_enc.gwb" "$GW_TMP/b/enc.gwb"
+cp "$UF_REL/enc.gwb" "$GW_TMP/b/enc.gwb"
 mkdir -p "$GW_TMP/b/state/update/downloads"
 cp "$GW_TMP/b/enc.gwb" "$GW_TMP/b/state/update/downloads/$REL_enc.gwb"
 expect_exit -n b-apply-enc-refused 45 gB update apply "$REL_enc"
@@ -231,7 +240,9 @@ expect_eq no-update-key-audited "$(audit_last release.authorize)" \
 # ------------------------------- the agent refuses a lying authorization ---
 # A verifier (fakeverifier.py, holding the gate key) whose EAR grants plain's
 # authorization for another release, or another manifest: the agent refuses it
-# and installs nothing.
+# and installs nothing. (The fake verifier serves no bundles: plain's is put
+# where a download keeps it, removed again by the install above.)
+cp "$UF_REL/plain.gwb" "$GW_TMP/a/state/update/downloads/$REL_plain.gwb"
 staged() {   # records "update staged ..." in A's log
   python3 - "$GW_TMP/a/state/eventlog.cel" <<'PY'
 import json, sys
