@@ -325,37 +325,50 @@ static void stages(struct builder *b, const struct gwpol_draft_input *in, json_o
 		sel_add(sel, TPM2_ALG_SHA256, GWPOL_STAGE_PCR);
 }
 
-static void trust(struct builder *b, const struct gwpol_draft_input *in, json_object *root,
-		  TPML_PCR_SELECTION *sel)
+/* The digests of the log's trust records on the trust PCR whose text starts with
+ * prefix, as a digest list (NULL when there is none). */
+static json_object *trust_digests(struct builder *b, const struct cel_log *cel, const char *prefix)
 {
-	static const char prefix[] = "verifier gate key";
-	json_object *gk = NULL;
+	json_object *list = NULL;
 
-	for (size_t i = 0; in->cel && i < in->cel->n; i++) {
-		const struct cel_record *r = &in->cel->rec[i];
+	for (size_t i = 0; cel && i < cel->n; i++) {
+		const struct cel_record *r = &cel->rec[i];
 		const uint8_t *d;
 
 		if (!r->event_type || strcmp(r->event_type, "trust") || !r->string ||
-		    strncmp(r->string, prefix, sizeof(prefix) - 1) || r->pcr != GWPOL_TRUST_PCR)
+		    strncmp(r->string, prefix, strlen(prefix)) || r->pcr != GWPOL_TRUST_PCR)
 			continue;
 		d = gwpol_record_sha256(r);
 		if (!d)
 			continue;
-		if (!gk)
-			gk = json_object_new_array();
-		add_digest(b, gk, d, 32);
+		if (!list)
+			list = json_object_new_array();
+		add_digest(b, list, d, 32);
 	}
+	return list;
+}
+
+/* The gate key and the update trust root the golden device pinned (and --gate-key). */
+static void trust(struct builder *b, const struct gwpol_draft_input *in, json_object *root,
+		  TPML_PCR_SELECTION *sel)
+{
+	json_object *gk = trust_digests(b, in->cel, "verifier gate key");
+	json_object *tr = trust_digests(b, in->cel, "trust root");
+	json_object *t;
+
 	if (in->has_gate_key) {
 		if (!gk)
 			gk = json_object_new_array();
 		add_digest(b, gk, in->gate_key, 32);
 	}
-	if (gk) {
-		json_object *t = put(b, root, "trust", json_object_new_object());
-
+	if (!gk && !tr)
+		return;
+	t = put(b, root, "trust", json_object_new_object());
+	if (gk)
 		put(b, t, "gate_key", gk);
-		sel_add(sel, TPM2_ALG_SHA256, GWPOL_TRUST_PCR);
-	}
+	if (tr)
+		put(b, t, "trust_root", tr);
+	sel_add(sel, TPM2_ALG_SHA256, GWPOL_TRUST_PCR);
 }
 
 static int firmware(struct builder *b, const struct gwpol_draft_input *in, json_object *root,

@@ -33,6 +33,16 @@ uf_device "$d" file "$bl" "$d/cmdline" 0x01800100 0x01800101
 check provision ga provision
 expect_eq factory-boots-A "$(power_on)" A
 check factory-boot ga boot
+# A policy drafted from this boot's CEL log has the pinned trust root's rule (the
+# boot service measured it into PCR 14), beside the gate key's once enrolled.
+expect_exit -n draft-from-cel 0 gwpolicy from-eventlog --cel "$d/state/eventlog.cel" \
+  --model gw-1000 --out "$d/draft.json"
+check_py draft-has-trust-root "$d/draft.json" "$(root_digest_of "$UF_REL/root.json")" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+assert p["trust"]["trust_root"] == [sys.argv[2]], p.get("trust")
+assert 14 in p["logs"]["cel"] and "14" in p["pcr_selection"], p
+PY
 
 # ---- the verifier: the release root pinned, releases 2.0 (sv 2) and 3.0 (sv 3)
 port=$(free_port) || exit 1

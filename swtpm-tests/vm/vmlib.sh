@@ -272,16 +272,15 @@ vm_wait_panic() {
   return 1
 }
 
-# vm_policy_trust_root POLICY: adds the trust root's digest (vm_release's) to the
-# drafted POLICY's trust rules: the boot service measures the pinned root into
-# PCR 14, and `gwpolicy from-eventlog` drafts only the gate key's rule there. The
-# release engineer has the root (`gwpolicy root verify` prints the same digest).
+# vm_policy_trust_root POLICY: the drafted POLICY's trust rules hold the trust
+# root's digest (vm_release's): the boot service measured the pinned root into PCR
+# 14 and `gwpolicy from-eventlog --cel` drafts its rule from that record (`gwpolicy
+# root verify` prints the same digest for the release engineer).
 vm_policy_trust_root() {
   python3 - "$1" "$(root_digest_of "$VM_REL/root.json")" <<'PY'
 import json, sys
 p = json.load(open(sys.argv[1]))
-p.setdefault("trust", {})["trust_root"] = [sys.argv[2]]
-json.dump(p, open(sys.argv[1], "w"), indent=2)
+assert p.get("trust", {}).get("trust_root") == [sys.argv[2]], p.get("trust")
 PY
 }
 
