@@ -556,3 +556,26 @@ bool gw_name_ok(const char *s, size_t max)
 			return false;
 	return true;
 }
+
+int gw_check_trusted_dir(const char *file, gw_error *err)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(file, '/');
+	struct stat sb;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == file)
+		snprintf(dir, sizeof(dir), "/");
+	else if (gw_snprintf(dir, sizeof(dir), "%.*s", (int)(slash - file), file))
+		return gw_fail(err, GW_E_INVAL, "%s: path too long", file);
+	if (stat(dir, &sb))
+		return gw_fail(err, GW_E_IO, "%s: %s", dir, strerror(errno));
+	if ((sb.st_mode & (S_IWGRP | S_IWOTH)) && !(sb.st_mode & S_ISVTX))
+		return gw_fail(err, GW_E_CONFIG,
+			       "%s is in %s, which its group or others may write (mode %04o): "
+			       "they could replace it; keep keys and trust anchors in a directory "
+			       "only their owner writes (chmod g-w,o-w %s)",
+			       file, dir, (unsigned)(sb.st_mode & 07777), dir);
+	return 0;
+}

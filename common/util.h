@@ -99,4 +99,11 @@ void gw_time_format_utc(int64_t ts, char buf[GW_TIME_LEN]);
 /* CLOCK_MONOTONIC in nanoseconds (0 if the clock cannot be read). */
 uint64_t gw_mono_ns(void);
 
+/* A file the program trusts (a key, a CA, a trust root) must sit in a directory
+ * only its owner can change: one writable by its group or others (without the
+ * sticky bit) lets them rename the file away and put their own in its place,
+ * whatever the file's own mode. GW_E_CONFIG naming the directory and its mode;
+ * GW_E_IO when it cannot be examined. */
+int gw_check_trusted_dir(const char *file, gw_error *err) GW_WUR;
+
 #endif

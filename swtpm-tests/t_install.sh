@@ -80,6 +80,7 @@ vstate=$GW_TMP/var-lib-gatewarden
 mkdir -m 0750 "$vstate"
 port=$(free_port)
 expect_exit -n verifier-init-state-dir 0 gwverifier init "$vstate" --listen "127.0.0.1:$port"
+mkdir -m 2770 "$vstate/db"   # as the verifier package's postinst makes it
 sed -e "s|/var/lib/gatewarden|$vstate|g" -e "s|^listen = 127.0.0.1:8443|listen = 127.0.0.1:$port|" \
   "$dest/etc/gatewarden/verifier.conf" >"$GW_TMP/verifier.conf"
 bg_start verifier "$GW_BIN/gwverifier" serve --config "$GW_TMP/verifier.conf"
@@ -89,7 +90,7 @@ else
   fail verifier-sample-serves "gwverifier serve with the sample did not listen"
   _gw_show_file verifier.log "$GW_TMP/verifier.log"
 fi
-expect_file verifier-sample-store-in-state-dir "$vstate/verifier.db"
+expect_file verifier-sample-store-in-state-dir "$vstate/db/verifier.db"
 expect_exit -n operator-cli-with-sample 0 gwverifier status --config "$GW_TMP/verifier.conf"
 bg_stop verifier
 

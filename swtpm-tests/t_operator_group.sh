@@ -18,19 +18,24 @@ if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null; then
 fi
 fill=$GW_BIN/tools/gw-storefill
 dir=$GW_TMP/v
-db=$dir/verifier.db
+db=$dir/db/verifier.db
 conf=$dir/verifier.conf
 grp=47311 member=47312 stranger=47313
 check init gwverifier init "$dir" --listen "127.0.0.1:$(random_port)" --id group
+# The packages' layout: the store in db/, the keys and the pid file above it.
+mkdir "$dir/db"
+sed -i "s|^store = .*|store = sqlite:$db|" "$conf"
 check fill-dev1 "$fill" "sqlite:$db" device gw-1 m pending now-100
 check fill-dev2 "$fill" "sqlite:$db" device gw-2 m enrolled now-100
 check fill-res "$fill" "sqlite:$db" result gw-2 now-50 affirming '[]'
 
-# The modes of doc/verifier.md: the directory group-writable and setgid, the
-# database and its WAL files 0660, the configuration 0640, keys untouched (0600).
+# The modes of doc/verifier.md: the database's directory group-writable and
+# setgid, the database and its WAL files 0660, the configuration 0640, the keys'
+# directory 0750 and the keys untouched (0600).
 chmod 0711 "$GW_TMP"
 check chgrp chgrp -R "$grp" "$dir"
-check chmod-dir chmod 2770 "$dir"
+check chmod-keys-dir chmod 0750 "$dir"
+check chmod-dir chmod 2770 "$dir/db"
 check chmod-db chmod 0660 "$db"
 rm -f "$db-wal" "$db-shm"
 check chmod-conf chmod 0640 "$conf"
@@ -67,6 +72,16 @@ assert a and a[0]["actor"] == "operator:alice via uid-%s" % sys.argv[2], a
 EOF
 expect_eq wal-group-mode 660 "$(stat -c %a "$db-wal" 2>/dev/null || echo 660)"
 expect_exit -n member-no-gate-key 1 as_member cat "$dir/gate.key"
+# ... nor swap the keys or the CA (rename them away and put their own there).
+expect_exit -n member-cannot-rename-ca 1 as_member mv "$dir/ca.pem" "$dir/db/ca.pem"
+expect_exit -n member-cannot-plant-pid 2 as_member sh -c "echo 1 >'$dir/gwverifier.pid'"
+# Keys in a directory the group may write: serve refuses to start and says why.
+cp -a "$dir" "$GW_TMP/v-bad"
+sed "s|$dir/|$GW_TMP/v-bad/|g" "$conf" >"$GW_TMP/v-bad/verifier.conf"
+chmod 2770 "$GW_TMP/v-bad"
+expect_exit -n serve-refuses-group-writable-key-dir 3 gwverifier serve --config "$GW_TMP/v-bad/verifier.conf"
+expect_output_contains -n serve-names-key-dir "v-bad, which its group or others may write \(mode 2770\)"
+expect_exit -n reload-refuses-group-writable-key-dir 3 gwverifier reload --config "$GW_TMP/v-bad/verifier.conf"
 
 # Outside the group: refused by the modes, nothing changed.
 before=$(sqlite3 "$db" "SELECT count(*) FROM audit_log")

@@ -158,6 +158,34 @@ static int load_ek_store(struct service *svc, gw_error *err)
 	return 0;
 }
 
+/* The keys, certificates and trust anchors the configuration names sit in
+ * directories only their owner can change (gw_check_trusted_dir): an operator of
+ * the group that may write the database's directory must not be able to swap the
+ * CA, the gate key or a policy key. */
+static int check_trusted_dirs(const struct vconfig *c, gw_error *err)
+{
+	const char *files[6 + VCONFIG_MAX_EK_CAS + VCONFIG_MAX_POLICY_KEYS];
+	size_t n = 0;
+	int rc = 0;
+
+	files[n++] = c->tls_cert;
+	files[n++] = c->tls_key;
+	files[n++] = c->ca_cert;
+	files[n++] = c->ca_key;
+	files[n++] = c->gate_key;
+	files[n++] = c->release_key;
+	for (size_t i = 0; i < c->n_ek_ca; i++)
+		files[n++] = c->ek_ca[i];
+	for (size_t i = 0; i < c->n_policy_keys; i++)
+		files[n++] = c->policy_keys[i];
+	for (size_t i = 0; i < n && !rc; i++)
+		if (files[i])
+			rc = gw_check_trusted_dir(files[i], err);
+	if (!rc && c->release_trust_root)
+		rc = gw_check_trusted_dir(c->release_trust_root, err);
+	return rc;
+}
+
 int service_init(struct service *svc, const char *config_path, gw_error *err)
 {
 	struct store *st = NULL;
@@ -172,6 +200,8 @@ int service_init(struct service *svc, const char *config_path, gw_error *err)
 		return rc;
 	vconfig_defaults(&svc->cfg);
 	rc = vconfig_load(config_path, &svc->cfg, err);
+	if (!rc)
+		rc = check_trusted_dirs(&svc->cfg, err);
 	if (rc)
 		return rc;
 	if ((rc = pki_key_read(svc->cfg.gate_key, &svc->gate_key, err)) ||

@@ -201,16 +201,15 @@ static int on_releases_key(struct vconfig *cfg, const char *key, const char *v, 
 }
 
 /* *dst, unless set, as name in the database's directory. */
-static int beside_db(const struct vconfig *cfg, char **dst, const char *name)
+/* *dst (when unset) = NAME in the directory of the first n bytes of path (an
+ * absolute path). */
+static int beside(const char *path, size_t n, char **dst, const char *name)
 {
-	const char *db;
-	size_t n, nlen = strlen(name);
+	size_t nlen = strlen(name);
 
 	if (*dst)
 		return 0;
-	db = cfg->store + 7; /* set_store: "sqlite:" and an absolute path */
-	n = strcspn(db, "?");
-	while (n > 0 && db[n - 1] != '/')
+	while (n > 0 && path[n - 1] != '/')
 		n--;
 	if (n > 1)
 		n--; /* the directory without its trailing slash ("/" stays "") */
@@ -219,10 +218,17 @@ static int beside_db(const struct vconfig *cfg, char **dst, const char *name)
 	*dst = malloc(n + 1 + nlen + 1);
 	if (!*dst)
 		return GW_E_NOMEM;
-	memcpy(*dst, db, n);
+	memcpy(*dst, path, n);
 	(*dst)[n] = '/';
 	memcpy(*dst + n + 1, name, nlen + 1);
 	return 0;
+}
+
+static int beside_db(const struct vconfig *cfg, char **dst, const char *name)
+{
+	const char *db = cfg->store + 7; /* set_store: "sqlite:" and an absolute path */
+
+	return beside(db, strcspn(db, "?"), dst, name);
 }
 
 static int on_metrics_key(struct vconfig *cfg, const char *key, const char *v, gw_error *err)
@@ -245,8 +251,8 @@ static int on_metrics_key(struct vconfig *cfg, const char *key, const char *v, g
 	return rc;
 }
 
-/* The defaults that depend on other keys: the bundle directory and the pid file
- * beside the database, the channel "stable". */
+/* The defaults that depend on other keys: the bundle directory beside the
+ * database, the pid file beside the gate key, the channel "stable". */
 static int releases_defaults(struct vconfig *cfg)
 {
 	int rc;
@@ -254,8 +260,10 @@ static int releases_defaults(struct vconfig *cfg)
 	if (!cfg->default_channel && !(cfg->default_channel = strdup(VCONFIG_DEFAULT_CHANNEL)))
 		return GW_E_NOMEM;
 	rc = beside_db(cfg, &cfg->release_dir, "bundles");
+	/* Beside the keys, not the database: operators may write the database's
+	 * directory, and a pid file they planted would be signalled by reload. */
 	if (!rc)
-		rc = beside_db(cfg, &cfg->pid_file, "gwverifier.pid");
+		rc = beside(cfg->gate_key, strlen(cfg->gate_key), &cfg->pid_file, "gwverifier.pid");
 	return rc;
 }
 
