@@ -109,6 +109,16 @@ expect_exit -n verify-tampered-kept 1 gwverifier audit verify --config "$conf"
 expect_output_contains -n verify-tampered-kept-named "broken at seq $((first_kept + 1)).*altered"
 check untamper sqlite3 "$db" "UPDATE audit_log SET outcome = 'affirming' WHERE seq = $((first_kept + 1))"
 check verify-untampered gwverifier audit verify --config "$conf"
+# Whoever can write the file moves the anchor up to a kept record (its seq and its
+# stored hash) and deletes the records below, as an export would, without one: the
+# chain left is intact, but no audit.export record names that anchor.
+cp "$db" "$GW_TMP/moved.db"
+sed "s|^store = .*|store = sqlite:$GW_TMP/moved.db|" "$conf" >"$GW_TMP/moved.conf"
+moved=$((first_kept + 2))
+check move-anchor sqlite3 "$GW_TMP/moved.db" "UPDATE audit_anchor SET seq = $moved,
+  hash = (SELECT hash FROM audit_log WHERE seq = $moved); DELETE FROM audit_log WHERE seq <= $moved"
+expect_exit -n verify-moved-anchor 1 gwverifier audit verify --config "$GW_TMP/moved.conf"
+expect_output_contains -n verify-moved-anchor-named "not proven: no audit.export record .* names the anchor \(seq $moved\)"
 # The anchor's hash rewritten at the same seq: the store no longer continues from
 # the archive, and its first kept record does not link.
 check tamper-anchor sqlite3 "$db" "UPDATE audit_anchor SET hash = zeroblob(32)"

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "cli.h"
 #include "cmd_audit.h"
 #include "util.h"
@@ -91,9 +93,51 @@ static int list_cb(const struct store_audit_record *r, void *arg)
 	return cli_table_add(lc->t, row);
 }
 
+/* The export that moved the anchor to where it is: an audit.export record of
+ * the kept chain naming its last_seq and anchor hash. */
+struct anchor_named {
+	uint64_t seq;
+	char hex[2 * STORE_HASH_LEN + 1];
+};
+
+#define ANCHOR_NAMED 1
+
+static int find_anchor_export(const struct store_audit_record *r, void *arg)
+{
+	const struct anchor_named *a = arg;
+	json_object *d, *v;
+	bool named = false;
+
+	if (strcmp(r->a.action, "audit.export") || !r->a.detail)
+		return 0;
+	d = cli_json_parse(r->a.detail);
+	if (d && json_object_object_get_ex(d, "last_seq", &v) &&
+	    json_object_is_type(v, json_type_int) && (uint64_t)json_object_get_int64(v) == a->seq &&
+	    json_object_object_get_ex(d, "anchor", &v) && json_object_is_type(v, json_type_string))
+		named = !strcmp(json_object_get_string(v), a->hex);
+	json_object_put(d);
+	return named ? ANCHOR_NAMED : 0;
+}
+
+/* The anchor is the verifier's own record of an export, not a row anyone with
+ * the file could move: the kept chain (intact) must hold the audit.export record
+ * that set it. */
+static int anchor_proven(struct store *st, const struct store_audit_anchor *anchor, bool *proven,
+			 gw_error *err)
+{
+	struct anchor_named a = { .seq = anchor->seq };
+	int rc;
+
+	gw_hex_encode(anchor->hash, STORE_HASH_LEN, a.hex);
+	rc = store_audit_list(st, anchor->seq, find_anchor_export, &a, err);
+	*proven = rc == ANCHOR_NAMED;
+	return rc == ANCHOR_NAMED ? 0 : rc;
+}
+
 static int do_verify(const struct verifier_ctx *ctx, struct store *st)
 {
 	struct store_audit_anchor anchor;
+	bool proven = false;
 	uint64_t count = 0, bad = 0;
 	gw_error err = { { 0 } };
 	int rc;
@@ -110,9 +154,17 @@ static int do_verify(const struct verifier_ctx *ctx, struct store *st)
 		return GW_EXIT_ERROR;
 	}
 	rc = store_audit_anchor_get(st, &anchor, &err);
+	if (!rc && anchor.seq)
+		rc = anchor_proven(st, &anchor, &proven, &err);
 	if (rc) {
 		verifier_errorf(ctx, "audit verify: %s", gw_error_msg(&err, rc));
 		return cli_exit_for(rc);
+	}
+	if (anchor.seq && !proven) {
+		verifier_errorf(ctx, "audit chain not proven: no audit.export record of the kept "
+				     "chain names the anchor (seq %llu): it was not set by an export",
+				(unsigned long long)anchor.seq);
+		return GW_EXIT_ERROR;
 	}
 	if (anchor.seq)
 		printf("audit chain intact: %llu records, from the anchor of the archived records "

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "audit_archive.h"
 #include "cli.h"
 #include "cmd_audit.h"
@@ -76,7 +78,8 @@ static int export_locked(struct store *st, const char *path, const char *tmp, in
 {
 	struct store_audit_anchor anchor;
 	struct store_audit a;
-	char detail[PATH_MAX + 256], hex[2 * STORE_HASH_LEN + 1];
+	char hex[2 * STORE_HASH_LEN + 1];
+	json_object *d;
 	int64_t now = cli_now();
 	int rc;
 
@@ -105,14 +108,21 @@ static int export_locked(struct store *st, const char *path, const char *tmp, in
 	if ((rc = store_audit_archive(st, x->last, now, err)))
 		return rc;
 	gw_hex_encode(x->prev, STORE_HASH_LEN, hex);
-	if (gw_snprintf(detail, sizeof(detail),
-			"{\"first_seq\":%" PRIu64 ",\"last_seq\":%" PRIu64 ",\"count\":%" PRIu64
-			",\"anchor\":\"%s\",\"file\":\"%s\"}",
-			anchor.seq + 1, x->last, x->count, hex, path))
-		return gw_fail(err, GW_E_TOOBIG, "archive path too long");
+	/* json-c writes the path: quotes, backslashes and newlines in it escaped. */
+	d = json_object_new_object();
+	if (!d)
+		return GW_E_NOMEM;
+	json_object_object_add(d, "first_seq", json_object_new_uint64(anchor.seq + 1));
+	json_object_object_add(d, "last_seq", json_object_new_uint64(x->last));
+	json_object_object_add(d, "count", json_object_new_uint64(x->count));
+	json_object_object_add(d, "anchor", json_object_new_string(hex));
+	json_object_object_add(d, "file", json_object_new_string(path));
 	a = (struct store_audit){ .ts = now, .actor = actor, .action = "audit.export",
-				  .outcome = "ok", .detail = detail };
-	return store_audit_append(st, &a, NULL, err);
+				  .outcome = "ok",
+				  .detail = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN) };
+	rc = store_audit_append(st, &a, NULL, err);
+	json_object_put(d);
+	return rc;
 }
 
 static void export_report(const char *path, const struct export_ctx *x, bool json)
