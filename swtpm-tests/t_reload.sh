@@ -172,9 +172,15 @@ expect_output_contains -n bad-config-kept-out '"verifier_id":"reload-20"'
 cp "$GW_TMP/good.conf" "$conf"
 other=$(free_port)
 sed -i "s/^listen = .*/listen = 127.0.0.1:$other/; s/^id = .*/id = reload-listen/" "$conf"
+# ... and the store moved: neither the check nor the reload creates (or migrates)
+# a database there.
+sed -i "s|^store = .*|store = sqlite:$GW_TMP/elsewhere.db|" "$conf"
 check reload-listen gwverifier reload --config "$conf"
 wait_log 1 "keep their running values: listen 127.0.0.1:$port -> 127.0.0.1:$other" &&
   pass listen-named || fail listen-named "no line naming listen as start-up only"
+wait_log 1 "store sqlite:.* -> sqlite:$GW_TMP/elsewhere.db" &&
+  pass store-named || fail store-named "no line naming store as start-up only"
+expect_eq moved-store-not-created no "$([ -e "$GW_TMP/elsewhere.db" ] && echo yes || echo no)"
 check health-old-port curl -sf --cacert "$dir/ca.pem" "$url"
 expect_output_contains -n live-setting-applied '"verifier_id":"reload-listen"'
 expect_exit -n new-port-not-bound 7 curl -s --max-time 5 --cacert "$dir/ca.pem" \

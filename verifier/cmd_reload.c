@@ -62,7 +62,7 @@ int cmd_reload(struct verifier_ctx *ctx, int argc, char **argv)
 	if (status >= 0)
 		return status;
 	/* What the verifier will load: refused here, nothing is signalled. */
-	rc = service_init(&svc, config, &err);
+	rc = service_load(&svc, config, &err);
 	if (rc) {
 		verifier_errorf(ctx, "reload: %s; nothing signalled", gw_error_msg(&err, rc));
 		status = rc == GW_E_NOMEM || rc == GW_E_IO ? GW_EXIT_ERROR : GW_EXIT_CONFIG;

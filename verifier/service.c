@@ -186,9 +186,8 @@ static int check_trusted_dirs(const struct vconfig *c, gw_error *err)
 	return rc;
 }
 
-int service_init(struct service *svc, const char *config_path, gw_error *err)
+int service_load(struct service *svc, const char *config_path, gw_error *err)
 {
-	struct store *st = NULL;
 	uint8_t *der = NULL;
 	unsigned char md[32];
 	char hex[65];
@@ -234,6 +233,16 @@ int service_init(struct service *svc, const char *config_path, gw_error *err)
 	OPENSSL_free(der);
 	gw_hex_encode(md, 8, hex);
 	memcpy(svc->gate_kid, hex, 17);
+	return 0;
+}
+
+int service_init(struct service *svc, const char *config_path, gw_error *err)
+{
+	struct store *st = NULL;
+	int rc = service_load(svc, config_path, err);
+
+	if (rc)
+		return rc;
 	/* Create or migrate the store now, so a bad store fails start-up. */
 	rc = store_open(svc->cfg.store, &st, err);
 	store_close(st);

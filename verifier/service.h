@@ -55,8 +55,10 @@ struct service_worker {
 	unsigned long generation; /* svc->generation the cache was filled under */
 };
 
-/* Load the configuration and every key and certificate it names; open the store
- * once to create or migrate it. */
+/* Load the configuration and every key and certificate it names; the store is not
+ * touched (what a reload, and `gwverifier reload`'s check, need). */
+int service_load(struct service *svc, const char *config_path, gw_error *err) GW_WUR;
+/* service_load(), then open the store once to create or migrate it (start-up). */
 int service_init(struct service *svc, const char *config_path, gw_error *err) GW_WUR;
 void service_fini(struct service *svc);
 

@@ -145,7 +145,9 @@ int service_reload(struct service *svc, const char *config_path, char *kept, siz
 		kept[0] = '\0';
 	if (!fresh)
 		return GW_E_NOMEM;
-	rc = service_init(fresh, config_path, err);
+	/* Not the store: its path is a start-up setting, and opening it would create
+	 * or migrate a database the running verifier does not use. */
+	rc = service_load(fresh, config_path, err);
 	if (rc)
 		goto out;
 	pthread_rwlock_wrlock(&svc->lock);
