@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The running release against what the bootloader measured: the signed boot
- * files (kernel, initramfs) of every release the verifier holds for a model, and
- * the check that the authentic firmware log's events on the policy's
- * boot_files_pcr hold each boot file of the running release exactly once and no
- * boot file of another release (doc/updates.md, "Boot files"). Only digests are
- * compared: the paths in the bootloader's event data are not authenticated. */
+ * files (kernel, initramfs) of every release the verifier holds for a model, as
+ * the store keeps them, the running release's as what the policy's allowed rule on
+ * boot_files_pcr also allows, and the check that the authentic firmware log's
+ * events on that PCR hold each boot file of the running release exactly once and
+ * no boot file of another release (doc/updates.md, "Boot files"). Only digests
+ * are compared: the paths in the bootloader's event data are not authenticated. */
 #ifndef GW_VERIFIER_BOOT_FILES_H
 #define GW_VERIFIER_BOOT_FILES_H
 
@@ -25,31 +26,43 @@ struct boot_release {
 	char version[STORE_RELEASE_VERSION_MAX + 1];
 	char manifest_sha256[65];
 	size_t n;				/* its boot files, 0 or more */
-	struct manifest_boot_file files[MANIFEST_MAX_BOOT_FILES];
+	struct store_boot_file files[STORE_BOOT_FILES_MAX];
 };
 
 struct boot_files {
 	size_t n;
 	struct boot_release *rel;
-	struct gwpol_digests all;	/* every release's boot file digests, distinct
-					 * (size 32): what the policy's allowed rule on
-					 * the PCR also allows */
+	size_t filled;			/* releases whose boot files were read from
+					 * their bundles (stored before schema 13) */
+	int fill_rc;			/* the first failure to store those, or 0 */
+	char fill_why[160];
 };
 
-/* Add release (id, version, its manifest's digest and m's boot files) to bf.
- * GW_E_TOOBIG past BOOT_FILES_MAX_RELEASES, GW_E_NOMEM. */
-int boot_files_add(struct boot_files *bf, const char *id, const char *version,
-		   const struct manifest *m, gw_error *err) GW_WUR;
+/* m's boot files as the store keeps them; out holds STORE_BOOT_FILES_MAX. */
+void boot_files_of_manifest(const struct manifest *m, struct store_boot_file *out, size_t *n);
 
-/* Every release the store holds for model, its boot files read from the
- * verifier's copy of its bundle (whose manifest must have the stored digest).
- * On failure bf holds what was read before it: the codes of store_release_list(),
- * GW_E_NOTFOUND or GW_E_IO for a bundle that cannot be read, GW_E_REFERENCE for
- * one whose manifest is not the release's, GW_E_TOOBIG, GW_E_NOMEM. */
+/* Add release b (id, version, manifest digest and boot files) to bf. GW_E_TOOBIG
+ * past BOOT_FILES_MAX_RELEASES, GW_E_NOMEM. */
+int boot_files_add(struct boot_files *bf, const struct store_release_boot *b,
+		   gw_error *err) GW_WUR;
+
+/* Every release the store holds for model, withdrawn ones included, with its boot
+ * files as stored (store_release_boot_list: one query). A release added before
+ * schema 13 has none stored: its are read once from the verifier's copy of its
+ * bundle (whose manifest must have the stored digest) and stored for the next
+ * round; a failure to store them only sets bf->fill_rc. On failure bf holds what
+ * was read before it: the codes of store_release_boot_list(), GW_E_NOTFOUND or
+ * GW_E_IO for a bundle that cannot be read, GW_E_REFERENCE for one whose manifest
+ * is not the release's, GW_E_TOOBIG, GW_E_NOMEM. */
 int boot_files_load(struct store *st, const char *model, struct boot_files *bf,
 		    gw_error *err) GW_WUR;
 
 void boot_files_fini(struct boot_files *bf); /* NULL-safe; bf reusable after */
+
+/* The boot files of running (NULL: none) as the digests the policy's allowed
+ * rule on the PCR also allows (size 32) into *out, which the caller releases with
+ * free(out->d). GW_E_NOMEM. */
+int boot_files_allowed(const struct boot_release *running, struct gwpol_digests *out) GW_WUR;
 
 /* The stored release whose manifest digest is hex, or NULL. */
 const struct boot_release *boot_files_release(const struct boot_files *bf, const char hex[65]);

@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 
+#include "boot_files.h"
 #include "bundle.h"
 #include "bundle_crypt.h"
 #include "jsonobj.h"
@@ -145,6 +146,9 @@ static int fill_release(const struct release_add_opts *o, const struct manifest 
 		return GW_E_NOMEM;
 	r->reboot_required = m->reboot_required;
 	r->eol_transition = m->eol_transition;
+	/* Read here, once, from the verified manifest: the attest round's boot files
+	 * check reads them from the store. */
+	boot_files_of_manifest(m, r->boot_files, &r->nboot_files);
 	r->rollout = o->rollout;
 	r->requires_approval = o->require_approval;
 	r->critical = o->critical;

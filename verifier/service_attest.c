@@ -695,7 +695,7 @@ void service_attest(struct httpd_req *req)
 	/* Never appraise against a stored policy that does not verify now. */
 	prc = service_current_policy(w, a.dev.model, &pol, policy_id, sizeof(policy_id), why,
 				     sizeof(why));
-	service_boot_load(w, pol, a.dev.model, &a.boot);
+	service_boot_load(w, pol, a.dev.model, a.cel, &a.boot);
 	if (attest_appraise(req, &a, &akpub, &sel, pol, prc, why, now))
 		goto out;
 	quote_ok = attest_clock(&a, &clock_back);

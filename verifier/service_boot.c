@@ -1,15 +1,35 @@
 // SPDX-License-Identifier: Apache-2.0
-// The attest round's boot files check: the model's releases' boot files loaded
-// before the appraisal, the running release judged after the update records.
+// The attest round's boot files check: the model's releases' boot files and the
+// claimed running release's allowed before the appraisal, the running release
+// judged after the update records.
 #include "service_boot.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "device_updates.h"
 #include "util.h"
 
+/* The release the log's first running record names, when the verifier holds it:
+ * the same record service_updates_check reads once the log proves authentic. */
+static const struct boot_release *claimed_running(const struct boot_files *bf,
+						   const struct cel_log *cel)
+{
+	struct device_updates log;
+	char hex[65];
+
+	if (!cel)
+		return NULL;
+	device_updates_scan(cel, &log);
+	if (!log.has_running)
+		return NULL;
+	gw_hex_encode(log.running.manifest_digest, 32, hex);
+	return boot_files_release(bf, hex);
+}
+
 void service_boot_load(struct service_worker *w, const struct gwpol *pol, const char *model,
-		       struct service_boot *out)
+		       const struct cel_log *cel, struct service_boot *out)
 {
 	gw_error err = { { 0 } };
 
@@ -18,6 +38,15 @@ void service_boot_load(struct service_worker *w, const struct gwpol *pol, const 
 		return;
 	out->on = true;
 	out->load_rc = boot_files_load(w->st, model, &out->bf, &err);
+	if (out->bf.filled)
+		service_log("attest: boot files of %zu release(s) of model %s read from their "
+			    "bundles (added before schema 13)%s%s", out->bf.filled, model,
+			    out->bf.fill_rc ? ", not stored: " : " and stored",
+			    out->bf.fill_rc ? out->bf.fill_why : "");
+	if (!out->load_rc) {
+		out->claimed = claimed_running(&out->bf, cel);
+		out->load_rc = boot_files_allowed(out->claimed, &out->allowed);
+	}
 	if (out->load_rc) {
 		(void)snprintf(out->load_why, sizeof(out->load_why), "%s",
 			       gw_error_msg(&err, out->load_rc));
@@ -27,7 +56,7 @@ void service_boot_load(struct service_worker *w, const struct gwpol *pol, const 
 
 const struct gwpol_digests *service_boot_allowed(const struct service_boot *b)
 {
-	return b->on && !b->load_rc ? &b->bf.all : NULL;
+	return b->on && !b->load_rc ? &b->allowed : NULL;
 }
 
 void service_boot_check(const struct service_boot *b, const struct gwpol *pol,
@@ -53,10 +82,18 @@ void service_boot_check(const struct service_boot *b, const struct gwpol *pol,
 				 b->load_why);
 		return;
 	}
-	if (!u->read || !u->log.has_running)
-		return;
-	gw_hex_encode(u->log.running.manifest_digest, 32, hex);
-	running = boot_files_release(&b->bf, hex);
+	running = NULL;
+	if (u->read && u->log.has_running) {
+		gw_hex_encode(u->log.running.manifest_digest, 32, hex);
+		running = boot_files_release(&b->bf, hex);
+	}
+	/* The same log read twice gives the same release, unless it did not prove
+	 * authentic: then what the appraisal allowed rested on an unproven claim. */
+	if (b->claimed && b->claimed != running)
+		gwpol_report_add(rep, GWPOL_CLAIM_EXECUTABLES, GWPOL_TIER_CONTRAINDICATED,
+				 BOOT_FILES_RULE, "PCR %u allowed the boot files of release %s, "
+				 "which the device's update records name as running, but those "
+				 "records are not authentic", pcr, b->claimed->id);
 	if (!running)
 		return;
 	if (!fw || !(fw_quoted & (1u << pcr))) {
@@ -71,6 +108,9 @@ void service_boot_check(const struct service_boot *b, const struct gwpol *pol,
 
 void service_boot_fini(struct service_boot *b)
 {
-	if (b)
-		boot_files_fini(&b->bf);
+	if (!b)
+		return;
+	boot_files_fini(&b->bf);
+	free(b->allowed.d);
+	b->allowed.d = NULL;
 }

@@ -44,7 +44,7 @@ int store_open(const char *url, struct store **out, gw_error *err) GW_WUR;
 void store_close(struct store *st);
 
 /* Schema version this build writes (SQLite: PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 12
+#define STORE_SCHEMA_VERSION 13
 
 /* Optional audit record for a mutating call. When a mutating function gets a
  * non-NULL audit, the record is appended to the chain in the same transaction as
@@ -553,6 +553,15 @@ int store_policy_list(struct store *st, const char *model, store_policy_cb cb, v
 #define STORE_RELEASE_MODELS 32   /* MANIFEST_MAX_MODELS */
 #define STORE_PATH_MAX 4095
 #define STORE_NOTES_MAX (64u * 1024)
+#define STORE_BOOT_FILES_MAX 8    /* a release's boot files (MANIFEST_MAX_BOOT_FILES) */
+#define STORE_BOOT_PATH_MAX 255   /* MANIFEST_BOOT_PATH_MAX */
+
+/* A file the bootloader measures when it boots a release (its manifest's
+ * boot_files): the path is for people, the digest is what is compared. */
+struct store_boot_file {
+	char path[STORE_BOOT_PATH_MAX + 1]; /* "/" and more, no space */
+	uint8_t sha256[STORE_HASH_LEN];
+};
 
 struct store_release {
 	char id[STORE_RELEASE_ID_LEN + 1];
@@ -577,6 +586,11 @@ struct store_release {
 	bool eol_transition;
 	int64_t added_at;
 	char added_by[STORE_ACTOR_MAX + 1];
+	/* Its verified manifest's boot files (distinct paths, distinct digests), for
+	 * store_release_put; read back with store_release_boot_list (get and list
+	 * leave them empty). */
+	size_t nboot_files;
+	struct store_boot_file boot_files[STORE_BOOT_FILES_MAX];
 };
 
 /* Free what store_release_get() allocated (notes). NULL is fine. */
@@ -605,6 +619,31 @@ enum store_release_change {
  * for a percentage above 100. Nothing changes on failure. */
 int store_release_change(struct store *st, const char *id, enum store_release_change what,
 			 unsigned value, const struct store_audit *audit, gw_error *err) GW_WUR;
+
+/* A release's boot files as stored (schema 13): put stores them with the release;
+ * a release added before schema 13 has none stored (known false) until
+ * store_release_boot_put records what its bundle's manifest lists. */
+struct store_release_boot {
+	char id[STORE_RELEASE_ID_LEN + 1];
+	char version[STORE_RELEASE_VERSION_MAX + 1];
+	char manifest_sha256[2 * STORE_HASH_LEN + 1];
+	char bundle_path[STORE_PATH_MAX + 1];
+	bool known;	/* its boot files are stored (n may be 0) */
+	size_t n;
+	struct store_boot_file files[STORE_BOOT_FILES_MAX];
+};
+/* Called once per release of model (every release when NULL), withdrawn ones
+ * included, oldest added first, each with its boot files: one query. The pointer
+ * is valid only during the call; a non-zero return stops and is returned. */
+typedef int (*store_release_boot_cb)(const struct store_release_boot *b, void *arg);
+int store_release_boot_list(struct store *st, const char *model, store_release_boot_cb cb,
+			    void *arg, gw_error *err) GW_WUR;
+/* Record the boot files of release id, read from its bundle's manifest (whose
+ * digest the caller checked against the release's): once, so 0 and nothing
+ * changes when they are stored already (another worker was first). GW_E_NOTFOUND
+ * for an unknown id, GW_E_INVAL for a malformed file list. */
+int store_release_boot_put(struct store *st, const char *id, const struct store_boot_file *files,
+			   size_t n, gw_error *err) GW_WUR;
 
 /* ---- attestation results ---- */
 

@@ -45,6 +45,10 @@ struct store_ops {
 			    gw_error *err);
 	int (*release_change)(struct store *st, const char *id, enum store_release_change what,
 			      unsigned value, const struct store_audit *audit, gw_error *err);
+	int (*release_boot_list)(struct store *st, const char *model, store_release_boot_cb cb,
+				 void *arg, gw_error *err);
+	int (*release_boot_put)(struct store *st, const char *id,
+				const struct store_boot_file *files, size_t n, gw_error *err);
 	int (*enrollment_put)(struct store *st, const struct store_enrollment *e,
 			      const struct store_audit *audit, gw_error *err);
 	int (*enrollment_get)(struct store *st, const char *id, struct store_enrollment *out,

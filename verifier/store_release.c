@@ -50,6 +50,30 @@ static int check_filled(const char *s, size_t cap, const char *what, gw_error *e
 	return 0;
 }
 
+/* 0..STORE_BOOT_FILES_MAX files, each path "/" then printable ASCII without a
+ * space (MANIFEST_BOOT_PATH_MAX's rule), no path and no digest twice. */
+static int check_boot_files(const struct store_boot_file *f, size_t n, gw_error *err)
+{
+	if (n > STORE_BOOT_FILES_MAX || (n && !f))
+		return gw_fail(err, GW_E_INVAL, "a release has at most %d boot files",
+			       STORE_BOOT_FILES_MAX);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strnlen(f[i].path, sizeof(f[i].path));
+
+		if (len == 0 || len > STORE_BOOT_PATH_MAX || f[i].path[0] != '/')
+			return gw_fail(err, GW_E_INVAL, "boot file path %zu is malformed", i);
+		for (size_t k = 0; k < len; k++)
+			if (f[i].path[k] <= ' ' || f[i].path[k] > '~')
+				return gw_fail(err, GW_E_INVAL, "boot file path %zu is malformed", i);
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(f[i].path, f[j].path) ||
+			    !memcmp(f[i].sha256, f[j].sha256, sizeof(f[i].sha256)))
+				return gw_fail(err, GW_E_INVAL, "boot file %s: its path or digest "
+						      "is listed twice", f[i].path);
+	}
+	return 0;
+}
+
 static int check_release(const struct store_release *r, gw_error *err)
 {
 	int rc;
@@ -80,7 +104,7 @@ static int check_release(const struct store_release *r, gw_error *err)
 	    (r->notes && strnlen(r->notes, STORE_NOTES_MAX + 1) > STORE_NOTES_MAX) ||
 	    (!r->critical && r->deadline))
 		return gw_fail(err, GW_E_INVAL, "release %s: a field is out of range", r->id);
-	return 0;
+	return check_boot_files(r->boot_files, r->nboot_files, err);
 }
 
 void store_release_fini(struct store_release *r)
@@ -139,6 +163,30 @@ int store_release_change(struct store *st, const char *id, enum store_release_ch
 	if ((rc = store_check_audit(audit, err)))
 		return rc;
 	return st->ops->release_change(st, id, what, value, audit, err);
+}
+
+int store_release_boot_list(struct store *st, const char *model, store_release_boot_cb cb,
+			    void *arg, gw_error *err)
+{
+	if (!cb)
+		return gw_fail(err, GW_E_INVAL, "callback is missing");
+	if (model && strnlen(model, STORE_MODEL_MAX + 1) > STORE_MODEL_MAX)
+		return gw_fail(err, GW_E_TOOBIG, "model is too long");
+	return st->ops->release_boot_list(st, model, cb, arg, err);
+}
+
+int store_release_boot_put(struct store *st, const char *id, const struct store_boot_file *files,
+			   size_t n, gw_error *err)
+{
+	int rc;
+
+	if (!id)
+		return gw_fail(err, GW_E_INVAL, "release id is missing");
+	if (check_hex(id, STORE_RELEASE_ID_LEN, "release id", NULL))
+		return gw_fail(err, GW_E_NOTFOUND, "no release '%.32s'", id);
+	if ((rc = check_boot_files(files, n, err)))
+		return rc;
+	return st->ops->release_boot_put(st, id, files, n, err);
 }
 
 int store_device_set_channel(struct store *st, const char *id, const char *channel,

@@ -339,6 +339,40 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER IF NOT EXISTS audit_anchor_forward BEFORE UPDATE ON audit_anchor"
 	"  WHEN NEW.seq < OLD.seq"
 	"  BEGIN SELECT RAISE(ABORT, 'audit anchor only moves forward'); END;",
+	/* 12 -> 13: each release's boot files, read from its verified manifest at
+	 * release add so that an attestation reads them from here, not from the
+	 * bundle. release_boot_read says a release's are stored (source 'add', or
+	 * 'bundle' for one added before this schema, read once from its bundle);
+	 * the files of one release are written once and never change. Written so
+	 * that running it again changes nothing. */
+	"CREATE TABLE IF NOT EXISTS release_boot_files ("
+	"  release_id TEXT NOT NULL REFERENCES releases (id),"
+	"  path TEXT NOT NULL"
+	"    CHECK (length(path) BETWEEN 1 AND 255 AND substr(path, 1, 1) = '/'),"
+	"  sha256 BLOB NOT NULL CHECK (length(sha256) = 32),"
+	"  PRIMARY KEY (release_id, path),"
+	"  UNIQUE (release_id, sha256)"
+	") STRICT;"
+	"CREATE TABLE IF NOT EXISTS release_boot_read ("
+	"  release_id TEXT PRIMARY KEY NOT NULL REFERENCES releases (id),"
+	"  source TEXT NOT NULL CHECK (source IN ('add', 'bundle')),"
+	"  files INTEGER NOT NULL CHECK (files BETWEEN 0 AND 8)"
+	") STRICT;"
+	"CREATE TRIGGER IF NOT EXISTS release_boot_files_once"
+	"  BEFORE INSERT ON release_boot_files"
+	"  WHEN EXISTS (SELECT 1 FROM release_boot_read WHERE release_id = NEW.release_id)"
+	"  BEGIN SELECT RAISE(ABORT, 'a release''s boot files are stored once'); END;"
+	"CREATE TRIGGER IF NOT EXISTS release_boot_read_count"
+	"  BEFORE INSERT ON release_boot_read"
+	"  WHEN NEW.files IS NOT (SELECT count(*) FROM release_boot_files"
+	"                        WHERE release_id = NEW.release_id)"
+	"  BEGIN SELECT RAISE(ABORT, 'a release''s boot files are stored whole'); END;"
+	"CREATE TRIGGER IF NOT EXISTS release_boot_files_final"
+	"  BEFORE UPDATE ON release_boot_files"
+	"  BEGIN SELECT RAISE(ABORT, 'a release''s boot files do not change'); END;"
+	"CREATE TRIGGER IF NOT EXISTS release_boot_read_final"
+	"  BEFORE UPDATE ON release_boot_read"
+	"  BEGIN SELECT RAISE(ABORT, 'a release''s boot files do not change'); END;",
 };
 
 _Static_assert(STORE_POLICY_MAX_STEP == 1000, "migration 7's triggers say 1000");
@@ -567,6 +601,8 @@ static const struct store_ops sqlite_ops = {
 	.release_get = sqls_op_release_get,
 	.release_list = sqls_op_release_list,
 	.release_change = sqls_op_release_change,
+	.release_boot_list = sqls_op_release_boot_list,
+	.release_boot_put = sqls_op_release_boot_put,
 	.enrollment_put = sqls_op_enrollment_put,
 	.enrollment_get = sqls_op_enrollment_get,
 	.enrollment_activate = sqls_op_enrollment_activate,

@@ -101,6 +101,10 @@ int sqls_op_release_list(struct store *st, const char *model, store_release_cb c
 			 gw_error *err);
 int sqls_op_release_change(struct store *st, const char *id, enum store_release_change what,
 			   unsigned value, const struct store_audit *audit, gw_error *err);
+int sqls_op_release_boot_list(struct store *st, const char *model, store_release_boot_cb cb,
+			      void *arg, gw_error *err);
+int sqls_op_release_boot_put(struct store *st, const char *id,
+			     const struct store_boot_file *files, size_t n, gw_error *err);
 
 /* store_sqlite_enroll.c */
 int sqls_op_enrollment_put(struct store *st, const struct store_enrollment *e,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The SQLite store's releases: adding, reading, listing and changing them, the
-// models each is for, and a device's update channel.
+// models and boot files of each, and a device's update channel.
 #include "store_sqlite_int.h"
 
 #include <inttypes.h>
@@ -25,6 +25,36 @@ static int insert_models(sqlite3 *db, const struct store_release *r, gw_error *e
 		sqls_bind_text(stmt, 1, r->id);
 		sqls_bind_text(stmt, 2, r->models[i]);
 		rc = sqls_step_done(db, stmt, err, "adding a release's model");
+	}
+	return rc;
+}
+
+/* A release's boot files, then the row that says they are stored (the triggers
+ * refuse a second set and a count that is not the rows'). */
+static int insert_boot(sqlite3 *db, const char *id, const struct store_boot_file *files,
+		       size_t n, const char *source, gw_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		rc = sqls_prepare(db, "INSERT INTO release_boot_files (release_id, path, sha256)"
+				      " VALUES (?, ?, ?)", &stmt, err);
+		if (rc)
+			break;
+		sqls_bind_text(stmt, 1, id);
+		sqls_bind_text(stmt, 2, files[i].path);
+		sqls_bind_blob(stmt, 3, files[i].sha256, sizeof(files[i].sha256));
+		rc = sqls_step_done(db, stmt, err, "adding a release's boot file");
+	}
+	if (rc == 0)
+		rc = sqls_prepare(db, "INSERT INTO release_boot_read (release_id, source, files)"
+				      " VALUES (?, ?, ?)", &stmt, err);
+	if (rc == 0) {
+		sqls_bind_text(stmt, 1, id);
+		sqls_bind_text(stmt, 2, source);
+		sqlite3_bind_int64(stmt, 3, (int64_t)n);
+		rc = sqls_step_done(db, stmt, err, "recording a release's boot files");
 	}
 	return rc;
 }
@@ -70,6 +100,8 @@ int sqls_op_release_put(struct store *st, const struct store_release *r,
 			r->manifest_sha256);
 	if (rc == 0)
 		rc = insert_models(s->db, r, err);
+	if (rc == 0)
+		rc = insert_boot(s->db, r->id, r->boot_files, r->nboot_files, "add", err);
 	if (rc == 0)
 		rc = sqls_maybe_audit(s->db, audit, err);
 out:
@@ -203,6 +235,117 @@ int sqls_op_release_list(struct store *st, const char *model, store_release_cb c
 out:
 	sqlite3_finalize(stmt);
 	return rc;
+}
+
+/* One row of the boot list's join into b; a new release starts when the id is
+ * not b's. GW_E_PARSE for a malformed row or more than STORE_BOOT_FILES_MAX files. */
+static int read_boot_row(sqlite3_stmt *stmt, const char *id, struct store_release_boot *b)
+{
+	struct store_boot_file *f;
+
+	if (strcmp(id, b->id)) {
+		memset(b, 0, sizeof(*b));
+		memcpy(b->id, id, sizeof(b->id));
+		if (sqls_col_text(stmt, 1, b->version, sizeof(b->version)) ||
+		    sqls_col_text(stmt, 2, b->manifest_sha256, sizeof(b->manifest_sha256)) ||
+		    sqls_col_text(stmt, 3, b->bundle_path, sizeof(b->bundle_path)))
+			return GW_E_PARSE;
+		b->known = sqlite3_column_int(stmt, 4) != 0;
+	}
+	if (sqlite3_column_type(stmt, 5) == SQLITE_NULL)
+		return 0;
+	if (!b->known || b->n == STORE_BOOT_FILES_MAX ||
+	    sqlite3_column_type(stmt, 6) != SQLITE_BLOB ||
+	    sqlite3_column_bytes(stmt, 6) != STORE_HASH_LEN)
+		return GW_E_PARSE;
+	f = &b->files[b->n];
+	if (sqls_col_text(stmt, 5, f->path, sizeof(f->path)))
+		return GW_E_PARSE;
+	memcpy(f->sha256, sqlite3_column_blob(stmt, 6), STORE_HASH_LEN);
+	b->n++;
+	return 0;
+}
+
+int sqls_op_release_boot_list(struct store *st, const char *model, store_release_boot_cb cb,
+			      void *arg, gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *stmt = NULL;
+	struct store_release_boot *b = calloc(1, sizeof(*b));
+	char id[STORE_RELEASE_ID_LEN + 1];
+	int src, rc;
+
+	if (!b)
+		return GW_E_NOMEM;
+	/* One release's rows are adjacent: ordered by the release, then its files as
+	 * added (the manifest's order). */
+	rc = sqls_prepare(s->db,
+			  "SELECT r.id, r.version, r.manifest_sha256, r.bundle_path,"
+			  "       k.release_id IS NOT NULL, f.path, f.sha256"
+			  " FROM releases r"
+			  " LEFT JOIN release_boot_read k ON k.release_id = r.id"
+			  " LEFT JOIN release_boot_files f ON f.release_id = r.id"
+			  " WHERE ?1 IS NULL OR r.id IN (SELECT release_id FROM release_models"
+			  "                              WHERE model = ?1)"
+			  " ORDER BY r.added_at, r.rowid, f.rowid",
+			  &stmt, err);
+	if (rc)
+		goto out;
+	sqls_bind_text(stmt, 1, model);
+	while ((src = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (sqls_col_text(stmt, 0, id, sizeof(id))) {
+			rc = gw_fail(err, GW_E_PARSE, "store: malformed release row");
+			goto out;
+		}
+		/* The release before goes out when the first row of the next comes. */
+		if (b->id[0] && strcmp(id, b->id) && (rc = cb(b, arg)))
+			goto out;
+		if (read_boot_row(stmt, id, b)) {
+			rc = gw_fail(err, GW_E_PARSE, "store: release %s: malformed boot files",
+				     id);
+			goto out;
+		}
+	}
+	if (src != SQLITE_DONE)
+		rc = sqls_fail(s->db, sqlite3_extended_errcode(s->db), err,
+			       "listing releases' boot files");
+	else if (b->id[0])
+		rc = cb(b, arg);
+out:
+	sqlite3_finalize(stmt);
+	free(b);
+	return rc;
+}
+
+int sqls_op_release_boot_put(struct store *st, const char *id,
+			     const struct store_boot_file *files, size_t n, gw_error *err)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *stmt = NULL;
+	bool stored = false;
+	int src, rc = sqls_tx_open(s, err);
+
+	if (rc)
+		return rc;
+	/* Under the write lock: a worker that lost the race finds them stored. */
+	rc = sqls_prepare(s->db, "SELECT EXISTS (SELECT 1 FROM release_boot_read"
+				 "               WHERE release_id = ?1)"
+				 " FROM releases WHERE id = ?1", &stmt, err);
+	if (rc)
+		goto out;
+	sqls_bind_text(stmt, 1, id);
+	src = sqlite3_step(stmt);
+	if (src == SQLITE_DONE)
+		rc = gw_fail(err, GW_E_NOTFOUND, "no release '%s'", id);
+	else if (src != SQLITE_ROW)
+		rc = sqls_fail(s->db, sqlite3_extended_errcode(s->db), err, "reading a release");
+	else
+		stored = sqlite3_column_int(stmt, 0) != 0;
+	sqlite3_finalize(stmt);
+	if (rc == 0 && !stored)
+		rc = insert_boot(s->db, id, files, n, "bundle", err);
+out:
+	return sqls_tx_close(s, rc, err);
 }
 
 /* GW_E_STATE (err says why) when `what` may not be applied to the release's flags. */

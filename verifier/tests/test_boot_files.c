@@ -62,21 +62,24 @@ static const uint8_t *sha(struct eventlog *log, unsigned num)
  * digests (NULL: a file no event carries). */
 static void add(struct boot_files *bf, const char *tag, size_t n, const uint8_t *const *digests)
 {
-	struct manifest m;
+	struct store_release_boot b;
 	gw_error err = { { 0 } };
 
-	memset(&m, 0, sizeof(m));
-	memset(m.digest_hex, 'a' + (int)bf->n, 64);
+	memset(&b, 0, sizeof(b));
+	memset(b.manifest_sha256, 'a' + (int)bf->n, 64);
+	assert_int_equal(gw_snprintf(b.id, sizeof(b.id), "%s", tag), 0);
+	assert_int_equal(gw_snprintf(b.version, sizeof(b.version), "%s", tag), 0);
+	b.known = true;
 	for (size_t i = 0; i < n; i++) {
-		assert_int_equal(gw_snprintf(m.boot_files[i].path, sizeof(m.boot_files[i].path),
+		assert_int_equal(gw_snprintf(b.files[i].path, sizeof(b.files[i].path),
 					     "/boot/%s-%zu", tag, i), 0);
 		if (digests[i])
-			memcpy(m.boot_files[i].sha256, digests[i], 32);
+			memcpy(b.files[i].sha256, digests[i], 32);
 		else
-			memset(m.boot_files[i].sha256, 0x40 + (int)i, 32);
+			memset(b.files[i].sha256, 0x40 + (int)i, 32);
 	}
-	m.nboot_files = n;
-	assert_int_equal(boot_files_add(bf, tag, tag, &m, &err), 0);
+	b.n = n;
+	assert_int_equal(boot_files_add(bf, &b, &err), 0);
 }
 
 static size_t count(const struct gwpol_report *r, const char *rule, const char *words)
@@ -113,7 +116,7 @@ static void test_judge(void **state)
 	add(&bf, "v1", 2, v1);
 	add(&bf, "v2", 2, v2);
 	add(&bf, "v0", 0, NULL);
-	assert_int_equal(bf.all.n, 4);
+	assert_int_equal(bf.n, 3);
 	assert_ptr_equal(boot_files_release(&bf, bf.rel[1].manifest_sha256), &bf.rel[1]);
 
 	/* v2 running, its kernel and initramfs measured once each: nothing. */
@@ -205,14 +208,14 @@ static void test_cap(void **state)
 static void test_release_cap(void **state)
 {
 	struct boot_files bf = { 0 };
-	struct manifest m;
+	struct store_release_boot b;
 	gw_error err = { { 0 } };
 
 	(void)state;
-	memset(&m, 0, sizeof(m));
+	memset(&b, 0, sizeof(b));
 	for (size_t i = 0; i < BOOT_FILES_MAX_RELEASES; i++)
-		assert_int_equal(boot_files_add(&bf, "r", "1", &m, &err), 0);
-	assert_int_equal(boot_files_add(&bf, "r", "1", &m, &err), GW_E_TOOBIG);
+		assert_int_equal(boot_files_add(&bf, &b, &err), 0);
+	assert_int_equal(boot_files_add(&bf, &b, &err), GW_E_TOOBIG);
 	assert_non_null(strstr(err.msg, "more than 256 releases"));
 	boot_files_fini(&bf);
 	boot_files_fini(NULL);
@@ -259,31 +262,80 @@ static size_t pcr9_findings(const struct gwpol *p, struct eventlog *log,
 	return n;
 }
 
+/* The allowed set of release r (NULL: the running release unknown): its boot
+ * files only. */
+static size_t pcr9_findings_for(const struct gwpol *p, struct eventlog *log,
+				const struct boot_release *r)
+{
+	struct gwpol_digests allowed;
+	size_t n;
+
+	assert_int_equal(boot_files_allowed(r, &allowed), 0);
+	n = pcr9_findings(p, log, &allowed);
+	free(allowed.d);
+	return n;
+}
+
 static void test_evaluator_allows(void **state)
 {
 	struct eventlog *log = load();
 	struct boot_files bf = { 0 };
 	struct gwpol *on = policy(log, true), *off = policy(log, false);
 	const uint8_t *v2[] = { sha(log, EV_KERNEL), sha(log, EV_INITRD) };
+	const uint8_t *v1[] = { NULL, NULL };
 	const uint8_t *kernel[] = { sha(log, EV_KERNEL) };
 
 	(void)state;
 	add(&bf, "v2", 2, v2);
-	/* Without the releases' files the kernel and initramfs are not allowed. */
+	add(&bf, "v1", 2, v1);
+	/* Without the running release's files the kernel and initramfs are not
+	 * allowed. */
 	assert_int_equal(pcr9_findings(on, log, NULL), 2);
-	assert_int_equal(pcr9_findings(on, log, &bf.all), 0);
+	assert_int_equal(pcr9_findings_for(on, log, &bf.rel[0]), 0);
 	/* Only on the policy's boot_files_pcr. */
-	assert_int_equal(pcr9_findings(off, log, &bf.all), 2);
+	assert_int_equal(pcr9_findings_for(off, log, &bf.rel[0]), 2);
+	/* Another held release running: v2's files are not allowed for it (review
+	 * finding 2: every held release's files were). */
+	assert_int_equal(pcr9_findings_for(on, log, &bf.rel[1]), 2);
+	/* The running release unknown (no running record, or one the verifier does
+	 * not hold): no release's file is allowed, the policy's own rule decides. */
+	assert_int_equal(pcr9_findings_for(on, log, NULL), 2);
 	boot_files_fini(&bf);
 	/* A release's kernel only: the initramfs is an unknown digest. */
 	add(&bf, "k", 1, kernel);
-	assert_int_equal(pcr9_findings(on, log, &bf.all), 1);
+	assert_int_equal(pcr9_findings_for(on, log, &bf.rel[0]), 1);
 	/* Only as EV_IPL: the type binds what GRUB measured. */
 	event(log, EV_KERNEL)->type = EV_SEPARATOR;
-	assert_int_equal(pcr9_findings(on, log, &bf.all), 2);
+	assert_int_equal(pcr9_findings_for(on, log, &bf.rel[0]), 2);
 	boot_files_fini(&bf);
 	gwpol_free(on);
 	gwpol_free(off);
+	eventlog_free(log);
+}
+
+/* boot_files_allowed: the running release's digests, nothing else. */
+static void test_allowed(void **state)
+{
+	struct eventlog *log = load();
+	struct boot_files bf = { 0 };
+	struct gwpol_digests a;
+	const uint8_t *v2[] = { sha(log, EV_KERNEL), sha(log, EV_INITRD) };
+
+	(void)state;
+	add(&bf, "v2", 2, v2);
+	add(&bf, "v0", 0, NULL);
+	assert_int_equal(boot_files_allowed(&bf.rel[0], &a), 0);
+	assert_int_equal(a.n, 2);
+	assert_int_equal(a.size, 32);
+	assert_true(gwpol_digests_have(&a, v2[0]));
+	assert_true(gwpol_digests_have(&a, v2[1]));
+	free(a.d);
+	assert_int_equal(boot_files_allowed(&bf.rel[1], &a), 0);
+	assert_int_equal(a.n, 0);
+	assert_null(a.d);
+	assert_int_equal(boot_files_allowed(NULL, &a), 0);
+	assert_int_equal(a.n, 0);
+	boot_files_fini(&bf);
 	eventlog_free(log);
 }
 
@@ -295,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_cap),
 		cmocka_unit_test(test_release_cap),
 		cmocka_unit_test(test_evaluator_allows),
+		cmocka_unit_test(test_allowed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
