@@ -142,7 +142,8 @@ $(B)/verifier/tests/test_store_policy $(B)/verifier/tests/test_store_release \
 $(B)/verifier/tests/test_store_update_key $(B)/verifier/tests/test_store_counters \
 $(B)/verifier/tests/test_store_device_update $(B)/verifier/tests/test_fleet_rollout \
 	$(B)/verifier/tests/test_service_counters $(B)/verifier/tests/test_metrics_http \
-	$(B)/verifier/tests/test_store_retention $(B)/verifier/tests/test_audit_archive: \
+	$(B)/verifier/tests/test_store_retention $(B)/verifier/tests/test_audit_archive \
+	$(B)/verifier/tests/test_boot_files: \
 	$(call obj,verifier/tests/store_fixture.c)
 # The parsers' tests check that every bad fixture has an expected result.
 $(B)/common/tests/test_bundle $(B)/common/tests/test_dsse $(B)/common/tests/test_evidence \

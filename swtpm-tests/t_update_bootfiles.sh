@@ -11,7 +11,10 @@
 # swapped the manifest, or the bootloader was pointed at the old files) is
 # contraindicated, also with 2.0's digests extended after boot; a tampered kernel
 # with 2.0's kernel digest extended after boot is contraindicated (the allowed
-# rule). A policy without the opt-in (PCR 9 unchecked) keeps today's behaviour:
+# rule); with the running group's manifest deleted (no running record) 1.0's
+# kernel is contraindicated (only the running release's files are allowed, and
+# none when the records name none); the boot files are read from the store, with
+# the bundle files moved away. A policy without the opt-in (PCR 9 unchecked) keeps today's behaviour:
 # every one of those boots is affirming, which is the limit the check closes.
 # lint refuses the opt-in next to an unchecked PCR 9; diff calls dropping it a
 # loosening.
@@ -156,6 +159,37 @@ check log-twice mklog "$d/twice.bin" "$d/kernel-2" "$d/initrd-2" \
   "append:9:EV_IPL:$(hexfile "$d/kernel-2")"
 fw_boot twice "$d/twice.bin" || exit 1
 attest twice 24 'boot-files.*boot file /boot/vmlinuz of the running release .* measured 2 times in PCR 9'
+# 5. Root deletes the running group's manifest (the boot service then names no
+#    running release, as for a factory image) and boots 1.0's kernel and
+#    initramfs, held by the verifier and below the floor: no release's files are
+#    allowed on PCR 9 then, and the policy's allowed rule (GRUB's own files only)
+#    refuses them. Before the fix every held release's files were allowed and the
+#    running release's check was skipped: affirming.
+check hide-manifest mv "$state/update/B.manifest.dsse" "$d/B.manifest.dsse"
+fw_boot no-record "$d/v1.bin" || exit 1
+check no-record-factory sh -c "cat '$GW_STDOUT' '$GW_STDERR' | grep -q 'runs an image without a stored manifest'"
+attest no-record 24 'pcrs\.9\.allowed.*PCR 9 event 93 \(EV_IPL\): sha256 [0-9a-f]{64} is not allowed'
+expect_output_contains -n no-record-initrd 'pcrs\.9\.allowed.*PCR 9 event 96 \(EV_IPL\)'
+expect_output_not_contains -n no-record-not-judged 'boot-files'
+#    The same with 2.0's kernel: no record names it, so it is not allowed either.
+fw_boot no-record-v2 "$d/v2.bin" || exit 1
+attest no-record-v2 24 'pcrs\.9\.allowed.*PCR 9 event 93 \(EV_IPL\)'
+check restore-manifest mv "$d/B.manifest.dsse" "$state/update/B.manifest.dsse"
+fw_boot restored "$d/v2.bin" || exit 1
+attest restored 0
+# 6. The attest round reads the boot files from the store, where release add put
+#    them, not from the bundles: with the bundle files moved away it still
+#    judges (the bundle read would have failed closed).
+check stored-files sh -c "test \"\$(sqlite3 '$vdir/verifier.db' 'SELECT count(*) FROM release_boot_files')\" = 4"
+bdir=$(dirname "$(find "$vdir" -name '*.gwb' | head -n 1)")
+mkdir -p "$d/away"
+check bundles-away sh -c "mv '$bdir'/*.gwb '$d/away/'"
+fw_boot away-honest "$d/v2.bin" || exit 1
+attest away-honest 0
+fw_boot away-relabel "$d/v1.bin" || exit 1
+attest away-relabel 24 "boot-files.*PCR 9 event 93: sha256 [0-9a-f]{64} is boot file /boot/vmlinuz of release $REL_b1"
+expect_output_not_contains -n away-not-read 'cannot be read'
+check bundles-back sh -c "mv '$d/away'/*.gwb '$bdir/'"
 
 # ---- without the opt-in (v2): unchanged, so every attack above passes
 check policy-v2-sign gw_sign_policy "$d/policy-v2.json" "$d/policy-v2.signed"

@@ -15,11 +15,19 @@
 
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
 #include "boot_files.h"
+#include "service_boot.h"
+#include "bundle.h"
 #include "gwpol_event.h"
+#include "store_fixture.h"
 #include "util.h"
 
 #define LOG "testdata/eventlogs/tpm2-tools-event-bootorder.bin"
+#define BUNDLE "common/tests/fixtures/bundle/good/one-payload.gwb"
 #define EV_KERNEL 93
 #define EV_INITRD 96
 #define EV_GRUBENV 41 /* measured again as event 44 */
@@ -228,9 +236,9 @@ static struct gwpol *policy(struct eventlog *log, bool opt_in)
 	struct gwpol *p = NULL;
 	gw_error err = { { 0 } };
 
-	n = (size_t)snprintf(json, sizeof(json), "{\"model\":\"m\",\"version\":1,\"firmware\":"
+	n = (size_t)snprintf(json, sizeof(json), "{\"model\":\"m\",\"version\":1,%s\"firmware\":"
 			     "{\"bank\":\"sha256\",\"pcrs\":{\"9\":{\"allowed\":[{\"type\":\"EV_IPL\","
-			     "\"digests\":[");
+			     "\"digests\":[", opt_in ? "\"pcr_selection\":\"sha256:0-9\"," : "");
 	for (size_t i = 0, first = 1; i < log->nevents; i++) {
 		const struct eventlog_event *e = &log->events[i];
 
@@ -339,6 +347,173 @@ static void test_allowed(void **state)
 	eventlog_free(log);
 }
 
+/* A release of model gw-1 stored with digest hex and bundle path, its boot files
+ * files[0..n). */
+static void put_release(struct store *st, const char *hex, const char *path,
+			const struct store_boot_file *files, size_t n)
+{
+	struct store_release r;
+
+	memset(&r, 0, sizeof(r));
+	memcpy(r.manifest_sha256, hex, 64);
+	memcpy(r.id, hex, STORE_RELEASE_ID_LEN);
+	strcpy(r.models[0], "gw-1");
+	r.nmodels = 1;
+	strcpy(r.channel, "stable");
+	strcpy(r.version, "1.0");
+	assert_int_equal(gw_snprintf(r.bundle_path, sizeof(r.bundle_path), "%s", path), 0);
+	r.size = 1;
+	memset(r.sha256, 'e', 64);
+	strcpy(r.added_by, "test");
+	memcpy(r.boot_files, files, n * sizeof(*files));
+	r.nboot_files = n;
+	assert_int_equal(store_release_put(st, &r, NULL, NULL), 0);
+}
+
+/* The manifest digest of the fixture bundle. */
+static void bundle_digest(char hex[65])
+{
+	struct bundle_reader *br = NULL;
+	int fd = open(BUNDLE, O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bundle_open_unverified(fd, &br, NULL), 0);
+	memcpy(hex, bundle_manifest(br)->digest_hex, 65);
+	bundle_reader_free(br);
+	close(fd);
+}
+
+/* A schema-12 release: its boot files rows gone. */
+static void forget_boot_files(const char *db_path)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DELETE FROM release_boot_files;"
+					  "DELETE FROM release_boot_read;", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
+/* Releases stored with their boot files are read from the store only (their
+ * bundle files need not exist); one stored before schema 13 is read once from
+ * its bundle and stored, then read from the store too; a bundle that is missing
+ * or holds another manifest fails closed. */
+static void test_load(void **state)
+{
+	struct store_fixture *f = *state;
+	struct boot_files bf = { 0 };
+	struct store_boot_file files[2];
+	gw_error err = { { 0 } };
+	char hex[65], other[65];
+
+	memset(files, 0, sizeof(files));
+	strcpy(files[0].path, "/boot/vmlinuz");
+	memset(files[0].sha256, 1, 32);
+	strcpy(files[1].path, "/boot/initrd.img");
+	memset(files[1].sha256, 2, 32);
+	memset(other, 'c', 64);
+	other[64] = '\0';
+	put_release(f->st, other, "/nonexistent/c.gwb", files, 2);
+	assert_int_equal(boot_files_load(f->st, "gw-1", &bf, &err), 0);
+	assert_int_equal(bf.n, 1);
+	assert_int_equal(bf.filled, 0);
+	assert_int_equal(bf.rel[0].n, 2);
+	assert_string_equal(bf.rel[0].files[1].path, "/boot/initrd.img");
+	assert_int_equal(bf.rel[0].files[1].sha256[0], 2);
+	boot_files_fini(&bf);
+
+	/* The fixture bundle's release, added before schema 13. */
+	bundle_digest(hex);
+	put_release(f->st, hex, BUNDLE, NULL, 0);
+	forget_boot_files(f->path);
+	assert_int_equal(boot_files_load(f->st, "gw-1", &bf, &err), GW_E_NOTFOUND);
+	assert_non_null(strstr(err.msg, "/nonexistent/c.gwb"));
+	boot_files_fini(&bf);
+	/* Fill the first one again by hand: only the fixture's is unread now. */
+	other[STORE_RELEASE_ID_LEN] = '\0';
+	assert_int_equal(store_release_boot_put(f->st, other, files, 2, NULL), 0);
+	assert_int_equal(boot_files_load(f->st, "gw-1", &bf, &err), 0);
+	assert_int_equal(bf.n, 2);
+	assert_int_equal(bf.filled, 1);
+	assert_int_equal(bf.fill_rc, 0);
+	assert_int_equal(bf.rel[1].n, 0);
+	boot_files_fini(&bf);
+	/* Stored: the next round reads the store only. */
+	assert_int_equal(boot_files_load(f->st, "gw-1", &bf, &err), 0);
+	assert_int_equal(bf.filled, 0);
+	assert_int_equal(bf.n, 2);
+	boot_files_fini(&bf);
+}
+
+/* A bundle whose manifest is not the release's is refused, and nothing stored. */
+static void test_load_other_manifest(void **state)
+{
+	struct store_fixture *f = *state;
+	struct boot_files bf = { 0 };
+	gw_error err = { { 0 } };
+	char hex[65];
+
+	memset(hex, 'd', 64);
+	hex[64] = '\0';
+	put_release(f->st, hex, BUNDLE, NULL, 0);
+	forget_boot_files(f->path);
+	assert_int_equal(boot_files_load(f->st, "gw-1", &bf, &err), GW_E_REFERENCE);
+	assert_non_null(strstr(err.msg, "not the release's"));
+	boot_files_fini(&bf);
+	assert_int_equal(boot_files_load(f->st, "gw-1", &bf, &err), GW_E_REFERENCE);
+	boot_files_fini(&bf);
+}
+
+/* The release whose files the appraisal allowed (the log's claim, read before
+ * it was authenticated) must be the one the authentic records name: a claim from
+ * records that did not prove authentic is a finding. */
+static void test_claim_checked(void **state)
+{
+	struct eventlog *log = load();
+	struct gwpol *on = policy(log, true);
+	struct service_boot b;
+	struct service_updates u;
+	struct gwpol_report *r = malloc(sizeof(*r));
+	const uint8_t *v2[] = { sha(log, EV_KERNEL), sha(log, EV_INITRD) };
+
+	(void)state;
+	assert_non_null(r);
+	memset(&b, 0, sizeof(b));
+	memset(&u, 0, sizeof(u));
+	b.on = true;
+	add(&b.bf, "v2", 2, v2);
+	b.claimed = &b.bf.rel[0];
+	/* Not authentic: the claim stands alone. */
+	gwpol_report_init(r);
+	service_boot_check(&b, on, &u, log, 0xffffff, r);
+	assert_int_equal(r->n, 1);
+	assert_int_equal(count(r, BOOT_FILES_RULE, "allowed the boot files of release v2, which "
+				     "the device's update records name as running, but those "
+				     "records are not authentic"), 1);
+	/* Authentic and naming v2 (manifest aa...): judged, nothing wrong. */
+	u.read = true;
+	u.log.has_running = true;
+	memset(u.log.running.manifest_digest, 0xaa, 32);
+	gwpol_report_init(r);
+	service_boot_check(&b, on, &u, log, 0xffffff, r);
+	assert_int_equal(r->n, 0);
+	/* Authentic and naming none: the claim was not the records'. */
+	u.log.has_running = false;
+	gwpol_report_init(r);
+	service_boot_check(&b, on, &u, log, 0xffffff, r);
+	assert_int_equal(count(r, BOOT_FILES_RULE, "not authentic"), 1);
+	/* No claim and no running release: nothing to judge. */
+	b.claimed = NULL;
+	gwpol_report_init(r);
+	service_boot_check(&b, on, &u, log, 0xffffff, r);
+	assert_int_equal(r->n, 0);
+	free(r);
+	service_boot_fini(&b);
+	gwpol_free(on);
+	eventlog_free(log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,6 +523,10 @@ int main(void)
 		cmocka_unit_test(test_release_cap),
 		cmocka_unit_test(test_evaluator_allows),
 		cmocka_unit_test(test_allowed),
+		cmocka_unit_test(test_claim_checked),
+		cmocka_unit_test_setup_teardown(test_load, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_load_other_manifest, store_fixture_setup,
+						store_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Unit tests for schema 8 of the verifier store: releases, their models, approval,
-// rollout and withdrawal, a device's channel, and the migration from a v7 file.
+// rollout and withdrawal, a device's channel, and the migration from a v7 file;
+// and schema 13's boot files: stored with the release, listed in one query,
+// recorded once for a release added before it, and the migration from a v12 file.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -282,6 +284,170 @@ static void test_migrate_v7(void **state)
 	assert_int_equal(store_release_put(f->st, &r, NULL, NULL), 0);
 }
 
+#define MD3 "abcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcd"
+
+static void boot_file(struct store_boot_file *f, const char *path, int fill)
+{
+	assert_int_equal(gw_snprintf(f->path, sizeof(f->path), "%s", path), 0);
+	memset(f->sha256, fill, sizeof(f->sha256));
+}
+
+struct boot_seen {
+	size_t n;
+	struct store_release_boot b[4];
+};
+
+static int boot_cb(const struct store_release_boot *b, void *arg)
+{
+	struct boot_seen *s = arg;
+
+	assert_true(s->n < 4);
+	s->b[s->n++] = *b;
+	return 0;
+}
+
+static void exec_sql(const char *path, const char *sql, bool ok)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (ok)
+		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	else
+		assert_int_not_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
+/* Put stores the boot files with the release; the list gives each release of the
+ * model (withdrawn too) with its files in the manifest's order; they never change. */
+static void test_boot_files(void **state)
+{
+	struct store_fixture *f = *state;
+	struct store_release r;
+	struct boot_seen seen = { 0 };
+
+	make_release(&r, MD1, "gw-1000");
+	boot_file(&r.boot_files[0], "/boot/vmlinuz", 0x11);
+	boot_file(&r.boot_files[1], "/boot/initrd.img", 0x22);
+	r.nboot_files = 2;
+	assert_int_equal(store_release_put(f->st, &r, NULL, NULL), 0);
+	make_release(&r, MD2, "gw-1000");
+	strcpy(r.version, "3.0");
+	assert_int_equal(store_release_put(f->st, &r, NULL, NULL), 0);
+	assert_int_equal(store_release_change(f->st, "fedcba9876543210", STORE_REL_WITHDRAW, 0,
+					      NULL, NULL), 0);
+	make_release(&r, MD3, "gw-2000");
+	boot_file(&r.boot_files[0], "/boot/vmlinuz", 0x33);
+	r.nboot_files = 1;
+	assert_int_equal(store_release_put(f->st, &r, NULL, NULL), 0);
+
+	assert_int_equal(store_release_boot_list(f->st, "gw-1000", boot_cb, &seen, NULL), 0);
+	assert_int_equal(seen.n, 2);
+	assert_string_equal(seen.b[0].id, "0123456789abcdef");
+	assert_string_equal(seen.b[0].manifest_sha256, MD1);
+	assert_string_equal(seen.b[0].version, "2.0.0");
+	assert_string_equal(seen.b[0].bundle_path, "/var/lib/gatewarden/bundles/x.gwb");
+	assert_true(seen.b[0].known);
+	assert_int_equal(seen.b[0].n, 2);
+	assert_string_equal(seen.b[0].files[0].path, "/boot/vmlinuz");
+	assert_int_equal(seen.b[0].files[0].sha256[31], 0x11);
+	assert_string_equal(seen.b[0].files[1].path, "/boot/initrd.img");
+	assert_int_equal(seen.b[0].files[1].sha256[0], 0x22);
+	/* Withdrawn, and without boot files: known, none. */
+	assert_string_equal(seen.b[1].version, "3.0");
+	assert_true(seen.b[1].known);
+	assert_int_equal(seen.b[1].n, 0);
+	seen.n = 0;
+	assert_int_equal(store_release_boot_list(f->st, NULL, boot_cb, &seen, NULL), 0);
+	assert_int_equal(seen.n, 3);
+	assert_int_equal(seen.b[2].n, 1);
+	assert_int_equal(seen.b[2].files[0].sha256[0], 0x33);
+	seen.n = 0;
+	assert_int_equal(store_release_boot_list(f->st, "gw-9", boot_cb, &seen, NULL), 0);
+	assert_int_equal(seen.n, 0);
+
+	/* Stored once: a later put changes nothing, and neither can SQL. */
+	assert_int_equal(store_release_boot_put(f->st, "0123456789abcdef", r.boot_files, 1, NULL),
+			 0);
+	seen.n = 0;
+	assert_int_equal(store_release_boot_list(f->st, "gw-1000", boot_cb, &seen, NULL), 0);
+	assert_int_equal(seen.b[0].n, 2);
+	assert_int_equal(seen.b[0].files[0].sha256[0], 0x11);
+	exec_sql(f->path, "UPDATE release_boot_files SET sha256 = zeroblob(32)", false);
+	exec_sql(f->path, "UPDATE release_boot_read SET files = 0", false);
+	exec_sql(f->path, "INSERT INTO release_boot_files VALUES ('0123456789abcdef',"
+			  " '/boot/x', zeroblob(32))", false);
+	assert_int_equal(store_release_boot_put(f->st, "0000000000000000", NULL, 0, NULL),
+			 GW_E_NOTFOUND);
+}
+
+/* Malformed boot file lists are refused before the store sees them. */
+static void test_boot_files_bad(void **state)
+{
+	struct store_fixture *f = *state;
+	struct store_release r;
+	struct store_boot_file two[2];
+
+	make_release(&r, MD1, "gw-1000");
+	boot_file(&r.boot_files[0], "boot/vmlinuz", 1);
+	r.nboot_files = 1;
+	assert_int_equal(store_release_put(f->st, &r, NULL, NULL), GW_E_INVAL);
+	boot_file(&r.boot_files[0], "/boot/vm linuz", 1);
+	assert_int_equal(store_release_put(f->st, &r, NULL, NULL), GW_E_INVAL);
+	boot_file(&r.boot_files[0], "/boot/a", 1);
+	boot_file(&r.boot_files[1], "/boot/b", 1);
+	r.nboot_files = 2;
+	assert_int_equal(store_release_put(f->st, &r, NULL, NULL), GW_E_INVAL);
+	boot_file(&r.boot_files[1], "/boot/a", 2);
+	assert_int_equal(store_release_put(f->st, &r, NULL, NULL), GW_E_INVAL);
+	r.nboot_files = STORE_BOOT_FILES_MAX + 1;
+	assert_int_equal(store_release_put(f->st, &r, NULL, NULL), GW_E_INVAL);
+	r.nboot_files = 0;
+	assert_int_equal(store_release_put(f->st, &r, NULL, NULL), 0);
+	boot_file(&two[0], "/boot/a", 1);
+	boot_file(&two[1], "/boot/a", 2);
+	assert_int_equal(store_release_boot_put(f->st, "0123456789abcdef", two, 2, NULL),
+			 GW_E_INVAL);
+}
+
+/* A schema-12 file with a release comes up at the current schema: the release's
+ * boot files are not known until store_release_boot_put records them, once. */
+static void test_migrate_v12(void **state)
+{
+	struct store_fixture *f = *state;
+	struct store_release r;
+	struct store_boot_file files[1];
+	struct boot_seen seen = { 0 };
+
+	make_release(&r, MD1, "gw-1000");
+	assert_int_equal(store_release_put(f->st, &r, NULL, NULL), 0);
+	store_close(f->st);
+	f->st = NULL;
+	exec_sql(f->path, "DROP TABLE release_boot_files; DROP TABLE release_boot_read;"
+			  "PRAGMA user_version = 12;", true);
+	assert_int_equal(user_version(f->path), 12);
+
+	assert_int_equal(store_open(f->path, &f->st, NULL), 0);
+	assert_int_equal(user_version(f->path), STORE_SCHEMA_VERSION);
+	assert_int_equal(store_release_boot_list(f->st, "gw-1000", boot_cb, &seen, NULL), 0);
+	assert_int_equal(seen.n, 1);
+	assert_false(seen.b[0].known);
+	assert_int_equal(seen.b[0].n, 0);
+	boot_file(&files[0], "/boot/vmlinuz", 0x44);
+	assert_int_equal(store_release_boot_put(f->st, "0123456789abcdef", files, 1, NULL), 0);
+	seen.n = 0;
+	assert_int_equal(store_release_boot_list(f->st, "gw-1000", boot_cb, &seen, NULL), 0);
+	assert_true(seen.b[0].known);
+	assert_int_equal(seen.b[0].n, 1);
+	assert_int_equal(seen.b[0].files[0].sha256[0], 0x44);
+	/* A second worker's fill finds them stored. */
+	boot_file(&files[0], "/boot/other", 0x55);
+	assert_int_equal(store_release_boot_put(f->st, "0123456789abcdef", files, 1, NULL), 0);
+	seen.n = 0;
+	assert_int_equal(store_release_boot_list(f->st, "gw-1000", boot_cb, &seen, NULL), 0);
+	assert_int_equal(seen.b[0].files[0].sha256[0], 0x44);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +457,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_withdrawn_trigger, store_fixture_setup, store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_channel, store_fixture_setup, store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v7, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_boot_files, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_boot_files_bad, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v12, store_fixture_setup, store_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
