@@ -348,9 +348,10 @@ struct gwpol_evidence {
 	const struct cel_log *cel;
 	uint32_t cel_quoted;      /* sha256 PCRs the quote covered, for the CEL */
 	int64_t now;              /* seconds since the epoch, for end_of_support */
-	/* The SHA-256 of every boot file of the releases the verifier holds for the
-	 * model, or NULL: on p->update.boot_files_pcr, when its rule is an allowed
-	 * list, an EV_IPL event with one of these digests is allowed too. */
+	/* The SHA-256 of the boot files of the release the device's records name as
+	 * running (none when the verifier does not hold it), or NULL: on
+	 * p->update.boot_files_pcr, when its rule is an allowed list, an EV_IPL event
+	 * with one of these digests is allowed too. */
 	const struct gwpol_digests *boot_files;
 };
 

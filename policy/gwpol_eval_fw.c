@@ -123,9 +123,9 @@ static void check_sequence(struct fw_ctx *c, const struct gwpol_fw_pcr *rule)
 	}
 }
 
-/* On the policy's boot_files_pcr, the boot files of the releases the verifier
- * holds are allowed as the EV_IPL events GRUB measures them as: which of them
- * may be there in this boot is the running release's check
+/* On the policy's boot_files_pcr, the boot files of the running release the
+ * verifier holds are allowed as the EV_IPL events GRUB measures them as: that
+ * each is there once and no other release's is the running release's check
  * (verifier/boot_files.c). */
 static bool boot_file_allowed(const struct fw_ctx *c, const struct gwpol_fw_pcr *rule,
 			      const struct eventlog_event *e)
