@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Adding a release: copy a bundle into the verifier's release directory, verify
  * the copy whole against the pinned trust root, name it by its SHA-256 and record
- * it in the store. */
+ * it in the store, with its verified manifest's boot files. */
 #ifndef GW_VERIFIER_RELEASE_ADD_H
 #define GW_VERIFIER_RELEASE_ADD_H
 
