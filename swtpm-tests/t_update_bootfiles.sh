@@ -22,7 +22,7 @@
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=swtpm-tests/update_lib.sh
 source "$(dirname "$0")/update_lib.sh"
-require_cmd python3 openssl swtpm_ioctl tpm2_startup
+require_cmd python3 openssl sqlite3 swtpm_ioctl tpm2_startup
 
 golden=$GW_TESTDATA/eventlogs/tpm2-tools-event-bootorder.bin
 fwsim=$GW_BIN/tools/gw-fwsim
