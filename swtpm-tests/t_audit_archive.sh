@@ -71,6 +71,9 @@ EOF
 # Refusals: the file exists; nothing older than the time (no file written).
 expect_exit -n export-exists 5 gwverifier audit export --config "$conf" --before "$day_ago" "$a1"
 expect_output_contains -n export-exists-says "never overwritten"
+ln -s "$GW_TMP/victim.jsonl" "$GW_TMP/link.jsonl"
+expect_exit -n export-symlink 5 gwverifier audit export --config "$conf" --before "$day_ago" "$GW_TMP/link.jsonl"
+expect_eq export-symlink-not-followed no "$([ -e "$GW_TMP/victim.jsonl" ] && echo yes || echo no)"
 check export-nothing gwverifier audit export --config "$conf" --before "$day_ago" "$a2"
 expect_output_contains -n export-nothing-says "nothing exported"
 expect_eq export-nothing-no-file no "$([ -e "$a2" ] && echo yes || echo no)"
