@@ -6,9 +6,9 @@
 # integrity_check, holds at least the rows committed before it started and a chain
 # that `audit verify` accepts, and no temporary file is left; the writer never
 # failed. An existing file, and a dangling symlink (not followed), are refused.
-# Then the documented restore: the verifier
-# stopped, the backup copied over the database (its -wal and -shm removed), the
-# verifier started: it serves, and the store is the backup's. No TPM.
+# Then the documented restore: the verifier stopped, the backup copied over the
+# database (its -wal and -shm removed), the verifier started: it serves, and the
+# store is the backup's. No TPM.
 # shellcheck source=swtpm-tests/lib.sh
 source "$(dirname "$0")/lib.sh"
 require_cmd curl python3 sqlite3
