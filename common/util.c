@@ -344,6 +344,25 @@ int gw_rename_durable(const char *from, const char *to, gw_error *err)
 	return 0;
 }
 
+int gw_link_durable(const char *tmp, const char *path, gw_error *err)
+{
+	/* Atomic no-replace: renameat2 where the file system has it, else a hard
+	 * link (which never replaces either) and the temporary name removed. */
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) != 0) {
+		if (errno != EINVAL && errno != ENOSYS)
+			return gw_fail(err, errno == EEXIST ? GW_E_EXISTS : GW_E_IO,
+				       "%s: %s", path, strerror(errno));
+		if (link(tmp, path) != 0)
+			return gw_fail(err, errno == EEXIST ? GW_E_EXISTS : GW_E_IO,
+				       "%s: %s", path, strerror(errno));
+		if (unlink(tmp) != 0)
+			return gw_fail(err, GW_E_IO, "%s: %s", tmp, strerror(errno));
+	}
+	if (fsync_parent(path))
+		return gw_fail(err, GW_E_IO, "fsync directory of %s: %s", path, strerror(errno));
+	return 0;
+}
+
 int gw_append_durable(const char *path, const void *data, size_t len, unsigned mode,
 		      gw_error *err)
 {

@@ -4,10 +4,16 @@
 # export --before TIME FILE` on a store filled by gw-storefill writes the records
 # before TIME with the chain anchor, removes them (and only them) and audits the
 # export; `audit verify` proves the rest from the anchor; `audit verify --archive`
-# accepts the archive and a second one chained from the first, and names a
-# tampered, truncated or reordered copy; a tampered record left in the store, and
-# a rewritten anchor, are named; refusals: an existing FILE, a bad time, nothing
-# before TIME (no file written). No TPM.
+# accepts the archive and a second one chained from the first (repeated --archive
+# or a glob), from the genesis to the store's anchor, and names a tampered,
+# truncated or reordered copy, an archive not at the genesis (unless --no-genesis),
+# swapped archives and a missing later one; a tampered record left in the store,
+# and a rewritten anchor, are named; refusals: an existing FILE, a bad time,
+# nothing before TIME (no file written). Unattended archiving ([retention]
+# audit_keep_days, audit_archive_dir; the verifier's clock moved by libfaketime):
+# half the rule refused; serve archives at start-up and at its interval, three
+# files that chain from the genesis to the store's anchor; one removed, two
+# swapped, one altered, the first or last missing: each named. No TPM.
 # shellcheck source=swtpm-tests/lib.sh
 source "$(dirname "$0")/lib.sh"
 require_cmd python3 sqlite3
@@ -48,8 +54,10 @@ expect_eq archived-removed "4|5|6" "$(sqlite3 "$db" "SELECT group_concat(seq, '|
 check verify-after-export gwverifier audit verify --config "$conf"
 expect_output_contains -n verify-from-anchor "intact: 3 records, from the anchor of the archived records up to seq 3"
 check verify-archive gwverifier audit verify --config "$conf" --archive "$a1"
-expect_output_contains -n verify-archive-intact "archive intact: 3 records, seq 1-3"
-expect_output_contains -n verify-archive-continues "the store's records continue from this archive"
+expect_output_contains -n verify-archive-intact "archive .*audit-1.jsonl intact: 3 records, seq 1-3"
+expect_output_contains -n verify-archive-genesis "1 archive chained: seq 1-3, 3 records, from the genesis"
+expect_output_contains -n verify-archive-continues "the store's records continue from .*audit-1.jsonl"
+expect_output_contains -n verify-archive-store-intact "audit chain intact"
 check verify-archive-alone gwverifier audit verify --archive "$a1"
 check audit-json gwverifier audit --config "$conf" --json
 check_py export-audited "$GW_STDOUT" "operator:$(id -un)" <<'EOF'
@@ -63,6 +71,9 @@ EOF
 # Refusals: the file exists; nothing older than the time (no file written).
 expect_exit -n export-exists 5 gwverifier audit export --config "$conf" --before "$day_ago" "$a1"
 expect_output_contains -n export-exists-says "never overwritten"
+ln -s "$GW_TMP/victim.jsonl" "$GW_TMP/link.jsonl"
+expect_exit -n export-symlink 5 gwverifier audit export --config "$conf" --before "$day_ago" "$GW_TMP/link.jsonl"
+expect_eq export-symlink-not-followed no "$([ -e "$GW_TMP/victim.jsonl" ] && echo yes || echo no)"
 check export-nothing gwverifier audit export --config "$conf" --before "$day_ago" "$a2"
 expect_output_contains -n export-nothing-says "nothing exported"
 expect_eq export-nothing-no-file no "$([ -e "$a2" ] && echo yes || echo no)"
@@ -77,10 +88,21 @@ a2 = open(sys.argv[2]).read().splitlines()
 assert json.loads(a2[0])["prev_hash"] == json.loads(a1[-1])["anchor"]["hash"]
 assert json.loads(a2[0])["first_seq"] == 4, a2[0]
 EOF
-check verify-archive-2 gwverifier audit verify --config "$conf" --archive "$a2"
-expect_output_contains -n verify-archive-2-continues "continue from this archive"
-check verify-archive-1-earlier gwverifier audit verify --config "$conf" --archive "$a1"
-expect_output_contains -n verify-archive-1-earlier-says "an earlier one"
+check verify-archives-1-2 gwverifier audit verify --config "$conf" --archive "$a1" --archive "$a2"
+expect_output_contains -n verify-archives-1-2-continues "continue from .*audit-2.jsonl"
+# A shell glob after the first --archive: the same.
+check verify-archives-glob gwverifier audit verify --config "$conf" --archive "$GW_TMP"/audit-*.jsonl
+expect_output_contains -n verify-archives-glob-chained "2 archives chained: seq 1-"
+# The second alone starts at seq 4: not the genesis, unless told.
+expect_exit -n verify-archive-2-alone 1 gwverifier audit verify --config "$conf" --archive "$a2"
+expect_output_contains -n verify-archive-2-alone-says "audit-2.jsonl starts at seq 4, not at the chain's genesis"
+check verify-archive-2-no-genesis gwverifier audit verify --config "$conf" --no-genesis --archive "$a2"
+expect_exit -n no-genesis-without-archive 2 gwverifier audit verify --config "$conf" --no-genesis
+# The first alone ends before the store's anchor: a later archive is missing.
+expect_exit -n verify-archive-1-earlier 1 gwverifier audit verify --config "$conf" --archive "$a1"
+expect_output_contains -n verify-archive-1-earlier-says "anchor is at seq .*, not at the end of .*audit-1.jsonl \(seq 3\): a later archive is missing"
+expect_exit -n verify-archives-swapped 1 gwverifier audit verify --archive "$a2" --no-genesis --archive "$a1"
+expect_output_contains -n verify-archives-swapped-says "audit-1.jsonl starts at seq 1 but .*audit-2.jsonl ends at seq"
 check verify-after-export-2 gwverifier audit verify --config "$conf"
 
 # Tampered copies of an archive.
@@ -124,5 +146,92 @@ expect_output_contains -n verify-moved-anchor-named "not proven: no audit.export
 check tamper-anchor sqlite3 "$db" "UPDATE audit_anchor SET hash = zeroblob(32)"
 expect_exit -n verify-tampered-anchor 1 gwverifier audit verify --config "$conf"
 expect_output_contains -n verify-tampered-anchor-named "broken at seq $first_kept.*does not link"
-expect_exit -n archive-vs-tampered-anchor 1 gwverifier audit verify --config "$conf" --archive "$a2"
+expect_exit -n archive-vs-tampered-anchor 1 gwverifier audit verify --config "$conf" --archive "$a1" "$a2"
 expect_output_contains -n archive-vs-tampered-anchor-named "differs from the archive's"
+
+# ---- Unattended archiving: a running verifier with [retention] audit_keep_days
+# and audit_archive_dir archives at start-up and every prune_interval into
+# audit-FIRST-LAST.jsonl files, each chained to the one before; its clock is moved
+# two days on for each round by libfaketime (a timestamp file it rereads).
+ftlib=$(faketime_lib libfaketimeMT.so.1)
+if [ -z "$ftlib" ]; then
+  skip unattended "libfaketime not installed"
+  exit 0
+fi
+u=$GW_TMP/u
+uport=$(free_port)
+uconf=$u/verifier.conf
+udb=$u/verifier.db
+arch=$GW_TMP/arch
+clock=$GW_TMP/faketime
+check init-u gwverifier init "$u" --listen "127.0.0.1:$uport" --id unattended
+mkdir -p "$arch"
+printf '\n[retention]\naudit_keep_days = 1\naudit_archive_dir = %s\nprune_interval = 1\n' \
+  "$arch" >>"$uconf"
+# Half the configuration is refused with its reason.
+sed '/^audit_archive_dir/d' "$uconf" >"$GW_TMP/half.conf"
+expect_exit -n audit-rule-half 3 gwverifier prune --config "$GW_TMP/half.conf" --keep-results 1
+expect_output_contains -n audit-rule-half-says "audit_keep_days and audit_archive_dir go together"
+check fill-u1 "$fill" "sqlite:$udb" device gw-1 m enrolled now-1000
+check fill-u2 "$fill" "sqlite:$udb" audit operator:alice device.approve gw-1 ok
+echo +2d >"$clock"
+bg_start uverifier env LD_PRELOAD="$ftlib" FAKETIME_TIMESTAMP_FILE="$clock" FAKETIME_NO_CACHE=1 \
+  FAKETIME_DONT_FAKE_MONOTONIC=1 "ASAN_OPTIONS=$FAKETIME_ASAN_OPTIONS" \
+  "$GW_BIN/gwverifier" serve --config "$uconf"
+upid=$BG_PID
+wait_for_port "$uport" 20 || fail uverifier-listens "gwverifier serve did not listen on $uport"
+# wait_files N: up to 10 s for N archives.
+wait_files() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [ "$(find "$arch" -name 'audit-*.jsonl' | wc -l)" = "$1" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+wait_files 1 && pass unattended-at-start || fail unattended-at-start "$(ls "$arch")"
+expect_output_contains -n unattended-logged "retention: 2 audit records older than 1 days archived into 1 files" \
+  "$GW_TMP/uverifier.log"
+check fill-u3 "$fill" "sqlite:$udb" audit operator:bob device.revoke gw-1 ok
+echo +4d >"$clock"
+wait_files 2 && pass unattended-at-interval || fail unattended-at-interval "$(ls "$arch")"
+check fill-u4 "$fill" "sqlite:$udb" audit operator:carol device.approve gw-1 ok
+echo +6d >"$clock"
+wait_files 3 && pass unattended-third || fail unattended-third "$(ls "$arch")"
+_gw_alive "$upid" && pass uverifier-alive || fail uverifier-alive "the verifier died"
+bg_stop uverifier
+mapfile -t files < <(find "$arch" -name 'audit-*.jsonl' | sort)
+expect_eq unattended-names "audit-00000000000000000001-00000000000000000002.jsonl" \
+  "$(basename "${files[0]}")"
+expect_eq unattended-no-temp "" "$(ls "$arch" | grep -F '.tmp.' || true)"
+check unattended-store-verify gwverifier audit verify --config "$uconf"
+check unattended-chain gwverifier audit verify --config "$uconf" --archive "$arch"/audit-*.jsonl
+expect_output_contains -n unattended-chain-says "3 archives chained: seq 1-.*from the genesis"
+expect_output_contains -n unattended-chain-store "the store's records continue from .*${files[2]##*/}"
+check unattended-exports-audited gwverifier audit --config "$uconf" --json
+check_py unattended-exports-by-verifier "$GW_STDOUT" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]).read().splitlines()]
+e = [r for r in recs if r["action"] == "audit.export"]
+# The last export's record is kept (the earlier ones went into the next archive).
+assert len(e) == 1 and e[0]["actor"] == "verifier", e
+PY
+for f in "${files[@]}"; do
+  check "unattended-archive-$(basename "$f" .jsonl)" gwverifier audit verify --no-genesis --archive "$f"
+done
+# One removed, two swapped, one altered, the first or the last missing: named.
+expect_exit -n chain-removed 1 gwverifier audit verify --archive "${files[0]}" "${files[2]}"
+expect_output_contains -n chain-removed-named "${files[2]##*/} starts at seq .* but .*${files[0]##*/} ends at seq .*: an archive is missing"
+expect_exit -n chain-swapped 1 gwverifier audit verify --archive "${files[1]}" "${files[0]}" "${files[2]}"
+expect_output_contains -n chain-swapped-named "${files[1]##*/} starts at seq .*not at the chain's genesis"
+expect_exit -n chain-swapped-no-genesis 1 gwverifier audit verify --no-genesis \
+  --archive "${files[1]}" "${files[0]}" "${files[2]}"
+expect_output_contains -n chain-swapped-no-genesis-named "${files[0]##*/} starts at seq 1 but .*${files[1]##*/} ends at seq 4"
+expect_exit -n chain-first-missing 1 gwverifier audit verify --config "$uconf" --archive "${files[1]}" "${files[2]}"
+expect_exit -n chain-last-missing 1 gwverifier audit verify --config "$uconf" --archive "${files[0]}" "${files[1]}"
+expect_output_contains -n chain-last-missing-named "not at the end of .*${files[1]##*/}.*a later archive is missing"
+alt=$GW_TMP/altered/${files[1]##*/}
+mkdir -p "$GW_TMP/altered"
+sed 's/"actor":"operator:bob"/"actor":"operator:eve"/' "${files[1]}" >"$alt"
+expect_exit -n chain-altered 1 gwverifier audit verify --config "$uconf" --archive "${files[0]}" "$alt" "${files[2]}"
+expect_output_contains -n chain-altered-named "archive .*altered/${files[1]##*/} broken: line .*hash mismatch"

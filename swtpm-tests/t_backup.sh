@@ -5,9 +5,10 @@
 # without pause, five backups are taken; each is mode 0600, passes sqlite3's
 # integrity_check, holds at least the rows committed before it started and a chain
 # that `audit verify` accepts, and no temporary file is left; the writer never
-# failed. An existing file is refused. Then the documented restore: the verifier
-# stopped, the backup copied over the database (its -wal and -shm removed), the
-# verifier started: it serves, and the store is the backup's. No TPM.
+# failed. An existing file, and a dangling symlink (not followed), are refused.
+# Then the documented restore: the verifier stopped, the backup copied over the
+# database (its -wal and -shm removed), the verifier started: it serves, and the
+# store is the backup's. No TPM.
 # shellcheck source=swtpm-tests/lib.sh
 source "$(dirname "$0")/lib.sh"
 require_cmd curl python3 sqlite3
@@ -72,6 +73,11 @@ done
 note "results in the five backups grew to $prev"
 expect_exit -n backup-exists 5 gwverifier backup --config "$conf" "$GW_TMP/backup-1.db"
 expect_output_contains -n backup-exists-says "never overwrites"
+# A dangling symlink is a name taken too: not followed, not replaced.
+ln -s "$GW_TMP/victim.db" "$GW_TMP/link.db"
+expect_exit -n backup-symlink 5 gwverifier backup --config "$conf" "$GW_TMP/link.db"
+expect_eq backup-symlink-kept "$GW_TMP/victim.db" "$(readlink "$GW_TMP/link.db")"
+expect_eq backup-symlink-not-followed no "$([ -e "$GW_TMP/victim.db" ] && echo yes || echo no)"
 expect_eq no-temp-left "" "$(ls "$GW_TMP" | grep -F '.tmp.' || true)"
 
 touch "$stop"

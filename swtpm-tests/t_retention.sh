@@ -4,7 +4,9 @@
 # prune` on a store filled by gw-storefill deletes exactly what the rule lets go
 # (the newest N per device, non-affirming ones for D days), audited with the
 # operator's name, the audit chain intact; bad arguments and a configuration
-# without [retention] refused; --vacuum leaves no free page. A running verifier
+# without [retention] refused; --vacuum leaves no free page; with the audit rule
+# (audit_keep_days, audit_archive_dir) prune also archives the audit records older
+# than the days into a file that verifies from the genesis. A running verifier
 # with [retention] prunes at start and every prune_interval (results added while
 # it runs go), and a reload with a smaller keep_results applies. No TPM.
 # shellcheck source=swtpm-tests/lib.sh
@@ -84,8 +86,33 @@ j = json.loads(open(sys.argv[1]).read())
 assert j["vacuumed"] is True and j["free_bytes"] == 0 and j["deleted"] == 0, j
 EOF
 
-# The server: prunes at start-up, then every second.
+# The audit rule: prune also archives the audit records older than a day (the
+# two device.enroll and four attest records of more than 86400 s ago; the fifth
+# attest record is younger, and the chain is archived in order) into the directory.
+arch=$GW_TMP/audit-archives
+mkdir -p "$arch"
 printf '\n[retention]\nkeep_results = 2\nkeep_failed_days = 0\nprune_interval = 1\n' >>"$conf"
+printf 'audit_keep_days = 1\naudit_archive_dir = %s\n' "$arch" >>"$conf"
+check prune-audit-rule gwverifier prune --config "$conf" --keep-results 3 --keep-failed-days 1 --json
+check_py prune-audit-rule-json "$GW_STDOUT" <<'EOF'
+import json, sys
+j = json.loads(open(sys.argv[1]).read())
+assert j["deleted"] == 0 and j["audit_archived"] == 6 and j["audit_files"] == 1, j
+EOF
+expect_eq prune-audit-rule-file "audit-00000000000000000001-00000000000000000006.jsonl" "$(ls "$arch")"
+check prune-audit-rule-verify gwverifier audit verify --config "$conf" --archive "$arch"/audit-*.jsonl
+expect_output_contains -n prune-audit-rule-chained "1 archive chained: seq 1-6, 6 records, from the genesis"
+check audit-json-archived gwverifier audit --config "$conf" --json
+check_py prune-audit-rule-audited "$GW_STDOUT" "operator:$(id -un)" <<'EOF'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]).read().splitlines()]
+assert recs[0]["seq"] == 7, recs[0]
+e = [r for r in recs if r["action"] == "audit.export"]
+assert len(e) == 1 and e[0]["actor"] == sys.argv[2], e
+assert e[0]["detail"]["first_seq"] == 1 and e[0]["detail"]["last_seq"] == 6, e
+EOF
+
+# The server: prunes at start-up, then every second.
 bg_start verifier "$GW_BIN/gwverifier" serve --config "$conf"
 vpid=$BG_PID
 log=$GW_TMP/verifier.log

@@ -3,8 +3,10 @@
 // (chain, hashes, header and trailer) with nothing trusted before it is checked.
 #include "audit_archive.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -295,4 +297,65 @@ int audit_archive_finish(struct audit_archive_reader *r, struct audit_archive_su
 			       r->line);
 	*out = r->sum;
 	return 0;
+}
+
+/* One line of f into *buf (without its newline), at most AUDIT_ARCHIVE_LINE_MAX
+ * bytes. 1: a line, 0: end of file, negative: GW_E_TOOBIG, GW_E_NOMEM, GW_E_IO. */
+static int read_line(FILE *f, char **buf, size_t *cap, size_t *len)
+{
+	size_t n = 0;
+	int c;
+
+	while ((c = getc(f)) != EOF && c != '\n') {
+		if (n + 1 >= *cap) {
+			size_t ncap = *cap ? *cap * 2 : 4096;
+			char *nb;
+
+			if (n + 1 > AUDIT_ARCHIVE_LINE_MAX)
+				return GW_E_TOOBIG;
+			nb = realloc(*buf, ncap);
+			if (!nb)
+				return GW_E_NOMEM;
+			*buf = nb;
+			*cap = ncap;
+		}
+		(*buf)[n++] = (char)c;
+	}
+	if (ferror(f))
+		return GW_E_IO;
+	if (c == EOF && n == 0)
+		return 0;
+	(*buf)[n] = '\0';
+	*len = n;
+	return 1;
+}
+
+int audit_archive_check_file(const char *path, struct audit_archive_summary *sum,
+			     gw_error *err)
+{
+	struct audit_archive_reader *r = NULL;
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t cap = 0, len = 0;
+	uint64_t line = 0;
+	int rc;
+
+	if (!f)
+		return gw_fail(err, GW_E_IO, "%s: %s", path, strerror(errno));
+	rc = audit_archive_reader_new(&r);
+	while (!rc && (rc = read_line(f, &buf, &cap, &len)) == 1) {
+		line++;
+		rc = audit_archive_feed(r, buf, len, err);
+	}
+	if (rc < 0 || rc > 1)
+		rc = rc == GW_E_TOOBIG ? gw_fail(err, rc, "line %" PRIu64 ": longer than %zu bytes",
+						 line + 1, AUDIT_ARCHIVE_LINE_MAX)
+		     : rc == GW_E_IO ? gw_fail(err, rc, "%s: %s", path, strerror(errno))
+				     : rc;
+	if (!rc)
+		rc = audit_archive_finish(r, sum, err);
+	audit_archive_reader_free(r);
+	free(buf);
+	fclose(f);
+	return rc;
 }

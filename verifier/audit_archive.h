@@ -45,4 +45,9 @@ int audit_archive_feed(struct audit_archive_reader *r, const char *line, size_t 
 int audit_archive_finish(struct audit_archive_reader *r, struct audit_archive_summary *out,
 			 gw_error *err) GW_WUR;
 
+/* The whole file at path checked (the reader above, line by line): *sum filled.
+ * Errors as audit_archive_feed's and audit_archive_finish's, GW_E_IO. */
+int audit_archive_check_file(const char *path, struct audit_archive_summary *sum,
+			     gw_error *err) GW_WUR;
+
 #endif

@@ -16,18 +16,24 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: gwverifier audit [--since SEQ|TIME] [--json] [--config FILE]\n"
 		   "       gwverifier audit verify [--config FILE]\n"
-		   "       gwverifier audit verify --archive FILE [--config FILE]\n"
+		   "       gwverifier audit verify --archive FILE [--archive FILE | FILE]...\n"
+		   "                               [--no-genesis] [--config FILE]\n"
 		   "       gwverifier audit export --before TIME FILE [--json] [--config FILE]\n\n"
 		   "Lists the audit log in sequence order, or checks its hash chain (from the\n"
 		   "anchor of the last export). export writes the records before TIME and the\n"
 		   "chain anchor to FILE (JSON lines; never overwritten) and removes them from\n"
-		   "the store in one transaction; verify --archive checks such a file, and with\n"
-		   "--config also that the store continues from it.\n\n"
+		   "the store in one transaction; verify --archive checks such files and that\n"
+		   "each continues the one before it in the order given (name them in chain\n"
+		   "order: audit-FIRST-LAST.jsonl names sort so), the first from the chain's\n"
+		   "genesis (seq 1); with --config also that the store's anchor is the last\n"
+		   "one's and its records are intact: the whole history up to now.\n\n"
 		   "  --config FILE   verifier configuration (default " CLI_DEFAULT_CONFIG ")\n"
 		   "  --since SEQ     records after sequence number SEQ\n"
 		   "  --since TIME    records at or after TIME (UTC, 2026-11-24T10:00:00Z)\n"
 		   "  --before TIME   export the records before TIME (UTC)\n"
-		   "  --archive FILE  verify an archive written by export\n"
+		   "  --archive FILE  verify an archive written by export (repeatable; files after\n"
+		   "                  'verify' are archives too: --archive DIR/audit-*.jsonl)\n"
+		   "  --no-genesis    the first archive need not start at seq 1\n"
 		   "  --json          one JSON object per line (for a SIEM); export: one summary\n"
 		   "Exit: 0 listed / chain intact / exported, 1 chain or archive broken (the\n"
 		   "first bad seq is named) or failure, 2 usage, 3 config, 5 FILE exists or the\n"
@@ -134,7 +140,7 @@ static int anchor_proven(struct store *st, const struct store_audit_anchor *anch
 	return rc == ANCHOR_NAMED ? 0 : rc;
 }
 
-static int do_verify(const struct verifier_ctx *ctx, struct store *st)
+int cmd_audit_verify_store(const struct verifier_ctx *ctx, struct store *st)
 {
 	struct store_audit_anchor anchor;
 	bool proven = false;
@@ -175,7 +181,15 @@ static int do_verify(const struct verifier_ctx *ctx, struct store *st)
 	return GW_EXIT_OK;
 }
 
-int cmd_audit(struct verifier_ctx *ctx, int argc, char **argv)
+struct audit_opts {
+	const char *config, *since, *before;
+	const char **archives; /* argc entries at most */
+	size_t n_archives;
+	bool json, verify, export, genesis;
+};
+
+/* Options into *o; -1 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, struct audit_opts *o)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -183,37 +197,21 @@ int cmd_audit(struct verifier_ctx *ctx, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "before", required_argument, NULL, 'b' },
 		{ "archive", required_argument, NULL, 'a' },
+		{ "no-genesis", no_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const headers[] = { "SEQ", "TIME", "ACTOR", "ACTION", "DEVICE",
-					       "OUTCOME" };
-	struct list_ctx lc = { .json = false };
-	struct store *st = NULL;
-	const char *config = NULL, *since = NULL, *before = NULL, *archive = NULL;
-	gw_error err = { { 0 } };
-	uint64_t since_seq = 0;
-	bool verify = false, export = false;
-	int c, rc, status = GW_EXIT_OK;
+	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c':
-			config = optarg;
-			break;
-		case 's':
-			since = optarg;
-			break;
-		case 'j':
-			lc.json = true;
-			break;
-		case 'b':
-			before = optarg;
-			break;
-		case 'a':
-			archive = optarg;
-			break;
+		case 'c': o->config = optarg; break;
+		case 's': o->since = optarg; break;
+		case 'j': o->json = true; break;
+		case 'b': o->before = optarg; break;
+		case 'a': o->archives[o->n_archives++] = optarg; break;
+		case 'g': o->genesis = false; break;
 		case 'h':
 			usage(stdout);
 			return GW_EXIT_OK;
@@ -223,58 +221,88 @@ int cmd_audit(struct verifier_ctx *ctx, int argc, char **argv)
 		}
 	}
 	if (optind < argc && !strcmp(argv[optind], "verify")) {
-		verify = true;
+		o->verify = true;
 		optind++;
 	} else if (optind < argc && !strcmp(argv[optind], "export")) {
-		export = true;
+		o->export = true;
 		optind++;
 	}
-	if (export) {
-		if (optind + 1 != argc || !before || since || archive) {
-			usage(stderr);
-			return GW_EXIT_USAGE;
-		}
-		return cmd_audit_export(ctx, config, before, argv[optind], lc.json);
-	}
-	if (optind != argc || (verify && (since || lc.json)) || before ||
-	    (archive && !verify)) {
+	/* verify --archive A B C: the shell's glob after the first --archive. */
+	if (o->verify && o->n_archives)
+		while (optind < argc)
+			o->archives[o->n_archives++] = argv[optind++];
+	if (o->export ? optind + 1 != argc || !o->before || o->since || o->n_archives
+		      : optind != argc || (o->verify && (o->since || o->json)) || o->before ||
+			(o->n_archives && !o->verify) || (!o->genesis && !o->n_archives)) {
 		usage(stderr);
 		return GW_EXIT_USAGE;
 	}
-	if (archive)
-		return cmd_audit_verify_archive(ctx, config, archive);
-	if (since && gw_parse_u64(since, INT64_MAX, &since_seq)) {
-		if (cli_time_parse(since, &lc.since_ts)) {
+	return -1;
+}
+
+static int list(const struct verifier_ctx *ctx, struct store *st, const struct audit_opts *o)
+{
+	static const char *const headers[] = { "SEQ", "TIME", "ACTOR", "ACTION", "DEVICE",
+					       "OUTCOME" };
+	struct list_ctx lc = { .json = o->json };
+	gw_error err = { { 0 } };
+	uint64_t since_seq = 0;
+	int rc, status = GW_EXIT_OK;
+
+	if (o->since && gw_parse_u64(o->since, INT64_MAX, &since_seq)) {
+		if (cli_time_parse(o->since, &lc.since_ts)) {
 			verifier_errorf(ctx, "--since: expected a sequence number or a UTC time "
-					     "like 2026-11-24T10:00:00Z, got '%s'", since);
+					     "like 2026-11-24T10:00:00Z, got '%s'", o->since);
 			return GW_EXIT_USAGE;
 		}
 		lc.by_time = true;
 		since_seq = 0;
 	}
-	status = cli_open_store(ctx, config, &st);
-	if (status != GW_EXIT_OK)
-		return status;
-	if (verify) {
-		status = do_verify(ctx, st);
-		goto out;
-	}
 	lc.t = cli_table_new(GW_ARRAY_SIZE(headers), headers);
 	if (!lc.t) {
 		verifier_errorf(ctx, "audit: %s", gw_strerror(GW_E_NOMEM));
-		status = GW_EXIT_ERROR;
-		goto out;
+		return GW_EXIT_ERROR;
 	}
 	rc = store_audit_list(st, since_seq, list_cb, &lc, &err);
 	if (rc) {
 		verifier_errorf(ctx, "audit: %s", gw_error_msg(&err, rc));
 		status = cli_exit_for(rc);
+	} else if (!lc.json) {
+		cli_table_print(lc.t, stdout);
+	}
+	cli_table_free(lc.t);
+	return status;
+}
+
+int cmd_audit(struct verifier_ctx *ctx, int argc, char **argv)
+{
+	struct audit_opts o = { .genesis = true };
+	struct store *st = NULL;
+	int status;
+
+	o.archives = calloc((size_t)argc + 1, sizeof(*o.archives));
+	if (!o.archives) {
+		verifier_errorf(ctx, "audit: %s", gw_strerror(GW_E_NOMEM));
+		return GW_EXIT_ERROR;
+	}
+	status = parse_args(argc, argv, &o);
+	if (status >= 0)
+		goto out;
+	if (o.export) {
+		status = cmd_audit_export(ctx, o.config, o.before, argv[optind], o.json);
 		goto out;
 	}
-	if (!lc.json)
-		cli_table_print(lc.t, stdout);
+	if (o.n_archives) {
+		status = cmd_audit_verify_archives(ctx, o.config, o.archives, o.n_archives,
+						   o.genesis);
+		goto out;
+	}
+	status = cli_open_store(ctx, o.config, &st);
+	if (status != GW_EXIT_OK)
+		goto out;
+	status = o.verify ? cmd_audit_verify_store(ctx, st) : list(ctx, st, &o);
 out:
-	cli_table_free(lc.t);
 	store_close(st);
+	free(o.archives);
 	return status;
 }

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // gwverifier prune: apply the retention rule to the attestation results now, and
-// optionally VACUUM the database.
+// the audit rule (old audit records archived) when configured, and optionally
+// VACUUM the database.
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -17,14 +19,18 @@ static void usage(FILE *f)
 		   "Deletes the attestation results the retention rule lets go: of each device the\n"
 		   "newest N stay, and every result that is not affirming stays for D days.\n"
 		   "N and D come from [retention] keep_results and keep_failed_days unless given.\n"
-		   "The pruning is audited (results.prune). 'serve' does the same every\n"
-		   "prune_interval seconds.\n\n"
+		   "The pruning is audited (results.prune, one record per batch of deleted rows).\n"
+		   "With [retention] audit_keep_days and audit_archive_dir, the audit records\n"
+		   "older than those days are then archived into that directory and removed\n"
+		   "(as 'audit export' does; audited as audit.export). 'serve' does the same\n"
+		   "every prune_interval seconds.\n\n"
 		   "  --config FILE          verifier configuration (default " CLI_DEFAULT_CONFIG ")\n"
 		   "  --keep-results N       results kept per device (1-1000000)\n"
 		   "  --keep-failed-days D   days non-affirming results are kept (0-36500)\n"
 		   "  --vacuum               then rebuild the file without its free pages\n"
 		   "  --json                 {\"deleted\", \"keep_results\", \"keep_failed_days\",\n"
-		   "                         \"results\", \"bytes\", \"free_bytes\", \"vacuumed\"}\n\n"
+		   "                         \"results\", \"bytes\", \"free_bytes\", \"vacuumed\",\n"
+		   "                         \"audit_archived\", \"audit_files\"}\n\n"
 		   "Exit: 0 pruned, 1 store failure, 2 usage, 3 config (no keep_results).\n");
 }
 
@@ -32,6 +38,9 @@ struct prune_opts {
 	const char *config;
 	long long keep, days; /* -1: from the configuration */
 	bool vacuum, json;
+	unsigned audit_days;  /* [retention] audit_keep_days, 0: off */
+	char *audit_dir;      /* [retention] audit_archive_dir */
+	uint64_t audit_records, audit_files;
 };
 
 static int num_arg(const char *name, const char *v, uint64_t min, uint64_t max, long long *out)
@@ -94,6 +103,10 @@ static void print_result(const struct prune_opts *o, uint64_t deleted, uint64_t 
 		       (unsigned long long)deleted, o->keep, o->days, (unsigned long long)results,
 		       (unsigned long long)bytes, (unsigned long long)freeb,
 		       o->vacuum ? " after VACUUM" : "");
+		if (o->audit_days)
+			printf("%llu audit records older than %u days archived into %llu files in "
+			       "%s\n", (unsigned long long)o->audit_records, o->audit_days,
+			       (unsigned long long)o->audit_files, o->audit_dir);
 		return;
 	}
 	j = json_object_new_object();
@@ -104,6 +117,8 @@ static void print_result(const struct prune_opts *o, uint64_t deleted, uint64_t 
 	json_object_object_add(j, "bytes", json_object_new_uint64(bytes));
 	json_object_object_add(j, "free_bytes", json_object_new_uint64(freeb));
 	json_object_object_add(j, "vacuumed", json_object_new_boolean(o->vacuum));
+	json_object_object_add(j, "audit_archived", json_object_new_uint64(o->audit_records));
+	json_object_object_add(j, "audit_files", json_object_new_uint64(o->audit_files));
 	cli_json_print(j);
 	json_object_put(j);
 }
@@ -130,6 +145,9 @@ static int from_config(const struct verifier_ctx *ctx, struct prune_opts *o)
 			o->keep = cfg.keep_results;
 		if (o->days < 0)
 			o->days = cfg.keep_failed_days;
+		o->audit_days = cfg.audit_keep_days;
+		o->audit_dir = cfg.audit_archive_dir;
+		cfg.audit_archive_dir = NULL; /* transferred */
 	}
 	vconfig_fini(&cfg);
 	return status;
@@ -148,28 +166,34 @@ int cmd_prune(struct verifier_ctx *ctx, int argc, char **argv)
 	if (status >= 0)
 		return status;
 	if ((status = from_config(ctx, &o)) != GW_EXIT_OK)
-		return status;
+		goto out;
 	if (cli_actor(actor, sizeof(actor))) {
 		verifier_errorf(ctx, "prune: cannot name the operator (no passwd entry)");
-		return GW_EXIT_ERROR;
+		status = GW_EXIT_ERROR;
+		goto out;
 	}
 	status = cli_open_store(ctx, o.config, &st);
 	if (status != GW_EXIT_OK)
-		return status;
+		goto out;
 	rc = retention_prune(st, (unsigned)o.keep, (unsigned)o.days, cli_now(), actor, &deleted,
 			     &err);
+	if (!rc && o.audit_days)
+		rc = retention_archive_audit(st, o.audit_days, o.audit_dir, cli_now(), actor,
+					     &o.audit_files, &o.audit_records, &err);
 	if (!rc && o.vacuum)
 		rc = store_vacuum(st, &err);
 	if (!rc)
 		rc = store_size(st, &results, &bytes, &freeb, &err);
 	if (rc) {
-		verifier_errorf(ctx, "prune: %s (%llu results deleted)", gw_error_msg(&err, rc),
-				(unsigned long long)deleted);
+		verifier_errorf(ctx, "prune: %s (%llu results deleted, %llu audit records "
+				     "archived)", gw_error_msg(&err, rc), (unsigned long long)deleted,
+				(unsigned long long)o.audit_records);
 		status = cli_exit_for(rc);
 		goto out;
 	}
 	print_result(&o, deleted, results, bytes, freeb);
 out:
 	store_close(st);
+	free(o.audit_dir);
 	return status;
 }

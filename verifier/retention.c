@@ -1,33 +1,66 @@
 // SPDX-License-Identifier: Apache-2.0
-// Retention of attestation results: the configured rule and its audit record.
+// Retention: the configured rule for attestation results, each batch deleted with
+// its audit record, and the unattended archiving of old audit records.
 #include "retention.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
+#include "audit_export.h"
 #include "util.h"
 
-int retention_prune(struct store *st, unsigned keep_results, unsigned keep_failed_days,
-		    int64_t now, const char *actor, uint64_t *deleted, gw_error *err)
+/* One batch and its record, committed together: no deletion without its record. */
+static int prune_batch(struct store *st, unsigned keep_results, unsigned keep_failed_days,
+		       int64_t now, const char *actor, uint64_t *n, gw_error *err)
 {
 	int64_t since = now - (int64_t)keep_failed_days * 86400;
 	struct store_audit a;
 	char detail[160];
-	uint64_t n = 0;
-	int rc, arc;
+	int rc = store_begin(st, err);
 
-	rc = store_result_prune(st, keep_results, since, &n, err);
-	*deleted = n;
-	/* Batches that went before a failure are recorded too. */
-	if (n == 0)
+	if (rc)
 		return rc;
-	if (gw_snprintf(detail, sizeof(detail),
-			"{\"deleted\":%llu,\"keep_results\":%u,\"keep_failed_days\":%u%s}",
-			(unsigned long long)n, keep_results, keep_failed_days,
-			rc ? ",\"incomplete\":true" : ""))
-		return rc ? rc : GW_E_TOOBIG;
-	a = (struct store_audit){ .ts = now, .actor = actor, .action = "results.prune",
-				  .outcome = "ok", .detail = detail };
-	/* After a failed batch the first error is the one reported. */
-	arc = store_audit_append(st, &a, NULL, rc ? NULL : err);
-	return rc ? rc : arc;
+	rc = store_result_prune_batch(st, keep_results, since, n, err);
+	if (!rc && *n) {
+		if (gw_snprintf(detail, sizeof(detail),
+				"{\"deleted\":%llu,\"keep_results\":%u,\"keep_failed_days\":%u}",
+				(unsigned long long)*n, keep_results, keep_failed_days))
+			rc = gw_fail(err, GW_E_TOOBIG, "retention: the audit detail is too long");
+		a = (struct store_audit){ .ts = now, .actor = actor, .action = "results.prune",
+					  .outcome = "ok", .detail = detail };
+		if (!rc)
+			rc = store_audit_append(st, &a, NULL, err);
+	}
+	if (!rc)
+		return store_commit(st, err);
+	store_rollback(st);
+	return rc;
+}
+
+int retention_prune(struct store *st, unsigned keep_results, unsigned keep_failed_days,
+		    int64_t now, const char *actor, uint64_t *deleted, gw_error *err)
+{
+	uint64_t n;
+	int rc;
+
+	*deleted = 0;
+	if (keep_results == 0)
+		return gw_fail(err, GW_E_INVAL, "retention: keep at least one result per device");
+	do {
+		n = 0;
+		rc = prune_batch(st, keep_results, keep_failed_days, now, actor, &n, err);
+		if (!rc)
+			*deleted += n;
+	} while (!rc && n == STORE_PRUNE_BATCH);
+	return rc;
+}
+
+int retention_archive_audit(struct store *st, unsigned keep_days, const char *dir, int64_t now,
+			    const char *actor, uint64_t *files, uint64_t *records, gw_error *err)
+{
+	*files = *records = 0;
+	if (keep_days == 0)
+		return gw_fail(err, GW_E_INVAL, "retention: keep audit records at least one day");
+	return audit_export_dir(st, dir, now - (int64_t)keep_days * 86400, 0, now, actor, files,
+				records, NULL, err);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Retention of attestation results ([retention] of verifier.conf), shared by
- * `serve` (periodically) and `gwverifier prune`: the store's prune with the
- * configured rule, and its audit record. */
+/* Retention ([retention] of verifier.conf), shared by `serve` (periodically) and
+ * `gwverifier prune`: the store's prune of attestation results with the
+ * configured rule and its audit records, and the archiving of old audit records. */
 #ifndef GW_VERIFIER_RETENTION_H
 #define GW_VERIFIER_RETENTION_H
 
@@ -11,10 +11,20 @@
 #include "store.h"
 
 /* Delete the results the rule lets go (the newest keep_results per device stay,
- * and every non-affirming one of the last keep_failed_days days); when any went,
- * append an audit record "results.prune" by actor with the count and the rule.
- * *deleted gets the count. keep_results 0: GW_E_INVAL. Store errors. */
+ * and every non-affirming one of the last keep_failed_days days), in batches of
+ * at most STORE_PRUNE_BATCH rows, each committed with its own audit record
+ * "results.prune" by actor (the batch's count and the rule): a deletion is never
+ * without its record. *deleted gets the count of the committed batches, also on
+ * failure. keep_results 0: GW_E_INVAL. Store errors. Not inside store_begin(). */
 int retention_prune(struct store *st, unsigned keep_results, unsigned keep_failed_days,
 		    int64_t now, const char *actor, uint64_t *deleted, gw_error *err) GW_WUR;
+
+/* Archive the audit records older than keep_days days into dir and remove them
+ * (audit_export_dir: batches, a file each, each export audited by actor).
+ * *files and *records count what was archived, also on failure. keep_days 0:
+ * GW_E_INVAL. */
+int retention_archive_audit(struct store *st, unsigned keep_days, const char *dir, int64_t now,
+			    const char *actor, uint64_t *files, uint64_t *records,
+			    gw_error *err) GW_WUR;
 
 #endif

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The running verifier's main thread: signals (SIGHUP reloads, SIGTERM/SIGINT
-// stop) and the periodic pruning of attestation results ([retention]).
+// stop) and the periodic upkeep of [retention]: attestation results pruned and
+// old audit records archived.
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "notify.h"
@@ -31,9 +33,33 @@ static void serve_reload(struct service *svc, const char *config)
 		vlog(VLOG_NOTICE, "reloaded %s", config);
 }
 
-/* One pruning round on the main thread's own store handle (opened at the first
- * round). The main thread is the only one that changes svc->cfg, so it reads it
- * without the lock. */
+/* The audit rule's part of a round: records older than audit_keep_days into
+ * audit_archive_dir. */
+static void serve_archive_audit(const struct service *svc, struct store *st)
+{
+	gw_error err = { { 0 } };
+	uint64_t files = 0, records = 0;
+	int64_t t0 = service_now();
+	int rc;
+
+	rc = retention_archive_audit(st, svc->cfg.audit_keep_days, svc->cfg.audit_archive_dir, t0,
+				     "verifier", &files, &records, &err);
+	if (rc)
+		vlog(VLOG_ERR, "retention: archiving audit records into %s failed (%llu records "
+			       "archived in %llu files): %s",
+		     svc->cfg.audit_archive_dir, (unsigned long long)records,
+		     (unsigned long long)files, gw_error_msg(&err, rc));
+	else if (records)
+		vlog(VLOG_INFO, "retention: %llu audit records older than %u days archived into "
+				"%llu files in %s, %llds",
+		     (unsigned long long)records, svc->cfg.audit_keep_days, (unsigned long long)files,
+		     svc->cfg.audit_archive_dir, (long long)(service_now() - t0));
+}
+
+/* One upkeep round on the main thread's own store handle (opened at the first
+ * round): results pruned, then audit records archived, each when configured.
+ * The main thread is the only one that changes svc->cfg, so it reads it without
+ * the lock. */
 static void serve_prune(struct service *svc, struct store **st)
 {
 	gw_error err = { { 0 } };
@@ -41,11 +67,16 @@ static void serve_prune(struct service *svc, struct store **st)
 	int64_t t0 = service_now();
 	int rc = 0;
 
-	if (!*st)
-		rc = store_open(svc->cfg.store, st, &err);
-	if (!rc)
-		rc = retention_prune(*st, svc->cfg.keep_results, svc->cfg.keep_failed_days, t0,
-				     "verifier", &n, &err);
+	if (!*st && (rc = store_open(svc->cfg.store, st, &err))) {
+		vlog(VLOG_ERR, "retention: opening the store: %s", gw_error_msg(&err, rc));
+		return;
+	}
+	if (svc->cfg.audit_keep_days)
+		serve_archive_audit(svc, *st);
+	if (!svc->cfg.keep_results)
+		return;
+	rc = retention_prune(*st, svc->cfg.keep_results, svc->cfg.keep_failed_days, t0,
+			     "verifier", &n, &err);
 	if (rc)
 		vlog(VLOG_ERR, "retention: pruning failed (%llu results deleted): %s",
 		     (unsigned long long)n, gw_error_msg(&err, rc));
@@ -54,6 +85,12 @@ static void serve_prune(struct service *svc, struct store **st)
 				"non-affirming ones for %u days), %llds",
 		     (unsigned long long)n, svc->cfg.keep_results, svc->cfg.keep_failed_days,
 		     (long long)(service_now() - t0));
+}
+
+/* Is any upkeep configured? */
+static bool upkeep(const struct service *svc)
+{
+	return svc->cfg.keep_results || svc->cfg.audit_keep_days;
 }
 
 int serve_loop(struct service *svc, const char *config)
@@ -65,16 +102,16 @@ int serve_loop(struct service *svc, const char *config)
 
 	for (;;) {
 		now = service_now();
-		if (svc->cfg.keep_results && now >= next) {
+		if (upkeep(svc) && now >= next) {
 			serve_prune(svc, &st);
 			now = service_now();
 			next = now + svc->cfg.prune_interval;
 		}
-		sig = serve_wait(svc->cfg.keep_results ? (unsigned)(next - now) : 0);
+		sig = serve_wait(upkeep(svc) ? (unsigned)(next - now) : 0);
 		if (sig == SIGHUP) {
 			serve_reload(svc, config);
 			/* A shorter interval applies from now. */
-			if (svc->cfg.keep_results && next > now + svc->cfg.prune_interval)
+			if (upkeep(svc) && next > now + svc->cfg.prune_interval)
 				next = now + svc->cfg.prune_interval;
 		} else if (sig) {
 			break;

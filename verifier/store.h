@@ -673,10 +673,14 @@ int store_result_history(struct store *st, const char *device_id, unsigned limit
  * attestations are not held up (inside store_begin() it is one unit); *deleted
  * (may be NULL) gets how many went, also when a later batch failed. Nothing refers
  * to a result by its id (audit records carry their own copy of what they say), so
- * pruning leaves the audit chain and the devices' last attestation as they are. */
+ * pruning leaves the audit chain and the devices' last attestation as they are.
+ * store_result_prune_batch deletes one batch (at most STORE_PRUNE_BATCH rows) in
+ * one call: inside store_begin() with the caller's audit record of it. */
 #define STORE_PRUNE_BATCH 5000
 int store_result_prune(struct store *st, unsigned keep, int64_t failed_since,
 		       uint64_t *deleted, gw_error *err) GW_WUR;
+int store_result_prune_batch(struct store *st, unsigned keep, int64_t failed_since,
+			     uint64_t *deleted, gw_error *err) GW_WUR;
 /* The number of stored results, and the database's size in bytes (pages in use
  * and free pages, times the page size: what a VACUUM would give back is
  * free_bytes). Any pointer may be NULL. */

@@ -109,6 +109,7 @@ struct store_ops {
 			    gw_error *err);
 	int (*audit_list)(struct store *st, uint64_t since, store_audit_cb cb, void *arg,
 			  gw_error *err);
+	/* One batch of at most STORE_PRUNE_BATCH rows (store_result_prune_batch). */
 	int (*result_prune)(struct store *st, unsigned keep, int64_t failed_since,
 			    uint64_t *deleted, gw_error *err);
 	int (*size)(struct store *st, uint64_t *results, uint64_t *bytes, uint64_t *free_bytes,

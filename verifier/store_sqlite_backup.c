@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // SQLite store: an online backup into a new file (sqlite3_backup_*), checked,
-// fsynced and renamed into place.
+// fsynced and moved into place (never over an existing file).
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -106,7 +106,11 @@ int sqls_op_backup(struct store *st, const char *path, struct store_backup_info 
 		rc = gw_fail(err, GW_E_IO, "backup: %s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	rc = gw_rename_durable(tmp, path, err);
+	/* No replace, atomically: a file or symlink put at path since the check
+	 * above stays, and the copy goes. */
+	rc = gw_link_durable(tmp, path, err);
+	if (rc == GW_E_EXISTS)
+		rc = gw_fail(err, rc, "backup: %s exists; a backup never overwrites", path);
 out:
 	if (fd >= 0)
 		close(fd);

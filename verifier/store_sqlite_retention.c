@@ -5,10 +5,12 @@
 
 #include "store_sqlite_int.h"
 
-/* One batch: the rows the rule lets go, oldest rank first, at most `limit`. */
-static int prune_batch(struct sqlite_store *s, unsigned keep, int64_t failed_since,
-		       int64_t *n, gw_error *err)
+/* One batch: the rows the rule lets go, oldest rank first, at most
+ * STORE_PRUNE_BATCH. */
+int sqls_op_result_prune(struct store *st, unsigned keep, int64_t failed_since,
+			 uint64_t *deleted, gw_error *err)
 {
+	struct sqlite_store *s = to_sqlite(st);
 	sqlite3_stmt *stmt = NULL;
 	int rc = sqls_tx_open(s, err);
 
@@ -29,28 +31,10 @@ static int prune_batch(struct sqlite_store *s, unsigned keep, int64_t failed_sin
 	sqlite3_bind_int64(stmt, 2, failed_since);
 	sqlite3_bind_int64(stmt, 3, STORE_PRUNE_BATCH);
 	rc = sqls_step_done(s->db, stmt, err, "pruning results");
-	if (!rc)
-		*n = sqlite3_changes(s->db);
+	if (!rc && deleted)
+		*deleted = (uint64_t)sqlite3_changes(s->db);
 out:
 	return sqls_tx_close(s, rc, err);
-}
-
-int sqls_op_result_prune(struct store *st, unsigned keep, int64_t failed_since,
-			 uint64_t *deleted, gw_error *err)
-{
-	struct sqlite_store *s = to_sqlite(st);
-	uint64_t total = 0;
-	int64_t n;
-	int rc;
-
-	do {
-		n = 0;
-		rc = prune_batch(s, keep, failed_since, &n, err);
-		total += (uint64_t)n;
-	} while (!rc && n == STORE_PRUNE_BATCH);
-	if (deleted)
-		*deleted = total;
-	return rc;
 }
 
 int sqls_query_u64(sqlite3 *db, const char *sql, uint64_t *out, gw_error *err)

@@ -5,14 +5,30 @@
 
 #include "store_impl.h"
 
-int store_result_prune(struct store *st, unsigned keep, int64_t failed_since,
-		       uint64_t *deleted, gw_error *err)
+int store_result_prune_batch(struct store *st, unsigned keep, int64_t failed_since,
+			     uint64_t *deleted, gw_error *err)
 {
 	if (deleted)
 		*deleted = 0;
 	if (keep == 0)
 		return gw_fail(err, GW_E_INVAL, "retention: keep at least one result per device");
 	return st->ops->result_prune(st, keep, failed_since, deleted, err);
+}
+
+int store_result_prune(struct store *st, unsigned keep, int64_t failed_since,
+		       uint64_t *deleted, gw_error *err)
+{
+	uint64_t total = 0, n;
+	int rc;
+
+	do {
+		n = 0;
+		rc = store_result_prune_batch(st, keep, failed_since, &n, err);
+		total += n;
+	} while (!rc && n == STORE_PRUNE_BATCH);
+	if (deleted)
+		*deleted = total;
+	return rc;
 }
 
 int store_size(struct store *st, uint64_t *results, uint64_t *bytes, uint64_t *free_bytes,

@@ -277,6 +277,10 @@ static int on_retention_key(struct vconfig *cfg, const char *key, const char *v,
 		rc = set_uint(&cfg->keep_failed_days, v, 0, 36500);
 	else if (!strcmp(key, "prune_interval"))
 		rc = set_uint(&cfg->prune_interval, v, 1, 86400);
+	else if (!strcmp(key, "audit_keep_days"))
+		rc = set_uint(&cfg->audit_keep_days, v, 1, 36500);
+	else if (!strcmp(key, "audit_archive_dir"))
+		rc = set_path(cfg, &cfg->audit_archive_dir, v);
 	else
 		return gw_fail(err, GW_E_CONFIG, "[retention]: unknown key '%s'", key);
 	if (rc == GW_E_PARSE)
@@ -508,6 +512,12 @@ int vconfig_load(const char *path, struct vconfig *cfg, gw_error *err)
 			       cfg->n_policy_keys);
 	if (!vp.threshold_line)
 		cfg->policy_threshold = (unsigned)cfg->n_policy_keys;
+	/* One without the other is a half-configured rule, not "off". */
+	if (!cfg->audit_keep_days != !cfg->audit_archive_dir)
+		return gw_fail(err, GW_E_CONFIG, "%s: [retention]: audit_keep_days and "
+				"audit_archive_dir go together (the records older than the days "
+				"are archived into the directory); '%s' is missing",
+			       path, cfg->audit_keep_days ? "audit_archive_dir" : "audit_keep_days");
 	return releases_defaults(cfg);
 }
 
@@ -516,7 +526,8 @@ void vconfig_fini(struct vconfig *cfg)
 	char **strs[] = { &cfg->dir, &cfg->id, &cfg->listen, &cfg->store, &cfg->tls_cert,
 			  &cfg->tls_key, &cfg->ca_cert, &cfg->ca_key, &cfg->gate_key,
 			  &cfg->release_trust_root, &cfg->release_dir, &cfg->default_channel,
-			  &cfg->release_key, &cfg->metrics_listen, &cfg->pid_file };
+			  &cfg->release_key, &cfg->metrics_listen, &cfg->pid_file,
+			  &cfg->audit_archive_dir };
 
 	for (size_t i = 0; i < GW_ARRAY_SIZE(strs); i++)
 		free(*strs[i]);

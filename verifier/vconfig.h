@@ -96,6 +96,11 @@ struct vconfig {
 	unsigned keep_results;
 	unsigned keep_failed_days;
 	unsigned prune_interval;
+	/* [retention] audit_keep_days and audit_archive_dir, both or neither (0 and
+	 * NULL: off): audit records older than the days are archived into the
+	 * directory (audit_export.h) by `serve` every prune_interval and by `prune`. */
+	unsigned audit_keep_days;
+	char *audit_archive_dir;
 };
 #define VCONFIG_DEFAULT_METRICS_REFRESH 30u
 #define VCONFIG_DEFAULT_KEEP_FAILED_DAYS 30u

@@ -3,8 +3,11 @@
 // on every committed bad one (each refused for its own reason), an archive written
 // from a store and read back, the store's anchor (records removed, the rest
 // verified from it, refusals, deletes above it and a backward anchor refused by
-// the schema, a tampered kept chain and anchor named), and the 11 -> 12 migration.
+// the schema, a tampered kept chain and anchor named), the unattended export into
+// a directory (batches, chained files, a re-run after a crash, a foreign file),
+// and the 11 -> 12 migration.
 #include <dirent.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,11 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
 
 #include "audit_archive.h"
+#include "audit_export.h"
 #include "store.h"
 #include "store_fixture.h"
 #include "util.h"
@@ -281,6 +287,107 @@ static void test_tampered_kept(void **state)
 	sqlite3_close(db);
 }
 
+static void arch_path(const struct store_fixture *f, uint64_t a, uint64_t b, char *out,
+		      size_t len)
+{
+	assert_int_equal(gw_snprintf(out, len, "%s/arch/" AUDIT_EXPORT_NAME, f->dir, a, b), 0);
+}
+
+static void remove_arch(const struct store_fixture *f)
+{
+	static const uint64_t r[][2] = { { 1, 8 }, { 9, 16 }, { 17, 19 } };
+	char p[PATH_MAX];
+
+	for (size_t i = 0; i < GW_ARRAY_SIZE(r); i++) {
+		arch_path(f, r[i][0], r[i][1], p, sizeof(p));
+		(void)unlink(p);
+	}
+	assert_int_equal(gw_snprintf(p, sizeof(p), "%s/arch", f->dir), 0);
+	assert_int_equal(rmdir(p), 0);
+}
+
+/* The unattended form: batches, a file each named by its range, chained; the
+ * records gone, the exports audited; a re-run after a crash between a file's move
+ * and its commit (a copy of the store from before) takes the same file as its
+ * own; a foreign file at a batch's name is refused with nothing removed. */
+static void test_export_dir(void **state)
+{
+	struct store_fixture *f = *state;
+	static const uint8_t zero[STORE_HASH_LEN];
+	struct audit_export_result last;
+	struct audit_archive_summary sum[3];
+	struct store_audit_anchor an;
+	struct store *copy = NULL;
+	char dir[128], p[PATH_MAX], url[160];
+	uint64_t files = 0, records = 0, count = 0;
+	gw_error err = { { 0 } };
+
+	for (int i = 1; i <= 25; i++)
+		append(f->st, i, i % 3 ? NULL : "{\"n\":3}");
+	assert_int_equal(gw_snprintf(dir, sizeof(dir), "%s/arch", f->dir), 0);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(gw_snprintf(p, sizeof(p), "%s/copy.db", f->dir), 0);
+	assert_int_equal(store_backup(f->st, p, NULL, &err), 0);
+	/* A time after now is refused (its own record would be exported next). */
+	assert_int_equal(audit_export_dir(f->st, dir, 2000, 8, 1000, "verifier", &files, &records,
+					  NULL, &err), GW_E_INVAL);
+	assert_int_equal(audit_export_dir(f->st, dir, 20, 8, 1000, "verifier", &files, &records,
+					  &last, &err), 0);
+	assert_int_equal(files, 3);
+	assert_int_equal(records, 19);
+	assert_int_equal(last.first_seq, 17);
+	assert_int_equal(last.last_seq, 19);
+	arch_path(f, 1, 8, p, sizeof(p));
+	assert_int_equal(audit_archive_check_file(p, &sum[0], &err), 0);
+	arch_path(f, 9, 16, p, sizeof(p));
+	assert_int_equal(audit_archive_check_file(p, &sum[1], &err), 0);
+	arch_path(f, 17, 19, p, sizeof(p));
+	assert_int_equal(audit_archive_check_file(p, &sum[2], &err), 0);
+	assert_memory_equal(sum[0].prev_hash, zero, STORE_HASH_LEN);
+	assert_memory_equal(sum[1].prev_hash, sum[0].anchor_hash, STORE_HASH_LEN);
+	assert_memory_equal(sum[2].prev_hash, sum[1].anchor_hash, STORE_HASH_LEN);
+	assert_int_equal(sum[1].first_seq, 9);
+	assert_int_equal(store_audit_anchor_get(f->st, &an, &err), 0);
+	assert_int_equal(an.seq, 19);
+	assert_memory_equal(an.hash, sum[2].anchor_hash, STORE_HASH_LEN);
+	assert_memory_equal(an.hash, last.anchor, STORE_HASH_LEN);
+	/* 20..25 and the three audit.export records kept, intact, proven. */
+	assert_int_equal(verify(f->st, &count, &err), 0);
+	assert_int_equal(count, 9);
+	/* Nothing more before 20. */
+	assert_int_equal(audit_export_dir(f->st, dir, 20, 8, 1000, "verifier", &files, &records,
+					  NULL, &err), 0);
+	assert_int_equal(files, 0);
+
+	/* The copy from before: its records are the ones archived; it takes the
+	 * files in place as its own archives. */
+	assert_int_equal(gw_snprintf(url, sizeof(url), "sqlite:%s/copy.db", f->dir), 0);
+	assert_int_equal(store_open(url, &copy, &err), 0);
+	assert_int_equal(audit_export_dir(copy, dir, 20, 8, 1000, "verifier", &files, &records,
+					  NULL, &err), 0);
+	assert_int_equal(files, 3);
+	assert_int_equal(store_audit_anchor_get(copy, &an, &err), 0);
+	assert_int_equal(an.seq, 19);
+	/* Different records at the same seq: the file is not theirs, refused. */
+	store_close(copy);
+	copy = NULL;
+	assert_int_equal(gw_snprintf(p, sizeof(p), "%s/copy.db", f->dir), 0);
+	(void)unlink(p);
+	assert_int_equal(store_open(url, &copy, &err), 0);
+	for (int i = 1; i <= 10; i++)
+		append(copy, i, "{\"other\":true}");
+	assert_int_equal(audit_export_dir(copy, dir, 20, 8, 1000, "verifier", &files, &records,
+					  NULL, &err), GW_E_EXISTS);
+	assert_int_equal(files, 0);
+	assert_int_equal(store_audit_anchor_get(copy, &an, &err), 0);
+	assert_int_equal(an.seq, 0);
+	assert_int_equal(verify(copy, &count, &err), 0);
+	assert_int_equal(count, 10);
+	store_close(copy);
+	(void)unlink(p);
+	remove_arch(f);
+}
+
 static void test_migrate_v11(void **state)
 {
 	struct store_fixture *f = *state;
@@ -322,6 +429,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_archive, store_fixture_setup,
 						store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_tampered_kept, store_fixture_setup,
+						store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_export_dir, store_fixture_setup,
 						store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v11, store_fixture_setup,
 						store_fixture_teardown),

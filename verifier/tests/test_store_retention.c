@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// Unit tests for the retention of attestation results (store_result_prune): the
-// rule (the newest N per device, every non-affirming one since a time), batches,
-// the audit chain left intact, and the database size staying flat over a bounded
-// run of many results with pruning, against a run without it.
+// Unit tests for retention: the results rule (the newest N per device, every
+// non-affirming one since a time), batches, each pruning batch audited with it, the
+// audit chain left intact, and the database size staying flat over a bounded run
+// of attestations (a result and an audit record each) with pruning and audit
+// archiving, against runs without the audit rule and without either.
+#include <dirent.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,10 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "audit_export.h"
+#include "retention.h"
 #include "store.h"
 #include "store_fixture.h"
 #include "util.h"
@@ -143,17 +149,104 @@ static void test_batches_audit(void **state)
 	assert_int_equal(count, (total + 999) / 1000);
 }
 
-/* ROUNDS rounds of DEVICES x PER results: with pruning after each round the file
- * stops growing once the pruned pages are reused; without, it grows every round. */
+struct prune_records {
+	unsigned n;
+	uint64_t deleted;
+};
+
+static int prune_records_cb(const struct store_audit_record *r, void *arg)
+{
+	struct prune_records *p = arg;
+	const char *d;
+
+	if (strcmp(r->a.action, "results.prune"))
+		return 0;
+	assert_non_null(r->a.detail);
+	d = strstr(r->a.detail, "\"deleted\":");
+	assert_non_null(d);
+	p->deleted += strtoull(d + 10, NULL, 10);
+	p->n++;
+	return 0;
+}
+
+/* retention_prune commits each batch with its own results.prune record: three
+ * batches, three records, their counts adding up to what went (review finding 7:
+ * one record after all batches left the deletions of the batches before a crash
+ * unaudited). */
+static void test_prune_audited_per_batch(void **state)
+{
+	struct store_fixture *f = *state;
+	const unsigned total = 2 * STORE_PRUNE_BATCH + 17;
+	struct prune_records p = { 0 };
+	uint64_t n = 0, results = 0, count = 0, bad = 1;
+	gw_error err = { { 0 } };
+
+	assert_int_equal(store_fixture_put_device(f->st, "gw-a", "m"), 0);
+	assert_int_equal(store_begin(f->st, &err), 0);
+	for (unsigned i = 0; i < total + 1; i++)
+		add(f->st, "gw-a", i, "affirming");
+	assert_int_equal(store_commit(f->st, &err), 0);
+	assert_int_equal(retention_prune(f->st, 1, 0, total, "verifier", &n, &err), 0);
+	assert_int_equal(n, total);
+	assert_int_equal(store_size(f->st, &results, NULL, NULL, &err), 0);
+	assert_int_equal(results, 1);
+	assert_int_equal(store_audit_list(f->st, 0, prune_records_cb, &p, &err), 0);
+	assert_int_equal(p.n, 3);
+	assert_int_equal(p.deleted, total);
+	assert_int_equal(store_audit_verify(f->st, &count, &bad, &err), 0);
+	assert_int_equal(bad, 0);
+	assert_int_equal(count, 3);
+	/* Nothing to delete: no record. */
+	assert_int_equal(retention_prune(f->st, 1, 0, total, "verifier", &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_audit_verify(f->st, &count, &bad, &err), 0);
+	assert_int_equal(count, 3);
+	assert_int_equal(retention_prune(f->st, 0, 0, total, "verifier", &n, &err), GW_E_INVAL);
+}
+
+/* ROUNDS rounds of DEVICES x PER attestations, each a result and an audit record
+ * (as serve writes them): with pruning and audit archiving after each round the
+ * file stops growing once the freed pages are reused; without the audit rule it
+ * grows with the audit log; without either, faster. */
 #define DEVICES 20
 #define PER 100
 #define ROUNDS 12
 #define KEEP 10
+#define RUN_PRUNE 1u
+#define RUN_ARCHIVE 2u
 
-static uint64_t run_rounds(struct store *st, bool prune, uint64_t *after2)
+static char audit_detail[200];
+
+static void attest(struct store *st, const char *id, int64_t t, const char *status)
+{
+	struct store_audit a = { .ts = t, .actor = "verifier", .action = "attest",
+				 .device_id = id, .outcome = status, .detail = audit_detail };
+
+	add(st, id, t, status);
+	assert_int_equal(store_audit_append(st, &a, NULL, NULL), 0);
+}
+
+/* One round's upkeep by the retention rule's own functions: results pruned (each
+ * batch audited), audit records older than 50 time steps archived into dir. */
+static void upkeep(struct store *st, unsigned flags, int64_t t, const char *dir,
+		   uint64_t *archived)
+{
+	uint64_t files = 0, records = 0, n = 0;
+	gw_error err = { { 0 } };
+
+	if (flags & RUN_PRUNE)
+		assert_int_equal(retention_prune(st, KEEP, 0, t, "verifier", &n, &err), 0);
+	if (flags & RUN_ARCHIVE) {
+		assert_int_equal(audit_export_dir(st, dir, t - 50, 0, t, "verifier", &files,
+						  &records, NULL, &err), 0);
+		*archived += records;
+	}
+}
+
+static uint64_t run_rounds(struct store *st, unsigned flags, const char *dir, uint64_t *after2)
 {
 	char id[16];
-	uint64_t bytes = 0, freeb = 0, results = 0;
+	uint64_t bytes = 0, freeb = 0, results = 0, archived = 0, count = 0, bad = 1;
 	int64_t t = 0;
 
 	for (unsigned d = 0; d < DEVICES; d++) {
@@ -165,20 +258,25 @@ static uint64_t run_rounds(struct store *st, bool prune, uint64_t *after2)
 		for (unsigned i = 0; i < PER; i++, t++)
 			for (unsigned d = 0; d < DEVICES; d++) {
 				assert_int_equal(gw_snprintf(id, sizeof(id), "gw-%u", d), 0);
-				/* One in ten not affirming: those are kept for "D days" =
-				 * the last 50 time steps here. */
-				add(st, id, t, (i % 10) ? "affirming" : "warning");
+				/* One in ten not affirming (keep_failed_days 0: pruned
+				 * like the others). */
+				attest(st, id, t, (i % 10) ? "affirming" : "warning");
 			}
 		assert_int_equal(store_commit(st, NULL), 0);
-		if (prune)
-			assert_int_equal(store_result_prune(st, KEEP, t - 50, NULL, NULL), 0);
+		upkeep(st, flags, t, dir, &archived);
 		assert_int_equal(store_size(st, &results, &bytes, &freeb, NULL), 0);
-		print_message("# round %2u %s: %6llu results, %8llu bytes (%llu free)\n", round,
-			      prune ? "pruned " : "no pruning", (unsigned long long)results,
+		print_message("# round %2u %-16s: %6llu results, %6llu audit records archived, "
+			      "%8llu bytes (%llu free)\n", round,
+			      flags == (RUN_PRUNE | RUN_ARCHIVE) ? "pruned+archived"
+			      : flags ? "pruned only" : "neither",
+			      (unsigned long long)results, (unsigned long long)archived,
 			      (unsigned long long)bytes, (unsigned long long)freeb);
 		if (round == 2)
 			*after2 = bytes;
 	}
+	/* The chain kept verifies from its anchor. */
+	assert_int_equal(store_audit_verify(st, &count, &bad, NULL), 0);
+	assert_int_equal(bad, 0);
 	return bytes;
 }
 
@@ -192,26 +290,73 @@ static void remove_db(const char *dir, const char *name)
 			(void)unlink(p);
 }
 
+/* Every file in dir and dir itself removed; how many there were. */
+static unsigned remove_dir(const char *dir)
+{
+	char p[PATH_MAX];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	unsigned n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' &&
+		    gw_snprintf(p, sizeof(p), "%s/%s", dir, e->d_name) == 0 && unlink(p) == 0)
+			n++;
+	closedir(d);
+	(void)rmdir(dir);
+	return n;
+}
+
+static struct store *other_store(const struct store_fixture *f, const char *name)
+{
+	struct store *st = NULL;
+	char url[192];
+
+	assert_int_equal(gw_snprintf(url, sizeof(url), "sqlite:%s/%s", f->dir, name), 0);
+	assert_int_equal(store_open(url, &st, NULL), 0);
+	return st;
+}
+
 static void test_size_flat(void **state)
 {
 	struct store_fixture *f = *state;
-	uint64_t after2 = 0, end, end_unpruned, after2_unpruned = 0;
-	struct store *other = NULL;
-	char path[160];
+	uint64_t after2 = 0, end, end_unarchived, after2_unarchived = 0, end_neither,
+		 after2_neither = 0;
+	struct store *other;
+	char arch[128];
 
 	memset(ear_text, 'e', sizeof(ear_text) - 1);
-	end = run_rounds(f->st, true, &after2);
-	/* Flat: after the third round the file grows by no more than 2 % (free pages
+	memset(audit_detail, 'd', sizeof(audit_detail) - 1);
+	assert_int_equal(gw_snprintf(arch, sizeof(arch), "%s/archives", f->dir), 0);
+	assert_int_equal(mkdir(arch, 0700), 0);
+	end = run_rounds(f->st, RUN_PRUNE | RUN_ARCHIVE, arch, &after2);
+	print_message("# pruned+archived: %llu bytes after round 2, %llu after round %u "
+		      "(+%.1f %%), %u archive files\n", (unsigned long long)after2,
+		      (unsigned long long)end, ROUNDS - 1,
+		      100.0 * ((double)end - (double)after2) / (double)after2, remove_dir(arch));
+	/* Flat: after the third round the file grows by no more than 3 % (free pages
 	 * are reused; a page or two of index fragmentation). */
-	assert_true(end <= after2 + after2 / 50);
-	assert_int_equal(gw_snprintf(path, sizeof(path), "sqlite:%s/other.db", f->dir), 0);
-	assert_int_equal(store_open(path, &other, NULL), 0);
-	end_unpruned = run_rounds(other, false, &after2_unpruned);
+	assert_true(end <= after2 + after2 * 3 / 100);
+
+	other = other_store(f, "unarchived.db");
+	end_unarchived = run_rounds(other, RUN_PRUNE, NULL, &after2_unarchived);
 	store_close(other);
-	remove_db(f->dir, "other.db");
-	/* Without pruning it grows with every round: 12 rounds are ~4x 3 rounds. */
-	assert_true(end_unpruned > 3 * after2_unpruned);
-	assert_true(end * 4 < end_unpruned);
+	remove_db(f->dir, "unarchived.db");
+	other = other_store(f, "neither.db");
+	end_neither = run_rounds(other, 0, NULL, &after2_neither);
+	store_close(other);
+	remove_db(f->dir, "neither.db");
+	print_message("# pruned only: %llu -> %llu bytes; neither: %llu -> %llu bytes\n",
+		      (unsigned long long)after2_unarchived, (unsigned long long)end_unarchived,
+		      (unsigned long long)after2_neither, (unsigned long long)end_neither);
+	/* Without the audit rule the audit log grows the file every round (12 rounds
+	 * of records are well over twice 3 rounds' worth); without pruning either,
+	 * faster still. */
+	assert_true(end_unarchived > 2 * after2_unarchived);
+	assert_true(end * 2 < end_unarchived);
+	assert_true(end_neither > 3 * after2_neither);
+	assert_true(end_unarchived < end_neither);
 	/* VACUUM gives the free pages back. */
 	{
 		uint64_t bytes = 0, freeb = 0;
@@ -277,6 +422,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_same_time, store_fixture_setup,
 						store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_batches_audit, store_fixture_setup,
+						store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_prune_audited_per_batch, store_fixture_setup,
 						store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_size_flat, store_fixture_setup,
 						store_fixture_teardown),

@@ -172,8 +172,10 @@ static void test_minimal(void **state)
 	/* The pid file `serve` holds and `reload` reads: beside the gate key, not the
 	 * database (whose directory operators may write). */
 	assert_string_equal(cfg.pid_file, "/a/gwverifier.pid");
-	/* No [retention]: nothing is pruned. */
+	/* No [retention]: nothing is pruned or archived. */
 	assert_int_equal(cfg.keep_results, 0);
+	assert_int_equal(cfg.audit_keep_days, 0);
+	assert_null(cfg.audit_archive_dir);
 	assert_int_equal(cfg.keep_failed_days, 30);
 	assert_int_equal(cfg.prune_interval, 3600);
 	assert_string_equal(cfg.default_channel, "stable");
@@ -196,6 +198,9 @@ static void test_releases(void **state)
 	assert_int_equal(cfg.keep_results, 5);
 	assert_int_equal(cfg.keep_failed_days, 0);
 	assert_int_equal(cfg.prune_interval, 60);
+	assert_int_equal(cfg.audit_keep_days, 90);
+	abs_path(FIXTURES "/good/audit", want, sizeof(want));
+	assert_string_equal(cfg.audit_archive_dir, want);
 	assert_string_equal(cfg.default_channel, "lts-2.x");
 	assert_int_equal(cfg.release_max_attest_age, 60);
 	assert_int_equal(cfg.authorization_ttl, 30);
@@ -534,6 +539,12 @@ static const struct bad_case {
 	{ "retention-keep-zero.conf", 2, "[retention]: " BADV("keep_results", "0") },
 	{ "retention-unknown-key.conf", 2, "[retention]: unknown key 'keep_failed'" },
 	{ "retention-interval-high.conf", 2, "[retention]: " BADV("prune_interval", "86401") },
+	{ "retention-audit-days-zero.conf", 2, "[retention]: " BADV("audit_keep_days", "0") },
+	{ "retention-audit-days-high.conf", 2, BADV("audit_keep_days", "36501") },
+	{ "retention-audit-dir-empty.conf", 2, BADV("audit_archive_dir", "") },
+	{ "retention-audit-no-dir.conf", 0, "[retention]: audit_keep_days and audit_archive_dir "
+					    "go together" },
+	{ "retention-audit-no-days.conf", 0, "'audit_keep_days' is missing" },
 	{ "releases-trust-root-empty.conf", 2, "[releases]: " BADV("trust_root", "") },
 	{ "releases-dir-empty.conf", 2, BADV("dir", "") },
 	{ "releases-channel-space.conf", 2, BADV("default_channel", "be ta") },
