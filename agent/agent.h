@@ -12,6 +12,7 @@
 #include "consent.h"
 #include "exitcode.h"
 #include "gw_error.h"
+#include "toolmain.h"
 #include "tpm.h"
 
 #define AGENT_DEFAULT_CONFIG "/etc/gatewarden/agent.conf"
@@ -99,8 +100,7 @@ int agent_lock_state(struct agent_ctx *ctx, gw_error *err) GW_WUR;
 int agent_path(const struct agent_ctx *ctx, const char *name, char *buf, size_t len) GW_WUR;
 
 /* Print "gwagent: MSG" to stderr; the command layer's only error channel. */
-void agent_errorf(const struct agent_ctx *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+#define agent_errorf(ctx, ...) gw_tool_errorf((ctx)->prog, __VA_ARGS__)
 /* Report err with context and return the matching exit code. */
 int agent_report(const struct agent_ctx *ctx, int rc, const gw_error *err, const char *what);
 

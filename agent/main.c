@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 // gwagent: the gateway agent's entry point, global options and command table.
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,17 +43,6 @@ static const struct gw_tool tool = {
 		"                   they are silent unless $TSS2_LOG says otherwise)\n",
 	GW_TOOL_TABLE(commands),
 };
-
-void agent_errorf(const struct agent_ctx *ctx, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", ctx->prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 int agent_report(const struct agent_ctx *ctx, int rc, const gw_error *err, const char *what)
 {
