@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "config_update.h"
 #include "consent.h"
@@ -103,6 +104,15 @@ int agent_path(const struct agent_ctx *ctx, const char *name, char *buf, size_t 
 #define agent_errorf(ctx, ...) gw_tool_errorf((ctx)->prog, __VA_ARGS__)
 /* Report err with context and return the matching exit code. */
 int agent_report(const struct agent_ctx *ctx, int rc, const gw_error *err, const char *what);
+
+#define AGENT_ARGS_RUN (-1)
+/* The options of a command that has only --json (-> *json) and --help (-h), and
+ * min to max operands, from argv[optind] on (optind is left there). AGENT_ARGS_RUN
+ * to go on; else the exit status after usage(): --help to stdout, GW_EXIT_OK; an
+ * unknown option (getopt names it) or another number of operands to stderr,
+ * GW_EXIT_USAGE. */
+int agent_json_args(int argc, char **argv, int min, int max, bool *json,
+		    void (*usage)(FILE *f));
 
 int cmd_provision(struct agent_ctx *ctx, int argc, char **argv);
 int cmd_measure(struct agent_ctx *ctx, int argc, char **argv);
