@@ -7,11 +7,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "config_update.h"
 #include "consent.h"
 #include "exitcode.h"
 #include "gw_error.h"
+#include "toolmain.h"
 #include "tpm.h"
 
 #define AGENT_DEFAULT_CONFIG "/etc/gatewarden/agent.conf"
@@ -99,10 +101,18 @@ int agent_lock_state(struct agent_ctx *ctx, gw_error *err) GW_WUR;
 int agent_path(const struct agent_ctx *ctx, const char *name, char *buf, size_t len) GW_WUR;
 
 /* Print "gwagent: MSG" to stderr; the command layer's only error channel. */
-void agent_errorf(const struct agent_ctx *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+#define agent_errorf(ctx, ...) gw_tool_errorf((ctx)->prog, __VA_ARGS__)
 /* Report err with context and return the matching exit code. */
 int agent_report(const struct agent_ctx *ctx, int rc, const gw_error *err, const char *what);
+
+#define AGENT_ARGS_RUN (-1)
+/* The options of a command that has only --json (-> *json) and --help (-h), and
+ * min to max operands, from argv[optind] on (optind is left there). AGENT_ARGS_RUN
+ * to go on; else the exit status after usage(): --help to stdout, GW_EXIT_OK; an
+ * unknown option (getopt names it) or another number of operands to stderr,
+ * GW_EXIT_USAGE. */
+int agent_json_args(int argc, char **argv, int min, int max, bool *json,
+		    void (*usage)(FILE *f));
 
 int cmd_provision(struct agent_ctx *ctx, int argc, char **argv);
 int cmd_measure(struct agent_ctx *ctx, int argc, char **argv);

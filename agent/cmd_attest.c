@@ -117,35 +117,15 @@ static void attest_usage(FILE *f)
 
 int cmd_attest(struct agent_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct round_result res;
 	gw_error err = { { 0 } };
 	char line[1024];
 	bool json = false;
-	int c, rc;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			attest_usage(stdout);
-			return GW_EXIT_OK;
-		default:
-			attest_usage(stderr);
-			return GW_EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		attest_usage(stderr);
-		return GW_EXIT_USAGE;
-	}
+	rc = agent_json_args(argc, argv, 0, 0, &json, attest_usage);
+	if (rc != AGENT_ARGS_RUN)
+		return rc;
 	rc = attest_round(ctx, NULL, &res, &err);
 	attest_round_fini(&res);
 	if (res.renew.discarded[0])

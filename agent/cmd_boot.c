@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 // gwagent boot: the boot service; measures the configured stages in order.
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -94,36 +93,16 @@ static int measure_stages(struct agent_ctx *ctx, const struct stage_banks *banks
 
 int cmd_boot(struct agent_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	bool json = false, fresh = false;
 	struct stage_banks banks;
 	struct evlog_meta meta;
 	gw_error err = { { 0 } };
 	size_t failed = 0, measured = 0;
-	int c, rc, update_rc = 0;
+	int rc, update_rc = 0;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return GW_EXIT_OK;
-		default:
-			usage(stderr);
-			return GW_EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return GW_EXIT_USAGE;
-	}
+	rc = agent_json_args(argc, argv, 0, 0, &json, usage);
+	if (rc != AGENT_ARGS_RUN)
+		return rc;
 	if (ctx->cfg.nstages == 0) {
 		agent_errorf(ctx, "config: no [stage NAME] sections to measure");
 		return GW_EXIT_CONFIG;

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // gwagent status: TPM identity, banks, our objects, owned PCRs and the event log, the
 // enrollment, the latest attestation result and the update state.
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,34 +213,14 @@ static void print_all(struct agent_ctx *ctx, json_object *o)
 
 int cmd_status(struct agent_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	json_object *o;
 	gw_error err = { { 0 } };
 	bool json = false;
-	int c, rc;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return GW_EXIT_OK;
-		default:
-			usage(stderr);
-			return GW_EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return GW_EXIT_USAGE;
-	}
+	rc = agent_json_args(argc, argv, 0, 0, &json, usage);
+	if (rc != AGENT_ARGS_RUN)
+		return rc;
 	o = tpm_json(ctx, &err, &rc);
 	if (!o)
 		return agent_report(ctx, rc, &err, "TPM");

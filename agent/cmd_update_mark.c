@@ -34,33 +34,6 @@ static void usage_bad(FILE *f)
 		AGENT_TRUST_PCR);
 }
 
-/* 0: go on; -1: --help was printed (exit 0); else the exit code. */
-static int parse_opts(int argc, char **argv, bool *json, void (*usage)(FILE *))
-{
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			*json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return -1;
-		default:
-			usage(stderr);
-			return GW_EXIT_USAGE;
-		}
-	}
-	return 0;
-}
-
 static void print_result(bool json, const char *action, enum bl_group g, const char *result)
 {
 	json_object *o;
@@ -86,13 +59,9 @@ int update_mark_good_main(struct agent_ctx *ctx, int argc, char **argv)
 	enum bl_group g;
 	int rc;
 
-	rc = parse_opts(argc, argv, &json, usage_good);
-	if (rc)
-		return rc < 0 ? GW_EXIT_OK : rc;
-	if (optind != argc) {
-		usage_good(stderr);
-		return GW_EXIT_USAGE;
-	}
+	rc = agent_json_args(argc, argv, 0, 0, &json, usage_good);
+	if (rc != AGENT_ARGS_RUN)
+		return rc;
 	rc = update_run_open(ctx, json, stdout, &run, &err);
 	if (rc)
 		goto out;
@@ -175,13 +144,9 @@ int update_mark_bad_main(struct agent_ctx *ctx, int argc, char **argv)
 	char msg[128];
 	int rc;
 
-	rc = parse_opts(argc, argv, &json, usage_bad);
-	if (rc)
-		return rc < 0 ? GW_EXIT_OK : rc;
-	if (argc - optind > 1) {
-		usage_bad(stderr);
-		return GW_EXIT_USAGE;
-	}
+	rc = agent_json_args(argc, argv, 0, 1, &json, usage_bad);
+	if (rc != AGENT_ARGS_RUN)
+		return rc;
 	rc = update_run_open(ctx, json, stdout, &run, &err);
 	if (rc)
 		goto out;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // gwagent: the gateway agent's entry point, global options and command table.
-#include <stdarg.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,21 +45,41 @@ static const struct gw_tool tool = {
 	GW_TOOL_TABLE(commands),
 };
 
-void agent_errorf(const struct agent_ctx *ctx, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", ctx->prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 int agent_report(const struct agent_ctx *ctx, int rc, const gw_error *err, const char *what)
 {
 	agent_errorf(ctx, "%s: %s", what, gw_error_msg(err, rc));
 	return gw_exit_for(rc);
+}
+
+int agent_json_args(int argc, char **argv, int min, int max, bool *json,
+		    void (*usage)(FILE *f))
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			*json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return GW_EXIT_OK;
+		default:
+			usage(stderr);
+			return GW_EXIT_USAGE;
+		}
+	}
+	if (argc - optind < min || argc - optind > max) {
+		usage(stderr);
+		return GW_EXIT_USAGE;
+	}
+	return AGENT_ARGS_RUN;
 }
 
 /* Takes the global options out of argv wherever they stand (before "--"). */

@@ -5,7 +5,6 @@
 
 #include <fcntl.h>
 #include <limits.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -171,40 +170,6 @@ static int authorized(struct agent_ctx *ctx, ESYS_TR *session, const char *relea
 	return rc;
 }
 
-/* A download of ID: ID.gwb, ID.gwb.part or ID.gwb.part.etag; *id gets ID. */
-static bool download_of(const char *name, char id[UPDATE_RELEASE_ID_LEN + 1])
-{
-	size_t n = strspn(name, "0123456789abcdef");
-
-	if (n != UPDATE_RELEASE_ID_LEN ||
-	    (strcmp(name + n, ".gwb") && strcmp(name + n, ".gwb.part") &&
-	     strcmp(name + n, ".gwb.part.etag")))
-		return false;
-	memcpy(id, name, n);
-	id[n] = '\0';
-	return true;
-}
-
-/* After an install: its download, and those of releases no longer offered, are
- * removed, so that bundles do not fill the state directory. Best effort: a file
- * that cannot be removed stays for the next install's turn. */
-static void prune_downloads(struct agent_ctx *ctx, struct update_offers *offers,
-			    const char *installed)
-{
-	char dir[PATH_MAX], id[UPDATE_RELEASE_ID_LEN + 1];
-	struct dirent *de;
-	DIR *d;
-
-	if (agent_path(ctx, UPDATE_DOWNLOADS_DIR, dir, sizeof(dir)) || !(d = opendir(dir)))
-		return;
-	while ((de = readdir(d))) {
-		if (download_of(de->d_name, id) &&
-		    (!strcmp(id, installed) || !update_offers_find(offers, id)))
-			(void)unlinkat(dirfd(d), de->d_name, 0);
-	}
-	closedir(d);
-}
-
 static int install(struct agent_ctx *ctx, struct update_apply_result *res, struct progress *prog,
 		   const uint8_t digest[32], const uint8_t *cek, int64_t iat, gw_error *err)
 {
@@ -233,6 +198,7 @@ int update_apply(struct agent_ctx *ctx, const char *release, struct progress *pr
 	struct update_offers offers;
 	const struct update_offer *o;
 	uint8_t digest[32], cek[KEYWRAP_CEK_LEN];
+	char dir[PATH_MAX];
 	bool have_cek = false;
 	int64_t iat = 0;
 	int rc;
@@ -273,8 +239,8 @@ int update_apply(struct agent_ctx *ctx, const char *release, struct progress *pr
 	update_key_session_close(ctx->tpm, &ureq.session);
 	if (!rc)
 		rc = install(ctx, res, prog, digest, have_cek ? cek : NULL, iat, err);
-	if (!rc)
-		prune_downloads(ctx, &offers, release);
+	if (!rc && agent_path(ctx, UPDATE_DOWNLOADS_DIR, dir, sizeof(dir)) == 0)
+		(void)update_downloads_prune(dir, &offers, release);
 out:
 	gw_wipe(cek, sizeof(cek));
 	update_key_session_close(ctx->tpm, &ureq.session);

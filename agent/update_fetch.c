@@ -3,7 +3,8 @@
 // FILE lie FILE.part (the bytes so far) and FILE.part.etag (the ETag they belong
 // to, written before the first byte): a rerun asks for the rest with If-Range on
 // that ETag, and a server whose file changed answers 200 with the new one, which
-// starts over.
+// starts over. The downloads directory's lock keeps `update apply`'s pruning
+// away from a part file being written.
 #include "update_fetch.h"
 
 #include <errno.h>
@@ -12,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +23,7 @@
 #include "answers.h"
 #include "digest.h"
 #include "enroll_state.h"
+#include "update_offer.h"
 #include "util.h"
 
 #define ETAG_LEN UPDATE_FETCH_ETAG_LEN
@@ -30,6 +34,7 @@ struct fetch {
 	uint64_t have;           /* bytes in the part file */
 	uint64_t total;          /* the file's size, from the answer */
 	int fd;                  /* the part file while writing */
+	int lock_fd;             /* the downloads directory's lock, held shared */
 	bool started;            /* the first body byte of this answer was seen */
 	gw_error *err;
 };
@@ -41,6 +46,68 @@ static bool valid_id(const char *id)
 	return n == UPDATE_RELEASE_ID_LEN && strspn(id, "0123456789abcdef") == n;
 }
 
+int update_downloads_lock(const char *dir, bool prune, int *fd, gw_error *err)
+{
+	char path[PATH_MAX];
+	int lfd, e;
+
+	if (gw_snprintf(path, sizeof(path), "%s/%s", dir, UPDATE_DOWNLOADS_LOCK))
+		return gw_fail(err, GW_E_INVAL, "download path too long");
+	lfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (lfd < 0)
+		return gw_fail(err, GW_E_IO, "%s: %s", path, strerror(errno));
+	/* A pruning is a few unlinks: a fetch waits for it. A fetch can take
+	 * minutes: a pruning does not wait for it. */
+	while ((e = flock(lfd, prune ? LOCK_EX | LOCK_NB : LOCK_SH)) != 0 && errno == EINTR)
+		;
+	if (e) {
+		e = errno;
+		close(lfd);
+		if (e == EWOULDBLOCK)
+			return gw_fail(err, GW_E_STATE, "%s: a download is being written", dir);
+		return gw_fail(err, GW_E_IO, "%s: lock: %s", path, strerror(e));
+	}
+	*fd = lfd;
+	return 0;
+}
+
+/* ID.gwb, ID.gwb.part or ID.gwb.part.etag: ID in id. */
+static bool download_of(const char *name, char id[UPDATE_RELEASE_ID_LEN + 1])
+{
+	size_t n = strspn(name, "0123456789abcdef");
+
+	if (n != UPDATE_RELEASE_ID_LEN ||
+	    (strcmp(name + n, ".gwb") && strcmp(name + n, ".gwb.part") &&
+	     strcmp(name + n, ".gwb.part.etag")))
+		return false;
+	memcpy(id, name, n);
+	id[n] = '\0';
+	return true;
+}
+
+bool update_downloads_prune(const char *dir, struct update_offers *offers, const char *installed)
+{
+	char id[UPDATE_RELEASE_ID_LEN + 1];
+	struct dirent *de;
+	int lfd = -1;
+	DIR *d;
+
+	if (update_downloads_lock(dir, true, &lfd, NULL))
+		return false;
+	if ((d = opendir(dir))) {
+		while ((de = readdir(d))) {
+			if (download_of(de->d_name, id) &&
+			    (!strcmp(id, installed) || !update_offers_find(offers, id)))
+				(void)unlinkat(dirfd(d), de->d_name, 0);
+		}
+		closedir(d);
+	}
+	close(lfd);
+	return true;
+}
+
+/* The target's paths; in the downloads directory (no --out) with its lock held
+ * shared until update_fetch returns. */
 static int paths(struct agent_ctx *ctx, const struct update_fetch_opts *o, struct fetch *fx,
 		 gw_error *err)
 {
@@ -53,6 +120,8 @@ static int paths(struct agent_ctx *ctx, const struct update_fetch_opts *o, struc
 		if (agent_path(ctx, UPDATE_DOWNLOADS_DIR, dir, sizeof(dir)))
 			return gw_fail(err, GW_E_INVAL, "state directory path too long");
 		rc = gw_mkdir_p(dir, 0700, err);
+		if (!rc)
+			rc = update_downloads_lock(dir, false, &fx->lock_fd, err);
 		if (rc)
 			return rc;
 		rc = gw_snprintf(fx->final, sizeof(fx->final), "%s/%s.gwb", dir, o->release_id);
@@ -258,6 +327,7 @@ int update_fetch(struct agent_ctx *ctx, const struct update_fetch_opts *o,
 	memset(f, 0, sizeof(*f));
 	memset(&st, 0, sizeof(st));
 	memset(&fx, 0, sizeof(fx));
+	fx.lock_fd = -1;
 	if (!valid_id(o->release_id))
 		return gw_fail(err, GW_E_INVAL, "a release id is 16 lower-case hex digits");
 	rc = enroll_state_load(ctx, &st, err);
@@ -291,5 +361,7 @@ int update_fetch(struct agent_ctx *ctx, const struct update_fetch_opts *o,
 out:
 	http_client_free(c);
 	answers_enroll_state_wipe(&st);
+	if (fx.lock_fd >= 0)
+		close(fx.lock_fd);
 	return rc;
 }

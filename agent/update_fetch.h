@@ -39,6 +39,22 @@ int update_fetch(struct agent_ctx *ctx, const struct update_fetch_opts *o,
 		 struct update_fetch_result *res, struct vclient_failure *f,
 		 gw_error *err) GW_WUR;
 
+/* The downloads directory's lock, DIR/.lock (flock): update_fetch holds it
+ * shared from before it looks at a part file in the directory until it returns;
+ * update_downloads_prune takes it exclusive and does not wait. *fd is the locked
+ * file (close it to let go). GW_E_STATE when prune and a fetch holds it, GW_E_IO. */
+#define UPDATE_DOWNLOADS_LOCK ".lock"
+int update_downloads_lock(const char *dir, bool prune, int *fd, gw_error *err) GW_WUR;
+
+/* Remove from the downloads directory dir the download (ID.gwb, its .part and
+ * .part.etag) of installed and of each release offers no longer lists, so that
+ * bundles do not fill the state directory. Best effort: a file that cannot be
+ * removed stays for the next install's turn, and while any fetch holds the lock
+ * nothing is removed (false: skipped, the files wait for the next install). */
+struct update_offers;
+bool update_downloads_prune(const char *dir, struct update_offers *offers,
+			    const char *installed);
+
 /* The verifier's headers, parsed in update_fetch_parse.c. */
 #define UPDATE_FETCH_ETAG_LEN (64 + 2) /* "<sha256 hex>" */
 /* An ETag this verifier sends: a quoted SHA-256 in lower-case hex, nothing else. */

@@ -4,7 +4,6 @@
 // JSON.
 #include "update_status.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -275,34 +274,14 @@ json_object *update_status_json(struct agent_ctx *ctx, gw_error *err, int *rc)
 
 int update_status_main(struct agent_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	json_object *o;
 	gw_error err = { { 0 } };
 	bool json = false;
-	int c, rc;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return GW_EXIT_OK;
-		default:
-			usage(stderr);
-			return GW_EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return GW_EXIT_USAGE;
-	}
+	rc = agent_json_args(argc, argv, 0, 0, &json, usage);
+	if (rc != AGENT_ARGS_RUN)
+		return rc;
 	if (!ctx->cfg.update.configured) {
 		agent_errorf(ctx, "update status: the configuration has no [update] section");
 		return GW_EXIT_CONFIG;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// The front of each tool's main(): usage, --version, --help, the command lookup.
+// The front of each tool's main(): usage, --version, --help, the command lookup,
+// the error line.
 #include "toolmain.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 #include "exitcode.h"
@@ -61,4 +63,15 @@ int gw_tool_front(const struct gw_tool *t, int argc, char **argv, size_t *which)
 	fprintf(stderr, "%s: unknown command '%s'\n", t->prog, argv[1]);
 	gw_tool_usage(t, stderr);
 	return GW_EXIT_USAGE;
+}
+
+void gw_tool_errorf(const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The front of gwagent's, gwverifier's and gwpolicy's main(): the command table's
- * usage text, `--version [--json]`, `--help`, and finding the command. */
+ * usage text, `--version [--json]`, `--help`, finding the command, and the error
+ * line. */
 #ifndef GW_TOOLMAIN_H
 #define GW_TOOLMAIN_H
 
@@ -36,5 +37,9 @@ void gw_tool_usage(const struct gw_tool *t, FILE *f);
  * version, the usage (--help, -h, help: to stdout, exit 0) or why it is a usage
  * error (no command, an unknown one, --version with other words: exit 2). */
 int gw_tool_front(const struct gw_tool *t, int argc, char **argv, size_t *which);
+
+/* "PROG: MSG\n" on stderr: the tools' error lines (agent_errorf, verifier_errorf
+ * and policy_errorf with their context's prog). */
+void gw_tool_errorf(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

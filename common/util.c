@@ -563,6 +563,20 @@ bool gw_utf8_valid(const char *s)
 	return true;
 }
 
+size_t gw_utf8_cut(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = n, need;
+
+	/* Back over at most three continuation bytes to the sequence's first byte. */
+	while (i > 0 && n - i < 3 && (p[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i == 0 || p[i - 1] < 0xc0 || p[i - 1] > 0xf7)
+		return n;
+	need = p[i - 1] >= 0xf0 ? 4 : p[i - 1] >= 0xe0 ? 3 : 2;
+	return n - (i - 1) < need ? i - 1 : n;
+}
+
 bool gw_name_ok(const char *s, size_t max)
 {
 	size_t n = strnlen(s, max + 1);

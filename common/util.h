@@ -86,6 +86,10 @@ bool gw_ct_equal(const void *a, const void *b, size_t len);
 /* s (NUL-terminated) is UTF-8 at least as strict as json-c's, so that what we
  * write we can read: no overlong forms, no surrogates, nothing above U+10FFFF. */
 bool gw_utf8_valid(const char *s);
+/* The first n bytes of s, shortened so that they do not end inside a UTF-8
+ * sequence: an incomplete one at the end is left out. For text cut to fit a
+ * buffer; bytes that are no UTF-8 before it are not its business. */
+size_t gw_utf8_cut(const char *s, size_t n);
 
 /* s is 1 to max characters of A-Z a-z 0-9 . _ - (the rule for device ids, models,
  * channels, slot classes and release ids). */

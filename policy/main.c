@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 // gwpolicy: the release engineer's tool; entry point and command table.
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,17 +27,6 @@ static const struct command commands[] = {
 static const struct gw_tool tool = {
 	.prog = "gwpolicy", .globals = "", .help = NULL, GW_TOOL_TABLE(commands),
 };
-
-void policy_errorf(const struct policy_ctx *ctx, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", ctx->prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 int main(int argc, char **argv)
 {

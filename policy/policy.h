@@ -9,13 +9,14 @@
 
 #include "exitcode.h"
 #include "gw_error.h"
+#include "toolmain.h"
 
 struct policy_ctx {
 	const char *prog;
 };
 
-void policy_errorf(const struct policy_ctx *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* Print "gwpolicy: MSG" to stderr (toolmain.h). */
+#define policy_errorf(ctx, ...) gw_tool_errorf((ctx)->prog, __VA_ARGS__)
 
 /* A noun's subcommands (`gwpolicy bundle create`): name, handler, one line. */
 struct policy_subcommand {

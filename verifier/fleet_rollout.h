@@ -18,7 +18,9 @@
  * "running", "in_trial", "rolled_back" (last outcome rolled-back or fell-back from
  * it), "unreachable" (below the device's certified counter, or past the model's end
  * of support and not an end-of-life transition)}. A model whose policy does not
- * verify offers nothing. *out is the caller's. */
+ * verify offers nothing. *out is the caller's. Of e->cfg it reads policy_threshold,
+ * release_max_attest_age and default_channel only: the metrics listener copies
+ * just these (metrics_http.c), so a new one read here must be copied there too. */
 int fleet_rollout(struct cmd_policy_env *e, int64_t now, json_object **out,
 		  gw_error *err) GW_WUR;
 

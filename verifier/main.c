@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 // gwverifier: the verifier's entry point and command table.
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -38,17 +37,6 @@ static const struct gw_tool tool = {
 		"else $SUDO_USER under sudo, else the login name.\n",
 	GW_TOOL_TABLE(commands),
 };
-
-void verifier_errorf(const struct verifier_ctx *ctx, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", ctx->prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 /* Take "--actor NAME" / "--actor=NAME" out of argv (up to "--"), for every
  * command. 0, or -1 after a message for a bad or repeated one. */

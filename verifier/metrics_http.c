@@ -39,6 +39,39 @@ static int count_state(const struct store_device *d, void *arg)
 	return 0;
 }
 
+/* What fleet_rollout() reads of the service's settings and keys, copied (the keys
+ * referenced) under the read lock and released after: the store reads run
+ * without the lock, so a slow or blocked store holds up neither a reload's write
+ * lock nor, behind that pending writer, the attestations. */
+static int borrow_settings(struct service *svc, struct cmd_policy_env *env)
+{
+	int rc = 0;
+
+	memset(env, 0, sizeof(*env));
+	pthread_rwlock_rdlock(&svc->lock);
+	env->cfg.policy_threshold = svc->cfg.policy_threshold;
+	env->cfg.release_max_attest_age = svc->cfg.release_max_attest_age;
+	if (svc->cfg.default_channel &&
+	    !(env->cfg.default_channel = strdup(svc->cfg.default_channel)))
+		rc = GW_E_NOMEM;
+	for (size_t i = 0; !rc && i < svc->n_policy_keys; i++) {
+		if (EVP_PKEY_up_ref(svc->policy_keys[i]) != 1)
+			rc = GW_E_NOMEM;
+		else
+			env->keys[env->nkeys++] = svc->policy_keys[i];
+	}
+	pthread_rwlock_unlock(&svc->lock);
+	return rc;
+}
+
+static void release_settings(struct cmd_policy_env *env)
+{
+	for (size_t i = 0; i < env->nkeys; i++)
+		EVP_PKEY_free(env->keys[i]);
+	free(env->cfg.default_channel);
+	memset(env, 0, sizeof(*env));
+}
+
 /* The store gauges, when older than the refresh interval. A failure keeps the
  * previous values (and their timestamp) and counts an error. */
 static void refresh(struct metrics_http *mh)
@@ -53,19 +86,13 @@ static void refresh(struct metrics_http *mh)
 
 	if (mh->g.at && now >= mh->g.at && now - mh->g.at < (int64_t)mh->refresh_s)
 		return;
-	/* fleet_rollout() reads the configuration, the policy keys and the store
-	 * through the operator commands' environment: the service's, borrowed under
-	 * its read lock, so that a reload does not free them meanwhile. */
-	pthread_rwlock_rdlock(&svc->lock);
-	memset(&env, 0, sizeof(env));
-	env.cfg = svc->cfg;
-	memcpy(env.keys, svc->policy_keys, sizeof(env.keys));
-	env.nkeys = svc->n_policy_keys;
+	rc = borrow_settings(svc, &env);
 	env.st = mh->st;
-	rc = store_device_list(mh->st, NULL, count_state, n, &err);
+	if (!rc)
+		rc = store_device_list(mh->st, NULL, count_state, n, &err);
 	if (!rc)
 		rc = fleet_rollout(&env, now, &arr, &err);
-	pthread_rwlock_unlock(&svc->lock);
+	release_settings(&env);
 	if (rc) {
 		atomic_fetch_add(&svc->metrics->gauge_refresh_errors, 1);
 		snprintf(mh->g.error, sizeof(mh->g.error), "%s", gw_error_msg(&err, rc));

@@ -5,13 +5,14 @@
 
 #include "exitcode.h"
 #include "gw_error.h"
+#include "toolmain.h"
 
 struct verifier_ctx {
 	const char *prog;
 };
 
-void verifier_errorf(const struct verifier_ctx *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* Print "gwverifier: MSG" to stderr (toolmain.h). */
+#define verifier_errorf(ctx, ...) gw_tool_errorf((ctx)->prog, __VA_ARGS__)
 
 int cmd_check_quote(struct verifier_ctx *ctx, int argc, char **argv);
 int cmd_init(struct verifier_ctx *ctx, int argc, char **argv);

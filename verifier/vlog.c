@@ -47,7 +47,9 @@ void vlog_close(void)
 }
 
 /* src into dst (size > 4) with control characters as \xNN; cut at a whole
- * character. Returns the length written. */
+ * character: never inside an escape or a UTF-8 sequence (also one that src
+ * itself ends inside, having been cut to its own buffer). Returns the length
+ * written. */
 static size_t sanitize(char *dst, size_t size, const char *src)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -69,6 +71,7 @@ static size_t sanitize(char *dst, size_t size, const char *src)
 			dst[n++] = (char)c;
 		}
 	}
+	n = gw_utf8_cut(dst, n);
 	dst[n] = '\0';
 	return n;
 }
@@ -115,6 +118,8 @@ const char *vlog_value(char *buf, size_t size, const char *s)
 			buf[n++] = '\\';
 		buf[n++] = *s;
 	}
+	if (*s) /* cut: at a whole character */
+		n = 1 + gw_utf8_cut(buf + 1, n - 1);
 	buf[n++] = '"';
 	buf[n] = '\0';
 	return buf;

@@ -22,7 +22,8 @@ enum vlog_prio {
 	VLOG_INFO = 6,
 };
 
-/* A line: at most this many bytes, longer messages are cut. */
+/* A line: at most this many bytes, longer messages are cut (never inside a UTF-8
+ * sequence, which would leave the journal a line that is no UTF-8). */
 #define VLOG_LINE_MAX 1024
 /* Repeated refusals of one kind: one line per kind at most this often (with the
  * count of the ones held back), VLOG_KINDS kinds told apart by their key. */
@@ -45,13 +46,15 @@ void vlog_repeat(const char *key, int prio, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* The stderr form of msg at time t: "<P>YYYY-MM-DDTHH:MM:SSZ gwverifier: MSG\n",
- * control characters of msg written as \xNN, cut to fit size (at least 64).
+ * control characters of msg written as \xNN, cut to fit size (at least 64) at a
+ * whole character: an escape or a UTF-8 sequence that does not fit is left out.
  * Returns the length. */
 size_t vlog_format(char *buf, size_t size, int prio, time_t t, const char *msg);
 
 /* s made safe for a key=value field of a line: a token of [A-Za-z0-9._:/@+-] as
  * it is, anything else (also "") in double quotes with '"' and '\' escaped;
- * control characters are left for vlog_format(). Cut to fit size. Returns buf. */
+ * control characters are left for vlog_format(). Cut to fit size, at a whole
+ * UTF-8 character. Returns buf. */
 const char *vlog_value(char *buf, size_t size, const char *s);
 
 #endif

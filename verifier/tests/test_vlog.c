@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Unit tests for the verifier's log lines: the "<N>" priority prefix, one line
-// whatever a client sent (control characters escaped), key=value quoting, and the
-// rate limit of repeated refusals.
+// whatever a client sent (control characters escaped), key=value quoting, lines
+// and values cut at a whole UTF-8 character, and the rate limit of repeated
+// refusals.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util.h"
 #include "vlog.h"
 
 static void test_format_prefix_and_time(void **state)
@@ -144,6 +146,81 @@ static void test_lines_and_repeats(void **state)
 	assert_non_null(strstr(buf, "refused action=device.enroll\n"));
 }
 
+/* Review finding 11: a cut never splits a UTF-8 sequence (two, three and four
+ * bytes), wherever the buffer's end falls in it: the line stays UTF-8. */
+static void test_format_cut_utf8(void **state)
+{
+	static const char *const chars[] = { "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80" };
+	char buf[64], msg[128];
+
+	(void)state;
+	for (size_t c = 0; c < 3; c++) {
+		for (size_t pad = 0; pad < 40; pad++) {
+			size_t n = pad;
+
+			memset(msg, 'a', pad);
+			while (n + strlen(chars[c]) < sizeof(msg)) {
+				memcpy(msg + n, chars[c], strlen(chars[c]));
+				n += strlen(chars[c]);
+			}
+			msg[n] = '\0';
+			vlog_format(buf, sizeof(buf), VLOG_ERR, 0, msg);
+			if (!gw_utf8_valid(buf))
+				fail_msg("char %zu pad %zu: '%s'", c, pad, buf);
+			assert_int_equal(buf[strlen(buf) - 1], '\n');
+			/* Only the character that did not fit is left out. */
+			assert_true(strlen(buf) + strlen(chars[c]) > sizeof(buf) - 1);
+		}
+		/* A message that ends inside a sequence (cut to its own buffer before). */
+		snprintf(msg, sizeof(msg), "cut %s", chars[c]);
+		msg[strlen(msg) - 1] = '\0';
+		vlog_format(buf, sizeof(buf), VLOG_ERR, 0, msg);
+		assert_string_equal(buf, "<3>1970-01-01T00:00:00Z gwverifier: cut \n");
+	}
+}
+
+static void test_value_cut_utf8(void **state)
+{
+	char buf[32];
+
+	(void)state;
+	for (size_t size = 3; size < sizeof(buf); size++) {
+		vlog_value(buf, size, "x \xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xf0\x9f\x98\x80"
+				      "\xf0\x9f\x98\x80\xc3\xa9\xc3\xa9\xe2\x82\xac\xe2\x82\xac");
+		if (!gw_utf8_valid(buf))
+			fail_msg("size %zu: '%s'", size, buf);
+		assert_int_equal(buf[0], '"');
+		assert_int_equal(buf[strlen(buf) - 1], '"');
+	}
+}
+
+static void log_long_utf8(void)
+{
+	char msg[VLOG_LINE_MAX + 8];
+	size_t n = 0;
+
+	for (; n + 4 < sizeof(msg); n += 4)
+		memcpy(msg + n, "a\xe2\x82\xac", 4);
+	msg[n] = '\0';
+	/* vsnprintf cuts each to VLOG_LINE_MAX bytes first: at every place in "a€". */
+	vlog(VLOG_NOTICE, "%s", msg);
+	vlog(VLOG_NOTICE, "b%s", msg);
+	vlog(VLOG_NOTICE, "bb%s", msg);
+	vlog(VLOG_NOTICE, "bbb%s", msg);
+}
+
+static void test_line_cut_utf8(void **state)
+{
+	char buf[8192];
+
+	(void)state;
+	assert_int_equal(vlog_open(false), 0);
+	capture(log_long_utf8, buf, sizeof(buf));
+	vlog_close();
+	assert_int_equal(count(buf, "\n"), 4);
+	assert_true(gw_utf8_valid(buf));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -152,6 +229,9 @@ int main(void)
 		cmocka_unit_test(test_format_cut),
 		cmocka_unit_test(test_value_quoting),
 		cmocka_unit_test(test_lines_and_repeats),
+		cmocka_unit_test(test_format_cut_utf8),
+		cmocka_unit_test(test_value_cut_utf8),
+		cmocka_unit_test(test_line_cut_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
