@@ -4,6 +4,7 @@
 // the anchor moved and the export audited, in one transaction.
 #include "audit_export.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -44,13 +45,15 @@ static int export_cb(const struct store_audit_record *r, void *arg)
 			       "the audit chain is broken at seq %" PRIu64
 			       " ('gwverifier audit verify' names why): nothing exported",
 			       x->expect);
-	line = audit_archive_record(r);
-	if (!line)
-		return gw_fail(x->err, GW_E_NOMEM, "out of memory");
-	rc = fprintf(x->f, "%s\n", line) < 0 ? GW_E_IO : 0;
-	free(line);
-	if (rc)
-		return gw_fail(x->err, rc, "writing the archive: %s", strerror(errno));
+	if (x->f) { /* NULL: checked only, the records of a leftover archive */
+		line = audit_archive_record(r);
+		if (!line)
+			return gw_fail(x->err, GW_E_NOMEM, "out of memory");
+		rc = fprintf(x->f, "%s\n", line) < 0 ? GW_E_IO : 0;
+		free(line);
+		if (rc)
+			return gw_fail(x->err, rc, "writing the archive: %s", strerror(errno));
+	}
 	memcpy(x->prev, r->hash, STORE_HASH_LEN);
 	x->last = r->seq;
 	x->expect++;
@@ -130,65 +133,152 @@ static int record_export(struct store *st, const struct export_ctx *x, const cha
 	return rc;
 }
 
-/* A crash between an archive's move into dir and its commit leaves the file and
- * the records; the next round names the same file (a full batch, same range).
- * That file, intact and of this range and anchor, is this archive already. */
-static bool archived_before(const char *path, const struct export_ctx *x)
+/* The file in dir whose name starts at seq first (name), if any: 0 and name[0]
+ * '\0' when there is none; several are GW_E_EXISTS. */
+static int find_leftover(const char *dir, uint64_t first, char *name, size_t len,
+			 gw_error *err)
 {
-	struct audit_archive_summary sum;
+	char prefix[32];
+	const size_t want = sizeof("audit-") - 1 + 20 + 1 + 20 + sizeof(".jsonl") - 1;
+	struct dirent *e;
+	DIR *d;
+	int rc = 0;
 
-	return audit_archive_check_file(path, &sum, NULL) == 0 && sum.first_seq == x->first &&
-	       sum.last_seq == x->last && gw_ct_equal(sum.anchor_hash, x->prev, STORE_HASH_LEN);
+	name[0] = '\0';
+	if (gw_snprintf(prefix, sizeof(prefix), "audit-%020" PRIu64 "-", first))
+		return gw_fail(err, GW_E_INVAL, "audit archive: seq %" PRIu64, first);
+	d = opendir(dir);
+	if (!d)
+		return gw_fail(err, GW_E_IO, "%s: %s", dir, strerror(errno));
+	while (!rc && (errno = 0, e = readdir(d))) {
+		if (strlen(e->d_name) != want || strncmp(e->d_name, prefix, strlen(prefix)) ||
+		    strcmp(e->d_name + want - 6, ".jsonl"))
+			continue;
+		if (name[0])
+			rc = gw_fail(err, GW_E_EXISTS, "%s: several archives start at seq %" PRIu64
+					 " (%s, %s): nothing removed", dir, first, name, e->d_name);
+		else if (gw_snprintf(name, len, "%s/%s", dir, e->d_name))
+			rc = gw_fail(err, GW_E_TOOBIG, "%s: path too long", dir);
+	}
+	if (!rc && errno)
+		rc = gw_fail(err, GW_E_IO, "%s: %s", dir, strerror(errno));
+	closedir(d);
+	return rc;
 }
 
-/* One archive: to path, or (path NULL) to its name in dir. */
+/* A crash between an archive's move into dir and its commit leaves the file and
+ * the records, and the next round finds the file starting at the store's first
+ * seq. Intact, chained from the anchor, and holding exactly the store's next
+ * records (the same hashes): it is taken as this export's archive, its range
+ * committed. Anything else is an error and nothing is removed. Inside
+ * store_begin(), x set up from the anchor. */
+static int adopt_leftover(struct store *st, struct export_ctx *x, const char *path,
+			  gw_error *err)
+{
+	struct audit_archive_summary sum;
+	int rc = audit_archive_check_file(path, &sum, err);
+
+	if (rc) {
+		gw_error_prefix(err, "%s, left by an earlier export, is not an intact archive "
+				     "(nothing removed): ", path);
+		return rc;
+	}
+	if (sum.first_seq != x->first || sum.count == 0 ||
+	    !gw_ct_equal(sum.prev_hash, x->prev, STORE_HASH_LEN))
+		return gw_fail(err, GW_E_EXISTS, "%s does not chain from the store's anchor "
+				 "(seq %" PRIu64 "): not this store's archive, nothing removed",
+			       path, x->first - 1);
+	x->before = INT64_MAX;
+	x->max = sum.count;
+	rc = store_audit_list(st, x->first - 1, export_cb, x, err);
+	if (rc != 0 && rc != EXPORT_STOP)
+		return rc;
+	if (x->count != sum.count || x->last != sum.last_seq ||
+	    !gw_ct_equal(x->prev, sum.anchor_hash, STORE_HASH_LEN))
+		return gw_fail(err, GW_E_EXISTS, "%s (seq %" PRIu64 "-%" PRIu64 ") holds other "
+				 "records than the store's: not this store's archive, nothing "
+				 "removed", path, sum.first_seq, sum.last_seq);
+	return 0;
+}
+
+/* Inside store_begin(): the leftover archive at the store's first seq in dir
+ * adopted as this export (*adopted, path its name), or none there. */
+static int try_adopt(struct store *st, struct export_ctx *x, const char *dir, char *path,
+		     size_t len, bool *adopted, gw_error *err)
+{
+	struct store_audit_anchor anchor;
+	int rc = store_audit_anchor_get(st, &anchor, err);
+
+	*adopted = false;
+	if (rc)
+		return rc;
+	x->first = x->expect = anchor.seq + 1;
+	memcpy(x->prev, anchor.hash, STORE_HASH_LEN);
+	x->err = err;
+	if ((rc = find_leftover(dir, x->first, path, len, err)) || !path[0])
+		return rc;
+	if ((rc = adopt_leftover(st, x, path, err)))
+		return rc;
+	*adopted = true;
+	return 0;
+}
+
+/* A new archive into a temporary file beside path (or dir's "audit-new"), its
+ * final name in path when it was NULL; inside store_begin(). */
+static int write_new(struct store *st, struct export_ctx *x, const char *dir,
+		     const char **path, char *name, size_t name_len, char *tmp, size_t tmp_len,
+		     int64_t now, gw_error *err)
+{
+	int fd = -1, rc;
+
+	if (!*path && gw_snprintf(name, name_len, "%s/audit-new", dir))
+		return gw_fail(err, GW_E_TOOBIG, "%s: path too long", dir);
+	rc = gw_open_tmp(*path ? *path : name, 0640, tmp, tmp_len, &fd, err);
+	if (rc) {
+		tmp[0] = '\0'; /* nothing of ours to remove */
+		return rc;
+	}
+	rc = write_archive(st, x, fd, tmp, now, err); /* x->f owns fd */
+	if (!rc && x->count && !*path) {
+		if (gw_snprintf(name, name_len, "%s/" AUDIT_EXPORT_NAME, dir, x->first, x->last))
+			return gw_fail(err, GW_E_TOOBIG, "%s: path too long", dir);
+		*path = name;
+	}
+	return rc;
+}
+
+/* One archive: to path, or (path NULL) to its name in dir, where a crash's
+ * leftover at the store's first seq is adopted instead (try_adopt). */
 static int export_one(struct store *st, const char *path, const char *dir, int64_t before,
 		      uint64_t max, int64_t now, const char *actor,
 		      struct audit_export_result *res, gw_error *err)
 {
 	struct export_ctx x = { .before = before, .max = max };
-	char tmp[PATH_MAX] = "", name[PATH_MAX];
-	int fd = -1, rc;
-	bool began = false;
+	char tmp[PATH_MAX] = "", name[PATH_MAX] = "";
+	bool adopted = false;
+	int rc;
 
 	memset(res, 0, sizeof(*res));
-	if (!path && gw_snprintf(name, sizeof(name), "%s/audit-new", dir))
-		return gw_fail(err, GW_E_TOOBIG, "%s: path too long", dir);
-	rc = gw_open_tmp(path ? path : name, 0640, tmp, sizeof(tmp), &fd, err);
-	if (rc)
-		tmp[0] = '\0'; /* nothing of ours to remove */
-	if (!rc && !(rc = store_begin(st, err)))
-		began = true;
-	if (!rc) {
-		rc = write_archive(st, &x, fd, tmp, now, err);
-		fd = -1; /* x.f owns it */
-	}
-	if (!rc && x.count && !path) {
-		if (gw_snprintf(name, sizeof(name), "%s/" AUDIT_EXPORT_NAME, dir, x.first, x.last))
-			rc = gw_fail(err, GW_E_TOOBIG, "%s: path too long", dir);
+	if ((rc = store_begin(st, err)))
+		return rc;
+	if (!path && !(rc = try_adopt(st, &x, dir, name, sizeof(name), &adopted, err)) && adopted)
 		path = name;
-	}
+	if (!rc && !adopted)
+		rc = write_new(st, &x, dir, &path, name, sizeof(name), tmp, sizeof(tmp), now, err);
 	if (!rc && x.count)
 		rc = record_export(st, &x, path, now, actor, err);
 	if (x.f && fclose(x.f) && !rc)
 		rc = gw_fail(err, GW_E_IO, "%s: %s", tmp, strerror(errno));
 	/* The archive is in place before the removal commits: a crash in between
 	 * leaves records both archived and kept, never neither. */
-	if (!rc && x.count && !(rc = gw_link_durable(tmp, path, err)))
+	if (!rc && x.count && !adopted && !(rc = gw_link_durable(tmp, path, err)))
 		res->written = true;
-	if (rc == GW_E_EXISTS && dir && path == name && archived_before(path, &x)) {
-		if (err)
-			err->msg[0] = '\0';
-		rc = 0;
-		res->written = true;
-		(void)unlink(tmp);
-	}
-	if (!rc && began)
+	if (!rc && adopted)
+		res->written = res->adopted = true;
+	if (!rc)
 		rc = store_commit(st, err);
-	else if (began)
+	else
 		store_rollback(st);
-	if (fd >= 0)
-		close(fd);
 	if (!res->written && tmp[0])
 		(void)unlink(tmp);
 	res->count = x.count;
@@ -233,7 +323,8 @@ int audit_export_dir(struct store *st, const char *dir, int64_t before, unsigned
 		*records += r.count;
 		if (last)
 			*last = r;
-		if (r.count < batch)
+		/* A leftover adopted may be shorter than a batch: go on after it. */
+		if (r.count < batch && !r.adopted)
 			break;
 	}
 	if (rc && r.written)

@@ -24,6 +24,7 @@ struct audit_export_result {
 	uint64_t first_seq, last_seq;
 	uint8_t anchor[STORE_HASH_LEN];     /* the last record's hash */
 	bool written;  /* the file is in place (also when the commit then failed) */
+	bool adopted;  /* it was a crash's leftover, taken as this export's archive */
 };
 
 /* Archive the records older than before (ts < before), at most max of them
@@ -39,9 +40,14 @@ int audit_export_file(struct store *st, const char *path, int64_t before, uint64
 /* Archive every record older than before into dir, in batches of at most batch
  * records (0: AUDIT_EXPORT_BATCH), each its own transaction and its own new file
  * AUDIT_EXPORT_NAME (first and last seq, 20 digits each: names sort in chain
- * order). *files and *records count what was archived, also when a later batch
- * failed; *last (may be NULL) is the last batch that was. Errors as
- * audit_export_file's; GW_E_IO for a missing or unwritable dir. */
+ * order). A crash between a file's move and its commit leaves that file and the
+ * records: an archive in dir named from the store's first seq that is intact,
+ * chains from the anchor and holds exactly the store's next records (the same
+ * hashes) is adopted as the next batch (committed as is, whatever its length);
+ * one that is not intact or not the store's is an error (GW_E_EXISTS, or the
+ * archive's), nothing removed. *files and *records count what was archived, also
+ * when a later batch failed; *last (may be NULL) is the last batch that was.
+ * Errors as audit_export_file's; GW_E_IO for a missing or unwritable dir. */
 #define AUDIT_EXPORT_NAME "audit-%020" PRIu64 "-%020" PRIu64 ".jsonl"
 int audit_export_dir(struct store *st, const char *dir, int64_t before, unsigned batch,
 		     int64_t now, const char *actor, uint64_t *files, uint64_t *records,

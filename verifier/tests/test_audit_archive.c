@@ -4,7 +4,8 @@
 // from a store and read back, the store's anchor (records removed, the rest
 // verified from it, refusals, deletes above it and a backward anchor refused by
 // the schema, a tampered kept chain and anchor named), the unattended export into
-// a directory (batches, chained files, a re-run after a crash, a foreign file),
+// a directory (batches, chained files, a re-run after a crash, a foreign file, a
+// crash's shorter leftover adopted, an altered or foreign one refused),
 // and the 11 -> 12 migration.
 #include <dirent.h>
 #include <limits.h>
@@ -388,6 +389,137 @@ static void test_export_dir(void **state)
 	remove_arch(f);
 }
 
+/* Every file in dir, then dir. */
+static void remove_all(const char *dir)
+{
+	char p[PATH_MAX];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' && gw_snprintf(p, sizeof(p), "%s/%s", dir, e->d_name) == 0)
+			assert_int_equal(unlink(p), 0);
+	closedir(d);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+static unsigned count_files(const char *dir)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	unsigned n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* A crash between a file's move and its commit, with more records aged by the
+ * next round: the store as it was before the crash (a copy taken before the
+ * export) beside the file in place. The next round adopts the shorter leftover
+ * as its first batch and goes on after it: no file repeats another, the chain
+ * from the genesis is whole. A leftover altered, or one of another store's
+ * records, is refused with nothing removed and nothing written. */
+static void test_adopt_leftover(void **state)
+{
+	struct store_fixture *f = *state;
+	static const uint8_t zero[STORE_HASH_LEN];
+	struct audit_archive_summary sum[3];
+	struct audit_export_result last;
+	struct store_audit_anchor an;
+	struct store *copy = NULL, *other = NULL;
+	char dir[128], p[PATH_MAX], url[160], *text, *at;
+	uint64_t files = 0, records = 0, count = 0;
+	gw_error err = { { 0 } };
+
+	for (int i = 1; i <= 25; i++)
+		append(f->st, i, i % 3 ? NULL : "{\"n\":3}");
+	assert_int_equal(gw_snprintf(dir, sizeof(dir), "%s/arch", f->dir), 0);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(gw_snprintf(p, sizeof(p), "%s/copy.db", f->dir), 0);
+	assert_int_equal(store_backup(f->st, p, NULL, &err), 0);
+	assert_int_equal(gw_snprintf(url, sizeof(url), "sqlite:%s", p), 0);
+	/* The round that crashed: seq 1-5 archived; the copy has not committed it. */
+	assert_int_equal(audit_export_dir(f->st, dir, 6, 8, 1000, "verifier", &files, &records,
+					  NULL, &err), 0);
+	assert_int_equal(files, 1);
+	assert_int_equal(records, 5);
+	arch_path(f, 1, 5, p, sizeof(p));
+	text = slurp(p);
+	assert_int_equal(store_open(url, &copy, &err), 0);
+
+	/* Altered (one record's actor): not intact, refused, nothing removed. */
+	at = strstr(text, "operator:t");
+	assert_non_null(at);
+	at[9] = 'u';
+	write_text(p, text);
+	at[9] = 't';
+	assert_int_not_equal(audit_export_dir(copy, dir, 20, 8, 1000, "verifier", &files,
+					      &records, NULL, &err), 0);
+	assert_non_null(strstr(err.msg, "is not an intact archive"));
+	assert_int_equal(files, 0);
+	assert_int_equal(store_audit_anchor_get(copy, &an, &err), 0);
+	assert_int_equal(an.seq, 0);
+	assert_int_equal(count_files(dir), 1);
+
+	/* Another store's records from seq 1: intact, but not its archive. */
+	assert_int_equal(gw_snprintf(url, sizeof(url), "sqlite:%s/other.db", f->dir), 0);
+	assert_int_equal(store_open(url, &other, &err), 0);
+	for (int i = 1; i <= 10; i++)
+		append(other, i, "{\"other\":true}");
+	write_text(p, text);
+	assert_int_equal(audit_export_dir(other, dir, 20, 8, 1000, "verifier", &files, &records,
+					  NULL, &err), GW_E_EXISTS);
+	assert_non_null(strstr(err.msg, "holds other records than the store's"));
+	assert_int_equal(store_audit_anchor_get(other, &an, &err), 0);
+	assert_int_equal(an.seq, 0);
+	assert_int_equal(count_files(dir), 1);
+	store_close(other);
+
+	/* The leftover as written: adopted as the first batch (1-5), then 6-13 and
+	 * 14-19; no 1-8 repeating it. */
+	assert_int_equal(audit_export_dir(copy, dir, 20, 8, 1000, "verifier", &files, &records,
+					  &last, &err), 0);
+	assert_int_equal(files, 3);
+	assert_int_equal(records, 19);
+	assert_int_equal(last.first_seq, 14);
+	assert_int_equal(last.last_seq, 19);
+	assert_int_equal(count_files(dir), 3);
+	assert_int_equal(audit_archive_check_file(p, &sum[0], &err), 0);
+	arch_path(f, 6, 13, p, sizeof(p));
+	assert_int_equal(audit_archive_check_file(p, &sum[1], &err), 0);
+	arch_path(f, 14, 19, p, sizeof(p));
+	assert_int_equal(audit_archive_check_file(p, &sum[2], &err), 0);
+	assert_memory_equal(sum[0].prev_hash, zero, STORE_HASH_LEN);
+	assert_memory_equal(sum[1].prev_hash, sum[0].anchor_hash, STORE_HASH_LEN);
+	assert_memory_equal(sum[2].prev_hash, sum[1].anchor_hash, STORE_HASH_LEN);
+	assert_int_equal(store_audit_anchor_get(copy, &an, &err), 0);
+	assert_int_equal(an.seq, 19);
+	assert_memory_equal(an.hash, sum[2].anchor_hash, STORE_HASH_LEN);
+	/* 20-25 and the three audit.export records kept, intact. */
+	assert_int_equal(verify(copy, &count, &err), 0);
+	assert_int_equal(count, 9);
+	store_close(copy);
+	free(text);
+	remove_all(dir);
+	assert_int_equal(gw_snprintf(p, sizeof(p), "%s/copy.db", f->dir), 0);
+	(void)unlink(p);
+	assert_int_equal(gw_snprintf(p, sizeof(p), "%s/other.db", f->dir), 0);
+	(void)unlink(p);
+}
+
 static void test_migrate_v11(void **state)
 {
 	struct store_fixture *f = *state;
@@ -431,6 +563,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tampered_kept, store_fixture_setup,
 						store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_export_dir, store_fixture_setup,
+						store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_adopt_leftover, store_fixture_setup,
 						store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v11, store_fixture_setup,
 						store_fixture_teardown),
