@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// gwverifier prune: apply the retention rule to the attestation results now, and
-// the audit rule (old audit records archived) when configured, and optionally
+// gwverifier prune: apply [retention]'s rules now, each when configured or given
+// (attestation results pruned, old audit records archived), and optionally
 // VACUUM the database.
 #include <getopt.h>
 #include <stdbool.h>
@@ -16,27 +16,32 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: gwverifier prune [--config FILE] [--keep-results N] [--keep-failed-days D]\n"
 		   "                        [--vacuum] [--json]\n\n"
-		   "Deletes the attestation results the retention rule lets go: of each device the\n"
-		   "newest N stay, and every result that is not affirming stays for D days.\n"
-		   "N and D come from [retention] keep_results and keep_failed_days unless given.\n"
-		   "The pruning is audited (results.prune, one record per batch of deleted rows).\n"
-		   "With [retention] audit_keep_days and audit_archive_dir, the audit records\n"
-		   "older than those days are then archived into that directory and removed\n"
+		   "Applies each retention rule that is configured or given; at least one must be.\n"
+		   "Results (with [retention] keep_results or --keep-results N): deletes the\n"
+		   "attestation results the rule lets go: of each device the newest N stay, and\n"
+		   "every result that is not affirming stays for D days (keep_failed_days, or\n"
+		   "--keep-failed-days). Audited (results.prune, one record per batch of rows).\n"
+		   "Audit records (with [retention] audit_keep_days and audit_archive_dir): the\n"
+		   "records older than those days are archived into that directory and removed\n"
 		   "(as 'audit export' does; audited as audit.export). 'serve' does the same\n"
-		   "every prune_interval seconds.\n\n"
+		   "every prune_interval seconds. The output names the rules that ran.\n\n"
 		   "  --config FILE          verifier configuration (default " CLI_DEFAULT_CONFIG ")\n"
 		   "  --keep-results N       results kept per device (1-1000000)\n"
 		   "  --keep-failed-days D   days non-affirming results are kept (0-36500)\n"
 		   "  --vacuum               then rebuild the file without its free pages\n"
-		   "  --json                 {\"deleted\", \"keep_results\", \"keep_failed_days\",\n"
-		   "                         \"results\", \"bytes\", \"free_bytes\", \"vacuumed\",\n"
-		   "                         \"audit_archived\", \"audit_files\"}\n\n"
-		   "Exit: 0 pruned, 1 store failure, 2 usage, 3 config (no keep_results).\n");
+		   "  --json                 {\"rules\" (of \"results\", \"audit\": those that ran),\n"
+		   "                         \"deleted\", \"keep_results\", \"keep_failed_days\"\n"
+		   "                         (null when the results rule did not run), \"results\",\n"
+		   "                         \"bytes\", \"free_bytes\", \"vacuumed\",\n"
+		   "                         \"audit_keep_days\" (null when the audit rule did not\n"
+		   "                         run), \"audit_archived\", \"audit_files\"}\n\n"
+		   "Exit: 0 pruned, 1 store failure, 2 usage, 3 config (neither keep_results\n"
+		   "nor audit_keep_days configured or given, or a file that does not load).\n");
 }
 
 struct prune_opts {
 	const char *config;
-	long long keep, days; /* -1: from the configuration */
+	long long keep, days; /* -1: from the configuration; keep 0: no results rule */
 	bool vacuum, json;
 	unsigned audit_days;  /* [retention] audit_keep_days, 0: off */
 	char *audit_dir;      /* [retention] audit_archive_dir */
@@ -92,38 +97,61 @@ static int parse_args(int argc, char **argv, struct prune_opts *o)
 	return r;
 }
 
+static void print_text(const struct prune_opts *o, uint64_t deleted, uint64_t results,
+		       uint64_t bytes, uint64_t freeb)
+{
+	if (o->keep)
+		printf("%llu results deleted (the newest %lld per device kept, non-affirming ones "
+		       "for %lld days); ",
+		       (unsigned long long)deleted, o->keep, o->days);
+	else
+		printf("results not pruned (no keep_results); ");
+	printf("%llu left, database %llu bytes (%llu free)%s\n", (unsigned long long)results,
+	       (unsigned long long)bytes, (unsigned long long)freeb,
+	       o->vacuum ? " after VACUUM" : "");
+	if (o->audit_days)
+		printf("%llu audit records older than %u days archived into %llu files in %s\n",
+		       (unsigned long long)o->audit_records, o->audit_days,
+		       (unsigned long long)o->audit_files, o->audit_dir);
+	else
+		printf("audit records not archived (no audit_keep_days)\n");
+}
+
 static void print_result(const struct prune_opts *o, uint64_t deleted, uint64_t results,
 			 uint64_t bytes, uint64_t freeb)
 {
-	json_object *j;
+	json_object *j, *rules;
 
 	if (!o->json) {
-		printf("%llu results deleted (the newest %lld per device kept, non-affirming ones "
-		       "for %lld days); %llu left, database %llu bytes (%llu free)%s\n",
-		       (unsigned long long)deleted, o->keep, o->days, (unsigned long long)results,
-		       (unsigned long long)bytes, (unsigned long long)freeb,
-		       o->vacuum ? " after VACUUM" : "");
-		if (o->audit_days)
-			printf("%llu audit records older than %u days archived into %llu files in "
-			       "%s\n", (unsigned long long)o->audit_records, o->audit_days,
-			       (unsigned long long)o->audit_files, o->audit_dir);
+		print_text(o, deleted, results, bytes, freeb);
 		return;
 	}
 	j = json_object_new_object();
+	rules = json_object_new_array();
+	if (o->keep)
+		json_object_array_add(rules, json_object_new_string("results"));
+	if (o->audit_days)
+		json_object_array_add(rules, json_object_new_string("audit"));
+	json_object_object_add(j, "rules", rules);
 	json_object_object_add(j, "deleted", json_object_new_uint64(deleted));
-	json_object_object_add(j, "keep_results", json_object_new_int64(o->keep));
-	json_object_object_add(j, "keep_failed_days", json_object_new_int64(o->days));
+	json_object_object_add(j, "keep_results", o->keep ? json_object_new_int64(o->keep) : NULL);
+	json_object_object_add(j, "keep_failed_days",
+			       o->keep ? json_object_new_int64(o->days) : NULL);
 	json_object_object_add(j, "results", json_object_new_uint64(results));
 	json_object_object_add(j, "bytes", json_object_new_uint64(bytes));
 	json_object_object_add(j, "free_bytes", json_object_new_uint64(freeb));
 	json_object_object_add(j, "vacuumed", json_object_new_boolean(o->vacuum));
+	json_object_object_add(j, "audit_keep_days",
+			       o->audit_days ? json_object_new_uint64(o->audit_days) : NULL);
 	json_object_object_add(j, "audit_archived", json_object_new_uint64(o->audit_records));
 	json_object_object_add(j, "audit_files", json_object_new_uint64(o->audit_files));
 	cli_json_print(j);
 	json_object_put(j);
 }
 
-/* keep and days not given: [retention]'s; no keep_results anywhere is an error. */
+/* keep and days not given: [retention]'s. The results rule runs when keep_results
+ * is configured or given, the audit rule when audit_keep_days is configured; one
+ * of them must, and --keep-failed-days needs the results rule. */
 static int from_config(const struct verifier_ctx *ctx, struct prune_opts *o)
 {
 	const char *path = o->config ? o->config : CLI_DEFAULT_CONFIG;
@@ -136,13 +164,17 @@ static int from_config(const struct verifier_ctx *ctx, struct prune_opts *o)
 	if (rc) {
 		verifier_errorf(ctx, "config: %s", gw_error_msg(&err, rc));
 		status = GW_EXIT_CONFIG;
-	} else if (o->keep < 0 && !cfg.keep_results) {
-		verifier_errorf(ctx, "prune: %s has no [retention] keep_results; give "
-				     "--keep-results", path);
+	} else if (o->keep < 0 && !cfg.keep_results && !cfg.audit_keep_days) {
+		verifier_errorf(ctx, "prune: %s has neither [retention] keep_results (or give "
+				     "--keep-results) nor audit_keep_days: no rule to apply", path);
+		status = GW_EXIT_CONFIG;
+	} else if (o->keep < 0 && !cfg.keep_results && o->days >= 0) {
+		verifier_errorf(ctx, "prune: --keep-failed-days needs [retention] keep_results "
+				     "in %s or --keep-results", path);
 		status = GW_EXIT_CONFIG;
 	} else {
 		if (o->keep < 0)
-			o->keep = cfg.keep_results;
+			o->keep = cfg.keep_results; /* 0: the results rule does not run */
 		if (o->days < 0)
 			o->days = cfg.keep_failed_days;
 		o->audit_days = cfg.audit_keep_days;
@@ -172,11 +204,18 @@ int cmd_prune(struct verifier_ctx *ctx, int argc, char **argv)
 		status = GW_EXIT_ERROR;
 		goto out;
 	}
+	if (o.audit_days && (rc = retention_check_archive_dir(o.audit_dir, &err))) {
+		verifier_errorf(ctx, "prune: %s", gw_error_msg(&err, rc));
+		status = GW_EXIT_CONFIG;
+		goto out;
+	}
 	status = cli_open_store(ctx, o.config, &st);
 	if (status != GW_EXIT_OK)
 		goto out;
-	rc = retention_prune(st, (unsigned)o.keep, (unsigned)o.days, cli_now(), actor, &deleted,
-			     &err);
+	rc = 0;
+	if (o.keep)
+		rc = retention_prune(st, (unsigned)o.keep, (unsigned)o.days, cli_now(), actor,
+				     &deleted, &err);
 	if (!rc && o.audit_days)
 		rc = retention_archive_audit(st, o.audit_days, o.audit_dir, cli_now(), actor,
 					     &o.audit_files, &o.audit_records, &err);

@@ -3,8 +3,12 @@
 // its audit record, and the unattended archiving of old audit records.
 #include "retention.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "audit_export.h"
 #include "util.h"
@@ -63,4 +67,25 @@ int retention_archive_audit(struct store *st, unsigned keep_days, const char *di
 		return gw_fail(err, GW_E_INVAL, "retention: keep audit records at least one day");
 	return audit_export_dir(st, dir, now - (int64_t)keep_days * 86400, 0, now, actor, files,
 				records, NULL, err);
+}
+
+int retention_check_archive_dir(const char *dir, gw_error *err)
+{
+	struct stat sb;
+
+	if (stat(dir, &sb))
+		return gw_fail(err, GW_E_CONFIG, "[retention] audit_archive_dir %s: %s (create it: "
+				 "owned by the verifier's user, mode 2770 or stricter)", dir,
+			       strerror(errno));
+	if (!S_ISDIR(sb.st_mode))
+		return gw_fail(err, GW_E_CONFIG, "[retention] audit_archive_dir %s is not a "
+				 "directory", dir);
+	if (sb.st_mode & S_IWOTH)
+		return gw_fail(err, GW_E_CONFIG, "[retention] audit_archive_dir %s may be written "
+				 "by others (mode %04o): anyone could remove or plant archives "
+				 "(chmod o-w %s)", dir, (unsigned)(sb.st_mode & 07777), dir);
+	if (access(dir, W_OK | X_OK))
+		return gw_fail(err, GW_E_CONFIG, "[retention] audit_archive_dir %s: not writable "
+				 "by this user: %s", dir, strerror(errno));
+	return 0;
 }

@@ -27,4 +27,13 @@ int retention_archive_audit(struct store *st, unsigned keep_days, const char *di
 			    const char *actor, uint64_t *files, uint64_t *records,
 			    gw_error *err) GW_WUR;
 
+/* The archive directory of [retention] audit_archive_dir as serve, reload and prune
+ * accept it: it exists, is a directory this process may write and search, and
+ * others (not the owner or the group) may not write it. The group may: the
+ * packaged one is the operators' (2770, like the store's), so that `prune` run by
+ * an operator can archive; an operator who deletes a file is then found out by
+ * `audit verify --archive`, which names the missing range. GW_E_CONFIG naming the
+ * key otherwise. */
+int retention_check_archive_dir(const char *dir, gw_error *err) GW_WUR;
+
 #endif

@@ -17,6 +17,7 @@
 #include "api.h"
 #include "credential.h"
 #include "pki.h"
+#include "retention.h"
 #include "service_renew.h"
 #include "tpmdata.h"
 #include "util.h"
@@ -201,6 +202,8 @@ int service_load(struct service *svc, const char *config_path, gw_error *err)
 	rc = vconfig_load(config_path, &svc->cfg, err);
 	if (!rc)
 		rc = check_trusted_dirs(&svc->cfg, err);
+	if (!rc && svc->cfg.audit_archive_dir)
+		rc = retention_check_archive_dir(svc->cfg.audit_archive_dir, err);
 	if (rc)
 		return rc;
 	if ((rc = pki_key_read(svc->cfg.gate_key, &svc->gate_key, err)) ||
