@@ -5,8 +5,10 @@
 # (the newest N per device, non-affirming ones for D days), audited with the
 # operator's name, the audit chain intact; bad arguments and a configuration
 # without [retention] refused; --vacuum leaves no free page; with the audit rule
-# (audit_keep_days, audit_archive_dir) prune also archives the audit records older
-# than the days into a file that verifies from the genesis. A running verifier
+# alone (audit_keep_days, audit_archive_dir, no keep_results) prune archives the
+# audit records older than the days into a file that verifies from the genesis
+# and prunes no result (--json names the rules that ran); an archive directory
+# missing or writable by others is refused by prune, reload and serve. A running verifier
 # with [retention] prunes at start and every prune_interval (results added while
 # it runs go), and a reload with a smaller keep_results applies. No TPM.
 # shellcheck source=swtpm-tests/lib.sh
@@ -41,7 +43,8 @@ check fill-res-gw2b "$fill" "sqlite:$db" result gw-2 now-400 affirming '[]'
 expect_eq filled 14 "$(count)"
 
 expect_exit -n prune-no-retention 3 gwverifier prune --config "$conf"
-expect_output_contains -n prune-no-retention-says "no \[retention\] keep_results"
+expect_output_contains -n prune-no-retention-says \
+  "neither \[retention\] keep_results \(or give --keep-results\) nor audit_keep_days"
 expect_exit -n prune-keep-zero 2 gwverifier prune --config "$conf" --keep-results 0
 expect_exit -n prune-days-words 2 gwverifier prune --config "$conf" --keep-results 3 \
   --keep-failed-days ten
@@ -86,20 +89,55 @@ j = json.loads(open(sys.argv[1]).read())
 assert j["vacuumed"] is True and j["free_bytes"] == 0 and j["deleted"] == 0, j
 EOF
 
-# The audit rule: prune also archives the audit records older than a day (the
-# two device.enroll and four attest records of more than 86400 s ago; the fifth
-# attest record is younger, and the chain is archived in order) into the directory.
+# The audit rule alone (no keep_results): prune archives the audit records older
+# than a day (the two device.enroll and four attest records of more than 86400 s
+# ago; the fifth attest record is younger, and the chain is archived in order)
+# into the directory and prunes no result. The directory is checked first, by
+# prune, serve and reload alike: missing, or writable by others, is refused
+# naming the key.
 arch=$GW_TMP/audit-archives
-mkdir -p "$arch"
-printf '\n[retention]\nkeep_results = 2\nkeep_failed_days = 0\nprune_interval = 1\n' >>"$conf"
-printf 'audit_keep_days = 1\naudit_archive_dir = %s\n' "$arch" >>"$conf"
-check prune-audit-rule gwverifier prune --config "$conf" --keep-results 3 --keep-failed-days 1 --json
-check_py prune-audit-rule-json "$GW_STDOUT" <<'EOF'
+aconf=$dir/verifier-audit-only.conf   # beside it: the same store
+cp "$conf" "$aconf"
+printf '\n[retention]\naudit_keep_days = 1\naudit_archive_dir = %s\n' "$arch" >>"$aconf"
+expect_exit -n prune-archive-dir-missing 3 gwverifier prune --config "$aconf"
+expect_output_contains -n prune-archive-dir-missing-says "\[retention\] audit_archive_dir .*audit-archives: No such file"
+expect_exit -n reload-archive-dir-missing 3 gwverifier reload --config "$aconf"
+expect_output_contains -n reload-archive-dir-missing-says "\[retention\] audit_archive_dir .*audit-archives: No such file"
+expect_exit -n serve-archive-dir-missing nonzero timeout 20 "$GW_BIN/gwverifier" serve --config "$aconf"
+expect_output_contains -n serve-archive-dir-missing-says "\[retention\] audit_archive_dir .*audit-archives: No such file"
+mkdir -m 0777 "$arch"
+chmod 0777 "$arch"
+expect_exit -n prune-archive-dir-others-write 3 gwverifier prune --config "$aconf"
+expect_output_contains -n prune-archive-dir-others-write-says "audit_archive_dir .* may be written by others \(mode 0777\)"
+expect_exit -n reload-archive-dir-others-write 3 gwverifier reload --config "$aconf"
+chmod 2770 "$arch"
+expect_exit -n prune-failed-days-alone 3 gwverifier prune --config "$aconf" --keep-failed-days 1
+expect_output_contains -n prune-failed-days-alone-says "keep-failed-days needs \[retention\] keep_results"
+expect_eq nothing-archived-by-refusals "" "$(ls "$arch")"
+check prune-audit-rule gwverifier prune --config "$aconf" --json
+check_py prune-audit-rule-json "$GW_STDOUT" <<'EOF2'
 import json, sys
 j = json.loads(open(sys.argv[1]).read())
-assert j["deleted"] == 0 and j["audit_archived"] == 6 and j["audit_files"] == 1, j
-EOF
+assert j["rules"] == ["audit"], j
+assert j["keep_results"] is None and j["keep_failed_days"] is None and j["deleted"] == 0, j
+assert j["audit_keep_days"] == 1 and j["audit_archived"] == 6 and j["audit_files"] == 1, j
+EOF2
+expect_eq prune-audit-rule-results-kept 7 "$(count)"
 expect_eq prune-audit-rule-file "audit-00000000000000000001-00000000000000000006.jsonl" "$(ls "$arch")"
+check prune-audit-rule-text gwverifier prune --config "$aconf"
+expect_output_contains -n prune-audit-rule-text-says "^results not pruned \(no keep_results\); 7 left"
+expect_output_contains -n prune-audit-rule-text-archived "^0 audit records older than 1 days archived into 0 files"
+# Both rules: the file's and the options'.
+printf '\n[retention]\nkeep_results = 2\nkeep_failed_days = 0\nprune_interval = 1\n' >>"$conf"
+printf 'audit_keep_days = 1\naudit_archive_dir = %s\n' "$arch" >>"$conf"
+check prune-both-rules gwverifier prune --config "$conf" --keep-results 3 --keep-failed-days 1 --json
+check_py prune-both-rules-json "$GW_STDOUT" <<'EOF2'
+import json, sys
+j = json.loads(open(sys.argv[1]).read())
+assert j["rules"] == ["results", "audit"], j
+assert j["keep_results"] == 3 and j["keep_failed_days"] == 1 and j["deleted"] == 0, j
+assert j["audit_keep_days"] == 1 and j["audit_archived"] == 0, j
+EOF2
 check prune-audit-rule-verify gwverifier audit verify --config "$conf" --archive "$arch"/audit-*.jsonl
 expect_output_contains -n prune-audit-rule-chained "1 archive chained: seq 1-6, 6 records, from the genesis"
 check audit-json-archived gwverifier audit --config "$conf" --json
