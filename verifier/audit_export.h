@@ -17,7 +17,7 @@
 
 /* Records per file (and per transaction) of the unattended archiving: at most
  * this many are read and written while attestations wait for the write lock. */
-#define AUDIT_EXPORT_BATCH 20000u
+#define AUDIT_EXPORT_BATCH 10000u
 
 struct audit_export_result {
 	uint64_t count;                     /* 0: nothing before that time */
