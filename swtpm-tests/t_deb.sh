@@ -62,6 +62,11 @@ expect_output_contains -n verifier-postinst-system-user 'adduser --system .*gate
   "$GW_TMP/verifier.postinst"
 expect_output_contains -n verifier-postinst-state-dir 'chown gatewarden:gatewarden /var/lib/gatewarden' \
   "$GW_TMP/verifier.postinst"
+# The audit archive directory the shipped configuration names, the operators' like db/.
+expect_output_contains -n verifier-postinst-audit-dir 'mkdir -m 2770 /var/lib/gatewarden/db/audit' \
+  "$GW_TMP/verifier.postinst"
+expect_output_contains -n verifier-postinst-audit-dir-owner \
+  'chown gatewarden:gatewarden /var/lib/gatewarden/db/audit' "$GW_TMP/verifier.postinst"
 # Units are enabled by the operator once configured, not by the package.
 expect_output_not_contains -n verifier-postinst-does-not-start 'deb-systemd-invoke (start|restart)' \
   "$GW_TMP/verifier.postinst"
@@ -87,6 +92,8 @@ expect_exit -n installed-gwverifier-version 0 "$root/usr/bin/gwverifier" --versi
 expect_eq installed-gwverifier-version-text "$(cat "$GW_STDOUT")" "gwverifier $version"
 expect_exit -n installed-gwagent-version 0 "$root/usr/bin/gwagent" --version
 expect_exit -n installed-gwpolicy-version 0 "$root/usr/bin/gwpolicy" --version
+expect_output_contains -n installed-conf-audit-dir '^audit_archive_dir = /var/lib/gatewarden/db/audit ' \
+  "$root/etc/gatewarden/verifier.conf"
 expect_output_contains -n installed-unit-paths '^ExecStart=/usr/bin/gwverifier serve --config /etc/gatewarden/verifier\.conf$' \
   "$root/lib/systemd/system/gwverifier.service"
 # Built with the hardening flags: PIE and full RELRO (BIND_NOW).

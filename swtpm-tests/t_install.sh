@@ -80,7 +80,7 @@ vstate=$GW_TMP/var-lib-gatewarden
 mkdir -m 0750 "$vstate"
 port=$(free_port)
 expect_exit -n verifier-init-state-dir 0 gwverifier init "$vstate" --listen "127.0.0.1:$port"
-mkdir -m 2770 "$vstate/db"   # as the verifier package's postinst makes it
+mkdir -m 2770 "$vstate/db" "$vstate/db/audit"   # as the verifier package's postinst makes them
 sed -e "s|/var/lib/gatewarden|$vstate|g" -e "s|^listen = 127.0.0.1:8443|listen = 127.0.0.1:$port|" \
   "$dest/etc/gatewarden/verifier.conf" >"$GW_TMP/verifier.conf"
 bg_start verifier "$GW_BIN/gwverifier" serve --config "$GW_TMP/verifier.conf"
@@ -91,6 +91,10 @@ else
   _gw_show_file verifier.log "$GW_TMP/verifier.log"
 fi
 expect_file verifier-sample-store-in-state-dir "$vstate/db/verifier.db"
+# Retention is on as shipped, and serve started with it (its archive directory made).
+expect_output_contains -n verifier-sample-retention-on '^keep_results = 100 ' "$GW_TMP/verifier.conf"
+expect_output_contains -n verifier-sample-audit-rule-on "^audit_archive_dir = $vstate/db/audit " \
+  "$GW_TMP/verifier.conf"
 expect_exit -n operator-cli-with-sample 0 gwverifier status --config "$GW_TMP/verifier.conf"
 bg_stop verifier
 
