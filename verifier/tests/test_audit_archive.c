@@ -307,6 +307,19 @@ static void remove_arch(const struct store_fixture *f)
 	assert_int_equal(rmdir(p), 0);
 }
 
+/* 25 records in the store, an empty dir "arch" beside it and a copy of the store
+ * as it is now at p ("copy.db"). */
+static void dir_fixture(const struct store_fixture *f, char *dir, size_t dir_len, char *p,
+			size_t p_len)
+{
+	for (int i = 1; i <= 25; i++)
+		append(f->st, i, i % 3 ? NULL : "{\"n\":3}");
+	assert_int_equal(gw_snprintf(dir, dir_len, "%s/arch", f->dir), 0);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(gw_snprintf(p, p_len, "%s/copy.db", f->dir), 0);
+	assert_int_equal(store_backup(f->st, p, NULL, NULL), 0);
+}
+
 /* The unattended form: batches, a file each named by its range, chained; the
  * records gone, the exports audited; a re-run after a crash between a file's move
  * and its commit (a copy of the store from before) takes the same file as its
@@ -323,12 +336,7 @@ static void test_export_dir(void **state)
 	uint64_t files = 0, records = 0, count = 0;
 	gw_error err = { { 0 } };
 
-	for (int i = 1; i <= 25; i++)
-		append(f->st, i, i % 3 ? NULL : "{\"n\":3}");
-	assert_int_equal(gw_snprintf(dir, sizeof(dir), "%s/arch", f->dir), 0);
-	assert_int_equal(mkdir(dir, 0700), 0);
-	assert_int_equal(gw_snprintf(p, sizeof(p), "%s/copy.db", f->dir), 0);
-	assert_int_equal(store_backup(f->st, p, NULL, &err), 0);
+	dir_fixture(f, dir, sizeof(dir), p, sizeof(p));
 	/* A time after now is refused (its own record would be exported next). */
 	assert_int_equal(audit_export_dir(f->st, dir, 2000, 8, 1000, "verifier", &files, &records,
 					  NULL, &err), GW_E_INVAL);
@@ -444,12 +452,7 @@ static void test_adopt_leftover(void **state)
 	uint64_t files = 0, records = 0, count = 0;
 	gw_error err = { { 0 } };
 
-	for (int i = 1; i <= 25; i++)
-		append(f->st, i, i % 3 ? NULL : "{\"n\":3}");
-	assert_int_equal(gw_snprintf(dir, sizeof(dir), "%s/arch", f->dir), 0);
-	assert_int_equal(mkdir(dir, 0700), 0);
-	assert_int_equal(gw_snprintf(p, sizeof(p), "%s/copy.db", f->dir), 0);
-	assert_int_equal(store_backup(f->st, p, NULL, &err), 0);
+	dir_fixture(f, dir, sizeof(dir), p, sizeof(p));
 	assert_int_equal(gw_snprintf(url, sizeof(url), "sqlite:%s", p), 0);
 	/* The round that crashed: seq 1-5 archived; the copy has not committed it. */
 	assert_int_equal(audit_export_dir(f->st, dir, 6, 8, 1000, "verifier", &files, &records,
