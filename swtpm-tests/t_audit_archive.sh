@@ -190,6 +190,12 @@ wait_files() {
   return 1
 }
 wait_files 1 && pass unattended-at-start || fail unattended-at-start "$(ls "$arch")"
+# The file is in place before the round's commit, and the round is logged after
+# it: up to 10 s for the line.
+for ((i = 0; i < 100; i++)); do
+  grep -q 'retention: 2 audit records' "$GW_TMP/uverifier.log" && break
+  sleep 0.1
+done
 expect_output_contains -n unattended-logged "retention: 2 audit records older than 1 days archived into 1 files" \
   "$GW_TMP/uverifier.log"
 check fill-u3 "$fill" "sqlite:$udb" audit operator:bob device.revoke gw-1 ok
