@@ -181,10 +181,15 @@ static void print_group(json_object *g)
 {
 	json_object *classes = json_object_object_get(g, "classes");
 	const char *v = gw_json_str(g, "version"), *notes = gw_json_str(g, "notes"), *e;
+	const char *sv = gw_json_str(g, "security_version");
 
 	printf("group %s: %s", gw_json_str(g, "group"), gw_json_str(g, "state"));
+	/* An install cut short has the version but no manifest yet: no security
+	 * version (null in the JSON). */
 	if (v)
-		printf(", version %s, security version %s", v, gw_json_str(g, "security_version"));
+		printf(", version %s", v);
+	if (v && sv)
+		printf(", security version %s", sv);
 	if (jbool(g, "booted"))
 		printf(", running");
 	if (jbool(g, "primary"))

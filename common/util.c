@@ -7,13 +7,16 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/magic.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -305,10 +308,31 @@ int gw_open_tmp(const char *path, unsigned mode, char *tmp, size_t tmp_size, int
 	return 0;
 }
 
+/* FAT (an ESP: the grubenv, systemd-boot's entries) keeps a file's start cluster
+ * and size in its directory entry and writes that entry from the file's inode:
+ * after a rename the entry under the new name is only in the renamed inode, which
+ * the directory's fsync does not write. A power cut after two quick replacements
+ * of the grubenv left it empty (t_vm_powercut). So on FAT the renamed file is
+ * fsynced too; elsewhere the directory's fsync is what counts. fd -1: open path. */
+static int fsync_renamed(int fd, const char *path)
+{
+	struct statfs fs;
+	int f = fd, rc = 0;
+
+	if (f < 0 && (f = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return -1;
+	if (fstatfs(f, &fs) == 0 && fs.f_type == MSDOS_SUPER_MAGIC)
+		rc = fsync(f);
+	if (fd < 0)
+		close(f);
+	return rc;
+}
+
 int gw_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
 			 gw_error *err)
 {
 	char tmp[PATH_MAX];
+	bool renamed = false;
 	int fd = -1;
 	int rc = 0;
 
@@ -319,18 +343,18 @@ int gw_write_file_atomic(const char *path, const void *data, size_t len, unsigne
 		rc = gw_fail(err, GW_E_IO, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	close(fd);
-	fd = -1;
 	if (rename(tmp, path)) {
 		rc = gw_fail(err, GW_E_IO, "rename to %s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (fsync_parent(path))
+	renamed = true;
+	if (fsync_renamed(fd, path))
+		rc = gw_fail(err, GW_E_IO, "fsync %s: %s", path, strerror(errno));
+	else if (fsync_parent(path))
 		rc = gw_fail(err, GW_E_IO, "fsync directory of %s: %s", path, strerror(errno));
 out:
-	if (fd >= 0)
-		close(fd);
-	if (rc)
+	close(fd);
+	if (rc && !renamed)
 		unlink(tmp);
 	return rc;
 }
@@ -339,6 +363,8 @@ int gw_rename_durable(const char *from, const char *to, gw_error *err)
 {
 	if (rename(from, to))
 		return gw_fail(err, GW_E_IO, "rename %s to %s: %s", from, to, strerror(errno));
+	if (fsync_renamed(-1, to))
+		return gw_fail(err, GW_E_IO, "fsync %s: %s", to, strerror(errno));
 	if (fsync_parent(to))
 		return gw_fail(err, GW_E_IO, "fsync directory of %s: %s", to, strerror(errno));
 	return 0;

@@ -36,7 +36,8 @@ int gw_read_file(const char *path, size_t cap, uint8_t **out, size_t *out_len,
 
 /* Replace path atomically: write a temporary file in the same directory (path
  * GW_TMP_INFIX 16 random hex digits, created O_EXCL), fsync, rename over path,
- * fsync the directory. A crash can leave the temporary file behind. */
+ * on FAT fsync the renamed file (its directory entry), fsync the directory. A
+ * crash can leave the temporary file behind. */
 #define GW_TMP_INFIX ".tmp."
 int gw_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
 			 gw_error *err) GW_WUR;
@@ -48,8 +49,8 @@ int gw_write_file_atomic(const char *path, const void *data, size_t len, unsigne
 int gw_open_tmp(const char *path, unsigned mode, char *tmp, size_t tmp_size, int *fd,
 		gw_error *err) GW_WUR;
 
-/* rename(from, to), then fsync the directory of to: the rename survives a crash.
- * GW_E_IO (naming the paths) on failure. */
+/* rename(from, to), then (on FAT) fsync to, and fsync the directory of to: the
+ * rename survives a crash. GW_E_IO (naming the paths) on failure. */
 int gw_rename_durable(const char *from, const char *to, gw_error *err) GW_WUR;
 
 /* Move the written and fsynced file tmp to path unless path exists (as a file,

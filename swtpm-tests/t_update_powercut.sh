@@ -7,9 +7,10 @@
 # then a power-on (swtpm power cycle + the bootloader's decision, bootsim.sh) and
 # the boot service. After every cut: each group the bootloader may boot holds an
 # image a valid manifest signs (or the factory image), the counter is not above its
-# security version, and the next install, trial boot and commit succeed. The file
-# backend runs all three phases, grub install and commit. pc_check.py is the
-# invariant; a hand-made violating state shows it can fail.
+# security version, `update status` reads the state (no "(null)"), and the next
+# install, trial boot and commit succeed. The file backend runs all three phases,
+# grub install and commit. pc_check.py is the invariant; a hand-made violating
+# state shows it can fail.
 # scenario-timeout: 900
 # shellcheck source=swtpm-tests/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -131,6 +132,19 @@ phase_cmd() {   # PHASE: the phase's command line
   esac
 }
 
+# status_after_cut: `update status` reads the state the cut left and prints no
+# missing value (an install cut in the stream has a version but no manifest and
+# no security version yet: it printed "(null)").
+status_after_cut() {
+  ga update status >"$d/status.log" 2>&1 ||
+    { echo "violation: update status after the cut exited $?"; cat "$d/status.log"; return 1; }
+  if grep -q '(null)' "$d/status.log"; then
+    echo "violation: update status after the cut prints (null)"
+    cat "$d/status.log"
+    return 1
+  fi
+}
+
 # recover: power-on, boot service, then the next install, trial boot and commit.
 recover() {
   local g g2 rc
@@ -165,7 +179,7 @@ cut_at() {
   rc=$?
   local tag=" (the phase ended first, exit $rc)"
   [ "$rc" = 137 ] && cuts=$((cuts + 1)) tag=
-  if { invariant && recover; } >"$d/check.log" 2>&1; then
+  if { invariant && status_after_cut && recover; } >"$d/check.log" 2>&1; then
     pass "$name$tag"
   else
     fail "$name" "cut point (phase $phase, syscall $sc, N $n, kill landed: $([ "$rc" = 137 ] && echo yes || echo "no, exit $rc"))"

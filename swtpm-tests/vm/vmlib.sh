@@ -287,3 +287,119 @@ PY
 # vm_tell TEXT: one line of plain-words narration in the scenario's log ("# NAME:
 # > TEXT"), which `make demo-vm` (scripts/demo_vm.sh) shows as the scenario runs.
 vm_tell() { echo "# $SCENARIO: > $*" >&2; }
+
+# vm_verifier MODELS: the scenario's verifier (update_lib.sh's uf_verifier in
+# $GW_TMP/verifier, auto-approving MODELS) serving on 127.0.0.1, its release key
+# in $VM_REL/release.pub (bundles are encrypted for it); sets vdir, vconf, port.
+vm_verifier() {
+  vm_release || return 1
+  UF_REL=$VM_REL uf_verifier "$GW_TMP/verifier" "$1" || return 1
+  bg_start verifier "$GW_BIN/gwverifier" serve "${vconf[@]}"
+  wait_for_port "$port" 15 || { fail verifier-listens "gwverifier serve is not listening"; return 1; }
+  check release-key gwverifier release-key "${vconf[@]}" || return 1
+  cp "$GW_STDOUT" "$VM_REL/release.pub"
+}
+
+# vm_bundle NAME VERSION SECURITY_VERSION IMAGE: release VERSION of model gw-vm,
+# channel stable, IMAGE as its rootfs, signed with the trust root's targets key,
+# encrypted for the verifier's release key, in $VM_REL/NAME.gwb and added to the
+# verifier (REL_NAME its id).
+vm_bundle() {
+  check "bundle-$1" gwpolicy bundle create --root "$VM_REL/root.json" --key "$VM_REL/t1.key" \
+    --model gw-vm --channel stable --version "$2" --security-version "$3" \
+    --image "rootfs=$4" --encrypt-for "$VM_REL/release.pub" -o "$VM_REL/$1.gwb" &&
+    UF_REL=$VM_REL uf_add "$1"
+}
+
+# vm_booted NAME GROUP RELEASE: PASS if the last boot's console says GRUB booted
+# slot group GROUP holding RELEASE (/init's line from gatewarden.slot= and
+# /etc/gw-release).
+vm_booted() {
+  expect_output_contains -n "boot$VM_BOOTS-is-$2-${3%% *}" \
+    "^gwvm: booted slot group $2 .*release $3[[:cntrl:]]*$" "$GW_TMP/$1/console-$VM_BOOTS.log"
+}
+
+# vm_step_out NAME STEP: the last boot's output of STEP, into $GW_TMP/NAME/STEP.out.
+vm_step_out() { vm_get "$1" "$2.out" "$GW_TMP/$1/$2.out"; }
+
+# vm_cut NAME: a power cut: SIGKILL of the running boot's QEMU process (the swtpm
+# keeps its state, as a TPM does; the next vm_boot is the power-on). PASS
+# vm-boot-N-cut when QEMU died of the signal.
+vm_cut() {
+  local name=$1 n=$VM_BOOTS rc secs q
+  q=$(ps -o pid= --ppid "${_vm_qemu[$name]}" | tr -d ' ')
+  [ -n "$q" ] && kill -KILL "$q"
+  # timeout dies of the same signal: reaped here, without bash's "Killed" line
+  # (_vm_end's wait then gets the same status).
+  wait "${_vm_qemu[$name]}" 2>/dev/null
+  _vm_end "$name"
+  if [ "$rc" -eq 137 ]; then
+    pass "vm-boot-$n-cut"
+    return 0
+  fi
+  fail "vm-boot-$n-cut" "QEMU exit $rc after $secs s: it was not killed (pid '${q}')"
+  _gw_show_file "console-$n.log" "$GW_TMP/$name/console-$n.log" 30
+  return 1
+}
+
+# vm_cut_at NAME MARK SECS: wait up to SECS for the guest's "gwvm: mark MARK" (the
+# trigger gw-cut stopped the agent at its event), then cut the power (vm_cut).
+vm_cut_at() {
+  if ! vm_wait_console "$1" "^gwvm: mark $2" "$3"; then
+    fail "vm-boot-$VM_BOOTS-mark-$2" "no 'gwvm: mark $2' on the console within $3 s"
+    vm_cut "$1"
+    return 1
+  fi
+  pass "vm-boot-$VM_BOOTS-mark-$2"
+  vm_cut "$1"
+}
+
+# vm_policy_first_boot NAME OUT INITRD...: the policy from the VM's first boot
+# ($GW_TMP/NAME/bios-1.bin and eventlog-1.cel, `gwpolicy from-eventlog --cel
+# --allowed`) and what trial and committed boots of other releases need without a
+# lab VM's golden boots: PCR 9 also allows each INITRD (GRUB measures the file it
+# reads: the first boot's initramfs digest must be there, as a check that it is so)
+# and PCR 8 (GRUB's commands, which name the slot and its tries) is unchecked.
+vm_policy_first_boot() {
+  local name=$1 out=$2
+  shift 2
+  check "draft-$name" gwpolicy from-eventlog "$GW_TMP/$name/bios-1.bin" \
+    --cel "$GW_TMP/$name/eventlog-1.cel" --allowed --model gw-vm --version 1 \
+    --out "$GW_TMP/$name/draft-1.json" || return 1
+  check_py "policy-$name" "$GW_TMP/$name/draft-1.json" "$out" "$VM_IMG/slot/boot/initrd.img" \
+    "$@" <<'PY'
+import hashlib, json, sys
+draft, out, first, *more = sys.argv[1:]
+p = json.load(open(draft))
+digest = lambda f: hashlib.new(p["firmware"]["bank"], open(f, "rb").read()).hexdigest()
+pcr9 = p["firmware"]["pcrs"]["9"]["allowed"]
+ev = [e for e in pcr9 if digest(first) in e["digests"]]
+assert ev, "the first boot's initramfs is not among PCR 9's allowed digests"
+ev[0]["digests"] += [digest(f) for f in more if digest(f) not in ev[0]["digests"]]
+p["firmware"]["pcrs"]["8"] = {"unchecked": True, "comment": "GRUB's commands name the "
+                              "slot group and its tries (a lab VM's golden boots would list them)"}
+p["description"] = "test gateway VM: its first boot, PCR 9 also the releases' initramfs"
+json.dump(p, open(out, "w"), indent=2)
+PY
+}
+
+# vm_provision_boot NAME: a device's first boot: GRUB boots A (1.0), the boot
+# service runs, the agent provisions the TPM and enrolls with the verifier
+# (vm_verifier, auto-approved: its CA from $vdir), and the firmware log and the
+# agent's CEL log are copied out to $GW_TMP/NAME/bios-1.bin and eventlog-1.cel
+# (vm_policy_first_boot drafts from them).
+vm_provision_boot() {
+  local name=$1 d=$GW_TMP/$1
+  cat >"$d/steps-provision.sh" <<'STEPS'
+step provision agent provision
+step enroll agent enroll --verifier https://127.0.0.1:8443 --ca /mnt/ca.pem
+cp /sys/kernel/security/tpm0/binary_bios_measurements /mnt/bios.bin
+cp /var/lib/gatewarden/eventlog.cel /mnt/eventlog.cel
+STEPS
+  vm_boot "$name" "$d/steps-provision.sh" "$vdir/ca.pem" && vm_wait_off "$name" || return 1
+  vm_booted "$name" A 1.0
+  vm_expect_step "$name" boot 0
+  vm_expect_step "$name" provision 0
+  vm_expect_step "$name" enroll 0 || return 1
+  vm_get "$name" bios.bin "$d/bios-1.bin" && vm_get "$name" eventlog.cel "$d/eventlog-1.cel"
+}
