@@ -340,9 +340,11 @@ expect_output_contains -n grubenv-A-no-tries '^A_TRY=0$' "$GW_TMP/grubenv8.txt"
 
 # ------- boot 9 (scenario 5): a downgrade handed to the agent is refused ---
 # Release 1.5 for group A, security version 1: signed by the release key like the
-# others (plain, not encrypted), so only the TPM's anti-rollback counter (2 since
-# 2.0's commit) stops it. The verifier has it too and does not offer it. The
-# operator copies it onto the device's data disk and installs it by hand.
+# others (plain, not encrypted), so its signature passes; install checks the TPM's
+# anti-rollback counter (2 since 2.0's commit) before the verifier's authorization
+# (which this device also requires), so the counter refuses it. The verifier has it
+# too and does not offer it. The operator copies it onto the device's data disk and
+# installs it by hand.
 vm_slot_image A 1.5 "$GW_TMP/slot-v15.img" || { fail slot-v15 "cannot make 1.5's image"; exit 1; }
 check bundle-v15 gwpolicy bundle create --root "$VM_REL/root.json" --key "$VM_REL/t1.key" \
   --model gw-vm --channel stable --version 1.5 --security-version 1 \
