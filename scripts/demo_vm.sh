@@ -45,7 +45,7 @@ setsid swtpm-tests/vm/run.sh "$B" "${scenarios[@]}" >"$work/run.log" 2>&1 &
 run_pid=$!
 
 declare -A titled=() count=() titles=([vm_first_boot]="Scenario 1: first boot, enrollment, a policy from this boot, attestation"
-  [vm_update]="Scenarios 2 and 3: an encrypted update, a failed health check, a kernel panic")
+  [vm_update]="Scenarios 2, 3 and 5: an encrypted update, a failed health check, a kernel panic, a downgrade, a tampered kernel")
 # show: the narration lines (and failed checks) of each scenario's log not shown
 # yet; a line still being written is left for the next call.
 show() {

@@ -21,7 +21,7 @@ pkgs=(
   # the gateway VM (swtpm-tests/vm): QEMU, OVMF, GRUB's EFI modules, the guest's
   # busybox and socat, and the image tools (the guest kernel is downloaded, not installed)
   qemu-system-x86 ovmf grub-efi-amd64-bin busybox-static socat mtools dosfstools
-  e2fsprogs fdisk
+  e2fsprogs fdisk zstd
 )
 
 # make deb / make deb-check (scripts/mkdeb.sh, swtpm-tests/t_deb.sh)

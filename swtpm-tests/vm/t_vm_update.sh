@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Scenarios 2 and 3 of issue 12 on real firmware, one VM through eight boots.
+# Scenarios 2, 3 and 5 of issue 12 on real firmware, one VM through ten boots.
 # Scenario 2: the release engineer boots a lab VM on v1 and on v2 (put into slot B
 # from the host, the grubenv set by the agent's own grub backend as the device's
 # install will set it) and drafts the policy from those golden boots and the
@@ -15,6 +15,12 @@
 # GRUB boots B (2.0) again; 3.1, whose /init exits: the kernel panics on both
 # trial boots (trial_tries = 2), GRUB's count runs out and it falls back to B.
 # The verifier shows both rolled back (device show, status rollout).
+# Scenario 5: release 1.5 (security version 1), signed by the release key and
+# handed to the agent by hand (`update install`), is refused by the TPM's
+# anti-rollback counter (2): exit 35, slots, grubenv and counter unchanged, and the
+# verifier does not offer it; then the host appends bytes to B's kernel in the
+# powered-off disk: GRUB boots and measures it into PCR 9, and the attestation is
+# contraindicated by PCR 9's rule (device show too).
 # scenario-timeout: 1800
 # shellcheck disable=SC2154 # REL_NAME is set through printf -v (uf_add)
 # shellcheck source=swtpm-tests/lib.sh
@@ -331,5 +337,77 @@ back_on_B v3p fell-back "$REL_v3p" "1 1 1 0 0 1"
 vm_get gw grubenv.txt "$GW_TMP/grubenv8.txt"
 expect_output_contains -n grubenv-A-bad-no-tries '^A_OK=0$' "$GW_TMP/grubenv8.txt"
 expect_output_contains -n grubenv-A-no-tries '^A_TRY=0$' "$GW_TMP/grubenv8.txt"
+
+# ------- boot 9 (scenario 5): a downgrade handed to the agent is refused ---
+# Release 1.5 for group A, security version 1: signed by the release key like the
+# others (plain, not encrypted), so its signature passes; install checks the TPM's
+# anti-rollback counter (2 since 2.0's commit) before the verifier's authorization
+# (which this device also requires), so the counter refuses it. The verifier has it
+# too and does not offer it. The operator copies it onto the device's data disk and
+# installs it by hand.
+vm_slot_image A 1.5 "$GW_TMP/slot-v15.img" || { fail slot-v15 "cannot make 1.5's image"; exit 1; }
+check bundle-v15 gwpolicy bundle create --root "$VM_REL/root.json" --key "$VM_REL/t1.key" \
+  --model gw-vm --channel stable --version 1.5 --security-version 1 \
+  --image "rootfs=$GW_TMP/slot-v15.img" -o "$VM_REL/v15.gwb"
+UF_REL=$VM_REL uf_add v15
+check v15-on-data-disk vm_put_data gw "$VM_REL/v15.gwb" v15.gwb
+vm_get_grubenv gw "$GW_TMP/grubenv-before-v15"
+sum_A=$(vm_part_sum gw rootfs-A) sum_B=$(vm_part_sum gw rootfs-B)
+cat >"$GW_TMP/steps9.sh" <<'STEPS'
+step attest agent attest
+step pending agent update pending
+step install agent update install /var/lib/gatewarden/v15.gwb
+step status agent update status
+STEPS
+vm_tell "Boot 9: release 1.5 (security version 1), signed by the release key, is handed to the gateway by hand; its TPM counter (2) refuses the downgrade."
+vm_boot gw "$GW_TMP/steps9.sh" || exit 1
+vm_wait_off gw || exit 1
+booted B 2.0
+vm_expect_step gw attest 0
+step_out pending
+expect_output_not_contains -n v15-not-offered "$REL_v15" "$GW_TMP/pending.out"
+expect_eq v15-rollout-not-offered "$(rollout "$REL_v15" | cut -d' ' -f3)" 0
+vm_expect_step gw install 35
+step_out install
+expect_output_contains -n v15-refused-rollback \
+  "security version 1 is below the counter's 2 \\(channel stable\\): a rollback" \
+  "$GW_TMP/install.out"
+vm_expect_step gw status 0
+step_out status
+expect_output_contains -n v15-counter-still-2 '^counter stable: security version 2 ' \
+  "$GW_TMP/status.out"
+vm_get_grubenv gw "$GW_TMP/grubenv-after-v15"
+expect_exit -n v15-grubenv-unchanged 0 cmp "$GW_TMP/grubenv-before-v15" "$GW_TMP/grubenv-after-v15"
+expect_eq v15-slot-A-unchanged "$(vm_part_sum gw rootfs-A)" "$sum_A"
+expect_eq v15-slot-B-unchanged "$(vm_part_sum gw rootfs-B)" "$sum_B"
+expect_eq v15-verifier-security-version-2 "$(shown)" "affirming $REL_v2 None fell-back $REL_v3p 2"
+vm_tell "The gateway refused 1.5 (exit 35, a rollback); slots, grubenv and counter are unchanged."
+
+# -- boot 10 (scenario 5): B's kernel tampered with behind the agent's back ---
+# The host appends bytes to B's /boot/vmlinuz in the powered-off disk (an
+# attacker with the disk; the kernel still boots: the loader ignores what follows
+# the image). GRUB measures the file it loads into PCR 9: the attestation is
+# contraindicated by PCR 9's rule (its allowed list has the image's kernel only).
+check tamper-get-kernel vm_slot_file_get gw B /boot/vmlinuz "$GW_TMP/vmlinuz-B"
+cp "$GW_TMP/vmlinuz-B" "$GW_TMP/vmlinuz-tampered"
+printf 'not the release engineer\047s kernel\n' >>"$GW_TMP/vmlinuz-tampered"
+check tamper-put-kernel vm_slot_file_put gw B /boot/vmlinuz "$GW_TMP/vmlinuz-tampered"
+cat >"$GW_TMP/steps10.sh" <<'STEPS'
+step attest agent attest
+STEPS
+vm_tell "Boot 10: someone with the disk appended bytes to slot B's kernel; GRUB boots it and measures it."
+vm_boot gw "$GW_TMP/steps10.sh" || exit 1
+vm_wait_off gw || exit 1
+booted B 2.0
+vm_expect_step gw boot 0
+vm_expect_step gw attest 24
+step_out attest
+expect_output_contains -n tampered-kernel-contraindicated 'gw-vm-1: contraindicated' \
+  "$GW_TMP/attest.out"
+expect_output_contains -n tampered-kernel-pcr9-rule 'failed claim: .*pcrs\.9\..*PCR 9 event' \
+  "$GW_TMP/attest.out"
+expect_eq tampered-kernel-on-verifier "$(shown)" \
+  "contraindicated $REL_v2 None fell-back $REL_v3p 2"
+tell_shown
 check audit-chain gwverifier audit verify "${vconf[@]}"
-note "scenarios 2 and 3: $(($(date +%s) - t_start)) s in all"
+note "scenarios 2, 3 and 5: $(($(date +%s) - t_start)) s in all"

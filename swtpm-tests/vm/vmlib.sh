@@ -402,4 +402,67 @@ STEPS
   vm_expect_step "$name" provision 0
   vm_expect_step "$name" enroll 0 || return 1
   vm_get "$name" bios.bin "$d/bios-1.bin" && vm_get "$name" eventlog.cel "$d/eventlog-1.cel"
+# _vm_part_size NAME PARTNAME: the size in bytes of partition PARTNAME of the VM's
+# boot disk.
+_vm_part_size() {
+  sfdisk -d "$GW_TMP/$1/disk.img" |
+    sed -n "s/.*size= *\\([0-9]*\\),.*name=\"$2\".*/\\1/p" | awk '{print $1 * 512}'
+}
+
+# vm_part_sum NAME PARTNAME: the SHA-256 of partition PARTNAME of the powered-off
+# VM's boot disk (a slot written or not).
+vm_part_sum() {
+  local sum
+  sum=$(set -o pipefail; _vm_part_copy "$1" "$2" /dev/stdout | sha256sum) || return 1
+  echo "${sum%% *}"
+}
+
+# _vm_part_copy NAME PARTNAME FILE: partition PARTNAME of the VM's boot disk copied
+# to FILE; _vm_part_back NAME PARTNAME FILE: FILE written back over it.
+_vm_part_copy() {
+  local off size
+  off=$(_vm_part_offset "$1" "$2") size=$(_vm_part_size "$1" "$2")
+  [ -n "$off" ] && [ -n "$size" ] || return 1
+  dd if="$GW_TMP/$1/disk.img" of="$3" bs=1M iflag=skip_bytes,count_bytes skip="$off" \
+    count="$size" status=none
+}
+_vm_part_back() {
+  local off
+  off=$(_vm_part_offset "$1" "$2")
+  [ -n "$off" ] || return 1
+  dd if="$3" of="$GW_TMP/$1/disk.img" bs=1M oflag=seek_bytes seek="$off" conv=notrunc \
+    status=none
+}
+
+# vm_slot_file_get NAME GROUP PATH DEST, vm_slot_file_put NAME GROUP PATH FILE:
+# file PATH of the ext2 in the powered-off VM's rootfs-GROUP, read to DEST or
+# replaced by FILE from the host with debugfs (behind the agent's back: an attacker
+# with the disk, not the device's way).
+vm_slot_file_get() {
+  local w rc=0
+  w=$(mktemp "$GW_TMP/part.XXXXXX") || return 1
+  _vm_part_copy "$1" "rootfs-$2" "$w" && debugfs -R "dump $3 $4" "$w" >/dev/null 2>&1 &&
+    [ -s "$4" ] || rc=1
+  rm -f "$w"
+  return $rc
+}
+vm_slot_file_put() {
+  local w rc=0
+  w=$(mktemp "$GW_TMP/part.XXXXXX") || return 1
+  _vm_part_copy "$1" "rootfs-$2" "$w" &&
+    debugfs -w -f - "$w" >/dev/null 2>&1 <<CMDS &&
+rm $3
+write $4 $3
+CMDS
+    e2fsck -fn "$w" >/dev/null 2>&1 && _vm_part_back "$1" "rootfs-$2" "$w" || rc=1
+  rm -f "$w"
+  return $rc
+}
+
+# vm_put_data NAME FILE PATH: FILE written to PATH (relative to the agent's state
+# directory) on the powered-off VM's data disk (ext4) from the host, as an operator
+# copying a file onto the device would.
+vm_put_data() {
+  debugfs -w -R "write $2 $3" "$GW_TMP/$1/data.img" >/dev/null 2>&1 &&
+    debugfs -R "stat $3" "$GW_TMP/$1/data.img" 2>/dev/null | grep -q "Size: $(stat -c %s "$2")\$"
 }
