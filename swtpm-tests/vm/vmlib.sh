@@ -402,6 +402,8 @@ STEPS
   vm_expect_step "$name" provision 0
   vm_expect_step "$name" enroll 0 || return 1
   vm_get "$name" bios.bin "$d/bios-1.bin" && vm_get "$name" eventlog.cel "$d/eventlog-1.cel"
+}
+
 # _vm_part_size NAME PARTNAME: the size in bytes of partition PARTNAME of the VM's
 # boot disk.
 _vm_part_size() {
