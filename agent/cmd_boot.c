@@ -30,13 +30,13 @@ static void usage(FILE *f)
 
 /* The update part after the stages (or, resume, at a rerun in the same cycle).
  * Returns the exit code, or -1 when nothing was pending on a rerun. */
-static int finish_update(struct agent_ctx *ctx, bool json, bool resume)
+static int finish_update(struct agent_ctx *ctx, bool json, bool resume, uint32_t cycle)
 {
 	bool acted = false, rolled_back = false;
 	gw_error err = { { 0 } };
 	int rc;
 
-	rc = update_boot_finish(ctx, json, stdout, resume, &acted, &rolled_back, &err);
+	rc = update_boot_finish(ctx, json, stdout, resume, cycle, &acted, &rolled_back, &err);
 	if (rc)
 		return agent_report(ctx, rc, &err, "update");
 	if (rolled_back)
@@ -112,7 +112,7 @@ int cmd_boot(struct agent_ctx *ctx, int argc, char **argv)
 		return agent_report(ctx, rc, &err, "event log");
 	if (meta.booted) {
 		/* An update step cut short (a crash, a kill) is finished by a rerun. */
-		rc = finish_update(ctx, json, true);
+		rc = finish_update(ctx, json, true, meta.reset_count);
 		if (rc >= 0)
 			return rc;
 		agent_errorf(ctx, "boot already ran in this TPM reset cycle (resetCount %u); "
@@ -137,7 +137,7 @@ int cmd_boot(struct agent_ctx *ctx, int argc, char **argv)
 	/* The trial's health checks see the measured system. A measuring failure
 	 * does not skip them: a pending trial is committed or rolled back all the
 	 * same (the failure is reported, and in the history). */
-	rc = finish_update(ctx, json, false);
+	rc = finish_update(ctx, json, false, meta.reset_count);
 	if (rc != GW_EXIT_OK)
 		return rc;
 	if (update_rc)

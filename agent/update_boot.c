@@ -280,8 +280,8 @@ static int pin_committed_root(struct update_run *run, enum bl_group g, gw_error 
 	return rc;
 }
 
-int update_boot_finish(struct agent_ctx *ctx, bool json, FILE *out, bool resume, bool *acted,
-		       bool *rolled_back, gw_error *err)
+int update_boot_finish(struct agent_ctx *ctx, bool json, FILE *out, bool resume,
+		       uint32_t cycle, bool *acted, bool *rolled_back, gw_error *err)
 {
 	struct update_run run;
 	enum bl_group g;
@@ -307,6 +307,10 @@ int update_boot_finish(struct agent_ctx *ctx, bool json, FILE *out, bool resume,
 			rc = update_reboot(&run, err);
 	} else if (t == (int)other_of(g)) {
 		rc = finish_other(&run, other_of(g), acted, err);
+	} else if (run.st.group[g].state == SLOT_BAD) {
+		/* No trial of it pending: the bootloader forgot what it was told. */
+		*acted = true;
+		rc = update_boot_bad_group(&run, cycle, rolled_back, err);
 	} else if (run.bls.trial[g] || !run.bls.bootable[g]) {
 		/* The bootloader does not count it good (a trial, tries left or just
 		 * spent by this boot) and the state knows no trial of it (slots.json lost
@@ -327,6 +331,8 @@ int update_boot_finish(struct agent_ctx *ctx, bool json, FILE *out, bool resume,
 			update_say(&run, "good", "group %c marked good", bl_group_char(g));
 		if (!rc && run.st.group[g].state == SLOT_GOOD)
 			rc = pin_committed_root(&run, g, err);
+		if (!rc)
+			rc = update_redirect_clear(ctx, err);
 	}
 out:
 	update_run_close(&run);

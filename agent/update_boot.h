@@ -105,11 +105,26 @@ void update_say(const struct update_run *run, const char *event, const char *fmt
 int update_boot_measure(struct agent_ctx *ctx, bool json, FILE *out, gw_error *err) GW_WUR;
 
 /* After the stages: finish what is pending. resume: `gwagent boot` already ran in
- * this reset cycle (only pending update work is done). *acted says whether
- * anything was pending; *rolled_back whether a health check failed (the reboot
- * command has been run). */
-int update_boot_finish(struct agent_ctx *ctx, bool json, FILE *out, bool resume, bool *acted,
-		       bool *rolled_back, gw_error *err) GW_WUR;
+ * this reset cycle (only pending update work is done); cycle: its TPM reset
+ * count. *acted says whether anything was pending; *rolled_back whether a health
+ * check failed or a bad group was booted and the reboot command has been run. */
+int update_boot_finish(struct agent_ctx *ctx, bool json, FILE *out, bool resume,
+		       uint32_t cycle, bool *acted, bool *rolled_back, gw_error *err) GW_WUR;
+
+/* ---- agent/update_badboot.c: a boot of a group the state calls bad ---- */
+
+/* The booted group is SLOT_BAD with no trial of it pending (the bootloader's
+ * environment lost or rewritten). Said; when the other group is SLOT_GOOD, it is
+ * marked good (primary) and the booted one bad in the bootloader, the marker
+ * STATE_DIR/update/redirect ("CYCLE COUNT", cycle the TPM reset count of this
+ * boot) written durably and the reboot command run (*rebooted). When the marker
+ * names an earlier cycle (the previous boot redirected and the bootloader booted
+ * the bad group again): GW_E_STATE, no reboot. When the other group is not
+ * committed: a warning, 0, nothing else. */
+int update_boot_bad_group(struct update_run *run, uint32_t cycle, bool *rebooted,
+			  gw_error *err) GW_WUR;
+/* Remove the marker (a healthy boot of a good group): durably, missing is fine. */
+int update_redirect_clear(struct agent_ctx *ctx, gw_error *err) GW_WUR;
 
 /* ---- agent/cmd_update_mark.c: `gwagent update mark-good|mark-bad` ---- */
 int update_mark_good_main(struct agent_ctx *ctx, int argc, char **argv);
