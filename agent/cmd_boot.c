@@ -24,8 +24,9 @@ static void usage(FILE *f)
 		   "Exit status 6 when a stage file could not be read (it is recorded as\n"
 		   "failed, the other stages are still measured), 5 when boot already ran in\n"
 		   "this cycle and no update work was left, 40 when a health check failed and\n"
-		   "the trial was rolled back, 1 (or the error's code) when the update part\n"
-		   "failed.\n");
+		   "the trial was rolled back, or a group the update state calls bad booted\n"
+		   "and the reboot command was run to leave it (5 when the previous boot did\n"
+		   "so already), 1 (or the error's code) when the update part failed.\n");
 }
 
 /* The update part after the stages (or, resume, at a rerun in the same cycle).
