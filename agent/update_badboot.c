@@ -32,18 +32,19 @@ static int redirect_load(struct agent_ctx *ctx, bool *found, unsigned long *cycl
 		return 0;
 	if (rc)
 		return rc;
+	/* Two decimal numbers, one blank, one newline, nothing else. */
 	s = (char *)buf;
 	errno = 0;
-	*cycle = strtoul(s, &end, 10);
-	if (end != s && *end == ' ' && !errno) {
+	if (*s >= '0' && *s <= '9') {
+		*cycle = strtoul(s, &end, 10);
 		s = end + 1;
-		*count = strtoul(s, &end, 10);
+		if (!errno && *end == ' ' && *s >= '0' && *s <= '9') {
+			*count = strtoul(s, &end, 10);
+			*found = !errno && *end == '\n' && (size_t)(end + 1 - (char *)buf) == len;
+		}
 	}
-	if (errno || end == s || *end != '\n' || (size_t)(end + 1 - (char *)buf) != len ||
-	    *s < '0' || *s > '9')
+	if (!*found)
 		rc = gw_fail(err, GW_E_PARSE, "%s: not \"RESET_COUNT COUNT\"", path);
-	else
-		*found = true;
 	free(buf);
 	return rc;
 }

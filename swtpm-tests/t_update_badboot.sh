@@ -58,6 +58,14 @@ expect_output_contains -n loop-named 'not rebooting again' "$GW_STDERR"
 expect_eq loop-reboots "$(reboots)" 2
 expect_eq loop-history "$(grep -c '"bad-group-loop"' "$state/update/history.jsonl")" 1
 
+# A damaged marker is an error naming it, never a reason to reboot.
+cp "$state/update/redirect" "$GW_TMP/redirect.saved"
+printf '7\n' >"$state/update/redirect"
+expect_exit -n damaged-marker 19 ga boot
+expect_output_contains -n damaged-marker-named 'redirect: not "RESET_COUNT COUNT"' "$GW_STDERR"
+expect_eq damaged-marker-reboots "$(reboots)" 2
+cp "$GW_TMP/redirect.saved" "$state/update/redirect"
+
 # The operator restores the environment: B boots, its healthy boot clears the marker.
 grub-editenv "$bl" set A_OK=0 A_TRY=0 B_OK=1 B_TRY=0 "ORDER=B A"
 expect_eq fixed-boots-B "$(power_on)" B
