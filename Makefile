@@ -43,6 +43,14 @@ LIBS := -ltss2-esys -ltss2-mu -ltss2-rc -ltss2-tctildr -ljson-c -linih -larchive
 # The verifier's HTTPS server and store; the agent's HTTPS client.
 VERIFIER_LIBS := -levent_openssl -levent_pthreads -levent -lsqlite3
 AGENT_LIBS := -lcurl -lubootenv
+# gwagent links libarchive statically, so the gateway does not load libarchive's
+# own dependencies (libxml2 -> libicuuc -> libicudata, 30 MB, and libstdc++) at
+# every start for the xar format it never uses. archive_write_set_format.o (pulled
+# in by the pax writer) references every writer, xar's libxml2 calls among them:
+# only lld drops a library whose symbols are referenced from garbage-collected
+# sections alone (GNU ld keeps libxml2 NEEDED). doc/testing.md has the measurement.
+AGENT_ARCHIVE := -fuse-ld=lld -Wl,--gc-sections -Wl,--as-needed \
+	-Wl,-Bstatic -larchive -Wl,-Bdynamic
 
 ifneq ($(V),1)
 Q := @
@@ -112,7 +120,8 @@ $(LIBPOLICY): $(call obj,$(POLICY_SRC))
 
 $(B)/gwagent: $(call obj,agent/main.c) $(LIBAGENT) $(LIBGW)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(AGENT_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(filter-out -larchive,$(LIBS)) $(AGENT_ARCHIVE) \
+		$(AGENT_LIBS)
 $(B)/gwverifier: $(call obj,verifier/main.c) $(LIBVERIFIER) $(LIBPOLICY) $(LIBGW)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(VERIFIER_LIBS)

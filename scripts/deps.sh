@@ -5,7 +5,7 @@
 set -euo pipefail
 
 pkgs=(
-  build-essential pkg-config clang llvm libclang-rt-dev valgrind
+  build-essential pkg-config clang llvm lld libclang-rt-dev valgrind
   libtss2-dev libssl-dev libjson-c-dev libinih-dev libcmocka-dev
   libevent-dev libcurl4-openssl-dev libsqlite3-dev libarchive-dev libzstd-dev
   # sd_notify for the daemons (common/notify.c); man pages from --help (make man,
