@@ -384,6 +384,8 @@ int gw_link_durable(const char *tmp, const char *path, gw_error *err)
 		if (unlink(tmp) != 0)
 			return gw_fail(err, GW_E_IO, "%s: %s", tmp, strerror(errno));
 	}
+	if (fsync_renamed(-1, path))
+		return gw_fail(err, GW_E_IO, "fsync %s: %s", path, strerror(errno));
 	if (fsync_parent(path))
 		return gw_fail(err, GW_E_IO, "fsync directory of %s: %s", path, strerror(errno));
 	return 0;
