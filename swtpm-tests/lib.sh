@@ -251,6 +251,13 @@ require_cmd() {
   done
 }
 
+# sqlite3 ARGS...: the sqlite3 shell, waiting up to 10 s for a lock. A scenario
+# reads a store its verifier (or a load writer) may be writing at that moment;
+# without a busy timeout the read fails at once with "database is locked".
+sqlite3() {
+  command sqlite3 -cmd ".timeout 10000" "$@"
+}
+
 # ------------------------------------------------------------ our binaries ---
 
 # gwagent ARGS... / gwverifier ARGS...: run $GW_BIN/<tool>, under valgrind when
