@@ -58,8 +58,9 @@ int gw_rename_durable(const char *from, const char *to, gw_error *err) GW_WUR;
  * is never replaced (renameat2 RENAME_NOREPLACE, or link + unlink where the file
  * system lacks it); then, on FAT, fsync the moved file (as gw_rename_durable
  * does), and fsync the directory of path. GW_E_EXISTS when path exists: tmp is
- * kept, the caller removes it. GW_E_IO otherwise (path may then be in place when
- * only a fsync failed). */
+ * kept, the caller removes it. GW_E_IO otherwise (path may then be in place: when
+ * only a fsync failed, or, after the link, the removal of tmp, which then names
+ * the same file). */
 int gw_link_durable(const char *tmp, const char *path, gw_error *err) GW_WUR;
 
 /* Append len bytes to path (created with mode if missing) and fsync it before
