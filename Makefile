@@ -238,7 +238,7 @@ $(FUZZ_B)/obj/%.o: %.c
 	$(call say,FUZZCC,$<)
 	@mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) -c -o $@ $<
-# The audit archive reader recomputes the store's chain hash (verifier/store.c),
+# The audit archive reader recomputes the store's chain hash (verifier/store_audit.c),
 # which brings the store and SQLite along.
 $(FUZZ_B)/fuzz_audit_archive: $(patsubst %.c,$(FUZZ_B)/obj/%.o,verifier/audit_archive.c \
 	$(wildcard verifier/store*.c))

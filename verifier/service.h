@@ -80,7 +80,8 @@ void service_thread_fini(unsigned idx, void *app, void *arg);
 extern const struct httpd_route service_routes[];
 extern const size_t service_nroutes;
 
-/* Handlers (service.c: health and enrollment; service_attest.c: attestation). */
+/* Handlers (service.c: health; service_enroll.c: enrollment; service_attest.c:
+ * attestation). */
 void service_health(struct httpd_req *req);
 void service_enroll(struct httpd_req *req);
 void service_enroll_activate(struct httpd_req *req);
@@ -92,6 +93,9 @@ void service_update_key(struct httpd_req *req); /* service_update_key.c */
 
 /* Shared helpers. */
 int64_t service_now(void);
+/* Answer status with o as compact JSON (slashes not escaped); o is freed. */
+struct json_object;
+void service_reply_obj(struct httpd_req *req, int status, struct json_object *o);
 /* An audit record of actor "device:<id>" (or "verifier"), written on its own;
  * failures to write it are logged, not returned. It is also a log line (vlog.h):
  * "refused action=ACTION device=ID: DETAIL" (warning, through vlog_repeat per

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Store front end: url parsing, argument checks, the audit hash, the EK's key
-// identity, and dispatch to the backend's operations table.
+// Store front end: url parsing, transactions, argument checks, the EK's key
+// identity, and dispatch to the backend's operations table for devices, nonces,
+// results, enrollments and update keys (the audit log: store_audit.c; policies:
+// store_policy.c).
 #include "store_impl.h"
 
 #include <stdlib.h>
@@ -119,68 +121,14 @@ static int check_model(const char *model, gw_error *err)
 	return rc;
 }
 
-static void put_be64(uint8_t *p, uint64_t v)
+int store_check_text(const char *s, size_t cap, const char *what, gw_error *err)
 {
-	for (int i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)v;
-		v >>= 8;
-	}
+	return check_text(s, cap, what, err);
 }
 
-static int hash_text(EVP_MD_CTX *ctx, const char *s)
+int store_check_model(const char *model, gw_error *err)
 {
-	uint8_t len[4] = { 0xff, 0xff, 0xff, 0xff };
-	size_t n;
-
-	if (!s)
-		return EVP_DigestUpdate(ctx, len, sizeof(len)) == 1 ? 0 : GW_E_CRYPTO;
-	n = strnlen(s, STORE_TEXT_MAX + 1);
-	if (n > STORE_TEXT_MAX)
-		return GW_E_TOOBIG;
-	len[0] = (uint8_t)(n >> 24);
-	len[1] = (uint8_t)(n >> 16);
-	len[2] = (uint8_t)(n >> 8);
-	len[3] = (uint8_t)n;
-	if (EVP_DigestUpdate(ctx, len, sizeof(len)) != 1 || EVP_DigestUpdate(ctx, s, n) != 1)
-		return GW_E_CRYPTO;
-	return 0;
-}
-
-int store_audit_hash(const uint8_t prev[STORE_HASH_LEN], uint64_t seq,
-		     const struct store_audit *a, uint8_t out[STORE_HASH_LEN])
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	uint8_t num[16];
-	uint8_t md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-	int rc = GW_E_CRYPTO;
-
-	if (!ctx)
-		return GW_E_NOMEM;
-	/* actor, action and outcome are required: a NULL one is a caller bug, and
-	 * encoding it like a NULL device_id would make it look deliberate. */
-	if (!a->actor || !a->action || !a->outcome) {
-		rc = GW_E_INVAL;
-		goto out;
-	}
-	put_be64(num, seq);
-	put_be64(num + 8, (uint64_t)a->ts);
-	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
-	    EVP_DigestUpdate(ctx, prev, STORE_HASH_LEN) != 1 ||
-	    EVP_DigestUpdate(ctx, num, sizeof(num)) != 1)
-		goto out;
-	if ((rc = hash_text(ctx, a->actor)) || (rc = hash_text(ctx, a->action)) ||
-	    (rc = hash_text(ctx, a->device_id)) || (rc = hash_text(ctx, a->outcome)) ||
-	    (rc = hash_text(ctx, a->detail)))
-		goto out;
-	rc = GW_E_CRYPTO;
-	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != STORE_HASH_LEN)
-		goto out;
-	memcpy(out, md, STORE_HASH_LEN);
-	rc = 0;
-out:
-	EVP_MD_CTX_free(ctx);
-	return rc;
+	return check_model(model, err);
 }
 
 /* The key, not its encoding: a TPM2B_PUBLIC carries attributes, an authPolicy and
@@ -474,37 +422,6 @@ int store_result_history(struct store *st, const char *device_id, unsigned limit
 	return st->ops->result_history(st, device_id, limit, cb, arg, err);
 }
 
-int store_audit_append(struct store *st, const struct store_audit *a, uint64_t *seq,
-		       gw_error *err)
-{
-	int rc;
-
-	if (!a)
-		return gw_fail(err, GW_E_INVAL, "audit record is missing");
-	rc = store_check_audit(a, err);
-	if (rc)
-		return rc;
-	return st->ops->audit_append(st, a, seq, err);
-}
-
-int store_audit_list(struct store *st, uint64_t since, store_audit_cb cb, void *arg,
-		     gw_error *err)
-{
-	if (!cb)
-		return gw_fail(err, GW_E_INVAL, "callback is missing");
-	if (since > INT64_MAX)
-		return gw_fail(err, GW_E_INVAL, "seq over 2^63");
-	return st->ops->audit_list(st, since, cb, arg, err);
-}
-
-int store_audit_verify(struct store *st, uint64_t *count, uint64_t *first_bad_seq,
-		       gw_error *err)
-{
-	if (!count || !first_bad_seq)
-		return gw_fail(err, GW_E_INVAL, "output is missing");
-	return st->ops->audit_verify(st, count, first_bad_seq, err);
-}
-
 int store_device_set_client_cert(struct store *st, const char *id, const char *fp,
 				 const struct store_audit *audit, gw_error *err)
 {
@@ -661,119 +578,6 @@ int store_enrollment_fail(struct store *st, const char *id, const struct store_a
 int store_enrollment_purge(struct store *st, int64_t before, uint64_t *count, gw_error *err)
 {
 	return st->ops->enrollment_purge(st, before, count, err);
-}
-
-void store_policy_fini(struct store_policy *p)
-{
-	if (!p)
-		return;
-	free(p->body);
-	p->body = NULL;
-}
-
-/* 64 lower-case hex digits (a SHA-256 as the policy tables keep it). */
-static int check_sha256_hex(const char *hex, const char *what, gw_error *err)
-{
-	size_t n = hex ? strlen(hex) : 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (!((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'a' && hex[i] <= 'f')))
-			n = 0;
-	if (n != 64)
-		return gw_fail(err, GW_E_INVAL, "%s must be 64 lower-case hex digits", what);
-	return 0;
-}
-
-int store_policy_add(struct store *st, const char *model, uint32_t version,
-		     const char *payload_sha256, const char *body, int64_t now,
-		     const char *actor, const struct store_audit *audit, gw_error *err)
-{
-	int rc;
-
-	if (payload_sha256 &&
-	    (rc = check_sha256_hex(payload_sha256, "a policy's payload digest", err)))
-		return rc;
-	if ((rc = check_model(model, err)) ||
-	    (rc = check_text(body, STORE_POLICY_MAX, "policy", err)) ||
-	    (rc = check_text(actor, STORE_ACTOR_MAX, "actor", err)) ||
-	    (rc = store_check_audit(audit, err)))
-		return rc;
-	if (version == 0)
-		return gw_fail(err, GW_E_INVAL, "policy version 0: versions start at 1");
-	return st->ops->policy_add(st, model, version, payload_sha256, body, now, actor, audit,
-				   err);
-}
-
-int store_policy_counter(struct store *st, const char *model, struct store_policy_counter *out,
-			 gw_error *err)
-{
-	int rc = check_model(model, err);
-
-	if (rc)
-		return rc;
-	if (!out)
-		return gw_fail(err, GW_E_INVAL, "output is missing");
-	return st->ops->policy_counter(st, model, out, err);
-}
-
-int store_policy_reset(struct store *st, const char *model, uint32_t reset,
-		       uint32_t from_version, uint32_t to_version, const char *next_sha256,
-		       const char *body, int64_t now, const char *actor,
-		       const struct store_audit *audit, gw_error *err)
-{
-	int rc;
-
-	if ((rc = check_sha256_hex(next_sha256, "a reset's next policy digest", err)) ||
-	    (rc = check_model(model, err)) ||
-	    (rc = check_text(body, STORE_POLICY_MAX, "policy reset", err)) ||
-	    (rc = check_text(actor, STORE_ACTOR_MAX, "actor", err)) ||
-	    (rc = store_check_audit(audit, err)))
-		return rc;
-	if (reset == 0 || to_version >= from_version)
-		return gw_fail(err, GW_E_INVAL, "policy reset %u of %s: from %u to %u is not a "
-						"reset", (unsigned)reset, model,
-			       (unsigned)from_version, (unsigned)to_version);
-	return st->ops->policy_reset(st, model, reset, from_version, to_version, next_sha256, body,
-				     now, actor, audit, err);
-}
-
-int store_policy_current(struct store *st, const char *model, struct store_policy *out,
-			 gw_error *err)
-{
-	int rc = check_model(model, err);
-
-	if (rc)
-		return rc;
-	if (!out)
-		return gw_fail(err, GW_E_INVAL, "output is missing");
-	return st->ops->policy_get(st, model, 0, out, err);
-}
-
-int store_policy_get(struct store *st, const char *model, uint32_t version,
-		     struct store_policy *out, gw_error *err)
-{
-	int rc = check_model(model, err);
-
-	if (rc)
-		return rc;
-	if (!out)
-		return gw_fail(err, GW_E_INVAL, "output is missing");
-	if (version == 0)
-		return gw_fail(err, GW_E_NOTFOUND, "policy %s version 0: versions start at 1",
-			       model);
-	return st->ops->policy_get(st, model, version, out, err);
-}
-
-int store_policy_list(struct store *st, const char *model, store_policy_cb cb, void *arg,
-		      gw_error *err)
-{
-	int rc;
-
-	if (!cb)
-		return gw_fail(err, GW_E_INVAL, "callback is missing");
-	if (model && (rc = check_model(model, err)))
-		return rc;
-	return st->ops->policy_list(st, model, cb, arg, err);
 }
 
 void store_update_key_fini(struct store_update_key *k)

@@ -142,5 +142,10 @@ int store_sqlite_open(const char *path, bool sync_full, struct store **out,
 int store_check_audit(const struct store_audit *a, gw_error *err) GW_WUR;
 /* A device id: 1..STORE_ID_MAX bytes (store.c). */
 int store_check_device_id(const char *id, gw_error *err) GW_WUR;
+/* Text s present (GW_E_INVAL) and at most cap bytes (GW_E_TOOBIG); err names it
+ * what (store.c). */
+int store_check_text(const char *s, size_t cap, const char *what, gw_error *err) GW_WUR;
+/* A model: 1..STORE_MODEL_MAX bytes (store.c). */
+int store_check_model(const char *model, gw_error *err) GW_WUR;
 
 #endif
