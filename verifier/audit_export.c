@@ -6,10 +6,12 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -133,7 +135,19 @@ static int record_export(struct store *st, const struct export_ctx *x, const cha
 	return rc;
 }
 
-/* The file in dir whose name starts at seq first (name), if any: 0 and name[0]
+/* A directory entry that is a regular file (not followed if a symbolic link):
+ * a FIFO, socket, device or link named like an archive is never one. */
+static bool is_regular(DIR *d, const struct dirent *e)
+{
+	struct stat sb;
+
+	if (e->d_type != DT_UNKNOWN)
+		return e->d_type == DT_REG;
+	return fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISREG(sb.st_mode);
+}
+
+/* The regular file in dir whose name starts at seq first (name), if any: 0 and name[0]
  * '\0' when there is none; several are GW_E_EXISTS. */
 static int find_leftover(const char *dir, uint64_t first, char *name, size_t len,
 			 gw_error *err)
@@ -152,7 +166,7 @@ static int find_leftover(const char *dir, uint64_t first, char *name, size_t len
 		return gw_fail(err, GW_E_IO, "%s: %s", dir, strerror(errno));
 	while (!rc && (errno = 0, e = readdir(d))) {
 		if (strlen(e->d_name) != want || strncmp(e->d_name, prefix, strlen(prefix)) ||
-		    strcmp(e->d_name + want - 6, ".jsonl"))
+		    strcmp(e->d_name + want - 6, ".jsonl") || !is_regular(d, e))
 			continue;
 		if (name[0])
 			rc = gw_fail(err, GW_E_EXISTS, "%s: several archives start at seq %" PRIu64
@@ -166,39 +180,82 @@ static int find_leftover(const char *dir, uint64_t first, char *name, size_t len
 	return rc;
 }
 
-/* A crash between an archive's move into dir and its commit leaves the file and
- * the records, and the next round finds the file starting at the store's first
- * seq. Intact, chained from the anchor, and holding exactly the store's next
- * records (the same hashes): it is taken as this export's archive, its range
- * committed. Anything else is an error and nothing is removed. Inside
- * store_begin(), x set up from the anchor. */
-static int adopt_leftover(struct store *st, struct export_ctx *x, const char *path,
-			  gw_error *err)
+/* A leftover is in dir's listing, but its move may not have reached the disk: a
+ * crash (or a failed fsync) between the move and the directory's fsync leaves it
+ * in the page cache only. Before its records are removed the file (which on FAT
+ * also writes its directory entry, as util.c's rule for a moved file) and dir are
+ * fsynced; either failing fails the export. */
+static int make_durable(int fd, const char *path, const char *dir, gw_error *err)
 {
-	struct audit_archive_summary sum;
-	int rc = audit_archive_check_file(path, &sum, err);
+	int d;
 
-	if (rc) {
-		gw_error_prefix(err, "%s, left by an earlier export, is not an intact archive "
-				     "(nothing removed): ", path);
-		return rc;
+	if (fsync(fd))
+		return gw_fail(err, GW_E_IO, "fsync %s: %s", path, strerror(errno));
+	d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d < 0 || fsync(d)) {
+		int e = errno;
+
+		if (d >= 0)
+			close(d);
+		return gw_fail(err, GW_E_IO, "fsync %s: %s", dir, strerror(e));
 	}
-	if (sum.first_seq != x->first || sum.count == 0 ||
-	    !gw_ct_equal(sum.prev_hash, x->prev, STORE_HASH_LEN))
+	close(d);
+	return 0;
+}
+
+/* The leftover's records against the store's next ones (the same hashes). */
+static int same_records(struct store *st, struct export_ctx *x, const char *path,
+			const struct audit_archive_summary *sum, gw_error *err)
+{
+	int rc;
+
+	if (sum->first_seq != x->first || sum->count == 0 ||
+	    !gw_ct_equal(sum->prev_hash, x->prev, STORE_HASH_LEN))
 		return gw_fail(err, GW_E_EXISTS, "%s does not chain from the store's anchor "
 				 "(seq %" PRIu64 "): not this store's archive, nothing removed",
 			       path, x->first - 1);
 	x->before = INT64_MAX;
-	x->max = sum.count;
+	x->max = sum->count;
 	rc = store_audit_list(st, x->first - 1, export_cb, x, err);
 	if (rc != 0 && rc != EXPORT_STOP)
 		return rc;
-	if (x->count != sum.count || x->last != sum.last_seq ||
-	    !gw_ct_equal(x->prev, sum.anchor_hash, STORE_HASH_LEN))
+	if (x->count != sum->count || x->last != sum->last_seq ||
+	    !gw_ct_equal(x->prev, sum->anchor_hash, STORE_HASH_LEN))
 		return gw_fail(err, GW_E_EXISTS, "%s (seq %" PRIu64 "-%" PRIu64 ") holds other "
 				 "records than the store's: not this store's archive, nothing "
-				 "removed", path, sum.first_seq, sum.last_seq);
+				 "removed", path, sum->first_seq, sum->last_seq);
 	return 0;
+}
+
+/* A crash between an archive's move into dir and its commit leaves the file and
+ * the records, and the next round finds the file starting at the store's first
+ * seq. Intact, chained from the anchor, holding exactly the store's next records
+ * (the same hashes), and durable: it is taken as this export's archive, its range
+ * committed. Anything else is an error and nothing is removed. Inside
+ * store_begin(), x set up from the anchor. */
+static int adopt_leftover(struct store *st, struct export_ctx *x, const char *path,
+			  const char *dir, gw_error *err)
+{
+	struct audit_archive_summary sum;
+	int fd = -1;
+	int rc = audit_archive_open(path, &fd, err);
+
+	if (!rc)
+		rc = audit_archive_check_fd(fd, path, &sum, err);
+	if (rc) {
+		gw_error_prefix(err, "%s, left by an earlier export, is not an intact archive "
+				     "(nothing removed): ", path);
+		goto out;
+	}
+	if ((rc = same_records(st, x, path, &sum, err)))
+		goto out;
+	if ((rc = make_durable(fd, path, dir, err)))
+		gw_error_prefix(err, "%s, left by an earlier export, cannot be made durable "
+				     "(nothing removed): ", path);
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
 }
 
 /* Inside store_begin(): the leftover archive at the store's first seq in dir
@@ -217,7 +274,7 @@ static int try_adopt(struct store *st, struct export_ctx *x, const char *dir, ch
 	x->err = err;
 	if ((rc = find_leftover(dir, x->first, path, len, err)) || !path[0])
 		return rc;
-	if ((rc = adopt_leftover(st, x, path, err)))
+	if ((rc = adopt_leftover(st, x, path, dir, err)))
 		return rc;
 	*adopted = true;
 	return 0;
