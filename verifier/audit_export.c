@@ -356,30 +356,74 @@ int audit_export_file(struct store *st, const char *path, int64_t before, uint64
 	return export_one(st, path, NULL, before, max, now, actor, res, err);
 }
 
-int audit_export_dir(struct store *st, const char *dir, int64_t before, unsigned batch,
-		     int64_t now, const char *actor, uint64_t *files, uint64_t *records,
-		     struct audit_export_result *last, gw_error *err)
+/* "audit-new" GW_TMP_INFIX and 16 hex digits: write_new's temporary name. */
+static bool is_own_tmp(const char *name)
 {
-	struct audit_export_result r;
+	static const char stem[] = "audit-new" GW_TMP_INFIX;
+	const size_t n = sizeof(stem) - 1;
+
+	return !strncmp(name, stem, n) && strlen(name + n) == 16 &&
+	       strspn(name + n, "0123456789abcdef") == 16;
+}
+
+/* Temporary files of exports into dir that never finished (a kill between the
+ * temp's creation and its move or removal) removed, *removed counting them. An
+ * export's temp exists only inside its transaction, so with the write lock held
+ * every one in dir is stale, also one of another process (`gwverifier prune`).
+ * One that cannot be removed is left (and removed next time). */
+static int remove_stale(struct store *st, const char *dir, unsigned *removed, gw_error *err)
+{
+	struct dirent *e;
+	DIR *d;
+	int rc = store_begin(st, err);
+
+	if (rc)
+		return rc;
+	d = opendir(dir);
+	if (!d) {
+		rc = gw_fail(err, GW_E_IO, "%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	while ((e = readdir(d)))
+		if (is_own_tmp(e->d_name) && is_regular(d, e) &&
+		    unlinkat(dirfd(d), e->d_name, 0) == 0)
+			(*removed)++;
+	closedir(d);
+out:
+	store_rollback(st);
+	return rc;
+}
+
+int audit_export_round(struct store *st, const char *dir, int64_t before, int64_t now,
+		       const char *actor, struct audit_export_round *round, gw_error *err)
+{
+	const unsigned batch = round->batch ? round->batch : AUDIT_EXPORT_BATCH;
+	struct audit_export_result r = { 0 };
 	int rc;
 
-	*files = *records = 0;
+	round->files = round->records = 0;
+	round->stale = 0;
+	round->stopped = false;
+	memset(&round->last, 0, sizeof(round->last));
 	if (!dir || !dir[0])
 		return gw_fail(err, GW_E_INVAL, "audit archive: no directory");
 	/* Each export appends its own record at now: one before now would be
 	 * exported by the next batch, and that one's by the next. */
 	if (before > now)
 		return gw_fail(err, GW_E_INVAL, "audit archive: a time after now");
-	if (batch == 0)
-		batch = AUDIT_EXPORT_BATCH;
+	if ((rc = remove_stale(st, dir, &round->stale, err)))
+		return rc;
 	for (;;) {
+		if (round->files && round->stop && round->stop(round->stop_arg)) {
+			round->stopped = true;
+			break;
+		}
 		rc = export_one(st, NULL, dir, before, batch, now, actor, &r, err);
 		if (rc || r.count == 0)
 			break;
-		(*files)++;
-		*records += r.count;
-		if (last)
-			*last = r;
+		round->files++;
+		round->records += r.count;
+		round->last = r;
 		/* A leftover adopted may be shorter than a batch: go on after it. */
 		if (r.count < batch && !r.adopted)
 			break;
@@ -387,5 +431,19 @@ int audit_export_dir(struct store *st, const char *dir, int64_t before, unsigned
 	if (rc && r.written)
 		gw_error_prefix(err, "%s/" AUDIT_EXPORT_NAME " was written, its records are "
 				     "still in the store: ", dir, r.first_seq, r.last_seq);
+	return rc;
+}
+
+int audit_export_dir(struct store *st, const char *dir, int64_t before, unsigned batch,
+		     int64_t now, const char *actor, uint64_t *files, uint64_t *records,
+		     struct audit_export_result *last, gw_error *err)
+{
+	struct audit_export_round round = { .batch = batch };
+	int rc = audit_export_round(st, dir, before, now, actor, &round, err);
+
+	*files = round.files;
+	*records = round.records;
+	if (last && round.files)
+		*last = round.last;
 	return rc;
 }

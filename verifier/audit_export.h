@@ -55,4 +55,26 @@ int audit_export_dir(struct store *st, const char *dir, int64_t before, unsigned
 		     int64_t now, const char *actor, uint64_t *files, uint64_t *records,
 		     struct audit_export_result *last, gw_error *err) GW_WUR;
 
+/* One round of audit_export_dir that may end early: what bounds it (in) and what
+ * it did (out). */
+struct audit_export_round {
+	unsigned batch;                  /* in: records per file, 0: AUDIT_EXPORT_BATCH */
+	bool (*stop)(void *arg);         /* in, may be NULL: asked before each batch after
+					  * the first; true ends the round there */
+	void *stop_arg;
+	uint64_t files, records;         /* out: archived, also when a later batch failed */
+	unsigned stale;                  /* out: stale temporary files removed */
+	bool stopped;                    /* out: stop ended it, records may be left */
+	struct audit_export_result last; /* out: the last batch archived (files > 0) */
+};
+
+/* audit_export_dir as a round: it first removes the temporary files in dir that
+ * exports killed before their move left ("audit-new" GW_TMP_INFIX hex; holding
+ * the store's write lock, when no export's temp can be in flight), then archives
+ * batch after batch until none is full, an error, or round->stop says so (the
+ * next round goes on from the anchor). Errors as audit_export_dir's. */
+int audit_export_round(struct store *st, const char *dir, int64_t before, int64_t now,
+		       const char *actor, struct audit_export_round *round,
+		       gw_error *err) GW_WUR;
+
 #endif

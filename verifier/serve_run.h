@@ -5,6 +5,7 @@
 #ifndef GW_VERIFIER_SERVE_RUN_H
 #define GW_VERIFIER_SERVE_RUN_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "gw_error.h"
@@ -22,6 +23,10 @@ void serve_pidfile_close(const char *path, int fd);
 /* The pid of the verifier that holds path locked. GW_E_NOTFOUND when no process
  * holds it (none serves), GW_E_PARSE when it holds no pid, GW_E_IO. */
 int serve_pidfile_read(const char *path, pid_t *pid, gw_error *err) GW_WUR;
+
+/* Is a signal serve_block_signals() blocked pending (not taken: serve_wait()
+ * returns it)? Long work on the main thread asks between its steps. */
+bool serve_signal_pending(void);
 
 /* Wait for a signal serve_block_signals() blocked, at most tick_s seconds (0:
  * without a limit). Returns the signal, or 0 when the time ran out. */
