@@ -45,19 +45,25 @@ static void serve_reload(struct service *svc, const char *config)
 #define ARCHIVE_BUDGET_MS 2000u
 #define ARCHIVE_RESUME_S 1
 
+struct archive_budget {
+	uint64_t end_ns;  /* CLOCK_MONOTONIC */
+	bool signalled;   /* it stopped for a signal */
+};
+
 static bool archive_stop(void *arg)
 {
-	const uint64_t *end_ns = arg;
+	struct archive_budget *b = arg;
 
-	return serve_signal_pending() || gw_mono_ns() >= *end_ns;
+	b->signalled = serve_signal_pending();
+	return b->signalled || gw_mono_ns() >= b->end_ns;
 }
 
 /* The audit rule's part of a round: records older than audit_keep_days into
  * audit_archive_dir, within the budget. True when it stopped with records left. */
 static bool serve_archive_audit(const struct service *svc, struct store *st)
 {
-	uint64_t end_ns = gw_mono_ns() + ARCHIVE_BUDGET_MS * (GW_NS_PER_S / 1000);
-	struct audit_export_round r = { .stop = archive_stop, .stop_arg = &end_ns };
+	struct archive_budget b = { .end_ns = gw_mono_ns() + ARCHIVE_BUDGET_MS * (GW_NS_PER_S / 1000) };
+	struct audit_export_round r = { .stop = archive_stop, .stop_arg = &b };
 	gw_error err = { { 0 } };
 	int64_t t0 = service_now();
 	int rc;
@@ -78,10 +84,11 @@ static bool serve_archive_audit(const struct service *svc, struct store *st)
 		     (unsigned long long)r.records, svc->cfg.audit_keep_days,
 		     (unsigned long long)r.files, svc->cfg.audit_archive_dir,
 		     (long long)(service_now() - t0));
-	if (!rc && r.stopped)
-		vlog(VLOG_INFO, "retention: the archiving stopped at its budget of %u ms or for a "
-				"signal; the next round in %d s goes on",
-		     ARCHIVE_BUDGET_MS, ARCHIVE_RESUME_S);
+	if (!rc && r.stopped && b.signalled)
+		vlog(VLOG_INFO, "retention: the archiving round stopped for a signal");
+	else if (!rc && r.stopped)
+		vlog(VLOG_INFO, "retention: the archiving round used its budget of %u ms; the "
+				"next one goes on in %d s", ARCHIVE_BUDGET_MS, ARCHIVE_RESUME_S);
 	return !rc && r.stopped;
 }
 
