@@ -43,11 +43,12 @@ int audit_export_file(struct store *st, const char *path, int64_t before, uint64
  * records (0: AUDIT_EXPORT_BATCH), each its own transaction and its own new file
  * AUDIT_EXPORT_NAME (first and last seq, 20 digits each: names sort in chain
  * order). A crash between a file's move and its commit leaves that file and the
- * records: an archive in dir named from the store's first seq that is intact,
+ * records: a regular file in dir named from the store's first seq that is intact,
  * chains from the anchor and holds exactly the store's next records (the same
- * hashes) is adopted as the next batch (committed as is, whatever its length);
- * one that is not intact or not the store's is an error (GW_E_EXISTS, or the
- * archive's), nothing removed. *files and *records count what was archived, also
+ * hashes) is fsynced with dir and adopted as the next batch (committed as is,
+ * whatever its length); one that is not intact or not the store's is an error
+ * (GW_E_EXISTS, or the archive's), and so is a failed fsync (GW_E_IO), nothing
+ * removed. Entries that are not regular files are never adopted or opened. *files and *records count what was archived, also
  * when a later batch failed; *last (may be NULL) is the last batch that was.
  * Errors as audit_export_file's; GW_E_IO for a missing or unwritable dir. */
 #define AUDIT_EXPORT_NAME "audit-%020" PRIu64 "-%020" PRIu64 ".jsonl"
