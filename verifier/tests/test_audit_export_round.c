@@ -5,7 +5,6 @@
 // named like an archive neither adopted nor read (and no hang), a round ended by
 // its stop callback and the next one going on, stale temporary files removed, and
 // serve's check for a pending signal.
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -94,21 +93,6 @@ static uint64_t kept(struct store *st)
 	return count;
 }
 
-/* Every entry of dir (not . and ..), then dir. */
-static void remove_all(const char *dir)
-{
-	char p[PATH_MAX];
-	struct dirent *e;
-	DIR *d = opendir(dir);
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.' && gw_snprintf(p, sizeof(p), "%s/%s", dir, e->d_name) == 0)
-			assert_int_equal(unlink(p), 0);
-	closedir(d);
-	assert_int_equal(rmdir(dir), 0);
-}
-
 /* n records at ts 1..n in the store, an empty dir "arch" beside it (its real
  * path in dir: the wrap compares /proc's links). */
 static void setup_dir(const struct store_fixture *f, int n, char *dir, size_t len)
@@ -190,7 +174,7 @@ static void test_adopt_durable(void **state)
 	assert_int_equal(anchor_seq(copy), 19);
 	store_close(copy);
 	(void)unlink(cp);
-	remove_all(dir);
+	assert_int_equal(store_fixture_remove_dir(dir), 0);
 }
 
 /* A FIFO or a symbolic link named like the leftover at the store's first seq is
@@ -235,7 +219,7 @@ static void test_not_regular(void **state)
 	assert_int_equal(sum.first_seq, 20);
 	assert_int_equal(anchor_seq(f->st), sum.last_seq);
 	alarm(0);
-	remove_all(dir);
+	assert_int_equal(store_fixture_remove_dir(dir), 0);
 }
 
 static bool stop_after(void *arg)
@@ -287,7 +271,7 @@ static void test_round_stop(void **state)
 	assert_false(r.stopped);
 	assert_int_equal(asked, 0);
 	assert_int_equal(r.files, 1);
-	remove_all(dir);
+	assert_int_equal(store_fixture_remove_dir(dir), 0);
 }
 
 static void touch(const char *dir, const char *name)
@@ -342,7 +326,7 @@ static void test_stale_tmp(void **state)
 	assert_int_equal(audit_export_round(f->st, dir, 4, 1000, "verifier", &r, &err), 0);
 	assert_int_equal(r.stale, 0);
 	assert_int_equal(r.files, 1);
-	remove_all(dir);
+	assert_int_equal(store_fixture_remove_dir(dir), 0);
 }
 
 /* serve's round asks between batches whether SIGHUP, SIGINT or SIGTERM waits;
