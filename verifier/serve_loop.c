@@ -95,8 +95,8 @@ static bool serve_archive_audit(const struct service *svc, struct store *st)
 /* One upkeep round on the main thread's own store handle (opened at the first
  * round): audit records archived, then results pruned, each when configured (the
  * results not while a signal waits). The main thread is the only one that
- * changes svc->cfg, so it reads it without the lock. True when the archiving
- * stopped with records left. */
+ * changes svc->cfg, so it reads it without the lock. True when the round left
+ * work for the next one (records to archive, or the results for a signal). */
 static bool serve_prune(struct service *svc, struct store **st)
 {
 	gw_error err = { { 0 } };
@@ -111,8 +111,10 @@ static bool serve_prune(struct service *svc, struct store **st)
 	}
 	if (svc->cfg.audit_keep_days)
 		more = serve_archive_audit(svc, *st);
-	if (!svc->cfg.keep_results || serve_signal_pending())
+	if (!svc->cfg.keep_results)
 		return more;
+	if (serve_signal_pending())
+		return true; /* the results at the next round, a second on */
 	rc = retention_prune(*st, svc->cfg.keep_results, svc->cfg.keep_failed_days, t0,
 			     "verifier", &n, &err);
 	if (rc)
