@@ -12,8 +12,10 @@
 # nothing before TIME (no file written). Unattended archiving ([retention]
 # audit_keep_days, audit_archive_dir; the verifier's clock moved by libfaketime):
 # half the rule refused; serve archives at start-up and at its interval, three
-# files that chain from the genesis to the store's anchor; one removed, two
-# swapped, one altered, the first or last missing: each named. No TPM.
+# files that chain from the genesis to the store's anchor, beside a FIFO and a
+# symbolic link named like archives (neither adopted nor opened; `audit verify
+# --archive` refuses each at once); one removed, two swapped, one altered, the
+# first or last missing: each named. No TPM.
 # shellcheck source=swtpm-tests/lib.sh
 source "$(dirname "$0")/lib.sh"
 require_cmd python3 sqlite3
@@ -174,6 +176,13 @@ expect_exit -n audit-rule-half 3 gwverifier prune --config "$GW_TMP/half.conf" -
 expect_output_contains -n audit-rule-half-says "audit_keep_days and audit_archive_dir go together"
 check fill-u1 "$fill" "sqlite:$udb" device gw-1 m enrolled now-1000
 check fill-u2 "$fill" "sqlite:$udb" audit operator:alice device.approve gw-1 ok
+# A FIFO and a symbolic link (to a FIFO outside) named like archives from seq 1,
+# the round's first seq: not adopted, not opened (a FIFO would block serve's
+# main thread for good), the round writes its own archive beside them.
+fifo=$arch/audit-00000000000000000001-00000000000000000009.jsonl
+slink=$arch/audit-00000000000000000001-00000000000000000001.jsonl
+mkfifo "$fifo" "$GW_TMP/outside-fifo"
+ln -s "$GW_TMP/outside-fifo" "$slink"
 echo +2d >"$clock"
 bg_start uverifier env LD_PRELOAD="$ftlib" FAKETIME_TIMESTAMP_FILE="$clock" FAKETIME_NO_CACHE=1 \
   FAKETIME_DONT_FAKE_MONOTONIC=1 "ASAN_OPTIONS=$FAKETIME_ASAN_OPTIONS" \
@@ -184,7 +193,7 @@ wait_for_port "$uport" 20 || fail uverifier-listens "gwverifier serve did not li
 wait_files() {
   local i
   for ((i = 0; i < 100; i++)); do
-    [ "$(find "$arch" -name 'audit-*.jsonl' | wc -l)" = "$1" ] && return 0
+    [ "$(find "$arch" -type f -name 'audit-*.jsonl' | wc -l)" = "$1" ] && return 0
     sleep 0.1
   done
   return 1
@@ -206,6 +215,13 @@ echo +6d >"$clock"
 wait_files 3 && pass unattended-third || fail unattended-third "$(ls "$arch")"
 _gw_alive "$upid" && pass uverifier-alive || fail uverifier-alive "the verifier died"
 bg_stop uverifier
+expect_output_not_contains -n unattended-no-error "failed" "$GW_TMP/uverifier.log"
+# `audit verify --archive` names them at once (up to 10 s), without reading.
+expect_exit -n verify-archive-fifo 1 timeout 10 "$GW_BIN/gwverifier" audit verify --archive "$fifo"
+expect_output_contains -n verify-archive-fifo-says "is not a regular file .*: not an archive"
+expect_exit -n verify-archive-symlink 1 timeout 10 "$GW_BIN/gwverifier" audit verify --archive "$slink"
+expect_output_contains -n verify-archive-symlink-says "is a symbolic link, not followed"
+rm -f "$fifo" "$slink" "$GW_TMP/outside-fifo"
 mapfile -t files < <(find "$arch" -name 'audit-*.jsonl' | sort)
 expect_eq unattended-names "audit-00000000000000000001-00000000000000000002.jsonl" \
   "$(basename "${files[0]}")"

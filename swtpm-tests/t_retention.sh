@@ -10,7 +10,11 @@
 # and prunes no result (--json names the rules that ran); an archive directory
 # missing or writable by others is refused by prune, reload and serve. A running verifier
 # with [retention] prunes at start and every prune_interval (results added while
-# it runs go), and a reload with a smaller keep_results applies. No TPM.
+# it runs go), and a reload with a smaller keep_results applies. A serve whose
+# first archiving round meets 400000 old audit records and a killed export's
+# temporary file removes the file, answers SIGTERM within a batch with records
+# left and the archives whole, and the next serve goes on in rounds bounded by
+# their 2 s budget until none is left. No TPM.
 # shellcheck source=swtpm-tests/lib.sh
 source "$(dirname "$0")/lib.sh"
 require_cmd python3 sqlite3
@@ -186,3 +190,73 @@ EOF
 check audit-verify-2 gwverifier audit verify --config "$conf"
 _gw_alive "$vpid" && pass verifier-alive || fail verifier-alive "the verifier died"
 bg_stop verifier
+
+# ---- A first round on a big log: 400000 audit records two days old, and a
+# temporary file a killed export left. serve's archiving round removes the
+# temporary file, then stops between two batches as soon as SIGTERM is pending
+# (and after 2 s of batches anyway), so the verifier stops promptly with old
+# records still in the store and nothing lost: the archives chain from the
+# genesis and the store continues from the last. A second serve goes on in
+# rounds a second apart (prune_interval is an hour) until none is left.
+b=$GW_TMP/big
+bconf=$b/verifier.conf
+bdb=$b/verifier.db
+barch=$GW_TMP/big-archives
+bport=$(free_port)
+check init-big gwverifier init "$b" --listen "127.0.0.1:$bport" --id big
+mkdir -m 2770 "$barch"
+printf '\n[retention]\naudit_keep_days = 1\naudit_archive_dir = %s\nprune_interval = 3600\n' \
+  "$barch" >>"$bconf"
+check fill-big "$fill" "sqlite:$bdb" audits 400000 now-200000 verifier attest
+stale=$barch/audit-new.tmp.0123456789abcdef
+: >"$stale"
+old_left() { sqlite3 "$bdb" "SELECT count(*) FROM audit_log WHERE ts < strftime('%s','now') - 86400"; }
+bg_start bigverifier "$GW_BIN/gwverifier" serve --config "$bconf"
+bpid=$BG_PID
+# The round runs once its first archive is in place (up to 20 s).
+for ((i = 0; i < 400; i++)); do
+  [ -n "$(find "$barch" -name 'audit-0*.jsonl' -print -quit)" ] && break
+  sleep 0.05
+done
+t0=$(date +%s%N)
+kill -TERM "$bpid"
+for ((i = 0; i < 100; i++)); do
+  _gw_alive "$bpid" || break
+  sleep 0.05
+done
+t1=$(date +%s%N)
+if _gw_alive "$bpid"; then
+  fail big-sigterm-prompt "still running 5 s after SIGTERM"
+else
+  pass big-sigterm-prompt
+fi
+bg_stop bigverifier || true
+echo "# big: SIGTERM to exit $(((t1 - t0) / 1000000)) ms, $(old_left) old records left"
+[ $(((t1 - t0) / 1000000)) -le 3000 ] && pass big-sigterm-within-3s ||
+  fail big-sigterm-within-3s "$(((t1 - t0) / 1000000)) ms"
+# Stopped between batches, not at the round's end: old records are left.
+[ "$(old_left)" -gt 0 ] && pass big-stopped-early || fail big-stopped-early "nothing left"
+expect_output_contains -n big-stopped-logged "the archiving round stopped for a signal" \
+  "$GW_TMP/bigverifier.log"
+expect_eq big-stale-removed no "$([ -e "$stale" ] && echo yes || echo no)"
+expect_output_contains -n big-stale-logged "1 temporary files of interrupted exports removed" \
+  "$GW_TMP/bigverifier.log"
+check big-verify-stopped gwverifier audit verify --config "$bconf" --archive "$barch"/audit-*.jsonl
+expect_output_contains -n big-verify-stopped-genesis "archives chained: seq 1-.*from the genesis"
+expect_output_contains -n big-verify-stopped-continues "the store's records continue from"
+# The next serve goes on: rounds a second apart, each within its budget.
+bg_start bigverifier2 "$GW_BIN/gwverifier" serve --config "$bconf"
+for ((i = 0; i < 600; i++)); do
+  [ "$(old_left)" = 0 ] && break
+  sleep 0.1
+done
+expect_eq big-all-archived 0 "$(old_left)"
+expect_output_contains -n big-budget-logged "the archiving round used its budget of 2000 ms; the next one goes on in 1 s" \
+  "$GW_TMP/bigverifier2.log"
+bg_stop bigverifier2 || true
+echo "# big: the second serve's rounds: $(grep -c 'used its budget' "$GW_TMP/bigverifier2.log") \
+stopped at the budget; records per round: $(grep -o 'retention: [0-9]* audit records' \
+  "$GW_TMP/bigverifier2.log" | awk '{ printf "%s ", $2 }')"
+check big-verify-all gwverifier audit verify --config "$bconf" --archive "$barch"/audit-*.jsonl
+expect_output_contains -n big-verify-all-genesis "archives chained: seq 1-.*from the genesis"
+expect_eq big-no-temp "" "$(ls "$barch" | grep -F '.tmp.' || true)"

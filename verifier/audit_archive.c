@@ -4,11 +4,14 @@
 #include "audit_archive.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -330,18 +333,46 @@ static int read_line(FILE *f, char **buf, size_t *cap, size_t *len)
 	return 1;
 }
 
-int audit_archive_check_file(const char *path, struct audit_archive_summary *sum,
-			     gw_error *err)
+int audit_archive_open(const char *path, int *fd, gw_error *err)
+{
+	struct stat sb;
+	int f = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (f < 0 && errno == ELOOP)
+		return gw_fail(err, GW_E_IO, "%s is a symbolic link, not followed: name the "
+				 "archive itself", path);
+	if (f < 0)
+		return gw_fail(err, GW_E_IO, "%s: %s", path, strerror(errno));
+	if (fstat(f, &sb)) {
+		close(f);
+		return gw_fail(err, GW_E_IO, "%s: %s", path, strerror(errno));
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		close(f);
+		return gw_fail(err, GW_E_IO, "%s is not a regular file (a FIFO, device, socket "
+				 "or directory): not an archive", path);
+	}
+	*fd = f;
+	return 0;
+}
+
+int audit_archive_check_fd(int fd, const char *path, struct audit_archive_summary *sum,
+			   gw_error *err)
 {
 	struct audit_archive_reader *r = NULL;
-	FILE *f = fopen(path, "re");
+	int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	FILE *f = dup_fd < 0 ? NULL : fdopen(dup_fd, "r");
 	char *buf = NULL;
 	size_t cap = 0, len = 0;
 	uint64_t line = 0;
 	int rc;
 
-	if (!f)
-		return gw_fail(err, GW_E_IO, "%s: %s", path, strerror(errno));
+	if (!f) {
+		rc = gw_fail(err, GW_E_IO, "%s: %s", path, strerror(errno));
+		if (dup_fd >= 0)
+			close(dup_fd);
+		return rc;
+	}
 	rc = audit_archive_reader_new(&r);
 	while (!rc && (rc = read_line(f, &buf, &cap, &len)) == 1) {
 		line++;
@@ -357,5 +388,18 @@ int audit_archive_check_file(const char *path, struct audit_archive_summary *sum
 	audit_archive_reader_free(r);
 	free(buf);
 	fclose(f);
+	return rc;
+}
+
+int audit_archive_check_file(const char *path, struct audit_archive_summary *sum,
+			     gw_error *err)
+{
+	int fd = -1;
+	int rc = audit_archive_open(path, &fd, err);
+
+	if (rc)
+		return rc;
+	rc = audit_archive_check_fd(fd, path, sum, err);
+	close(fd);
 	return rc;
 }

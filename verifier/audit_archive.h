@@ -45,8 +45,20 @@ int audit_archive_feed(struct audit_archive_reader *r, const char *line, size_t 
 int audit_archive_finish(struct audit_archive_reader *r, struct audit_archive_summary *out,
 			 gw_error *err) GW_WUR;
 
-/* The whole file at path checked (the reader above, line by line): *sum filled.
- * Errors as audit_archive_feed's and audit_archive_finish's, GW_E_IO. */
+/* Open path to read an archive: not through a symbolic link (O_NOFOLLOW), and
+ * only a regular file (opened O_NONBLOCK and fstat'ed first, so a FIFO named like
+ * an archive in a group-writable directory never blocks the caller). *fd is the
+ * caller's to close. GW_E_IO naming why (a symbolic link, not a regular file). */
+int audit_archive_open(const char *path, int *fd, gw_error *err) GW_WUR;
+
+/* The archive open on fd (from audit_archive_open) checked from its current
+ * offset: the reader above, line by line; *sum filled. fd stays open (read
+ * through a duplicate); path names it in err. Errors as audit_archive_feed's and
+ * audit_archive_finish's, GW_E_IO. */
+int audit_archive_check_fd(int fd, const char *path, struct audit_archive_summary *sum,
+			   gw_error *err) GW_WUR;
+
+/* The whole file at path checked: audit_archive_open, audit_archive_check_fd. */
 int audit_archive_check_file(const char *path, struct audit_archive_summary *sum,
 			     gw_error *err) GW_WUR;
 

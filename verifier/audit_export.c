@@ -6,10 +6,12 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -133,7 +135,19 @@ static int record_export(struct store *st, const struct export_ctx *x, const cha
 	return rc;
 }
 
-/* The file in dir whose name starts at seq first (name), if any: 0 and name[0]
+/* A directory entry that is a regular file (not followed if a symbolic link):
+ * a FIFO, socket, device or link named like an archive is never one. */
+static bool is_regular(DIR *d, const struct dirent *e)
+{
+	struct stat sb;
+
+	if (e->d_type != DT_UNKNOWN)
+		return e->d_type == DT_REG;
+	return fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISREG(sb.st_mode);
+}
+
+/* The regular file in dir whose name starts at seq first (name), if any: 0 and name[0]
  * '\0' when there is none; several are GW_E_EXISTS. */
 static int find_leftover(const char *dir, uint64_t first, char *name, size_t len,
 			 gw_error *err)
@@ -152,7 +166,7 @@ static int find_leftover(const char *dir, uint64_t first, char *name, size_t len
 		return gw_fail(err, GW_E_IO, "%s: %s", dir, strerror(errno));
 	while (!rc && (errno = 0, e = readdir(d))) {
 		if (strlen(e->d_name) != want || strncmp(e->d_name, prefix, strlen(prefix)) ||
-		    strcmp(e->d_name + want - 6, ".jsonl"))
+		    strcmp(e->d_name + want - 6, ".jsonl") || !is_regular(d, e))
 			continue;
 		if (name[0])
 			rc = gw_fail(err, GW_E_EXISTS, "%s: several archives start at seq %" PRIu64
@@ -166,39 +180,82 @@ static int find_leftover(const char *dir, uint64_t first, char *name, size_t len
 	return rc;
 }
 
-/* A crash between an archive's move into dir and its commit leaves the file and
- * the records, and the next round finds the file starting at the store's first
- * seq. Intact, chained from the anchor, and holding exactly the store's next
- * records (the same hashes): it is taken as this export's archive, its range
- * committed. Anything else is an error and nothing is removed. Inside
- * store_begin(), x set up from the anchor. */
-static int adopt_leftover(struct store *st, struct export_ctx *x, const char *path,
-			  gw_error *err)
+/* A leftover is in dir's listing, but its move may not have reached the disk: a
+ * crash (or a failed fsync) between the move and the directory's fsync leaves it
+ * in the page cache only. Before its records are removed the file (which on FAT
+ * also writes its directory entry, as util.c's rule for a moved file) and dir are
+ * fsynced; either failing fails the export. */
+static int make_durable(int fd, const char *path, const char *dir, gw_error *err)
 {
-	struct audit_archive_summary sum;
-	int rc = audit_archive_check_file(path, &sum, err);
+	int d;
 
-	if (rc) {
-		gw_error_prefix(err, "%s, left by an earlier export, is not an intact archive "
-				     "(nothing removed): ", path);
-		return rc;
+	if (fsync(fd))
+		return gw_fail(err, GW_E_IO, "fsync %s: %s", path, strerror(errno));
+	d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d < 0 || fsync(d)) {
+		int e = errno;
+
+		if (d >= 0)
+			close(d);
+		return gw_fail(err, GW_E_IO, "fsync %s: %s", dir, strerror(e));
 	}
-	if (sum.first_seq != x->first || sum.count == 0 ||
-	    !gw_ct_equal(sum.prev_hash, x->prev, STORE_HASH_LEN))
+	close(d);
+	return 0;
+}
+
+/* The leftover's records against the store's next ones (the same hashes). */
+static int same_records(struct store *st, struct export_ctx *x, const char *path,
+			const struct audit_archive_summary *sum, gw_error *err)
+{
+	int rc;
+
+	if (sum->first_seq != x->first || sum->count == 0 ||
+	    !gw_ct_equal(sum->prev_hash, x->prev, STORE_HASH_LEN))
 		return gw_fail(err, GW_E_EXISTS, "%s does not chain from the store's anchor "
 				 "(seq %" PRIu64 "): not this store's archive, nothing removed",
 			       path, x->first - 1);
 	x->before = INT64_MAX;
-	x->max = sum.count;
+	x->max = sum->count;
 	rc = store_audit_list(st, x->first - 1, export_cb, x, err);
 	if (rc != 0 && rc != EXPORT_STOP)
 		return rc;
-	if (x->count != sum.count || x->last != sum.last_seq ||
-	    !gw_ct_equal(x->prev, sum.anchor_hash, STORE_HASH_LEN))
+	if (x->count != sum->count || x->last != sum->last_seq ||
+	    !gw_ct_equal(x->prev, sum->anchor_hash, STORE_HASH_LEN))
 		return gw_fail(err, GW_E_EXISTS, "%s (seq %" PRIu64 "-%" PRIu64 ") holds other "
 				 "records than the store's: not this store's archive, nothing "
-				 "removed", path, sum.first_seq, sum.last_seq);
+				 "removed", path, sum->first_seq, sum->last_seq);
 	return 0;
+}
+
+/* A crash between an archive's move into dir and its commit leaves the file and
+ * the records, and the next round finds the file starting at the store's first
+ * seq. Intact, chained from the anchor, holding exactly the store's next records
+ * (the same hashes), and durable: it is taken as this export's archive, its range
+ * committed. Anything else is an error and nothing is removed. Inside
+ * store_begin(), x set up from the anchor. */
+static int adopt_leftover(struct store *st, struct export_ctx *x, const char *path,
+			  const char *dir, gw_error *err)
+{
+	struct audit_archive_summary sum;
+	int fd = -1;
+	int rc = audit_archive_open(path, &fd, err);
+
+	if (!rc)
+		rc = audit_archive_check_fd(fd, path, &sum, err);
+	if (rc) {
+		gw_error_prefix(err, "%s, left by an earlier export, is not an intact archive "
+				     "(nothing removed): ", path);
+		goto out;
+	}
+	if ((rc = same_records(st, x, path, &sum, err)))
+		goto out;
+	if ((rc = make_durable(fd, path, dir, err)))
+		gw_error_prefix(err, "%s, left by an earlier export, cannot be made durable "
+				     "(nothing removed): ", path);
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
 }
 
 /* Inside store_begin(): the leftover archive at the store's first seq in dir
@@ -217,7 +274,7 @@ static int try_adopt(struct store *st, struct export_ctx *x, const char *dir, ch
 	x->err = err;
 	if ((rc = find_leftover(dir, x->first, path, len, err)) || !path[0])
 		return rc;
-	if ((rc = adopt_leftover(st, x, path, err)))
+	if ((rc = adopt_leftover(st, x, path, dir, err)))
 		return rc;
 	*adopted = true;
 	return 0;
@@ -299,30 +356,74 @@ int audit_export_file(struct store *st, const char *path, int64_t before, uint64
 	return export_one(st, path, NULL, before, max, now, actor, res, err);
 }
 
-int audit_export_dir(struct store *st, const char *dir, int64_t before, unsigned batch,
-		     int64_t now, const char *actor, uint64_t *files, uint64_t *records,
-		     struct audit_export_result *last, gw_error *err)
+/* "audit-new" GW_TMP_INFIX and 16 hex digits: write_new's temporary name. */
+static bool is_own_tmp(const char *name)
 {
-	struct audit_export_result r;
+	static const char stem[] = "audit-new" GW_TMP_INFIX;
+	const size_t n = sizeof(stem) - 1;
+
+	return !strncmp(name, stem, n) && strlen(name + n) == 16 &&
+	       strspn(name + n, "0123456789abcdef") == 16;
+}
+
+/* Temporary files of exports into dir that never finished (a kill between the
+ * temp's creation and its move or removal) removed, *removed counting them. An
+ * export's temp exists only inside its transaction, so with the write lock held
+ * every one in dir is stale, also one of another process (`gwverifier prune`).
+ * One that cannot be removed is left (and removed next time). */
+static int remove_stale(struct store *st, const char *dir, unsigned *removed, gw_error *err)
+{
+	struct dirent *e;
+	DIR *d;
+	int rc = store_begin(st, err);
+
+	if (rc)
+		return rc;
+	d = opendir(dir);
+	if (!d) {
+		rc = gw_fail(err, GW_E_IO, "%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	while ((e = readdir(d)))
+		if (is_own_tmp(e->d_name) && is_regular(d, e) &&
+		    unlinkat(dirfd(d), e->d_name, 0) == 0)
+			(*removed)++;
+	closedir(d);
+out:
+	store_rollback(st);
+	return rc;
+}
+
+int audit_export_round(struct store *st, const char *dir, int64_t before, int64_t now,
+		       const char *actor, struct audit_export_round *round, gw_error *err)
+{
+	const unsigned batch = round->batch ? round->batch : AUDIT_EXPORT_BATCH;
+	struct audit_export_result r = { 0 };
 	int rc;
 
-	*files = *records = 0;
+	round->files = round->records = 0;
+	round->stale = 0;
+	round->stopped = false;
+	memset(&round->last, 0, sizeof(round->last));
 	if (!dir || !dir[0])
 		return gw_fail(err, GW_E_INVAL, "audit archive: no directory");
 	/* Each export appends its own record at now: one before now would be
 	 * exported by the next batch, and that one's by the next. */
 	if (before > now)
 		return gw_fail(err, GW_E_INVAL, "audit archive: a time after now");
-	if (batch == 0)
-		batch = AUDIT_EXPORT_BATCH;
+	if ((rc = remove_stale(st, dir, &round->stale, err)))
+		return rc;
 	for (;;) {
+		if (round->files && round->stop && round->stop(round->stop_arg)) {
+			round->stopped = true;
+			break;
+		}
 		rc = export_one(st, NULL, dir, before, batch, now, actor, &r, err);
 		if (rc || r.count == 0)
 			break;
-		(*files)++;
-		*records += r.count;
-		if (last)
-			*last = r;
+		round->files++;
+		round->records += r.count;
+		round->last = r;
 		/* A leftover adopted may be shorter than a batch: go on after it. */
 		if (r.count < batch && !r.adopted)
 			break;
@@ -330,5 +431,19 @@ int audit_export_dir(struct store *st, const char *dir, int64_t before, unsigned
 	if (rc && r.written)
 		gw_error_prefix(err, "%s/" AUDIT_EXPORT_NAME " was written, its records are "
 				     "still in the store: ", dir, r.first_seq, r.last_seq);
+	return rc;
+}
+
+int audit_export_dir(struct store *st, const char *dir, int64_t before, unsigned batch,
+		     int64_t now, const char *actor, uint64_t *files, uint64_t *records,
+		     struct audit_export_result *last, gw_error *err)
+{
+	struct audit_export_round round = { .batch = batch };
+	int rc = audit_export_round(st, dir, before, now, actor, &round, err);
+
+	*files = round.files;
+	*records = round.records;
+	if (last && round.files)
+		*last = round.last;
 	return rc;
 }

@@ -43,16 +43,39 @@ int audit_export_file(struct store *st, const char *path, int64_t before, uint64
  * records (0: AUDIT_EXPORT_BATCH), each its own transaction and its own new file
  * AUDIT_EXPORT_NAME (first and last seq, 20 digits each: names sort in chain
  * order). A crash between a file's move and its commit leaves that file and the
- * records: an archive in dir named from the store's first seq that is intact,
+ * records: a regular file in dir named from the store's first seq that is intact,
  * chains from the anchor and holds exactly the store's next records (the same
- * hashes) is adopted as the next batch (committed as is, whatever its length);
- * one that is not intact or not the store's is an error (GW_E_EXISTS, or the
- * archive's), nothing removed. *files and *records count what was archived, also
+ * hashes) is fsynced with dir and adopted as the next batch (committed as is,
+ * whatever its length); one that is not intact or not the store's is an error
+ * (GW_E_EXISTS, or the archive's), and so is a failed fsync (GW_E_IO), nothing
+ * removed. Entries that are not regular files are never adopted or opened. *files and *records count what was archived, also
  * when a later batch failed; *last (may be NULL) is the last batch that was.
  * Errors as audit_export_file's; GW_E_IO for a missing or unwritable dir. */
 #define AUDIT_EXPORT_NAME "audit-%020" PRIu64 "-%020" PRIu64 ".jsonl"
 int audit_export_dir(struct store *st, const char *dir, int64_t before, unsigned batch,
 		     int64_t now, const char *actor, uint64_t *files, uint64_t *records,
 		     struct audit_export_result *last, gw_error *err) GW_WUR;
+
+/* One round of audit_export_dir that may end early: what bounds it (in) and what
+ * it did (out). */
+struct audit_export_round {
+	unsigned batch;                  /* in: records per file, 0: AUDIT_EXPORT_BATCH */
+	bool (*stop)(void *arg);         /* in, may be NULL: asked before each batch after
+					  * the first; true ends the round there */
+	void *stop_arg;
+	uint64_t files, records;         /* out: archived, also when a later batch failed */
+	unsigned stale;                  /* out: stale temporary files removed */
+	bool stopped;                    /* out: stop ended it, records may be left */
+	struct audit_export_result last; /* out: the last batch archived (files > 0) */
+};
+
+/* audit_export_dir as a round: it first removes the temporary files in dir that
+ * exports killed before their move left ("audit-new" GW_TMP_INFIX hex; holding
+ * the store's write lock, when no export's temp can be in flight), then archives
+ * batch after batch until none is full, an error, or round->stop says so (the
+ * next round goes on from the anchor). Errors as audit_export_dir's. */
+int audit_export_round(struct store *st, const char *dir, int64_t before, int64_t now,
+		       const char *actor, struct audit_export_round *round,
+		       gw_error *err) GW_WUR;
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit_export.h"
 #include "cli.h"
 #include "retention.h"
 #include "vconfig.h"
@@ -188,6 +189,7 @@ static int from_config(const struct verifier_ctx *ctx, struct prune_opts *o)
 int cmd_prune(struct verifier_ctx *ctx, int argc, char **argv)
 {
 	struct prune_opts o = { .keep = -1, .days = -1 };
+	struct audit_export_round round = { 0 };
 	struct store *st = NULL;
 	gw_error err = { { 0 } };
 	uint64_t deleted = 0, results = 0, bytes = 0, freeb = 0;
@@ -216,9 +218,13 @@ int cmd_prune(struct verifier_ctx *ctx, int argc, char **argv)
 	if (o.keep)
 		rc = retention_prune(st, (unsigned)o.keep, (unsigned)o.days, cli_now(), actor,
 				     &deleted, &err);
-	if (!rc && o.audit_days)
+	/* The operator asked for it: every batch, unbounded (serve's rounds are not). */
+	if (!rc && o.audit_days) {
 		rc = retention_archive_audit(st, o.audit_days, o.audit_dir, cli_now(), actor,
-					     &o.audit_files, &o.audit_records, &err);
+					     &round, &err);
+		o.audit_files = round.files;
+		o.audit_records = round.records;
+	}
 	if (!rc && o.vacuum)
 		rc = store_vacuum(st, &err);
 	if (!rc)

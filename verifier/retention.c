@@ -60,13 +60,13 @@ int retention_prune(struct store *st, unsigned keep_results, unsigned keep_faile
 }
 
 int retention_archive_audit(struct store *st, unsigned keep_days, const char *dir, int64_t now,
-			    const char *actor, uint64_t *files, uint64_t *records, gw_error *err)
+			    const char *actor, struct audit_export_round *round, gw_error *err)
 {
-	*files = *records = 0;
+	round->files = round->records = 0;
 	if (keep_days == 0)
 		return gw_fail(err, GW_E_INVAL, "retention: keep audit records at least one day");
-	return audit_export_dir(st, dir, now - (int64_t)keep_days * 86400, 0, now, actor, files,
-				records, NULL, err);
+	return audit_export_round(st, dir, now - (int64_t)keep_days * 86400, now, actor, round,
+				  err);
 }
 
 int retention_check_archive_dir(const char *dir, gw_error *err)

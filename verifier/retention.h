@@ -20,11 +20,13 @@ int retention_prune(struct store *st, unsigned keep_results, unsigned keep_faile
 		    int64_t now, const char *actor, uint64_t *deleted, gw_error *err) GW_WUR;
 
 /* Archive the audit records older than keep_days days into dir and remove them
- * (audit_export_dir: batches, a file each, each export audited by actor).
- * *files and *records count what was archived, also on failure. keep_days 0:
- * GW_E_INVAL. */
+ * (audit_export_round: stale temporary files removed, then batches, a file each,
+ * each export audited by actor), bounded by round's in-fields (batch 0, stop
+ * NULL: every batch); its out-fields count what was archived, also on failure.
+ * keep_days 0: GW_E_INVAL. */
+struct audit_export_round;
 int retention_archive_audit(struct store *st, unsigned keep_days, const char *dir, int64_t now,
-			    const char *actor, uint64_t *files, uint64_t *records,
+			    const char *actor, struct audit_export_round *round,
 			    gw_error *err) GW_WUR;
 
 /* The archive directory of [retention] audit_archive_dir as serve, reload and prune

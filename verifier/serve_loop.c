@@ -6,10 +6,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "audit_export.h"
 #include "notify.h"
 #include "retention.h"
 #include "serve_run.h"
 #include "service.h"
+#include "util.h"
 #include "vlog.h"
 
 /* SIGHUP: the configuration again, or the running one kept and why. */
@@ -33,48 +35,86 @@ static void serve_reload(struct service *svc, const char *config)
 		vlog(VLOG_NOTICE, "reloaded %s", config);
 }
 
-/* The audit rule's part of a round: records older than audit_keep_days into
- * audit_archive_dir. */
-static void serve_archive_audit(const struct service *svc, struct store *st)
+/* The archiving runs on the main thread, which takes SIGHUP and SIGTERM only
+ * between rounds; a first round on a big store (hundreds of batches) would leave
+ * them waiting until systemd's stop timeout SIGKILLs it. So a round stops after
+ * ARCHIVE_BUDGET_MS (whole batches: one of AUDIT_EXPORT_BATCH records holds the
+ * write lock 60-130 ms on the 2-core machine under load), or between two batches
+ * as soon as one of those signals is pending, and the next round comes
+ * ARCHIVE_RESUME_S later instead of a prune_interval later. */
+#define ARCHIVE_BUDGET_MS 2000u
+#define ARCHIVE_RESUME_S 1
+
+struct archive_budget {
+	uint64_t end_ns;  /* CLOCK_MONOTONIC */
+	bool signalled;   /* it stopped for a signal */
+};
+
+static bool archive_stop(void *arg)
 {
+	struct archive_budget *b = arg;
+
+	b->signalled = serve_signal_pending();
+	return b->signalled || gw_mono_ns() >= b->end_ns;
+}
+
+/* The audit rule's part of a round: records older than audit_keep_days into
+ * audit_archive_dir, within the budget. True when it stopped with records left. */
+static bool serve_archive_audit(const struct service *svc, struct store *st)
+{
+	struct archive_budget b = { .end_ns = gw_mono_ns() + ARCHIVE_BUDGET_MS * (GW_NS_PER_S / 1000) };
+	struct audit_export_round r = { .stop = archive_stop, .stop_arg = &b };
 	gw_error err = { { 0 } };
-	uint64_t files = 0, records = 0;
 	int64_t t0 = service_now();
 	int rc;
 
 	rc = retention_archive_audit(st, svc->cfg.audit_keep_days, svc->cfg.audit_archive_dir, t0,
-				     "verifier", &files, &records, &err);
+				     "verifier", &r, &err);
+	if (r.stale)
+		vlog(VLOG_NOTICE, "retention: %u temporary files of interrupted exports removed "
+				  "from %s", r.stale, svc->cfg.audit_archive_dir);
 	if (rc)
 		vlog(VLOG_ERR, "retention: archiving audit records into %s failed (%llu records "
 			       "archived in %llu files): %s",
-		     svc->cfg.audit_archive_dir, (unsigned long long)records,
-		     (unsigned long long)files, gw_error_msg(&err, rc));
-	else if (records)
+		     svc->cfg.audit_archive_dir, (unsigned long long)r.records,
+		     (unsigned long long)r.files, gw_error_msg(&err, rc));
+	else if (r.records)
 		vlog(VLOG_INFO, "retention: %llu audit records older than %u days archived into "
 				"%llu files in %s, %llds",
-		     (unsigned long long)records, svc->cfg.audit_keep_days, (unsigned long long)files,
-		     svc->cfg.audit_archive_dir, (long long)(service_now() - t0));
+		     (unsigned long long)r.records, svc->cfg.audit_keep_days,
+		     (unsigned long long)r.files, svc->cfg.audit_archive_dir,
+		     (long long)(service_now() - t0));
+	if (!rc && r.stopped && b.signalled)
+		vlog(VLOG_INFO, "retention: the archiving round stopped for a signal");
+	else if (!rc && r.stopped)
+		vlog(VLOG_INFO, "retention: the archiving round used its budget of %u ms; the "
+				"next one goes on in %d s", ARCHIVE_BUDGET_MS, ARCHIVE_RESUME_S);
+	return !rc && r.stopped;
 }
 
 /* One upkeep round on the main thread's own store handle (opened at the first
- * round): results pruned, then audit records archived, each when configured.
- * The main thread is the only one that changes svc->cfg, so it reads it without
- * the lock. */
-static void serve_prune(struct service *svc, struct store **st)
+ * round): audit records archived, then results pruned, each when configured (the
+ * results not while a signal waits). The main thread is the only one that
+ * changes svc->cfg, so it reads it without the lock. True when the round left
+ * work for the next one (records to archive, or the results for a signal). */
+static bool serve_prune(struct service *svc, struct store **st)
 {
 	gw_error err = { { 0 } };
 	uint64_t n = 0;
 	int64_t t0 = service_now();
+	bool more = false;
 	int rc = 0;
 
 	if (!*st && (rc = store_open(svc->cfg.store, st, &err))) {
 		vlog(VLOG_ERR, "retention: opening the store: %s", gw_error_msg(&err, rc));
-		return;
+		return false;
 	}
 	if (svc->cfg.audit_keep_days)
-		serve_archive_audit(svc, *st);
+		more = serve_archive_audit(svc, *st);
 	if (!svc->cfg.keep_results)
-		return;
+		return more;
+	if (serve_signal_pending())
+		return true; /* the results at the next round, a second on */
 	rc = retention_prune(*st, svc->cfg.keep_results, svc->cfg.keep_failed_days, t0,
 			     "verifier", &n, &err);
 	if (rc)
@@ -85,6 +125,7 @@ static void serve_prune(struct service *svc, struct store **st)
 				"non-affirming ones for %u days), %llds",
 		     (unsigned long long)n, svc->cfg.keep_results, svc->cfg.keep_failed_days,
 		     (long long)(service_now() - t0));
+	return more;
 }
 
 /* Is any upkeep configured? */
@@ -103,9 +144,11 @@ int serve_loop(struct service *svc, const char *config)
 	for (;;) {
 		now = service_now();
 		if (upkeep(svc) && now >= next) {
-			serve_prune(svc, &st);
+			bool more = serve_prune(svc, &st);
+
 			now = service_now();
-			next = now + svc->cfg.prune_interval;
+			next = now + (more && svc->cfg.prune_interval > ARCHIVE_RESUME_S
+					      ? ARCHIVE_RESUME_S : svc->cfg.prune_interval);
 		}
 		sig = serve_wait(upkeep(svc) ? (unsigned)(next - now) : 0);
 		if (sig == SIGHUP) {

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,12 +16,14 @@
 
 #include "util.h"
 
+/* The signals the main thread takes (serve_wait) rather than a handler. */
+static const int serve_sigs[] = { SIGHUP, SIGINT, SIGTERM };
+
 static void serve_sigset(sigset_t *set)
 {
 	sigemptyset(set);
-	sigaddset(set, SIGHUP);
-	sigaddset(set, SIGINT);
-	sigaddset(set, SIGTERM);
+	for (size_t i = 0; i < GW_ARRAY_SIZE(serve_sigs); i++)
+		sigaddset(set, serve_sigs[i]);
 }
 
 void serve_block_signals(void)
@@ -29,6 +32,18 @@ void serve_block_signals(void)
 
 	serve_sigset(&set);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+bool serve_signal_pending(void)
+{
+	sigset_t pending;
+
+	if (sigpending(&pending))
+		return false;
+	for (size_t i = 0; i < GW_ARRAY_SIZE(serve_sigs); i++)
+		if (sigismember(&pending, serve_sigs[i]) == 1)
+			return true;
+	return false;
 }
 
 int serve_wait(unsigned tick_s)

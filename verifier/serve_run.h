@@ -5,6 +5,7 @@
 #ifndef GW_VERIFIER_SERVE_RUN_H
 #define GW_VERIFIER_SERVE_RUN_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "gw_error.h"
@@ -23,13 +24,19 @@ void serve_pidfile_close(const char *path, int fd);
  * holds it (none serves), GW_E_PARSE when it holds no pid, GW_E_IO. */
 int serve_pidfile_read(const char *path, pid_t *pid, gw_error *err) GW_WUR;
 
+/* Is a signal serve_block_signals() blocked pending (not taken: serve_wait()
+ * returns it)? Long work on the main thread asks between its steps. */
+bool serve_signal_pending(void);
+
 /* Wait for a signal serve_block_signals() blocked, at most tick_s seconds (0:
  * without a limit). Returns the signal, or 0 when the time ran out. */
 int serve_wait(unsigned tick_s);
 
 /* serve_loop.c: the main thread's loop until SIGTERM or SIGINT, which it
  * returns: SIGHUP reloads config (service_reload, logged), and with [retention]
- * keep_results set results are pruned at start and every prune_interval. */
+ * set results are pruned and audit records archived at start and every
+ * prune_interval, a round that left work (its archiving budget used, or a signal
+ * pending) followed by the next one a second later. */
 struct service;
 int serve_loop(struct service *svc, const char *config);
 

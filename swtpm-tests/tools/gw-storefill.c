@@ -17,13 +17,16 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: gw-storefill STORE_URL device ID MODEL STATE TIME [EK_CERT.der]\n"
 		   "       gw-storefill STORE_URL result ID TIME STATUS CLAIMS_JSON\n"
-		   "       gw-storefill STORE_URL audit ACTOR ACTION DEVICE|- OUTCOME [DETAIL]\n\n"
+		   "       gw-storefill STORE_URL audit ACTOR ACTION DEVICE|- OUTCOME [DETAIL]\n"
+		   "       gw-storefill STORE_URL audits N TIME ACTOR ACTION\n\n"
 		   "A test fixture (never installed): writes into a verifier store directly.\n"
 		   "  device  inserts a device in STATE (pending, enrolled or revoked) created at\n"
 		   "          TIME with made-up EK and AK blobs; audited as device.enroll\n"
 		   "  result  appends a result and makes it the device's last attestation (the\n"
 		   "          device must be enrolled); audited as attest\n"
 		   "  audit   appends one audit record\n"
+		   "  audits  appends N audit records at TIME (no device, outcome ok), one\n"
+		   "          transaction per 10000\n"
 		   "TIME is seconds since the epoch, \"now\" or \"now-N\" (N seconds ago).\n"
 		   "Exit: 0 ok, 1 store error, 2 usage.\n");
 }
@@ -148,6 +151,30 @@ static int fill_audit(struct store *st, char **argv, int argc, gw_error *err)
 	return store_audit_append(st, &a, NULL, err);
 }
 
+/* N records in transactions of 10000: a big log for the archiving's bounds. */
+static int fill_audits(struct store *st, char **argv, gw_error *err)
+{
+	struct store_audit a = { .actor = argv[2], .action = argv[3], .outcome = "ok" };
+	uint64_t n, done = 0;
+	int rc = 0;
+
+	if (gw_parse_u64(argv[0], 100000000, &n))
+		return gw_fail(err, GW_E_INVAL, "bad count '%s'", argv[0]);
+	if (parse_time(argv[1], &a.ts))
+		return gw_fail(err, GW_E_INVAL, "bad time '%s'", argv[1]);
+	while (!rc && done < n) {
+		if ((rc = store_begin(st, err)))
+			break;
+		for (uint64_t i = 0; !rc && i < 10000 && done < n; i++, done++)
+			rc = store_audit_append(st, &a, NULL, err);
+		if (!rc)
+			rc = store_commit(st, err);
+		else
+			store_rollback(st);
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct store *st = NULL;
@@ -167,7 +194,8 @@ int main(int argc, char **argv)
 	n = argc - 3;
 	if (!((!strcmp(what, "device") && (n == 4 || n == 5)) ||
 	      (!strcmp(what, "result") && n == 4) ||
-	      (!strcmp(what, "audit") && (n == 4 || n == 5)))) {
+	      (!strcmp(what, "audit") && (n == 4 || n == 5)) ||
+	      (!strcmp(what, "audits") && n == 4))) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -178,6 +206,8 @@ int main(int argc, char **argv)
 		rc = fill_device(st, argv + 3, n, &err);
 	else if (!strcmp(what, "result"))
 		rc = fill_result(st, argv + 3, &err);
+	else if (!strcmp(what, "audits"))
+		rc = fill_audits(st, argv + 3, &err);
 	else
 		rc = fill_audit(st, argv + 3, n, &err);
 out:

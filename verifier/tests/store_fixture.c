@@ -2,6 +2,8 @@
 // The store unit tests' shared fixture: a fresh store file per test, removed after.
 #include "store_fixture.h"
 
+#include <dirent.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,4 +60,21 @@ int store_fixture_put_device(struct store *st, const char *id, const char *model
 	d.ak_name_len = strlen(id);
 	d.created_at = 10;
 	return store_device_put(st, &d, NULL, NULL);
+}
+
+int store_fixture_remove_dir(const char *dir)
+{
+	char p[PATH_MAX];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int rc = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    (gw_snprintf(p, sizeof(p), "%s/%s", dir, e->d_name) || unlink(p)))
+			rc = -1;
+	closedir(d);
+	return rmdir(dir) || rc ? -1 : 0;
 }

@@ -20,4 +20,8 @@ int store_fixture_teardown(void **state);
  * AK name is the id. store_device_put's result. */
 int store_fixture_put_device(struct store *st, const char *id, const char *model);
 
+/* Remove every entry of dir (files, FIFOs, symbolic links; not subdirectories),
+ * then dir: 0, or -1 when one could not be removed. */
+int store_fixture_remove_dir(const char *dir);
+
 #endif

@@ -397,21 +397,6 @@ static void test_export_dir(void **state)
 	remove_arch(f);
 }
 
-/* Every file in dir, then dir. */
-static void remove_all(const char *dir)
-{
-	char p[PATH_MAX];
-	struct dirent *e;
-	DIR *d = opendir(dir);
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.' && gw_snprintf(p, sizeof(p), "%s/%s", dir, e->d_name) == 0)
-			assert_int_equal(unlink(p), 0);
-	closedir(d);
-	assert_int_equal(rmdir(dir), 0);
-}
-
 static unsigned count_files(const char *dir)
 {
 	struct dirent *e;
@@ -516,7 +501,7 @@ static void test_adopt_leftover(void **state)
 	assert_int_equal(count, 9);
 	store_close(copy);
 	free(text);
-	remove_all(dir);
+	assert_int_equal(store_fixture_remove_dir(dir), 0);
 	assert_int_equal(gw_snprintf(p, sizeof(p), "%s/copy.db", f->dir), 0);
 	(void)unlink(p);
 	assert_int_equal(gw_snprintf(p, sizeof(p), "%s/other.db", f->dir), 0);
