@@ -77,7 +77,7 @@ int update_redirect_clear(struct agent_ctx *ctx, gw_error *err)
 			return 0;
 		return gw_fail(err, GW_E_IO, "removing %s: %s", path, strerror(errno));
 	}
-	return update_fsync_dir(dir, err);
+	return gw_fsync_dir(dir, err);
 }
 
 /* Best effort, like the other history lines of the boot service: the outcome

@@ -289,6 +289,6 @@ int update_manifest_remove(struct agent_ctx *ctx, enum bl_group g, gw_error *err
 		return gw_fail(err, GW_E_IO, "remove %s: %s", path, strerror(errno));
 	}
 	/* The removal must be durable before anything that relies on it. */
-	rc = update_fsync_dir(dir, err);
+	rc = gw_fsync_dir(dir, err);
 	return rc;
 }

@@ -294,18 +294,6 @@ int update_state_load(struct agent_ctx *ctx, struct update_state *out, gw_error 
 	return rc;
 }
 
-int update_fsync_dir(const char *dir, gw_error *err)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc = 0;
-
-	if (fd < 0 || fsync(fd))
-		rc = gw_fail(err, GW_E_IO, "fsync %s: %s", dir, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
 int update_dir_ensure(const struct agent_ctx *ctx, gw_error *err)
 {
 	char path[PATH_MAX];
@@ -320,7 +308,7 @@ int update_dir_ensure(const struct agent_ctx *ctx, gw_error *err)
 	if (rc)
 		return rc;
 	/* The new directory's entry must survive a crash like the files in it. */
-	return update_fsync_dir(ctx->state_dir, err);
+	return gw_fsync_dir(ctx->state_dir, err);
 }
 
 /* root.N.json (N decimal, no leading zero) into *n. */
@@ -360,7 +348,7 @@ static void prune_roots(const struct agent_ctx *ctx, const struct update_state *
 	}
 	closedir(d);
 	if (removed)
-		(void)!update_fsync_dir(dir, NULL);
+		(void)!gw_fsync_dir(dir, NULL);
 }
 
 int update_state_save(struct agent_ctx *ctx, const struct update_state *st, gw_error *err)

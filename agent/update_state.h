@@ -107,8 +107,6 @@ int update_state_format(const struct update_state *st, char **out, size_t *len) 
 int update_path(const struct agent_ctx *ctx, const char *name, char *buf, size_t len) GW_WUR;
 /* Create STATE_DIR/update (0700) durably when it is missing. GW_E_IO. */
 int update_dir_ensure(const struct agent_ctx *ctx, gw_error *err) GW_WUR;
-/* fsync the directory dir (a rename or unlink in it survives a crash). GW_E_IO. */
-int update_fsync_dir(const char *dir, gw_error *err) GW_WUR;
 
 /* Pin buf (a signed root) as the successor of cur: root_verify_successor(cur,
  * next, now), then STATE_DIR/update/root.json replaced atomically. A root equal to

@@ -281,6 +281,18 @@ static int fsync_parent(const char *path)
 	return rc;
 }
 
+int gw_fsync_dir(const char *dir, gw_error *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0 || fsync(fd))
+		rc = gw_fail(err, GW_E_IO, "fsync %s: %s", dir, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
 int gw_open_tmp(const char *path, unsigned mode, char *tmp, size_t tmp_size, int *fd,
 		gw_error *err)
 {

@@ -63,6 +63,10 @@ int gw_rename_durable(const char *from, const char *to, gw_error *err) GW_WUR;
  * the same file). */
 int gw_link_durable(const char *tmp, const char *path, gw_error *err) GW_WUR;
 
+/* fsync the directory dir (what makes a created, renamed or removed name in it
+ * durable). GW_E_IO naming dir when it cannot be opened or fsynced. */
+int gw_fsync_dir(const char *dir, gw_error *err) GW_WUR;
+
 /* Append len bytes to path (created with mode if missing) and fsync it before
  * returning. */
 int gw_append_durable(const char *path, const void *data, size_t len, unsigned mode,

@@ -187,20 +187,9 @@ static int find_leftover(const char *dir, uint64_t first, char *name, size_t len
  * fsynced; either failing fails the export. */
 static int make_durable(int fd, const char *path, const char *dir, gw_error *err)
 {
-	int d;
-
 	if (fsync(fd))
 		return gw_fail(err, GW_E_IO, "fsync %s: %s", path, strerror(errno));
-	d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (d < 0 || fsync(d)) {
-		int e = errno;
-
-		if (d >= 0)
-			close(d);
-		return gw_fail(err, GW_E_IO, "fsync %s: %s", dir, strerror(e));
-	}
-	close(d);
-	return 0;
+	return gw_fsync_dir(dir, err);
 }
 
 /* The leftover's records against the store's next ones (the same hashes). */
