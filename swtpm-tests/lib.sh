@@ -258,6 +258,21 @@ sqlite3() {
   command sqlite3 -cmd ".timeout 10000" "$@"
 }
 
+# flip_byte FILE OFFSET: invert the low bit of FILE's byte at OFFSET, in place.
+# (Writing a fixed byte instead would leave random data, such as ciphertext,
+# unchanged once in 256 runs.)
+flip_byte() {
+  python3 - "$1" "$2" <<'PY'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(int(sys.argv[2]))
+    b = f.read(1)
+    assert len(b) == 1, "offset past the end"
+    f.seek(int(sys.argv[2]))
+    f.write(bytes([b[0] ^ 1]))
+PY
+}
+
 # ------------------------------------------------------------ our binaries ---
 
 # gwagent ARGS... / gwverifier ARGS...: run $GW_BIN/<tool>, under valgrind when

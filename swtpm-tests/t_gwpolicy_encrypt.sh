@@ -136,7 +136,7 @@ decrypt_refused() {   # NAME CODE PATTERN: NAME.gwb verifies, does not decrypt, 
 cp "$b" "$R/flipped-unsigned.gwb"
 off=$(python3 -c "
 import tarfile; t=tarfile.open('$b'); print(t.getmember('payload/rootfs').offset_data + 65552 + 100)")
-printf '\x5a' | dd of="$R/flipped-unsigned.gwb" bs=1 seek="$off" conv=notrunc status=none
+flip_byte "$R/flipped-unsigned.gwb" "$off"
 expect_exit -n flipped-verify-refused 18 gwpolicy bundle verify --root "$R/root.json" \
   "$R/flipped-unsigned.gwb"
 # Decrypting, the chunk fails before the member's end where its digest would.

@@ -176,7 +176,7 @@ import tarfile; t=tarfile.open('$d/good.gwb')
 m=[x for x in t.getmembers() if x.name=='payload/rootfs'][0]
 print(m.offset_data + m.size // 2)")
 cp "$d/good.gwb" "$d/tampered.gwb"
-printf '\x5a' | dd of="$d/tampered.gwb" bs=1 seek="$off" conv=notrunc status=none
+flip_byte "$d/tampered.gwb" "$off"
 expect_exit -n tampered-payload-refused 31 ga update install --json "$d/tampered.gwb"
 expect_output_contains -n tampered-payload-says-why "payload rootfs: .*"
 check tampered-json-result python3 -c "
