@@ -18,12 +18,6 @@ endif
 MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/gatewarden
 
-# build-san/ is the sanitizer build whoever names it: the install scenarios run
-# `make install B=DIR` without the SANITIZE=1 DIR was built with (see the flags
-# stamps below).
-ifeq ($(origin SANITIZE)|$(B),undefined|build-san)
-SANITIZE := 1
-endif
 ifeq ($(SANITIZE),1)
 B ?= build-san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -57,36 +51,6 @@ AGENT_LIBS := -lcurl -lubootenv
 # sections alone (GNU ld keeps libxml2 NEEDED). doc/testing.md has the measurement.
 AGENT_ARCHIVE := -fuse-ld=lld -Wl,--gc-sections -Wl,--as-needed \
 	-Wl,-Bstatic -larchive -Wl,-Bdynamic
-
-# The flags a build dir was made with, one stamp file each for compiling and
-# linking: rewritten (so newer) only when they differ, compared while the Makefile
-# is read (no shell on a no-op make), and a prerequisite of every object and every
-# binary, so `make CFLAGS=-O0`, `make SANITIZE=1 B=build`, another LDFLAGS or
-# AGENT_ARCHIVE rebuilds and relinks in the same B. CC is not in them: the install
-# scenarios run `make install B=DIR` with the default CC whatever built DIR.
-# Flags added per target (the tests' --wrap) are not in them either.
-FLAGS_CC := $(B)/.flags-cc
-FLAGS_LD := $(B)/.flags-ld
-# flags_write STAMP,VARIABLE,OLD (the stamp, if it existed): a stamp made where
-# there was none is dated 1970, so a build dir from before the stamps is not
-# rebuilt for them (whatever flags it was made with, as before); a changed one is
-# dated now. `make -n` writes them too, so that it lists what a change rebuilds.
-flags_write = $(shell mkdir -p $(B))$(file >$(1),$($(2)))$(if $(3),,$(shell \
-	touch -d @0 $(1)))
-ifeq ($(filter clean,$(MAKECMDGOALS)),)
-flags_cc := $(strip $(ALL_CFLAGS))
-flags_ld := $(strip $(ALL_LDFLAGS) | $(LIBS) | $(AGENT_ARCHIVE) | $(AGENT_LIBS) | \
-	$(VERIFIER_LIBS))
-ifneq ($(strip $(file <$(FLAGS_CC))),$(flags_cc))
-$(call flags_write,$(FLAGS_CC),flags_cc,$(wildcard $(FLAGS_CC)))
-endif
-ifneq ($(strip $(file <$(FLAGS_LD))),$(flags_ld))
-$(call flags_write,$(FLAGS_LD),flags_ld,$(wildcard $(FLAGS_LD)))
-endif
-endif
-# A link's inputs: its objects, then its libraries (a test's fixture object, a
-# prerequisite added by a rule of its own, comes after them in $^).
-link_in = $(filter %.o,$^) $(filter %.a,$^)
 
 ifneq ($(V),1)
 Q := @
@@ -125,7 +89,7 @@ deps:
 # The swtpm scenarios include t_deb, which builds the Debian packages.
 check valgrind swtpm-check deb deb-check: DEPS_ARGS := --deb
 
-$(B)/obj/%.o: %.c $(FLAGS_CC)
+$(B)/obj/%.o: %.c
 	$(call say,CC,$<)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -154,32 +118,31 @@ $(LIBPOLICY): $(call obj,$(POLICY_SRC))
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(B)/gwagent: $(call obj,agent/main.c) $(LIBAGENT) $(LIBGW) $(FLAGS_LD)
+$(B)/gwagent: $(call obj,agent/main.c) $(LIBAGENT) $(LIBGW)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(link_in) $(filter-out -larchive,$(LIBS)) $(AGENT_ARCHIVE) \
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(filter-out -larchive,$(LIBS)) $(AGENT_ARCHIVE) \
 		$(AGENT_LIBS)
-$(B)/gwverifier: $(call obj,verifier/main.c) $(LIBVERIFIER) $(LIBPOLICY) $(LIBGW) $(FLAGS_LD)
+$(B)/gwverifier: $(call obj,verifier/main.c) $(LIBVERIFIER) $(LIBPOLICY) $(LIBGW)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(link_in) $(LIBS) $(VERIFIER_LIBS)
-$(B)/gwpolicy: $(call obj,policy/main.c) $(LIBPOLICY) $(LIBGW) $(FLAGS_LD)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(VERIFIER_LIBS)
+$(B)/gwpolicy: $(call obj,policy/main.c) $(LIBPOLICY) $(LIBGW)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(link_in) $(LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 # Unit tests link the component library they sit beside, plus libgw and cmocka;
 # the verifier's also link libcurl, the client that drives its HTTPS server.
-$(B)/common/tests/%: $(call obj,common/tests/%.c) $(LIBGW) $(FLAGS_LD)
+$(B)/common/tests/%: $(call obj,common/tests/%.c) $(LIBGW)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(link_in) $(LIBS) -lcmocka
-$(B)/agent/tests/%: $(call obj,agent/tests/%.c) $(LIBAGENT) $(LIBGW) $(FLAGS_LD)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+$(B)/agent/tests/%: $(call obj,agent/tests/%.c) $(LIBAGENT) $(LIBGW)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(link_in) $(LIBS) $(AGENT_LIBS) -lcmocka
-$(B)/verifier/tests/%: $(call obj,verifier/tests/%.c) $(LIBVERIFIER) $(LIBPOLICY) $(LIBGW) \
-	$(FLAGS_LD)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(AGENT_LIBS) -lcmocka
+$(B)/verifier/tests/%: $(call obj,verifier/tests/%.c) $(LIBVERIFIER) $(LIBPOLICY) $(LIBGW)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(link_in) $(LIBS) $(VERIFIER_LIBS) -lcurl -lcmocka
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LIBS) $(VERIFIER_LIBS) -lcurl -lcmocka
 # The HTTPS server's tests share one fixture (a throwaway PKI, a server, clients).
 $(B)/verifier/tests/test_httpd $(B)/verifier/tests/test_httpd_conns: \
 	$(call obj,verifier/tests/httpd_fixture.c)
@@ -204,19 +167,18 @@ $(B)/common/tests/test_bundle $(B)/common/tests/test_dsse $(B)/common/tests/test
 $(B)/common/tests/test_manifest $(B)/common/tests/test_root $(B)/agent/tests/test_update_authz \
 $(B)/verifier/tests/test_api $(B)/verifier/tests/test_polreset: \
 	$(call obj,common/tests/fixture_list.c)
-$(B)/policy/tests/%: $(call obj,policy/tests/%.c) $(LIBPOLICY) $(LIBGW) $(FLAGS_LD)
+$(B)/policy/tests/%: $(call obj,policy/tests/%.c) $(LIBPOLICY) $(LIBGW)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(link_in) $(LIBS) -lcmocka
-$(B)/tools/%: $(call obj,swtpm-tests/tools/%.c) $(LIBAGENT) $(LIBVERIFIER) $(LIBPOLICY) $(LIBGW) \
-	$(FLAGS_LD)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+$(B)/tools/%: $(call obj,swtpm-tests/tools/%.c) $(LIBAGENT) $(LIBVERIFIER) $(LIBPOLICY) $(LIBGW)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(link_in) $(LIBS) $(AGENT_LIBS) $(VERIFIER_LIBS)
-$(B)/bench/%: $(call obj,bench/%.c) $(LIBVERIFIER) $(LIBPOLICY) $(LIBGW) $(FLAGS_LD)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(AGENT_LIBS) $(VERIFIER_LIBS)
+$(B)/bench/%: $(call obj,bench/%.c) $(LIBVERIFIER) $(LIBPOLICY) $(LIBGW)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(link_in) $(LIBS) $(VERIFIER_LIBS) -lcurl
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(VERIFIER_LIBS) -lcurl
 
 tests: deps $(TESTS)
 tools: deps $(TOOLS)
