@@ -27,13 +27,14 @@
  * answers rename_errno while it is set, as a file system or kernel without
  * RENAME_NOREPLACE does (EINVAL, or ENOSYS without renameat2), so the fallback
  * runs; link and unlink answer their errno when armed (unlink for one path only);
- * fstatfs says FAT when fat is set; fsync records the inodes it syncs. */
+ * fstatfs says FAT when fat is set; fsync records the inodes it syncs once a
+ * move succeeded. */
 static struct {
 	int rename_errno, link_errno, unlink_errno;
 	const char *unlink_path;
-	bool fat;
+	bool fat, moved;
 	unsigned renames, links, nsynced;
-	ino_t synced[8];
+	ino_t synced[8]; /* fsynced after a successful move (renameat2 or link) */
 } seam;
 
 /* The rename errno of the group running: 0 (renameat2 itself), EINVAL or ENOSYS. */
@@ -60,7 +61,10 @@ int __wrap_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char
 		errno = seam.rename_errno;
 		return -1;
 	}
-	return __real_renameat2(olddirfd, oldpath, newdirfd, newpath, flags);
+	if (__real_renameat2(olddirfd, oldpath, newdirfd, newpath, flags))
+		return -1;
+	seam.moved = true;
+	return 0;
 }
 
 int __wrap_link(const char *oldpath, const char *newpath)
@@ -70,7 +74,10 @@ int __wrap_link(const char *oldpath, const char *newpath)
 		errno = seam.link_errno;
 		return -1;
 	}
-	return __real_link(oldpath, newpath);
+	if (__real_link(oldpath, newpath))
+		return -1;
+	seam.moved = true;
+	return 0;
 }
 
 int __wrap_unlink(const char *path)
@@ -95,7 +102,11 @@ int __wrap_fsync(int fd)
 {
 	struct stat sb;
 
-	if (fstat(fd, &sb) == 0 && seam.nsynced < sizeof(seam.synced) / sizeof(seam.synced[0]))
+	/* Only an fsync after the move counts: on FAT the entry under the new name is
+	 * written from the renamed inode, and a directory's fsync before the move
+	 * does not hold the new entry. */
+	if (seam.moved && fstat(fd, &sb) == 0 &&
+	    seam.nsynced < sizeof(seam.synced) / sizeof(seam.synced[0]))
 		seam.synced[seam.nsynced++] = sb.st_ino;
 	return __real_fsync(fd);
 }
