@@ -375,15 +375,51 @@ except OSError:
 # random_port: print a random port below the kernel's ephemeral range (20000-32699).
 random_port() { echo $((20000 + (RANDOM * 32768 + RANDOM) % 12700)); }
 
-# free_port: print a port that is free now (a later bind can still race with
-# another process: callers that start a server should retry on "in use").
+# port_claim PORT...: true if none of the PORTs was handed out before in this run
+# (run.sh shares $GW_PORT_CLAIMS between the scenarios it runs at once; a scenario
+# run alone keeps its own), and claims them all; false, claiming none, otherwise.
+# A port picked and bound seconds later is then never picked by another scenario
+# (or twice by one) in between.
+port_claim() {
+  local dir=${GW_PORT_CLAIMS:-$GW_TMP/ports} p got=()
+  mkdir -p "$dir" || return 1
+  for p in "$@"; do
+    if ! mkdir "$dir/$p" 2>/dev/null; then
+      for p in "${got[@]}"; do rmdir "$dir/$p"; done
+      return 1
+    fi
+    got+=("$p")
+  done
+  return 0
+}
+
+# free_port [N]: print a port P such that P..P+N-1 (default N=1) are free now and
+# claimed (port_claim); a process outside the run can still take one before the
+# bind: callers that start a server should retry on "in use".
 free_port() {
-  local i p
+  local n=${1:-1} i p k ok
   for ((i = 0; i < 100; i++)); do
     p=$(random_port)
-    port_free "$p" && { echo "$p"; return 0; }
+    ok=1
+    for ((k = 0; k < n; k++)); do
+      port_free $((p + k)) || { ok=0; break; }
+    done
+    [ "$ok" = 1 ] || continue
+    port_claim $(seq "$p" $((p + n - 1))) && { echo "$p"; return 0; }
   done
   echo "lib.sh: no free port found" >&2
+  return 1
+}
+
+# wait_for_line PATTERN FILE [SECONDS]: wait (default 10 s) until a line of FILE
+# matches the extended regex PATTERN: a log line a background process writes just
+# after what the scenario waited for (a listener, a commit) may not be there yet.
+wait_for_line() {
+  local pat=$1 file=$2 secs=${3:-10} i
+  for ((i = 0; i < secs * 10; i++)); do
+    grep -qE -e "$pat" "$file" 2>/dev/null && return 0
+    sleep 0.1
+  done
   return 1
 }
 
@@ -427,7 +463,7 @@ swtpm_start() {
   for ((try = 0; try < 20; try++)); do
     port=$(random_port)
     ctrl=$((port + 1))
-    if ! port_free "$port" || ! port_free "$ctrl"; then
+    if ! port_free "$port" || ! port_free "$ctrl" || ! port_claim "$port" "$ctrl"; then
       continue
     fi
     rm -f "$dir/swtpm.pid"

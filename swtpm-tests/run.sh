@@ -38,7 +38,10 @@ fi
 outdir=$build/test-results/${GW_OUTNAME:-swtpm}
 tmproot=$build/test-results/${GW_OUTNAME:-swtpm}-tmp
 rm -rf "$outdir" "$tmproot"
-mkdir -p "$outdir" "$tmproot"
+mkdir -p "$outdir" "$tmproot" "$tmproot/ports"
+# The ports handed out in this run (lib.sh's port_claim): scenarios running at
+# once never pick the same one.
+export GW_PORT_CLAIMS=$tmproot/ports
 
 scenarios=()
 if [ $# -gt 0 ]; then

@@ -216,7 +216,7 @@ printf '\n[releases]\nauthorization_ttl = 10\n\n[metrics]\nlisten = 127.0.0.1:%s
   >>"$vdir/verifier.conf"
 bg_start verifier "$GW_BIN/gwverifier" serve "${vconf[@]}"
 wait_for_port "$port" 15 || { fail verifier-restarts "no verifier on $port"; exit 1; }
-pport=$(free_port) || exit 1
+pport=$(free_port 2) || exit 1   # tpmdelay: pport and pport+1
 bg_start tpmdelay python3 "$here/tpmdelay.py" "$pport" "${TCTI_a##*port=}" 0x167 12
 wait_for_port "$pport" 10 || { fail tpmdelay-listens "no proxy on $pport"; exit 1; }
 expect_exit -n expired-refused-by-tpm 4 gwagent --config "$GW_TMP/a/agent.conf" \

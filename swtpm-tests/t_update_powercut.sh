@@ -226,7 +226,7 @@ PY
 # matrix EVERY PHASE...: cut every candidate of the kinds EVERY (a regex), a seeded
 # sample of the others.
 matrix() {
-  local all=$1 phase kind sc i c pool
+  local all=$1 phase kind sc i c pool line
   shift
   for phase in "$@"; do
     count "$phase" >"$d/cands" || { fail "$bl_kind-$phase-count" "the phase failed under strace"; state_dump; return 1; }
@@ -243,7 +243,10 @@ matrix() {
       c=$(wc -l <"$d/pool")
       [ "$c" -gt 0 ] || continue
       for ((i = 0; i < ${pool#*:}; i++)); do
-        read -r kind sc n < <(sed -n "$((RANDOM % c + 1))p" "$d/pool")
+        # $RANDOM read here, not in the <(...) subshell, where bash reseeds it:
+        # GW_POWERCUT_SEED must give the same sample again.
+        line=$((RANDOM % c + 1))
+        read -r kind sc n < <(sed -n "${line}p" "$d/pool")
         note "sampled cut: $bl_kind $phase $kind $sc $n"
         cut_at "$phase" "$sc" "$n" || return 1
       done

@@ -103,7 +103,7 @@ expect_output_contains -n A-bad-after-fall-back 'primary=B A=bad B=good' "$GW_ST
 cut_agent() {
   local pport fifo=$d/go-$1 pid cc=$2 count=$3 name=$1
   shift 3
-  pport=$(free_port)
+  pport=$(free_port 2)   # the proxy listens on pport and pport+1
   mkfifo "$fifo"
   bg_start "agent-$name" bash -c "read -r _ <'$fifo'; exec '$GW_BIN/gwagent' --config '$conf' \
     --tcti 'swtpm:host=127.0.0.1,port=$pport' $*"

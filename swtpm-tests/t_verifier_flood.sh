@@ -86,6 +86,7 @@ expect_exit -n provision 0 ga provision
 expect_exit -n boot 0 ga boot
 
 verifier_with 256
+wait_for_line 'descriptor limit 256' "$GW_TMP/verifier.log"
 expect_output_contains -n descriptor-limit-logged 'descriptor limit 256' "$GW_TMP/verifier.log"
 expect_exit -n enroll 0 ga enroll --verifier "https://127.0.0.1:$port" --ca "$vdir/ca.pem" \
   --device-id gw-flooded --model gw-1000

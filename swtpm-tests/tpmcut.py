@@ -31,8 +31,9 @@ def main():
         if code == cc and rc == 0:
             seen += 1
             if seen == count:
-                os.kill(pid, signal.SIGKILL)
+                # Said before the kill: the test may stop us right after it.
                 print(f"cut after {seen}", flush=True)
+                os.kill(pid, signal.SIGKILL)
                 return None
         return rsp
 
