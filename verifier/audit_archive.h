@@ -58,7 +58,11 @@ int audit_archive_open(const char *path, int *fd, gw_error *err) GW_WUR;
 int audit_archive_check_fd(int fd, const char *path, struct audit_archive_summary *sum,
 			   gw_error *err) GW_WUR;
 
-/* The whole file at path checked: audit_archive_open, audit_archive_check_fd. */
+/* The whole file at path checked (audit_archive_check_fd), for `audit verify
+ * --archive`: path is opened as the operator named it, a symbolic link followed
+ * and a pipe or FIFO read to its end (blocking until its writer closes it); only
+ * serve's adoption of files it finds by listing a directory needs
+ * audit_archive_open's refusals. GW_E_IO for a path that does not open. */
 int audit_archive_check_file(const char *path, struct audit_archive_summary *sum,
 			     gw_error *err) GW_WUR;
 
