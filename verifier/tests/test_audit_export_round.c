@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Unit tests for the unattended archiving's rounds (audit_export_round): a crash's
 // leftover made durable before its records go (fsync failures injected by a
-// link-time wrap of fsync leave everything in the store), a FIFO or symbolic link
-// named like an archive neither adopted nor read (and no hang), a round ended by
+// link-time wrap of fsync leave everything in the store) and read no further than
+// its name's range of at most one batch, a FIFO or symbolic link named like an
+// archive neither adopted nor read (and no hang), a round ended by
 // its stop callback and the next one going on, stale temporary files removed, and
 // serve's check for a pending signal.
 #include <errno.h>
@@ -169,6 +170,58 @@ static void test_adopt_durable(void **state)
 					  NULL, &err), 0);
 	assert_int_equal(watched, 1);
 	watch_path[0] = '\0';
+	assert_int_equal(files, 3);
+	assert_int_equal(records, 19);
+	assert_int_equal(anchor_seq(copy), 19);
+	store_close(copy);
+	(void)unlink(cp);
+	assert_int_equal(store_fixture_remove_dir(dir), 0);
+}
+
+/* A leftover is read no further than its name's range, itself at most one batch
+ * (review 11b finding 4: a big file named like one was read whole under the
+ * write lock): a range beyond the batch is refused before the file is opened, a
+ * file holding more records than its name says once the reader passes them;
+ * nothing removed either time. Named as written, it is adopted. */
+static void test_adopt_bounded(void **state)
+{
+	struct store_fixture *f = *state;
+	struct store *copy = NULL;
+	char dir[PATH_MAX], p[PATH_MAX], q[PATH_MAX], cp[PATH_MAX];
+	uint64_t files = 9, records = 9;
+	gw_error err = { { 0 } };
+
+	setup_dir(f, 25, dir, sizeof(dir));
+	leftover(f, dir, &copy, cp, sizeof(cp));
+	arch_path(dir, 1, 5, p, sizeof(p));
+
+	/* Named 1-9, more than the round's batch of 8: refused by its name. */
+	arch_path(dir, 1, 9, q, sizeof(q));
+	assert_int_equal(rename(p, q), 0);
+	assert_int_equal(audit_export_dir(copy, dir, 20, 8, 1000, "verifier", &files, &records,
+					  NULL, &err), GW_E_EXISTS);
+	assert_non_null(strstr(err.msg, "its name is not the range of one batch (at most 8 "
+					"records from seq 1)"));
+	assert_int_equal(files, 0);
+	assert_int_equal(anchor_seq(copy), 0);
+	assert_int_equal(kept(copy), 25);
+
+	/* Named 1-3, holding 1-5: the reader stops after three records. */
+	arch_path(dir, 1, 3, p, sizeof(p));
+	assert_int_equal(rename(q, p), 0);
+	assert_int_equal(audit_export_dir(copy, dir, 20, 8, 1000, "verifier", &files, &records,
+					  NULL, &err), GW_E_PARSE);
+	assert_non_null(strstr(err.msg, "is not an intact archive"));
+	assert_non_null(strstr(err.msg, "holds more than 3 records"));
+	assert_int_equal(files, 0);
+	assert_int_equal(anchor_seq(copy), 0);
+	assert_int_equal(kept(copy), 25);
+
+	/* Named as written: adopted, then 6-13 and 14-19. */
+	arch_path(dir, 1, 5, q, sizeof(q));
+	assert_int_equal(rename(p, q), 0);
+	assert_int_equal(audit_export_dir(copy, dir, 20, 8, 1000, "verifier", &files, &records,
+					  NULL, &err), 0);
 	assert_int_equal(files, 3);
 	assert_int_equal(records, 19);
 	assert_int_equal(anchor_seq(copy), 19);
@@ -354,6 +407,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_adopt_durable, store_fixture_setup,
+						store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_adopt_bounded, store_fixture_setup,
 						store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_not_regular, store_fixture_setup,
 						store_fixture_teardown),
