@@ -274,7 +274,7 @@ done
 expect_eq big-all-archived "$(old_left)" 0
 [ "$(rounds)" -gt "$r0" ] && pass big-rounds-after-results ||
   fail big-rounds-after-results "no archiving round after the results were added"
-expect_eq big-results-not-rescanned 3 "$(bcount)"
+expect_eq big-results-not-rescanned "$(bcount)" 3
 expect_output_contains -n big-budget-logged "the archiving round used its budget of 500 ms; the next one goes on in 1 s" \
   "$blog"
 bg_stop bigverifier2 || true
