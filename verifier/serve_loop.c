@@ -64,6 +64,17 @@ static bool round_stop(void *arg)
 	return b->signalled || gw_mono_ns() >= b->end_ns;
 }
 
+/* How a rule's part of a round ended when it left work (stopped). */
+static void log_stopped(const struct service *svc, const char *rule,
+			const struct round_budget *b)
+{
+	if (b->signalled)
+		vlog(VLOG_INFO, "retention: the %s round stopped for a signal", rule);
+	else
+		vlog(VLOG_INFO, "retention: the %s round used its budget of %u ms; the next one "
+				"goes on in %d s", rule, svc->cfg.round_budget_ms, ROUND_RESUME_S);
+}
+
 /* The main thread's upkeep between rounds. */
 struct upkeep_state {
 	struct store *st;      /* its own handle, opened at the first round */
@@ -96,11 +107,8 @@ static bool serve_archive_audit(const struct service *svc, struct store *st)
 		     (unsigned long long)r.records, svc->cfg.audit_keep_days,
 		     (unsigned long long)r.files, svc->cfg.audit_archive_dir,
 		     (long long)(service_now() - t0));
-	if (!rc && r.stopped && b.signalled)
-		vlog(VLOG_INFO, "retention: the archiving round stopped for a signal");
-	else if (!rc && r.stopped)
-		vlog(VLOG_INFO, "retention: the archiving round used its budget of %u ms; the "
-				"next one goes on in %d s", svc->cfg.round_budget_ms, ROUND_RESUME_S);
+	if (!rc && r.stopped)
+		log_stopped(svc, "archiving", &b);
 	return !rc && r.stopped;
 }
 
@@ -124,11 +132,8 @@ static bool serve_prune_results(const struct service *svc, struct store *st)
 				"non-affirming ones for %u days), %llds",
 		     (unsigned long long)r.deleted, svc->cfg.keep_results,
 		     svc->cfg.keep_failed_days, (long long)(service_now() - t0));
-	if (!rc && r.stopped && b.signalled)
-		vlog(VLOG_INFO, "retention: the results pruning stopped for a signal");
-	else if (!rc && r.stopped)
-		vlog(VLOG_INFO, "retention: the results pruning used its budget of %u ms; it goes "
-				"on in %d s", svc->cfg.round_budget_ms, ROUND_RESUME_S);
+	if (!rc && r.stopped)
+		log_stopped(svc, "results pruning", &b);
 	return !rc && r.stopped;
 }
 

@@ -125,6 +125,34 @@ static void leftover(struct store_fixture *f, const char *dir, struct store **co
 	assert_int_equal(store_open(url, copy, NULL), 0);
 }
 
+/* A round of copy (leftover's 25 records) refused with want, msg in *err: nothing
+ * archived, nothing removed. */
+static void round_refused(struct store *copy, const char *dir, int want, const char *msg,
+			  gw_error *err)
+{
+	uint64_t files = 9, records = 9;
+
+	assert_int_equal(audit_export_dir(copy, dir, 20, 8, 1000, "verifier", &files, &records,
+					  NULL, err), want);
+	assert_non_null(strstr(err->msg, msg));
+	assert_int_equal(files, 0);
+	assert_int_equal(anchor_seq(copy), 0);
+	assert_int_equal(kept(copy), 25);
+}
+
+/* The round after the leftover adopted it and went on (6-13, 14-19): the copy
+ * closed, it and dir removed. */
+static void adopted_done(struct store *copy, const char *dir, const char *copy_path,
+			 uint64_t files, uint64_t records)
+{
+	assert_int_equal(files, 3);
+	assert_int_equal(records, 19);
+	assert_int_equal(anchor_seq(copy), 19);
+	store_close(copy);
+	(void)unlink(copy_path);
+	assert_int_equal(store_fixture_remove_dir(dir), 0);
+}
+
 /* ---- tests ---- */
 
 /* The leftover adopted only once the file and its directory are fsynced: either
@@ -144,23 +172,13 @@ static void test_adopt_durable(void **state)
 
 	/* The file's fsync fails. */
 	memcpy(fail_path, p, strlen(p) + 1);
-	assert_int_equal(audit_export_dir(copy, dir, 20, 8, 1000, "verifier", &files, &records,
-					  NULL, &err), GW_E_IO);
-	assert_non_null(strstr(err.msg, "cannot be made durable (nothing removed)"));
+	round_refused(copy, dir, GW_E_IO, "cannot be made durable (nothing removed)", &err);
 	assert_non_null(strstr(err.msg, "Input/output error"));
-	assert_int_equal(files, 0);
-	assert_int_equal(anchor_seq(copy), 0);
-	assert_int_equal(kept(copy), 25);
 	assert_int_equal(access(p, F_OK), 0);
 
 	/* The directory's fsync fails. */
 	memcpy(fail_path, dir, strlen(dir) + 1);
-	assert_int_equal(audit_export_dir(copy, dir, 20, 8, 1000, "verifier", &files, &records,
-					  NULL, &err), GW_E_IO);
-	assert_non_null(strstr(err.msg, "cannot be made durable (nothing removed)"));
-	assert_int_equal(files, 0);
-	assert_int_equal(anchor_seq(copy), 0);
-	assert_int_equal(kept(copy), 25);
+	round_refused(copy, dir, GW_E_IO, "cannot be made durable (nothing removed)", &err);
 
 	/* Both work: adopted (its fsync seen), 6-13 and 14-19 after it. */
 	fail_path[0] = '\0';
@@ -170,12 +188,7 @@ static void test_adopt_durable(void **state)
 					  NULL, &err), 0);
 	assert_int_equal(watched, 1);
 	watch_path[0] = '\0';
-	assert_int_equal(files, 3);
-	assert_int_equal(records, 19);
-	assert_int_equal(anchor_seq(copy), 19);
-	store_close(copy);
-	(void)unlink(cp);
-	assert_int_equal(store_fixture_remove_dir(dir), 0);
+	adopted_done(copy, dir, cp, files, records);
 }
 
 /* A leftover is read no further than its name's range, itself at most one batch
@@ -198,36 +211,21 @@ static void test_adopt_bounded(void **state)
 	/* Named 1-9, more than the round's batch of 8: refused by its name. */
 	arch_path(dir, 1, 9, q, sizeof(q));
 	assert_int_equal(rename(p, q), 0);
-	assert_int_equal(audit_export_dir(copy, dir, 20, 8, 1000, "verifier", &files, &records,
-					  NULL, &err), GW_E_EXISTS);
-	assert_non_null(strstr(err.msg, "its name is not the range of one batch (at most 8 "
-					"records from seq 1)"));
-	assert_int_equal(files, 0);
-	assert_int_equal(anchor_seq(copy), 0);
-	assert_int_equal(kept(copy), 25);
+	round_refused(copy, dir, GW_E_EXISTS, "its name is not the range of one batch (at most "
+					      "8 records from seq 1)", &err);
 
 	/* Named 1-3, holding 1-5: the reader stops after three records. */
 	arch_path(dir, 1, 3, p, sizeof(p));
 	assert_int_equal(rename(q, p), 0);
-	assert_int_equal(audit_export_dir(copy, dir, 20, 8, 1000, "verifier", &files, &records,
-					  NULL, &err), GW_E_PARSE);
+	round_refused(copy, dir, GW_E_PARSE, "holds more than 3 records", &err);
 	assert_non_null(strstr(err.msg, "is not an intact archive"));
-	assert_non_null(strstr(err.msg, "holds more than 3 records"));
-	assert_int_equal(files, 0);
-	assert_int_equal(anchor_seq(copy), 0);
-	assert_int_equal(kept(copy), 25);
 
 	/* Named as written: adopted, then 6-13 and 14-19. */
 	arch_path(dir, 1, 5, q, sizeof(q));
 	assert_int_equal(rename(p, q), 0);
 	assert_int_equal(audit_export_dir(copy, dir, 20, 8, 1000, "verifier", &files, &records,
 					  NULL, &err), 0);
-	assert_int_equal(files, 3);
-	assert_int_equal(records, 19);
-	assert_int_equal(anchor_seq(copy), 19);
-	store_close(copy);
-	(void)unlink(cp);
-	assert_int_equal(store_fixture_remove_dir(dir), 0);
+	adopted_done(copy, dir, cp, files, records);
 }
 
 /* A FIFO or a symbolic link named like the leftover at the store's first seq is

@@ -170,6 +170,16 @@ static int prune_records_cb(const struct store_audit_record *r, void *arg)
 	return 0;
 }
 
+/* Device gw-a with n affirming results at times 0 to n - 1. */
+static void add_results(struct store *st, unsigned n)
+{
+	assert_int_equal(store_fixture_put_device(st, "gw-a", "m"), 0);
+	assert_int_equal(store_begin(st, NULL), 0);
+	for (unsigned i = 0; i < n; i++)
+		add(st, "gw-a", i, "affirming");
+	assert_int_equal(store_commit(st, NULL), 0);
+}
+
 /* retention_prune commits each batch with its own results.prune record: three
  * batches, three records, their counts adding up to what went (review finding 7:
  * one record after all batches left the deletions of the batches before a crash
@@ -183,11 +193,7 @@ static void test_prune_audited_per_batch(void **state)
 	uint64_t results = 0, count = 0, bad = 1;
 	gw_error err = { { 0 } };
 
-	assert_int_equal(store_fixture_put_device(f->st, "gw-a", "m"), 0);
-	assert_int_equal(store_begin(f->st, &err), 0);
-	for (unsigned i = 0; i < total + 1; i++)
-		add(f->st, "gw-a", i, "affirming");
-	assert_int_equal(store_commit(f->st, &err), 0);
+	add_results(f->st, total + 1);
 	assert_int_equal(retention_prune(f->st, 1, 0, total, "verifier", &pr, &err), 0);
 	assert_int_equal(pr.deleted, total);
 	assert_int_equal(store_size(f->st, &results, NULL, NULL, &err), 0);
@@ -231,11 +237,7 @@ static void test_prune_stops(void **state)
 	uint64_t results = 0;
 	gw_error err = { { 0 } };
 
-	assert_int_equal(store_fixture_put_device(f->st, "gw-a", "m"), 0);
-	assert_int_equal(store_begin(f->st, &err), 0);
-	for (unsigned i = 0; i < total + 1; i++)
-		add(f->st, "gw-a", i, "affirming");
-	assert_int_equal(store_commit(f->st, &err), 0);
+	add_results(f->st, total + 1);
 	assert_int_equal(retention_prune(f->st, 1, 0, total, "verifier", &pr, &err), 0);
 	assert_true(pr.stopped);
 	assert_int_equal(pr.deleted, STORE_PRUNE_BATCH);
