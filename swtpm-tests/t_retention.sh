@@ -14,7 +14,10 @@
 # first archiving round meets 400000 old audit records and a killed export's
 # temporary file removes the file, answers SIGTERM within a batch with records
 # left and the archives whole, and the next serve goes on in rounds bounded by
-# their 2 s budget until none is left. No TPM.
+# their budget (round_budget_ms = 500) until none is left, its results rule run
+# at start-up only, not at the follow-up rounds. A third serve's results rule,
+# with 200000 results to let go, stops at its budget and answers SIGTERM within
+# 3 s. No TPM.
 # shellcheck source=swtpm-tests/lib.sh
 source "$(dirname "$0")/lib.sh"
 require_cmd python3 sqlite3
@@ -284,3 +287,36 @@ stopped at the budget; records per round: $(grep -o 'retention: [0-9]* audit rec
 check big-verify-all gwverifier audit verify --config "$bconf" --archive "$barch"/audit-*.jsonl
 expect_output_contains -n big-verify-all-genesis "archives chained: seq 1-.*from the genesis"
 expect_eq big-no-temp "" "$(ls "$barch" | grep -F '.tmp.' || true)"
+
+# ---- The results rule is bounded too (review 11b finding 1: it ran every batch
+# in one go, deaf to signals; each batch scans the whole results table under the
+# write lock, seconds on a million rows): 200000 results of gw-x to let go and
+# round_budget_ms = 100. The first round stops at its budget (logged) and the
+# next goes on a second later; SIGTERM is answered within 3 s, results left.
+sqlite3 "$bdb" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000)
+  INSERT INTO results (device_id, at, status, claims, ear)
+  SELECT 'gw-x', strftime('%s','now') - 200000 + i, 'affirming', '[]', 'x' FROM n" ||
+  fail fill-big-results "sqlite3 insert failed"
+sed -i 's/^round_budget_ms = 500$/round_budget_ms = 100/' "$bconf"
+blog3=$GW_TMP/bigverifier3.log
+bg_start bigverifier3 "$GW_BIN/gwverifier" serve --config "$bconf"
+bpid=$BG_PID
+for ((i = 0; i < 300; i++)); do
+  grep -q 'the results pruning round used its budget' "$blog3" 2>/dev/null && break
+  sleep 0.1
+done
+expect_output_contains -n results-budget-logged "the results pruning round used its budget of 100 ms; the next one goes on in 1 s" \
+  "$blog3"
+t0=$(date +%s%N)
+kill -TERM "$bpid"
+for ((i = 0; i < 100; i++)); do
+  _gw_alive "$bpid" || break
+  sleep 0.05
+done
+t1=$(date +%s%N)
+bg_stop bigverifier3 || true
+echo "# results: SIGTERM to exit $(((t1 - t0) / 1000000)) ms, $(bcount) results of gw-x left"
+[ $(((t1 - t0) / 1000000)) -le 3000 ] && pass results-sigterm-within-3s ||
+  fail results-sigterm-within-3s "$(((t1 - t0) / 1000000)) ms"
+[ "$(bcount)" -gt 1 ] && pass results-stopped-early || fail results-stopped-early "all pruned"
+check results-audit-verify gwverifier audit verify --config "$bconf"
