@@ -53,12 +53,17 @@ int audit_archive_open(const char *path, int *fd, gw_error *err) GW_WUR;
 
 /* The archive open on fd (from audit_archive_open) checked from its current
  * offset: the reader above, line by line; *sum filled. fd stays open (read
- * through a duplicate); path names it in err. Errors as audit_archive_feed's and
- * audit_archive_finish's, GW_E_IO. */
-int audit_archive_check_fd(int fd, const char *path, struct audit_archive_summary *sum,
-			   gw_error *err) GW_WUR;
+ * through a duplicate); path names it in err. max_records (0: no limit): a file
+ * with more records is GW_E_PARSE once the line after them is read, the rest not
+ * read. Errors as audit_archive_feed's and audit_archive_finish's, GW_E_IO. */
+int audit_archive_check_fd(int fd, const char *path, uint64_t max_records,
+			   struct audit_archive_summary *sum, gw_error *err) GW_WUR;
 
-/* The whole file at path checked: audit_archive_open, audit_archive_check_fd. */
+/* The whole file at path checked (audit_archive_check_fd), for `audit verify
+ * --archive`: path is opened as the operator named it, a symbolic link followed
+ * and a pipe or FIFO read to its end (blocking until its writer closes it); only
+ * serve's adoption of files it finds by listing a directory needs
+ * audit_archive_open's refusals. GW_E_IO for a path that does not open. */
 int audit_archive_check_file(const char *path, struct audit_archive_summary *sum,
 			     gw_error *err) GW_WUR;
 

@@ -192,9 +192,31 @@ static int make_durable(int fd, const char *path, const char *dir, gw_error *err
 	return gw_fsync_dir(dir, err);
 }
 
+/* The range a leftover's name gives (find_leftover's match: its FIRST is the
+ * store's first seq), checked before the file is opened: every leftover was
+ * written by one batch of at most x->max records, so a bigger or unreadable
+ * range is no leftover of this store's rounds, and the file is never read past
+ * it (a big file named like one would hold the write lock while it was read). */
+static int leftover_range(const struct export_ctx *x, const char *path, uint64_t *last,
+			  gw_error *err)
+{
+	const char *base = strrchr(path, '/');
+	char digits[21];
+
+	base = base ? base + 1 : path;
+	memcpy(digits, base + sizeof("audit-") - 1 + 20 + 1, 20);
+	digits[20] = '\0';
+	if (gw_parse_u64(digits, UINT64_MAX, last) || *last < x->first ||
+	    (x->max && *last - x->first >= x->max))
+		return gw_fail(err, GW_E_EXISTS, "%s: its name is not the range of one batch "
+				 "(at most %" PRIu64 " records from seq %" PRIu64 "): not this "
+				 "store's archive, nothing removed", path, x->max, x->first);
+	return 0;
+}
+
 /* The leftover's records against the store's next ones (the same hashes). */
 static int same_records(struct store *st, struct export_ctx *x, const char *path,
-			const struct audit_archive_summary *sum, gw_error *err)
+			const struct audit_archive_summary *sum, uint64_t last, gw_error *err)
 {
 	int rc;
 
@@ -208,7 +230,7 @@ static int same_records(struct store *st, struct export_ctx *x, const char *path
 	rc = store_audit_list(st, x->first - 1, export_cb, x, err);
 	if (rc != 0 && rc != EXPORT_STOP)
 		return rc;
-	if (x->count != sum->count || x->last != sum->last_seq ||
+	if (x->count != sum->count || x->last != sum->last_seq || sum->last_seq != last ||
 	    !gw_ct_equal(x->prev, sum->anchor_hash, STORE_HASH_LEN))
 		return gw_fail(err, GW_E_EXISTS, "%s (seq %" PRIu64 "-%" PRIu64 ") holds other "
 				 "records than the store's: not this store's archive, nothing "
@@ -226,17 +248,21 @@ static int adopt_leftover(struct store *st, struct export_ctx *x, const char *pa
 			  const char *dir, gw_error *err)
 {
 	struct audit_archive_summary sum;
+	uint64_t last = 0;
 	int fd = -1;
-	int rc = audit_archive_open(path, &fd, err);
+	int rc = leftover_range(x, path, &last, err);
 
+	if (rc)
+		return rc;
+	rc = audit_archive_open(path, &fd, err);
 	if (!rc)
-		rc = audit_archive_check_fd(fd, path, &sum, err);
+		rc = audit_archive_check_fd(fd, path, last - x->first + 1, &sum, err);
 	if (rc) {
 		gw_error_prefix(err, "%s, left by an earlier export, is not an intact archive "
 				     "(nothing removed): ", path);
 		goto out;
 	}
-	if ((rc = same_records(st, x, path, &sum, err)))
+	if ((rc = same_records(st, x, path, &sum, last, err)))
 		goto out;
 	if ((rc = make_durable(fd, path, dir, err)))
 		gw_error_prefix(err, "%s, left by an earlier export, cannot be made durable "

@@ -39,18 +39,23 @@ int audit_export_file(struct store *st, const char *path, int64_t before, uint64
 		      int64_t now, const char *actor, struct audit_export_result *res,
 		      gw_error *err) GW_WUR;
 
-/* Archive every record older than before into dir, in batches of at most batch
- * records (0: AUDIT_EXPORT_BATCH), each its own transaction and its own new file
- * AUDIT_EXPORT_NAME (first and last seq, 20 digits each: names sort in chain
- * order). A crash between a file's move and its commit leaves that file and the
- * records: a regular file in dir named from the store's first seq that is intact,
- * chains from the anchor and holds exactly the store's next records (the same
- * hashes) is fsynced with dir and adopted as the next batch (committed as is,
- * whatever its length); one that is not intact or not the store's is an error
- * (GW_E_EXISTS, or the archive's), and so is a failed fsync (GW_E_IO), nothing
- * removed. Entries that are not regular files are never adopted or opened. *files and *records count what was archived, also
- * when a later batch failed; *last (may be NULL) is the last batch that was.
- * Errors as audit_export_file's; GW_E_IO for a missing or unwritable dir. */
+/* Archive every record older than before into dir, after removing the stale
+ * temporary files of killed exports from it (audit_export_round, unbounded), in
+ * batches of at most batch records (0: AUDIT_EXPORT_BATCH), each its own
+ * transaction and its own new file AUDIT_EXPORT_NAME (first and last seq, 20
+ * digits each: names sort in chain order). A crash between a file's move and its
+ * commit leaves that file and the records: a regular file in dir named from the
+ * store's first seq that is intact, chains from the anchor and holds exactly the
+ * store's next records (the same hashes) is fsynced with dir and adopted as the
+ * next batch (committed as is); one whose name's range exceeds batch (refused
+ * unread), holds more records than its name says (read no further), is not intact
+ * or not the store's is an error (GW_E_EXISTS, or the archive's), and so is a
+ * failed fsync (GW_E_IO), nothing removed. Entries that are not regular files are
+ * never adopted or opened. One dir per store: another store's files there are not
+ * its own leftovers (GW_E_EXISTS), and its temporary files would be removed as
+ * stale. *files and *records count what was archived, also when a later batch
+ * failed; *last (may be NULL) is the last batch that was. Errors as
+ * audit_export_file's; GW_E_IO for a missing or unwritable dir. */
 #define AUDIT_EXPORT_NAME "audit-%020" PRIu64 "-%020" PRIu64 ".jsonl"
 int audit_export_dir(struct store *st, const char *dir, int64_t before, unsigned batch,
 		     int64_t now, const char *actor, uint64_t *files, uint64_t *records,

@@ -190,6 +190,7 @@ int cmd_prune(struct verifier_ctx *ctx, int argc, char **argv)
 {
 	struct prune_opts o = { .keep = -1, .days = -1 };
 	struct audit_export_round round = { 0 };
+	struct retention_prune_round pr = { 0 };
 	struct store *st = NULL;
 	gw_error err = { { 0 } };
 	uint64_t deleted = 0, results = 0, bytes = 0, freeb = 0;
@@ -215,10 +216,12 @@ int cmd_prune(struct verifier_ctx *ctx, int argc, char **argv)
 	if (status != GW_EXIT_OK)
 		goto out;
 	rc = 0;
-	if (o.keep)
-		rc = retention_prune(st, (unsigned)o.keep, (unsigned)o.days, cli_now(), actor,
-				     &deleted, &err);
 	/* The operator asked for it: every batch, unbounded (serve's rounds are not). */
+	if (o.keep) {
+		rc = retention_prune(st, (unsigned)o.keep, (unsigned)o.days, cli_now(), actor,
+				     &pr, &err);
+		deleted = pr.deleted;
+	}
 	if (!rc && o.audit_days) {
 		rc = retention_archive_audit(st, o.audit_days, o.audit_dir, cli_now(), actor,
 					     &round, &err);

@@ -42,21 +42,30 @@ static int prune_batch(struct store *st, unsigned keep_results, unsigned keep_fa
 }
 
 int retention_prune(struct store *st, unsigned keep_results, unsigned keep_failed_days,
-		    int64_t now, const char *actor, uint64_t *deleted, gw_error *err)
+		    int64_t now, const char *actor, struct retention_prune_round *round,
+		    gw_error *err)
 {
 	uint64_t n;
 	int rc;
 
-	*deleted = 0;
+	round->deleted = 0;
+	round->stopped = false;
 	if (keep_results == 0)
 		return gw_fail(err, GW_E_INVAL, "retention: keep at least one result per device");
-	do {
+	for (;;) {
 		n = 0;
 		rc = prune_batch(st, keep_results, keep_failed_days, now, actor, &n, err);
-		if (!rc)
-			*deleted += n;
-	} while (!rc && n == STORE_PRUNE_BATCH);
-	return rc;
+		if (rc)
+			return rc;
+		round->deleted += n;
+		if (n < STORE_PRUNE_BATCH)
+			return 0;
+		/* Each batch scans the whole table under the write lock: serve bounds it. */
+		if (round->stop && round->stop(round->stop_arg)) {
+			round->stopped = true;
+			return 0;
+		}
+	}
 }
 
 int retention_archive_audit(struct store *st, unsigned keep_days, const char *dir, int64_t now,

@@ -5,19 +5,33 @@
 #ifndef GW_VERIFIER_RETENTION_H
 #define GW_VERIFIER_RETENTION_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "gw_error.h"
 #include "store.h"
 
+/* One application of the results rule that may end early: what bounds it (in)
+ * and what it did (out). */
+struct retention_prune_round {
+	bool (*stop)(void *arg);  /* in, may be NULL: asked after each full batch; true
+				   * ends it there (serve: a batch scans the whole table
+				   * under the write lock, seconds on a million rows) */
+	void *stop_arg;
+	uint64_t deleted;         /* out: the committed batches' rows, also on failure */
+	bool stopped;             /* out: stop ended it, results may be left to delete */
+};
+
 /* Delete the results the rule lets go (the newest keep_results per device stay,
  * and every non-affirming one of the last keep_failed_days days), in batches of
  * at most STORE_PRUNE_BATCH rows, each committed with its own audit record
  * "results.prune" by actor (the batch's count and the rule): a deletion is never
- * without its record. *deleted gets the count of the committed batches, also on
- * failure. keep_results 0: GW_E_INVAL. Store errors. Not inside store_begin(). */
+ * without its record. Batch after batch until one is not full, an error, or
+ * round->stop says so (stop NULL: until done). keep_results 0: GW_E_INVAL. Store
+ * errors. Not inside store_begin(). */
 int retention_prune(struct store *st, unsigned keep_results, unsigned keep_failed_days,
-		    int64_t now, const char *actor, uint64_t *deleted, gw_error *err) GW_WUR;
+		    int64_t now, const char *actor, struct retention_prune_round *round,
+		    gw_error *err) GW_WUR;
 
 /* Archive the audit records older than keep_days days into dir and remove them
  * (audit_export_round: stale temporary files removed, then batches, a file each,

@@ -35,35 +35,58 @@ static void serve_reload(struct service *svc, const char *config)
 		vlog(VLOG_NOTICE, "reloaded %s", config);
 }
 
-/* The archiving runs on the main thread, which takes SIGHUP and SIGTERM only
+/* The upkeep runs on the main thread, which takes SIGHUP and SIGTERM only
  * between rounds; a first round on a big store (hundreds of batches) would leave
- * them waiting until systemd's stop timeout SIGKILLs it. So a round stops after
- * ARCHIVE_BUDGET_MS (whole batches: one of AUDIT_EXPORT_BATCH records holds the
- * write lock 60-130 ms on the 2-core machine under load), or between two batches
- * as soon as one of those signals is pending, and the next round comes
- * ARCHIVE_RESUME_S later instead of a prune_interval later. */
-#define ARCHIVE_BUDGET_MS 2000u
-#define ARCHIVE_RESUME_S 1
+ * them waiting until systemd's stop timeout SIGKILLs it. So each rule's part of a
+ * round stops after [retention] round_budget_ms (whole batches: one of AUDIT_EXPORT_BATCH
+ * audit records holds the write lock 60-130 ms on the 2-core machine under load,
+ * one of the results rule scans the whole results table, seconds on a million
+ * rows), or between two batches as soon as one of those signals is pending, and
+ * the next round comes ROUND_RESUME_S later instead of a prune_interval later. */
+#define ROUND_RESUME_S 1
 
-struct archive_budget {
+struct round_budget {
 	uint64_t end_ns;  /* CLOCK_MONOTONIC */
 	bool signalled;   /* it stopped for a signal */
 };
 
-static bool archive_stop(void *arg)
+static struct round_budget round_budget_start(const struct service *svc)
 {
-	struct archive_budget *b = arg;
+	return (struct round_budget){ .end_ns = gw_mono_ns() + svc->cfg.round_budget_ms *
+								 (GW_NS_PER_S / 1000) };
+}
+
+static bool round_stop(void *arg)
+{
+	struct round_budget *b = arg;
 
 	b->signalled = serve_signal_pending();
 	return b->signalled || gw_mono_ns() >= b->end_ns;
 }
 
+/* How a rule's part of a round ended when it left work (stopped). */
+static void log_stopped(const struct service *svc, const char *rule,
+			const struct round_budget *b)
+{
+	if (b->signalled)
+		vlog(VLOG_INFO, "retention: the %s round stopped for a signal", rule);
+	else
+		vlog(VLOG_INFO, "retention: the %s round used its budget of %u ms; the next one "
+				"goes on in %d s", rule, svc->cfg.round_budget_ms, ROUND_RESUME_S);
+}
+
+/* The main thread's upkeep between rounds. */
+struct upkeep_state {
+	struct store *st;      /* its own handle, opened at the first round */
+	int64_t next_results;  /* when the results rule is due (service_now) */
+};
+
 /* The audit rule's part of a round: records older than audit_keep_days into
  * audit_archive_dir, within the budget. True when it stopped with records left. */
 static bool serve_archive_audit(const struct service *svc, struct store *st)
 {
-	struct archive_budget b = { .end_ns = gw_mono_ns() + ARCHIVE_BUDGET_MS * (GW_NS_PER_S / 1000) };
-	struct audit_export_round r = { .stop = archive_stop, .stop_arg = &b };
+	struct round_budget b = round_budget_start(svc);
+	struct audit_export_round r = { .stop = round_stop, .stop_arg = &b };
 	gw_error err = { { 0 } };
 	int64_t t0 = service_now();
 	int rc;
@@ -84,47 +107,61 @@ static bool serve_archive_audit(const struct service *svc, struct store *st)
 		     (unsigned long long)r.records, svc->cfg.audit_keep_days,
 		     (unsigned long long)r.files, svc->cfg.audit_archive_dir,
 		     (long long)(service_now() - t0));
-	if (!rc && r.stopped && b.signalled)
-		vlog(VLOG_INFO, "retention: the archiving round stopped for a signal");
-	else if (!rc && r.stopped)
-		vlog(VLOG_INFO, "retention: the archiving round used its budget of %u ms; the "
-				"next one goes on in %d s", ARCHIVE_BUDGET_MS, ARCHIVE_RESUME_S);
+	if (!rc && r.stopped)
+		log_stopped(svc, "archiving", &b);
 	return !rc && r.stopped;
 }
 
-/* One upkeep round on the main thread's own store handle (opened at the first
- * round): audit records archived, then results pruned, each when configured (the
- * results not while a signal waits). The main thread is the only one that
- * changes svc->cfg, so it reads it without the lock. True when the round left
- * work for the next one (records to archive, or the results for a signal). */
-static bool serve_prune(struct service *svc, struct store **st)
+/* The results rule's part of a round, within the budget. True when it stopped
+ * with results left (it is due again at the next round). */
+static bool serve_prune_results(const struct service *svc, struct store *st)
+{
+	struct round_budget b = round_budget_start(svc);
+	struct retention_prune_round r = { .stop = round_stop, .stop_arg = &b };
+	gw_error err = { { 0 } };
+	int64_t t0 = service_now();
+	int rc;
+
+	rc = retention_prune(st, svc->cfg.keep_results, svc->cfg.keep_failed_days, t0, "verifier",
+			     &r, &err);
+	if (rc)
+		vlog(VLOG_ERR, "retention: pruning failed (%llu results deleted): %s",
+		     (unsigned long long)r.deleted, gw_error_msg(&err, rc));
+	else if (r.deleted)
+		vlog(VLOG_INFO, "retention: %llu results deleted (the newest %u per device kept, "
+				"non-affirming ones for %u days), %llds",
+		     (unsigned long long)r.deleted, svc->cfg.keep_results,
+		     svc->cfg.keep_failed_days, (long long)(service_now() - t0));
+	if (!rc && r.stopped)
+		log_stopped(svc, "results pruning", &b);
+	return !rc && r.stopped;
+}
+
+/* One upkeep round: audit records archived, then results pruned, each when
+ * configured, the results only when their rule is due: at start-up, every
+ * prune_interval, and at the round after one that stopped it (a round that only
+ * goes on archiving does not scan the results table again), never while a signal
+ * waits. The main thread is the only one that changes svc->cfg, so it reads it
+ * without the lock. True when the round left work for the next one. */
+static bool serve_prune(struct service *svc, struct upkeep_state *u)
 {
 	gw_error err = { { 0 } };
-	uint64_t n = 0;
-	int64_t t0 = service_now();
 	bool more = false;
-	int rc = 0;
+	int rc;
 
-	if (!*st && (rc = store_open(svc->cfg.store, st, &err))) {
+	if (!u->st && (rc = store_open(svc->cfg.store, &u->st, &err))) {
 		vlog(VLOG_ERR, "retention: opening the store: %s", gw_error_msg(&err, rc));
 		return false;
 	}
 	if (svc->cfg.audit_keep_days)
-		more = serve_archive_audit(svc, *st);
-	if (!svc->cfg.keep_results)
+		more = serve_archive_audit(svc, u->st);
+	if (!svc->cfg.keep_results || service_now() < u->next_results)
 		return more;
 	if (serve_signal_pending())
 		return true; /* the results at the next round, a second on */
-	rc = retention_prune(*st, svc->cfg.keep_results, svc->cfg.keep_failed_days, t0,
-			     "verifier", &n, &err);
-	if (rc)
-		vlog(VLOG_ERR, "retention: pruning failed (%llu results deleted): %s",
-		     (unsigned long long)n, gw_error_msg(&err, rc));
-	else if (n)
-		vlog(VLOG_INFO, "retention: %llu results deleted (the newest %u per device kept, "
-				"non-affirming ones for %u days), %llds",
-		     (unsigned long long)n, svc->cfg.keep_results, svc->cfg.keep_failed_days,
-		     (long long)(service_now() - t0));
+	if (serve_prune_results(svc, u->st))
+		return true; /* still due */
+	u->next_results = service_now() + svc->cfg.prune_interval;
 	return more;
 }
 
@@ -136,19 +173,20 @@ static bool upkeep(const struct service *svc)
 
 int serve_loop(struct service *svc, const char *config)
 {
-	struct store *st = NULL;
-	int64_t next = service_now(); /* the first round at start-up */
-	int64_t now;
+	struct upkeep_state u = { .st = NULL };
+	int64_t now = service_now();
+	int64_t next = now; /* the first round at start-up */
 	int sig;
 
+	u.next_results = now;
 	for (;;) {
 		now = service_now();
 		if (upkeep(svc) && now >= next) {
-			bool more = serve_prune(svc, &st);
+			bool more = serve_prune(svc, &u);
 
 			now = service_now();
-			next = now + (more && svc->cfg.prune_interval > ARCHIVE_RESUME_S
-					      ? ARCHIVE_RESUME_S : svc->cfg.prune_interval);
+			next = now + (more && svc->cfg.prune_interval > ROUND_RESUME_S
+					      ? ROUND_RESUME_S : svc->cfg.prune_interval);
 		}
 		sig = serve_wait(upkeep(svc) ? (unsigned)(next - now) : 0);
 		if (sig == SIGHUP) {
@@ -156,10 +194,12 @@ int serve_loop(struct service *svc, const char *config)
 			/* A shorter interval applies from now. */
 			if (upkeep(svc) && next > now + svc->cfg.prune_interval)
 				next = now + svc->cfg.prune_interval;
+			if (u.next_results > now + svc->cfg.prune_interval)
+				u.next_results = now + svc->cfg.prune_interval;
 		} else if (sig) {
 			break;
 		}
 	}
-	store_close(st);
+	store_close(u.st);
 	return sig;
 }

@@ -35,8 +35,9 @@ int serve_wait(unsigned tick_s);
 /* serve_loop.c: the main thread's loop until SIGTERM or SIGINT, which it
  * returns: SIGHUP reloads config (service_reload, logged), and with [retention]
  * set results are pruned and audit records archived at start and every
- * prune_interval, a round that left work (its archiving budget used, or a signal
- * pending) followed by the next one a second later. */
+ * prune_interval, a round that left work (a rule's round_budget_ms used, or a
+ * signal pending) followed by the next one a second later (the results rule
+ * in it only when due: at its interval, or when it was what was left). */
 struct service;
 int serve_loop(struct service *svc, const char *config);
 

@@ -6,7 +6,7 @@
 #include "store.h"
 
 /* Each backend embeds struct store first in its own handle and points ops at its
- * table. Arguments are checked by store.c before they reach a backend (non-NULL
+ * table. Arguments are checked by store.c and store_*.c before they reach a backend (non-NULL
  * pointers, text caps, nonce length), so backends only check what needs the data. */
 struct store_ops {
 	void (*close)(struct store *st);

@@ -44,6 +44,7 @@ void vconfig_defaults(struct vconfig *cfg)
 	cfg->authorization_ttl = VCONFIG_DEFAULT_AUTHORIZATION_TTL;
 	cfg->keep_failed_days = VCONFIG_DEFAULT_KEEP_FAILED_DAYS;
 	cfg->prune_interval = VCONFIG_DEFAULT_PRUNE_INTERVAL;
+	cfg->round_budget_ms = VCONFIG_DEFAULT_ROUND_BUDGET_MS;
 }
 
 static int set_path(const struct vconfig *cfg, char **dst, const char *v)
@@ -277,6 +278,8 @@ static int on_retention_key(struct vconfig *cfg, const char *key, const char *v,
 		rc = set_uint(&cfg->keep_failed_days, v, 0, 36500);
 	else if (!strcmp(key, "prune_interval"))
 		rc = set_uint(&cfg->prune_interval, v, 1, 86400);
+	else if (!strcmp(key, "round_budget_ms"))
+		rc = set_uint(&cfg->round_budget_ms, v, 100, 60000);
 	else if (!strcmp(key, "audit_keep_days"))
 		rc = set_uint(&cfg->audit_keep_days, v, 1, 36500);
 	else if (!strcmp(key, "audit_archive_dir"))

@@ -92,10 +92,12 @@ struct vconfig {
 	unsigned metrics_refresh;
 	/* [retention]: attestation results kept per device (0: no pruning, the
 	 * default), days every non-affirming one is kept, and how often `serve`
-	 * prunes (seconds). */
+	 * prunes (seconds), and round_budget_ms: how long each rule's part of a
+	 * serve round runs its batches before it stops and goes on a second later. */
 	unsigned keep_results;
 	unsigned keep_failed_days;
 	unsigned prune_interval;
+	unsigned round_budget_ms;
 	/* [retention] audit_keep_days and audit_archive_dir, both or neither (0 and
 	 * NULL: off): audit records older than the days are archived into the
 	 * directory (audit_export.h) by `serve` every prune_interval and by `prune`. */
@@ -105,6 +107,7 @@ struct vconfig {
 #define VCONFIG_DEFAULT_METRICS_REFRESH 30u
 #define VCONFIG_DEFAULT_KEEP_FAILED_DAYS 30u
 #define VCONFIG_DEFAULT_PRUNE_INTERVAL 3600u
+#define VCONFIG_DEFAULT_ROUND_BUDGET_MS 2000u
 #define VCONFIG_DEFAULT_CHANNEL "stable"
 #define VCONFIG_DEFAULT_MAX_ATTEST_AGE 900u
 #define VCONFIG_DEFAULT_AUTHORIZATION_TTL 120u

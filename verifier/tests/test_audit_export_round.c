@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Unit tests for the unattended archiving's rounds (audit_export_round): a crash's
 // leftover made durable before its records go (fsync failures injected by a
-// link-time wrap of fsync leave everything in the store), a FIFO or symbolic link
-// named like an archive neither adopted nor read (and no hang), a round ended by
+// link-time wrap of fsync leave everything in the store) and read no further than
+// its name's range of at most one batch, a FIFO or symbolic link named like an
+// archive neither adopted nor read (and no hang), a round ended by
 // its stop callback and the next one going on, stale temporary files removed, and
 // serve's check for a pending signal.
 #include <errno.h>
@@ -124,6 +125,34 @@ static void leftover(struct store_fixture *f, const char *dir, struct store **co
 	assert_int_equal(store_open(url, copy, NULL), 0);
 }
 
+/* A round of copy (leftover's 25 records) refused with want, msg in *err: nothing
+ * archived, nothing removed. */
+static void round_refused(struct store *copy, const char *dir, int want, const char *msg,
+			  gw_error *err)
+{
+	uint64_t files = 9, records = 9;
+
+	assert_int_equal(audit_export_dir(copy, dir, 20, 8, 1000, "verifier", &files, &records,
+					  NULL, err), want);
+	assert_non_null(strstr(err->msg, msg));
+	assert_int_equal(files, 0);
+	assert_int_equal(anchor_seq(copy), 0);
+	assert_int_equal(kept(copy), 25);
+}
+
+/* The round after the leftover adopted it and went on (6-13, 14-19): the copy
+ * closed, it and dir removed. */
+static void adopted_done(struct store *copy, const char *dir, const char *copy_path,
+			 uint64_t files, uint64_t records)
+{
+	assert_int_equal(files, 3);
+	assert_int_equal(records, 19);
+	assert_int_equal(anchor_seq(copy), 19);
+	store_close(copy);
+	(void)unlink(copy_path);
+	assert_int_equal(store_fixture_remove_dir(dir), 0);
+}
+
 /* ---- tests ---- */
 
 /* The leftover adopted only once the file and its directory are fsynced: either
@@ -143,23 +172,13 @@ static void test_adopt_durable(void **state)
 
 	/* The file's fsync fails. */
 	memcpy(fail_path, p, strlen(p) + 1);
-	assert_int_equal(audit_export_dir(copy, dir, 20, 8, 1000, "verifier", &files, &records,
-					  NULL, &err), GW_E_IO);
-	assert_non_null(strstr(err.msg, "cannot be made durable (nothing removed)"));
+	round_refused(copy, dir, GW_E_IO, "cannot be made durable (nothing removed)", &err);
 	assert_non_null(strstr(err.msg, "Input/output error"));
-	assert_int_equal(files, 0);
-	assert_int_equal(anchor_seq(copy), 0);
-	assert_int_equal(kept(copy), 25);
 	assert_int_equal(access(p, F_OK), 0);
 
 	/* The directory's fsync fails. */
 	memcpy(fail_path, dir, strlen(dir) + 1);
-	assert_int_equal(audit_export_dir(copy, dir, 20, 8, 1000, "verifier", &files, &records,
-					  NULL, &err), GW_E_IO);
-	assert_non_null(strstr(err.msg, "cannot be made durable (nothing removed)"));
-	assert_int_equal(files, 0);
-	assert_int_equal(anchor_seq(copy), 0);
-	assert_int_equal(kept(copy), 25);
+	round_refused(copy, dir, GW_E_IO, "cannot be made durable (nothing removed)", &err);
 
 	/* Both work: adopted (its fsync seen), 6-13 and 14-19 after it. */
 	fail_path[0] = '\0';
@@ -169,17 +188,50 @@ static void test_adopt_durable(void **state)
 					  NULL, &err), 0);
 	assert_int_equal(watched, 1);
 	watch_path[0] = '\0';
-	assert_int_equal(files, 3);
-	assert_int_equal(records, 19);
-	assert_int_equal(anchor_seq(copy), 19);
-	store_close(copy);
-	(void)unlink(cp);
-	assert_int_equal(store_fixture_remove_dir(dir), 0);
+	adopted_done(copy, dir, cp, files, records);
+}
+
+/* A leftover is read no further than its name's range, itself at most one batch
+ * (review 11b finding 4: a big file named like one was read whole under the
+ * write lock): a range beyond the batch is refused before the file is opened, a
+ * file holding more records than its name says once the reader passes them;
+ * nothing removed either time. Named as written, it is adopted. */
+static void test_adopt_bounded(void **state)
+{
+	struct store_fixture *f = *state;
+	struct store *copy = NULL;
+	char dir[PATH_MAX], p[PATH_MAX], q[PATH_MAX], cp[PATH_MAX];
+	uint64_t files = 9, records = 9;
+	gw_error err = { { 0 } };
+
+	setup_dir(f, 25, dir, sizeof(dir));
+	leftover(f, dir, &copy, cp, sizeof(cp));
+	arch_path(dir, 1, 5, p, sizeof(p));
+
+	/* Named 1-9, more than the round's batch of 8: refused by its name. */
+	arch_path(dir, 1, 9, q, sizeof(q));
+	assert_int_equal(rename(p, q), 0);
+	round_refused(copy, dir, GW_E_EXISTS, "its name is not the range of one batch (at most "
+					      "8 records from seq 1)", &err);
+
+	/* Named 1-3, holding 1-5: the reader stops after three records. */
+	arch_path(dir, 1, 3, p, sizeof(p));
+	assert_int_equal(rename(q, p), 0);
+	round_refused(copy, dir, GW_E_PARSE, "holds more than 3 records", &err);
+	assert_non_null(strstr(err.msg, "is not an intact archive"));
+
+	/* Named as written: adopted, then 6-13 and 14-19. */
+	arch_path(dir, 1, 5, q, sizeof(q));
+	assert_int_equal(rename(p, q), 0);
+	assert_int_equal(audit_export_dir(copy, dir, 20, 8, 1000, "verifier", &files, &records,
+					  NULL, &err), 0);
+	adopted_done(copy, dir, cp, files, records);
 }
 
 /* A FIFO or a symbolic link named like the leftover at the store's first seq is
  * no leftover: the round writes its own archives beside it without opening it
- * (a FIFO would block it for good), and the reader refuses both at once. */
+ * (a FIFO would block it for good), and audit_archive_open refuses both at once;
+ * the CLI's audit_archive_check_file follows the link. */
 static void test_not_regular(void **state)
 {
 	struct store_fixture *f = *state;
@@ -187,13 +239,14 @@ static void test_not_regular(void **state)
 	char dir[PATH_MAX], fifo[PATH_MAX], link[PATH_MAX], real[PATH_MAX], p[PATH_MAX];
 	uint64_t files = 0, records = 0;
 	gw_error err = { { 0 } };
+	int fd = -1;
 
 	/* A test that hangs fails instead (the round before the fix blocked). */
 	alarm(20);
 	setup_dir(f, 25, dir, sizeof(dir));
 	arch_path(dir, 1, 5, fifo, sizeof(fifo));
 	assert_int_equal(mkfifo(fifo, 0600), 0);
-	assert_int_equal(audit_archive_check_file(fifo, &sum, &err), GW_E_IO);
+	assert_int_equal(audit_archive_open(fifo, &fd, &err), GW_E_IO);
 	assert_non_null(strstr(err.msg, "is not a regular file"));
 	/* The round: the FIFO skipped, 1-8, 9-16, 17-19 written. */
 	assert_int_equal(audit_export_dir(f->st, dir, 20, 8, 1000, "verifier", &files, &records,
@@ -208,8 +261,13 @@ static void test_not_regular(void **state)
 	 * the round archives 20-25 (the export records after them are of now). */
 	arch_path(dir, 20, 24, link, sizeof(link));
 	assert_int_equal(symlink(real, link), 0);
-	assert_int_equal(audit_archive_check_file(link, &sum, &err), GW_E_IO);
+	assert_int_equal(audit_archive_open(link, &fd, &err), GW_E_IO);
 	assert_non_null(strstr(err.msg, "is a symbolic link, not followed"));
+	/* The CLI's check of a path the operator named follows it (review 11b
+	 * finding 3: it called an intact archive through a link broken). */
+	assert_int_equal(audit_archive_check_file(link, &sum, &err), 0);
+	assert_int_equal(sum.first_seq, 1);
+	assert_int_equal(sum.last_seq, 8);
 	assert_int_equal(audit_export_dir(f->st, dir, 1000, 100, 1000, "verifier", &files,
 					  &records, NULL, &err), 0);
 	assert_int_equal(files, 1);
@@ -347,6 +405,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_adopt_durable, store_fixture_setup,
+						store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_adopt_bounded, store_fixture_setup,
 						store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_not_regular, store_fixture_setup,
 						store_fixture_teardown),

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -169,6 +170,16 @@ static int prune_records_cb(const struct store_audit_record *r, void *arg)
 	return 0;
 }
 
+/* Device gw-a with n affirming results at times 0 to n - 1. */
+static void add_results(struct store *st, unsigned n)
+{
+	assert_int_equal(store_fixture_put_device(st, "gw-a", "m"), 0);
+	assert_int_equal(store_begin(st, NULL), 0);
+	for (unsigned i = 0; i < n; i++)
+		add(st, "gw-a", i, "affirming");
+	assert_int_equal(store_commit(st, NULL), 0);
+}
+
 /* retention_prune commits each batch with its own results.prune record: three
  * batches, three records, their counts adding up to what went (review finding 7:
  * one record after all batches left the deletions of the batches before a crash
@@ -178,16 +189,13 @@ static void test_prune_audited_per_batch(void **state)
 	struct store_fixture *f = *state;
 	const unsigned total = 2 * STORE_PRUNE_BATCH + 17;
 	struct prune_records p = { 0 };
-	uint64_t n = 0, results = 0, count = 0, bad = 1;
+	struct retention_prune_round pr = { 0 };
+	uint64_t results = 0, count = 0, bad = 1;
 	gw_error err = { { 0 } };
 
-	assert_int_equal(store_fixture_put_device(f->st, "gw-a", "m"), 0);
-	assert_int_equal(store_begin(f->st, &err), 0);
-	for (unsigned i = 0; i < total + 1; i++)
-		add(f->st, "gw-a", i, "affirming");
-	assert_int_equal(store_commit(f->st, &err), 0);
-	assert_int_equal(retention_prune(f->st, 1, 0, total, "verifier", &n, &err), 0);
-	assert_int_equal(n, total);
+	add_results(f->st, total + 1);
+	assert_int_equal(retention_prune(f->st, 1, 0, total, "verifier", &pr, &err), 0);
+	assert_int_equal(pr.deleted, total);
 	assert_int_equal(store_size(f->st, &results, NULL, NULL, &err), 0);
 	assert_int_equal(results, 1);
 	assert_int_equal(store_audit_list(f->st, 0, prune_records_cb, &p, &err), 0);
@@ -197,11 +205,62 @@ static void test_prune_audited_per_batch(void **state)
 	assert_int_equal(bad, 0);
 	assert_int_equal(count, 3);
 	/* Nothing to delete: no record. */
-	assert_int_equal(retention_prune(f->st, 1, 0, total, "verifier", &n, &err), 0);
-	assert_int_equal(n, 0);
+	assert_int_equal(retention_prune(f->st, 1, 0, total, "verifier", &pr, &err), 0);
+	assert_int_equal(pr.deleted, 0);
 	assert_int_equal(store_audit_verify(f->st, &count, &bad, &err), 0);
 	assert_int_equal(count, 3);
-	assert_int_equal(retention_prune(f->st, 0, 0, total, "verifier", &n, &err), GW_E_INVAL);
+	assert_int_equal(retention_prune(f->st, 0, 0, total, "verifier", &pr, &err), GW_E_INVAL);
+}
+
+/* Counts the stop callback's calls; true from the limit-th on. */
+struct stop_after {
+	unsigned calls, limit;
+};
+
+static bool stop_after(void *arg)
+{
+	struct stop_after *s = arg;
+
+	return ++s->calls >= s->limit;
+}
+
+/* The results rule stops where its stop callback says, after a whole batch
+ * (committed and audited), and the next application goes on from there (review
+ * 11b finding 1: serve's rule ran every batch with a signal pending). */
+static void test_prune_stops(void **state)
+{
+	struct store_fixture *f = *state;
+	const unsigned total = 3 * STORE_PRUNE_BATCH + 17;
+	struct stop_after s = { .limit = 1 };
+	struct retention_prune_round pr = { .stop = stop_after, .stop_arg = &s };
+	struct prune_records p = { 0 };
+	uint64_t results = 0;
+	gw_error err = { { 0 } };
+
+	add_results(f->st, total + 1);
+	assert_int_equal(retention_prune(f->st, 1, 0, total, "verifier", &pr, &err), 0);
+	assert_true(pr.stopped);
+	assert_int_equal(pr.deleted, STORE_PRUNE_BATCH);
+	assert_int_equal(s.calls, 1);
+	assert_int_equal(store_size(f->st, &results, NULL, NULL, &err), 0);
+	assert_int_equal(results, total + 1 - STORE_PRUNE_BATCH);
+	/* Goes on: stops after its second batch this time. */
+	s = (struct stop_after){ .limit = 2 };
+	assert_int_equal(retention_prune(f->st, 1, 0, total, "verifier", &pr, &err), 0);
+	assert_true(pr.stopped);
+	assert_int_equal(pr.deleted, 2 * STORE_PRUNE_BATCH);
+	assert_int_equal(s.calls, 2);
+	/* The rest is less than a batch: done, the callback not asked. */
+	s = (struct stop_after){ .limit = 1 };
+	assert_int_equal(retention_prune(f->st, 1, 0, total, "verifier", &pr, &err), 0);
+	assert_false(pr.stopped);
+	assert_int_equal(pr.deleted, 17);
+	assert_int_equal(s.calls, 0);
+	assert_int_equal(store_size(f->st, &results, NULL, NULL, &err), 0);
+	assert_int_equal(results, 1);
+	assert_int_equal(store_audit_list(f->st, 0, prune_records_cb, &p, &err), 0);
+	assert_int_equal(p.n, 4);
+	assert_int_equal(p.deleted, total);
 }
 
 /* ROUNDS rounds of DEVICES x PER attestations, each a result and an audit record
@@ -231,11 +290,12 @@ static void attest(struct store *st, const char *id, int64_t t, const char *stat
 static void upkeep(struct store *st, unsigned flags, int64_t t, const char *dir,
 		   uint64_t *archived)
 {
-	uint64_t files = 0, records = 0, n = 0;
+	struct retention_prune_round pr = { 0 };
+	uint64_t files = 0, records = 0;
 	gw_error err = { { 0 } };
 
 	if (flags & RUN_PRUNE)
-		assert_int_equal(retention_prune(st, KEEP, 0, t, "verifier", &n, &err), 0);
+		assert_int_equal(retention_prune(st, KEEP, 0, t, "verifier", &pr, &err), 0);
 	if (flags & RUN_ARCHIVE) {
 		assert_int_equal(audit_export_dir(st, dir, t - 50, 0, t, "verifier", &files,
 						  &records, NULL, &err), 0);
@@ -424,6 +484,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_batches_audit, store_fixture_setup,
 						store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_prune_audited_per_batch, store_fixture_setup,
+						store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_prune_stops, store_fixture_setup,
 						store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_size_flat, store_fixture_setup,
 						store_fixture_teardown),

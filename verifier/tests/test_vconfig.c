@@ -178,6 +178,7 @@ static void test_minimal(void **state)
 	assert_null(cfg.audit_archive_dir);
 	assert_int_equal(cfg.keep_failed_days, 30);
 	assert_int_equal(cfg.prune_interval, 3600);
+	assert_int_equal(cfg.round_budget_ms, 2000);
 	assert_string_equal(cfg.default_channel, "stable");
 	assert_int_equal(cfg.release_max_attest_age, 900);
 	assert_int_equal(cfg.authorization_ttl, 120);
@@ -198,6 +199,7 @@ static void test_releases(void **state)
 	assert_int_equal(cfg.keep_results, 5);
 	assert_int_equal(cfg.keep_failed_days, 0);
 	assert_int_equal(cfg.prune_interval, 60);
+	assert_int_equal(cfg.round_budget_ms, 500);
 	assert_int_equal(cfg.audit_keep_days, 90);
 	abs_path(FIXTURES "/good/audit", want, sizeof(want));
 	assert_string_equal(cfg.audit_archive_dir, want);
@@ -539,6 +541,7 @@ static const struct bad_case {
 	{ "retention-keep-zero.conf", 2, "[retention]: " BADV("keep_results", "0") },
 	{ "retention-unknown-key.conf", 2, "[retention]: unknown key 'keep_failed'" },
 	{ "retention-interval-high.conf", 2, "[retention]: " BADV("prune_interval", "86401") },
+	{ "retention-budget-low.conf", 2, "[retention]: " BADV("round_budget_ms", "99") },
 	{ "retention-audit-days-zero.conf", 2, "[retention]: " BADV("audit_keep_days", "0") },
 	{ "retention-audit-days-high.conf", 2, BADV("audit_keep_days", "36501") },
 	{ "retention-audit-dir-empty.conf", 2, BADV("audit_archive_dir", "") },
