@@ -172,6 +172,7 @@ wait_count() {
   return 1
 }
 wait_count 4 && pass serve-pruned-at-start || fail serve-pruned-at-start "$(count) results"
+wait_for_line "retention: 3 results deleted" "$log"   # logged just after the commit
 expect_output_contains -n serve-logged "retention: 3 results deleted" "$log"
 for t in 30 20 10; do
   "$fill" "sqlite:$db" result gw-2 "now-$t" affirming '[]' >/dev/null ||
