@@ -216,6 +216,10 @@ wait_files 3 && pass unattended-third || fail unattended-third "$(ls "$arch")"
 _gw_alive "$upid" && pass uverifier-alive || fail uverifier-alive "the verifier died"
 bg_stop uverifier
 expect_output_not_contains -n unattended-no-error "failed" "$GW_TMP/uverifier.log"
+# A glob over the dir catches the FIFO: refused at once (read as empty), no hang.
+expect_exit -n verify-glob-fifo-no-hang 1 timeout 20 "$GW_BIN/gwverifier" audit verify \
+  --config "$uconf" --archive "$fifo"
+expect_output_contains -n verify-glob-fifo-says "${fifo##*/}" "$GW_STDERR"
 rm -f "$fifo" "$slink" "$GW_TMP/outside-fifo"
 mapfile -t files < <(find "$arch" -name 'audit-*.jsonl' | sort)
 expect_eq unattended-names "audit-00000000000000000001-00000000000000000002.jsonl" \

@@ -400,12 +400,21 @@ int audit_archive_check_file(const char *path, struct audit_archive_summary *sum
 			     gw_error *err)
 {
 	/* The operator named it: a symbolic link is followed and a pipe read, as
-	 * `--archive <(zcat a.jsonl.gz)` needs (review 11b finding 3). */
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int rc;
+	 * `--archive <(zcat a.jsonl.gz)` needs (review 11b finding 3). Opened
+	 * without waiting for a writer (a FIFO planted in the group-writable archive
+	 * dir and caught by a glob reads as empty instead of hanging the command),
+	 * then read blocking, as a pipe with a writer needs. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int fl, rc;
 
 	if (fd < 0)
 		return gw_fail(err, GW_E_IO, "%s: %s", path, strerror(errno));
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		rc = gw_fail(err, GW_E_IO, "%s: %s", path, strerror(errno));
+		close(fd);
+		return rc;
+	}
 	rc = audit_archive_check_fd(fd, path, 0, sum, err);
 	close(fd);
 	return rc;

@@ -2,9 +2,11 @@
 // The running verifier's main thread: signals (SIGHUP reloads, SIGTERM/SIGINT
 // stop) and the periodic upkeep of [retention]: attestation results pruned and
 // old audit records archived.
+#include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "audit_export.h"
 #include "notify.h"
@@ -42,8 +44,21 @@ static void serve_reload(struct service *svc, const char *config)
  * audit records holds the write lock 60-130 ms on the 2-core machine under load,
  * one of the results rule scans the whole results table, seconds on a million
  * rows), or between two batches as soon as one of those signals is pending, and
- * the next round comes ROUND_RESUME_S later instead of a prune_interval later. */
+ * the next round comes ROUND_RESUME_S later instead of a prune_interval later.
+ * Between two batches (and between the two rules) the round pauses ROUND_YIELD_MS
+ * without the lock: an attestation waiting on it retries at most every 100 ms
+ * (SQLite's busy handler), so a shorter gap would let the round take the lock
+ * back first, batch after batch, until the waiter's busy timeout ran out. */
 #define ROUND_RESUME_S 1
+#define ROUND_YIELD_MS 150
+
+static void round_yield(void)
+{
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = ROUND_YIELD_MS * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
 
 struct round_budget {
 	uint64_t end_ns;  /* CLOCK_MONOTONIC */
@@ -61,7 +76,10 @@ static bool round_stop(void *arg)
 	struct round_budget *b = arg;
 
 	b->signalled = serve_signal_pending();
-	return b->signalled || gw_mono_ns() >= b->end_ns;
+	if (b->signalled || gw_mono_ns() >= b->end_ns)
+		return true;
+	round_yield();
+	return false;
 }
 
 /* How a rule's part of a round ended when it left work (stopped). */
@@ -157,6 +175,8 @@ static bool serve_prune(struct service *svc, struct upkeep_state *u)
 		more = serve_archive_audit(svc, u->st);
 	if (!svc->cfg.keep_results || service_now() < u->next_results)
 		return more;
+	if (svc->cfg.audit_keep_days)
+		round_yield();
 	if (serve_signal_pending())
 		return true; /* the results at the next round, a second on */
 	if (serve_prune_results(svc, u->st))
