@@ -228,6 +228,30 @@ static void test_adopt_bounded(void **state)
 	adopted_done(copy, dir, cp, files, records);
 }
 
+/* The usual leftover after a crash is a whole batch (1-8 with batches of 8): its
+ * name's range is exactly one batch, so it is adopted, then 9-16 and 17-19
+ * (review 11c finding 3: refusing every full-batch leftover passed the tests). */
+static void test_adopt_full_batch(void **state)
+{
+	struct store_fixture *f = *state;
+	struct store *copy = NULL;
+	char dir[PATH_MAX], cp[PATH_MAX], url[PATH_MAX + 8];
+	uint64_t files = 0, records = 0;
+	gw_error err = { { 0 } };
+
+	setup_dir(f, 25, dir, sizeof(dir));
+	assert_int_equal(gw_snprintf(cp, sizeof(cp), "%s/copy.db", f->dir), 0);
+	assert_int_equal(store_backup(f->st, cp, NULL, NULL), 0);
+	assert_int_equal(audit_export_dir(f->st, dir, 9, 8, 1000, "verifier", &files, &records,
+					  NULL, NULL), 0);
+	assert_int_equal(records, 8);
+	assert_int_equal(gw_snprintf(url, sizeof(url), "sqlite:%s", cp), 0);
+	assert_int_equal(store_open(url, &copy, NULL), 0);
+	assert_int_equal(audit_export_dir(copy, dir, 20, 8, 1000, "verifier", &files, &records,
+					  NULL, &err), 0);
+	adopted_done(copy, dir, cp, files, records);
+}
+
 /* A FIFO or a symbolic link named like the leftover at the store's first seq is
  * no leftover: the round writes its own archives beside it without opening it
  * (a FIFO would block it for good), and audit_archive_open refuses both at once;
@@ -407,6 +431,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_adopt_durable, store_fixture_setup,
 						store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_adopt_bounded, store_fixture_setup,
+						store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_adopt_full_batch, store_fixture_setup,
 						store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_not_regular, store_fixture_setup,
 						store_fixture_teardown),
