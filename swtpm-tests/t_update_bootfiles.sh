@@ -180,7 +180,7 @@ attest restored 0
 # 6. The attest round reads the boot files from the store, where release add put
 #    them, not from the bundles: with the bundle files moved away it still
 #    judges (the bundle read would have failed closed).
-expect_eq stored-files 4 "$(sqlite3 "$vdir/verifier.db" 'SELECT count(*) FROM release_boot_files')"
+expect_eq stored-files "$(sqlite3 "$vdir/verifier.db" 'SELECT count(*) FROM release_boot_files')" 4
 bdir=$(dirname "$(find "$vdir" -name '*.gwb' | head -n 1)")
 mkdir -p "$d/away"
 check bundles-away sh -c "mv '$bdir'/*.gwb '$d/away/'"

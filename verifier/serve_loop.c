@@ -76,10 +76,11 @@ static bool round_stop(void *arg)
 	struct round_budget *b = arg;
 
 	b->signalled = serve_signal_pending();
-	if (b->signalled || gw_mono_ns() >= b->end_ns)
-		return true;
-	round_yield();
-	return false;
+	if (!b->signalled && gw_mono_ns() < b->end_ns) {
+		round_yield();
+		b->signalled = serve_signal_pending(); /* one that came meanwhile */
+	}
+	return b->signalled || gw_mono_ns() >= b->end_ns;
 }
 
 /* How a rule's part of a round ended when it left work (stopped). */
