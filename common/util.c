@@ -254,11 +254,24 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+/* fsync the directory dir: 0, or -1 with errno. */
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc, e;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
 static int fsync_parent(const char *path)
 {
 	char dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');
-	int fd, rc;
 
 	if (!slash) {
 		dir[0] = '.';
@@ -273,24 +286,14 @@ static int fsync_parent(const char *path)
 		memcpy(dir, path, n);
 		dir[n] = '\0';
 	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
+	return fsync_dir(dir);
 }
 
 int gw_fsync_dir(const char *dir, gw_error *err)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc = 0;
-
-	if (fd < 0 || fsync(fd))
-		rc = gw_fail(err, GW_E_IO, "fsync %s: %s", dir, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return rc;
+	if (fsync_dir(dir))
+		return gw_fail(err, GW_E_IO, "fsync %s: %s", dir, strerror(errno));
+	return 0;
 }
 
 int gw_open_tmp(const char *path, unsigned mode, char *tmp, size_t tmp_size, int *fd,
